@@ -1,0 +1,52 @@
+# One idempotent setup step that every other target runs first: Python packages
+# (exact pins in constraints.txt), npm packages (package-lock.json), the solc shim
+# registered for py-solc-x, and Anvil on the virtualenv's PATH. A second run on a
+# set-up machine only checks stamps.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SOLC_VERSION := 0.8.37
+export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: setup compile run demo test test-contracts test-backend bench clean
+
+setup: $(BIN)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(BIN)/anvil $(BIN)/forge
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@echo "==> Python packages into $(VENV)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --upgrade pip
+	@$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@echo "==> npm packages (solc, Anvil, forge, OpenZeppelin, EAS)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# py-solc-x (and so ape-solidity) takes any executable named solc-v<version> in
+# SOLCX_BINARY_PATH as an installed compiler.
+.solcx/solc-v$(SOLC_VERSION): tools/solc-shim.js node_modules/.installed
+	@mkdir -p .solcx
+	@printf '#!/bin/sh\nexec node "$$(dirname "$$0")/../tools/solc-shim.js" "$$@"\n' > $@
+	@chmod +x $@
+
+# ape-foundry finds anvil with shutil.which.
+$(BIN)/anvil: node_modules/.installed $(BIN)/.installed
+	@ln -sf ../../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil $@
+$(BIN)/forge: node_modules/.installed $(BIN)/.installed
+	@ln -sf ../../node_modules/@foundry-rs/forge-linux-amd64/bin/forge $@
+
+compile: setup
+	@$(BIN)/ape compile
+
+test: setup
+	@bash tests/run.sh
+
+bench: setup
+	@$(BIN)/python -m bench.gas
+
+clean:
+	rm -rf .build .solcx $(VENV) node_modules

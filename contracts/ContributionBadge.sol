@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Context} from "@openzeppelin/contracts/utils/Context.sol";
+import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
+import {Base64} from "@openzeppelin/contracts/utils/Base64.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {SoulboundERC721} from "./SoulboundERC721.sol";
+import {IContributionBadge} from "./interfaces/IContributionBadge.sol";
+import {IIndicatorRegistry} from "./interfaces/IIndicatorRegistry.sol";
+import {IMembership} from "./interfaces/IMembership.sol";
+
+/// @title Claims, peer attestations and soulbound contribution badges
+/// @dev Storage per recorded contribution: one claim slot, one evidence slot, one attestation
+/// flag per attester, and one badge slot at mint. Token id = claim id, so a badge needs no
+/// copy of its claim. The owner is the community's Governor.
+contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContributionBadge {
+    using Strings for uint256;
+
+    IMembership public immutable membership;
+    IIndicatorRegistry public immutable registry;
+
+    mapping(uint256 claimId => Claim) private _claims;
+    mapping(uint256 claimId => bytes32) private _evidenceHashes;
+    mapping(uint256 claimId => mapping(address attester => bool)) private _attested;
+    mapping(uint256 tokenId => Badge) private _badges;
+    uint256 private _claimCount;
+
+    constructor(
+        string memory name_,
+        string memory symbol_,
+        IMembership membership_,
+        IIndicatorRegistry registry_,
+        address forwarder,
+        address governor
+    ) ERC721(name_, symbol_) ERC2771Context(forwarder) Ownable(governor) {
+        membership = membership_;
+        registry = registry_;
+    }
+
+    // ---------------------------------------------------------------- members
+
+    /// @inheritdoc IContributionBadge
+    function claim(uint32 indicatorId, bytes32 evidenceHash, string calldata evidenceURI)
+        external
+        returns (uint256 claimId)
+    {
+        address sender = _msgSender();
+        return _submitClaim(sender, sender, indicatorId, evidenceHash, evidenceURI);
+    }
+
+    /// @inheritdoc IContributionBadge
+    function nominate(address contributor, uint32 indicatorId, bytes32 evidenceHash, string calldata evidenceURI)
+        external
+        returns (uint256 claimId)
+    {
+        return _submitClaim(_msgSender(), contributor, indicatorId, evidenceHash, evidenceURI);
+    }
+
+    /// @inheritdoc IContributionBadge
+    function attest(uint256 claimId) external {
+        address attester = _msgSender();
+        Claim memory record = getClaim(claimId);
+        _requireMember(attester);
+        if (attester == record.contributor) revert BadgeSelfAttestation(claimId, attester);
+        if (_attested[claimId][attester]) revert BadgeAlreadyAttested(claimId, attester);
+        if (_ownerOf(claimId) != address(0)) revert BadgeAlreadyMinted(claimId);
+        IIndicatorRegistry.Terms memory terms = registry.terms(record.indicatorId);
+        if (!terms.active || terms.version != record.indicatorVersion) {
+            revert BadgeIndicatorChanged(claimId, record.indicatorId);
+        }
+
+        _attested[claimId][attester] = true;
+        uint16 attestations = record.attestations + 1;
+        _claims[claimId].attestations = attestations;
+        emit Attested(claimId, attester, attestations);
+
+        if (attestations == terms.endorsementsRequired) _mintBadge(claimId, record, terms);
+    }
+
+    // ---------------------------------------------------------------- governance
+
+    /// @inheritdoc IContributionBadge
+    function revoke(uint256 tokenId, string calldata reason) external onlyOwner {
+        _requireOwned(tokenId);
+        Badge storage badge = _badges[tokenId];
+        if (badge.revokedAt != 0) revert BadgeAlreadyRevoked(tokenId);
+        badge.revokedAt = uint40(block.timestamp);
+        emit BadgeRevoked(tokenId, reason);
+    }
+
+    /// @inheritdoc IContributionBadge
+    function recoverBadges(address lost, address replacement, uint256[] calldata tokenIds) external onlyOwner {
+        _requireMember(replacement);
+        for (uint256 i = 0; i < tokenIds.length; ++i) {
+            if (_ownerOf(tokenIds[i]) != lost) revert BadgeNotHeldBy(tokenIds[i], lost);
+            // The one governed move past the soulbound lock (see SoulboundERC721).
+            ERC721._update(replacement, tokenIds[i], address(0));
+        }
+        emit BadgesRecovered(lost, replacement, tokenIds.length);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IContributionBadge
+    function isActive(uint256 tokenId) public view returns (bool) {
+        if (_ownerOf(tokenId) == address(0)) return false;
+        Badge memory badge = _badges[tokenId];
+        if (badge.revokedAt != 0) return false;
+        return badge.validity == 0 || block.timestamp < uint256(badge.mintedAt) + badge.validity;
+    }
+
+    /// @inheritdoc IContributionBadge
+    function getClaim(uint256 claimId) public view returns (Claim memory record) {
+        record = _claims[claimId];
+        if (record.contributor == address(0)) revert BadgeUnknownClaim(claimId);
+    }
+
+    /// @inheritdoc IContributionBadge
+    function getBadge(uint256 tokenId) external view returns (Claim memory, Badge memory, bytes32) {
+        _requireOwned(tokenId);
+        return (_claims[tokenId], _badges[tokenId], _evidenceHashes[tokenId]);
+    }
+
+    /// @inheritdoc IContributionBadge
+    function hasAttested(uint256 claimId, address account) external view returns (bool) {
+        return _attested[claimId][account];
+    }
+
+    /// @inheritdoc IContributionBadge
+    function claimCount() external view returns (uint256) {
+        return _claimCount;
+    }
+
+    /// @notice The badge's metadata as an on-chain JSON data URI.
+    function tokenURI(uint256 tokenId) public view override returns (string memory) {
+        _requireOwned(tokenId);
+        Claim memory record = _claims[tokenId];
+        Badge memory badge = _badges[tokenId];
+        string memory indicator = Strings.escapeJSON(registry.indicatorName(record.indicatorId));
+        string memory json = string.concat(
+            '{"name":"',
+            indicator,
+            " #",
+            tokenId.toString(),
+            '","indicator":{"id":',
+            uint256(record.indicatorId).toString(),
+            ',"version":',
+            uint256(record.indicatorVersion).toString(),
+            ',"name":"',
+            indicator,
+            '","orientation":"',
+            badge.orientation == IIndicatorRegistry.Orientation.Community ? "community" : "object",
+            '"},"contributor":"',
+            Strings.toHexString(record.contributor),
+            _metadataTail(tokenId, badge)
+        );
+        return string.concat("data:application/json;base64,", Base64.encode(bytes(json)));
+    }
+
+    // ---------------------------------------------------------------- internal
+
+    function _submitClaim(
+        address submitter,
+        address contributor,
+        uint32 indicatorId,
+        bytes32 evidenceHash,
+        string calldata evidenceURI
+    ) private returns (uint256 claimId) {
+        _requireMember(submitter);
+        if (submitter != contributor) _requireMember(contributor);
+        if (evidenceHash == bytes32(0)) revert BadgeMissingEvidence();
+        IIndicatorRegistry.Terms memory terms = registry.terms(indicatorId);
+        if (!terms.active) revert IIndicatorRegistry.RegistryIndicatorRetired(indicatorId);
+
+        claimId = ++_claimCount;
+        _claims[claimId] = Claim({
+            contributor: contributor,
+            indicatorId: indicatorId,
+            indicatorVersion: terms.version,
+            attestations: 0
+        });
+        _evidenceHashes[claimId] = evidenceHash;
+        emit ClaimSubmitted(claimId, contributor, indicatorId, terms.version, submitter, evidenceHash, evidenceURI);
+    }
+
+    function _mintBadge(uint256 claimId, Claim memory record, IIndicatorRegistry.Terms memory terms) private {
+        _badges[claimId] = Badge({
+            weight: terms.weight,
+            validity: terms.validity,
+            mintedAt: uint40(block.timestamp),
+            revokedAt: 0,
+            orientation: terms.orientation
+        });
+        _mint(record.contributor, claimId);
+        emit BadgeMinted(claimId, record.contributor, record.indicatorId, terms.weight);
+    }
+
+    function _requireMember(address account) private view {
+        if (!membership.isMember(account)) revert BadgeNotMember(account);
+    }
+
+    /// @dev Split from tokenURI to keep each function's stack small.
+    function _metadataTail(uint256 tokenId, Badge memory badge) private view returns (string memory) {
+        return string.concat(
+            '","weight":',
+            uint256(badge.weight).toString(),
+            ',"evidence_hash":"',
+            Strings.toHexString(uint256(_evidenceHashes[tokenId]), 32),
+            '","minted_at":',
+            uint256(badge.mintedAt).toString(),
+            ',"valid_for_seconds":',
+            uint256(badge.validity).toString(),
+            ',"active":',
+            isActive(tokenId) ? "true" : "false",
+            "}"
+        );
+    }
+
+    function _msgSender() internal view override(Context, ERC2771Context) returns (address) {
+        return ERC2771Context._msgSender();
+    }
+
+    function _msgData() internal view override(Context, ERC2771Context) returns (bytes calldata) {
+        return ERC2771Context._msgData();
+    }
+
+    function _contextSuffixLength() internal view override(Context, ERC2771Context) returns (uint256) {
+        return ERC2771Context._contextSuffixLength();
+    }
+}

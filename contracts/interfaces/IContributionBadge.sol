@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IIndicatorRegistry} from "./IIndicatorRegistry.sol";
+
+/// @title Claims, attestations and non-transferable contribution badges
+/// @notice A member claims a contribution (or nominates another member) against an active
+/// indicator with evidence; other members attest; when attestations reach the indicator's
+/// requirement the badge is minted to the contributor, with token id = claim id.
+/// Evidence URIs are emitted, not stored: the badge keeps the evidence hash.
+interface IContributionBadge {
+    /// @notice A claim as stored: one slot.
+    struct Claim {
+        address contributor;
+        uint32 indicatorId;
+        uint32 indicatorVersion;
+        uint16 attestations;
+    }
+
+    /// @notice What a minted badge records beyond its claim: one slot, written once at mint.
+    struct Badge {
+        uint32 weight;
+        uint32 validity;
+        uint40 mintedAt;
+        uint40 revokedAt;
+        IIndicatorRegistry.Orientation orientation;
+    }
+
+    /// @notice `account` is not a member.
+    error BadgeNotMember(address account);
+    /// @notice A claim must carry a non-zero evidence hash.
+    error BadgeMissingEvidence();
+    /// @notice No claim has this id.
+    error BadgeUnknownClaim(uint256 claimId);
+    /// @notice The contributor cannot attest their own claim.
+    error BadgeSelfAttestation(uint256 claimId, address contributor);
+    /// @notice `attester` already attested this claim.
+    error BadgeAlreadyAttested(uint256 claimId, address attester);
+    /// @notice The claim already has its badge.
+    error BadgeAlreadyMinted(uint256 claimId);
+    /// @notice The claim's indicator was amended or retired since the claim: file it again.
+    error BadgeIndicatorChanged(uint256 claimId, uint32 indicatorId);
+    /// @notice The badge was already revoked.
+    error BadgeAlreadyRevoked(uint256 tokenId);
+    /// @notice The badge is not held by `account`.
+    error BadgeNotHeldBy(uint256 tokenId, address account);
+
+    /// @notice Emitted when a claim is filed; `submitter` differs from `contributor` for a nomination.
+    event ClaimSubmitted(
+        uint256 indexed claimId,
+        address indexed contributor,
+        uint32 indexed indicatorId,
+        uint32 indicatorVersion,
+        address submitter,
+        bytes32 evidenceHash,
+        string evidenceURI
+    );
+    /// @notice Emitted for each attestation; `attestations` is the claim's count after it.
+    event Attested(uint256 indexed claimId, address indexed attester, uint16 attestations);
+    /// @notice Emitted when a claim's badge is minted (beside ERC-721 `Transfer` and ERC-5192 `Locked`).
+    event BadgeMinted(uint256 indexed tokenId, address indexed contributor, uint32 indexed indicatorId, uint32 weight);
+    /// @notice Emitted when governance revokes a badge; the token stays, it stops counting.
+    event BadgeRevoked(uint256 indexed tokenId, string reason);
+    /// @notice Emitted when governance moves a member's badges to a replacement address.
+    event BadgesRecovered(address indexed lost, address indexed replacement, uint256 count);
+
+    /// @notice Claims a contribution of the caller's own against an active indicator.
+    /// @return claimId The new claim's id, which will also be its badge's token id.
+    function claim(uint32 indicatorId, bytes32 evidenceHash, string calldata evidenceURI)
+        external
+        returns (uint256 claimId);
+
+    /// @notice Nominates another member for a contribution that went unseen.
+    /// @return claimId The new claim's id.
+    function nominate(address contributor, uint32 indicatorId, bytes32 evidenceHash, string calldata evidenceURI)
+        external
+        returns (uint256 claimId);
+
+    /// @notice Attests a claim as a member other than its contributor, once; the attestation that
+    /// reaches the indicator's requirement mints the badge to the contributor.
+    function attest(uint256 claimId) external;
+
+    /// @notice Revokes a badge with a reason: it stays on record and stops counting.
+    /// @dev Governance only.
+    function revoke(uint256 tokenId, string calldata reason) external;
+
+    /// @notice Moves the listed badges of `lost` to `replacement`, which must already be a member.
+    /// @dev Governance only; pair it with {IMembership-recover} in the same proposal, before it.
+    function recoverBadges(address lost, address replacement, uint256[] calldata tokenIds) external;
+
+    /// @notice Whether a badge counts now: minted, not revoked, and within its validity period.
+    function isActive(uint256 tokenId) external view returns (bool);
+
+    /// @notice A claim by id; reverts with {BadgeUnknownClaim}.
+    function getClaim(uint256 claimId) external view returns (Claim memory);
+
+    /// @notice A badge's record by token id; reverts for a token that was not minted.
+    function getBadge(uint256 tokenId) external view returns (Claim memory, Badge memory, bytes32 evidenceHash);
+
+    /// @notice Whether `account` attested claim `claimId`.
+    function hasAttested(uint256 claimId, address account) external view returns (bool);
+
+    /// @notice How many claims were filed.
+    function claimCount() external view returns (uint256);
+}

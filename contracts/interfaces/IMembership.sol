@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+/// @title Community membership: one soulbound token, one vote, per member
+/// @notice A member's token id is their address as a number, so membership needs no index.
+/// Admission, removal and recovery are governance-only; founders are minted at deployment.
+interface IMembership {
+    /// @notice `account` already holds a membership.
+    error MembershipAlreadyMember(address account);
+    /// @notice `account` is not a member.
+    error MembershipNotMember(address account);
+    /// @notice Votes can only be delegated to a member.
+    error MembershipInvalidDelegate(address delegatee);
+
+    /// @notice Emitted when `account` becomes a member (founders included).
+    event MemberAdmitted(address indexed account);
+    /// @notice Emitted when `account` stops being a member.
+    event MemberRemoved(address indexed account);
+    /// @notice Emitted when a member's lost address is replaced by a new one.
+    event MembershipRecovered(address indexed lost, address indexed replacement);
+
+    /// @notice Admits `account` as a member; it self-delegates its vote at once.
+    /// @dev Governance only. Reverts with {MembershipAlreadyMember} for an existing member.
+    function admit(address account) external;
+
+    /// @notice Removes `account` from the community; its vote stops counting from now on.
+    /// @dev Governance only. Reverts with {MembershipNotMember} for a non-member.
+    function remove(address account) external;
+
+    /// @notice Moves the membership of `lost` (a lost key) to `replacement`.
+    /// @dev Governance only. Votes delegated to `lost` by others stay with `lost` until re-delegated.
+    function recover(address lost, address replacement) external;
+
+    /// @notice Whether `account` is a member now.
+    function isMember(address account) external view returns (bool);
+
+    /// @notice How many members the community has now.
+    function memberCount() external view returns (uint256);
+}

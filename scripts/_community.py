@@ -1,0 +1,141 @@
+"""Deploying one community with ape, and recording it in deployments/<network>.json.
+
+Shared by `ape run deploy` and the contract tests, so the tests deploy exactly what users do.
+Files starting with "_" are not listed as ape scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ape import chain, project
+
+DEPLOYMENTS_DIR = Path(__file__).resolve().parent.parent / "deployments"
+
+# The name each contract has in deployments/<network>.json, and its ape contract type.
+CONTRACT_TYPES = {
+    "forwarder": "CommunityForwarder",
+    "membership": "Membership",
+    "governor": "CommunityGovernor",
+    "registry": "IndicatorRegistry",
+    "badge": "ContributionBadge",
+}
+
+
+@dataclass(frozen=True)
+class CommunityParams:
+    """What a community decides at its founding (see communities/*.json)."""
+
+    slug: str
+    name: str
+    symbol: str
+    founders: list[str]
+    voting_delay_seconds: int
+    voting_period_seconds: int
+    proposal_threshold: int
+    quorum_percent: int
+
+    @classmethod
+    def load(cls, path: Path) -> "CommunityParams":
+        data = json.loads(Path(path).read_text())
+        missing = sorted(set(cls.__dataclass_fields__) - set(data))
+        if missing:
+            raise ValueError(f"{path}: missing {', '.join(missing)}")
+        params = cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        if not params.founders:
+            raise ValueError(f"{path}: a community needs at least one founder")
+        if not 0 < params.quorum_percent <= 100:
+            raise ValueError(f"{path}: quorum_percent must be within 1-100")
+        if params.voting_period_seconds <= 0:
+            raise ValueError(f"{path}: voting_period_seconds must be positive")
+        return params
+
+
+@dataclass
+class Community:
+    """A deployed community: its contracts and the block it starts at."""
+
+    params: CommunityParams
+    forwarder: Any
+    membership: Any
+    governor: Any
+    registry: Any
+    badge: Any
+    deployment_block: int
+
+    def contracts(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in CONTRACT_TYPES}
+
+
+def deploy_community(params: CommunityParams, deployer, log=lambda message: None) -> Community:
+    """Deploy the five contracts and hand ownership of the rules to the Governor."""
+    log(f"Deploying community '{params.name}' with {len(params.founders)} founders")
+    # The first block that can hold the deployment: the index starts there.
+    deployment_block = chain.blocks.height + 1
+    forwarder = deployer.deploy(project.CommunityForwarder)
+    log(f"  forwarder   {forwarder.address}")
+    # The deployer owns membership only until the Governor exists (the two reference each other).
+    membership = deployer.deploy(
+        project.Membership, params.name, params.symbol, params.founders, forwarder, deployer
+    )
+    log(f"  membership  {membership.address}")
+    governor = deployer.deploy(
+        project.CommunityGovernor,
+        params.name,
+        membership,
+        forwarder,
+        params.voting_delay_seconds,
+        params.voting_period_seconds,
+        params.proposal_threshold,
+        params.quorum_percent,
+    )
+    log(f"  governor    {governor.address}")
+    registry = deployer.deploy(project.IndicatorRegistry, governor)
+    log(f"  registry    {registry.address}")
+    badge = deployer.deploy(
+        project.ContributionBadge,
+        f"{params.name} Contribution Badges",
+        f"{params.symbol}B",
+        membership,
+        registry,
+        forwarder,
+        governor,
+    )
+    log(f"  badge       {badge.address}")
+    membership.transferOwnership(governor, sender=deployer)
+    log("  membership now owned by the governor")
+    return Community(params, forwarder, membership, governor, registry, badge, deployment_block)
+
+
+def deployment_path(ecosystem: str, network: str, provider: str) -> Path:
+    """deployments/<ecosystem>-<network>.json; local chains also name the provider."""
+    name = f"{ecosystem}-{network}" + (f"-{provider}" if network == "local" else "")
+    return DEPLOYMENTS_DIR / f"{name}.json"
+
+
+def record_deployment(path: Path, community: Community, chain_id: int, network_choice: str) -> None:
+    """Add (or replace) the community in the network's deployment file, with every ABI."""
+    record = json.loads(path.read_text()) if path.exists() else {}
+    if record.get("chain_id", chain_id) != chain_id:
+        # A local chain restarted without its state: the old addresses are gone.
+        record = {}
+    record["network"] = network_choice
+    record["chain_id"] = chain_id
+    record["abis"] = {
+        key: [entry.model_dump(mode="json", by_alias=True) for entry in getattr(project, name).contract_type.abi]
+        for key, name in CONTRACT_TYPES.items()
+    }
+    communities = record.setdefault("communities", {})
+    communities[community.params.slug] = {
+        "name": community.params.name,
+        "deployment_block": community.deployment_block,
+        "deployed_at": int(time.time()),
+        "contracts": {key: contract.address for key, contract in community.contracts().items()},
+        "parameters": community.params.__dict__,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n")
