@@ -1,0 +1,1 @@
+"""Everything that talks to the chain: deployments, typed data, relaying, revert decoding."""

@@ -1,0 +1,83 @@
+"""EIP-712 typed data for the community forwarder's ForwardRequest.
+
+The dict returned is exactly what `eth_signTypedData_v4`, ethers' `signTypedData` and
+eth-account's `Account.sign_typed_data(full_message=...)` take. It binds a request to one
+chain (chainId), one forwarder (verifyingContract) and one use (nonce), until a deadline.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+FORWARDER_NAME = "CommunityForwarder"
+FORWARDER_VERSION = "1"
+
+FORWARD_REQUEST_TYPES: dict[str, list[dict[str, str]]] = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+        {"name": "verifyingContract", "type": "address"},
+    ],
+    "ForwardRequest": [
+        {"name": "from", "type": "address"},
+        {"name": "to", "type": "address"},
+        {"name": "value", "type": "uint256"},
+        {"name": "gas", "type": "uint256"},
+        {"name": "nonce", "type": "uint256"},
+        {"name": "deadline", "type": "uint48"},
+        {"name": "data", "type": "bytes"},
+    ],
+}
+
+
+def forward_request_typed_data(
+    *,
+    chain_id: int,
+    forwarder: str,
+    sender: str,
+    target: str,
+    data: bytes | str,
+    nonce: int,
+    deadline: int,
+    gas: int,
+    value: int = 0,
+) -> dict[str, Any]:
+    """The typed data a member signs so that the forwarder calls `target` with `data` as them."""
+    data_hex = data if isinstance(data, str) else "0x" + data.hex()
+    return {
+        "types": FORWARD_REQUEST_TYPES,
+        "primaryType": "ForwardRequest",
+        "domain": {
+            "name": FORWARDER_NAME,
+            "version": FORWARDER_VERSION,
+            "chainId": chain_id,
+            "verifyingContract": to_checksum_address(forwarder),
+        },
+        "message": {
+            "from": to_checksum_address(sender),
+            "to": to_checksum_address(target),
+            "value": value,
+            "gas": gas,
+            "nonce": nonce,
+            "deadline": deadline,
+            "data": data_hex,
+        },
+    }
+
+
+def forward_request_struct(typed_data: dict[str, Any], signature: bytes) -> tuple:
+    """The `ForwardRequestData` tuple `execute` takes: the message without its nonce, plus the signature."""
+    message = typed_data["message"]
+    data = message["data"]
+    return (
+        to_checksum_address(message["from"]),
+        to_checksum_address(message["to"]),
+        int(message["value"]),
+        int(message["gas"]),
+        int(message["deadline"]),
+        bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data),
+        signature,
+    )
