@@ -111,10 +111,10 @@ def deploy_community(params: CommunityParams, deployer, log=lambda message: None
     return Community(params, forwarder, membership, governor, registry, badge, deployment_block)
 
 
-def deployment_path(ecosystem: str, network: str, provider: str) -> Path:
-    """deployments/<ecosystem>-<network>.json; local chains also name the provider."""
+def deployment_path(folder: Path, ecosystem: str, network: str, provider: str) -> Path:
+    """<folder>/<ecosystem>-<network>.json; local chains also name the provider."""
     name = f"{ecosystem}-{network}" + (f"-{provider}" if network == "local" else "")
-    return DEPLOYMENTS_DIR / f"{name}.json"
+    return Path(folder) / f"{name}.json"
 
 
 def record_deployment(path: Path, community: Community, chain_id: int, network_choice: str) -> None:

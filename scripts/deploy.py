@@ -10,7 +10,7 @@ import click
 from ape import accounts, chain
 from ape.cli import ConnectedProviderCommand, account_option
 
-from scripts._community import CommunityParams, deploy_community, deployment_path, record_deployment
+from scripts._community import DEPLOYMENTS_DIR, CommunityParams, deploy_community, deployment_path, record_deployment
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -23,10 +23,17 @@ from scripts._community import CommunityParams, deploy_community, deployment_pat
     show_default=True,
     help="The community's founding parameters.",
 )
+@click.option(
+    "--deployments-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEPLOYMENTS_DIR,
+    show_default="deployments/",
+    help="Where to write <network>.json (tests point this at a temporary folder).",
+)
 @click.option("--replace", is_flag=True, help="Deploy again even if this network already has the community.")
-def cli(ecosystem, network, provider, account, params_file, replace):
+def cli(ecosystem, network, provider, account, params_file, deployments_dir, replace):
     params = CommunityParams.load(params_file)
-    path = deployment_path(ecosystem.name, network.name, provider.name)
+    path = deployment_path(deployments_dir, ecosystem.name, network.name, provider.name)
     if not replace and _already_deployed(path, params.slug, chain.chain_id):
         click.echo(f"Community '{params.slug}' is already deployed on this chain ({path}); use --replace to redeploy.")
         return
