@@ -1,0 +1,119 @@
+"""Fixtures named by role. Runs under `ape test` on the in-process EVM (ethereum:local:test)
+and on Anvil (ethereum:local:foundry). The community is deployed once per session by the
+same code as `ape run deploy`; ape's isolation reverts each test's changes."""
+
+from __future__ import annotations
+
+import pytest
+
+from scripts._community import CommunityParams, deploy_community
+from tests.contracts.protocol import VOTING_DELAY, VOTING_PERIOD, Governance, Relay, indicator_input
+
+
+@pytest.fixture(scope="session")
+def deployer(accounts):
+    return accounts[0]
+
+
+@pytest.fixture(scope="session")
+def founders(accounts):
+    return [accounts[1], accounts[2], accounts[3]]
+
+
+@pytest.fixture(scope="session")
+def alice(founders):
+    return founders[0]
+
+
+@pytest.fixture(scope="session")
+def bob(founders):
+    return founders[1]
+
+
+@pytest.fixture(scope="session")
+def carol(founders):
+    return founders[2]
+
+
+@pytest.fixture(scope="session")
+def newcomer(accounts):
+    """Not a member until a test admits them."""
+    return accounts[4]
+
+
+@pytest.fixture(scope="session")
+def outsider(accounts):
+    """Never a member."""
+    return accounts[5]
+
+
+@pytest.fixture(scope="session")
+def relayer(accounts):
+    """Pays gas for members' signed requests; holds no rights of its own."""
+    return accounts[6]
+
+
+@pytest.fixture(scope="session")
+def community(deployer, founders):
+    params = CommunityParams(
+        slug="test",
+        name="Test Commons",
+        symbol="TST",
+        founders=[founder.address for founder in founders],
+        voting_delay_seconds=VOTING_DELAY,
+        voting_period_seconds=VOTING_PERIOD,
+        proposal_threshold=0,
+        quorum_percent=50,
+    )
+    return deploy_community(params, deployer)
+
+
+@pytest.fixture(scope="session")
+def membership(community):
+    return community.membership
+
+
+@pytest.fixture(scope="session")
+def governor(community):
+    return community.governor
+
+
+@pytest.fixture(scope="session")
+def registry(community):
+    return community.registry
+
+
+@pytest.fixture(scope="session")
+def badge(community):
+    return community.badge
+
+
+@pytest.fixture(scope="session")
+def forwarder(community):
+    return community.forwarder
+
+
+@pytest.fixture(scope="session")
+def governance(governor, chain, founders):
+    return Governance(governor, chain, founders)
+
+
+@pytest.fixture
+def add_indicator(governance, registry):
+    """Add an indicator through governance; returns its id."""
+
+    def add(**fields):
+        governance.pass_([(registry, "addIndicator", (indicator_input(**fields),))], f"add {fields}")
+        return registry.indicatorCount()
+
+    return add
+
+
+@pytest.fixture
+def mentoring(add_indicator):
+    return add_indicator()
+
+
+@pytest.fixture(scope="session")
+def relay(forwarder, relayer, chain):
+    return Relay(forwarder, relayer, chain.chain_id)

@@ -1,0 +1,116 @@
+"""Helpers that speak the protocol, so contract tests read like it: the proposal lifecycle,
+indicator inputs, and members' signed requests relayed through the forwarder."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from eth_account import Account
+from eth_utils import keccak
+
+from backend.chain.typed_data import forward_request_struct, forward_request_typed_data
+
+VOTING_DELAY = 10
+VOTING_PERIOD = 100
+AGAINST, FOR, ABSTAIN = 0, 1, 2
+OBJECT, COMMUNITY = 0, 1
+
+
+class Governance:
+    """Owns the proposal lifecycle so tests read like the protocol."""
+
+    def __init__(self, governor, chain, voters):
+        self.governor = governor
+        self.chain = chain
+        self.voters = voters
+
+    def proposal(self, calls, description):
+        targets = [contract.address for contract, _, _ in calls]
+        calldatas = [getattr(contract, method).encode_input(*args) for contract, method, args in calls]
+        return targets, [0] * len(calls), calldatas, description
+
+    def propose(self, calls, description="a proposal", proposer=None):
+        targets, values, calldatas, description = self.proposal(calls, description)
+        self.governor.propose(targets, values, calldatas, description, sender=proposer or self.voters[0])
+        return self.governor.hashProposal(targets, values, calldatas, keccak(text=description))
+
+    def wait_until(self, timestamp):
+        """Mine a block just after `timestamp`, so a timepoint that must have passed has."""
+        self.chain.mine(timestamp=max(timestamp + 1, self.chain.pending_timestamp))
+
+    def wait_for_snapshot(self, proposal_id):
+        self.wait_until(self.governor.proposalSnapshot(proposal_id))
+
+    def wait_for_deadline(self, proposal_id):
+        self.wait_until(self.governor.proposalDeadline(proposal_id))
+
+    def vote(self, proposal_id, support=1, voters=None):
+        for voter in self.voters if voters is None else voters:
+            self.governor.castVote(proposal_id, support, sender=voter)
+
+    def execute(self, calls, description="a proposal", sender=None):
+        targets, values, calldatas, description = self.proposal(calls, description)
+        return self.governor.execute(
+            targets, values, calldatas, keccak(text=description), sender=sender or self.voters[0]
+        )
+
+    def pass_(self, calls, description="a proposal"):
+        """Propose, let every founder vote for, wait out the period, execute."""
+        proposal_id = self.propose(calls, description)
+        self.wait_for_snapshot(proposal_id)
+        self.vote(proposal_id, FOR)
+        self.wait_for_deadline(proposal_id)
+        self.execute(calls, description)
+        return proposal_id
+
+
+def indicator_input(
+    name="Mentoring a newcomer",
+    *,
+    orientation=COMMUNITY,
+    category="mentoring",
+    weight=5,
+    endorsements=2,
+    validity=0,
+    description_uri="ipfs://mentoring-v1",
+):
+    return (name, description_uri, category, orientation, weight, endorsements, validity)
+
+
+EVIDENCE_HASH = keccak(text="https://example.org/pull/42 contents")
+EVIDENCE_URI = "https://example.org/pull/42"
+
+
+@dataclass
+class Relay:
+    """Signs ForwardRequests with a member's key and submits them through the forwarder."""
+
+    forwarder: object
+    relayer: object
+    chain_id: int
+
+    def typed_data(self, signer, target, method, *args, deadline=None, nonce=None, chain_id=None, gas=1_000_000):
+        return forward_request_typed_data(
+            chain_id=self.chain_id if chain_id is None else chain_id,
+            forwarder=self.forwarder.address,
+            sender=signer.address,
+            target=target.address,
+            data=bytes(getattr(target, method).encode_input(*args)),
+            nonce=self.forwarder.nonces(signer.address) if nonce is None else nonce,
+            deadline=int(time.time()) + 3600 if deadline is None else deadline,
+            gas=gas,
+        )
+
+    @staticmethod
+    def sign(signer, typed_data):
+        return bytes(Account.sign_typed_data(signer.private_key, full_message=typed_data).signature)
+
+    def submit(self, typed_data, signature):
+        return self.forwarder.execute(forward_request_struct(typed_data, signature), sender=self.relayer)
+
+    def call(self, signer, target, method, *args, **options):
+        typed_data = self.typed_data(signer, target, method, *args, **options)
+        return self.submit(typed_data, self.sign(signer, typed_data))
+
+

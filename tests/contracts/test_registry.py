@@ -1,0 +1,70 @@
+"""Rule 3: amend (version + 1, old version in events) and retire, only through governance."""
+
+import ape
+
+from tests.contracts.protocol import OBJECT, indicator_input
+
+
+def test_amend__bumps_version_and_keeps_history_in_events(governance, registry, mentoring):
+    amended = indicator_input("Mentoring a newcomer to a merged patch", weight=8, endorsements=3)
+    governance.pass_([(registry, "amendIndicator", (mentoring, amended))], "amend mentoring")
+
+    weight, endorsements, _, version, _, active = registry.terms(mentoring)
+    assert (weight, endorsements, version, active) == (8, 3, 2, True)
+    assert registry.indicatorName(mentoring) == "Mentoring a newcomer to a merged patch"
+
+    history = list(registry.IndicatorDefined.range(0, ape.chain.blocks.height + 1))
+    assert [(log.version, log.weight) for log in history] == [(1, 5), (2, 8)]
+
+
+def test_retire__deactivates_and_emits(governance, registry, mentoring):
+    governance.pass_([(registry, "retireIndicator", (mentoring,))], "retire mentoring")
+    assert registry.terms(mentoring).active is False
+    logs = list(registry.IndicatorRetired.range(0, ape.chain.blocks.height + 1))
+    assert [(log.indicatorId, log.version) for log in logs] == [(mentoring, 1)]
+
+
+def test_add_amend_retire__revert_for_anyone_but_governance(registry, mentoring, alice, outsider):
+    for caller in (alice, outsider):
+        with ape.reverts(registry.OwnableUnauthorizedAccount, account=caller.address):
+            registry.addIndicator(indicator_input("Code review", orientation=OBJECT), sender=caller)
+        with ape.reverts(registry.OwnableUnauthorizedAccount, account=caller.address):
+            registry.amendIndicator(mentoring, indicator_input(weight=50), sender=caller)
+        with ape.reverts(registry.OwnableUnauthorizedAccount, account=caller.address):
+            registry.retireIndicator(mentoring, sender=caller)
+    assert registry.indicatorCount() == 1
+    assert registry.terms(mentoring).version == 1
+
+
+def test_invalid_inputs_revert_with_the_field_named(governance, registry):
+    bad = {
+        "name": indicator_input(""),
+        "weight": indicator_input(weight=0),
+        "endorsementsRequired": indicator_input(endorsements=0),
+    }
+    for field, value in bad.items():
+        calls = [(registry, "addIndicator", (value,))]
+        proposal_id = governance.propose(calls, f"bad {field}")
+        governance.wait_for_snapshot(proposal_id)
+        governance.vote(proposal_id)
+        governance.wait_for_deadline(proposal_id)
+        # The Governor bubbles the registry's error up from execute.
+        with ape.reverts(registry.RegistryInvalidIndicator, field=field):
+            governance.execute(calls, f"bad {field}")
+    assert registry.indicatorCount() == 0
+
+
+def test_unknown_and_retired_indicators(governance, registry, mentoring):
+    with ape.reverts(registry.RegistryUnknownIndicator, indicatorId=99):
+        registry.terms(99)
+    with ape.reverts(registry.RegistryUnknownIndicator, indicatorId=0):
+        registry.terms(0)
+    governance.pass_([(registry, "retireIndicator", (mentoring,))], "retire")
+    amend = [(registry, "amendIndicator", (mentoring, indicator_input(weight=9)))]
+    proposal_id = governance.propose(amend, "amend a retired indicator")
+    governance.wait_for_snapshot(proposal_id)
+    governance.vote(proposal_id)
+    governance.wait_for_deadline(proposal_id)
+    with ape.reverts(registry.RegistryIndicatorRetired, indicatorId=mentoring):
+        governance.execute(amend, "amend a retired indicator")
+    assert registry.terms(mentoring).version == 1
