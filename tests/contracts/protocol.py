@@ -82,6 +82,12 @@ EVIDENCE_HASH = keccak(text="https://example.org/pull/42 contents")
 EVIDENCE_URI = "https://example.org/pull/42"
 
 
+def method_handler(contract, method):
+    """ape's handler for a contract method; a few names (`delegate`) are taken by ape itself."""
+    handler = getattr(contract, method, None)
+    return handler if handler is not None else contract._mutable_methods_[method]
+
+
 @dataclass
 class Relay:
     """Signs ForwardRequests with a member's key and submits them through the forwarder."""
@@ -96,7 +102,7 @@ class Relay:
             forwarder=self.forwarder.address,
             sender=signer.address,
             target=target.address,
-            data=bytes(getattr(target, method).encode_input(*args)),
+            data=bytes(method_handler(target, method).encode_input(*args)),
             nonce=self.forwarder.nonces(signer.address) if nonce is None else nonce,
             deadline=int(time.time()) + 3600 if deadline is None else deadline,
             gas=gas,

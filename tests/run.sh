@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The whole test suite (`make test` runs it after setup): the contract tests on the
+# in-process EVM and on a real Anvil, then the backend unit tests and the end-to-end tests
+# over real HTTP.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SOLCX_BINARY_PATH="$PWD/.solcx" PATH="$PWD/.venv/bin:$PATH"
+
+free_port() { python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+echo "==> contract tests on the in-process EVM (ethereum:local:test)"
+ape test tests/contracts --network ethereum:local:test -q -p no:cacheprovider
+
+# A port of its own, so a developer's `make run` chain on 8545 is never touched.
+echo "==> contract tests on Anvil (ethereum:local:foundry)"
+APE_FOUNDRY_HOST="http://127.0.0.1:$(free_port)" \
+  ape test tests/contracts --network ethereum:local:foundry -q -p no:cacheprovider
+
+suites=()
+for suite in tests/backend tests/e2e; do
+  if compgen -G "$suite/test_*.py" > /dev/null; then suites+=("$suite"); fi
+done
+if [ ${#suites[@]} -gt 0 ]; then
+  echo "==> backend and end-to-end tests (${suites[*]})"
+  python -m pytest "${suites[@]}" -q
+fi
