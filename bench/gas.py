@@ -1,0 +1,156 @@
+"""Gas per action on a real Anvil, beside EAS deployed from its npm artifacts in the same run.
+
+Run: `make bench` (or `python -m bench.gas`). Prints a table and the ratios to EAS.
+The EAS flow mirrors ours with plain attestations and no resolver: a claim attestation of the
+same evidence, then one endorsement attestation per peer referencing it. A resolver that
+checked membership, counted endorsements and minted a token would only add to it, so the
+ratio printed is a lower bound of what our contracts save.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+
+from ape import accounts, chain, networks
+from ape.contracts import ContractContainer
+from eth_abi import encode
+from eth_utils import keccak
+from ethpm_types import ContractType
+
+from scripts._community import CommunityParams, deploy_community
+from tests.contracts.protocol import EVIDENCE_HASH, EVIDENCE_URI, FOR, Governance, Relay, indicator_input
+
+ROOT = Path(__file__).resolve().parent.parent
+EAS_ARTIFACTS = ROOT / "node_modules/@ethereum-attestation-service/eas-contracts/artifacts/contracts"
+EAS_SCHEMA = "uint32 indicatorId,bytes32 evidenceHash,string evidenceURI"
+ENDORSEMENT_SCHEMA = "bool endorse"
+ZERO_ADDRESS = "0x" + "00" * 20
+ZERO_UID = b"\x00" * 32
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _eas_container(name: str) -> ContractContainer:
+    artifact = json.loads((EAS_ARTIFACTS / f"{name}.sol/{name}.json").read_text())
+    contract_type = ContractType.model_validate(
+        {"contractName": name, "abi": artifact["abi"], "deploymentBytecode": {"bytecode": artifact["bytecode"]}}
+    )
+    return ContractContainer(contract_type)
+
+
+def measure_ours(deployer, members, relayer) -> dict[str, int]:
+    alice, bob, carol = members
+    community = deploy_community(
+        CommunityParams("bench", "Bench Commons", "BEN", [m.address for m in members], 1, 100, 0, 50), deployer
+    )
+    governance = Governance(community.governor, chain, members)
+    gas: dict[str, int] = {}
+
+    calls = [(community.registry, "addIndicator", (indicator_input(endorsements=2),))]
+    targets, values, calldatas, description = governance.proposal(calls, "add mentoring")
+    gas["propose (add indicator)"] = community.governor.propose(
+        targets, values, calldatas, description, sender=alice
+    ).gas_used
+    proposal_id = community.governor.hashProposal(targets, values, calldatas, keccak(text=description))
+    governance.wait_for_snapshot(proposal_id)
+    gas["vote"] = community.governor.castVote(proposal_id, FOR, sender=alice).gas_used
+    gas["vote with reason"] = community.governor.castVoteWithReason(
+        proposal_id, FOR, "mentoring matters", sender=bob
+    ).gas_used
+    governance.wait_for_deadline(proposal_id)
+    gas["execute (add indicator)"] = governance.execute(calls, "add mentoring").gas_used
+
+    def contribution(contributor, first, second):
+        claim = community.badge.claim(1, EVIDENCE_HASH, EVIDENCE_URI, sender=contributor)
+        claim_id = community.badge.claimCount()
+        attest = community.badge.attest(claim_id, sender=first)
+        attest_mint = community.badge.attest(claim_id, sender=second)
+        return claim.gas_used, attest.gas_used, attest_mint.gas_used
+
+    # The community's first claim and alice's first badge pay to create two counters.
+    gas["first-ever contribution (claim + 2 attestations + mint)"] = sum(contribution(alice, bob, carol))
+    claim, attest, attest_mint = contribution(alice, bob, carol)
+    gas["claim"] = claim
+    gas["attest"] = attest
+    gas["attest that mints the badge"] = attest_mint
+    gas["whole contribution (claim + 2 attestations + mint)"] = claim + attest + attest_mint
+
+    # The same through the forwarder, as the API sends it (bob's claim: his first badge too).
+    relay = Relay(community.forwarder, relayer, chain.chain_id)
+    relay.call(alice, community.badge, "claim", 1, EVIDENCE_HASH, EVIDENCE_URI)  # warms the signers' nonces
+    relay.call(bob, community.badge, "attest", community.badge.claimCount())
+    relay.call(carol, community.badge, "attest", community.badge.claimCount())
+    relayed_claim = relay.call(alice, community.badge, "claim", 1, EVIDENCE_HASH, EVIDENCE_URI).gas_used
+    claim_id = community.badge.claimCount()
+    relayed_attest = relay.call(bob, community.badge, "attest", claim_id).gas_used
+    relayed_mint = relay.call(carol, community.badge, "attest", claim_id).gas_used
+    gas["relayed claim"] = relayed_claim
+    gas["relayed attest"] = relayed_attest
+    gas["relayed attest that mints"] = relayed_mint
+    gas["relayed whole contribution"] = relayed_claim + relayed_attest + relayed_mint
+    second = [(community.membership, "admit", (deployer.address,))]
+    pid = governance.propose(second, "admit deployer")
+    governance.wait_for_snapshot(pid)
+    gas["relayed vote"] = relay.call(alice, community.governor, "castVote", pid, FOR).gas_used
+    return gas
+
+
+def measure_eas(deployer, members) -> dict[str, int]:
+    alice, bob, carol = members
+    registry = deployer.deploy(_eas_container("SchemaRegistry"))
+    eas = deployer.deploy(_eas_container("EAS"), registry)
+    registry.register(EAS_SCHEMA, ZERO_ADDRESS, True, sender=deployer)
+    registry.register(ENDORSEMENT_SCHEMA, ZERO_ADDRESS, True, sender=deployer)
+    # EAS derives the schema uid as keccak(abi.encodePacked(schema, resolver, revocable)).
+    claim_schema = keccak(EAS_SCHEMA.encode() + bytes(20) + b"\x01")
+    endorsement_schema = keccak(ENDORSEMENT_SCHEMA.encode() + bytes(20) + b"\x01")
+
+    claim_data = encode(["uint32", "bytes32", "string"], [1, EVIDENCE_HASH, EVIDENCE_URI])
+    receipt = eas.attest((claim_schema, (alice.address, 0, True, ZERO_UID, claim_data, 0)), sender=alice)
+    [attested] = receipt.decode_logs(eas.Attested)
+    claim_uid = attested.uid
+    endorse = encode(["bool"], [True])
+    first = eas.attest((endorsement_schema, (alice.address, 0, True, claim_uid, endorse, 0)), sender=bob).gas_used
+    second = eas.attest((endorsement_schema, (alice.address, 0, True, claim_uid, endorse, 0)), sender=carol).gas_used
+    return {
+        "EAS attest (claim with the same evidence)": receipt.gas_used,
+        "EAS attest (endorsement referencing it)": first,
+        "EAS flow: claim + 2 endorsements, no resolver": receipt.gas_used + first + second,
+    }
+
+
+def main() -> None:
+    port = _free_port()
+    print(f"Starting Anvil on 127.0.0.1:{port} (cancun) for the gas benchmark...")
+    started = time.perf_counter()
+    with networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": f"http://127.0.0.1:{port}"}):
+        test_accounts = accounts.test_accounts
+        deployer, members, relayer = test_accounts[0], list(test_accounts[1:4]), test_accounts[6]
+        ours = measure_ours(deployer, members, relayer)
+        eas = measure_eas(deployer, members)
+
+    width = max(map(len, [*ours, *eas])) + 2
+    print(f"\n{'action':<{width}}{'gas':>10}")
+    for name, value in {**ours, **eas}.items():
+        print(f"{name:<{width}}{value:>10,}")
+
+    whole = ours["whole contribution (claim + 2 attestations + mint)"]
+    eas_flow = eas["EAS flow: claim + 2 endorsements, no resolver"]
+    print("\nratios")
+    print(f"  attest / EAS attest of the same evidence:            {ours['attest'] / eas['EAS attest (claim with the same evidence)']:.2f}")
+    print(f"  claim / EAS attest of the same evidence:             {ours['claim'] / eas['EAS attest (claim with the same evidence)']:.2f}")
+    print(f"  whole contribution / EAS flow (no resolver):          {whole / eas_flow:.2f}")
+    print(f"  relayed whole contribution / EAS flow (no resolver):  {ours['relayed whole contribution'] / eas_flow:.2f}")
+    print(f"  whole contribution within 300,000 gas:                {'yes' if whole <= 300_000 else 'NO'} ({whole:,})")
+    print(f"\n(done in {time.perf_counter() - started:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
