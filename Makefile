@@ -42,11 +42,18 @@ $(BIN)/forge: node_modules/.installed $(BIN)/.installed
 compile: setup
 	@$(BIN)/ape compile
 
+run: setup
+	@bash tools/run-local.sh
+
+demo: setup
+	@$(BIN)/python scripts/demo.py
+
 test: setup
 	@bash tests/run.sh
 
 bench: setup
 	@$(BIN)/python -m bench.gas
+	@if [ -f bench/api.py ]; then $(BIN)/python -m bench.api; fi
 
 clean:
 	rm -rf .build .solcx $(VENV) node_modules
