@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from backend.api.deps import CommunityDep, ContextDep
+from backend.api.schemas import BadgeOut
+from backend.services import reads
+
+router = APIRouter(prefix="/badges", tags=["badges"])
+
+
+@router.get("/{token_id}", response_model=BadgeOut)
+def get_badge(ctx: ContextDep, community: CommunityDep, token_id: int):
+    """One badge: indicator, weight, evidence, and whether it counts now."""
+    return reads.get_badge(ctx, community, token_id)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+
+from backend.api.deps import CommunityDep, ContextDep, PagingDep, WaitQuery
+from backend.api.routers._tx import tx_response
+from backend.api.schemas import ClaimOut, ClaimPrepareIn, Page, SignedRequestIn, TxOut, TypedDataOut
+from backend.services import actions, reads
+
+router = APIRouter(prefix="/claims", tags=["claims"])
+
+
+@router.get("", response_model=Page[ClaimOut])
+def list_claims(ctx: ContextDep, community: CommunityDep, paging: PagingDep,
+                state: Literal["open", "minted"] | None = None, indicator_id: int | None = None,
+                contributor: str | None = None):
+    """Claims, filtered by state, indicator or contributor."""
+    items, total = reads.list_claims(ctx, community, state=state, indicator_id=indicator_id, contributor=contributor,
+                                     limit=paging.limit, offset=paging.offset)
+    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+
+
+@router.get("/{claim_id}", response_model=ClaimOut)
+def get_claim(ctx: ContextDep, community: CommunityDep, claim_id: int):
+    """One claim with its attesters."""
+    return reads.get_claim(ctx, community, claim_id)
+
+
+@router.post("/prepare", response_model=TypedDataOut)
+def prepare(ctx: ContextDep, community: CommunityDep, body: ClaimPrepareIn):
+    """Claim your own contribution, or nominate another member (contributor): the typed data to sign."""
+    return TypedDataOut(typed_data=actions.prepare_claim(
+        ctx, community, signer=body.signer, indicator_id=body.indicator_id, evidence_uri=body.evidence_uri,
+        evidence_hash=body.evidence_hash, contributor=body.contributor))
+
+
+@router.post("", response_model=TxOut)
+def submit(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request, response: Response,
+           wait: WaitQuery = True):
+    """Relay a signed claim or nomination; returns the claim id."""
+    outcome = actions.submit(ctx, community, kind="claims", typed_data=body.typed_data.as_dict(),
+                             signature=body.signature, wait=wait)
+    return tx_response(outcome, request, response)

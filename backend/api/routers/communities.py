@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from backend.api.deps import CommunityDep, ContextDep
+from backend.api.schemas import CommunityOut, HealthOut
+from backend.services import reads
+
+router = APIRouter(tags=["communities"])
+
+
+@router.get("/communities", response_model=list[CommunityOut])
+def list_communities(ctx: ContextDep):
+    """Every community this service serves."""
+    return [CommunityOut(slug=c.slug, name=c.name, deployment_block=c.deployment_block, contracts=c.contracts,
+                         parameters=c.parameters) for c in ctx.deployments.communities.values()]
+
+
+@router.get("/health", response_model=HealthOut)
+def health(ctx: ContextDep):
+    """Chain id, head block and indexed block; 503 when the chain node is down."""
+    head = ctx.gateway.block_number()
+    return HealthOut(status="ok", head_block=head, **reads.health(ctx))
+
+
+community_router = APIRouter(tags=["communities"])
+
+
+@community_router.get("", response_model=CommunityOut)
+def get_community(ctx: ContextDep, community: CommunityDep):
+    """One community: contracts, founding parameters and governance settings."""
+    parameters = {**community.parameters, "governance": reads.governance_settings(ctx, community)}
+    return CommunityOut(slug=community.slug, name=community.name, deployment_block=community.deployment_block,
+                        contracts=community.contracts, parameters=parameters)

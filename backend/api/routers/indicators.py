@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from backend.api.deps import CommunityDep, ContextDep, PagingDep
+from backend.api.schemas import IndicatorOut, Page
+from backend.services import reads
+
+router = APIRouter(prefix="/indicators", tags=["indicators"])
+
+
+@router.get("", response_model=Page[IndicatorOut])
+def list_indicators(ctx: ContextDep, community: CommunityDep, paging: PagingDep, active: bool | None = None):
+    """The community's indicators of value, current versions."""
+    items, total = reads.list_indicators(ctx, community, active=active, limit=paging.limit, offset=paging.offset)
+    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+
+
+@router.get("/{indicator_id}", response_model=IndicatorOut)
+def get_indicator(ctx: ContextDep, community: CommunityDep, indicator_id: int):
+    """One indicator with its version history."""
+    return reads.get_indicator(ctx, community, indicator_id)

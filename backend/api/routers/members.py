@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from backend.api.deps import CommunityDep, ContextDep, PagingDep
+from backend.api.schemas import MemberOut, Page, ProfileOut
+from backend.services import reads
+
+router = APIRouter(prefix="/members", tags=["members"])
+
+
+@router.get("", response_model=Page[MemberOut])
+def list_members(ctx: ContextDep, community: CommunityDep, paging: PagingDep, active: bool | None = True):
+    """Members (current ones unless active=false or omitted with active=)."""
+    items, total = reads.list_members(ctx, community, active=active, limit=paging.limit, offset=paging.offset)
+    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+
+
+@router.get("/{address}", response_model=MemberOut)
+def get_member(ctx: ContextDep, community: CommunityDep, address: str):
+    """One member: since when, delegate, votes held."""
+    return reads.get_member(ctx, community, address)
+
+
+@router.get("/{address}/profile", response_model=ProfileOut)
+def get_profile(ctx: ContextDep, community: CommunityDep, address: str):
+    """A member's contribution profile: badges that count now and weighted scores."""
+    return reads.profile(ctx, community, address)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from backend.api.deps import CommunityDep, ContextDep, PagingDep, WaitQuery
+from backend.api.routers._tx import tx_response
+from backend.api.schemas import Page, ProposalOut, ProposalPrepareIn, ProposalTypedDataOut, SignedRequestIn, TxOut
+from backend.errors import InvalidRequest
+from backend.services import actions, reads
+
+router = APIRouter(prefix="/proposals", tags=["proposals"])
+
+
+def _id(value: str) -> int:
+    if not value.isdigit() or len(value) > 78:
+        raise InvalidRequest(f"'{value}' is not a proposal id (a decimal uint256)")
+    return int(value)
+
+
+@router.get("", response_model=Page[ProposalOut])
+def list_proposals(ctx: ContextDep, community: CommunityDep, paging: PagingDep):
+    """Proposals, newest first, with state and tallies."""
+    items, total = reads.list_proposals(ctx, community, limit=paging.limit, offset=paging.offset)
+    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+
+
+@router.get("/{proposal_id}", response_model=ProposalOut)
+def get_proposal(ctx: ContextDep, community: CommunityDep, proposal_id: str):
+    """One proposal: state, tallies, quorum, deadline and votes."""
+    return reads.get_proposal(ctx, community, _id(proposal_id))
+
+
+@router.post("/prepare", response_model=ProposalTypedDataOut)
+def prepare_proposal(ctx: ContextDep, community: CommunityDep, body: ProposalPrepareIn):
+    """Typed data for a member to sign to propose the given actions."""
+    typed, proposal_id = actions.prepare_proposal(ctx, community, signer=body.signer, description=body.description,
+                                                  actions=body.actions)
+    return ProposalTypedDataOut(typed_data=typed, proposal_id=proposal_id)
+
+
+@router.post("", response_model=TxOut)
+def submit_proposal(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request,
+                    response: Response, wait: WaitQuery = True):
+    """Relay a signed proposal; returns the transaction and the proposal id."""
+    outcome = actions.submit(ctx, community, kind="proposals", typed_data=body.typed_data.as_dict(),
+                             signature=body.signature, wait=wait)
+    return tx_response(outcome, request, response)
+
+
+@router.post("/{proposal_id}/execute", response_model=TxOut)
+def execute_proposal(ctx: ContextDep, community: CommunityDep, proposal_id: str, request: Request,
+                     response: Response, wait: WaitQuery = True):
+    """Execute a proposal that passed; anyone may, no signature needed."""
+    proposal = reads.proposal_row(ctx, community, _id(proposal_id))
+    outcome = actions.execute_proposal(ctx, community, proposal=proposal, wait=wait)
+    return tx_response(outcome, request, response)

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter
+
+from backend.api.deps import CommunityDep, ContextDep
+from backend.api.schemas import TxOut
+from backend.errors import InvalidRequest
+from backend.services import relay
+
+router = APIRouter(prefix="/transactions", tags=["transactions"])
+
+
+@router.get("/{tx_hash}", response_model=TxOut)
+def get_transaction(ctx: ContextDep, community: CommunityDep, tx_hash: str):
+    """A relayed transaction's status: pending, succeeded (with created ids) or failed."""
+    if not re.fullmatch(r"0x[0-9a-fA-F]{64}", tx_hash):
+        raise InvalidRequest(f"'{tx_hash}' is not a transaction hash")
+    return relay.status(ctx, community, tx_hash)

@@ -1,0 +1,65 @@
+"""The deployments file (`deployments/<network>.json`, written by `ape run deploy`): one chain,
+its contracts' ABIs, and every community deployed there."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from backend.chain.abi import ContractAbi
+
+CONTRACT_KEYS = ("forwarder", "membership", "governor", "registry", "badge")
+
+
+class DeploymentsError(RuntimeError):
+    """The deployments file is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Community:
+    slug: str
+    name: str
+    deployment_block: int
+    contracts: dict[str, str]  # key -> checksum address
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    def key_of(self, address: str) -> str | None:
+        address = to_checksum_address(address)
+        return next((key for key, value in self.contracts.items() if value == address), None)
+
+
+@dataclass(frozen=True)
+class Deployments:
+    chain_id: int
+    network: str
+    abis: dict[str, ContractAbi]
+    communities: dict[str, Community]
+
+    @classmethod
+    def load(cls, path: Path) -> "Deployments":
+        path = Path(path)
+        if not path.exists():
+            raise DeploymentsError(
+                f"{path} does not exist: deploy a community first "
+                "(ape run deploy --network ethereum:local:foundry)"
+            )
+        try:
+            record = json.loads(path.read_text())
+            abis = {key: ContractAbi(record["abis"][key]) for key in CONTRACT_KEYS}
+            communities = {
+                slug: Community(
+                    slug=slug,
+                    name=entry["name"],
+                    deployment_block=int(entry["deployment_block"]),
+                    contracts={key: to_checksum_address(entry["contracts"][key]) for key in CONTRACT_KEYS},
+                    parameters=entry.get("parameters", {}),
+                )
+                for slug, entry in record["communities"].items()
+            }
+            return cls(int(record["chain_id"]), record.get("network", ""), abis, communities)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DeploymentsError(f"{path} is malformed: {exc!r}") from exc

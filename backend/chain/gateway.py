@@ -1,0 +1,178 @@
+"""The one gateway to the chain: reads, simulations that name the custom error a write would
+revert with, and the relayer that sends members' signed requests with its own nonces."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from eth_account import Account
+from eth_utils import to_checksum_address
+
+from backend.chain.abi import ContractAbi, ErrorDecoder
+from backend.chain.deployments import Community, Deployments
+from backend.chain.rpc import Rpc, RpcError
+from backend.errors import ChainRefused, Conflict, InvalidRequest, NodeUnavailable, TimedOut
+from backend.settings import Settings
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+class ChainGateway:
+    def __init__(self, settings: Settings, deployments: Deployments) -> None:
+        self.settings = settings
+        self.deployments = deployments
+        self.rpc = Rpc(settings.rpc_url, settings.rpc_timeout_seconds)
+        self.errors = ErrorDecoder(deployments.abis.values())
+        self.relayer = Relayer(self, settings.relayer_key.get_secret_value())
+        self._checked_chain = False
+
+    # ------------------------------------------------------------------ identity
+
+    def abi(self, key: str) -> ContractAbi:
+        return self.deployments.abis[key]
+
+    @property
+    def chain_id(self) -> int:
+        return self.deployments.chain_id
+
+    def check_chain(self) -> None:
+        """The node must serve the chain the deployments file was written for, and the relayer
+        key must be acceptable on it. Checked on first contact, so a node down at start-up
+        does not stop the service."""
+        if self._checked_chain:
+            return
+        node_chain_id = int(self.rpc.request("eth_chainId"), 16)
+        if node_chain_id != self.deployments.chain_id:
+            raise NodeUnavailable(
+                f"The node at {self.settings.rpc_url} serves chain {node_chain_id}, but the deployments "
+                f"file is for chain {self.deployments.chain_id}"
+            )
+        self.settings.check_relayer_key(node_chain_id)
+        self._checked_chain = True
+
+    # ------------------------------------------------------------------ reads
+
+    def head(self) -> tuple[int, int]:
+        """The latest block number and its timestamp."""
+        block = self.rpc.request("eth_getBlockByNumber", "latest", False)
+        return int(block["number"], 16), int(block["timestamp"], 16)
+
+    def block_number(self) -> int:
+        return int(self.rpc.request("eth_blockNumber"), 16)
+
+    def block_timestamps(self, numbers: list[int]) -> dict[int, int]:
+        blocks = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
+        return {n: int(b["timestamp"], 16) for n, b in zip(numbers, blocks)}
+
+    def get_logs(self, addresses: list[str], from_block: int, to_block: int) -> list[dict[str, Any]]:
+        return self.rpc.request(
+            "eth_getLogs", {"address": addresses, "fromBlock": hex(from_block), "toBlock": hex(to_block)}
+        )
+
+    def call(self, to: str, data: bytes, sender: str | None = None) -> bytes:
+        """eth_call; a revert becomes `ChainRefused` with the custom error's name."""
+        tx: dict[str, Any] = {"to": to, "data": _hex(data)}
+        if sender:
+            tx["from"] = sender
+        try:
+            return bytes.fromhex(self.rpc.request("eth_call", tx, "latest")[2:])
+        except RpcError as exc:
+            raise self.refusal(exc) from exc
+
+    def read(self, community: Community, key: str, function: str, *args: Any) -> tuple:
+        fn = self.abi(key).function(function)
+        return fn.decode_output(self.call(community.contracts[key], fn.encode(*args)))
+
+    def estimate_gas(self, to: str, data: bytes, sender: str) -> int:
+        try:
+            return int(self.rpc.request("eth_estimateGas", {"from": sender, "to": to, "data": _hex(data)}), 16)
+        except RpcError as exc:
+            raise self.refusal(exc) from exc
+
+    def refusal(self, exc: RpcError) -> ChainRefused:
+        if exc.data is None:
+            return ChainRefused("Reverted", {}, f"The chain refused the request: {exc.message}")
+        name, args = self.errors.decode(exc.data)
+        return ChainRefused(name, args)
+
+    def receipt(self, tx_hash: str) -> dict[str, Any] | None:
+        return self.rpc.request("eth_getTransactionReceipt", tx_hash)
+
+    def wait_for_receipt(self, tx_hash: str, timeout: float | None = None) -> dict[str, Any]:
+        deadline = time.monotonic() + (timeout or self.settings.receipt_timeout_seconds)
+        delay = 0.02
+        while True:
+            receipt = self.receipt(tx_hash)
+            if receipt is not None:
+                return receipt
+            if time.monotonic() > deadline:
+                raise TimedOut(f"Transaction {tx_hash} was sent but not mined yet; poll its status")
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+
+
+class Relayer:
+    """Signs and sends the service's own transactions (forwarder.execute, governor.execute).
+
+    Nonces are kept here under a lock, so concurrent requests never reuse one; the node's
+    pending count is re-read at start, after any send error, and when the node says "nonce too low".
+    """
+
+    def __init__(self, gateway: ChainGateway, key: str) -> None:
+        self.gateway = gateway
+        self.account = Account.from_key(key)
+        self.address = self.account.address
+        self._lock = threading.Lock()
+        self._nonce: int | None = None
+        self._fees: tuple[float, int, int] | None = None  # (fetched at, max fee, priority fee)
+
+    def _fees_now(self) -> tuple[int, int]:
+        now = time.monotonic()
+        if self._fees is None or now - self._fees[0] > 10:
+            gas_price = int(self.gateway.rpc.request("eth_gasPrice"), 16)
+            priority = min(gas_price, 1_000_000_000)
+            # Twice the current price survives several blocks of rising base fee.
+            self._fees = (now, 2 * gas_price + priority, priority)
+        return self._fees[1], self._fees[2]
+
+    def send(self, to: str, data: bytes, gas: int) -> str:
+        with self._lock:
+            for attempt in range(2):
+                if self._nonce is None:
+                    self._nonce = int(self.gateway.rpc.request("eth_getTransactionCount", self.address, "pending"), 16)
+                max_fee, priority = self._fees_now()
+                signed = self.account.sign_transaction(
+                    {
+                        "type": 2,
+                        "chainId": self.gateway.chain_id,
+                        "nonce": self._nonce,
+                        "to": to_checksum_address(to),
+                        "data": data,
+                        "value": 0,
+                        "gas": gas,
+                        "maxFeePerGas": max_fee,
+                        "maxPriorityFeePerGas": priority,
+                    }
+                )
+                try:
+                    tx_hash = self.gateway.rpc.request("eth_sendRawTransaction", _hex(signed.raw_transaction))
+                except NodeUnavailable:
+                    self._nonce = None
+                    raise
+                except RpcError as exc:
+                    self._nonce = None
+                    message = exc.message.lower()
+                    if attempt == 0 and ("nonce" in message or "already known" in message):
+                        continue
+                    if exc.data:
+                        raise self.gateway.refusal(exc) from exc
+                    if "insufficient funds" in message:
+                        raise Conflict(f"The relayer {self.address} cannot pay for gas: {exc.message}") from exc
+                    raise InvalidRequest(f"The node refused the transaction: {exc.message}") from exc
+                self._nonce += 1
+                return tx_hash
+        raise AssertionError("unreachable")

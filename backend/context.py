@@ -1,0 +1,46 @@
+"""The service's long-lived parts, built once per process and shared by API and CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.chain.deployments import Community, Deployments
+from backend.chain.gateway import ChainGateway
+from backend.errors import NotFound
+from backend.indexer.db import make_engine, make_sessionmaker
+from backend.indexer.follower import Indexer
+from backend.settings import Settings
+
+
+@dataclass
+class Context:
+    settings: Settings
+    gateway: ChainGateway
+    indexer: Indexer
+    sessions: sessionmaker[Session]
+
+    @classmethod
+    def build(cls, settings: Settings) -> "Context":
+        deployments = Deployments.load(settings.deployments_file)
+        gateway = ChainGateway(settings, deployments)
+        sessions = make_sessionmaker(make_engine(settings.database_url))
+        return cls(settings, gateway, Indexer(gateway, sessions), sessions)
+
+    @property
+    def deployments(self) -> Deployments:
+        return self.gateway.deployments
+
+    def community(self, slug: str | None) -> Community:
+        communities = self.deployments.communities
+        if slug is None:
+            if len(communities) == 1:
+                return next(iter(communities.values()))
+            raise NotFound(
+                f"This service serves {len(communities)} communities; use /communities/{{slug}}/... "
+                f"with one of: {', '.join(sorted(communities))}"
+            )
+        if slug not in communities:
+            raise NotFound(f"No community '{slug}' here; GET /communities lists them")
+        return communities[slug]

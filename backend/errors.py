@@ -1,0 +1,120 @@
+"""Domain errors: raised by services and the chain gateway, turned into problem+json by the API.
+
+Each carries the HTTP status that fits it, so the mapping lives in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Root of every error a client can cause or be told about."""
+
+    status = 400
+    title = "Bad request"
+    type = "bad-request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class InvalidRequest(DomainError):
+    status = 400
+    title = "Invalid request"
+    type = "invalid-request"
+
+
+class Unprocessable(DomainError):
+    status = 422
+    title = "Unprocessable request"
+    type = "unprocessable"
+
+
+class InvalidSignature(DomainError):
+    status = 403
+    title = "Invalid signature"
+    type = "invalid-signature"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Not allowed"
+    type = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+    type = "not-found"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+    type = "conflict"
+
+
+class NodeUnavailable(DomainError):
+    status = 503
+    title = "Chain node unavailable"
+    type = "node-unavailable"
+
+
+class TimedOut(DomainError):
+    status = 504
+    title = "Timed out"
+    type = "timeout"
+
+
+# How the contracts' custom errors map onto HTTP: who you are (403), what does not exist (404),
+# what clashes with the current state (409), what is malformed (422).
+_STATUS_BY_ERROR = {
+    "BadgeNotMember": Forbidden,
+    "GovernorNotMember": Forbidden,
+    "GovernorNoVotingPower": Forbidden,
+    "GovernorInsufficientProposerVotes": Forbidden,
+    "GovernorRestrictedProposer": Forbidden,
+    "GovernorOnlyExecutor": Forbidden,
+    "OwnableUnauthorizedAccount": Forbidden,
+    "MembershipNotMember": Forbidden,
+    "ERC2771ForwarderInvalidSigner": InvalidSignature,
+    "BadgeUnknownClaim": NotFound,
+    "RegistryUnknownIndicator": NotFound,
+    "GovernorNonexistentProposal": NotFound,
+    "ERC721NonexistentToken": NotFound,
+    "BadgeSelfAttestation": Conflict,
+    "BadgeAlreadyAttested": Conflict,
+    "BadgeAlreadyMinted": Conflict,
+    "BadgeAlreadyRevoked": Conflict,
+    "BadgeIndicatorChanged": Conflict,
+    "BadgeNotHeldBy": Conflict,
+    "RegistryIndicatorRetired": Conflict,
+    "MembershipAlreadyMember": Conflict,
+    "GovernorAlreadyCastVote": Conflict,
+    "GovernorUnexpectedProposalState": Conflict,
+    "ERC2771ForwarderExpiredRequest": Unprocessable,
+    "BadgeMissingEvidence": Unprocessable,
+    "RegistryInvalidIndicator": Unprocessable,
+    "MembershipInvalidDelegate": Unprocessable,
+    "GovernorInvalidProposalLength": Unprocessable,
+    "GovernorInvalidQuorumFraction": Unprocessable,
+    "GovernorInvalidVotingPeriod": Unprocessable,
+    "GovernorInvalidVoteType": Unprocessable,
+    "ERC2771UntrustfulTarget": InvalidRequest,
+}
+
+
+class ChainRefused(DomainError):
+    """The chain would revert the request: carries the contract's custom error name and arguments."""
+
+    def __init__(self, error: str, args: dict[str, Any], detail: str | None = None) -> None:
+        kind = _STATUS_BY_ERROR.get(error, Conflict)
+        self.status, self.title = kind.status, kind.title
+        self.type = "chain-refused"
+        self.error = error
+        self.args_ = args
+        shown = ", ".join(f"{k}={v}" for k, v in args.items())
+        super().__init__(detail or f"The contract refused the request: {error}({shown})", error=error, arguments=args)

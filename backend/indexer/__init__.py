@@ -1,0 +1,1 @@
+"""The index: the contracts' events followed into a SQL database, and the projections reads use."""

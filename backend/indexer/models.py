@@ -1,0 +1,184 @@
+"""Tables of the index. Every row is derived from events, so the whole index can be dropped
+and rebuilt from the deployment block. Every table is keyed by community first."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+Address = String(42)
+# uint256 values that do not fit 64 bits (proposal ids) are kept as decimal strings.
+Uint256 = String(78)
+
+
+class Cursor(Base):
+    """The last block indexed for a community, and that block's timestamp (the index's clock)."""
+
+    __tablename__ = "cursors"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_timestamp: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class EventRecord(Base):
+    """Every decoded event, once: (block, log index) is the key that makes indexing idempotent."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("block_number", "log_index", name="uq_event_position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    community: Mapped[str] = mapped_column(String(64), index=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(Integer)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    contract: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    args: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Member(Base):
+    __tablename__ = "members"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(Address, primary_key=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    admitted_at: Mapped[int] = mapped_column(BigInteger)
+    removed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    delegate: Mapped[str | None] = mapped_column(Address, nullable=True)
+    votes: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Checkpoint(Base):
+    """A value over time: membership supply and quorum numerator, read at a proposal's snapshot."""
+
+    __tablename__ = "checkpoints"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    timestamp: Mapped[int] = mapped_column(BigInteger, index=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+class Setting(Base):
+    """The governor's current settings (voting delay, period, threshold, quorum numerator)."""
+
+    __tablename__ = "settings"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Uint256)
+
+
+class IndicatorVersion(Base):
+    __tablename__ = "indicator_versions"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    description_uri: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(Text)
+    orientation: Mapped[str] = mapped_column(String(16))
+    weight: Mapped[int] = mapped_column(BigInteger)
+    endorsements_required: Mapped[int] = mapped_column(Integer)
+    validity: Mapped[int] = mapped_column(BigInteger)
+    defined_at: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+class Indicator(Base):
+    """An indicator's current version; earlier ones are in `indicator_versions`."""
+
+    __tablename__ = "indicators"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    retired_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class Proposal(Base):
+    __tablename__ = "proposals"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    proposal_id: Mapped[str] = mapped_column(Uint256, primary_key=True)
+    proposer: Mapped[str] = mapped_column(Address)
+    targets: Mapped[list[str]] = mapped_column(JSON)
+    values: Mapped[list[str]] = mapped_column(JSON)
+    calldatas: Mapped[list[str]] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(Text)
+    vote_start: Mapped[int] = mapped_column(BigInteger)
+    vote_end: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    created_block: Mapped[int] = mapped_column(BigInteger, index=True)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    for_votes: Mapped[int] = mapped_column(BigInteger, default=0)
+    against_votes: Mapped[int] = mapped_column(BigInteger, default=0)
+    abstain_votes: Mapped[int] = mapped_column(BigInteger, default=0)
+    executed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    canceled_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class Vote(Base):
+    __tablename__ = "votes"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    proposal_id: Mapped[str] = mapped_column(Uint256, primary_key=True)
+    voter: Mapped[str] = mapped_column(Address, primary_key=True)
+    support: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+class Claim(Base):
+    __tablename__ = "claims"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    contributor: Mapped[str] = mapped_column(Address, index=True)
+    submitter: Mapped[str] = mapped_column(Address)
+    indicator_id: Mapped[int] = mapped_column(Integer, index=True)
+    indicator_version: Mapped[int] = mapped_column(Integer)
+    evidence_hash: Mapped[str] = mapped_column(String(66))
+    evidence_uri: Mapped[str] = mapped_column(Text)
+    attestations: Mapped[int] = mapped_column(Integer, default=0)
+    minted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+class Attestation(Base):
+    __tablename__ = "attestations"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    attester: Mapped[str] = mapped_column(Address, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+class Badge(Base):
+    __tablename__ = "badges"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    owner: Mapped[str] = mapped_column(Address, index=True)
+    contributor: Mapped[str] = mapped_column(Address)
+    indicator_id: Mapped[int] = mapped_column(Integer)
+    indicator_version: Mapped[int] = mapped_column(Integer)
+    weight: Mapped[int] = mapped_column(BigInteger)
+    validity: Mapped[int] = mapped_column(BigInteger)
+    orientation: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(Text)
+    minted_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+# Tables a rebuild empties, children first.
+PROJECTIONS = (Badge, Attestation, Claim, Vote, Proposal, Indicator, IndicatorVersion, Setting, Checkpoint, Member)

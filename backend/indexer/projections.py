@@ -1,0 +1,258 @@
+"""How each event changes the read tables. One function per event, applied in log order within
+the transaction that also advances the cursor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.indexer.models import (
+    Attestation,
+    Badge,
+    Checkpoint,
+    Claim,
+    Indicator,
+    IndicatorVersion,
+    Member,
+    Proposal,
+    Setting,
+    Vote,
+)
+
+ZERO = "0x0000000000000000000000000000000000000000"
+ORIENTATIONS = ("object", "community")
+
+
+@dataclass(frozen=True)
+class Log:
+    community: str
+    contract: str
+    name: str
+    args: dict[str, Any]
+    block_number: int
+    log_index: int
+    timestamp: int
+    tx_hash: str
+
+
+Handler = Callable[[Session, Log], None]
+HANDLERS: dict[tuple[str, str], Handler] = {}
+
+
+def on(contract: str, name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[(contract, name)] = fn
+        return fn
+
+    return register
+
+
+def apply(session: Session, log: Log) -> None:
+    handler = HANDLERS.get((log.contract, log.name))
+    if handler is not None:
+        handler(session, log)
+
+
+def _checkpoint(session: Session, log: Log, name: str, value: int) -> None:
+    session.add(Checkpoint(community=log.community, name=name, block_number=log.block_number,
+                           log_index=log.log_index, timestamp=log.timestamp, value=value))
+
+
+def _setting(session: Session, log: Log, name: str, value: int) -> None:
+    session.merge(Setting(community=log.community, name=name, value=str(value)))
+
+
+def latest_checkpoint(session: Session, community: str, name: str, at: int | None = None) -> int:
+    query = select(Checkpoint.value).where(Checkpoint.community == community, Checkpoint.name == name)
+    if at is not None:
+        query = query.where(Checkpoint.timestamp <= at)
+    query = query.order_by(Checkpoint.block_number.desc(), Checkpoint.log_index.desc()).limit(1)
+    return session.scalar(query) or 0
+
+
+# ---------------------------------------------------------------------- membership
+
+
+@on("membership", "Transfer")
+def _membership_transfer(session: Session, log: Log) -> None:
+    # Total supply over time is what the quorum is a fraction of.
+    supply = latest_checkpoint(session, log.community, "members")
+    if log.args["from"] == ZERO:
+        _checkpoint(session, log, "members", supply + 1)
+    elif log.args["to"] == ZERO:
+        _checkpoint(session, log, "members", supply - 1)
+        member = session.get(Member, (log.community, log.args["from"]))
+        if member is not None:  # a burn: removal or recovery to a new address
+            member.active, member.removed_at = False, log.timestamp
+
+
+@on("membership", "MemberAdmitted")
+def _admitted(session: Session, log: Log) -> None:
+    session.merge(Member(community=log.community, address=log.args["account"], active=True,
+                         admitted_at=log.timestamp, removed_at=None))
+
+
+@on("membership", "DelegateChanged")
+def _delegate_changed(session: Session, log: Log) -> None:
+    member = session.get(Member, (log.community, log.args["delegator"]))
+    if member is not None:
+        member.delegate = log.args["toDelegate"]
+
+
+@on("membership", "DelegateVotesChanged")
+def _votes_changed(session: Session, log: Log) -> None:
+    member = session.get(Member, (log.community, log.args["delegate"]))
+    if member is not None:
+        member.votes = log.args["newVotes"]
+
+
+# ---------------------------------------------------------------------- governor
+
+
+@on("governor", "VotingDelaySet")
+def _voting_delay(session: Session, log: Log) -> None:
+    _setting(session, log, "voting_delay", log.args["newVotingDelay"])
+
+
+@on("governor", "VotingPeriodSet")
+def _voting_period(session: Session, log: Log) -> None:
+    _setting(session, log, "voting_period", log.args["newVotingPeriod"])
+
+
+@on("governor", "ProposalThresholdSet")
+def _threshold(session: Session, log: Log) -> None:
+    _setting(session, log, "proposal_threshold", log.args["newProposalThreshold"])
+
+
+@on("governor", "QuorumNumeratorUpdated")
+def _quorum(session: Session, log: Log) -> None:
+    _setting(session, log, "quorum_numerator", log.args["newQuorumNumerator"])
+    _checkpoint(session, log, "quorum_numerator", log.args["newQuorumNumerator"])
+
+
+@on("governor", "ProposalCreated")
+def _proposal_created(session: Session, log: Log) -> None:
+    a = log.args
+    session.add(Proposal(
+        community=log.community, proposal_id=str(a["proposalId"]), proposer=a["proposer"],
+        targets=a["targets"], values=[str(v) for v in a["values"]], calldatas=a["calldatas"],
+        description=a["description"], vote_start=a["voteStart"], vote_end=a["voteEnd"],
+        created_at=log.timestamp, created_block=log.block_number, tx_hash=log.tx_hash,
+        for_votes=0, against_votes=0, abstain_votes=0,
+    ))
+
+
+def _count_vote(session: Session, log: Log) -> None:
+    a = log.args
+    proposal = session.get(Proposal, (log.community, str(a["proposalId"])))
+    if proposal is None:
+        return
+    field = {0: "against_votes", 1: "for_votes", 2: "abstain_votes"}[a["support"]]
+    setattr(proposal, field, getattr(proposal, field) + a["weight"])
+    session.add(Vote(community=log.community, proposal_id=str(a["proposalId"]), voter=a["voter"],
+                     support=a["support"], weight=a["weight"], reason=a["reason"],
+                     timestamp=log.timestamp, tx_hash=log.tx_hash))
+
+
+on("governor", "VoteCast")(_count_vote)
+on("governor", "VoteCastWithParams")(_count_vote)
+
+
+@on("governor", "ProposalExecuted")
+def _executed(session: Session, log: Log) -> None:
+    proposal = session.get(Proposal, (log.community, str(log.args["proposalId"])))
+    if proposal is not None:
+        proposal.executed_at = log.timestamp
+
+
+@on("governor", "ProposalCanceled")
+def _canceled(session: Session, log: Log) -> None:
+    proposal = session.get(Proposal, (log.community, str(log.args["proposalId"])))
+    if proposal is not None:
+        proposal.canceled_at = log.timestamp
+
+
+# ---------------------------------------------------------------------- registry
+
+
+@on("registry", "IndicatorDefined")
+def _indicator_defined(session: Session, log: Log) -> None:
+    a = log.args
+    session.add(IndicatorVersion(
+        community=log.community, indicator_id=a["indicatorId"], version=a["version"], name=a["name"],
+        description_uri=a["descriptionURI"], category=a["category"],
+        orientation=ORIENTATIONS[a["orientation"]], weight=a["weight"],
+        endorsements_required=a["endorsementsRequired"], validity=a["validity"],
+        defined_at=log.timestamp, tx_hash=log.tx_hash,
+    ))
+    indicator = session.get(Indicator, (log.community, a["indicatorId"]))
+    if indicator is None:
+        session.add(Indicator(community=log.community, indicator_id=a["indicatorId"], version=a["version"],
+                              active=True, created_at=log.timestamp))
+    else:
+        indicator.version = a["version"]
+
+
+@on("registry", "IndicatorRetired")
+def _indicator_retired(session: Session, log: Log) -> None:
+    indicator = session.get(Indicator, (log.community, log.args["indicatorId"]))
+    if indicator is not None:
+        indicator.active, indicator.retired_at = False, log.timestamp
+
+
+# ---------------------------------------------------------------------- badges
+
+
+@on("badge", "ClaimSubmitted")
+def _claim(session: Session, log: Log) -> None:
+    a = log.args
+    session.add(Claim(
+        community=log.community, claim_id=a["claimId"], contributor=a["contributor"], submitter=a["submitter"],
+        indicator_id=a["indicatorId"], indicator_version=a["indicatorVersion"],
+        evidence_hash=a["evidenceHash"], evidence_uri=a["evidenceURI"], attestations=0, minted=False,
+        created_at=log.timestamp, tx_hash=log.tx_hash,
+    ))
+
+
+@on("badge", "Attested")
+def _attested(session: Session, log: Log) -> None:
+    a = log.args
+    session.add(Attestation(community=log.community, claim_id=a["claimId"], attester=a["attester"],
+                            count=a["attestations"], timestamp=log.timestamp, tx_hash=log.tx_hash))
+    claim = session.get(Claim, (log.community, a["claimId"]))
+    if claim is not None:
+        claim.attestations = a["attestations"]
+
+
+@on("badge", "BadgeMinted")
+def _minted(session: Session, log: Log) -> None:
+    a = log.args
+    claim = session.get(Claim, (log.community, a["tokenId"]))
+    terms = session.get(IndicatorVersion, (log.community, claim.indicator_id, claim.indicator_version))
+    claim.minted = True
+    session.add(Badge(
+        community=log.community, token_id=a["tokenId"], owner=a["contributor"], contributor=a["contributor"],
+        indicator_id=a["indicatorId"], indicator_version=claim.indicator_version, weight=a["weight"],
+        validity=terms.validity, orientation=terms.orientation, category=terms.category,
+        minted_at=log.timestamp, tx_hash=log.tx_hash,
+    ))
+
+
+@on("badge", "Transfer")
+def _badge_transfer(session: Session, log: Log) -> None:
+    # Mints are recorded by BadgeMinted; other transfers are governed recoveries.
+    if log.args["from"] == ZERO:
+        return
+    badge = session.get(Badge, (log.community, log.args["tokenId"]))
+    if badge is not None:
+        badge.owner = log.args["to"]
+
+
+@on("badge", "BadgeRevoked")
+def _revoked(session: Session, log: Log) -> None:
+    badge = session.get(Badge, (log.community, log.args["tokenId"]))
+    if badge is not None:
+        badge.revoked_at, badge.revoke_reason = log.timestamp, log.args["reason"]

@@ -1,0 +1,1 @@
+"""The rules: what each action needs, checked before anything reaches the chain."""

@@ -1,0 +1,81 @@
+"""The member actions relayed through the forwarder: each becomes one contract call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils import keccak, to_checksum_address
+
+from backend.chain.deployments import Community
+from backend.context import Context
+from backend.services import proposals as proposal_rules
+from backend.services import relay
+
+SUPPORT = {"against": 0, "for": 1, "abstain": 2}
+
+# Which contract functions each submit endpoint relays.
+ALLOWED = {
+    "claims": {("badge", "claim"), ("badge", "nominate")},
+    "attestations": {("badge", "attest")},
+    "votes": {("governor", "castVote"), ("governor", "castVoteWithReason")},
+    "delegations": {("membership", "delegate")},
+    "proposals": {("governor", "propose")},
+}
+
+
+def prepare_claim(ctx: Context, community: Community, *, signer: str, indicator_id: int, evidence_uri: str,
+                  evidence_hash: str | None, contributor: str | None) -> dict[str, Any]:
+    # Without a hash of the evidence's content, the URI's own hash still pins what was claimed.
+    hash_bytes = bytes.fromhex(evidence_hash[2:]) if evidence_hash else keccak(text=evidence_uri)
+    badge = ctx.gateway.abi("badge")
+    signer = to_checksum_address(signer)
+    if contributor and to_checksum_address(contributor) != signer:
+        data = badge.function("nominate").encode(to_checksum_address(contributor), indicator_id, hash_bytes,
+                                                 evidence_uri)
+    else:
+        data = badge.function("claim").encode(indicator_id, hash_bytes, evidence_uri)
+    return relay.prepare(ctx, community, signer=signer, target="badge", data=data)
+
+
+def prepare_attestation(ctx: Context, community: Community, *, signer: str, claim_id: int) -> dict[str, Any]:
+    data = ctx.gateway.abi("badge").function("attest").encode(claim_id)
+    return relay.prepare(ctx, community, signer=signer, target="badge", data=data)
+
+
+def prepare_vote(ctx: Context, community: Community, *, signer: str, proposal_id: int, support: str,
+                 reason: str) -> dict[str, Any]:
+    data = ctx.gateway.abi("governor").function("castVoteWithReason").encode(proposal_id, SUPPORT[support], reason)
+    return relay.prepare(ctx, community, signer=signer, target="governor", data=data)
+
+
+def prepare_delegation(ctx: Context, community: Community, *, signer: str, delegatee: str) -> dict[str, Any]:
+    data = ctx.gateway.abi("membership").function("delegate").encode(to_checksum_address(delegatee))
+    return relay.prepare(ctx, community, signer=signer, target="membership", data=data)
+
+
+def prepare_proposal(ctx: Context, community: Community, *, signer: str, description: str,
+                     actions: list) -> tuple[dict[str, Any], str]:
+    """The typed data to sign, and the id the proposal will have."""
+    calls = [call for action in actions for call in proposal_rules.calls_for(ctx, community, action)]
+    targets = [community.contracts[key] for key, _ in calls]
+    values = [0] * len(calls)
+    calldatas = [data for _, data in calls]
+    data = ctx.gateway.abi("governor").function("propose").encode(targets, values, calldatas, description)
+    typed = relay.prepare(ctx, community, signer=signer, target="governor", data=data)
+    return typed, str(relay.proposal_id(targets, values, calldatas, description))
+
+
+def submit(ctx: Context, community: Community, *, kind: str, typed_data: dict[str, Any], signature: str,
+           wait: bool) -> relay.TxOutcome:
+    request = relay.check(ctx, community, typed_data, signature, ALLOWED[kind])
+    return relay.relay(ctx, community, request, wait=wait)
+
+
+def execute_proposal(ctx: Context, community: Community, *, proposal, wait: bool) -> relay.TxOutcome:
+    data = ctx.gateway.abi("governor").function("execute").encode(
+        proposal.targets,
+        [int(v) for v in proposal.values],
+        [bytes.fromhex(c[2:]) for c in proposal.calldatas],
+        keccak(text=proposal.description),
+    )
+    return relay.send_direct(ctx, community, "governor", data, wait=wait)

@@ -1,0 +1,274 @@
+"""Relaying members' signed requests through the community's forwarder.
+
+prepare: simulate the call as the member (so a request bound to fail is refused before anyone
+signs it), then hand back the EIP-712 typed data to sign. submit: check the signed request
+against this community, chain, nonce and deadline, simulate again, and only then send it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak, to_checksum_address
+
+from backend.chain.deployments import Community
+from backend.chain.typed_data import (
+    FORWARD_REQUEST_TYPES,
+    FORWARDER_NAME,
+    FORWARDER_VERSION,
+    forward_request_struct,
+    forward_request_typed_data,
+)
+from backend.context import Context
+from backend.errors import ChainRefused, Conflict, InvalidRequest, InvalidSignature, Unprocessable
+
+
+@dataclass
+class TxOutcome:
+    """What a write returns: the transaction and, once mined, what it created."""
+
+    tx_hash: str
+    status: str  # pending | succeeded | failed
+    block_number: int | None = None
+    created: dict[str, Any] = field(default_factory=dict)
+    indexed: bool = False
+
+
+# Requests sent but not yet seen mined, per (community, signer): nonces in flight. They let a
+# member prepare the next request before the previous one is mined, and refuse a replay of one
+# still in flight.
+# Entries older than the receipt timeout are dropped, so a request that failed on chain
+# does not hold its nonce for ever.
+_in_flight: dict[tuple[str, str], dict[int, float]] = {}
+_in_flight_lock = threading.Lock()
+
+
+def _chain_nonce(ctx: Context, community: Community, signer: str) -> int:
+    return ctx.gateway.read(community, "forwarder", "nonces", signer)[0]
+
+
+def _pending(community: Community, signer: str, chain_nonce: int) -> set[int]:
+    with _in_flight_lock:
+        nonces = _in_flight.setdefault((community.slug, signer), {})
+        stale = time.monotonic() - 120
+        for n in [n for n, sent in nonces.items() if n < chain_nonce or sent < stale]:
+            del nonces[n]
+        return set(nonces)
+
+
+def chain_time(ctx: Context) -> int:
+    """The chain's clock: its head's timestamp, or the wall clock if the chain is idle behind it."""
+    _, timestamp = ctx.gateway.head()
+    return max(int(time.time()), timestamp)
+
+
+def prepare(ctx: Context, community: Community, *, signer: str, target: str, data: bytes) -> dict[str, Any]:
+    ctx.gateway.check_chain()
+    signer = to_checksum_address(signer)
+    address = community.contracts[target]
+    # The call exactly as the forwarder will make it: the member's address appended (ERC-2771).
+    estimate = ctx.gateway.estimate_gas(address, data + bytes.fromhex(signer[2:]), community.contracts["forwarder"])
+    chain_nonce = _chain_nonce(ctx, community, signer)
+    pending = _pending(community, signer, chain_nonce)
+    nonce = chain_nonce
+    while nonce in pending:
+        nonce += 1
+    return forward_request_typed_data(
+        chain_id=ctx.gateway.chain_id,
+        forwarder=community.contracts["forwarder"],
+        sender=signer,
+        target=address,
+        data=data,
+        nonce=nonce,
+        deadline=chain_time(ctx) + ctx.settings.request_ttl_seconds,
+        # Headroom: an attestation estimated before another one lands may be the one that mints.
+        gas=estimate + estimate // 2 + 100_000,
+    )
+
+
+@dataclass(frozen=True)
+class CheckedRequest:
+    signer: str
+    target: str  # contract key
+    function: str
+    args: dict[str, Any]
+    nonce: int
+    struct: tuple
+
+
+def check(
+    ctx: Context, community: Community, typed_data: dict[str, Any], signature: str, allowed: set[tuple[str, str]]
+) -> CheckedRequest:
+    """Everything about a signed request that can be known without sending it."""
+    ctx.gateway.check_chain()
+    domain, message = typed_data["domain"], typed_data["message"]
+    if typed_data["primaryType"] != "ForwardRequest" or typed_data["types"] != FORWARD_REQUEST_TYPES:
+        raise InvalidRequest("typed_data is not a ForwardRequest as returned by .../prepare")
+    if (domain["name"], domain["version"]) != (FORWARDER_NAME, FORWARDER_VERSION):
+        raise InvalidRequest(f"typed_data.domain must be {FORWARDER_NAME} version {FORWARDER_VERSION}")
+    if domain["chainId"] != ctx.gateway.chain_id:
+        raise InvalidRequest(f"The request was signed for chain {domain['chainId']}; this is chain {ctx.gateway.chain_id}")
+    forwarder = community.contracts["forwarder"]
+    if to_checksum_address(domain["verifyingContract"]) != forwarder:
+        raise InvalidRequest(
+            f"The request was signed for forwarder {domain['verifyingContract']}, "
+            f"not this community's ({forwarder})"
+        )
+    target = community.key_of(message["to"])
+    if target is None or target == "forwarder":
+        raise InvalidRequest(f"{message['to']} is not one of this community's contracts")
+    if message["value"] != 0:
+        raise InvalidRequest("Relayed requests carry no value")
+    data = bytes.fromhex(message["data"][2:])
+    function = ctx.gateway.abi(target).functions_by_selector.get(data[:4])
+    if function is None or (target, function.name) not in allowed:
+        called = f"{target}.{function.name}" if function else f"an unknown function of {target}"
+        wanted = " or ".join(sorted(f"{k}.{f}" for k, f in allowed))
+        raise InvalidRequest(f"This endpoint relays {wanted}; the signed request calls {called}")
+    try:
+        args = function.decode_input(data)
+    except Exception as exc:
+        raise InvalidRequest(f"The request's data does not decode as {function.name}: {exc}") from exc
+
+    signer = to_checksum_address(message["from"])
+    sig = bytes.fromhex(signature[2:])
+    # Verify against our own canonical typed data, never against types the client sent.
+    canonical = forward_request_typed_data(
+        chain_id=domain["chainId"], forwarder=forwarder, sender=signer, target=message["to"], data=data,
+        nonce=message["nonce"], deadline=message["deadline"], gas=message["gas"],
+    )
+    try:
+        recovered = Account.recover_message(encode_typed_data(full_message=canonical), signature=sig)
+    except Exception as exc:
+        raise InvalidSignature(f"The signature cannot be recovered: {exc}", error="ERC2771ForwarderInvalidSigner") from exc
+    if recovered != signer:
+        raise InvalidSignature(
+            f"The signature is by {recovered}, not by the request's signer {signer} "
+            "(ERC2771ForwarderInvalidSigner): sign exactly the typed data .../prepare returned",
+            error="ERC2771ForwarderInvalidSigner",
+        )
+
+    chain_nonce = _chain_nonce(ctx, community, signer)
+    pending = _pending(community, signer, chain_nonce)
+    nonce = message["nonce"]
+    if nonce < chain_nonce or nonce in pending:
+        raise Conflict(f"This signed request (nonce {nonce}) was already relayed: a signature works once",
+                       error="ReplayedRequest")
+    if any(n not in pending for n in range(chain_nonce, nonce)):
+        raise Conflict(f"The request's nonce {nonce} is ahead of the signer's next nonce {chain_nonce}; prepare it again")
+    now = chain_time(ctx)
+    if message["deadline"] < now:
+        raise Unprocessable(
+            f"The request expired at {message['deadline']} (chain time is {now}): "
+            "ERC2771ForwarderExpiredRequest; prepare and sign it again",
+            error="ERC2771ForwarderExpiredRequest",
+        )
+    # What the contract itself would say, with the custom error's name.
+    ctx.gateway.call(community.contracts[target], data + bytes.fromhex(signer[2:]), forwarder)
+    struct = forward_request_struct(canonical, sig)
+    return CheckedRequest(signer, target, function.name, args, nonce, struct)
+
+
+def relay(ctx: Context, community: Community, request: CheckedRequest, *, wait: bool) -> TxOutcome:
+    forwarder = community.contracts["forwarder"]
+    data = ctx.gateway.abi("forwarder").function("execute").encode(request.struct)
+    # The forwarder's own costs (signature, nonce, event) on top of the gas the member signed for.
+    gas = request.struct[3] * 64 // 63 + 80_000 + 16 * len(data)
+    key = (community.slug, request.signer)
+    with _in_flight_lock:
+        if request.nonce in _in_flight.setdefault(key, {}):
+            raise Conflict(f"This signed request (nonce {request.nonce}) is already being relayed",
+                           error="ReplayedRequest")
+        _in_flight[key][request.nonce] = time.monotonic()
+    try:
+        tx_hash = ctx.gateway.relayer.send(forwarder, data, gas)
+    except Exception:
+        with _in_flight_lock:
+            _in_flight[key].pop(request.nonce, None)
+        raise
+    return finish(ctx, community, tx_hash, wait=wait)
+
+
+def send_direct(ctx: Context, community: Community, target: str, data: bytes, *, wait: bool) -> TxOutcome:
+    """A call the relayer makes in its own name (executing a passed proposal)."""
+    ctx.gateway.check_chain()
+    address = community.contracts[target]
+    relayer = ctx.gateway.relayer.address
+    ctx.gateway.call(address, data, relayer)
+    gas = ctx.gateway.estimate_gas(address, data, relayer)
+    tx_hash = ctx.gateway.relayer.send(address, data, gas + gas // 4 + 20_000)
+    return finish(ctx, community, tx_hash, wait=wait)
+
+
+def finish(ctx: Context, community: Community, tx_hash: str, *, wait: bool) -> TxOutcome:
+    if not wait:
+        return TxOutcome(tx_hash, "pending")
+    receipt = ctx.gateway.wait_for_receipt(tx_hash)
+    outcome = outcome_of(ctx, community, tx_hash, receipt)
+    if outcome.status == "succeeded":
+        # A read right after this answer must see the write.
+        ctx.indexer.catch_up(outcome.block_number)
+        outcome.indexed = True
+    else:
+        raise ChainRefused("TransactionReverted", {"tx_hash": tx_hash},
+                           f"Transaction {tx_hash} was mined but reverted; nothing changed")
+    return outcome
+
+
+def status(ctx: Context, community: Community, tx_hash: str) -> TxOutcome:
+    receipt = ctx.gateway.receipt(tx_hash)
+    if receipt is None:
+        return TxOutcome(tx_hash, "pending")
+    outcome = outcome_of(ctx, community, tx_hash, receipt)
+    outcome.indexed = ctx.indexer.cursor(community)[0] >= (outcome.block_number or 0)
+    return outcome
+
+
+_CREATED = {
+    ("governor", "ProposalCreated"): ("proposal_id", "proposalId", str),
+    ("badge", "ClaimSubmitted"): ("claim_id", "claimId", int),
+    ("badge", "BadgeMinted"): ("token_id", "tokenId", int),
+    ("badge", "Attested"): ("attestations", "attestations", int),
+    ("governor", "VoteCast"): ("vote_weight", "weight", int),
+    ("governor", "ProposalExecuted"): ("executed_proposal_id", "proposalId", str),
+    ("registry", "IndicatorDefined"): ("indicator_id", "indicatorId", int),
+    ("membership", "MemberAdmitted"): ("member", "account", str),
+}
+
+
+def outcome_of(ctx: Context, community: Community, tx_hash: str, receipt: dict[str, Any]) -> TxOutcome:
+    block = int(receipt["blockNumber"], 16)
+    if int(receipt["status"], 16) != 1:
+        return TxOutcome(tx_hash, "failed", block)
+    created: dict[str, Any] = {}
+    for entry in receipt["logs"]:
+        key = community.key_of(entry["address"])
+        topics = [bytes.fromhex(t[2:]) for t in entry["topics"]]
+        event = ctx.gateway.abi(key).events.get(topics[0]) if key and topics else None
+        if event is None:
+            continue
+        if (key, event.name) == ("forwarder", "ExecutedForwardRequest"):
+            args = event.decode(topics, bytes.fromhex(entry["data"][2:]))
+            if not args["success"]:
+                return TxOutcome(tx_hash, "failed", block)
+        spec = _CREATED.get((key, event.name))
+        if spec:
+            name, arg, kind = spec
+            created[name] = kind(event.decode(topics, bytes.fromhex(entry["data"][2:]))[arg])
+    return TxOutcome(tx_hash, "succeeded", block, created)
+
+
+def proposal_id(targets: list[str], values: list[int], calldatas: list[bytes], description: str) -> int:
+    """The Governor's hashProposal, computed locally."""
+    from eth_abi import encode
+
+    encoded = encode(
+        ["address[]", "uint256[]", "bytes[]", "bytes32"],
+        [targets, values, calldatas, keccak(text=description)],
+    )
+    return int.from_bytes(keccak(encoded), "big")
