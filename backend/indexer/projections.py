@@ -154,7 +154,8 @@ def _count_vote(session: Session, log: Log) -> None:
     setattr(proposal, field, getattr(proposal, field) + a["weight"])
     session.add(Vote(community=log.community, proposal_id=str(a["proposalId"]), voter=a["voter"],
                      support=a["support"], weight=a["weight"], reason=a["reason"],
-                     timestamp=log.timestamp, tx_hash=log.tx_hash))
+                     timestamp=log.timestamp, block_number=log.block_number, log_index=log.log_index,
+                     tx_hash=log.tx_hash))
 
 
 on("governor", "VoteCast")(_count_vote)

@@ -137,7 +137,7 @@ def _proposal_out(ctx: Context, session: Session, community: Community, p: Propo
     }
     if votes:
         rows = session.scalars(select(Vote).where(Vote.community == community.slug, Vote.proposal_id == p.proposal_id)
-                               .order_by(Vote.timestamp, Vote.voter))
+                               .order_by(Vote.block_number, Vote.log_index))
         out["votes"] = [{"voter": v.voter, "support": SUPPORT_NAMES[v.support], "weight": v.weight,
                          "reason": v.reason, "timestamp": v.timestamp, "tx_hash": v.tx_hash} for v in rows]
     return out

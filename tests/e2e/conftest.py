@@ -1,0 +1,101 @@
+"""One real chain, deployment and API server per database backend (SQLite always, PostgreSQL
+when a server answers at TEST_POSTGRES_URL)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from backend.client import CommunityClient
+from backend.settings import ANVIL_DEV_KEYS
+from tests.e2e.harness import Anvil, Server, deploy
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_database():
+    """A fresh database on the test server, or a skip saying why there is none."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
+    except Exception as exc:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}): set TEST_POSTGRES_URL "
+                    "or start a server to run the suite on PostgreSQL")
+    name = f"cc_e2e_{uuid.uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}", lambda: (admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'), admin.close())
+
+
+@dataclass
+class Env:
+    anvil: Anvil
+    server: Server
+    deployments: Path
+    database_url: str
+    api: CommunityClient  # top level: one community served
+    workdir: Path
+
+
+@pytest.fixture(scope="package", params=["sqlite", "postgresql"])
+def env(request, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp(f"e2e-{request.param}")
+    cleanup = None
+    if request.param == "sqlite":
+        database_url = f"sqlite:///{workdir / 'index.sqlite3'}"
+    else:
+        database_url, cleanup = _postgres_database()
+    anvil = Anvil(workdir)
+    anvil.start()
+    server = None
+    try:
+        deployments = deploy(anvil, workdir / "deployments")
+        server = Server({"CC_RPC_URL": anvil.url, "CC_DEPLOYMENTS_FILE": str(deployments),
+                         "DATABASE_URL": database_url, "CC_INDEX_POLL_SECONDS": "0.2"}, workdir / "api.log")
+        server.start()
+        yield Env(anvil, server, deployments, database_url, CommunityClient(server.url), workdir)
+    finally:
+        if server:
+            server.stop()
+        anvil.stop()
+        if cleanup:
+            cleanup()
+
+
+# Founders are Anvil accounts 1-3 (communities/example.json); 4 is admitted by proposal; 7 never joins.
+ALICE, BOB, CAROL, DANA, OUTSIDER = (ANVIL_DEV_KEYS[i] for i in (1, 2, 3, 4, 7))
+
+
+def address(key: str) -> str:
+    return Account.from_key(key).address
+
+
+def pass_proposal(env: Env, key: str, description: str, actions: list[dict]) -> dict:
+    """The whole lifecycle: propose, wait for the snapshot, vote, wait for the deadline, execute."""
+    api = env.api
+    proposal = api.act("proposals", key, description=description, actions=actions)
+    proposal_id = proposal["created"]["proposal_id"]
+    env.anvil.skip(2)
+    for voter in (ALICE, BOB):
+        api.act("votes", voter, proposal_id=proposal_id, support="for", reason="yes")
+    env.anvil.skip(301)
+    executed = api.execute(proposal_id)
+    return {"id": proposal_id, "executed": executed}
+
+
+@pytest.fixture(scope="package")
+def governed(env):
+    """A community with two indicators (mentoring: community, 2 endorsements; code: object, 1) and Dana admitted."""
+    mentoring = {"type": "add_indicator", "name": "Mentoring a newcomer", "description_uri": "ipfs://mentoring",
+                 "category": "mentoring", "orientation": "community", "weight": 5, "endorsements_required": 2}
+    code = {"type": "add_indicator", "name": "Merged patch", "category": "code", "orientation": "object",
+            "weight": 3, "endorsements_required": 1}
+    admit = {"type": "admit_member", "account": address(DANA)}
+    result = pass_proposal(env, ALICE, "Founding indicators and Dana", [mentoring, code, admit])
+    return {"proposal": result, "mentoring": 1, "code": 2}

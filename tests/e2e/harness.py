@@ -1,0 +1,112 @@
+"""Real processes for end-to-end tests: Anvil, `ape run deploy`, and the API under uvicorn."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(check, timeout: float = 20.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except (httpx.HTTPError, OSError):
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+def rpc(url: str, method: str, *params):
+    response = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)})
+    body = response.json()
+    if "error" in body:
+        raise RuntimeError(body["error"])
+    return body["result"]
+
+
+class Anvil:
+    """A fresh, short chain on a free port, its state kept in a file so it can be restarted."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.state = workdir / "anvil-state.json"
+        self.log = workdir / "anvil.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        anvil = VENV_BIN / "anvil"
+        command = [str(anvil if anvil.exists() else "anvil"), "--port", str(self.port), "--hardfork", "cancun",
+                   "--state", str(self.state)]
+        self.process = subprocess.Popen(command, stdout=self.log.open("a"), stderr=subprocess.STDOUT)
+        wait_until(lambda: rpc(self.url, "eth_chainId"), what="anvil")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            # SIGINT lets Anvil write its state file before exiting.
+            self.process.send_signal(signal.SIGINT)
+            self.process.wait(timeout=20)
+        self.process = None
+
+    def skip(self, seconds: int) -> None:
+        rpc(self.url, "evm_increaseTime", seconds)
+        rpc(self.url, "evm_mine")
+
+
+def deploy(anvil: Anvil, deployments_dir: Path) -> Path:
+    env = {**os.environ, "APE_FOUNDRY_HOST": anvil.url, "SOLCX_BINARY_PATH": str(ROOT / ".solcx"),
+           "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run(
+        [str(VENV_BIN / "ape"), "run", "deploy", "--network", "ethereum:local:foundry",
+         "--deployments-dir", str(deployments_dir)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"ape run deploy failed:\n{result.stdout}\n{result.stderr}")
+    return deployments_dir / "ethereum-local-foundry.json"
+
+
+class Server:
+    """`python -m backend serve` in a subprocess, on a free port."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **env}
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "backend", "serve", "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=self.log.open("a"), stderr=subprocess.STDOUT,
+        )
+        wait_until(lambda: httpx.get(self.url + "/communities").status_code == 200, what="API server")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+        self.process = None
+
+    def run(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "backend", *args], cwd=ROOT, env={**self.env, **(env or {})},
+                              capture_output=True, text=True, timeout=120)
