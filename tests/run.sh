@@ -16,6 +16,9 @@ echo "==> contract tests on Anvil (ethereum:local:foundry)"
 APE_FOUNDRY_HOST="http://127.0.0.1:$(free_port)" \
   ape test tests/contracts --network ethereum:local:foundry -q -p no:cacheprovider
 
+echo "==> static analysis: slither over contracts/ (tests/static/slither_check.py)"
+python tests/static/slither_check.py
+
 suites=()
 for suite in tests/backend tests/e2e; do
   if compgen -G "$suite/test_*.py" > /dev/null; then suites+=("$suite"); fi
