@@ -11,10 +11,11 @@ API_PORT="${API_PORT:-8000}"
 RPC_URL="http://127.0.0.1:${RPC_PORT}"
 mkdir -p var
 
-rpc_ready() {
+rpc() {
   curl -sf -X POST -H 'content-type: application/json' \
-    --data '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' "$RPC_URL" > /dev/null
+    --data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":[${2:-}]}" "$RPC_URL"
 }
+rpc_ready() { rpc eth_chainId > /dev/null; }
 
 anvil_pid=""
 stop() {
@@ -31,10 +32,8 @@ trap stop INT TERM EXIT
 if rpc_ready; then
   echo "==> using the chain already running at $RPC_URL"
 else
-  # Interval mining (1 s blocks, many transactions each) holds its speed as the chain grows,
-  # where Anvil 1.7.1's automine slows down; cancun keeps block times flat.
-  echo "==> starting Anvil on $RPC_URL (1 s blocks, state in var/anvil-state.json)"
-  anvil --port "$RPC_PORT" --hardfork cancun --block-time 1 \
+  echo "==> starting Anvil on $RPC_URL (state in var/anvil-state.json)"
+  anvil --port "$RPC_PORT" --hardfork cancun \
     --state var/anvil-state.json --state-interval 5 > var/anvil.log 2>&1 &
   anvil_pid=$!
   for _ in $(seq 50); do rpc_ready && break; sleep 0.2; done
@@ -43,7 +42,13 @@ fi
 
 echo "==> deploying the example community (skipped if this chain has it)"
 APE_FOUNDRY_HOST="$RPC_URL" ape run deploy --network ethereum:local:foundry --params communities/example.json \
-  | grep -v '^INFO' || true
+  | sed '/^INFO/d'
+
+# Deploy under automine (ape waits on each receipt), then mine every second: interval blocks
+# hold many transactions each and keep their speed as the chain grows, where Anvil 1.7.1's
+# automine slows down.
+rpc evm_setIntervalMining 1 > /dev/null
+echo "==> mining a block every second"
 
 cat <<MSG
 
@@ -57,4 +62,4 @@ cat <<MSG
     Ctrl-C stops the API and the chain.
 
 MSG
-RPC_URL="$RPC_URL" python -m backend serve --host 127.0.0.1 --port "$API_PORT"
+CC_RPC_URL="$RPC_URL" python -m backend serve --host 127.0.0.1 --port "$API_PORT"
