@@ -1,0 +1,232 @@
+"""End-to-end throughput and latency of the API, beside a bare web3.py loop, in one run.
+
+Run: `python -m bench.api [--badges 1000] [--baseline 500]`. Starts its own Anvil, deploys
+with `ape run deploy`, then switches it to 1 s interval mining (as `--block-time 1`: automine
+slows as the chain grows, TOOLCHAIN.md) with a raised block gas limit, starts the API, and prints:
+  - attestations/s through the API (prepare, sign, submit with wait=false; until indexed),
+  - the index lag after the burst (last attestation mined -> visible in the index),
+  - p50/p99 of GET /members/{address}/profile for a member holding all the badges,
+  - the same attestations relayed by a bare loop (eth-account signing, web3.py raw sends),
+    and the same profile computed from the chain with eth_call instead of the index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from eth_account import Account
+from web3 import Web3
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from backend.chain.abi import ContractAbi  # noqa: E402
+from backend.chain.deployments import Deployments  # noqa: E402
+from backend.chain.typed_data import forward_request_struct, forward_request_typed_data  # noqa: E402
+from backend.client import CommunityClient  # noqa: E402
+from backend.settings import ANVIL_DEV_KEYS  # noqa: E402
+from tests.e2e.harness import Anvil, Server, deploy, rpc, wait_until  # noqa: E402
+
+KEYS = list(ANVIL_DEV_KEYS[1:9])  # members 1..8: founders 1-3, 4-8 admitted by the bench's proposal
+ALICE = KEYS[0]
+WORKERS = KEYS[1:]  # everyone but Alice nominates and attests; Alice receives every badge
+
+
+def addr(key: str) -> str:
+    return Account.from_key(key).address
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def setup_community(api: CommunityClient, anvil: Anvil) -> int:
+    actions = [{"type": "add_indicator", "name": "Reviewed a patch", "category": "review", "orientation": "object",
+                "weight": 2, "endorsements_required": 1}]
+    actions += [{"type": "admit_member", "account": addr(k)} for k in KEYS[3:]]
+    proposal = api.act("proposals", ALICE, description="bench setup", actions=actions)["created"]["proposal_id"]
+    anvil.skip(2)
+    for key in KEYS[:2]:
+        api.act("votes", key, proposal_id=proposal, support="for")
+    anvil.skip(301)
+    api.execute(proposal)
+    return 1
+
+
+def burst(api_url: str, jobs: list[tuple[str, str, dict]]) -> tuple[float, list[str]]:
+    """Run (signer key, action, fields) jobs, one thread per signer, submitting with wait=false."""
+    by_key: dict[str, list] = {}
+    for key, action, fields in jobs:
+        by_key.setdefault(key, []).append((action, fields))
+    hashes: list[str] = []
+    lock = threading.Lock()
+
+    def run(key: str) -> None:
+        client = CommunityClient(api_url)
+        for action, fields in by_key[key]:
+            result = client.act(action, key, wait=False, **fields)
+            with lock:
+                hashes.append(result["tx_hash"])
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(len(by_key)) as pool:
+        list(pool.map(run, by_key))
+    return time.perf_counter() - start, hashes
+
+
+def wait_mined(url: str, hashes: list[str]) -> int:
+    """Waits for every receipt; returns the highest block."""
+    last = 0
+    for tx_hash in hashes:
+        while (receipt := rpc(url, "eth_getTransactionReceipt", tx_hash)) is None:
+            time.sleep(0.05)
+        assert receipt["status"] == "0x1", receipt
+        last = max(last, int(receipt["blockNumber"], 16))
+    return last
+
+
+def baseline_attestations(anvil: Anvil, deployments: Deployments, claim_ids: list[int]) -> float:
+    """The same relayed attestations, from a bare loop: eth-account signs, web3.py sends raw."""
+    w3 = Web3(Web3.HTTPProvider(anvil.url))
+    community = next(iter(deployments.communities.values()))
+    forwarder_abi: ContractAbi = deployments.abis["forwarder"]
+    badge_abi: ContractAbi = deployments.abis["badge"]
+    relayer = Account.from_key(ANVIL_DEV_KEYS[9])
+    nonce = w3.eth.get_transaction_count(relayer.address)
+    member_nonces = {k: w3.eth.call({"to": community.contracts["forwarder"],
+                                     "data": forwarder_abi.function("nonces").encode(addr(k))}) for k in WORKERS}
+    member_nonces = {k: int.from_bytes(v, "big") for k, v in member_nonces.items()}
+    gas_price = w3.eth.gas_price
+    deadline = int(time.time()) + 3600
+    start = time.perf_counter()
+    hashes = []
+    for i, claim_id in enumerate(claim_ids):
+        key = WORKERS[(i + 1) % len(WORKERS)]
+        typed = forward_request_typed_data(
+            chain_id=deployments.chain_id, forwarder=community.contracts["forwarder"], sender=addr(key),
+            target=community.contracts["badge"], data=badge_abi.function("attest").encode(claim_id),
+            nonce=member_nonces[key], deadline=deadline, gas=300_000)
+        member_nonces[key] += 1
+        signature = Account.sign_typed_data(key, full_message=typed).signature
+        data = forwarder_abi.function("execute").encode(forward_request_struct(typed, signature))
+        tx = relayer.sign_transaction({"type": 2, "chainId": deployments.chain_id, "nonce": nonce,
+                                       "to": community.contracts["forwarder"], "data": data, "value": 0,
+                                       "gas": 450_000, "maxFeePerGas": 2 * gas_price + 10**9,
+                                       "maxPriorityFeePerGas": 10**9})
+        nonce += 1
+        hashes.append(w3.eth.send_raw_transaction(tx.raw_transaction).hex())
+    wait_mined(anvil.url, ["0x" + h.removeprefix("0x") for h in hashes])
+    return len(claim_ids) / (time.perf_counter() - start)
+
+
+def baseline_profile(anvil: Anvil, deployments: Deployments, token_ids: list[int]) -> float:
+    """A profile from the chain alone: one getBadge + isActive eth_call per token, batched by 100."""
+    community = next(iter(deployments.communities.values()))
+    badge = deployments.abis["badge"]
+    start = time.perf_counter()
+    for i in range(0, len(token_ids), 100):
+        batch = []
+        for j, token in enumerate(token_ids[i:i + 100]):
+            for fn in ("getBadge", "isActive"):
+                batch.append({"jsonrpc": "2.0", "id": 2 * j + (fn == "isActive"), "method": "eth_call", "params": [
+                    {"to": community.contracts["badge"], "data": "0x" + badge.function(fn).encode(token).hex()},
+                    "latest"]})
+        httpx.post(anvil.url, json=batch, timeout=60).raise_for_status()
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--badges", type=int, default=1000)
+    parser.add_argument("--baseline", type=int, default=500)
+    parser.add_argument("--reads", type=int, default=200)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    anvil = Anvil(work)
+    anvil.start()
+    server = None
+    try:
+        print(f"Anvil on {anvil.url}; deploying (ape run deploy) ...", flush=True)
+        deployments_file = deploy(anvil, work)
+        # Deploy under automine, then mine on a 1 s interval (as --block-time 1) for the rest.
+        # The block gas limit is raised because each relayed request carries gas headroom (an
+        # attestation may be the one that mints), which counts against the block.
+        rpc(anvil.url, "evm_setBlockGasLimit", hex(1_000_000_000))
+        rpc(anvil.url, "evm_setIntervalMining", 1)
+        deployments = Deployments.load(deployments_file)
+        server = Server({"CC_RPC_URL": anvil.url, "CC_DEPLOYMENTS_FILE": str(deployments_file),
+                         "DATABASE_URL": f"sqlite:///{work / 'index.sqlite3'}", "CC_INDEX_POLL_SECONDS": "0.2"},
+                        work / "api.log")
+        server.start()
+        api = CommunityClient(server.url)
+        indicator = setup_community(api, anvil)
+        n, alice = args.badges, addr(ALICE)
+        total_claims = n + args.baseline
+        print(f"Community ready; {len(WORKERS)} members nominate Alice {total_claims} times (wait=false) ...",
+              flush=True)
+        jobs = [(WORKERS[i % len(WORKERS)], "claims", {"indicator_id": indicator, "contributor": alice,
+                                                        "evidence_uri": f"https://example.org/review/{i}"})
+                for i in range(total_claims)]
+        claim_time, claim_hashes = burst(server.url, jobs)
+        wait_mined(anvil.url, claim_hashes)
+        wait_until(lambda: api.get("/claims", state="open")["total"] >= total_claims, timeout=120, what="claims")
+        claim_ids = [c["id"] for c in api.get("/claims", state="open", limit=500)["items"]]
+        offset = 500
+        while len(claim_ids) < total_claims:
+            claim_ids += [c["id"] for c in api.get("/claims", state="open", limit=500, offset=offset)["items"]]
+            offset += 500
+        api_ids, base_ids = claim_ids[:n], claim_ids[n:total_claims]
+
+        print(f"Attesting {n} claims through the API (each mints a badge) ...", flush=True)
+        jobs = [(WORKERS[(i + 1) % len(WORKERS)], "attestations", {"claim_id": cid}) for i, cid in enumerate(api_ids)]
+        start = time.perf_counter()
+        submit_time, hashes = burst(server.url, jobs)
+        last_block = wait_mined(anvil.url, hashes)
+        mined_at = time.perf_counter()
+        wait_until(lambda: api.get("/health")["indexed_block"] >= last_block, timeout=120, what="index")
+        wait_until(lambda: api.get(f"/members/{alice}/profile")["badges_counting"] >= n, timeout=120, what="badges")
+        indexed_at = time.perf_counter()
+        api_rate = n / (indexed_at - start)
+
+        print(f"Reading Alice's profile ({n} badges) {args.reads} times ...", flush=True)
+        latencies = []
+        with httpx.Client(base_url=server.url) as http:
+            for _ in range(args.reads):
+                t0 = time.perf_counter()
+                http.get(f"/members/{alice}/profile").raise_for_status()
+                latencies.append((time.perf_counter() - t0) * 1000)
+
+        print(f"Baseline: {len(base_ids)} attestations from a bare web3.py loop ...", flush=True)
+        base_rate = baseline_attestations(anvil, deployments, base_ids)
+        chain_profile = baseline_profile(anvil, deployments, api_ids) * 1000
+
+        print("\n== API end to end (Anvil --block-time 1, SQLite index) ==")
+        print(f"claims submitted:              {total_claims / claim_time:8.1f} /s accepted (wait=false)")
+        print(f"attestations submitted:        {n / submit_time:8.1f} /s accepted (wait=false)")
+        print(f"attestations end to end:       {api_rate:8.1f} /s (submit -> mined -> indexed, {n} badges)")
+        print(f"index lag after the burst:     {(indexed_at - mined_at) * 1000:8.0f} ms (last receipt -> indexed)")
+        print(f"profile read, {n} badges:     p50 {statistics.median(latencies):6.1f} ms   "
+              f"p99 {pct(latencies, 0.99):6.1f} ms")
+        print("== bare web3.py loop on the same chain ==")
+        print(f"attestations (sign + raw send): {base_rate:8.1f} /s ({len(base_ids)} badges)")
+        print(f"profile from eth_call (batched): {chain_profile:7.0f} ms per read")
+        print("== ratios ==")
+        print(f"API / bare loop attestations:  {api_rate / base_rate:8.2f}")
+        print(f"eth_call profile / indexed p50: {chain_profile / statistics.median(latencies):7.1f}x slower")
+        return 0
+    finally:
+        if server:
+            server.stop()
+        anvil.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
