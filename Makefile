@@ -10,7 +10,7 @@ SOLC_VERSION := 0.8.37
 export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup compile run demo test test-contracts test-backend bench clean
+.PHONY: setup compile run demo test test-contracts test-backend bench clean fuzz coverage
 
 setup: $(BIN)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(BIN)/anvil $(BIN)/forge
 
@@ -50,6 +50,13 @@ demo: setup
 
 test: setup
 	@bash tests/run.sh
+
+# Deep invariant run: 5,000 random sequences of 25 steps (foundry.toml's fuzz profile);
+# forge prints runs (sequences) and calls. FUZZ_SEED=0x... reproduces a run.
+fuzz: setup
+	@echo "==> forge invariant tests, deep profile (5,000 sequences of 25 steps)"
+	@FOUNDRY_PROFILE=fuzz $(BIN)/forge test --match-contract CommunityInvariants $(if $(FUZZ_SEED),--fuzz-seed $(FUZZ_SEED)) \
+	  | tee /dev/stderr | grep -Eo 'runs: [0-9]+, calls: [0-9]+' | awk -F'[:,] *' '{print "fuzz: " $$2 " sequences, " $$4 " calls, every invariant checked after each call"}'
 
 bench: setup
 	@$(BIN)/python -m bench.gas

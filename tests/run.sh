@@ -16,6 +16,11 @@ echo "==> contract tests on Anvil (ethereum:local:foundry)"
 APE_FOUNDRY_HOST="http://127.0.0.1:$(free_port)" \
   ape test tests/contracts --network ethereum:local:foundry -q -p no:cacheprovider
 
+# Invariants over random sequences (256 of 25 steps), the access-control table and the
+# branch tests, compiled by forge through the same solc shim.
+echo "==> forge tests: invariants, access-control table, branches (test/)"
+forge test
+
 echo "==> static analysis: slither over contracts/ (tests/static/slither_check.py)"
 python tests/static/slither_check.py
 

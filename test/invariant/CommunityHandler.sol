@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {IContributionBadge} from "../../contracts/interfaces/IContributionBadge.sol";
+import {IIndicatorRegistry} from "../../contracts/interfaces/IIndicatorRegistry.sol";
+import {Community} from "../utils/Community.sol";
+import {Vm} from "../utils/Vm.sol";
+
+/// @dev The fuzzer's moves: random sequences over six accounts (three founders, two people who
+/// may be admitted, one outsider who never is) of admit, remove, recover, indicator changes and
+/// revocations (each as a proposal), propose, vote, execute, delegate, claim, nominate, attest
+/// (direct and relayed, with good and bad signatures), transfer and approve attempts, outsider
+/// calls, and time jumps. Beside the contracts it keeps a model that changes only on what the
+/// protocol allows (an executed proposal; an attestation by a member other than the
+/// contributor), which the invariants compare with the contracts after every step.
+contract CommunityHandler is Community {
+    Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    uint256 internal constant ACTORS = 6;
+    uint256 internal constant OUTSIDER = 5;
+    uint256[ACTORS] internal keys;
+    address[ACTORS] public actors;
+
+    enum Kind {
+        Admit,
+        Remove,
+        Recover,
+        AddIndicator,
+        AmendIndicator,
+        RetireIndicator,
+        Revoke
+    }
+
+    struct Proposal {
+        uint256 id;
+        Kind kind;
+        address a;
+        address b;
+        uint32 indicatorId;
+        uint16 endorsements;
+        uint32 validity;
+        uint256[] tokens;
+        address[] targets;
+        bytes[] calldatas;
+        string description;
+        bool executed;
+    }
+
+    struct ClaimModel {
+        address contributor;
+        uint32 indicatorId;
+        uint32 version;
+        uint16 attestations;
+    }
+
+    // ---- the model
+    mapping(address => bool) public modelMember;
+    uint256 public modelMemberCount;
+    uint32 public modelIndicatorCount;
+    mapping(uint32 => uint32) public modelVersion;
+    mapping(uint32 => bool) public modelActive;
+    mapping(uint32 => mapping(uint32 => uint16)) public modelRequired;
+    mapping(uint32 => mapping(uint32 => uint32)) public modelValidity;
+    mapping(uint256 => ClaimModel) public modelClaims;
+    uint256 public modelClaimCount;
+    mapping(uint256 => address) public modelOwner; // badge owner, 0 = not minted
+    mapping(uint256 => uint256) public modelMintedAt;
+    mapping(uint256 => bool) public modelRevoked;
+    uint256[] public mintedTokens;
+
+    Proposal[] internal _proposals;
+    mapping(uint256 => mapping(address => uint256)) public successfulVotes;
+    mapping(uint256 => address[]) internal _voters;
+
+    /// @dev Set when a call that must fail succeeded (outsider, transfer, bad signature).
+    string public violation;
+    uint256 public proposalsExecuted;
+    uint256 public badgesMinted;
+    uint256 public outsiderCalls;
+    uint256 public badgesRecovered;
+    uint256 public badgesRevoked;
+    uint256 public membersRemoved;
+    uint256 private _nonce;
+
+    constructor() {
+        address[] memory founders = new address[](3);
+        for (uint256 i = 0; i < ACTORS; ++i) {
+            keys[i] = 0xA11CE + i;
+            actors[i] = vm.addr(keys[i]);
+            if (i < 3) founders[i] = actors[i];
+        }
+        deployCommunity(founders);
+        for (uint256 i = 0; i < 3; ++i) {
+            modelMember[actors[i]] = true;
+        }
+        modelMemberCount = 3;
+        // Two indicators to start from: 2 endorsements, forever; 1 endorsement, 300 s.
+        _govern(_newProposal(Kind.AddIndicator, address(0), address(0), 0, 2, 0));
+        _govern(_newProposal(Kind.AddIndicator, address(0), address(0), 0, 1, 300));
+        require(modelIndicatorCount == 2, "setup: indicators not added");
+    }
+
+    // ================================================================ moves
+
+    function propose(uint256 actorSeed, uint256 kindSeed, uint256 aSeed, uint256 bSeed) external {
+        _newProposal(Kind(kindSeed % 7), _actor(aSeed, 5), _actor(bSeed, 5), uint32(aSeed % 4), uint16(1 + bSeed % 3), _validity(bSeed));
+        Proposal storage p = _proposals[_proposals.length - 1];
+        address proposer = _actor(actorSeed, ACTORS);
+        vm.prank(proposer);
+        try governor.propose(p.targets, new uint256[](p.targets.length), p.calldatas, p.description) {
+            _requireWas(modelMember[proposer], "non-member proposed");
+        } catch {
+            _proposals.pop();
+        }
+    }
+
+    function vote(uint256 actorSeed, uint256 proposalSeed, uint8 support) external {
+        if (_proposals.length == 0) return;
+        _vote(_actor(actorSeed, ACTORS), _proposals[proposalSeed % _proposals.length].id, support % 3);
+    }
+
+    function execute(uint256 proposalSeed) external {
+        if (_proposals.length == 0) return;
+        _execute(_proposals[proposalSeed % _proposals.length]);
+    }
+
+    /// @dev A whole proposal lifecycle in one move (propose, every member votes for, execute),
+    /// so governed changes happen often enough within a sequence.
+    function govern(uint256 kindSeed, uint256 aSeed, uint256 bSeed) external {
+        _govern(_newProposal(Kind(kindSeed % 7), _actor(aSeed, 5), _actor(bSeed, 5), uint32(aSeed % 4), uint16(1 + bSeed % 3), _validity(bSeed)));
+    }
+
+    function delegate(uint256 actorSeed, uint256 toSeed) external {
+        address account = _actor(actorSeed, ACTORS);
+        address to = _actor(toSeed, ACTORS);
+        vm.prank(account);
+        try membership.delegate(to) {
+            _requireWas(modelMember[account] && modelMember[to], "delegation by or to a non-member");
+        } catch {}
+    }
+
+    function claim(uint256 actorSeed, uint256 indicatorSeed) external {
+        address member = _actor(actorSeed, ACTORS);
+        uint32 indicatorId = uint32(1 + indicatorSeed % (modelIndicatorCount + 1));
+        vm.prank(member);
+        try badge.claim(indicatorId, keccak256(abi.encode(_nonce++)), "ipfs://evidence") returns (uint256 claimId) {
+            _recordClaim(claimId, member, member, indicatorId);
+        } catch {}
+    }
+
+    function nominate(uint256 actorSeed, uint256 contributorSeed, uint256 indicatorSeed) external {
+        address member = _actor(actorSeed, ACTORS);
+        address contributor = _actor(contributorSeed, ACTORS);
+        uint32 indicatorId = uint32(1 + indicatorSeed % (modelIndicatorCount + 1));
+        vm.prank(member);
+        try badge.nominate(contributor, indicatorId, keccak256(abi.encode(_nonce++)), "ipfs://evidence") returns (
+            uint256 claimId
+        ) {
+            _recordClaim(claimId, member, contributor, indicatorId);
+        } catch {}
+    }
+
+    function attest(uint256 actorSeed, uint256 claimSeed) external {
+        if (modelClaimCount == 0) return;
+        uint256 claimId = 1 + claimSeed % modelClaimCount;
+        // Three times in four, the first member from a random start who is not the contributor
+        // (so badges get minted within a sequence); otherwise anyone.
+        address attester = _actor(actorSeed, ACTORS);
+        if (actorSeed % 4 != 0) {
+            for (uint256 i = 0; i < ACTORS; ++i) {
+                address candidate = actors[(actorSeed % ACTORS + i) % ACTORS];
+                if (modelMember[candidate] && candidate != modelClaims[claimId].contributor) {
+                    attester = candidate;
+                    break;
+                }
+            }
+        }
+        vm.prank(attester);
+        try badge.attest(claimId) {
+            _recordAttestation(claimId, attester);
+        } catch {}
+    }
+
+    /// @dev An attestation or a vote signed by a member and relayed by anyone; with a bad
+    /// signature (another account's key) it must fail.
+    function relay(uint256 actorSeed, uint256 targetSeed, bool badSignature) external {
+        uint256 i = actorSeed % ACTORS;
+        uint256 signer = badSignature ? (i + 1) % ACTORS : i;
+        if (targetSeed % 2 == 0 && modelClaimCount > 0) {
+            uint256 claimId = 1 + (targetSeed / 2) % modelClaimCount;
+            try forwarder.execute(
+                signedRequest(keys[signer], actors[i], address(badge), abi.encodeCall(badge.attest, (claimId)))
+            ) {
+                _requireWas(!badSignature, "relayed attestation with a bad signature succeeded");
+                _recordAttestation(claimId, actors[i]);
+            } catch {}
+        } else if (_proposals.length > 0) {
+            uint256 id = _proposals[(targetSeed / 2) % _proposals.length].id;
+            try forwarder.execute(
+                signedRequest(keys[signer], actors[i], address(governor), abi.encodeCall(governor.castVote, (id, 1)))
+            ) {
+                _requireWas(!badSignature, "relayed vote with a bad signature succeeded");
+                _recordVote(id, actors[i]);
+            } catch {}
+        }
+    }
+
+    /// @dev Every way to move or approve a badge or a membership, by its holder or anyone: all must revert.
+    function transferAttempt(uint256 actorSeed, uint256 tokenSeed, uint256 toSeed, uint8 how) external {
+        address from;
+        address token;
+        uint256 tokenId;
+        if (how % 2 == 0 && mintedTokens.length > 0) {
+            tokenId = mintedTokens[tokenSeed % mintedTokens.length];
+            from = modelOwner[tokenId];
+            token = address(badge);
+        } else {
+            from = _actor(tokenSeed, ACTORS);
+            tokenId = uint256(uint160(from));
+            token = address(membership);
+        }
+        address caller = actorSeed % 2 == 0 ? from : _actor(actorSeed, ACTORS);
+        address to = _actor(toSeed, ACTORS);
+        bytes memory data;
+        uint8 method = (how / 2) % 5;
+        if (method == 0) data = abi.encodeWithSignature("transferFrom(address,address,uint256)", from, to, tokenId);
+        else if (method == 1) data = abi.encodeWithSignature("safeTransferFrom(address,address,uint256)", from, to, tokenId);
+        else if (method == 2) data = abi.encodeWithSignature("safeTransferFrom(address,address,uint256,bytes)", from, to, tokenId, "");
+        else if (method == 3) data = abi.encodeWithSignature("approve(address,uint256)", to, tokenId);
+        else data = abi.encodeWithSignature("setApprovalForAll(address,bool)", to, true);
+        vm.prank(caller);
+        (bool ok,) = token.call(data);
+        if (ok) violation = "a transfer or approval succeeded";
+    }
+
+    /// @dev The outsider calls a state-changing function of any contract; nothing may change.
+    function outsiderCall(uint256 which, uint256 seed) external {
+        address outsider = actors[OUTSIDER];
+        address member = _actor(seed, 3);
+        (address target, bytes memory data) = _outsiderCall(which % 24, outsider, member, seed);
+        bytes32 before = fingerprint();
+        outsiderCalls++;
+        vm.prank(outsider);
+        (bool ok,) = target.call(data);
+        if (ok) violation = "an outsider's call succeeded";
+        if (fingerprint() != before) violation = "an outsider's call changed state";
+    }
+
+    function warp(uint256 secondsSeed) external {
+        vm.warp(block.timestamp + 1 + secondsSeed % 400);
+    }
+
+    // ================================================================ views for the invariants
+
+    function proposalCount() external view returns (uint256) {
+        return _proposals.length;
+    }
+
+    function proposalId(uint256 i) external view returns (uint256) {
+        return _proposals[i].id;
+    }
+
+    function voters(uint256 id) external view returns (address[] memory) {
+        return _voters[id];
+    }
+
+    function mintedCount() external view returns (uint256) {
+        return mintedTokens.length;
+    }
+
+    function actor(uint256 i) external view returns (address) {
+        return actors[i];
+    }
+
+    /// @dev A digest of every piece of state the protocol keeps that the actors can touch.
+    function fingerprint() public view returns (bytes32 digest) {
+        digest = keccak256(abi.encode(membership.memberCount(), registry.indicatorCount(), badge.claimCount()));
+        for (uint256 i = 0; i < ACTORS; ++i) {
+            address a = actors[i];
+            digest = keccak256(
+                abi.encode(
+                    digest,
+                    membership.isMember(a),
+                    membership.delegates(a),
+                    membership.getVotes(a),
+                    forwarder.nonces(a),
+                    badge.balanceOf(a),
+                    membership.balanceOf(a)
+                )
+            );
+        }
+        for (uint32 id = 1; id <= registry.indicatorCount(); ++id) {
+            digest = keccak256(abi.encode(digest, registry.terms(id), registry.indicatorName(id)));
+        }
+        for (uint256 id = 1; id <= badge.claimCount(); ++id) {
+            digest = keccak256(abi.encode(digest, badge.getClaim(id), badge.isActive(id)));
+        }
+        for (uint256 i = 0; i < _proposals.length; ++i) {
+            uint256 id = _proposals[i].id;
+            (uint256 against, uint256 forVotes, uint256 abstain) = governor.proposalVotes(id);
+            digest = keccak256(abi.encode(digest, governor.state(id), against, forVotes, abstain));
+        }
+        digest = keccak256(
+            abi.encode(
+                digest,
+                membership.owner(),
+                registry.owner(),
+                badge.owner(),
+                governor.votingDelay(),
+                governor.votingPeriod(),
+                governor.proposalThreshold(),
+                governor.quorumNumerator()
+            )
+        );
+    }
+
+    // ================================================================ internal
+
+    function _actor(uint256 seed, uint256 range) internal view returns (address) {
+        return actors[seed % range];
+    }
+
+    function _validity(uint256 seed) internal pure returns (uint32) {
+        return seed % 2 == 0 ? 0 : uint32(30 + seed % 400);
+    }
+
+    function _requireWas(bool allowed, string memory message) internal {
+        if (!allowed) violation = message;
+    }
+
+    function _newProposal(Kind kind, address a, address b, uint32 indicatorSeed, uint16 endorsements, uint32 validity)
+        internal
+        returns (Proposal storage p)
+    {
+        p = _proposals.push();
+        p.kind = kind;
+        p.a = a;
+        p.b = b;
+        p.endorsements = endorsements;
+        p.validity = validity;
+        p.description = string.concat("proposal ", Strings.toString(_proposals.length), " ", Strings.toString(_nonce++));
+        if (kind == Kind.Admit) {
+            p.targets.push(address(membership));
+            p.calldatas.push(abi.encodeCall(membership.admit, (a)));
+        } else if (kind == Kind.Remove) {
+            p.targets.push(address(membership));
+            p.calldatas.push(abi.encodeCall(membership.remove, (a)));
+        } else if (kind == Kind.Recover) {
+            for (uint256 i = 0; i < mintedTokens.length; ++i) {
+                if (modelOwner[mintedTokens[i]] == a) p.tokens.push(mintedTokens[i]);
+            }
+            p.targets.push(address(membership));
+            p.calldatas.push(abi.encodeCall(membership.recover, (a, b)));
+            p.targets.push(address(badge));
+            p.calldatas.push(abi.encodeCall(badge.recoverBadges, (a, b, p.tokens)));
+        } else if (kind == Kind.AddIndicator) {
+            p.targets.push(address(registry));
+            p.calldatas.push(abi.encodeCall(registry.addIndicator, (indicator("Reviewing", endorsements, validity))));
+        } else if (kind == Kind.AmendIndicator || kind == Kind.RetireIndicator) {
+            p.indicatorId = 1 + indicatorSeed % (modelIndicatorCount + 1);
+            p.targets.push(address(registry));
+            p.calldatas.push(
+                kind == Kind.AmendIndicator
+                    ? abi.encodeCall(registry.amendIndicator, (p.indicatorId, indicator("Amended", endorsements, validity)))
+                    : abi.encodeCall(registry.retireIndicator, (p.indicatorId))
+            );
+        } else {
+            p.tokens.push(mintedTokens.length == 0 ? 1 : mintedTokens[uint256(indicatorSeed) % mintedTokens.length]);
+            p.targets.push(address(badge));
+            p.calldatas.push(abi.encodeCall(badge.revoke, (p.tokens[0], "fraud")));
+        }
+        p.id = governor.hashProposal(p.targets, new uint256[](p.targets.length), p.calldatas, keccak256(bytes(p.description)));
+    }
+
+    function _govern(Proposal storage p) internal {
+        address proposer;
+        for (uint256 i = 0; i < 5; ++i) {
+            if (modelMember[actors[i]]) proposer = actors[i];
+        }
+        if (proposer == address(0)) {
+            _proposals.pop();
+            return;
+        }
+        vm.prank(proposer);
+        governor.propose(p.targets, new uint256[](p.targets.length), p.calldatas, p.description);
+        vm.warp(governor.proposalSnapshot(p.id) + 1);
+        for (uint256 i = 0; i < ACTORS; ++i) {
+            _vote(actors[i], p.id, 1);
+        }
+        vm.warp(governor.proposalDeadline(p.id) + 1);
+        _execute(p);
+    }
+
+    function _vote(address voter, uint256 id, uint8 support) internal {
+        vm.prank(voter);
+        try governor.castVote(id, support) {
+            _recordVote(id, voter);
+        } catch {}
+    }
+
+    function _recordVote(uint256 id, address voter) internal {
+        _requireWas(modelMember[voter], "a non-member voted");
+        if (successfulVotes[id][voter]++ == 0) _voters[id].push(voter);
+    }
+
+    function _execute(Proposal storage p) internal {
+        try governor.execute(p.targets, new uint256[](p.targets.length), p.calldatas, keccak256(bytes(p.description))) {
+            _requireWas(!p.executed, "a proposal executed twice");
+            p.executed = true;
+            proposalsExecuted++;
+            _apply(p);
+        } catch {}
+    }
+
+    /// @dev The model's side of an executed proposal.
+    function _apply(Proposal storage p) internal {
+        if (p.kind == Kind.Admit) {
+            modelMember[p.a] = true;
+            modelMemberCount++;
+        } else if (p.kind == Kind.Remove) {
+            modelMember[p.a] = false;
+            modelMemberCount--;
+            membersRemoved++;
+        } else if (p.kind == Kind.Recover) {
+            modelMember[p.a] = false;
+            modelMember[p.b] = true;
+            for (uint256 i = 0; i < p.tokens.length; ++i) {
+                modelOwner[p.tokens[i]] = p.b;
+            }
+            badgesRecovered += p.tokens.length;
+        } else if (p.kind == Kind.AddIndicator) {
+            uint32 id = ++modelIndicatorCount;
+            _defineModel(id, 1, p);
+        } else if (p.kind == Kind.AmendIndicator) {
+            _defineModel(p.indicatorId, modelVersion[p.indicatorId] + 1, p);
+        } else if (p.kind == Kind.RetireIndicator) {
+            modelActive[p.indicatorId] = false;
+        } else {
+            modelRevoked[p.tokens[0]] = true;
+            badgesRevoked++;
+        }
+    }
+
+    function _defineModel(uint32 id, uint32 version, Proposal storage p) internal {
+        modelVersion[id] = version;
+        modelActive[id] = true;
+        modelRequired[id][version] = p.endorsements;
+        modelValidity[id][version] = p.validity;
+    }
+
+    function _recordClaim(uint256 claimId, address submitter, address contributor, uint32 indicatorId) internal {
+        _requireWas(
+            modelMember[submitter] && modelMember[contributor] && modelActive[indicatorId],
+            "a claim by or for a non-member, or on an inactive indicator"
+        );
+        _requireWas(claimId == ++modelClaimCount, "claim ids not sequential");
+        modelClaims[claimId] = ClaimModel(contributor, indicatorId, modelVersion[indicatorId], 0);
+    }
+
+    /// @dev Only an attestation the protocol allows advances the model; the one that reaches the
+    /// requirement of the claim's indicator version mints the badge to the contributor.
+    function _recordAttestation(uint256 claimId, address attester) internal {
+        ClaimModel storage c = modelClaims[claimId];
+        _requireWas(
+            modelMember[attester] && attester != c.contributor && modelActive[c.indicatorId]
+                && modelVersion[c.indicatorId] == c.version && modelOwner[claimId] == address(0),
+            "an attestation the protocol forbids succeeded"
+        );
+        if (++c.attestations == modelRequired[c.indicatorId][c.version]) {
+            modelOwner[claimId] = c.contributor;
+            modelMintedAt[claimId] = block.timestamp;
+            mintedTokens.push(claimId);
+            badgesMinted++;
+        }
+    }
+
+    struct OutsiderCall {
+        address outsider;
+        address member;
+        uint256 seed;
+        uint256 tokenId;
+        uint256 claimId;
+        uint256 proposal;
+    }
+
+    function _outsiderCall(uint256 which, address outsider, address member, uint256 seed)
+        internal
+        view
+        returns (address, bytes memory)
+    {
+        OutsiderCall memory c = OutsiderCall({
+            outsider: outsider,
+            member: member,
+            seed: seed,
+            tokenId: mintedTokens.length == 0 ? 1 : mintedTokens[seed % mintedTokens.length],
+            claimId: modelClaimCount == 0 ? 1 : 1 + seed % modelClaimCount,
+            proposal: _proposals.length == 0 ? 1 : _proposals[seed % _proposals.length].id
+        });
+        if (which < 6) return (address(membership), _membershipCall(which, c));
+        if (which < 10) return (address(registry), _registryCall(which, c));
+        if (which < 16) return (address(badge), _badgeCall(which, c));
+        if (which < 22) return (address(governor), _governorCall(which, c));
+        // 22: the outsider's own valid signature, so the request acts as the outsider;
+        // 23: a member's request signed with the outsider's key.
+        address from = which == 22 ? outsider : member;
+        return (
+            address(forwarder),
+            abi.encodeCall(
+                forwarder.execute,
+                (signedRequest(keys[OUTSIDER], from, address(badge), abi.encodeCall(badge.attest, (c.claimId))))
+            )
+        );
+    }
+
+    function _membershipCall(uint256 which, OutsiderCall memory c) internal view returns (bytes memory) {
+        if (which == 0) return abi.encodeCall(membership.admit, (c.outsider));
+        if (which == 1) return abi.encodeCall(membership.remove, (c.member));
+        if (which == 2) return abi.encodeCall(membership.recover, (c.member, c.outsider));
+        if (which == 3) return abi.encodeCall(membership.delegate, (c.member));
+        if (which == 4) return abi.encodeCall(membership.transferOwnership, (c.outsider));
+        return abi.encodeCall(membership.renounceOwnership, ());
+    }
+
+    function _registryCall(uint256 which, OutsiderCall memory c) internal view returns (bytes memory) {
+        if (which == 6) return abi.encodeCall(registry.addIndicator, (indicator("Outsider's", 1, 0)));
+        if (which == 7) return abi.encodeCall(registry.amendIndicator, (1, indicator("Outsider's", 1, 0)));
+        if (which == 8) return abi.encodeCall(registry.retireIndicator, (1));
+        return abi.encodeCall(registry.transferOwnership, (c.outsider));
+    }
+
+    function _badgeCall(uint256 which, OutsiderCall memory c) internal view returns (bytes memory) {
+        if (which == 10) return abi.encodeCall(badge.claim, (1, bytes32(c.seed | 1), "x"));
+        if (which == 11) return abi.encodeCall(badge.nominate, (c.member, 1, bytes32(c.seed | 1), "x"));
+        if (which == 12) return abi.encodeCall(badge.attest, (c.claimId));
+        if (which == 13) return abi.encodeCall(badge.revoke, (c.tokenId, "x"));
+        if (which == 14) {
+            uint256[] memory tokens = new uint256[](1);
+            tokens[0] = c.tokenId;
+            return abi.encodeCall(badge.recoverBadges, (c.member, c.outsider, tokens));
+        }
+        return abi.encodeCall(badge.transferOwnership, (c.outsider));
+    }
+
+    function _governorCall(uint256 which, OutsiderCall memory c) internal view returns (bytes memory) {
+        bytes memory admit = abi.encodeCall(membership.admit, (c.outsider));
+        if (which == 16) {
+            address[] memory targets = new address[](1);
+            targets[0] = address(membership);
+            bytes[] memory calldatas = new bytes[](1);
+            calldatas[0] = admit;
+            return abi.encodeCall(governor.propose, (targets, new uint256[](1), calldatas, "x"));
+        }
+        if (which == 17) return abi.encodeCall(governor.castVote, (c.proposal, 1));
+        if (which == 18) return abi.encodeCall(governor.castVoteWithReason, (c.proposal, 1, "x"));
+        if (which == 19) return abi.encodeCall(governor.relay, (address(membership), 0, admit));
+        if (which == 20) return abi.encodeCall(governor.setVotingPeriod, (1));
+        return abi.encodeCall(governor.updateQuorumNumerator, (1));
+    }
+}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IContributionBadge} from "../../contracts/interfaces/IContributionBadge.sol";
+import {IIndicatorRegistry} from "../../contracts/interfaces/IIndicatorRegistry.sol";
+import {CommunityGovernor} from "../../contracts/CommunityGovernor.sol";
+import {Membership} from "../../contracts/Membership.sol";
+import {IndicatorRegistry} from "../../contracts/IndicatorRegistry.sol";
+import {ContributionBadge} from "../../contracts/ContributionBadge.sol";
+import {TestBase} from "../utils/Vm.sol";
+import {CommunityHandler} from "./CommunityHandler.sol";
+
+/// @notice The protocol's promises, checked by forge after every step of every random sequence
+/// of CommunityHandler's moves (runs and depth: foundry.toml; `make fuzz` runs the deep profile).
+contract CommunityInvariants is TestBase {
+    CommunityHandler internal handler;
+    Membership internal membership;
+    CommunityGovernor internal governor;
+    IndicatorRegistry internal registry;
+    ContributionBadge internal badge;
+
+    function setUp() public {
+        handler = new CommunityHandler();
+        membership = handler.membership();
+        governor = handler.governor();
+        registry = handler.registry();
+        badge = handler.badge();
+        targetContract(address(handler));
+    }
+
+    /// @dev One campaign checks every promise after every step (forge runs one campaign per
+    /// invariant_ function, so five separate ones would cost five times the calls).
+    function invariant_protocolPromises() public view {
+        checkForbiddenCallsNeverSucceed();
+        checkBadgeOwnersFollowMintAndRecoveryOnly();
+        checkAVoteCountsAtMostOnce();
+        checkRulesChangeOnlyByExecutedProposals();
+        checkRevokedOrExpiredBadgesNeverCount();
+    }
+
+    /// No call that must fail (an outsider's, a transfer or approval, a bad signature, an
+    /// attestation or vote the rules forbid) ever succeeded, and no outsider's call changed state.
+    function checkForbiddenCallsNeverSucceed() internal view {
+        bytes memory violation = bytes(handler.violation());
+        if (violation.length != 0) fail(string(violation));
+    }
+
+    /// A badge never changes owner except by governed recovery, and exists exactly when the model
+    /// says it was minted: the attestation that reached the required number of distinct
+    /// attesters (members at the time, none the contributor) for the claim's indicator version.
+    function checkBadgeOwnersFollowMintAndRecoveryOnly() internal view {
+        uint256 claims = badge.claimCount();
+        assertEq(claims, handler.modelClaimCount(), "claim count differs from the model");
+        for (uint256 id = 1; id <= claims; ++id) {
+            address expected = handler.modelOwner(id);
+            address actual = _ownerOf(id);
+            assertEq(actual, expected, "badge owner differs from mint + governed recovery");
+            IContributionBadge.Claim memory c = badge.getClaim(id);
+            (address contributor, uint32 indicatorId, uint32 version, uint16 attestations) = handler.modelClaims(id);
+            assertEq(c.contributor, contributor, "claim contributor changed");
+            assertEq(c.indicatorVersion, version, "claim version changed");
+            assertEq(c.attestations, attestations, "attestations differ from the allowed ones");
+            if (actual != address(0)) {
+                assertTrue(
+                    attestations >= handler.modelRequired(indicatorId, version),
+                    "badge minted with fewer attestations than required"
+                );
+                assertTrue(!badge.hasAttested(id, contributor), "contributor attested own claim");
+            }
+        }
+    }
+
+    /// A member's vote counts at most once per proposal: no voter counted twice, the tally is
+    /// the sum of the counted voters' weights at the snapshot, never above the total then.
+    function checkAVoteCountsAtMostOnce() internal view {
+        for (uint256 i = 0; i < handler.proposalCount(); ++i) {
+            uint256 id = handler.proposalId(i);
+            address[] memory voters = handler.voters(id);
+            uint256 snapshot = governor.proposalSnapshot(id);
+            uint256 weights;
+            for (uint256 v = 0; v < voters.length; ++v) {
+                assertEq(handler.successfulVotes(id, voters[v]), 1, "a member voted twice on one proposal");
+                assertTrue(governor.hasVoted(id, voters[v]), "a counted vote is not marked");
+                weights += membership.getPastVotes(voters[v], snapshot);
+            }
+            (uint256 against, uint256 forVotes, uint256 abstain) = governor.proposalVotes(id);
+            assertEq(against + forVotes + abstain, weights, "tally differs from the voters' weights");
+            if (voters.length > 0) {
+                assertTrue(weights <= membership.getPastTotalSupply(snapshot), "more votes than members");
+            }
+        }
+    }
+
+    /// The registry and membership change only by executed proposals.
+    function checkRulesChangeOnlyByExecutedProposals() internal view {
+        assertEq(membership.memberCount(), handler.modelMemberCount(), "member count changed outside governance");
+        for (uint256 i = 0; i < 6; ++i) {
+            address account = handler.actor(i);
+            assertTrue(membership.isMember(account) == handler.modelMember(account), "membership changed outside governance");
+        }
+        uint32 count = registry.indicatorCount();
+        assertEq(count, handler.modelIndicatorCount(), "indicator count changed outside governance");
+        for (uint32 id = 1; id <= count; ++id) {
+            IIndicatorRegistry.Terms memory t = registry.terms(id);
+            assertEq(t.version, handler.modelVersion(id), "indicator version changed outside governance");
+            assertTrue(t.active == handler.modelActive(id), "indicator retired outside governance");
+            assertEq(t.endorsementsRequired, handler.modelRequired(id, t.version), "requirement changed outside governance");
+            assertEq(t.validity, handler.modelValidity(id, t.version), "validity changed outside governance");
+        }
+        assertEq(membership.owner(), address(governor), "membership owner changed");
+        assertEq(registry.owner(), address(governor), "registry owner changed");
+        assertEq(badge.owner(), address(governor), "badge owner changed");
+    }
+
+    /// A revoked or expired badge never counts; a badge that is neither does.
+    function checkRevokedOrExpiredBadgesNeverCount() internal view {
+        for (uint256 i = 0; i < handler.mintedCount(); ++i) {
+            uint256 id = handler.mintedTokens(i);
+            (, uint32 indicatorId, uint32 version,) = handler.modelClaims(id);
+            uint256 validity = handler.modelValidity(indicatorId, version);
+            bool expired = validity != 0 && block.timestamp >= handler.modelMintedAt(id) + validity;
+            bool revoked = handler.modelRevoked(id);
+            assertTrue(badge.isActive(id) == !(expired || revoked), "isActive disagrees with revocation/expiry");
+            (, IContributionBadge.Badge memory b,) = badge.getBadge(id);
+            assertTrue((b.revokedAt != 0) == revoked, "revocation record differs from governed revocations");
+        }
+        assertTrue(!badge.isActive(badge.claimCount() + 1), "an unminted badge counts");
+    }
+
+    function _ownerOf(uint256 id) private view returns (address) {
+        try badge.ownerOf(id) returns (address owner) {
+            return owner;
+        } catch {
+            return address(0);
+        }
+    }
+}

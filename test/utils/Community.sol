@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
+import {CommunityForwarder} from "../../contracts/CommunityForwarder.sol";
+import {Membership} from "../../contracts/Membership.sol";
+import {CommunityGovernor} from "../../contracts/CommunityGovernor.sol";
+import {IndicatorRegistry} from "../../contracts/IndicatorRegistry.sol";
+import {ContributionBadge} from "../../contracts/ContributionBadge.sol";
+import {IIndicatorRegistry} from "../../contracts/interfaces/IIndicatorRegistry.sol";
+import {Vm} from "./Vm.sol";
+
+/// @dev One community deployed as scripts/_community.py deploys it (same constructor
+/// arguments, ownership handed to the Governor), plus signing of forwarder requests.
+contract Community {
+    Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    uint48 internal constant VOTING_DELAY = 10;
+    uint32 internal constant VOTING_PERIOD = 100;
+    uint256 internal constant QUORUM_PERCENT = 50;
+    bytes32 private constant _REQUEST_TYPEHASH = keccak256(
+        "ForwardRequest(address from,address to,uint256 value,uint256 gas,uint256 nonce,uint48 deadline,bytes data)"
+    );
+
+    CommunityForwarder public forwarder;
+    Membership public membership;
+    CommunityGovernor public governor;
+    IndicatorRegistry public registry;
+    ContributionBadge public badge;
+
+    function deployCommunity(address[] memory founders) internal {
+        forwarder = new CommunityForwarder();
+        membership = new Membership("Test Commons", "TST", founders, address(forwarder), address(this));
+        governor = new CommunityGovernor(
+            "Test Commons", IVotes(address(membership)), address(forwarder), VOTING_DELAY, VOTING_PERIOD, 0, QUORUM_PERCENT
+        );
+        registry = new IndicatorRegistry(address(governor));
+        badge = new ContributionBadge(
+            "Test Commons Contribution Badges", "TSTB", membership, registry, address(forwarder), address(governor)
+        );
+        membership.transferOwnership(address(governor));
+    }
+
+    function indicator(string memory name, uint16 endorsements, uint32 validity)
+        internal
+        pure
+        returns (IIndicatorRegistry.IndicatorInput memory)
+    {
+        return IIndicatorRegistry.IndicatorInput({
+            name: name,
+            descriptionURI: "ipfs://description",
+            category: "mentoring",
+            orientation: IIndicatorRegistry.Orientation.Community,
+            weight: 5,
+            endorsementsRequired: endorsements,
+            validity: validity
+        });
+    }
+
+    /// @dev A ForwardRequest for `from`, signed with `signerKey` (the wrong key makes a bad signature).
+    function signedRequest(uint256 signerKey, address from, address target, bytes memory data)
+        internal
+        view
+        returns (ERC2771Forwarder.ForwardRequestData memory request)
+    {
+        request = ERC2771Forwarder.ForwardRequestData({
+            from: from,
+            to: target,
+            value: 0,
+            gas: 1_000_000,
+            deadline: uint48(block.timestamp + 3600),
+            data: data,
+            signature: ""
+        });
+        bytes32 structHash = keccak256(
+            abi.encode(
+                _REQUEST_TYPEHASH,
+                from,
+                target,
+                uint256(0),
+                request.gas,
+                forwarder.nonces(from),
+                request.deadline,
+                keccak256(data)
+            )
+        );
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("CommunityForwarder"),
+                keccak256("1"),
+                block.chainid,
+                address(forwarder)
+            )
+        );
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(signerKey, keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
+        request.signature = abi.encodePacked(r, s, v);
+    }
+}
