@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
+import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {CommunityGovernor} from "../contracts/CommunityGovernor.sol";
+import {SoulboundERC721} from "../contracts/SoulboundERC721.sol";
+import {IContributionBadge} from "../contracts/interfaces/IContributionBadge.sol";
+import {IMembership} from "../contracts/interfaces/IMembership.sol";
+import {Community} from "./utils/Community.sol";
+import {TestBase} from "./utils/Vm.sol";
+
+/// @notice The access-control table: every state-changing external function of the project's
+/// contracts, called by an outsider, a member, the contributor, the forwarder relaying a request
+/// with a bad signature, and governance (a real proposal, voted and executed); each cell's
+/// outcome asserted: success, or the exact revert data (custom error and arguments).
+contract AccessControlTable is TestBase, Community {
+    uint256 internal constant OUTSIDER_KEY = 0x0B5;
+    address internal alice; // the contributor: holds badge 1, filed open claim 2, proposed Q
+    address internal bob; // a member
+    address internal carol; // a member
+    address internal outsider;
+    address internal newcomer = address(0xBEEF);
+    address internal relayer = address(0x5E1A7);
+
+    // Proposals: S succeeded (ready to execute), P active (open to votes), Q pending (by alice).
+    Call[] internal sCalls;
+    uint256 internal S;
+    uint256 internal P;
+    uint256 internal Q;
+
+    struct Call {
+        address target;
+        bytes data;
+    }
+
+    struct Row {
+        string name;
+        address target;
+        bytes data;
+        bytes[5] expected; // outsider, member, contributor, forwarder with a bad signature, governance
+    }
+
+    Row[] internal rows;
+    bytes internal constant OK = "";
+    string[5] internal roleNames = ["outsider", "member", "contributor", "forwarder (bad signature)", "governance"];
+
+    function setUp() public {
+        alice = vm.addr(0xA11CE);
+        bob = vm.addr(0xB0B);
+        carol = vm.addr(0xCA201);
+        outsider = vm.addr(OUTSIDER_KEY);
+        address[] memory founders = new address[](3);
+        (founders[0], founders[1], founders[2]) = (alice, bob, carol);
+        deployCommunity(founders);
+
+        _pass(address(registry), abi.encodeCall(registry.addIndicator, (indicator("Mentoring", 2, 0))), "indicator");
+        vm.prank(alice);
+        badge.claim(1, keccak256("evidence 1"), "ipfs://1");
+        vm.prank(bob);
+        badge.attest(1);
+        vm.prank(carol);
+        badge.attest(1); // badge 1 minted to alice
+        vm.prank(alice);
+        badge.claim(1, keccak256("evidence 2"), "ipfs://2"); // claim 2, open
+
+        S = _proposeAs(bob, address(membership), abi.encodeCall(membership.admit, (newcomer)), "S");
+        vm.warp(governor.proposalSnapshot(S) + 1);
+        _voteAll(S);
+        vm.warp(governor.proposalDeadline(S) + 1);
+        P = _proposeAs(bob, address(registry), abi.encodeCall(registry.retireIndicator, (1)), "P");
+        vm.warp(governor.proposalSnapshot(P) + 1);
+        Q = _proposeAs(alice, address(registry), abi.encodeCall(registry.retireIndicator, (1)), "Q");
+        require(uint8(governor.state(S)) == uint8(IGovernor.ProposalState.Succeeded), "S not succeeded");
+        require(uint8(governor.state(P)) == uint8(IGovernor.ProposalState.Active), "P not active");
+        require(uint8(governor.state(Q)) == uint8(IGovernor.ProposalState.Pending), "Q not pending");
+        _buildTable();
+    }
+
+    function test_accessControlTable() public {
+        uint256 cells;
+        for (uint256 r = 0; r < rows.length; ++r) {
+            for (uint256 role = 0; role < 5; ++role) {
+                uint256 snapshot = vm.snapshotState();
+                (bool ok, bytes memory returned) = _callAs(role, rows[r]);
+                bytes memory got = ok ? OK : returned;
+                if (keccak256(got) != keccak256(rows[r].expected[role])) {
+                    fail(
+                        string.concat(
+                            rows[r].name,
+                            " called by ",
+                            roleNames[role],
+                            ": expected ",
+                            _show(rows[r].expected[role]),
+                            ", got ",
+                            ok ? "success" : _show(returned)
+                        )
+                    );
+                }
+                vm.revertToState(snapshot);
+                cells++;
+            }
+        }
+        assertEq(cells, rows.length * 5, "cells");
+    }
+
+    // ---------------------------------------------------------------- callers
+
+    function _callAs(uint256 role, Row storage row) internal returns (bool ok, bytes memory returned) {
+        if (role < 3) {
+            vm.prank(role == 0 ? outsider : role == 1 ? bob : alice);
+            return row.target.call(row.data);
+        }
+        if (role == 3) {
+            vm.prank(relayer);
+            if (row.target == address(forwarder)) return address(forwarder).call(_badlySigned(row.data));
+            // bob's request, signed with the outsider's key.
+            return address(forwarder).call(
+                abi.encodeCall(forwarder.execute, (signedRequest(OUTSIDER_KEY, bob, row.target, row.data)))
+            );
+        }
+        // Governance: a proposal with this one call, voted by every member and executed.
+        uint256 id = _proposeAs(carol, row.target, row.data, string.concat("cell ", row.name));
+        vm.warp(governor.proposalSnapshot(id) + 1);
+        _voteAll(id);
+        vm.warp(governor.proposalDeadline(id) + 1);
+        (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) = _one(row.target, row.data);
+        return address(governor).call(
+            abi.encodeCall(governor.execute, (targets, values, calldatas, keccak256(bytes(string.concat("cell ", row.name)))))
+        );
+    }
+
+    /// @dev The row's forwarder call with its request's signature replaced by the outsider's.
+    function _badlySigned(bytes memory data) internal view returns (bytes memory) {
+        ERC2771Forwarder.ForwardRequestData memory request = _bobsAttestation();
+        request.signature = signedRequest(OUTSIDER_KEY, bob, address(badge), request.data).signature;
+        if (bytes4(data) == forwarder.execute.selector) return abi.encodeCall(forwarder.execute, (request));
+        ERC2771Forwarder.ForwardRequestData[] memory batch = new ERC2771Forwarder.ForwardRequestData[](1);
+        batch[0] = request;
+        return abi.encodeCall(forwarder.executeBatch, (batch, payable(address(0))));
+    }
+
+    function _bobsAttestation() internal view returns (ERC2771Forwarder.ForwardRequestData memory) {
+        return signedRequest(0xB0B, bob, address(badge), abi.encodeCall(badge.attest, (2)));
+    }
+
+    // ---------------------------------------------------------------- the table
+
+    function _buildTable() internal {
+        address gov = address(governor);
+        address m = address(membership);
+        address r = address(registry);
+        address b = address(badge);
+        uint256 aliceToken = uint256(uint160(alice));
+        bytes memory badSig = abi.encodeWithSelector(
+            ERC2771Forwarder.ERC2771ForwarderInvalidSigner.selector, outsider, bob
+        );
+        bytes memory untrusted = abi.encodeWithSelector(ERC2771Forwarder.ERC2771UntrustfulTarget.selector, r, address(forwarder));
+
+        // Membership: governance only, except delegation (members only).
+        _ownerOnly("Membership.admit", m, abi.encodeCall(membership.admit, (newcomer)), badSig);
+        _ownerOnly("Membership.remove", m, abi.encodeCall(membership.remove, (carol)), badSig);
+        _ownerOnly("Membership.recover", m, abi.encodeCall(membership.recover, (carol, newcomer)), badSig);
+        _row("Membership.delegate", m, abi.encodeCall(membership.delegate, (carol)), [
+            _err(IMembership.MembershipNotMember.selector, outsider), OK, OK, badSig,
+            _err(IMembership.MembershipNotMember.selector, gov)
+        ]);
+        bytes memory notMember = _err(IMembership.MembershipNotMember.selector, outsider);
+        _row("Membership.delegateBySig (signed by an outsider)", m, _outsiderDelegationBySig(), [
+            notMember, notMember, notMember, badSig, notMember
+        ]);
+        _locked("Membership", m, aliceToken, badSig);
+        _ownerOnly("Membership.transferOwnership", m, abi.encodeCall(membership.transferOwnership, (outsider)), badSig);
+        _ownerOnly("Membership.renounceOwnership", m, abi.encodeCall(membership.renounceOwnership, ()), badSig);
+
+        // IndicatorRegistry: governance only; it trusts no forwarder.
+        _ownerOnly("IndicatorRegistry.addIndicator", r, abi.encodeCall(registry.addIndicator, (indicator("New", 1, 0))), untrusted);
+        _ownerOnly("IndicatorRegistry.amendIndicator", r, abi.encodeCall(registry.amendIndicator, (1, indicator("New", 1, 0))), untrusted);
+        _ownerOnly("IndicatorRegistry.retireIndicator", r, abi.encodeCall(registry.retireIndicator, (1)), untrusted);
+        _ownerOnly("IndicatorRegistry.transferOwnership", r, abi.encodeCall(registry.transferOwnership, (outsider)), untrusted);
+        _ownerOnly("IndicatorRegistry.renounceOwnership", r, abi.encodeCall(registry.renounceOwnership, ()), untrusted);
+
+        // ContributionBadge: members claim, nominate and attest (not their own claim); governance revokes and recovers.
+        _row("ContributionBadge.claim", b, abi.encodeCall(badge.claim, (1, keccak256("e"), "u")), [
+            _err(IContributionBadge.BadgeNotMember.selector, outsider), OK, OK, badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, gov)
+        ]);
+        _row("ContributionBadge.nominate", b, abi.encodeCall(badge.nominate, (carol, 1, keccak256("e"), "u")), [
+            _err(IContributionBadge.BadgeNotMember.selector, outsider), OK, OK, badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, gov)
+        ]);
+        _row("ContributionBadge.attest", b, abi.encodeCall(badge.attest, (2)), [
+            _err(IContributionBadge.BadgeNotMember.selector, outsider), OK,
+            abi.encodeWithSelector(IContributionBadge.BadgeSelfAttestation.selector, uint256(2), alice), badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, gov)
+        ]);
+        _ownerOnly("ContributionBadge.revoke", b, abi.encodeCall(badge.revoke, (1, "fraud")), badSig);
+        uint256[] memory tokens = new uint256[](1);
+        tokens[0] = 1;
+        _ownerOnly("ContributionBadge.recoverBadges", b, abi.encodeCall(badge.recoverBadges, (alice, bob, tokens)), badSig);
+        _locked("ContributionBadge", b, 1, badSig);
+        _ownerOnly("ContributionBadge.transferOwnership", b, abi.encodeCall(badge.transferOwnership, (outsider)), badSig);
+        _ownerOnly("ContributionBadge.renounceOwnership", b, abi.encodeCall(badge.renounceOwnership, ()), badSig);
+
+        // CommunityGovernor: members propose and vote; anyone executes a succeeded proposal; settings by governance.
+        _governorRows(badSig);
+
+        // CommunityForwarder: anyone may relay a validly signed request; a bad signature is refused.
+        ERC2771Forwarder.ForwardRequestData[] memory batch = new ERC2771Forwarder.ForwardRequestData[](1);
+        batch[0] = _bobsAttestation();
+        _row("CommunityForwarder.execute (bob's signed attestation)", address(forwarder),
+            abi.encodeCall(forwarder.execute, (batch[0])), [OK, OK, OK, badSig, OK]);
+        _row("CommunityForwarder.executeBatch (bob's signed attestation)", address(forwarder),
+            abi.encodeCall(forwarder.executeBatch, (batch, payable(address(0)))), [OK, OK, OK, badSig, OK]);
+    }
+
+    function _governorRows(bytes memory badSig) internal {
+        address gov = address(governor);
+        bytes memory notMemberOutsider = _err(CommunityGovernor.GovernorNotMember.selector, outsider);
+        bytes memory notMemberGov = _err(CommunityGovernor.GovernorNotMember.selector, gov);
+        (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) =
+            _one(address(membership), abi.encodeCall(membership.admit, (outsider)));
+        _row("CommunityGovernor.propose", gov, abi.encodeCall(governor.propose, (targets, values, calldatas, "new")), [
+            notMemberOutsider, OK, OK, badSig, notMemberGov
+        ]);
+        _row("CommunityGovernor.castVote", gov, abi.encodeCall(governor.castVote, (P, 1)), [
+            notMemberOutsider, OK, OK, badSig, notMemberGov
+        ]);
+        _row("CommunityGovernor.castVoteWithReason", gov, abi.encodeCall(governor.castVoteWithReason, (P, 1, "why")), [
+            notMemberOutsider, OK, OK, badSig, notMemberGov
+        ]);
+        _row("CommunityGovernor.castVoteWithReasonAndParams", gov,
+            abi.encodeCall(governor.castVoteWithReasonAndParams, (P, 1, "why", "")), [
+            notMemberOutsider, OK, OK, badSig, notMemberGov
+        ]);
+        _row("CommunityGovernor.castVoteBySig (signed by an outsider)", gov, _outsiderBallot(false), [
+            notMemberOutsider, notMemberOutsider, notMemberOutsider, badSig, notMemberOutsider
+        ]);
+        _row("CommunityGovernor.castVoteWithReasonAndParamsBySig (signed by an outsider)", gov, _outsiderBallot(true), [
+            notMemberOutsider, notMemberOutsider, notMemberOutsider, badSig, notMemberOutsider
+        ]);
+        (targets, values, calldatas) = _one(address(membership), abi.encodeCall(membership.admit, (newcomer)));
+        bytes32 sHash = keccak256("S");
+        _row("CommunityGovernor.execute (a succeeded proposal)", gov,
+            abi.encodeCall(governor.execute, (targets, values, calldatas, sHash)), [OK, OK, OK, badSig, OK]);
+        bytes memory noQueue = abi.encodeWithSelector(IGovernor.GovernorProposalQueueingNotRequired.selector, S);
+        _row("CommunityGovernor.queue", gov, abi.encodeCall(governor.queue, (targets, values, calldatas, sHash)), [
+            noQueue, noQueue, noQueue, badSig, noQueue
+        ]);
+        (targets, values, calldatas) = _one(address(registry), abi.encodeCall(registry.retireIndicator, (1)));
+        _row("CommunityGovernor.cancel (alice's pending proposal)", gov,
+            abi.encodeCall(governor.cancel, (targets, values, calldatas, keccak256("Q"))), [
+            abi.encodeWithSelector(IGovernor.GovernorUnableToCancel.selector, Q, outsider),
+            abi.encodeWithSelector(IGovernor.GovernorUnableToCancel.selector, Q, bob), OK, badSig,
+            abi.encodeWithSelector(IGovernor.GovernorUnableToCancel.selector, Q, gov)
+        ]);
+        _executorOnly("CommunityGovernor.relay", abi.encodeCall(governor.relay, (address(membership), 0, abi.encodeCall(membership.admit, (newcomer)))), badSig);
+        _executorOnly("CommunityGovernor.setVotingDelay", abi.encodeCall(governor.setVotingDelay, (5)), badSig);
+        _executorOnly("CommunityGovernor.setVotingPeriod", abi.encodeCall(governor.setVotingPeriod, (50)), badSig);
+        _executorOnly("CommunityGovernor.setProposalThreshold", abi.encodeCall(governor.setProposalThreshold, (1)), badSig);
+        _executorOnly("CommunityGovernor.updateQuorumNumerator", abi.encodeCall(governor.updateQuorumNumerator, (40)), badSig);
+    }
+
+    // ---------------------------------------------------------------- row builders
+
+    function _row(string memory name, address target, bytes memory data, bytes[5] memory expected) internal {
+        Row storage row = rows.push();
+        row.name = name;
+        row.target = target;
+        row.data = data;
+        for (uint256 i = 0; i < 5; ++i) {
+            row.expected[i] = expected[i];
+        }
+    }
+
+    function _ownerOnly(string memory name, address target, bytes memory data, bytes memory relayed) internal {
+        bytes4 unauthorized = Ownable.OwnableUnauthorizedAccount.selector;
+        _row(name, target, data, [_err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), relayed, OK]);
+    }
+
+    function _executorOnly(string memory name, bytes memory data, bytes memory relayed) internal {
+        bytes4 onlyExecutor = IGovernor.GovernorOnlyExecutor.selector;
+        _row(name, address(governor), data, [
+            _err(onlyExecutor, outsider), _err(onlyExecutor, bob), _err(onlyExecutor, alice), relayed, OK
+        ]);
+    }
+
+    /// @dev Every transfer and approval of a soulbound token reverts, whoever asks.
+    function _locked(string memory name, address token, uint256 tokenId, bytes memory relayed) internal {
+        bytes memory locked = abi.encodeWithSelector(SoulboundERC721.SoulboundTokenLocked.selector, tokenId);
+        bytes memory noOperators = abi.encodeWithSelector(SoulboundERC721.SoulboundApprovalDisabled.selector);
+        _row(string.concat(name, ".transferFrom"), token,
+            abi.encodeWithSignature("transferFrom(address,address,uint256)", alice, bob, tokenId), [locked, locked, locked, relayed, locked]);
+        _row(string.concat(name, ".safeTransferFrom"), token,
+            abi.encodeWithSignature("safeTransferFrom(address,address,uint256)", alice, bob, tokenId), [locked, locked, locked, relayed, locked]);
+        _row(string.concat(name, ".safeTransferFrom(bytes)"), token,
+            abi.encodeWithSignature("safeTransferFrom(address,address,uint256,bytes)", alice, bob, tokenId, ""), [locked, locked, locked, relayed, locked]);
+        _row(string.concat(name, ".approve"), token,
+            abi.encodeWithSignature("approve(address,uint256)", bob, tokenId), [locked, locked, locked, relayed, locked]);
+        _row(string.concat(name, ".setApprovalForAll"), token,
+            abi.encodeWithSignature("setApprovalForAll(address,bool)", bob, true), [noOperators, noOperators, noOperators, relayed, noOperators]);
+    }
+
+    // ---------------------------------------------------------------- signatures
+
+    function _outsiderDelegationBySig() internal view returns (bytes memory) {
+        uint256 expiry = block.timestamp + 1 days;
+        bytes32 structHash = keccak256(
+            abi.encode(keccak256("Delegation(address delegatee,uint256 nonce,uint256 expiry)"), carol, uint256(0), expiry)
+        );
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(OUTSIDER_KEY, _digest("Test Commons", address(membership), structHash));
+        return abi.encodeCall(membership.delegateBySig, (carol, 0, expiry, v, rr, s));
+    }
+
+    function _outsiderBallot(bool extended) internal view returns (bytes memory) {
+        bytes32 structHash = extended
+            ? keccak256(
+                abi.encode(
+                    keccak256("ExtendedBallot(uint256 proposalId,uint8 support,address voter,uint256 nonce,string reason,bytes params)"),
+                    P, uint8(1), outsider, uint256(0), keccak256("why"), keccak256("")
+                )
+            )
+            : keccak256(abi.encode(keccak256("Ballot(uint256 proposalId,uint8 support,address voter,uint256 nonce)"), P, uint8(1), outsider, uint256(0)));
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(OUTSIDER_KEY, _digest("Test Commons", address(governor), structHash));
+        bytes memory signature = abi.encodePacked(rr, s, v);
+        return extended
+            ? abi.encodeCall(governor.castVoteWithReasonAndParamsBySig, (P, 1, outsider, "why", "", signature))
+            : abi.encodeCall(governor.castVoteBySig, (P, 1, outsider, signature));
+    }
+
+    function _digest(string memory name, address verifier, bytes32 structHash) internal view returns (bytes32) {
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256(bytes(name)),
+                keccak256("1"),
+                block.chainid,
+                verifier
+            )
+        );
+        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
+    }
+
+    // ---------------------------------------------------------------- governance helpers
+
+    function _one(address target, bytes memory data)
+        internal
+        pure
+        returns (address[] memory targets, uint256[] memory values, bytes[] memory calldatas)
+    {
+        targets = new address[](1);
+        targets[0] = target;
+        values = new uint256[](1);
+        calldatas = new bytes[](1);
+        calldatas[0] = data;
+    }
+
+    function _proposeAs(address proposer, address target, bytes memory data, string memory description)
+        internal
+        returns (uint256)
+    {
+        (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) = _one(target, data);
+        vm.prank(proposer);
+        return governor.propose(targets, values, calldatas, description);
+    }
+
+    function _voteAll(uint256 id) internal {
+        vm.prank(alice);
+        governor.castVote(id, 1);
+        vm.prank(bob);
+        governor.castVote(id, 1);
+        vm.prank(carol);
+        governor.castVote(id, 1);
+    }
+
+    function _pass(address target, bytes memory data, string memory description) internal {
+        uint256 id = _proposeAs(alice, target, data, description);
+        vm.warp(governor.proposalSnapshot(id) + 1);
+        _voteAll(id);
+        vm.warp(governor.proposalDeadline(id) + 1);
+        (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) = _one(target, data);
+        governor.execute(targets, values, calldatas, keccak256(bytes(description)));
+    }
+
+    function _err(bytes4 selector, address account) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(selector, account);
+    }
+
+    function _show(bytes memory data) internal pure returns (string memory) {
+        return data.length == 0 ? "success" : Strings.toHexString(uint256(uint32(bytes4(data))), 4);
+    }
+}
