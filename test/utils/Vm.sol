@@ -12,6 +12,7 @@ interface Vm {
     function revertToState(uint256 snapshotId) external returns (bool);
     function label(address account, string calldata name) external;
     function assume(bool condition) external pure;
+    function expectRevert(bytes calldata revertData) external;
 }
 
 /// @dev What forge-std's Test and StdInvariant provide that these tests need.

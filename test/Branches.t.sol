@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
+import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {CommunityGovernor} from "../contracts/CommunityGovernor.sol";
+import {IContributionBadge} from "../contracts/interfaces/IContributionBadge.sol";
+import {IERC5192} from "../contracts/interfaces/IERC5192.sol";
+import {IIndicatorRegistry} from "../contracts/interfaces/IIndicatorRegistry.sol";
+import {IMembership} from "../contracts/interfaces/IMembership.sol";
+import {Community} from "./utils/Community.sol";
+import {TestBase} from "./utils/Vm.sol";
+
+/// @notice One test per refusal and per branch of the project's contracts, so `make coverage`
+/// reports every branch taken both ways (the ape tests cover the same rules end to end).
+contract Branches is TestBase, Community {
+    address internal alice = address(0xA11CE);
+    address internal bob = address(0xB0B);
+    address internal carol = address(0xCA201);
+    address internal outsider = address(0x0B5);
+    address internal gov;
+
+    function setUp() public {
+        address[] memory founders = new address[](3);
+        (founders[0], founders[1], founders[2]) = (alice, bob, carol);
+        deployCommunity(founders);
+        gov = address(governor);
+        vm.prank(gov);
+        registry.addIndicator(indicator("Mentoring", 2, 0)); // 1: two endorsements, forever
+        vm.prank(gov);
+        registry.addIndicator(indicator("Review", 1, 100)); // 2: one endorsement, 100 s
+    }
+
+    // ---------------------------------------------------------------- ContributionBadge
+
+    function test_claimRefusals() public {
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeNotMember.selector, outsider));
+        vm.prank(outsider);
+        badge.claim(1, keccak256("e"), "u");
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeNotMember.selector, outsider));
+        vm.prank(alice);
+        badge.nominate(outsider, 1, keccak256("e"), "u");
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeMissingEvidence.selector));
+        vm.prank(alice);
+        badge.claim(1, bytes32(0), "u");
+        vm.expectRevert(abi.encodeWithSelector(IIndicatorRegistry.RegistryUnknownIndicator.selector, uint32(9)));
+        vm.prank(alice);
+        badge.claim(9, keccak256("e"), "u");
+        vm.prank(gov);
+        registry.retireIndicator(1);
+        vm.expectRevert(abi.encodeWithSelector(IIndicatorRegistry.RegistryIndicatorRetired.selector, uint32(1)));
+        vm.prank(alice);
+        badge.claim(1, keccak256("e"), "u");
+    }
+
+    function test_attestRefusalsAndMint() public {
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeUnknownClaim.selector, uint256(1)));
+        badge.getClaim(1);
+        vm.prank(bob);
+        uint256 id = badge.nominate(alice, 1, keccak256("e"), "u");
+        assertEq(badge.claimCount(), 1, "claimCount");
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeNotMember.selector, outsider));
+        vm.prank(outsider);
+        badge.attest(id);
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeSelfAttestation.selector, id, alice));
+        vm.prank(alice);
+        badge.attest(id);
+        vm.prank(bob);
+        badge.attest(id);
+        assertTrue(badge.hasAttested(id, bob) && !badge.isActive(id), "one attestation, no badge");
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeAlreadyAttested.selector, id, bob));
+        vm.prank(bob);
+        badge.attest(id);
+        vm.prank(carol);
+        badge.attest(id);
+        assertEq(badge.ownerOf(id), alice, "minted to the contributor");
+        assertTrue(badge.isActive(id) && badge.locked(id), "active and locked");
+        // A fourth member cannot attest a minted claim.
+        vm.prank(gov);
+        membership.admit(outsider);
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeAlreadyMinted.selector, id));
+        vm.prank(outsider);
+        badge.attest(id);
+        (IContributionBadge.Claim memory c, IContributionBadge.Badge memory b, bytes32 evidence) = badge.getBadge(id);
+        assertTrue(c.attestations == 2 && b.weight == 5 && evidence == keccak256("e"), "getBadge");
+        string memory uri = badge.tokenURI(id);
+        assertTrue(bytes(uri).length > 100, "tokenURI");
+    }
+
+    function test_attestAfterTheIndicatorChanged() public {
+        vm.prank(alice);
+        uint256 amended = badge.claim(1, keccak256("e"), "u");
+        vm.prank(alice);
+        uint256 retired = badge.claim(2, keccak256("e"), "u");
+        vm.prank(gov);
+        registry.amendIndicator(1, indicator("Mentoring v2", 2, 0));
+        vm.prank(gov);
+        registry.retireIndicator(2);
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeIndicatorChanged.selector, amended, uint32(1)));
+        vm.prank(bob);
+        badge.attest(amended);
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeIndicatorChanged.selector, retired, uint32(2)));
+        vm.prank(bob);
+        badge.attest(retired);
+    }
+
+    function test_expiryRevocationAndObjectOrientation() public {
+        IIndicatorRegistry.IndicatorInput memory code = indicator("Code", 1, 0);
+        code.orientation = IIndicatorRegistry.Orientation.Object;
+        vm.prank(gov);
+        registry.addIndicator(code);
+        uint256 expiring = _mint(2);
+        uint256 forever = _mint(3);
+        assertTrue(badge.isActive(expiring) && bytes(badge.tokenURI(forever)).length > 0, "active");
+        vm.warp(block.timestamp + 100);
+        assertTrue(!badge.isActive(expiring) && badge.isActive(forever), "expired after its validity");
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721NonexistentToken.selector, uint256(99)));
+        vm.prank(gov);
+        badge.revoke(99, "none");
+        vm.prank(gov);
+        badge.revoke(forever, "fraud");
+        assertTrue(!badge.isActive(forever), "revoked");
+        bytes(badge.tokenURI(forever)); // metadata of an inactive badge
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeAlreadyRevoked.selector, forever));
+        vm.prank(gov);
+        badge.revoke(forever, "again");
+        assertTrue(!badge.isActive(99), "unminted");
+    }
+
+    function test_recoverBadges() public {
+        uint256 id = _mint(2);
+        uint256[] memory tokens = new uint256[](1);
+        tokens[0] = id;
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeNotMember.selector, outsider));
+        vm.prank(gov);
+        badge.recoverBadges(alice, outsider, tokens);
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeNotHeldBy.selector, id, bob));
+        vm.prank(gov);
+        badge.recoverBadges(bob, carol, tokens);
+        vm.prank(gov);
+        membership.recover(alice, outsider);
+        vm.prank(gov);
+        badge.recoverBadges(alice, outsider, tokens);
+        assertEq(badge.ownerOf(id), outsider, "recovered");
+    }
+
+    // ---------------------------------------------------------------- Membership
+
+    function test_membershipRefusalsAndReadmission() public {
+        vm.expectRevert(abi.encodeWithSelector(IMembership.MembershipAlreadyMember.selector, alice));
+        vm.prank(gov);
+        membership.admit(alice);
+        vm.expectRevert(abi.encodeWithSelector(IMembership.MembershipNotMember.selector, outsider));
+        vm.prank(gov);
+        membership.remove(outsider);
+        vm.expectRevert(abi.encodeWithSelector(IMembership.MembershipNotMember.selector, outsider));
+        vm.prank(gov);
+        membership.recover(outsider, address(0xD));
+        vm.expectRevert(abi.encodeWithSelector(IMembership.MembershipInvalidDelegate.selector, outsider));
+        vm.prank(alice);
+        membership.delegate(outsider);
+        // A removed member keeps their self-delegation; re-admitted, they need no new one.
+        vm.prank(gov);
+        membership.remove(carol);
+        assertTrue(!membership.isMember(carol) && membership.memberCount() == 2, "removed");
+        vm.prank(gov);
+        membership.admit(carol);
+        assertEq(membership.delegates(carol), carol, "self-delegated");
+        assertEq(membership.getVotes(carol), 1, "one vote");
+        assertEq(membership.clock(), block.timestamp, "timestamp clock");
+        assertEq(bytes(membership.CLOCK_MODE()), bytes("mode=timestamp"), "clock mode");
+        assertTrue(membership.locked(uint256(uint160(alice))), "locked");
+        vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721NonexistentToken.selector, uint256(1)));
+        membership.locked(1);
+    }
+
+    function test_interfaces() public view {
+        assertTrue(membership.supportsInterface(type(IERC5192).interfaceId), "membership 5192");
+        assertTrue(membership.supportsInterface(type(IERC721).interfaceId), "membership 721");
+        assertTrue(badge.supportsInterface(type(IERC5192).interfaceId), "badge 5192");
+        assertTrue(!badge.supportsInterface(0xffffffff), "no such interface");
+    }
+
+    // ---------------------------------------------------------------- IndicatorRegistry
+
+    function test_registryRefusals() public {
+        vm.expectRevert(abi.encodeWithSelector(IIndicatorRegistry.RegistryUnknownIndicator.selector, uint32(0)));
+        registry.terms(0);
+        vm.expectRevert(abi.encodeWithSelector(IIndicatorRegistry.RegistryUnknownIndicator.selector, uint32(3)));
+        registry.indicatorName(3);
+        assertEq(bytes(registry.indicatorName(1)), bytes("Mentoring"), "name");
+        _invalid(indicator("", 1, 0), "name");
+        _invalid(indicator("12345678901234567890123456789012345678901234567890123456789012345", 1, 0), "name");
+        IIndicatorRegistry.IndicatorInput memory weightless = indicator("W", 1, 0);
+        weightless.weight = 0;
+        _invalid(weightless, "weight");
+        _invalid(indicator("E", 0, 0), "endorsementsRequired");
+        vm.prank(gov);
+        registry.retireIndicator(1);
+        vm.expectRevert(abi.encodeWithSelector(IIndicatorRegistry.RegistryIndicatorRetired.selector, uint32(1)));
+        vm.prank(gov);
+        registry.amendIndicator(1, indicator("Again", 1, 0));
+    }
+
+    // ---------------------------------------------------------------- CommunityGovernor
+
+    function test_governorRefusesZeroWeightVotes() public {
+        vm.prank(carol);
+        membership.delegate(bob);
+        vm.warp(block.timestamp + 1);
+        uint256 id = _propose();
+        vm.warp(governor.proposalSnapshot(id) + 1);
+        vm.expectRevert(abi.encodeWithSelector(CommunityGovernor.GovernorNoVotingPower.selector, carol, id));
+        vm.prank(carol);
+        governor.castVote(id, 1);
+        vm.prank(bob);
+        governor.castVote(id, 1);
+        (, uint256 forVotes,) = governor.proposalVotes(id);
+        assertEq(forVotes, 2, "bob votes for carol too");
+        assertEq(governor.quorum(block.timestamp - 1), 1, "quorum: 50% of 3 members");
+        assertTrue(governor.votingDelay() == 10 && governor.votingPeriod() == 100 && governor.proposalThreshold() == 0, "settings");
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    function _mint(uint32 indicatorId) internal returns (uint256 id) {
+        vm.prank(alice);
+        id = badge.claim(indicatorId, keccak256("e"), "u");
+        vm.prank(bob);
+        badge.attest(id);
+    }
+
+    function _invalid(IIndicatorRegistry.IndicatorInput memory input, string memory field) internal {
+        vm.expectRevert(abi.encodeWithSelector(IIndicatorRegistry.RegistryInvalidIndicator.selector, field));
+        vm.prank(gov);
+        registry.addIndicator(input);
+    }
+
+    function _propose() internal returns (uint256) {
+        address[] memory targets = new address[](1);
+        targets[0] = address(registry);
+        bytes[] memory calldatas = new bytes[](1);
+        calldatas[0] = abi.encodeCall(registry.retireIndicator, (1));
+        vm.prank(alice);
+        return governor.propose(targets, new uint256[](1), calldatas, "retire");
+    }
+}
