@@ -64,9 +64,10 @@ class ChainGateway:
     def block_number(self) -> int:
         return int(self.rpc.request("eth_blockNumber"), 16)
 
-    def block_timestamps(self, numbers: list[int]) -> dict[int, int]:
+    def block_headers(self, numbers: list[int]) -> dict[int, tuple[int, str] | None]:
+        """(timestamp, hash) of each block, or None for a block the chain does not have."""
         blocks = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
-        return {n: int(b["timestamp"], 16) for n, b in zip(numbers, blocks)}
+        return {n: (int(b["timestamp"], 16), b["hash"]) if b else None for n, b in zip(numbers, blocks)}
 
     def get_logs(self, addresses: list[str], from_block: int, to_block: int) -> list[dict[str, Any]]:
         return self.rpc.request(

@@ -83,6 +83,7 @@ class Indexer:
             time.sleep(self.settings.index_poll_seconds)
 
     def _sync_community(self, community: Community, head: int) -> None:
+        self._forget_if_chain_changed(community)
         cursor, _ = self.cursor(community)
         addresses = list(community.contracts.values())
         by_address = {address.lower(): key for key, address in community.contracts.items()}
@@ -90,11 +91,31 @@ class Indexer:
             last = min(cursor + self.settings.index_page_blocks, head)
             logs = self.gateway.get_logs(addresses, cursor + 1, last)
             blocks = sorted({int(entry["blockNumber"], 16) for entry in logs} | {last})
-            timestamps = self.gateway.block_timestamps(blocks)
-            self._store(community, logs, by_address, timestamps, last)
+            headers = self.gateway.block_headers(blocks)
+            if any(header is None for header in headers.values()):
+                return  # the chain moved under us (a reset): the next sync notices and starts over
+            self._store(community, logs, by_address, headers, last)
             cursor = last
 
-    def _store(self, community, logs, by_address, timestamps, last: int) -> None:
+    def _forget_if_chain_changed(self, community: Community) -> None:
+        """A local chain restarted without its state, or a reorganisation deeper than the
+        confirmation depth, leaves the index describing blocks the chain no longer has: the
+        cursor's block hash tells, and the community is indexed again from its deployment."""
+        with self.sessions() as session:
+            row = session.get(Cursor, community.slug)
+            if row is None or row.block_hash is None:
+                return
+            number, expected = row.block_number, row.block_hash
+        header = self.gateway.block_headers([number])[number]
+        if header is not None and header[1] == expected:
+            return
+        log.warning("block %s of community %s is no longer on the chain (was %s): rebuilding its index",
+                    number, community.slug, expected)
+        with self.sessions.begin() as session:
+            self._forget(session, [community.slug])
+
+    def _store(self, community, logs, by_address, headers, last: int) -> None:
+        timestamps = {number: header[0] for number, header in headers.items()}
         abis = self.gateway.deployments.abis
         decoded: list[projections.Log] = []
         for entry in logs:
@@ -130,7 +151,8 @@ class Indexer:
                     args={k: _json_safe(v) for k, v in item.args.items()},
                 ))
                 projections.apply(session, item)
-            session.merge(Cursor(community=community.slug, block_number=last, block_timestamp=timestamps[last]))
+            session.merge(Cursor(community=community.slug, block_number=last, block_timestamp=timestamps[last],
+                                 block_hash=headers[last][1]))
 
     # ------------------------------------------------------------------ rebuild
 
@@ -138,10 +160,14 @@ class Indexer:
         """Forget everything indexed (for one community or all): the next sync rebuilds it."""
         slugs = [community.slug] if community else list(self.communities)
         with self._lock, self.sessions.begin() as session:
-            for table in PROJECTIONS:
-                session.execute(delete(table).where(table.community.in_(slugs)))
-            session.execute(delete(EventRecord).where(EventRecord.community.in_(slugs)))
-            session.execute(delete(Cursor).where(Cursor.community.in_(slugs)))
+            self._forget(session, slugs)
+
+    @staticmethod
+    def _forget(session: Session, slugs: list[str]) -> None:
+        for table in PROJECTIONS:
+            session.execute(delete(table).where(table.community.in_(slugs)))
+        session.execute(delete(EventRecord).where(EventRecord.community.in_(slugs)))
+        session.execute(delete(Cursor).where(Cursor.community.in_(slugs)))
 
     def reindex(self) -> int:
         self.reset()

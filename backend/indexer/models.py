@@ -19,12 +19,14 @@ Uint256 = String(78)
 
 
 class Cursor(Base):
-    """The last block indexed for a community, and that block's timestamp (the index's clock)."""
+    """The last block indexed for a community, that block's timestamp (the index's clock) and
+    hash (to notice a chain that was reset or reorganised under the index)."""
 
     __tablename__ = "cursors"
     community: Mapped[str] = mapped_column(String(64), primary_key=True)
     block_number: Mapped[int] = mapped_column(BigInteger)
     block_timestamp: Mapped[int] = mapped_column(BigInteger, default=0)
+    block_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
 
 
 class EventRecord(Base):

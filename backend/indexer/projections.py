@@ -82,6 +82,9 @@ def _membership_transfer(session: Session, log: Log) -> None:
     supply = latest_checkpoint(session, log.community, "members")
     if log.args["from"] == ZERO:
         _checkpoint(session, log, "members", supply + 1)
+        # The mint comes before its DelegateChanged/DelegateVotesChanged and MemberAdmitted events,
+        # so the member exists by the time their self-delegation is applied.
+        _admit(session, log, log.args["to"])
     elif log.args["to"] == ZERO:
         _checkpoint(session, log, "members", supply - 1)
         member = session.get(Member, (log.community, log.args["from"]))
@@ -89,10 +92,14 @@ def _membership_transfer(session: Session, log: Log) -> None:
             member.active, member.removed_at = False, log.timestamp
 
 
-@on("membership", "MemberAdmitted")
-def _admitted(session: Session, log: Log) -> None:
-    session.merge(Member(community=log.community, address=log.args["account"], active=True,
-                         admitted_at=log.timestamp, removed_at=None))
+def _admit(session: Session, log: Log, account: str) -> None:
+    member = session.get(Member, (log.community, account))
+    if member is None:
+        session.add(Member(community=log.community, address=account, active=True, admitted_at=log.timestamp,
+                           removed_at=None, votes=0))
+        session.flush()
+    else:  # readmitted after a removal
+        member.active, member.admitted_at, member.removed_at = True, log.timestamp, None
 
 
 @on("membership", "DelegateChanged")

@@ -16,6 +16,9 @@ def test_health_and_communities(env):
     assert env.api.get("/members") == env.api.http.get("/communities/example/members").json()
     assert {m["address"] for m in env.api.get("/members")["items"]} == {address(k) for k in (ALICE, BOB, CAROL)} | (
         {address(DANA)} if env.api.get("/members")["total"] == 4 else set())
+    # Founders self-delegate at their mint, so each holds one vote from deployment.
+    founder = env.api.get(f"/members/{address(ALICE)}")
+    assert (founder["delegate"], founder["votes"]) == (address(ALICE), 1)
 
 
 def test_governance_round(env, governed):
