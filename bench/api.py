@@ -83,13 +83,24 @@ def burst(api_url: str, jobs: list[tuple[str, str, dict]]) -> tuple[float, list[
 
 
 def wait_mined(url: str, hashes: list[str]) -> int:
-    """Waits for every receipt; returns the highest block."""
-    last = 0
-    for tx_hash in hashes:
-        while (receipt := rpc(url, "eth_getTransactionReceipt", tx_hash)) is None:
-            time.sleep(0.05)
-        assert receipt["status"] == "0x1", receipt
-        last = max(last, int(receipt["blockNumber"], 16))
+    """Waits for every receipt (polled in JSON-RPC batches on one connection); returns the highest block."""
+    last, pending = 0, list(hashes)
+    with httpx.Client(timeout=60) as client:
+        while pending:
+            batch = [{"jsonrpc": "2.0", "id": i, "method": "eth_getTransactionReceipt", "params": [h]}
+                     for i, h in enumerate(pending)]
+            answers = sorted(client.post(url, json=batch).json(), key=lambda answer: answer["id"])
+            still = []
+            for tx_hash, answer in zip(pending, answers):
+                receipt = answer.get("result")
+                if receipt is None:
+                    still.append(tx_hash)
+                    continue
+                assert receipt["status"] == "0x1", receipt
+                last = max(last, int(receipt["blockNumber"], 16))
+            pending = still
+            if pending:
+                time.sleep(0.05)
     return last
 
 
