@@ -94,6 +94,13 @@ class ChainGateway:
         except RpcError as exc:
             raise self.refusal(exc) from exc
 
+    def simulate(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """Reads and simulations in one round trip; a call the chain refused yields its
+        `ChainRefused` (custom error named) in place of a result, so the caller keeps the order
+        in which refusals are reported."""
+        return [self.refusal(r) if isinstance(r, RpcError) else r
+                for r in self.rpc.batch(calls, raise_errors=False)]
+
     def refusal(self, exc: RpcError) -> ChainRefused:
         if exc.data is None:
             return ChainRefused("Reverted", {}, f"The chain refused the request: {exc.message}")

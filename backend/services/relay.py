@@ -23,6 +23,7 @@ from backend.chain.typed_data import (
     FORWARDER_VERSION,
     forward_request_struct,
     forward_request_typed_data,
+    signature_flaw,
 )
 from backend.context import Context
 from backend.errors import ChainRefused, Conflict, InvalidRequest, InvalidSignature, Unprocessable
@@ -48,8 +49,24 @@ _in_flight: dict[tuple[str, str], dict[int, float]] = {}
 _in_flight_lock = threading.Lock()
 
 
-def _chain_nonce(ctx: Context, community: Community, signer: str) -> int:
-    return ctx.gateway.read(community, "forwarder", "nonces", signer)[0]
+def _nonce_call(ctx: Context, community: Community, signer: str) -> tuple[str, list[Any]]:
+    data = ctx.gateway.abi("forwarder").function("nonces").encode(signer)
+    return "eth_call", [{"to": community.contracts["forwarder"], "data": "0x" + data.hex()}, "latest"]
+
+
+def _head_call() -> tuple[str, list[Any]]:
+    return "eth_getBlockByNumber", ["latest", False]
+
+
+def _chain_time(head: dict[str, Any]) -> int:
+    """The chain's clock: its head's timestamp, or the wall clock if the chain is idle behind it."""
+    return max(int(time.time()), int(head["timestamp"], 16))
+
+
+def _ok(result: Any) -> Any:
+    if isinstance(result, Exception):
+        raise result
+    return result
 
 
 def _pending(community: Community, signer: str, chain_nonce: int) -> set[int]:
@@ -61,19 +78,19 @@ def _pending(community: Community, signer: str, chain_nonce: int) -> set[int]:
         return set(nonces)
 
 
-def chain_time(ctx: Context) -> int:
-    """The chain's clock: its head's timestamp, or the wall clock if the chain is idle behind it."""
-    _, timestamp = ctx.gateway.head()
-    return max(int(time.time()), timestamp)
-
-
 def prepare(ctx: Context, community: Community, *, signer: str, target: str, data: bytes) -> dict[str, Any]:
     ctx.gateway.check_chain()
     signer = to_checksum_address(signer)
     address = community.contracts[target]
     # The call exactly as the forwarder will make it: the member's address appended (ERC-2771).
-    estimate = ctx.gateway.estimate_gas(address, data + bytes.fromhex(signer[2:]), community.contracts["forwarder"])
-    chain_nonce = _chain_nonce(ctx, community, signer)
+    # Estimate, nonce and clock in one round trip; a refused estimate names the custom error.
+    as_forwarded = {"from": community.contracts["forwarder"], "to": address,
+                    "data": "0x" + (data + bytes.fromhex(signer[2:])).hex()}
+    estimate, nonce_data, head = ctx.gateway.simulate(
+        [("eth_estimateGas", [as_forwarded]), _nonce_call(ctx, community, signer), _head_call()]
+    )
+    estimate = int(_ok(estimate), 16)
+    chain_nonce = int(_ok(nonce_data), 16)
     pending = _pending(community, signer, chain_nonce)
     nonce = chain_nonce
     while nonce in pending:
@@ -85,7 +102,7 @@ def prepare(ctx: Context, community: Community, *, signer: str, target: str, dat
         target=address,
         data=data,
         nonce=nonce,
-        deadline=chain_time(ctx) + ctx.settings.request_ttl_seconds,
+        deadline=_chain_time(_ok(head)) + ctx.settings.request_ttl_seconds,
         # Headroom: an attestation estimated before another one lands may be the one that mints.
         gas=estimate + estimate // 2 + 100_000,
     )
@@ -137,6 +154,9 @@ def check(
 
     signer = to_checksum_address(message["from"])
     sig = bytes.fromhex(signature[2:])
+    flaw = signature_flaw(sig)
+    if flaw:  # eth-account would recover the signer; the forwarder would not
+        raise InvalidSignature(flaw[1], error=flaw[0])
     # Verify against our own canonical typed data, never against types the client sent.
     canonical = forward_request_typed_data(
         chain_id=domain["chainId"], forwarder=forwarder, sender=signer, target=message["to"], data=data,
@@ -153,7 +173,14 @@ def check(
             error="ERC2771ForwarderInvalidSigner",
         )
 
-    chain_nonce = _chain_nonce(ctx, community, signer)
+    # Nonce, clock and what the contract itself would say, in one round trip; refusals are
+    # reported in this order: replay, expiry, then the contract's custom error.
+    as_forwarded = {"from": forwarder, "to": community.contracts[target],
+                    "data": "0x" + (data + bytes.fromhex(signer[2:])).hex()}
+    nonce_data, head, simulated = ctx.gateway.simulate(
+        [_nonce_call(ctx, community, signer), _head_call(), ("eth_call", [as_forwarded, "latest"])]
+    )
+    chain_nonce = int(_ok(nonce_data), 16)
     pending = _pending(community, signer, chain_nonce)
     nonce = message["nonce"]
     if nonce < chain_nonce or nonce in pending:
@@ -161,15 +188,14 @@ def check(
                        error="ReplayedRequest")
     if any(n not in pending for n in range(chain_nonce, nonce)):
         raise Conflict(f"The request's nonce {nonce} is ahead of the signer's next nonce {chain_nonce}; prepare it again")
-    now = chain_time(ctx)
+    now = _chain_time(_ok(head))
     if message["deadline"] < now:
         raise Unprocessable(
             f"The request expired at {message['deadline']} (chain time is {now}): "
             "ERC2771ForwarderExpiredRequest; prepare and sign it again",
             error="ERC2771ForwarderExpiredRequest",
         )
-    # What the contract itself would say, with the custom error's name.
-    ctx.gateway.call(community.contracts[target], data + bytes.fromhex(signer[2:]), forwarder)
+    _ok(simulated)
     struct = forward_request_struct(canonical, sig)
     return CheckedRequest(signer, target, function.name, args, nonce, struct)
 
