@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.indexer.models import Base
+from backend.indexer.models import Base, SchemaStamp
+
+log = logging.getLogger(__name__)
 
 
 def _normalise(url: str) -> str:
@@ -38,6 +42,32 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+def schema_fingerprint() -> str:
+    shape = sorted(
+        (table.name, column.name, str(column.type), bool(column.primary_key))
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+    )
+    return hashlib.sha256(repr(shape).encode()).hexdigest()
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions over an index whose tables match this version of the service. An index from
+    another version is dropped and rebuilt: the chain holds everything it derives from."""
+    fingerprint = schema_fingerprint()
+    existing = set(inspect(engine).get_table_names())
+    known = {table.name for table in Base.metadata.sorted_tables}
+    if existing & known:
+        stamped = None
+        if SchemaStamp.__tablename__ in existing:
+            with engine.connect() as connection:
+                stamped = connection.scalar(select(SchemaStamp.fingerprint))
+        if stamped != fingerprint:
+            log.warning("the index was written by another version of the service: rebuilding it from the chain")
+            Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
-    return sessionmaker(engine, expire_on_commit=False)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    with sessions.begin() as session:
+        if session.get(SchemaStamp, fingerprint) is None:
+            session.add(SchemaStamp(fingerprint=fingerprint))
+    return sessions

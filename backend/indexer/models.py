@@ -18,6 +18,14 @@ Address = String(42)
 Uint256 = String(78)
 
 
+class SchemaStamp(Base):
+    """A fingerprint of the tables below, so an index written by another version of the service
+    is noticed and rebuilt from the chain instead of read with the wrong columns."""
+
+    __tablename__ = "schema_stamp"
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class Cursor(Base):
     """The last block indexed for a community, that block's timestamp (the index's clock) and
     hash (to notice a chain that was reset or reorganised under the index)."""

@@ -1,0 +1,33 @@
+"""An index written by another version of the service is rebuilt, not misread; the current
+version's index is kept across restarts."""
+
+from sqlalchemy import create_engine, inspect, text
+
+from backend.indexer.db import make_engine, make_sessionmaker
+from backend.indexer.models import Cursor
+
+
+def test_index_from_an_older_schema_is_dropped_and_recreated(tmp_path):
+    url = f"sqlite:///{tmp_path / 'index.sqlite3'}"
+    old = create_engine(url)
+    with old.begin() as connection:  # the cursors table as it was before it kept block hashes
+        connection.execute(text("CREATE TABLE cursors (community VARCHAR(64) PRIMARY KEY, block_number BIGINT, "
+                                "block_timestamp BIGINT)"))
+        connection.execute(text("INSERT INTO cursors VALUES ('example', 99, 0)"))
+    old.dispose()
+
+    sessions = make_sessionmaker(make_engine(url))
+    with sessions() as session:
+        assert session.get(Cursor, "example") is None  # forgotten: it will be indexed again
+    columns = {column["name"] for column in inspect(sessions.kw["bind"]).get_columns("cursors")}
+    assert "block_hash" in columns
+
+
+def test_index_of_this_version_survives_a_restart(tmp_path):
+    url = f"sqlite:///{tmp_path / 'index.sqlite3'}"
+    sessions = make_sessionmaker(make_engine(url))
+    with sessions.begin() as session:
+        session.add(Cursor(community="example", block_number=7, block_timestamp=1, block_hash="0x" + "ab" * 32))
+    again = make_sessionmaker(make_engine(url))
+    with again() as session:
+        assert session.get(Cursor, "example").block_number == 7
