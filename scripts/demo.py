@@ -74,26 +74,31 @@ def main() -> int:
     dana = Account.from_key(DANA).address
     stamp = int(time.time())
     p1 = api.act("proposals", ALICE, description=f"Value mentoring newcomers ({stamp})", actions=[indicator])
-    p2 = api.act("proposals", ALICE, description=f"Admit Dana ({stamp})",
-                 actions=[{"type": "admit_member", "account": dana}])
-    for p in (p1, p2):
+    proposals = [p1]
+    known = api.http.get(f"/members/{dana}")
+    if known.status_code == 200 and known.json()["active"]:
+        print("    (Dana is already a member from an earlier run: no admission proposal this time)")
+    else:
+        proposals.append(api.act("proposals", ALICE, description=f"Admit Dana ({stamp})",
+                                 actions=[{"type": "admit_member", "account": dana}]))
+    for p in proposals:
         print(f"    proposal {p['created']['proposal_id'][:12]}… in tx {p['tx_hash'][:12]}… (block {p['block_number']})")
 
     skip_time(args.rpc, health["chain_id"], delay + 1)
 
     step("Alice and Bob vote for, Carol abstains")
     for key, support in ((ALICE, "for"), (BOB, "for"), (CAROL, "abstain")):
-        for p in (p1, p2):
+        for p in proposals:
             api.act("votes", key, proposal_id=p["created"]["proposal_id"], support=support,
                     reason="mentoring is how this community grows")
-        print(f"    {NAMES[Account.from_key(key).address]} voted {support} on both")
+        print(f"    {NAMES[Account.from_key(key).address]} voted {support}")
     state = api.get(f"/proposals/{p1['created']['proposal_id']}")
     print(f"    tallies {state['tallies']}, quorum {state['quorum']}, state {state['state']}")
 
     skip_time(args.rpc, health["chain_id"], voting_period + 1)
 
-    step("Both proposals passed: anyone executes them (no signature needed)")
-    for p in (p1, p2):
+    step("The proposals passed: anyone executes them (no signature needed)")
+    for p in proposals:
         print(f"    state before: {api.get(f'/proposals/' + p['created']['proposal_id'])['state']}")
         done = api.execute(p["created"]["proposal_id"])
         print(f"    executed in tx {done['tx_hash'][:12]}…, created {done['created']}")
