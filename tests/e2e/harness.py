@@ -71,12 +71,12 @@ class Anvil:
         rpc(self.url, "evm_mine")
 
 
-def deploy(anvil: Anvil, deployments_dir: Path) -> Path:
+def deploy(anvil: Anvil, deployments_dir: Path, params: Path | None = None) -> Path:
     env = {**os.environ, "APE_FOUNDRY_HOST": anvil.url, "SOLCX_BINARY_PATH": str(ROOT / ".solcx"),
            "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     result = subprocess.run(
         [str(VENV_BIN / "ape"), "run", "deploy", "--network", "ethereum:local:foundry",
-         "--deployments-dir", str(deployments_dir)],
+         "--deployments-dir", str(deployments_dir), *(["--params", str(params)] if params else [])],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
     )
     if result.returncode != 0:
