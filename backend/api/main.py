@@ -51,4 +51,5 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
         app.include_router(resource.router, prefix="/communities/{community}")
         # Top-level aliases answer when exactly one community is served.
         app.include_router(resource.router, include_in_schema=False)
+    problems.document(app)
     return app

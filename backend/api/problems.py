@@ -15,10 +15,65 @@ log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, request: Request, type_: str = "about:blank", **extra) -> JSONResponse:
+# The body every error answers with, as documented in /openapi.json.
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "instance"],
+    "properties": {
+        "type": {"type": "string", "description": "about:blank, or /problems/<kind>"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "What was wrong, in words"},
+        "instance": {"type": "string"},
+        "error": {"type": "string", "description": "The contract's custom error name, when there is one"},
+        "arguments": {"type": "object"},
+        "errors": {"type": "array", "items": {"type": "object"}, "description": "Each invalid field"},
+    },
+}
+_ANSWERS = {
+    400: "Malformed request (not JSON, not a valid id, hash or address)",
+    403: "Not allowed: not a member, or a signature that is not the signer's",
+    404: "Unknown community, or no such indicator, proposal, claim, badge, member or transaction",
+    409: "Conflicts with the chain's state (already done, replayed, wrong state)",
+    422: "Invalid fields (types, ranges, patterns), or a request the contract cannot process",
+    503: "The chain node is unavailable",
+    504: "Sent, but not mined in time: poll the transaction's status",
+}
+_READ_ANSWERS = (400, 404, 422, 503)
+
+
+def problem(status: int, title: str, detail: str, request: Request, type_: str = "about:blank",
+            headers: dict[str, str] | None = None, **extra) -> JSONResponse:
     body = {"type": type_ if type_ == "about:blank" else f"/problems/{type_}", "title": title, "status": status,
             "detail": detail, "instance": request.url.path, **extra}
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def document(app: FastAPI) -> None:
+    """Declare in the OpenAPI document the problem+json answers each operation can give, and
+    drop FastAPI's default 422 body (HTTPValidationError), which this service never sends."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        fresh = app.openapi_schema is None
+        schema = generate()
+        if fresh:
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components.pop("HTTPValidationError", None)
+            components.pop("ValidationError", None)
+            components["Problem"] = PROBLEM_SCHEMA
+            for operations in schema["paths"].values():
+                for method, operation in operations.items():
+                    codes = _READ_ANSWERS if method in ("get", "head") else _ANSWERS
+                    for code in codes:
+                        operation["responses"][str(code)] = {
+                            "description": _ANSWERS[code],
+                            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                        }
+        return schema
+
+    app.openapi = openapi
 
 
 def install(app: FastAPI) -> None:
@@ -38,7 +93,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException):
-        return problem(exc.status_code, str(exc.detail), str(exc.detail), request)
+        # Keeps the headers (a 405 must say which methods are Allowed).
+        return problem(exc.status_code, str(exc.detail), str(exc.detail), request, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from backend.services.proposals import ADDRESS_PATTERN, ProposalAction
+from backend.services.proposals import (
+    ADDRESS_PATTERN,
+    MAX_DESCRIPTION,
+    MAX_TEXT,
+    MAX_URI,
+    UINT256,
+    Address,
+    ProposalAction,
+)
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
 T = TypeVar("T")
@@ -33,12 +41,12 @@ class DomainIn(_Strict):
     name: str
     version: str
     chainId: int
-    verifyingContract: str = Field(pattern=ADDRESS_PATTERN)
+    verifyingContract: Address
 
 
 class ForwardRequestIn(_Strict):
-    from_: str = Field(alias="from", pattern=ADDRESS_PATTERN)
-    to: str = Field(pattern=ADDRESS_PATTERN)
+    from_: Address = Field(alias="from")
+    to: Address
     value: int = Field(ge=0)
     gas: int = Field(ge=0, lt=2**256)
     nonce: int = Field(ge=0, lt=2**256)
@@ -82,35 +90,42 @@ class TxOut(BaseModel):
 
 
 class _SignerIn(_In):
-    signer: str = Field(pattern=ADDRESS_PATTERN, description="The member who will sign")
+    signer: Address = Field(description="The member who will sign")
 
 
 class ClaimPrepareIn(_SignerIn):
     indicator_id: int = Field(ge=1, lt=2**32)
-    evidence_uri: str = Field(min_length=1)
+    evidence_uri: str = Field(min_length=1, max_length=MAX_URI)
     evidence_hash: str | None = Field(None, pattern=HEX32, description="keccak256 of the evidence; "
                                       "defaults to keccak256 of evidence_uri")
-    contributor: str | None = Field(None, pattern=ADDRESS_PATTERN,
-                                    description="Another member to nominate; omit to claim your own contribution")
+    contributor: Address | None = Field(None, description="Another member to nominate; omit to claim your own "
+                                                        "contribution")
 
 
 class AttestationPrepareIn(_SignerIn):
-    claim_id: int = Field(ge=1)
+    claim_id: int = Field(ge=1, le=UINT256)
 
 
 class VotePrepareIn(_SignerIn):
-    proposal_id: str = Field(pattern=r"^[0-9]{1,78}$")
+    proposal_id: str = Field(pattern=r"^[0-9]{1,78}$", description="A decimal uint256")
     support: Literal["for", "against", "abstain"]
-    reason: str = ""
+    reason: str = Field("", max_length=MAX_TEXT)
+
+    @field_validator("proposal_id")
+    @classmethod
+    def _uint256(cls, value: str) -> str:
+        if int(value) > UINT256:
+            raise ValueError("proposal_id must be below 2**256")
+        return value
 
 
 class DelegationPrepareIn(_SignerIn):
-    delegatee: str = Field(pattern=ADDRESS_PATTERN)
+    delegatee: Address
 
 
 class ProposalPrepareIn(_SignerIn):
-    description: str = Field(min_length=1)
-    actions: list[ProposalAction] = Field(min_length=1)
+    description: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
+    actions: list[ProposalAction] = Field(min_length=1, max_length=20)
 
 
 # ---------------------------------------------------------------------- reads

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from eth_utils import to_checksum_address
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from eth_utils import is_checksum_address, to_checksum_address
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from backend.chain.deployments import Community
 from backend.context import Context
@@ -17,7 +17,27 @@ from backend.errors import ChainRefused, Conflict, NotFound, Unprocessable
 
 UINT16 = 2**16 - 1
 UINT32 = 2**32 - 1
+UINT256 = 2**256 - 1
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
+# Sizes the API accepts for text that ends up in calldata and events (the contracts take any
+# length; these keep a request's gas and the index's rows bounded).
+MAX_URI = 2048
+MAX_TEXT = 1024
+MAX_DESCRIPTION = 10_000
+
+
+def checksummed(value: str) -> str:
+    """An address in its EIP-55 form. All-lowercase (or all-uppercase) hex carries no checksum
+    and is accepted; mixed case is a checksum, and a wrong one is refused (likely a typo)."""
+    digits = value[2:]
+    if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(value):
+        raise ValueError(f"{value} is mixed-case but not a valid EIP-55 checksum (a typo?); "
+                         "write it checksummed or all lowercase")
+    return to_checksum_address(value)
+
+
+Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, description="0x + 40 hex digits: EIP-55 checksummed, "
+                                                                     "or all lowercase"), AfterValidator(checksummed)]
 
 
 class _Action(BaseModel):
@@ -26,8 +46,8 @@ class _Action(BaseModel):
 
 class IndicatorFields(_Action):
     name: str = Field(min_length=1, description="1-64 bytes of UTF-8")
-    description_uri: str = ""
-    category: str = Field("", description="The community's own tag, e.g. 'mentoring'")
+    description_uri: str = Field("", max_length=MAX_URI)
+    category: str = Field("", max_length=64, description="The community's own tag, e.g. 'mentoring'")
     orientation: Literal["object", "community"]
     weight: int = Field(ge=1, le=UINT32)
     endorsements_required: int = Field(ge=1, le=UINT16)
@@ -61,33 +81,34 @@ class RetireIndicator(_Action):
 
 class AdmitMember(_Action):
     type: Literal["admit_member"]
-    account: str = Field(pattern=ADDRESS_PATTERN)
+    account: Address
 
 
 class RemoveMember(_Action):
     type: Literal["remove_member"]
-    account: str = Field(pattern=ADDRESS_PATTERN)
+    account: Address
 
 
 class RevokeBadge(_Action):
     type: Literal["revoke_badge"]
-    token_id: int = Field(ge=1)
-    reason: str = Field(min_length=1)
+    token_id: int = Field(ge=1, le=UINT256)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class ChangeSettings(_Action):
     type: Literal["change_settings"]
     voting_delay_seconds: int | None = Field(None, ge=0, le=2**48 - 1)
     voting_period_seconds: int | None = Field(None, ge=1, le=UINT32)
-    proposal_threshold: int | None = Field(None, ge=0)
+    proposal_threshold: int | None = Field(None, ge=0, le=UINT256)
     quorum_percent: int | None = Field(None, ge=1, le=100)
 
 
 class RecoverMember(_Action):
     type: Literal["recover_member"]
-    lost: str = Field(pattern=ADDRESS_PATTERN)
-    replacement: str = Field(pattern=ADDRESS_PATTERN)
-    token_ids: list[int] = Field(default_factory=list, description="Badges to move with the membership")
+    lost: Address
+    replacement: Address
+    token_ids: list[Annotated[int, Field(ge=1, le=UINT256)]] = Field(
+        default_factory=list, max_length=500, description="Badges to move with the membership")
 
 
 ProposalAction = Annotated[

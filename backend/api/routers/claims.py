@@ -4,7 +4,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 
-from backend.api.deps import CommunityDep, ContextDep, PagingDep, WaitQuery
+from backend.api.deps import AddressQuery, CommunityDep, ContextDep, IdPath, IndicatorIdQuery, PagingDep, WaitQuery
 from backend.api.routers._tx import tx_response
 from backend.api.schemas import ClaimOut, ClaimPrepareIn, Page, SignedRequestIn, TxOut, TypedDataOut
 from backend.services import actions, reads
@@ -14,8 +14,8 @@ router = APIRouter(prefix="/claims", tags=["claims"])
 
 @router.get("", response_model=Page[ClaimOut])
 def list_claims(ctx: ContextDep, community: CommunityDep, paging: PagingDep,
-                state: Literal["open", "minted"] | None = None, indicator_id: int | None = None,
-                contributor: str | None = None):
+                state: Literal["open", "minted"] | None = None, indicator_id: IndicatorIdQuery = None,
+                contributor: AddressQuery = None):
     """Claims, filtered by state, indicator or contributor."""
     items, total = reads.list_claims(ctx, community, state=state, indicator_id=indicator_id, contributor=contributor,
                                      limit=paging.limit, offset=paging.offset)
@@ -23,7 +23,7 @@ def list_claims(ctx: ContextDep, community: CommunityDep, paging: PagingDep,
 
 
 @router.get("/{claim_id}", response_model=ClaimOut)
-def get_claim(ctx: ContextDep, community: CommunityDep, claim_id: int):
+def get_claim(ctx: ContextDep, community: CommunityDep, claim_id: IdPath):
     """One claim with its attesters."""
     return reads.get_claim(ctx, community, claim_id)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.deps import CommunityDep, ContextDep, PagingDep
+from backend.api.deps import CommunityDep, ContextDep, IndicatorIdPath, PagingDep
 from backend.api.schemas import IndicatorOut, Page
 from backend.services import reads
 
@@ -17,6 +17,6 @@ def list_indicators(ctx: ContextDep, community: CommunityDep, paging: PagingDep,
 
 
 @router.get("/{indicator_id}", response_model=IndicatorOut)
-def get_indicator(ctx: ContextDep, community: CommunityDep, indicator_id: int):
+def get_indicator(ctx: ContextDep, community: CommunityDep, indicator_id: IndicatorIdPath):
     """One indicator with its version history."""
     return reads.get_indicator(ctx, community, indicator_id)

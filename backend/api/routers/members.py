@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.deps import CommunityDep, ContextDep, PagingDep
+from backend.api.deps import AddressPath, CommunityDep, ContextDep, PagingDep
 from backend.api.schemas import MemberOut, Page, ProfileOut
 from backend.services import reads
 
@@ -17,12 +17,12 @@ def list_members(ctx: ContextDep, community: CommunityDep, paging: PagingDep, ac
 
 
 @router.get("/{address}", response_model=MemberOut)
-def get_member(ctx: ContextDep, community: CommunityDep, address: str):
+def get_member(ctx: ContextDep, community: CommunityDep, address: AddressPath):
     """One member: since when, delegate, votes held."""
     return reads.get_member(ctx, community, address)
 
 
 @router.get("/{address}/profile", response_model=ProfileOut)
-def get_profile(ctx: ContextDep, community: CommunityDep, address: str):
+def get_profile(ctx: ContextDep, community: CommunityDep, address: AddressPath):
     """A member's contribution profile: badges that count now and weighted scores."""
     return reads.profile(ctx, community, address)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from backend.api.deps import CommunityDep, ContextDep, PagingDep, WaitQuery
+from backend.api.deps import CommunityDep, ContextDep, PagingDep, ProposalIdPath, WaitQuery
 from backend.api.routers._tx import tx_response
 from backend.api.schemas import Page, ProposalOut, ProposalPrepareIn, ProposalTypedDataOut, SignedRequestIn, TxOut
 from backend.errors import InvalidRequest
@@ -25,7 +25,7 @@ def list_proposals(ctx: ContextDep, community: CommunityDep, paging: PagingDep):
 
 
 @router.get("/{proposal_id}", response_model=ProposalOut)
-def get_proposal(ctx: ContextDep, community: CommunityDep, proposal_id: str):
+def get_proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPath):
     """One proposal: state, tallies, quorum, deadline and votes."""
     return reads.get_proposal(ctx, community, _id(proposal_id))
 
@@ -48,7 +48,7 @@ def submit_proposal(ctx: ContextDep, community: CommunityDep, body: SignedReques
 
 
 @router.post("/{proposal_id}/execute", response_model=TxOut)
-def execute_proposal(ctx: ContextDep, community: CommunityDep, proposal_id: str, request: Request,
+def execute_proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPath, request: Request,
                      response: Response, wait: WaitQuery = True):
     """Execute a proposal that passed; anyone may, no signature needed."""
     proposal = reads.proposal_row(ctx, community, _id(proposal_id))

@@ -4,7 +4,7 @@ import re
 
 from fastapi import APIRouter
 
-from backend.api.deps import CommunityDep, ContextDep
+from backend.api.deps import CommunityDep, ContextDep, TxHashPath
 from backend.api.schemas import TxOut
 from backend.errors import InvalidRequest
 from backend.services import relay
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/transactions", tags=["transactions"])
 
 
 @router.get("/{tx_hash}", response_model=TxOut)
-def get_transaction(ctx: ContextDep, community: CommunityDep, tx_hash: str):
+def get_transaction(ctx: ContextDep, community: CommunityDep, tx_hash: TxHashPath):
     """A relayed transaction's status: pending, succeeded (with created ids) or failed."""
     if not re.fullmatch(r"0x[0-9a-fA-F]{64}", tx_hash):
         raise InvalidRequest(f"'{tx_hash}' is not a transaction hash")
