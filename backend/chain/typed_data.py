@@ -81,3 +81,24 @@ def forward_request_struct(typed_data: dict[str, Any], signature: bytes) -> tupl
         bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data),
         signature,
     )
+
+
+# secp256k1's group order. OpenZeppelin's ECDSA takes only the lower half of s (EIP-2) and v of
+# 27 or 28; eth-account recovers the same signer from either half and from v of 0 or 1.
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+def signature_flaw(signature: bytes) -> tuple[str, str] | None:
+    """Why the forwarder (OpenZeppelin's ECDSA) would refuse a 65-byte signature that recovers
+    off-chain: (custom error, explanation), or None."""
+    s = int.from_bytes(signature[32:64], "big")
+    if s > SECP256K1_N // 2:
+        return ("ECDSAInvalidSignatureS",
+                "The signature's s is in the upper half of the curve order (a malleable signature, "
+                "ECDSAInvalidSignatureS): the forwarder takes only low-s signatures (EIP-2); sign again "
+                "with a standard wallet")
+    if signature[64] not in (27, 28):
+        return ("ECDSAInvalidSignature",
+                f"The signature's v is {signature[64]}; the forwarder takes only 27 or 28 "
+                "(ECDSAInvalidSignature): add 27 to a v of 0 or 1")
+    return None
