@@ -3,10 +3,12 @@ revert with, and the relayer that sends members' signed requests with its own no
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
 
+import urllib3
 from eth_account import Account
 from eth_utils import to_checksum_address
 
@@ -15,6 +17,8 @@ from backend.chain.deployments import Community, Deployments
 from backend.chain.rpc import Rpc, RpcError
 from backend.errors import ChainRefused, Conflict, InvalidRequest, NodeUnavailable, TimedOut
 from backend.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def _hex(value: bytes) -> str:
@@ -123,11 +127,24 @@ class ChainGateway:
             delay = min(delay * 1.5, 0.5)
 
 
+def _never_connected(exc: BaseException) -> bool:
+    """Whether a transport error happened before any byte reached the node (connection refused)."""
+    cause = exc.__cause__
+    while cause is not None:
+        if isinstance(cause, (ConnectionRefusedError, urllib3.exceptions.NewConnectionError)):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 class Relayer:
     """Signs and sends the service's own transactions (forwarder.execute, governor.execute).
 
-    Nonces are kept here under a lock, so concurrent requests never reuse one; the node's
-    pending count is re-read at start, after any send error, and when the node says "nonce too low".
+    Nonces are assigned here under a lock, so concurrent requests never reuse one. The node's
+    pending count is read before every send and wins over the count kept here: a node restarted
+    from an older state (a crash, a reorganisation) has lost transactions this relayer sent, and
+    a nonce past its count would wait behind the gap for ever (Anvil accepts it, never mines it).
+    That costs one call per send (about 0.4 ms against a local node) under the lock.
     """
 
     def __init__(self, gateway: ChainGateway, key: str) -> None:
@@ -150,8 +167,11 @@ class Relayer:
     def send(self, to: str, data: bytes, gas: int) -> str:
         with self._lock:
             for attempt in range(2):
-                if self._nonce is None:
-                    self._nonce = int(self.gateway.rpc.request("eth_getTransactionCount", self.address, "pending"), 16)
+                node_nonce = int(self.gateway.rpc.request("eth_getTransactionCount", self.address, "pending"), 16)
+                if self._nonce is not None and node_nonce != self._nonce:
+                    log.warning("relayer %s: the node's next nonce is %s, not %s (transactions lost or sent "
+                                "elsewhere): resynchronised", self.address, node_nonce, self._nonce)
+                self._nonce = node_nonce
                 max_fee, priority = self._fees_now()
                 signed = self.account.sign_transaction(
                     {
@@ -168,9 +188,16 @@ class Relayer:
                 )
                 try:
                     tx_hash = self.gateway.rpc.request("eth_sendRawTransaction", _hex(signed.raw_transaction))
-                except NodeUnavailable:
+                except NodeUnavailable as exc:
                     self._nonce = None
-                    raise
+                    if _never_connected(exc):
+                        raise  # nothing reached the node: safe to try again
+                    # The node may have taken the transaction before it went away: say which,
+                    # so the caller reports it as sent and lets its status decide.
+                    raise NodeUnavailable(
+                        f"{exc.detail} (transaction {signed.hash.to_0x_hex()} may or may not have reached it)",
+                        tx_hash=signed.hash.to_0x_hex(),
+                    ) from exc
                 except RpcError as exc:
                     self._nonce = None
                     message = exc.message.lower()

@@ -26,7 +26,7 @@ from backend.chain.typed_data import (
     signature_flaw,
 )
 from backend.context import Context
-from backend.errors import ChainRefused, Conflict, InvalidRequest, InvalidSignature, Unprocessable
+from backend.errors import ChainRefused, Conflict, InvalidRequest, InvalidSignature, NodeUnavailable, Unprocessable
 
 
 @dataclass
@@ -47,6 +47,28 @@ class TxOutcome:
 # does not hold its nonce for ever.
 _in_flight: dict[tuple[str, str], dict[int, float]] = {}
 _in_flight_lock = threading.Lock()
+# Which in-flight entry each sent transaction holds, so a transaction found failed or dropped
+# (a node restarted from an older state) frees its member nonce at once: the member's next
+# request must reuse that nonce, or the forwarder refuses it. Insertion ordered, pruned by age.
+_sent: dict[str, tuple[tuple[str, str], int, float]] = {}
+
+
+def _track(tx_hash: str, key: tuple[str, str], nonce: int, stamp: float) -> None:
+    with _in_flight_lock:
+        _sent[tx_hash.lower()] = (key, nonce, stamp)
+        stale = time.monotonic() - 600
+        while _sent and next(iter(_sent.values()))[2] < stale:
+            del _sent[next(iter(_sent))]
+
+
+def _release(tx_hash: str) -> None:
+    """The transaction will never execute: its member nonce is free again."""
+    with _in_flight_lock:
+        entry = _sent.pop(tx_hash.lower(), None)
+        if entry is not None:
+            key, nonce, stamp = entry
+            if _in_flight.get(key, {}).get(nonce) == stamp:
+                del _in_flight[key][nonce]
 
 
 def _nonce_call(ctx: Context, community: Community, signer: str) -> tuple[str, list[Any]]:
@@ -206,17 +228,32 @@ def relay(ctx: Context, community: Community, request: CheckedRequest, *, wait: 
     # The forwarder's own costs (signature, nonce, event) on top of the gas the member signed for.
     gas = request.struct[3] * 64 // 63 + 80_000 + 16 * len(data)
     key = (community.slug, request.signer)
+    stamp = time.monotonic()
     with _in_flight_lock:
         if request.nonce in _in_flight.setdefault(key, {}):
             raise Conflict(f"This signed request (nonce {request.nonce}) is already being relayed",
                            error="ReplayedRequest")
-        _in_flight[key][request.nonce] = time.monotonic()
+        _in_flight[key][request.nonce] = stamp
     try:
         tx_hash = ctx.gateway.relayer.send(forwarder, data, gas)
+    except NodeUnavailable as exc:
+        tx_hash = exc.extra.get("tx_hash")
+        if tx_hash is None:  # nothing reached the node: the client may sign again
+            with _in_flight_lock:
+                _in_flight[key].pop(request.nonce, None)
+            raise
+        # The node went away while taking the transaction: it may have it. The answer must not
+        # invite a new signature (two could then both be recorded): the status says which.
+        _track(tx_hash, key, request.nonce, stamp)
+        if not wait:
+            return TxOutcome(tx_hash, "pending")
+        raise NodeUnavailable(f"{exc.detail}: poll the transaction's status before signing again",
+                              tx_hash=tx_hash) from exc
     except Exception:
         with _in_flight_lock:
             _in_flight[key].pop(request.nonce, None)
         raise
+    _track(tx_hash, key, request.nonce, stamp)
     return finish(ctx, community, tx_hash, wait=wait)
 
 
@@ -234,23 +271,37 @@ def send_direct(ctx: Context, community: Community, target: str, data: bytes, *,
 def finish(ctx: Context, community: Community, tx_hash: str, *, wait: bool) -> TxOutcome:
     if not wait:
         return TxOutcome(tx_hash, "pending")
-    receipt = ctx.gateway.wait_for_receipt(tx_hash)
+    try:
+        receipt = ctx.gateway.wait_for_receipt(tx_hash)
+    except NodeUnavailable as exc:
+        raise NodeUnavailable(f"Transaction {tx_hash} was sent, then the chain node went away: poll its status "
+                              "before signing again", tx_hash=tx_hash) from exc
     outcome = outcome_of(ctx, community, tx_hash, receipt)
     if outcome.status == "succeeded":
         # A read right after this answer must see the write.
         ctx.indexer.catch_up(outcome.block_number)
         outcome.indexed = True
     else:
+        _release(tx_hash)
         raise ChainRefused("TransactionReverted", {"tx_hash": tx_hash},
                            f"Transaction {tx_hash} was mined but reverted; nothing changed")
     return outcome
 
 
 def status(ctx: Context, community: Community, tx_hash: str) -> TxOutcome:
+    """pending while the node holds the transaction unmined; failed when it reverted, or when the
+    node does not know it at all: never sent, or lost (a node restarted from an older state, a
+    reorganisation), so a write once reported succeeded can turn failed. Failed means nothing
+    it carried is recorded, and will not be: the member signs again."""
     receipt = ctx.gateway.receipt(tx_hash)
     if receipt is None:
-        return TxOutcome(tx_hash, "pending")
+        if ctx.gateway.rpc.request("eth_getTransactionByHash", tx_hash) is not None:
+            return TxOutcome(tx_hash, "pending")
+        _release(tx_hash)
+        return TxOutcome(tx_hash, "failed")
     outcome = outcome_of(ctx, community, tx_hash, receipt)
+    if outcome.status == "failed":
+        _release(tx_hash)
     outcome.indexed = ctx.indexer.cursor(community)[0] >= (outcome.block_number or 0)
     return outcome
 

@@ -1,0 +1,194 @@
+"""The chain node killed in the middle of a burst of 200 relayed claims, and restarted from its
+state file, twice: once with SIGKILL while Anvil writes its state every second (the blocks mined
+since the last write are lost, as in a reorganisation, and so is the pool) and once with SIGTERM
+(state written on exit; only the pool is lost). The service is not restarted.
+
+Each member's client follows the protocol a wallet would: prepare, sign, submit with wait=false,
+then poll the status URL until the write is final. An error answer before a transaction hash
+(503 node down, 409 "prepare it again") and a final status "failed" both mean nothing was
+recorded: the client prepares and signs again (a fresh member nonce). After the burst, every
+write the client saw confirmed is checked once more (a SIGKILL may have rolled it back: then it
+is written again). Then, against the chain's own logs: every evidence URI exactly once (0 lost,
+0 duplicated), the index holds exactly the chain's claims, and the relayer has nothing stuck
+behind a nonce gap."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from eth_account import Account
+from sqlalchemy import create_engine, select
+
+from backend.chain.deployments import Deployments
+from backend.client import ApiError, CommunityClient
+from backend.indexer.db import _normalise
+from backend.indexer.models import EventRecord
+from backend.settings import ANVIL_DEV_KEYS
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA
+from tests.e2e.harness import rpc, wait_until
+from tests.faults.conftest import INDICATOR, Counter, chain_from, server_for
+
+WRITES = 200
+MEMBERS = (ALICE, BOB, CAROL, DANA)
+FAULTS = ((60, signal.SIGKILL), (130, signal.SIGTERM))  # (confirmed writes before the kill, signal)
+
+
+class Writer:
+    """One member's client: writes until each of its claims is confirmed, counting retries."""
+
+    def __init__(self, url: str, key: str, confirmed: Counter) -> None:
+        self.api = CommunityClient(url, timeout=30)
+        self.key = key
+        self.confirmed = confirmed
+        self.retries: dict[str, int] = {}
+        self.hashes: dict[str, str] = {}  # evidence URI -> the transaction the client saw succeed
+
+    def _retry(self, why: str) -> None:
+        self.retries[why] = self.retries.get(why, 0) + 1
+        time.sleep(0.1)
+
+    def write(self, uri: str) -> None:
+        for _ in range(40):
+            try:
+                tx = self.api.act("claims", self.key, wait=False, indicator_id=INDICATOR, evidence_uri=uri)
+            except ApiError as exc:
+                # Refused before anything was sent: safe to prepare and sign again.
+                assert exc.status in (503, 409) and exc.problem.get("error") != "ReplayedRequest", exc
+                self._retry(f"{exc.status} {exc.problem.get('title')}")
+                continue
+            status = self.poll(tx["tx_hash"])
+            if status["status"] == "succeeded":
+                self.hashes[uri] = tx["tx_hash"]
+                self.confirmed.add()
+                return
+            self._retry("failed (dropped or reverted)")
+        raise AssertionError(f"{uri}: not confirmed after 40 attempts")
+
+    def poll(self, tx_hash: str) -> dict:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                status = self.api.get(f"/transactions/{tx_hash}")
+                if status["status"] != "pending":
+                    return status
+            except ApiError as exc:
+                assert exc.status == 503, exc
+            time.sleep(0.1)
+        raise AssertionError(f"{tx_hash} still pending after 30 s: stuck behind a relayer nonce gap?")
+
+
+def _chain_claims(anvil_url: str, deployments: Deployments) -> list[dict]:
+    community = next(iter(deployments.communities.values()))
+    badge = deployments.abis["badge"]
+    logs = rpc(anvil_url, "eth_getLogs", {"address": community.contracts["badge"],
+                                          "fromBlock": hex(community.deployment_block), "toBlock": "latest"})
+    claims = []
+    for entry in logs:
+        topics = [bytes.fromhex(t[2:]) for t in entry["topics"]]
+        event = badge.events.get(topics[0])
+        if event is not None and event.name == "ClaimSubmitted":
+            args = event.decode(topics, bytes.fromhex(entry["data"][2:]))
+            claims.append({**args, "tx_hash": entry["transactionHash"], "block": int(entry["blockNumber"], 16),
+                           "log_index": int(entry["logIndex"], 16)})
+    return claims
+
+
+def test_node_killed_mid_burst_loses_and_doubles_nothing(community, tmp_path):
+    # Blocks every 0.25 s; the state file written every second (and on SIGTERM/SIGINT).
+    anvil = chain_from(community, tmp_path, "--block-time", "0.25", "--state-interval", "1")
+    server = server_for(anvil, community, tmp_path)
+    deployments = Deployments.load(community.deployments)
+    relayer = Account.from_key(ANVIL_DEV_KEYS[0]).address
+    try:
+        server.start()
+        confirmed = Counter()
+        writers = [Writer(server.url, key, confirmed) for key in MEMBERS]
+        uris = {w.key: [f"fault://node/{i}/{j}" for j in range(WRITES // len(MEMBERS))] for i, w in enumerate(writers)}
+        kills: list[dict] = []
+        done = threading.Event()
+
+        def faults() -> None:
+            for after, sig in FAULTS:
+                while confirmed.value < after and not done.is_set():
+                    time.sleep(0.01)
+                if done.is_set():
+                    return
+                head = int(rpc(anvil.url, "eth_blockNumber"), 16)
+                anvil.kill(sig)
+                time.sleep(0.5)
+                anvil.start()
+                kills.append({"signal": sig.name, "at": confirmed.value, "head": head,
+                              "head_after": int(rpc(anvil.url, "eth_blockNumber"), 16)})
+
+        killer = threading.Thread(target=faults)
+        killer.start()
+        started = time.monotonic()
+        with ThreadPoolExecutor(len(writers)) as pool:
+            list(pool.map(lambda w: [w.write(uri) for uri in uris[w.key]], writers))
+        done.set()
+        killer.join()
+        burst = time.monotonic() - started
+        assert [k["signal"] for k in kills] == ["SIGKILL", "SIGTERM"], kills
+
+        # A write confirmed before the SIGKILL may have been rolled back with its block: the
+        # status endpoint must now say so (never "succeeded" for a transaction the chain lost),
+        # and the client writes it again.
+        rolled_back = 0
+        for writer in writers:
+            for uri, tx_hash in list(writer.hashes.items()):
+                status = writer.api.get(f"/transactions/{tx_hash}")
+                on_chain = rpc(anvil.url, "eth_getTransactionReceipt", tx_hash)
+                assert (status["status"] == "succeeded") == (on_chain is not None and on_chain["status"] == "0x1")
+                if status["status"] != "succeeded":
+                    rolled_back += 1
+                    writer.write(uri)
+
+        # Against the chain: each URI exactly once, and every confirmed transaction on it.
+        claims = _chain_claims(anvil.url, deployments)
+        ours = [c for c in claims if c["evidenceURI"].startswith("fault://node/")]
+        by_uri: dict[str, int] = {}
+        for claim in ours:
+            by_uri[claim["evidenceURI"]] = by_uri.get(claim["evidenceURI"], 0) + 1
+        expected = {uri for group in uris.values() for uri in group}
+        lost = expected - set(by_uri)
+        duplicated = {uri: n for uri, n in by_uri.items() if n > 1}
+        client_confirmed = {uri: h for w in writers for uri, h in w.hashes.items()}
+        on_chain_hashes = {c["evidenceURI"]: c["tx_hash"] for c in ours}
+        retried = sum(sum(w.retries.values()) for w in writers)
+        reasons: dict[str, int] = {}
+        for w in writers:
+            for why, n in w.retries.items():
+                reasons[why] = reasons.get(why, 0) + n
+        print(f"\nnode faults: {WRITES} writes, {len(client_confirmed)} confirmed, {retried} retries {reasons}, "
+              f"{rolled_back} rolled back by the SIGKILL and written again, {len(lost)} lost, "
+              f"{len(duplicated)} duplicated; burst {burst:.1f} s; kills {kills}")
+        assert not lost and not duplicated
+        assert len(ours) == WRITES and set(by_uri) == expected
+        assert client_confirmed == on_chain_hashes  # the client saw exactly the transactions that count
+
+        # The index: caught up without a restart, and holding exactly the chain's claims.
+        api = writers[0].api
+        wait_until(lambda: (h := api.get("/health"))["indexed_block"] >= h["head_block"] - 1, timeout=30,
+                   what="index catch-up")
+        engine = create_engine(_normalise(f"sqlite:///{tmp_path / 'index.sqlite3'}"))
+        with engine.connect() as connection:
+            indexed = connection.execute(select(EventRecord.block_number, EventRecord.log_index, EventRecord.tx_hash)
+                                         .where(EventRecord.name == "ClaimSubmitted")).all()
+        engine.dispose()
+        assert sorted(indexed) == sorted((c["block"], c["log_index"], c["tx_hash"]) for c in claims)
+        assert api.get("/claims", limit=1)["total"] == len(claims)
+        assert api.get("/health")["indexer_error"] is None
+
+        # The relayer resynchronised: nothing of its own waits behind a nonce gap.
+        assert rpc(anvil.url, "eth_getTransactionCount", relayer, "pending") == \
+            rpc(anvil.url, "eth_getTransactionCount", relayer, "latest")
+        with httpx.Client() as http:
+            assert http.get(server.url + "/health").status_code == 200
+    finally:
+        server.stop()
+        if anvil.process:
+            anvil.stop()
