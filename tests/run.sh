@@ -32,3 +32,8 @@ if [ ${#suites[@]} -gt 0 ]; then
   echo "==> backend and end-to-end tests (${suites[*]})"
   python -m pytest "${suites[@]}" -q
 fi
+
+# Faults: the chain node killed mid-burst (SIGKILL and SIGTERM, restarted from its state file)
+# and the service killed mid-burst; about a minute for both.
+echo "==> fault tests: node and service killed mid-burst (tests/faults)"
+python -m pytest tests/faults -q -s -p no:cacheprovider

@@ -11,6 +11,10 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, select
+
+from backend.indexer.db import _normalise
+from backend.indexer.models import PROJECTIONS, EventRecord
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -110,3 +114,17 @@ class Server:
     def run(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "backend", *args], cwd=ROOT, env={**self.env, **(env or {})},
                               capture_output=True, text=True, timeout=120)
+
+
+def dump_index(url: str) -> dict[str, list[tuple]]:
+    """Every row of the index's tables (events and projections) but the surrogate ids, sorted:
+    two indexes of the same chain compare equal row for row."""
+    engine = create_engine(_normalise(url))
+    tables = {}
+    with engine.connect() as connection:
+        for model in (*PROJECTIONS, EventRecord):
+            columns = [c for c in model.__table__.columns if c.name != "id"]
+            rows = connection.execute(select(*columns)).all()
+            tables[model.__tablename__] = sorted((tuple(repr(v) for v in row) for row in rows))
+    engine.dispose()
+    return tables

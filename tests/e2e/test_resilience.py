@@ -8,25 +8,14 @@ import time
 from sqlalchemy import create_engine, func, select
 
 from backend.indexer.db import _normalise
-from backend.indexer.models import PROJECTIONS, EventRecord
+from backend.indexer.models import EventRecord
 from tests.e2e.conftest import ALICE, BOB, address
+from tests.e2e.harness import dump_index as _dump
 from tests.e2e.harness import wait_until
 
 
 def _caught_up(env) -> None:
     wait_until(lambda: (h := env.api.get("/health"))["indexed_block"] == h["head_block"], what="index catch-up")
-
-
-def _dump(url: str) -> dict[str, list[tuple]]:
-    engine = create_engine(_normalise(url))
-    tables = {}
-    with engine.connect() as connection:
-        for model in (*PROJECTIONS, EventRecord):
-            columns = [c for c in model.__table__.columns if c.name != "id"]
-            rows = connection.execute(select(*columns)).all()
-            tables[model.__tablename__] = sorted((tuple(repr(v) for v in row) for row in rows))
-    engine.dispose()
-    return tables
 
 
 def test_reindex_from_the_chain_equals_the_live_index(env, governed):
