@@ -1,6 +1,11 @@
 """The service killed (SIGKILL) in the middle of a burst of relayed claims, and started again on
 the same database: the index resumes from its cursor, catches up with the chain, and equals row
-for row a full reindex from the deployment block into a fresh database."""
+for row a full reindex from the deployment block into a fresh database.
+
+A client whose request broke off with the service (it may have been relayed before the kill)
+submits the same signed request again rather than signing a new one: the member's forwarder
+nonce lets it be recorded at most once (the service answers 409 ReplayedRequest when the first
+went through). So every claim is recorded exactly once."""
 
 from __future__ import annotations
 
@@ -15,8 +20,7 @@ from backend.chain.deployments import Deployments
 from backend.client import ApiError, CommunityClient
 from backend.indexer.db import _normalise
 from backend.indexer.models import Cursor, EventRecord
-from bench.api import wait_mined
-from tests.e2e.conftest import ALICE, BOB, CAROL, DANA
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address
 from tests.e2e.harness import dump_index, rpc, wait_until
 from tests.faults.conftest import INDICATOR, Counter, chain_from, server_for
 
@@ -40,27 +44,39 @@ def test_service_killed_mid_burst_resumes_and_equals_a_full_reindex(community, t
     live = f"sqlite:///{tmp_path / 'index.sqlite3'}"
     try:
         server.start()
-        accepted, hashes, lock = Counter(), [], threading.Lock()
+        accepted, hashes, replayed, lock = Counter(), [], [], threading.Lock()
         retries: dict[str, int] = {}
         killed: dict = {}
 
         def member(key: str, index: int) -> None:
             api = CommunityClient(server.url, timeout=30)
             for j in range(PER_MEMBER):
+                signed = None
                 for _ in range(100):
                     try:
-                        tx = api.act("claims", key, wait=False, indicator_id=INDICATOR,
-                                     evidence_uri=f"fault://service/{index}/{j}")
+                        if signed is None:
+                            typed = api.prepare("claims", signer=address(key), indicator_id=INDICATOR,
+                                                evidence_uri=f"fault://service/{index}/{j}")["typed_data"]
+                            signed = {"typed_data": typed, "signature": api.sign(key, typed)}
+                        tx = api.post("/claims", signed, wait="false")
                         break
-                    except (httpx.TransportError, ApiError) as exc:  # the service is down or starting
+                    except ApiError as exc:
+                        if exc.problem.get("error") == "ReplayedRequest":  # the broken-off one went through
+                            tx = None
+                            break
+                        why = f"{exc.status} {exc.problem.get('title')}"
+                    except httpx.TransportError as exc:  # the service is down, starting, or died answering
                         why = type(exc).__name__
-                        with lock:
-                            retries[why] = retries.get(why, 0) + 1
-                        time.sleep(0.1)
+                    with lock:
+                        retries[why] = retries.get(why, 0) + 1
+                    time.sleep(0.1)
                 else:
                     raise AssertionError("the service did not come back")
                 with lock:
-                    hashes.append(tx["tx_hash"])
+                    if tx is None:
+                        replayed.append(j)
+                    else:
+                        hashes.append(tx["tx_hash"])
                 accepted.add()
 
         def kill() -> None:
@@ -78,7 +94,10 @@ def test_service_killed_mid_burst_resumes_and_equals_a_full_reindex(community, t
         killer.join()
         assert killed, "the service was never killed"
 
-        last = wait_mined(anvil.url, hashes)
+        # A resubmitted request may have been sent twice; the second copy then reverts on chain.
+        wait_until(lambda: all(rpc(anvil.url, "eth_getTransactionReceipt", h) for h in hashes), timeout=30,
+                   what="receipts")
+        last = max(int(rpc(anvil.url, "eth_getTransactionReceipt", h)["blockNumber"], 16) for h in hashes)
         api = CommunityClient(server.url)
         wait_until(lambda: api.get("/health")["indexed_block"] >= last, timeout=30, what="index catch-up")
         cursor, events = _index_state(live)
@@ -96,10 +115,11 @@ def test_service_killed_mid_burst_resumes_and_equals_a_full_reindex(community, t
         assert result.returncode == 0, result.stderr
         incremental, fresh = dump_index(live), dump_index(rebuilt)
         claims = [row for row in incremental["events"] if "'ClaimSubmitted'" in row]
-        print(f"\nservice fault: {len(hashes)} writes accepted, killed after {killed['at']} with the index at "
+        writes = PER_MEMBER * len(MEMBERS)
+        print(f"\nservice fault: {writes} writes ({len(replayed)} answered ReplayedRequest on resubmission), killed after {killed['at']} with the index at "
               f"block {killed['cursor']} ({killed['events']} events); client retries {retries}; resumed to "
               f"block {cursor} ({events} events, {len(claims)} claims); full reindex equal: {incremental == fresh}")
-        assert len(claims) >= len(hashes)
+        assert len(claims) == writes  # 0 lost, 0 duplicated
         assert incremental == fresh
     finally:
         server.stop()
