@@ -52,11 +52,14 @@ test: setup
 	@bash tests/run.sh
 
 # Deep invariant run: 5,000 random sequences of 25 steps (foundry.toml's fuzz profile);
-# forge prints runs (sequences) and calls. FUZZ_SEED=0x... reproduces a run.
+# forge prints runs (sequences) and calls. FUZZ_SEED=0x... reproduces a run. Then the deep
+# API fuzzing run (tests/api/fuzz.py), which prints how many requests it made.
 fuzz: setup
 	@echo "==> forge invariant tests, deep profile (5,000 sequences of 25 steps)"
 	@FOUNDRY_PROFILE=fuzz $(BIN)/forge test --match-contract CommunityInvariants $(if $(FUZZ_SEED),--fuzz-seed $(FUZZ_SEED)) \
 	  | tee /dev/stderr | grep -Eo 'runs: [0-9]+, calls: [0-9]+' | awk -F'[:,] *' '{print "fuzz: " $$2 " sequences, " $$4 " calls, every invariant checked after each call"}'
+	@echo "==> API fuzzing: schemathesis against the service's own /openapi.json (300 cases per operation and phase)"
+	@$(BIN)/python -m tests.api.fuzz --max-examples $(or $(API_FUZZ_EXAMPLES),300) $(if $(FUZZ_SEED),--seed $$(( $(FUZZ_SEED) )))
 
 # Branch coverage of contracts/ (not OpenZeppelin, not test/) over every forge test, the
 # invariant campaign shortened to 32 sequences; fails unless every branch is taken.
