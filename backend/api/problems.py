@@ -76,6 +76,23 @@ def document(app: FastAPI) -> None:
     app.openapi = openapi
 
 
+# Patterns named in words: "String should match pattern '^0x[0-9a-fA-F]{40}$'" says less than this.
+_PATTERNS = {
+    r"^0x[0-9a-fA-F]{40}$": "an address (0x and 40 hex digits)",
+    r"^0x[0-9a-fA-F]{64}$": "a 32-byte hash (0x and 64 hex digits)",
+    r"^0x[0-9a-fA-F]{130}$": "a 65-byte signature (0x and 130 hex digits)",
+    r"^0x([0-9a-fA-F]{2})*$": "hex bytes (0x and an even number of hex digits)",
+    r"^[0-9]{1,78}$": "a decimal uint256",
+}
+
+
+def _message(error: dict) -> str:
+    pattern = (error.get("ctx") or {}).get("pattern")
+    if error["type"] == "string_pattern_mismatch" and pattern in _PATTERNS:
+        return f"{error['input']!r} is not {_PATTERNS[pattern]}"[:300]
+    return error["msg"]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
@@ -83,7 +100,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        errors = [{"loc": list(e["loc"]), "msg": _message(e), "type": e["type"]} for e in exc.errors()]
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
         # A body that is not even JSON is a 400; a well-formed body with wrong fields is 422.
         malformed = any(e["type"] == "json_invalid" for e in errors)

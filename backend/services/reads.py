@@ -29,6 +29,9 @@ from backend.services import profiles
 from backend.services.proposals import describe_call
 
 SUPPORT_NAMES = {0: "against", 1: "for", 2: "abstain"}
+# The index keeps indicator ids (uint32 on chain) in INTEGER columns, 32-bit signed in
+# PostgreSQL: a larger id is in no row, and asking PostgreSQL for it is a DataError.
+INDEXED_INDICATOR_MAX = 2**31 - 1
 
 
 def _address(value: str) -> str:
@@ -83,7 +86,7 @@ def list_indicators(ctx: Context, community: Community, *, active: bool | None, 
 
 def get_indicator(ctx: Context, community: Community, indicator_id: int) -> dict[str, Any]:
     with ctx.sessions() as session:
-        indicator = session.get(Indicator, (community.slug, indicator_id))
+        indicator = session.get(Indicator, (community.slug, indicator_id)) if indicator_id <= INDEXED_INDICATOR_MAX else None
         if indicator is None:
             raise NotFound(f"No indicator {indicator_id} in community '{community.slug}'")
         return _indicator_out(session, indicator, True)
@@ -211,6 +214,8 @@ def _claim_out(session: Session, c: Claim) -> dict[str, Any]:
 
 def list_claims(ctx: Context, community: Community, *, state: str | None, indicator_id: int | None,
                 contributor: str | None, limit: int, offset: int):
+    if indicator_id is not None and indicator_id > INDEXED_INDICATOR_MAX:
+        return [], 0
     with ctx.sessions() as session:
         query = select(Claim).where(Claim.community == community.slug).order_by(Claim.claim_id)
         if state is not None:

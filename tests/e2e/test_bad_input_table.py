@@ -1,0 +1,137 @@
+"""The written list of bad inputs (README, "Bad input"): each case is a request, the 4xx it
+gets, and a fragment of the problem+json detail that says what was wrong. None reaches the
+chain. test_bad_input.py covers the refusals that come from the contracts' own rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import ALICE, address
+from tests.e2e.harness import rpc
+
+RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+ALICE_ADDRESS = address(ALICE)
+ALICE_BAD_CHECKSUM = "0x70997970c51812dc3A010C7d01b50e0d17dc79C8"  # one letter's case changed
+UINT256_OVER = str(2**256)
+
+CLAIM = {"signer": ALICE_ADDRESS, "indicator_id": 2, "evidence_uri": "https://x.example/e"}
+INDICATOR = {"type": "add_indicator", "name": "Review", "orientation": "object", "weight": 1,
+             "endorsements_required": 1}
+
+# (name, method, path, body or raw bytes, status, fragment of the detail)
+CASES = [
+    # malformed JSON and wrong types
+    ("malformed JSON", "POST", "/claims/prepare", b'{"signer": ', 400, "JSON decode error"),
+    ("body is not an object", "POST", "/claims/prepare", [CLAIM], 422, "valid dictionary"),
+    ("number as text", "POST", "/claims/prepare", {**CLAIM, "indicator_id": "two"}, 422,
+     "indicator_id: Input should be a valid integer"),
+    ("boolean for a number in a signed request (strict)", "POST", "/claims",
+     {"typed_data": {"types": {}, "primaryType": "ForwardRequest",
+                     "domain": {"name": "CommunityForwarder", "version": "1", "chainId": 31337,
+                                "verifyingContract": ALICE_ADDRESS},
+                     "message": {"from": ALICE_ADDRESS, "to": ALICE_ADDRESS, "value": 0, "gas": 1, "nonce": 0,
+                                 "deadline": False, "data": "0x"}},
+      "signature": "0x" + "00" * 65}, 422, "message.deadline: Input should be a valid integer"),
+    ("unknown field", "POST", "/claims/prepare", {**CLAIM, "evidence": "x"}, 422, "evidence: Extra inputs are not permitted"),
+    ("missing field", "POST", "/claims/prepare", {"signer": ALICE_ADDRESS, "indicator_id": 2}, 422,
+     "evidence_uri: Field required"),
+    ("unknown enum value", "POST", "/votes/prepare", {"signer": ALICE_ADDRESS, "proposal_id": "1", "support": "maybe"},
+     422, "support: Input should be 'for', 'against' or 'abstain'"),
+    ("unknown proposal action", "POST", "/proposals/prepare",
+     {"signer": ALICE_ADDRESS, "description": "x", "actions": [{"type": "mint_money"}]}, 422, "does not match any of the expected tags"),
+    ("signature of the wrong length", "POST", "/claims",
+     {"typed_data": {}, "signature": "0x1234"}, 422, "'0x1234' is not a 65-byte signature"),
+    ("proposal id that is not a number", "GET", "/proposals/12ab", None, 422, "'12ab' is not a decimal uint256"),
+    ("transaction hash too short", "GET", "/transactions/0x1234", None, 422, "'0x1234' is not a 32-byte hash"),
+    # oversize strings and URIs
+    ("evidence URI over 2048 characters", "POST", "/claims/prepare", {**CLAIM, "evidence_uri": "https://x/" + "a" * 2048},
+     422, "evidence_uri: String should have at most 2048 characters"),
+    ("empty evidence URI", "POST", "/claims/prepare", {**CLAIM, "evidence_uri": ""}, 422,
+     "evidence_uri: String should have at least 1 character"),
+    ("vote reason over 1024 characters", "POST", "/votes/prepare",
+     {"signer": ALICE_ADDRESS, "proposal_id": "1", "support": "for", "reason": "r" * 1025}, 422,
+     "reason: String should have at most 1024 characters"),
+    ("proposal description over 10000 characters", "POST", "/proposals/prepare",
+     {"signer": ALICE_ADDRESS, "description": "d" * 10_001, "actions": [INDICATOR]}, 422,
+     "description: String should have at most 10000 characters"),
+    ("indicator name over 64 bytes of UTF-8", "POST", "/proposals/prepare",
+     {"signer": ALICE_ADDRESS, "description": "x", "actions": [{**INDICATOR, "name": "é" * 33}]}, 422,
+     "name must be at most 64 bytes of UTF-8"),
+    ("indicator description URI over 2048 characters", "POST", "/proposals/prepare",
+     {"signer": ALICE_ADDRESS, "description": "x", "actions": [{**INDICATOR, "description_uri": "u" * 2049}]}, 422,
+     "description_uri: String should have at most 2048 characters"),
+    # addresses
+    ("invalid address", "POST", "/delegations/prepare", {"signer": ALICE_ADDRESS, "delegatee": "0x1234"}, 422,
+     "'0x1234' is not an address"),
+    ("address with a wrong EIP-55 checksum", "POST", "/delegations/prepare",
+     {"signer": ALICE_BAD_CHECKSUM, "delegatee": ALICE_ADDRESS}, 422, "not a valid EIP-55 checksum"),
+    ("wrong checksum in a path", "GET", f"/members/{ALICE_BAD_CHECKSUM}", None, 422, "not a valid EIP-55 checksum"),
+    ("invalid address in a query", "GET", "/claims?contributor=alice", None, 422, "'alice' is not an address"),
+    ("zero address as delegate (the contract's rule)", "POST", "/delegations/prepare",
+     {"signer": ALICE_ADDRESS, "delegatee": "0x" + "00" * 20}, 422, "MembershipInvalidDelegate"),
+    # negative and overflowing numbers
+    ("negative claim id", "POST", "/attestations/prepare", {"signer": ALICE_ADDRESS, "claim_id": -1}, 422,
+     "claim_id: Input should be greater than or equal to 1"),
+    ("claim id over uint256", "POST", "/attestations/prepare", {"signer": ALICE_ADDRESS, "claim_id": 2**256}, 422,
+     "claim_id: Input should be less than or equal to"),
+    ("indicator id over uint32", "POST", "/claims/prepare", {**CLAIM, "indicator_id": 2**32}, 422,
+     "indicator_id: Input should be less than 4294967296"),
+    ("weight over uint32", "POST", "/proposals/prepare",
+     {"signer": ALICE_ADDRESS, "description": "x", "actions": [{**INDICATOR, "weight": 2**32}]}, 422,
+     "weight: Input should be less than or equal to 4294967295"),
+    ("proposal id over uint256", "POST", "/votes/prepare", {"signer": ALICE_ADDRESS, "proposal_id": UINT256_OVER,
+                                                            "support": "for"}, 422, "proposal_id must be below 2**256"),
+    ("negative badge id in a recovery", "POST", "/proposals/prepare",
+     {"signer": ALICE_ADDRESS, "description": "x", "actions": [{"type": "recover_member", "lost": ALICE_ADDRESS,
+                                                               "replacement": ALICE_ADDRESS, "token_ids": [-1]}]},
+     422, "Input should be greater than or equal to 1"),
+    ("negative page size", "GET", "/claims?limit=-5", None, 422, "limit: Input should be greater than or equal to 1"),
+    ("page offset too large", "GET", "/members?offset=10000000000", None, 422,
+     "offset: Input should be less than or equal to 1000000000"),
+    ("claim id beyond the index's 64 bits", "GET", f"/claims/{2**64}", None, 422,
+     "claim_id: Input should be less than or equal to 9223372036854775807"),
+    # unknown ids and community
+    ("unknown badge", "GET", "/badges/424242", None, 404, "No badge 424242"),
+    ("unknown indicator (largest uint32)", "GET", f"/indicators/{2**32 - 1}", None, 404, "No indicator 4294967295"),
+    ("unknown proposal", "GET", "/proposals/" + "9" * 78, None, 404, "No proposal"),
+    ("never a member", "GET", "/members/0x" + "ab" * 20, None, 404, "was never a member"),
+    ("unknown community", "GET", "/communities/nope/indicators", None, 404, "No community 'nope'"),
+    ("unknown community, write", "POST", "/communities/nope/claims/prepare", CLAIM, 404, "No community 'nope'"),
+    ("unknown route", "GET", "/badgers", None, 404, "Not Found"),
+    ("method not allowed", "DELETE", "/claims", None, 405, "Method Not Allowed"),
+]
+
+
+@pytest.fixture(scope="module")
+def chain_before(env, governed):
+    url = env.anvil.url
+    return lambda: (rpc(url, "eth_blockNumber"), rpc(url, "eth_getTransactionCount", RELAYER, "latest"))
+
+
+@pytest.mark.parametrize("name, method, path, body, status, fragment", CASES, ids=[c[0] for c in CASES])
+def test_bad_input(env, chain_before, name, method, path, body, status, fragment):
+    before = chain_before()
+    if isinstance(body, bytes):
+        response = env.api.http.request(method, path, content=body, headers={"content-type": "application/json"})
+    else:
+        response = env.api.http.request(method, path, json=body)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status and problem["title"] and problem["instance"]
+    assert fragment in problem["detail"], problem["detail"]
+    assert chain_before() == before, "a refused request reached the chain"
+
+
+def test_lowercase_addresses_are_accepted_and_normalised(env, governed):
+    lower = ALICE_ADDRESS.lower()
+    assert env.api.get(f"/members/{lower}")["address"] == ALICE_ADDRESS
+    typed = env.api.prepare("delegations", signer=lower, delegatee=lower)["typed_data"]
+    assert typed["message"]["from"] == ALICE_ADDRESS
+    assert env.api.get("/claims", contributor=lower)["total"] == env.api.get("/claims", contributor=ALICE_ADDRESS)["total"]
+
+
+def test_indicator_ids_beyond_the_index_columns(env, governed):
+    """Regression: uint32 ids over 2**31 - 1 were a 500 (DataError) on PostgreSQL."""
+    assert env.api.http.get(f"/indicators/{2**31}").status_code == 404
+    assert env.api.get("/claims", indicator_id=2**32 - 1) == {"items": [], "total": 0, "limit": 50, "offset": 0}
