@@ -73,5 +73,12 @@ bench: setup
 	@$(BIN)/python -m bench.gas
 	@if [ -f bench/api.py ]; then $(BIN)/python -m bench.api; fi
 
+# Soak: concurrent clients (claims and attestations with wait, and reads) against a local Anvil
+# with 1 s interval mining and the service, for SOAK_SECONDS (default 600); prints errors,
+# p50/p99 per operation and the service's RSS over the run; fails on errors or memory growth.
+.PHONY: soak
+soak: setup
+	@$(BIN)/python -m bench.soak
+
 clean:
 	rm -rf .build .solcx $(VENV) node_modules
