@@ -135,3 +135,12 @@ def test_indicator_ids_beyond_the_index_columns(env, governed):
     """Regression: uint32 ids over 2**31 - 1 were a 500 (DataError) on PostgreSQL."""
     assert env.api.http.get(f"/indicators/{2**31}").status_code == 404
     assert env.api.get("/claims", indicator_id=2**32 - 1) == {"items": [], "total": 0, "limit": 50, "offset": 0}
+
+
+def test_405_says_which_methods_and_openapi_documents_problems(env):
+    """Regressions from schemathesis: a 405 lost its Allow header; errors were undocumented."""
+    response = env.api.http.delete("/health")
+    assert (response.status_code, response.headers.get("allow")) == (405, "GET")
+    operation = env.api.http.get("/openapi.json").json()["paths"]["/communities/{community}/claims/prepare"]["post"]
+    assert {"400", "403", "404", "409", "422", "503"} <= set(operation["responses"])
+    assert "application/problem+json" in operation["responses"]["422"]["content"]
