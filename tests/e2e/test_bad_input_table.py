@@ -102,7 +102,7 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def chain_before(env, governed):
     url = env.anvil.url
     return lambda: (rpc(url, "eth_blockNumber"), rpc(url, "eth_getTransactionCount", RELAYER, "latest"))
