@@ -32,7 +32,7 @@ from backend.chain.deployments import Deployments  # noqa: E402
 from backend.chain.typed_data import forward_request_struct, forward_request_typed_data  # noqa: E402
 from backend.client import CommunityClient  # noqa: E402
 from backend.settings import ANVIL_DEV_KEYS  # noqa: E402
-from tests.e2e.harness import Anvil, Server, deploy, rpc, wait_until  # noqa: E402
+from tests.e2e.harness import Anvil, local_stack, rpc, wait_until  # noqa: E402
 
 KEYS = list(ANVIL_DEV_KEYS[1:9])  # members 1..8: founders 1-3, 4-8 admitted by the bench's proposal
 ALICE = KEYS[0]
@@ -154,6 +154,14 @@ def baseline_profile(anvil: Anvil, deployments: Deployments, token_ids: list[int
     return time.perf_counter() - start
 
 
+def interval_mining(anvil: Anvil) -> None:
+    """Deployed under automine; from here on a block a second (as --block-time 1), which holds
+    its speed as the chain grows. The block gas limit is raised because each relayed request
+    carries gas headroom (an attestation may be the one that mints), which counts against it."""
+    rpc(anvil.url, "evm_setBlockGasLimit", hex(1_000_000_000))
+    rpc(anvil.url, "evm_setIntervalMining", 1)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--badges", type=int, default=1000)
@@ -161,22 +169,10 @@ def main() -> int:
     parser.add_argument("--reads", type=int, default=200)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-api-"))
-    anvil = Anvil(work)
-    anvil.start()
-    server = None
-    try:
-        print(f"Anvil on {anvil.url}; deploying (ape run deploy) ...", flush=True)
-        deployments_file = deploy(anvil, work)
-        # Deploy under automine, then mine on a 1 s interval (as --block-time 1) for the rest.
-        # The block gas limit is raised because each relayed request carries gas headroom (an
-        # attestation may be the one that mints), which counts against the block.
-        rpc(anvil.url, "evm_setBlockGasLimit", hex(1_000_000_000))
-        rpc(anvil.url, "evm_setIntervalMining", 1)
-        deployments = Deployments.load(deployments_file)
-        server = Server({"CC_RPC_URL": anvil.url, "CC_DEPLOYMENTS_FILE": str(deployments_file),
-                         "DATABASE_URL": f"sqlite:///{work / 'index.sqlite3'}", "CC_INDEX_POLL_SECONDS": "0.2"},
-                        work / "api.log")
-        server.start()
+    print("Starting Anvil, deploying (ape run deploy) and serving the API ...", flush=True)
+    with local_stack(work, before_serving=interval_mining) as stack:
+        anvil, server = stack.anvil, stack.server
+        deployments = Deployments.load(stack.deployments)
         api = CommunityClient(server.url)
         indicator = setup_community(api, anvil)
         n, alice = args.badges, addr(ALICE)
@@ -233,10 +229,6 @@ def main() -> int:
         print(f"API / bare loop attestations:  {api_rate / base_rate:8.2f}")
         print(f"eth_call profile / indexed p50: {chain_profile / statistics.median(latencies):7.1f}x slower")
         return 0
-    finally:
-        if server:
-            server.stop()
-        anvil.stop()
 
 
 if __name__ == "__main__":

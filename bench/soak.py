@@ -2,8 +2,8 @@
 bounded time, watching errors, latency and the service's memory.
 
 Run: `make soak` (10 minutes) or `SOAK_SECONDS=60 make soak`; `python -m bench.soak --help`.
-Starts its own Anvil, deploys, governs a community (one indicator needing one attestation,
-five members admitted), switches Anvil to interval mining, starts the API and runs:
+Starts its own Anvil, deploys, starts the API, governs a community (one indicator needing one
+attestation, five members admitted), switches Anvil to interval mining and runs:
   - writers (SOAK_WRITERS, default 6), one per member: claim a contribution (wait=true: mined
     and indexed before the answer), then attest one claim of the next member if one is open;
   - readers (SOAK_READERS, default 4): claim lists, one claim, profiles, health, in turn.
@@ -34,8 +34,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backend.client import ApiError, CommunityClient  # noqa: E402
-from bench.api import KEYS, addr, pct, setup_community  # noqa: E402
-from tests.e2e.harness import Anvil, Server, deploy, rpc  # noqa: E402
+from bench.api import KEYS, addr, interval_mining, pct, setup_community  # noqa: E402
+from tests.e2e.harness import local_stack, rpc  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -72,19 +72,11 @@ def main() -> int:
     args = parser.parse_args()
     writers = KEYS[:max(2, min(args.writers, len(KEYS)))]
     work = Path(tempfile.mkdtemp(prefix="soak-"))
-    anvil = Anvil(work)
-    anvil.start()
-    server = None
-    try:
-        print(f"Anvil on {anvil.url}; deploying and governing a community ...", flush=True)
-        deployments_file = deploy(anvil, work)
-        server = Server({"CC_RPC_URL": anvil.url, "CC_DEPLOYMENTS_FILE": str(deployments_file),
-                         "DATABASE_URL": f"sqlite:///{work / 'index.sqlite3'}", "CC_INDEX_POLL_SECONDS": "0.2"},
-                        work / "api.log")
-        server.start()
+    print("Starting Anvil, deploying and governing a community ...", flush=True)
+    with local_stack(work) as stack:
+        anvil, server = stack.anvil, stack.server
         indicator = setup_community(CommunityClient(server.url), anvil)
-        rpc(anvil.url, "evm_setBlockGasLimit", hex(1_000_000_000))
-        rpc(anvil.url, "evm_setIntervalMining", 1)
+        interval_mining(anvil)
         pid = server.process.pid
 
         stats, stop = Stats(), threading.Event()
@@ -167,10 +159,6 @@ def main() -> int:
               f"second-half growth {growth:+.1f} MB -> {'bounded' if bounded else 'GROWING'} "
               "(bound: < 10% of the half-time RSS and < 20 MB)")
         return 0 if error_count == 0 and bounded else 1
-    finally:
-        if server:
-            server.stop()
-        anvil.stop()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from backend.services.proposals import (
-    ADDRESS_PATTERN,
     MAX_DESCRIPTION,
     MAX_TEXT,
     MAX_URI,

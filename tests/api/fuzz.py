@@ -69,26 +69,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from backend.client import CommunityClient
     from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, Env, address, pass_proposal
-    from tests.e2e.harness import Anvil, Server, deploy
+    from tests.e2e.harness import local_stack
 
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        anvil = Anvil(workdir)
-        anvil.start()
-        server = None
-        try:
-            deployments = deploy(anvil, workdir / "deployments")
-            database_url = f"sqlite:///{workdir / 'index.sqlite3'}"
-            server = Server({"CC_RPC_URL": anvil.url, "CC_DEPLOYMENTS_FILE": str(deployments),
-                             "DATABASE_URL": database_url, "CC_INDEX_POLL_SECONDS": "0.2"}, workdir / "api.log")
-            server.start()
-            env = Env(anvil, server, deployments, database_url, CommunityClient(server.url), workdir)
+        database_url = f"sqlite:///{workdir / 'index.sqlite3'}"
+        with local_stack(workdir, database_url=database_url) as stack:
+            env = Env(stack.anvil, stack.server, stack.deployments, database_url,
+                      CommunityClient(stack.server.url), workdir)
             seed_records(env, pass_proposal, ALICE, BOB, CAROL, DANA, address)
-            result = run(server.url, max_examples=args.max_examples, seed=args.seed)
-        finally:
-            if server:
-                server.stop()
-            anvil.stop()
+            result = run(stack.server.url, max_examples=args.max_examples, seed=args.seed)
     if result.returncode != 0:
         print(result.output)
     print(result.summary)

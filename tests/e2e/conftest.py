@@ -13,7 +13,7 @@ from eth_account import Account
 
 from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
-from tests.e2e.harness import Anvil, Server, deploy
+from tests.e2e.harness import Anvil, Server, local_stack
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -51,19 +51,11 @@ def env(request, tmp_path_factory):
         database_url = f"sqlite:///{workdir / 'index.sqlite3'}"
     else:
         database_url, cleanup = _postgres_database()
-    anvil = Anvil(workdir)
-    anvil.start()
-    server = None
     try:
-        deployments = deploy(anvil, workdir / "deployments")
-        server = Server({"CC_RPC_URL": anvil.url, "CC_DEPLOYMENTS_FILE": str(deployments),
-                         "DATABASE_URL": database_url, "CC_INDEX_POLL_SECONDS": "0.2"}, workdir / "api.log")
-        server.start()
-        yield Env(anvil, server, deployments, database_url, CommunityClient(server.url), workdir)
+        with local_stack(workdir, database_url=database_url) as stack:
+            yield Env(stack.anvil, stack.server, stack.deployments, database_url,
+                      CommunityClient(stack.server.url), workdir)
     finally:
-        if server:
-            server.stop()
-        anvil.stop()
         if cleanup:
             cleanup()
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -128,3 +132,55 @@ def dump_index(url: str) -> dict[str, list[tuple]]:
             tables[model.__tablename__] = sorted((tuple(repr(v) for v in row) for row in rows))
     engine.dispose()
     return tables
+
+
+def service_env(anvil: Anvil, deployments: Path, database_url: str) -> dict[str, str]:
+    """The service's settings for a chain and its deployments file, polling the chain often."""
+    return {"CC_RPC_URL": anvil.url, "CC_DEPLOYMENTS_FILE": str(deployments), "DATABASE_URL": database_url,
+            "CC_INDEX_POLL_SECONDS": "0.2"}
+
+
+def second_community_params(folder: Path, founders: list[str], slug: str = "wiki") -> Path:
+    """A parameters file for another community (as communities/example.json, other founders)."""
+    params = json.loads((ROOT / "communities" / "example.json").read_text())
+    params.update(slug=slug, name=f"{slug.title()} Commons", symbol=slug.upper()[:4], founders=founders)
+    path = folder / f"{slug}.json"
+    path.write_text(json.dumps(params))
+    return path
+
+
+@dataclass
+class Stack:
+    anvil: Anvil
+    server: Server
+    deployments: Path
+
+
+@contextmanager
+def local_stack(
+    workdir: Path,
+    *,
+    anvil: Anvil | None = None,
+    database_url: str | None = None,
+    more_communities: tuple[Path, ...] = (),
+    before_serving: Callable[[Anvil], None] | None = None,
+) -> Iterator[Stack]:
+    """A fresh Anvil, the example community (and any others) deployed with `ape run deploy`,
+    and the API serving them; everything stopped on the way out, whatever happened."""
+    anvil = anvil or Anvil(workdir)
+    anvil.start()
+    server = None
+    try:
+        deployments = deploy(anvil, workdir / "deployments")
+        for params in more_communities:
+            deploy(anvil, workdir / "deployments", params=params)
+        if before_serving:
+            before_serving(anvil)
+        server = Server(service_env(anvil, deployments, database_url or f"sqlite:///{workdir / 'index.sqlite3'}"),
+                        workdir / "api.log")
+        server.start()
+        yield Stack(anvil, server, deployments)
+    finally:
+        if server:
+            server.stop()
+        anvil.stop()

@@ -5,20 +5,12 @@ from __future__ import annotations
 
 from backend.client import CommunityClient
 from tests.e2e.conftest import ALICE, BOB, address
-from tests.e2e.harness import Anvil, Server, deploy, wait_until
+from tests.e2e.harness import deploy, local_stack, wait_until
 
 
 def test_index_rebuilds_when_the_chain_under_it_was_reset(tmp_path):
-    anvil = Anvil(tmp_path)
-    anvil.start()
-    server = None
-    try:
-        deployments = deploy(anvil, tmp_path / "deployments")
-        server = Server({"CC_RPC_URL": anvil.url, "CC_DEPLOYMENTS_FILE": str(deployments),
-                         "DATABASE_URL": f"sqlite:///{tmp_path / 'index.sqlite3'}", "CC_INDEX_POLL_SECONDS": "0.2"},
-                        tmp_path / "api.log")
-        server.start()
-        api = CommunityClient(server.url)
+    with local_stack(tmp_path) as stack:
+        anvil, api = stack.anvil, CommunityClient(stack.server.url)
         api.act("delegations", ALICE, delegatee=address(BOB))
         assert api.get(f"/members/{address(ALICE)}")["delegate"] == address(BOB)
         for _ in range(5):  # push the cursor past what the fresh chain will have after its deploy
@@ -35,7 +27,3 @@ def test_index_rebuilds_when_the_chain_under_it_was_reset(tmp_path):
         health = api.get("/health")
         assert health["indexed_block"] <= health["head_block"]
         assert api.get(f"/members/{address(BOB)}")["votes"] == 1
-    finally:
-        if server:
-            server.stop()
-        anvil.stop()

@@ -3,37 +3,18 @@ own members and records; the top level answers only when a single community is s
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
 from tests.e2e.conftest import ALICE, address
-from tests.e2e.harness import ROOT, Anvil, Server, deploy
+from tests.e2e.harness import local_stack, second_community_params
 
 ERIN, FRANK = ANVIL_DEV_KEYS[5], ANVIL_DEV_KEYS[6]
 
 
-def _second_community(folder: Path) -> Path:
-    params = json.loads((ROOT / "communities" / "example.json").read_text())
-    params.update(slug="wiki", name="Wiki Commons", symbol="WIKI", founders=[address(ERIN), address(FRANK)])
-    path = folder / "wiki.json"
-    path.write_text(json.dumps(params))
-    return path
-
-
 def test_two_communities_on_one_chain_are_served_apart(tmp_path):
-    anvil = Anvil(tmp_path)
-    anvil.start()
-    server = None
-    try:
-        deployments = deploy(anvil, tmp_path / "deployments")
-        deploy(anvil, tmp_path / "deployments", params=_second_community(tmp_path))
-        server = Server({"CC_RPC_URL": anvil.url, "CC_DEPLOYMENTS_FILE": str(deployments),
-                         "DATABASE_URL": f"sqlite:///{tmp_path / 'index.sqlite3'}", "CC_INDEX_POLL_SECONDS": "0.2"},
-                        tmp_path / "api.log")
-        server.start()
-        example, wiki = CommunityClient(server.url, "example"), CommunityClient(server.url, "wiki")
+    wiki_params = second_community_params(tmp_path, [address(ERIN), address(FRANK)])
+    with local_stack(tmp_path, more_communities=(wiki_params,)) as stack:
+        example, wiki = CommunityClient(stack.server.url, "example"), CommunityClient(stack.server.url, "wiki")
 
         listed = example.http.get("/communities").json()
         assert sorted(c["slug"] for c in listed) == ["example", "wiki"]
@@ -53,7 +34,3 @@ def test_two_communities_on_one_chain_are_served_apart(tmp_path):
         top = example.http.get("/members")
         assert top.status_code == 404
         assert "example" in top.json()["detail"] and "wiki" in top.json()["detail"]
-    finally:
-        if server:
-            server.stop()
-        anvil.stop()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import copy
-import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from backend.chain.typed_data import SECP256K1_N, forward_request_struct, forwar
 from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
 from tests.e2e.conftest import ALICE, BOB, CAROL, OUTSIDER, address
-from tests.e2e.harness import ROOT, Anvil, Server, deploy, rpc, wait_until
+from tests.e2e.harness import ROOT, Anvil, Server, deploy, rpc, second_community_params, service_env, wait_until
 
 ERIN, FRANK = ANVIL_DEV_KEYS[5], ANVIL_DEV_KEYS[6]
 SENDER = ANVIL_DEV_KEYS[9]  # sends the raw transactions to the forwarders: not the relayer, not a member
@@ -89,12 +88,9 @@ def chains(tmp_path_factory):
         started.append(anvil)
         deployments = deploy(anvil, workdir / "deployments")
         if extra_community:
-            params = json.loads((ROOT / "communities" / "example.json").read_text())
-            params.update(slug="wiki", name="Wiki Commons", symbol="WIKI", founders=[address(ERIN), address(FRANK)])
-            (workdir / "wiki.json").write_text(json.dumps(params))
-            deploy(anvil, workdir / "deployments", params=workdir / "wiki.json")
-        server = Server({"CC_RPC_URL": anvil.url, "CC_DEPLOYMENTS_FILE": str(deployments),
-                         "DATABASE_URL": f"sqlite:///{workdir / 'index.sqlite3'}", "CC_INDEX_POLL_SECONDS": "0.2"},
+            deploy(anvil, workdir / "deployments",
+                   params=second_community_params(workdir, [address(ERIN), address(FRANK)]))
+        server = Server(service_env(anvil, deployments, f"sqlite:///{workdir / 'index.sqlite3'}"),
                         workdir / "api.log")
         server.start()
         started.append(server)

@@ -14,7 +14,7 @@ import pytest
 
 from backend.client import CommunityClient
 from tests.e2e.conftest import ALICE, DANA, Env, address, pass_proposal
-from tests.e2e.harness import VENV_BIN, Anvil, Server, deploy, rpc, wait_until
+from tests.e2e.harness import VENV_BIN, Anvil, Server, local_stack, rpc, service_env, wait_until
 
 INDICATOR = 1
 
@@ -49,25 +49,14 @@ class Community:
 @pytest.fixture(scope="package")
 def community(tmp_path_factory) -> Community:
     work = tmp_path_factory.mktemp("faults-community")
-    anvil = FaultAnvil(work)
-    anvil.start()
-    server = None
-    try:
-        deployments = deploy(anvil, work / "deployments")
-        server = Server({"CC_RPC_URL": anvil.url, "CC_DEPLOYMENTS_FILE": str(deployments),
-                         "DATABASE_URL": f"sqlite:///{work / 'index.sqlite3'}", "CC_INDEX_POLL_SECONDS": "0.2"},
-                        work / "api.log")
-        server.start()
-        env = Env(anvil, server, deployments, "", CommunityClient(server.url), work)
+    # Leaving the stack stops Anvil with SIGINT: its state file then holds the governed community.
+    with local_stack(work, anvil=FaultAnvil(work)) as stack:
+        env = Env(stack.anvil, stack.server, stack.deployments, "", CommunityClient(stack.server.url), work)
         code = {"type": "add_indicator", "name": "Merged patch", "category": "code", "orientation": "object",
                 "weight": 3, "endorsements_required": 1}
         pass_proposal(env, ALICE, "Faults: one indicator, Dana admitted",
                       [code, {"type": "admit_member", "account": address(DANA)}])
-    finally:
-        if server:
-            server.stop()
-        anvil.stop()  # SIGINT: the state file holds the governed community
-    return Community(anvil.state, deployments)
+    return Community(stack.anvil.state, stack.deployments)
 
 
 def chain_from(community: Community, workdir: Path, *flags: str) -> FaultAnvil:
@@ -79,8 +68,7 @@ def chain_from(community: Community, workdir: Path, *flags: str) -> FaultAnvil:
 
 
 def server_for(anvil: Anvil, community: Community, workdir: Path) -> Server:
-    return Server({"CC_RPC_URL": anvil.url, "CC_DEPLOYMENTS_FILE": str(community.deployments),
-                   "DATABASE_URL": f"sqlite:///{workdir / 'index.sqlite3'}", "CC_INDEX_POLL_SECONDS": "0.2"},
+    return Server(service_env(anvil, community.deployments, f"sqlite:///{workdir / 'index.sqlite3'}"),
                   workdir / "api.log")
 
 
