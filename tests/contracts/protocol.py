@@ -55,12 +55,17 @@ class Governance:
             targets, values, calldatas, keccak(text=description), sender=sender or self.voters[0]
         )
 
-    def pass_(self, calls, description="a proposal"):
-        """Propose, let every founder vote for, wait out the period, execute."""
+    def carry(self, calls, description="a proposal"):
+        """Propose, let every founder vote for and wait out the period: ready to execute."""
         proposal_id = self.propose(calls, description)
         self.wait_for_snapshot(proposal_id)
         self.vote(proposal_id, FOR)
         self.wait_for_deadline(proposal_id)
+        return proposal_id
+
+    def pass_(self, calls, description="a proposal"):
+        """Carry the proposal and execute it."""
+        proposal_id = self.carry(calls, description)
         self.execute(calls, description)
         return proposal_id
 

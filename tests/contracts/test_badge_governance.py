@@ -31,20 +31,14 @@ def test_revoke__only_by_governance_and_once(governance, badge, alices_badges, a
         badge.revoke(1, "no", sender=alice)
     governance.pass_([(badge, "revoke", (1, "first"))], "revoke once")
     again = [(badge, "revoke", (1, "second"))]
-    proposal_id = governance.propose(again, "revoke twice")
-    governance.wait_for_snapshot(proposal_id)
-    governance.vote(proposal_id)
-    governance.wait_for_deadline(proposal_id)
+    governance.carry(again, "revoke twice")
     with ape.reverts(badge.BadgeAlreadyRevoked, tokenId=1):
         governance.execute(again, "revoke twice")
 
 
 def test_revoke__reverts_for_unminted_badge(governance, badge, alice, mentoring):
     calls = [(badge, "revoke", (9, "nothing"))]
-    proposal_id = governance.propose(calls, "revoke nothing")
-    governance.wait_for_snapshot(proposal_id)
-    governance.vote(proposal_id)
-    governance.wait_for_deadline(proposal_id)
+    governance.carry(calls, "revoke nothing")
     with ape.reverts(badge.ERC721NonexistentToken, tokenId=9):
         governance.execute(calls, "revoke nothing")
 
@@ -73,10 +67,7 @@ def test_recover_badges__reverts_for_tokens_not_held_or_non_member(governance, m
     not_members = [(badge, "recoverBadges", (alice.address, outsider.address, alices_badges))]
     not_held = [(badge, "recoverBadges", (bob.address, alice.address, alices_badges))]
     for calls, error in ((not_members, badge.BadgeNotMember), (not_held, badge.BadgeNotHeldBy)):
-        proposal_id = governance.propose(calls, f"bad recovery {error}")
-        governance.wait_for_snapshot(proposal_id)
-        governance.vote(proposal_id)
-        governance.wait_for_deadline(proposal_id)
+        governance.carry(calls, f"bad recovery {error}")
         with ape.reverts(error):
             governance.execute(calls, f"bad recovery {error}")
     assert badge.balanceOf(alice) == 2

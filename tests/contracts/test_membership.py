@@ -47,10 +47,7 @@ def test_remove__only_by_governance(membership, alice, bob):
 
 def test_admit__reverts_for_existing_member(governance, membership, alice):
     calls = [(membership, "admit", (alice.address,))]
-    proposal_id = governance.propose(calls, "admit alice twice")
-    governance.wait_for_snapshot(proposal_id)
-    governance.vote(proposal_id)
-    governance.wait_for_deadline(proposal_id)
+    governance.carry(calls, "admit alice twice")
     # The Governor bubbles the target's custom error up.
     with ape.reverts(membership.MembershipAlreadyMember, account=alice.address):
         governance.execute(calls, "admit alice twice")

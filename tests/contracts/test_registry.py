@@ -44,10 +44,7 @@ def test_invalid_inputs_revert_with_the_field_named(governance, registry):
     }
     for field, value in bad.items():
         calls = [(registry, "addIndicator", (value,))]
-        proposal_id = governance.propose(calls, f"bad {field}")
-        governance.wait_for_snapshot(proposal_id)
-        governance.vote(proposal_id)
-        governance.wait_for_deadline(proposal_id)
+        governance.carry(calls, f"bad {field}")
         # The Governor bubbles the registry's error up from execute.
         with ape.reverts(registry.RegistryInvalidIndicator, field=field):
             governance.execute(calls, f"bad {field}")
@@ -61,10 +58,7 @@ def test_unknown_and_retired_indicators(governance, registry, mentoring):
         registry.terms(0)
     governance.pass_([(registry, "retireIndicator", (mentoring,))], "retire")
     amend = [(registry, "amendIndicator", (mentoring, indicator_input(weight=9)))]
-    proposal_id = governance.propose(amend, "amend a retired indicator")
-    governance.wait_for_snapshot(proposal_id)
-    governance.vote(proposal_id)
-    governance.wait_for_deadline(proposal_id)
+    governance.carry(amend, "amend a retired indicator")
     with ape.reverts(registry.RegistryIndicatorRetired, indicatorId=mentoring):
         governance.execute(amend, "amend a retired indicator")
     assert registry.terms(mentoring).version == 1
