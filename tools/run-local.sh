@@ -62,4 +62,4 @@ cat <<MSG
     Ctrl-C stops the API and the chain.
 
 MSG
-CC_RPC_URL="$RPC_URL" python -m backend serve --host 127.0.0.1 --port "$API_PORT"
+MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" CC_RPC_URL="$RPC_URL" python -m backend serve --host 127.0.0.1 --port "$API_PORT"

@@ -32,10 +32,14 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(connection, _record):  # readers must not block the indexer's writes
+        def _pragmas(connection, _record):
             cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers must not block the indexer's writes
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # 256 KiB of page cache per pooled connection instead of 2 MiB: the OS caches the file
+            # anyway, and fifteen connections' caches filling up as the index grew read as a leak
+            # in the soak (the Python heap stayed flat under tracemalloc).
+            cursor.execute("PRAGMA cache_size=-256")
             cursor.close()
 
         return engine

@@ -98,7 +98,9 @@ class Server:
     def __init__(self, env: dict[str, str], log: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **env}
+        # Two malloc arenas instead of one per worker thread: RSS then follows what the service
+        # holds rather than each arena's high-water mark (see README, Reliability).
+        self.env = {"MALLOC_ARENA_MAX": "2", **os.environ, **env}
         self.log = log
         self.process: subprocess.Popen | None = None
 
