@@ -25,6 +25,16 @@ def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
 
+# The latest block header, as a JSON-RPC call that can also go into a batch.
+HEAD_CALL: tuple[str, list[Any]] = ("eth_getBlockByNumber", ["latest", False])
+
+
+def clock_of(head: dict[str, Any]) -> int:
+    """The chain's clock from its head block: the head's timestamp, or the wall clock if the
+    chain is idle behind it (a local chain mines only when there is something to mine)."""
+    return max(int(time.time()), int(head["timestamp"], 16))
+
+
 class ChainGateway:
     def __init__(self, settings: Settings, deployments: Deployments) -> None:
         self.settings = settings
@@ -62,8 +72,12 @@ class ChainGateway:
 
     def head(self) -> tuple[int, int]:
         """The latest block number and its timestamp."""
-        block = self.rpc.request("eth_getBlockByNumber", "latest", False)
+        block = self.rpc.request(HEAD_CALL[0], *HEAD_CALL[1])
         return int(block["number"], 16), int(block["timestamp"], 16)
+
+    def clock(self) -> int:
+        """The chain's clock (see `clock_of`)."""
+        return clock_of(self.rpc.request(HEAD_CALL[0], *HEAD_CALL[1]))
 
     def block_number(self) -> int:
         return int(self.rpc.request("eth_blockNumber"), 16)

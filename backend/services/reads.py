@@ -107,7 +107,7 @@ def proposal_row(ctx: Context, community: Community, proposal_id: int) -> Propos
 def _clock(ctx: Context, session: Session, community: Community) -> int:
     """Proposal states depend on time: the chain's own clock when the node answers."""
     try:
-        return max(int(time.time()), ctx.gateway.head()[1])
+        return ctx.gateway.clock()
     except DomainError:
         return index_time(session, community)
 

@@ -17,6 +17,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
 
 from backend.chain.deployments import Community
+from backend.chain.gateway import HEAD_CALL, clock_of
 from backend.chain.typed_data import (
     FORWARD_REQUEST_TYPES,
     FORWARDER_NAME,
@@ -76,15 +77,6 @@ def _nonce_call(ctx: Context, community: Community, signer: str) -> tuple[str, l
     return "eth_call", [{"to": community.contracts["forwarder"], "data": "0x" + data.hex()}, "latest"]
 
 
-def _head_call() -> tuple[str, list[Any]]:
-    return "eth_getBlockByNumber", ["latest", False]
-
-
-def _chain_time(head: dict[str, Any]) -> int:
-    """The chain's clock: its head's timestamp, or the wall clock if the chain is idle behind it."""
-    return max(int(time.time()), int(head["timestamp"], 16))
-
-
 def _ok(result: Any) -> Any:
     if isinstance(result, Exception):
         raise result
@@ -109,7 +101,7 @@ def prepare(ctx: Context, community: Community, *, signer: str, target: str, dat
     as_forwarded = {"from": community.contracts["forwarder"], "to": address,
                     "data": "0x" + (data + bytes.fromhex(signer[2:])).hex()}
     estimate, nonce_data, head = ctx.gateway.simulate(
-        [("eth_estimateGas", [as_forwarded]), _nonce_call(ctx, community, signer), _head_call()]
+        [("eth_estimateGas", [as_forwarded]), _nonce_call(ctx, community, signer), HEAD_CALL]
     )
     estimate = int(_ok(estimate), 16)
     chain_nonce = int(_ok(nonce_data), 16)
@@ -124,7 +116,7 @@ def prepare(ctx: Context, community: Community, *, signer: str, target: str, dat
         target=address,
         data=data,
         nonce=nonce,
-        deadline=_chain_time(_ok(head)) + ctx.settings.request_ttl_seconds,
+        deadline=clock_of(_ok(head)) + ctx.settings.request_ttl_seconds,
         # Headroom: an attestation estimated before another one lands may be the one that mints.
         gas=estimate + estimate // 2 + 100_000,
     )
@@ -200,7 +192,7 @@ def check(
     as_forwarded = {"from": forwarder, "to": community.contracts[target],
                     "data": "0x" + (data + bytes.fromhex(signer[2:])).hex()}
     nonce_data, head, simulated = ctx.gateway.simulate(
-        [_nonce_call(ctx, community, signer), _head_call(), ("eth_call", [as_forwarded, "latest"])]
+        [_nonce_call(ctx, community, signer), HEAD_CALL, ("eth_call", [as_forwarded, "latest"])]
     )
     chain_nonce = int(_ok(nonce_data), 16)
     pending = _pending(community, signer, chain_nonce)
@@ -210,7 +202,7 @@ def check(
                        error="ReplayedRequest")
     if any(n not in pending for n in range(chain_nonce, nonce)):
         raise Conflict(f"The request's nonce {nonce} is ahead of the signer's next nonce {chain_nonce}; prepare it again")
-    now = _chain_time(_ok(head))
+    now = clock_of(_ok(head))
     if message["deadline"] < now:
         raise Unprocessable(
             f"The request expired at {message['deadline']} (chain time is {now}): "
@@ -261,9 +253,8 @@ def send_direct(ctx: Context, community: Community, target: str, data: bytes, *,
     """A call the relayer makes in its own name (executing a passed proposal)."""
     ctx.gateway.check_chain()
     address = community.contracts[target]
-    relayer = ctx.gateway.relayer.address
-    ctx.gateway.call(address, data, relayer)
-    gas = ctx.gateway.estimate_gas(address, data, relayer)
+    # A refused estimate names the contract's custom error, so bad input stops here.
+    gas = ctx.gateway.estimate_gas(address, data, ctx.gateway.relayer.address)
     tx_hash = ctx.gateway.relayer.send(address, data, gas + gas // 4 + 20_000)
     return finish(ctx, community, tx_hash, wait=wait)
 
