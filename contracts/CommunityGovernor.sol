@@ -17,7 +17,9 @@ import {IMembership} from "./interfaces/IMembership.sol";
 /// members, and a timestamp clock. Only current members propose and vote; a vote weighs what the
 /// voter held (own vote plus delegations) at the proposal's snapshot.
 /// @dev The Governor executes its own proposals (no timelock) and owns Membership,
-/// IndicatorRegistry and ContributionBadge.
+/// IndicatorRegistry and ContributionBadge. Its settings stay within bounds that keep governance
+/// alive (a proposal can always be made, voted on in time, pass and execute, so a bad setting can
+/// be undone within at most 60 days): the constructor and every setting change check them.
 contract CommunityGovernor is
     Governor,
     GovernorSettings,
@@ -30,6 +32,35 @@ contract CommunityGovernor is
     error GovernorNotMember(address account);
     /// @notice `account` held no votes at the proposal's snapshot (admitted after it, or delegated away).
     error GovernorNoVotingPower(address account, uint256 proposalId);
+
+    /// @notice A setting change or a constructor argument outside the governor's bounds.
+    error GovernorVotingDelayOutOfRange(uint256 value, uint256 min, uint256 max);
+    /// @notice See {GovernorVotingDelayOutOfRange}.
+    error GovernorVotingPeriodOutOfRange(uint256 value, uint256 min, uint256 max);
+    /// @notice See {GovernorVotingDelayOutOfRange}.
+    error GovernorQuorumOutOfRange(uint256 value, uint256 min, uint256 max);
+    /// @notice See {GovernorVotingDelayOutOfRange}.
+    error GovernorProposalThresholdOutOfRange(uint256 value, uint256 min, uint256 max);
+
+    /// @notice Shortest voting delay, in seconds: a proposal may open to votes at once.
+    uint256 public constant MIN_VOTING_DELAY = 0;
+    /// @notice Longest voting delay: 30 days. A longer one would let a single proposal put every
+    /// later one out of reach (at 2**48 - 1 seconds, proposing overflows: governance is bricked).
+    uint256 public constant MAX_VOTING_DELAY = 30 days;
+    /// @notice Shortest voting period: 60 seconds, so members have time to vote at all.
+    uint256 public constant MIN_VOTING_PERIOD = 60;
+    /// @notice Longest voting period: 30 days, so a bad setting can be voted away within 60 days.
+    uint256 public constant MAX_VOTING_PERIOD = 30 days;
+    /// @notice Smallest quorum, in percent of members at the proposal's snapshot.
+    uint256 public constant MIN_QUORUM_PERCENT = 1;
+    /// @notice Largest quorum: every member.
+    uint256 public constant MAX_QUORUM_PERCENT = 100;
+    /// @notice Smallest proposal threshold: none (membership is checked anyway).
+    uint256 public constant MIN_PROPOSAL_THRESHOLD = 0;
+    /// @notice Largest proposal threshold: one vote. Only members propose anyway, each holds one
+    /// vote of their own (delegated away, it comes back by delegating to oneself), and removals can
+    /// leave fewer members than any higher threshold, after which nobody could propose again.
+    uint256 public constant MAX_PROPOSAL_THRESHOLD = 1;
 
     IMembership private immutable _membership;
 
@@ -80,6 +111,38 @@ contract CommunityGovernor is
     /// @inheritdoc Governor
     function quorum(uint256 timepoint) public view override(Governor, GovernorVotesQuorumFraction) returns (uint256) {
         return super.quorum(timepoint);
+    }
+
+    /// @dev Every way the voting delay is set (constructor and governance) checks its bounds.
+    function _setVotingDelay(uint48 newVotingDelay) internal override {
+        if (newVotingDelay > MAX_VOTING_DELAY) {
+            revert GovernorVotingDelayOutOfRange(newVotingDelay, MIN_VOTING_DELAY, MAX_VOTING_DELAY);
+        }
+        super._setVotingDelay(newVotingDelay);
+    }
+
+    /// @dev Every way the voting period is set (constructor and governance) checks its bounds.
+    function _setVotingPeriod(uint32 newVotingPeriod) internal override {
+        if (newVotingPeriod < MIN_VOTING_PERIOD || newVotingPeriod > MAX_VOTING_PERIOD) {
+            revert GovernorVotingPeriodOutOfRange(newVotingPeriod, MIN_VOTING_PERIOD, MAX_VOTING_PERIOD);
+        }
+        super._setVotingPeriod(newVotingPeriod);
+    }
+
+    /// @dev Every way the proposal threshold is set (constructor and governance) checks its bounds.
+    function _setProposalThreshold(uint256 newProposalThreshold) internal override {
+        if (newProposalThreshold > MAX_PROPOSAL_THRESHOLD) {
+            revert GovernorProposalThresholdOutOfRange(newProposalThreshold, MIN_PROPOSAL_THRESHOLD, MAX_PROPOSAL_THRESHOLD);
+        }
+        super._setProposalThreshold(newProposalThreshold);
+    }
+
+    /// @dev Every way the quorum is set (constructor and governance) checks its bounds.
+    function _updateQuorumNumerator(uint256 newQuorumNumerator) internal override {
+        if (newQuorumNumerator < MIN_QUORUM_PERCENT || newQuorumNumerator > MAX_QUORUM_PERCENT) {
+            revert GovernorQuorumOutOfRange(newQuorumNumerator, MIN_QUORUM_PERCENT, MAX_QUORUM_PERCENT);
+        }
+        super._updateQuorumNumerator(newQuorumNumerator);
     }
 
     function _castVote(uint256 proposalId, address account, uint8 support, string memory reason, bytes memory params)

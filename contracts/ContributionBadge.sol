@@ -67,6 +67,9 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         if (attester == record.contributor) revert BadgeSelfAttestation(claimId, attester);
         if (_attested[claimId][attester]) revert BadgeAlreadyAttested(claimId, attester);
         if (_ownerOf(claimId) != address(0)) revert BadgeAlreadyMinted(claimId);
+        // Checked on every attestation, not only the minting one: an endorsement of a removed
+        // member's claim would otherwise be recorded and count towards a badge if they came back.
+        if (!membership.isMember(record.contributor)) revert BadgeContributorNotMember(claimId, record.contributor);
         IIndicatorRegistry.Terms memory terms = registry.terms(record.indicatorId);
         if (!terms.active || terms.version != record.indicatorVersion) {
             revert BadgeIndicatorChanged(claimId, record.indicatorId);

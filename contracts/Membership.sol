@@ -21,6 +21,7 @@ contract Membership is SoulboundERC721, ERC721Votes, ERC2771Context, Ownable, IM
         address forwarder,
         address initialOwner
     ) ERC721(name_, symbol_) EIP712(name_, "1") ERC2771Context(forwarder) Ownable(initialOwner) {
+        if (founders.length == 0) revert MembershipNoFounders();
         for (uint256 i = 0; i < founders.length; ++i) {
             _admit(founders[i]);
         }
@@ -36,6 +37,8 @@ contract Membership is SoulboundERC721, ERC721Votes, ERC2771Context, Ownable, IM
     /// @inheritdoc IMembership
     function remove(address account) external onlyOwner {
         _requireMember(account);
+        // Without members nobody could propose or vote again: governance would be over.
+        if (_getTotalSupply() == 1) revert MembershipLastMember(account);
         _burn(_tokenIdOf(account));
         emit MemberRemoved(account);
     }

@@ -21,6 +21,7 @@ contract AccessControlTable is TestBase, Community {
     address internal alice; // the contributor: holds badge 1, filed open claim 2, proposed Q
     address internal bob; // a member
     address internal carol; // a member
+    address internal dave; // a founder, removed by governance after filing claim 3
     address internal outsider;
     address internal newcomer = address(0xBEEF);
     address internal relayer = address(0x5E1A7);
@@ -44,6 +45,8 @@ contract AccessControlTable is TestBase, Community {
     }
 
     Row[] internal rows;
+    /// @dev Calls governance makes before a row's call in the same proposal (governance cell only).
+    mapping(uint256 rowNameHash => Call[]) internal preludes;
     bytes internal constant OK = "";
     string[5] internal roleNames = ["outsider", "member", "contributor", "forwarder (bad signature)", "governance"];
 
@@ -52,8 +55,9 @@ contract AccessControlTable is TestBase, Community {
         bob = vm.addr(0xB0B);
         carol = vm.addr(0xCA201);
         outsider = vm.addr(OUTSIDER_KEY);
-        address[] memory founders = new address[](3);
-        (founders[0], founders[1], founders[2]) = (alice, bob, carol);
+        dave = vm.addr(0xDA7E);
+        address[] memory founders = new address[](4);
+        (founders[0], founders[1], founders[2], founders[3]) = (alice, bob, carol, dave);
         deployCommunity(founders);
 
         _pass(address(registry), abi.encodeCall(registry.addIndicator, (indicator("Mentoring", 2, 0))), "indicator");
@@ -65,6 +69,9 @@ contract AccessControlTable is TestBase, Community {
         badge.attest(1); // badge 1 minted to alice
         vm.prank(alice);
         badge.claim(1, keccak256("evidence 2"), "ipfs://2"); // claim 2, open
+        vm.prank(dave);
+        badge.claim(1, keccak256("evidence 3"), "ipfs://3"); // claim 3, open; then dave is removed
+        _pass(address(membership), abi.encodeCall(membership.remove, (dave)), "remove dave");
 
         S = _proposeAs(bob, address(membership), abi.encodeCall(membership.admit, (newcomer)), "S");
         vm.warp(governor.proposalSnapshot(S) + 1);
@@ -121,15 +128,34 @@ contract AccessControlTable is TestBase, Community {
                 abi.encodeCall(forwarder.execute, (signedRequest(OUTSIDER_KEY, bob, row.target, row.data)))
             );
         }
-        // Governance: a proposal with this one call, voted by every member and executed.
-        uint256 id = _proposeAs(carol, row.target, row.data, string.concat("cell ", row.name));
+        // Governance: a proposal with this call (after the row's prelude, if any), voted by every
+        // member and executed.
+        (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) = _withPrelude(row);
+        string memory description = string.concat("cell ", row.name);
+        vm.prank(carol);
+        uint256 id = governor.propose(targets, values, calldatas, description);
         vm.warp(governor.proposalSnapshot(id) + 1);
         _voteAll(id);
         vm.warp(governor.proposalDeadline(id) + 1);
-        (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) = _one(row.target, row.data);
         return address(governor).call(
-            abi.encodeCall(governor.execute, (targets, values, calldatas, keccak256(bytes(string.concat("cell ", row.name)))))
+            abi.encodeCall(governor.execute, (targets, values, calldatas, keccak256(bytes(description))))
         );
+    }
+
+    function _withPrelude(Row storage row)
+        internal
+        view
+        returns (address[] memory targets, uint256[] memory values, bytes[] memory calldatas)
+    {
+        Call[] storage prelude = preludes[uint256(keccak256(bytes(row.name)))];
+        uint256 n = prelude.length;
+        targets = new address[](n + 1);
+        values = new uint256[](n + 1);
+        calldatas = new bytes[](n + 1);
+        for (uint256 i = 0; i < n; ++i) {
+            (targets[i], calldatas[i]) = (prelude[i].target, prelude[i].data);
+        }
+        (targets[n], calldatas[n]) = (row.target, row.data);
     }
 
     /// @dev The row's forwarder call with its request's signature replaced by the outsider's.
@@ -162,6 +188,7 @@ contract AccessControlTable is TestBase, Community {
         // Membership: governance only, except delegation (members only).
         _ownerOnly("Membership.admit", m, abi.encodeCall(membership.admit, (newcomer)), badSig);
         _ownerOnly("Membership.remove", m, abi.encodeCall(membership.remove, (carol)), badSig);
+        _lastMemberRow(badSig);
         _ownerOnly("Membership.recover", m, abi.encodeCall(membership.recover, (carol, newcomer)), badSig);
         _row("Membership.delegate", m, abi.encodeCall(membership.delegate, (carol)), [
             _err(IMembership.MembershipNotMember.selector, outsider), OK, OK, badSig,
@@ -196,6 +223,7 @@ contract AccessControlTable is TestBase, Community {
             abi.encodeWithSelector(IContributionBadge.BadgeSelfAttestation.selector, uint256(2), alice), badSig,
             _err(IContributionBadge.BadgeNotMember.selector, gov)
         ]);
+        _removedContributorRow(badSig);
         _ownerOnly("ContributionBadge.revoke", b, abi.encodeCall(badge.revoke, (1, "fraud")), badSig);
         uint256[] memory tokens = new uint256[](1);
         tokens[0] = 1;
@@ -214,6 +242,29 @@ contract AccessControlTable is TestBase, Community {
             abi.encodeCall(forwarder.execute, (batch[0])), [OK, OK, OK, badSig, OK]);
         _row("CommunityForwarder.executeBatch (bob's signed attestation)", address(forwarder),
             abi.encodeCall(forwarder.executeBatch, (batch, payable(address(0)))), [OK, OK, OK, badSig, OK]);
+    }
+
+    /// @dev The last member cannot be removed: governance removes bob and carol first, then alice.
+    function _lastMemberRow(bytes memory badSig) internal {
+        address m = address(membership);
+        string memory name = "Membership.remove (the last member)";
+        preludes[uint256(keccak256(bytes(name)))].push(Call(m, abi.encodeCall(membership.remove, (bob))));
+        preludes[uint256(keccak256(bytes(name)))].push(Call(m, abi.encodeCall(membership.remove, (carol))));
+        bytes4 unauthorized = Ownable.OwnableUnauthorizedAccount.selector;
+        _row(name, m, abi.encodeCall(membership.remove, (alice)), [
+            _err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), badSig,
+            _err(IMembership.MembershipLastMember.selector, alice)
+        ]);
+    }
+
+    /// @dev Claim 3 was filed by dave, since removed: members' attestations are refused.
+    function _removedContributorRow(bytes memory badSig) internal {
+        bytes memory daveGone =
+            abi.encodeWithSelector(IContributionBadge.BadgeContributorNotMember.selector, uint256(3), dave);
+        _row("ContributionBadge.attest (claim of a removed member)", address(badge), abi.encodeCall(badge.attest, (3)), [
+            _err(IContributionBadge.BadgeNotMember.selector, outsider), daveGone, daveGone, badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, address(governor))
+        ]);
     }
 
     function _governorRows(bytes memory badSig) internal {
@@ -258,9 +309,18 @@ contract AccessControlTable is TestBase, Community {
         ]);
         _executorOnly("CommunityGovernor.relay", abi.encodeCall(governor.relay, (address(membership), 0, abi.encodeCall(membership.admit, (newcomer)))), badSig);
         _executorOnly("CommunityGovernor.setVotingDelay", abi.encodeCall(governor.setVotingDelay, (5)), badSig);
-        _executorOnly("CommunityGovernor.setVotingPeriod", abi.encodeCall(governor.setVotingPeriod, (50)), badSig);
+        _executorOnly("CommunityGovernor.setVotingPeriod", abi.encodeCall(governor.setVotingPeriod, (150)), badSig);
         _executorOnly("CommunityGovernor.setProposalThreshold", abi.encodeCall(governor.setProposalThreshold, (1)), badSig);
         _executorOnly("CommunityGovernor.updateQuorumNumerator", abi.encodeCall(governor.updateQuorumNumerator, (40)), badSig);
+        // Out of bounds: refused even to governance, so no proposal can brick governance.
+        _executorOnly("CommunityGovernor.setVotingDelay (2**48 - 1)", abi.encodeCall(governor.setVotingDelay, (type(uint48).max)), badSig,
+            abi.encodeWithSelector(CommunityGovernor.GovernorVotingDelayOutOfRange.selector, uint256(type(uint48).max), 0, 30 days));
+        _executorOnly("CommunityGovernor.setVotingPeriod (59 s)", abi.encodeCall(governor.setVotingPeriod, (59)), badSig,
+            abi.encodeWithSelector(CommunityGovernor.GovernorVotingPeriodOutOfRange.selector, 59, 60, 30 days));
+        _executorOnly("CommunityGovernor.setProposalThreshold (2 votes)", abi.encodeCall(governor.setProposalThreshold, (2)), badSig,
+            abi.encodeWithSelector(CommunityGovernor.GovernorProposalThresholdOutOfRange.selector, 2, 0, 1));
+        _executorOnly("CommunityGovernor.updateQuorumNumerator (0 %)", abi.encodeCall(governor.updateQuorumNumerator, (0)), badSig,
+            abi.encodeWithSelector(CommunityGovernor.GovernorQuorumOutOfRange.selector, 0, 1, 100));
     }
 
     // ---------------------------------------------------------------- row builders
@@ -281,9 +341,15 @@ contract AccessControlTable is TestBase, Community {
     }
 
     function _executorOnly(string memory name, bytes memory data, bytes memory relayed) internal {
+        _executorOnly(name, data, relayed, OK);
+    }
+
+    function _executorOnly(string memory name, bytes memory data, bytes memory relayed, bytes memory byGovernance)
+        internal
+    {
         bytes4 onlyExecutor = IGovernor.GovernorOnlyExecutor.selector;
         _row(name, address(governor), data, [
-            _err(onlyExecutor, outsider), _err(onlyExecutor, bob), _err(onlyExecutor, alice), relayed, OK
+            _err(onlyExecutor, outsider), _err(onlyExecutor, bob), _err(onlyExecutor, alice), relayed, byGovernance
         ]);
     }
 

@@ -3,6 +3,8 @@ pragma solidity 0.8.37;
 
 import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
+import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {Membership} from "../contracts/Membership.sol";
 import {CommunityGovernor} from "../contracts/CommunityGovernor.sol";
 import {IContributionBadge} from "../contracts/interfaces/IContributionBadge.sol";
 import {IERC5192} from "../contracts/interfaces/IERC5192.sol";
@@ -104,6 +106,33 @@ contract Branches is TestBase, Community {
         badge.attest(retired);
     }
 
+    function test_attestRefusedOnceTheContributorIsNoLongerAMember() public {
+        vm.prank(alice);
+        uint256 removed = badge.claim(1, keccak256("e"), "u");
+        vm.prank(bob);
+        uint256 recovered = badge.claim(2, keccak256("e"), "u");
+        vm.prank(carol);
+        badge.attest(removed); // one of two attestations, while alice is a member
+        vm.prank(gov);
+        membership.remove(alice);
+        vm.prank(gov);
+        membership.recover(bob, outsider); // bob's key lost: his claim stays under the old address
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeContributorNotMember.selector, removed, alice));
+        vm.prank(outsider);
+        badge.attest(removed); // the attestation that would have minted
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeContributorNotMember.selector, recovered, bob));
+        vm.prank(carol);
+        badge.attest(recovered);
+        assertTrue(!badge.isActive(removed) && !badge.isActive(recovered), "no badge minted to a non-member");
+        assertEq(badge.getClaim(removed).attestations, 1, "the refused attestation is not recorded");
+        // Re-admitted, the contributor's claim collects attestations again.
+        vm.prank(gov);
+        membership.admit(alice);
+        vm.prank(outsider);
+        badge.attest(removed);
+        assertEq(badge.ownerOf(removed), alice, "minted once a member again");
+    }
+
     function test_expiryRevocationAndObjectOrientation() public {
         IIndicatorRegistry.IndicatorInput memory code = indicator("Code", 1, 0);
         code.orientation = IIndicatorRegistry.Orientation.Object;
@@ -174,6 +203,22 @@ contract Branches is TestBase, Community {
         membership.locked(1);
     }
 
+    function test_theLastMemberCannotBeRemoved() public {
+        vm.prank(gov);
+        membership.remove(alice);
+        vm.prank(gov);
+        membership.remove(bob);
+        vm.expectRevert(abi.encodeWithSelector(IMembership.MembershipLastMember.selector, carol));
+        vm.prank(gov);
+        membership.remove(carol);
+        // Recovery moves the last membership without ever leaving none.
+        vm.prank(gov);
+        membership.recover(carol, outsider);
+        assertTrue(membership.memberCount() == 1 && membership.isMember(outsider), "one member left");
+        vm.expectRevert(abi.encodeWithSelector(IMembership.MembershipNoFounders.selector));
+        new Membership("Empty", "E", new address[](0), address(forwarder), address(this));
+    }
+
     function test_interfaces() public view {
         assertTrue(membership.supportsInterface(type(IERC5192).interfaceId), "membership 5192");
         assertTrue(membership.supportsInterface(type(IERC721).interfaceId), "membership 721");
@@ -221,7 +266,73 @@ contract Branches is TestBase, Community {
         assertTrue(governor.votingDelay() == 10 && governor.votingPeriod() == 100 && governor.proposalThreshold() == 0, "settings");
     }
 
+    function test_governorSettingsBounds() public {
+        uint256 month = 30 days;
+        // Inside the bounds, at each edge.
+        vm.prank(gov);
+        governor.setVotingDelay(0);
+        vm.prank(gov);
+        governor.setVotingDelay(uint48(month));
+        vm.prank(gov);
+        governor.setVotingPeriod(60);
+        vm.prank(gov);
+        governor.setVotingPeriod(uint32(month));
+        vm.prank(gov);
+        governor.updateQuorumNumerator(1);
+        vm.prank(gov);
+        governor.updateQuorumNumerator(100);
+        vm.prank(gov);
+        governor.setProposalThreshold(1);
+        assertTrue(
+            governor.votingDelay() == month && governor.votingPeriod() == month && governor.quorumNumerator() == 100
+                && governor.proposalThreshold() == 1,
+            "settings at the edges"
+        );
+        // Outside: each setter refuses with its named error, the values and the bounds.
+        _outOfRange(abi.encodeCall(governor.setVotingDelay, (uint48(month + 1))),
+            abi.encodeWithSelector(CommunityGovernor.GovernorVotingDelayOutOfRange.selector, month + 1, 0, month));
+        _outOfRange(abi.encodeCall(governor.setVotingDelay, (type(uint48).max)),
+            abi.encodeWithSelector(CommunityGovernor.GovernorVotingDelayOutOfRange.selector, uint256(type(uint48).max), 0, month));
+        _outOfRange(abi.encodeCall(governor.setVotingPeriod, (59)),
+            abi.encodeWithSelector(CommunityGovernor.GovernorVotingPeriodOutOfRange.selector, 59, 60, month));
+        _outOfRange(abi.encodeCall(governor.setVotingPeriod, (uint32(month + 1))),
+            abi.encodeWithSelector(CommunityGovernor.GovernorVotingPeriodOutOfRange.selector, month + 1, 60, month));
+        _outOfRange(abi.encodeCall(governor.updateQuorumNumerator, (0)),
+            abi.encodeWithSelector(CommunityGovernor.GovernorQuorumOutOfRange.selector, 0, 1, 100));
+        _outOfRange(abi.encodeCall(governor.updateQuorumNumerator, (101)),
+            abi.encodeWithSelector(CommunityGovernor.GovernorQuorumOutOfRange.selector, 101, 1, 100));
+        _outOfRange(abi.encodeCall(governor.setProposalThreshold, (2)),
+            abi.encodeWithSelector(CommunityGovernor.GovernorProposalThresholdOutOfRange.selector, 2, 0, 1));
+        assertTrue(governor.votingDelay() == month && governor.quorumNumerator() == 100, "nothing changed");
+        assertTrue(
+            governor.MIN_VOTING_DELAY() == 0 && governor.MAX_VOTING_DELAY() == month && governor.MIN_VOTING_PERIOD() == 60
+                && governor.MAX_VOTING_PERIOD() == month && governor.MIN_QUORUM_PERCENT() == 1
+                && governor.MAX_QUORUM_PERCENT() == 100 && governor.MIN_PROPOSAL_THRESHOLD() == 0
+                && governor.MAX_PROPOSAL_THRESHOLD() == 1,
+            "public bounds"
+        );
+    }
+
+    function test_governorConstructorChecksTheSameBounds() public {
+        IVotes votes = IVotes(address(membership));
+        vm.expectRevert(abi.encodeWithSelector(CommunityGovernor.GovernorVotingDelayOutOfRange.selector, uint256(type(uint48).max), 0, 30 days));
+        new CommunityGovernor("G", votes, address(forwarder), type(uint48).max, 300, 0, 50);
+        vm.expectRevert(abi.encodeWithSelector(CommunityGovernor.GovernorVotingPeriodOutOfRange.selector, 1, 60, 30 days));
+        new CommunityGovernor("G", votes, address(forwarder), 1, 1, 0, 50);
+        vm.expectRevert(abi.encodeWithSelector(CommunityGovernor.GovernorProposalThresholdOutOfRange.selector, 5, 0, 1));
+        new CommunityGovernor("G", votes, address(forwarder), 1, 300, 5, 50);
+        vm.expectRevert(abi.encodeWithSelector(CommunityGovernor.GovernorQuorumOutOfRange.selector, 0, 1, 100));
+        new CommunityGovernor("G", votes, address(forwarder), 1, 300, 0, 0);
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    function _outOfRange(bytes memory call, bytes memory expected) internal {
+        vm.prank(gov);
+        (bool ok, bytes memory returned) = address(governor).call(call);
+        assertTrue(!ok, "an out-of-range setting was accepted");
+        assertEq(returned, expected, "wrong revert data");
+    }
 
     function _mint(uint32 indicatorId) internal returns (uint256 id) {
         vm.prank(alice);

@@ -38,6 +38,9 @@ interface IContributionBadge {
     error BadgeAlreadyAttested(uint256 claimId, address attester);
     /// @notice The claim already has its badge.
     error BadgeAlreadyMinted(uint256 claimId);
+    /// @notice The claim's contributor is no longer a member (removed, or recovered to another
+    /// address, since the claim was filed): nobody attests it and no badge is minted to them.
+    error BadgeContributorNotMember(uint256 claimId, address contributor);
     /// @notice The claim's indicator was amended or retired since the claim: file it again.
     error BadgeIndicatorChanged(uint256 claimId, uint32 indicatorId);
     /// @notice The badge was already revoked.
@@ -78,6 +81,9 @@ interface IContributionBadge {
 
     /// @notice Attests a claim as a member other than its contributor, once; the attestation that
     /// reaches the indicator's requirement mints the badge to the contributor.
+    /// @dev Reverts with {BadgeNotMember} for a non-member attester, {BadgeSelfAttestation},
+    /// {BadgeAlreadyAttested}, {BadgeAlreadyMinted}, {BadgeContributorNotMember} when the
+    /// contributor is no longer a member, and {BadgeIndicatorChanged}.
     function attest(uint256 claimId) external;
 
     /// @notice Revokes a badge with a reason: it stays on record and stops counting.

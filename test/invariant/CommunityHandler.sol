@@ -8,8 +8,9 @@ import {Community} from "../utils/Community.sol";
 import {Vm} from "../utils/Vm.sol";
 
 /// @dev The fuzzer's moves: random sequences over six accounts (three founders, two people who
-/// may be admitted, one outsider who never is) of admit, remove, recover, indicator changes and
-/// revocations (each as a proposal), propose, vote, execute, delegate, claim, nominate, attest
+/// may be admitted, one outsider who never is) of admit, remove, recover, indicator changes,
+/// revocations, settings changes in and out of the governor's bounds, and removing every member
+/// at once (each as a proposal), propose, vote, execute, delegate, claim, nominate, attest
 /// (direct and relayed, with good and bad signatures), transfer and approve attempts, outsider
 /// calls, and time jumps. Beside the contracts it keeps a model that changes only on what the
 /// protocol allows (an executed proposal; an attestation by a member other than the
@@ -29,8 +30,12 @@ contract CommunityHandler is Community {
         AddIndicator,
         AmendIndicator,
         RetireIndicator,
-        Revoke
+        Revoke,
+        Settings,
+        RemoveEveryone
     }
+
+    uint256 internal constant KINDS = 9;
 
     struct Proposal {
         uint256 id;
@@ -40,7 +45,9 @@ contract CommunityHandler is Community {
         uint32 indicatorId;
         uint16 endorsements;
         uint32 validity;
-        uint256[] tokens;
+        uint256[] tokens; // badge ids (Recover, Revoke), or actor indexes (RemoveEveryone)
+        uint8 setting; // Settings: 0 voting delay, 1 voting period, 2 proposal threshold, 3 quorum
+        uint256 value;
         address[] targets;
         bytes[] calldatas;
         string description;
@@ -68,6 +75,11 @@ contract CommunityHandler is Community {
     mapping(uint256 => uint256) public modelMintedAt;
     mapping(uint256 => bool) public modelRevoked;
     uint256[] public mintedTokens;
+    // The governor's settings, changed only by executed proposals.
+    uint256 public modelVotingDelay = VOTING_DELAY;
+    uint256 public modelVotingPeriod = VOTING_PERIOD;
+    uint256 public modelProposalThreshold;
+    uint256 public modelQuorum = QUORUM_PERCENT;
 
     Proposal[] internal _proposals;
     mapping(uint256 => mapping(address => uint256)) public successfulVotes;
@@ -81,6 +93,7 @@ contract CommunityHandler is Community {
     uint256 public badgesRecovered;
     uint256 public badgesRevoked;
     uint256 public membersRemoved;
+    uint256 public settingsChanged;
     uint256 private _nonce;
 
     constructor() {
@@ -96,15 +109,15 @@ contract CommunityHandler is Community {
         }
         modelMemberCount = 3;
         // Two indicators to start from: 2 endorsements, forever; 1 endorsement, 300 s.
-        _govern(_newProposal(Kind.AddIndicator, address(0), address(0), 0, 2, 0));
-        _govern(_newProposal(Kind.AddIndicator, address(0), address(0), 0, 1, 300));
+        _govern(_newProposal(Kind.AddIndicator, address(0), address(0), 0, 2, 0, 0));
+        _govern(_newProposal(Kind.AddIndicator, address(0), address(0), 0, 1, 300, 0));
         require(modelIndicatorCount == 2, "setup: indicators not added");
     }
 
     // ================================================================ moves
 
     function propose(uint256 actorSeed, uint256 kindSeed, uint256 aSeed, uint256 bSeed) external {
-        _newProposal(Kind(kindSeed % 7), _actor(aSeed, 5), _actor(bSeed, 5), uint32(aSeed % 4), uint16(1 + bSeed % 3), _validity(bSeed));
+        _newProposal(Kind(kindSeed % KINDS), _actor(aSeed, 5), _actor(bSeed, 5), uint32(aSeed % 4), uint16(1 + bSeed % 3), _validity(bSeed), bSeed);
         Proposal storage p = _proposals[_proposals.length - 1];
         address proposer = _actor(actorSeed, ACTORS);
         vm.prank(proposer);
@@ -128,7 +141,7 @@ contract CommunityHandler is Community {
     /// @dev A whole proposal lifecycle in one move (propose, every member votes for, execute),
     /// so governed changes happen often enough within a sequence.
     function govern(uint256 kindSeed, uint256 aSeed, uint256 bSeed) external {
-        _govern(_newProposal(Kind(kindSeed % 7), _actor(aSeed, 5), _actor(bSeed, 5), uint32(aSeed % 4), uint16(1 + bSeed % 3), _validity(bSeed)));
+        _govern(_newProposal(Kind(kindSeed % KINDS), _actor(aSeed, 5), _actor(bSeed, 5), uint32(aSeed % 4), uint16(1 + bSeed % 3), _validity(bSeed), bSeed));
     }
 
     function delegate(uint256 actorSeed, uint256 toSeed) external {
@@ -329,10 +342,15 @@ contract CommunityHandler is Community {
         if (!allowed) violation = message;
     }
 
-    function _newProposal(Kind kind, address a, address b, uint32 indicatorSeed, uint16 endorsements, uint32 validity)
-        internal
-        returns (Proposal storage p)
-    {
+    function _newProposal(
+        Kind kind,
+        address a,
+        address b,
+        uint32 indicatorSeed,
+        uint16 endorsements,
+        uint32 validity,
+        uint256 seed
+    ) internal returns (Proposal storage p) {
         p = _proposals.push();
         p.kind = kind;
         p.a = a;
@@ -365,6 +383,18 @@ contract CommunityHandler is Community {
                     ? abi.encodeCall(registry.amendIndicator, (p.indicatorId, indicator("Amended", endorsements, validity)))
                     : abi.encodeCall(registry.retireIndicator, (p.indicatorId))
             );
+        } else if (kind == Kind.Settings) {
+            (p.setting, p.value) = _setting(seed);
+            p.targets.push(address(governor));
+            p.calldatas.push(_settingCall(p.setting, p.value));
+        } else if (kind == Kind.RemoveEveryone) {
+            // The hostile member's proposal: remove every current member, one call each.
+            for (uint256 i = 0; i < ACTORS; ++i) {
+                if (!modelMember[actors[i]]) continue;
+                p.targets.push(address(membership));
+                p.calldatas.push(abi.encodeCall(membership.remove, (actors[i])));
+                p.tokens.push(i);
+            }
         } else {
             p.tokens.push(mintedTokens.length == 0 ? 1 : mintedTokens[uint256(indicatorSeed) % mintedTokens.length]);
             p.targets.push(address(badge));
@@ -373,10 +403,40 @@ contract CommunityHandler is Community {
         p.id = governor.hashProposal(p.targets, new uint256[](p.targets.length), p.calldatas, keccak256(bytes(p.description)));
     }
 
+    /// @dev A setting and a value for it: within the governor's bounds, at their edges, or outside.
+    function _setting(uint256 seed) internal pure returns (uint8 setting, uint256 value) {
+        setting = uint8(seed % 4);
+        seed /= 4;
+        if (setting == 0) {
+            uint256[6] memory delays = [uint256(0), 1, 10, 30 days, 30 days + 1, type(uint48).max];
+            value = delays[seed % 6];
+        } else if (setting == 1) {
+            uint256[7] memory periods = [uint256(0), 59, 60, 100, 30 days, 30 days + 1, type(uint32).max];
+            value = periods[seed % 7];
+        } else if (setting == 2) {
+            uint256[4] memory thresholds = [uint256(0), 1, 2, type(uint256).max];
+            value = thresholds[seed % 4];
+        } else {
+            uint256[6] memory quorums = [uint256(0), 1, 50, 100, 101, type(uint256).max];
+            value = quorums[seed % 6];
+        }
+    }
+
+    function _settingCall(uint8 setting, uint256 value) internal view returns (bytes memory) {
+        if (setting == 0) return abi.encodeCall(governor.setVotingDelay, (uint48(value)));
+        if (setting == 1) return abi.encodeCall(governor.setVotingPeriod, (uint32(value)));
+        if (setting == 2) return abi.encodeCall(governor.setProposalThreshold, (value));
+        return abi.encodeCall(governor.updateQuorumNumerator, (value));
+    }
+
     function _govern(Proposal storage p) internal {
+        // A member who holds enough votes to propose (a threshold of one vote leaves out members
+        // who delegated theirs away or were admitted this very second).
         address proposer;
         for (uint256 i = 0; i < 5; ++i) {
-            if (modelMember[actors[i]]) proposer = actors[i];
+            if (modelMember[actors[i]] && membership.getPastVotes(actors[i], block.timestamp - 1) >= modelProposalThreshold) {
+                proposer = actors[i];
+            }
         }
         if (proposer == address(0)) {
             _proposals.pop();
@@ -436,6 +496,17 @@ contract CommunityHandler is Community {
             _defineModel(p.indicatorId, modelVersion[p.indicatorId] + 1, p);
         } else if (p.kind == Kind.RetireIndicator) {
             modelActive[p.indicatorId] = false;
+        } else if (p.kind == Kind.RemoveEveryone) {
+            for (uint256 i = 0; i < p.tokens.length; ++i) {
+                modelMember[actors[p.tokens[i]]] = false;
+                modelMemberCount--;
+            }
+        } else if (p.kind == Kind.Settings) {
+            if (p.setting == 0) modelVotingDelay = p.value;
+            else if (p.setting == 1) modelVotingPeriod = p.value;
+            else if (p.setting == 2) modelProposalThreshold = p.value;
+            else modelQuorum = p.value;
+            settingsChanged++;
         } else {
             modelRevoked[p.tokens[0]] = true;
             badgesRevoked++;
@@ -463,11 +534,13 @@ contract CommunityHandler is Community {
     function _recordAttestation(uint256 claimId, address attester) internal {
         ClaimModel storage c = modelClaims[claimId];
         _requireWas(
-            modelMember[attester] && attester != c.contributor && modelActive[c.indicatorId]
-                && modelVersion[c.indicatorId] == c.version && modelOwner[claimId] == address(0),
+            modelMember[attester] && attester != c.contributor && modelMember[c.contributor]
+                && modelActive[c.indicatorId] && modelVersion[c.indicatorId] == c.version
+                && modelOwner[claimId] == address(0),
             "an attestation the protocol forbids succeeded"
         );
         if (++c.attestations == modelRequired[c.indicatorId][c.version]) {
+            _requireWas(membership.isMember(c.contributor), "a badge was minted to a non-member");
             modelOwner[claimId] = c.contributor;
             modelMintedAt[claimId] = block.timestamp;
             mintedTokens.push(claimId);

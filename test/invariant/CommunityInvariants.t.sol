@@ -36,6 +36,7 @@ contract CommunityInvariants is TestBase {
         checkAVoteCountsAtMostOnce();
         checkRulesChangeOnlyByExecutedProposals();
         checkRevokedOrExpiredBadgesNeverCount();
+        checkGovernanceStaysAlive();
     }
 
     /// No call that must fail (an outsider's, a transfer or approval, a bad signature, an
@@ -47,7 +48,9 @@ contract CommunityInvariants is TestBase {
 
     /// A badge never changes owner except by governed recovery, and exists exactly when the model
     /// says it was minted: the attestation that reached the required number of distinct
-    /// attesters (members at the time, none the contributor) for the claim's indicator version.
+    /// attesters (members at the time, none the contributor) for the claim's indicator version,
+    /// while the contributor was a member (no badge is ever minted to a non-member: the handler
+    /// records a violation if one is, and the model refuses attestations of a non-member's claim).
     function checkBadgeOwnersFollowMintAndRecoveryOnly() internal view {
         uint256 claims = badge.claimCount();
         assertEq(claims, handler.modelClaimCount(), "claim count differs from the model");
@@ -125,6 +128,26 @@ contract CommunityInvariants is TestBase {
             assertTrue((b.revokedAt != 0) == revoked, "revocation record differs from governed revocations");
         }
         assertTrue(!badge.isActive(badge.claimCount() + 1), "an unminted badge counts");
+    }
+
+    /// Governance can always act again: there is always at least one member, and the settings
+    /// stay within the governor's bounds (a delay that does not overflow proposing, a period to
+    /// vote in, a quorum of 1-100 %, a threshold any member meets), changed only by executed
+    /// proposals, whatever values proposals asked for.
+    function checkGovernanceStaysAlive() internal view {
+        assertTrue(membership.memberCount() >= 1, "no members left");
+        uint256 delay = governor.votingDelay();
+        uint256 period = governor.votingPeriod();
+        uint256 threshold = governor.proposalThreshold();
+        uint256 quorum = governor.quorumNumerator();
+        assertTrue(delay >= governor.MIN_VOTING_DELAY() && delay <= governor.MAX_VOTING_DELAY(), "voting delay out of bounds");
+        assertTrue(period >= governor.MIN_VOTING_PERIOD() && period <= governor.MAX_VOTING_PERIOD(), "voting period out of bounds");
+        assertTrue(threshold <= governor.MAX_PROPOSAL_THRESHOLD(), "proposal threshold out of bounds");
+        assertTrue(quorum >= governor.MIN_QUORUM_PERCENT() && quorum <= governor.MAX_QUORUM_PERCENT(), "quorum out of bounds");
+        assertEq(delay, handler.modelVotingDelay(), "voting delay changed outside executed proposals");
+        assertEq(period, handler.modelVotingPeriod(), "voting period changed outside executed proposals");
+        assertEq(threshold, handler.modelProposalThreshold(), "proposal threshold changed outside executed proposals");
+        assertEq(quorum, handler.modelQuorum(), "quorum changed outside executed proposals");
     }
 
     function _ownerOf(uint256 id) private view returns (address) {

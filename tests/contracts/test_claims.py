@@ -64,6 +64,25 @@ def test_attest__reverts_once_minted(badge, mentoring, alice, bob, carol, govern
         badge.attest(1, sender=newcomer)
 
 
+def test_attest__reverts_once_the_contributor_is_removed(badge, mentoring, alice, bob, carol, governance, membership):
+    badge.claim(mentoring, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
+    badge.attest(1, sender=bob)  # one of two, while alice is a member
+    governance.pass_([(membership, "remove", (alice.address,))], "remove alice")
+    with ape.reverts(badge.BadgeContributorNotMember, claimId=1, contributor=alice.address):
+        badge.attest(1, sender=carol)  # would have minted
+    assert badge.balanceOf(alice) == 0 and not badge.isActive(1)
+    assert badge.getClaim(1).attestations == 1
+
+
+def test_attest__reverts_for_a_nominee_whose_key_was_recovered(badge, mentoring, alice, bob, carol, governance,
+                                                               membership, newcomer):
+    badge.nominate(carol, mentoring, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
+    governance.pass_([(membership, "recover", (carol.address, newcomer.address))], "carol lost her key")
+    with ape.reverts(badge.BadgeContributorNotMember, claimId=1, contributor=carol.address):
+        badge.attest(1, sender=bob)
+    assert badge.getClaim(1).attestations == 0
+
+
 def test_non_member_cannot_claim_nominate_attest_or_be_nominated(badge, mentoring, alice, outsider):
     with ape.reverts(badge.BadgeNotMember, account=outsider.address):
         badge.claim(mentoring, EVIDENCE_HASH, EVIDENCE_URI, sender=outsider)

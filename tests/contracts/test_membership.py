@@ -54,6 +54,33 @@ def test_admit__reverts_for_existing_member(governance, membership, alice):
     assert membership.memberCount() == 3
 
 
+def test_remove__reverts_for_the_last_member(governance, membership, alice, bob, carol):
+    calls = [(membership, "remove", (member.address,)) for member in (alice, bob, carol)]
+    governance.carry(calls, "remove everyone")
+    with ape.reverts(membership.MembershipLastMember, account=carol.address):
+        governance.execute(calls, "remove everyone")
+    assert membership.memberCount() == 3  # the whole proposal reverted
+
+    # One by one, down to a single member: that one stays.
+    for index, voters in ((0, [alice, bob, carol]), (1, [bob, carol]), (2, [carol])):
+        description = f"remove member {index}"
+        proposal_id = governance.propose(calls[index:index + 1], description, proposer=voters[-1])
+        governance.wait_for_snapshot(proposal_id)
+        governance.vote(proposal_id, FOR, voters=voters)
+        governance.wait_for_deadline(proposal_id)
+        if index < 2:
+            governance.execute(calls[index:index + 1], description, sender=carol)
+    assert membership.memberCount() == 1
+    with ape.reverts(membership.MembershipLastMember, account=carol.address):
+        governance.execute(calls[2:], description, sender=carol)
+    assert membership.isMember(carol) and membership.memberCount() == 1
+
+
+def test_deploy__reverts_without_founders(deployer, forwarder, project):
+    with ape.reverts(project.Membership.MembershipNoFounders):
+        deployer.deploy(project.Membership, "Empty", "E", [], forwarder, deployer)
+
+
 def test_delegate__moves_the_vote_to_another_member(membership, alice, bob):
     # `delegate` is taken on ape contract objects, hence invoke_transaction.
     membership.invoke_transaction("delegate", bob, sender=alice)
