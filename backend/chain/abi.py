@@ -2,15 +2,61 @@
 
 web3.py's contract layer is avoided on the hot paths: decoding logs through it is about 20x
 slower than eth-abi (TOOLCHAIN.md), and a raw eth_call about 5x faster.
+
+Whatever a contract emits is decoded leniently, in one place (`Event.decode`): anyone can put any
+bytes in a `string` on chain, so strings are read as the bytes they are and shown as readable
+text (see `readable_text`); when the text differs from the bytes, the exact bytes stay beside
+it, as 0x hex under `<name>_raw`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable
 
 from eth_abi import decode, encode
+from eth_abi.grammar import ABIType, TupleType
+from eth_abi.grammar import parse as _parse
 from eth_utils import keccak, to_checksum_address
+
+# Control characters (C0 but tab, newline and carriage return; DEL; C1): PostgreSQL text and
+# JSONB cannot hold NUL, and none of them is readable.
+_UNREADABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+REPLACEMENT = "\ufffd"
+# The suffix of the argument that keeps a string's exact bytes when its text was altered.
+RAW_SUFFIX = "_raw"
+
+
+def readable_text(raw: bytes | str) -> str:
+    """Text any database and JSON can hold, from any bytes: invalid UTF-8 and control characters
+    other than tab, newline and carriage return become U+FFFD (the replacement character)."""
+    text = raw.decode("utf-8", errors="replace") if isinstance(raw, (bytes, bytearray)) else raw
+    return _UNREADABLE.sub(REPLACEMENT, text)
+
+
+def is_altered(raw: bytes) -> bool:
+    """Whether `readable_text(raw)` differs from the bytes (so they must be kept beside it)."""
+    try:
+        return _UNREADABLE.search(raw.decode("utf-8")) is not None
+    except UnicodeDecodeError:
+        return True
+
+
+@lru_cache(maxsize=None)
+def parse(kind: str) -> ABIType:
+    return _parse(kind)
+
+
+@lru_cache(maxsize=None)
+def _strings_as_bytes(kind: str) -> str:
+    # ABI `string` and `bytes` are encoded alike: decoding as bytes never fails on content.
+    return re.sub(r"\bstring\b", "bytes", kind)
+
+
+def _is_dynamic(kind: ABIType) -> bool:
+    return kind.is_array or isinstance(kind, TupleType) or (kind.base in ("string", "bytes") and not kind.sub)
 
 
 def canonical_type(param: dict[str, Any]) -> str:
@@ -26,15 +72,56 @@ def signature(entry: dict[str, Any]) -> str:
     return f"{entry['name']}({','.join(canonical_type(p) for p in entry.get('inputs', []))})"
 
 
-def _plain(value: Any) -> Any:
-    """JSON-friendly values: bytes as 0x hex, addresses checksummed, tuples as lists."""
+def _shown(kind: ABIType, value: Any, raw: bool = False) -> Any:
+    """A decoded value in JSON-friendly form, directed by its ABI type: strings as readable text
+    (or, with raw, as the 0x hex of their bytes), addresses checksummed, bytes as 0x hex, tuples
+    and arrays as lists."""
+    if kind.is_array:
+        return [_shown(kind.item_type, v, raw) for v in value]
+    if isinstance(kind, TupleType):
+        return [_shown(k, v, raw) for k, v in zip(kind.components, value)]
+    if kind.base == "string":
+        if isinstance(value, str):  # decoded strictly (calls): already text
+            return value
+        return "0x" + value.hex() if raw else readable_text(value)
+    if kind.base == "address":
+        return to_checksum_address(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
-        return to_checksum_address(value)
     return value
+
+
+def _readable_strings(kind: ABIType, value: Any) -> Any:
+    if kind.is_array:
+        return tuple(_readable_strings(kind.item_type, v) for v in value)
+    if isinstance(kind, TupleType):
+        return tuple(_readable_strings(k, v) for k, v in zip(kind.components, value))
+    return readable_text(value) if kind.base == "string" else value
+
+
+def _any_altered(kind: ABIType, value: Any) -> bool:
+    if kind.is_array:
+        return any(_any_altered(kind.item_type, v) for v in value)
+    if isinstance(kind, TupleType):
+        return any(_any_altered(k, v) for k, v in zip(kind.components, value))
+    return kind.base == "string" and isinstance(value, bytes) and is_altered(value)
+
+
+def decode_lenient(kinds: list[str], data: bytes) -> list[tuple[Any, Any | None]]:
+    """Each value as (shown, raw): raw is None unless a string in it was altered for showing,
+    then the value again with every string as the 0x hex of its exact bytes."""
+    parsed = [parse(k) for k in kinds]
+    values = decode([_strings_as_bytes(k) for k in kinds], data, strict=False)
+    return [(_shown(p, v), _shown(p, v, raw=True) if _any_altered(p, v) else None) for p, v in zip(parsed, values)]
+
+
+def _with_raw(names: list[str], decoded: list[tuple[Any, Any | None]]) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    for name, (shown, raw) in zip(names, decoded):
+        args[name] = shown
+        if raw is not None:
+            args[name + RAW_SUFFIX] = raw
+    return args
 
 
 @dataclass(frozen=True)
@@ -49,11 +136,15 @@ class Function:
         return self.selector + encode(self.input_types, list(args))
 
     def decode_input(self, data: bytes) -> dict[str, Any]:
+        """Strict: a call whose strings are not UTF-8 raises (bad input is refused before sending)."""
         values = decode(self.input_types, data[4:])
-        return {name: _plain(value) for name, value in zip(self.input_names, values)}
+        return {name: _shown(parse(kind), value)
+                for name, kind, value in zip(self.input_names, self.input_types, values)}
 
     def decode_output(self, data: bytes) -> tuple:
-        return decode(self.output_types, data)
+        """As eth-abi returns it, but strings (the chain's, any bytes) as readable text."""
+        values = decode([_strings_as_bytes(k) for k in self.output_types], data)
+        return tuple(_readable_strings(parse(k), v) for k, v in zip(self.output_types, values))
 
 
 @dataclass(frozen=True)
@@ -64,11 +155,14 @@ class Event:
     data: list[tuple[str, str]]
 
     def decode(self, topics: list[bytes], data: bytes) -> dict[str, Any]:
+        """The event's arguments by name. Never fails on content: strings are readable text, with
+        `<name>_raw` (0x hex of the exact bytes) beside any string that had to be altered. An
+        indexed string, bytes, array or tuple is on chain only as its keccak hash: 0x hex."""
         args: dict[str, Any] = {}
         for (name, kind), topic in zip(self.indexed, topics[1:]):
-            args[name] = _plain(decode([kind], topic)[0])
-        values = decode([kind for _, kind in self.data], data)
-        args.update({name: _plain(value) for (name, _), value in zip(self.data, values)})
+            parsed = parse(kind)
+            args[name] = "0x" + topic.hex() if _is_dynamic(parsed) else _shown(parsed, decode([kind], topic)[0])
+        args.update(_with_raw([name for name, _ in self.data], decode_lenient([kind for _, kind in self.data], data)))
         return args
 
 
@@ -79,8 +173,8 @@ class CustomError:
     names: list[str]
 
     def decode(self, data: bytes) -> dict[str, Any]:
-        values = decode(self.types, data[4:])
-        return {name or f"arg{i}": _plain(value) for i, (name, value) in enumerate(zip(self.names, values))}
+        # Revert data comes from the chain: decoded leniently, as events are.
+        return _with_raw([name or f"arg{i}" for i, name in enumerate(self.names)], decode_lenient(self.types, data[4:]))
 
 
 class ContractAbi:

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect, select
+from sqlalchemy import MetaData, create_engine, event, insert, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from backend.indexer.models import Base, SchemaStamp
 
@@ -75,3 +82,96 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
         if session.get(SchemaStamp, fingerprint) is None:
             session.add(SchemaStamp(fingerprint=fingerprint))
     return sessions
+
+
+# ---------------------------------------------------------------------- rebuilding beside
+
+# How the live connection names the scratch index while copying it in: an attached SQLite file,
+# or a schema of the same PostgreSQL database.
+_SCRATCH = "cc_rebuild"
+
+
+@dataclass
+class Scratch:
+    """A fresh, empty index beside the live one, to rebuild into; `swap` then replaces the live
+    index's rows with its rows in one transaction, so readers see the old index or the new one,
+    never a half-built one, and a rebuild that fails before the swap changes nothing."""
+
+    sessions: sessionmaker[Session]
+    live: Engine
+    schema: str
+    sqlite_path: Path | None = None
+
+    def swap(self) -> None:
+        self.sessions.kw["bind"].dispose()  # SQLite: the scratch file's WAL checkpointed and closed
+        engine = create_engine(self.live.url, poolclass=NullPool, **_connect_args(self.live))
+        try:
+            with engine.connect() as connection:
+                if self.sqlite_path is not None:
+                    connection.exec_driver_sql(f"ATTACH DATABASE ? AS {self.schema}", (str(self.sqlite_path),))
+                    connection.commit()
+                with connection.begin():
+                    _copy(connection, self.schema)
+        finally:
+            engine.dispose()
+
+
+def _connect_args(engine: Engine) -> dict:
+    return {"connect_args": {"timeout": 30}} if engine.dialect.name == "sqlite" else {}
+
+
+def _copy(connection, schema: str) -> None:
+    tables = [t for t in Base.metadata.sorted_tables if t.name != SchemaStamp.__tablename__]
+    if connection.dialect.name == "postgresql":
+        # Writers (a running service's indexer) wait for the swap; readers keep the old rows until it commits.
+        names = ", ".join(connection.dialect.identifier_preparer.format_table(t) for t in tables)
+        connection.exec_driver_sql(f"LOCK TABLE {names} IN EXCLUSIVE MODE")
+    scratch = MetaData()
+    for table in reversed(tables):
+        connection.execute(table.delete())
+    for table in tables:
+        source = table.to_metadata(scratch, schema=schema)
+        # Surrogate ids are the live table's own (its sequence goes on from them).
+        columns = [c.name for c in table.columns if c is not table.autoincrement_column]
+        if table.autoincrement_column is None:
+            order = list(source.primary_key.columns)
+        else:  # the events: new ids in chain order
+            order = [source.c.block_number, source.c.log_index]
+        query = select(*(source.c[name] for name in columns)).order_by(*order)
+        connection.execute(insert(table).from_select(columns, query))
+
+
+@contextmanager
+def scratch_index(live: Engine) -> Iterator[Scratch]:
+    """An empty index beside `live`, dropped on the way out whatever happened: on SQLite a file
+    next to the live one, on PostgreSQL a schema of its own in the same database."""
+    if live.dialect.name == "sqlite":
+        database = live.url.database
+        if database in (None, "", ":memory:"):
+            folder = Path(tempfile.mkdtemp(prefix="cc-rebuild-"))
+            path, cleanup = folder / "index.sqlite3", lambda: shutil.rmtree(folder, ignore_errors=True)
+        else:
+            path = Path(database).with_name(f"{Path(database).name}.rebuild-{uuid.uuid4().hex[:8]}")
+
+            def cleanup() -> None:
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+        engine = make_engine(f"sqlite:///{path}")
+        try:
+            yield Scratch(make_sessionmaker(engine), live, _SCRATCH, path)
+        finally:
+            engine.dispose()
+            cleanup()
+        return
+    if live.dialect.name != "postgresql":
+        raise RuntimeError(f"rebuilding beside the index is not supported on {live.dialect.name}")
+    schema = f"{_SCRATCH}_{uuid.uuid4().hex[:8]}"
+    with live.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    engine = create_engine(live.url, poolclass=NullPool, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield Scratch(make_sessionmaker(engine), live, schema)
+    finally:
+        engine.dispose()
+        with live.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -4,6 +4,17 @@ Per community: read logs from the cursor to the head (minus the confirmation dep
 decode them with eth-abi, skip any (block, log index) already stored, apply the projections,
 and move the cursor, all in one transaction per page. Run from a background thread, and on
 demand by a write that wants its own events visible before it answers.
+
+Members are not all friendly, and whatever they put on chain must never stop the index:
+- strings are decoded leniently and stored losslessly (backend.chain.abi: readable text, the
+  exact bytes beside any text that had to be altered);
+- communities are indexed apart: one community's failure is recorded in its own state (and
+  shown by /health) while the others go on;
+- an event that still cannot be stored (its projection or the database refuses it) is set
+  aside, with its block, log index and exact log data, and the cursor moves past it. A page
+  that fails is stored again one event per transaction, so only the event at fault is set
+  aside. Failures of the database itself (unreachable, locked) are not the event's fault:
+  nothing is set aside, the community's sync fails and is tried again.
 """
 
 from __future__ import annotations
@@ -11,19 +22,28 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.exc import InterfaceError, OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.chain.abi import readable_text
 from backend.chain.deployments import Community
 from backend.chain.gateway import ChainGateway
 from backend.errors import DomainError, TimedOut
 from backend.indexer import projections
-from backend.indexer.models import PROJECTIONS, Cursor, EventRecord
+from backend.indexer.db import scratch_index
+from backend.indexer.models import PROJECTIONS, Cursor, EventRecord, SetAside
 
 log = logging.getLogger(__name__)
 
 _JS_SAFE = 2**53
+# The database itself failing: not an event's fault, so never a reason to set one aside.
+_DATABASE_DOWN = (OperationalError, InterfaceError)
+_ERROR_CHARS = 1000
+_MAX_REST_SECONDS = 60.0
 
 
 def _json_safe(value):
@@ -35,6 +55,71 @@ def _json_safe(value):
     return value
 
 
+def describe(exc: BaseException) -> str:
+    """An error in words that any database and JSON can hold, without the SQL and parameters a
+    database error carries (they may hold the very bytes that failed)."""
+    if isinstance(exc, DomainError):
+        text = exc.detail
+    elif isinstance(exc, StatementError) and exc.orig is not None:
+        text = f"{type(exc.orig).__name__}: {exc.orig}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    text = readable_text(text.strip())
+    return text if len(text) <= _ERROR_CHARS else text[:_ERROR_CHARS - 1] + "…"
+
+
+@dataclass
+class IndexState:
+    """How indexing one community (or reading the chain head) went, for /health. `error` is
+    current (the last attempt failed) and cleared by the next success; `last_error` stays."""
+
+    error: str | None = None
+    error_at: float | None = None
+    last_error: str | None = None
+    last_error_at: float | None = None
+    synced_at: float | None = None
+    failures: int = 0  # in a row
+
+    def failed(self, message: str) -> None:
+        self.noted(message)
+        self.error, self.error_at = self.last_error, self.last_error_at
+        self.failures += 1
+
+    def noted(self, message: str) -> None:
+        self.last_error, self.last_error_at = message, time.time()
+
+    def succeeded(self) -> None:
+        self.error = self.error_at = None
+        self.failures = 0
+        self.synced_at = time.time()
+
+    def resting(self, poll: float) -> bool:
+        """Whether a community failing again and again should wait before its next try (the
+        background loop only), so its failures cost the others little: the poll interval,
+        doubled at each failure in a row, at most a minute."""
+        if self.error_at is None:
+            return False
+        return time.time() < self.error_at + min(poll * 2 ** (self.failures - 1), _MAX_REST_SECONDS)
+
+
+@dataclass
+class _Entry:
+    """One log of a page: decoded, or with the reason it could not be."""
+
+    raw: dict[str, Any]
+    contract: str
+    name: str
+    block_number: int
+    log_index: int
+    timestamp: int
+    decoded: projections.Log | None = None
+    failure: str | None = None
+
+
+class ReindexFailed(Exception):
+    """The rebuild did not complete; the index in use was left as it was."""
+
+
 class Indexer:
     def __init__(self, gateway: ChainGateway, sessions: sessionmaker[Session]) -> None:
         self.gateway = gateway
@@ -43,11 +128,29 @@ class Indexer:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.last_error: str | None = None
+        # Reading the chain head (the node), then each community apart.
+        self.chain_state = IndexState()
+        self.states: dict[str, IndexState] = {slug: IndexState() for slug in self.communities}
+        # With several service processes over one database, only the one holding this lock (the
+        # relayer worker's, backend/relayer/leader.py) indexes; the others read what it wrote.
+        self.leader = None
 
     @property
     def communities(self) -> dict[str, Community]:
         return self.gateway.deployments.communities
+
+    def state(self, slug: str) -> IndexState:
+        return self.states.setdefault(slug, IndexState())
+
+    @property
+    def last_error(self) -> str | None:
+        """The current error, if any: the chain head unreadable, or a community failing."""
+        if self.chain_state.error:
+            return self.chain_state.error
+        for slug, state in self.states.items():
+            if state.error:
+                return f"{slug}: {state.error}"
+        return None
 
     # ------------------------------------------------------------------ cursor
 
@@ -61,26 +164,75 @@ class Indexer:
 
     # ------------------------------------------------------------------ syncing
 
-    def sync(self) -> int:
-        """Index every community up to the safe head; returns that head."""
+    def sync(self, communities: list[Community] | None = None, *, rest: bool = False) -> int:
+        """Index the communities (every one by default) up to the safe head; returns that head.
+        Raises only when the head cannot be read; a community that fails is recorded in its
+        state, the others go on. With `rest`, a community failing again and again is skipped
+        until its rest is over (see IndexState.resting)."""
         with self._lock:
-            head = self.gateway.block_number() - self.settings.confirmations
-            for community in self.communities.values():
-                self._sync_community(community, head)
-            self.last_error = None
+            try:
+                head = self.gateway.block_number() - self.settings.confirmations
+            except Exception as exc:
+                self.chain_state.failed(describe(exc))
+                raise
+            self.chain_state.succeeded()
+            for community in communities or list(self.communities.values()):
+                state = self.state(community.slug)
+                if rest and state.resting(self.settings.index_poll_seconds):
+                    continue
+                try:
+                    self._sync_community(community, head)
+                except Exception as exc:
+                    message = describe(exc)
+                    if message != state.error:
+                        log.error("indexing community %s failed: %s", community.slug, message,
+                                  exc_info=not isinstance(exc, DomainError))
+                    state.failed(message)
+                else:
+                    state.succeeded()
             return head
 
-    def catch_up(self, block_number: int, timeout: float | None = None) -> None:
-        """Return once `block_number` is indexed (a write's own block), syncing if need be."""
+    def catch_up(self, block_number: int, timeout: float | None = None, community: Community | None = None) -> bool:
+        """Return once `block_number` is indexed (a write's own block), syncing if need be: True
+        when it is, False when indexing it is failing (the chain holds the write all the same;
+        /health says why). Raises TimedOut when the block is not yet deep enough in time, and
+        the chain's own errors (node down) as they are."""
+        wanted = [community] if community else list(self.communities.values())
         deadline = time.monotonic() + (timeout or self.settings.receipt_timeout_seconds)
+        if self.leader is not None and not self.leader.held():
+            return self._wait_for_leader(wanted, block_number, deadline)
+        head: int | None = None
         while True:
-            if all(self.cursor(c)[0] >= block_number for c in self.communities.values()):
-                return
-            if self.sync() >= block_number:
-                continue
-            if time.monotonic() > deadline:
-                raise TimedOut(f"Block {block_number} is mined but not yet {self.settings.confirmations} blocks deep")
-            time.sleep(self.settings.index_poll_seconds)
+            try:
+                pending = [c for c in wanted if self.cursor(c)[0] < block_number]
+                if not pending:
+                    return True
+                if head is not None:  # synced once already, and not there yet
+                    if all(self.state(c.slug).error for c in pending):
+                        return False
+                    if time.monotonic() > deadline:
+                        if head < block_number:
+                            raise TimedOut(f"Block {block_number} is mined but not yet "
+                                           f"{self.settings.confirmations} blocks deep")
+                        return False  # the chain moved under the index (a reset): not indexed
+                    time.sleep(self.settings.index_poll_seconds)
+                head = self.sync(pending)  # the other communities are the background loop's
+            except DomainError:
+                raise
+            except Exception:  # the index's database: the write stands, the index catches up later
+                log.exception("catching up to block %s failed", block_number)
+                return False
+
+    def _wait_for_leader(self, wanted: list[Community], block_number: int, deadline: float) -> bool:
+        """Another process indexes: wait until its cursor passes the block (False at the deadline)."""
+        while time.monotonic() < deadline:
+            try:
+                if all(self.cursor(c)[0] >= block_number for c in wanted):
+                    return True
+            except Exception:  # the index's database: the write stands, the index catches up later
+                return False
+            time.sleep(min(0.05, self.settings.index_poll_seconds))
+        return False
 
     def _sync_community(self, community: Community, head: int) -> None:
         self._forget_if_chain_changed(community)
@@ -114,10 +266,9 @@ class Indexer:
         with self.sessions.begin() as session:
             self._forget(session, [community.slug])
 
-    def _store(self, community, logs, by_address, headers, last: int) -> None:
-        timestamps = {number: header[0] for number, header in headers.items()}
+    def _decode(self, community: Community, logs, by_address, timestamps) -> list[_Entry]:
         abis = self.gateway.deployments.abis
-        decoded: list[projections.Log] = []
+        entries: list[_Entry] = []
         for entry in logs:
             if entry.get("removed"):
                 continue
@@ -127,32 +278,83 @@ class Indexer:
             if event is None:
                 continue
             block = int(entry["blockNumber"], 16)
-            decoded.append(projections.Log(
-                community=community.slug, contract=key, name=event.name,
-                args=event.decode(topics, bytes.fromhex(entry["data"][2:])),
-                block_number=block, log_index=int(entry["logIndex"], 16),
-                timestamp=timestamps[block], tx_hash=entry["transactionHash"],
-            ))
+            item = _Entry(entry, key, event.name, block, int(entry["logIndex"], 16), timestamps[block])
+            try:
+                item.decoded = projections.Log(
+                    community=community.slug, contract=key, name=event.name,
+                    args=event.decode(topics, bytes.fromhex(entry["data"][2:])),
+                    block_number=block, log_index=item.log_index, timestamp=item.timestamp,
+                    tx_hash=entry["transactionHash"],
+                )
+            except Exception as exc:  # data that does not decode as the ABI says: kept, set aside
+                item.failure = f"cannot decode {event.name}: {describe(exc)}"
+            entries.append(item)
+        return entries
+
+    def _store(self, community, logs, by_address, headers, last: int) -> None:
+        timestamps = {number: header[0] for number, header in headers.items()}
+        entries = self._decode(community, logs, by_address, timestamps)
+        cursor = dict(community=community.slug, block_number=last, block_timestamp=timestamps[last],
+                      block_hash=headers[last][1])
+        try:  # the whole page in one transaction: the usual case
+            with self.sessions.begin() as session:
+                self._apply(session, community, entries)
+                session.merge(Cursor(**cursor))
+            return
+        except _DATABASE_DOWN:
+            raise
+        except Exception as exc:
+            log.warning("community %s, blocks up to %s: %s; storing the page one event at a time",
+                        community.slug, last, describe(exc))
+        # One transaction per event: only the event at fault is set aside.
+        for entry in entries:
+            try:
+                with self.sessions.begin() as session:
+                    self._apply(session, community, [entry])
+            except _DATABASE_DOWN:
+                raise
+            except Exception as exc:
+                self._set_aside(community, entry, describe(exc))
         with self.sessions.begin() as session:
-            seen = set()
-            if decoded:
-                positions = [(d.block_number, d.log_index) for d in decoded]
-                seen = set(session.execute(
-                    select(EventRecord.block_number, EventRecord.log_index).where(
-                        tuple_(EventRecord.block_number, EventRecord.log_index).in_(positions)
-                    )
-                ).all())
-            for item in decoded:
-                if (item.block_number, item.log_index) in seen:
-                    continue  # idempotent: this event was indexed already
-                session.add(EventRecord(
-                    community=item.community, block_number=item.block_number, log_index=item.log_index,
-                    tx_hash=item.tx_hash, timestamp=item.timestamp, contract=item.contract, name=item.name,
-                    args={k: _json_safe(v) for k, v in item.args.items()},
-                ))
-                projections.apply(session, item)
-            session.merge(Cursor(community=community.slug, block_number=last, block_timestamp=timestamps[last],
-                                 block_hash=headers[last][1]))
+            session.merge(Cursor(**cursor))
+
+    def _apply(self, session: Session, community: Community, entries: list[_Entry]) -> None:
+        seen = set()
+        if entries:
+            positions = [(e.block_number, e.log_index) for e in entries]
+            seen = set(session.execute(
+                select(EventRecord.block_number, EventRecord.log_index).where(
+                    tuple_(EventRecord.block_number, EventRecord.log_index).in_(positions)
+                )
+            ).all())
+        for entry in entries:
+            if (entry.block_number, entry.log_index) in seen:
+                continue  # idempotent: this event was indexed already
+            if entry.decoded is None:
+                session.merge(self._set_aside_row(community, entry, entry.failure))
+                continue
+            item = entry.decoded
+            session.add(EventRecord(
+                community=item.community, block_number=item.block_number, log_index=item.log_index,
+                tx_hash=item.tx_hash, timestamp=item.timestamp, contract=item.contract, name=item.name,
+                args={k: _json_safe(v) for k, v in item.args.items()},
+            ))
+            projections.apply(session, item)
+
+    def _set_aside_row(self, community: Community, entry: _Entry, error: str) -> SetAside:
+        log.error("community %s: event %s at block %s, log %s set aside: %s", community.slug, entry.name,
+                  entry.block_number, entry.log_index, error)
+        self.state(community.slug).noted(f"{entry.name} at block {entry.block_number}, log {entry.log_index} "
+                                         f"set aside: {error}")
+        return SetAside(community=community.slug, block_number=entry.block_number, log_index=entry.log_index,
+                        tx_hash=entry.raw["transactionHash"], timestamp=entry.timestamp, contract=entry.contract,
+                        name=entry.name, error=error, topics=list(entry.raw["topics"]), data=entry.raw["data"],
+                        set_aside_at=int(time.time()))
+
+    def _set_aside(self, community: Community, entry: _Entry, error: str) -> None:
+        # Its own transaction; if even this fails, the community's sync fails and is tried again.
+        with self.sessions.begin() as session:
+            session.merge(self._set_aside_row(community, entry, error))
 
     # ------------------------------------------------------------------ rebuild
 
@@ -164,14 +366,34 @@ class Indexer:
 
     @staticmethod
     def _forget(session: Session, slugs: list[str]) -> None:
-        for table in PROJECTIONS:
+        for table in (*PROJECTIONS, EventRecord, SetAside, Cursor):
             session.execute(delete(table).where(table.community.in_(slugs)))
-        session.execute(delete(EventRecord).where(EventRecord.community.in_(slugs)))
-        session.execute(delete(Cursor).where(Cursor.community.in_(slugs)))
 
     def reindex(self) -> int:
-        self.reset()
-        return self.sync()
+        """Rebuild the index from each deployment block beside the one in use (a scratch SQLite
+        file next to it, or a scratch PostgreSQL schema), and replace the one in use with it in
+        one transaction only once every community was indexed to the head. Raises ReindexFailed
+        otherwise, with the index in use untouched. Returns the head indexed to."""
+        with scratch_index(self.sessions.kw["bind"]) as scratch:
+            builder = Indexer(self.gateway, scratch.sessions)
+            try:
+                head = builder.sync()
+            except DomainError as exc:
+                raise ReindexFailed(exc.detail) from exc
+            failed = {slug: state.error for slug, state in builder.states.items() if state.error}
+            if failed:
+                raise ReindexFailed("; ".join(f"community {slug}: {error}" for slug, error in failed.items()))
+            short = [c.slug for c in self.communities.values() if builder.cursor(c)[0] < head]
+            if short:
+                raise ReindexFailed(f"the chain changed during the rebuild ({', '.join(short)} not indexed to "
+                                    f"block {head}); run it again")
+            with self._lock:
+                scratch.swap()
+        return head
+
+    def set_aside_count(self) -> int:
+        with self.sessions() as session:
+            return session.scalar(select(func.count()).select_from(SetAside)) or 0
 
     # ------------------------------------------------------------------ background
 
@@ -185,12 +407,16 @@ class Indexer:
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        reported = None
         while not self._stop.is_set():
+            if self.leader is not None and not (self.leader.held() or self.leader.try_acquire()):
+                self._stop.wait(self.settings.index_poll_seconds)  # another process indexes
+                continue
             try:
-                self.sync()
-            except DomainError as exc:  # node down: keep trying, the API says 503 meanwhile
-                self.last_error = exc.detail
-            except Exception as exc:  # never let the thread die; say why in /health
-                self.last_error = repr(exc)
-                log.exception("indexer sync failed")
+                self.sync(rest=True)
+            except Exception as exc:  # node down: keep trying (the API says 503 meanwhile); never die
+                if self.chain_state.error != reported:
+                    log.warning("indexer cannot read the chain head: %s", self.chain_state.error,
+                                exc_info=not isinstance(exc, DomainError))
+            reported = self.chain_state.error
             self._stop.wait(self.settings.index_poll_seconds)

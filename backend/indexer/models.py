@@ -18,6 +18,13 @@ Address = String(42)
 Uint256 = String(78)
 
 
+def RawText():  # noqa: N802 - a column factory, named as the types above
+    """Beside each text taken from an event: null when the text is exactly the bytes on chain,
+    otherwise those bytes as 0x hex (the text had invalid UTF-8 or control characters, shown as
+    U+FFFD; see backend.chain.abi.readable_text)."""
+    return mapped_column(Text, nullable=True, default=None)
+
+
 class SchemaStamp(Base):
     """A fingerprint of the tables below, so an index written by another version of the service
     is noticed and rebuilt from the chain instead of read with the wrong columns."""
@@ -38,7 +45,9 @@ class Cursor(Base):
 
 
 class EventRecord(Base):
-    """Every decoded event, once: (block, log index) is the key that makes indexing idempotent."""
+    """Every decoded event, once: (block, log index) is the key that makes indexing idempotent.
+    `args` holds readable text for strings, and `<name>_raw` (0x hex of the exact bytes) beside
+    any string whose text had to be altered."""
 
     __tablename__ = "events"
     __table_args__ = (UniqueConstraint("block_number", "log_index", name="uq_event_position"),)
@@ -51,6 +60,25 @@ class EventRecord(Base):
     contract: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(64))
     args: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SetAside(Base):
+    """An event the index could not store (its projection or the database refused it): kept here
+    with its exact log data so nothing is lost, while the cursor moves past it. `/health` counts
+    them; a reindex tries them again."""
+
+    __tablename__ = "set_aside"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    contract: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    error: Mapped[str] = mapped_column(Text)
+    topics: Mapped[list[str]] = mapped_column(JSON)
+    data: Mapped[str] = mapped_column(Text)  # the log's data, 0x hex
+    set_aside_at: Mapped[int] = mapped_column(BigInteger, index=True)  # wall clock, unix seconds
 
 
 class Member(Base):
@@ -93,6 +121,9 @@ class IndicatorVersion(Base):
     name: Mapped[str] = mapped_column(Text)
     description_uri: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(Text)
+    name_raw: Mapped[str | None] = RawText()
+    description_uri_raw: Mapped[str | None] = RawText()
+    category_raw: Mapped[str | None] = RawText()
     orientation: Mapped[str] = mapped_column(String(16))
     weight: Mapped[int] = mapped_column(BigInteger)
     endorsements_required: Mapped[int] = mapped_column(Integer)
@@ -122,6 +153,7 @@ class Proposal(Base):
     values: Mapped[list[str]] = mapped_column(JSON)
     calldatas: Mapped[list[str]] = mapped_column(JSON)
     description: Mapped[str] = mapped_column(Text)
+    description_raw: Mapped[str | None] = RawText()
     vote_start: Mapped[int] = mapped_column(BigInteger)
     vote_end: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)
@@ -142,6 +174,7 @@ class Vote(Base):
     support: Mapped[int] = mapped_column(Integer)
     weight: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
+    reason_raw: Mapped[str | None] = RawText()
     timestamp: Mapped[int] = mapped_column(BigInteger)
     block_number: Mapped[int] = mapped_column(BigInteger)
     log_index: Mapped[int] = mapped_column(Integer)
@@ -158,6 +191,7 @@ class Claim(Base):
     indicator_version: Mapped[int] = mapped_column(Integer)
     evidence_hash: Mapped[str] = mapped_column(String(66))
     evidence_uri: Mapped[str] = mapped_column(Text)
+    evidence_uri_raw: Mapped[str | None] = RawText()
     attestations: Mapped[int] = mapped_column(Integer, default=0)
     minted: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[int] = mapped_column(BigInteger)
@@ -189,6 +223,7 @@ class Badge(Base):
     minted_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    revoke_reason_raw: Mapped[str | None] = RawText()
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 

@@ -1,5 +1,10 @@
 """How each event changes the read tables. One function per event, applied in log order within
-the transaction that also advances the cursor."""
+the transaction that also advances the cursor.
+
+Text arguments arrive as readable text (backend.chain.abi decodes every string leniently); a
+string whose text had to be altered also arrives as `<name>_raw`, the 0x hex of its exact
+bytes, which the projection keeps in the `*_raw` column beside the text. A projection of a new
+string should do the same. A projection that raises gets its event set aside (see follower)."""
 
 from __future__ import annotations
 
@@ -146,7 +151,7 @@ def _proposal_created(session: Session, log: Log) -> None:
     session.add(Proposal(
         community=log.community, proposal_id=str(a["proposalId"]), proposer=a["proposer"],
         targets=a["targets"], values=[str(v) for v in a["values"]], calldatas=a["calldatas"],
-        description=a["description"], vote_start=a["voteStart"], vote_end=a["voteEnd"],
+        description=a["description"], description_raw=a.get("description_raw"), vote_start=a["voteStart"], vote_end=a["voteEnd"],
         created_at=log.timestamp, created_block=log.block_number, tx_hash=log.tx_hash,
         for_votes=0, against_votes=0, abstain_votes=0,
     ))
@@ -160,7 +165,7 @@ def _count_vote(session: Session, log: Log) -> None:
     field = {0: "against_votes", 1: "for_votes", 2: "abstain_votes"}[a["support"]]
     setattr(proposal, field, getattr(proposal, field) + a["weight"])
     session.add(Vote(community=log.community, proposal_id=str(a["proposalId"]), voter=a["voter"],
-                     support=a["support"], weight=a["weight"], reason=a["reason"],
+                     support=a["support"], weight=a["weight"], reason=a["reason"], reason_raw=a.get("reason_raw"),
                      timestamp=log.timestamp, block_number=log.block_number, log_index=log.log_index,
                      tx_hash=log.tx_hash))
 
@@ -191,7 +196,8 @@ def _indicator_defined(session: Session, log: Log) -> None:
     a = log.args
     session.add(IndicatorVersion(
         community=log.community, indicator_id=a["indicatorId"], version=a["version"], name=a["name"],
-        description_uri=a["descriptionURI"], category=a["category"],
+        description_uri=a["descriptionURI"], category=a["category"], name_raw=a.get("name_raw"),
+        description_uri_raw=a.get("descriptionURI_raw"), category_raw=a.get("category_raw"),
         orientation=ORIENTATIONS[a["orientation"]], weight=a["weight"],
         endorsements_required=a["endorsementsRequired"], validity=a["validity"],
         defined_at=log.timestamp, tx_hash=log.tx_hash,
@@ -220,7 +226,8 @@ def _claim(session: Session, log: Log) -> None:
     session.add(Claim(
         community=log.community, claim_id=a["claimId"], contributor=a["contributor"], submitter=a["submitter"],
         indicator_id=a["indicatorId"], indicator_version=a["indicatorVersion"],
-        evidence_hash=a["evidenceHash"], evidence_uri=a["evidenceURI"], attestations=0, minted=False,
+        evidence_hash=a["evidenceHash"], evidence_uri=a["evidenceURI"],
+        evidence_uri_raw=a.get("evidenceURI_raw"), attestations=0, minted=False,
         created_at=log.timestamp, tx_hash=log.tx_hash,
     ))
 
@@ -264,3 +271,4 @@ def _revoked(session: Session, log: Log) -> None:
     badge = session.get(Badge, (log.community, log.args["tokenId"]))
     if badge is not None:
         badge.revoked_at, badge.revoke_reason = log.timestamp, log.args["reason"]
+        badge.revoke_reason_raw = log.args.get("reason_raw")
