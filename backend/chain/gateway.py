@@ -1,24 +1,17 @@
-"""The one gateway to the chain: reads, simulations that name the custom error a write would
-revert with, and the relayer that sends members' signed requests with its own nonces."""
+"""The one gateway to the chain: reads, and simulations that name the custom error a write would
+revert with. Sending is the relayer worker's (backend/relayer/worker.py)."""
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from typing import Any
 
-import urllib3
-from eth_account import Account
-from eth_utils import to_checksum_address
 
 from backend.chain.abi import ContractAbi, ErrorDecoder
 from backend.chain.deployments import Community, Deployments
 from backend.chain.rpc import Rpc, RpcError
-from backend.errors import ChainRefused, Conflict, InvalidRequest, NodeUnavailable, TimedOut
+from backend.errors import ChainRefused, NodeUnavailable
 from backend.settings import Settings
-
-log = logging.getLogger(__name__)
 
 
 def _hex(value: bytes) -> str:
@@ -41,7 +34,8 @@ class ChainGateway:
         self.deployments = deployments
         self.rpc = Rpc(settings.rpc_url, settings.rpc_timeout_seconds)
         self.errors = ErrorDecoder(deployments.abis.values())
-        self.relayer = Relayer(self, settings.relayer_key.get_secret_value())
+        # The relayer worker (backend/relayer/worker.py) signs and sends; simulations run as it.
+        self.relayer_address = settings.relayer_address
         self._checked_chain = False
 
     # ------------------------------------------------------------------ identity
@@ -127,101 +121,3 @@ class ChainGateway:
 
     def receipt(self, tx_hash: str) -> dict[str, Any] | None:
         return self.rpc.request("eth_getTransactionReceipt", tx_hash)
-
-    def wait_for_receipt(self, tx_hash: str, timeout: float | None = None) -> dict[str, Any]:
-        deadline = time.monotonic() + (timeout or self.settings.receipt_timeout_seconds)
-        delay = 0.02
-        while True:
-            receipt = self.receipt(tx_hash)
-            if receipt is not None:
-                return receipt
-            if time.monotonic() > deadline:
-                raise TimedOut(f"Transaction {tx_hash} was sent but not mined yet; poll its status")
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.5)
-
-
-def _never_connected(exc: BaseException) -> bool:
-    """Whether a transport error happened before any byte reached the node (connection refused)."""
-    cause = exc.__cause__
-    while cause is not None:
-        if isinstance(cause, (ConnectionRefusedError, urllib3.exceptions.NewConnectionError)):
-            return True
-        cause = cause.__cause__ or cause.__context__
-    return False
-
-
-class Relayer:
-    """Signs and sends the service's own transactions (forwarder.execute, governor.execute).
-
-    Nonces are assigned here under a lock, so concurrent requests never reuse one. The node's
-    pending count is read before every send and wins over the count kept here: a node restarted
-    from an older state (a crash, a reorganisation) has lost transactions this relayer sent, and
-    a nonce past its count would wait behind the gap for ever (Anvil accepts it, never mines it).
-    That costs one call per send (about 0.4 ms against a local node) under the lock.
-    """
-
-    def __init__(self, gateway: ChainGateway, key: str) -> None:
-        self.gateway = gateway
-        self.account = Account.from_key(key)
-        self.address = self.account.address
-        self._lock = threading.Lock()
-        self._nonce: int | None = None
-        self._fees: tuple[float, int, int] | None = None  # (fetched at, max fee, priority fee)
-
-    def _fees_now(self) -> tuple[int, int]:
-        now = time.monotonic()
-        if self._fees is None or now - self._fees[0] > 10:
-            gas_price = int(self.gateway.rpc.request("eth_gasPrice"), 16)
-            priority = min(gas_price, 1_000_000_000)
-            # Twice the current price survives several blocks of rising base fee.
-            self._fees = (now, 2 * gas_price + priority, priority)
-        return self._fees[1], self._fees[2]
-
-    def send(self, to: str, data: bytes, gas: int) -> str:
-        with self._lock:
-            for attempt in range(2):
-                node_nonce = int(self.gateway.rpc.request("eth_getTransactionCount", self.address, "pending"), 16)
-                if self._nonce is not None and node_nonce != self._nonce:
-                    log.warning("relayer %s: the node's next nonce is %s, not %s (transactions lost or sent "
-                                "elsewhere): resynchronised", self.address, node_nonce, self._nonce)
-                self._nonce = node_nonce
-                max_fee, priority = self._fees_now()
-                signed = self.account.sign_transaction(
-                    {
-                        "type": 2,
-                        "chainId": self.gateway.chain_id,
-                        "nonce": self._nonce,
-                        "to": to_checksum_address(to),
-                        "data": data,
-                        "value": 0,
-                        "gas": gas,
-                        "maxFeePerGas": max_fee,
-                        "maxPriorityFeePerGas": priority,
-                    }
-                )
-                try:
-                    tx_hash = self.gateway.rpc.request("eth_sendRawTransaction", _hex(signed.raw_transaction))
-                except NodeUnavailable as exc:
-                    self._nonce = None
-                    if _never_connected(exc):
-                        raise  # nothing reached the node: safe to try again
-                    # The node may have taken the transaction before it went away: say which,
-                    # so the caller reports it as sent and lets its status decide.
-                    raise NodeUnavailable(
-                        f"{exc.detail} (transaction {signed.hash.to_0x_hex()} may or may not have reached it)",
-                        tx_hash=signed.hash.to_0x_hex(),
-                    ) from exc
-                except RpcError as exc:
-                    self._nonce = None
-                    message = exc.message.lower()
-                    if attempt == 0 and ("nonce" in message or "already known" in message):
-                        continue
-                    if exc.data:
-                        raise self.gateway.refusal(exc) from exc
-                    if "insufficient funds" in message:
-                        raise Conflict(f"The relayer {self.address} cannot pay for gas: {exc.message}") from exc
-                    raise InvalidRequest(f"The node refused the transaction: {exc.message}") from exc
-                self._nonce += 1
-                return tx_hash
-        raise AssertionError("unreachable")

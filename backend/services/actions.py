@@ -56,7 +56,7 @@ def prepare_delegation(ctx: Context, community: Community, *, signer: str, deleg
 def prepare_proposal(ctx: Context, community: Community, *, signer: str, description: str,
                      actions: list) -> tuple[dict[str, Any], str]:
     """The typed data to sign, and the id the proposal will have."""
-    calls = [call for action in actions for call in proposal_rules.calls_for(ctx, community, action)]
+    calls = proposal_rules.proposal_calls(ctx, community, actions)
     targets = [community.contracts[key] for key, _ in calls]
     values = [0] * len(calls)
     calldatas = [data for _, data in calls]
@@ -66,16 +66,18 @@ def prepare_proposal(ctx: Context, community: Community, *, signer: str, descrip
 
 
 def submit(ctx: Context, community: Community, *, kind: str, typed_data: dict[str, Any], signature: str,
-           wait: bool) -> relay.TxOutcome:
+           wait: bool, client: str) -> relay.TxOutcome:
     request = relay.check(ctx, community, typed_data, signature, ALLOWED[kind])
-    return relay.relay(ctx, community, request, wait=wait)
+    return relay.relay(ctx, community, request, wait=wait, client=client)
 
 
-def execute_proposal(ctx: Context, community: Community, *, proposal, wait: bool) -> relay.TxOutcome:
+def execute_proposal(ctx: Context, community: Community, *, proposal, wait: bool, client: str) -> relay.TxOutcome:
     data = ctx.gateway.abi("governor").function("execute").encode(
         proposal.targets,
         [int(v) for v in proposal.values],
         [bytes.fromhex(c[2:]) for c in proposal.calldatas],
-        keccak(text=proposal.description),
+        # The exact bytes proposed: a description whose text the index had to alter keeps them raw.
+        keccak(bytes.fromhex(proposal.description_raw[2:]) if proposal.description_raw
+               else proposal.description.encode()),
     )
-    return relay.send_direct(ctx, community, "governor", data, wait=wait)
+    return relay.send_direct(ctx, community, "governor", data, wait=wait, client=client)

@@ -1,11 +1,16 @@
 """What a proposal can do, as typed actions, and the calls each one becomes.
 
 Proposals run later, when the vote passes, so their inputs are checked against the chain now
-(unknown indicator, already a member, ...): a proposal that could never execute is refused.
+(unknown indicator, already a member, ...) and against each other, in order: the actions before
+one have run by the time it runs (a member removed twice, an indicator retired then amended, a
+badge revoked twice, the last member removed). A proposal that could never execute is refused,
+saying which action clashes with what; so is a change_settings outside the governor's bounds
+(read from its public constants) and a proposal over the size caps below.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Annotated, Literal, Union
 
 from eth_utils import is_checksum_address, to_checksum_address
@@ -24,6 +29,15 @@ ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 MAX_URI = 2048
 MAX_TEXT = 1024
 MAX_DESCRIPTION = 10_000
+# A proposal's size, which the relayer pays for when it is proposed (every call's calldata is
+# sent, hashed and emitted: about 25 gas a byte) and again when it executes. Before these caps, 20
+# recover_member actions of 500 token ids each cost 7.4M gas to propose. Within them, proposing
+# costs under 1M gas: 765k for the largest, 16,380 bytes of calldata with a 10,000-character
+# description (tests/e2e/test_hostile_governance.py measures it).
+MAX_PROPOSAL_ACTIONS = 20
+MAX_PROPOSAL_CALLS = 20  # change_settings makes one call per setting, recover_member two with badges
+MAX_PROPOSAL_TOKEN_IDS = 500  # badges moved by all the proposal's recover_member actions together
+MAX_PROPOSAL_CALLDATA_BYTES = 16_384  # every call's calldata together (500 token ids take 16,000)
 
 
 def checksummed(value: str) -> str:
@@ -96,11 +110,15 @@ class RevokeBadge(_Action):
 
 
 class ChangeSettings(_Action):
+    """Each setting must lie within the governor's bounds (its MIN_/MAX_ constants): as deployed,
+    voting delay 0 s-30 days, voting period 60 s-30 days, proposal threshold 0-1 vote, quorum
+    1-100 %. Outside them the governor would refuse at execution, so prepare refuses (422)."""
+
     type: Literal["change_settings"]
-    voting_delay_seconds: int | None = Field(None, ge=0, le=2**48 - 1)
-    voting_period_seconds: int | None = Field(None, ge=1, le=UINT32)
-    proposal_threshold: int | None = Field(None, ge=0, le=UINT256)
-    quorum_percent: int | None = Field(None, ge=1, le=100)
+    voting_delay_seconds: int | None = Field(None, ge=0, le=2**48 - 1, description="0 s to 30 days")
+    voting_period_seconds: int | None = Field(None, ge=1, le=UINT32, description="60 s to 30 days")
+    proposal_threshold: int | None = Field(None, ge=0, le=UINT256, description="0 or 1 vote")
+    quorum_percent: int | None = Field(None, ge=1, le=100, description="1 to 100 % of members")
 
 
 class RecoverMember(_Action):
@@ -118,73 +136,308 @@ ProposalAction = Annotated[
 ]
 
 
-def _is_member(ctx: Context, community: Community, account: str) -> bool:
-    return ctx.gateway.read(community, "membership", "isMember", account)[0]
+def _within_token_cap(actions: list) -> list:
+    token_ids = sum(len(a.token_ids) for a in actions if isinstance(a, RecoverMember))
+    if token_ids > MAX_PROPOSAL_TOKEN_IDS:
+        raise ValueError(f"a proposal moves at most {MAX_PROPOSAL_TOKEN_IDS} badges in all; its recover_member "
+                         f"actions name {token_ids} token ids")
+    return actions
 
 
-def _require_active_indicator(ctx: Context, community: Community, indicator_id: int) -> None:
-    try:
-        terms = ctx.gateway.read(community, "registry", "terms", indicator_id)[0]
-    except ChainRefused as exc:
-        raise NotFound(f"No indicator {indicator_id} in this community", error=exc.error) from exc
-    if not terms[5]:
-        raise Conflict(f"Indicator {indicator_id} is retired", error="RegistryIndicatorRetired")
+ProposalActions = Annotated[
+    list[ProposalAction],
+    Field(min_length=1, max_length=MAX_PROPOSAL_ACTIONS,
+          description=f"At most {MAX_PROPOSAL_ACTIONS} actions, {MAX_PROPOSAL_CALLS} calls, "
+                      f"{MAX_PROPOSAL_TOKEN_IDS} token ids and {MAX_PROPOSAL_CALLDATA_BYTES:,} bytes of calldata"),
+    AfterValidator(_within_token_cap),
+]
 
 
-def calls_for(ctx: Context, community: Community, action) -> list[tuple[str, bytes]]:
-    """The (contract key, calldata) pairs an action executes as, after checking it can."""
+# change_settings field -> (governor setter, its bound constants, the custom error it reverts with)
+SETTINGS = {
+    "voting_delay_seconds": ("setVotingDelay", "MIN_VOTING_DELAY", "MAX_VOTING_DELAY",
+                             "GovernorVotingDelayOutOfRange"),
+    "voting_period_seconds": ("setVotingPeriod", "MIN_VOTING_PERIOD", "MAX_VOTING_PERIOD",
+                              "GovernorVotingPeriodOutOfRange"),
+    "proposal_threshold": ("setProposalThreshold", "MIN_PROPOSAL_THRESHOLD", "MAX_PROPOSAL_THRESHOLD",
+                           "GovernorProposalThresholdOutOfRange"),
+    "quorum_percent": ("updateQuorumNumerator", "MIN_QUORUM_PERCENT", "MAX_QUORUM_PERCENT",
+                       "GovernorQuorumOutOfRange"),
+}
+
+# The governor's bounds never change (constants): read once per governor.
+_bounds: dict[tuple[int, str], dict[str, tuple[int, int]]] = {}
+_bounds_lock = threading.Lock()
+
+
+def settings_bounds(ctx: Context, community: Community) -> dict[str, tuple[int, int]]:
+    """(min, max) of each change_settings field, as the community's governor declares them."""
+    key = (ctx.gateway.chain_id, community.contracts["governor"])
+    if key not in _bounds:
+        governor = ctx.gateway.abi("governor")
+        names = [name for _, low, high, _ in SETTINGS.values() for name in (low, high)]
+        results = ctx.gateway.simulate([
+            ("eth_call", [{"to": community.contracts["governor"], "data": "0x" + governor.function(n).encode().hex()},
+                          "latest"]) for n in names])
+        for result in results:
+            if isinstance(result, Exception):
+                raise result
+        values = dict(zip(names, (governor.function(n).decode_output(bytes.fromhex(r[2:]))[0]
+                                  for n, r in zip(names, results))))
+        with _bounds_lock:
+            _bounds[key] = {field: (values[low], values[high]) for field, (_, low, high, _) in SETTINGS.items()}
+    return _bounds[key]
+
+
+def _in_words(seconds: int) -> str:
+    for unit, size in (("days", 86_400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size:,} {unit}" if seconds != size else f"1 {unit[:-1]}"
+    return f"{seconds:,} second" + ("" if seconds == 1 else "s")
+
+
+def encode(ctx: Context, action) -> list[tuple[str, bytes]]:
+    """The (contract key, calldata) pairs an action executes as; no chain reads."""
     abi = ctx.gateway.abi
     if isinstance(action, AddIndicator):
         return [("registry", abi("registry").function("addIndicator").encode(action.as_input()))]
     if isinstance(action, AmendIndicator):
-        _require_active_indicator(ctx, community, action.indicator_id)
         return [("registry", abi("registry").function("amendIndicator").encode(action.indicator_id, action.as_input()))]
     if isinstance(action, RetireIndicator):
-        _require_active_indicator(ctx, community, action.indicator_id)
         return [("registry", abi("registry").function("retireIndicator").encode(action.indicator_id))]
     if isinstance(action, AdmitMember):
-        account = to_checksum_address(action.account)
-        if _is_member(ctx, community, account):
-            raise Conflict(f"{account} is already a member", error="MembershipAlreadyMember")
-        return [("membership", abi("membership").function("admit").encode(account))]
+        return [("membership", abi("membership").function("admit").encode(to_checksum_address(action.account)))]
     if isinstance(action, RemoveMember):
-        account = to_checksum_address(action.account)
-        if not _is_member(ctx, community, account):
-            raise NotFound(f"{account} is not a member", error="MembershipNotMember")
-        return [("membership", abi("membership").function("remove").encode(account))]
+        return [("membership", abi("membership").function("remove").encode(to_checksum_address(action.account)))]
     if isinstance(action, RevokeBadge):
-        try:
-            ctx.gateway.read(community, "badge", "getBadge", action.token_id)
-        except ChainRefused as exc:
-            raise NotFound(f"No badge {action.token_id} in this community", error=exc.error) from exc
-        if not ctx.gateway.read(community, "badge", "isActive", action.token_id)[0]:
-            raise Conflict(f"Badge {action.token_id} no longer counts (revoked or expired)")
         return [("badge", abi("badge").function("revoke").encode(action.token_id, action.reason))]
     if isinstance(action, ChangeSettings):
         governor = abi("governor")
-        calls = []
-        if action.voting_delay_seconds is not None:
-            calls.append(("governor", governor.function("setVotingDelay").encode(action.voting_delay_seconds)))
-        if action.voting_period_seconds is not None:
-            calls.append(("governor", governor.function("setVotingPeriod").encode(action.voting_period_seconds)))
-        if action.proposal_threshold is not None:
-            calls.append(("governor", governor.function("setProposalThreshold").encode(action.proposal_threshold)))
-        if action.quorum_percent is not None:
-            calls.append(("governor", governor.function("updateQuorumNumerator").encode(action.quorum_percent)))
+        calls = [("governor", governor.function(setter).encode(getattr(action, field)))
+                 for field, (setter, *_) in SETTINGS.items() if getattr(action, field) is not None]
         if not calls:
             raise Unprocessable("change_settings names no setting to change")
         return calls
     if isinstance(action, RecoverMember):
         lost, replacement = to_checksum_address(action.lost), to_checksum_address(action.replacement)
-        if not _is_member(ctx, community, lost):
-            raise NotFound(f"{lost} is not a member", error="MembershipNotMember")
-        if _is_member(ctx, community, replacement):
-            raise Conflict(f"{replacement} is already a member", error="MembershipAlreadyMember")
         calls = [("membership", abi("membership").function("recover").encode(lost, replacement))]
         if action.token_ids:
             calls.append(("badge", abi("badge").function("recoverBadges").encode(lost, replacement, action.token_ids)))
         return calls
     raise Unprocessable(f"Unknown proposal action {action!r}")
+
+
+def _never(label: str, what: str, error: str) -> Conflict:
+    return Conflict(f"{label} {what}: the proposal could never execute ({error})", error=error)
+
+
+class ProposalPlan:
+    """The community as a proposal's earlier actions will have left it, to check each next one
+    against: what the chain says now (each fact read once), with the earlier actions' effects on
+    top. An action that would revert when the proposal executes is refused now, with the reason."""
+
+    def __init__(self, ctx: Context, community: Community) -> None:
+        self.ctx, self.community = ctx, community
+        self._member: dict[str, bool] = {}
+        self._member_count: int | None = None
+        self._membership_changed_by: dict[str, str] = {}  # account -> which earlier action did what
+        self._checked_indicators: set[int] = set()
+        self._retired_by: dict[int, str] = {}
+        self._revoked_by: dict[int, str] = {}
+        self._moved_by: dict[int, str] = {}
+        self._removals: list[str] = []
+
+    # -------------------------------------------------------------- chain facts
+
+    def _read(self, key: str, function: str, *args):
+        return self.ctx.gateway.read(self.community, key, function, *args)
+
+    def is_member(self, account: str) -> bool:
+        if account not in self._member:
+            self._member[account] = self._read("membership", "isMember", account)[0]
+        return self._member[account]
+
+    def _set_member(self, account: str, member: bool, because: str) -> None:
+        """`account` is (or stops being) a member from here on, `because` (an earlier action, in words)."""
+        if self._member_count is None:
+            self._member_count = self._read("membership", "memberCount")[0]
+        if member != self.is_member(account):
+            self._member_count += 1 if member else -1
+        self._member[account] = member
+        self._membership_changed_by[account] = because
+
+    # -------------------------------------------------------------- rules
+
+    def check(self, label: str, action) -> None:
+        """Refuse `action` (labelled `label` in messages) if it could not run after the earlier ones."""
+        if isinstance(action, (AmendIndicator, RetireIndicator)):
+            self._indicator(label, action)
+        elif isinstance(action, AdmitMember):
+            self._admit(label, to_checksum_address(action.account))
+        elif isinstance(action, RemoveMember):
+            self._remove(label, to_checksum_address(action.account))
+        elif isinstance(action, RevokeBadge):
+            self._revoke(label, action.token_id)
+        elif isinstance(action, ChangeSettings):
+            self._settings(label, action)
+        elif isinstance(action, RecoverMember):
+            self._recover(label, action)
+
+    def _indicator(self, label: str, action) -> None:
+        indicator_id = action.indicator_id
+        verb = "amends" if isinstance(action, AmendIndicator) else "retires"
+        if indicator_id in self._retired_by:
+            earlier = self._retired_by[indicator_id]
+            raise _never(label, f"{verb} indicator {indicator_id}, which {earlier} "
+                                f"{'already ' if verb == 'retires' else ''}retires", "RegistryIndicatorRetired")
+        if indicator_id not in self._checked_indicators:
+            try:
+                terms = self._read("registry", "terms", indicator_id)[0]
+            except ChainRefused as exc:
+                raise NotFound(f"No indicator {indicator_id} in this community", error=exc.error) from exc
+            if not terms[5]:
+                raise Conflict(f"Indicator {indicator_id} is retired", error="RegistryIndicatorRetired")
+            self._checked_indicators.add(indicator_id)
+        if isinstance(action, RetireIndicator):
+            self._retired_by[indicator_id] = label
+
+    def _admit(self, label: str, account: str) -> None:
+        if self.is_member(account):
+            if account in self._membership_changed_by:
+                raise _never(label, f"admits {account}, who is a member by then "
+                                    f"({self._membership_changed_by[account]})", "MembershipAlreadyMember")
+            raise Conflict(f"{account} is already a member", error="MembershipAlreadyMember")
+        self._set_member(account, True, f"{label} admits them")
+
+    def _require_member(self, label: str, account: str, verb: str) -> None:
+        if self.is_member(account):
+            return
+        if account in self._membership_changed_by:
+            raise _never(label, f"{verb} {account}, who is no longer a member by then "
+                                f"({self._membership_changed_by[account]})", "MembershipNotMember")
+        raise NotFound(f"{account} is not a member", error="MembershipNotMember")
+
+    def _remove(self, label: str, account: str) -> None:
+        self._require_member(label, account, "removes")
+        self._set_member(account, False, f"{label} removes them")
+        self._removals.append(label)
+        if self._member_count == 0:
+            earlier = self._removals[:-1]
+            after = f" after {', '.join(earlier)}" if earlier else ""
+            raise _never(label, f"removes {account}, the last member left{after}: a community keeps at least one "
+                                "member, so that it can still propose and vote", "MembershipLastMember")
+
+    def _revoke(self, label: str, token_id: int) -> None:
+        if token_id in self._revoked_by:
+            raise _never(label, f"revokes badge {token_id}, which {self._revoked_by[token_id]} already revokes",
+                         "BadgeAlreadyRevoked")
+        try:
+            _, badge, _ = self._read("badge", "getBadge", token_id)
+        except ChainRefused as exc:
+            raise NotFound(f"No badge {token_id} in this community", error=exc.error) from exc
+        if badge[3]:  # revokedAt
+            raise Conflict(f"Badge {token_id} is already revoked", error="BadgeAlreadyRevoked")
+        if not self._read("badge", "isActive", token_id)[0]:
+            raise Conflict(f"Badge {token_id} no longer counts (expired)")
+        self._revoked_by[token_id] = label
+
+    def _settings(self, label: str, action: ChangeSettings) -> None:
+        bounds = settings_bounds(self.ctx, self.community)
+        for field, (_, _, _, error) in SETTINGS.items():
+            value = getattr(action, field)
+            if value is None:
+                continue
+            low, high = bounds[field]
+            if not low <= value <= high:
+                words = f" ({_in_words(low)} to {_in_words(high)})" if field.endswith("_seconds") else ""
+                raise Unprocessable(
+                    f"{label}: {field} must be within the governor's bounds, {low:,} to {high:,}{words}, so that "
+                    f"governance can always act again; {value:,} would be refused when the proposal executes "
+                    f"({error})",
+                    error=error, errors=[{"loc": ["body", "actions", field], "msg": f"must be within {low}-{high}"}],
+                )
+
+    def _recover(self, label: str, action: RecoverMember) -> None:
+        lost, replacement = to_checksum_address(action.lost), to_checksum_address(action.replacement)
+        self._require_member(label, lost, "moves the membership of")
+        if lost != replacement and self.is_member(replacement):
+            if replacement in self._membership_changed_by:
+                raise _never(label, f"moves a membership to {replacement}, who is a member by then "
+                                    f"({self._membership_changed_by[replacement]})", "MembershipAlreadyMember")
+            raise Conflict(f"{replacement} is already a member", error="MembershipAlreadyMember")
+        self._held_by(label, lost, action.token_ids)
+        self._set_member(lost, False, f"{label} moves their membership to {replacement}")
+        self._set_member(replacement, True, f"{label} moves a membership to them")
+
+    def _held_by(self, label: str, lost: str, token_ids: list[int]) -> None:
+        """Each badge to move must be held by `lost` now, and moved once."""
+        seen: set[int] = set()
+        for token_id in token_ids:
+            if token_id in seen or token_id in self._moved_by:
+                earlier = "the same action" if token_id in seen else self._moved_by[token_id]
+                raise _never(label, f"moves badge {token_id}, which {earlier} already moves", "BadgeNotHeldBy")
+            seen.add(token_id)
+        if not token_ids:
+            return
+        owner_of = self.ctx.gateway.abi("badge").function("ownerOf")
+        address = self.community.contracts["badge"]
+        results = self.ctx.gateway.simulate([
+            ("eth_call", [{"to": address, "data": "0x" + owner_of.encode(t).hex()}, "latest"]) for t in token_ids])
+        for token_id, result in zip(token_ids, results):
+            if isinstance(result, ChainRefused):
+                raise _never(label, f"moves badge {token_id}, which does not exist", "BadgeNotHeldBy")
+            if isinstance(result, Exception):
+                raise result
+            owner = to_checksum_address(owner_of.decode_output(bytes.fromhex(result[2:]))[0])
+            if owner != lost:
+                raise _never(label, f"moves badge {token_id}, which {lost} does not hold ({owner} does)",
+                             "BadgeNotHeldBy")
+        for token_id in token_ids:
+            self._moved_by[token_id] = label
+
+
+def _size_error(message: str) -> Unprocessable:
+    return Unprocessable(f"actions: {message}", errors=[{"loc": ["body", "actions"], "msg": message}])
+
+
+def check_size(calls: list[tuple[str, bytes]]) -> None:
+    """The size caps on a proposal's calls (the action and token id caps are in ProposalActions)."""
+    if len(calls) > MAX_PROPOSAL_CALLS:
+        raise _size_error(f"a proposal makes at most {MAX_PROPOSAL_CALLS} calls (change_settings makes one per "
+                          f"setting, recover_member two with badges); these actions make {len(calls)}")
+    size = sum(len(data) for _, data in calls)
+    if size > MAX_PROPOSAL_CALLDATA_BYTES:
+        raise _size_error(f"a proposal's calls carry at most {MAX_PROPOSAL_CALLDATA_BYTES:,} bytes of calldata "
+                          f"(the relayer pays for every byte); these actions make {size:,}")
+
+
+def proposal_calls(ctx: Context, community: Community, actions: list) -> list[tuple[str, bytes]]:
+    """The (contract key, calldata) pairs a whole proposal executes as, after checking its size,
+    and each action against the chain and the actions before it."""
+    if len(actions) > MAX_PROPOSAL_ACTIONS:
+        raise _size_error(f"a proposal has at most {MAX_PROPOSAL_ACTIONS} actions; this one has {len(actions)}")
+    _within_token_cap_or_422(actions)
+    encoded = [encode(ctx, action) for action in actions]
+    check_size([call for calls in encoded for call in calls])
+    plan = ProposalPlan(ctx, community)
+    for index, action in enumerate(actions):
+        plan.check(f"actions[{index}] ({action.type})", action)
+    return [call for calls in encoded for call in calls]
+
+
+def _within_token_cap_or_422(actions: list) -> None:
+    try:
+        _within_token_cap(actions)
+    except ValueError as exc:
+        raise _size_error(str(exc)) from exc
+
+
+def calls_for(ctx: Context, community: Community, action) -> list[tuple[str, bytes]]:
+    """The (contract key, calldata) pairs one action executes as, after checking it can on its
+    own; `proposal_calls` checks a whole proposal, each action after the ones before it."""
+    calls = encode(ctx, action)
+    ProposalPlan(ctx, community).check(f"{action.type}", action)
+    return calls
 
 
 def describe_call(ctx: Context, community: Community, target: str, calldata: str) -> dict:

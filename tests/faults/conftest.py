@@ -14,7 +14,7 @@ import pytest
 
 from backend.client import CommunityClient
 from tests.e2e.conftest import ALICE, DANA, Env, address, pass_proposal
-from tests.e2e.harness import VENV_BIN, Anvil, Server, local_stack, rpc, service_env, wait_until
+from tests.e2e.harness import UNTHROTTLED, VENV_BIN, Anvil, Server, local_stack, rpc, service_env, wait_until
 
 INDICATOR = 1
 
@@ -50,7 +50,7 @@ class Community:
 def community(tmp_path_factory) -> Community:
     work = tmp_path_factory.mktemp("faults-community")
     # Leaving the stack stops Anvil with SIGINT: its state file then holds the governed community.
-    with local_stack(work, anvil=FaultAnvil(work)) as stack:
+    with local_stack(work, anvil=FaultAnvil(work), settings=UNTHROTTLED) as stack:
         env = Env(stack.anvil, stack.server, stack.deployments, "", CommunityClient(stack.server.url), work)
         code = {"type": "add_indicator", "name": "Merged patch", "category": "code", "orientation": "object",
                 "weight": 3, "endorsements_required": 1}
@@ -68,8 +68,8 @@ def chain_from(community: Community, workdir: Path, *flags: str) -> FaultAnvil:
 
 
 def server_for(anvil: Anvil, community: Community, workdir: Path) -> Server:
-    return Server(service_env(anvil, community.deployments, f"sqlite:///{workdir / 'index.sqlite3'}"),
-                  workdir / "api.log")
+    return Server({**service_env(anvil, community.deployments, f"sqlite:///{workdir / 'index.sqlite3'}"),
+                   **UNTHROTTLED}, workdir / "api.log")
 
 
 class Counter:

@@ -2,10 +2,12 @@
 the same database: the index resumes from its cursor, catches up with the chain, and equals row
 for row a full reindex from the deployment block into a fresh database.
 
-A client whose request broke off with the service (it may have been relayed before the kill)
-submits the same signed request again rather than signing a new one: the member's forwarder
-nonce lets it be recorded at most once (the service answers 409 ReplayedRequest when the first
-went through). So every claim is recorded exactly once."""
+A client whose request broke off with the service (it may have been accepted before the kill)
+submits the same signed request again rather than signing a new one: the outbox holds one
+request per (forwarder, signer, nonce), and the member's forwarder nonce lets it be recorded at
+most once (the service answers 409 ReplayedRequest when the first was accepted). Requests
+accepted but not yet sent when the service died are sent by the restarted one. So every claim
+is recorded exactly once."""
 
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ def test_service_killed_mid_burst_resumes_and_equals_a_full_reindex(community, t
     live = f"sqlite:///{tmp_path / 'index.sqlite3'}"
     try:
         server.start()
-        accepted, hashes, replayed, lock = Counter(), [], [], threading.Lock()
+        accepted, request_ids, replayed, lock = Counter(), [], [], threading.Lock()
         retries: dict[str, int] = {}
         killed: dict = {}
 
@@ -56,7 +58,7 @@ def test_service_killed_mid_burst_resumes_and_equals_a_full_reindex(community, t
                     try:
                         if signed is None:
                             typed = api.prepare("claims", signer=address(key), indicator_id=INDICATOR,
-                                                evidence_uri=f"fault://service/{index}/{j}")["typed_data"]
+                                                evidence_uri=f"https://fault.example/service/{index}/{j}")["typed_data"]
                             signed = {"typed_data": typed, "signature": api.sign(key, typed)}
                         tx = api.post("/claims", signed, wait="false")
                         break
@@ -76,7 +78,7 @@ def test_service_killed_mid_burst_resumes_and_equals_a_full_reindex(community, t
                     if tx is None:
                         replayed.append(j)
                     else:
-                        hashes.append(tx["tx_hash"])
+                        request_ids.append(tx["request_id"])
                 accepted.add()
 
         def kill() -> None:
@@ -94,11 +96,14 @@ def test_service_killed_mid_burst_resumes_and_equals_a_full_reindex(community, t
         killer.join()
         assert killed, "the service was never killed"
 
-        # A resubmitted request may have been sent twice; the second copy then reverts on chain.
-        wait_until(lambda: all(rpc(anvil.url, "eth_getTransactionReceipt", h) for h in hashes), timeout=30,
-                   what="receipts")
-        last = max(int(rpc(anvil.url, "eth_getTransactionReceipt", h)["blockNumber"], 16) for h in hashes)
+        # Every accepted request is in the outbox, which outlived the kill: the restarted service's
+        # relayer sends whatever was still waiting, and each request ends succeeded.
         api = CommunityClient(server.url)
+        wait_until(lambda: all(api.get(f"/requests/{i}")["status"] != "pending" for i in request_ids), timeout=60,
+                   what="every accepted request settled")
+        settled = [api.get(f"/requests/{i}") for i in request_ids]
+        assert {s["state"] for s in settled} == {"succeeded"}, [s for s in settled if s["state"] != "succeeded"]
+        last = max(s["block_number"] for s in settled)
         wait_until(lambda: api.get("/health")["indexed_block"] >= last, timeout=30, what="index catch-up")
         cursor, events = _index_state(live)
         assert cursor >= killed["cursor"] and events >= killed["events"]  # resumed, nothing forgotten

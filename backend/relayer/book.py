@@ -1,0 +1,170 @@
+"""The API's side of the outbox: member nonces in flight, budgets, accepting a request, and
+following it to its end. Every API process reads and writes the same outbox, so what one
+process accepted, another sees (several processes over one PostgreSQL).
+
+- Nonces: a member's request holds its nonce from the moment it is accepted until it is settled,
+  and, if it executed, until its block is too deep to be rolled back (a rolled-back request is
+  sent again by the relayer, with the same nonce). Prepare hands out the first nonce after those; submit refuses a nonce that is used,
+  in flight, or past a gap. Two requests prepared at the same moment get the same nonce: the
+  first submitted is accepted, the other refused before anything is sent (409).
+- Budgets (budgets.py): per member from the outbox, so they hold across processes; per client
+  address in this process's memory.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.errors import Conflict, NotFound, TooManyRequests
+from backend.relayer.budgets import ClientBudgets, client_refusal, member_refusal
+from backend.relayer.outbox import ACTIVE, USED_NONCE, RelayRequest, recheck_from
+from backend.settings import Settings
+
+
+class RelayBook:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.clients = ClientBudgets(settings)
+        self.wake = None  # set by the Context: wakes this process's relayer worker
+
+    # ------------------------------------------------------------------ nonces
+
+    def _flying(self, session: Session, community: str, signer: str, head: int) -> set[int]:
+        """The member's nonces the outbox holds: in flight, or executed in a block recent enough
+        to be rolled back (the relayer would then send that same request again)."""
+        recent = and_(RelayRequest.state.in_(USED_NONCE),
+                      RelayRequest.block_number >= recheck_from(head, self.settings.confirmations))
+        return set(session.scalars(select(RelayRequest.nonce).where(
+            RelayRequest.community == community, RelayRequest.signer == signer,
+            or_(RelayRequest.state.in_(ACTIVE), recent))))
+
+    def has_in_flight(self, community: str, signer: str) -> bool:
+        with self.sessions() as session:
+            return session.scalar(select(RelayRequest.id).where(
+                RelayRequest.community == community, RelayRequest.signer == signer,
+                RelayRequest.state.in_(ACTIVE)).limit(1)) is not None
+
+    def wait_sent(self, community: str, signer: str, timeout: float = 1.0) -> None:
+        """Give the worker a moment to send this member's queued requests, so that a simulation
+        on the pending block sees them (it takes milliseconds unless sending is paused)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.sessions() as session:
+                queued = session.scalar(select(RelayRequest.id).where(
+                    RelayRequest.community == community, RelayRequest.signer == signer,
+                    RelayRequest.state == "queued").limit(1))
+            if queued is None:
+                return
+            time.sleep(0.01)
+
+    def next_nonce(self, community: str, signer: str, chain_nonce: int, head: int) -> int:
+        """The nonce for a request being prepared: the first after those the outbox holds."""
+        with self.sessions() as session:
+            flying = self._flying(session, community, signer, head)
+        nonce = chain_nonce
+        while nonce in flying:
+            nonce += 1
+        return nonce
+
+    def check_nonce(self, community: str, signer: str, chain_nonce: int, nonce: int, head: int) -> None:
+        """Refuse a signed request bound to fail for its nonce: used (a request whose call
+        reverted inside a batch used its nonce too), held by the outbox, or past a gap."""
+        with self.sessions() as session:
+            flying = {n for n in self._flying(session, community, signer, head) if n >= chain_nonce}
+        if nonce < chain_nonce or nonce in flying:
+            raise Conflict(f"A request of this signer with nonce {nonce} was already relayed (this one, or another "
+                           "prepared at the same moment): a nonce works once; prepare it again",
+                           error="ReplayedRequest")
+        gap = [n for n in range(chain_nonce, nonce) if n not in flying]
+        if gap:
+            raise Conflict(f"The request's nonce {nonce} is ahead of the signer's next nonce {gap[0]}: prepare it "
+                           "again", error="NonceAhead")
+
+    # ------------------------------------------------------------------ accepting
+
+    def accept(self, *, community: str, kind: str, forwarder: str, signer: str | None, nonce: int | None,
+               target: str, payload: dict[str, Any], signature: str | None, gas: int, client: str) -> int:
+        """Charge the budgets and write the request to the outbox; its id. Refuses (429) past a
+        budget, and (409) a request whose nonce another request holds."""
+        now = time.time()
+        ticket = self.clients.charge(client, gas)
+        try:
+            with self.sessions.begin() as session:
+                refusal = client_refusal(session, self.settings, client=client)
+                if refusal is None and signer is not None:
+                    refusal = member_refusal(session, self.settings, community=community, signer=signer, gas=gas,
+                                             now=now)
+                if refusal:
+                    raise refusal
+                row = RelayRequest(community=community, kind=kind, forwarder=forwarder, signer=signer, nonce=nonce,
+                                   target=target, payload=payload, signature=signature, gas=gas, client=client,
+                                   state="queued", created_at=now)
+                session.add(row)
+                session.flush()
+                request_id = row.id
+        except IntegrityError as exc:
+            self.clients.refund(ticket)
+            raise Conflict(f"A request of this signer with nonce {nonce} is already being relayed",
+                           error="ReplayedRequest") from exc
+        except TooManyRequests:
+            self.clients.refund(ticket)
+            raise
+        if self.wake is not None:
+            self.wake.set()
+        return request_id
+
+    # ------------------------------------------------------------------ following
+
+    def get(self, request_id: int) -> RelayRequest:
+        with self.sessions() as session:
+            row = session.get(RelayRequest, request_id)
+        if row is None:
+            raise NotFound(f"No relayed request {request_id}")
+        return row
+
+    def by_tx_hash(self, tx_hash: str) -> list[RelayRequest]:
+        with self.sessions() as session:
+            # Hashes are stored as the node gives them, lowercase: the index serves this.
+            return list(session.scalars(select(RelayRequest).where(RelayRequest.tx_hash == tx_hash.lower())))
+
+    def wait_settled(self, request_id: int, timeout: float) -> RelayRequest | None:
+        """The request once settled, or None if it is still in flight after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        delay = 0.01
+        while True:
+            row = self.get(request_id)
+            if row.state not in ACTIVE:
+                return row
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.1)
+
+    def in_flight(self) -> int:
+        with self.sessions() as session:
+            return session.scalar(select(func.count()).select_from(RelayRequest).where(
+                RelayRequest.state.in_(ACTIVE))) or 0
+
+    def spent(self, community: str) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+        """What the relayer paid for the community and for each member (the outbox's whole history)."""
+        columns = (
+            func.count(RelayRequest.id).filter(RelayRequest.tx_hash.is_not(None)),
+            func.count(RelayRequest.id).filter(RelayRequest.state == "succeeded"),
+            func.count(RelayRequest.id).filter(or_(RelayRequest.state == "reverted", RelayRequest.state == "failed")),
+            func.coalesce(func.sum(RelayRequest.gas_used), 0),
+            func.coalesce(func.sum(RelayRequest.fee_wei), 0),
+        )
+        names = ("requests", "succeeded", "failed", "gas_used", "fees_wei")
+        with self.sessions() as session:
+            total = session.execute(select(*columns).where(RelayRequest.community == community)).one()
+            members = session.execute(select(RelayRequest.signer, *columns).where(
+                RelayRequest.community == community, RelayRequest.signer.is_not(None))
+                .group_by(RelayRequest.signer)).all()
+        return (dict(zip(names, map(int, total))),
+                {row[0]: dict(zip(names, map(int, row[1:]))) for row in members})

@@ -1,0 +1,128 @@
+"""What the relayer may spend for whom: each member (per community) and each client address has
+three budgets, requests in flight (accepted, not yet settled), requests accepted in the last
+minute, and gas in the last hour. A request counts its share of a transaction's gas limit until
+its transaction is mined, then the gas it used: so the gas a member can make the relayer burn
+in any hour is at most their hourly gas budget.
+
+A member's budgets are read from the outbox, so they hold however many API processes share it.
+A client's are kept in each process's memory (a client behind a load balancer meets each
+process's budget): cheap enough to check on every request, and a client is only an address.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.errors import TooManyRequests
+from backend.relayer.outbox import ACTIVE, RelayRequest
+from backend.settings import Settings
+
+MINUTE, HOUR = 60.0, 3600.0
+
+
+def member_refusal(session: Session, settings: Settings, *, community: str, signer: str, gas: int,
+                   now: float) -> TooManyRequests | None:
+    """The budget this member has spent, if any, for a request of `gas` more."""
+    who = f"Member {signer}"
+    mine = (RelayRequest.community == community, RelayRequest.signer == signer)
+    in_flight, minute, oldest_minute, hour_gas, oldest_hour = session.execute(select(
+        func.count(RelayRequest.id).filter(RelayRequest.state.in_(ACTIVE)),
+        func.count(RelayRequest.id).filter(RelayRequest.created_at > now - MINUTE),
+        func.min(RelayRequest.created_at).filter(RelayRequest.created_at > now - MINUTE),
+        # Requests the forwarder never executed cost nothing; the others their gas used, or
+        # their share of the limit until mined.
+        func.coalesce(func.sum(func.coalesce(RelayRequest.gas_used, RelayRequest.gas)).filter(
+            RelayRequest.created_at > now - HOUR, RelayRequest.state != "failed"), 0),
+        func.min(RelayRequest.created_at).filter(RelayRequest.created_at > now - HOUR),
+    ).where(*mine)).one()
+    if in_flight >= settings.member_max_in_flight:
+        return TooManyRequests(f"{who} has {in_flight} requests in flight (budget: {settings.member_max_in_flight}): "
+                               "wait until one is mined", budget="in_flight", retry_after=2)
+    if minute >= settings.member_requests_per_minute:
+        wait = math.ceil(max(1.0, oldest_minute + MINUTE - now))
+        return TooManyRequests(f"{who} sent {minute} requests in the last minute (budget: "
+                               f"{settings.member_requests_per_minute} a minute): retry in {wait} s",
+                               budget="requests_per_minute", retry_after=wait)
+    if hour_gas + gas > settings.member_gas_per_hour:
+        wait = math.ceil(max(1.0, oldest_hour + HOUR - now))
+        return TooManyRequests(f"{who} has used {hour_gas:,} gas of relaying in the last hour, and this request may "
+                               f"use {gas:,} more (budget: {settings.member_gas_per_hour:,} gas an hour): retry in "
+                               f"{wait} s", budget="gas_per_hour", retry_after=wait)
+    return None
+
+
+def client_refusal(session: Session, settings: Settings, *, client: str) -> TooManyRequests | None:
+    """Requests in flight of one client address, read from the outbox (few rows are in flight)."""
+    in_flight = session.scalar(select(func.count(RelayRequest.id)).where(
+        RelayRequest.state.in_(ACTIVE), RelayRequest.client == client)) or 0
+    if in_flight >= settings.client_max_in_flight:
+        return TooManyRequests(f"Client {client} has {in_flight} requests in flight (budget: "
+                               f"{settings.client_max_in_flight}): wait until one is mined", budget="in_flight",
+                               retry_after=2)
+    return None
+
+
+@dataclass
+class _Charge:
+    at: float
+    gas: int
+
+
+@dataclass
+class _Client:
+    minute: deque[float] = field(default_factory=deque)
+    hour: deque[_Charge] = field(default_factory=deque)
+
+
+class ClientBudgets:
+    """Per client address, in this process: requests a minute and gas an hour (at the limit
+    charged when accepted; a client is not followed to each receipt)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._clients: dict[str, _Client] = {}
+        self._lock = threading.Lock()
+
+    def charge(self, client: str, gas: int) -> tuple[_Client, float, _Charge]:
+        with self._lock:
+            return self._charge(client, gas)
+
+    def _charge(self, client: str, gas: int) -> tuple[_Client, float, _Charge]:
+        now = time.monotonic()
+        holder = self._clients.setdefault(client, _Client())
+        while holder.minute and holder.minute[0] <= now - MINUTE:
+            holder.minute.popleft()
+        while holder.hour and holder.hour[0].at <= now - HOUR:
+            holder.hour.popleft()
+        who, limits = f"Client {client}", self.settings
+        if len(holder.minute) >= limits.client_requests_per_minute:
+            wait = math.ceil(max(1.0, holder.minute[0] + MINUTE - now))
+            raise TooManyRequests(f"{who} sent {len(holder.minute)} requests in the last minute (budget: "
+                                  f"{limits.client_requests_per_minute} a minute): retry in {wait} s",
+                                  budget="requests_per_minute", retry_after=wait)
+        used = sum(c.gas for c in holder.hour)
+        if used + gas > limits.client_gas_per_hour:
+            wait = math.ceil(max(1.0, holder.hour[0].at + HOUR - now))
+            raise TooManyRequests(f"{who} has used {used:,} gas of relaying in the last hour (budget: "
+                                  f"{limits.client_gas_per_hour:,} gas an hour): retry in {wait} s",
+                                  budget="gas_per_hour", retry_after=wait)
+        charge = _Charge(now, gas)
+        holder.minute.append(now)
+        holder.hour.append(charge)
+        return holder, now, charge
+
+    def refund(self, ticket: tuple[_Client, float, _Charge]) -> None:
+        holder, at, charge = ticket
+        with self._lock:
+            charge.gas = 0
+            try:
+                holder.minute.remove(at)
+            except ValueError:
+                pass

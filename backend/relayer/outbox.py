@@ -1,0 +1,105 @@
+"""The relayer's durable outbox: every signed request that passed the checks is written here
+before anything is sent, and every transaction the relayer sends is written here before it
+is sent. A service killed at any moment then loses no accepted request and sends none twice.
+
+These tables are not part of the index: nothing on chain can rebuild them (a request that was
+refused or reverted leaves no event), so they live under their own metadata, which index
+rebuilds never drop.
+
+A request is unique among those not yet settled by (forwarder, signer, nonce): the member's
+forwarder nonce is what makes a signed request work once, so the same request submitted twice
+(a client retrying after a broken connection, or two API processes) is one row.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Request states: queued (accepted, not yet in a transaction) -> sent (in a transaction the node
+# holds) -> succeeded | reverted (its call reverted inside the batch: the member's nonce is used)
+# | failed (never executed: expired, or refused by the forwarder; the member's nonce is free).
+ACTIVE = ("queued", "sent")
+SETTLED = ("succeeded", "reverted", "failed")
+# States in which the member's nonce was used on chain.
+USED_NONCE = ("succeeded", "reverted")
+# Mined transactions are checked for this many blocks (beyond the confirmation depth) after,
+# in case their block is rolled back. Until then their requests still hold their member nonces:
+# a block lost with a node restart or a reorganisation gives the chain back a nonce that the
+# relayer will use again for the same signed request, so it must not be handed to a new one.
+RECHECK_BLOCKS = 16
+
+
+def recheck_from(head: int, confirmations: int) -> int:
+    """The oldest block whose relayed transactions may still be rolled back and sent again."""
+    return head - confirmations - RECHECK_BLOCKS
+
+
+class OutboxBase(DeclarativeBase):
+    pass
+
+
+class RelayRequest(OutboxBase):
+    __tablename__ = "relay_requests"
+    __table_args__ = (
+        # One unsettled request per (forwarder, signer, nonce), on both databases.
+        Index("uq_relay_request_active", "forwarder", "signer", "nonce", unique=True,
+              sqlite_where=text("state IN ('queued', 'sent')"),
+              postgresql_where=text("state IN ('queued', 'sent')")),
+        Index("ix_relay_request_state", "state", "id"),
+        Index("ix_relay_request_signer", "community", "signer", "created_at"),
+        Index("ix_relay_request_client", "client", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    community: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(8))  # forward: a member's signed request; direct: the relayer's own call
+    forwarder: Mapped[str] = mapped_column(String(42))
+    signer: Mapped[str | None] = mapped_column(String(42), nullable=True)
+    nonce: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    target: Mapped[str] = mapped_column(String(42))
+    # forward: [from, to, value, gas, deadline, data, signature] as JSON (hex for bytes);
+    # direct: {"data": "0x..."}.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    signature: Mapped[str | None] = mapped_column(String(132), nullable=True)
+    gas: Mapped[int] = mapped_column(BigInteger)  # its share of a transaction's gas limit
+    client: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    batch_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True, index=True)
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    gas_used: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # its share of the transaction's
+    fee_wei: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # ids it created
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+    settled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class RelayBatch(OutboxBase):
+    """One transaction of the relayer (and its replacements: same nonce, higher fees)."""
+
+    __tablename__ = "relay_batches"
+    __table_args__ = (Index("ix_relay_batch_state", "state", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    relayer: Mapped[str] = mapped_column(String(42))
+    relayer_nonce: Mapped[int] = mapped_column(BigInteger)
+    to: Mapped[str] = mapped_column(String(42))
+    gas: Mapped[int] = mapped_column(BigInteger)
+    # Every signed version of it, newest last: [{"hash", "raw", "max_fee", "priority"}]. Written
+    # before it is sent, so that after a crash the same transaction is sent again, never another.
+    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(12), default="sent")  # sent | mined | dropped
+    sent_block: Mapped[int] = mapped_column(BigInteger)  # the head when last (re)sent
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)  # the one mined
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    gas_used: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+def create_outbox(engine: Engine) -> None:
+    OutboxBase.metadata.create_all(engine)

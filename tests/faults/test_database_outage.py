@@ -1,0 +1,187 @@
+"""The index's PostgreSQL stopped (as by a crash) for five seconds in the middle of a burst of
+relayed writes from four members, then started again.
+
+The relayer's outbox lives in the same database: while it is away, a write cannot be accepted
+and is refused (503, nothing sent: the client may sign again). Once accepted, a write's answer
+carries its request id whatever fails afterwards, never a 500 that invites the client to sign
+again: a 503 with `request_id` and a `Location` to follow. So every write is on chain exactly once, and the
+index catches up when the database is back.
+
+The database is a PostgreSQL cluster of the test's own (initdb in a temporary folder, run as
+the `postgres` user), so that stopping it touches no other test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backend.chain.deployments import Deployments
+from backend.client import ApiError, CommunityClient
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address
+from tests.e2e.harness import UNTHROTTLED, Server, free_port, rpc, service_env, wait_until
+from tests.faults.conftest import INDICATOR, Counter, chain_from
+
+PER_MEMBER = 25
+MEMBERS = (ALICE, BOB, CAROL, DANA)
+STOP_AFTER = 30  # confirmed writes
+OUTAGE_SECONDS = 5
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster in a folder of its own, on a free port."""
+
+    def __init__(self, folder: Path) -> None:
+        self.bin = _pg_bin()
+        self.folder = folder
+        self.data = folder / "data"
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _as_postgres(self, *command: str) -> None:
+        line = " ".join(f"'{part}'" for part in command)
+        subprocess.run(["su", "postgres", "-c", line], check=True, capture_output=True, timeout=60)
+
+    def init(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        shutil.chown(self.folder, "postgres", "postgres")
+        self._as_postgres(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
+
+    def start(self) -> None:
+        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"), "-w",
+                          "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1", "start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        """`immediate` is a crash: connections cut, no checkpoint."""
+        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+
+@pytest.fixture
+def postgres(tmp_path):
+    if _pg_bin() is None or os.geteuid() != 0:
+        if os.environ.get("CI"):
+            raise AssertionError("CI must run the database outage test: PostgreSQL's binaries and root are needed")
+        pytest.skip("needs PostgreSQL's server binaries (Debian's postgresql) and root to run them as postgres")
+    folder = Path("/tmp") / f"cc-pg-{tmp_path.name}-{os.getpid()}"  # short: the socket path has a length limit
+    server = PrivatePostgres(folder)
+    server.init()
+    server.start()
+    yield server
+    try:
+        server.stop("fast")
+    except subprocess.CalledProcessError:
+        pass
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_database_stopped_mid_burst_every_sent_write_answers_with_its_hash(community, tmp_path, postgres):
+    anvil = chain_from(community, tmp_path, "--block-time", "0.25")
+    server = Server({**service_env(anvil, community.deployments, postgres.url), **UNTHROTTLED}, tmp_path / "api.log")
+    try:
+        server.start()
+        confirmed, lock = Counter(), threading.Lock()
+        answers: dict[str, int] = {}  # status -> count
+        hashes: dict[str, str] = {}  # evidence URI -> transaction hash
+        outage: dict[str, float] = {}
+
+        def follow(api: CommunityClient, request_id: int) -> str:
+            """A write answered 503 with its request id: follow the request, never sign again."""
+            final: dict = {}
+
+            def settled() -> bool:
+                response = api.http.get(f"/requests/{request_id}")
+                assert response.status_code in (200, 503), response.text
+                if response.status_code == 200 and response.json()["status"] != "pending":
+                    final.update(response.json())
+                    return True
+                return False
+            wait_until(settled, timeout=60, what=f"request {request_id}")
+            assert final["state"] == "succeeded", final
+            return final["tx_hash"]
+
+        def member(key: str, index: int) -> None:
+            api = CommunityClient(server.url, timeout=60)
+            for j in range(PER_MEMBER):
+                uri = f"https://fault.example/db/{index}/{j}"
+                for _ in range(400):
+                    try:
+                        typed = api.prepare("claims", signer=address(key), indicator_id=INDICATOR,
+                                            evidence_uri=uri)["typed_data"]
+                    except ApiError as exc:  # the outbox (nonces in flight) is in the database too
+                        assert exc.status == 503, exc
+                        time.sleep(0.2)
+                        continue
+                    response = api.http.post("/claims", json={"typed_data": typed, "signature": api.sign(key, typed)})
+                    body = response.json()
+                    label = str(response.status_code) + (" with request" if body.get("request_id") is not None else "")
+                    with lock:
+                        answers[label] = answers.get(label, 0) + 1
+                    assert response.status_code != 500, response.text
+                    if response.status_code == 200:
+                        tx_hash = body["tx_hash"]
+                        break
+                    assert response.status_code == 503, response.text
+                    if body.get("request_id") is not None:  # accepted: its id, and where to follow it
+                        assert response.headers["Location"] == body["status_url"]
+                        assert body["status_url"].endswith(f"/requests/{body['request_id']}")
+                        tx_hash = follow(api, body["request_id"])
+                        break
+                    time.sleep(0.2)  # refused before it was accepted (nothing went out): try again
+                else:
+                    raise AssertionError("the service never took the write")
+                with lock:
+                    hashes[uri] = tx_hash
+                confirmed.add()
+
+        def outage_now() -> None:
+            while confirmed.value < STOP_AFTER:
+                time.sleep(0.005)
+            outage["at"] = confirmed.value
+            postgres.stop("immediate")
+            time.sleep(OUTAGE_SECONDS)
+            postgres.start()
+
+        stopper = threading.Thread(target=outage_now)
+        stopper.start()
+        with ThreadPoolExecutor(len(MEMBERS)) as pool:
+            list(pool.map(member, MEMBERS, range(len(MEMBERS))))
+        stopper.join()
+        assert outage, "the database was never stopped"
+
+        # On chain: each write exactly once (0 lost, 0 doubled), by its evidence URI.
+        deployments = Deployments.load(community.deployments)
+        c = next(iter(deployments.communities.values()))
+        event = next(e for e in deployments.abis["badge"].events.values() if e.name == "ClaimSubmitted")
+        logs = rpc(anvil.url, "eth_getLogs", {"address": c.contracts["badge"], "fromBlock": hex(c.deployment_block),
+                                               "toBlock": "latest"})
+        uris = []
+        for entry in logs:
+            topics = [bytes.fromhex(t[2:]) for t in entry["topics"]]
+            if topics[0] == event.topic:
+                uris.append(event.decode(topics, bytes.fromhex(entry["data"][2:]))["evidenceURI"])
+        writes = PER_MEMBER * len(MEMBERS)
+        assert sorted(uris) == sorted(hashes) and len(uris) == writes
+
+        # The index catches up once the database is back: every claim readable.
+        api = CommunityClient(server.url)
+        wait_until(lambda: api.get("/claims", limit=1)["total"] == writes, timeout=60, what="index catch-up")
+        print(f"\ndatabase outage: {writes} writes from {len(MEMBERS)} members, PostgreSQL stopped for "
+              f"{OUTAGE_SECONDS} s after {outage['at']}; answers {answers}; on chain {len(uris)} (0 lost, "
+              f"0 doubled); index caught up")
+        assert answers.get("503", 0) + answers.get("503 with request", 0) > 0, "no write met the outage"
+    finally:
+        server.stop()
+        anvil.stop()
