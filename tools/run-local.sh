@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # `make run`: a local chain that keeps its state, the example community deployed on it once,
-# and the API with its indexer on 127.0.0.1:8000. Ctrl-C stops everything; the chain's state
-# is saved to var/anvil-state.json, so the next run finds the community where it was.
+# and the service (web app, API and indexer) on 127.0.0.1:8000. Ctrl-C stops everything; the
+# chain's state is saved to var/anvil-state.json, so the next run finds the community where it was.
+#
+# RPC_PORT (default 8545) and API_PORT (default 8000) choose the ports. A chain already answering
+# on RPC_PORT (another `make run`, your own Anvil) is used as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SOLCX_BINARY_PATH="$PWD/.solcx" PATH="$PWD/.venv/bin:$PATH"
@@ -9,6 +12,7 @@ export SOLCX_BINARY_PATH="$PWD/.solcx" PATH="$PWD/.venv/bin:$PATH"
 RPC_PORT="${RPC_PORT:-8545}"
 API_PORT="${API_PORT:-8000}"
 RPC_URL="http://127.0.0.1:${RPC_PORT}"
+WEB_URL="http://127.0.0.1:${API_PORT}"
 mkdir -p var
 
 rpc() {
@@ -16,6 +20,19 @@ rpc() {
     --data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":[${2:-}]}" "$RPC_URL"
 }
 rpc_ready() { rpc eth_chainId > /dev/null; }
+port_busy() { (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
+
+# Ports first, before anything starts: say which one is busy and how to choose another.
+if port_busy "$API_PORT"; then
+  echo "Port $API_PORT (API_PORT) is already in use on 127.0.0.1: another \`make run\`, or another service."
+  echo "Stop it, or serve elsewhere:  API_PORT=8001 make run"
+  exit 1
+fi
+if port_busy "$RPC_PORT" && ! rpc_ready; then
+  echo "Port $RPC_PORT (RPC_PORT) is in use on 127.0.0.1, by something that is not an Ethereum node."
+  echo "Stop it, or start the chain elsewhere:  RPC_PORT=8546 make run"
+  exit 1
+fi
 
 anvil_pid=""
 stop() {
@@ -40,6 +57,14 @@ else
   rpc_ready || { echo "Anvil did not start; see var/anvil.log"; exit 1; }
 fi
 
+# Compile once, quietly (ape lists every source it reads); the log says more if it fails.
+echo "==> compiling the contracts (ape compile; output in var/compile.log)"
+if ! ape compile > var/compile.log 2>&1; then
+  cat var/compile.log
+  echo "Compiling failed; see above (also in var/compile.log)"
+  exit 1
+fi
+
 echo "==> deploying the example community (skipped if this chain has it)"
 APE_FOUNDRY_HOST="$RPC_URL" ape run deploy --network ethereum:local:foundry --params communities/example.json \
   | sed '/^INFO/d'
@@ -52,14 +77,21 @@ echo "==> mining a block every second"
 
 cat <<MSG
 
-==> Example Commons is ready on $RPC_URL (chain id 31337)
-    API docs:  http://127.0.0.1:${API_PORT}/docs
-    Founders' development keys (the well-known public Anvil keys; never use them elsewhere):
-      0x70997970C51812dc3A010C7d01b50e0d17dc79C8  0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
-      0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC  0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a
-      0x90F79bf6EB2c4f870365E785982E1f101E93b906  0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6
-    Walk the whole scenario through the API from another terminal:  make demo
-    Ctrl-C stops the API and the chain.
+==> Example Commons is ready
+    Web app:   ${WEB_URL}/
+    API docs:  ${WEB_URL}/docs
+    Chain:     ${RPC_URL} (chain id 31337, a block a second)
+
+    The people of the demo: the well-known public Anvil keys. On this local chain the web app
+    offers them as a "development signer"; never use them anywhere else.
+      Alice (founder)  0x70997970C51812dc3A010C7d01b50e0d17dc79C8  0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d
+      Bob (founder)    0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC  0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a
+      Carol (founder)  0x90F79bf6EB2c4f870365E785982E1f101E93b906  0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6
+      Dana (admitted by a proposal, as in the demo)
+                       0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65  0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a
+
+    Walk the whole story through the API from another terminal:  make demo
+    Ctrl-C stops the service and the chain.
 
 MSG
 MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" CC_RPC_URL="$RPC_URL" python -m backend serve --host 127.0.0.1 --port "$API_PORT"

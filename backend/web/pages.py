@@ -1,0 +1,222 @@
+"""The web app's pages: plain `def` routes over the same read functions the JSON API serves
+(backend/services/reads.py), rendered with Jinja2 (autoescape on). Writes never happen here:
+the page's script asks the member's wallet to sign what the API's `.../prepare` returns and
+submits it to the API, so the pages need no session, cookie or CSRF token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+
+from backend.api.deps import AddressPath, CommunityDep, ContextDep, IdPath, IndicatorIdPath, ProposalIdPath
+from backend.chain.deployments import Community
+from backend.context import Context
+from backend.errors import DomainError
+from backend.services import reads
+from backend.services.proposals import ADDRESS_PATTERN, checksummed
+from backend.web import present
+from backend.web.dev_signer import local_chain
+
+HERE = Path(__file__).resolve().parent
+templates = Jinja2Templates(directory=HERE / "templates")  # autoescape on for .html
+env = templates.env
+env.filters.update(short=present.short, when=present.when, duration=present.duration, validity=present.validity,
+                   evidence=present.evidence, dev_name=present.dev_name)
+env.filters["who"] = lambda address, local: _who(address, local)
+env.globals.update(action_words=present.action_words, relative=present.relative)
+OPEN_STATES = ("pending", "active", "succeeded")
+
+
+class HtmlErrors(APIRoute):
+    """A refusal on a page (unknown community, badge, member; a malformed id) is a page saying
+    so, with the same words and status the API would answer with."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except DomainError as exc:
+                return _error(request, exc.status, exc.title, exc.detail)
+            except RequestValidationError as exc:
+                detail = "; ".join(str(e.get("msg")) for e in exc.errors())
+                return _error(request, 404, "Not found", f"No such page: {detail}")
+
+        return route
+
+
+router = APIRouter(route_class=HtmlErrors, include_in_schema=False, default_response_class=HTMLResponse)
+
+
+def _error(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
+    context = request.app.state.context
+    return templates.TemplateResponse(request, "error.html", {**_frame(context, None), "title": title,
+                                                              "detail": detail, "status": status},
+                                      status_code=status)
+
+
+def _frame(ctx: Context, community: Community | None) -> dict[str, Any]:
+    """What every page's frame shows: the community, the switcher, the chain and the signers."""
+    chain_id = ctx.gateway.chain_id
+    local = local_chain(chain_id)
+    return {
+        "community": community,
+        "communities": sorted(ctx.deployments.communities.values(), key=lambda c: c.name),
+        "chain_id": chain_id,
+        "local_chain": local,
+        "rpc_url": ctx.settings.rpc_url if local else "",
+        "dev_signers": [(name, address) for name, address, _ in present.dev_accounts()] if local else [],
+        "api": f"/communities/{community.slug}" if community else "",
+    }
+
+
+def _render(request: Request, ctx: Context, community: Community | None, template: str, **values: Any):
+    return templates.TemplateResponse(request, template, {**_frame(ctx, community), **values})
+
+
+def _who(address: str | None, local: bool) -> str:
+    name = present.dev_name(address) if local else None
+    return f"{name} ({present.short(address)})" if name else present.short(address)
+
+
+def _now(ctx: Context, community: Community) -> int:
+    with ctx.sessions() as session:
+        return reads._clock(ctx, session, community)
+
+
+def _indicator_names(ctx: Context, community: Community) -> dict[int, str]:
+    items, _ = reads.list_indicators(ctx, community, active=None, limit=500, offset=0)
+    return {i["id"]: i["name"] for i in items}
+
+
+# ---------------------------------------------------------------------- pages
+
+
+@router.get("/")
+def index(ctx: ContextDep, request: Request):
+    communities = ctx.deployments.communities
+    if len(communities) == 1:
+        return RedirectResponse(f"/c/{next(iter(communities))}", status_code=307)
+    return _render(request, ctx, None, "communities.html")
+
+
+@router.get("/c/{community}")
+def home(ctx: ContextDep, community: CommunityDep, request: Request):
+    _, members = reads.list_members(ctx, community, active=True, limit=1, offset=0)
+    indicators, _ = reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
+    proposals, _ = reads.list_proposals(ctx, community, limit=50, offset=0)
+    badges, _ = reads.list_badges(ctx, community, owner=None, limit=8, offset=0)
+    return _render(request, ctx, community, "home.html", members=members, indicators=indicators,
+                   proposals=[p for p in proposals if p["state"] in OPEN_STATES], badges=badges,
+                   settings=reads.governance_settings(ctx, community), now=_now(ctx, community))
+
+
+@router.get("/c/{community}/indicators")
+def indicators(ctx: ContextDep, community: CommunityDep, request: Request):
+    items, _ = reads.list_indicators(ctx, community, active=None, limit=500, offset=0)
+    return _render(request, ctx, community, "indicators.html", indicators=items)
+
+
+@router.get("/c/{community}/indicators/{indicator_id}")
+def indicator(ctx: ContextDep, community: CommunityDep, indicator_id: IndicatorIdPath, request: Request):
+    return _render(request, ctx, community, "indicator.html",
+                   indicator=reads.get_indicator(ctx, community, indicator_id))
+
+
+@router.get("/c/{community}/proposals")
+def proposals(ctx: ContextDep, community: CommunityDep, request: Request):
+    items, _ = reads.list_proposals(ctx, community, limit=200, offset=0)
+    return _render(request, ctx, community, "proposals.html", proposals=items, now=_now(ctx, community),
+                   names=_indicator_names(ctx, community))
+
+
+@router.get("/c/{community}/proposals/{proposal_id}")
+def proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPath, request: Request):
+    return _render(request, ctx, community, "proposal.html",
+                   proposal=reads.get_proposal(ctx, community, int(proposal_id)), now=_now(ctx, community),
+                   names=_indicator_names(ctx, community))
+
+
+@router.get("/c/{community}/propose")
+def propose(ctx: ContextDep, community: CommunityDep, request: Request):
+    items, _ = reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
+    return _render(request, ctx, community, "propose.html", indicators=items,
+                   settings=reads.governance_settings(ctx, community))
+
+
+@router.get("/c/{community}/claim")
+def claim_form(ctx: ContextDep, community: CommunityDep, request: Request,
+               indicator: int | None = Query(None, ge=1, le=2**32 - 1)):
+    items, _ = reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
+    members, _ = reads.list_members(ctx, community, active=True, limit=500, offset=0)
+    return _render(request, ctx, community, "claim.html", indicators=items, members=members, selected=indicator)
+
+
+@router.get("/c/{community}/claims")
+def claims(ctx: ContextDep, community: CommunityDep, request: Request):
+    open_, _ = reads.list_claims(ctx, community, state="open", indicator_id=None, contributor=None, limit=500,
+                                 offset=0)
+    minted, _ = reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None, limit=100,
+                                  offset=0)
+    return _render(request, ctx, community, "claims.html", open_claims=open_, minted=minted[::-1])
+
+
+@router.get("/c/{community}/claims/{claim_id}")
+def claim(ctx: ContextDep, community: CommunityDep, claim_id: IdPath, request: Request):
+    return _render(request, ctx, community, "claim_detail.html", claim=reads.get_claim(ctx, community, claim_id))
+
+
+@router.get("/c/{community}/awaiting")
+def awaiting(ctx: ContextDep, community: CommunityDep, request: Request,
+             member: str | None = Query(None, pattern=ADDRESS_PATTERN)):
+    """Waiting for your endorsement: open claims this member may attest."""
+    items: list[dict[str, Any]] = []
+    if member:
+        member = checksummed(member)
+        items, _ = reads.awaiting_attestation(ctx, community, attester=member, limit=500, offset=0)
+    return _render(request, ctx, community, "awaiting.html", member=member, claims=items)
+
+
+@router.get("/c/{community}/members")
+def members(ctx: ContextDep, community: CommunityDep, request: Request):
+    items, _ = reads.list_members(ctx, community, active=None, limit=500, offset=0)
+    return _render(request, ctx, community, "members.html", members=items)
+
+
+@router.get("/c/{community}/members/{address}")
+def profile(ctx: ContextDep, community: CommunityDep, address: AddressPath, request: Request):
+    member = reads.get_member(ctx, community, address)
+    scores = reads.profile(ctx, community, address)
+    history = reads.score_history(ctx, community, address)
+    badges, _ = reads.list_badges(ctx, community, owner=address, limit=500, offset=0)
+    counting = [b for b in badges if b["counts"]]
+    revoked = [b for b in badges if b["revoked_at"] is not None]
+    expired = [b for b in badges if not b["counts"] and b["revoked_at"] is None]
+    by_category = present.bar_chart([(c["category"] or "(no category)", c["score"]) for c in scores["by_category"]],
+                                    title="Score by category")
+    by_orientation = present.bar_chart(
+        [("object-oriented", scores["by_orientation"]["object"]["score"]),
+         ("community-oriented", scores["by_orientation"]["community"]["score"])], title="Score by orientation")
+    over_time = present.step_chart(history["points"], now=history["as_of"], title="Score over time")
+    return _render(request, ctx, community, "profile.html", member=member, scores=scores, counting=counting,
+                   revoked=revoked, expired=expired, by_category=by_category, by_orientation=by_orientation,
+                   over_time=over_time, history=history)
+
+
+@router.get("/c/{community}/badges/{token_id}")
+def badge(ctx: ContextDep, community: CommunityDep, token_id: IdPath, request: Request):
+    found = reads.get_badge(ctx, community, token_id)
+    claim = reads.get_claim(ctx, community, token_id)  # a badge's token id is its claim's id
+    try:
+        metadata, metadata_error = reads.badge_metadata(ctx, community, token_id), None
+    except DomainError as exc:
+        metadata, metadata_error = None, exc.detail
+    return _render(request, ctx, community, "badge.html", badge=found, claim=claim, metadata=metadata,
+                   metadata_error=metadata_error)

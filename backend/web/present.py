@@ -1,0 +1,201 @@
+"""How the pages say things: times, addresses, proposal actions in plain words, evidence links
+and SVG charts. Nothing here reads the index; the pages hand it what the read models return.
+
+Every string that came from a member (names, reasons, URIs, descriptions) reaches HTML only
+through Jinja2's autoescape or markupsafe.escape here."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from backend.settings import ANVIL_DEV_KEYS
+
+# The story's people: Anvil accounts 1-4 (the founders of communities/example.json are 1-3).
+DEV_NAMES = ("Alice", "Bob", "Carol", "Dana")
+DEV_ACCOUNT_INDEXES = (1, 2, 3, 4)
+
+
+def dev_accounts() -> list[tuple[str, str, str]]:
+    """(name, address, key) of the development signers; meaningful only on a local chain."""
+    from eth_account import Account
+
+    return [(name, Account.from_key(ANVIL_DEV_KEYS[i]).address, ANVIL_DEV_KEYS[i])
+            for name, i in zip(DEV_NAMES, DEV_ACCOUNT_INDEXES)]
+
+
+_DEV_NAME_BY_ADDRESS: dict[str, str] | None = None
+
+
+def dev_name(address: str | None) -> str | None:
+    global _DEV_NAME_BY_ADDRESS
+    if _DEV_NAME_BY_ADDRESS is None:
+        _DEV_NAME_BY_ADDRESS = {address.lower(): name for name, address, _ in dev_accounts()}
+    return _DEV_NAME_BY_ADDRESS.get((address or "").lower())
+
+
+def short(address: str | None) -> str:
+    if not address:
+        return ""
+    return f"{address[:6]}…{address[-4:]}"
+
+
+def when(timestamp: int | None) -> str:
+    if not timestamp:
+        return ""
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def duration(seconds: int) -> str:
+    """A span of time in the largest unit that reads well: 45 s, 5 min, 3 h, 2 days."""
+    seconds = abs(int(seconds))
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if unit == 'day' and n != 1 else ''}"
+    return f"{seconds} s"
+
+
+def relative(timestamp: int, now: int) -> str:
+    return f"in {duration(timestamp - now)}" if timestamp > now else f"{duration(now - timestamp)} ago"
+
+
+def validity(seconds: int) -> str:
+    return "counts for ever" if not seconds else f"counts for {duration(seconds)}"
+
+
+# Links only for schemes a browser opens as a document; the whole string must be one URL with no
+# whitespace or control characters (browsers drop those, so "java\tscript:" must never pass).
+_SAFE_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f\"'<>\\]+$", re.IGNORECASE)
+
+
+def safe_url(uri: str | None) -> bool:
+    return bool(uri) and len(uri) <= 2048 and bool(_SAFE_URL.match(uri))
+
+
+def evidence(uri: str | None) -> Markup:
+    """An evidence URI: a link when it is http(s), otherwise the text itself."""
+    if not uri:
+        return Markup("<span class=\"muted\">none</span>")
+    if safe_url(uri):
+        return Markup('<a href="{0}" rel="nofollow noopener noreferrer ugc" class="evidence">{0}</a>').format(uri)
+    return Markup('<code class="evidence">{}</code>').format(uri)
+
+
+# ---------------------------------------------------------------------- proposal actions
+
+
+def _indicator_terms(fields: list[Any]) -> tuple[str, str]:
+    name, _uri, category, orientation, weight, endorsements, valid = (list(fields) + [None] * 7)[:7]
+    orientation_name = "community-oriented" if orientation == 1 else "object-oriented"
+    parts = [f"weight {weight}", f"{endorsements} endorsement{'s' if endorsements != 1 else ''}", orientation_name]
+    if category:
+        parts.append(f"category “{category}”")
+    parts.append(validity(valid or 0))
+    return str(name), ", ".join(parts)
+
+
+def action_words(action: dict[str, Any], names: dict[int, str] | None = None) -> dict[str, str]:
+    """A proposal's call (as reads.describe_call gives it) in plain words: a verb, an object
+    (shown emphasised) and details. The template escapes all three."""
+    fn, args = action.get("function"), list((action.get("args") or {}).values())
+    names = names or {}
+
+    def member(value: Any) -> str:
+        name = dev_name(str(value))
+        return f"{name} ({value})" if name else str(value)
+
+    if fn == "addIndicator" and args:
+        name, details = _indicator_terms(args[0])
+        return {"verb": "add indicator", "object": name, "details": details}
+    if fn == "amendIndicator" and len(args) == 2:
+        name, details = _indicator_terms(args[1])
+        return {"verb": f"amend indicator #{args[0]} to", "object": name, "details": details}
+    if fn == "retireIndicator" and args:
+        return {"verb": "retire indicator", "object": names.get(int(args[0]), f"#{args[0]}"), "details": ""}
+    if fn == "admit" and args:
+        return {"verb": "admit member", "object": member(args[0]), "details": ""}
+    if fn == "remove" and args:
+        return {"verb": "remove member", "object": member(args[0]), "details": ""}
+    if fn == "recover" and len(args) == 2:
+        return {"verb": "recover the membership of", "object": member(args[0]), "details": f"to {member(args[1])}"}
+    if fn == "recoverBadges" and len(args) == 3:
+        ids = ", ".join(f"#{t}" for t in args[2])
+        return {"verb": "move badges", "object": ids, "details": f"from {member(args[0])} to {member(args[1])}"}
+    if fn == "revoke" and len(args) == 2:
+        return {"verb": "revoke badge", "object": f"#{args[0]}", "details": f"reason: {args[1]}"}
+    settings = {"setVotingDelay": ("set the voting delay to", " seconds"),
+                "setVotingPeriod": ("set the voting period to", " seconds"),
+                "setProposalThreshold": ("set the proposal threshold to", " votes"),
+                "updateQuorumNumerator": ("set the quorum to", "% of members")}
+    if fn in settings and args:
+        verb, unit = settings[fn]
+        return {"verb": verb, "object": f"{args[0]}{unit}", "details": ""}
+    return {"verb": f"call {action.get('contract')}.{fn or 'unknown function'}", "object": "",
+            "details": action.get("calldata", "")}
+
+
+# ---------------------------------------------------------------------- charts (SVG, drawn here)
+
+_BAR_COLOURS = ("#1d5f8a", "#8a3b12", "#2e6b30", "#6b2e6b", "#5a5a1a", "#1a5a5a")
+
+
+def bar_chart(rows: list[tuple[str, int]], *, title: str, unit: str = "points") -> Markup:
+    """Horizontal bars, one per (label, value), with the value written at the end of each bar."""
+    width, label_w, bar_h, gap = 560, 170, 24, 10
+    height = max(1, len(rows)) * (bar_h + gap) + gap
+    top = max([v for _, v in rows] + [1])
+    title_id = "chart-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    desc = "; ".join(f"{label}: {value} {unit}" for label, value in rows) or "nothing yet"
+    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{title_id}">',
+             Markup('<title id="{}">{}: {}</title>').format(title_id, title, desc)]
+    if not rows:
+        parts.append(f'<text x="8" y="{gap + 16}" fill="#333">No badges count yet.</text>')
+    for i, (label, value) in enumerate(rows):
+        y = gap + i * (bar_h + gap)
+        w = 0 if top == 0 else max(2, int((width - label_w - 60) * value / top))
+        colour = _BAR_COLOURS[i % len(_BAR_COLOURS)]
+        parts.append(Markup('<text x="{}" y="{}" text-anchor="end" fill="#222">{}</text>').format(
+            label_w - 8, y + 17, label[:24]))
+        parts.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{colour}"/>')
+        parts.append(f'<text x="{label_w + w + 6}" y="{y + 17}" fill="#222">{int(value)}</text>')
+    parts.append("</svg>")
+    return Markup("").join(Markup(p) if not isinstance(p, Markup) else p for p in parts)
+
+
+def step_chart(points: list[dict[str, int]], *, now: int, title: str) -> Markup:
+    """The total score over time as a step line, from the first badge to now."""
+    width, height, left, bottom, pad = 560, 200, 44, 28, 12
+    title_id = "chart-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    desc = "; ".join(f"{when(p['at'])}: {p['total']}" for p in points) or "no badges yet"
+    head = Markup('<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}"><title id="{}">{}: {}</title>'
+                  ).format(width, height, title_id, title_id, title, desc)
+    if not points:
+        return head + Markup(f'<text x="8" y="24" fill="#333">No badges yet.</text></svg>')
+    start, end = points[0]["at"], max(now, points[-1]["at"] + 1)
+    top = max(max(p["total"] for p in points), 1)
+
+    def x(t: int) -> float:
+        return left + (width - left - pad) * (t - start) / max(1, end - start)
+
+    def y(v: int) -> float:
+        return height - bottom - (height - bottom - pad) * v / top
+
+    path, previous = [], 0
+    for p in points:
+        path.append(f"{x(p['at']):.1f},{y(previous):.1f} {x(p['at']):.1f},{y(p['total']):.1f}")
+        previous = p["total"]
+    path.append(f"{x(end):.1f},{y(previous):.1f}")
+    body = [
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - pad}" y2="{height - bottom}" stroke="#555"/>',
+        f'<line x1="{left}" y1="{pad}" x2="{left}" y2="{height - bottom}" stroke="#555"/>',
+        f'<text x="{left - 6}" y="{y(top) + 5:.1f}" text-anchor="end" fill="#222">{top}</text>',
+        f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end" fill="#222">0</text>',
+        f'<polyline points="{" ".join(path)}" fill="none" stroke="#1d5f8a" stroke-width="3"/>',
+        f'<text x="{left}" y="{height - 8}" fill="#222">{escape(when(start))}</text>',
+        f'<text x="{width - pad}" y="{height - 8}" text-anchor="end" fill="#222">now</text>',
+    ]
+    return head + Markup("".join(body)) + Markup("</svg>")

@@ -1,0 +1,43 @@
+"""The period report page: the same figures as GET .../reports, a chart, and the exports to
+download. A plain GET form (no script needed)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from backend.api.deps import CommunityDep, ContextDep
+from backend.errors import Unprocessable
+from backend.reports import figures
+from backend.reports.period import Period
+from backend.services import reads
+from backend.web import present
+from backend.web.pages import HtmlErrors, _render
+
+router = APIRouter(route_class=HtmlErrors, include_in_schema=False, default_response_class=HTMLResponse)
+EXPORTS = ("badges", "attestations", "indicator-versions", "proposals", "votes")
+
+
+@router.get("/c/{community}/report")
+def report(ctx: ContextDep, community: CommunityDep, request: Request,
+           start: date | None = Query(None, alias="from"), end: date | None = Query(None, alias="to")):
+    if start is None or end is None:
+        with ctx.sessions() as session:
+            today = datetime.fromtimestamp(reads.index_time(session, community), tz=timezone.utc).date()
+        start, end = start or today.replace(day=1), end or today
+    try:
+        period = Period.of(start, end)
+    except Unprocessable as exc:
+        return _render(request, ctx, community, "report.html", error=exc.detail, start=start, end=end,
+                       summary=None, charts=[], exports=EXPORTS)
+    summary = figures.summary(ctx, community, period)
+    by = summary["by"]
+    charts = [
+        present.bar_chart([(g["label"], g["weight"]) for g in by["category"]], title="Weight by category"),
+        present.bar_chart([(g["label"], g["weight"]) for g in by["orientation"]], title="Weight by orientation"),
+        present.bar_chart([(present.short(g["key"]), g["weight"]) for g in by["member"]], title="Weight by member"),
+    ]
+    return _render(request, ctx, community, "report.html", error=None, start=start, end=end, summary=summary,
+                   charts=charts, exports=EXPORTS)

@@ -1,0 +1,230 @@
+"""The whole story in a browser, as members would walk it: founders propose "Mentoring a
+newcomer", vote and execute; a member nominates a peer and two others endorse it from their
+"waiting for your endorsement" page; the profile shows the badge and the chart; refusals (a
+self-endorsement, an expired request, a missing field) are shown on the page in words.
+
+Every page visited is checked: no console error, no request to another host, no serious or
+critical axe-core finding; each is screenshotted to var/test-output/screenshots/."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.browser.conftest import ALICE, BOB, CAROL, DANA, WALLET_JS, Visits, Wallet, address
+
+EXPECT = 30_000  # ms: a write is prepared, signed, mined and indexed well within this
+
+
+@pytest.fixture(scope="module")
+def visits(stack):
+    return Visits(stack.server.url)
+
+
+@pytest.fixture(scope="module")
+def wallet():
+    return Wallet()
+
+
+@pytest.fixture(scope="module")
+def page(browser, stack, visits, wallet):
+    context = browser.new_context(viewport={"width": 1000, "height": 900}, base_url=stack.server.url)
+    context.expose_function("__testWallet", wallet.handle)
+    context.add_init_script(script=WALLET_JS)
+    page = context.new_page()
+    visits.watch(page)
+    yield page
+    context.close()
+
+
+def as_member(page, wallet: Wallet, key: str) -> None:
+    """Select `key` in the wallet, and the browser wallet as the page's signer."""
+    wallet.key = key
+    page.evaluate("localStorage.setItem('cc-signer', 'wallet')")
+
+
+def submit(page, form, expect_done: bool = True) -> None:
+    form.locator("button[type=submit]").click()
+    if expect_done:
+        form.locator(".done a").wait_for(timeout=EXPECT)
+    else:
+        form.locator(".form-error:not([hidden]), .field-error:not([hidden])").first.wait_for(timeout=EXPECT)
+
+
+def test_story(page, stack, visits, wallet):
+    slug = "example"
+    base = f"/c/{slug}"
+
+    # The service's home redirects to the one community it serves.
+    page.goto("/")
+    assert page.url.endswith(base)
+    assert page.get_by_role("heading", level=1).inner_text() == "Example Commons"
+    visits.check(page, "01-home-empty")
+
+    # Alice proposes the indicator, in the form's own words.
+    as_member(page, wallet, ALICE)
+    page.goto(f"{base}/propose")
+    form = page.locator("form.write")
+    page.select_option("#p-type", "add_indicator")
+    page.fill("#add-name", "Mentoring a newcomer")
+    page.fill("#add-weight", "5")
+    page.fill("#add-endorsements", "2")
+    page.select_option("#add-orientation", "community")
+    page.fill("#add-category", "mentoring")
+    page.fill("#p-description", "Count the mentoring that never shows in commits")
+    visits.check(page, "02-propose")
+    submit(page, form)
+    # The wallet was on mainnet: the page asked it to switch, then it signed a real ForwardRequest.
+    assert ("wallet_switchEthereumChain", [{"chainId": "0x7a69"}]) in wallet.calls
+    assert wallet.signed[-1]["primaryType"] == "ForwardRequest" and wallet.signed[-1]["domain"]["chainId"] == 31337
+    # Each step of the write was shown as it happened.
+    assert form.locator(".progress").get_attribute("data-state") == "indexed"
+    assert [step.split(":")[0] for step in form.locator(".progress li").all_inner_texts()] == [
+        "Checking with the service", "Signing in your wallet", "Sent to the chain", "Mined", "Indexed"]
+    form.locator(".done a").click()
+    page.wait_for_url(re.compile(rf"{base}/proposals/\d+"))
+    indicator_proposal = page.url
+
+    # And a second proposal: admit Dana.
+    page.goto(f"{base}/propose")
+    page.select_option("#p-type", "admit_member")
+    page.fill("#admit-account", address(DANA).lower())
+    page.fill("#p-description", "Admit Dana, who runs our <b>translation sprints</b>")
+    submit(page, page.locator("form.write"))
+    admit_proposal = page.locator("form.write .done a").get_attribute("href")
+
+    # Voting opens after the one-second delay. Alice votes with the wallet, Bob with the
+    # development signer (local chain only), each with a reason.
+    stack.anvil.skip(2)
+    for proposal, reason in ((indicator_proposal, "Mentors are why newcomers stay"),
+                             (admit_proposal, "<script>alert('a reason is text')</script>")):
+        page.goto(proposal)
+        page.fill("#vote-reason", reason)
+        submit(page, page.locator("form.write"))
+    page.select_option("#signer-choice", f"dev:{address(BOB)}")
+    page.get_by_role("button", name="Connect").click()
+    page.get_by_text("Signing as Bob (development signer)").wait_for()
+    for proposal in (indicator_proposal, admit_proposal):
+        page.goto(proposal)
+        page.check("input[name=support][value=for]")
+        page.fill("#vote-reason", "Yes")
+        submit(page, page.locator("form.write"))
+    page.goto(admit_proposal)
+    main = page.inner_text("main")  # member text is escaped: shown as written, never markup or script
+    assert "<script>alert('a reason is text')</script>" in main and "<b>translation sprints</b>" in main
+    visits.check(page, "03-proposal-voting")
+
+    # The vote ends; anyone executes, no signature needed.
+    stack.anvil.skip(301)
+    for proposal in (admit_proposal, indicator_proposal):
+        page.goto(proposal)
+        assert "ready" in page.inner_text("main") or page.locator("form[data-action=execute]").count() == 1
+        submit(page, page.locator("form[data-action=execute]"))
+    page.goto(indicator_proposal)
+    text = page.inner_text("main")
+    assert "executed" in text and "add indicator Mentoring a newcomer: weight 5, 2 endorsements, community-oriented" in text
+    visits.check(page, "proposal")
+
+    # The indicator and its version history name the proposal that made it.
+    page.goto(f"{base}/indicators/1")
+    assert page.locator(f"a[href='{indicator_proposal.removeprefix(stack.server.url)}']").count() == 1
+    visits.check(page, "04-indicator")
+
+    # Carol nominates Bob; a missing evidence link is refused next to the field first.
+    as_member(page, wallet, CAROL)
+    page.goto(f"{base}/claim")
+    form = page.locator("form.write")
+    page.select_option("#c-contributor", address(BOB))
+    visits.allow_refusals = True
+    submit(page, form, expect_done=False)
+    assert "Field required" in page.inner_text("#c-evidence-error")
+    assert page.get_attribute("#c-evidence", "aria-invalid") == "true"
+    visits.allow_refusals = False
+    page.fill("#c-evidence", "https://forum.example.org/t/first-patch-walkthrough/42")
+    submit(page, form)
+    form.locator(".done a").click()
+    page.wait_for_url(re.compile(rf"{base}/claims/\d+"))
+    claim_url = page.url
+    visits.check(page, "05-claim")
+
+    # Bob cannot endorse his own contribution: the page says why.
+    as_member(page, wallet, BOB)
+    page.reload()
+    visits.allow_refusals = True
+    submit(page, page.locator("form.write"), expect_done=False)
+    refusal = page.inner_text("form.write .form-error")
+    assert "BadgeSelfAttestation" in refusal or "own" in refusal, refusal
+    visits.check(page, "06-self-endorsement-refused")
+    visits.allow_refusals = False
+
+    # Alice and Dana endorse it from their "waiting for your endorsement" pages.
+    for key in (ALICE, DANA):
+        as_member(page, wallet, key)
+        page.goto(f"{base}/awaiting")
+        page.wait_for_url(re.compile(r"member=0x"))  # filled in with the connected member
+        assert "first-patch-walkthrough" in page.inner_text("main")
+        visits.check(page, f"07-awaiting-{key == ALICE and 'alice' or 'dana'}")
+        submit(page, page.locator("form.write").first)
+    # Dana's endorsement was the second: the badge is minted.
+    page.locator("form.write .done a").click()
+    page.wait_for_url(re.compile(rf"{base}/badges/\d+"))
+    badge = page.inner_text("main")
+    assert "Mentoring a newcomer" in badge and "forum.example.org" in badge and "Counts now" in badge
+    assert page.get_attribute("a.evidence", "href").startswith("https://forum.example.org/")
+    visits.check(page, "08-badge")
+
+    # Bob's profile: the badge, and his score as charts.
+    page.goto(f"{base}/members/{address(BOB)}")
+    assert "Mentoring a newcomer" in page.inner_text("main")
+    chart = page.locator("svg.chart").first
+    assert "mentoring: 5 points" in chart.locator("title").text_content()
+    visits.check(page, "profile")
+
+    # An expired request: Dana's claim sits in her wallet past its deadline before she signs.
+    as_member(page, wallet, DANA)
+    wallet.before_sign = lambda: stack.anvil.skip(3601)
+    page.goto(f"{base}/claim")
+    page.fill("#c-evidence", "https://wiki.example.org/translation-sprint")
+    visits.allow_refusals = True
+    submit(page, page.locator("form.write"), expect_done=False)
+    wallet.before_sign = None
+    assert "expired" in page.inner_text("form.write .form-error").lower()
+    visits.check(page, "09-expired-refused")
+    visits.allow_refusals = False
+
+    # The rest of the pages, checked as they stand at the end of the story.
+    for path, name in ((base, "10-home"), (f"{base}/proposals", "11-proposals"), (f"{base}/indicators", "12-indicators"),
+                       (f"{base}/claims", "13-claims"), (f"{base}/members", "14-members")):
+        page.goto(path)
+        visits.check(page, name)
+    # A page that is not there says so, as a page (Chromium logs the 404 itself).
+    visits.allow_refusals = True
+    assert page.goto("/c/nope").status == 404
+    assert "No community 'nope' here" in page.inner_text("main")
+    visits.check(page, "15-not-found")
+
+    assert not visits.problems, "\n".join(visits.problems)
+
+
+def test_pages_carry_a_content_security_policy(stack):
+    response = httpx.get(stack.server.url + "/c/example")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "default-src 'none'" in csp and "unsafe-inline" not in csp
+    assert "set-cookie" not in response.headers
+    assert httpx.get(stack.server.url + "/c/example/badges/999").headers["content-security-policy"] == csp
+
+
+def test_development_signer_signs_only_dev_keys_for_this_service(stack):
+    from backend.client import CommunityClient
+
+    api = CommunityClient(stack.server.url)
+    typed = api.prepare("delegations", signer=address(CAROL), delegatee=address(CAROL))["typed_data"]
+    signed = httpx.post(stack.server.url + "/dev-signer/sign", json={"address": address(CAROL), "typed_data": typed})
+    assert signed.status_code == 200
+    outsider = address("0x" + "11" * 32)
+    refused = httpx.post(stack.server.url + "/dev-signer/sign", json={"address": outsider, "typed_data": typed})
+    assert refused.status_code == 403 and "not one of the development signers" in refused.json()["detail"]
+    as_form = httpx.post(stack.server.url + "/dev-signer/sign", data={"address": address(CAROL)})
+    assert as_form.status_code == 400
