@@ -2,9 +2,10 @@
 
     python scripts/demo.py [--api http://127.0.0.1:8000] [--rpc http://127.0.0.1:8545] [--community SLUG]
 
-Needs a running service (python -m backend serve) over a deployed community whose founders are
-Anvil dev accounts 1-3 (communities/example.json). On a local chain the voting period is
-skipped with evm_increaseTime/evm_mine, and the demo says so; elsewhere it waits.
+Needs a running service (`make run` in another terminal) over a deployed community whose
+founders are Alice, Bob and Carol, Anvil dev accounts 1-3 (communities/example.json); Dana is
+account 4. On a local chain the voting period is skipped with evm_increaseTime/evm_mine, and
+the demo says so; elsewhere it waits.
 Plain Python (httpx + eth-account), no ape: it is a client like any other.
 """
 
@@ -138,5 +139,6 @@ if __name__ == "__main__":
         print(f"\nThe API refused a step: {exc}\n{json.dumps(exc.problem, indent=2)}", file=sys.stderr)
         sys.exit(1)
     except httpx.ConnectError as exc:
-        print(f"\nCannot reach the API ({exc}); start it with: python -m backend serve", file=sys.stderr)
+        print(f"\nCannot reach the service ({exc}). Start it in another terminal with:  make run\n"
+              "(then run `make demo` again; the web app is at http://127.0.0.1:8000/)", file=sys.stderr)
         sys.exit(1)

@@ -1,0 +1,111 @@
+"""Credentials from the index: a badge's OpenBadgeCredential (signed as application/vc+jwt),
+a member's credentials, and each community's revocation status list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.chain.deployments import Community
+from backend.context import Context
+from backend.credentials import openbadges, statuslist
+from backend.credentials.issuer import MEDIA_TYPE, Issuer
+from backend.errors import NotFound
+from backend.indexer.models import Attestation, Badge, Claim, Cursor, IndicatorVersion, Member
+from backend.services import request_rules
+from backend.services.reads import _address
+
+
+def issuer(ctx: Context) -> Issuer:
+    """The service's issuer, built once per context (a public development key is refused off
+    local chains: `Issuer.from_settings`)."""
+    found = ctx.__dict__.get("_issuer")
+    if found is None:
+        found = ctx.__dict__["_issuer"] = Issuer.from_settings(ctx.settings, ctx.gateway.chain_id)
+    return found
+
+
+def _facts(ctx: Context, session: Session, community: Community, badge: Badge) -> openbadges.BadgeFacts:
+    v = session.get(IndicatorVersion, (community.slug, badge.indicator_id, badge.indicator_version))
+    claim = session.get(Claim, (community.slug, badge.token_id))  # a badge's token id is its claim's id
+    attestations = session.scalars(select(Attestation).where(
+        Attestation.community == community.slug, Attestation.claim_id == badge.token_id).order_by(Attestation.count))
+    terms = openbadges.IndicatorTerms(
+        indicator_id=badge.indicator_id, version=badge.indicator_version,
+        name=v.name if v else "", description_uri=v.description_uri if v else "",
+        # The badge keeps what it was minted with; the version row says the rest.
+        category=badge.category, orientation=badge.orientation, weight=badge.weight,
+        endorsements_required=v.endorsements_required if v else 0, validity=badge.validity)
+    evidence_uri = claim.evidence_uri if claim else ""
+    return openbadges.BadgeFacts(
+        community_slug=community.slug, community_name=community.name, chain_id=ctx.gateway.chain_id,
+        badge_contract=community.contracts["badge"], token_id=badge.token_id, owner=badge.owner,
+        contributor=badge.contributor, submitter=claim.submitter if claim else badge.contributor,
+        minted_at=badge.minted_at, tx_hash=badge.tx_hash, terms=terms, evidence_uri=evidence_uri,
+        evidence_uri_linkable=request_rules.uri_scheme_allowed(evidence_uri, ctx.settings.uri_schemes),
+        evidence_hash=claim.evidence_hash if claim else "",
+        endorsements=tuple(openbadges.Endorsement(a.attester, a.count, a.timestamp, a.tx_hash) for a in attestations))
+
+
+def _revoked(community: Community, badge: Badge) -> bool:
+    return badge.revoked_at is not None or statuslist.disowned(community.slug, badge.token_id)
+
+
+def _credential_out(ctx: Context, session: Session, community: Community, badge: Badge) -> dict[str, Any]:
+    iss = issuer(ctx)
+    facts = _facts(ctx, session, community, badge)
+    credential = openbadges.open_badge_credential(facts, issuer_did=iss.did(community.slug),
+                                                  base_url=iss.base_url)
+    return {
+        "token_id": badge.token_id,
+        "media_type": MEDIA_TYPE,
+        "jwt": iss.sign(openbadges.jwt_claims(credential), community.slug),
+        "credential": credential,
+        "issuer": iss.did(community.slug),
+        "verification_method": iss.key_id(community.slug),
+        "status_list": openbadges.status_list_url(iss.base_url, community.slug),
+        "status_list_index": badge.token_id,
+        "revoked": _revoked(community, badge),
+        "valid_until": facts.valid_until,
+    }
+
+
+def badge_credential(ctx: Context, community: Community, token_id: int) -> dict[str, Any]:
+    with ctx.sessions() as session:
+        badge = session.get(Badge, (community.slug, token_id))
+        if badge is None:
+            raise NotFound(f"No badge {token_id} in community '{community.slug}'", error="ERC721NonexistentToken")
+        return _credential_out(ctx, session, community, badge)
+
+
+def member_credentials(ctx: Context, community: Community, address: str) -> dict[str, Any]:
+    """Every badge a member holds (counting or not: a verifier reads validity and status itself)."""
+    address = _address(address)
+    with ctx.sessions() as session:
+        if session.get(Member, (community.slug, address)) is None:
+            raise NotFound(f"{address} was never a member of community '{community.slug}'")
+        badges = session.scalars(select(Badge).where(Badge.community == community.slug, Badge.owner == address)
+                                 .order_by(Badge.token_id))
+        items = [_credential_out(ctx, session, community, b) for b in badges]
+    return {"holder": openbadges.did_pkh(ctx.gateway.chain_id, address), "items": items}
+
+
+def status_list(ctx: Context, community: Community) -> dict[str, Any]:
+    """The community's revocation status list, as of the index's last block: the credential and
+    its application/vc+jwt."""
+    iss = issuer(ctx)
+    with ctx.sessions() as session:
+        highest = session.scalar(select(func.max(Badge.token_id)).where(Badge.community == community.slug)) or 0
+        revoked = [b.token_id for b in session.scalars(select(Badge).where(Badge.community == community.slug))
+                   if _revoked(community, b)]
+        cursor = session.get(Cursor, community.slug)
+    valid_from = cursor.block_timestamp if cursor and cursor.block_timestamp else 0
+    length = statuslist.length_for(highest)
+    credential = openbadges.status_list_credential(
+        slug=community.slug, issuer_did=iss.did(community.slug), base_url=iss.base_url,
+        encoded_list=statuslist.encode(revoked, length), valid_from=valid_from)
+    claims = {**credential, "iss": credential["issuer"], "jti": credential["id"]}
+    return {"credential": credential, "jwt": iss.sign(claims, community.slug), "media_type": MEDIA_TYPE,
+            "length": length, "revoked": sorted(revoked)}

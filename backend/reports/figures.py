@@ -1,0 +1,160 @@
+"""The period's figures and records, read from the index. Every list is sorted by a key that is
+unique in it, and nothing depends on when the report is made: the same period of the same chain
+gives the same figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from backend.chain.deployments import Community
+from backend.context import Context
+from backend.indexer.models import Attestation, Badge, Claim, Cursor, IndicatorVersion, Proposal, Vote
+from backend.reports.period import Period
+
+DIMENSIONS = ("member", "indicator", "category", "orientation")
+SUPPORT = {0: "against", 1: "for", 2: "abstain"}
+
+
+def _names(session, community: str) -> dict[tuple[int, int], IndicatorVersion]:
+    return {(v.indicator_id, v.version): v for v in session.scalars(
+        select(IndicatorVersion).where(IndicatorVersion.community == community))}
+
+
+def badges(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
+    """Badges minted in the period, with their evidence, terms and attesters."""
+    with ctx.sessions() as session:
+        versions = _names(session, community.slug)
+        rows = session.execute(select(Badge, Claim).join(
+            Claim, (Claim.community == Badge.community) & (Claim.claim_id == Badge.token_id), isouter=True,
+        ).where(Badge.community == community.slug, Badge.minted_at >= period.start, Badge.minted_at < period.end)
+            .order_by(Badge.token_id)).all()
+        attesters: dict[int, list[str]] = {}
+        for a in session.scalars(select(Attestation).where(
+                Attestation.community == community.slug,
+                Attestation.claim_id.in_([b.token_id for b, _ in rows])).order_by(Attestation.claim_id,
+                                                                                  Attestation.count)):
+            attesters.setdefault(a.claim_id, []).append(a.attester)
+    out = []
+    for b, c in rows:
+        v = versions.get((b.indicator_id, b.indicator_version))
+        revoked = b.revoked_at is not None and b.revoked_at < period.end
+        out.append({
+            "token_id": b.token_id, "contributor": b.contributor, "owner": b.owner,
+            "submitter": c.submitter if c else None, "nomination": bool(c and c.submitter != c.contributor),
+            "indicator_id": b.indicator_id, "indicator_version": b.indicator_version,
+            "indicator_name": v.name if v else None, "category": b.category, "orientation": b.orientation,
+            "weight": b.weight, "validity_seconds": b.validity, "minted_at": b.minted_at,
+            "evidence_uri": c.evidence_uri if c else None, "evidence_hash": c.evidence_hash if c else None,
+            "attesters": attesters.get(b.token_id, []),
+            "revoked_at": b.revoked_at if revoked else None, "revoke_reason": b.revoke_reason if revoked else None,
+            "tx_hash": b.tx_hash,
+        })
+    return out
+
+
+def attestations(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
+    """Attestations made in the period: who attested which claim, for whom, under which indicator."""
+    with ctx.sessions() as session:
+        versions = _names(session, community.slug)
+        rows = session.execute(select(Attestation, Claim).join(
+            Claim, (Claim.community == Attestation.community) & (Claim.claim_id == Attestation.claim_id),
+        ).where(Attestation.community == community.slug, Attestation.timestamp >= period.start,
+                Attestation.timestamp < period.end).order_by(Attestation.claim_id, Attestation.count)).all()
+    return [{
+        "claim_id": a.claim_id, "attester": a.attester, "count": a.count, "contributor": c.contributor,
+        "indicator_id": c.indicator_id, "indicator_version": c.indicator_version,
+        "indicator_name": getattr(versions.get((c.indicator_id, c.indicator_version)), "name", None),
+        "timestamp": a.timestamp, "tx_hash": a.tx_hash,
+    } for a, c in rows]
+
+
+def indicator_versions(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
+    """The indicator versions in force at some time in the period: defined before it ended, and
+    not replaced by a newer version before it started."""
+    with ctx.sessions() as session:
+        versions = list(session.scalars(select(IndicatorVersion).where(
+            IndicatorVersion.community == community.slug).order_by(IndicatorVersion.indicator_id,
+                                                                   IndicatorVersion.version)))
+    successor = {(v.indicator_id, v.version): v.defined_at for v in versions}
+    out = []
+    for v in versions:
+        replaced = successor.get((v.indicator_id, v.version + 1))
+        if v.defined_at < period.end and (replaced is None or replaced >= period.start):
+            out.append({
+                "indicator_id": v.indicator_id, "version": v.version, "name": v.name,
+                "description_uri": v.description_uri, "category": v.category, "orientation": v.orientation,
+                "weight": v.weight, "endorsements_required": v.endorsements_required,
+                "validity_seconds": v.validity, "defined_at": v.defined_at, "replaced_at": replaced,
+                "tx_hash": v.tx_hash,
+            })
+    return out
+
+
+def proposals(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
+    """Proposals made in the period, with their votes (each vote, whenever it was cast)."""
+    with ctx.sessions() as session:
+        rows = list(session.scalars(select(Proposal).where(
+            Proposal.community == community.slug, Proposal.created_at >= period.start,
+            Proposal.created_at < period.end).order_by(Proposal.created_block, Proposal.proposal_id)))
+        votes: dict[str, list[dict[str, Any]]] = {}
+        for v in session.scalars(select(Vote).where(
+                Vote.community == community.slug, Vote.proposal_id.in_([p.proposal_id for p in rows]))
+                .order_by(Vote.block_number, Vote.log_index)):
+            votes.setdefault(v.proposal_id, []).append({
+                "voter": v.voter, "support": SUPPORT.get(v.support, str(v.support)), "weight": v.weight,
+                "reason": v.reason, "timestamp": v.timestamp, "tx_hash": v.tx_hash})
+    return [{
+        "proposal_id": p.proposal_id, "proposer": p.proposer, "description": p.description,
+        "created_at": p.created_at, "vote_start": p.vote_start, "vote_end": p.vote_end,
+        "for_votes": p.for_votes, "against_votes": p.against_votes, "abstain_votes": p.abstain_votes,
+        "executed_at": p.executed_at, "canceled_at": p.canceled_at, "tx_hash": p.tx_hash,
+        "votes": votes.get(p.proposal_id, []),
+    } for p in rows]
+
+
+def votes(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
+    """The votes on the period's proposals, one row each (the CSV form of proposals' votes)."""
+    return [{"proposal_id": p["proposal_id"], **v} for p in proposals(ctx, community, period) for v in p["votes"]]
+
+
+def indexed_through(ctx: Context, community: Community) -> int:
+    with ctx.sessions() as session:
+        cursor = session.get(Cursor, community.slug)
+        return cursor.block_timestamp if cursor else 0
+
+
+def summary(ctx: Context, community: Community, period: Period) -> dict[str, Any]:
+    """Contributions recognised in the period (badges minted), by member, indicator, category and
+    orientation: how many badges and their weight, and how many of them were revoked within it."""
+    minted = badges(ctx, community, period)
+    groups: dict[str, dict[str, dict[str, Any]]] = {d: {} for d in DIMENSIONS}
+    for b in minted:
+        keys = {
+            "member": (b["contributor"], b["contributor"]),
+            "indicator": (str(b["indicator_id"]), b["indicator_name"] or ""),
+            "category": (b["category"], b["category"]),
+            "orientation": (b["orientation"], f"{b['orientation']}-oriented"),
+        }
+        for dimension, (key, label) in keys.items():
+            row = groups[dimension].setdefault(key, {"key": key, "label": label, "badges": 0, "weight": 0,
+                                                     "revoked": 0})
+            row["badges"] += 1
+            row["weight"] += b["weight"]
+            row["revoked"] += b["revoked_at"] is not None
+    # Indicator ids sort as numbers, the other keys as text.
+    ordered = {d: sorted(rows.values(), key=lambda r, d=d: (int(r["key"]), "") if d == "indicator" else (0, r["key"]))
+               for d, rows in groups.items()}
+    counted = [b for b in minted if b["revoked_at"] is None]
+    return {
+        "community": community.slug, **period.as_dict(),
+        # Whether the index had reached the period's end when this was read: an incomplete period
+        # may still grow.
+        "complete": indexed_through(ctx, community) >= period.end,
+        "totals": {"badges": len(minted), "weight": sum(b["weight"] for b in minted),
+                   "revoked": len(minted) - len(counted), "members": len(groups["member"]),
+                   "attestations": len(attestations(ctx, community, period)),
+                   "proposals": len(proposals(ctx, community, period))},
+        "by": ordered,
+    }

@@ -1,0 +1,174 @@
+"""The `commons` command line driven end to end against the real service on Anvil, signing with
+encrypted keystore files (and an ape account): every action, the reads, exports, credentials,
+progress on stderr and the exit codes scripts rely on."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address
+from tests.e2e.harness import rpc
+from tests.e2e.ob3_verifier import verify_vc_jwt
+
+COMMONS = Path(sys.executable).parent / "commons"
+PASSWORD = "correct horse battery staple"
+pytestmark = pytest.mark.filterwarnings("ignore:EdDSA is deprecated")
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    """A keystore file per member, and a file with their password (light scrypt: tests only)."""
+    folder = tmp_path_factory.mktemp("keystores")
+    password_file = folder / "password"
+    password_file.write_text(PASSWORD + "\n")
+    files = {}
+    for name, key in (("alice", ALICE), ("bob", BOB), ("carol", CAROL), ("dana", DANA)):
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(Account.encrypt(key, PASSWORD, kdf="scrypt", iterations=2**10)))
+        files[name] = path
+    return {"files": files, "password": password_file, "folder": folder}
+
+
+def commons(env, keys, *args: str, who: str | None = None, extra_env: dict | None = None,
+            api: str | None = None) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "COMMONS_API": api or env.server.url,
+                   "COMMONS_PASSWORD_FILE": str(keys["password"]), **(extra_env or {})}
+    environment.pop("COMMONS_PASSWORD", None)
+    if who:
+        environment["COMMONS_KEYSTORE"] = str(keys["files"][who])
+    return subprocess.run([str(COMMONS), *args], env=environment, capture_output=True, text=True, timeout=180,
+                          stdin=subprocess.DEVNULL)
+
+
+def ok(result: subprocess.CompletedProcess):
+    assert result.returncode == 0, (result.returncode, result.stdout, result.stderr)
+    return json.loads(result.stdout) if result.stdout.lstrip().startswith(("{", "[")) else result.stdout
+
+
+def test_keystore_unlocks_and_refuses_a_wrong_password(env, keys):
+    assert ok(commons(env, keys, "--json", "account", "address", who="carol")) == {"address": address(CAROL)}
+    wrong = keys["folder"] / "wrong"
+    wrong.write_text("not the password")
+    refused = commons(env, keys, "--json", "account", "address", who="carol",
+                      extra_env={"COMMONS_PASSWORD_FILE": str(wrong)})
+    assert refused.returncode == 4 and refused.stdout == ""
+    assert "cannot unlock" in json.loads(refused.stderr)["error"]
+
+
+def test_claim_and_attest_mint_a_badge_with_progress(env, keys, governed):
+    claimed = commons(env, keys, "--json", "claim", "--indicator", str(governed["code"]),
+                      "--evidence", "https://git.example.org/mr/cli", who="carol")
+    answer = ok(claimed)
+    claim_id = answer["created"]["claim_id"]
+    assert answer["status"] == "succeeded" and answer["indexed"] is True
+    progress = claimed.stderr.splitlines()
+    assert progress[0] == f"… checking with the service as {address(CAROL)}"
+    assert "… signing with the local key" in progress
+    assert progress[-1].startswith("… mined in block ") and progress[-1].endswith(" and indexed")
+    attested = ok(commons(env, keys, "--json", "attest", str(claim_id), who="dana"))
+    assert attested["created"] == {"attestations": 1, "token_id": claim_id}
+    assert env.api.get(f"/badges/{claim_id}")["owner"] == address(CAROL)
+    # Text output for people.
+    text = commons(env, keys, "profile", who="carol")
+    assert text.returncode == 0 and text.stdout.startswith(f"{address(CAROL)}: score ")
+
+
+def test_a_refusal_exits_1_with_the_problem(env, keys, governed):
+    claim_id = ok(commons(env, keys, "--json", "claim", "--indicator", str(governed["code"]),
+                          "--evidence", "https://git.example.org/mr/self", who="bob"))["created"]["claim_id"]
+    before = rpc(env.anvil.url, "eth_blockNumber")
+    refused = commons(env, keys, "--json", "attest", str(claim_id), who="bob")
+    assert refused.returncode == 1 and refused.stdout == ""
+    error = json.loads(refused.stderr.splitlines()[-1])
+    assert error["exit_code"] == 1 and error["problem"]["error"] == "BadgeSelfAttestation"
+    assert error["problem"]["status"] == 409
+    assert rpc(env.anvil.url, "eth_blockNumber") == before  # nothing was sent
+    text = commons(env, keys, "attest", str(claim_id), who="bob")
+    assert text.returncode == 1 and text.stderr.splitlines()[-1].startswith("commons: 409 ")
+
+
+def test_governance_round_through_the_command_line(env, keys, governed):
+    action = json.dumps({"type": "add_indicator", "name": "Translated a guide", "category": "translation",
+                         "orientation": "community", "weight": 2, "endorsements_required": 1})
+    proposed = ok(commons(env, keys, "--json", "propose", "--description", "Translations count",
+                          "--action", action, who="alice"))
+    proposal_id = proposed["created"]["proposal_id"]
+    env.anvil.skip(2)
+    for who in ("alice", "bob"):
+        voted = ok(commons(env, keys, "--json", "vote", proposal_id, "for", "--reason", "from the terminal", who=who))
+        assert voted["status"] == "succeeded"
+    env.anvil.skip(301)
+    listed = ok(commons(env, keys, "--json", "proposals", "--state", "succeeded"))
+    assert proposal_id in [p["id"] for p in listed]
+    executed = ok(commons(env, keys, "--json", "execute", proposal_id))  # no key needed
+    indicator_id = executed["created"]["indicator_id"]
+    shown = ok(commons(env, keys, "--json", "proposal", proposal_id))
+    assert shown["state"] == "executed"
+    assert [(v["voter"], v["reason"]) for v in shown["votes"]] == [(address(ALICE), "from the terminal"),
+                                                                   (address(BOB), "from the terminal")]
+    assert env.api.get(f"/indicators/{indicator_id}")["name"] == "Translated a guide"
+
+
+def test_delegate_nominate_and_awaiting(env, keys, governed):
+    ok(commons(env, keys, "--json", "delegate", address(BOB), who="carol"))
+    assert env.api.get(f"/members/{address(CAROL)}")["delegate"] == address(BOB)
+    ok(commons(env, keys, "--json", "delegate", address(CAROL), who="carol"))
+    assert env.api.get(f"/members/{address(CAROL)}")["delegate"] == address(CAROL)
+    nominated = ok(commons(env, keys, "--json", "nominate", address(CAROL), "--indicator", str(governed["mentoring"]),
+                           "--evidence", "https://forum.example.org/t/cli", who="dana"))
+    claim_id = nominated["created"]["claim_id"]
+    waiting = ok(commons(env, keys, "--json", "awaiting", who="alice"))
+    assert claim_id in [c["id"] for c in waiting]
+    assert claim_id not in [c["id"] for c in ok(commons(env, keys, "--json", "awaiting", who="carol"))]
+
+
+def test_export_and_credentials(env, keys, governed, tmp_path):
+    claim_id = ok(commons(env, keys, "--json", "claim", "--indicator", str(governed["code"]),
+                          "--evidence", "https://git.example.org/mr/export", who="dana"))["created"]["claim_id"]
+    ok(commons(env, keys, "--json", "attest", str(claim_id), who="alice"))
+    target = tmp_path / "badges.csv"
+    params = {"from": "2000-01-01", "to": "2099-12-31", "format": "csv"}
+    ok(commons(env, keys, "export", "badges", "--from", "2000-01-01", "--to", "2099-12-31", "-o", str(target)))
+    assert target.read_bytes() == env.api.http.get("/communities/example/exports/badges", params=params).content
+    stdout = commons(env, keys, "export", "report", "--from", "2000-01-01", "--to", "2099-12-31", "--format", "json")
+    assert json.loads(stdout.stdout)["community"] == "example"
+    folder = tmp_path / "credentials"
+    written = ok(commons(env, keys, "--json", "--community", "example", "credentials", "--dir", str(folder),
+                         who="dana"))
+    assert written["holder"] == f"did:pkh:eip155:31337:{address(DANA)}"
+    files = {w["token_id"]: Path(w["file"]) for w in written["files"]}
+    assert claim_id in files and files[claim_id].name == f"example-badge-{claim_id}.jwt"
+    now = int(rpc(env.anvil.url, "eth_getBlockByNumber", "latest", False)["timestamp"], 16)
+    verified = verify_vc_jwt(files[claim_id].read_text(), env.api.http, now=now)
+    assert verified.credential["credentialSubject"]["tokenId"] == claim_id
+
+
+def test_ape_account(env, keys, tmp_path):
+    """An ape account (~/.ape/accounts/<alias>.json is the same keystore format)."""
+    accounts = tmp_path / "ape" / "accounts"
+    accounts.mkdir(parents=True)
+    (accounts / "carol.json").write_text(keys["files"]["carol"].read_text())
+    answer = commons(env, keys, "--json", "--account", "carol", "account", "address",
+                     extra_env={"APE_DATA_FOLDER": str(tmp_path / "ape")})
+    assert ok(answer) == {"address": address(CAROL)}
+    missing = commons(env, keys, "--json", "--account", "nobody", "account", "address",
+                      extra_env={"APE_DATA_FOLDER": str(tmp_path / "ape")})
+    assert missing.returncode == 4
+
+
+def test_exit_codes_for_usage_and_unavailable_service(env, keys, governed):
+    assert commons(env, keys, "claim", "--evidence", "https://x.example").returncode == 2  # --indicator missing
+    assert commons(env, keys, "vote", "1", "maybe").returncode == 2
+    unsigned = commons(env, keys, "--json", "attest", "1")  # no keystore, no account
+    assert unsigned.returncode == 2 and "--keystore" in json.loads(unsigned.stderr)["error"]
+    down = commons(env, keys, "--json", "proposals", api="http://127.0.0.1:9")
+    assert down.returncode == 3 and "unavailable" in json.loads(down.stderr)["error"]
+    unknown = commons(env, keys, "--json", "proposal", "12345")
+    assert unknown.returncode == 1 and json.loads(unknown.stderr)["problem"]["status"] == 404
