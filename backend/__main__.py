@@ -13,7 +13,8 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the API and the indexer")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    commands.add_parser("reindex", help="drop the index and rebuild it from each deployment block")
+    commands.add_parser("reindex", help="rebuild the index from each deployment block beside the one in use, "
+                        "and replace it only once the rebuild succeeded")
     commands.add_parser("sync", help="index up to the chain head once, then exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -26,22 +27,42 @@ def main(argv: list[str] | None = None) -> int:
 
         from backend.api.main import create_app
 
-        app = create_app(settings)
         host, port = args.host or settings.host, args.port or settings.port
+        # The address credentials and DIDs name when CC_PUBLIC_URL is unset.
+        settings.host, settings.port = host, port
+        app = create_app(settings)
         print(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", flush=True)
         uvicorn.run(app, host=host, port=port, log_level="warning")
         return 0
 
     from backend.context import Context
+    from backend.errors import DomainError
+    from backend.indexer.follower import ReindexFailed
 
     context = Context.build(settings)
-    context.gateway.check_chain()
-    if args.command == "reindex":
-        head = context.indexer.reindex()
-        print(f"Index rebuilt up to block {head} for {', '.join(context.deployments.communities)}")
-    else:
-        head = context.indexer.sync()
-        print(f"Indexed up to block {head}")
+    indexer = context.indexer
+    try:
+        context.gateway.check_chain()
+        if args.command == "reindex":
+            head = indexer.reindex()
+            print(f"Index rebuilt up to block {head} for {', '.join(context.deployments.communities)}")
+        else:
+            head = indexer.sync()
+            failing = {slug: state.error for slug, state in indexer.states.items() if state.error}
+            if failing:
+                for slug, error in failing.items():
+                    print(f"Indexing community {slug} failed: {error}", file=sys.stderr)
+                return 1
+            print(f"Indexed up to block {head}")
+    except ReindexFailed as exc:
+        print(f"Reindex failed; the index in use is unchanged: {exc}", file=sys.stderr)
+        return 1
+    except DomainError as exc:
+        print(f"{args.command} failed: {exc.detail}", file=sys.stderr)
+        return 1
+    set_aside = indexer.set_aside_count()
+    if set_aside:
+        print(f"{set_aside} event(s) could not be stored and are set aside (GET /health lists them)", file=sys.stderr)
     return 0
 
 

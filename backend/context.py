@@ -11,6 +11,10 @@ from backend.chain.gateway import ChainGateway
 from backend.errors import NotFound
 from backend.indexer.db import make_engine, make_sessionmaker
 from backend.indexer.follower import Indexer
+from backend.relayer.book import RelayBook
+from backend.relayer.leader import LeaderLock
+from backend.relayer.outbox import create_outbox
+from backend.relayer.worker import RelayWorker
 from backend.settings import Settings
 
 
@@ -20,13 +24,23 @@ class Context:
     gateway: ChainGateway
     indexer: Indexer
     sessions: sessionmaker[Session]
+    book: RelayBook  # the outbox as the API sees it: nonces in flight, budgets, accepting, following
+    worker: RelayWorker  # sends what waits in the outbox, while this process leads
 
     @classmethod
     def build(cls, settings: Settings) -> "Context":
         deployments = Deployments.load(settings.deployments_file)
         gateway = ChainGateway(settings, deployments)
         sessions = make_sessionmaker(make_engine(settings.database_url))
-        return cls(settings, gateway, Indexer(gateway, sessions), sessions)
+        engine = sessions.kw["bind"]
+        create_outbox(engine)
+        book = RelayBook(settings, sessions)
+        leader = LeaderLock(engine)
+        worker = RelayWorker(settings, gateway, sessions, leader)
+        book.wake = worker.wake
+        indexer = Indexer(gateway, sessions)
+        indexer.leader = leader  # one process relays and indexes; any number answer
+        return cls(settings, gateway, indexer, sessions, book, worker)
 
     @property
     def deployments(self) -> Deployments:

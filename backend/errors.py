@@ -63,6 +63,22 @@ class NodeUnavailable(DomainError):
     type = "node-unavailable"
 
 
+class TooManyRequests(DomainError):
+    """A relaying budget is spent; `retry_after` (seconds) says when it frees up."""
+
+    status = 429
+    title = "Budget exceeded"
+    type = "budget-exceeded"
+
+
+class IndexUnavailable(DomainError):
+    """The index's database cannot be reached."""
+
+    status = 503
+    title = "Index database unavailable"
+    type = "index-unavailable"
+
+
 class TimedOut(DomainError):
     status = 504
     title = "Timed out"
@@ -95,6 +111,8 @@ _STATUS_BY_ERROR = {
     "MembershipAlreadyMember": Conflict,
     "GovernorAlreadyCastVote": Conflict,
     "GovernorUnexpectedProposalState": Conflict,
+    "MembershipLastMember": Conflict,
+    "BadgeContributorNotMember": Conflict,
     "ERC2771ForwarderExpiredRequest": Unprocessable,
     "BadgeMissingEvidence": Unprocessable,
     "RegistryInvalidIndicator": Unprocessable,
@@ -103,6 +121,11 @@ _STATUS_BY_ERROR = {
     "GovernorInvalidQuorumFraction": Unprocessable,
     "GovernorInvalidVotingPeriod": Unprocessable,
     "GovernorInvalidVoteType": Unprocessable,
+    "GovernorVotingDelayOutOfRange": Unprocessable,
+    "GovernorVotingPeriodOutOfRange": Unprocessable,
+    "GovernorQuorumOutOfRange": Unprocessable,
+    "GovernorProposalThresholdOutOfRange": Unprocessable,
+    "MembershipNoFounders": Unprocessable,
     "ERC2771UntrustfulTarget": InvalidRequest,
 }
 

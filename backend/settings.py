@@ -38,6 +38,16 @@ class RelayerKeyRefused(ValueError):
     """A public development key was configured as relayer for a non-local chain."""
 
 
+# The Ed25519 secret key of RFC 8032's first test vector: public, so it signs credentials only on
+# a local chain (see `check_issuer_key`).
+DEV_ISSUER_KEY = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+DEV_ISSUER_KEYS = frozenset({DEV_ISSUER_KEY})
+
+
+class IssuerKeyRefused(ValueError):
+    """A public development key was configured as credential issuer for a non-local chain."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CC_", env_file=".env", extra="ignore")
 
@@ -55,12 +65,52 @@ class Settings(BaseSettings):
     index_poll_seconds: float = Field(default=0.5, gt=0)
     # eth_getLogs pages: public providers cap ranges at about 2,000 blocks.
     index_page_blocks: int = Field(default=2000, gt=0)
+    # /health says "degraded" when a community's index is more blocks than this behind the
+    # newest block it may index (the head minus the confirmation depth).
+    health_max_lag_blocks: int = Field(default=5, ge=0)
     # How long a prepared request stays signable.
     request_ttl_seconds: int = Field(default=3600, gt=0)
     # How long a write waits for its receipt (and the index) before answering 504.
     receipt_timeout_seconds: float = Field(default=60.0, gt=0)
     host: str = "127.0.0.1"
     port: int = 8000
+    # ---- Open Badges credentials (backend/credentials)
+    # The issuer's Ed25519 secret key (32 bytes, hex): it signs every credential and status list.
+    issuer_key: SecretStr = SecretStr(DEV_ISSUER_KEY)
+    # Where verifiers reach this service: the base of the issuer's did:web, of credential ids and
+    # of the status lists. Unset: http://{host}:{port}, the address `serve` listens on.
+    public_url: str | None = None
+
+    # ---- what the relayer will pay for (README: "What a hostile member can cost the relayer")
+    # URI schemes accepted for evidence and indicator descriptions; anything else on chain is
+    # flagged unsafe in the reads.
+    uri_schemes: frozenset[str] = frozenset({"https", "http", "ipfs", "ar"})
+    # The gas a member signs must cover the call's estimate, and may exceed it by at most
+    # this factor plus `relay_gas_slack`: headroom for state that changes before mining, but no
+    # blank cheque.
+    relay_gas_factor: float = Field(default=2.0, ge=1.0)
+    relay_gas_slack: int = Field(default=150_000, ge=0)
+    # The most gas one relayed request may carry, whatever it is.
+    relay_max_gas_per_request: int = Field(default=3_000_000, gt=0)
+    # Budgets, each per member (per community) and per client address: requests sent and not
+    # yet mined, requests sent in the last minute, gas sent in the last hour. Past one, 429.
+    member_max_in_flight: int = Field(default=8, ge=1)
+    member_requests_per_minute: int = Field(default=60, ge=1)
+    member_gas_per_hour: int = Field(default=10_000_000, ge=1)
+    client_max_in_flight: int = Field(default=64, ge=1)
+    client_requests_per_minute: int = Field(default=1_200, ge=1)
+    client_gas_per_hour: int = Field(default=100_000_000, ge=1)
+    # ---- the relayer worker (backend/relayer/worker.py)
+    # How often it looks for queued requests and receipts (a request accepted by this process
+    # wakes it at once).
+    relay_poll_seconds: float = Field(default=0.1, gt=0)
+    # Requests packed into one executeBatch: at most this much gas (their shares) and this many.
+    relay_batch_gas: int = Field(default=8_000_000, gt=0)
+    relay_batch_max: int = Field(default=64, ge=1)
+    # A transaction not mined within this many blocks is sent again with the same nonce and
+    # higher fees, up to this fee per gas (wei): 500 gwei by default.
+    relay_replace_after_blocks: int = Field(default=3, ge=1)
+    relay_max_fee_per_gas: int = Field(default=500 * 10**9, gt=0)
 
     @property
     def relayer_address(self) -> str:
@@ -72,6 +122,19 @@ class Settings(BaseSettings):
             raise RelayerKeyRefused(
                 f"CC_RELAYER_KEY is a public Anvil development key; chain {chain_id} is not local "
                 "(31337/1337): set CC_RELAYER_KEY to a key of your own"
+            )
+
+    @property
+    def public_base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    def check_issuer_key(self, chain_id: int) -> None:
+        """Refuse a publicly known development key as credential issuer on a chain that is not local."""
+        key = self.issuer_key.get_secret_value().lower().removeprefix("0x")
+        if chain_id not in LOCAL_CHAIN_IDS and key in DEV_ISSUER_KEYS:
+            raise IssuerKeyRefused(
+                f"CC_ISSUER_KEY is a public development key; chain {chain_id} is not local (31337/1337): "
+                "set CC_ISSUER_KEY to an Ed25519 secret key of your own (32 bytes, hex)"
             )
 
 

@@ -32,7 +32,7 @@ from backend.chain.deployments import Deployments  # noqa: E402
 from backend.chain.typed_data import forward_request_struct, forward_request_typed_data  # noqa: E402
 from backend.client import CommunityClient  # noqa: E402
 from backend.settings import ANVIL_DEV_KEYS  # noqa: E402
-from tests.e2e.harness import Anvil, local_stack, rpc, wait_until  # noqa: E402
+from tests.e2e.harness import UNTHROTTLED, Anvil, local_stack, rpc, wait_until  # noqa: E402
 
 KEYS = list(ANVIL_DEV_KEYS[1:9])  # members 1..8: founders 1-3, 4-8 admitted by the bench's proposal
 ALICE = KEYS[0]
@@ -61,12 +61,13 @@ def setup_community(api: CommunityClient, anvil: Anvil) -> int:
     return 1
 
 
-def burst(api_url: str, jobs: list[tuple[str, str, dict]]) -> tuple[float, list[str]]:
-    """Run (signer key, action, fields) jobs, one thread per signer, submitting with wait=false."""
+def burst(api_url: str, jobs: list[tuple[str, str, dict]]) -> tuple[float, list[int]]:
+    """Run (signer key, action, fields) jobs, one thread per signer, submitting with wait=false;
+    the time taken and the accepted requests' ids."""
     by_key: dict[str, list] = {}
     for key, action, fields in jobs:
         by_key.setdefault(key, []).append((action, fields))
-    hashes: list[str] = []
+    request_ids: list[int] = []
     lock = threading.Lock()
 
     def run(key: str) -> None:
@@ -74,12 +75,23 @@ def burst(api_url: str, jobs: list[tuple[str, str, dict]]) -> tuple[float, list[
         for action, fields in by_key[key]:
             result = client.act(action, key, wait=False, **fields)
             with lock:
-                hashes.append(result["tx_hash"])
+                request_ids.append(result["request_id"])
 
     start = time.perf_counter()
     with ThreadPoolExecutor(len(by_key)) as pool:
         list(pool.map(run, by_key))
-    return time.perf_counter() - start, hashes
+    return time.perf_counter() - start, request_ids
+
+
+def wait_settled(api_url: str, request_ids: list[int]) -> int:
+    """Waits until the relayer's outbox has nothing in flight, checks every request succeeded;
+    returns the highest block they were mined in."""
+    api = CommunityClient(api_url, timeout=60)
+    wait_until(lambda: api.get("/relayer")["in_flight"] == 0, timeout=300, what="the outbox drained")
+    settled = [api.get(f"/requests/{i}") for i in request_ids]
+    failed = [s for s in settled if s["state"] != "succeeded"]
+    assert not failed, failed[:3]
+    return max(s["block_number"] for s in settled)
 
 
 def wait_mined(url: str, hashes: list[str]) -> int:
@@ -170,7 +182,7 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-api-"))
     print("Starting Anvil, deploying (ape run deploy) and serving the API ...", flush=True)
-    with local_stack(work, before_serving=interval_mining) as stack:
+    with local_stack(work, before_serving=interval_mining, settings=UNTHROTTLED) as stack:
         anvil, server = stack.anvil, stack.server
         deployments = Deployments.load(stack.deployments)
         api = CommunityClient(server.url)
@@ -182,8 +194,8 @@ def main() -> int:
         jobs = [(WORKERS[i % len(WORKERS)], "claims", {"indicator_id": indicator, "contributor": alice,
                                                         "evidence_uri": f"https://example.org/review/{i}"})
                 for i in range(total_claims)]
-        claim_time, claim_hashes = burst(server.url, jobs)
-        wait_mined(anvil.url, claim_hashes)
+        claim_time, claim_requests = burst(server.url, jobs)
+        wait_settled(server.url, claim_requests)
         wait_until(lambda: api.get("/claims", state="open")["total"] >= total_claims, timeout=120, what="claims")
         claim_ids = [c["id"] for c in api.get("/claims", state="open", limit=500)["items"]]
         offset = 500
@@ -195,8 +207,8 @@ def main() -> int:
         print(f"Attesting {n} claims through the API (each mints a badge) ...", flush=True)
         jobs = [(WORKERS[(i + 1) % len(WORKERS)], "attestations", {"claim_id": cid}) for i, cid in enumerate(api_ids)]
         start = time.perf_counter()
-        submit_time, hashes = burst(server.url, jobs)
-        last_block = wait_mined(anvil.url, hashes)
+        submit_time, requests = burst(server.url, jobs)
+        last_block = wait_settled(server.url, requests)
         mined_at = time.perf_counter()
         wait_until(lambda: api.get("/health")["indexed_block"] >= last_block, timeout=120, what="index")
         wait_until(lambda: api.get(f"/members/{alice}/profile")["badges_counting"] >= n, timeout=120, what="badges")

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backend.client import ApiError, CommunityClient  # noqa: E402
 from bench.api import KEYS, addr, interval_mining, pct, setup_community  # noqa: E402
-from tests.e2e.harness import local_stack, rpc  # noqa: E402
+from tests.e2e.harness import UNTHROTTLED, local_stack, rpc  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -73,7 +73,7 @@ def main() -> int:
     writers = KEYS[:max(2, min(args.writers, len(KEYS)))]
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     print("Starting Anvil, deploying and governing a community ...", flush=True)
-    with local_stack(work) as stack:
+    with local_stack(work, settings=UNTHROTTLED) as stack:
         anvil, server = stack.anvil, stack.server
         indicator = setup_community(CommunityClient(server.url), anvil)
         interval_mining(anvil)
@@ -88,7 +88,7 @@ def main() -> int:
             while not stop.is_set():
                 n += 1
                 claim = stats.timed("claim (wait)", lambda: api.act(
-                    "claims", key, indicator_id=indicator, evidence_uri=f"soak://{i}/{n}"))
+                    "claims", key, indicator_id=indicator, evidence_uri=f"https://soak.example/{i}/{n}"))
                 if claim:
                     to_attest[(i - 1) % len(writers)].put(claim["created"]["claim_id"])
                     last_claim[0] = max(last_claim[0], claim["created"]["claim_id"])

@@ -33,6 +33,13 @@ if [ ${#suites[@]} -gt 0 ]; then
   python -m pytest "${suites[@]}" -q
 fi
 
+# The web app in a real browser: Debian's chromium under Playwright (never `playwright install`),
+# the whole story with an injected test wallet, axe-core and host checks on every page;
+# screenshots in var/test-output/screenshots/. Without chromium this step is skipped with a
+# message, except under CI=true, where it fails.
+echo "==> browser tests: the web app in chromium (tests/browser)"
+python -m pytest tests/browser -q -p no:cacheprovider -rs
+
 # Faults: the chain node killed mid-burst (SIGKILL and SIGTERM, restarted from its state file)
 # and the service killed mid-burst; about a minute for both.
 echo "==> fault tests: node and service killed mid-burst (tests/faults)"

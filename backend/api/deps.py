@@ -45,3 +45,6 @@ IndicatorIdPath = Annotated[int, Path(ge=1, le=UINT32)]
 IndicatorIdQuery = Annotated[int | None, Query(ge=1, le=UINT32)]
 ProposalIdPath = Annotated[str, Path(pattern=r"^[0-9]{1,78}$", description="A decimal uint256")]
 TxHashPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$")]
+AttesterQuery = Annotated[str, Query(pattern=ADDRESS_PATTERN, description="The member who would attest: "
+                                                                         "EIP-55 checksummed, or all lowercase"),
+                          AfterValidator(checksummed)]

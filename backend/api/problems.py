@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from backend.errors import DomainError
@@ -29,6 +30,11 @@ PROBLEM_SCHEMA = {
         "error": {"type": "string", "description": "The contract's custom error name, when there is one"},
         "arguments": {"type": "object"},
         "errors": {"type": "array", "items": {"type": "object"}, "description": "Each invalid field"},
+        "request_id": {"type": "integer", "description": "A write already accepted: follow it at status_url"},
+        "tx_hash": {"type": "string", "description": "A write already sent: follow it at status_url"},
+        "status_url": {"type": "string"},
+        "budget": {"type": "string", "description": "Which budget is spent (429)"},
+        "retry_after": {"type": "integer"},
     },
 }
 _ANSWERS = {
@@ -37,7 +43,9 @@ _ANSWERS = {
     404: "Unknown community, or no such indicator, proposal, claim, badge, member or transaction",
     409: "Conflicts with the chain's state (already done, replayed, wrong state)",
     422: "Invalid fields (types, ranges, patterns), or a request the contract cannot process",
-    503: "The chain node is unavailable",
+    429: "A relaying budget of the member or the client is spent: `Retry-After` says when to come back",
+    503: "The chain node or the index's database is unavailable; a write already accepted carries "
+         "`request_id` and a `Location` to follow it",
     504: "Sent, but not mined in time: poll the transaction's status",
 }
 _READ_ANSWERS = (400, 404, 422, 503)
@@ -48,6 +56,15 @@ def problem(status: int, title: str, detail: str, request: Request, type_: str =
     body = {"type": type_ if type_ == "about:blank" else f"/problems/{type_}", "title": title, "status": status,
             "detail": detail, "instance": request.url.path, **extra}
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def status_url(request: Request, *, request_id: int | None = None, tx_hash: str | None = None) -> str | None:
+    """Where a relayed request (or, for a transaction not relayed by the outbox, its hash) is followed."""
+    community = request.path_params.get("community")
+    prefix = f"/communities/{community}" if community else ""
+    if request_id is not None:
+        return f"{prefix}/requests/{request_id}"
+    return f"{prefix}/transactions/{tx_hash}" if tx_hash else None
 
 
 def document(app: FastAPI) -> None:
@@ -96,7 +113,21 @@ def _message(error: dict) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
-        return problem(exc.status, exc.title, exc.detail, request, exc.type, **exc.extra)
+        extra, headers = dict(exc.extra), {}
+        if "retry_after" in extra:  # a spent budget says when to come back
+            headers["Retry-After"] = str(extra["retry_after"])
+        if "request_id" in extra or "tx_hash" in extra:
+            # Accepted or sent: whatever failed afterwards, the client follows it instead of signing again.
+            extra["status_url"] = status_url(request, request_id=extra.get("request_id"), tx_hash=extra.get("tx_hash"))
+            headers["Location"] = extra["status_url"]
+        return problem(exc.status, exc.title, exc.detail, request, exc.type, headers=headers or None, **extra)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, exc: SQLAlchemyError):
+        # The index's database went away (or refused): a 503 the client can retry, not a 500.
+        log.warning("index database error on %s: %r", request.url.path, exc)
+        return problem(503, "Index database unavailable", f"The index's database failed ({type(exc).__name__}): "
+                       "retry shortly", request, "index-unavailable", headers={"Retry-After": "2"})
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

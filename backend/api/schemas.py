@@ -13,7 +13,7 @@ from backend.services.proposals import (
     MAX_URI,
     UINT256,
     Address,
-    ProposalAction,
+    ProposalActions,
 )
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
@@ -77,12 +77,19 @@ class ProposalTypedDataOut(TypedDataOut):
 
 
 class TxOut(BaseModel):
-    tx_hash: str
+    """A write's answer: its request in the relayer's outbox, and its transaction once sent."""
+
+    request_id: int | None = Field(None, description="The request's id in the relayer's outbox (relayed writes)")
+    tx_hash: str | None = Field(None, description="The transaction that carries it; null while it waits to be sent")
     status: Literal["pending", "succeeded", "failed"]
+    state: Literal["queued", "sent", "succeeded", "reverted", "failed"] | None = Field(
+        None, description="The outbox's finer state: queued, sent, succeeded, reverted (its call failed when "
+                          "executed; its nonce is used) or failed (not executed; its nonce is free)")
+    error: str | None = None
     block_number: int | None = None
     created: dict[str, Any] = {}
     indexed: bool = False
-    status_url: str | None = None
+    status_url: str | None = Field(None, description="Where to follow it")
 
 
 # ---------------------------------------------------------------------- actions
@@ -124,7 +131,7 @@ class DelegationPrepareIn(_SignerIn):
 
 class ProposalPrepareIn(_SignerIn):
     description: str = Field(min_length=1, max_length=MAX_DESCRIPTION)
-    actions: list[ProposalAction] = Field(min_length=1, max_length=20)
+    actions: ProposalActions
 
 
 # ---------------------------------------------------------------------- reads
@@ -137,6 +144,41 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
+class Spent(BaseModel):
+    """What the relayer paid, from its outbox."""
+
+    requests: int = Field(description="Requests sent in a transaction")
+    succeeded: int
+    failed: int = Field(description="Reverted when executed, or not executed")
+    gas_used: int = Field(description="Gas of their transactions, shared out by each request's gas limit")
+    fees_wei: int = Field(description="That gas times the effective gas price")
+
+
+class MemberSpentOut(Spent):
+    member: str
+
+
+class BudgetsOut(BaseModel):
+    member_max_in_flight: int
+    member_requests_per_minute: int
+    member_gas_per_hour: int
+    client_max_in_flight: int
+    client_requests_per_minute: int
+    client_gas_per_hour: int
+    max_gas_per_request: int
+
+
+class RelayerOut(BaseModel):
+    address: str
+    in_flight: int = Field(description="Requests accepted (every community) and not yet settled")
+    leading: bool = Field(description="Whether this process is the one that sends (and indexes)")
+    paused: str | None = Field(description="Why sending is paused (out of funds, fees over the cap), or null")
+    balance_wei: int | None
+    spent: Spent = Field(description="This community, over the outbox's history")
+    by_member: list[MemberSpentOut] = Field(description="Per member, most gas first")
+    budgets: BudgetsOut
+
+
 class CommunityOut(BaseModel):
     slug: str
     name: str
@@ -145,13 +187,68 @@ class CommunityOut(BaseModel):
     parameters: dict[str, Any]
 
 
+_RAW = ("Null when the text shown is exactly the bytes on chain. Otherwise the text had invalid UTF-8 "
+        "or control characters (shown as U+FFFD), and this is the exact bytes, as 0x hex")
+
+
+def _raw(what: str):
+    return Field(None, description=f"{what}: {_RAW}")
+
+
+class CommunityIndexOut(BaseModel):
+    """How far one community's index is, and how its indexing goes."""
+
+    indexed_block: int = Field(description="The last block indexed")
+    lag_blocks: int = Field(description="Blocks between the last indexed and the newest the index may hold "
+                                        "(the head minus the confirmation depth)")
+    lag_seconds: int | None = Field(description="Chain time between those two blocks; null if unknown")
+    error: str | None = Field(description="Why the last attempt to index this community failed; null once "
+                                          "an attempt succeeds")
+    error_at: int | None = Field(description="When (unix seconds) that attempt failed")
+    last_error: str | None = Field(description="The newest error, kept after recovery (a set-aside event "
+                                               "is one)")
+    last_error_at: int | None
+    synced_at: int | None = Field(description="When (unix seconds) this process last indexed it without error")
+    set_aside: int = Field(description="Events of this community set aside: the index lacks them")
+
+
+class SetAsideOut(BaseModel):
+    """An event the index could not store and skipped; the raw log is kept in the index's
+    `set_aside` table, and a reindex tries it again."""
+
+    community: str
+    block_number: int
+    log_index: int
+    tx_hash: str
+    contract: str
+    event: str
+    error: str
+    set_aside_at: int = Field(description="Unix seconds")
+
+
 class HealthOut(BaseModel):
-    status: Literal["ok"]
+    """The chain and the index. `status` is "ok" only when every community is indexed to within
+    `max_lag_blocks` of the newest block it may hold, nothing is failing and no event was set
+    aside; otherwise "degraded", and `reasons` says why. The answer is 200 either way; 503 when
+    the chain node cannot be reached."""
+
+    status: Literal["ok", "degraded"]
+    reasons: list[str] = Field(description="Why the status is degraded, in words; empty when ok")
     chain_id: int
     head_block: int
-    indexed_block: int | None
-    indexed_blocks: dict[str, int]
-    indexer_error: str | None
+    confirmations: int = Field(description="Blocks the index stays behind the head on purpose")
+    indexed_block: int | None = Field(description="The least indexed block over all communities")
+    indexed_blocks: dict[str, int] = Field(description="The last block indexed, per community")
+    lag_blocks: int = Field(description="The largest lag in blocks over all communities")
+    lag_seconds: int | None = Field(description="The largest lag in chain seconds over all communities")
+    max_lag_blocks: int = Field(description="The lag in blocks still called ok")
+    indexer_error: str | None = Field(description="The current indexing error, if any (the chain head "
+                                                  "unreadable, or '<community>: <error>')")
+    last_error: str | None = Field(description="The newest indexing error, kept after recovery")
+    last_error_at: int | None = Field(description="When (unix seconds) it happened")
+    communities: dict[str, CommunityIndexOut]
+    set_aside: int = Field(description="Events set aside over all communities")
+    set_aside_recent: list[SetAsideOut] = Field(description="The newest set-aside events (at most 10)")
 
 
 class IndicatorVersionOut(BaseModel):
@@ -159,6 +256,9 @@ class IndicatorVersionOut(BaseModel):
     name: str
     description_uri: str
     category: str
+    name_raw: str | None = _raw("name")
+    description_uri_raw: str | None = _raw("description_uri")
+    category_raw: str | None = _raw("category")
     orientation: Literal["object", "community"]
     weight: int
     endorsements_required: int
@@ -167,12 +267,20 @@ class IndicatorVersionOut(BaseModel):
     tx_hash: str
 
 
+class IndicatorHistoryOut(IndicatorVersionOut):
+    proposal_id: str | None = Field(None, description="The executed proposal that defined this version; "
+                                    "none for one defined at deployment")
+
+
 class IndicatorOut(IndicatorVersionOut):
     id: int
     active: bool
     created_at: int
     retired_at: int | None
-    versions: list[IndicatorVersionOut] | None = None
+    retired_by_proposal_id: str | None = Field(None, description="The executed proposal that retired it "
+                                               "(with versions)")
+    versions: list[IndicatorHistoryOut] | None = Field(None, description="Every version, oldest first "
+                                                       "(one indicator read only)")
 
 
 class VoteOut(BaseModel):
@@ -180,6 +288,7 @@ class VoteOut(BaseModel):
     support: Literal["for", "against", "abstain"]
     weight: int
     reason: str
+    reason_raw: str | None = _raw("reason")
     timestamp: int
     tx_hash: str
 
@@ -188,6 +297,7 @@ class ProposalOut(BaseModel):
     id: str
     proposer: str
     description: str
+    description_raw: str | None = _raw("description")
     state: Literal["pending", "active", "canceled", "defeated", "succeeded", "executed"]
     vote_start: int
     vote_end: int = Field(description="Voting deadline (unix seconds, chain time)")
@@ -217,8 +327,13 @@ class ClaimOut(BaseModel):
     nomination: bool
     indicator_id: int
     indicator_version: int
+    indicator_name: str | None = None
     evidence_hash: str
     evidence_uri: str
+    evidence_uri_raw: str | None = _raw("evidence_uri")
+    evidence_uri_safe: bool = Field(description="The URI's scheme is one the service accepts (CC_URI_SCHEMES); "
+                                    "a claim sent straight to the contract may hold anything: show it as a "
+                                    "link only when true")
     attestations: int
     endorsements_required: int | None
     attesters: list[str]
@@ -242,6 +357,7 @@ class BadgeOut(BaseModel):
     minted_at: int
     revoked_at: int | None
     revoke_reason: str | None
+    revoke_reason_raw: str | None = _raw("revoke_reason")
     counts: bool
     tx_hash: str
 
@@ -268,3 +384,39 @@ class ProfileOut(BaseModel):
     by_category: list[dict[str, Any]]
     by_orientation: dict[str, dict[str, int]]
     badges: list[ProfileBadgeOut]
+
+
+class BadgeMetadataIndicatorOut(BaseModel):
+    id: int
+    version: int
+    name: str
+    orientation: Literal["object", "community"]
+
+
+class BadgeMetadataOut(BaseModel):
+    """The badge's tokenURI, read from the contract now, and its JSON decoded."""
+
+    model_config = ConfigDict(extra="allow")
+    token_uri: str = Field(description="data:application/json;base64,... as the contract returns it")
+    name: str
+    indicator: BadgeMetadataIndicatorOut
+    contributor: str
+    weight: int
+    evidence_hash: str
+    minted_at: int
+    valid_for_seconds: int
+    active: bool = Field(description="isActive: not revoked and within its validity period")
+
+
+class ScorePointOut(BaseModel):
+    at: int = Field(description="Chain time (unix seconds) from which this score holds")
+    total: int
+    object: int = Field(description="Score from object-oriented indicators (code, documents, ...)")
+    community: int = Field(description="Score from community-oriented indicators (mentoring, events, ...)")
+
+
+class ScoreHistoryOut(BaseModel):
+    address: str
+    as_of: int = Field(description="Chain time the history was computed at")
+    points: list[ScorePointOut] = Field(description="One point at each badge minted, revoked or expired, oldest "
+                                        "first")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from typing import Any
 
@@ -17,15 +19,17 @@ from backend.indexer.models import (
     Badge,
     Claim,
     Cursor,
+    EventRecord,
     Indicator,
     IndicatorVersion,
     Member,
     Proposal,
+    SetAside,
     Setting,
     Vote,
 )
 from backend.indexer.projections import latest_checkpoint
-from backend.services import profiles
+from backend.services import profiles, request_rules
 from backend.services.proposals import describe_call
 
 SUPPORT_NAMES = {0: "against", 1: "for", 2: "abstain"}
@@ -58,9 +62,19 @@ def _page(session: Session, query, limit: int, offset: int) -> tuple[list, int]:
 def _version_out(v: IndicatorVersion) -> dict[str, Any]:
     return {
         "version": v.version, "name": v.name, "description_uri": v.description_uri, "category": v.category,
+        "name_raw": v.name_raw, "description_uri_raw": v.description_uri_raw, "category_raw": v.category_raw,
         "orientation": v.orientation, "weight": v.weight, "endorsements_required": v.endorsements_required,
         "validity_seconds": v.validity, "defined_at": v.defined_at, "tx_hash": v.tx_hash,
     }
+
+
+def _executed_proposal(session: Session, community: str, tx_hash: str) -> str | None:
+    """The proposal whose execution was transaction tx_hash, if it was one (governance changes
+    happen only by executed proposals; a deployment's own founding transactions are not)."""
+    args = session.scalar(select(EventRecord.args).where(
+        EventRecord.community == community, EventRecord.tx_hash == tx_hash,
+        EventRecord.name == "ProposalExecuted").limit(1))
+    return str(args["proposalId"]) if args else None
 
 
 def _indicator_out(session: Session, indicator: Indicator, history: bool) -> dict[str, Any]:
@@ -71,7 +85,15 @@ def _indicator_out(session: Session, indicator: Indicator, history: bool) -> dic
         versions = session.scalars(select(IndicatorVersion).where(
             IndicatorVersion.community == indicator.community,
             IndicatorVersion.indicator_id == indicator.indicator_id).order_by(IndicatorVersion.version))
-        out["versions"] = [_version_out(v) for v in versions]
+        out["versions"] = [{**_version_out(v), "proposal_id": _executed_proposal(session, v.community, v.tx_hash)}
+                           for v in versions]
+        if indicator.retired_at is not None:
+            retired = session.execute(select(EventRecord.tx_hash, EventRecord.args).where(
+                EventRecord.community == indicator.community, EventRecord.name == "IndicatorRetired",
+                EventRecord.timestamp == indicator.retired_at)).all()
+            retired_tx = next((tx for tx, args in retired if args.get("indicatorId") == indicator.indicator_id), None)
+            out["retired_by_proposal_id"] = (_executed_proposal(session, indicator.community, retired_tx)
+                                             if retired_tx else None)
     return out
 
 
@@ -132,7 +154,8 @@ def _proposal_out(ctx: Context, session: Session, community: Community, p: Propo
     else:
         state = "defeated"
     out = {
-        "id": p.proposal_id, "proposer": p.proposer, "description": p.description, "state": state,
+        "id": p.proposal_id, "proposer": p.proposer, "description": p.description,
+        "description_raw": p.description_raw, "state": state,
         "vote_start": p.vote_start, "vote_end": p.vote_end, "created_at": p.created_at, "tx_hash": p.tx_hash,
         "tallies": {"for": p.for_votes, "against": p.against_votes, "abstain": p.abstain_votes},
         "quorum": quorum, "quorum_reached": quorum_reached, "executed_at": p.executed_at,
@@ -142,7 +165,7 @@ def _proposal_out(ctx: Context, session: Session, community: Community, p: Propo
         rows = session.scalars(select(Vote).where(Vote.community == community.slug, Vote.proposal_id == p.proposal_id)
                                .order_by(Vote.block_number, Vote.log_index))
         out["votes"] = [{"voter": v.voter, "support": SUPPORT_NAMES[v.support], "weight": v.weight,
-                         "reason": v.reason, "timestamp": v.timestamp, "tx_hash": v.tx_hash} for v in rows]
+                         "reason": v.reason, "reason_raw": v.reason_raw, "timestamp": v.timestamp, "tx_hash": v.tx_hash} for v in rows]
     return out
 
 
@@ -198,14 +221,19 @@ def get_member(ctx: Context, community: Community, address: str) -> dict[str, An
 # ---------------------------------------------------------------------- claims and badges
 
 
-def _claim_out(session: Session, c: Claim) -> dict[str, Any]:
+def _claim_out(ctx: Context, session: Session, c: Claim) -> dict[str, Any]:
     terms = session.get(IndicatorVersion, (c.community, c.indicator_id, c.indicator_version))
     attesters = session.scalars(select(Attestation.attester).where(
         Attestation.community == c.community, Attestation.claim_id == c.claim_id).order_by(Attestation.count))
     return {
         "id": c.claim_id, "contributor": c.contributor, "submitter": c.submitter, "nomination": c.submitter != c.contributor,
         "indicator_id": c.indicator_id, "indicator_version": c.indicator_version,
-        "evidence_hash": c.evidence_hash, "evidence_uri": c.evidence_uri, "attestations": c.attestations,
+        "indicator_name": terms.name if terms else None,
+        "evidence_hash": c.evidence_hash, "evidence_uri": c.evidence_uri,
+        "evidence_uri_raw": c.evidence_uri_raw,
+        # Whatever a member put on chain directly: show it as a link only when this is true.
+        "evidence_uri_safe": request_rules.uri_scheme_allowed(c.evidence_uri, ctx.settings.uri_schemes),
+        "attestations": c.attestations,
         "endorsements_required": terms.endorsements_required if terms else None,
         "attesters": list(attesters), "state": "minted" if c.minted else "open",
         "token_id": c.claim_id if c.minted else None, "created_at": c.created_at, "tx_hash": c.tx_hash,
@@ -225,7 +253,7 @@ def list_claims(ctx: Context, community: Community, *, state: str | None, indica
         if contributor is not None:
             query = query.where(Claim.contributor == _address(contributor))
         rows, total = _page(session, query, limit, offset)
-        return [_claim_out(session, c) for c in rows], total
+        return [_claim_out(ctx, session, c) for c in rows], total
 
 
 def get_claim(ctx: Context, community: Community, claim_id: int) -> dict[str, Any]:
@@ -233,7 +261,7 @@ def get_claim(ctx: Context, community: Community, claim_id: int) -> dict[str, An
         claim = session.get(Claim, (community.slug, claim_id))
         if claim is None:
             raise NotFound(f"No claim {claim_id} in community '{community.slug}'", error="BadgeUnknownClaim")
-        return _claim_out(session, claim)
+        return _claim_out(ctx, session, claim)
 
 
 def _badge_out(session: Session, b: Badge, now: int) -> dict[str, Any]:
@@ -244,7 +272,7 @@ def _badge_out(session: Session, b: Badge, now: int) -> dict[str, Any]:
         "token_id": b.token_id, "owner": b.owner, "contributor": b.contributor, "indicator_id": b.indicator_id,
         "indicator_version": b.indicator_version, "indicator_name": name, "category": b.category,
         "orientation": b.orientation, "weight": b.weight, "validity_seconds": b.validity, "minted_at": b.minted_at,
-        "revoked_at": b.revoked_at, "revoke_reason": b.revoke_reason,
+        "revoked_at": b.revoked_at, "revoke_reason": b.revoke_reason, "revoke_reason_raw": b.revoke_reason_raw,
         "counts": profiles.counts(_scored(b, name), now), "tx_hash": b.tx_hash,
     }
 
@@ -286,9 +314,159 @@ def profile(ctx: Context, community: Community, address: str) -> dict[str, Any]:
         }
 
 
+RECENT_SET_ASIDE = 10
+
+
+def _unix(seconds: float | None) -> int | None:
+    return None if seconds is None else int(seconds)
+
+
 def health(ctx: Context) -> dict[str, Any]:
+    """The chain head, and per community how far the index is behind it (blocks and chain
+    seconds), whether indexing it fails now, its newest error and its set-aside events.
+    Raises NodeUnavailable (503) when the node cannot be reached."""
+    settings, indexer = ctx.settings, ctx.indexer
+    head = ctx.gateway.block_number()
+    safe = max(head - settings.confirmations, 0)
+    communities = ctx.deployments.communities
     with ctx.sessions() as session:
-        cursors = {c.community: c.block_number for c in session.scalars(select(Cursor))}
-    indexed = {slug: cursors.get(slug, c.deployment_block - 1) for slug, c in ctx.deployments.communities.items()}
-    return {"chain_id": ctx.gateway.chain_id, "indexed_block": min(indexed.values(), default=None),
-            "indexed_blocks": indexed, "indexer_error": ctx.indexer.last_error}
+        cursors = {c.community: c for c in session.scalars(select(Cursor))}
+        set_aside = dict(session.execute(select(SetAside.community, func.count()).group_by(SetAside.community)).all())
+        recent = list(session.scalars(select(SetAside).order_by(
+            SetAside.set_aside_at.desc(), SetAside.block_number.desc(), SetAside.log_index.desc()
+        ).limit(RECENT_SET_ASIDE)))
+    indexed = {slug: cursors[slug].block_number if slug in cursors else c.deployment_block - 1
+               for slug, c in communities.items()}
+    # Chain times: of the safe head, and of any indexed block whose time no cursor holds yet.
+    wanted = sorted({safe} | {indexed[slug] for slug in communities if slug not in cursors and indexed[slug] >= 0})
+    times = {n: h[0] for n, h in ctx.gateway.block_headers(wanted).items() if h is not None}
+    reasons: list[str] = []
+    if indexer.chain_state.error:
+        reasons.append(f"the indexer cannot read the chain head: {indexer.chain_state.error}")
+    out: dict[str, dict[str, Any]] = {}
+    for slug in communities:
+        state = indexer.state(slug)
+        lag_blocks = max(safe - indexed[slug], 0)
+        indexed_time = cursors[slug].block_timestamp if slug in cursors else times.get(indexed[slug])
+        lag_seconds = None if indexed_time is None or safe not in times else max(times[safe] - indexed_time, 0)
+        count = set_aside.get(slug, 0)
+        out[slug] = {
+            "indexed_block": indexed[slug], "lag_blocks": lag_blocks, "lag_seconds": lag_seconds,
+            "error": state.error, "error_at": _unix(state.error_at), "last_error": state.last_error,
+            "last_error_at": _unix(state.last_error_at), "synced_at": _unix(state.synced_at), "set_aside": count,
+        }
+        if lag_blocks > settings.health_max_lag_blocks:
+            behind = f" ({lag_seconds} s of chain time)" if lag_seconds is not None else ""
+            reasons.append(f"community '{slug}' is indexed {lag_blocks} blocks behind the chain{behind}")
+        if state.error:
+            reasons.append(f"indexing community '{slug}' fails: {state.error}")
+        if count:
+            reasons.append(f"{count} event{'s' if count > 1 else ''} of community '{slug}' set aside: "
+                           "the index lacks them until a reindex stores them")
+    errors = [(s.last_error_at, s.last_error) for s in (indexer.chain_state, *indexer.states.values()) if s.last_error]
+    last_at, last = max(errors, key=lambda e: e[0]) if errors else (None, None)
+    lags = [c["lag_seconds"] for c in out.values() if c["lag_seconds"] is not None]
+    return {
+        "status": "degraded" if reasons else "ok", "reasons": reasons, "chain_id": ctx.gateway.chain_id,
+        "head_block": head, "confirmations": settings.confirmations,
+        "indexed_block": min(indexed.values(), default=None), "indexed_blocks": indexed,
+        "lag_blocks": max((c["lag_blocks"] for c in out.values()), default=0),
+        "lag_seconds": max(lags, default=None), "max_lag_blocks": settings.health_max_lag_blocks,
+        "indexer_error": indexer.last_error, "last_error": last, "last_error_at": _unix(last_at),
+        "communities": out, "set_aside": sum(set_aside.values()),
+        "set_aside_recent": [{"community": r.community, "block_number": r.block_number, "log_index": r.log_index,
+                              "tx_hash": r.tx_hash, "contract": r.contract, "event": r.name, "error": r.error,
+                              "set_aside_at": r.set_aside_at} for r in recent],
+    }
+
+
+# ---------------------------------------------------------------------- reads the web app added
+
+
+def awaiting_attestation(ctx: Context, community: Community, *, attester: str, limit: int,
+                         offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Open claims `attester` may attest now, oldest first: they are a current member, not the
+    contributor, have not attested yet, and the claim's indicator is still active at the version
+    it was filed under (as ContributionBadge.attest checks)."""
+    attester = _address(attester)
+    with ctx.sessions() as session:
+        member = session.get(Member, (community.slug, attester))
+        if member is None or not member.active:
+            return [], 0
+        already = select(Attestation.claim_id).where(Attestation.community == community.slug,
+                                                     Attestation.attester == attester)
+        query = (select(Claim).join(Indicator, (Indicator.community == Claim.community)
+                                    & (Indicator.indicator_id == Claim.indicator_id))
+                 .where(Claim.community == community.slug, Claim.minted.is_(False), Claim.contributor != attester,
+                        Indicator.active.is_(True), Indicator.version == Claim.indicator_version,
+                        Claim.claim_id.not_in(already))
+                 .order_by(Claim.claim_id))
+        rows, total = _page(session, query, limit, offset)
+        return [_claim_out(ctx, session, c) for c in rows], total
+
+
+def list_badges(ctx: Context, community: Community, *, owner: str | None, limit: int,
+                offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Badges, newest first, optionally of one owner."""
+    with ctx.sessions() as session:
+        query = select(Badge).where(Badge.community == community.slug).order_by(Badge.token_id.desc())
+        if owner is not None:
+            query = query.where(Badge.owner == _address(owner))
+        rows, total = _page(session, query, limit, offset)
+        now = index_time(session, community)
+        return [_badge_out(session, b, now) for b in rows], total
+
+
+def badge_metadata(ctx: Context, community: Community, token_id: int) -> dict[str, Any]:
+    """The badge's on-chain metadata: its tokenURI (a JSON data URI) read from the contract, decoded."""
+    get_badge(ctx, community, token_id)  # 404 for a badge the index does not know
+    uri = ctx.gateway.read(community, "badge", "tokenURI", token_id)[0]
+    prefix = "data:application/json;base64,"
+    if not uri.startswith(prefix):
+        raise DomainError(f"Badge {token_id}'s tokenURI is not a JSON data URI")
+    return {"token_uri": uri, **json.loads(base64.b64decode(uri[len(prefix):]))}
+
+
+def score_history(ctx: Context, community: Community, address: str) -> dict[str, Any]:
+    """The member's weighted score over time: one point at each badge minted, revoked or expired,
+    with the score (in total and by orientation) from that moment on."""
+    address = _address(address)
+    with ctx.sessions() as session:
+        if session.get(Member, (community.slug, address)) is None:
+            raise NotFound(f"{address} was never a member of community '{community.slug}'")
+        now = index_time(session, community)
+        changes: list[tuple[int, str, int, int]] = []  # time, orientation, +/- weight, token id
+        for b in session.scalars(select(Badge).where(Badge.community == community.slug, Badge.owner == address)):
+            changes.append((b.minted_at, b.orientation, b.weight, b.token_id))
+            ends = [t for t in (b.revoked_at, b.minted_at + b.validity if b.validity else None) if t is not None]
+            if ends and min(ends) <= now:
+                changes.append((min(ends), b.orientation, -b.weight, b.token_id))
+        score = {"object": 0, "community": 0}
+        points: list[dict[str, Any]] = []
+        for at, orientation, delta, token_id in sorted(changes):
+            score[orientation] += delta
+            point = {"at": at, "total": score["object"] + score["community"], **score}
+            if points and points[-1]["at"] == at:
+                points[-1] = point
+            else:
+                points.append(point)
+        return {"address": address, "as_of": now, "points": points}
+
+
+def relayer(ctx: Context, community: Community) -> dict[str, Any]:
+    spent, members = ctx.book.spent(community.slug)
+    worker, settings = ctx.worker.status(), ctx.settings
+    return {
+        "address": ctx.gateway.relayer_address,
+        "in_flight": worker.queued + worker.sent,
+        "leading": worker.leading,
+        "paused": worker.paused,
+        "balance_wei": worker.balance_wei,
+        "spent": spent,
+        "by_member": sorted(({"member": m, **s} for m, s in members.items()),
+                            key=lambda row: (-row["gas_used"], row["member"])),
+        "budgets": {name: getattr(settings, name) for name in (
+            "member_max_in_flight", "member_requests_per_minute", "member_gas_per_hour", "client_max_in_flight",
+            "client_requests_per_minute", "client_gas_per_hour")} | {
+            "max_gas_per_request": settings.relay_max_gas_per_request},
+    }

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
-from backend.client import CommunityClient
+from backend.client import ApiError, CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
 from tests.e2e.harness import Anvil, Server, local_stack
 
@@ -91,3 +91,11 @@ def governed(env):
     admit = {"type": "admit_member", "account": address(DANA)}
     result = pass_proposal(env, ALICE, "Founding indicators and Dana", [mentoring, code, admit])
     return {"proposal": result, "mentoring": 1, "code": 2}
+
+
+def problem_of(call) -> tuple[int, dict]:
+    """The status and problem+json body of a call that must be refused."""
+    with pytest.raises(ApiError) as caught:
+        call()
+    assert caught.value.response.headers["content-type"].startswith("application/problem+json")
+    return caught.value.status, caught.value.problem

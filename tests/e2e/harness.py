@@ -142,6 +142,13 @@ def service_env(anvil: Anvil, deployments: Path, database_url: str) -> dict[str,
             "CC_INDEX_POLL_SECONDS": "0.2"}
 
 
+# Relaying budgets lifted, for load, soak and fault runs that send far more than one member
+# would (they measure throughput and recovery, not the budgets: tests/e2e/test_hostile_relay.py does).
+UNTHROTTLED = {f"CC_{name}": str(10**12) for name in (
+    "MEMBER_MAX_IN_FLIGHT", "MEMBER_REQUESTS_PER_MINUTE", "MEMBER_GAS_PER_HOUR",
+    "CLIENT_MAX_IN_FLIGHT", "CLIENT_REQUESTS_PER_MINUTE", "CLIENT_GAS_PER_HOUR")}
+
+
 def second_community_params(folder: Path, founders: list[str], slug: str = "wiki") -> Path:
     """A parameters file for another community (as communities/example.json, other founders)."""
     params = json.loads((ROOT / "communities" / "example.json").read_text())
@@ -166,9 +173,11 @@ def local_stack(
     database_url: str | None = None,
     more_communities: tuple[Path, ...] = (),
     before_serving: Callable[[Anvil], None] | None = None,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[Stack]:
     """A fresh Anvil, the example community (and any others) deployed with `ape run deploy`,
-    and the API serving them; everything stopped on the way out, whatever happened."""
+    and the API serving them (with any `settings`, as CC_ variables); everything stopped on
+    the way out, whatever happened."""
     anvil = anvil or Anvil(workdir)
     anvil.start()
     server = None
@@ -178,8 +187,8 @@ def local_stack(
             deploy(anvil, workdir / "deployments", params=params)
         if before_serving:
             before_serving(anvil)
-        server = Server(service_env(anvil, deployments, database_url or f"sqlite:///{workdir / 'index.sqlite3'}"),
-                        workdir / "api.log")
+        server = Server({**service_env(anvil, deployments, database_url or f"sqlite:///{workdir / 'index.sqlite3'}"),
+                         **(settings or {})}, workdir / "api.log")
         server.start()
         yield Stack(anvil, server, deployments)
     finally:

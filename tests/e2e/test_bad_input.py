@@ -7,16 +7,8 @@ import copy
 
 import pytest
 
-from backend.client import ApiError
-from tests.e2e.conftest import ALICE, BOB, CAROL, OUTSIDER, address
+from tests.e2e.conftest import ALICE, BOB, CAROL, OUTSIDER, address, problem_of
 from tests.e2e.harness import rpc
-
-
-def problem_of(call) -> tuple[int, dict]:
-    with pytest.raises(ApiError) as caught:
-        call()
-    assert caught.value.response.headers["content-type"].startswith("application/problem+json")
-    return caught.value.status, caught.value.problem
 
 
 @pytest.fixture

@@ -135,3 +135,15 @@ def test_second_round_amend_retire_revoke_settings_remove(env, governed):
     api.execute(proposal_id)
     assert api.get(f"/members/{address(DANA)}")["active"] is False
     assert address(DANA) not in {m["address"] for m in api.get("/members")["items"]}
+
+    # Leave the community as `governed` made it, for the modules after this one: Dana back in,
+    # the voting period and quorum as they were.
+    proposal = api.act("proposals", ALICE, description="Dana back, settings back",
+                       actions=[{"type": "admit_member", "account": address(DANA)},
+                                {"type": "change_settings", "voting_period_seconds": 300, "quorum_percent": 50}])
+    env.anvil.skip(2)
+    for voter in (ALICE, BOB, CAROL):
+        api.act("votes", voter, proposal_id=proposal["created"]["proposal_id"], support="for")
+    env.anvil.skip(601)
+    api.execute(proposal["created"]["proposal_id"])
+    assert api.get(f"/members/{address(DANA)}")["active"] is True

@@ -2,14 +2,27 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.deps import CommunityDep, ContextDep, IdPath
-from backend.api.schemas import BadgeOut
+from backend.api.deps import AddressQuery, CommunityDep, ContextDep, IdPath, PagingDep
+from backend.api.schemas import BadgeMetadataOut, BadgeOut, Page
 from backend.services import reads
 
 router = APIRouter(prefix="/badges", tags=["badges"])
+
+
+@router.get("", response_model=Page[BadgeOut])
+def list_badges(ctx: ContextDep, community: CommunityDep, paging: PagingDep, owner: AddressQuery = None):
+    """Badges, newest first, optionally those one member holds."""
+    items, total = reads.list_badges(ctx, community, owner=owner, limit=paging.limit, offset=paging.offset)
+    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
 @router.get("/{token_id}", response_model=BadgeOut)
 def get_badge(ctx: ContextDep, community: CommunityDep, token_id: IdPath):
     """One badge: indicator, weight, evidence, and whether it counts now."""
     return reads.get_badge(ctx, community, token_id)
+
+
+@router.get("/{token_id}/metadata", response_model=BadgeMetadataOut)
+def get_badge_metadata(ctx: ContextDep, community: CommunityDep, token_id: IdPath):
+    """The badge's on-chain metadata: its tokenURI read from the contract, and that JSON decoded."""
+    return reads.badge_metadata(ctx, community, token_id)

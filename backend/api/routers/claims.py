@@ -4,8 +4,17 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 
-from backend.api.deps import AddressQuery, CommunityDep, ContextDep, IdPath, IndicatorIdQuery, PagingDep, WaitQuery
-from backend.api.routers._tx import tx_response
+from backend.api.deps import (
+    AddressQuery,
+    AttesterQuery,
+    CommunityDep,
+    ContextDep,
+    IdPath,
+    IndicatorIdQuery,
+    PagingDep,
+    WaitQuery,
+)
+from backend.api.routers._tx import client_of, tx_response
 from backend.api.schemas import ClaimOut, ClaimPrepareIn, Page, SignedRequestIn, TxOut, TypedDataOut
 from backend.services import actions, reads
 
@@ -19,6 +28,15 @@ def list_claims(ctx: ContextDep, community: CommunityDep, paging: PagingDep,
     """Claims, filtered by state, indicator or contributor."""
     items, total = reads.list_claims(ctx, community, state=state, indicator_id=indicator_id, contributor=contributor,
                                      limit=paging.limit, offset=paging.offset)
+    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+
+
+@router.get("/awaiting", response_model=Page[ClaimOut])
+def awaiting(ctx: ContextDep, community: CommunityDep, attester: AttesterQuery, paging: PagingDep):
+    """Open claims this member may attest now, oldest first: not their own, not yet attested by them, and
+    filed under the indicator's current, active version (empty for someone who is not a member)."""
+    items, total = reads.awaiting_attestation(ctx, community, attester=attester, limit=paging.limit,
+                                              offset=paging.offset)
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
@@ -41,5 +59,6 @@ def submit(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, requ
            wait: WaitQuery = True):
     """Relay a signed claim or nomination; returns the claim id."""
     outcome = actions.submit(ctx, community, kind="claims", typed_data=body.typed_data.as_dict(),
-                             signature=body.signature, wait=wait)
+                             signature=body.signature, wait=wait,
+                             client=client_of(request))
     return tx_response(outcome, request, response)

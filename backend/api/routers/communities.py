@@ -18,9 +18,11 @@ def list_communities(ctx: ContextDep):
 
 @router.get("/health", response_model=HealthOut)
 def health(ctx: ContextDep):
-    """Chain id, head block and indexed block; 503 when the chain node is down."""
-    head = ctx.gateway.block_number()
-    return HealthOut(status="ok", head_block=head, **reads.health(ctx))
+    """The chain and the index: "ok" only when every community is indexed to within
+    `max_lag_blocks` of the chain, no indexing is failing and no event was set aside; otherwise
+    "degraded" (still 200), with `reasons`, the lag per community in blocks and chain seconds,
+    the current and newest errors, and the newest set-aside events. 503 when the chain node is down."""
+    return HealthOut(**reads.health(ctx))
 
 
 community_router = APIRouter(tags=["communities"])

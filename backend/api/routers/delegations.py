@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from backend.api.deps import CommunityDep, ContextDep, WaitQuery
-from backend.api.routers._tx import tx_response
+from backend.api.routers._tx import client_of, tx_response
 from backend.api.schemas import DelegationPrepareIn, SignedRequestIn, TxOut, TypedDataOut
 from backend.services import actions
 
@@ -21,5 +21,6 @@ def submit(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, requ
            wait: WaitQuery = True):
     """Delegate your vote to another member: relay the signed request."""
     outcome = actions.submit(ctx, community, kind="delegations", typed_data=body.typed_data.as_dict(),
-                             signature=body.signature, wait=wait)
+                             signature=body.signature, wait=wait,
+                             client=client_of(request))
     return tx_response(outcome, request, response)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from backend.api.deps import AddressPath, CommunityDep, ContextDep, PagingDep
-from backend.api.schemas import MemberOut, Page, ProfileOut
+from backend.api.schemas import MemberOut, Page, ProfileOut, ScoreHistoryOut
 from backend.services import reads
 
 router = APIRouter(prefix="/members", tags=["members"])
@@ -26,3 +26,9 @@ def get_member(ctx: ContextDep, community: CommunityDep, address: AddressPath):
 def get_profile(ctx: ContextDep, community: CommunityDep, address: AddressPath):
     """A member's contribution profile: badges that count now and weighted scores."""
     return reads.profile(ctx, community, address)
+
+
+@router.get("/{address}/profile/history", response_model=ScoreHistoryOut)
+def get_score_history(ctx: ContextDep, community: CommunityDep, address: AddressPath):
+    """A member's weighted score over time: a point at each badge minted, revoked or expired."""
+    return reads.score_history(ctx, community, address)

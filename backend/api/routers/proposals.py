@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from backend.api.deps import CommunityDep, ContextDep, PagingDep, ProposalIdPath, WaitQuery
-from backend.api.routers._tx import tx_response
+from backend.api.routers._tx import client_of, tx_response
 from backend.api.schemas import Page, ProposalOut, ProposalPrepareIn, ProposalTypedDataOut, SignedRequestIn, TxOut
 from backend.errors import InvalidRequest
 from backend.services import actions, reads
@@ -43,7 +43,8 @@ def submit_proposal(ctx: ContextDep, community: CommunityDep, body: SignedReques
                     response: Response, wait: WaitQuery = True):
     """Relay a signed proposal; returns the transaction and the proposal id."""
     outcome = actions.submit(ctx, community, kind="proposals", typed_data=body.typed_data.as_dict(),
-                             signature=body.signature, wait=wait)
+                             signature=body.signature, wait=wait,
+                             client=client_of(request))
     return tx_response(outcome, request, response)
 
 
@@ -52,5 +53,5 @@ def execute_proposal(ctx: ContextDep, community: CommunityDep, proposal_id: Prop
                      response: Response, wait: WaitQuery = True):
     """Execute a proposal that passed; anyone may, no signature needed."""
     proposal = reads.proposal_row(ctx, community, _id(proposal_id))
-    outcome = actions.execute_proposal(ctx, community, proposal=proposal, wait=wait)
+    outcome = actions.execute_proposal(ctx, community, proposal=proposal, wait=wait, client=client_of(request))
     return tx_response(outcome, request, response)
