@@ -126,8 +126,12 @@ def install(app: FastAPI) -> None:
     async def _database(request: Request, exc: SQLAlchemyError):
         # The index's database went away (or refused): a 503 the client can retry, not a 500.
         log.warning("index database error on %s: %r", request.url.path, exc)
-        return problem(503, "Index database unavailable", f"The index's database failed ({type(exc).__name__}): "
-                       "retry shortly", request, "index-unavailable", headers={"Retry-After": "2"})
+        detail = f"The index's database failed ({type(exc).__name__}): retry shortly"
+        if request.method == "POST":  # a write: it may have been accepted as the database failed
+            detail += ("; if this was a signed request, submit the same signed request again (submitting is "
+                       "idempotent: it answers with the request accepted before, if it was), not a new one")
+        return problem(503, "Index database unavailable", detail, request, "index-unavailable",
+                       headers={"Retry-After": "2"})
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

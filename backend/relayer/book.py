@@ -86,6 +86,17 @@ class RelayBook:
             raise Conflict(f"The request's nonce {nonce} is ahead of the signer's next nonce {gap[0]}: prepare it "
                            "again", error="NonceAhead")
 
+    def same_request(self, community: str, forwarder: str, signer: str, nonce: int, signature: str) -> int | None:
+        """The id of the request with exactly this signature, if one was accepted and has not
+        failed: a signature covers every field, so it is the same request. (One that failed was
+        never executed; sent again, it is checked afresh.)"""
+        with self.sessions() as session:
+            return session.scalar(select(RelayRequest.id).where(
+                RelayRequest.community == community, RelayRequest.signer == signer,
+                RelayRequest.forwarder == forwarder, RelayRequest.nonce == nonce,
+                RelayRequest.signature == signature, RelayRequest.state != "failed")
+                .order_by(RelayRequest.id.desc()).limit(1))
+
     # ------------------------------------------------------------------ accepting
 
     def accept(self, *, community: str, kind: str, forwarder: str, signer: str | None, nonce: int | None,
@@ -110,6 +121,10 @@ class RelayBook:
                 request_id = row.id
         except IntegrityError as exc:
             self.clients.refund(ticket)
+            if signer is not None and signature is not None:
+                same = self.same_request(community, forwarder, signer, nonce, signature)
+                if same is not None:  # the same request, submitted twice at the same moment
+                    return same
             raise Conflict(f"A request of this signer with nonce {nonce} is already being relayed",
                            error="ReplayedRequest") from exc
         except TooManyRequests:

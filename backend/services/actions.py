@@ -68,6 +68,8 @@ def prepare_proposal(ctx: Context, community: Community, *, signer: str, descrip
 def submit(ctx: Context, community: Community, *, kind: str, typed_data: dict[str, Any], signature: str,
            wait: bool, client: str) -> relay.TxOutcome:
     request = relay.check(ctx, community, typed_data, signature, ALLOWED[kind])
+    if request.accepted_as is not None:
+        return relay.follow(ctx, community, request.accepted_as, wait=wait)
     return relay.relay(ctx, community, request, wait=wait, client=client)
 
 

@@ -147,6 +147,7 @@ class CheckedRequest:
     nonce: int
     struct: tuple
     signature: str
+    accepted_as: int | None = None  # the very same signed request was accepted before: its id
 
 
 def check(
@@ -201,6 +202,13 @@ def check(
             "(ERC2771ForwarderInvalidSigner): sign exactly the typed data .../prepare returned",
             error="ERC2771ForwarderInvalidSigner",
         )
+
+    # Submitting is idempotent: the very same signed request again (a client that lost the answer,
+    # to a broken connection or a database that failed as it committed) is the request accepted
+    # before, never a second one and never a refusal.
+    same = ctx.book.same_request(community.slug, forwarder, signer, message["nonce"], signature.lower())
+    if same is not None:
+        return CheckedRequest(signer, target, function, args, message["nonce"], (), signature.lower(), same)
 
     # Nonce, clock, what the contract itself would say, the gas the call needs, and the whole
     # forwarder.execute as the relayer would send it, in one round trip. Refusals are reported

@@ -105,12 +105,28 @@ def test_expired_request(env, governed, untouched):
     assert (status, body["error"]) == (422, "ERC2771ForwarderExpiredRequest")
 
 
-def test_replayed_request(env, governed):
+def test_the_same_signed_request_again_is_the_request_accepted_before(env, governed):
+    """Submitting is idempotent: a client that lost the answer sends the same signed request
+    again and is answered with the first one; nothing is sent a second time."""
     typed, signature = _signed_claim(env, governed)
     first = _submit(env, "/claims", typed, signature)
     assert first["status"] == "succeeded"
     block = rpc(env.anvil.url, "eth_blockNumber")
-    status, body = problem_of(lambda: _submit(env, "/claims", typed, signature))
+    again = _submit(env, "/claims", typed, signature)
+    assert (again["request_id"], again["tx_hash"], again["created"]) == (
+        first["request_id"], first["tx_hash"], first["created"])
+    assert rpc(env.anvil.url, "eth_blockNumber") == block
+
+
+def test_a_used_nonce_signed_anew_is_refused(env, governed):
+    typed, signature = _signed_claim(env, governed)
+    assert _submit(env, "/claims", typed, signature)["status"] == "succeeded"
+    other = copy.deepcopy(typed)  # the same nonce, another evidence link: another request
+    other["message"]["data"] = env.api.prepare(
+        "claims", signer=typed["message"]["from"], indicator_id=governed["code"],
+        evidence_uri="https://x.example/another")["typed_data"]["message"]["data"]
+    block = rpc(env.anvil.url, "eth_blockNumber")
+    status, body = problem_of(lambda: _submit(env, "/claims", other, env.api.sign(CAROL, other)))
     assert (status, body["error"]) == (409, "ReplayedRequest")
     assert rpc(env.anvil.url, "eth_blockNumber") == block
 
