@@ -5,7 +5,11 @@ with `ape run deploy`, then switches it to 1 s interval mining (as `--block-time
 slows as the chain grows, TOOLCHAIN.md) with a raised block gas limit, starts the API, and prints:
   - attestations/s through the API (prepare, sign, submit with wait=false; until indexed),
   - the index lag after the burst (last attestation mined -> visible in the index),
-  - p50/p99 of GET /members/{address}/profile for a member holding all the badges,
+  - p50/p99 of GET /members/{address}/profile for a member holding all the badges, at c=1 and
+    c=16, beside raw SQL computing the same numbers on the same SQLite file,
+  - p50 of GET /claims?limit=50, beside raw SQL for the same page,
+  - a backfill: the whole chain indexed into an empty database, beside fetching its logs alone
+    and inserting the same events with raw SQL,
   - the same attestations relayed by a bare loop (eth-account signing, web3.py raw sends),
     and the same profile computed from the chain with eth_call instead of the index.
 """
@@ -13,6 +17,8 @@ slows as the chain grows, TOOLCHAIN.md) with a raised block gas limit, starts th
 from __future__ import annotations
 
 import argparse
+import json
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -31,7 +37,9 @@ from backend.chain.abi import ContractAbi  # noqa: E402
 from backend.chain.deployments import Deployments  # noqa: E402
 from backend.chain.typed_data import forward_request_struct, forward_request_typed_data  # noqa: E402
 from backend.client import CommunityClient  # noqa: E402
-from backend.settings import ANVIL_DEV_KEYS  # noqa: E402
+from backend.context import Context  # noqa: E402
+from backend.indexer.models import EventRecord  # noqa: E402
+from backend.settings import ANVIL_DEV_KEYS, Settings  # noqa: E402
 from tests.e2e.harness import UNTHROTTLED, Anvil, local_stack, rpc, wait_until  # noqa: E402
 
 KEYS = list(ANVIL_DEV_KEYS[1:9])  # members 1..8: founders 1-3, 4-8 admitted by the bench's proposal
@@ -166,6 +174,98 @@ def baseline_profile(anvil: Anvil, deployments: Deployments, token_ids: list[int
     return time.perf_counter() - start
 
 
+def timed_reads(url: str, path: str, n: int, concurrency: int) -> list[float]:
+    """Latencies (ms) of n GETs of `path`, from `concurrency` clients at once."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def run(count: int) -> None:
+        with httpx.Client(base_url=url) as http:
+            for _ in range(count):
+                t0 = time.perf_counter()
+                http.get(path).raise_for_status()
+                with lock:
+                    latencies.append((time.perf_counter() - t0) * 1000)
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(run, [n // concurrency] * concurrency))
+    return latencies
+
+
+# The profile's numbers and first page, and /claims' first page with attesters and terms, in
+# plain SQL on the same file: the floor the API's reads are measured against.
+RAW_PROFILE = ("""SELECT indicator_id, category, orientation, count(*), sum(weight) FROM badges
+                  WHERE community = ? AND owner = ? AND revoked_at IS NULL AND (validity = 0 OR minted_at + validity > ?)
+                  GROUP BY indicator_id, category, orientation""",
+               "SELECT count(*) FROM badges WHERE community = ? AND owner = ?",
+               """SELECT b.token_id, b.indicator_id, v.name, b.category, b.orientation, b.weight, b.minted_at
+                  FROM badges b LEFT JOIN indicator_versions v ON v.community = b.community
+                  AND v.indicator_id = b.indicator_id AND v.version = b.indicator_version
+                  WHERE b.community = ? AND b.owner = ? ORDER BY b.token_id LIMIT 50""")
+RAW_CLAIMS = ("""SELECT c.*, v.name, v.endorsements_required FROM claims c LEFT JOIN indicator_versions v
+                 ON v.community = c.community AND v.indicator_id = c.indicator_id AND v.version = c.indicator_version
+                 WHERE c.community = ? ORDER BY c.claim_id LIMIT 50""",
+              "SELECT count(*) FROM claims WHERE community = ?",
+              "SELECT claim_id, attester FROM attestations WHERE community = ? AND claim_id IN ({}) ORDER BY claim_id")
+
+
+def raw_sql(db: Path, n: int, run) -> list[float]:
+    latencies = []
+    connection = sqlite3.connect(db)
+    try:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            run(connection)
+            latencies.append((time.perf_counter() - t0) * 1000)
+    finally:
+        connection.close()
+    return latencies
+
+
+def raw_profile(connection: sqlite3.Connection, community: str, owner: str) -> None:
+    now = int(time.time())
+    connection.execute(RAW_PROFILE[0], (community, owner, now)).fetchall()
+    connection.execute(RAW_PROFILE[1], (community, owner)).fetchall()
+    connection.execute(RAW_PROFILE[2], (community, owner)).fetchall()
+
+
+def raw_claims(connection: sqlite3.Connection, community: str) -> None:
+    rows = connection.execute(RAW_CLAIMS[0], (community,)).fetchall()
+    connection.execute(RAW_CLAIMS[1], (community,)).fetchall()
+    ids = [row[1] for row in rows]
+    connection.execute(RAW_CLAIMS[2].format(",".join("?" * len(ids))), (community, *ids)).fetchall()
+
+
+def backfill(anvil: Anvil, deployments_file: Path, work: Path) -> tuple[float, int, float, float]:
+    """The whole chain indexed into an empty SQLite file: (seconds, events, seconds to fetch the
+    logs and headers alone, seconds to insert the same events with raw SQL)."""
+    settings = Settings(rpc_url=anvil.url, deployments_file=deployments_file,
+                        database_url=f"sqlite:///{work / 'backfill.sqlite3'}")
+    context = Context.build(settings)
+    community = next(iter(context.deployments.communities.values()))
+    t0 = time.perf_counter()
+    context.indexer.sync()
+    indexing = time.perf_counter() - t0
+    with context.sessions() as session:
+        rows = [(e.community, e.block_number, e.log_index, e.tx_hash, e.timestamp, e.contract, e.name,
+                 json.dumps(e.args)) for e in session.scalars(EventRecord.__table__.select())]
+    head = int(rpc(anvil.url, "eth_blockNumber"), 16)
+    t0 = time.perf_counter()
+    logs = context.gateway.get_logs(list(community.contracts.values()), community.deployment_block, head)
+    context.gateway.block_headers(sorted({int(entry["blockNumber"], 16) for entry in logs}))
+    fetching = time.perf_counter() - t0
+    connection = sqlite3.connect(work / "raw.sqlite3")
+    connection.execute("CREATE TABLE events (community TEXT, block_number INT, log_index INT, tx_hash TEXT, "
+                       "timestamp INT, contract TEXT, name TEXT, args TEXT, PRIMARY KEY (community, block_number, "
+                       "log_index))")
+    t0 = time.perf_counter()
+    with connection:
+        connection.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    raw = time.perf_counter() - t0
+    connection.close()
+    return indexing, len(rows), fetching, raw
+
+
 def interval_mining(anvil: Anvil) -> None:
     """Deployed under automine; from here on a block a second (as --block-time 1), which holds
     its speed as the chain grows. The block gas limit is raised because each relayed request
@@ -215,31 +315,48 @@ def main() -> int:
         indexed_at = time.perf_counter()
         api_rate = n / (indexed_at - start)
 
-        print(f"Reading Alice's profile ({n} badges) {args.reads} times ...", flush=True)
-        latencies = []
-        with httpx.Client(base_url=server.url) as http:
-            for _ in range(args.reads):
-                t0 = time.perf_counter()
-                http.get(f"/members/{alice}/profile").raise_for_status()
-                latencies.append((time.perf_counter() - t0) * 1000)
+        print(f"Reading Alice's profile ({n} badges) {args.reads} times at c=1 and c=16, and /claims ...",
+              flush=True)
+        slug, db = next(iter(deployments.communities)), work / "index.sqlite3"
+        profile_path = f"/members/{alice}/profile"
+        latencies = timed_reads(server.url, profile_path, args.reads, 1)
+        latencies16 = timed_reads(server.url, profile_path, args.reads * 4, 16)
+        raw_profile_ms = raw_sql(db, args.reads, lambda c: raw_profile(c, slug, alice))
+        claims_ms = timed_reads(server.url, "/claims?limit=50", args.reads, 1)
+        raw_claims_ms = raw_sql(db, args.reads, lambda c: raw_claims(c, slug))
 
         print(f"Baseline: {len(base_ids)} attestations from a bare web3.py loop ...", flush=True)
         base_rate = baseline_attestations(anvil, deployments, base_ids)
         chain_profile = baseline_profile(anvil, deployments, api_ids) * 1000
+        print("Backfill: the whole chain into an empty index ...", flush=True)
+        indexing, events, fetching, raw_insert = backfill(anvil, stack.deployments, work)
 
         print("\n== API end to end (Anvil --block-time 1, SQLite index) ==")
         print(f"claims submitted:              {total_claims / claim_time:8.1f} /s accepted (wait=false)")
         print(f"attestations submitted:        {n / submit_time:8.1f} /s accepted (wait=false)")
         print(f"attestations end to end:       {api_rate:8.1f} /s (submit -> mined -> indexed, {n} badges)")
         print(f"index lag after the burst:     {(indexed_at - mined_at) * 1000:8.0f} ms (last receipt -> indexed)")
-        print(f"profile read, {n} badges:     p50 {statistics.median(latencies):6.1f} ms   "
+        print(f"profile read, {n} badges, c=1:  p50 {statistics.median(latencies):6.1f} ms   "
               f"p99 {pct(latencies, 0.99):6.1f} ms")
+        print(f"profile read, {n} badges, c=16: p50 {statistics.median(latencies16):6.1f} ms   "
+              f"p99 {pct(latencies16, 0.99):6.1f} ms")
+        print(f"/claims?limit=50, c=1:          p50 {statistics.median(claims_ms):6.1f} ms")
+        print(f"backfill, {events} events:      {indexing:6.2f} s ({events / indexing:,.0f} events/s; fetching the "
+              f"logs and headers alone {fetching:.2f} s)")
+        print("== raw SQL on the same SQLite file ==")
+        print(f"profile numbers + first page:   p50 {statistics.median(raw_profile_ms):6.2f} ms   "
+              f"p99 {pct(raw_profile_ms, 0.99):6.2f} ms")
+        print(f"/claims page, terms, attesters: p50 {statistics.median(raw_claims_ms):6.2f} ms")
+        print(f"insert the {events} events:      {raw_insert:6.3f} s")
         print("== bare web3.py loop on the same chain ==")
         print(f"attestations (sign + raw send): {base_rate:8.1f} /s ({len(base_ids)} badges)")
         print(f"profile from eth_call (batched): {chain_profile:7.0f} ms per read")
         print("== ratios ==")
         print(f"API / bare loop attestations:  {api_rate / base_rate:8.2f}")
         print(f"eth_call profile / indexed p50: {chain_profile / statistics.median(latencies):7.1f}x slower")
+        print(f"profile p50 / raw SQL p50:      {statistics.median(latencies) / statistics.median(raw_profile_ms):7.1f}")
+        print(f"/claims p50 / raw SQL p50:      {statistics.median(claims_ms) / statistics.median(raw_claims_ms):7.1f}")
+        print(f"backfill / (fetch + raw insert): {indexing / (fetching + raw_insert):6.1f}")
         return 0
 
 

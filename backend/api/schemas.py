@@ -383,7 +383,10 @@ class ProfileOut(BaseModel):
     by_indicator: list[dict[str, Any]]
     by_category: list[dict[str, Any]]
     by_orientation: dict[str, dict[str, int]]
-    badges: list[ProfileBadgeOut]
+    badges_total: int = Field(description="Every badge the member holds, counting or not")
+    badges_limit: int
+    badges_offset: int
+    badges: list[ProfileBadgeOut] = Field(description="One page of the member's badges, oldest first")
 
 
 class BadgeMetadataIndicatorOut(BaseModel):

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, insert, select, tuple_
 from sqlalchemy.exc import InterfaceError, OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -327,6 +327,7 @@ class Indexer:
                     tuple_(EventRecord.block_number, EventRecord.log_index).in_(positions)
                 )
             ).all())
+        records = []
         for entry in entries:
             if (entry.block_number, entry.log_index) in seen:
                 continue  # idempotent: this event was indexed already
@@ -334,12 +335,16 @@ class Indexer:
                 session.merge(self._set_aside_row(community, entry, entry.failure))
                 continue
             item = entry.decoded
-            session.add(EventRecord(
+            records.append(dict(
                 community=item.community, block_number=item.block_number, log_index=item.log_index,
                 tx_hash=item.tx_hash, timestamp=item.timestamp, contract=item.contract, name=item.name,
                 args={k: _json_safe(v) for k, v in item.args.items()},
             ))
             projections.apply(session, item)
+        if records:
+            # The event log in one bulk insert at the end: added one by one, each was flushed on
+            # its own by the next projection's query (half of a backfill's time).
+            session.execute(insert(EventRecord), records)
 
     def _set_aside_row(self, community: Community, entry: _Entry, error: str) -> SetAside:
         log.error("community %s: event %s at block %s, log %s set aside: %s", community.slug, entry.name,

@@ -26,26 +26,47 @@ def counts(badge: ScoredBadge, now: int) -> bool:
     return badge.validity == 0 or now < badge.minted_at + badge.validity
 
 
+@dataclass(frozen=True)
+class Group:
+    """Counting badges of one indicator, category and orientation: what the database adds up."""
+
+    indicator_id: int
+    indicator_name: str
+    category: str
+    orientation: str
+    badges: int
+    score: int
+
+
 def score(badges: Iterable[ScoredBadge], now: int) -> dict:
+    """Scores from badges in memory (the database does the same in reads.profile)."""
     badges = list(badges)
-    counting = [b for b in badges if counts(b, now)]
+    groups: dict[tuple, list[ScoredBadge]] = {}
+    for b in badges:
+        if counts(b, now):
+            groups.setdefault((b.indicator_id, b.category, b.orientation), []).append(b)
+    return add_up([Group(i, found[0].indicator_name, c, o, len(found), sum(b.weight for b in found))
+                   for (i, c, o), found in groups.items()], len(badges))
+
+
+def add_up(groups: Iterable[Group], owned: int) -> dict:
+    """The profile's scores, by indicator, category and orientation, from counting groups;
+    `owned` is every badge the member holds, counting or not."""
     by_indicator: dict[int, dict] = {}
     by_category: dict[str, dict] = {}
     by_orientation = {o: {"badges": 0, "score": 0} for o in ("object", "community")}
-    for b in counting:
-        entry = by_indicator.setdefault(b.indicator_id, {"indicator_id": b.indicator_id, "name": b.indicator_name,
-                                                         "badges": 0, "score": 0})
-        entry["badges"] += 1
-        entry["score"] += b.weight
-        cat = by_category.setdefault(b.category, {"category": b.category, "badges": 0, "score": 0})
-        cat["badges"] += 1
-        cat["score"] += b.weight
-        by_orientation[b.orientation]["badges"] += 1
-        by_orientation[b.orientation]["score"] += b.weight
+    for g in groups:
+        for entry in (by_indicator.setdefault(g.indicator_id, {"indicator_id": g.indicator_id,
+                                                               "name": g.indicator_name, "badges": 0, "score": 0}),
+                      by_category.setdefault(g.category, {"category": g.category, "badges": 0, "score": 0}),
+                      by_orientation[g.orientation]):
+            entry["badges"] += g.badges
+            entry["score"] += g.score
+    counting = sum(e["badges"] for e in by_orientation.values())
     return {
-        "total_score": sum(b.weight for b in counting),
-        "badges_counting": len(counting),
-        "badges_not_counting": len(badges) - len(counting),
+        "total_score": sum(e["score"] for e in by_orientation.values()),
+        "badges_counting": counting,
+        "badges_not_counting": owned - counting,
         "by_indicator": sorted(by_indicator.values(), key=lambda e: e["indicator_id"]),
         "by_category": sorted(by_category.values(), key=lambda e: e["category"]),
         "by_orientation": by_orientation,

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from eth_utils import to_checksum_address
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.chain.deployments import Community
@@ -221,10 +221,29 @@ def get_member(ctx: Context, community: Community, address: str) -> dict[str, An
 # ---------------------------------------------------------------------- claims and badges
 
 
-def _claim_out(ctx: Context, session: Session, c: Claim) -> dict[str, Any]:
-    terms = session.get(IndicatorVersion, (c.community, c.indicator_id, c.indicator_version))
-    attesters = session.scalars(select(Attestation.attester).where(
-        Attestation.community == c.community, Attestation.claim_id == c.claim_id).order_by(Attestation.count))
+def _claims_out(ctx: Context, session: Session, claims: list[Claim]) -> list[dict[str, Any]]:
+    """Claims as the API shows them, with the terms they were filed under and their attesters:
+    two statements for any number of claims (one per claim was 52 statements for a page of 50)."""
+    if not claims:
+        return []
+    community = claims[0].community
+    ids = [c.claim_id for c in claims]
+    terms = {(v.indicator_id, v.version): v for v in session.execute(
+        select(IndicatorVersion.indicator_id, IndicatorVersion.version, IndicatorVersion.name,
+               IndicatorVersion.endorsements_required)
+        .where(IndicatorVersion.community == community,
+               IndicatorVersion.indicator_id.in_({c.indicator_id for c in claims})))}
+    attesters: dict[int, list[str]] = {claim_id: [] for claim_id in ids}
+    for claim_id, attester in session.execute(
+            select(Attestation.claim_id, Attestation.attester)
+            .where(Attestation.community == community, Attestation.claim_id.in_(ids))
+            .order_by(Attestation.claim_id, Attestation.count)):
+        attesters[claim_id].append(attester)
+    return [_claim_out(ctx, c, terms.get((c.indicator_id, c.indicator_version)), attesters[c.claim_id])
+            for c in claims]
+
+
+def _claim_out(ctx: Context, c: Claim, terms: Any, attesters: list[str]) -> dict[str, Any]:
     return {
         "id": c.claim_id, "contributor": c.contributor, "submitter": c.submitter, "nomination": c.submitter != c.contributor,
         "indicator_id": c.indicator_id, "indicator_version": c.indicator_version,
@@ -235,7 +254,7 @@ def _claim_out(ctx: Context, session: Session, c: Claim) -> dict[str, Any]:
         "evidence_uri_safe": request_rules.uri_scheme_allowed(c.evidence_uri, ctx.settings.uri_schemes),
         "attestations": c.attestations,
         "endorsements_required": terms.endorsements_required if terms else None,
-        "attesters": list(attesters), "state": "minted" if c.minted else "open",
+        "attesters": attesters, "state": "minted" if c.minted else "open",
         "token_id": c.claim_id if c.minted else None, "created_at": c.created_at, "tx_hash": c.tx_hash,
     }
 
@@ -253,7 +272,7 @@ def list_claims(ctx: Context, community: Community, *, state: str | None, indica
         if contributor is not None:
             query = query.where(Claim.contributor == _address(contributor))
         rows, total = _page(session, query, limit, offset)
-        return [_claim_out(ctx, session, c) for c in rows], total
+        return _claims_out(ctx, session, rows), total
 
 
 def get_claim(ctx: Context, community: Community, claim_id: int) -> dict[str, Any]:
@@ -261,13 +280,22 @@ def get_claim(ctx: Context, community: Community, claim_id: int) -> dict[str, An
         claim = session.get(Claim, (community.slug, claim_id))
         if claim is None:
             raise NotFound(f"No claim {claim_id} in community '{community.slug}'", error="BadgeUnknownClaim")
-        return _claim_out(ctx, session, claim)
+        return _claims_out(ctx, session, [claim])[0]
 
 
-def _badge_out(session: Session, b: Badge, now: int) -> dict[str, Any]:
-    name = session.scalar(select(IndicatorVersion.name).where(
-        IndicatorVersion.community == b.community, IndicatorVersion.indicator_id == b.indicator_id,
-        IndicatorVersion.version == b.indicator_version))
+def _badges_out(session: Session, badges: list[Badge], now: int) -> list[dict[str, Any]]:
+    """Badges as the API shows them, named by the indicator version each was earned under: one
+    statement for the names, whatever the number of badges."""
+    if not badges:
+        return []
+    names = {(v.indicator_id, v.version): v.name for v in session.execute(
+        select(IndicatorVersion.indicator_id, IndicatorVersion.version, IndicatorVersion.name)
+        .where(IndicatorVersion.community == badges[0].community,
+               IndicatorVersion.indicator_id.in_({b.indicator_id for b in badges})))}
+    return [_badge_out(b, names.get((b.indicator_id, b.indicator_version)), now) for b in badges]
+
+
+def _badge_out(b: Badge, name: str | None, now: int) -> dict[str, Any]:
     return {
         "token_id": b.token_id, "owner": b.owner, "contributor": b.contributor, "indicator_id": b.indicator_id,
         "indicator_version": b.indicator_version, "indicator_name": name, "category": b.category,
@@ -287,31 +315,52 @@ def get_badge(ctx: Context, community: Community, token_id: int) -> dict[str, An
         badge = session.get(Badge, (community.slug, token_id))
         if badge is None:
             raise NotFound(f"No badge {token_id} in community '{community.slug}'", error="ERC721NonexistentToken")
-        return _badge_out(session, badge, index_time(session, community))
+        return _badges_out(session, [badge], index_time(session, community))[0]
 
 
-def profile(ctx: Context, community: Community, address: str) -> dict[str, Any]:
+def _counting(now: int):
+    """As the contract's isActive, in SQL: not revoked, and within its validity period."""
+    return and_(Badge.revoked_at.is_(None), or_(Badge.validity == 0, Badge.minted_at + Badge.validity > now))
+
+
+def profile(ctx: Context, community: Community, address: str, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+    """The member's scores, added up by the database (a handful of rows back, whatever the number
+    of badges), and one page of their badges, oldest first."""
     address = _address(address)
     with ctx.sessions() as session:
         member = session.get(Member, (community.slug, address))
         if member is None:
             raise NotFound(f"{address} was never a member of community '{community.slug}'")
         now = index_time(session, community)
-        rows = session.execute(
-            select(Badge, IndicatorVersion.name).join(
-                IndicatorVersion,
-                (IndicatorVersion.community == Badge.community) & (IndicatorVersion.indicator_id == Badge.indicator_id)
-                & (IndicatorVersion.version == Badge.indicator_version),
-            ).where(Badge.community == community.slug, Badge.owner == address).order_by(Badge.token_id)
-        ).all()
-        scored = [_scored(b, name) for b, name in rows]
-        return {
-            "address": address, "member": member.active, "as_of": now,
-            **profiles.score(scored, now),
-            "badges": [{"token_id": s.token_id, "indicator_id": s.indicator_id, "indicator_name": s.indicator_name,
-                        "category": s.category, "orientation": s.orientation, "weight": s.weight,
-                        "minted_at": s.minted_at, "counts": profiles.counts(s, now)} for s in scored],
-        }
+        mine = and_(Badge.community == community.slug, Badge.owner == address)
+        groups = session.execute(
+            select(Badge.indicator_id, Badge.category, Badge.orientation, func.count(), func.sum(Badge.weight))
+            .where(mine, _counting(now)).group_by(Badge.indicator_id, Badge.category, Badge.orientation)).all()
+        owned = session.scalar(select(func.count()).select_from(Badge).where(mine)) or 0
+        names = dict(session.execute(
+            select(Indicator.indicator_id, IndicatorVersion.name).join(IndicatorVersion, and_(
+                IndicatorVersion.community == Indicator.community,
+                IndicatorVersion.indicator_id == Indicator.indicator_id,
+                IndicatorVersion.version == Indicator.version))
+            .where(Indicator.community == community.slug,
+                   Indicator.indicator_id.in_({g[0] for g in groups}))).all()) if groups else {}
+        page = session.execute(
+            select(Badge.token_id, Badge.indicator_id, IndicatorVersion.name, Badge.category, Badge.orientation,
+                   Badge.weight, Badge.minted_at, Badge.validity, Badge.revoked_at)
+            .join(IndicatorVersion, and_(IndicatorVersion.community == Badge.community,
+                                         IndicatorVersion.indicator_id == Badge.indicator_id,
+                                         IndicatorVersion.version == Badge.indicator_version), isouter=True)
+            .where(mine).order_by(Badge.token_id).limit(limit).offset(offset)).all()
+    scores = profiles.add_up([profiles.Group(i, names.get(i) or "", c, o, int(n), int(w or 0))
+                              for i, c, o, n, w in groups], owned)
+    badges = [profiles.ScoredBadge(row[0], row[1], row[2] or "", *row[3:]) for row in page]
+    return {
+        "address": address, "member": member.active, "as_of": now, **scores,
+        "badges_total": owned, "badges_limit": limit, "badges_offset": offset,
+        "badges": [{"token_id": s.token_id, "indicator_id": s.indicator_id, "indicator_name": s.indicator_name,
+                    "category": s.category, "orientation": s.orientation, "weight": s.weight,
+                    "minted_at": s.minted_at, "counts": profiles.counts(s, now)} for s in badges],
+    }
 
 
 RECENT_SET_ASIDE = 10
@@ -402,7 +451,7 @@ def awaiting_attestation(ctx: Context, community: Community, *, attester: str, l
                         Claim.claim_id.not_in(already))
                  .order_by(Claim.claim_id))
         rows, total = _page(session, query, limit, offset)
-        return [_claim_out(ctx, session, c) for c in rows], total
+        return _claims_out(ctx, session, rows), total
 
 
 def list_badges(ctx: Context, community: Community, *, owner: str | None, limit: int,
@@ -414,7 +463,7 @@ def list_badges(ctx: Context, community: Community, *, owner: str | None, limit:
             query = query.where(Badge.owner == _address(owner))
         rows, total = _page(session, query, limit, offset)
         now = index_time(session, community)
-        return [_badge_out(session, b, now) for b in rows], total
+        return _badges_out(session, rows, now), total
 
 
 def badge_metadata(ctx: Context, community: Community, token_id: int) -> dict[str, Any]:

@@ -147,3 +147,26 @@ def test_second_round_amend_retire_revoke_settings_remove(env, governed):
     env.anvil.skip(601)
     api.execute(proposal["created"]["proposal_id"])
     assert api.get(f"/members/{address(DANA)}")["active"] is True
+
+
+def test_profile_sums_equal_the_badges_and_its_pages_cover_them(env, governed):
+    """The database adds up the profile; the same scores follow from the badges one by one (each
+    with its own `counts`, decided in Python), and paging the profile visits every badge once."""
+    api = env.api
+    for who in (ALICE, BOB, CAROL, DANA):
+        badges = api.get("/badges", owner=address(who), limit=500)["items"]
+        profile = api.get(f"/members/{address(who)}/profile")
+        counting = [b for b in badges if b["counts"]]
+        assert profile["badges_total"] == len(badges)
+        assert (profile["total_score"], profile["badges_counting"], profile["badges_not_counting"]) == (
+            sum(b["weight"] for b in counting), len(counting), len(badges) - len(counting))
+        for orientation in ("object", "community"):
+            mine = [b for b in counting if b["orientation"] == orientation]
+            assert profile["by_orientation"][orientation] == {"badges": len(mine),
+                                                              "score": sum(b["weight"] for b in mine)}
+        assert {(c["category"], c["badges"], c["score"]) for c in profile["by_category"]} == {
+            (cat, len([b for b in counting if b["category"] == cat]),
+             sum(b["weight"] for b in counting if b["category"] == cat)) for cat in {b["category"] for b in counting}}
+        seen = [b["token_id"] for offset in range(0, len(badges) + 1)
+                for b in api.get(f"/members/{address(who)}/profile", limit=1, offset=offset)["badges"]]
+        assert seen == sorted(b["token_id"] for b in badges)

@@ -23,9 +23,10 @@ def get_member(ctx: ContextDep, community: CommunityDep, address: AddressPath):
 
 
 @router.get("/{address}/profile", response_model=ProfileOut)
-def get_profile(ctx: ContextDep, community: CommunityDep, address: AddressPath):
-    """A member's contribution profile: badges that count now and weighted scores."""
-    return reads.profile(ctx, community, address)
+def get_profile(ctx: ContextDep, community: CommunityDep, address: AddressPath, paging: PagingDep):
+    """A member's contribution profile: weighted scores from the badges that count now, and one
+    page of their badges (oldest first; `limit` and `offset` page through them)."""
+    return reads.profile(ctx, community, address, limit=paging.limit, offset=paging.offset)
 
 
 @router.get("/{address}/profile/history", response_model=ScoreHistoryOut)
