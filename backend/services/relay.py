@@ -8,6 +8,7 @@ against this community, chain, nonce and deadline, simulate again, and only then
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,12 +37,16 @@ from backend.errors import (
     InvalidSignature,
     NodeUnavailable,
     NotFound,
+    RelayerBehind,
     TimedOut,
     Unprocessable,
 )
 from backend.services import request_rules
 
 log = logging.getLogger(__name__)
+# How long a submit waits for the member's earlier requests to reach the node before answering
+# 503 RelayerBehind (they are accepted; only sending paused for funds or fees takes longer).
+_BEHIND_WAIT_SECONDS = 3.0
 
 
 @dataclass
@@ -58,9 +63,9 @@ class TxOutcome:
     error: str | None = None
 
 
-def _nonce_call(ctx: Context, community: Community, signer: str) -> tuple[str, list[Any]]:
+def _nonce_call(ctx: Context, community: Community, signer: str, block: str = "latest") -> tuple[str, list[Any]]:
     data = ctx.gateway.abi("forwarder").function("nonces").encode(signer)
-    return "eth_call", [{"to": community.contracts["forwarder"], "data": "0x" + data.hex()}, "latest"]
+    return "eth_call", [{"to": community.contracts["forwarder"], "data": "0x" + data.hex()}, block]
 
 
 def _ok(result: Any) -> Any:
@@ -219,11 +224,21 @@ def check(
     state = _state_for(ctx, community, signer)
     as_relayed = {"from": ctx.gateway.relayer_address, "to": forwarder, "data": "0x" + execute.hex(),
                   "gas": hex(relay_gas(struct, execute))}
-    nonce_data, head, simulated, estimate, relayed = ctx.gateway.simulate([
-        _nonce_call(ctx, community, signer), HEAD_CALL, ("eth_call", [as_forwarded, state]),
-        ("eth_estimateGas", [as_forwarded, state]), ("eth_call", [as_relayed, state]),
-    ])
     nonce = message["nonce"]
+    # The nonce on the simulated block first: the node answers a batch in order and its pool only
+    # grows, so every simulation after it sees at least the requests it counted.
+    calls = [_nonce_call(ctx, community, signer, state), _nonce_call(ctx, community, signer), HEAD_CALL,
+             ("eth_call", [as_forwarded, state]), ("eth_estimateGas", [as_forwarded, state]),
+             ("eth_call", [as_relayed, state])]
+    simulated_nonce, nonce_data, head, simulated, estimate, relayed = ctx.gateway.simulate(calls)
+    deadline = time.monotonic() + _BEHIND_WAIT_SECONDS
+    while (state == "pending" and not isinstance(simulated_nonce, Exception) and int(simulated_nonce, 16) < nonce
+           and time.monotonic() < deadline):
+        # The member's earlier requests are accepted, and the worker marks them sent just before
+        # the node holds them: under load the simulation can run in between. Simulate again
+        # once they are there, rather than send the member away.
+        time.sleep(0.02)
+        simulated_nonce, nonce_data, head, simulated, estimate, relayed = ctx.gateway.simulate(calls)
     ctx.book.check_nonce(community.slug, signer, int(_ok(nonce_data), 16), nonce, int(_ok(head)["number"], 16))
     now = clock_of(_ok(head))
     if message["deadline"] < now:
@@ -232,6 +247,16 @@ def check(
             "ERC2771ForwarderExpiredRequest; prepare and sign it again",
             error="ERC2771ForwarderExpiredRequest",
         )
+    if int(_ok(simulated_nonce), 16) < nonce:
+        # The member's earlier requests are accepted but the node does not hold them yet (sending
+        # is paused, for funds or fees, or the relayer is catching up): every simulation above ran
+        # without them, and the forwarder refuses a nonce ahead of the chain's. Not the member's
+        # fault, and nothing to sign again: this used to be a 422 ERC2771ForwarderInvalidSigner
+        # telling them to, and the new signature failed the same way.
+        raise RelayerBehind(f"This member's requests before nonce {nonce} are accepted but not sent yet (GET "
+                            ".../relayer says whether sending is paused, and why): this one can be checked only "
+                            "behind them. Nothing was accepted; submit the same signed request again shortly",
+                            retry_after=2)
     _ok(simulated)
     needed = int(_ok(estimate), 16)
     if message["gas"] < needed:
