@@ -93,7 +93,8 @@ class RelayBatch(OutboxBase):
     # Every signed version of it, newest last: [{"hash", "raw", "max_fee", "priority"}]. Written
     # before it is sent, so that after a crash the same transaction is sent again, never another.
     attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(12), default="sent")  # sent | mined | dropped
+    # sent | mined | dropped (lost by the node, or rolled back) | refused (by the node, when sent)
+    state: Mapped[str] = mapped_column(String(12), default="sent")
     sent_block: Mapped[int] = mapped_column(BigInteger)  # the head when last (re)sent
     tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)  # the one mined
     block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -13,8 +13,9 @@ In a loop, while this process leads (leader.py):
    a proposal) one per transaction. Each transaction is written to the outbox, signed, before it
    is sent, so a crash between the two sends the same transaction again, never another.
 
-A relayer without the funds for the next transaction pauses, says so in /health, and resumes by
-itself once funded.
+A relayer without the funds for the next transaction, or facing a base fee over
+`relay_max_fee_per_gas`, pauses: it signs nothing, says why at GET .../relayer (`paused`), and
+resumes by itself once funded or once the fee falls.
 """
 
 from __future__ import annotations
@@ -134,8 +135,12 @@ class RelayWorker:
             self.recheck(head)
             self._last_head = head
         self.settle(head)
-        self.replace_stuck(head)
-        self.send_queued(head)
+        held = self.replace_stuck(head)
+        waiting = self.send_queued(head)
+        # One answer per step: a stuck transaction it cannot replace pauses sending as much as
+        # queued requests it cannot send (an empty queue used to clear the first at once, so
+        # GET .../relayer showed a pause for fees or funds only now and then).
+        self.paused = held or waiting
 
     # ------------------------------------------------------------------ settle
 
@@ -263,15 +268,31 @@ class RelayWorker:
 
     # ------------------------------------------------------------------ fees
 
-    def _market_fees(self) -> tuple[int, int]:
-        """(max fee, priority fee) per gas from the node: twice the latest base fee plus the tip,
-        so a transaction stays includable through several blocks of rising base fee."""
+    def _market_fees(self) -> tuple[int, int, int]:
+        """(max fee, priority fee, base fee) per gas from the node: twice the latest base fee plus
+        the tip, so a transaction stays includable through several blocks of rising base fee."""
         block, priority = self.gateway.rpc.batch([("eth_getBlockByNumber", ["latest", False]),
                                                   ("eth_maxPriorityFeePerGas", [])], raise_errors=False)
         base = int(block.get("baseFeePerGas") or "0x0", 16) if isinstance(block, dict) else 0
         tip = int(priority, 16) if isinstance(priority, str) else 1_000_000_000
         tip = min(tip, self.settings.relay_max_fee_per_gas)
-        return min(2 * base + tip, self.settings.relay_max_fee_per_gas), tip
+        return min(2 * base + tip, self.settings.relay_max_fee_per_gas), tip, base
+
+    def _over_the_cap(self, base: int) -> str | None:
+        """Why nothing can be sent while the base fee is over the cap: a transaction at the cap
+        would only be refused or stay pending (and each refusal raised the next attempt's fees
+        above the earlier one's, past the cap: see _above_earlier)."""
+        cap = self.settings.relay_max_fee_per_gas
+        if base <= cap:
+            return None
+        return (f"The base fee is {base:,} wei per gas, over the cap of {cap:,} (relay_max_fee_per_gas): sending "
+                "is paused until it falls")
+
+    def _cannot_pay(self, cost: int) -> str | None:
+        if self.balance is None or self.balance >= cost:
+            return None
+        return (f"The relayer {self.address} holds {self.balance:,} wei; the next transaction may cost {cost:,}: "
+                "sending is paused until it is funded")
 
     def _sign(self, *, nonce: int, to: str, data: bytes, gas: int, max_fee: int, priority: int) -> dict[str, Any]:
         signed = self.account.sign_transaction({
@@ -295,21 +316,35 @@ class RelayWorker:
 
     # ------------------------------------------------------------------ replace
 
-    def replace_stuck(self, head: int) -> None:
+    def replace_stuck(self, head: int) -> str | None:
+        """Replace what is stuck; why something stuck is not replaced (fees over the cap, no
+        funds), or None."""
         after = self.settings.relay_replace_after_blocks
         with self.sessions() as session:
             stuck = session.scalars(select(RelayBatch).where(
                 RelayBatch.state == "sent", RelayBatch.sent_block <= head - after)).all()
+        if not stuck:
+            return None
+        market_fee, market_tip, base = self._market_fees()
+        held = self._over_the_cap(base)
+        if held:
+            return held
+        self.balance = int(self.gateway.rpc.request("eth_getBalance", self.address, "latest"), 16)
         for batch in stuck:
             last = batch.attempts[-1]
-            market_fee, market_tip = self._market_fees()
             # A replacement must raise both fees by at least 10% (nodes' rule); 12.5% to be safe.
             max_fee = max(market_fee, last["max_fee"] * 9 // 8 + 1)
             priority = max(market_tip, last["priority"] * 9 // 8 + 1)
             if max_fee > self.settings.relay_max_fee_per_gas:
-                self.paused = (f"Transaction {last['hash']} is stuck: replacing it would need a fee over the "
-                               f"cap of {self.settings.relay_max_fee_per_gas:,} wei per gas")
+                held = (f"Transaction {last['hash']} is stuck: replacing it would need a fee over the "
+                        f"cap of {self.settings.relay_max_fee_per_gas:,} wei per gas")
                 continue
+            # A relayer that cannot pay for the replacement does not sign it: the node would refuse
+            # it, and each refused replacement used to raise the next one's fees by 12.5% (and
+            # kept the transaction from being found lost and sent again once funded).
+            held = self._cannot_pay(batch.gas * max_fee)
+            if held:
+                break
             rows_data = self._batch_call(batch)
             attempt = self._sign(nonce=batch.relayer_nonce, to=batch.to, data=rows_data, gas=batch.gas,
                                  max_fee=max_fee, priority=min(priority, max_fee))
@@ -324,14 +359,18 @@ class RelayWorker:
             refusal = self._broadcast(attempt["raw"])
             log.info("replaced stuck transaction %s with %s (max fee %s wei/gas)%s", last["hash"], attempt["hash"],
                      max_fee, f": {refusal}" if refusal else "")
+        return held
 
     def _above_earlier(self, nonce: int, max_fee: int, priority: int) -> tuple[int, int]:
         """Fees for a new transaction with `nonce`: above any earlier one of ours with the same
         nonce that a node may still hold (a node replaces a pending transaction only for 10%
         more), so that a resend after a lost block is never refused as underpriced."""
         with self.sessions() as session:
+            # Not those the node refused outright: it holds nothing of them (counting them raised
+            # each attempt after a refusal 12.5% above the last, past the cap within seconds).
             earlier = session.scalars(select(RelayBatch).where(
-                RelayBatch.relayer == self.address, RelayBatch.relayer_nonce == nonce)).all()
+                RelayBatch.relayer == self.address, RelayBatch.relayer_nonce == nonce,
+                RelayBatch.state != "refused")).all()
         for batch in earlier:
             last = batch.attempts[-1]
             max_fee = max(max_fee, last["max_fee"] * 9 // 8 + 1)
@@ -359,13 +398,13 @@ class RelayWorker:
             self._next_nonce = max(node, (ours + 1) if ours is not None else 0)
         return self._next_nonce
 
-    def send_queued(self, head: int) -> None:
+    def send_queued(self, head: int) -> str | None:
+        """Send what is queued; why some of it is not sent (sending paused), or None."""
         with self.sessions() as session:
             rows = session.scalars(select(RelayRequest).where(RelayRequest.state == "queued")
                                    .order_by(RelayRequest.id).limit(self.settings.relay_batch_max * 8)).all()
         if not rows:
-            self.paused = None
-            return
+            return None
         packs: list[list[RelayRequest]] = []
         by_forwarder: dict[str, list[RelayRequest]] = defaultdict(list)
         for row in rows:
@@ -392,21 +431,26 @@ class RelayWorker:
                      for address in self.gateway.deployments.communities[slug].contracts.values()]
         codes = self.gateway.rpc.batch([("eth_getCode", [address, "latest"]) for _, address in contracts])
         missing = sorted({slug for (slug, _), code in zip(contracts, codes) if code in ("0x", "", None)})
+        waiting = None
         if missing:
-            self.paused = (f"The contracts of {', '.join(missing)} are not (all) on this chain: waiting for the "
-                           "community to be deployed")
+            waiting = (f"The contracts of {', '.join(missing)} are not (all) on this chain: waiting for the "
+                       "community to be deployed")
             packs = [p for p in packs if p[0].community not in missing]
             if not packs:
-                return
-        max_fee, priority = self._market_fees()
+                return waiting
+        max_fee, priority, base = self._market_fees()
+        over = self._over_the_cap(base)
+        if over:
+            return over
         self.balance = int(self.gateway.rpc.request("eth_getBalance", self.address, "latest"), 16)
         for pack in packs:
-            if not self._send_pack(pack, head, max_fee, priority):
-                return
-        if not missing:
-            self.paused = None
+            stopped = self._send_pack(pack, head, max_fee, priority)
+            if stopped:
+                return stopped
+        return waiting
 
-    def _send_pack(self, pack: list[RelayRequest], head: int, max_fee: int, priority: int) -> bool:
+    def _send_pack(self, pack: list[RelayRequest], head: int, max_fee: int, priority: int) -> str | None:
+        """Sign, record and send one transaction: None once the node holds it, or why not."""
         first = pack[0]
         if first.kind == "direct":
             to, data, gas = first.target, bytes.fromhex(first.payload["data"][2:]), first.gas
@@ -415,12 +459,14 @@ class RelayWorker:
             data = self.gateway.abi("forwarder").function("executeBatch").encode(
                 [struct_of(r.payload) for r in pack], self.address)
             gas = _BATCH_BASE_GAS + sum(r.gas for r in pack) + 16 * len(data)
-        if self.balance is not None and self.balance < gas * max_fee:
-            self.paused = (f"The relayer {self.address} holds {self.balance:,} wei; the next transaction may cost "
-                           f"{gas * max_fee:,}: sending is paused until it is funded")
-            return False
         nonce = self._relayer_nonce()
         max_fee, priority = self._above_earlier(nonce, max_fee, priority)
+        if max_fee > self.settings.relay_max_fee_per_gas:
+            return (f"A transaction with nonce {nonce} must outbid an earlier one of the relayer's, which would need "
+                    f"a fee over the cap of {self.settings.relay_max_fee_per_gas:,} wei per gas")
+        cannot_pay = self._cannot_pay(gas * max_fee)
+        if cannot_pay:
+            return cannot_pay
         attempt = self._sign(nonce=nonce, to=to, data=data, gas=gas, max_fee=max_fee, priority=priority)
         with self.sessions.begin() as session:
             batch = RelayBatch(relayer=self.address, relayer_nonce=nonce, to=to, gas=gas, attempts=[attempt],
@@ -436,19 +482,17 @@ class RelayWorker:
         if refusal is None:
             if self.balance is not None:
                 self.balance -= gas * max_fee
-            return True
+            return None
         # Refused outright: nothing of it is out there. Its requests go back in the queue.
         log.warning("the node refused the relayer's transaction %s: %s", attempt["hash"], refusal)
         with self.sessions.begin() as session:
-            session.get(RelayBatch, batch_id).state = "dropped"
+            session.get(RelayBatch, batch_id).state = "refused"
             for row in session.scalars(select(RelayRequest).where(RelayRequest.batch_id == batch_id)):
                 row.state, row.batch_id, row.tx_hash = "queued", None, None
         self._next_nonce = None
         if "insufficient funds" in refusal.lower():
-            self.paused = f"The relayer {self.address} cannot pay for gas ({refusal}): paused until funded"
-        else:
-            self.last_error = refusal
-        return False
+            return f"The relayer {self.address} cannot pay for gas ({refusal}): paused until funded"
+        return f"The node refused the relayer's transaction ({refusal}): sending again"
 
     # ------------------------------------------------------------------ status
 
