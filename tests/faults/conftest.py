@@ -1,20 +1,43 @@
 """Shared by the fault tests: one community deployed and governed once (an indicator that
 needs one attestation, Dana admitted), kept as an Anvil state file; each test starts its own
-Anvil from a copy of it, so a test may kill its chain or its service without touching another."""
+Anvil from a copy of it, so a test may kill its chain or its service without touching another.
+
+Also shared: the member's client that writes through a fault (Writer), the chain's own record of
+claims to check it against (chain_claims, tally), the relayer's transactions as its outbox keeps
+them (relay_batches), and a PostgreSQL cluster of a test's own (the `postgres` fixture)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, select
 
-from backend.client import CommunityClient
+from backend.chain.deployments import Deployments
+from backend.client import ApiError, CommunityClient
+from backend.indexer.db import _normalise
+from backend.relayer.outbox import RelayBatch
 from tests.e2e.conftest import ALICE, DANA, Env, address, pass_proposal
-from tests.e2e.harness import UNTHROTTLED, VENV_BIN, Anvil, Server, local_stack, rpc, service_env, wait_until
+from tests.e2e.harness import (
+    UNTHROTTLED,
+    VENV_BIN,
+    Anvil,
+    Server,
+    free_port,
+    local_stack,
+    rpc,
+    service_env,
+    wait_until,
+)
 
 INDICATOR = 1
 
@@ -67,9 +90,13 @@ def chain_from(community: Community, workdir: Path, *flags: str) -> FaultAnvil:
     return anvil
 
 
-def server_for(anvil: Anvil, community: Community, workdir: Path) -> Server:
-    return Server({**service_env(anvil, community.deployments, f"sqlite:///{workdir / 'index.sqlite3'}"),
-                   **UNTHROTTLED}, workdir / "api.log")
+def server_for(anvil: Anvil, community: Community, workdir: Path, database_url: str | None = None,
+               **settings: str) -> Server:
+    """The service for the chain, on SQLite in `workdir` unless given a database, budgets lifted;
+    `settings` are more of its environment (CC_RELAY_MAX_FEE_PER_GAS="...", say)."""
+    database_url = database_url or f"sqlite:///{workdir / 'index.sqlite3'}"
+    return Server({**service_env(anvil, community.deployments, database_url), **UNTHROTTLED, **settings},
+                  workdir / "api.log")
 
 
 class Counter:
@@ -82,3 +109,242 @@ class Counter:
             self.value += n
             return self.value
 
+
+class Writer:
+    """One member's client, as a wallet follows the protocol: prepare, sign, submit with
+    wait=false, then poll its request's status until it is final. A 503 on submitting (the node,
+    the database or the relayer away; the request may even have been accepted as the database
+    failed) is answered by submitting the same signed request again, which is idempotent. A 409
+    ("prepare it again"), a 503 on preparing and a final status "failed" mean nothing was
+    recorded: it prepares and signs again (a fresh member nonce). Each is counted as a retry; any
+    other answer (a 500, say) fails the test."""
+
+    def __init__(self, url: str, key: str, confirmed: Counter, settle_timeout: float = 30) -> None:
+        self.api = CommunityClient(url, timeout=30)
+        self.key = key
+        self.signer = address(key)
+        self.confirmed = confirmed
+        self.settle_timeout = settle_timeout
+        self.retries: dict[str, int] = {}
+        self.requests: dict[str, int] = {}  # evidence URI -> the relayed request the client saw succeed
+        self.accepted: list[tuple[float, int]] = []  # (time.monotonic(), request id) of every 202
+        self.unavailable = 0  # 503 answers while following an accepted request
+
+    def _retry(self, why: str) -> None:
+        self.retries[why] = self.retries.get(why, 0) + 1
+        time.sleep(0.1)
+
+    def write(self, uri: str) -> None:
+        for _ in range(40):
+            try:
+                typed = self.api.prepare("claims", signer=self.signer, indicator_id=INDICATOR,
+                                         evidence_uri=uri)["typed_data"]
+                accepted = self.submit({"typed_data": typed, "signature": self.api.sign(self.key, typed)})
+            except ApiError as exc:
+                # Refused before anything was accepted: safe to prepare and sign again.
+                assert exc.status in (503, 409) and exc.problem.get("error") != "ReplayedRequest", exc
+                self._retry(f"{exc.status} {exc.problem.get('title')}")
+                continue
+            self.accepted.append((time.monotonic(), accepted["request_id"]))
+            status = self.poll(accepted["request_id"])
+            if status["status"] == "succeeded":
+                self.requests[uri] = accepted["request_id"]
+                self.confirmed.add()
+                return
+            self._retry(f"failed ({status['state']})")
+        raise AssertionError(f"{uri}: not confirmed after 40 attempts")
+
+    def submit(self, signed: dict) -> dict:
+        for _ in range(200):
+            try:
+                return self.api.post("/claims", signed, wait="false")
+            except ApiError as exc:
+                if exc.status != 503:
+                    raise
+                self._retry(f"503 {exc.problem.get('title')}, the same request submitted again")
+        raise AssertionError("the same signed request was answered 503 200 times")
+
+    def poll(self, request_id: int) -> dict:
+        deadline = time.monotonic() + self.settle_timeout
+        while time.monotonic() < deadline:
+            try:
+                status = self.api.get(f"/requests/{request_id}")
+                if status["status"] != "pending":
+                    return status
+            except ApiError as exc:
+                assert exc.status == 503, exc
+                self.unavailable += 1
+            time.sleep(0.1)
+        raise AssertionError(f"request {request_id} still pending after {self.settle_timeout} s: stuck behind a "
+                             "relayer nonce gap?")
+
+
+def write_all(writers: list[Writer], uris: dict[str, list[str]]) -> float:
+    """Each writer writes its URIs (`uris` by the writer's key), all writers at once; the seconds it took."""
+    started = time.monotonic()
+    with ThreadPoolExecutor(len(writers)) as pool:
+        list(pool.map(lambda w: [w.write(uri) for uri in uris[w.key]], writers))
+    return time.monotonic() - started
+
+
+def retry_reasons(writers: Iterable[Writer]) -> dict[str, int]:
+    reasons: dict[str, int] = {}
+    for writer in writers:
+        for why, n in writer.retries.items():
+            reasons[why] = reasons.get(why, 0) + n
+    return reasons
+
+
+def chain_claims(anvil_url: str, deployments: Deployments) -> list[dict]:
+    """Every ClaimSubmitted of the community, decoded from the chain's own logs (eth_getLogs)."""
+    community = next(iter(deployments.communities.values()))
+    badge = deployments.abis["badge"]
+    logs = rpc(anvil_url, "eth_getLogs", {"address": community.contracts["badge"],
+                                          "fromBlock": hex(community.deployment_block), "toBlock": "latest"})
+    claims = []
+    for entry in logs:
+        topics = [bytes.fromhex(t[2:]) for t in entry["topics"]]
+        event = badge.events.get(topics[0])
+        if event is not None and event.name == "ClaimSubmitted":
+            args = event.decode(topics, bytes.fromhex(entry["data"][2:]))
+            claims.append({**args, "tx_hash": entry["transactionHash"], "block": int(entry["blockNumber"], 16),
+                           "log_index": int(entry["logIndex"], 16)})
+    return claims
+
+
+def tally(claims: list[dict], expected: set[str], prefix: str) -> tuple[set[str], dict[str, int], dict[str, int]]:
+    """The chain's claims under `prefix` against the URIs written: (lost, duplicated, count by URI)."""
+    by_uri: dict[str, int] = {}
+    for claim in claims:
+        if claim["evidenceURI"].startswith(prefix):
+            by_uri[claim["evidenceURI"]] = by_uri.get(claim["evidenceURI"], 0) + 1
+    return expected - set(by_uri), {uri: n for uri, n in by_uri.items() if n > 1}, by_uri
+
+
+def relay_batches(database_url: str) -> list[dict[str, Any]]:
+    """The relayer's transactions as its outbox holds them: each with every signed version
+    (`attempts`: a replacement adds one), its state and the hash mined."""
+    engine = create_engine(_normalise(database_url))
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(select(RelayBatch.id, RelayBatch.relayer_nonce, RelayBatch.state,
+                                             RelayBatch.attempts, RelayBatch.tx_hash).order_by(RelayBatch.id)).all()
+    finally:
+        engine.dispose()
+    return [dict(row._mapping) for row in rows]
+
+
+class Beside:
+    """A fault's script, run in a thread beside the burst (`with Beside(script) as fault:` around
+    it); the script waits for its moment with `fault.until(...)`. Leaving the block waits for the
+    script and raises again what it raised, so a fault that failed, or never came, fails the test."""
+
+    def __init__(self, script: Callable[[Beside], None]) -> None:
+        self.error: BaseException | None = None
+        self.done = threading.Event()  # the burst is over
+
+        def run() -> None:
+            try:
+                script(self)
+            except BaseException as exc:
+                self.error = exc
+        self.thread = threading.Thread(target=run, daemon=True)
+
+    def until(self, condition: Callable[[], bool], timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if self.done.is_set() or time.monotonic() > deadline:
+                raise AssertionError("the burst ended (or the wait timed out) before the fault's moment")
+            time.sleep(0.01)
+
+    def __enter__(self) -> Beside:
+        self.thread.start()
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self.done.set()
+        self.thread.join()
+        if self.error is not None and kind is None:
+            raise self.error
+
+
+def relayer_waiting(anvil_url: str, relayer: str, timeout: float = 15) -> int:
+    """Return at a moment just after a block, while transactions of the relayer wait in the node's
+    pool (how many): a fault injected now meets them before the next block is built."""
+    def nonces() -> tuple[int, int]:
+        return tuple(int(rpc(anvil_url, "eth_getTransactionCount", relayer, tag), 16) for tag in ("latest", "pending"))
+
+    deadline = time.monotonic() + timeout
+    last = rpc(anvil_url, "eth_blockNumber")
+    while time.monotonic() < deadline:
+        head = rpc(anvil_url, "eth_blockNumber")
+        if head != last:  # a block was just mined: the next one is most of a block time away
+            last, seen = head, time.monotonic()
+            while time.monotonic() - seen < 0.25:
+                mined, pending = nonces()
+                if pending > mined:
+                    return pending - mined
+                time.sleep(0.005)
+        time.sleep(0.005)
+    raise AssertionError(f"no transaction of the relayer waited in the pool within {timeout} s")
+
+
+def signed_versions(batches: list[dict[str, Any]]) -> int:
+    """How many transactions the relayer signed (each replacement is one more)."""
+    return sum(len(b["attempts"]) for b in batches)
+
+
+# ---------------------------------------------------------------------- a PostgreSQL of a test's own
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster in a folder of its own, on a free port, run as the `postgres` user:
+    a test may stop or crash it without touching any other."""
+
+    def __init__(self, folder: Path) -> None:
+        self.bin = _pg_bin()
+        self.folder = folder
+        self.data = folder / "data"
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _as_postgres(self, *command: str) -> None:
+        line = " ".join(f"'{part}'" for part in command)
+        subprocess.run(["su", "postgres", "-c", line], check=True, capture_output=True, timeout=60)
+
+    def init(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        shutil.chown(self.folder, "postgres", "postgres")
+        self._as_postgres(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
+
+    def start(self) -> None:
+        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"), "-w",
+                          "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1", "start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        """`immediate` is a crash: connections cut, no checkpoint."""
+        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
+
+
+@pytest.fixture
+def postgres(tmp_path, request):
+    """A private PostgreSQL cluster, started. Skipped without PostgreSQL's server binaries or
+    root, except under CI (CI=true), where that fails: CI has PostgreSQL and must run these."""
+    if _pg_bin() is None or os.geteuid() != 0:
+        if os.environ.get("CI"):
+            raise AssertionError(f"CI must run {request.node.name}: PostgreSQL's binaries and root are needed")
+        pytest.skip("needs PostgreSQL's server binaries (Debian's postgresql) and root to run them as postgres")
+    folder = Path("/tmp") / f"cc-pg-{tmp_path.name}-{os.getpid()}"  # short: the socket path has a length limit
+    server = PrivatePostgres(folder)
+    server.init()
+    server.start()
+    yield server
+    try:
+        server.stop("fast")
+    except subprocess.CalledProcessError:
+        pass
+    shutil.rmtree(folder, ignore_errors=True)

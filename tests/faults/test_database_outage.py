@@ -7,28 +7,21 @@ carries its request id whatever fails afterwards, never a 500 that invites the c
 again: a 503 with `request_id` and a `Location` to follow. So every write is on chain exactly once, and the
 index catches up when the database is back.
 
-The database is a PostgreSQL cluster of the test's own (initdb in a temporary folder, run as
-the `postgres` user), so that stopping it touches no other test.
+The database is a PostgreSQL cluster of the test's own (the `postgres` fixture: initdb in a
+temporary folder, run as the `postgres` user), so that stopping it touches no other test.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
-import httpx
-import pytest
 
 from backend.chain.deployments import Deployments
 from backend.client import ApiError, CommunityClient
 from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address
-from tests.e2e.harness import UNTHROTTLED, Server, free_port, rpc, service_env, wait_until
-from tests.faults.conftest import INDICATOR, Counter, chain_from
+from tests.e2e.harness import wait_until
+from tests.faults.conftest import INDICATOR, Counter, chain_claims, chain_from, server_for
 
 PER_MEMBER = 25
 MEMBERS = (ALICE, BOB, CAROL, DANA)
@@ -36,60 +29,9 @@ STOP_AFTER = 30  # confirmed writes
 OUTAGE_SECONDS = 5
 
 
-def _pg_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return found[-1].parent if found else None
-
-
-class PrivatePostgres:
-    """A PostgreSQL cluster in a folder of its own, on a free port."""
-
-    def __init__(self, folder: Path) -> None:
-        self.bin = _pg_bin()
-        self.folder = folder
-        self.data = folder / "data"
-        self.port = free_port()
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _as_postgres(self, *command: str) -> None:
-        line = " ".join(f"'{part}'" for part in command)
-        subprocess.run(["su", "postgres", "-c", line], check=True, capture_output=True, timeout=60)
-
-    def init(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        shutil.chown(self.folder, "postgres", "postgres")
-        self._as_postgres(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
-
-    def start(self) -> None:
-        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"), "-w",
-                          "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1", "start")
-
-    def stop(self, mode: str = "immediate") -> None:
-        """`immediate` is a crash: connections cut, no checkpoint."""
-        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop")
-
-
-@pytest.fixture
-def postgres(tmp_path):
-    if _pg_bin() is None or os.geteuid() != 0:
-        if os.environ.get("CI"):
-            raise AssertionError("CI must run the database outage test: PostgreSQL's binaries and root are needed")
-        pytest.skip("needs PostgreSQL's server binaries (Debian's postgresql) and root to run them as postgres")
-    folder = Path("/tmp") / f"cc-pg-{tmp_path.name}-{os.getpid()}"  # short: the socket path has a length limit
-    server = PrivatePostgres(folder)
-    server.init()
-    server.start()
-    yield server
-    try:
-        server.stop("fast")
-    except subprocess.CalledProcessError:
-        pass
-    shutil.rmtree(folder, ignore_errors=True)
-
-
 def test_database_stopped_mid_burst_every_sent_write_answers_with_its_hash(community, tmp_path, postgres):
     anvil = chain_from(community, tmp_path, "--block-time", "0.25")
-    server = Server({**service_env(anvil, community.deployments, postgres.url), **UNTHROTTLED}, tmp_path / "api.log")
+    server = server_for(anvil, community, tmp_path, postgres.url)
     try:
         server.start()
         confirmed, lock = Counter(), threading.Lock()
@@ -162,16 +104,7 @@ def test_database_stopped_mid_burst_every_sent_write_answers_with_its_hash(commu
         assert outage, "the database was never stopped"
 
         # On chain: each write exactly once (0 lost, 0 doubled), by its evidence URI.
-        deployments = Deployments.load(community.deployments)
-        c = next(iter(deployments.communities.values()))
-        event = next(e for e in deployments.abis["badge"].events.values() if e.name == "ClaimSubmitted")
-        logs = rpc(anvil.url, "eth_getLogs", {"address": c.contracts["badge"], "fromBlock": hex(c.deployment_block),
-                                               "toBlock": "latest"})
-        uris = []
-        for entry in logs:
-            topics = [bytes.fromhex(t[2:]) for t in entry["topics"]]
-            if topics[0] == event.topic:
-                uris.append(event.decode(topics, bytes.fromhex(entry["data"][2:]))["evidenceURI"])
+        uris = [c["evidenceURI"] for c in chain_claims(anvil.url, Deployments.load(community.deployments))]
         writes = PER_MEMBER * len(MEMBERS)
         assert sorted(uris) == sorted(hashes) and len(uris) == writes
 

@@ -17,84 +17,22 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from eth_account import Account
 from sqlalchemy import create_engine, select
 
 from backend.chain.deployments import Deployments
-from backend.client import ApiError, CommunityClient
 from backend.indexer.db import _normalise
 from backend.indexer.models import EventRecord
 from backend.settings import ANVIL_DEV_KEYS
 from tests.e2e.conftest import ALICE, BOB, CAROL, DANA
 from tests.e2e.harness import rpc, wait_until
-from tests.faults.conftest import INDICATOR, Counter, chain_from, server_for
+from tests.faults.conftest import Counter, Writer, chain_claims, chain_from, retry_reasons, server_for, tally, write_all
 
 WRITES = 200
 MEMBERS = (ALICE, BOB, CAROL, DANA)
 FAULTS = ((60, signal.SIGKILL), (130, signal.SIGTERM))  # (confirmed writes before the kill, signal)
-
-
-class Writer:
-    """One member's client: writes until each of its claims is confirmed, counting retries."""
-
-    def __init__(self, url: str, key: str, confirmed: Counter) -> None:
-        self.api = CommunityClient(url, timeout=30)
-        self.key = key
-        self.confirmed = confirmed
-        self.retries: dict[str, int] = {}
-        self.requests: dict[str, int] = {}  # evidence URI -> the relayed request the client saw succeed
-
-    def _retry(self, why: str) -> None:
-        self.retries[why] = self.retries.get(why, 0) + 1
-        time.sleep(0.1)
-
-    def write(self, uri: str) -> None:
-        for _ in range(40):
-            try:
-                accepted = self.api.act("claims", self.key, wait=False, indicator_id=INDICATOR, evidence_uri=uri)
-            except ApiError as exc:
-                # Refused before anything was accepted: safe to prepare and sign again.
-                assert exc.status in (503, 409) and exc.problem.get("error") != "ReplayedRequest", exc
-                self._retry(f"{exc.status} {exc.problem.get('title')}")
-                continue
-            status = self.poll(accepted["request_id"])
-            if status["status"] == "succeeded":
-                self.requests[uri] = accepted["request_id"]
-                self.confirmed.add()
-                return
-            self._retry(f"failed ({status['state']})")
-        raise AssertionError(f"{uri}: not confirmed after 40 attempts")
-
-    def poll(self, request_id: int) -> dict:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                status = self.api.get(f"/requests/{request_id}")
-                if status["status"] != "pending":
-                    return status
-            except ApiError as exc:
-                assert exc.status == 503, exc
-            time.sleep(0.1)
-        raise AssertionError(f"request {request_id} still pending after 30 s: stuck behind a relayer nonce gap?")
-
-
-def _chain_claims(anvil_url: str, deployments: Deployments) -> list[dict]:
-    community = next(iter(deployments.communities.values()))
-    badge = deployments.abis["badge"]
-    logs = rpc(anvil_url, "eth_getLogs", {"address": community.contracts["badge"],
-                                          "fromBlock": hex(community.deployment_block), "toBlock": "latest"})
-    claims = []
-    for entry in logs:
-        topics = [bytes.fromhex(t[2:]) for t in entry["topics"]]
-        event = badge.events.get(topics[0])
-        if event is not None and event.name == "ClaimSubmitted":
-            args = event.decode(topics, bytes.fromhex(entry["data"][2:]))
-            claims.append({**args, "tx_hash": entry["transactionHash"], "block": int(entry["blockNumber"], 16),
-                           "log_index": int(entry["logIndex"], 16)})
-    return claims
 
 
 def test_node_killed_mid_burst_loses_and_doubles_nothing(community, tmp_path):
@@ -126,12 +64,11 @@ def test_node_killed_mid_burst_loses_and_doubles_nothing(community, tmp_path):
 
         killer = threading.Thread(target=faults)
         killer.start()
-        started = time.monotonic()
-        with ThreadPoolExecutor(len(writers)) as pool:
-            list(pool.map(lambda w: [w.write(uri) for uri in uris[w.key]], writers))
-        done.set()
-        killer.join()
-        burst = time.monotonic() - started
+        try:
+            burst = write_all(writers, uris)
+        finally:
+            done.set()
+            killer.join()
         assert [k["signal"] for k in kills] == ["SIGKILL", "SIGTERM"], kills
 
         # A write confirmed before the SIGKILL may have been rolled back with its block: the
@@ -147,21 +84,14 @@ def test_node_killed_mid_burst_loses_and_doubles_nothing(community, tmp_path):
                 assert on_chain is not None and on_chain["status"] == "0x1", (uri, status)
 
         # Against the chain: each URI exactly once, and every confirmed transaction on it.
-        claims = _chain_claims(anvil.url, deployments)
+        claims = chain_claims(anvil.url, deployments)
         ours = [c for c in claims if c["evidenceURI"].startswith("https://fault.example/node/")]
-        by_uri: dict[str, int] = {}
-        for claim in ours:
-            by_uri[claim["evidenceURI"]] = by_uri.get(claim["evidenceURI"], 0) + 1
         expected = {uri for group in uris.values() for uri in group}
-        lost = expected - set(by_uri)
-        duplicated = {uri: n for uri, n in by_uri.items() if n > 1}
+        lost, duplicated, by_uri = tally(claims, expected, "https://fault.example/node/")
         client_confirmed = {uri: w.api.get(f"/requests/{i}")["tx_hash"] for w in writers for uri, i in w.requests.items()}
         on_chain_hashes = {c["evidenceURI"]: c["tx_hash"] for c in ours}
-        retried = sum(sum(w.retries.values()) for w in writers)
-        reasons: dict[str, int] = {}
-        for w in writers:
-            for why, n in w.retries.items():
-                reasons[why] = reasons.get(why, 0) + n
+        reasons = retry_reasons(writers)
+        retried = sum(reasons.values())
         print(f"\nnode faults: {WRITES} writes, {len(client_confirmed)} confirmed, {retried} retries {reasons}, "
               f"{len(lost)} lost, "
               f"{len(duplicated)} duplicated; burst {burst:.1f} s; kills {kills}")

@@ -14,8 +14,8 @@ import pytest
 from backend.chain.deployments import Deployments
 from backend.client import CommunityClient
 from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, POSTGRES_URL, address
-from tests.e2e.harness import UNTHROTTLED, Server, rpc, service_env, wait_until
-from tests.faults.conftest import INDICATOR, chain_from
+from tests.e2e.harness import UNTHROTTLED, Server, service_env, wait_until
+from tests.faults.conftest import INDICATOR, chain_claims, chain_from
 
 PER_MEMBER = 30
 MEMBERS = (ALICE, BOB, CAROL, DANA)
@@ -67,13 +67,7 @@ def test_two_api_processes_share_one_outbox(community, tmp_path, database):
             states = {api.get(f"/requests/{i}")["state"] for i in ids}
             assert states == {"succeeded"}, states
 
-        deployments = Deployments.load(community.deployments)
-        c = next(iter(deployments.communities.values()))
-        event = next(e for e in deployments.abis["badge"].events.values() if e.name == "ClaimSubmitted")
-        logs = rpc(anvil.url, "eth_getLogs", {"address": c.contracts["badge"], "fromBlock": hex(c.deployment_block),
-                                               "toBlock": "latest"})
-        uris = [event.decode([bytes.fromhex(t[2:]) for t in e["topics"]], bytes.fromhex(e["data"][2:]))["evidenceURI"]
-                for e in logs if e["topics"][0] == "0x" + event.topic.hex()]
+        uris = [c["evidenceURI"] for c in chain_claims(anvil.url, Deployments.load(community.deployments))]
         ours = [u for u in uris if u.startswith("https://two.example/")]
         assert len(ours) == len(set(ours)) == len(ids)  # 0 lost, 0 doubled
         # Both processes read the one index the leader wrote.

@@ -1,0 +1,142 @@
+"""The relayer drained in the middle of a burst of relayed claims from three members (its
+balance set to a millionth of an ether, less than any of its transactions may cost), then funded
+again, while the service keeps running.
+
+The transactions it had waiting in the pool can no longer be paid for (Anvil drops them when it
+builds the next block). Sending pauses, GET .../relayer says it is for funds, and the relayer
+signs and sends nothing it cannot pay for: no new transaction, no replacement at ever higher
+fees. The service keeps accepting: a fourth member's claim made during the pause is accepted
+into the outbox. Her second claim, behind the first that cannot be sent yet, cannot be simulated
+on the chain (the forwarder would see a nonce ahead of its own): it is answered 503 with
+Retry-After, nothing accepted, and the same signed request is accepted once the relayer is
+funded. Funded again, it resumes by itself (no restart) and every accepted request ends
+succeeded, on chain exactly once, checked against the chain's own ClaimSubmitted logs."""
+
+from __future__ import annotations
+
+import time
+
+from eth_account import Account
+
+from backend.chain.deployments import Deployments
+from backend.client import CommunityClient
+from backend.settings import ANVIL_DEV_KEYS
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA
+from tests.e2e.harness import rpc, wait_until
+from tests.faults.conftest import (
+    INDICATOR,
+    Beside,
+    Counter,
+    Writer,
+    chain_claims,
+    chain_from,
+    relay_batches,
+    relayer_waiting,
+    retry_reasons,
+    server_for,
+    signed_versions,
+    tally,
+    write_all,
+)
+
+PER_MEMBER = 20
+MEMBERS = (ALICE, BOB, CAROL)  # the writers; Dana comes during the pause
+RELAYER = Account.from_key(ANVIL_DEV_KEYS[0]).address
+TINY = 10**12  # wei: a relayed claim's transaction costs about 10^14 at the least
+PREFIX = "https://fault.example/drained/"
+
+
+def _funds(paused: str | None) -> bool:
+    return paused is not None and "fund" in paused
+
+
+def test_relayer_drained_mid_burst_pauses_then_resumes_once_funded(community, tmp_path):
+    anvil = chain_from(community, tmp_path, "--block-time", "0.5")
+    server = server_for(anvil, community, tmp_path)
+    outbox = f"sqlite:///{tmp_path / 'index.sqlite3'}"
+    try:
+        server.start()
+        pid = server.process.pid
+        api = CommunityClient(server.url)
+        confirmed = Counter()
+        writers = [Writer(server.url, key, confirmed) for key in MEMBERS]
+        uris = {w.key: [f"{PREFIX}{i}/{j}" for j in range(PER_MEMBER)] for i, w in enumerate(writers)}
+        seen: dict = {}
+        dana = Writer(server.url, DANA, Counter())
+        behind: dict = {}  # Dana's second claim, signed during the pause
+
+        def drain(fault: Beside) -> None:
+            fault.until(lambda: confirmed.value >= 20)
+            seen["waiting"] = relayer_waiting(anvil.url, RELAYER)
+            funded = rpc(anvil.url, "eth_getBalance", RELAYER, "latest")
+            rpc(anvil.url, "anvil_setBalance", RELAYER, hex(TINY))
+            seen["at"], drained = confirmed.value, time.monotonic()
+            try:
+                wait_until(lambda: _funds(api.get("/relayer")["paused"]), timeout=15, what="paused for funds")
+                seen["noticed after"] = time.monotonic() - drained
+                seen["paused"] = api.get("/relayer")["paused"]
+                signed = signed_versions(relay_batches(outbox))
+                nonce = int(rpc(anvil.url, "eth_getTransactionCount", RELAYER, "latest"), 16)
+                # The service keeps accepting: Dana's first claim goes into the outbox.
+                first = dana.api.act("claims", DANA, wait=False, indicator_id=INDICATOR, evidence_uri=f"{PREFIX}dana/0")
+                dana.accepted.append((time.monotonic(), first["request_id"]))
+                # Her second, behind the first, cannot be checked until the first is out: 503.
+                typed = dana.api.prepare("claims", signer=dana.signer, indicator_id=INDICATOR,
+                                         evidence_uri=f"{PREFIX}dana/1")["typed_data"]
+                behind["signed"] = {"typed_data": typed, "signature": dana.api.sign(DANA, typed)}
+                answer = dana.api.http.post("/claims", json=behind["signed"], params={"wait": "false"})
+                behind["answer"] = (answer.status_code, answer.headers.get("Retry-After"), answer.json())
+                samples = []
+                for _ in range(15):  # 3 s more, six blocks: paused all along, nothing signed or sent
+                    time.sleep(0.2)
+                    samples.append(api.get("/relayer")["paused"])
+                seen["samples"] = samples
+                seen["signed while paused"] = signed_versions(relay_batches(outbox)) - signed
+                seen["mined while paused"] = int(rpc(anvil.url, "eth_getTransactionCount", RELAYER, "latest"),
+                                                 16) - nonce
+                relayer = api.get("/relayer")
+                seen["in flight"], seen["balance"] = relayer["in_flight"], relayer["balance_wei"]
+            finally:
+                rpc(anvil.url, "anvil_setBalance", RELAYER, funded)
+                seen["drained for"] = time.monotonic() - drained
+
+        with Beside(drain):
+            burst = write_all(writers, uris)
+
+        assert all(_funds(s) for s in seen["samples"]), seen["samples"]
+        assert seen["signed while paused"] == 0 and seen["mined while paused"] == 0, seen
+        assert seen["balance"] == TINY
+        assert seen["in flight"] >= 1 + len(MEMBERS)  # Dana's first, and each writer's, waited in the outbox
+        status, retry_after, problem = behind["answer"]
+        assert status == 503 and retry_after and problem["type"] == "/problems/relayer-behind", behind["answer"]
+        assert "request_id" not in problem  # nothing accepted
+        # Funded again: the same signed request is accepted now, and followed to its end.
+        second = dana.submit(behind["signed"])
+        dana.accepted.append((time.monotonic(), second["request_id"]))
+        for _, request_id in dana.accepted:
+            assert dana.poll(request_id)["status"] == "succeeded"
+        # Resumed by itself, in the same process: every request accepted succeeded.
+        assert server.process.poll() is None and server.process.pid == pid
+        accepted = [i for w in [*writers, dana] for _, i in w.accepted]
+        states = {api.get(f"/requests/{i}")["state"] for i in accepted}
+        assert states == {"succeeded"}, states
+        expected = {uri for group in uris.values() for uri in group} | {f"{PREFIX}dana/0", f"{PREFIX}dana/1"}
+        lost, duplicated, _ = tally(chain_claims(anvil.url, Deployments.load(community.deployments)), expected, PREFIX)
+        assert not lost and not duplicated, (lost, duplicated)
+        wait_until(lambda: api.get("/relayer")["paused"] is None, timeout=10, what="resumed")
+        assert rpc(anvil.url, "eth_getTransactionCount", RELAYER, "pending") == \
+            rpc(anvil.url, "eth_getTransactionCount", RELAYER, "latest")
+        batches = relay_batches(outbox)
+        reasons = retry_reasons(writers)
+        print(f"\nrelayer drained: {len(expected)} writes, {len(accepted)} accepted, all succeeded (one accepted "
+              f"while paused, one answered 503 behind it then accepted once funded); drained to {TINY} wei after "
+              f"{seen['at']} with {seen['waiting']} relayer transaction(s) waiting, paused "
+              f"{seen['noticed after']:.1f} s later ({seen['paused']!r}), "
+              f"{seen['in flight']} in flight, {seen['signed while paused']} signed and {seen['mined while paused']} "
+              f"mined while paused, funded again after {seen['drained for']:.1f} s; {len(batches)} transactions "
+              f"({sum(b['state'] == 'dropped' for b in batches)} dropped and resent, "
+              f"{sum(len(b['attempts']) > 1 for b in batches)} replaced); retries {sum(reasons.values())} {reasons}; "
+              f"{len(lost)} lost, {len(duplicated)} duplicated; burst {burst:.1f} s")
+    finally:
+        server.stop()
+        anvil.stop()
