@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import statistics
 import sys
@@ -244,11 +245,18 @@ def backfill(anvil: Anvil, deployments_file: Path, work: Path) -> tuple[float, i
     context = Context.build(settings)
     community = next(iter(context.deployments.communities.values()))
     t0 = time.perf_counter()
-    context.indexer.sync()
+    if os.environ.get("BENCH_PROFILE"):  # where a backfill spends its time: the top of cProfile
+        import cProfile
+        import pstats
+        profiler = cProfile.Profile()
+        profiler.runcall(context.indexer.sync)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    else:
+        context.indexer.sync()
     indexing = time.perf_counter() - t0
     with context.sessions() as session:
         rows = [(e.community, e.block_number, e.log_index, e.tx_hash, e.timestamp, e.contract, e.name,
-                 json.dumps(e.args)) for e in session.scalars(EventRecord.__table__.select())]
+                 json.dumps(e.args)) for e in session.execute(EventRecord.__table__.select())]
     head = int(rpc(anvil.url, "eth_blockNumber"), 16)
     t0 = time.perf_counter()
     logs = context.gateway.get_logs(list(community.contracts.values()), community.deployment_block, head)
@@ -264,6 +272,25 @@ def backfill(anvil: Anvil, deployments_file: Path, work: Path) -> tuple[float, i
     raw = time.perf_counter() - t0
     connection.close()
     return indexing, len(rows), fetching, raw
+
+
+def wait_true_latencies(url: str, indicator: int, per_member: int) -> list[float]:
+    """Latencies (ms) of claims with wait=true (prepare, sign, submit, mined, indexed), every
+    member but Alice at once, one after another each."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def run(key: str) -> None:
+        client = CommunityClient(url, timeout=60)
+        for i in range(per_member):
+            t0 = time.perf_counter()
+            client.act("claims", key, indicator_id=indicator, evidence_uri=f"https://example.org/waited/{key[-6:]}/{i}")
+            with lock:
+                latencies.append((time.perf_counter() - t0) * 1000)
+
+    with ThreadPoolExecutor(len(WORKERS)) as pool:
+        list(pool.map(run, WORKERS))
+    return latencies
 
 
 def interval_mining(anvil: Anvil) -> None:
@@ -325,6 +352,9 @@ def main() -> int:
         claims_ms = timed_reads(server.url, "/claims?limit=50", args.reads, 1)
         raw_claims_ms = raw_sql(db, args.reads, lambda c: raw_claims(c, slug))
 
+        print(f"Claims with wait=true, {len(WORKERS)} members at once, 10 each ...", flush=True)
+        waited = wait_true_latencies(server.url, indicator, 10)
+
         print(f"Baseline: {len(base_ids)} attestations from a bare web3.py loop ...", flush=True)
         base_rate = baseline_attestations(anvil, deployments, base_ids)
         chain_profile = baseline_profile(anvil, deployments, api_ids) * 1000
@@ -336,6 +366,8 @@ def main() -> int:
         print(f"attestations submitted:        {n / submit_time:8.1f} /s accepted (wait=false)")
         print(f"attestations end to end:       {api_rate:8.1f} /s (submit -> mined -> indexed, {n} badges)")
         print(f"index lag after the burst:     {(indexed_at - mined_at) * 1000:8.0f} ms (last receipt -> indexed)")
+        print(f"claim with wait=true, c={len(WORKERS)}:    p50 {statistics.median(waited):6.0f} ms   "
+              f"p99 {pct(waited, 0.99):6.0f} ms (a block every 1,000 ms)")
         print(f"profile read, {n} badges, c=1:  p50 {statistics.median(latencies):6.1f} ms   "
               f"p99 {pct(latencies, 0.99):6.1f} ms")
         print(f"profile read, {n} badges, c=16: p50 {statistics.median(latencies16):6.1f} ms   "

@@ -11,6 +11,7 @@ it, as 0x hex under `<name>_raw`.
 
 from __future__ import annotations
 
+
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -72,6 +73,13 @@ def signature(entry: dict[str, Any]) -> str:
     return f"{entry['name']}({','.join(canonical_type(p) for p in entry.get('inputs', []))})"
 
 
+@lru_cache(maxsize=8192)
+def _checksummed(address: str) -> str:
+    # A community's events name the same few hundred members again and again; checksumming is
+    # a keccak each time (a sixth of a backfill's decoding).
+    return to_checksum_address(address)
+
+
 def _shown(kind: ABIType, value: Any, raw: bool = False) -> Any:
     """A decoded value in JSON-friendly form, directed by its ABI type: strings as readable text
     (or, with raw, as the 0x hex of their bytes), addresses checksummed, bytes as 0x hex, tuples
@@ -85,7 +93,7 @@ def _shown(kind: ABIType, value: Any, raw: bool = False) -> Any:
             return value
         return "0x" + value.hex() if raw else readable_text(value)
     if kind.base == "address":
-        return to_checksum_address(value)
+        return _checksummed(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return value
