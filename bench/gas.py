@@ -83,6 +83,21 @@ def measure_ours(deployer, members, relayer) -> dict[str, int]:
     gas["attest that mints the badge"] = attest_mint
     gas["whole contribution (claim + 2 attestations + mint)"] = claim + attest + attest_mint
 
+    # A nomination: two peers attest while it waits for the nominee's consent; accepting mints.
+    nominate = community.badge.nominate(carol, 1, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
+    nomination_id = community.badge.claimCount()
+    attests = [community.badge.attest(nomination_id, sender=peer).gas_used for peer in (alice, bob)]
+    accept = community.badge.acceptNomination(nomination_id, sender=carol)
+    gas["nominate"] = nominate.gas_used
+    gas["accept a nomination that has its attestations (mints)"] = accept.gas_used
+    gas["whole nominated contribution (nominate + 2 attestations + accept)"] = (
+        nominate.gas_used + sum(attests) + accept.gas_used
+    )
+    community.badge.nominate(carol, 1, EVIDENCE_HASH, EVIDENCE_URI, sender=bob)
+    gas["decline a nomination"] = community.badge.declineNomination(community.badge.claimCount(), sender=carol).gas_used
+    gas["disown a badge"] = community.badge.disown(nomination_id, sender=carol).gas_used
+    gas["hide one's profile"] = community.badge.setProfileHidden(True, sender=carol).gas_used
+
     # The same through the forwarder, as the API sends it (bob's claim: his first badge too).
     relay = Relay(community.forwarder, relayer, chain.chain_id)
     relay.call(alice, community.badge, "claim", 1, EVIDENCE_HASH, EVIDENCE_URI)  # warms the signers' nonces

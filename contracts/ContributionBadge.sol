@@ -28,6 +28,9 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
     mapping(uint256 tokenId => Badge) private _badges;
     uint256 private _claimCount;
 
+    /// @inheritdoc IContributionBadge
+    mapping(address member => bool) public profileHidden;
+
     constructor(
         string memory name_,
         string memory symbol_,
@@ -67,6 +70,7 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         if (attester == record.contributor) revert BadgeSelfAttestation(claimId, attester);
         if (_attested[claimId][attester]) revert BadgeAlreadyAttested(claimId, attester);
         if (_ownerOf(claimId) != address(0)) revert BadgeAlreadyMinted(claimId);
+        if (record.nomination == Nomination.Declined) revert BadgeNominationDeclined(claimId);
         // Checked on every attestation, not only the minting one: an endorsement of a removed
         // member's claim would otherwise be recorded and count towards a badge if they came back.
         if (!membership.isMember(record.contributor)) revert BadgeContributorNotMember(claimId, record.contributor);
@@ -80,7 +84,50 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         _claims[claimId].attestations = attestations;
         emit Attested(claimId, attester, attestations);
 
-        if (attestations == terms.endorsementsRequired) _mintBadge(claimId, record, terms);
+        // A pending nomination gathers attestations; its badge waits for the nominee's consent.
+        if (attestations >= terms.endorsementsRequired && record.nomination != Nomination.Pending) {
+            _mintBadge(claimId, record, terms);
+        }
+    }
+
+    /// @inheritdoc IContributionBadge
+    function acceptNomination(uint256 claimId) external {
+        address nominee = _msgSender();
+        Claim memory record = _pendingNomination(claimId, nominee);
+        _requireMember(nominee);
+        IIndicatorRegistry.Terms memory terms = registry.terms(record.indicatorId);
+        if (!terms.active || terms.version != record.indicatorVersion) {
+            revert BadgeIndicatorChanged(claimId, record.indicatorId);
+        }
+        _claims[claimId].nomination = Nomination.Accepted;
+        emit NominationAccepted(claimId, nominee);
+        if (record.attestations >= terms.endorsementsRequired) _mintBadge(claimId, record, terms);
+    }
+
+    /// @inheritdoc IContributionBadge
+    function declineNomination(uint256 claimId) external {
+        address nominee = _msgSender();
+        _pendingNomination(claimId, nominee);
+        _claims[claimId].nomination = Nomination.Declined;
+        emit NominationDeclined(claimId, nominee);
+    }
+
+    /// @inheritdoc IContributionBadge
+    function disown(uint256 tokenId) external {
+        address holder = _msgSender();
+        if (_ownerOf(tokenId) != holder) revert BadgeNotHolder(tokenId, holder);
+        Badge storage badge = _badges[tokenId];
+        if (badge.disownedAt != 0) revert BadgeAlreadyDisowned(tokenId);
+        badge.disownedAt = uint40(block.timestamp);
+        emit BadgeDisowned(tokenId, holder);
+    }
+
+    /// @inheritdoc IContributionBadge
+    function setProfileHidden(bool hidden) external {
+        address member = _msgSender();
+        _requireMember(member);
+        profileHidden[member] = hidden;
+        emit ProfileVisibilityChanged(member, hidden);
     }
 
     // ---------------------------------------------------------------- governance
@@ -111,7 +158,7 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
     function isActive(uint256 tokenId) public view returns (bool) {
         if (_ownerOf(tokenId) == address(0)) return false;
         Badge memory badge = _badges[tokenId];
-        if (badge.revokedAt != 0) return false;
+        if (badge.revokedAt != 0 || badge.disownedAt != 0) return false;
         return badge.validity == 0 || block.timestamp < uint256(badge.mintedAt) + badge.validity;
     }
 
@@ -183,7 +230,8 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
             contributor: contributor,
             indicatorId: indicatorId,
             indicatorVersion: terms.version,
-            attestations: 0
+            attestations: 0,
+            nomination: submitter == contributor ? Nomination.None : Nomination.Pending
         });
         _evidenceHashes[claimId] = evidenceHash;
         emit ClaimSubmitted(claimId, contributor, indicatorId, terms.version, submitter, evidenceHash, evidenceURI);
@@ -195,10 +243,20 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
             validity: terms.validity,
             mintedAt: uint40(block.timestamp),
             revokedAt: 0,
-            orientation: terms.orientation
+            orientation: terms.orientation,
+            disownedAt: 0
         });
         _mint(record.contributor, claimId);
         emit BadgeMinted(claimId, record.contributor, record.indicatorId, terms.weight);
+    }
+
+    /// @dev The claim, if `account` may still answer it as its nominee.
+    function _pendingNomination(uint256 claimId, address account) private view returns (Claim memory record) {
+        record = getClaim(claimId);
+        if (record.contributor != account) revert BadgeNotNominee(claimId, account);
+        if (record.nomination == Nomination.None) revert BadgeNotNomination(claimId);
+        if (record.nomination == Nomination.Declined) revert BadgeNominationDeclined(claimId);
+        if (record.nomination == Nomination.Accepted) revert BadgeNominationAlreadyAccepted(claimId);
     }
 
     function _requireMember(address account) private view {

@@ -18,7 +18,7 @@ import {TestBase} from "./utils/Vm.sol";
 /// outcome asserted: success, or the exact revert data (custom error and arguments).
 contract AccessControlTable is TestBase, Community {
     uint256 internal constant OUTSIDER_KEY = 0x0B5;
-    address internal alice; // the contributor: holds badge 1, filed open claim 2, proposed Q
+    address internal alice; // the contributor: holds badge 1, filed open claim 2, nominated in claim 4, proposed Q
     address internal bob; // a member
     address internal carol; // a member
     address internal dave; // a founder, removed by governance after filing claim 3
@@ -71,6 +71,8 @@ contract AccessControlTable is TestBase, Community {
         badge.claim(1, keccak256("evidence 2"), "ipfs://2"); // claim 2, open
         vm.prank(dave);
         badge.claim(1, keccak256("evidence 3"), "ipfs://3"); // claim 3, open; then dave is removed
+        vm.prank(bob);
+        badge.nominate(alice, 1, keccak256("evidence 4"), "ipfs://4"); // claim 4, waiting for alice's answer
         _pass(address(membership), abi.encodeCall(membership.remove, (dave)), "remove dave");
 
         S = _proposeAs(bob, address(membership), abi.encodeCall(membership.admit, (newcomer)), "S");
@@ -224,6 +226,7 @@ contract AccessControlTable is TestBase, Community {
             _err(IContributionBadge.BadgeNotMember.selector, gov)
         ]);
         _removedContributorRow(badSig);
+        _consentRows(badSig);
         _ownerOnly("ContributionBadge.revoke", b, abi.encodeCall(badge.revoke, (1, "fraud")), badSig);
         uint256[] memory tokens = new uint256[](1);
         tokens[0] = 1;
@@ -264,6 +267,31 @@ contract AccessControlTable is TestBase, Community {
         _row("ContributionBadge.attest (claim of a removed member)", address(badge), abi.encodeCall(badge.attest, (3)), [
             _err(IContributionBadge.BadgeNotMember.selector, outsider), daveGone, daveGone, badSig,
             _err(IContributionBadge.BadgeNotMember.selector, address(governor))
+        ]);
+    }
+
+    /// @dev Consent: only the nominee answers claim 4; only the holder disowns badge 1; members
+    /// hide their own profiles.
+    function _consentRows(bytes memory badSig) internal {
+        address b = address(badge);
+        address gov = address(governor);
+        bytes4 notNominee = IContributionBadge.BadgeNotNominee.selector;
+        bytes4 notHolder = IContributionBadge.BadgeNotHolder.selector;
+        _row("ContributionBadge.acceptNomination", b, abi.encodeCall(badge.acceptNomination, (4)), [
+            abi.encodeWithSelector(notNominee, uint256(4), outsider), abi.encodeWithSelector(notNominee, uint256(4), bob),
+            OK, badSig, abi.encodeWithSelector(notNominee, uint256(4), gov)
+        ]);
+        _row("ContributionBadge.declineNomination", b, abi.encodeCall(badge.declineNomination, (4)), [
+            abi.encodeWithSelector(notNominee, uint256(4), outsider), abi.encodeWithSelector(notNominee, uint256(4), bob),
+            OK, badSig, abi.encodeWithSelector(notNominee, uint256(4), gov)
+        ]);
+        _row("ContributionBadge.disown", b, abi.encodeCall(badge.disown, (1)), [
+            abi.encodeWithSelector(notHolder, uint256(1), outsider), abi.encodeWithSelector(notHolder, uint256(1), bob),
+            OK, badSig, abi.encodeWithSelector(notHolder, uint256(1), gov)
+        ]);
+        _row("ContributionBadge.setProfileHidden", b, abi.encodeCall(badge.setProfileHidden, (true)), [
+            _err(IContributionBadge.BadgeNotMember.selector, outsider), OK, OK, badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, gov)
         ]);
     }
 

@@ -75,6 +75,9 @@ contract Branches is TestBase, Community {
         badge.attest(id);
         vm.prank(carol);
         badge.attest(id);
+        assertTrue(!badge.isActive(id) && badge.balanceOf(alice) == 0, "enough attestations, but not accepted yet");
+        vm.prank(alice);
+        badge.acceptNomination(id);
         assertEq(badge.ownerOf(id), alice, "minted to the contributor");
         assertTrue(badge.isActive(id) && badge.locked(id), "active and locked");
         // A fourth member cannot attest a minted claim.
@@ -87,6 +90,86 @@ contract Branches is TestBase, Community {
         assertTrue(c.attestations == 2 && b.weight == 5 && evidence == keccak256("e"), "getBadge");
         string memory uri = badge.tokenURI(id);
         assertTrue(bytes(uri).length > 100, "tokenURI");
+    }
+
+    function test_consent() public {
+        bytes4 notNominee = IContributionBadge.BadgeNotNominee.selector;
+        vm.prank(alice);
+        uint256 own = badge.claim(2, keccak256("e"), "u");
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeNotNomination.selector, own));
+        vm.prank(alice);
+        badge.acceptNomination(own);
+        vm.prank(bob);
+        uint256 declined = badge.nominate(alice, 2, keccak256("e"), "u");
+        vm.expectRevert(abi.encodeWithSelector(notNominee, declined, bob));
+        vm.prank(bob);
+        badge.declineNomination(declined);
+        vm.prank(alice);
+        badge.declineNomination(declined);
+        assertTrue(badge.getClaim(declined).nomination == IContributionBadge.Nomination.Declined, "declined");
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeNominationDeclined.selector, declined));
+        vm.prank(carol);
+        badge.attest(declined);
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeNominationDeclined.selector, declined));
+        vm.prank(alice);
+        badge.acceptNomination(declined);
+
+        // Accepted before any attestation: the one attestation needed mints.
+        vm.prank(bob);
+        uint256 accepted = badge.nominate(alice, 2, keccak256("e"), "u");
+        vm.prank(alice);
+        badge.acceptNomination(accepted);
+        assertEq(badge.balanceOf(alice), 0, "no attestation yet");
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeNominationAlreadyAccepted.selector, accepted));
+        vm.prank(alice);
+        badge.declineNomination(accepted);
+        vm.prank(carol);
+        badge.attest(accepted);
+        assertEq(badge.ownerOf(accepted), alice, "the attestation after acceptance mints");
+
+        // Disowning: the holder only, once; the badge stops counting and stays on record.
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeNotHolder.selector, accepted, bob));
+        vm.prank(bob);
+        badge.disown(accepted);
+        vm.prank(alice);
+        badge.disown(accepted);
+        (, IContributionBadge.Badge memory b,) = badge.getBadge(accepted);
+        assertTrue(b.disownedAt == block.timestamp && !badge.isActive(accepted), "disowned, not counting");
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeAlreadyDisowned.selector, accepted));
+        vm.prank(alice);
+        badge.disown(accepted);
+
+        // Profiles: members only.
+        vm.prank(alice);
+        badge.setProfileHidden(true);
+        assertTrue(badge.profileHidden(alice), "hidden");
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeNotMember.selector, outsider));
+        vm.prank(outsider);
+        badge.setProfileHidden(true);
+    }
+
+    function test_acceptAfterTheIndicatorChangedOrTheNomineeLeft() public {
+        vm.prank(bob);
+        uint256 amended = badge.nominate(alice, 1, keccak256("e"), "u");
+        vm.prank(bob);
+        uint256 retired = badge.nominate(alice, 2, keccak256("e"), "u");
+        vm.prank(bob);
+        uint256 removed = badge.nominate(carol, 1, keccak256("e"), "u");
+        vm.prank(gov);
+        registry.amendIndicator(1, indicator("Mentoring v2", 2, 0));
+        vm.prank(gov);
+        registry.retireIndicator(2);
+        vm.prank(gov);
+        membership.remove(carol);
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeIndicatorChanged.selector, amended, uint32(1)));
+        vm.prank(alice);
+        badge.acceptNomination(amended);
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeIndicatorChanged.selector, retired, uint32(2)));
+        vm.prank(alice);
+        badge.acceptNomination(retired);
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeNotMember.selector, carol));
+        vm.prank(carol);
+        badge.acceptNomination(removed);
     }
 
     function test_attestAfterTheIndicatorChanged() public {

@@ -8,22 +8,38 @@ import {IIndicatorRegistry} from "./IIndicatorRegistry.sol";
 /// indicator with evidence; other members attest; when attestations reach the indicator's
 /// requirement the badge is minted to the contributor, with token id = claim id.
 /// Evidence URIs are emitted, not stored: the badge keeps the evidence hash.
+/// Consent: a nomination counts only once its nominee accepts it (attestations may gather
+/// before, the badge is minted only after); a holder may disown a badge; a member may keep
+/// their profile out of public lists.
 interface IContributionBadge {
+    /// @notice Where a claim stands on its contributor's consent: `None` for a claim of one's
+    /// own (consent is implied), `Pending` for a nomination not yet answered, then `Accepted`
+    /// or `Declined` by the nominee.
+    enum Nomination {
+        None,
+        Pending,
+        Accepted,
+        Declined
+    }
+
     /// @notice A claim as stored: one slot.
     struct Claim {
         address contributor;
         uint32 indicatorId;
         uint32 indicatorVersion;
         uint16 attestations;
+        Nomination nomination;
     }
 
-    /// @notice What a minted badge records beyond its claim: one slot, written once at mint.
+    /// @notice What a minted badge records beyond its claim: one slot, written at mint (then
+    /// only its revocation and disowning times).
     struct Badge {
         uint32 weight;
         uint32 validity;
         uint40 mintedAt;
         uint40 revokedAt;
         IIndicatorRegistry.Orientation orientation;
+        uint40 disownedAt;
     }
 
     /// @notice `account` is not a member.
@@ -47,6 +63,19 @@ interface IContributionBadge {
     error BadgeAlreadyRevoked(uint256 tokenId);
     /// @notice The badge is not held by `account`.
     error BadgeNotHeldBy(uint256 tokenId, address account);
+    /// @notice Only the nominee (the claim's contributor) answers a nomination; `account` is not.
+    error BadgeNotNominee(uint256 claimId, address account);
+    /// @notice The claim is the contributor's own, not a nomination: there is nothing to answer.
+    error BadgeNotNomination(uint256 claimId);
+    /// @notice The nominee declined this nomination: it stays on record, and nobody attests or
+    /// accepts it any more.
+    error BadgeNominationDeclined(uint256 claimId);
+    /// @notice The nominee already accepted this nomination.
+    error BadgeNominationAlreadyAccepted(uint256 claimId);
+    /// @notice Only the badge's holder disowns it; `account` does not hold it.
+    error BadgeNotHolder(uint256 tokenId, address account);
+    /// @notice The badge was already disowned (it cannot be taken back).
+    error BadgeAlreadyDisowned(uint256 tokenId);
 
     /// @notice Emitted when a claim is filed; `submitter` differs from `contributor` for a nomination.
     event ClaimSubmitted(
@@ -66,6 +95,15 @@ interface IContributionBadge {
     event BadgeRevoked(uint256 indexed tokenId, string reason);
     /// @notice Emitted when governance moves a member's badges to a replacement address.
     event BadgesRecovered(address indexed lost, address indexed replacement, uint256 count);
+    /// @notice Emitted when a nominee accepts a nomination (a `BadgeMinted` follows when it
+    /// already had enough attestations).
+    event NominationAccepted(uint256 indexed claimId, address indexed nominee);
+    /// @notice Emitted when a nominee declines a nomination; it stays on record as declined.
+    event NominationDeclined(uint256 indexed claimId, address indexed nominee);
+    /// @notice Emitted when a holder disowns their badge; it stays on record and stops counting.
+    event BadgeDisowned(uint256 indexed tokenId, address indexed holder);
+    /// @notice Emitted when a member keeps their profile out of public lists, or shows it again.
+    event ProfileVisibilityChanged(address indexed member, bool hidden);
 
     /// @notice Claims a contribution of the caller's own against an active indicator.
     /// @return claimId The new claim's id, which will also be its badge's token id.
@@ -73,18 +111,46 @@ interface IContributionBadge {
         external
         returns (uint256 claimId);
 
-    /// @notice Nominates another member for a contribution that went unseen.
+    /// @notice Nominates another member for a contribution that went unseen. The nomination
+    /// counts only once the nominee accepts it: attestations may gather before, but no badge
+    /// is minted until then.
     /// @return claimId The new claim's id.
     function nominate(address contributor, uint32 indicatorId, bytes32 evidenceHash, string calldata evidenceURI)
         external
         returns (uint256 claimId);
 
     /// @notice Attests a claim as a member other than its contributor, once; the attestation that
-    /// reaches the indicator's requirement mints the badge to the contributor.
+    /// reaches the indicator's requirement mints the badge to the contributor (for a
+    /// nomination, only once the nominee has accepted it).
     /// @dev Reverts with {BadgeNotMember} for a non-member attester, {BadgeSelfAttestation},
     /// {BadgeAlreadyAttested}, {BadgeAlreadyMinted}, {BadgeContributorNotMember} when the
-    /// contributor is no longer a member, and {BadgeIndicatorChanged}.
+    /// contributor is no longer a member, {BadgeIndicatorChanged}, and
+    /// {BadgeNominationDeclined}.
     function attest(uint256 claimId) external;
+
+    /// @notice Accepts a nomination of the caller; if it already has the attestations its
+    /// indicator requires, the badge is minted now.
+    /// @dev Reverts with {BadgeNotNominee} unless the caller is the claim's contributor,
+    /// {BadgeNotNomination} for a claim of one's own, {BadgeNominationDeclined},
+    /// {BadgeNominationAlreadyAccepted}, {BadgeNotMember} when the caller is no longer a
+    /// member, and {BadgeIndicatorChanged} when the indicator was amended or retired since.
+    function acceptNomination(uint256 claimId) external;
+
+    /// @notice Declines a nomination of the caller: it stays on record as declined, and can no
+    /// longer be attested or accepted.
+    /// @dev Reverts with {BadgeNotNominee}, {BadgeNotNomination}, {BadgeNominationDeclined}
+    /// and {BadgeNominationAlreadyAccepted}.
+    function declineNomination(uint256 claimId) external;
+
+    /// @notice Disowns a badge the caller holds: it stops counting for good ({isActive} is
+    /// false), and stays on record as disowned. It cannot be undone.
+    /// @dev Reverts with {BadgeNotHolder} and {BadgeAlreadyDisowned}.
+    function disown(uint256 tokenId) external;
+
+    /// @notice Keeps the caller's profile out of public lists (`hidden` true) or shows it again.
+    /// Their badges still count, and the community's own reads still show them.
+    /// @dev Members only ({BadgeNotMember}).
+    function setProfileHidden(bool hidden) external;
 
     /// @notice Revokes a badge with a reason: it stays on record and stops counting.
     /// @dev Governance only.
@@ -94,7 +160,8 @@ interface IContributionBadge {
     /// @dev Governance only; pair it with {IMembership-recover} in the same proposal, before it.
     function recoverBadges(address lost, address replacement, uint256[] calldata tokenIds) external;
 
-    /// @notice Whether a badge counts now: minted, not revoked, and within its validity period.
+    /// @notice Whether a badge counts now: minted, not revoked, not disowned, and within its
+    /// validity period.
     function isActive(uint256 tokenId) external view returns (bool);
 
     /// @notice A claim by id; reverts with {BadgeUnknownClaim}.
@@ -108,4 +175,7 @@ interface IContributionBadge {
 
     /// @notice How many claims were filed.
     function claimCount() external view returns (uint256);
+
+    /// @notice Whether `member` keeps their profile out of public lists.
+    function profileHidden(address member) external view returns (bool);
 }

@@ -11,8 +11,9 @@ import {Vm} from "../utils/Vm.sol";
 /// may be admitted, one outsider who never is) of admit, remove, recover, indicator changes,
 /// revocations, settings changes in and out of the governor's bounds, and removing every member
 /// at once (each as a proposal), propose, vote, execute, delegate, claim, nominate, attest
-/// (direct and relayed, with good and bad signatures), transfer and approve attempts, outsider
-/// calls, and time jumps. Beside the contracts it keeps a model that changes only on what the
+/// (direct and relayed, with good and bad signatures), accept or decline a nomination (direct
+/// and relayed), disown a badge, hide or show a profile, transfer and approve attempts,
+/// outsider calls, and time jumps. Beside the contracts it keeps a model that changes only on what the
 /// protocol allows (an executed proposal; an attestation by a member other than the
 /// contributor), which the invariants compare with the contracts after every step.
 contract CommunityHandler is Community {
@@ -59,7 +60,13 @@ contract CommunityHandler is Community {
         uint32 indicatorId;
         uint32 version;
         uint16 attestations;
+        uint8 nomination; // 0 a claim of one's own, 1 pending, 2 accepted, 3 declined
     }
+
+    uint8 internal constant NONE = 0;
+    uint8 internal constant PENDING = 1;
+    uint8 internal constant ACCEPTED = 2;
+    uint8 internal constant DECLINED = 3;
 
     // ---- the model
     mapping(address => bool) public modelMember;
@@ -74,6 +81,8 @@ contract CommunityHandler is Community {
     mapping(uint256 => address) public modelOwner; // badge owner, 0 = not minted
     mapping(uint256 => uint256) public modelMintedAt;
     mapping(uint256 => bool) public modelRevoked;
+    mapping(uint256 => bool) public modelDisowned;
+    mapping(address => bool) public modelHidden;
     uint256[] public mintedTokens;
     // The governor's settings, changed only by executed proposals.
     uint256 public modelVotingDelay = VOTING_DELAY;
@@ -94,6 +103,9 @@ contract CommunityHandler is Community {
     uint256 public badgesRevoked;
     uint256 public membersRemoved;
     uint256 public settingsChanged;
+    uint256 public nominationsAccepted;
+    uint256 public nominationsDeclined;
+    uint256 public badgesDisowned;
     uint256 private _nonce;
 
     constructor() {
@@ -195,6 +207,54 @@ contract CommunityHandler is Community {
         } catch {}
     }
 
+    /// @dev The nominee (three times in four; otherwise anyone) accepts or declines a claim,
+    /// directly or relayed from their signature.
+    function answer(uint256 actorSeed, uint256 claimSeed, bool accept, bool relayed) external {
+        if (modelClaimCount == 0) return;
+        uint256 claimId = 1 + claimSeed % modelClaimCount;
+        uint256 i = actorSeed % ACTORS;
+        if (actorSeed % 4 != 0) {
+            for (uint256 j = 0; j < ACTORS; ++j) {
+                if (actors[j] == modelClaims[claimId].contributor) i = j;
+            }
+        }
+        bytes memory data = accept
+            ? abi.encodeCall(badge.acceptNomination, (claimId))
+            : abi.encodeCall(badge.declineNomination, (claimId));
+        bool ok;
+        if (relayed) {
+            try forwarder.execute(signedRequest(keys[i], actors[i], address(badge), data)) {
+                ok = true;
+            } catch {}
+        } else {
+            vm.prank(actors[i]);
+            (ok,) = address(badge).call(data);
+        }
+        if (ok) _recordAnswer(claimId, actors[i], accept);
+    }
+
+    /// @dev The holder (three times in four; otherwise anyone) disowns a minted badge.
+    function disown(uint256 actorSeed, uint256 tokenSeed) external {
+        if (mintedTokens.length == 0) return;
+        uint256 tokenId = mintedTokens[tokenSeed % mintedTokens.length];
+        address caller = actorSeed % 4 != 0 ? modelOwner[tokenId] : _actor(actorSeed, ACTORS);
+        vm.prank(caller);
+        try badge.disown(tokenId) {
+            _requireWas(caller == modelOwner[tokenId] && !modelDisowned[tokenId], "a disowning the protocol forbids succeeded");
+            modelDisowned[tokenId] = true;
+            badgesDisowned++;
+        } catch {}
+    }
+
+    function hideProfile(uint256 actorSeed, bool hidden) external {
+        address account = _actor(actorSeed, ACTORS);
+        vm.prank(account);
+        try badge.setProfileHidden(hidden) {
+            _requireWas(modelMember[account], "a non-member hid a profile");
+            modelHidden[account] = hidden;
+        } catch {}
+    }
+
     /// @dev An attestation or a vote signed by a member and relayed by anyone; with a bad
     /// signature (another account's key) it must fail.
     function relay(uint256 actorSeed, uint256 targetSeed, bool badSignature) external {
@@ -251,7 +311,7 @@ contract CommunityHandler is Community {
     function outsiderCall(uint256 which, uint256 seed) external {
         address outsider = actors[OUTSIDER];
         address member = _actor(seed, 3);
-        (address target, bytes memory data) = _outsiderCall(which % 24, outsider, member, seed);
+        (address target, bytes memory data) = _outsiderCall(which % 28, outsider, member, seed);
         bytes32 before = fingerprint();
         outsiderCalls++;
         vm.prank(outsider);
@@ -299,6 +359,7 @@ contract CommunityHandler is Community {
                     membership.getVotes(a),
                     forwarder.nonces(a),
                     badge.balanceOf(a),
+                    badge.profileHidden(a),
                     membership.balanceOf(a)
                 )
             );
@@ -526,26 +587,52 @@ contract CommunityHandler is Community {
             "a claim by or for a non-member, or on an inactive indicator"
         );
         _requireWas(claimId == ++modelClaimCount, "claim ids not sequential");
-        modelClaims[claimId] = ClaimModel(contributor, indicatorId, modelVersion[indicatorId], 0);
+        modelClaims[claimId] =
+            ClaimModel(contributor, indicatorId, modelVersion[indicatorId], 0, submitter == contributor ? NONE : PENDING);
     }
 
-    /// @dev Only an attestation the protocol allows advances the model; the one that reaches the
-    /// requirement of the claim's indicator version mints the badge to the contributor.
+    /// @dev Only an attestation the protocol allows advances the model; once the claim has the
+    /// attestations its indicator version requires and its contributor's consent (a claim of
+    /// their own, or an accepted nomination), the badge is minted to the contributor.
     function _recordAttestation(uint256 claimId, address attester) internal {
         ClaimModel storage c = modelClaims[claimId];
         _requireWas(
             modelMember[attester] && attester != c.contributor && modelMember[c.contributor]
                 && modelActive[c.indicatorId] && modelVersion[c.indicatorId] == c.version
-                && modelOwner[claimId] == address(0),
+                && modelOwner[claimId] == address(0) && c.nomination != DECLINED,
             "an attestation the protocol forbids succeeded"
         );
-        if (++c.attestations == modelRequired[c.indicatorId][c.version]) {
-            _requireWas(membership.isMember(c.contributor), "a badge was minted to a non-member");
-            modelOwner[claimId] = c.contributor;
-            modelMintedAt[claimId] = block.timestamp;
-            mintedTokens.push(claimId);
-            badgesMinted++;
+        ++c.attestations;
+        _mintIfDue(claimId);
+    }
+
+    /// @dev Only the nominee answers a pending nomination; accepting needs them a member and the
+    /// indicator unchanged, and mints when the attestations are already there.
+    function _recordAnswer(uint256 claimId, address nominee, bool accept) internal {
+        ClaimModel storage c = modelClaims[claimId];
+        _requireWas(nominee == c.contributor && c.nomination == PENDING, "an answer by someone else, or twice");
+        if (accept) {
+            _requireWas(
+                modelMember[nominee] && modelActive[c.indicatorId] && modelVersion[c.indicatorId] == c.version,
+                "a nomination accepted by a non-member or on a changed indicator"
+            );
+            c.nomination = ACCEPTED;
+            nominationsAccepted++;
+            _mintIfDue(claimId);
+        } else {
+            c.nomination = DECLINED;
+            nominationsDeclined++;
         }
+    }
+
+    function _mintIfDue(uint256 claimId) internal {
+        ClaimModel storage c = modelClaims[claimId];
+        if (c.nomination == PENDING || c.attestations < modelRequired[c.indicatorId][c.version]) return;
+        _requireWas(membership.isMember(c.contributor), "a badge was minted to a non-member");
+        modelOwner[claimId] = c.contributor;
+        modelMintedAt[claimId] = block.timestamp;
+        mintedTokens.push(claimId);
+        badgesMinted++;
     }
 
     struct OutsiderCall {
@@ -574,6 +661,10 @@ contract CommunityHandler is Community {
         if (which < 10) return (address(registry), _registryCall(which, c));
         if (which < 16) return (address(badge), _badgeCall(which, c));
         if (which < 22) return (address(governor), _governorCall(which, c));
+        if (which == 24) return (address(badge), abi.encodeCall(badge.acceptNomination, (c.claimId)));
+        if (which == 25) return (address(badge), abi.encodeCall(badge.declineNomination, (c.claimId)));
+        if (which == 26) return (address(badge), abi.encodeCall(badge.disown, (c.tokenId)));
+        if (which == 27) return (address(badge), abi.encodeCall(badge.setProfileHidden, (true)));
         // 22: the outsider's own valid signature, so the request acts as the outsider;
         // 23: a member's request signed with the outsider's key.
         address from = which == 22 ? outsider : member;

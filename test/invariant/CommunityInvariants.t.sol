@@ -37,6 +37,7 @@ contract CommunityInvariants is TestBase {
         checkRulesChangeOnlyByExecutedProposals();
         checkRevokedOrExpiredBadgesNeverCount();
         checkGovernanceStaysAlive();
+        checkConsent();
     }
 
     /// No call that must fail (an outsider's, a transfer or approval, a bad signature, an
@@ -59,7 +60,7 @@ contract CommunityInvariants is TestBase {
             address actual = _ownerOf(id);
             assertEq(actual, expected, "badge owner differs from mint + governed recovery");
             IContributionBadge.Claim memory c = badge.getClaim(id);
-            (address contributor, uint32 indicatorId, uint32 version, uint16 attestations) = handler.modelClaims(id);
+            (address contributor, uint32 indicatorId, uint32 version, uint16 attestations,) = handler.modelClaims(id);
             assertEq(c.contributor, contributor, "claim contributor changed");
             assertEq(c.indicatorVersion, version, "claim version changed");
             assertEq(c.attestations, attestations, "attestations differ from the allowed ones");
@@ -115,17 +116,21 @@ contract CommunityInvariants is TestBase {
         assertEq(badge.owner(), address(governor), "badge owner changed");
     }
 
-    /// A revoked or expired badge never counts; a badge that is neither does.
+    /// A revoked, disowned or expired badge never counts; a badge that is none of these does.
     function checkRevokedOrExpiredBadgesNeverCount() internal view {
         for (uint256 i = 0; i < handler.mintedCount(); ++i) {
             uint256 id = handler.mintedTokens(i);
-            (, uint32 indicatorId, uint32 version,) = handler.modelClaims(id);
+            (, uint32 indicatorId, uint32 version,,) = handler.modelClaims(id);
             uint256 validity = handler.modelValidity(indicatorId, version);
             bool expired = validity != 0 && block.timestamp >= handler.modelMintedAt(id) + validity;
             bool revoked = handler.modelRevoked(id);
-            assertTrue(badge.isActive(id) == !(expired || revoked), "isActive disagrees with revocation/expiry");
+            bool disowned = handler.modelDisowned(id);
+            assertTrue(
+                badge.isActive(id) == !(expired || revoked || disowned), "isActive disagrees with revocation/disowning/expiry"
+            );
             (, IContributionBadge.Badge memory b,) = badge.getBadge(id);
             assertTrue((b.revokedAt != 0) == revoked, "revocation record differs from governed revocations");
+            assertTrue((b.disownedAt != 0) == disowned, "disowning record differs from the holders' disownings");
         }
         assertTrue(!badge.isActive(badge.claimCount() + 1), "an unminted badge counts");
     }
@@ -148,6 +153,28 @@ contract CommunityInvariants is TestBase {
         assertEq(period, handler.modelVotingPeriod(), "voting period changed outside executed proposals");
         assertEq(threshold, handler.modelProposalThreshold(), "proposal threshold changed outside executed proposals");
         assertEq(quorum, handler.modelQuorum(), "quorum changed outside executed proposals");
+    }
+
+    /// Consent: every claim's nomination state is the one its nominee chose (a claim of one's
+    /// own needs none); a badge exists for a nomination only once it was accepted, never for a
+    /// pending or declined one; profiles are hidden only by their members.
+    function checkConsent() internal view {
+        for (uint256 id = 1; id <= badge.claimCount(); ++id) {
+            (,,,, uint8 nomination) = handler.modelClaims(id);
+            IContributionBadge.Claim memory c = badge.getClaim(id);
+            assertEq(uint8(c.nomination), nomination, "nomination state differs from the nominee's answers");
+            if (_ownerOf(id) != address(0)) {
+                assertTrue(
+                    c.nomination == IContributionBadge.Nomination.None
+                        || c.nomination == IContributionBadge.Nomination.Accepted,
+                    "a badge minted from a nomination that was not accepted"
+                );
+            }
+        }
+        for (uint256 i = 0; i < 6; ++i) {
+            address account = handler.actor(i);
+            assertTrue(badge.profileHidden(account) == handler.modelHidden(account), "profile hidden by someone else");
+        }
     }
 
     function _ownerOf(uint256 id) private view returns (address) {

@@ -36,6 +36,8 @@ def test_nominate__badge_goes_to_the_nominee(badge, mentoring, alice, bob, carol
     # The nominator is not the contributor, so may attest too.
     badge.attest(1, sender=alice)
     badge.attest(1, sender=bob)
+    assert badge.balanceOf(carol) == 0  # waits for carol's consent (tests/contracts/test_consent.py)
+    badge.acceptNomination(1, sender=carol)
     assert badge.ownerOf(1) == carol.address
     assert badge.balanceOf(alice) == 0
 
