@@ -107,6 +107,8 @@ _STATUS_BY_ERROR = {
     "OwnableUnauthorizedAccount": Forbidden,
     "MembershipNotMember": Forbidden,
     "ERC2771ForwarderInvalidSigner": InvalidSignature,
+    "BadgeNotNominee": Forbidden,
+    "BadgeNotHolder": Forbidden,
     "BadgeUnknownClaim": NotFound,
     "RegistryUnknownIndicator": NotFound,
     "GovernorNonexistentProposal": NotFound,
@@ -123,6 +125,10 @@ _STATUS_BY_ERROR = {
     "GovernorUnexpectedProposalState": Conflict,
     "MembershipLastMember": Conflict,
     "BadgeContributorNotMember": Conflict,
+    "BadgeNotNomination": Conflict,
+    "BadgeNominationDeclined": Conflict,
+    "BadgeNominationAlreadyAccepted": Conflict,
+    "BadgeAlreadyDisowned": Conflict,
     "ERC2771ForwarderExpiredRequest": Unprocessable,
     "BadgeMissingEvidence": Unprocessable,
     "RegistryInvalidIndicator": Unprocessable,
@@ -140,6 +146,19 @@ _STATUS_BY_ERROR = {
 }
 
 
+# The consent rules' refusals in words, before the error's name and arguments.
+_WORDS = {
+    "BadgeNotNominee": "Only the nominee answers a nomination: {account} is not the contributor of claim {claimId}",
+    "BadgeNotNomination": "Claim {claimId} is its contributor's own claim, not a nomination: there is nothing to "
+                          "accept or decline",
+    "BadgeNominationDeclined": "The nominee declined claim {claimId}: it stays on record as declined, and can no "
+                               "longer be attested or accepted",
+    "BadgeNominationAlreadyAccepted": "The nominee already accepted claim {claimId}",
+    "BadgeNotHolder": "Only the holder disowns a badge: {account} does not hold badge {tokenId}",
+    "BadgeAlreadyDisowned": "Badge {tokenId} is already disowned (disowning cannot be undone)",
+}
+
+
 class ChainRefused(DomainError):
     """The chain would revert the request: carries the contract's custom error name and arguments."""
 
@@ -150,4 +169,9 @@ class ChainRefused(DomainError):
         self.error = error
         self.args_ = args
         shown = ", ".join(f"{k}={v}" for k, v in args.items())
+        if detail is None and error in _WORDS:
+            try:
+                detail = f"{_WORDS[error].format(**args)}: {error}({shown})"
+            except (KeyError, IndexError):
+                detail = None
         super().__init__(detail or f"The contract refused the request: {error}({shown})", error=error, arguments=args)

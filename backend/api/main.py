@@ -13,6 +13,7 @@ from backend.api.routers import (
     badges,
     claims,
     communities,
+    consent,
     credentials,
     delegations,
     indicators,
@@ -27,8 +28,8 @@ from backend.api.routers import (
 from backend.context import Context
 from backend.settings import Settings, get_settings
 
-RESOURCES = (indicators, proposals, votes, delegations, members, claims, attestations, badges, transactions,
-             requests, relayer, credentials, reports)
+RESOURCES = (indicators, proposals, votes, delegations, members, claims, attestations, consent, badges,
+             transactions, requests, relayer, credentials, reports)
 
 
 def create_app(settings: Settings | None = None, *, run_indexer: bool = True) -> FastAPI:

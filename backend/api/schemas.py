@@ -112,6 +112,21 @@ class AttestationPrepareIn(_SignerIn):
     claim_id: int = Field(ge=1, le=UINT256)
 
 
+class NominationAnswerPrepareIn(_SignerIn):
+    claim_id: int = Field(ge=1, le=UINT256, description="A nomination of the signer, still pending")
+    answer: Literal["accept", "decline"] = Field(description="accept: the nomination counts (its badge is minted "
+                                                 "once it has its attestations, at once if it has them already); "
+                                                 "decline: it stays on record as declined and closes")
+
+
+class DisowningPrepareIn(_SignerIn):
+    token_id: int = Field(ge=1, le=UINT256, description="A badge the signer holds: it stops counting for good")
+
+
+class ProfileVisibilityPrepareIn(_SignerIn):
+    hidden: bool = Field(description="true: keep the signer's profile out of public lists; false: show it again")
+
+
 class VotePrepareIn(_SignerIn):
     proposal_id: str = Field(pattern=r"^[0-9]{1,78}$", description="A decimal uint256")
     support: Literal["for", "against", "abstain"]
@@ -318,6 +333,8 @@ class MemberOut(BaseModel):
     removed_at: int | None
     delegate: str | None
     votes: int
+    profile_hidden: bool = Field(description="The member keeps their profile out of public lists (GET /members, "
+                                 "reports' per-member figures); it is still answered here and counts everywhere")
 
 
 class ClaimOut(BaseModel):
@@ -337,7 +354,11 @@ class ClaimOut(BaseModel):
     attestations: int
     endorsements_required: int | None
     attesters: list[str]
-    state: Literal["open", "minted"]
+    nomination_state: Literal["pending", "accepted", "declined"] | None = Field(
+        description="null for a claim of one's own; for a nomination, whether the nominee accepted it (only an "
+                    "accepted nomination is minted) or declined it (then closed, kept on record)")
+    answered_at: int | None = Field(description="When the nominee accepted or declined (unix seconds)")
+    state: Literal["open", "minted", "declined"]
     token_id: int | None
     created_at: int
     tx_hash: str
@@ -358,6 +379,8 @@ class BadgeOut(BaseModel):
     revoked_at: int | None
     revoke_reason: str | None
     revoke_reason_raw: str | None = _raw("revoke_reason")
+    disowned_at: int | None = Field(description="When its holder disowned it (unix seconds): it stays on record "
+                                    "and never counts again")
     counts: bool
     tx_hash: str
 
@@ -376,6 +399,8 @@ class ProfileBadgeOut(BaseModel):
 class ProfileOut(BaseModel):
     address: str
     member: bool
+    profile_hidden: bool = Field(description="The member keeps this profile out of public lists; it still counts "
+                                 "and is answered to anyone who asks for it by address")
     as_of: int = Field(description="Chain time the profile was computed at")
     total_score: int
     badges_counting: int

@@ -22,6 +22,10 @@ CREATED = {
     ("governor", "ProposalExecuted"): ("executed_proposal_id", "proposalId", str),
     ("registry", "IndicatorDefined"): ("indicator_id", "indicatorId", int),
     ("membership", "MemberAdmitted"): ("member", "account", str),
+    ("badge", "NominationAccepted"): ("accepted_claim_id", "claimId", int),
+    ("badge", "NominationDeclined"): ("declined_claim_id", "claimId", int),
+    ("badge", "BadgeDisowned"): ("disowned_token_id", "tokenId", int),
+    ("badge", "ProfileVisibilityChanged"): ("profile_hidden", "hidden", bool),
 }
 
 

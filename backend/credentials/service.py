@@ -50,7 +50,8 @@ def _facts(ctx: Context, session: Session, community: Community, badge: Badge) -
 
 
 def _revoked(community: Community, badge: Badge) -> bool:
-    return badge.revoked_at is not None or statuslist.disowned(community.slug, badge.token_id)
+    # Revoked by governance, or disowned by its holder: either way the credential no longer stands.
+    return badge.revoked_at is not None or badge.disowned_at is not None
 
 
 def _credential_out(ctx: Context, session: Session, community: Community, badge: Badge) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Bitstring Status List (W3C Recommendation): one list per community, purpose `revocation`,
 bit i for the badge whose token id is i. A bit is set when the badge is revoked by governance,
-or disowned by its holder (`disowned`, the hook for the disowning feature: none yet)."""
+or disowned by its holder (backend.credentials.service reads both from the index)."""
 
 from __future__ import annotations
 
@@ -30,8 +30,3 @@ def encode(set_bits: Iterable[int], length: int) -> str:
     compressed = gzip.compress(bytes(bits), compresslevel=9, mtime=0)
     return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode()
 
-
-def disowned(community: str, token_id: int) -> bool:
-    """Whether the holder has disowned this badge. Disowning does not exist yet; when it does,
-    answer from the index here and the status list shows it as revoked."""
-    return False

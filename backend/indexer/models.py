@@ -90,6 +90,8 @@ class Member(Base):
     removed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     delegate: Mapped[str | None] = mapped_column(Address, nullable=True)
     votes: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The member keeps their profile out of public lists (ContributionBadge.setProfileHidden).
+    profile_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Checkpoint(Base):
@@ -194,6 +196,9 @@ class Claim(Base):
     evidence_uri_raw: Mapped[str | None] = RawText()
     attestations: Mapped[int] = mapped_column(Integer, default=0)
     minted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Null for a claim of one's own; pending, accepted or declined for a nomination.
+    nomination_state: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+    answered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
     created_at: Mapped[int] = mapped_column(BigInteger)
     tx_hash: Mapped[str] = mapped_column(String(66))
 
@@ -224,6 +229,7 @@ class Badge(Base):
     revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     revoke_reason_raw: Mapped[str | None] = RawText()
+    disowned_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 

@@ -127,7 +127,7 @@ def _admit(session: Session, log: Log, account: str) -> None:
     member = _get(session, Member, (log.community, account))
     if member is None:
         _add(session, Member(community=log.community, address=account, active=True, admitted_at=log.timestamp,
-                             removed_at=None, votes=0))
+                             removed_at=None, votes=0, profile_hidden=False))
         session.flush()
     else:  # readmitted after a removal
         member.active, member.admitted_at, member.removed_at = True, log.timestamp, None
@@ -254,8 +254,25 @@ def _claim(session: Session, log: Log) -> None:
         indicator_id=a["indicatorId"], indicator_version=a["indicatorVersion"],
         evidence_hash=a["evidenceHash"], evidence_uri=a["evidenceURI"],
         evidence_uri_raw=a.get("evidenceURI_raw"), attestations=0, minted=False,
+        nomination_state="pending" if a["submitter"] != a["contributor"] else None,
         created_at=log.timestamp, tx_hash=log.tx_hash,
     ))
+
+
+def _answered(session: Session, log: Log, state: str) -> None:
+    claim = _get(session, Claim, (log.community, log.args["claimId"]))
+    if claim is not None:
+        claim.nomination_state, claim.answered_at = state, log.timestamp
+
+
+@on("badge", "NominationAccepted")
+def _accepted(session: Session, log: Log) -> None:
+    _answered(session, log, "accepted")
+
+
+@on("badge", "NominationDeclined")
+def _declined(session: Session, log: Log) -> None:
+    _answered(session, log, "declined")
 
 
 @on("badge", "Attested")
@@ -298,3 +315,17 @@ def _revoked(session: Session, log: Log) -> None:
     if badge is not None:
         badge.revoked_at, badge.revoke_reason = log.timestamp, log.args["reason"]
         badge.revoke_reason_raw = log.args.get("reason_raw")
+
+
+@on("badge", "BadgeDisowned")
+def _disowned(session: Session, log: Log) -> None:
+    badge = _get(session, Badge, (log.community, log.args["tokenId"]))
+    if badge is not None:
+        badge.disowned_at = log.timestamp
+
+
+@on("badge", "ProfileVisibilityChanged")
+def _profile_visibility(session: Session, log: Log) -> None:
+    member = _get(session, Member, (log.community, log.args["member"]))
+    if member is not None:
+        member.profile_hidden = bool(log.args["hidden"])

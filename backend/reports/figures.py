@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from backend.chain.deployments import Community
 from backend.context import Context
-from backend.indexer.models import Attestation, Badge, Claim, Cursor, IndicatorVersion, Proposal, Vote
+from backend.indexer.models import Attestation, Badge, Claim, Cursor, IndicatorVersion, Member, Proposal, Vote
 from backend.reports.period import Period
 
 DIMENSIONS = ("member", "indicator", "category", "orientation")
@@ -125,10 +125,20 @@ def indexed_through(ctx: Context, community: Community) -> int:
         return cursor.block_timestamp if cursor else 0
 
 
+def hidden_members(ctx: Context, community: Community) -> set[str]:
+    """Members who keep their profile out of public lists."""
+    with ctx.sessions() as session:
+        return set(session.scalars(select(Member.address).where(Member.community == community.slug,
+                                                                Member.profile_hidden.is_(True))))
+
+
 def summary(ctx: Context, community: Community, period: Period) -> dict[str, Any]:
     """Contributions recognised in the period (badges minted), by member, indicator, category and
-    orientation: how many badges and their weight, and how many of them were revoked within it."""
+    orientation: how many badges and their weight, and how many of them were revoked within it.
+    Members who keep their profile hidden are left out of the per-member rows; their badges count in
+    the totals and the other dimensions."""
     minted = badges(ctx, community, period)
+    hidden = hidden_members(ctx, community)
     groups: dict[str, dict[str, dict[str, Any]]] = {d: {} for d in DIMENSIONS}
     for b in minted:
         keys = {
@@ -138,6 +148,8 @@ def summary(ctx: Context, community: Community, period: Period) -> dict[str, Any
             "orientation": (b["orientation"], f"{b['orientation']}-oriented"),
         }
         for dimension, (key, label) in keys.items():
+            if dimension == "member" and b["contributor"] in hidden:
+                continue
             row = groups[dimension].setdefault(key, {"key": key, "label": label, "badges": 0, "weight": 0,
                                                      "revoked": 0})
             row["badges"] += 1
@@ -153,7 +165,7 @@ def summary(ctx: Context, community: Community, period: Period) -> dict[str, Any
         # may still grow.
         "complete": indexed_through(ctx, community) >= period.end,
         "totals": {"badges": len(minted), "weight": sum(b["weight"] for b in minted),
-                   "revoked": len(minted) - len(counted), "members": len(groups["member"]),
+                   "revoked": len(minted) - len(counted), "members": len({b["contributor"] for b in minted}),
                    "attestations": len(attestations(ctx, community, period)),
                    "proposals": len(proposals(ctx, community, period))},
         "by": ordered,

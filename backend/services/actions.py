@@ -20,6 +20,9 @@ ALLOWED = {
     "votes": {("governor", "castVote"), ("governor", "castVoteWithReason")},
     "delegations": {("membership", "delegate")},
     "proposals": {("governor", "propose")},
+    "nomination-answers": {("badge", "acceptNomination"), ("badge", "declineNomination")},
+    "disownings": {("badge", "disown")},
+    "profile-visibility": {("badge", "setProfileHidden")},
 }
 
 
@@ -39,6 +42,23 @@ def prepare_claim(ctx: Context, community: Community, *, signer: str, indicator_
 
 def prepare_attestation(ctx: Context, community: Community, *, signer: str, claim_id: int) -> dict[str, Any]:
     data = ctx.gateway.abi("badge").function("attest").encode(claim_id)
+    return relay.prepare(ctx, community, signer=signer, target="badge", data=data)
+
+
+def prepare_nomination_answer(ctx: Context, community: Community, *, signer: str, claim_id: int,
+                              answer: str) -> dict[str, Any]:
+    function = {"accept": "acceptNomination", "decline": "declineNomination"}[answer]
+    data = ctx.gateway.abi("badge").function(function).encode(claim_id)
+    return relay.prepare(ctx, community, signer=signer, target="badge", data=data)
+
+
+def prepare_disowning(ctx: Context, community: Community, *, signer: str, token_id: int) -> dict[str, Any]:
+    data = ctx.gateway.abi("badge").function("disown").encode(token_id)
+    return relay.prepare(ctx, community, signer=signer, target="badge", data=data)
+
+
+def prepare_profile_visibility(ctx: Context, community: Community, *, signer: str, hidden: bool) -> dict[str, Any]:
+    data = ctx.gateway.abi("badge").function("setProfileHidden").encode(hidden)
     return relay.prepare(ctx, community, signer=signer, target="badge", data=data)
 
 

@@ -17,11 +17,12 @@ class ScoredBadge:
     minted_at: int
     validity: int  # seconds; 0 = forever
     revoked_at: int | None
+    disowned_at: int | None
 
 
 def counts(badge: ScoredBadge, now: int) -> bool:
-    """As the contract's isActive: not revoked, and within its validity period."""
-    if badge.revoked_at is not None:
+    """As the contract's isActive: not revoked, not disowned by its holder, and within its validity period."""
+    if badge.revoked_at is not None or badge.disowned_at is not None:
         return False
     return badge.validity == 0 or now < badge.minted_at + badge.validity
 

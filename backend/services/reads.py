@@ -198,12 +198,17 @@ def governance_settings(ctx: Context, community: Community) -> dict[str, int]:
 
 def _member_out(m: Member) -> dict[str, Any]:
     return {"address": m.address, "active": m.active, "admitted_at": m.admitted_at, "removed_at": m.removed_at,
-            "delegate": m.delegate, "votes": m.votes}
+            "delegate": m.delegate, "votes": m.votes, "profile_hidden": bool(m.profile_hidden)}
 
 
-def list_members(ctx: Context, community: Community, *, active: bool | None, limit: int, offset: int):
+def list_members(ctx: Context, community: Community, *, active: bool | None, limit: int, offset: int,
+                 include_hidden: bool = False):
+    """The public list of members: those who keep their profile hidden are left out, unless the
+    community's own read asks for everyone (`include_hidden`: its member count, the nominee list)."""
     with ctx.sessions() as session:
         query = select(Member).where(Member.community == community.slug).order_by(Member.admitted_at, Member.address)
+        if not include_hidden:
+            query = query.where(Member.profile_hidden.is_(False))
         if active is not None:
             query = query.where(Member.active == active)
         rows, total = _page(session, query, limit, offset)
@@ -254,19 +259,28 @@ def _claim_out(ctx: Context, c: Claim, terms: Any, attesters: list[str]) -> dict
         "evidence_uri_safe": request_rules.uri_scheme_allowed(c.evidence_uri, ctx.settings.uri_schemes),
         "attestations": c.attestations,
         "endorsements_required": terms.endorsements_required if terms else None,
-        "attesters": attesters, "state": "minted" if c.minted else "open",
+        "attesters": attesters, "nomination_state": c.nomination_state, "answered_at": c.answered_at,
+        "state": "minted" if c.minted else "declined" if c.nomination_state == "declined" else "open",
         "token_id": c.claim_id if c.minted else None, "created_at": c.created_at, "tx_hash": c.tx_hash,
     }
 
 
+def _not_declined():
+    return or_(Claim.nomination_state.is_(None), Claim.nomination_state != "declined")
+
+
 def list_claims(ctx: Context, community: Community, *, state: str | None, indicator_id: int | None,
-                contributor: str | None, limit: int, offset: int):
+                contributor: str | None, limit: int, offset: int, nomination_state: str | None = None):
     if indicator_id is not None and indicator_id > INDEXED_INDICATOR_MAX:
         return [], 0
     with ctx.sessions() as session:
         query = select(Claim).where(Claim.community == community.slug).order_by(Claim.claim_id)
-        if state is not None:
-            query = query.where(Claim.minted == (state == "minted"))
+        if state == "declined":
+            query = query.where(Claim.nomination_state == "declined")
+        elif state is not None:
+            query = query.where(Claim.minted == (state == "minted"), _not_declined())
+        if nomination_state is not None:
+            query = query.where(Claim.nomination_state == nomination_state)
         if indicator_id is not None:
             query = query.where(Claim.indicator_id == indicator_id)
         if contributor is not None:
@@ -301,13 +315,13 @@ def _badge_out(b: Badge, name: str | None, now: int) -> dict[str, Any]:
         "indicator_version": b.indicator_version, "indicator_name": name, "category": b.category,
         "orientation": b.orientation, "weight": b.weight, "validity_seconds": b.validity, "minted_at": b.minted_at,
         "revoked_at": b.revoked_at, "revoke_reason": b.revoke_reason, "revoke_reason_raw": b.revoke_reason_raw,
-        "counts": profiles.counts(_scored(b, name), now), "tx_hash": b.tx_hash,
+        "disowned_at": b.disowned_at, "counts": profiles.counts(_scored(b, name), now), "tx_hash": b.tx_hash,
     }
 
 
 def _scored(b: Badge, name: str) -> profiles.ScoredBadge:
     return profiles.ScoredBadge(b.token_id, b.indicator_id, name or "", b.category, b.orientation, b.weight,
-                                b.minted_at, b.validity, b.revoked_at)
+                                b.minted_at, b.validity, b.revoked_at, b.disowned_at)
 
 
 def get_badge(ctx: Context, community: Community, token_id: int) -> dict[str, Any]:
@@ -319,8 +333,9 @@ def get_badge(ctx: Context, community: Community, token_id: int) -> dict[str, An
 
 
 def _counting(now: int):
-    """As the contract's isActive, in SQL: not revoked, and within its validity period."""
-    return and_(Badge.revoked_at.is_(None), or_(Badge.validity == 0, Badge.minted_at + Badge.validity > now))
+    """As the contract's isActive, in SQL: not revoked, not disowned, and within its validity period."""
+    return and_(Badge.revoked_at.is_(None), Badge.disowned_at.is_(None),
+                or_(Badge.validity == 0, Badge.minted_at + Badge.validity > now))
 
 
 def profile(ctx: Context, community: Community, address: str, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
@@ -346,7 +361,7 @@ def profile(ctx: Context, community: Community, address: str, *, limit: int = 50
                    Indicator.indicator_id.in_({g[0] for g in groups}))).all()) if groups else {}
         page = session.execute(
             select(Badge.token_id, Badge.indicator_id, IndicatorVersion.name, Badge.category, Badge.orientation,
-                   Badge.weight, Badge.minted_at, Badge.validity, Badge.revoked_at)
+                   Badge.weight, Badge.minted_at, Badge.validity, Badge.revoked_at, Badge.disowned_at)
             .join(IndicatorVersion, and_(IndicatorVersion.community == Badge.community,
                                          IndicatorVersion.indicator_id == Badge.indicator_id,
                                          IndicatorVersion.version == Badge.indicator_version), isouter=True)
@@ -355,7 +370,8 @@ def profile(ctx: Context, community: Community, address: str, *, limit: int = 50
                               for i, c, o, n, w in groups], owned)
     badges = [profiles.ScoredBadge(row[0], row[1], row[2] or "", *row[3:]) for row in page]
     return {
-        "address": address, "member": member.active, "as_of": now, **scores,
+        "address": address, "member": member.active, "profile_hidden": bool(member.profile_hidden), "as_of": now,
+        **scores,
         "badges_total": owned, "badges_limit": limit, "badges_offset": offset,
         "badges": [{"token_id": s.token_id, "indicator_id": s.indicator_id, "indicator_name": s.indicator_name,
                     "category": s.category, "orientation": s.orientation, "weight": s.weight,
@@ -448,10 +464,17 @@ def awaiting_attestation(ctx: Context, community: Community, *, attester: str, l
                                     & (Indicator.indicator_id == Claim.indicator_id))
                  .where(Claim.community == community.slug, Claim.minted.is_(False), Claim.contributor != attester,
                         Indicator.active.is_(True), Indicator.version == Claim.indicator_version,
-                        Claim.claim_id.not_in(already))
+                        Claim.claim_id.not_in(already), _not_declined())
                  .order_by(Claim.claim_id))
         rows, total = _page(session, query, limit, offset)
         return _claims_out(ctx, session, rows), total
+
+
+def awaiting_answer(ctx: Context, community: Community, *, nominee: str, limit: int,
+                    offset: int) -> tuple[list[dict[str, Any]], int]:
+    """Nominations of `nominee` still waiting for their answer (accept or decline), oldest first."""
+    return list_claims(ctx, community, state=None, indicator_id=None, contributor=nominee, limit=limit,
+                       offset=offset, nomination_state="pending")
 
 
 def list_badges(ctx: Context, community: Community, *, owner: str | None, limit: int,
@@ -487,7 +510,8 @@ def score_history(ctx: Context, community: Community, address: str) -> dict[str,
         changes: list[tuple[int, str, int, int]] = []  # time, orientation, +/- weight, token id
         for b in session.scalars(select(Badge).where(Badge.community == community.slug, Badge.owner == address)):
             changes.append((b.minted_at, b.orientation, b.weight, b.token_id))
-            ends = [t for t in (b.revoked_at, b.minted_at + b.validity if b.validity else None) if t is not None]
+            ends = [t for t in (b.revoked_at, b.disowned_at, b.minted_at + b.validity if b.validity else None)
+                    if t is not None]
             if ends and min(ends) <= now:
                 changes.append((min(ends), b.orientation, -b.weight, b.token_id))
         score = {"object": 0, "community": 0}

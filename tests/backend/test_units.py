@@ -108,8 +108,9 @@ def test_proposal_id_is_the_governors_hash():
 # ---------------------------------------------------------------------- profiles
 
 
-def _badge(token, indicator, category, orientation, weight, minted=1_000, validity=0, revoked=None):
-    return ScoredBadge(token, indicator, f"i{indicator}", category, orientation, weight, minted, validity, revoked)
+def _badge(token, indicator, category, orientation, weight, minted=1_000, validity=0, revoked=None, disowned=None):
+    return ScoredBadge(token, indicator, f"i{indicator}", category, orientation, weight, minted, validity, revoked,
+                       disowned)
 
 
 def test_profile_counts_only_badges_that_count_now():
@@ -119,10 +120,11 @@ def test_profile_counts_only_badges_that_count_now():
         _badge(3, 2, "code", "object", 3, minted=1_000, validity=100),      # expired at 1,100
         _badge(4, 2, "code", "object", 3, minted=1_950, validity=100),      # still valid at 2,000
         _badge(5, 3, "events", "community", 2),
+        _badge(6, 3, "events", "community", 2, disowned=1_200),             # disowned by its holder
     ]
     result = score(badges, now=2_000)
     assert result["total_score"] == 10
-    assert (result["badges_counting"], result["badges_not_counting"]) == (3, 2)
+    assert (result["badges_counting"], result["badges_not_counting"]) == (3, 3)
     assert result["by_orientation"] == {"object": {"badges": 1, "score": 3}, "community": {"badges": 2, "score": 7}}
     assert [(c["category"], c["score"]) for c in result["by_category"]] == [("code", 3), ("events", 2), ("mentoring", 5)]
     assert [(i["indicator_id"], i["badges"], i["score"]) for i in result["by_indicator"]] == [(1, 1, 5), (2, 1, 3), (3, 1, 2)]

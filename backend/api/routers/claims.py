@@ -23,18 +23,23 @@ router = APIRouter(prefix="/claims", tags=["claims"])
 
 @router.get("", response_model=Page[ClaimOut])
 def list_claims(ctx: ContextDep, community: CommunityDep, paging: PagingDep,
-                state: Literal["open", "minted"] | None = None, indicator_id: IndicatorIdQuery = None,
-                contributor: AddressQuery = None):
-    """Claims, filtered by state, indicator or contributor."""
+                state: Literal["open", "minted", "declined"] | None = None, indicator_id: IndicatorIdQuery = None,
+                contributor: AddressQuery = None,
+                nomination_state: Literal["pending", "accepted", "declined"] | None = None):
+    """Claims, filtered by state (open, minted, or declined by its nominee), indicator, contributor or
+    nomination state (`nomination_state=pending&contributor=0x...`: the nominations waiting for that
+    member's answer)."""
     items, total = reads.list_claims(ctx, community, state=state, indicator_id=indicator_id, contributor=contributor,
-                                     limit=paging.limit, offset=paging.offset)
+                                     limit=paging.limit, offset=paging.offset, nomination_state=nomination_state)
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
 @router.get("/awaiting", response_model=Page[ClaimOut])
 def awaiting(ctx: ContextDep, community: CommunityDep, attester: AttesterQuery, paging: PagingDep):
-    """Open claims this member may attest now, oldest first: not their own, not yet attested by them, and
-    filed under the indicator's current, active version (empty for someone who is not a member)."""
+    """Open claims this member may attest now, oldest first: not their own, not yet attested by them, not
+    declined by their nominee, and filed under the indicator's current, active version (empty for someone who
+    is not a member). Nominations still waiting for their nominee's answer are here: attestations may gather
+    before the nominee accepts."""
     items, total = reads.awaiting_attestation(ctx, community, attester=attester, limit=paging.limit,
                                               offset=paging.offset)
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)

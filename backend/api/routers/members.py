@@ -11,7 +11,9 @@ router = APIRouter(prefix="/members", tags=["members"])
 
 @router.get("", response_model=Page[MemberOut])
 def list_members(ctx: ContextDep, community: CommunityDep, paging: PagingDep, active: bool | None = True):
-    """Members (current ones unless active=false or omitted with active=)."""
+    """Members (current ones unless active=false or omitted with active=). A public list: members who keep
+    their profile hidden are left out (and from `total`); GET /members/{address} and their profile still
+    answer, and their badges count everywhere."""
     items, total = reads.list_members(ctx, community, active=active, limit=paging.limit, offset=paging.offset)
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
