@@ -115,10 +115,15 @@ def main() -> int:
     claim_id = claim["created"]["claim_id"]
     print(f"    claim {claim_id} in tx {claim['tx_hash'][:12]}…")
 
-    step("Bob and Carol attest")
+    step("Bob and Carol attest (while the nomination waits for Dana's consent)")
     for key in (BOB, CAROL):
         result = api.act("attestations", key, claim_id=claim_id)
         print(f"    {NAMES[Account.from_key(key).address]} attested: {result['created']}")
+    print(f"    nomination: {api.get(f'/claims/{claim_id}')['nomination_state']}, no badge until Dana accepts")
+
+    step("Dana accepts the nomination: the badge is minted then")
+    accepted = api.act("nomination-answers", DANA, claim_id=claim_id, answer="accept")
+    print(f"    accepted in tx {accepted['tx_hash'][:12]}…, created {accepted['created']}")
 
     step("The badge")
     badge = api.get(f"/badges/{claim_id}")

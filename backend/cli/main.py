@@ -311,7 +311,7 @@ def claim(out: Cli, indicator_id: int, evidence_uri: str, evidence_hash: str | N
 @click.option("--evidence", "evidence_uri", required=True, help="A link to the evidence")
 @pass_cli
 def nominate(out: Cli, contributor: str, indicator_id: int, evidence_uri: str):
-    """Nominate a peer whose contribution went unseen."""
+    """Nominate a peer whose contribution went unseen (it counts once they accept it)."""
     _created(out, out.act("claims", indicator_id=indicator_id, evidence_uri=evidence_uri, contributor=contributor),
              "Nominated")
 
@@ -322,6 +322,38 @@ def nominate(out: Cli, contributor: str, indicator_id: int, evidence_uri: str):
 def attest(out: Cli, claim_id: int):
     """Attest (endorse) a claim: the one that reaches the indicator's requirement mints the badge."""
     _created(out, out.act("attestations", claim_id=claim_id), "Attested")
+
+
+@cli.command()
+@click.argument("claim_id", type=int)
+@pass_cli
+def accept(out: Cli, claim_id: int):
+    """Accept a nomination of yours: it counts, and its badge is minted once it has its endorsements."""
+    _created(out, out.act("nomination-answers", claim_id=claim_id, answer="accept"), "Accepted")
+
+
+@cli.command()
+@click.argument("claim_id", type=int)
+@pass_cli
+def decline(out: Cli, claim_id: int):
+    """Decline a nomination of yours: it stays on record as declined, and closes."""
+    _created(out, out.act("nomination-answers", claim_id=claim_id, answer="decline"), "Declined")
+
+
+@cli.command()
+@click.argument("token_id", type=int)
+@pass_cli
+def disown(out: Cli, token_id: int):
+    """Disown a badge you hold: it stops counting for good (this cannot be undone)."""
+    _created(out, out.act("disownings", token_id=token_id), "Disowned")
+
+
+@cli.command()
+@click.argument("visibility", type=click.Choice(["hidden", "shown"]))
+@pass_cli
+def profile_visibility(out: Cli, visibility: str):
+    """Keep your profile out of public lists (hidden), or show it again (shown)."""
+    _created(out, out.act("profile-visibility", hidden=visibility == "hidden"), f"Profile {visibility}")
 
 
 # ---------------------------------------------------------------------- reads
@@ -372,12 +404,16 @@ def proposal(out: Cli, proposal_id: str):
 @click.argument("address", required=False)
 @pass_cli
 def awaiting(out: Cli, address: str | None):
-    """Claims waiting for your endorsement (or ADDRESS's)."""
+    """Nominations waiting for your answer, and claims waiting for your endorsement (or ADDRESS's)."""
     address = _me(out, address)
+    answers = out.call("GET", "/claims", contributor=address, nomination_state="pending", limit=500)["items"]
     items = out.call("GET", "/claims/awaiting", attester=address, limit=500)["items"]
-    out.output(items, "\n".join(f"claim {c['id']}: {c['indicator_name']} for {c['contributor']} "
-                                f"({c['attestations']}/{c['endorsements_required']}) {c['evidence_uri']}"
-                                for c in items) or "Nothing waits for you.")
+    lines = [f"nomination {c['id']}: {c['indicator_name']} by {c['submitter']}, waiting for your answer "
+             f"(commons accept {c['id']} / commons decline {c['id']}) {c['evidence_uri']}" for c in answers]
+    lines += [f"claim {c['id']}: {c['indicator_name']} for {c['contributor']} "
+              f"({c['attestations']}/{c['endorsements_required']}) {c['evidence_uri']}" for c in items]
+    out.output(items if not answers else {"nominations": answers, "claims": items},
+               "\n".join(lines) or "Nothing waits for you.")
 
 
 @cli.command()

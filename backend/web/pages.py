@@ -109,7 +109,7 @@ def index(ctx: ContextDep, request: Request):
 
 @router.get("/c/{community}")
 def home(ctx: ContextDep, community: CommunityDep, request: Request):
-    _, members = reads.list_members(ctx, community, active=True, limit=1, offset=0)
+    _, members = reads.list_members(ctx, community, active=True, limit=1, offset=0, include_hidden=True)
     indicators, _ = reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
     proposals, _ = reads.list_proposals(ctx, community, limit=50, offset=0)
     badges, _ = reads.list_badges(ctx, community, owner=None, limit=8, offset=0)
@@ -155,7 +155,8 @@ def propose(ctx: ContextDep, community: CommunityDep, request: Request):
 def claim_form(ctx: ContextDep, community: CommunityDep, request: Request,
                indicator: int | None = Query(None, ge=1, le=2**32 - 1)):
     items, _ = reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
-    members, _ = reads.list_members(ctx, community, active=True, limit=500, offset=0)
+    # Everyone may be nominated, hidden profiles too (they answer the nomination themselves).
+    members, _ = reads.list_members(ctx, community, active=True, limit=500, offset=0, include_hidden=True)
     return _render(request, ctx, community, "claim.html", indicators=items, members=members, selected=indicator)
 
 
@@ -176,12 +177,14 @@ def claim(ctx: ContextDep, community: CommunityDep, claim_id: IdPath, request: R
 @router.get("/c/{community}/awaiting")
 def awaiting(ctx: ContextDep, community: CommunityDep, request: Request,
              member: str | None = Query(None, pattern=ADDRESS_PATTERN)):
-    """Waiting for your endorsement: open claims this member may attest."""
+    """Waiting for you: nominations of this member to accept or decline, and open claims they may attest."""
     items: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
     if member:
         member = checksummed(member)
+        answers, _ = reads.awaiting_answer(ctx, community, nominee=member, limit=500, offset=0)
         items, _ = reads.awaiting_attestation(ctx, community, attester=member, limit=500, offset=0)
-    return _render(request, ctx, community, "awaiting.html", member=member, claims=items)
+    return _render(request, ctx, community, "awaiting.html", member=member, claims=items, answers=answers)
 
 
 @router.get("/c/{community}/members")
@@ -198,7 +201,8 @@ def profile(ctx: ContextDep, community: CommunityDep, address: AddressPath, requ
     badges, _ = reads.list_badges(ctx, community, owner=address, limit=500, offset=0)
     counting = [b for b in badges if b["counts"]]
     revoked = [b for b in badges if b["revoked_at"] is not None]
-    expired = [b for b in badges if not b["counts"] and b["revoked_at"] is None]
+    disowned = [b for b in badges if b["disowned_at"] is not None and b["revoked_at"] is None]
+    expired = [b for b in badges if not b["counts"] and b["revoked_at"] is None and b["disowned_at"] is None]
     by_category = present.bar_chart([(c["category"] or "(no category)", c["score"]) for c in scores["by_category"]],
                                     title="Score by category")
     by_orientation = present.bar_chart(
@@ -206,7 +210,7 @@ def profile(ctx: ContextDep, community: CommunityDep, address: AddressPath, requ
          ("community-oriented", scores["by_orientation"]["community"]["score"])], title="Score by orientation")
     over_time = present.step_chart(history["points"], now=history["as_of"], title="Score over time")
     return _render(request, ctx, community, "profile.html", member=member, scores=scores, counting=counting,
-                   revoked=revoked, expired=expired, by_category=by_category, by_orientation=by_orientation,
+                   revoked=revoked, disowned=disowned, expired=expired, by_category=by_category, by_orientation=by_orientation,
                    over_time=over_time, history=history)
 
 

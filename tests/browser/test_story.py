@@ -1,7 +1,8 @@
 """The whole story in a browser, as members would walk it: founders propose "Mentoring a
 newcomer", vote and execute; a member nominates a peer and two others endorse it from their
-"waiting for your endorsement" page; the profile shows the badge and the chart; refusals (a
-self-endorsement, an expired request, a missing field) are shown on the page in words.
+"waiting for me" page; the nominee accepts there and the badge is minted; the profile shows the
+badge and the chart; the holder disowns it; refusals (a self-endorsement, a disowning by someone
+else, an expired request, a missing field) are shown on the page in words.
 
 Every page visited is checked: no console error, no request to another host, no serious or
 critical axe-core finding; each is screenshotted to var/test-output/screenshots/."""
@@ -167,9 +168,20 @@ def test_story(page, stack, visits, wallet):
         assert "first-patch-walkthrough" in page.inner_text("main")
         visits.check(page, f"07-awaiting-{key == ALICE and 'alice' or 'dana'}")
         submit(page, page.locator("form.write").first)
-    # Dana's endorsement was the second: the badge is minted.
+    # Dana's endorsement was the second, but a nomination counts only once its nominee accepts it.
+    page.goto(claim_url)
+    assert "waiting: no badge until they accept" in page.inner_text("main")
+    # Bob finds it on his "waiting for me" page and accepts: the badge is minted then.
+    as_member(page, wallet, BOB)
+    page.goto(f"{base}/awaiting")
+    page.wait_for_url(re.compile(r"member=0x"))
+    answers = page.locator("form[data-action=nomination-answers]")
+    assert answers.count() == 2 and "first-patch-walkthrough" in page.inner_text("main")
+    visits.check(page, "08-awaiting-answer")
+    submit(page, answers.first)
     page.locator("form.write .done a").click()
     page.wait_for_url(re.compile(rf"{base}/badges/\d+"))
+    badge_url = page.url
     badge = page.inner_text("main")
     assert "Mentoring a newcomer" in badge and "forum.example.org" in badge and "Counts now" in badge
     assert page.get_attribute("a.evidence", "href").startswith("https://forum.example.org/")
@@ -181,6 +193,21 @@ def test_story(page, stack, visits, wallet):
     chart = page.locator("svg.chart").first
     assert "mentoring: 5 points" in chart.locator("title").text_content()
     visits.check(page, "profile")
+
+    # Carol cannot disown Bob's badge; Bob can, for good: it stays on record, shown as disowned.
+    as_member(page, wallet, CAROL)
+    page.goto(badge_url)
+    visits.allow_refusals = True
+    submit(page, page.locator("form[data-action=disownings]"), expect_done=False)
+    assert "Only the holder disowns a badge" in page.inner_text("form.write .form-error")
+    visits.allow_refusals = False
+    as_member(page, wallet, BOB)
+    page.goto(badge_url)
+    submit(page, page.locator("form[data-action=disownings]"))
+    page.reload()
+    assert "Disowned by its holder" in page.inner_text("main")
+    assert page.locator("form[data-action=disownings]").count() == 0
+    visits.check(page, "08-badge-disowned")
 
     # An expired request: Dana's claim sits in her wallet past its deadline before she signs.
     as_member(page, wallet, DANA)

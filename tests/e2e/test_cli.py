@@ -125,8 +125,46 @@ def test_delegate_nominate_and_awaiting(env, keys, governed):
                            "--evidence", "https://forum.example.org/t/cli", who="dana"))
     claim_id = nominated["created"]["claim_id"]
     waiting = ok(commons(env, keys, "--json", "awaiting", who="alice"))
-    assert claim_id in [c["id"] for c in waiting]
-    assert claim_id not in [c["id"] for c in ok(commons(env, keys, "--json", "awaiting", who="carol"))]
+    assert claim_id in [c["id"] for c in waiting["claims"]] and waiting["nominations"] == []
+    carol = ok(commons(env, keys, "--json", "awaiting", who="carol"))
+    assert claim_id not in [c["id"] for c in carol["claims"]]
+    assert [c["id"] for c in carol["nominations"]] == [claim_id]  # hers to answer
+    text = commons(env, keys, "awaiting", who="carol").stdout
+    assert f"commons accept {claim_id}" in text
+
+
+def test_accept_decline_disown_and_hide(env, keys, governed):
+    def nominate_carol(uri):
+        return ok(commons(env, keys, "--json", "nominate", address(CAROL), "--indicator", str(governed["code"]),
+                          "--evidence", uri, who="alice"))["created"]["claim_id"]
+
+    accepted = nominate_carol("https://git.example.org/mr/cli-accept")
+    ok(commons(env, keys, "--json", "attest", str(accepted), who="bob"))  # enough, waiting for Carol
+    assert env.api.get(f"/claims/{accepted}")["state"] == "open"
+    answer = ok(commons(env, keys, "--json", "accept", str(accepted), who="carol"))
+    assert answer["created"] == {"accepted_claim_id": accepted, "token_id": accepted}
+    again = commons(env, keys, "--json", "accept", str(accepted), who="carol")
+    assert again.returncode == 1
+    assert json.loads(again.stderr)["problem"]["error"] == "BadgeNominationAlreadyAccepted"
+
+    declined = nominate_carol("https://git.example.org/mr/cli-decline")
+    assert ok(commons(env, keys, "--json", "decline", str(declined), who="carol"))["created"] == {
+        "declined_claim_id": declined}
+    assert env.api.get(f"/claims/{declined}")["state"] == "declined"
+
+    refused = commons(env, keys, "--json", "disown", str(accepted), who="bob")  # not his
+    assert refused.returncode == 1 and json.loads(refused.stderr)["problem"]["error"] == "BadgeNotHolder"
+    ok(commons(env, keys, "--json", "disown", str(accepted), who="carol"))
+    badge = env.api.get(f"/badges/{accepted}")
+    assert badge["disowned_at"] is not None and badge["counts"] is False
+
+    ok(commons(env, keys, "--json", "profile-visibility", "hidden", who="carol"))
+    try:
+        assert address(CAROL) not in [m["address"] for m in env.api.get("/members")["items"]]
+        assert env.api.get(f"/members/{address(CAROL)}")["profile_hidden"] is True
+    finally:
+        ok(commons(env, keys, "--json", "profile-visibility", "shown", who="carol"))
+    assert address(CAROL) in [m["address"] for m in env.api.get("/members")["items"]]
 
 
 def test_export_and_credentials(env, keys, governed, tmp_path):

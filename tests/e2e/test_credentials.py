@@ -58,7 +58,9 @@ def _issued(env, governed):
     nominated = api.act("claims", BOB, indicator_id=governed["mentoring"], contributor=address(DANA),
                         evidence_uri="https://forum.example.org/t/credentials")["created"]["claim_id"]
     api.act("attestations", ALICE, claim_id=nominated)
-    assert api.act("attestations", CAROL, claim_id=nominated)["created"]["token_id"] == nominated
+    api.act("attestations", CAROL, claim_id=nominated)
+    accepted = api.act("nomination-answers", DANA, claim_id=nominated, answer="accept")  # Dana's consent mints it
+    assert accepted["created"]["token_id"] == nominated
     patch = api.act("claims", CAROL, indicator_id=governed["code"],
                     evidence_uri="https://git.example.org/mr/credential")["created"]["claim_id"]
     assert api.act("attestations", ALICE, claim_id=patch)["created"]["token_id"] == patch

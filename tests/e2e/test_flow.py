@@ -1,4 +1,5 @@
-"""The nominal story, every action once: propose, vote, execute, claim, nominate, attest, delegate."""
+"""The nominal story, every action once: propose, vote, execute, claim, nominate, attest, accept,
+delegate."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def test_claim_attest_mint_and_profile(env, governed):
     assert api.get(f"/claims/{claim_id}")["state"] == "open"
     minted = api.act("attestations", BOB, claim_id=claim_id)
     assert minted["created"] == {"attestations": 1, "token_id": claim_id}
-    # Bob nominates Dana for mentoring; Alice and Carol attest.
+    # Bob nominates Dana for mentoring; Alice and Carol attest; Dana accepts.
     nomination = api.act("claims", BOB, indicator_id=governed["mentoring"], contributor=address(DANA),
                          evidence_uri="https://forum.example.org/t/42")
     nominated = nomination["created"]["claim_id"]
@@ -52,9 +53,14 @@ def test_claim_attest_mint_and_profile(env, governed):
     assert first["created"] == {"attestations": 1}
     assert api.get(f"/claims/{nominated}")["attesters"] == [address(ALICE)]
     second = api.act("attestations", CAROL, claim_id=nominated)
-    assert second["created"]["token_id"] == nominated
+    assert second["created"] == {"attestations": 2}  # enough, but no badge before Dana's consent
+    waiting = api.get(f"/claims/{nominated}")
+    assert (waiting["state"], waiting["nomination_state"], waiting["token_id"]) == ("open", "pending", None)
+    accepted = api.act("nomination-answers", DANA, claim_id=nominated, answer="accept")
+    assert accepted["created"] == {"accepted_claim_id": nominated, "token_id": nominated}
     claim = api.get(f"/claims/{nominated}")
     assert claim["nomination"] and claim["state"] == "minted" and claim["submitter"] == address(BOB)
+    assert claim["nomination_state"] == "accepted" and claim["answered_at"] >= claim["created_at"]
     badge = api.get(f"/badges/{nominated}")
     assert (badge["owner"], badge["weight"], badge["orientation"], badge["counts"]) == (address(DANA), 5, "community", True)
 

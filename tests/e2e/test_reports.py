@@ -66,6 +66,7 @@ def _seeded(env, governed):
                         evidence_uri="https://forum.example.org/t/report")["created"]["claim_id"]
     api.act("attestations", DANA, claim_id=mentoring)
     api.act("attestations", BOB, claim_id=mentoring)
+    api.act("nomination-answers", CAROL, claim_id=mentoring, answer="accept")
     revoked = pass_proposal(env, ALICE, "Revoke a patch reported twice",
                             [{"type": "revoke_badge", "token_id": patch_id, "reason": "reported twice"}])
     return {"patch": patch_id, "mentoring": mentoring, "proposal": revoked["id"]}
@@ -101,6 +102,21 @@ def test_report_matches_the_chain_and_the_index(env, seeded):
     assert report["totals"]["members"] == len(by_member)
     assert (report["community"], report["from"], report["to"], report["complete"]) == (
         "example", "2000-01-01", "2099-12-31", False)
+
+
+def test_a_hidden_member_is_left_out_of_the_per_member_rows_only(env, seeded):
+    shown = json.loads(fetch(env, "/reports", **ALL_TIME))
+    assert address(CAROL) in [g["key"] for g in shown["by"]["member"]]
+    env.api.act("profile-visibility", CAROL, hidden=True)
+    try:
+        hidden = json.loads(fetch(env, "/reports", **ALL_TIME))
+        assert address(CAROL) not in [g["key"] for g in hidden["by"]["member"]]
+        assert [g for g in hidden["by"]["member"]] == [g for g in shown["by"]["member"] if g["key"] != address(CAROL)]
+        # Her badges still count: the totals and the other dimensions are the same.
+        assert (hidden["totals"], hidden["by"]["category"]) == (shown["totals"], shown["by"]["category"])
+    finally:
+        env.api.act("profile-visibility", CAROL, hidden=False)
+    assert json.loads(fetch(env, "/reports", **ALL_TIME))["by"]["member"] == shown["by"]["member"]
 
 
 def test_a_period_holds_exactly_its_days(env, seeded):
