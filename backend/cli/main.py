@@ -412,7 +412,7 @@ def awaiting(out: Cli, address: str | None):
              f"(commons accept {c['id']} / commons decline {c['id']}) {c['evidence_uri']}" for c in answers]
     lines += [f"claim {c['id']}: {c['indicator_name']} for {c['contributor']} "
               f"({c['attestations']}/{c['endorsements_required']}) {c['evidence_uri']}" for c in items]
-    out.output(items if not answers else {"nominations": answers, "claims": items},
+    out.output({"nominations": answers, "claims": items},
                "\n".join(lines) or "Nothing waits for you.")
 
 

@@ -133,6 +133,11 @@ def test_delegate_nominate_and_awaiting(env, keys, governed):
     assert f"commons accept {claim_id}" in text
 
 
+def refusal(result: subprocess.CompletedProcess) -> str:
+    """The contract error a refused write names (its problem is the last line, after the progress)."""
+    return json.loads(result.stderr.strip().splitlines()[-1])["problem"]["error"]
+
+
 def test_accept_decline_disown_and_hide(env, keys, governed):
     def nominate_carol(uri):
         return ok(commons(env, keys, "--json", "nominate", address(CAROL), "--indicator", str(governed["code"]),
@@ -145,7 +150,7 @@ def test_accept_decline_disown_and_hide(env, keys, governed):
     assert answer["created"] == {"accepted_claim_id": accepted, "token_id": accepted}
     again = commons(env, keys, "--json", "accept", str(accepted), who="carol")
     assert again.returncode == 1
-    assert json.loads(again.stderr)["problem"]["error"] == "BadgeNominationAlreadyAccepted"
+    assert refusal(again) == "BadgeNominationAlreadyAccepted"
 
     declined = nominate_carol("https://git.example.org/mr/cli-decline")
     assert ok(commons(env, keys, "--json", "decline", str(declined), who="carol"))["created"] == {
@@ -153,7 +158,7 @@ def test_accept_decline_disown_and_hide(env, keys, governed):
     assert env.api.get(f"/claims/{declined}")["state"] == "declined"
 
     refused = commons(env, keys, "--json", "disown", str(accepted), who="bob")  # not his
-    assert refused.returncode == 1 and json.loads(refused.stderr)["problem"]["error"] == "BadgeNotHolder"
+    assert refused.returncode == 1 and refusal(refused) == "BadgeNotHolder"
     ok(commons(env, keys, "--json", "disown", str(accepted), who="carol"))
     badge = env.api.get(f"/badges/{accepted}")
     assert badge["disowned_at"] is not None and badge["counts"] is False

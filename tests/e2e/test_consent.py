@@ -147,9 +147,10 @@ def test_a_hidden_profile_leaves_public_lists_and_still_counts(env, governed):
             k: profile[k] for k in ("total_score", "by_category", "by_orientation")}
         assert any(b["owner"] == address(BOB) for b in api.get("/badges", limit=500)["items"])
         page = api.http.get("/c/example/members")
-        assert page.status_code == 200 and address(BOB) not in page.text
+        assert page.status_code == 200 and f"/members/{address(BOB)}" not in page.text
     finally:
         assert api.act("profile-visibility", BOB, hidden=False)["created"] == {"profile_hidden": False}
     assert api.get("/members", limit=500) == listed
+    assert f"/members/{address(BOB)}" in api.http.get("/c/example/members").text
     status, problem = problem_of(lambda: api.prepare("profile-visibility", signer="0x" + "ab" * 20, hidden=True))
     assert (status, problem["error"]) == (403, "BadgeNotMember")
