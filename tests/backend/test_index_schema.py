@@ -31,3 +31,26 @@ def test_index_of_this_version_survives_a_restart(tmp_path):
     again = make_sessionmaker(make_engine(url))
     with again() as session:
         assert session.get(Cursor, "example").block_number == 7
+
+
+def test_an_index_from_before_consent_is_rebuilt(tmp_path):
+    """The consent columns (claims' nomination state, badges' disowning, members' hidden profile)
+    change the schema's stamp: an index written before them is dropped and rebuilt from the chain."""
+    url = f"sqlite:///{tmp_path / 'index.sqlite3'}"
+    sessions = make_sessionmaker(make_engine(url))
+    engine = sessions.kw["bind"]
+    with engine.begin() as connection:  # as the version before consent wrote it
+        for table, column in (("claims", "nomination_state"), ("claims", "answered_at"),
+                              ("badges", "disowned_at"), ("members", "profile_hidden")):
+            connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+        connection.execute(text("UPDATE schema_stamp SET fingerprint = 'before consent'"))
+        connection.execute(text("INSERT INTO cursors VALUES ('example', 99, 0, NULL)"))
+    engine.dispose()
+
+    rebuilt = make_sessionmaker(make_engine(url))
+    with rebuilt() as session:
+        assert session.get(Cursor, "example") is None  # forgotten: indexed again, events and all
+    inspector = inspect(rebuilt.kw["bind"])
+    assert "nomination_state" in {c["name"] for c in inspector.get_columns("claims")}
+    assert "disowned_at" in {c["name"] for c in inspector.get_columns("badges")}
+    assert "profile_hidden" in {c["name"] for c in inspector.get_columns("members")}
