@@ -217,7 +217,8 @@ def timed_reads(url: str, path: str, n: int, concurrency: int) -> list[float]:
 # The profile's numbers and first page, and /claims' first page with attesters and terms, in
 # plain SQL on the same file: the floor the API's reads are measured against.
 RAW_PROFILE = ("""SELECT indicator_id, category, orientation, count(*), sum(weight) FROM badges
-                  WHERE community = ? AND owner = ? AND revoked_at IS NULL AND (validity = 0 OR minted_at + validity > ?)
+                  WHERE community = ? AND owner = ? AND revoked_at IS NULL AND disowned_at IS NULL
+                  AND (validity = 0 OR minted_at + validity > ?)
                   GROUP BY indicator_id, category, orientation""",
                "SELECT count(*) FROM badges WHERE community = ? AND owner = ?",
                """SELECT b.token_id, b.indicator_id, v.name, b.category, b.orientation, b.weight, b.minted_at
