@@ -233,10 +233,12 @@ def check(
     simulated_nonce, nonce_data, head, simulated, estimate, relayed = ctx.gateway.simulate(calls)
     deadline = time.monotonic() + _BEHIND_WAIT_SECONDS
     while (state == "pending" and not isinstance(simulated_nonce, Exception) and int(simulated_nonce, 16) < nonce
-           and time.monotonic() < deadline):
+           and ctx.worker.paused is None and time.monotonic() < deadline):
         # The member's earlier requests are accepted, and the worker marks them sent just before
         # the node holds them: under load the simulation can run in between. Simulate again
-        # once they are there, rather than send the member away.
+        # once they are there, rather than send the member away. Not while sending is paused:
+        # nothing will arrive, and a member submitting again and again would hold a request
+        # thread 3 s each time.
         time.sleep(0.02)
         simulated_nonce, nonce_data, head, simulated, estimate, relayed = ctx.gateway.simulate(calls)
     ctx.book.check_nonce(community.slug, signer, int(_ok(nonce_data), 16), nonce, int(_ok(head)["number"], 16))
