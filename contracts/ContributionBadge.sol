@@ -27,6 +27,20 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
     mapping(uint256 claimId => mapping(address attester => bool)) private _attested;
     mapping(uint256 tokenId => Badge) private _badges;
     uint256 private _claimCount;
+    // Written only for claims that credit an organisation.
+    mapping(uint256 claimId => uint32) private _organisations;
+    // Written only for indicators with a cap: each member's use of it in its current period.
+    mapping(address member => mapping(uint32 indicatorId => Tally)) private _tallies;
+    // Written only while the reciprocal window is on: when `attester` last endorsed `contributor`.
+    mapping(address attester => mapping(address contributor => mapping(uint32 indicatorId => uint40)))
+        private _lastEndorsed;
+
+    /// @dev Badges earned and claims attested of one indicator in period number `period`.
+    struct Tally {
+        uint32 period;
+        uint16 earned;
+        uint16 attested;
+    }
 
     /// @inheritdoc IContributionBadge
     mapping(address member => bool) public profileHidden;
@@ -55,6 +69,30 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
     }
 
     /// @inheritdoc IContributionBadge
+    function claimWithOrganisation(
+        uint32 indicatorId,
+        uint32 organisationId,
+        bytes32 evidenceHash,
+        string calldata evidenceURI
+    ) external returns (uint256 claimId) {
+        address sender = _msgSender();
+        claimId = _submitClaim(sender, sender, indicatorId, evidenceHash, evidenceURI);
+        _credit(claimId, organisationId);
+    }
+
+    /// @inheritdoc IContributionBadge
+    function nominateWithOrganisation(
+        address contributor,
+        uint32 indicatorId,
+        uint32 organisationId,
+        bytes32 evidenceHash,
+        string calldata evidenceURI
+    ) external returns (uint256 claimId) {
+        claimId = _submitClaim(_msgSender(), contributor, indicatorId, evidenceHash, evidenceURI);
+        _credit(claimId, organisationId);
+    }
+
+    /// @inheritdoc IContributionBadge
     function nominate(address contributor, uint32 indicatorId, bytes32 evidenceHash, string calldata evidenceURI)
         external
         returns (uint256 claimId)
@@ -64,30 +102,12 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
 
     /// @inheritdoc IContributionBadge
     function attest(uint256 claimId) external {
-        address attester = _msgSender();
-        Claim memory record = getClaim(claimId);
-        _requireMember(attester);
-        if (attester == record.contributor) revert BadgeSelfAttestation(claimId, attester);
-        if (_attested[claimId][attester]) revert BadgeAlreadyAttested(claimId, attester);
-        if (_ownerOf(claimId) != address(0)) revert BadgeAlreadyMinted(claimId);
-        if (record.nomination == Nomination.Declined) revert BadgeNominationDeclined(claimId);
-        // Checked on every attestation, not only the minting one: an endorsement of a removed
-        // member's claim would otherwise be recorded and count towards a badge if they came back.
-        if (!membership.isMember(record.contributor)) revert BadgeContributorNotMember(claimId, record.contributor);
-        IIndicatorRegistry.Terms memory terms = registry.terms(record.indicatorId);
-        if (!terms.active || terms.version != record.indicatorVersion) {
-            revert BadgeIndicatorChanged(claimId, record.indicatorId);
-        }
+        _attest(claimId, 0);
+    }
 
-        _attested[claimId][attester] = true;
-        uint16 attestations = record.attestations + 1;
-        _claims[claimId].attestations = attestations;
-        emit Attested(claimId, attester, attestations);
-
-        // A pending nomination gathers attestations; its badge waits for the nominee's consent.
-        if (attestations >= terms.endorsementsRequired && record.nomination != Nomination.Pending) {
-            _mintBadge(claimId, record, terms);
-        }
+    /// @inheritdoc IContributionBadge
+    function attestWith(uint256 claimId, uint256 endorserBadgeId) external {
+        _attest(claimId, endorserBadgeId);
     }
 
     /// @inheritdoc IContributionBadge
@@ -180,6 +200,12 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
     }
 
     /// @inheritdoc IContributionBadge
+    function organisationOf(uint256 claimId) external view returns (uint32) {
+        getClaim(claimId);
+        return _organisations[claimId];
+    }
+
+    /// @inheritdoc IContributionBadge
     function claimCount() external view returns (uint256) {
         return _claimCount;
     }
@@ -224,6 +250,8 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         if (evidenceHash == bytes32(0)) revert BadgeMissingEvidence();
         IIndicatorRegistry.Terms memory terms = registry.terms(indicatorId);
         if (!terms.active) revert IIndicatorRegistry.RegistryIndicatorRetired(indicatorId);
+        // Refused at once rather than after peers spent their attestations on it.
+        if (terms.earnCap != 0) _countEarned(contributor, indicatorId, terms, false);
 
         claimId = ++_claimCount;
         _claims[claimId] = Claim({
@@ -237,7 +265,103 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         emit ClaimSubmitted(claimId, contributor, indicatorId, terms.version, submitter, evidenceHash, evidenceURI);
     }
 
+    function _attest(uint256 claimId, uint256 endorserBadgeId) private {
+        address attester = _msgSender();
+        Claim memory record = getClaim(claimId);
+        _requireMember(attester);
+        if (attester == record.contributor) revert BadgeSelfAttestation(claimId, attester);
+        if (_attested[claimId][attester]) revert BadgeAlreadyAttested(claimId, attester);
+        if (_ownerOf(claimId) != address(0)) revert BadgeAlreadyMinted(claimId);
+        if (record.nomination == Nomination.Declined) revert BadgeNominationDeclined(claimId);
+        // Checked on every attestation, not only the minting one: an endorsement of a removed
+        // member's claim would otherwise be recorded and count towards a badge if they came back.
+        if (!membership.isMember(record.contributor)) revert BadgeContributorNotMember(claimId, record.contributor);
+        (IIndicatorRegistry.Terms memory terms, uint32 window) = registry.attestationRules(record.indicatorId);
+        if (!terms.active || terms.version != record.indicatorVersion) {
+            revert BadgeIndicatorChanged(claimId, record.indicatorId);
+        }
+        if (terms.endorserIndicatorId != 0) _requireEndorser(claimId, attester, terms, endorserBadgeId);
+        if (terms.attestCap != 0) _countAttested(attester, record.indicatorId, terms);
+        if (window != 0) _checkReciprocity(claimId, attester, record, window);
+
+        _attested[claimId][attester] = true;
+        uint16 attestations = record.attestations + 1;
+        _claims[claimId].attestations = attestations;
+        emit Attested(claimId, attester, attestations);
+
+        // A pending nomination gathers attestations; its badge waits for the nominee's consent.
+        if (attestations >= terms.endorsementsRequired && record.nomination != Nomination.Pending) {
+            _mintBadge(claimId, record, terms);
+        }
+    }
+
+    /// @dev Reverts unless `badgeId` is a counting badge of the required indicator held by `attester`.
+    function _requireEndorser(
+        uint256 claimId,
+        address attester,
+        IIndicatorRegistry.Terms memory terms,
+        uint256 badgeId
+    ) private view {
+        if (_ownerOf(badgeId) != attester || _claims[badgeId].indicatorId != terms.endorserIndicatorId || !isActive(badgeId))
+        {
+            revert BadgeEndorserNotQualified(claimId, attester, terms.endorserIndicatorId, badgeId);
+        }
+    }
+
+    /// @dev Refuses an attestation of a contributor who endorsed the attester on the same
+    /// indicator within `window` seconds, and records this one while the rule is on.
+    function _checkReciprocity(uint256 claimId, address attester, Claim memory record, uint32 window) private {
+        uint256 until = uint256(_lastEndorsed[record.contributor][attester][record.indicatorId]) + window;
+        if (until > window && block.timestamp < until) {
+            revert BadgeReciprocalEndorsement(claimId, attester, record.contributor, until);
+        }
+        _lastEndorsed[attester][record.contributor][record.indicatorId] = uint40(block.timestamp);
+    }
+
+    /// @dev Reverts if `member` already earned the indicator's cap this period; counts one more
+    /// badge when `count` (at mint), or only checks (when the claim is filed).
+    function _countEarned(address member, uint32 indicatorId, IIndicatorRegistry.Terms memory terms, bool count)
+        private
+    {
+        (Tally memory tally, uint256 periodEnds) = _currentTally(member, indicatorId, terms);
+        if (tally.earned >= terms.earnCap) revert BadgeEarnCapReached(member, indicatorId, terms.earnCap, periodEnds);
+        if (count) {
+            ++tally.earned;
+            _tallies[member][indicatorId] = tally;
+        }
+    }
+
+    /// @dev Reverts if `member` already attested the indicator's cap this period; else counts one more.
+    function _countAttested(address member, uint32 indicatorId, IIndicatorRegistry.Terms memory terms) private {
+        (Tally memory tally, uint256 periodEnds) = _currentTally(member, indicatorId, terms);
+        if (tally.attested >= terms.attestCap) {
+            revert BadgeAttestCapReached(member, indicatorId, terms.attestCap, periodEnds);
+        }
+        ++tally.attested;
+        _tallies[member][indicatorId] = tally;
+    }
+
+    /// @dev `member`'s tally of a capped indicator in the current period (fixed windows of
+    /// `capPeriod` seconds from the Unix epoch), and when the period ends.
+    function _currentTally(address member, uint32 indicatorId, IIndicatorRegistry.Terms memory terms)
+        private
+        view
+        returns (Tally memory tally, uint256 periodEnds)
+    {
+        uint32 period = uint32(block.timestamp / terms.capPeriod);
+        tally = _tallies[member][indicatorId];
+        if (tally.period != period) tally = Tally({period: period, earned: 0, attested: 0});
+        periodEnds = (uint256(period) + 1) * terms.capPeriod;
+    }
+
+    function _credit(uint256 claimId, uint32 organisationId) private {
+        registry.requireActiveOrganisation(organisationId);
+        _organisations[claimId] = organisationId;
+        emit ClaimCredited(claimId, organisationId);
+    }
+
     function _mintBadge(uint256 claimId, Claim memory record, IIndicatorRegistry.Terms memory terms) private {
+        if (terms.earnCap != 0) _countEarned(record.contributor, record.indicatorId, terms, true);
         _badges[claimId] = Badge({
             weight: terms.weight,
             validity: terms.validity,

@@ -4,14 +4,25 @@ pragma solidity 0.8.37;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IIndicatorRegistry} from "./interfaces/IIndicatorRegistry.sol";
 
-/// @title The community's indicators of value, changed only by its Governor
+/// @title The community's indicators of value, organisations and fair-play rules, changed only
+/// by its Governor
 contract IndicatorRegistry is Ownable, IIndicatorRegistry {
     uint256 private constant _MAX_NAME_BYTES = 64;
+    uint256 private constant _MAX_IDENTIFIER_BYTES = 256;
+    uint32 private constant _MAX_RECIPROCAL_WINDOW = 365 days;
 
     mapping(uint32 indicatorId => Terms) private _terms;
     // Stored because tokenURI shows it; descriptions and categories are in events only.
     mapping(uint32 indicatorId => string) private _names;
+    mapping(uint32 organisationId => bool) private _organisationRetired;
+    // One slot: every attestation reads the count (bounds check) and the window together.
     uint32 private _indicatorCount;
+    /// @inheritdoc IIndicatorRegistry
+    uint32 public reciprocalWindow;
+    /// @inheritdoc IIndicatorRegistry
+    ScoreRule public scoreRule;
+    /// @inheritdoc IIndicatorRegistry
+    uint32 public organisationCount;
 
     constructor(address governor) Ownable(governor) {}
 
@@ -51,6 +62,49 @@ contract IndicatorRegistry is Ownable, IIndicatorRegistry {
         return _indicatorCount;
     }
 
+    /// @inheritdoc IIndicatorRegistry
+    function attestationRules(uint32 indicatorId) external view returns (Terms memory, uint32) {
+        return (terms(indicatorId), reciprocalWindow);
+    }
+
+    /// @inheritdoc IIndicatorRegistry
+    function addOrganisation(string calldata name, string calldata identifier)
+        external
+        onlyOwner
+        returns (uint32 organisationId)
+    {
+        uint256 nameLength = bytes(name).length;
+        if (nameLength == 0 || nameLength > _MAX_NAME_BYTES) revert RegistryInvalidOrganisation("name");
+        if (bytes(identifier).length > _MAX_IDENTIFIER_BYTES) revert RegistryInvalidOrganisation("identifier");
+        organisationId = ++organisationCount;
+        emit OrganisationAdded(organisationId, name, identifier);
+    }
+
+    /// @inheritdoc IIndicatorRegistry
+    function retireOrganisation(uint32 organisationId) external onlyOwner {
+        requireActiveOrganisation(organisationId);
+        _organisationRetired[organisationId] = true;
+        emit OrganisationRetired(organisationId);
+    }
+
+    /// @inheritdoc IIndicatorRegistry
+    function requireActiveOrganisation(uint32 organisationId) public view {
+        if (organisationId == 0 || organisationId > organisationCount) {
+            revert RegistryUnknownOrganisation(organisationId);
+        }
+        if (_organisationRetired[organisationId]) revert RegistryOrganisationRetired(organisationId);
+    }
+
+    /// @inheritdoc IIndicatorRegistry
+    function setCommunityRules(uint32 reciprocalWindow_, ScoreRule scoreRule_) external onlyOwner {
+        if (reciprocalWindow_ > _MAX_RECIPROCAL_WINDOW) {
+            revert RegistryReciprocalWindowTooLong(reciprocalWindow_, _MAX_RECIPROCAL_WINDOW);
+        }
+        reciprocalWindow = reciprocalWindow_;
+        scoreRule = scoreRule_;
+        emit CommunityRulesSet(reciprocalWindow_, scoreRule_);
+    }
+
     function _activeTerms(uint32 indicatorId) private view returns (Terms memory current) {
         current = terms(indicatorId);
         if (!current.active) revert RegistryIndicatorRetired(indicatorId);
@@ -61,6 +115,12 @@ contract IndicatorRegistry is Ownable, IIndicatorRegistry {
         if (nameLength == 0 || nameLength > _MAX_NAME_BYTES) revert RegistryInvalidIndicator("name");
         if (input.weight == 0) revert RegistryInvalidIndicator("weight");
         if (input.endorsementsRequired == 0) revert RegistryInvalidIndicator("endorsementsRequired");
+        // An indicator cannot gate itself: its first badge could never be endorsed.
+        if (input.endorserIndicatorId == indicatorId || input.endorserIndicatorId > _indicatorCount) {
+            revert RegistryInvalidIndicator("endorserIndicatorId");
+        }
+        bool capped = input.earnCap != 0 || input.attestCap != 0;
+        if (capped != (input.capPeriod != 0)) revert RegistryInvalidIndicator("capPeriod");
 
         _terms[indicatorId] = Terms({
             weight: input.weight,
@@ -68,7 +128,11 @@ contract IndicatorRegistry is Ownable, IIndicatorRegistry {
             validity: input.validity,
             version: version,
             orientation: input.orientation,
-            active: true
+            active: true,
+            endorserIndicatorId: input.endorserIndicatorId,
+            earnCap: input.earnCap,
+            attestCap: input.attestCap,
+            capPeriod: input.capPeriod
         });
         _names[indicatorId] = input.name;
         emit IndicatorDefined(
@@ -81,6 +145,9 @@ contract IndicatorRegistry is Ownable, IIndicatorRegistry {
             input.weight,
             input.endorsementsRequired,
             input.validity
+        );
+        emit IndicatorRulesDefined(
+            indicatorId, version, input.endorserIndicatorId, input.earnCap, input.attestCap, input.capPeriod
         );
     }
 }

@@ -11,6 +11,10 @@ import {IIndicatorRegistry} from "./IIndicatorRegistry.sol";
 /// Consent: a nomination counts only once its nominee accepts it (attestations may gather
 /// before, the badge is minted only after); a holder may disown a badge; a member may keep
 /// their profile out of public lists.
+/// Fair play: an indicator may require its attesters to hold a counting badge of another
+/// indicator, and cap the badges one member earns and the claims one member attests of it per
+/// period; the community may forbid reciprocal endorsement within a window. A claim may credit
+/// an organisation registered by governance.
 interface IContributionBadge {
     /// @notice Where a claim stands on its contributor's consent: `None` for a claim of one's
     /// own (consent is implied), `Pending` for a nomination not yet answered, then `Accepted`
@@ -76,6 +80,20 @@ interface IContributionBadge {
     error BadgeNotHolder(uint256 tokenId, address account);
     /// @notice The badge was already disowned (it cannot be taken back).
     error BadgeAlreadyDisowned(uint256 tokenId);
+    /// @notice The claim's indicator is endorsed only by holders of a counting badge of
+    /// `endorserIndicatorId`, and `endorserBadgeId` is not one the attester holds.
+    error BadgeEndorserNotQualified(
+        uint256 claimId, address attester, uint32 endorserIndicatorId, uint256 endorserBadgeId
+    );
+    /// @notice `contributor` already earned `cap` badges of this indicator this period; more can
+    /// be earned from `periodEnds` (a Unix time).
+    error BadgeEarnCapReached(address contributor, uint32 indicatorId, uint16 cap, uint256 periodEnds);
+    /// @notice `attester` already attested `cap` claims of this indicator this period; more can be
+    /// attested from `periodEnds` (a Unix time).
+    error BadgeAttestCapReached(address attester, uint32 indicatorId, uint16 cap, uint256 periodEnds);
+    /// @notice The claim's contributor attested a claim of `attester` on the same indicator
+    /// within the community's reciprocal window: `attester` may attest theirs from `until`.
+    error BadgeReciprocalEndorsement(uint256 claimId, address attester, address contributor, uint256 until);
 
     /// @notice Emitted when a claim is filed; `submitter` differs from `contributor` for a nomination.
     event ClaimSubmitted(
@@ -87,6 +105,8 @@ interface IContributionBadge {
         bytes32 evidenceHash,
         string evidenceURI
     );
+    /// @notice Emitted after {ClaimSubmitted} when the claim credits an organisation.
+    event ClaimCredited(uint256 indexed claimId, uint32 indexed organisationId);
     /// @notice Emitted for each attestation; `attestations` is the claim's count after it.
     event Attested(uint256 indexed claimId, address indexed attester, uint16 attestations);
     /// @notice Emitted when a claim's badge is minted (beside ERC-721 `Transfer` and ERC-5192 `Locked`).
@@ -119,14 +139,38 @@ interface IContributionBadge {
         external
         returns (uint256 claimId);
 
+    /// @notice {claim}, crediting a registered, active organisation (the sponsor, employer or
+    /// customer the work was done for).
+    function claimWithOrganisation(
+        uint32 indicatorId,
+        uint32 organisationId,
+        bytes32 evidenceHash,
+        string calldata evidenceURI
+    ) external returns (uint256 claimId);
+
+    /// @notice {nominate}, crediting a registered, active organisation.
+    function nominateWithOrganisation(
+        address contributor,
+        uint32 indicatorId,
+        uint32 organisationId,
+        bytes32 evidenceHash,
+        string calldata evidenceURI
+    ) external returns (uint256 claimId);
+
     /// @notice Attests a claim as a member other than its contributor, once; the attestation that
     /// reaches the indicator's requirement mints the badge to the contributor (for a
     /// nomination, only once the nominee has accepted it).
     /// @dev Reverts with {BadgeNotMember} for a non-member attester, {BadgeSelfAttestation},
     /// {BadgeAlreadyAttested}, {BadgeAlreadyMinted}, {BadgeContributorNotMember} when the
     /// contributor is no longer a member, {BadgeIndicatorChanged}, and
-    /// {BadgeNominationDeclined}.
+    /// {BadgeNominationDeclined}; under the indicator's fair-play rules also with
+    /// {BadgeEndorserNotQualified} (use {attestWith}), {BadgeAttestCapReached},
+    /// {BadgeEarnCapReached} (for the minting attestation) and {BadgeReciprocalEndorsement}.
     function attest(uint256 claimId) external;
+
+    /// @notice {attest}, showing `endorserBadgeId`: a counting badge the attester holds of the
+    /// indicator the claim's indicator requires of its endorsers (ignored when it requires none).
+    function attestWith(uint256 claimId, uint256 endorserBadgeId) external;
 
     /// @notice Accepts a nomination of the caller; if it already has the attestations its
     /// indicator requires, the badge is minted now.
@@ -172,6 +216,9 @@ interface IContributionBadge {
 
     /// @notice Whether `account` attested claim `claimId`.
     function hasAttested(uint256 claimId, address account) external view returns (bool);
+
+    /// @notice The organisation a claim credits; 0 for none.
+    function organisationOf(uint256 claimId) external view returns (uint32);
 
     /// @notice How many claims were filed.
     function claimCount() external view returns (uint256);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-/// @title The community's indicators of value
+/// @title The community's indicators of value, the organisations it credits, and its fair-play rules
 /// @notice Indicators are defined, amended and retired only by governance. Amending bumps the
 /// version; earlier versions stay readable in the {IndicatorDefined} events. Descriptions and
-/// category tags live in events only: nothing on-chain reads them.
+/// category tags live in events only: nothing on-chain reads them. Each indicator may also say
+/// who may endorse it and cap how much one member earns and attests of it per period; the
+/// community as a whole sets a reciprocal-endorsement window and how scores add up.
 interface IIndicatorRegistry {
     /// @notice What an indicator values: work on the shared object (code, docs, translations),
     /// or work on the community itself (mentoring, organising, moderating).
@@ -13,8 +15,17 @@ interface IIndicatorRegistry {
         Community
     }
 
-    /// @notice The terms a contribution is recorded under; packed in one slot because the badge
-    /// contract reads them together on every attestation.
+    /// @notice How a member's score adds up over badges of one indicator: `Linear` sums their
+    /// weights; `SquareRoot` gives n badges the mean weight times the square root of n, so the
+    /// hundredth badge of one kind adds far less than the first.
+    enum ScoreRule {
+        Linear,
+        SquareRoot
+    }
+
+    /// @notice The terms a contribution is recorded under, the indicator's fair-play rules
+    /// included; packed in one slot because the badge contract reads them together on every
+    /// attestation (so the rules cost no storage read when they are off).
     struct Terms {
         uint32 weight;
         uint16 endorsementsRequired;
@@ -22,6 +33,10 @@ interface IIndicatorRegistry {
         uint32 version;
         Orientation orientation;
         bool active;
+        uint32 endorserIndicatorId; // attesters must hold a counting badge of it; 0 = anyone
+        uint16 earnCap; // badges one member may earn of it per period; 0 = no cap
+        uint16 attestCap; // claims one member may attest of it per period; 0 = no cap
+        uint32 capPeriod; // seconds in a cap period; set when either cap is
     }
 
     /// @notice An indicator as governance proposes it.
@@ -33,6 +48,10 @@ interface IIndicatorRegistry {
         uint32 weight;
         uint16 endorsementsRequired;
         uint32 validity;
+        uint32 endorserIndicatorId;
+        uint16 earnCap;
+        uint16 attestCap;
+        uint32 capPeriod;
     }
 
     /// @notice No indicator has this id.
@@ -41,6 +60,14 @@ interface IIndicatorRegistry {
     error RegistryIndicatorRetired(uint32 indicatorId);
     /// @notice An input field is out of range; `field` names it.
     error RegistryInvalidIndicator(string field);
+    /// @notice No organisation has this id.
+    error RegistryUnknownOrganisation(uint32 organisationId);
+    /// @notice The organisation was retired: new claims cannot name it.
+    error RegistryOrganisationRetired(uint32 organisationId);
+    /// @notice An organisation's name must be 1-64 bytes and its identifier at most 256.
+    error RegistryInvalidOrganisation(string field);
+    /// @notice The reciprocal-endorsement window may be at most 365 days.
+    error RegistryReciprocalWindowTooLong(uint32 seconds_, uint32 max);
 
     /// @notice Emitted for every new version of an indicator (version 1 when it is added).
     event IndicatorDefined(
@@ -54,12 +81,29 @@ interface IIndicatorRegistry {
         uint16 endorsementsRequired,
         uint32 validity
     );
+    /// @notice Emitted beside every {IndicatorDefined}: the version's fair-play rules.
+    event IndicatorRulesDefined(
+        uint32 indexed indicatorId,
+        uint32 version,
+        uint32 endorserIndicatorId,
+        uint16 earnCap,
+        uint16 attestCap,
+        uint32 capPeriod
+    );
     /// @notice Emitted when an indicator is retired at `version`.
     event IndicatorRetired(uint32 indexed indicatorId, uint32 version);
+    /// @notice Emitted when governance registers an organisation that claims may credit.
+    /// `identifier` is its address, domain or other identifier, as the community knows it.
+    event OrganisationAdded(uint32 indexed organisationId, string name, string identifier);
+    /// @notice Emitted when governance retires an organisation: new claims cannot name it.
+    event OrganisationRetired(uint32 indexed organisationId);
+    /// @notice Emitted when governance sets the community-wide fair-play rules.
+    event CommunityRulesSet(uint32 reciprocalWindow, ScoreRule scoreRule);
 
     /// @notice Adds an indicator, active at version 1.
     /// @dev Governance only. The name must be 1-64 bytes, weight at least 1, and at least one
-    /// endorsement required.
+    /// endorsement required. An endorser indicator must exist and be another indicator; a cap
+    /// needs a cap period, and a cap period needs a cap.
     /// @return indicatorId The new indicator's id, counting from 1.
     function addIndicator(IndicatorInput calldata input) external returns (uint32 indicatorId);
 
@@ -79,4 +123,37 @@ interface IIndicatorRegistry {
 
     /// @notice How many indicators were ever added (retired ones included).
     function indicatorCount() external view returns (uint32);
+
+    /// @notice An indicator's current terms and the community's reciprocal-endorsement window,
+    /// in one call: what the badge contract checks an attestation against.
+    function attestationRules(uint32 indicatorId) external view returns (Terms memory, uint32 reciprocalWindow);
+
+    /// @notice Registers an organisation (a sponsor, employer or customer) that claims may
+    /// credit. Governance only; the name must be 1-64 bytes, the identifier at most 256.
+    /// @return organisationId Its id, counting from 1.
+    function addOrganisation(string calldata name, string calldata identifier)
+        external
+        returns (uint32 organisationId);
+
+    /// @notice Retires an organisation: claims already crediting it keep doing so; new ones cannot.
+    /// @dev Governance only.
+    function retireOrganisation(uint32 organisationId) external;
+
+    /// @notice Reverts unless `organisationId` names a registered organisation not retired.
+    function requireActiveOrganisation(uint32 organisationId) external view;
+
+    /// @notice How many organisations were ever registered (retired ones included).
+    function organisationCount() external view returns (uint32);
+
+    /// @notice Sets the community-wide fair-play rules: if A attested a claim of B, B may not
+    /// attest a claim of A on the same indicator within `reciprocalWindow` seconds (0 turns the
+    /// rule off; it sees attestations made while it is on); and how scores add up.
+    /// @dev Governance only; the window is at most 365 days.
+    function setCommunityRules(uint32 reciprocalWindow, ScoreRule scoreRule) external;
+
+    /// @notice The reciprocal-endorsement window in seconds (0 = off).
+    function reciprocalWindow() external view returns (uint32);
+
+    /// @notice How scores add up over badges of one indicator.
+    function scoreRule() external view returns (ScoreRule);
 }

@@ -54,7 +54,11 @@ contract Community {
             orientation: IIndicatorRegistry.Orientation.Community,
             weight: 5,
             endorsementsRequired: endorsements,
-            validity: validity
+            validity: validity,
+            endorserIndicatorId: 0,
+            earnCap: 0,
+            attestCap: 0,
+            capPeriod: 0
         });
     }
 

@@ -79,8 +79,13 @@ def indicator_input(
     endorsements=2,
     validity=0,
     description_uri="ipfs://mentoring-v1",
+    endorser_indicator=0,
+    earn_cap=0,
+    attest_cap=0,
+    cap_period=0,
 ):
-    return (name, description_uri, category, orientation, weight, endorsements, validity)
+    return (name, description_uri, category, orientation, weight, endorsements, validity,
+            endorser_indicator, earn_cap, attest_cap, cap_period)
 
 
 EVIDENCE_HASH = keccak(text="https://example.org/pull/42 contents")
