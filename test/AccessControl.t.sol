@@ -8,6 +8,7 @@ import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {CommunityGovernor} from "../contracts/CommunityGovernor.sol";
 import {SoulboundERC721} from "../contracts/SoulboundERC721.sol";
 import {IContributionBadge} from "../contracts/interfaces/IContributionBadge.sol";
+import {IIndicatorRegistry} from "../contracts/interfaces/IIndicatorRegistry.sol";
 import {IMembership} from "../contracts/interfaces/IMembership.sol";
 import {Community} from "./utils/Community.sol";
 import {TestBase} from "./utils/Vm.sol";
@@ -19,8 +20,8 @@ import {TestBase} from "./utils/Vm.sol";
 contract AccessControlTable is TestBase, Community {
     uint256 internal constant OUTSIDER_KEY = 0x0B5;
     address internal alice; // the contributor: holds badge 1, filed open claim 2, nominated in claim 4, proposed Q
-    address internal bob; // a member
-    address internal carol; // a member
+    address internal bob; // a member (holds no badge)
+    address internal carol; // a member: filed claim 5, on indicator 2 (endorsed by holders of indicator 1 only)
     address internal dave; // a founder, removed by governance after filing claim 3
     address internal outsider;
     address internal newcomer = address(0xBEEF);
@@ -61,6 +62,11 @@ contract AccessControlTable is TestBase, Community {
         deployCommunity(founders);
 
         _pass(address(registry), abi.encodeCall(registry.addIndicator, (indicator("Mentoring", 2, 0))), "indicator");
+        // Indicator 2 is endorsed only by holders of a counting badge of indicator 1 (alice's badge 1).
+        IIndicatorRegistry.IndicatorInput memory review = indicator("Code review", 1, 0);
+        review.endorserIndicatorId = 1;
+        _pass(address(registry), abi.encodeCall(registry.addIndicator, (review)), "gated indicator");
+        _pass(address(registry), abi.encodeCall(registry.addOrganisation, ("Acme", "acme.example")), "organisation");
         vm.prank(alice);
         badge.claim(1, keccak256("evidence 1"), "ipfs://1");
         vm.prank(bob);
@@ -74,6 +80,8 @@ contract AccessControlTable is TestBase, Community {
         vm.prank(bob);
         badge.nominate(alice, 1, keccak256("evidence 4"), "ipfs://4"); // claim 4, waiting for alice's answer
         _pass(address(membership), abi.encodeCall(membership.remove, (dave)), "remove dave");
+        vm.prank(carol);
+        badge.claim(2, keccak256("evidence 5"), "ipfs://5"); // claim 5, open, on the gated indicator
 
         S = _proposeAs(bob, address(membership), abi.encodeCall(membership.admit, (newcomer)), "S");
         vm.warp(governor.proposalSnapshot(S) + 1);
@@ -210,6 +218,7 @@ contract AccessControlTable is TestBase, Community {
         _ownerOnly("IndicatorRegistry.retireIndicator", r, abi.encodeCall(registry.retireIndicator, (1)), untrusted);
         _ownerOnly("IndicatorRegistry.transferOwnership", r, abi.encodeCall(registry.transferOwnership, (outsider)), untrusted);
         _ownerOnly("IndicatorRegistry.renounceOwnership", r, abi.encodeCall(registry.renounceOwnership, ()), untrusted);
+        _fairPlayRegistryRows(untrusted);
 
         // ContributionBadge: members claim, nominate and attest (not their own claim); governance revokes and recovers.
         _row("ContributionBadge.claim", b, abi.encodeCall(badge.claim, (1, keccak256("e"), "u")), [
@@ -226,6 +235,7 @@ contract AccessControlTable is TestBase, Community {
             _err(IContributionBadge.BadgeNotMember.selector, gov)
         ]);
         _removedContributorRow(badSig);
+        _fairPlayBadgeRows(badSig);
         _consentRows(badSig);
         _ownerOnly("ContributionBadge.revoke", b, abi.encodeCall(badge.revoke, (1, "fraud")), badSig);
         uint256[] memory tokens = new uint256[](1);
@@ -267,6 +277,49 @@ contract AccessControlTable is TestBase, Community {
         _row("ContributionBadge.attest (claim of a removed member)", address(badge), abi.encodeCall(badge.attest, (3)), [
             _err(IContributionBadge.BadgeNotMember.selector, outsider), daveGone, daveGone, badSig,
             _err(IContributionBadge.BadgeNotMember.selector, address(governor))
+        ]);
+    }
+
+    /// @dev Organisations and the community's fair-play rules: governance only, and the
+    /// reciprocal window's bound holds even against governance.
+    function _fairPlayRegistryRows(bytes memory untrusted) internal {
+        address r = address(registry);
+        _ownerOnly("IndicatorRegistry.addOrganisation", r, abi.encodeCall(registry.addOrganisation, ("Beta", "0xbeta")), untrusted);
+        _ownerOnly("IndicatorRegistry.retireOrganisation", r, abi.encodeCall(registry.retireOrganisation, (1)), untrusted);
+        _ownerOnly("IndicatorRegistry.setCommunityRules", r,
+            abi.encodeCall(registry.setCommunityRules, (7 days, IIndicatorRegistry.ScoreRule.SquareRoot)), untrusted);
+        bytes4 unauthorized = Ownable.OwnableUnauthorizedAccount.selector;
+        _row("IndicatorRegistry.setCommunityRules (366 days)", r,
+            abi.encodeCall(registry.setCommunityRules, (366 days, IIndicatorRegistry.ScoreRule.Linear)), [
+            _err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), untrusted,
+            abi.encodeWithSelector(IIndicatorRegistry.RegistryReciprocalWindowTooLong.selector, 366 days, 365 days)
+        ]);
+    }
+
+    /// @dev Members claim and nominate crediting organisation 1; attestWith on the ungated claim 2
+    /// ignores the badge shown; on claim 5 (gated by indicator 1) only alice, holder of badge 1,
+    /// may attest showing it.
+    function _fairPlayBadgeRows(bytes memory badSig) internal {
+        address b = address(badge);
+        bytes memory outsiderNotMember = _err(IContributionBadge.BadgeNotMember.selector, outsider);
+        bytes memory govNotMember = _err(IContributionBadge.BadgeNotMember.selector, address(governor));
+        _row("ContributionBadge.claimWithOrganisation", b,
+            abi.encodeCall(badge.claimWithOrganisation, (1, 1, keccak256("e"), "u")), [
+            outsiderNotMember, OK, OK, badSig, govNotMember
+        ]);
+        _row("ContributionBadge.nominateWithOrganisation", b,
+            abi.encodeCall(badge.nominateWithOrganisation, (carol, 1, 1, keccak256("e"), "u")), [
+            outsiderNotMember, OK, OK, badSig, govNotMember
+        ]);
+        _row("ContributionBadge.attestWith (ungated claim 2)", b, abi.encodeCall(badge.attestWith, (2, 1)), [
+            outsiderNotMember, OK,
+            abi.encodeWithSelector(IContributionBadge.BadgeSelfAttestation.selector, uint256(2), alice), badSig,
+            govNotMember
+        ]);
+        _row("ContributionBadge.attestWith (claim 5, gated: badge 1 shown)", b, abi.encodeCall(badge.attestWith, (5, 1)), [
+            outsiderNotMember,
+            abi.encodeWithSelector(IContributionBadge.BadgeEndorserNotQualified.selector, uint256(5), bob, uint32(1), uint256(1)),
+            OK, badSig, govNotMember
         ]);
     }
 
