@@ -32,8 +32,9 @@ def test_add_indicator__nominal_workflow(governance, governor, registry, add_men
     assert governor.state(proposal_id) == EXECUTED
 
     assert registry.indicatorCount() == 1
-    weight, endorsements, validity, version, orientation, active = registry.terms(1)
+    weight, endorsements, validity, version, orientation, active, *rules = registry.terms(1)
     assert (weight, endorsements, validity, version, orientation, active) == (5, 2, 86_400 * 365, 1, COMMUNITY, True)
+    assert rules == [0, 0, 0, 0]  # no endorser indicator, no caps, no cap period
     assert registry.indicatorName(1) == "Mentoring a newcomer"
 
 

@@ -9,8 +9,8 @@ def test_amend__bumps_version_and_keeps_history_in_events(governance, registry, 
     amended = indicator_input("Mentoring a newcomer to a merged patch", weight=8, endorsements=3)
     governance.pass_([(registry, "amendIndicator", (mentoring, amended))], "amend mentoring")
 
-    weight, endorsements, _, version, _, active = registry.terms(mentoring)
-    assert (weight, endorsements, version, active) == (8, 3, 2, True)
+    terms = registry.terms(mentoring)
+    assert (terms.weight, terms.endorsementsRequired, terms.version, terms.active) == (8, 3, 2, True)
     assert registry.indicatorName(mentoring) == "Mentoring a newcomer to a merged patch"
 
     history = list(registry.IndicatorDefined.range(0, ape.chain.blocks.height + 1))
