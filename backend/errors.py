@@ -5,6 +5,7 @@ Each carries the HTTP status that fits it, so the mapping lives in one place.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 
@@ -109,6 +110,14 @@ _STATUS_BY_ERROR = {
     "ERC2771ForwarderInvalidSigner": InvalidSignature,
     "BadgeNotNominee": Forbidden,
     "BadgeNotHolder": Forbidden,
+    "BadgeEndorserNotQualified": Forbidden,
+    "RegistryUnknownOrganisation": NotFound,
+    "RegistryOrganisationRetired": Conflict,
+    "BadgeEarnCapReached": Conflict,
+    "BadgeAttestCapReached": Conflict,
+    "BadgeReciprocalEndorsement": Conflict,
+    "RegistryInvalidOrganisation": Unprocessable,
+    "RegistryReciprocalWindowTooLong": Unprocessable,
     "BadgeUnknownClaim": NotFound,
     "RegistryUnknownIndicator": NotFound,
     "GovernorNonexistentProposal": NotFound,
@@ -146,7 +155,7 @@ _STATUS_BY_ERROR = {
 }
 
 
-# The consent rules' refusals in words, before the error's name and arguments.
+# The consent and fair-play rules' refusals in words, before the error's name and arguments.
 _WORDS = {
     "BadgeNotNominee": "Only the nominee answers a nomination: {account} is not the contributor of claim {claimId}",
     "BadgeNotNomination": "Claim {claimId} is its contributor's own claim, not a nomination: there is nothing to "
@@ -156,7 +165,27 @@ _WORDS = {
     "BadgeNominationAlreadyAccepted": "The nominee already accepted claim {claimId}",
     "BadgeNotHolder": "Only the holder disowns a badge: {account} does not hold badge {tokenId}",
     "BadgeAlreadyDisowned": "Badge {tokenId} is already disowned (disowning cannot be undone)",
+    "BadgeEndorserNotQualified": "Only holders of a counting badge of indicator {endorserIndicatorId} may attest "
+                                 "claim {claimId}, and {attester} showed none (badge {endorserBadgeId} is not a "
+                                 "counting badge of it that they hold)",
+    "BadgeEarnCapReached": "{contributor} already earned the {cap} badges of indicator {indicatorId} the community "
+                           "allows per period; more can be earned from {periodEnds}",
+    "BadgeAttestCapReached": "{attester} already attested the {cap} claims of indicator {indicatorId} the community "
+                             "allows per period; more can be attested from {periodEnds}",
+    "BadgeReciprocalEndorsement": "{contributor} endorsed {attester} on this indicator within the community's "
+                                  "reciprocal window: {attester} may attest claim {claimId} from {until}",
+    "RegistryUnknownOrganisation": "No organisation {organisationId} is registered in this community",
+    "RegistryOrganisationRetired": "Organisation {organisationId} was retired: new claims cannot credit it",
 }
+
+
+# Arguments that are Unix times: shown in words as UTC dates.
+_TIMES = ("periodEnds", "until")
+
+
+def _in_words(args: dict[str, Any]) -> dict[str, Any]:
+    return {k: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(int(v))) if k in _TIMES else v
+            for k, v in args.items()}
 
 
 class ChainRefused(DomainError):
@@ -171,7 +200,7 @@ class ChainRefused(DomainError):
         shown = ", ".join(f"{k}={v}" for k, v in args.items())
         if detail is None and error in _WORDS:
             try:
-                detail = f"{_WORDS[error].format(**args)}: {error}({shown})"
+                detail = f"{_WORDS[error].format(**_in_words(args))}: {error}({shown})"
             except (KeyError, IndexError):
                 detail = None
         super().__init__(detail or f"The contract refused the request: {error}({shown})", error=error, arguments=args)

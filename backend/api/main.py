@@ -18,6 +18,7 @@ from backend.api.routers import (
     delegations,
     indicators,
     members,
+    organisations,
     proposals,
     relayer,
     reports,
@@ -28,7 +29,7 @@ from backend.api.routers import (
 from backend.context import Context
 from backend.settings import Settings, get_settings
 
-RESOURCES = (indicators, proposals, votes, delegations, members, claims, attestations, consent, badges,
+RESOURCES = (indicators, organisations, proposals, votes, delegations, members, claims, attestations, consent, badges,
              transactions, requests, relayer, credentials, reports)
 
 

@@ -106,10 +106,15 @@ class ClaimPrepareIn(_SignerIn):
                                       "defaults to keccak256 of evidence_uri")
     contributor: Address | None = Field(None, description="Another member to nominate; omit to claim your own "
                                                         "contribution")
+    organisation_id: int | None = Field(None, ge=1, lt=2**32, description="A registered, active organisation "
+                                        "the work was done for (its sponsor, employer or customer) to credit")
 
 
 class AttestationPrepareIn(_SignerIn):
     claim_id: int = Field(ge=1, le=UINT256)
+    endorser_badge_id: int | None = Field(None, ge=1, le=UINT256, description="For an indicator endorsed only by "
+                                          "holders of another indicator's badge: the signer's counting badge to "
+                                          "show. Omitted, the service picks one the signer holds")
 
 
 class NominationAnswerPrepareIn(_SignerIn):
@@ -278,6 +283,12 @@ class IndicatorVersionOut(BaseModel):
     weight: int
     endorsements_required: int
     validity_seconds: int
+    endorser_indicator_id: int | None = Field(description="Only holders of a counting badge of this indicator "
+                                              "may attest; null: any member")
+    earn_cap: int | None = Field(description="Badges one member may earn of it per cap period; null: no cap")
+    attest_cap: int | None = Field(description="Claims one member may attest of it per cap period; null: no cap")
+    cap_period_seconds: int | None = Field(description="The caps' period (fixed windows from the Unix epoch); "
+                                           "null without caps")
     defined_at: int
     tx_hash: str
 
@@ -358,10 +369,44 @@ class ClaimOut(BaseModel):
         description="null for a claim of one's own; for a nomination, whether the nominee accepted it (only an "
                     "accepted nomination is minted) or declined it (then closed, kept on record)")
     answered_at: int | None = Field(description="When the nominee accepted or declined (unix seconds)")
+    organisation_id: int | None = Field(description="The organisation the claim credits, if any")
     state: Literal["open", "minted", "declined"]
     token_id: int | None
     created_at: int
     tx_hash: str
+
+
+class OrganisationOut(BaseModel):
+    id: int
+    name: str
+    name_raw: str | None = _raw("name")
+    identifier: str = Field(description="Its address, domain or other identifier, as governance registered it")
+    identifier_raw: str | None = _raw("identifier")
+    active: bool = Field(description="False once retired: new claims cannot credit it")
+    added_at: int
+    retired_at: int | None
+    tx_hash: str
+
+
+class OrganisationContributorOut(BaseModel):
+    address: str
+    badges: int = Field(description="Counting badges whose claims credit the organisation")
+    score: int | float
+
+
+class OrganisationCategoryOut(BaseModel):
+    category: str
+    badges: int
+    score: int | float
+
+
+class OrganisationProfileOut(OrganisationOut):
+    as_of: int = Field(description="Chain time the scores were computed at")
+    score_rule: Literal["linear", "square_root"]
+    total_score: int | float
+    badges_counting: int
+    contributors: list[OrganisationContributorOut] = Field(description="Highest score first")
+    by_category: list[OrganisationCategoryOut]
 
 
 class BadgeOut(BaseModel):
@@ -402,12 +447,16 @@ class ProfileOut(BaseModel):
     profile_hidden: bool = Field(description="The member keeps this profile out of public lists; it still counts "
                                  "and is answered to anyone who asks for it by address")
     as_of: int = Field(description="Chain time the profile was computed at")
-    total_score: int
+    score_rule: Literal["linear", "square_root"] = Field(
+        description="How the scores add up, as the community set it: linear sums the weights of an indicator's "
+                    "badges; square_root gives n badges of one indicator their mean weight times the square root of "
+                    "n (rounded to 3 decimals)")
+    total_score: int | float
     badges_counting: int
     badges_not_counting: int
     by_indicator: list[dict[str, Any]]
     by_category: list[dict[str, Any]]
-    by_orientation: dict[str, dict[str, int]]
+    by_orientation: dict[str, dict[str, int | float]]
     badges_total: int = Field(description="Every badge the member holds, counting or not")
     badges_limit: int
     badges_offset: int

@@ -21,6 +21,7 @@ CREATED = {
     ("governor", "VoteCast"): ("vote_weight", "weight", int),
     ("governor", "ProposalExecuted"): ("executed_proposal_id", "proposalId", str),
     ("registry", "IndicatorDefined"): ("indicator_id", "indicatorId", int),
+    ("registry", "OrganisationAdded"): ("organisation_id", "organisationId", int),
     ("membership", "MemberAdmitted"): ("member", "account", str),
     ("badge", "NominationAccepted"): ("accepted_claim_id", "claimId", int),
     ("badge", "NominationDeclined"): ("declined_claim_id", "claimId", int),

@@ -107,7 +107,8 @@ class Checkpoint(Base):
 
 
 class Setting(Base):
-    """The governor's current settings (voting delay, period, threshold, quorum numerator)."""
+    """The community's current settings: the governor's (voting delay, period, threshold, quorum
+    numerator) and the registry's fair-play rules (reciprocal window, score rule)."""
 
     __tablename__ = "settings"
     community: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -130,7 +131,28 @@ class IndicatorVersion(Base):
     weight: Mapped[int] = mapped_column(BigInteger)
     endorsements_required: Mapped[int] = mapped_column(Integer)
     validity: Mapped[int] = mapped_column(BigInteger)
+    # Fair-play rules of this version (IndicatorRulesDefined); 0 = off.
+    endorser_indicator_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    earn_cap: Mapped[int] = mapped_column(Integer, default=0)
+    attest_cap: Mapped[int] = mapped_column(Integer, default=0)
+    cap_period: Mapped[int] = mapped_column(BigInteger, default=0)
     defined_at: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+class Organisation(Base):
+    """An organisation governance registered for claims to credit (a sponsor, employer, customer)."""
+
+    __tablename__ = "organisations"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    name_raw: Mapped[str | None] = RawText()
+    identifier: Mapped[str] = mapped_column(Text)
+    identifier_raw: Mapped[str | None] = RawText()
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    added_at: Mapped[int] = mapped_column(BigInteger)
+    retired_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
@@ -199,6 +221,7 @@ class Claim(Base):
     # Null for a claim of one's own; pending, accepted or declined for a nomination.
     nomination_state: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
     answered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    organisation_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
     created_at: Mapped[int] = mapped_column(BigInteger)
     tx_hash: Mapped[str] = mapped_column(String(66))
 
@@ -230,8 +253,11 @@ class Badge(Base):
     revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     revoke_reason_raw: Mapped[str | None] = RawText()
     disowned_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    # The organisation its claim credits, copied at mint so per-organisation reads need no join.
+    organisation_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None, index=True)
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
 # Tables a rebuild empties, children first.
-PROJECTIONS = (Badge, Attestation, Claim, Vote, Proposal, Indicator, IndicatorVersion, Setting, Checkpoint, Member)
+PROJECTIONS = (Badge, Attestation, Claim, Vote, Proposal, Indicator, IndicatorVersion, Organisation, Setting, Checkpoint,
+               Member)

@@ -23,6 +23,7 @@ from backend.indexer.models import (
     Indicator,
     IndicatorVersion,
     Member,
+    Organisation,
     Proposal,
     Setting,
     Vote,
@@ -236,6 +237,37 @@ def _indicator_defined(session: Session, log: Log) -> None:
         indicator.version = a["version"]
 
 
+@on("registry", "IndicatorRulesDefined")
+def _indicator_rules(session: Session, log: Log) -> None:
+    a = log.args
+    version = _get(session, IndicatorVersion, (log.community, a["indicatorId"], a["version"]))
+    if version is not None:
+        version.endorser_indicator_id, version.earn_cap = a["endorserIndicatorId"], a["earnCap"]
+        version.attest_cap, version.cap_period = a["attestCap"], a["capPeriod"]
+
+
+@on("registry", "CommunityRulesSet")
+def _community_rules(session: Session, log: Log) -> None:
+    _setting(session, log, "reciprocal_window", log.args["reciprocalWindow"])
+    _setting(session, log, "score_rule", log.args["scoreRule"])
+
+
+@on("registry", "OrganisationAdded")
+def _organisation_added(session: Session, log: Log) -> None:
+    a = log.args
+    _add(session, Organisation(
+        community=log.community, organisation_id=a["organisationId"], name=a["name"], name_raw=a.get("name_raw"),
+        identifier=a["identifier"], identifier_raw=a.get("identifier_raw"), active=True, added_at=log.timestamp,
+        tx_hash=log.tx_hash))
+
+
+@on("registry", "OrganisationRetired")
+def _organisation_retired(session: Session, log: Log) -> None:
+    organisation = _get(session, Organisation, (log.community, log.args["organisationId"]))
+    if organisation is not None:
+        organisation.active, organisation.retired_at = False, log.timestamp
+
+
 @on("registry", "IndicatorRetired")
 def _indicator_retired(session: Session, log: Log) -> None:
     indicator = _get(session, Indicator, (log.community, log.args["indicatorId"]))
@@ -275,6 +307,13 @@ def _declined(session: Session, log: Log) -> None:
     _answered(session, log, "declined")
 
 
+@on("badge", "ClaimCredited")
+def _credited(session: Session, log: Log) -> None:
+    claim = _get(session, Claim, (log.community, log.args["claimId"]))
+    if claim is not None:
+        claim.organisation_id = log.args["organisationId"]
+
+
 @on("badge", "Attested")
 def _attested(session: Session, log: Log) -> None:
     a = log.args
@@ -295,7 +334,7 @@ def _minted(session: Session, log: Log) -> None:
         community=log.community, token_id=a["tokenId"], owner=a["contributor"], contributor=a["contributor"],
         indicator_id=a["indicatorId"], indicator_version=claim.indicator_version, weight=a["weight"],
         validity=terms.validity, orientation=terms.orientation, category=terms.category,
-        minted_at=log.timestamp, tx_hash=log.tx_hash,
+        organisation_id=claim.organisation_id, minted_at=log.timestamp, tx_hash=log.tx_hash,
     ))
 
 

@@ -8,15 +8,17 @@ from eth_utils import keccak, to_checksum_address
 
 from backend.chain.deployments import Community
 from backend.context import Context
+from backend.errors import ChainRefused
 from backend.services import proposals as proposal_rules
-from backend.services import relay
+from backend.services import reads, relay
 
 SUPPORT = {"against": 0, "for": 1, "abstain": 2}
 
 # Which contract functions each submit endpoint relays.
 ALLOWED = {
-    "claims": {("badge", "claim"), ("badge", "nominate")},
-    "attestations": {("badge", "attest")},
+    "claims": {("badge", "claim"), ("badge", "nominate"), ("badge", "claimWithOrganisation"),
+               ("badge", "nominateWithOrganisation")},
+    "attestations": {("badge", "attest"), ("badge", "attestWith")},
     "votes": {("governor", "castVote"), ("governor", "castVoteWithReason")},
     "delegations": {("membership", "delegate")},
     "proposals": {("governor", "propose")},
@@ -27,21 +29,40 @@ ALLOWED = {
 
 
 def prepare_claim(ctx: Context, community: Community, *, signer: str, indicator_id: int, evidence_uri: str,
-                  evidence_hash: str | None, contributor: str | None) -> dict[str, Any]:
+                  evidence_hash: str | None, contributor: str | None,
+                  organisation_id: int | None = None) -> dict[str, Any]:
     # Without a hash of the evidence's content, the URI's own hash still pins what was claimed.
     hash_bytes = bytes.fromhex(evidence_hash[2:]) if evidence_hash else keccak(text=evidence_uri)
     badge = ctx.gateway.abi("badge")
     signer = to_checksum_address(signer)
+    # Without an organisation, the plain functions: crediting one costs a storage slot more.
+    credit = (organisation_id,) if organisation_id else ()
     if contributor and to_checksum_address(contributor) != signer:
-        data = badge.function("nominate").encode(to_checksum_address(contributor), indicator_id, hash_bytes,
-                                                 evidence_uri)
+        function = "nominateWithOrganisation" if credit else "nominate"
+        data = badge.function(function).encode(to_checksum_address(contributor), indicator_id, *credit, hash_bytes,
+                                                evidence_uri)
     else:
-        data = badge.function("claim").encode(indicator_id, hash_bytes, evidence_uri)
+        function = "claimWithOrganisation" if credit else "claim"
+        data = badge.function(function).encode(indicator_id, *credit, hash_bytes, evidence_uri)
     return relay.prepare(ctx, community, signer=signer, target="badge", data=data)
 
 
-def prepare_attestation(ctx: Context, community: Community, *, signer: str, claim_id: int) -> dict[str, Any]:
-    data = ctx.gateway.abi("badge").function("attest").encode(claim_id)
+def prepare_attestation(ctx: Context, community: Community, *, signer: str, claim_id: int,
+                        endorser_badge_id: int | None = None) -> dict[str, Any]:
+    """attest, or attestWith the signer's badge when the claim's indicator is endorsed only by
+    holders of another indicator's badge (the one given, or one the index finds them holding)."""
+    signer = to_checksum_address(signer)
+    badge = ctx.gateway.abi("badge")
+    required = reads.endorser_indicator(ctx, community, claim_id)
+    if required and endorser_badge_id is None:
+        endorser_badge_id = reads.endorser_badge(ctx, community, signer, required)
+        if endorser_badge_id is None:
+            raise ChainRefused("BadgeEndorserNotQualified", {"claimId": claim_id, "attester": signer,
+                                                             "endorserIndicatorId": required, "endorserBadgeId": 0})
+    if endorser_badge_id:
+        data = badge.function("attestWith").encode(claim_id, endorser_badge_id)
+    else:
+        data = badge.function("attest").encode(claim_id)
     return relay.prepare(ctx, community, signer=signer, target="badge", data=data)
 
 

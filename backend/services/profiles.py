@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -36,10 +37,15 @@ class Group:
     category: str
     orientation: str
     badges: int
-    score: int
+    score: int | float
 
 
-def score(badges: Iterable[ScoredBadge], now: int) -> dict:
+def rounded(value: float) -> int | float:
+    """Scores stay whole numbers under the linear rule; square roots are kept to 3 decimals."""
+    return int(value) if float(value).is_integer() else round(value, 3)
+
+
+def score(badges: Iterable[ScoredBadge], now: int, rule: str = "linear") -> dict:
     """Scores from badges in memory (the database does the same in reads.profile)."""
     badges = list(badges)
     groups: dict[tuple, list[ScoredBadge]] = {}
@@ -47,12 +53,21 @@ def score(badges: Iterable[ScoredBadge], now: int) -> dict:
         if counts(b, now):
             groups.setdefault((b.indicator_id, b.category, b.orientation), []).append(b)
     return add_up([Group(i, found[0].indicator_name, c, o, len(found), sum(b.weight for b in found))
-                   for (i, c, o), found in groups.items()], len(badges))
+                   for (i, c, o), found in groups.items()], len(badges), rule=rule)
 
 
-def add_up(groups: Iterable[Group], owned: int) -> dict:
+def add_up(groups: Iterable[Group], owned: int, rule: str = "linear") -> dict:
     """The profile's scores, by indicator, category and orientation, from counting groups;
-    `owned` is every badge the member holds, counting or not."""
+    `owned` is every badge the member holds, counting or not. Under the square-root rule, n
+    counting badges of one indicator weigh their summed weight divided by the square root of n
+    (their mean weight times the square root of n), shared among the indicator's groups."""
+    groups = list(groups)
+    per_indicator: dict[int, int] = {}
+    for g in groups:
+        per_indicator[g.indicator_id] = per_indicator.get(g.indicator_id, 0) + g.badges
+    if rule == "square_root":
+        groups = [Group(g.indicator_id, g.indicator_name, g.category, g.orientation, g.badges,
+                        g.score / math.sqrt(per_indicator[g.indicator_id])) for g in groups]  # type: ignore[arg-type]
     by_indicator: dict[int, dict] = {}
     by_category: dict[str, dict] = {}
     by_orientation = {o: {"badges": 0, "score": 0} for o in ("object", "community")}
@@ -64,8 +79,10 @@ def add_up(groups: Iterable[Group], owned: int) -> dict:
             entry["badges"] += g.badges
             entry["score"] += g.score
     counting = sum(e["badges"] for e in by_orientation.values())
+    for entry in (*by_indicator.values(), *by_category.values(), *by_orientation.values()):
+        entry["score"] = rounded(entry["score"])
     return {
-        "total_score": sum(e["score"] for e in by_orientation.values()),
+        "total_score": rounded(sum(e["score"] for e in by_orientation.values())),
         "badges_counting": counting,
         "badges_not_counting": owned - counting,
         "by_indicator": sorted(by_indicator.values(), key=lambda e: e["indicator_id"]),

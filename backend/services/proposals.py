@@ -14,7 +14,7 @@ import threading
 from typing import Annotated, Literal, Union
 
 from eth_utils import is_checksum_address, to_checksum_address
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from backend.chain.deployments import Community
 from backend.context import Context
@@ -54,6 +54,10 @@ Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, description="0x + 40 hex
                                                                      "or all lowercase"), AfterValidator(checksummed)]
 
 
+# The registry's score rules, by their enum order on chain (IIndicatorRegistry.ScoreRule).
+SCORE_RULES = ("linear", "square_root")
+MAX_RECIPROCAL_WINDOW = 365 * 86_400  # IndicatorRegistry._MAX_RECIPROCAL_WINDOW
+
 class _Action(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -66,6 +70,14 @@ class IndicatorFields(_Action):
     weight: int = Field(ge=1, le=UINT32)
     endorsements_required: int = Field(ge=1, le=UINT16)
     validity_seconds: int = Field(0, ge=0, le=UINT32, description="How long a badge counts; 0 = forever")
+    endorser_indicator_id: int = Field(0, ge=0, le=UINT32, description="Only holders of a counting badge of this "
+                                       "other indicator may attest (e.g. code review only by maintainers); 0 = any "
+                                       "member")
+    earn_cap: int = Field(0, ge=0, le=UINT16, description="Badges one member may earn of it per cap period; 0 = no cap")
+    attest_cap: int = Field(0, ge=0, le=UINT16, description="Claims one member may attest of it per cap period; "
+                            "0 = no cap")
+    cap_period_seconds: int = Field(0, ge=0, le=UINT32, description="The caps' period, in fixed windows from the "
+                                    "Unix epoch (86400: calendar days in UTC); required with a cap, 0 without")
 
     @field_validator("name")
     @classmethod
@@ -74,9 +86,19 @@ class IndicatorFields(_Action):
             raise ValueError("name must be at most 64 bytes of UTF-8")
         return value
 
+    @model_validator(mode="after")
+    def _caps_with_period(self):
+        capped = bool(self.earn_cap or self.attest_cap)
+        if capped and not self.cap_period_seconds:
+            raise ValueError("cap_period_seconds is required with earn_cap or attest_cap")
+        if self.cap_period_seconds and not capped:
+            raise ValueError("cap_period_seconds needs earn_cap or attest_cap (0 without caps)")
+        return self
+
     def as_input(self) -> tuple:
         return (self.name, self.description_uri, self.category, ["object", "community"].index(self.orientation),
-                self.weight, self.endorsements_required, self.validity_seconds)
+                self.weight, self.endorsements_required, self.validity_seconds, self.endorser_indicator_id,
+                self.earn_cap, self.attest_cap, self.cap_period_seconds)
 
 
 class AddIndicator(IndicatorFields):
@@ -91,6 +113,41 @@ class AmendIndicator(IndicatorFields):
 class RetireIndicator(_Action):
     type: Literal["retire_indicator"]
     indicator_id: int = Field(ge=1, le=UINT32)
+
+
+class AddOrganisation(_Action):
+    type: Literal["add_organisation"]
+    name: str = Field(min_length=1, description="1-64 bytes of UTF-8")
+    identifier: str = Field("", description="Its address, domain or other identifier; at most 256 bytes")
+
+    @field_validator("name")
+    @classmethod
+    def _name_bytes(cls, value: str) -> str:
+        if len(value.encode()) > 64:
+            raise ValueError("name must be at most 64 bytes of UTF-8")
+        return value
+
+    @field_validator("identifier")
+    @classmethod
+    def _identifier_bytes(cls, value: str) -> str:
+        if len(value.encode()) > 256:
+            raise ValueError("identifier must be at most 256 bytes of UTF-8")
+        return value
+
+
+class RetireOrganisation(_Action):
+    type: Literal["retire_organisation"]
+    organisation_id: int = Field(ge=1, le=UINT32)
+
+
+class SetCommunityRules(_Action):
+    type: Literal["set_community_rules"]
+    reciprocal_window_seconds: int = Field(ge=0, le=MAX_RECIPROCAL_WINDOW, description="If A attested a claim of "
+                                           "B, B may not attest a claim of A on the same indicator within this "
+                                           "many seconds; 0 turns the rule off; at most 365 days")
+    score_rule: Literal["linear", "square_root"] = Field(description="linear: a member's score sums the weights of "
+                                                         "their badges; square_root: n badges of one indicator "
+                                                         "weigh their mean weight times the square root of n")
 
 
 class AdmitMember(_Action):
@@ -130,8 +187,8 @@ class RecoverMember(_Action):
 
 
 ProposalAction = Annotated[
-    Union[AddIndicator, AmendIndicator, RetireIndicator, AdmitMember, RemoveMember, RevokeBadge, ChangeSettings,
-          RecoverMember],
+    Union[AddIndicator, AmendIndicator, RetireIndicator, AddOrganisation, RetireOrganisation, SetCommunityRules,
+          AdmitMember, RemoveMember, RevokeBadge, ChangeSettings, RecoverMember],
     Field(discriminator="type"),
 ]
 
@@ -205,6 +262,14 @@ def encode(ctx: Context, action) -> list[tuple[str, bytes]]:
         return [("registry", abi("registry").function("amendIndicator").encode(action.indicator_id, action.as_input()))]
     if isinstance(action, RetireIndicator):
         return [("registry", abi("registry").function("retireIndicator").encode(action.indicator_id))]
+    if isinstance(action, AddOrganisation):
+        return [("registry", abi("registry").function("addOrganisation").encode(action.name, action.identifier))]
+    if isinstance(action, RetireOrganisation):
+        return [("registry", abi("registry").function("retireOrganisation").encode(action.organisation_id))]
+    if isinstance(action, SetCommunityRules):
+        rule = SCORE_RULES.index(action.score_rule)
+        return [("registry", abi("registry").function("setCommunityRules").encode(action.reciprocal_window_seconds,
+                                                                                   rule))]
     if isinstance(action, AdmitMember):
         return [("membership", abi("membership").function("admit").encode(to_checksum_address(action.account)))]
     if isinstance(action, RemoveMember):
@@ -246,6 +311,8 @@ class ProposalPlan:
         self._revoked_by: dict[int, str] = {}
         self._moved_by: dict[int, str] = {}
         self._removals: list[str] = []
+        self._indicator_count: int | None = None
+        self._retired_organisations: dict[int, str] = {}
 
     # -------------------------------------------------------------- chain facts
 
@@ -270,8 +337,12 @@ class ProposalPlan:
 
     def check(self, label: str, action) -> None:
         """Refuse `action` (labelled `label` in messages) if it could not run after the earlier ones."""
+        if isinstance(action, (AddIndicator, AmendIndicator)):
+            self._endorser(label, action)
         if isinstance(action, (AmendIndicator, RetireIndicator)):
             self._indicator(label, action)
+        elif isinstance(action, RetireOrganisation):
+            self._organisation(label, action.organisation_id)
         elif isinstance(action, AdmitMember):
             self._admit(label, to_checksum_address(action.account))
         elif isinstance(action, RemoveMember):
@@ -300,6 +371,29 @@ class ProposalPlan:
             self._checked_indicators.add(indicator_id)
         if isinstance(action, RetireIndicator):
             self._retired_by[indicator_id] = label
+
+    def _endorser(self, label: str, action) -> None:
+        """The endorser indicator must exist by then, and be another indicator."""
+        if self._indicator_count is None:
+            self._indicator_count = self._read("registry", "indicatorCount")[0]
+        existing = self._indicator_count
+        own = action.indicator_id if isinstance(action, AmendIndicator) else existing + 1
+        if isinstance(action, AddIndicator):
+            self._indicator_count += 1
+        endorser = action.endorser_indicator_id
+        if endorser and (endorser > existing or endorser == own):
+            why = "is the indicator itself" if endorser == own else "does not exist"
+            raise Unprocessable(f"{label}: endorser_indicator_id {endorser} {why}: attesters must hold a badge of "
+                                "another, existing indicator", error="RegistryInvalidIndicator",
+                                errors=[{"loc": ["body", "actions", "endorser_indicator_id"], "msg": why}])
+
+    def _organisation(self, label: str, organisation_id: int) -> None:
+        if organisation_id in self._retired_organisations:
+            raise _never(label, f"retires organisation {organisation_id}, which "
+                                f"{self._retired_organisations[organisation_id]} already retires",
+                         "RegistryOrganisationRetired")
+        self._read("registry", "requireActiveOrganisation", organisation_id)  # 404 / 409 in words
+        self._retired_organisations[organisation_id] = label
 
     def _admit(self, label: str, account: str) -> None:
         if self.is_member(account):

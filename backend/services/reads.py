@@ -23,6 +23,7 @@ from backend.indexer.models import (
     Indicator,
     IndicatorVersion,
     Member,
+    Organisation,
     Proposal,
     SetAside,
     Setting,
@@ -30,9 +31,11 @@ from backend.indexer.models import (
 )
 from backend.indexer.projections import latest_checkpoint
 from backend.services import profiles, request_rules
-from backend.services.proposals import describe_call
+from backend.services.proposals import SCORE_RULES, describe_call
 
 SUPPORT_NAMES = {0: "against", 1: "for", 2: "abstain"}
+# Claim and token ids are uint256 on chain, BIGINT in the index: a larger id is in no row.
+INDEX_ID_MAX = 2**63 - 1
 # The index keeps indicator ids (uint32 on chain) in INTEGER columns, 32-bit signed in
 # PostgreSQL: a larger id is in no row, and asking PostgreSQL for it is a DataError.
 INDEXED_INDICATOR_MAX = 2**31 - 1
@@ -64,7 +67,9 @@ def _version_out(v: IndicatorVersion) -> dict[str, Any]:
         "version": v.version, "name": v.name, "description_uri": v.description_uri, "category": v.category,
         "name_raw": v.name_raw, "description_uri_raw": v.description_uri_raw, "category_raw": v.category_raw,
         "orientation": v.orientation, "weight": v.weight, "endorsements_required": v.endorsements_required,
-        "validity_seconds": v.validity, "defined_at": v.defined_at, "tx_hash": v.tx_hash,
+        "validity_seconds": v.validity, "endorser_indicator_id": v.endorser_indicator_id or None,
+        "earn_cap": v.earn_cap or None, "attest_cap": v.attest_cap or None, "cap_period_seconds": v.cap_period or None,
+        "defined_at": v.defined_at, "tx_hash": v.tx_hash,
     }
 
 
@@ -187,10 +192,28 @@ def get_proposal(ctx: Context, community: Community, proposal_id: int) -> dict[s
         return _proposal_out(ctx, session, community, row, True, _clock(ctx, session, community))
 
 
+# Settings the registry holds (projections._community_rules); the rest are the governor's.
+_RULE_SETTINGS = ("reciprocal_window", "score_rule")
+
+
 def governance_settings(ctx: Context, community: Community) -> dict[str, int]:
     with ctx.sessions() as session:
-        rows = session.scalars(select(Setting).where(Setting.community == community.slug))
+        rows = session.scalars(select(Setting).where(Setting.community == community.slug,
+                                                     Setting.name.not_in(_RULE_SETTINGS)))
         return {r.name: int(r.value) for r in rows}
+
+
+def _score_rule(session: Session, community: str) -> str:
+    value = session.get(Setting, (community, "score_rule"))
+    return SCORE_RULES[int(value.value)] if value is not None and int(value.value) < len(SCORE_RULES) else "linear"
+
+
+def community_rules(ctx: Context, community: Community) -> dict[str, Any]:
+    """The community-wide fair-play rules: the reciprocal-endorsement window and the score rule."""
+    with ctx.sessions() as session:
+        window = session.get(Setting, (community.slug, "reciprocal_window"))
+        return {"reciprocal_window_seconds": int(window.value) if window else 0,
+                "score_rule": _score_rule(session, community.slug)}
 
 
 # ---------------------------------------------------------------------- members
@@ -260,6 +283,7 @@ def _claim_out(ctx: Context, c: Claim, terms: Any, attesters: list[str]) -> dict
         "attestations": c.attestations,
         "endorsements_required": terms.endorsements_required if terms else None,
         "attesters": attesters, "nomination_state": c.nomination_state, "answered_at": c.answered_at,
+        "organisation_id": c.organisation_id,
         "state": "minted" if c.minted else "declined" if c.nomination_state == "declined" else "open",
         "token_id": c.claim_id if c.minted else None, "created_at": c.created_at, "tx_hash": c.tx_hash,
     }
@@ -295,6 +319,31 @@ def get_claim(ctx: Context, community: Community, claim_id: int) -> dict[str, An
         if claim is None:
             raise NotFound(f"No claim {claim_id} in community '{community.slug}'", error="BadgeUnknownClaim")
         return _claims_out(ctx, session, [claim])[0]
+
+
+def endorser_indicator(ctx: Context, community: Community, claim_id: int) -> int:
+    """The indicator whose counting badge attesting this claim requires now (its indicator's
+    current terms, as the contract checks them); 0 when any member may attest, or the index
+    does not know the claim (the chain then decides)."""
+    with ctx.sessions() as session:
+        row = session.execute(
+            select(IndicatorVersion.endorser_indicator_id).join(Indicator, and_(
+                Indicator.community == IndicatorVersion.community,
+                Indicator.indicator_id == IndicatorVersion.indicator_id,
+                Indicator.version == IndicatorVersion.version))
+            .join(Claim, and_(Claim.community == Indicator.community, Claim.indicator_id == Indicator.indicator_id))
+            .where(Claim.community == community.slug, Claim.claim_id == claim_id)).first() \
+            if claim_id <= INDEX_ID_MAX else None
+        return int(row[0] or 0) if row else 0
+
+
+def endorser_badge(ctx: Context, community: Community, holder: str, indicator_id: int) -> int | None:
+    """A counting badge of `indicator_id` that `holder` holds (the oldest), if any."""
+    with ctx.sessions() as session:
+        now = index_time(session, community)
+        return session.scalar(select(Badge.token_id).where(
+            Badge.community == community.slug, Badge.owner == holder, Badge.indicator_id == indicator_id,
+            _counting(now)).order_by(Badge.token_id).limit(1))
 
 
 def _badges_out(session: Session, badges: list[Badge], now: int) -> list[dict[str, Any]]:
@@ -366,17 +415,74 @@ def profile(ctx: Context, community: Community, address: str, *, limit: int = 50
                                          IndicatorVersion.indicator_id == Badge.indicator_id,
                                          IndicatorVersion.version == Badge.indicator_version), isouter=True)
             .where(mine).order_by(Badge.token_id).limit(limit).offset(offset)).all()
+        rule = _score_rule(session, community.slug)
     scores = profiles.add_up([profiles.Group(i, names.get(i) or "", c, o, int(n), int(w or 0))
-                              for i, c, o, n, w in groups], owned)
+                              for i, c, o, n, w in groups], owned, rule=rule)
     badges = [profiles.ScoredBadge(row[0], row[1], row[2] or "", *row[3:]) for row in page]
     return {
         "address": address, "member": member.active, "profile_hidden": bool(member.profile_hidden), "as_of": now,
-        **scores,
+        "score_rule": rule, **scores,
         "badges_total": owned, "badges_limit": limit, "badges_offset": offset,
         "badges": [{"token_id": s.token_id, "indicator_id": s.indicator_id, "indicator_name": s.indicator_name,
                     "category": s.category, "orientation": s.orientation, "weight": s.weight,
                     "minted_at": s.minted_at, "counts": profiles.counts(s, now)} for s in badges],
     }
+
+
+# ---------------------------------------------------------------------- organisations
+
+
+def _organisation_out(o: Organisation) -> dict[str, Any]:
+    return {"id": o.organisation_id, "name": o.name, "name_raw": o.name_raw, "identifier": o.identifier,
+            "identifier_raw": o.identifier_raw, "active": o.active, "added_at": o.added_at,
+            "retired_at": o.retired_at, "tx_hash": o.tx_hash}
+
+
+def list_organisations(ctx: Context, community: Community, *, active: bool | None, limit: int, offset: int):
+    """The organisations governance registered, oldest first."""
+    with ctx.sessions() as session:
+        query = select(Organisation).where(Organisation.community == community.slug) \
+            .order_by(Organisation.organisation_id)
+        if active is not None:
+            query = query.where(Organisation.active == active)
+        rows, total = _page(session, query, limit, offset)
+        return [_organisation_out(o) for o in rows], total
+
+
+def organisation_profile(ctx: Context, community: Community, organisation_id: int) -> dict[str, Any]:
+    """An organisation's credited work: its contributors and its weighted score, in total and by
+    category, over the counting badges whose claims credit it. Scores follow the community's
+    score rule per contributor and indicator, as members' profiles do."""
+    with ctx.sessions() as session:
+        organisation = session.get(Organisation, (community.slug, organisation_id)) \
+            if organisation_id <= INDEXED_INDICATOR_MAX else None
+        if organisation is None:
+            raise NotFound(f"No organisation {organisation_id} in community '{community.slug}'",
+                           error="RegistryUnknownOrganisation")
+        now = index_time(session, community)
+        rule = _score_rule(session, community.slug)
+        rows = session.execute(
+            select(Badge.owner, Badge.indicator_id, Badge.category, Badge.orientation, func.count(),
+                   func.sum(Badge.weight))
+            .where(Badge.community == community.slug, Badge.organisation_id == organisation_id, _counting(now))
+            .group_by(Badge.owner, Badge.indicator_id, Badge.category, Badge.orientation)).all()
+    by_member: dict[str, list[profiles.Group]] = {}
+    for owner, indicator_id, category, orientation, n, w in rows:
+        by_member.setdefault(owner, []).append(profiles.Group(indicator_id, "", category, orientation, int(n),
+                                                               int(w or 0)))
+    contributors, categories = [], {}
+    for owner, groups in sorted(by_member.items()):
+        scores = profiles.add_up(groups, 0, rule=rule)
+        contributors.append({"address": owner, "badges": scores["badges_counting"], "score": scores["total_score"]})
+        for entry in scores["by_category"]:
+            total = categories.setdefault(entry["category"], {"category": entry["category"], "badges": 0, "score": 0})
+            total["badges"] += entry["badges"]
+            total["score"] = profiles.rounded(total["score"] + entry["score"])
+    contributors.sort(key=lambda c: (-c["score"], c["address"]))
+    return {**_organisation_out(organisation), "as_of": now, "score_rule": rule,
+            "total_score": profiles.rounded(sum(c["score"] for c in contributors)),
+            "badges_counting": sum(c["badges"] for c in contributors),
+            "contributors": contributors, "by_category": sorted(categories.values(), key=lambda e: e["category"])}
 
 
 RECENT_SET_ASIDE = 10

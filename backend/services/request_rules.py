@@ -55,7 +55,8 @@ def check_text(field: str, text: str, limit: int) -> None:
 
 def check_call(ctx: Context, community: Community, *, target: str, function: str, args: dict[str, Any]) -> None:
     """Refuse (422, 404, 409) a call the relayer must not pay for, naming the field."""
-    if (target, function) in (("badge", "claim"), ("badge", "nominate")):
+    if (target, function) in (("badge", "claim"), ("badge", "nominate"), ("badge", "claimWithOrganisation"),
+                              ("badge", "nominateWithOrganisation")):
         check_uri(ctx, "evidence_uri", args["evidenceURI"], required=True)
     elif (target, function) == ("governor", "castVoteWithReason"):
         check_text("reason", args["reason"], proposals.MAX_TEXT)
@@ -102,10 +103,12 @@ def _orientation(value: int) -> str:
 
 
 def _indicator_fields(raw: list) -> dict[str, Any]:
-    name, description_uri, category, orientation, weight, endorsements, validity = raw
+    (name, description_uri, category, orientation, weight, endorsements, validity, endorser, earn_cap, attest_cap,
+     cap_period) = raw
     return {"name": name, "description_uri": description_uri, "category": category,
             "orientation": _orientation(orientation), "weight": weight, "endorsements_required": endorsements,
-            "validity_seconds": validity}
+            "validity_seconds": validity, "endorser_indicator_id": endorser, "earn_cap": earn_cap,
+            "attest_cap": attest_cap, "cap_period_seconds": cap_period}
 
 
 # change_settings makes these calls, in this order (proposals.calls_for).
@@ -134,6 +137,15 @@ def actions_of_calls(ctx: Context, community: Community, targets: list[str], cal
             raw.append({"type": "amend_indicator", "indicator_id": args[0], **_indicator_fields(args[1])})
         elif name == ("registry", "retireIndicator"):
             raw.append({"type": "retire_indicator", "indicator_id": args[0]})
+        elif name == ("registry", "addOrganisation"):
+            raw.append({"type": "add_organisation", "name": args[0], "identifier": args[1]})
+        elif name == ("registry", "retireOrganisation"):
+            raw.append({"type": "retire_organisation", "organisation_id": args[0]})
+        elif name == ("registry", "setCommunityRules"):
+            if args[1] >= len(proposals.SCORE_RULES):
+                raise Unprocessable(f"score rule {args[1]} is neither linear (0) nor square root (1)")
+            raw.append({"type": "set_community_rules", "reciprocal_window_seconds": args[0],
+                        "score_rule": proposals.SCORE_RULES[args[1]]})
         elif name == ("membership", "admit"):
             raw.append({"type": "admit_member", "account": args[0]})
         elif name == ("membership", "remove"):

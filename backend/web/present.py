@@ -89,13 +89,28 @@ def evidence(uri: str | None) -> Markup:
 
 
 def _indicator_terms(fields: list[Any]) -> tuple[str, str]:
-    name, _uri, category, orientation, weight, endorsements, valid = (list(fields) + [None] * 7)[:7]
+    (name, _uri, category, orientation, weight, endorsements, valid, endorser, earn_cap, attest_cap,
+     cap_period) = (list(fields) + [None] * 11)[:11]
     orientation_name = "community-oriented" if orientation == 1 else "object-oriented"
     parts = [f"weight {weight}", f"{endorsements} endorsement{'s' if endorsements != 1 else ''}", orientation_name]
     if category:
         parts.append(f"category “{category}”")
     parts.append(validity(valid or 0))
+    parts.extend(fair_play(endorser, earn_cap, attest_cap, cap_period))
     return str(name), ", ".join(parts)
+
+
+def fair_play(endorser: int | None, earn_cap: int | None, attest_cap: int | None, cap_period: int | None) -> list[str]:
+    """An indicator's fair-play rules in words (none when they are all off)."""
+    parts = []
+    if endorser:
+        parts.append(f"endorsed only by holders of indicator #{endorser}")
+    per = f" per {duration(cap_period)}" if cap_period else ""
+    if earn_cap:
+        parts.append(f"at most {earn_cap} badge{'s' if earn_cap != 1 else ''} per member{per}")
+    if attest_cap:
+        parts.append(f"at most {attest_cap} attestation{'s' if attest_cap != 1 else ''} per member{per}")
+    return parts
 
 
 def action_words(action: dict[str, Any], names: dict[int, str] | None = None) -> dict[str, str]:
@@ -116,6 +131,16 @@ def action_words(action: dict[str, Any], names: dict[int, str] | None = None) ->
         return {"verb": f"amend indicator #{args[0]} to", "object": name, "details": details}
     if fn == "retireIndicator" and args:
         return {"verb": "retire indicator", "object": names.get(int(args[0]), f"#{args[0]}"), "details": ""}
+    if fn == "addOrganisation" and len(args) == 2:
+        return {"verb": "register organisation", "object": str(args[0]),
+                "details": f"identifier {args[1]}" if args[1] else ""}
+    if fn == "retireOrganisation" and args:
+        return {"verb": "retire organisation", "object": f"#{args[0]}", "details": ""}
+    if fn == "setCommunityRules" and len(args) == 2:
+        window = f"no reciprocal endorsement within {duration(int(args[0]))}" if args[0] else \
+            "reciprocal endorsement allowed"
+        rule = "square root" if args[1] == 1 else "linear"
+        return {"verb": "set the fair-play rules to", "object": f"{rule} scores", "details": window}
     if fn == "admit" and args:
         return {"verb": "admit member", "object": member(args[0]), "details": ""}
     if fn == "remove" and args:
@@ -161,7 +186,7 @@ def bar_chart(rows: list[tuple[str, int]], *, title: str, unit: str = "points") 
         parts.append(Markup('<text x="{}" y="{}" text-anchor="end" fill="#222">{}</text>').format(
             label_w - 8, y + 17, label[:24]))
         parts.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{colour}"/>')
-        parts.append(f'<text x="{label_w + w + 6}" y="{y + 17}" fill="#222">{int(value)}</text>')
+        parts.append(f'<text x="{label_w + w + 6}" y="{y + 17}" fill="#222">{value:g}</text>')
     parts.append("</svg>")
     return Markup("").join(Markup(p) if not isinstance(p, Markup) else p for p in parts)
 

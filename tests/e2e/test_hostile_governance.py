@@ -349,12 +349,12 @@ def test_a_proposal_at_the_size_cap_costs_the_relayer_bounded_gas(env, direct):
         return {"type": "add_indicator", "name": f"Long {i}", "description_uri": "ipfs://" + "d" * link,
                 "orientation": "community", "weight": 1, "endorsements_required": 1}
 
-    actions = [indicator(i, 2040) for i in range(6)] + [indicator(6, 1369)]
+    actions = [indicator(i, 2040) for i in range(6)] + [indicator(6, 473)]
     proposal = env.api.act("proposals", BOB, description="d" * 10_000, actions=actions)
     gas = int(rpc(env.anvil.url, "eth_getTransactionReceipt", proposal["tx_hash"])["gasUsed"], 16)
     assert gas < 1_000_000, gas
     # One character more (32 bytes more, in ABI words) and it is refused.
-    code, body = problem_of(lambda: prepare_proposal(env, actions[:-1] + [indicator(6, 1370)]))
+    code, body = problem_of(lambda: prepare_proposal(env, actions[:-1] + [indicator(6, 474)]))
     assert code == 422 and "at most 16,384 bytes" in body["detail"], body
 
 

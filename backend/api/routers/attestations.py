@@ -12,8 +12,11 @@ router = APIRouter(prefix="/attestations", tags=["attestations"])
 
 @router.post("/prepare", response_model=TypedDataOut)
 def prepare(ctx: ContextDep, community: CommunityDep, body: AttestationPrepareIn):
-    """Attest (endorse) another member's claim: the typed data to sign."""
-    return TypedDataOut(typed_data=actions.prepare_attestation(ctx, community, signer=body.signer, claim_id=body.claim_id))
+    """Attest (endorse) another member's claim: the typed data to sign. For an indicator endorsed only by
+    holders of another indicator's badge, the request shows the signer's counting badge of it (403
+    `BadgeEndorserNotQualified` when they hold none)."""
+    return TypedDataOut(typed_data=actions.prepare_attestation(ctx, community, signer=body.signer, claim_id=body.claim_id,
+                                                               endorser_badge_id=body.endorser_badge_id))
 
 
 @router.post("", response_model=TxOut)

@@ -56,7 +56,8 @@ def prepare(ctx: ContextDep, community: CommunityDep, body: ClaimPrepareIn):
     """Claim your own contribution, or nominate another member (contributor): the typed data to sign."""
     return TypedDataOut(typed_data=actions.prepare_claim(
         ctx, community, signer=body.signer, indicator_id=body.indicator_id, evidence_uri=body.evidence_uri,
-        evidence_hash=body.evidence_hash, contributor=body.contributor))
+        evidence_hash=body.evidence_hash, contributor=body.contributor,
+        organisation_id=body.organisation_id))
 
 
 @router.post("", response_model=TxOut)

@@ -30,7 +30,9 @@ community_router = APIRouter(tags=["communities"])
 
 @community_router.get("", response_model=CommunityOut)
 def get_community(ctx: ContextDep, community: CommunityDep):
-    """One community: contracts, founding parameters and governance settings."""
-    parameters = {**community.parameters, "governance": reads.governance_settings(ctx, community)}
+    """One community: contracts, founding parameters, governance settings and its fair-play rules
+    (`rules`: the reciprocal-endorsement window in seconds, 0 = off, and the score rule)."""
+    parameters = {**community.parameters, "governance": reads.governance_settings(ctx, community),
+                  "rules": reads.community_rules(ctx, community)}
     return CommunityOut(slug=community.slug, name=community.name, deployment_block=community.deployment_block,
                         contracts=community.contracts, parameters=parameters)

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from backend.api.deps import CommunityDep, ContextDep, IndicatorIdPath, PagingDep
+from backend.api.schemas import OrganisationOut, OrganisationProfileOut, Page
+from backend.services import reads
+
+router = APIRouter(prefix="/organisations", tags=["organisations"])
+
+
+@router.get("", response_model=Page[OrganisationOut])
+def list_organisations(ctx: ContextDep, community: CommunityDep, paging: PagingDep, active: bool | None = None):
+    """The organisations governance registered for claims to credit (sponsors, employers, customers)."""
+    items, total = reads.list_organisations(ctx, community, active=active, limit=paging.limit, offset=paging.offset)
+    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+
+
+@router.get("/{organisation_id}", response_model=OrganisationProfileOut)
+def get_organisation(ctx: ContextDep, community: CommunityDep, organisation_id: IndicatorIdPath):
+    """One organisation and the work credited to it: its contributors and its weighted score by category, over
+    the counting badges whose claims credit it (the community's score rule applies per contributor and indicator)."""
+    return reads.organisation_profile(ctx, community, organisation_id)
