@@ -6,6 +6,7 @@ each limit is tested on both sides."""
 import ape
 import pytest
 
+from backend.chain.typed_data import forward_request_struct
 from tests.contracts.protocol import EVIDENCE_HASH, EVIDENCE_URI, OBJECT, indicator_input
 
 DAY = 86_400
@@ -470,3 +471,64 @@ def test_rules__not_through_the_forwarder(relay, registry, alice, forwarder):
     # The registry trusts only its Governor; a member's signed request cannot reach it.
     with ape.reverts(forwarder.ERC2771UntrustfulTarget):
         relay.call(alice, registry, "setCommunityRules", DAY, SQUARE_ROOT)
+
+
+# ---------------------------------------------------------------- gas with every rule off
+
+
+GAS_BUDGET = 300_000  # issue 10: a whole recorded contribution with every rule off
+BATCH = 10  # the relayer worker's executeBatch size (bench/gas.py)
+
+
+def assert_every_rule_off(registry, indicator):
+    terms = registry.terms(indicator)
+    assert (terms.endorserIndicatorId, terms.earnCap, terms.attestCap, terms.capPeriod) == (0, 0, 0, 0)
+    assert registry.reciprocalWindow() == 0
+
+
+def test_gas__whole_contribution_with_every_rule_off_within_budget(badge, registry, mentoring, alice, bob, carol):
+    assert_every_rule_off(registry, mentoring)
+    earn(badge, mentoring, alice, bob, carol)  # the first pays to create the claim counter and alice's balance
+    claimed = badge.claim(mentoring, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
+    claim_id = badge.claimCount()
+    attested = badge.attest(claim_id, sender=bob)
+    minted = badge.attest(claim_id, sender=carol)
+    assert badge.ownerOf(claim_id) == alice.address
+    whole = claimed.gas_used + attested.gas_used + minted.gas_used
+    print(f"\nwhole contribution: {claimed.gas_used:,} + {attested.gas_used:,} + {minted.gas_used:,} = {whole:,} gas")
+    assert whole <= GAS_BUDGET
+
+
+def test_gas__relayed_whole_contribution_in_batches_within_budget(badge, registry, mentoring, relay, forwarder,
+                                                                  alice, bob, carol):
+    """As the relayer worker sends them: BATCH claims in one executeBatch, their first attestations
+    in one, the minting ones in one (one `execute` per request costs each its own 21,000 base)."""
+    assert_every_rule_off(registry, mentoring)
+    members = [alice, bob, carol]
+    for member in members:  # the first badge of each pays for counters; so does each signer's first nonce
+        others = [m for m in members if m != member]
+        token_id = claim(badge, mentoring, member)
+        relay.call(others[0], badge, "attest", token_id)
+        relay.call(others[1], badge, "attest", token_id)
+    relay.call(alice, badge, "claim", mentoring, EVIDENCE_HASH, EVIDENCE_URI)
+
+    def execute_batch(requests):
+        nonces, structs = {}, []
+        for signer, method, args in requests:
+            nonce = nonces.get(signer.address, forwarder.nonces(signer.address))
+            nonces[signer.address] = nonce + 1
+            typed = relay.typed_data(signer, badge, method, *args, nonce=nonce, gas=GAS_BUDGET)
+            structs.append(forward_request_struct(typed, relay.sign(signer, typed)))
+        return forwarder.executeBatch(structs, relay.relayer.address, sender=relay.relayer).gas_used
+
+    first_id = badge.claimCount() + 1
+    contributors = [members[i % 3] for i in range(BATCH)]
+    attesters = [[m for m in members if m != c] for c in contributors]
+    ids = range(first_id, first_id + BATCH)
+    claims = execute_batch([(c, "claim", (mentoring, EVIDENCE_HASH, EVIDENCE_URI)) for c in contributors])
+    attests = execute_batch([(a[0], "attest", (i,)) for a, i in zip(attesters, ids)])
+    mints = execute_batch([(a[1], "attest", (i,)) for a, i in zip(attesters, ids)])
+    assert [badge.ownerOf(i) for i in ids] == [c.address for c in contributors]
+    per_contribution = (claims + attests + mints) // BATCH
+    print(f"\nrelayed whole contribution, in batches of {BATCH}: {per_contribution:,} gas each")
+    assert per_contribution <= GAS_BUDGET
