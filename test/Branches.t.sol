@@ -256,6 +256,279 @@ contract Branches is TestBase, Community {
         assertEq(badge.ownerOf(id), outsider, "recovered");
     }
 
+    // ---------------------------------------------------------------- fair play (ContributionBadge)
+
+    /// Who may endorse: indicator 3 is endorsed only by holders of a counting badge of
+    /// indicator 2 (Review, 100 s); each way of not holding one is refused.
+    function test_endorserMustHoldACountingBadge() public {
+        IIndicatorRegistry.IndicatorInput memory gated = indicator("Code review", 2, 0);
+        gated.endorserIndicatorId = 2;
+        vm.prank(gov);
+        registry.addIndicator(gated);
+        uint256 bobsReview = _mintTo(bob, 2, alice);
+        uint256 carolsMentoring = _mintTo(carol, 1, alice);
+        vm.prank(bob);
+        badge.attest(carolsMentoring); // second of two: minted
+        assertEq(badge.ownerOf(carolsMentoring), carol, "carol holds a badge of another indicator");
+        vm.prank(alice);
+        uint256 id = badge.claim(3, keccak256("e"), "u");
+
+        _notQualified(id, carol, 0); // attest without a badge (badge 0)
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeEndorserNotQualified.selector, id, carol, uint32(2), uint256(0)));
+        vm.prank(carol);
+        badge.attest(id);
+        _notQualified(id, carol, bobsReview); // someone else's badge
+        _notQualified(id, carol, carolsMentoring); // a badge of another indicator
+        _notQualified(id, carol, 99); // no such badge
+        uint256 revoked = _mintTo(carol, 2, alice);
+        vm.prank(gov);
+        badge.revoke(revoked, "fraud");
+        _notQualified(id, carol, revoked); // revoked
+        uint256 disowned = _mintTo(carol, 2, alice);
+        vm.prank(carol);
+        badge.disown(disowned);
+        _notQualified(id, carol, disowned); // disowned
+        uint256 expiring = _mintTo(carol, 2, alice);
+
+        vm.prank(bob);
+        badge.attestWith(id, bobsReview); // bob holds a counting one: accepted
+        assertTrue(badge.hasAttested(id, bob), "a qualified endorser's attestation counts");
+        uint256 snapshot = vm.snapshotState();
+        vm.prank(carol);
+        badge.attestWith(id, expiring); // while it counts: accepted, and mints
+        assertEq(badge.ownerOf(id), alice, "minted by qualified endorsers");
+        vm.revertToState(snapshot);
+        vm.warp(block.timestamp + 100);
+        _notQualified(id, carol, expiring); // expired
+        uint256 fresh = _mintTo(carol, 2, alice);
+        vm.prank(carol);
+        badge.attestWith(id, fresh);
+        assertEq(badge.ownerOf(id), alice, "minted once carol shows a counting badge");
+
+        // Ungated indicators ignore the badge shown.
+        vm.prank(alice);
+        uint256 open = badge.claim(1, keccak256("e"), "u");
+        vm.prank(bob);
+        badge.attestWith(open, 12345);
+        assertTrue(badge.hasAttested(open, bob), "badge ignored on an ungated indicator");
+    }
+
+    /// Earn cap: two badges of indicator 3 per day; refused when filing once reached, and at
+    /// the minting attestation or acceptance for claims filed earlier; a new period resets it.
+    function test_earnCap() public {
+        IIndicatorRegistry.IndicatorInput memory capped = indicator("Capped", 1, 0);
+        (capped.earnCap, capped.capPeriod) = (2, 1 days);
+        vm.prank(gov);
+        registry.addIndicator(capped);
+        vm.warp(10 days + 5);
+        bytes memory reached =
+            abi.encodeWithSelector(IContributionBadge.BadgeEarnCapReached.selector, alice, uint32(3), uint16(2), 11 days);
+        uint256 first = _claim(alice, 3);
+        uint256 second = _claim(alice, 3);
+        uint256 third = _claim(alice, 3);
+        vm.prank(bob);
+        uint256 nominated = badge.nominate(alice, 3, keccak256("e"), "u");
+        vm.prank(carol);
+        badge.attest(nominated); // a pending nomination gathers attestations: nothing earned yet
+        vm.prank(bob);
+        badge.attest(first);
+        vm.prank(bob);
+        badge.attest(second);
+        assertEq(badge.balanceOf(alice), 2, "two earned this period");
+
+        vm.expectRevert(reached);
+        vm.prank(alice);
+        badge.claim(3, keccak256("e"), "u"); // at filing
+        vm.expectRevert(reached);
+        vm.prank(bob);
+        badge.nominate(alice, 3, keccak256("e"), "u"); // a nomination too
+        vm.expectRevert(reached);
+        vm.prank(bob);
+        badge.attest(third); // at the minting attestation
+        vm.expectRevert(reached);
+        vm.prank(alice);
+        badge.acceptNomination(nominated); // at the minting acceptance
+        _claim(bob, 3); // another member's tally is their own
+
+        vm.warp(11 days - 1);
+        vm.expectRevert(reached);
+        vm.prank(bob);
+        badge.attest(third); // the last second of the period
+        vm.warp(11 days); // the next period
+        vm.prank(bob);
+        badge.attest(third);
+        vm.prank(alice);
+        badge.acceptNomination(nominated);
+        assertTrue(badge.ownerOf(third) == alice && badge.ownerOf(nominated) == alice, "earned in the new period");
+        vm.expectRevert(
+            abi.encodeWithSelector(IContributionBadge.BadgeEarnCapReached.selector, alice, uint32(3), uint16(2), 12 days)
+        );
+        vm.prank(alice);
+        badge.claim(3, keccak256("e"), "u");
+    }
+
+    /// Attest cap: two attestations of indicator 3 per hour, whoever's claims; a new period resets it.
+    function test_attestCap() public {
+        IIndicatorRegistry.IndicatorInput memory capped = indicator("Capped", 1, 0);
+        (capped.attestCap, capped.capPeriod) = (2, 1 hours);
+        vm.prank(gov);
+        registry.addIndicator(capped);
+        vm.warp(100 hours);
+        uint256 a1 = _claim(alice, 3);
+        uint256 a2 = _claim(alice, 3);
+        uint256 a3 = _claim(alice, 3);
+        uint256 c1 = _claim(carol, 3);
+        vm.prank(bob);
+        badge.attest(a1);
+        vm.prank(bob);
+        badge.attest(a2);
+        bytes memory reached =
+            abi.encodeWithSelector(IContributionBadge.BadgeAttestCapReached.selector, bob, uint32(3), uint16(2), 101 hours);
+        vm.expectRevert(reached);
+        vm.prank(bob);
+        badge.attest(a3);
+        vm.expectRevert(reached);
+        vm.prank(bob);
+        badge.attest(c1); // another contributor's claim: the same cap
+        vm.prank(carol);
+        badge.attest(a3); // carol's tally is her own
+        uint256 uncapped = _claim(alice, 1);
+        vm.prank(bob);
+        badge.attest(uncapped); // other indicators are not capped
+        vm.warp(101 hours);
+        vm.prank(bob);
+        badge.attest(c1);
+        assertTrue(badge.ownerOf(a3) == alice && badge.ownerOf(c1) == carol, "attested within the caps");
+    }
+
+    /// Both caps on one indicator keep separate counts in the member's one tally.
+    function test_earnAndAttestCapsTogether() public {
+        IIndicatorRegistry.IndicatorInput memory capped = indicator("Capped", 1, 0);
+        (capped.earnCap, capped.attestCap, capped.capPeriod) = (1, 1, 1 days);
+        vm.prank(gov);
+        registry.addIndicator(capped);
+        uint256 alices = _claim(alice, 3);
+        uint256 bobs = _claim(bob, 3);
+        vm.prank(bob);
+        badge.attest(alices); // bob attested 1, alice earned 1
+        vm.prank(alice);
+        badge.attest(bobs); // alice attested 1 (her earning does not count against it), bob earned 1
+        assertTrue(badge.ownerOf(alices) == alice && badge.ownerOf(bobs) == bob, "one each");
+        uint256 carols = _claim(carol, 3);
+        vm.expectRevert(
+            abi.encodeWithSelector(IContributionBadge.BadgeAttestCapReached.selector, alice, uint32(3), uint16(1), 1 days)
+        );
+        vm.prank(alice);
+        badge.attest(carols);
+        vm.expectRevert(
+            abi.encodeWithSelector(IContributionBadge.BadgeEarnCapReached.selector, bob, uint32(3), uint16(1), 1 days)
+        );
+        vm.prank(bob);
+        badge.claim(3, keccak256("e"), "u");
+    }
+
+    /// Reciprocity: once bob attested alice's claim on indicator 2, alice may not attest bob's
+    /// on indicator 2 for a week; other indicators, the same direction and other members may.
+    function test_reciprocalWindow() public {
+        vm.prank(gov);
+        registry.setCommunityRules(7 days, IIndicatorRegistry.ScoreRule.Linear);
+        vm.warp(1000);
+        uint256 alices = _claim(alice, 2);
+        vm.prank(bob);
+        badge.attest(alices); // bob endorsed alice on 2 at t = 1000
+        uint256 bobs = _claim(bob, 2);
+        bytes memory refused = abi.encodeWithSelector(
+            IContributionBadge.BadgeReciprocalEndorsement.selector, bobs, alice, bob, uint256(1000 + 7 days)
+        );
+        vm.expectRevert(refused);
+        vm.prank(alice);
+        badge.attest(bobs);
+        uint256 again = _claim(alice, 2);
+        vm.prank(bob);
+        badge.attest(again); // the same direction again: allowed
+        uint256 other = _claim(bob, 1);
+        vm.prank(alice);
+        badge.attest(other); // another indicator: allowed
+        vm.warp(1000 + 7 days - 1);
+        vm.expectRevert(refused);
+        vm.prank(alice);
+        badge.attest(bobs); // the window's last second
+        vm.warp(1000 + 7 days);
+        vm.prank(alice);
+        badge.attest(bobs); // the window is over
+        assertEq(badge.ownerOf(bobs), bob, "attested after the window");
+    }
+
+    /// Window 0 turns the rule off, and attestations made while it is off are not remembered.
+    function test_reciprocalWindowOff() public {
+        uint256 alices = _claim(alice, 2);
+        vm.prank(bob);
+        badge.attest(alices);
+        uint256 bobs = _claim(bob, 2);
+        vm.prank(alice);
+        badge.attest(bobs); // off (the default): allowed at once
+        vm.prank(gov);
+        registry.setCommunityRules(365 days, IIndicatorRegistry.ScoreRule.SquareRoot);
+        uint256 alices2 = _claim(alice, 2);
+        vm.prank(bob);
+        badge.attest(alices2); // alice's earlier endorsement was made while the rule was off
+        vm.prank(gov);
+        registry.setCommunityRules(0, IIndicatorRegistry.ScoreRule.Linear);
+        uint256 bobs2 = _claim(bob, 2);
+        vm.prank(alice);
+        badge.attest(bobs2); // bob's endorsement, seen by the rule, no longer refuses anything
+        assertEq(badge.balanceOf(bob), 2, "reciprocal endorsements while the rule is off");
+    }
+
+    /// Organisations: registered and retired by governance; claims and nominations credit one.
+    function test_organisations() public {
+        string memory long = "12345678901234567890123456789012345678901234567890123456789012345";
+        _invalidOrganisation("", "x", "name");
+        _invalidOrganisation(long, "x", "name");
+        _invalidOrganisation("Acme", string.concat(long, long, long, long), "identifier");
+        vm.prank(gov);
+        assertEq(registry.addOrganisation("Acme", ""), 1, "first organisation");
+        vm.prank(gov);
+        registry.addOrganisation(
+            "1234567890123456789012345678901234567890123456789012345678901234",
+            string.concat(long, long, long, "123456789012345678901234567890123456789012345678901234567890")
+        ); // 64 and 256 bytes: the edges
+        assertEq(registry.organisationCount(), 2, "two organisations");
+        vm.expectRevert(abi.encodeWithSelector(IIndicatorRegistry.RegistryUnknownOrganisation.selector, uint32(0)));
+        registry.requireActiveOrganisation(0);
+        vm.expectRevert(abi.encodeWithSelector(IIndicatorRegistry.RegistryUnknownOrganisation.selector, uint32(3)));
+        vm.prank(alice);
+        badge.claimWithOrganisation(1, 3, keccak256("e"), "u");
+
+        vm.prank(alice);
+        uint256 credited = badge.claimWithOrganisation(1, 1, keccak256("e"), "u");
+        vm.prank(bob);
+        uint256 nominated = badge.nominateWithOrganisation(carol, 1, 2, keccak256("e"), "u");
+        uint256 plain = _claim(alice, 1);
+        assertTrue(
+            badge.organisationOf(credited) == 1 && badge.organisationOf(nominated) == 2 && badge.organisationOf(plain) == 0,
+            "organisationOf"
+        );
+        assertTrue(badge.getClaim(nominated).nomination == IContributionBadge.Nomination.Pending, "still a nomination");
+        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeUnknownClaim.selector, uint256(9)));
+        badge.organisationOf(9);
+
+        vm.prank(gov);
+        registry.retireOrganisation(1);
+        bytes memory retired = abi.encodeWithSelector(IIndicatorRegistry.RegistryOrganisationRetired.selector, uint32(1));
+        vm.expectRevert(retired);
+        vm.prank(gov);
+        registry.retireOrganisation(1);
+        vm.expectRevert(retired);
+        vm.prank(bob);
+        badge.nominateWithOrganisation(alice, 1, 1, keccak256("e"), "u");
+        vm.expectRevert(abi.encodeWithSelector(IIndicatorRegistry.RegistryUnknownOrganisation.selector, uint32(7)));
+        vm.prank(gov);
+        registry.retireOrganisation(7);
+        assertEq(badge.organisationOf(credited), 1, "an earlier claim keeps its credit");
+        registry.requireActiveOrganisation(2);
+    }
+
     // ---------------------------------------------------------------- Membership
 
     function test_membershipRefusalsAndReadmission() public {
@@ -328,6 +601,47 @@ contract Branches is TestBase, Community {
         vm.expectRevert(abi.encodeWithSelector(IIndicatorRegistry.RegistryIndicatorRetired.selector, uint32(1)));
         vm.prank(gov);
         registry.amendIndicator(1, indicator("Again", 1, 0));
+    }
+
+    function test_registryFairPlayRefusals() public {
+        IIndicatorRegistry.IndicatorInput memory input = indicator("Gated", 1, 0);
+        input.endorserIndicatorId = 3; // itself (the next id)
+        _invalid(input, "endorserIndicatorId");
+        input.endorserIndicatorId = 4; // not yet defined
+        _invalid(input, "endorserIndicatorId");
+        vm.expectRevert(abi.encodeWithSelector(IIndicatorRegistry.RegistryInvalidIndicator.selector, "endorserIndicatorId"));
+        vm.prank(gov);
+        registry.amendIndicator(1, _gatedBy(1)); // itself, on amendment
+        vm.prank(gov);
+        registry.amendIndicator(1, _gatedBy(2));
+        assertEq(registry.terms(1).endorserIndicatorId, 2, "amended to be gated by 2");
+
+        input = indicator("Capped", 1, 0);
+        input.earnCap = 1; // a cap without a period
+        _invalid(input, "capPeriod");
+        (input.earnCap, input.attestCap) = (0, 1);
+        _invalid(input, "capPeriod");
+        (input.attestCap, input.capPeriod) = (0, 1 days); // a period without a cap
+        _invalid(input, "capPeriod");
+        (input.earnCap, input.attestCap) = (3, 4);
+        vm.prank(gov);
+        registry.addIndicator(input);
+        IIndicatorRegistry.Terms memory t = registry.terms(3);
+        assertTrue(t.earnCap == 3 && t.attestCap == 4 && t.capPeriod == 1 days && t.endorserIndicatorId == 0, "caps stored");
+
+        vm.expectRevert(
+            abi.encodeWithSelector(IIndicatorRegistry.RegistryReciprocalWindowTooLong.selector, uint32(365 days + 1), uint32(365 days))
+        );
+        vm.prank(gov);
+        registry.setCommunityRules(365 days + 1, IIndicatorRegistry.ScoreRule.SquareRoot);
+        vm.prank(gov);
+        registry.setCommunityRules(365 days, IIndicatorRegistry.ScoreRule.SquareRoot);
+        (IIndicatorRegistry.Terms memory rules, uint32 window) = registry.attestationRules(3);
+        assertTrue(
+            window == 365 days && registry.reciprocalWindow() == 365 days && rules.earnCap == 3
+                && registry.scoreRule() == IIndicatorRegistry.ScoreRule.SquareRoot,
+            "community rules"
+        );
     }
 
     // ---------------------------------------------------------------- CommunityGovernor
@@ -422,6 +736,38 @@ contract Branches is TestBase, Community {
         id = badge.claim(indicatorId, keccak256("e"), "u");
         vm.prank(bob);
         badge.attest(id);
+    }
+
+    function _claim(address member, uint32 indicatorId) internal returns (uint256 id) {
+        vm.prank(member);
+        id = badge.claim(indicatorId, keccak256("e"), "u");
+    }
+
+    /// @dev `holder` claims, `attester` attests (a badge for one-endorsement indicators).
+    function _mintTo(address holder, uint32 indicatorId, address attester) internal returns (uint256 id) {
+        id = _claim(holder, indicatorId);
+        vm.prank(attester);
+        badge.attest(id);
+    }
+
+    function _notQualified(uint256 claimId, address attester, uint256 shown) internal {
+        uint32 endorser = registry.terms(badge.getClaim(claimId).indicatorId).endorserIndicatorId;
+        vm.expectRevert(
+            abi.encodeWithSelector(IContributionBadge.BadgeEndorserNotQualified.selector, claimId, attester, endorser, shown)
+        );
+        vm.prank(attester);
+        badge.attestWith(claimId, shown);
+    }
+
+    function _gatedBy(uint32 endorserIndicatorId) internal pure returns (IIndicatorRegistry.IndicatorInput memory input) {
+        input = indicator("Gated", 1, 0);
+        input.endorserIndicatorId = endorserIndicatorId;
+    }
+
+    function _invalidOrganisation(string memory name, string memory identifier, string memory field) internal {
+        vm.expectRevert(abi.encodeWithSelector(IIndicatorRegistry.RegistryInvalidOrganisation.selector, field));
+        vm.prank(gov);
+        registry.addOrganisation(name, identifier);
     }
 
     function _invalid(IIndicatorRegistry.IndicatorInput memory input, string memory field) internal {
