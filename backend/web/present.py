@@ -88,7 +88,7 @@ def evidence(uri: str | None) -> Markup:
 # ---------------------------------------------------------------------- proposal actions
 
 
-def _indicator_terms(fields: list[Any]) -> tuple[str, str]:
+def _indicator_terms(fields: list[Any], names: dict[int, str] | None = None) -> tuple[str, str]:
     (name, _uri, category, orientation, weight, endorsements, valid, endorser, earn_cap, attest_cap,
      cap_period) = (list(fields) + [None] * 11)[:11]
     orientation_name = "community-oriented" if orientation == 1 else "object-oriented"
@@ -96,15 +96,19 @@ def _indicator_terms(fields: list[Any]) -> tuple[str, str]:
     if category:
         parts.append(f"category “{category}”")
     parts.append(validity(valid or 0))
-    parts.extend(fair_play(endorser, earn_cap, attest_cap, cap_period))
+    parts.extend(fair_play(endorser, earn_cap, attest_cap, cap_period, names))
     return str(name), ", ".join(parts)
 
 
-def fair_play(endorser: int | None, earn_cap: int | None, attest_cap: int | None, cap_period: int | None) -> list[str]:
-    """An indicator's fair-play rules in words (none when they are all off)."""
+def fair_play(endorser: int | None, earn_cap: int | None, attest_cap: int | None, cap_period: int | None,
+              names: dict[int, str] | None = None) -> list[str]:
+    """An indicator's fair-play rules in words (none when they are all off); `names` turns the
+    endorser indicator's number into its name."""
     parts = []
     if endorser:
-        parts.append(f"endorsed only by holders of indicator #{endorser}")
+        name = (names or {}).get(int(endorser))
+        parts.append(f"endorsed only by holders of a “{name}” badge" if name
+                     else f"endorsed only by holders of indicator #{endorser}")
     per = f" per {duration(cap_period)}" if cap_period else ""
     if earn_cap:
         parts.append(f"at most {earn_cap} badge{'s' if earn_cap != 1 else ''} per member{per}")
@@ -113,7 +117,35 @@ def fair_play(endorser: int | None, earn_cap: int | None, attest_cap: int | None
     return parts
 
 
-def action_words(action: dict[str, Any], names: dict[int, str] | None = None) -> dict[str, str]:
+def indicator_rules(indicator: dict[str, Any], names: dict[int, str] | None = None) -> list[str]:
+    """fair_play for an indicator (or one of its versions) as the read models return it."""
+    return fair_play(indicator.get("endorser_indicator_id"), indicator.get("earn_cap"), indicator.get("attest_cap"),
+                     indicator.get("cap_period_seconds"), names)
+
+
+def score_rule(rule: str | None) -> str:
+    """How a community's scores add up, in one sentence."""
+    if rule == "square_root":
+        return ("Scores add up by the square root rule: n badges of one indicator count their mean weight "
+                "times the square root of n, so repeating the same kind of work counts less and less.")
+    return "Scores add up linearly: each badge that counts adds its indicator's weight."
+
+
+def community_rules(rules: dict[str, Any] | None) -> str:
+    """The community-wide fair-play rules in one sentence, or "" when both are off."""
+    rules = rules or {}
+    parts = []
+    window = int(rules.get("reciprocal_window_seconds") or 0)
+    if window:
+        parts.append(f"no returning the favour: a member someone endorsed may not endorse that person's claims on "
+                     f"the same indicator within {duration(window)}")
+    if rules.get("score_rule") == "square_root":
+        parts.append("scores follow the square root rule (repeated badges of one indicator count less and less)")
+    return ("Fair play: " + "; ".join(parts) + ".") if parts else ""
+
+
+def action_words(action: dict[str, Any], names: dict[int, str] | None = None,
+                 organisations: dict[int, str] | None = None) -> dict[str, str]:
     """A proposal's call (as reads.describe_call gives it) in plain words: a verb, an object
     (shown emphasised) and details. The template escapes all three."""
     fn, args = action.get("function"), list((action.get("args") or {}).values())
@@ -124,10 +156,10 @@ def action_words(action: dict[str, Any], names: dict[int, str] | None = None) ->
         return f"{name} ({value})" if name else str(value)
 
     if fn == "addIndicator" and args:
-        name, details = _indicator_terms(args[0])
+        name, details = _indicator_terms(args[0], names)
         return {"verb": "add indicator", "object": name, "details": details}
     if fn == "amendIndicator" and len(args) == 2:
-        name, details = _indicator_terms(args[1])
+        name, details = _indicator_terms(args[1], names)
         return {"verb": f"amend indicator #{args[0]} to", "object": name, "details": details}
     if fn == "retireIndicator" and args:
         return {"verb": "retire indicator", "object": names.get(int(args[0]), f"#{args[0]}"), "details": ""}
@@ -135,7 +167,9 @@ def action_words(action: dict[str, Any], names: dict[int, str] | None = None) ->
         return {"verb": "register organisation", "object": str(args[0]),
                 "details": f"identifier {args[1]}" if args[1] else ""}
     if fn == "retireOrganisation" and args:
-        return {"verb": "retire organisation", "object": f"#{args[0]}", "details": ""}
+        name = (organisations or {}).get(int(args[0]))
+        return {"verb": "retire organisation", "object": f"{name} (#{args[0]})" if name else f"#{args[0]}",
+                "details": ""}
     if fn == "setCommunityRules" and len(args) == 2:
         window = f"no reciprocal endorsement within {duration(int(args[0]))}" if args[0] else \
             "reciprocal endorsement allowed"

@@ -49,3 +49,37 @@ def test_step_chart_follows_the_score():
     points = [{"at": 100, "total": 5, "object": 0, "community": 5}, {"at": 200, "total": 8, "object": 3, "community": 5}]
     svg = str(present.step_chart(points, now=300, title="Score over time"))
     assert "<polyline" in svg and ": 8" in svg
+
+
+def test_fair_play_rules_in_plain_words():
+    assert present.fair_play(None, None, None, None) == []
+    assert present.fair_play(1, 3, 1, 7 * 86400) == [
+        "endorsed only by holders of indicator #1", "at most 3 badges per member per 7 days",
+        "at most 1 attestation per member per 7 days"]
+    indicator = {"endorser_indicator_id": 1, "earn_cap": None, "attest_cap": 2, "cap_period_seconds": 86400}
+    assert present.indicator_rules(indicator, {1: "Maintainer"}) == [
+        "endorsed only by holders of a “Maintainer” badge", "at most 2 attestations per member per 1 day"]
+    action = {"contract": "registry", "function": "addIndicator",
+              "args": {"input": ["Code review", "", "code", 0, 3, 1, 0, 1, 0, 5, 86400]}}
+    assert present.action_words(action, {1: "Maintainer"})["details"].endswith(
+        "counts for ever, endorsed only by holders of a “Maintainer” badge, at most 5 attestations per member per 1 day")
+
+
+def test_organisations_and_community_rules_in_plain_words():
+    add = present.action_words({"function": "addOrganisation", "args": {"name": "Example Foundation", "id": "example.org"}})
+    assert (add["verb"], add["object"], add["details"]) == ("register organisation", "Example Foundation",
+                                                            "identifier example.org")
+    retire = {"function": "retireOrganisation", "args": {"organisationId": 2}}
+    assert present.action_words(retire)["object"] == "#2"
+    assert present.action_words(retire, organisations={2: "Example Foundation"})["object"] == "Example Foundation (#2)"
+    rules = present.action_words({"function": "setCommunityRules", "args": {"window": 30 * 86400, "rule": 1}})
+    assert rules["object"] == "square root scores" and rules["details"] == "no reciprocal endorsement within 30 days"
+    assert present.community_rules({"reciprocal_window_seconds": 0, "score_rule": "linear"}) == ""
+    assert present.community_rules(None) == ""
+    both = present.community_rules({"reciprocal_window_seconds": 30 * 86400, "score_rule": "square_root"})
+    assert both.startswith("Fair play: no returning the favour") and "within 30 days" in both and "square root" in both
+
+
+def test_score_rule_in_one_sentence():
+    assert present.score_rule("linear").startswith("Scores add up linearly")
+    assert present.score_rule("square_root").startswith("Scores add up by the square root rule")
