@@ -29,7 +29,8 @@ env = templates.env
 env.filters.update(short=present.short, when=present.when, duration=present.duration, validity=present.validity,
                    evidence=present.evidence, dev_name=present.dev_name)
 env.filters["who"] = lambda address, local: _who(address, local)
-env.globals.update(action_words=present.action_words, relative=present.relative)
+env.globals.update(action_words=present.action_words, relative=present.relative, fair_play=present.indicator_rules,
+                   score_rule=present.score_rule, community_rules=present.community_rules)
 OPEN_STATES = ("pending", "active", "succeeded")
 
 
@@ -96,6 +97,20 @@ def _indicator_names(ctx: Context, community: Community) -> dict[int, str]:
     return {i["id"]: i["name"] for i in items}
 
 
+def _ruled(indicators: list[dict[str, Any]], names: dict[int, str]) -> list[tuple[dict[str, Any], list[str]]]:
+    """The indicators with fair-play rules of their own, each with its rules in words."""
+    return [(i, words) for i in indicators if (words := present.indicator_rules(i, names))]
+
+
+def _organisations(ctx: Context, community: Community, active: bool | None = None) -> list[dict[str, Any]]:
+    items, _ = reads.list_organisations(ctx, community, active=active, limit=500, offset=0)
+    return items
+
+
+def _organisation_names(ctx: Context, community: Community) -> dict[int, str]:
+    return {o["id"]: o["name"] for o in _organisations(ctx, community)}
+
+
 # ---------------------------------------------------------------------- pages
 
 
@@ -115,40 +130,43 @@ def home(ctx: ContextDep, community: CommunityDep, request: Request):
     badges, _ = reads.list_badges(ctx, community, owner=None, limit=8, offset=0)
     return _render(request, ctx, community, "home.html", members=members, indicators=indicators,
                    proposals=[p for p in proposals if p["state"] in OPEN_STATES], badges=badges,
-                   settings=reads.governance_settings(ctx, community), now=_now(ctx, community))
+                   settings=reads.governance_settings(ctx, community), now=_now(ctx, community),
+                   rules=reads.community_rules(ctx, community), ruled=_ruled(indicators, _indicator_names(ctx, community)))
 
 
 @router.get("/c/{community}/indicators")
 def indicators(ctx: ContextDep, community: CommunityDep, request: Request):
     items, _ = reads.list_indicators(ctx, community, active=None, limit=500, offset=0)
-    return _render(request, ctx, community, "indicators.html", indicators=items)
+    return _render(request, ctx, community, "indicators.html", indicators=items,
+                   names={i["id"]: i["name"] for i in items})
 
 
 @router.get("/c/{community}/indicators/{indicator_id}")
 def indicator(ctx: ContextDep, community: CommunityDep, indicator_id: IndicatorIdPath, request: Request):
     return _render(request, ctx, community, "indicator.html",
-                   indicator=reads.get_indicator(ctx, community, indicator_id))
+                   indicator=reads.get_indicator(ctx, community, indicator_id), names=_indicator_names(ctx, community))
 
 
 @router.get("/c/{community}/proposals")
 def proposals(ctx: ContextDep, community: CommunityDep, request: Request):
     items, _ = reads.list_proposals(ctx, community, limit=200, offset=0)
     return _render(request, ctx, community, "proposals.html", proposals=items, now=_now(ctx, community),
-                   names=_indicator_names(ctx, community))
+                   names=_indicator_names(ctx, community), org_names=_organisation_names(ctx, community))
 
 
 @router.get("/c/{community}/proposals/{proposal_id}")
 def proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPath, request: Request):
     return _render(request, ctx, community, "proposal.html",
                    proposal=reads.get_proposal(ctx, community, int(proposal_id)), now=_now(ctx, community),
-                   names=_indicator_names(ctx, community))
+                   names=_indicator_names(ctx, community), org_names=_organisation_names(ctx, community))
 
 
 @router.get("/c/{community}/propose")
 def propose(ctx: ContextDep, community: CommunityDep, request: Request):
     items, _ = reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
     return _render(request, ctx, community, "propose.html", indicators=items,
-                   settings=reads.governance_settings(ctx, community))
+                   settings=reads.governance_settings(ctx, community), rules=reads.community_rules(ctx, community),
+                   organisations=_organisations(ctx, community, active=True))
 
 
 @router.get("/c/{community}/claim")
@@ -157,7 +175,8 @@ def claim_form(ctx: ContextDep, community: CommunityDep, request: Request,
     items, _ = reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
     # Everyone may be nominated, hidden profiles too (they answer the nomination themselves).
     members, _ = reads.list_members(ctx, community, active=True, limit=500, offset=0, include_hidden=True)
-    return _render(request, ctx, community, "claim.html", indicators=items, members=members, selected=indicator)
+    return _render(request, ctx, community, "claim.html", indicators=items, members=members, selected=indicator,
+                   organisations=_organisations(ctx, community, active=True))
 
 
 @router.get("/c/{community}/claims")
@@ -166,12 +185,14 @@ def claims(ctx: ContextDep, community: CommunityDep, request: Request):
                                  offset=0)
     minted, _ = reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None, limit=100,
                                   offset=0)
-    return _render(request, ctx, community, "claims.html", open_claims=open_, minted=minted[::-1])
+    return _render(request, ctx, community, "claims.html", open_claims=open_, minted=minted[::-1],
+                   org_names=_organisation_names(ctx, community))
 
 
 @router.get("/c/{community}/claims/{claim_id}")
 def claim(ctx: ContextDep, community: CommunityDep, claim_id: IdPath, request: Request):
-    return _render(request, ctx, community, "claim_detail.html", claim=reads.get_claim(ctx, community, claim_id))
+    return _render(request, ctx, community, "claim_detail.html", claim=reads.get_claim(ctx, community, claim_id),
+                   org_names=_organisation_names(ctx, community))
 
 
 @router.get("/c/{community}/awaiting")
@@ -184,7 +205,8 @@ def awaiting(ctx: ContextDep, community: CommunityDep, request: Request,
         member = checksummed(member)
         answers, _ = reads.awaiting_answer(ctx, community, nominee=member, limit=500, offset=0)
         items, _ = reads.awaiting_attestation(ctx, community, attester=member, limit=500, offset=0)
-    return _render(request, ctx, community, "awaiting.html", member=member, claims=items, answers=answers)
+    return _render(request, ctx, community, "awaiting.html", member=member, claims=items, answers=answers,
+                   org_names=_organisation_names(ctx, community))
 
 
 @router.get("/c/{community}/members")
@@ -212,6 +234,19 @@ def profile(ctx: ContextDep, community: CommunityDep, address: AddressPath, requ
     return _render(request, ctx, community, "profile.html", member=member, scores=scores, counting=counting,
                    revoked=revoked, disowned=disowned, expired=expired, by_category=by_category, by_orientation=by_orientation,
                    over_time=over_time, history=history)
+
+
+@router.get("/c/{community}/organisations")
+def organisations(ctx: ContextDep, community: CommunityDep, request: Request):
+    return _render(request, ctx, community, "organisations.html", organisations=_organisations(ctx, community))
+
+
+@router.get("/c/{community}/organisations/{organisation_id}")
+def organisation(ctx: ContextDep, community: CommunityDep, organisation_id: IndicatorIdPath, request: Request):
+    found = reads.organisation_profile(ctx, community, organisation_id)
+    by_category = present.bar_chart([(c["category"] or "(no category)", c["score"]) for c in found["by_category"]],
+                                    title=f"Score credited to {found['name']}, by category")
+    return _render(request, ctx, community, "organisation.html", organisation=found, by_category=by_category)
 
 
 @router.get("/c/{community}/badges/{token_id}")

@@ -159,6 +159,8 @@
       // Not a number stays text, so the API names the mistake in its own words.
       case "int": return /^-?\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : raw;
       case "int-list": return raw.split(/[\s,]+/).filter(Boolean).map((v) => (/^\d+$/.test(v) ? Number(v) : v));
+      // A span typed in days (decimals allowed), sent in whole seconds as the API takes it.
+      case "days": return /^\d+(\.\d+)?$/.test(raw) ? Math.round(Number(raw) * 86400) : raw;
       default: return raw;
     }
   }
