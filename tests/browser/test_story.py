@@ -1,7 +1,8 @@
 """The whole story in a browser, as members would walk it: founders propose "Mentoring a
 newcomer", vote and execute; a member nominates a peer and two others endorse it from their
 "waiting for me" page; the nominee accepts there and the badge is minted; the profile shows the
-badge and the chart; the holder disowns it; refusals (a self-endorsement, a disowning by someone
+badge and the chart; an organisation registered by vote is credited by the nomination and its page
+shows the contributor; the holder disowns it; refusals (a self-endorsement, a disowning by someone
 else, an expired request, a missing field) are shown on the page in words.
 
 Every page visited is checked: no console error, no request to another host, no serious or
@@ -74,6 +75,8 @@ def test_story(page, stack, visits, wallet):
     page.fill("#add-endorsements", "2")
     page.select_option("#add-orientation", "community")
     page.fill("#add-category", "mentoring")
+    page.fill("#add-earn-cap", "3")  # a fair-play cap, its period typed in days
+    page.fill("#add-cap-period", "7")
     page.fill("#p-description", "Count the mentoring that never shows in commits")
     visits.check(page, "02-propose")
     submit(page, form)
@@ -96,18 +99,39 @@ def test_story(page, stack, visits, wallet):
     submit(page, page.locator("form.write"))
     admit_proposal = page.locator("form.write .done a").get_attribute("href")
 
+    # And a third: register the organisation that sponsors the mentoring.
+    page.goto(f"{base}/propose")
+    page.select_option("#p-type", "add_organisation")
+    page.fill("#org-name", "Example Foundation")
+    page.fill("#org-identifier", "example.org")
+    page.fill("#p-description", "Credit the mentoring the Example Foundation sponsors")
+    visits.check(page, "02-propose-organisation")
+    submit(page, page.locator("form.write"))
+    organisation_proposal = page.locator("form.write .done a").get_attribute("href")
+
+    # And a fourth: the community's fair-play rules, the window typed in days.
+    page.goto(f"{base}/propose")
+    page.select_option("#p-type", "set_community_rules")
+    page.fill("#rules-window", "30")
+    page.select_option("#rules-score", "square_root")
+    page.fill("#p-description", "No returning favours for a month; repeated badges count less")
+    submit(page, page.locator("form.write"))
+    rules_proposal = page.locator("form.write .done a").get_attribute("href")
+
     # Voting opens after the one-second delay. Alice votes with the wallet, Bob with the
     # development signer (local chain only), each with a reason.
     stack.anvil.skip(2)
     for proposal, reason in ((indicator_proposal, "Mentors are why newcomers stay"),
-                             (admit_proposal, "<script>alert('a reason is text')</script>")):
+                             (admit_proposal, "<script>alert('a reason is text')</script>"),
+                             (organisation_proposal, "They pay for the sprints"),
+                             (rules_proposal, "Fair is fair")):
         page.goto(proposal)
         page.fill("#vote-reason", reason)
         submit(page, page.locator("form.write"))
     page.select_option("#signer-choice", f"dev:{address(BOB)}")
     page.get_by_role("button", name="Connect").click()
     page.get_by_text("Signing as Bob (development signer)").wait_for()
-    for proposal in (indicator_proposal, admit_proposal):
+    for proposal in (indicator_proposal, admit_proposal, organisation_proposal, rules_proposal):
         page.goto(proposal)
         page.check("input[name=support][value=for]")
         page.fill("#vote-reason", "Yes")
@@ -119,18 +143,24 @@ def test_story(page, stack, visits, wallet):
 
     # The vote ends; anyone executes, no signature needed.
     stack.anvil.skip(301)
-    for proposal in (admit_proposal, indicator_proposal):
+    for proposal in (admit_proposal, indicator_proposal, organisation_proposal, rules_proposal):
         page.goto(proposal)
         assert "ready" in page.inner_text("main") or page.locator("form[data-action=execute]").count() == 1
         submit(page, page.locator("form[data-action=execute]"))
     page.goto(indicator_proposal)
     text = page.inner_text("main")
     assert "executed" in text and "add indicator Mentoring a newcomer: weight 5, 2 endorsements, community-oriented" in text
+    assert "at most 3 badges per member per 7 days" in text
+    page.goto(rules_proposal)
+    assert "set the fair-play rules to square root scores: no reciprocal endorsement within 30 days" in page.inner_text("main")
+    page.goto(base)
+    assert "Fair play: no returning the favour" in page.inner_text("main")
     visits.check(page, "proposal")
 
     # The indicator and its version history name the proposal that made it.
     page.goto(f"{base}/indicators/1")
     assert page.locator(f"a[href='{indicator_proposal.removeprefix(stack.server.url)}']").count() == 1
+    assert "at most 3 badges per member per 7 days" in page.inner_text("main")
     visits.check(page, "04-indicator")
 
     # Carol nominates Bob; a missing evidence link is refused next to the field first.
@@ -144,10 +174,13 @@ def test_story(page, stack, visits, wallet):
     assert page.get_attribute("#c-evidence", "aria-invalid") == "true"
     visits.allow_refusals = False
     page.fill("#c-evidence", "https://forum.example.org/t/first-patch-walkthrough/42")
+    page.select_option("#c-organisation", label="Example Foundation (example.org)")
     submit(page, form)
     form.locator(".done a").click()
     page.wait_for_url(re.compile(rf"{base}/claims/\d+"))
     claim_url = page.url
+    organisation_url = page.get_by_role("link", name="Example Foundation", exact=True).get_attribute("href")
+    assert re.fullmatch(rf"{base}/organisations/\d+", organisation_url)
     visits.check(page, "05-claim")
 
     # Bob cannot endorse his own contribution: the page says why.
@@ -192,7 +225,14 @@ def test_story(page, stack, visits, wallet):
     assert "Mentoring a newcomer" in page.inner_text("main")
     chart = page.locator("svg.chart").first
     assert "mentoring: 5 points" in chart.locator("title").text_content()
+    assert "Scores add up by the square root rule" in page.inner_text("main")
     visits.check(page, "profile")
+
+    # The organisation the nomination credited: Bob contributed, for 5 points of mentoring.
+    page.goto(organisation_url)
+    assert "Bob" in page.inner_text("main table")
+    assert "mentoring: 5 points" in page.locator("svg.chart").first.locator("title").text_content()
+    visits.check(page, "08-organisation")
 
     # Carol cannot disown Bob's badge; Bob can, for good: it stays on record, shown as disowned.
     as_member(page, wallet, CAROL)
@@ -223,7 +263,8 @@ def test_story(page, stack, visits, wallet):
 
     # The rest of the pages, checked as they stand at the end of the story.
     for path, name in ((base, "10-home"), (f"{base}/proposals", "11-proposals"), (f"{base}/indicators", "12-indicators"),
-                       (f"{base}/claims", "13-claims"), (f"{base}/members", "14-members")):
+                       (f"{base}/claims", "13-claims"), (f"{base}/members", "14-members"),
+                       (f"{base}/organisations", "14-organisations"), (f"{base}/propose", "14-propose")):
         page.goto(path)
         visits.check(page, name)
     # A page that is not there says so, as a page (Chromium logs the 404 itself).
