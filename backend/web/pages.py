@@ -191,7 +191,12 @@ def claims(ctx: ContextDep, community: CommunityDep, request: Request):
 
 @router.get("/c/{community}/claims/{claim_id}")
 def claim(ctx: ContextDep, community: CommunityDep, claim_id: IdPath, request: Request):
-    return _render(request, ctx, community, "claim_detail.html", claim=reads.get_claim(ctx, community, claim_id),
+    found = reads.get_claim(ctx, community, claim_id)
+    # Who may endorse it and how often: the indicator's current terms, as the contract checks them.
+    current = reads.get_indicator(ctx, community, found["indicator_id"])
+    rules = present.indicator_rules(current, _indicator_names(ctx, community))
+    return _render(request, ctx, community, "claim_detail.html", claim=found, rules=rules,
+                   endorser_rule=bool(current["endorser_indicator_id"]),
                    org_names=_organisation_names(ctx, community))
 
 

@@ -181,6 +181,7 @@ def test_story(page, stack, visits, wallet):
     claim_url = page.url
     organisation_url = page.get_by_role("link", name="Example Foundation", exact=True).get_attribute("href")
     assert re.fullmatch(rf"{base}/organisations/\d+", organisation_url)
+    assert "Fair play for Mentoring a newcomer: at most 3 badges per member per 7 days." in page.inner_text("main")
     visits.check(page, "05-claim")
 
     # Bob cannot endorse his own contribution: the page says why.
