@@ -73,8 +73,20 @@ def set_rules(env, window: int, score_rule: str) -> None:
     assert rules(env) == {"reciprocal_window_seconds": window, "score_rule": score_rule}
 
 
+# ape's pytest plugin re-runs a module's fixtures before each test when a package fixture is
+# parametrised (as `env` is), so what the module sets up once is kept here, per environment
+# (keyed by its own work folder).
+_ONCE: dict[str, dict] = {}
+
+
 @pytest.fixture(scope="module")
 def fair(env, governed):
+    if str(env.workdir) not in _ONCE:
+        _ONCE[str(env.workdir)] = _indicators(env)
+    return _ONCE[str(env.workdir)]
+
+
+def _indicators(env) -> dict:
     """This module's indicators, added by one proposal: a maintainer badge, a review only its holders
     endorse (2 endorsements), an earn-capped and an attest-capped indicator, one for pairs of
     members endorsing each other, and one to score under the square-root rule."""
