@@ -131,7 +131,8 @@ def home(ctx: ContextDep, community: CommunityDep, request: Request):
     return _render(request, ctx, community, "home.html", members=members, indicators=indicators,
                    proposals=[p for p in proposals if p["state"] in OPEN_STATES], badges=badges,
                    settings=reads.governance_settings(ctx, community), now=_now(ctx, community),
-                   rules=reads.community_rules(ctx, community), ruled=_ruled(indicators, _indicator_names(ctx, community)))
+                   rules=reads.community_rules(ctx, community),
+                   ruled=_ruled(indicators, _indicator_names(ctx, community)))
 
 
 @router.get("/c/{community}/indicators")
@@ -263,4 +264,4 @@ def badge(ctx: ContextDep, community: CommunityDep, token_id: IdPath, request: R
     except DomainError as exc:
         metadata, metadata_error = None, exc.detail
     return _render(request, ctx, community, "badge.html", badge=found, claim=claim, metadata=metadata,
-                   metadata_error=metadata_error)
+                   metadata_error=metadata_error, org_names=_organisation_names(ctx, community))

@@ -62,11 +62,13 @@ def test_fair_play_rules_in_plain_words():
     action = {"contract": "registry", "function": "addIndicator",
               "args": {"input": ["Code review", "", "code", 0, 3, 1, 0, 1, 0, 5, 86400]}}
     assert present.action_words(action, {1: "Maintainer"})["details"].endswith(
-        "counts for ever, endorsed only by holders of a “Maintainer” badge, at most 5 attestations per member per 1 day")
+        "counts for ever, endorsed only by holders of a “Maintainer” badge, "
+        "at most 5 attestations per member per 1 day")
 
 
 def test_organisations_and_community_rules_in_plain_words():
-    add = present.action_words({"function": "addOrganisation", "args": {"name": "Example Foundation", "id": "example.org"}})
+    add = present.action_words({"function": "addOrganisation",
+                                "args": {"name": "Example Foundation", "id": "example.org"}})
     assert (add["verb"], add["object"], add["details"]) == ("register organisation", "Example Foundation",
                                                             "identifier example.org")
     retire = {"function": "retireOrganisation", "args": {"organisationId": 2}}

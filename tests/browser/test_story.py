@@ -152,7 +152,8 @@ def test_story(page, stack, visits, wallet):
     assert "executed" in text and "add indicator Mentoring a newcomer: weight 5, 2 endorsements, community-oriented" in text
     assert "at most 3 badges per member per 7 days" in text
     page.goto(rules_proposal)
-    assert "set the fair-play rules to square root scores: no reciprocal endorsement within 30 days" in page.inner_text("main")
+    assert ("set the fair-play rules to square root scores: no reciprocal endorsement within 30 days"
+            in page.inner_text("main"))
     page.goto(base)
     assert "Fair play: no returning the favour" in page.inner_text("main")
     visits.check(page, "proposal")
@@ -218,6 +219,7 @@ def test_story(page, stack, visits, wallet):
     badge_url = page.url
     badge = page.inner_text("main")
     assert "Mentoring a newcomer" in badge and "forum.example.org" in badge and "Counts now" in badge
+    assert page.get_by_role("link", name="Example Foundation", exact=True).get_attribute("href") == organisation_url
     assert page.get_attribute("a.evidence", "href").startswith("https://forum.example.org/")
     visits.check(page, "08-badge")
 
@@ -273,6 +275,8 @@ def test_story(page, stack, visits, wallet):
     assert page.goto("/c/nope").status == 404
     assert "No community 'nope' here" in page.inner_text("main")
     visits.check(page, "15-not-found")
+    assert page.goto(f"{base}/organisations/99").status == 404
+    assert "No organisation 99" in page.inner_text("main")
 
     assert not visits.problems, "\n".join(visits.problems)
 
