@@ -487,13 +487,15 @@ class BadgeMetadataOut(BaseModel):
 
 class ScorePointOut(BaseModel):
     at: int = Field(description="Chain time (unix seconds) from which this score holds")
-    total: int
-    object: int = Field(description="Score from object-oriented indicators (code, documents, ...)")
-    community: int = Field(description="Score from community-oriented indicators (mentoring, events, ...)")
+    total: int | float
+    object: int | float = Field(description="Score from object-oriented indicators (code, documents, ...)")
+    community: int | float = Field(description="Score from community-oriented indicators (mentoring, events, ...)")
 
 
 class ScoreHistoryOut(BaseModel):
     address: str
     as_of: int = Field(description="Chain time the history was computed at")
+    score_rule: Literal["linear", "square_root"] = Field(
+        description="The community's score rule, applied at every point as the profile applies it")
     points: list[ScorePointOut] = Field(description="One point at each badge minted, revoked or expired, oldest "
                                         "first")

@@ -607,29 +607,37 @@ def badge_metadata(ctx: Context, community: Community, token_id: int) -> dict[st
 
 def score_history(ctx: Context, community: Community, address: str) -> dict[str, Any]:
     """The member's weighted score over time: one point at each badge minted, revoked or expired,
-    with the score (in total and by orientation) from that moment on."""
+    with the score (in total and by orientation) from that moment on, added up under the
+    community's score rule as the profile is (its last point is the profile's score)."""
     address = _address(address)
     with ctx.sessions() as session:
         if session.get(Member, (community.slug, address)) is None:
             raise NotFound(f"{address} was never a member of community '{community.slug}'")
         now = index_time(session, community)
-        changes: list[tuple[int, str, int, int]] = []  # time, orientation, +/- weight, token id
+        rule = _score_rule(session, community.slug)
+        # time, orientation, +/- weight, token id, indicator
+        changes: list[tuple[int, str, int, int, int]] = []
         for b in session.scalars(select(Badge).where(Badge.community == community.slug, Badge.owner == address)):
-            changes.append((b.minted_at, b.orientation, b.weight, b.token_id))
+            changes.append((b.minted_at, b.orientation, b.weight, b.token_id, b.indicator_id))
             ends = [t for t in (b.revoked_at, b.disowned_at, b.minted_at + b.validity if b.validity else None)
                     if t is not None]
             if ends and min(ends) <= now:
-                changes.append((min(ends), b.orientation, -b.weight, b.token_id))
-        score = {"object": 0, "community": 0}
-        points: list[dict[str, Any]] = []
-        for at, orientation, delta, token_id in sorted(changes):
-            score[orientation] += delta
-            point = {"at": at, "total": score["object"] + score["community"], **score}
-            if points and points[-1]["at"] == at:
-                points[-1] = point
-            else:
-                points.append(point)
-        return {"address": address, "as_of": now, "points": points}
+                changes.append((min(ends), b.orientation, -b.weight, b.token_id, b.indicator_id))
+    groups: dict[tuple[int, str], list[int]] = {}  # (indicator, orientation) -> [badges, weight]
+    points: list[dict[str, Any]] = []
+    for at, orientation, delta, _token_id, indicator_id in sorted(changes):
+        group = groups.setdefault((indicator_id, orientation), [0, 0])
+        group[0] += 1 if delta > 0 else -1
+        group[1] += delta
+        counting = [profiles.Group(i, "", "", o, n, w) for (i, o), (n, w) in groups.items() if n > 0]
+        scores = profiles.add_up(counting, 0, rule=rule)
+        by_orientation = {o: scores["by_orientation"][o]["score"] for o in ("object", "community")}
+        point = {"at": at, "total": scores["total_score"], **by_orientation}
+        if points and points[-1]["at"] == at:
+            points[-1] = point
+        else:
+            points.append(point)
+    return {"address": address, "as_of": now, "score_rule": rule, "points": points}
 
 
 def relayer(ctx: Context, community: Community) -> dict[str, Any]:
