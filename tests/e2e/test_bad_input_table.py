@@ -115,7 +115,8 @@ CASES = [
      "cap_period_seconds needs earn_cap or attest_cap"),
     ("an endorser indicator that does not exist", "POST", "/proposals/prepare",
      {"signer": ALICE_ADDRESS, "description": "x", "actions": [{**INDICATOR, "endorser_indicator_id": 2**32 - 1}]},
-     422, "endorser_indicator_id 4294967295 does not exist: attesters must hold a badge of another, existing indicator"),
+     422, "endorser_indicator_id 4294967295 does not exist: attesters must hold a badge of another, existing "
+          "indicator"),
     ("an indicator endorsed only by its own holders", "POST", "/proposals/prepare",
      {"signer": ALICE_ADDRESS, "description": "x",
       "actions": [{**INDICATOR, "type": "amend_indicator", "indicator_id": 2, "endorser_indicator_id": 2}]}, 422,

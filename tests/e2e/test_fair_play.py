@@ -129,7 +129,8 @@ def test_indicator_reads_show_the_rules(env, fair):
     assert review["versions"][-1]["endorser_indicator_id"] == fair["maintainer"]
     # And the list says the same as the single read.
     listed = {i["id"]: i for i in api.get("/indicators", limit=500)["items"]}
-    assert listed[fair["earn"]]["earn_cap"] == 1 and listed[fair["review"]]["endorser_indicator_id"] == fair["maintainer"]
+    assert listed[fair["earn"]]["earn_cap"] == 1
+    assert listed[fair["review"]]["endorser_indicator_id"] == fair["maintainer"]
 
 
 def test_only_holders_of_the_endorser_badge_attest(env, fair):
@@ -325,6 +326,12 @@ def test_square_root_scores(env, fair):
                         if next(b for b in badges if b["indicator_id"] == b_id)["orientation"] == "community")
         assert profile["by_orientation"]["community"]["score"] == pytest.approx(community, abs=2e-3)
         assert profile["badges_counting"] == linear["badges_counting"]
+        # The score over time follows the same rule: its last point is the profile's score.
+        history = api.get(f"/members/{dana}/profile/history")
+        assert history["score_rule"] == "square_root"
+        assert {k: history["points"][-1][k] for k in ("total", "object", "community")} == {
+            "total": profile["total_score"], "object": profile["by_orientation"]["object"]["score"],
+            "community": profile["by_orientation"]["community"]["score"]}
         assert linear["total_score"] - profile["total_score"] == pytest.approx(
             sum(b["weight"] for b in badges if b["counts"]) - sum(expected.values()), abs=2e-3)
     finally:
@@ -332,6 +339,7 @@ def test_square_root_scores(env, fair):
             set_rules(env, original["reciprocal_window_seconds"], original["score_rule"])
     back = api.get(f"/members/{dana}/profile", limit=1)
     assert back["score_rule"] == original["score_rule"]
+    assert api.get(f"/members/{dana}/profile/history")["points"][-1]["total"] == back["total_score"]
     if original["score_rule"] == "linear":
         assert {k: back[k] for k in ("total_score", "by_indicator", "by_category", "by_orientation")} == {
             k: linear[k] for k in ("total_score", "by_indicator", "by_category", "by_orientation")}
@@ -359,7 +367,8 @@ def test_proposals_with_bad_rules_are_refused_in_words(env, fair):
          "reciprocal_window_seconds: Input should be less than or equal to 31536000"),
         ({"type": "set_community_rules", "reciprocal_window_seconds": 0, "score_rule": "quadratic"},
          "score_rule: Input should be 'linear' or 'square_root'"),
-        ({**indicator, "earn_cap": 65_536, "cap_period_seconds": 60}, "earn_cap: Input should be less than or equal to 65535"),
+        ({**indicator, "earn_cap": 65_536, "cap_period_seconds": 60},
+         "earn_cap: Input should be less than or equal to 65535"),
     ]
     for action, fragment in cases:
         status, problem = problem_of(_propose(env, action))

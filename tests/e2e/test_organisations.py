@@ -161,8 +161,9 @@ def test_a_retired_organisation_is_refused_for_new_claims(env, orgs):
                                                         other, contributor=address(DANA)))
     assert (status, problem["error"]) == (409, "RegistryOrganisationRetired")
     # Retiring it again could never execute: refused at prepare.
+    again = [{"type": "retire_organisation", "organisation_id": other}]
     status, problem = problem_of(lambda: api.prepare("proposals", signer=address(ALICE), description="again",
-                                                     actions=[{"type": "retire_organisation", "organisation_id": other}]))
+                                                     actions=again))
     assert (status, problem["error"]) == (409, "RegistryOrganisationRetired")
     assert f"Organisation {other} was retired" in problem["detail"]
     assert chain_state(env) == before, "a refused request reached the chain"
