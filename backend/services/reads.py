@@ -557,8 +557,10 @@ def health(ctx: Context) -> dict[str, Any]:
 def awaiting_attestation(ctx: Context, community: Community, *, attester: str, limit: int,
                          offset: int) -> tuple[list[dict[str, Any]], int]:
     """Open claims `attester` may attest now, oldest first: they are a current member, not the
-    contributor, have not attested yet, and the claim's indicator is still active at the version
-    it was filed under (as ContributionBadge.attest checks)."""
+    contributor, have not attested yet, the claim's indicator is still active at the version
+    it was filed under, and when it is endorsed only by holders of another indicator's badge,
+    they hold a counting one (as ContributionBadge.attest checks; its caps and the reciprocal
+    window are left to prepare, which answers them with the date they lift)."""
     attester = _address(attester)
     with ctx.sessions() as session:
         member = session.get(Member, (community.slug, attester))
@@ -566,11 +568,19 @@ def awaiting_attestation(ctx: Context, community: Community, *, attester: str, l
             return [], 0
         already = select(Attestation.claim_id).where(Attestation.community == community.slug,
                                                      Attestation.attester == attester)
+        qualified = select(Badge.token_id).where(
+            Badge.community == community.slug, Badge.owner == attester,
+            Badge.indicator_id == IndicatorVersion.endorser_indicator_id,
+            _counting(index_time(session, community))).exists()
         query = (select(Claim).join(Indicator, (Indicator.community == Claim.community)
                                     & (Indicator.indicator_id == Claim.indicator_id))
+                 .join(IndicatorVersion, and_(IndicatorVersion.community == Indicator.community,
+                                              IndicatorVersion.indicator_id == Indicator.indicator_id,
+                                              IndicatorVersion.version == Indicator.version))
                  .where(Claim.community == community.slug, Claim.minted.is_(False), Claim.contributor != attester,
                         Indicator.active.is_(True), Indicator.version == Claim.indicator_version,
-                        Claim.claim_id.not_in(already), _not_declined())
+                        Claim.claim_id.not_in(already), _not_declined(),
+                        or_(func.coalesce(IndicatorVersion.endorser_indicator_id, 0) == 0, qualified))
                  .order_by(Claim.claim_id))
         rows, total = _page(session, query, limit, offset)
         return _claims_out(ctx, session, rows), total
