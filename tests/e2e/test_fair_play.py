@@ -140,6 +140,11 @@ def test_only_holders_of_the_endorser_badge_attest(env, fair):
     assert api.act("attestations", ALICE, claim_id=maintainer_badge)["created"]["token_id"] == maintainer_badge
     review = claim(api, CAROL, fair["review"], "https://git.example.org/fp/review-carol")
 
+    # Only holders are offered it to attest.
+    def offered(key):
+        return review in [c["id"] for c in api.get("/claims/awaiting", attester=address(key), limit=500)["items"]]
+    assert offered(BOB) and not offered(DANA) and not offered(ALICE)
+
     # Dana holds no maintainer badge: refused at prepare, in words, before anything is signed.
     before = chain_state(env)
     status, problem = problem_of(lambda: api.act("attestations", DANA, claim_id=review))
@@ -173,6 +178,7 @@ def test_only_holders_of_the_endorser_badge_attest(env, fair):
     # Once Dana earns a maintainer badge of her own, her attestation (badge picked for her) mints the review.
     dana_badge = claim(api, DANA, fair["maintainer"], "https://git.example.org/fp/maintainer-dana")
     api.act("attestations", CAROL, claim_id=dana_badge)
+    assert offered(DANA)
     assert api.act("attestations", DANA, claim_id=review)["created"] == {"attestations": 2, "token_id": review}
     assert api.get(f"/badges/{review}")["owner"] == address(CAROL)
 
