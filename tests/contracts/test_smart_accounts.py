@@ -7,7 +7,7 @@ import pytest
 from ape.contracts import ContractContainer
 from ethpm_types import ContractType
 
-from backend.chain.typed_data import forward_request_struct
+from backend.chain.typed_data import WALLET_SIGNATURE_GAS, forward_request_struct
 from tests.contracts.protocol import EVIDENCE_HASH, EVIDENCE_URI, FOR, indicator_input
 from tests.wallets import HOSTILE_MODES, compiled
 
@@ -115,6 +115,10 @@ def test_a_hostile_wallet_is_refused_at_bounded_cost(mode, deployer, owner, rela
     assert badge.claimCount() == 2 and badge.getClaim(2).contributor == alice.address
     assert forwarder.nonces(hostile.address) == 0
     assert receipt.gas_used - alone.gas_used < forwarder.WALLET_SIGNATURE_GAS() + 30_000
+
+
+def test_the_service_knows_the_forwarders_gas_bound(forwarder):
+    assert forwarder.WALLET_SIGNATURE_GAS() == WALLET_SIGNATURE_GAS
 
 
 def test_a_wallet_that_says_yes_to_anything_is_its_owners_business(deployer, relay, forwarder, governance, membership,
