@@ -2,7 +2,6 @@
 pragma solidity 0.8.37;
 
 import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
-import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 
 /// @title The community's trusted forwarder: relays members' EIP-712 signed requests
@@ -38,18 +37,29 @@ contract CommunityForwarder is ERC2771Forwarder {
         return SignatureChecker.isValidERC1271SignatureNowCalldata(wallet, hash, signature);
     }
 
-    /// @dev OpenZeppelin's recovery first, unchanged, so a key's request costs what it did; only
+    /// @dev OpenZeppelin's checks first, unchanged, so a key's request costs about what it did; only
     /// when the signature is not the `from` key's and `from` has code is the wallet asked, on
-    /// the same digest. A wallet's acceptance makes `from` the signer; a refusal answers as an
-    /// ECDSA mismatch does (`ERC2771ForwarderInvalidSigner(recovered, from)`). An EOA's
+    /// the same EIP-712 digest. A wallet's acceptance makes `from` the signer; a refusal answers
+    /// as an ECDSA mismatch does (`ERC2771ForwarderInvalidSigner(recovered, from)`). A key's
     /// signature of a request for another `from` never matches: `from` is part of the digest.
-    function _recoverForwardRequestSigner(ForwardRequestData calldata request)
+    function _validate(ForwardRequestData calldata request)
         internal
         view
         override
-        returns (bool isValid, address signer)
+        returns (bool isTrustedForwarder, bool active, bool signerMatch, address signer)
     {
-        bytes32 digest = _hashTypedDataV4(
+        (isTrustedForwarder, active, signerMatch, signer) = super._validate(request);
+        if (
+            !signerMatch && request.from.code.length != 0
+                && _walletAccepts(request.from, _digest(request), request.signature)
+        ) {
+            (signerMatch, signer) = (true, request.from);
+        }
+    }
+
+    /// @dev The request's EIP-712 digest, as OpenZeppelin's forwarder computes it to recover a key.
+    function _digest(ForwardRequestData calldata request) private view returns (bytes32) {
+        return _hashTypedDataV4(
             keccak256(
                 abi.encode(
                     FORWARD_REQUEST_TYPEHASH,
@@ -63,13 +73,6 @@ contract CommunityForwarder is ERC2771Forwarder {
                 )
             )
         );
-        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, request.signature);
-        isValid = err == ECDSA.RecoverError.NoError;
-        if (isValid && recovered == request.from) return (true, recovered);
-        if (request.from.code.length != 0 && _walletAccepts(request.from, digest, request.signature)) {
-            return (true, request.from);
-        }
-        return (isValid, recovered);
     }
 
     /// @dev The wallet's answer within WALLET_SIGNATURE_GAS (less if less is left: then a
