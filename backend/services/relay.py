@@ -207,9 +207,10 @@ def check(
     # Submitting is idempotent: the very same signed request again (a client that lost the answer,
     # to a broken connection or a database that failed as it committed) is the request accepted
     # before, never a second one and never a refusal.
-    same = ctx.book.same_request(community.slug, forwarder, signer, message["nonce"], signature.lower())
+    key = signature_key(signature)
+    same = ctx.book.same_request(community.slug, forwarder, signer, message["nonce"], key)
     if same is not None:
-        return CheckedRequest(signer, target, function, args, message["nonce"], (), signature.lower(), same)
+        return CheckedRequest(signer, target, function, args, message["nonce"], (), key, same)
 
     # Nonce, clock, what the contract itself would say, the gas the call needs, and the whole
     # forwarder.execute as the relayer would send it, in one round trip. Refusals are reported
@@ -267,7 +268,15 @@ def check(
     if isinstance(relayed, ChainRefused):
         raise Unprocessable(f"The forwarder would refuse this request ({relayed.error}): prepare and sign it again",
                             error=relayed.error)
-    return CheckedRequest(signer, target, function, args, nonce, struct, signature.lower(), wallet=wallet)
+    return CheckedRequest(signer, target, function, args, nonce, struct, key, wallet=wallet)
+
+
+def signature_key(signature: str) -> str:
+    """What the outbox keeps of a signature to know the same signed request again: the signature
+    itself (a key's, 65 bytes), or the hash of a contract wallet's longer one (the outbox's column
+    holds 132 characters; the whole signature is in the request's payload)."""
+    signature = signature.lower()
+    return signature if len(signature) <= 132 else "0x" + keccak(hexstr=signature).hex().removeprefix("0x")
 
 
 def _check_signature(ctx: Context, community: Community, typed_data: dict[str, Any], sig: bytes, signer: str) -> bool:
@@ -276,7 +285,12 @@ def _check_signature(ctx: Context, community: Community, typed_data: dict[str, A
     it (ERC-1271, asked on the chain as the forwarder asks it); otherwise refused in words. A
     key's signature costs no round trip; only one that is not the signer's key asks the node
     for the signer's code and, in the same batch, the wallet's answer."""
-    flaw = signature_flaw(sig)
+    if len(sig) != 65:  # not an ECDSA signature: only a contract wallet may take it
+        flaw = ("ECDSAInvalidSignatureLength",
+                f"The signature is {len(sig):,} bytes: a key's signature is 65, and only a contract wallet's "
+                f"may be longer, but {signer} is not a contract (ECDSAInvalidSignatureLength)")
+    else:
+        flaw = signature_flaw(sig)
     recovered, failure = None, None
     if flaw is None:
         try:

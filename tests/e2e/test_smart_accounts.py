@@ -130,13 +130,29 @@ def test_a_hostile_wallet_costs_the_relayer_nothing(stack, mode, words):
 
 def test_a_wallet_that_says_yes_to_anything_still_meets_the_contracts_rules(stack):
     """Saying yes to every signature is the wallet's own business; it is not a member here, so
-    the claim is refused by the contract's rule, before anything is sent."""
+    the claim is refused by the contract's rule, before anything is sent. A wallet's signature
+    may be longer than a key's (a Safe's owners, a passkey): this one is 130 bytes."""
     api, url = stack.api, stack.url
     typed = hand_signed_claim(stack, stack.hostile["yes_to_all"])
     before = chain_state(url)
-    status, problem = problem_of(lambda: api.post("/claims", {"typed_data": typed,
-                                                              "signature": api.sign(OTHER, typed)}))
-    assert (status, problem["error"]) == (403, "BadgeNotMember")
+    for signature in (api.sign(OTHER, typed), api.sign(OTHER, typed) + api.sign(OWNER, typed)[2:]):
+        status, problem = problem_of(lambda: api.post("/claims", {"typed_data": typed, "signature": signature}))
+        assert (status, problem["error"]) == (403, "BadgeNotMember")
+    assert chain_state(url) == before
+
+
+def test_only_a_contract_wallet_signs_with_more_than_65_bytes(stack):
+    api, url = stack.api, stack.url
+    typed = api.prepare("claims", signer=address(ALICE), indicator_id=stack.mentoring,
+                        evidence_uri="https://forum.example.org/t/long")["typed_data"]
+    before = chain_state(url)
+    long = api.sign(ALICE, typed) + "00" * 65
+    status, problem = problem_of(lambda: api.post("/claims", {"typed_data": typed, "signature": long}))
+    assert (status, problem["error"]) == (403, "ECDSAInvalidSignatureLength")
+    assert f"only a contract wallet's may be longer, but {address(ALICE)} is not a contract" in problem["detail"]
+    for bad, words in (("0x" + "ab" * 2049, "up to 2,048 bytes"), (long[:-1], "an odd number of hex digits")):
+        status, problem = problem_of(lambda: api.post("/claims", {"typed_data": typed, "signature": bad}))
+        assert status == 422 and words in problem["detail"], problem
     assert chain_state(url) == before
 
 
