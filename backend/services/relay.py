@@ -305,7 +305,7 @@ def _check_signature(ctx: Context, community: Community, typed_data: dict[str, A
     code, answer = ctx.gateway.rpc.batch(
         [("eth_getCode", [signer, "latest"]),
          ("eth_call", [{"from": community.contracts["forwarder"], "to": signer, "data": "0x" + call.hex(),
-                        "gas": hex(_WALLET_CALL_GAS + 16 * len(call))}, "latest"])],
+                        "gas": hex(_WALLET_CALL_GAS + sum(16 if b else 4 for b in call))}, "latest"])],
         raise_errors=False,
     )
     if isinstance(code, RpcError):
@@ -341,7 +341,8 @@ def _check_signature(ctx: Context, community: Community, typed_data: dict[str, A
 _IS_VALID_SIGNATURE = ERC1271_MAGIC_VALUE
 # The gas the service lets a wallet's check use: on chain the forwarder calls itself with
 # WALLET_SIGNATURE_GAS and hands the wallet 63/64 of what is left after its own few thousand; here
-# the wallet gets no more than that (plus the call's intrinsic 21,000 and its calldata).
+# the wallet gets no more than that (plus the call's intrinsic 21,000 and its calldata's gas). The
+# simulation of the forwarder's execute, after this, runs the wallet exactly as the chain will.
 _WALLET_CALL_GAS = 21_000 + WALLET_SIGNATURE_GAS * 63 // 64 - 10_000
 
 
