@@ -46,7 +46,7 @@ def _eas_container(name: str) -> ContractContainer:
     return ContractContainer(contract_type)
 
 
-def measure_ours(deployer, members, relayer) -> dict[str, int]:
+def measure_ours(deployer, members, relayer, owner) -> dict[str, int]:
     alice, bob, carol = members
     community = deploy_community(
         CommunityParams("bench", "Bench Commons", "BEN", [m.address for m in members], 1, 100, 0, 50), deployer
@@ -116,7 +116,35 @@ def measure_ours(deployer, members, relayer) -> dict[str, int]:
     pid = governance.propose(second, "admit deployer")
     governance.wait_for_snapshot(pid)
     gas["relayed vote"] = relay.call(alice, community.governor, "castVote", pid, FOR).gas_used
+    gas.update(measure_wallet(community, governance, relay, deployer, members, owner))
     return gas
+
+
+def measure_wallet(community, governance: Governance, relay: Relay, deployer, members, owner) -> dict[str, int]:
+    """A member whose address is a contract wallet (the test wallet of test/utils/Wallets.sol:
+    ERC-1271, one owner key): the same relayed claim and attestation, its signature judged by
+    the wallet."""
+    from tests.wallets import compiled
+
+    alice, bob, carol = members
+    artifact = compiled()["ERC1271Wallet"]
+    wallet = deployer.deploy(ContractContainer(ContractType.model_validate(
+        {"contractName": "ERC1271Wallet", "abi": artifact["abi"],
+         "deploymentBytecode": {"bytecode": artifact["bytecode"]}})), owner.address)
+    governance.pass_([(community.membership, "admit", (wallet.address,))], "admit a wallet")
+
+    def as_wallet(method, *args):
+        typed = relay.typed_data(wallet, community.badge, method, *args)
+        return relay.submit(typed, relay.sign(owner, typed)).gas_used
+
+    as_wallet("claim", 1, EVIDENCE_HASH, EVIDENCE_URI)  # its nonce and first claim, as for the keys above
+    relay.call(bob, community.badge, "attest", community.badge.claimCount())
+    relay.call(carol, community.badge, "attest", community.badge.claimCount())
+    claim = as_wallet("claim", 1, EVIDENCE_HASH, EVIDENCE_URI)
+    relay.call(alice, community.badge, "claim", 1, EVIDENCE_HASH, EVIDENCE_URI)
+    attest = as_wallet("attest", community.badge.claimCount())
+    return {"relayed claim by a contract wallet (ERC-1271)": claim,
+            "relayed attest by a contract wallet (ERC-1271)": attest}
 
 
 BATCH = 10
@@ -186,7 +214,7 @@ def main() -> None:
     with networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": f"http://127.0.0.1:{port}"}):
         test_accounts = accounts.test_accounts
         deployer, members, relayer = test_accounts[0], list(test_accounts[1:4]), test_accounts[6]
-        ours = measure_ours(deployer, members, relayer)
+        ours = measure_ours(deployer, members, relayer, owner=test_accounts[7])
         eas = measure_eas(deployer, members)
 
     width = max(map(len, [*ours, *eas])) + 2

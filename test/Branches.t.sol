@@ -12,6 +12,8 @@ import {IIndicatorRegistry} from "../contracts/interfaces/IIndicatorRegistry.sol
 import {IMembership} from "../contracts/interfaces/IMembership.sol";
 import {Community} from "./utils/Community.sol";
 import {TestBase} from "./utils/Vm.sol";
+import {ERC1271Wallet, HostileWallet} from "./utils/Wallets.sol";
+import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
 
 /// @notice One test per refusal and per branch of the project's contracts, so `make coverage`
 /// reports every branch taken both ways (the ape tests cover the same rules end to end).
@@ -720,6 +722,74 @@ contract Branches is TestBase, Community {
         new CommunityGovernor("G", votes, address(forwarder), 1, 300, 5, 50);
         vm.expectRevert(abi.encodeWithSelector(CommunityGovernor.GovernorQuorumOutOfRange.selector, 0, 1, 100));
         new CommunityGovernor("G", votes, address(forwarder), 1, 300, 0, 0);
+    }
+
+    // ---------------------------------------------------------------- CommunityForwarder
+
+    uint256 internal constant WALLET_OWNER_KEY = 0x0A11CE;
+    uint256 internal constant OTHER_KEY = 0x0B0B;
+
+    /// @dev A member whose address is a contract wallet: the wallet judges the signature (ERC-1271).
+    function test_forwarderTakesAContractWalletsSignature() public {
+        ERC1271Wallet wallet = new ERC1271Wallet(vm.addr(WALLET_OWNER_KEY));
+        vm.prank(gov);
+        membership.admit(address(wallet));
+        bytes memory delegate = abi.encodeCall(membership.delegate, (alice));
+
+        // Another key's signature: the wallet refuses, answered as an ECDSA mismatch.
+        ERC2771Forwarder.ForwardRequestData memory request =
+            signedRequest(OTHER_KEY, address(wallet), address(membership), delegate);
+        assertTrue(!forwarder.verify(request), "another key's signature");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ERC2771Forwarder.ERC2771ForwarderInvalidSigner.selector, vm.addr(OTHER_KEY), address(wallet)
+            )
+        );
+        forwarder.execute(request);
+        // Not an ECDSA signature at all (a wallet may take any form): still the wallet's to judge.
+        request.signature = hex"c0ffee";
+        assertTrue(!forwarder.verify(request), "bytes the wallet does not take");
+
+        // The owner's signature of the request for the wallet: the wallet says yes.
+        request = signedRequest(WALLET_OWNER_KEY, address(wallet), address(membership), delegate);
+        assertTrue(forwarder.verify(request), "the owner's signature");
+        forwarder.execute(request);
+        assertEq(membership.delegates(address(wallet)), alice, "acted as the wallet");
+        assertEq(forwarder.nonces(address(wallet)), 1, "the wallet's nonce used");
+
+        // The owner's signature of a request of its own, replayed with the wallet as `from`.
+        request = signedRequest(WALLET_OWNER_KEY, vm.addr(WALLET_OWNER_KEY), address(membership), delegate);
+        request.from = address(wallet);
+        assertTrue(!forwarder.verify(request), "a key's request replayed for the wallet");
+
+        // A key (no code) with another key's signature: refused as before, no wallet asked.
+        request = signedRequest(OTHER_KEY, vm.addr(WALLET_OWNER_KEY), address(membership), delegate);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ERC2771Forwarder.ERC2771ForwarderInvalidSigner.selector, vm.addr(OTHER_KEY), vm.addr(WALLET_OWNER_KEY)
+            )
+        );
+        forwarder.execute(request);
+    }
+
+    /// @dev A wallet that reverts, answers garbage or burns its gas is a refusal, and costs at most
+    /// WALLET_SIGNATURE_GAS; one that says yes to anything is its own owner's business.
+    function test_forwarderBoundsAHostileWallet() public {
+        HostileWallet wallet = new HostileWallet(HostileWallet.Mode.Revert);
+        vm.prank(gov);
+        membership.admit(address(wallet));
+        ERC2771Forwarder.ForwardRequestData memory request =
+            signedRequest(OTHER_KEY, address(wallet), address(membership), abi.encodeCall(membership.delegate, (bob)));
+        assertTrue(!forwarder.verify(request), "reverts");
+        wallet.setMode(HostileWallet.Mode.Garbage);
+        assertTrue(!forwarder.verify(request), "garbage");
+        wallet.setMode(HostileWallet.Mode.BurnGas);
+        uint256 before = gasleft();
+        assertTrue(!forwarder.verify(request), "burns its gas");
+        assertTrue(before - gasleft() < forwarder.WALLET_SIGNATURE_GAS() + 30_000, "bounded");
+        wallet.setMode(HostileWallet.Mode.YesToAll);
+        forwarder.execute(request);
+        assertEq(membership.delegates(address(wallet)), bob, "yes to anything");
     }
 
     // ---------------------------------------------------------------- helpers

@@ -98,6 +98,8 @@ _PATTERNS = {
     r"^0x[0-9a-fA-F]{40}$": "an address (0x and 40 hex digits)",
     r"^0x[0-9a-fA-F]{64}$": "a 32-byte hash (0x and 64 hex digits)",
     r"^0x[0-9a-fA-F]{130}$": "a 65-byte signature (0x and 130 hex digits)",
+    r"^0x[0-9a-fA-F]{130,4096}$": "a 65-byte signature (0x and 130 hex digits; a contract wallet's may be longer, "
+                                  "up to 2,048 bytes)",
     r"^0x([0-9a-fA-F]{2})*$": "hex bytes (0x and an even number of hex digits)",
     r"^[0-9]{1,78}$": "a decimal uint256",
 }
@@ -106,7 +108,9 @@ _PATTERNS = {
 def _message(error: dict) -> str:
     pattern = (error.get("ctx") or {}).get("pattern")
     if error["type"] == "string_pattern_mismatch" and pattern in _PATTERNS:
-        return f"{error['input']!r} is not {_PATTERNS[pattern]}"[:300]
+        shown = repr(error["input"])
+        shown = shown if len(shown) <= 100 else f"{shown[:90]}...' ({len(error['input']):,} characters)"
+        return f"{shown} is not {_PATTERNS[pattern]}"
     return error["msg"]
 
 

@@ -65,7 +65,16 @@ class TypedDataIn(_Strict):
 
 class SignedRequestIn(_Strict):
     typed_data: TypedDataIn
-    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$", description="65-byte signature of typed_data")
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130,4096}$",
+                           description="Signature of typed_data: 65 bytes (a key's ECDSA signature), or up to "
+                                       "2,048 for a contract wallet (ERC-1271: a Safe's owners, a passkey)")
+
+    @field_validator("signature")
+    @classmethod
+    def _whole_bytes(cls, value: str) -> str:
+        if len(value) % 2:
+            raise ValueError(f"{value[:80]!r} has an odd number of hex digits: a signature is whole bytes")
+        return value
 
 
 class TypedDataOut(BaseModel):

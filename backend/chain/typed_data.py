@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_utils import to_checksum_address
+from eth_account.messages import encode_typed_data
+from eth_utils import keccak, to_checksum_address
 
 FORWARDER_NAME = "CommunityForwarder"
 FORWARDER_VERSION = "1"
+# The most gas the forwarder lets a contract wallet's ERC-1271 check use (its WALLET_SIGNATURE_GAS).
+WALLET_SIGNATURE_GAS = 500_000
+# ERC-1271: isValidSignature(bytes32,bytes) answers its own selector when it accepts.
+ERC1271_MAGIC_VALUE = bytes.fromhex("1626ba7e")
 
 FORWARD_REQUEST_TYPES: dict[str, list[dict[str, str]]] = {
     "EIP712Domain": [
@@ -66,6 +71,13 @@ def forward_request_typed_data(
             "data": data_hex,
         },
     }
+
+
+def typed_data_digest(typed_data: dict[str, Any]) -> bytes:
+    """The EIP-712 digest a signature covers: what a key signs, and what a contract wallet is
+    asked about (ERC-1271)."""
+    message = encode_typed_data(full_message=typed_data)
+    return keccak(b"\x19" + message.version + message.header + message.body)
 
 
 def forward_request_struct(typed_data: dict[str, Any], signature: bytes) -> tuple:

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak, to_checksum_address
@@ -19,13 +20,17 @@ from eth_utils import keccak, to_checksum_address
 from backend.chain.deployments import Community
 from backend.chain.gateway import HEAD_CALL, clock_of
 from backend.chain.receipts import created_by
+from backend.chain.rpc import RpcError
 from backend.chain.typed_data import (
+    ERC1271_MAGIC_VALUE,
     FORWARD_REQUEST_TYPES,
     FORWARDER_NAME,
     FORWARDER_VERSION,
+    WALLET_SIGNATURE_GAS,
     forward_request_struct,
     forward_request_typed_data,
     signature_flaw,
+    typed_data_digest,
 )
 from backend.context import Context
 from backend.errors import (
@@ -137,10 +142,12 @@ def prepare(ctx: Context, community: Community, *, signer: str, target: str, dat
     )
 
 
-def relay_gas(struct: tuple, data: bytes) -> int:
+def relay_gas(struct: tuple, data: bytes, wallet: bool = False) -> int:
     """The relayer's transaction gas for forwarder.execute: the forwarder's own costs
-    (signature, nonce, event) on top of the gas the member signed for."""
-    return struct[3] * 64 // 63 + 80_000 + 16 * len(data)
+    (signature, nonce, event) on top of the gas the member signed for, and for a contract
+    wallet the most its signature check may use on chain (WALLET_SIGNATURE_GAS), so that a
+    wallet answering differently at execution cannot take the gas of the batch's others."""
+    return struct[3] * 64 // 63 + 80_000 + 16 * len(data) + (WALLET_SIGNATURE_GAS if wallet else 0)
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,7 @@ class CheckedRequest:
     struct: tuple
     signature: str
     accepted_as: int | None = None  # the very same signed request was accepted before: its id
+    wallet: bool = False  # the signer is a contract wallet that accepted the signature (ERC-1271)
 
 
 def check(
@@ -189,31 +197,20 @@ def check(
     signer = to_checksum_address(message["from"])
 
     sig = bytes.fromhex(signature[2:])
-    flaw = signature_flaw(sig)
-    if flaw:  # eth-account would recover the signer; the forwarder would not
-        raise InvalidSignature(flaw[1], error=flaw[0])
     # Verify against our own canonical typed data, never against types the client sent.
     canonical = forward_request_typed_data(
         chain_id=domain["chainId"], forwarder=forwarder, sender=signer, target=message["to"], data=data,
         nonce=message["nonce"], deadline=message["deadline"], gas=message["gas"],
     )
-    try:
-        recovered = Account.recover_message(encode_typed_data(full_message=canonical), signature=sig)
-    except Exception as exc:
-        raise InvalidSignature(f"The signature cannot be recovered: {exc}", error="ERC2771ForwarderInvalidSigner") from exc
-    if recovered != signer:
-        raise InvalidSignature(
-            f"The signature is by {recovered}, not by the request's signer {signer} "
-            "(ERC2771ForwarderInvalidSigner): sign exactly the typed data .../prepare returned",
-            error="ERC2771ForwarderInvalidSigner",
-        )
+    wallet = _check_signature(ctx, community, canonical, sig, signer)
 
     # Submitting is idempotent: the very same signed request again (a client that lost the answer,
     # to a broken connection or a database that failed as it committed) is the request accepted
     # before, never a second one and never a refusal.
-    same = ctx.book.same_request(community.slug, forwarder, signer, message["nonce"], signature.lower())
+    key = signature_key(signature)
+    same = ctx.book.same_request(community.slug, forwarder, signer, message["nonce"], key)
     if same is not None:
-        return CheckedRequest(signer, target, function, args, message["nonce"], (), signature.lower(), same)
+        return CheckedRequest(signer, target, function, args, message["nonce"], (), key, same)
 
     # Nonce, clock, what the contract itself would say, the gas the call needs, and the whole
     # forwarder.execute as the relayer would send it, in one round trip. Refusals are reported
@@ -223,7 +220,7 @@ def check(
     as_forwarded = _as_forwarded(community, target, data, signer)
     state = _state_for(ctx, community, signer)
     as_relayed = {"from": ctx.gateway.relayer_address, "to": forwarder, "data": "0x" + execute.hex(),
-                  "gas": hex(relay_gas(struct, execute))}
+                  "gas": hex(relay_gas(struct, execute, wallet))}
     nonce = message["nonce"]
     # The nonce on the simulated block first: the node answers a batch in order and its pool only
     # grows, so every simulation after it sees at least the requests it counted.
@@ -271,7 +268,82 @@ def check(
     if isinstance(relayed, ChainRefused):
         raise Unprocessable(f"The forwarder would refuse this request ({relayed.error}): prepare and sign it again",
                             error=relayed.error)
-    return CheckedRequest(signer, target, function, args, nonce, struct, signature.lower())
+    return CheckedRequest(signer, target, function, args, nonce, struct, key, wallet=wallet)
+
+
+def signature_key(signature: str) -> str:
+    """What the outbox keeps of a signature to know the same signed request again: the signature
+    itself (a key's, 65 bytes), or the hash of a contract wallet's longer one (the outbox's column
+    holds 132 characters; the whole signature is in the request's payload)."""
+    signature = signature.lower()
+    return signature if len(signature) <= 132 else "0x" + keccak(hexstr=signature).hex().removeprefix("0x")
+
+
+def _check_signature(ctx: Context, community: Community, typed_data: dict[str, Any], sig: bytes, signer: str) -> bool:
+    """Whose signature it is: False when the request's signer is the key that signed (as the
+    forwarder's ECDSA recovery finds it); True when the signer is a contract wallet that accepts
+    it (ERC-1271, asked on the chain as the forwarder asks it); otherwise refused in words. A
+    key's signature costs no round trip; only one that is not the signer's key asks the node
+    for the signer's code and, in the same batch, the wallet's answer."""
+    if len(sig) != 65:  # not an ECDSA signature: only a contract wallet may take it
+        flaw = ("ECDSAInvalidSignatureLength",
+                f"The signature is {len(sig):,} bytes: a key's signature is 65, and only a contract wallet's "
+                f"may be longer, but {signer} is not a contract (ECDSAInvalidSignatureLength)")
+    else:
+        flaw = signature_flaw(sig)
+    recovered, failure = None, None
+    if flaw is None:
+        try:
+            recovered = Account.recover_message(encode_typed_data(full_message=typed_data), signature=sig)
+        except Exception as exc:
+            failure = exc
+        if recovered == signer:
+            return False
+    # Not the signer's key. A contract wallet judges signatures in its own way (a Safe's owners, a
+    # passkey): ask it, from the forwarder's address, with no more gas than the forwarder gives it.
+    call = _IS_VALID_SIGNATURE + encode(["bytes32", "bytes"], [typed_data_digest(typed_data), sig])
+    code, answer = ctx.gateway.rpc.batch(
+        [("eth_getCode", [signer, "latest"]),
+         ("eth_call", [{"from": community.contracts["forwarder"], "to": signer, "data": "0x" + call.hex(),
+                        "gas": hex(_WALLET_CALL_GAS + sum(16 if b else 4 for b in call))}, "latest"])],
+        raise_errors=False,
+    )
+    if isinstance(code, RpcError):
+        raise NodeUnavailable(f"The chain node could not say whether {signer} is a contract: {code.message}")
+    if code in ("0x", "0x0", ""):
+        if flaw:  # eth-account would recover the signer; the forwarder would not
+            raise InvalidSignature(flaw[1], error=flaw[0])
+        if failure is not None:
+            raise InvalidSignature(f"The signature cannot be recovered: {failure}",
+                                   error="ERC2771ForwarderInvalidSigner") from failure
+        raise InvalidSignature(
+            f"The signature is by {recovered}, not by the request's signer {signer} "
+            "(ERC2771ForwarderInvalidSigner): sign exactly the typed data .../prepare returned",
+            error="ERC2771ForwarderInvalidSigner",
+        )
+    if isinstance(answer, RpcError):
+        out_of_gas = "outofgas" in answer.message.lower().replace(" ", "")
+        why = (f"ran out of the {WALLET_SIGNATURE_GAS:,} gas the forwarder gives it" if out_of_gas
+               else f"reverted ({answer.message[:200]})")
+    elif bytes.fromhex(answer[2:])[:32] == ERC1271_MAGIC_VALUE.ljust(32, b"\0"):
+        return True
+    else:
+        why = f"answered {answer[:74]}{'...' if len(answer) > 74 else ''}, not ERC-1271's magic value 0x1626ba7e"
+    raise InvalidSignature(
+        f"{signer} is a contract wallet, and it refused this signature: its isValidSignature {why} "
+        "(WalletRefusedSignature; the forwarder would revert with ERC2771ForwarderInvalidSigner). Sign "
+        "exactly the typed data .../prepare returned, as the wallet signs for its owners",
+        error="WalletRefusedSignature",
+    )
+
+
+# ERC-1271's isValidSignature(bytes32,bytes), as the forwarder (OpenZeppelin's SignatureChecker) calls it.
+_IS_VALID_SIGNATURE = ERC1271_MAGIC_VALUE
+# The gas the service lets a wallet's check use: on chain the forwarder calls itself with
+# WALLET_SIGNATURE_GAS and hands the wallet 63/64 of what is left after its own few thousand; here
+# the wallet gets no more than that (plus the call's intrinsic 21,000 and its calldata's gas). The
+# simulation of the forwarder's execute, after this, runs the wallet exactly as the chain will.
+_WALLET_CALL_GAS = 21_000 + WALLET_SIGNATURE_GAS * 63 // 64 - 10_000
 
 
 def relay(ctx: Context, community: Community, request: CheckedRequest, *, wait: bool, client: str) -> TxOutcome:
@@ -283,7 +355,8 @@ def relay(ctx: Context, community: Community, request: CheckedRequest, *, wait: 
                "data": "0x" + data.hex(), "signature": "0x" + signature.hex()}
     request_id = ctx.book.accept(community=community.slug, kind="forward", forwarder=community.contracts["forwarder"],
                                  signer=request.signer, nonce=request.nonce, target=to, payload=payload,
-                                 signature=request.signature, gas=relay_gas(request.struct, execute), client=client)
+                                 signature=request.signature, gas=relay_gas(request.struct, execute, request.wallet),
+                                 client=client)
     return follow(ctx, community, request_id, wait=wait)
 
 

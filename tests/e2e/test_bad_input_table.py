@@ -45,6 +45,10 @@ CASES = [
      {"signer": ALICE_ADDRESS, "description": "x", "actions": [{"type": "mint_money"}]}, 422, "does not match any of the expected tags"),
     ("signature of the wrong length", "POST", "/claims",
      {"typed_data": {}, "signature": "0x1234"}, 422, "'0x1234' is not a 65-byte signature"),
+    ("signature over 2048 bytes (a contract wallet's may be longer than 65, not that long)", "POST", "/claims",
+     {"typed_data": {}, "signature": "0x" + "ab" * 2049}, 422, "(4,100 characters) is not a 65-byte signature"),
+    ("signature of an odd number of hex digits", "POST", "/claims",
+     {"typed_data": {}, "signature": "0x" + "a" * 131}, 422, "has an odd number of hex digits"),
     ("proposal id that is not a number", "GET", "/proposals/12ab", None, 422, "'12ab' is not a decimal uint256"),
     ("transaction hash too short", "GET", "/transactions/0x1234", None, 422, "'0x1234' is not a 32-byte hash"),
     # oversize strings and URIs
