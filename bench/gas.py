@@ -117,6 +117,53 @@ def measure_ours(deployer, members, relayer, owner) -> dict[str, int]:
     governance.wait_for_snapshot(pid)
     gas["relayed vote"] = relay.call(alice, community.governor, "castVote", pid, FOR).gas_used
     gas.update(measure_wallet(community, governance, relay, deployer, members, owner))
+    gas.update(measure_rules(community, governance, members))
+    return gas
+
+
+def measure_rules(community, governance: Governance, members) -> dict[str, int]:
+    """What each fair-play rule adds to a whole contribution (claim + 2 attestations + mint)
+    when it is on, in steady state (the second contribution, as above: the first of a period or
+    of a pair of members pays to create its counter or timestamp, 20k gas a slot)."""
+    alice, bob, carol = members
+    badge, registry = community.badge, community.registry
+    gated = registry.indicatorCount() + 1
+    governance.pass_([
+        (registry, "addIndicator", (indicator_input("Code review", endorsements=2, endorser_indicator=1),)),
+        (registry, "addIndicator", (indicator_input("Capped", endorsements=2, earn_cap=100, attest_cap=100,
+                                                    cap_period=86_400),)),
+        (registry, "addOrganisation", ("Example Foundation", "example.org")),
+    ], "fair-play rules to measure")
+    capped = gated + 1
+    qualifying = {m.address: next(t for t in range(1, badge.claimCount() + 1)
+                                  if badge.isActive(t) and badge.ownerOf(t) == m.address
+                                  and badge.getClaim(t).indicatorId == 1) for m in (bob, carol)}
+
+    def whole(indicator_id: int, *, organisation: int = 0) -> int:
+        if organisation:
+            claim = badge.claimWithOrganisation(indicator_id, organisation, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
+        else:
+            claim = badge.claim(indicator_id, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
+        claim_id = badge.claimCount()
+        if indicator_id == gated:
+            attests = [badge.attestWith(claim_id, qualifying[m.address], sender=m) for m in (bob, carol)]
+        else:
+            attests = [badge.attest(claim_id, sender=m) for m in (bob, carol)]
+        return claim.gas_used + sum(a.gas_used for a in attests)
+
+    gas: dict[str, int] = {}
+    whole(1)
+    gas["whole contribution, every rule off (again, beside the rules)"] = whole(1)
+    whole(gated)
+    gas["whole contribution, endorsed only by holders of another badge"] = whole(gated)
+    whole(capped)
+    gas["whole contribution, earn and attest caps per period"] = whole(capped)
+    whole(1, organisation=1)
+    gas["whole contribution crediting an organisation"] = whole(1, organisation=1)
+    governance.pass_([(registry, "setCommunityRules", (30 * 86_400, 1))], "reciprocal window")
+    whole(1)
+    gas["whole contribution, reciprocal window of 30 days on"] = whole(1)
+    governance.pass_([(registry, "setCommunityRules", (0, 0))], "rules off again")
     return gas
 
 
@@ -232,6 +279,12 @@ def main() -> None:
     batched = ours[f"relayed whole contribution, in batches of {BATCH}"]
     print(f"  relayed in batches / sent directly (whole contribution): {batched / whole:.2f} ({batched:,} / {whole:,})")
     print(f"  whole contribution within 300,000 gas:                {'yes' if whole <= 300_000 else 'NO'} ({whole:,})")
+    print("\nwhat each fair-play rule adds to a whole contribution (beside every rule off, same run)")
+    off = ours["whole contribution, every rule off (again, beside the rules)"]
+    for name, value in ours.items():
+        if name.startswith("whole contribution") and name != "whole contribution (claim + 2 attestations + mint)" \
+                and value != off and "rule off" not in name:
+            print(f"  {name[len('whole contribution'):].lstrip(', '):<52}{value - off:>+8,} ({value / off:.2f}x)")
     print(f"\n(done in {time.perf_counter() - started:.1f} s)")
 
 
