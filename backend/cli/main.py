@@ -296,12 +296,15 @@ def execute(out: Cli, proposal_id: str):
 @click.option("--indicator", "indicator_id", type=int, required=True, help="The indicator's id")
 @click.option("--evidence", "evidence_uri", required=True, help="A link to the evidence")
 @click.option("--evidence-hash", help="0x + 64 hex digits (default: keccak256 of the link)")
+@click.option("--organisation", "organisation_id", type=int, help="A registered organisation to credit (its id)")
 @pass_cli
-def claim(out: Cli, indicator_id: int, evidence_uri: str, evidence_hash: str | None):
+def claim(out: Cli, indicator_id: int, evidence_uri: str, evidence_hash: str | None, organisation_id: int | None):
     """Claim a contribution of your own against an indicator."""
     fields = {"indicator_id": indicator_id, "evidence_uri": evidence_uri}
     if evidence_hash:
         fields["evidence_hash"] = evidence_hash
+    if organisation_id:
+        fields["organisation_id"] = organisation_id
     _created(out, out.act("claims", **fields), "Claimed")
 
 
@@ -309,11 +312,13 @@ def claim(out: Cli, indicator_id: int, evidence_uri: str, evidence_hash: str | N
 @click.argument("contributor")
 @click.option("--indicator", "indicator_id", type=int, required=True, help="The indicator's id")
 @click.option("--evidence", "evidence_uri", required=True, help="A link to the evidence")
+@click.option("--organisation", "organisation_id", type=int, help="A registered organisation to credit (its id)")
 @pass_cli
-def nominate(out: Cli, contributor: str, indicator_id: int, evidence_uri: str):
+def nominate(out: Cli, contributor: str, indicator_id: int, evidence_uri: str, organisation_id: int | None):
     """Nominate a peer whose contribution went unseen (it counts once they accept it)."""
-    _created(out, out.act("claims", indicator_id=indicator_id, evidence_uri=evidence_uri, contributor=contributor),
-             "Nominated")
+    credit = {"organisation_id": organisation_id} if organisation_id else {}
+    _created(out, out.act("claims", indicator_id=indicator_id, evidence_uri=evidence_uri, contributor=contributor,
+                          **credit), "Nominated")
 
 
 @cli.command()
@@ -372,7 +377,8 @@ def profile(out: Cli, address: str | None):
     """A member's profile: score in total, by category and orientation (yours without ADDRESS)."""
     address = _me(out, address)
     p = out.call("GET", f"/members/{address}/profile")
-    lines = [f"{address}: score {p['total_score']} from {p['badges_counting']} badge(s) that count"]
+    rule = " (square-root rule)" if p.get("score_rule") == "square_root" else ""
+    lines = [f"{address}: score {p['total_score']}{rule} from {p['badges_counting']} badge(s) that count"]
     lines += [f"  {c['category'] or '(none)'}: {c['score']} ({c['badges']} badge(s))" for c in p["by_category"]]
     lines += [f"  {o}-oriented: {v['score']}" for o, v in sorted(p["by_orientation"].items())]
     out.output(p, "\n".join(lines))

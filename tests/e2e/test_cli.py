@@ -215,3 +215,21 @@ def test_exit_codes_for_usage_and_unavailable_service(env, keys, governed):
     assert down.returncode == 3 and "unavailable" in json.loads(down.stderr)["error"]
     unknown = commons(env, keys, "--json", "proposal", "12345")
     assert unknown.returncode == 1 and json.loads(unknown.stderr)["problem"]["status"] == 404
+
+
+def test_claim_and_nominate_credit_an_organisation(env, keys, governed):
+    from tests.e2e.conftest import pass_proposal
+
+    executed = pass_proposal(env, ALICE, "Register the CLI's sponsor",
+                             [{"type": "add_organisation", "name": "CLI Sponsor", "identifier": "cli.example.org"}])
+    organisation = executed["executed"]["created"]["organisation_id"]
+    claimed = ok(commons(env, keys, "--json", "claim", "--indicator", str(governed["code"]), "--evidence",
+                         "https://git.example.org/mr/cli-sponsored", "--organisation", str(organisation), who="bob"))
+    nominated = ok(commons(env, keys, "--json", "nominate", address(CAROL), "--indicator", str(governed["code"]),
+                           "--evidence", "https://git.example.org/mr/cli-sponsored-2", "--organisation",
+                           str(organisation), who="bob"))
+    for answer in (claimed, nominated):
+        assert env.api.get(f"/claims/{answer['created']['claim_id']}")["organisation_id"] == organisation
+    plain = ok(commons(env, keys, "--json", "claim", "--indicator", str(governed["code"]), "--evidence",
+                       "https://git.example.org/mr/cli-unsponsored", who="bob"))
+    assert env.api.get(f"/claims/{plain['created']['claim_id']}")["organisation_id"] is None
