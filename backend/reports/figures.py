@@ -40,6 +40,7 @@ def badges(ctx: Context, community: Community, period: Period) -> list[dict[str,
     for b, c in rows:
         v = versions.get((b.indicator_id, b.indicator_version))
         revoked = b.revoked_at is not None and b.revoked_at < period.end
+        disowned = b.disowned_at is not None and b.disowned_at < period.end
         out.append({
             "token_id": b.token_id, "contributor": b.contributor, "owner": b.owner,
             "submitter": c.submitter if c else None, "nomination": bool(c and c.submitter != c.contributor),
@@ -49,6 +50,8 @@ def badges(ctx: Context, community: Community, period: Period) -> list[dict[str,
             "evidence_uri": c.evidence_uri if c else None, "evidence_hash": c.evidence_hash if c else None,
             "attesters": attesters.get(b.token_id, []),
             "revoked_at": b.revoked_at if revoked else None, "revoke_reason": b.revoke_reason if revoked else None,
+            # As of the period's end, like a revocation: the same period exports the same bytes.
+            "disowned_at": b.disowned_at if disowned else None, "organisation_id": b.organisation_id,
             "tx_hash": b.tx_hash,
         })
     return out

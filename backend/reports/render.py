@@ -14,7 +14,8 @@ from typing import Any
 COLUMNS = {
     "badges": ("token_id", "contributor", "owner", "submitter", "nomination", "indicator_id", "indicator_version",
                "indicator_name", "category", "orientation", "weight", "validity_seconds", "minted_at",
-               "evidence_uri", "evidence_hash", "attesters", "revoked_at", "revoke_reason", "tx_hash"),
+               "evidence_uri", "evidence_hash", "attesters", "revoked_at", "revoke_reason", "disowned_at", "organisation_id",
+               "tx_hash"),
     "attestations": ("claim_id", "attester", "count", "contributor", "indicator_id", "indicator_version",
                      "indicator_name", "timestamp", "tx_hash"),
     "indicator-versions": ("indicator_id", "version", "name", "description_uri", "category", "orientation", "weight",

@@ -126,6 +126,14 @@ def test_disowning_stops_counting_for_good(env, governed):
     assert api.get(f"/badges/{token_id}/metadata")["active"] is False
     # Its Open Badges credential no longer stands: the status list's bit is set.
     assert api.get(f"/badges/{token_id}/credential")["revoked"] is True
+    # Exports say so too, in JSON and CSV.
+    export = api.http.get("/exports/badges", params={"from": "2000-01-01", "to": "2099-12-31"}).json()["rows"]
+    assert next(r for r in export if r["token_id"] == token_id)["disowned_at"] == badge["disowned_at"]
+    csv_rows = api.http.get("/exports/badges", params={"from": "2000-01-01", "to": "2099-12-31",
+                                                       "format": "csv"}).text.splitlines()
+    header = csv_rows[0].split(",")
+    row = next(r.split(",") for r in csv_rows[1:] if r.startswith(f"{token_id},"))
+    assert row[header.index("disowned_at")] == str(badge["disowned_at"])
     status, problem = problem_of(lambda: api.act("disownings", DANA, token_id=token_id))
     assert (status, problem["error"]) == (409, "BadgeAlreadyDisowned")
     assert "cannot be undone" in problem["detail"]

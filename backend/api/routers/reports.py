@@ -73,6 +73,8 @@ class BadgeRow(BaseModel):
     attesters: list[str]
     revoked_at: int | None
     revoke_reason: str | None
+    disowned_at: int | None = Field(description="When its holder disowned it, if before the period's end")
+    organisation_id: int | None = Field(description="The organisation its claim credits, if any")
     tx_hash: str
 
 
