@@ -8,6 +8,7 @@ modules do to the shared community changes nothing here."""
 
 from __future__ import annotations
 
+import math
 import uuid
 
 import pytest
@@ -44,14 +45,16 @@ def orgs(env, governed):
 
 
 def _register(env) -> dict:
-    """Two organisations and two indicators of this module's own, registered by one proposal."""
+    """Three organisations and two indicators of this module's own, registered by one proposal: Acme
+    credited only by the test of its profile, Beta by the tests of scores and rebuilding, and the
+    third retired by its test."""
     tag = uuid.uuid4().hex[:6]
     indicators = registry_count(env, "indicatorCount")
     organisations = registry_count(env, "organisationCount")
     actions = [
         {"type": "add_organisation", "name": f"Acme Hosting {tag}", "identifier": "https://acme.example"},
-        {"type": "add_organisation", "name": f"Övrig Förening {tag}",
-         "identifier": "KVK 40123456"},
+        {"type": "add_organisation", "name": f"Övrig Förening {tag}", "identifier": "KVK 40123456"},
+        {"type": "add_organisation", "name": f"Beta Co-op {tag}", "identifier": "beta.example"},
         {"type": "add_indicator", "name": "Sponsored patch", "category": "org-code", "orientation": "object",
          "weight": 3, "endorsements_required": 1},
         {"type": "add_indicator", "name": "Sponsored docs", "category": "org-docs", "orientation": "community",
@@ -59,9 +62,9 @@ def _register(env) -> dict:
     ]
     result = pass_proposal(env, ALICE, f"Sponsors {tag}", actions)
     created = result["executed"]["created"]
-    assert created["organisation_id"] == organisations + 2 and created["indicator_id"] == indicators + 2
-    return {"acme": organisations + 1, "other": organisations + 2, "patch": indicators + 1, "docs": indicators + 2,
-            "names": (actions[0]["name"], actions[1]["name"])}
+    assert created["organisation_id"] == organisations + 3 and created["indicator_id"] == indicators + 2
+    return {"acme": organisations + 1, "other": organisations + 2, "beta": organisations + 3,
+            "patch": indicators + 1, "docs": indicators + 2, "names": (actions[0]["name"], actions[1]["name"])}
 
 
 def credited_claim(api, key, indicator_id, uri, organisation_id, **fields) -> int:
@@ -116,8 +119,8 @@ def test_claims_and_nominations_credit_it_and_its_profile_adds_them_up(env, orgs
                     evidence_uri="https://git.example.org/org/patch-plain")["created"]["claim_id"]
     assert api.get(f"/claims/{plain}")["organisation_id"] is None
     api.act("attestations", BOB, claim_id=plain)
-    # The other organisation's credit stays the other's.
-    theirs = credited_claim(api, DANA, orgs["patch"], "https://git.example.org/org/patch-other", orgs["other"])
+    # Another organisation's credit stays its own.
+    theirs = credited_claim(api, DANA, orgs["patch"], "https://git.example.org/org/patch-beta", orgs["beta"])
     api.act("attestations", CAROL, claim_id=theirs)
 
     profile = api.get(f"/organisations/{acme}")
@@ -129,8 +132,8 @@ def test_claims_and_nominations_credit_it_and_its_profile_adds_them_up(env, orgs
     assert profile["by_category"] == [{"category": "org-code", "badges": 2, "score": 6},
                                       {"category": "org-docs", "badges": 1, "score": 2}]
     assert profile["name"] == orgs["names"][0] and profile["as_of"] > 0
-    other = api.get(f"/organisations/{orgs['other']}")
-    assert other["contributors"] == [{"address": address(DANA), "badges": 1, "score": 3}]
+    beta = api.get(f"/organisations/{orgs['beta']}")
+    assert address(DANA) in [c["address"] for c in beta["contributors"]]
     # A badge that stops counting leaves the organisation's score too.
     api.act("disownings", CAROL, token_id=second)
     after = api.get(f"/organisations/{acme}")
@@ -210,11 +213,62 @@ def test_proposals_with_bad_organisations_are_refused_in_words(env, orgs):
     assert chain_state(env) == before
 
 
+def _rules(env) -> dict:
+    return env.api.http.get("/communities/example").json()["parameters"]["rules"]
+
+
+def _set_rules(env, window: int, score_rule: str) -> None:
+    pass_proposal(env, BOB, f"Community rules: {score_rule} scores ({uuid.uuid4().hex[:8]})",
+                  [{"type": "set_community_rules", "reciprocal_window_seconds": window, "score_rule": score_rule}])
+    assert _rules(env) == {"reciprocal_window_seconds": window, "score_rule": score_rule}
+
+
+def test_its_scores_follow_the_community_score_rule(env, orgs):
+    """Under square_root, each contributor's n counting badges of one indicator credited to the
+    organisation weigh their mean weight times the square root of n, as in members' profiles."""
+    api = env.api
+    beta = orgs["beta"]
+    for n in (1, 2):  # Dana's own docs, credited: at least two of one indicator
+        docs = credited_claim(api, DANA, orgs["docs"], f"https://wiki.example.org/org/docs-own-{n}", beta)
+        api.act("attestations", CAROL, claim_id=docs)
+    credited = [c for indicator in (orgs["patch"], orgs["docs"])
+                for c in api.get("/claims", indicator_id=indicator, state="minted", limit=500)["items"]
+                if c["organisation_id"] == beta]
+    weights: dict[str, dict[int, list[int]]] = {}
+    for c in credited:
+        badge = api.get(f"/badges/{c['id']}")
+        if badge["counts"]:
+            weights.setdefault(badge["owner"], {}).setdefault(badge["indicator_id"], []).append(badge["weight"])
+    expected = {owner: sum(sum(w) / len(w) * math.sqrt(len(w)) for w in by.values()) for owner, by in weights.items()}
+    assert len(weights[address(DANA)][orgs["docs"]]) >= 2
+    original = _rules(env)
+    linear = api.get(f"/organisations/{beta}")
+    try:
+        _set_rules(env, original["reciprocal_window_seconds"], "square_root")
+        profile = api.get(f"/organisations/{beta}")
+        assert profile["score_rule"] == "square_root"
+        assert [c["address"] for c in profile["contributors"]] == sorted(expected, key=lambda a: (-expected[a], a))
+        for c in profile["contributors"]:
+            assert c["score"] == pytest.approx(expected[c["address"]], abs=1e-3), c
+            assert c["badges"] == sum(len(w) for w in weights[c["address"]].values())
+        assert profile["total_score"] == pytest.approx(sum(expected.values()), abs=2e-3)
+        assert profile["badges_counting"] == linear["badges_counting"]
+        docs = next(e for e in profile["by_category"] if e["category"] == "org-docs")
+        assert docs["score"] == pytest.approx(sum(sum(by[orgs["docs"]]) / math.sqrt(len(by[orgs["docs"]]))
+                                                  for by in weights.values() if orgs["docs"] in by), abs=1e-3)
+        assert profile["total_score"] < linear["total_score"]
+    finally:
+        if _rules(env) != original:
+            _set_rules(env, original["reciprocal_window_seconds"], original["score_rule"])
+    assert api.get(f"/organisations/{beta}")["contributors"] == linear["contributors"]
+
+
 def _reads(api, orgs) -> dict:
     return {
         "organisations": api.get("/organisations", limit=500),
         "acme": api.get(f"/organisations/{orgs['acme']}"),
         "other": api.get(f"/organisations/{orgs['other']}"),
+        "beta": api.get(f"/organisations/{orgs['beta']}"),
         "claims": api.get("/claims", indicator_id=orgs["patch"], limit=500),
         "docs": api.get("/claims", indicator_id=orgs["docs"], limit=500),
         "carol": api.get(f"/members/{address(CAROL)}/profile"),
@@ -225,9 +279,11 @@ def test_a_rebuilt_index_answers_the_same(env, orgs):
     """`reindex` rebuilds the index from the chain beside the one in use and swaps it in: the
     organisations, their credited claims and profiles read the same before and after."""
     api = env.api
+    credited = credited_claim(api, BOB, orgs["patch"], "https://git.example.org/org/before-rebuild", orgs["beta"])
+    api.act("attestations", CAROL, claim_id=credited)
     wait_until(lambda: (h := api.get("/health"))["indexed_block"] == h["head_block"], what="index catch-up")
     before = _reads(api, orgs)
-    assert before["acme"]["contributors"], before["acme"]
+    assert before["beta"]["contributors"], before["beta"]
     assert any(c["organisation_id"] for c in before["claims"]["items"])
     rebuilt = env.server.run("reindex")
     assert rebuilt.returncode == 0, rebuilt.stderr
