@@ -8,7 +8,6 @@ from eth_utils import keccak, to_checksum_address
 
 from backend.chain.deployments import Community
 from backend.context import Context
-from backend.errors import ChainRefused
 from backend.services import proposals as proposal_rules
 from backend.services import reads, relay
 
@@ -50,15 +49,15 @@ def prepare_claim(ctx: Context, community: Community, *, signer: str, indicator_
 def prepare_attestation(ctx: Context, community: Community, *, signer: str, claim_id: int,
                         endorser_badge_id: int | None = None) -> dict[str, Any]:
     """attest, or attestWith the signer's badge when the claim's indicator is endorsed only by
-    holders of another indicator's badge (the one given, or one the index finds them holding)."""
+    holders of another indicator's badge (the one given, or one the index finds them holding).
+    When they hold none, the plain attest is simulated: the contract answers with the first of
+    its checks that fails (BadgeSelfAttestation, BadgeAlreadyMinted, BadgeIndicatorChanged, ...
+    before BadgeEndorserNotQualified), as it would on chain."""
     signer = to_checksum_address(signer)
     badge = ctx.gateway.abi("badge")
     required = reads.endorser_indicator(ctx, community, claim_id)
     if required and endorser_badge_id is None:
         endorser_badge_id = reads.endorser_badge(ctx, community, signer, required)
-        if endorser_badge_id is None:
-            raise ChainRefused("BadgeEndorserNotQualified", {"claimId": claim_id, "attester": signer,
-                                                             "endorserIndicatorId": required, "endorserBadgeId": 0})
     if endorser_badge_id:
         data = badge.function("attestWith").encode(claim_id, endorser_badge_id)
     else:
