@@ -175,12 +175,18 @@ def test_only_holders_of_the_endorser_badge_attest(env, fair):
             "hold)") in problem["detail"]
     assert chain_state(env) == before, "a refused request reached the chain"
 
+    # The contract's earlier checks come first, as on chain: her own claim, for the contributor.
+    status, problem = problem_of(lambda: api.act("attestations", CAROL, claim_id=review))
+    assert (status, problem["error"]) == (409, "BadgeSelfAttestation")
+
     # Once Dana earns a maintainer badge of her own, her attestation (badge picked for her) mints the review.
     dana_badge = claim(api, DANA, fair["maintainer"], "https://git.example.org/fp/maintainer-dana")
     api.act("attestations", CAROL, claim_id=dana_badge)
     assert offered(DANA)
     assert api.act("attestations", DANA, claim_id=review)["created"] == {"attestations": 2, "token_id": review}
     assert api.get(f"/badges/{review}")["owner"] == address(CAROL)
+    status, problem = problem_of(lambda: api.act("attestations", ALICE, claim_id=review))
+    assert (status, problem["error"]) == (409, "BadgeAlreadyMinted")
 
 
 def test_earn_cap_per_period(env, fair):
