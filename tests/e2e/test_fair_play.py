@@ -214,12 +214,20 @@ def test_earn_cap_per_period(env, fair):
     skip_to(env, period_ends)
     second = claim(api, DANA, indicator, "https://forum.example.org/fp/earn-2")
     third = claim(api, DANA, indicator, "https://forum.example.org/fp/earn-3")
+    nominated = api.act("claims", BOB, indicator_id=indicator, contributor=address(DANA),
+                        evidence_uri="https://forum.example.org/fp/earn-nominated")["created"]["claim_id"]
+    assert api.act("attestations", ALICE, claim_id=nominated)["created"] == {"attestations": 1}  # waits for her
     assert api.act("attestations", ALICE, claim_id=second)["created"]["token_id"] == second
     status, problem = problem_of(lambda: api.act("attestations", BOB, claim_id=third))
     assert (status, problem["error"]) == (409, "BadgeEarnCapReached")
     assert problem["arguments"]["periodEnds"] == period_ends + CAP_PERIOD
     assert f"more can be earned from {words_date(period_ends + CAP_PERIOD)}" in problem["detail"]
     assert api.get(f"/claims/{third}")["state"] == "open"
+    # Accepting the nomination would mint past the cap: refused the same way, and it still waits.
+    status, problem = problem_of(lambda: api.act("nomination-answers", DANA, claim_id=nominated, answer="accept"))
+    assert (status, problem["error"]) == (409, "BadgeEarnCapReached")
+    assert f"more can be earned from {words_date(period_ends + CAP_PERIOD)}" in problem["detail"]
+    assert api.get(f"/claims/{nominated}")["nomination_state"] == "pending"
     entry = next(e for e in api.get(f"/members/{address(DANA)}/profile")["by_indicator"]
                  if e["indicator_id"] == indicator)
     assert entry["badges"] == 2
