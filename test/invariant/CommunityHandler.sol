@@ -8,14 +8,20 @@ import {Community} from "../utils/Community.sol";
 import {Vm} from "../utils/Vm.sol";
 
 /// @dev The fuzzer's moves: random sequences over six accounts (three founders, two people who
-/// may be admitted, one outsider who never is) of admit, remove, recover, indicator changes,
-/// revocations, settings changes in and out of the governor's bounds, and removing every member
-/// at once (each as a proposal), propose, vote, execute, delegate, claim, nominate, attest
-/// (direct and relayed, with good and bad signatures), accept or decline a nomination (direct
-/// and relayed), disown a badge, hide or show a profile, transfer and approve attempts,
-/// outsider calls, and time jumps. Beside the contracts it keeps a model that changes only on what the
-/// protocol allows (an executed proposal; an attestation by a member other than the
-/// contributor), which the invariants compare with the contracts after every step.
+/// may be admitted, one outsider who never is) of admit, remove, recover, indicator changes
+/// (often with fair-play rules: an endorser indicator, earn and attest caps per period),
+/// revocations, settings changes in and out of the governor's bounds, removing every member
+/// at once, the community's reciprocal window and score rule, and organisations registered or
+/// retired (each as a proposal), propose, vote, execute, delegate, claim and nominate (some
+/// crediting an organisation), attest (direct, showing a badge, and relayed, with good and bad
+/// signatures), accept or decline a nomination (direct and relayed), disown a badge, hide or
+/// show a profile, transfer and approve attempts, outsider calls, and time jumps. Beside the
+/// contracts it keeps a model that changes only on what the protocol allows (an executed
+/// proposal; an attestation by a member other than the contributor), which the invariants
+/// compare with the contracts after every step, and ghost records of every attestation and
+/// every capped badge earned (the tally of the member's period, the rules in force, the
+/// reverse endorsement the reciprocal window saw), against which the invariants check the
+/// fair-play rules.
 contract CommunityHandler is Community {
     Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
@@ -33,10 +39,12 @@ contract CommunityHandler is Community {
         RetireIndicator,
         Revoke,
         Settings,
-        RemoveEveryone
+        RemoveEveryone,
+        CommunityRules,
+        Organisation
     }
 
-    uint256 internal constant KINDS = 9;
+    uint256 internal constant KINDS = 11;
 
     struct Proposal {
         uint256 id;
@@ -47,8 +55,10 @@ contract CommunityHandler is Community {
         uint16 endorsements;
         uint32 validity;
         uint256[] tokens; // badge ids (Recover, Revoke), or actor indexes (RemoveEveryone)
-        uint8 setting; // Settings: 0 voting delay, 1 voting period, 2 proposal threshold, 3 quorum
-        uint256 value;
+        uint8 setting; // Settings: 0 voting delay, 1 voting period, 2 proposal threshold, 3 quorum;
+        // CommunityRules: the score rule; Organisation: 0 add, 1 retire (indicatorId: which)
+        uint256 value; // Settings: the value; CommunityRules: the reciprocal window
+        Rules rules; // AddIndicator, AmendIndicator
         address[] targets;
         bytes[] calldatas;
         string description;
@@ -61,6 +71,45 @@ contract CommunityHandler is Community {
         uint32 version;
         uint16 attestations;
         uint8 nomination; // 0 a claim of one's own, 1 pending, 2 accepted, 3 declined
+    }
+
+    /// @dev An indicator version's fair-play rules.
+    struct Rules {
+        uint32 endorserIndicatorId;
+        uint16 earnCap;
+        uint16 attestCap;
+        uint32 capPeriod;
+    }
+
+    struct GhostTally {
+        uint256 period;
+        uint16 earned;
+        uint16 attested;
+    }
+
+    /// @dev Ghost record of one successful attestation, with what the rules saw at that time.
+    struct AttestationRecord {
+        uint256 claimId;
+        address attester;
+        address contributor;
+        uint32 indicatorId;
+        uint32 endorserIndicatorId; // of the indicator version in force; 0 = anyone
+        uint256 badgeShown;
+        bool endorserQualified; // the model: the attester held badgeShown, of that indicator, counting
+        uint16 attestCap; // 0 = none
+        uint16 attestedInPeriod; // the attester's attestations of the indicator in this cap period, this one included
+        uint32 window; // the reciprocal window in force (0 = off)
+        uint256 time;
+        uint256 reverseAt; // when the contributor last attested the attester's claim on it while the window was on
+    }
+
+    /// @dev Ghost record of one badge earned of an indicator with an earn cap.
+    struct EarningRecord {
+        uint256 tokenId;
+        address member;
+        uint32 indicatorId;
+        uint16 earnCap;
+        uint16 earnedInPeriod; // the member's badges of the indicator in this cap period, this one included
     }
 
     uint8 internal constant NONE = 0;
@@ -84,6 +133,22 @@ contract CommunityHandler is Community {
     mapping(uint256 => bool) public modelDisowned;
     mapping(address => bool) public modelHidden;
     uint256[] public mintedTokens;
+    mapping(uint32 => mapping(uint32 => Rules)) internal _modelRules;
+    uint32 public modelWindow;
+    uint8 public modelScoreRule;
+    uint32 public modelOrganisationCount;
+    mapping(uint32 => bool) public modelOrganisationRetired;
+    mapping(uint256 => uint32) public modelClaimOrganisation;
+
+    // ---- ghosts of the fair-play rules
+    /// @dev Per (member, indicator): the badges earned and claims attested in its cap period
+    /// number `period` (fixed windows of the indicator's capPeriod from the Unix epoch), counted
+    /// while the indicator had that cap; a use of the indicator in another period starts afresh.
+    mapping(address => mapping(uint32 => GhostTally)) public ghostTally;
+    /// @dev Per (attester, contributor, indicator): the last attestation while the window was on.
+    mapping(address => mapping(address => mapping(uint32 => uint256))) public ghostLastEndorsed;
+    AttestationRecord[] internal _attestations;
+    EarningRecord[] internal _earnings;
     // The governor's settings, changed only by executed proposals.
     uint256 public modelVotingDelay = VOTING_DELAY;
     uint256 public modelVotingPeriod = VOTING_PERIOD;
@@ -120,10 +185,25 @@ contract CommunityHandler is Community {
             modelMember[actors[i]] = true;
         }
         modelMemberCount = 3;
-        // Two indicators to start from: 2 endorsements, forever; 1 endorsement, 300 s.
-        _govern(_newProposal(Kind.AddIndicator, address(0), address(0), 0, 2, 0, 0));
-        _govern(_newProposal(Kind.AddIndicator, address(0), address(0), 0, 1, 300, 0));
-        require(modelIndicatorCount == 2, "setup: indicators not added");
+        // Four indicators to start from: 2 endorsements, forever; 1 endorsement, 300 s; then,
+        // forever with 1 endorsement, one endorsed only by holders of the second, of which a member
+        // attests at most one claim per 10 minutes, and one of which a member earns at most one
+        // badge an hour. A 10-minute reciprocal window, and one organisation.
+        Rules memory none;
+        _govern(_withRules(_newProposal(Kind.AddIndicator, address(0), address(0), 0, 2, 0, 0), none));
+        _govern(_withRules(_newProposal(Kind.AddIndicator, address(0), address(0), 0, 1, 300, 0), none));
+        _govern(_withRules(_newProposal(Kind.AddIndicator, address(0), address(0), 0, 1, 0, 0), Rules(2, 0, 1, 600)));
+        _govern(_withRules(_newProposal(Kind.AddIndicator, address(0), address(0), 0, 1, 0, 0), Rules(0, 1, 0, 3600)));
+        _govern(_newProposal(Kind.CommunityRules, address(0), address(0), 0, 1, 0, 2)); // window 600 s, linear
+        _govern(_newProposal(Kind.Organisation, address(0), address(0), 0, 1, 0, 0));
+        // Executed: their tallies can no longer change, so the invariants need not re-read them
+        // after every step (the first two stay, as before the fair-play rules).
+        for (uint256 i = 0; i < 4; ++i) {
+            _proposals.pop();
+        }
+        require(
+            modelIndicatorCount == 4 && modelWindow == 600 && modelOrganisationCount == 1, "setup: rules not in force"
+        );
     }
 
     // ================================================================ moves
@@ -165,46 +245,72 @@ contract CommunityHandler is Community {
         } catch {}
     }
 
-    function claim(uint256 actorSeed, uint256 indicatorSeed) external {
+    /// @dev A claim of one's own; one time in three crediting an organisation (registered or
+    /// not, active or retired).
+    function claim(uint256 actorSeed, uint256 indicatorSeed, uint256 organisationSeed) external {
         address member = _actor(actorSeed, ACTORS);
-        uint32 indicatorId = uint32(1 + indicatorSeed % (modelIndicatorCount + 1));
-        vm.prank(member);
-        try badge.claim(indicatorId, keccak256(abi.encode(_nonce++)), "ipfs://evidence") returns (uint256 claimId) {
-            _recordClaim(claimId, member, member, indicatorId);
-        } catch {}
+        _file(member, member, uint32(1 + indicatorSeed % (modelIndicatorCount + 1)), _organisation(organisationSeed));
     }
 
-    function nominate(uint256 actorSeed, uint256 contributorSeed, uint256 indicatorSeed) external {
-        address member = _actor(actorSeed, ACTORS);
-        address contributor = _actor(contributorSeed, ACTORS);
-        uint32 indicatorId = uint32(1 + indicatorSeed % (modelIndicatorCount + 1));
-        vm.prank(member);
-        try badge.nominate(contributor, indicatorId, keccak256(abi.encode(_nonce++)), "ipfs://evidence") returns (
-            uint256 claimId
-        ) {
-            _recordClaim(claimId, member, contributor, indicatorId);
-        } catch {}
+    function nominate(uint256 actorSeed, uint256 contributorSeed, uint256 indicatorSeed, uint256 organisationSeed)
+        external
+    {
+        _file(
+            _actor(actorSeed, ACTORS),
+            _actor(contributorSeed, ACTORS),
+            uint32(1 + indicatorSeed % (modelIndicatorCount + 1)),
+            _organisation(organisationSeed)
+        );
     }
 
-    function attest(uint256 actorSeed, uint256 claimSeed) external {
+    function attest(uint256 actorSeed, uint256 claimSeed, uint256 badgeSeed) external {
         if (modelClaimCount == 0) return;
         uint256 claimId = 1 + claimSeed % modelClaimCount;
+        ClaimModel storage c = modelClaims[claimId];
+        uint32 endorser = _modelRules[c.indicatorId][modelVersion[c.indicatorId]].endorserIndicatorId;
         // Three times in four, the first member from a random start who is not the contributor
-        // (so badges get minted within a sequence); otherwise anyone.
+        // (and, on a gated indicator, holds a counting badge of its endorser indicator if any
+        // such member does), so badges get minted within a sequence; otherwise anyone.
         address attester = _actor(actorSeed, ACTORS);
         if (actorSeed % 4 != 0) {
-            for (uint256 i = 0; i < ACTORS; ++i) {
-                address candidate = actors[(actorSeed % ACTORS + i) % ACTORS];
-                if (modelMember[candidate] && candidate != modelClaims[claimId].contributor) {
+            for (uint256 pass = endorser == 0 ? 1 : 0; pass < 2; ++pass) {
+                address candidate = _attesterFrom(actorSeed, c.contributor, pass == 0 ? endorser : 0);
+                if (candidate != address(0)) {
                     attester = candidate;
                     break;
                 }
             }
         }
-        vm.prank(attester);
-        try badge.attest(claimId) {
-            _recordAttestation(claimId, attester);
-        } catch {}
+        _attestAs(attester, claimId, badgeSeed);
+    }
+
+    /// @dev The fair-play rules met in one move (as `govern` does for proposals), so they meet
+    /// within a sequence: on an indicator (three times in four one of the setup's, gated by
+    /// indicator 2 or capped, as long as governance leaves them so), member `a` files two
+    /// claims and member `b` one; `b` attests `a`'s first, `a` attests `b`'s back (which the
+    /// reciprocal window refuses while on), `b` attests `a`'s second (which the attest cap, or
+    /// the earn cap at mint, refuses past the cap), and `a` files a third (which the earn cap
+    /// refuses at filing once reached). On a gated indicator, half the time each first earns a
+    /// badge of the endorser indicator if they hold none that counts.
+    function fairPlay(uint256 aSeed, uint256 bSeed, uint256 indicatorSeed, uint256 badgeSeed) external {
+        address a = _memberFrom(aSeed, address(0));
+        address b = _memberFrom(bSeed, a);
+        if (b == address(0)) return;
+        uint32 indicatorId = indicatorSeed % 4 != 0
+            ? uint32(3 + indicatorSeed / 4 % 2)
+            : uint32(1 + indicatorSeed / 4 % modelIndicatorCount);
+        uint32 endorser = _modelRules[indicatorId][modelVersion[indicatorId]].endorserIndicatorId;
+        if (endorser != 0 && badgeSeed % 2 == 0) {
+            _qualify(a, endorser, b, badgeSeed);
+            _qualify(b, endorser, a, badgeSeed);
+        }
+        uint256 first = _file(a, a, indicatorId, 0);
+        uint256 theirs = _file(b, b, indicatorId, 0);
+        uint256 second = _file(a, a, indicatorId, 0);
+        if (first != 0) _attestAs(b, first, badgeSeed >> 8);
+        if (theirs != 0) _attestAs(a, theirs, badgeSeed >> 16);
+        if (second != 0) _attestAs(b, second, badgeSeed >> 24);
+        _file(a, a, indicatorId, 0);
     }
 
     /// @dev The nominee (three times in four; otherwise anyone) accepts or declines a claim,
@@ -266,7 +372,7 @@ contract CommunityHandler is Community {
                 signedRequest(keys[signer], actors[i], address(badge), abi.encodeCall(badge.attest, (claimId)))
             ) {
                 _requireWas(!badSignature, "relayed attestation with a bad signature succeeded");
-                _recordAttestation(claimId, actors[i]);
+                _recordAttestation(claimId, actors[i], 0);
             } catch {}
         } else if (_proposals.length > 0) {
             uint256 id = _proposals[(targetSeed / 2) % _proposals.length].id;
@@ -311,7 +417,7 @@ contract CommunityHandler is Community {
     function outsiderCall(uint256 which, uint256 seed) external {
         address outsider = actors[OUTSIDER];
         address member = _actor(seed, 3);
-        (address target, bytes memory data) = _outsiderCall(which % 28, outsider, member, seed);
+        (address target, bytes memory data) = _outsiderCall(which % 34, outsider, member, seed);
         bytes32 before = fingerprint();
         outsiderCalls++;
         vm.prank(outsider);
@@ -346,6 +452,19 @@ contract CommunityHandler is Community {
         return actors[i];
     }
 
+    function modelRules(uint32 indicatorId, uint32 version) external view returns (Rules memory) {
+        return _modelRules[indicatorId][version];
+    }
+
+    /// @dev Every ghost record at once (one call per check, not two per record).
+    function attestations() external view returns (AttestationRecord[] memory) {
+        return _attestations;
+    }
+
+    function earnings() external view returns (EarningRecord[] memory) {
+        return _earnings;
+    }
+
     /// @dev A digest of every piece of state the protocol keeps that the actors can touch.
     function fingerprint() public view returns (bytes32 digest) {
         digest = keccak256(abi.encode(membership.memberCount(), registry.indicatorCount(), badge.claimCount()));
@@ -368,7 +487,10 @@ contract CommunityHandler is Community {
             digest = keccak256(abi.encode(digest, registry.terms(id), registry.indicatorName(id)));
         }
         for (uint256 id = 1; id <= badge.claimCount(); ++id) {
-            digest = keccak256(abi.encode(digest, badge.getClaim(id), badge.isActive(id)));
+            digest = keccak256(abi.encode(digest, badge.getClaim(id), badge.isActive(id), badge.organisationOf(id)));
+        }
+        for (uint32 id = 1; id <= registry.organisationCount(); ++id) {
+            digest = keccak256(abi.encode(digest, organisationActive(id)));
         }
         for (uint256 i = 0; i < _proposals.length; ++i) {
             uint256 id = _proposals[i].id;
@@ -384,9 +506,20 @@ contract CommunityHandler is Community {
                 governor.votingDelay(),
                 governor.votingPeriod(),
                 governor.proposalThreshold(),
-                governor.quorumNumerator()
+                governor.quorumNumerator(),
+                registry.reciprocalWindow(),
+                registry.scoreRule(),
+                registry.organisationCount()
             )
         );
+    }
+
+    function organisationActive(uint32 organisationId) public view returns (bool) {
+        try registry.requireActiveOrganisation(organisationId) {
+            return true;
+        } catch {
+            return false;
+        }
     }
 
     // ================================================================ internal
@@ -434,15 +567,35 @@ contract CommunityHandler is Community {
             p.targets.push(address(badge));
             p.calldatas.push(abi.encodeCall(badge.recoverBadges, (a, b, p.tokens)));
         } else if (kind == Kind.AddIndicator) {
+            p.rules = _randomRules(seed, 0);
             p.targets.push(address(registry));
-            p.calldatas.push(abi.encodeCall(registry.addIndicator, (indicator("Reviewing", endorsements, validity))));
+            p.calldatas.push(abi.encodeCall(registry.addIndicator, (_input(p, "Reviewing"))));
         } else if (kind == Kind.AmendIndicator || kind == Kind.RetireIndicator) {
             p.indicatorId = 1 + indicatorSeed % (modelIndicatorCount + 1);
             p.targets.push(address(registry));
+            if (kind == Kind.AmendIndicator) {
+                p.rules = _randomRules(seed, p.indicatorId);
+                p.calldatas.push(abi.encodeCall(registry.amendIndicator, (p.indicatorId, _input(p, "Amended"))));
+            } else {
+                p.calldatas.push(abi.encodeCall(registry.retireIndicator, (p.indicatorId)));
+            }
+        } else if (kind == Kind.CommunityRules) {
+            // Off, short, long, the bound, and past it (refused).
+            uint32[6] memory windows = [uint32(0), 60, 600, 3600, 365 days, 365 days + 1];
+            (p.value, p.setting) = (windows[seed % 6], uint8(seed / 6 % 2));
+            p.targets.push(address(registry));
             p.calldatas.push(
-                kind == Kind.AmendIndicator
-                    ? abi.encodeCall(registry.amendIndicator, (p.indicatorId, indicator("Amended", endorsements, validity)))
-                    : abi.encodeCall(registry.retireIndicator, (p.indicatorId))
+                abi.encodeCall(registry.setCommunityRules, (uint32(p.value), IIndicatorRegistry.ScoreRule(p.setting)))
+            );
+        } else if (kind == Kind.Organisation) {
+            // Registered twice as often as retired; a retirement may name an unknown or retired one.
+            p.setting = seed % 3 == 2 ? 1 : 0;
+            p.indicatorId = 1 + indicatorSeed % (modelOrganisationCount + 1);
+            p.targets.push(address(registry));
+            p.calldatas.push(
+                p.setting == 0
+                    ? abi.encodeCall(registry.addOrganisation, ("Sponsor", "sponsor.example"))
+                    : abi.encodeCall(registry.retireOrganisation, (p.indicatorId))
             );
         } else if (kind == Kind.Settings) {
             (p.setting, p.value) = _setting(seed);
@@ -462,6 +615,43 @@ contract CommunityHandler is Community {
             p.calldatas.push(abi.encodeCall(badge.revoke, (p.tokens[0], "fraud")));
         }
         p.id = governor.hashProposal(p.targets, new uint256[](p.targets.length), p.calldatas, keccak256(bytes(p.description)));
+    }
+
+    /// @dev Fair-play rules for a new version of indicator `selfId` (0 for a new indicator): half
+    /// the time none; otherwise an endorser indicator (never itself), an earn cap and an attest
+    /// cap of 1-2 per 10 minutes or an hour, each a third of the time; one time in sixteen a
+    /// cap without a period or a period without a cap, which the registry refuses.
+    function _randomRules(uint256 seed, uint32 selfId) internal view returns (Rules memory r) {
+        seed = uint256(keccak256(abi.encode(seed, "rules")));
+        if (seed % 2 == 0) return r;
+        if (seed / 2 % 3 == 0) {
+            r.endorserIndicatorId = uint32(1 + seed / 6 % modelIndicatorCount);
+            if (r.endorserIndicatorId == selfId) r.endorserIndicatorId = 0;
+        }
+        if (seed / 64 % 3 == 0) r.earnCap = uint16(1 + seed / 192 % 2);
+        if (seed / 1024 % 3 == 0) r.attestCap = uint16(1 + seed / 3072 % 2);
+        if (r.earnCap != 0 || r.attestCap != 0) r.capPeriod = seed / 8192 % 2 == 0 ? 600 : 3600;
+        if (seed / 16384 % 16 == 0) r.capPeriod = r.capPeriod == 0 ? 600 : 0;
+    }
+
+    /// @dev An AddIndicator proposal with these rules rather than random ones.
+    function _withRules(Proposal storage p, Rules memory rules) internal returns (Proposal storage) {
+        p.rules = rules;
+        p.calldatas[0] = abi.encodeCall(registry.addIndicator, (_input(p, "Reviewing")));
+        p.id = governor.hashProposal(p.targets, new uint256[](1), p.calldatas, keccak256(bytes(p.description)));
+        return p;
+    }
+
+    function _input(Proposal storage p, string memory name)
+        internal
+        view
+        returns (IIndicatorRegistry.IndicatorInput memory input)
+    {
+        input = indicator(name, p.endorsements, p.validity);
+        input.endorserIndicatorId = p.rules.endorserIndicatorId;
+        input.earnCap = p.rules.earnCap;
+        input.attestCap = p.rules.attestCap;
+        input.capPeriod = p.rules.capPeriod;
     }
 
     /// @dev A setting and a value for it: within the governor's bounds, at their edges, or outside.
@@ -562,6 +752,12 @@ contract CommunityHandler is Community {
                 modelMember[actors[p.tokens[i]]] = false;
                 modelMemberCount--;
             }
+        } else if (p.kind == Kind.CommunityRules) {
+            modelWindow = uint32(p.value);
+            modelScoreRule = p.setting;
+        } else if (p.kind == Kind.Organisation) {
+            if (p.setting == 0) modelOrganisationCount++;
+            else modelOrganisationRetired[p.indicatorId] = true;
         } else if (p.kind == Kind.Settings) {
             if (p.setting == 0) modelVotingDelay = p.value;
             else if (p.setting == 1) modelVotingPeriod = p.value;
@@ -579,23 +775,45 @@ contract CommunityHandler is Community {
         modelActive[id] = true;
         modelRequired[id][version] = p.endorsements;
         modelValidity[id][version] = p.validity;
+        _modelRules[id][version] = p.rules;
     }
 
-    function _recordClaim(uint256 claimId, address submitter, address contributor, uint32 indicatorId) internal {
+    function _recordClaim(
+        uint256 claimId,
+        address submitter,
+        address contributor,
+        uint32 indicatorId,
+        uint32 organisationId
+    ) internal {
         _requireWas(
             modelMember[submitter] && modelMember[contributor] && modelActive[indicatorId],
             "a claim by or for a non-member, or on an inactive indicator"
         );
+        _requireWas(
+            organisationId == 0
+                || (organisationId <= modelOrganisationCount && !modelOrganisationRetired[organisationId]),
+            "a claim credited an unknown or retired organisation"
+        );
+        Rules memory r = _modelRules[indicatorId][modelVersion[indicatorId]];
+        if (r.earnCap != 0) {
+            GhostTally storage t = ghostTally[contributor][indicatorId];
+            _requireWas(
+                t.period != block.timestamp / r.capPeriod || t.earned < r.earnCap,
+                "a claim filed for a member who already earned the cap this period"
+            );
+        }
         _requireWas(claimId == ++modelClaimCount, "claim ids not sequential");
         modelClaims[claimId] =
             ClaimModel(contributor, indicatorId, modelVersion[indicatorId], 0, submitter == contributor ? NONE : PENDING);
+        modelClaimOrganisation[claimId] = organisationId;
     }
 
     /// @dev Only an attestation the protocol allows advances the model; once the claim has the
     /// attestations its indicator version requires and its contributor's consent (a claim of
     /// their own, or an accepted nomination), the badge is minted to the contributor.
-    function _recordAttestation(uint256 claimId, address attester) internal {
+    function _recordAttestation(uint256 claimId, address attester, uint256 shown) internal {
         ClaimModel storage c = modelClaims[claimId];
+        _logAttestation(claimId, attester, c, shown);
         _requireWas(
             modelMember[attester] && attester != c.contributor && modelMember[c.contributor]
                 && modelActive[c.indicatorId] && modelVersion[c.indicatorId] == c.version
@@ -625,10 +843,146 @@ contract CommunityHandler is Community {
         }
     }
 
+    /// @dev `submitter` files a claim for `contributor` (a nomination when they differ),
+    /// crediting `organisationId` unless 0; the claim's id, or 0 if refused.
+    function _file(address submitter, address contributor, uint32 indicatorId, uint32 organisationId)
+        internal
+        returns (uint256 claimId)
+    {
+        bytes32 evidence = keccak256(abi.encode(_nonce++));
+        bytes memory data;
+        if (submitter == contributor) {
+            data = organisationId == 0
+                ? abi.encodeCall(badge.claim, (indicatorId, evidence, "ipfs://evidence"))
+                : abi.encodeCall(badge.claimWithOrganisation, (indicatorId, organisationId, evidence, "ipfs://evidence"));
+        } else {
+            data = organisationId == 0
+                ? abi.encodeCall(badge.nominate, (contributor, indicatorId, evidence, "ipfs://evidence"))
+                : abi.encodeCall(
+                    badge.nominateWithOrganisation, (contributor, indicatorId, organisationId, evidence, "ipfs://evidence")
+                );
+        }
+        vm.prank(submitter);
+        (bool ok, bytes memory returned) = address(badge).call(data);
+        if (!ok) return 0;
+        claimId = abi.decode(returned, (uint256));
+        _recordClaim(claimId, submitter, contributor, indicatorId, organisationId);
+    }
+
+    /// @dev On an indicator endorsed only by holders of another's badge, the attester shows one
+    /// of theirs of it (counting or not) four times in five; otherwise any badge, or none
+    /// (attest, or attestWith badge 0).
+    function _attestAs(address attester, uint256 claimId, uint256 badgeSeed) internal {
+        ClaimModel storage c = modelClaims[claimId];
+        uint32 endorser = _modelRules[c.indicatorId][modelVersion[c.indicatorId]].endorserIndicatorId;
+        uint256 shown;
+        if (endorser != 0 && badgeSeed % 5 != 0) shown = _heldBadge(attester, endorser, badgeSeed / 5);
+        else if (badgeSeed % 5 == 0 && mintedTokens.length > 0) shown = mintedTokens[badgeSeed / 5 % mintedTokens.length];
+        vm.prank(attester);
+        (bool ok,) = address(badge).call(
+            shown == 0 && badgeSeed % 2 == 0
+                ? abi.encodeCall(badge.attest, (claimId))
+                : abi.encodeCall(badge.attestWith, (claimId, shown))
+        );
+        if (ok) _recordAttestation(claimId, attester, shown);
+    }
+
+    /// @dev Unless `holder` holds a counting badge of `indicatorId`, they file a claim on it
+    /// and `attester` attests it.
+    function _qualify(address holder, uint32 indicatorId, address attester, uint256 badgeSeed) internal {
+        if (_heldBadge(holder, indicatorId, type(uint256).max) != 0) return;
+        uint256 claimId = _file(holder, holder, indicatorId, 0);
+        if (claimId != 0) _attestAs(attester, claimId, badgeSeed >> 48);
+    }
+
+    /// @dev The first member from a random start other than `other`; 0 if none.
+    function _memberFrom(uint256 seed, address other) internal view returns (address) {
+        for (uint256 i = 0; i < ACTORS; ++i) {
+            address candidate = actors[(seed % ACTORS + i) % ACTORS];
+            if (modelMember[candidate] && candidate != other) return candidate;
+        }
+        return address(0);
+    }
+
+    /// @dev The ghosts' side of a successful attestation: what the endorser rule, the attest
+    /// cap and the reciprocal window saw, recorded for the invariants to judge.
+    function _logAttestation(uint256 claimId, address attester, ClaimModel storage c, uint256 shown) internal {
+        Rules memory r = _modelRules[c.indicatorId][c.version];
+        AttestationRecord storage a = _attestations.push();
+        (a.claimId, a.attester, a.contributor, a.indicatorId) = (claimId, attester, c.contributor, c.indicatorId);
+        (a.endorserIndicatorId, a.badgeShown, a.time, a.window) = (r.endorserIndicatorId, shown, block.timestamp, modelWindow);
+        a.endorserQualified = r.endorserIndicatorId == 0 || _counts(shown, attester, r.endorserIndicatorId);
+        if (r.attestCap != 0) {
+            a.attestCap = r.attestCap;
+            a.attestedInPeriod = ++_currentTally(attester, c.indicatorId, r.capPeriod).attested;
+        }
+        if (modelWindow != 0) {
+            a.reverseAt = ghostLastEndorsed[c.contributor][attester][c.indicatorId];
+            ghostLastEndorsed[attester][c.contributor][c.indicatorId] = block.timestamp;
+        }
+    }
+
+    /// @dev The model's view: `tokenId` is a badge `holder` holds, of indicator `indicatorId`,
+    /// neither revoked, disowned nor expired.
+    function _counts(uint256 tokenId, address holder, uint32 indicatorId) internal view returns (bool) {
+        ClaimModel storage c = modelClaims[tokenId];
+        if (modelOwner[tokenId] != holder || c.indicatorId != indicatorId) return false;
+        if (modelRevoked[tokenId] || modelDisowned[tokenId]) return false;
+        uint256 validity = modelValidity[c.indicatorId][c.version];
+        return validity == 0 || block.timestamp < modelMintedAt[tokenId] + validity;
+    }
+
+    /// @dev A member, from a random start, who may attest a claim of `contributor`: not them,
+    /// and holding a counting badge of `endorser` when it is not 0.
+    function _attesterFrom(uint256 seed, address contributor, uint32 endorser) internal view returns (address) {
+        for (uint256 i = 0; i < ACTORS; ++i) {
+            address candidate = actors[(seed % ACTORS + i) % ACTORS];
+            if (!modelMember[candidate] || candidate == contributor) continue;
+            if (endorser == 0 || _heldBadge(candidate, endorser, type(uint256).max) != 0) return candidate;
+        }
+        return address(0);
+    }
+
+    /// @dev One of `holder`'s badges of `indicatorId`, picked by `seed` (counting or not); with
+    /// seed type(uint256).max, the first counting one. 0 if none.
+    function _heldBadge(address holder, uint32 indicatorId, uint256 seed) internal view returns (uint256 found) {
+        uint256 n;
+        for (uint256 i = 0; i < mintedTokens.length; ++i) {
+            uint256 t = mintedTokens[i];
+            if (modelOwner[t] != holder || modelClaims[t].indicatorId != indicatorId) continue;
+            if (seed == type(uint256).max) {
+                if (_counts(t, holder, indicatorId)) return t;
+            } else if (seed % ++n == 0) {
+                found = t;
+            }
+        }
+    }
+
+    /// @dev The member's ghost tally of the indicator, started afresh in a new period.
+    function _currentTally(address member, uint32 indicatorId, uint32 capPeriod)
+        internal
+        returns (GhostTally storage t)
+    {
+        t = ghostTally[member][indicatorId];
+        uint256 period = block.timestamp / capPeriod;
+        if (t.period != period) (t.period, t.earned, t.attested) = (period, 0, 0);
+    }
+
+    /// @dev 0 (no organisation) two times in three; otherwise an id from 1 to one past the last.
+    function _organisation(uint256 seed) internal view returns (uint32) {
+        if (seed % 3 != 0) return 0;
+        return uint32(1 + seed / 3 % (modelOrganisationCount + 1));
+    }
+
     function _mintIfDue(uint256 claimId) internal {
         ClaimModel storage c = modelClaims[claimId];
         if (c.nomination == PENDING || c.attestations < modelRequired[c.indicatorId][c.version]) return;
         _requireWas(membership.isMember(c.contributor), "a badge was minted to a non-member");
+        Rules memory r = _modelRules[c.indicatorId][c.version];
+        if (r.earnCap != 0) {
+            uint16 earned = ++_currentTally(c.contributor, c.indicatorId, r.capPeriod).earned;
+            _earnings.push(EarningRecord(claimId, c.contributor, c.indicatorId, r.earnCap, earned));
+        }
         modelOwner[claimId] = c.contributor;
         modelMintedAt[claimId] = block.timestamp;
         mintedTokens.push(claimId);
@@ -661,6 +1015,7 @@ contract CommunityHandler is Community {
         if (which < 10) return (address(registry), _registryCall(which, c));
         if (which < 16) return (address(badge), _badgeCall(which, c));
         if (which < 22) return (address(governor), _governorCall(which, c));
+        if (which >= 28) return _fairPlayCall(which, c);
         if (which == 24) return (address(badge), abi.encodeCall(badge.acceptNomination, (c.claimId)));
         if (which == 25) return (address(badge), abi.encodeCall(badge.declineNomination, (c.claimId)));
         if (which == 26) return (address(badge), abi.encodeCall(badge.disown, (c.tokenId)));
@@ -675,6 +1030,21 @@ contract CommunityHandler is Community {
                 (signedRequest(keys[OUTSIDER], from, address(badge), abi.encodeCall(badge.attest, (c.claimId))))
             )
         );
+    }
+
+    /// @dev 28-30: the registry's organisations and community rules; 31-33: the badge's
+    /// organisation-crediting claims and attestWith.
+    function _fairPlayCall(uint256 which, OutsiderCall memory c) internal view returns (address, bytes memory) {
+        address r = address(registry);
+        address b = address(badge);
+        if (which == 28) return (r, abi.encodeCall(registry.setCommunityRules, (0, IIndicatorRegistry.ScoreRule.SquareRoot)));
+        if (which == 29) return (r, abi.encodeCall(registry.addOrganisation, ("Outsider's", "x")));
+        if (which == 30) return (r, abi.encodeCall(registry.retireOrganisation, (1)));
+        if (which == 31) return (b, abi.encodeCall(badge.claimWithOrganisation, (1, 1, bytes32(c.seed | 1), "x")));
+        if (which == 32) {
+            return (b, abi.encodeCall(badge.nominateWithOrganisation, (c.member, 1, 1, bytes32(c.seed | 1), "x")));
+        }
+        return (b, abi.encodeCall(badge.attestWith, (c.claimId, c.tokenId)));
     }
 
     function _membershipCall(uint256 which, OutsiderCall memory c) internal view returns (bytes memory) {

@@ -7,6 +7,7 @@ import {CommunityGovernor} from "../../contracts/CommunityGovernor.sol";
 import {Membership} from "../../contracts/Membership.sol";
 import {IndicatorRegistry} from "../../contracts/IndicatorRegistry.sol";
 import {ContributionBadge} from "../../contracts/ContributionBadge.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {TestBase} from "../utils/Vm.sol";
 import {CommunityHandler} from "./CommunityHandler.sol";
 
@@ -38,6 +39,8 @@ contract CommunityInvariants is TestBase {
         checkRevokedOrExpiredBadgesNeverCount();
         checkGovernanceStaysAlive();
         checkConsent();
+        checkFairPlay();
+        checkOrganisations();
     }
 
     /// No call that must fail (an outsider's, a transfer or approval, a bad signature, an
@@ -64,6 +67,8 @@ contract CommunityInvariants is TestBase {
             assertEq(c.contributor, contributor, "claim contributor changed");
             assertEq(c.indicatorVersion, version, "claim version changed");
             assertEq(c.attestations, attestations, "attestations differ from the allowed ones");
+            // A claim credits the organisation it named when filed (then active), or none.
+            assertEq(badge.organisationOf(id), handler.modelClaimOrganisation(id), "a claim credits another organisation");
             if (actual != address(0)) {
                 assertTrue(
                     attestations >= handler.modelRequired(indicatorId, version),
@@ -110,7 +115,15 @@ contract CommunityInvariants is TestBase {
             assertTrue(t.active == handler.modelActive(id), "indicator retired outside governance");
             assertEq(t.endorsementsRequired, handler.modelRequired(id, t.version), "requirement changed outside governance");
             assertEq(t.validity, handler.modelValidity(id, t.version), "validity changed outside governance");
+            CommunityHandler.Rules memory rules = handler.modelRules(id, t.version);
+            assertTrue(
+                t.endorserIndicatorId == rules.endorserIndicatorId && t.earnCap == rules.earnCap
+                    && t.attestCap == rules.attestCap && t.capPeriod == rules.capPeriod,
+                "fair-play rules of an indicator changed outside governance"
+            );
         }
+        assertEq(registry.reciprocalWindow(), handler.modelWindow(), "reciprocal window changed outside governance");
+        assertEq(uint8(registry.scoreRule()), handler.modelScoreRule(), "score rule changed outside governance");
         assertEq(membership.owner(), address(governor), "membership owner changed");
         assertEq(registry.owner(), address(governor), "registry owner changed");
         assertEq(badge.owner(), address(governor), "badge owner changed");
@@ -174,6 +187,60 @@ contract CommunityInvariants is TestBase {
         for (uint256 i = 0; i < 6; ++i) {
             address account = handler.actor(i);
             assertTrue(badge.profileHidden(account) == handler.modelHidden(account), "profile hidden by someone else");
+        }
+    }
+
+    /// Fair play, over the ghost record of every attestation and every capped badge earned:
+    /// - who may endorse: an attestation of an indicator that requires its endorsers to hold a
+    ///   badge of another came from a member who, at that moment, held a counting (neither
+    ///   revoked, disowned nor expired) badge of that indicator and showed it;
+    /// - caps: the n-th claim a member attested of an indicator with an attest cap within one
+    ///   cap period had n at most the cap then in force; the same for the n-th badge a member
+    ///   earned of an indicator with an earn cap;
+    /// - reciprocity: while the window was on, no member attested a claim of a member who,
+    ///   within the window before and while it was on, attested a claim of theirs on the same
+    ///   indicator.
+    function checkFairPlay() internal view {
+        CommunityHandler.AttestationRecord[] memory attestations = handler.attestations();
+        for (uint256 i = 0; i < attestations.length; ++i) {
+            CommunityHandler.AttestationRecord memory a = attestations[i];
+            if (a.endorserIndicatorId != 0 && !a.endorserQualified) {
+                fail(
+                    string.concat(
+                        "attestation of claim ", Strings.toString(a.claimId), " by a member without a counting badge of indicator ",
+                        Strings.toString(a.endorserIndicatorId), " (showed ", Strings.toString(a.badgeShown), ")"
+                    )
+                );
+            }
+            assertTrue(
+                a.attestedInPeriod <= a.attestCap, "a member attested more claims of an indicator in one period than its cap"
+            );
+            if (a.window != 0 && a.reverseAt != 0 && a.time < a.reverseAt + a.window) {
+                fail(
+                    string.concat(
+                        "reciprocal endorsement within the window: claim ", Strings.toString(a.claimId), " attested at ",
+                        Strings.toString(a.time), ", the reverse at ", Strings.toString(a.reverseAt)
+                    )
+                );
+            }
+        }
+        CommunityHandler.EarningRecord[] memory earnings = handler.earnings();
+        for (uint256 i = 0; i < earnings.length; ++i) {
+            CommunityHandler.EarningRecord memory e = earnings[i];
+            assertTrue(e.earnedInPeriod <= e.earnCap, "a member earned more badges of an indicator in one period than its cap");
+        }
+    }
+
+    /// Organisations: registered and retired only by executed proposals (what each claim
+    /// credits: checkBadgeOwnersFollowMintAndRecoveryOnly).
+    function checkOrganisations() internal view {
+        uint32 count = registry.organisationCount();
+        assertEq(count, handler.modelOrganisationCount(), "organisation count changed outside governance");
+        for (uint32 id = 1; id <= count; ++id) {
+            assertTrue(
+                handler.organisationActive(id) == !handler.modelOrganisationRetired(id),
+                "organisation retired outside governance"
+            );
         }
     }
 
