@@ -168,10 +168,10 @@ _WORDS = {
     "BadgeEndorserNotQualified": "Only holders of a counting badge of indicator {endorserIndicatorId} may attest "
                                  "claim {claimId}, and {attester} showed none (badge {endorserBadgeId} is not a "
                                  "counting badge of it that they hold)",
-    "BadgeEarnCapReached": "{contributor} already earned the {cap} badges of indicator {indicatorId} the community "
-                           "allows per period; more can be earned from {periodEnds}",
-    "BadgeAttestCapReached": "{attester} already attested the {cap} claims of indicator {indicatorId} the community "
-                             "allows per period; more can be attested from {periodEnds}",
+    "BadgeEarnCapReached": "{contributor} already earned as many badges of indicator {indicatorId} as the "
+                           "community allows per period ({cap}); more can be earned from {periodEnds}",
+    "BadgeAttestCapReached": "{attester} already attested as many claims of indicator {indicatorId} as the "
+                             "community allows per period ({cap}); more can be attested from {periodEnds}",
     "BadgeReciprocalEndorsement": "{contributor} endorsed {attester} on this indicator within the community's "
                                   "reciprocal window: {attester} may attest claim {claimId} from {until}",
     "RegistryUnknownOrganisation": "No organisation {organisationId} is registered in this community",

@@ -202,8 +202,8 @@ def test_earn_cap_per_period(env, fair):
     assert (status, problem["error"]) == (409, "BadgeEarnCapReached")
     assert problem["arguments"] == {"contributor": address(DANA), "indicatorId": indicator, "cap": 1,
                                     "periodEnds": period_ends}
-    assert (f"{address(DANA)} already earned the 1 badges of indicator {indicator} the community allows per "
-            f"period; more can be earned from {words_date(period_ends)}") in problem["detail"]
+    assert (f"{address(DANA)} already earned as many badges of indicator {indicator} as the community allows per "
+            f"period (1); more can be earned from {words_date(period_ends)}") in problem["detail"]
     # A peer's nomination of her is refused the same way: the cap is the contributor's.
     status, problem = problem_of(lambda: api.act("claims", BOB, indicator_id=indicator, contributor=address(DANA),
                                                  evidence_uri="https://forum.example.org/fp/earn-nominated"))
@@ -246,8 +246,8 @@ def test_attest_cap_per_period(env, fair):
     assert (status, problem["error"]) == (409, "BadgeAttestCapReached")
     assert problem["arguments"] == {"attester": address(ALICE), "indicatorId": indicator, "cap": 1,
                                     "periodEnds": period_ends}
-    assert (f"{address(ALICE)} already attested the 1 claims of indicator {indicator} the community allows per "
-            f"period; more can be attested from {words_date(period_ends)}") in problem["detail"]
+    assert (f"{address(ALICE)} already attested as many claims of indicator {indicator} as the community allows "
+            f"per period (1); more can be attested from {words_date(period_ends)}") in problem["detail"]
     assert chain_state(env) == before, "a refused request reached the chain"
     # Her attestations are capped, not anyone else's (and other indicators not at all).
     assert carols in [c["id"] for c in api.get("/claims/awaiting", attester=address(DANA), limit=500)["items"]]
