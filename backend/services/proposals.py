@@ -14,7 +14,7 @@ import threading
 from typing import Annotated, Literal, Union
 
 from eth_utils import is_checksum_address, to_checksum_address
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from backend.chain.deployments import Community
 from backend.context import Context
@@ -58,12 +58,25 @@ Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, description="0x + 40 hex
 SCORE_RULES = ("linear", "square_root")
 MAX_RECIPROCAL_WINDOW = 365 * 86_400  # IndicatorRegistry._MAX_RECIPROCAL_WINDOW
 
+
+def _at_most_bytes(field: str, limit: int) -> AfterValidator:
+    """The registry's limits are in bytes of UTF-8, not characters."""
+    def check(value: str) -> str:
+        if len(value.encode()) > limit:
+            raise ValueError(f"{field} must be at most {limit} bytes of UTF-8")
+        return value
+    return AfterValidator(check)
+
+
+# An indicator's or organisation's name, as the registry takes it.
+Name = Annotated[str, Field(min_length=1, description="1-64 bytes of UTF-8"), _at_most_bytes("name", 64)]
+
 class _Action(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 class IndicatorFields(_Action):
-    name: str = Field(min_length=1, description="1-64 bytes of UTF-8")
+    name: Name
     description_uri: str = Field("", max_length=MAX_URI)
     category: str = Field("", max_length=64, description="The community's own tag, e.g. 'mentoring'")
     orientation: Literal["object", "community"]
@@ -78,13 +91,6 @@ class IndicatorFields(_Action):
                             "0 = no cap")
     cap_period_seconds: int = Field(0, ge=0, le=UINT32, description="The caps' period, in fixed windows from the "
                                     "Unix epoch (86400: calendar days in UTC); required with a cap, 0 without")
-
-    @field_validator("name")
-    @classmethod
-    def _name_bytes(cls, value: str) -> str:
-        if len(value.encode()) > 64:
-            raise ValueError("name must be at most 64 bytes of UTF-8")
-        return value
 
     @model_validator(mode="after")
     def _caps_with_period(self):
@@ -117,22 +123,9 @@ class RetireIndicator(_Action):
 
 class AddOrganisation(_Action):
     type: Literal["add_organisation"]
-    name: str = Field(min_length=1, description="1-64 bytes of UTF-8")
-    identifier: str = Field("", description="Its address, domain or other identifier; at most 256 bytes")
-
-    @field_validator("name")
-    @classmethod
-    def _name_bytes(cls, value: str) -> str:
-        if len(value.encode()) > 64:
-            raise ValueError("name must be at most 64 bytes of UTF-8")
-        return value
-
-    @field_validator("identifier")
-    @classmethod
-    def _identifier_bytes(cls, value: str) -> str:
-        if len(value.encode()) > 256:
-            raise ValueError("identifier must be at most 256 bytes of UTF-8")
-        return value
+    name: Name
+    identifier: Annotated[str, _at_most_bytes("identifier", 256)] = Field(
+        "", description="Its address, domain or other identifier; at most 256 bytes")
 
 
 class RetireOrganisation(_Action):
