@@ -398,6 +398,11 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
             uint256(badge.mintedAt).toString(),
             ',"valid_for_seconds":',
             uint256(badge.validity).toString(),
+            // 0 when never: why a badge stopped counting, beside whether it counts.
+            ',"revoked_at":',
+            uint256(badge.revokedAt).toString(),
+            ',"disowned_at":',
+            uint256(badge.disownedAt).toString(),
             ',"active":',
             isActive(tokenId) ? "true" : "false",
             "}"

@@ -491,7 +491,9 @@ class BadgeMetadataOut(BaseModel):
     evidence_hash: str
     minted_at: int
     valid_for_seconds: int
-    active: bool = Field(description="isActive: not revoked and within its validity period")
+    revoked_at: int = Field(0, description="When governance revoked it (unix seconds); 0 if never")
+    disowned_at: int = Field(0, description="When its holder disowned it (unix seconds); 0 if never")
+    active: bool = Field(description="isActive: not revoked, not disowned and within its validity period")
 
 
 class ScorePointOut(BaseModel):

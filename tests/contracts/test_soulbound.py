@@ -66,6 +66,15 @@ def test_token_uri_is_on_chain_json(badge, minted, alice):
     assert metadata["evidence_hash"] == "0x" + EVIDENCE_HASH.hex()
     assert metadata["minted_at"] == record.mintedAt
     assert metadata["active"] is True
+    assert (metadata["revoked_at"], metadata["disowned_at"]) == (0, 0)
+
+
+def test_token_uri_says_when_its_holder_disowned_it(badge, minted, alice, chain):
+    token_id, _ = minted
+    receipt = badge.disown(token_id, sender=alice)
+    metadata = json.loads(base64.b64decode(badge.tokenURI(token_id).split(",", 1)[1]))
+    assert metadata["disowned_at"] == chain.blocks[receipt.block_number].timestamp > 0
+    assert (metadata["active"], metadata["revoked_at"]) == (False, 0)
 
 
 def test_token_uri_escapes_indicator_names(badge, add_indicator, alice, bob):
