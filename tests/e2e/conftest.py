@@ -13,7 +13,7 @@ from eth_account import Account
 
 from backend.client import ApiError, CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
-from tests.e2e.harness import Anvil, Server, local_stack
+from tests.e2e.harness import UNTHROTTLED, Anvil, Server, local_stack
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -52,7 +52,10 @@ def env(request, tmp_path_factory):
     else:
         database_url, cleanup = _postgres_database()
     try:
-        with local_stack(workdir, database_url=database_url) as stack:
+        # Budgets off: the whole suite acts as a handful of members from one client within minutes,
+        # which the default rates (60 a minute per member) would refuse. test_hostile_relay tests
+        # the budgets on servers of its own (own_server), default and tight.
+        with local_stack(workdir, database_url=database_url, settings=UNTHROTTLED) as stack:
             yield Env(stack.anvil, stack.server, stack.deployments, database_url,
                       CommunityClient(stack.server.url), workdir)
     finally:
