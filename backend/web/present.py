@@ -220,7 +220,7 @@ def bar_chart(rows: list[tuple[str, int]], *, title: str, unit: str = "points") 
         parts.append(Markup('<text x="{}" y="{}" text-anchor="end" fill="#222">{}</text>').format(
             label_w - 8, y + 17, label[:24]))
         parts.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{colour}"/>')
-        parts.append(f'<text x="{label_w + w + 6}" y="{y + 17}" fill="#222">{value:g}</text>')
+        parts.append(f'<text x="{label_w + w + 6}" y="{y + 17}" fill="#222">{value}</text>')
     parts.append("</svg>")
     return Markup("").join(Markup(p) if not isinstance(p, Markup) else p for p in parts)
 

@@ -85,3 +85,12 @@ def test_organisations_and_community_rules_in_plain_words():
 def test_score_rule_in_one_sentence():
     assert present.score_rule("linear").startswith("Scores add up linearly")
     assert present.score_rule("square_root").startswith("Scores add up by the square root rule")
+
+
+def test_bar_values_are_written_out_whole():
+    """A bar's value as the profile gives it: a whole score in full (weights are uint32, so scores
+    in the millions are possible; not 1.23457e+06), a square-root score with its 3 decimals."""
+    svg = str(present.bar_chart([("code", 1_234_567), ("docs", 7.071), ("mentoring", 4_294_967_295 * 3)],
+                                title="Score by category"))
+    assert ">1234567</text>" in svg and ">7.071</text>" in svg and ">12884901885</text>" in svg
+    assert "e+" not in svg
