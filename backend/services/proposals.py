@@ -16,6 +16,7 @@ from typing import Annotated, Literal, Union
 from eth_utils import is_checksum_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from backend.chain.abi import decode_lenient
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import ChainRefused, Conflict, NotFound, Unprocessable
@@ -534,8 +535,16 @@ def describe_call(ctx: Context, community: Community, target: str, calldata: str
     fn = ctx.gateway.abi(key).functions_by_selector.get(data[:4]) if key else None
     if fn is None:
         return {"contract": key or target, "function": None, "calldata": calldata}
+    # A proposal's calls come from the chain, where anyone may have put any bytes: strings are
+    # decoded leniently, as events are, so that voters see what a call does (which badge it
+    # revokes, which organisation it registers) even when its text is not UTF-8; the exact bytes
+    # of any string that had to be altered are in `args_raw`.
     try:
-        args = fn.decode_input(data)
+        decoded = decode_lenient(fn.input_types, data[4:])
     except Exception:
-        args = {}
-    return {"contract": key, "function": fn.name, "args": args}
+        return {"contract": key, "function": fn.name, "args": {}}
+    out = {"contract": key, "function": fn.name, "args": {n: shown for n, (shown, _) in zip(fn.input_names, decoded)}}
+    raw = {n: raw for n, (_, raw) in zip(fn.input_names, decoded) if raw is not None}
+    if raw:
+        out["args_raw"] = raw
+    return out

@@ -3,7 +3,7 @@
 Hostile strings go in through the API (NUL and other control characters) and straight to the
 contracts from a member's own key, bypassing the API (bytes that are not UTF-8, in a claim's
 evidence URI, a proposal's description, a vote's reason, an indicator's name, description URI
-and category, and a revocation's reason). The index stores readable text, keeps the exact bytes
+and category, an organisation's name and identifier, and a revocation's reason). The index stores readable text, keeps the exact bytes
 beside it (`*_raw`), and goes on: a later write is indexed, and /health stays ok.
 
 What still cannot be stored is set aside (shown in-process: a projection forced to fail is not
@@ -198,14 +198,19 @@ def test_proposal_vote_indicator_and_revocation_with_bytes_that_are_not_utf8(env
 
     name, uri, category = b"Bad \xff name\x00", b"ipfs://\xc3(desc", b"cat\x01\xfe"
     reason, description = b"revoked: \xff\x00 spam", b"Hostile \xff\xfe proposal\x00 text"
+    org_name, identifier = b"Org \xff\xfe\x00\x1b[31m", b"id:\xc3(\x00" + b"\xff" * 200  # 64 and 256 bytes at most
     registry, badge = chain.deployments.abis["registry"], chain.deployments.abis["badge"]
     add = registry.function("addIndicator")
+    # IndicatorInput: name, description URI, category, orientation, weight, endorsements, validity,
+    # and the fair-play rules (endorser indicator, earn cap, attest cap, cap period), all off.
+    fields = "(bytes,bytes,bytes,uint8,uint32,uint16,uint32,uint32,uint16,uint16,uint32)"
     calldatas = [
-        add.selector + encode(["(bytes,bytes,bytes,uint8,uint32,uint16,uint32)"], [(name, uri, category, 1, 2, 1, 0)]),
+        add.selector + encode([fields], [(name, uri, category, 1, 2, 1, 0, 0, 0, 0, 0)]),
         badge.function("revoke").selector + encode(["uint256", "bytes"], [token_id, reason]),
+        registry.function("addOrganisation").selector + encode(["bytes", "bytes"], [org_name, identifier]),
     ]
-    targets = [chain.address("registry"), chain.address("badge")]
-    receipt = chain.send(ALICE, "governor", "propose", targets, [0, 0], calldatas, description)
+    targets = [chain.address("registry"), chain.address("badge"), chain.address("registry")]
+    receipt = chain.send(ALICE, "governor", "propose", targets, [0, 0, 0], calldatas, description)
     proposal_id = chain.event(receipt, "governor", "ProposalCreated")[1]["proposalId"]
     env.anvil.skip(2)
     vote_reason = b"yes \xc3 \x00"
@@ -218,6 +223,13 @@ def test_proposal_vote_indicator_and_revocation_with_bytes_that_are_not_utf8(env
 
     proposal = api.get(f"/proposals/{proposal_id}")
     assert proposal["state"] == "executed"
+    # Voters see what each call does, its text readable and its exact bytes beside it.
+    _, revoke_call, organisation_call = proposal["actions"]
+    assert (revoke_call["function"], revoke_call["args"]["tokenId"]) == ("revoke", token_id)
+    assert revoke_call["args"]["reason"] == f"revoked: {R}{R} spam"
+    assert revoke_call["args_raw"] == {"reason": "0x" + reason.hex()}
+    assert organisation_call["args"]["name"] == f"Org {R}{R}{R}{R}[31m"
+    assert organisation_call["args_raw"]["name"] == "0x" + org_name.hex()
     assert proposal["description"] == f"Hostile {R}{R} proposal{R} text"
     assert proposal["description_raw"] == "0x" + description.hex()
     votes = {v["voter"]: v for v in proposal["votes"]}
@@ -235,6 +247,20 @@ def test_proposal_vote_indicator_and_revocation_with_bytes_that_are_not_utf8(env
     revoked = api.get(f"/badges/{token_id}")
     assert (revoked["revoke_reason"], revoked["revoke_reason_raw"]) == (f"revoked: {R}{R} spam", "0x" + reason.hex())
     assert revoked["revoked_at"] is not None
+
+    added = chain.event(rpc(env.anvil.url, "eth_getTransactionReceipt", executed["tx_hash"]), "registry",
+                        "OrganisationAdded")[1]
+    organisation = api.get(f"/organisations/{added['organisationId']}")
+    assert (organisation["name"], organisation["name_raw"]) == (f"Org {R}{R}{R}{R}[31m", "0x" + org_name.hex())
+    assert (organisation["identifier"], organisation["identifier_raw"]) == (
+        f"id:{R}({R}" + R * 200, "0x" + identifier.hex())
+    listed = {o["id"]: o for o in api.get("/organisations", limit=500)["items"]}
+    assert listed[added["organisationId"]]["name_raw"] == "0x" + org_name.hex()
+    # The web app's pages show it, and the proposal that registered it, as readable text.
+    for page in (f"/c/example/organisations/{added['organisationId']}", "/c/example/organisations",
+                 f"/c/example/proposals/{proposal_id}"):
+        shown = api.http.get(page)
+        assert shown.status_code == 200 and f"Org {R}{R}{R}{R}[31m" in shown.text, page
     _healthy(api)
 
 
