@@ -303,7 +303,7 @@ def claim(out: Cli, indicator_id: int, evidence_uri: str, evidence_hash: str | N
     fields = {"indicator_id": indicator_id, "evidence_uri": evidence_uri}
     if evidence_hash:
         fields["evidence_hash"] = evidence_hash
-    if organisation_id:
+    if organisation_id is not None:  # 0 too: the API refuses it, rather than a claim crediting none
         fields["organisation_id"] = organisation_id
     _created(out, out.act("claims", **fields), "Claimed")
 
@@ -316,7 +316,7 @@ def claim(out: Cli, indicator_id: int, evidence_uri: str, evidence_hash: str | N
 @pass_cli
 def nominate(out: Cli, contributor: str, indicator_id: int, evidence_uri: str, organisation_id: int | None):
     """Nominate a peer whose contribution went unseen (it counts once they accept it)."""
-    credit = {"organisation_id": organisation_id} if organisation_id else {}
+    credit = {"organisation_id": organisation_id} if organisation_id is not None else {}
     _created(out, out.act("claims", indicator_id=indicator_id, evidence_uri=evidence_uri, contributor=contributor,
                           **credit), "Nominated")
 

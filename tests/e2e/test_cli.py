@@ -233,3 +233,11 @@ def test_claim_and_nominate_credit_an_organisation(env, keys, governed):
     plain = ok(commons(env, keys, "--json", "claim", "--indicator", str(governed["code"]), "--evidence",
                        "https://git.example.org/mr/cli-unsponsored", who="bob"))
     assert env.api.get(f"/claims/{plain['created']['claim_id']}")["organisation_id"] is None
+    # Organisation 0 is no organisation: refused, not filed as a claim that credits none.
+    before = rpc(env.anvil.url, "eth_blockNumber")
+    for command in (["claim"], ["nominate", address(CAROL)]):
+        refused = commons(env, keys, "--json", *command, "--indicator", str(governed["code"]), "--evidence",
+                          "https://git.example.org/mr/cli-organisation-0", "--organisation", "0", who="bob")
+        assert refused.returncode == 1 and refused.stdout == "", (refused.stdout, refused.stderr)
+        assert json.loads(refused.stderr.splitlines()[-1])["problem"]["status"] == 422
+    assert rpc(env.anvil.url, "eth_blockNumber") == before  # nothing was sent
