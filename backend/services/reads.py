@@ -557,7 +557,7 @@ def health(ctx: Context) -> dict[str, Any]:
 def awaiting_attestation(ctx: Context, community: Community, *, attester: str, limit: int,
                          offset: int) -> tuple[list[dict[str, Any]], int]:
     """Open claims `attester` may attest now, oldest first: they are a current member, not the
-    contributor, have not attested yet, the claim's indicator is still active at the version
+    contributor, have not attested yet, the contributor is a member, the claim's indicator is still active at the version
     it was filed under, and when it is endorsed only by holders of another indicator's badge,
     they hold a counting one (as ContributionBadge.attest checks; its caps and the reciprocal
     window are left to prepare, which answers them with the date they lift)."""
@@ -568,6 +568,8 @@ def awaiting_attestation(ctx: Context, community: Community, *, attester: str, l
             return [], 0
         already = select(Attestation.claim_id).where(Attestation.community == community.slug,
                                                      Attestation.attester == attester)
+        # A claim of someone no longer a member is refused (BadgeContributorNotMember) until they return.
+        members = select(Member.address).where(Member.community == community.slug, Member.active.is_(True))
         qualified = select(Badge.token_id).where(
             Badge.community == community.slug, Badge.owner == attester,
             Badge.indicator_id == IndicatorVersion.endorser_indicator_id,
@@ -578,6 +580,7 @@ def awaiting_attestation(ctx: Context, community: Community, *, attester: str, l
                                               IndicatorVersion.indicator_id == Indicator.indicator_id,
                                               IndicatorVersion.version == Indicator.version))
                  .where(Claim.community == community.slug, Claim.minted.is_(False), Claim.contributor != attester,
+                        Claim.contributor.in_(members),
                         Indicator.active.is_(True), Indicator.version == Claim.indicator_version,
                         Claim.claim_id.not_in(already), _not_declined(),
                         or_(func.coalesce(IndicatorVersion.endorser_indicator_id, 0) == 0, qualified))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, pass_proposal
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, pass_proposal, problem_of
 
 
 def test_health_and_communities(env):
@@ -130,6 +130,10 @@ def test_second_round_amend_retire_revoke_settings_remove(env, governed):
     assert api.get(f"/members/{address(CAROL)}/profile")["total_score"] == before - 3
     governance = api.http.get("/communities/example").json()["parameters"]["governance"]
     assert governance["voting_period"] == 600 and governance["quorum_numerator"] == 60
+    # An open claim of Dana's, waiting for an attester until she is removed.
+    danas = api.act("claims", DANA, indicator_id=governed["code"],
+                    evidence_uri="https://git.example.org/mr/dana-removed")["created"]["claim_id"]
+    assert danas in [c["id"] for c in api.get("/claims/awaiting", attester=address(ALICE), limit=500)["items"]]
     # The new period applies from here; remove Dana with it (vote, then skip past 600 s).
     proposal = api.act("proposals", ALICE, description="Remove Dana",
                        actions=[{"type": "remove_member", "account": address(DANA)}])
@@ -141,6 +145,10 @@ def test_second_round_amend_retire_revoke_settings_remove(env, governed):
     api.execute(proposal_id)
     assert api.get(f"/members/{address(DANA)}")["active"] is False
     assert address(DANA) not in {m["address"] for m in api.get("/members")["items"]}
+    # A removed member's claim cannot be attested (BadgeContributorNotMember): no one is offered it.
+    assert danas not in [c["id"] for c in api.get("/claims/awaiting", attester=address(ALICE), limit=500)["items"]]
+    status, problem = problem_of(lambda: api.act("attestations", ALICE, claim_id=danas))
+    assert problem["error"] == "BadgeContributorNotMember", problem
 
     # Leave the community as `governed` made it, for the modules after this one: Dana back in,
     # the voting period and quorum as they were.
@@ -153,6 +161,7 @@ def test_second_round_amend_retire_revoke_settings_remove(env, governed):
     env.anvil.skip(601)
     api.execute(proposal["created"]["proposal_id"])
     assert api.get(f"/members/{address(DANA)}")["active"] is True
+    assert danas in [c["id"] for c in api.get("/claims/awaiting", attester=address(ALICE), limit=500)["items"]]
 
 
 def test_profile_sums_equal_the_badges_and_its_pages_cover_them(env, governed):
