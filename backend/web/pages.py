@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescape on for .html
 env = templates.env
 env.filters.update(short=present.short, when=present.when, duration=present.duration, validity=present.validity,
-                   evidence=present.evidence, dev_name=present.dev_name)
+                   evidence=present.evidence, dev_name=present.dev_name, in_days=present.in_days)
 env.filters["who"] = lambda address, local: _who(address, local)
 env.globals.update(action_words=present.action_words, relative=present.relative, fair_play=present.indicator_rules,
                    score_rule=present.score_rule, community_rules=present.community_rules)

@@ -59,6 +59,23 @@ def duration(seconds: int) -> str:
     return f"{seconds} s"
 
 
+def span(seconds: int) -> str:
+    """A rule's span exactly, in the largest unit that divides it: 30 days, 36 h, 90 min, 45 s.
+    Unlike duration, never rounded down: voters read it, and the chain applies it to the second."""
+    seconds = abs(int(seconds))
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n:,} {unit}{'s' if unit == 'day' and n != 1 else ''}"
+    return f"{seconds:,} s"
+
+
+def in_days(seconds: int) -> str:
+    """Seconds as days for a form field that sends round(days * 86400) (app.js's "days"): six
+    decimals, so that the value shown comes back as the same seconds (3,600 s is 0.041667)."""
+    return f"{int(seconds) / 86400:.6f}".rstrip("0").rstrip(".")
+
+
 def relative(timestamp: int, now: int) -> str:
     return f"in {duration(timestamp - now)}" if timestamp > now else f"{duration(now - timestamp)} ago"
 
@@ -109,7 +126,7 @@ def fair_play(endorser: int | None, earn_cap: int | None, attest_cap: int | None
         name = (names or {}).get(int(endorser))
         parts.append(f"endorsed only by holders of a “{name}” badge" if name
                      else f"endorsed only by holders of indicator #{endorser}")
-    per = f" per {duration(cap_period)}" if cap_period else ""
+    per = f" per {span(cap_period)}" if cap_period else ""
     if earn_cap:
         parts.append(f"at most {earn_cap} badge{'s' if earn_cap != 1 else ''} per member{per}")
     if attest_cap:
@@ -138,7 +155,7 @@ def community_rules(rules: dict[str, Any] | None) -> str:
     window = int(rules.get("reciprocal_window_seconds") or 0)
     if window:
         parts.append(f"no returning the favour: a member someone endorsed may not endorse that person's claims on "
-                     f"the same indicator within {duration(window)}")
+                     f"the same indicator within {span(window)}")
     if rules.get("score_rule") == "square_root":
         parts.append("scores follow the square root rule (repeated badges of one indicator count less and less)")
     return ("Fair play: " + "; ".join(parts) + ".") if parts else ""
@@ -171,7 +188,7 @@ def action_words(action: dict[str, Any], names: dict[int, str] | None = None,
         return {"verb": "retire organisation", "object": f"{name} (#{args[0]})" if name else f"#{args[0]}",
                 "details": ""}
     if fn == "setCommunityRules" and len(args) == 2:
-        window = f"no reciprocal endorsement within {duration(int(args[0]))}" if args[0] else \
+        window = f"no reciprocal endorsement within {span(int(args[0]))}" if args[0] else \
             "reciprocal endorsement allowed"
         rule = "square root" if args[1] == 1 else "linear"
         return {"verb": "set the fair-play rules to", "object": f"{rule} scores", "details": window}

@@ -87,6 +87,27 @@ def test_score_rule_in_one_sentence():
     assert present.score_rule("square_root").startswith("Scores add up by the square root rule")
 
 
+def test_rule_spans_are_exact():
+    """A rule is read before a vote and obeyed after it: its span is never rounded down (a 36-hour
+    window is not "1 day", a 25-hour cap period not "1 day")."""
+    assert present.fair_play(None, 1, None, 25 * 3600) == ["at most 1 badge per member per 25 h"]
+    assert present.fair_play(None, None, 2, 90 * 60) == ["at most 2 attestations per member per 90 min"]
+    assert present.fair_play(None, 1, None, 86400 + 1) == ["at most 1 badge per member per 86,401 s"]
+    rules = present.action_words({"function": "setCommunityRules", "args": {"window": 36 * 3600, "rule": 0}})
+    assert rules["details"] == "no reciprocal endorsement within 36 h"
+    assert "within 36 h" in present.community_rules({"reciprocal_window_seconds": 36 * 3600})
+    assert present.community_rules({"reciprocal_window_seconds": 30 * 86400}).count("within 30 days") == 1
+
+
+@pytest.mark.parametrize("seconds", [0, 1, 59, 3600, 5400, 86399, 86400, 129600, 30 * 86400, 365 * 86400])
+def test_a_span_in_days_comes_back_as_the_same_seconds(seconds):
+    """The propose form shows the window in force in days and app.js sends round(days * 86400):
+    left as it is, it must propose the same window (3,600 s shown as 0.042 came back as 3,629)."""
+    shown = present.in_days(seconds)
+    assert round(float(shown) * 86400) == seconds
+    assert shown == str(seconds // 86400) if seconds % 86400 == 0 else "." in shown
+
+
 def test_bar_values_are_written_out_whole():
     """A bar's value as the profile gives it: a whole score in full (weights are uint32, so scores
     in the millions are possible; not 1.23457e+06), a square-root score with its 3 decimals."""

@@ -11,6 +11,7 @@ needs a whole window to itself first moves the chain to the start of one (evm_in
 from __future__ import annotations
 
 import math
+import re
 import time
 import uuid
 
@@ -270,6 +271,11 @@ def test_reciprocal_window(env, fair):
         assert api.act("attestations", BOB, claim_id=alices)["created"]["token_id"] == alices
 
         set_rules(env, WINDOW, original["score_rule"])
+        # The propose page's form starts from the window in force, in days: sent back as it is (app.js
+        # sends whole seconds), it proposes the same window, not 3,629 seconds.
+        page = api.http.get("/c/example/propose").text
+        shown = re.search(r'<input id="rules-window"[^>]*value="([^"]*)"', page).group(1)
+        assert round(float(shown) * 86400) == WINDOW, shown
         bobs = claim(api, BOB, indicator, "https://forum.example.org/fp/pair-on-bob")
         alices = claim(api, ALICE, indicator, "https://forum.example.org/fp/pair-on-alice")
         api.act("attestations", ALICE, claim_id=bobs)
