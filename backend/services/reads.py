@@ -557,10 +557,11 @@ def health(ctx: Context) -> dict[str, Any]:
 def awaiting_attestation(ctx: Context, community: Community, *, attester: str, limit: int,
                          offset: int) -> tuple[list[dict[str, Any]], int]:
     """Open claims `attester` may attest now, oldest first: they are a current member, not the
-    contributor, have not attested yet, the contributor is a member, the claim's indicator is still active at the version
-    it was filed under, and when it is endorsed only by holders of another indicator's badge,
-    they hold a counting one (as ContributionBadge.attest checks; its caps and the reciprocal
-    window are left to prepare, which answers them with the date they lift)."""
+    contributor, have not attested yet, the contributor is still a member, the claim's indicator
+    is still active at the version it was filed under, and when it is endorsed only by holders
+    of another indicator's badge, they hold a counting one (as ContributionBadge.attest checks;
+    its caps and the reciprocal window are left to prepare, which answers them with the date
+    they lift)."""
     attester = _address(attester)
     with ctx.sessions() as session:
         member = session.get(Member, (community.slug, attester))

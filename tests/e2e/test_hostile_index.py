@@ -3,8 +3,9 @@
 Hostile strings go in through the API (NUL and other control characters) and straight to the
 contracts from a member's own key, bypassing the API (bytes that are not UTF-8, in a claim's
 evidence URI, a proposal's description, a vote's reason, an indicator's name, description URI
-and category, an organisation's name and identifier, and a revocation's reason). The index stores readable text, keeps the exact bytes
-beside it (`*_raw`), and goes on: a later write is indexed, and /health stays ok.
+and category, an organisation's name and identifier, and a revocation's reason). The index
+stores readable text, keeps the exact bytes beside it (`*_raw`), and goes on: a later write is
+indexed, and /health stays ok.
 
 What still cannot be stored is set aside (shown in-process: a projection forced to fail is not
 possible across processes), one community's failure leaves the other indexed, /health says
