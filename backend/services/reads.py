@@ -450,8 +450,8 @@ def list_organisations(ctx: Context, community: Community, *, active: bool | Non
 
 
 def organisation_profile(ctx: Context, community: Community, organisation_id: int) -> dict[str, Any]:
-    """An organisation's credited work: its contributors and its weighted score, in total and by
-    category, over the counting badges whose claims credit it. Scores follow the community's
+    """An organisation's credited work: its contributors (but those who hide their profile) and its
+    weighted score, in total and by category, over the counting badges whose claims credit it. Scores follow the community's
     score rule per contributor and indicator, as members' profiles do."""
     with ctx.sessions() as session:
         organisation = session.get(Organisation, (community.slug, organisation_id)) \
@@ -466,6 +466,9 @@ def organisation_profile(ctx: Context, community: Community, organisation_id: in
                    func.sum(Badge.weight))
             .where(Badge.community == community.slug, Badge.organisation_id == organisation_id, _counting(now))
             .group_by(Badge.owner, Badge.indicator_id, Badge.category, Badge.orientation)).all()
+        hidden = set(session.scalars(select(Member.address).where(
+            Member.community == community.slug, Member.profile_hidden.is_(True),
+            Member.address.in_({row[0] for row in rows})))) if rows else set()
     by_member: dict[str, list[profiles.Group]] = {}
     for owner, indicator_id, category, orientation, n, w in rows:
         by_member.setdefault(owner, []).append(profiles.Group(indicator_id, "", category, orientation, int(n),
@@ -479,10 +482,13 @@ def organisation_profile(ctx: Context, community: Community, organisation_id: in
             total["badges"] += entry["badges"]
             total["score"] = profiles.rounded(total["score"] + entry["score"])
     contributors.sort(key=lambda c: (-c["score"], c["address"]))
+    # A member who hides their profile is left out of the list, as from GET /members; their badges
+    # still count in the organisation's totals.
+    listed = [c for c in contributors if c["address"] not in hidden]
     return {**_organisation_out(organisation), "as_of": now, "score_rule": rule,
             "total_score": profiles.rounded(sum(c["score"] for c in contributors)),
             "badges_counting": sum(c["badges"] for c in contributors),
-            "contributors": contributors, "by_category": sorted(categories.values(), key=lambda e: e["category"])}
+            "contributors": listed, "contributors_hidden": len(contributors) - len(listed), "by_category": sorted(categories.values(), key=lambda e: e["category"])}
 
 
 RECENT_SET_ASIDE = 10

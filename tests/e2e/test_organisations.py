@@ -139,6 +139,16 @@ def test_claims_and_nominations_credit_it_and_its_profile_adds_them_up(env, orgs
     after = api.get(f"/organisations/{acme}")
     assert (after["total_score"], after["badges_counting"]) == (5, 2)
     assert after["contributors"][0] == {"address": address(CAROL), "badges": 1, "score": 3}
+    assert after["contributors_hidden"] == 0
+    # A contributor who hides their profile leaves the public list, not the totals.
+    api.act("profile-visibility", DANA, hidden=True)
+    try:
+        hidden = api.get(f"/organisations/{acme}")
+        assert [c["address"] for c in hidden["contributors"]] == [address(CAROL)]
+        assert (hidden["contributors_hidden"], hidden["total_score"], hidden["badges_counting"]) == (1, 5, 2)
+    finally:
+        api.act("profile-visibility", DANA, hidden=False)
+    assert api.get(f"/organisations/{acme}")["contributors_hidden"] == 0
 
 
 def test_a_retired_organisation_is_refused_for_new_claims(env, orgs):
