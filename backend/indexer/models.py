@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -207,6 +207,8 @@ class Vote(Base):
 
 class Claim(Base):
     __tablename__ = "claims"
+    # Open claims in order (the awaiting lists), without a scan of every claim ever filed.
+    __table_args__ = (Index("ix_claims_open", "community", "minted", "claim_id"),)
     community: Mapped[str] = mapped_column(String(64), primary_key=True)
     claim_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     contributor: Mapped[str] = mapped_column(Address, index=True)
@@ -228,6 +230,8 @@ class Claim(Base):
 
 class Attestation(Base):
     __tablename__ = "attestations"
+    # What a member already attested (the awaiting lists leave it out).
+    __table_args__ = (Index("ix_attestations_attester", "community", "attester", "claim_id"),)
     community: Mapped[str] = mapped_column(String(64), primary_key=True)
     claim_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     attester: Mapped[str] = mapped_column(Address, primary_key=True)
@@ -238,9 +242,13 @@ class Attestation(Base):
 
 class Badge(Base):
     __tablename__ = "badges"
+    # A member's badges in token order (profiles' pages, /badges?owner=), read in index order.
+    # An organisation's credited badges (its profile).
+    __table_args__ = (Index("ix_badges_owner_token", "community", "owner", "token_id"),
+                      Index("ix_badges_organisation", "community", "organisation_id"))
     community: Mapped[str] = mapped_column(String(64), primary_key=True)
     token_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    owner: Mapped[str] = mapped_column(Address, index=True)
+    owner: Mapped[str] = mapped_column(Address)
     contributor: Mapped[str] = mapped_column(Address)
     indicator_id: Mapped[int] = mapped_column(Integer)
     indicator_version: Mapped[int] = mapped_column(Integer)
@@ -254,7 +262,7 @@ class Badge(Base):
     revoke_reason_raw: Mapped[str | None] = RawText()
     disowned_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
     # The organisation its claim credits, copied at mint so per-organisation reads need no join.
-    organisation_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None, index=True)
+    organisation_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 

@@ -465,7 +465,9 @@ def organisation_profile(ctx: Context, community: Community, organisation_id: in
             select(Badge.owner, Badge.indicator_id, Badge.category, Badge.orientation, func.count(),
                    func.sum(Badge.weight))
             .where(Badge.community == community.slug, Badge.organisation_id == organisation_id, _counting(now))
-            .group_by(Badge.owner, Badge.indicator_id, Badge.category, Badge.orientation)).all()
+            # Indicator first: grouped by owner first, SQLite walks every badge of the community in
+            # the owner index's order instead of the organisation's few (5x slower at 10,000 badges).
+            .group_by(Badge.indicator_id, Badge.owner, Badge.category, Badge.orientation)).all()
         hidden = set(session.scalars(select(Member.address).where(
             Member.community == community.slug, Member.profile_hidden.is_(True),
             Member.address.in_({row[0] for row in rows})))) if rows else set()
