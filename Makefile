@@ -81,6 +81,7 @@ coverage: setup
 bench: setup
 	@$(BIN)/python -m bench.gas
 	@if [ -f bench/api.py ]; then $(BIN)/python -m bench.api; fi
+	@$(BIN)/python -m bench.decay
 	@$(BIN)/python -m bench.hostile
 
 # Soak: concurrent clients (claims and attestations with wait, and reads) against a local Anvil

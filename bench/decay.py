@@ -1,0 +1,189 @@
+"""Do the service's reads slow down as a community grows? The same reads at two index sizes.
+
+Run: `python -m bench.decay [--small 1000] [--large 10000]` (`make bench` runs it). Builds two
+SQLite indexes with the service's own tables, one holding `--small` badges and one `--large`
+(each with its claim and two attestations, spread over 40 members and 8 indicators), in which
+one member holds the same 100 badges. Then times, in process (no HTTP, no chain: the index
+alone), the reads a member makes: that member's profile, the first page of /claims, a page far
+down it, the claims waiting for their attestation, their badges, an organisation's profile; and
+beside each, raw SQL over the same file as the baseline. Prints p50 at each size and the ratio
+large/small (issue 9: no read should slow by more than 1.2x from 0 to 10,000 badges). The
+chain's own slowdown as it grows is measured apart by `bench.api` (Anvil), not here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from sqlalchemy import insert
+
+from backend.indexer.db import make_engine, make_sessionmaker
+from backend.indexer.models import (
+    Attestation,
+    Badge,
+    Claim,
+    Cursor,
+    Indicator,
+    IndicatorVersion,
+    Member,
+    Organisation,
+)
+from backend.services import reads
+
+SLUG = "bench"
+MEMBERS = [f"0x{i:040x}" for i in range(1, 41)]
+HOLDER = MEMBERS[0]  # holds the same 100 badges in both indexes
+INDICATORS = 8
+ROUNDS = 200
+
+
+def _rows(badges: int, now: int) -> dict[type, list[dict]]:
+    """Index rows for `badges` minted badges (claim id = token id), plus 20 open claims."""
+    indicators = [{"community": SLUG, "indicator_id": i, "version": 1, "active": True, "created_at": 0}
+                  for i in range(1, INDICATORS + 1)]
+    versions = [{"community": SLUG, "indicator_id": i, "version": 1, "name": f"Indicator {i}",
+                 "description_uri": "", "category": f"category-{i % 3}",
+                 "orientation": ("object", "community")[i % 2], "weight": i, "endorsements_required": 2,
+                 "validity": 0, "endorser_indicator_id": 0, "earn_cap": 0, "attest_cap": 0, "cap_period": 0,
+                 "defined_at": 0, "tx_hash": "0x" + "00" * 32} for i in range(1, INDICATORS + 1)]
+    members = [{"community": SLUG, "address": m, "active": True, "admitted_at": 0, "votes": 1,
+                "profile_hidden": False} for m in MEMBERS]
+    claims, attestations, badge_rows = [], [], []
+    for token in range(1, badges + 21):
+        owner = HOLDER if token <= 100 else MEMBERS[1 + token % (len(MEMBERS) - 1)]
+        indicator = 1 + token % INDICATORS
+        minted = token <= badges
+        claims.append({"community": SLUG, "claim_id": token, "contributor": owner, "submitter": owner,
+                       "indicator_id": indicator, "indicator_version": 1, "evidence_hash": "0x" + "11" * 32,
+                       "evidence_uri": f"https://example.org/{token}", "attestations": 2 if minted else 0,
+                       "minted": minted, "organisation_id": 1 if token % 10 == 0 else None,
+                       "created_at": now - badges + token, "tx_hash": "0x" + "22" * 32})
+        if not minted:
+            continue
+        for n, attester in enumerate((MEMBERS[(token + 3) % 40], MEMBERS[(token + 7) % 40]), start=1):
+            if attester != owner:
+                attestations.append({"community": SLUG, "claim_id": token, "attester": attester, "count": n,
+                                     "timestamp": now, "tx_hash": "0x" + "33" * 32})
+        badge_rows.append({"community": SLUG, "token_id": token, "owner": owner, "contributor": owner,
+                           "indicator_id": indicator, "indicator_version": 1, "weight": indicator,
+                           "validity": 0, "orientation": ("object", "community")[indicator % 2],
+                           "category": f"category-{indicator % 3}", "minted_at": now - badges + token,
+                           "organisation_id": 1 if 100 < token <= 200 else None, "tx_hash": "0x" + "44" * 32})
+    organisation = [{"community": SLUG, "organisation_id": 1, "name": "Example Foundation", "identifier": "",
+                     "active": True, "added_at": 0, "tx_hash": "0x" + "55" * 32}]
+    cursor = [{"community": SLUG, "block_number": badges, "block_timestamp": now}]
+    return {Indicator: indicators, IndicatorVersion: versions, Member: members, Claim: claims,
+            Attestation: attestations, Badge: badge_rows, Organisation: organisation, Cursor: cursor}
+
+
+def build(folder: Path, badges: int) -> tuple[SimpleNamespace, Path]:
+    path = folder / f"index-{badges}.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    sessions = make_sessionmaker(engine)  # the service's tables and schema stamp, as it makes them
+    with engine.begin() as connection:
+        for model, rows in _rows(badges, int(time.time())).items():
+            for start in range(0, len(rows), 5000):
+                connection.execute(insert(model), rows[start:start + 5000])
+    # The reads need the index's sessions and the URI schemes shown as links, nothing of the chain.
+    ctx = SimpleNamespace(sessions=sessions,
+                          settings=SimpleNamespace(uri_schemes=frozenset({"https", "http", "ipfs", "ar"})))
+    return ctx, path
+
+
+def timed(run, rounds: int = ROUNDS) -> float:
+    """p50 in ms."""
+    run()  # warm
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def reads_of(ctx, badges: int) -> dict[str, object]:
+    community = SimpleNamespace(slug=SLUG)
+    far = max(badges - 50, 0)
+    return {
+        "profile of a member with 100 badges": lambda: reads.profile(ctx, community, HOLDER),
+        "/claims?limit=50 (first page)": lambda: reads.list_claims(
+            ctx, community, state=None, indicator_id=None, contributor=None, limit=50, offset=0),
+        "/claims?limit=50 (last page)": lambda: reads.list_claims(
+            ctx, community, state=None, indicator_id=None, contributor=None, limit=50, offset=far),
+        "/claims/awaiting for a member": lambda: reads.awaiting_attestation(
+            ctx, community, attester=HOLDER, limit=50, offset=0),
+        "/badges?owner= (a member's 100)": lambda: reads.list_badges(
+            ctx, community, owner=HOLDER, limit=100, offset=0),
+        "/organisations/1 (100 badges credited)": lambda: reads.organisation_profile(ctx, community, 1),
+    }
+
+
+RAW = {
+    "profile of a member with 100 badges":
+        "SELECT indicator_id, category, orientation, count(*), sum(weight) FROM badges "
+        "WHERE community = 'bench' AND owner = ? AND revoked_at IS NULL AND disowned_at IS NULL "
+        "GROUP BY indicator_id, category, orientation",
+    "/claims?limit=50 (first page)":
+        "SELECT * FROM claims WHERE community = 'bench' ORDER BY claim_id LIMIT 50 OFFSET 0",
+    "/claims?limit=50 (last page)":
+        "SELECT * FROM claims WHERE community = 'bench' ORDER BY claim_id LIMIT 50 OFFSET ?",
+    "/claims/awaiting for a member":
+        "SELECT * FROM claims WHERE community = 'bench' AND minted = 0 AND contributor != ? "
+        "AND claim_id NOT IN (SELECT claim_id FROM attestations WHERE community = 'bench' AND attester = ?) "
+        "ORDER BY claim_id LIMIT 50",
+    "/badges?owner= (a member's 100)":
+        "SELECT * FROM badges WHERE community = 'bench' AND owner = ? ORDER BY token_id DESC LIMIT 100",
+    "/organisations/1 (100 badges credited)":
+        "SELECT owner, indicator_id, category, orientation, count(*), sum(weight) FROM badges "
+        "WHERE community = 'bench' AND organisation_id = 1 AND revoked_at IS NULL AND disowned_at IS NULL "
+        "GROUP BY indicator_id, owner, category, orientation",
+}
+
+
+def raw_params(name: str, badges: int) -> tuple:
+    if "last page" in name:
+        return (max(badges - 50, 0),)
+    if "awaiting" in name:
+        return (HOLDER, HOLDER)
+    return (HOLDER,) if "?" in RAW[name] else ()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--small", type=int, default=1000)
+    parser.add_argument("--large", type=int, default=10_000)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-decay-"))
+    results: dict[int, dict[str, tuple[float, float]]] = {}
+    for size in (args.small, args.large):
+        print(f"Building an index of {size:,} badges (claims and attestations beside them) ...", flush=True)
+        ctx, path = build(folder, size)
+        connection = sqlite3.connect(path)
+        results[size] = {}
+        for name, run in reads_of(ctx, size).items():
+            params = raw_params(name, size)
+            results[size][name] = (timed(run), timed(lambda: connection.execute(RAW[name], params).fetchall()))
+        connection.close()
+    small, large = results[args.small], results[args.large]
+    width = max(map(len, small)) + 2
+    print(f"\n== reads as the community grows (in process, SQLite; p50 of {ROUNDS}) ==")
+    print(f"{'read':<{width}}{args.small:>9,} {args.large:>9,}   large/small   service/raw SQL at {args.large:,}")
+    worst = 0.0
+    for name in small:
+        ratio = large[name][0] / small[name][0]
+        if "last page" not in name:  # OFFSET pages walk the rows before them: grows by nature
+            worst = max(worst, ratio)
+        print(f"{name:<{width}}{small[name][0]:7.2f} ms{large[name][0]:7.2f} ms   {ratio:6.2f}x"
+              f"        {large[name][0] / large[name][1]:6.1f}x (raw {large[name][1]:.2f} ms)")
+    print(f"worst slowdown {args.small:,} -> {args.large:,} badges: {worst:.2f}x (target: at most 1.20x; the last "
+          "page left out: an OFFSET walks the rows before it, raw SQL too)")
+
+
+if __name__ == "__main__":
+    main()
