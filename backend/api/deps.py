@@ -10,9 +10,7 @@ from pydantic import AfterValidator
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.services.proposals import ADDRESS_PATTERN, UINT32, checksummed
-
-# Ids are counters from 1; the index keeps claim and badge ids as 64-bit integers.
-INDEX_ID_MAX = 2**63 - 1
+from backend.services.reads import INDEX_ID_MAX  # ids are counters from 1, kept as 64-bit integers
 
 
 def get_context(request: Request) -> Context:

@@ -454,8 +454,8 @@ def organisation_profile(ctx: Context, community: Community, organisation_id: in
     weighted score, in total and by category, over the counting badges whose claims credit it. Scores follow the community's
     score rule per contributor and indicator, as members' profiles do."""
     with ctx.sessions() as session:
-        organisation = session.get(Organisation, (community.slug, organisation_id)) \
-            if organisation_id <= INDEXED_INDICATOR_MAX else None
+        # A BIGINT column: every uint32 id the path admits can be asked for.
+        organisation = session.get(Organisation, (community.slug, organisation_id))
         if organisation is None:
             raise NotFound(f"No organisation {organisation_id} in community '{community.slug}'",
                            error="RegistryUnknownOrganisation")
