@@ -19,7 +19,8 @@ import pytest
 from eth_utils import keccak
 
 from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, pass_proposal, problem_of
-from tests.e2e.harness import rpc
+from tests.e2e.harness import rpc, wait_until
+from tests.e2e.test_hostile_relay import interval_mining, relayer_nonce, submit
 
 RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 CAP_PERIOD = 3600
@@ -255,6 +256,32 @@ def test_attest_cap_per_period(env, fair):
 
     skip_to(env, period_ends)
     assert api.act("attestations", ALICE, claim_id=carols)["created"]["token_id"] == carols
+
+
+def test_a_burst_past_the_attest_cap_is_refused_before_it_is_sent(env, fair):
+    """Class: a burst. Two attestations sent at once, while the first is still in flight: the second
+    would pass on the latest block but is bound to fail behind the first (the cap of one), so it is
+    judged on the pending block and refused before the relayer pays for it."""
+    api = env.api
+    indicator = fair["attest"]
+    start_of_a_cap_period(env)
+    first = claim(api, BOB, indicator, f"https://forum.example.org/fp/burst-bob-{uuid.uuid4().hex[:6]}")
+    second = claim(api, CAROL, indicator, f"https://forum.example.org/fp/burst-carol-{uuid.uuid4().hex[:6]}")
+    sent = relayer_nonce(env)
+    with interval_mining(env, 2):
+        typed = api.prepare("attestations", signer=address(ALICE), claim_id=first)["typed_data"]
+        assert submit(api, "attestations", typed, ALICE, wait=False).status_code == 202
+
+        def again():
+            typed = api.prepare("attestations", signer=address(ALICE), claim_id=second)["typed_data"]
+            response = submit(api, "attestations", typed, ALICE, wait=False)
+            api._check(response)
+
+        status, problem = problem_of(again)
+        assert (status, problem["error"]) == (409, "BadgeAttestCapReached"), problem
+    wait_until(lambda: api.get(f"/claims/{first}")["state"] == "minted", timeout=30, what="the first attestation")
+    assert api.get(f"/claims/{second}")["attestations"] == 0
+    assert relayer_nonce(env) == sent + 1, "the relayer sent a transaction for the request bound to fail"
 
 
 def test_reciprocal_window(env, fair):
