@@ -14,7 +14,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 MAKEFLAGS += --jobs=2
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup compile run demo test test-contracts test-backend bench clean fuzz coverage
+.PHONY: setup compile run demo test test-contracts bench clean fuzz coverage
 
 setup: $(BIN)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(BIN)/anvil $(BIN)/forge
 
@@ -59,6 +59,11 @@ demo: setup
 
 test: setup
 	@bash tests/run.sh
+
+# The contract tests alone on the in-process EVM (py-evm): about a minute, for work on contracts/.
+# `make test` runs them on Anvil.
+test-contracts: setup
+	@SOLCX_BINARY_PATH=$(CURDIR)/.solcx PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ape test tests/contracts --network ethereum:local:test -q -p no:cacheprovider
 
 # Deep invariant run: 5,000 random sequences of 25 steps (foundry.toml's fuzz profile);
 # forge prints runs (sequences) and calls. FUZZ_SEED=0x... reproduces a run. Then the deep
