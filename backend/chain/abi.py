@@ -20,7 +20,9 @@ from typing import Any, Iterable
 from eth_abi import decode, encode
 from eth_abi.grammar import ABIType, TupleType
 from eth_abi.grammar import parse as _parse
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
+
+from backend.chain.addresses import checksum
 
 # Control characters (C0 but tab, newline and carriage return; DEL; C1): PostgreSQL text and
 # JSONB cannot hold NUL, and none of them is readable.
@@ -73,13 +75,6 @@ def signature(entry: dict[str, Any]) -> str:
     return f"{entry['name']}({','.join(canonical_type(p) for p in entry.get('inputs', []))})"
 
 
-@lru_cache(maxsize=8192)
-def _checksummed(address: str) -> str:
-    # A community's events name the same few hundred members again and again; checksumming is
-    # a keccak each time (a sixth of a backfill's decoding).
-    return to_checksum_address(address)
-
-
 def _shown(kind: ABIType, value: Any, raw: bool = False) -> Any:
     """A decoded value in JSON-friendly form, directed by its ABI type: strings as readable text
     (or, with raw, as the 0x hex of their bytes), addresses checksummed, bytes as 0x hex, tuples
@@ -93,7 +88,7 @@ def _shown(kind: ABIType, value: Any, raw: bool = False) -> Any:
             return value
         return "0x" + value.hex() if raw else readable_text(value)
     if kind.base == "address":
-        return _checksummed(value)
+        return checksum(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
     return value

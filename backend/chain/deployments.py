@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_utils import to_checksum_address
-
 from backend.chain.abi import ContractAbi
+from backend.chain.addresses import checksum
 
 CONTRACT_KEYS = ("forwarder", "membership", "governor", "registry", "badge")
 
@@ -28,7 +27,7 @@ class Community:
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def key_of(self, address: str) -> str | None:
-        address = to_checksum_address(address)
+        address = checksum(address)
         return next((key for key, value in self.contracts.items() if value == address), None)
 
 
@@ -55,7 +54,7 @@ class Deployments:
                     slug=slug,
                     name=entry["name"],
                     deployment_block=int(entry["deployment_block"]),
-                    contracts={key: to_checksum_address(entry["contracts"][key]) for key in CONTRACT_KEYS},
+                    contracts={key: checksum(entry["contracts"][key]) for key in CONTRACT_KEYS},
                     parameters=entry.get("parameters", {}),
                 )
                 for slug, entry in record["communities"].items()

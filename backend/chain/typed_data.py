@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
+
+from backend.chain.addresses import checksum
 
 FORWARDER_NAME = "CommunityForwarder"
 FORWARDER_VERSION = "1"
@@ -59,11 +61,11 @@ def forward_request_typed_data(
             "name": FORWARDER_NAME,
             "version": FORWARDER_VERSION,
             "chainId": chain_id,
-            "verifyingContract": to_checksum_address(forwarder),
+            "verifyingContract": checksum(forwarder),
         },
         "message": {
-            "from": to_checksum_address(sender),
-            "to": to_checksum_address(target),
+            "from": checksum(sender),
+            "to": checksum(target),
             "value": value,
             "gas": gas,
             "nonce": nonce,
@@ -85,8 +87,8 @@ def forward_request_struct(typed_data: dict[str, Any], signature: bytes) -> tupl
     message = typed_data["message"]
     data = message["data"]
     return (
-        to_checksum_address(message["from"]),
-        to_checksum_address(message["to"]),
+        checksum(message["from"]),
+        checksum(message["to"]),
         int(message["value"]),
         int(message["gas"]),
         int(message["deadline"]),

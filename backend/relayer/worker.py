@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account import Account
-from eth_utils import to_checksum_address
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.chain.addresses import checksum
 from backend.chain.gateway import ChainGateway
 from backend.chain.receipts import created_by, executed_requests
 from backend.chain.rpc import RpcError
@@ -218,7 +218,7 @@ class RelayWorker:
             if ok and rows and rows[0].kind == "forward":
                 community = self.gateway.deployments.communities[rows[0].community]
                 for done in executed_requests(self.gateway.deployments, community, receipt["logs"]):
-                    row = by_key.pop((to_checksum_address(done.signer), done.nonce), None)
+                    row = by_key.pop((checksum(done.signer), done.nonce), None)
                     if row is not None:
                         row.state = "succeeded" if done.success else "reverted"
                         row.created = done.created
@@ -296,7 +296,7 @@ class RelayWorker:
 
     def _sign(self, *, nonce: int, to: str, data: bytes, gas: int, max_fee: int, priority: int) -> dict[str, Any]:
         signed = self.account.sign_transaction({
-            "type": 2, "chainId": self.gateway.chain_id, "nonce": nonce, "to": to_checksum_address(to),
+            "type": 2, "chainId": self.gateway.chain_id, "nonce": nonce, "to": checksum(to),
             "data": data, "value": 0, "gas": gas, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority,
         })
         return {"hash": signed.hash.to_0x_hex(), "raw": _hex(signed.raw_transaction), "max_fee": max_fee,

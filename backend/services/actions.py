@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
+from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.services import proposals as proposal_rules
@@ -33,12 +34,12 @@ def prepare_claim(ctx: Context, community: Community, *, signer: str, indicator_
     # Without a hash of the evidence's content, the URI's own hash still pins what was claimed.
     hash_bytes = bytes.fromhex(evidence_hash[2:]) if evidence_hash else keccak(text=evidence_uri)
     badge = ctx.gateway.abi("badge")
-    signer = to_checksum_address(signer)
+    signer = checksum(signer)
     # Without an organisation, the plain functions: crediting one costs a storage slot more.
     credit = (organisation_id,) if organisation_id else ()
-    if contributor and to_checksum_address(contributor) != signer:
+    if contributor and checksum(contributor) != signer:
         function = "nominateWithOrganisation" if credit else "nominate"
-        data = badge.function(function).encode(to_checksum_address(contributor), indicator_id, *credit, hash_bytes,
+        data = badge.function(function).encode(checksum(contributor), indicator_id, *credit, hash_bytes,
                                                 evidence_uri)
     else:
         function = "claimWithOrganisation" if credit else "claim"
@@ -53,7 +54,7 @@ def prepare_attestation(ctx: Context, community: Community, *, signer: str, clai
     When they hold none, the plain attest is simulated: the contract answers with the first of
     its checks that fails (BadgeSelfAttestation, BadgeAlreadyMinted, BadgeIndicatorChanged, ...
     before BadgeEndorserNotQualified), as it would on chain."""
-    signer = to_checksum_address(signer)
+    signer = checksum(signer)
     badge = ctx.gateway.abi("badge")
     required = reads.endorser_indicator(ctx, community, claim_id)
     if required and endorser_badge_id is None:
@@ -89,7 +90,7 @@ def prepare_vote(ctx: Context, community: Community, *, signer: str, proposal_id
 
 
 def prepare_delegation(ctx: Context, community: Community, *, signer: str, delegatee: str) -> dict[str, Any]:
-    data = ctx.gateway.abi("membership").function("delegate").encode(to_checksum_address(delegatee))
+    data = ctx.gateway.abi("membership").function("delegate").encode(checksum(delegatee))
     return relay.prepare(ctx, community, signer=signer, target="membership", data=data)
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Literal, Union
 
-from eth_utils import is_checksum_address, to_checksum_address
+from eth_utils import is_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from backend.chain.abi import decode_lenient
+from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import ChainRefused, Conflict, NotFound, Unprocessable
@@ -48,7 +49,7 @@ def checksummed(value: str) -> str:
     if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(value):
         raise ValueError(f"{value} is mixed-case but not a valid EIP-55 checksum (a typo?); "
                          "write it checksummed or all lowercase")
-    return to_checksum_address(value)
+    return checksum(value)
 
 
 Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, description="0x + 40 hex digits: EIP-55 checksummed, "
@@ -265,9 +266,9 @@ def encode(ctx: Context, action) -> list[tuple[str, bytes]]:
         return [("registry", abi("registry").function("setCommunityRules").encode(action.reciprocal_window_seconds,
                                                                                    rule))]
     if isinstance(action, AdmitMember):
-        return [("membership", abi("membership").function("admit").encode(to_checksum_address(action.account)))]
+        return [("membership", abi("membership").function("admit").encode(checksum(action.account)))]
     if isinstance(action, RemoveMember):
-        return [("membership", abi("membership").function("remove").encode(to_checksum_address(action.account)))]
+        return [("membership", abi("membership").function("remove").encode(checksum(action.account)))]
     if isinstance(action, RevokeBadge):
         return [("badge", abi("badge").function("revoke").encode(action.token_id, action.reason))]
     if isinstance(action, ChangeSettings):
@@ -278,7 +279,7 @@ def encode(ctx: Context, action) -> list[tuple[str, bytes]]:
             raise Unprocessable("change_settings names no setting to change")
         return calls
     if isinstance(action, RecoverMember):
-        lost, replacement = to_checksum_address(action.lost), to_checksum_address(action.replacement)
+        lost, replacement = checksum(action.lost), checksum(action.replacement)
         calls = [("membership", abi("membership").function("recover").encode(lost, replacement))]
         if action.token_ids:
             calls.append(("badge", abi("badge").function("recoverBadges").encode(lost, replacement, action.token_ids)))
@@ -338,9 +339,9 @@ class ProposalPlan:
         elif isinstance(action, RetireOrganisation):
             self._organisation(label, action.organisation_id)
         elif isinstance(action, AdmitMember):
-            self._admit(label, to_checksum_address(action.account))
+            self._admit(label, checksum(action.account))
         elif isinstance(action, RemoveMember):
-            self._remove(label, to_checksum_address(action.account))
+            self._remove(label, checksum(action.account))
         elif isinstance(action, RevokeBadge):
             self._revoke(label, action.token_id)
         elif isinstance(action, ChangeSettings):
@@ -446,7 +447,7 @@ class ProposalPlan:
                 )
 
     def _recover(self, label: str, action: RecoverMember) -> None:
-        lost, replacement = to_checksum_address(action.lost), to_checksum_address(action.replacement)
+        lost, replacement = checksum(action.lost), checksum(action.replacement)
         self._require_member(label, lost, "moves the membership of")
         if lost != replacement and self.is_member(replacement):
             if replacement in self._membership_changed_by:
@@ -476,7 +477,7 @@ class ProposalPlan:
                 raise _never(label, f"moves badge {token_id}, which does not exist", "BadgeNotHeldBy")
             if isinstance(result, Exception):
                 raise result
-            owner = to_checksum_address(owner_of.decode_output(bytes.fromhex(result[2:]))[0])
+            owner = checksum(owner_of.decode_output(bytes.fromhex(result[2:]))[0])
             if owner != lost:
                 raise _never(label, f"moves badge {token_id}, which {lost} does not hold ({owner} does)",
                              "BadgeNotHeldBy")

@@ -7,10 +7,10 @@ import json
 import time
 from typing import Any
 
-from eth_utils import to_checksum_address
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import DomainError, InvalidRequest, NotFound
@@ -43,7 +43,7 @@ INDEXED_INDICATOR_MAX = 2**31 - 1
 
 def _address(value: str) -> str:
     try:
-        return to_checksum_address(value)
+        return checksum(value)
     except ValueError as exc:
         raise InvalidRequest(f"'{value}' is not an address") from exc
 

@@ -15,8 +15,9 @@ from typing import Any
 from eth_abi import encode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
+from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.chain.gateway import HEAD_CALL, clock_of
 from backend.chain.receipts import created_by
@@ -116,7 +117,7 @@ def gas_ceiling(ctx: Context, estimate: int) -> int:
 
 def prepare(ctx: Context, community: Community, *, signer: str, target: str, data: bytes) -> dict[str, Any]:
     ctx.gateway.check_chain()
-    signer = to_checksum_address(signer)
+    signer = checksum(signer)
     function, args = _decoded(ctx, target, data)
     request_rules.check_call(ctx, community, target=target, function=function, args=args)
     # Estimate, nonce and clock in one round trip; a refused estimate names the custom error.
@@ -178,7 +179,7 @@ def check(
     if domain["chainId"] != ctx.gateway.chain_id:
         raise InvalidRequest(f"The request was signed for chain {domain['chainId']}; this is chain {ctx.gateway.chain_id}")
     forwarder = community.contracts["forwarder"]
-    if to_checksum_address(domain["verifyingContract"]) != forwarder:
+    if checksum(domain["verifyingContract"]) != forwarder:
         raise InvalidRequest(
             f"The request was signed for forwarder {domain['verifyingContract']}, "
             f"not this community's ({forwarder})"
@@ -194,7 +195,7 @@ def check(
         wanted = " or ".join(sorted(f"{k}.{f}" for k, f in allowed))
         raise InvalidRequest(f"This endpoint relays {wanted}; the signed request calls {target}.{function}")
     request_rules.check_call(ctx, community, target=target, function=function, args=args)
-    signer = to_checksum_address(message["from"])
+    signer = checksum(message["from"])
 
     sig = bytes.fromhex(signature[2:])
     # Verify against our own canonical typed data, never against types the client sent.
