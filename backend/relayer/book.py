@@ -35,13 +35,15 @@ class RelayBook:
 
     # ------------------------------------------------------------------ nonces
 
-    def _flying(self, session: Session, community: str, signer: str, head: int) -> set[int]:
-        """The member's nonces the outbox holds: in flight, or executed in a block recent enough
-        to be rolled back (the relayer would then send that same request again)."""
+    def _flying(self, session: Session, community: str, signer: str, head: int, chain_nonce: int) -> set[int]:
+        """The member's nonces from `chain_nonce` on that the outbox holds: in flight, or executed
+        in a block recent enough to be rolled back (the relayer would then send that same request
+        again). Only nonces the chain has not used matter, and reading from there on keeps this
+        bounded by the member's requests in flight, not by all they ever made."""
         recent = and_(RelayRequest.state.in_(USED_NONCE),
                       RelayRequest.block_number >= recheck_from(head, self.settings.confirmations))
         return set(session.scalars(select(RelayRequest.nonce).where(
-            RelayRequest.community == community, RelayRequest.signer == signer,
+            RelayRequest.community == community, RelayRequest.signer == signer, RelayRequest.nonce >= chain_nonce,
             or_(RelayRequest.state.in_(ACTIVE), recent))))
 
     def has_in_flight(self, community: str, signer: str) -> bool:
@@ -66,7 +68,7 @@ class RelayBook:
     def next_nonce(self, community: str, signer: str, chain_nonce: int, head: int) -> int:
         """The nonce for a request being prepared: the first after those the outbox holds."""
         with self.sessions() as session:
-            flying = self._flying(session, community, signer, head)
+            flying = self._flying(session, community, signer, head, chain_nonce)
         nonce = chain_nonce
         while nonce in flying:
             nonce += 1
@@ -76,7 +78,7 @@ class RelayBook:
         """Refuse a signed request bound to fail for its nonce: used (a request whose call
         reverted inside a batch used its nonce too), held by the outbox, or past a gap."""
         with self.sessions() as session:
-            flying = {n for n in self._flying(session, community, signer, head) if n >= chain_nonce}
+            flying = self._flying(session, community, signer, head, chain_nonce)
         if nonce < chain_nonce or nonce in flying:
             raise Conflict(f"A request of this signer with nonce {nonce} was already relayed (this one, or another "
                            "prepared at the same moment): a nonce works once; prepare it again",

@@ -32,16 +32,19 @@ def member_refusal(session: Session, settings: Settings, *, community: str, sign
     """The budget this member has spent, if any, for a request of `gas` more."""
     who = f"Member {signer}"
     mine = (RelayRequest.community == community, RelayRequest.signer == signer)
-    in_flight, minute, oldest_minute, hour_gas, oldest_hour = session.execute(select(
-        func.count(RelayRequest.id).filter(RelayRequest.state.in_(ACTIVE)),
+    # Two statements, each bounded by an index (ix_relay_request_member_state, ix_relay_request_signer),
+    # so that a member's whole history is never read: one aggregate over all their rows grew with
+    # every request they ever made.
+    in_flight = session.scalar(select(func.count(RelayRequest.id)).where(*mine, RelayRequest.state.in_(ACTIVE)))
+    minute, oldest_minute, hour_gas, oldest_hour = session.execute(select(
         func.count(RelayRequest.id).filter(RelayRequest.created_at > now - MINUTE),
         func.min(RelayRequest.created_at).filter(RelayRequest.created_at > now - MINUTE),
         # Requests the forwarder never executed cost nothing; the others their gas used, or
         # their share of the limit until mined.
         func.coalesce(func.sum(func.coalesce(RelayRequest.gas_used, RelayRequest.gas)).filter(
-            RelayRequest.created_at > now - HOUR, RelayRequest.state != "failed"), 0),
-        func.min(RelayRequest.created_at).filter(RelayRequest.created_at > now - HOUR),
-    ).where(*mine)).one()
+            RelayRequest.state != "failed"), 0),
+        func.min(RelayRequest.created_at),
+    ).where(*mine, RelayRequest.created_at > now - HOUR)).one()
     if in_flight >= settings.member_max_in_flight:
         return TooManyRequests(f"{who} has {in_flight} requests in flight (budget: {settings.member_max_in_flight}): "
                                "wait until one is mined", budget="in_flight", retry_after=2)
@@ -59,7 +62,8 @@ def member_refusal(session: Session, settings: Settings, *, community: str, sign
 
 
 def client_refusal(session: Session, settings: Settings, *, client: str) -> TooManyRequests | None:
-    """Requests in flight of one client address, read from the outbox (few rows are in flight)."""
+    """Requests in flight of one client address, read from the outbox (few rows are in flight,
+    and ix_relay_request_client_state finds them without reading the client's history)."""
     in_flight = session.scalar(select(func.count(RelayRequest.id)).where(
         RelayRequest.state.in_(ACTIVE), RelayRequest.client == client)) or 0
     if in_flight >= settings.client_max_in_flight:

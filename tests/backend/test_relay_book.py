@@ -6,6 +6,7 @@ signed request again; until its block is too deep to roll back, no new request m
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import sessionmaker
 
 from backend.errors import Conflict
@@ -64,3 +65,65 @@ def test_a_nonce_past_a_gap_is_refused(book):
     with pytest.raises(Conflict) as refused:
         book.check_nonce("c", SIGNER, chain_nonce=5, nonce=7, head=40)
     assert refused.value.extra["error"] == "NonceAhead"
+
+
+def test_a_writes_reads_of_the_outbox_never_walk_a_members_history(book):
+    """Every statement the API runs on the outbox for a write (nonces held, the same request
+    again, budgets, in flight, accepting) finds its rows through an index on more than who the
+    member is: the nonces from the chain's on, the requests in flight, the last hour. One that
+    searched by (community, signer) alone read every request the member ever made, and a
+    community's busiest members made each write slower with each one (SQLite's own query plan
+    says which index and which terms it uses)."""
+    engine = book.sessions.kw["bind"]
+    for nonce in range(40):  # a history: settled long ago
+        _request(book, nonce, "succeeded", block=1)
+    statements: list[tuple[str, object]] = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("SELECT") and "relay_requests" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        book.has_in_flight("c", SIGNER)
+        book.wait_sent("c", SIGNER)
+        book.next_nonce("c", SIGNER, chain_nonce=40, head=100)
+        book.check_nonce("c", SIGNER, chain_nonce=40, nonce=40, head=100)
+        book.same_request("c", "0xF", SIGNER, 40, "0x" + "ab" * 65)
+        book.accept(community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=40, target="0xT",
+                    payload={}, signature="0x" + "ab" * 65, gas=100_000, client="test")
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert len(statements) >= 7, statements  # every read above reached the database
+    with engine.connect() as connection:
+        for statement, parameters in statements:
+            plan = [row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
+            steps = [step for step in plan if "relay_requests" in step]
+            assert steps, (statement, plan)
+            for step in steps:
+                assert step.startswith("SEARCH") and "USING" in step, (statement, plan)
+                terms = step[step.index("(") + 1:step.rindex(")")].split(" AND ")
+                bounded = [t for t in terms if not t.startswith(("community=", "signer=", "client="))]
+                assert bounded, f"reads the member's whole history: {step}\n{statement}"
+
+
+def test_an_outbox_of_an_earlier_version_gets_the_new_indexes_and_loses_the_replaced_one(tmp_path):
+    """The outbox is never dropped (nothing on chain rebuilds it): a service started on an
+    outbox written by an earlier version adds the indexes it lacks, drops the replaced one,
+    and keeps every request."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'outbox.sqlite3'}")
+    create_outbox(engine)
+    with engine.begin() as connection:  # as an earlier version left it
+        connection.exec_driver_sql("DROP INDEX ix_relay_request_member_state")
+        connection.exec_driver_sql("DROP INDEX ix_relay_request_client_state")
+        connection.exec_driver_sql("CREATE INDEX ix_relay_request_client ON relay_requests (client, created_at)")
+        connection.exec_driver_sql(
+            "INSERT INTO relay_requests (community, kind, forwarder, signer, nonce, target, payload, gas, client, "
+            "state, attempts, created_at) VALUES ('c', 'forward', '0xF', 'S', 0, '0xT', '{}', 1, 'x', 'queued', 0, 0)")
+    create_outbox(engine)
+    names = {index["name"] for index in inspect(engine).get_indexes("relay_requests")}
+    assert {"ix_relay_request_member_state", "ix_relay_request_client_state"} <= names
+    assert "ix_relay_request_client" not in names
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM relay_requests").scalar() == 1
+    engine.dispose()
