@@ -6,7 +6,9 @@ SQLite indexes with the service's own tables, one holding `--small` badges and o
 one member holds the same 100 badges. Then times, in process (no HTTP, no chain: the index
 alone), the reads a member makes: that member's profile, the first page of /claims, a page far
 down it, the claims waiting for their attestation, their badges, an organisation's profile; and
-beside each, raw SQL over the same file as the baseline. Prints p50 at each size and the ratio
+the outbox's reads for a relayed write by that member when the outbox holds as many settled
+requests of theirs as the index holds badges (nonces held, the same request again, budgets, in
+flight). Beside each, raw SQL over the same file as the baseline. Prints p50 at each size and the ratio
 large/small (issue 9: no read should slow by more than 1.2x from 0 to 10,000 badges). The
 chain's own slowdown as it grows is measured apart by `bench.api` (Anvil), not here.
 """
@@ -34,11 +36,16 @@ from backend.indexer.models import (
     Member,
     Organisation,
 )
+from backend.relayer.book import RelayBook
+from backend.relayer.budgets import client_refusal, member_refusal
+from backend.relayer.outbox import RelayRequest, create_outbox
 from backend.services import reads
+from backend.settings import Settings
 
 SLUG = "bench"
 MEMBERS = [f"0x{i:040x}" for i in range(1, 41)]
 HOLDER = MEMBERS[0]  # holds the same 100 badges in both indexes
+FORWARDER = "0x" + "f" * 40
 INDICATORS = 8
 ROUNDS = 200
 
@@ -86,14 +93,39 @@ def build(folder: Path, badges: int) -> tuple[SimpleNamespace, Path]:
     path = folder / f"index-{badges}.sqlite3"
     engine = make_engine(f"sqlite:///{path}")
     sessions = make_sessionmaker(engine)  # the service's tables and schema stamp, as it makes them
+    create_outbox(engine)
+    now = int(time.time())
     with engine.begin() as connection:
-        for model, rows in _rows(badges, int(time.time())).items():
+        for model, rows in {**_rows(badges, now), RelayRequest: _outbox_rows(badges, now)}.items():
             for start in range(0, len(rows), 5000):
                 connection.execute(insert(model), rows[start:start + 5000])
     # The reads need the index's sessions and the URI schemes shown as links, nothing of the chain.
     ctx = SimpleNamespace(sessions=sessions,
-                          settings=SimpleNamespace(uri_schemes=frozenset({"https", "http", "ipfs", "ar"})))
+                          settings=SimpleNamespace(uri_schemes=frozenset({"https", "http", "ipfs", "ar"})),
+                          book=RelayBook(Settings(), sessions))
     return ctx, path
+
+
+def _outbox_rows(requests: int, now: int) -> list[dict]:
+    """The holder's history of relayed requests, settled over the days before (one a block)."""
+    return [{"community": SLUG, "kind": "forward", "forwarder": FORWARDER, "signer": HOLDER, "nonce": nonce,
+             "target": FORWARDER, "payload": {}, "signature": f"0x{nonce:0130x}", "gas": 200_000,
+             "client": "127.0.0.1", "state": "succeeded", "block_number": nonce + 1, "gas_used": 150_000,
+             "attempts": 0, "created_at": now - 7_200 - (requests - nonce) * 12, "settled_at": now}
+            for nonce in range(requests)]
+
+
+def outbox_reads(ctx, requests: int) -> None:
+    """What the API reads of the outbox for one relayed write by the holder (relay.prepare, check
+    and book.accept), without writing: in flight, nonces held, the same request, the budgets."""
+    book, head = ctx.book, requests + 100
+    book.has_in_flight(SLUG, HOLDER)
+    book.next_nonce(SLUG, HOLDER, requests, head)
+    book.check_nonce(SLUG, HOLDER, requests, requests, head)
+    book.same_request(SLUG, FORWARDER, HOLDER, requests, "0x" + "ab" * 65)
+    with ctx.sessions() as session:
+        member_refusal(session, book.settings, community=SLUG, signer=HOLDER, gas=200_000, now=time.time())
+        client_refusal(session, book.settings, client="127.0.0.1")
 
 
 def timed(run, rounds: int = ROUNDS) -> float:
@@ -121,6 +153,7 @@ def reads_of(ctx, badges: int) -> dict[str, object]:
         "/badges?owner= (a member's 100)": lambda: reads.list_badges(
             ctx, community, owner=HOLDER, limit=100, offset=0),
         "/organisations/1 (100 badges credited)": lambda: reads.organisation_profile(ctx, community, 1),
+        "a relayed write's outbox reads": lambda: outbox_reads(ctx, badges),
     }
 
 
@@ -143,10 +176,26 @@ RAW = {
         "SELECT owner, indicator_id, category, orientation, count(*), sum(weight) FROM badges "
         "WHERE community = 'bench' AND organisation_id = 1 AND revoked_at IS NULL AND disowned_at IS NULL "
         "GROUP BY indicator_id, owner, category, orientation",
+    # The same questions in the fewest statements, by hand.
+    "a relayed write's outbox reads": (
+        "SELECT id FROM relay_requests WHERE community = 'bench' AND signer = :who AND state IN ('queued', 'sent') "
+        "LIMIT 1",
+        "SELECT nonce FROM relay_requests WHERE community = 'bench' AND signer = :who AND nonce >= :n "
+        "AND (state IN ('queued', 'sent') OR block_number >= :recent)",
+        "SELECT id FROM relay_requests WHERE community = 'bench' AND signer = :who AND nonce = :n "
+        "AND signature = :sig AND state != 'failed'",
+        "SELECT count(*) FROM relay_requests WHERE community = 'bench' AND signer = :who "
+        "AND state IN ('queued', 'sent')",
+        "SELECT count(*), sum(coalesce(gas_used, gas)) FROM relay_requests WHERE community = 'bench' "
+        "AND signer = :who AND created_at > :hour",
+        "SELECT count(*) FROM relay_requests WHERE client = '127.0.0.1' AND state IN ('queued', 'sent')"),
 }
 
 
-def raw_params(name: str, badges: int) -> tuple:
+def raw_params(name: str, badges: int) -> tuple | dict:
+    if "outbox" in name:
+        return {"who": HOLDER, "n": badges, "recent": badges + 100 - 20, "sig": "0x" + "ab" * 65,
+                "hour": time.time() - 3600}
     if "last page" in name:
         return (max(badges - 50, 0),)
     if "awaiting" in name:
@@ -168,7 +217,9 @@ def main() -> None:
         results[size] = {}
         for name, run in reads_of(ctx, size).items():
             params = raw_params(name, size)
-            results[size][name] = (timed(run), timed(lambda: connection.execute(RAW[name], params).fetchall()))
+            statements = RAW[name] if isinstance(RAW[name], tuple) else (RAW[name],)
+            results[size][name] = (timed(run), timed(
+                lambda: [connection.execute(statement, params).fetchall() for statement in statements]))
         connection.close()
     small, large = results[args.small], results[args.large]
     width = max(map(len, small)) + 2
