@@ -6,6 +6,7 @@ slows as the chain grows, TOOLCHAIN.md) with a raised block gas limit, starts th
   - attestations/s through the API (prepare, sign, submit with wait=false; until indexed),
   - the index lag after the burst (last attestation mined -> visible in the index),
   - p50/p99 of claims with wait=true, 7 members at once, then 32 (25 more admitted by proposal),
+  - claims/s accepted with wait=false from those 32 members at once,
   - p50/p99 of GET /members/{address}/profile for a member holding all the badges, at c=1 and
     c=16, beside raw SQL computing the same numbers on the same SQLite file,
   - p50 of GET /claims?limit=50, beside raw SQL for the same page,
@@ -402,6 +403,12 @@ def main() -> int:
         print(f"Claims with wait=true, {len(WORKERS) + len(MORE)} members at once, 5 each ...", flush=True)
         admit_more(api, anvil)
         waited32 = wait_true_latencies(server.url, indicator, 5, WORKERS + MORE)
+        many = len(WORKERS + MORE)
+        print(f"Claims with wait=false, {many} members at once, 10 each ...", flush=True)
+        jobs32 = [(key, "claims", {"indicator_id": indicator, "evidence_uri": f"https://example.org/c32/{key[-6:]}/{i}"})
+                  for i in range(10) for key in WORKERS + MORE]
+        claim32_time, claim32_requests = burst(server.url, jobs32)
+        wait_settled(server.url, claim32_requests)
 
         print(f"Baseline: {len(base_ids)} attestations from a bare web3.py loop ...", flush=True)
         base_rate = baseline_attestations(anvil, deployments, base_ids)
@@ -410,7 +417,8 @@ def main() -> int:
         indexing, events, fetching, raw_insert = backfill(anvil, stack.deployments, work)
 
         print("\n== API end to end (Anvil --block-time 1, SQLite index) ==")
-        print(f"claims submitted:              {total_claims / claim_time:8.1f} /s accepted (wait=false)")
+        print(f"claims submitted, c={len(WORKERS)}:        {total_claims / claim_time:8.1f} /s accepted (wait=false)")
+        print(f"claims submitted, c={many}:       {len(jobs32) / claim32_time:8.1f} /s accepted (wait=false)")
         print(f"attestations submitted:        {n / submit_time:8.1f} /s accepted (wait=false)")
         print(f"attestations end to end:       {api_rate:8.1f} /s (submit -> mined -> indexed, {n} badges)")
         print(f"index lag after the burst:     {(indexed_at - mined_at) * 1000:8.0f} ms (last receipt -> indexed)")

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 from pydantic import AfterValidator
 
+from backend.chain.addresses import checksummed
 from backend.chain.deployments import Community
 from backend.context import Context
-from backend.services.proposals import ADDRESS_PATTERN, UINT32, checksummed
+from backend.services.proposals import ADDRESS_PATTERN, UINT32
 from backend.services.reads import INDEX_ID_MAX  # ids are counters from 1, kept as 64-bit integers
 
 

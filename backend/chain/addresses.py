@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from eth_utils import to_checksum_address
+from eth_utils import is_checksum_address, to_checksum_address
 
 
 @lru_cache(maxsize=65_536)
@@ -24,3 +24,15 @@ def checksum(address: str | bytes) -> str:
     if isinstance(address, str):
         return _checksum_text(address)
     return to_checksum_address(address)
+
+
+@lru_cache(maxsize=65_536)
+def checksummed(value: str) -> str:
+    """An address as a member typed it, in its EIP-55 form (the API's and the web app's rule).
+    All-lowercase (or all-uppercase) hex carries no checksum and is accepted; mixed case is a
+    checksum, and a wrong one is refused (likely a typo)."""
+    digits = value[2:]
+    if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(value):
+        raise ValueError(f"{value} is mixed-case but not a valid EIP-55 checksum (a typo?); "
+                         "write it checksummed or all lowercase")
+    return checksum(value)

@@ -32,6 +32,7 @@ class RelayBook:
         self.sessions = sessions
         self.clients = ClientBudgets(settings)
         self.wake = None  # set by the Context: wakes this process's relayer worker
+        self.sent = None  # set by the Context: notified when this process's worker has sent
 
     # ------------------------------------------------------------------ nonces
 
@@ -63,7 +64,11 @@ class RelayBook:
                     RelayRequest.state == "queued").limit(1))
             if queued is None:
                 return
-            time.sleep(0.01)
+            if self.sent is None:  # another process relays: look again shortly
+                time.sleep(0.01)
+            else:
+                with self.sent:
+                    self.sent.wait(0.01)
 
     def next_nonce(self, community: str, signer: str, chain_nonce: int, head: int) -> int:
         """The nonce for a request being prepared: the first after those the outbox holds."""

@@ -89,7 +89,11 @@ class RelayBatch(OutboxBase):
     """One transaction of the relayer (and its replacements: same nonce, higher fees)."""
 
     __tablename__ = "relay_batches"
-    __table_args__ = (Index("ix_relay_batch_state", "state", "id"),)
+    # Sent ones in order (settle), mined ones of the last blocks (recheck), earlier ones with a nonce
+    # (a new transaction outbids them): each bounded, however many the relayer sent before.
+    __table_args__ = (Index("ix_relay_batch_state", "state", "id"),
+                      Index("ix_relay_batch_state_block", "state", "block_number"),
+                      Index("ix_relay_batch_nonce", "relayer", "relayer_nonce"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     relayer: Mapped[str] = mapped_column(String(42))
     relayer_nonce: Mapped[int] = mapped_column(BigInteger)

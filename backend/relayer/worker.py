@@ -1,6 +1,6 @@
 """The relayer worker: the one owner of the relayer key and its nonces.
 
-In a loop, while this process leads (leader.py):
+In a loop, while this process leads (leader.py), the first two once per block:
 1. settle: receipts of the transactions it sent, in one JSON-RPC batch; each request of a mined
    batch is settled from the forwarder's ExecutedForwardRequest events (succeeded, or reverted
    with its nonce used), a request the forwarder skipped is failed (its nonce is free), and a
@@ -47,6 +47,8 @@ _BATCH_BASE_GAS = 40_000
 # A transaction is taken for lost when the node knows none of its versions this many blocks
 # after it was (re)sent.
 _LOST_AFTER_BLOCKS = 5
+# Settle and replace at least this often (seconds), even while the head stands still.
+_SETTLE_EVERY = 1.0
 
 
 def _hex(value: bytes) -> str:
@@ -57,6 +59,15 @@ def struct_of(payload: dict[str, Any]) -> tuple:
     """The ForwardRequestData tuple from its outbox JSON."""
     return (payload["from"], payload["to"], int(payload["value"]), int(payload["gas"]), int(payload["deadline"]),
             bytes.fromhex(payload["data"][2:]), bytes.fromhex(payload["signature"][2:]))
+
+
+@dataclass(frozen=True)
+class _BlockFacts:
+    head: int
+    max_fee: int  # per gas
+    priority: int
+    base: int
+    missing: frozenset[str]  # communities whose contracts are not (all) on the chain
 
 
 @dataclass
@@ -87,6 +98,12 @@ class RelayWorker:
         self.balance: int | None = None
         self._leading = False
         self._last_head: int | None = None
+        self._settled_at = 0.0  # monotonic time of the last settle and replace
+        self._held: str | None = None  # why a stuck transaction is not replaced, as of that settle
+        self._facts: _BlockFacts | None = None
+        # Notified after each step that sent something: an API request of this process waiting for
+        # a member's earlier requests to reach the node (RelayBook.wait_sent) wakes at once.
+        self.sent = threading.Condition()
 
     # ------------------------------------------------------------------ loop
 
@@ -113,10 +130,10 @@ class RelayWorker:
                     self._leading = False
             except DomainError as exc:  # the node is away: try again
                 self.last_error = exc.detail
-                self._next_nonce = None
+                self._next_nonce, self._facts = None, None
             except Exception as exc:
                 self.last_error = repr(exc)
-                self._next_nonce = None
+                self._next_nonce, self._facts = None, None
                 log.exception("relayer step failed")
             self.wake.wait(self.settings.relay_poll_seconds)
             self.wake.clear()
@@ -130,17 +147,23 @@ class RelayWorker:
             self._broadcast(batch.attempts[-1]["raw"])
 
     def step(self) -> None:
+        """Settle and replace once per new block (receipts come only with blocks; a transaction
+        is stuck after a number of blocks), and at least every `_SETTLE_EVERY` seconds; send what
+        is queued every step. A step woken by a request accepted within the same block is then a
+        database read, a signature and one eth_sendRawTransaction: members' next requests wait
+        for it (they are judged behind their earlier ones), so it decides how fast they go."""
         head = self.gateway.block_number()
-        if head != self._last_head:
-            self.recheck(head)
-            self._last_head = head
-        self.settle(head)
-        held = self.replace_stuck(head)
+        if head != self._last_head or time.monotonic() - self._settled_at >= _SETTLE_EVERY:
+            if head != self._last_head:
+                self.recheck(head)
+            self.settle(head)
+            # One answer per step: a stuck transaction it cannot replace pauses sending as much as
+            # queued requests it cannot send (an empty queue used to clear the first at once, so
+            # GET .../relayer showed a pause for fees or funds only now and then).
+            self._held = self.replace_stuck(head)
+            self._last_head, self._settled_at = head, time.monotonic()
         waiting = self.send_queued(head)
-        # One answer per step: a stuck transaction it cannot replace pauses sending as much as
-        # queued requests it cannot send (an empty queue used to clear the first at once, so
-        # GET .../relayer showed a pause for fees or funds only now and then).
-        self.paused = held or waiting
+        self.paused = self._held or waiting
 
     # ------------------------------------------------------------------ settle
 
@@ -268,15 +291,33 @@ class RelayWorker:
 
     # ------------------------------------------------------------------ fees
 
-    def _market_fees(self) -> tuple[int, int, int]:
-        """(max fee, priority fee, base fee) per gas from the node: twice the latest base fee plus
-        the tip, so a transaction stays includable through several blocks of rising base fee."""
-        block, priority = self.gateway.rpc.batch([("eth_getBlockByNumber", ["latest", False]),
-                                                  ("eth_maxPriorityFeePerGas", [])], raise_errors=False)
+    def _block_facts(self, head: int) -> "_BlockFacts":
+        """What sending needs to know of the chain at this head, in one round trip: fees, the
+        relayer's balance, and which communities' contracts are there. Read once per block, and
+        at every step while sending is paused (a refund or a falling fee on a chain that mines
+        only on demand makes no new block)."""
+        if self._facts is not None and self._facts.head == head and self.paused is None:
+            return self._facts
+        communities = self.gateway.deployments.communities
+        contracts = [(slug, address) for slug, community in sorted(communities.items())
+                     for address in community.contracts.values()]
+        block, priority, balance, *codes = self.gateway.rpc.batch(
+            [("eth_getBlockByNumber", ["latest", False]), ("eth_maxPriorityFeePerGas", []),
+             ("eth_getBalance", [self.address, "latest"])]
+            + [("eth_getCode", [address, "latest"]) for _, address in contracts], raise_errors=False)
+        for answer in (balance, *codes):
+            if isinstance(answer, RpcError):
+                raise answer
+        # Twice the latest base fee plus the tip, so a transaction stays includable through
+        # several blocks of rising base fee.
         base = int(block.get("baseFeePerGas") or "0x0", 16) if isinstance(block, dict) else 0
         tip = int(priority, 16) if isinstance(priority, str) else 1_000_000_000
         tip = min(tip, self.settings.relay_max_fee_per_gas)
-        return min(2 * base + tip, self.settings.relay_max_fee_per_gas), tip, base
+        self.balance = int(balance, 16)
+        self._facts = _BlockFacts(head, min(2 * base + tip, self.settings.relay_max_fee_per_gas), tip, base,
+                                  frozenset(slug for (slug, _), code in zip(contracts, codes)
+                                            if code in ("0x", "", None)))
+        return self._facts
 
     def _over_the_cap(self, base: int) -> str | None:
         """Why nothing can be sent while the base fee is over the cap: a transaction at the cap
@@ -325,11 +366,11 @@ class RelayWorker:
                 RelayBatch.state == "sent", RelayBatch.sent_block <= head - after)).all()
         if not stuck:
             return None
-        market_fee, market_tip, base = self._market_fees()
-        held = self._over_the_cap(base)
+        facts = self._block_facts(head)
+        market_fee, market_tip = facts.max_fee, facts.priority
+        held = self._over_the_cap(facts.base)
         if held:
             return held
-        self.balance = int(self.gateway.rpc.request("eth_getBalance", self.address, "latest"), 16)
         for batch in stuck:
             last = batch.attempts[-1]
             # A replacement must raise both fees by at least 10% (nodes' rule); 12.5% to be safe.
@@ -426,11 +467,8 @@ class RelayWorker:
         # A chain reset under the service (a local chain restarted without its state) has no
         # contracts until the community is deployed again: wait for them rather than spend the
         # relayer's nonces (on a development chain, the deployer's too) on calls to nothing.
-        slugs = sorted({p[0].community for p in packs})
-        contracts = [(slug, address) for slug in slugs
-                     for address in self.gateway.deployments.communities[slug].contracts.values()]
-        codes = self.gateway.rpc.batch([("eth_getCode", [address, "latest"]) for _, address in contracts])
-        missing = sorted({slug for (slug, _), code in zip(contracts, codes) if code in ("0x", "", None)})
+        facts = self._block_facts(head)
+        missing = sorted({p[0].community for p in packs} & facts.missing)
         waiting = None
         if missing:
             waiting = (f"The contracts of {', '.join(missing)} are not (all) on this chain: waiting for the "
@@ -438,15 +476,18 @@ class RelayWorker:
             packs = [p for p in packs if p[0].community not in missing]
             if not packs:
                 return waiting
-        max_fee, priority, base = self._market_fees()
-        over = self._over_the_cap(base)
+        max_fee, priority = facts.max_fee, facts.priority
+        over = self._over_the_cap(facts.base)
         if over:
             return over
-        self.balance = int(self.gateway.rpc.request("eth_getBalance", self.address, "latest"), 16)
-        for pack in packs:
-            stopped = self._send_pack(pack, head, max_fee, priority)
-            if stopped:
-                return stopped
+        try:
+            for pack in packs:
+                stopped = self._send_pack(pack, head, max_fee, priority)
+                if stopped:
+                    return stopped
+        finally:
+            with self.sent:
+                self.sent.notify_all()
         return waiting
 
     def _send_pack(self, pack: list[RelayRequest], head: int, max_fee: int, priority: int) -> str | None:

@@ -13,11 +13,10 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Literal, Union
 
-from eth_utils import is_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from backend.chain.abi import decode_lenient
-from backend.chain.addresses import checksum
+from backend.chain.addresses import checksum, checksummed
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import ChainRefused, Conflict, NotFound, Unprocessable
@@ -40,16 +39,6 @@ MAX_PROPOSAL_ACTIONS = 20
 MAX_PROPOSAL_CALLS = 20  # change_settings makes one call per setting, recover_member two with badges
 MAX_PROPOSAL_TOKEN_IDS = 500  # badges moved by all the proposal's recover_member actions together
 MAX_PROPOSAL_CALLDATA_BYTES = 16_384  # every call's calldata together (500 token ids take 16,000)
-
-
-def checksummed(value: str) -> str:
-    """An address in its EIP-55 form. All-lowercase (or all-uppercase) hex carries no checksum
-    and is accepted; mixed case is a checksum, and a wrong one is refused (likely a typo)."""
-    digits = value[2:]
-    if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(value):
-        raise ValueError(f"{value} is mixed-case but not a valid EIP-55 checksum (a typo?); "
-                         "write it checksummed or all lowercase")
-    return checksum(value)
 
 
 Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, description="0x + 40 hex digits: EIP-55 checksummed, "
