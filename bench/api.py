@@ -6,7 +6,8 @@ slows as the chain grows, TOOLCHAIN.md) with a raised block gas limit, starts th
   - attestations/s through the API (prepare, sign, submit with wait=false; until indexed),
   - the index lag after the burst (last attestation mined -> visible in the index),
   - p50/p99 of claims with wait=true, 7 members at once, then 32 (25 more admitted by proposal),
-  - claims/s accepted with wait=false from those 32 members at once,
+  - claims/s accepted with wait=false from those 32 members at once, through one API process and
+    then through two over the same database (one of them relays and indexes),
   - p50/p99 of GET /members/{address}/profile for a member holding all the badges, at c=1 and
     c=16, beside raw SQL computing the same numbers on the same SQLite file,
   - p50 of GET /claims?limit=50, beside raw SQL for the same page,
@@ -44,7 +45,7 @@ from backend.client import CommunityClient  # noqa: E402
 from backend.context import Context  # noqa: E402
 from backend.indexer.models import EventRecord  # noqa: E402
 from backend.settings import ANVIL_DEV_KEYS, Settings  # noqa: E402
-from tests.e2e.harness import UNTHROTTLED, Anvil, local_stack, rpc, wait_until  # noqa: E402
+from tests.e2e.harness import UNTHROTTLED, Anvil, Server, local_stack, rpc, wait_until  # noqa: E402
 
 KEYS = list(ANVIL_DEV_KEYS[1:9])  # members 1..8: founders 1-3, 4-8 admitted by the bench's proposal
 ALICE = KEYS[0]
@@ -76,9 +77,11 @@ def setup_community(api: CommunityClient, anvil: Anvil) -> int:
     return 1
 
 
-def burst(api_url: str, jobs: list[tuple[str, str, dict]]) -> tuple[float, list[int]]:
+def burst(api_url: str | list[str], jobs: list[tuple[str, str, dict]]) -> tuple[float, list[int]]:
     """Run (signer key, action, fields) jobs, one thread per signer, submitting with wait=false;
-    the time taken and the accepted requests' ids."""
+    the time taken and the accepted requests' ids. With several API addresses (processes over
+    one database), the signers are spread over them."""
+    urls = [api_url] if isinstance(api_url, str) else api_url
     by_key: dict[str, list] = {}
     for key, action, fields in jobs:
         by_key.setdefault(key, []).append((action, fields))
@@ -86,7 +89,7 @@ def burst(api_url: str, jobs: list[tuple[str, str, dict]]) -> tuple[float, list[
     lock = threading.Lock()
 
     def run(key: str) -> None:
-        client = CommunityClient(api_url)
+        client = CommunityClient(urls[list(by_key).index(key) % len(urls)])
         for action, fields in by_key[key]:
             result = client.act(action, key, wait=False, **fields)
             with lock:
@@ -409,6 +412,16 @@ def main() -> int:
                   for i in range(10) for key in WORKERS + MORE]
         claim32_time, claim32_requests = burst(server.url, jobs32)
         wait_settled(server.url, claim32_requests)
+        print(f"The same from {many} members over two API processes (one database; one relays) ...", flush=True)
+        second = Server(server.env, work / "api-2.log")
+        second.start()
+        try:
+            jobs32 = [(key, action, {**fields, "evidence_uri": fields["evidence_uri"] + "/two"})
+                      for key, action, fields in jobs32]
+            two_time, two_requests = burst([server.url, second.url], jobs32)
+            wait_settled(server.url, two_requests)
+        finally:
+            second.stop()
 
         print(f"Baseline: {len(base_ids)} attestations from a bare web3.py loop ...", flush=True)
         base_rate = baseline_attestations(anvil, deployments, base_ids)
@@ -419,6 +432,7 @@ def main() -> int:
         print("\n== API end to end (Anvil --block-time 1, SQLite index) ==")
         print(f"claims submitted, c={len(WORKERS)}:        {total_claims / claim_time:8.1f} /s accepted (wait=false)")
         print(f"claims submitted, c={many}:       {len(jobs32) / claim32_time:8.1f} /s accepted (wait=false)")
+        print(f"claims submitted, c={many}, 2 API processes: {len(jobs32) / two_time:6.1f} /s accepted (wait=false)")
         print(f"attestations submitted:        {n / submit_time:8.1f} /s accepted (wait=false)")
         print(f"attestations end to end:       {api_rate:8.1f} /s (submit -> mined -> indexed, {n} badges)")
         print(f"index lag after the burst:     {(indexed_at - mined_at) * 1000:8.0f} ms (last receipt -> indexed)")
@@ -443,6 +457,8 @@ def main() -> int:
         print(f"profile from eth_call (batched): {chain_profile:7.0f} ms per read")
         print("== ratios ==")
         print(f"API / bare loop attestations:  {api_rate / base_rate:8.2f}")
+        print(f"API c={many} accepted / bare loop: {len(jobs32) / claim32_time / base_rate:7.2f} (two processes: "
+              f"{len(jobs32) / two_time / base_rate:.2f})")
         print(f"eth_call profile / indexed p50: {chain_profile / statistics.median(latencies):7.1f}x slower")
         print(f"profile p50 / raw SQL p50:      {statistics.median(latencies) / statistics.median(raw_profile_ms):7.1f}")
         print(f"/claims p50 / raw SQL p50:      {statistics.median(claims_ms) / statistics.median(raw_claims_ms):7.1f}")
