@@ -32,7 +32,7 @@ class RelayBook:
         self.sessions = sessions
         self.clients = ClientBudgets(settings)
         self.wake = None  # set by the Context: wakes this process's relayer worker
-        self.sent = None  # set by the Context: notified when this process's worker has sent
+        self.sent = None  # set by the Context: this process's worker's SendProgress
 
     # ------------------------------------------------------------------ nonces
 
@@ -55,20 +55,22 @@ class RelayBook:
 
     def wait_sent(self, community: str, signer: str, timeout: float = 1.0) -> None:
         """Give the worker a moment to send this member's queued requests, so that a simulation
-        on the pending block sees them (it takes milliseconds unless sending is paused)."""
+        on the pending block sees them (it takes milliseconds unless sending is paused). In the
+        process that relays, look again each time its worker has sent (and at least every 50 ms);
+        in another, every 10 ms."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            seen = self.sent.steps if self.sent is not None else 0
             with self.sessions() as session:
                 queued = session.scalar(select(RelayRequest.id).where(
                     RelayRequest.community == community, RelayRequest.signer == signer,
                     RelayRequest.state == "queued").limit(1))
             if queued is None:
                 return
-            if self.sent is None:  # another process relays: look again shortly
-                time.sleep(0.01)
+            if self.sent is not None and self.sent.live:
+                self.sent.wait_past(seen, 0.05)
             else:
-                with self.sent:
-                    self.sent.wait(0.01)
+                time.sleep(0.01)
 
     def next_nonce(self, community: str, signer: str, chain_nonce: int, head: int) -> int:
         """The nonce for a request being prepared: the first after those the outbox holds."""

@@ -61,6 +61,26 @@ def struct_of(payload: dict[str, Any]) -> tuple:
             bytes.fromhex(payload["data"][2:]), bytes.fromhex(payload["signature"][2:]))
 
 
+class SendProgress:
+    """How many sending steps this process's worker has made, and a way to wait for the next:
+    the API's requests waiting for a member's queued requests to be sent look at the outbox
+    again when the worker has sent, not every few milliseconds (each look is a query)."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self.steps = 0
+        self.live = False  # this process's worker leads: its steps are the ones that send
+
+    def advance(self) -> None:
+        with self._condition:
+            self.steps += 1
+            self._condition.notify_all()
+
+    def wait_past(self, seen: int, timeout: float) -> None:
+        with self._condition:
+            self._condition.wait_for(lambda: self.steps != seen, timeout)
+
+
 @dataclass(frozen=True)
 class _BlockFacts:
     head: int
@@ -101,9 +121,9 @@ class RelayWorker:
         self._settled_at = 0.0  # monotonic time of the last settle and replace
         self._held: str | None = None  # why a stuck transaction is not replaced, as of that settle
         self._facts: _BlockFacts | None = None
-        # Notified after each step that sent something: an API request of this process waiting for
+        # Advanced after each step that sent something: an API request of this process waiting for
         # a member's earlier requests to reach the node (RelayBook.wait_sent) wakes at once.
-        self.sent = threading.Condition()
+        self.sent = SendProgress()
 
     # ------------------------------------------------------------------ loop
 
@@ -122,12 +142,12 @@ class RelayWorker:
             try:
                 if self.leader.held() or self.leader.try_acquire():
                     if not self._leading:
-                        self._leading = True
+                        self._leading = self.sent.live = True
                         self._take_over()
                     self.step()
                     self.last_error = None
                 else:
-                    self._leading = False
+                    self._leading = self.sent.live = False
             except DomainError as exc:  # the node is away: try again
                 self.last_error = exc.detail
                 self._next_nonce, self._facts = None, None
@@ -486,8 +506,7 @@ class RelayWorker:
                 if stopped:
                     return stopped
         finally:
-            with self.sent:
-                self.sent.notify_all()
+            self.sent.advance()
         return waiting
 
     def _send_pack(self, pack: list[RelayRequest], head: int, max_fee: int, priority: int) -> str | None:
