@@ -66,6 +66,12 @@ class Anvil:
                    "--state", str(self.state)]
         self.process = subprocess.Popen(command, stdout=self.log.open("a"), stderr=subprocess.STDOUT)
         wait_until(lambda: rpc(self.url, "eth_chainId"), what="anvil")
+        # Restarted from its state file, Anvil forgets how far `skip` moved its clock, and its
+        # next block would be older than the last one (a checkpoint of votes then reverts with
+        # CheckpointUnorderedInsertion). A chain's clock never goes back: set it where it was.
+        latest = int(rpc(self.url, "eth_getBlockByNumber", "latest", False)["timestamp"], 16)
+        if latest >= time.time():
+            rpc(self.url, "evm_setTime", latest + 1)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
