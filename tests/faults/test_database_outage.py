@@ -30,6 +30,7 @@ PER_MEMBER = 25
 MEMBERS = (ALICE, BOB, CAROL, DANA)
 STOP_AFTER = 30  # confirmed writes
 OUTAGE_SECONDS = 5
+HELD_WRITE = 10  # Alice's write submitted only once the database is down
 
 
 def test_database_stopped_mid_burst_every_sent_write_answers_with_its_hash(community, tmp_path, postgres):
@@ -41,6 +42,10 @@ def test_database_stopped_mid_burst_every_sent_write_answers_with_its_hash(commu
         answers: dict[str, int] = {}  # status -> count
         hashes: dict[str, str] = {}  # evidence URI -> transaction hash
         outage: dict[str, float] = {}
+        # One write is held, prepared, until the database is down, so that a submit surely meets
+        # the outage: between submits the members only prepare, and with faster writes CI once
+        # saw every in-flight submit finish before the stop took effect (all answered 200).
+        held_ready, outage_started = threading.Event(), threading.Event()
 
         def follow(api: CommunityClient, request_id: int) -> str:
             """A write answered 503 with its request id: follow the request, never sign again."""
@@ -70,6 +75,9 @@ def test_database_stopped_mid_burst_every_sent_write_answers_with_its_hash(commu
                         time.sleep(0.2)
                         continue
                     signed = {"typed_data": typed, "signature": api.sign(key, typed)}
+                    if key == ALICE and j == HELD_WRITE and not held_ready.is_set():
+                        held_ready.set()
+                        assert outage_started.wait(120), "the database was never stopped"
                     for _ in range(100):
                         # A 503 without a request id: not accepted, or accepted as the database
                         # failed and the answer lost. The client sends the same signed request
@@ -100,10 +108,11 @@ def test_database_stopped_mid_burst_every_sent_write_answers_with_its_hash(commu
                 confirmed.add()
 
         def outage_now() -> None:
-            while confirmed.value < STOP_AFTER:
+            while confirmed.value < STOP_AFTER or not held_ready.is_set():
                 time.sleep(0.005)
             outage["at"] = confirmed.value
             postgres.stop("immediate")
+            outage_started.set()
             time.sleep(OUTAGE_SECONDS)
             postgres.start()
 
