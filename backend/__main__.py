@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 
@@ -13,6 +14,9 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the API and the indexer")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="API processes over the one database (PostgreSQL, or SQLite on one machine): one of "
+                       "them relays and indexes, every one answers; if that one dies, another takes over")
     commands.add_parser("reindex", help="rebuild the index from each deployment block beside the one in use, "
                         "and replace it only once the rebuild succeeded")
     commands.add_parser("sync", help="index up to the chain head once, then exit")
@@ -30,9 +34,24 @@ def main(argv: list[str] | None = None) -> int:
         host, port = args.host or settings.host, args.port or settings.port
         # The address credentials and DIDs name when CC_PUBLIC_URL is unset.
         settings.host, settings.port = host, port
-        app = create_app(settings)
-        print(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", flush=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        if args.workers < 1:
+            parser.error("--workers must be at least 1")
+        if args.workers == 1:
+            app = create_app(settings)
+            print(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", flush=True)
+            uvicorn.run(app, host=host, port=port, log_level="warning")
+            return 0
+        # Several processes: each builds its app from the environment, so the address goes there.
+        # The index's tables and the outbox are made (or found) here first, once: processes
+        # creating them at the same moment would race (and an index of another version is dropped
+        # and rebuilt, which must happen once).
+        from backend.context import Context
+
+        Context.build(settings).sessions.kw["bind"].dispose()
+        os.environ.update(CC_HOST=host, CC_PORT=str(port))
+        print(f"API on http://{host}:{port}, {args.workers} processes (docs: http://{host}:{port}/docs)", flush=True)
+        uvicorn.run("backend.api.main:create_app", factory=True, host=host, port=port, workers=args.workers,
+                    log_level="warning")
         return 0
 
     from backend.context import Context

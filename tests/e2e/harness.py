@@ -101,7 +101,8 @@ def deploy(anvil: Anvil, deployments_dir: Path, params: Path | None = None) -> P
 class Server:
     """`python -m backend serve` in a subprocess, on a free port."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
+        self.args = args  # more of `serve`'s arguments (--workers 2, say)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # Two malloc arenas instead of one per worker thread: RSS then follows what the service
@@ -112,7 +113,7 @@ class Server:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "backend", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "backend", "serve", "--port", str(self.port), *self.args],
             cwd=ROOT, env=self.env, stdout=self.log.open("a"), stderr=subprocess.STDOUT,
         )
         wait_until(lambda: httpx.get(self.url + "/communities").status_code == 200, what="API server")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -78,4 +79,49 @@ def test_two_api_processes_share_one_outbox(community, tmp_path, database):
     finally:
         for server in servers:
             server.stop()
+        anvil.stop()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_serve_with_two_workers_relays_each_write_once(community, tmp_path):
+    """`python -m backend serve --workers 2` on SQLite: two API processes under one address, one of
+    which takes the leader lock and relays; a burst through the address is on chain once each."""
+    anvil = chain_from(community, tmp_path, "--block-time", "0.5")
+    server = Server({**service_env(anvil, community.deployments, f"sqlite:///{tmp_path / 'index.sqlite3'}"),
+                     **UNTHROTTLED}, tmp_path / "api.log", "--workers", "2")
+    try:
+        server.start()
+        wait_until(lambda: len(_children(server.process.pid)) >= 2, timeout=30, what="two API processes")
+        api = CommunityClient(server.url, timeout=60)
+
+        def member(index: int) -> list[int]:
+            client = CommunityClient(server.url, timeout=60)
+            return [client.act("claims", MEMBERS[index], wait=False, indicator_id=INDICATOR,
+                               evidence_uri=f"https://workers.example/{index}/{j}")["request_id"]
+                    for j in range(10)]
+
+        with ThreadPoolExecutor(len(MEMBERS)) as pool:
+            ids = [i for rows in pool.map(member, range(len(MEMBERS))) for i in rows]
+        assert len(set(ids)) == len(ids) == 10 * len(MEMBERS)
+        wait_until(lambda: api.get("/relayer")["in_flight"] == 0, timeout=120, what="the outbox drained")
+        assert {api.get(f"/requests/{i}")["state"] for i in ids} == {"succeeded"}
+        uris = [c["evidenceURI"] for c in chain_claims(anvil.url, Deployments.load(community.deployments))]
+        ours = [u for u in uris if u.startswith("https://workers.example/")]
+        assert len(ours) == len(set(ours)) == len(ids)  # 0 lost, 0 doubled
+        wait_until(lambda: api.get("/claims", limit=1)["total"] >= len(ids), timeout=30, what="index")
+    finally:
+        server.stop()
         anvil.stop()
