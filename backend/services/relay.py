@@ -108,6 +108,23 @@ def _state_for(ctx: Context, community: Community, signer: str) -> str:
     return "pending"
 
 
+def _simulate_behind(ctx: Context, calls: list, state: str, nonce: int, results: list | None = None) -> list[Any]:
+    """The answers to `calls` (or `results`, already had), whose first is the member's forwarder
+    nonce on `state`. On the pending block, simulated again until the node holds the member's
+    requests before `nonce`: they are accepted, and the worker marks them sent in the outbox just
+    before the node holds them, so a simulation can run in between (and then judges without
+    them: a second attestation of one claim was once prepared as if the first were not there).
+    Not while sending is paused: nothing will arrive, and a member asking again and again would
+    hold a request thread _BEHIND_WAIT_SECONDS each time."""
+    results = results if results is not None else ctx.gateway.simulate(calls)
+    deadline = time.monotonic() + _BEHIND_WAIT_SECONDS
+    while (state == "pending" and not isinstance(results[0], Exception) and int(results[0], 16) < nonce
+           and ctx.worker.paused is None and time.monotonic() < deadline):
+        time.sleep(0.02)
+        results = ctx.gateway.simulate(calls)
+    return results
+
+
 def gas_ceiling(ctx: Context, estimate: int) -> int:
     """The most gas a member may sign for a call estimated at `estimate`."""
     settings = ctx.settings
@@ -121,15 +138,19 @@ def prepare(ctx: Context, community: Community, *, signer: str, target: str, dat
     function, args = _decoded(ctx, target, data)
     request_rules.check_call(ctx, community, target=target, function=function, args=args)
     # Estimate, nonce and clock in one round trip; a refused estimate names the custom error.
-    estimate, nonce_data, head = ctx.gateway.simulate(
-        [("eth_estimateGas", [_as_forwarded(community, target, data, signer), _state_for(ctx, community, signer)]),
-         _nonce_call(ctx, community, signer), HEAD_CALL]
-    )
+    state = _state_for(ctx, community, signer)
+    calls = [_nonce_call(ctx, community, signer, state),
+             ("eth_estimateGas", [_as_forwarded(community, target, data, signer), state]),
+             _nonce_call(ctx, community, signer), HEAD_CALL]
+    results = ctx.gateway.simulate(calls)
+    nonce = ctx.book.next_nonce(community.slug, signer, int(_ok(results[2]), 16), int(_ok(results[3])["number"], 16))
+    # Judged behind the member's earlier requests once the node holds them; while sending is
+    # paused, on what the node holds (the submit then says the relayer is behind).
+    _, estimate, _, head = _simulate_behind(ctx, calls, state, nonce, results)
     estimate = int(_ok(estimate), 16)
     if estimate > ctx.settings.relay_max_gas_per_request:
         raise Unprocessable(f"This call needs {estimate:,} gas; the relayer pays for at most "
                             f"{ctx.settings.relay_max_gas_per_request:,} per request")
-    nonce = ctx.book.next_nonce(community.slug, signer, int(_ok(nonce_data), 16), int(_ok(head)["number"], 16))
     return forward_request_typed_data(
         chain_id=ctx.gateway.chain_id,
         forwarder=community.contracts["forwarder"],
@@ -228,17 +249,7 @@ def check(
     calls = [_nonce_call(ctx, community, signer, state), _nonce_call(ctx, community, signer), HEAD_CALL,
              ("eth_call", [as_forwarded, state]), ("eth_estimateGas", [as_forwarded, state]),
              ("eth_call", [as_relayed, state])]
-    simulated_nonce, nonce_data, head, simulated, estimate, relayed = ctx.gateway.simulate(calls)
-    deadline = time.monotonic() + _BEHIND_WAIT_SECONDS
-    while (state == "pending" and not isinstance(simulated_nonce, Exception) and int(simulated_nonce, 16) < nonce
-           and ctx.worker.paused is None and time.monotonic() < deadline):
-        # The member's earlier requests are accepted, and the worker marks them sent just before
-        # the node holds them: under load the simulation can run in between. Simulate again
-        # once they are there, rather than send the member away. Not while sending is paused:
-        # nothing will arrive, and a member submitting again and again would hold a request
-        # thread 3 s each time.
-        time.sleep(0.02)
-        simulated_nonce, nonce_data, head, simulated, estimate, relayed = ctx.gateway.simulate(calls)
+    simulated_nonce, nonce_data, head, simulated, estimate, relayed = _simulate_behind(ctx, calls, state, nonce)
     ctx.book.check_nonce(community.slug, signer, int(_ok(nonce_data), 16), nonce, int(_ok(head)["number"], 16))
     now = clock_of(_ok(head))
     if message["deadline"] < now:

@@ -5,6 +5,8 @@ signed request again; until its block is too deep to roll back, no new request m
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import sessionmaker
@@ -13,6 +15,7 @@ from backend.errors import Conflict
 from backend.indexer.db import make_engine
 from backend.relayer.book import RelayBook
 from backend.relayer.outbox import RECHECK_BLOCKS, RelayRequest, create_outbox
+from backend.services.relay import _simulate_behind
 from backend.settings import Settings
 
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -127,3 +130,28 @@ def test_an_outbox_of_an_earlier_version_gets_the_new_indexes_and_loses_the_repl
     with engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT count(*) FROM relay_requests").scalar() == 1
     engine.dispose()
+
+
+class _Node:
+    """A node whose pending block holds the member's earlier request only from the n-th look on
+    (the worker marks a request sent in the outbox just before the node holds it)."""
+
+    def __init__(self, holds_from: int) -> None:
+        self.looks, self.holds_from = 0, holds_from
+
+    def simulate(self, calls):
+        self.looks += 1
+        nonce = 5 if self.looks >= self.holds_from else 4
+        return [hex(nonce), f"answer {self.looks}"]
+
+
+@pytest.mark.parametrize("state, paused, looks", [
+    ("pending", None, 3),  # judged once the node holds nonce 4: the third look
+    ("latest", None, 1),  # nothing of the member's in flight: one look
+    ("pending", "out of funds", 1),  # sending paused: nothing will arrive, no waiting
+])
+def test_a_simulation_behind_a_members_requests_waits_until_the_node_holds_them(state, paused, looks):
+    node = _Node(holds_from=3)
+    ctx = SimpleNamespace(gateway=node, worker=SimpleNamespace(paused=paused))
+    answers = _simulate_behind(ctx, [("nonce", []), ("call", [])], state, nonce=5)
+    assert node.looks == looks and answers[1] == f"answer {looks}"
