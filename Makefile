@@ -60,7 +60,7 @@ demo: setup
 test: setup
 	@bash tests/run.sh
 
-# The contract tests alone on the in-process EVM (py-evm): about a minute, for work on contracts/.
+# The contract tests alone on the in-process EVM (py-evm): one to two minutes, for work on contracts/.
 # `make test` runs them on Anvil.
 test-contracts: setup
 	@SOLCX_BINARY_PATH=$(CURDIR)/.solcx PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ape test tests/contracts --network ethereum:local:test -q -p no:cacheprovider

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite (`make test` runs it after setup): the contract tests on a real Anvil,
 # then the backend unit tests and the end-to-end tests over real HTTP. The same contract tests
-# on the in-process EVM (py-evm, about a minute) are `make test-contracts`, for quick work on the
+# on the in-process EVM (py-evm, one to two minutes) are `make test-contracts`, for quick work on the
 # contracts: they are left out here to keep the whole suite within CI's 15 minutes, and Anvil is
 # the chain members use.
 set -euo pipefail
@@ -40,6 +40,6 @@ echo "==> browser tests: the web app in chromium (tests/browser)"
 python -m pytest tests/browser -q -p no:cacheprovider -rs
 
 # Faults: the chain node killed mid-burst (SIGKILL and SIGTERM, restarted from its state file)
-# and the service killed mid-burst; about a minute for both.
+# and the service killed mid-burst, the database stopped, two processes, fees and funds: about three minutes.
 echo "==> fault tests: node and service killed mid-burst (tests/faults)"
 python -m pytest tests/faults -q -s -p no:cacheprovider
