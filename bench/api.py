@@ -88,8 +88,10 @@ def burst(api_url: str | list[str], jobs: list[tuple[str, str, dict]]) -> tuple[
     request_ids: list[int] = []
     lock = threading.Lock()
 
+    url_of = {key: urls[i % len(urls)] for i, key in enumerate(by_key)}
+
     def run(key: str) -> None:
-        client = CommunityClient(urls[list(by_key).index(key) % len(urls)])
+        client = CommunityClient(url_of[key])
         for action, fields in by_key[key]:
             result = client.act(action, key, wait=False, **fields)
             with lock:

@@ -67,7 +67,7 @@ class RelayBook:
                     RelayRequest.state == "queued").limit(1))
             if queued is None:
                 return
-            if self.sent is not None and self.sent.live:
+            if self.sent is not None and self.sent.leading:
                 self.sent.wait_past(seen, 0.05)
             else:
                 time.sleep(0.01)

@@ -69,7 +69,7 @@ class SendProgress:
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self.steps = 0
-        self.live = False  # this process's worker leads: its steps are the ones that send
+        self.leading = False  # this process's worker leads (the one flag of it): its steps are the ones that send
 
     def advance(self) -> None:
         with self._condition:
@@ -116,7 +116,6 @@ class RelayWorker:
         self.paused: str | None = None
         self.last_error: str | None = None
         self.balance: int | None = None
-        self._leading = False
         self._last_head: int | None = None
         self._settled_at = 0.0  # monotonic time of the last settle and replace
         self._held: str | None = None  # why a stuck transaction is not replaced, as of that settle
@@ -141,13 +140,13 @@ class RelayWorker:
         while not self._stop.is_set():
             try:
                 if self.leader.held() or self.leader.try_acquire():
-                    if not self._leading:
-                        self._leading = self.sent.live = True
+                    if not self.sent.leading:
+                        self.sent.leading = True
                         self._take_over()
                     self.step()
                     self.last_error = None
                 else:
-                    self._leading = self.sent.live = False
+                    self.sent.leading = False
             except DomainError as exc:  # the node is away: try again
                 self.last_error = exc.detail
                 self._next_nonce, self._facts = None, None
@@ -311,7 +310,7 @@ class RelayWorker:
 
     # ------------------------------------------------------------------ fees
 
-    def _block_facts(self, head: int) -> "_BlockFacts":
+    def _block_facts(self, head: int) -> _BlockFacts:
         """What sending needs to know of the chain at this head, in one round trip: fees, the
         relayer's balance, and which communities' contracts are there. Read once per block, and
         at every step while sending is paused (a refund or a falling fee on a chain that mines
@@ -560,5 +559,5 @@ class RelayWorker:
         with self.sessions() as session:
             counts = dict(session.execute(select(RelayRequest.state, func.count()).where(
                 RelayRequest.state.in_(("queued", "sent"))).group_by(RelayRequest.state)).all())
-        return WorkerStatus(self._leading, self.paused, counts.get("queued", 0), counts.get("sent", 0), self.balance,
+        return WorkerStatus(self.sent.leading, self.paused, counts.get("queued", 0), counts.get("sent", 0), self.balance,
                             self.last_error)
