@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
@@ -14,24 +16,44 @@ from backend.services.proposals import ADDRESS_PATTERN, UINT32
 from backend.services.reads import INDEX_ID_MAX  # ids are counters from 1, kept as 64-bit integers
 
 
-def get_context(request: Request) -> Context:
+# The dependencies are coroutines though they never wait: FastAPI runs a plain function in its
+# thread pool, and three hops there per request cost more than the profile read itself.
+async def get_context(request: Request) -> Context:
     return request.app.state.context
 
 
-def get_community(request: Request, community: str | None = None) -> Community:
+async def get_community(request: Request, community: str | None = None) -> Community:
     # Under /communities/{community}/... this is the path parameter; at the top level (one
     # community served) it is absent, and the only community is meant.
     return request.app.state.context.community(community)
 
 
+async def index_read_turn(request: Request) -> AsyncIterator[None]:
+    """A read answered from the index alone waits here for one of `index_read_slots` turns (in
+    order, without holding a thread). On a machine of few cores, sixteen reads run at once all
+    finish late, sharing the CPU and one interpreter lock; taken a few at a time, each finishes
+    in turn. Reads that ask the node (a badge's metadata, proposals' clock, transactions) do not
+    take a turn: a slow node must not hold up the index's readers."""
+    async with request.app.state.index_reads:
+        yield
+
+
+@dataclass(frozen=True)
 class Paging:
-    def __init__(self, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9)) -> None:
-        self.limit, self.offset = limit, offset
+    limit: int
+    offset: int
+
+
+async def get_paging(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9)) -> Paging:
+    return Paging(limit, offset)
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
 CommunityDep = Annotated[Community, Depends(get_community)]
-PagingDep = Annotated[Paging, Depends()]
+PagingDep = Annotated[Paging, Depends(get_paging)]
+# dependencies=[IndexRead] on a route answered from the index alone; released when the route's
+# function returns, before the response is sent.
+IndexRead = Depends(index_read_turn, scope="function")
 WaitQuery = Annotated[bool, Query(description="false: answer 202 at once with the transaction hash")]
 
 AddressPath = Annotated[str, Path(pattern=ADDRESS_PATTERN, description="0x + 40 hex digits: EIP-55 checksummed, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
         docs_url=None if docs.SWAGGER_UI.exists() else "/docs",
     )
     app.state.context = context
+    app.state.index_reads = asyncio.Semaphore(settings.index_read_slots)
     problems.install(app)
     docs.install(app)
     app.include_router(communities.router)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import time
+from collections import namedtuple
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.chain.addresses import checksum
@@ -205,7 +207,12 @@ def governance_settings(ctx: Context, community: Community) -> dict[str, int]:
 
 def _score_rule(session: Session, community: str) -> str:
     value = session.get(Setting, (community, "score_rule"))
-    return SCORE_RULES[int(value.value)] if value is not None and int(value.value) < len(SCORE_RULES) else "linear"
+    return _score_rule_of(value.value if value is not None else None)
+
+
+def _score_rule_of(value: str | int | None) -> str:
+    """The score rule a settings value names; linear when unset or out of range."""
+    return SCORE_RULES[int(value)] if value is not None and int(value) < len(SCORE_RULES) else "linear"
 
 
 def community_rules(ctx: Context, community: Community) -> dict[str, Any]:
@@ -249,23 +256,36 @@ def get_member(ctx: Context, community: Community, address: str) -> dict[str, An
 # ---------------------------------------------------------------------- claims and badges
 
 
-def _claims_out(ctx: Context, session: Session, claims: list[Claim]) -> list[dict[str, Any]]:
-    """Claims as the API shows them, with the terms they were filed under and their attesters:
-    two statements for any number of claims (one per claim was 52 statements for a page of 50)."""
-    if not claims:
+_CLAIM_TERMS = select(IndicatorVersion.indicator_id, IndicatorVersion.version, IndicatorVersion.name,
+                      IndicatorVersion.endorsements_required) \
+    .where(IndicatorVersion.community == bindparam("community"),
+           IndicatorVersion.indicator_id.in_(bindparam("indicators", expanding=True)))
+_CLAIM_ATTESTERS = select(Attestation.claim_id, Attestation.attester) \
+    .where(Attestation.community == bindparam("community"), Attestation.claim_id.in_(bindparam("ids", expanding=True))) \
+    .order_by(Attestation.claim_id, Attestation.count)
+
+
+# Claims are read as Core rows of the whole table and turned into named tuples: looking a Row's
+# field up by name costs ten times reading a tuple's, and a page of 50 reads a thousand.
+_ClaimRow = namedtuple("_ClaimRow", [column.key for column in Claim.__table__.columns])
+_CLAIM = select(Claim.__table__).where(Claim.community == bindparam("community"),
+                                       Claim.claim_id == bindparam("claim_id"))
+
+
+def _claims_out(ctx: Context, session: Session, rows: list) -> list[dict[str, Any]]:
+    """Claims (rows of the whole claims table) as the API shows them, with the terms they were
+    filed under and their attesters: two statements for any number of claims (one per claim was
+    52 statements for a page of 50), built once and run without the ORM."""
+    if not rows:
         return []
+    claims = [_ClaimRow._make(row) for row in rows]
+    connection = session.connection()
     community = claims[0].community
     ids = [c.claim_id for c in claims]
-    terms = {(v.indicator_id, v.version): v for v in session.execute(
-        select(IndicatorVersion.indicator_id, IndicatorVersion.version, IndicatorVersion.name,
-               IndicatorVersion.endorsements_required)
-        .where(IndicatorVersion.community == community,
-               IndicatorVersion.indicator_id.in_({c.indicator_id for c in claims})))}
+    terms = {(v.indicator_id, v.version): v for v in connection.execute(
+        _CLAIM_TERMS, {"community": community, "indicators": list({c.indicator_id for c in claims})})}
     attesters: dict[int, list[str]] = {claim_id: [] for claim_id in ids}
-    for claim_id, attester in session.execute(
-            select(Attestation.claim_id, Attestation.attester)
-            .where(Attestation.community == community, Attestation.claim_id.in_(ids))
-            .order_by(Attestation.claim_id, Attestation.count)):
+    for claim_id, attester in connection.execute(_CLAIM_ATTESTERS, {"community": community, "ids": ids}):
         attesters[claim_id].append(attester)
     return [_claim_out(ctx, c, terms.get((c.indicator_id, c.indicator_version)), attesters[c.claim_id])
             for c in claims]
@@ -293,29 +313,44 @@ def _not_declined():
     return or_(Claim.nomination_state.is_(None), Claim.nomination_state != "declined")
 
 
+@functools.cache
+def _claims_listing(state: str | None, nomination_state: bool, indicator: bool, contributor: bool):
+    """/claims' page and count for one combination of filters, built once (each value a bind
+    parameter), as Core statements over the claims table."""
+    where = [Claim.community == bindparam("community")]
+    if state == "declined":
+        where.append(Claim.nomination_state == "declined")
+    elif state is not None:
+        where += [Claim.minted == (state == "minted"), _not_declined()]
+    if nomination_state:
+        where.append(Claim.nomination_state == bindparam("nomination_state"))
+    if indicator:
+        where.append(Claim.indicator_id == bindparam("indicator_id"))
+    if contributor:
+        where.append(Claim.contributor == bindparam("contributor"))
+    page = select(Claim.__table__).where(*where).order_by(Claim.claim_id) \
+        .limit(bindparam("limit")).offset(bindparam("offset"))
+    return page, select(func.count()).select_from(Claim.__table__).where(*where)
+
+
 def list_claims(ctx: Context, community: Community, *, state: str | None, indicator_id: int | None,
                 contributor: str | None, limit: int, offset: int, nomination_state: str | None = None):
     if indicator_id is not None and indicator_id > INDEXED_INDICATOR_MAX:
         return [], 0
+    page, count = _claims_listing(state, nomination_state is not None, indicator_id is not None,
+                                  contributor is not None)
+    params = {"community": community.slug, "nomination_state": nomination_state, "indicator_id": indicator_id,
+              "contributor": _address(contributor) if contributor is not None else None}
     with ctx.sessions() as session:
-        query = select(Claim).where(Claim.community == community.slug).order_by(Claim.claim_id)
-        if state == "declined":
-            query = query.where(Claim.nomination_state == "declined")
-        elif state is not None:
-            query = query.where(Claim.minted == (state == "minted"), _not_declined())
-        if nomination_state is not None:
-            query = query.where(Claim.nomination_state == nomination_state)
-        if indicator_id is not None:
-            query = query.where(Claim.indicator_id == indicator_id)
-        if contributor is not None:
-            query = query.where(Claim.contributor == _address(contributor))
-        rows, total = _page(session, query, limit, offset)
+        connection = session.connection()
+        rows = connection.execute(page, {**params, "limit": limit, "offset": offset}).all()
+        total = connection.execute(count, params).scalar_one()
         return _claims_out(ctx, session, rows), total
 
 
 def get_claim(ctx: Context, community: Community, claim_id: int) -> dict[str, Any]:
     with ctx.sessions() as session:
-        claim = session.get(Claim, (community.slug, claim_id))
+        claim = session.connection().execute(_CLAIM, {"community": community.slug, "claim_id": claim_id}).first()
         if claim is None:
             raise NotFound(f"No claim {claim_id} in community '{community.slug}'", error="BadgeUnknownClaim")
         return _claims_out(ctx, session, [claim])[0]
@@ -387,40 +422,57 @@ def _counting(now: int):
                 or_(Badge.validity == 0, Badge.minted_at + Badge.validity > now))
 
 
+# A profile is the read members make most: its three statements are built once (building a
+# statement cost more than running it) and run on the session's connection, without the ORM.
+_PROFILE_MEMBER = select(
+    Member.active, Member.profile_hidden,
+    select(Cursor.block_timestamp).where(Cursor.community == bindparam("community")).scalar_subquery(),
+    select(Setting.value).where(Setting.community == bindparam("community"), Setting.name == "score_rule")
+    .scalar_subquery(),
+).where(Member.community == bindparam("community"), Member.address == bindparam("address"))
+_MINE = and_(Badge.community == bindparam("community"), Badge.owner == bindparam("address"))
+_COUNTS = _counting(bindparam("now"))
+# Every badge the member holds, grouped: how many, how many count now and their weight, and the
+# indicator's current name (one scan of the member's badges, however many they hold).
+_PROFILE_GROUPS = select(
+    Badge.indicator_id, Badge.category, Badge.orientation, func.count(),
+    func.sum(case((_COUNTS, 1), else_=0)), func.sum(case((_COUNTS, Badge.weight), else_=0)),
+    select(IndicatorVersion.name).join(Indicator, and_(
+        Indicator.community == IndicatorVersion.community, Indicator.indicator_id == IndicatorVersion.indicator_id,
+        Indicator.version == IndicatorVersion.version))
+    .where(Indicator.community == bindparam("community"), Indicator.indicator_id == Badge.indicator_id)
+    .scalar_subquery(),
+).where(_MINE).group_by(Badge.indicator_id, Badge.category, Badge.orientation)
+_PROFILE_PAGE = select(
+    Badge.token_id, Badge.indicator_id, IndicatorVersion.name, Badge.category, Badge.orientation,
+    Badge.weight, Badge.minted_at, Badge.validity, Badge.revoked_at, Badge.disowned_at,
+).join(IndicatorVersion, and_(IndicatorVersion.community == Badge.community,
+                              IndicatorVersion.indicator_id == Badge.indicator_id,
+                              IndicatorVersion.version == Badge.indicator_version), isouter=True) \
+    .where(_MINE).order_by(Badge.token_id).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
 def profile(ctx: Context, community: Community, address: str, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """The member's scores, added up by the database (a handful of rows back, whatever the number
     of badges), and one page of their badges, oldest first."""
     address = _address(address)
+    params = {"community": community.slug, "address": address}
     with ctx.sessions() as session:
-        member = session.get(Member, (community.slug, address))
+        connection = session.connection()
+        member = connection.execute(_PROFILE_MEMBER, params).first()
         if member is None:
             raise NotFound(f"{address} was never a member of community '{community.slug}'")
-        now = index_time(session, community)
-        mine = and_(Badge.community == community.slug, Badge.owner == address)
-        groups = session.execute(
-            select(Badge.indicator_id, Badge.category, Badge.orientation, func.count(), func.sum(Badge.weight))
-            .where(mine, _counting(now)).group_by(Badge.indicator_id, Badge.category, Badge.orientation)).all()
-        owned = session.scalar(select(func.count()).select_from(Badge).where(mine)) or 0
-        names = dict(session.execute(
-            select(Indicator.indicator_id, IndicatorVersion.name).join(IndicatorVersion, and_(
-                IndicatorVersion.community == Indicator.community,
-                IndicatorVersion.indicator_id == Indicator.indicator_id,
-                IndicatorVersion.version == Indicator.version))
-            .where(Indicator.community == community.slug,
-                   Indicator.indicator_id.in_({g[0] for g in groups}))).all()) if groups else {}
-        page = session.execute(
-            select(Badge.token_id, Badge.indicator_id, IndicatorVersion.name, Badge.category, Badge.orientation,
-                   Badge.weight, Badge.minted_at, Badge.validity, Badge.revoked_at, Badge.disowned_at)
-            .join(IndicatorVersion, and_(IndicatorVersion.community == Badge.community,
-                                         IndicatorVersion.indicator_id == Badge.indicator_id,
-                                         IndicatorVersion.version == Badge.indicator_version), isouter=True)
-            .where(mine).order_by(Badge.token_id).limit(limit).offset(offset)).all()
-        rule = _score_rule(session, community.slug)
-    scores = profiles.add_up([profiles.Group(i, names.get(i) or "", c, o, int(n), int(w or 0))
-                              for i, c, o, n, w in groups], owned, rule=rule)
+        active, hidden, indexed_at, rule_value = member
+        now = max(int(time.time()), indexed_at or 0)  # as index_time
+        groups = connection.execute(_PROFILE_GROUPS, {**params, "now": now}).all()
+        page = connection.execute(_PROFILE_PAGE, {**params, "limit": limit, "offset": offset}).all()
+    rule = _score_rule_of(rule_value)
+    owned = sum(int(g[3]) for g in groups)
     badges = [profiles.ScoredBadge(row[0], row[1], row[2] or "", *row[3:]) for row in page]
+    scores = profiles.add_up([profiles.Group(i, name or "", c, o, int(n), int(w or 0))
+                              for i, c, o, _, n, w, name in groups if n], owned, rule=rule)
     return {
-        "address": address, "member": member.active, "profile_hidden": bool(member.profile_hidden), "as_of": now,
+        "address": address, "member": active, "profile_hidden": bool(hidden), "as_of": now,
         "score_rule": rule, **scores,
         "badges_total": owned, "badges_limit": limit, "badges_offset": offset,
         "badges": [{"token_id": s.token_id, "indicator_id": s.indicator_id, "indicator_name": s.indicator_name,
@@ -583,7 +635,7 @@ def awaiting_attestation(ctx: Context, community: Community, *, attester: str, l
             Badge.community == community.slug, Badge.owner == attester,
             Badge.indicator_id == IndicatorVersion.endorser_indicator_id,
             _counting(index_time(session, community))).exists()
-        query = (select(Claim).join(Indicator, (Indicator.community == Claim.community)
+        query = (select(Claim.__table__).join(Indicator, (Indicator.community == Claim.community)
                                     & (Indicator.indicator_id == Claim.indicator_id))
                  .join(IndicatorVersion, and_(IndicatorVersion.community == Indicator.community,
                                               IndicatorVersion.indicator_id == Indicator.indicator_id,
@@ -594,7 +646,8 @@ def awaiting_attestation(ctx: Context, community: Community, *, attester: str, l
                         Claim.claim_id.not_in(already), _not_declined(),
                         or_(func.coalesce(IndicatorVersion.endorser_indicator_id, 0) == 0, qualified))
                  .order_by(Claim.claim_id))
-        rows, total = _page(session, query, limit, offset)
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        rows = session.execute(query.limit(limit).offset(offset)).all()
         return _claims_out(ctx, session, rows), total
 
 

@@ -2,21 +2,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.deps import AddressQuery, CommunityDep, ContextDep, IdPath, PagingDep
+from backend.api.deps import AddressQuery, CommunityDep, ContextDep, IdPath, IndexRead, PagingDep
 from backend.api.schemas import BadgeMetadataOut, BadgeOut, Page
 from backend.services import reads
 
 router = APIRouter(prefix="/badges", tags=["badges"])
 
 
-@router.get("", response_model=Page[BadgeOut])
+@router.get("", response_model=Page[BadgeOut], dependencies=[IndexRead])
 def list_badges(ctx: ContextDep, community: CommunityDep, paging: PagingDep, owner: AddressQuery = None):
     """Badges, newest first, optionally those one member holds."""
     items, total = reads.list_badges(ctx, community, owner=owner, limit=paging.limit, offset=paging.offset)
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
-@router.get("/{token_id}", response_model=BadgeOut)
+@router.get("/{token_id}", response_model=BadgeOut, dependencies=[IndexRead])
 def get_badge(ctx: ContextDep, community: CommunityDep, token_id: IdPath):
     """One badge: indicator, weight, evidence, and whether it counts now."""
     return reads.get_badge(ctx, community, token_id)

@@ -10,6 +10,7 @@ from backend.api.deps import (
     CommunityDep,
     ContextDep,
     IdPath,
+    IndexRead,
     IndicatorIdQuery,
     PagingDep,
     WaitQuery,
@@ -21,7 +22,7 @@ from backend.services import actions, reads
 router = APIRouter(prefix="/claims", tags=["claims"])
 
 
-@router.get("", response_model=Page[ClaimOut])
+@router.get("", response_model=Page[ClaimOut], dependencies=[IndexRead])
 def list_claims(ctx: ContextDep, community: CommunityDep, paging: PagingDep,
                 state: Literal["open", "minted", "declined"] | None = None, indicator_id: IndicatorIdQuery = None,
                 contributor: AddressQuery = None,
@@ -34,7 +35,7 @@ def list_claims(ctx: ContextDep, community: CommunityDep, paging: PagingDep,
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
-@router.get("/awaiting", response_model=Page[ClaimOut])
+@router.get("/awaiting", response_model=Page[ClaimOut], dependencies=[IndexRead])
 def awaiting(ctx: ContextDep, community: CommunityDep, attester: AttesterQuery, paging: PagingDep):
     """Open claims this member may attest now, oldest first: not their own, not yet attested by them, not
     declined by their nominee, and filed under the indicator's current, active version (empty for someone who
@@ -45,7 +46,7 @@ def awaiting(ctx: ContextDep, community: CommunityDep, attester: AttesterQuery, 
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
-@router.get("/{claim_id}", response_model=ClaimOut)
+@router.get("/{claim_id}", response_model=ClaimOut, dependencies=[IndexRead])
 def get_claim(ctx: ContextDep, community: CommunityDep, claim_id: IdPath):
     """One claim with its attesters."""
     return reads.get_claim(ctx, community, claim_id)

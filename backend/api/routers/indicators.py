@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.deps import CommunityDep, ContextDep, IndicatorIdPath, PagingDep
+from backend.api.deps import CommunityDep, ContextDep, IndexRead, IndicatorIdPath, PagingDep
 from backend.api.schemas import IndicatorOut, Page
 from backend.services import reads
 
-router = APIRouter(prefix="/indicators", tags=["indicators"])
+router = APIRouter(prefix="/indicators", tags=["indicators"], dependencies=[IndexRead])
 
 
 @router.get("", response_model=Page[IndicatorOut])

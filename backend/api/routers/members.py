@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.deps import AddressPath, CommunityDep, ContextDep, PagingDep
+from backend.api.deps import AddressPath, CommunityDep, ContextDep, IndexRead, PagingDep
 from backend.api.schemas import MemberOut, Page, ProfileOut, ScoreHistoryOut
 from backend.services import reads
 
-router = APIRouter(prefix="/members", tags=["members"])
+# Every read here is answered from the index alone.
+router = APIRouter(prefix="/members", tags=["members"], dependencies=[IndexRead])
 
 
 @router.get("", response_model=Page[MemberOut])

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.deps import CommunityDep, ContextDep, IndicatorIdPath, PagingDep
+from backend.api.deps import CommunityDep, ContextDep, IndexRead, IndicatorIdPath, PagingDep
 from backend.api.schemas import OrganisationOut, OrganisationProfileOut, Page
 from backend.services import reads
 
-router = APIRouter(prefix="/organisations", tags=["organisations"])
+router = APIRouter(prefix="/organisations", tags=["organisations"], dependencies=[IndexRead])
 
 
 @router.get("", response_model=Page[OrganisationOut])
