@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, tuple_
+from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.exc import InterfaceError, OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -343,8 +343,9 @@ class Indexer:
             projections.apply(session, item)
         if records:
             # The event log in one bulk insert at the end: added one by one, each was flushed on
-            # its own by the next projection's query (half of a backfill's time).
-            session.execute(insert(EventRecord), records)
+            # its own by the next projection's query (half of a backfill's time). Through Core:
+            # the ORM's bulk insert took 1.5 times as long for the same rows.
+            session.connection().execute(EventRecord.__table__.insert(), records)
 
     def _set_aside_row(self, community: Community, entry: _Entry, error: str) -> SetAside:
         log.error("community %s: event %s at block %s, log %s set aside: %s", community.slug, entry.name,

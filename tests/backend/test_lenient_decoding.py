@@ -7,10 +7,21 @@ from __future__ import annotations
 import json
 
 import pytest
-from eth_abi import encode
+from eth_abi import decode, encode
 from eth_utils import keccak
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from backend.chain.abi import ContractAbi, ErrorDecoder, readable_text
+from backend.chain.abi import (
+    ContractAbi,
+    ErrorDecoder,
+    _shown,
+    _with_raw,
+    decode_lenient,
+    parse,
+    readable_text,
+    word_decoder,
+)
 
 R = "\ufffd"
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -85,3 +96,71 @@ def test_calls_a_member_signs_are_decoded_strictly():
     assert fn.decode_input(fn.selector + encode(["string"], ["hi"])) == {"text": "hi"}
     with pytest.raises(UnicodeDecodeError):
         fn.decode_input(fn.selector + encode(["bytes"], [b"\xff"]))
+
+
+# ---------------------------------------------------------------------- the index's own decoder, beside eth-abi
+
+# Events of value types, strings and bytes (all this project's contracts emit) are decoded word
+# by word by backend.chain.abi itself; eth-abi decodes anything else, and any data not laid out as
+# Solidity lays it out. Both must agree on every input: the same arguments, or both refuse.
+MIXED = ContractAbi([{"type": "event", "name": "Mixed", "anonymous": False, "inputs": [
+    {"name": "id", "type": "uint256", "indexed": True}, {"name": "who", "type": "address", "indexed": True},
+    {"name": "tag", "type": "bytes32", "indexed": True},
+    {"name": "uri", "type": "string", "indexed": False}, {"name": "small", "type": "uint32", "indexed": False},
+    {"name": "blob", "type": "bytes", "indexed": False}, {"name": "flag", "type": "bool", "indexed": False},
+    {"name": "to", "type": "address", "indexed": False}, {"name": "code", "type": "bytes4", "indexed": False},
+    {"name": "note", "type": "string", "indexed": False}]}])
+MIXED_EVENT = next(iter(MIXED.events.values()))
+DATA_TYPES = [kind for _, kind in MIXED_EVENT.data]
+
+
+def _as_eth_abi_decodes(topics: list[bytes], data: bytes) -> dict:
+    args = {name: "0x" + topic.hex() if kind == "bytes32" else _shown(parse(kind), decode([kind], topic)[0])
+            for (name, kind), topic in zip(MIXED_EVENT.indexed, topics[1:])}
+    return {**args, **_with_raw([name for name, _ in MIXED_EVENT.data], decode_lenient(DATA_TYPES, data))}
+
+
+def _outcome(run, *args):
+    try:
+        return "decoded", run(*args)
+    except Exception:  # eth-abi's errors and ours differ in class and words: only that both refuse
+        return "refused"
+
+
+WORDS = st.one_of(st.binary(min_size=32, max_size=32),
+                  st.integers(0, 2**256 - 1).map(lambda n: n.to_bytes(32, "big")),
+                  st.integers(0, 2**160 - 1).map(lambda n: n.to_bytes(32, "big")),
+                  st.integers(0, 2).map(lambda n: n.to_bytes(32, "big")),
+                  st.binary(min_size=4, max_size=4).map(lambda b: b + bytes(28)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(kind=st.sampled_from(["uint8", "uint32", "uint64", "uint256", "address", "bool", "bytes4", "bytes32"]),
+       word=WORDS)
+def test_a_word_decodes_as_eth_abi_decodes_it(kind, word):
+    assert _outcome(word_decoder(kind), word) == _outcome(lambda w: _shown(parse(kind), decode([kind], w)[0]), word)
+
+
+DAMAGE = st.one_of(
+    st.none(),
+    st.tuples(st.just("byte"), st.integers(0, 600), st.integers(0, 255)),  # an offset, a length, padding, text
+    st.tuples(st.just("cut"), st.integers(0, 600)),  # cut short
+    # a string's offset pointing anywhere: into the head, at another string's, past the end
+    st.tuples(st.just("offset"), st.sampled_from([0, 2, 6]), st.integers(0, 16).map(lambda n: 32 * n)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(uri=st.binary(max_size=80), small=st.integers(0, 2**32 - 1), blob=st.binary(max_size=40), flag=st.booleans(),
+       note=st.binary(max_size=40), topics=st.lists(WORDS, min_size=3, max_size=3), damage=DAMAGE)
+def test_an_event_decodes_as_eth_abi_decodes_it_whatever_its_bytes(uri, small, blob, flag, note, topics, damage):
+    data = encode(["bytes", "uint32", "bytes", "bool", "address", "bytes4", "bytes"],
+                  [uri, small, blob, flag, ALICE, b"\x01\x02\x03\x04", note])
+    if damage and damage[0] == "byte":
+        at = damage[1] % len(data)
+        data = data[:at] + bytes([damage[2]]) + data[at + 1:]
+    elif damage and damage[0] == "cut":
+        data = data[:damage[1]]
+    elif damage:
+        data = data[:32 * damage[1]] + damage[2].to_bytes(32, "big") + data[32 * damage[1] + 32:]
+    topics = [MIXED_EVENT.topic, *topics]
+    assert _outcome(MIXED_EVENT.decode, topics, data) == _outcome(_as_eth_abi_decodes, topics, data)
