@@ -17,7 +17,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from backend.errors import TooManyRequests
@@ -27,24 +27,34 @@ from backend.settings import Settings
 MINUTE, HOUR = 60.0, 3600.0
 
 
+_MEMBER = (RelayRequest.community == bindparam("community"), RelayRequest.signer == bindparam("signer"))
+# Two statements, each bounded by an index (ix_relay_request_member_state, ix_relay_request_signer),
+# so that a member's whole history is never read: one aggregate over all their rows grew with
+# every request they ever made. Built once, run without the ORM.
+_MEMBER_IN_FLIGHT = select(func.count(RelayRequest.id)).where(*_MEMBER, RelayRequest.state.in_(ACTIVE))
+_MEMBER_LAST_HOUR = select(
+    func.count(RelayRequest.id).filter(RelayRequest.created_at > bindparam("minute_from")),
+    func.min(RelayRequest.created_at).filter(RelayRequest.created_at > bindparam("minute_from")),
+    # Requests the forwarder never executed cost nothing; the others their gas used, or
+    # their share of the limit until mined.
+    func.coalesce(func.sum(func.coalesce(RelayRequest.gas_used, RelayRequest.gas)).filter(
+        RelayRequest.state != "failed"), 0),
+    func.min(RelayRequest.created_at),
+).where(*_MEMBER, RelayRequest.created_at > bindparam("hour_from"))
+# Few rows are in flight, and ix_relay_request_client_state finds them without reading the
+# client's history.
+_CLIENT_IN_FLIGHT = select(func.count(RelayRequest.id)).where(RelayRequest.state.in_(ACTIVE),
+                                                              RelayRequest.client == bindparam("client"))
+
+
 def member_refusal(session: Session, settings: Settings, *, community: str, signer: str, gas: int,
                    now: float) -> TooManyRequests | None:
     """The budget this member has spent, if any, for a request of `gas` more."""
     who = f"Member {signer}"
-    mine = (RelayRequest.community == community, RelayRequest.signer == signer)
-    # Two statements, each bounded by an index (ix_relay_request_member_state, ix_relay_request_signer),
-    # so that a member's whole history is never read: one aggregate over all their rows grew with
-    # every request they ever made.
-    in_flight = session.scalar(select(func.count(RelayRequest.id)).where(*mine, RelayRequest.state.in_(ACTIVE)))
-    minute, oldest_minute, hour_gas, oldest_hour = session.execute(select(
-        func.count(RelayRequest.id).filter(RelayRequest.created_at > now - MINUTE),
-        func.min(RelayRequest.created_at).filter(RelayRequest.created_at > now - MINUTE),
-        # Requests the forwarder never executed cost nothing; the others their gas used, or
-        # their share of the limit until mined.
-        func.coalesce(func.sum(func.coalesce(RelayRequest.gas_used, RelayRequest.gas)).filter(
-            RelayRequest.state != "failed"), 0),
-        func.min(RelayRequest.created_at),
-    ).where(*mine, RelayRequest.created_at > now - HOUR)).one()
+    connection, member = session.connection(), {"community": community, "signer": signer}
+    in_flight = connection.execute(_MEMBER_IN_FLIGHT, member).scalar_one()
+    minute, oldest_minute, hour_gas, oldest_hour = connection.execute(
+        _MEMBER_LAST_HOUR, {**member, "minute_from": now - MINUTE, "hour_from": now - HOUR}).one()
     if in_flight >= settings.member_max_in_flight:
         return TooManyRequests(f"{who} has {in_flight} requests in flight (budget: {settings.member_max_in_flight}): "
                                "wait until one is mined", budget="in_flight", retry_after=2)
@@ -62,10 +72,8 @@ def member_refusal(session: Session, settings: Settings, *, community: str, sign
 
 
 def client_refusal(session: Session, settings: Settings, *, client: str) -> TooManyRequests | None:
-    """Requests in flight of one client address, read from the outbox (few rows are in flight,
-    and ix_relay_request_client_state finds them without reading the client's history)."""
-    in_flight = session.scalar(select(func.count(RelayRequest.id)).where(
-        RelayRequest.state.in_(ACTIVE), RelayRequest.client == client)) or 0
+    """Requests in flight of one client address, read from the outbox."""
+    in_flight = session.connection().execute(_CLIENT_IN_FLIGHT, {"client": client}).scalar_one() or 0
     if in_flight >= settings.client_max_in_flight:
         return TooManyRequests(f"Client {client} has {in_flight} requests in flight (budget: "
                                f"{settings.client_max_in_flight}): wait until one is mined", budget="in_flight",
