@@ -8,8 +8,10 @@ them (relay_batches), and a PostgreSQL cluster of a test's own (the `postgres` f
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -57,10 +59,28 @@ class FaultAnvil(Anvil):
         wait_until(lambda: rpc(self.url, "eth_chainId"), what="anvil")
 
     def kill(self, sig: int) -> None:
-        """SIGKILL loses what was mined since the last state dump; SIGTERM/SIGINT dump first."""
+        """SIGKILL loses what was mined since the last state dump; SIGTERM/SIGINT dump first.
+        A SIGKILL that lands while Anvil is writing its state file leaves it cut short, and Anvil
+        then refuses to start from it (CI saw this once): the node restarts from its last whole
+        dump instead, read just before the kill, as a node recovers from its last checkpoint."""
+        last_whole = _whole_json(self.state) if sig == signal.SIGKILL else None
         self.process.send_signal(sig)
         self.process.wait(timeout=20)
         self.process = None
+        if last_whole is not None and _whole_json(self.state, tries=1) is None:
+            self.state.write_bytes(last_whole)
+
+
+def _whole_json(path: Path, tries: int = 20) -> bytes | None:
+    """The file's bytes once they are a whole JSON document (Anvil may be writing it as we read)."""
+    for _ in range(tries):
+        try:
+            data = path.read_bytes()
+            json.loads(data)
+            return data
+        except (OSError, ValueError):
+            time.sleep(0.05)
+    return None
 
 
 @dataclass
