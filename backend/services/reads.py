@@ -381,15 +381,23 @@ def endorser_badge(ctx: Context, community: Community, holder: str, indicator_id
             _counting(now)).order_by(Badge.token_id).limit(1))
 
 
-def _badges_out(session: Session, badges: list[Badge], now: int) -> list[dict[str, Any]]:
-    """Badges as the API shows them, named by the indicator version each was earned under: one
-    statement for the names, whatever the number of badges."""
-    if not badges:
+# Badges, as claims: Core rows of the whole table as named tuples, statements built once.
+_BadgeRow = namedtuple("_BadgeRow", [column.key for column in Badge.__table__.columns])
+_BADGE = select(Badge.__table__).where(Badge.community == bindparam("community"),
+                                       Badge.token_id == bindparam("token_id"))
+_BADGE_NAMES = select(IndicatorVersion.indicator_id, IndicatorVersion.version, IndicatorVersion.name) \
+    .where(IndicatorVersion.community == bindparam("community"),
+           IndicatorVersion.indicator_id.in_(bindparam("indicators", expanding=True)))
+
+
+def _badges_out(session: Session, rows: list, now: int) -> list[dict[str, Any]]:
+    """Badges (rows of the whole badges table) as the API shows them, named by the indicator
+    version each was earned under: one statement for the names, whatever the number of badges."""
+    if not rows:
         return []
-    names = {(v.indicator_id, v.version): v.name for v in session.execute(
-        select(IndicatorVersion.indicator_id, IndicatorVersion.version, IndicatorVersion.name)
-        .where(IndicatorVersion.community == badges[0].community,
-               IndicatorVersion.indicator_id.in_({b.indicator_id for b in badges})))}
+    badges = [_BadgeRow._make(row) for row in rows]
+    names = {(i, v): name for i, v, name in session.connection().execute(
+        _BADGE_NAMES, {"community": badges[0].community, "indicators": list({b.indicator_id for b in badges})})}
     return [_badge_out(b, names.get((b.indicator_id, b.indicator_version)), now) for b in badges]
 
 
@@ -410,7 +418,7 @@ def _scored(b: Badge, name: str) -> profiles.ScoredBadge:
 
 def get_badge(ctx: Context, community: Community, token_id: int) -> dict[str, Any]:
     with ctx.sessions() as session:
-        badge = session.get(Badge, (community.slug, token_id))
+        badge = session.connection().execute(_BADGE, {"community": community.slug, "token_id": token_id}).first()
         if badge is None:
             raise NotFound(f"No badge {token_id} in community '{community.slug}'", error="ERC721NonexistentToken")
         return _badges_out(session, [badge], index_time(session, community))[0]
@@ -661,13 +669,25 @@ def awaiting_answer(ctx: Context, community: Community, *, nominee: str, limit: 
 def list_badges(ctx: Context, community: Community, *, owner: str | None, limit: int,
                 offset: int) -> tuple[list[dict[str, Any]], int]:
     """Badges, newest first, optionally of one owner."""
+    page, count = _badges_listing(owner is not None)
+    params = {"community": community.slug, "owner": _address(owner) if owner is not None else None}
     with ctx.sessions() as session:
-        query = select(Badge).where(Badge.community == community.slug).order_by(Badge.token_id.desc())
-        if owner is not None:
-            query = query.where(Badge.owner == _address(owner))
-        rows, total = _page(session, query, limit, offset)
+        connection = session.connection()
+        rows = connection.execute(page, {**params, "limit": limit, "offset": offset}).all()
+        total = connection.execute(count, params).scalar_one()
         now = index_time(session, community)
         return _badges_out(session, rows, now), total
+
+
+@functools.cache
+def _badges_listing(owner: bool):
+    """/badges' page and count, with or without an owner, built once."""
+    where = [Badge.community == bindparam("community")]
+    if owner:
+        where.append(Badge.owner == bindparam("owner"))
+    page = select(Badge.__table__).where(*where).order_by(Badge.token_id.desc()) \
+        .limit(bindparam("limit")).offset(bindparam("offset"))
+    return page, select(func.count()).select_from(Badge.__table__).where(*where)
 
 
 def badge_metadata(ctx: Context, community: Community, token_id: int) -> dict[str, Any]:
