@@ -622,6 +622,35 @@ def health(ctx: Context) -> dict[str, Any]:
 # ---------------------------------------------------------------------- reads the web app added
 
 
+def _awaiting_statements():
+    """The open claims an attester may attest now, and their count: built once, every value a
+    bind parameter (community, attester, now, limit, offset)."""
+    community, attester = bindparam("community"), bindparam("attester")
+    already = select(Attestation.claim_id).where(Attestation.community == community, Attestation.attester == attester)
+    # A claim of someone no longer a member is refused (BadgeContributorNotMember) until they return.
+    members = select(Member.address).where(Member.community == community, Member.active.is_(True))
+    qualified = select(Badge.token_id).where(
+        Badge.community == community, Badge.owner == attester,
+        Badge.indicator_id == IndicatorVersion.endorser_indicator_id, _counting(bindparam("now"))).exists()
+    query = (select(Claim.__table__).join(Indicator, (Indicator.community == Claim.community)
+                                          & (Indicator.indicator_id == Claim.indicator_id))
+             .join(IndicatorVersion, and_(IndicatorVersion.community == Indicator.community,
+                                          IndicatorVersion.indicator_id == Indicator.indicator_id,
+                                          IndicatorVersion.version == Indicator.version))
+             .where(Claim.community == community, Claim.minted.is_(False), Claim.contributor != attester,
+                    Claim.contributor.in_(members),
+                    Indicator.active.is_(True), Indicator.version == Claim.indicator_version,
+                    Claim.claim_id.not_in(already), _not_declined(),
+                    or_(func.coalesce(IndicatorVersion.endorser_indicator_id, 0) == 0, qualified)))
+    return (query.order_by(Claim.claim_id).limit(bindparam("limit")).offset(bindparam("offset")),
+            select(func.count()).select_from(query.subquery()))
+
+
+_AWAITING, _AWAITING_COUNT = _awaiting_statements()
+_ACTIVE_MEMBER = select(Member.active).where(Member.community == bindparam("community"),
+                                             Member.address == bindparam("attester"))
+
+
 def awaiting_attestation(ctx: Context, community: Community, *, attester: str, limit: int,
                          offset: int) -> tuple[list[dict[str, Any]], int]:
     """Open claims `attester` may attest now, oldest first: they are a current member, not the
@@ -630,32 +659,14 @@ def awaiting_attestation(ctx: Context, community: Community, *, attester: str, l
     of another indicator's badge, they hold a counting one (as ContributionBadge.attest checks;
     its caps and the reciprocal window are left to prepare, which answers them with the date
     they lift)."""
-    attester = _address(attester)
+    params = {"community": community.slug, "attester": _address(attester)}
     with ctx.sessions() as session:
-        member = session.get(Member, (community.slug, attester))
-        if member is None or not member.active:
+        connection = session.connection()
+        if not connection.execute(_ACTIVE_MEMBER, params).scalar():
             return [], 0
-        already = select(Attestation.claim_id).where(Attestation.community == community.slug,
-                                                     Attestation.attester == attester)
-        # A claim of someone no longer a member is refused (BadgeContributorNotMember) until they return.
-        members = select(Member.address).where(Member.community == community.slug, Member.active.is_(True))
-        qualified = select(Badge.token_id).where(
-            Badge.community == community.slug, Badge.owner == attester,
-            Badge.indicator_id == IndicatorVersion.endorser_indicator_id,
-            _counting(index_time(session, community))).exists()
-        query = (select(Claim.__table__).join(Indicator, (Indicator.community == Claim.community)
-                                    & (Indicator.indicator_id == Claim.indicator_id))
-                 .join(IndicatorVersion, and_(IndicatorVersion.community == Indicator.community,
-                                              IndicatorVersion.indicator_id == Indicator.indicator_id,
-                                              IndicatorVersion.version == Indicator.version))
-                 .where(Claim.community == community.slug, Claim.minted.is_(False), Claim.contributor != attester,
-                        Claim.contributor.in_(members),
-                        Indicator.active.is_(True), Indicator.version == Claim.indicator_version,
-                        Claim.claim_id.not_in(already), _not_declined(),
-                        or_(func.coalesce(IndicatorVersion.endorser_indicator_id, 0) == 0, qualified))
-                 .order_by(Claim.claim_id))
-        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        rows = session.execute(query.limit(limit).offset(offset)).all()
+        params["now"] = index_time(session, community)
+        total = connection.execute(_AWAITING_COUNT, params).scalar_one()
+        rows = connection.execute(_AWAITING, {**params, "limit": limit, "offset": offset}).all()
         return _claims_out(ctx, session, rows), total
 
 
