@@ -128,15 +128,18 @@ def outbox_reads(ctx, requests: int) -> None:
         client_refusal(session, book.settings, client="127.0.0.1")
 
 
-def timed(run, rounds: int = ROUNDS) -> float:
-    """p50 in ms."""
-    run()  # warm
-    samples = []
+def timed(runs: list, rounds: int = ROUNDS) -> list[float]:
+    """p50 in ms of each run, their samples taken in turn (one of each, then again), so that a
+    machine slowing down or speeding up midway weighs on every size alike."""
+    for run in runs:
+        run()  # warm
+    samples: list[list[float]] = [[] for _ in runs]
     for _ in range(rounds):
-        start = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+        for run, taken in zip(runs, samples):
+            start = time.perf_counter()
+            run()
+            taken.append((time.perf_counter() - start) * 1000)
+    return [statistics.median(taken) for taken in samples]
 
 
 def reads_of(ctx, badges: int) -> dict[str, object]:
@@ -209,17 +212,27 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=10_000)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-decay-"))
-    results: dict[int, dict[str, tuple[float, float]]] = {}
-    for size in (args.small, args.large):
+    sizes = (args.small, args.large)
+    built = {}
+    for size in sizes:
         print(f"Building an index of {size:,} badges (claims and attestations beside them) ...", flush=True)
-        ctx, path = build(folder, size)
-        connection = sqlite3.connect(path)
-        results[size] = {}
-        for name, run in reads_of(ctx, size).items():
-            params = raw_params(name, size)
-            statements = RAW[name] if isinstance(RAW[name], tuple) else (RAW[name],)
-            results[size][name] = (timed(run), timed(
-                lambda: [connection.execute(statement, params).fetchall() for statement in statements]))
+        built[size] = build(folder, size)
+    connections = {size: sqlite3.connect(path) for size, (_, path) in built.items()}
+
+    def raw(size: int, name: str):
+        params = raw_params(name, size)
+        statements = RAW[name] if isinstance(RAW[name], tuple) else (RAW[name],)
+        return lambda: [connections[size].execute(statement, params).fetchall() for statement in statements]
+
+    print("Timing each read at both sizes in turn ...", flush=True)
+    service = {size: reads_of(built[size][0], size) for size in sizes}
+    results: dict[int, dict[str, tuple[float, float]]] = {size: {} for size in sizes}
+    for name in service[args.small]:
+        ours = timed([service[size][name] for size in sizes])
+        floor = timed([raw(size, name) for size in sizes])
+        for size, mine, bare in zip(sizes, ours, floor):
+            results[size][name] = (mine, bare)
+    for connection in connections.values():
         connection.close()
     small, large = results[args.small], results[args.large]
     width = max(map(len, small)) + 2
