@@ -22,24 +22,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.errors import Conflict, NotFound, TooManyRequests
 from backend.relayer.budgets import ClientBudgets, client_refusal, member_refusal
-from backend.relayer.outbox import ACTIVE, USED_NONCE, RelayRequest, recheck_from
+from backend.relayer.outbox import ACTIVE, OF_MEMBER, USED_NONCE, RelayRequest, recheck_from
 from backend.settings import Settings
 
 
 # The statements a relayed write runs, built once (building one cost more than running it) and
 # run on the session's connection, without the ORM's bookkeeping. Each is bounded by an index
 # on more than who the member is (tests/backend/test_relay_book.py reads their plans).
-_MEMBER = (RelayRequest.community == bindparam("community"), RelayRequest.signer == bindparam("signer"))
 # The member's nonces from the chain's on that the outbox holds: in flight, or executed in a
 # block recent enough to be rolled back (the relayer would then send that same request again).
 _FLYING = select(RelayRequest.nonce).where(
-    *_MEMBER, RelayRequest.nonce >= bindparam("chain_nonce"),
+    *OF_MEMBER, RelayRequest.nonce >= bindparam("chain_nonce"),
     or_(RelayRequest.state.in_(ACTIVE), and_(RelayRequest.state.in_(USED_NONCE),
                                                RelayRequest.block_number >= bindparam("recent_from"))))
-_ONE_IN_FLIGHT = select(RelayRequest.id).where(*_MEMBER, RelayRequest.state.in_(ACTIVE)).limit(1)
-_ONE_QUEUED = select(RelayRequest.id).where(*_MEMBER, RelayRequest.state == "queued").limit(1)
+_ONE_IN_FLIGHT = select(RelayRequest.id).where(*OF_MEMBER, RelayRequest.state.in_(ACTIVE)).limit(1)
+_ONE_QUEUED = select(RelayRequest.id).where(*OF_MEMBER, RelayRequest.state == "queued").limit(1)
 _SAME = select(RelayRequest.id).where(
-    *_MEMBER, RelayRequest.forwarder == bindparam("forwarder"), RelayRequest.nonce == bindparam("nonce"),
+    *OF_MEMBER, RelayRequest.forwarder == bindparam("forwarder"), RelayRequest.nonce == bindparam("nonce"),
     RelayRequest.signature == bindparam("signature"), RelayRequest.state != "failed") \
     .order_by(RelayRequest.id.desc()).limit(1)
 _ACCEPT = insert(RelayRequest.__table__).returning(RelayRequest.__table__.c.id)

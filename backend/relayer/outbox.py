@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, Float, Index, Integer, String, Text, bindparam, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -83,6 +83,11 @@ class RelayRequest(OutboxBase):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[float] = mapped_column(Float, default=time.time)
     settled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+# One member's requests in one community, as bind parameters (community, signer): where the
+# API's statements on the outbox start (book.py, budgets.py).
+OF_MEMBER = (RelayRequest.community == bindparam("community"), RelayRequest.signer == bindparam("signer"))
 
 
 class RelayBatch(OutboxBase):

@@ -328,23 +328,32 @@ def _claims_listing(state: str | None, nomination_state: bool, indicator: bool, 
         where.append(Claim.indicator_id == bindparam("indicator_id"))
     if contributor:
         where.append(Claim.contributor == bindparam("contributor"))
-    page = select(Claim.__table__).where(*where).order_by(Claim.claim_id) \
-        .limit(bindparam("limit")).offset(bindparam("offset"))
-    return page, select(func.count()).select_from(Claim.__table__).where(*where)
+    return _listing(Claim.__table__, where, Claim.claim_id)
+
+
+def _listing(table, where: list, order):
+    """A page of the table's rows (limit and offset bind parameters) and the count of them all."""
+    return (select(table).where(*where).order_by(order).limit(bindparam("limit")).offset(bindparam("offset")),
+            select(func.count()).select_from(table).where(*where))
+
+
+def _read_listing(session: Session, listing, params: dict, limit: int, offset: int) -> tuple[list, int]:
+    """A `_listing`'s page of rows and its total."""
+    page, count = listing
+    connection = session.connection()
+    rows = connection.execute(page, {**params, "limit": limit, "offset": offset}).all()
+    return rows, connection.execute(count, params).scalar_one()
 
 
 def list_claims(ctx: Context, community: Community, *, state: str | None, indicator_id: int | None,
                 contributor: str | None, limit: int, offset: int, nomination_state: str | None = None):
     if indicator_id is not None and indicator_id > INDEXED_INDICATOR_MAX:
         return [], 0
-    page, count = _claims_listing(state, nomination_state is not None, indicator_id is not None,
-                                  contributor is not None)
+    listing = _claims_listing(state, nomination_state is not None, indicator_id is not None, contributor is not None)
     params = {"community": community.slug, "nomination_state": nomination_state, "indicator_id": indicator_id,
               "contributor": _address(contributor) if contributor is not None else None}
     with ctx.sessions() as session:
-        connection = session.connection()
-        rows = connection.execute(page, {**params, "limit": limit, "offset": offset}).all()
-        total = connection.execute(count, params).scalar_one()
+        rows, total = _read_listing(session, listing, params, limit, offset)
         return _claims_out(ctx, session, rows), total
 
 
@@ -680,12 +689,9 @@ def awaiting_answer(ctx: Context, community: Community, *, nominee: str, limit: 
 def list_badges(ctx: Context, community: Community, *, owner: str | None, limit: int,
                 offset: int) -> tuple[list[dict[str, Any]], int]:
     """Badges, newest first, optionally of one owner."""
-    page, count = _badges_listing(owner is not None)
     params = {"community": community.slug, "owner": _address(owner) if owner is not None else None}
     with ctx.sessions() as session:
-        connection = session.connection()
-        rows = connection.execute(page, {**params, "limit": limit, "offset": offset}).all()
-        total = connection.execute(count, params).scalar_one()
+        rows, total = _read_listing(session, _badges_listing(owner is not None), params, limit, offset)
         now = index_time(session, community)
         return _badges_out(session, rows, now), total
 
@@ -696,9 +702,7 @@ def _badges_listing(owner: bool):
     where = [Badge.community == bindparam("community")]
     if owner:
         where.append(Badge.owner == bindparam("owner"))
-    page = select(Badge.__table__).where(*where).order_by(Badge.token_id.desc()) \
-        .limit(bindparam("limit")).offset(bindparam("offset"))
-    return page, select(func.count()).select_from(Badge.__table__).where(*where)
+    return _listing(Badge.__table__, where, Badge.token_id.desc())
 
 
 def badge_metadata(ctx: Context, community: Community, token_id: int) -> dict[str, Any]:
