@@ -28,8 +28,11 @@ for suite in tests/backend tests/e2e; do
   if compgen -G "$suite/test_*.py" > /dev/null; then suites+=("$suite"); fi
 done
 if [ ${#suites[@]} -gt 0 ]; then
-  echo "==> backend and end-to-end tests (${suites[*]})"
-  python -m pytest "${suites[@]}" -q
+  # Two workers (pytest-xdist): one test process left a core idle half the time, waiting on
+  # Anvil and the servers. Each database's stack stays whole on one worker, its tests in order
+  # (tests/e2e/conftest.py groups them).
+  echo "==> backend and end-to-end tests (${suites[*]}), two workers"
+  python -m pytest "${suites[@]}" -q -n 2 --dist loadgroup
 fi
 
 # The web app in a real browser: Debian's chromium under Playwright (never `playwright install`),

@@ -84,6 +84,17 @@ def pass_proposal(env: Env, key: str, description: str, actions: list[dict]) -> 
     return {"id": proposal_id, "executed": executed}
 
 
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (`--dist loadgroup`, as tests/run.sh runs the suite), every test on one
+    database's stack goes to one worker, in the order collected: the tests of a stack share its
+    chain and build on one another's state, and each worker then deploys one stack, not both.
+    Tests with servers of their own go to whichever worker is free."""
+    for item in items:
+        backend = getattr(getattr(item, "callspec", None), "params", {}).get("env")
+        if backend:
+            item.add_marker(pytest.mark.xdist_group(f"e2e-{backend}"))
+
+
 @pytest.fixture(scope="package")
 def governed(env):
     """A community with two indicators (mentoring: community, 2 endorsements; code: object, 1) and Dana admitted."""
