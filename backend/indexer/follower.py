@@ -341,6 +341,7 @@ class Indexer:
                 args={k: _json_safe(v) for k, v in item.args.items()},
             ))
             projections.apply(session, item)
+        projections.insert_new_rows(session)
         if records:
             # The event log in one bulk insert at the end: added one by one, each was flushed on
             # its own by the next projection's query (half of a backfill's time). Through Core:
