@@ -35,6 +35,7 @@ from backend.indexer.models import (
     IndicatorVersion,
     Member,
     Organisation,
+    RowCount,
 )
 from backend.relayer.book import RelayBook
 from backend.relayer.budgets import client_refusal, member_refusal
@@ -85,8 +86,12 @@ def _rows(badges: int, now: int) -> dict[type, list[dict]]:
     organisation = [{"community": SLUG, "organisation_id": 1, "name": "Example Foundation", "identifier": "",
                      "active": True, "added_at": 0, "tx_hash": "0x" + "55" * 32}]
     cursor = [{"community": SLUG, "block_number": badges, "block_timestamp": now}]
+    # The counts the indexer keeps beside its rows (backend.indexer.projections.COUNTED).
+    counts = [{"community": SLUG, "table_name": "claims", "value": len(claims)},
+              {"community": SLUG, "table_name": "badges", "value": len(badge_rows)}]
     return {Indicator: indicators, IndicatorVersion: versions, Member: members, Claim: claims,
-            Attestation: attestations, Badge: badge_rows, Organisation: organisation, Cursor: cursor}
+            Attestation: attestations, Badge: badge_rows, Organisation: organisation, Cursor: cursor,
+            RowCount: counts}
 
 
 def build(folder: Path, badges: int) -> tuple[SimpleNamespace, Path]:

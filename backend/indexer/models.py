@@ -266,6 +266,17 @@ class Badge(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
+class RowCount(Base):
+    """How many rows a community has in a table (claims, badges), kept as the projections add
+    them: the first page of /claims or /badges says its total without counting every row, which
+    at 10,000 claims was the page's growth with the index."""
+
+    __tablename__ = "row_counts"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
 # Tables a rebuild empties, children first.
 PROJECTIONS = (Badge, Attestation, Claim, Vote, Proposal, Indicator, IndicatorVersion, Organisation, Setting, Checkpoint,
-               Member)
+               Member, RowCount)

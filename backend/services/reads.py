@@ -27,11 +27,12 @@ from backend.indexer.models import (
     Member,
     Organisation,
     Proposal,
+    RowCount,
     SetAside,
     Setting,
     Vote,
 )
-from backend.indexer.projections import latest_checkpoint
+from backend.indexer.projections import COUNTED, latest_checkpoint
 from backend.services import profiles, request_rules
 from backend.services.proposals import SCORE_RULES, describe_call
 
@@ -332,9 +333,15 @@ def _claims_listing(state: str | None, nomination_state: bool, indicator: bool, 
 
 
 def _listing(table, where: list, order):
-    """A page of the table's rows (limit and offset bind parameters) and the count of them all."""
-    return (select(table).where(*where).order_by(order).limit(bindparam("limit")).offset(bindparam("offset")),
-            select(func.count()).select_from(table).where(*where))
+    """A page of the table's rows (limit and offset bind parameters) and the count of them all:
+    for all of a community's rows of a COUNTED table, the count the index keeps (RowCount);
+    counted row by row, it grew with the index."""
+    page = select(table).where(*where).order_by(order).limit(bindparam("limit")).offset(bindparam("offset"))
+    if len(where) == 1 and table.name in {model.__tablename__ for model in COUNTED}:
+        kept = select(RowCount.value).where(RowCount.community == bindparam("community"),
+                                            RowCount.table_name == table.name).scalar_subquery()
+        return page, select(func.coalesce(kept, 0))
+    return page, select(func.count()).select_from(table).where(*where)
 
 
 def _read_listing(session: Session, listing, params: dict, limit: int, offset: int) -> tuple[list, int]:
