@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from eth_account import Account
 
+from backend.cli.main import main as cli_main
 from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address
 from tests.e2e.harness import rpc
 from tests.e2e.ob3_verifier import verify_vc_jwt
@@ -37,14 +39,35 @@ def keys(tmp_path_factory):
 
 
 def commons(env, keys, *args: str, who: str | None = None, extra_env: dict | None = None,
-            api: str | None = None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "COMMONS_API": api or env.server.url,
-                   "COMMONS_PASSWORD_FILE": str(keys["password"]), **(extra_env or {})}
-    environment.pop("COMMONS_PASSWORD", None)
-    if who:
-        environment["COMMONS_KEYSTORE"] = str(keys["files"][who])
-    return subprocess.run([str(COMMONS), *args], env=environment, capture_output=True, text=True, timeout=180,
-                          stdin=subprocess.DEVNULL)
+            api: str | None = None, process: bool = False) -> subprocess.CompletedProcess:
+    """`commons` with these arguments, as a member's shell runs it: the installed console script
+    in a process of its own (`process`), or its main() in this one. A process of its own spends
+    about 1.5 s importing eth-account before it reads its arguments, and this module runs 45."""
+    environment = {"COMMONS_API": api or env.server.url, "COMMONS_PASSWORD_FILE": str(keys["password"]),
+                   "COMMONS_PASSWORD": None, "COMMONS_KEYSTORE": str(keys["files"][who]) if who else None,
+                   **(extra_env or {})}
+    if process:
+        environment = {k: v for k, v in {**os.environ, **environment}.items() if v is not None}
+        return subprocess.run([str(COMMONS), *args], env=environment, capture_output=True, text=True, timeout=180,
+                              stdin=subprocess.DEVNULL)
+    return _in_process(list(args), environment)
+
+
+def _in_process(args: list[str], environment: dict[str, str | None]) -> subprocess.CompletedProcess:
+    """main() with the arguments on sys.argv, the environment set (None: unset), no input, and
+    stdout and stderr captured apart (click's test runner), its exit code from SystemExit."""
+    argv, sys.argv = sys.argv, ["commons", *args]
+    try:
+        with CliRunner(mix_stderr=False).isolation(env=environment) as (stdout, stderr):
+            try:
+                cli_main()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+            out, err = stdout.getvalue().decode(), stderr.getvalue().decode()
+    finally:
+        sys.argv = argv
+    return subprocess.CompletedProcess(["commons", *args], code, out, err)
 
 
 def ok(result: subprocess.CompletedProcess):
@@ -206,15 +229,20 @@ def test_ape_account(env, keys, tmp_path):
     assert missing.returncode == 4
 
 
-def test_exit_codes_for_usage_and_unavailable_service(env, keys, governed):
-    assert commons(env, keys, "claim", "--evidence", "https://x.example").returncode == 2  # --indicator missing
-    assert commons(env, keys, "vote", "1", "maybe").returncode == 2
-    unsigned = commons(env, keys, "--json", "attest", "1")  # no keystore, no account
+@pytest.mark.parametrize("process", [True, False], ids=["console script", "in process"])
+def test_exit_codes_for_usage_and_unavailable_service(env, keys, governed, process):
+    """The exit codes scripts rely on, from the installed console script in a process of its own
+    too: what the other tests read in process is what a shell sees."""
+    no_indicator = commons(env, keys, "claim", "--evidence", "https://x.example", process=process)
+    assert no_indicator.returncode == 2
+    assert commons(env, keys, "vote", "1", "maybe", process=process).returncode == 2
+    unsigned = commons(env, keys, "--json", "attest", "1", process=process)  # no keystore, no account
     assert unsigned.returncode == 2 and "--keystore" in json.loads(unsigned.stderr)["error"]
-    down = commons(env, keys, "--json", "proposals", api="http://127.0.0.1:9")
+    down = commons(env, keys, "--json", "proposals", api="http://127.0.0.1:9", process=process)
     assert down.returncode == 3 and "unavailable" in json.loads(down.stderr)["error"]
-    unknown = commons(env, keys, "--json", "proposal", "12345")
+    unknown = commons(env, keys, "--json", "proposal", "12345", process=process)
     assert unknown.returncode == 1 and json.loads(unknown.stderr)["problem"]["status"] == 404
+    ok(commons(env, keys, "--json", "account", "address", who="carol", process=process))
 
 
 def test_claim_and_nominate_credit_an_organisation(env, keys, governed):
