@@ -50,7 +50,15 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # A database that accepts the connection but never answers (a host gone, a proxy in front of
+    # a stopped server) would hold each connecting thread, and every index read waiting for its
+    # turn behind them (backend/api/deps.py), until the operating system gives up, minutes later.
+    # libpq's connect_timeout, unless the URL sets its own.
+    connect_args = {} if "connect_timeout" in url else {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
+
+
+PG_CONNECT_TIMEOUT_SECONDS = 5
 
 
 def schema_fingerprint() -> str:
