@@ -84,11 +84,13 @@ def pass_proposal(env: Env, key: str, description: str, actions: list[dict]) -> 
     return {"id": proposal_id, "executed": executed}
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """Under pytest-xdist (`--dist loadgroup`, as tests/run.sh runs the suite), every test on one
     database's stack goes to one worker, in the order collected: the tests of a stack share its
     chain and build on one another's state, and each worker then deploys one stack, not both.
-    Tests with servers of their own go to whichever worker is free."""
+    Tests with servers of their own go to whichever worker is free. First among the hooks: the
+    worker's own (registered before this file) reads the marks into each test's id."""
     for item in items:
         backend = getattr(getattr(item, "callspec", None), "params", {}).get("env")
         if backend:
