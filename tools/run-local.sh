@@ -4,13 +4,16 @@
 # chain's state is saved to var/anvil-state.json, so the next run finds the community where it was.
 #
 # RPC_PORT (default 8545) and API_PORT (default 8000) choose the ports. A chain already answering
-# on RPC_PORT (another `make run`, your own Anvil) is used as it is.
+# on RPC_PORT (another `make run`, your own Anvil) is used as it is. API_WORKERS (default 2, one
+# per core of these machines) is how many service processes answer: the service's Python is
+# what limits writes, a core per process (README, "Several processes").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SOLCX_BINARY_PATH="$PWD/.solcx" PATH="$PWD/.venv/bin:$PATH"
 
 RPC_PORT="${RPC_PORT:-8545}"
 API_PORT="${API_PORT:-8000}"
+API_WORKERS="${API_WORKERS:-2}"
 RPC_URL="http://127.0.0.1:${RPC_PORT}"
 WEB_URL="http://127.0.0.1:${API_PORT}"
 mkdir -p var
@@ -94,4 +97,5 @@ cat <<MSG
     Ctrl-C stops the service and the chain.
 
 MSG
-MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" CC_RPC_URL="$RPC_URL" python -m backend serve --host 127.0.0.1 --port "$API_PORT"
+MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" CC_RPC_URL="$RPC_URL" \
+  python -m backend serve --host 127.0.0.1 --port "$API_PORT" --workers "$API_WORKERS"
