@@ -97,6 +97,15 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.xdist_group(f"e2e-{backend}"))
 
 
+def pytest_terminal_summary(terminalreporter):
+    """The summaries tests recorded (`record_property("summary", ...)`: schemathesis's count of
+    requests), after the results: a worker's own output never reaches the terminal."""
+    for report in terminalreporter.getreports("passed"):
+        for name, value in report.user_properties:
+            if name == "summary":
+                terminalreporter.write_line(value)
+
+
 @pytest.fixture(scope="package")
 def governed(env):
     """A community with two indicators (mentoring: community, 2 endorsements; code: object, 1) and Dana admitted."""
