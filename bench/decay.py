@@ -37,6 +37,7 @@ from backend.indexer.models import (
     Organisation,
     RowCount,
 )
+from backend.indexer.projections import COUNTED
 from backend.relayer.book import RelayBook
 from backend.relayer.budgets import client_refusal, member_refusal
 from backend.relayer.outbox import RelayRequest, create_outbox
@@ -86,12 +87,12 @@ def _rows(badges: int, now: int) -> dict[type, list[dict]]:
     organisation = [{"community": SLUG, "organisation_id": 1, "name": "Example Foundation", "identifier": "",
                      "active": True, "added_at": 0, "tx_hash": "0x" + "55" * 32}]
     cursor = [{"community": SLUG, "block_number": badges, "block_timestamp": now}]
-    # The counts the indexer keeps beside its rows (backend.indexer.projections.COUNTED).
-    counts = [{"community": SLUG, "table_name": "claims", "value": len(claims)},
-              {"community": SLUG, "table_name": "badges", "value": len(badge_rows)}]
-    return {Indicator: indicators, IndicatorVersion: versions, Member: members, Claim: claims,
-            Attestation: attestations, Badge: badge_rows, Organisation: organisation, Cursor: cursor,
-            RowCount: counts}
+    rows = {Indicator: indicators, IndicatorVersion: versions, Member: members, Claim: claims,
+            Attestation: attestations, Badge: badge_rows, Organisation: organisation, Cursor: cursor}
+    # The counts the indexer keeps beside the rows of these tables.
+    rows[RowCount] = [{"community": SLUG, "table_name": model.__tablename__, "value": len(rows[model])}
+                      for model in COUNTED]
+    return rows
 
 
 def build(folder: Path, badges: int) -> tuple[SimpleNamespace, Path]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, event, insert, inspect, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -28,6 +28,12 @@ def _normalise(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+# A database that accepts the connection but never answers (a host gone, a proxy in front of a
+# stopped server) would otherwise hold each connecting thread, and every index read waiting for its
+# turn behind them (backend/api/deps.py), with no limit.
+PG_CONNECT_TIMEOUT_SECONDS = 5
 
 
 def make_engine(url: str) -> Engine:
@@ -50,15 +56,9 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    # A database that accepts the connection but never answers (a host gone, a proxy in front of
-    # a stopped server) would hold each connecting thread, and every index read waiting for its
-    # turn behind them (backend/api/deps.py), until the operating system gives up, minutes later.
-    # libpq's connect_timeout, unless the URL sets its own.
-    connect_args = {} if "connect_timeout" in url else {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}
+    # libpq's connect_timeout, unless the URL's query sets its own.
+    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
-
-
-PG_CONNECT_TIMEOUT_SECONDS = 5
 
 
 def schema_fingerprint() -> str:

@@ -93,6 +93,12 @@ def _add(session: Session, model: type, **values: Any) -> None:
     session.info.setdefault(_CACHE, {})[(model, key)] = row
 
 
+# Tables whose rows a community's listing counts (RowCount).
+COUNTED = (Claim, Badge)
+_MORE = (update(RowCount).where(RowCount.community == bindparam("c"), RowCount.table_name == bindparam("t"))
+         .values(value=RowCount.value + bindparam("n")))
+
+
 def insert_new_rows(session: Session) -> None:
     """The rows added while applying, one multi-row insert per table, in the transaction of the
     page (a row the database refuses fails the page, as a refused flush did); and the counts of
@@ -103,12 +109,6 @@ def insert_new_rows(session: Session) -> None:
         if model in COUNTED:
             for community, added in Counter(row.community for row in rows).items():
                 _count_more(connection, community, model.__tablename__, added)
-
-
-# Tables whose rows a community's listing counts (RowCount).
-COUNTED = (Claim, Badge)
-_MORE = (update(RowCount).where(RowCount.community == bindparam("c"), RowCount.table_name == bindparam("t"))
-         .values(value=RowCount.value + bindparam("n")))
 
 
 def _count_more(connection, community: str, table: str, added: int) -> None:

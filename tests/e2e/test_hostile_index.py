@@ -327,6 +327,35 @@ def test_an_event_that_cannot_be_stored_is_set_aside_and_the_index_moves_on(env,
         assert (health["status"], health["set_aside"], health["reasons"]) == ("ok", 0, [])
 
 
+def test_a_row_the_database_refuses_fails_its_page_and_only_its_event_is_set_aside(env, governed, tmp_path,
+                                                                                     monkeypatch):
+    """The rows a page adds are inserted together at its end (projections.insert_new_rows). When
+    the database refuses one of them (here a claim added twice: a duplicate key), the whole page
+    is rolled back, stored again one event at a time, and only that event is set aside; the
+    counts the index keeps for its listings stay those of the rows stored."""
+    twice = env.api.act("claims", ALICE, indicator_id=governed["code"], evidence_uri="https://x.example/add-me-twice")
+    after = env.api.act("claims", BOB, indicator_id=governed["code"], evidence_uri="https://x.example/after-twice")
+    original = projections.HANDLERS[("badge", "ClaimSubmitted")]
+
+    def doubling(session, log):
+        original(session, log)
+        if log.args["evidenceURI"].endswith("add-me-twice"):
+            original(session, log)
+
+    monkeypatch.setitem(projections.HANDLERS, ("badge", "ClaimSubmitted"), doubling)
+    with fresh_database(kind_of(env.database_url), tmp_path) as url, \
+            in_process(env.anvil.url, env.deployments, url) as app:
+        ctx, http = app.state.context, TestClient(app)
+        head = ctx.indexer.sync()
+        assert ctx.indexer.cursor(ctx.deployments.communities["example"])[0] == head
+        with ctx.sessions() as session:
+            aside = [(r.name, r.tx_hash) for r in session.scalars(select(SetAside))]
+            indexed = set(session.scalars(select(Claim.claim_id)))
+        assert aside == [("ClaimSubmitted", twice["tx_hash"])]
+        assert twice["created"]["claim_id"] not in indexed and after["created"]["claim_id"] in indexed
+        assert http.get("/claims", params={"limit": 1}).json()["total"] == len(indexed)
+
+
 # ---------------------------------------------------------------------- /health while behind
 
 
