@@ -1,5 +1,5 @@
 """The base fee raised tenfold in the middle of a burst of relayed claims, on a chain mining a
-block every 0.5 s, while the service keeps running.
+block every 0.5 s (the test's Miner), while the service keeps running.
 
 The relayer signs each transaction with a max fee of twice the latest base fee plus the tip, so
 the transactions waiting in the pool when the base fee jumps can no longer be included (Anvil
@@ -32,7 +32,6 @@ from tests.faults.conftest import (
     chain_claims,
     chain_from,
     relay_batches,
-    relayer_waiting,
     retry_reasons,
     server_for,
     signed_versions,
@@ -47,30 +46,55 @@ SPIKE = 10 * BASE
 RELAYER = Account.from_key(ANVIL_DEV_KEYS[0]).address
 
 
-class BaseFee:
-    """Holds the chain's base fee at a level, block after block: anvil_setNextBlockBaseFeePerGas
-    sets the next block's only, after which EIP-1559 lowers it block by block (they are far from
-    full)."""
+class Miner:
+    """Mines a block every `every` seconds at a base fee it holds (the chain runs --no-mining).
 
-    def __init__(self, url: str, wei: int) -> None:
+    Block production and the fee live in one thread, under one lock: a level set between blocks
+    is the next block's, and a fault can meet the relayer's waiting transactions for certain.
+    With Anvil's own interval mining beside a thread holding the fee, a loaded machine lost the
+    race twice in CI: the transactions waiting when the spike was set were mined in a block built
+    at the old fee, and nothing was left to replace (anvil_setNextBlockBaseFeePerGas sets one
+    block's fee; EIP-1559 lowers it block by block after that, since they are far from full)."""
+
+    def __init__(self, url: str, wei: int, every: float = 0.5) -> None:
         self.url = url
         self.wei = wei
+        self.every = every
+        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._hold, daemon=True)
+        self._thread = threading.Thread(target=self._mine, daemon=True)
 
     def set(self, wei: int) -> None:
-        self.wei = wei
-        rpc(self.url, "anvil_setNextBlockBaseFeePerGas", hex(wei))
+        with self._lock:
+            self.wei = wei
 
-    def _hold(self) -> None:
-        while not self._stop.wait(0.05):
-            try:
-                rpc(self.url, "anvil_setNextBlockBaseFeePerGas", hex(self.wei))
-            except Exception:  # the chain is being stopped
+    def set_while_waiting(self, wei: int, relayer: str, timeout: float = 15) -> int:
+        """Set the fee at a moment the relayer has transactions in the pool (how many), with no
+        block mined in between: the next block meets them at the new fee."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                mined, pending = (int(rpc(self.url, "eth_getTransactionCount", relayer, tag), 16)
+                                  for tag in ("latest", "pending"))
+                if pending > mined:
+                    self.wei = wei
+                    return pending - mined
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"no transaction of the relayer waited in the pool within {timeout} s")
+                time.sleep(0.005)
+
+    def _mine(self) -> None:
+        while True:
+            with self._lock:
+                try:
+                    rpc(self.url, "anvil_setNextBlockBaseFeePerGas", hex(self.wei))
+                    rpc(self.url, "evm_mine")
+                except Exception:  # the chain is being stopped
+                    return
+            if self._stop.wait(self.every):
                 return
 
-    def __enter__(self) -> BaseFee:
-        self.set(self.wei)
+    def __enter__(self) -> Miner:
         self._thread.start()
         return self
 
@@ -99,10 +123,10 @@ def _check_on_chain(anvil_url: str, community, uris: dict[str, list[str]], write
 
 def test_base_fee_spike_stuck_transactions_are_replaced(community, tmp_path):
     per_member = 20
-    anvil = chain_from(community, tmp_path, "--block-time", "0.5")
+    anvil = chain_from(community, tmp_path, "--no-mining")
     server = server_for(anvil, community, tmp_path)
     try:
-        with BaseFee(anvil.url, BASE) as base:
+        with Miner(anvil.url, BASE) as base:
             server.start()
             confirmed = Counter()
             writers = [Writer(server.url, key, confirmed) for key in MEMBERS]
@@ -111,8 +135,8 @@ def test_base_fee_spike_stuck_transactions_are_replaced(community, tmp_path):
 
             def raise_fee(fault: Beside) -> None:
                 fault.until(lambda: confirmed.value >= 25)
-                spike["waiting"] = relayer_waiting(anvil.url, RELAYER)
-                base.set(SPIKE)  # the relayer's waiting transactions (max fee 3 gwei) can no longer be included
+                # The relayer's waiting transactions (max fee 3 gwei) can no longer be included.
+                spike["waiting"] = base.set_while_waiting(SPIKE, RELAYER)
                 spike["at"] = confirmed.value
                 try:
                     time.sleep(3)  # six blocks: replaced after three
@@ -155,11 +179,11 @@ def test_base_fee_spike_stuck_transactions_are_replaced(community, tmp_path):
 def test_fee_over_the_cap_pauses_sending_until_it_falls(community, tmp_path):
     per_member = 12
     cap = 5 * GWEI  # above the 3 gwei the relayer pays at BASE, below the spiked base fee
-    anvil = chain_from(community, tmp_path, "--block-time", "0.5")
+    anvil = chain_from(community, tmp_path, "--no-mining")
     server = server_for(anvil, community, tmp_path, CC_RELAY_MAX_FEE_PER_GAS=str(cap))
     outbox = f"sqlite:///{tmp_path / 'index.sqlite3'}"
     try:
-        with BaseFee(anvil.url, BASE) as base:
+        with Miner(anvil.url, BASE) as base:
             server.start()
             api = CommunityClient(server.url)
             confirmed = Counter()
@@ -169,8 +193,7 @@ def test_fee_over_the_cap_pauses_sending_until_it_falls(community, tmp_path):
 
             def over_the_cap(fault: Beside) -> None:
                 fault.until(lambda: confirmed.value >= 12)
-                seen["waiting"] = relayer_waiting(anvil.url, RELAYER)
-                base.set(SPIKE)
+                seen["waiting"] = base.set_while_waiting(SPIKE, RELAYER)
                 seen["at"] = confirmed.value
                 try:
                     wait_until(lambda: _cap(api.get("/relayer")["paused"]), timeout=15, what="paused for the cap")
