@@ -4,7 +4,11 @@ same code as `ape run deploy`; ape's isolation reverts each test's changes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from unittest import mock
+
 import pytest
+from ape_ethereum.trace import TransactionTrace
 
 from scripts._community import CommunityParams, deploy_community
 from tests.contracts.protocol import VOTING_DELAY, VOTING_PERIOD, Governance, Relay, indicator_input
@@ -117,3 +121,33 @@ def mentoring(add_indicator):
 @pytest.fixture(scope="session")
 def relay(forwarder, relayer, chain):
     return Relay(forwarder, relayer, chain.chain_id)
+
+
+def _addresses_called(trace: TransactionTrace, reverse: bool = False) -> Iterator[str]:
+    """The contracts a transaction called, in order, from the node's call tree (callTracer)."""
+    called: list[str] = []
+
+    def walk(node) -> None:
+        called.append(node.address)
+        for call in node.calls:
+            walk(call)
+
+    walk(trace._debug_trace_transaction_call_tracer())
+    for address in reversed(called) if reverse else called:
+        if address:
+            yield trace._ecosystem.decode_address(address)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reverts_decoded_without_struct_logs(networks) -> Iterator[None]:
+    """On Anvil, ape-foundry prints the call trace of every reverted transaction, and finds the
+    contract whose custom error bubbled up (a registry error from the Governor's execute) by
+    parsing every opcode's struct log into pydantic frames: 90 % of such a test's time, 7 s for
+    the three refused proposals of one test. The tests assert the error, not the trace: the
+    trace is not printed, and the contract is found in the node's call tree (callTracer)."""
+    if networks.provider.name != "foundry":
+        yield
+        return
+    with mock.patch.object(TransactionTrace, "show", lambda self, *args, **kwargs: None), \
+            mock.patch.object(TransactionTrace, "get_addresses_used", _addresses_called):
+        yield
