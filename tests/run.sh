@@ -5,28 +5,43 @@
 # to two minutes) are `make test-contracts`, for quick work on the contracts: they are left out
 # here to keep the whole suite short, and Anvil is the chain members use.
 #
-# One step at a time but the end-to-end tests (two workers). Run beside the contract tests, two
-# fault tests failed (they time what the service does under a fault: a fee spike came after the
-# pool had emptied, a two-process server took over 20 s to start); forge and slither beside the
-# contract tests saved nothing (3:30 for the three, against 3:26 one after another).
+# Two things at a time, each about a core: the contract tests (ape's Python and Anvil) beside
+# forge and slither (one compiler, then one fuzzer, then one analysis), 115 s for what took 190
+# one after another; the backend and end-to-end tests on two workers; the fault tests on two
+# workers. ape's pytest plugin is left out of every step but the contract tests: the others
+# use none of it, and loading it cost each test process about 9 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SOLCX_BINARY_PATH="$PWD/.solcx" PATH="$PWD/.venv/bin:$PATH"
 
 free_port() { python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
+# Invariants over random sequences (256 of 25 steps), the access-control table and the branch
+# tests, compiled by forge through the same solc shim; then slither. Their output is printed
+# after the contract tests', so that neither is cut into the other.
+static_log="$(mktemp)"
+trap 'rm -f "$static_log"' EXIT
+(
+  set -e
+  echo "==> forge tests: invariants, access-control table, branches (test/)"
+  forge test
+  echo "==> static analysis: slither over contracts/ (tests/static/slither_check.py)"
+  python tests/static/slither_check.py
+) > "$static_log" 2>&1 &
+static=$!
+
 # A port of its own, so a developer's `make run` chain on 8545 is never touched.
-echo "==> contract tests on Anvil (ethereum:local:foundry)"
+echo "==> contract tests on Anvil (ethereum:local:foundry); forge and slither beside them"
+contracts_failed=0
 APE_FOUNDRY_HOST="http://127.0.0.1:$(free_port)" \
-  ape test tests/contracts --network ethereum:local:foundry -q -p no:cacheprovider
-
-# Invariants over random sequences (256 of 25 steps), the access-control table and the
-# branch tests, compiled by forge through the same solc shim.
-echo "==> forge tests: invariants, access-control table, branches (test/)"
-forge test
-
-echo "==> static analysis: slither over contracts/ (tests/static/slither_check.py)"
-python tests/static/slither_check.py
+  ape test tests/contracts --network ethereum:local:foundry -q -p no:cacheprovider || contracts_failed=1
+static_failed=0
+wait "$static" || static_failed=1
+cat "$static_log"
+if [ "$contracts_failed" = 1 ] || [ "$static_failed" = 1 ]; then
+  echo "contract tests failed: $contracts_failed; forge or slither failed: $static_failed" >&2
+  exit 1
+fi
 
 suites=()
 for suite in tests/backend tests/e2e; do
@@ -37,7 +52,7 @@ if [ ${#suites[@]} -gt 0 ]; then
   # Anvil and the servers. Each database's stack stays whole on one worker, its tests in order
   # (tests/e2e/conftest.py groups them).
   echo "==> backend and end-to-end tests (${suites[*]}), two workers"
-  python -m pytest "${suites[@]}" -q -n 2 --dist loadgroup
+  python -m pytest "${suites[@]}" -q -n 2 --dist loadgroup -p no:ape_test
 fi
 
 # The web app in a real browser: Debian's chromium under Playwright (never `playwright install`),
@@ -45,9 +60,12 @@ fi
 # screenshots in var/test-output/screenshots/. Without chromium this step is skipped with a
 # message, except under CI=true, where it fails.
 echo "==> browser tests: the web app in chromium (tests/browser)"
-python -m pytest tests/browser -q -p no:cacheprovider -rs
+python -m pytest tests/browser -q -p no:cacheprovider -p no:ape_test -rs
 
 # Faults: the chain node killed mid-burst (SIGKILL and SIGTERM, restarted from its state file)
-# and the service killed mid-burst, the database stopped, two processes, fees and funds: about three minutes.
-echo "==> fault tests: node and service killed mid-burst (tests/faults)"
-python -m pytest tests/faults -q -s -p no:cacheprovider
+# and the service killed mid-burst, the database stopped, two processes, fees and funds: about
+# three minutes on two workers. Each test has a chain, a service and a database of its own; the
+# fee tests mine their own blocks, so a loaded machine cannot move the spike off the relayer's
+# waiting transactions. What each fault did is printed at the end (-rP: the output of passed tests).
+echo "==> fault tests: node and service killed mid-burst (tests/faults), two workers"
+python -m pytest tests/faults -q -n 2 -rP -p no:cacheprovider -p no:ape_test
