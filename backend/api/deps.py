@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator
 
 from backend.chain.addresses import checksummed
@@ -42,15 +43,30 @@ async def index_read_turn(request: Request) -> AsyncIterator[None]:
 class Paging:
     limit: int
     offset: int
+    after: int | None = None  # a cursor: the listings that take one (claims, badges)
 
 
 async def get_paging(limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9)) -> Paging:
     return Paging(limit, offset)
 
 
+async def get_cursor_paging(
+    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9),
+    after: int | None = Query(None, ge=0, le=INDEX_ID_MAX, description=(
+        "A cursor: the rows past this id, in the listing's order (the `next_after` of the page before). Found "
+        "through the index however far down the listing, where an offset walks every row before it.")),
+) -> Paging:
+    if after is not None and offset:
+        raise RequestValidationError([{
+            "type": "value_error", "loc": ("query", "after"), "input": after,
+            "msg": f"Give a cursor (after) or an offset, not both: offset is {offset}"}])
+    return Paging(limit, offset, after)
+
+
 ContextDep = Annotated[Context, Depends(get_context)]
 CommunityDep = Annotated[Community, Depends(get_community)]
 PagingDep = Annotated[Paging, Depends(get_paging)]
+CursorPagingDep = Annotated[Paging, Depends(get_cursor_paging)]
 # dependencies=[IndexRead] on a route answered from the index alone; released when the route's
 # function returns, before the response is sent.
 IndexRead = Depends(index_read_turn, scope="function")

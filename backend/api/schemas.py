@@ -173,6 +173,11 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
+class CursorPage(Page[T], Generic[T]):
+    after: int | None = Field(description="The cursor this page was asked after, if any")
+    next_after: int | None = Field(description="The cursor of the next page (?after=): null on the last page")
+
+
 class Spent(BaseModel):
     """What the relayer paid, from its outbox."""
 

@@ -7,10 +7,11 @@ import functools
 import json
 import time
 from collections import namedtuple
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import UnaryExpression
 
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
@@ -333,35 +334,54 @@ def _claims_listing(state: str | None, nomination_state: bool, indicator: bool, 
 
 
 def _listing(table, where: list, order):
-    """A page of the table's rows (limit and offset bind parameters) and the count of them all:
-    for all of a community's rows of a COUNTED table, the count the index keeps (RowCount);
-    counted row by row, it grew with the index."""
+    """A listing's statements: a page of the table's rows by offset (limit and offset bind
+    parameters), a page after a cursor (limit and after: the rows past that id in the listing's
+    order, found through the index however far down; an offset walks every row before it), and
+    the count of them all: for all of a community's rows of a COUNTED table, the count the index
+    keeps (RowCount); counted row by row, it grew with the index."""
     page = select(table).where(*where).order_by(order).limit(bindparam("limit")).offset(bindparam("offset"))
+    column = order.element if isinstance(order, UnaryExpression) else order
+    past = column < bindparam("after") if isinstance(order, UnaryExpression) else column > bindparam("after")
+    page_after = select(table).where(*where, past).order_by(order).limit(bindparam("limit"))
     if len(where) == 1 and table.name in {model.__tablename__ for model in COUNTED}:
         kept = select(RowCount.value).where(RowCount.community == bindparam("community"),
                                             RowCount.table_name == table.name).scalar_subquery()
-        return page, select(func.coalesce(kept, 0))
-    return page, select(func.count()).select_from(table).where(*where)
+        return Listing(page, page_after, select(func.coalesce(kept, 0)), column.key)
+    return Listing(page, page_after, select(func.count()).select_from(table).where(*where), column.key)
 
 
-def _read_listing(session: Session, listing, params: dict, limit: int, offset: int) -> tuple[list, int]:
-    """A `_listing`'s page of rows and its total."""
-    page, count = listing
+class Listing(NamedTuple):
+    page: Select
+    page_after: Select
+    count: Select
+    cursor: str  # the column a page's `next_after` is read from
+
+
+def _read_listing(session: Session, listing: Listing, params: dict, limit: int, offset: int,
+                  after: int | None = None) -> tuple[list, int, int | None]:
+    """A `_listing`'s page of rows (by offset, or after a cursor), its total, and the cursor of
+    the next page (None when this page is the last)."""
     connection = session.connection()
-    rows = connection.execute(page, {**params, "limit": limit, "offset": offset}).all()
-    return rows, connection.execute(count, params).scalar_one()
+    if after is None:
+        rows = connection.execute(listing.page, {**params, "limit": limit, "offset": offset}).all()
+    else:
+        rows = connection.execute(listing.page_after, {**params, "limit": limit, "after": after}).all()
+    next_after = getattr(rows[-1], listing.cursor) if len(rows) == limit else None
+    return rows, connection.execute(listing.count, params).scalar_one(), next_after
 
 
 def list_claims(ctx: Context, community: Community, *, state: str | None, indicator_id: int | None,
-                contributor: str | None, limit: int, offset: int, nomination_state: str | None = None):
+                contributor: str | None, limit: int, offset: int, nomination_state: str | None = None,
+                after: int | None = None) -> tuple[list[dict[str, Any]], int, int | None]:
+    """A page of claims, its total and the next page's cursor."""
     if indicator_id is not None and indicator_id > INDEXED_INDICATOR_MAX:
-        return [], 0
+        return [], 0, None
     listing = _claims_listing(state, nomination_state is not None, indicator_id is not None, contributor is not None)
     params = {"community": community.slug, "nomination_state": nomination_state, "indicator_id": indicator_id,
               "contributor": _address(contributor) if contributor is not None else None}
     with ctx.sessions() as session:
-        rows, total = _read_listing(session, listing, params, limit, offset)
-        return _claims_out(ctx, session, rows), total
+        rows, total, next_after = _read_listing(session, listing, params, limit, offset, after)
+        return _claims_out(ctx, session, rows), total, next_after
 
 
 def get_claim(ctx: Context, community: Community, claim_id: int) -> dict[str, Any]:
@@ -689,18 +709,20 @@ def awaiting_attestation(ctx: Context, community: Community, *, attester: str, l
 def awaiting_answer(ctx: Context, community: Community, *, nominee: str, limit: int,
                     offset: int) -> tuple[list[dict[str, Any]], int]:
     """Nominations of `nominee` still waiting for their answer (accept or decline), oldest first."""
-    return list_claims(ctx, community, state=None, indicator_id=None, contributor=nominee, limit=limit,
-                       offset=offset, nomination_state="pending")
+    items, total, _ = list_claims(ctx, community, state=None, indicator_id=None, contributor=nominee, limit=limit,
+                                  offset=offset, nomination_state="pending")
+    return items, total
 
 
-def list_badges(ctx: Context, community: Community, *, owner: str | None, limit: int,
-                offset: int) -> tuple[list[dict[str, Any]], int]:
-    """Badges, newest first, optionally of one owner."""
+def list_badges(ctx: Context, community: Community, *, owner: str | None, limit: int, offset: int,
+                after: int | None = None) -> tuple[list[dict[str, Any]], int, int | None]:
+    """Badges, newest first, optionally of one owner: a page, its total and the next page's cursor."""
     params = {"community": community.slug, "owner": _address(owner) if owner is not None else None}
     with ctx.sessions() as session:
-        rows, total = _read_listing(session, _badges_listing(owner is not None), params, limit, offset)
+        rows, total, next_after = _read_listing(session, _badges_listing(owner is not None), params, limit, offset,
+                                                after)
         now = index_time(session, community)
-        return _badges_out(session, rows, now), total
+        return _badges_out(session, rows, now), total, next_after
 
 
 @functools.cache

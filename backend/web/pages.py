@@ -128,7 +128,7 @@ def home(ctx: ContextDep, community: CommunityDep, request: Request):
     _, members = reads.list_members(ctx, community, active=True, limit=1, offset=0, include_hidden=True)
     indicators, _ = reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
     proposals, _ = reads.list_proposals(ctx, community, limit=50, offset=0)
-    badges, _ = reads.list_badges(ctx, community, owner=None, limit=8, offset=0)
+    badges, _, _ = reads.list_badges(ctx, community, owner=None, limit=8, offset=0)
     return _render(request, ctx, community, "home.html", members=members, indicators=indicators,
                    proposals=[p for p in proposals if p["state"] in OPEN_STATES], badges=badges,
                    settings=reads.governance_settings(ctx, community), now=_now(ctx, community),
@@ -183,9 +183,9 @@ def claim_form(ctx: ContextDep, community: CommunityDep, request: Request,
 
 @router.get("/c/{community}/claims")
 def claims(ctx: ContextDep, community: CommunityDep, request: Request):
-    open_, _ = reads.list_claims(ctx, community, state="open", indicator_id=None, contributor=None, limit=500,
+    open_, _, _ = reads.list_claims(ctx, community, state="open", indicator_id=None, contributor=None, limit=500,
                                  offset=0)
-    minted, _ = reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None, limit=100,
+    minted, _, _ = reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None, limit=100,
                                   offset=0)
     return _render(request, ctx, community, "claims.html", open_claims=open_, minted=minted[::-1],
                    org_names=_organisation_names(ctx, community))
@@ -227,7 +227,7 @@ def profile(ctx: ContextDep, community: CommunityDep, address: AddressPath, requ
     member = reads.get_member(ctx, community, address)
     scores = reads.profile(ctx, community, address)
     history = reads.score_history(ctx, community, address)
-    badges, _ = reads.list_badges(ctx, community, owner=address, limit=500, offset=0)
+    badges, _, _ = reads.list_badges(ctx, community, owner=address, limit=500, offset=0)
     counting = [b for b in badges if b["counts"]]
     revoked = [b for b in badges if b["revoked_at"] is not None]
     disowned = [b for b in badges if b["disowned_at"] is not None and b["revoked_at"] is None]

@@ -98,6 +98,11 @@ CASES = [
     ("negative page size", "GET", "/claims?limit=-5", None, 422, "limit: Input should be greater than or equal to 1"),
     ("page offset too large", "GET", "/members?offset=10000000000", None, 422,
      "offset: Input should be less than or equal to 1000000000"),
+    ("cursor beyond the index's 64 bits", "GET", f"/badges?after={2**63}", None, 422,
+     "after: Input should be less than or equal to 9223372036854775807"),
+    ("negative cursor", "GET", "/claims?after=-1", None, 422, "after: Input should be greater than or equal to 0"),
+    ("a cursor and an offset", "GET", "/claims?after=5&offset=10", None, 422,
+     "query.after: Give a cursor (after) or an offset, not both: offset is 10"),
     ("claim id beyond the index's 64 bits", "GET", f"/claims/{2**64}", None, 422,
      "claim_id: Input should be less than or equal to 9223372036854775807"),
     # unknown ids and community
@@ -194,7 +199,8 @@ def test_lowercase_addresses_are_accepted_and_normalised(env, governed):
 def test_indicator_ids_beyond_the_index_columns(env, governed):
     """Regression: uint32 ids over 2**31 - 1 were a 500 (DataError) on PostgreSQL."""
     assert env.api.http.get(f"/indicators/{2**31}").status_code == 404
-    assert env.api.get("/claims", indicator_id=2**32 - 1) == {"items": [], "total": 0, "limit": 50, "offset": 0}
+    assert env.api.get("/claims", indicator_id=2**32 - 1) == {"items": [], "total": 0, "limit": 50, "offset": 0,
+                                                              "after": None, "next_after": None}
 
 
 def test_405_says_which_methods_and_openapi_documents_problems(env):

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from sqlalchemy import create_engine, func, select
 
 from backend.indexer.db import _normalise
 from backend.indexer.models import Badge, Claim, EventRecord
-from tests.e2e.conftest import ALICE, BOB, address
+from tests.e2e.conftest import ALICE, BOB, CAROL, address
 from tests.e2e.harness import dump_index as _dump
 from tests.e2e.harness import wait_until
 
@@ -45,6 +46,61 @@ def test_listing_totals_kept_by_the_index_equal_its_rows(env, governed):
     assert (claims["total"], badges["total"]) == (rows[Claim], rows[Badge])
     by_state = sum(env.api.get("/claims", state=state, limit=1)["total"] for state in ("open", "minted", "declined"))
     assert by_state == claims["total"]
+
+
+def _by_cursor(env, path: str, **query) -> list[dict]:
+    """Every row of a listing, three at a time, each page asked after the one before's next_after."""
+    rows, after = [], None
+    for _ in range(1000):
+        page = env.api.get(path, limit=3, **query, **({} if after is None else {"after": after}))
+        assert page["after"] == after and len(page["items"]) <= 3
+        rows += page["items"]
+        after = page["next_after"]
+        if after is None:
+            assert len(page["items"]) < 3 or not env.api.get(path, limit=3, after=rows[-1][_ID[path]], **query)["items"]
+            return rows
+        assert after == page["items"][-1][_ID[path]]
+    raise AssertionError(f"{path} never reached its last page")
+
+
+def _by_offset(env, path: str, **query) -> list[dict]:
+    total = env.api.get(path, limit=1, **query)["total"]
+    return [row for offset in range(0, total, 3) for row in env.api.get(path, limit=3, offset=offset, **query)["items"]]
+
+
+_ID = {"/claims": "id", "/badges": "token_id"}
+
+
+@pytest.fixture(scope="module")
+def listed(env, governed) -> None:
+    """Four more claims (three of Alice's), each attested: four more badges, whatever ran before."""
+    for key, count in ((ALICE, 3), (CAROL, 1)):
+        for i in range(count):
+            claim = env.api.act("claims", key, indicator_id=governed["code"],
+                                evidence_uri=f"https://x.example/cursor/{address(key)}/{i}")
+            env.api.act("attestations", BOB, claim_id=claim["created"]["claim_id"])
+
+
+@pytest.mark.parametrize("path", ["/claims", "/badges"])
+def test_pages_after_a_cursor_are_the_pages_by_offset(env, listed, path):
+    """Paging by cursor (?after=, each page's next_after) walks the same rows, in the same order,
+    as paging by offset: whole, filtered by a member, and past the end; a cursor beside an offset
+    is refused, naming the cursor."""
+    _caught_up(env)
+    rows = _by_cursor(env, path)
+    assert [r[_ID[path]] for r in rows] == [r[_ID[path]] for r in _by_offset(env, path)]
+    assert len(rows) == env.api.get(path, limit=1)["total"] > 3
+    order = [r[_ID[path]] for r in rows]
+    assert order == sorted(order, reverse=path == "/badges")  # claims oldest first, badges newest first
+    member = {"contributor": address(ALICE)} if path == "/claims" else {"owner": address(ALICE)}
+    mine = _by_cursor(env, path, **member)
+    assert mine and [r[_ID[path]] for r in mine] == [r[_ID[path]] for r in _by_offset(env, path, **member)]
+    past = env.api.get(path, limit=3, after=order[-1])
+    assert (past["items"], past["next_after"], past["total"]) == ([], None, len(rows))
+    refused = env.api.http.get(path, params={"after": order[0], "offset": 3})
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert problem["errors"][0]["loc"] == ["query", "after"] and "not both" in problem["detail"], problem
 
 
 def test_restarted_service_resumes_from_its_cursor(env, governed):

@@ -2,18 +2,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.deps import AddressQuery, CommunityDep, ContextDep, IdPath, IndexRead, PagingDep
-from backend.api.schemas import BadgeMetadataOut, BadgeOut, Page
+from backend.api.deps import AddressQuery, CommunityDep, ContextDep, CursorPagingDep, IdPath, IndexRead
+from backend.api.schemas import BadgeMetadataOut, BadgeOut, CursorPage
 from backend.services import reads
 
 router = APIRouter(prefix="/badges", tags=["badges"])
 
 
-@router.get("", response_model=Page[BadgeOut], dependencies=[IndexRead])
-def list_badges(ctx: ContextDep, community: CommunityDep, paging: PagingDep, owner: AddressQuery = None):
-    """Badges, newest first, optionally those one member holds."""
-    items, total = reads.list_badges(ctx, community, owner=owner, limit=paging.limit, offset=paging.offset)
-    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+@router.get("", response_model=CursorPage[BadgeOut], dependencies=[IndexRead])
+def list_badges(ctx: ContextDep, community: CommunityDep, paging: CursorPagingDep, owner: AddressQuery = None):
+    """Badges, newest first, optionally those one member holds. Page through them by `offset`, or by
+    `after` (each page's `next_after`: older badges than that token), which stays as fast however far down."""
+    items, total, next_after = reads.list_badges(ctx, community, owner=owner, limit=paging.limit,
+                                                 offset=paging.offset, after=paging.after)
+    return CursorPage(items=items, total=total, limit=paging.limit, offset=paging.offset, after=paging.after,
+                      next_after=next_after)
 
 
 @router.get("/{token_id}", response_model=BadgeOut, dependencies=[IndexRead])

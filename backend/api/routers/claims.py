@@ -9,6 +9,7 @@ from backend.api.deps import (
     AttesterQuery,
     CommunityDep,
     ContextDep,
+    CursorPagingDep,
     IdPath,
     IndexRead,
     IndicatorIdQuery,
@@ -16,23 +17,26 @@ from backend.api.deps import (
     WaitQuery,
 )
 from backend.api.routers._tx import client_of, tx_response
-from backend.api.schemas import ClaimOut, ClaimPrepareIn, Page, SignedRequestIn, TxOut, TypedDataOut
+from backend.api.schemas import ClaimOut, ClaimPrepareIn, CursorPage, Page, SignedRequestIn, TxOut, TypedDataOut
 from backend.services import actions, reads
 
 router = APIRouter(prefix="/claims", tags=["claims"])
 
 
-@router.get("", response_model=Page[ClaimOut], dependencies=[IndexRead])
-def list_claims(ctx: ContextDep, community: CommunityDep, paging: PagingDep,
+@router.get("", response_model=CursorPage[ClaimOut], dependencies=[IndexRead])
+def list_claims(ctx: ContextDep, community: CommunityDep, paging: CursorPagingDep,
                 state: Literal["open", "minted", "declined"] | None = None, indicator_id: IndicatorIdQuery = None,
                 contributor: AddressQuery = None,
                 nomination_state: Literal["pending", "accepted", "declined"] | None = None):
     """Claims, filtered by state (open, minted, or declined by its nominee), indicator, contributor or
     nomination state (`nomination_state=pending&contributor=0x...`: the nominations waiting for that
-    member's answer)."""
-    items, total = reads.list_claims(ctx, community, state=state, indicator_id=indicator_id, contributor=contributor,
-                                     limit=paging.limit, offset=paging.offset, nomination_state=nomination_state)
-    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
+    member's answer), oldest first. Page through them by `offset`, or by `after` (each page's
+    `next_after`), which stays as fast however far down."""
+    items, total, next_after = reads.list_claims(
+        ctx, community, state=state, indicator_id=indicator_id, contributor=contributor, limit=paging.limit,
+        offset=paging.offset, nomination_state=nomination_state, after=paging.after)
+    return CursorPage(items=items, total=total, limit=paging.limit, offset=paging.offset, after=paging.after,
+                      next_after=next_after)
 
 
 @router.get("/awaiting", response_model=Page[ClaimOut], dependencies=[IndexRead])
