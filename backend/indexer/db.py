@@ -62,10 +62,16 @@ def make_engine(url: str) -> Engine:
 
 
 def schema_fingerprint() -> str:
+    """The index's tables, columns and indexes: an index written with other indexes is rebuilt
+    too (creating the tables skips those that exist, and would never add an index to one)."""
     shape = sorted(
         (table.name, column.name, str(column.type), bool(column.primary_key))
         for table in Base.metadata.sorted_tables
         for column in table.columns
+    ) + sorted(
+        (table.name, index.name or "", tuple(column.name for column in index.columns))
+        for table in Base.metadata.sorted_tables
+        for index in table.indexes
     )
     return hashlib.sha256(repr(shape).encode()).hexdigest()
 

@@ -207,13 +207,16 @@ class Vote(Base):
 
 class Claim(Base):
     __tablename__ = "claims"
-    # Open claims in order (the awaiting lists), without a scan of every claim ever filed.
-    __table_args__ = (Index("ix_claims_open", "community", "minted", "claim_id"),)
+    # Open claims in order (the awaiting lists), and a member's or an indicator's claims in order
+    # (a page of them by offset or after a cursor), each without a scan of every claim ever filed.
+    __table_args__ = (Index("ix_claims_open", "community", "minted", "claim_id"),
+                      Index("ix_claims_contributor", "community", "contributor", "claim_id"),
+                      Index("ix_claims_indicator", "community", "indicator_id", "claim_id"))
     community: Mapped[str] = mapped_column(String(64), primary_key=True)
     claim_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    contributor: Mapped[str] = mapped_column(Address, index=True)
+    contributor: Mapped[str] = mapped_column(Address)
     submitter: Mapped[str] = mapped_column(Address)
-    indicator_id: Mapped[int] = mapped_column(Integer, index=True)
+    indicator_id: Mapped[int] = mapped_column(Integer)
     indicator_version: Mapped[int] = mapped_column(Integer)
     evidence_hash: Mapped[str] = mapped_column(String(66))
     evidence_uri: Mapped[str] = mapped_column(Text)

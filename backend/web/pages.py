@@ -181,14 +181,23 @@ def claim_form(ctx: ContextDep, community: CommunityDep, request: Request,
                    organisations=_organisations(ctx, community, active=True))
 
 
+# Minted claims shown on the claims page, the latest first.
+MINTED_SHOWN = 100
+
+
 @router.get("/c/{community}/claims")
 def claims(ctx: ContextDep, community: CommunityDep, request: Request):
     open_, _, _ = reads.list_claims(ctx, community, state="open", indicator_id=None, contributor=None, limit=500,
-                                 offset=0)
-    minted, _, _ = reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None, limit=100,
-                                  offset=0)
+                                    offset=0)
+    # The latest minted, newest first: the listing is oldest first, so its last page (its first
+    # page showed a community past 100 badges its oldest 100).
+    _, minted_total, _ = reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None,
+                                           limit=1, offset=0)
+    minted, _, _ = reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None,
+                                     limit=MINTED_SHOWN, offset=max(minted_total - MINTED_SHOWN, 0))
     return _render(request, ctx, community, "claims.html", open_claims=open_, minted=minted[::-1],
-                   org_names=_organisation_names(ctx, community))
+                   minted_total=minted_total, org_names=_organisation_names(ctx, community))
+
 
 
 @router.get("/c/{community}/claims/{claim_id}")

@@ -3,8 +3,8 @@ version's index is kept across restarts."""
 
 from sqlalchemy import create_engine, inspect, text
 
-from backend.indexer.db import make_engine, make_sessionmaker
-from backend.indexer.models import Cursor
+from backend.indexer.db import make_engine, make_sessionmaker, schema_fingerprint
+from backend.indexer.models import Claim, Cursor
 
 
 def test_index_from_an_older_schema_is_dropped_and_recreated(tmp_path):
@@ -54,3 +54,18 @@ def test_an_index_from_before_consent_is_rebuilt(tmp_path):
     assert "nomination_state" in {c["name"] for c in inspector.get_columns("claims")}
     assert "disowned_at" in {c["name"] for c in inspector.get_columns("badges")}
     assert "profile_hidden" in {c["name"] for c in inspector.get_columns("members")}
+
+
+def test_an_index_written_with_other_indexes_is_rebuilt():
+    """Creating the tables skips those that exist and never adds an index to one: an index file
+    written before an index was declared would go on without it. The fingerprint the index is
+    stamped with covers the indexes, so such a file is rebuilt instead."""
+    table = Claim.__table__
+    declared = next(index for index in table.indexes if index.name == "ix_claims_contributor")
+    with_it = schema_fingerprint()
+    table.indexes.discard(declared)
+    try:
+        assert schema_fingerprint() != with_it
+    finally:
+        table.indexes.add(declared)
+    assert schema_fingerprint() == with_it

@@ -3,6 +3,7 @@ that goes away gives 503 and the service recovers when it is back."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -101,6 +102,16 @@ def test_pages_after_a_cursor_are_the_pages_by_offset(env, listed, path):
     assert refused.status_code == 422, refused.text
     problem = refused.json()
     assert problem["errors"][0]["loc"] == ["query", "after"] and "not both" in problem["detail"], problem
+
+
+def test_the_claims_page_lists_the_latest_minted_first(env, listed):
+    """The web app's claims page shows the minted claims newest first, from the latest."""
+    minted = env.api.get("/claims", state="minted", limit=1)["total"]
+    latest = env.api.get("/claims", state="minted", limit=1, offset=minted - 1)["items"][0]["id"]
+    page = env.api.http.get("/c/example/claims")
+    assert page.status_code == 200
+    shown = [int(i) for i in re.findall(r'href="/c/example/claims/(\d+)"', page.text.split("Badges minted")[1])]
+    assert shown[0] == latest and shown == sorted(shown, reverse=True) and len(shown) == min(minted, 100), shown
 
 
 def test_restarted_service_resumes_from_its_cursor(env, governed):
