@@ -65,7 +65,8 @@ python -m pytest tests/browser -q -p no:cacheprovider -p no:ape_test -rs
 # Faults: the chain node killed mid-burst (SIGKILL and SIGTERM, restarted from its state file)
 # and the service killed mid-burst, the database stopped, two processes, fees and funds: about
 # three minutes on two workers. Each test has a chain, a service and a database of its own; the
-# fee tests mine their own blocks, so a loaded machine cannot move the spike off the relayer's
-# waiting transactions. What each fault did is printed at the end (-rP: the output of passed tests).
+# fee and drained-relayer tests mine their own blocks, so a loaded machine cannot move the fault
+# off the relayer's waiting transactions. What each fault did is printed at the end (-rP: the
+# output of passed tests).
 echo "==> fault tests: node and service killed mid-burst (tests/faults), two workers"
 python -m pytest tests/faults -q -n 2 -rP -p no:cacheprovider -p no:ape_test

@@ -288,9 +288,76 @@ class Beside:
             raise self.error
 
 
+class Miner:
+    """Mines a block every `every` seconds, at a base fee it holds if given one (the chain runs
+    --no-mining).
+
+    Block production and faults live under one lock: a fault injected by `when_waiting` meets
+    the relayer's waiting transactions in the next block, for certain. With Anvil's own interval
+    mining beside the test, a loaded machine lost that race twice in CI: the transactions
+    waiting when a fee spike was set were mined in a block built at the old fee, and nothing was
+    left to replace. (anvil_setNextBlockBaseFeePerGas sets one block's fee; EIP-1559 lowers it
+    block by block after that, since they are far from full: the fee is set before each block.)"""
+
+    def __init__(self, url: str, base_fee: int | None = None, every: float = 0.5) -> None:
+        self.url = url
+        self.base_fee = base_fee
+        self.every = every
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._mine, daemon=True)
+
+    def set(self, base_fee: int) -> None:
+        with self._lock:
+            self.base_fee = base_fee
+
+    def when_waiting(self, relayer: str, fault: Callable[[], Any], timeout: float = 15) -> int:
+        """Inject `fault` at a moment the relayer has transactions in the pool, no block mined in
+        between: the next block meets them after it. How many waited."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                mined, pending = (int(rpc(self.url, "eth_getTransactionCount", relayer, tag), 16)
+                                  for tag in ("latest", "pending"))
+                if pending > mined:
+                    fault()
+                    return pending - mined
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"no transaction of the relayer waited in the pool within {timeout} s")
+                time.sleep(0.005)
+
+    def _mine(self) -> None:
+        while True:
+            with self._lock:
+                try:
+                    if self.base_fee is not None:
+                        rpc(self.url, "anvil_setNextBlockBaseFeePerGas", hex(self.base_fee))
+                    rpc(self.url, "evm_mine")
+                except Exception:  # the chain is being stopped
+                    return
+            if self._stop.wait(self.every):
+                return
+
+    def start(self) -> Miner:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def __enter__(self) -> Miner:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
 def relayer_waiting(anvil_url: str, relayer: str, timeout: float = 15) -> int:
     """Return at a moment just after a block, while transactions of the relayer wait in the node's
-    pool (how many): a fault injected now meets them before the next block is built."""
+    pool (how many): a fault injected now most likely meets them before the next block is built
+    (on a loaded machine, not always: a test that needs it to, mines with `Miner`)."""
     def nonces() -> tuple[int, int]:
         return tuple(int(rpc(anvil_url, "eth_getTransactionCount", relayer, tag), 16) for tag in ("latest", "pending"))
 

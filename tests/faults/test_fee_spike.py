@@ -28,6 +28,7 @@ from tests.e2e.harness import rpc, wait_until
 from tests.faults.conftest import (
     Beside,
     Counter,
+    Miner,
     Writer,
     chain_claims,
     chain_from,
@@ -44,63 +45,6 @@ GWEI = 10**9
 BASE = 1 * GWEI  # held through the burst; Anvil's tip is 1 gwei: the relayer's max fee is 3 gwei
 SPIKE = 10 * BASE
 RELAYER = Account.from_key(ANVIL_DEV_KEYS[0]).address
-
-
-class Miner:
-    """Mines a block every `every` seconds at a base fee it holds (the chain runs --no-mining).
-
-    Block production and the fee live in one thread, under one lock: a level set between blocks
-    is the next block's, and a fault can meet the relayer's waiting transactions for certain.
-    With Anvil's own interval mining beside a thread holding the fee, a loaded machine lost the
-    race twice in CI: the transactions waiting when the spike was set were mined in a block built
-    at the old fee, and nothing was left to replace (anvil_setNextBlockBaseFeePerGas sets one
-    block's fee; EIP-1559 lowers it block by block after that, since they are far from full)."""
-
-    def __init__(self, url: str, wei: int, every: float = 0.5) -> None:
-        self.url = url
-        self.wei = wei
-        self.every = every
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._mine, daemon=True)
-
-    def set(self, wei: int) -> None:
-        with self._lock:
-            self.wei = wei
-
-    def set_while_waiting(self, wei: int, relayer: str, timeout: float = 15) -> int:
-        """Set the fee at a moment the relayer has transactions in the pool (how many), with no
-        block mined in between: the next block meets them at the new fee."""
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            while True:
-                mined, pending = (int(rpc(self.url, "eth_getTransactionCount", relayer, tag), 16)
-                                  for tag in ("latest", "pending"))
-                if pending > mined:
-                    self.wei = wei
-                    return pending - mined
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"no transaction of the relayer waited in the pool within {timeout} s")
-                time.sleep(0.005)
-
-    def _mine(self) -> None:
-        while True:
-            with self._lock:
-                try:
-                    rpc(self.url, "anvil_setNextBlockBaseFeePerGas", hex(self.wei))
-                    rpc(self.url, "evm_mine")
-                except Exception:  # the chain is being stopped
-                    return
-            if self._stop.wait(self.every):
-                return
-
-    def __enter__(self) -> Miner:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def _cap(paused: str | None) -> bool:
@@ -136,7 +80,7 @@ def test_base_fee_spike_stuck_transactions_are_replaced(community, tmp_path):
             def raise_fee(fault: Beside) -> None:
                 fault.until(lambda: confirmed.value >= 25)
                 # The relayer's waiting transactions (max fee 3 gwei) can no longer be included.
-                spike["waiting"] = base.set_while_waiting(SPIKE, RELAYER)
+                spike["waiting"] = base.when_waiting(RELAYER, lambda: base.set(SPIKE))
                 spike["at"] = confirmed.value
                 try:
                     time.sleep(3)  # six blocks: replaced after three
@@ -193,7 +137,7 @@ def test_fee_over_the_cap_pauses_sending_until_it_falls(community, tmp_path):
 
             def over_the_cap(fault: Beside) -> None:
                 fault.until(lambda: confirmed.value >= 12)
-                seen["waiting"] = base.set_while_waiting(SPIKE, RELAYER)
+                seen["waiting"] = base.when_waiting(RELAYER, lambda: base.set(SPIKE))
                 seen["at"] = confirmed.value
                 try:
                     wait_until(lambda: _cap(api.get("/relayer")["paused"]), timeout=15, what="paused for the cap")

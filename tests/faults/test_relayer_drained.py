@@ -3,7 +3,7 @@ balance set to a millionth of an ether, less than any of its transactions may co
 again, while the service keeps running.
 
 The transactions it had waiting in the pool can no longer be paid for (Anvil drops them when it
-builds the next block). Sending pauses, GET .../relayer says it is for funds, and the relayer
+builds the next block; the test mines its own blocks, so that the drain meets some for certain). Sending pauses, GET .../relayer says it is for funds, and the relayer
 signs and sends nothing it cannot pay for: no new transaction, no replacement at ever higher
 fees. The service keeps accepting: a fourth member's claim made during the pause is accepted
 into the outbox. Her second claim, behind the first that cannot be sent yet, cannot be simulated
@@ -27,11 +27,11 @@ from tests.faults.conftest import (
     INDICATOR,
     Beside,
     Counter,
+    Miner,
     Writer,
     chain_claims,
     chain_from,
     relay_batches,
-    relayer_waiting,
     retry_reasons,
     server_for,
     signed_versions,
@@ -51,10 +51,12 @@ def _funds(paused: str | None) -> bool:
 
 
 def test_relayer_drained_mid_burst_pauses_then_resumes_once_funded(community, tmp_path):
-    anvil = chain_from(community, tmp_path, "--block-time", "0.5")
+    anvil = chain_from(community, tmp_path, "--no-mining")
     server = server_for(anvil, community, tmp_path)
     outbox = f"sqlite:///{tmp_path / 'index.sqlite3'}"
+    miner = Miner(anvil.url)  # a block every 0.5 s; the drain meets the relayer's waiting transactions
     try:
+        miner.start()
         server.start()
         pid = server.process.pid
         api = CommunityClient(server.url)
@@ -67,9 +69,8 @@ def test_relayer_drained_mid_burst_pauses_then_resumes_once_funded(community, tm
 
         def drain(fault: Beside) -> None:
             fault.until(lambda: confirmed.value >= 20)
-            seen["waiting"] = relayer_waiting(anvil.url, RELAYER)
             funded = rpc(anvil.url, "eth_getBalance", RELAYER, "latest")
-            rpc(anvil.url, "anvil_setBalance", RELAYER, hex(TINY))
+            seen["waiting"] = miner.when_waiting(RELAYER, lambda: rpc(anvil.url, "anvil_setBalance", RELAYER, hex(TINY)))
             seen["at"], drained = confirmed.value, time.monotonic()
             try:
                 wait_until(lambda: _funds(api.get("/relayer")["paused"]), timeout=15, what="paused for funds")
@@ -103,6 +104,7 @@ def test_relayer_drained_mid_burst_pauses_then_resumes_once_funded(community, tm
         with Beside(drain):
             burst = write_all(writers, uris)
 
+        assert seen["waiting"] >= 1  # the drain met transactions waiting in the pool
         assert all(_funds(s) for s in seen["samples"]), seen["samples"]
         assert seen["signed while paused"] == 0 and seen["mined while paused"] == 0, seen
         assert seen["balance"] == TINY
@@ -139,4 +141,5 @@ def test_relayer_drained_mid_burst_pauses_then_resumes_once_funded(community, tm
               f"{len(lost)} lost, {len(duplicated)} duplicated; burst {burst:.1f} s")
     finally:
         server.stop()
+        miner.stop()
         anvil.stop()
