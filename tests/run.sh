@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite (`make test` runs it after setup): the contract tests on a real Anvil,
-# forge and slither, the backend unit tests and the end-to-end tests over real HTTP, the web app
-# in a browser, then the fault tests. The same contract tests on the in-process EVM (py-evm, one
+# The whole test suite (`make test` runs it after setup): the contract tests on a real Anvil
+# beside forge and slither, the backend unit tests and the end-to-end tests over real HTTP, the
+# web app in a browser, then the fault tests. The same contract tests on the in-process EVM (py-evm, one
 # to two minutes) are `make test-contracts`, for quick work on the contracts: they are left out
 # here to keep the whole suite short, and Anvil is the chain members use.
 #
 # Two things at a time, each about a core: the contract tests (ape's Python and Anvil) beside
-# forge and slither (one compiler, then one fuzzer, then one analysis), 115 s for what took 190
-# one after another; the backend and end-to-end tests on two workers; the fault tests on two
+# forge and slither (one compiler, then one fuzzer, then one analysis), 2-2.5 minutes for what
+# took 5 one after another; the backend and end-to-end tests on two workers; the fault tests on two
 # workers. ape's pytest plugin is left out of every step but the contract tests: the others
 # use none of it, and loading it cost each test process about 9 s.
 set -euo pipefail

@@ -51,16 +51,16 @@ async def get_paging(limit: int = Query(50, ge=1, le=500), offset: int = Query(0
 
 
 async def get_cursor_paging(
-    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=10**9),
+    paging: Annotated[Paging, Depends(get_paging)],
     after: int | None = Query(None, ge=0, le=INDEX_ID_MAX, description=(
         "A cursor: the rows past this id, in the listing's order (the `next_after` of the page before). Found "
         "through the index however far down the listing, where an offset walks every row before it.")),
 ) -> Paging:
-    if after is not None and offset:
+    if after is not None and paging.offset:
         raise RequestValidationError([{
             "type": "value_error", "loc": ("query", "after"), "input": after,
-            "msg": f"Give a cursor (after) or an offset, not both: offset is {offset}"}])
-    return Paging(limit, offset, after)
+            "msg": f"Give a cursor (after) or an offset, not both: offset is {paging.offset}"}])
+    return Paging(paging.limit, paging.offset, after)
 
 
 ContextDep = Annotated[Context, Depends(get_context)]

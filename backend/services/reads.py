@@ -333,28 +333,29 @@ def _claims_listing(state: str | None, nomination_state: bool, indicator: bool, 
     return _listing(Claim.__table__, where, Claim.claim_id)
 
 
-def _listing(table, where: list, order):
+class Listing(NamedTuple):
+    page: Select
+    page_after: Select
+    count: Select
+    cursor: str  # the column a page's `next_after` is read from
+
+
+def _listing(table, where: list, order) -> Listing:
     """A listing's statements: a page of the table's rows by offset (limit and offset bind
     parameters), a page after a cursor (limit and after: the rows past that id in the listing's
     order, found through the index however far down; an offset walks every row before it), and
     the count of them all: for all of a community's rows of a COUNTED table, the count the index
     keeps (RowCount); counted row by row, it grew with the index."""
     page = select(table).where(*where).order_by(order).limit(bindparam("limit")).offset(bindparam("offset"))
-    column = order.element if isinstance(order, UnaryExpression) else order
-    past = column < bindparam("after") if isinstance(order, UnaryExpression) else column > bindparam("after")
+    descending = isinstance(order, UnaryExpression)  # column.desc()
+    column = order.element if descending else order
+    past = column < bindparam("after") if descending else column > bindparam("after")
     page_after = select(table).where(*where, past).order_by(order).limit(bindparam("limit"))
     if len(where) == 1 and table.name in {model.__tablename__ for model in COUNTED}:
         kept = select(RowCount.value).where(RowCount.community == bindparam("community"),
                                             RowCount.table_name == table.name).scalar_subquery()
         return Listing(page, page_after, select(func.coalesce(kept, 0)), column.key)
     return Listing(page, page_after, select(func.count()).select_from(table).where(*where), column.key)
-
-
-class Listing(NamedTuple):
-    page: Select
-    page_after: Select
-    count: Select
-    cursor: str  # the column a page's `next_after` is read from
 
 
 def _read_listing(session: Session, listing: Listing, params: dict, limit: int, offset: int,

@@ -190,14 +190,14 @@ def claims(ctx: ContextDep, community: CommunityDep, request: Request):
     open_, _, _ = reads.list_claims(ctx, community, state="open", indicator_id=None, contributor=None, limit=500,
                                     offset=0)
     # The latest minted, newest first: the listing is oldest first, so its last page (its first
-    # page showed a community past 100 badges its oldest 100).
-    _, minted_total, _ = reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None,
-                                           limit=1, offset=0)
-    minted, _, _ = reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None,
-                                     limit=MINTED_SHOWN, offset=max(minted_total - MINTED_SHOWN, 0))
+    # page showed a community past 100 badges its oldest 100), asked for when there is more than one.
+    minted, minted_total, _ = reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None,
+                                                limit=MINTED_SHOWN, offset=0)
+    if minted_total > MINTED_SHOWN:
+        minted, _, _ = reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None,
+                                         limit=MINTED_SHOWN, offset=minted_total - MINTED_SHOWN)
     return _render(request, ctx, community, "claims.html", open_claims=open_, minted=minted[::-1],
                    minted_total=minted_total, org_names=_organisation_names(ctx, community))
-
 
 
 @router.get("/c/{community}/claims/{claim_id}")

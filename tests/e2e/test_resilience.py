@@ -49,6 +49,9 @@ def test_listing_totals_kept_by_the_index_equal_its_rows(env, governed):
     assert by_state == claims["total"]
 
 
+_ID = {"/claims": "id", "/badges": "token_id"}  # a row's id in each listing, its cursor
+
+
 def _by_cursor(env, path: str, **query) -> list[dict]:
     """Every row of a listing, three at a time, each page asked after the one before's next_after."""
     rows, after = [], None
@@ -67,9 +70,6 @@ def _by_cursor(env, path: str, **query) -> list[dict]:
 def _by_offset(env, path: str, **query) -> list[dict]:
     total = env.api.get(path, limit=1, **query)["total"]
     return [row for offset in range(0, total, 3) for row in env.api.get(path, limit=3, offset=offset, **query)["items"]]
-
-
-_ID = {"/claims": "id", "/badges": "token_id"}
 
 
 @pytest.fixture(scope="module")

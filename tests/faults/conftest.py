@@ -288,6 +288,12 @@ class Beside:
             raise self.error
 
 
+def _waiting(anvil_url: str, relayer: str) -> int:
+    """How many of the relayer's transactions wait in the node's pool."""
+    mined, pending = (int(rpc(anvil_url, "eth_getTransactionCount", relayer, tag), 16) for tag in ("latest", "pending"))
+    return pending - mined
+
+
 class Miner:
     """Mines a block every `every` seconds, at a base fee it holds if given one (the chain runs
     --no-mining).
@@ -317,11 +323,9 @@ class Miner:
         deadline = time.monotonic() + timeout
         with self._lock:
             while True:
-                mined, pending = (int(rpc(self.url, "eth_getTransactionCount", relayer, tag), 16)
-                                  for tag in ("latest", "pending"))
-                if pending > mined:
+                if waiting := _waiting(self.url, relayer):
                     fault()
-                    return pending - mined
+                    return waiting
                 if time.monotonic() > deadline:
                     raise AssertionError(f"no transaction of the relayer waited in the pool within {timeout} s")
                 time.sleep(0.005)
@@ -358,9 +362,6 @@ def relayer_waiting(anvil_url: str, relayer: str, timeout: float = 15) -> int:
     """Return at a moment just after a block, while transactions of the relayer wait in the node's
     pool (how many): a fault injected now most likely meets them before the next block is built
     (on a loaded machine, not always: a test that needs it to, mines with `Miner`)."""
-    def nonces() -> tuple[int, int]:
-        return tuple(int(rpc(anvil_url, "eth_getTransactionCount", relayer, tag), 16) for tag in ("latest", "pending"))
-
     deadline = time.monotonic() + timeout
     last = rpc(anvil_url, "eth_blockNumber")
     while time.monotonic() < deadline:
@@ -368,9 +369,8 @@ def relayer_waiting(anvil_url: str, relayer: str, timeout: float = 15) -> int:
         if head != last:  # a block was just mined: the next one is most of a block time away
             last, seen = head, time.monotonic()
             while time.monotonic() - seen < 0.25:
-                mined, pending = nonces()
-                if pending > mined:
-                    return pending - mined
+                if waiting := _waiting(anvil_url, relayer):
+                    return waiting
                 time.sleep(0.005)
         time.sleep(0.005)
     raise AssertionError(f"no transaction of the relayer waited in the pool within {timeout} s")

@@ -15,7 +15,6 @@ Both check against the chain's own ClaimSubmitted logs: every write exactly once
 
 from __future__ import annotations
 
-import threading
 import time
 
 from eth_account import Account
@@ -70,7 +69,7 @@ def test_base_fee_spike_stuck_transactions_are_replaced(community, tmp_path):
     anvil = chain_from(community, tmp_path, "--no-mining")
     server = server_for(anvil, community, tmp_path)
     try:
-        with Miner(anvil.url, BASE) as base:
+        with Miner(anvil.url, BASE) as miner:
             server.start()
             confirmed = Counter()
             writers = [Writer(server.url, key, confirmed) for key in MEMBERS]
@@ -80,12 +79,12 @@ def test_base_fee_spike_stuck_transactions_are_replaced(community, tmp_path):
             def raise_fee(fault: Beside) -> None:
                 fault.until(lambda: confirmed.value >= 25)
                 # The relayer's waiting transactions (max fee 3 gwei) can no longer be included.
-                spike["waiting"] = base.when_waiting(RELAYER, lambda: base.set(SPIKE))
+                spike["waiting"] = miner.when_waiting(RELAYER, lambda: miner.set(SPIKE))
                 spike["at"] = confirmed.value
                 try:
                     time.sleep(3)  # six blocks: replaced after three
                 finally:
-                    base.set(BASE)
+                    miner.set(BASE)
 
             with Beside(raise_fee):
                 burst = write_all(writers, uris)
@@ -127,7 +126,7 @@ def test_fee_over_the_cap_pauses_sending_until_it_falls(community, tmp_path):
     server = server_for(anvil, community, tmp_path, CC_RELAY_MAX_FEE_PER_GAS=str(cap))
     outbox = f"sqlite:///{tmp_path / 'index.sqlite3'}"
     try:
-        with Miner(anvil.url, BASE) as base:
+        with Miner(anvil.url, BASE) as miner:
             server.start()
             api = CommunityClient(server.url)
             confirmed = Counter()
@@ -137,7 +136,7 @@ def test_fee_over_the_cap_pauses_sending_until_it_falls(community, tmp_path):
 
             def over_the_cap(fault: Beside) -> None:
                 fault.until(lambda: confirmed.value >= 12)
-                seen["waiting"] = base.when_waiting(RELAYER, lambda: base.set(SPIKE))
+                seen["waiting"] = miner.when_waiting(RELAYER, lambda: miner.set(SPIKE))
                 seen["at"] = confirmed.value
                 try:
                     wait_until(lambda: _cap(api.get("/relayer")["paused"]), timeout=15, what="paused for the cap")
@@ -154,7 +153,7 @@ def test_fee_over_the_cap_pauses_sending_until_it_falls(community, tmp_path):
                                                      16) - nonce
                     seen["in flight"] = api.get("/relayer")["in_flight"]
                 finally:
-                    base.set(BASE)
+                    miner.set(BASE)
 
             with Beside(over_the_cap):
                 burst = write_all(writers, uris)
