@@ -37,7 +37,7 @@ class Context:
         book = RelayBook(settings, sessions)
         leader = LeaderLock(engine)
         worker = RelayWorker(settings, gateway, sessions, leader)
-        book.wake, book.sent = worker.wake, worker.sent
+        book.wake = worker.wake
         indexer = Indexer(gateway, sessions)
         indexer.leader = leader  # one process relays and indexes; any number answer
         return cls(settings, gateway, indexer, sessions, book, worker)

@@ -80,16 +80,6 @@ class IndexUnavailable(DomainError):
     type = "index-unavailable"
 
 
-class RelayerBehind(DomainError):
-    """A member's earlier requests are accepted but not yet in the node's pending block (sending
-    is paused, or the relayer is catching up): a request behind them cannot be checked until they
-    are. Nothing was accepted; the same signed request may come again (`retry_after` seconds)."""
-
-    status = 503
-    title = "Relayer behind"
-    type = "relayer-behind"
-
-
 class TimedOut(DomainError):
     status = 504
     title = "Timed out"

@@ -125,7 +125,7 @@ def outbox_reads(ctx, requests: int) -> None:
     """What the API reads of the outbox for one relayed write by the holder (relay.prepare, check
     and book.accept), without writing: in flight, nonces held, the same request, the budgets."""
     book, head = ctx.book, requests + 100
-    book.has_in_flight(SLUG, HOLDER)
+    book.member_in_flight(SLUG, HOLDER)
     book.next_nonce(SLUG, HOLDER, requests, head)
     book.check_nonce(SLUG, HOLDER, requests, requests, head)
     book.same_request(SLUG, FORWARDER, HOLDER, requests, "0x" + "ab" * 65)

@@ -35,8 +35,8 @@ _FLYING = select(RelayRequest.nonce).where(
     *OF_MEMBER, RelayRequest.nonce >= bindparam("chain_nonce"),
     or_(RelayRequest.state.in_(ACTIVE), and_(RelayRequest.state.in_(USED_NONCE),
                                                RelayRequest.block_number >= bindparam("recent_from"))))
-_ONE_IN_FLIGHT = select(RelayRequest.id).where(*OF_MEMBER, RelayRequest.state.in_(ACTIVE)).limit(1)
-_ONE_QUEUED = select(RelayRequest.id).where(*OF_MEMBER, RelayRequest.state == "queued").limit(1)
+_IN_FLIGHT = select(RelayRequest.nonce, RelayRequest.payload, RelayRequest.gas).where(
+    *OF_MEMBER, RelayRequest.state.in_(ACTIVE), RelayRequest.kind == "forward")
 _SAME = select(RelayRequest.id).where(
     *OF_MEMBER, RelayRequest.forwarder == bindparam("forwarder"), RelayRequest.nonce == bindparam("nonce"),
     RelayRequest.signature == bindparam("signature"), RelayRequest.state != "failed") \
@@ -50,7 +50,6 @@ class RelayBook:
         self.sessions = sessions
         self.clients = ClientBudgets(settings)
         self.wake = None  # set by the Context: wakes this process's relayer worker
-        self.sent = None  # set by the Context: this process's worker's SendProgress
 
     # ------------------------------------------------------------------ nonces
 
@@ -63,28 +62,13 @@ class RelayBook:
             "community": community, "signer": signer, "chain_nonce": chain_nonce,
             "recent_from": recheck_from(head, self.settings.confirmations)}).scalars())
 
-    def has_in_flight(self, community: str, signer: str) -> bool:
+    def member_in_flight(self, community: str, signer: str) -> list[tuple[dict[str, Any], int]]:
+        """The member's accepted requests not yet mined (queued, or sent and waiting in the
+        node's pool), oldest nonce first: (payload, gas share). A request of theirs is judged
+        behind these (services/relay.py), whether or not the node holds them yet."""
         with self.sessions() as session:
-            return session.connection().execute(
-                _ONE_IN_FLIGHT, {"community": community, "signer": signer}).first() is not None
-
-    def wait_sent(self, community: str, signer: str, timeout: float = 1.0) -> None:
-        """Give the worker a moment to send this member's queued requests, so that a simulation
-        on the pending block sees them (it takes milliseconds unless sending is paused). In the
-        process that relays, look again each time its worker has sent (and at least every 50 ms);
-        in another, every 10 ms."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            seen = self.sent.steps if self.sent is not None else 0
-            with self.sessions() as session:
-                queued = session.connection().execute(
-                    _ONE_QUEUED, {"community": community, "signer": signer}).first()
-            if queued is None:
-                return
-            if self.sent is not None and self.sent.leading:
-                self.sent.wait_past(seen, 0.05)
-            else:
-                time.sleep(0.01)
+            rows = session.connection().execute(_IN_FLIGHT, {"community": community, "signer": signer}).all()
+        return [(payload, gas) for _, payload, gas in sorted(rows, key=lambda row: row[0])]
 
     def next_nonce(self, community: str, signer: str, chain_nonce: int, head: int) -> int:
         """The nonce for a request being prepared: the first after those the outbox holds."""

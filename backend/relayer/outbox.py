@@ -34,9 +34,24 @@ USED_NONCE = ("succeeded", "reverted")
 RECHECK_BLOCKS = 16
 
 
+# executeBatch's own costs beyond its requests' shares (intrinsic gas, the array's calldata).
+BATCH_BASE_GAS = 40_000
+
+
 def recheck_from(head: int, confirmations: int) -> int:
     """The oldest block whose relayed transactions may still be rolled back and sent again."""
     return head - confirmations - RECHECK_BLOCKS
+
+
+def struct_of(payload: dict[str, Any]) -> tuple:
+    """The ForwardRequestData tuple from a forward request's outbox JSON."""
+    return (payload["from"], payload["to"], int(payload["value"]), int(payload["gas"]), int(payload["deadline"]),
+            bytes.fromhex(payload["data"][2:]), bytes.fromhex(payload["signature"][2:]))
+
+
+def batch_gas(shares: list[int], data: bytes) -> int:
+    """The gas limit of an executeBatch transaction carrying requests with these shares."""
+    return BATCH_BASE_GAS + sum(shares) + 16 * len(data)
 
 
 class OutboxBase(DeclarativeBase):

@@ -37,13 +37,11 @@ from backend.chain.receipts import created_by, executed_requests
 from backend.chain.rpc import RpcError
 from backend.errors import DomainError
 from backend.relayer.leader import LeaderLock
-from backend.relayer.outbox import ACTIVE, RelayBatch, RelayRequest, recheck_from
+from backend.relayer.outbox import ACTIVE, RelayBatch, RelayRequest, batch_gas, recheck_from, struct_of
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# executeBatch's own costs beyond its requests' shares (intrinsic gas, the array's calldata).
-_BATCH_BASE_GAS = 40_000
 # A transaction is taken for lost when the node knows none of its versions this many blocks
 # after it was (re)sent.
 _LOST_AFTER_BLOCKS = 5
@@ -53,32 +51,6 @@ _SETTLE_EVERY = 1.0
 
 def _hex(value: bytes) -> str:
     return "0x" + value.hex()
-
-
-def struct_of(payload: dict[str, Any]) -> tuple:
-    """The ForwardRequestData tuple from its outbox JSON."""
-    return (payload["from"], payload["to"], int(payload["value"]), int(payload["gas"]), int(payload["deadline"]),
-            bytes.fromhex(payload["data"][2:]), bytes.fromhex(payload["signature"][2:]))
-
-
-class SendProgress:
-    """How many sending steps this process's worker has made, and a way to wait for the next:
-    the API's requests waiting for a member's queued requests to be sent look at the outbox
-    again when the worker has sent, not every few milliseconds (each look is a query)."""
-
-    def __init__(self) -> None:
-        self._condition = threading.Condition()
-        self.steps = 0
-        self.leading = False  # this process's worker leads (the one flag of it): its steps are the ones that send
-
-    def advance(self) -> None:
-        with self._condition:
-            self.steps += 1
-            self._condition.notify_all()
-
-    def wait_past(self, seen: int, timeout: float) -> None:
-        with self._condition:
-            self._condition.wait_for(lambda: self.steps != seen, timeout)
 
 
 @dataclass(frozen=True)
@@ -120,9 +92,7 @@ class RelayWorker:
         self._settled_at = 0.0  # monotonic time of the last settle and replace
         self._held: str | None = None  # why a stuck transaction is not replaced, as of that settle
         self._facts: _BlockFacts | None = None
-        # Advanced after each step that sent something: an API request of this process waiting for
-        # a member's earlier requests to reach the node (RelayBook.wait_sent) wakes at once.
-        self.sent = SendProgress()
+        self.leading = False  # this process's worker leads (holds the leader lock): it is the one that sends
 
     # ------------------------------------------------------------------ loop
 
@@ -140,13 +110,13 @@ class RelayWorker:
         while not self._stop.is_set():
             try:
                 if self.leader.held() or self.leader.try_acquire():
-                    if not self.sent.leading:
-                        self.sent.leading = True
+                    if not self.leading:
+                        self.leading = True
                         self._take_over()
                     self.step()
                     self.last_error = None
                 else:
-                    self.sent.leading = False
+                    self.leading = False
             except DomainError as exc:  # the node is away: try again
                 self.last_error = exc.detail
                 self._next_nonce, self._facts = None, None
@@ -499,13 +469,10 @@ class RelayWorker:
         over = self._over_the_cap(facts.base)
         if over:
             return over
-        try:
-            for pack in packs:
-                stopped = self._send_pack(pack, head, max_fee, priority)
-                if stopped:
-                    return stopped
-        finally:
-            self.sent.advance()
+        for pack in packs:
+            stopped = self._send_pack(pack, head, max_fee, priority)
+            if stopped:
+                return stopped
         return waiting
 
     def _send_pack(self, pack: list[RelayRequest], head: int, max_fee: int, priority: int) -> str | None:
@@ -517,7 +484,7 @@ class RelayWorker:
             to = first.forwarder
             data = self.gateway.abi("forwarder").function("executeBatch").encode(
                 [struct_of(r.payload) for r in pack], self.address)
-            gas = _BATCH_BASE_GAS + sum(r.gas for r in pack) + 16 * len(data)
+            gas = batch_gas([r.gas for r in pack], data)
         nonce = self._relayer_nonce()
         max_fee, priority = self._above_earlier(nonce, max_fee, priority)
         if max_fee > self.settings.relay_max_fee_per_gas:
@@ -559,5 +526,5 @@ class RelayWorker:
         with self.sessions() as session:
             counts = dict(session.execute(select(RelayRequest.state, func.count()).where(
                 RelayRequest.state.in_(("queued", "sent"))).group_by(RelayRequest.state)).all())
-        return WorkerStatus(self.sent.leading, self.paused, counts.get("queued", 0), counts.get("sent", 0), self.balance,
+        return WorkerStatus(self.leading, self.paused, counts.get("queued", 0), counts.get("sent", 0), self.balance,
                             self.last_error)

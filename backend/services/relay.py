@@ -2,13 +2,17 @@
 
 prepare: simulate the call as the member (so a request bound to fail is refused before anyone
 signs it), then hand back the EIP-712 typed data to sign. submit: check the signed request
-against this community, chain, nonce and deadline, simulate again, and only then send it.
+against this community, chain, nonce and deadline, simulate again, and only then accept it
+into the outbox, from which the relayer worker sends it.
+
+Both simulate on the latest block, behind the member's own requests that are accepted but not
+yet mined (eth_simulateV1: those few calls, then this one), so that a request is judged after
+them whether they still wait in the outbox or in the node's pool.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,16 +47,13 @@ from backend.errors import (
     InvalidSignature,
     NodeUnavailable,
     NotFound,
-    RelayerBehind,
     TimedOut,
     Unprocessable,
 )
+from backend.relayer.outbox import batch_gas, struct_of
 from backend.services import request_rules
 
 log = logging.getLogger(__name__)
-# How long a submit waits for the member's earlier requests to reach the node before answering
-# 503 RelayerBehind (they are accepted; only sending paused for funds or fees takes longer).
-_BEHIND_WAIT_SECONDS = 3.0
 
 
 @dataclass
@@ -96,33 +97,54 @@ def _decoded(ctx: Context, target: str, data: bytes) -> tuple[str, dict[str, Any
         raise InvalidRequest(f"The request's data does not decode as {function.name}: {exc}") from exc
 
 
-def _state_for(ctx: Context, community: Community, signer: str) -> str:
-    """The block a member's next request is simulated on. With earlier requests of theirs still
-    in flight, the pending block, which holds them: the next one is judged after them (its
-    nonce follows theirs, and a second attestation of one claim is seen to fail). Otherwise
-    the latest block, which a node need not build (eth_estimateGas on a pending block costs
-    Anvil 46 ms with 500 transactions waiting)."""
-    if not ctx.book.has_in_flight(community.slug, signer):
-        return "latest"
-    ctx.book.wait_sent(community.slug, signer)  # in the node's pending block, not only in the outbox
-    return "pending"
+def _in_flight_calls(ctx: Context, community: Community, signer: str) -> list[dict[str, str]]:
+    """The member's accepted requests that are not mined yet, oldest nonce first, each as the
+    relayer sends it: alone in the forwarder's executeBatch with the relayer as refund receiver,
+    so that one whose call reverts still uses its nonce (as on chain) and one mined meanwhile is
+    skipped for its used nonce (as on chain) instead of failing the simulation."""
+    relayer, forwarder = ctx.gateway.relayer_address, community.contracts["forwarder"]
+    batch = ctx.gateway.abi("forwarder").function("executeBatch")
+    calls = []
+    for payload, share in ctx.book.member_in_flight(community.slug, signer):
+        data = batch.encode([struct_of(payload)], relayer)
+        calls.append({"from": relayer, "to": forwarder, "data": "0x" + data.hex(), "gas": hex(batch_gas([share], data))})
+    return calls
 
 
-def _simulate_behind(ctx: Context, calls: list, state: str, nonce: int, results: list | None = None) -> list[Any]:
-    """The answers to `calls` (or `results`, already had), whose first is the member's forwarder
-    nonce on `state`. On the pending block, simulated again until the node holds the member's
-    requests before `nonce`: they are accepted, and the worker marks them sent in the outbox just
-    before the node holds them, so a simulation can run in between (and then judges without
-    them: a second attestation of one claim was once prepared as if the first were not there).
-    Not while sending is paused: nothing will arrive, and a member asking again and again would
-    hold a request thread _BEHIND_WAIT_SECONDS each time."""
-    results = results if results is not None else ctx.gateway.simulate(calls)
-    deadline = time.monotonic() + _BEHIND_WAIT_SECONDS
-    while (state == "pending" and not isinstance(results[0], Exception) and int(results[0], 16) < nonce
-           and ctx.worker.paused is None and time.monotonic() < deadline):
-        time.sleep(0.02)
-        results = ctx.gateway.simulate(calls)
-    return results
+def _behind(earlier: list[dict[str, str]], call: dict[str, str]) -> tuple[str, list[Any]]:
+    """`call` simulated on the latest block after the calls `earlier` (eth_simulateV1, one block).
+    The node runs those few calls, not a pending block of every transaction in its pool: that is
+    what an eth_call on the pending block costs, and under a burst it was most of Anvil's work."""
+    return "eth_simulateV1", [{"blockStateCalls": [{"calls": [*earlier, call]}], "validation": False}, "latest"]
+
+
+def _last_call(ctx: Context, result: Any) -> tuple[int, ChainRefused | None]:
+    """The gas the simulation's last call used, and its refusal (the custom error named) if it
+    reverted. A simulation the node could not run at all is the node's failure, not the call's."""
+    if isinstance(result, ChainRefused):
+        raise NodeUnavailable(f"The chain node could not simulate the request (eth_simulateV1, which the relayer "
+                              f"needs): {result.detail}")
+    call = result[-1]["calls"][-1]
+    used = int(call["gasUsed"], 16)
+    if int(call["status"], 16) == 1:
+        return used, None
+    name, args = ctx.gateway.errors.decode(bytes.fromhex(call.get("returnData", "0x")[2:]))
+    if name == "EmptyRevert":
+        reason = (call.get("error") or {}).get("message")
+        return used, ChainRefused("Reverted", {}, f"The chain refused the request: {reason or 'it reverted'}")
+    return used, ChainRefused(name, args)
+
+
+def _gas_needed(ctx: Context, result: Any) -> int:
+    """The gas the member's call needs, as the forwarder makes it (its simulation's gas used);
+    refused with the contract's custom error, or for needing more than the relayer pays for."""
+    cap = ctx.settings.relay_max_gas_per_request
+    used, refusal = _last_call(ctx, result)
+    if refusal is not None and refusal.error == "Reverted" and used >= cap:
+        raise Unprocessable(f"This call needs more than {cap:,} gas, the most the relayer pays for per request")
+    if refusal is not None:
+        raise refusal
+    return used
 
 
 def gas_ceiling(ctx: Context, estimate: int) -> int:
@@ -137,20 +159,14 @@ def prepare(ctx: Context, community: Community, *, signer: str, target: str, dat
     signer = checksum(signer)
     function, args = _decoded(ctx, target, data)
     request_rules.check_call(ctx, community, target=target, function=function, args=args)
-    # Estimate, nonce and clock in one round trip; a refused estimate names the custom error.
-    state = _state_for(ctx, community, signer)
-    calls = [_nonce_call(ctx, community, signer, state),
-             ("eth_estimateGas", [_as_forwarded(community, target, data, signer), state]),
-             _nonce_call(ctx, community, signer), HEAD_CALL]
-    results = ctx.gateway.simulate(calls)
-    nonce = ctx.book.next_nonce(community.slug, signer, int(_ok(results[2]), 16), int(_ok(results[3])["number"], 16))
-    # Judged behind the member's earlier requests once the node holds them; while sending is
-    # paused, on what the node holds (the submit then says the relayer is behind).
-    _, estimate, _, head = _simulate_behind(ctx, calls, state, nonce, results)
-    estimate = int(_ok(estimate), 16)
-    if estimate > ctx.settings.relay_max_gas_per_request:
-        raise Unprocessable(f"This call needs {estimate:,} gas; the relayer pays for at most "
-                            f"{ctx.settings.relay_max_gas_per_request:,} per request")
+    # Nonce, clock and the call behind the member's requests in flight, in one round trip.
+    as_forwarded = {**_as_forwarded(community, target, data, signer),
+                    "gas": hex(ctx.settings.relay_max_gas_per_request)}
+    nonce_data, head, simulated = ctx.gateway.simulate([
+        _nonce_call(ctx, community, signer), HEAD_CALL,
+        _behind(_in_flight_calls(ctx, community, signer), as_forwarded)])
+    nonce = ctx.book.next_nonce(community.slug, signer, int(_ok(nonce_data), 16), int(_ok(head)["number"], 16))
+    estimate = _gas_needed(ctx, simulated)
     return forward_request_typed_data(
         chain_id=ctx.gateway.chain_id,
         forwarder=community.contracts["forwarder"],
@@ -234,22 +250,20 @@ def check(
     if same is not None:
         return CheckedRequest(signer, target, function, args, message["nonce"], (), key, same)
 
-    # Nonce, clock, what the contract itself would say, the gas the call needs, and the whole
-    # forwarder.execute as the relayer would send it, in one round trip. Refusals are reported
-    # in this order: replay, expiry, the contract's custom error, gas, anything else.
+    # Nonce, clock, what the contract itself would say and the gas the call needs, and the whole
+    # forwarder.execute as the relayer would send it, in one round trip; both simulations behind
+    # the member's requests in flight. Refusals are reported in this order: replay, expiry, the
+    # contract's custom error, gas, anything else.
     struct = forward_request_struct(canonical, sig)
     execute = ctx.gateway.abi("forwarder").function("execute").encode(struct)
-    as_forwarded = _as_forwarded(community, target, data, signer)
-    state = _state_for(ctx, community, signer)
+    as_forwarded = {**_as_forwarded(community, target, data, signer),
+                    "gas": hex(ctx.settings.relay_max_gas_per_request)}
     as_relayed = {"from": ctx.gateway.relayer_address, "to": forwarder, "data": "0x" + execute.hex(),
                   "gas": hex(relay_gas(struct, execute, wallet))}
     nonce = message["nonce"]
-    # The nonce on the simulated block first: the node answers a batch in order and its pool only
-    # grows, so every simulation after it sees at least the requests it counted.
-    calls = [_nonce_call(ctx, community, signer, state), _nonce_call(ctx, community, signer), HEAD_CALL,
-             ("eth_call", [as_forwarded, state]), ("eth_estimateGas", [as_forwarded, state]),
-             ("eth_call", [as_relayed, state])]
-    simulated_nonce, nonce_data, head, simulated, estimate, relayed = _simulate_behind(ctx, calls, state, nonce)
+    earlier = _in_flight_calls(ctx, community, signer)
+    nonce_data, head, simulated, relayed = ctx.gateway.simulate([
+        _nonce_call(ctx, community, signer), HEAD_CALL, _behind(earlier, as_forwarded), _behind(earlier, as_relayed)])
     ctx.book.check_nonce(community.slug, signer, int(_ok(nonce_data), 16), nonce, int(_ok(head)["number"], 16))
     now = clock_of(_ok(head))
     if message["deadline"] < now:
@@ -258,18 +272,7 @@ def check(
             "ERC2771ForwarderExpiredRequest; prepare and sign it again",
             error="ERC2771ForwarderExpiredRequest",
         )
-    if int(_ok(simulated_nonce), 16) < nonce:
-        # The member's earlier requests are accepted but the node does not hold them yet (sending
-        # is paused, for funds or fees, or the relayer is catching up): every simulation above ran
-        # without them, and the forwarder refuses a nonce ahead of the chain's. Not the member's
-        # fault, and nothing to sign again: this used to be a 422 ERC2771ForwarderInvalidSigner
-        # telling them to, and the new signature failed the same way.
-        raise RelayerBehind(f"This member's requests before nonce {nonce} are accepted but not sent yet (GET "
-                            ".../relayer says whether sending is paused, and why): this one can be checked only "
-                            "behind them. Nothing was accepted; submit the same signed request again shortly",
-                            retry_after=2)
-    _ok(simulated)
-    needed = int(_ok(estimate), 16)
+    needed = _gas_needed(ctx, simulated)
     if message["gas"] < needed:
         raise Unprocessable(f"The request signs for {message['gas']:,} gas, but the call needs {needed:,}: it "
                             "would run out of gas on chain. Prepare and sign it again", error="RelayGasTooLow")
@@ -277,9 +280,10 @@ def check(
         raise Unprocessable(f"The request signs for {message['gas']:,} gas; the call needs {needed:,}, and the "
                             f"relayer pays for at most {gas_ceiling(ctx, needed):,}. Prepare and sign it again",
                             error="RelayGasTooHigh")
-    if isinstance(relayed, ChainRefused):
-        raise Unprocessable(f"The forwarder would refuse this request ({relayed.error}): prepare and sign it again",
-                            error=relayed.error)
+    _, refusal = _last_call(ctx, relayed)
+    if refusal is not None:
+        raise Unprocessable(f"The forwarder would refuse this request ({refusal.error}): prepare and sign it again",
+                            error=refusal.error)
     return CheckedRequest(signer, target, function, args, nonce, struct, key, wallet=wallet)
 
 

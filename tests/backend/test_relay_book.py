@@ -5,8 +5,6 @@ signed request again; until its block is too deep to roll back, no new request m
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import pytest
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import sessionmaker
@@ -15,7 +13,6 @@ from backend.errors import Conflict
 from backend.indexer.db import make_engine
 from backend.relayer.book import RelayBook
 from backend.relayer.outbox import RECHECK_BLOCKS, RelayRequest, create_outbox
-from backend.services.relay import _simulate_behind
 from backend.settings import Settings
 
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -88,8 +85,7 @@ def test_a_writes_reads_of_the_outbox_never_walk_a_members_history(book):
 
     event.listen(engine, "before_cursor_execute", keep)
     try:
-        book.has_in_flight("c", SIGNER)
-        book.wait_sent("c", SIGNER)
+        book.member_in_flight("c", SIGNER)
         book.next_nonce("c", SIGNER, chain_nonce=40, head=100)
         book.check_nonce("c", SIGNER, chain_nonce=40, nonce=40, head=100)
         book.same_request("c", "0xF", SIGNER, 40, "0x" + "ab" * 65)
@@ -132,26 +128,21 @@ def test_an_outbox_of_an_earlier_version_gets_the_new_indexes_and_loses_the_repl
     engine.dispose()
 
 
-class _Node:
-    """A node whose pending block holds the member's earlier request only from the n-th look on
-    (the worker marks a request sent in the outbox just before the node holds it)."""
-
-    def __init__(self, holds_from: int) -> None:
-        self.looks, self.holds_from = 0, holds_from
-
-    def simulate(self, calls):
-        self.looks += 1
-        nonce = 5 if self.looks >= self.holds_from else 4
-        return [hex(nonce), f"answer {self.looks}"]
-
-
-@pytest.mark.parametrize("state, paused, looks", [
-    ("pending", None, 3),  # judged once the node holds nonce 4: the third look
-    ("latest", None, 1),  # nothing of the member's in flight: one look
-    ("pending", "out of funds", 1),  # sending paused: nothing will arrive, no waiting
-])
-def test_a_simulation_behind_a_members_requests_waits_until_the_node_holds_them(state, paused, looks):
-    node = _Node(holds_from=3)
-    ctx = SimpleNamespace(gateway=node, worker=SimpleNamespace(paused=paused))
-    answers = _simulate_behind(ctx, [("nonce", []), ("call", [])], state, nonce=5)
-    assert node.looks == looks and answers[1] == f"answer {looks}"
+def test_a_members_requests_in_flight_are_their_accepted_unmined_ones_oldest_nonce_first(book):
+    """What a member's next request is simulated behind (services/relay.py): their requests
+    queued or sent, in nonce order; not those settled, not another member's, not the relayer's
+    own calls."""
+    for nonce, state in ((3, "sent"), (1, "succeeded"), (5, "queued"), (4, "queued"), (2, "reverted")):
+        with book.sessions.begin() as session:
+            session.add(RelayRequest(community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=nonce,
+                                     target="0xT", payload={"nonce": nonce}, gas=1_000 + nonce, client="test",
+                                     state=state))
+    with book.sessions.begin() as session:
+        session.add(RelayRequest(community="c", kind="forward", forwarder="0xF", signer="0xOther", nonce=4,
+                                 target="0xT", payload={"nonce": "other"}, gas=1, client="test", state="queued"))
+        session.add(RelayRequest(community="other", kind="forward", forwarder="0xG", signer=SIGNER, nonce=0,
+                                 target="0xT", payload={"nonce": "elsewhere"}, gas=1, client="test", state="queued"))
+        session.add(RelayRequest(community="c", kind="direct", forwarder="0xF", signer=None, nonce=None,
+                                 target="0xT", payload={"data": "0x"}, gas=1, client="test", state="queued"))
+    assert book.member_in_flight("c", SIGNER) == [({"nonce": 3}, 1_003), ({"nonce": 4}, 1_004), ({"nonce": 5}, 1_005)]
+    assert book.member_in_flight("c", "0xNobody") == []

@@ -261,7 +261,7 @@ def test_attest_cap_per_period(env, fair):
 def test_a_burst_past_the_attest_cap_is_refused_before_it_is_sent(env, fair):
     """Class: a burst. Two attestations sent at once, while the first is still in flight: the second
     would pass on the latest block but is bound to fail behind the first (the cap of one), so it is
-    judged on the pending block and refused before the relayer pays for it."""
+    simulated behind the first and refused before the relayer pays for it."""
     api = env.api
     indicator = fair["attest"]
     start_of_a_cap_period(env)

@@ -235,7 +235,7 @@ def test_chained_requests_bound_to_fail_are_refused_not_sent(env, governed):
     with interval_mining(env, 2):
         first = env.api.prepare("attestations", signer=address(BOB), claim_id=claim)["typed_data"]
         assert submit(env.api, "attestations", first, BOB, wait=False).status_code == 202
-        # Prepared now, the second is judged behind the first, on the pending block.
+        # Prepared now, the second is judged behind the first (simulated after it).
         with pytest.raises(ApiError) as caught:
             env.api.prepare("attestations", signer=address(BOB), claim_id=claim)
         assert (caught.value.status, caught.value.problem["error"]) == (409, "BadgeAlreadyAttested")
@@ -248,6 +248,30 @@ def test_chained_requests_bound_to_fail_are_refused_not_sent(env, governed):
         wait_until(lambda: env.api.get(f"/claims/{claim}")["attestations"] == 1, what="the first attestation")
     receipts = relayer_receipts(env, sent_before)
     assert len(receipts) == 1 and not reverted(receipts)
+
+
+def test_requests_are_judged_behind_the_members_requests_the_node_does_not_hold_yet(env, governed):
+    """Class: requests bound to fail behind the member's own accepted requests while sending is
+    paused (here a relayer without funds), so that the node holds none of them. A second
+    attestation of one claim is refused, prepared or built by hand; the member's next, different
+    request gets the nonce after the first and is accepted behind it; nothing is sent."""
+    claim = env.api.act("claims", ALICE, indicator_id=governed["mentoring"],
+                        evidence_uri="https://x.example/held")["created"]["claim_id"]
+    penniless = "0x" + keccak(text="a relayer without funds").hex()
+    with own_server(env, relayer_key=penniless) as api:
+        first = api.prepare("attestations", signer=address(BOB), claim_id=claim)["typed_data"]
+        assert submit(api, "attestations", first, BOB, wait=False).status_code == 202
+        wait_until(lambda: "until it is funded" in (api.get("/relayer")["paused"] or ""), what="sending paused for funds")
+        with pytest.raises(ApiError) as caught:
+            api.prepare("attestations", signer=address(BOB), claim_id=claim)
+        assert (caught.value.status, caught.value.problem["error"]) == (409, "BadgeAlreadyAttested")
+        second = {**first, "message": {**first["message"], "nonce": first["message"]["nonce"] + 1}}
+        assert problem(submit(api, "attestations", second, BOB), 409)["error"] == "BadgeAlreadyAttested"
+        following = claim_typed(api, BOB, governed["code"], "https://x.example/held-next")
+        assert following["message"]["nonce"] == first["message"]["nonce"] + 1
+        assert submit(api, "claims", following, BOB, wait=False).status_code == 202
+        assert api.get("/relayer")["in_flight"] == 2
+    assert env.api.get(f"/claims/{claim}")["attestations"] == 0
 
 
 def test_a_request_that_loses_a_race_settles_and_its_member_goes_on(env, governed):
