@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.errors import Conflict, NotFound, TooManyRequests
 from backend.relayer.budgets import ClientBudgets, client_refusal, member_refusal
-from backend.relayer.outbox import ACTIVE, OF_MEMBER, USED_NONCE, RelayRequest, recheck_from
+from backend.relayer.outbox import ACTIVE, OF_MEMBER, USED_NONCE, RelayRequest, recheck_from, state_in
 from backend.settings import Settings
 
 
@@ -33,10 +33,10 @@ from backend.settings import Settings
 # block recent enough to be rolled back (the relayer would then send that same request again).
 _FLYING = select(RelayRequest.nonce).where(
     *OF_MEMBER, RelayRequest.nonce >= bindparam("chain_nonce"),
-    or_(RelayRequest.state.in_(ACTIVE), and_(RelayRequest.state.in_(USED_NONCE),
+    or_(state_in(ACTIVE), and_(state_in(USED_NONCE),
                                                RelayRequest.block_number >= bindparam("recent_from"))))
 _IN_FLIGHT = select(RelayRequest.nonce, RelayRequest.payload, RelayRequest.gas).where(
-    *OF_MEMBER, RelayRequest.state.in_(ACTIVE), RelayRequest.kind == "forward")
+    *OF_MEMBER, state_in(ACTIVE), RelayRequest.kind == "forward")
 _SAME = select(RelayRequest.id).where(
     *OF_MEMBER, RelayRequest.forwarder == bindparam("forwarder"), RelayRequest.nonce == bindparam("nonce"),
     RelayRequest.signature == bindparam("signature"), RelayRequest.state != "failed") \
@@ -167,7 +167,7 @@ class RelayBook:
     def in_flight(self) -> int:
         with self.sessions() as session:
             return session.scalar(select(func.count()).select_from(RelayRequest).where(
-                RelayRequest.state.in_(ACTIVE))) or 0
+                state_in(ACTIVE))) or 0
 
     def spent(self, community: str) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
         """What the relayer paid for the community and for each member (the outbox's whole history)."""

@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from backend.errors import TooManyRequests
-from backend.relayer.outbox import ACTIVE, OF_MEMBER, RelayRequest
+from backend.relayer.outbox import ACTIVE, OF_MEMBER, RelayRequest, state_in
 from backend.settings import Settings
 
 MINUTE, HOUR = 60.0, 3600.0
@@ -30,7 +30,7 @@ MINUTE, HOUR = 60.0, 3600.0
 # Two statements, each bounded by an index (ix_relay_request_member_state, ix_relay_request_signer),
 # so that a member's whole history is never read: one aggregate over all their rows grew with
 # every request they ever made. Built once, run without the ORM.
-_MEMBER_IN_FLIGHT = select(func.count(RelayRequest.id)).where(*OF_MEMBER, RelayRequest.state.in_(ACTIVE))
+_MEMBER_IN_FLIGHT = select(func.count(RelayRequest.id)).where(*OF_MEMBER, state_in(ACTIVE))
 _MEMBER_LAST_HOUR = select(
     func.count(RelayRequest.id).filter(RelayRequest.created_at > bindparam("minute_from")),
     func.min(RelayRequest.created_at).filter(RelayRequest.created_at > bindparam("minute_from")),
@@ -42,7 +42,7 @@ _MEMBER_LAST_HOUR = select(
 ).where(*OF_MEMBER, RelayRequest.created_at > bindparam("hour_from"))
 # Few rows are in flight, and ix_relay_request_client_state finds them without reading the
 # client's history.
-_CLIENT_IN_FLIGHT = select(func.count(RelayRequest.id)).where(RelayRequest.state.in_(ACTIVE),
+_CLIENT_IN_FLIGHT = select(func.count(RelayRequest.id)).where(state_in(ACTIVE),
                                                               RelayRequest.client == bindparam("client"))
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_account import Account
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.chain.addresses import checksum
@@ -499,9 +499,9 @@ class RelayWorker:
                                state="sent", sent_block=head)
             session.add(batch)
             session.flush()
-            for row in pack:
-                fresh = session.get(RelayRequest, row.id)
-                fresh.state, fresh.batch_id, fresh.tx_hash = "sent", batch.id, attempt["hash"]
+            session.execute(update(RelayRequest).where(RelayRequest.id.in_([row.id for row in pack]))
+                            .values(state="sent", batch_id=batch.id, tx_hash=attempt["hash"])
+                            .execution_options(synchronize_session=False))
             batch_id = batch.id
         self._next_nonce = nonce + 1
         refusal = self._broadcast(attempt["raw"])
