@@ -120,7 +120,12 @@ def _behind(earlier: list[dict[str, str]], call: dict[str, str]) -> tuple[str, l
     """`call` simulated on the latest block after the calls `earlier` (eth_simulateV1, one block).
     The node runs those few calls, not a pending block of every transaction in its pool: that is
     what an eth_call on the pending block costs, and under a burst it was most of Anvil's work."""
-    return "eth_simulateV1", [{"blockStateCalls": [{"calls": [*earlier, call]}], "validation": False}, "latest"]
+    calls = [*earlier, call]
+    # The block holds all of them whatever the chain's block gas limit (a node that enforces it
+    # in a simulation, as geth does, would otherwise refuse a member with many requests in flight).
+    limit = {"gasLimit": hex(sum(int(c["gas"], 16) for c in calls))}
+    return "eth_simulateV1", [{"blockStateCalls": [{"blockOverrides": limit, "calls": calls}], "validation": False},
+                              "latest"]
 
 
 def _last_call(ctx: Context, result: Any) -> tuple[int, ChainRefused | None]:

@@ -1,0 +1,72 @@
+"""How a relay check reads the node's eth_simulateV1 answer (services/relay.py): the last call's
+gas used, the contract's custom error named when it reverted, a call out of the relayer's gas
+cap refused in words, and a node that cannot simulate at all taken for the node's failure (503),
+never for the member's request's."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from eth_abi import encode
+from eth_utils import keccak
+
+from backend.chain.abi import ContractAbi, ErrorDecoder
+from backend.chain.gateway import ChainGateway
+from backend.chain.rpc import RpcError
+from backend.errors import ChainRefused, NodeUnavailable, Unprocessable
+from backend.services.relay import _gas_needed, _last_call
+from backend.settings import Settings
+
+ABI = ContractAbi([{"type": "error", "name": "BadgeAlreadyAttested",
+                    "inputs": [{"name": "claimId", "type": "uint256"}, {"name": "attester", "type": "address"}]}])
+ATTESTER = "0x" + "ab" * 20
+CAP = 100_000
+
+
+def _ctx():
+    return SimpleNamespace(gateway=SimpleNamespace(errors=ErrorDecoder([ABI])),
+                           settings=Settings(relay_max_gas_per_request=CAP))
+
+
+def _answer(*calls: dict) -> list[dict]:
+    """eth_simulateV1's answer: one block, the member's earlier requests, then the request."""
+    return [{"number": "0x10", "calls": [{"status": "0x1", "gasUsed": hex(60_000), "returnData": "0x"}, *calls]}]
+
+
+def test_the_gas_a_call_needs_is_its_simulations_gas_used_not_an_earlier_requests():
+    ctx = _ctx()
+    assert _gas_needed(ctx, _answer({"status": "0x1", "gasUsed": hex(42_123), "returnData": "0x"})) == 42_123
+    assert _last_call(ctx, _answer({"status": "0x1", "gasUsed": "0x5208", "returnData": "0x"})) == (21_000, None)
+
+
+def test_a_revert_is_named_by_the_contracts_custom_error():
+    data = keccak(text="BadgeAlreadyAttested(uint256,address)")[:4] + encode(["uint256", "address"], [7, ATTESTER])
+    answer = _answer({"status": "0x0", "gasUsed": hex(30_000), "returnData": "0x" + data.hex(),
+                      "error": {"code": -32000, "message": "execution reverted"}})
+    with pytest.raises(ChainRefused) as caught:
+        _gas_needed(_ctx(), answer)
+    assert caught.value.error == "BadgeAlreadyAttested" and caught.value.args_["claimId"] == 7
+
+
+@pytest.mark.parametrize("used, refused_as", [(CAP, Unprocessable), (CAP - 1, ChainRefused)])
+def test_a_call_that_runs_out_of_the_relayers_cap_is_refused_for_its_gas(used, refused_as):
+    """With the cap as its gas, a call that used all of it ran out of gas: refused in words. An
+    empty revert short of the cap is the contract's own refusal."""
+    answer = _answer({"status": "0x0", "gasUsed": hex(used), "returnData": "0x", "error": {"message": "out of gas"}})
+    with pytest.raises(refused_as) as caught:
+        _gas_needed(_ctx(), answer)
+    if refused_as is Unprocessable:
+        assert f"needs more than {CAP:,} gas" in caught.value.detail
+    else:
+        assert "out of gas" in caught.value.detail
+
+
+def test_a_node_that_cannot_simulate_is_the_nodes_failure():
+    """A node without eth_simulateV1 answers the call with a JSON-RPC error, which the gateway's
+    batch hands back as a ChainRefused: 503, naming the method, not a refusal of the request."""
+    ctx = _ctx()
+    unanswered = ChainGateway.refusal(ctx.gateway, RpcError({"code": -32601, "message": "Method not found"}))
+    with pytest.raises(NodeUnavailable) as caught:
+        _last_call(ctx, unanswered)
+    assert "eth_simulateV1" in caught.value.detail and "Method not found" in caught.value.detail
