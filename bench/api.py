@@ -14,7 +14,10 @@ slows as the chain grows, TOOLCHAIN.md) with a raised block gas limit, starts th
   - a backfill: the whole chain indexed into an empty database, beside fetching its logs alone
     and inserting the same events with raw SQL,
   - the same attestations relayed by a bare loop (eth-account signing, web3.py raw sends),
-    and the same profile computed from the chain with eth_call instead of the index.
+    and the same profile computed from the chain with eth_call instead of the index,
+  - the CPU time a write costs the service, Anvil and the load generator (the 32 members' claims),
+    beside what a bare loop's attestation costs Anvil and the loop: on a machine of few cores,
+    where all three share them, the most writes a second the machine can take.
 """
 
 from __future__ import annotations
@@ -342,6 +345,20 @@ def wait_true_latencies(url: str, indicator: int, per_member: int, keys: list[st
     return latencies
 
 
+def cpu_seconds(*pids: int) -> float:
+    """User and system CPU time used so far by these processes (Linux /proc), and by this one
+    when a pid is 0: where a write's work is done (service, node, load generator)."""
+    total = 0.0
+    for pid in pids:
+        if pid == 0:
+            times = os.times()
+            total += times.user + times.system
+            continue
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def interval_mining(anvil: Anvil) -> None:
     """Deployed under automine; from here on a block a second (as --block-time 1), which holds
     its speed as the chain grows. The block gas limit is raised because each relayed request
@@ -412,8 +429,12 @@ def main() -> int:
         print(f"Claims with wait=false, {many} members at once, 10 each ...", flush=True)
         jobs32 = [(key, "claims", {"indicator_id": indicator, "evidence_uri": f"https://example.org/c32/{key[-6:]}/{i}"})
                   for i in range(10) for key in WORKERS + MORE]
+        pids = (server.process.pid, anvil.process.pid, 0)
+        before = [cpu_seconds(pid) for pid in pids]
         claim32_time, claim32_requests = burst(server.url, jobs32)
-        wait_settled(server.url, claim32_requests)
+        wait_until(lambda: api.get("/relayer")["in_flight"] == 0, timeout=300, what="the outbox drained")
+        write_cpu = [(cpu_seconds(pid) - b) * 1000 / len(jobs32) for pid, b in zip(pids, before)]
+        wait_settled(server.url, claim32_requests)  # each request read back: not a write's cost
         print(f"The same from {many} members over two API processes (one database; one relays) ...", flush=True)
         second = Server(server.env, work / "api-2.log")
         second.start()
@@ -426,7 +447,9 @@ def main() -> int:
             second.stop()
 
         print(f"Baseline: {len(base_ids)} attestations from a bare web3.py loop ...", flush=True)
+        before = [cpu_seconds(pid) for pid in pids[1:]]
         base_rate = baseline_attestations(anvil, deployments, base_ids)
+        base_cpu = [(cpu_seconds(pid) - b) * 1000 / len(base_ids) for pid, b in zip(pids[1:], before)]
         chain_profile = baseline_profile(anvil, deployments, api_ids) * 1000
         print("Backfill: the whole chain into an empty index ...", flush=True)
         indexing, events, fetching, raw_insert = backfill(anvil, stack.deployments, work)
@@ -457,6 +480,12 @@ def main() -> int:
         print("== bare web3.py loop on the same chain ==")
         print(f"attestations (sign + raw send): {base_rate:8.1f} /s ({len(base_ids)} badges)")
         print(f"profile from eth_call (batched): {chain_profile:7.0f} ms per read")
+        print("== CPU per write (ms; both cores shared by all three) ==")
+        print(f"API claim, c={many}, until mined: service {write_cpu[0]:5.1f}, Anvil {write_cpu[1]:5.1f}, "
+              f"load generator {write_cpu[2]:5.1f}; {sum(write_cpu):5.1f} in all")
+        print(f"bare loop attestation:           Anvil {base_cpu[0]:5.1f}, loop {base_cpu[1]:5.1f}; "
+              f"{sum(base_cpu):5.1f} in all ({os.cpu_count()} cores: at most {os.cpu_count() * 1000 / sum(base_cpu):,.0f} "
+              f"/s); API writes at the bare loop's rate would need {1000 / base_rate * (os.cpu_count() or 1):5.1f} ms in all")
         print("== ratios ==")
         print(f"API / bare loop attestations:  {api_rate / base_rate:8.2f}")
         print(f"API c={many} accepted / bare loop: {len(jobs32) / claim32_time / base_rate:7.2f} (two processes: "
