@@ -10,7 +10,8 @@ slows as the chain grows, TOOLCHAIN.md) with a raised block gas limit, starts th
     then through two over the same database (one of them relays and indexes),
   - p50/p99 of GET /members/{address}/profile for a member holding all the badges, at c=1 and
     c=16, beside raw SQL computing the same numbers on the same SQLite file,
-  - p50 of GET /claims?limit=50, beside raw SQL for the same page,
+  - p50 of GET /claims?limit=50, beside raw SQL for the same page, and of GET /communities (no
+    database: the floor of any read over HTTP here),
   - a backfill: the whole chain indexed into an empty database, beside fetching its logs alone
     and inserting the same events with raw SQL,
   - the same attestations relayed by a bare loop (eth-account signing, web3.py raw sends),
@@ -418,6 +419,7 @@ def main() -> int:
         latencies16 = timed_reads(server.url, profile_path, args.reads * 4, 16)
         raw_profile_ms = raw_sql(db, args.reads, lambda c: raw_profile(c, slug, alice))
         claims_ms = timed_reads(server.url, "/claims?limit=50", args.reads, 1)
+        floor_ms = timed_reads(server.url, "/communities", args.reads, 1)
         raw_claims_ms = raw_sql(db, args.reads, lambda c: raw_claims(c, slug))
 
         print(f"Claims with wait=true, {len(WORKERS)} members at once, 10 each ...", flush=True)
@@ -470,6 +472,8 @@ def main() -> int:
         print(f"profile read, {n} badges, c=16: p50 {statistics.median(latencies16):6.1f} ms   "
               f"p99 {pct(latencies16, 0.99):6.1f} ms")
         print(f"/claims?limit=50, c=1:          p50 {statistics.median(claims_ms):6.1f} ms")
+        print(f"GET /communities, c=1:          p50 {statistics.median(floor_ms):6.1f} ms (no database: "
+              "HTTP, FastAPI and the client alone)")
         print(f"backfill, {events} events:      {indexing:6.2f} s ({events / indexing:,.0f} events/s; fetching the "
               f"logs and headers alone {fetching:.2f} s)")
         print("== raw SQL on the same SQLite file ==")
@@ -481,11 +485,12 @@ def main() -> int:
         print(f"attestations (sign + raw send): {base_rate:8.1f} /s ({len(base_ids)} badges)")
         print(f"profile from eth_call (batched): {chain_profile:7.0f} ms per read")
         print("== CPU per write (ms; both cores shared by all three) ==")
+        cores = os.cpu_count() or 1
         print(f"API claim, c={many}, until mined: service {write_cpu[0]:5.1f}, Anvil {write_cpu[1]:5.1f}, "
               f"load generator {write_cpu[2]:5.1f}; {sum(write_cpu):5.1f} in all")
         print(f"bare loop attestation:           Anvil {base_cpu[0]:5.1f}, loop {base_cpu[1]:5.1f}; "
-              f"{sum(base_cpu):5.1f} in all ({os.cpu_count()} cores: at most {os.cpu_count() * 1000 / sum(base_cpu):,.0f} "
-              f"/s); API writes at the bare loop's rate would need {1000 / base_rate * (os.cpu_count() or 1):5.1f} ms in all")
+              f"{sum(base_cpu):5.1f} in all ({cores} cores: at most {cores * 1000 / sum(base_cpu):,.0f} /s); "
+              f"API writes at the bare loop's rate would need {cores * 1000 / base_rate:5.1f} ms in all")
         print("== ratios ==")
         print(f"API / bare loop attestations:  {api_rate / base_rate:8.2f}")
         print(f"API c={many} accepted / bare loop: {len(jobs32) / claim32_time / base_rate:7.2f} (two processes: "
@@ -493,6 +498,8 @@ def main() -> int:
         print(f"eth_call profile / indexed p50: {chain_profile / statistics.median(latencies):7.1f}x slower")
         print(f"profile p50 / raw SQL p50:      {statistics.median(latencies) / statistics.median(raw_profile_ms):7.1f}")
         print(f"/claims p50 / raw SQL p50:      {statistics.median(claims_ms) / statistics.median(raw_claims_ms):7.1f}")
+        print(f"GET /communities p50 / raw SQL of /claims p50: "
+              f"{statistics.median(floor_ms) / statistics.median(raw_claims_ms):.1f} (the floor of any read over HTTP)")
         print(f"backfill / (fetch + raw insert): {indexing / (fetching + raw_insert):6.1f}")
         return 0
 

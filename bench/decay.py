@@ -126,8 +126,9 @@ def outbox_reads(ctx, requests: int) -> None:
     and book.accept), without writing: in flight, nonces held, the same request, the budgets."""
     book, head = ctx.book, requests + 100
     book.member_in_flight(SLUG, HOLDER)
-    book.next_nonce(SLUG, HOLDER, requests, head)
-    book.check_nonce(SLUG, HOLDER, requests, requests, head)
+    held = book.held(SLUG, HOLDER, requests, head)
+    book.next_nonce(SLUG, HOLDER, requests, head, held)
+    book.check_nonce(SLUG, HOLDER, requests, requests, head, held)
     book.same_request(SLUG, FORWARDER, HOLDER, requests, "0x" + "ab" * 65)
     with ctx.sessions() as session:
         member_refusal(session, book.settings, community=SLUG, signer=HOLDER, gas=200_000, now=time.time())

@@ -99,7 +99,7 @@ def typed_data_digest(typed_data: dict[str, Any]) -> bytes:
     domain, message = typed_data["domain"], typed_data["message"]
     data = message["data"]
     struct = keccak(_REQUEST_TYPEHASH
-                    + bytes.fromhex(message["from"][2:]).rjust(32, b"\0") + bytes.fromhex(message["to"][2:]).rjust(32, b"\0")
+                    + b"".join(bytes.fromhex(message[k][2:]).rjust(32, b"\0") for k in ("from", "to"))
                     + b"".join(int(message[k]).to_bytes(32, "big") for k in ("value", "gas", "nonce", "deadline"))
                     + keccak(bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)))
     return keccak(b"\x19\x01" + _domain_separator(int(domain["chainId"]), domain["verifyingContract"].lower()) + struct)

@@ -14,7 +14,7 @@ process accepted, another sees (several processes over one PostgreSQL).
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -31,10 +31,9 @@ from backend.settings import Settings
 # on more than who the member is (tests/backend/test_relay_book.py reads their plans).
 # The member's nonces from the chain's on that the outbox holds: in flight, or executed in a
 # block recent enough to be rolled back (the relayer would then send that same request again).
-_FLYING = select(RelayRequest.nonce).where(
+_FLYING = select(RelayRequest.nonce, RelayRequest.payload, RelayRequest.gas).where(
     *OF_MEMBER, RelayRequest.nonce >= bindparam("chain_nonce"),
-    or_(state_in(ACTIVE), and_(state_in(USED_NONCE),
-                                               RelayRequest.block_number >= bindparam("recent_from"))))
+    or_(state_in(ACTIVE), and_(state_in(USED_NONCE), RelayRequest.block_number >= bindparam("recent_from"))))
 _IN_FLIGHT = select(RelayRequest.nonce, RelayRequest.payload, RelayRequest.gas).where(
     *OF_MEMBER, state_in(ACTIVE), RelayRequest.kind == "forward")
 _SAME = select(RelayRequest.id).where(
@@ -42,6 +41,15 @@ _SAME = select(RelayRequest.id).where(
     RelayRequest.signature == bindparam("signature"), RelayRequest.state != "failed") \
     .order_by(RelayRequest.id.desc()).limit(1)
 _ACCEPT = insert(RelayRequest.__table__).returning(RelayRequest.__table__.c.id)
+
+
+class HeldRequest(NamedTuple):
+    """A member's request the outbox holds: its forwarder nonce, its payload (the signed request
+    as JSON) and its share of a transaction's gas."""
+
+    nonce: int
+    payload: dict[str, Any]
+    gas: int
 
 
 class RelayBook:
@@ -53,37 +61,41 @@ class RelayBook:
 
     # ------------------------------------------------------------------ nonces
 
-    def _flying(self, session: Session, community: str, signer: str, head: int, chain_nonce: int) -> set[int]:
-        """The member's nonces from `chain_nonce` on that the outbox holds: in flight, or executed
-        in a block recent enough to be rolled back (the relayer would then send that same request
-        again). Only nonces the chain has not used matter, and reading from there on keeps this
+    def held(self, community: str, signer: str, chain_nonce: int, head: int) -> list[HeldRequest]:
+        """The member's requests from `chain_nonce` on that the outbox holds, oldest nonce first:
+        in flight, or executed in a block recent enough to be rolled back (the relayer would then
+        send that same request again, so if the chain gave its nonce back, it comes before any new
+        one). Only nonces the chain has not used matter, and reading from there on keeps this
         bounded by the member's requests in flight, not by all they ever made."""
-        return set(session.connection().execute(_FLYING, {
-            "community": community, "signer": signer, "chain_nonce": chain_nonce,
-            "recent_from": recheck_from(head, self.settings.confirmations)}).scalars())
+        with self.sessions() as session:
+            rows = session.connection().execute(_FLYING, {
+                "community": community, "signer": signer, "chain_nonce": chain_nonce,
+                "recent_from": recheck_from(head, self.settings.confirmations)}).all()
+        return sorted((HeldRequest(*row) for row in rows), key=lambda request: request.nonce)
 
-    def member_in_flight(self, community: str, signer: str) -> list[tuple[dict[str, Any], int]]:
+    def member_in_flight(self, community: str, signer: str) -> list[HeldRequest]:
         """The member's accepted requests not yet mined (queued, or sent and waiting in the
-        node's pool), oldest nonce first: (payload, gas share). A request of theirs is judged
-        behind these (services/relay.py), whether or not the node holds them yet."""
+        node's pool), oldest nonce first. A request of theirs is judged behind these
+        (services/relay.py), whether or not the node holds them yet."""
         with self.sessions() as session:
             rows = session.connection().execute(_IN_FLIGHT, {"community": community, "signer": signer}).all()
-        return [(payload, gas) for _, payload, gas in sorted(rows, key=lambda row: row[0])]
+        return sorted((HeldRequest(*row) for row in rows), key=lambda request: request.nonce)
 
-    def next_nonce(self, community: str, signer: str, chain_nonce: int, head: int) -> int:
-        """The nonce for a request being prepared: the first after those the outbox holds."""
-        with self.sessions() as session:
-            flying = self._flying(session, community, signer, head, chain_nonce)
+    def next_nonce(self, community: str, signer: str, chain_nonce: int, head: int,
+                   held: list[HeldRequest] | None = None) -> int:
+        """The nonce for a request being prepared: the first after those the outbox holds
+        (`held`, if already read)."""
+        flying = {r.nonce for r in (held if held is not None else self.held(community, signer, chain_nonce, head))}
         nonce = chain_nonce
         while nonce in flying:
             nonce += 1
         return nonce
 
-    def check_nonce(self, community: str, signer: str, chain_nonce: int, nonce: int, head: int) -> None:
+    def check_nonce(self, community: str, signer: str, chain_nonce: int, nonce: int, head: int,
+                    held: list[HeldRequest] | None = None) -> None:
         """Refuse a signed request bound to fail for its nonce: used (a request whose call
         reverted inside a batch used its nonce too), held by the outbox, or past a gap."""
-        with self.sessions() as session:
-            flying = self._flying(session, community, signer, head, chain_nonce)
+        flying = {r.nonce for r in (held if held is not None else self.held(community, signer, chain_nonce, head))}
         if nonce < chain_nonce or nonce in flying:
             raise Conflict(f"A request of this signer with nonce {nonce} was already relayed (this one, or another "
                            "prepared at the same moment): a nonce works once; prepare it again",

@@ -37,7 +37,7 @@ from backend.chain.receipts import created_by, executed_requests
 from backend.chain.rpc import RpcError
 from backend.errors import DomainError
 from backend.relayer.leader import LeaderLock
-from backend.relayer.outbox import ACTIVE, RelayBatch, RelayRequest, batch_gas, recheck_from, struct_of
+from backend.relayer.outbox import ACTIVE, RelayBatch, RelayRequest, batch_gas, recheck_from, state_in, struct_of
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -139,8 +139,8 @@ class RelayWorker:
         """Settle and replace once per new block (receipts come only with blocks; a transaction
         is stuck after a number of blocks), and at least every `_SETTLE_EVERY` seconds; send what
         is queued every step. A step woken by a request accepted within the same block is then a
-        database read, a signature and one eth_sendRawTransaction: members' next requests wait
-        for it (they are judged behind their earlier ones), so it decides how fast they go."""
+        database read, a signature and one eth_sendRawTransaction for everything queued: the
+        requests accepted while it sends go out together in the next one."""
         head = self.gateway.block_number()
         if head != self._last_head or time.monotonic() - self._settled_at >= _SETTLE_EVERY:
             if head != self._last_head:
@@ -525,6 +525,6 @@ class RelayWorker:
     def status(self) -> WorkerStatus:
         with self.sessions() as session:
             counts = dict(session.execute(select(RelayRequest.state, func.count()).where(
-                RelayRequest.state.in_(("queued", "sent"))).group_by(RelayRequest.state)).all())
+                state_in(ACTIVE)).group_by(RelayRequest.state)).all())
         return WorkerStatus(self.leading, self.paused, counts.get("queued", 0), counts.get("sent", 0), self.balance,
                             self.last_error)

@@ -50,6 +50,7 @@ from backend.errors import (
     TimedOut,
     Unprocessable,
 )
+from backend.relayer.book import HeldRequest
 from backend.relayer.outbox import batch_gas, struct_of
 from backend.services import request_rules
 
@@ -97,13 +98,21 @@ def _decoded(ctx: Context, target: str, data: bytes) -> tuple[str, dict[str, Any
         raise InvalidRequest(f"The request's data does not decode as {function.name}: {exc}") from exc
 
 
-def _in_flight_calls(ctx: Context, community: Community, signer: str) -> list[dict[str, str]]:
-    """The member's accepted requests that are not mined yet, oldest nonce first, each as the
+def _replays(ctx: Context, community: Community, requests: list[HeldRequest]) -> list[dict[str, str]]:
+    """The member's requests the chain has not executed yet, oldest nonce first, each as the
     relayer sends it: alone in the forwarder's executeBatch with the relayer as refund receiver,
     so that one whose call reverts still uses its nonce (as on chain) and one mined meanwhile is
     skipped for its used nonce (as on chain) instead of failing the simulation."""
-    return [_replayed(ctx.gateway, struct_of(payload), share, community.contracts["forwarder"])
-            for payload, share in ctx.book.member_in_flight(community.slug, signer)]
+    return [_replayed(ctx.gateway, struct_of(r.payload), r.gas, community.contracts["forwarder"]) for r in requests]
+
+
+def _replayed_the_wrong_ones(earlier: list[HeldRequest], held: list[HeldRequest], chain_nonce: int) -> bool:
+    """Whether the simulation, run behind the member's requests in flight (`earlier`, read before
+    the chain's nonce was known), missed some the chain will execute before this one (`held`, the
+    outbox's from that nonce on): a request the outbox has as executed whose block was rolled back
+    (the chain gave its nonce back; the relayer sends it again), or one settled in between. Rare:
+    the check then simulates again, behind `held`."""
+    return [r.nonce for r in earlier if r.nonce >= chain_nonce] != [r.nonce for r in held]
 
 
 @lru_cache(maxsize=4096)
@@ -172,10 +181,14 @@ def prepare(ctx: Context, community: Community, *, signer: str, target: str, dat
     # Nonce, clock and the call behind the member's requests in flight, in one round trip.
     as_forwarded = {**_as_forwarded(community, target, data, signer),
                     "gas": hex(ctx.settings.relay_max_gas_per_request)}
+    earlier = ctx.book.member_in_flight(community.slug, signer)
     nonce_data, head, simulated = ctx.gateway.simulate([
-        _nonce_call(ctx, community, signer), HEAD_CALL,
-        _behind(_in_flight_calls(ctx, community, signer), as_forwarded)])
-    nonce = ctx.book.next_nonce(community.slug, signer, int(_ok(nonce_data), 16), int(_ok(head)["number"], 16))
+        _nonce_call(ctx, community, signer), HEAD_CALL, _behind(_replays(ctx, community, earlier), as_forwarded)])
+    chain_nonce, number = int(_ok(nonce_data), 16), int(_ok(head)["number"], 16)
+    held = ctx.book.held(community.slug, signer, chain_nonce, number)
+    nonce = ctx.book.next_nonce(community.slug, signer, chain_nonce, number, held)
+    if _replayed_the_wrong_ones(earlier, held, chain_nonce):
+        simulated, = ctx.gateway.simulate([_behind(_replays(ctx, community, held), as_forwarded)])
     estimate = _gas_needed(ctx, simulated)
     return forward_request_typed_data(
         chain_id=ctx.gateway.chain_id,
@@ -271,10 +284,16 @@ def check(
     as_relayed = {"from": ctx.gateway.relayer_address, "to": forwarder, "data": "0x" + execute.hex(),
                   "gas": hex(relay_gas(struct, execute, wallet))}
     nonce = message["nonce"]
-    earlier = _in_flight_calls(ctx, community, signer)
+    earlier = ctx.book.member_in_flight(community.slug, signer)
+    replays = _replays(ctx, community, earlier)
     nonce_data, head, simulated, relayed = ctx.gateway.simulate([
-        _nonce_call(ctx, community, signer), HEAD_CALL, _behind(earlier, as_forwarded), _behind(earlier, as_relayed)])
-    ctx.book.check_nonce(community.slug, signer, int(_ok(nonce_data), 16), nonce, int(_ok(head)["number"], 16))
+        _nonce_call(ctx, community, signer), HEAD_CALL, _behind(replays, as_forwarded), _behind(replays, as_relayed)])
+    chain_nonce, number = int(_ok(nonce_data), 16), int(_ok(head)["number"], 16)
+    held = ctx.book.held(community.slug, signer, chain_nonce, number)
+    ctx.book.check_nonce(community.slug, signer, chain_nonce, nonce, number, held)
+    if _replayed_the_wrong_ones(earlier, held, chain_nonce):
+        replays = _replays(ctx, community, held)
+        simulated, relayed = ctx.gateway.simulate([_behind(replays, as_forwarded), _behind(replays, as_relayed)])
     now = clock_of(_ok(head))
     if message["deadline"] < now:
         raise Unprocessable(

@@ -11,8 +11,9 @@ from sqlalchemy.orm import sessionmaker
 
 from backend.errors import Conflict
 from backend.indexer.db import make_engine
-from backend.relayer.book import RelayBook
+from backend.relayer.book import HeldRequest, RelayBook
 from backend.relayer.outbox import RECHECK_BLOCKS, RelayRequest, create_outbox
+from backend.services.relay import _replayed_the_wrong_ones
 from backend.settings import Settings
 
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -86,6 +87,7 @@ def test_a_writes_reads_of_the_outbox_never_walk_a_members_history(book):
     event.listen(engine, "before_cursor_execute", keep)
     try:
         book.member_in_flight("c", SIGNER)
+        book.held("c", SIGNER, chain_nonce=40, head=100)
         book.next_nonce("c", SIGNER, chain_nonce=40, head=100)
         book.check_nonce("c", SIGNER, chain_nonce=40, nonce=40, head=100)
         book.same_request("c", "0xF", SIGNER, 40, "0x" + "ab" * 65)
@@ -144,5 +146,21 @@ def test_a_members_requests_in_flight_are_their_accepted_unmined_ones_oldest_non
                                  target="0xT", payload={"nonce": "elsewhere"}, gas=1, client="test", state="queued"))
         session.add(RelayRequest(community="c", kind="direct", forwarder="0xF", signer=None, nonce=None,
                                  target="0xT", payload={"data": "0x"}, gas=1, client="test", state="queued"))
-    assert book.member_in_flight("c", SIGNER) == [({"nonce": 3}, 1_003), ({"nonce": 4}, 1_004), ({"nonce": 5}, 1_005)]
+    assert book.member_in_flight("c", SIGNER) == [(3, {"nonce": 3}, 1_003), (4, {"nonce": 4}, 1_004),
+                                                  (5, {"nonce": 5}, 1_005)]
     assert book.member_in_flight("c", "0xNobody") == []
+
+
+def test_a_rolled_back_request_is_replayed_before_a_new_one():
+    """The chain gave back the nonce of a request the outbox has as executed (its block rolled
+    back): a check that simulated behind the requests in flight alone must simulate again behind
+    what the outbox holds from the chain's nonce on. Requests below the chain's nonce, executed
+    meanwhile, are skipped on chain and need no second look."""
+    def requests(*nonces):
+        return [HeldRequest(n, {"nonce": n}, 1) for n in nonces]
+
+    assert not _replayed_the_wrong_ones(requests(4, 5), requests(4, 5), chain_nonce=4)
+    assert not _replayed_the_wrong_ones(requests(3, 4, 5), requests(4, 5), chain_nonce=4)  # 3 mined meanwhile
+    assert _replayed_the_wrong_ones(requests(5), requests(4, 5), chain_nonce=4)  # 4 rolled back, held as executed
+    assert _replayed_the_wrong_ones(requests(), requests(4), chain_nonce=4)
+    assert _replayed_the_wrong_ones(requests(4, 5), requests(5), chain_nonce=4)  # 4 settled in between, unused

@@ -272,7 +272,8 @@ def test_requests_are_judged_behind_the_members_requests_the_node_does_not_hold_
     with own_server(env, relayer_key=penniless) as api:
         first = api.prepare("attestations", signer=address(BOB), claim_id=claim)["typed_data"]
         assert submit(api, "attestations", first, BOB, wait=False).status_code == 202
-        wait_until(lambda: "until it is funded" in (api.get("/relayer")["paused"] or ""), what="sending paused for funds")
+        wait_until(lambda: "until it is funded" in (api.get("/relayer")["paused"] or ""),
+                   what="sending paused for funds")
         with pytest.raises(ApiError) as caught:
             api.prepare("attestations", signer=address(BOB), claim_id=claim)
         assert (caught.value.status, caught.value.problem["error"]) == (409, "BadgeAlreadyAttested")
