@@ -125,7 +125,6 @@ def outbox_reads(ctx, requests: int) -> None:
     """What the API reads of the outbox for one relayed write by the holder (relay.prepare, check
     and book.accept), without writing: in flight, nonces held, the same request, the budgets."""
     book, head = ctx.book, requests + 100
-    book.member_in_flight(SLUG, HOLDER)
     held = book.held(SLUG, HOLDER, requests, head)
     book.next_nonce(SLUG, HOLDER, requests, head, held)
     book.check_nonce(SLUG, HOLDER, requests, requests, head, held)

@@ -34,8 +34,6 @@ from backend.settings import Settings
 _FLYING = select(RelayRequest.nonce, RelayRequest.payload, RelayRequest.gas).where(
     *OF_MEMBER, RelayRequest.nonce >= bindparam("chain_nonce"),
     or_(state_in(ACTIVE), and_(state_in(USED_NONCE), RelayRequest.block_number >= bindparam("recent_from"))))
-_IN_FLIGHT = select(RelayRequest.nonce, RelayRequest.payload, RelayRequest.gas).where(
-    *OF_MEMBER, state_in(ACTIVE), RelayRequest.kind == "forward")
 _SAME = select(RelayRequest.id).where(
     *OF_MEMBER, RelayRequest.forwarder == bindparam("forwarder"), RelayRequest.nonce == bindparam("nonce"),
     RelayRequest.signature == bindparam("signature"), RelayRequest.state != "failed") \
@@ -71,14 +69,6 @@ class RelayBook:
             rows = session.connection().execute(_FLYING, {
                 "community": community, "signer": signer, "chain_nonce": chain_nonce,
                 "recent_from": recheck_from(head, self.settings.confirmations)}).all()
-        return sorted((HeldRequest(*row) for row in rows), key=lambda request: request.nonce)
-
-    def member_in_flight(self, community: str, signer: str) -> list[HeldRequest]:
-        """The member's accepted requests not yet mined (queued, or sent and waiting in the
-        node's pool), oldest nonce first. A request of theirs is judged behind these
-        (services/relay.py), whether or not the node holds them yet."""
-        with self.sessions() as session:
-            rows = session.connection().execute(_IN_FLIGHT, {"community": community, "signer": signer}).all()
         return sorted((HeldRequest(*row) for row in rows), key=lambda request: request.nonce)
 
     def next_nonce(self, community: str, signer: str, chain_nonce: int, head: int,

@@ -71,9 +71,9 @@ class TxOutcome:
     error: str | None = None
 
 
-def _nonce_call(ctx: Context, community: Community, signer: str, block: str = "latest") -> tuple[str, list[Any]]:
+def _nonce_call(ctx: Context, community: Community, signer: str) -> tuple[str, list[Any]]:
     data = ctx.gateway.abi("forwarder").function("nonces").encode(signer)
-    return "eth_call", [{"to": community.contracts["forwarder"], "data": "0x" + data.hex()}, block]
+    return "eth_call", [{"to": community.contracts["forwarder"], "data": "0x" + data.hex()}, "latest"]
 
 
 def _ok(result: Any) -> Any:
@@ -98,21 +98,25 @@ def _decoded(ctx: Context, target: str, data: bytes) -> tuple[str, dict[str, Any
         raise InvalidRequest(f"The request's data does not decode as {function.name}: {exc}") from exc
 
 
+def _chain_and_outbox(ctx: Context, community: Community, signer: str) -> tuple[dict[str, Any], int, list[HeldRequest]]:
+    """The head, the member's forwarder nonce on it (one round trip), and the member's requests
+    the outbox holds from that nonce on: those the chain has not executed as of the head (in
+    flight, mined since, or given back by a rolled-back block), which a new request of theirs
+    comes after."""
+    # The nonce first: the node answers a batch in order, so it is read on the head or before it.
+    # An older nonce only adds requests executed by the head to those replayed, which the
+    # forwarder skips for their used nonces; a newer one would leave out one mined after it.
+    nonce_data, head = ctx.gateway.simulate([_nonce_call(ctx, community, signer), HEAD_CALL])
+    head, chain_nonce = _ok(head), int(_ok(nonce_data), 16)
+    return head, chain_nonce, ctx.book.held(community.slug, signer, chain_nonce, int(head["number"], 16))
+
+
 def _replays(ctx: Context, community: Community, requests: list[HeldRequest]) -> list[dict[str, str]]:
     """The member's requests the chain has not executed yet, oldest nonce first, each as the
     relayer sends it: alone in the forwarder's executeBatch with the relayer as refund receiver,
     so that one whose call reverts still uses its nonce (as on chain) and one mined meanwhile is
     skipped for its used nonce (as on chain) instead of failing the simulation."""
     return [_replayed(ctx.gateway, struct_of(r.payload), r.gas, community.contracts["forwarder"]) for r in requests]
-
-
-def _replayed_the_wrong_ones(earlier: list[HeldRequest], held: list[HeldRequest], chain_nonce: int) -> bool:
-    """Whether the simulation, run behind the member's requests in flight (`earlier`, read before
-    the chain's nonce was known), missed some the chain will execute before this one (`held`, the
-    outbox's from that nonce on): a request the outbox has as executed whose block was rolled back
-    (the chain gave its nonce back; the relayer sends it again), or one settled in between. Rare:
-    the check then simulates again, behind `held`."""
-    return [r.nonce for r in earlier if r.nonce >= chain_nonce] != [r.nonce for r in held]
 
 
 @lru_cache(maxsize=4096)
@@ -125,16 +129,23 @@ def _replayed(gateway: ChainGateway, struct: tuple, share: int, forwarder: str) 
     return {"from": relayer, "to": forwarder, "data": "0x" + data.hex(), "gas": hex(batch_gas([share], data))}
 
 
-def _behind(earlier: list[dict[str, str]], call: dict[str, str]) -> tuple[str, list[Any]]:
-    """`call` simulated on the latest block after the calls `earlier` (eth_simulateV1, one block).
-    The node runs those few calls, not a pending block of every transaction in its pool: that is
-    what an eth_call on the pending block costs, and under a burst it was most of Anvil's work."""
+def _behind(earlier: list[dict[str, str]], call: dict[str, str], head: dict[str, Any]) -> tuple[str, list[Any]]:
+    """`call` simulated after the calls `earlier` (eth_simulateV1), in one block that follows
+    `head` on its state: the node runs those few calls, not a pending block of every transaction
+    in its pool (what an eth_call on the pending block costs; under a burst it was most of
+    Anvil's work). The state is pinned to `head`, the block the nonces were read on, and the block
+    simulated is the next one, with its number and a clock past the head's: simulated on
+    "latest", Anvil could take the clock of one block and the state of the next, mined meanwhile,
+    and a vote delegation then reverted for a checkpoint older than the last."""
     calls = [*earlier, call]
-    # The block holds all of them whatever the chain's block gas limit (a node that enforces it
-    # in a simulation, as geth does, would otherwise refuse a member with many requests in flight).
-    limit = {"gasLimit": hex(sum(int(c["gas"], 16) for c in calls))}
-    return "eth_simulateV1", [{"blockStateCalls": [{"blockOverrides": limit, "calls": calls}], "validation": False},
-                              "latest"]
+    number, timestamp = int(head["number"], 16), int(head["timestamp"], 16)
+    overrides = {"number": hex(number + 1), "time": hex(max(clock_of(head), timestamp + 1)),
+                 # The block holds all of them whatever the chain's block gas limit (a node that
+                 # enforces it in a simulation, as geth does, would refuse a member with many requests
+                 # in flight).
+                 "gasLimit": hex(sum(int(c["gas"], 16) for c in calls))}
+    return "eth_simulateV1", [{"blockStateCalls": [{"blockOverrides": overrides, "calls": calls}],
+                               "validation": False}, hex(number)]
 
 
 def _last_call(ctx: Context, result: Any) -> tuple[int, ChainRefused | None]:
@@ -178,17 +189,12 @@ def prepare(ctx: Context, community: Community, *, signer: str, target: str, dat
     signer = checksum(signer)
     function, args = _decoded(ctx, target, data)
     request_rules.check_call(ctx, community, target=target, function=function, args=args)
-    # Nonce, clock and the call behind the member's requests in flight, in one round trip.
+    # The call simulated behind the member's requests the chain has not executed yet.
     as_forwarded = {**_as_forwarded(community, target, data, signer),
                     "gas": hex(ctx.settings.relay_max_gas_per_request)}
-    earlier = ctx.book.member_in_flight(community.slug, signer)
-    nonce_data, head, simulated = ctx.gateway.simulate([
-        _nonce_call(ctx, community, signer), HEAD_CALL, _behind(_replays(ctx, community, earlier), as_forwarded)])
-    chain_nonce, number = int(_ok(nonce_data), 16), int(_ok(head)["number"], 16)
-    held = ctx.book.held(community.slug, signer, chain_nonce, number)
-    nonce = ctx.book.next_nonce(community.slug, signer, chain_nonce, number, held)
-    if _replayed_the_wrong_ones(earlier, held, chain_nonce):
-        simulated, = ctx.gateway.simulate([_behind(_replays(ctx, community, held), as_forwarded)])
+    head, chain_nonce, held = _chain_and_outbox(ctx, community, signer)
+    nonce = ctx.book.next_nonce(community.slug, signer, chain_nonce, int(head["number"], 16), held)
+    simulated, = ctx.gateway.simulate([_behind(_replays(ctx, community, held), as_forwarded, head)])
     estimate = _gas_needed(ctx, simulated)
     return forward_request_typed_data(
         chain_id=ctx.gateway.chain_id,
@@ -197,7 +203,7 @@ def prepare(ctx: Context, community: Community, *, signer: str, target: str, dat
         target=community.contracts[target],
         data=data,
         nonce=nonce,
-        deadline=clock_of(_ok(head)) + ctx.settings.request_ttl_seconds,
+        deadline=clock_of(head) + ctx.settings.request_ttl_seconds,
         # Headroom: an attestation estimated before another one lands may be the one that mints.
         gas=min(estimate + estimate // 2 + 100_000, gas_ceiling(ctx, estimate)),
     )
@@ -273,10 +279,10 @@ def check(
     if same is not None:
         return CheckedRequest(signer, target, function, args, message["nonce"], (), key, same)
 
-    # Nonce, clock, what the contract itself would say and the gas the call needs, and the whole
-    # forwarder.execute as the relayer would send it, in one round trip; both simulations behind
-    # the member's requests in flight. Refusals are reported in this order: replay, expiry, the
-    # contract's custom error, gas, anything else.
+    # Nonce and clock; then what the contract itself would say and the gas the call needs, and the
+    # whole forwarder.execute as the relayer would send it, in one round trip, both behind the
+    # member's requests the chain has not executed yet. Refusals are reported in this order:
+    # replay, expiry, the contract's custom error, gas, anything else.
     struct = forward_request_struct(canonical, sig)
     execute = ctx.gateway.abi("forwarder").function("execute").encode(struct)
     as_forwarded = {**_as_forwarded(community, target, data, signer),
@@ -284,17 +290,11 @@ def check(
     as_relayed = {"from": ctx.gateway.relayer_address, "to": forwarder, "data": "0x" + execute.hex(),
                   "gas": hex(relay_gas(struct, execute, wallet))}
     nonce = message["nonce"]
-    earlier = ctx.book.member_in_flight(community.slug, signer)
-    replays = _replays(ctx, community, earlier)
-    nonce_data, head, simulated, relayed = ctx.gateway.simulate([
-        _nonce_call(ctx, community, signer), HEAD_CALL, _behind(replays, as_forwarded), _behind(replays, as_relayed)])
-    chain_nonce, number = int(_ok(nonce_data), 16), int(_ok(head)["number"], 16)
-    held = ctx.book.held(community.slug, signer, chain_nonce, number)
-    ctx.book.check_nonce(community.slug, signer, chain_nonce, nonce, number, held)
-    if _replayed_the_wrong_ones(earlier, held, chain_nonce):
-        replays = _replays(ctx, community, held)
-        simulated, relayed = ctx.gateway.simulate([_behind(replays, as_forwarded), _behind(replays, as_relayed)])
-    now = clock_of(_ok(head))
+    head, chain_nonce, held = _chain_and_outbox(ctx, community, signer)
+    ctx.book.check_nonce(community.slug, signer, chain_nonce, nonce, int(head["number"], 16), held)
+    replays = _replays(ctx, community, held)
+    simulated, relayed = ctx.gateway.simulate([_behind(replays, as_forwarded, head), _behind(replays, as_relayed, head)])
+    now = clock_of(head)
     if message["deadline"] < now:
         raise Unprocessable(
             f"The request expired at {message['deadline']} (chain time is {now}): "

@@ -13,7 +13,6 @@ from backend.errors import Conflict
 from backend.indexer.db import make_engine
 from backend.relayer.book import HeldRequest, RelayBook
 from backend.relayer.outbox import RECHECK_BLOCKS, RelayRequest, create_outbox
-from backend.services.relay import _replayed_the_wrong_ones
 from backend.settings import Settings
 
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -86,7 +85,6 @@ def test_a_writes_reads_of_the_outbox_never_walk_a_members_history(book):
 
     event.listen(engine, "before_cursor_execute", keep)
     try:
-        book.member_in_flight("c", SIGNER)
         book.held("c", SIGNER, chain_nonce=40, head=100)
         book.next_nonce("c", SIGNER, chain_nonce=40, head=100)
         book.check_nonce("c", SIGNER, chain_nonce=40, nonce=40, head=100)
@@ -130,37 +128,25 @@ def test_an_outbox_of_an_earlier_version_gets_the_new_indexes_and_loses_the_repl
     engine.dispose()
 
 
-def test_a_members_requests_in_flight_are_their_accepted_unmined_ones_oldest_nonce_first(book):
-    """What a member's next request is simulated behind (services/relay.py): their requests
-    queued or sent, in nonce order; not those settled, not another member's, not the relayer's
-    own calls."""
-    for nonce, state in ((3, "sent"), (1, "succeeded"), (5, "queued"), (4, "queued"), (2, "reverted")):
+def test_held_requests_are_the_members_own_from_the_chains_nonce_on_oldest_first(book):
+    """What a member's next request is simulated behind (services/relay.py): their requests from
+    the chain's nonce on that are in flight or executed recently enough to be rolled back, in
+    nonce order, with their payloads; not those below the chain's nonce, failed ones, another
+    member's or another community's."""
+    for nonce, state, block in ((3, "sent", None), (1, "succeeded", 90), (5, "queued", None), (4, "succeeded", 95),
+                                (2, "reverted", 95), (6, "failed", None), (7, "succeeded", 1)):
         with book.sessions.begin() as session:
             session.add(RelayRequest(community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=nonce,
                                      target="0xT", payload={"nonce": nonce}, gas=1_000 + nonce, client="test",
-                                     state=state))
+                                     state=state, block_number=block))
     with book.sessions.begin() as session:
         session.add(RelayRequest(community="c", kind="forward", forwarder="0xF", signer="0xOther", nonce=4,
                                  target="0xT", payload={"nonce": "other"}, gas=1, client="test", state="queued"))
-        session.add(RelayRequest(community="other", kind="forward", forwarder="0xG", signer=SIGNER, nonce=0,
+        session.add(RelayRequest(community="other", kind="forward", forwarder="0xG", signer=SIGNER, nonce=4,
                                  target="0xT", payload={"nonce": "elsewhere"}, gas=1, client="test", state="queued"))
-        session.add(RelayRequest(community="c", kind="direct", forwarder="0xF", signer=None, nonce=None,
-                                 target="0xT", payload={"data": "0x"}, gas=1, client="test", state="queued"))
-    assert book.member_in_flight("c", SIGNER) == [(3, {"nonce": 3}, 1_003), (4, {"nonce": 4}, 1_004),
-                                                  (5, {"nonce": 5}, 1_005)]
-    assert book.member_in_flight("c", "0xNobody") == []
-
-
-def test_a_rolled_back_request_is_replayed_before_a_new_one():
-    """The chain gave back the nonce of a request the outbox has as executed (its block rolled
-    back): a check that simulated behind the requests in flight alone must simulate again behind
-    what the outbox holds from the chain's nonce on. Requests below the chain's nonce, executed
-    meanwhile, are skipped on chain and need no second look."""
-    def requests(*nonces):
-        return [HeldRequest(n, {"nonce": n}, 1) for n in nonces]
-
-    assert not _replayed_the_wrong_ones(requests(4, 5), requests(4, 5), chain_nonce=4)
-    assert not _replayed_the_wrong_ones(requests(3, 4, 5), requests(4, 5), chain_nonce=4)  # 3 mined meanwhile
-    assert _replayed_the_wrong_ones(requests(5), requests(4, 5), chain_nonce=4)  # 4 rolled back, held as executed
-    assert _replayed_the_wrong_ones(requests(), requests(4), chain_nonce=4)
-    assert _replayed_the_wrong_ones(requests(4, 5), requests(5), chain_nonce=4)  # 4 settled in between, unused
+    held = book.held("c", SIGNER, chain_nonce=2, head=100)
+    assert held == [(2, {"nonce": 2}, 1_002), (3, {"nonce": 3}, 1_003), (4, {"nonce": 4}, 1_004),
+                    (5, {"nonce": 5}, 1_005)]  # 7 mined too long ago to roll back, 6 never executed
+    assert all(isinstance(r, HeldRequest) for r in held)
+    assert book.next_nonce("c", SIGNER, chain_nonce=2, head=100, held=held) == 6
+    assert book.held("c", "0xNobody", chain_nonce=0, head=100) == []

@@ -15,7 +15,7 @@ from backend.chain.abi import ContractAbi, ErrorDecoder
 from backend.chain.gateway import ChainGateway
 from backend.chain.rpc import RpcError
 from backend.errors import ChainRefused, NodeUnavailable, Unprocessable
-from backend.services.relay import _gas_needed, _last_call
+from backend.services.relay import _behind, _gas_needed, _last_call
 from backend.settings import Settings
 
 ABI = ContractAbi([{"type": "error", "name": "BadgeAlreadyAttested",
@@ -70,3 +70,20 @@ def test_a_node_that_cannot_simulate_is_the_nodes_failure():
     with pytest.raises(NodeUnavailable) as caught:
         _last_call(ctx, unanswered)
     assert "eth_simulateV1" in caught.value.detail and "Method not found" in caught.value.detail
+
+
+def test_a_simulation_is_the_block_after_the_head_on_the_heads_state():
+    """Pinned to the head the nonces were read on, and simulating the next block: on "latest",
+    Anvil could take one block's clock and the next block's state (a delegation then reverted
+    for a checkpoint older than the last). Its clock is past the head's, and its gas limit holds
+    every call."""
+    head = {"number": hex(41), "timestamp": hex(4_000_000_000)}  # a chain ahead of the wall clock
+    earlier = [{"gas": hex(300_000)}, {"gas": hex(200_000)}]
+    method, (payload, block) = _behind(earlier, {"gas": hex(50_000)}, head)
+    overrides = payload["blockStateCalls"][0]["blockOverrides"]
+    assert (method, block) == ("eth_simulateV1", hex(41))
+    assert int(overrides["number"], 16) == 42 and int(overrides["time"], 16) == 4_000_000_001
+    assert int(overrides["gasLimit"], 16) == 550_000
+    assert payload["blockStateCalls"][0]["calls"][-1] == {"gas": hex(50_000)} and payload["validation"] is False
+    idle = {"number": hex(7), "timestamp": hex(1_000)}  # a chain idle behind the wall clock: now
+    assert int(_behind([], {"gas": "0x1"}, idle)[1][0]["blockStateCalls"][0]["blockOverrides"]["time"], 16) > 10**9
