@@ -71,9 +71,9 @@ class TxOutcome:
     error: str | None = None
 
 
-def _nonce_call(ctx: Context, community: Community, signer: str) -> tuple[str, list[Any]]:
+def _nonce_call(ctx: Context, community: Community, signer: str, block: str = "latest") -> tuple[str, list[Any]]:
     data = ctx.gateway.abi("forwarder").function("nonces").encode(signer)
-    return "eth_call", [{"to": community.contracts["forwarder"], "data": "0x" + data.hex()}, "latest"]
+    return "eth_call", [{"to": community.contracts["forwarder"], "data": "0x" + data.hex()}, block]
 
 
 def _ok(result: Any) -> Any:
@@ -99,16 +99,34 @@ def _decoded(ctx: Context, target: str, data: bytes) -> tuple[str, dict[str, Any
 
 
 def _chain_and_outbox(ctx: Context, community: Community, signer: str) -> tuple[dict[str, Any], int, list[HeldRequest]]:
-    """The head, the member's forwarder nonce on it (one round trip), and the member's requests
-    the outbox holds from that nonce on: those the chain has not executed as of the head (in
-    flight, mined since, or given back by a rolled-back block), which a new request of theirs
-    comes after."""
-    # The nonce first: the node answers a batch in order, so it is read on the head or before it.
-    # An older nonce only adds requests executed by the head to those replayed, which the
-    # forwarder skips for their used nonces; a newer one would leave out one mined after it.
+    """The head, the member's forwarder nonce read with it (one round trip), and the member's
+    requests the outbox holds from that nonce on: those the chain has not executed (in flight,
+    or given back by a rolled-back block), which a new request of theirs comes after."""
     nonce_data, head = ctx.gateway.simulate([_nonce_call(ctx, community, signer), HEAD_CALL])
     head, chain_nonce = _ok(head), int(_ok(nonce_data), 16)
     return head, chain_nonce, ctx.book.held(community.slug, signer, chain_nonce, int(head["number"], 16))
+
+
+def _simulated_behind(ctx: Context, community: Community, signer: str, head: dict[str, Any], chain_nonce: int,
+                      held: list[HeldRequest], calls: list[dict[str, str]]) -> list[Any]:
+    """Each of `calls` simulated behind the member's requests the chain has not executed as of
+    `head`, in one round trip that also reads their nonce on the head itself. The nonce read with
+    the head (`chain_nonce`) can be a block newer than the head: Anvil's latest state can run ahead
+    of its latest header while it mines. Then a request mined in between would be left out of the
+    replay (held only covers nonces from `chain_nonce` on), so the simulation runs again from the
+    head's own nonce. An older nonce only adds requests already executed, which the forwarder skips."""
+    number = int(head["number"], 16)
+
+    def run(requests: list[HeldRequest]) -> tuple[int, list[Any]]:
+        replays = _replays(ctx, community, requests)
+        nonce_data, *results = ctx.gateway.simulate([_nonce_call(ctx, community, signer, hex(number)),
+                                                     *(_behind(replays, call, head) for call in calls)])
+        return int(_ok(nonce_data), 16), results
+
+    head_nonce, results = run(held)
+    if head_nonce < chain_nonce:
+        _, results = run(ctx.book.held(community.slug, signer, head_nonce, number))
+    return results
 
 
 def _replays(ctx: Context, community: Community, requests: list[HeldRequest]) -> list[dict[str, str]]:
@@ -194,7 +212,7 @@ def prepare(ctx: Context, community: Community, *, signer: str, target: str, dat
                     "gas": hex(ctx.settings.relay_max_gas_per_request)}
     head, chain_nonce, held = _chain_and_outbox(ctx, community, signer)
     nonce = ctx.book.next_nonce(community.slug, signer, chain_nonce, int(head["number"], 16), held)
-    simulated, = ctx.gateway.simulate([_behind(_replays(ctx, community, held), as_forwarded, head)])
+    simulated, = _simulated_behind(ctx, community, signer, head, chain_nonce, held, [as_forwarded])
     estimate = _gas_needed(ctx, simulated)
     return forward_request_typed_data(
         chain_id=ctx.gateway.chain_id,
@@ -292,8 +310,7 @@ def check(
     nonce = message["nonce"]
     head, chain_nonce, held = _chain_and_outbox(ctx, community, signer)
     ctx.book.check_nonce(community.slug, signer, chain_nonce, nonce, int(head["number"], 16), held)
-    replays = _replays(ctx, community, held)
-    simulated, relayed = ctx.gateway.simulate([_behind(replays, as_forwarded, head), _behind(replays, as_relayed, head)])
+    simulated, relayed = _simulated_behind(ctx, community, signer, head, chain_nonce, held, [as_forwarded, as_relayed])
     now = clock_of(head)
     if message["deadline"] < now:
         raise Unprocessable(
