@@ -14,8 +14,9 @@ from eth_utils import keccak
 from backend.chain.abi import ContractAbi, ErrorDecoder
 from backend.chain.gateway import ChainGateway
 from backend.chain.rpc import RpcError
+from backend.relayer.book import HeldRequest
 from backend.errors import ChainRefused, NodeUnavailable, Unprocessable
-from backend.services.relay import _behind, _gas_needed, _last_call
+from backend.services.relay import _behind, _gas_needed, _last_call, _simulated_behind
 from backend.settings import Settings
 
 ABI = ContractAbi([{"type": "error", "name": "BadgeAlreadyAttested",
@@ -87,3 +88,50 @@ def test_a_simulation_is_the_block_after_the_head_on_the_heads_state():
     assert payload["blockStateCalls"][0]["calls"][-1] == {"gas": hex(50_000)} and payload["validation"] is False
     idle = {"number": hex(7), "timestamp": hex(1_000)}  # a chain idle behind the wall clock: now
     assert int(_behind([], {"gas": "0x1"}, idle)[1][0]["blockStateCalls"][0]["blockOverrides"]["time"], 16) > 10**9
+
+
+class _Gateway:
+    """Answers each simulation round trip with the member's nonce on the head, then one result
+    per call; remembers how many requests each simulation replayed."""
+
+    def __init__(self, head_nonce: int) -> None:
+        self.head_nonce, self.replayed = head_nonce, []
+        self.relayer_address = "0x" + "ee" * 20
+
+    def abi(self, _key):
+        return SimpleNamespace(function=lambda _name: SimpleNamespace(encode=lambda *args: b"\x01\x02"))
+
+    def simulate(self, calls):
+        self.replayed.append(len(calls[1][1][0]["blockStateCalls"][0]["calls"]) - 1)
+        return [hex(self.head_nonce), *(f"result {i}" for i in range(len(calls) - 1))]
+
+
+class _Book:
+    def __init__(self):
+        self.asked = []
+
+    def held(self, community, signer, chain_nonce, head):
+        self.asked.append(chain_nonce)
+        return [_held(n) for n in range(chain_nonce, 6)]
+
+
+def _held(nonce: int):
+    payload = {"from": ATTESTER, "to": ATTESTER, "value": 0, "gas": 1, "deadline": 1, "data": "0x",
+               "signature": "0x" + f"{nonce:02x}" * 65}
+    return HeldRequest(nonce, payload, 100_000)
+
+
+@pytest.mark.parametrize("head_nonce, runs, replayed", [(4, 1, [2]), (5, 1, [2]), (2, 2, [2, 4])])
+def test_a_nonce_read_a_block_past_the_head_makes_the_simulation_run_again_from_the_heads(head_nonce, runs,
+                                                                                       replayed):
+    """The nonce read with the head was 4 (held: 4 and 5). On the head it is 4 (the same) or 5
+    (read a block early: the extra replay is skipped on chain): one run. On the head it is 2 (the
+    latest state ran a block ahead of the header): requests 2 and 3 were left out, so the outbox
+    is read again from 2 and the simulation runs again behind all four."""
+    gateway, book = _Gateway(head_nonce), _Book()
+    ctx = SimpleNamespace(gateway=gateway, book=book, settings=Settings())
+    community = SimpleNamespace(slug="c", contracts={"forwarder": "0x" + "f0" * 20})
+    head = {"number": hex(41), "timestamp": hex(4_000_000_000)}
+    results = _simulated_behind(ctx, community, ATTESTER, head, 4, [_held(4), _held(5)], [{"gas": hex(1)}])
+    assert results == ["result 0"] and gateway.replayed == replayed and len(gateway.replayed) == runs
+    assert book.asked == ([2] if runs == 2 else [])
