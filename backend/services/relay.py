@@ -5,9 +5,10 @@ signs it), then hand back the EIP-712 typed data to sign. submit: check the sign
 against this community, chain, nonce and deadline, simulate again, and only then accept it
 into the outbox, from which the relayer worker sends it.
 
-Both simulate on the latest block, behind the member's own requests that are accepted but not
-yet mined (eth_simulateV1: those few calls, then this one), so that a request is judged after
-them whether they still wait in the outbox or in the node's pool.
+Both read the head and the member's nonce, then simulate the block after the head on its state,
+behind the member's requests the outbox holds that the chain has not executed (eth_simulateV1:
+those few calls, then this one), so that a request is judged after them whether they still wait
+in the outbox or in the node's pool.
 """
 
 from __future__ import annotations
