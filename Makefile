@@ -84,9 +84,12 @@ coverage: setup
 	  END {printf "coverage: %d of %d branches of contracts/ taken\n", n - m, n; exit (m > 0 || n == 0)}' lcov.info
 
 bench: setup
+	@command -v wrk > /dev/null || { echo "==> wrk from Debian's packages (reads from a C client)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk > /dev/null || echo "(no wrk: its reads are left out)"; }
 	@$(BIN)/python -m bench.gas
 	@if [ -f bench/api.py ]; then $(BIN)/python -m bench.api; fi
 	@$(BIN)/python -m bench.decay
+	@$(BIN)/python -m bench.growth
 	@$(BIN)/python -m bench.hostile
 
 # Soak: concurrent clients (claims and attestations with wait, and reads) against a local Anvil

@@ -11,7 +11,8 @@ slows as the chain grows, TOOLCHAIN.md) with a raised block gas limit, starts th
   - p50/p99 of GET /members/{address}/profile for a member holding all the badges, at c=1 and
     c=16, beside raw SQL computing the same numbers on the same SQLite file,
   - p50 of GET /claims?limit=50, beside raw SQL for the same page, and of GET /communities (no
-    database: the floor of any read over HTTP here),
+    database: the floor of any read over HTTP here); the same reads again from wrk, a C client
+    whose own queueing does not count in the latencies (when Debian's wrk is installed),
   - a backfill: the whole chain indexed into an empty database, beside fetching its logs alone
     and inserting the same events with raw SQL,
   - the same attestations relayed by a bare loop (eth-account signing, web3.py raw sends),
@@ -26,8 +27,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -229,6 +232,31 @@ def timed_reads(url: str, path: str, n: int, concurrency: int) -> list[float]:
     return latencies
 
 
+# wrk (a C load generator, Debian's package) prints the percentiles it measured, in microseconds,
+# and how many answers were not 2xx/3xx.
+WRK_REPORT = """done = function(summary, latency, requests)
+  io.write(string.format("wrk %d %d %d %d\\n", latency:percentile(50), latency:percentile(99),
+                         summary.requests, summary.errors.status + summary.errors.connect + summary.errors.timeout))
+end
+"""
+
+
+def wrk_reads(url: str, path: str, connections: int, seconds: int, work: Path) -> tuple[float, float, int] | None:
+    """p50 and p99 (ms) and how many GETs of `path` wrk made over `connections` kept-alive
+    connections for `seconds`; None without wrk. Sixteen Python client threads share one
+    interpreter lock and the two cores with the service: their latencies count the client's own
+    queueing, where wrk's count the service's."""
+    if not shutil.which("wrk"):
+        return None
+    script = work / "wrk-report.lua"
+    script.write_text(WRK_REPORT)
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
+                          url + path], capture_output=True, text=True, check=True).stdout
+    p50, p99, count, errors = (int(v) for v in out.rsplit("wrk ", 1)[1].split())
+    assert errors == 0, f"wrk: {errors} of {count} GETs of {path} failed"
+    return p50 / 1000, p99 / 1000, count
+
+
 # The profile's numbers and first page, and /claims' first page with attesters and terms, in
 # plain SQL on the same file: the floor the API's reads are measured against.
 RAW_PROFILE = ("""SELECT indicator_id, category, orientation, count(*), sum(weight) FROM badges
@@ -421,6 +449,17 @@ def main() -> int:
         claims_ms = timed_reads(server.url, "/claims?limit=50", args.reads, 1)
         floor_ms = timed_reads(server.url, "/communities", args.reads, 1)
         raw_claims_ms = raw_sql(db, args.reads, lambda c: raw_claims(c, slug))
+        print("The same reads from wrk, 5 s each ...", flush=True)
+        by_wrk = {(path, c): wrk_reads(server.url, path, c, 5, work) for path, c in (
+            (profile_path, 1), (profile_path, 16), ("/claims?limit=50", 1), ("/communities", 1))}
+        # At c=16 a read waits for the fifteen ahead of it (Little's law): its latency is sixteen
+        # times what one costs the one process. `serve --workers 2` answers on both cores.
+        readers = Server(server.env, work / "api-w2.log", "--workers", "2")
+        readers.start()
+        try:
+            profile16_two = wrk_reads(readers.url, profile_path, 16, 5, work)
+        finally:
+            readers.stop()
 
         print(f"Claims with wait=true, {len(WORKERS)} members at once, 10 each ...", flush=True)
         waited = wait_true_latencies(server.url, indicator, 10)
@@ -474,6 +513,12 @@ def main() -> int:
         print(f"/claims?limit=50, c=1:          p50 {statistics.median(claims_ms):6.1f} ms")
         print(f"GET /communities, c=1:          p50 {statistics.median(floor_ms):6.1f} ms (no database: "
               "HTTP, FastAPI and the client alone)")
+        if None in by_wrk.values():
+            print("(wrk is not installed: `apt-get install wrk` adds the same reads from a C client)")
+        for (path, c), result in [*by_wrk.items(), ((profile_path + " (serve --workers 2)", 16), profile16_two)]:
+            if result:
+                print(f"  from wrk, {path.split('?')[0].rsplit('/', 1)[-1]:9} c={c:<2}     p50 {result[0]:6.1f} ms   "
+                      f"p99 {result[1]:6.1f} ms ({result[2]:,} GETs)")
         print(f"backfill, {events} events:      {indexing:6.2f} s ({events / indexing:,.0f} events/s; fetching the "
               f"logs and headers alone {fetching:.2f} s)")
         print("== raw SQL on the same SQLite file ==")
@@ -498,6 +543,9 @@ def main() -> int:
         print(f"eth_call profile / indexed p50: {chain_profile / statistics.median(latencies):7.1f}x slower")
         print(f"profile p50 / raw SQL p50:      {statistics.median(latencies) / statistics.median(raw_profile_ms):7.1f}")
         print(f"/claims p50 / raw SQL p50:      {statistics.median(claims_ms) / statistics.median(raw_claims_ms):7.1f}")
+        if by_wrk[("/claims?limit=50", 1)]:
+            print(f"/claims p50 from wrk / raw SQL p50: "
+                  f"{by_wrk[('/claims?limit=50', 1)][0] / statistics.median(raw_claims_ms):.1f}")
         print(f"GET /communities p50 / raw SQL of /claims p50: "
               f"{statistics.median(floor_ms) / statistics.median(raw_claims_ms):.1f} (the floor of any read over HTTP)")
         print(f"backfill / (fetch + raw insert): {indexing / (fetching + raw_insert):6.1f}")
