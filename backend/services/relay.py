@@ -7,8 +7,8 @@ into the outbox, from which the relayer worker sends it.
 
 Both read the head and the member's nonce, then simulate the block after the head on its state,
 behind the member's requests the outbox holds that the chain has not executed (eth_simulateV1:
-those few calls, then this one), so that a request is judged after them whether they still wait
-in the outbox or in the node's pool.
+the member's nonce read on the simulation's own state, those few calls, then this one), so that
+a request is judged after them whether they still wait in the outbox or in the node's pool.
 """
 
 from __future__ import annotations
@@ -72,9 +72,9 @@ class TxOutcome:
     error: str | None = None
 
 
-def _nonce_call(ctx: Context, community: Community, signer: str, block: str = "latest") -> tuple[str, list[Any]]:
+def _nonce_call(ctx: Context, community: Community, signer: str) -> tuple[str, list[Any]]:
     data = ctx.gateway.abi("forwarder").function("nonces").encode(signer)
-    return "eth_call", [{"to": community.contracts["forwarder"], "data": "0x" + data.hex()}, block]
+    return "eth_call", [{"to": community.contracts["forwarder"], "data": "0x" + data.hex()}, "latest"]
 
 
 def _ok(result: Any) -> Any:
@@ -108,26 +108,52 @@ def _chain_and_outbox(ctx: Context, community: Community, signer: str) -> tuple[
     return head, chain_nonce, ctx.book.held(community.slug, signer, chain_nonce, int(head["number"], 16))
 
 
+# A forwarder.nonces view as the first call of each simulated block: well under this gas.
+NONCE_READ_GAS = 50_000
+# Simulations run again at most this many times when the node's state was older than the nonce
+# the outbox was read from (see _simulated_behind); more means the node keeps moving under us.
+SIMULATION_RUNS = 3
+
+
 def _simulated_behind(ctx: Context, community: Community, signer: str, head: dict[str, Any], chain_nonce: int,
                       held: list[HeldRequest], calls: list[dict[str, str]]) -> list[Any]:
     """Each of `calls` simulated behind the member's requests the chain has not executed as of
-    `head`, in one round trip that also reads their nonce on the head itself. The nonce read with
-    the head (`chain_nonce`) can be a block newer than the head: Anvil's latest state can run ahead
-    of its latest header while it mines. Then a request mined in between would be left out of the
-    replay (held only covers nonces from `chain_nonce` on), so the simulation runs again from the
-    head's own nonce. An older nonce only adds requests already executed, which the forwarder skips."""
+    `head`, in one round trip. Each simulated block first reads the member's nonce, on the very
+    state the simulation runs on: a node asked for the state of its newest block while it mines
+    the next may answer with either (Anvil does), and not always the same one to two calls of one
+    batch. The outbox was read from `chain_nonce`; if a simulation's state is older than that,
+    the requests in between (executed since) were left out of the replay, and it runs again with
+    the outbox read from the state's own nonce. A newer state only skips replays already executed,
+    as the forwarder does on chain."""
     number = int(head["number"], 16)
+    nonces = ctx.gateway.abi("forwarder").function("nonces").encode(signer)
+    nonce_read = {"from": ctx.gateway.relayer_address, "to": community.contracts["forwarder"],
+                  "data": "0x" + nonces.hex(), "gas": hex(NONCE_READ_GAS)}
+    replayed_from = chain_nonce
+    for _ in range(SIMULATION_RUNS):
+        replays = _replays(ctx, community, held)
+        results = ctx.gateway.simulate([_behind([nonce_read, *replays], call, head) for call in calls])
+        state_nonce = _state_nonce(results)
+        if state_nonce is None or state_nonce >= replayed_from:
+            return results
+        replayed_from = state_nonce
+        held = ctx.book.held(community.slug, signer, state_nonce, number)
+    raise NodeUnavailable(f"The chain node's state kept changing under the relay check (block {number}); "
+                          "submit the request again")
 
-    def run(requests: list[HeldRequest]) -> tuple[int, list[Any]]:
-        replays = _replays(ctx, community, requests)
-        nonce_data, *results = ctx.gateway.simulate([_nonce_call(ctx, community, signer, hex(number)),
-                                                     *(_behind(replays, call, head) for call in calls)])
-        return int(_ok(nonce_data), 16), results
 
-    head_nonce, results = run(held)
-    if head_nonce < chain_nonce:
-        _, results = run(ctx.book.held(community.slug, signer, head_nonce, number))
-    return results
+def _state_nonce(results: list[Any]) -> int | None:
+    """The lowest of the member's nonces the simulations read first, on their own states; None
+    if the node could not simulate at all (reported by _last_call, as the node's failure)."""
+    read = []
+    for result in results:
+        if isinstance(result, ChainRefused):
+            continue
+        first = result[-1]["calls"][0]
+        if int(first["status"], 16) != 1:
+            raise NodeUnavailable("The chain node could not read the member's nonce in a simulation (eth_simulateV1)")
+        read.append(int(first["returnData"], 16))
+    return min(read) if read else None
 
 
 def _replays(ctx: Context, community: Community, requests: list[HeldRequest]) -> list[dict[str, str]]:

@@ -91,19 +91,26 @@ def test_a_simulation_is_the_block_after_the_head_on_the_heads_state():
 
 
 class _Gateway:
-    """Answers each simulation round trip with the member's nonce on the head, then one result
-    per call; remembers how many requests each simulation replayed."""
+    """Answers each simulation with the member's nonce read first on its state (the next of
+    `state_nonces` each round trip, and per call when given as a tuple), then the calls;
+    remembers how many requests each round trip replayed."""
 
-    def __init__(self, head_nonce: int) -> None:
-        self.head_nonce, self.replayed = head_nonce, []
+    def __init__(self, *state_nonces) -> None:
+        self.state_nonces, self.replayed = list(state_nonces), []
         self.relayer_address = "0x" + "ee" * 20
 
     def abi(self, _key):
         return SimpleNamespace(function=lambda _name: SimpleNamespace(encode=lambda *args: b"\x01\x02"))
 
     def simulate(self, calls):
-        self.replayed.append(len(calls[1][1][0]["blockStateCalls"][0]["calls"]) - 1)
-        return [hex(self.head_nonce), *(f"result {i}" for i in range(len(calls) - 1))]
+        assert all(method == "eth_simulateV1" for method, _ in calls)
+        block_calls = [params[0]["blockStateCalls"][0]["calls"] for _, params in calls]
+        assert all(c[0]["to"] == FORWARDER and c[0]["data"] == "0x0102" for c in block_calls)  # nonces(signer) first
+        self.replayed.append(len(block_calls[0]) - 2)
+        nonces = self.state_nonces.pop(0) if len(self.state_nonces) > 1 else self.state_nonces[0]
+        nonces = nonces if isinstance(nonces, tuple) else (nonces,) * len(calls)
+        return [[{"calls": [{"status": "0x1", "returnData": "0x" + f"{n:064x}"}, {"status": "0x1", "result": i}]}]
+                for i, n in enumerate(nonces)]
 
 
 class _Book:
@@ -121,17 +128,46 @@ def _held(nonce: int):
     return HeldRequest(nonce, payload, 100_000)
 
 
-@pytest.mark.parametrize("head_nonce, runs, replayed", [(4, 1, [2]), (5, 1, [2]), (2, 2, [2, 4])])
-def test_a_nonce_read_a_block_past_the_head_makes_the_simulation_run_again_from_the_heads(head_nonce, runs,
-                                                                                       replayed):
-    """The nonce read with the head was 4 (held: 4 and 5). On the head it is 4 (the same) or 5
-    (read a block early: the extra replay is skipped on chain): one run. On the head it is 2 (the
-    latest state ran a block ahead of the header): requests 2 and 3 were left out, so the outbox
-    is read again from 2 and the simulation runs again behind all four."""
-    gateway, book = _Gateway(head_nonce), _Book()
+FORWARDER = "0x" + "f0" * 20
+
+
+def _simulate(gateway, book, calls=1):
     ctx = SimpleNamespace(gateway=gateway, book=book, settings=Settings())
-    community = SimpleNamespace(slug="c", contracts={"forwarder": "0x" + "f0" * 20})
+    community = SimpleNamespace(slug="c", contracts={"forwarder": FORWARDER})
     head = {"number": hex(41), "timestamp": hex(4_000_000_000)}
-    results = _simulated_behind(ctx, community, ATTESTER, head, 4, [_held(4), _held(5)], [{"gas": hex(1)}])
-    assert results == ["result 0"] and gateway.replayed == replayed and len(gateway.replayed) == runs
-    assert book.asked == ([2] if runs == 2 else [])
+    return _simulated_behind(ctx, community, ATTESTER, head, 4, [_held(4), _held(5)], [{"gas": hex(1)}] * calls)
+
+
+@pytest.mark.parametrize("state_nonces, replayed, asked", [
+    ((4,), [2], []),  # the state of the head: the outbox's requests 4 and 5 replayed
+    ((5,), [2], []),  # a state a block newer: request 4 is skipped, as on chain
+    ((2,), [2, 4], [2]),  # a state older than the nonce read with the head: requests 2 and 3 were left out
+    (((4, 2),), [2, 4], [2]),  # the two simulations of one round trip on different states: the older counts
+    ((3, 2, 4), [2, 3, 4], [3, 2]),  # older again on the second run (the node finished mining in between)
+])
+def test_a_simulation_on_a_state_older_than_the_outbox_read_runs_again_from_its_own_nonce(state_nonces, replayed,
+                                                                                      asked):
+    """The nonce read with the head was 4 (held: 4 and 5). Each simulated block reads the member's
+    nonce on its own state first: Anvil, asked for its newest block while mining the next, answers
+    with either state, and not always the same one within one batch (seen: nonce 0 read with the
+    head, 4 on that head's number in the next round trip). A state whose nonce is lower than the
+    outbox was read from lacks the requests in between: the outbox is read again from it and the
+    simulation runs again behind all of them."""
+    gateway, book = _Gateway(*state_nonces), _Book()
+    results = _simulate(gateway, book, calls=len(state_nonces[0]) if isinstance(state_nonces[0], tuple) else 1)
+    assert results[0][-1]["calls"][-1]["result"] == 0
+    assert gateway.replayed == replayed and book.asked == asked
+
+
+def test_a_node_whose_state_keeps_moving_back_is_the_nodes_failure():
+    """Three runs each on an older state than the last: 503, never a refusal of the request."""
+    with pytest.raises(NodeUnavailable) as caught:
+        _simulate(_Gateway(3, 2, 1, 0), _Book())
+    assert "kept changing" in caught.value.detail
+
+
+def test_a_nonce_the_simulation_could_not_read_is_the_nodes_failure():
+    gateway = _Gateway(4)
+    gateway.simulate = lambda calls: [[{"calls": [{"status": "0x0", "returnData": "0x"}, {"status": "0x1"}]}]]
+    with pytest.raises(NodeUnavailable):
+        _simulate(gateway, _Book())
