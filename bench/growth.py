@@ -4,14 +4,16 @@ badges and on one holding 10,000, in turns, in one run.
 Run: `python -m bench.growth [--badges 10000] [--claims 210] [--rounds 3]` (`make bench` runs
 it). Starts two stacks side by side (each its own Anvil with a block a second, `ape run
 deploy` and the API over a SQLite index) and grows the second to `--badges` badges with direct
-transactions: each member claims, the next member attests, which mints (setup, not measured;
-the service indexes them as they come). Then, in turns (fresh, grown, grown, fresh, ...: a
+transactions: members claim, another member attests, which mints (setup, not measured; the
+service indexes them as they come). Then, in turns (fresh, grown, grown, fresh, ...: a
 machine slowing down midway weighs on both alike), on each stack:
   - the API: `--claims` claims from 7 members at once with wait=false, accepted per second,
     and the CPU each claim cost the service and Anvil until the outbox drained (from /proc);
   - claims with wait=true, 7 members at once, 5 each: p50;
   - Anvil alone, per block: 210 direct claims put in its pool with mining paused, and the time
     `evm_mine` takes to build the block holding them.
+And, once, the profile of the member holding half the grown badges (5,000), read over HTTP
+(from wrk when installed), beside raw SQL of its numbers and first page on the same file.
 Prints the medians over the rounds at each size and grown/fresh: the service's own slowdown
 (its CPU per claim) apart from the chain's (Anvil's CPU per claim and its time per block), as
 issue 9 asks (no slowdown beyond 1.2x from 0 to 10,000 badges).
@@ -20,10 +22,12 @@ issue 9 asks (no slowdown beyond 1.2x from 0 to 10,000 badges).
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -40,15 +44,21 @@ from bench.api import (  # noqa: E402
     burst,
     cpu_seconds,
     interval_mining,
+    pct,
+    raw_profile,
+    raw_sql,
     setup_community,
+    timed_reads,
     wait_mined,
     wait_settled,
     wait_true_latencies,
+    wrk_reads,
 )
 from backend.chain.deployments import Deployments  # noqa: E402
 from backend.client import CommunityClient  # noqa: E402
 from tests.e2e.harness import UNTHROTTLED, Stack, local_stack, rpc, wait_until  # noqa: E402
 
+HOLDER = WORKERS[0]  # holds half the grown badges: their profile is read over HTTP at that size
 CHUNK = 200  # transactions a sender has waiting at once: one sender's long queue stalls Anvil (bench/api.py)
 
 
@@ -97,29 +107,34 @@ def rpc_batch(url: str, calls: list[tuple[str, list]]) -> list:
 
 
 def grow(stack: Stack, indicator: int, badges: int) -> None:
-    """`badges` badges, each claimed by a member and attested by the next (a ring of seven: no
-    two members endorse each other), CHUNK transactions a sender at a time. The node orders a
-    block's transactions from several senders as it likes, so each claim's id and claimant are
-    read back from the index before it is attested."""
+    """`badges` badges: half claimed by HOLDER, the rest by the six other members in turn.
+    HOLDER's are attested by the six in turn, the others' each by the next of the six: no two
+    members endorse each other (HOLDER attests nobody; the six form a ring). At most CHUNK claims
+    a sender wait in the node at once. The node orders a block's transactions from several
+    senders as it likes, so each claim's id and claimant are read back from the index before it
+    is attested."""
     sender = DirectSender(stack)
     api = CommunityClient(stack.server.url)
-    ring = {addr(key): WORKERS[(i + 1) % len(WORKERS)] for i, key in enumerate(WORKERS)}
-    per_round, minted, after = CHUNK * len(WORKERS), 0, 0
-    while minted < badges:
-        count = min(per_round, badges - minted)
+    others = [key for key in WORKERS if key != HOLDER]
+    ring = {addr(key): others[(i + 1) % len(others)] for i, key in enumerate(others)}
+    left = Counter({HOLDER: badges // 2}) + Counter(others[i % len(others)] for i in range(badges - badges // 2))
+    minted, after, turn = 0, 0, itertools.count()
+    while left:
+        taken = [key for key, count in left.items() for _ in range(min(CHUNK, count))]
+        left = left - Counter(taken)
         wait_mined(stack.anvil.url, sender.send([
-            sender.claim(WORKERS[i % len(WORKERS)], indicator, f"https://example.org/grown/{minted + i}")
-            for i in range(count)]))
+            sender.claim(key, indicator, f"https://example.org/grown/{minted + i}") for i, key in enumerate(taken)]))
         claims: list[dict] = []
-        while len(claims) < count:
+        while len(claims) < len(taken):
             page = api.get("/claims", state="open", limit=500, after=after)
             claims += page["items"]
             if page["items"]:
                 after = page["items"][-1]["id"]  # claims are listed by id
             else:
                 time.sleep(0.2)  # the index is still catching up
-        wait_mined(stack.anvil.url, sender.send([sender.attest(ring[c["contributor"]], c["id"]) for c in claims]))
-        minted += count
+        attesters = [ring.get(c["contributor"]) or others[next(turn) % len(others)] for c in claims]
+        wait_mined(stack.anvil.url, sender.send([sender.attest(key, c["id"]) for key, c in zip(attesters, claims)]))
+        minted += len(taken)
         print(f"  {minted:,} of {badges:,} badges minted", flush=True)
 
 
@@ -192,6 +207,14 @@ def main() -> int:
             print(f"Round {i // 2 + 1}: {name} chain ...", flush=True)
             stack = fresh if name == "fresh" else grown
             results[name].append(measure(stack, indicators[name], args.claims, f"{name}-{i}"))
+        held = args.badges // 2
+        print(f"Reading the profile of the member holding {held:,} of them ...", flush=True)
+        holder_path, slug = f"/members/{addr(HOLDER)}/profile", next(iter(Deployments.load(grown.deployments).communities))
+        holder = wrk_reads(grown.server.url, holder_path, 1, 5, work)
+        if holder is None:  # no wrk: the Python client's latencies, its own time included
+            latencies = timed_reads(grown.server.url, holder_path, 200, 1)
+            holder = (statistics.median(latencies), pct(latencies, 0.99), len(latencies))
+        raw = raw_sql(work / "grown" / "index.sqlite3", 200, lambda c: raw_profile(c, slug, addr(HOLDER)))
 
     print(f"\n== writes on a fresh chain and on one holding {args.badges:,} badges (medians of {args.rounds} turns) ==")
     print(f"{'':44} {'fresh':>9} {'grown':>9} {'grown/fresh':>12}")
@@ -199,6 +222,9 @@ def main() -> int:
         small, large = (statistics.median(r[key] for r in results[name]) for name in ("fresh", "grown"))
         print(f"{label + ' (' + unit + ')':44} {small:9.1f} {large:9.1f} {large / small:12.2f}")
     print("The service's slowdown is its CPU per claim; the chain's is Anvil's CPU per claim and its block time.")
+    print(f"\nprofile of a member holding {held:,} badges, over HTTP, c=1: p50 {holder[0]:.1f} ms, p99 {holder[1]:.1f} ms "
+          f"({holder[2]:,} GETs; target p50 30 ms); raw SQL of its numbers and first page: p50 "
+          f"{statistics.median(raw):.2f} ms ({holder[0] / statistics.median(raw):.1f}x)")
     return 0
 
 
