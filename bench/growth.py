@@ -9,7 +9,7 @@ service indexes them as they come). Then, in turns (fresh, grown, grown, fresh, 
 machine slowing down midway weighs on both alike), on each stack:
   - the API: `--claims` claims from 7 members at once with wait=false, accepted per second,
     and the CPU each claim cost the service and Anvil until the outbox drained (from /proc);
-  - claims with wait=true, 7 members at once, 5 each: p50;
+  - claims with wait=true, 7 members at once, 5 each, and 32 at once, 3 each: p50;
   - Anvil alone, per block: 210 direct claims put in its pool with mining paused, and the time
     `evm_mine` takes to build the block holding them.
 And, once, the profile of the member holding half the grown badges (5,000), read over HTTP
@@ -39,8 +39,10 @@ from web3 import Web3
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.api import (  # noqa: E402
+    MORE,
     WORKERS,
     addr,
+    admit_more,
     burst,
     cpu_seconds,
     interval_mining,
@@ -168,12 +170,14 @@ def measure(stack: Stack, indicator: int, claims: int, label: str) -> dict[str, 
     service_cpu, anvil_cpu = ((cpu_seconds(pid) - b) * 1000 / claims for pid, b in zip(pids, before))
     wait_settled(server.url, requests)
     waited = wait_true_latencies(server.url, indicator, 5)
+    waited32 = wait_true_latencies(server.url, indicator, 3, WORKERS + MORE)
     return {"accepted": claims / took, "service_cpu": service_cpu, "anvil_cpu": anvil_cpu,
-            "wait_p50": statistics.median(waited), "block_ms": block_time(stack, indicator, label)}
+            "wait_p50": statistics.median(waited), "wait32_p50": statistics.median(waited32), "block_ms": block_time(stack, indicator, label)}
 
 
 ROWS = (("accepted", "claims accepted, 7 members, wait=false", "/s"),
         ("wait_p50", "claim with wait=true, 7 at once, p50", "ms"),
+        ("wait32_p50", "claim with wait=true, 32 at once, p50", "ms"),
         ("service_cpu", "the service's CPU per claim", "ms"),
         ("anvil_cpu", "Anvil's CPU per claim", "ms"),
         ("block_ms", "Anvil builds a block of 210 claims", "ms"))
@@ -195,6 +199,7 @@ def main() -> int:
         indicators = {}
         for name, stack in (("fresh", fresh), ("grown", grown)):
             indicators[name] = setup_community(CommunityClient(stack.server.url), stack.anvil)
+            admit_more(CommunityClient(stack.server.url), stack.anvil)  # 25 more members: claims at c=32
         print(f"Growing the second chain to {args.badges:,} badges (direct transactions, not measured) ...",
               flush=True)
         grow(grown, indicators["grown"], args.badges)
