@@ -90,6 +90,10 @@ class _Charge:
 class _Client:
     minute: deque[float] = field(default_factory=deque)
     hour: deque[_Charge] = field(default_factory=deque)
+    # The sum of `hour`'s gas, kept as charges come, expire and are refunded: summed afresh at
+    # each request, under the lock every request takes, it cost a busy client's requests time
+    # in proportion to what it sent in the hour (3,000 claims: service CPU per claim 15.8 -> 23.9 ms).
+    hour_gas: int = 0
 
 
 class ClientBudgets:
@@ -100,6 +104,7 @@ class ClientBudgets:
         self.settings = settings
         self._clients: dict[str, _Client] = {}
         self._lock = threading.Lock()
+        self._swept = time.monotonic()
 
     def charge(self, client: str, gas: int) -> tuple[_Client, float, _Charge]:
         with self._lock:
@@ -107,18 +112,20 @@ class ClientBudgets:
 
     def _charge(self, client: str, gas: int) -> tuple[_Client, float, _Charge]:
         now = time.monotonic()
+        if now - self._swept > MINUTE:
+            self._sweep(now)
         holder = self._clients.setdefault(client, _Client())
         while holder.minute and holder.minute[0] <= now - MINUTE:
             holder.minute.popleft()
         while holder.hour and holder.hour[0].at <= now - HOUR:
-            holder.hour.popleft()
+            holder.hour_gas -= holder.hour.popleft().gas
         who, limits = f"Client {client}", self.settings
         if len(holder.minute) >= limits.client_requests_per_minute:
             wait = math.ceil(max(1.0, holder.minute[0] + MINUTE - now))
             raise TooManyRequests(f"{who} sent {len(holder.minute)} requests in the last minute (budget: "
                                   f"{limits.client_requests_per_minute} a minute): retry in {wait} s",
                                   budget="requests_per_minute", retry_after=wait)
-        used = sum(c.gas for c in holder.hour)
+        used = holder.hour_gas
         if used + gas > limits.client_gas_per_hour:
             wait = math.ceil(max(1.0, holder.hour[0].at + HOUR - now))
             raise TooManyRequests(f"{who} has used {used:,} gas of relaying in the last hour (budget: "
@@ -127,11 +134,21 @@ class ClientBudgets:
         charge = _Charge(now, gas)
         holder.minute.append(now)
         holder.hour.append(charge)
+        holder.hour_gas += gas
         return holder, now, charge
+
+    def _sweep(self, now: float) -> None:
+        """Forget the clients that sent nothing in the last hour. Kept, every address ever seen
+        would stay in memory: over IPv6 one client can come from as many as it likes."""
+        self._swept = now
+        for client in [c for c, holder in self._clients.items() if not holder.hour or holder.hour[-1].at <= now - HOUR]:
+            del self._clients[client]
 
     def refund(self, ticket: tuple[_Client, float, _Charge]) -> None:
         holder, at, charge = ticket
         with self._lock:
+            if holder.hour and charge.at >= holder.hour[0].at:  # not expired: still in the sum
+                holder.hour_gas -= charge.gas
             charge.gas = 0
             try:
                 holder.minute.remove(at)
