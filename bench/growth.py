@@ -1,11 +1,12 @@
 """Do writes slow down as the chain and the index grow? The same writes on a chain holding no
 badges and on one holding 10,000, in turns, in one run.
 
-Run: `python -m bench.growth [--badges 10000] [--claims 210] [--rounds 3]` (`make bench` runs
+Run: `python -m bench.growth [--badges 10000] [--relayed 2000] [--claims 210] [--rounds 3]` (`make bench` runs
 it). Starts two stacks side by side (each its own Anvil with a block a second, `ape run
 deploy` and the API over a SQLite index) and grows the second to `--badges` badges with direct
 transactions: members claim, another member attests, which mints (setup, not measured; the
-service indexes them as they come). Then, in turns (fresh, grown, grown, fresh, ...: a
+service indexes them as they come), then sends it `--relayed` claims through the API (the
+outbox's history, and the client's budgets). Then, in turns (fresh, grown, grown, fresh, ...: a
 machine slowing down midway weighs on both alike), on each stack:
   - the API: `--claims` claims from 7 members at once with wait=false, accepted per second,
     and the CPU each claim cost the service and Anvil until the outbox drained (from /proc);
@@ -186,6 +187,7 @@ ROWS = (("accepted", "claims accepted, 7 members, wait=false", "/s"),
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--badges", type=int, default=10_000)
+    parser.add_argument("--relayed", type=int, default=2_000)
     parser.add_argument("--claims", type=int, default=210)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
@@ -203,6 +205,11 @@ def main() -> int:
         print(f"Growing the second chain to {args.badges:,} badges (direct transactions, not measured) ...",
               flush=True)
         grow(grown, indicators["grown"], args.badges)
+        print(f"... and {args.relayed:,} claims through the API (the outbox's and the budgets' history) ...", flush=True)
+        jobs = [(WORKERS[i % len(WORKERS)], "claims", {"indicator_id": indicators["grown"],
+                                                        "evidence_uri": f"https://example.org/relayed/{i}"})
+                for i in range(args.relayed)]
+        wait_settled(grown.server.url, burst(grown.server.url, jobs)[1])
         api = CommunityClient(grown.server.url)
         wait_until(lambda: api.get("/claims", state="minted", limit=1)["total"] >= args.badges, timeout=300,
                    what="the grown chain indexed")
