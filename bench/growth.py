@@ -32,7 +32,6 @@ from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
-import httpx
 from eth_account import Account
 from eth_utils import keccak
 from web3 import Web3
@@ -58,6 +57,7 @@ from bench.api import (  # noqa: E402
     wrk_reads,
 )
 from backend.chain.deployments import Deployments  # noqa: E402
+from backend.chain.rpc import Rpc  # noqa: E402
 from backend.client import CommunityClient  # noqa: E402
 from tests.e2e.harness import UNTHROTTLED, Stack, local_stack, rpc, wait_until  # noqa: E402
 
@@ -69,12 +69,12 @@ class DirectSender:
     """Members' own transactions (they pay their gas): the growth and the per-block measure."""
 
     def __init__(self, stack: Stack) -> None:
-        self.url = stack.anvil.url
+        self.rpc = Rpc(stack.anvil.url, timeout=120)
         deployments = Deployments.load(stack.deployments)
         self.chain_id = deployments.chain_id
         self.badge_address = next(iter(deployments.communities.values())).contracts["badge"]
         self.badge = deployments.abis["badge"]
-        w3 = Web3(Web3.HTTPProvider(self.url))
+        w3 = Web3(Web3.HTTPProvider(stack.anvil.url))
         self.nonces = {key: w3.eth.get_transaction_count(addr(key)) for key in WORKERS}
         self.fee = 2 * w3.eth.gas_price + 10**9
 
@@ -92,21 +92,9 @@ class DirectSender:
         return self.signed(key, self.badge.function("attest").encode(claim_id))
 
     def send(self, raw: list[str]) -> list[str]:
-        """Into the node's pool in JSON-RPC batches; the transaction hashes."""
-        hashes = []
-        for i in range(0, len(raw), 500):
-            batch = [("eth_sendRawTransaction", [tx]) for tx in raw[i:i + 500]]
-            hashes += rpc_batch(self.url, batch)
-        return hashes
-
-
-def rpc_batch(url: str, calls: list[tuple[str, list]]) -> list:
-    answers = httpx.post(url, json=[{"jsonrpc": "2.0", "id": i, "method": m, "params": p}
-                                    for i, (m, p) in enumerate(calls)], timeout=120).json()
-    answers = sorted(answers, key=lambda answer: answer["id"])
-    errors = [answer["error"] for answer in answers if "error" in answer]
-    assert not errors, errors[:3]
-    return [answer["result"] for answer in answers]
+        """Into the node's pool in JSON-RPC batches; the transaction hashes (a refusal raises)."""
+        return [tx_hash for i in range(0, len(raw), 500)
+                for tx_hash in self.rpc.batch([("eth_sendRawTransaction", [tx]) for tx in raw[i:i + 500]])]
 
 
 def grow(stack: Stack, indicator: int, badges: int) -> None:
