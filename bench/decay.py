@@ -38,7 +38,7 @@ from backend.indexer.models import (
     RowCount,
 )
 from backend.indexer.projections import COUNTED
-from backend.relayer.book import RelayBook
+from backend.relayer.book import RelayBook, check_nonce, next_nonce
 from backend.relayer.budgets import client_refusal, member_refusal
 from backend.relayer.outbox import RelayRequest, create_outbox
 from backend.services import reads
@@ -126,8 +126,8 @@ def outbox_reads(ctx, requests: int) -> None:
     and book.accept), without writing: in flight, nonces held, the same request, the budgets."""
     book, head = ctx.book, requests + 100
     held = book.held(SLUG, HOLDER, requests, head)
-    book.next_nonce(SLUG, HOLDER, requests, head, held)
-    book.check_nonce(SLUG, HOLDER, requests, requests, head, held)
+    next_nonce(requests, held)
+    check_nonce(requests, requests, held)
     book.same_request(SLUG, FORWARDER, HOLDER, requests, "0x" + "ab" * 65)
     with ctx.sessions() as session:
         member_refusal(session, book.settings, community=SLUG, signer=HOLDER, gas=200_000, now=time.time())

@@ -50,6 +50,30 @@ class HeldRequest(NamedTuple):
     gas: int
 
 
+def next_nonce(chain_nonce: int, held: list[HeldRequest]) -> int:
+    """The nonce for a request being prepared: the first from the chain's on after those the
+    outbox holds (`RelayBook.held`)."""
+    flying = {r.nonce for r in held}
+    nonce = chain_nonce
+    while nonce in flying:
+        nonce += 1
+    return nonce
+
+
+def check_nonce(chain_nonce: int, nonce: int, held: list[HeldRequest]) -> None:
+    """Refuse a signed request bound to fail for its nonce: used (a request whose call reverted
+    inside a batch used its nonce too), held by the outbox (`RelayBook.held`), or past a gap."""
+    flying = {r.nonce for r in held}
+    if nonce < chain_nonce or nonce in flying:
+        raise Conflict(f"A request of this signer with nonce {nonce} was already relayed (this one, or another "
+                       "prepared at the same moment): a nonce works once; prepare it again",
+                       error="ReplayedRequest")
+    gap = [n for n in range(chain_nonce, nonce) if n not in flying]
+    if gap:
+        raise Conflict(f"The request's nonce {nonce} is ahead of the signer's next nonce {gap[0]}: prepare it "
+                       "again", error="NonceAhead")
+
+
 class RelayBook:
     def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
         self.settings = settings
@@ -70,30 +94,6 @@ class RelayBook:
                 "community": community, "signer": signer, "chain_nonce": chain_nonce,
                 "recent_from": recheck_from(head, self.settings.confirmations)}).all()
         return sorted((HeldRequest(*row) for row in rows), key=lambda request: request.nonce)
-
-    def next_nonce(self, community: str, signer: str, chain_nonce: int, head: int,
-                   held: list[HeldRequest] | None = None) -> int:
-        """The nonce for a request being prepared: the first after those the outbox holds
-        (`held`, if already read)."""
-        flying = {r.nonce for r in (held if held is not None else self.held(community, signer, chain_nonce, head))}
-        nonce = chain_nonce
-        while nonce in flying:
-            nonce += 1
-        return nonce
-
-    def check_nonce(self, community: str, signer: str, chain_nonce: int, nonce: int, head: int,
-                    held: list[HeldRequest] | None = None) -> None:
-        """Refuse a signed request bound to fail for its nonce: used (a request whose call
-        reverted inside a batch used its nonce too), held by the outbox, or past a gap."""
-        flying = {r.nonce for r in (held if held is not None else self.held(community, signer, chain_nonce, head))}
-        if nonce < chain_nonce or nonce in flying:
-            raise Conflict(f"A request of this signer with nonce {nonce} was already relayed (this one, or another "
-                           "prepared at the same moment): a nonce works once; prepare it again",
-                           error="ReplayedRequest")
-        gap = [n for n in range(chain_nonce, nonce) if n not in flying]
-        if gap:
-            raise Conflict(f"The request's nonce {nonce} is ahead of the signer's next nonce {gap[0]}: prepare it "
-                           "again", error="NonceAhead")
 
     def same_request(self, community: str, forwarder: str, signer: str, nonce: int, signature: str) -> int | None:
         """The id of the request with exactly this signature, if one was accepted and has not

@@ -51,7 +51,7 @@ from backend.errors import (
     TimedOut,
     Unprocessable,
 )
-from backend.relayer.book import HeldRequest
+from backend.relayer.book import HeldRequest, check_nonce, next_nonce
 from backend.relayer.outbox import batch_gas, struct_of
 from backend.services import request_rules
 
@@ -238,7 +238,7 @@ def prepare(ctx: Context, community: Community, *, signer: str, target: str, dat
     as_forwarded = {**_as_forwarded(community, target, data, signer),
                     "gas": hex(ctx.settings.relay_max_gas_per_request)}
     head, chain_nonce, held = _chain_and_outbox(ctx, community, signer)
-    nonce = ctx.book.next_nonce(community.slug, signer, chain_nonce, int(head["number"], 16), held)
+    nonce = next_nonce(chain_nonce, held)
     simulated, = _simulated_behind(ctx, community, signer, head, chain_nonce, held, [as_forwarded])
     estimate = _gas_needed(ctx, simulated)
     return forward_request_typed_data(
@@ -336,7 +336,7 @@ def check(
                   "gas": hex(relay_gas(struct, execute, wallet))}
     nonce = message["nonce"]
     head, chain_nonce, held = _chain_and_outbox(ctx, community, signer)
-    ctx.book.check_nonce(community.slug, signer, chain_nonce, nonce, int(head["number"], 16), held)
+    check_nonce(chain_nonce, nonce, held)
     simulated, relayed = _simulated_behind(ctx, community, signer, head, chain_nonce, held, [as_forwarded, as_relayed])
     now = clock_of(head)
     if message["deadline"] < now:
