@@ -72,9 +72,11 @@ class TxOutcome:
     error: str | None = None
 
 
-def _nonce_call(ctx: Context, community: Community, signer: str) -> tuple[str, list[Any]]:
+def _nonce_read(ctx: Context, community: Community, signer: str) -> dict[str, str]:
+    """forwarder.nonces(signer) as a call: read on "latest" beside the head, and first in each
+    simulated block, on that block's own state."""
     data = ctx.gateway.abi("forwarder").function("nonces").encode(signer)
-    return "eth_call", [{"to": community.contracts["forwarder"], "data": "0x" + data.hex()}, "latest"]
+    return {"to": community.contracts["forwarder"], "data": "0x" + data.hex()}
 
 
 def _ok(result: Any) -> Any:
@@ -103,7 +105,7 @@ def _chain_and_outbox(ctx: Context, community: Community, signer: str) -> tuple[
     """The head, the member's forwarder nonce read with it (one round trip), and the member's
     requests the outbox holds from that nonce on: those the chain has not executed (in flight,
     or given back by a rolled-back block), which a new request of theirs comes after."""
-    nonce_data, head = ctx.gateway.simulate([_nonce_call(ctx, community, signer), HEAD_CALL])
+    nonce_data, head = ctx.gateway.simulate([("eth_call", [_nonce_read(ctx, community, signer), "latest"]), HEAD_CALL])
     head, chain_nonce = _ok(head), int(_ok(nonce_data), 16)
     return head, chain_nonce, ctx.book.held(community.slug, signer, chain_nonce, int(head["number"], 16))
 
@@ -126,9 +128,8 @@ def _simulated_behind(ctx: Context, community: Community, signer: str, head: dic
     the outbox read from the state's own nonce. A newer state only skips replays already executed,
     as the forwarder does on chain."""
     number = int(head["number"], 16)
-    nonces = ctx.gateway.abi("forwarder").function("nonces").encode(signer)
-    nonce_read = {"from": ctx.gateway.relayer_address, "to": community.contracts["forwarder"],
-                  "data": "0x" + nonces.hex(), "gas": hex(NONCE_READ_GAS)}
+    nonce_read = {**_nonce_read(ctx, community, signer), "from": ctx.gateway.relayer_address,
+                  "gas": hex(NONCE_READ_GAS)}
     replayed_from = chain_nonce
     for _ in range(SIMULATION_RUNS):
         replays = _replays(ctx, community, held)
