@@ -151,7 +151,9 @@ def _state_nonce(results: list[Any]) -> int | None:
         if isinstance(result, ChainRefused):
             continue
         first = result[-1]["calls"][0]
-        if int(first["status"], 16) != 1:
+        # A uint256 as 32 bytes, from a call that succeeded: anything else (a node's fault, or no
+        # forwarder code at that address) is the node's failure, never a number read from it.
+        if int(first["status"], 16) != 1 or len(first.get("returnData") or "") != 66:
             raise NodeUnavailable("The chain node could not read the member's nonce in a simulation (eth_simulateV1)")
         read.append(int(first["returnData"], 16))
     return min(read) if read else None

@@ -166,8 +166,16 @@ def test_a_node_whose_state_keeps_moving_back_is_the_nodes_failure():
     assert "kept changing" in caught.value.detail
 
 
-def test_a_nonce_the_simulation_could_not_read_is_the_nodes_failure():
+@pytest.mark.parametrize("first", [
+    {"status": "0x0", "returnData": "0x"},  # the read reverted
+    {"status": "0x1", "returnData": "0x"},  # no code at the forwarder's address: nothing returned
+    {"status": "0x1", "returnData": "0x" + "00" * 31},  # not a 32-byte word
+    {"status": "0x1"},  # no returnData at all
+])
+def test_a_nonce_the_simulation_could_not_read_is_the_nodes_failure(first):
+    """503 naming the simulation, never a 500 from parsing what the node sent, and never a nonce."""
     gateway = _Gateway(4)
-    gateway.simulate = lambda calls: [[{"calls": [{"status": "0x0", "returnData": "0x"}, {"status": "0x1"}]}]]
-    with pytest.raises(NodeUnavailable):
+    gateway.simulate = lambda calls: [[{"calls": [first, {"status": "0x1"}]}]]
+    with pytest.raises(NodeUnavailable) as caught:
         _simulate(gateway, _Book())
+    assert "eth_simulateV1" in caught.value.detail
