@@ -104,6 +104,19 @@ class Settings(BaseSettings):
     client_max_in_flight: int = Field(default=64, ge=1)
     client_requests_per_minute: int = Field(default=1_200, ge=1)
     client_gas_per_hour: int = Field(default=100_000_000, ge=1)
+    # Strikes: a member's requests that passed every check, then failed on chain (the forwarder
+    # skipped them, or their call reverted), each costing the relayer gas. A wallet that answers
+    # one way when simulated and another when executed earns one per request. Past
+    # `member_strikes_slow_after` strikes within the cool-off, the member has one request in flight
+    # at a time; past `member_strikes_refuse_after`, none (429) until their oldest strike is older
+    # than the cool-off.
+    member_strikes_slow_after: int = Field(default=3, ge=1)
+    member_strikes_refuse_after: int = Field(default=6, ge=1)
+    member_strike_cooloff_seconds: int = Field(default=6 * 3600, gt=0)
+    # A signed request's deadline must leave at least this long after the chain's clock when it is
+    # submitted (several blocks on any chain): one that expires while it waits for its block is
+    # skipped by the forwarder, after the relayer paid for it.
+    relay_min_deadline_headroom_seconds: int = Field(default=60, ge=0)
     # ---- the relayer worker (backend/relayer/worker.py)
     # How often it looks for queued requests and receipts (a request accepted by this process
     # wakes it at once).

@@ -190,6 +190,17 @@ class Spent(BaseModel):
 
 class MemberSpentOut(Spent):
     member: str
+    strikes: int = Field(0, description="Requests that passed every check, then failed on chain, within the "
+                                        "cool-off (member_strike_cooloff_seconds)")
+    standing: Literal["ok", "slowed", "refused"] = Field(
+        "ok", description="slowed: one request in flight at a time; refused: none until strikes age out")
+
+
+class HiddenSpentOut(Spent):
+    """Members who hid their profile, together: counted, never named."""
+
+    members: int
+    strikes: int
 
 
 class BudgetsOut(BaseModel):
@@ -200,6 +211,10 @@ class BudgetsOut(BaseModel):
     client_requests_per_minute: int
     client_gas_per_hour: int
     max_gas_per_request: int
+    member_strikes_slow_after: int
+    member_strikes_refuse_after: int
+    member_strike_cooloff_seconds: int
+    min_deadline_headroom_seconds: int
 
 
 class RelayerOut(BaseModel):
@@ -209,7 +224,8 @@ class RelayerOut(BaseModel):
     paused: str | None = Field(description="Why sending is paused (out of funds, fees over the cap), or null")
     balance_wei: int | None
     spent: Spent = Field(description="This community, over the outbox's history")
-    by_member: list[MemberSpentOut] = Field(description="Per member, most gas first")
+    by_member: list[MemberSpentOut] = Field(description="Per member who shows their profile, most gas first")
+    hidden_members: HiddenSpentOut = Field(description="The members who hid their profile, together")
     budgets: BudgetsOut
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.errors import Conflict, NotFound, TooManyRequests
-from backend.relayer.budgets import ClientBudgets, client_refusal, member_refusal
+from backend.relayer.budgets import IS_STRIKE, ClientBudgets, Strikes, client_refusal, member_refusal
 from backend.relayer.outbox import ACTIVE, OF_MEMBER, USED_NONCE, RelayRequest, recheck_from, state_in
 from backend.settings import Settings
 
@@ -34,9 +34,9 @@ from backend.settings import Settings
 _FLYING = select(RelayRequest.nonce, RelayRequest.payload, RelayRequest.gas).where(
     *OF_MEMBER, RelayRequest.nonce >= bindparam("chain_nonce"),
     or_(state_in(ACTIVE), and_(state_in(USED_NONCE), RelayRequest.block_number >= bindparam("recent_from"))))
-_SAME = select(RelayRequest.id).where(
+_SAME = select(RelayRequest.id, RelayRequest.state, RelayRequest.error).where(
     *OF_MEMBER, RelayRequest.forwarder == bindparam("forwarder"), RelayRequest.nonce == bindparam("nonce"),
-    RelayRequest.signature == bindparam("signature"), RelayRequest.state != "failed") \
+    RelayRequest.signature == bindparam("signature")) \
     .order_by(RelayRequest.id.desc()).limit(1)
 _ACCEPT = insert(RelayRequest.__table__).returning(RelayRequest.__table__.c.id)
 
@@ -48,6 +48,14 @@ class HeldRequest(NamedTuple):
     nonce: int
     payload: dict[str, Any]
     gas: int
+
+
+class SameRequest(NamedTuple):
+    """A request accepted before with the very same signature: its id, its state and why it failed."""
+
+    id: int
+    state: str
+    error: str | None
 
 
 def next_nonce(chain_nonce: int, held: list[HeldRequest]) -> int:
@@ -95,14 +103,15 @@ class RelayBook:
                 "recent_from": recheck_from(head, self.settings.confirmations)}).all()
         return sorted((HeldRequest(*row) for row in rows), key=lambda request: request.nonce)
 
-    def same_request(self, community: str, forwarder: str, signer: str, nonce: int, signature: str) -> int | None:
-        """The id of the request with exactly this signature, if one was accepted and has not
-        failed: a signature covers every field, so it is the same request. (One that failed was
-        never executed; sent again, it is checked afresh.)"""
+    def same_request(self, community: str, forwarder: str, signer: str, nonce: int,
+                     signature: str) -> SameRequest | None:
+        """The newest request with exactly this signature, if one was accepted: a signature covers
+        every field, so it is the same request, whatever became of it."""
         with self.sessions() as session:
-            return session.connection().execute(_SAME, {
+            row = session.connection().execute(_SAME, {
                 "community": community, "signer": signer, "forwarder": forwarder, "nonce": nonce,
-                "signature": signature}).scalar()
+                "signature": signature}).one_or_none()
+        return SameRequest(*row) if row is not None else None
 
     # ------------------------------------------------------------------ accepting
 
@@ -128,8 +137,8 @@ class RelayBook:
             self.clients.refund(ticket)
             if signer is not None and signature is not None:
                 same = self.same_request(community, forwarder, signer, nonce, signature)
-                if same is not None:  # the same request, submitted twice at the same moment
-                    return same
+                if same is not None and same.state in ACTIVE:  # the same request, submitted twice at once
+                    return same.id
             raise Conflict(f"A request of this signer with nonce {nonce} is already being relayed",
                            error="ReplayedRequest") from exc
         except TooManyRequests:
@@ -170,6 +179,17 @@ class RelayBook:
         with self.sessions() as session:
             return session.scalar(select(func.count()).select_from(RelayRequest).where(
                 state_in(ACTIVE))) or 0
+
+    def strikes(self, community: str, now: float) -> dict[str, Strikes]:
+        """Each member's strikes within the cool-off (members with none are left out): what the
+        relayer learned of whose requests fail on chain after passing its checks."""
+        with self.sessions() as session:
+            rows = session.execute(select(RelayRequest.signer, func.count(RelayRequest.id),
+                                          func.min(RelayRequest.settled_at)).where(
+                RelayRequest.community == community, state_in(("failed", "reverted")),
+                RelayRequest.settled_at > now - self.settings.member_strike_cooloff_seconds, IS_STRIKE)
+                .group_by(RelayRequest.signer)).all()
+        return {signer: Strikes(count, oldest) for signer, count, oldest in rows if signer is not None}
 
     def spent(self, community: str) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
         """What the relayer paid for the community and for each member (the outbox's whole history)."""

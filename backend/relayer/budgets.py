@@ -1,8 +1,12 @@
 """What the relayer may spend for whom: each member (per community) and each client address has
 three budgets, requests in flight (accepted, not yet settled), requests accepted in the last
 minute, and gas in the last hour. A request counts its share of a transaction's gas limit until
-its transaction is mined, then the gas it used: so the gas a member can make the relayer burn
-in any hour is at most their hourly gas budget.
+its transaction is mined, then the gas it used, whether it succeeded or not: so the gas a member
+can make the relayer burn in any hour is at most their hourly gas budget, however they sign.
+
+A member whose requests keep failing on chain after passing every check here (strikes: a contract
+wallet that answers one way when simulated and another when executed) is slowed to one request
+in flight, then refused, until the strikes are older than the cool-off.
 
 A member's budgets are read from the outbox, so they hold however many API processes share it.
 A client's are kept in each process's memory (a client behind a load balancer meets each
@@ -17,33 +21,62 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.errors import TooManyRequests
-from backend.relayer.outbox import ACTIVE, OF_MEMBER, RelayRequest, state_in
+from backend.relayer.outbox import ACTIVE, NOT_EXECUTED, OF_MEMBER, RelayRequest, state_in
 from backend.settings import Settings
 
 MINUTE, HOUR = 60.0, 3600.0
 
+# What a request costs the member: the gas the relayer spent on it once its transaction was mined,
+# whatever became of it (succeeded, reverted, skipped by the forwarder, or in a transaction that
+# reverted whole); its share of a transaction's limit while in flight; nothing if it never reached
+# the chain (settled without a transaction).
+CHARGED_GAS = func.coalesce(RelayRequest.gas_used, case((state_in(ACTIVE), RelayRequest.gas), else_=0))
+# A strike: a request that passed every check, then failed on chain at the relayer's cost.
+IS_STRIKE = or_(RelayRequest.state == "reverted",
+                and_(RelayRequest.state == "failed", RelayRequest.error == NOT_EXECUTED))
 
-# Two statements, each bounded by an index (ix_relay_request_member_state, ix_relay_request_signer),
-# so that a member's whole history is never read: one aggregate over all their rows grew with
-# every request they ever made. Built once, run without the ORM.
+
+# Three statements, each bounded by an index (ix_relay_request_member_state, ix_relay_request_signer,
+# ix_relay_request_member_strikes), so that a member's whole history is never read: one aggregate
+# over all their rows grew with every request they ever made. Built once, run without the ORM.
 _MEMBER_IN_FLIGHT = select(func.count(RelayRequest.id)).where(*OF_MEMBER, state_in(ACTIVE))
 _MEMBER_LAST_HOUR = select(
     func.count(RelayRequest.id).filter(RelayRequest.created_at > bindparam("minute_from")),
     func.min(RelayRequest.created_at).filter(RelayRequest.created_at > bindparam("minute_from")),
-    # Requests the forwarder never executed cost nothing; the others their gas used, or
-    # their share of the limit until mined.
-    func.coalesce(func.sum(func.coalesce(RelayRequest.gas_used, RelayRequest.gas)).filter(
-        RelayRequest.state != "failed"), 0),
+    func.coalesce(func.sum(CHARGED_GAS), 0),
     func.min(RelayRequest.created_at),
 ).where(*OF_MEMBER, RelayRequest.created_at > bindparam("hour_from"))
+_MEMBER_STRIKES = select(func.count(RelayRequest.id), func.min(RelayRequest.settled_at)).where(
+    *OF_MEMBER, state_in(("failed", "reverted")), RelayRequest.settled_at > bindparam("strike_from"), IS_STRIKE)
 # Few rows are in flight, and ix_relay_request_client_state finds them without reading the
 # client's history.
 _CLIENT_IN_FLIGHT = select(func.count(RelayRequest.id)).where(state_in(ACTIVE),
                                                               RelayRequest.client == bindparam("client"))
+
+
+@dataclass(frozen=True)
+class Strikes:
+    """A member's requests that passed every check and then failed on chain, within the cool-off."""
+
+    count: int
+    oldest_at: float | None  # when the oldest of them settled
+
+    def standing(self, settings: Settings) -> str:
+        """ok, slowed (one request in flight at a time) or refused (none, until strikes age out)."""
+        if self.count >= settings.member_strikes_refuse_after:
+            return "refused"
+        return "slowed" if self.count >= settings.member_strikes_slow_after else "ok"
+
+
+def member_strikes(session: Session, settings: Settings, *, community: str, signer: str, now: float) -> Strikes:
+    count, oldest = session.connection().execute(_MEMBER_STRIKES, {
+        "community": community, "signer": signer,
+        "strike_from": now - settings.member_strike_cooloff_seconds}).one()
+    return Strikes(count, oldest)
 
 
 def member_refusal(session: Session, settings: Settings, *, community: str, signer: str, gas: int,
@@ -51,11 +84,22 @@ def member_refusal(session: Session, settings: Settings, *, community: str, sign
     """The budget this member has spent, if any, for a request of `gas` more."""
     who = f"Member {signer}"
     connection, member = session.connection(), {"community": community, "signer": signer}
+    strikes = member_strikes(session, settings, community=community, signer=signer, now=now)
+    standing = strikes.standing(settings)
+    if standing == "refused":
+        wait = math.ceil(max(1.0, (strikes.oldest_at or now) + settings.member_strike_cooloff_seconds - now))
+        return TooManyRequests(
+            f"{strikes.count} of {who}'s requests passed every check here and then failed on chain, at the relayer's "
+            f"cost (a contract wallet that answers differently when executed, or deadlines too close): the relayer "
+            f"takes none of theirs for now. Retry in {_in_words(wait)}", budget="strikes", retry_after=wait)
     in_flight = connection.execute(_MEMBER_IN_FLIGHT, member).scalar_one()
     minute, oldest_minute, hour_gas, oldest_hour = connection.execute(
         _MEMBER_LAST_HOUR, {**member, "minute_from": now - MINUTE, "hour_from": now - HOUR}).one()
-    if in_flight >= settings.member_max_in_flight:
-        return TooManyRequests(f"{who} has {in_flight} requests in flight (budget: {settings.member_max_in_flight}): "
+    max_in_flight = 1 if standing == "slowed" else settings.member_max_in_flight
+    if in_flight >= max_in_flight:
+        slowed = (f" ({strikes.count} of their requests failed on chain lately, so the relayer takes one at a time)"
+                  if standing == "slowed" else "")
+        return TooManyRequests(f"{who} has {in_flight} requests in flight (budget: {max_in_flight}){slowed}: "
                                "wait until one is mined", budget="in_flight", retry_after=2)
     if minute >= settings.member_requests_per_minute:
         wait = math.ceil(max(1.0, oldest_minute + MINUTE - now))
@@ -68,6 +112,14 @@ def member_refusal(session: Session, settings: Settings, *, community: str, sign
                                f"use {gas:,} more (budget: {settings.member_gas_per_hour:,} gas an hour): retry in "
                                f"{wait} s", budget="gas_per_hour", retry_after=wait)
     return None
+
+
+def _in_words(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} seconds"
+    if seconds < 2 * 3600:
+        return f"{math.ceil(seconds / 60)} minutes"
+    return f"{math.ceil(seconds / 3600)} hours"
 
 
 def client_refusal(session: Session, settings: Settings, *, client: str) -> TooManyRequests | None:

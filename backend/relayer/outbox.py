@@ -28,6 +28,11 @@ ACTIVE = ("queued", "sent")
 SETTLED = ("succeeded", "reverted", "failed")
 # States in which the member's nonce was used on chain.
 USED_NONCE = ("succeeded", "reverted")
+# Why a settled request did not succeed, as the worker writes it (`RelayRequest.error`). The first
+# two passed every check and then cost the relayer gas for nothing: each is a strike (budgets.py).
+NOT_EXECUTED = "The forwarder did not execute it (expired, or its signature or nonce was refused on chain)"
+CALL_REVERTED = "Its call reverted when executed (the chain changed since it was checked)"
+BATCH_REVERTED = "The relayer's transaction reverted: nothing of it ran"
 # Mined transactions are checked for this many blocks (beyond the confirmation depth) after,
 # in case their block is rolled back. Until then their requests still hold their member nonces:
 # a block lost with a node restart or a reorganisation gives the chain back a nonce that the
@@ -74,6 +79,8 @@ class RelayRequest(OutboxBase):
         Index("ix_relay_request_member_nonce", "community", "signer", "nonce"),
         Index("ix_relay_request_member_state", "community", "signer", "state"),
         Index("ix_relay_request_client_state", "client", "state"),
+        # A member's strikes (requests that failed on chain) of the cool-off, however many they had before.
+        Index("ix_relay_request_member_strikes", "community", "signer", "state", "settled_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     community: Mapped[str] = mapped_column(String(64))

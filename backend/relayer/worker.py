@@ -37,7 +37,8 @@ from backend.chain.receipts import created_by, executed_requests
 from backend.chain.rpc import RpcError
 from backend.errors import DomainError
 from backend.relayer.leader import LeaderLock
-from backend.relayer.outbox import ACTIVE, RelayBatch, RelayRequest, batch_gas, recheck_from, state_in, struct_of
+from backend.relayer.outbox import (ACTIVE, BATCH_REVERTED, CALL_REVERTED, NOT_EXECUTED, RelayBatch, RelayRequest,
+                                    batch_gas, recheck_from, state_in, struct_of)
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -235,16 +236,16 @@ class RelayWorker:
                         row.state = "succeeded" if done.success else "reverted"
                         row.created = done.created
                         if not done.success:
-                            row.error = "Its call reverted when executed (the chain changed since it was checked)"
+                            row.error = CALL_REVERTED
                 for row in by_key.values():  # skipped by the forwarder: expired, or its nonce already used
-                    row.state, row.error = "failed", "The forwarder did not execute it (expired, or its nonce was used)"
+                    row.state, row.error = "failed", NOT_EXECUTED
             elif ok:  # a direct call
                 community = self.gateway.deployments.communities[rows[0].community]
                 rows[0].state, rows[0].created = "succeeded", created_by(self.gateway.deployments, community,
                                                                          receipt["logs"])
             else:  # the whole transaction reverted: nothing in it ran, no member nonce was used
                 for row in rows:
-                    row.state, row.error = "failed", "The relayer's transaction reverted: nothing of it ran"
+                    row.state, row.error = "failed", BATCH_REVERTED
             for row in rows:
                 share = gas_used * row.gas // total
                 row.tx_hash, row.block_number, row.gas_used, row.fee_wei = receipt["transactionHash"].lower(), block, share, \

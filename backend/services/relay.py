@@ -321,11 +321,16 @@ def check(
 
     # Submitting is idempotent: the very same signed request again (a client that lost the answer,
     # to a broken connection or a database that failed as it committed) is the request accepted
-    # before, never a second one and never a refusal.
+    # before, never a second one. One that failed is never relayed again: a wallet that answers
+    # one way when simulated and another on chain would make the relayer pay for it each time.
     key = signature_key(signature)
     same = ctx.book.same_request(community.slug, forwarder, signer, message["nonce"], key)
+    if same is not None and same.state == "failed":
+        raise Conflict(f"This signed request was relayed before, as request {same.id}, and was not executed "
+                       f"({same.error}). A signature is relayed once: prepare and sign the request again",
+                       error="RequestAlreadyFailed", request_id=same.id)
     if same is not None:
-        return CheckedRequest(signer, target, function, args, message["nonce"], (), key, same)
+        return CheckedRequest(signer, target, function, args, message["nonce"], (), key, same.id)
 
     # Nonce and clock; then what the contract itself would say and the gas the call needs, and the
     # whole forwarder.execute as the relayer would send it, in one round trip, both behind the
@@ -348,6 +353,12 @@ def check(
             "ERC2771ForwarderExpiredRequest; prepare and sign it again",
             error="ERC2771ForwarderExpiredRequest",
         )
+    headroom = ctx.settings.relay_min_deadline_headroom_seconds
+    if message["deadline"] < now + headroom:
+        raise Unprocessable(
+            f"The request expires in {message['deadline'] - now} seconds, too soon to be sure it is mined in time "
+            f"(the relayer needs at least {headroom} seconds, and pays for requests that expire on the way): "
+            "prepare and sign it again", error="RequestDeadlineTooClose")
     needed = _gas_needed(ctx, simulated)
     if message["gas"] < needed:
         raise Unprocessable(f"The request signs for {message['gas']:,} gas, but the call needs {needed:,}: it "

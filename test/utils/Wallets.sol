@@ -57,3 +57,16 @@ contract HostileWallet {
         return IERC1271.isValidSignature.selector;
     }
 }
+
+/// @dev Test only. A wallet that lies to simulations: its `isValidSignature` says yes to any
+/// signature when `tx.gasprice` is 0 (true in `eth_call` and `eth_simulateV1`, where a relayer
+/// checks it) and, in a real transaction, burns all the gas it is given. The forwarder then skips
+/// the request, after the relayer paid for it.
+contract LyingWallet {
+    function isValidSignature(bytes32, bytes calldata) external view returns (bytes4) {
+        if (tx.gasprice == 0) return IERC1271.isValidSignature.selector;
+        uint256 x;
+        while (gasleft() > 0) x++;
+        return bytes4(uint32(x));
+    }
+}

@@ -5,6 +5,8 @@ signed request again; until its block is too deep to roll back, no new request m
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import sessionmaker
@@ -12,7 +14,9 @@ from sqlalchemy.orm import sessionmaker
 from backend.errors import Conflict
 from backend.indexer.db import make_engine
 from backend.relayer.book import HeldRequest, RelayBook, check_nonce, next_nonce
-from backend.relayer.outbox import RECHECK_BLOCKS, RelayRequest, create_outbox
+from backend.relayer.budgets import member_refusal
+from backend.relayer.outbox import (BATCH_REVERTED, CALL_REVERTED, NOT_EXECUTED, RECHECK_BLOCKS, RelayRequest,
+                                    create_outbox)
 from backend.settings import Settings
 
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -150,3 +154,67 @@ def test_held_requests_are_the_members_own_from_the_chains_nonce_on_oldest_first
     assert all(isinstance(r, HeldRequest) for r in held)
     assert next_nonce(2, held) == 6
     assert book.held("c", "0xNobody", chain_nonce=0, head=100) == []
+
+
+def _settled(book: RelayBook, nonce: int, state: str, *, gas_used: int | None, error: str | None = None,
+             settled_at: float | None = None) -> None:
+    with book.sessions.begin() as session:
+        session.add(RelayRequest(community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=nonce,
+                                 target="0xT", payload={}, gas=100_000, client="test", state=state, gas_used=gas_used,
+                                 error=error, settled_at=settled_at if settled_at is not None else time.time(),
+                                 tx_hash=None if gas_used is None else f"0x{nonce:064x}"))
+
+
+def _refusal(book: RelayBook, gas: int = 100_000):
+    with book.sessions() as session:
+        return member_refusal(session, book.settings, community="c", signer=SIGNER, gas=gas, now=time.time())
+
+
+@pytest.mark.parametrize("state, error", [("succeeded", None), ("reverted", CALL_REVERTED),
+                                          ("failed", NOT_EXECUTED), ("failed", BATCH_REVERTED)])
+def test_every_gas_spent_is_charged_whatever_became_of_the_request(tmp_path, state, error):
+    """The hourly gas budget counts a settled request's gas used in every state: one the forwarder
+    skipped, or in a transaction that reverted whole, cost the relayer as much as a success."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'outbox.sqlite3'}")
+    create_outbox(engine)
+    book = RelayBook(Settings(member_gas_per_hour=1_000_000, member_strikes_refuse_after=100,
+                              member_strikes_slow_after=100), sessionmaker(engine, expire_on_commit=False))
+    for nonce in range(4):
+        _settled(book, nonce, state, gas_used=200_000, error=error)
+    refusal = _refusal(book, gas=200_001)
+    assert refusal is not None and refusal.extra["budget"] == "gas_per_hour"
+    assert "used 800,000 gas" in refusal.detail
+    assert _refusal(book, gas=200_000) is None
+    engine.dispose()
+
+
+def test_a_request_that_never_reached_the_chain_costs_nothing(book):
+    book.settings = Settings(member_gas_per_hour=1_000_000)
+    for nonce in range(30):  # rolled back and its nonce taken by a newer request: no transaction stands
+        _settled(book, nonce, "failed", gas_used=None, error="Rolled back; request 9 has its nonce now")
+    assert _refusal(book) is None
+    _request(book, 30, "queued")  # one in flight counts its share of the limit
+    assert _refusal(book, gas=900_001).extra["budget"] == "gas_per_hour"
+
+
+def test_strikes_slow_then_refuse_a_member_until_they_age_out(book):
+    settings = book.settings
+    old = time.time() - settings.member_strike_cooloff_seconds - 10
+    for nonce in range(20):  # strikes older than the cool-off count for nothing
+        _settled(book, nonce, "failed", gas_used=1, error=NOT_EXECUTED, settled_at=old)
+    _request(book, 100, "queued")
+    assert _refusal(book) is None
+    for nonce in range(20, 20 + settings.member_strikes_slow_after):
+        _settled(book, nonce, "reverted", gas_used=1, error=CALL_REVERTED)
+    slowed = _refusal(book)
+    assert slowed is not None and slowed.extra["budget"] == "in_flight" and "one at a time" in slowed.detail
+    # A transaction that reverted whole is not the member's doing: no strike.
+    for nonce in range(40, 60):
+        _settled(book, nonce, "failed", gas_used=1, error=BATCH_REVERTED)
+    assert _refusal(book).extra["budget"] == "in_flight"
+    for nonce in range(60, 60 + settings.member_strikes_refuse_after - settings.member_strikes_slow_after):
+        _settled(book, nonce, "failed", gas_used=1, error=NOT_EXECUTED)
+    refused = _refusal(book)
+    assert refused is not None and refused.extra["budget"] == "strikes"
+    assert refused.extra["retry_after"] > settings.member_strike_cooloff_seconds - 60
+    assert book.strikes("c", time.time())[SIGNER].standing(settings) == "refused"
