@@ -6,6 +6,22 @@ import argparse
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from backend.settings import Settings
+
+
+def forwarded_headers(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for X-Forwarded-For and X-Forwarded-Proto: believed from CC_TRUSTED_PROXIES
+    alone. Left to itself uvicorn believes them from 127.0.0.1 (or FORWARDED_ALLOW_IPS), and any
+    local client, or a proxy passing the header through, would choose the address its relaying
+    budget is kept for. With none trusted the middleware is not installed at all."""
+    if os.environ.get("FORWARDED_ALLOW_IPS"):
+        logging.getLogger("backend").warning(
+            "FORWARDED_ALLOW_IPS is ignored: name the proxies whose X-Forwarded-For is believed in CC_TRUSTED_PROXIES")
+    trusted = list(settings.trusted_proxies)
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.workers == 1:
             app = create_app(settings)
             print(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", flush=True)
-            uvicorn.run(app, host=host, port=port, log_level="warning")
+            uvicorn.run(app, host=host, port=port, log_level="warning", **forwarded_headers(settings))
             return 0
         # Several processes: each builds its app from the environment, so the address goes there.
         # The index's tables and the outbox are made (or found) here first, once: processes
@@ -51,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(CC_HOST=host, CC_PORT=str(port))
         print(f"API on http://{host}:{port}, {args.workers} processes (docs: http://{host}:{port}/docs)", flush=True)
         uvicorn.run("backend.api.main:create_app", factory=True, host=host, port=port, workers=args.workers,
-                    log_level="warning")
+                    log_level="warning", **forwarded_headers(settings))
         return 0
 
     from backend.context import Context

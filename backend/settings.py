@@ -7,12 +7,15 @@ gateway checks once it knows the chain id (see `check_relayer_key`).
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
 from eth_account import Account
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOCAL_CHAIN_IDS = frozenset({31337, 1337})
 
@@ -74,6 +77,11 @@ class Settings(BaseSettings):
     receipt_timeout_seconds: float = Field(default=60.0, gt=0)
     host: str = "127.0.0.1"
     port: int = 8000
+    # The proxies whose X-Forwarded-For (and X-Forwarded-Proto) is believed, as addresses or
+    # networks (CIDR), comma-separated in CC_TRUSTED_PROXIES: the client address a relaying budget is
+    # kept for is otherwise the connection's own. None by default: uvicorn alone believes the header
+    # from 127.0.0.1, where any local client, or a proxy passing it through, chooses its own address.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     # Reads answered from the index alone that run at once in one process; more wait their turn
     # (backend/api/deps.py). Two suit the 2-core machines measured: sixteen profile reads at once,
     # p99 236 ms with no limit, 85 ms two at a time (README: API performance).
@@ -128,6 +136,24 @@ class Settings(BaseSettings):
     # higher fees, up to this fee per gas (wei): 500 gwei by default.
     relay_replace_after_blocks: int = Field(default=3, ge=1)
     relay_max_fee_per_gas: int = Field(default=500 * 10**9, gt=0)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> tuple[str, ...]:
+        """Each an address or a network, written as ipaddress reads it: uvicorn takes anything else
+        as a literal no peer ever matches, so a typo would leave the proxy silently untrusted."""
+        entries = value.split(",") if isinstance(value, str) else value
+        networks = []
+        for entry in entries or ():
+            entry = str(entry).strip()
+            if not entry:
+                continue
+            try:
+                networks.append(str(ipaddress.ip_network(entry, strict=False)))
+            except ValueError:
+                raise ValueError(f"CC_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                                 "(CIDR); name each proxy, e.g. 10.0.0.5 or 10.0.0.0/24") from None
+        return tuple(networks)
 
     @property
     def relayer_address(self) -> str:

@@ -53,7 +53,11 @@ if rpc_ready; then
   echo "==> using the chain already running at $RPC_URL"
 else
   echo "==> starting Anvil on $RPC_URL (state in var/anvil-state.json)"
-  anvil --port "$RPC_PORT" --hardfork cancun \
+  # Its clock resumes after the saved chain's newest block (`--timestamp`, when that block is
+  # ahead of the wall clock, as after `make demo` skipped time): a restarted chain never mines a
+  # block older than the last one (backend/chain/local_clock.py, which the tests' chains use too).
+  read -r -a resume_clock <<< "$(python -m backend.chain.local_clock var/anvil-state.json)"
+  anvil --port "$RPC_PORT" --hardfork cancun "${resume_clock[@]}" \
     --state var/anvil-state.json --state-interval 5 > var/anvil.log 2>&1 &
   anvil_pid=$!
   for _ in $(seq 50); do rpc_ready && break; sleep 0.2; done

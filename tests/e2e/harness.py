@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -13,10 +14,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import create_engine, select
 
+from backend.chain.local_clock import resume_arguments
 from backend.indexer.db import _normalise
 from backend.indexer.models import PROJECTIONS, EventRecord
 
@@ -53,7 +56,8 @@ def rpc(url: str, method: str, *params):
 class Anvil:
     """A fresh, short chain on a free port, its state kept in a file so it can be restarted."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, *flags: str) -> None:
+        self.flags = list(flags)  # more of Anvil's arguments (--block-time 0.25, say)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.state = workdir / "anvil-state.json"
@@ -65,16 +69,12 @@ class Anvil:
 
     def start(self) -> None:
         anvil = VENV_BIN / "anvil"
+        # Restarted from its state file, Anvil forgets how far `skip` moved its clock: it resumes
+        # after the newest block, as `make run`'s chain does (backend/chain/local_clock.py).
         command = [str(anvil if anvil.exists() else "anvil"), "--port", str(self.port), "--hardfork", "cancun",
-                   "--state", str(self.state)]
+                   *resume_arguments(self.state), "--state", str(self.state), *self.flags]
         self.process = subprocess.Popen(command, stdout=self.log.open("a"), stderr=subprocess.STDOUT)
         wait_until(lambda: rpc(self.url, "eth_chainId"), what="anvil")
-        # Restarted from its state file, Anvil forgets how far `skip` moved its clock, and its
-        # next block would be older than the last one (a checkpoint of votes then reverts with
-        # CheckpointUnorderedInsertion). A chain's clock never goes back: set it where it was.
-        latest = int(rpc(self.url, "eth_getBlockByNumber", "latest", False)["timestamp"], 16)
-        if latest >= time.time():
-            rpc(self.url, "evm_setTime", latest + 1)
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -233,3 +233,32 @@ def local_stack(
         if server:
             server.stop()
         anvil.stop()
+
+
+class KeptAlive:
+    """GETs over one HTTP/1.1 connection kept alive, as a browser sends them. A server that
+    answers and then drops the connection (uvicorn does after an exception escaped the app)
+    fails the next request here, where httpx would quietly open a new connection."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        self.socket = None
+        self.last: str | None = None
+
+    def get(self, path: str) -> tuple[int, str, str]:
+        """(status, content type, body as text) of GET path, on the same connection as before."""
+        try:
+            self.connection.request("GET", path)
+            response = self.connection.getresponse()
+            body = response.read()
+        except (http.client.HTTPException, OSError) as exc:
+            raise AssertionError(f"GET {path} failed on the kept-alive connection after GET {self.last}: "
+                                 f"{exc!r}") from exc
+        self.socket = self.socket or self.connection.sock
+        assert self.connection.sock is self.socket, f"the connection was closed after GET {path}"
+        self.last = path
+        return response.status, response.getheader("content-type", ""), body.decode("utf-8", errors="replace")
+
+    def close(self) -> None:
+        self.connection.close()

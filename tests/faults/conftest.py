@@ -31,32 +31,22 @@ from backend.relayer.outbox import RelayBatch
 from tests.e2e.conftest import ALICE, DANA, Env, address, pass_proposal
 from tests.e2e.harness import (
     UNTHROTTLED,
-    VENV_BIN,
     Anvil,
     Server,
     free_port,
     local_stack,
     rpc,
     service_env,
-    wait_until,
 )
 
 INDICATOR = 1
 
 
 class FaultAnvil(Anvil):
-    """Anvil with extra flags (mining interval, how often the state file is written), and kills."""
-
-    def __init__(self, workdir: Path, *flags: str) -> None:
-        super().__init__(workdir)
-        self.flags = list(flags)
-
-    def start(self) -> None:
-        anvil = VENV_BIN / "anvil"
-        command = [str(anvil if anvil.exists() else "anvil"), "--port", str(self.port), "--hardfork", "cancun",
-                   "--state", str(self.state), *self.flags]
-        self.process = subprocess.Popen(command, stdout=self.log.open("a"), stderr=subprocess.STDOUT)
-        wait_until(lambda: rpc(self.url, "eth_chainId"), what="anvil")
+    """Anvil with extra flags (mining interval, how often the state file is written), and kills.
+    Started from the governed community's state, whose clock `pass_proposal` moved ahead, its clock
+    resumes after that state's newest block (the harness's start): with --block-time, a block
+    mined at the wall clock would be older than the last one."""
 
     def kill(self, sig: int) -> None:
         """SIGKILL loses what was mined since the last state dump; SIGTERM/SIGINT dump first.
