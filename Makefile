@@ -16,7 +16,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup compile run demo test test-contracts bench clean fuzz coverage
 
-setup: $(BIN)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(BIN)/anvil $(BIN)/forge
+setup: $(BIN)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(BIN)/anvil $(BIN)/forge $(BIN)/.toolchain
 
 # uv (from PyPI, one wheel) installs the exact pins of constraints.txt in a fraction of pip's
 # time, and says what it is doing.
@@ -47,6 +47,11 @@ $(BIN)/anvil: node_modules/.installed $(BIN)/.installed
 	@ln -sf ../../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil $@
 $(BIN)/forge: node_modules/.installed $(BIN)/.installed
 	@ln -sf ../../node_modules/@foundry-rs/forge-linux-amd64/bin/forge $@
+
+# `ape run deploy ...` from any shell, with nothing exported (tools/toolchain_pth.py says how).
+$(BIN)/.toolchain: tools/toolchain_pth.py $(BIN)/.installed
+	@$(BIN)/python tools/toolchain_pth.py
+	@touch $@
 
 compile: setup
 	@$(BIN)/ape compile
