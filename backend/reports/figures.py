@@ -1,16 +1,30 @@
 """The period's figures and records, read from the index. Every list is sorted by a key that is
 unique in it, and nothing depends on when the report is made: the same period of the same chain
-gives the same figures."""
+gives the same figures. Whatever can change after a record was made (a badge's holder, its
+revocation, an indicator's replacement, a proposal's votes and outcome) is given as it stood at the
+period's end, so a complete period exports the same bytes for ever."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import select
 
 from backend.chain.deployments import Community
 from backend.context import Context
-from backend.indexer.models import Attestation, Badge, Claim, Cursor, IndicatorVersion, Member, Proposal, Vote
+from backend.indexer.models import (
+    Attestation,
+    Badge,
+    Claim,
+    Cursor,
+    EventRecord,
+    IndicatorVersion,
+    Member,
+    Proposal,
+    Vote,
+)
+from backend.indexer.projections import ZERO
 from backend.reports.period import Period
 
 DIMENSIONS = ("member", "indicator", "category", "orientation")
@@ -22,10 +36,30 @@ def _names(session, community: str) -> dict[tuple[int, int], IndicatorVersion]:
         select(IndicatorVersion).where(IndicatorVersion.community == community))}
 
 
+def _as_of(moment: int | None, end: int) -> int | None:
+    """When something happened, if it had by `end` (the period's end); None otherwise."""
+    return moment if moment is not None and moment < end else None
+
+
+def _holders_at(session, community: str, moment: int) -> dict[int, str]:
+    """Who held each badge that has moved since `moment`: the sender of its first move from then
+    on. The index keeps only a badge's holder now; its moves (governed recoveries, rare) are in
+    the event log, where the database leaves out the mints (most of a badge log's transfers)."""
+    held: dict[int, str] = {}
+    for args in session.scalars(select(EventRecord.args).where(
+            EventRecord.community == community, EventRecord.contract == "badge", EventRecord.name == "Transfer",
+            EventRecord.timestamp >= moment, EventRecord.args["from"].as_string() != ZERO,
+    ).order_by(EventRecord.block_number, EventRecord.log_index)):
+        held.setdefault(int(args["tokenId"]), args["from"])
+    return held
+
+
 def badges(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
-    """Badges minted in the period, with their evidence, terms and attesters."""
+    """Badges minted in the period, with their evidence, terms and attesters, each held by whoever
+    held it at the period's end."""
     with ctx.sessions() as session:
         versions = _names(session, community.slug)
+        holders = _holders_at(session, community.slug, period.end)
         rows = session.execute(select(Badge, Claim).join(
             Claim, (Claim.community == Badge.community) & (Claim.claim_id == Badge.token_id), isouter=True,
         ).where(Badge.community == community.slug, Badge.minted_at >= period.start, Badge.minted_at < period.end)
@@ -42,7 +76,7 @@ def badges(ctx: Context, community: Community, period: Period) -> list[dict[str,
         revoked = b.revoked_at is not None and b.revoked_at < period.end
         disowned = b.disowned_at is not None and b.disowned_at < period.end
         out.append({
-            "token_id": b.token_id, "contributor": b.contributor, "owner": b.owner,
+            "token_id": b.token_id, "contributor": b.contributor, "owner": holders.get(b.token_id, b.owner),
             "submitter": c.submitter if c else None, "nomination": bool(c and c.submitter != c.contributor),
             "indicator_id": b.indicator_id, "indicator_version": b.indicator_version,
             "indicator_name": v.name if v else None, "category": b.category, "orientation": b.orientation,
@@ -75,7 +109,8 @@ def attestations(ctx: Context, community: Community, period: Period) -> list[dic
 
 def indicator_versions(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
     """The indicator versions in force at some time in the period: defined before it ended, and
-    not replaced by a newer version before it started."""
+    not replaced by a newer version before it started. A replacement after the period's end is
+    not yet one."""
     with ctx.sessions() as session:
         versions = list(session.scalars(select(IndicatorVersion).where(
             IndicatorVersion.community == community.slug).order_by(IndicatorVersion.indicator_id,
@@ -89,36 +124,43 @@ def indicator_versions(ctx: Context, community: Community, period: Period) -> li
                 "indicator_id": v.indicator_id, "version": v.version, "name": v.name,
                 "description_uri": v.description_uri, "category": v.category, "orientation": v.orientation,
                 "weight": v.weight, "endorsements_required": v.endorsements_required,
-                "validity_seconds": v.validity, "defined_at": v.defined_at, "replaced_at": replaced,
+                "validity_seconds": v.validity, "defined_at": v.defined_at,
+                "replaced_at": _as_of(replaced, period.end),
                 "tx_hash": v.tx_hash,
             })
     return out
 
 
 def proposals(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
-    """Proposals made in the period, with their votes (each vote, whenever it was cast)."""
+    """Proposals made in the period as they stood at its end: the votes cast by then, the tallies
+    of those votes, and the execution or cancellation if it had come."""
     with ctx.sessions() as session:
         rows = list(session.scalars(select(Proposal).where(
             Proposal.community == community.slug, Proposal.created_at >= period.start,
             Proposal.created_at < period.end).order_by(Proposal.created_block, Proposal.proposal_id)))
         votes: dict[str, list[dict[str, Any]]] = {}
+        # By support (0 against, 1 for, 2 abstain), as the index tallies each vote it reads.
+        tallies: dict[str, Counter[int]] = {p.proposal_id: Counter() for p in rows}
         for v in session.scalars(select(Vote).where(
-                Vote.community == community.slug, Vote.proposal_id.in_([p.proposal_id for p in rows]))
-                .order_by(Vote.block_number, Vote.log_index)):
+                Vote.community == community.slug, Vote.proposal_id.in_([p.proposal_id for p in rows]),
+                Vote.timestamp < period.end).order_by(Vote.block_number, Vote.log_index)):
             votes.setdefault(v.proposal_id, []).append({
                 "voter": v.voter, "support": SUPPORT.get(v.support, str(v.support)), "weight": v.weight,
                 "reason": v.reason, "timestamp": v.timestamp, "tx_hash": v.tx_hash})
+            tallies[v.proposal_id][v.support] += v.weight
     return [{
         "proposal_id": p.proposal_id, "proposer": p.proposer, "description": p.description,
         "created_at": p.created_at, "vote_start": p.vote_start, "vote_end": p.vote_end,
-        "for_votes": p.for_votes, "against_votes": p.against_votes, "abstain_votes": p.abstain_votes,
-        "executed_at": p.executed_at, "canceled_at": p.canceled_at, "tx_hash": p.tx_hash,
+        "for_votes": tallies[p.proposal_id][1], "against_votes": tallies[p.proposal_id][0],
+        "abstain_votes": tallies[p.proposal_id][2], "executed_at": _as_of(p.executed_at, period.end),
+        "canceled_at": _as_of(p.canceled_at, period.end), "tx_hash": p.tx_hash,
         "votes": votes.get(p.proposal_id, []),
     } for p in rows]
 
 
 def votes(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
-    """The votes on the period's proposals, one row each (the CSV form of proposals' votes)."""
+    """The votes cast by the period's end on its proposals, one row each (the CSV form of
+    proposals' votes)."""
     return [{"proposal_id": p["proposal_id"], **v} for p in proposals(ctx, community, period) for v in p["votes"]]
 
 

@@ -1,11 +1,12 @@
 """Reports and exports as bytes: JSON with sorted keys and fixed separators, CSV with fixed
 columns, '\\n' line ends and rows in the order the figures give (each sorted by a unique key).
-No generation time anywhere: the same period exports to the same bytes."""
+No generation time anywhere: the same period exports to the same bytes.
+
+Every CSV the service writes goes through csv_bytes, which neutralises text a spreadsheet would
+run as a formula (OWASP's rule for CSV injection); JSON keeps the exact text."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
@@ -41,13 +42,35 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+# A spreadsheet runs a cell that begins with one of these as a formula (OWASP, "CSV Injection"):
+# tab and carriage return too, which some strip before they look.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What makes a field need quotes: the delimiter, the quote, and either line end (a bare '\r' left
+# unquoted would end the row for most readers).
+_NEEDS_QUOTES = frozenset(',"\r\n')
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _field(value: Any) -> str:
+    """One CSV field. Numbers are written as numbers: an int's digits (even a negative one's) are
+    no formula, and a column that is numeric by type must stay numeric for whoever sums it. Any
+    other value is text (a list is written as text), and text that begins like a formula gets
+    OWASP's treatment: a single quote before it, and the whole field quoted. Otherwise quotes only
+    where needed, as Python's csv.QUOTE_MINIMAL writes them (and around a '\\r', which it leaves
+    bare)."""
+    text = _cell(value)
+    if not isinstance(value, int) and text.startswith(FORMULA_STARTS):
+        return _quoted("'" + text)
+    return _quoted(text) if _NEEDS_QUOTES.intersection(text) else text
+
+
 def csv_bytes(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
-    return out.getvalue().encode()
+    lines = [",".join(_field(c) for c in columns)]
+    lines += [",".join(_field(row.get(c)) for c in columns) for row in rows]
+    return "".join(line + "\n" for line in lines).encode()
 
 
 def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:

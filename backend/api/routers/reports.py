@@ -1,4 +1,6 @@
-"""Period reports and exports, as JSON or CSV: the same period gives the same bytes each time."""
+"""Period reports and exports, as JSON or CSV: the same period gives the same bytes each time,
+and a complete period's for ever (each record as it stood at the period's end). CSV text that a
+spreadsheet would run as a formula is neutralised (see backend.reports.render); JSON keeps it."""
 
 from __future__ import annotations
 
@@ -49,7 +51,8 @@ class ReportOut(BaseModel):
     community: str
     from_: date = Field(alias="from")
     to: date
-    complete: bool = Field(description="The index had reached the period's end: the figures will not change")
+    complete: bool = Field(description="The index had reached the period's end: the figures will not change "
+                                       "(but for members who hide their profile later: see `by.member`)")
     totals: TotalsOut
     by: ByOut
 
@@ -57,7 +60,7 @@ class ReportOut(BaseModel):
 class BadgeRow(BaseModel):
     token_id: int
     contributor: str
-    owner: str
+    owner: str = Field(description="Its holder at the period's end (a recovery may have moved it since)")
     submitter: str | None
     nomination: bool
     indicator_id: int
@@ -101,7 +104,7 @@ class IndicatorVersionRow(BaseModel):
     endorsements_required: int
     validity_seconds: int
     defined_at: int
-    replaced_at: int | None
+    replaced_at: int | None = Field(description="When the next version replaced it, if by the period's end")
     tx_hash: str
 
 
@@ -128,10 +131,10 @@ class ProposalRow(BaseModel):
     for_votes: int
     against_votes: int
     abstain_votes: int
-    executed_at: int | None
-    canceled_at: int | None
+    executed_at: int | None = Field(description="If by the period's end")
+    canceled_at: int | None = Field(description="If by the period's end")
     tx_hash: str
-    votes: list[VoteRow]
+    votes: list[VoteRow] = Field(description="Those cast by the period's end (the tallies count these)")
 
 
 class ExportOut(BaseModel, Generic[Row]):
@@ -142,8 +145,14 @@ class ExportOut(BaseModel, Generic[Row]):
     rows: list[Row]
 
 
+# OWASP's rule for CSV injection, as render applies it to every CSV cell of text.
+CSV_RULE = ("Text cells that begin with =, +, -, @, a tab or a carriage return are written with a single quote "
+            "before them, and quoted, so that no spreadsheet runs them as formulas; numbers are left as numbers")
+
+
 def _csv_doc(description: str) -> dict:
-    return {200: {"description": description, "content": {"text/csv": {"schema": {"type": "string"}}}}}
+    return {200: {"description": f"{description}\n\n{CSV_RULE}",
+                  "content": {"text/csv": {"schema": {"type": "string"}}}}}
 
 
 def _answer(body: bytes, fmt: str, filename: str) -> Response:
@@ -188,5 +197,7 @@ _export("attestations", figures.attestations, AttestationRow,
 _export("indicator-versions", figures.indicator_versions, IndicatorVersionRow,
         "Indicator versions in force in the period: defined before its end, not replaced before its start")
 _export("proposals", figures.proposals, ProposalRow,
-        "Proposals made in the period: with their votes (CSV: see the votes export)")
-_export("votes", figures.votes, ProposalVoteRow, "Votes on the period's proposals: one row each")
+        "Proposals made in the period: as they stood at its end, with the votes cast by then (CSV: see the votes "
+        "export)")
+_export("votes", figures.votes, ProposalVoteRow, "Votes on the period's proposals: those cast by its end, one row "
+        "each")
