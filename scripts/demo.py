@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -46,8 +47,9 @@ def skip_time(rpc: str, chain_id: int, seconds: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--api", default="http://127.0.0.1:8000")
-    parser.add_argument("--rpc", default="http://127.0.0.1:8545")
+    # The same ports as `make run`'s: API_PORT and RPC_PORT, when set.
+    parser.add_argument("--api", default=f"http://127.0.0.1:{os.environ.get('API_PORT') or 8000}")
+    parser.add_argument("--rpc", default=f"http://127.0.0.1:{os.environ.get('RPC_PORT') or 8545}")
     parser.add_argument("--community", default=None, help="slug; omit when the service serves one community")
     args = parser.parse_args()
     api = CommunityClient(args.api, args.community)
@@ -144,6 +146,9 @@ if __name__ == "__main__":
         print(f"\nThe API refused a step: {exc}\n{json.dumps(exc.problem, indent=2)}", file=sys.stderr)
         sys.exit(1)
     except httpx.ConnectError as exc:
-        print(f"\nCannot reach the service ({exc}). Start it in another terminal with:  make run\n"
-              "(then run `make demo` again; the web app is at http://127.0.0.1:8000/)", file=sys.stderr)
+        ports = " ".join(f"{name}={os.environ[name]}" for name in ("RPC_PORT", "API_PORT") if os.environ.get(name))
+        url = str(exc.request.url.copy_with(path="/")) if getattr(exc, "_request", None) else "the API address"
+        print(f"\nCannot reach the service at {url} ({exc}). Start it in another terminal with:  "
+              f"{ports + ' ' if ports else ''}make run\n(then run `{ports + ' ' if ports else ''}make demo` again)",
+              file=sys.stderr)
         sys.exit(1)

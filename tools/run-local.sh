@@ -16,6 +16,10 @@ API_PORT="${API_PORT:-8000}"
 API_WORKERS="${API_WORKERS:-2}"
 RPC_URL="http://127.0.0.1:${RPC_PORT}"
 WEB_URL="http://127.0.0.1:${API_PORT}"
+# `make demo` with the same ports, said as the user would type it.
+DEMO_COMMAND="make demo"
+[ "$RPC_PORT" = 8545 ] || DEMO_COMMAND="RPC_PORT=$RPC_PORT $DEMO_COMMAND"
+[ "$API_PORT" = 8000 ] || DEMO_COMMAND="API_PORT=$API_PORT $DEMO_COMMAND"
 mkdir -p var
 
 rpc() {
@@ -82,9 +86,26 @@ APE_FOUNDRY_HOST="$RPC_URL" ape run deploy --network ethereum:local:foundry --pa
 rpc evm_setIntervalMining 1 > /dev/null
 echo "==> mining a block every second"
 
+# The service first; "ready" only once it answers, naming every community it serves.
+MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" CC_RPC_URL="$RPC_URL" \
+  python -m backend serve --host 127.0.0.1 --port "$API_PORT" --workers "$API_WORKERS" &
+service_pid=$!
+stop_service() { kill -TERM "$service_pid" 2> /dev/null || true; wait "$service_pid" 2> /dev/null || true; stop; }
+trap stop_service INT TERM EXIT
+echo "==> starting the service on ${WEB_URL} ($API_WORKERS processes)"
+for _ in $(seq 300); do
+  communities="$(curl -sf "${WEB_URL}/communities" 2> /dev/null)" && curl -sf -o /dev/null "${WEB_URL}/" && break
+  kill -0 "$service_pid" 2> /dev/null || { echo "The service stopped; see its output above"; exit 1; }
+  communities=""
+  sleep 0.2
+done
+[ -n "$communities" ] || { echo "The service did not answer at ${WEB_URL} within a minute"; exit 1; }
+names="$(python -c 'import json, sys; print("\n".join("      " + c["name"] + "  (" + c["slug"] + ")" for c in json.load(sys.stdin)))' <<< "$communities")"
+
 cat <<MSG
 
-==> Example Commons is ready
+==> Ready. The service answers at ${WEB_URL}/ and serves:
+${names}
     Web app:   ${WEB_URL}/
     API docs:  ${WEB_URL}/docs
     Chain:     ${RPC_URL} (chain id 31337, a block a second)
@@ -97,9 +118,8 @@ cat <<MSG
       Dana (admitted by a proposal, as in the demo)
                        0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65  0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a
 
-    Walk the whole story through the API from another terminal:  make demo
+    Walk the whole story through the API from another terminal:  ${DEMO_COMMAND}
     Ctrl-C stops the service and the chain.
 
 MSG
-MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}" CC_RPC_URL="$RPC_URL" \
-  python -m backend serve --host 127.0.0.1 --port "$API_PORT" --workers "$API_WORKERS"
+wait "$service_pid"
