@@ -2,7 +2,8 @@
 
 Defaults run everything against a local Anvil. The well-known Anvil development keys are
 public: they are accepted as relayer only on a local chain (ids 31337 and 1337), which the
-gateway checks once it knows the chain id (see `check_relayer_key`).
+gateway checks once it knows the chain id (see `check_relayer_key`); so is any publicly known
+key as credential issuer (see `issuer_secret`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eth_account import Account
 from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -41,14 +44,89 @@ class RelayerKeyRefused(ValueError):
     """A public development key was configured as relayer for a non-local chain."""
 
 
-# The Ed25519 secret key of RFC 8032's first test vector: public, so it signs credentials only on
-# a local chain (see `check_issuer_key`).
-DEV_ISSUER_KEY = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
-DEV_ISSUER_KEYS = frozenset({DEV_ISSUER_KEY})
+# ---- the credential issuer's key: one printed anywhere signs for anyone, so such a key signs
+# credentials only on a local chain (see `issuer_secret`).
+
+# The secret keys of RFC 8032's Ed25519 test vectors (section 7.1), by the RFC's names.
+RFC8032_TEST_KEYS = {
+    "TEST 1": "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+    "TEST 2": "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+    "TEST 3": "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+    "TEST 1024": "f5e5767cf153319517630f226876b86c8160cc583bc013744c6bf255f5cc0ee5",
+    "TEST SHA(abc)": "833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42",
+}
+# The default: RFC 8032's first test key, for a local chain.
+DEV_ISSUER_KEY = RFC8032_TEST_KEYS["TEST 1"]
+# Other 32-byte strings this project prints in its tests and docs. Whatever each was written as
+# (a public key, a digest), set as CC_ISSUER_KEY it would be a secret anyone can read.
+PROJECT_PUBLISHED_KEYS = {
+    "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734":
+        "the sha256 of the VC 2.0 context, in tests/e2e/test_credentials.py",
+    "ef2fa9c7846dce233cc166b43639027278be4ee44f00bb1d45c75de2dd0cd761":
+        "the sha256 of the OB 3.0.3 context, in tests/e2e/test_credentials.py",
+    "2ba8f7b221fa58268e93ae1581183d8e30b5e28d227415484f1cd773c719a610":
+        "keccak256('not a dev key'), the relayer key of tests/backend/test_units.py",
+}
+# Anvil (10 accounts unless told more) and Hardhat (20) derive their accounts from this public
+# mnemonic; a key of any account up to this many is refused.
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
+ANVIL_ACCOUNTS_REFUSED = 1000
+# A key with fewer distinct byte values than this was typed, not drawn (0x...01, 0x1111...,
+# 0xA11CE, 1234567890...: the project's own tests use such keys), and anyone can guess it. A
+# random key has about 30 of 32 distinct; fewer than 13 happens to one in 6 * 10^22.
+MIN_DISTINCT_KEY_BYTES = 13
+
+
+class IssuerKeyInvalid(ValueError):
+    """CC_ISSUER_KEY is not a 32-byte Ed25519 secret key in hex."""
 
 
 class IssuerKeyRefused(ValueError):
     """A public development key was configured as credential issuer for a non-local chain."""
+
+
+def parse_issuer_key(value: str) -> bytes:
+    """CC_ISSUER_KEY as the 32-byte Ed25519 secret the issuer signs with. The one reading of the
+    setting: the public-key check compares what this returns, so no spelling of a public key
+    (spaces around or between its digits, 0x, capitals) gets past the check and into the signer."""
+    raw = value.strip().lower().removeprefix("0x")
+    try:
+        seed = bytes.fromhex(raw)
+    except ValueError as exc:
+        raise IssuerKeyInvalid("CC_ISSUER_KEY must be an Ed25519 secret key: 64 hex digits") from exc
+    if len(seed) != 32:
+        raise IssuerKeyInvalid(f"CC_ISSUER_KEY must be 32 bytes (64 hex digits), not {len(seed)}")
+    return seed
+
+
+@lru_cache
+def _published_issuer_keys() -> dict[bytes, str]:
+    """Every public secret this project knows of -> where it is published. Built on first use
+    (deriving the mnemonic's accounts takes a third of a second), only off a local chain."""
+    known = {bytes.fromhex(key): f"RFC 8032's test vector {name}" for name, key in RFC8032_TEST_KEYS.items()}
+    # Their public keys are printed beside them (and in the tests): as secrets, just as public.
+    known |= {_ed25519_public(secret): f"RFC 8032's test vector {name}'s public key"
+              for secret, name in list(known.items())}
+    known |= {bytes.fromhex(key): f"published as {where}" for key, where in PROJECT_PUBLISHED_KEYS.items()}
+    seed = seed_from_mnemonic(ANVIL_MNEMONIC, "")
+    for index in range(ANVIL_ACCOUNTS_REFUSED):
+        known.setdefault(key_from_seed(seed, f"m/44'/60'/0'/0/{index}"),
+                         f"the key of Anvil's development account #{index}")
+    for index, key in enumerate(ANVIL_DEV_KEYS):  # the same keys: kept should the derivation ever differ
+        known.setdefault(bytes.fromhex(key.removeprefix("0x")), f"the key of Anvil's development account #{index}")
+    return known
+
+
+def _ed25519_public(secret: bytes) -> bytes:
+    return Ed25519PrivateKey.from_private_bytes(secret).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def published_issuer_key(seed: bytes) -> str | None:
+    """Where this secret is public (a phrase), or None for a key of one's own."""
+    where = _published_issuer_keys().get(seed)
+    if where is None and len(set(seed)) < MIN_DISTINCT_KEY_BYTES:
+        where = f"a patterned key of {len(set(seed))} distinct byte values, which anyone can guess"
+    return where
 
 
 class Settings(BaseSettings):
@@ -171,14 +249,22 @@ class Settings(BaseSettings):
     def public_base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
-    def check_issuer_key(self, chain_id: int) -> None:
-        """Refuse a publicly known development key as credential issuer on a chain that is not local."""
-        key = self.issuer_key.get_secret_value().lower().removeprefix("0x")
-        if chain_id not in LOCAL_CHAIN_IDS and key in DEV_ISSUER_KEYS:
+    def issuer_secret(self, chain_id: int) -> bytes:
+        """The issuer's Ed25519 secret, exactly as it will sign; a publicly known one is refused on a
+        chain that is not local (anyone could sign credentials that verify as this service's)."""
+        seed = parse_issuer_key(self.issuer_key.get_secret_value())
+        where = None if chain_id in LOCAL_CHAIN_IDS else published_issuer_key(seed)
+        if where is not None:
             raise IssuerKeyRefused(
-                f"CC_ISSUER_KEY is a public development key; chain {chain_id} is not local (31337/1337): "
-                "set CC_ISSUER_KEY to an Ed25519 secret key of your own (32 bytes, hex)"
+                f"CC_ISSUER_KEY is a public development key ({where}); chain {chain_id} is not local "
+                "(31337/1337), where anyone holding it could sign credentials as this service's communities: "
+                "set CC_ISSUER_KEY to an Ed25519 secret key of your own (32 random bytes, hex)"
             )
+        return seed
+
+    def check_issuer_key(self, chain_id: int) -> None:
+        """Refuse a malformed or publicly known issuer key (see `issuer_secret`)."""
+        self.issuer_secret(chain_id)
 
 
 @lru_cache

@@ -1,7 +1,13 @@
 """Open Badges 3.0 documents: an `OpenBadgeCredential` for a badge (with one
-`EndorsementCredential` per attestation) and the community's `BitstringStatusListCredential`.
+`EndorsementCredential` per attestation) and the community's `BitstringStatusListCredential`s.
 Plain functions over plain facts (no database, no key): service.py gathers the facts and
-issuer.py signs what comes out."""
+issuer.py signs what comes out.
+
+A credential is issued per holding of a badge: to its first holder (holding 0), then to each
+holder governance recovers it to (holding n after n recoveries). Each has its own id (and so
+`jti`) and its own status entry: bit `token id` of the community's status list for that holding
+(statuslist.py), so a recovery revokes exactly the lost key's credential. Holding 0 keeps the
+id and status entry of credentials issued before holdings were counted."""
 
 from __future__ import annotations
 
@@ -60,6 +66,8 @@ class BadgeFacts:
     evidence_uri_linkable: bool  # a scheme this service accepts (https, ipfs, ...): usable as an IRI
     evidence_hash: str
     endorsements: tuple[Endorsement, ...]
+    holding: int  # 0 for the badge's first holder, n after n recoveries
+    held_since: int  # when `owner` got it: the mint, or the recovery
 
     @property
     def valid_until(self) -> int | None:
@@ -70,12 +78,16 @@ def community_url(base_url: str, slug: str) -> str:
     return f"{base_url}/communities/{slug}"
 
 
-def credential_id(base_url: str, slug: str, token_id: int) -> str:
-    return f"{community_url(base_url, slug)}/badges/{token_id}/credential"
+def credential_id(base_url: str, slug: str, token_id: int, holding: int = 0) -> str:
+    """The credential of one holding of a badge: each holder's is another credential."""
+    badge = f"{community_url(base_url, slug)}/badges/{token_id}"
+    return f"{badge}/credential" if holding == 0 else f"{badge}/holdings/{holding}/credential"
 
 
-def status_list_url(base_url: str, slug: str) -> str:
-    return f"{community_url(base_url, slug)}/credentials/status"
+def status_list_url(base_url: str, slug: str, holding: int = 0) -> str:
+    """The status list of the badges' credentials of one holding (bit i: badge i's)."""
+    status = f"{community_url(base_url, slug)}/credentials/status"
+    return status if holding == 0 else f"{status}/{holding}"
 
 
 def criteria_words(facts: BadgeFacts) -> str:
@@ -92,8 +104,8 @@ def criteria_words(facts: BadgeFacts) -> str:
 def open_badge_credential(facts: BadgeFacts, *, issuer_did: str, base_url: str) -> dict[str, Any]:
     """The badge as an OpenBadgeCredential (VC 2.0 data model, OB 3.0.3 context)."""
     t, slug = facts.terms, facts.community_slug
-    cid = credential_id(base_url, slug, facts.token_id)
-    status = status_list_url(base_url, slug)
+    cid = credential_id(base_url, slug, facts.token_id, facts.holding)
+    status = status_list_url(base_url, slug, facts.holding)
     issuer = {"id": issuer_did, "type": ["Profile"], "name": facts.community_name,
               "url": f"{base_url}/c/{slug}"}
     criteria: dict[str, Any] = {"narrative": criteria_words(facts)}
@@ -111,7 +123,8 @@ def open_badge_credential(facts: BadgeFacts, *, issuer_did: str, base_url: str) 
         "name": t.name,
         "description": f"A contribution badge of {facts.community_name}, attested by its members.",
         "issuer": issuer,
-        "validFrom": iso(facts.minted_at),
+        # Valid from when this holder got it; awarded when it was minted.
+        "validFrom": iso(facts.held_since),
         "awardedDate": iso(facts.minted_at),
         "credentialSubject": {
             "id": did_pkh(facts.chain_id, facts.owner),
@@ -202,8 +215,8 @@ def _unix(value: str) -> int:
 
 
 def status_list_credential(*, slug: str, issuer_did: str, base_url: str, encoded_list: str,
-                           valid_from: int) -> dict[str, Any]:
-    url = status_list_url(base_url, slug)
+                           valid_from: int, holding: int = 0) -> dict[str, Any]:
+    url = status_list_url(base_url, slug, holding)
     return {
         "@context": [contexts.VC_V2],
         "id": url,

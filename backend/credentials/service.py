@@ -1,11 +1,16 @@
 """Credentials from the index: a badge's OpenBadgeCredential (signed as application/vc+jwt),
-a member's credentials, and each community's revocation status list."""
+a member's credentials, and each community's revocation status lists.
+
+A badge's credential is its current holder's (one per holding, openbadges.py): nothing is
+recorded when one is served, since it and its status are functions of the chain's events as
+indexed (the mint, each recovery, revocation, disowning). Serving one twice gives the same
+credential, and an index rebuilt from the chain gives the same credentials and status bits."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.chain.deployments import Community
@@ -46,12 +51,13 @@ def _facts(ctx: Context, session: Session, community: Community, badge: Badge) -
         minted_at=badge.minted_at, tx_hash=badge.tx_hash, terms=terms, evidence_uri=evidence_uri,
         evidence_uri_linkable=request_rules.uri_scheme_allowed(evidence_uri, ctx.settings.uri_schemes),
         evidence_hash=claim.evidence_hash if claim else "",
-        endorsements=tuple(openbadges.Endorsement(a.attester, a.count, a.timestamp, a.tx_hash) for a in attestations))
+        endorsements=tuple(openbadges.Endorsement(a.attester, a.count, a.timestamp, a.tx_hash) for a in attestations),
+        holding=badge.holding, held_since=badge.held_since)
 
 
-def _revoked(community: Community, badge: Badge) -> bool:
-    # Revoked by governance, or disowned by its holder: either way the credential no longer stands.
-    return badge.revoked_at is not None or badge.disowned_at is not None
+def _withdrawn(revoked_at: int | None, disowned_at: int | None) -> bool:
+    # Revoked by governance, or disowned by its holder: either way no credential of it stands.
+    return revoked_at is not None or disowned_at is not None
 
 
 def _credential_out(ctx: Context, session: Session, community: Community, badge: Badge) -> dict[str, Any]:
@@ -66,9 +72,12 @@ def _credential_out(ctx: Context, session: Session, community: Community, badge:
         "credential": credential,
         "issuer": iss.did(community.slug),
         "verification_method": iss.key_id(community.slug),
-        "status_list": openbadges.status_list_url(iss.base_url, community.slug),
+        "holding": badge.holding,
+        "status_list": openbadges.status_list_url(iss.base_url, community.slug, badge.holding),
         "status_list_index": badge.token_id,
-        "revoked": _revoked(community, badge),
+        # The current holder's credential: revoked only with the badge (a later recovery would make
+        # another holding current, and this one revoked in its list).
+        "revoked": _withdrawn(badge.revoked_at, badge.disowned_at),
         "valid_until": facts.valid_until,
     }
 
@@ -93,20 +102,26 @@ def member_credentials(ctx: Context, community: Community, address: str) -> dict
     return {"holder": openbadges.did_pkh(ctx.gateway.chain_id, address), "items": items}
 
 
-def status_list(ctx: Context, community: Community) -> dict[str, Any]:
-    """The community's revocation status list, as of the index's last block: the credential and
-    its application/vc+jwt."""
+def status_list(ctx: Context, community: Community, holding: int = 0) -> dict[str, Any]:
+    """The community's revocation status list of one holding (0: the badges' first holders'
+    credentials), as of the index's last block: the credential and its application/vc+jwt. A
+    holding no badge has reached has no list (404): no credential points to one."""
     iss = issuer(ctx)
     with ctx.sessions() as session:
-        highest = session.scalar(select(func.max(Badge.token_id)).where(Badge.community == community.slug)) or 0
-        revoked = [b.token_id for b in session.scalars(select(Badge).where(Badge.community == community.slug))
-                   if _revoked(community, b)]
+        badges = session.execute(select(Badge.token_id, Badge.holding, Badge.revoked_at, Badge.disowned_at)
+                                 .where(Badge.community == community.slug)).all()
         cursor = session.get(Cursor, community.slug)
+    if holding and not any(b.holding >= holding for b in badges):
+        raise NotFound(f"No status list for holding {holding} in community '{community.slug}': no badge of it "
+                       f"was recovered {holding} time{'s' if holding != 1 else ''}")
+    revoked = [b.token_id for b in badges
+               if statuslist.credential_revoked(holding, b.holding, _withdrawn(b.revoked_at, b.disowned_at))]
     valid_from = cursor.block_timestamp if cursor and cursor.block_timestamp else 0
-    length = statuslist.length_for(highest)
+    # Every holding's list as long as the first's: its length tells nothing of how many were recovered.
+    length = statuslist.length_for(max((b.token_id for b in badges), default=0))
     credential = openbadges.status_list_credential(
         slug=community.slug, issuer_did=iss.did(community.slug), base_url=iss.base_url,
-        encoded_list=statuslist.encode(revoked, length), valid_from=valid_from)
+        encoded_list=statuslist.encode(revoked, length), valid_from=valid_from, holding=holding)
     claims = {**credential, "iss": credential["issuer"], "jti": credential["id"]}
     return {"credential": credential, "jwt": iss.sign(claims, community.slug), "media_type": MEDIA_TYPE,
-            "length": length, "revoked": sorted(revoked)}
+            "holding": holding, "length": length, "revoked": sorted(revoked)}

@@ -1,6 +1,8 @@
-"""Bitstring Status List (W3C Recommendation): one list per community, purpose `revocation`,
-bit i for the badge whose token id is i. A bit is set when the badge is revoked by governance,
-or disowned by its holder (backend.credentials.service reads both from the index)."""
+"""Bitstring Status List (W3C Recommendation): purpose `revocation`, one list per community and
+holding (0 for the credentials of badges' first holders, n for those of holders after n
+recoveries), bit i for the credential of the badge whose token id is i. A bit is set when the
+badge is revoked by governance or disowned by its holder, or when governance moved the badge on
+to another holder (backend.credentials.service reads all three from the index)."""
 
 from __future__ import annotations
 
@@ -30,3 +32,10 @@ def encode(set_bits: Iterable[int], length: int) -> str:
     compressed = gzip.compress(bytes(bits), compresslevel=9, mtime=0)
     return "u" + base64.urlsafe_b64encode(compressed).rstrip(b"=").decode()
 
+
+def credential_revoked(holding: int, badge_holding: int, withdrawn: bool) -> bool:
+    """Whether the credential of a badge's `holding` is revoked, the badge being at `badge_holding`
+    now: when the badge was withdrawn (revoked, or disowned), or recovered to another holder since
+    (whoever has the lost key must not keep a credential that stands). A holding the badge has not
+    reached has no credential yet, so no bit."""
+    return holding <= badge_holding and (withdrawn or holding < badge_holding)

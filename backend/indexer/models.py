@@ -264,6 +264,11 @@ class Badge(Base):
     revoke_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     revoke_reason_raw: Mapped[str | None] = RawText()
     disowned_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    # Each holder gets a credential of their own (backend/credentials): `holding` counts the
+    # governed moves to another holder (lost-key recoveries), 0 for the badge's first holder;
+    # `held_since` is when the current holder got it (its mint, or the last recovery).
+    holding: Mapped[int] = mapped_column(Integer, default=0)
+    held_since: Mapped[int] = mapped_column(BigInteger)
     # The organisation its claim credits, copied at mint so per-organisation reads need no join.
     organisation_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
     tx_hash: Mapped[str] = mapped_column(String(66))

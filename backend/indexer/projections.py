@@ -376,17 +376,21 @@ def _minted(session: Session, log: Log) -> None:
         community=log.community, token_id=a["tokenId"], owner=a["contributor"], contributor=a["contributor"],
         indicator_id=a["indicatorId"], indicator_version=claim.indicator_version, weight=a["weight"],
         validity=terms.validity, orientation=terms.orientation, category=terms.category,
-        organisation_id=claim.organisation_id, minted_at=log.timestamp, tx_hash=log.tx_hash)
+        organisation_id=claim.organisation_id, minted_at=log.timestamp, held_since=log.timestamp,
+        tx_hash=log.tx_hash)
 
 
 @on("badge", "Transfer")
 def _badge_transfer(session: Session, log: Log) -> None:
-    # Mints are recorded by BadgeMinted; other transfers are governed recoveries.
+    # Mints are recorded by BadgeMinted; other transfers are governed recoveries: a new holding,
+    # whose credential is a new one (the lost key's is revoked by the status list).
     if log.args["from"] == ZERO:
         return
     badge = _get(session, Badge, (log.community, log.args["tokenId"]))
     if badge is not None:
         badge.owner = log.args["to"]
+        badge.holding += 1
+        badge.held_since = log.timestamp
 
 
 @on("badge", "BadgeRevoked")

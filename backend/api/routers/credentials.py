@@ -1,10 +1,10 @@
 """Open Badges 3.0 credentials: each badge as a signed OpenBadgeCredential, a member's
-credentials, the revocation status list, the issuer's DID documents (did:web) and the JSON-LD
+credentials, the revocation status lists, the issuer's DID documents (did:web) and the JSON-LD
 contexts the credentials use, served from the package (verifiers here have no internet)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
@@ -42,8 +42,12 @@ class CredentialOut(BaseModel):
                                                    "with one EndorsementCredential per attestation")
     issuer: str = Field(description="The community as did:web of this service")
     verification_method: str = Field(description="The DID URL of the key that signed (the JWT header's kid)")
-    status_list: str = Field(description="URL of the revocation status list (a BitstringStatusListCredential)")
-    status_list_index: int
+    holding: int = Field(description="Whose credential of the badge this is: 0 its first holder's, n that of the "
+                                     "holder governance recovered it to the n-th time; each has its own id and "
+                                     "status entry, and a recovery revokes the lost key's")
+    status_list: str = Field(description="URL of the revocation status list of this holding "
+                                         "(a BitstringStatusListCredential)")
+    status_list_index: int = Field(description="The credential's bit in `status_list`: the token id")
     revoked: bool = Field(description="Revoked by governance (or disowned): the status list's bit is set")
     valid_until: int | None = Field(description="Unix seconds from the indicator's validity period; null: for ever")
 
@@ -57,8 +61,12 @@ class StatusListOut(BaseModel):
     media_type: str
     jwt: str = Field(description="The BitstringStatusListCredential, signed (what the status URL answers)")
     credential: dict[str, Any]
+    holding: int = Field(description="The holding whose credentials the list says (0: the badges' first holders')")
     length: int = Field(description="Bits in the list (at least 131,072)")
     revoked: list[int] = Field(description="Token ids whose bit is set")
+
+
+HoldingPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Holders after this many recoveries of a badge")]
 
 
 class ContextsOut(BaseModel):
@@ -100,6 +108,21 @@ def status_list_jwt(ctx: ContextDep, community: CommunityDep):
 def status_list(ctx: ContextDep, community: CommunityDep):
     """The revocation status list, readable: the credential, its JWT, and the token ids revoked."""
     return service.status_list(ctx, community)
+
+
+# The readable form first: `{holding}` would otherwise match "1.json" (and refuse it, 422).
+@router.get("/credentials/status/{holding}.json", response_model=StatusListOut)
+def holding_status_list(ctx: ContextDep, community: CommunityDep, holding: HoldingPath):
+    """The revocation status list of the credentials of recovered badges' holders, readable."""
+    return service.status_list(ctx, community, holding)
+
+
+@router.get("/credentials/status/{holding}", response_class=VcJwtResponse, responses=_VC_JWT)
+def holding_status_list_jwt(ctx: ContextDep, community: CommunityDep, holding: HoldingPath):
+    """The revocation status list of the credentials of the holders badges were recovered to, after
+    `holding` recoveries: a BitstringStatusListCredential, signed (application/vc+jwt). Bit i is
+    set when badge i was revoked or disowned, or recovered again since."""
+    return VcJwtResponse(service.status_list(ctx, community, holding)["jwt"])
 
 
 @router.get("/did.json", response_class=DidJsonResponse,
