@@ -32,8 +32,8 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
     // Written only for indicators with a cap: each member's use of it in its current period.
     mapping(address member => mapping(uint32 indicatorId => Tally)) private _tallies;
     // Written only while the reciprocal window is on: when `attester` last endorsed `contributor`.
-    mapping(address attester => mapping(address contributor => mapping(uint32 indicatorId => uint40)))
-        private _lastEndorsed;
+    mapping(address attester => mapping(address contributor => mapping(uint32 indicatorId => uint40))) private
+        _lastEndorsed;
 
     /// @dev Badges earned and claims attested of one indicator in period number `period`.
     struct Tally {
@@ -296,14 +296,14 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
     }
 
     /// @dev Reverts unless `badgeId` is a counting badge of the required indicator held by `attester`.
-    function _requireEndorser(
-        uint256 claimId,
-        address attester,
-        IIndicatorRegistry.Terms memory terms,
-        uint256 badgeId
-    ) private view {
-        if (_ownerOf(badgeId) != attester || _claims[badgeId].indicatorId != terms.endorserIndicatorId || !isActive(badgeId))
-        {
+    function _requireEndorser(uint256 claimId, address attester, IIndicatorRegistry.Terms memory terms, uint256 badgeId)
+        private
+        view
+    {
+        if (
+            _ownerOf(badgeId) != attester || _claims[badgeId].indicatorId != terms.endorserIndicatorId
+                || !isActive(badgeId)
+        ) {
             revert BadgeEndorserNotQualified(claimId, attester, terms.endorserIndicatorId, badgeId);
         }
     }

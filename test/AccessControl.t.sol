@@ -134,9 +134,8 @@ contract AccessControlTable is TestBase, Community {
             vm.prank(relayer);
             if (row.target == address(forwarder)) return address(forwarder).call(_badlySigned(row.data));
             // bob's request, signed with the outsider's key.
-            return address(forwarder).call(
-                abi.encodeCall(forwarder.execute, (signedRequest(OUTSIDER_KEY, bob, row.target, row.data)))
-            );
+            return address(forwarder)
+                .call(abi.encodeCall(forwarder.execute, (signedRequest(OUTSIDER_KEY, bob, row.target, row.data))));
         }
         // Governance: a proposal with this call (after the row's prelude, if any), voted by every
         // member and executed.
@@ -147,9 +146,8 @@ contract AccessControlTable is TestBase, Community {
         vm.warp(governor.proposalSnapshot(id) + 1);
         _voteAll(id);
         vm.warp(governor.proposalDeadline(id) + 1);
-        return address(governor).call(
-            abi.encodeCall(governor.execute, (targets, values, calldatas, keccak256(bytes(description))))
-        );
+        return address(governor)
+            .call(abi.encodeCall(governor.execute, (targets, values, calldatas, keccak256(bytes(description)))));
     }
 
     function _withPrelude(Row storage row)
@@ -184,6 +182,8 @@ contract AccessControlTable is TestBase, Community {
 
     // ---------------------------------------------------------------- the table
 
+    // The table keeps one row a line, as a table reads:
+    // forgefmt: disable-start
     function _buildTable() internal {
         address gov = address(governor);
         address m = address(membership);
@@ -403,6 +403,7 @@ contract AccessControlTable is TestBase, Community {
         _executorOnly("CommunityGovernor.updateQuorumNumerator (0 %)", abi.encodeCall(governor.updateQuorumNumerator, (0)), badSig,
             abi.encodeWithSelector(CommunityGovernor.GovernorQuorumOutOfRange.selector, 0, 1, 100));
     }
+    // forgefmt: disable-end
 
     // ---------------------------------------------------------------- row builders
 
@@ -418,7 +419,12 @@ contract AccessControlTable is TestBase, Community {
 
     function _ownerOnly(string memory name, address target, bytes memory data, bytes memory relayed) internal {
         bytes4 unauthorized = Ownable.OwnableUnauthorizedAccount.selector;
-        _row(name, target, data, [_err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), relayed, OK]);
+        _row(
+            name,
+            target,
+            data,
+            [_err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), relayed, OK]
+        );
     }
 
     function _executorOnly(string memory name, bytes memory data, bytes memory relayed) internal {
@@ -429,25 +435,48 @@ contract AccessControlTable is TestBase, Community {
         internal
     {
         bytes4 onlyExecutor = IGovernor.GovernorOnlyExecutor.selector;
-        _row(name, address(governor), data, [
-            _err(onlyExecutor, outsider), _err(onlyExecutor, bob), _err(onlyExecutor, alice), relayed, byGovernance
-        ]);
+        _row(
+            name,
+            address(governor),
+            data,
+            [_err(onlyExecutor, outsider), _err(onlyExecutor, bob), _err(onlyExecutor, alice), relayed, byGovernance]
+        );
     }
 
     /// @dev Every transfer and approval of a soulbound token reverts, whoever asks.
     function _locked(string memory name, address token, uint256 tokenId, bytes memory relayed) internal {
         bytes memory locked = abi.encodeWithSelector(SoulboundERC721.SoulboundTokenLocked.selector, tokenId);
         bytes memory noOperators = abi.encodeWithSelector(SoulboundERC721.SoulboundApprovalDisabled.selector);
-        _row(string.concat(name, ".transferFrom"), token,
-            abi.encodeWithSignature("transferFrom(address,address,uint256)", alice, bob, tokenId), [locked, locked, locked, relayed, locked]);
-        _row(string.concat(name, ".safeTransferFrom"), token,
-            abi.encodeWithSignature("safeTransferFrom(address,address,uint256)", alice, bob, tokenId), [locked, locked, locked, relayed, locked]);
-        _row(string.concat(name, ".safeTransferFrom(bytes)"), token,
-            abi.encodeWithSignature("safeTransferFrom(address,address,uint256,bytes)", alice, bob, tokenId, ""), [locked, locked, locked, relayed, locked]);
-        _row(string.concat(name, ".approve"), token,
-            abi.encodeWithSignature("approve(address,uint256)", bob, tokenId), [locked, locked, locked, relayed, locked]);
-        _row(string.concat(name, ".setApprovalForAll"), token,
-            abi.encodeWithSignature("setApprovalForAll(address,bool)", bob, true), [noOperators, noOperators, noOperators, relayed, noOperators]);
+        _row(
+            string.concat(name, ".transferFrom"),
+            token,
+            abi.encodeWithSignature("transferFrom(address,address,uint256)", alice, bob, tokenId),
+            [locked, locked, locked, relayed, locked]
+        );
+        _row(
+            string.concat(name, ".safeTransferFrom"),
+            token,
+            abi.encodeWithSignature("safeTransferFrom(address,address,uint256)", alice, bob, tokenId),
+            [locked, locked, locked, relayed, locked]
+        );
+        _row(
+            string.concat(name, ".safeTransferFrom(bytes)"),
+            token,
+            abi.encodeWithSignature("safeTransferFrom(address,address,uint256,bytes)", alice, bob, tokenId, ""),
+            [locked, locked, locked, relayed, locked]
+        );
+        _row(
+            string.concat(name, ".approve"),
+            token,
+            abi.encodeWithSignature("approve(address,uint256)", bob, tokenId),
+            [locked, locked, locked, relayed, locked]
+        );
+        _row(
+            string.concat(name, ".setApprovalForAll"),
+            token,
+            abi.encodeWithSignature("setApprovalForAll(address,bool)", bob, true),
+            [noOperators, noOperators, noOperators, relayed, noOperators]
+        );
     }
 
     // ---------------------------------------------------------------- signatures
@@ -455,9 +484,12 @@ contract AccessControlTable is TestBase, Community {
     function _outsiderDelegationBySig() internal view returns (bytes memory) {
         uint256 expiry = block.timestamp + 1 days;
         bytes32 structHash = keccak256(
-            abi.encode(keccak256("Delegation(address delegatee,uint256 nonce,uint256 expiry)"), carol, uint256(0), expiry)
+            abi.encode(
+                keccak256("Delegation(address delegatee,uint256 nonce,uint256 expiry)"), carol, uint256(0), expiry
+            )
         );
-        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(OUTSIDER_KEY, _digest("Test Commons", address(membership), structHash));
+        (uint8 v, bytes32 rr, bytes32 s) =
+            vm.sign(OUTSIDER_KEY, _digest("Test Commons", address(membership), structHash));
         return abi.encodeCall(membership.delegateBySig, (carol, 0, expiry, v, rr, s));
     }
 
@@ -465,11 +497,26 @@ contract AccessControlTable is TestBase, Community {
         bytes32 structHash = extended
             ? keccak256(
                 abi.encode(
-                    keccak256("ExtendedBallot(uint256 proposalId,uint8 support,address voter,uint256 nonce,string reason,bytes params)"),
-                    P, uint8(1), outsider, uint256(0), keccak256("why"), keccak256("")
+                    keccak256(
+                        "ExtendedBallot(uint256 proposalId,uint8 support,address voter,uint256 nonce,string reason,bytes params)"
+                    ),
+                    P,
+                    uint8(1),
+                    outsider,
+                    uint256(0),
+                    keccak256("why"),
+                    keccak256("")
                 )
             )
-            : keccak256(abi.encode(keccak256("Ballot(uint256 proposalId,uint8 support,address voter,uint256 nonce)"), P, uint8(1), outsider, uint256(0)));
+            : keccak256(
+                abi.encode(
+                    keccak256("Ballot(uint256 proposalId,uint8 support,address voter,uint256 nonce)"),
+                    P,
+                    uint8(1),
+                    outsider,
+                    uint256(0)
+                )
+            );
         (uint8 v, bytes32 rr, bytes32 s) = vm.sign(OUTSIDER_KEY, _digest("Test Commons", address(governor), structHash));
         bytes memory signature = abi.encodePacked(rr, s, v);
         return extended

@@ -276,7 +276,11 @@ contract Branches is TestBase, Community {
         uint256 id = badge.claim(3, keccak256("e"), "u");
 
         _notQualified(id, carol, 0); // attest without a badge (badge 0)
-        vm.expectRevert(abi.encodeWithSelector(IContributionBadge.BadgeEndorserNotQualified.selector, id, carol, uint32(2), uint256(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IContributionBadge.BadgeEndorserNotQualified.selector, id, carol, uint32(2), uint256(0)
+            )
+        );
         vm.prank(carol);
         badge.attest(id);
         _notQualified(id, carol, bobsReview); // someone else's badge
@@ -323,8 +327,9 @@ contract Branches is TestBase, Community {
         vm.prank(gov);
         registry.addIndicator(capped);
         vm.warp(10 days + 5);
-        bytes memory reached =
-            abi.encodeWithSelector(IContributionBadge.BadgeEarnCapReached.selector, alice, uint32(3), uint16(2), 11 days);
+        bytes memory reached = abi.encodeWithSelector(
+            IContributionBadge.BadgeEarnCapReached.selector, alice, uint32(3), uint16(2), 11 days
+        );
         uint256 first = _claim(alice, 3);
         uint256 second = _claim(alice, 3);
         uint256 third = _claim(alice, 3);
@@ -363,7 +368,9 @@ contract Branches is TestBase, Community {
         badge.acceptNomination(nominated);
         assertTrue(badge.ownerOf(third) == alice && badge.ownerOf(nominated) == alice, "earned in the new period");
         vm.expectRevert(
-            abi.encodeWithSelector(IContributionBadge.BadgeEarnCapReached.selector, alice, uint32(3), uint16(2), 12 days)
+            abi.encodeWithSelector(
+                IContributionBadge.BadgeEarnCapReached.selector, alice, uint32(3), uint16(2), 12 days
+            )
         );
         vm.prank(alice);
         badge.claim(3, keccak256("e"), "u");
@@ -384,8 +391,9 @@ contract Branches is TestBase, Community {
         badge.attest(a1);
         vm.prank(bob);
         badge.attest(a2);
-        bytes memory reached =
-            abi.encodeWithSelector(IContributionBadge.BadgeAttestCapReached.selector, bob, uint32(3), uint16(2), 101 hours);
+        bytes memory reached = abi.encodeWithSelector(
+            IContributionBadge.BadgeAttestCapReached.selector, bob, uint32(3), uint16(2), 101 hours
+        );
         vm.expectRevert(reached);
         vm.prank(bob);
         badge.attest(a3);
@@ -418,7 +426,9 @@ contract Branches is TestBase, Community {
         assertTrue(badge.ownerOf(alices) == alice && badge.ownerOf(bobs) == bob, "one each");
         uint256 carols = _claim(carol, 3);
         vm.expectRevert(
-            abi.encodeWithSelector(IContributionBadge.BadgeAttestCapReached.selector, alice, uint32(3), uint16(1), 1 days)
+            abi.encodeWithSelector(
+                IContributionBadge.BadgeAttestCapReached.selector, alice, uint32(3), uint16(1), 1 days
+            )
         );
         vm.prank(alice);
         badge.attest(carols);
@@ -508,7 +518,8 @@ contract Branches is TestBase, Community {
         uint256 nominated = badge.nominateWithOrganisation(carol, 1, 2, keccak256("e"), "u");
         uint256 plain = _claim(alice, 1);
         assertTrue(
-            badge.organisationOf(credited) == 1 && badge.organisationOf(nominated) == 2 && badge.organisationOf(plain) == 0,
+            badge.organisationOf(credited) == 1 && badge.organisationOf(nominated) == 2
+                && badge.organisationOf(plain) == 0,
             "organisationOf"
         );
         assertTrue(badge.getClaim(nominated).nomination == IContributionBadge.Nomination.Pending, "still a nomination");
@@ -517,7 +528,8 @@ contract Branches is TestBase, Community {
 
         vm.prank(gov);
         registry.retireOrganisation(1);
-        bytes memory retired = abi.encodeWithSelector(IIndicatorRegistry.RegistryOrganisationRetired.selector, uint32(1));
+        bytes memory retired =
+            abi.encodeWithSelector(IIndicatorRegistry.RegistryOrganisationRetired.selector, uint32(1));
         vm.expectRevert(retired);
         vm.prank(gov);
         registry.retireOrganisation(1);
@@ -611,7 +623,9 @@ contract Branches is TestBase, Community {
         _invalid(input, "endorserIndicatorId");
         input.endorserIndicatorId = 4; // not yet defined
         _invalid(input, "endorserIndicatorId");
-        vm.expectRevert(abi.encodeWithSelector(IIndicatorRegistry.RegistryInvalidIndicator.selector, "endorserIndicatorId"));
+        vm.expectRevert(
+            abi.encodeWithSelector(IIndicatorRegistry.RegistryInvalidIndicator.selector, "endorserIndicatorId")
+        );
         vm.prank(gov);
         registry.amendIndicator(1, _gatedBy(1)); // itself, on amendment
         vm.prank(gov);
@@ -629,10 +643,14 @@ contract Branches is TestBase, Community {
         vm.prank(gov);
         registry.addIndicator(input);
         IIndicatorRegistry.Terms memory t = registry.terms(3);
-        assertTrue(t.earnCap == 3 && t.attestCap == 4 && t.capPeriod == 1 days && t.endorserIndicatorId == 0, "caps stored");
+        assertTrue(
+            t.earnCap == 3 && t.attestCap == 4 && t.capPeriod == 1 days && t.endorserIndicatorId == 0, "caps stored"
+        );
 
         vm.expectRevert(
-            abi.encodeWithSelector(IIndicatorRegistry.RegistryReciprocalWindowTooLong.selector, uint32(365 days + 1), uint32(365 days))
+            abi.encodeWithSelector(
+                IIndicatorRegistry.RegistryReciprocalWindowTooLong.selector, uint32(365 days + 1), uint32(365 days)
+            )
         );
         vm.prank(gov);
         registry.setCommunityRules(365 days + 1, IIndicatorRegistry.ScoreRule.SquareRoot);
@@ -662,7 +680,10 @@ contract Branches is TestBase, Community {
         (, uint256 forVotes,) = governor.proposalVotes(id);
         assertEq(forVotes, 2, "bob votes for carol too");
         assertEq(governor.quorum(block.timestamp - 1), 1, "quorum: 50% of 3 members");
-        assertTrue(governor.votingDelay() == 10 && governor.votingPeriod() == 100 && governor.proposalThreshold() == 0, "settings");
+        assertTrue(
+            governor.votingDelay() == 10 && governor.votingPeriod() == 100 && governor.proposalThreshold() == 0,
+            "settings"
+        );
     }
 
     function test_governorSettingsBounds() public {
@@ -688,35 +709,57 @@ contract Branches is TestBase, Community {
             "settings at the edges"
         );
         // Outside: each setter refuses with its named error, the values and the bounds.
-        _outOfRange(abi.encodeCall(governor.setVotingDelay, (uint48(month + 1))),
-            abi.encodeWithSelector(CommunityGovernor.GovernorVotingDelayOutOfRange.selector, month + 1, 0, month));
-        _outOfRange(abi.encodeCall(governor.setVotingDelay, (type(uint48).max)),
-            abi.encodeWithSelector(CommunityGovernor.GovernorVotingDelayOutOfRange.selector, uint256(type(uint48).max), 0, month));
-        _outOfRange(abi.encodeCall(governor.setVotingPeriod, (59)),
-            abi.encodeWithSelector(CommunityGovernor.GovernorVotingPeriodOutOfRange.selector, 59, 60, month));
-        _outOfRange(abi.encodeCall(governor.setVotingPeriod, (uint32(month + 1))),
-            abi.encodeWithSelector(CommunityGovernor.GovernorVotingPeriodOutOfRange.selector, month + 1, 60, month));
-        _outOfRange(abi.encodeCall(governor.updateQuorumNumerator, (0)),
-            abi.encodeWithSelector(CommunityGovernor.GovernorQuorumOutOfRange.selector, 0, 1, 100));
-        _outOfRange(abi.encodeCall(governor.updateQuorumNumerator, (101)),
-            abi.encodeWithSelector(CommunityGovernor.GovernorQuorumOutOfRange.selector, 101, 1, 100));
-        _outOfRange(abi.encodeCall(governor.setProposalThreshold, (2)),
-            abi.encodeWithSelector(CommunityGovernor.GovernorProposalThresholdOutOfRange.selector, 2, 0, 1));
+        _outOfRange(
+            abi.encodeCall(governor.setVotingDelay, (uint48(month + 1))),
+            abi.encodeWithSelector(CommunityGovernor.GovernorVotingDelayOutOfRange.selector, month + 1, 0, month)
+        );
+        _outOfRange(
+            abi.encodeCall(governor.setVotingDelay, (type(uint48).max)),
+            abi.encodeWithSelector(
+                CommunityGovernor.GovernorVotingDelayOutOfRange.selector, uint256(type(uint48).max), 0, month
+            )
+        );
+        _outOfRange(
+            abi.encodeCall(governor.setVotingPeriod, (59)),
+            abi.encodeWithSelector(CommunityGovernor.GovernorVotingPeriodOutOfRange.selector, 59, 60, month)
+        );
+        _outOfRange(
+            abi.encodeCall(governor.setVotingPeriod, (uint32(month + 1))),
+            abi.encodeWithSelector(CommunityGovernor.GovernorVotingPeriodOutOfRange.selector, month + 1, 60, month)
+        );
+        _outOfRange(
+            abi.encodeCall(governor.updateQuorumNumerator, (0)),
+            abi.encodeWithSelector(CommunityGovernor.GovernorQuorumOutOfRange.selector, 0, 1, 100)
+        );
+        _outOfRange(
+            abi.encodeCall(governor.updateQuorumNumerator, (101)),
+            abi.encodeWithSelector(CommunityGovernor.GovernorQuorumOutOfRange.selector, 101, 1, 100)
+        );
+        _outOfRange(
+            abi.encodeCall(governor.setProposalThreshold, (2)),
+            abi.encodeWithSelector(CommunityGovernor.GovernorProposalThresholdOutOfRange.selector, 2, 0, 1)
+        );
         assertTrue(governor.votingDelay() == month && governor.quorumNumerator() == 100, "nothing changed");
         assertTrue(
-            governor.MIN_VOTING_DELAY() == 0 && governor.MAX_VOTING_DELAY() == month && governor.MIN_VOTING_PERIOD() == 60
-                && governor.MAX_VOTING_PERIOD() == month && governor.MIN_QUORUM_PERCENT() == 1
-                && governor.MAX_QUORUM_PERCENT() == 100 && governor.MIN_PROPOSAL_THRESHOLD() == 0
-                && governor.MAX_PROPOSAL_THRESHOLD() == 1,
+            governor.MIN_VOTING_DELAY() == 0 && governor.MAX_VOTING_DELAY() == month
+                && governor.MIN_VOTING_PERIOD() == 60 && governor.MAX_VOTING_PERIOD() == month
+                && governor.MIN_QUORUM_PERCENT() == 1 && governor.MAX_QUORUM_PERCENT() == 100
+                && governor.MIN_PROPOSAL_THRESHOLD() == 0 && governor.MAX_PROPOSAL_THRESHOLD() == 1,
             "public bounds"
         );
     }
 
     function test_governorConstructorChecksTheSameBounds() public {
         IVotes votes = IVotes(address(membership));
-        vm.expectRevert(abi.encodeWithSelector(CommunityGovernor.GovernorVotingDelayOutOfRange.selector, uint256(type(uint48).max), 0, 30 days));
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                CommunityGovernor.GovernorVotingDelayOutOfRange.selector, uint256(type(uint48).max), 0, 30 days
+            )
+        );
         new CommunityGovernor("G", votes, address(forwarder), type(uint48).max, 300, 0, 50);
-        vm.expectRevert(abi.encodeWithSelector(CommunityGovernor.GovernorVotingPeriodOutOfRange.selector, 1, 60, 30 days));
+        vm.expectRevert(
+            abi.encodeWithSelector(CommunityGovernor.GovernorVotingPeriodOutOfRange.selector, 1, 60, 30 days)
+        );
         new CommunityGovernor("G", votes, address(forwarder), 1, 1, 0, 50);
         vm.expectRevert(abi.encodeWithSelector(CommunityGovernor.GovernorProposalThresholdOutOfRange.selector, 5, 0, 1));
         new CommunityGovernor("G", votes, address(forwarder), 1, 300, 5, 50);
@@ -823,13 +866,19 @@ contract Branches is TestBase, Community {
     function _notQualified(uint256 claimId, address attester, uint256 shown) internal {
         uint32 endorser = registry.terms(badge.getClaim(claimId).indicatorId).endorserIndicatorId;
         vm.expectRevert(
-            abi.encodeWithSelector(IContributionBadge.BadgeEndorserNotQualified.selector, claimId, attester, endorser, shown)
+            abi.encodeWithSelector(
+                IContributionBadge.BadgeEndorserNotQualified.selector, claimId, attester, endorser, shown
+            )
         );
         vm.prank(attester);
         badge.attestWith(claimId, shown);
     }
 
-    function _gatedBy(uint32 endorserIndicatorId) internal pure returns (IIndicatorRegistry.IndicatorInput memory input) {
+    function _gatedBy(uint32 endorserIndicatorId)
+        internal
+        pure
+        returns (IIndicatorRegistry.IndicatorInput memory input)
+    {
         input = indicator("Gated", 1, 0);
         input.endorserIndicatorId = endorserIndicatorId;
     }

@@ -23,6 +23,9 @@ static_log="$(mktemp)"
 trap 'rm -f "$static_log"' EXIT
 (
   set -e
+  echo "==> Solidity format and lint: forge fmt --check, forge lint contracts/ (foundry.toml)"
+  forge fmt --check
+  forge lint contracts --deny warnings
   echo "==> forge tests: invariants, access-control table, branches (test/)"
   forge test
   echo "==> static analysis: slither over contracts/ (tests/static/slither_check.py)"

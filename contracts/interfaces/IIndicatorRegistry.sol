@@ -131,9 +131,7 @@ interface IIndicatorRegistry {
     /// @notice Registers an organisation (a sponsor, employer or customer) that claims may
     /// credit. Governance only; the name must be 1-64 bytes, the identifier at most 256.
     /// @return organisationId Its id, counting from 1.
-    function addOrganisation(string calldata name, string calldata identifier)
-        external
-        returns (uint32 organisationId);
+    function addOrganisation(string calldata name, string calldata identifier) external returns (uint32 organisationId);
 
     /// @notice Retires an organisation: claims already crediting it keep doing so; new ones cannot.
     /// @dev Governance only.

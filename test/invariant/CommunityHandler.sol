@@ -209,7 +209,15 @@ contract CommunityHandler is Community {
     // ================================================================ moves
 
     function propose(uint256 actorSeed, uint256 kindSeed, uint256 aSeed, uint256 bSeed) external {
-        _newProposal(Kind(kindSeed % KINDS), _actor(aSeed, 5), _actor(bSeed, 5), uint32(aSeed % 4), uint16(1 + bSeed % 3), _validity(bSeed), bSeed);
+        _newProposal(
+            Kind(kindSeed % KINDS),
+            _actor(aSeed, 5),
+            _actor(bSeed, 5),
+            uint32(aSeed % 4),
+            uint16(1 + bSeed % 3),
+            _validity(bSeed),
+            bSeed
+        );
         Proposal storage p = _proposals[_proposals.length - 1];
         address proposer = _actor(actorSeed, ACTORS);
         vm.prank(proposer);
@@ -233,7 +241,17 @@ contract CommunityHandler is Community {
     /// @dev A whole proposal lifecycle in one move (propose, every member votes for, execute),
     /// so governed changes happen often enough within a sequence.
     function govern(uint256 kindSeed, uint256 aSeed, uint256 bSeed) external {
-        _govern(_newProposal(Kind(kindSeed % KINDS), _actor(aSeed, 5), _actor(bSeed, 5), uint32(aSeed % 4), uint16(1 + bSeed % 3), _validity(bSeed), bSeed));
+        _govern(
+            _newProposal(
+                Kind(kindSeed % KINDS),
+                _actor(aSeed, 5),
+                _actor(bSeed, 5),
+                uint32(aSeed % 4),
+                uint16(1 + bSeed % 3),
+                _validity(bSeed),
+                bSeed
+            )
+        );
     }
 
     function delegate(uint256 actorSeed, uint256 toSeed) external {
@@ -346,7 +364,9 @@ contract CommunityHandler is Community {
         address caller = actorSeed % 4 != 0 ? modelOwner[tokenId] : _actor(actorSeed, ACTORS);
         vm.prank(caller);
         try badge.disown(tokenId) {
-            _requireWas(caller == modelOwner[tokenId] && !modelDisowned[tokenId], "a disowning the protocol forbids succeeded");
+            _requireWas(
+                caller == modelOwner[tokenId] && !modelDisowned[tokenId], "a disowning the protocol forbids succeeded"
+            );
             modelDisowned[tokenId] = true;
             badgesDisowned++;
         } catch {}
@@ -403,11 +423,17 @@ contract CommunityHandler is Community {
         address to = _actor(toSeed, ACTORS);
         bytes memory data;
         uint8 method = (how / 2) % 5;
-        if (method == 0) data = abi.encodeWithSignature("transferFrom(address,address,uint256)", from, to, tokenId);
-        else if (method == 1) data = abi.encodeWithSignature("safeTransferFrom(address,address,uint256)", from, to, tokenId);
-        else if (method == 2) data = abi.encodeWithSignature("safeTransferFrom(address,address,uint256,bytes)", from, to, tokenId, "");
-        else if (method == 3) data = abi.encodeWithSignature("approve(address,uint256)", to, tokenId);
-        else data = abi.encodeWithSignature("setApprovalForAll(address,bool)", to, true);
+        if (method == 0) {
+            data = abi.encodeWithSignature("transferFrom(address,address,uint256)", from, to, tokenId);
+        } else if (method == 1) {
+            data = abi.encodeWithSignature("safeTransferFrom(address,address,uint256)", from, to, tokenId);
+        } else if (method == 2) {
+            data = abi.encodeWithSignature("safeTransferFrom(address,address,uint256,bytes)", from, to, tokenId, "");
+        } else if (method == 3) {
+            data = abi.encodeWithSignature("approve(address,uint256)", to, tokenId);
+        } else {
+            data = abi.encodeWithSignature("setApprovalForAll(address,bool)", to, true);
+        }
         vm.prank(caller);
         (bool ok,) = token.call(data);
         if (ok) violation = "a transfer or approval succeeded";
@@ -584,19 +610,23 @@ contract CommunityHandler is Community {
             uint32[6] memory windows = [uint32(0), 60, 600, 3600, 365 days, 365 days + 1];
             (p.value, p.setting) = (windows[seed % 6], uint8(seed / 6 % 2));
             p.targets.push(address(registry));
-            p.calldatas.push(
-                abi.encodeCall(registry.setCommunityRules, (uint32(p.value), IIndicatorRegistry.ScoreRule(p.setting)))
-            );
+            p.calldatas
+                .push(
+                    abi.encodeCall(
+                        registry.setCommunityRules, (uint32(p.value), IIndicatorRegistry.ScoreRule(p.setting))
+                    )
+                );
         } else if (kind == Kind.Organisation) {
             // Registered twice as often as retired; a retirement may name an unknown or retired one.
             p.setting = seed % 3 == 2 ? 1 : 0;
             p.indicatorId = 1 + indicatorSeed % (modelOrganisationCount + 1);
             p.targets.push(address(registry));
-            p.calldatas.push(
-                p.setting == 0
-                    ? abi.encodeCall(registry.addOrganisation, ("Sponsor", "sponsor.example"))
-                    : abi.encodeCall(registry.retireOrganisation, (p.indicatorId))
-            );
+            p.calldatas
+                .push(
+                    p.setting == 0
+                        ? abi.encodeCall(registry.addOrganisation, ("Sponsor", "sponsor.example"))
+                        : abi.encodeCall(registry.retireOrganisation, (p.indicatorId))
+                );
         } else if (kind == Kind.Settings) {
             (p.setting, p.value) = _setting(seed);
             p.targets.push(address(governor));
@@ -614,7 +644,9 @@ contract CommunityHandler is Community {
             p.targets.push(address(badge));
             p.calldatas.push(abi.encodeCall(badge.revoke, (p.tokens[0], "fraud")));
         }
-        p.id = governor.hashProposal(p.targets, new uint256[](p.targets.length), p.calldatas, keccak256(bytes(p.description)));
+        p.id = governor.hashProposal(
+            p.targets, new uint256[](p.targets.length), p.calldatas, keccak256(bytes(p.description))
+        );
     }
 
     /// @dev Fair-play rules for a new version of indicator `selfId` (0 for a new indicator): half
@@ -685,7 +717,10 @@ contract CommunityHandler is Community {
         // who delegated theirs away or were admitted this very second).
         address proposer;
         for (uint256 i = 0; i < 5; ++i) {
-            if (modelMember[actors[i]] && membership.getPastVotes(actors[i], block.timestamp - 1) >= modelProposalThreshold) {
+            if (
+                modelMember[actors[i]]
+                    && membership.getPastVotes(actors[i], block.timestamp - 1) >= modelProposalThreshold
+            ) {
                 proposer = actors[i];
             }
         }
@@ -803,8 +838,9 @@ contract CommunityHandler is Community {
             );
         }
         _requireWas(claimId == ++modelClaimCount, "claim ids not sequential");
-        modelClaims[claimId] =
-            ClaimModel(contributor, indicatorId, modelVersion[indicatorId], 0, submitter == contributor ? NONE : PENDING);
+        modelClaims[claimId] = ClaimModel(
+            contributor, indicatorId, modelVersion[indicatorId], 0, submitter == contributor ? NONE : PENDING
+        );
         modelClaimOrganisation[claimId] = organisationId;
     }
 
@@ -854,12 +890,15 @@ contract CommunityHandler is Community {
         if (submitter == contributor) {
             data = organisationId == 0
                 ? abi.encodeCall(badge.claim, (indicatorId, evidence, "ipfs://evidence"))
-                : abi.encodeCall(badge.claimWithOrganisation, (indicatorId, organisationId, evidence, "ipfs://evidence"));
+                : abi.encodeCall(
+                    badge.claimWithOrganisation, (indicatorId, organisationId, evidence, "ipfs://evidence")
+                );
         } else {
             data = organisationId == 0
                 ? abi.encodeCall(badge.nominate, (contributor, indicatorId, evidence, "ipfs://evidence"))
                 : abi.encodeCall(
-                    badge.nominateWithOrganisation, (contributor, indicatorId, organisationId, evidence, "ipfs://evidence")
+                    badge.nominateWithOrganisation,
+                    (contributor, indicatorId, organisationId, evidence, "ipfs://evidence")
                 );
         }
         vm.prank(submitter);
@@ -876,14 +915,18 @@ contract CommunityHandler is Community {
         ClaimModel storage c = modelClaims[claimId];
         uint32 endorser = _modelRules[c.indicatorId][modelVersion[c.indicatorId]].endorserIndicatorId;
         uint256 shown;
-        if (endorser != 0 && badgeSeed % 5 != 0) shown = _heldBadge(attester, endorser, badgeSeed / 5);
-        else if (badgeSeed % 5 == 0 && mintedTokens.length > 0) shown = mintedTokens[badgeSeed / 5 % mintedTokens.length];
+        if (endorser != 0 && badgeSeed % 5 != 0) {
+            shown = _heldBadge(attester, endorser, badgeSeed / 5);
+        } else if (badgeSeed % 5 == 0 && mintedTokens.length > 0) {
+            shown = mintedTokens[badgeSeed / 5 % mintedTokens.length];
+        }
         vm.prank(attester);
-        (bool ok,) = address(badge).call(
-            shown == 0 && badgeSeed % 2 == 0
-                ? abi.encodeCall(badge.attest, (claimId))
-                : abi.encodeCall(badge.attestWith, (claimId, shown))
-        );
+        (bool ok,) = address(badge)
+            .call(
+                shown == 0 && badgeSeed % 2 == 0
+                    ? abi.encodeCall(badge.attest, (claimId))
+                    : abi.encodeCall(badge.attestWith, (claimId, shown))
+            );
         if (ok) _recordAttestation(claimId, attester, shown);
     }
 
@@ -910,7 +953,8 @@ contract CommunityHandler is Community {
         Rules memory r = _modelRules[c.indicatorId][c.version];
         AttestationRecord storage a = _attestations.push();
         (a.claimId, a.attester, a.contributor, a.indicatorId) = (claimId, attester, c.contributor, c.indicatorId);
-        (a.endorserIndicatorId, a.badgeShown, a.time, a.window) = (r.endorserIndicatorId, shown, block.timestamp, modelWindow);
+        (a.endorserIndicatorId, a.badgeShown, a.time, a.window) =
+        (r.endorserIndicatorId, shown, block.timestamp, modelWindow);
         a.endorserQualified = r.endorserIndicatorId == 0 || _counts(shown, attester, r.endorserIndicatorId);
         if (r.attestCap != 0) {
             a.attestCap = r.attestCap;
@@ -1037,7 +1081,9 @@ contract CommunityHandler is Community {
     function _fairPlayCall(uint256 which, OutsiderCall memory c) internal view returns (address, bytes memory) {
         address r = address(registry);
         address b = address(badge);
-        if (which == 28) return (r, abi.encodeCall(registry.setCommunityRules, (0, IIndicatorRegistry.ScoreRule.SquareRoot)));
+        if (which == 28) {
+            return (r, abi.encodeCall(registry.setCommunityRules, (0, IIndicatorRegistry.ScoreRule.SquareRoot)));
+        }
         if (which == 29) return (r, abi.encodeCall(registry.addOrganisation, ("Outsider's", "x")));
         if (which == 30) return (r, abi.encodeCall(registry.retireOrganisation, (1)));
         if (which == 31) return (b, abi.encodeCall(badge.claimWithOrganisation, (1, 1, bytes32(c.seed | 1), "x")));

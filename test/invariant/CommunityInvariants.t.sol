@@ -68,7 +68,9 @@ contract CommunityInvariants is TestBase {
             assertEq(c.indicatorVersion, version, "claim version changed");
             assertEq(c.attestations, attestations, "attestations differ from the allowed ones");
             // A claim credits the organisation it named when filed (then active), or none.
-            assertEq(badge.organisationOf(id), handler.modelClaimOrganisation(id), "a claim credits another organisation");
+            assertEq(
+                badge.organisationOf(id), handler.modelClaimOrganisation(id), "a claim credits another organisation"
+            );
             if (actual != address(0)) {
                 assertTrue(
                     attestations >= handler.modelRequired(indicatorId, version),
@@ -105,7 +107,9 @@ contract CommunityInvariants is TestBase {
         assertEq(membership.memberCount(), handler.modelMemberCount(), "member count changed outside governance");
         for (uint256 i = 0; i < 6; ++i) {
             address account = handler.actor(i);
-            assertTrue(membership.isMember(account) == handler.modelMember(account), "membership changed outside governance");
+            assertTrue(
+                membership.isMember(account) == handler.modelMember(account), "membership changed outside governance"
+            );
         }
         uint32 count = registry.indicatorCount();
         assertEq(count, handler.modelIndicatorCount(), "indicator count changed outside governance");
@@ -113,7 +117,9 @@ contract CommunityInvariants is TestBase {
             IIndicatorRegistry.Terms memory t = registry.terms(id);
             assertEq(t.version, handler.modelVersion(id), "indicator version changed outside governance");
             assertTrue(t.active == handler.modelActive(id), "indicator retired outside governance");
-            assertEq(t.endorsementsRequired, handler.modelRequired(id, t.version), "requirement changed outside governance");
+            assertEq(
+                t.endorsementsRequired, handler.modelRequired(id, t.version), "requirement changed outside governance"
+            );
             assertEq(t.validity, handler.modelValidity(id, t.version), "validity changed outside governance");
             CommunityHandler.Rules memory rules = handler.modelRules(id, t.version);
             assertTrue(
@@ -139,7 +145,8 @@ contract CommunityInvariants is TestBase {
             bool revoked = handler.modelRevoked(id);
             bool disowned = handler.modelDisowned(id);
             assertTrue(
-                badge.isActive(id) == !(expired || revoked || disowned), "isActive disagrees with revocation/disowning/expiry"
+                badge.isActive(id) == !(expired || revoked || disowned),
+                "isActive disagrees with revocation/disowning/expiry"
             );
             (, IContributionBadge.Badge memory b,) = badge.getBadge(id);
             assertTrue((b.revokedAt != 0) == revoked, "revocation record differs from governed revocations");
@@ -158,10 +165,17 @@ contract CommunityInvariants is TestBase {
         uint256 period = governor.votingPeriod();
         uint256 threshold = governor.proposalThreshold();
         uint256 quorum = governor.quorumNumerator();
-        assertTrue(delay >= governor.MIN_VOTING_DELAY() && delay <= governor.MAX_VOTING_DELAY(), "voting delay out of bounds");
-        assertTrue(period >= governor.MIN_VOTING_PERIOD() && period <= governor.MAX_VOTING_PERIOD(), "voting period out of bounds");
+        assertTrue(
+            delay >= governor.MIN_VOTING_DELAY() && delay <= governor.MAX_VOTING_DELAY(), "voting delay out of bounds"
+        );
+        assertTrue(
+            period >= governor.MIN_VOTING_PERIOD() && period <= governor.MAX_VOTING_PERIOD(),
+            "voting period out of bounds"
+        );
         assertTrue(threshold <= governor.MAX_PROPOSAL_THRESHOLD(), "proposal threshold out of bounds");
-        assertTrue(quorum >= governor.MIN_QUORUM_PERCENT() && quorum <= governor.MAX_QUORUM_PERCENT(), "quorum out of bounds");
+        assertTrue(
+            quorum >= governor.MIN_QUORUM_PERCENT() && quorum <= governor.MAX_QUORUM_PERCENT(), "quorum out of bounds"
+        );
         assertEq(delay, handler.modelVotingDelay(), "voting delay changed outside executed proposals");
         assertEq(period, handler.modelVotingPeriod(), "voting period changed outside executed proposals");
         assertEq(threshold, handler.modelProposalThreshold(), "proposal threshold changed outside executed proposals");
@@ -207,19 +221,29 @@ contract CommunityInvariants is TestBase {
             if (a.endorserIndicatorId != 0 && !a.endorserQualified) {
                 fail(
                     string.concat(
-                        "attestation of claim ", Strings.toString(a.claimId), " by a member without a counting badge of indicator ",
-                        Strings.toString(a.endorserIndicatorId), " (showed ", Strings.toString(a.badgeShown), ")"
+                        "attestation of claim ",
+                        Strings.toString(a.claimId),
+                        " by a member without a counting badge of indicator ",
+                        Strings.toString(a.endorserIndicatorId),
+                        " (showed ",
+                        Strings.toString(a.badgeShown),
+                        ")"
                     )
                 );
             }
             assertTrue(
-                a.attestedInPeriod <= a.attestCap, "a member attested more claims of an indicator in one period than its cap"
+                a.attestedInPeriod <= a.attestCap,
+                "a member attested more claims of an indicator in one period than its cap"
             );
             if (a.window != 0 && a.reverseAt != 0 && a.time < a.reverseAt + a.window) {
                 fail(
                     string.concat(
-                        "reciprocal endorsement within the window: claim ", Strings.toString(a.claimId), " attested at ",
-                        Strings.toString(a.time), ", the reverse at ", Strings.toString(a.reverseAt)
+                        "reciprocal endorsement within the window: claim ",
+                        Strings.toString(a.claimId),
+                        " attested at ",
+                        Strings.toString(a.time),
+                        ", the reverse at ",
+                        Strings.toString(a.reverseAt)
                     )
                 );
             }
@@ -227,7 +251,9 @@ contract CommunityInvariants is TestBase {
         CommunityHandler.EarningRecord[] memory earnings = handler.earnings();
         for (uint256 i = 0; i < earnings.length; ++i) {
             CommunityHandler.EarningRecord memory e = earnings[i];
-            assertTrue(e.earnedInPeriod <= e.earnCap, "a member earned more badges of an indicator in one period than its cap");
+            assertTrue(
+                e.earnedInPeriod <= e.earnCap, "a member earned more badges of an indicator in one period than its cap"
+            );
         }
     }
 

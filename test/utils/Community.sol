@@ -33,7 +33,13 @@ contract Community {
         forwarder = new CommunityForwarder();
         membership = new Membership("Test Commons", "TST", founders, address(forwarder), address(this));
         governor = new CommunityGovernor(
-            "Test Commons", IVotes(address(membership)), address(forwarder), VOTING_DELAY, VOTING_PERIOD, 0, QUORUM_PERCENT
+            "Test Commons",
+            IVotes(address(membership)),
+            address(forwarder),
+            VOTING_DELAY,
+            VOTING_PERIOD,
+            0,
+            QUORUM_PERCENT
         );
         registry = new IndicatorRegistry(address(governor));
         badge = new ContributionBadge(
@@ -98,7 +104,8 @@ contract Community {
                 address(forwarder)
             )
         );
-        (uint8 v, bytes32 r, bytes32 s) = vm.sign(signerKey, keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
+        (uint8 v, bytes32 r, bytes32 s) =
+            vm.sign(signerKey, keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
         request.signature = abi.encodePacked(r, s, v);
     }
 }
