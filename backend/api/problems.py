@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.errors import DomainError
 
@@ -114,7 +115,42 @@ def _message(error: dict) -> str:
     return error["msg"]
 
 
+def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unexpected error on %s", request.url.path, exc_info=exc)
+    return problem(500, "Internal error", f"{type(exc).__name__}: the service failed; see its log", request)
+
+
+class KeepConnection:
+    """ASGI middleware: an error no handler answered is a 500 problem, and the connection stays
+    open. Starlette's outermost handler answers it too, but then raises it again for the server
+    to log, and uvicorn drops the connection: a client that keeps it alive (a browser, a
+    connection pool) sees its next request reset."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:  # half an answer is out: only ending the connection ends it
+                raise
+            await _internal_error(Request(scope), exc)(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
+    app.add_middleware(KeepConnection)
+
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
         extra, headers = dict(exc.extra), {}
@@ -154,5 +190,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        log.exception("unexpected error on %s", request.url.path)
-        return problem(500, "Internal error", f"{type(exc).__name__}: the service failed; see its log", request)
+        # What KeepConnection did not see (an error in a middleware outside it).
+        return _internal_error(request, exc)

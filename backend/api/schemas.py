@@ -375,7 +375,8 @@ class MemberOut(BaseModel):
     delegate: str | None
     votes: int
     profile_hidden: bool = Field(description="The member keeps their profile out of public lists (GET /members, "
-                                 "reports' per-member figures); it is still answered here and counts everywhere")
+                                 "the nominee picker, reports' and organisations' per-member figures); it is still "
+                                 "answered here, counts everywhere, and records they take part in keep their address")
 
 
 class ClaimOut(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
 import json
 import time
@@ -13,6 +14,7 @@ from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 
+from backend.chain.abi import readable_text
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.context import Context
@@ -236,7 +238,7 @@ def _member_out(m: Member) -> dict[str, Any]:
 def list_members(ctx: Context, community: Community, *, active: bool | None, limit: int, offset: int,
                  include_hidden: bool = False):
     """The public list of members: those who keep their profile hidden are left out, unless the
-    community's own read asks for everyone (`include_hidden`: its member count, the nominee list)."""
+    community's own read asks for everyone (`include_hidden`: its member count, which names nobody)."""
     with ctx.sessions() as session:
         query = select(Member).where(Member.community == community.slug).order_by(Member.admitted_at, Member.address)
         if not include_hidden:
@@ -739,10 +741,64 @@ def badge_metadata(ctx: Context, community: Community, token_id: int) -> dict[st
     """The badge's on-chain metadata: its tokenURI (a JSON data URI) read from the contract, decoded."""
     get_badge(ctx, community, token_id)  # 404 for a badge the index does not know
     uri = ctx.gateway.read(community, "badge", "tokenURI", token_id)[0]
-    prefix = "data:application/json;base64,"
-    if not uri.startswith(prefix):
-        raise DomainError(f"Badge {token_id}'s tokenURI is not a JSON data URI")
-    return {"token_uri": uri, **json.loads(base64.b64decode(uri[len(prefix):]))}
+    return {"token_uri": uri, **token_uri_json(uri, f"Badge {token_id}'s tokenURI")}
+
+
+# What ContributionBadge.tokenURI answers: a JSON object, base64 encoded in a data URI, with
+# these fields (a nested dict is a nested object). The API's answer and the badge page need each.
+_JSON_DATA_URI = "data:application/json;base64,"
+_METADATA_SHAPE = {"name": str, "contributor": str, "weight": int, "evidence_hash": str, "minted_at": int,
+                   "valid_for_seconds": int, "active": bool,
+                   "indicator": {"id": int, "version": int, "name": str, "orientation": str}}
+_EXCERPT = 200
+
+
+def token_uri_json(uri: str, what: str) -> dict[str, Any]:
+    """The JSON object of a tokenURI, read leniently. The contract writes the indicator's name
+    into it as a member put it on chain, escaped for JSON (quotes, backslashes, control
+    characters) but its other bytes as they are, which need not be UTF-8: they are read as the
+    index reads them (readable_text), and the exact bytes stay in the URI. A URI that does not
+    hold such an object is refused in words, with what it holds shown as readable text: never a
+    500 for what is on chain."""
+    if not uri.startswith(_JSON_DATA_URI):
+        raise DomainError(f"{what} is not a JSON data URI: {_excerpt(uri)}")
+    try:
+        raw = base64.b64decode(uri[len(_JSON_DATA_URI):], validate=True)
+    except binascii.Error as exc:
+        raise DomainError(f"{what} is not base64 ({exc}): {_excerpt(uri)}") from exc
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        document = json.loads(text, strict=False)  # not strict: a control character left unescaped is read too
+    except json.JSONDecodeError as exc:
+        raise DomainError(f"{what} does not hold JSON ({exc.msg} at character {exc.pos}): {_excerpt(text)}") from exc
+    if not _shaped(document, _METADATA_SHAPE):
+        raise DomainError(f"{what} does not hold the badge metadata this service reads: {_excerpt(text)}")
+    return _readable(document)
+
+
+def _excerpt(text: str) -> str:
+    """The start of text from the chain, readable, to show in an error (which the page escapes)."""
+    shown = readable_text(text)
+    return repr(shown if len(shown) <= _EXCERPT else shown[:_EXCERPT] + "…")
+
+
+def _shaped(value: Any, shape: Any) -> bool:
+    if isinstance(shape, dict):
+        return isinstance(value, dict) and all(_shaped(value.get(k), kind) for k, kind in shape.items())
+    # bool is an int in Python, not in JSON: a number where a boolean belongs, or the reverse, is neither.
+    return isinstance(value, shape) and (shape is bool or not isinstance(value, bool))
+
+
+def _readable(value: Any) -> Any:
+    """A JSON value with every string as readable text, as the index shows the same strings (a
+    lone surrogate a \\u escape made, which no JSON answer can encode, too)."""
+    if isinstance(value, str):
+        return readable_text(value.encode("utf-8", errors="surrogatepass"))
+    if isinstance(value, dict):
+        return {_readable(k): _readable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_readable(v) for v in value]
+    return value
 
 
 def score_history(ctx: Context, community: Community, address: str) -> dict[str, Any]:

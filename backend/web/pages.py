@@ -175,8 +175,10 @@ def propose(ctx: ContextDep, community: CommunityDep, request: Request):
 def claim_form(ctx: ContextDep, community: CommunityDep, request: Request,
                indicator: int | None = Query(None, ge=1, le=2**32 - 1)):
     items, _ = reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
-    # Everyone may be nominated, hidden profiles too (they answer the nomination themselves).
-    members, _ = reads.list_members(ctx, community, active=True, limit=500, offset=0, include_hidden=True)
+    # The members offered are the public list: a hidden member is not offered, and is nominated by
+    # their address, typed in the form's second field (hiding is about being listed: anyone may be
+    # nominated, and they answer the nomination themselves).
+    members, _ = reads.list_members(ctx, community, active=True, limit=500, offset=0)
     return _render(request, ctx, community, "claim.html", indicators=items, members=members, selected=indicator,
                    organisations=_organisations(ctx, community, active=True))
 

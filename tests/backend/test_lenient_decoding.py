@@ -1,9 +1,11 @@
 """Every string the chain hands back is decoded leniently in one place (backend.chain.abi): any
 bytes become readable text that PostgreSQL and JSON can hold, and the exact bytes stay beside
-any text that had to be altered. Calls a member signs are still decoded strictly."""
+any text that had to be altered. Calls a member signs are still decoded strictly. The JSON a
+contract writes around such strings (a badge's tokenURI) is read as leniently (backend.services.reads)."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -22,6 +24,8 @@ from backend.chain.abi import (
     readable_text,
     word_decoder,
 )
+from backend.errors import DomainError
+from backend.services.reads import token_uri_json
 
 R = "\ufffd"
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -164,3 +168,69 @@ def test_an_event_decodes_as_eth_abi_decodes_it_whatever_its_bytes(uri, small, b
         data = data[:32 * damage[1]] + damage[2].to_bytes(32, "big") + data[32 * damage[1] + 32:]
     topics = [MIXED_EVENT.topic, *topics]
     assert _outcome(MIXED_EVENT.decode, topics, data) == _outcome(_as_eth_abi_decodes, topics, data)
+
+
+# ---------------------------------------------------------------------- a tokenURI's JSON, read leniently
+
+
+def _data_uri(document: bytes) -> str:
+    return "data:application/json;base64," + base64.b64encode(document).decode()
+
+
+def _token_uri(name: bytes, *, escaped: bool = True) -> str:
+    """A data URI as ContributionBadge.tokenURI writes it, around an indicator name of any bytes
+    (escaped for JSON as Strings.escapeJSON escapes, unless not)."""
+    if escaped:
+        name = b"".join(b'\\"' if c == 0x22 else b"\\\\" if c == 0x5C else b"\\u%04x" % c if c < 0x20
+                        else bytes([c]) for c in name)
+    return _data_uri(b'{"name":"' + name + b' #7","indicator":{"id":3,"version":1,"name":"' + name
+                     + b'","orientation":"community"},"contributor":"' + ALICE.lower().encode() + b'","weight":2,'
+                     b'"evidence_hash":"0x' + b"00" * 32 + b'","minted_at":1,"valid_for_seconds":0,"revoked_at":0,'
+                     b'"disowned_at":0,"active":true}')
+
+
+@pytest.mark.parametrize("name, shown", [
+    (b"Mentoring", "Mentoring"),
+    (b'say "hi" \\ now', 'say "hi" \\ now'),
+    (b"\xff\xfe name \xc3(", f"{R}{R} name {R}("),
+    (b"nul\x00 esc\x1b tab\t nl\n", f"nul{R} esc{R} tab\t nl\n"),
+    (b"\xed\xa0\x80 \x7f \xc2\x85", f"{R}{R}{R} {R} {R}"),
+    (b"\\ud800 typed", "\\ud800 typed"),  # a backslash the contract escapes: text, not a surrogate
+])
+def test_a_token_uri_reads_as_the_index_reads_its_strings(name, shown):
+    document = token_uri_json(_token_uri(name), "the URI")
+    assert (document["name"], document["indicator"]["name"]) == (f"{shown} #7", shown)
+    assert shown == readable_text(name)  # what the index shows of the same bytes
+    assert json.dumps(document, ensure_ascii=False).encode()  # any JSON answer can hold it
+
+
+def test_control_characters_left_unescaped_and_lone_surrogates_still_read():
+    assert token_uri_json(_token_uri(b"a\x01b\tc", escaped=False), "the URI")["indicator"]["name"] == f"a{R}b\tc"
+    lone = _data_uri(b'{"name":"\\ud800 #7","indicator":{"id":3,"version":1,"name":"\\udfff","orientation":"object"},'
+                     b'"contributor":"0x","weight":1,"evidence_hash":"0x","minted_at":1,"valid_for_seconds":0,'
+                     b'"active":false}')
+    read = token_uri_json(lone, "the URI")
+    assert (read["name"], read["indicator"]["name"]) == (f"{R}{R}{R} #7", f"{R}{R}{R}")
+    assert json.dumps(read, ensure_ascii=False).encode()  # no surrogate left to fail encoding
+
+
+@pytest.mark.parametrize("uri, words", [
+    ("ipfs://bafy", "is not a JSON data URI: 'ipfs://bafy'"),
+    ("data:application/json;base64,!!not base64", "is not base64"),
+    (_token_uri(b'a "quote" unescaped', escaped=False), "does not hold JSON (Expecting ',' delimiter"),
+    (_data_uri(b'["\xff\x00</script>"]'), f"does not hold the badge metadata this service reads: '[\"{R}{R}</script>\"]'"),
+    (_data_uri(b'{"name":"x"}'), "does not hold the badge metadata"),
+])
+def test_a_token_uri_that_is_not_badge_metadata_is_refused_in_words_with_its_text(uri, words):
+    with pytest.raises(DomainError) as refused:
+        token_uri_json(uri, "Badge 7's tokenURI")
+    assert refused.value.detail.startswith("Badge 7's tokenURI ") and words in refused.value.detail
+    assert "\x00" not in refused.value.detail
+
+
+@pytest.mark.parametrize("field, value", [("weight", "2"), ("weight", True), ("active", 1), ("indicator", "x"),
+                                          ("name", None)])
+def test_a_token_uri_whose_fields_have_other_types_is_refused(field, value):
+    good = json.loads(base64.b64decode(_token_uri(b"x").split(",", 1)[1]))
+    with pytest.raises(DomainError):
+        token_uri_json(_data_uri(json.dumps({**good, field: value}).encode()), "the URI")

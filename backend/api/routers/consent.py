@@ -64,9 +64,12 @@ def submit_disowning(ctx: ContextDep, community: CommunityDep, body: SignedReque
 @router.post("/profile-visibility/prepare", response_model=TypedDataOut)
 def prepare_visibility(ctx: ContextDep, community: CommunityDep, body: ProfileVisibilityPrepareIn):
     """Keep your profile out of public lists (`hidden: true`), or show it again: the typed data to sign.
-    A hidden member is left out of GET /members and of reports' per-member figures. It is not secrecy:
-    the chain is public, so their claims, badges, attestations and votes stay in those lists and records,
-    their profile is still answered by address, and their badges count in every score and total."""
+    A hidden member is named in no list of members: GET /members, the web app's Members page and nominee
+    picker, reports' per-member figures, organisations' contributors, the relayer's per-member figures.
+    It is not secrecy: the chain is public, so the records they take part in (claims, badges, attestations,
+    votes, proposals, delegations) keep their address, in their reads, listings and exports; their
+    profile is still answered by address, and their badges count in every score and total (README:
+    "A member may keep their profile out of public lists")."""
     return TypedDataOut(typed_data=actions.prepare_profile_visibility(ctx, community, signer=body.signer,
                                                                       hidden=body.hidden))
 

@@ -216,7 +216,9 @@
       if (typeof loc[i] !== "string") continue;
       const candidates = [...form.querySelectorAll('[name="' + CSS.escape(loc[i]) + '"]')]
         .filter((el) => !el.closest("[data-action-type]") || el.closest("[data-action-type]") === scope);
-      if (candidates.length) return candidates[0];
+      // Two fields may give one value (pick a member, or type an address): the one that gave it,
+      // as requestBody reads them (the last filled in), is the one to mark.
+      if (candidates.length) return candidates.filter((el) => el.value.trim()).pop() || candidates[0];
     }
     return null;
   }
