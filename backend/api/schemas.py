@@ -7,13 +7,16 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from backend.services.proposals import (
+from backend.services.proposals import ProposalActions
+from backend.vocabulary import (
     MAX_DESCRIPTION,
     MAX_TEXT,
     MAX_URI,
     UINT256,
     Address,
-    ProposalActions,
+    Orientation,
+    RequestState,
+    Support,
 )
 
 HEX32 = r"^0x[0-9a-fA-F]{64}$"
@@ -91,7 +94,7 @@ class TxOut(BaseModel):
     request_id: int | None = Field(None, description="The request's id in the relayer's outbox (relayed writes)")
     tx_hash: str | None = Field(None, description="The transaction that carries it; null while it waits to be sent")
     status: Literal["pending", "succeeded", "failed"]
-    state: Literal["queued", "sent", "succeeded", "reverted", "failed"] | None = Field(
+    state: RequestState | None = Field(
         None, description="The outbox's finer state: queued, sent, succeeded, reverted (its call failed when "
                           "executed; its nonce is used) or failed (not executed; its nonce is free)")
     error: str | None = None
@@ -143,7 +146,7 @@ class ProfileVisibilityPrepareIn(_SignerIn):
 
 class VotePrepareIn(_SignerIn):
     proposal_id: str = Field(pattern=r"^[0-9]{1,78}$", description="A decimal uint256")
-    support: Literal["for", "against", "abstain"]
+    support: Support
     reason: str = Field("", max_length=MAX_TEXT)
 
     @field_validator("proposal_id")
@@ -309,7 +312,7 @@ class IndicatorVersionOut(BaseModel):
     name_raw: str | None = _raw("name")
     description_uri_raw: str | None = _raw("description_uri")
     category_raw: str | None = _raw("category")
-    orientation: Literal["object", "community"]
+    orientation: Orientation
     weight: int
     endorsements_required: int
     validity_seconds: int
@@ -341,7 +344,7 @@ class IndicatorOut(IndicatorVersionOut):
 
 class VoteOut(BaseModel):
     voter: str
-    support: Literal["for", "against", "abstain"]
+    support: Support
     weight: int
     reason: str
     reason_raw: str | None = _raw("reason")
@@ -501,7 +504,7 @@ class BadgeMetadataIndicatorOut(BaseModel):
     id: int
     version: int
     name: str
-    orientation: Literal["object", "community"]
+    orientation: Orientation
 
 
 class BadgeMetadataOut(BaseModel):

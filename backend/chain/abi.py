@@ -11,7 +11,6 @@ it, as 0x hex under `<name>_raw`.
 
 from __future__ import annotations
 
-
 import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache

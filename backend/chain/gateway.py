@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-
 from backend.chain.abi import ContractAbi, ErrorDecoder
 from backend.chain.deployments import Community, Deployments
 from backend.chain.rpc import Rpc, RpcError

@@ -23,14 +23,15 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 import httpx
 from eth_account import Account
 
-from backend.client import ApiError, CommunityClient
 from backend.cli.keystore import KeystoreError, read_keystore, unlock
+from backend.client import ApiError, CommunityClient
+from backend.vocabulary import SUPPORTS
 
 OK, REFUSED, USAGE, UNAVAILABLE, LOCKED, TIMED_OUT = 0, 1, 2, 3, 4, 5
 _JSON_ERRORS = [False]  # --json: errors as JSON on stderr too
@@ -265,7 +266,7 @@ def propose(out: Cli, description: str, actions: tuple[str, ...], actions_file: 
 
 @cli.command()
 @click.argument("proposal_id")
-@click.argument("support", type=click.Choice(["for", "against", "abstain"]))
+@click.argument("support", type=click.Choice(SUPPORTS))
 @click.option("--reason", default="", help="Why, in words (recorded on chain)")
 @pass_cli
 def vote(out: Cli, proposal_id: str, support: str, reason: str):

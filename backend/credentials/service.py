@@ -18,7 +18,14 @@ from backend.context import Context
 from backend.credentials import openbadges, statuslist
 from backend.credentials.issuer import MEDIA_TYPE, Issuer
 from backend.errors import NotFound
-from backend.indexer.models import Attestation, Badge, Claim, Cursor, IndicatorVersion, Member
+from backend.indexer.models import (
+    Attestation,
+    Badge,
+    Claim,
+    Cursor,
+    IndicatorVersion,
+    Member,
+)
 from backend.services import request_rules
 from backend.services.reads import _address
 

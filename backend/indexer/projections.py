@@ -31,9 +31,9 @@ from backend.indexer.models import (
     Setting,
     Vote,
 )
+from backend.vocabulary import ORIENTATIONS
 
 ZERO = "0x0000000000000000000000000000000000000000"
-ORIENTATIONS = ("object", "community")
 
 
 @dataclass(frozen=True)

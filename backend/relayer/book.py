@@ -21,10 +21,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.errors import Conflict, NotFound, TooManyRequests
-from backend.relayer.budgets import IS_STRIKE, ClientBudgets, Strikes, client_refusal, member_refusal
-from backend.relayer.outbox import ACTIVE, OF_MEMBER, USED_NONCE, RelayRequest, recheck_from, state_in
+from backend.relayer.budgets import (
+    IS_STRIKE,
+    ClientBudgets,
+    Strikes,
+    client_refusal,
+    member_refusal,
+)
+from backend.relayer.outbox import (
+    ACTIVE,
+    OF_MEMBER,
+    USED_NONCE,
+    RelayRequest,
+    recheck_from,
+    state_in,
+)
 from backend.settings import Settings
-
 
 # The statements a relayed write runs, built once (building one cost more than running it) and
 # run on the session's connection, without the ORM's bookkeeping. Each is bounded by an index

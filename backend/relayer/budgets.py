@@ -25,7 +25,13 @@ from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.errors import TooManyRequests
-from backend.relayer.outbox import ACTIVE, NOT_EXECUTED, OF_MEMBER, RelayRequest, state_in
+from backend.relayer.outbox import (
+    ACTIVE,
+    NOT_EXECUTED,
+    OF_MEMBER,
+    RelayRequest,
+    state_in,
+)
 from backend.settings import Settings
 
 MINUTE, HOUR = 60.0, 3600.0

@@ -16,8 +16,19 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, ColumnElement, Float, Index, Integer, String, Text, bindparam, literal_column,
-                        text)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ColumnElement,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    literal_column,
+    text,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 

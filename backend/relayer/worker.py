@@ -37,8 +37,18 @@ from backend.chain.receipts import created_by, executed_requests
 from backend.chain.rpc import RpcError
 from backend.errors import DomainError
 from backend.relayer.leader import LeaderLock
-from backend.relayer.outbox import (ACTIVE, BATCH_REVERTED, CALL_REVERTED, NOT_EXECUTED, RelayBatch, RelayRequest,
-                                    batch_gas, recheck_from, state_in, struct_of)
+from backend.relayer.outbox import (
+    ACTIVE,
+    BATCH_REVERTED,
+    CALL_REVERTED,
+    NOT_EXECUTED,
+    RelayBatch,
+    RelayRequest,
+    batch_gas,
+    recheck_from,
+    state_in,
+    struct_of,
+)
 from backend.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -26,9 +26,9 @@ from backend.indexer.models import (
 )
 from backend.indexer.projections import ZERO
 from backend.reports.period import Period
+from backend.vocabulary import SUPPORTS, word_for
 
 DIMENSIONS = ("member", "indicator", "category", "orientation")
-SUPPORT = {0: "against", 1: "for", 2: "abstain"}
 
 
 def _names(session, community: str) -> dict[tuple[int, int], IndicatorVersion]:
@@ -145,7 +145,7 @@ def proposals(ctx: Context, community: Community, period: Period) -> list[dict[s
                 Vote.community == community.slug, Vote.proposal_id.in_([p.proposal_id for p in rows]),
                 Vote.timestamp < period.end).order_by(Vote.block_number, Vote.log_index)):
             votes.setdefault(v.proposal_id, []).append({
-                "voter": v.voter, "support": SUPPORT.get(v.support, str(v.support)), "weight": v.weight,
+                "voter": v.voter, "support": word_for(SUPPORTS, v.support), "weight": v.weight,
                 "reason": v.reason, "timestamp": v.timestamp, "tx_hash": v.tx_hash})
             tallies[v.proposal_id][v.support] += v.weight
     return [{

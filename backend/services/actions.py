@@ -11,8 +11,7 @@ from backend.chain.deployments import Community
 from backend.context import Context
 from backend.services import proposals as proposal_rules
 from backend.services import reads, relay
-
-SUPPORT = {"against": 0, "for": 1, "abstain": 2}
+from backend.vocabulary import SUPPORTS
 
 # Which contract functions each submit endpoint relays.
 ALLOWED = {
@@ -85,7 +84,7 @@ def prepare_profile_visibility(ctx: Context, community: Community, *, signer: st
 
 def prepare_vote(ctx: Context, community: Community, *, signer: str, proposal_id: int, support: str,
                  reason: str) -> dict[str, Any]:
-    data = ctx.gateway.abi("governor").function("castVoteWithReason").encode(proposal_id, SUPPORT[support], reason)
+    data = ctx.gateway.abi("governor").function("castVoteWithReason").encode(proposal_id, SUPPORTS.index(support), reason)
     return relay.prepare(ctx, community, signer=signer, target="governor", data=data)
 
 

@@ -6,6 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Iterable
 
+from backend.vocabulary import ORIENTATIONS
+
 
 @dataclass(frozen=True)
 class ScoredBadge:
@@ -70,7 +72,7 @@ def add_up(groups: Iterable[Group], owned: int, rule: str = "linear") -> dict:
                         g.score / math.sqrt(per_indicator[g.indicator_id])) for g in groups]  # type: ignore[arg-type]
     by_indicator: dict[int, dict] = {}
     by_category: dict[str, dict] = {}
-    by_orientation = {o: {"badges": 0, "score": 0} for o in ("object", "community")}
+    by_orientation = {o: {"badges": 0, "score": 0} for o in ORIENTATIONS}
     for g in groups:
         for entry in (by_indicator.setdefault(g.indicator_id, {"indicator_id": g.indicator_id,
                                                                "name": g.indicator_name, "badges": 0, "score": 0}),

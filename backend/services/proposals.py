@@ -16,51 +16,30 @@ from typing import Annotated, Literal, Union
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from backend.chain.abi import decode_lenient
-from backend.chain.addresses import checksum, checksummed
+from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import ChainRefused, Conflict, NotFound, Unprocessable
+from backend.vocabulary import (
+    MAX_PROPOSAL_ACTIONS,
+    MAX_PROPOSAL_CALLDATA_BYTES,
+    MAX_PROPOSAL_CALLS,
+    MAX_PROPOSAL_TOKEN_IDS,
+    MAX_RECIPROCAL_WINDOW,
+    MAX_TEXT,
+    MAX_URI,
+    ORIENTATIONS,
+    SCORE_RULES,
+    UINT16,
+    UINT32,
+    UINT256,
+    Address,
+    Name,
+    Orientation,
+    ScoreRule,
+    at_most_bytes,
+)
 
-UINT16 = 2**16 - 1
-UINT32 = 2**32 - 1
-UINT256 = 2**256 - 1
-ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
-# Sizes the API accepts for text that ends up in calldata and events (the contracts take any
-# length; these keep a request's gas and the index's rows bounded).
-MAX_URI = 2048
-MAX_TEXT = 1024
-MAX_DESCRIPTION = 10_000
-# A proposal's size, which the relayer pays for when it is proposed (every call's calldata is
-# sent, hashed and emitted: about 25 gas a byte) and again when it executes. Before these caps, 20
-# recover_member actions of 500 token ids each cost 7.4M gas to propose. Within them, proposing
-# costs under 1M gas: 765k for the largest, 16,380 bytes of calldata with a 10,000-character
-# description (tests/e2e/test_hostile_governance.py measures it).
-MAX_PROPOSAL_ACTIONS = 20
-MAX_PROPOSAL_CALLS = 20  # change_settings makes one call per setting, recover_member two with badges
-MAX_PROPOSAL_TOKEN_IDS = 500  # badges moved by all the proposal's recover_member actions together
-MAX_PROPOSAL_CALLDATA_BYTES = 16_384  # every call's calldata together (500 token ids take 16,000)
-
-
-Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, description="0x + 40 hex digits: EIP-55 checksummed, "
-                                                                     "or all lowercase"), AfterValidator(checksummed)]
-
-
-# The registry's score rules, by their enum order on chain (IIndicatorRegistry.ScoreRule).
-SCORE_RULES = ("linear", "square_root")
-MAX_RECIPROCAL_WINDOW = 365 * 86_400  # IndicatorRegistry._MAX_RECIPROCAL_WINDOW
-
-
-def _at_most_bytes(field: str, limit: int) -> AfterValidator:
-    """The registry's limits are in bytes of UTF-8, not characters."""
-    def check(value: str) -> str:
-        if len(value.encode()) > limit:
-            raise ValueError(f"{field} must be at most {limit} bytes of UTF-8")
-        return value
-    return AfterValidator(check)
-
-
-# An indicator's or organisation's name, as the registry takes it.
-Name = Annotated[str, Field(min_length=1, description="1-64 bytes of UTF-8"), _at_most_bytes("name", 64)]
 
 class _Action(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -70,7 +49,7 @@ class IndicatorFields(_Action):
     name: Name
     description_uri: str = Field("", max_length=MAX_URI)
     category: str = Field("", max_length=64, description="The community's own tag, e.g. 'mentoring'")
-    orientation: Literal["object", "community"]
+    orientation: Orientation
     weight: int = Field(ge=1, le=UINT32)
     endorsements_required: int = Field(ge=1, le=UINT16)
     validity_seconds: int = Field(0, ge=0, le=UINT32, description="How long a badge counts; 0 = forever")
@@ -93,7 +72,7 @@ class IndicatorFields(_Action):
         return self
 
     def as_input(self) -> tuple:
-        return (self.name, self.description_uri, self.category, ["object", "community"].index(self.orientation),
+        return (self.name, self.description_uri, self.category, ORIENTATIONS.index(self.orientation),
                 self.weight, self.endorsements_required, self.validity_seconds, self.endorser_indicator_id,
                 self.earn_cap, self.attest_cap, self.cap_period_seconds)
 
@@ -115,7 +94,7 @@ class RetireIndicator(_Action):
 class AddOrganisation(_Action):
     type: Literal["add_organisation"]
     name: Name
-    identifier: Annotated[str, _at_most_bytes("identifier", 256)] = Field(
+    identifier: Annotated[str, at_most_bytes("identifier", 256)] = Field(
         "", description="Its address, domain or other identifier; at most 256 bytes")
 
 
@@ -129,7 +108,7 @@ class SetCommunityRules(_Action):
     reciprocal_window_seconds: int = Field(ge=0, le=MAX_RECIPROCAL_WINDOW, description="If A attested a claim of "
                                            "B, B may not attest a claim of A on the same indicator within this "
                                            "many seconds; 0 turns the rule off; at most 365 days")
-    score_rule: Literal["linear", "square_root"] = Field(description="linear: a member's score sums the weights of "
+    score_rule: ScoreRule = Field(description="linear: a member's score sums the weights of "
                                                          "their badges; square_root: n badges of one indicator "
                                                          "weigh their mean weight times the square root of n")
 

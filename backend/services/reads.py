@@ -37,14 +37,15 @@ from backend.indexer.models import (
 )
 from backend.indexer.projections import COUNTED, latest_checkpoint
 from backend.services import profiles, request_rules
-from backend.services.proposals import SCORE_RULES, describe_call
-
-SUPPORT_NAMES = {0: "against", 1: "for", 2: "abstain"}
-# Claim and token ids are uint256 on chain, BIGINT in the index: a larger id is in no row.
-INDEX_ID_MAX = 2**63 - 1
-# The index keeps indicator ids (uint32 on chain) in INTEGER columns, 32-bit signed in
-# PostgreSQL: a larger id is in no row, and asking PostgreSQL for it is a DataError.
-INDEXED_INDICATOR_MAX = 2**31 - 1
+from backend.services.proposals import describe_call
+from backend.vocabulary import (
+    INDEX_ID_MAX,
+    INDEXED_INDICATOR_MAX,
+    ORIENTATIONS,
+    SCORE_RULES,
+    SUPPORTS,
+    word_for,
+)
 
 
 def _address(value: str) -> str:
@@ -175,7 +176,7 @@ def _proposal_out(ctx: Context, session: Session, community: Community, p: Propo
     if votes:
         rows = session.scalars(select(Vote).where(Vote.community == community.slug, Vote.proposal_id == p.proposal_id)
                                .order_by(Vote.block_number, Vote.log_index))
-        out["votes"] = [{"voter": v.voter, "support": SUPPORT_NAMES[v.support], "weight": v.weight,
+        out["votes"] = [{"voter": v.voter, "support": word_for(SUPPORTS, v.support), "weight": v.weight,
                          "reason": v.reason, "reason_raw": v.reason_raw, "timestamp": v.timestamp, "tx_hash": v.tx_hash} for v in rows]
     return out
 
@@ -827,7 +828,7 @@ def score_history(ctx: Context, community: Community, address: str) -> dict[str,
         group[1] += delta
         counting = [profiles.Group(i, "", "", o, n, w) for (i, o), (n, w) in groups.items() if n > 0]
         scores = profiles.add_up(counting, 0, rule=rule)
-        by_orientation = {o: scores["by_orientation"][o]["score"] for o in ("object", "community")}
+        by_orientation = {o: scores["by_orientation"][o]["score"] for o in ORIENTATIONS}
         point = {"at": at, "total": scores["total_score"], **by_orientation}
         if points and points[-1]["at"] == at:
             points[-1] = point

@@ -18,6 +18,13 @@ from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import InvalidRequest, Unprocessable
 from backend.services import proposals
+from backend.vocabulary import (
+    MAX_DESCRIPTION,
+    MAX_TEXT,
+    MAX_URI,
+    ORIENTATIONS,
+    SCORE_RULES,
+)
 
 _ACTION: TypeAdapter = TypeAdapter(proposals.ProposalAction)
 
@@ -40,8 +47,8 @@ def check_uri(ctx: Context, field: str, uri: str, *, required: bool) -> None:
         if required:
             raise _field_error(field, "must not be empty")
         return
-    if len(uri) > proposals.MAX_URI:
-        raise _field_error(field, f"is {len(uri):,} characters; at most {proposals.MAX_URI:,} are relayed")
+    if len(uri) > MAX_URI:
+        raise _field_error(field, f"is {len(uri):,} characters; at most {MAX_URI:,} are relayed")
     schemes = ctx.settings.uri_schemes
     if not uri_scheme_allowed(uri, schemes):
         raise _field_error(field, f"must be a link with one of the schemes {', '.join(sorted(schemes))}; "
@@ -59,9 +66,9 @@ def check_call(ctx: Context, community: Community, *, target: str, function: str
                               ("badge", "nominateWithOrganisation")):
         check_uri(ctx, "evidence_uri", args["evidenceURI"], required=True)
     elif (target, function) == ("governor", "castVoteWithReason"):
-        check_text("reason", args["reason"], proposals.MAX_TEXT)
+        check_text("reason", args["reason"], MAX_TEXT)
     elif (target, function) == ("governor", "propose"):
-        check_text("description", args["description"], proposals.MAX_DESCRIPTION)
+        check_text("description", args["description"], MAX_DESCRIPTION)
         check_proposal_calls(ctx, community, args["targets"], args["values"], args["calldatas"])
 
 
@@ -97,9 +104,9 @@ def validate_actions(ctx: Context, community: Community, actions: list, signed: 
 
 
 def _orientation(value: int) -> str:
-    if value not in (0, 1):
+    if not 0 <= value < len(ORIENTATIONS):
         raise Unprocessable(f"orientation {value} is neither object (0) nor community (1)")
-    return ("object", "community")[value]
+    return ORIENTATIONS[value]
 
 
 def _indicator_fields(raw: list) -> dict[str, Any]:
@@ -142,10 +149,10 @@ def actions_of_calls(ctx: Context, community: Community, targets: list[str], cal
         elif name == ("registry", "retireOrganisation"):
             raw.append({"type": "retire_organisation", "organisation_id": args[0]})
         elif name == ("registry", "setCommunityRules"):
-            if args[1] >= len(proposals.SCORE_RULES):
+            if args[1] >= len(SCORE_RULES):
                 raise Unprocessable(f"score rule {args[1]} is neither linear (0) nor square root (1)")
             raw.append({"type": "set_community_rules", "reciprocal_window_seconds": args[0],
-                        "score_rule": proposals.SCORE_RULES[args[1]]})
+                        "score_rule": SCORE_RULES[args[1]]})
         elif name == ("membership", "admit"):
             raw.append({"type": "admit_member", "account": args[0]})
         elif name == ("membership", "remove"):

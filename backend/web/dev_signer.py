@@ -11,7 +11,6 @@ any chain that is not local (31337/1337), as the relayer refuses those keys ther
 
 from __future__ import annotations
 
-
 from eth_account import Account
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
@@ -19,8 +18,8 @@ from pydantic import BaseModel, ConfigDict
 from backend.api.deps import ContextDep
 from backend.api.schemas import TypedDataIn
 from backend.errors import Forbidden, InvalidRequest
-from backend.services.proposals import Address
 from backend.settings import LOCAL_CHAIN_IDS
+from backend.vocabulary import Address
 from backend.web.present import dev_accounts
 
 router = APIRouter(prefix="/dev-signer", include_in_schema=False)

@@ -14,13 +14,20 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from backend.api.deps import AddressPath, CommunityDep, ContextDep, IdPath, IndicatorIdPath, ProposalIdPath
+from backend.api.deps import (
+    AddressPath,
+    CommunityDep,
+    ContextDep,
+    IdPath,
+    IndicatorIdPath,
+    ProposalIdPath,
+)
 from backend.chain.addresses import checksummed
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import DomainError
 from backend.services import reads
-from backend.services.proposals import ADDRESS_PATTERN
+from backend.vocabulary import ADDRESS_PATTERN
 from backend.web import present
 from backend.web.dev_signer import local_chain
 

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.deps import AddressQuery, CommunityDep, ContextDep, CursorPagingDep, IdPath, IndexRead
+from backend.api.deps import (
+    AddressQuery,
+    CommunityDep,
+    ContextDep,
+    CursorPagingDep,
+    IdPath,
+    IndexRead,
+)
 from backend.api.schemas import BadgeMetadataOut, BadgeOut, CursorPage
 from backend.services import reads
 

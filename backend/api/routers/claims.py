@@ -17,7 +17,15 @@ from backend.api.deps import (
     WaitQuery,
 )
 from backend.api.routers._tx import client_of, tx_response
-from backend.api.schemas import ClaimOut, ClaimPrepareIn, CursorPage, Page, SignedRequestIn, TxOut, TypedDataOut
+from backend.api.schemas import (
+    ClaimOut,
+    ClaimPrepareIn,
+    CursorPage,
+    Page,
+    SignedRequestIn,
+    TxOut,
+    TypedDataOut,
+)
 from backend.services import actions, reads
 
 router = APIRouter(prefix="/claims", tags=["claims"])

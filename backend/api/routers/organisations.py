@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.deps import CommunityDep, ContextDep, IndexRead, IndicatorIdPath, PagingDep
+from backend.api.deps import (
+    CommunityDep,
+    ContextDep,
+    IndexRead,
+    IndicatorIdPath,
+    PagingDep,
+)
 from backend.api.schemas import OrganisationOut, OrganisationProfileOut, Page
 from backend.services import reads
 

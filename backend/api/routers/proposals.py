@@ -2,9 +2,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from backend.api.deps import CommunityDep, ContextDep, PagingDep, ProposalIdPath, WaitQuery
+from backend.api.deps import (
+    CommunityDep,
+    ContextDep,
+    PagingDep,
+    ProposalIdPath,
+    WaitQuery,
+)
 from backend.api.routers._tx import client_of, tx_response
-from backend.api.schemas import Page, ProposalOut, ProposalPrepareIn, ProposalTypedDataOut, SignedRequestIn, TxOut
+from backend.api.schemas import (
+    Page,
+    ProposalOut,
+    ProposalPrepareIn,
+    ProposalTypedDataOut,
+    SignedRequestIn,
+    TxOut,
+)
 from backend.errors import InvalidRequest
 from backend.services import actions, reads
 

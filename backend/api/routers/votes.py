@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request, Response
 
 from backend.api.deps import CommunityDep, ContextDep, WaitQuery
 from backend.api.routers._tx import client_of, tx_response
-from backend.api.schemas import VotePrepareIn, SignedRequestIn, TxOut, TypedDataOut
+from backend.api.schemas import SignedRequestIn, TxOut, TypedDataOut, VotePrepareIn
 from backend.services import actions
 
 router = APIRouter(prefix="/votes", tags=["votes"])

@@ -1,0 +1,82 @@
+"""The words every domain shares, each with one home: addresses, the bounds of the contracts'
+integers, the sizes the API accepts for text, and the enums the contracts store as numbers (vote
+support, an indicator's orientation, the score rule, a relayed request's state).
+
+The contracts' own order of each enum is written here once; everything that turns a number from
+the chain into a word, or a word into a number for the chain, goes through these tuples.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from backend.chain.addresses import checksummed
+
+# ---- integers, as the contracts type them
+UINT16 = 2**16 - 1
+UINT32 = 2**32 - 1
+UINT256 = 2**256 - 1
+# Claim and token ids are uint256 on chain, BIGINT in the index: a larger id is in no row.
+INDEX_ID_MAX = 2**63 - 1
+# The index keeps indicator ids (uint32 on chain) in INTEGER columns, 32-bit signed in
+# PostgreSQL: a larger id is in no row, and asking PostgreSQL for it is a DataError.
+INDEXED_INDICATOR_MAX = 2**31 - 1
+
+# ---- addresses
+ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
+Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, description="0x + 40 hex digits: EIP-55 checksummed, "
+                                                                     "or all lowercase"), AfterValidator(checksummed)]
+
+# ---- text the API accepts
+# Sizes for text that ends up in calldata and events (the contracts take any length; these keep
+# a request's gas and the index's rows bounded).
+MAX_URI = 2048
+MAX_TEXT = 1024
+MAX_DESCRIPTION = 10_000
+# A proposal's size, which the relayer pays for when it is proposed (every call's calldata is
+# sent, hashed and emitted: about 25 gas a byte) and again when it executes. Before these caps, 20
+# recover_member actions of 500 token ids each cost 7.4M gas to propose. Within them, proposing
+# costs under 1M gas: 765k for the largest, 16,380 bytes of calldata with a 10,000-character
+# description (tests/e2e/test_hostile_governance.py measures it).
+MAX_PROPOSAL_ACTIONS = 20
+MAX_PROPOSAL_CALLS = 20  # change_settings makes one call per setting, recover_member two with badges
+MAX_PROPOSAL_TOKEN_IDS = 500  # badges moved by all the proposal's recover_member actions together
+MAX_PROPOSAL_CALLDATA_BYTES = 16_384  # every call's calldata together (500 token ids take 16,000)
+
+
+def at_most_bytes(field: str, limit: int) -> AfterValidator:
+    """The registry's limits are in bytes of UTF-8, not characters."""
+
+    def check(value: str) -> str:
+        if len(value.encode()) > limit:
+            raise ValueError(f"{field} must be at most {limit} bytes of UTF-8")
+        return value
+
+    return AfterValidator(check)
+
+
+# An indicator's or organisation's name, as the registry takes it.
+Name = Annotated[str, Field(min_length=1, description="1-64 bytes of UTF-8"), at_most_bytes("name", 64)]
+
+# ---- enums the contracts store as numbers, in the contracts' order
+Support = Literal["against", "for", "abstain"]
+SUPPORTS: tuple[Support, ...] = ("against", "for", "abstain")  # GovernorCountingSimple's VoteType
+Orientation = Literal["object", "community"]
+ORIENTATIONS: tuple[Orientation, ...] = ("object", "community")  # IIndicatorRegistry.Orientation
+ScoreRule = Literal["linear", "square_root"]
+SCORE_RULES: tuple[ScoreRule, ...] = ("linear", "square_root")  # IIndicatorRegistry.ScoreRule
+MAX_RECIPROCAL_WINDOW = 365 * 86_400  # IndicatorRegistry._MAX_RECIPROCAL_WINDOW
+
+
+def word_for(words: tuple[str, ...], value: int) -> str:
+    """The word for an enum's number as the chain gave it; a number no word has (anyone can put
+    any bytes on chain) is shown as the number itself, never an error."""
+    return words[value] if 0 <= value < len(words) else str(value)
+
+
+# ---- a relayed request's life in the outbox: queued (accepted, not yet in a transaction) ->
+# sent (in a transaction the node holds) -> succeeded | reverted (its call reverted inside the
+# batch: the member's nonce is used) | failed (never executed: the member's nonce is free).
+RequestState = Literal["queued", "sent", "succeeded", "reverted", "failed"]
