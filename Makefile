@@ -80,10 +80,10 @@ fuzz: setup
 	@echo "==> API fuzzing: schemathesis against the service's own /openapi.json (300 cases per operation and phase)"
 	@$(BIN)/python -m tests.api.fuzz --max-examples $(or $(API_FUZZ_EXAMPLES),300) $(if $(FUZZ_SEED),--seed $$(( $(FUZZ_SEED) )))
 
-# Branch coverage of contracts/ (not OpenZeppelin, not test/) over every forge test, the
+# Branch coverage of contracts/ (not OpenZeppelin, not forge-tests/) over every forge test, the
 # invariant campaign shortened to 32 sequences; fails unless every branch is taken.
 coverage: setup
-	@FOUNDRY_INVARIANT_RUNS=32 $(BIN)/forge coverage --no-match-coverage "test/|node_modules/" \
+	@FOUNDRY_INVARIANT_RUNS=32 $(BIN)/forge coverage --no-match-coverage "forge-tests/|node_modules/" \
 	  --report summary --report lcov --lcov-version 1 | grep -E '^\|' 
 	@awk -F, '/^BRDA/ {n++; if ($$4 == "-" || $$4 == "0") {m++; print "  branch not taken: " file ":" $$1}} /^SF:/ {file = substr($$0, 4)} \
 	  END {printf "coverage: %d of %d branches of contracts/ taken\n", n - m, n; exit (m > 0 || n == 0)}' lcov.info

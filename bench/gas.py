@@ -168,7 +168,7 @@ def measure_rules(community, governance: Governance, members) -> dict[str, int]:
 
 
 def measure_wallet(community, governance: Governance, relay: Relay, deployer, members, owner) -> dict[str, int]:
-    """A member whose address is a contract wallet (the test wallet of test/utils/Wallets.sol:
+    """A member whose address is a contract wallet (the test wallet of forge-tests/utils/Wallets.sol:
     ERC-1271, one owner key): the same relayed claim and attestation, its signature judged by
     the wallet."""
     from tests.wallets import compiled

@@ -9,7 +9,7 @@ through a mix of attacks for `--seconds`:
   - requests signed for too little gas, and with a 100,000-character evidence URI,
   - replays of requests already relayed.
 Then two more attackers, each alone for `--seconds` on each service:
-  - a contract-wallet member that lies to simulations (test/utils/Wallets.sol's LyingWallet: yes
+  - a contract-wallet member that lies to simulations (forge-tests/utils/Wallets.sol's LyingWallet: yes
     to any signature when tx.gasprice is 0, its gas burned on chain), claiming with wait=false;
   - a key member signing deadlines one second after the chain's clock, so that they would expire
     before their block.

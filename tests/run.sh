@@ -26,7 +26,7 @@ trap 'rm -f "$static_log"' EXIT
   echo "==> Solidity format and lint: forge fmt --check, forge lint contracts/ (foundry.toml)"
   forge fmt --check
   forge lint contracts --deny warnings
-  echo "==> forge tests: invariants, access-control table, branches (test/)"
+  echo "==> forge tests: invariants, access-control table, branches (forge-tests/)"
   forge test
   echo "==> static analysis: slither over contracts/ (tests/static/slither_check.py)"
   python tests/static/slither_check.py

@@ -1,4 +1,4 @@
-"""The test-only contract wallets of test/utils/Wallets.sol, compiled for the Python tests (ape
+"""The test-only contract wallets of forge-tests/utils/Wallets.sol, compiled for the Python tests (ape
 and end-to-end) with the project's solc shim: ERC1271Wallet (one owner key) and HostileWallet
 (reverts, answers garbage, burns its gas, or says yes to anything). They are not part of a
 community's deployment, so ape's build (contracts/) does not hold them."""
@@ -12,7 +12,7 @@ from pathlib import Path
 import solcx
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = "test/utils/Wallets.sol"
+SOURCE = "forge-tests/utils/Wallets.sol"
 HOSTILE_MODES = {"revert": 0, "garbage": 1, "burn_gas": 2, "yes_to_all": 3}
 
 

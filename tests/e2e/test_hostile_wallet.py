@@ -4,7 +4,7 @@ signature whose request failed is never relayed again; a member whose requests k
 chain after passing every check is slowed, then refused; and a deadline without headroom is
 refused before anything is sent.
 
-The lying wallet (test/utils/Wallets.sol's LyingWallet) says yes to any signature when
+The lying wallet (forge-tests/utils/Wallets.sol's LyingWallet) says yes to any signature when
 `tx.gasprice` is 0, as in every `eth_call` and `eth_simulateV1` the service makes, and burns the
 500,000 gas the forwarder allows it in the real transaction. Its own chain and service per
 database, with the default budgets: admitting a member changes the package community's quorum.

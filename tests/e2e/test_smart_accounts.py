@@ -1,5 +1,5 @@
 """Smart-account members through the API (issue 10, section 5): a member whose address is a
-contract wallet (ERC-1271; here test/utils/Wallets.sol's minimal wallet of one owner key)
+contract wallet (ERC-1271; here forge-tests/utils/Wallets.sol's minimal wallet of one owner key)
 claims, attests and votes with prepare + sign + submit, the owner's key signing for it. The
 service asks the wallet on chain, as the forwarder will, when the signature is not the signer's
 key, and refuses in words what the wallet refuses (WalletRefusedSignature), before anything is
