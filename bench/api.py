@@ -52,7 +52,7 @@ from backend.client import CommunityClient  # noqa: E402
 from backend.context import Context  # noqa: E402
 from backend.indexer.models import EventRecord  # noqa: E402
 from backend.settings import ANVIL_DEV_KEYS, Settings  # noqa: E402
-from tests.e2e.harness import UNTHROTTLED, Anvil, Server, local_stack, rpc, wait_until  # noqa: E402
+from devstack.stack import UNTHROTTLED, Anvil, Server, local_stack, rpc, wait_until  # noqa: E402
 
 KEYS = list(ANVIL_DEV_KEYS[1:9])  # members 1..8: founders 1-3, 4-8 admitted by the bench's proposal
 ALICE = KEYS[0]

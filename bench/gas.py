@@ -22,7 +22,7 @@ from ethpm_types import ContractType
 
 from backend.chain.typed_data import forward_request_struct
 from scripts._community import CommunityParams, deploy_community
-from tests.contracts.protocol import EVIDENCE_HASH, EVIDENCE_URI, FOR, Governance, Relay, indicator_input
+from devstack.protocol import EVIDENCE_HASH, EVIDENCE_URI, FOR, Governance, Relay, indicator_input
 
 ROOT = Path(__file__).resolve().parent.parent
 EAS_ARTIFACTS = ROOT / "node_modules/@ethereum-attestation-service/eas-contracts/artifacts/contracts"
@@ -171,7 +171,7 @@ def measure_wallet(community, governance: Governance, relay: Relay, deployer, me
     """A member whose address is a contract wallet (the test wallet of forge-tests/utils/Wallets.sol:
     ERC-1271, one owner key): the same relayed claim and attestation, its signature judged by
     the wallet."""
-    from tests.wallets import compiled
+    from devstack.wallets import compiled
 
     alice, bob, carol = members
     artifact = compiled()["ERC1271Wallet"]

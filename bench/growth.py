@@ -59,7 +59,7 @@ from bench.api import (  # noqa: E402
 from backend.chain.deployments import Deployments  # noqa: E402
 from backend.chain.rpc import Rpc  # noqa: E402
 from backend.client import CommunityClient  # noqa: E402
-from tests.e2e.harness import UNTHROTTLED, Stack, local_stack, rpc, wait_until  # noqa: E402
+from devstack.stack import UNTHROTTLED, Stack, local_stack, rpc, wait_until  # noqa: E402
 
 HOLDER = WORKERS[0]  # holds half the grown badges: their profile is read over HTTP at that size
 CHUNK = 200  # transactions a sender has waiting at once: one sender's long queue stalls Anvil (bench/api.py)

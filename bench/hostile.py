@@ -37,8 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from backend.client import CommunityClient  # noqa: E402
 from backend.settings import ANVIL_DEV_KEYS, Settings  # noqa: E402
 from bench.api import addr, setup_community  # noqa: E402
-from tests.e2e.harness import UNTHROTTLED, Anvil, Server, local_stack, rpc, service_env, wait_until  # noqa: E402
-from tests.wallets import compiled  # noqa: E402
+from devstack.stack import UNTHROTTLED, Anvil, Server, local_stack, rpc, service_env, wait_until  # noqa: E402
+from devstack.wallets import compiled  # noqa: E402
 
 ATTACKER, FRIEND = ANVIL_DEV_KEYS[4], ANVIL_DEV_KEYS[5]  # admitted by the bench's setup proposal
 LATE = ANVIL_DEV_KEYS[6]  # admitted by the setup proposal too: signs deadlines without headroom

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from backend.client import ApiError, CommunityClient  # noqa: E402
 from bench.api import KEYS, addr, interval_mining, pct, setup_community  # noqa: E402
-from tests.e2e.harness import UNTHROTTLED, local_stack, rpc  # noqa: E402
+from devstack.stack import UNTHROTTLED, local_stack, rpc  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:

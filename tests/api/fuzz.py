@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from backend.client import CommunityClient
     from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, Env, address, pass_proposal
-    from tests.e2e.harness import local_stack
+    from devstack.stack import local_stack
 
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)

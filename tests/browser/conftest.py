@@ -19,7 +19,7 @@ import pytest
 from eth_account import Account
 
 from backend.settings import ANVIL_DEV_KEYS
-from tests.e2e.harness import ROOT, local_stack
+from devstack.stack import ROOT, local_stack
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -11,7 +11,7 @@ import pytest
 from ape_ethereum.trace import TransactionTrace
 
 from scripts._community import CommunityParams, deploy_community
-from tests.contracts.protocol import VOTING_DELAY, VOTING_PERIOD, Governance, Relay, indicator_input
+from devstack.protocol import VOTING_DELAY, VOTING_PERIOD, Governance, Relay, indicator_input
 
 
 @pytest.fixture(scope="session")

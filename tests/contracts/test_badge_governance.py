@@ -3,7 +3,7 @@
 import ape
 import pytest
 
-from tests.contracts.protocol import EVIDENCE_HASH, EVIDENCE_URI
+from devstack.protocol import EVIDENCE_HASH, EVIDENCE_URI
 
 
 @pytest.fixture

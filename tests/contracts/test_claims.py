@@ -4,7 +4,7 @@ attestations reach the requirement; validity periods."""
 import ape
 import pytest
 
-from tests.contracts.protocol import EVIDENCE_HASH, EVIDENCE_URI, indicator_input
+from devstack.protocol import EVIDENCE_HASH, EVIDENCE_URI, indicator_input
 
 
 def test_claim_attest_mint__nominal(badge, mentoring, alice, bob, carol, chain):

@@ -4,7 +4,7 @@ public lists. Every refusal is a named custom error."""
 
 import ape
 
-from tests.contracts.protocol import EVIDENCE_HASH, EVIDENCE_URI, indicator_input
+from devstack.protocol import EVIDENCE_HASH, EVIDENCE_URI, indicator_input
 
 NONE, PENDING, ACCEPTED, DECLINED = 0, 1, 2, 3
 

@@ -7,7 +7,7 @@ import ape
 import pytest
 
 from backend.chain.typed_data import forward_request_struct
-from tests.contracts.protocol import EVIDENCE_HASH, EVIDENCE_URI, OBJECT, indicator_input
+from devstack.protocol import EVIDENCE_HASH, EVIDENCE_URI, OBJECT, indicator_input
 
 DAY = 86_400
 LINEAR, SQUARE_ROOT = 0, 1

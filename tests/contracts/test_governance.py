@@ -4,7 +4,7 @@ majority, execute. Defeated or expired proposals cannot execute; nobody votes tw
 import ape
 import pytest
 
-from tests.contracts.protocol import ABSTAIN, AGAINST, COMMUNITY, FOR, indicator_input
+from devstack.protocol import ABSTAIN, AGAINST, COMMUNITY, FOR, indicator_input
 
 PENDING, ACTIVE, CANCELED, DEFEATED, SUCCEEDED, QUEUED, EXPIRED, EXECUTED = range(8)
 

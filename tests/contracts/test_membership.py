@@ -3,7 +3,7 @@ one member, one vote, delegable to members; votes count at the proposal's snapsh
 
 import ape
 
-from tests.contracts.protocol import FOR
+from devstack.protocol import FOR
 
 
 def test_founders_are_members_with_one_vote_each(membership, founders, outsider):

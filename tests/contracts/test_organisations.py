@@ -5,7 +5,7 @@ it; a retired or unknown organisation is refused by its named error."""
 import ape
 import pytest
 
-from tests.contracts.protocol import EVIDENCE_HASH, EVIDENCE_URI
+from devstack.protocol import EVIDENCE_HASH, EVIDENCE_URI
 
 DAY = 86_400
 

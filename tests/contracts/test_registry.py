@@ -2,7 +2,7 @@
 
 import ape
 
-from tests.contracts.protocol import OBJECT, indicator_input
+from devstack.protocol import OBJECT, indicator_input
 
 
 def test_amend__bumps_version_and_keeps_history_in_events(governance, registry, mentoring):

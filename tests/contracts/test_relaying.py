@@ -7,7 +7,7 @@ import ape
 import pytest
 from eth_utils import keccak
 
-from tests.contracts.protocol import EVIDENCE_HASH, EVIDENCE_URI, FOR, indicator_input
+from devstack.protocol import EVIDENCE_HASH, EVIDENCE_URI, FOR, indicator_input
 
 
 def test_relayed_propose_vote_delegate_claim_nominate_attest_act_as_the_signer(

@@ -8,8 +8,8 @@ from ape.contracts import ContractContainer
 from ethpm_types import ContractType
 
 from backend.chain.typed_data import WALLET_SIGNATURE_GAS, forward_request_struct
-from tests.contracts.protocol import EVIDENCE_HASH, EVIDENCE_URI, FOR, indicator_input
-from tests.wallets import HOSTILE_MODES, compiled
+from devstack.protocol import EVIDENCE_HASH, EVIDENCE_URI, FOR, indicator_input
+from devstack.wallets import HOSTILE_MODES, compiled
 
 
 def _container(name):

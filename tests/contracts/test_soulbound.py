@@ -6,7 +6,7 @@ import json
 import ape
 import pytest
 
-from tests.contracts.protocol import EVIDENCE_HASH, EVIDENCE_URI
+from devstack.protocol import EVIDENCE_HASH, EVIDENCE_URI
 
 ERC5192 = bytes.fromhex("b45a3c0e")
 ERC721 = bytes.fromhex("80ac58cd")

@@ -13,7 +13,7 @@ from eth_account import Account
 
 from backend.client import ApiError, CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
-from tests.e2e.harness import UNTHROTTLED, Anvil, Server, local_stack
+from devstack.stack import UNTHROTTLED, Anvil, Server, local_stack
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

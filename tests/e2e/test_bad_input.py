@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from tests.e2e.conftest import ALICE, BOB, CAROL, OUTSIDER, address, problem_of
-from tests.e2e.harness import rpc
+from devstack.stack import rpc
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from backend.chain.local_clock import last_timestamp, resume_arguments
-from tests.e2e.harness import ROOT, VENV_BIN, Anvil, free_port, rpc, wait_until
+from devstack.stack import ROOT, VENV_BIN, Anvil, free_port, rpc, wait_until
 
 SKIP = 600  # more than the 589 s the issue saw a restarted chain go back
 

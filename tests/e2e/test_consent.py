@@ -8,7 +8,7 @@ made here are disowned)."""
 from __future__ import annotations
 
 from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, problem_of
-from tests.e2e.harness import rpc
+from devstack.stack import rpc
 
 RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 

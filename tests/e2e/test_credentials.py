@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, pass_proposal
-from tests.e2e.harness import rpc, wait_until
+from devstack.stack import rpc, wait_until
 from tests.e2e.ob3_verifier import OB_V3, VC_V2, VerificationFailed, status_bit, verify_vc_jwt
 
 pytestmark = pytest.mark.filterwarnings("ignore:EdDSA is deprecated")  # RFC 9864; joserfc still verifies it

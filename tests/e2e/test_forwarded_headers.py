@@ -17,7 +17,7 @@ import pytest
 from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
 from tests.e2e.conftest import CAROL, address
-from tests.e2e.harness import Server, service_env
+from devstack.stack import Server, service_env
 
 # A service of its own relays with a key of its own, so it never shares nonces with the suite's.
 OWN_RELAYER_KEY = ANVIL_DEV_KEYS[9]

@@ -24,7 +24,7 @@ import pytest
 from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
 from tests.e2e.conftest import ALICE, BOB, CAROL, Env, _postgres_database, address, pass_proposal
-from tests.e2e.harness import UNTHROTTLED, KeptAlive, local_stack
+from devstack.stack import UNTHROTTLED, KeptAlive, local_stack
 
 GINA = ANVIL_DEV_KEYS[8]
 ALL_TIME = "from=2000-01-01&to=2099-12-31"

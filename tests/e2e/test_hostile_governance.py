@@ -19,7 +19,7 @@ from eth_utils import keccak, to_checksum_address
 from backend.chain.deployments import Deployments
 from backend.settings import ANVIL_DEV_KEYS
 from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, problem_of
-from tests.e2e.harness import rpc, wait_until
+from devstack.stack import rpc, wait_until
 
 RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 EVE = ANVIL_DEV_KEYS[5]  # admitted, claims, then removed (test_attesting_a_removed_members_claim)

@@ -41,7 +41,7 @@ from backend.indexer.db import _normalise
 from backend.indexer.models import Claim, EventRecord, Member, SetAside
 from backend.settings import ANVIL_DEV_KEYS, Settings
 from tests.e2e.conftest import ALICE, BOB, _postgres_database, address
-from tests.e2e.harness import (
+from devstack.stack import (
     Server,
     dump_index,
     free_port,

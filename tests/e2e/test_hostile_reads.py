@@ -19,7 +19,7 @@ from markupsafe import escape
 
 from backend.chain.deployments import Deployments
 from tests.e2e.conftest import ALICE, BOB, CAROL, address
-from tests.e2e.harness import KeptAlive, rpc
+from devstack.stack import KeptAlive, rpc
 from tests.e2e.test_hostile_index import Chain
 
 R = "\ufffd"

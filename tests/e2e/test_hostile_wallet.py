@@ -21,8 +21,8 @@ from eth_utils import to_checksum_address
 from backend.client import ApiError, CommunityClient
 from backend.settings import ANVIL_DEV_KEYS, Settings
 from tests.e2e.conftest import ALICE, _postgres_database, address, pass_proposal, problem_of
-from tests.e2e.harness import local_stack, rpc
-from tests.wallets import compiled
+from devstack.stack import local_stack, rpc
+from devstack.wallets import compiled
 
 RELAYER = address(ANVIL_DEV_KEYS[0])
 DEPLOYER = address(ANVIL_DEV_KEYS[9])  # deploys the wallet; never a member, never the relayer
@@ -141,7 +141,7 @@ def test_a_members_gas_is_bounded_by_the_hourly_budget_however_they_sign(stack):
     The gas the relayer burns for it, counted from the chain's receipts, stays within the default
     member budget (10,000,000 gas an hour), and the refusal says so."""
     harness = stack.stack
-    from tests.e2e.harness import Server, service_env
+    from devstack.stack import Server, service_env
 
     url = f"sqlite:///{stack.workdir / 'strikes-off.sqlite3'}"
     server = Server({**service_env(harness.anvil, harness.deployments, url),

@@ -14,7 +14,7 @@ import pytest
 from web3 import Web3
 
 from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, pass_proposal
-from tests.e2e.harness import rpc
+from devstack.stack import rpc
 
 ALL_TIME = {"from": "2000-01-01", "to": "2099-12-31"}
 

@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, func, select
 from backend.indexer.db import _normalise
 from backend.indexer.models import Badge, Claim, EventRecord
 from tests.e2e.conftest import ALICE, BOB, CAROL, address
-from tests.e2e.harness import dump_index as _dump
-from tests.e2e.harness import wait_until
+from devstack.stack import dump_index as _dump
+from devstack.stack import wait_until
 
 
 def _caught_up(env) -> None:

@@ -20,8 +20,8 @@ from backend.client import CommunityClient
 from backend.chain.typed_data import forward_request_typed_data
 from backend.settings import ANVIL_DEV_KEYS
 from tests.e2e.conftest import ALICE, BOB, CAROL, address, pass_proposal, problem_of
-from tests.e2e.harness import local_stack, rpc
-from tests.wallets import HOSTILE_MODES, compiled
+from devstack.stack import local_stack, rpc
+from devstack.wallets import HOSTILE_MODES, compiled
 
 RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 DEPLOYER = address(ANVIL_DEV_KEYS[9])  # deploys the wallets; never a member, never the relayer

@@ -29,7 +29,7 @@ from backend.client import ApiError, CommunityClient
 from backend.indexer.db import _normalise
 from backend.relayer.outbox import RelayBatch
 from tests.e2e.conftest import ALICE, DANA, Env, address, pass_proposal
-from tests.e2e.harness import (
+from devstack.stack import (
     UNTHROTTLED,
     Anvil,
     Server,

@@ -20,7 +20,7 @@ from backend.chain.deployments import Deployments
 from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
 from tests.e2e.conftest import ALICE, BOB, CAROL, DANA
-from tests.e2e.harness import rpc, wait_until
+from devstack.stack import rpc, wait_until
 from tests.faults.conftest import (
     INDICATOR,
     Beside,

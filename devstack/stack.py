@@ -1,4 +1,4 @@
-"""Real processes for end-to-end tests: Anvil, `ape run deploy`, and the API under uvicorn."""
+"""Real processes for end-to-end tests and benchmarks: Anvil, `ape run deploy`, and the API under uvicorn."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from backend.chain.local_clock import resume_arguments
 from backend.indexer.db import _normalise
 from backend.indexer.models import PROJECTIONS, EventRecord
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 
 
