@@ -104,5 +104,16 @@ bench: setup
 soak: setup
 	@$(BIN)/python -m bench.soak
 
+# The docs site: docs/stewards/settings.md written from backend/settings.py's comments
+# (tools/docs_settings.py), then docs/ built by MkDocs with Material into var/site/ (mkdocs.yml);
+# --strict: a broken link or anchor, or a page left out of the nav, is an error. Nothing is
+# fetched from the network. Open var/site/index.html. (Never --quiet: it hides the warnings
+# from --strict too, and a broken link then passes.)
+.PHONY: docs
+docs: setup
+	@$(BIN)/python tools/docs_settings.py
+	@NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	@echo "docs: var/site/index.html"
+
 clean:
 	rm -rf .build .solcx $(VENV) node_modules

@@ -132,10 +132,21 @@ def published_issuer_key(seed: bytes) -> str | None:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CC_", env_file=".env", extra="ignore")
 
+    # ---- the chain, the deployments and the database
+    # The chain node's JSON-RPC address: a local Anvil by default; on a public network, your own
+    # node's or a provider's.
     rpc_url: str = "http://127.0.0.1:8545"
+    # How long one JSON-RPC request to the node may take.
     rpc_timeout_seconds: float = 10.0
+    # The deployments file `ape run deploy` writes (deployments/<network>.json): the chain id, the
+    # contracts' ABIs and every community the service serves. Read once, when the service starts.
     deployments_file: Path = _ROOT / "deployments" / "ethereum-local-foundry.json"
+    # The relayer's secp256k1 secret key (hex): it signs and pays for every relayed transaction, so
+    # its account must hold the chain's currency. The default, Anvil's first development key, is
+    # refused on any chain that is not local (see `check_relayer_key`).
     relayer_key: SecretStr = SecretStr(ANVIL_DEV_KEYS[0])
+    # The database of the index and the relayer's outbox (DATABASE_URL, or CC_DATABASE_URL): SQLite
+    # under var/ by default, or PostgreSQL (postgresql://user:password@host:5432/name).
     database_url: str = Field(
         default=f"sqlite:///{_ROOT / 'var' / 'index.sqlite3'}",
         validation_alias=AliasChoices("DATABASE_URL", "CC_DATABASE_URL"),
@@ -143,6 +154,7 @@ class Settings(BaseSettings):
     # Blocks to wait before indexing an event: 0 on a local chain; a few on a public one,
     # so that a reorganisation never reaches the index.
     confirmations: int = Field(default=0, ge=0)
+    # How often the indexer looks for new blocks.
     index_poll_seconds: float = Field(default=0.5, gt=0)
     # eth_getLogs pages: public providers cap ranges at about 2,000 blocks.
     index_page_blocks: int = Field(default=2000, gt=0)
@@ -153,6 +165,8 @@ class Settings(BaseSettings):
     request_ttl_seconds: int = Field(default=3600, gt=0)
     # How long a write waits for its receipt (and the index) before answering 504.
     receipt_timeout_seconds: float = Field(default=60.0, gt=0)
+    # ---- serving: the address, the proxies in front, reads at once
+    # Where `python -m backend serve` listens (its --host and --port take precedence).
     host: str = "127.0.0.1"
     port: int = 8000
     # The proxies whose X-Forwarded-For (and X-Forwarded-Proto) is believed, as addresses or
@@ -162,7 +176,7 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     # Reads answered from the index alone that run at once in one process; more wait their turn
     # (backend/api/deps.py). Two suit the 2-core machines measured: sixteen profile reads at once,
-    # p99 236 ms with no limit, 85 ms two at a time (README: API performance).
+    # p99 236 ms with no limit, 85 ms two at a time (docs/performance/api.md).
     index_read_slots: int = Field(default=2, ge=1)
     # ---- Open Badges credentials (backend/credentials)
     # The issuer's Ed25519 secret key (32 bytes, hex): it signs every credential and status list.
@@ -171,7 +185,7 @@ class Settings(BaseSettings):
     # of the status lists. Unset: http://{host}:{port}, the address `serve` listens on.
     public_url: str | None = None
 
-    # ---- what the relayer will pay for (README: "What a hostile member can cost the relayer")
+    # ---- what the relayer will pay for (docs/security/threat-model.md)
     # URI schemes accepted for evidence and indicator descriptions; anything else on chain is
     # flagged unsafe in the reads.
     uri_schemes: frozenset[str] = frozenset({"https", "http", "ipfs", "ar"})
@@ -203,7 +217,7 @@ class Settings(BaseSettings):
     # submitted (several blocks on any chain): one that expires while it waits for its block is
     # skipped by the forwarder, after the relayer paid for it.
     relay_min_deadline_headroom_seconds: int = Field(default=60, ge=0)
-    # ---- the relayer worker (backend/relayer/worker.py)
+    # ---- the relayer worker (backend/relay/worker.py)
     # How often it looks for queued requests and receipts (a request accepted by this process
     # wakes it at once).
     relay_poll_seconds: float = Field(default=0.1, gt=0)

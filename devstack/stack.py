@@ -137,7 +137,7 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # Two malloc arenas instead of one per worker thread: RSS then follows what the service
-        # holds rather than each arena's high-water mark (see README, Reliability).
+        # holds rather than each arena's high-water mark (docs/performance/reliability.md).
         self.env = {"MALLOC_ARENA_MAX": "2", **os.environ, **env}
         self.log = log
         self.process: subprocess.Popen | None = None

@@ -16,6 +16,13 @@ export SOLCX_BINARY_PATH="$PWD/.solcx" PATH="$PWD/.venv/bin:$PATH"
 
 free_port() { python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
+# The docs site first (a few seconds): the settings page up to date with backend/settings.py, and
+# docs/ built with --strict, so a broken link or anchor, or a page missing from mkdocs.yml's nav,
+# fails the suite (`make docs` builds the same; never --quiet, which hides --strict's warnings).
+echo "==> docs: settings page up to date, mkdocs build --strict (make docs)"
+python tools/docs_settings.py --check
+NO_MKDOCS_2_WARNING=1 mkdocs build --strict 2>&1 | { grep -v '^INFO' || true; }
+
 # Invariants over random sequences (256 of 25 steps), the access-control table and the branch
 # tests, compiled by forge through the same solc shim; then slither. Their output is printed
 # after the contract tests', so that neither is cut into the other.

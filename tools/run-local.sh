@@ -6,7 +6,7 @@
 # RPC_PORT (default 8545) and API_PORT (default 8000) choose the ports. A chain already answering
 # on RPC_PORT (another `make run`, your own Anvil) is used as it is. API_WORKERS (default 2, one
 # per core of these machines) is how many service processes answer: the service's Python is
-# what limits writes, a core per process (README, "Several processes").
+# what limits writes, a core per process (docs/stewards/operating.md, "Several processes").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SOLCX_BINARY_PATH="$PWD/.solcx" PATH="$PWD/.venv/bin:$PATH"

@@ -1,4 +1,4 @@
-"""The written list of bad inputs (README, "Bad input"): each case is a request, the 4xx it
+"""The written list of bad inputs (docs/security/bad-input.md): each case is a request, the 4xx it
 gets, and a fragment of the problem+json detail that says what was wrong. None reaches the
 chain. test_bad_input.py covers the refusals that come from the contracts' own rules."""
 

@@ -1,5 +1,5 @@
-"""A hidden profile is named in no public list of members (issue 20, item 6; README: "A member
-may keep their profile out of public lists").
+"""A hidden profile is named in no public list of members (issue 20, item 6;
+docs/members/hiding.md, docs/security/rules.md).
 
 Gina (not one of the web app's development signers, so every page shows her by address) joins,
 earns a badge credited to an organisation, attests a peer's claim, votes, and is nominated; then

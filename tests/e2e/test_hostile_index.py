@@ -1,4 +1,5 @@
-"""Whatever a member can put on chain must never stop the index (README: "The index").
+"""Whatever a member can put on chain must never stop the index (docs/security/threat-model.md,
+"What a member puts on chain").
 
 Hostile strings go in through the API (NUL and other control characters) and straight to the
 contracts from a member's own key, bypassing the API (bytes that are not UTF-8, in a claim's

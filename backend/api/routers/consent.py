@@ -68,8 +68,8 @@ def prepare_visibility(ctx: ContextDep, community: CommunityDep, body: ProfileVi
     picker, reports' per-member figures, organisations' contributors, the relayer's per-member figures.
     It is not secrecy: the chain is public, so the records they take part in (claims, badges, attestations,
     votes, proposals, delegations) keep their address, in their reads, listings and exports; their
-    profile is still answered by address, and their badges count in every score and total (README:
-    "A member may keep their profile out of public lists")."""
+    profile is still answered by address, and their badges count in every score and total
+    (docs/members/hiding.md)."""
     return TypedDataOut(typed_data=actions.prepare_profile_visibility(ctx, community, signer=body.signer,
                                                                       hidden=body.hidden))
 
