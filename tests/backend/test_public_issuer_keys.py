@@ -58,7 +58,7 @@ COMPUTED_TEST_KEYS = {
 
 # 64 hex digits on their own (not inside a longer run: a signature, bytecode), 0x or not.
 HEX_64 = re.compile(r"(?<![0-9A-Za-z])(?:0[xX])?([0-9a-fA-F]{64})(?![0-9A-Za-z])")
-PUBLISHED_IN = ("tests", "test", "docs", "tools", "README.md")
+PUBLISHED_IN = ("tests", "forge-tests", "devstack", "docs", "tools", "README.md", "CONTRIBUTING.md", "CHANGELOG.md")
 
 
 def _published_in_project() -> dict[str, str]:
