@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,14 +12,14 @@ from backend.chain.gateway import ChainGateway
 from backend.errors import NotFound
 from backend.indexer.db import make_engine, make_sessionmaker
 from backend.indexer.follower import Indexer
-from backend.relayer.book import RelayBook
-from backend.relayer.leader import LeaderLock
-from backend.relayer.outbox import create_outbox
-from backend.relayer.worker import RelayWorker
+from backend.relay.book import RelayBook
+from backend.relay.leader import LeaderLock
+from backend.relay.outbox import create_outbox
+from backend.relay.worker import RelayWorker
 from backend.settings import Settings
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Context:
     settings: Settings
     gateway: ChainGateway
@@ -30,17 +31,16 @@ class Context:
     @classmethod
     def build(cls, settings: Settings) -> "Context":
         deployments = Deployments.load(settings.deployments_file)
-        gateway = ChainGateway(settings, deployments)
+        gateway = ChainGateway(settings=settings, deployments=deployments)
         sessions = make_sessionmaker(make_engine(settings.database_url))
         engine = sessions.kw["bind"]
         create_outbox(engine)
-        book = RelayBook(settings, sessions)
-        leader = LeaderLock(engine)
-        worker = RelayWorker(settings, gateway, sessions, leader)
-        book.wake = worker.wake
-        indexer = Indexer(gateway, sessions)
-        indexer.leader = leader  # one process relays and indexes; any number answer
-        return cls(settings, gateway, indexer, sessions, book, worker)
+        leader = LeaderLock(engine=engine)  # one process relays and indexes; any number answer
+        wake = threading.Event()  # a request accepted by this process wakes its relayer worker
+        book = RelayBook(settings=settings, sessions=sessions, wake=wake)
+        worker = RelayWorker(settings=settings, gateway=gateway, sessions=sessions, leader=leader, wake=wake)
+        indexer = Indexer(gateway=gateway, sessions=sessions, leader=leader)
+        return cls(settings=settings, gateway=gateway, indexer=indexer, sessions=sessions, book=book, worker=worker)
 
     @property
     def deployments(self) -> Deployments:

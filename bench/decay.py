@@ -38,9 +38,9 @@ from backend.indexer.models import (
     RowCount,
 )
 from backend.indexer.projections import COUNTED
-from backend.relayer.book import RelayBook, check_nonce, next_nonce
-from backend.relayer.budgets import client_refusal, member_refusal
-from backend.relayer.outbox import RelayRequest, create_outbox
+from backend.relay.book import RelayBook, check_nonce, next_nonce
+from backend.relay.budgets import client_refusal, member_refusal
+from backend.relay.outbox import RelayRequest, create_outbox
 from backend.services import reads
 from backend.settings import Settings
 
@@ -108,7 +108,7 @@ def build(folder: Path, badges: int) -> tuple[SimpleNamespace, Path]:
     # The reads need the index's sessions and the URI schemes shown as links, nothing of the chain.
     ctx = SimpleNamespace(sessions=sessions,
                           settings=SimpleNamespace(uri_schemes=frozenset({"https", "http", "ipfs", "ar"})),
-                          book=RelayBook(Settings(), sessions))
+                          book=RelayBook(settings=Settings(), sessions=sessions))
     return ctx, path
 
 
@@ -122,7 +122,7 @@ def _outbox_rows(requests: int, now: int) -> list[dict]:
 
 
 def outbox_reads(ctx, requests: int) -> None:
-    """What the API reads of the outbox for one relayed write by the holder (relay.prepare, check
+    """What the API reads of the outbox for one relayed write by the holder (checks.prepare, check
     and book.accept), without writing: in flight, nonces held, the same request, the budgets."""
     book, head = ctx.book, requests + 100
     held = book.held(SLUG, HOLDER, requests, head)

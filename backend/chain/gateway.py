@@ -1,5 +1,5 @@
 """The one gateway to the chain: reads, and simulations that name the custom error a write would
-revert with. Sending is the relayer worker's (backend/relayer/worker.py)."""
+revert with. Sending is the relayer worker's (backend/relay/worker.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from backend.chain.abi import ContractAbi, ErrorDecoder
 from backend.chain.deployments import Community, Deployments
+from backend.chain.receipts import Receipt
 from backend.chain.rpc import Rpc, RpcError
 from backend.errors import ChainRefused, NodeUnavailable
 from backend.settings import Settings
@@ -28,12 +29,12 @@ def clock_of(head: dict[str, Any]) -> int:
 
 
 class ChainGateway:
-    def __init__(self, settings: Settings, deployments: Deployments) -> None:
+    def __init__(self, *, settings: Settings, deployments: Deployments) -> None:
         self.settings = settings
         self.deployments = deployments
         self.rpc = Rpc(settings.rpc_url, settings.rpc_timeout_seconds)
         self.errors = ErrorDecoder(deployments.abis.values())
-        # The relayer worker (backend/relayer/worker.py) signs and sends; simulations run as it.
+        # The relayer worker (backend/relay/worker.py) signs and sends; simulations run as it.
         self.relayer_address = settings.relayer_address
         self._checked_chain = False
 
@@ -118,5 +119,7 @@ class ChainGateway:
         name, args = self.errors.decode(exc.data)
         return ChainRefused(name, args)
 
-    def receipt(self, tx_hash: str) -> dict[str, Any] | None:
-        return self.rpc.request("eth_getTransactionReceipt", tx_hash)
+    def receipt(self, tx_hash: str) -> Receipt | None:
+        """The transaction's receipt once mined; None while it is not (or unknown)."""
+        raw = self.rpc.request("eth_getTransactionReceipt", tx_hash)
+        return Receipt.of(raw) if raw is not None else None

@@ -23,17 +23,17 @@ class DecodedLog:
 
     contract: str  # the contract's key: forwarder, membership, governor, registry or badge
     name: str  # the event's
-    args: dict[str, Any] | None  # by name; None when its data does not decode (`error` says why)
+    args: dict[str, Any]  # by name; empty when its data does not decode (`error` says why)
     block_number: int
     log_index: int
     tx_hash: str
     raw: dict[str, Any]  # the log as the node sent it (topics and data, kept exactly)
-    error: Exception | None = None
+    error: Exception | None = None  # why its data does not decode as its ABI says
 
     def decoded(self) -> dict[str, Any]:
         """The arguments, or the decoding error raised: for readers that cannot do without them."""
-        if self.args is None:
-            raise self.error or ValueError(f"{self.name} at log {self.log_index} was not decoded")
+        if self.error is not None:
+            raise self.error
         return self.args
 
 
@@ -47,9 +47,10 @@ def decode_logs(abis: dict[str, ContractAbi], community: Community, logs: list[d
         key = by_address.get(entry["address"].lower())
         topics = [bytes.fromhex(t[2:]) for t in entry["topics"]]
         event = abis[key].events.get(topics[0]) if key and topics else None
-        if event is None:
+        if key is None or event is None:
             continue
-        args, error = None, None
+        args: dict[str, Any] = {}
+        error: Exception | None = None
         try:
             args = event.decode(topics, bytes.fromhex(entry["data"][2:]))
         except Exception as exc:  # data that does not decode as the ABI says

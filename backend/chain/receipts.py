@@ -1,5 +1,6 @@
-"""What a mined transaction did, read from its receipt's logs: in one place for the relayer
-(which request of a batch succeeded, and what each created) and for a write's answer.
+"""What a mined transaction did, read from its receipt: in one place for the relayer (which
+request of a batch succeeded, and what each created) and for a write's answer. The logs are
+decoded by the one decoder every reader of events shares (backend/chain/logs.py).
 
 In a forwarder's executeBatch, each request that was executed ends with the forwarder's
 `ExecutedForwardRequest(signer, nonce, success)`; the logs of its call come just before it.
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from backend.chain.deployments import Community, Deployments
+from backend.chain.logs import DecodedLog
 
 # (contract key, event) -> (the name of what it created in an answer, its argument, its type)
 CREATED = {
@@ -30,6 +31,24 @@ CREATED = {
 }
 
 
+@dataclass(frozen=True)
+class Receipt:
+    """A mined transaction's receipt, its fields parsed from the node's hex."""
+
+    tx_hash: str  # lowercase, as the outbox keeps hashes
+    block_number: int
+    succeeded: bool  # the transaction as a whole (status 1)
+    gas_used: int
+    gas_price: int  # effective, per gas (0 from a node that leaves it out)
+    logs: list[dict[str, Any]]  # as the node sent them: decode them with backend.chain.logs
+
+    @classmethod
+    def of(cls, raw: dict[str, Any]) -> Receipt:
+        return cls(tx_hash=raw["transactionHash"].lower(), block_number=int(raw["blockNumber"], 16),
+                   succeeded=int(raw["status"], 16) == 1, gas_used=int(raw["gasUsed"], 16),
+                   gas_price=int(raw.get("effectiveGasPrice") or "0x0", 16), logs=raw["logs"])
+
+
 @dataclass
 class Executed:
     """One forward request's fate in a mined transaction."""
@@ -40,35 +59,30 @@ class Executed:
     created: dict[str, Any] = field(default_factory=dict)
 
 
-def _decoded(deployments: Deployments, community: Community, entry: dict[str, Any]):
-    key = community.key_of(entry["address"])
-    topics = [bytes.fromhex(t[2:]) for t in entry["topics"]]
-    event = deployments.abis[key].events.get(topics[0]) if key and topics else None
-    if event is None:
-        return None, None, None
-    return key, event.name, event.decode(topics, bytes.fromhex(entry["data"][2:]))
+# A receipt's events are the community's own contracts', emitted as their ABIs say: one that does
+# not decode is a fault (DecodedLog.decoded raises it), never a request settled without its events.
 
 
-def created_by(deployments: Deployments, community: Community, logs: list[dict[str, Any]]) -> dict[str, Any]:
-    """What these logs created (claim id, proposal id, token id, ...), by name."""
+def created_by(logs: list[DecodedLog]) -> dict[str, Any]:
+    """What these events created (claim id, proposal id, token id, ...), by name."""
     created: dict[str, Any] = {}
-    for entry in logs:
-        key, name, args = _decoded(deployments, community, entry)
-        spec = CREATED.get((key, name)) if key else None
+    for log in logs:
+        args = log.decoded()
+        spec = CREATED.get((log.contract, log.name))
         if spec:
             label, arg, kind = spec
             created[label] = kind(args[arg])
     return created
 
 
-def executed_requests(deployments: Deployments, community: Community, logs: list[dict[str, Any]]) -> list[Executed]:
+def executed_requests(logs: list[DecodedLog]) -> list[Executed]:
     """Each forward request the transaction executed, with what its call created."""
     done: list[Executed] = []
     since = 0
-    for i, entry in enumerate(logs):
-        key, name, args = _decoded(deployments, community, entry)
-        if (key, name) == ("forwarder", "ExecutedForwardRequest"):
-            created = created_by(deployments, community, logs[since:i]) if args["success"] else {}
+    for i, log in enumerate(logs):
+        args = log.decoded()
+        if (log.contract, log.name) == ("forwarder", "ExecutedForwardRequest"):
+            created = created_by(logs[since:i]) if args["success"] else {}
             done.append(Executed(args["signer"], int(args["nonce"]), bool(args["success"]), created))
             since = i + 1
     return done

@@ -26,7 +26,7 @@ from backend.indexer.models import (
     IndicatorVersion,
     Member,
 )
-from backend.services import request_rules
+from backend.relay import rules as request_rules
 from backend.services.reads import _address
 
 

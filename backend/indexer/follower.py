@@ -1,9 +1,10 @@
 """Follows each community's events into the database.
 
 Per community: read logs from the cursor to the head (minus the confirmation depth) in pages,
-decode them with eth-abi, skip any (block, log index) already stored, apply the projections,
-and move the cursor, all in one transaction per page. Run from a background thread, and on
-demand by a write that wants its own events visible before it answers.
+decode them (backend.chain.logs: the one decoder, which the relayer uses too), skip any (block,
+log index) already stored, apply the projections, and move the cursor, all in one transaction
+per page. Run from a background thread, and on demand by a write that wants its own events
+visible before it answers.
 
 Members are not all friendly, and whatever they put on chain must never stop the index:
 - strings are decoded leniently and stored losslessly (backend.chain.abi: readable text, the
@@ -32,10 +33,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.chain.abi import readable_text
 from backend.chain.deployments import Community
 from backend.chain.gateway import ChainGateway
+from backend.chain.logs import DecodedLog, decode_logs
 from backend.errors import DomainError, TimedOut
 from backend.indexer import projections
 from backend.indexer.db import scratch_index
 from backend.indexer.models import PROJECTIONS, Cursor, EventRecord, SetAside
+from backend.relay.leader import LeaderLock
 
 log = logging.getLogger(__name__)
 
@@ -104,13 +107,10 @@ class IndexState:
 
 @dataclass
 class _Entry:
-    """One log of a page: decoded, or with the reason it could not be."""
+    """One log of a page with its block's time: ready for its projection, or with the reason it
+    could not be decoded."""
 
-    raw: dict[str, Any]
-    contract: str
-    name: str
-    block_number: int
-    log_index: int
+    log: DecodedLog
     timestamp: int
     decoded: projections.Log | None = None
     failure: str | None = None
@@ -121,7 +121,8 @@ class ReindexFailed(Exception):
 
 
 class Indexer:
-    def __init__(self, gateway: ChainGateway, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, *, gateway: ChainGateway, sessions: sessionmaker[Session],
+                 leader: LeaderLock | None = None) -> None:
         self.gateway = gateway
         self.sessions = sessions
         self.settings = gateway.settings
@@ -132,8 +133,9 @@ class Indexer:
         self.chain_state = IndexState()
         self.states: dict[str, IndexState] = {slug: IndexState() for slug in self.communities}
         # With several service processes over one database, only the one holding this lock (the
-        # relayer worker's, backend/relayer/leader.py) indexes; the others read what it wrote.
-        self.leader = None
+        # relayer worker's, backend/relay/leader.py) indexes; the others read what it wrote. None:
+        # this one indexes (a rebuild's scratch index).
+        self.leader = leader
 
     @property
     def communities(self) -> dict[str, Community]:
@@ -238,7 +240,6 @@ class Indexer:
         self._forget_if_chain_changed(community)
         cursor, _ = self.cursor(community)
         addresses = list(community.contracts.values())
-        by_address = {address.lower(): key for key, address in community.contracts.items()}
         while cursor < head:
             last = min(cursor + self.settings.index_page_blocks, head)
             logs = self.gateway.get_logs(addresses, cursor + 1, last)
@@ -246,7 +247,7 @@ class Indexer:
             headers = self.gateway.block_headers(blocks)
             if any(header is None for header in headers.values()):
                 return  # the chain moved under us (a reset): the next sync notices and starts over
-            self._store(community, logs, by_address, headers, last)
+            self._store(community, logs, headers, last)
             cursor = last
 
     def _forget_if_chain_changed(self, community: Community) -> None:
@@ -266,34 +267,24 @@ class Indexer:
         with self.sessions.begin() as session:
             self._forget(session, [community.slug])
 
-    def _decode(self, community: Community, logs, by_address, timestamps) -> list[_Entry]:
-        abis = self.gateway.deployments.abis
+    def _decode(self, community: Community, logs: list[dict[str, Any]], timestamps: dict[int, int]) -> list[_Entry]:
         entries: list[_Entry] = []
-        for entry in logs:
-            if entry.get("removed"):
-                continue
-            key = by_address.get(entry["address"].lower())
-            topics = [bytes.fromhex(t[2:]) for t in entry["topics"]]
-            event = abis[key].events.get(topics[0]) if key and topics else None
-            if event is None:
-                continue
-            block = int(entry["blockNumber"], 16)
-            item = _Entry(entry, key, event.name, block, int(entry["logIndex"], 16), timestamps[block])
-            try:
+        for event in decode_logs(self.gateway.deployments.abis, community, logs):
+            item = _Entry(event, timestamps[event.block_number])
+            if event.error is not None:  # data that does not decode as the ABI says: kept, set aside
+                item.failure = f"cannot decode {event.name}: {describe(event.error)}"
+            else:
                 item.decoded = projections.Log(
-                    community=community.slug, contract=key, name=event.name,
-                    args=event.decode(topics, bytes.fromhex(entry["data"][2:])),
-                    block_number=block, log_index=item.log_index, timestamp=item.timestamp,
-                    tx_hash=entry["transactionHash"],
+                    community=community.slug, contract=event.contract, name=event.name, args=event.args,
+                    block_number=event.block_number, log_index=event.log_index, timestamp=item.timestamp,
+                    tx_hash=event.tx_hash,
                 )
-            except Exception as exc:  # data that does not decode as the ABI says: kept, set aside
-                item.failure = f"cannot decode {event.name}: {describe(exc)}"
             entries.append(item)
         return entries
 
-    def _store(self, community, logs, by_address, headers, last: int) -> None:
+    def _store(self, community, logs, headers, last: int) -> None:
         timestamps = {number: header[0] for number, header in headers.items()}
-        entries = self._decode(community, logs, by_address, timestamps)
+        entries = self._decode(community, logs, timestamps)
         cursor = dict(community=community.slug, block_number=last, block_timestamp=timestamps[last],
                       block_hash=headers[last][1])
         try:  # the whole page in one transaction: the usual case
@@ -321,7 +312,7 @@ class Indexer:
     def _apply(self, session: Session, community: Community, entries: list[_Entry]) -> None:
         seen = set()
         if entries:
-            positions = [(e.block_number, e.log_index) for e in entries]
+            positions = [(e.log.block_number, e.log.log_index) for e in entries]
             seen = set(session.execute(
                 select(EventRecord.block_number, EventRecord.log_index).where(
                     tuple_(EventRecord.block_number, EventRecord.log_index).in_(positions)
@@ -329,7 +320,7 @@ class Indexer:
             ).all())
         records = []
         for entry in entries:
-            if (entry.block_number, entry.log_index) in seen:
+            if (entry.log.block_number, entry.log.log_index) in seen:
                 continue  # idempotent: this event was indexed already
             if entry.decoded is None:
                 session.merge(self._set_aside_row(community, entry, entry.failure))
@@ -349,13 +340,14 @@ class Indexer:
             session.connection().execute(EventRecord.__table__.insert(), records)
 
     def _set_aside_row(self, community: Community, entry: _Entry, error: str) -> SetAside:
-        log.error("community %s: event %s at block %s, log %s set aside: %s", community.slug, entry.name,
-                  entry.block_number, entry.log_index, error)
-        self.state(community.slug).noted(f"{entry.name} at block {entry.block_number}, log {entry.log_index} "
+        event = entry.log
+        log.error("community %s: event %s at block %s, log %s set aside: %s", community.slug, event.name,
+                  event.block_number, event.log_index, error)
+        self.state(community.slug).noted(f"{event.name} at block {event.block_number}, log {event.log_index} "
                                          f"set aside: {error}")
-        return SetAside(community=community.slug, block_number=entry.block_number, log_index=entry.log_index,
-                        tx_hash=entry.raw["transactionHash"], timestamp=entry.timestamp, contract=entry.contract,
-                        name=entry.name, error=error, topics=list(entry.raw["topics"]), data=entry.raw["data"],
+        return SetAside(community=community.slug, block_number=event.block_number, log_index=event.log_index,
+                        tx_hash=event.tx_hash, timestamp=entry.timestamp, contract=event.contract,
+                        name=event.name, error=error, topics=list(event.raw["topics"]), data=event.raw["data"],
                         set_aside_at=int(time.time()))
 
     def _set_aside(self, community: Community, entry: _Entry, error: str) -> None:
@@ -382,7 +374,7 @@ class Indexer:
         one transaction only once every community was indexed to the head. Raises ReindexFailed
         otherwise, with the index in use untouched. Returns the head indexed to."""
         with scratch_index(self.sessions.kw["bind"]) as scratch:
-            builder = Indexer(self.gateway, scratch.sessions)
+            builder = Indexer(gateway=self.gateway, sessions=scratch.sessions)
             try:
                 head = builder.sync()
             except DomainError as exc:

@@ -13,6 +13,7 @@ process accepted, another sees (several processes over one PostgreSQL).
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any, NamedTuple
 
@@ -21,14 +22,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.errors import Conflict, NotFound, TooManyRequests
-from backend.relayer.budgets import (
+from backend.relay.budgets import (
     IS_STRIKE,
     ClientBudgets,
     Strikes,
     client_refusal,
     member_refusal,
 )
-from backend.relayer.outbox import (
+from backend.relay.outbox import (
     ACTIVE,
     OF_MEMBER,
     USED_NONCE,
@@ -95,11 +96,13 @@ def check_nonce(chain_nonce: int, nonce: int, held: list[HeldRequest]) -> None:
 
 
 class RelayBook:
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, *, settings: Settings, sessions: sessionmaker[Session],
+                 wake: threading.Event | None = None) -> None:
         self.settings = settings
         self.sessions = sessions
         self.clients = ClientBudgets(settings)
-        self.wake = None  # set by the Context: wakes this process's relayer worker
+        # Set on each request accepted: wakes this process's relayer worker (None: no worker here).
+        self.wake = wake
 
     # ------------------------------------------------------------------ nonces
 

@@ -25,7 +25,7 @@ from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.errors import TooManyRequests
-from backend.relayer.outbox import (
+from backend.relay.outbox import (
     ACTIVE,
     NOT_EXECUTED,
     OF_MEMBER,

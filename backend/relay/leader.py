@@ -24,7 +24,7 @@ _ADVISORY_KEY = 0x6363_7265_6C61_79
 
 
 class LeaderLock:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, *, engine: Engine) -> None:
         self.engine = engine
         self._lock = threading.Lock()
         self._connection: Connection | None = None

@@ -14,7 +14,7 @@ forwarder nonce is what makes a signed request work once, so the same request su
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     JSON,
@@ -51,10 +51,6 @@ BATCH_REVERTED = "The relayer's transaction reverted: nothing of it ran"
 RECHECK_BLOCKS = 16
 
 
-# executeBatch's own costs beyond its requests' shares (intrinsic gas, the array's calldata).
-BATCH_BASE_GAS = 40_000
-
-
 def recheck_from(head: int, confirmations: int) -> int:
     """The oldest block whose relayed transactions may still be rolled back and sent again."""
     return head - confirmations - RECHECK_BLOCKS
@@ -64,11 +60,6 @@ def struct_of(payload: dict[str, Any]) -> tuple:
     """The ForwardRequestData tuple from a forward request's outbox JSON."""
     return (payload["from"], payload["to"], int(payload["value"]), int(payload["gas"]), int(payload["deadline"]),
             bytes.fromhex(payload["data"][2:]), bytes.fromhex(payload["signature"][2:]))
-
-
-def batch_gas(shares: list[int], data: bytes) -> int:
-    """The gas limit of an executeBatch transaction carrying requests with these shares."""
-    return BATCH_BASE_GAS + sum(shares) + 16 * len(data)
 
 
 class OutboxBase(DeclarativeBase):
@@ -131,6 +122,15 @@ def state_in(states: tuple[str, ...]) -> ColumnElement[bool]:
     return RelayRequest.state.in_([literal_column(f"'{state}'") for state in states])
 
 
+class Attempt(TypedDict):
+    """One signed version of a relayer transaction (signing.py), as `RelayBatch.attempts` keeps it."""
+
+    hash: str
+    raw: str  # the signed transaction, as sent to the node
+    max_fee: int  # per gas
+    priority: int
+
+
 class RelayBatch(OutboxBase):
     """One transaction of the relayer (and its replacements: same nonce, higher fees)."""
 
@@ -147,7 +147,7 @@ class RelayBatch(OutboxBase):
     gas: Mapped[int] = mapped_column(BigInteger)
     # Every signed version of it, newest last: [{"hash", "raw", "max_fee", "priority"}]. Written
     # before it is sent, so that after a crash the same transaction is sent again, never another.
-    attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    attempts: Mapped[list[Attempt]] = mapped_column(JSON)
     # sent | mined | dropped (lost by the node, or rolled back) | refused (by the node, when sent)
     state: Mapped[str] = mapped_column(String(12), default="sent")
     sent_block: Mapped[int] = mapped_column(BigInteger)  # the head when last (re)sent

@@ -9,8 +9,10 @@ from eth_utils import keccak
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.context import Context
+from backend.relay.checks import check, prepare
+from backend.relay.submit import TxOutcome, follow, relay, send_direct
 from backend.services import proposals as proposal_rules
-from backend.services import reads, relay
+from backend.services import reads
 from backend.vocabulary import SUPPORTS
 
 # Which contract functions each submit endpoint relays.
@@ -43,7 +45,7 @@ def prepare_claim(ctx: Context, community: Community, *, signer: str, indicator_
     else:
         function = "claimWithOrganisation" if credit else "claim"
         data = badge.function(function).encode(indicator_id, *credit, hash_bytes, evidence_uri)
-    return relay.prepare(ctx, community, signer=signer, target="badge", data=data)
+    return prepare(ctx, community, signer=signer, target="badge", data=data)
 
 
 def prepare_attestation(ctx: Context, community: Community, *, signer: str, claim_id: int,
@@ -62,35 +64,35 @@ def prepare_attestation(ctx: Context, community: Community, *, signer: str, clai
         data = badge.function("attestWith").encode(claim_id, endorser_badge_id)
     else:
         data = badge.function("attest").encode(claim_id)
-    return relay.prepare(ctx, community, signer=signer, target="badge", data=data)
+    return prepare(ctx, community, signer=signer, target="badge", data=data)
 
 
 def prepare_nomination_answer(ctx: Context, community: Community, *, signer: str, claim_id: int,
                               answer: str) -> dict[str, Any]:
     function = {"accept": "acceptNomination", "decline": "declineNomination"}[answer]
     data = ctx.gateway.abi("badge").function(function).encode(claim_id)
-    return relay.prepare(ctx, community, signer=signer, target="badge", data=data)
+    return prepare(ctx, community, signer=signer, target="badge", data=data)
 
 
 def prepare_disowning(ctx: Context, community: Community, *, signer: str, token_id: int) -> dict[str, Any]:
     data = ctx.gateway.abi("badge").function("disown").encode(token_id)
-    return relay.prepare(ctx, community, signer=signer, target="badge", data=data)
+    return prepare(ctx, community, signer=signer, target="badge", data=data)
 
 
 def prepare_profile_visibility(ctx: Context, community: Community, *, signer: str, hidden: bool) -> dict[str, Any]:
     data = ctx.gateway.abi("badge").function("setProfileHidden").encode(hidden)
-    return relay.prepare(ctx, community, signer=signer, target="badge", data=data)
+    return prepare(ctx, community, signer=signer, target="badge", data=data)
 
 
 def prepare_vote(ctx: Context, community: Community, *, signer: str, proposal_id: int, support: str,
                  reason: str) -> dict[str, Any]:
     data = ctx.gateway.abi("governor").function("castVoteWithReason").encode(proposal_id, SUPPORTS.index(support), reason)
-    return relay.prepare(ctx, community, signer=signer, target="governor", data=data)
+    return prepare(ctx, community, signer=signer, target="governor", data=data)
 
 
 def prepare_delegation(ctx: Context, community: Community, *, signer: str, delegatee: str) -> dict[str, Any]:
     data = ctx.gateway.abi("membership").function("delegate").encode(checksum(delegatee))
-    return relay.prepare(ctx, community, signer=signer, target="membership", data=data)
+    return prepare(ctx, community, signer=signer, target="membership", data=data)
 
 
 def prepare_proposal(ctx: Context, community: Community, *, signer: str, description: str,
@@ -101,19 +103,19 @@ def prepare_proposal(ctx: Context, community: Community, *, signer: str, descrip
     values = [0] * len(calls)
     calldatas = [data for _, data in calls]
     data = ctx.gateway.abi("governor").function("propose").encode(targets, values, calldatas, description)
-    typed = relay.prepare(ctx, community, signer=signer, target="governor", data=data)
-    return typed, str(relay.proposal_id(targets, values, calldatas, description))
+    typed = prepare(ctx, community, signer=signer, target="governor", data=data)
+    return typed, str(proposal_rules.proposal_id(targets, values, calldatas, description))
 
 
 def submit(ctx: Context, community: Community, *, kind: str, typed_data: dict[str, Any], signature: str,
-           wait: bool, client: str) -> relay.TxOutcome:
-    request = relay.check(ctx, community, typed_data, signature, ALLOWED[kind])
+           wait: bool, client: str) -> TxOutcome:
+    request = check(ctx, community, typed_data, signature, ALLOWED[kind])
     if request.accepted_as is not None:
-        return relay.follow(ctx, community, request.accepted_as, wait=wait)
-    return relay.relay(ctx, community, request, wait=wait, client=client)
+        return follow(ctx, community, request.accepted_as, wait=wait)
+    return relay(ctx, community, request, wait=wait, client=client)
 
 
-def execute_proposal(ctx: Context, community: Community, *, proposal, wait: bool, client: str) -> relay.TxOutcome:
+def execute_proposal(ctx: Context, community: Community, *, proposal, wait: bool, client: str) -> TxOutcome:
     data = ctx.gateway.abi("governor").function("execute").encode(
         proposal.targets,
         [int(v) for v in proposal.values],
@@ -122,4 +124,4 @@ def execute_proposal(ctx: Context, community: Community, *, proposal, wait: bool
         keccak(bytes.fromhex(proposal.description_raw[2:]) if proposal.description_raw
                else proposal.description.encode()),
     )
-    return relay.send_direct(ctx, community, "governor", data, wait=wait, client=client)
+    return send_direct(ctx, community, "governor", data, wait=wait, client=client)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Literal, Union
 
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from backend.chain.abi import decode_lenient
@@ -480,6 +482,15 @@ def proposal_calls(ctx: Context, community: Community, actions: list) -> list[tu
     for index, action in enumerate(actions):
         plan.check(f"actions[{index}] ({action.type})", action)
     return [call for calls in encoded for call in calls]
+
+
+def proposal_id(targets: list[str], values: list[int], calldatas: list[bytes], description: str) -> int:
+    """The Governor's hashProposal, computed locally."""
+    encoded = abi_encode(
+        ["address[]", "uint256[]", "bytes[]", "bytes32"],
+        [targets, values, calldatas, keccak(text=description)],
+    )
+    return int.from_bytes(keccak(encoded), "big")
 
 
 def _within_token_cap_or_422(actions: list) -> None:

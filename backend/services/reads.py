@@ -36,7 +36,8 @@ from backend.indexer.models import (
     Vote,
 )
 from backend.indexer.projections import COUNTED, latest_checkpoint
-from backend.services import profiles, request_rules
+from backend.relay import rules as request_rules
+from backend.services import profiles
 from backend.services.proposals import describe_call
 from backend.vocabulary import (
     INDEX_ID_MAX,

@@ -1,4 +1,4 @@
-"""A client address's budgets, kept in each process's memory (relayer/budgets.py): the gas of
+"""A client address's budgets, kept in each process's memory (relay/budgets.py): the gas of
 its last hour is kept as a running sum (summed afresh at each request, it cost a busy client
 time in proportion to its history), and clients that sent nothing for an hour are forgotten."""
 
@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from backend.errors import TooManyRequests
-from backend.relayer import budgets
-from backend.relayer.budgets import HOUR, MINUTE, ClientBudgets
+from backend.relay import budgets
+from backend.relay.budgets import HOUR, MINUTE, ClientBudgets
 from backend.settings import Settings
 
 GAS_PER_HOUR = 1_000_000

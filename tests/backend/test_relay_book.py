@@ -13,10 +13,10 @@ from sqlalchemy.orm import sessionmaker
 
 from backend.errors import Conflict
 from backend.indexer.db import make_engine
-from backend.relayer.book import HeldRequest, RelayBook, check_nonce, next_nonce
-from backend.relayer.budgets import member_refusal
-from backend.relayer.outbox import (BATCH_REVERTED, CALL_REVERTED, NOT_EXECUTED, RECHECK_BLOCKS, RelayRequest,
-                                    create_outbox)
+from backend.relay.book import HeldRequest, RelayBook, check_nonce, next_nonce
+from backend.relay.budgets import member_refusal
+from backend.relay.outbox import (BATCH_REVERTED, CALL_REVERTED, NOT_EXECUTED, RECHECK_BLOCKS, RelayRequest,
+                                  create_outbox)
 from backend.settings import Settings
 
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -26,7 +26,7 @@ SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 def book(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'outbox.sqlite3'}")
     create_outbox(engine)
-    yield RelayBook(Settings(confirmations=0), sessionmaker(engine, expire_on_commit=False))
+    yield RelayBook(settings=Settings(confirmations=0), sessions=sessionmaker(engine, expire_on_commit=False))
     engine.dispose()
 
 
@@ -133,7 +133,7 @@ def test_an_outbox_of_an_earlier_version_gets_the_new_indexes_and_loses_the_repl
 
 
 def test_held_requests_are_the_members_own_from_the_chains_nonce_on_oldest_first(book):
-    """What a member's next request is simulated behind (services/relay.py): their requests from
+    """What a member's next request is simulated behind (relay/simulation.py): their requests from
     the chain's nonce on that are in flight or executed recently enough to be rolled back, in
     nonce order, with their payloads; not those below the chain's nonce, failed ones, another
     member's or another community's."""
@@ -177,8 +177,9 @@ def test_every_gas_spent_is_charged_whatever_became_of_the_request(tmp_path, sta
     skipped, or in a transaction that reverted whole, cost the relayer as much as a success."""
     engine = make_engine(f"sqlite:///{tmp_path / 'outbox.sqlite3'}")
     create_outbox(engine)
-    book = RelayBook(Settings(member_gas_per_hour=1_000_000, member_strikes_refuse_after=100,
-                              member_strikes_slow_after=100), sessionmaker(engine, expire_on_commit=False))
+    book = RelayBook(settings=Settings(member_gas_per_hour=1_000_000, member_strikes_refuse_after=100,
+                                       member_strikes_slow_after=100),
+                     sessions=sessionmaker(engine, expire_on_commit=False))
     for nonce in range(4):
         _settled(book, nonce, state, gas_used=200_000, error=error)
     refusal = _refusal(book, gas=200_001)

@@ -1,4 +1,4 @@
-"""How a relay check reads the node's eth_simulateV1 answer (services/relay.py): the last call's
+"""How a relay check reads the node's eth_simulateV1 answer (relay/simulation.py): the last call's
 gas used, the contract's custom error named when it reverted, a call out of the relayer's gas
 cap refused in words, and a node that cannot simulate at all taken for the node's failure (503),
 never for the member's request's."""
@@ -14,9 +14,9 @@ from eth_utils import keccak
 from backend.chain.abi import ContractAbi, ErrorDecoder
 from backend.chain.gateway import ChainGateway
 from backend.chain.rpc import RpcError
-from backend.relayer.book import HeldRequest
 from backend.errors import ChainRefused, NodeUnavailable, Unprocessable
-from backend.services.relay import _behind, _gas_needed, _last_call, _simulated_behind
+from backend.relay.book import HeldRequest
+from backend.relay.simulation import _behind, gas_needed, last_call, simulated_behind
 from backend.settings import Settings
 
 ABI = ContractAbi([{"type": "error", "name": "BadgeAlreadyAttested",
@@ -37,8 +37,8 @@ def _answer(*calls: dict) -> list[dict]:
 
 def test_the_gas_a_call_needs_is_its_simulations_gas_used_not_an_earlier_requests():
     ctx = _ctx()
-    assert _gas_needed(ctx, _answer({"status": "0x1", "gasUsed": hex(42_123), "returnData": "0x"})) == 42_123
-    assert _last_call(ctx, _answer({"status": "0x1", "gasUsed": "0x5208", "returnData": "0x"})) == (21_000, None)
+    assert gas_needed(ctx, _answer({"status": "0x1", "gasUsed": hex(42_123), "returnData": "0x"})) == 42_123
+    assert last_call(ctx, _answer({"status": "0x1", "gasUsed": "0x5208", "returnData": "0x"})) == (21_000, None)
 
 
 def test_a_revert_is_named_by_the_contracts_custom_error():
@@ -46,7 +46,7 @@ def test_a_revert_is_named_by_the_contracts_custom_error():
     answer = _answer({"status": "0x0", "gasUsed": hex(30_000), "returnData": "0x" + data.hex(),
                       "error": {"code": -32000, "message": "execution reverted"}})
     with pytest.raises(ChainRefused) as caught:
-        _gas_needed(_ctx(), answer)
+        gas_needed(_ctx(), answer)
     assert caught.value.error == "BadgeAlreadyAttested" and caught.value.args_["claimId"] == 7
 
 
@@ -56,7 +56,7 @@ def test_a_call_that_runs_out_of_the_relayers_cap_is_refused_for_its_gas(used, r
     empty revert short of the cap is the contract's own refusal."""
     answer = _answer({"status": "0x0", "gasUsed": hex(used), "returnData": "0x", "error": {"message": "out of gas"}})
     with pytest.raises(refused_as) as caught:
-        _gas_needed(_ctx(), answer)
+        gas_needed(_ctx(), answer)
     if refused_as is Unprocessable:
         assert f"needs more than {CAP:,} gas" in caught.value.detail
     else:
@@ -69,7 +69,7 @@ def test_a_node_that_cannot_simulate_is_the_nodes_failure():
     ctx = _ctx()
     unanswered = ChainGateway.refusal(ctx.gateway, RpcError({"code": -32601, "message": "Method not found"}))
     with pytest.raises(NodeUnavailable) as caught:
-        _last_call(ctx, unanswered)
+        last_call(ctx, unanswered)
     assert "eth_simulateV1" in caught.value.detail and "Method not found" in caught.value.detail
 
 
@@ -135,7 +135,7 @@ def _simulate(gateway, book, calls=1):
     ctx = SimpleNamespace(gateway=gateway, book=book, settings=Settings())
     community = SimpleNamespace(slug="c", contracts={"forwarder": FORWARDER})
     head = {"number": hex(41), "timestamp": hex(4_000_000_000)}
-    return _simulated_behind(ctx, community, ATTESTER, head, 4, [_held(4), _held(5)], [{"gas": hex(1)}] * calls)
+    return simulated_behind(ctx, community, ATTESTER, head, 4, [_held(4), _held(5)], [{"gas": hex(1)}] * calls)
 
 
 @pytest.mark.parametrize("state_nonces, replayed, asked", [

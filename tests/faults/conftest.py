@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, select
 from backend.chain.deployments import Deployments
 from backend.client import ApiError, CommunityClient
 from backend.indexer.db import _normalise
-from backend.relayer.outbox import RelayBatch
+from backend.relay.outbox import RelayBatch
 from tests.e2e.conftest import ALICE, DANA, Env, address, pass_proposal
 from devstack.stack import (
     UNTHROTTLED,

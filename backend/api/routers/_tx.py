@@ -6,7 +6,7 @@ from fastapi import Request, Response
 
 from backend.api.problems import status_url
 from backend.api.schemas import TxOut
-from backend.services.relay import TxOutcome
+from backend.relay.submit import TxOutcome
 
 
 def client_of(request: Request) -> str:

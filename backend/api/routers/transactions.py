@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from backend.api.deps import CommunityDep, ContextDep, TxHashPath
 from backend.api.schemas import TxOut
 from backend.errors import InvalidRequest
-from backend.services import relay
+from backend.relay.submit import status
 
 router = APIRouter(prefix="/transactions", tags=["transactions"])
 
@@ -17,4 +17,4 @@ def get_transaction(ctx: ContextDep, community: CommunityDep, tx_hash: TxHashPat
     """A relayed transaction's status: pending, succeeded (with created ids) or failed."""
     if not re.fullmatch(r"0x[0-9a-fA-F]{64}", tx_hash):
         raise InvalidRequest(f"'{tx_hash}' is not a transaction hash")
-    return relay.status(ctx, community, tx_hash)
+    return status(ctx, community, tx_hash)

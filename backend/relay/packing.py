@@ -1,0 +1,144 @@
+"""Sending what waits in the outbox: queued requests packed into the forwarder's `executeBatch`
+(refundReceiver = the relayer, so one request that fails does not sink the others: it is
+skipped, or its call reverts alone), up to `relay_batch_gas` per transaction; the relayer's own
+calls (executing a proposal) one per transaction. Each transaction is written to the outbox,
+signed, before it is sent, so a crash between the two sends the same transaction again, never
+another.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.chain.gateway import ChainGateway
+from backend.relay.fees import Fees
+from backend.relay.gas import batch_gas
+from backend.relay.outbox import RelayBatch, RelayRequest
+from backend.relay.signing import RelayerKey
+from backend.relay.state import RelayerState
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def packs_of(rows: list[RelayRequest], *, batch_gas_limit: int, batch_max: int) -> list[list[RelayRequest]]:
+    """The transactions these queued requests (oldest first) go out in, the oldest request's
+    first: each direct call alone; a forwarder's requests together, in order, up to
+    `batch_gas_limit` of shares and `batch_max` requests a transaction."""
+    packs: list[list[RelayRequest]] = []
+    by_forwarder: dict[str, list[RelayRequest]] = defaultdict(list)
+    for row in rows:
+        if row.kind == "direct":
+            packs.append([row])
+        else:
+            by_forwarder[row.forwarder].append(row)
+    for queue in by_forwarder.values():
+        pack: list[RelayRequest] = []
+        for row in queue:
+            if pack and (sum(r.gas for r in pack) + row.gas > batch_gas_limit or len(pack) >= batch_max):
+                packs.append(pack)
+                pack = []
+            pack.append(row)
+        if pack:
+            packs.append(pack)
+    packs.sort(key=lambda p: p[0].id)  # the oldest request first
+    return packs
+
+
+class Packing:
+    def __init__(self, *, settings: Settings, gateway: ChainGateway, sessions: sessionmaker[Session],
+                 state: RelayerState, key: RelayerKey, fees: Fees) -> None:
+        self.settings = settings
+        self.gateway = gateway
+        self.sessions = sessions
+        self.state = state
+        self.key = key
+        self.fees = fees
+
+    def _relayer_nonce(self) -> int:
+        state = self.state
+        if state.next_nonce is None:
+            node = int(self.gateway.rpc.request("eth_getTransactionCount", self.key.address, "pending"), 16)
+            with self.sessions() as session:
+                ours = session.scalar(select(func.max(RelayBatch.relayer_nonce)).where(
+                    RelayBatch.state == "sent", RelayBatch.relayer == self.key.address))
+            state.next_nonce = max(node, (ours + 1) if ours is not None else 0)
+        return state.next_nonce
+
+    def send_queued(self, head: int) -> str | None:
+        """Send what is queued; why some of it is not sent (sending paused), or None."""
+        with self.sessions() as session:
+            rows = session.scalars(select(RelayRequest).where(RelayRequest.state == "queued")
+                                   .order_by(RelayRequest.id).limit(self.settings.relay_batch_max * 8)).all()
+        if not rows:
+            return None
+        packs = packs_of(list(rows), batch_gas_limit=self.settings.relay_batch_gas,
+                         batch_max=self.settings.relay_batch_max)
+        # A chain reset under the service (a local chain restarted without its state) has no
+        # contracts until the community is deployed again: wait for them rather than spend the
+        # relayer's nonces (on a development chain, the deployer's too) on calls to nothing.
+        facts = self.fees.block_facts(head)
+        missing = sorted({p[0].community for p in packs} & facts.missing)
+        waiting = None
+        if missing:
+            waiting = (f"The contracts of {', '.join(missing)} are not (all) on this chain: waiting for the "
+                       "community to be deployed")
+            packs = [p for p in packs if p[0].community not in missing]
+            if not packs:
+                return waiting
+        max_fee, priority = facts.max_fee, facts.priority
+        over = self.fees.over_the_cap(facts.base)
+        if over:
+            return over
+        for pack in packs:
+            stopped = self._send_pack(pack, head, max_fee, priority)
+            if stopped:
+                return stopped
+        return waiting
+
+    def _send_pack(self, pack: list[RelayRequest], head: int, max_fee: int, priority: int) -> str | None:
+        """Sign, record and send one transaction: None once the node holds it, or why not."""
+        first = pack[0]
+        data = self.key.calldata(pack)
+        if first.kind == "direct":
+            to, gas = first.target, first.gas
+        else:
+            to, gas = first.forwarder, batch_gas([r.gas for r in pack], data)
+        nonce = self._relayer_nonce()
+        max_fee, priority = self.fees.above_earlier(nonce, max_fee, priority)
+        if max_fee > self.settings.relay_max_fee_per_gas:
+            return (f"A transaction with nonce {nonce} must outbid an earlier one of the relayer's, which would need "
+                    f"a fee over the cap of {self.settings.relay_max_fee_per_gas:,} wei per gas")
+        cannot_pay = self.fees.cannot_pay(gas * max_fee)
+        if cannot_pay:
+            return cannot_pay
+        attempt = self.key.sign(nonce=nonce, to=to, data=data, gas=gas, max_fee=max_fee, priority=priority)
+        with self.sessions.begin() as session:
+            batch = RelayBatch(relayer=self.key.address, relayer_nonce=nonce, to=to, gas=gas, attempts=[attempt],
+                               state="sent", sent_block=head)
+            session.add(batch)
+            session.flush()
+            session.execute(update(RelayRequest).where(RelayRequest.id.in_([row.id for row in pack]))
+                            .values(state="sent", batch_id=batch.id, tx_hash=attempt["hash"])
+                            .execution_options(synchronize_session=False))
+            batch_id = batch.id
+        self.state.next_nonce = nonce + 1
+        refusal = self.key.broadcast(attempt["raw"])
+        if refusal is None:
+            if self.state.balance is not None:
+                self.state.balance -= gas * max_fee
+            return None
+        # Refused outright: nothing of it is out there. Its requests go back in the queue.
+        log.warning("the node refused the relayer's transaction %s: %s", attempt["hash"], refusal)
+        with self.sessions.begin() as session:
+            session.get(RelayBatch, batch_id).state = "refused"
+            for row in session.scalars(select(RelayRequest).where(RelayRequest.batch_id == batch_id)):
+                row.state, row.batch_id, row.tx_hash = "queued", None, None
+        self.state.next_nonce = None
+        if "insufficient funds" in refusal.lower():
+            return f"The relayer {self.key.address} cannot pay for gas ({refusal}): paused until funded"
+        return f"The node refused the relayer's transaction ({refusal}): sending again"

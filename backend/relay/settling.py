@@ -1,0 +1,166 @@
+"""Settling what the relayer sent, once per block: receipts of its transactions in one JSON-RPC
+batch; each request of a mined batch is settled from the forwarder's ExecutedForwardRequest
+events (succeeded, or reverted with its nonce used), a request the forwarder skipped is failed
+(its nonce is free), and a transaction the node lost, or whose block was rolled back, puts its
+requests back in the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.chain.addresses import checksum
+from backend.chain.gateway import ChainGateway
+from backend.chain.logs import decode_logs
+from backend.chain.receipts import Receipt, created_by, executed_requests
+from backend.relay.outbox import (
+    ACTIVE,
+    BATCH_REVERTED,
+    CALL_REVERTED,
+    NOT_EXECUTED,
+    RelayBatch,
+    RelayRequest,
+    recheck_from,
+)
+from backend.relay.state import RelayerState
+from backend.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# A transaction is taken for lost when the node knows none of its versions this many blocks
+# after it was (re)sent.
+_LOST_AFTER_BLOCKS = 5
+
+
+class Settling:
+    def __init__(self, *, settings: Settings, gateway: ChainGateway, sessions: sessionmaker[Session],
+                 state: RelayerState, relayer: str) -> None:
+        self.settings = settings
+        self.gateway = gateway
+        self.sessions = sessions
+        self.state = state
+        self.relayer = relayer  # the relayer's address
+
+    def settle(self, head: int) -> None:
+        with self.sessions() as session:
+            batches = session.scalars(select(RelayBatch).where(RelayBatch.state == "sent")
+                                      .order_by(RelayBatch.relayer_nonce)).all()
+        if not batches:
+            return
+        hashes = [(batch.id, attempt["hash"]) for batch in batches for attempt in batch.attempts]
+        answers = self.gateway.rpc.batch([("eth_getTransactionCount", [self.relayer, "latest"])]
+                                         + [("eth_getTransactionReceipt", [h]) for _, h in hashes],
+                                         raise_errors=False)
+        mined_nonce, receipts = answers[0], answers[1:]
+        if isinstance(mined_nonce, str) and not any(isinstance(r, dict) for r in receipts):
+            # Nothing of ours mined, and the chain waits for a nonce none of our transactions has:
+            # the one that had it was lost with a rolled-back block or the node's pool. Everything
+            # after it would wait for ever: its requests go back in the queue, to be sent again
+            # from the chain's nonce.
+            expected = int(mined_nonce, 16)
+            if batches[0].relayer_nonce > expected:
+                log.warning("relayer nonce gap: the chain expects %s, our oldest transaction has %s: resending",
+                            expected, batches[0].relayer_nonce)
+                for batch in batches:
+                    self._requeue(batch.id, from_state="sent")
+                return
+        mined: dict[int, dict[str, Any]] = {}
+        for (batch_id, _), receipt in zip(hashes, receipts):
+            if isinstance(receipt, dict):
+                mined[batch_id] = receipt
+        for batch in batches:
+            if batch.id in mined:
+                self._settle_mined(batch.id, Receipt.of(mined[batch.id]))
+            elif head - batch.sent_block >= _LOST_AFTER_BLOCKS and not self._node_knows(batch):
+                self._requeue_lost(batch.id)
+
+    def recheck(self, head: int) -> None:
+        """A transaction mined in the last few blocks whose receipt is gone was rolled back with
+        its block (a node restarted from an older state, a reorganisation): its requests' nonces
+        are unused again, so the same signed requests go back in the queue and are sent again."""
+        with self.sessions() as session:
+            recent = session.execute(select(RelayBatch.id, RelayBatch.tx_hash).where(
+                RelayBatch.state == "mined",
+                RelayBatch.block_number >= recheck_from(head, self.settings.confirmations))).all()
+        if not recent:
+            return
+        receipts = self.gateway.rpc.batch([("eth_getTransactionReceipt", [h]) for _, h in recent],
+                                          raise_errors=False)
+        for (batch_id, tx_hash), receipt in zip(recent, receipts):
+            if receipt is None:
+                log.warning("relayer transaction %s was rolled back with its block: its requests are queued again",
+                            tx_hash)
+                self._requeue(batch_id, from_state="mined")
+
+    def _node_knows(self, batch: RelayBatch) -> bool:
+        known = self.gateway.rpc.batch([("eth_getTransactionByHash", [a["hash"]]) for a in batch.attempts],
+                                       raise_errors=False)
+        return any(isinstance(tx, dict) for tx in known)
+
+    def _settle_mined(self, batch_id: int, receipt: Receipt) -> None:
+        now = time.time()
+        deployments = self.gateway.deployments
+        with self.sessions.begin() as session:
+            batch = session.get(RelayBatch, batch_id)
+            if batch is None or batch.state != "sent":
+                return
+            batch.state, batch.tx_hash, batch.block_number, batch.gas_used = (
+                "mined", receipt.tx_hash, receipt.block_number, receipt.gas_used)
+            rows = session.scalars(select(RelayRequest).where(RelayRequest.batch_id == batch_id)).all()
+            total = sum(r.gas for r in rows) or 1
+            by_key = {(r.signer, r.nonce): r for r in rows if r.kind == "forward"}
+            if receipt.succeeded and rows and rows[0].kind == "forward":
+                community = deployments.communities[rows[0].community]
+                for done in executed_requests(decode_logs(deployments.abis, community, receipt.logs)):
+                    row = by_key.pop((checksum(done.signer), done.nonce), None)
+                    if row is not None:
+                        row.state = "succeeded" if done.success else "reverted"
+                        row.created = done.created
+                        if not done.success:
+                            row.error = CALL_REVERTED
+                for row in by_key.values():  # skipped by the forwarder: expired, or its nonce already used
+                    row.state, row.error = "failed", NOT_EXECUTED
+            elif receipt.succeeded:  # a direct call
+                community = deployments.communities[rows[0].community]
+                rows[0].state = "succeeded"
+                rows[0].created = created_by(decode_logs(deployments.abis, community, receipt.logs))
+            else:  # the whole transaction reverted: nothing in it ran, no member nonce was used
+                for row in rows:
+                    row.state, row.error = "failed", BATCH_REVERTED
+            for row in rows:
+                share = receipt.gas_used * row.gas // total
+                row.tx_hash, row.block_number, row.gas_used = receipt.tx_hash, receipt.block_number, share
+                row.fee_wei = share * receipt.gas_price
+                row.settled_at = now
+
+    def _requeue_lost(self, batch_id: int) -> None:
+        """The node knows none of the transaction's versions (restarted from an older state, a
+        reorganisation): its requests go back in the queue, and the relayer's nonce is read anew."""
+        log.warning("relayer transaction of batch %s was lost by the node: its requests are queued again", batch_id)
+        self._requeue(batch_id, from_state="sent")
+
+    def _requeue(self, batch_id: int, from_state: str) -> None:
+        with self.sessions.begin() as session:
+            batch = session.get(RelayBatch, batch_id)
+            if batch is None or batch.state != from_state:
+                return
+            batch.state = "dropped"
+            for row in session.scalars(select(RelayRequest).where(RelayRequest.batch_id == batch_id)).all():
+                taken = row.kind == "forward" and session.scalar(select(RelayRequest.id).where(
+                    RelayRequest.forwarder == row.forwarder, RelayRequest.signer == row.signer,
+                    RelayRequest.nonce == row.nonce, RelayRequest.state.in_(ACTIVE), RelayRequest.id != row.id))
+                row.batch_id, row.tx_hash, row.block_number = None, None, None
+                row.gas_used = row.fee_wei = row.settled_at = None
+                row.created, row.error = None, None
+                if taken:  # the member's nonce went to a newer request meanwhile: this one is over
+                    row.state, row.error = "failed", f"Rolled back; request {taken} has its nonce now"
+                    row.settled_at = time.time()
+                    continue
+                row.state = "queued"
+                row.attempts += 1
+        self.state.next_nonce = None

@@ -1,0 +1,52 @@
+"""The relayer key and what it signs: one place builds a transaction's calldata from the outbox's
+requests, signs it with the key and hands it to the node. Packing (packing.py) signs new
+transactions; replacing a stuck one (fees.py) signs the same calldata again with higher fees."""
+
+from __future__ import annotations
+
+from eth_account import Account
+
+from backend.chain.addresses import checksum
+from backend.chain.gateway import ChainGateway
+from backend.chain.rpc import RpcError
+from backend.relay.outbox import Attempt, RelayRequest, struct_of
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+class RelayerKey:
+    def __init__(self, *, key: str, gateway: ChainGateway) -> None:
+        self.gateway = gateway
+        self.account = Account.from_key(key)
+        self.address: str = self.account.address
+
+    def calldata(self, rows: list[RelayRequest]) -> bytes:
+        """A transaction's calldata from its requests, in the order given: a direct call's own
+        data, or the forwarder's executeBatch of the signed requests with the relayer as refund
+        receiver."""
+        if rows and rows[0].kind == "direct":
+            return bytes.fromhex(rows[0].payload["data"][2:])
+        forwarder = self.gateway.abi("forwarder").function("executeBatch")
+        return forwarder.encode([struct_of(r.payload) for r in rows], self.address)
+
+    def sign(self, *, nonce: int, to: str, data: bytes, gas: int, max_fee: int, priority: int) -> Attempt:
+        signed = self.account.sign_transaction({
+            "type": 2, "chainId": self.gateway.chain_id, "nonce": nonce, "to": checksum(to),
+            "data": data, "value": 0, "gas": gas, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority,
+        })
+        return {"hash": signed.hash.to_0x_hex(), "raw": _hex(signed.raw_transaction), "max_fee": max_fee,
+                "priority": priority}
+
+    def broadcast(self, raw: str) -> str | None:
+        """Send a signed transaction; the node's refusal as text, or None once it holds it (or
+        already did, or mined it)."""
+        try:
+            self.gateway.rpc.request("eth_sendRawTransaction", raw)
+            return None
+        except RpcError as exc:
+            message = exc.message.lower()
+            if "already known" in message or "already imported" in message:
+                return None
+            return exc.message

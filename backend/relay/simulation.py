@@ -1,0 +1,162 @@
+"""Simulating a member's call as the chain will run it, for prepare and submit (checks.py).
+
+Both read the head and the member's nonce, then simulate the block after the head on its state,
+behind the member's requests the outbox holds that the chain has not executed (eth_simulateV1:
+the member's nonce read on the simulation's own state, those few calls, then this one), so that
+a request is judged after them whether they still wait in the outbox or in the node's pool.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from backend.chain.deployments import Community
+from backend.chain.gateway import HEAD_CALL, ChainGateway, clock_of
+from backend.context import Context
+from backend.errors import ChainRefused, NodeUnavailable, Unprocessable
+from backend.relay.book import HeldRequest
+from backend.relay.gas import NONCE_READ_GAS, batch_gas
+from backend.relay.outbox import struct_of
+
+# Simulations run again at most this many times when the node's state was older than the nonce
+# the outbox was read from (see simulated_behind); more means the node keeps moving under us.
+SIMULATION_RUNS = 3
+
+
+def _nonce_read(ctx: Context, community: Community, signer: str) -> dict[str, str]:
+    """forwarder.nonces(signer) as a call: read on "latest" beside the head, and first in each
+    simulated block, on that block's own state."""
+    data = ctx.gateway.abi("forwarder").function("nonces").encode(signer)
+    return {"to": community.contracts["forwarder"], "data": "0x" + data.hex()}
+
+
+def _ok(result: Any) -> Any:
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def as_forwarded(ctx: Context, community: Community, target: str, data: bytes, signer: str) -> dict[str, str]:
+    """The call exactly as the forwarder makes it: the member's address appended (ERC-2771), with
+    the most gas the relayer pays for per request."""
+    return {"from": community.contracts["forwarder"], "to": community.contracts[target],
+            "data": "0x" + (data + bytes.fromhex(signer[2:])).hex(),
+            "gas": hex(ctx.settings.relay_max_gas_per_request)}
+
+
+def chain_and_outbox(ctx: Context, community: Community, signer: str) -> tuple[dict[str, Any], int, list[HeldRequest]]:
+    """The head, the member's forwarder nonce read with it (one round trip), and the member's
+    requests the outbox holds from that nonce on: those the chain has not executed (in flight,
+    or given back by a rolled-back block), which a new request of theirs comes after."""
+    nonce_data, head = ctx.gateway.simulate([("eth_call", [_nonce_read(ctx, community, signer), "latest"]), HEAD_CALL])
+    head, chain_nonce = _ok(head), int(_ok(nonce_data), 16)
+    return head, chain_nonce, ctx.book.held(community.slug, signer, chain_nonce, int(head["number"], 16))
+
+
+def simulated_behind(ctx: Context, community: Community, signer: str, head: dict[str, Any], chain_nonce: int,
+                     held: list[HeldRequest], calls: list[dict[str, str]]) -> list[Any]:
+    """Each of `calls` simulated behind the member's requests the chain has not executed as of
+    `head`, in one round trip. Each simulated block first reads the member's nonce, on the very
+    state the simulation runs on: a node asked for the state of its newest block while it mines
+    the next may answer with either (Anvil does), and not always the same one to two calls of one
+    batch. The outbox was read from `chain_nonce`; if a simulation's state is older than that,
+    the requests in between (executed since) were left out of the replay, and it runs again with
+    the outbox read from the state's own nonce. A newer state only skips replays already executed,
+    as the forwarder does on chain."""
+    number = int(head["number"], 16)
+    nonce_read = {**_nonce_read(ctx, community, signer), "from": ctx.gateway.relayer_address,
+                  "gas": hex(NONCE_READ_GAS)}
+    replayed_from = chain_nonce
+    for _ in range(SIMULATION_RUNS):
+        replays = _replays(ctx, community, held)
+        results = ctx.gateway.simulate([_behind([nonce_read, *replays], call, head) for call in calls])
+        state_nonce = _state_nonce(results)
+        if state_nonce is None or state_nonce >= replayed_from:
+            return results
+        replayed_from = state_nonce
+        held = ctx.book.held(community.slug, signer, state_nonce, number)
+    raise NodeUnavailable(f"The chain node's state kept changing under the relay check (block {number}); "
+                          "submit the request again")
+
+
+def _state_nonce(results: list[Any]) -> int | None:
+    """The lowest of the member's nonces the simulations read first, on their own states; None
+    if the node could not simulate at all (reported by last_call, as the node's failure)."""
+    read = []
+    for result in results:
+        if isinstance(result, ChainRefused):
+            continue
+        first = result[-1]["calls"][0]
+        # A uint256 as 32 bytes, from a call that succeeded: anything else (a node's fault, or no
+        # forwarder code at that address) is the node's failure, never a number read from it.
+        if int(first["status"], 16) != 1 or len(first.get("returnData") or "") != 66:
+            raise NodeUnavailable("The chain node could not read the member's nonce in a simulation (eth_simulateV1)")
+        read.append(int(first["returnData"], 16))
+    return min(read) if read else None
+
+
+def _replays(ctx: Context, community: Community, requests: list[HeldRequest]) -> list[dict[str, str]]:
+    """The member's requests the chain has not executed yet, oldest nonce first, each as the
+    relayer sends it: alone in the forwarder's executeBatch with the relayer as refund receiver,
+    so that one whose call reverts still uses its nonce (as on chain) and one mined meanwhile is
+    skipped for its used nonce (as on chain) instead of failing the simulation."""
+    return [_replayed(ctx.gateway, struct_of(r.payload), r.gas, community.contracts["forwarder"]) for r in requests]
+
+
+@lru_cache(maxsize=4096)
+def _replayed(gateway: ChainGateway, struct: tuple, share: int, forwarder: str) -> dict[str, str]:
+    """One in-flight request as the relayer sends it. Cached: a member's request is replayed in
+    each check of their next requests until it is mined, and ABI-encoding it again each time was
+    a tenth of a write's time."""
+    relayer = gateway.relayer_address
+    data = gateway.abi("forwarder").function("executeBatch").encode([struct], relayer)
+    return {"from": relayer, "to": forwarder, "data": "0x" + data.hex(), "gas": hex(batch_gas([share], data))}
+
+
+def _behind(earlier: list[dict[str, str]], call: dict[str, str], head: dict[str, Any]) -> tuple[str, list[Any]]:
+    """`call` simulated after the calls `earlier` (eth_simulateV1), in one block that follows
+    `head` on its state: the node runs those few calls, not a pending block of every transaction
+    in its pool (what an eth_call on the pending block costs; under a burst it was most of
+    Anvil's work). The state is pinned to `head`, the block the nonces were read on, and the block
+    simulated is the next one, with its number and a clock past the head's: simulated on
+    "latest", Anvil could take the clock of one block and the state of the next, mined meanwhile,
+    and a vote delegation then reverted for a checkpoint older than the last."""
+    calls = [*earlier, call]
+    number, timestamp = int(head["number"], 16), int(head["timestamp"], 16)
+    overrides = {"number": hex(number + 1), "time": hex(max(clock_of(head), timestamp + 1)),
+                 # The block holds all of them whatever the chain's block gas limit (a node that
+                 # enforces it in a simulation, as geth does, would refuse a member with many requests
+                 # in flight).
+                 "gasLimit": hex(sum(int(c["gas"], 16) for c in calls))}
+    return "eth_simulateV1", [{"blockStateCalls": [{"blockOverrides": overrides, "calls": calls}],
+                               "validation": False}, hex(number)]
+
+
+def last_call(ctx: Context, result: Any) -> tuple[int, ChainRefused | None]:
+    """The gas the simulation's last call used, and its refusal (the custom error named) if it
+    reverted. A simulation the node could not run at all is the node's failure, not the call's."""
+    if isinstance(result, ChainRefused):
+        raise NodeUnavailable(f"The chain node could not simulate the request (eth_simulateV1, which the relayer "
+                              f"needs): {result.detail}")
+    call = result[-1]["calls"][-1]
+    used = int(call["gasUsed"], 16)
+    if int(call["status"], 16) == 1:
+        return used, None
+    name, args = ctx.gateway.errors.decode(bytes.fromhex(call.get("returnData", "0x")[2:]))
+    if name == "EmptyRevert":
+        reason = (call.get("error") or {}).get("message")
+        return used, ChainRefused("Reverted", {}, f"The chain refused the request: {reason or 'it reverted'}")
+    return used, ChainRefused(name, args)
+
+
+def gas_needed(ctx: Context, result: Any) -> int:
+    """The gas the member's call needs, as the forwarder makes it (its simulation's gas used);
+    refused with the contract's custom error, or for needing more than the relayer pays for."""
+    cap = ctx.settings.relay_max_gas_per_request
+    used, refusal = last_call(ctx, result)
+    if refusal is not None and refusal.error == "Reverted" and used >= cap:
+        raise Unprocessable(f"This call needs more than {cap:,} gas, the most the relayer pays for per request")
+    if refusal is not None:
+        raise refusal
+    return used
