@@ -61,8 +61,8 @@ def at_most_bytes(field: str, limit: int) -> AfterValidator:
 Name = Annotated[str, Field(min_length=1, description="1-64 bytes of UTF-8"), at_most_bytes("name", 64)]
 
 # ---- enums the contracts store as numbers, in the contracts' order
-Support = Literal["against", "for", "abstain"]
-SUPPORTS: tuple[Support, ...] = ("against", "for", "abstain")  # GovernorCountingSimple's VoteType
+Support = Literal["for", "against", "abstain"]  # as voters read them
+SUPPORTS: tuple[Support, ...] = ("against", "for", "abstain")  # GovernorCountingSimple's VoteType order
 Orientation = Literal["object", "community"]
 ORIENTATIONS: tuple[Orientation, ...] = ("object", "community")  # IIndicatorRegistry.Orientation
 ScoreRule = Literal["linear", "square_root"]

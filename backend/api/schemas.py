@@ -7,7 +7,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from backend.services.proposals import ProposalActions
+from backend.proposals.actions import ProposalActions
 from backend.vocabulary import (
     MAX_DESCRIPTION,
     MAX_TEXT,

@@ -23,7 +23,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import click
 import httpx
@@ -31,7 +31,7 @@ from eth_account import Account
 
 from backend.cli.keystore import KeystoreError, read_keystore, unlock
 from backend.client import ApiError, CommunityClient
-from backend.vocabulary import SUPPORTS
+from backend.vocabulary import Support
 
 OK, REFUSED, USAGE, UNAVAILABLE, LOCKED, TIMED_OUT = 0, 1, 2, 3, 4, 5
 _JSON_ERRORS = [False]  # --json: errors as JSON on stderr too
@@ -266,7 +266,7 @@ def propose(out: Cli, description: str, actions: tuple[str, ...], actions_file: 
 
 @cli.command()
 @click.argument("proposal_id")
-@click.argument("support", type=click.Choice(SUPPORTS))
+@click.argument("support", type=click.Choice(get_args(Support)))
 @click.option("--reason", default="", help="Why, in words (recorded on chain)")
 @pass_cli
 def vote(out: Cli, proposal_id: str, support: str, reason: str):

@@ -17,16 +17,15 @@ from pydantic import TypeAdapter, ValidationError
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import InvalidRequest, Unprocessable
+from backend.proposals.actions import ProposalAction, actions_from_calls
 from backend.services import proposals
 from backend.vocabulary import (
     MAX_DESCRIPTION,
     MAX_TEXT,
     MAX_URI,
-    ORIENTATIONS,
-    SCORE_RULES,
 )
 
-_ACTION: TypeAdapter = TypeAdapter(proposals.ProposalAction)
+_ACTION: TypeAdapter = TypeAdapter(ProposalAction)
 
 
 def uri_scheme_allowed(uri: str, schemes: frozenset[str]) -> bool:
@@ -103,30 +102,9 @@ def validate_actions(ctx: Context, community: Community, actions: list, signed: 
     return calls
 
 
-def _orientation(value: int) -> str:
-    if not 0 <= value < len(ORIENTATIONS):
-        raise Unprocessable(f"orientation {value} is neither object (0) nor community (1)")
-    return ORIENTATIONS[value]
-
-
-def _indicator_fields(raw: list) -> dict[str, Any]:
-    (name, description_uri, category, orientation, weight, endorsements, validity, endorser, earn_cap, attest_cap,
-     cap_period) = raw
-    return {"name": name, "description_uri": description_uri, "category": category,
-            "orientation": _orientation(orientation), "weight": weight, "endorsements_required": endorsements,
-            "validity_seconds": validity, "endorser_indicator_id": endorser, "earn_cap": earn_cap,
-            "attest_cap": attest_cap, "cap_period_seconds": cap_period}
-
-
-# change_settings makes these calls, in this order (proposals.calls_for).
-_SETTINGS = {"setVotingDelay": "voting_delay_seconds", "setVotingPeriod": "voting_period_seconds",
-             "setProposalThreshold": "proposal_threshold", "updateQuorumNumerator": "quorum_percent"}
-_SETTINGS_ORDER = list(_SETTINGS.values())
-
-
 def actions_of_calls(ctx: Context, community: Community, targets: list[str], calldatas: list[str]) -> list:
-    """The inverse of proposals.calls_for: the API's actions that make these calls."""
-    raw: list[dict[str, Any]] = []
+    """The inverse of encoding: the API's actions that make these calls (the actions' table)."""
+    decoded: list[tuple[str, str, list]] = []
     for target, calldata in zip(targets, calldatas):
         key = community.key_of(target)
         data = bytes.fromhex(calldata[2:])
@@ -137,44 +115,8 @@ def actions_of_calls(ctx: Context, community: Community, targets: list[str], cal
             args = list(fn.decode_input(data).values())
         except Exception as exc:
             raise InvalidRequest(f"A proposal call to {key}.{fn.name} does not decode: {exc}") from exc
-        name = (key, fn.name)
-        if name == ("registry", "addIndicator"):
-            raw.append({"type": "add_indicator", **_indicator_fields(args[0])})
-        elif name == ("registry", "amendIndicator"):
-            raw.append({"type": "amend_indicator", "indicator_id": args[0], **_indicator_fields(args[1])})
-        elif name == ("registry", "retireIndicator"):
-            raw.append({"type": "retire_indicator", "indicator_id": args[0]})
-        elif name == ("registry", "addOrganisation"):
-            raw.append({"type": "add_organisation", "name": args[0], "identifier": args[1]})
-        elif name == ("registry", "retireOrganisation"):
-            raw.append({"type": "retire_organisation", "organisation_id": args[0]})
-        elif name == ("registry", "setCommunityRules"):
-            if args[1] >= len(SCORE_RULES):
-                raise Unprocessable(f"score rule {args[1]} is neither linear (0) nor square root (1)")
-            raw.append({"type": "set_community_rules", "reciprocal_window_seconds": args[0],
-                        "score_rule": SCORE_RULES[args[1]]})
-        elif name == ("membership", "admit"):
-            raw.append({"type": "admit_member", "account": args[0]})
-        elif name == ("membership", "remove"):
-            raw.append({"type": "remove_member", "account": args[0]})
-        elif name == ("membership", "recover"):
-            raw.append({"type": "recover_member", "lost": args[0], "replacement": args[1]})
-        elif name == ("badge", "recoverBadges") and raw and raw[-1]["type"] == "recover_member" \
-                and (raw[-1]["lost"], raw[-1]["replacement"]) == (args[0], args[1]) and "token_ids" not in raw[-1]:
-            raw[-1]["token_ids"] = list(args[2])
-        elif name == ("badge", "revoke"):
-            raw.append({"type": "revoke_badge", "token_id": args[0], "reason": args[1]})
-        elif key == "governor" and fn.name in _SETTINGS:
-            field = _SETTINGS[fn.name]
-            previous = raw[-1] if raw and raw[-1]["type"] == "change_settings" else None
-            # One action's calls come in _SETTINGS_ORDER; a field at or before the last one starts another.
-            if previous is None or _SETTINGS_ORDER.index(field) <= max(
-                    _SETTINGS_ORDER.index(f) for f in previous if f != "type"):
-                previous = {"type": "change_settings"}
-                raw.append(previous)
-            previous[field] = args[0]
-        else:
-            raise InvalidRequest(f"A proposal calling {key}.{fn.name} is not one the API's proposal actions make")
+        decoded.append((key, fn.name, args))
+    raw = actions_from_calls(decoded)
     try:
         return [_ACTION.validate_python(action) for action in raw]
     except ValidationError as exc:

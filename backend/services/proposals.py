@@ -11,181 +11,35 @@ saying which action clashes with what; so is a change_settings outside the gover
 from __future__ import annotations
 
 import threading
-from typing import Annotated, Literal, Union
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from backend.chain.abi import decode_lenient
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import ChainRefused, Conflict, NotFound, Unprocessable
+from backend.proposals import actions
+from backend.proposals.actions import (
+    SETTINGS,
+    AddIndicator,
+    AdmitMember,
+    AmendIndicator,
+    ChangeSettings,
+    ProposalAction,
+    RecoverMember,
+    RemoveMember,
+    RetireIndicator,
+    RetireOrganisation,
+    RevokeBadge,
+    within_token_cap,
+)
 from backend.vocabulary import (
     MAX_PROPOSAL_ACTIONS,
     MAX_PROPOSAL_CALLDATA_BYTES,
     MAX_PROPOSAL_CALLS,
-    MAX_PROPOSAL_TOKEN_IDS,
-    MAX_RECIPROCAL_WINDOW,
-    MAX_TEXT,
-    MAX_URI,
-    ORIENTATIONS,
-    SCORE_RULES,
-    UINT16,
-    UINT32,
-    UINT256,
-    Address,
-    Name,
-    Orientation,
-    ScoreRule,
-    at_most_bytes,
 )
-
-
-class _Action(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class IndicatorFields(_Action):
-    name: Name
-    description_uri: str = Field("", max_length=MAX_URI)
-    category: str = Field("", max_length=64, description="The community's own tag, e.g. 'mentoring'")
-    orientation: Orientation
-    weight: int = Field(ge=1, le=UINT32)
-    endorsements_required: int = Field(ge=1, le=UINT16)
-    validity_seconds: int = Field(0, ge=0, le=UINT32, description="How long a badge counts; 0 = forever")
-    endorser_indicator_id: int = Field(0, ge=0, le=UINT32, description="Only holders of a counting badge of this "
-                                       "other indicator may attest (e.g. code review only by maintainers); 0 = any "
-                                       "member")
-    earn_cap: int = Field(0, ge=0, le=UINT16, description="Badges one member may earn of it per cap period; 0 = no cap")
-    attest_cap: int = Field(0, ge=0, le=UINT16, description="Claims one member may attest of it per cap period; "
-                            "0 = no cap")
-    cap_period_seconds: int = Field(0, ge=0, le=UINT32, description="The caps' period, in fixed windows from the "
-                                    "Unix epoch (86400: calendar days in UTC); required with a cap, 0 without")
-
-    @model_validator(mode="after")
-    def _caps_with_period(self):
-        capped = bool(self.earn_cap or self.attest_cap)
-        if capped and not self.cap_period_seconds:
-            raise ValueError("cap_period_seconds is required with earn_cap or attest_cap")
-        if self.cap_period_seconds and not capped:
-            raise ValueError("cap_period_seconds needs earn_cap or attest_cap (0 without caps)")
-        return self
-
-    def as_input(self) -> tuple:
-        return (self.name, self.description_uri, self.category, ORIENTATIONS.index(self.orientation),
-                self.weight, self.endorsements_required, self.validity_seconds, self.endorser_indicator_id,
-                self.earn_cap, self.attest_cap, self.cap_period_seconds)
-
-
-class AddIndicator(IndicatorFields):
-    type: Literal["add_indicator"]
-
-
-class AmendIndicator(IndicatorFields):
-    type: Literal["amend_indicator"]
-    indicator_id: int = Field(ge=1, le=UINT32)
-
-
-class RetireIndicator(_Action):
-    type: Literal["retire_indicator"]
-    indicator_id: int = Field(ge=1, le=UINT32)
-
-
-class AddOrganisation(_Action):
-    type: Literal["add_organisation"]
-    name: Name
-    identifier: Annotated[str, at_most_bytes("identifier", 256)] = Field(
-        "", description="Its address, domain or other identifier; at most 256 bytes")
-
-
-class RetireOrganisation(_Action):
-    type: Literal["retire_organisation"]
-    organisation_id: int = Field(ge=1, le=UINT32)
-
-
-class SetCommunityRules(_Action):
-    type: Literal["set_community_rules"]
-    reciprocal_window_seconds: int = Field(ge=0, le=MAX_RECIPROCAL_WINDOW, description="If A attested a claim of "
-                                           "B, B may not attest a claim of A on the same indicator within this "
-                                           "many seconds; 0 turns the rule off; at most 365 days")
-    score_rule: ScoreRule = Field(description="linear: a member's score sums the weights of "
-                                                         "their badges; square_root: n badges of one indicator "
-                                                         "weigh their mean weight times the square root of n")
-
-
-class AdmitMember(_Action):
-    type: Literal["admit_member"]
-    account: Address
-
-
-class RemoveMember(_Action):
-    type: Literal["remove_member"]
-    account: Address
-
-
-class RevokeBadge(_Action):
-    type: Literal["revoke_badge"]
-    token_id: int = Field(ge=1, le=UINT256)
-    reason: str = Field(min_length=1, max_length=MAX_TEXT)
-
-
-class ChangeSettings(_Action):
-    """Each setting must lie within the governor's bounds (its MIN_/MAX_ constants): as deployed,
-    voting delay 0 s-30 days, voting period 60 s-30 days, proposal threshold 0-1 vote, quorum
-    1-100 %. Outside them the governor would refuse at execution, so prepare refuses (422)."""
-
-    type: Literal["change_settings"]
-    voting_delay_seconds: int | None = Field(None, ge=0, le=2**48 - 1, description="0 s to 30 days")
-    voting_period_seconds: int | None = Field(None, ge=1, le=UINT32, description="60 s to 30 days")
-    proposal_threshold: int | None = Field(None, ge=0, le=UINT256, description="0 or 1 vote")
-    quorum_percent: int | None = Field(None, ge=1, le=100, description="1 to 100 % of members")
-
-
-class RecoverMember(_Action):
-    type: Literal["recover_member"]
-    lost: Address
-    replacement: Address
-    token_ids: list[Annotated[int, Field(ge=1, le=UINT256)]] = Field(
-        default_factory=list, max_length=500, description="Badges to move with the membership")
-
-
-ProposalAction = Annotated[
-    Union[AddIndicator, AmendIndicator, RetireIndicator, AddOrganisation, RetireOrganisation, SetCommunityRules,
-          AdmitMember, RemoveMember, RevokeBadge, ChangeSettings, RecoverMember],
-    Field(discriminator="type"),
-]
-
-
-def _within_token_cap(actions: list) -> list:
-    token_ids = sum(len(a.token_ids) for a in actions if isinstance(a, RecoverMember))
-    if token_ids > MAX_PROPOSAL_TOKEN_IDS:
-        raise ValueError(f"a proposal moves at most {MAX_PROPOSAL_TOKEN_IDS} badges in all; its recover_member "
-                         f"actions name {token_ids} token ids")
-    return actions
-
-
-ProposalActions = Annotated[
-    list[ProposalAction],
-    Field(min_length=1, max_length=MAX_PROPOSAL_ACTIONS,
-          description=f"At most {MAX_PROPOSAL_ACTIONS} actions, {MAX_PROPOSAL_CALLS} calls, "
-                      f"{MAX_PROPOSAL_TOKEN_IDS} token ids and {MAX_PROPOSAL_CALLDATA_BYTES:,} bytes of calldata"),
-    AfterValidator(_within_token_cap),
-]
-
-
-# change_settings field -> (governor setter, its bound constants, the custom error it reverts with)
-SETTINGS = {
-    "voting_delay_seconds": ("setVotingDelay", "MIN_VOTING_DELAY", "MAX_VOTING_DELAY",
-                             "GovernorVotingDelayOutOfRange"),
-    "voting_period_seconds": ("setVotingPeriod", "MIN_VOTING_PERIOD", "MAX_VOTING_PERIOD",
-                              "GovernorVotingPeriodOutOfRange"),
-    "proposal_threshold": ("setProposalThreshold", "MIN_PROPOSAL_THRESHOLD", "MAX_PROPOSAL_THRESHOLD",
-                           "GovernorProposalThresholdOutOfRange"),
-    "quorum_percent": ("updateQuorumNumerator", "MIN_QUORUM_PERCENT", "MAX_QUORUM_PERCENT",
-                       "GovernorQuorumOutOfRange"),
-}
 
 # The governor's bounds never change (constants): read once per governor.
 _bounds: dict[tuple[int, str], dict[str, tuple[int, int]]] = {}
@@ -218,43 +72,9 @@ def _in_words(seconds: int) -> str:
     return f"{seconds:,} second" + ("" if seconds == 1 else "s")
 
 
-def encode(ctx: Context, action) -> list[tuple[str, bytes]]:
-    """The (contract key, calldata) pairs an action executes as; no chain reads."""
-    abi = ctx.gateway.abi
-    if isinstance(action, AddIndicator):
-        return [("registry", abi("registry").function("addIndicator").encode(action.as_input()))]
-    if isinstance(action, AmendIndicator):
-        return [("registry", abi("registry").function("amendIndicator").encode(action.indicator_id, action.as_input()))]
-    if isinstance(action, RetireIndicator):
-        return [("registry", abi("registry").function("retireIndicator").encode(action.indicator_id))]
-    if isinstance(action, AddOrganisation):
-        return [("registry", abi("registry").function("addOrganisation").encode(action.name, action.identifier))]
-    if isinstance(action, RetireOrganisation):
-        return [("registry", abi("registry").function("retireOrganisation").encode(action.organisation_id))]
-    if isinstance(action, SetCommunityRules):
-        rule = SCORE_RULES.index(action.score_rule)
-        return [("registry", abi("registry").function("setCommunityRules").encode(action.reciprocal_window_seconds,
-                                                                                   rule))]
-    if isinstance(action, AdmitMember):
-        return [("membership", abi("membership").function("admit").encode(checksum(action.account)))]
-    if isinstance(action, RemoveMember):
-        return [("membership", abi("membership").function("remove").encode(checksum(action.account)))]
-    if isinstance(action, RevokeBadge):
-        return [("badge", abi("badge").function("revoke").encode(action.token_id, action.reason))]
-    if isinstance(action, ChangeSettings):
-        governor = abi("governor")
-        calls = [("governor", governor.function(setter).encode(getattr(action, field)))
-                 for field, (setter, *_) in SETTINGS.items() if getattr(action, field) is not None]
-        if not calls:
-            raise Unprocessable("change_settings names no setting to change")
-        return calls
-    if isinstance(action, RecoverMember):
-        lost, replacement = checksum(action.lost), checksum(action.replacement)
-        calls = [("membership", abi("membership").function("recover").encode(lost, replacement))]
-        if action.token_ids:
-            calls.append(("badge", abi("badge").function("recoverBadges").encode(lost, replacement, action.token_ids)))
-        return calls
-    raise Unprocessable(f"Unknown proposal action {action!r}")
+def encode(ctx: Context, action: ProposalAction) -> list[tuple[str, bytes]]:
+    """The (contract key, calldata) pairs an action executes as (the actions' table); no chain reads."""
+    return actions.encode(ctx.gateway.abi, action)
 
 
 def _never(label: str, what: str, error: str) -> Conflict:
@@ -495,7 +315,7 @@ def proposal_id(targets: list[str], values: list[int], calldatas: list[bytes], d
 
 def _within_token_cap_or_422(actions: list) -> None:
     try:
-        _within_token_cap(actions)
+        within_token_cap(actions)
     except ValueError as exc:
         raise _size_error(str(exc)) from exc
 

@@ -7,11 +7,13 @@ through Jinja2's autoescape or markupsafe.escape here."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from markupsafe import Markup, escape
 
+from backend.proposals.actions import words_for
 from backend.settings import ANVIL_DEV_KEYS
 
 # The story's people: Anvil accounts 1-4 (the founders of communities/example.json are 1-3).
@@ -161,57 +163,42 @@ def community_rules(rules: dict[str, Any] | None) -> str:
     return ("Fair play: " + "; ".join(parts) + ".") if parts else ""
 
 
+@dataclass(frozen=True)
+class _PageWording:
+    """The pages' names for what a proposal's call mentions (backend/proposals/actions.py's Wording)."""
+
+    indicators: dict[int, str]
+    organisations: dict[int, str]
+
+    def member(self, address: Any) -> str:
+        name = dev_name(str(address))
+        return f"{name} ({address})" if name else str(address)
+
+    def indicator(self, indicator_id: Any) -> str:
+        return self.indicators.get(int(indicator_id), f"#{indicator_id}")
+
+    def organisation(self, organisation_id: Any) -> str:
+        name = self.organisations.get(int(organisation_id))
+        return f"{name} (#{organisation_id})" if name else f"#{organisation_id}"
+
+    def terms(self, fields: Any) -> tuple[str, str]:
+        return _indicator_terms(fields, self.indicators)
+
+    def span(self, seconds: int) -> str:
+        return span(seconds)
+
+
 def action_words(action: dict[str, Any], names: dict[int, str] | None = None,
                  organisations: dict[int, str] | None = None) -> dict[str, str]:
-    """A proposal's call (as reads.describe_call gives it) in plain words: a verb, an object
-    (shown emphasised) and details. The template escapes all three."""
-    fn, args = action.get("function"), list((action.get("args") or {}).values())
-    names = names or {}
-
-    def member(value: Any) -> str:
-        name = dev_name(str(value))
-        return f"{name} ({value})" if name else str(value)
-
-    if fn == "addIndicator" and args:
-        name, details = _indicator_terms(args[0], names)
-        return {"verb": "add indicator", "object": name, "details": details}
-    if fn == "amendIndicator" and len(args) == 2:
-        name, details = _indicator_terms(args[1], names)
-        return {"verb": f"amend indicator #{args[0]} to", "object": name, "details": details}
-    if fn == "retireIndicator" and args:
-        return {"verb": "retire indicator", "object": names.get(int(args[0]), f"#{args[0]}"), "details": ""}
-    if fn == "addOrganisation" and len(args) == 2:
-        return {"verb": "register organisation", "object": str(args[0]),
-                "details": f"identifier {args[1]}" if args[1] else ""}
-    if fn == "retireOrganisation" and args:
-        name = (organisations or {}).get(int(args[0]))
-        return {"verb": "retire organisation", "object": f"{name} (#{args[0]})" if name else f"#{args[0]}",
-                "details": ""}
-    if fn == "setCommunityRules" and len(args) == 2:
-        window = f"no reciprocal endorsement within {span(int(args[0]))}" if args[0] else \
-            "reciprocal endorsement allowed"
-        rule = "square root" if args[1] == 1 else "linear"
-        return {"verb": "set the fair-play rules to", "object": f"{rule} scores", "details": window}
-    if fn == "admit" and args:
-        return {"verb": "admit member", "object": member(args[0]), "details": ""}
-    if fn == "remove" and args:
-        return {"verb": "remove member", "object": member(args[0]), "details": ""}
-    if fn == "recover" and len(args) == 2:
-        return {"verb": "recover the membership of", "object": member(args[0]), "details": f"to {member(args[1])}"}
-    if fn == "recoverBadges" and len(args) == 3:
-        ids = ", ".join(f"#{t}" for t in args[2])
-        return {"verb": "move badges", "object": ids, "details": f"from {member(args[0])} to {member(args[1])}"}
-    if fn == "revoke" and len(args) == 2:
-        return {"verb": "revoke badge", "object": f"#{args[0]}", "details": f"reason: {args[1]}"}
-    settings = {"setVotingDelay": ("set the voting delay to", " seconds"),
-                "setVotingPeriod": ("set the voting period to", " seconds"),
-                "setProposalThreshold": ("set the proposal threshold to", " votes"),
-                "updateQuorumNumerator": ("set the quorum to", "% of members")}
-    if fn in settings and args:
-        verb, unit = settings[fn]
-        return {"verb": verb, "object": f"{args[0]}{unit}", "details": ""}
-    return {"verb": f"call {action.get('contract')}.{fn or 'unknown function'}", "object": "",
-            "details": action.get("calldata", "")}
+    """A proposal's call (as the proposal read describes it) in plain words: a verb, an object
+    (shown emphasised) and details, from the proposal actions' table. The template escapes all three."""
+    args = list((action.get("args") or {}).values())
+    words = words_for(action.get("contract"), action.get("function"), args,
+                      _PageWording(names or {}, organisations or {}))
+    if words is None:
+        return {"verb": f"call {action.get('contract')}.{action.get('function') or 'unknown function'}",
+                "object": "", "details": action.get("calldata", "")}
+    return words._asdict()
 
 
 # ---------------------------------------------------------------------- charts (SVG, drawn here)
@@ -250,7 +237,7 @@ def step_chart(points: list[dict[str, int]], *, now: int, title: str) -> Markup:
     head = Markup('<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}"><title id="{}">{}: {}</title>'
                   ).format(width, height, title_id, title_id, title, desc)
     if not points:
-        return head + Markup(f'<text x="8" y="24" fill="#333">No badges yet.</text></svg>')
+        return head + Markup('<text x="8" y="24" fill="#333">No badges yet.</text></svg>')
     start, end = points[0]["at"], max(now, points[-1]["at"] + 1)
     top = max(max(p["total"] for p in points), 1)
 

@@ -1,0 +1,392 @@
+"""What a proposal can do: its typed actions, and one table of the calls each action makes.
+
+Each action model says which calls it makes (`calls`), so encoding a proposal is one loop over
+the ABI. The table CALLS, keyed by (contract, function), says for each call which action it
+belongs to, how its arguments read back as that action's fields (a proposal signed by hand or
+read from the chain), and the words a voter reads for it. A new action is one model and its rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, NamedTuple, Protocol, Union
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from backend.chain.addresses import checksum
+from backend.errors import InvalidRequest, Unprocessable
+from backend.vocabulary import (
+    MAX_PROPOSAL_ACTIONS,
+    MAX_PROPOSAL_CALLDATA_BYTES,
+    MAX_PROPOSAL_CALLS,
+    MAX_PROPOSAL_TOKEN_IDS,
+    MAX_RECIPROCAL_WINDOW,
+    MAX_TEXT,
+    MAX_URI,
+    ORIENTATIONS,
+    SCORE_RULES,
+    UINT16,
+    UINT32,
+    UINT256,
+    Address,
+    Name,
+    Orientation,
+    ScoreRule,
+    at_most_bytes,
+)
+
+# A call an action makes: (contract key, function name, arguments in ABI order).
+Call = tuple[str, str, tuple]
+
+# change_settings field -> (governor setter, its bound constants, the custom error it reverts with),
+# in the order change_settings makes its calls.
+SETTINGS = {
+    "voting_delay_seconds": ("setVotingDelay", "MIN_VOTING_DELAY", "MAX_VOTING_DELAY",
+                             "GovernorVotingDelayOutOfRange"),
+    "voting_period_seconds": ("setVotingPeriod", "MIN_VOTING_PERIOD", "MAX_VOTING_PERIOD",
+                              "GovernorVotingPeriodOutOfRange"),
+    "proposal_threshold": ("setProposalThreshold", "MIN_PROPOSAL_THRESHOLD", "MAX_PROPOSAL_THRESHOLD",
+                           "GovernorProposalThresholdOutOfRange"),
+    "quorum_percent": ("updateQuorumNumerator", "MIN_QUORUM_PERCENT", "MAX_QUORUM_PERCENT",
+                       "GovernorQuorumOutOfRange"),
+}
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IndicatorFields(_Action):
+    name: Name
+    description_uri: str = Field("", max_length=MAX_URI)
+    category: str = Field("", max_length=64, description="The community's own tag, e.g. 'mentoring'")
+    orientation: Orientation
+    weight: int = Field(ge=1, le=UINT32)
+    endorsements_required: int = Field(ge=1, le=UINT16)
+    validity_seconds: int = Field(0, ge=0, le=UINT32, description="How long a badge counts; 0 = forever")
+    endorser_indicator_id: int = Field(0, ge=0, le=UINT32, description="Only holders of a counting badge of this "
+                                       "other indicator may attest (e.g. code review only by maintainers); 0 = any "
+                                       "member")
+    earn_cap: int = Field(0, ge=0, le=UINT16, description="Badges one member may earn of it per cap period; 0 = no cap")
+    attest_cap: int = Field(0, ge=0, le=UINT16, description="Claims one member may attest of it per cap period; "
+                            "0 = no cap")
+    cap_period_seconds: int = Field(0, ge=0, le=UINT32, description="The caps' period, in fixed windows from the "
+                                    "Unix epoch (86400: calendar days in UTC); required with a cap, 0 without")
+
+    @model_validator(mode="after")
+    def _caps_with_period(self):
+        capped = bool(self.earn_cap or self.attest_cap)
+        if capped and not self.cap_period_seconds:
+            raise ValueError("cap_period_seconds is required with earn_cap or attest_cap")
+        if self.cap_period_seconds and not capped:
+            raise ValueError("cap_period_seconds needs earn_cap or attest_cap (0 without caps)")
+        return self
+
+    def as_input(self) -> tuple:
+        return (self.name, self.description_uri, self.category, ORIENTATIONS.index(self.orientation),
+                self.weight, self.endorsements_required, self.validity_seconds, self.endorser_indicator_id,
+                self.earn_cap, self.attest_cap, self.cap_period_seconds)
+
+
+class AddIndicator(IndicatorFields):
+    type: Literal["add_indicator"]
+
+    def calls(self) -> list[Call]:
+        return [("registry", "addIndicator", (self.as_input(),))]
+
+
+class AmendIndicator(IndicatorFields):
+    type: Literal["amend_indicator"]
+    indicator_id: int = Field(ge=1, le=UINT32)
+
+    def calls(self) -> list[Call]:
+        return [("registry", "amendIndicator", (self.indicator_id, self.as_input()))]
+
+
+class RetireIndicator(_Action):
+    type: Literal["retire_indicator"]
+    indicator_id: int = Field(ge=1, le=UINT32)
+
+    def calls(self) -> list[Call]:
+        return [("registry", "retireIndicator", (self.indicator_id,))]
+
+
+class AddOrganisation(_Action):
+    type: Literal["add_organisation"]
+    name: Name
+    identifier: Annotated[str, at_most_bytes("identifier", 256)] = Field(
+        "", description="Its address, domain or other identifier; at most 256 bytes")
+
+    def calls(self) -> list[Call]:
+        return [("registry", "addOrganisation", (self.name, self.identifier))]
+
+
+class RetireOrganisation(_Action):
+    type: Literal["retire_organisation"]
+    organisation_id: int = Field(ge=1, le=UINT32)
+
+    def calls(self) -> list[Call]:
+        return [("registry", "retireOrganisation", (self.organisation_id,))]
+
+
+class SetCommunityRules(_Action):
+    type: Literal["set_community_rules"]
+    reciprocal_window_seconds: int = Field(ge=0, le=MAX_RECIPROCAL_WINDOW, description="If A attested a claim of "
+                                           "B, B may not attest a claim of A on the same indicator within this "
+                                           "many seconds; 0 turns the rule off; at most 365 days")
+    score_rule: ScoreRule = Field(description="linear: a member's score sums the weights of "
+                                                         "their badges; square_root: n badges of one indicator "
+                                                         "weigh their mean weight times the square root of n")
+
+    def calls(self) -> list[Call]:
+        rule = SCORE_RULES.index(self.score_rule)
+        return [("registry", "setCommunityRules", (self.reciprocal_window_seconds, rule))]
+
+
+class AdmitMember(_Action):
+    type: Literal["admit_member"]
+    account: Address
+
+    def calls(self) -> list[Call]:
+        return [("membership", "admit", (checksum(self.account),))]
+
+
+class RemoveMember(_Action):
+    type: Literal["remove_member"]
+    account: Address
+
+    def calls(self) -> list[Call]:
+        return [("membership", "remove", (checksum(self.account),))]
+
+
+class RevokeBadge(_Action):
+    type: Literal["revoke_badge"]
+    token_id: int = Field(ge=1, le=UINT256)
+    reason: str = Field(min_length=1, max_length=MAX_TEXT)
+
+    def calls(self) -> list[Call]:
+        return [("badge", "revoke", (self.token_id, self.reason))]
+
+
+class ChangeSettings(_Action):
+    """Each setting must lie within the governor's bounds (its MIN_/MAX_ constants): as deployed,
+    voting delay 0 s-30 days, voting period 60 s-30 days, proposal threshold 0-1 vote, quorum
+    1-100 %. Outside them the governor would refuse at execution, so prepare refuses (422)."""
+
+    type: Literal["change_settings"]
+    voting_delay_seconds: int | None = Field(None, ge=0, le=2**48 - 1, description="0 s to 30 days")
+    voting_period_seconds: int | None = Field(None, ge=1, le=UINT32, description="60 s to 30 days")
+    proposal_threshold: int | None = Field(None, ge=0, le=UINT256, description="0 or 1 vote")
+    quorum_percent: int | None = Field(None, ge=1, le=100, description="1 to 100 % of members")
+
+    def calls(self) -> list[Call]:
+        calls = [("governor", setter, (getattr(self, name),))
+                 for name, (setter, *_) in SETTINGS.items() if getattr(self, name) is not None]
+        if not calls:
+            raise Unprocessable("change_settings names no setting to change")
+        return calls
+
+
+class RecoverMember(_Action):
+    type: Literal["recover_member"]
+    lost: Address
+    replacement: Address
+    token_ids: list[Annotated[int, Field(ge=1, le=UINT256)]] = Field(
+        default_factory=list, max_length=500, description="Badges to move with the membership")
+
+    def calls(self) -> list[Call]:
+        lost, replacement = checksum(self.lost), checksum(self.replacement)
+        calls: list[Call] = [("membership", "recover", (lost, replacement))]
+        if self.token_ids:
+            calls.append(("badge", "recoverBadges", (lost, replacement, self.token_ids)))
+        return calls
+
+
+ProposalAction = Annotated[
+    Union[AddIndicator, AmendIndicator, RetireIndicator, AddOrganisation, RetireOrganisation, SetCommunityRules,
+          AdmitMember, RemoveMember, RevokeBadge, ChangeSettings, RecoverMember],
+    Field(discriminator="type"),
+]
+
+
+def within_token_cap(actions: list) -> list:
+    token_ids = sum(len(a.token_ids) for a in actions if isinstance(a, RecoverMember))
+    if token_ids > MAX_PROPOSAL_TOKEN_IDS:
+        raise ValueError(f"a proposal moves at most {MAX_PROPOSAL_TOKEN_IDS} badges in all; its recover_member "
+                         f"actions name {token_ids} token ids")
+    return actions
+
+
+ProposalActions = Annotated[
+    list[ProposalAction],
+    Field(min_length=1, max_length=MAX_PROPOSAL_ACTIONS,
+          description=f"At most {MAX_PROPOSAL_ACTIONS} actions, {MAX_PROPOSAL_CALLS} calls, "
+                      f"{MAX_PROPOSAL_TOKEN_IDS} token ids and {MAX_PROPOSAL_CALLDATA_BYTES:,} bytes of calldata"),
+    AfterValidator(within_token_cap),
+]
+
+
+def encode(abi: Callable[[str], Any], action: ProposalAction) -> list[tuple[str, bytes]]:
+    """The (contract key, calldata) pairs an action executes as; no chain reads."""
+    return [(key, abi(key).function(function).encode(*args)) for key, function, args in action.calls()]
+
+
+# ---------------------------------------------------------------- reading calls back
+
+
+class Words(NamedTuple):
+    """A call in a voter's words: a verb, an object (shown emphasised) and details."""
+
+    verb: str
+    object: str
+    details: str
+
+
+class Wording(Protocol):
+    """How the reader names things: members, indicators, organisations, an indicator's terms, a span."""
+
+    def member(self, address: Any) -> str: ...
+    def indicator(self, indicator_id: Any) -> str: ...
+    def organisation(self, organisation_id: Any) -> str: ...
+    def terms(self, fields: Any) -> tuple[str, str]: ...
+    def span(self, seconds: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class ActionCall:
+    """One (contract, function) a proposal action makes: the action it belongs to, how its
+    arguments read back as that action's fields, and the words a voter reads for it."""
+
+    contract: str
+    function: str
+    action: str
+    fields: Callable[[list], dict[str, Any]]
+    words: Callable[[list, Wording], Words]
+    # For an action of several calls: whether this call continues the action read from the calls
+    # before it (`previous`, its fields so far) rather than starting a new one.
+    continues: Callable[[dict[str, Any], list], bool] | None = field(default=None)
+    # Whether the call may start an action (recoverBadges only ever follows a recover).
+    starts: bool = True
+
+
+def _orientation(value: int) -> str:
+    if not 0 <= value < len(ORIENTATIONS):
+        raise Unprocessable(f"orientation {value} is neither object (0) nor community (1)")
+    return ORIENTATIONS[value]
+
+
+def _score_rule(value: int) -> str:
+    if not 0 <= value < len(SCORE_RULES):
+        raise Unprocessable(f"score rule {value} is neither linear (0) nor square root (1)")
+    return SCORE_RULES[value]
+
+
+def _indicator_fields(raw: Any) -> dict[str, Any]:
+    (name, description_uri, category, orientation, weight, endorsements, validity, endorser, earn_cap, attest_cap,
+     cap_period) = raw
+    return {"name": name, "description_uri": description_uri, "category": category,
+            "orientation": _orientation(orientation), "weight": weight, "endorsements_required": endorsements,
+            "validity_seconds": validity, "endorser_indicator_id": endorser, "earn_cap": earn_cap,
+            "attest_cap": attest_cap, "cap_period_seconds": cap_period}
+
+
+def _indicator_words(verb: str, fields: Any, say: Wording) -> Words:
+    name, details = say.terms(fields)
+    return Words(verb, name, details)
+
+
+def _rules_words(args: list, say: Wording) -> Words:
+    window = (f"no reciprocal endorsement within {say.span(int(args[0]))}" if args[0]
+              else "reciprocal endorsement allowed")
+    rule = "square root" if args[1] == 1 else "linear"
+    return Words("set the fair-play rules to", f"{rule} scores", window)
+
+
+def _setting_continues(name: str) -> Callable[[dict[str, Any], list], bool]:
+    """A setter continues the change_settings read so far if its field comes after all of its
+    fields: one action's calls come in SETTINGS' order, so one at or before the last starts another."""
+    order = list(SETTINGS)
+
+    def continues(previous: dict[str, Any], _args: list) -> bool:
+        return previous["type"] == "change_settings" and all(
+            order.index(name) > order.index(field) for field in previous if field != "type")
+
+    return continues
+
+
+_SETTING_WORDS = {"voting_delay_seconds": ("set the voting delay to", " seconds"),
+                  "voting_period_seconds": ("set the voting period to", " seconds"),
+                  "proposal_threshold": ("set the proposal threshold to", " votes"),
+                  "quorum_percent": ("set the quorum to", "% of members")}
+
+
+def _setting_row(name: str, setter: str) -> ActionCall:
+    verb, unit = _SETTING_WORDS[name]
+    return ActionCall("governor", setter, "change_settings", lambda args: {name: args[0]},
+                      lambda args, say: Words(verb, f"{args[0]}{unit}", ""), _setting_continues(name))
+
+
+_ROWS = (
+    ActionCall("registry", "addIndicator", "add_indicator", lambda a: _indicator_fields(a[0]),
+               lambda a, say: _indicator_words("add indicator", a[0], say)),
+    ActionCall("registry", "amendIndicator", "amend_indicator",
+               lambda a: {"indicator_id": a[0], **_indicator_fields(a[1])},
+               lambda a, say: _indicator_words(f"amend indicator #{a[0]} to", a[1], say)),
+    ActionCall("registry", "retireIndicator", "retire_indicator", lambda a: {"indicator_id": a[0]},
+               lambda a, say: Words("retire indicator", say.indicator(a[0]), "")),
+    ActionCall("registry", "addOrganisation", "add_organisation", lambda a: {"name": a[0], "identifier": a[1]},
+               lambda a, say: Words("register organisation", str(a[0]), f"identifier {a[1]}" if a[1] else "")),
+    ActionCall("registry", "retireOrganisation", "retire_organisation", lambda a: {"organisation_id": a[0]},
+               lambda a, say: Words("retire organisation", say.organisation(a[0]), "")),
+    ActionCall("registry", "setCommunityRules", "set_community_rules",
+               lambda a: {"reciprocal_window_seconds": a[0], "score_rule": _score_rule(a[1])}, _rules_words),
+    ActionCall("membership", "admit", "admit_member", lambda a: {"account": a[0]},
+               lambda a, say: Words("admit member", say.member(a[0]), "")),
+    ActionCall("membership", "remove", "remove_member", lambda a: {"account": a[0]},
+               lambda a, say: Words("remove member", say.member(a[0]), "")),
+    ActionCall("membership", "recover", "recover_member", lambda a: {"lost": a[0], "replacement": a[1]},
+               lambda a, say: Words("recover the membership of", say.member(a[0]), f"to {say.member(a[1])}")),
+    # The badges move with the membership: the call right after the recover of the same two accounts.
+    ActionCall("badge", "recoverBadges", "recover_member", lambda a: {"token_ids": list(a[2])},
+               lambda a, say: Words("move badges", ", ".join(f"#{t}" for t in a[2]),
+                                    f"from {say.member(a[0])} to {say.member(a[1])}"),
+               lambda previous, a: previous["type"] == "recover_member" and "token_ids" not in previous
+               and (previous["lost"], previous["replacement"]) == (a[0], a[1]), starts=False),
+    ActionCall("badge", "revoke", "revoke_badge", lambda a: {"token_id": a[0], "reason": a[1]},
+               lambda a, say: Words("revoke badge", f"#{a[0]}", f"reason: {a[1]}")),
+    *(_setting_row(name, setter) for name, (setter, *_) in SETTINGS.items()),
+)
+CALLS: Mapping[tuple[str, str], ActionCall] = {(row.contract, row.function): row for row in _ROWS}
+# The functions' names are unique across the contracts: a call described by its function alone.
+_BY_FUNCTION: Mapping[str, ActionCall] = {row.function: row for row in _ROWS}
+assert len(_BY_FUNCTION) == len(CALLS)
+
+
+def actions_from_calls(calls: list[tuple[str, str, list]]) -> list[dict[str, Any]]:
+    """The actions (as fields, to validate as ProposalAction) that make these decoded calls
+    (contract key, function, arguments), in order; a call no action makes is refused."""
+    actions: list[dict[str, Any]] = []
+    for contract, function, args in calls:
+        row = CALLS.get((contract, function))
+        if row is None:
+            raise InvalidRequest(f"A proposal calling {contract}.{function} is not one the API's proposal actions make")
+        previous = actions[-1] if actions else None
+        if row.continues is not None and previous is not None and row.continues(previous, args):
+            previous.update(row.fields(args))
+        elif row.starts:
+            actions.append({"type": row.action, **row.fields(args)})
+        else:
+            raise InvalidRequest(f"A proposal calling {contract}.{function} is not one the API's proposal actions make")
+    return actions
+
+
+def words_for(contract: str | None, function: str | None, args: list, say: Wording) -> Words | None:
+    """A decoded call in a voter's words, or None for a call no action makes."""
+    row = CALLS.get((contract or "", function or "")) or _BY_FUNCTION.get(function or "")
+    if row is None:
+        return None
+    try:
+        return row.words(args, say)
+    except (IndexError, TypeError, ValueError):  # arguments that do not have the call's shape
+        return None
