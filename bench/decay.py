@@ -25,6 +25,8 @@ from types import SimpleNamespace
 
 from sqlalchemy import insert
 
+from backend.badges import service as badge_reads
+from backend.claims import service as claim_reads
 from backend.indexer.db import make_engine, make_sessionmaker
 from backend.indexer.models import (
     Attestation,
@@ -38,10 +40,11 @@ from backend.indexer.models import (
     RowCount,
 )
 from backend.indexer.projections import COUNTED
+from backend.members import service as member_reads
+from backend.organisations import service as organisation_reads
 from backend.relay.book import RelayBook, check_nonce, next_nonce
 from backend.relay.budgets import client_refusal, member_refusal
 from backend.relay.outbox import RelayRequest, create_outbox
-from backend.services import reads
 from backend.settings import Settings
 
 SLUG = "bench"
@@ -152,18 +155,18 @@ def reads_of(ctx, badges: int) -> dict[str, object]:
     community = SimpleNamespace(slug=SLUG)
     far = max(badges - 50, 0)
     return {
-        "profile of a member with 100 badges": lambda: reads.profile(ctx, community, HOLDER),
-        "/claims?limit=50 (first page)": lambda: reads.list_claims(
+        "profile of a member with 100 badges": lambda: member_reads.profile(ctx, community, HOLDER),
+        "/claims?limit=50 (first page)": lambda: claim_reads.list_claims(
             ctx, community, state=None, indicator_id=None, contributor=None, limit=50, offset=0),
-        "/claims?limit=50 (last page)": lambda: reads.list_claims(
+        "/claims?limit=50 (last page)": lambda: claim_reads.list_claims(
             ctx, community, state=None, indicator_id=None, contributor=None, limit=50, offset=far),
-        "/claims?limit=50&after= (last page)": lambda: reads.list_claims(
+        "/claims?limit=50&after= (last page)": lambda: claim_reads.list_claims(
             ctx, community, state=None, indicator_id=None, contributor=None, limit=50, offset=0, after=far),
-        "/claims/awaiting for a member": lambda: reads.awaiting_attestation(
+        "/claims/awaiting for a member": lambda: claim_reads.awaiting_attestation(
             ctx, community, attester=HOLDER, limit=50, offset=0),
-        "/badges?owner= (a member's 100)": lambda: reads.list_badges(
+        "/badges?owner= (a member's 100)": lambda: badge_reads.list_badges(
             ctx, community, owner=HOLDER, limit=100, offset=0),
-        "/organisations/1 (100 badges credited)": lambda: reads.organisation_profile(ctx, community, 1),
+        "/organisations/1 (100 badges credited)": lambda: organisation_reads.organisation_profile(ctx, community, 1),
         "a relayed write's outbox reads": lambda: outbox_reads(ctx, badges),
     }
 

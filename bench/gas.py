@@ -21,8 +21,8 @@ from eth_utils import keccak
 from ethpm_types import ContractType
 
 from backend.chain.typed_data import forward_request_struct
-from scripts._community import CommunityParams, deploy_community
 from devstack.protocol import EVIDENCE_HASH, EVIDENCE_URI, FOR, Governance, Relay, indicator_input
+from scripts._community import CommunityParams, deploy_community
 
 ROOT = Path(__file__).resolve().parent.parent
 EAS_ARTIFACTS = ROOT / "node_modules/@ethereum-attestation-service/eas-contracts/artifacts/contracts"

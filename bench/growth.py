@@ -38,6 +38,9 @@ from web3 import Web3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from backend.chain.deployments import Deployments  # noqa: E402
+from backend.chain.rpc import Rpc  # noqa: E402
+from backend.client import CommunityClient  # noqa: E402
 from bench.api import (  # noqa: E402
     MORE,
     WORKERS,
@@ -56,9 +59,6 @@ from bench.api import (  # noqa: E402
     wait_true_latencies,
     wrk_reads,
 )
-from backend.chain.deployments import Deployments  # noqa: E402
-from backend.chain.rpc import Rpc  # noqa: E402
-from backend.client import CommunityClient  # noqa: E402
 from devstack.stack import UNTHROTTLED, Stack, local_stack, rpc, wait_until  # noqa: E402
 
 HOLDER = WORKERS[0]  # holds half the grown badges: their profile is read over HTTP at that size

@@ -13,10 +13,7 @@ from pydantic import AfterValidator
 from backend.chain.addresses import checksummed
 from backend.chain.deployments import Community
 from backend.context import Context
-from backend.services.reads import (
-    INDEX_ID_MAX,  # ids are counters from 1, kept as 64-bit integers
-)
-from backend.vocabulary import ADDRESS_PATTERN, UINT32
+from backend.vocabulary import ADDRESS_PATTERN, INDEX_ID_MAX, UINT32  # ids: counters from 1, kept as 64-bit integers
 
 
 # The dependencies are coroutines though they never wait: FastAPI runs a plain function in its

@@ -26,8 +26,8 @@ from backend.indexer.models import (
     IndicatorVersion,
     Member,
 )
+from backend.indexer.reads import address_of
 from backend.relay import rules as request_rules
-from backend.services.reads import _address
 
 
 def issuer(ctx: Context) -> Issuer:
@@ -99,7 +99,7 @@ def badge_credential(ctx: Context, community: Community, token_id: int) -> dict[
 
 def member_credentials(ctx: Context, community: Community, address: str) -> dict[str, Any]:
     """Every badge a member holds (counting or not: a verifier reads validity and status itself)."""
-    address = _address(address)
+    address = address_of(address)
     with ctx.sessions() as session:
         if session.get(Member, (community.slug, address)) is None:
             raise NotFound(f"{address} was never a member of community '{community.slug}'")

@@ -8,11 +8,11 @@ from eth_utils import keccak
 
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
+from backend.claims import service as claim_reads
 from backend.context import Context
 from backend.relay.checks import check, prepare
 from backend.relay.submit import TxOutcome, follow, relay, send_direct
 from backend.services import proposals as proposal_rules
-from backend.services import reads
 from backend.vocabulary import SUPPORTS
 
 # Which contract functions each submit endpoint relays.
@@ -57,9 +57,9 @@ def prepare_attestation(ctx: Context, community: Community, *, signer: str, clai
     before BadgeEndorserNotQualified), as it would on chain."""
     signer = checksum(signer)
     badge = ctx.gateway.abi("badge")
-    required = reads.endorser_indicator(ctx, community, claim_id)
+    required = claim_reads.endorser_indicator(ctx, community, claim_id)
     if required and endorser_badge_id is None:
-        endorser_badge_id = reads.endorser_badge(ctx, community, signer, required)
+        endorser_badge_id = claim_reads.endorser_badge(ctx, community, signer, required)
     if endorser_badge_id:
         data = badge.function("attestWith").encode(claim_id, endorser_badge_id)
     else:

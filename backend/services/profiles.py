@@ -48,7 +48,7 @@ def rounded(value: float) -> int | float:
 
 
 def score(badges: Iterable[ScoredBadge], now: int, rule: str = "linear") -> dict:
-    """Scores from badges in memory (the database does the same in reads.profile)."""
+    """Scores from badges in memory (the database does the same in members.service.profile)."""
     badges = list(badges)
     groups: dict[tuple, list[ScoredBadge]] = {}
     for b in badges:

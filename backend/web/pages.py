@@ -22,11 +22,16 @@ from backend.api.deps import (
     IndicatorIdPath,
     ProposalIdPath,
 )
+from backend.badges import service as badge_reads
 from backend.chain.addresses import checksummed
 from backend.chain.deployments import Community
+from backend.claims import service as claim_reads
 from backend.context import Context
 from backend.errors import DomainError
-from backend.services import reads
+from backend.indicators import service as indicator_reads
+from backend.members import service as member_reads
+from backend.organisations import service as organisation_reads
+from backend.proposals import service as proposal_reads
 from backend.vocabulary import ADDRESS_PATTERN
 from backend.web import present
 from backend.web.dev_signer import local_chain
@@ -97,11 +102,11 @@ def _who(address: str | None, local: bool) -> str:
 
 def _now(ctx: Context, community: Community) -> int:
     with ctx.sessions() as session:
-        return reads._clock(ctx, session, community)
+        return proposal_reads._clock(ctx, session, community)
 
 
 def _indicator_names(ctx: Context, community: Community) -> dict[int, str]:
-    items, _ = reads.list_indicators(ctx, community, active=None, limit=500, offset=0)
+    items, _ = indicator_reads.list_indicators(ctx, community, active=None, limit=500, offset=0)
     return {i["id"]: i["name"] for i in items}
 
 
@@ -111,7 +116,7 @@ def _ruled(indicators: list[dict[str, Any]], names: dict[int, str]) -> list[tupl
 
 
 def _organisations(ctx: Context, community: Community, active: bool | None = None) -> list[dict[str, Any]]:
-    items, _ = reads.list_organisations(ctx, community, active=active, limit=500, offset=0)
+    items, _ = organisation_reads.list_organisations(ctx, community, active=active, limit=500, offset=0)
     return items
 
 
@@ -132,20 +137,20 @@ def index(ctx: ContextDep, request: Request):
 
 @router.get("/c/{community}")
 def home(ctx: ContextDep, community: CommunityDep, request: Request):
-    _, members = reads.list_members(ctx, community, active=True, limit=1, offset=0, include_hidden=True)
-    indicators, _ = reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
-    proposals, _ = reads.list_proposals(ctx, community, limit=50, offset=0)
-    badges, _, _ = reads.list_badges(ctx, community, owner=None, limit=8, offset=0)
+    _, members = member_reads.list_members(ctx, community, active=True, limit=1, offset=0, include_hidden=True)
+    indicators, _ = indicator_reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
+    proposals, _ = proposal_reads.list_proposals(ctx, community, limit=50, offset=0)
+    badges, _, _ = badge_reads.list_badges(ctx, community, owner=None, limit=8, offset=0)
     return _render(request, ctx, community, "home.html", members=members, indicators=indicators,
                    proposals=[p for p in proposals if p["state"] in OPEN_STATES], badges=badges,
-                   settings=reads.governance_settings(ctx, community), now=_now(ctx, community),
-                   rules=reads.community_rules(ctx, community),
+                   settings=proposal_reads.governance_settings(ctx, community), now=_now(ctx, community),
+                   rules=indicator_reads.community_rules(ctx, community),
                    ruled=_ruled(indicators, _indicator_names(ctx, community)))
 
 
 @router.get("/c/{community}/indicators")
 def indicators(ctx: ContextDep, community: CommunityDep, request: Request):
-    items, _ = reads.list_indicators(ctx, community, active=None, limit=500, offset=0)
+    items, _ = indicator_reads.list_indicators(ctx, community, active=None, limit=500, offset=0)
     return _render(request, ctx, community, "indicators.html", indicators=items,
                    names={i["id"]: i["name"] for i in items})
 
@@ -153,12 +158,12 @@ def indicators(ctx: ContextDep, community: CommunityDep, request: Request):
 @router.get("/c/{community}/indicators/{indicator_id}")
 def indicator(ctx: ContextDep, community: CommunityDep, indicator_id: IndicatorIdPath, request: Request):
     return _render(request, ctx, community, "indicator.html",
-                   indicator=reads.get_indicator(ctx, community, indicator_id), names=_indicator_names(ctx, community))
+                   indicator=indicator_reads.get_indicator(ctx, community, indicator_id), names=_indicator_names(ctx, community))
 
 
 @router.get("/c/{community}/proposals")
 def proposals(ctx: ContextDep, community: CommunityDep, request: Request):
-    items, _ = reads.list_proposals(ctx, community, limit=200, offset=0)
+    items, _ = proposal_reads.list_proposals(ctx, community, limit=200, offset=0)
     return _render(request, ctx, community, "proposals.html", proposals=items, now=_now(ctx, community),
                    names=_indicator_names(ctx, community), org_names=_organisation_names(ctx, community))
 
@@ -166,26 +171,26 @@ def proposals(ctx: ContextDep, community: CommunityDep, request: Request):
 @router.get("/c/{community}/proposals/{proposal_id}")
 def proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPath, request: Request):
     return _render(request, ctx, community, "proposal.html",
-                   proposal=reads.get_proposal(ctx, community, int(proposal_id)), now=_now(ctx, community),
+                   proposal=proposal_reads.get_proposal(ctx, community, int(proposal_id)), now=_now(ctx, community),
                    names=_indicator_names(ctx, community), org_names=_organisation_names(ctx, community))
 
 
 @router.get("/c/{community}/propose")
 def propose(ctx: ContextDep, community: CommunityDep, request: Request):
-    items, _ = reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
+    items, _ = indicator_reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
     return _render(request, ctx, community, "propose.html", indicators=items,
-                   settings=reads.governance_settings(ctx, community), rules=reads.community_rules(ctx, community),
+                   settings=proposal_reads.governance_settings(ctx, community), rules=indicator_reads.community_rules(ctx, community),
                    organisations=_organisations(ctx, community, active=True))
 
 
 @router.get("/c/{community}/claim")
 def claim_form(ctx: ContextDep, community: CommunityDep, request: Request,
                indicator: int | None = Query(None, ge=1, le=2**32 - 1)):
-    items, _ = reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
+    items, _ = indicator_reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
     # The members offered are the public list: a hidden member is not offered, and is nominated by
     # their address, typed in the form's second field (hiding is about being listed: anyone may be
     # nominated, and they answer the nomination themselves).
-    members, _ = reads.list_members(ctx, community, active=True, limit=500, offset=0)
+    members, _ = member_reads.list_members(ctx, community, active=True, limit=500, offset=0)
     return _render(request, ctx, community, "claim.html", indicators=items, members=members, selected=indicator,
                    organisations=_organisations(ctx, community, active=True))
 
@@ -196,14 +201,14 @@ MINTED_SHOWN = 100
 
 @router.get("/c/{community}/claims")
 def claims(ctx: ContextDep, community: CommunityDep, request: Request):
-    open_, _, _ = reads.list_claims(ctx, community, state="open", indicator_id=None, contributor=None, limit=500,
+    open_, _, _ = claim_reads.list_claims(ctx, community, state="open", indicator_id=None, contributor=None, limit=500,
                                     offset=0)
     # The latest minted, newest first: the listing is oldest first, so its last page (its first
     # page showed a community past 100 badges its oldest 100), asked for when there is more than one.
-    minted, minted_total, _ = reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None,
+    minted, minted_total, _ = claim_reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None,
                                                 limit=MINTED_SHOWN, offset=0)
     if minted_total > MINTED_SHOWN:
-        minted, _, _ = reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None,
+        minted, _, _ = claim_reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None,
                                          limit=MINTED_SHOWN, offset=minted_total - MINTED_SHOWN)
     return _render(request, ctx, community, "claims.html", open_claims=open_, minted=minted[::-1],
                    minted_total=minted_total, org_names=_organisation_names(ctx, community))
@@ -211,9 +216,9 @@ def claims(ctx: ContextDep, community: CommunityDep, request: Request):
 
 @router.get("/c/{community}/claims/{claim_id}")
 def claim(ctx: ContextDep, community: CommunityDep, claim_id: IdPath, request: Request):
-    found = reads.get_claim(ctx, community, claim_id)
+    found = claim_reads.get_claim(ctx, community, claim_id)
     # Who may endorse it and how often: the indicator's current terms, as the contract checks them.
-    current = reads.get_indicator(ctx, community, found["indicator_id"])
+    current = indicator_reads.get_indicator(ctx, community, found["indicator_id"])
     rules = present.indicator_rules(current, _indicator_names(ctx, community))
     return _render(request, ctx, community, "claim_detail.html", claim=found, rules=rules,
                    endorser_rule=bool(current["endorser_indicator_id"]),
@@ -228,24 +233,24 @@ def awaiting(ctx: ContextDep, community: CommunityDep, request: Request,
     answers: list[dict[str, Any]] = []
     if member:
         member = checksummed(member)
-        answers, _ = reads.awaiting_answer(ctx, community, nominee=member, limit=500, offset=0)
-        items, _ = reads.awaiting_attestation(ctx, community, attester=member, limit=500, offset=0)
+        answers, _ = claim_reads.awaiting_answer(ctx, community, nominee=member, limit=500, offset=0)
+        items, _ = claim_reads.awaiting_attestation(ctx, community, attester=member, limit=500, offset=0)
     return _render(request, ctx, community, "awaiting.html", member=member, claims=items, answers=answers,
                    org_names=_organisation_names(ctx, community))
 
 
 @router.get("/c/{community}/members")
 def members(ctx: ContextDep, community: CommunityDep, request: Request):
-    items, _ = reads.list_members(ctx, community, active=None, limit=500, offset=0)
+    items, _ = member_reads.list_members(ctx, community, active=None, limit=500, offset=0)
     return _render(request, ctx, community, "members.html", members=items)
 
 
 @router.get("/c/{community}/members/{address}")
 def profile(ctx: ContextDep, community: CommunityDep, address: AddressPath, request: Request):
-    member = reads.get_member(ctx, community, address)
-    scores = reads.profile(ctx, community, address)
-    history = reads.score_history(ctx, community, address)
-    badges, _, _ = reads.list_badges(ctx, community, owner=address, limit=500, offset=0)
+    member = member_reads.get_member(ctx, community, address)
+    scores = member_reads.profile(ctx, community, address)
+    history = member_reads.score_history(ctx, community, address)
+    badges, _, _ = badge_reads.list_badges(ctx, community, owner=address, limit=500, offset=0)
     counting = [b for b in badges if b["counts"]]
     revoked = [b for b in badges if b["revoked_at"] is not None]
     disowned = [b for b in badges if b["disowned_at"] is not None and b["revoked_at"] is None]
@@ -268,7 +273,7 @@ def organisations(ctx: ContextDep, community: CommunityDep, request: Request):
 
 @router.get("/c/{community}/organisations/{organisation_id}")
 def organisation(ctx: ContextDep, community: CommunityDep, organisation_id: IndicatorIdPath, request: Request):
-    found = reads.organisation_profile(ctx, community, organisation_id)
+    found = organisation_reads.organisation_profile(ctx, community, organisation_id)
     by_category = present.bar_chart([(c["category"] or "(no category)", c["score"]) for c in found["by_category"]],
                                     title=f"Score credited to {found['name']}, by category")
     return _render(request, ctx, community, "organisation.html", organisation=found, by_category=by_category)
@@ -276,10 +281,10 @@ def organisation(ctx: ContextDep, community: CommunityDep, organisation_id: Indi
 
 @router.get("/c/{community}/badges/{token_id}")
 def badge(ctx: ContextDep, community: CommunityDep, token_id: IdPath, request: Request):
-    found = reads.get_badge(ctx, community, token_id)
-    claim = reads.get_claim(ctx, community, token_id)  # a badge's token id is its claim's id
+    found = badge_reads.get_badge(ctx, community, token_id)
+    claim = claim_reads.get_claim(ctx, community, token_id)  # a badge's token id is its claim's id
     try:
-        metadata, metadata_error = reads.badge_metadata(ctx, community, token_id), None
+        metadata, metadata_error = badge_reads.badge_metadata(ctx, community, token_id), None
     except DomainError as exc:
         metadata, metadata_error = None, exc.detail
     return _render(request, ctx, community, "badge.html", badge=found, claim=claim, metadata=metadata,

@@ -10,9 +10,9 @@ from fastapi.responses import HTMLResponse
 
 from backend.api.deps import CommunityDep, ContextDep
 from backend.errors import Unprocessable
+from backend.indexer import reads as index_reads
 from backend.reports import figures
 from backend.reports.period import Period
-from backend.services import reads
 from backend.web import present
 from backend.web.pages import HtmlErrors, _render
 
@@ -25,7 +25,7 @@ def report(ctx: ContextDep, community: CommunityDep, request: Request,
            start: date | None = Query(None, alias="from"), end: date | None = Query(None, alias="to")):
     if start is None or end is None:
         with ctx.sessions() as session:
-            today = datetime.fromtimestamp(reads.index_time(session, community), tz=timezone.utc).date()
+            today = datetime.fromtimestamp(index_reads.index_time(session, community), tz=timezone.utc).date()
         start, end = start or today.replace(day=1), end or today
     try:
         period = Period.of(start, end)

@@ -68,8 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from backend.client import CommunityClient
-    from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, Env, address, pass_proposal
     from devstack.stack import local_stack
+    from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, Env, address, pass_proposal
 
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)

@@ -1,7 +1,7 @@
 """Every string the chain hands back is decoded leniently in one place (backend.chain.abi): any
 bytes become readable text that PostgreSQL and JSON can hold, and the exact bytes stay beside
 any text that had to be altered. Calls a member signs are still decoded strictly. The JSON a
-contract writes around such strings (a badge's tokenURI) is read as leniently (backend.services.reads)."""
+contract writes around such strings (a badge's tokenURI) is read as leniently (backend.badges.service)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backend.badges.service import token_uri_json
 from backend.chain.abi import (
     ContractAbi,
     ErrorDecoder,
@@ -25,7 +26,6 @@ from backend.chain.abi import (
     word_decoder,
 )
 from backend.errors import DomainError
-from backend.services.reads import token_uri_json
 
 R = "\ufffd"
 ALICE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from backend.badges import service as badge_reads
+from backend.claims import service as claim_reads
 from backend.indexer.db import make_engine, make_sessionmaker
-from backend.services import reads
 
 
 def _plan(engine, statement) -> list[str]:
@@ -24,12 +25,12 @@ def _plan(engine, statement) -> list[str]:
 # Each listing, and the terms its search must be bounded by besides the cursor: a filter left
 # out of the search would walk the community's rows from the cursor to find the member's.
 LISTINGS = {
-    "claims": (reads._claims_listing(None, False, False, False), ["community=?"]),
-    "claims of a contributor": (reads._claims_listing(None, False, False, True), ["community=?", "contributor=?"]),
-    "claims of an indicator": (reads._claims_listing(None, False, True, False), ["community=?", "indicator_id=?"]),
-    "open claims": (reads._claims_listing("open", False, False, False), ["community=?", "minted=?"]),
-    "badges": (reads._badges_listing(False), ["community=?"]),
-    "badges of an owner": (reads._badges_listing(True), ["community=?", "owner=?"]),
+    "claims": (claim_reads._claims_listing(None, False, False, False), ["community=?"]),
+    "claims of a contributor": (claim_reads._claims_listing(None, False, False, True), ["community=?", "contributor=?"]),
+    "claims of an indicator": (claim_reads._claims_listing(None, False, True, False), ["community=?", "indicator_id=?"]),
+    "open claims": (claim_reads._claims_listing("open", False, False, False), ["community=?", "minted=?"]),
+    "badges": (badge_reads._badges_listing(False), ["community=?"]),
+    "badges of an owner": (badge_reads._badges_listing(True), ["community=?", "owner=?"]),
 }
 
 

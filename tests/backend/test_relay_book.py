@@ -15,8 +15,14 @@ from backend.errors import Conflict
 from backend.indexer.db import make_engine
 from backend.relay.book import HeldRequest, RelayBook, check_nonce, next_nonce
 from backend.relay.budgets import member_refusal
-from backend.relay.outbox import (BATCH_REVERTED, CALL_REVERTED, NOT_EXECUTED, RECHECK_BLOCKS, RelayRequest,
-                                  create_outbox)
+from backend.relay.outbox import (
+    BATCH_REVERTED,
+    CALL_REVERTED,
+    NOT_EXECUTED,
+    RECHECK_BLOCKS,
+    RelayRequest,
+    create_outbox,
+)
 from backend.settings import Settings
 
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"

@@ -10,8 +10,8 @@ from unittest import mock
 import pytest
 from ape_ethereum.trace import TransactionTrace
 
-from scripts._community import CommunityParams, deploy_community
 from devstack.protocol import VOTING_DELAY, VOTING_PERIOD, Governance, Relay, indicator_input
+from scripts._community import CommunityParams, deploy_community
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ import copy
 
 import pytest
 
-from tests.e2e.conftest import ALICE, BOB, CAROL, OUTSIDER, address, problem_of
 from devstack.stack import rpc
+from tests.e2e.conftest import ALICE, BOB, CAROL, OUTSIDER, address, problem_of
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import ALICE, address
 from devstack.stack import rpc
+from tests.e2e.conftest import ALICE, address
 
 RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 ALICE_ADDRESS = address(ALICE)

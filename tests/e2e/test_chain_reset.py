@@ -7,8 +7,8 @@ forwarder, the member's nonce unused there), so the write is not lost."""
 from __future__ import annotations
 
 from backend.client import ApiError, CommunityClient
-from tests.e2e.conftest import ALICE, BOB, address
 from devstack.stack import deploy, local_stack, rpc, wait_until
+from tests.e2e.conftest import ALICE, BOB, address
 
 
 def test_index_rebuilds_when_the_chain_under_it_was_reset(tmp_path):

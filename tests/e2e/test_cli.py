@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from eth_account import Account
 
 from backend.cli.main import main as cli_main
-from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address
 from devstack.stack import rpc
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address
 from tests.e2e.ob3_verifier import verify_vc_jwt
 
 COMMONS = Path(sys.executable).parent / "commons"

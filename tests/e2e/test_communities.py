@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
-from tests.e2e.conftest import ALICE, address
 from devstack.stack import local_stack, second_community_params
+from tests.e2e.conftest import ALICE, address
 
 ERIN, FRANK = ANVIL_DEV_KEYS[5], ANVIL_DEV_KEYS[6]
 

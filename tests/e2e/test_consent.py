@@ -7,8 +7,8 @@ made here are disowned)."""
 
 from __future__ import annotations
 
-from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, problem_of
 from devstack.stack import rpc
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, problem_of
 
 RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 

@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, pass_proposal
 from devstack.stack import rpc, wait_until
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, pass_proposal
 from tests.e2e.ob3_verifier import OB_V3, VC_V2, VerificationFailed, status_bit, verify_vc_jwt
 
 pytestmark = pytest.mark.filterwarnings("ignore:EdDSA is deprecated")  # RFC 9864; joserfc still verifies it
@@ -155,8 +155,8 @@ def test_tampered_credential_fails(env, issued, change):
 
 def test_signature_by_another_key_fails(env, issued):
     """A credential signed with a key the issuer's DID document does not list."""
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     import jwt as pyjwt
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     token = env.api.http.get(f"/communities/example/badges/{issued['mentoring']}/credential.jwt").text
     header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))

@@ -18,8 +18,8 @@ import uuid
 import pytest
 from eth_utils import keccak
 
-from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, pass_proposal, problem_of
 from devstack.stack import rpc, wait_until
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, pass_proposal, problem_of
 from tests.e2e.test_hostile_relay import interval_mining, relayer_nonce, submit
 
 RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"

@@ -16,8 +16,8 @@ import pytest
 
 from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
-from tests.e2e.conftest import CAROL, address
 from devstack.stack import Server, service_env
+from tests.e2e.conftest import CAROL, address
 
 # A service of its own relays with a key of its own, so it never shares nonces with the suite's.
 OWN_RELAYER_KEY = ANVIL_DEV_KEYS[9]

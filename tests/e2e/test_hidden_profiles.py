@@ -23,8 +23,8 @@ import pytest
 
 from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
-from tests.e2e.conftest import ALICE, BOB, CAROL, Env, _postgres_database, address, pass_proposal
 from devstack.stack import UNTHROTTLED, KeptAlive, local_stack
+from tests.e2e.conftest import ALICE, BOB, CAROL, Env, _postgres_database, address, pass_proposal
 
 GINA = ANVIL_DEV_KEYS[8]
 ALL_TIME = "from=2000-01-01&to=2099-12-31"

@@ -14,12 +14,12 @@ import httpx
 import pytest
 from eth_abi import decode
 from eth_account import Account
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
 from backend.chain.deployments import Deployments
 from backend.settings import ANVIL_DEV_KEYS
-from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, problem_of
 from devstack.stack import rpc, wait_until
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, problem_of
 
 RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 EVE = ANVIL_DEV_KEYS[5]  # admitted, claims, then removed (test_attesting_a_removed_members_claim)

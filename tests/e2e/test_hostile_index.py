@@ -41,7 +41,6 @@ from backend.indexer import projections
 from backend.indexer.db import _normalise
 from backend.indexer.models import Claim, EventRecord, Member, SetAside
 from backend.settings import ANVIL_DEV_KEYS, Settings
-from tests.e2e.conftest import ALICE, BOB, _postgres_database, address
 from devstack.stack import (
     Server,
     dump_index,
@@ -52,6 +51,7 @@ from devstack.stack import (
     service_env,
     wait_until,
 )
+from tests.e2e.conftest import ALICE, BOB, _postgres_database, address
 
 ERIN, FRANK = ANVIL_DEV_KEYS[5], ANVIL_DEV_KEYS[6]
 R = "\ufffd"  # what an unreadable character is shown as

@@ -18,8 +18,8 @@ from eth_abi import encode
 from markupsafe import escape
 
 from backend.chain.deployments import Deployments
-from tests.e2e.conftest import ALICE, BOB, CAROL, address
 from devstack.stack import KeptAlive, rpc
+from tests.e2e.conftest import ALICE, BOB, CAROL, address
 from tests.e2e.test_hostile_index import Chain
 
 R = "\ufffd"

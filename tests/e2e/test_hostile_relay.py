@@ -19,8 +19,8 @@ from eth_utils import keccak
 
 from backend.client import ApiError, CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
-from tests.e2e.conftest import ALICE, BOB, CAROL, address
 from devstack.stack import Server, rpc, service_env, wait_until
+from tests.e2e.conftest import ALICE, BOB, CAROL, address
 
 RELAYER = Account.from_key(ANVIL_DEV_KEYS[0]).address
 # A second service on the same chain relays with a key of its own, so the two never share nonces.

@@ -15,14 +15,13 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from eth_abi import encode
 from eth_utils import to_checksum_address
 
 from backend.client import ApiError, CommunityClient
 from backend.settings import ANVIL_DEV_KEYS, Settings
-from tests.e2e.conftest import ALICE, _postgres_database, address, pass_proposal, problem_of
 from devstack.stack import local_stack, rpc
 from devstack.wallets import compiled
+from tests.e2e.conftest import ALICE, _postgres_database, address, pass_proposal, problem_of
 
 RELAYER = address(ANVIL_DEV_KEYS[0])
 DEPLOYER = address(ANVIL_DEV_KEYS[9])  # deploys the wallet; never a member, never the relayer

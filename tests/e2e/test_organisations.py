@@ -14,8 +14,8 @@ import uuid
 import pytest
 from eth_utils import keccak
 
-from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, pass_proposal, problem_of
 from devstack.stack import dump_index, rpc, wait_until
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, pass_proposal, problem_of
 
 RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 UNKNOWN = 2**32 - 1

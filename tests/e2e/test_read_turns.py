@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.api.main import create_app
-from backend.services import reads
+from backend.members import service as member_reads
 from backend.settings import Settings
 from tests.e2e.conftest import ALICE, address
 
@@ -23,7 +23,7 @@ class Overlap:
     def __init__(self, hold: float) -> None:
         self.hold, self.now, self.most, self.ended = hold, 0, 0, []
         self.lock = threading.Lock()
-        self.read = reads.profile
+        self.read = member_reads.profile
 
     def __call__(self, *args, **kwargs):
         with self.lock:
@@ -47,7 +47,7 @@ def _app(env, slots: int):
 @pytest.mark.parametrize("slots", [1, 3])
 def test_index_reads_take_turns(env, governed, monkeypatch, slots):
     overlap = Overlap(hold=0.1)
-    monkeypatch.setattr(reads, "profile", overlap)
+    monkeypatch.setattr(member_reads, "profile", overlap)
     app = _app(env, slots)
     try:
         with TestClient(app) as http, ThreadPoolExecutor(8) as pool:
@@ -61,7 +61,7 @@ def test_index_reads_take_turns(env, governed, monkeypatch, slots):
 
 def test_reads_that_ask_the_node_do_not_wait_for_a_turn(env, governed, monkeypatch):
     overlap = Overlap(hold=0.4)
-    monkeypatch.setattr(reads, "profile", overlap)
+    monkeypatch.setattr(member_reads, "profile", overlap)
     app = _app(env, 1)
     try:
         with TestClient(app) as http, ThreadPoolExecutor(5) as pool:

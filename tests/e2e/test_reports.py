@@ -13,8 +13,8 @@ from datetime import datetime, timezone
 import pytest
 from web3 import Web3
 
-from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, pass_proposal
 from devstack.stack import rpc
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, pass_proposal
 
 ALL_TIME = {"from": "2000-01-01", "to": "2099-12-31"}
 

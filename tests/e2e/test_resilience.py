@@ -11,9 +11,9 @@ from sqlalchemy import create_engine, func, select
 
 from backend.indexer.db import _normalise
 from backend.indexer.models import Badge, Claim, EventRecord
-from tests.e2e.conftest import ALICE, BOB, CAROL, address
 from devstack.stack import dump_index as _dump
 from devstack.stack import wait_until
+from tests.e2e.conftest import ALICE, BOB, CAROL, address
 
 
 def _caught_up(env) -> None:

@@ -16,12 +16,12 @@ import pytest
 from eth_abi import encode
 from eth_utils import to_checksum_address
 
-from backend.client import CommunityClient
 from backend.chain.typed_data import forward_request_typed_data
+from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
-from tests.e2e.conftest import ALICE, BOB, CAROL, address, pass_proposal, problem_of
 from devstack.stack import local_stack, rpc
 from devstack.wallets import HOSTILE_MODES, compiled
+from tests.e2e.conftest import ALICE, BOB, CAROL, address, pass_proposal, problem_of
 
 RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 DEPLOYER = address(ANVIL_DEV_KEYS[9])  # deploys the wallets; never a member, never the relayer

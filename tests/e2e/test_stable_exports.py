@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 import pytest
 from eth_utils import keccak
 
-from tests.e2e.conftest import ALICE, BOB, CAROL, address, pass_proposal
 from devstack.stack import wait_until
+from tests.e2e.conftest import ALICE, BOB, CAROL, address, pass_proposal
 from tests.e2e.test_fair_play import chain_now, skip_to
 from tests.e2e.test_reports import fetch
 

@@ -28,7 +28,6 @@ from backend.chain.deployments import Deployments
 from backend.client import ApiError, CommunityClient
 from backend.indexer.db import _normalise
 from backend.relay.outbox import RelayBatch
-from tests.e2e.conftest import ALICE, DANA, Env, address, pass_proposal
 from devstack.stack import (
     UNTHROTTLED,
     Anvil,
@@ -38,6 +37,7 @@ from devstack.stack import (
     rpc,
     service_env,
 )
+from tests.e2e.conftest import ALICE, DANA, Env, address, pass_proposal
 
 INDICATOR = 1
 

@@ -22,8 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from backend.chain.deployments import Deployments
 from backend.client import ApiError, CommunityClient
-from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address
 from devstack.stack import wait_until
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address
 from tests.faults.conftest import INDICATOR, Counter, chain_claims, chain_from, server_for
 
 PER_MEMBER = 25

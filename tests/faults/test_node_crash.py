@@ -26,8 +26,8 @@ from backend.chain.deployments import Deployments
 from backend.indexer.db import _normalise
 from backend.indexer.models import EventRecord
 from backend.settings import ANVIL_DEV_KEYS
-from tests.e2e.conftest import ALICE, BOB, CAROL, DANA
 from devstack.stack import rpc, wait_until
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA
 from tests.faults.conftest import Counter, Writer, chain_claims, chain_from, retry_reasons, server_for, tally, write_all
 
 WRITES = 200

@@ -19,8 +19,8 @@ from eth_account import Account
 from backend.chain.deployments import Deployments
 from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
-from tests.e2e.conftest import ALICE, BOB, CAROL, DANA
 from devstack.stack import rpc, wait_until
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA
 from tests.faults.conftest import (
     INDICATOR,
     Beside,

@@ -22,8 +22,8 @@ from backend.chain.deployments import Deployments
 from backend.client import ApiError, CommunityClient
 from backend.indexer.db import _normalise
 from backend.indexer.models import Cursor, EventRecord
-from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address
 from devstack.stack import dump_index, rpc, wait_until
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address
 from tests.faults.conftest import INDICATOR, Counter, chain_from, server_for
 
 PER_MEMBER = 30

@@ -14,8 +14,8 @@ import pytest
 
 from backend.chain.deployments import Deployments
 from backend.client import CommunityClient
-from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, POSTGRES_URL, address
 from devstack.stack import UNTHROTTLED, Server, service_env, wait_until
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, POSTGRES_URL
 from tests.faults.conftest import INDICATOR, chain_claims, chain_from
 
 PER_MEMBER = 30

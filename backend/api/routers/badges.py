@@ -11,7 +11,7 @@ from backend.api.deps import (
     IndexRead,
 )
 from backend.api.schemas import BadgeMetadataOut, BadgeOut, CursorPage
-from backend.services import reads
+from backend.badges import service as badge_reads
 
 router = APIRouter(prefix="/badges", tags=["badges"])
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/badges", tags=["badges"])
 def list_badges(ctx: ContextDep, community: CommunityDep, paging: CursorPagingDep, owner: AddressQuery = None):
     """Badges, newest first, optionally those one member holds. Page through them by `offset`, or by
     `after` (each page's `next_after`: older badges than that token), which stays as fast however far down."""
-    items, total, next_after = reads.list_badges(ctx, community, owner=owner, limit=paging.limit,
+    items, total, next_after = badge_reads.list_badges(ctx, community, owner=owner, limit=paging.limit,
                                                  offset=paging.offset, after=paging.after)
     return CursorPage(items=items, total=total, limit=paging.limit, offset=paging.offset, after=paging.after,
                       next_after=next_after)
@@ -29,10 +29,10 @@ def list_badges(ctx: ContextDep, community: CommunityDep, paging: CursorPagingDe
 @router.get("/{token_id}", response_model=BadgeOut, dependencies=[IndexRead])
 def get_badge(ctx: ContextDep, community: CommunityDep, token_id: IdPath):
     """One badge: indicator, weight, evidence, and whether it counts now."""
-    return reads.get_badge(ctx, community, token_id)
+    return badge_reads.get_badge(ctx, community, token_id)
 
 
 @router.get("/{token_id}/metadata", response_model=BadgeMetadataOut)
 def get_badge_metadata(ctx: ContextDep, community: CommunityDep, token_id: IdPath):
     """The badge's on-chain metadata: its tokenURI read from the contract, and that JSON decoded."""
-    return reads.badge_metadata(ctx, community, token_id)
+    return badge_reads.badge_metadata(ctx, community, token_id)

@@ -26,7 +26,8 @@ from backend.api.schemas import (
     TxOut,
     TypedDataOut,
 )
-from backend.services import actions, reads
+from backend.claims import service as claim_reads
+from backend.services import actions
 
 router = APIRouter(prefix="/claims", tags=["claims"])
 
@@ -40,7 +41,7 @@ def list_claims(ctx: ContextDep, community: CommunityDep, paging: CursorPagingDe
     nomination state (`nomination_state=pending&contributor=0x...`: the nominations waiting for that
     member's answer), oldest first. Page through them by `offset`, or by `after` (each page's
     `next_after`), which stays as fast however far down."""
-    items, total, next_after = reads.list_claims(
+    items, total, next_after = claim_reads.list_claims(
         ctx, community, state=state, indicator_id=indicator_id, contributor=contributor, limit=paging.limit,
         offset=paging.offset, nomination_state=nomination_state, after=paging.after)
     return CursorPage(items=items, total=total, limit=paging.limit, offset=paging.offset, after=paging.after,
@@ -53,7 +54,7 @@ def awaiting(ctx: ContextDep, community: CommunityDep, attester: AttesterQuery, 
     declined by their nominee, and filed under the indicator's current, active version (empty for someone who
     is not a member). Nominations still waiting for their nominee's answer are here: attestations may gather
     before the nominee accepts."""
-    items, total = reads.awaiting_attestation(ctx, community, attester=attester, limit=paging.limit,
+    items, total = claim_reads.awaiting_attestation(ctx, community, attester=attester, limit=paging.limit,
                                               offset=paging.offset)
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
@@ -61,7 +62,7 @@ def awaiting(ctx: ContextDep, community: CommunityDep, attester: AttesterQuery, 
 @router.get("/{claim_id}", response_model=ClaimOut, dependencies=[IndexRead])
 def get_claim(ctx: ContextDep, community: CommunityDep, claim_id: IdPath):
     """One claim with its attesters."""
-    return reads.get_claim(ctx, community, claim_id)
+    return claim_reads.get_claim(ctx, community, claim_id)
 
 
 @router.post("/prepare", response_model=TypedDataOut)

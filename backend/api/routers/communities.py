@@ -4,7 +4,9 @@ from fastapi import APIRouter
 
 from backend.api.deps import CommunityDep, ContextDep
 from backend.api.schemas import CommunityOut, HealthOut
-from backend.services import reads
+from backend.communities import service as community_reads
+from backend.indicators import service as indicator_reads
+from backend.proposals import service as proposal_reads
 
 router = APIRouter(tags=["communities"])
 
@@ -22,7 +24,7 @@ def health(ctx: ContextDep):
     `max_lag_blocks` of the chain, no indexing is failing and no event was set aside; otherwise
     "degraded" (still 200), with `reasons`, the lag per community in blocks and chain seconds,
     the current and newest errors, and the newest set-aside events. 503 when the chain node is down."""
-    return HealthOut(**reads.health(ctx))
+    return HealthOut(**community_reads.health(ctx))
 
 
 community_router = APIRouter(tags=["communities"])
@@ -32,7 +34,7 @@ community_router = APIRouter(tags=["communities"])
 def get_community(ctx: ContextDep, community: CommunityDep):
     """One community: contracts, founding parameters, governance settings and its fair-play rules
     (`rules`: the reciprocal-endorsement window in seconds, 0 = off, and the score rule)."""
-    parameters = {**community.parameters, "governance": reads.governance_settings(ctx, community),
-                  "rules": reads.community_rules(ctx, community)}
+    parameters = {**community.parameters, "governance": proposal_reads.governance_settings(ctx, community),
+                  "rules": indicator_reads.community_rules(ctx, community)}
     return CommunityOut(slug=community.slug, name=community.name, deployment_block=community.deployment_block,
                         contracts=community.contracts, parameters=parameters)

@@ -10,7 +10,7 @@ from backend.api.deps import (
     PagingDep,
 )
 from backend.api.schemas import IndicatorOut, Page
-from backend.services import reads
+from backend.indicators import service as indicator_reads
 
 router = APIRouter(prefix="/indicators", tags=["indicators"], dependencies=[IndexRead])
 
@@ -18,11 +18,11 @@ router = APIRouter(prefix="/indicators", tags=["indicators"], dependencies=[Inde
 @router.get("", response_model=Page[IndicatorOut])
 def list_indicators(ctx: ContextDep, community: CommunityDep, paging: PagingDep, active: bool | None = None):
     """The community's indicators of value, current versions."""
-    items, total = reads.list_indicators(ctx, community, active=active, limit=paging.limit, offset=paging.offset)
+    items, total = indicator_reads.list_indicators(ctx, community, active=active, limit=paging.limit, offset=paging.offset)
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
 @router.get("/{indicator_id}", response_model=IndicatorOut)
 def get_indicator(ctx: ContextDep, community: CommunityDep, indicator_id: IndicatorIdPath):
     """One indicator with its version history."""
-    return reads.get_indicator(ctx, community, indicator_id)
+    return indicator_reads.get_indicator(ctx, community, indicator_id)

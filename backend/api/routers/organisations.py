@@ -10,7 +10,7 @@ from backend.api.deps import (
     PagingDep,
 )
 from backend.api.schemas import OrganisationOut, OrganisationProfileOut, Page
-from backend.services import reads
+from backend.organisations import service as organisation_reads
 
 router = APIRouter(prefix="/organisations", tags=["organisations"], dependencies=[IndexRead])
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/organisations", tags=["organisations"], dependencies
 @router.get("", response_model=Page[OrganisationOut])
 def list_organisations(ctx: ContextDep, community: CommunityDep, paging: PagingDep, active: bool | None = None):
     """The organisations governance registered for claims to credit (sponsors, employers, customers)."""
-    items, total = reads.list_organisations(ctx, community, active=active, limit=paging.limit, offset=paging.offset)
+    items, total = organisation_reads.list_organisations(ctx, community, active=active, limit=paging.limit, offset=paging.offset)
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
@@ -26,4 +26,4 @@ def list_organisations(ctx: ContextDep, community: CommunityDep, paging: PagingD
 def get_organisation(ctx: ContextDep, community: CommunityDep, organisation_id: IndicatorIdPath):
     """One organisation and the work credited to it: its contributors and its weighted score by category, over
     the counting badges whose claims credit it (the community's score rule applies per contributor and indicator)."""
-    return reads.organisation_profile(ctx, community, organisation_id)
+    return organisation_reads.organisation_profile(ctx, community, organisation_id)

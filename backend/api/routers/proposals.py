@@ -19,7 +19,8 @@ from backend.api.schemas import (
     TxOut,
 )
 from backend.errors import InvalidRequest
-from backend.services import actions, reads
+from backend.proposals import service as proposal_reads
+from backend.services import actions
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
 
@@ -33,14 +34,14 @@ def _id(value: str) -> int:
 @router.get("", response_model=Page[ProposalOut])
 def list_proposals(ctx: ContextDep, community: CommunityDep, paging: PagingDep):
     """Proposals, newest first, with state and tallies."""
-    items, total = reads.list_proposals(ctx, community, limit=paging.limit, offset=paging.offset)
+    items, total = proposal_reads.list_proposals(ctx, community, limit=paging.limit, offset=paging.offset)
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
 @router.get("/{proposal_id}", response_model=ProposalOut)
 def get_proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPath):
     """One proposal: state, tallies, quorum, deadline and votes."""
-    return reads.get_proposal(ctx, community, _id(proposal_id))
+    return proposal_reads.get_proposal(ctx, community, _id(proposal_id))
 
 
 @router.post("/prepare", response_model=ProposalTypedDataOut)
@@ -65,6 +66,6 @@ def submit_proposal(ctx: ContextDep, community: CommunityDep, body: SignedReques
 def execute_proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPath, request: Request,
                      response: Response, wait: WaitQuery = True):
     """Execute a proposal that passed; anyone may, no signature needed."""
-    proposal = reads.proposal_row(ctx, community, _id(proposal_id))
+    proposal = proposal_reads.proposal_row(ctx, community, _id(proposal_id))
     outcome = actions.execute_proposal(ctx, community, proposal=proposal, wait=wait, client=client_of(request))
     return tx_response(outcome, request, response)

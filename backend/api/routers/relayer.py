@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from backend.api.deps import CommunityDep, ContextDep
 from backend.api.schemas import RelayerOut
-from backend.services import reads
+from backend.relay import report as relay_report
 
 router = APIRouter(prefix="/relayer", tags=["relayer"])
 
@@ -13,4 +13,4 @@ router = APIRouter(prefix="/relayer", tags=["relayer"])
 def get_relayer(ctx: ContextDep, community: CommunityDep):
     """What the relayer spent for this community and each of its members since the service
     started, what it has in flight, and the budgets that bound what anyone can make it spend."""
-    return reads.relayer(ctx, community)
+    return relay_report.relayer(ctx, community)

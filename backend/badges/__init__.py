@@ -1,0 +1,1 @@
+"""Badges: routes, schemas and the service that reads and prepares them."""

@@ -1,0 +1,1 @@
+"""Claims: routes, schemas and the service that reads and prepares them."""

@@ -1,0 +1,1 @@
+"""Communities: routes, schemas and the service that reads and prepares them."""

@@ -1,0 +1,1 @@
+"""Indicators: routes, schemas and the service that reads and prepares them."""

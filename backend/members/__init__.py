@@ -1,0 +1,1 @@
+"""Members: routes, schemas and the service that reads and prepares them."""

@@ -1,0 +1,1 @@
+"""Organisations: routes, schemas and the service that reads and prepares them."""

@@ -1,0 +1,1 @@
+"""Proposals: routes, schemas and the service that reads and prepares them."""
