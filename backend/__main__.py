@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
-        from backend.api.main import create_app
+        from backend.app import create_app
 
         host, port = args.host or settings.host, args.port or settings.port
         # The address credentials and DIDs name when CC_PUBLIC_URL is unset.
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         Context.build(settings).sessions.kw["bind"].dispose()
         os.environ.update(CC_HOST=host, CC_PORT=str(port))
         print(f"API on http://{host}:{port}, {args.workers} processes (docs: http://{host}:{port}/docs)", flush=True)
-        uvicorn.run("backend.api.main:create_app", factory=True, host=host, port=port, workers=args.workers,
+        uvicorn.run("backend.app:create_app", factory=True, host=host, port=port, workers=args.workers,
                     log_level="warning", **forwarded_headers(settings))
         return 0
 

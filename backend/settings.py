@@ -175,7 +175,7 @@ class Settings(BaseSettings):
     # from 127.0.0.1, where any local client, or a proxy passing it through, chooses its own address.
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
     # Reads answered from the index alone that run at once in one process; more wait their turn
-    # (backend/api/deps.py). Two suit the 2-core machines measured: sixteen profile reads at once,
+    # (backend/dependencies.py). Two suit the 2-core machines measured: sixteen profile reads at once,
     # p99 236 ms with no limit, 85 ms two at a time (docs/performance/api.md).
     index_read_slots: int = Field(default=2, ge=1)
     # ---- Open Badges credentials (backend/credentials)

@@ -21,7 +21,7 @@ from backend.indexer.models import (
     IndicatorVersion,
 )
 from backend.indexer.reads import address_of, index_time, listing, read_listing
-from backend.services import profiles
+from backend.members import scores as profiles
 
 # Badges, as claims: Core rows of the whole table as named tuples, statements built once.
 _BadgeRow = namedtuple("_BadgeRow", [column.key for column in Badge.__table__.columns])

@@ -7,7 +7,7 @@ CheckpointUnorderedInsertion, and credentials carry an `nbf` after the chain's c
 `--timestamp` sets the clock it starts from, before any block is mined, so even interval mining
 (`--block-time`) never mines one in the past; an evm_setTime after the start would come too late.
 
-`make run` (tools/run-local.sh) and the tests' chains (tests/e2e/harness.py) both start Anvil with
+`make run` (tools/run-local.sh) and the tests' chains (devstack/stack.py) both start Anvil with
 these arguments:
 
     python -m backend.chain.local_clock var/anvil-state.json   # prints `--timestamp N`, or nothing

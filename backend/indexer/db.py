@@ -32,7 +32,7 @@ def _normalise(url: str) -> str:
 
 # A database that accepts the connection but never answers (a host gone, a proxy in front of a
 # stopped server) would otherwise hold each connecting thread, and every index read waiting for its
-# turn behind them (backend/api/deps.py), with no limit.
+# turn behind them (backend/dependencies.py), with no limit.
 PG_CONNECT_TIMEOUT_SECONDS = 5
 
 

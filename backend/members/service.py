@@ -22,7 +22,7 @@ from backend.indexer.models import (
 )
 from backend.indexer.reads import address_of, index_time, page
 from backend.indicators.service import score_rule, score_rule_of
-from backend.services import profiles
+from backend.members import scores as profiles
 from backend.vocabulary import (
     ORIENTATIONS,
 )

@@ -17,7 +17,7 @@ from backend.indexer.models import (
 )
 from backend.indexer.reads import index_time, page
 from backend.indicators.service import score_rule
-from backend.services import profiles
+from backend.members import scores as profiles
 
 
 def _organisation_out(o: Organisation) -> dict[str, Any]:

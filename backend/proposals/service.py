@@ -18,7 +18,7 @@ from backend.indexer.models import (
 )
 from backend.indexer.projections import latest_checkpoint
 from backend.indexer.reads import index_time, page
-from backend.services.proposals import describe_call
+from backend.proposals.plan import describe_call
 from backend.vocabulary import (
     SUPPORTS,
     word_for,

@@ -17,8 +17,8 @@ from pydantic import TypeAdapter, ValidationError
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import InvalidRequest, Unprocessable
+from backend.proposals import plan as proposals
 from backend.proposals.actions import ProposalAction, actions_from_calls
-from backend.services import proposals
 from backend.vocabulary import (
     MAX_DESCRIPTION,
     MAX_TEXT,

@@ -17,7 +17,7 @@ from backend.chain.logs import decode_logs
 from backend.chain.receipts import created_by
 from backend.context import Context
 from backend.errors import ChainRefused, Conflict, DomainError, IndexUnavailable, NotFound, TimedOut
-from backend.relay.checks import CheckedRequest
+from backend.relay.checks import CheckedRequest, check
 from backend.relay.gas import direct_gas, relay_gas
 from backend.relay.outbox import RelayRequest
 
@@ -142,3 +142,25 @@ def status(ctx: Context, community: Community, tx_hash: str) -> TxOutcome:
     except Exception as exc:
         log.warning("index cursor unavailable: %r", exc)
     return outcome
+
+
+# Which contract functions each submit endpoint relays.
+ALLOWED = {
+    "claims": {("badge", "claim"), ("badge", "nominate"), ("badge", "claimWithOrganisation"),
+               ("badge", "nominateWithOrganisation")},
+    "attestations": {("badge", "attest"), ("badge", "attestWith")},
+    "votes": {("governor", "castVote"), ("governor", "castVoteWithReason")},
+    "delegations": {("membership", "delegate")},
+    "proposals": {("governor", "propose")},
+    "nomination-answers": {("badge", "acceptNomination"), ("badge", "declineNomination")},
+    "disownings": {("badge", "disown")},
+    "profile-visibility": {("badge", "setProfileHidden")},
+}
+
+
+def submit(ctx: Context, community: Community, *, kind: str, typed_data: dict[str, Any], signature: str,
+           wait: bool, client: str) -> TxOutcome:
+    request = check(ctx, community, typed_data, signature, ALLOWED[kind])
+    if request.accepted_as is not None:
+        return follow(ctx, community, request.accepted_as, wait=wait)
+    return relay(ctx, community, request, wait=wait, client=client)

@@ -15,9 +15,9 @@ from eth_account import Account
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
-from backend.api.deps import ContextDep
-from backend.api.schemas import TypedDataIn
+from backend.dependencies import ContextDep
 from backend.errors import Forbidden, InvalidRequest
+from backend.relay.schemas import TypedDataIn
 from backend.settings import LOCAL_CHAIN_IDS
 from backend.vocabulary import Address
 from backend.web.present import dev_accounts

@@ -1,5 +1,5 @@
 """The web app's pages: plain `def` routes over the same read functions the JSON API serves
-(backend/services/reads.py), rendered with Jinja2 (autoescape on). Writes never happen here:
+(each domain's service.py), rendered with Jinja2 (autoescape on). Writes never happen here:
 the page's script asks the member's wallet to sign what the API's `.../prepare` returns and
 submits it to the API, so the pages need no session, cookie or CSRF token."""
 
@@ -14,7 +14,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
-from backend.api.deps import (
+from backend.badges import service as badge_reads
+from backend.chain.addresses import checksummed
+from backend.chain.deployments import Community
+from backend.claims import service as claim_reads
+from backend.context import Context
+from backend.dependencies import (
     AddressPath,
     CommunityDep,
     ContextDep,
@@ -22,11 +27,6 @@ from backend.api.deps import (
     IndicatorIdPath,
     ProposalIdPath,
 )
-from backend.badges import service as badge_reads
-from backend.chain.addresses import checksummed
-from backend.chain.deployments import Community
-from backend.claims import service as claim_reads
-from backend.context import Context
 from backend.errors import DomainError
 from backend.indicators import service as indicator_reads
 from backend.members import service as member_reads

@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from backend.api.deps import CommunityDep, ContextDep
+from backend.dependencies import CommunityDep, ContextDep
 from backend.errors import Unprocessable
 from backend.indexer import reads as index_reads
 from backend.reports import figures

@@ -12,8 +12,8 @@ from pydantic import SecretStr
 from backend.chain.abi import ContractAbi, ErrorDecoder
 from backend.chain.typed_data import forward_request_struct, forward_request_typed_data
 from backend.errors import ChainRefused
-from backend.services.profiles import ScoredBadge, counts, score
-from backend.services.proposals import proposal_id
+from backend.members.scores import ScoredBadge, counts, score
+from backend.proposals.plan import proposal_id
 from backend.settings import ANVIL_DEV_KEYS, RelayerKeyRefused, Settings
 
 BADGE_ABI = [

@@ -1,5 +1,5 @@
 """The web app in a real browser: Debian's chromium driven by Playwright, against a real Anvil,
-`ape run deploy` and the service (tests/e2e/harness.py's local_stack, SQLite index).
+`ape run deploy` and the service (devstack/stack.py's local_stack, SQLite index).
 
 Playwright's own browser download cannot run on these machines, so the tests launch the system
 chromium with `executable_path`. Without it they skip with a message, except under CI=true,

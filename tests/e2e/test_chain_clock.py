@@ -3,7 +3,7 @@ time was skipped (evm_increaseTime, as `make demo` and the tests' `skip` do), th
 chain's blocks are newer than the last one it saved, under automine and under interval mining.
 
 `make run`'s own lines start the chain here (cut from tools/run-local.sh and run by bash), and
-so does the tests' harness (tests/e2e/harness.py Anvil, which the fault tests' chains are)."""
+so does the tests' harness (devstack/stack.py Anvil, which the fault tests' chains are)."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ from eth_utils import keccak
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text, update
 
-from backend.api.main import create_app
+from backend.app import create_app
 from backend.chain.deployments import Deployments
 from backend.chain.rpc import RpcError
 from backend.client import CommunityClient

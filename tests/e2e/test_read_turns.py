@@ -1,4 +1,4 @@
-"""Reads answered from the index take turns (settings.index_read_slots, backend/api/deps.py):
+"""Reads answered from the index take turns (settings.index_read_slots, backend/dependencies.py):
 at most that many run at once in a process, the rest wait without holding a thread; reads that
 ask the node take no turn, so they never wait behind the index's readers."""
 
@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from fastapi.testclient import TestClient
 
-from backend.api.main import create_app
+from backend.app import create_app
 from backend.members import service as member_reads
 from backend.settings import Settings
 from tests.e2e.conftest import ALICE, address

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from backend.api.deps import AddressPath, CommunityDep, ContextDep, IdPath
 from backend.credentials import contexts, service
 from backend.credentials.issuer import MEDIA_TYPE
+from backend.dependencies import AddressPath, CommunityDep, ContextDep, IdPath
 from backend.errors import NotFound
 
 router = APIRouter(tags=["credentials"])

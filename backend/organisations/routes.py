@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.deps import (
+from backend.dependencies import (
     CommunityDep,
     ContextDep,
     IndexRead,
     IndicatorIdPath,
     PagingDep,
 )
-from backend.api.schemas import OrganisationOut, OrganisationProfileOut, Page
 from backend.organisations import service as organisation_reads
+from backend.organisations.schemas import OrganisationOut, OrganisationProfileOut
+from backend.schemas import Page
 
 router = APIRouter(prefix="/organisations", tags=["organisations"], dependencies=[IndexRead])
 

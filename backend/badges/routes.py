@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.deps import (
+from backend.badges import service as badge_reads
+from backend.badges.schemas import BadgeMetadataOut, BadgeOut
+from backend.dependencies import (
     AddressQuery,
     CommunityDep,
     ContextDep,
@@ -10,8 +12,7 @@ from backend.api.deps import (
     IdPath,
     IndexRead,
 )
-from backend.api.schemas import BadgeMetadataOut, BadgeOut, CursorPage
-from backend.badges import service as badge_reads
+from backend.schemas import CursorPage
 
 router = APIRouter(prefix="/badges", tags=["badges"])
 

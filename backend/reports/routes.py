@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from backend.api.deps import CommunityDep, ContextDep
+from backend.dependencies import CommunityDep, ContextDep
 from backend.reports import figures, render
 from backend.reports.period import Period
 

@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.deps import (
+from backend.dependencies import (
     CommunityDep,
     ContextDep,
     IndexRead,
     IndicatorIdPath,
     PagingDep,
 )
-from backend.api.schemas import IndicatorOut, Page
 from backend.indicators import service as indicator_reads
+from backend.indicators.schemas import IndicatorOut
+from backend.schemas import Page
 
 router = APIRouter(prefix="/indicators", tags=["indicators"], dependencies=[IndexRead])
 

@@ -5,25 +5,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from backend.api.deps import CommunityDep, ContextDep, WaitQuery
-from backend.api.routers._tx import client_of, tx_response
-from backend.api.schemas import (
-    DisowningPrepareIn,
-    NominationAnswerPrepareIn,
-    ProfileVisibilityPrepareIn,
-    SignedRequestIn,
-    TxOut,
-    TypedDataOut,
-)
-from backend.services import actions
+from backend.api.submit import relay_signed
+from backend.consent import writes as consent_writes
+from backend.consent.schemas import DisowningPrepareIn, NominationAnswerPrepareIn, ProfileVisibilityPrepareIn
+from backend.dependencies import CommunityDep, ContextDep, WaitQuery
+from backend.relay.schemas import SignedRequestIn, TxOut, TypedDataOut
 
 router = APIRouter(tags=["consent"])
-
-
-def _submit(ctx, community, kind: str, body: SignedRequestIn, request: Request, response: Response, wait: bool):
-    outcome = actions.submit(ctx, community, kind=kind, typed_data=body.typed_data.as_dict(),
-                             signature=body.signature, wait=wait, client=client_of(request))
-    return tx_response(outcome, request, response)
 
 
 @router.post("/nomination-answers/prepare", response_model=TypedDataOut)
@@ -34,7 +22,7 @@ def prepare_answer(ctx: ContextDep, community: CommunityDep, body: NominationAns
     accepted. Refused: someone else's nomination (403 `BadgeNotNominee`), a claim of one's own (409
     `BadgeNotNomination`), a nomination already answered (409 `BadgeNominationDeclined`,
     `BadgeNominationAlreadyAccepted`)."""
-    return TypedDataOut(typed_data=actions.prepare_nomination_answer(
+    return TypedDataOut(typed_data=consent_writes.prepare_nomination_answer(
         ctx, community, signer=body.signer, claim_id=body.claim_id, answer=body.answer))
 
 
@@ -42,7 +30,7 @@ def prepare_answer(ctx: ContextDep, community: CommunityDep, body: NominationAns
 def submit_answer(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request,
                   response: Response, wait: WaitQuery = True):
     """Relay a signed acceptance or refusal of a nomination; `created.token_id` when accepting minted the badge."""
-    return _submit(ctx, community, "nomination-answers", body, request, response, wait)
+    return relay_signed(ctx, community, "nomination-answers", body, request, response, wait)
 
 
 @router.post("/disownings/prepare", response_model=TypedDataOut)
@@ -50,7 +38,7 @@ def prepare_disowning(ctx: ContextDep, community: CommunityDep, body: DisowningP
     """Disown a badge you hold: the typed data to sign. It stops counting for good, its history stays and it
     shows as disowned (`disowned_at`); it cannot be taken back. Refused: a badge someone else holds (403
     `BadgeNotHolder`), one already disowned (409 `BadgeAlreadyDisowned`)."""
-    return TypedDataOut(typed_data=actions.prepare_disowning(ctx, community, signer=body.signer,
+    return TypedDataOut(typed_data=consent_writes.prepare_disowning(ctx, community, signer=body.signer,
                                                              token_id=body.token_id))
 
 
@@ -58,7 +46,7 @@ def prepare_disowning(ctx: ContextDep, community: CommunityDep, body: DisowningP
 def submit_disowning(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request,
                      response: Response, wait: WaitQuery = True):
     """Relay a signed disowning of a badge."""
-    return _submit(ctx, community, "disownings", body, request, response, wait)
+    return relay_signed(ctx, community, "disownings", body, request, response, wait)
 
 
 @router.post("/profile-visibility/prepare", response_model=TypedDataOut)
@@ -70,7 +58,7 @@ def prepare_visibility(ctx: ContextDep, community: CommunityDep, body: ProfileVi
     votes, proposals, delegations) keep their address, in their reads, listings and exports; their
     profile is still answered by address, and their badges count in every score and total
     (docs/members/hiding.md)."""
-    return TypedDataOut(typed_data=actions.prepare_profile_visibility(ctx, community, signer=body.signer,
+    return TypedDataOut(typed_data=consent_writes.prepare_profile_visibility(ctx, community, signer=body.signer,
                                                                       hidden=body.hidden))
 
 
@@ -78,4 +66,4 @@ def prepare_visibility(ctx: ContextDep, community: CommunityDep, body: ProfileVi
 def submit_visibility(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request,
                       response: Response, wait: WaitQuery = True):
     """Relay a signed change of the signer's profile visibility."""
-    return _submit(ctx, community, "profile-visibility", body, request, response, wait)
+    return relay_signed(ctx, community, "profile-visibility", body, request, response, wait)

@@ -1,4 +1,6 @@
-"""Assembles the FastAPI app: routers, problem+json errors, the indexer's lifetime."""
+"""Assembles the service: the API (each domain's routes, problem+json errors, its docs) and the web
+app (backend/web) over one Context, and the indexer's and relayer's lifetimes. The API and the web
+app do not import each other; both are assembled here."""
 
 from __future__ import annotations
 
@@ -9,29 +11,27 @@ from fastapi import FastAPI
 
 from backend import web
 from backend.api import docs, problems
-from backend.api.routers import (
-    attestations,
-    badges,
-    claims,
-    communities,
-    consent,
-    credentials,
-    delegations,
-    indicators,
-    members,
-    organisations,
-    proposals,
-    relayer,
-    reports,
-    requests,
-    transactions,
-    votes,
-)
+from backend.badges import routes as badges
+from backend.claims import routes as claims
+from backend.communities import routes as communities
+from backend.consent import routes as consent
 from backend.context import Context
+from backend.credentials import routes as credentials
+from backend.indicators import routes as indicators
+from backend.members import routes as members
+from backend.organisations import routes as organisations
+from backend.proposals import routes as proposals
+from backend.relay import routes as relay
+from backend.reports import routes as reports
 from backend.settings import Settings, get_settings
 
-RESOURCES = (indicators, organisations, proposals, votes, delegations, members, claims, attestations, consent, badges,
-             transactions, requests, relayer, credentials, reports)
+# Each community's resources, served under /communities/{community}/... (and at the top level when
+# the service serves one community), in the order their paths are matched.
+COMMUNITY_ROUTERS = (
+    indicators.router, organisations.router, proposals.router, proposals.votes_router, members.delegations_router,
+    members.router, claims.router, claims.attestations_router, consent.router, badges.router,
+    relay.transactions_router, relay.requests_router, relay.router, credentials.router, reports.router,
+)
 
 
 def create_app(settings: Settings | None = None, *, run_indexer: bool = True) -> FastAPI:
@@ -65,10 +65,10 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
     credentials.check_issuer(context)
     app.include_router(credentials.service_router)
     app.include_router(communities.community_router, prefix="/communities/{community}")
-    for resource in RESOURCES:
-        app.include_router(resource.router, prefix="/communities/{community}")
+    for router in COMMUNITY_ROUTERS:
+        app.include_router(router, prefix="/communities/{community}")
         # Top-level aliases answer when exactly one community is served.
-        app.include_router(resource.router, include_in_schema=False)
+        app.include_router(router, include_in_schema=False)
     # The web app for members, over the same read models (backend/web).
     web.install(app)
     problems.document(app)

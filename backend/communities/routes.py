@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from backend.api.deps import CommunityDep, ContextDep
-from backend.api.schemas import CommunityOut, HealthOut
 from backend.communities import service as community_reads
+from backend.communities.schemas import CommunityOut, HealthOut
+from backend.dependencies import CommunityDep, ContextDep
 from backend.indicators import service as indicator_reads
 from backend.proposals import service as proposal_reads
 

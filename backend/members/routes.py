@@ -1,10 +1,14 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
-from backend.api.deps import AddressPath, CommunityDep, ContextDep, IndexRead, PagingDep
-from backend.api.schemas import MemberOut, Page, ProfileOut, ScoreHistoryOut
+from backend.api.submit import relay_signed
+from backend.dependencies import AddressPath, CommunityDep, ContextDep, IndexRead, PagingDep, WaitQuery
 from backend.members import service as member_reads
+from backend.members import writes as member_writes
+from backend.members.schemas import DelegationPrepareIn, MemberOut, ProfileOut, ScoreHistoryOut
+from backend.relay.schemas import SignedRequestIn, TxOut, TypedDataOut
+from backend.schemas import Page
 
 # Every read here is answered from the index alone.
 router = APIRouter(prefix="/members", tags=["members"], dependencies=[IndexRead])
@@ -36,3 +40,21 @@ def get_profile(ctx: ContextDep, community: CommunityDep, address: AddressPath, 
 def get_score_history(ctx: ContextDep, community: CommunityDep, address: AddressPath):
     """A member's weighted score over time: a point at each badge minted, revoked or expired."""
     return member_reads.score_history(ctx, community, address)
+
+
+# ---------------------------------------------------------------------- delegations
+
+delegations_router = APIRouter(prefix="/delegations", tags=["delegations"])
+
+
+@delegations_router.post("/prepare", response_model=TypedDataOut)
+def prepare_delegation(ctx: ContextDep, community: CommunityDep, body: DelegationPrepareIn):
+    """Delegate your vote to another member: the typed data to sign."""
+    return TypedDataOut(typed_data=member_writes.prepare_delegation(ctx, community, signer=body.signer, delegatee=body.delegatee))
+
+
+@delegations_router.post("", response_model=TxOut)
+def submit_delegation(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request, response: Response,
+           wait: WaitQuery = True):
+    """Delegate your vote to another member: relay the signed request."""
+    return relay_signed(ctx, community, "delegations", body, request, response, wait)

@@ -4,7 +4,11 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 
-from backend.api.deps import (
+from backend.api.submit import relay_signed
+from backend.claims import service as claim_reads
+from backend.claims import writes as claim_writes
+from backend.claims.schemas import AttestationPrepareIn, ClaimOut, ClaimPrepareIn
+from backend.dependencies import (
     AddressQuery,
     AttesterQuery,
     CommunityDep,
@@ -16,18 +20,8 @@ from backend.api.deps import (
     PagingDep,
     WaitQuery,
 )
-from backend.api.routers._tx import client_of, tx_response
-from backend.api.schemas import (
-    ClaimOut,
-    ClaimPrepareIn,
-    CursorPage,
-    Page,
-    SignedRequestIn,
-    TxOut,
-    TypedDataOut,
-)
-from backend.claims import service as claim_reads
-from backend.services import actions
+from backend.relay.schemas import SignedRequestIn, TxOut, TypedDataOut
+from backend.schemas import CursorPage, Page
 
 router = APIRouter(prefix="/claims", tags=["claims"])
 
@@ -68,7 +62,7 @@ def get_claim(ctx: ContextDep, community: CommunityDep, claim_id: IdPath):
 @router.post("/prepare", response_model=TypedDataOut)
 def prepare(ctx: ContextDep, community: CommunityDep, body: ClaimPrepareIn):
     """Claim your own contribution, or nominate another member (contributor): the typed data to sign."""
-    return TypedDataOut(typed_data=actions.prepare_claim(
+    return TypedDataOut(typed_data=claim_writes.prepare_claim(
         ctx, community, signer=body.signer, indicator_id=body.indicator_id, evidence_uri=body.evidence_uri,
         evidence_hash=body.evidence_hash, contributor=body.contributor,
         organisation_id=body.organisation_id))
@@ -78,7 +72,25 @@ def prepare(ctx: ContextDep, community: CommunityDep, body: ClaimPrepareIn):
 def submit(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request, response: Response,
            wait: WaitQuery = True):
     """Relay a signed claim or nomination; returns the claim id."""
-    outcome = actions.submit(ctx, community, kind="claims", typed_data=body.typed_data.as_dict(),
-                             signature=body.signature, wait=wait,
-                             client=client_of(request))
-    return tx_response(outcome, request, response)
+    return relay_signed(ctx, community, "claims", body, request, response, wait)
+
+
+# ---------------------------------------------------------------------- attestations
+
+attestations_router = APIRouter(prefix="/attestations", tags=["attestations"])
+
+
+@attestations_router.post("/prepare", response_model=TypedDataOut)
+def prepare_attestation(ctx: ContextDep, community: CommunityDep, body: AttestationPrepareIn):
+    """Attest (endorse) another member's claim: the typed data to sign. For an indicator endorsed only by
+    holders of another indicator's badge, the request shows the signer's counting badge of it (403
+    `BadgeEndorserNotQualified` when they hold none)."""
+    return TypedDataOut(typed_data=claim_writes.prepare_attestation(ctx, community, signer=body.signer, claim_id=body.claim_id,
+                                                               endorser_badge_id=body.endorser_badge_id))
+
+
+@attestations_router.post("", response_model=TxOut)
+def submit_attestation(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request, response: Response,
+           wait: WaitQuery = True):
+    """Attest (endorse) another member's claim: relay the signed request."""
+    return relay_signed(ctx, community, "attestations", body, request, response, wait)

@@ -2,25 +2,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from backend.api.deps import (
+from backend.api.submit import client_of, relay_signed, tx_response
+from backend.dependencies import (
     CommunityDep,
     ContextDep,
     PagingDep,
     ProposalIdPath,
     WaitQuery,
 )
-from backend.api.routers._tx import client_of, tx_response
-from backend.api.schemas import (
-    Page,
-    ProposalOut,
-    ProposalPrepareIn,
-    ProposalTypedDataOut,
-    SignedRequestIn,
-    TxOut,
-)
 from backend.errors import InvalidRequest
 from backend.proposals import service as proposal_reads
-from backend.services import actions
+from backend.proposals import writes as proposal_writes
+from backend.proposals.schemas import ProposalOut, ProposalPrepareIn, ProposalTypedDataOut, VotePrepareIn
+from backend.relay.schemas import SignedRequestIn, TxOut, TypedDataOut
+from backend.schemas import Page
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
 
@@ -47,7 +42,7 @@ def get_proposal(ctx: ContextDep, community: CommunityDep, proposal_id: Proposal
 @router.post("/prepare", response_model=ProposalTypedDataOut)
 def prepare_proposal(ctx: ContextDep, community: CommunityDep, body: ProposalPrepareIn):
     """Typed data for a member to sign to propose the given actions."""
-    typed, proposal_id = actions.prepare_proposal(ctx, community, signer=body.signer, description=body.description,
+    typed, proposal_id = proposal_writes.prepare_proposal(ctx, community, signer=body.signer, description=body.description,
                                                   actions=body.actions)
     return ProposalTypedDataOut(typed_data=typed, proposal_id=proposal_id)
 
@@ -56,10 +51,7 @@ def prepare_proposal(ctx: ContextDep, community: CommunityDep, body: ProposalPre
 def submit_proposal(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request,
                     response: Response, wait: WaitQuery = True):
     """Relay a signed proposal; returns the transaction and the proposal id."""
-    outcome = actions.submit(ctx, community, kind="proposals", typed_data=body.typed_data.as_dict(),
-                             signature=body.signature, wait=wait,
-                             client=client_of(request))
-    return tx_response(outcome, request, response)
+    return relay_signed(ctx, community, "proposals", body, request, response, wait)
 
 
 @router.post("/{proposal_id}/execute", response_model=TxOut)
@@ -67,5 +59,23 @@ def execute_proposal(ctx: ContextDep, community: CommunityDep, proposal_id: Prop
                      response: Response, wait: WaitQuery = True):
     """Execute a proposal that passed; anyone may, no signature needed."""
     proposal = proposal_reads.proposal_row(ctx, community, _id(proposal_id))
-    outcome = actions.execute_proposal(ctx, community, proposal=proposal, wait=wait, client=client_of(request))
+    outcome = proposal_writes.execute_proposal(ctx, community, proposal=proposal, wait=wait, client=client_of(request))
     return tx_response(outcome, request, response)
+
+
+# ---------------------------------------------------------------------- votes
+
+votes_router = APIRouter(prefix="/votes", tags=["votes"])
+
+
+@votes_router.post("/prepare", response_model=TypedDataOut)
+def prepare_vote(ctx: ContextDep, community: CommunityDep, body: VotePrepareIn):
+    """Cast a vote (for, against, abstain) with a reason: the typed data to sign."""
+    return TypedDataOut(typed_data=proposal_writes.prepare_vote(ctx, community, signer=body.signer, proposal_id=int(body.proposal_id), support=body.support, reason=body.reason))
+
+
+@votes_router.post("", response_model=TxOut)
+def submit_vote(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request, response: Response,
+           wait: WaitQuery = True):
+    """Cast a vote (for, against, abstain) with a reason: relay the signed request."""
+    return relay_signed(ctx, community, "votes", body, request, response, wait)

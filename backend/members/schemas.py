@@ -1,0 +1,77 @@
+"""Members, delegations and contribution profiles."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from backend.schemas import SignerIn
+from backend.vocabulary import (
+    Address,
+)
+
+
+class DelegationPrepareIn(SignerIn):
+    delegatee: Address
+
+
+class MemberOut(BaseModel):
+    address: str
+    active: bool
+    admitted_at: int
+    removed_at: int | None
+    delegate: str | None
+    votes: int
+    profile_hidden: bool = Field(description="The member keeps their profile out of public lists (GET /members, "
+                                 "the nominee picker, reports' and organisations' per-member figures); it is still "
+                                 "answered here, counts everywhere, and records they take part in keep their address")
+
+
+class ProfileBadgeOut(BaseModel):
+    token_id: int
+    indicator_id: int
+    indicator_name: str
+    category: str
+    orientation: str
+    weight: int
+    minted_at: int
+    counts: bool
+
+
+class ProfileOut(BaseModel):
+    address: str
+    member: bool
+    profile_hidden: bool = Field(description="The member keeps this profile out of public lists; it still counts "
+                                 "and is answered to anyone who asks for it by address")
+    as_of: int = Field(description="Chain time the profile was computed at")
+    score_rule: Literal["linear", "square_root"] = Field(
+        description="How the scores add up, as the community set it: linear sums the weights of an indicator's "
+                    "badges; square_root gives n badges of one indicator their mean weight times the square root of "
+                    "n (rounded to 3 decimals)")
+    total_score: int | float
+    badges_counting: int
+    badges_not_counting: int
+    by_indicator: list[dict[str, Any]]
+    by_category: list[dict[str, Any]]
+    by_orientation: dict[str, dict[str, int | float]]
+    badges_total: int = Field(description="Every badge the member holds, counting or not")
+    badges_limit: int
+    badges_offset: int
+    badges: list[ProfileBadgeOut] = Field(description="One page of the member's badges, oldest first")
+
+
+class ScorePointOut(BaseModel):
+    at: int = Field(description="Chain time (unix seconds) from which this score holds")
+    total: int | float
+    object: int | float = Field(description="Score from object-oriented indicators (code, documents, ...)")
+    community: int | float = Field(description="Score from community-oriented indicators (mentoring, events, ...)")
+
+
+class ScoreHistoryOut(BaseModel):
+    address: str
+    as_of: int = Field(description="Chain time the history was computed at")
+    score_rule: Literal["linear", "square_root"] = Field(
+        description="The community's score rule, applied at every point as the profile applies it")
+    points: list[ScorePointOut] = Field(description="One point at each badge minted, revoked or expired, oldest "
+                                        "first")

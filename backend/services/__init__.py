@@ -1,1 +1,0 @@
-"""The rules: what each action needs, checked before anything reaches the chain."""
