@@ -19,7 +19,8 @@ def forwarded_headers(settings: Settings) -> dict[str, Any]:
     budget is kept for. With none trusted the middleware is not installed at all."""
     if os.environ.get("FORWARDED_ALLOW_IPS"):
         logging.getLogger("backend").warning(
-            "FORWARDED_ALLOW_IPS is ignored: name the proxies whose X-Forwarded-For is believed in CC_TRUSTED_PROXIES")
+            "FORWARDED_ALLOW_IPS is ignored: name the proxies whose X-Forwarded-For is believed in CC_TRUSTED_PROXIES"
+        )
     trusted = list(settings.trusted_proxies)
     return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted}
 
@@ -30,11 +31,18 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the API and the indexer")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int, default=1,
-                       help="API processes over the one database (PostgreSQL, or SQLite on one machine): one of "
-                       "them relays and indexes, every one answers; if that one dies, another takes over")
-    commands.add_parser("reindex", help="rebuild the index from each deployment block beside the one in use, "
-                        "and replace it only once the rebuild succeeded")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API processes over the one database (PostgreSQL, or SQLite on one machine): one of "
+        "them relays and indexes, every one answers; if that one dies, another takes over",
+    )
+    commands.add_parser(
+        "reindex",
+        help="rebuild the index from each deployment block beside the one in use, "
+        "and replace it only once the rebuild succeeded",
+    )
     commands.add_parser("sync", help="index up to the chain head once, then exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -66,8 +74,15 @@ def main(argv: list[str] | None = None) -> int:
         Context.build(settings).sessions.kw["bind"].dispose()
         os.environ.update(CC_HOST=host, CC_PORT=str(port))
         print(f"API on http://{host}:{port}, {args.workers} processes (docs: http://{host}:{port}/docs)", flush=True)
-        uvicorn.run("backend.app:create_app", factory=True, host=host, port=port, workers=args.workers,
-                    log_level="warning", **forwarded_headers(settings))
+        uvicorn.run(
+            "backend.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=args.workers,
+            log_level="warning",
+            **forwarded_headers(settings),
+        )
         return 0
 
     from backend.context import Context

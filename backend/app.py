@@ -28,9 +28,21 @@ from backend.settings import Settings, get_settings
 # Each community's resources, served under /communities/{community}/... (and at the top level when
 # the service serves one community), in the order their paths are matched.
 COMMUNITY_ROUTERS = (
-    indicators.router, organisations.router, proposals.router, proposals.votes_router, members.delegations_router,
-    members.router, claims.router, claims.attestations_router, consent.router, badges.router,
-    relay.transactions_router, relay.requests_router, relay.router, credentials.router, reports.router,
+    indicators.router,
+    organisations.router,
+    proposals.router,
+    proposals.votes_router,
+    members.delegations_router,
+    members.router,
+    claims.router,
+    claims.attestations_router,
+    consent.router,
+    badges.router,
+    relay.transactions_router,
+    relay.requests_router,
+    relay.router,
+    credentials.router,
+    reports.router,
 )
 
 

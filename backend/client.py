@@ -23,8 +23,9 @@ class ApiError(Exception):
 
 
 class CommunityClient:
-    def __init__(self, base_url: str, community: str | None = None, timeout: float = 60.0,
-                 http: httpx.Client | None = None) -> None:
+    def __init__(
+        self, base_url: str, community: str | None = None, timeout: float = 60.0, http: httpx.Client | None = None
+    ) -> None:
         self.http = http or httpx.Client(base_url=base_url, timeout=timeout)
         self.prefix = f"/communities/{community}" if community else ""
 
@@ -50,8 +51,11 @@ class CommunityClient:
         """prepare, sign, submit: one member action end to end."""
         signer = Account.from_key(key).address
         typed = self.prepare(action, signer=signer, **fields)["typed_data"]
-        return self.post(f"/{action}", {"typed_data": typed, "signature": self.sign(key, typed)},
-                         **({} if wait else {"wait": "false"}))
+        return self.post(
+            f"/{action}",
+            {"typed_data": typed, "signature": self.sign(key, typed)},
+            **({} if wait else {"wait": "false"}),
+        )
 
     def execute(self, proposal_id: str, wait: bool = True) -> dict[str, Any]:
         return self.post(f"/proposals/{proposal_id}/execute", **({} if wait else {"wait": "false"}))

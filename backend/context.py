@@ -29,7 +29,7 @@ class Context:
     worker: RelayWorker  # sends what waits in the outbox, while this process leads
 
     @classmethod
-    def build(cls, settings: Settings) -> "Context":
+    def build(cls, settings: Settings) -> Context:
         deployments = Deployments.load(settings.deployments_file)
         gateway = ChainGateway(settings=settings, deployments=deployments)
         sessions = make_sessionmaker(make_engine(settings.database_url))

@@ -51,14 +51,27 @@ async def get_paging(limit: int = Query(50, ge=1, le=500), offset: int = Query(0
 
 async def get_cursor_paging(
     paging: Annotated[Paging, Depends(get_paging)],
-    after: int | None = Query(None, ge=0, le=INDEX_ID_MAX, description=(
-        "A cursor: the rows past this id, in the listing's order (the `next_after` of the page before). Found "
-        "through the index however far down the listing, where an offset walks every row before it.")),
+    after: int | None = Query(
+        None,
+        ge=0,
+        le=INDEX_ID_MAX,
+        description=(
+            "A cursor: the rows past this id, in the listing's order (the `next_after` of the page before). Found "
+            "through the index however far down the listing, where an offset walks every row before it."
+        ),
+    ),
 ) -> Paging:
     if after is not None and paging.offset:
-        raise RequestValidationError([{
-            "type": "value_error", "loc": ("query", "after"), "input": after,
-            "msg": f"Give a cursor (after) or an offset, not both: offset is {paging.offset}"}])
+        raise RequestValidationError(
+            [
+                {
+                    "type": "value_error",
+                    "loc": ("query", "after"),
+                    "input": after,
+                    "msg": f"Give a cursor (after) or an offset, not both: offset is {paging.offset}",
+                }
+            ]
+        )
     return Paging(paging.limit, paging.offset, after)
 
 
@@ -71,16 +84,23 @@ CursorPagingDep = Annotated[Paging, Depends(get_cursor_paging)]
 IndexRead = Depends(index_read_turn, scope="function")
 WaitQuery = Annotated[bool, Query(description="false: answer 202 at once with the transaction hash")]
 
-AddressPath = Annotated[str, Path(pattern=ADDRESS_PATTERN, description="0x + 40 hex digits: EIP-55 checksummed, "
-                                                                     "or all lowercase"), AfterValidator(checksummed)]
-AddressQuery = Annotated[str | None, Query(pattern=ADDRESS_PATTERN, description="An address: EIP-55 checksummed, "
-                                                                               "or all lowercase"),
-                         AfterValidator(lambda value: value if value is None else checksummed(value))]
+AddressPath = Annotated[
+    str,
+    Path(pattern=ADDRESS_PATTERN, description="0x + 40 hex digits: EIP-55 checksummed, or all lowercase"),
+    AfterValidator(checksummed),
+]
+AddressQuery = Annotated[
+    str | None,
+    Query(pattern=ADDRESS_PATTERN, description="An address: EIP-55 checksummed, or all lowercase"),
+    AfterValidator(lambda value: value if value is None else checksummed(value)),
+]
 IdPath = Annotated[int, Path(ge=1, le=INDEX_ID_MAX)]
 IndicatorIdPath = Annotated[int, Path(ge=1, le=UINT32)]
 IndicatorIdQuery = Annotated[int | None, Query(ge=1, le=UINT32)]
 ProposalIdPath = Annotated[str, Path(pattern=r"^[0-9]{1,78}$", description="A decimal uint256")]
 TxHashPath = Annotated[str, Path(pattern=r"^0x[0-9a-fA-F]{64}$")]
-AttesterQuery = Annotated[str, Query(pattern=ADDRESS_PATTERN, description="The member who would attest: "
-                                                                         "EIP-55 checksummed, or all lowercase"),
-                          AfterValidator(checksummed)]
+AttesterQuery = Annotated[
+    str,
+    Query(pattern=ADDRESS_PATTERN, description="The member who would attest: EIP-55 checksummed, or all lowercase"),
+    AfterValidator(checksummed),
+]

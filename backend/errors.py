@@ -149,21 +149,21 @@ _STATUS_BY_ERROR = {
 _WORDS = {
     "BadgeNotNominee": "Only the nominee answers a nomination: {account} is not the contributor of claim {claimId}",
     "BadgeNotNomination": "Claim {claimId} is its contributor's own claim, not a nomination: there is nothing to "
-                          "accept or decline",
+    "accept or decline",
     "BadgeNominationDeclined": "The nominee declined claim {claimId}: it stays on record as declined, and can no "
-                               "longer be attested or accepted",
+    "longer be attested or accepted",
     "BadgeNominationAlreadyAccepted": "The nominee already accepted claim {claimId}",
     "BadgeNotHolder": "Only the holder disowns a badge: {account} does not hold badge {tokenId}",
     "BadgeAlreadyDisowned": "Badge {tokenId} is already disowned (disowning cannot be undone)",
     "BadgeEndorserNotQualified": "Only holders of a counting badge of indicator {endorserIndicatorId} may attest "
-                                 "claim {claimId}, and {attester} showed none (badge {endorserBadgeId} is not a "
-                                 "counting badge of it that they hold)",
+    "claim {claimId}, and {attester} showed none (badge {endorserBadgeId} is not a "
+    "counting badge of it that they hold)",
     "BadgeEarnCapReached": "{contributor} already earned as many badges of indicator {indicatorId} as the "
-                           "community allows per period ({cap}); more can be earned from {periodEnds}",
+    "community allows per period ({cap}); more can be earned from {periodEnds}",
     "BadgeAttestCapReached": "{attester} already attested as many claims of indicator {indicatorId} as the "
-                             "community allows per period ({cap}); more can be attested from {periodEnds}",
+    "community allows per period ({cap}); more can be attested from {periodEnds}",
     "BadgeReciprocalEndorsement": "{contributor} endorsed {attester} on this indicator within the community's "
-                                  "reciprocal window: {attester} may attest claim {claimId} from {until}",
+    "reciprocal window: {attester} may attest claim {claimId} from {until}",
     "RegistryUnknownOrganisation": "No organisation {organisationId} is registered in this community",
     "RegistryOrganisationRetired": "Organisation {organisationId} was retired: new claims cannot credit it",
 }
@@ -174,8 +174,7 @@ _TIMES = ("periodEnds", "until")
 
 
 def _in_words(args: dict[str, Any]) -> dict[str, Any]:
-    return {k: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(int(v))) if k in _TIMES else v
-            for k, v in args.items()}
+    return {k: time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(int(v))) if k in _TIMES else v for k, v in args.items()}
 
 
 class ChainRefused(DomainError):

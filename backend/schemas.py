@@ -41,8 +41,10 @@ class CursorPage(Page[T], Generic[T]):
     next_after: int | None = Field(description="The cursor of the next page (?after=): null on the last page")
 
 
-_RAW = ("Null when the text shown is exactly the bytes on chain. Otherwise the text had invalid UTF-8 "
-        "or control characters (shown as U+FFFD), and this is the exact bytes, as 0x hex")
+_RAW = (
+    "Null when the text shown is exactly the bytes on chain. Otherwise the text had invalid UTF-8 "
+    "or control characters (shown as U+FFFD), and this is the exact bytes, as 0x hex"
+)
 
 
 def raw_field(what: str):

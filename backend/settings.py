@@ -60,12 +60,15 @@ DEV_ISSUER_KEY = RFC8032_TEST_KEYS["TEST 1"]
 # Other 32-byte strings this project prints in its tests and docs. Whatever each was written as
 # (a public key, a digest), set as CC_ISSUER_KEY it would be a secret anyone can read.
 PROJECT_PUBLISHED_KEYS = {
-    "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734":
-        "the sha256 of the VC 2.0 context, in tests/e2e/test_credentials.py",
-    "ef2fa9c7846dce233cc166b43639027278be4ee44f00bb1d45c75de2dd0cd761":
-        "the sha256 of the OB 3.0.3 context, in tests/e2e/test_credentials.py",
-    "2ba8f7b221fa58268e93ae1581183d8e30b5e28d227415484f1cd773c719a610":
-        "keccak256('not a dev key'), the relayer key of tests/backend/test_units.py",
+    "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734": (
+        "the sha256 of the VC 2.0 context, in tests/e2e/test_credentials.py"
+    ),
+    "ef2fa9c7846dce233cc166b43639027278be4ee44f00bb1d45c75de2dd0cd761": (
+        "the sha256 of the OB 3.0.3 context, in tests/e2e/test_credentials.py"
+    ),
+    "2ba8f7b221fa58268e93ae1581183d8e30b5e28d227415484f1cd773c719a610": (
+        "keccak256('not a dev key'), the relayer key of tests/backend/test_units.py"
+    ),
 }
 # Anvil (10 accounts unless told more) and Hardhat (20) derive their accounts from this public
 # mnemonic; a key of any account up to this many is refused.
@@ -105,13 +108,15 @@ def _published_issuer_keys() -> dict[bytes, str]:
     (deriving the mnemonic's accounts takes a third of a second), only off a local chain."""
     known = {bytes.fromhex(key): f"RFC 8032's test vector {name}" for name, key in RFC8032_TEST_KEYS.items()}
     # Their public keys are printed beside them (and in the tests): as secrets, just as public.
-    known |= {_ed25519_public(secret): f"RFC 8032's test vector {name}'s public key"
-              for secret, name in list(known.items())}
+    known |= {
+        _ed25519_public(secret): f"RFC 8032's test vector {name}'s public key" for secret, name in list(known.items())
+    }
     known |= {bytes.fromhex(key): f"published as {where}" for key, where in PROJECT_PUBLISHED_KEYS.items()}
     seed = seed_from_mnemonic(ANVIL_MNEMONIC, "")
     for index in range(ANVIL_ACCOUNTS_REFUSED):
-        known.setdefault(key_from_seed(seed, f"m/44'/60'/0'/0/{index}"),
-                         f"the key of Anvil's development account #{index}")
+        known.setdefault(
+            key_from_seed(seed, f"m/44'/60'/0'/0/{index}"), f"the key of Anvil's development account #{index}"
+        )
     for index, key in enumerate(ANVIL_DEV_KEYS):  # the same keys: kept should the derivation ever differ
         known.setdefault(bytes.fromhex(key.removeprefix("0x")), f"the key of Anvil's development account #{index}")
     return known
@@ -243,8 +248,10 @@ class Settings(BaseSettings):
             try:
                 networks.append(str(ipaddress.ip_network(entry, strict=False)))
             except ValueError:
-                raise ValueError(f"CC_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
-                                 "(CIDR); name each proxy, e.g. 10.0.0.5 or 10.0.0.0/24") from None
+                raise ValueError(
+                    f"CC_TRUSTED_PROXIES: {entry!r} is not an IP address or network "
+                    "(CIDR); name each proxy, e.g. 10.0.0.5 or 10.0.0.0/24"
+                ) from None
         return tuple(networks)
 
     @property

@@ -26,8 +26,11 @@ INDEXED_INDICATOR_MAX = 2**31 - 1
 
 # ---- addresses
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
-Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, description="0x + 40 hex digits: EIP-55 checksummed, "
-                                                                     "or all lowercase"), AfterValidator(checksummed)]
+Address = Annotated[
+    str,
+    Field(pattern=ADDRESS_PATTERN, description="0x + 40 hex digits: EIP-55 checksummed, or all lowercase"),
+    AfterValidator(checksummed),
+]
 
 # ---- text the API accepts
 # Sizes for text that ends up in calldata and events (the contracts take any length; these keep

@@ -45,14 +45,14 @@ from web3 import Web3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.chain.abi import ContractAbi  # noqa: E402
-from backend.chain.deployments import Deployments  # noqa: E402
-from backend.chain.typed_data import forward_request_struct, forward_request_typed_data  # noqa: E402
-from backend.client import CommunityClient  # noqa: E402
-from backend.context import Context  # noqa: E402
-from backend.indexer.models import EventRecord  # noqa: E402
-from backend.settings import ANVIL_DEV_KEYS, Settings  # noqa: E402
-from devstack.stack import UNTHROTTLED, Anvil, Server, local_stack, rpc, wait_until  # noqa: E402
+from backend.chain.abi import ContractAbi
+from backend.chain.deployments import Deployments
+from backend.chain.typed_data import forward_request_struct, forward_request_typed_data
+from backend.client import CommunityClient
+from backend.context import Context
+from backend.indexer.models import EventRecord
+from backend.settings import ANVIL_DEV_KEYS, Settings
+from devstack.stack import UNTHROTTLED, Anvil, Server, local_stack, rpc, wait_until
 
 KEYS = list(ANVIL_DEV_KEYS[1:9])  # members 1..8: founders 1-3, 4-8 admitted by the bench's proposal
 ALICE = KEYS[0]
@@ -72,8 +72,16 @@ def pct(values: list[float], q: float) -> float:
 
 
 def setup_community(api: CommunityClient, anvil: Anvil) -> int:
-    actions = [{"type": "add_indicator", "name": "Reviewed a patch", "category": "review", "orientation": "object",
-                "weight": 2, "endorsements_required": 1}]
+    actions = [
+        {
+            "type": "add_indicator",
+            "name": "Reviewed a patch",
+            "category": "review",
+            "orientation": "object",
+            "weight": 2,
+            "endorsements_required": 1,
+        }
+    ]
     actions += [{"type": "admit_member", "account": addr(k)} for k in KEYS[3:]]
     proposal = api.act("proposals", ALICE, description="bench setup", actions=actions)["created"]["proposal_id"]
     anvil.skip(2)
@@ -126,8 +134,10 @@ def wait_mined(url: str, hashes: list[str]) -> int:
     last, pending = 0, list(hashes)
     with httpx.Client(timeout=60) as client:
         while pending:
-            batch = [{"jsonrpc": "2.0", "id": i, "method": "eth_getTransactionReceipt", "params": [h]}
-                     for i, h in enumerate(pending)]
+            batch = [
+                {"jsonrpc": "2.0", "id": i, "method": "eth_getTransactionReceipt", "params": [h]}
+                for i, h in enumerate(pending)
+            ]
             answers = sorted(client.post(url, json=batch).json(), key=lambda answer: answer["id"])
             still = []
             for tx_hash, answer in zip(pending, answers):
@@ -151,8 +161,12 @@ def baseline_attestations(anvil: Anvil, deployments: Deployments, claim_ids: lis
     badge_abi: ContractAbi = deployments.abis["badge"]
     relayer = Account.from_key(ANVIL_DEV_KEYS[9])
     nonce = w3.eth.get_transaction_count(relayer.address)
-    member_nonces = {k: w3.eth.call({"to": community.contracts["forwarder"],
-                                     "data": forwarder_abi.function("nonces").encode(addr(k))}) for k in WORKERS}
+    member_nonces = {
+        k: w3.eth.call(
+            {"to": community.contracts["forwarder"], "data": forwarder_abi.function("nonces").encode(addr(k))}
+        )
+        for k in WORKERS
+    }
     member_nonces = {k: int.from_bytes(v, "big") for k, v in member_nonces.items()}
     gas_price = w3.eth.gas_price
     deadline = int(time.time()) + 3600
@@ -161,16 +175,31 @@ def baseline_attestations(anvil: Anvil, deployments: Deployments, claim_ids: lis
     for i, claim_id in enumerate(claim_ids):
         key = WORKERS[(i + 1) % len(WORKERS)]
         typed = forward_request_typed_data(
-            chain_id=deployments.chain_id, forwarder=community.contracts["forwarder"], sender=addr(key),
-            target=community.contracts["badge"], data=badge_abi.function("attest").encode(claim_id),
-            nonce=member_nonces[key], deadline=deadline, gas=300_000)
+            chain_id=deployments.chain_id,
+            forwarder=community.contracts["forwarder"],
+            sender=addr(key),
+            target=community.contracts["badge"],
+            data=badge_abi.function("attest").encode(claim_id),
+            nonce=member_nonces[key],
+            deadline=deadline,
+            gas=300_000,
+        )
         member_nonces[key] += 1
         signature = Account.sign_typed_data(key, full_message=typed).signature
         data = forwarder_abi.function("execute").encode(forward_request_struct(typed, signature))
-        tx = relayer.sign_transaction({"type": 2, "chainId": deployments.chain_id, "nonce": nonce,
-                                       "to": community.contracts["forwarder"], "data": data, "value": 0,
-                                       "gas": 450_000, "maxFeePerGas": 2 * gas_price + 10**9,
-                                       "maxPriorityFeePerGas": 10**9})
+        tx = relayer.sign_transaction(
+            {
+                "type": 2,
+                "chainId": deployments.chain_id,
+                "nonce": nonce,
+                "to": community.contracts["forwarder"],
+                "data": data,
+                "value": 0,
+                "gas": 450_000,
+                "maxFeePerGas": 2 * gas_price + 10**9,
+                "maxPriorityFeePerGas": 10**9,
+            }
+        )
         nonce += 1
         hashes.append(w3.eth.send_raw_transaction(tx.raw_transaction).hex())
     wait_mined(anvil.url, ["0x" + h.removeprefix("0x") for h in hashes])
@@ -188,11 +217,20 @@ def accept_nominations(anvil: Anvil, deployments: Deployments, key: str, claim_i
     gas_price = w3.eth.gas_price
     for i in range(0, len(claim_ids), 200):
         hashes = []
-        for claim_id in claim_ids[i:i + 200]:
-            tx = nominee.sign_transaction({"type": 2, "chainId": deployments.chain_id, "nonce": nonce,
-                                           "to": community.contracts["badge"], "value": 0, "gas": 100_000,
-                                           "data": badge_abi.function("acceptNomination").encode(claim_id),
-                                           "maxFeePerGas": 2 * gas_price + 10**9, "maxPriorityFeePerGas": 10**9})
+        for claim_id in claim_ids[i : i + 200]:
+            tx = nominee.sign_transaction(
+                {
+                    "type": 2,
+                    "chainId": deployments.chain_id,
+                    "nonce": nonce,
+                    "to": community.contracts["badge"],
+                    "value": 0,
+                    "gas": 100_000,
+                    "data": badge_abi.function("acceptNomination").encode(claim_id),
+                    "maxFeePerGas": 2 * gas_price + 10**9,
+                    "maxPriorityFeePerGas": 10**9,
+                }
+            )
             nonce += 1
             hashes.append(w3.eth.send_raw_transaction(tx.raw_transaction).hex())
         wait_mined(anvil.url, ["0x" + h.removeprefix("0x") for h in hashes])
@@ -205,11 +243,19 @@ def baseline_profile(anvil: Anvil, deployments: Deployments, token_ids: list[int
     start = time.perf_counter()
     for i in range(0, len(token_ids), 100):
         batch = []
-        for j, token in enumerate(token_ids[i:i + 100]):
+        for j, token in enumerate(token_ids[i : i + 100]):
             for fn in ("getBadge", "isActive"):
-                batch.append({"jsonrpc": "2.0", "id": 2 * j + (fn == "isActive"), "method": "eth_call", "params": [
-                    {"to": community.contracts["badge"], "data": "0x" + badge.function(fn).encode(token).hex()},
-                    "latest"]})
+                batch.append(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": 2 * j + (fn == "isActive"),
+                        "method": "eth_call",
+                        "params": [
+                            {"to": community.contracts["badge"], "data": "0x" + badge.function(fn).encode(token).hex()},
+                            "latest",
+                        ],
+                    }
+                )
         httpx.post(anvil.url, json=batch, timeout=60).raise_for_status()
     return time.perf_counter() - start
 
@@ -250,8 +296,12 @@ def wrk_reads(url: str, path: str, connections: int, seconds: int, work: Path) -
         return None
     script = work / "wrk-report.lua"
     script.write_text(WRK_REPORT)
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
-                          url + path], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script), url + path],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     p50, p99, count, errors = (int(v) for v in out.rsplit("wrk ", 1)[1].split())
     assert errors == 0, f"wrk: {errors} of {count} GETs of {path} failed"
     return p50 / 1000, p99 / 1000, count
@@ -259,20 +309,24 @@ def wrk_reads(url: str, path: str, connections: int, seconds: int, work: Path) -
 
 # The profile's numbers and first page, and /claims' first page with attesters and terms, in
 # plain SQL on the same file: the floor the API's reads are measured against.
-RAW_PROFILE = ("""SELECT indicator_id, category, orientation, count(*), sum(weight) FROM badges
+RAW_PROFILE = (
+    """SELECT indicator_id, category, orientation, count(*), sum(weight) FROM badges
                   WHERE community = ? AND owner = ? AND revoked_at IS NULL AND disowned_at IS NULL
                   AND (validity = 0 OR minted_at + validity > ?)
                   GROUP BY indicator_id, category, orientation""",
-               "SELECT count(*) FROM badges WHERE community = ? AND owner = ?",
-               """SELECT b.token_id, b.indicator_id, v.name, b.category, b.orientation, b.weight, b.minted_at
+    "SELECT count(*) FROM badges WHERE community = ? AND owner = ?",
+    """SELECT b.token_id, b.indicator_id, v.name, b.category, b.orientation, b.weight, b.minted_at
                   FROM badges b LEFT JOIN indicator_versions v ON v.community = b.community
                   AND v.indicator_id = b.indicator_id AND v.version = b.indicator_version
-                  WHERE b.community = ? AND b.owner = ? ORDER BY b.token_id LIMIT 50""")
-RAW_CLAIMS = ("""SELECT c.*, v.name, v.endorsements_required FROM claims c LEFT JOIN indicator_versions v
+                  WHERE b.community = ? AND b.owner = ? ORDER BY b.token_id LIMIT 50""",
+)
+RAW_CLAIMS = (
+    """SELECT c.*, v.name, v.endorsements_required FROM claims c LEFT JOIN indicator_versions v
                  ON v.community = c.community AND v.indicator_id = c.indicator_id AND v.version = c.indicator_version
                  WHERE c.community = ? ORDER BY c.claim_id LIMIT 50""",
-              "SELECT count(*) FROM claims WHERE community = ?",
-              "SELECT claim_id, attester FROM attestations WHERE community = ? AND claim_id IN ({}) ORDER BY claim_id")
+    "SELECT count(*) FROM claims WHERE community = ?",
+    "SELECT claim_id, attester FROM attestations WHERE community = ? AND claim_id IN ({}) ORDER BY claim_id",
+)
 
 
 def raw_sql(db: Path, n: int, run) -> list[float]:
@@ -305,14 +359,16 @@ def raw_claims(connection: sqlite3.Connection, community: str) -> None:
 def backfill(anvil: Anvil, deployments_file: Path, work: Path) -> tuple[float, int, float, float]:
     """The whole chain indexed into an empty SQLite file: (seconds, events, seconds to fetch the
     logs and headers alone, seconds to insert the same events with raw SQL)."""
-    settings = Settings(rpc_url=anvil.url, deployments_file=deployments_file,
-                        database_url=f"sqlite:///{work / 'backfill.sqlite3'}")
+    settings = Settings(
+        rpc_url=anvil.url, deployments_file=deployments_file, database_url=f"sqlite:///{work / 'backfill.sqlite3'}"
+    )
     context = Context.build(settings)
     community = next(iter(context.deployments.communities.values()))
     t0 = time.perf_counter()
     if os.environ.get("BENCH_PROFILE"):  # where a backfill spends its time: the top of cProfile
         import cProfile
         import pstats
+
         profiler = cProfile.Profile()
         profiler.runcall(context.indexer.sync)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
@@ -320,17 +376,21 @@ def backfill(anvil: Anvil, deployments_file: Path, work: Path) -> tuple[float, i
         context.indexer.sync()
     indexing = time.perf_counter() - t0
     with context.sessions() as session:
-        rows = [(e.community, e.block_number, e.log_index, e.tx_hash, e.timestamp, e.contract, e.name,
-                 json.dumps(e.args)) for e in session.execute(EventRecord.__table__.select())]
+        rows = [
+            (e.community, e.block_number, e.log_index, e.tx_hash, e.timestamp, e.contract, e.name, json.dumps(e.args))
+            for e in session.execute(EventRecord.__table__.select())
+        ]
     head = int(rpc(anvil.url, "eth_blockNumber"), 16)
     t0 = time.perf_counter()
     logs = context.gateway.get_logs(list(community.contracts.values()), community.deployment_block, head)
     context.gateway.block_headers(sorted({int(entry["blockNumber"], 16) for entry in logs}))
     fetching = time.perf_counter() - t0
     connection = sqlite3.connect(work / "raw.sqlite3")
-    connection.execute("CREATE TABLE events (community TEXT, block_number INT, log_index INT, tx_hash TEXT, "
-                       "timestamp INT, contract TEXT, name TEXT, args TEXT, PRIMARY KEY (community, block_number, "
-                       "log_index))")
+    connection.execute(
+        "CREATE TABLE events (community TEXT, block_number INT, log_index INT, tx_hash TEXT, "
+        "timestamp INT, contract TEXT, name TEXT, args TEXT, PRIMARY KEY (community, block_number, "
+        "log_index))"
+    )
     t0 = time.perf_counter()
     with connection:
         connection.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
@@ -345,8 +405,9 @@ def admit_more(api: CommunityClient, anvil: Anvil) -> None:
     voters = list(KEYS)
     for batch in (MORE[:20], MORE[20:]):
         actions = [{"type": "admit_member", "account": addr(k)} for k in batch]
-        proposal = api.act("proposals", ALICE, description=f"admit {len(batch)} more",
-                           actions=actions)["created"]["proposal_id"]
+        proposal = api.act("proposals", ALICE, description=f"admit {len(batch)} more", actions=actions)["created"][
+            "proposal_id"
+        ]
         anvil.skip(2)
         for key in voters:
             api.act("votes", key, proposal_id=proposal, support="for")
@@ -411,11 +472,17 @@ def main() -> int:
         indicator = setup_community(api, anvil)
         n, alice = args.badges, addr(ALICE)
         total_claims = n + args.baseline
-        print(f"Community ready; {len(WORKERS)} members nominate Alice {total_claims} times (wait=false) ...",
-              flush=True)
-        jobs = [(WORKERS[i % len(WORKERS)], "claims", {"indicator_id": indicator, "contributor": alice,
-                                                        "evidence_uri": f"https://example.org/review/{i}"})
-                for i in range(total_claims)]
+        print(
+            f"Community ready; {len(WORKERS)} members nominate Alice {total_claims} times (wait=false) ...", flush=True
+        )
+        jobs = [
+            (
+                WORKERS[i % len(WORKERS)],
+                "claims",
+                {"indicator_id": indicator, "contributor": alice, "evidence_uri": f"https://example.org/review/{i}"},
+            )
+            for i in range(total_claims)
+        ]
         claim_time, claim_requests = burst(server.url, jobs)
         wait_settled(server.url, claim_requests)
         wait_until(lambda: api.get("/claims", state="open")["total"] >= total_claims, timeout=120, what="claims")
@@ -439,8 +506,7 @@ def main() -> int:
         indexed_at = time.perf_counter()
         api_rate = n / (indexed_at - start)
 
-        print(f"Reading Alice's profile ({n} badges) {args.reads} times at c=1 and c=16, and /claims ...",
-              flush=True)
+        print(f"Reading Alice's profile ({n} badges) {args.reads} times at c=1 and c=16, and /claims ...", flush=True)
         slug, db = next(iter(deployments.communities)), work / "index.sqlite3"
         profile_path = f"/members/{alice}/profile"
         latencies = timed_reads(server.url, profile_path, args.reads, 1)
@@ -450,8 +516,10 @@ def main() -> int:
         floor_ms = timed_reads(server.url, "/communities", args.reads, 1)
         raw_claims_ms = raw_sql(db, args.reads, lambda c: raw_claims(c, slug))
         print("The same reads from wrk, 5 s each ...", flush=True)
-        by_wrk = {(path, c): wrk_reads(server.url, path, c, 5, work) for path, c in (
-            (profile_path, 1), (profile_path, 16), ("/claims?limit=50", 1), ("/communities", 1))}
+        by_wrk = {
+            (path, c): wrk_reads(server.url, path, c, 5, work)
+            for path, c in ((profile_path, 1), (profile_path, 16), ("/claims?limit=50", 1), ("/communities", 1))
+        }
         # At c=16 a read waits for the fifteen ahead of it (Little's law): its latency is sixteen
         # times what one costs the one process. `serve --workers 2` answers on both cores.
         profile16_two = None
@@ -470,8 +538,11 @@ def main() -> int:
         waited32 = wait_true_latencies(server.url, indicator, 5, WORKERS + MORE)
         many = len(WORKERS + MORE)
         print(f"Claims with wait=false, {many} members at once, 10 each ...", flush=True)
-        jobs32 = [(key, "claims", {"indicator_id": indicator, "evidence_uri": f"https://example.org/c32/{key[-6:]}/{i}"})
-                  for i in range(10) for key in WORKERS + MORE]
+        jobs32 = [
+            (key, "claims", {"indicator_id": indicator, "evidence_uri": f"https://example.org/c32/{key[-6:]}/{i}"})
+            for i in range(10)
+            for key in WORKERS + MORE
+        ]
         pids = (server.process.pid, anvil.process.pid, 0)
         before = [cpu_seconds(pid) for pid in pids]
         claim32_time, claim32_requests = burst(server.url, jobs32)
@@ -482,8 +553,10 @@ def main() -> int:
         second = Server(server.env, work / "api-2.log")
         second.start()
         try:
-            jobs32 = [(key, action, {**fields, "evidence_uri": fields["evidence_uri"] + "/two"})
-                      for key, action, fields in jobs32]
+            jobs32 = [
+                (key, action, {**fields, "evidence_uri": fields["evidence_uri"] + "/two"})
+                for key, action, fields in jobs32
+            ]
             two_time, two_requests = burst([server.url, second.url], jobs32)
             wait_settled(server.url, two_requests)
         finally:
@@ -504,28 +577,44 @@ def main() -> int:
         print(f"attestations submitted:        {n / submit_time:8.1f} /s accepted (wait=false)")
         print(f"attestations end to end:       {api_rate:8.1f} /s (submit -> mined -> indexed, {n} badges)")
         print(f"index lag after the burst:     {(indexed_at - mined_at) * 1000:8.0f} ms (last receipt -> indexed)")
-        print(f"claim with wait=true, c={len(WORKERS)}:    p50 {statistics.median(waited):6.0f} ms   "
-              f"p99 {pct(waited, 0.99):6.0f} ms (a block every 1,000 ms)")
-        print(f"claim with wait=true, c={len(WORKERS) + len(MORE)}:   p50 {statistics.median(waited32):6.0f} ms   "
-              f"p99 {pct(waited32, 0.99):6.0f} ms (target p50: one block + 100 ms)")
-        print(f"profile read, {n} badges, c=1:  p50 {statistics.median(latencies):6.1f} ms   "
-              f"p99 {pct(latencies, 0.99):6.1f} ms")
-        print(f"profile read, {n} badges, c=16: p50 {statistics.median(latencies16):6.1f} ms   "
-              f"p99 {pct(latencies16, 0.99):6.1f} ms")
+        print(
+            f"claim with wait=true, c={len(WORKERS)}:    p50 {statistics.median(waited):6.0f} ms   "
+            f"p99 {pct(waited, 0.99):6.0f} ms (a block every 1,000 ms)"
+        )
+        print(
+            f"claim with wait=true, c={len(WORKERS) + len(MORE)}:   p50 {statistics.median(waited32):6.0f} ms   "
+            f"p99 {pct(waited32, 0.99):6.0f} ms (target p50: one block + 100 ms)"
+        )
+        print(
+            f"profile read, {n} badges, c=1:  p50 {statistics.median(latencies):6.1f} ms   "
+            f"p99 {pct(latencies, 0.99):6.1f} ms"
+        )
+        print(
+            f"profile read, {n} badges, c=16: p50 {statistics.median(latencies16):6.1f} ms   "
+            f"p99 {pct(latencies16, 0.99):6.1f} ms"
+        )
         print(f"/claims?limit=50, c=1:          p50 {statistics.median(claims_ms):6.1f} ms")
-        print(f"GET /communities, c=1:          p50 {statistics.median(floor_ms):6.1f} ms (no database: "
-              "HTTP, FastAPI and the client alone)")
+        print(
+            f"GET /communities, c=1:          p50 {statistics.median(floor_ms):6.1f} ms (no database: "
+            "HTTP, FastAPI and the client alone)"
+        )
         if None in by_wrk.values():
             print("(wrk is not installed: `apt-get install wrk` adds the same reads from a C client)")
         for (path, c), result in [*by_wrk.items(), ((profile_path + " (serve --workers 2)", 16), profile16_two)]:
             if result:
-                print(f"  from wrk, {path.split('?')[0].rsplit('/', 1)[-1]:9} c={c:<2}     p50 {result[0]:6.1f} ms   "
-                      f"p99 {result[1]:6.1f} ms ({result[2]:,} GETs)")
-        print(f"backfill, {events} events:      {indexing:6.2f} s ({events / indexing:,.0f} events/s; fetching the "
-              f"logs and headers alone {fetching:.2f} s)")
+                print(
+                    f"  from wrk, {path.split('?')[0].rsplit('/', 1)[-1]:9} c={c:<2}     p50 {result[0]:6.1f} ms   "
+                    f"p99 {result[1]:6.1f} ms ({result[2]:,} GETs)"
+                )
+        print(
+            f"backfill, {events} events:      {indexing:6.2f} s ({events / indexing:,.0f} events/s; fetching the "
+            f"logs and headers alone {fetching:.2f} s)"
+        )
         print("== raw SQL on the same SQLite file ==")
-        print(f"profile numbers + first page:   p50 {statistics.median(raw_profile_ms):6.2f} ms   "
-              f"p99 {pct(raw_profile_ms, 0.99):6.2f} ms")
+        print(
+            f"profile numbers + first page:   p50 {statistics.median(raw_profile_ms):6.2f} ms   "
+            f"p99 {pct(raw_profile_ms, 0.99):6.2f} ms"
+        )
         print(f"/claims page, terms, attesters: p50 {statistics.median(raw_claims_ms):6.2f} ms")
         print(f"insert the {events} events:      {raw_insert:6.3f} s")
         print("== bare web3.py loop on the same chain ==")
@@ -533,23 +622,35 @@ def main() -> int:
         print(f"profile from eth_call (batched): {chain_profile:7.0f} ms per read")
         print("== CPU per write (ms; both cores shared by all three) ==")
         cores = os.cpu_count() or 1
-        print(f"API claim, c={many}, until mined: service {write_cpu[0]:5.1f}, Anvil {write_cpu[1]:5.1f}, "
-              f"load generator {write_cpu[2]:5.1f}; {sum(write_cpu):5.1f} in all")
-        print(f"bare loop attestation:           Anvil {base_cpu[0]:5.1f}, loop {base_cpu[1]:5.1f}; "
-              f"{sum(base_cpu):5.1f} in all ({cores} cores: at most {cores * 1000 / sum(base_cpu):,.0f} /s); "
-              f"API writes at the bare loop's rate would need {cores * 1000 / base_rate:5.1f} ms in all")
+        print(
+            f"API claim, c={many}, until mined: service {write_cpu[0]:5.1f}, Anvil {write_cpu[1]:5.1f}, "
+            f"load generator {write_cpu[2]:5.1f}; {sum(write_cpu):5.1f} in all"
+        )
+        print(
+            f"bare loop attestation:           Anvil {base_cpu[0]:5.1f}, loop {base_cpu[1]:5.1f}; "
+            f"{sum(base_cpu):5.1f} in all ({cores} cores: at most {cores * 1000 / sum(base_cpu):,.0f} /s); "
+            f"API writes at the bare loop's rate would need {cores * 1000 / base_rate:5.1f} ms in all"
+        )
         print("== ratios ==")
         print(f"API / bare loop attestations:  {api_rate / base_rate:8.2f}")
-        print(f"API c={many} accepted / bare loop: {len(jobs32) / claim32_time / base_rate:7.2f} (two processes: "
-              f"{len(jobs32) / two_time / base_rate:.2f})")
+        print(
+            f"API c={many} accepted / bare loop: {len(jobs32) / claim32_time / base_rate:7.2f} (two processes: "
+            f"{len(jobs32) / two_time / base_rate:.2f})"
+        )
         print(f"eth_call profile / indexed p50: {chain_profile / statistics.median(latencies):7.1f}x slower")
-        print(f"profile p50 / raw SQL p50:      {statistics.median(latencies) / statistics.median(raw_profile_ms):7.1f}")
+        print(
+            f"profile p50 / raw SQL p50:      {statistics.median(latencies) / statistics.median(raw_profile_ms):7.1f}"
+        )
         print(f"/claims p50 / raw SQL p50:      {statistics.median(claims_ms) / statistics.median(raw_claims_ms):7.1f}")
         if by_wrk[("/claims?limit=50", 1)]:
-            print(f"/claims p50 from wrk / raw SQL p50: "
-                  f"{by_wrk[('/claims?limit=50', 1)][0] / statistics.median(raw_claims_ms):.1f}")
-        print(f"GET /communities p50 / raw SQL of /claims p50: "
-              f"{statistics.median(floor_ms) / statistics.median(raw_claims_ms):.1f} (the floor of any read over HTTP)")
+            print(
+                f"/claims p50 from wrk / raw SQL p50: "
+                f"{by_wrk[('/claims?limit=50', 1)][0] / statistics.median(raw_claims_ms):.1f}"
+            )
+        print(
+            f"GET /communities p50 / raw SQL of /claims p50: "
+            f"{statistics.median(floor_ms) / statistics.median(raw_claims_ms):.1f} (the floor of any read over HTTP)"
+        )
         print(f"backfill / (fetch + raw insert): {indexing / (fetching + raw_insert):6.1f}")
         return 0
 

@@ -57,44 +57,114 @@ ROUNDS = 200
 
 def _rows(badges: int, now: int) -> dict[type, list[dict]]:
     """Index rows for `badges` minted badges (claim id = token id), plus 20 open claims."""
-    indicators = [{"community": SLUG, "indicator_id": i, "version": 1, "active": True, "created_at": 0}
-                  for i in range(1, INDICATORS + 1)]
-    versions = [{"community": SLUG, "indicator_id": i, "version": 1, "name": f"Indicator {i}",
-                 "description_uri": "", "category": f"category-{i % 3}",
-                 "orientation": ("object", "community")[i % 2], "weight": i, "endorsements_required": 2,
-                 "validity": 0, "endorser_indicator_id": 0, "earn_cap": 0, "attest_cap": 0, "cap_period": 0,
-                 "defined_at": 0, "tx_hash": "0x" + "00" * 32} for i in range(1, INDICATORS + 1)]
-    members = [{"community": SLUG, "address": m, "active": True, "admitted_at": 0, "votes": 1,
-                "profile_hidden": False} for m in MEMBERS]
+    indicators = [
+        {"community": SLUG, "indicator_id": i, "version": 1, "active": True, "created_at": 0}
+        for i in range(1, INDICATORS + 1)
+    ]
+    versions = [
+        {
+            "community": SLUG,
+            "indicator_id": i,
+            "version": 1,
+            "name": f"Indicator {i}",
+            "description_uri": "",
+            "category": f"category-{i % 3}",
+            "orientation": ("object", "community")[i % 2],
+            "weight": i,
+            "endorsements_required": 2,
+            "validity": 0,
+            "endorser_indicator_id": 0,
+            "earn_cap": 0,
+            "attest_cap": 0,
+            "cap_period": 0,
+            "defined_at": 0,
+            "tx_hash": "0x" + "00" * 32,
+        }
+        for i in range(1, INDICATORS + 1)
+    ]
+    members = [
+        {"community": SLUG, "address": m, "active": True, "admitted_at": 0, "votes": 1, "profile_hidden": False}
+        for m in MEMBERS
+    ]
     claims, attestations, badge_rows = [], [], []
     for token in range(1, badges + 21):
         owner = HOLDER if token <= 100 else MEMBERS[1 + token % (len(MEMBERS) - 1)]
         indicator = 1 + token % INDICATORS
         minted = token <= badges
-        claims.append({"community": SLUG, "claim_id": token, "contributor": owner, "submitter": owner,
-                       "indicator_id": indicator, "indicator_version": 1, "evidence_hash": "0x" + "11" * 32,
-                       "evidence_uri": f"https://example.org/{token}", "attestations": 2 if minted else 0,
-                       "minted": minted, "organisation_id": 1 if token % 10 == 0 else None,
-                       "created_at": now - badges + token, "tx_hash": "0x" + "22" * 32})
+        claims.append(
+            {
+                "community": SLUG,
+                "claim_id": token,
+                "contributor": owner,
+                "submitter": owner,
+                "indicator_id": indicator,
+                "indicator_version": 1,
+                "evidence_hash": "0x" + "11" * 32,
+                "evidence_uri": f"https://example.org/{token}",
+                "attestations": 2 if minted else 0,
+                "minted": minted,
+                "organisation_id": 1 if token % 10 == 0 else None,
+                "created_at": now - badges + token,
+                "tx_hash": "0x" + "22" * 32,
+            }
+        )
         if not minted:
             continue
         for n, attester in enumerate((MEMBERS[(token + 3) % 40], MEMBERS[(token + 7) % 40]), start=1):
             if attester != owner:
-                attestations.append({"community": SLUG, "claim_id": token, "attester": attester, "count": n,
-                                     "timestamp": now, "tx_hash": "0x" + "33" * 32})
-        badge_rows.append({"community": SLUG, "token_id": token, "owner": owner, "contributor": owner,
-                           "indicator_id": indicator, "indicator_version": 1, "weight": indicator,
-                           "validity": 0, "orientation": ("object", "community")[indicator % 2],
-                           "category": f"category-{indicator % 3}", "minted_at": now - badges + token,
-                           "organisation_id": 1 if 100 < token <= 200 else None, "tx_hash": "0x" + "44" * 32})
-    organisation = [{"community": SLUG, "organisation_id": 1, "name": "Example Foundation", "identifier": "",
-                     "active": True, "added_at": 0, "tx_hash": "0x" + "55" * 32}]
+                attestations.append(
+                    {
+                        "community": SLUG,
+                        "claim_id": token,
+                        "attester": attester,
+                        "count": n,
+                        "timestamp": now,
+                        "tx_hash": "0x" + "33" * 32,
+                    }
+                )
+        badge_rows.append(
+            {
+                "community": SLUG,
+                "token_id": token,
+                "owner": owner,
+                "contributor": owner,
+                "indicator_id": indicator,
+                "indicator_version": 1,
+                "weight": indicator,
+                "validity": 0,
+                "orientation": ("object", "community")[indicator % 2],
+                "category": f"category-{indicator % 3}",
+                "minted_at": now - badges + token,
+                "organisation_id": 1 if 100 < token <= 200 else None,
+                "tx_hash": "0x" + "44" * 32,
+            }
+        )
+    organisation = [
+        {
+            "community": SLUG,
+            "organisation_id": 1,
+            "name": "Example Foundation",
+            "identifier": "",
+            "active": True,
+            "added_at": 0,
+            "tx_hash": "0x" + "55" * 32,
+        }
+    ]
     cursor = [{"community": SLUG, "block_number": badges, "block_timestamp": now}]
-    rows = {Indicator: indicators, IndicatorVersion: versions, Member: members, Claim: claims,
-            Attestation: attestations, Badge: badge_rows, Organisation: organisation, Cursor: cursor}
+    rows = {
+        Indicator: indicators,
+        IndicatorVersion: versions,
+        Member: members,
+        Claim: claims,
+        Attestation: attestations,
+        Badge: badge_rows,
+        Organisation: organisation,
+        Cursor: cursor,
+    }
     # The counts the indexer keeps beside the rows of these tables.
-    rows[RowCount] = [{"community": SLUG, "table_name": model.__tablename__, "value": len(rows[model])}
-                      for model in COUNTED]
+    rows[RowCount] = [
+        {"community": SLUG, "table_name": model.__tablename__, "value": len(rows[model])} for model in COUNTED
+    ]
     return rows
 
 
@@ -107,21 +177,39 @@ def build(folder: Path, badges: int) -> tuple[SimpleNamespace, Path]:
     with engine.begin() as connection:
         for model, rows in {**_rows(badges, now), RelayRequest: _outbox_rows(badges, now)}.items():
             for start in range(0, len(rows), 5000):
-                connection.execute(insert(model), rows[start:start + 5000])
+                connection.execute(insert(model), rows[start : start + 5000])
     # The reads need the index's sessions and the URI schemes shown as links, nothing of the chain.
-    ctx = SimpleNamespace(sessions=sessions,
-                          settings=SimpleNamespace(uri_schemes=frozenset({"https", "http", "ipfs", "ar"})),
-                          book=RelayBook(settings=Settings(), sessions=sessions))
+    ctx = SimpleNamespace(
+        sessions=sessions,
+        settings=SimpleNamespace(uri_schemes=frozenset({"https", "http", "ipfs", "ar"})),
+        book=RelayBook(settings=Settings(), sessions=sessions),
+    )
     return ctx, path
 
 
 def _outbox_rows(requests: int, now: int) -> list[dict]:
     """The holder's history of relayed requests, settled over the days before (one a block)."""
-    return [{"community": SLUG, "kind": "forward", "forwarder": FORWARDER, "signer": HOLDER, "nonce": nonce,
-             "target": FORWARDER, "payload": {}, "signature": f"0x{nonce:0130x}", "gas": 200_000,
-             "client": "127.0.0.1", "state": "succeeded", "block_number": nonce + 1, "gas_used": 150_000,
-             "attempts": 0, "created_at": now - 7_200 - (requests - nonce) * 12, "settled_at": now}
-            for nonce in range(requests)]
+    return [
+        {
+            "community": SLUG,
+            "kind": "forward",
+            "forwarder": FORWARDER,
+            "signer": HOLDER,
+            "nonce": nonce,
+            "target": FORWARDER,
+            "payload": {},
+            "signature": f"0x{nonce:0130x}",
+            "gas": 200_000,
+            "client": "127.0.0.1",
+            "state": "succeeded",
+            "block_number": nonce + 1,
+            "gas_used": 150_000,
+            "attempts": 0,
+            "created_at": now - 7_200 - (requests - nonce) * 12,
+            "settled_at": now,
+        }
+        for nonce in range(requests)
+    ]
 
 
 def outbox_reads(ctx, requests: int) -> None:
@@ -157,41 +245,50 @@ def reads_of(ctx, badges: int) -> dict[str, object]:
     return {
         "profile of a member with 100 badges": lambda: member_reads.profile(ctx, community, HOLDER),
         "/claims?limit=50 (first page)": lambda: claim_reads.list_claims(
-            ctx, community, state=None, indicator_id=None, contributor=None, limit=50, offset=0),
+            ctx, community, state=None, indicator_id=None, contributor=None, limit=50, offset=0
+        ),
         "/claims?limit=50 (last page)": lambda: claim_reads.list_claims(
-            ctx, community, state=None, indicator_id=None, contributor=None, limit=50, offset=far),
+            ctx, community, state=None, indicator_id=None, contributor=None, limit=50, offset=far
+        ),
         "/claims?limit=50&after= (last page)": lambda: claim_reads.list_claims(
-            ctx, community, state=None, indicator_id=None, contributor=None, limit=50, offset=0, after=far),
+            ctx, community, state=None, indicator_id=None, contributor=None, limit=50, offset=0, after=far
+        ),
         "/claims/awaiting for a member": lambda: claim_reads.awaiting_attestation(
-            ctx, community, attester=HOLDER, limit=50, offset=0),
+            ctx, community, attester=HOLDER, limit=50, offset=0
+        ),
         "/badges?owner= (a member's 100)": lambda: badge_reads.list_badges(
-            ctx, community, owner=HOLDER, limit=100, offset=0),
+            ctx, community, owner=HOLDER, limit=100, offset=0
+        ),
         "/organisations/1 (100 badges credited)": lambda: organisation_reads.organisation_profile(ctx, community, 1),
         "a relayed write's outbox reads": lambda: outbox_reads(ctx, badges),
     }
 
 
 RAW = {
-    "profile of a member with 100 badges":
-        "SELECT indicator_id, category, orientation, count(*), sum(weight) FROM badges "
-        "WHERE community = 'bench' AND owner = ? AND revoked_at IS NULL AND disowned_at IS NULL "
-        "GROUP BY indicator_id, category, orientation",
-    "/claims?limit=50 (first page)":
-        "SELECT * FROM claims WHERE community = 'bench' ORDER BY claim_id LIMIT 50 OFFSET 0",
-    "/claims?limit=50 (last page)":
-        "SELECT * FROM claims WHERE community = 'bench' ORDER BY claim_id LIMIT 50 OFFSET ?",
-    "/claims?limit=50&after= (last page)":
-        "SELECT * FROM claims WHERE community = 'bench' AND claim_id > ? ORDER BY claim_id LIMIT 50",
-    "/claims/awaiting for a member":
-        "SELECT * FROM claims WHERE community = 'bench' AND minted = 0 AND contributor != ? "
-        "AND claim_id NOT IN (SELECT claim_id FROM attestations WHERE community = 'bench' AND attester = ?) "
-        "ORDER BY claim_id LIMIT 50",
-    "/badges?owner= (a member's 100)":
-        "SELECT * FROM badges WHERE community = 'bench' AND owner = ? ORDER BY token_id DESC LIMIT 100",
-    "/organisations/1 (100 badges credited)":
-        "SELECT owner, indicator_id, category, orientation, count(*), sum(weight) FROM badges "
-        "WHERE community = 'bench' AND organisation_id = 1 AND revoked_at IS NULL AND disowned_at IS NULL "
-        "GROUP BY indicator_id, owner, category, orientation",
+    "profile of a member with 100 badges": "SELECT indicator_id, category, orientation, count(*), sum(weight) "
+    "FROM badges "
+    "WHERE community = 'bench' AND owner = ? AND revoked_at IS NULL AND disowned_at IS NULL "
+    "GROUP BY indicator_id, category, orientation",
+    "/claims?limit=50 (first page)": (
+        "SELECT * FROM claims WHERE community = 'bench' ORDER BY claim_id LIMIT 50 OFFSET 0"
+    ),
+    "/claims?limit=50 (last page)": (
+        "SELECT * FROM claims WHERE community = 'bench' ORDER BY claim_id LIMIT 50 OFFSET ?"
+    ),
+    "/claims?limit=50&after= (last page)": (
+        "SELECT * FROM claims WHERE community = 'bench' AND claim_id > ? ORDER BY claim_id LIMIT 50"
+    ),
+    "/claims/awaiting for a member": "SELECT * FROM claims WHERE community = 'bench' AND minted = 0 "
+    "AND contributor != ? "
+    "AND claim_id NOT IN (SELECT claim_id FROM attestations WHERE community = 'bench' AND attester = ?) "
+    "ORDER BY claim_id LIMIT 50",
+    "/badges?owner= (a member's 100)": (
+        "SELECT * FROM badges WHERE community = 'bench' AND owner = ? ORDER BY token_id DESC LIMIT 100"
+    ),
+    "/organisations/1 (100 badges credited)": "SELECT owner, indicator_id, category, orientation, count(*), "
+    "sum(weight) FROM badges "
+    "WHERE community = 'bench' AND organisation_id = 1 AND revoked_at IS NULL AND disowned_at IS NULL "
+    "GROUP BY indicator_id, owner, category, orientation",
     # The same questions in the fewest statements, by hand.
     "a relayed write's outbox reads": (
         "SELECT id FROM relay_requests WHERE community = 'bench' AND signer = :who AND state IN ('queued', 'sent') "
@@ -204,14 +301,20 @@ RAW = {
         "AND state IN ('queued', 'sent')",
         "SELECT count(*), sum(coalesce(gas_used, gas)) FROM relay_requests WHERE community = 'bench' "
         "AND signer = :who AND created_at > :hour",
-        "SELECT count(*) FROM relay_requests WHERE client = '127.0.0.1' AND state IN ('queued', 'sent')"),
+        "SELECT count(*) FROM relay_requests WHERE client = '127.0.0.1' AND state IN ('queued', 'sent')",
+    ),
 }
 
 
 def raw_params(name: str, badges: int) -> tuple | dict:
     if "outbox" in name:
-        return {"who": HOLDER, "n": badges, "recent": badges + 100 - 20, "sig": "0x" + "ab" * 65,
-                "hour": time.time() - 3600}
+        return {
+            "who": HOLDER,
+            "n": badges,
+            "recent": badges + 100 - 20,
+            "sig": "0x" + "ab" * 65,
+            "hour": time.time() - 3600,
+        }
     if "last page" in name:
         return (max(badges - 50, 0),)
     if "awaiting" in name:
@@ -256,10 +359,14 @@ def main() -> None:
         ratio = large[name][0] / small[name][0]
         if "(last page)" not in name or "after=" in name:  # an OFFSET walks the rows before it: grows by nature
             worst = max(worst, ratio)
-        print(f"{name:<{width}}{small[name][0]:7.2f} ms{large[name][0]:7.2f} ms   {ratio:6.2f}x"
-              f"        {large[name][0] / large[name][1]:6.1f}x (raw {large[name][1]:.2f} ms)")
-    print(f"worst slowdown {args.small:,} -> {args.large:,} badges: {worst:.2f}x (target: at most 1.20x; the last "
-          "page by offset left out: an OFFSET walks the rows before it, raw SQL too; by cursor it is in)")
+        print(
+            f"{name:<{width}}{small[name][0]:7.2f} ms{large[name][0]:7.2f} ms   {ratio:6.2f}x"
+            f"        {large[name][0] / large[name][1]:6.1f}x (raw {large[name][1]:.2f} ms)"
+        )
+    print(
+        f"worst slowdown {args.small:,} -> {args.large:,} badges: {worst:.2f}x (target: at most 1.20x; the last "
+        "page by offset left out: an OFFSET walks the rows before it, raw SQL too; by cursor it is in)"
+    )
 
 
 if __name__ == "__main__":

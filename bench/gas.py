@@ -128,16 +128,27 @@ def measure_rules(community, governance: Governance, members) -> dict[str, int]:
     alice, bob, carol = members
     badge, registry = community.badge, community.registry
     gated = registry.indicatorCount() + 1
-    governance.pass_([
-        (registry, "addIndicator", (indicator_input("Code review", endorsements=2, endorser_indicator=1),)),
-        (registry, "addIndicator", (indicator_input("Capped", endorsements=2, earn_cap=100, attest_cap=100,
-                                                    cap_period=86_400),)),
-        (registry, "addOrganisation", ("Example Foundation", "example.org")),
-    ], "fair-play rules to measure")
+    governance.pass_(
+        [
+            (registry, "addIndicator", (indicator_input("Code review", endorsements=2, endorser_indicator=1),)),
+            (
+                registry,
+                "addIndicator",
+                (indicator_input("Capped", endorsements=2, earn_cap=100, attest_cap=100, cap_period=86_400),),
+            ),
+            (registry, "addOrganisation", ("Example Foundation", "example.org")),
+        ],
+        "fair-play rules to measure",
+    )
     capped = gated + 1
-    qualifying = {m.address: next(t for t in range(1, badge.claimCount() + 1)
-                                  if badge.isActive(t) and badge.ownerOf(t) == m.address
-                                  and badge.getClaim(t).indicatorId == 1) for m in (bob, carol)}
+    qualifying = {
+        m.address: next(
+            t
+            for t in range(1, badge.claimCount() + 1)
+            if badge.isActive(t) and badge.ownerOf(t) == m.address and badge.getClaim(t).indicatorId == 1
+        )
+        for m in (bob, carol)
+    }
 
     def whole(indicator_id: int, *, organisation: int = 0) -> int:
         if organisation:
@@ -175,9 +186,18 @@ def measure_wallet(community, governance: Governance, relay: Relay, deployer, me
 
     alice, bob, carol = members
     artifact = compiled()["ERC1271Wallet"]
-    wallet = deployer.deploy(ContractContainer(ContractType.model_validate(
-        {"contractName": "ERC1271Wallet", "abi": artifact["abi"],
-         "deploymentBytecode": {"bytecode": artifact["bytecode"]}})), owner.address)
+    wallet = deployer.deploy(
+        ContractContainer(
+            ContractType.model_validate(
+                {
+                    "contractName": "ERC1271Wallet",
+                    "abi": artifact["abi"],
+                    "deploymentBytecode": {"bytecode": artifact["bytecode"]},
+                }
+            )
+        ),
+        owner.address,
+    )
     governance.pass_([(community.membership, "admit", (wallet.address,))], "admit a wallet")
 
     def as_wallet(method, *args):
@@ -190,8 +210,10 @@ def measure_wallet(community, governance: Governance, relay: Relay, deployer, me
     claim = as_wallet("claim", 1, EVIDENCE_HASH, EVIDENCE_URI)
     relay.call(alice, community.badge, "claim", 1, EVIDENCE_HASH, EVIDENCE_URI)
     attest = as_wallet("attest", community.badge.claimCount())
-    return {"relayed claim by a contract wallet (ERC-1271)": claim,
-            "relayed attest by a contract wallet (ERC-1271)": attest}
+    return {
+        "relayed claim by a contract wallet (ERC-1271)": claim,
+        "relayed attest by a contract wallet (ERC-1271)": attest,
+    }
 
 
 BATCH = 10
@@ -215,8 +237,9 @@ def measure_batched(community, relay: Relay, members) -> dict[str, int]:
     their first attestations in one, then the minting ones in one; gas per request."""
     first_id = community.badge.claimCount() + 1
     contributors = [members[i % 3] for i in range(BATCH)]
-    claims = execute_batch(relay, [(c, community.badge, "claim", (1, EVIDENCE_HASH, EVIDENCE_URI))
-                                   for c in contributors])
+    claims = execute_batch(
+        relay, [(c, community.badge, "claim", (1, EVIDENCE_HASH, EVIDENCE_URI)) for c in contributors]
+    )
     ids = range(first_id, first_id + BATCH)
     attesters = [[m for m in members if m != c] for c in contributors]
     attests = execute_batch(relay, [(a[0], community.badge, "attest", (i,)) for a, i in zip(attesters, ids)])
@@ -258,7 +281,9 @@ def main() -> None:
     port = _free_port()
     print(f"Starting Anvil on 127.0.0.1:{port} (cancun) for the gas benchmark...")
     started = time.perf_counter()
-    with networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": f"http://127.0.0.1:{port}"}):
+    with networks.parse_network_choice(
+        "ethereum:local:foundry", provider_settings={"host": f"http://127.0.0.1:{port}"}
+    ):
         test_accounts = accounts.test_accounts
         deployer, members, relayer = test_accounts[0], list(test_accounts[1:4]), test_accounts[6]
         ours = measure_ours(deployer, members, relayer, owner=test_accounts[7])
@@ -272,19 +297,26 @@ def main() -> None:
     whole = ours["whole contribution (claim + 2 attestations + mint)"]
     eas_flow = eas["EAS flow: claim + 2 endorsements, no resolver"]
     print("\nratios")
-    print(f"  attest / EAS attest of the same evidence:            {ours['attest'] / eas['EAS attest (claim with the same evidence)']:.2f}")
-    print(f"  claim / EAS attest of the same evidence:             {ours['claim'] / eas['EAS attest (claim with the same evidence)']:.2f}")
+    eas_attest = eas["EAS attest (claim with the same evidence)"]
+    print(f"  attest / EAS attest of the same evidence:            {ours['attest'] / eas_attest:.2f}")
+    print(f"  claim / EAS attest of the same evidence:             {ours['claim'] / eas_attest:.2f}")
     print(f"  whole contribution / EAS flow (no resolver):          {whole / eas_flow:.2f}")
-    print(f"  relayed whole contribution / EAS flow (no resolver):  {ours['relayed whole contribution'] / eas_flow:.2f}")
+    print(
+        f"  relayed whole contribution / EAS flow (no resolver):  {ours['relayed whole contribution'] / eas_flow:.2f}"
+    )
     batched = ours[f"relayed whole contribution, in batches of {BATCH}"]
     print(f"  relayed in batches / sent directly (whole contribution): {batched / whole:.2f} ({batched:,} / {whole:,})")
     print(f"  whole contribution within 300,000 gas:                {'yes' if whole <= 300_000 else 'NO'} ({whole:,})")
     print("\nwhat each fair-play rule adds to a whole contribution (beside every rule off, same run)")
     off = ours["whole contribution, every rule off (again, beside the rules)"]
     for name, value in ours.items():
-        if name.startswith("whole contribution") and name != "whole contribution (claim + 2 attestations + mint)" \
-                and value != off and "rule off" not in name:
-            print(f"  {name[len('whole contribution'):].lstrip(', '):<52}{value - off:>+8,} ({value / off:.2f}x)")
+        if (
+            name.startswith("whole contribution")
+            and name != "whole contribution (claim + 2 attestations + mint)"
+            and value != off
+            and "rule off" not in name
+        ):
+            print(f"  {name[len('whole contribution') :].lstrip(', '):<52}{value - off:>+8,} ({value / off:.2f}x)")
     print(f"\n(done in {time.perf_counter() - started:.1f} s)")
 
 

@@ -38,10 +38,10 @@ from web3 import Web3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.chain.deployments import Deployments  # noqa: E402
-from backend.chain.rpc import Rpc  # noqa: E402
-from backend.client import CommunityClient  # noqa: E402
-from bench.api import (  # noqa: E402
+from backend.chain.deployments import Deployments
+from backend.chain.rpc import Rpc
+from backend.client import CommunityClient
+from bench.api import (
     MORE,
     WORKERS,
     addr,
@@ -59,7 +59,7 @@ from bench.api import (  # noqa: E402
     wait_true_latencies,
     wrk_reads,
 )
-from devstack.stack import UNTHROTTLED, Stack, local_stack, rpc, wait_until  # noqa: E402
+from devstack.stack import UNTHROTTLED, Stack, local_stack, rpc, wait_until
 
 HOLDER = WORKERS[0]  # holds half the grown badges: their profile is read over HTTP at that size
 CHUNK = 200  # transactions a sender has waiting at once: one sender's long queue stalls Anvil (bench/api.py)
@@ -79,9 +79,19 @@ class DirectSender:
         self.fee = 2 * w3.eth.gas_price + 10**9
 
     def signed(self, key: str, data: bytes) -> str:
-        tx = Account.from_key(key).sign_transaction({
-            "type": 2, "chainId": self.chain_id, "nonce": self.nonces[key], "to": self.badge_address, "value": 0,
-            "data": data, "gas": 400_000, "maxFeePerGas": self.fee, "maxPriorityFeePerGas": 10**9})
+        tx = Account.from_key(key).sign_transaction(
+            {
+                "type": 2,
+                "chainId": self.chain_id,
+                "nonce": self.nonces[key],
+                "to": self.badge_address,
+                "value": 0,
+                "data": data,
+                "gas": 400_000,
+                "maxFeePerGas": self.fee,
+                "maxPriorityFeePerGas": 10**9,
+            }
+        )
         self.nonces[key] += 1
         return "0x" + tx.raw_transaction.hex().removeprefix("0x")
 
@@ -93,8 +103,11 @@ class DirectSender:
 
     def send(self, raw: list[str]) -> list[str]:
         """Into the node's pool in JSON-RPC batches; the transaction hashes (a refusal raises)."""
-        return [tx_hash for i in range(0, len(raw), 500)
-                for tx_hash in self.rpc.batch([("eth_sendRawTransaction", [tx]) for tx in raw[i:i + 500]])]
+        return [
+            tx_hash
+            for i in range(0, len(raw), 500)
+            for tx_hash in self.rpc.batch([("eth_sendRawTransaction", [tx]) for tx in raw[i : i + 500]])
+        ]
 
 
 def grow(stack: Stack, indicator: int, badges: int) -> None:
@@ -113,8 +126,12 @@ def grow(stack: Stack, indicator: int, badges: int) -> None:
     while left:
         taken = [key for key, count in left.items() for _ in range(min(CHUNK, count))]
         left = left - Counter(taken)
-        wait_mined(stack.anvil.url, sender.send([
-            sender.claim(key, indicator, f"https://example.org/grown/{minted + i}") for i, key in enumerate(taken)]))
+        wait_mined(
+            stack.anvil.url,
+            sender.send(
+                [sender.claim(key, indicator, f"https://example.org/grown/{minted + i}") for i, key in enumerate(taken)]
+            ),
+        )
         claims: list[dict] = []
         while len(claims) < len(taken):
             page = api.get("/claims", state="open", limit=500, after=after)
@@ -132,8 +149,10 @@ def grow(stack: Stack, indicator: int, badges: int) -> None:
 def block_time(stack: Stack, indicator: int, label: str, count: int = 210) -> float:
     """ms Anvil takes to build one block of `count` direct claims, mining paused while they wait."""
     sender = DirectSender(stack)
-    raw = [sender.claim(WORKERS[i % len(WORKERS)], indicator, f"https://example.org/block/{label}/{i}")
-           for i in range(count)]
+    raw = [
+        sender.claim(WORKERS[i % len(WORKERS)], indicator, f"https://example.org/block/{label}/{i}")
+        for i in range(count)
+    ]
     rpc(stack.anvil.url, "evm_setIntervalMining", 0)
     try:
         hashes = sender.send(raw)
@@ -149,9 +168,14 @@ def block_time(stack: Stack, indicator: int, label: str, count: int = 210) -> fl
 def measure(stack: Stack, indicator: int, claims: int, label: str) -> dict[str, float]:
     server, anvil = stack.server, stack.anvil
     api = CommunityClient(server.url)
-    jobs = [(WORKERS[i % len(WORKERS)], "claims", {"indicator_id": indicator,
-                                                    "evidence_uri": f"https://example.org/{label}/{i}"})
-            for i in range(claims)]
+    jobs = [
+        (
+            WORKERS[i % len(WORKERS)],
+            "claims",
+            {"indicator_id": indicator, "evidence_uri": f"https://example.org/{label}/{i}"},
+        )
+        for i in range(claims)
+    ]
     pids = (server.process.pid, anvil.process.pid)
     before = [cpu_seconds(pid) for pid in pids]
     took, requests = burst(server.url, jobs)
@@ -160,16 +184,24 @@ def measure(stack: Stack, indicator: int, claims: int, label: str) -> dict[str, 
     wait_settled(server.url, requests)
     waited = wait_true_latencies(server.url, indicator, 5)
     waited32 = wait_true_latencies(server.url, indicator, 3, WORKERS + MORE)
-    return {"accepted": claims / took, "service_cpu": service_cpu, "anvil_cpu": anvil_cpu,
-            "wait_p50": statistics.median(waited), "wait32_p50": statistics.median(waited32), "block_ms": block_time(stack, indicator, label)}
+    return {
+        "accepted": claims / took,
+        "service_cpu": service_cpu,
+        "anvil_cpu": anvil_cpu,
+        "wait_p50": statistics.median(waited),
+        "wait32_p50": statistics.median(waited32),
+        "block_ms": block_time(stack, indicator, label),
+    }
 
 
-ROWS = (("accepted", "claims accepted, 7 members, wait=false", "/s"),
-        ("wait_p50", "claim with wait=true, 7 at once, p50", "ms"),
-        ("wait32_p50", "claim with wait=true, 32 at once, p50", "ms"),
-        ("service_cpu", "the service's CPU per claim", "ms"),
-        ("anvil_cpu", "Anvil's CPU per claim", "ms"),
-        ("block_ms", "Anvil builds a block of 210 claims", "ms"))
+ROWS = (
+    ("accepted", "claims accepted, 7 members, wait=false", "/s"),
+    ("wait_p50", "claim with wait=true, 7 at once, p50", "ms"),
+    ("wait32_p50", "claim with wait=true, 32 at once, p50", "ms"),
+    ("service_cpu", "the service's CPU per claim", "ms"),
+    ("anvil_cpu", "Anvil's CPU per claim", "ms"),
+    ("block_ms", "Anvil builds a block of 210 claims", "ms"),
+)
 
 
 def main() -> int:
@@ -184,32 +216,48 @@ def main() -> int:
     for name in ("fresh", "grown"):
         (work / name).mkdir()
     with ExitStack() as stacks:
-        fresh, grown = (stacks.enter_context(local_stack(work / name, before_serving=interval_mining,
-                                                         settings=UNTHROTTLED)) for name in ("fresh", "grown"))
+        fresh, grown = (
+            stacks.enter_context(local_stack(work / name, before_serving=interval_mining, settings=UNTHROTTLED))
+            for name in ("fresh", "grown")
+        )
         indicators = {}
         for name, stack in (("fresh", fresh), ("grown", grown)):
             indicators[name] = setup_community(CommunityClient(stack.server.url), stack.anvil)
             admit_more(CommunityClient(stack.server.url), stack.anvil)  # 25 more members: claims at c=32
-        print(f"Growing the second chain to {args.badges:,} badges (direct transactions, not measured) ...",
-              flush=True)
+        print(f"Growing the second chain to {args.badges:,} badges (direct transactions, not measured) ...", flush=True)
         grow(grown, indicators["grown"], args.badges)
-        print(f"... and {args.relayed:,} claims through the API (the outbox's and the budgets' history) ...", flush=True)
-        jobs = [(WORKERS[i % len(WORKERS)], "claims", {"indicator_id": indicators["grown"],
-                                                        "evidence_uri": f"https://example.org/relayed/{i}"})
-                for i in range(args.relayed)]
+        print(
+            f"... and {args.relayed:,} claims through the API (the outbox's and the budgets' history) ...", flush=True
+        )
+        jobs = [
+            (
+                WORKERS[i % len(WORKERS)],
+                "claims",
+                {"indicator_id": indicators["grown"], "evidence_uri": f"https://example.org/relayed/{i}"},
+            )
+            for i in range(args.relayed)
+        ]
         wait_settled(grown.server.url, burst(grown.server.url, jobs)[1])
         api = CommunityClient(grown.server.url)
-        wait_until(lambda: api.get("/claims", state="minted", limit=1)["total"] >= args.badges, timeout=300,
-                   what="the grown chain indexed")
+        wait_until(
+            lambda: api.get("/claims", state="minted", limit=1)["total"] >= args.badges,
+            timeout=300,
+            what="the grown chain indexed",
+        )
         results: dict[str, list[dict[str, float]]] = {"fresh": [], "grown": []}
-        order = [name for r in range(args.rounds) for name in (("fresh", "grown") if r % 2 == 0 else ("grown", "fresh"))]
+        order = [
+            name for r in range(args.rounds) for name in (("fresh", "grown") if r % 2 == 0 else ("grown", "fresh"))
+        ]
         for i, name in enumerate(order):
             print(f"Round {i // 2 + 1}: {name} chain ...", flush=True)
             stack = fresh if name == "fresh" else grown
             results[name].append(measure(stack, indicators[name], args.claims, f"{name}-{i}"))
         held = args.badges // 2
         print(f"Reading the profile of the member holding {held:,} of them ...", flush=True)
-        holder_path, slug = f"/members/{addr(HOLDER)}/profile", next(iter(Deployments.load(grown.deployments).communities))
+        holder_path, slug = (
+            f"/members/{addr(HOLDER)}/profile",
+            next(iter(Deployments.load(grown.deployments).communities)),
+        )
         holder = wrk_reads(grown.server.url, holder_path, 1, 5, work)
         if holder is None:  # no wrk: the Python client's latencies, its own time included
             latencies = timed_reads(grown.server.url, holder_path, 200, 1)
@@ -222,9 +270,11 @@ def main() -> int:
         small, large = (statistics.median(r[key] for r in results[name]) for name in ("fresh", "grown"))
         print(f"{label + ' (' + unit + ')':44} {small:9.1f} {large:9.1f} {large / small:12.2f}")
     print("The service's slowdown is its CPU per claim; the chain's is Anvil's CPU per claim and its block time.")
-    print(f"\nprofile of a member holding {held:,} badges, over HTTP, c=1: p50 {holder[0]:.1f} ms, p99 {holder[1]:.1f} ms "
-          f"({holder[2]:,} GETs; target p50 30 ms); raw SQL of its numbers and first page: p50 "
-          f"{statistics.median(raw):.2f} ms ({holder[0] / statistics.median(raw):.1f}x)")
+    print(
+        f"\nprofile of a member holding {held:,} badges, over HTTP, c=1: p50 {holder[0]:.1f} ms, "
+        f"p99 {holder[1]:.1f} ms ({holder[2]:,} GETs; target p50 30 ms); raw SQL of its numbers and first page: p50 "
+        f"{statistics.median(raw):.2f} ms ({holder[0] / statistics.median(raw):.1f}x)"
+    )
     return 0
 
 

@@ -34,23 +34,30 @@ from eth_utils import keccak, to_checksum_address
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.client import CommunityClient  # noqa: E402
-from backend.settings import ANVIL_DEV_KEYS, Settings  # noqa: E402
-from bench.api import addr, setup_community  # noqa: E402
-from devstack.stack import UNTHROTTLED, Anvil, Server, local_stack, rpc, service_env, wait_until  # noqa: E402
-from devstack.wallets import compiled  # noqa: E402
+from backend.client import CommunityClient
+from backend.settings import ANVIL_DEV_KEYS, Settings
+from bench.api import addr, setup_community
+from devstack.stack import UNTHROTTLED, Anvil, Server, local_stack, rpc, service_env, wait_until
+from devstack.wallets import compiled
 
 ATTACKER, FRIEND = ANVIL_DEV_KEYS[4], ANVIL_DEV_KEYS[5]  # admitted by the bench's setup proposal
 LATE = ANVIL_DEV_KEYS[6]  # admitted by the setup proposal too: signs deadlines without headroom
 LIAR_KEY = ANVIL_DEV_KEYS[8]  # signs for the lying wallet, which accepts anything when simulated
 # Budgets, strikes and the deadline headroom lifted: what the same attacks cost without any of them.
-LIFTED = {**UNTHROTTLED, "CC_MEMBER_STRIKES_SLOW_AFTER": str(10**9), "CC_MEMBER_STRIKES_REFUSE_AFTER": str(10**9),
-          "CC_RELAY_MIN_DEADLINE_HEADROOM_SECONDS": "0"}
+LIFTED = {
+    **UNTHROTTLED,
+    "CC_MEMBER_STRIKES_SLOW_AFTER": str(10**9),
+    "CC_MEMBER_STRIKES_REFUSE_AFTER": str(10**9),
+    "CC_RELAY_MIN_DEADLINE_HEADROOM_SECONDS": "0",
+}
 
 
 def post(http: httpx.Client, path: str, typed: dict, key: str, wait: bool = False) -> httpx.Response:
-    return http.post(path, params={} if wait else {"wait": "false"},
-                     json={"typed_data": typed, "signature": CommunityClient.sign(key, typed)})
+    return http.post(
+        path,
+        params={} if wait else {"wait": "false"},
+        json={"typed_data": typed, "signature": CommunityClient.sign(key, typed)},
+    )
 
 
 def attack(api: CommunityClient, indicator: int, friend_claim: int, seconds: float) -> Counter:
@@ -63,31 +70,43 @@ def attack(api: CommunityClient, indicator: int, friend_claim: int, seconds: flo
         kind = n % 5
         try:
             if kind in (0, 1):  # valid claims, the real cost
-                typed = api.prepare("claims", signer=signer, indicator_id=indicator,
-                                    evidence_uri=f"https://spam.example/{time.monotonic_ns()}")["typed_data"]
+                typed = api.prepare(
+                    "claims",
+                    signer=signer,
+                    indicator_id=indicator,
+                    evidence_uri=f"https://spam.example/{time.monotonic_ns()}",
+                )["typed_data"]
                 response = post(api.http, "/claims", typed, ATTACKER)
             elif kind == 2:  # attest the friend's claim again, chained behind the first
-                typed = api.prepare("claims", signer=signer, indicator_id=indicator,
-                                    evidence_uri="https://spam.example/base")["typed_data"]
+                typed = api.prepare(
+                    "claims", signer=signer, indicator_id=indicator, evidence_uri="https://spam.example/base"
+                )["typed_data"]
                 data = "0x" + (keccak(text="attest(uint256)")[:4] + encode(["uint256"], [friend_claim])).hex()
                 badge = api.get("/communities")[0]["contracts"]["badge"]
-                typed["message"] = {**typed["message"], "to": badge, "data": data,
-                                    "nonce": typed["message"]["nonce"] + 1}
+                typed["message"] = {
+                    **typed["message"],
+                    "to": badge,
+                    "data": data,
+                    "nonce": typed["message"]["nonce"] + 1,
+                }
                 response = post(api.http, "/attestations", typed, ATTACKER)
             elif kind == 3:  # too little gas, or a huge URI built by hand
-                typed = api.prepare("claims", signer=signer, indicator_id=indicator,
-                                    evidence_uri="https://spam.example/gas")["typed_data"]
+                typed = api.prepare(
+                    "claims", signer=signer, indicator_id=indicator, evidence_uri="https://spam.example/gas"
+                )["typed_data"]
                 if n % 2:
                     typed["message"]["gas"] = 30_000
                 else:
                     uri = "https://spam.example/" + "x" * 100_000
                     data = keccak(text="claim(uint32,bytes32,string)")[:4] + encode(
-                        ["uint32", "bytes32", "string"], [indicator, keccak(text=uri), uri])
+                        ["uint32", "bytes32", "string"], [indicator, keccak(text=uri), uri]
+                    )
                     typed["message"] = {**typed["message"], "data": "0x" + data.hex(), "gas": 3_000_000}
                 response = post(api.http, "/claims", typed, ATTACKER)
             else:  # replay the last accepted request
-                typed = api.prepare("claims", signer=signer, indicator_id=indicator,
-                                    evidence_uri="https://spam.example/replayed")["typed_data"]
+                typed = api.prepare(
+                    "claims", signer=signer, indicator_id=indicator, evidence_uri="https://spam.example/replayed"
+                )["typed_data"]
                 typed["message"]["nonce"] = max(0, typed["message"]["nonce"] - 1)
                 response = post(api.http, "/claims", typed, ATTACKER)
         except Exception as exc:  # a refused prepare (a 429 budget, say) is an answer too
@@ -108,8 +127,12 @@ def lie(api: CommunityClient, wallet: str, indicator: int, seconds: float) -> Co
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            typed = api.prepare("claims", signer=wallet, indicator_id=indicator,
-                                evidence_uri=f"https://lie.example/{time.monotonic_ns()}")["typed_data"]
+            typed = api.prepare(
+                "claims",
+                signer=wallet,
+                indicator_id=indicator,
+                evidence_uri=f"https://lie.example/{time.monotonic_ns()}",
+            )["typed_data"]
         except Exception as exc:
             answers[f"{getattr(exc, 'status', type(exc).__name__)} at prepare"] += 1
             continue
@@ -124,8 +147,12 @@ def late(api: CommunityClient, anvil: Anvil, indicator: int, seconds: float) -> 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            typed = api.prepare("claims", signer=signer, indicator_id=indicator,
-                                evidence_uri=f"https://late.example/{time.monotonic_ns()}")["typed_data"]
+            typed = api.prepare(
+                "claims",
+                signer=signer,
+                indicator_id=indicator,
+                evidence_uri=f"https://late.example/{time.monotonic_ns()}",
+            )["typed_data"]
         except Exception as exc:
             answers[f"{getattr(exc, 'status', type(exc).__name__)} at prepare"] += 1
             continue
@@ -156,8 +183,12 @@ def admit(api: CommunityClient, anvil: Anvil, accounts: list[str]) -> None:
     """A proposal admitting `accounts`, passed by the founders and executed."""
     from bench.api import ALICE, KEYS
 
-    proposal = api.act("proposals", ALICE, description=f"admit {len(accounts)}", actions=[
-        {"type": "admit_member", "account": account} for account in accounts])["created"]["proposal_id"]
+    proposal = api.act(
+        "proposals",
+        ALICE,
+        description=f"admit {len(accounts)}",
+        actions=[{"type": "admit_member", "account": account} for account in accounts],
+    )["created"]["proposal_id"]
     anvil.skip(2)
     for key in KEYS:  # every member: whatever the quorum
         api.act("votes", key, proposal_id=proposal, support="for")
@@ -188,8 +219,9 @@ def main() -> int:
         indicator = setup_community(api, stack.anvil)
         liar = deploy_liar(stack.anvil)
         admit(api, stack.anvil, [liar])
-        friend_claim = api.act("claims", FRIEND, indicator_id=indicator,
-                               evidence_uri="https://friend.example/1")["created"]["claim_id"]
+        friend_claim = api.act("claims", FRIEND, indicator_id=indicator, evidence_uri="https://friend.example/1")[
+            "created"
+        ]["claim_id"]
         attackers = {
             "a mix of attacks": (addr(ATTACKER), lambda a: attack(a, indicator, friend_claim, args.seconds)),
             "a lying wallet": (liar, lambda a: lie(a, liar, indicator, args.seconds)),
@@ -199,10 +231,19 @@ def main() -> int:
         for name, (member, run) in attackers.items():
             print(f"{name}: {args.seconds:.0f} s through the service with the default budgets ...", flush=True)
             budgeted[name] = measure(stack.server.url, member, run)
-        print(f"... and each for {args.seconds:.0f} s through a second service on the same chain, budgets and "
-              "strikes lifted ...", flush=True)
-        lifted = Server({**service_env(stack.anvil, stack.deployments, f"sqlite:///{work / 'lifted.sqlite3'}"),
-                         "CC_RELAYER_KEY": ANVIL_DEV_KEYS[9], **LIFTED}, work / "lifted.log")
+        print(
+            f"... and each for {args.seconds:.0f} s through a second service on the same chain, budgets and "
+            "strikes lifted ...",
+            flush=True,
+        )
+        lifted = Server(
+            {
+                **service_env(stack.anvil, stack.deployments, f"sqlite:///{work / 'lifted.sqlite3'}"),
+                "CC_RELAYER_KEY": ANVIL_DEV_KEYS[9],
+                **LIFTED,
+            },
+            work / "lifted.log",
+        )
         lifted.start()
         try:
             for name, (member, run) in attackers.items():
@@ -212,19 +253,24 @@ def main() -> int:
 
     hourly = defaults.member_gas_per_hour
     print(f"\n== a hostile member at full speed for {args.seconds:.0f} s (Anvil, a block a second) ==")
-    print(f"default member budgets: {hourly:,} gas an hour; {defaults.member_requests_per_minute} requests a "
-          f"minute; {defaults.member_max_in_flight} in flight; slowed after {defaults.member_strikes_slow_after} "
-          f"strikes, refused after {defaults.member_strikes_refuse_after}; deadlines at least "
-          f"{defaults.relay_min_deadline_headroom_seconds} s ahead")
+    print(
+        f"default member budgets: {hourly:,} gas an hour; {defaults.member_requests_per_minute} requests a "
+        f"minute; {defaults.member_max_in_flight} in flight; slowed after {defaults.member_strikes_slow_after} "
+        f"strikes, refused after {defaults.member_strikes_refuse_after}; deadlines at least "
+        f"{defaults.relay_min_deadline_headroom_seconds} s ahead"
+    )
     for attacker in attackers:
         print(f"-- {attacker}")
         for name, run in (("default budgets", budgeted[attacker]), ("budgets lifted", unbounded[attacker])):
             answers = ", ".join(f"{k}: {v}" for k, v in sorted(run["answers"].items()))
-            print(f"{name:16} relayer sent {run['sent']:4} of the member's requests, {run['reverted']} reverted or "
-                  f"not executed; gas burned {run['gas']:>12,} ({run['gas'] / hourly:.2f} of the hourly budget)")
+            print(
+                f"{name:16} relayer sent {run['sent']:4} of the member's requests, {run['reverted']} reverted or "
+                f"not executed; gas burned {run['gas']:>12,} ({run['gas'] / hourly:.2f} of the hourly budget)"
+            )
             print(f"{'':16} answers: {answers}")
-        print(f"{'':16} with the budgets / without: "
-              f"{budgeted[attacker]['gas'] / max(1, unbounded[attacker]['gas']):.3f}")
+        print(
+            f"{'':16} with the budgets / without: {budgeted[attacker]['gas'] / max(1, unbounded[attacker]['gas']):.3f}"
+        )
     return 0
 
 

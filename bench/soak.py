@@ -33,9 +33,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.client import ApiError, CommunityClient  # noqa: E402
-from bench.api import KEYS, addr, interval_mining, pct, setup_community  # noqa: E402
-from devstack.stack import UNTHROTTLED, local_stack, rpc  # noqa: E402
+from backend.client import ApiError, CommunityClient
+from bench.api import KEYS, addr, interval_mining, pct, setup_community
+from devstack.stack import UNTHROTTLED, local_stack, rpc
 
 
 def rss_mb(pid: int) -> float:
@@ -70,7 +70,7 @@ def main() -> int:
     parser.add_argument("--writers", type=int, default=int(os.environ.get("SOAK_WRITERS", 6)))
     parser.add_argument("--readers", type=int, default=int(os.environ.get("SOAK_READERS", 4)))
     args = parser.parse_args()
-    writers = KEYS[:max(2, min(args.writers, len(KEYS)))]
+    writers = KEYS[: max(2, min(args.writers, len(KEYS)))]
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     print("Starting Anvil, deploying and governing a community ...", flush=True)
     with local_stack(work, settings=UNTHROTTLED) as stack:
@@ -87,8 +87,12 @@ def main() -> int:
             api, key, n = CommunityClient(server.url, timeout=60), writers[i], 0
             while not stop.is_set():
                 n += 1
-                claim = stats.timed("claim (wait)", lambda: api.act(
-                    "claims", key, indicator_id=indicator, evidence_uri=f"https://soak.example/{i}/{n}"))
+                claim = stats.timed(
+                    "claim (wait)",
+                    lambda: api.act(
+                        "claims", key, indicator_id=indicator, evidence_uri=f"https://soak.example/{i}/{n}"
+                    ),
+                )
                 if claim:
                     to_attest[(i - 1) % len(writers)].put(claim["created"]["claim_id"])
                     last_claim[0] = max(last_claim[0], claim["created"]["claim_id"])
@@ -108,8 +112,9 @@ def main() -> int:
                 if kind == 0:
                     stats.timed("GET /claims", lambda: api.get("/claims", limit=20, offset=0))
                 elif kind == 1:
-                    stats.timed("GET /members/{a}/profile",
-                                lambda: api.get(f"/members/{members[n % len(members)]}/profile"))
+                    stats.timed(
+                        "GET /members/{a}/profile", lambda: api.get(f"/members/{members[n % len(members)]}/profile")
+                    )
                 elif kind == 2:
                     stats.timed("GET /health", lambda: api.get("/health"))
                 elif last_claim[0]:
@@ -128,8 +133,11 @@ def main() -> int:
             time.sleep(max(0.0, started + k * step - time.monotonic()))
             memory.append((time.monotonic() - started, rss_mb(pid)))
             done = sum(len(v) for v in stats.latencies.values())
-            print(f"  {memory[-1][0]:6.0f} s  RSS {memory[-1][1]:7.1f} MB  {done} requests  "
-                  f"{sum(len(v) for v in stats.errors.values())} errors", flush=True)
+            print(
+                f"  {memory[-1][0]:6.0f} s  RSS {memory[-1][1]:7.1f} MB  {done} requests  "
+                f"{sum(len(v) for v in stats.errors.values())} errors",
+                flush=True,
+            )
         stop.set()
         for thread in threads:
             thread.join(timeout=90)
@@ -137,8 +145,7 @@ def main() -> int:
         memory.append((elapsed, rss_mb(pid)))
         head = int(rpc(anvil.url, "eth_blockNumber"), 16)
 
-        print(f"\n== soak: {elapsed:.0f} s, {len(writers)} writers + {args.readers} readers, "
-              f"chain at block {head} ==")
+        print(f"\n== soak: {elapsed:.0f} s, {len(writers)} writers + {args.readers} readers, chain at block {head} ==")
         print(f"{'operation':28} {'count':>7} {'errors':>6} {'p50 ms':>8} {'p99 ms':>8}")
         error_count = 0
         for operation in sorted(set(stats.latencies) | set(stats.errors)):
@@ -155,9 +162,11 @@ def main() -> int:
         growth = end_rss - half_rss
         bounded = growth < 0.1 * half_rss and growth < 20
         print("service RSS (MB): " + ", ".join(f"{t:.0f}s {m:.1f}" for t, m in memory))
-        print(f"memory: start {start_rss:.1f} MB, half time {half_rss:.1f} MB, end {end_rss:.1f} MB; "
-              f"second-half growth {growth:+.1f} MB -> {'bounded' if bounded else 'GROWING'} "
-              "(bound: < 10% of the half-time RSS and < 20 MB)")
+        print(
+            f"memory: start {start_rss:.1f} MB, half time {half_rss:.1f} MB, end {end_rss:.1f} MB; "
+            f"second-half growth {growth:+.1f} MB -> {'bounded' if bounded else 'GROWING'} "
+            "(bound: < 10% of the half-time RSS and < 20 MB)"
+        )
         return 0 if error_count == 0 and bounded else 1
 
 

@@ -84,8 +84,19 @@ def indicator_input(
     attest_cap=0,
     cap_period=0,
 ):
-    return (name, description_uri, category, orientation, weight, endorsements, validity,
-            endorser_indicator, earn_cap, attest_cap, cap_period)
+    return (
+        name,
+        description_uri,
+        category,
+        orientation,
+        weight,
+        endorsements,
+        validity,
+        endorser_indicator,
+        earn_cap,
+        attest_cap,
+        cap_period,
+    )
 
 
 EVIDENCE_HASH = keccak(text="https://example.org/pull/42 contents")
@@ -128,5 +139,3 @@ class Relay:
     def call(self, signer, target, method, *args, **options):
         typed_data = self.typed_data(signer, target, method, *args, **options)
         return self.submit(typed_data, self.sign(signer, typed_data))
-
-

@@ -71,8 +71,17 @@ class Anvil:
         anvil = VENV_BIN / "anvil"
         # Restarted from its state file, Anvil forgets how far `skip` moved its clock: it resumes
         # after the newest block, as `make run`'s chain does (backend/chain/local_clock.py).
-        command = [str(anvil if anvil.exists() else "anvil"), "--port", str(self.port), "--hardfork", "cancun",
-                   *resume_arguments(self.state), "--state", str(self.state), *self.flags]
+        command = [
+            str(anvil if anvil.exists() else "anvil"),
+            "--port",
+            str(self.port),
+            "--hardfork",
+            "cancun",
+            *resume_arguments(self.state),
+            "--state",
+            str(self.state),
+            *self.flags,
+        ]
         self.process = subprocess.Popen(command, stdout=self.log.open("a"), stderr=subprocess.STDOUT)
         wait_until(lambda: rpc(self.url, "eth_chainId"), what="anvil")
 
@@ -103,8 +112,12 @@ def deploy(anvil: Anvil, deployments_dir: Path, params: Path | None = None) -> P
     path = deployments_dir / "ethereum-local-foundry.json"
     head = rpc(anvil.url, "eth_blockNumber")
     before = anvil.deployed if head == anvil.deployed_head else "fresh" if head == "0x0" else None
-    key = (rpc(anvil.url, "eth_chainId"), before, params.read_text() if params else None,
-           path.read_text() if path.exists() else None)
+    key = (
+        rpc(anvil.url, "eth_chainId"),
+        before,
+        params.read_text() if params else None,
+        path.read_text() if path.exists() else None,
+    )
     if before is not None and key in _DEPLOYED:
         state, deployments = _DEPLOYED[key]
         rpc(anvil.url, "anvil_loadState", state)
@@ -118,12 +131,28 @@ def deploy(anvil: Anvil, deployments_dir: Path, params: Path | None = None) -> P
 
 
 def _run_deploy(anvil: Anvil, deployments_dir: Path, params: Path | None) -> None:
-    env = {**os.environ, "APE_FOUNDRY_HOST": anvil.url, "SOLCX_BINARY_PATH": str(ROOT / ".solcx"),
-           "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "APE_FOUNDRY_HOST": anvil.url,
+        "SOLCX_BINARY_PATH": str(ROOT / ".solcx"),
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     result = subprocess.run(
-        [str(VENV_BIN / "ape"), "run", "deploy", "--network", "ethereum:local:foundry",
-         "--deployments-dir", str(deployments_dir), *(["--params", str(params)] if params else [])],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+        [
+            str(VENV_BIN / "ape"),
+            "run",
+            "deploy",
+            "--network",
+            "ethereum:local:foundry",
+            "--deployments-dir",
+            str(deployments_dir),
+            *(["--params", str(params)] if params else []),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     if result.returncode != 0:
         raise RuntimeError(f"ape run deploy failed:\n{result.stdout}\n{result.stderr}")
@@ -145,7 +174,10 @@ class Server:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "backend", "serve", "--port", str(self.port), *self.args],
-            cwd=ROOT, env=self.env, stdout=self.log.open("a"), stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT,
         )
         wait_until(lambda: httpx.get(self.url + "/communities").status_code == 200, what="API server")
 
@@ -156,8 +188,14 @@ class Server:
         self.process = None
 
     def run(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "backend", *args], cwd=ROOT, env={**self.env, **(env or {})},
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "backend", *args],
+            cwd=ROOT,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
 
 def dump_index(url: str) -> dict[str, list[tuple]]:
@@ -169,22 +207,34 @@ def dump_index(url: str) -> dict[str, list[tuple]]:
         for model in (*PROJECTIONS, EventRecord):
             columns = [c for c in model.__table__.columns if c.name != "id"]
             rows = connection.execute(select(*columns)).all()
-            tables[model.__tablename__] = sorted((tuple(repr(v) for v in row) for row in rows))
+            tables[model.__tablename__] = sorted(tuple(repr(v) for v in row) for row in rows)
     engine.dispose()
     return tables
 
 
 def service_env(anvil: Anvil, deployments: Path, database_url: str) -> dict[str, str]:
     """The service's settings for a chain and its deployments file, polling the chain often."""
-    return {"CC_RPC_URL": anvil.url, "CC_DEPLOYMENTS_FILE": str(deployments), "DATABASE_URL": database_url,
-            "CC_INDEX_POLL_SECONDS": "0.2"}
+    return {
+        "CC_RPC_URL": anvil.url,
+        "CC_DEPLOYMENTS_FILE": str(deployments),
+        "DATABASE_URL": database_url,
+        "CC_INDEX_POLL_SECONDS": "0.2",
+    }
 
 
 # Relaying budgets lifted, for load, soak and fault runs that send far more than one member
 # would (they measure throughput and recovery, not the budgets: tests/e2e/test_hostile_relay.py does).
-UNTHROTTLED = {f"CC_{name}": str(10**12) for name in (
-    "MEMBER_MAX_IN_FLIGHT", "MEMBER_REQUESTS_PER_MINUTE", "MEMBER_GAS_PER_HOUR",
-    "CLIENT_MAX_IN_FLIGHT", "CLIENT_REQUESTS_PER_MINUTE", "CLIENT_GAS_PER_HOUR")}
+UNTHROTTLED = {
+    f"CC_{name}": str(10**12)
+    for name in (
+        "MEMBER_MAX_IN_FLIGHT",
+        "MEMBER_REQUESTS_PER_MINUTE",
+        "MEMBER_GAS_PER_HOUR",
+        "CLIENT_MAX_IN_FLIGHT",
+        "CLIENT_REQUESTS_PER_MINUTE",
+        "CLIENT_GAS_PER_HOUR",
+    )
+}
 
 
 def second_community_params(folder: Path, founders: list[str], slug: str = "wiki") -> Path:
@@ -225,8 +275,13 @@ def local_stack(
             deploy(anvil, workdir / "deployments", params=params)
         if before_serving:
             before_serving(anvil)
-        server = Server({**service_env(anvil, deployments, database_url or f"sqlite:///{workdir / 'index.sqlite3'}"),
-                         **(settings or {})}, workdir / "api.log")
+        server = Server(
+            {
+                **service_env(anvil, deployments, database_url or f"sqlite:///{workdir / 'index.sqlite3'}"),
+                **(settings or {}),
+            },
+            workdir / "api.log",
+        )
         server.start()
         yield Stack(anvil, server, deployments)
     finally:
@@ -253,8 +308,9 @@ class KeptAlive:
             response = self.connection.getresponse()
             body = response.read()
         except (http.client.HTTPException, OSError) as exc:
-            raise AssertionError(f"GET {path} failed on the kept-alive connection after GET {self.last}: "
-                                 f"{exc!r}") from exc
+            raise AssertionError(
+                f"GET {path} failed on the kept-alive connection after GET {self.last}: {exc!r}"
+            ) from exc
         self.socket = self.socket or self.connection.sock
         assert self.connection.sock is self.socket, f"the connection was closed after GET {path}"
         self.last = path

@@ -31,7 +31,11 @@ def compiled() -> dict[str, dict]:
                 "outputSelection": {SOURCE: {"*": ["abi", "evm.bytecode.object"]}},
             },
         },
-        solc_binary=solc, base_path=str(ROOT), allow_paths=[str(ROOT)],
+        solc_binary=solc,
+        base_path=str(ROOT),
+        allow_paths=[str(ROOT)],
     )
-    return {name: {"abi": c["abi"], "bytecode": "0x" + c["evm"]["bytecode"]["object"]}
-            for name, c in output["contracts"][SOURCE].items()}
+    return {
+        name: {"abi": c["abi"], "bytecode": "0x" + c["evm"]["bytecode"]["object"]}
+        for name, c in output["contracts"][SOURCE].items()
+    }

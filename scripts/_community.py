@@ -40,7 +40,7 @@ class CommunityParams:
     quorum_percent: int
 
     @classmethod
-    def load(cls, path: Path) -> "CommunityParams":
+    def load(cls, path: Path) -> CommunityParams:
         data = json.loads(Path(path).read_text())
         missing = sorted(set(cls.__dataclass_fields__) - set(data))
         if missing:
@@ -79,9 +79,7 @@ def deploy_community(params: CommunityParams, deployer, log=lambda message: None
     forwarder = deployer.deploy(project.CommunityForwarder)
     log(f"  forwarder   {forwarder.address}")
     # The deployer owns membership only until the Governor exists (the two reference each other).
-    membership = deployer.deploy(
-        project.Membership, params.name, params.symbol, params.founders, forwarder, deployer
-    )
+    membership = deployer.deploy(project.Membership, params.name, params.symbol, params.founders, forwarder, deployer)
     log(f"  membership  {membership.address}")
     governor = deployer.deploy(
         project.CommunityGovernor,

@@ -23,8 +23,8 @@ from eth_account import Account
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from backend.client import ApiError, CommunityClient  # noqa: E402
-from backend.settings import ANVIL_DEV_KEYS, LOCAL_CHAIN_IDS  # noqa: E402
+from backend.client import ApiError, CommunityClient
+from backend.settings import ANVIL_DEV_KEYS, LOCAL_CHAIN_IDS
 
 ALICE, BOB, CAROL, DANA = (ANVIL_DEV_KEYS[i] for i in (1, 2, 3, 4))
 NAMES = {Account.from_key(k).address: n for k, n in zip((ALICE, BOB, CAROL, DANA), ("Alice", "Bob", "Carol", "Dana"))}
@@ -69,9 +69,13 @@ def main() -> int:
 
     step("Alice proposes 'Mentoring a newcomer' as a community-oriented indicator, and admitting Dana")
     indicator = {
-        "type": "add_indicator", "name": "Mentoring a newcomer",
+        "type": "add_indicator",
+        "name": "Mentoring a newcomer",
         "description_uri": "https://example.org/indicators/mentoring",
-        "category": "mentoring", "orientation": "community", "weight": 5, "endorsements_required": 2,
+        "category": "mentoring",
+        "orientation": "community",
+        "weight": 5,
+        "endorsements_required": 2,
         "validity_seconds": 0,
     }
     dana = Account.from_key(DANA).address
@@ -82,18 +86,31 @@ def main() -> int:
     if known.status_code == 200 and known.json()["active"]:
         print("    (Dana is already a member from an earlier run: no admission proposal this time)")
     else:
-        proposals.append(api.act("proposals", ALICE, description=f"Admit Dana ({stamp})",
-                                 actions=[{"type": "admit_member", "account": dana}]))
+        proposals.append(
+            api.act(
+                "proposals",
+                ALICE,
+                description=f"Admit Dana ({stamp})",
+                actions=[{"type": "admit_member", "account": dana}],
+            )
+        )
     for p in proposals:
-        print(f"    proposal {p['created']['proposal_id'][:12]}… in tx {p['tx_hash'][:12]}… (block {p['block_number']})")
+        print(
+            f"    proposal {p['created']['proposal_id'][:12]}… in tx {p['tx_hash'][:12]}… (block {p['block_number']})"
+        )
 
     skip_time(args.rpc, health["chain_id"], delay + 1)
 
     step("Alice and Bob vote for, Carol abstains")
     for key, support in ((ALICE, "for"), (BOB, "for"), (CAROL, "abstain")):
         for p in proposals:
-            api.act("votes", key, proposal_id=p["created"]["proposal_id"], support=support,
-                    reason="mentoring is how this community grows")
+            api.act(
+                "votes",
+                key,
+                proposal_id=p["created"]["proposal_id"],
+                support=support,
+                reason="mentoring is how this community grows",
+            )
         print(f"    {NAMES[Account.from_key(key).address]} voted {support}")
     state = api.get(f"/proposals/{p1['created']['proposal_id']}")
     print(f"    tallies {state['tallies']}, quorum {state['quorum']}, state {state['state']}")
@@ -102,18 +119,25 @@ def main() -> int:
 
     step("The proposals passed: anyone executes them (no signature needed)")
     for p in proposals:
-        print(f"    state before: {api.get(f'/proposals/' + p['created']['proposal_id'])['state']}")
+        print(f"    state before: {api.get('/proposals/' + p['created']['proposal_id'])['state']}")
         done = api.execute(p["created"]["proposal_id"])
         print(f"    executed in tx {done['tx_hash'][:12]}…, created {done['created']}")
     indicator_id = max(i["id"] for i in api.get("/indicators")["items"])
     shown = api.get(f"/indicators/{indicator_id}")
-    print(f"    indicator {indicator_id}: {shown['name']} ({shown['orientation']}, weight {shown['weight']}, "
-          f"{shown['endorsements_required']} endorsements)")
+    print(
+        f"    indicator {indicator_id}: {shown['name']} ({shown['orientation']}, weight {shown['weight']}, "
+        f"{shown['endorsements_required']} endorsements)"
+    )
     print(f"    Dana is a member: {api.get(f'/members/{dana}')['active']}")
 
     step("Alice nominates Dana for mentoring a newcomer")
-    claim = api.act("claims", ALICE, indicator_id=indicator_id, contributor=dana,
-                    evidence_uri="https://example.org/forum/t/first-patch-merged/42")
+    claim = api.act(
+        "claims",
+        ALICE,
+        indicator_id=indicator_id,
+        contributor=dana,
+        evidence_uri="https://example.org/forum/t/first-patch-merged/42",
+    )
     claim_id = claim["created"]["claim_id"]
     print(f"    claim {claim_id} in tx {claim['tx_hash'][:12]}…")
 
@@ -129,13 +153,16 @@ def main() -> int:
 
     step("The badge")
     badge = api.get(f"/badges/{claim_id}")
-    print(f"    token {badge['token_id']} to {NAMES[badge['owner']]}: {badge['indicator_name']}, weight {badge['weight']}, "
-          f"counts now: {badge['counts']}")
+    print(
+        f"    token {badge['token_id']} to {NAMES[badge['owner']]}: {badge['indicator_name']}, "
+        f"weight {badge['weight']}, counts now: {badge['counts']}"
+    )
 
     step("Dana's contribution profile")
     profile = api.get(f"/members/{dana}/profile")
-    print(json.dumps({k: profile[k] for k in ("total_score", "by_category", "by_orientation", "by_indicator")},
-                     indent=2))
+    print(
+        json.dumps({k: profile[k] for k in ("total_score", "by_category", "by_orientation", "by_indicator")}, indent=2)
+    )
     return 0
 
 
@@ -148,7 +175,9 @@ if __name__ == "__main__":
     except httpx.ConnectError as exc:
         ports = " ".join(f"{name}={os.environ[name]}" for name in ("RPC_PORT", "API_PORT") if os.environ.get(name))
         url = str(exc.request.url.copy_with(path="/")) if getattr(exc, "_request", None) else "the API address"
-        print(f"\nCannot reach the service at {url} ({exc}). Start it in another terminal with:  "
-              f"{ports + ' ' if ports else ''}make run\n(then run `{ports + ' ' if ports else ''}make demo` again)",
-              file=sys.stderr)
+        print(
+            f"\nCannot reach the service at {url} ({exc}). Start it in another terminal with:  "
+            f"{ports + ' ' if ports else ''}make run\n(then run `{ports + ' ' if ports else ''}make demo` again)",
+            file=sys.stderr,
+        )
         sys.exit(1)

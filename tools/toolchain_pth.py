@@ -20,9 +20,11 @@ PTH_NAME = "contribution_commons_toolchain.pth"
 def pth_line(root: Path) -> str:
     solcx, bin_dir = str(root / ".solcx"), str(root / ".venv" / "bin")
     # One line that starts with `import`: site.py executes such lines, and only such lines.
-    return ("import os; os.environ.setdefault('SOLCX_BINARY_PATH', {solcx!r}); "
-            "os.environ['PATH'] = os.pathsep.join([{bin_dir!r}] + [p for p in os.environ.get('PATH', '').split("
-            "os.pathsep) if p and p != {bin_dir!r}])\n").format(solcx=solcx, bin_dir=bin_dir)
+    return (
+        f"import os; os.environ.setdefault('SOLCX_BINARY_PATH', {solcx!r}); "
+        f"os.environ['PATH'] = os.pathsep.join([{bin_dir!r}] + [p for p in os.environ.get('PATH', '').split("
+        f"os.pathsep) if p and p != {bin_dir!r}])\n"
+    )
 
 
 def main() -> None:

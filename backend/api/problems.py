@@ -46,16 +46,29 @@ _ANSWERS = {
     422: "Invalid fields (types, ranges, patterns), or a request the contract cannot process",
     429: "A relaying budget of the member or the client is spent: `Retry-After` says when to come back",
     503: "The chain node or the index's database is unavailable; a write already accepted carries "
-         "`request_id` and a `Location` to follow it",
+    "`request_id` and a `Location` to follow it",
     504: "Sent, but not mined in time: poll the transaction's status",
 }
 _READ_ANSWERS = (400, 404, 422, 503)
 
 
-def problem(status: int, title: str, detail: str, request: Request, type_: str = "about:blank",
-            headers: dict[str, str] | None = None, **extra) -> JSONResponse:
-    body = {"type": type_ if type_ == "about:blank" else f"/problems/{type_}", "title": title, "status": status,
-            "detail": detail, "instance": request.url.path, **extra}
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    request: Request,
+    type_: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    **extra,
+) -> JSONResponse:
+    body = {
+        "type": type_ if type_ == "about:blank" else f"/problems/{type_}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -100,7 +113,7 @@ _PATTERNS = {
     r"^0x[0-9a-fA-F]{64}$": "a 32-byte hash (0x and 64 hex digits)",
     r"^0x[0-9a-fA-F]{130}$": "a 65-byte signature (0x and 130 hex digits)",
     r"^0x[0-9a-fA-F]{130,4096}$": "a 65-byte signature (0x and 130 hex digits; a contract wallet's may be longer, "
-                                  "up to 2,048 bytes)",
+    "up to 2,048 bytes)",
     r"^0x([0-9a-fA-F]{2})*$": "hex bytes (0x and an even number of hex digits)",
     r"^[0-9]{1,78}$": "a decimal uint256",
 }
@@ -168,10 +181,13 @@ def install(app: FastAPI) -> None:
         log.warning("index database error on %s: %r", request.url.path, exc)
         detail = f"The index's database failed ({type(exc).__name__}): retry shortly"
         if request.method == "POST":  # a write: it may have been accepted as the database failed
-            detail += ("; if this was a signed request, submit the same signed request again (submitting is "
-                       "idempotent: it answers with the request accepted before, if it was), not a new one")
-        return problem(503, "Index database unavailable", detail, request, "index-unavailable",
-                       headers={"Retry-After": "2"})
+            detail += (
+                "; if this was a signed request, submit the same signed request again (submitting is "
+                "idempotent: it answers with the request accepted before, if it was), not a new one"
+            )
+        return problem(
+            503, "Index database unavailable", detail, request, "index-unavailable", headers={"Retry-After": "2"}
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):

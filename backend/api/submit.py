@@ -27,9 +27,23 @@ def tx_response(outcome: TxOutcome, request: Request, response: Response) -> TxO
     return out
 
 
-def relay_signed(ctx: Context, community: Community, kind: str, body: SignedRequestIn, request: Request,
-                 response: Response, wait: bool) -> TxOut:
+def relay_signed(
+    ctx: Context,
+    community: Community,
+    kind: str,
+    body: SignedRequestIn,
+    request: Request,
+    response: Response,
+    wait: bool,
+) -> TxOut:
     """Check a signed request of `kind` (claims, votes, ...) and relay it; its outcome as the response."""
-    outcome = relay_submit.submit(ctx, community, kind=kind, typed_data=body.typed_data.as_dict(),
-                             signature=body.signature, wait=wait, client=client_of(request))
+    outcome = relay_submit.submit(
+        ctx,
+        community,
+        kind=kind,
+        typed_data=body.typed_data.as_dict(),
+        signature=body.signature,
+        wait=wait,
+        client=client_of(request),
+    )
     return tx_response(outcome, request, response)

@@ -21,10 +21,12 @@ router = APIRouter(prefix="/badges", tags=["badges"])
 def list_badges(ctx: ContextDep, community: CommunityDep, paging: CursorPagingDep, owner: AddressQuery = None):
     """Badges, newest first, optionally those one member holds. Page through them by `offset`, or by
     `after` (each page's `next_after`: older badges than that token), which stays as fast however far down."""
-    items, total, next_after = badge_reads.list_badges(ctx, community, owner=owner, limit=paging.limit,
-                                                 offset=paging.offset, after=paging.after)
-    return CursorPage(items=items, total=total, limit=paging.limit, offset=paging.offset, after=paging.after,
-                      next_after=next_after)
+    items, total, next_after = badge_reads.list_badges(
+        ctx, community, owner=owner, limit=paging.limit, offset=paging.offset, after=paging.after
+    )
+    return CursorPage(
+        items=items, total=total, limit=paging.limit, offset=paging.offset, after=paging.after, next_after=next_after
+    )
 
 
 @router.get("/{token_id}", response_model=BadgeOut, dependencies=[IndexRead])

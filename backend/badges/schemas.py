@@ -25,8 +25,9 @@ class BadgeOut(BaseModel):
     revoked_at: int | None
     revoke_reason: str | None
     revoke_reason_raw: str | None = raw_field("revoke_reason")
-    disowned_at: int | None = Field(description="When its holder disowned it (unix seconds): it stays on record "
-                                    "and never counts again")
+    disowned_at: int | None = Field(
+        description="When its holder disowned it (unix seconds): it stays on record and never counts again"
+    )
     counts: bool
     tx_hash: str
 

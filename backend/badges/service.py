@@ -27,13 +27,15 @@ from backend.members import scores as profiles
 _BadgeRow = namedtuple("_BadgeRow", [column.key for column in Badge.__table__.columns])
 
 
-_BADGE = select(Badge.__table__).where(Badge.community == bindparam("community"),
-                                       Badge.token_id == bindparam("token_id"))
+_BADGE = select(Badge.__table__).where(
+    Badge.community == bindparam("community"), Badge.token_id == bindparam("token_id")
+)
 
 
-_BADGE_NAMES = select(IndicatorVersion.indicator_id, IndicatorVersion.version, IndicatorVersion.name) \
-    .where(IndicatorVersion.community == bindparam("community"),
-           IndicatorVersion.indicator_id.in_(bindparam("indicators", expanding=True)))
+_BADGE_NAMES = select(IndicatorVersion.indicator_id, IndicatorVersion.version, IndicatorVersion.name).where(
+    IndicatorVersion.community == bindparam("community"),
+    IndicatorVersion.indicator_id.in_(bindparam("indicators", expanding=True)),
+)
 
 
 def _badges_out(session: Session, rows: list, now: int) -> list[dict[str, Any]]:
@@ -42,24 +44,50 @@ def _badges_out(session: Session, rows: list, now: int) -> list[dict[str, Any]]:
     if not rows:
         return []
     badges = [_BadgeRow._make(row) for row in rows]
-    names = {(i, v): name for i, v, name in session.connection().execute(
-        _BADGE_NAMES, {"community": badges[0].community, "indicators": list({b.indicator_id for b in badges})})}
+    names = {
+        (i, v): name
+        for i, v, name in session.connection().execute(
+            _BADGE_NAMES, {"community": badges[0].community, "indicators": list({b.indicator_id for b in badges})}
+        )
+    }
     return [_badge_out(b, names.get((b.indicator_id, b.indicator_version)), now) for b in badges]
 
 
 def _badge_out(b: Badge, name: str | None, now: int) -> dict[str, Any]:
     return {
-        "token_id": b.token_id, "owner": b.owner, "contributor": b.contributor, "indicator_id": b.indicator_id,
-        "indicator_version": b.indicator_version, "indicator_name": name, "category": b.category,
-        "orientation": b.orientation, "weight": b.weight, "validity_seconds": b.validity, "minted_at": b.minted_at,
-        "revoked_at": b.revoked_at, "revoke_reason": b.revoke_reason, "revoke_reason_raw": b.revoke_reason_raw,
-        "disowned_at": b.disowned_at, "counts": profiles.counts(_scored(b, name), now), "tx_hash": b.tx_hash,
+        "token_id": b.token_id,
+        "owner": b.owner,
+        "contributor": b.contributor,
+        "indicator_id": b.indicator_id,
+        "indicator_version": b.indicator_version,
+        "indicator_name": name,
+        "category": b.category,
+        "orientation": b.orientation,
+        "weight": b.weight,
+        "validity_seconds": b.validity,
+        "minted_at": b.minted_at,
+        "revoked_at": b.revoked_at,
+        "revoke_reason": b.revoke_reason,
+        "revoke_reason_raw": b.revoke_reason_raw,
+        "disowned_at": b.disowned_at,
+        "counts": profiles.counts(_scored(b, name), now),
+        "tx_hash": b.tx_hash,
     }
 
 
 def _scored(b: Badge, name: str) -> profiles.ScoredBadge:
-    return profiles.ScoredBadge(b.token_id, b.indicator_id, name or "", b.category, b.orientation, b.weight,
-                                b.minted_at, b.validity, b.revoked_at, b.disowned_at)
+    return profiles.ScoredBadge(
+        b.token_id,
+        b.indicator_id,
+        name or "",
+        b.category,
+        b.orientation,
+        b.weight,
+        b.minted_at,
+        b.validity,
+        b.revoked_at,
+        b.disowned_at,
+    )
 
 
 def get_badge(ctx: Context, community: Community, token_id: int) -> dict[str, Any]:
@@ -72,17 +100,22 @@ def get_badge(ctx: Context, community: Community, token_id: int) -> dict[str, An
 
 def counting(now: int):
     """As the contract's isActive, in SQL: not revoked, not disowned, and within its validity period."""
-    return and_(Badge.revoked_at.is_(None), Badge.disowned_at.is_(None),
-                or_(Badge.validity == 0, Badge.minted_at + Badge.validity > now))
+    return and_(
+        Badge.revoked_at.is_(None),
+        Badge.disowned_at.is_(None),
+        or_(Badge.validity == 0, Badge.minted_at + Badge.validity > now),
+    )
 
 
-def list_badges(ctx: Context, community: Community, *, owner: str | None, limit: int, offset: int,
-                after: int | None = None) -> tuple[list[dict[str, Any]], int, int | None]:
+def list_badges(
+    ctx: Context, community: Community, *, owner: str | None, limit: int, offset: int, after: int | None = None
+) -> tuple[list[dict[str, Any]], int, int | None]:
     """Badges, newest first, optionally of one owner: a page, its total and the next page's cursor."""
     params = {"community": community.slug, "owner": address_of(owner) if owner is not None else None}
     with ctx.sessions() as session:
-        rows, total, next_after = read_listing(session, _badges_listing(owner is not None), params, limit, offset,
-                                                after)
+        rows, total, next_after = read_listing(
+            session, _badges_listing(owner is not None), params, limit, offset, after
+        )
         now = index_time(session, community)
         return _badges_out(session, rows, now), total, next_after
 
@@ -108,9 +141,16 @@ def badge_metadata(ctx: Context, community: Community, token_id: int) -> dict[st
 _JSON_DATA_URI = "data:application/json;base64,"
 
 
-_METADATA_SHAPE = {"name": str, "contributor": str, "weight": int, "evidence_hash": str, "minted_at": int,
-                   "valid_for_seconds": int, "active": bool,
-                   "indicator": {"id": int, "version": int, "name": str, "orientation": str}}
+_METADATA_SHAPE = {
+    "name": str,
+    "contributor": str,
+    "weight": int,
+    "evidence_hash": str,
+    "minted_at": int,
+    "valid_for_seconds": int,
+    "active": bool,
+    "indicator": {"id": int, "version": int, "name": str, "orientation": str},
+}
 
 
 _EXCERPT = 200
@@ -126,7 +166,7 @@ def token_uri_json(uri: str, what: str) -> dict[str, Any]:
     if not uri.startswith(_JSON_DATA_URI):
         raise DomainError(f"{what} is not a JSON data URI: {_excerpt(uri)}")
     try:
-        raw = base64.b64decode(uri[len(_JSON_DATA_URI):], validate=True)
+        raw = base64.b64decode(uri[len(_JSON_DATA_URI) :], validate=True)
     except binascii.Error as exc:
         raise DomainError(f"{what} is not base64 ({exc}): {_excerpt(uri)}") from exc
     text = raw.decode("utf-8", errors="replace")

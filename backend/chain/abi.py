@@ -12,9 +12,10 @@ it, as 0x hex under `<name>_raw`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from typing import Any, Callable, Iterable
+from functools import cache, cached_property
+from typing import Any
 
 from eth_abi import decode, encode
 from eth_abi.grammar import ABIType, TupleType
@@ -46,12 +47,12 @@ def is_altered(raw: bytes) -> bool:
         return True
 
 
-@lru_cache(maxsize=None)
+@cache
 def parse(kind: str) -> ABIType:
     return _parse(kind)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _strings_as_bytes(kind: str) -> str:
     # ABI `string` and `bytes` are encoded alike: decoding as bytes never fails on content.
     return re.sub(r"\bstring\b", "bytes", kind)
@@ -66,7 +67,7 @@ def canonical_type(param: dict[str, Any]) -> str:
     kind = param["type"]
     if kind.startswith("tuple"):
         inner = ",".join(canonical_type(c) for c in param["components"])
-        return f"({inner}){kind[len('tuple'):]}"
+        return f"({inner}){kind[len('tuple') :]}"
     return kind
 
 
@@ -140,8 +141,9 @@ class Function:
     def decode_input(self, data: bytes) -> dict[str, Any]:
         """Strict: a call whose strings are not UTF-8 raises (bad input is refused before sending)."""
         values = decode(self.input_types, data[4:])
-        return {name: _shown(parse(kind), value)
-                for name, kind, value in zip(self.input_names, self.input_types, values)}
+        return {
+            name: _shown(parse(kind), value) for name, kind, value in zip(self.input_names, self.input_types, values)
+        }
 
     def decode_output(self, data: bytes) -> tuple:
         """As eth-abi returns it, but strings (the chain's, any bytes) as readable text."""
@@ -156,9 +158,9 @@ def _padded(word: bytes, size: int) -> bytes:
     """The last `size` bytes of a 32-byte word whose others are zero, as eth-abi checks them."""
     if len(word) != 32:
         raise ValueError(f"a word of {len(word)} bytes, not 32")
-    if any(word[:32 - size]):
+    if any(word[: 32 - size]):
         raise ValueError(f"padding bytes are not empty: 0x{word.hex()}")
-    return word[32 - size:]
+    return word[32 - size :]
 
 
 def _uint_word(bits: int) -> WordDecoder:
@@ -181,10 +183,11 @@ def _fixed_bytes_word(size: int) -> WordDecoder:
         if len(word) != 32 or any(word[size:]):
             raise ValueError(f"bytes{size}: padding bytes are not empty: 0x{word.hex()}")
         return "0x" + word[:size].hex()
+
     return decoded
 
 
-@lru_cache(maxsize=None)
+@cache
 def word_decoder(kind: str) -> WordDecoder | None:
     """How one 32-byte word of a value type decodes, with eth-abi's checks (padding zero, a
     boolean 0 or 1) and shown as `_shown` shows it, in a fraction of eth-abi's time: the index
@@ -240,8 +243,9 @@ class Event:
         """The event's arguments by name. Never fails on content: strings are readable text, with
         `<name>_raw` (0x hex of the exact bytes) beside any string that had to be altered. An
         indexed string, bytes, array or tuple is on chain only as its keccak hash: 0x hex."""
-        args = {name: decoded(topic) for (name, _), topic, decoded
-                in zip(self.indexed, topics[1:], self._topic_decoders)}
+        args = {
+            name: decoded(topic) for (name, _), topic, decoded in zip(self.indexed, topics[1:], self._topic_decoders)
+        }
         fast = self._decode_data(data) if self._data_plan is not None else None
         if fast is None:
             fast = _with_raw([name for name, _ in self.data], decode_lenient([kind for _, kind in self.data], data))
@@ -258,17 +262,17 @@ class Event:
             return None
         args: dict[str, Any] = {}
         for i, (name, kind, decoded) in enumerate(plan):
-            word = data[32 * i:32 * i + 32]
+            word = data[32 * i : 32 * i + 32]
             if decoded is not None:
                 args[name] = decoded(word)
                 continue
             offset = int.from_bytes(word, "big")
             if offset < head or offset + 32 > len(data):
                 return None
-            length = int.from_bytes(data[offset:offset + 32], "big")
+            length = int.from_bytes(data[offset : offset + 32], "big")
             if offset + 32 + length > len(data):
                 return None
-            raw = data[offset + 32:offset + 32 + length]
+            raw = data[offset + 32 : offset + 32 + length]
             if kind == "bytes":
                 args[name] = "0x" + raw.hex()
                 continue

@@ -33,6 +33,7 @@ def checksummed(value: str) -> str:
     checksum, and a wrong one is refused (likely a typo)."""
     digits = value[2:]
     if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(value):
-        raise ValueError(f"{value} is mixed-case but not a valid EIP-55 checksum (a typo?); "
-                         "write it checksummed or all lowercase")
+        raise ValueError(
+            f"{value} is mixed-case but not a valid EIP-55 checksum (a typo?); write it checksummed or all lowercase"
+        )
     return checksum(value)

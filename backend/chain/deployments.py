@@ -39,12 +39,11 @@ class Deployments:
     communities: dict[str, Community]
 
     @classmethod
-    def load(cls, path: Path) -> "Deployments":
+    def load(cls, path: Path) -> Deployments:
         path = Path(path)
         if not path.exists():
             raise DeploymentsError(
-                f"{path} does not exist: deploy a community first "
-                "(ape run deploy --network ethereum:local:foundry)"
+                f"{path} does not exist: deploy a community first (ape run deploy --network ethereum:local:foundry)"
             )
         try:
             record = json.loads(path.read_text())

@@ -110,8 +110,7 @@ class ChainGateway:
         """Reads and simulations in one round trip; a call the chain refused yields its
         `ChainRefused` (custom error named) in place of a result, so the caller keeps the order
         in which refusals are reported."""
-        return [self.refusal(r) if isinstance(r, RpcError) else r
-                for r in self.rpc.batch(calls, raise_errors=False)]
+        return [self.refusal(r) if isinstance(r, RpcError) else r for r in self.rpc.batch(calls, raise_errors=False)]
 
     def refusal(self, exc: RpcError) -> ChainRefused:
         if exc.data is None:

@@ -55,6 +55,16 @@ def decode_logs(abis: dict[str, ContractAbi], community: Community, logs: list[d
             args = event.decode(topics, bytes.fromhex(entry["data"][2:]))
         except Exception as exc:  # data that does not decode as the ABI says
             error = exc
-        decoded.append(DecodedLog(key, event.name, args, int(entry["blockNumber"], 16), int(entry["logIndex"], 16),
-                                  entry["transactionHash"], entry, error))
+        decoded.append(
+            DecodedLog(
+                key,
+                event.name,
+                args,
+                int(entry["blockNumber"], 16),
+                int(entry["logIndex"], 16),
+                entry["transactionHash"],
+                entry,
+                error,
+            )
+        )
     return decoded

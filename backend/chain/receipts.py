@@ -44,9 +44,14 @@ class Receipt:
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> Receipt:
-        return cls(tx_hash=raw["transactionHash"].lower(), block_number=int(raw["blockNumber"], 16),
-                   succeeded=int(raw["status"], 16) == 1, gas_used=int(raw["gasUsed"], 16),
-                   gas_price=int(raw.get("effectiveGasPrice") or "0x0", 16), logs=raw["logs"])
+        return cls(
+            tx_hash=raw["transactionHash"].lower(),
+            block_number=int(raw["blockNumber"], 16),
+            succeeded=int(raw["status"], 16) == 1,
+            gas_used=int(raw["gasUsed"], 16),
+            gas_price=int(raw.get("effectiveGasPrice") or "0x0", 16),
+            logs=raw["logs"],
+        )
 
 
 @dataclass

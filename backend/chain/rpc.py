@@ -37,7 +37,9 @@ class Rpc:
         # No retries: a node that is down must answer 503 now, not after a backoff. The pool
         # is shared by the API's worker threads and the indexer (urllib3 pools are thread-safe).
         self._pool = urllib3.PoolManager(
-            maxsize=32, retries=False, timeout=urllib3.Timeout(total=timeout),
+            maxsize=32,
+            retries=False,
+            timeout=urllib3.Timeout(total=timeout),
             headers={"Content-Type": "application/json"},
         )
         self._ids = itertools.count(1)
@@ -69,8 +71,9 @@ class Rpc:
         call that failed yields its `RpcError` in place of a result, for the caller to weigh."""
         if not calls:
             return []
-        payload = [{"jsonrpc": "2.0", "id": i, "method": method, "params": params}
-                   for i, (method, params) in enumerate(calls)]
+        payload = [
+            {"jsonrpc": "2.0", "id": i, "method": method, "params": params} for i, (method, params) in enumerate(calls)
+        ]
         responses = self._post(payload)
         if isinstance(responses, dict):  # the whole batch failed
             raise RpcError(responses.get("error", {"message": str(responses)}))

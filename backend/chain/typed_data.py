@@ -87,8 +87,13 @@ _REQUEST_TYPEHASH = keccak(_type_string("ForwardRequest"))
 
 @lru_cache(maxsize=64)
 def _domain_separator(chain_id: int, forwarder: str) -> bytes:
-    return keccak(_DOMAIN_TYPEHASH + keccak(text=FORWARDER_NAME) + keccak(text=FORWARDER_VERSION)
-                  + chain_id.to_bytes(32, "big") + bytes.fromhex(forwarder[2:]).rjust(32, b"\0"))
+    return keccak(
+        _DOMAIN_TYPEHASH
+        + keccak(text=FORWARDER_NAME)
+        + keccak(text=FORWARDER_VERSION)
+        + chain_id.to_bytes(32, "big")
+        + bytes.fromhex(forwarder[2:]).rjust(32, b"\0")
+    )
 
 
 def typed_data_digest(typed_data: dict[str, Any]) -> bytes:
@@ -98,10 +103,12 @@ def typed_data_digest(typed_data: dict[str, Any]) -> bytes:
     again for every request (most of a signature check's time)."""
     domain, message = typed_data["domain"], typed_data["message"]
     data = message["data"]
-    struct = keccak(_REQUEST_TYPEHASH
-                    + b"".join(bytes.fromhex(message[k][2:]).rjust(32, b"\0") for k in ("from", "to"))
-                    + b"".join(int(message[k]).to_bytes(32, "big") for k in ("value", "gas", "nonce", "deadline"))
-                    + keccak(bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data)))
+    struct = keccak(
+        _REQUEST_TYPEHASH
+        + b"".join(bytes.fromhex(message[k][2:]).rjust(32, b"\0") for k in ("from", "to"))
+        + b"".join(int(message[k]).to_bytes(32, "big") for k in ("value", "gas", "nonce", "deadline"))
+        + keccak(bytes.fromhex(data[2:]) if isinstance(data, str) else bytes(data))
+    )
     return keccak(b"\x19\x01" + _domain_separator(int(domain["chainId"]), domain["verifyingContract"].lower()) + struct)
 
 
@@ -137,12 +144,16 @@ def signature_flaw(signature: bytes) -> tuple[str, str] | None:
     off-chain: (custom error, explanation), or None."""
     s = int.from_bytes(signature[32:64], "big")
     if s > SECP256K1_N // 2:
-        return ("ECDSAInvalidSignatureS",
-                "The signature's s is in the upper half of the curve order (a malleable signature, "
-                "ECDSAInvalidSignatureS): the forwarder takes only low-s signatures (EIP-2); sign again "
-                "with a standard wallet")
+        return (
+            "ECDSAInvalidSignatureS",
+            "The signature's s is in the upper half of the curve order (a malleable signature, "
+            "ECDSAInvalidSignatureS): the forwarder takes only low-s signatures (EIP-2); sign again "
+            "with a standard wallet",
+        )
     if signature[64] not in (27, 28):
-        return ("ECDSAInvalidSignature",
-                f"The signature's v is {signature[64]}; the forwarder takes only 27 or 28 "
-                "(ECDSAInvalidSignature): add 27 to a v of 0 or 1")
+        return (
+            "ECDSAInvalidSignature",
+            f"The signature's v is {signature[64]}; the forwarder takes only 27 or 28 "
+            "(ECDSAInvalidSignature): add 27 to a v of 0 or 1",
+        )
     return None

@@ -29,15 +29,22 @@ from backend.vocabulary import (
     INDEXED_INDICATOR_MAX,
 )
 
-_CLAIM_TERMS = select(IndicatorVersion.indicator_id, IndicatorVersion.version, IndicatorVersion.name,
-                      IndicatorVersion.endorsements_required) \
-    .where(IndicatorVersion.community == bindparam("community"),
-           IndicatorVersion.indicator_id.in_(bindparam("indicators", expanding=True)))
+_CLAIM_TERMS = select(
+    IndicatorVersion.indicator_id,
+    IndicatorVersion.version,
+    IndicatorVersion.name,
+    IndicatorVersion.endorsements_required,
+).where(
+    IndicatorVersion.community == bindparam("community"),
+    IndicatorVersion.indicator_id.in_(bindparam("indicators", expanding=True)),
+)
 
 
-_CLAIM_ATTESTERS = select(Attestation.claim_id, Attestation.attester) \
-    .where(Attestation.community == bindparam("community"), Attestation.claim_id.in_(bindparam("ids", expanding=True))) \
+_CLAIM_ATTESTERS = (
+    select(Attestation.claim_id, Attestation.attester)
+    .where(Attestation.community == bindparam("community"), Attestation.claim_id.in_(bindparam("ids", expanding=True)))
     .order_by(Attestation.claim_id, Attestation.count)
+)
 
 
 # Claims are read as Core rows of the whole table and turned into named tuples: looking a Row's
@@ -45,8 +52,9 @@ _CLAIM_ATTESTERS = select(Attestation.claim_id, Attestation.attester) \
 _ClaimRow = namedtuple("_ClaimRow", [column.key for column in Claim.__table__.columns])
 
 
-_CLAIM = select(Claim.__table__).where(Claim.community == bindparam("community"),
-                                       Claim.claim_id == bindparam("claim_id"))
+_CLAIM = select(Claim.__table__).where(
+    Claim.community == bindparam("community"), Claim.claim_id == bindparam("claim_id")
+)
 
 
 def _claims_out(ctx: Context, session: Session, rows: list) -> list[dict[str, Any]]:
@@ -59,30 +67,42 @@ def _claims_out(ctx: Context, session: Session, rows: list) -> list[dict[str, An
     connection = session.connection()
     community = claims[0].community
     ids = [c.claim_id for c in claims]
-    terms = {(v.indicator_id, v.version): v for v in connection.execute(
-        _CLAIM_TERMS, {"community": community, "indicators": list({c.indicator_id for c in claims})})}
+    terms = {
+        (v.indicator_id, v.version): v
+        for v in connection.execute(
+            _CLAIM_TERMS, {"community": community, "indicators": list({c.indicator_id for c in claims})}
+        )
+    }
     attesters: dict[int, list[str]] = {claim_id: [] for claim_id in ids}
     for claim_id, attester in connection.execute(_CLAIM_ATTESTERS, {"community": community, "ids": ids}):
         attesters[claim_id].append(attester)
-    return [_claim_out(ctx, c, terms.get((c.indicator_id, c.indicator_version)), attesters[c.claim_id])
-            for c in claims]
+    return [_claim_out(ctx, c, terms.get((c.indicator_id, c.indicator_version)), attesters[c.claim_id]) for c in claims]
 
 
 def _claim_out(ctx: Context, c: Claim, terms: Any, attesters: list[str]) -> dict[str, Any]:
     return {
-        "id": c.claim_id, "contributor": c.contributor, "submitter": c.submitter, "nomination": c.submitter != c.contributor,
-        "indicator_id": c.indicator_id, "indicator_version": c.indicator_version,
+        "id": c.claim_id,
+        "contributor": c.contributor,
+        "submitter": c.submitter,
+        "nomination": c.submitter != c.contributor,
+        "indicator_id": c.indicator_id,
+        "indicator_version": c.indicator_version,
         "indicator_name": terms.name if terms else None,
-        "evidence_hash": c.evidence_hash, "evidence_uri": c.evidence_uri,
+        "evidence_hash": c.evidence_hash,
+        "evidence_uri": c.evidence_uri,
         "evidence_uri_raw": c.evidence_uri_raw,
         # Whatever a member put on chain directly: show it as a link only when this is true.
         "evidence_uri_safe": request_rules.uri_scheme_allowed(c.evidence_uri, ctx.settings.uri_schemes),
         "attestations": c.attestations,
         "endorsements_required": terms.endorsements_required if terms else None,
-        "attesters": attesters, "nomination_state": c.nomination_state, "answered_at": c.answered_at,
+        "attesters": attesters,
+        "nomination_state": c.nomination_state,
+        "answered_at": c.answered_at,
         "organisation_id": c.organisation_id,
         "state": "minted" if c.minted else "declined" if c.nomination_state == "declined" else "open",
-        "token_id": c.claim_id if c.minted else None, "created_at": c.created_at, "tx_hash": c.tx_hash,
+        "token_id": c.claim_id if c.minted else None,
+        "created_at": c.created_at,
+        "tx_hash": c.tx_hash,
     }
 
 
@@ -108,15 +128,28 @@ def _claims_listing(state: str | None, nomination_state: bool, indicator: bool, 
     return listing(Claim.__table__, where, Claim.claim_id)
 
 
-def list_claims(ctx: Context, community: Community, *, state: str | None, indicator_id: int | None,
-                contributor: str | None, limit: int, offset: int, nomination_state: str | None = None,
-                after: int | None = None) -> tuple[list[dict[str, Any]], int, int | None]:
+def list_claims(
+    ctx: Context,
+    community: Community,
+    *,
+    state: str | None,
+    indicator_id: int | None,
+    contributor: str | None,
+    limit: int,
+    offset: int,
+    nomination_state: str | None = None,
+    after: int | None = None,
+) -> tuple[list[dict[str, Any]], int, int | None]:
     """A page of claims, its total and the next page's cursor."""
     if indicator_id is not None and indicator_id > INDEXED_INDICATOR_MAX:
         return [], 0, None
     listing = _claims_listing(state, nomination_state is not None, indicator_id is not None, contributor is not None)
-    params = {"community": community.slug, "nomination_state": nomination_state, "indicator_id": indicator_id,
-              "contributor": address_of(contributor) if contributor is not None else None}
+    params = {
+        "community": community.slug,
+        "nomination_state": nomination_state,
+        "indicator_id": indicator_id,
+        "contributor": address_of(contributor) if contributor is not None else None,
+    }
     with ctx.sessions() as session:
         rows, total, next_after = read_listing(session, listing, params, limit, offset, after)
         return _claims_out(ctx, session, rows), total, next_after
@@ -135,14 +168,23 @@ def endorser_indicator(ctx: Context, community: Community, claim_id: int) -> int
     current terms, as the contract checks them); 0 when any member may attest, or the index
     does not know the claim (the chain then decides)."""
     with ctx.sessions() as session:
-        row = session.execute(
-            select(IndicatorVersion.endorser_indicator_id).join(Indicator, and_(
-                Indicator.community == IndicatorVersion.community,
-                Indicator.indicator_id == IndicatorVersion.indicator_id,
-                Indicator.version == IndicatorVersion.version))
-            .join(Claim, and_(Claim.community == Indicator.community, Claim.indicator_id == Indicator.indicator_id))
-            .where(Claim.community == community.slug, Claim.claim_id == claim_id)).first() \
-            if claim_id <= INDEX_ID_MAX else None
+        row = (
+            session.execute(
+                select(IndicatorVersion.endorser_indicator_id)
+                .join(
+                    Indicator,
+                    and_(
+                        Indicator.community == IndicatorVersion.community,
+                        Indicator.indicator_id == IndicatorVersion.indicator_id,
+                        Indicator.version == IndicatorVersion.version,
+                    ),
+                )
+                .join(Claim, and_(Claim.community == Indicator.community, Claim.indicator_id == Indicator.indicator_id))
+                .where(Claim.community == community.slug, Claim.claim_id == claim_id)
+            ).first()
+            if claim_id <= INDEX_ID_MAX
+            else None
+        )
         return int(row[0] or 0) if row else 0
 
 
@@ -150,9 +192,17 @@ def endorser_badge(ctx: Context, community: Community, holder: str, indicator_id
     """A counting badge of `indicator_id` that `holder` holds (the oldest), if any."""
     with ctx.sessions() as session:
         now = index_time(session, community)
-        return session.scalar(select(Badge.token_id).where(
-            Badge.community == community.slug, Badge.owner == holder, Badge.indicator_id == indicator_id,
-            counting(now)).order_by(Badge.token_id).limit(1))
+        return session.scalar(
+            select(Badge.token_id)
+            .where(
+                Badge.community == community.slug,
+                Badge.owner == holder,
+                Badge.indicator_id == indicator_id,
+                counting(now),
+            )
+            .order_by(Badge.token_id)
+            .limit(1)
+        )
 
 
 def _awaiting_statements():
@@ -162,32 +212,56 @@ def _awaiting_statements():
     already = select(Attestation.claim_id).where(Attestation.community == community, Attestation.attester == attester)
     # A claim of someone no longer a member is refused (BadgeContributorNotMember) until they return.
     members = select(Member.address).where(Member.community == community, Member.active.is_(True))
-    qualified = select(Badge.token_id).where(
-        Badge.community == community, Badge.owner == attester,
-        Badge.indicator_id == IndicatorVersion.endorser_indicator_id, counting(bindparam("now"))).exists()
-    query = (select(Claim.__table__).join(Indicator, (Indicator.community == Claim.community)
-                                          & (Indicator.indicator_id == Claim.indicator_id))
-             .join(IndicatorVersion, and_(IndicatorVersion.community == Indicator.community,
-                                          IndicatorVersion.indicator_id == Indicator.indicator_id,
-                                          IndicatorVersion.version == Indicator.version))
-             .where(Claim.community == community, Claim.minted.is_(False), Claim.contributor != attester,
-                    Claim.contributor.in_(members),
-                    Indicator.active.is_(True), Indicator.version == Claim.indicator_version,
-                    Claim.claim_id.not_in(already), _not_declined(),
-                    or_(func.coalesce(IndicatorVersion.endorser_indicator_id, 0) == 0, qualified)))
-    return (query.order_by(Claim.claim_id).limit(bindparam("limit")).offset(bindparam("offset")),
-            select(func.count()).select_from(query.subquery()))
+    qualified = (
+        select(Badge.token_id)
+        .where(
+            Badge.community == community,
+            Badge.owner == attester,
+            Badge.indicator_id == IndicatorVersion.endorser_indicator_id,
+            counting(bindparam("now")),
+        )
+        .exists()
+    )
+    query = (
+        select(Claim.__table__)
+        .join(Indicator, (Indicator.community == Claim.community) & (Indicator.indicator_id == Claim.indicator_id))
+        .join(
+            IndicatorVersion,
+            and_(
+                IndicatorVersion.community == Indicator.community,
+                IndicatorVersion.indicator_id == Indicator.indicator_id,
+                IndicatorVersion.version == Indicator.version,
+            ),
+        )
+        .where(
+            Claim.community == community,
+            Claim.minted.is_(False),
+            Claim.contributor != attester,
+            Claim.contributor.in_(members),
+            Indicator.active.is_(True),
+            Indicator.version == Claim.indicator_version,
+            Claim.claim_id.not_in(already),
+            _not_declined(),
+            or_(func.coalesce(IndicatorVersion.endorser_indicator_id, 0) == 0, qualified),
+        )
+    )
+    return (
+        query.order_by(Claim.claim_id).limit(bindparam("limit")).offset(bindparam("offset")),
+        select(func.count()).select_from(query.subquery()),
+    )
 
 
 _AWAITING, _AWAITING_COUNT = _awaiting_statements()
 
 
-_ACTIVE_MEMBER = select(Member.active).where(Member.community == bindparam("community"),
-                                             Member.address == bindparam("attester"))
+_ACTIVE_MEMBER = select(Member.active).where(
+    Member.community == bindparam("community"), Member.address == bindparam("attester")
+)
 
 
-def awaiting_attestation(ctx: Context, community: Community, *, attester: str, limit: int,
-                         offset: int) -> tuple[list[dict[str, Any]], int]:
+def awaiting_attestation(
+    ctx: Context, community: Community, *, attester: str, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
     """Open claims `attester` may attest now, oldest first: they are a current member, not the
     contributor, have not attested yet, the contributor is still a member, the claim's indicator
     is still active at the version it was filed under, and when it is endorsed only by holders
@@ -205,9 +279,18 @@ def awaiting_attestation(ctx: Context, community: Community, *, attester: str, l
         return _claims_out(ctx, session, rows), total
 
 
-def awaiting_answer(ctx: Context, community: Community, *, nominee: str, limit: int,
-                    offset: int) -> tuple[list[dict[str, Any]], int]:
+def awaiting_answer(
+    ctx: Context, community: Community, *, nominee: str, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
     """Nominations of `nominee` still waiting for their answer (accept or decline), oldest first."""
-    items, total, _ = list_claims(ctx, community, state=None, indicator_id=None, contributor=nominee, limit=limit,
-                                  offset=offset, nomination_state="pending")
+    items, total, _ = list_claims(
+        ctx,
+        community,
+        state=None,
+        indicator_id=None,
+        contributor=nominee,
+        limit=limit,
+        offset=offset,
+        nomination_state="pending",
+    )
     return items, total

@@ -14,9 +14,17 @@ from backend.context import Context
 from backend.relay.checks import prepare
 
 
-def prepare_claim(ctx: Context, community: Community, *, signer: str, indicator_id: int, evidence_uri: str,
-                  evidence_hash: str | None, contributor: str | None,
-                  organisation_id: int | None = None) -> dict[str, Any]:
+def prepare_claim(
+    ctx: Context,
+    community: Community,
+    *,
+    signer: str,
+    indicator_id: int,
+    evidence_uri: str,
+    evidence_hash: str | None,
+    contributor: str | None,
+    organisation_id: int | None = None,
+) -> dict[str, Any]:
     # Without a hash of the evidence's content, the URI's own hash still pins what was claimed.
     hash_bytes = bytes.fromhex(evidence_hash[2:]) if evidence_hash else keccak(text=evidence_uri)
     badge = ctx.gateway.abi("badge")
@@ -25,16 +33,16 @@ def prepare_claim(ctx: Context, community: Community, *, signer: str, indicator_
     credit = (organisation_id,) if organisation_id else ()
     if contributor and checksum(contributor) != signer:
         function = "nominateWithOrganisation" if credit else "nominate"
-        data = badge.function(function).encode(checksum(contributor), indicator_id, *credit, hash_bytes,
-                                                evidence_uri)
+        data = badge.function(function).encode(checksum(contributor), indicator_id, *credit, hash_bytes, evidence_uri)
     else:
         function = "claimWithOrganisation" if credit else "claim"
         data = badge.function(function).encode(indicator_id, *credit, hash_bytes, evidence_uri)
     return prepare(ctx, community, signer=signer, target="badge", data=data)
 
 
-def prepare_attestation(ctx: Context, community: Community, *, signer: str, claim_id: int,
-                        endorser_badge_id: int | None = None) -> dict[str, Any]:
+def prepare_attestation(
+    ctx: Context, community: Community, *, signer: str, claim_id: int, endorser_badge_id: int | None = None
+) -> dict[str, Any]:
     """attest, or attestWith the signer's badge when the claim's indicator is endorsed only by
     holders of another indicator's badge (the one given, or one the index finds them holding).
     When they hold none, the plain attest is simulated: the contract answers with the first of

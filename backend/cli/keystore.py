@@ -24,7 +24,9 @@ MAX_BYTES = 1 << 20
 SCRYPT_MAX_BYTES = 1 << 30
 PBKDF2_MAX_ROUNDS = 10_000_000
 _HEX = re.compile(r"(?:0x)?((?:[0-9a-fA-F]{2})*)")
-_WHAT_TO_DO = "give a keystore file in the Web3 Secret Storage format (version 3, as geth, ape and `commons account new` write)"
+_WHAT_TO_DO = (
+    "give a keystore file in the Web3 Secret Storage format (version 3, as geth, ape and `commons account new` write)"
+)
 
 
 class KeystoreError(ValueError):
@@ -41,10 +43,14 @@ def read_keystore(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise KeystoreError(f"{path} is not a keystore: it is not text; {_WHAT_TO_DO}") from None
     except json.JSONDecodeError as exc:
-        raise KeystoreError(f"{path} is not a keystore: it is not JSON ({exc.msg} at line {exc.lineno}, "
-                            f"column {exc.colno}); {_WHAT_TO_DO}") from None
+        raise KeystoreError(
+            f"{path} is not a keystore: it is not JSON ({exc.msg} at line {exc.lineno}, "
+            f"column {exc.colno}); {_WHAT_TO_DO}"
+        ) from None
     except (ValueError, RecursionError) as exc:  # a number of 5,000 digits, arrays nested 100,000 deep
-        raise KeystoreError(f"{path} is not a keystore: it is not JSON a keystore could be ({exc}); {_WHAT_TO_DO}") from None
+        raise KeystoreError(
+            f"{path} is not a keystore: it is not JSON a keystore could be ({exc}); {_WHAT_TO_DO}"
+        ) from None
     problem = keystore_problem(keyfile)
     if problem:
         raise KeystoreError(f"{path} is not a keystore this command can unlock: {problem}; {_WHAT_TO_DO}")
@@ -58,9 +64,11 @@ def unlock(path: Path, keyfile: dict[str, Any], password: str) -> str:
     except ValueError as exc:
         if "MAC mismatch" not in str(exc):
             raise KeystoreError(f"cannot unlock {path}: {exc}; {_WHAT_TO_DO}") from None
-        raise KeystoreError(f"cannot unlock {path}: wrong password (the keystore's MAC does not match it); give "
-                            "the password it was made with (--password-file, COMMONS_PASSWORD or the prompt)") from None
-    except Exception as exc:  # noqa: BLE001 - the file is not ours: whatever it makes decrypt raise is its fault
+        raise KeystoreError(
+            f"cannot unlock {path}: wrong password (the keystore's MAC does not match it); give "
+            "the password it was made with (--password-file, COMMONS_PASSWORD or the prompt)"
+        ) from None
+    except Exception as exc:
         raise KeystoreError(f"cannot unlock {path}: {type(exc).__name__}: {exc}; {_WHAT_TO_DO}") from None
     try:
         Account.from_key(key)
@@ -74,18 +82,21 @@ def _read(path: Path) -> bytes:
         with path.open("rb") as file:
             data = file.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise KeystoreError(f"there is no keystore at {path}: check the path, or make a key with "
-                            "`commons account new FILE`") from None
+        raise KeystoreError(
+            f"there is no keystore at {path}: check the path, or make a key with `commons account new FILE`"
+        ) from None
     except IsADirectoryError:
         raise KeystoreError(f"{path} is a directory, not a keystore file: give the keystore file inside it") from None
     except PermissionError:
-        raise KeystoreError(f"cannot read the keystore {path}: permission denied; make it readable by this "
-                            "user (chmod u+r)") from None
+        raise KeystoreError(
+            f"cannot read the keystore {path}: permission denied; make it readable by this user (chmod u+r)"
+        ) from None
     except OSError as exc:
         raise KeystoreError(f"cannot read the keystore {path}: {exc.strerror or exc}; {_WHAT_TO_DO}") from None
     if len(data) > MAX_BYTES:
-        raise KeystoreError(f"{path} is not a keystore: it is over {MAX_BYTES >> 20} MiB, where a keystore is "
-                            f"under 1 kB; {_WHAT_TO_DO}")
+        raise KeystoreError(
+            f"{path} is not a keystore: it is over {MAX_BYTES >> 20} MiB, where a keystore is under 1 kB; {_WHAT_TO_DO}"
+        )
     return data
 
 
@@ -106,8 +117,11 @@ def keystore_problem(keyfile: object) -> str | None:
     params = crypto.get("cipherparams")
     params = _lower(params) if isinstance(params, dict) else {}
     # eth-account writes the IV as a number's bytes, so without its leading zero bytes.
-    for name, value, sizes in (("cipherparams.iv", params.get("iv"), (1, 16)),
-                               ("ciphertext", crypto.get("ciphertext"), (32, 32)), ("mac", crypto.get("mac"), (32, 32))):
+    for name, value, sizes in (
+        ("cipherparams.iv", params.get("iv"), (1, 16)),
+        ("ciphertext", crypto.get("ciphertext"), (32, 32)),
+        ("mac", crypto.get("mac"), (32, 32)),
+    ):
         problem = _hex_problem(name, value, *sizes)
         if problem:
             return problem
@@ -132,14 +146,19 @@ def _kdf_problem(kdf: str, params: dict[str, Any]) -> str | None:
         if params.get("prf") != "hmac-sha256":
             return f"its kdfparams.prf is {_shown(params.get('prf'))}, and only hmac-sha256 is read"
         if params["c"] > PBKDF2_MAX_ROUNDS:
-            return f"it asks for {params['c']:,} rounds of pbkdf2, more than any wallet writes ({PBKDF2_MAX_ROUNDS:,} at most)"
+            return (
+                f"it asks for {params['c']:,} rounds of pbkdf2, more than any wallet writes "
+                f"({PBKDF2_MAX_ROUNDS:,} at most)"
+            )
         return None
     n, r, p = params["n"], params["r"], params["p"]
     if n < 2 or n & (n - 1):
         return f"its kdfparams.n is {n}, where scrypt needs a power of 2"
     if 128 * n * r * p > SCRYPT_MAX_BYTES:
-        return (f"it asks for {128 * n * r * p >> 20:,} MiB of scrypt work (n {n}, r {r}, p {p}), more than any "
-                f"wallet writes ({SCRYPT_MAX_BYTES >> 20:,} MiB at most)")
+        return (
+            f"it asks for {128 * n * r * p >> 20:,} MiB of scrypt work (n {n}, r {r}, p {p}), more than any "
+            f"wallet writes ({SCRYPT_MAX_BYTES >> 20:,} MiB at most)"
+        )
     return None
 
 
@@ -163,8 +182,15 @@ def _is_int(value: object) -> bool:
 
 def _kind(value: object) -> str:
     """A JSON value's kind, as a member would name it."""
-    kinds = {dict: "an object", list: "an array", str: "a string", bool: "true or false", int: "a number",
-             float: "a number", type(None): "null"}
+    kinds = {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "true or false",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }
     return kinds.get(type(value), type(value).__name__)
 
 

@@ -47,8 +47,16 @@ class Exit(click.ClickException):
 
     def show(self, file=None) -> None:
         if _JSON_ERRORS[0]:
-            click.echo(json.dumps({"error": self.message, "exit_code": self.exit_code,
-                                   **({"problem": self.problem} if self.problem else {})}), err=True)
+            click.echo(
+                json.dumps(
+                    {
+                        "error": self.message,
+                        "exit_code": self.exit_code,
+                        **({"problem": self.problem} if self.problem else {}),
+                    }
+                ),
+                err=True,
+            )
         else:
             click.echo(f"commons: {self.message}", err=True)
 
@@ -115,8 +123,11 @@ class Cli:
         elif self.keystore:
             path = Path(self.keystore)
         else:
-            raise Exit(USAGE, "this action is signed: give --keystore FILE or --account ALIAS "
-                              "(or COMMONS_KEYSTORE / COMMONS_ACCOUNT)")
+            raise Exit(
+                USAGE,
+                "this action is signed: give --keystore FILE or --account ALIAS "
+                "(or COMMONS_KEYSTORE / COMMONS_ACCOUNT)",
+            )
         # Whatever the file holds, a sentence and exit 4, never a traceback (backend/cli/keystore.py);
         # its shape is checked before the password is asked.
         try:
@@ -157,12 +168,19 @@ class Cli:
         while answer.get("status") == "pending" or (answer.get("status") == "succeeded" and not answer.get("indexed")):
             state = (answer.get("tx_hash"), answer.get("status"))
             if state != shown:
-                self.progress(f"sent {answer['tx_hash']}, waiting for a block" if answer.get("tx_hash")
-                              else "queued by the relayer, waiting to be sent")
+                self.progress(
+                    f"sent {answer['tx_hash']}, waiting for a block"
+                    if answer.get("tx_hash")
+                    else "queued by the relayer, waiting to be sent"
+                )
                 shown = state
             if time.monotonic() > deadline:
-                raise Exit(TIMED_OUT, f"not mined and indexed within {self.timeout:g} s: follow "
-                                      f"{answer.get('status_url') or answer.get('tx_hash')}", answer)
+                raise Exit(
+                    TIMED_OUT,
+                    f"not mined and indexed within {self.timeout:g} s: follow "
+                    f"{answer.get('status_url') or answer.get('tx_hash')}",
+                    answer,
+                )
             time.sleep(0.3)
             url = answer.get("status_url") or f"/transactions/{answer['tx_hash']}"
             answer = self._status(url)
@@ -173,23 +191,38 @@ class Cli:
 
     def _status(self, url: str) -> dict[str, Any]:
         # status_url is absolute under the community, or the top-level alias.
-        path = url if not self.client.prefix or not url.startswith(self.client.prefix) else url[len(self.client.prefix):]
+        path = (
+            url if not self.client.prefix or not url.startswith(self.client.prefix) else url[len(self.client.prefix) :]
+        )
         return self.call("GET", path)
 
 
 pass_cli = click.make_pass_decorator(Cli)
 
 
-@click.group(help=__doc__.split("\n\n")[0], epilog="\b\n" + __doc__[__doc__.index("Exit codes"):])
-@click.option("--api", envvar="COMMONS_API", default="http://127.0.0.1:8000", show_default=True,
-              help="The service's URL (COMMONS_API)")
+@click.group(help=__doc__.split("\n\n")[0], epilog="\b\n" + __doc__[__doc__.index("Exit codes") :])
+@click.option(
+    "--api",
+    envvar="COMMONS_API",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="The service's URL (COMMONS_API)",
+)
 @click.option("--community", envvar="COMMONS_COMMUNITY", help="Community slug, when the service serves several")
 @click.option("--json", "as_json", is_flag=True, help="Answer in JSON on stdout (errors as JSON on stderr)")
-@click.option("--keystore", envvar="COMMONS_KEYSTORE", type=click.Path(),  # a directory: exit 4, as any non-keystore
-              help="Encrypted keystore file to sign with (COMMONS_KEYSTORE)")
+@click.option(
+    "--keystore",
+    envvar="COMMONS_KEYSTORE",
+    type=click.Path(),  # a directory: exit 4, as any non-keystore
+    help="Encrypted keystore file to sign with (COMMONS_KEYSTORE)",
+)
 @click.option("--account", envvar="COMMONS_ACCOUNT", help="An ape account alias to sign with (COMMONS_ACCOUNT)")
-@click.option("--password-file", envvar="COMMONS_PASSWORD_FILE", type=click.Path(dir_okay=False),
-              help="File holding the keystore's password (else COMMONS_PASSWORD, else a prompt)")
+@click.option(
+    "--password-file",
+    envvar="COMMONS_PASSWORD_FILE",
+    type=click.Path(dir_okay=False),
+    help="File holding the keystore's password (else COMMONS_PASSWORD, else a prompt)",
+)
 @click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for a write to be mined and indexed")
 @click.version_option("0.1.0", prog_name="commons")
 @click.pass_context
@@ -219,8 +252,11 @@ def account_new(out: Cli, path: str):
     """Make a new key in an encrypted keystore file (the password is asked twice)."""
     if Path(path).exists():
         raise Exit(USAGE, f"{path} exists; choose another file")
-    password = out._password(Path(path)) if (out.password_file or "COMMONS_PASSWORD" in os.environ) else (
-        click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True))
+    password = (
+        out._password(Path(path))
+        if (out.password_file or "COMMONS_PASSWORD" in os.environ)
+        else (click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True))
+    )
     new = Account.create()
     Path(path).write_text(json.dumps(Account.encrypt(new.key, password)))
     os.chmod(path, 0o600)
@@ -254,14 +290,19 @@ def _parse_actions(actions: tuple[str, ...], actions_file: str | None) -> list[d
 
 @cli.command()
 @click.option("--description", required=True, help="What the proposal does and why")
-@click.option("--action", "actions", multiple=True, help="One action as JSON, e.g. "
-              "'{\"type\": \"add_indicator\", \"name\": \"Mentoring\", ...}' (repeatable)")
+@click.option(
+    "--action",
+    "actions",
+    multiple=True,
+    help='One action as JSON, e.g. \'{"type": "add_indicator", "name": "Mentoring", ...}\' (repeatable)',
+)
 @click.option("--actions-file", type=click.Path(exists=True, dir_okay=False), help="A JSON list of actions")
 @pass_cli
 def propose(out: Cli, description: str, actions: tuple[str, ...], actions_file: str | None):
     """Propose changes: indicators, members, badges, settings (see the API's proposal actions)."""
-    _created(out, out.act("proposals", description=description, actions=_parse_actions(actions, actions_file)),
-             "Proposed")
+    _created(
+        out, out.act("proposals", description=description, actions=_parse_actions(actions, actions_file)), "Proposed"
+    )
 
 
 @cli.command()
@@ -317,8 +358,11 @@ def claim(out: Cli, indicator_id: int, evidence_uri: str, evidence_hash: str | N
 def nominate(out: Cli, contributor: str, indicator_id: int, evidence_uri: str, organisation_id: int | None):
     """Nominate a peer whose contribution went unseen (it counts once they accept it)."""
     credit = {"organisation_id": organisation_id} if organisation_id is not None else {}
-    _created(out, out.act("claims", indicator_id=indicator_id, evidence_uri=evidence_uri, contributor=contributor,
-                          **credit), "Nominated")
+    _created(
+        out,
+        out.act("claims", indicator_id=indicator_id, evidence_uri=evidence_uri, contributor=contributor, **credit),
+        "Nominated",
+    )
 
 
 @cli.command()
@@ -392,8 +436,15 @@ def proposals(out: Cli, state: str | None):
     items = out.call("GET", "/proposals", limit=200)["items"]
     if state:
         items = [p for p in items if p["state"] == state]
-    out.output(items, "\n".join(f"{p['id']}  {p['state']:<9} for {p['tallies']['for']} against "
-                                f"{p['tallies']['against']}  {p['description'][:60]}" for p in items) or "No proposals.")
+    out.output(
+        items,
+        "\n".join(
+            f"{p['id']}  {p['state']:<9} for {p['tallies']['for']} against "
+            f"{p['tallies']['against']}  {p['description'][:60]}"
+            for p in items
+        )
+        or "No proposals.",
+    )
 
 
 @cli.command()
@@ -402,8 +453,11 @@ def proposals(out: Cli, state: str | None):
 def proposal(out: Cli, proposal_id: str):
     """One proposal: state, tallies, actions and votes."""
     p = out.call("GET", f"/proposals/{proposal_id}")
-    out.output(p, f"{p['id']}: {p['state']}, for {p['tallies']['for']} against {p['tallies']['against']} abstain "
-                  f"{p['tallies']['abstain']} (quorum {p['quorum']})\n{p['description']}")
+    out.output(
+        p,
+        f"{p['id']}: {p['state']}, for {p['tallies']['for']} against {p['tallies']['against']} abstain "
+        f"{p['tallies']['abstain']} (quorum {p['quorum']})\n{p['description']}",
+    )
 
 
 @cli.command()
@@ -414,12 +468,17 @@ def awaiting(out: Cli, address: str | None):
     address = _me(out, address)
     answers = out.call("GET", "/claims", contributor=address, nomination_state="pending", limit=500)["items"]
     items = out.call("GET", "/claims/awaiting", attester=address, limit=500)["items"]
-    lines = [f"nomination {c['id']}: {c['indicator_name']} by {c['submitter']}, waiting for your answer "
-             f"(commons accept {c['id']} / commons decline {c['id']}) {c['evidence_uri']}" for c in answers]
-    lines += [f"claim {c['id']}: {c['indicator_name']} for {c['contributor']} "
-              f"({c['attestations']}/{c['endorsements_required']}) {c['evidence_uri']}" for c in items]
-    out.output({"nominations": answers, "claims": items},
-               "\n".join(lines) or "Nothing waits for you.")
+    lines = [
+        f"nomination {c['id']}: {c['indicator_name']} by {c['submitter']}, waiting for your answer "
+        f"(commons accept {c['id']} / commons decline {c['id']}) {c['evidence_uri']}"
+        for c in answers
+    ]
+    lines += [
+        f"claim {c['id']}: {c['indicator_name']} for {c['contributor']} "
+        f"({c['attestations']}/{c['endorsements_required']}) {c['evidence_uri']}"
+        for c in items
+    ]
+    out.output({"nominations": answers, "claims": items}, "\n".join(lines) or "Nothing waits for you.")
 
 
 @cli.command()
@@ -427,8 +486,9 @@ def awaiting(out: Cli, address: str | None):
 @click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD (UTC), included")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (default: stdout)")
-@click.argument("table", type=click.Choice(["report", "badges", "attestations", "indicator-versions", "proposals",
-                                            "votes"]))
+@click.argument(
+    "table", type=click.Choice(["report", "badges", "attestations", "indicator-versions", "proposals", "votes"])
+)
 @pass_cli
 def export(out: Cli, table: str, start: str, end: str, fmt: str, output: str | None):
     """A period's report or one of its exports, byte for byte as the service gives it."""
@@ -443,8 +503,14 @@ def export(out: Cli, table: str, start: str, end: str, fmt: str, output: str | N
 
 @cli.command()
 @click.argument("address", required=False)
-@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".", show_default=True,
-              help="Where to write one <community>-badge-<id>.jwt per badge")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Where to write one <community>-badge-<id>.jwt per badge",
+)
 @pass_cli
 def credentials(out: Cli, address: str | None, directory: str):
     """Download a member's badges as Open Badges 3.0 credentials (application/vc+jwt files)."""
@@ -458,8 +524,9 @@ def credentials(out: Cli, address: str | None, directory: str):
         path = folder / f"{community}-badge-{item['token_id']}.jwt"
         path.write_text(item["jwt"])
         written.append({"token_id": item["token_id"], "file": str(path), "revoked": item["revoked"]})
-    out.output({"holder": answer["holder"], "files": written},
-               "\n".join(w["file"] for w in written) or "No badges yet.")
+    out.output(
+        {"holder": answer["holder"], "files": written}, "\n".join(w["file"] for w in written) or "No badges yet."
+    )
 
 
 def main() -> None:

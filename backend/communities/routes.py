@@ -14,8 +14,16 @@ router = APIRouter(tags=["communities"])
 @router.get("/communities", response_model=list[CommunityOut])
 def list_communities(ctx: ContextDep):
     """Every community this service serves."""
-    return [CommunityOut(slug=c.slug, name=c.name, deployment_block=c.deployment_block, contracts=c.contracts,
-                         parameters=c.parameters) for c in ctx.deployments.communities.values()]
+    return [
+        CommunityOut(
+            slug=c.slug,
+            name=c.name,
+            deployment_block=c.deployment_block,
+            contracts=c.contracts,
+            parameters=c.parameters,
+        )
+        for c in ctx.deployments.communities.values()
+    ]
 
 
 @router.get("/health", response_model=HealthOut)
@@ -34,7 +42,15 @@ community_router = APIRouter(tags=["communities"])
 def get_community(ctx: ContextDep, community: CommunityDep):
     """One community: contracts, founding parameters, governance settings and its fair-play rules
     (`rules`: the reciprocal-endorsement window in seconds, 0 = off, and the score rule)."""
-    parameters = {**community.parameters, "governance": proposal_reads.governance_settings(ctx, community),
-                  "rules": indicator_reads.community_rules(ctx, community)}
-    return CommunityOut(slug=community.slug, name=community.name, deployment_block=community.deployment_block,
-                        contracts=community.contracts, parameters=parameters)
+    parameters = {
+        **community.parameters,
+        "governance": proposal_reads.governance_settings(ctx, community),
+        "rules": indicator_reads.community_rules(ctx, community),
+    }
+    return CommunityOut(
+        slug=community.slug,
+        name=community.name,
+        deployment_block=community.deployment_block,
+        contracts=community.contracts,
+        parameters=parameters,
+    )

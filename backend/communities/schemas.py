@@ -19,14 +19,16 @@ class CommunityIndexOut(BaseModel):
     """How far one community's index is, and how its indexing goes."""
 
     indexed_block: int = Field(description="The last block indexed")
-    lag_blocks: int = Field(description="Blocks between the last indexed and the newest the index may hold "
-                                        "(the head minus the confirmation depth)")
+    lag_blocks: int = Field(
+        description="Blocks between the last indexed and the newest the index may hold "
+        "(the head minus the confirmation depth)"
+    )
     lag_seconds: int | None = Field(description="Chain time between those two blocks; null if unknown")
-    error: str | None = Field(description="Why the last attempt to index this community failed; null once "
-                                          "an attempt succeeds")
+    error: str | None = Field(
+        description="Why the last attempt to index this community failed; null once an attempt succeeds"
+    )
     error_at: int | None = Field(description="When (unix seconds) that attempt failed")
-    last_error: str | None = Field(description="The newest error, kept after recovery (a set-aside event "
-                                               "is one)")
+    last_error: str | None = Field(description="The newest error, kept after recovery (a set-aside event is one)")
     last_error_at: int | None
     synced_at: int | None = Field(description="When (unix seconds) this process last indexed it without error")
     set_aside: int = Field(description="Events of this community set aside: the index lacks them")
@@ -62,8 +64,9 @@ class HealthOut(BaseModel):
     lag_blocks: int = Field(description="The largest lag in blocks over all communities")
     lag_seconds: int | None = Field(description="The largest lag in chain seconds over all communities")
     max_lag_blocks: int = Field(description="The lag in blocks still called ok")
-    indexer_error: str | None = Field(description="The current indexing error, if any (the chain head "
-                                                  "unreadable, or '<community>: <error>')")
+    indexer_error: str | None = Field(
+        description="The current indexing error, if any (the chain head unreadable, or '<community>: <error>')"
+    )
     last_error: str | None = Field(description="The newest indexing error, kept after recovery")
     last_error_at: int | None = Field(description="When (unix seconds) it happened")
     communities: dict[str, CommunityIndexOut]

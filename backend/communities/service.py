@@ -27,11 +27,17 @@ def health(ctx: Context) -> dict[str, Any]:
     with ctx.sessions() as session:
         cursors = {c.community: c for c in session.scalars(select(Cursor))}
         set_aside = dict(session.execute(select(SetAside.community, func.count()).group_by(SetAside.community)).all())
-        recent = list(session.scalars(select(SetAside).order_by(
-            SetAside.set_aside_at.desc(), SetAside.block_number.desc(), SetAside.log_index.desc()
-        ).limit(RECENT_SET_ASIDE)))
-    indexed = {slug: cursors[slug].block_number if slug in cursors else c.deployment_block - 1
-               for slug, c in communities.items()}
+        recent = list(
+            session.scalars(
+                select(SetAside)
+                .order_by(SetAside.set_aside_at.desc(), SetAside.block_number.desc(), SetAside.log_index.desc())
+                .limit(RECENT_SET_ASIDE)
+            )
+        )
+    indexed = {
+        slug: cursors[slug].block_number if slug in cursors else c.deployment_block - 1
+        for slug, c in communities.items()
+    }
     # Chain times: of the safe head, and of any indexed block whose time no cursor holds yet.
     wanted = sorted({safe} | {indexed[slug] for slug in communities if slug not in cursors and indexed[slug] >= 0})
     times = {n: h[0] for n, h in ctx.gateway.block_headers(wanted).items() if h is not None}
@@ -46,9 +52,15 @@ def health(ctx: Context) -> dict[str, Any]:
         lag_seconds = None if indexed_time is None or safe not in times else max(times[safe] - indexed_time, 0)
         count = set_aside.get(slug, 0)
         out[slug] = {
-            "indexed_block": indexed[slug], "lag_blocks": lag_blocks, "lag_seconds": lag_seconds,
-            "error": state.error, "error_at": unix(state.error_at), "last_error": state.last_error,
-            "last_error_at": unix(state.last_error_at), "synced_at": unix(state.synced_at), "set_aside": count,
+            "indexed_block": indexed[slug],
+            "lag_blocks": lag_blocks,
+            "lag_seconds": lag_seconds,
+            "error": state.error,
+            "error_at": unix(state.error_at),
+            "last_error": state.last_error,
+            "last_error_at": unix(state.last_error_at),
+            "synced_at": unix(state.synced_at),
+            "set_aside": count,
         }
         if lag_blocks > settings.health_max_lag_blocks:
             behind = f" ({lag_seconds} s of chain time)" if lag_seconds is not None else ""
@@ -56,20 +68,40 @@ def health(ctx: Context) -> dict[str, Any]:
         if state.error:
             reasons.append(f"indexing community '{slug}' fails: {state.error}")
         if count:
-            reasons.append(f"{count} event{'s' if count > 1 else ''} of community '{slug}' set aside: "
-                           "the index lacks them until a reindex stores them")
+            reasons.append(
+                f"{count} event{'s' if count > 1 else ''} of community '{slug}' set aside: "
+                "the index lacks them until a reindex stores them"
+            )
     errors = [(s.last_error_at, s.last_error) for s in (indexer.chain_state, *indexer.states.values()) if s.last_error]
     last_at, last = max(errors, key=lambda e: e[0]) if errors else (None, None)
     lags = [c["lag_seconds"] for c in out.values() if c["lag_seconds"] is not None]
     return {
-        "status": "degraded" if reasons else "ok", "reasons": reasons, "chain_id": ctx.gateway.chain_id,
-        "head_block": head, "confirmations": settings.confirmations,
-        "indexed_block": min(indexed.values(), default=None), "indexed_blocks": indexed,
+        "status": "degraded" if reasons else "ok",
+        "reasons": reasons,
+        "chain_id": ctx.gateway.chain_id,
+        "head_block": head,
+        "confirmations": settings.confirmations,
+        "indexed_block": min(indexed.values(), default=None),
+        "indexed_blocks": indexed,
         "lag_blocks": max((c["lag_blocks"] for c in out.values()), default=0),
-        "lag_seconds": max(lags, default=None), "max_lag_blocks": settings.health_max_lag_blocks,
-        "indexer_error": indexer.last_error, "last_error": last, "last_error_at": unix(last_at),
-        "communities": out, "set_aside": sum(set_aside.values()),
-        "set_aside_recent": [{"community": r.community, "block_number": r.block_number, "log_index": r.log_index,
-                              "tx_hash": r.tx_hash, "contract": r.contract, "event": r.name, "error": r.error,
-                              "set_aside_at": r.set_aside_at} for r in recent],
+        "lag_seconds": max(lags, default=None),
+        "max_lag_blocks": settings.health_max_lag_blocks,
+        "indexer_error": indexer.last_error,
+        "last_error": last,
+        "last_error_at": unix(last_at),
+        "communities": out,
+        "set_aside": sum(set_aside.values()),
+        "set_aside_recent": [
+            {
+                "community": r.community,
+                "block_number": r.block_number,
+                "log_index": r.log_index,
+                "tx_hash": r.tx_hash,
+                "contract": r.contract,
+                "event": r.name,
+                "error": r.error,
+                "set_aside_at": r.set_aside_at,
+            }
+            for r in recent
+        ],
     }

@@ -22,13 +22,22 @@ def prepare_answer(ctx: ContextDep, community: CommunityDep, body: NominationAns
     accepted. Refused: someone else's nomination (403 `BadgeNotNominee`), a claim of one's own (409
     `BadgeNotNomination`), a nomination already answered (409 `BadgeNominationDeclined`,
     `BadgeNominationAlreadyAccepted`)."""
-    return TypedDataOut(typed_data=consent_writes.prepare_nomination_answer(
-        ctx, community, signer=body.signer, claim_id=body.claim_id, answer=body.answer))
+    return TypedDataOut(
+        typed_data=consent_writes.prepare_nomination_answer(
+            ctx, community, signer=body.signer, claim_id=body.claim_id, answer=body.answer
+        )
+    )
 
 
 @router.post("/nomination-answers", response_model=TxOut)
-def submit_answer(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request,
-                  response: Response, wait: WaitQuery = True):
+def submit_answer(
+    ctx: ContextDep,
+    community: CommunityDep,
+    body: SignedRequestIn,
+    request: Request,
+    response: Response,
+    wait: WaitQuery = True,
+):
     """Relay a signed acceptance or refusal of a nomination; `created.token_id` when accepting minted the badge."""
     return relay_signed(ctx, community, "nomination-answers", body, request, response, wait)
 
@@ -38,13 +47,20 @@ def prepare_disowning(ctx: ContextDep, community: CommunityDep, body: DisowningP
     """Disown a badge you hold: the typed data to sign. It stops counting for good, its history stays and it
     shows as disowned (`disowned_at`); it cannot be taken back. Refused: a badge someone else holds (403
     `BadgeNotHolder`), one already disowned (409 `BadgeAlreadyDisowned`)."""
-    return TypedDataOut(typed_data=consent_writes.prepare_disowning(ctx, community, signer=body.signer,
-                                                             token_id=body.token_id))
+    return TypedDataOut(
+        typed_data=consent_writes.prepare_disowning(ctx, community, signer=body.signer, token_id=body.token_id)
+    )
 
 
 @router.post("/disownings", response_model=TxOut)
-def submit_disowning(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request,
-                     response: Response, wait: WaitQuery = True):
+def submit_disowning(
+    ctx: ContextDep,
+    community: CommunityDep,
+    body: SignedRequestIn,
+    request: Request,
+    response: Response,
+    wait: WaitQuery = True,
+):
     """Relay a signed disowning of a badge."""
     return relay_signed(ctx, community, "disownings", body, request, response, wait)
 
@@ -58,12 +74,19 @@ def prepare_visibility(ctx: ContextDep, community: CommunityDep, body: ProfileVi
     votes, proposals, delegations) keep their address, in their reads, listings and exports; their
     profile is still answered by address, and their badges count in every score and total
     (docs/members/hiding.md)."""
-    return TypedDataOut(typed_data=consent_writes.prepare_profile_visibility(ctx, community, signer=body.signer,
-                                                                      hidden=body.hidden))
+    return TypedDataOut(
+        typed_data=consent_writes.prepare_profile_visibility(ctx, community, signer=body.signer, hidden=body.hidden)
+    )
 
 
 @router.post("/profile-visibility", response_model=TxOut)
-def submit_visibility(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request,
-                      response: Response, wait: WaitQuery = True):
+def submit_visibility(
+    ctx: ContextDep,
+    community: CommunityDep,
+    body: SignedRequestIn,
+    request: Request,
+    response: Response,
+    wait: WaitQuery = True,
+):
     """Relay a signed change of the signer's profile visibility."""
     return relay_signed(ctx, community, "profile-visibility", body, request, response, wait)

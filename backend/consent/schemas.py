@@ -14,9 +14,11 @@ from backend.vocabulary import (
 
 class NominationAnswerPrepareIn(SignerIn):
     claim_id: int = Field(ge=1, le=UINT256, description="A nomination of the signer, still pending")
-    answer: Literal["accept", "decline"] = Field(description="accept: the nomination counts (its badge is minted "
-                                                 "once it has its attestations, at once if it has them already); "
-                                                 "decline: it stays on record as declined and closes")
+    answer: Literal["accept", "decline"] = Field(
+        description="accept: the nomination counts (its badge is minted "
+        "once it has its attestations, at once if it has them already); "
+        "decline: it stays on record as declined and closes"
+    )
 
 
 class DisowningPrepareIn(SignerIn):

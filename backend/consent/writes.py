@@ -9,8 +9,9 @@ from backend.context import Context
 from backend.relay.checks import prepare
 
 
-def prepare_nomination_answer(ctx: Context, community: Community, *, signer: str, claim_id: int,
-                              answer: str) -> dict[str, Any]:
+def prepare_nomination_answer(
+    ctx: Context, community: Community, *, signer: str, claim_id: int, answer: str
+) -> dict[str, Any]:
     function = {"accept": "acceptNomination", "decline": "declineNomination"}[answer]
     data = ctx.gateway.abi("badge").function(function).encode(claim_id)
     return prepare(ctx, community, signer=signer, target="badge", data=data)

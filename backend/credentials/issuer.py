@@ -41,7 +41,7 @@ class Issuer:
     chain_id: int
 
     @classmethod
-    def from_settings(cls, settings: Settings, chain_id: int) -> "Issuer":
+    def from_settings(cls, settings: Settings, chain_id: int) -> Issuer:
         """The issuer for this service; a publicly known key is refused off local chains. The
         secret checked is the secret that signs: one reading of the setting for both."""
         seed = settings.issuer_secret(chain_id)
@@ -65,8 +65,9 @@ class Issuer:
         return {
             "@context": ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/jwk/v1"],
             "id": did,
-            "verificationMethod": [{"id": kid, "type": "JsonWebKey", "controller": did,
-                                    "publicKeyJwk": self.public_jwk}],
+            "verificationMethod": [
+                {"id": kid, "type": "JsonWebKey", "controller": did, "publicKeyJwk": self.public_jwk}
+            ],
             "assertionMethod": [kid],
             "authentication": [kid],
         }
@@ -76,5 +77,6 @@ class Issuer:
     def sign(self, claims: dict[str, Any], community: str | None) -> str:
         """A compact JWS (VC-JOSE-COSE's application/vc+jwt): header typ vc+jwt, cty vc, alg EdDSA,
         kid the DID URL of the key; the payload is the claims as given."""
-        return jwt.encode(claims, self.key, algorithm="EdDSA",
-                          headers={"kid": self.key_id(community), "typ": "vc+jwt", "cty": "vc"})
+        return jwt.encode(
+            claims, self.key, algorithm="EdDSA", headers={"kid": self.key_id(community), "typ": "vc+jwt", "cty": "vc"}
+        )

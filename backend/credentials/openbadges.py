@@ -12,7 +12,7 @@ id and status entry of credentials issued before holdings were counted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from backend.credentials import contexts
@@ -20,7 +20,7 @@ from backend.credentials import contexts
 
 def iso(timestamp: int) -> str:
     """A chain time (unix seconds) as an XML Schema dateTime in UTC, as VC 2.0 wants."""
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def did_pkh(chain_id: int, address: str) -> str:
@@ -93,12 +93,14 @@ def status_list_url(base_url: str, slug: str, holding: int = 0) -> str:
 def criteria_words(facts: BadgeFacts) -> str:
     t = facts.terms
     validity = "counts for ever" if not t.validity else f"counts for {t.validity} seconds after it is minted"
-    return (f"A member of {facts.community_name} made a contribution recognised by the indicator "
-            f"\"{t.name}\" (version {t.version}, as adopted by the community's own vote; described at "
-            f"{t.description_uri or 'no description link'}): the contribution was claimed with evidence, and "
-            f"{t.endorsements_required} other member{'s' if t.endorsements_required != 1 else ''} attested it "
-            f"with their own signatures, after which the badge was minted on chain {facts.chain_id}. "
-            f"Weight {t.weight}, {t.orientation}-oriented, category \"{t.category}\"; the badge {validity}.")
+    return (
+        f"A member of {facts.community_name} made a contribution recognised by the indicator "
+        f'"{t.name}" (version {t.version}, as adopted by the community\'s own vote; described at '
+        f"{t.description_uri or 'no description link'}): the contribution was claimed with evidence, and "
+        f"{t.endorsements_required} other member{'s' if t.endorsements_required != 1 else ''} attested it "
+        f"with their own signatures, after which the badge was minted on chain {facts.chain_id}. "
+        f'Weight {t.weight}, {t.orientation}-oriented, category "{t.category}"; the badge {validity}.'
+    )
 
 
 def open_badge_credential(facts: BadgeFacts, *, issuer_did: str, base_url: str) -> dict[str, Any]:
@@ -106,13 +108,14 @@ def open_badge_credential(facts: BadgeFacts, *, issuer_did: str, base_url: str) 
     t, slug = facts.terms, facts.community_slug
     cid = credential_id(base_url, slug, facts.token_id, facts.holding)
     status = status_list_url(base_url, slug, facts.holding)
-    issuer = {"id": issuer_did, "type": ["Profile"], "name": facts.community_name,
-              "url": f"{base_url}/c/{slug}"}
+    issuer = {"id": issuer_did, "type": ["Profile"], "name": facts.community_name, "url": f"{base_url}/c/{slug}"}
     criteria: dict[str, Any] = {"narrative": criteria_words(facts)}
     evidence: dict[str, Any] = {
-        "type": ["Evidence"], "name": "Evidence of the contribution",
+        "type": ["Evidence"],
+        "name": "Evidence of the contribution",
         "narrative": f"Given with the claim; its hash is recorded in badge {facts.token_id} on chain.",
-        "evidenceUri": facts.evidence_uri, "evidenceHash": facts.evidence_hash,
+        "evidenceUri": facts.evidence_uri,
+        "evidenceHash": facts.evidence_hash,
     }
     if facts.evidence_uri_linkable:
         evidence = {"id": facts.evidence_uri, **evidence}
@@ -134,8 +137,8 @@ def open_badge_credential(facts: BadgeFacts, *, issuer_did: str, base_url: str) 
                 "type": ["Achievement"],
                 "achievementType": "Badge",
                 "name": t.name,
-                "description": f"\"{t.name}\", an indicator of value of {facts.community_name} (version "
-                               f"{t.version}); described at {t.description_uri or '(no link)'}.",
+                "description": f'"{t.name}", an indicator of value of {facts.community_name} (version '
+                f"{t.version}); described at {t.description_uri or '(no link)'}.",
                 "criteria": criteria,
                 "tag": [t.category, f"{t.orientation}-oriented"],
                 "version": str(t.version),
@@ -183,10 +186,16 @@ def endorsement_credential(facts: BadgeFacts, e: Endorsement, endorsed: str, bas
             "id": endorsed,
             "type": ["EndorsementSubject"],
             "endorsementComment": f"{e.attester}, a member of {facts.community_name}, attested this contribution "
-                                  f"on chain {facts.chain_id} with their own signature.",
+            f"on chain {facts.chain_id} with their own signature.",
         },
-        "evidence": [{"type": ["Evidence"], "name": "On-chain attestation", "chainId": facts.chain_id,
-                      "transactionHash": e.tx_hash}],
+        "evidence": [
+            {
+                "type": ["Evidence"],
+                "name": "On-chain attestation",
+                "chainId": facts.chain_id,
+                "transactionHash": e.tx_hash,
+            }
+        ],
     }
 
 
@@ -211,11 +220,12 @@ JWT_REGISTERED = ("iss", "sub", "jti", "nbf", "exp")
 
 
 def _unix(value: str) -> int:
-    return int(datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
+    return int(datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp())
 
 
-def status_list_credential(*, slug: str, issuer_did: str, base_url: str, encoded_list: str,
-                           valid_from: int, holding: int = 0) -> dict[str, Any]:
+def status_list_credential(
+    *, slug: str, issuer_did: str, base_url: str, encoded_list: str, valid_from: int, holding: int = 0
+) -> dict[str, Any]:
     url = status_list_url(base_url, slug, holding)
     return {
         "@context": [contexts.VC_V2],

@@ -36,17 +36,24 @@ class DidJsonResponse(Response):
 class CredentialOut(BaseModel):
     token_id: int
     media_type: str = Field(description="application/vc+jwt: `jwt` is the credential, signed")
-    jwt: str = Field(description="The credential secured with VC-JOSE-COSE: a compact JWS, EdDSA over Ed25519, "
-                                 "whose payload is `credential` plus the JWT claims iss, sub, jti, nbf and exp")
-    credential: dict[str, Any] = Field(description="The OpenBadgeCredential (W3C VC 2.0, Open Badges 3.0.3 context), "
-                                                   "with one EndorsementCredential per attestation")
+    jwt: str = Field(
+        description="The credential secured with VC-JOSE-COSE: a compact JWS, EdDSA over Ed25519, "
+        "whose payload is `credential` plus the JWT claims iss, sub, jti, nbf and exp"
+    )
+    credential: dict[str, Any] = Field(
+        description="The OpenBadgeCredential (W3C VC 2.0, Open Badges 3.0.3 context), "
+        "with one EndorsementCredential per attestation"
+    )
     issuer: str = Field(description="The community as did:web of this service")
     verification_method: str = Field(description="The DID URL of the key that signed (the JWT header's kid)")
-    holding: int = Field(description="Whose credential of the badge this is: 0 its first holder's, n that of the "
-                                     "holder governance recovered it to the n-th time; each has its own id and "
-                                     "status entry, and a recovery revokes the lost key's")
-    status_list: str = Field(description="URL of the revocation status list of this holding "
-                                         "(a BitstringStatusListCredential)")
+    holding: int = Field(
+        description="Whose credential of the badge this is: 0 its first holder's, n that of the "
+        "holder governance recovered it to the n-th time; each has its own id and "
+        "status entry, and a recovery revokes the lost key's"
+    )
+    status_list: str = Field(
+        description="URL of the revocation status list of this holding (a BitstringStatusListCredential)"
+    )
     status_list_index: int = Field(description="The credential's bit in `status_list`: the token id")
     revoked: bool = Field(description="Revoked by governance (or disowned): the status list's bit is set")
     valid_until: int | None = Field(description="Unix seconds from the indicator's validity period; null: for ever")
@@ -70,12 +77,14 @@ HoldingPath = Annotated[int, Path(ge=1, le=2**32 - 1, description="Holders after
 
 
 class ContextsOut(BaseModel):
-    contexts: dict[str, str] = Field(description="Each context URL the credentials use -> where this service "
-                                                 "serves that document")
+    contexts: dict[str, str] = Field(
+        description="Each context URL the credentials use -> where this service serves that document"
+    )
 
 
-_VC_JWT = {200: {"description": "A compact JWS (application/vc+jwt)",
-                 "content": {MEDIA_TYPE: {"schema": {"type": "string"}}}}}
+_VC_JWT = {
+    200: {"description": "A compact JWS (application/vc+jwt)", "content": {MEDIA_TYPE: {"schema": {"type": "string"}}}}
+}
 
 
 @router.get("/badges/{token_id}/credential", response_model=CredentialOut)
@@ -88,8 +97,9 @@ def badge_credential(ctx: ContextDep, community: CommunityDep, token_id: IdPath)
 def badge_credential_jwt(ctx: ContextDep, community: CommunityDep, token_id: IdPath):
     """The badge's signed credential alone, as application/vc+jwt: what a wallet or a profile imports."""
     out = service.badge_credential(ctx, community, token_id)
-    return VcJwtResponse(out["jwt"], headers={
-        "Content-Disposition": f'attachment; filename="{community.slug}-badge-{token_id}.jwt"'})
+    return VcJwtResponse(
+        out["jwt"], headers={"Content-Disposition": f'attachment; filename="{community.slug}-badge-{token_id}.jwt"'}
+    )
 
 
 @router.get("/members/{address}/credentials", response_model=MemberCredentialsOut)
@@ -125,9 +135,16 @@ def holding_status_list_jwt(ctx: ContextDep, community: CommunityDep, holding: H
     return VcJwtResponse(service.status_list(ctx, community, holding)["jwt"])
 
 
-@router.get("/did.json", response_class=DidJsonResponse,
-            responses={200: {"description": "The community's DID document",
-                             "content": {"application/did+json": {"schema": {"type": "object"}}}}})
+@router.get(
+    "/did.json",
+    response_class=DidJsonResponse,
+    responses={
+        200: {
+            "description": "The community's DID document",
+            "content": {"application/did+json": {"schema": {"type": "object"}}},
+        }
+    },
+)
 def community_did(ctx: ContextDep, community: CommunityDep):
     """The community's DID document (did:web:<host>:communities:<slug>): the issuer's public key as a JWK."""
     import json
@@ -135,9 +152,16 @@ def community_did(ctx: ContextDep, community: CommunityDep):
     return DidJsonResponse(json.dumps(service.issuer(ctx).did_document(community.slug), indent=2))
 
 
-@service_router.get("/.well-known/did.json", response_class=DidJsonResponse,
-                    responses={200: {"description": "The service's DID document",
-                                     "content": {"application/did+json": {"schema": {"type": "object"}}}}})
+@service_router.get(
+    "/.well-known/did.json",
+    response_class=DidJsonResponse,
+    responses={
+        200: {
+            "description": "The service's DID document",
+            "content": {"application/did+json": {"schema": {"type": "object"}}},
+        }
+    },
+)
 def service_did(ctx: ContextDep):
     """The service's DID document (did:web:<host>): the key every community's credentials are signed with."""
     import json
@@ -152,9 +176,16 @@ def list_contexts(ctx: ContextDep):
     return {"contexts": {url: f"{base}/contexts/{name}" for url, name in sorted(contexts.by_url(base).items())}}
 
 
-@service_router.get("/contexts/{name}", response_class=JsonLdResponse,
-                    responses={200: {"description": "A JSON-LD context document",
-                                     "content": {"application/ld+json": {"schema": {"type": "object"}}}}})
+@service_router.get(
+    "/contexts/{name}",
+    response_class=JsonLdResponse,
+    responses={
+        200: {
+            "description": "A JSON-LD context document",
+            "content": {"application/ld+json": {"schema": {"type": "object"}}},
+        }
+    },
+)
 def get_context_document(name: str = Path(pattern=r"^[a-z0-9.-]{1,64}$")):
     """One JSON-LD context document, byte for byte the published one (or this project's own terms)."""
     if name not in contexts.FILES:

@@ -42,24 +42,43 @@ def issuer(ctx: Context) -> Issuer:
 def _facts(ctx: Context, session: Session, community: Community, badge: Badge) -> openbadges.BadgeFacts:
     v = session.get(IndicatorVersion, (community.slug, badge.indicator_id, badge.indicator_version))
     claim = session.get(Claim, (community.slug, badge.token_id))  # a badge's token id is its claim's id
-    attestations = session.scalars(select(Attestation).where(
-        Attestation.community == community.slug, Attestation.claim_id == badge.token_id).order_by(Attestation.count))
+    attestations = session.scalars(
+        select(Attestation)
+        .where(Attestation.community == community.slug, Attestation.claim_id == badge.token_id)
+        .order_by(Attestation.count)
+    )
     terms = openbadges.IndicatorTerms(
-        indicator_id=badge.indicator_id, version=badge.indicator_version,
-        name=v.name if v else "", description_uri=v.description_uri if v else "",
+        indicator_id=badge.indicator_id,
+        version=badge.indicator_version,
+        name=v.name if v else "",
+        description_uri=v.description_uri if v else "",
         # The badge keeps what it was minted with; the version row says the rest.
-        category=badge.category, orientation=badge.orientation, weight=badge.weight,
-        endorsements_required=v.endorsements_required if v else 0, validity=badge.validity)
+        category=badge.category,
+        orientation=badge.orientation,
+        weight=badge.weight,
+        endorsements_required=v.endorsements_required if v else 0,
+        validity=badge.validity,
+    )
     evidence_uri = claim.evidence_uri if claim else ""
     return openbadges.BadgeFacts(
-        community_slug=community.slug, community_name=community.name, chain_id=ctx.gateway.chain_id,
-        badge_contract=community.contracts["badge"], token_id=badge.token_id, owner=badge.owner,
-        contributor=badge.contributor, submitter=claim.submitter if claim else badge.contributor,
-        minted_at=badge.minted_at, tx_hash=badge.tx_hash, terms=terms, evidence_uri=evidence_uri,
+        community_slug=community.slug,
+        community_name=community.name,
+        chain_id=ctx.gateway.chain_id,
+        badge_contract=community.contracts["badge"],
+        token_id=badge.token_id,
+        owner=badge.owner,
+        contributor=badge.contributor,
+        submitter=claim.submitter if claim else badge.contributor,
+        minted_at=badge.minted_at,
+        tx_hash=badge.tx_hash,
+        terms=terms,
+        evidence_uri=evidence_uri,
         evidence_uri_linkable=request_rules.uri_scheme_allowed(evidence_uri, ctx.settings.uri_schemes),
         evidence_hash=claim.evidence_hash if claim else "",
         endorsements=tuple(openbadges.Endorsement(a.attester, a.count, a.timestamp, a.tx_hash) for a in attestations),
-        holding=badge.holding, held_since=badge.held_since)
+        holding=badge.holding,
+        held_since=badge.held_since,
+    )
 
 
 def _withdrawn(revoked_at: int | None, disowned_at: int | None) -> bool:
@@ -70,8 +89,7 @@ def _withdrawn(revoked_at: int | None, disowned_at: int | None) -> bool:
 def _credential_out(ctx: Context, session: Session, community: Community, badge: Badge) -> dict[str, Any]:
     iss = issuer(ctx)
     facts = _facts(ctx, session, community, badge)
-    credential = openbadges.open_badge_credential(facts, issuer_did=iss.did(community.slug),
-                                                  base_url=iss.base_url)
+    credential = openbadges.open_badge_credential(facts, issuer_did=iss.did(community.slug), base_url=iss.base_url)
     return {
         "token_id": badge.token_id,
         "media_type": MEDIA_TYPE,
@@ -103,8 +121,9 @@ def member_credentials(ctx: Context, community: Community, address: str) -> dict
     with ctx.sessions() as session:
         if session.get(Member, (community.slug, address)) is None:
             raise NotFound(f"{address} was never a member of community '{community.slug}'")
-        badges = session.scalars(select(Badge).where(Badge.community == community.slug, Badge.owner == address)
-                                 .order_by(Badge.token_id))
+        badges = session.scalars(
+            select(Badge).where(Badge.community == community.slug, Badge.owner == address).order_by(Badge.token_id)
+        )
         items = [_credential_out(ctx, session, community, b) for b in badges]
     return {"holder": openbadges.did_pkh(ctx.gateway.chain_id, address), "items": items}
 
@@ -115,20 +134,39 @@ def status_list(ctx: Context, community: Community, holding: int = 0) -> dict[st
     holding no badge has reached has no list (404): no credential points to one."""
     iss = issuer(ctx)
     with ctx.sessions() as session:
-        badges = session.execute(select(Badge.token_id, Badge.holding, Badge.revoked_at, Badge.disowned_at)
-                                 .where(Badge.community == community.slug)).all()
+        badges = session.execute(
+            select(Badge.token_id, Badge.holding, Badge.revoked_at, Badge.disowned_at).where(
+                Badge.community == community.slug
+            )
+        ).all()
         cursor = session.get(Cursor, community.slug)
     if holding and not any(b.holding >= holding for b in badges):
-        raise NotFound(f"No status list for holding {holding} in community '{community.slug}': no badge of it "
-                       f"was recovered {holding} time{'s' if holding != 1 else ''}")
-    revoked = [b.token_id for b in badges
-               if statuslist.credential_revoked(holding, b.holding, _withdrawn(b.revoked_at, b.disowned_at))]
+        raise NotFound(
+            f"No status list for holding {holding} in community '{community.slug}': no badge of it "
+            f"was recovered {holding} time{'s' if holding != 1 else ''}"
+        )
+    revoked = [
+        b.token_id
+        for b in badges
+        if statuslist.credential_revoked(holding, b.holding, _withdrawn(b.revoked_at, b.disowned_at))
+    ]
     valid_from = cursor.block_timestamp if cursor and cursor.block_timestamp else 0
     # Every holding's list as long as the first's: its length tells nothing of how many were recovered.
     length = statuslist.length_for(max((b.token_id for b in badges), default=0))
     credential = openbadges.status_list_credential(
-        slug=community.slug, issuer_did=iss.did(community.slug), base_url=iss.base_url,
-        encoded_list=statuslist.encode(revoked, length), valid_from=valid_from, holding=holding)
+        slug=community.slug,
+        issuer_did=iss.did(community.slug),
+        base_url=iss.base_url,
+        encoded_list=statuslist.encode(revoked, length),
+        valid_from=valid_from,
+        holding=holding,
+    )
     claims = {**credential, "iss": credential["issuer"], "jti": credential["id"]}
-    return {"credential": credential, "jwt": iss.sign(claims, community.slug), "media_type": MEDIA_TYPE,
-            "holding": holding, "length": length, "revoked": sorted(revoked)}
+    return {
+        "credential": credential,
+        "jwt": iss.sign(claims, community.slug),
+        "media_type": MEDIA_TYPE,
+        "holding": holding,
+        "length": length,
+        "revoked": sorted(revoked),
+    }

@@ -26,7 +26,7 @@ def _normalise(url: str) -> str:
     # psycopg 3 is the installed driver; plain postgresql:// URLs would ask for psycopg2.
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -170,6 +170,7 @@ def scratch_index(live: Engine) -> Iterator[Scratch]:
             def cleanup() -> None:
                 for suffix in ("", "-wal", "-shm", "-journal"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
+
         engine = make_engine(f"sqlite:///{path}")
         try:
             yield Scratch(make_sessionmaker(engine), live, _SCRATCH, path)

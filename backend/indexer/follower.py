@@ -68,7 +68,7 @@ def describe(exc: BaseException) -> str:
     else:
         text = f"{type(exc).__name__}: {exc}"
     text = readable_text(text.strip())
-    return text if len(text) <= _ERROR_CHARS else text[:_ERROR_CHARS - 1] + "…"
+    return text if len(text) <= _ERROR_CHARS else text[: _ERROR_CHARS - 1] + "…"
 
 
 @dataclass
@@ -121,8 +121,9 @@ class ReindexFailed(Exception):
 
 
 class Indexer:
-    def __init__(self, *, gateway: ChainGateway, sessions: sessionmaker[Session],
-                 leader: LeaderLock | None = None) -> None:
+    def __init__(
+        self, *, gateway: ChainGateway, sessions: sessionmaker[Session], leader: LeaderLock | None = None
+    ) -> None:
         self.gateway = gateway
         self.sessions = sessions
         self.settings = gateway.settings
@@ -187,8 +188,12 @@ class Indexer:
                 except Exception as exc:
                     message = describe(exc)
                     if message != state.error:
-                        log.error("indexing community %s failed: %s", community.slug, message,
-                                  exc_info=not isinstance(exc, DomainError))
+                        log.error(
+                            "indexing community %s failed: %s",
+                            community.slug,
+                            message,
+                            exc_info=not isinstance(exc, DomainError),
+                        )
                     state.failed(message)
                 else:
                     state.succeeded()
@@ -214,8 +219,9 @@ class Indexer:
                         return False
                     if time.monotonic() > deadline:
                         if head < block_number:
-                            raise TimedOut(f"Block {block_number} is mined but not yet "
-                                           f"{self.settings.confirmations} blocks deep")
+                            raise TimedOut(
+                                f"Block {block_number} is mined but not yet {self.settings.confirmations} blocks deep"
+                            )
                         return False  # the chain moved under the index (a reset): not indexed
                     time.sleep(self.settings.index_poll_seconds)
                 head = self.sync(pending)  # the other communities are the background loop's
@@ -262,8 +268,12 @@ class Indexer:
         header = self.gateway.block_headers([number])[number]
         if header is not None and header[1] == expected:
             return
-        log.warning("block %s of community %s is no longer on the chain (was %s): rebuilding its index",
-                    number, community.slug, expected)
+        log.warning(
+            "block %s of community %s is no longer on the chain (was %s): rebuilding its index",
+            number,
+            community.slug,
+            expected,
+        )
         with self.sessions.begin() as session:
             self._forget(session, [community.slug])
 
@@ -275,8 +285,13 @@ class Indexer:
                 item.failure = f"cannot decode {event.name}: {describe(event.error)}"
             else:
                 item.decoded = projections.Log(
-                    community=community.slug, contract=event.contract, name=event.name, args=event.args,
-                    block_number=event.block_number, log_index=event.log_index, timestamp=item.timestamp,
+                    community=community.slug,
+                    contract=event.contract,
+                    name=event.name,
+                    args=event.args,
+                    block_number=event.block_number,
+                    log_index=event.log_index,
+                    timestamp=item.timestamp,
                     tx_hash=event.tx_hash,
                 )
             entries.append(item)
@@ -285,8 +300,9 @@ class Indexer:
     def _store(self, community, logs, headers, last: int) -> None:
         timestamps = {number: header[0] for number, header in headers.items()}
         entries = self._decode(community, logs, timestamps)
-        cursor = dict(community=community.slug, block_number=last, block_timestamp=timestamps[last],
-                      block_hash=headers[last][1])
+        cursor = dict(
+            community=community.slug, block_number=last, block_timestamp=timestamps[last], block_hash=headers[last][1]
+        )
         try:  # the whole page in one transaction: the usual case
             with self.sessions.begin() as session:
                 self._apply(session, community, entries)
@@ -295,8 +311,12 @@ class Indexer:
         except _DATABASE_DOWN:
             raise
         except Exception as exc:
-            log.warning("community %s, blocks up to %s: %s; storing the page one event at a time",
-                        community.slug, last, describe(exc))
+            log.warning(
+                "community %s, blocks up to %s: %s; storing the page one event at a time",
+                community.slug,
+                last,
+                describe(exc),
+            )
         # One transaction per event: only the event at fault is set aside.
         for entry in entries:
             try:
@@ -313,11 +333,13 @@ class Indexer:
         seen = set()
         if entries:
             positions = [(e.log.block_number, e.log.log_index) for e in entries]
-            seen = set(session.execute(
-                select(EventRecord.block_number, EventRecord.log_index).where(
-                    tuple_(EventRecord.block_number, EventRecord.log_index).in_(positions)
-                )
-            ).all())
+            seen = set(
+                session.execute(
+                    select(EventRecord.block_number, EventRecord.log_index).where(
+                        tuple_(EventRecord.block_number, EventRecord.log_index).in_(positions)
+                    )
+                ).all()
+            )
         records = []
         for entry in entries:
             if (entry.log.block_number, entry.log.log_index) in seen:
@@ -326,11 +348,18 @@ class Indexer:
                 session.merge(self._set_aside_row(community, entry, entry.failure))
                 continue
             item = entry.decoded
-            records.append(dict(
-                community=item.community, block_number=item.block_number, log_index=item.log_index,
-                tx_hash=item.tx_hash, timestamp=item.timestamp, contract=item.contract, name=item.name,
-                args={k: _json_safe(v) for k, v in item.args.items()},
-            ))
+            records.append(
+                dict(
+                    community=item.community,
+                    block_number=item.block_number,
+                    log_index=item.log_index,
+                    tx_hash=item.tx_hash,
+                    timestamp=item.timestamp,
+                    contract=item.contract,
+                    name=item.name,
+                    args={k: _json_safe(v) for k, v in item.args.items()},
+                )
+            )
             projections.apply(session, item)
         projections.insert_new_rows(session)
         if records:
@@ -341,14 +370,30 @@ class Indexer:
 
     def _set_aside_row(self, community: Community, entry: _Entry, error: str) -> SetAside:
         event = entry.log
-        log.error("community %s: event %s at block %s, log %s set aside: %s", community.slug, event.name,
-                  event.block_number, event.log_index, error)
-        self.state(community.slug).noted(f"{event.name} at block {event.block_number}, log {event.log_index} "
-                                         f"set aside: {error}")
-        return SetAside(community=community.slug, block_number=event.block_number, log_index=event.log_index,
-                        tx_hash=event.tx_hash, timestamp=entry.timestamp, contract=event.contract,
-                        name=event.name, error=error, topics=list(event.raw["topics"]), data=event.raw["data"],
-                        set_aside_at=int(time.time()))
+        log.error(
+            "community %s: event %s at block %s, log %s set aside: %s",
+            community.slug,
+            event.name,
+            event.block_number,
+            event.log_index,
+            error,
+        )
+        self.state(community.slug).noted(
+            f"{event.name} at block {event.block_number}, log {event.log_index} set aside: {error}"
+        )
+        return SetAside(
+            community=community.slug,
+            block_number=event.block_number,
+            log_index=event.log_index,
+            tx_hash=event.tx_hash,
+            timestamp=entry.timestamp,
+            contract=event.contract,
+            name=event.name,
+            error=error,
+            topics=list(event.raw["topics"]),
+            data=event.raw["data"],
+            set_aside_at=int(time.time()),
+        )
 
     def _set_aside(self, community: Community, entry: _Entry, error: str) -> None:
         # Its own transaction; if even this fails, the community's sync fails and is tried again.
@@ -384,8 +429,10 @@ class Indexer:
                 raise ReindexFailed("; ".join(f"community {slug}: {error}" for slug, error in failed.items()))
             short = [c.slug for c in self.communities.values() if builder.cursor(c)[0] < head]
             if short:
-                raise ReindexFailed(f"the chain changed during the rebuild ({', '.join(short)} not indexed to "
-                                    f"block {head}); run it again")
+                raise ReindexFailed(
+                    f"the chain changed during the rebuild ({', '.join(short)} not indexed to "
+                    f"block {head}); run it again"
+                )
             with self._lock:
                 scratch.swap()
         return head
@@ -415,7 +462,10 @@ class Indexer:
                 self.sync(rest=True)
             except Exception as exc:  # node down: keep trying (the API says 503 meanwhile); never die
                 if self.chain_state.error != reported:
-                    log.warning("indexer cannot read the chain head: %s", self.chain_state.error,
-                                exc_info=not isinstance(exc, DomainError))
+                    log.warning(
+                        "indexer cannot read the chain head: %s",
+                        self.chain_state.error,
+                        exc_info=not isinstance(exc, DomainError),
+                    )
             reported = self.chain_state.error
             self._stop.wait(self.settings.index_poll_seconds)

@@ -27,7 +27,7 @@ Address = String(42)
 Uint256 = String(78)
 
 
-def RawText():  # noqa: N802 - a column factory, named as the types above
+def RawText():
     """Beside each text taken from an event: null when the text is exactly the bytes on chain,
     otherwise those bytes as 0x hex (the text had invalid UTF-8 or control characters, shown as
     U+FFFD; see backend.chain.abi.readable_text)."""
@@ -218,9 +218,11 @@ class Claim(Base):
     __tablename__ = "claims"
     # Open claims in order (the awaiting lists), and a member's or an indicator's claims in order
     # (a page of them by offset or after a cursor), each without a scan of every claim ever filed.
-    __table_args__ = (Index("ix_claims_open", "community", "minted", "claim_id"),
-                      Index("ix_claims_contributor", "community", "contributor", "claim_id"),
-                      Index("ix_claims_indicator", "community", "indicator_id", "claim_id"))
+    __table_args__ = (
+        Index("ix_claims_open", "community", "minted", "claim_id"),
+        Index("ix_claims_contributor", "community", "contributor", "claim_id"),
+        Index("ix_claims_indicator", "community", "indicator_id", "claim_id"),
+    )
     community: Mapped[str] = mapped_column(String(64), primary_key=True)
     claim_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     contributor: Mapped[str] = mapped_column(Address)
@@ -256,8 +258,10 @@ class Badge(Base):
     __tablename__ = "badges"
     # A member's badges in token order (profiles' pages, /badges?owner=), read in index order.
     # An organisation's credited badges (its profile).
-    __table_args__ = (Index("ix_badges_owner_token", "community", "owner", "token_id"),
-                      Index("ix_badges_organisation", "community", "organisation_id"))
+    __table_args__ = (
+        Index("ix_badges_owner_token", "community", "owner", "token_id"),
+        Index("ix_badges_organisation", "community", "organisation_id"),
+    )
     community: Mapped[str] = mapped_column(String(64), primary_key=True)
     token_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     owner: Mapped[str] = mapped_column(Address)
@@ -295,5 +299,17 @@ class RowCount(Base):
 
 
 # Tables a rebuild empties, children first.
-PROJECTIONS = (Badge, Attestation, Claim, Vote, Proposal, Indicator, IndicatorVersion, Organisation, Setting, Checkpoint,
-               Member, RowCount)
+PROJECTIONS = (
+    Badge,
+    Attestation,
+    Claim,
+    Vote,
+    Proposal,
+    Indicator,
+    IndicatorVersion,
+    Organisation,
+    Setting,
+    Checkpoint,
+    Member,
+    RowCount,
+)

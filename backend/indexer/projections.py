@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.orm import Session
@@ -66,7 +67,7 @@ def _get(session: Session, model: type, key: tuple) -> Any:
     return row
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _key_names(model: type) -> tuple[str, ...]:
     return tuple(column.key for column in inspect(model).primary_key)
 
@@ -78,10 +79,12 @@ class NewRow(SimpleNamespace):
     attribute set tracked and the flush sorted, was most of a backfill's time."""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _defaults(model: type) -> dict[str, Any]:
-    return {column.key: column.default.arg if column.default is not None and column.default.is_scalar else None
-            for column in model.__table__.columns}
+    return {
+        column.key: column.default.arg if column.default is not None and column.default.is_scalar else None
+        for column in model.__table__.columns
+    }
 
 
 def _add(session: Session, model: type, **values: Any) -> None:
@@ -95,8 +98,11 @@ def _add(session: Session, model: type, **values: Any) -> None:
 
 # Tables whose rows a community's listing counts (RowCount).
 COUNTED = (Claim, Badge)
-_MORE = (update(RowCount).where(RowCount.community == bindparam("c"), RowCount.table_name == bindparam("t"))
-         .values(value=RowCount.value + bindparam("n")))
+_MORE = (
+    update(RowCount)
+    .where(RowCount.community == bindparam("c"), RowCount.table_name == bindparam("t"))
+    .values(value=RowCount.value + bindparam("n"))
+)
 
 
 def insert_new_rows(session: Session) -> None:
@@ -135,8 +141,16 @@ def apply(session: Session, log: Log) -> None:
 
 
 def _checkpoint(session: Session, log: Log, name: str, value: int) -> None:
-    session.add(Checkpoint(community=log.community, name=name, block_number=log.block_number,
-                           log_index=log.log_index, timestamp=log.timestamp, value=value))
+    session.add(
+        Checkpoint(
+            community=log.community,
+            name=name,
+            block_number=log.block_number,
+            log_index=log.log_index,
+            timestamp=log.timestamp,
+            value=value,
+        )
+    )
 
 
 def _setting(session: Session, log: Log, name: str, value: int) -> None:
@@ -173,8 +187,17 @@ def _membership_transfer(session: Session, log: Log) -> None:
 def _admit(session: Session, log: Log, account: str) -> None:
     member = _get(session, Member, (log.community, account))
     if member is None:
-        _add(session, Member, community=log.community, address=account, active=True, admitted_at=log.timestamp,
-             removed_at=None, votes=0, profile_hidden=False)
+        _add(
+            session,
+            Member,
+            community=log.community,
+            address=account,
+            active=True,
+            admitted_at=log.timestamp,
+            removed_at=None,
+            votes=0,
+            profile_hidden=False,
+        )
     else:  # readmitted after a removal
         member.active, member.admitted_at, member.removed_at = True, log.timestamp, None
 
@@ -220,12 +243,26 @@ def _quorum(session: Session, log: Log) -> None:
 @on("governor", "ProposalCreated")
 def _proposal_created(session: Session, log: Log) -> None:
     a = log.args
-    _add(session, Proposal,
-        community=log.community, proposal_id=str(a["proposalId"]), proposer=a["proposer"],
-        targets=a["targets"], values=[str(v) for v in a["values"]], calldatas=a["calldatas"],
-        description=a["description"], description_raw=a.get("description_raw"), vote_start=a["voteStart"], vote_end=a["voteEnd"],
-        created_at=log.timestamp, created_block=log.block_number, tx_hash=log.tx_hash,
-        for_votes=0, against_votes=0, abstain_votes=0)
+    _add(
+        session,
+        Proposal,
+        community=log.community,
+        proposal_id=str(a["proposalId"]),
+        proposer=a["proposer"],
+        targets=a["targets"],
+        values=[str(v) for v in a["values"]],
+        calldatas=a["calldatas"],
+        description=a["description"],
+        description_raw=a.get("description_raw"),
+        vote_start=a["voteStart"],
+        vote_end=a["voteEnd"],
+        created_at=log.timestamp,
+        created_block=log.block_number,
+        tx_hash=log.tx_hash,
+        for_votes=0,
+        against_votes=0,
+        abstain_votes=0,
+    )
 
 
 def _count_vote(session: Session, log: Log) -> None:
@@ -235,10 +272,21 @@ def _count_vote(session: Session, log: Log) -> None:
         return
     field = {0: "against_votes", 1: "for_votes", 2: "abstain_votes"}[a["support"]]
     setattr(proposal, field, getattr(proposal, field) + a["weight"])
-    _add(session, Vote, community=log.community, proposal_id=str(a["proposalId"]), voter=a["voter"],
-         support=a["support"], weight=a["weight"], reason=a["reason"], reason_raw=a.get("reason_raw"),
-         timestamp=log.timestamp, block_number=log.block_number, log_index=log.log_index,
-         tx_hash=log.tx_hash)
+    _add(
+        session,
+        Vote,
+        community=log.community,
+        proposal_id=str(a["proposalId"]),
+        voter=a["voter"],
+        support=a["support"],
+        weight=a["weight"],
+        reason=a["reason"],
+        reason_raw=a.get("reason_raw"),
+        timestamp=log.timestamp,
+        block_number=log.block_number,
+        log_index=log.log_index,
+        tx_hash=log.tx_hash,
+    )
 
 
 on("governor", "VoteCast")(_count_vote)
@@ -265,17 +313,36 @@ def _canceled(session: Session, log: Log) -> None:
 @on("registry", "IndicatorDefined")
 def _indicator_defined(session: Session, log: Log) -> None:
     a = log.args
-    _add(session, IndicatorVersion,
-        community=log.community, indicator_id=a["indicatorId"], version=a["version"], name=a["name"],
-        description_uri=a["descriptionURI"], category=a["category"], name_raw=a.get("name_raw"),
-        description_uri_raw=a.get("descriptionURI_raw"), category_raw=a.get("category_raw"),
-        orientation=ORIENTATIONS[a["orientation"]], weight=a["weight"],
-        endorsements_required=a["endorsementsRequired"], validity=a["validity"],
-        defined_at=log.timestamp, tx_hash=log.tx_hash)
+    _add(
+        session,
+        IndicatorVersion,
+        community=log.community,
+        indicator_id=a["indicatorId"],
+        version=a["version"],
+        name=a["name"],
+        description_uri=a["descriptionURI"],
+        category=a["category"],
+        name_raw=a.get("name_raw"),
+        description_uri_raw=a.get("descriptionURI_raw"),
+        category_raw=a.get("category_raw"),
+        orientation=ORIENTATIONS[a["orientation"]],
+        weight=a["weight"],
+        endorsements_required=a["endorsementsRequired"],
+        validity=a["validity"],
+        defined_at=log.timestamp,
+        tx_hash=log.tx_hash,
+    )
     indicator = _get(session, Indicator, (log.community, a["indicatorId"]))
     if indicator is None:
-        _add(session, Indicator, community=log.community, indicator_id=a["indicatorId"], version=a["version"],
-             active=True, created_at=log.timestamp)
+        _add(
+            session,
+            Indicator,
+            community=log.community,
+            indicator_id=a["indicatorId"],
+            version=a["version"],
+            active=True,
+            created_at=log.timestamp,
+        )
     else:
         indicator.version = a["version"]
 
@@ -298,10 +365,19 @@ def _community_rules(session: Session, log: Log) -> None:
 @on("registry", "OrganisationAdded")
 def _organisation_added(session: Session, log: Log) -> None:
     a = log.args
-    _add(session, Organisation,
-        community=log.community, organisation_id=a["organisationId"], name=a["name"], name_raw=a.get("name_raw"),
-        identifier=a["identifier"], identifier_raw=a.get("identifier_raw"), active=True, added_at=log.timestamp,
-        tx_hash=log.tx_hash)
+    _add(
+        session,
+        Organisation,
+        community=log.community,
+        organisation_id=a["organisationId"],
+        name=a["name"],
+        name_raw=a.get("name_raw"),
+        identifier=a["identifier"],
+        identifier_raw=a.get("identifier_raw"),
+        active=True,
+        added_at=log.timestamp,
+        tx_hash=log.tx_hash,
+    )
 
 
 @on("registry", "OrganisationRetired")
@@ -324,13 +400,24 @@ def _indicator_retired(session: Session, log: Log) -> None:
 @on("badge", "ClaimSubmitted")
 def _claim(session: Session, log: Log) -> None:
     a = log.args
-    _add(session, Claim,
-        community=log.community, claim_id=a["claimId"], contributor=a["contributor"], submitter=a["submitter"],
-        indicator_id=a["indicatorId"], indicator_version=a["indicatorVersion"],
-        evidence_hash=a["evidenceHash"], evidence_uri=a["evidenceURI"],
-        evidence_uri_raw=a.get("evidenceURI_raw"), attestations=0, minted=False,
+    _add(
+        session,
+        Claim,
+        community=log.community,
+        claim_id=a["claimId"],
+        contributor=a["contributor"],
+        submitter=a["submitter"],
+        indicator_id=a["indicatorId"],
+        indicator_version=a["indicatorVersion"],
+        evidence_hash=a["evidenceHash"],
+        evidence_uri=a["evidenceURI"],
+        evidence_uri_raw=a.get("evidenceURI_raw"),
+        attestations=0,
+        minted=False,
         nomination_state="pending" if a["submitter"] != a["contributor"] else None,
-        created_at=log.timestamp, tx_hash=log.tx_hash)
+        created_at=log.timestamp,
+        tx_hash=log.tx_hash,
+    )
 
 
 def _answered(session: Session, log: Log, state: str) -> None:
@@ -359,8 +446,16 @@ def _credited(session: Session, log: Log) -> None:
 @on("badge", "Attested")
 def _attested(session: Session, log: Log) -> None:
     a = log.args
-    _add(session, Attestation, community=log.community, claim_id=a["claimId"], attester=a["attester"],
-         count=a["attestations"], timestamp=log.timestamp, tx_hash=log.tx_hash)
+    _add(
+        session,
+        Attestation,
+        community=log.community,
+        claim_id=a["claimId"],
+        attester=a["attester"],
+        count=a["attestations"],
+        timestamp=log.timestamp,
+        tx_hash=log.tx_hash,
+    )
     claim = _get(session, Claim, (log.community, a["claimId"]))
     if claim is not None:
         claim.attestations = a["attestations"]
@@ -372,12 +467,24 @@ def _minted(session: Session, log: Log) -> None:
     claim = _get(session, Claim, (log.community, a["tokenId"]))
     terms = _get(session, IndicatorVersion, (log.community, claim.indicator_id, claim.indicator_version))
     claim.minted = True
-    _add(session, Badge,
-        community=log.community, token_id=a["tokenId"], owner=a["contributor"], contributor=a["contributor"],
-        indicator_id=a["indicatorId"], indicator_version=claim.indicator_version, weight=a["weight"],
-        validity=terms.validity, orientation=terms.orientation, category=terms.category,
-        organisation_id=claim.organisation_id, minted_at=log.timestamp, held_since=log.timestamp,
-        tx_hash=log.tx_hash)
+    _add(
+        session,
+        Badge,
+        community=log.community,
+        token_id=a["tokenId"],
+        owner=a["contributor"],
+        contributor=a["contributor"],
+        indicator_id=a["indicatorId"],
+        indicator_version=claim.indicator_version,
+        weight=a["weight"],
+        validity=terms.validity,
+        orientation=terms.orientation,
+        category=terms.category,
+        organisation_id=claim.organisation_id,
+        minted_at=log.timestamp,
+        held_since=log.timestamp,
+        tx_hash=log.tx_hash,
+    )
 
 
 @on("badge", "Transfer")

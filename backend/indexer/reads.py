@@ -58,14 +58,18 @@ def listing(table, where: list, order) -> Listing:
     past = column < bindparam("after") if descending else column > bindparam("after")
     page_after = select(table).where(*where, past).order_by(order).limit(bindparam("limit"))
     if len(where) == 1 and table.name in {model.__tablename__ for model in COUNTED}:
-        kept = select(RowCount.value).where(RowCount.community == bindparam("community"),
-                                            RowCount.table_name == table.name).scalar_subquery()
+        kept = (
+            select(RowCount.value)
+            .where(RowCount.community == bindparam("community"), RowCount.table_name == table.name)
+            .scalar_subquery()
+        )
         return Listing(page, page_after, select(func.coalesce(kept, 0)), column.key)
     return Listing(page, page_after, select(func.count()).select_from(table).where(*where), column.key)
 
 
-def read_listing(session: Session, listing: Listing, params: dict, limit: int, offset: int,
-                  after: int | None = None) -> tuple[list, int, int | None]:
+def read_listing(
+    session: Session, listing: Listing, params: dict, limit: int, offset: int, after: int | None = None
+) -> tuple[list, int, int | None]:
     """A `listing`'s page of rows (by offset, or after a cursor), its total, and the cursor of
     the next page (None when this page is the last)."""
     connection = session.connection()

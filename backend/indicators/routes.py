@@ -19,7 +19,9 @@ router = APIRouter(prefix="/indicators", tags=["indicators"], dependencies=[Inde
 @router.get("", response_model=Page[IndicatorOut])
 def list_indicators(ctx: ContextDep, community: CommunityDep, paging: PagingDep, active: bool | None = None):
     """The community's indicators of value, current versions."""
-    items, total = indicator_reads.list_indicators(ctx, community, active=active, limit=paging.limit, offset=paging.offset)
+    items, total = indicator_reads.list_indicators(
+        ctx, community, active=active, limit=paging.limit, offset=paging.offset
+    )
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 

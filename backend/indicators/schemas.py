@@ -22,19 +22,22 @@ class IndicatorVersionOut(BaseModel):
     weight: int
     endorsements_required: int
     validity_seconds: int
-    endorser_indicator_id: int | None = Field(description="Only holders of a counting badge of this indicator "
-                                              "may attest; null: any member")
+    endorser_indicator_id: int | None = Field(
+        description="Only holders of a counting badge of this indicator may attest; null: any member"
+    )
     earn_cap: int | None = Field(description="Badges one member may earn of it per cap period; null: no cap")
     attest_cap: int | None = Field(description="Claims one member may attest of it per cap period; null: no cap")
-    cap_period_seconds: int | None = Field(description="The caps' period (fixed windows from the Unix epoch); "
-                                           "null without caps")
+    cap_period_seconds: int | None = Field(
+        description="The caps' period (fixed windows from the Unix epoch); null without caps"
+    )
     defined_at: int
     tx_hash: str
 
 
 class IndicatorHistoryOut(IndicatorVersionOut):
-    proposal_id: str | None = Field(None, description="The executed proposal that defined this version; "
-                                    "none for one defined at deployment")
+    proposal_id: str | None = Field(
+        None, description="The executed proposal that defined this version; none for one defined at deployment"
+    )
 
 
 class IndicatorOut(IndicatorVersionOut):
@@ -42,7 +45,9 @@ class IndicatorOut(IndicatorVersionOut):
     active: bool
     created_at: int
     retired_at: int | None
-    retired_by_proposal_id: str | None = Field(None, description="The executed proposal that retired it "
-                                               "(with versions)")
-    versions: list[IndicatorHistoryOut] | None = Field(None, description="Every version, oldest first "
-                                                       "(one indicator read only)")
+    retired_by_proposal_id: str | None = Field(
+        None, description="The executed proposal that retired it (with versions)"
+    )
+    versions: list[IndicatorHistoryOut] | None = Field(
+        None, description="Every version, oldest first (one indicator read only)"
+    )

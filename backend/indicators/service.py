@@ -26,41 +26,72 @@ from backend.vocabulary import (
 
 def _version_out(v: IndicatorVersion) -> dict[str, Any]:
     return {
-        "version": v.version, "name": v.name, "description_uri": v.description_uri, "category": v.category,
-        "name_raw": v.name_raw, "description_uri_raw": v.description_uri_raw, "category_raw": v.category_raw,
-        "orientation": v.orientation, "weight": v.weight, "endorsements_required": v.endorsements_required,
-        "validity_seconds": v.validity, "endorser_indicator_id": v.endorser_indicator_id or None,
-        "earn_cap": v.earn_cap or None, "attest_cap": v.attest_cap or None, "cap_period_seconds": v.cap_period or None,
-        "defined_at": v.defined_at, "tx_hash": v.tx_hash,
+        "version": v.version,
+        "name": v.name,
+        "description_uri": v.description_uri,
+        "category": v.category,
+        "name_raw": v.name_raw,
+        "description_uri_raw": v.description_uri_raw,
+        "category_raw": v.category_raw,
+        "orientation": v.orientation,
+        "weight": v.weight,
+        "endorsements_required": v.endorsements_required,
+        "validity_seconds": v.validity,
+        "endorser_indicator_id": v.endorser_indicator_id or None,
+        "earn_cap": v.earn_cap or None,
+        "attest_cap": v.attest_cap or None,
+        "cap_period_seconds": v.cap_period or None,
+        "defined_at": v.defined_at,
+        "tx_hash": v.tx_hash,
     }
 
 
 def _executed_proposal(session: Session, community: str, tx_hash: str) -> str | None:
     """The proposal whose execution was transaction tx_hash, if it was one (governance changes
     happen only by executed proposals; a deployment's own founding transactions are not)."""
-    args = session.scalar(select(EventRecord.args).where(
-        EventRecord.community == community, EventRecord.tx_hash == tx_hash,
-        EventRecord.name == "ProposalExecuted").limit(1))
+    args = session.scalar(
+        select(EventRecord.args)
+        .where(
+            EventRecord.community == community, EventRecord.tx_hash == tx_hash, EventRecord.name == "ProposalExecuted"
+        )
+        .limit(1)
+    )
     return str(args["proposalId"]) if args else None
 
 
 def _indicator_out(session: Session, indicator: Indicator, history: bool) -> dict[str, Any]:
     current = session.get(IndicatorVersion, (indicator.community, indicator.indicator_id, indicator.version))
-    out = {"id": indicator.indicator_id, "active": indicator.active, "created_at": indicator.created_at,
-           "retired_at": indicator.retired_at, **_version_out(current)}
+    out = {
+        "id": indicator.indicator_id,
+        "active": indicator.active,
+        "created_at": indicator.created_at,
+        "retired_at": indicator.retired_at,
+        **_version_out(current),
+    }
     if history:
-        versions = session.scalars(select(IndicatorVersion).where(
-            IndicatorVersion.community == indicator.community,
-            IndicatorVersion.indicator_id == indicator.indicator_id).order_by(IndicatorVersion.version))
-        out["versions"] = [{**_version_out(v), "proposal_id": _executed_proposal(session, v.community, v.tx_hash)}
-                           for v in versions]
+        versions = session.scalars(
+            select(IndicatorVersion)
+            .where(
+                IndicatorVersion.community == indicator.community,
+                IndicatorVersion.indicator_id == indicator.indicator_id,
+            )
+            .order_by(IndicatorVersion.version)
+        )
+        out["versions"] = [
+            {**_version_out(v), "proposal_id": _executed_proposal(session, v.community, v.tx_hash)} for v in versions
+        ]
         if indicator.retired_at is not None:
-            retired = session.execute(select(EventRecord.tx_hash, EventRecord.args).where(
-                EventRecord.community == indicator.community, EventRecord.name == "IndicatorRetired",
-                EventRecord.timestamp == indicator.retired_at)).all()
+            retired = session.execute(
+                select(EventRecord.tx_hash, EventRecord.args).where(
+                    EventRecord.community == indicator.community,
+                    EventRecord.name == "IndicatorRetired",
+                    EventRecord.timestamp == indicator.retired_at,
+                )
+            ).all()
             retired_tx = next((tx for tx, args in retired if args.get("indicatorId") == indicator.indicator_id), None)
-            out["retired_by_proposal_id"] = (_executed_proposal(session, indicator.community, retired_tx)
-                                             if retired_tx else None)
+            out["retired_by_proposal_id"] = (
+                _executed_proposal(session, indicator.community, retired_tx) if retired_tx else None
+            )
     return out
 
 
@@ -75,7 +106,9 @@ def list_indicators(ctx: Context, community: Community, *, active: bool | None, 
 
 def get_indicator(ctx: Context, community: Community, indicator_id: int) -> dict[str, Any]:
     with ctx.sessions() as session:
-        indicator = session.get(Indicator, (community.slug, indicator_id)) if indicator_id <= INDEXED_INDICATOR_MAX else None
+        indicator = (
+            session.get(Indicator, (community.slug, indicator_id)) if indicator_id <= INDEXED_INDICATOR_MAX else None
+        )
         if indicator is None:
             raise NotFound(f"No indicator {indicator_id} in community '{community.slug}'")
         return _indicator_out(session, indicator, True)
@@ -95,5 +128,7 @@ def community_rules(ctx: Context, community: Community) -> dict[str, Any]:
     """The community-wide fair-play rules: the reciprocal-endorsement window and the score rule."""
     with ctx.sessions() as session:
         window = session.get(Setting, (community.slug, "reciprocal_window"))
-        return {"reciprocal_window_seconds": int(window.value) if window else 0,
-                "score_rule": score_rule(session, community.slug)}
+        return {
+            "reciprocal_window_seconds": int(window.value) if window else 0,
+            "score_rule": score_rule(session, community.slug),
+        }

@@ -50,11 +50,19 @@ delegations_router = APIRouter(prefix="/delegations", tags=["delegations"])
 @delegations_router.post("/prepare", response_model=TypedDataOut)
 def prepare_delegation(ctx: ContextDep, community: CommunityDep, body: DelegationPrepareIn):
     """Delegate your vote to another member: the typed data to sign."""
-    return TypedDataOut(typed_data=member_writes.prepare_delegation(ctx, community, signer=body.signer, delegatee=body.delegatee))
+    return TypedDataOut(
+        typed_data=member_writes.prepare_delegation(ctx, community, signer=body.signer, delegatee=body.delegatee)
+    )
 
 
 @delegations_router.post("", response_model=TxOut)
-def submit_delegation(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request, response: Response,
-           wait: WaitQuery = True):
+def submit_delegation(
+    ctx: ContextDep,
+    community: CommunityDep,
+    body: SignedRequestIn,
+    request: Request,
+    response: Response,
+    wait: WaitQuery = True,
+):
     """Delegate your vote to another member: relay the signed request."""
     return relay_signed(ctx, community, "delegations", body, request, response, wait)

@@ -23,9 +23,11 @@ class MemberOut(BaseModel):
     removed_at: int | None
     delegate: str | None
     votes: int
-    profile_hidden: bool = Field(description="The member keeps their profile out of public lists (GET /members, "
-                                 "the nominee picker, reports' and organisations' per-member figures); it is still "
-                                 "answered here, counts everywhere, and records they take part in keep their address")
+    profile_hidden: bool = Field(
+        description="The member keeps their profile out of public lists (GET /members, "
+        "the nominee picker, reports' and organisations' per-member figures); it is still "
+        "answered here, counts everywhere, and records they take part in keep their address"
+    )
 
 
 class ProfileBadgeOut(BaseModel):
@@ -42,13 +44,16 @@ class ProfileBadgeOut(BaseModel):
 class ProfileOut(BaseModel):
     address: str
     member: bool
-    profile_hidden: bool = Field(description="The member keeps this profile out of public lists; it still counts "
-                                 "and is answered to anyone who asks for it by address")
+    profile_hidden: bool = Field(
+        description="The member keeps this profile out of public lists; it still counts "
+        "and is answered to anyone who asks for it by address"
+    )
     as_of: int = Field(description="Chain time the profile was computed at")
     score_rule: Literal["linear", "square_root"] = Field(
         description="How the scores add up, as the community set it: linear sums the weights of an indicator's "
-                    "badges; square_root gives n badges of one indicator their mean weight times the square root of "
-                    "n (rounded to 3 decimals)")
+        "badges; square_root gives n badges of one indicator their mean weight times the square root of "
+        "n (rounded to 3 decimals)"
+    )
     total_score: int | float
     badges_counting: int
     badges_not_counting: int
@@ -72,6 +77,6 @@ class ScoreHistoryOut(BaseModel):
     address: str
     as_of: int = Field(description="Chain time the history was computed at")
     score_rule: Literal["linear", "square_root"] = Field(
-        description="The community's score rule, applied at every point as the profile applies it")
-    points: list[ScorePointOut] = Field(description="One point at each badge minted, revoked or expired, oldest "
-                                        "first")
+        description="The community's score rule, applied at every point as the profile applies it"
+    )
+    points: list[ScorePointOut] = Field(description="One point at each badge minted, revoked or expired, oldest first")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from backend.vocabulary import ORIENTATIONS
 
@@ -54,8 +54,14 @@ def score(badges: Iterable[ScoredBadge], now: int, rule: str = "linear") -> dict
     for b in badges:
         if counts(b, now):
             groups.setdefault((b.indicator_id, b.category, b.orientation), []).append(b)
-    return add_up([Group(i, found[0].indicator_name, c, o, len(found), sum(b.weight for b in found))
-                   for (i, c, o), found in groups.items()], len(badges), rule=rule)
+    return add_up(
+        [
+            Group(i, found[0].indicator_name, c, o, len(found), sum(b.weight for b in found))
+            for (i, c, o), found in groups.items()
+        ],
+        len(badges),
+        rule=rule,
+    )
 
 
 def add_up(groups: Iterable[Group], owned: int, rule: str = "linear") -> dict:
@@ -68,16 +74,28 @@ def add_up(groups: Iterable[Group], owned: int, rule: str = "linear") -> dict:
     for g in groups:
         per_indicator[g.indicator_id] = per_indicator.get(g.indicator_id, 0) + g.badges
     if rule == "square_root":
-        groups = [Group(g.indicator_id, g.indicator_name, g.category, g.orientation, g.badges,
-                        g.score / math.sqrt(per_indicator[g.indicator_id])) for g in groups]  # type: ignore[arg-type]
+        groups = [
+            Group(
+                g.indicator_id,
+                g.indicator_name,
+                g.category,
+                g.orientation,
+                g.badges,
+                g.score / math.sqrt(per_indicator[g.indicator_id]),
+            )
+            for g in groups
+        ]  # type: ignore[arg-type]
     by_indicator: dict[int, dict] = {}
     by_category: dict[str, dict] = {}
     by_orientation = {o: {"badges": 0, "score": 0} for o in ORIENTATIONS}
     for g in groups:
-        for entry in (by_indicator.setdefault(g.indicator_id, {"indicator_id": g.indicator_id,
-                                                               "name": g.indicator_name, "badges": 0, "score": 0}),
-                      by_category.setdefault(g.category, {"category": g.category, "badges": 0, "score": 0}),
-                      by_orientation[g.orientation]):
+        for entry in (
+            by_indicator.setdefault(
+                g.indicator_id, {"indicator_id": g.indicator_id, "name": g.indicator_name, "badges": 0, "score": 0}
+            ),
+            by_category.setdefault(g.category, {"category": g.category, "badges": 0, "score": 0}),
+            by_orientation[g.orientation],
+        ):
             entry["badges"] += g.badges
             entry["score"] += g.score
     counting = sum(e["badges"] for e in by_orientation.values())

@@ -29,12 +29,20 @@ from backend.vocabulary import (
 
 
 def _member_out(m: Member) -> dict[str, Any]:
-    return {"address": m.address, "active": m.active, "admitted_at": m.admitted_at, "removed_at": m.removed_at,
-            "delegate": m.delegate, "votes": m.votes, "profile_hidden": bool(m.profile_hidden)}
+    return {
+        "address": m.address,
+        "active": m.active,
+        "admitted_at": m.admitted_at,
+        "removed_at": m.removed_at,
+        "delegate": m.delegate,
+        "votes": m.votes,
+        "profile_hidden": bool(m.profile_hidden),
+    }
 
 
-def list_members(ctx: Context, community: Community, *, active: bool | None, limit: int, offset: int,
-                 include_hidden: bool = False):
+def list_members(
+    ctx: Context, community: Community, *, active: bool | None, limit: int, offset: int, include_hidden: bool = False
+):
     """The public list of members: those who keep their profile hidden are left out, unless the
     community's own read asks for everyone (`include_hidden`: its member count, which names nobody)."""
     with ctx.sessions() as session:
@@ -58,9 +66,11 @@ def get_member(ctx: Context, community: Community, address: str) -> dict[str, An
 # A profile is the read members make most: its three statements are built once (building a
 # statement cost more than running it) and run on the session's connection, without the ORM.
 _PROFILE_MEMBER = select(
-    Member.active, Member.profile_hidden,
+    Member.active,
+    Member.profile_hidden,
     select(Cursor.block_timestamp).where(Cursor.community == bindparam("community")).scalar_subquery(),
-    select(Setting.value).where(Setting.community == bindparam("community"), Setting.name == "score_rule")
+    select(Setting.value)
+    .where(Setting.community == bindparam("community"), Setting.name == "score_rule")
     .scalar_subquery(),
 ).where(Member.community == bindparam("community"), Member.address == bindparam("address"))
 
@@ -73,24 +83,58 @@ _COUNTS = counting(bindparam("now"))
 
 # Every badge the member holds, grouped: how many, how many count now and their weight, and the
 # indicator's current name (one scan of the member's badges, however many they hold).
-_PROFILE_GROUPS = select(
-    Badge.indicator_id, Badge.category, Badge.orientation, func.count(),
-    func.sum(case((_COUNTS, 1), else_=0)), func.sum(case((_COUNTS, Badge.weight), else_=0)),
-    select(IndicatorVersion.name).join(Indicator, and_(
-        Indicator.community == IndicatorVersion.community, Indicator.indicator_id == IndicatorVersion.indicator_id,
-        Indicator.version == IndicatorVersion.version))
-    .where(Indicator.community == bindparam("community"), Indicator.indicator_id == Badge.indicator_id)
-    .scalar_subquery(),
-).where(_MINE).group_by(Badge.indicator_id, Badge.category, Badge.orientation)
+_PROFILE_GROUPS = (
+    select(
+        Badge.indicator_id,
+        Badge.category,
+        Badge.orientation,
+        func.count(),
+        func.sum(case((_COUNTS, 1), else_=0)),
+        func.sum(case((_COUNTS, Badge.weight), else_=0)),
+        select(IndicatorVersion.name)
+        .join(
+            Indicator,
+            and_(
+                Indicator.community == IndicatorVersion.community,
+                Indicator.indicator_id == IndicatorVersion.indicator_id,
+                Indicator.version == IndicatorVersion.version,
+            ),
+        )
+        .where(Indicator.community == bindparam("community"), Indicator.indicator_id == Badge.indicator_id)
+        .scalar_subquery(),
+    )
+    .where(_MINE)
+    .group_by(Badge.indicator_id, Badge.category, Badge.orientation)
+)
 
 
-_PROFILE_PAGE = select(
-    Badge.token_id, Badge.indicator_id, IndicatorVersion.name, Badge.category, Badge.orientation,
-    Badge.weight, Badge.minted_at, Badge.validity, Badge.revoked_at, Badge.disowned_at,
-).join(IndicatorVersion, and_(IndicatorVersion.community == Badge.community,
-                              IndicatorVersion.indicator_id == Badge.indicator_id,
-                              IndicatorVersion.version == Badge.indicator_version), isouter=True) \
-    .where(_MINE).order_by(Badge.token_id).limit(bindparam("limit")).offset(bindparam("offset"))
+_PROFILE_PAGE = (
+    select(
+        Badge.token_id,
+        Badge.indicator_id,
+        IndicatorVersion.name,
+        Badge.category,
+        Badge.orientation,
+        Badge.weight,
+        Badge.minted_at,
+        Badge.validity,
+        Badge.revoked_at,
+        Badge.disowned_at,
+    )
+    .join(
+        IndicatorVersion,
+        and_(
+            IndicatorVersion.community == Badge.community,
+            IndicatorVersion.indicator_id == Badge.indicator_id,
+            IndicatorVersion.version == Badge.indicator_version,
+        ),
+        isouter=True,
+    )
+    .where(_MINE)
+    .order_by(Badge.token_id)
+    .limit(bindparam("limit"))
+    .offset(bindparam("offset"))
+)
 
 
 def profile(ctx: Context, community: Community, address: str, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
@@ -110,15 +154,34 @@ def profile(ctx: Context, community: Community, address: str, *, limit: int = 50
     rule = score_rule_of(rule_value)
     owned = sum(int(g[3]) for g in groups)
     badges = [profiles.ScoredBadge(row[0], row[1], row[2] or "", *row[3:]) for row in page]
-    scores = profiles.add_up([profiles.Group(i, name or "", c, o, int(n), int(w or 0))
-                              for i, c, o, _, n, w, name in groups if n], owned, rule=rule)
+    scores = profiles.add_up(
+        [profiles.Group(i, name or "", c, o, int(n), int(w or 0)) for i, c, o, _, n, w, name in groups if n],
+        owned,
+        rule=rule,
+    )
     return {
-        "address": address, "member": active, "profile_hidden": bool(hidden), "as_of": now,
-        "score_rule": rule, **scores,
-        "badges_total": owned, "badges_limit": limit, "badges_offset": offset,
-        "badges": [{"token_id": s.token_id, "indicator_id": s.indicator_id, "indicator_name": s.indicator_name,
-                    "category": s.category, "orientation": s.orientation, "weight": s.weight,
-                    "minted_at": s.minted_at, "counts": profiles.counts(s, now)} for s in badges],
+        "address": address,
+        "member": active,
+        "profile_hidden": bool(hidden),
+        "as_of": now,
+        "score_rule": rule,
+        **scores,
+        "badges_total": owned,
+        "badges_limit": limit,
+        "badges_offset": offset,
+        "badges": [
+            {
+                "token_id": s.token_id,
+                "indicator_id": s.indicator_id,
+                "indicator_name": s.indicator_name,
+                "category": s.category,
+                "orientation": s.orientation,
+                "weight": s.weight,
+                "minted_at": s.minted_at,
+                "counts": profiles.counts(s, now),
+            }
+            for s in badges
+        ],
     }
 
 
@@ -136,8 +199,11 @@ def score_history(ctx: Context, community: Community, address: str) -> dict[str,
         changes: list[tuple[int, str, int, int, int]] = []
         for b in session.scalars(select(Badge).where(Badge.community == community.slug, Badge.owner == address)):
             changes.append((b.minted_at, b.orientation, b.weight, b.token_id, b.indicator_id))
-            ends = [t for t in (b.revoked_at, b.disowned_at, b.minted_at + b.validity if b.validity else None)
-                    if t is not None]
+            ends = [
+                t
+                for t in (b.revoked_at, b.disowned_at, b.minted_at + b.validity if b.validity else None)
+                if t is not None
+            ]
             if ends and min(ends) <= now:
                 changes.append((min(ends), b.orientation, -b.weight, b.token_id, b.indicator_id))
     groups: dict[tuple[int, str], list[int]] = {}  # (indicator, orientation) -> [badges, weight]

@@ -19,7 +19,9 @@ router = APIRouter(prefix="/organisations", tags=["organisations"], dependencies
 @router.get("", response_model=Page[OrganisationOut])
 def list_organisations(ctx: ContextDep, community: CommunityDep, paging: PagingDep, active: bool | None = None):
     """The organisations governance registered for claims to credit (sponsors, employers, customers)."""
-    items, total = organisation_reads.list_organisations(ctx, community, active=active, limit=paging.limit, offset=paging.offset)
+    items, total = organisation_reads.list_organisations(
+        ctx, community, active=active, limit=paging.limit, offset=paging.offset
+    )
     return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 

@@ -38,8 +38,11 @@ class OrganisationProfileOut(OrganisationOut):
     score_rule: Literal["linear", "square_root"]
     total_score: int | float
     badges_counting: int
-    contributors: list[OrganisationContributorOut] = Field(description="Highest score first; members who keep "
-                                                           "their profile out of public lists are not listed")
-    contributors_hidden: int = Field(description="Contributors left out of the list because they hide their "
-                                     "profile; their badges still count in the totals")
+    contributors: list[OrganisationContributorOut] = Field(
+        description="Highest score first; members who keep their profile out of public lists are not listed"
+    )
+    contributors_hidden: int = Field(
+        description="Contributors left out of the list because they hide their "
+        "profile; their badges still count in the totals"
+    )
     by_category: list[OrganisationCategoryOut]

@@ -21,16 +21,25 @@ from backend.members import scores as profiles
 
 
 def _organisation_out(o: Organisation) -> dict[str, Any]:
-    return {"id": o.organisation_id, "name": o.name, "name_raw": o.name_raw, "identifier": o.identifier,
-            "identifier_raw": o.identifier_raw, "active": o.active, "added_at": o.added_at,
-            "retired_at": o.retired_at, "tx_hash": o.tx_hash}
+    return {
+        "id": o.organisation_id,
+        "name": o.name,
+        "name_raw": o.name_raw,
+        "identifier": o.identifier,
+        "identifier_raw": o.identifier_raw,
+        "active": o.active,
+        "added_at": o.added_at,
+        "retired_at": o.retired_at,
+        "tx_hash": o.tx_hash,
+    }
 
 
 def list_organisations(ctx: Context, community: Community, *, active: bool | None, limit: int, offset: int):
     """The organisations governance registered, oldest first."""
     with ctx.sessions() as session:
-        query = select(Organisation).where(Organisation.community == community.slug) \
-            .order_by(Organisation.organisation_id)
+        query = (
+            select(Organisation).where(Organisation.community == community.slug).order_by(Organisation.organisation_id)
+        )
         if active is not None:
             query = query.where(Organisation.active == active)
         rows, total = page(session, query, limit, offset)
@@ -39,30 +48,45 @@ def list_organisations(ctx: Context, community: Community, *, active: bool | Non
 
 def organisation_profile(ctx: Context, community: Community, organisation_id: int) -> dict[str, Any]:
     """An organisation's credited work: its contributors (but those who hide their profile) and its
-    weighted score, in total and by category, over the counting badges whose claims credit it. Scores follow the community's
-    score rule per contributor and indicator, as members' profiles do."""
+    weighted score, in total and by category, over the counting badges whose claims credit it.
+    Scores follow the community's score rule per contributor and indicator, as members' profiles do."""
     with ctx.sessions() as session:
         # A BIGINT column: every uint32 id the path admits can be asked for.
         organisation = session.get(Organisation, (community.slug, organisation_id))
         if organisation is None:
-            raise NotFound(f"No organisation {organisation_id} in community '{community.slug}'",
-                           error="RegistryUnknownOrganisation")
+            raise NotFound(
+                f"No organisation {organisation_id} in community '{community.slug}'",
+                error="RegistryUnknownOrganisation",
+            )
         now = index_time(session, community)
         rule = score_rule(session, community.slug)
         rows = session.execute(
-            select(Badge.owner, Badge.indicator_id, Badge.category, Badge.orientation, func.count(),
-                   func.sum(Badge.weight))
+            select(
+                Badge.owner, Badge.indicator_id, Badge.category, Badge.orientation, func.count(), func.sum(Badge.weight)
+            )
             .where(Badge.community == community.slug, Badge.organisation_id == organisation_id, counting(now))
             # Indicator first: grouped by owner first, SQLite walks every badge of the community in
             # the owner index's order instead of the organisation's few (5x slower at 10,000 badges).
-            .group_by(Badge.indicator_id, Badge.owner, Badge.category, Badge.orientation)).all()
-        hidden = set(session.scalars(select(Member.address).where(
-            Member.community == community.slug, Member.profile_hidden.is_(True),
-            Member.address.in_({row[0] for row in rows})))) if rows else set()
+            .group_by(Badge.indicator_id, Badge.owner, Badge.category, Badge.orientation)
+        ).all()
+        hidden = (
+            set(
+                session.scalars(
+                    select(Member.address).where(
+                        Member.community == community.slug,
+                        Member.profile_hidden.is_(True),
+                        Member.address.in_({row[0] for row in rows}),
+                    )
+                )
+            )
+            if rows
+            else set()
+        )
     by_member: dict[str, list[profiles.Group]] = {}
     for owner, indicator_id, category, orientation, n, w in rows:
-        by_member.setdefault(owner, []).append(profiles.Group(indicator_id, "", category, orientation, int(n),
-                                                               int(w or 0)))
+        by_member.setdefault(owner, []).append(
+            profiles.Group(indicator_id, "", category, orientation, int(n), int(w or 0))
+        )
     contributors, categories = [], {}
     for owner, groups in sorted(by_member.items()):
         scores = profiles.add_up(groups, 0, rule=rule)
@@ -75,7 +99,13 @@ def organisation_profile(ctx: Context, community: Community, organisation_id: in
     # A member who hides their profile is left out of the list, as from GET /members; their badges
     # still count in the organisation's totals.
     listed = [c for c in contributors if c["address"] not in hidden]
-    return {**_organisation_out(organisation), "as_of": now, "score_rule": rule,
-            "total_score": profiles.rounded(sum(c["score"] for c in contributors)),
-            "badges_counting": sum(c["badges"] for c in contributors),
-            "contributors": listed, "contributors_hidden": len(contributors) - len(listed), "by_category": sorted(categories.values(), key=lambda e: e["category"])}
+    return {
+        **_organisation_out(organisation),
+        "as_of": now,
+        "score_rule": rule,
+        "total_score": profiles.rounded(sum(c["score"] for c in contributors)),
+        "badges_counting": sum(c["badges"] for c in contributors),
+        "contributors": listed,
+        "contributors_hidden": len(contributors) - len(listed),
+        "by_category": sorted(categories.values(), key=lambda e: e["category"]),
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, NamedTuple, Protocol, Union
+from typing import Annotated, Any, Literal, NamedTuple, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -42,14 +42,20 @@ Call = tuple[str, str, tuple]
 # change_settings field -> (governor setter, its bound constants, the custom error it reverts with),
 # in the order change_settings makes its calls.
 SETTINGS = {
-    "voting_delay_seconds": ("setVotingDelay", "MIN_VOTING_DELAY", "MAX_VOTING_DELAY",
-                             "GovernorVotingDelayOutOfRange"),
-    "voting_period_seconds": ("setVotingPeriod", "MIN_VOTING_PERIOD", "MAX_VOTING_PERIOD",
-                              "GovernorVotingPeriodOutOfRange"),
-    "proposal_threshold": ("setProposalThreshold", "MIN_PROPOSAL_THRESHOLD", "MAX_PROPOSAL_THRESHOLD",
-                           "GovernorProposalThresholdOutOfRange"),
-    "quorum_percent": ("updateQuorumNumerator", "MIN_QUORUM_PERCENT", "MAX_QUORUM_PERCENT",
-                       "GovernorQuorumOutOfRange"),
+    "voting_delay_seconds": ("setVotingDelay", "MIN_VOTING_DELAY", "MAX_VOTING_DELAY", "GovernorVotingDelayOutOfRange"),
+    "voting_period_seconds": (
+        "setVotingPeriod",
+        "MIN_VOTING_PERIOD",
+        "MAX_VOTING_PERIOD",
+        "GovernorVotingPeriodOutOfRange",
+    ),
+    "proposal_threshold": (
+        "setProposalThreshold",
+        "MIN_PROPOSAL_THRESHOLD",
+        "MAX_PROPOSAL_THRESHOLD",
+        "GovernorProposalThresholdOutOfRange",
+    ),
+    "quorum_percent": ("updateQuorumNumerator", "MIN_QUORUM_PERCENT", "MAX_QUORUM_PERCENT", "GovernorQuorumOutOfRange"),
 }
 
 
@@ -65,14 +71,25 @@ class IndicatorFields(_Action):
     weight: int = Field(ge=1, le=UINT32)
     endorsements_required: int = Field(ge=1, le=UINT16)
     validity_seconds: int = Field(0, ge=0, le=UINT32, description="How long a badge counts; 0 = forever")
-    endorser_indicator_id: int = Field(0, ge=0, le=UINT32, description="Only holders of a counting badge of this "
-                                       "other indicator may attest (e.g. code review only by maintainers); 0 = any "
-                                       "member")
+    endorser_indicator_id: int = Field(
+        0,
+        ge=0,
+        le=UINT32,
+        description="Only holders of a counting badge of this "
+        "other indicator may attest (e.g. code review only by maintainers); 0 = any "
+        "member",
+    )
     earn_cap: int = Field(0, ge=0, le=UINT16, description="Badges one member may earn of it per cap period; 0 = no cap")
-    attest_cap: int = Field(0, ge=0, le=UINT16, description="Claims one member may attest of it per cap period; "
-                            "0 = no cap")
-    cap_period_seconds: int = Field(0, ge=0, le=UINT32, description="The caps' period, in fixed windows from the "
-                                    "Unix epoch (86400: calendar days in UTC); required with a cap, 0 without")
+    attest_cap: int = Field(
+        0, ge=0, le=UINT16, description="Claims one member may attest of it per cap period; 0 = no cap"
+    )
+    cap_period_seconds: int = Field(
+        0,
+        ge=0,
+        le=UINT32,
+        description="The caps' period, in fixed windows from the "
+        "Unix epoch (86400: calendar days in UTC); required with a cap, 0 without",
+    )
 
     @model_validator(mode="after")
     def _caps_with_period(self):
@@ -84,9 +101,19 @@ class IndicatorFields(_Action):
         return self
 
     def as_input(self) -> tuple:
-        return (self.name, self.description_uri, self.category, ORIENTATIONS.index(self.orientation),
-                self.weight, self.endorsements_required, self.validity_seconds, self.endorser_indicator_id,
-                self.earn_cap, self.attest_cap, self.cap_period_seconds)
+        return (
+            self.name,
+            self.description_uri,
+            self.category,
+            ORIENTATIONS.index(self.orientation),
+            self.weight,
+            self.endorsements_required,
+            self.validity_seconds,
+            self.endorser_indicator_id,
+            self.earn_cap,
+            self.attest_cap,
+            self.cap_period_seconds,
+        )
 
 
 class AddIndicator(IndicatorFields):
@@ -116,7 +143,8 @@ class AddOrganisation(_Action):
     type: Literal["add_organisation"]
     name: Name
     identifier: Annotated[str, at_most_bytes("identifier", 256)] = Field(
-        "", description="Its address, domain or other identifier; at most 256 bytes")
+        "", description="Its address, domain or other identifier; at most 256 bytes"
+    )
 
     def calls(self) -> list[Call]:
         return [("registry", "addOrganisation", (self.name, self.identifier))]
@@ -132,12 +160,18 @@ class RetireOrganisation(_Action):
 
 class SetCommunityRules(_Action):
     type: Literal["set_community_rules"]
-    reciprocal_window_seconds: int = Field(ge=0, le=MAX_RECIPROCAL_WINDOW, description="If A attested a claim of "
-                                           "B, B may not attest a claim of A on the same indicator within this "
-                                           "many seconds; 0 turns the rule off; at most 365 days")
-    score_rule: ScoreRule = Field(description="linear: a member's score sums the weights of "
-                                                         "their badges; square_root: n badges of one indicator "
-                                                         "weigh their mean weight times the square root of n")
+    reciprocal_window_seconds: int = Field(
+        ge=0,
+        le=MAX_RECIPROCAL_WINDOW,
+        description="If A attested a claim of "
+        "B, B may not attest a claim of A on the same indicator within this "
+        "many seconds; 0 turns the rule off; at most 365 days",
+    )
+    score_rule: ScoreRule = Field(
+        description="linear: a member's score sums the weights of "
+        "their badges; square_root: n badges of one indicator "
+        "weigh their mean weight times the square root of n"
+    )
 
     def calls(self) -> list[Call]:
         rule = SCORE_RULES.index(self.score_rule)
@@ -181,8 +215,11 @@ class ChangeSettings(_Action):
     quorum_percent: int | None = Field(None, ge=1, le=100, description="1 to 100 % of members")
 
     def calls(self) -> list[Call]:
-        calls = [("governor", setter, (getattr(self, name),))
-                 for name, (setter, *_) in SETTINGS.items() if getattr(self, name) is not None]
+        calls = [
+            ("governor", setter, (getattr(self, name),))
+            for name, (setter, *_) in SETTINGS.items()
+            if getattr(self, name) is not None
+        ]
         if not calls:
             raise Unprocessable("change_settings names no setting to change")
         return calls
@@ -193,7 +230,8 @@ class RecoverMember(_Action):
     lost: Address
     replacement: Address
     token_ids: list[Annotated[int, Field(ge=1, le=UINT256)]] = Field(
-        default_factory=list, max_length=500, description="Badges to move with the membership")
+        default_factory=list, max_length=500, description="Badges to move with the membership"
+    )
 
     def calls(self) -> list[Call]:
         lost, replacement = checksum(self.lost), checksum(self.replacement)
@@ -204,8 +242,17 @@ class RecoverMember(_Action):
 
 
 ProposalAction = Annotated[
-    Union[AddIndicator, AmendIndicator, RetireIndicator, AddOrganisation, RetireOrganisation, SetCommunityRules,
-          AdmitMember, RemoveMember, RevokeBadge, ChangeSettings, RecoverMember],
+    AddIndicator
+    | AmendIndicator
+    | RetireIndicator
+    | AddOrganisation
+    | RetireOrganisation
+    | SetCommunityRules
+    | AdmitMember
+    | RemoveMember
+    | RevokeBadge
+    | ChangeSettings
+    | RecoverMember,
     Field(discriminator="type"),
 ]
 
@@ -213,16 +260,21 @@ ProposalAction = Annotated[
 def within_token_cap(actions: list) -> list:
     token_ids = sum(len(a.token_ids) for a in actions if isinstance(a, RecoverMember))
     if token_ids > MAX_PROPOSAL_TOKEN_IDS:
-        raise ValueError(f"a proposal moves at most {MAX_PROPOSAL_TOKEN_IDS} badges in all; its recover_member "
-                         f"actions name {token_ids} token ids")
+        raise ValueError(
+            f"a proposal moves at most {MAX_PROPOSAL_TOKEN_IDS} badges in all; its recover_member "
+            f"actions name {token_ids} token ids"
+        )
     return actions
 
 
 ProposalActions = Annotated[
     list[ProposalAction],
-    Field(min_length=1, max_length=MAX_PROPOSAL_ACTIONS,
-          description=f"At most {MAX_PROPOSAL_ACTIONS} actions, {MAX_PROPOSAL_CALLS} calls, "
-                      f"{MAX_PROPOSAL_TOKEN_IDS} token ids and {MAX_PROPOSAL_CALLDATA_BYTES:,} bytes of calldata"),
+    Field(
+        min_length=1,
+        max_length=MAX_PROPOSAL_ACTIONS,
+        description=f"At most {MAX_PROPOSAL_ACTIONS} actions, {MAX_PROPOSAL_CALLS} calls, "
+        f"{MAX_PROPOSAL_TOKEN_IDS} token ids and {MAX_PROPOSAL_CALLDATA_BYTES:,} bytes of calldata",
+    ),
     AfterValidator(within_token_cap),
 ]
 
@@ -283,12 +335,32 @@ def _score_rule(value: int) -> str:
 
 
 def _indicator_fields(raw: Any) -> dict[str, Any]:
-    (name, description_uri, category, orientation, weight, endorsements, validity, endorser, earn_cap, attest_cap,
-     cap_period) = raw
-    return {"name": name, "description_uri": description_uri, "category": category,
-            "orientation": _orientation(orientation), "weight": weight, "endorsements_required": endorsements,
-            "validity_seconds": validity, "endorser_indicator_id": endorser, "earn_cap": earn_cap,
-            "attest_cap": attest_cap, "cap_period_seconds": cap_period}
+    (
+        name,
+        description_uri,
+        category,
+        orientation,
+        weight,
+        endorsements,
+        validity,
+        endorser,
+        earn_cap,
+        attest_cap,
+        cap_period,
+    ) = raw
+    return {
+        "name": name,
+        "description_uri": description_uri,
+        "category": category,
+        "orientation": _orientation(orientation),
+        "weight": weight,
+        "endorsements_required": endorsements,
+        "validity_seconds": validity,
+        "endorser_indicator_id": endorser,
+        "earn_cap": earn_cap,
+        "attest_cap": attest_cap,
+        "cap_period_seconds": cap_period,
+    }
 
 
 def _indicator_words(verb: str, fields: Any, say: Wording) -> Words:
@@ -297,8 +369,9 @@ def _indicator_words(verb: str, fields: Any, say: Wording) -> Words:
 
 
 def _rules_words(args: list, say: Wording) -> Words:
-    window = (f"no reciprocal endorsement within {say.span(int(args[0]))}" if args[0]
-              else "reciprocal endorsement allowed")
+    window = (
+        f"no reciprocal endorsement within {say.span(int(args[0]))}" if args[0] else "reciprocal endorsement allowed"
+    )
     rule = "square root" if args[1] == 1 else "linear"
     return Words("set the fair-play rules to", f"{rule} scores", window)
 
@@ -310,51 +383,119 @@ def _setting_continues(name: str) -> Callable[[dict[str, Any], list], bool]:
 
     def continues(previous: dict[str, Any], _args: list) -> bool:
         return previous["type"] == "change_settings" and all(
-            order.index(name) > order.index(field) for field in previous if field != "type")
+            order.index(name) > order.index(field) for field in previous if field != "type"
+        )
 
     return continues
 
 
-_SETTING_WORDS = {"voting_delay_seconds": ("set the voting delay to", " seconds"),
-                  "voting_period_seconds": ("set the voting period to", " seconds"),
-                  "proposal_threshold": ("set the proposal threshold to", " votes"),
-                  "quorum_percent": ("set the quorum to", "% of members")}
+_SETTING_WORDS = {
+    "voting_delay_seconds": ("set the voting delay to", " seconds"),
+    "voting_period_seconds": ("set the voting period to", " seconds"),
+    "proposal_threshold": ("set the proposal threshold to", " votes"),
+    "quorum_percent": ("set the quorum to", "% of members"),
+}
 
 
 def _setting_row(name: str, setter: str) -> ActionCall:
     verb, unit = _SETTING_WORDS[name]
-    return ActionCall("governor", setter, "change_settings", lambda args: {name: args[0]},
-                      lambda args, say: Words(verb, f"{args[0]}{unit}", ""), _setting_continues(name))
+    return ActionCall(
+        "governor",
+        setter,
+        "change_settings",
+        lambda args: {name: args[0]},
+        lambda args, say: Words(verb, f"{args[0]}{unit}", ""),
+        _setting_continues(name),
+    )
 
 
 _ROWS = (
-    ActionCall("registry", "addIndicator", "add_indicator", lambda a: _indicator_fields(a[0]),
-               lambda a, say: _indicator_words("add indicator", a[0], say)),
-    ActionCall("registry", "amendIndicator", "amend_indicator",
-               lambda a: {"indicator_id": a[0], **_indicator_fields(a[1])},
-               lambda a, say: _indicator_words(f"amend indicator #{a[0]} to", a[1], say)),
-    ActionCall("registry", "retireIndicator", "retire_indicator", lambda a: {"indicator_id": a[0]},
-               lambda a, say: Words("retire indicator", say.indicator(a[0]), "")),
-    ActionCall("registry", "addOrganisation", "add_organisation", lambda a: {"name": a[0], "identifier": a[1]},
-               lambda a, say: Words("register organisation", str(a[0]), f"identifier {a[1]}" if a[1] else "")),
-    ActionCall("registry", "retireOrganisation", "retire_organisation", lambda a: {"organisation_id": a[0]},
-               lambda a, say: Words("retire organisation", say.organisation(a[0]), "")),
-    ActionCall("registry", "setCommunityRules", "set_community_rules",
-               lambda a: {"reciprocal_window_seconds": a[0], "score_rule": _score_rule(a[1])}, _rules_words),
-    ActionCall("membership", "admit", "admit_member", lambda a: {"account": a[0]},
-               lambda a, say: Words("admit member", say.member(a[0]), "")),
-    ActionCall("membership", "remove", "remove_member", lambda a: {"account": a[0]},
-               lambda a, say: Words("remove member", say.member(a[0]), "")),
-    ActionCall("membership", "recover", "recover_member", lambda a: {"lost": a[0], "replacement": a[1]},
-               lambda a, say: Words("recover the membership of", say.member(a[0]), f"to {say.member(a[1])}")),
+    ActionCall(
+        "registry",
+        "addIndicator",
+        "add_indicator",
+        lambda a: _indicator_fields(a[0]),
+        lambda a, say: _indicator_words("add indicator", a[0], say),
+    ),
+    ActionCall(
+        "registry",
+        "amendIndicator",
+        "amend_indicator",
+        lambda a: {"indicator_id": a[0], **_indicator_fields(a[1])},
+        lambda a, say: _indicator_words(f"amend indicator #{a[0]} to", a[1], say),
+    ),
+    ActionCall(
+        "registry",
+        "retireIndicator",
+        "retire_indicator",
+        lambda a: {"indicator_id": a[0]},
+        lambda a, say: Words("retire indicator", say.indicator(a[0]), ""),
+    ),
+    ActionCall(
+        "registry",
+        "addOrganisation",
+        "add_organisation",
+        lambda a: {"name": a[0], "identifier": a[1]},
+        lambda a, say: Words("register organisation", str(a[0]), f"identifier {a[1]}" if a[1] else ""),
+    ),
+    ActionCall(
+        "registry",
+        "retireOrganisation",
+        "retire_organisation",
+        lambda a: {"organisation_id": a[0]},
+        lambda a, say: Words("retire organisation", say.organisation(a[0]), ""),
+    ),
+    ActionCall(
+        "registry",
+        "setCommunityRules",
+        "set_community_rules",
+        lambda a: {"reciprocal_window_seconds": a[0], "score_rule": _score_rule(a[1])},
+        _rules_words,
+    ),
+    ActionCall(
+        "membership",
+        "admit",
+        "admit_member",
+        lambda a: {"account": a[0]},
+        lambda a, say: Words("admit member", say.member(a[0]), ""),
+    ),
+    ActionCall(
+        "membership",
+        "remove",
+        "remove_member",
+        lambda a: {"account": a[0]},
+        lambda a, say: Words("remove member", say.member(a[0]), ""),
+    ),
+    ActionCall(
+        "membership",
+        "recover",
+        "recover_member",
+        lambda a: {"lost": a[0], "replacement": a[1]},
+        lambda a, say: Words("recover the membership of", say.member(a[0]), f"to {say.member(a[1])}"),
+    ),
     # The badges move with the membership: the call right after the recover of the same two accounts.
-    ActionCall("badge", "recoverBadges", "recover_member", lambda a: {"token_ids": list(a[2])},
-               lambda a, say: Words("move badges", ", ".join(f"#{t}" for t in a[2]),
-                                    f"from {say.member(a[0])} to {say.member(a[1])}"),
-               lambda previous, a: previous["type"] == "recover_member" and "token_ids" not in previous
-               and (previous["lost"], previous["replacement"]) == (a[0], a[1]), starts=False),
-    ActionCall("badge", "revoke", "revoke_badge", lambda a: {"token_id": a[0], "reason": a[1]},
-               lambda a, say: Words("revoke badge", f"#{a[0]}", f"reason: {a[1]}")),
+    ActionCall(
+        "badge",
+        "recoverBadges",
+        "recover_member",
+        lambda a: {"token_ids": list(a[2])},
+        lambda a, say: Words(
+            "move badges", ", ".join(f"#{t}" for t in a[2]), f"from {say.member(a[0])} to {say.member(a[1])}"
+        ),
+        lambda previous, a: (
+            previous["type"] == "recover_member"
+            and "token_ids" not in previous
+            and (previous["lost"], previous["replacement"]) == (a[0], a[1])
+        ),
+        starts=False,
+    ),
+    ActionCall(
+        "badge",
+        "revoke",
+        "revoke_badge",
+        lambda a: {"token_id": a[0], "reason": a[1]},
+        lambda a, say: Words("revoke badge", f"#{a[0]}", f"reason: {a[1]}"),
+    ),
     *(_setting_row(name, setter) for name, (setter, *_) in SETTINGS.items()),
 )
 CALLS: Mapping[tuple[str, str], ActionCall] = {(row.contract, row.function): row for row in _ROWS}

@@ -52,14 +52,24 @@ def settings_bounds(ctx: Context, community: Community) -> dict[str, tuple[int, 
     if key not in _bounds:
         governor = ctx.gateway.abi("governor")
         names = [name for _, low, high, _ in SETTINGS.values() for name in (low, high)]
-        results = ctx.gateway.simulate([
-            ("eth_call", [{"to": community.contracts["governor"], "data": "0x" + governor.function(n).encode().hex()},
-                          "latest"]) for n in names])
+        results = ctx.gateway.simulate(
+            [
+                (
+                    "eth_call",
+                    [
+                        {"to": community.contracts["governor"], "data": "0x" + governor.function(n).encode().hex()},
+                        "latest",
+                    ],
+                )
+                for n in names
+            ]
+        )
         for result in results:
             if isinstance(result, Exception):
                 raise result
-        values = dict(zip(names, (governor.function(n).decode_output(bytes.fromhex(r[2:]))[0]
-                                  for n, r in zip(names, results))))
+        values = dict(
+            zip(names, (governor.function(n).decode_output(bytes.fromhex(r[2:]))[0] for n, r in zip(names, results)))
+        )
         with _bounds_lock:
             _bounds[key] = {field: (values[low], values[high]) for field, (_, low, high, _) in SETTINGS.items()}
     return _bounds[key]
@@ -144,8 +154,11 @@ class ProposalPlan:
         verb = "amends" if isinstance(action, AmendIndicator) else "retires"
         if indicator_id in self._retired_by:
             earlier = self._retired_by[indicator_id]
-            raise _never(label, f"{verb} indicator {indicator_id}, which {earlier} "
-                                f"{'already ' if verb == 'retires' else ''}retires", "RegistryIndicatorRetired")
+            raise _never(
+                label,
+                f"{verb} indicator {indicator_id}, which {earlier} {'already ' if verb == 'retires' else ''}retires",
+                "RegistryIndicatorRetired",
+            )
         if indicator_id not in self._checked_indicators:
             try:
                 terms = self._read("registry", "terms", indicator_id)[0]
@@ -168,23 +181,32 @@ class ProposalPlan:
         endorser = action.endorser_indicator_id
         if endorser and (endorser > existing or endorser == own):
             why = "is the indicator itself" if endorser == own else "does not exist"
-            raise Unprocessable(f"{label}: endorser_indicator_id {endorser} {why}: attesters must hold a badge of "
-                                "another, existing indicator", error="RegistryInvalidIndicator",
-                                errors=[{"loc": ["body", "actions", "endorser_indicator_id"], "msg": why}])
+            raise Unprocessable(
+                f"{label}: endorser_indicator_id {endorser} {why}: attesters must hold a badge of "
+                "another, existing indicator",
+                error="RegistryInvalidIndicator",
+                errors=[{"loc": ["body", "actions", "endorser_indicator_id"], "msg": why}],
+            )
 
     def _organisation(self, label: str, organisation_id: int) -> None:
         if organisation_id in self._retired_organisations:
-            raise _never(label, f"retires organisation {organisation_id}, which "
-                                f"{self._retired_organisations[organisation_id]} already retires",
-                         "RegistryOrganisationRetired")
+            raise _never(
+                label,
+                f"retires organisation {organisation_id}, which "
+                f"{self._retired_organisations[organisation_id]} already retires",
+                "RegistryOrganisationRetired",
+            )
         self._read("registry", "requireActiveOrganisation", organisation_id)  # 404 / 409 in words
         self._retired_organisations[organisation_id] = label
 
     def _admit(self, label: str, account: str) -> None:
         if self.is_member(account):
             if account in self._membership_changed_by:
-                raise _never(label, f"admits {account}, who is a member by then "
-                                    f"({self._membership_changed_by[account]})", "MembershipAlreadyMember")
+                raise _never(
+                    label,
+                    f"admits {account}, who is a member by then ({self._membership_changed_by[account]})",
+                    "MembershipAlreadyMember",
+                )
             raise Conflict(f"{account} is already a member", error="MembershipAlreadyMember")
         self._set_member(account, True, f"{label} admits them")
 
@@ -192,8 +214,11 @@ class ProposalPlan:
         if self.is_member(account):
             return
         if account in self._membership_changed_by:
-            raise _never(label, f"{verb} {account}, who is no longer a member by then "
-                                f"({self._membership_changed_by[account]})", "MembershipNotMember")
+            raise _never(
+                label,
+                f"{verb} {account}, who is no longer a member by then ({self._membership_changed_by[account]})",
+                "MembershipNotMember",
+            )
         raise NotFound(f"{account} is not a member", error="MembershipNotMember")
 
     def _remove(self, label: str, account: str) -> None:
@@ -203,13 +228,20 @@ class ProposalPlan:
         if self._member_count == 0:
             earlier = self._removals[:-1]
             after = f" after {', '.join(earlier)}" if earlier else ""
-            raise _never(label, f"removes {account}, the last member left{after}: a community keeps at least one "
-                                "member, so that it can still propose and vote", "MembershipLastMember")
+            raise _never(
+                label,
+                f"removes {account}, the last member left{after}: a community keeps at least one "
+                "member, so that it can still propose and vote",
+                "MembershipLastMember",
+            )
 
     def _revoke(self, label: str, token_id: int) -> None:
         if token_id in self._revoked_by:
-            raise _never(label, f"revokes badge {token_id}, which {self._revoked_by[token_id]} already revokes",
-                         "BadgeAlreadyRevoked")
+            raise _never(
+                label,
+                f"revokes badge {token_id}, which {self._revoked_by[token_id]} already revokes",
+                "BadgeAlreadyRevoked",
+            )
         try:
             _, badge, _ = self._read("badge", "getBadge", token_id)
         except ChainRefused as exc:
@@ -233,7 +265,8 @@ class ProposalPlan:
                     f"{label}: {field} must be within the governor's bounds, {low:,} to {high:,}{words}, so that "
                     f"governance can always act again; {value:,} would be refused when the proposal executes "
                     f"({error})",
-                    error=error, errors=[{"loc": ["body", "actions", field], "msg": f"must be within {low}-{high}"}],
+                    error=error,
+                    errors=[{"loc": ["body", "actions", field], "msg": f"must be within {low}-{high}"}],
                 )
 
     def _recover(self, label: str, action: RecoverMember) -> None:
@@ -241,8 +274,12 @@ class ProposalPlan:
         self._require_member(label, lost, "moves the membership of")
         if lost != replacement and self.is_member(replacement):
             if replacement in self._membership_changed_by:
-                raise _never(label, f"moves a membership to {replacement}, who is a member by then "
-                                    f"({self._membership_changed_by[replacement]})", "MembershipAlreadyMember")
+                raise _never(
+                    label,
+                    f"moves a membership to {replacement}, who is a member by then "
+                    f"({self._membership_changed_by[replacement]})",
+                    "MembershipAlreadyMember",
+                )
             raise Conflict(f"{replacement} is already a member", error="MembershipAlreadyMember")
         self._held_by(label, lost, action.token_ids)
         self._set_member(lost, False, f"{label} moves their membership to {replacement}")
@@ -260,8 +297,9 @@ class ProposalPlan:
             return
         owner_of = self.ctx.gateway.abi("badge").function("ownerOf")
         address = self.community.contracts["badge"]
-        results = self.ctx.gateway.simulate([
-            ("eth_call", [{"to": address, "data": "0x" + owner_of.encode(t).hex()}, "latest"]) for t in token_ids])
+        results = self.ctx.gateway.simulate(
+            [("eth_call", [{"to": address, "data": "0x" + owner_of.encode(t).hex()}, "latest"]) for t in token_ids]
+        )
         for token_id, result in zip(token_ids, results):
             if isinstance(result, ChainRefused):
                 raise _never(label, f"moves badge {token_id}, which does not exist", "BadgeNotHeldBy")
@@ -269,8 +307,9 @@ class ProposalPlan:
                 raise result
             owner = checksum(owner_of.decode_output(bytes.fromhex(result[2:]))[0])
             if owner != lost:
-                raise _never(label, f"moves badge {token_id}, which {lost} does not hold ({owner} does)",
-                             "BadgeNotHeldBy")
+                raise _never(
+                    label, f"moves badge {token_id}, which {lost} does not hold ({owner} does)", "BadgeNotHeldBy"
+                )
         for token_id in token_ids:
             self._moved_by[token_id] = label
 
@@ -282,12 +321,16 @@ def _size_error(message: str) -> Unprocessable:
 def check_size(calls: list[tuple[str, bytes]]) -> None:
     """The size caps on a proposal's calls (the action and token id caps are in ProposalActions)."""
     if len(calls) > MAX_PROPOSAL_CALLS:
-        raise _size_error(f"a proposal makes at most {MAX_PROPOSAL_CALLS} calls (change_settings makes one per "
-                          f"setting, recover_member two with badges); these actions make {len(calls)}")
+        raise _size_error(
+            f"a proposal makes at most {MAX_PROPOSAL_CALLS} calls (change_settings makes one per "
+            f"setting, recover_member two with badges); these actions make {len(calls)}"
+        )
     size = sum(len(data) for _, data in calls)
     if size > MAX_PROPOSAL_CALLDATA_BYTES:
-        raise _size_error(f"a proposal's calls carry at most {MAX_PROPOSAL_CALLDATA_BYTES:,} bytes of calldata "
-                          f"(the relayer pays for every byte); these actions make {size:,}")
+        raise _size_error(
+            f"a proposal's calls carry at most {MAX_PROPOSAL_CALLDATA_BYTES:,} bytes of calldata "
+            f"(the relayer pays for every byte); these actions make {size:,}"
+        )
 
 
 def proposal_calls(ctx: Context, community: Community, actions: list) -> list[tuple[str, bytes]]:

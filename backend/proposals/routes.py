@@ -42,21 +42,34 @@ def get_proposal(ctx: ContextDep, community: CommunityDep, proposal_id: Proposal
 @router.post("/prepare", response_model=ProposalTypedDataOut)
 def prepare_proposal(ctx: ContextDep, community: CommunityDep, body: ProposalPrepareIn):
     """Typed data for a member to sign to propose the given actions."""
-    typed, proposal_id = proposal_writes.prepare_proposal(ctx, community, signer=body.signer, description=body.description,
-                                                  actions=body.actions)
+    typed, proposal_id = proposal_writes.prepare_proposal(
+        ctx, community, signer=body.signer, description=body.description, actions=body.actions
+    )
     return ProposalTypedDataOut(typed_data=typed, proposal_id=proposal_id)
 
 
 @router.post("", response_model=TxOut)
-def submit_proposal(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request,
-                    response: Response, wait: WaitQuery = True):
+def submit_proposal(
+    ctx: ContextDep,
+    community: CommunityDep,
+    body: SignedRequestIn,
+    request: Request,
+    response: Response,
+    wait: WaitQuery = True,
+):
     """Relay a signed proposal; returns the transaction and the proposal id."""
     return relay_signed(ctx, community, "proposals", body, request, response, wait)
 
 
 @router.post("/{proposal_id}/execute", response_model=TxOut)
-def execute_proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPath, request: Request,
-                     response: Response, wait: WaitQuery = True):
+def execute_proposal(
+    ctx: ContextDep,
+    community: CommunityDep,
+    proposal_id: ProposalIdPath,
+    request: Request,
+    response: Response,
+    wait: WaitQuery = True,
+):
     """Execute a proposal that passed; anyone may, no signature needed."""
     proposal = proposal_reads.proposal_row(ctx, community, _id(proposal_id))
     outcome = proposal_writes.execute_proposal(ctx, community, proposal=proposal, wait=wait, client=client_of(request))
@@ -71,11 +84,26 @@ votes_router = APIRouter(prefix="/votes", tags=["votes"])
 @votes_router.post("/prepare", response_model=TypedDataOut)
 def prepare_vote(ctx: ContextDep, community: CommunityDep, body: VotePrepareIn):
     """Cast a vote (for, against, abstain) with a reason: the typed data to sign."""
-    return TypedDataOut(typed_data=proposal_writes.prepare_vote(ctx, community, signer=body.signer, proposal_id=int(body.proposal_id), support=body.support, reason=body.reason))
+    return TypedDataOut(
+        typed_data=proposal_writes.prepare_vote(
+            ctx,
+            community,
+            signer=body.signer,
+            proposal_id=int(body.proposal_id),
+            support=body.support,
+            reason=body.reason,
+        )
+    )
 
 
 @votes_router.post("", response_model=TxOut)
-def submit_vote(ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request, response: Response,
-           wait: WaitQuery = True):
+def submit_vote(
+    ctx: ContextDep,
+    community: CommunityDep,
+    body: SignedRequestIn,
+    request: Request,
+    response: Response,
+    wait: WaitQuery = True,
+):
     """Cast a vote (for, against, abstain) with a reason: relay the signed request."""
     return relay_signed(ctx, community, "votes", body, request, response, wait)

@@ -29,8 +29,9 @@ def proposal_row(ctx: Context, community: Community, proposal_id: int) -> Propos
     with ctx.sessions() as session:
         row = session.get(Proposal, (community.slug, str(proposal_id)))
         if row is None:
-            raise NotFound(f"No proposal {proposal_id} in community '{community.slug}'",
-                           error="GovernorNonexistentProposal")
+            raise NotFound(
+                f"No proposal {proposal_id} in community '{community.slug}'", error="GovernorNonexistentProposal"
+            )
         return row
 
 
@@ -42,8 +43,9 @@ def _clock(ctx: Context, session: Session, community: Community) -> int:
         return index_time(session, community)
 
 
-def _proposal_out(ctx: Context, session: Session, community: Community, p: Proposal, votes: bool,
-                  now: int) -> dict[str, Any]:
+def _proposal_out(
+    ctx: Context, session: Session, community: Community, p: Proposal, votes: bool, now: int
+) -> dict[str, Any]:
     members = latest_checkpoint(session, community.slug, "members", p.vote_start)
     numerator = latest_checkpoint(session, community.slug, "quorum_numerator", p.vote_start)
     quorum = members * numerator // 100
@@ -62,25 +64,49 @@ def _proposal_out(ctx: Context, session: Session, community: Community, p: Propo
     else:
         state = "defeated"
     out = {
-        "id": p.proposal_id, "proposer": p.proposer, "description": p.description,
-        "description_raw": p.description_raw, "state": state,
-        "vote_start": p.vote_start, "vote_end": p.vote_end, "created_at": p.created_at, "tx_hash": p.tx_hash,
+        "id": p.proposal_id,
+        "proposer": p.proposer,
+        "description": p.description,
+        "description_raw": p.description_raw,
+        "state": state,
+        "vote_start": p.vote_start,
+        "vote_end": p.vote_end,
+        "created_at": p.created_at,
+        "tx_hash": p.tx_hash,
         "tallies": {"for": p.for_votes, "against": p.against_votes, "abstain": p.abstain_votes},
-        "quorum": quorum, "quorum_reached": quorum_reached, "executed_at": p.executed_at,
+        "quorum": quorum,
+        "quorum_reached": quorum_reached,
+        "executed_at": p.executed_at,
         "actions": [describe_call(ctx, community, t, c) for t, c in zip(p.targets, p.calldatas)],
     }
     if votes:
-        rows = session.scalars(select(Vote).where(Vote.community == community.slug, Vote.proposal_id == p.proposal_id)
-                               .order_by(Vote.block_number, Vote.log_index))
-        out["votes"] = [{"voter": v.voter, "support": word_for(SUPPORTS, v.support), "weight": v.weight,
-                         "reason": v.reason, "reason_raw": v.reason_raw, "timestamp": v.timestamp, "tx_hash": v.tx_hash} for v in rows]
+        rows = session.scalars(
+            select(Vote)
+            .where(Vote.community == community.slug, Vote.proposal_id == p.proposal_id)
+            .order_by(Vote.block_number, Vote.log_index)
+        )
+        out["votes"] = [
+            {
+                "voter": v.voter,
+                "support": word_for(SUPPORTS, v.support),
+                "weight": v.weight,
+                "reason": v.reason,
+                "reason_raw": v.reason_raw,
+                "timestamp": v.timestamp,
+                "tx_hash": v.tx_hash,
+            }
+            for v in rows
+        ]
     return out
 
 
 def list_proposals(ctx: Context, community: Community, *, limit: int, offset: int):
     with ctx.sessions() as session:
-        query = select(Proposal).where(Proposal.community == community.slug).order_by(
-            Proposal.created_block.desc(), Proposal.proposal_id)
+        query = (
+            select(Proposal)
+            .where(Proposal.community == community.slug)
+            .order_by(Proposal.created_block.desc(), Proposal.proposal_id)
+        )
         rows, total = page(session, query, limit, offset)
         now = _clock(ctx, session, community)
         return [_proposal_out(ctx, session, community, r, False, now) for r in rows], total
@@ -90,8 +116,9 @@ def get_proposal(ctx: Context, community: Community, proposal_id: int) -> dict[s
     with ctx.sessions() as session:
         row = session.get(Proposal, (community.slug, str(proposal_id)))
         if row is None:
-            raise NotFound(f"No proposal {proposal_id} in community '{community.slug}'",
-                           error="GovernorNonexistentProposal")
+            raise NotFound(
+                f"No proposal {proposal_id} in community '{community.slug}'", error="GovernorNonexistentProposal"
+            )
         return _proposal_out(ctx, session, community, row, True, _clock(ctx, session, community))
 
 
@@ -101,6 +128,7 @@ _RULE_SETTINGS = ("reciprocal_window", "score_rule")
 
 def governance_settings(ctx: Context, community: Community) -> dict[str, int]:
     with ctx.sessions() as session:
-        rows = session.scalars(select(Setting).where(Setting.community == community.slug,
-                                                     Setting.name.not_in(_RULE_SETTINGS)))
+        rows = session.scalars(
+            select(Setting).where(Setting.community == community.slug, Setting.name.not_in(_RULE_SETTINGS))
+        )
         return {r.name: int(r.value) for r in rows}

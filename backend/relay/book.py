@@ -4,9 +4,10 @@ process accepted, another sees (several processes over one PostgreSQL).
 
 - Nonces: a member's request holds its nonce from the moment it is accepted until it is settled,
   and, if it executed, until its block is too deep to be rolled back (a rolled-back request is
-  sent again by the relayer, with the same nonce). Prepare hands out the first nonce after those; submit refuses a nonce that is used,
-  in flight, or past a gap. Two requests prepared at the same moment get the same nonce: the
-  first submitted is accepted, the other refused before anything is sent (409).
+  sent again by the relayer, with the same nonce). Prepare hands out the first nonce after those;
+  submit refuses a nonce that is used, in flight, or past a gap. Two requests prepared at the same
+  moment get the same nonce: the first submitted is accepted, the other refused before anything is
+  sent (409).
 - Budgets (budgets.py): per member from the outbox, so they hold across processes; per client
   address in this process's memory.
 """
@@ -45,12 +46,21 @@ from backend.settings import Settings
 # The member's nonces from the chain's on that the outbox holds: in flight, or executed in a
 # block recent enough to be rolled back (the relayer would then send that same request again).
 _FLYING = select(RelayRequest.nonce, RelayRequest.payload, RelayRequest.gas).where(
-    *OF_MEMBER, RelayRequest.nonce >= bindparam("chain_nonce"),
-    or_(state_in(ACTIVE), and_(state_in(USED_NONCE), RelayRequest.block_number >= bindparam("recent_from"))))
-_SAME = select(RelayRequest.id, RelayRequest.state, RelayRequest.error).where(
-    *OF_MEMBER, RelayRequest.forwarder == bindparam("forwarder"), RelayRequest.nonce == bindparam("nonce"),
-    RelayRequest.signature == bindparam("signature")) \
-    .order_by(RelayRequest.id.desc()).limit(1)
+    *OF_MEMBER,
+    RelayRequest.nonce >= bindparam("chain_nonce"),
+    or_(state_in(ACTIVE), and_(state_in(USED_NONCE), RelayRequest.block_number >= bindparam("recent_from"))),
+)
+_SAME = (
+    select(RelayRequest.id, RelayRequest.state, RelayRequest.error)
+    .where(
+        *OF_MEMBER,
+        RelayRequest.forwarder == bindparam("forwarder"),
+        RelayRequest.nonce == bindparam("nonce"),
+        RelayRequest.signature == bindparam("signature"),
+    )
+    .order_by(RelayRequest.id.desc())
+    .limit(1)
+)
 _ACCEPT = insert(RelayRequest.__table__).returning(RelayRequest.__table__.c.id)
 
 
@@ -86,18 +96,23 @@ def check_nonce(chain_nonce: int, nonce: int, held: list[HeldRequest]) -> None:
     inside a batch used its nonce too), held by the outbox (`RelayBook.held`), or past a gap."""
     flying = {r.nonce for r in held}
     if nonce < chain_nonce or nonce in flying:
-        raise Conflict(f"A request of this signer with nonce {nonce} was already relayed (this one, or another "
-                       "prepared at the same moment): a nonce works once; prepare it again",
-                       error="ReplayedRequest")
+        raise Conflict(
+            f"A request of this signer with nonce {nonce} was already relayed (this one, or another "
+            "prepared at the same moment): a nonce works once; prepare it again",
+            error="ReplayedRequest",
+        )
     gap = [n for n in range(chain_nonce, nonce) if n not in flying]
     if gap:
-        raise Conflict(f"The request's nonce {nonce} is ahead of the signer's next nonce {gap[0]}: prepare it "
-                       "again", error="NonceAhead")
+        raise Conflict(
+            f"The request's nonce {nonce} is ahead of the signer's next nonce {gap[0]}: prepare it again",
+            error="NonceAhead",
+        )
 
 
 class RelayBook:
-    def __init__(self, *, settings: Settings, sessions: sessionmaker[Session],
-                 wake: threading.Event | None = None) -> None:
+    def __init__(
+        self, *, settings: Settings, sessions: sessionmaker[Session], wake: threading.Event | None = None
+    ) -> None:
         self.settings = settings
         self.sessions = sessions
         self.clients = ClientBudgets(settings)
@@ -113,25 +128,59 @@ class RelayBook:
         one). Only nonces the chain has not used matter, and reading from there on keeps this
         bounded by the member's requests in flight, not by all they ever made."""
         with self.sessions() as session:
-            rows = session.connection().execute(_FLYING, {
-                "community": community, "signer": signer, "chain_nonce": chain_nonce,
-                "recent_from": recheck_from(head, self.settings.confirmations)}).all()
+            rows = (
+                session.connection()
+                .execute(
+                    _FLYING,
+                    {
+                        "community": community,
+                        "signer": signer,
+                        "chain_nonce": chain_nonce,
+                        "recent_from": recheck_from(head, self.settings.confirmations),
+                    },
+                )
+                .all()
+            )
         return sorted((HeldRequest(*row) for row in rows), key=lambda request: request.nonce)
 
-    def same_request(self, community: str, forwarder: str, signer: str, nonce: int,
-                     signature: str) -> SameRequest | None:
+    def same_request(
+        self, community: str, forwarder: str, signer: str, nonce: int, signature: str
+    ) -> SameRequest | None:
         """The newest request with exactly this signature, if one was accepted: a signature covers
         every field, so it is the same request, whatever became of it."""
         with self.sessions() as session:
-            row = session.connection().execute(_SAME, {
-                "community": community, "signer": signer, "forwarder": forwarder, "nonce": nonce,
-                "signature": signature}).one_or_none()
+            row = (
+                session.connection()
+                .execute(
+                    _SAME,
+                    {
+                        "community": community,
+                        "signer": signer,
+                        "forwarder": forwarder,
+                        "nonce": nonce,
+                        "signature": signature,
+                    },
+                )
+                .one_or_none()
+            )
         return SameRequest(*row) if row is not None else None
 
     # ------------------------------------------------------------------ accepting
 
-    def accept(self, *, community: str, kind: str, forwarder: str, signer: str | None, nonce: int | None,
-               target: str, payload: dict[str, Any], signature: str | None, gas: int, client: str) -> int:
+    def accept(
+        self,
+        *,
+        community: str,
+        kind: str,
+        forwarder: str,
+        signer: str | None,
+        nonce: int | None,
+        target: str,
+        payload: dict[str, Any],
+        signature: str | None,
+        gas: int,
+        client: str,
+    ) -> int:
         """Charge the budgets and write the request to the outbox; its id. Refuses (429) past a
         budget, and (409) a request whose nonce another request holds."""
         now = time.time()
@@ -140,22 +189,41 @@ class RelayBook:
             with self.sessions.begin() as session:
                 refusal = client_refusal(session, self.settings, client=client)
                 if refusal is None and signer is not None:
-                    refusal = member_refusal(session, self.settings, community=community, signer=signer, gas=gas,
-                                             now=now)
+                    refusal = member_refusal(
+                        session, self.settings, community=community, signer=signer, gas=gas, now=now
+                    )
                 if refusal:
                     raise refusal
-                request_id = session.connection().execute(_ACCEPT, {
-                    "community": community, "kind": kind, "forwarder": forwarder, "signer": signer, "nonce": nonce,
-                    "target": target, "payload": payload, "signature": signature, "gas": gas, "client": client,
-                    "state": "queued", "created_at": now}).scalar_one()
+                request_id = (
+                    session.connection()
+                    .execute(
+                        _ACCEPT,
+                        {
+                            "community": community,
+                            "kind": kind,
+                            "forwarder": forwarder,
+                            "signer": signer,
+                            "nonce": nonce,
+                            "target": target,
+                            "payload": payload,
+                            "signature": signature,
+                            "gas": gas,
+                            "client": client,
+                            "state": "queued",
+                            "created_at": now,
+                        },
+                    )
+                    .scalar_one()
+                )
         except IntegrityError as exc:
             self.clients.refund(ticket)
             if signer is not None and signature is not None:
                 same = self.same_request(community, forwarder, signer, nonce, signature)
                 if same is not None and same.state in ACTIVE:  # the same request, submitted twice at once
                     return same.id
-            raise Conflict(f"A request of this signer with nonce {nonce} is already being relayed",
-                           error="ReplayedRequest") from exc
+            raise Conflict(
+                f"A request of this signer with nonce {nonce} is already being relayed", error="ReplayedRequest"
+            ) from exc
         except TooManyRequests:
             self.clients.refund(ticket)
             raise
@@ -192,18 +260,22 @@ class RelayBook:
 
     def in_flight(self) -> int:
         with self.sessions() as session:
-            return session.scalar(select(func.count()).select_from(RelayRequest).where(
-                state_in(ACTIVE))) or 0
+            return session.scalar(select(func.count()).select_from(RelayRequest).where(state_in(ACTIVE))) or 0
 
     def strikes(self, community: str, now: float) -> dict[str, Strikes]:
         """Each member's strikes within the cool-off (members with none are left out): what the
         relayer learned of whose requests fail on chain after passing its checks."""
         with self.sessions() as session:
-            rows = session.execute(select(RelayRequest.signer, func.count(RelayRequest.id),
-                                          func.min(RelayRequest.settled_at)).where(
-                RelayRequest.community == community, state_in(("failed", "reverted")),
-                RelayRequest.settled_at > now - self.settings.member_strike_cooloff_seconds, IS_STRIKE)
-                .group_by(RelayRequest.signer)).all()
+            rows = session.execute(
+                select(RelayRequest.signer, func.count(RelayRequest.id), func.min(RelayRequest.settled_at))
+                .where(
+                    RelayRequest.community == community,
+                    state_in(("failed", "reverted")),
+                    RelayRequest.settled_at > now - self.settings.member_strike_cooloff_seconds,
+                    IS_STRIKE,
+                )
+                .group_by(RelayRequest.signer)
+            ).all()
         return {signer: Strikes(count, oldest) for signer, count, oldest in rows if signer is not None}
 
     def spent(self, community: str) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
@@ -218,8 +290,9 @@ class RelayBook:
         names = ("requests", "succeeded", "failed", "gas_used", "fees_wei")
         with self.sessions() as session:
             total = session.execute(select(*columns).where(RelayRequest.community == community)).one()
-            members = session.execute(select(RelayRequest.signer, *columns).where(
-                RelayRequest.community == community, RelayRequest.signer.is_not(None))
-                .group_by(RelayRequest.signer)).all()
-        return (dict(zip(names, map(int, total))),
-                {row[0]: dict(zip(names, map(int, row[1:]))) for row in members})
+            members = session.execute(
+                select(RelayRequest.signer, *columns)
+                .where(RelayRequest.community == community, RelayRequest.signer.is_not(None))
+                .group_by(RelayRequest.signer)
+            ).all()
+        return (dict(zip(names, map(int, total))), {row[0]: dict(zip(names, map(int, row[1:]))) for row in members})

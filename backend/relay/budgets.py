@@ -42,8 +42,9 @@ MINUTE, HOUR = 60.0, 3600.0
 # the chain (settled without a transaction).
 CHARGED_GAS = func.coalesce(RelayRequest.gas_used, case((state_in(ACTIVE), RelayRequest.gas), else_=0))
 # A strike: a request that passed every check, then failed on chain at the relayer's cost.
-IS_STRIKE = or_(RelayRequest.state == "reverted",
-                and_(RelayRequest.state == "failed", RelayRequest.error == NOT_EXECUTED))
+IS_STRIKE = or_(
+    RelayRequest.state == "reverted", and_(RelayRequest.state == "failed", RelayRequest.error == NOT_EXECUTED)
+)
 
 
 # Three statements, each bounded by an index (ix_relay_request_member_state, ix_relay_request_signer,
@@ -57,11 +58,13 @@ _MEMBER_LAST_HOUR = select(
     func.min(RelayRequest.created_at),
 ).where(*OF_MEMBER, RelayRequest.created_at > bindparam("hour_from"))
 _MEMBER_STRIKES = select(func.count(RelayRequest.id), func.min(RelayRequest.settled_at)).where(
-    *OF_MEMBER, state_in(("failed", "reverted")), RelayRequest.settled_at > bindparam("strike_from"), IS_STRIKE)
+    *OF_MEMBER, state_in(("failed", "reverted")), RelayRequest.settled_at > bindparam("strike_from"), IS_STRIKE
+)
 # Few rows are in flight, and ix_relay_request_client_state finds them without reading the
 # client's history.
-_CLIENT_IN_FLIGHT = select(func.count(RelayRequest.id)).where(state_in(ACTIVE),
-                                                              RelayRequest.client == bindparam("client"))
+_CLIENT_IN_FLIGHT = select(func.count(RelayRequest.id)).where(
+    state_in(ACTIVE), RelayRequest.client == bindparam("client")
+)
 
 
 @dataclass(frozen=True)
@@ -79,14 +82,20 @@ class Strikes:
 
 
 def member_strikes(session: Session, settings: Settings, *, community: str, signer: str, now: float) -> Strikes:
-    count, oldest = session.connection().execute(_MEMBER_STRIKES, {
-        "community": community, "signer": signer,
-        "strike_from": now - settings.member_strike_cooloff_seconds}).one()
+    count, oldest = (
+        session.connection()
+        .execute(
+            _MEMBER_STRIKES,
+            {"community": community, "signer": signer, "strike_from": now - settings.member_strike_cooloff_seconds},
+        )
+        .one()
+    )
     return Strikes(count, oldest)
 
 
-def member_refusal(session: Session, settings: Settings, *, community: str, signer: str, gas: int,
-                   now: float) -> TooManyRequests | None:
+def member_refusal(
+    session: Session, settings: Settings, *, community: str, signer: str, gas: int, now: float
+) -> TooManyRequests | None:
     """The budget this member has spent, if any, for a request of `gas` more."""
     who = f"Member {signer}"
     connection, member = session.connection(), {"community": community, "signer": signer}
@@ -97,26 +106,43 @@ def member_refusal(session: Session, settings: Settings, *, community: str, sign
         return TooManyRequests(
             f"{strikes.count} of {who}'s requests passed every check here and then failed on chain, at the relayer's "
             f"cost (a contract wallet that answers differently when executed, or deadlines too close): the relayer "
-            f"takes none of theirs for now. Retry in {_in_words(wait)}", budget="strikes", retry_after=wait)
+            f"takes none of theirs for now. Retry in {_in_words(wait)}",
+            budget="strikes",
+            retry_after=wait,
+        )
     in_flight = connection.execute(_MEMBER_IN_FLIGHT, member).scalar_one()
     minute, oldest_minute, hour_gas, oldest_hour = connection.execute(
-        _MEMBER_LAST_HOUR, {**member, "minute_from": now - MINUTE, "hour_from": now - HOUR}).one()
+        _MEMBER_LAST_HOUR, {**member, "minute_from": now - MINUTE, "hour_from": now - HOUR}
+    ).one()
     max_in_flight = 1 if standing == "slowed" else settings.member_max_in_flight
     if in_flight >= max_in_flight:
-        slowed = (f" ({strikes.count} of their requests failed on chain lately, so the relayer takes one at a time)"
-                  if standing == "slowed" else "")
-        return TooManyRequests(f"{who} has {in_flight} requests in flight (budget: {max_in_flight}){slowed}: "
-                               "wait until one is mined", budget="in_flight", retry_after=2)
+        slowed = (
+            f" ({strikes.count} of their requests failed on chain lately, so the relayer takes one at a time)"
+            if standing == "slowed"
+            else ""
+        )
+        return TooManyRequests(
+            f"{who} has {in_flight} requests in flight (budget: {max_in_flight}){slowed}: wait until one is mined",
+            budget="in_flight",
+            retry_after=2,
+        )
     if minute >= settings.member_requests_per_minute:
         wait = math.ceil(max(1.0, oldest_minute + MINUTE - now))
-        return TooManyRequests(f"{who} sent {minute} requests in the last minute (budget: "
-                               f"{settings.member_requests_per_minute} a minute): retry in {wait} s",
-                               budget="requests_per_minute", retry_after=wait)
+        return TooManyRequests(
+            f"{who} sent {minute} requests in the last minute (budget: "
+            f"{settings.member_requests_per_minute} a minute): retry in {wait} s",
+            budget="requests_per_minute",
+            retry_after=wait,
+        )
     if hour_gas + gas > settings.member_gas_per_hour:
         wait = math.ceil(max(1.0, oldest_hour + HOUR - now))
-        return TooManyRequests(f"{who} has used {hour_gas:,} gas of relaying in the last hour, and this request may "
-                               f"use {gas:,} more (budget: {settings.member_gas_per_hour:,} gas an hour): retry in "
-                               f"{wait} s", budget="gas_per_hour", retry_after=wait)
+        return TooManyRequests(
+            f"{who} has used {hour_gas:,} gas of relaying in the last hour, and this request may "
+            f"use {gas:,} more (budget: {settings.member_gas_per_hour:,} gas an hour): retry in "
+            f"{wait} s",
+            budget="gas_per_hour",
+            retry_after=wait,
+        )
     return None
 
 
@@ -132,9 +158,12 @@ def client_refusal(session: Session, settings: Settings, *, client: str) -> TooM
     """Requests in flight of one client address, read from the outbox."""
     in_flight = session.connection().execute(_CLIENT_IN_FLIGHT, {"client": client}).scalar_one() or 0
     if in_flight >= settings.client_max_in_flight:
-        return TooManyRequests(f"Client {client} has {in_flight} requests in flight (budget: "
-                               f"{settings.client_max_in_flight}): wait until one is mined", budget="in_flight",
-                               retry_after=2)
+        return TooManyRequests(
+            f"Client {client} has {in_flight} requests in flight (budget: "
+            f"{settings.client_max_in_flight}): wait until one is mined",
+            budget="in_flight",
+            retry_after=2,
+        )
     return None
 
 
@@ -180,15 +209,21 @@ class ClientBudgets:
         who, limits = f"Client {client}", self.settings
         if len(holder.minute) >= limits.client_requests_per_minute:
             wait = math.ceil(max(1.0, holder.minute[0] + MINUTE - now))
-            raise TooManyRequests(f"{who} sent {len(holder.minute)} requests in the last minute (budget: "
-                                  f"{limits.client_requests_per_minute} a minute): retry in {wait} s",
-                                  budget="requests_per_minute", retry_after=wait)
+            raise TooManyRequests(
+                f"{who} sent {len(holder.minute)} requests in the last minute (budget: "
+                f"{limits.client_requests_per_minute} a minute): retry in {wait} s",
+                budget="requests_per_minute",
+                retry_after=wait,
+            )
         used = holder.hour_gas
         if used + gas > limits.client_gas_per_hour:
             wait = math.ceil(max(1.0, holder.hour[0].at + HOUR - now))
-            raise TooManyRequests(f"{who} has used {used:,} gas of relaying in the last hour (budget: "
-                                  f"{limits.client_gas_per_hour:,} gas an hour): retry in {wait} s",
-                                  budget="gas_per_hour", retry_after=wait)
+            raise TooManyRequests(
+                f"{who} has used {used:,} gas of relaying in the last hour (budget: "
+                f"{limits.client_gas_per_hour:,} gas an hour): retry in {wait} s",
+                budget="gas_per_hour",
+                retry_after=wait,
+            )
         charge = _Charge(now, gas)
         holder.minute.append(now)
         holder.hour.append(charge)

@@ -67,7 +67,7 @@ def prepare(ctx: Context, community: Community, *, signer: str, target: str, dat
     forwarded = as_forwarded(ctx, community, target, data, signer)
     head, chain_nonce, held = chain_and_outbox(ctx, community, signer)
     nonce = next_nonce(chain_nonce, held)
-    simulated, = simulated_behind(ctx, community, signer, head, chain_nonce, held, [forwarded])
+    (simulated,) = simulated_behind(ctx, community, signer, head, chain_nonce, held, [forwarded])
     estimate = gas_needed(ctx, simulated)
     return forward_request_typed_data(
         chain_id=ctx.gateway.chain_id,
@@ -109,12 +109,13 @@ def check(
     if (domain["name"], domain["version"]) != (FORWARDER_NAME, FORWARDER_VERSION):
         raise InvalidRequest(f"typed_data.domain must be {FORWARDER_NAME} version {FORWARDER_VERSION}")
     if domain["chainId"] != ctx.gateway.chain_id:
-        raise InvalidRequest(f"The request was signed for chain {domain['chainId']}; this is chain {ctx.gateway.chain_id}")
+        raise InvalidRequest(
+            f"The request was signed for chain {domain['chainId']}; this is chain {ctx.gateway.chain_id}"
+        )
     forwarder = community.contracts["forwarder"]
     if checksum(domain["verifyingContract"]) != forwarder:
         raise InvalidRequest(
-            f"The request was signed for forwarder {domain['verifyingContract']}, "
-            f"not this community's ({forwarder})"
+            f"The request was signed for forwarder {domain['verifyingContract']}, not this community's ({forwarder})"
         )
     target = community.key_of(message["to"])
     if target is None or target == "forwarder":
@@ -132,8 +133,14 @@ def check(
     sig = bytes.fromhex(signature[2:])
     # Verify against our own canonical typed data, never against types the client sent.
     canonical = forward_request_typed_data(
-        chain_id=domain["chainId"], forwarder=forwarder, sender=signer, target=message["to"], data=data,
-        nonce=message["nonce"], deadline=message["deadline"], gas=message["gas"],
+        chain_id=domain["chainId"],
+        forwarder=forwarder,
+        sender=signer,
+        target=message["to"],
+        data=data,
+        nonce=message["nonce"],
+        deadline=message["deadline"],
+        gas=message["gas"],
     )
     wallet = _check_signature(ctx, community, canonical, sig, signer)
 
@@ -144,9 +151,12 @@ def check(
     key = signature_key(signature)
     same = ctx.book.same_request(community.slug, forwarder, signer, message["nonce"], key)
     if same is not None and same.state == "failed":
-        raise Conflict(f"This signed request was relayed before, as request {same.id}, and was not executed "
-                       f"({same.error}). A signature is relayed once: prepare and sign the request again",
-                       error="RequestAlreadyFailed", request_id=same.id)
+        raise Conflict(
+            f"This signed request was relayed before, as request {same.id}, and was not executed "
+            f"({same.error}). A signature is relayed once: prepare and sign the request again",
+            error="RequestAlreadyFailed",
+            request_id=same.id,
+        )
     if same is not None:
         return CheckedRequest(signer, target, function, args, message["nonce"], (), key, same.id)
 
@@ -157,8 +167,12 @@ def check(
     struct = forward_request_struct(canonical, sig)
     execute = ctx.gateway.abi("forwarder").function("execute").encode(struct)
     forwarded = as_forwarded(ctx, community, target, data, signer)
-    as_relayed = {"from": ctx.gateway.relayer_address, "to": forwarder, "data": "0x" + execute.hex(),
-                  "gas": hex(relay_gas(struct, execute, wallet))}
+    as_relayed = {
+        "from": ctx.gateway.relayer_address,
+        "to": forwarder,
+        "data": "0x" + execute.hex(),
+        "gas": hex(relay_gas(struct, execute, wallet)),
+    }
     nonce = message["nonce"]
     head, chain_nonce, held = chain_and_outbox(ctx, community, signer)
     check_nonce(chain_nonce, nonce, held)
@@ -175,19 +189,28 @@ def check(
         raise Unprocessable(
             f"The request expires in {message['deadline'] - now} seconds, too soon to be sure it is mined in time "
             f"(the relayer needs at least {headroom} seconds, and pays for requests that expire on the way): "
-            "prepare and sign it again", error="RequestDeadlineTooClose")
+            "prepare and sign it again",
+            error="RequestDeadlineTooClose",
+        )
     needed = gas_needed(ctx, simulated)
     if message["gas"] < needed:
-        raise Unprocessable(f"The request signs for {message['gas']:,} gas, but the call needs {needed:,}: it "
-                            "would run out of gas on chain. Prepare and sign it again", error="RelayGasTooLow")
+        raise Unprocessable(
+            f"The request signs for {message['gas']:,} gas, but the call needs {needed:,}: it "
+            "would run out of gas on chain. Prepare and sign it again",
+            error="RelayGasTooLow",
+        )
     ceiling = gas_ceiling(ctx.settings, needed)
     if message["gas"] > ceiling:
-        raise Unprocessable(f"The request signs for {message['gas']:,} gas; the call needs {needed:,}, and the "
-                            f"relayer pays for at most {ceiling:,}. Prepare and sign it again", error="RelayGasTooHigh")
+        raise Unprocessable(
+            f"The request signs for {message['gas']:,} gas; the call needs {needed:,}, and the "
+            f"relayer pays for at most {ceiling:,}. Prepare and sign it again",
+            error="RelayGasTooHigh",
+        )
     _, refusal = last_call(ctx, relayed)
     if refusal is not None:
-        raise Unprocessable(f"The forwarder would refuse this request ({refusal.error}): prepare and sign it again",
-                            error=refusal.error)
+        raise Unprocessable(
+            f"The forwarder would refuse this request ({refusal.error}): prepare and sign it again", error=refusal.error
+        )
     return CheckedRequest(signer, target, function, args, nonce, struct, key, wallet=wallet)
 
 
@@ -206,9 +229,11 @@ def _check_signature(ctx: Context, community: Community, typed_data: dict[str, A
     key's signature costs no round trip; only one that is not the signer's key asks the node
     for the signer's code and, in the same batch, the wallet's answer."""
     if len(sig) != 65:  # not an ECDSA signature: only a contract wallet may take it
-        flaw = ("ECDSAInvalidSignatureLength",
-                f"The signature is {len(sig):,} bytes: a key's signature is 65, and only a contract wallet's "
-                f"may be longer, but {signer} is not a contract (ECDSAInvalidSignatureLength)")
+        flaw = (
+            "ECDSAInvalidSignatureLength",
+            f"The signature is {len(sig):,} bytes: a key's signature is 65, and only a contract wallet's "
+            f"may be longer, but {signer} is not a contract (ECDSAInvalidSignatureLength)",
+        )
     else:
         flaw = signature_flaw(sig)
     recovered, failure = None, None
@@ -224,9 +249,21 @@ def _check_signature(ctx: Context, community: Community, typed_data: dict[str, A
     # passkey): ask it, from the forwarder's address, with no more gas than the forwarder gives it.
     call = _IS_VALID_SIGNATURE + encode(["bytes32", "bytes"], [digest, sig])
     code, answer = ctx.gateway.rpc.batch(
-        [("eth_getCode", [signer, "latest"]),
-         ("eth_call", [{"from": community.contracts["forwarder"], "to": signer, "data": "0x" + call.hex(),
-                        "gas": hex(wallet_check_gas(call))}, "latest"])],
+        [
+            ("eth_getCode", [signer, "latest"]),
+            (
+                "eth_call",
+                [
+                    {
+                        "from": community.contracts["forwarder"],
+                        "to": signer,
+                        "data": "0x" + call.hex(),
+                        "gas": hex(wallet_check_gas(call)),
+                    },
+                    "latest",
+                ],
+            ),
+        ],
         raise_errors=False,
     )
     if isinstance(code, RpcError):
@@ -235,8 +272,9 @@ def _check_signature(ctx: Context, community: Community, typed_data: dict[str, A
         if flaw:  # eth-account would recover the signer; the forwarder would not
             raise InvalidSignature(flaw[1], error=flaw[0])
         if failure is not None:
-            raise InvalidSignature(f"The signature cannot be recovered: {failure}",
-                                   error="ERC2771ForwarderInvalidSigner") from failure
+            raise InvalidSignature(
+                f"The signature cannot be recovered: {failure}", error="ERC2771ForwarderInvalidSigner"
+            ) from failure
         raise InvalidSignature(
             f"The signature is by {recovered}, not by the request's signer {signer} "
             "(ERC2771ForwarderInvalidSigner): sign exactly the typed data .../prepare returned",
@@ -244,8 +282,11 @@ def _check_signature(ctx: Context, community: Community, typed_data: dict[str, A
         )
     if isinstance(answer, RpcError):
         out_of_gas = "outofgas" in answer.message.lower().replace(" ", "")
-        why = (f"ran out of the {WALLET_SIGNATURE_GAS:,} gas the forwarder gives it" if out_of_gas
-               else f"reverted ({answer.message[:200]})")
+        why = (
+            f"ran out of the {WALLET_SIGNATURE_GAS:,} gas the forwarder gives it"
+            if out_of_gas
+            else f"reverted ({answer.message[:200]})"
+        )
     elif bytes.fromhex(answer[2:])[:32] == ERC1271_MAGIC_VALUE.ljust(32, b"\0"):
         return True
     else:

@@ -23,8 +23,15 @@ log = logging.getLogger(__name__)
 
 
 class Fees:
-    def __init__(self, *, settings: Settings, gateway: ChainGateway, sessions: sessionmaker[Session],
-                 state: RelayerState, key: RelayerKey) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        gateway: ChainGateway,
+        sessions: sessionmaker[Session],
+        state: RelayerState,
+        key: RelayerKey,
+    ) -> None:
         self.settings = settings
         self.gateway = gateway
         self.sessions = sessions
@@ -40,11 +47,16 @@ class Fees:
         if state.facts is not None and state.facts.head == head and state.paused is None:
             return state.facts
         communities = self.gateway.deployments.communities
-        contracts = [(slug, address) for slug, community in sorted(communities.items())
-                     for address in community.contracts.values()]
+        contracts = [
+            (slug, address)
+            for slug, community in sorted(communities.items())
+            for address in community.contracts.values()
+        ]
         calls: list[tuple[str, list[Any]]] = [
-            ("eth_getBlockByNumber", ["latest", False]), ("eth_maxPriorityFeePerGas", []),
-            ("eth_getBalance", [self.key.address, "latest"])]
+            ("eth_getBlockByNumber", ["latest", False]),
+            ("eth_maxPriorityFeePerGas", []),
+            ("eth_getBalance", [self.key.address, "latest"]),
+        ]
         calls += [("eth_getCode", [address, "latest"]) for _, address in contracts]
         block, priority, balance, *codes = self.gateway.rpc.batch(calls, raise_errors=False)
         for answer in (balance, *codes):
@@ -56,9 +68,13 @@ class Fees:
         tip = int(priority, 16) if isinstance(priority, str) else 1_000_000_000
         tip = min(tip, self.settings.relay_max_fee_per_gas)
         state.balance = int(balance, 16)
-        state.facts = BlockFacts(head, min(2 * base + tip, self.settings.relay_max_fee_per_gas), tip, base,
-                                 frozenset(slug for (slug, _), code in zip(contracts, codes)
-                                           if code in ("0x", "", None)))
+        state.facts = BlockFacts(
+            head,
+            min(2 * base + tip, self.settings.relay_max_fee_per_gas),
+            tip,
+            base,
+            frozenset(slug for (slug, _), code in zip(contracts, codes) if code in ("0x", "", None)),
+        )
         return state.facts
 
     def over_the_cap(self, base: int) -> str | None:
@@ -68,15 +84,19 @@ class Fees:
         cap = self.settings.relay_max_fee_per_gas
         if base <= cap:
             return None
-        return (f"The base fee is {base:,} wei per gas, over the cap of {cap:,} (relay_max_fee_per_gas): sending "
-                "is paused until it falls")
+        return (
+            f"The base fee is {base:,} wei per gas, over the cap of {cap:,} (relay_max_fee_per_gas): sending "
+            "is paused until it falls"
+        )
 
     def cannot_pay(self, cost: int) -> str | None:
         balance = self.state.balance
         if balance is None or balance >= cost:
             return None
-        return (f"The relayer {self.key.address} holds {balance:,} wei; the next transaction may cost {cost:,}: "
-                "sending is paused until it is funded")
+        return (
+            f"The relayer {self.key.address} holds {balance:,} wei; the next transaction may cost {cost:,}: "
+            "sending is paused until it is funded"
+        )
 
     def above_earlier(self, nonce: int, max_fee: int, priority: int) -> tuple[int, int]:
         """Fees for a new transaction with `nonce`: above any earlier one of ours with the same
@@ -85,9 +105,13 @@ class Fees:
         with self.sessions() as session:
             # Not those the node refused outright: it holds nothing of them (counting them raised
             # each attempt after a refusal 12.5% above the last, past the cap within seconds).
-            earlier = session.scalars(select(RelayBatch).where(
-                RelayBatch.relayer == self.key.address, RelayBatch.relayer_nonce == nonce,
-                RelayBatch.state != "refused")).all()
+            earlier = session.scalars(
+                select(RelayBatch).where(
+                    RelayBatch.relayer == self.key.address,
+                    RelayBatch.relayer_nonce == nonce,
+                    RelayBatch.state != "refused",
+                )
+            ).all()
         for batch in earlier:
             last = batch.attempts[-1]
             max_fee = max(max_fee, last["max_fee"] * 9 // 8 + 1)
@@ -101,8 +125,9 @@ class Fees:
         funds), or None."""
         after = self.settings.relay_replace_after_blocks
         with self.sessions() as session:
-            stuck = session.scalars(select(RelayBatch).where(
-                RelayBatch.state == "sent", RelayBatch.sent_block <= head - after)).all()
+            stuck = session.scalars(
+                select(RelayBatch).where(RelayBatch.state == "sent", RelayBatch.sent_block <= head - after)
+            ).all()
         if not stuck:
             return None
         facts = self.block_facts(head)
@@ -116,8 +141,10 @@ class Fees:
             max_fee = max(market_fee, last["max_fee"] * 9 // 8 + 1)
             priority = max(market_tip, last["priority"] * 9 // 8 + 1)
             if max_fee > self.settings.relay_max_fee_per_gas:
-                held = (f"Transaction {last['hash']} is stuck: replacing it would need a fee over the "
-                        f"cap of {self.settings.relay_max_fee_per_gas:,} wei per gas")
+                held = (
+                    f"Transaction {last['hash']} is stuck: replacing it would need a fee over the "
+                    f"cap of {self.settings.relay_max_fee_per_gas:,} wei per gas"
+                )
                 continue
             # A relayer that cannot pay for the replacement does not sign it: the node would refuse
             # it, and each refused replacement used to raise the next one's fees by 12.5% (and
@@ -125,8 +152,14 @@ class Fees:
             held = self.cannot_pay(batch.gas * max_fee)
             if held:
                 break
-            attempt = self.key.sign(nonce=batch.relayer_nonce, to=batch.to, data=self._calldata_of(batch),
-                                    gas=batch.gas, max_fee=max_fee, priority=min(priority, max_fee))
+            attempt = self.key.sign(
+                nonce=batch.relayer_nonce,
+                to=batch.to,
+                data=self._calldata_of(batch),
+                gas=batch.gas,
+                max_fee=max_fee,
+                priority=min(priority, max_fee),
+            )
             with self.sessions.begin() as session:
                 fresh = session.get(RelayBatch, batch.id)
                 if fresh is None or fresh.state != "sent":
@@ -136,13 +169,19 @@ class Fees:
                 for row in session.scalars(select(RelayRequest).where(RelayRequest.batch_id == batch.id)):
                     row.tx_hash = attempt["hash"]
             refusal = self.key.broadcast(attempt["raw"])
-            log.info("replaced stuck transaction %s with %s (max fee %s wei/gas)%s", last["hash"], attempt["hash"],
-                     max_fee, f": {refusal}" if refusal else "")
+            log.info(
+                "replaced stuck transaction %s with %s (max fee %s wei/gas)%s",
+                last["hash"],
+                attempt["hash"],
+                max_fee,
+                f": {refusal}" if refusal else "",
+            )
         return held
 
     def _calldata_of(self, batch: RelayBatch) -> bytes:
         """The calldata of a batch, rebuilt from its requests (for a replacement)."""
         with self.sessions() as session:
-            rows = session.scalars(select(RelayRequest).where(RelayRequest.batch_id == batch.id)
-                                   .order_by(RelayRequest.id)).all()
+            rows = session.scalars(
+                select(RelayRequest).where(RelayRequest.batch_id == batch.id).order_by(RelayRequest.id)
+            ).all()
         return self.key.calldata(list(rows))

@@ -23,8 +23,7 @@ _WALLET_CALL_GAS = 21_000 + WALLET_SIGNATURE_GAS * 63 // 64 - 10_000
 
 def gas_ceiling(settings: Settings, estimate: int) -> int:
     """The most gas a member may sign for a call estimated at `estimate`."""
-    return min(int(estimate * settings.relay_gas_factor) + settings.relay_gas_slack,
-               settings.relay_max_gas_per_request)
+    return min(int(estimate * settings.relay_gas_factor) + settings.relay_gas_slack, settings.relay_max_gas_per_request)
 
 
 def gas_to_sign(settings: Settings, estimate: int) -> int:

@@ -58,8 +58,15 @@ def recheck_from(head: int, confirmations: int) -> int:
 
 def struct_of(payload: dict[str, Any]) -> tuple:
     """The ForwardRequestData tuple from a forward request's outbox JSON."""
-    return (payload["from"], payload["to"], int(payload["value"]), int(payload["gas"]), int(payload["deadline"]),
-            bytes.fromhex(payload["data"][2:]), bytes.fromhex(payload["signature"][2:]))
+    return (
+        payload["from"],
+        payload["to"],
+        int(payload["value"]),
+        int(payload["gas"]),
+        int(payload["deadline"]),
+        bytes.fromhex(payload["data"][2:]),
+        bytes.fromhex(payload["signature"][2:]),
+    )
 
 
 class OutboxBase(DeclarativeBase):
@@ -70,9 +77,15 @@ class RelayRequest(OutboxBase):
     __tablename__ = "relay_requests"
     __table_args__ = (
         # One unsettled request per (forwarder, signer, nonce), on both databases.
-        Index("uq_relay_request_active", "forwarder", "signer", "nonce", unique=True,
-              sqlite_where=text("state IN ('queued', 'sent')"),
-              postgresql_where=text("state IN ('queued', 'sent')")),
+        Index(
+            "uq_relay_request_active",
+            "forwarder",
+            "signer",
+            "nonce",
+            unique=True,
+            sqlite_where=text("state IN ('queued', 'sent')"),
+            postgresql_where=text("state IN ('queued', 'sent')"),
+        ),
         Index("ix_relay_request_state", "state", "id"),
         # A member's requests by time (budgets), by nonce (nonces held, the same request again) and
         # by state (in flight): each read the API makes for a write stays bounded however many
@@ -137,9 +150,11 @@ class RelayBatch(OutboxBase):
     __tablename__ = "relay_batches"
     # Sent ones in order (settle), mined ones of the last blocks (recheck), earlier ones with a nonce
     # (a new transaction outbids them): each bounded, however many the relayer sent before.
-    __table_args__ = (Index("ix_relay_batch_state", "state", "id"),
-                      Index("ix_relay_batch_state_block", "state", "block_number"),
-                      Index("ix_relay_batch_nonce", "relayer", "relayer_nonce"))
+    __table_args__ = (
+        Index("ix_relay_batch_state", "state", "id"),
+        Index("ix_relay_batch_state_block", "state", "block_number"),
+        Index("ix_relay_batch_nonce", "relayer", "relayer_nonce"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     relayer: Mapped[str] = mapped_column(String(42))
     relayer_nonce: Mapped[int] = mapped_column(BigInteger)

@@ -50,8 +50,16 @@ def packs_of(rows: list[RelayRequest], *, batch_gas_limit: int, batch_max: int) 
 
 
 class Packing:
-    def __init__(self, *, settings: Settings, gateway: ChainGateway, sessions: sessionmaker[Session],
-                 state: RelayerState, key: RelayerKey, fees: Fees) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        gateway: ChainGateway,
+        sessions: sessionmaker[Session],
+        state: RelayerState,
+        key: RelayerKey,
+        fees: Fees,
+    ) -> None:
         self.settings = settings
         self.gateway = gateway
         self.sessions = sessions
@@ -64,20 +72,28 @@ class Packing:
         if state.next_nonce is None:
             node = int(self.gateway.rpc.request("eth_getTransactionCount", self.key.address, "pending"), 16)
             with self.sessions() as session:
-                ours = session.scalar(select(func.max(RelayBatch.relayer_nonce)).where(
-                    RelayBatch.state == "sent", RelayBatch.relayer == self.key.address))
+                ours = session.scalar(
+                    select(func.max(RelayBatch.relayer_nonce)).where(
+                        RelayBatch.state == "sent", RelayBatch.relayer == self.key.address
+                    )
+                )
             state.next_nonce = max(node, (ours + 1) if ours is not None else 0)
         return state.next_nonce
 
     def send_queued(self, head: int) -> str | None:
         """Send what is queued; why some of it is not sent (sending paused), or None."""
         with self.sessions() as session:
-            rows = session.scalars(select(RelayRequest).where(RelayRequest.state == "queued")
-                                   .order_by(RelayRequest.id).limit(self.settings.relay_batch_max * 8)).all()
+            rows = session.scalars(
+                select(RelayRequest)
+                .where(RelayRequest.state == "queued")
+                .order_by(RelayRequest.id)
+                .limit(self.settings.relay_batch_max * 8)
+            ).all()
         if not rows:
             return None
-        packs = packs_of(list(rows), batch_gas_limit=self.settings.relay_batch_gas,
-                         batch_max=self.settings.relay_batch_max)
+        packs = packs_of(
+            list(rows), batch_gas_limit=self.settings.relay_batch_gas, batch_max=self.settings.relay_batch_max
+        )
         # A chain reset under the service (a local chain restarted without its state) has no
         # contracts until the community is deployed again: wait for them rather than spend the
         # relayer's nonces (on a development chain, the deployer's too) on calls to nothing.
@@ -85,8 +101,10 @@ class Packing:
         missing = sorted({p[0].community for p in packs} & facts.missing)
         waiting = None
         if missing:
-            waiting = (f"The contracts of {', '.join(missing)} are not (all) on this chain: waiting for the "
-                       "community to be deployed")
+            waiting = (
+                f"The contracts of {', '.join(missing)} are not (all) on this chain: waiting for the "
+                "community to be deployed"
+            )
             packs = [p for p in packs if p[0].community not in missing]
             if not packs:
                 return waiting
@@ -111,20 +129,32 @@ class Packing:
         nonce = self._relayer_nonce()
         max_fee, priority = self.fees.above_earlier(nonce, max_fee, priority)
         if max_fee > self.settings.relay_max_fee_per_gas:
-            return (f"A transaction with nonce {nonce} must outbid an earlier one of the relayer's, which would need "
-                    f"a fee over the cap of {self.settings.relay_max_fee_per_gas:,} wei per gas")
+            return (
+                f"A transaction with nonce {nonce} must outbid an earlier one of the relayer's, which would need "
+                f"a fee over the cap of {self.settings.relay_max_fee_per_gas:,} wei per gas"
+            )
         cannot_pay = self.fees.cannot_pay(gas * max_fee)
         if cannot_pay:
             return cannot_pay
         attempt = self.key.sign(nonce=nonce, to=to, data=data, gas=gas, max_fee=max_fee, priority=priority)
         with self.sessions.begin() as session:
-            batch = RelayBatch(relayer=self.key.address, relayer_nonce=nonce, to=to, gas=gas, attempts=[attempt],
-                               state="sent", sent_block=head)
+            batch = RelayBatch(
+                relayer=self.key.address,
+                relayer_nonce=nonce,
+                to=to,
+                gas=gas,
+                attempts=[attempt],
+                state="sent",
+                sent_block=head,
+            )
             session.add(batch)
             session.flush()
-            session.execute(update(RelayRequest).where(RelayRequest.id.in_([row.id for row in pack]))
-                            .values(state="sent", batch_id=batch.id, tx_hash=attempt["hash"])
-                            .execution_options(synchronize_session=False))
+            session.execute(
+                update(RelayRequest)
+                .where(RelayRequest.id.in_([row.id for row in pack]))
+                .values(state="sent", batch_id=batch.id, tx_hash=attempt["hash"])
+                .execution_options(synchronize_session=False)
+            )
             batch_id = batch.id
         self.state.next_nonce = nonce + 1
         refusal = self.key.broadcast(attempt["raw"])

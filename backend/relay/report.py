@@ -21,16 +21,29 @@ def relayer(ctx: Context, community: Community) -> dict[str, Any]:
     strikes = ctx.book.strikes(community.slug, time.time())
     worker, settings = ctx.worker.status(), ctx.settings
     with ctx.sessions() as session:
-        hidden = set(session.scalars(select(Member.address).where(
-            Member.community == community.slug, Member.profile_hidden.is_(True)))) if members else set()
+        hidden = (
+            set(
+                session.scalars(
+                    select(Member.address).where(Member.community == community.slug, Member.profile_hidden.is_(True))
+                )
+            )
+            if members
+            else set()
+        )
     shown, hidden_rows = [], []
     for member, figures in members.items():
         struck = strikes.get(member)
-        row = {"member": member, **figures, "strikes": struck.count if struck else 0,
-               "standing": struck.standing(settings) if struck else "ok"}
+        row = {
+            "member": member,
+            **figures,
+            "strikes": struck.count if struck else 0,
+            "standing": struck.standing(settings) if struck else "ok",
+        }
         (hidden_rows if member in hidden else shown).append(row)
-    hidden_total = {name: sum(r[name] for r in hidden_rows) for name in (
-        "requests", "succeeded", "failed", "gas_used", "fees_wei", "strikes")} | {"members": len(hidden_rows)}
+    hidden_total = {
+        name: sum(r[name] for r in hidden_rows)
+        for name in ("requests", "succeeded", "failed", "gas_used", "fees_wei", "strikes")
+    } | {"members": len(hidden_rows)}
     return {
         "address": ctx.gateway.relayer_address,
         "in_flight": worker.queued + worker.sent,
@@ -40,10 +53,22 @@ def relayer(ctx: Context, community: Community) -> dict[str, Any]:
         "spent": spent,
         "by_member": sorted(shown, key=lambda row: (-row["gas_used"], row["member"])),
         "hidden_members": hidden_total,
-        "budgets": {name: getattr(settings, name) for name in (
-            "member_max_in_flight", "member_requests_per_minute", "member_gas_per_hour", "client_max_in_flight",
-            "client_requests_per_minute", "client_gas_per_hour", "member_strikes_slow_after",
-            "member_strikes_refuse_after", "member_strike_cooloff_seconds")} | {
+        "budgets": {
+            name: getattr(settings, name)
+            for name in (
+                "member_max_in_flight",
+                "member_requests_per_minute",
+                "member_gas_per_hour",
+                "client_max_in_flight",
+                "client_requests_per_minute",
+                "client_gas_per_hour",
+                "member_strikes_slow_after",
+                "member_strikes_refuse_after",
+                "member_strike_cooloff_seconds",
+            )
+        }
+        | {
             "max_gas_per_request": settings.relay_max_gas_per_request,
-            "min_deadline_headroom_seconds": settings.relay_min_deadline_headroom_seconds},
+            "min_deadline_headroom_seconds": settings.relay_min_deadline_headroom_seconds,
+        },
     }

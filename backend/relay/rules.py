@@ -50,8 +50,9 @@ def check_uri(ctx: Context, field: str, uri: str, *, required: bool) -> None:
         raise _field_error(field, f"is {len(uri):,} characters; at most {MAX_URI:,} are relayed")
     schemes = ctx.settings.uri_schemes
     if not uri_scheme_allowed(uri, schemes):
-        raise _field_error(field, f"must be a link with one of the schemes {', '.join(sorted(schemes))}; "
-                                  f"{uri[:60]!r} is not")
+        raise _field_error(
+            field, f"must be a link with one of the schemes {', '.join(sorted(schemes))}; {uri[:60]!r} is not"
+        )
 
 
 def check_text(field: str, text: str, limit: int) -> None:
@@ -61,8 +62,12 @@ def check_text(field: str, text: str, limit: int) -> None:
 
 def check_call(ctx: Context, community: Community, *, target: str, function: str, args: dict[str, Any]) -> None:
     """Refuse (422, 404, 409) a call the relayer must not pay for, naming the field."""
-    if (target, function) in (("badge", "claim"), ("badge", "nominate"), ("badge", "claimWithOrganisation"),
-                              ("badge", "nominateWithOrganisation")):
+    if (target, function) in (
+        ("badge", "claim"),
+        ("badge", "nominate"),
+        ("badge", "claimWithOrganisation"),
+        ("badge", "nominateWithOrganisation"),
+    ):
         check_uri(ctx, "evidence_uri", args["evidenceURI"], required=True)
     elif (target, function) == ("governor", "castVoteWithReason"):
         check_text("reason", args["reason"], MAX_TEXT)
@@ -74,8 +79,9 @@ def check_call(ctx: Context, community: Community, *, target: str, function: str
 # ---------------------------------------------------------------------- proposals
 
 
-def check_proposal_calls(ctx: Context, community: Community, targets: list[str], values: list[int],
-                         calldatas: list[str]) -> None:
+def check_proposal_calls(
+    ctx: Context, community: Community, targets: list[str], values: list[int], calldatas: list[str]
+) -> None:
     """A proposal's calls must be what some list of the API's proposal actions becomes, each
     action valid now: so a proposal signed by hand is held to exactly prepare's rules."""
     if not (len(targets) == len(values) == len(calldatas)) or not targets:
@@ -97,8 +103,10 @@ def validate_actions(ctx: Context, community: Community, actions: list, signed: 
         mine = [(community.contracts[key].lower(), "0x" + data.hex()) for key, data in calls]
         theirs = [(t.lower(), c.lower()) for t, c in zip(targets, calldatas)]
         if mine != theirs:
-            raise InvalidRequest("The proposal's calls are not the ones its actions make (order, or extra "
-                                 "arguments): prepare it through .../proposals/prepare")
+            raise InvalidRequest(
+                "The proposal's calls are not the ones its actions make (order, or extra "
+                "arguments): prepare it through .../proposals/prepare"
+            )
     return calls
 
 
@@ -123,4 +131,3 @@ def actions_of_calls(ctx: Context, community: Community, targets: list[str], cal
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise Unprocessable(f"A proposal action is invalid: {where}: {first['msg']}") from exc
-

@@ -48,9 +48,11 @@ class TypedDataIn(StrictIn):
 
 class SignedRequestIn(StrictIn):
     typed_data: TypedDataIn
-    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130,4096}$",
-                           description="Signature of typed_data: 65 bytes (a key's ECDSA signature), or up to "
-                                       "2,048 for a contract wallet (ERC-1271: a Safe's owners, a passkey)")
+    signature: str = Field(
+        pattern=r"^0x[0-9a-fA-F]{130,4096}$",
+        description="Signature of typed_data: 65 bytes (a key's ECDSA signature), or up to "
+        "2,048 for a contract wallet (ERC-1271: a Safe's owners, a passkey)",
+    )
 
     @field_validator("signature")
     @classmethod
@@ -71,8 +73,10 @@ class TxOut(BaseModel):
     tx_hash: str | None = Field(None, description="The transaction that carries it; null while it waits to be sent")
     status: Literal["pending", "succeeded", "failed"]
     state: RequestState | None = Field(
-        None, description="The outbox's finer state: queued, sent, succeeded, reverted (its call failed when "
-                          "executed; its nonce is used) or failed (not executed; its nonce is free)")
+        None,
+        description="The outbox's finer state: queued, sent, succeeded, reverted (its call failed when "
+        "executed; its nonce is used) or failed (not executed; its nonce is free)",
+    )
     error: str | None = None
     block_number: int | None = None
     created: dict[str, Any] = {}
@@ -92,10 +96,14 @@ class Spent(BaseModel):
 
 class MemberSpentOut(Spent):
     member: str
-    strikes: int = Field(0, description="Requests that passed every check, then failed on chain, within the "
-                                        "cool-off (member_strike_cooloff_seconds)")
+    strikes: int = Field(
+        0,
+        description="Requests that passed every check, then failed on chain, within the "
+        "cool-off (member_strike_cooloff_seconds)",
+    )
     standing: Literal["ok", "slowed", "refused"] = Field(
-        "ok", description="slowed: one request in flight at a time; refused: none until strikes age out")
+        "ok", description="slowed: one request in flight at a time; refused: none until strikes age out"
+    )
 
 
 class HiddenSpentOut(Spent):

@@ -38,8 +38,15 @@ _LOST_AFTER_BLOCKS = 5
 
 
 class Settling:
-    def __init__(self, *, settings: Settings, gateway: ChainGateway, sessions: sessionmaker[Session],
-                 state: RelayerState, relayer: str) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        gateway: ChainGateway,
+        sessions: sessionmaker[Session],
+        state: RelayerState,
+        relayer: str,
+    ) -> None:
         self.settings = settings
         self.gateway = gateway
         self.sessions = sessions
@@ -48,14 +55,17 @@ class Settling:
 
     def settle(self, head: int) -> None:
         with self.sessions() as session:
-            batches = session.scalars(select(RelayBatch).where(RelayBatch.state == "sent")
-                                      .order_by(RelayBatch.relayer_nonce)).all()
+            batches = session.scalars(
+                select(RelayBatch).where(RelayBatch.state == "sent").order_by(RelayBatch.relayer_nonce)
+            ).all()
         if not batches:
             return
         hashes = [(batch.id, attempt["hash"]) for batch in batches for attempt in batch.attempts]
-        answers = self.gateway.rpc.batch([("eth_getTransactionCount", [self.relayer, "latest"])]
-                                         + [("eth_getTransactionReceipt", [h]) for _, h in hashes],
-                                         raise_errors=False)
+        answers = self.gateway.rpc.batch(
+            [("eth_getTransactionCount", [self.relayer, "latest"])]
+            + [("eth_getTransactionReceipt", [h]) for _, h in hashes],
+            raise_errors=False,
+        )
         mined_nonce, receipts = answers[0], answers[1:]
         if isinstance(mined_nonce, str) and not any(isinstance(r, dict) for r in receipts):
             # Nothing of ours mined, and the chain waits for a nonce none of our transactions has:
@@ -64,8 +74,11 @@ class Settling:
             # from the chain's nonce.
             expected = int(mined_nonce, 16)
             if batches[0].relayer_nonce > expected:
-                log.warning("relayer nonce gap: the chain expects %s, our oldest transaction has %s: resending",
-                            expected, batches[0].relayer_nonce)
+                log.warning(
+                    "relayer nonce gap: the chain expects %s, our oldest transaction has %s: resending",
+                    expected,
+                    batches[0].relayer_nonce,
+                )
                 for batch in batches:
                     self._requeue(batch.id, from_state="sent")
                 return
@@ -84,22 +97,26 @@ class Settling:
         its block (a node restarted from an older state, a reorganisation): its requests' nonces
         are unused again, so the same signed requests go back in the queue and are sent again."""
         with self.sessions() as session:
-            recent = session.execute(select(RelayBatch.id, RelayBatch.tx_hash).where(
-                RelayBatch.state == "mined",
-                RelayBatch.block_number >= recheck_from(head, self.settings.confirmations))).all()
+            recent = session.execute(
+                select(RelayBatch.id, RelayBatch.tx_hash).where(
+                    RelayBatch.state == "mined",
+                    RelayBatch.block_number >= recheck_from(head, self.settings.confirmations),
+                )
+            ).all()
         if not recent:
             return
-        receipts = self.gateway.rpc.batch([("eth_getTransactionReceipt", [h]) for _, h in recent],
-                                          raise_errors=False)
+        receipts = self.gateway.rpc.batch([("eth_getTransactionReceipt", [h]) for _, h in recent], raise_errors=False)
         for (batch_id, tx_hash), receipt in zip(recent, receipts):
             if receipt is None:
-                log.warning("relayer transaction %s was rolled back with its block: its requests are queued again",
-                            tx_hash)
+                log.warning(
+                    "relayer transaction %s was rolled back with its block: its requests are queued again", tx_hash
+                )
                 self._requeue(batch_id, from_state="mined")
 
     def _node_knows(self, batch: RelayBatch) -> bool:
-        known = self.gateway.rpc.batch([("eth_getTransactionByHash", [a["hash"]]) for a in batch.attempts],
-                                       raise_errors=False)
+        known = self.gateway.rpc.batch(
+            [("eth_getTransactionByHash", [a["hash"]]) for a in batch.attempts], raise_errors=False
+        )
         return any(isinstance(tx, dict) for tx in known)
 
     def _settle_mined(self, batch_id: int, receipt: Receipt) -> None:
@@ -110,7 +127,11 @@ class Settling:
             if batch is None or batch.state != "sent":
                 return
             batch.state, batch.tx_hash, batch.block_number, batch.gas_used = (
-                "mined", receipt.tx_hash, receipt.block_number, receipt.gas_used)
+                "mined",
+                receipt.tx_hash,
+                receipt.block_number,
+                receipt.gas_used,
+            )
             rows = session.scalars(select(RelayRequest).where(RelayRequest.batch_id == batch_id)).all()
             total = sum(r.gas for r in rows) or 1
             by_key = {(r.signer, r.nonce): r for r in rows if r.kind == "forward"}
@@ -151,9 +172,15 @@ class Settling:
                 return
             batch.state = "dropped"
             for row in session.scalars(select(RelayRequest).where(RelayRequest.batch_id == batch_id)).all():
-                taken = row.kind == "forward" and session.scalar(select(RelayRequest.id).where(
-                    RelayRequest.forwarder == row.forwarder, RelayRequest.signer == row.signer,
-                    RelayRequest.nonce == row.nonce, RelayRequest.state.in_(ACTIVE), RelayRequest.id != row.id))
+                taken = row.kind == "forward" and session.scalar(
+                    select(RelayRequest.id).where(
+                        RelayRequest.forwarder == row.forwarder,
+                        RelayRequest.signer == row.signer,
+                        RelayRequest.nonce == row.nonce,
+                        RelayRequest.state.in_(ACTIVE),
+                        RelayRequest.id != row.id,
+                    )
+                )
                 row.batch_id, row.tx_hash, row.block_number = None, None, None
                 row.gas_used = row.fee_wei = row.settled_at = None
                 row.created, row.error = None, None

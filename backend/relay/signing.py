@@ -32,12 +32,25 @@ class RelayerKey:
         return forwarder.encode([struct_of(r.payload) for r in rows], self.address)
 
     def sign(self, *, nonce: int, to: str, data: bytes, gas: int, max_fee: int, priority: int) -> Attempt:
-        signed = self.account.sign_transaction({
-            "type": 2, "chainId": self.gateway.chain_id, "nonce": nonce, "to": checksum(to),
-            "data": data, "value": 0, "gas": gas, "maxFeePerGas": max_fee, "maxPriorityFeePerGas": priority,
-        })
-        return {"hash": signed.hash.to_0x_hex(), "raw": _hex(signed.raw_transaction), "max_fee": max_fee,
-                "priority": priority}
+        signed = self.account.sign_transaction(
+            {
+                "type": 2,
+                "chainId": self.gateway.chain_id,
+                "nonce": nonce,
+                "to": checksum(to),
+                "data": data,
+                "value": 0,
+                "gas": gas,
+                "maxFeePerGas": max_fee,
+                "maxPriorityFeePerGas": priority,
+            }
+        )
+        return {
+            "hash": signed.hash.to_0x_hex(),
+            "raw": _hex(signed.raw_transaction),
+            "max_fee": max_fee,
+            "priority": priority,
+        }
 
     def broadcast(self, raw: str) -> str | None:
         """Send a signed transaction; the node's refusal as text, or None once it holds it (or

@@ -40,9 +40,12 @@ def _ok(result: Any) -> Any:
 def as_forwarded(ctx: Context, community: Community, target: str, data: bytes, signer: str) -> dict[str, str]:
     """The call exactly as the forwarder makes it: the member's address appended (ERC-2771), with
     the most gas the relayer pays for per request."""
-    return {"from": community.contracts["forwarder"], "to": community.contracts[target],
-            "data": "0x" + (data + bytes.fromhex(signer[2:])).hex(),
-            "gas": hex(ctx.settings.relay_max_gas_per_request)}
+    return {
+        "from": community.contracts["forwarder"],
+        "to": community.contracts[target],
+        "data": "0x" + (data + bytes.fromhex(signer[2:])).hex(),
+        "gas": hex(ctx.settings.relay_max_gas_per_request),
+    }
 
 
 def chain_and_outbox(ctx: Context, community: Community, signer: str) -> tuple[dict[str, Any], int, list[HeldRequest]]:
@@ -54,8 +57,15 @@ def chain_and_outbox(ctx: Context, community: Community, signer: str) -> tuple[d
     return head, chain_nonce, ctx.book.held(community.slug, signer, chain_nonce, int(head["number"], 16))
 
 
-def simulated_behind(ctx: Context, community: Community, signer: str, head: dict[str, Any], chain_nonce: int,
-                     held: list[HeldRequest], calls: list[dict[str, str]]) -> list[Any]:
+def simulated_behind(
+    ctx: Context,
+    community: Community,
+    signer: str,
+    head: dict[str, Any],
+    chain_nonce: int,
+    held: list[HeldRequest],
+    calls: list[dict[str, str]],
+) -> list[Any]:
     """Each of `calls` simulated behind the member's requests the chain has not executed as of
     `head`, in one round trip. Each simulated block first reads the member's nonce, on the very
     state the simulation runs on: a node asked for the state of its newest block while it mines
@@ -65,8 +75,11 @@ def simulated_behind(ctx: Context, community: Community, signer: str, head: dict
     the outbox read from the state's own nonce. A newer state only skips replays already executed,
     as the forwarder does on chain."""
     number = int(head["number"], 16)
-    nonce_read = {**_nonce_read(ctx, community, signer), "from": ctx.gateway.relayer_address,
-                  "gas": hex(NONCE_READ_GAS)}
+    nonce_read = {
+        **_nonce_read(ctx, community, signer),
+        "from": ctx.gateway.relayer_address,
+        "gas": hex(NONCE_READ_GAS),
+    }
     replayed_from = chain_nonce
     for _ in range(SIMULATION_RUNS):
         replays = _replays(ctx, community, held)
@@ -76,8 +89,9 @@ def simulated_behind(ctx: Context, community: Community, signer: str, head: dict
             return results
         replayed_from = state_nonce
         held = ctx.book.held(community.slug, signer, state_nonce, number)
-    raise NodeUnavailable(f"The chain node's state kept changing under the relay check (block {number}); "
-                          "submit the request again")
+    raise NodeUnavailable(
+        f"The chain node's state kept changing under the relay check (block {number}); submit the request again"
+    )
 
 
 def _state_nonce(results: list[Any]) -> int | None:
@@ -124,21 +138,27 @@ def _behind(earlier: list[dict[str, str]], call: dict[str, str], head: dict[str,
     and a vote delegation then reverted for a checkpoint older than the last."""
     calls = [*earlier, call]
     number, timestamp = int(head["number"], 16), int(head["timestamp"], 16)
-    overrides = {"number": hex(number + 1), "time": hex(max(clock_of(head), timestamp + 1)),
-                 # The block holds all of them whatever the chain's block gas limit (a node that
-                 # enforces it in a simulation, as geth does, would refuse a member with many requests
-                 # in flight).
-                 "gasLimit": hex(sum(int(c["gas"], 16) for c in calls))}
-    return "eth_simulateV1", [{"blockStateCalls": [{"blockOverrides": overrides, "calls": calls}],
-                               "validation": False}, hex(number)]
+    overrides = {
+        "number": hex(number + 1),
+        "time": hex(max(clock_of(head), timestamp + 1)),
+        # The block holds all of them whatever the chain's block gas limit (a node that
+        # enforces it in a simulation, as geth does, would refuse a member with many requests
+        # in flight).
+        "gasLimit": hex(sum(int(c["gas"], 16) for c in calls)),
+    }
+    return "eth_simulateV1", [
+        {"blockStateCalls": [{"blockOverrides": overrides, "calls": calls}], "validation": False},
+        hex(number),
+    ]
 
 
 def last_call(ctx: Context, result: Any) -> tuple[int, ChainRefused | None]:
     """The gas the simulation's last call used, and its refusal (the custom error named) if it
     reverted. A simulation the node could not run at all is the node's failure, not the call's."""
     if isinstance(result, ChainRefused):
-        raise NodeUnavailable(f"The chain node could not simulate the request (eth_simulateV1, which the relayer "
-                              f"needs): {result.detail}")
+        raise NodeUnavailable(
+            f"The chain node could not simulate the request (eth_simulateV1, which the relayer needs): {result.detail}"
+        )
     call = result[-1]["calls"][-1]
     used = int(call["gasUsed"], 16)
     if int(call["status"], 16) == 1:

@@ -43,25 +43,48 @@ def relay(ctx: Context, community: Community, request: CheckedRequest, *, wait: 
     once with its id (wait=false), or once it is mined and indexed."""
     execute = ctx.gateway.abi("forwarder").function("execute").encode(request.struct)
     sender, to, value, gas, deadline, data, signature = request.struct
-    payload = {"from": sender, "to": to, "value": value, "gas": gas, "deadline": deadline,
-               "data": "0x" + data.hex(), "signature": "0x" + signature.hex()}
-    request_id = ctx.book.accept(community=community.slug, kind="forward", forwarder=community.contracts["forwarder"],
-                                 signer=request.signer, nonce=request.nonce, target=to, payload=payload,
-                                 signature=request.signature, gas=relay_gas(request.struct, execute, request.wallet),
-                                 client=client)
+    payload = {
+        "from": sender,
+        "to": to,
+        "value": value,
+        "gas": gas,
+        "deadline": deadline,
+        "data": "0x" + data.hex(),
+        "signature": "0x" + signature.hex(),
+    }
+    request_id = ctx.book.accept(
+        community=community.slug,
+        kind="forward",
+        forwarder=community.contracts["forwarder"],
+        signer=request.signer,
+        nonce=request.nonce,
+        target=to,
+        payload=payload,
+        signature=request.signature,
+        gas=relay_gas(request.struct, execute, request.wallet),
+        client=client,
+    )
     return follow(ctx, community, request_id, wait=wait)
 
 
-def send_direct(ctx: Context, community: Community, target: str, data: bytes, *, wait: bool,
-                client: str) -> TxOutcome:
+def send_direct(ctx: Context, community: Community, target: str, data: bytes, *, wait: bool, client: str) -> TxOutcome:
     """A call the relayer makes in its own name (executing a passed proposal), through the outbox."""
     ctx.gateway.check_chain()
     address = community.contracts[target]
     # A refused estimate names the contract's custom error, so bad input stops here.
     gas = ctx.gateway.estimate_gas(address, data, ctx.gateway.relayer_address)
-    request_id = ctx.book.accept(community=community.slug, kind="direct", forwarder=community.contracts["forwarder"],
-                                 signer=None, nonce=None, target=address, payload={"data": "0x" + data.hex()},
-                                 signature=None, gas=direct_gas(gas), client=client)
+    request_id = ctx.book.accept(
+        community=community.slug,
+        kind="direct",
+        forwarder=community.contracts["forwarder"],
+        signer=None,
+        nonce=None,
+        target=address,
+        payload={"data": "0x" + data.hex()},
+        signature=None,
+        gas=direct_gas(gas),
+        client=client,
+    )
     return follow(ctx, community, request_id, wait=wait)
 
 
@@ -73,18 +96,24 @@ def follow(ctx: Context, community: Community, request_id: int, *, wait: bool) -
     try:
         row = ctx.book.wait_settled(request_id, ctx.settings.receipt_timeout_seconds)
         if row is None:
-            raise TimedOut(f"Request {request_id} was accepted but is not mined yet; follow its status",
-                           request_id=request_id)
+            raise TimedOut(
+                f"Request {request_id} was accepted but is not mined yet; follow its status", request_id=request_id
+            )
         outcome = outcome_of_row(row)
         if row.state == "reverted":
-            reverted = ChainRefused("TransactionReverted", {"tx_hash": row.tx_hash},
-                                    f"Request {request_id} was mined in {row.tx_hash} but its call reverted "
-                                    f"({row.error}); nothing changed")
+            reverted = ChainRefused(
+                "TransactionReverted",
+                {"tx_hash": row.tx_hash},
+                f"Request {request_id} was mined in {row.tx_hash} but its call reverted ({row.error}); nothing changed",
+            )
             reverted.extra.update(tx_hash=row.tx_hash, request_id=request_id)
             raise reverted
         if row.state == "failed":
-            raise Conflict(f"Request {request_id} was not executed: {row.error}; prepare and sign it again",
-                           error="RequestNotExecuted", request_id=request_id)
+            raise Conflict(
+                f"Request {request_id} was not executed: {row.error}; prepare and sign it again",
+                error="RequestNotExecuted",
+                request_id=request_id,
+            )
         # A read right after this answer must see the write: indexed says whether it will (false
         # when indexing is failing, its database away say; the write stands all the same).
         outcome.indexed = ctx.indexer.catch_up(outcome.block_number, community=community)
@@ -96,17 +125,26 @@ def follow(ctx: Context, community: Community, request_id: int, *, wait: bool) -
         raise
     except Exception as exc:  # the index's database, most likely: the request is safe in the outbox or out there
         log.warning("request %s accepted, then answering failed: %r", request_id, exc)
-        raise IndexUnavailable(f"Request {request_id} was accepted, but the service could not confirm it "
-                               f"({type(exc).__name__}): follow its status before signing again",
-                               request_id=request_id) from exc
+        raise IndexUnavailable(
+            f"Request {request_id} was accepted, but the service could not confirm it "
+            f"({type(exc).__name__}): follow its status before signing again",
+            request_id=request_id,
+        ) from exc
 
 
 _STATUS = {"queued": "pending", "sent": "pending", "succeeded": "succeeded", "reverted": "failed", "failed": "failed"}
 
 
 def outcome_of_row(row: RelayRequest) -> TxOutcome:
-    return TxOutcome(row.tx_hash, _STATUS[row.state], row.block_number, dict(row.created or {}),
-                     request_id=row.id, state=row.state, error=row.error)
+    return TxOutcome(
+        row.tx_hash,
+        _STATUS[row.state],
+        row.block_number,
+        dict(row.created or {}),
+        request_id=row.id,
+        state=row.state,
+        error=row.error,
+    )
 
 
 def request_status(ctx: Context, community: Community, request_id: int) -> TxOutcome:
@@ -135,8 +173,12 @@ def status(ctx: Context, community: Community, tx_hash: str) -> TxOutcome:
         if ctx.gateway.rpc.request("eth_getTransactionByHash", tx_hash) is not None:
             return TxOutcome(tx_hash, "pending")
         raise NotFound(f"No transaction {tx_hash} on this chain")
-    outcome = TxOutcome(tx_hash, "succeeded" if receipt.succeeded else "failed", receipt.block_number,
-                        created_by(decode_logs(ctx.deployments.abis, community, receipt.logs)))
+    outcome = TxOutcome(
+        tx_hash,
+        "succeeded" if receipt.succeeded else "failed",
+        receipt.block_number,
+        created_by(decode_logs(ctx.deployments.abis, community, receipt.logs)),
+    )
     try:
         outcome.indexed = ctx.indexer.cursor(community)[0] >= (outcome.block_number or 0)
     except Exception as exc:
@@ -146,8 +188,12 @@ def status(ctx: Context, community: Community, tx_hash: str) -> TxOutcome:
 
 # Which contract functions each submit endpoint relays.
 ALLOWED = {
-    "claims": {("badge", "claim"), ("badge", "nominate"), ("badge", "claimWithOrganisation"),
-               ("badge", "nominateWithOrganisation")},
+    "claims": {
+        ("badge", "claim"),
+        ("badge", "nominate"),
+        ("badge", "claimWithOrganisation"),
+        ("badge", "nominateWithOrganisation"),
+    },
     "attestations": {("badge", "attest"), ("badge", "attestWith")},
     "votes": {("governor", "castVote"), ("governor", "castVoteWithReason")},
     "delegations": {("membership", "delegate")},
@@ -158,8 +204,16 @@ ALLOWED = {
 }
 
 
-def submit(ctx: Context, community: Community, *, kind: str, typed_data: dict[str, Any], signature: str,
-           wait: bool, client: str) -> TxOutcome:
+def submit(
+    ctx: Context,
+    community: Community,
+    *,
+    kind: str,
+    typed_data: dict[str, Any],
+    signature: str,
+    wait: bool,
+    client: str,
+) -> TxOutcome:
     request = check(ctx, community, typed_data, signature, ALLOWED[kind])
     if request.accepted_as is not None:
         return follow(ctx, community, request.accepted_as, wait=wait)

@@ -56,8 +56,15 @@ class WorkerStatus:
 
 
 class RelayWorker:
-    def __init__(self, *, settings: Settings, gateway: ChainGateway, sessions: sessionmaker[Session],
-                 leader: LeaderLock, wake: threading.Event) -> None:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        gateway: ChainGateway,
+        sessions: sessionmaker[Session],
+        leader: LeaderLock,
+        wake: threading.Event,
+    ) -> None:
         self.settings = settings
         self.gateway = gateway
         self.sessions = sessions
@@ -66,10 +73,12 @@ class RelayWorker:
         self.state = RelayerState()
         self.key = RelayerKey(key=settings.relayer_key.get_secret_value(), gateway=gateway)
         self.fees = Fees(settings=settings, gateway=gateway, sessions=sessions, state=self.state, key=self.key)
-        self.packing = Packing(settings=settings, gateway=gateway, sessions=sessions, state=self.state, key=self.key,
-                               fees=self.fees)
-        self.settling = Settling(settings=settings, gateway=gateway, sessions=sessions, state=self.state,
-                                 relayer=self.key.address)
+        self.packing = Packing(
+            settings=settings, gateway=gateway, sessions=sessions, state=self.state, key=self.key, fees=self.fees
+        )
+        self.settling = Settling(
+            settings=settings, gateway=gateway, sessions=sessions, state=self.state, relayer=self.key.address
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.leading = False  # this process's worker leads (holds the leader lock): it is the one that sends
@@ -142,7 +151,16 @@ class RelayWorker:
 
     def status(self) -> WorkerStatus:
         with self.sessions() as session:
-            counts = dict(session.execute(select(RelayRequest.state, func.count()).where(
-                state_in(ACTIVE)).group_by(RelayRequest.state)).all())
-        return WorkerStatus(self.leading, self.state.paused, counts.get("queued", 0), counts.get("sent", 0),
-                            self.state.balance, self.last_error)
+            counts = dict(
+                session.execute(
+                    select(RelayRequest.state, func.count()).where(state_in(ACTIVE)).group_by(RelayRequest.state)
+                ).all()
+            )
+        return WorkerStatus(
+            self.leading,
+            self.state.paused,
+            counts.get("queued", 0),
+            counts.get("sent", 0),
+            self.state.balance,
+            self.last_error,
+        )

@@ -32,8 +32,10 @@ DIMENSIONS = ("member", "indicator", "category", "orientation")
 
 
 def _names(session, community: str) -> dict[tuple[int, int], IndicatorVersion]:
-    return {(v.indicator_id, v.version): v for v in session.scalars(
-        select(IndicatorVersion).where(IndicatorVersion.community == community))}
+    return {
+        (v.indicator_id, v.version): v
+        for v in session.scalars(select(IndicatorVersion).where(IndicatorVersion.community == community))
+    }
 
 
 def _as_of(moment: int | None, end: int) -> int | None:
@@ -46,10 +48,17 @@ def _holders_at(session, community: str, moment: int) -> dict[int, str]:
     on. The index keeps only a badge's holder now; its moves (governed recoveries, rare) are in
     the event log, where the database leaves out the mints (most of a badge log's transfers)."""
     held: dict[int, str] = {}
-    for args in session.scalars(select(EventRecord.args).where(
-            EventRecord.community == community, EventRecord.contract == "badge", EventRecord.name == "Transfer",
-            EventRecord.timestamp >= moment, EventRecord.args["from"].as_string() != ZERO,
-    ).order_by(EventRecord.block_number, EventRecord.log_index)):
+    for args in session.scalars(
+        select(EventRecord.args)
+        .where(
+            EventRecord.community == community,
+            EventRecord.contract == "badge",
+            EventRecord.name == "Transfer",
+            EventRecord.timestamp >= moment,
+            EventRecord.args["from"].as_string() != ZERO,
+        )
+        .order_by(EventRecord.block_number, EventRecord.log_index)
+    ):
         held.setdefault(int(args["tokenId"]), args["from"])
     return held
 
@@ -60,34 +69,54 @@ def badges(ctx: Context, community: Community, period: Period) -> list[dict[str,
     with ctx.sessions() as session:
         versions = _names(session, community.slug)
         holders = _holders_at(session, community.slug, period.end)
-        rows = session.execute(select(Badge, Claim).join(
-            Claim, (Claim.community == Badge.community) & (Claim.claim_id == Badge.token_id), isouter=True,
-        ).where(Badge.community == community.slug, Badge.minted_at >= period.start, Badge.minted_at < period.end)
-            .order_by(Badge.token_id)).all()
+        rows = session.execute(
+            select(Badge, Claim)
+            .join(
+                Claim,
+                (Claim.community == Badge.community) & (Claim.claim_id == Badge.token_id),
+                isouter=True,
+            )
+            .where(Badge.community == community.slug, Badge.minted_at >= period.start, Badge.minted_at < period.end)
+            .order_by(Badge.token_id)
+        ).all()
         attesters: dict[int, list[str]] = {}
-        for a in session.scalars(select(Attestation).where(
-                Attestation.community == community.slug,
-                Attestation.claim_id.in_([b.token_id for b, _ in rows])).order_by(Attestation.claim_id,
-                                                                                  Attestation.count)):
+        for a in session.scalars(
+            select(Attestation)
+            .where(Attestation.community == community.slug, Attestation.claim_id.in_([b.token_id for b, _ in rows]))
+            .order_by(Attestation.claim_id, Attestation.count)
+        ):
             attesters.setdefault(a.claim_id, []).append(a.attester)
     out = []
     for b, c in rows:
         v = versions.get((b.indicator_id, b.indicator_version))
         revoked = b.revoked_at is not None and b.revoked_at < period.end
         disowned = b.disowned_at is not None and b.disowned_at < period.end
-        out.append({
-            "token_id": b.token_id, "contributor": b.contributor, "owner": holders.get(b.token_id, b.owner),
-            "submitter": c.submitter if c else None, "nomination": bool(c and c.submitter != c.contributor),
-            "indicator_id": b.indicator_id, "indicator_version": b.indicator_version,
-            "indicator_name": v.name if v else None, "category": b.category, "orientation": b.orientation,
-            "weight": b.weight, "validity_seconds": b.validity, "minted_at": b.minted_at,
-            "evidence_uri": c.evidence_uri if c else None, "evidence_hash": c.evidence_hash if c else None,
-            "attesters": attesters.get(b.token_id, []),
-            "revoked_at": b.revoked_at if revoked else None, "revoke_reason": b.revoke_reason if revoked else None,
-            # As of the period's end, like a revocation: the same period exports the same bytes.
-            "disowned_at": b.disowned_at if disowned else None, "organisation_id": b.organisation_id,
-            "tx_hash": b.tx_hash,
-        })
+        out.append(
+            {
+                "token_id": b.token_id,
+                "contributor": b.contributor,
+                "owner": holders.get(b.token_id, b.owner),
+                "submitter": c.submitter if c else None,
+                "nomination": bool(c and c.submitter != c.contributor),
+                "indicator_id": b.indicator_id,
+                "indicator_version": b.indicator_version,
+                "indicator_name": v.name if v else None,
+                "category": b.category,
+                "orientation": b.orientation,
+                "weight": b.weight,
+                "validity_seconds": b.validity,
+                "minted_at": b.minted_at,
+                "evidence_uri": c.evidence_uri if c else None,
+                "evidence_hash": c.evidence_hash if c else None,
+                "attesters": attesters.get(b.token_id, []),
+                "revoked_at": b.revoked_at if revoked else None,
+                "revoke_reason": b.revoke_reason if revoked else None,
+                # As of the period's end, like a revocation: the same period exports the same bytes.
+                "disowned_at": b.disowned_at if disowned else None,
+                "organisation_id": b.organisation_id,
+                "tx_hash": b.tx_hash,
+            }
+        )
     return out
 
 
@@ -95,16 +124,33 @@ def attestations(ctx: Context, community: Community, period: Period) -> list[dic
     """Attestations made in the period: who attested which claim, for whom, under which indicator."""
     with ctx.sessions() as session:
         versions = _names(session, community.slug)
-        rows = session.execute(select(Attestation, Claim).join(
-            Claim, (Claim.community == Attestation.community) & (Claim.claim_id == Attestation.claim_id),
-        ).where(Attestation.community == community.slug, Attestation.timestamp >= period.start,
-                Attestation.timestamp < period.end).order_by(Attestation.claim_id, Attestation.count)).all()
-    return [{
-        "claim_id": a.claim_id, "attester": a.attester, "count": a.count, "contributor": c.contributor,
-        "indicator_id": c.indicator_id, "indicator_version": c.indicator_version,
-        "indicator_name": getattr(versions.get((c.indicator_id, c.indicator_version)), "name", None),
-        "timestamp": a.timestamp, "tx_hash": a.tx_hash,
-    } for a, c in rows]
+        rows = session.execute(
+            select(Attestation, Claim)
+            .join(
+                Claim,
+                (Claim.community == Attestation.community) & (Claim.claim_id == Attestation.claim_id),
+            )
+            .where(
+                Attestation.community == community.slug,
+                Attestation.timestamp >= period.start,
+                Attestation.timestamp < period.end,
+            )
+            .order_by(Attestation.claim_id, Attestation.count)
+        ).all()
+    return [
+        {
+            "claim_id": a.claim_id,
+            "attester": a.attester,
+            "count": a.count,
+            "contributor": c.contributor,
+            "indicator_id": c.indicator_id,
+            "indicator_version": c.indicator_version,
+            "indicator_name": getattr(versions.get((c.indicator_id, c.indicator_version)), "name", None),
+            "timestamp": a.timestamp,
+            "tx_hash": a.tx_hash,
+        }
+        for a, c in rows
+    ]
 
 
 def indicator_versions(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
@@ -112,22 +158,34 @@ def indicator_versions(ctx: Context, community: Community, period: Period) -> li
     not replaced by a newer version before it started. A replacement after the period's end is
     not yet one."""
     with ctx.sessions() as session:
-        versions = list(session.scalars(select(IndicatorVersion).where(
-            IndicatorVersion.community == community.slug).order_by(IndicatorVersion.indicator_id,
-                                                                   IndicatorVersion.version)))
+        versions = list(
+            session.scalars(
+                select(IndicatorVersion)
+                .where(IndicatorVersion.community == community.slug)
+                .order_by(IndicatorVersion.indicator_id, IndicatorVersion.version)
+            )
+        )
     successor = {(v.indicator_id, v.version): v.defined_at for v in versions}
     out = []
     for v in versions:
         replaced = successor.get((v.indicator_id, v.version + 1))
         if v.defined_at < period.end and (replaced is None or replaced >= period.start):
-            out.append({
-                "indicator_id": v.indicator_id, "version": v.version, "name": v.name,
-                "description_uri": v.description_uri, "category": v.category, "orientation": v.orientation,
-                "weight": v.weight, "endorsements_required": v.endorsements_required,
-                "validity_seconds": v.validity, "defined_at": v.defined_at,
-                "replaced_at": _as_of(replaced, period.end),
-                "tx_hash": v.tx_hash,
-            })
+            out.append(
+                {
+                    "indicator_id": v.indicator_id,
+                    "version": v.version,
+                    "name": v.name,
+                    "description_uri": v.description_uri,
+                    "category": v.category,
+                    "orientation": v.orientation,
+                    "weight": v.weight,
+                    "endorsements_required": v.endorsements_required,
+                    "validity_seconds": v.validity,
+                    "defined_at": v.defined_at,
+                    "replaced_at": _as_of(replaced, period.end),
+                    "tx_hash": v.tx_hash,
+                }
+            )
     return out
 
 
@@ -135,27 +193,58 @@ def proposals(ctx: Context, community: Community, period: Period) -> list[dict[s
     """Proposals made in the period as they stood at its end: the votes cast by then, the tallies
     of those votes, and the execution or cancellation if it had come."""
     with ctx.sessions() as session:
-        rows = list(session.scalars(select(Proposal).where(
-            Proposal.community == community.slug, Proposal.created_at >= period.start,
-            Proposal.created_at < period.end).order_by(Proposal.created_block, Proposal.proposal_id)))
+        rows = list(
+            session.scalars(
+                select(Proposal)
+                .where(
+                    Proposal.community == community.slug,
+                    Proposal.created_at >= period.start,
+                    Proposal.created_at < period.end,
+                )
+                .order_by(Proposal.created_block, Proposal.proposal_id)
+            )
+        )
         votes: dict[str, list[dict[str, Any]]] = {}
         # By support (0 against, 1 for, 2 abstain), as the index tallies each vote it reads.
         tallies: dict[str, Counter[int]] = {p.proposal_id: Counter() for p in rows}
-        for v in session.scalars(select(Vote).where(
-                Vote.community == community.slug, Vote.proposal_id.in_([p.proposal_id for p in rows]),
-                Vote.timestamp < period.end).order_by(Vote.block_number, Vote.log_index)):
-            votes.setdefault(v.proposal_id, []).append({
-                "voter": v.voter, "support": word_for(SUPPORTS, v.support), "weight": v.weight,
-                "reason": v.reason, "timestamp": v.timestamp, "tx_hash": v.tx_hash})
+        for v in session.scalars(
+            select(Vote)
+            .where(
+                Vote.community == community.slug,
+                Vote.proposal_id.in_([p.proposal_id for p in rows]),
+                Vote.timestamp < period.end,
+            )
+            .order_by(Vote.block_number, Vote.log_index)
+        ):
+            votes.setdefault(v.proposal_id, []).append(
+                {
+                    "voter": v.voter,
+                    "support": word_for(SUPPORTS, v.support),
+                    "weight": v.weight,
+                    "reason": v.reason,
+                    "timestamp": v.timestamp,
+                    "tx_hash": v.tx_hash,
+                }
+            )
             tallies[v.proposal_id][v.support] += v.weight
-    return [{
-        "proposal_id": p.proposal_id, "proposer": p.proposer, "description": p.description,
-        "created_at": p.created_at, "vote_start": p.vote_start, "vote_end": p.vote_end,
-        "for_votes": tallies[p.proposal_id][1], "against_votes": tallies[p.proposal_id][0],
-        "abstain_votes": tallies[p.proposal_id][2], "executed_at": _as_of(p.executed_at, period.end),
-        "canceled_at": _as_of(p.canceled_at, period.end), "tx_hash": p.tx_hash,
-        "votes": votes.get(p.proposal_id, []),
-    } for p in rows]
+    return [
+        {
+            "proposal_id": p.proposal_id,
+            "proposer": p.proposer,
+            "description": p.description,
+            "created_at": p.created_at,
+            "vote_start": p.vote_start,
+            "vote_end": p.vote_end,
+            "for_votes": tallies[p.proposal_id][1],
+            "against_votes": tallies[p.proposal_id][0],
+            "abstain_votes": tallies[p.proposal_id][2],
+            "executed_at": _as_of(p.executed_at, period.end),
+            "canceled_at": _as_of(p.canceled_at, period.end),
+            "tx_hash": p.tx_hash,
+            "votes": votes.get(p.proposal_id, []),
+        }
+        for p in rows
+    ]
 
 
 def votes(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
@@ -173,8 +262,11 @@ def indexed_through(ctx: Context, community: Community) -> int:
 def hidden_members(ctx: Context, community: Community) -> set[str]:
     """Members who keep their profile out of public lists."""
     with ctx.sessions() as session:
-        return set(session.scalars(select(Member.address).where(Member.community == community.slug,
-                                                                Member.profile_hidden.is_(True))))
+        return set(
+            session.scalars(
+                select(Member.address).where(Member.community == community.slug, Member.profile_hidden.is_(True))
+            )
+        )
 
 
 def summary(ctx: Context, community: Community, period: Period) -> dict[str, Any]:
@@ -195,23 +287,31 @@ def summary(ctx: Context, community: Community, period: Period) -> dict[str, Any
         for dimension, (key, label) in keys.items():
             if dimension == "member" and b["contributor"] in hidden:
                 continue
-            row = groups[dimension].setdefault(key, {"key": key, "label": label, "badges": 0, "weight": 0,
-                                                     "revoked": 0})
+            row = groups[dimension].setdefault(
+                key, {"key": key, "label": label, "badges": 0, "weight": 0, "revoked": 0}
+            )
             row["badges"] += 1
             row["weight"] += b["weight"]
             row["revoked"] += b["revoked_at"] is not None
     # Indicator ids sort as numbers, the other keys as text.
-    ordered = {d: sorted(rows.values(), key=lambda r, d=d: (int(r["key"]), "") if d == "indicator" else (0, r["key"]))
-               for d, rows in groups.items()}
+    ordered = {
+        d: sorted(rows.values(), key=lambda r, d=d: (int(r["key"]), "") if d == "indicator" else (0, r["key"]))
+        for d, rows in groups.items()
+    }
     counted = [b for b in minted if b["revoked_at"] is None]
     return {
-        "community": community.slug, **period.as_dict(),
+        "community": community.slug,
+        **period.as_dict(),
         # Whether the index had reached the period's end when this was read: an incomplete period
         # may still grow.
         "complete": indexed_through(ctx, community) >= period.end,
-        "totals": {"badges": len(minted), "weight": sum(b["weight"] for b in minted),
-                   "revoked": len(minted) - len(counted), "members": len({b["contributor"] for b in minted}),
-                   "attestations": len(attestations(ctx, community, period)),
-                   "proposals": len(proposals(ctx, community, period))},
+        "totals": {
+            "badges": len(minted),
+            "weight": sum(b["weight"] for b in minted),
+            "revoked": len(minted) - len(counted),
+            "members": len({b["contributor"] for b in minted}),
+            "attestations": len(attestations(ctx, community, period)),
+            "proposals": len(proposals(ctx, community, period)),
+        },
         "by": ordered,
     }

@@ -17,7 +17,7 @@ class Period:
     end_date: date  # included
 
     @classmethod
-    def of(cls, start: date, end: date) -> "Period":
+    def of(cls, start: date, end: date) -> Period:
         if end < start:
             raise Unprocessable(f"The period ends ({end.isoformat()}) before it starts ({start.isoformat()})")
         return cls(start, end)

@@ -13,16 +13,68 @@ from typing import Any
 # The CSV columns of each export, in order (JSON rows carry the same fields; proposals also
 # carry their votes, which CSV gives as the separate `votes` export).
 COLUMNS = {
-    "badges": ("token_id", "contributor", "owner", "submitter", "nomination", "indicator_id", "indicator_version",
-               "indicator_name", "category", "orientation", "weight", "validity_seconds", "minted_at",
-               "evidence_uri", "evidence_hash", "attesters", "revoked_at", "revoke_reason", "disowned_at", "organisation_id",
-               "tx_hash"),
-    "attestations": ("claim_id", "attester", "count", "contributor", "indicator_id", "indicator_version",
-                     "indicator_name", "timestamp", "tx_hash"),
-    "indicator-versions": ("indicator_id", "version", "name", "description_uri", "category", "orientation", "weight",
-                           "endorsements_required", "validity_seconds", "defined_at", "replaced_at", "tx_hash"),
-    "proposals": ("proposal_id", "proposer", "description", "created_at", "vote_start", "vote_end", "for_votes",
-                  "against_votes", "abstain_votes", "executed_at", "canceled_at", "tx_hash"),
+    "badges": (
+        "token_id",
+        "contributor",
+        "owner",
+        "submitter",
+        "nomination",
+        "indicator_id",
+        "indicator_version",
+        "indicator_name",
+        "category",
+        "orientation",
+        "weight",
+        "validity_seconds",
+        "minted_at",
+        "evidence_uri",
+        "evidence_hash",
+        "attesters",
+        "revoked_at",
+        "revoke_reason",
+        "disowned_at",
+        "organisation_id",
+        "tx_hash",
+    ),
+    "attestations": (
+        "claim_id",
+        "attester",
+        "count",
+        "contributor",
+        "indicator_id",
+        "indicator_version",
+        "indicator_name",
+        "timestamp",
+        "tx_hash",
+    ),
+    "indicator-versions": (
+        "indicator_id",
+        "version",
+        "name",
+        "description_uri",
+        "category",
+        "orientation",
+        "weight",
+        "endorsements_required",
+        "validity_seconds",
+        "defined_at",
+        "replaced_at",
+        "tx_hash",
+    ),
+    "proposals": (
+        "proposal_id",
+        "proposer",
+        "description",
+        "created_at",
+        "vote_start",
+        "vote_end",
+        "for_votes",
+        "against_votes",
+        "abstain_votes",
+        "executed_at",
+        "canceled_at",
+        "tx_hash",
+    ),
     "votes": ("proposal_id", "voter", "support", "weight", "reason", "timestamp", "tx_hash"),
 }
 SUMMARY_COLUMNS = ("dimension", "key", "label", "badges", "weight", "revoked")
@@ -75,8 +127,16 @@ def csv_bytes(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
 
 def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     totals = summary["totals"]
-    rows = [{"dimension": "total", "key": "", "label": "all contributions", "badges": totals["badges"],
-             "weight": totals["weight"], "revoked": totals["revoked"]}]
+    rows = [
+        {
+            "dimension": "total",
+            "key": "",
+            "label": "all contributions",
+            "badges": totals["badges"],
+            "weight": totals["weight"],
+            "revoked": totals["revoked"],
+        }
+    ]
     for dimension, entries in summary["by"].items():
         rows += [{"dimension": dimension, **entry} for entry in entries]
     return rows

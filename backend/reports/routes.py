@@ -4,8 +4,9 @@ spreadsheet would run as a formula is neutralised (see backend.reports.render); 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Callable, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -51,8 +52,10 @@ class ReportOut(BaseModel):
     community: str
     from_: date = Field(alias="from")
     to: date
-    complete: bool = Field(description="The index had reached the period's end: the figures will not change "
-                                       "(but for members who hide their profile later: see `by.member`)")
+    complete: bool = Field(
+        description="The index had reached the period's end: the figures will not change "
+        "(but for members who hide their profile later: see `by.member`)"
+    )
     totals: TotalsOut
     by: ByOut
 
@@ -146,19 +149,21 @@ class ExportOut(BaseModel, Generic[Row]):
 
 
 # OWASP's rule for CSV injection, as render applies it to every CSV cell of text.
-CSV_RULE = ("Text cells that begin with =, +, -, @, a tab or a carriage return are written with a single quote "
-            "before them, and quoted, so that no spreadsheet runs them as formulas; numbers are left as numbers")
+CSV_RULE = (
+    "Text cells that begin with =, +, -, @, a tab or a carriage return are written with a single quote "
+    "before them, and quoted, so that no spreadsheet runs them as formulas; numbers are left as numbers"
+)
 
 
 def _csv_doc(description: str) -> dict:
-    return {200: {"description": f"{description}\n\n{CSV_RULE}",
-                  "content": {"text/csv": {"schema": {"type": "string"}}}}}
+    return {
+        200: {"description": f"{description}\n\n{CSV_RULE}", "content": {"text/csv": {"schema": {"type": "string"}}}}
+    }
 
 
 def _answer(body: bytes, fmt: str, filename: str) -> Response:
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
-    return Response(body, media_type=media, headers={
-        "Content-Disposition": f'inline; filename="{filename}.{fmt}"'})
+    return Response(body, media_type=media, headers={"Content-Disposition": f'inline; filename="{filename}.{fmt}"'})
 
 
 @router.get("/reports", response_model=ReportOut, responses=_csv_doc("dimension,key,label,badges,weight,revoked"))
@@ -174,30 +179,52 @@ def report(ctx: ContextDep, community: CommunityDep, start: FromQuery, end: ToQu
 
 
 def _export(table: str, read: Callable[..., list[dict[str, Any]]], row_model: type, summary: str) -> None:
-    def export(ctx: ContextDep, community: CommunityDep, start: FromQuery, end: ToQuery,
-               format: FormatQuery = "json"):
+    def export(ctx: ContextDep, community: CommunityDep, start: FromQuery, end: ToQuery, format: FormatQuery = "json"):
         period = Period.of(start, end)
         rows = read(ctx, community, period)
         name = f"{community.slug}-{table}-{start.isoformat()}-{end.isoformat()}"
         if format == "csv":
             return _answer(render.csv_bytes(render.COLUMNS[table], rows), format, name)
-        return _answer(render.json_bytes({"community": community.slug, **period.as_dict(), "table": table,
-                                          "rows": rows}), format, name)
+        return _answer(
+            render.json_bytes({"community": community.slug, **period.as_dict(), "table": table, "rows": rows}),
+            format,
+            name,
+        )
 
     export.__doc__ = summary
     export.__name__ = f"export_{table.replace('-', '_')}"
-    router.add_api_route(f"/exports/{table}", export, methods=["GET"], response_model=ExportOut[row_model],
-                         responses=_csv_doc(",".join(render.COLUMNS[table])), summary=summary.split(":")[0])
+    router.add_api_route(
+        f"/exports/{table}",
+        export,
+        methods=["GET"],
+        response_model=ExportOut[row_model],
+        responses=_csv_doc(",".join(render.COLUMNS[table])),
+        summary=summary.split(":")[0],
+    )
 
 
-_export("badges", figures.badges, BadgeRow,
-        "Badges minted in the period: with their evidence (URI and hash), terms and attesters")
-_export("attestations", figures.attestations, AttestationRow,
-        "Attestations made in the period: who attested which claim, for whom")
-_export("indicator-versions", figures.indicator_versions, IndicatorVersionRow,
-        "Indicator versions in force in the period: defined before its end, not replaced before its start")
-_export("proposals", figures.proposals, ProposalRow,
-        "Proposals made in the period: as they stood at its end, with the votes cast by then (CSV: see the votes "
-        "export)")
-_export("votes", figures.votes, ProposalVoteRow, "Votes on the period's proposals: those cast by its end, one row "
-        "each")
+_export(
+    "badges",
+    figures.badges,
+    BadgeRow,
+    "Badges minted in the period: with their evidence (URI and hash), terms and attesters",
+)
+_export(
+    "attestations",
+    figures.attestations,
+    AttestationRow,
+    "Attestations made in the period: who attested which claim, for whom",
+)
+_export(
+    "indicator-versions",
+    figures.indicator_versions,
+    IndicatorVersionRow,
+    "Indicator versions in force in the period: defined before its end, not replaced before its start",
+)
+_export(
+    "proposals",
+    figures.proposals,
+    ProposalRow,
+    "Proposals made in the period: as they stood at its end, with the votes cast by then (CSV: see the votes export)",
+)
+_export("votes", figures.votes, ProposalVoteRow, "Votes on the period's proposals: those cast by its end, one row each")

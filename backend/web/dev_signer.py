@@ -51,16 +51,23 @@ def sign(ctx: ContextDep, body: DevSignIn):
     """Sign a ForwardRequest with a development key: local chains only."""
     chain_id = ctx.gateway.chain_id
     if not local_chain(chain_id):
-        raise Forbidden(f"The development signer works only on a local development chain (31337/1337); this service "
-                        f"serves chain {chain_id}: sign with your own wallet")
+        raise Forbidden(
+            f"The development signer works only on a local development chain (31337/1337); this service "
+            f"serves chain {chain_id}: sign with your own wallet"
+        )
     keys = {address: key for _name, address, key in dev_accounts()}
     if body.address not in keys:
         raise Forbidden(f"{body.address} is not one of the development signers (Alice, Bob, Carol, Dana)")
     typed = body.typed_data
     forwarders = {c.contracts["forwarder"] for c in ctx.deployments.communities.values()}
-    if (typed.primaryType != "ForwardRequest" or typed.domain.chainId != chain_id
-            or typed.domain.verifyingContract not in forwarders or typed.message.from_ != body.address):
-        raise Forbidden("The development signer signs only this service's forward requests, on this chain, "
-                        "from the signer named")
+    if (
+        typed.primaryType != "ForwardRequest"
+        or typed.domain.chainId != chain_id
+        or typed.domain.verifyingContract not in forwarders
+        or typed.message.from_ != body.address
+    ):
+        raise Forbidden(
+            "The development signer signs only this service's forward requests, on this chain, from the signer named"
+        )
     signed = Account.sign_typed_data(keys[body.address], full_message=typed.as_dict())
     return DevSignOut(signature="0x" + signed.signature.hex().removeprefix("0x"))

@@ -5,8 +5,9 @@ submits it to the API, so the pages need no session, cookie or CSRF token."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -39,11 +40,23 @@ from backend.web.dev_signer import local_chain
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescape on for .html
 env = templates.env
-env.filters.update(short=present.short, when=present.when, duration=present.duration, validity=present.validity,
-                   evidence=present.evidence, dev_name=present.dev_name, in_days=present.in_days)
+env.filters.update(
+    short=present.short,
+    when=present.when,
+    duration=present.duration,
+    validity=present.validity,
+    evidence=present.evidence,
+    dev_name=present.dev_name,
+    in_days=present.in_days,
+)
 env.filters["who"] = lambda address, local: _who(address, local)
-env.globals.update(action_words=present.action_words, relative=present.relative, fair_play=present.indicator_rules,
-                   score_rule=present.score_rule, community_rules=present.community_rules)
+env.globals.update(
+    action_words=present.action_words,
+    relative=present.relative,
+    fair_play=present.indicator_rules,
+    score_rule=present.score_rule,
+    community_rules=present.community_rules,
+)
 OPEN_STATES = ("pending", "active", "succeeded")
 
 
@@ -71,9 +84,12 @@ router = APIRouter(route_class=HtmlErrors, include_in_schema=False, default_resp
 
 def _error(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
     context = request.app.state.context
-    return templates.TemplateResponse(request, "error.html", {**_frame(context, None), "title": title,
-                                                              "detail": detail, "status": status},
-                                      status_code=status)
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {**_frame(context, None), "title": title, "detail": detail, "status": status},
+        status_code=status,
+    )
 
 
 def _frame(ctx: Context, community: Community | None) -> dict[str, Any]:
@@ -141,58 +157,105 @@ def home(ctx: ContextDep, community: CommunityDep, request: Request):
     indicators, _ = indicator_reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
     proposals, _ = proposal_reads.list_proposals(ctx, community, limit=50, offset=0)
     badges, _, _ = badge_reads.list_badges(ctx, community, owner=None, limit=8, offset=0)
-    return _render(request, ctx, community, "home.html", members=members, indicators=indicators,
-                   proposals=[p for p in proposals if p["state"] in OPEN_STATES], badges=badges,
-                   settings=proposal_reads.governance_settings(ctx, community), now=_now(ctx, community),
-                   rules=indicator_reads.community_rules(ctx, community),
-                   ruled=_ruled(indicators, _indicator_names(ctx, community)))
+    return _render(
+        request,
+        ctx,
+        community,
+        "home.html",
+        members=members,
+        indicators=indicators,
+        proposals=[p for p in proposals if p["state"] in OPEN_STATES],
+        badges=badges,
+        settings=proposal_reads.governance_settings(ctx, community),
+        now=_now(ctx, community),
+        rules=indicator_reads.community_rules(ctx, community),
+        ruled=_ruled(indicators, _indicator_names(ctx, community)),
+    )
 
 
 @router.get("/c/{community}/indicators")
 def indicators(ctx: ContextDep, community: CommunityDep, request: Request):
     items, _ = indicator_reads.list_indicators(ctx, community, active=None, limit=500, offset=0)
-    return _render(request, ctx, community, "indicators.html", indicators=items,
-                   names={i["id"]: i["name"] for i in items})
+    return _render(
+        request, ctx, community, "indicators.html", indicators=items, names={i["id"]: i["name"] for i in items}
+    )
 
 
 @router.get("/c/{community}/indicators/{indicator_id}")
 def indicator(ctx: ContextDep, community: CommunityDep, indicator_id: IndicatorIdPath, request: Request):
-    return _render(request, ctx, community, "indicator.html",
-                   indicator=indicator_reads.get_indicator(ctx, community, indicator_id), names=_indicator_names(ctx, community))
+    return _render(
+        request,
+        ctx,
+        community,
+        "indicator.html",
+        indicator=indicator_reads.get_indicator(ctx, community, indicator_id),
+        names=_indicator_names(ctx, community),
+    )
 
 
 @router.get("/c/{community}/proposals")
 def proposals(ctx: ContextDep, community: CommunityDep, request: Request):
     items, _ = proposal_reads.list_proposals(ctx, community, limit=200, offset=0)
-    return _render(request, ctx, community, "proposals.html", proposals=items, now=_now(ctx, community),
-                   names=_indicator_names(ctx, community), org_names=_organisation_names(ctx, community))
+    return _render(
+        request,
+        ctx,
+        community,
+        "proposals.html",
+        proposals=items,
+        now=_now(ctx, community),
+        names=_indicator_names(ctx, community),
+        org_names=_organisation_names(ctx, community),
+    )
 
 
 @router.get("/c/{community}/proposals/{proposal_id}")
 def proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPath, request: Request):
-    return _render(request, ctx, community, "proposal.html",
-                   proposal=proposal_reads.get_proposal(ctx, community, int(proposal_id)), now=_now(ctx, community),
-                   names=_indicator_names(ctx, community), org_names=_organisation_names(ctx, community))
+    return _render(
+        request,
+        ctx,
+        community,
+        "proposal.html",
+        proposal=proposal_reads.get_proposal(ctx, community, int(proposal_id)),
+        now=_now(ctx, community),
+        names=_indicator_names(ctx, community),
+        org_names=_organisation_names(ctx, community),
+    )
 
 
 @router.get("/c/{community}/propose")
 def propose(ctx: ContextDep, community: CommunityDep, request: Request):
     items, _ = indicator_reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
-    return _render(request, ctx, community, "propose.html", indicators=items,
-                   settings=proposal_reads.governance_settings(ctx, community), rules=indicator_reads.community_rules(ctx, community),
-                   organisations=_organisations(ctx, community, active=True))
+    return _render(
+        request,
+        ctx,
+        community,
+        "propose.html",
+        indicators=items,
+        settings=proposal_reads.governance_settings(ctx, community),
+        rules=indicator_reads.community_rules(ctx, community),
+        organisations=_organisations(ctx, community, active=True),
+    )
 
 
 @router.get("/c/{community}/claim")
-def claim_form(ctx: ContextDep, community: CommunityDep, request: Request,
-               indicator: int | None = Query(None, ge=1, le=2**32 - 1)):
+def claim_form(
+    ctx: ContextDep, community: CommunityDep, request: Request, indicator: int | None = Query(None, ge=1, le=2**32 - 1)
+):
     items, _ = indicator_reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
     # The members offered are the public list: a hidden member is not offered, and is nominated by
     # their address, typed in the form's second field (hiding is about being listed: anyone may be
     # nominated, and they answer the nomination themselves).
     members, _ = member_reads.list_members(ctx, community, active=True, limit=500, offset=0)
-    return _render(request, ctx, community, "claim.html", indicators=items, members=members, selected=indicator,
-                   organisations=_organisations(ctx, community, active=True))
+    return _render(
+        request,
+        ctx,
+        community,
+        "claim.html",
+        indicators=items,
+        members=members,
+        selected=indicator,
+        organisations=_organisations(ctx, community, active=True),
+    )
 
 
 # Minted claims shown on the claims page, the latest first.
@@ -201,17 +264,34 @@ MINTED_SHOWN = 100
 
 @router.get("/c/{community}/claims")
 def claims(ctx: ContextDep, community: CommunityDep, request: Request):
-    open_, _, _ = claim_reads.list_claims(ctx, community, state="open", indicator_id=None, contributor=None, limit=500,
-                                    offset=0)
+    open_, _, _ = claim_reads.list_claims(
+        ctx, community, state="open", indicator_id=None, contributor=None, limit=500, offset=0
+    )
     # The latest minted, newest first: the listing is oldest first, so its last page (its first
     # page showed a community past 100 badges its oldest 100), asked for when there is more than one.
-    minted, minted_total, _ = claim_reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None,
-                                                limit=MINTED_SHOWN, offset=0)
+    minted, minted_total, _ = claim_reads.list_claims(
+        ctx, community, state="minted", indicator_id=None, contributor=None, limit=MINTED_SHOWN, offset=0
+    )
     if minted_total > MINTED_SHOWN:
-        minted, _, _ = claim_reads.list_claims(ctx, community, state="minted", indicator_id=None, contributor=None,
-                                         limit=MINTED_SHOWN, offset=minted_total - MINTED_SHOWN)
-    return _render(request, ctx, community, "claims.html", open_claims=open_, minted=minted[::-1],
-                   minted_total=minted_total, org_names=_organisation_names(ctx, community))
+        minted, _, _ = claim_reads.list_claims(
+            ctx,
+            community,
+            state="minted",
+            indicator_id=None,
+            contributor=None,
+            limit=MINTED_SHOWN,
+            offset=minted_total - MINTED_SHOWN,
+        )
+    return _render(
+        request,
+        ctx,
+        community,
+        "claims.html",
+        open_claims=open_,
+        minted=minted[::-1],
+        minted_total=minted_total,
+        org_names=_organisation_names(ctx, community),
+    )
 
 
 @router.get("/c/{community}/claims/{claim_id}")
@@ -220,14 +300,25 @@ def claim(ctx: ContextDep, community: CommunityDep, claim_id: IdPath, request: R
     # Who may endorse it and how often: the indicator's current terms, as the contract checks them.
     current = indicator_reads.get_indicator(ctx, community, found["indicator_id"])
     rules = present.indicator_rules(current, _indicator_names(ctx, community))
-    return _render(request, ctx, community, "claim_detail.html", claim=found, rules=rules,
-                   endorser_rule=bool(current["endorser_indicator_id"]),
-                   org_names=_organisation_names(ctx, community))
+    return _render(
+        request,
+        ctx,
+        community,
+        "claim_detail.html",
+        claim=found,
+        rules=rules,
+        endorser_rule=bool(current["endorser_indicator_id"]),
+        org_names=_organisation_names(ctx, community),
+    )
 
 
 @router.get("/c/{community}/awaiting")
-def awaiting(ctx: ContextDep, community: CommunityDep, request: Request,
-             member: str | None = Query(None, pattern=ADDRESS_PATTERN)):
+def awaiting(
+    ctx: ContextDep,
+    community: CommunityDep,
+    request: Request,
+    member: str | None = Query(None, pattern=ADDRESS_PATTERN),
+):
     """Waiting for you: nominations of this member to accept or decline, and open claims they may attest."""
     items: list[dict[str, Any]] = []
     answers: list[dict[str, Any]] = []
@@ -235,8 +326,16 @@ def awaiting(ctx: ContextDep, community: CommunityDep, request: Request,
         member = checksummed(member)
         answers, _ = claim_reads.awaiting_answer(ctx, community, nominee=member, limit=500, offset=0)
         items, _ = claim_reads.awaiting_attestation(ctx, community, attester=member, limit=500, offset=0)
-    return _render(request, ctx, community, "awaiting.html", member=member, claims=items, answers=answers,
-                   org_names=_organisation_names(ctx, community))
+    return _render(
+        request,
+        ctx,
+        community,
+        "awaiting.html",
+        member=member,
+        claims=items,
+        answers=answers,
+        org_names=_organisation_names(ctx, community),
+    )
 
 
 @router.get("/c/{community}/members")
@@ -255,15 +354,33 @@ def profile(ctx: ContextDep, community: CommunityDep, address: AddressPath, requ
     revoked = [b for b in badges if b["revoked_at"] is not None]
     disowned = [b for b in badges if b["disowned_at"] is not None and b["revoked_at"] is None]
     expired = [b for b in badges if not b["counts"] and b["revoked_at"] is None and b["disowned_at"] is None]
-    by_category = present.bar_chart([(c["category"] or "(no category)", c["score"]) for c in scores["by_category"]],
-                                    title="Score by category")
+    by_category = present.bar_chart(
+        [(c["category"] or "(no category)", c["score"]) for c in scores["by_category"]], title="Score by category"
+    )
     by_orientation = present.bar_chart(
-        [("object-oriented", scores["by_orientation"]["object"]["score"]),
-         ("community-oriented", scores["by_orientation"]["community"]["score"])], title="Score by orientation")
+        [
+            ("object-oriented", scores["by_orientation"]["object"]["score"]),
+            ("community-oriented", scores["by_orientation"]["community"]["score"]),
+        ],
+        title="Score by orientation",
+    )
     over_time = present.step_chart(history["points"], now=history["as_of"], title="Score over time")
-    return _render(request, ctx, community, "profile.html", member=member, scores=scores, counting=counting,
-                   revoked=revoked, disowned=disowned, expired=expired, by_category=by_category, by_orientation=by_orientation,
-                   over_time=over_time, history=history)
+    return _render(
+        request,
+        ctx,
+        community,
+        "profile.html",
+        member=member,
+        scores=scores,
+        counting=counting,
+        revoked=revoked,
+        disowned=disowned,
+        expired=expired,
+        by_category=by_category,
+        by_orientation=by_orientation,
+        over_time=over_time,
+        history=history,
+    )
 
 
 @router.get("/c/{community}/organisations")
@@ -274,8 +391,10 @@ def organisations(ctx: ContextDep, community: CommunityDep, request: Request):
 @router.get("/c/{community}/organisations/{organisation_id}")
 def organisation(ctx: ContextDep, community: CommunityDep, organisation_id: IndicatorIdPath, request: Request):
     found = organisation_reads.organisation_profile(ctx, community, organisation_id)
-    by_category = present.bar_chart([(c["category"] or "(no category)", c["score"]) for c in found["by_category"]],
-                                    title=f"Score credited to {found['name']}, by category")
+    by_category = present.bar_chart(
+        [(c["category"] or "(no category)", c["score"]) for c in found["by_category"]],
+        title=f"Score credited to {found['name']}, by category",
+    )
     return _render(request, ctx, community, "organisation.html", organisation=found, by_category=by_category)
 
 
@@ -287,5 +406,14 @@ def badge(ctx: ContextDep, community: CommunityDep, token_id: IdPath, request: R
         metadata, metadata_error = badge_reads.badge_metadata(ctx, community, token_id), None
     except DomainError as exc:
         metadata, metadata_error = None, exc.detail
-    return _render(request, ctx, community, "badge.html", badge=found, claim=claim, metadata=metadata,
-                   metadata_error=metadata_error, org_names=_organisation_names(ctx, community))
+    return _render(
+        request,
+        ctx,
+        community,
+        "badge.html",
+        badge=found,
+        claim=claim,
+        metadata=metadata,
+        metadata_error=metadata_error,
+        org_names=_organisation_names(ctx, community),
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -25,8 +25,10 @@ def dev_accounts() -> list[tuple[str, str, str]]:
     """(name, address, key) of the development signers; meaningful only on a local chain."""
     from eth_account import Account
 
-    return [(name, Account.from_key(ANVIL_DEV_KEYS[i]).address, ANVIL_DEV_KEYS[i])
-            for name, i in zip(DEV_NAMES, DEV_ACCOUNT_INDEXES)]
+    return [
+        (name, Account.from_key(ANVIL_DEV_KEYS[i]).address, ANVIL_DEV_KEYS[i])
+        for name, i in zip(DEV_NAMES, DEV_ACCOUNT_INDEXES)
+    ]
 
 
 _DEV_NAME_BY_ADDRESS: dict[str, str] | None = None
@@ -48,7 +50,7 @@ def short(address: str | None) -> str:
 def when(timestamp: int | None) -> str:
     if not timestamp:
         return ""
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def duration(seconds: int) -> str:
@@ -98,7 +100,7 @@ def safe_url(uri: str | None) -> bool:
 def evidence(uri: str | None) -> Markup:
     """An evidence URI: a link when it is http(s), otherwise the text itself."""
     if not uri:
-        return Markup("<span class=\"muted\">none</span>")
+        return Markup('<span class="muted">none</span>')
     if safe_url(uri):
         return Markup('<a href="{0}" rel="nofollow noopener noreferrer ugc" class="evidence">{0}</a>').format(uri)
     return Markup('<code class="evidence">{}</code>').format(uri)
@@ -108,8 +110,9 @@ def evidence(uri: str | None) -> Markup:
 
 
 def _indicator_terms(fields: list[Any], names: dict[int, str] | None = None) -> tuple[str, str]:
-    (name, _uri, category, orientation, weight, endorsements, valid, endorser, earn_cap, attest_cap,
-     cap_period) = (list(fields) + [None] * 11)[:11]
+    (name, _uri, category, orientation, weight, endorsements, valid, endorser, earn_cap, attest_cap, cap_period) = (
+        list(fields) + [None] * 11
+    )[:11]
     orientation_name = "community-oriented" if orientation == 1 else "object-oriented"
     parts = [f"weight {weight}", f"{endorsements} endorsement{'s' if endorsements != 1 else ''}", orientation_name]
     if category:
@@ -119,15 +122,23 @@ def _indicator_terms(fields: list[Any], names: dict[int, str] | None = None) -> 
     return str(name), ", ".join(parts)
 
 
-def fair_play(endorser: int | None, earn_cap: int | None, attest_cap: int | None, cap_period: int | None,
-              names: dict[int, str] | None = None) -> list[str]:
+def fair_play(
+    endorser: int | None,
+    earn_cap: int | None,
+    attest_cap: int | None,
+    cap_period: int | None,
+    names: dict[int, str] | None = None,
+) -> list[str]:
     """An indicator's fair-play rules in words (none when they are all off); `names` turns the
     endorser indicator's number into its name."""
     parts = []
     if endorser:
         name = (names or {}).get(int(endorser))
-        parts.append(f"endorsed only by holders of a “{name}” badge" if name
-                     else f"endorsed only by holders of indicator #{endorser}")
+        parts.append(
+            f"endorsed only by holders of a “{name}” badge"
+            if name
+            else f"endorsed only by holders of indicator #{endorser}"
+        )
     per = f" per {span(cap_period)}" if cap_period else ""
     if earn_cap:
         parts.append(f"at most {earn_cap} badge{'s' if earn_cap != 1 else ''} per member{per}")
@@ -138,15 +149,22 @@ def fair_play(endorser: int | None, earn_cap: int | None, attest_cap: int | None
 
 def indicator_rules(indicator: dict[str, Any], names: dict[int, str] | None = None) -> list[str]:
     """fair_play for an indicator (or one of its versions) as the read models return it."""
-    return fair_play(indicator.get("endorser_indicator_id"), indicator.get("earn_cap"), indicator.get("attest_cap"),
-                     indicator.get("cap_period_seconds"), names)
+    return fair_play(
+        indicator.get("endorser_indicator_id"),
+        indicator.get("earn_cap"),
+        indicator.get("attest_cap"),
+        indicator.get("cap_period_seconds"),
+        names,
+    )
 
 
 def score_rule(rule: str | None) -> str:
     """How a community's scores add up, in one sentence."""
     if rule == "square_root":
-        return ("Scores add up by the square root rule: n badges of one indicator count their mean weight "
-                "times the square root of n, so repeating the same kind of work counts less and less.")
+        return (
+            "Scores add up by the square root rule: n badges of one indicator count their mean weight "
+            "times the square root of n, so repeating the same kind of work counts less and less."
+        )
     return "Scores add up linearly: each badge that counts adds its indicator's weight."
 
 
@@ -156,8 +174,10 @@ def community_rules(rules: dict[str, Any] | None) -> str:
     parts = []
     window = int(rules.get("reciprocal_window_seconds") or 0)
     if window:
-        parts.append(f"no returning the favour: a member someone endorsed may not endorse that person's claims on "
-                     f"the same indicator within {span(window)}")
+        parts.append(
+            f"no returning the favour: a member someone endorsed may not endorse that person's claims on "
+            f"the same indicator within {span(window)}"
+        )
     if rules.get("score_rule") == "square_root":
         parts.append("scores follow the square root rule (repeated badges of one indicator count less and less)")
     return ("Fair play: " + "; ".join(parts) + ".") if parts else ""
@@ -188,16 +208,21 @@ class _PageWording:
         return span(seconds)
 
 
-def action_words(action: dict[str, Any], names: dict[int, str] | None = None,
-                 organisations: dict[int, str] | None = None) -> dict[str, str]:
+def action_words(
+    action: dict[str, Any], names: dict[int, str] | None = None, organisations: dict[int, str] | None = None
+) -> dict[str, str]:
     """A proposal's call (as the proposal read describes it) in plain words: a verb, an object
     (shown emphasised) and details, from the proposal actions' table. The template escapes all three."""
     args = list((action.get("args") or {}).values())
-    words = words_for(action.get("contract"), action.get("function"), args,
-                      _PageWording(names or {}, organisations or {}))
+    words = words_for(
+        action.get("contract"), action.get("function"), args, _PageWording(names or {}, organisations or {})
+    )
     if words is None:
-        return {"verb": f"call {action.get('contract')}.{action.get('function') or 'unknown function'}",
-                "object": "", "details": action.get("calldata", "")}
+        return {
+            "verb": f"call {action.get('contract')}.{action.get('function') or 'unknown function'}",
+            "object": "",
+            "details": action.get("calldata", ""),
+        }
     return words._asdict()
 
 
@@ -213,16 +238,21 @@ def bar_chart(rows: list[tuple[str, int]], *, title: str, unit: str = "points") 
     top = max([v for _, v in rows] + [1])
     title_id = "chart-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     desc = "; ".join(f"{label}: {value} {unit}" for label, value in rows) or "nothing yet"
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{title_id}">',
-             Markup('<title id="{}">{}: {}</title>').format(title_id, title, desc)]
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{title_id}">',
+        Markup('<title id="{}">{}: {}</title>').format(title_id, title, desc),
+    ]
     if not rows:
         parts.append(f'<text x="8" y="{gap + 16}" fill="#333">No badges count yet.</text>')
     for i, (label, value) in enumerate(rows):
         y = gap + i * (bar_h + gap)
         w = 0 if top == 0 else max(2, int((width - label_w - 60) * value / top))
         colour = _BAR_COLOURS[i % len(_BAR_COLOURS)]
-        parts.append(Markup('<text x="{}" y="{}" text-anchor="end" fill="#222">{}</text>').format(
-            label_w - 8, y + 17, label[:24]))
+        parts.append(
+            Markup('<text x="{}" y="{}" text-anchor="end" fill="#222">{}</text>').format(
+                label_w - 8, y + 17, label[:24]
+            )
+        )
         parts.append(f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{colour}"/>')
         parts.append(f'<text x="{label_w + w + 6}" y="{y + 17}" fill="#222">{value}</text>')
     parts.append("</svg>")
@@ -234,8 +264,9 @@ def step_chart(points: list[dict[str, int]], *, now: int, title: str) -> Markup:
     width, height, left, bottom, pad = 560, 200, 44, 28, 12
     title_id = "chart-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     desc = "; ".join(f"{when(p['at'])}: {p['total']}" for p in points) or "no badges yet"
-    head = Markup('<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}"><title id="{}">{}: {}</title>'
-                  ).format(width, height, title_id, title_id, title, desc)
+    head = Markup(
+        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}"><title id="{}">{}: {}</title>'
+    ).format(width, height, title_id, title_id, title, desc)
     if not points:
         return head + Markup('<text x="8" y="24" fill="#333">No badges yet.</text></svg>')
     start, end = points[0]["at"], max(now, points[-1]["at"] + 1)

@@ -3,7 +3,7 @@ download. A plain GET form (no script needed)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -21,17 +21,32 @@ EXPORTS = ("badges", "attestations", "indicator-versions", "proposals", "votes")
 
 
 @router.get("/c/{community}/report")
-def report(ctx: ContextDep, community: CommunityDep, request: Request,
-           start: date | None = Query(None, alias="from"), end: date | None = Query(None, alias="to")):
+def report(
+    ctx: ContextDep,
+    community: CommunityDep,
+    request: Request,
+    start: date | None = Query(None, alias="from"),
+    end: date | None = Query(None, alias="to"),
+):
     if start is None or end is None:
         with ctx.sessions() as session:
-            today = datetime.fromtimestamp(index_reads.index_time(session, community), tz=timezone.utc).date()
+            today = datetime.fromtimestamp(index_reads.index_time(session, community), tz=UTC).date()
         start, end = start or today.replace(day=1), end or today
     try:
         period = Period.of(start, end)
     except Unprocessable as exc:
-        return _render(request, ctx, community, "report.html", error=exc.detail, start=start, end=end,
-                       summary=None, charts=[], exports=EXPORTS)
+        return _render(
+            request,
+            ctx,
+            community,
+            "report.html",
+            error=exc.detail,
+            start=start,
+            end=end,
+            summary=None,
+            charts=[],
+            exports=EXPORTS,
+        )
     summary = figures.summary(ctx, community, period)
     by = summary["by"]
     charts = [
@@ -39,5 +54,15 @@ def report(ctx: ContextDep, community: CommunityDep, request: Request,
         present.bar_chart([(g["label"], g["weight"]) for g in by["orientation"]], title="Weight by orientation"),
         present.bar_chart([(present.short(g["key"]), g["weight"]) for g in by["member"]], title="Weight by member"),
     ]
-    return _render(request, ctx, community, "report.html", error=None, start=start, end=end, summary=summary,
-                   charts=charts, exports=EXPORTS)
+    return _render(
+        request,
+        ctx,
+        community,
+        "report.html",
+        error=None,
+        start=start,
+        end=end,
+        summary=summary,
+        charts=charts,
+        exports=EXPORTS,
+    )

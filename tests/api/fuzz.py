@@ -41,14 +41,29 @@ class FuzzResult:
 
     @property
     def summary(self) -> str:
-        line = next((l for l in reversed(self.output.splitlines()) if " generated" in l), "no summary")
+        line = next((text for text in reversed(self.output.splitlines()) if " generated" in text), "no summary")
         return f"schemathesis: {line.strip()} in {self.seconds:.1f} s"
 
 
 def run(base_url: str, *, max_examples: int, seed: int | None = None, max_time: int | None = None) -> FuzzResult:
-    command = [str(Path(sys.executable).parent / "st"), "--config-file", str(CONFIG), "--no-color", "run",
-               f"{base_url}/openapi.json", "--max-examples", str(max_examples), "--workers", "1",
-               "--checks", "all", "--exclude-checks", EXCLUDED_CHECKS, "--request-timeout", "30"]
+    command = [
+        str(Path(sys.executable).parent / "st"),
+        "--config-file",
+        str(CONFIG),
+        "--no-color",
+        "run",
+        f"{base_url}/openapi.json",
+        "--max-examples",
+        str(max_examples),
+        "--workers",
+        "1",
+        "--checks",
+        "all",
+        "--exclude-checks",
+        EXCLUDED_CHECKS,
+        "--request-timeout",
+        "30",
+    ]
     if seed is not None:
         command += ["--seed", str(seed)]
     if max_time is not None:
@@ -75,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(folder)
         database_url = f"sqlite:///{workdir / 'index.sqlite3'}"
         with local_stack(workdir, database_url=database_url) as stack:
-            env = Env(stack.anvil, stack.server, stack.deployments, database_url,
-                      CommunityClient(stack.server.url), workdir)
+            env = Env(
+                stack.anvil, stack.server, stack.deployments, database_url, CommunityClient(stack.server.url), workdir
+            )
             seed_records(env, pass_proposal, ALICE, BOB, CAROL, DANA, address)
             result = run(stack.server.url, max_examples=args.max_examples, seed=args.seed)
     if result.returncode != 0:
@@ -88,13 +104,30 @@ def main(argv: list[str] | None = None) -> int:
 
 def seed_records(env, pass_proposal, alice, bob, carol, dana, address) -> None:
     """Something behind each read: two indicators, Dana admitted, a minted badge and an open claim."""
-    pass_proposal(env, alice, "Founding indicators and Dana", [
-        {"type": "add_indicator", "name": "Mentoring a newcomer", "category": "mentoring",
-         "orientation": "community", "weight": 5, "endorsements_required": 2},
-        {"type": "add_indicator", "name": "Merged patch", "category": "code", "orientation": "object",
-         "weight": 3, "endorsements_required": 1},
-        {"type": "admit_member", "account": address(dana)},
-    ])
+    pass_proposal(
+        env,
+        alice,
+        "Founding indicators and Dana",
+        [
+            {
+                "type": "add_indicator",
+                "name": "Mentoring a newcomer",
+                "category": "mentoring",
+                "orientation": "community",
+                "weight": 5,
+                "endorsements_required": 2,
+            },
+            {
+                "type": "add_indicator",
+                "name": "Merged patch",
+                "category": "code",
+                "orientation": "object",
+                "weight": 3,
+                "endorsements_required": 1,
+            },
+            {"type": "admit_member", "account": address(dana)},
+        ],
+    )
     minted = env.api.act("claims", carol, indicator_id=2, evidence_uri="https://x.example/patch")
     env.api.act("attestations", bob, claim_id=minted["created"]["claim_id"])
     env.api.act("claims", alice, indicator_id=1, evidence_uri="https://x.example/mentoring")

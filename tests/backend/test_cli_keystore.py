@@ -31,8 +31,13 @@ GOOD = Account.encrypt(KEY, PASSWORD, kdf="scrypt", iterations=2**10)
 def commons(*args: str, password: str = PASSWORD) -> subprocess.CompletedProcess:
     """main() in this process, as tests/e2e/test_cli.py runs it: its exit code, stdout and stderr apart."""
     argv, sys.argv = sys.argv, ["commons", *args]
-    environment = {"COMMONS_PASSWORD": password, "COMMONS_PASSWORD_FILE": None, "COMMONS_KEYSTORE": None,
-                   "COMMONS_ACCOUNT": None, "COMMONS_API": "http://127.0.0.1:9"}
+    environment = {
+        "COMMONS_PASSWORD": password,
+        "COMMONS_PASSWORD_FILE": None,
+        "COMMONS_KEYSTORE": None,
+        "COMMONS_ACCOUNT": None,
+        "COMMONS_API": "http://127.0.0.1:9",
+    }
     try:
         with CliRunner(mix_stderr=False).isolation(env=environment) as (stdout, stderr):
             try:
@@ -67,10 +72,17 @@ def crafted(key: bytes, iv: int = 7, c: int = 2) -> dict:
     salt = b"\x01" * 16
     derived = _pbkdf2_hash(PASSWORD.encode(), "sha256", salt, c, 32)
     ciphertext = encrypt_aes_ctr(key, derived[:16], iv)
-    return {"version": 3, "crypto": {
-        "cipher": "aes-128-ctr", "cipherparams": {"iv": iv.to_bytes((iv.bit_length() + 7) // 8 or 1, "big").hex()},
-        "ciphertext": ciphertext.hex(), "kdf": "pbkdf2", "mac": keccak(derived[16:32] + ciphertext).hex(),
-        "kdfparams": {"c": c, "dklen": 32, "prf": "hmac-sha256", "salt": salt.hex()}}}
+    return {
+        "version": 3,
+        "crypto": {
+            "cipher": "aes-128-ctr",
+            "cipherparams": {"iv": iv.to_bytes((iv.bit_length() + 7) // 8 or 1, "big").hex()},
+            "ciphertext": ciphertext.hex(),
+            "kdf": "pbkdf2",
+            "mac": keccak(derived[16:32] + ciphertext).hex(),
+            "kdfparams": {"c": c, "dklen": 32, "prf": "hmac-sha256", "salt": salt.hex()},
+        },
+    }
 
 
 def _set(path: str, value):
@@ -85,6 +97,7 @@ def _set(path: str, value):
             del node[last]
         else:
             node[last] = value
+
     return edit
 
 
@@ -103,9 +116,9 @@ MALFORMED = {
     "version 4 (EIP-2335)": (edited(_set("version", 4)), "version is 4"),
     "version as text": (edited(_set("version", "3")), 'version is "3"'),
     "version true": (edited(_set("version", True)), "version is true"),
-    "argon2 kdf": (edited(_set("crypto.kdf", "argon2id")), "key derivation function is \"argon2id\""),
+    "argon2 kdf": (edited(_set("crypto.kdf", "argon2id")), 'key derivation function is "argon2id"'),
     "no kdf": (edited(_set("crypto.kdf", ...)), "key derivation function is missing"),
-    "unknown cipher": (edited(_set("crypto.cipher", "aes-256-gcm")), "cipher is \"aes-256-gcm\""),
+    "unknown cipher": (edited(_set("crypto.cipher", "aes-256-gcm")), 'cipher is "aes-256-gcm"'),
     "no cipherparams": (edited(_set("crypto.cipherparams", ...)), "cipherparams.iv is missing"),
     "iv a number": (edited(_set("crypto.cipherparams.iv", 12345)), "cipherparams.iv is 12345"),
     "iv not hex": (edited(_set("crypto.cipherparams.iv", "zz" * 16)), "cipherparams.iv"),
@@ -124,12 +137,26 @@ MALFORMED = {
     "no p": (edited(_set("crypto.kdfparams.p", ...)), "kdfparams.p is missing"),
     "dklen 16": (edited(_set("crypto.kdfparams.dklen", 16)), "dklen is 16"),
     "salt a number": (edited(_set("crypto.kdfparams.salt", 5)), "salt is 5"),
-    "pbkdf2 without prf": (edited(lambda k: k["crypto"].update(
-        kdf="pbkdf2", kdfparams={"c": 2, "dklen": 32, "salt": "00"})), "prf is missing"),
-    "pbkdf2 sha512": (edited(lambda k: k["crypto"].update(
-        kdf="pbkdf2", kdfparams={"c": 2, "dklen": 32, "salt": "00", "prf": "hmac-sha512"})), "hmac-sha256"),
-    "pbkdf2 forever": (edited(lambda k: k["crypto"].update(
-        kdf="pbkdf2", kdfparams={"c": 10**12, "dklen": 32, "salt": "00", "prf": "hmac-sha256"})), "rounds of pbkdf2"),
+    "pbkdf2 without prf": (
+        edited(lambda k: k["crypto"].update(kdf="pbkdf2", kdfparams={"c": 2, "dklen": 32, "salt": "00"})),
+        "prf is missing",
+    ),
+    "pbkdf2 sha512": (
+        edited(
+            lambda k: k["crypto"].update(
+                kdf="pbkdf2", kdfparams={"c": 2, "dklen": 32, "salt": "00", "prf": "hmac-sha512"}
+            )
+        ),
+        "hmac-sha256",
+    ),
+    "pbkdf2 forever": (
+        edited(
+            lambda k: k["crypto"].update(
+                kdf="pbkdf2", kdfparams={"c": 10**12, "dklen": 32, "salt": "00", "prf": "hmac-sha256"}
+            )
+        ),
+        "rounds of pbkdf2",
+    ),
     "a zero key, its MAC right": (crafted(b"\0" * 32), "not a valid private key"),
     "a key past the curve's order, its MAC right": (crafted(b"\xff" * 32), "not a valid private key"),
 }
@@ -192,8 +219,14 @@ def test_keystores_of_every_shape_the_spec_allows_unlock(tmp_path):
     key = bytes.fromhex(KEY.removeprefix("0x"))
     upper = edited(lambda k: k.update(Crypto=k.pop("crypto")))
     prefixed = edited(lambda k: k["crypto"].update(mac="0x" + k["crypto"]["mac"]))
-    for keyfile in (GOOD, upper, prefixed, crafted(key, iv=1), crafted(key, iv=2**127 + 5),
-                    Account.encrypt(KEY, PASSWORD, kdf="pbkdf2", iterations=2)):
+    for keyfile in (
+        GOOD,
+        upper,
+        prefixed,
+        crafted(key, iv=1),
+        crafted(key, iv=2**127 + 5),
+        Account.encrypt(KEY, PASSWORD, kdf="pbkdf2", iterations=2),
+    ):
         path = tmp_path / "key.json"
         path.write_text(json.dumps(keyfile))
         result = commons("--json", "--keystore", str(path), "account", "address")
@@ -204,9 +237,14 @@ def test_the_console_script_exits_4_without_a_traceback(tmp_path):
     """The installed `commons`, in a process of its own as a shell runs it, errors as JSON too."""
     path = tmp_path / "key.json"
     path.write_text(json.dumps(edited(_set("crypto.kdf", "argon2id"))))
-    result = subprocess.run([str(COMMONS), "--json", "--keystore", str(path), "account", "address"],
-                            env={"PATH": str(COMMONS.parent), "COMMONS_PASSWORD": PASSWORD}, capture_output=True,
-                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [str(COMMONS), "--json", "--keystore", str(path), "account", "address"],
+        env={"PATH": str(COMMONS.parent), "COMMONS_PASSWORD": PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 4 and result.stdout == "" and "Traceback" not in result.stderr, result.stderr
     error = json.loads(result.stderr)
     assert error["exit_code"] == 4 and "argon2id" in error["error"]

@@ -37,8 +37,9 @@ def _budgets() -> ClientBudgets:
 
 # Each step: wait some seconds, then charge some gas (and maybe refund that charge at once, as the
 # book does when the check after charging fails).
-STEPS = st.lists(st.tuples(st.floats(0, 2 * HOUR / 3), st.integers(1, GAS_PER_HOUR // 3), st.booleans()),
-                 min_size=1, max_size=40)
+STEPS = st.lists(
+    st.tuples(st.floats(0, 2 * HOUR / 3), st.integers(1, GAS_PER_HOUR // 3), st.booleans()), min_size=1, max_size=40
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -63,8 +64,11 @@ def test_the_running_sum_is_the_gas_of_the_last_hour_and_refuses_as_the_sum_woul
             else:
                 charged.append((clock.now, gas))
             holder = ticket[0]
-            assert holder.hour_gas == sum(c.gas for c in holder.hour) == sum(
-                g for at, g in charged if at > clock.now - HOUR)
+            assert (
+                holder.hour_gas
+                == sum(c.gas for c in holder.hour)
+                == sum(g for at, g in charged if at > clock.now - HOUR)
+            )
     finally:
         budgets.time.monotonic = original
 

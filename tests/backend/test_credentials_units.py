@@ -31,7 +31,8 @@ def test_development_issuer_key_signs_on_local_chains(chain_id):
     issuer = Issuer.from_settings(Settings(issuer_key=DEV_ISSUER_KEY), chain_id)
     # RFC 8032's first test vector: its public key is this one.
     assert base64.urlsafe_b64decode(issuer.public_jwk["x"] + "=").hex() == (
-        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+    )
 
 
 @pytest.mark.parametrize("key", ["not hex", "ab" * 31, "ab" * 33, ""])
@@ -43,7 +44,8 @@ def test_malformed_issuer_key_is_refused(key):
 def test_did_web_names_the_public_url():
     assert did_web("http://127.0.0.1:8000") == "did:web:127.0.0.1%3A8000"
     assert did_web("https://commons.example.org", "communities", "drupal") == (
-        "did:web:commons.example.org:communities:drupal")
+        "did:web:commons.example.org:communities:drupal"
+    )
     assert did_web("https://example.org/commons/") == "did:web:example.org:commons"
     settings = Settings(public_url="https://commons.example.org/", issuer_key=OWN_KEY)
     assert Issuer.from_settings(settings, 1).key_id("wiki") == "did:web:commons.example.org:communities:wiki#key-1"

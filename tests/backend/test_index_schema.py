@@ -11,8 +11,11 @@ def test_index_from_an_older_schema_is_dropped_and_recreated(tmp_path):
     url = f"sqlite:///{tmp_path / 'index.sqlite3'}"
     old = create_engine(url)
     with old.begin() as connection:  # the cursors table as it was before it kept block hashes
-        connection.execute(text("CREATE TABLE cursors (community VARCHAR(64) PRIMARY KEY, block_number BIGINT, "
-                                "block_timestamp BIGINT)"))
+        connection.execute(
+            text(
+                "CREATE TABLE cursors (community VARCHAR(64) PRIMARY KEY, block_number BIGINT, block_timestamp BIGINT)"
+            )
+        )
         connection.execute(text("INSERT INTO cursors VALUES ('example', 99, 0)"))
     old.dispose()
 
@@ -40,8 +43,12 @@ def test_an_index_from_before_consent_is_rebuilt(tmp_path):
     sessions = make_sessionmaker(make_engine(url))
     engine = sessions.kw["bind"]
     with engine.begin() as connection:  # as the version before consent wrote it
-        for table, column in (("claims", "nomination_state"), ("claims", "answered_at"),
-                              ("badges", "disowned_at"), ("members", "profile_hidden")):
+        for table, column in (
+            ("claims", "nomination_state"),
+            ("claims", "answered_at"),
+            ("badges", "disowned_at"),
+            ("members", "profile_hidden"),
+        ):
             connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
         connection.execute(text("UPDATE schema_stamp SET fingerprint = 'before consent'"))
         connection.execute(text("INSERT INTO cursors VALUES ('example', 99, 0, NULL)"))

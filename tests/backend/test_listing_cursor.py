@@ -14,11 +14,21 @@ from backend.indexer.db import make_engine, make_sessionmaker
 def _plan(engine, statement) -> list[str]:
     """SQLite's plan of a statement, its bind parameters given values of their kind."""
     compiled = statement.compile(engine)
-    values = compiled.construct_params({"community": "c", "owner": "0x" + "ab" * 20, "contributor": "0x" + "ab" * 20,
-                                        "after": 100, "limit": 50, "offset": 100, "indicator_id": 1})
+    values = compiled.construct_params(
+        {
+            "community": "c",
+            "owner": "0x" + "ab" * 20,
+            "contributor": "0x" + "ab" * 20,
+            "after": 100,
+            "limit": 50,
+            "offset": 100,
+            "indicator_id": 1,
+        }
+    )
     with engine.connect() as connection:
-        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled),
-                                          tuple(values[name] for name in compiled.positiontup))
+        rows = connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + str(compiled), tuple(values[name] for name in compiled.positiontup)
+        )
         return [row[3] for row in rows]
 
 
@@ -26,8 +36,14 @@ def _plan(engine, statement) -> list[str]:
 # out of the search would walk the community's rows from the cursor to find the member's.
 LISTINGS = {
     "claims": (claim_reads._claims_listing(None, False, False, False), ["community=?"]),
-    "claims of a contributor": (claim_reads._claims_listing(None, False, False, True), ["community=?", "contributor=?"]),
-    "claims of an indicator": (claim_reads._claims_listing(None, False, True, False), ["community=?", "indicator_id=?"]),
+    "claims of a contributor": (
+        claim_reads._claims_listing(None, False, False, True),
+        ["community=?", "contributor=?"],
+    ),
+    "claims of an indicator": (
+        claim_reads._claims_listing(None, False, True, False),
+        ["community=?", "indicator_id=?"],
+    ),
     "open claims": (claim_reads._claims_listing("open", False, False, False), ["community=?", "minted=?"]),
     "badges": (badge_reads._badges_listing(False), ["community=?"]),
     "badges of an owner": (badge_reads._badges_listing(True), ["community=?", "owner=?"]),
@@ -43,7 +59,7 @@ def test_a_page_is_found_through_an_index_in_the_listings_order(tmp_path, name, 
     listing, bounded_by = LISTINGS[name]
     plan = _plan(engine, getattr(listing, by))
     assert plan and plan[0].startswith("SEARCH") and "USING" in plan[0], plan
-    terms = plan[0][plan[0].index("(") + 1:plan[0].rindex(")")].split(" AND ")
+    terms = plan[0][plan[0].index("(") + 1 : plan[0].rindex(")")].split(" AND ")
     assert set(bounded_by) <= set(terms), plan
     if by == "page_after":
         assert f"{listing.cursor}<?" in terms or f"{listing.cursor}>?" in terms, plan  # from the cursor on

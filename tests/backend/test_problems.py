@@ -38,8 +38,13 @@ def test_an_unexpected_error_is_answered_and_not_raised_again():
     response = TestClient(_app()).get("/boom")
     assert response.status_code == 500
     assert response.headers["content-type"] == "application/problem+json"
-    assert response.json() == {"type": "about:blank", "title": "Internal error", "status": 500,
-                               "detail": "UnicodeDecodeError: the service failed; see its log", "instance": "/boom"}
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "UnicodeDecodeError: the service failed; see its log",
+        "instance": "/boom",
+    }
 
 
 @contextmanager

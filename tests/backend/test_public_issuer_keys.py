@@ -25,16 +25,26 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # RFC 8032 section 7.1: each test's SECRET KEY and PUBLIC KEY, as printed there.
 RFC8032 = {
-    "TEST 1": ("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
-               "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"),
-    "TEST 2": ("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
-               "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c"),
-    "TEST 3": ("c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
-               "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025"),
-    "TEST 1024": ("f5e5767cf153319517630f226876b86c8160cc583bc013744c6bf255f5cc0ee5",
-                  "278117fc144c72340f67d0f2316e8386ceffbf2b2428c9c51fef7c597f1d426e"),
-    "TEST SHA(abc)": ("833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42",
-                      "ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2bf"),
+    "TEST 1": (
+        "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+    ),
+    "TEST 2": (
+        "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+        "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+    ),
+    "TEST 3": (
+        "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+        "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025",
+    ),
+    "TEST 1024": (
+        "f5e5767cf153319517630f226876b86c8160cc583bc013744c6bf255f5cc0ee5",
+        "278117fc144c72340f67d0f2316e8386ceffbf2b2428c9c51fef7c597f1d426e",
+    ),
+    "TEST SHA(abc)": (
+        "833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42",
+        "ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2bf",
+    ),
 }
 MNEMONIC = "test test test test test test test test test test test junk"
 
@@ -79,9 +89,20 @@ def _published_in_project() -> dict[str, str]:
 
 def _spellings(key: str) -> list[str]:
     """The ways one key may be written in an environment file, all read as the same 32 bytes."""
-    spaced = " ".join(key[i:i + 2] for i in range(0, 64, 2))
-    return [key, key.upper(), "0x" + key, "0X" + key.upper(), " " + key, key + " ", "\t" + key + "\n",
-            " 0x" + key + " ", "0x " + key, spaced, "\n" + spaced.upper() + "\r\n"]
+    spaced = " ".join(key[i : i + 2] for i in range(0, 64, 2))
+    return [
+        key,
+        key.upper(),
+        "0x" + key,
+        "0X" + key.upper(),
+        " " + key,
+        key + " ",
+        "\t" + key + "\n",
+        " 0x" + key + " ",
+        "0x " + key,
+        spaced,
+        "\n" + spaced.upper() + "\r\n",
+    ]
 
 
 def _refused(key: str, chain_id: int = PUBLIC_CHAIN) -> str:
@@ -101,8 +122,13 @@ def _public_key(issuer: Issuer) -> bytes:
 def test_every_rfc8032_test_key_is_refused_in_every_spelling(name):
     secret, public = RFC8032[name]
     # The secret is the RFC's: it gives the RFC's public key.
-    assert Ed25519PrivateKey.from_private_bytes(bytes.fromhex(secret)).public_key().public_bytes(
-        Encoding.Raw, PublicFormat.Raw).hex() == public
+    assert (
+        Ed25519PrivateKey.from_private_bytes(bytes.fromhex(secret))
+        .public_key()
+        .public_bytes(Encoding.Raw, PublicFormat.Raw)
+        .hex()
+        == public
+    )
     for spelling in _spellings(secret):
         message = _refused(spelling)
         assert f"RFC 8032's test vector {name}" in message and f"chain {PUBLIC_CHAIN} is not local" in message
@@ -150,8 +176,11 @@ def test_keys_the_tests_compute_are_refused(name):
 @pytest.mark.parametrize("chain_id", [1, PUBLIC_CHAIN, 8453, 11155111])
 def test_a_key_of_ones_own_signs_on_any_chain_however_spelled(chain_id):
     key = secrets.token_hex(32)
-    expected = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(key)).public_key().public_bytes(
-        Encoding.Raw, PublicFormat.Raw)
+    expected = (
+        Ed25519PrivateKey.from_private_bytes(bytes.fromhex(key))
+        .public_key()
+        .public_bytes(Encoding.Raw, PublicFormat.Raw)
+    )
     for spelling in _spellings(key):
         assert _public_key(Issuer.from_settings(Settings(issuer_key=spelling), chain_id)) == expected
 
@@ -175,14 +204,20 @@ def test_a_malformed_key_is_malformed_on_any_chain(key, chain_id):
 # ---------------------------------------------------------------------- status of each holding
 
 
-@pytest.mark.parametrize("holding, badge_holding, withdrawn, revoked", [
-    (0, 0, False, False),  # the first holder's, standing
-    (0, 0, True, True),  # revoked or disowned
-    (0, 1, False, True),  # recovered away: the lost key's credential is revoked
-    (1, 1, False, False),  # the new holder's stands
-    (1, 1, True, True),
-    (0, 2, False, True), (1, 2, False, True), (2, 2, False, False),
-    (1, 0, False, False), (1, 0, True, False),  # not issued yet: no bit
-])
+@pytest.mark.parametrize(
+    "holding, badge_holding, withdrawn, revoked",
+    [
+        (0, 0, False, False),  # the first holder's, standing
+        (0, 0, True, True),  # revoked or disowned
+        (0, 1, False, True),  # recovered away: the lost key's credential is revoked
+        (1, 1, False, False),  # the new holder's stands
+        (1, 1, True, True),
+        (0, 2, False, True),
+        (1, 2, False, True),
+        (2, 2, False, False),
+        (1, 0, False, False),
+        (1, 0, True, False),  # not issued yet: no bit
+    ],
+)
 def test_a_credential_is_revoked_when_its_badge_is_withdrawn_or_moved_on(holding, badge_holding, withdrawn, revoked):
     assert statuslist.credential_revoked(holding, badge_holding, withdrawn) is revoked

@@ -38,9 +38,21 @@ def book(tmp_path):
 
 def _request(book: RelayBook, nonce: int, state: str, block: int | None = None) -> None:
     with book.sessions.begin() as session:
-        session.add(RelayRequest(community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=nonce,
-                                 target="0xT", payload={}, gas=100_000, client="test", state=state,
-                                 block_number=block))
+        session.add(
+            RelayRequest(
+                community="c",
+                kind="forward",
+                forwarder="0xF",
+                signer=SIGNER,
+                nonce=nonce,
+                target="0xT",
+                payload={},
+                gas=100_000,
+                client="test",
+                state=state,
+                block_number=block,
+            )
+        )
 
 
 def test_in_flight_nonces_are_skipped(book):
@@ -99,8 +111,18 @@ def test_a_writes_reads_of_the_outbox_never_walk_a_members_history(book):
         next_nonce(40, held)
         check_nonce(40, 40, held)
         book.same_request("c", "0xF", SIGNER, 40, "0x" + "ab" * 65)
-        book.accept(community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=40, target="0xT",
-                    payload={}, signature="0x" + "ab" * 65, gas=100_000, client="test")
+        book.accept(
+            community="c",
+            kind="forward",
+            forwarder="0xF",
+            signer=SIGNER,
+            nonce=40,
+            target="0xT",
+            payload={},
+            signature="0x" + "ab" * 65,
+            gas=100_000,
+            client="test",
+        )
     finally:
         event.remove(engine, "before_cursor_execute", keep)
     assert len(statements) >= 5, statements  # every read above reached the database (the nonce rules read none)
@@ -111,7 +133,7 @@ def test_a_writes_reads_of_the_outbox_never_walk_a_members_history(book):
             assert steps, (statement, plan)
             for step in steps:
                 assert step.startswith("SEARCH") and "USING" in step, (statement, plan)
-                terms = step[step.index("(") + 1:step.rindex(")")].split(" AND ")
+                terms = step[step.index("(") + 1 : step.rindex(")")].split(" AND ")
                 bounded = [t for t in terms if not t.startswith(("community=", "signer=", "client="))]
                 assert bounded, f"reads the member's whole history: {step}\n{statement}"
 
@@ -128,7 +150,8 @@ def test_an_outbox_of_an_earlier_version_gets_the_new_indexes_and_loses_the_repl
         connection.exec_driver_sql("CREATE INDEX ix_relay_request_client ON relay_requests (client, created_at)")
         connection.exec_driver_sql(
             "INSERT INTO relay_requests (community, kind, forwarder, signer, nonce, target, payload, gas, client, "
-            "state, attempts, created_at) VALUES ('c', 'forward', '0xF', 'S', 0, '0xT', '{}', 1, 'x', 'queued', 0, 0)")
+            "state, attempts, created_at) VALUES ('c', 'forward', '0xF', 'S', 0, '0xT', '{}', 1, 'x', 'queued', 0, 0)"
+        )
     create_outbox(engine)
     names = {index["name"] for index in inspect(engine).get_indexes("relay_requests")}
     assert {"ix_relay_request_member_state", "ix_relay_request_client_state"} <= names
@@ -143,32 +166,100 @@ def test_held_requests_are_the_members_own_from_the_chains_nonce_on_oldest_first
     the chain's nonce on that are in flight or executed recently enough to be rolled back, in
     nonce order, with their payloads; not those below the chain's nonce, failed ones, another
     member's or another community's."""
-    for nonce, state, block in ((3, "sent", None), (1, "succeeded", 90), (5, "queued", None), (4, "succeeded", 95),
-                                (2, "reverted", 95), (6, "failed", None), (7, "succeeded", 1)):
+    for nonce, state, block in (
+        (3, "sent", None),
+        (1, "succeeded", 90),
+        (5, "queued", None),
+        (4, "succeeded", 95),
+        (2, "reverted", 95),
+        (6, "failed", None),
+        (7, "succeeded", 1),
+    ):
         with book.sessions.begin() as session:
-            session.add(RelayRequest(community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=nonce,
-                                     target="0xT", payload={"nonce": nonce}, gas=1_000 + nonce, client="test",
-                                     state=state, block_number=block))
+            session.add(
+                RelayRequest(
+                    community="c",
+                    kind="forward",
+                    forwarder="0xF",
+                    signer=SIGNER,
+                    nonce=nonce,
+                    target="0xT",
+                    payload={"nonce": nonce},
+                    gas=1_000 + nonce,
+                    client="test",
+                    state=state,
+                    block_number=block,
+                )
+            )
     with book.sessions.begin() as session:
-        session.add(RelayRequest(community="c", kind="forward", forwarder="0xF", signer="0xOther", nonce=4,
-                                 target="0xT", payload={"nonce": "other"}, gas=1, client="test", state="queued"))
-        session.add(RelayRequest(community="other", kind="forward", forwarder="0xG", signer=SIGNER, nonce=4,
-                                 target="0xT", payload={"nonce": "elsewhere"}, gas=1, client="test", state="queued"))
+        session.add(
+            RelayRequest(
+                community="c",
+                kind="forward",
+                forwarder="0xF",
+                signer="0xOther",
+                nonce=4,
+                target="0xT",
+                payload={"nonce": "other"},
+                gas=1,
+                client="test",
+                state="queued",
+            )
+        )
+        session.add(
+            RelayRequest(
+                community="other",
+                kind="forward",
+                forwarder="0xG",
+                signer=SIGNER,
+                nonce=4,
+                target="0xT",
+                payload={"nonce": "elsewhere"},
+                gas=1,
+                client="test",
+                state="queued",
+            )
+        )
     held = book.held("c", SIGNER, chain_nonce=2, head=100)
-    assert held == [(2, {"nonce": 2}, 1_002), (3, {"nonce": 3}, 1_003), (4, {"nonce": 4}, 1_004),
-                    (5, {"nonce": 5}, 1_005)]  # 7 mined too long ago to roll back, 6 never executed
+    assert held == [
+        (2, {"nonce": 2}, 1_002),
+        (3, {"nonce": 3}, 1_003),
+        (4, {"nonce": 4}, 1_004),
+        (5, {"nonce": 5}, 1_005),
+    ]  # 7 mined too long ago to roll back, 6 never executed
     assert all(isinstance(r, HeldRequest) for r in held)
     assert next_nonce(2, held) == 6
     assert book.held("c", "0xNobody", chain_nonce=0, head=100) == []
 
 
-def _settled(book: RelayBook, nonce: int, state: str, *, gas_used: int | None, error: str | None = None,
-             settled_at: float | None = None) -> None:
+def _settled(
+    book: RelayBook,
+    nonce: int,
+    state: str,
+    *,
+    gas_used: int | None,
+    error: str | None = None,
+    settled_at: float | None = None,
+) -> None:
     with book.sessions.begin() as session:
-        session.add(RelayRequest(community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=nonce,
-                                 target="0xT", payload={}, gas=100_000, client="test", state=state, gas_used=gas_used,
-                                 error=error, settled_at=settled_at if settled_at is not None else time.time(),
-                                 tx_hash=None if gas_used is None else f"0x{nonce:064x}"))
+        session.add(
+            RelayRequest(
+                community="c",
+                kind="forward",
+                forwarder="0xF",
+                signer=SIGNER,
+                nonce=nonce,
+                target="0xT",
+                payload={},
+                gas=100_000,
+                client="test",
+                state=state,
+                gas_used=gas_used,
+                error=error,
+                settled_at=settled_at if settled_at is not None else time.time(),
+                tx_hash=None if gas_used is None else f"0x{nonce:064x}",
+            )
+        )
 
 
 def _refusal(book: RelayBook, gas: int = 100_000):
@@ -176,16 +267,21 @@ def _refusal(book: RelayBook, gas: int = 100_000):
         return member_refusal(session, book.settings, community="c", signer=SIGNER, gas=gas, now=time.time())
 
 
-@pytest.mark.parametrize("state, error", [("succeeded", None), ("reverted", CALL_REVERTED),
-                                          ("failed", NOT_EXECUTED), ("failed", BATCH_REVERTED)])
+@pytest.mark.parametrize(
+    "state, error",
+    [("succeeded", None), ("reverted", CALL_REVERTED), ("failed", NOT_EXECUTED), ("failed", BATCH_REVERTED)],
+)
 def test_every_gas_spent_is_charged_whatever_became_of_the_request(tmp_path, state, error):
     """The hourly gas budget counts a settled request's gas used in every state: one the forwarder
     skipped, or in a transaction that reverted whole, cost the relayer as much as a success."""
     engine = make_engine(f"sqlite:///{tmp_path / 'outbox.sqlite3'}")
     create_outbox(engine)
-    book = RelayBook(settings=Settings(member_gas_per_hour=1_000_000, member_strikes_refuse_after=100,
-                                       member_strikes_slow_after=100),
-                     sessions=sessionmaker(engine, expire_on_commit=False))
+    book = RelayBook(
+        settings=Settings(
+            member_gas_per_hour=1_000_000, member_strikes_refuse_after=100, member_strikes_slow_after=100
+        ),
+        sessions=sessionmaker(engine, expire_on_commit=False),
+    )
     for nonce in range(4):
         _settled(book, nonce, state, gas_used=200_000, error=error)
     refusal = _refusal(book, gas=200_001)

@@ -19,15 +19,23 @@ from backend.relay.book import HeldRequest
 from backend.relay.simulation import _behind, gas_needed, last_call, simulated_behind
 from backend.settings import Settings
 
-ABI = ContractAbi([{"type": "error", "name": "BadgeAlreadyAttested",
-                    "inputs": [{"name": "claimId", "type": "uint256"}, {"name": "attester", "type": "address"}]}])
+ABI = ContractAbi(
+    [
+        {
+            "type": "error",
+            "name": "BadgeAlreadyAttested",
+            "inputs": [{"name": "claimId", "type": "uint256"}, {"name": "attester", "type": "address"}],
+        }
+    ]
+)
 ATTESTER = "0x" + "ab" * 20
 CAP = 100_000
 
 
 def _ctx():
-    return SimpleNamespace(gateway=SimpleNamespace(errors=ErrorDecoder([ABI])),
-                           settings=Settings(relay_max_gas_per_request=CAP))
+    return SimpleNamespace(
+        gateway=SimpleNamespace(errors=ErrorDecoder([ABI])), settings=Settings(relay_max_gas_per_request=CAP)
+    )
 
 
 def _answer(*calls: dict) -> list[dict]:
@@ -43,8 +51,14 @@ def test_the_gas_a_call_needs_is_its_simulations_gas_used_not_an_earlier_request
 
 def test_a_revert_is_named_by_the_contracts_custom_error():
     data = keccak(text="BadgeAlreadyAttested(uint256,address)")[:4] + encode(["uint256", "address"], [7, ATTESTER])
-    answer = _answer({"status": "0x0", "gasUsed": hex(30_000), "returnData": "0x" + data.hex(),
-                      "error": {"code": -32000, "message": "execution reverted"}})
+    answer = _answer(
+        {
+            "status": "0x0",
+            "gasUsed": hex(30_000),
+            "returnData": "0x" + data.hex(),
+            "error": {"code": -32000, "message": "execution reverted"},
+        }
+    )
     with pytest.raises(ChainRefused) as caught:
         gas_needed(_ctx(), answer)
     assert caught.value.error == "BadgeAlreadyAttested" and caught.value.args_["claimId"] == 7
@@ -109,8 +123,10 @@ class _Gateway:
         self.replayed.append(len(block_calls[0]) - 2)
         nonces = self.state_nonces.pop(0) if len(self.state_nonces) > 1 else self.state_nonces[0]
         nonces = nonces if isinstance(nonces, tuple) else (nonces,) * len(calls)
-        return [[{"calls": [{"status": "0x1", "returnData": "0x" + f"{n:064x}"}, {"status": "0x1", "result": i}]}]
-                for i, n in enumerate(nonces)]
+        return [
+            [{"calls": [{"status": "0x1", "returnData": "0x" + f"{n:064x}"}, {"status": "0x1", "result": i}]}]
+            for i, n in enumerate(nonces)
+        ]
 
 
 class _Book:
@@ -123,8 +139,15 @@ class _Book:
 
 
 def _held(nonce: int):
-    payload = {"from": ATTESTER, "to": ATTESTER, "value": 0, "gas": 1, "deadline": 1, "data": "0x",
-               "signature": "0x" + f"{nonce:02x}" * 65}
+    payload = {
+        "from": ATTESTER,
+        "to": ATTESTER,
+        "value": 0,
+        "gas": 1,
+        "deadline": 1,
+        "data": "0x",
+        "signature": "0x" + f"{nonce:02x}" * 65,
+    }
     return HeldRequest(nonce, payload, 100_000)
 
 
@@ -138,15 +161,19 @@ def _simulate(gateway, book, calls=1):
     return simulated_behind(ctx, community, ATTESTER, head, 4, [_held(4), _held(5)], [{"gas": hex(1)}] * calls)
 
 
-@pytest.mark.parametrize("state_nonces, replayed, asked", [
-    ((4,), [2], []),  # the state of the head: the outbox's requests 4 and 5 replayed
-    ((5,), [2], []),  # a state a block newer: request 4 is skipped, as on chain
-    ((2,), [2, 4], [2]),  # a state older than the nonce read with the head: requests 2 and 3 were left out
-    (((4, 2),), [2, 4], [2]),  # the two simulations of one round trip on different states: the older counts
-    ((3, 2, 4), [2, 3, 4], [3, 2]),  # older again on the second run (the node finished mining in between)
-])
-def test_a_simulation_on_a_state_older_than_the_outbox_read_runs_again_from_its_own_nonce(state_nonces, replayed,
-                                                                                      asked):
+@pytest.mark.parametrize(
+    "state_nonces, replayed, asked",
+    [
+        ((4,), [2], []),  # the state of the head: the outbox's requests 4 and 5 replayed
+        ((5,), [2], []),  # a state a block newer: request 4 is skipped, as on chain
+        ((2,), [2, 4], [2]),  # a state older than the nonce read with the head: requests 2 and 3 were left out
+        (((4, 2),), [2, 4], [2]),  # the two simulations of one round trip on different states: the older counts
+        ((3, 2, 4), [2, 3, 4], [3, 2]),  # older again on the second run (the node finished mining in between)
+    ],
+)
+def test_a_simulation_on_a_state_older_than_the_outbox_read_runs_again_from_its_own_nonce(
+    state_nonces, replayed, asked
+):
     """The nonce read with the head was 4 (held: 4 and 5). Each simulated block reads the member's
     nonce on its own state first: Anvil, asked for its newest block while mining the next, answers
     with either state, and not always the same one within one batch (seen: nonce 0 read with the
@@ -166,12 +193,15 @@ def test_a_node_whose_state_keeps_moving_back_is_the_nodes_failure():
     assert "kept changing" in caught.value.detail
 
 
-@pytest.mark.parametrize("first", [
-    {"status": "0x0", "returnData": "0x"},  # the read reverted
-    {"status": "0x1", "returnData": "0x"},  # no code at the forwarder's address: nothing returned
-    {"status": "0x1", "returnData": "0x" + "00" * 31},  # not a 32-byte word
-    {"status": "0x1"},  # no returnData at all
-])
+@pytest.mark.parametrize(
+    "first",
+    [
+        {"status": "0x0", "returnData": "0x"},  # the read reverted
+        {"status": "0x1", "returnData": "0x"},  # no code at the forwarder's address: nothing returned
+        {"status": "0x1", "returnData": "0x" + "00" * 31},  # not a 32-byte word
+        {"status": "0x1"},  # no returnData at all
+    ],
+)
 def test_a_nonce_the_simulation_could_not_read_is_the_nodes_failure(first):
     """503 naming the simulation, never a 500 from parsing what the node sent, and never a nonce."""
     gateway = _Gateway(4)

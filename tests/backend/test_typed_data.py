@@ -22,10 +22,15 @@ def _requests(count: int):
     for i in range(count):
         yield forward_request_typed_data(
             chain_id=rng.choice([1, 31337, 11155111, 2**64 + rng.randrange(1000)]),
-            forwarder="0x" + rng.randbytes(20).hex(), sender=Account.from_key(KEYS[i % len(KEYS)]).address,
-            target="0x" + rng.randbytes(20).hex(), data=rng.randbytes(rng.choice([0, 1, 31, 32, 33, 500])),
-            nonce=rng.choice(edges + [rng.randrange(2**64)]), deadline=rng.choice(edges[:3] + [rng.randrange(2**48)]),
-            gas=rng.choice(edges + [rng.randrange(10**7)]), value=rng.choice(edges))
+            forwarder="0x" + rng.randbytes(20).hex(),
+            sender=Account.from_key(KEYS[i % len(KEYS)]).address,
+            target="0x" + rng.randbytes(20).hex(),
+            data=rng.randbytes(rng.choice([0, 1, 31, 32, 33, 500])),
+            nonce=rng.choice([*edges, rng.randrange(2**64)]),
+            deadline=rng.choice([*edges[:3], rng.randrange(2**48)]),
+            gas=rng.choice([*edges, rng.randrange(10**7)]),
+            value=rng.choice(edges),
+        )
 
 
 @pytest.mark.parametrize("typed", list(_requests(40)))
@@ -34,8 +39,11 @@ def test_the_digest_is_eth_accounts_and_recovers_the_same_signer(typed):
     digest = typed_data_digest(typed)
     key = next(k for k in KEYS if Account.from_key(k).address == typed["message"]["from"])
     signature = Account.sign_typed_data(key, full_message=typed).signature
-    assert Account.recover_message(encoded, signature=signature) == recover_signer(digest, signature) \
+    assert (
+        Account.recover_message(encoded, signature=signature)
+        == recover_signer(digest, signature)
         == typed["message"]["from"]
+    )
     # Another message's signature recovers someone else.
     other = {**typed, "message": {**typed["message"], "nonce": (typed["message"]["nonce"] + 1) % 2**256}}
     assert recover_signer(typed_data_digest(other), signature) != typed["message"]["from"]

@@ -17,15 +17,34 @@ from backend.proposals.plan import proposal_id
 from backend.settings import ANVIL_DEV_KEYS, RelayerKeyRefused, Settings
 
 BADGE_ABI = [
-    {"type": "error", "name": "BadgeSelfAttestation",
-     "inputs": [{"name": "claimId", "type": "uint256"}, {"name": "contributor", "type": "address"}]},
+    {
+        "type": "error",
+        "name": "BadgeSelfAttestation",
+        "inputs": [{"name": "claimId", "type": "uint256"}, {"name": "contributor", "type": "address"}],
+    },
     {"type": "function", "name": "attest", "inputs": [{"name": "claimId", "type": "uint256"}], "outputs": []},
-    {"type": "event", "name": "Attested", "anonymous": False, "inputs": [
-        {"name": "claimId", "type": "uint256", "indexed": True},
-        {"name": "attester", "type": "address", "indexed": True},
-        {"name": "attestations", "type": "uint16", "indexed": False}]},
-    {"type": "function", "name": "addIndicator", "outputs": [], "inputs": [{"name": "input", "type": "tuple", "components": [
-        {"name": "name", "type": "string"}, {"name": "weight", "type": "uint32"}]}]},
+    {
+        "type": "event",
+        "name": "Attested",
+        "anonymous": False,
+        "inputs": [
+            {"name": "claimId", "type": "uint256", "indexed": True},
+            {"name": "attester", "type": "address", "indexed": True},
+            {"name": "attestations", "type": "uint16", "indexed": False},
+        ],
+    },
+    {
+        "type": "function",
+        "name": "addIndicator",
+        "outputs": [],
+        "inputs": [
+            {
+                "name": "input",
+                "type": "tuple",
+                "components": [{"name": "name", "type": "string"}, {"name": "weight", "type": "uint32"}],
+            }
+        ],
+    },
 ]
 ALICE = Account.from_key(ANVIL_DEV_KEYS[1]).address
 
@@ -56,8 +75,16 @@ def test_database_url_comes_from_the_environment(monkeypatch):
 
 
 def test_typed_data_signature_recovers_the_member():
-    typed = forward_request_typed_data(chain_id=31337, forwarder="0x" + "11" * 20, sender=ALICE,
-                                       target="0x" + "22" * 20, data=b"\x01\x02", nonce=0, deadline=2**40, gas=100_000)
+    typed = forward_request_typed_data(
+        chain_id=31337,
+        forwarder="0x" + "11" * 20,
+        sender=ALICE,
+        target="0x" + "22" * 20,
+        data=b"\x01\x02",
+        nonce=0,
+        deadline=2**40,
+        gas=100_000,
+    )
     signed = Account.sign_typed_data(ANVIL_DEV_KEYS[1], full_message=typed)
     assert Account.recover_message(encode_typed_data(full_message=typed), signature=signed.signature) == ALICE
     struct = forward_request_struct(typed, signed.signature)
@@ -100,8 +127,9 @@ def test_calls_and_events_round_trip_through_eth_abi():
 
 def test_proposal_id_is_the_governors_hash():
     targets, values, calldatas = ["0x" + "33" * 20], [0], [b"\x12"]
-    expected = keccak(encode(["address[]", "uint256[]", "bytes[]", "bytes32"],
-                             [targets, values, calldatas, keccak(text="d")]))
+    expected = keccak(
+        encode(["address[]", "uint256[]", "bytes[]", "bytes32"], [targets, values, calldatas, keccak(text="d")])
+    )
     assert proposal_id(targets, values, calldatas, "d") == int.from_bytes(expected, "big")
 
 
@@ -109,25 +137,34 @@ def test_proposal_id_is_the_governors_hash():
 
 
 def _badge(token, indicator, category, orientation, weight, minted=1_000, validity=0, revoked=None, disowned=None):
-    return ScoredBadge(token, indicator, f"i{indicator}", category, orientation, weight, minted, validity, revoked,
-                       disowned)
+    return ScoredBadge(
+        token, indicator, f"i{indicator}", category, orientation, weight, minted, validity, revoked, disowned
+    )
 
 
 def test_profile_counts_only_badges_that_count_now():
     badges = [
         _badge(1, 1, "mentoring", "community", 5),
-        _badge(2, 1, "mentoring", "community", 5, revoked=1_500),           # revoked
-        _badge(3, 2, "code", "object", 3, minted=1_000, validity=100),      # expired at 1,100
-        _badge(4, 2, "code", "object", 3, minted=1_950, validity=100),      # still valid at 2,000
+        _badge(2, 1, "mentoring", "community", 5, revoked=1_500),  # revoked
+        _badge(3, 2, "code", "object", 3, minted=1_000, validity=100),  # expired at 1,100
+        _badge(4, 2, "code", "object", 3, minted=1_950, validity=100),  # still valid at 2,000
         _badge(5, 3, "events", "community", 2),
-        _badge(6, 3, "events", "community", 2, disowned=1_200),             # disowned by its holder
+        _badge(6, 3, "events", "community", 2, disowned=1_200),  # disowned by its holder
     ]
     result = score(badges, now=2_000)
     assert result["total_score"] == 10
     assert (result["badges_counting"], result["badges_not_counting"]) == (3, 3)
     assert result["by_orientation"] == {"object": {"badges": 1, "score": 3}, "community": {"badges": 2, "score": 7}}
-    assert [(c["category"], c["score"]) for c in result["by_category"]] == [("code", 3), ("events", 2), ("mentoring", 5)]
-    assert [(i["indicator_id"], i["badges"], i["score"]) for i in result["by_indicator"]] == [(1, 1, 5), (2, 1, 3), (3, 1, 2)]
+    assert [(c["category"], c["score"]) for c in result["by_category"]] == [
+        ("code", 3),
+        ("events", 2),
+        ("mentoring", 5),
+    ]
+    assert [(i["indicator_id"], i["badges"], i["score"]) for i in result["by_indicator"]] == [
+        (1, 1, 5),
+        (2, 1, 3),
+        (3, 1, 2),
+    ]
 
 
 def test_validity_ends_exactly_at_its_last_second():

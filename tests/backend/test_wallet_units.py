@@ -8,8 +8,16 @@ from backend.relay.checks import signature_key
 from backend.relay.gas import relay_gas
 
 KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
-TYPED = forward_request_typed_data(chain_id=31337, forwarder="0x" + "11" * 20, sender="0x" + "22" * 20,
-                                   target="0x" + "33" * 20, data=b"\x01\x02", nonce=3, deadline=10**9, gas=100_000)
+TYPED = forward_request_typed_data(
+    chain_id=31337,
+    forwarder="0x" + "11" * 20,
+    sender="0x" + "22" * 20,
+    target="0x" + "33" * 20,
+    data=b"\x01\x02",
+    nonce=3,
+    deadline=10**9,
+    gas=100_000,
+)
 
 
 def test_the_digest_a_wallet_is_asked_about_is_the_one_a_key_signs():

@@ -20,13 +20,22 @@ BOB = dev_accounts()[1]
 
 def _ctx(chain_id: int):
     community = SimpleNamespace(contracts={"forwarder": FORWARDER})
-    return SimpleNamespace(gateway=SimpleNamespace(chain_id=chain_id),
-                           deployments=SimpleNamespace(communities={"example": community}))
+    return SimpleNamespace(
+        gateway=SimpleNamespace(chain_id=chain_id), deployments=SimpleNamespace(communities={"example": community})
+    )
 
 
 def _body(chain_id: int, signer: str = BOB[1], forwarder: str = FORWARDER):
-    typed = forward_request_typed_data(chain_id=chain_id, forwarder=forwarder, sender=signer, target=FORWARDER,
-                                       data=b"\x01", nonce=0, deadline=2**40, gas=100_000)
+    typed = forward_request_typed_data(
+        chain_id=chain_id,
+        forwarder=forwarder,
+        sender=signer,
+        target=FORWARDER,
+        data=b"\x01",
+        nonce=0,
+        deadline=2**40,
+        gas=100_000,
+    )
     return dev_signer.DevSignIn.model_validate({"address": signer, "typed_data": typed})
 
 

@@ -7,15 +7,26 @@ import pytest
 from backend.web import present
 
 
-@pytest.mark.parametrize("uri", [
-    "javascript:alert(1)", "JavaScript:alert(1)", " javascript:alert(1)", "java\tscript:alert(1)",
-    "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "https://ok.example/\"onmouseover=x",
-    "https://ok.example/ x", "//evil.example/", "ipfs://bafy", "https://a.example/\x00",
-])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "javascript:alert(1)",
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        'https://ok.example/"onmouseover=x',
+        "https://ok.example/ x",
+        "//evil.example/",
+        "ipfs://bafy",
+        "https://a.example/\x00",
+    ],
+)
 def test_evidence_is_a_link_only_for_http_and_https(uri):
     html = str(present.evidence(uri))
     assert "href" not in html
-    assert "<script>" not in html and "\"onmouseover" not in html
+    assert "<script>" not in html and '"onmouseover' not in html
 
 
 def test_evidence_link_is_escaped_and_opens_without_referrer():
@@ -25,17 +36,23 @@ def test_evidence_link_is_escaped_and_opens_without_referrer():
 
 
 def test_add_indicator_in_plain_words():
-    action = {"contract": "registry", "function": "addIndicator",
-              "args": {"input": ["Mentoring a newcomer", "", "mentoring", 1, 5, 2, 0]}}
+    action = {
+        "contract": "registry",
+        "function": "addIndicator",
+        "args": {"input": ["Mentoring a newcomer", "", "mentoring", 1, 5, 2, 0]},
+    }
     words = present.action_words(action)
     assert f"{words['verb']} {words['object']}: {words['details']}" == (
         "add indicator Mentoring a newcomer: weight 5, 2 endorsements, community-oriented, category “mentoring”, "
-        "counts for ever")
+        "counts for ever"
+    )
 
 
 def test_settings_and_membership_in_plain_words():
     assert present.action_words({"function": "updateQuorumNumerator", "args": {"n": 60}})["object"] == "60% of members"
-    admit = present.action_words({"function": "admit", "args": {"account": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"}})
+    admit = present.action_words(
+        {"function": "admit", "args": {"account": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"}}
+    )
     assert admit["verb"] == "admit member" and admit["object"].startswith("Dana (")
 
 
@@ -46,7 +63,10 @@ def test_charts_escape_labels():
 
 
 def test_step_chart_follows_the_score():
-    points = [{"at": 100, "total": 5, "object": 0, "community": 5}, {"at": 200, "total": 8, "object": 3, "community": 5}]
+    points = [
+        {"at": 100, "total": 5, "object": 0, "community": 5},
+        {"at": 200, "total": 8, "object": 3, "community": 5},
+    ]
     svg = str(present.step_chart(points, now=300, title="Score over time"))
     assert "<polyline" in svg and ": 8" in svg
 
@@ -54,23 +74,34 @@ def test_step_chart_follows_the_score():
 def test_fair_play_rules_in_plain_words():
     assert present.fair_play(None, None, None, None) == []
     assert present.fair_play(1, 3, 1, 7 * 86400) == [
-        "endorsed only by holders of indicator #1", "at most 3 badges per member per 7 days",
-        "at most 1 attestation per member per 7 days"]
+        "endorsed only by holders of indicator #1",
+        "at most 3 badges per member per 7 days",
+        "at most 1 attestation per member per 7 days",
+    ]
     indicator = {"endorser_indicator_id": 1, "earn_cap": None, "attest_cap": 2, "cap_period_seconds": 86400}
     assert present.indicator_rules(indicator, {1: "Maintainer"}) == [
-        "endorsed only by holders of a “Maintainer” badge", "at most 2 attestations per member per 1 day"]
-    action = {"contract": "registry", "function": "addIndicator",
-              "args": {"input": ["Code review", "", "code", 0, 3, 1, 0, 1, 0, 5, 86400]}}
+        "endorsed only by holders of a “Maintainer” badge",
+        "at most 2 attestations per member per 1 day",
+    ]
+    action = {
+        "contract": "registry",
+        "function": "addIndicator",
+        "args": {"input": ["Code review", "", "code", 0, 3, 1, 0, 1, 0, 5, 86400]},
+    }
     assert present.action_words(action, {1: "Maintainer"})["details"].endswith(
-        "counts for ever, endorsed only by holders of a “Maintainer” badge, "
-        "at most 5 attestations per member per 1 day")
+        "counts for ever, endorsed only by holders of a “Maintainer” badge, at most 5 attestations per member per 1 day"
+    )
 
 
 def test_organisations_and_community_rules_in_plain_words():
-    add = present.action_words({"function": "addOrganisation",
-                                "args": {"name": "Example Foundation", "id": "example.org"}})
-    assert (add["verb"], add["object"], add["details"]) == ("register organisation", "Example Foundation",
-                                                            "identifier example.org")
+    add = present.action_words(
+        {"function": "addOrganisation", "args": {"name": "Example Foundation", "id": "example.org"}}
+    )
+    assert (add["verb"], add["object"], add["details"]) == (
+        "register organisation",
+        "Example Foundation",
+        "identifier example.org",
+    )
     retire = {"function": "retireOrganisation", "args": {"organisationId": 2}}
     assert present.action_words(retire)["object"] == "#2"
     assert present.action_words(retire, organisations={2: "Example Foundation"})["object"] == "Example Foundation (#2)"
@@ -111,7 +142,10 @@ def test_a_span_in_days_comes_back_as_the_same_seconds(seconds):
 def test_bar_values_are_written_out_whole():
     """A bar's value as the profile gives it: a whole score in full (weights are uint32, so scores
     in the millions are possible; not 1.23457e+06), a square-root score with its 3 decimals."""
-    svg = str(present.bar_chart([("code", 1_234_567), ("docs", 7.071), ("mentoring", 4_294_967_295 * 3)],
-                                title="Score by category"))
+    svg = str(
+        present.bar_chart(
+            [("code", 1_234_567), ("docs", 7.071), ("mentoring", 4_294_967_295 * 3)], title="Score by category"
+        )
+    )
     assert ">1234567</text>" in svg and ">7.071</text>" in svg and ">12884901885</text>" in svg
     assert "e+" not in svg

@@ -22,8 +22,14 @@ from backend.settings import ANVIL_DEV_KEYS
 from devstack.stack import ROOT, local_stack
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = ROOT / "var" / "test-output" / "screenshots"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -168,7 +174,8 @@ class Visits:
         result = page.evaluate("""async () => {
             const r = await axe.run(document, {resultTypes: ['violations']});
             return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-                .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '));
+                .map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at '
+                     + v.nodes.map(n => n.target.join(' ')).join(', '));
         }""")
         self.problems.extend(f"axe on {name} ({page.url}): {v}" for v in result)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -86,7 +86,12 @@ def test_story(page, stack, visits, wallet):
     # Each step of the write was shown as it happened.
     assert form.locator(".progress").get_attribute("data-state") == "indexed"
     assert [step.split(":")[0] for step in form.locator(".progress li").all_inner_texts()] == [
-        "Checking with the service", "Signing in your wallet", "Sent to the chain", "Mined", "Indexed"]
+        "Checking with the service",
+        "Signing in your wallet",
+        "Sent to the chain",
+        "Mined",
+        "Indexed",
+    ]
     form.locator(".done a").click()
     page.wait_for_url(re.compile(rf"{base}/proposals/\d+"))
     indicator_proposal = page.url
@@ -121,10 +126,12 @@ def test_story(page, stack, visits, wallet):
     # Voting opens after the one-second delay. Alice votes with the wallet, Bob with the
     # development signer (local chain only), each with a reason.
     stack.anvil.skip(2)
-    for proposal, reason in ((indicator_proposal, "Mentors are why newcomers stay"),
-                             (admit_proposal, "<script>alert('a reason is text')</script>"),
-                             (organisation_proposal, "They pay for the sprints"),
-                             (rules_proposal, "Fair is fair")):
+    for proposal, reason in (
+        (indicator_proposal, "Mentors are why newcomers stay"),
+        (admit_proposal, "<script>alert('a reason is text')</script>"),
+        (organisation_proposal, "They pay for the sprints"),
+        (rules_proposal, "Fair is fair"),
+    ):
         page.goto(proposal)
         page.fill("#vote-reason", reason)
         submit(page, page.locator("form.write"))
@@ -149,11 +156,15 @@ def test_story(page, stack, visits, wallet):
         submit(page, page.locator("form[data-action=execute]"))
     page.goto(indicator_proposal)
     text = page.inner_text("main")
-    assert "executed" in text and "add indicator Mentoring a newcomer: weight 5, 2 endorsements, community-oriented" in text
+    assert (
+        "executed" in text
+        and "add indicator Mentoring a newcomer: weight 5, 2 endorsements, community-oriented" in text
+    )
     assert "at most 3 badges per member per 7 days" in text
     page.goto(rules_proposal)
-    assert ("set the fair-play rules to square root scores: no reciprocal endorsement within 30 days"
-            in page.inner_text("main"))
+    assert "set the fair-play rules to square root scores: no reciprocal endorsement within 30 days" in page.inner_text(
+        "main"
+    )
     page.goto(base)
     assert "Fair play: no returning the favour" in page.inner_text("main")
     visits.check(page, "proposal")
@@ -201,7 +212,7 @@ def test_story(page, stack, visits, wallet):
         page.goto(f"{base}/awaiting")
         page.wait_for_url(re.compile(r"member=0x"))  # filled in with the connected member
         assert "first-patch-walkthrough" in page.inner_text("main")
-        visits.check(page, f"07-awaiting-{key == ALICE and 'alice' or 'dana'}")
+        visits.check(page, f"07-awaiting-{(key == ALICE and 'alice') or 'dana'}")
         submit(page, page.locator("form.write").first)
     # Dana's endorsement was the second, but a nomination counts only once its nominee accepts it.
     page.goto(claim_url)
@@ -265,9 +276,15 @@ def test_story(page, stack, visits, wallet):
     visits.allow_refusals = False
 
     # The rest of the pages, checked as they stand at the end of the story.
-    for path, name in ((base, "10-home"), (f"{base}/proposals", "11-proposals"), (f"{base}/indicators", "12-indicators"),
-                       (f"{base}/claims", "13-claims"), (f"{base}/members", "14-members"),
-                       (f"{base}/organisations", "14-organisations"), (f"{base}/propose", "14-propose")):
+    for path, name in (
+        (base, "10-home"),
+        (f"{base}/proposals", "11-proposals"),
+        (f"{base}/indicators", "12-indicators"),
+        (f"{base}/claims", "13-claims"),
+        (f"{base}/members", "14-members"),
+        (f"{base}/organisations", "14-organisations"),
+        (f"{base}/propose", "14-propose"),
+    ):
         page.goto(path)
         visits.check(page, name)
     # A page that is not there says so, as a page (Chromium logs the 404 itself).

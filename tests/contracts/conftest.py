@@ -148,6 +148,8 @@ def reverts_decoded_without_struct_logs(networks) -> Iterator[None]:
     if networks.provider.name != "foundry":
         yield
         return
-    with mock.patch.object(TransactionTrace, "show", lambda self, *args, **kwargs: None), \
-            mock.patch.object(TransactionTrace, "get_addresses_used", _addresses_called):
+    with (
+        mock.patch.object(TransactionTrace, "show", lambda self, *args, **kwargs: None),
+        mock.patch.object(TransactionTrace, "get_addresses_used", _addresses_called),
+    ):
         yield

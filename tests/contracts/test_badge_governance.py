@@ -43,7 +43,9 @@ def test_revoke__reverts_for_unminted_badge(governance, badge, alice, mentoring)
         governance.execute(calls, "revoke nothing")
 
 
-def test_recover__moves_membership_and_badges_to_new_address(governance, membership, badge, alices_badges, alice, newcomer):
+def test_recover__moves_membership_and_badges_to_new_address(
+    governance, membership, badge, alices_badges, alice, newcomer
+):
     governance.pass_(
         [
             (membership, "recover", (alice.address, newcomer.address)),
@@ -61,7 +63,9 @@ def test_recover__moves_membership_and_badges_to_new_address(governance, members
     assert badge.balanceOf(alice) == 0
 
 
-def test_recover_badges__reverts_for_tokens_not_held_or_non_member(governance, membership, badge, alices_badges, alice, bob, outsider):
+def test_recover_badges__reverts_for_tokens_not_held_or_non_member(
+    governance, membership, badge, alices_badges, alice, bob, outsider
+):
     with ape.reverts(badge.OwnableUnauthorizedAccount, account=alice.address):
         badge.recoverBadges(alice, bob, alices_badges, sender=alice)
     not_members = [(badge, "recoverBadges", (alice.address, outsider.address, alices_badges))]

@@ -12,7 +12,11 @@ def test_claim_attest_mint__nominal(badge, mentoring, alice, bob, carol, chain):
     claim_id = badge.claimCount()
     assert claim_id == 1
     [submitted] = receipt.decode_logs(badge.ClaimSubmitted)
-    assert (submitted.contributor, submitted.submitter, submitted.evidenceURI) == (alice.address, alice.address, EVIDENCE_URI)
+    assert (submitted.contributor, submitted.submitter, submitted.evidenceURI) == (
+        alice.address,
+        alice.address,
+        EVIDENCE_URI,
+    )
     assert badge.getClaim(claim_id).contributor == alice.address
 
     badge.attest(claim_id, sender=bob)
@@ -76,8 +80,9 @@ def test_attest__reverts_once_the_contributor_is_removed(badge, mentoring, alice
     assert badge.getClaim(1).attestations == 1
 
 
-def test_attest__reverts_for_a_nominee_whose_key_was_recovered(badge, mentoring, alice, bob, carol, governance,
-                                                               membership, newcomer):
+def test_attest__reverts_for_a_nominee_whose_key_was_recovered(
+    badge, mentoring, alice, bob, carol, governance, membership, newcomer
+):
     badge.nominate(carol, mentoring, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
     governance.pass_([(membership, "recover", (carol.address, newcomer.address))], "carol lost her key")
     with ape.reverts(badge.BadgeContributorNotMember, claimId=1, contributor=carol.address):
@@ -118,7 +123,9 @@ def test_attest__reverts_for_unknown_claim(badge, bob):
 
 
 @pytest.mark.parametrize("change", ["amend", "retire"])
-def test_attest__reverts_when_the_indicator_changed_since_the_claim(badge, registry, governance, mentoring, alice, bob, change):
+def test_attest__reverts_when_the_indicator_changed_since_the_claim(
+    badge, registry, governance, mentoring, alice, bob, change
+):
     badge.claim(mentoring, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
     if change == "amend":
         governance.pass_([(registry, "amendIndicator", (mentoring, indicator_input(weight=9)))], "amend")

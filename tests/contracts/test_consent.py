@@ -50,8 +50,9 @@ def test_accepted_before_attestations__the_last_attestation_mints(badge, mentori
     assert badge.ownerOf(claim_id) == carol.address
 
 
-def test_attestations_past_the_requirement_gather_while_pending(badge, mentoring, alice, bob, carol, governance,
-                                                                membership, newcomer):
+def test_attestations_past_the_requirement_gather_while_pending(
+    badge, mentoring, alice, bob, carol, governance, membership, newcomer
+):
     governance.pass_([(membership, "admit", (newcomer.address,))], "admit newcomer")
     claim_id, _ = nominate_carol(badge, mentoring, alice, carol)
     for peer in (alice, bob, newcomer):
@@ -160,7 +161,7 @@ def test_disown__stops_counting_for_good_and_keeps_the_history(badge, mentoring,
     [disowned] = receipt.decode_logs(badge.BadgeDisowned)
     assert (disowned.tokenId, disowned.holder) == (token_id, alice.address)
     assert not badge.isActive(token_id)
-    claim, record, evidence_hash = badge.getBadge(token_id)  # history stays
+    _claim, record, evidence_hash = badge.getBadge(token_id)  # history stays
     assert badge.ownerOf(token_id) == alice.address
     assert record.disownedAt == chain.blocks.head.timestamp and record.weight == 5
     assert evidence_hash == EVIDENCE_HASH

@@ -55,14 +55,17 @@ VALIDITY = 10_000
 
 @pytest.fixture
 def maintainer_and_review(governance, registry):
-    """"Maintainer" (badges valid for VALIDITY s) and "Code review", endorsed only by holders of a
+    """ "Maintainer" (badges valid for VALIDITY s) and "Code review", endorsed only by holders of a
     counting Maintainer badge; one endorsement each. Added in one proposal."""
     maintainer = registry.indicatorCount() + 1
     governance.pass_(
         [
             (registry, "addIndicator", (indicator_input("Maintainer", endorsements=1, validity=VALIDITY),)),
-            (registry, "addIndicator", (indicator_input("Code review", orientation=OBJECT, endorsements=1,
-                                                        endorser_indicator=maintainer),)),
+            (
+                registry,
+                "addIndicator",
+                (indicator_input("Code review", orientation=OBJECT, endorsements=1, endorser_indicator=maintainer),),
+            ),
         ],
         "maintainers endorse code reviews",
     )
@@ -81,12 +84,14 @@ def test_endorser_indicator__set_by_governance_and_shown_in_terms(registry, main
     assert registry.terms(maintainer).endorserIndicatorId == 0
     rules = list(registry.IndicatorRulesDefined.range(0, ape.chain.blocks.height + 1))
     assert [(log.indicatorId, log.version, log.endorserIndicatorId) for log in rules] == [
-        (maintainer, 1, 0), (review, 1, maintainer)
+        (maintainer, 1, 0),
+        (review, 1, maintainer),
     ]
 
 
-def test_endorser__holder_of_a_counting_badge_attests_with_it(badge, maintainer_and_review, bobs_maintainer_badge,
-                                                             alice, bob):
+def test_endorser__holder_of_a_counting_badge_attests_with_it(
+    badge, maintainer_and_review, bobs_maintainer_badge, alice, bob
+):
     _, review = maintainer_and_review
     claim_id = claim(badge, review, alice)
     receipt = badge.attestWith(claim_id, bobs_maintainer_badge, sender=bob)
@@ -95,8 +100,9 @@ def test_endorser__holder_of_a_counting_badge_attests_with_it(badge, maintainer_
     assert badge.ownerOf(claim_id) == alice.address and badge.isActive(claim_id)
 
 
-def test_endorser__relayed_attest_with_acts_as_the_signer(badge, relay, maintainer_and_review, bobs_maintainer_badge,
-                                                          alice, bob, forwarder):
+def test_endorser__relayed_attest_with_acts_as_the_signer(
+    badge, relay, maintainer_and_review, bobs_maintainer_badge, alice, bob, forwarder
+):
     _, review = maintainer_and_review
     claim_id = claim(badge, review, alice)
     relay.call(bob, badge, "attestWith", claim_id, bobs_maintainer_badge)
@@ -109,8 +115,9 @@ def test_endorser__relayed_attest_with_acts_as_the_signer(badge, relay, maintain
     assert forwarder.nonces(bob) == nonce and badge.getClaim(second).attestations == 0
 
 
-def test_endorser__refused_without_a_qualifying_badge(badge, mentoring, maintainer_and_review, bobs_maintainer_badge,
-                                                      alice, bob, carol):
+def test_endorser__refused_without_a_qualifying_badge(
+    badge, mentoring, maintainer_and_review, bobs_maintainer_badge, alice, bob, carol
+):
     maintainer, review = maintainer_and_review
     carols_mentoring = earn(badge, mentoring, carol, alice, bob)  # a counting badge of another indicator
     pending = claim(badge, maintainer, carol)  # a claim of the right indicator, not minted
@@ -124,8 +131,13 @@ def test_endorser__refused_without_a_qualifying_badge(badge, mentoring, maintain
         (bob, 99),  # no such token
     ]
     for attester, shown in refused:
-        with ape.reverts(badge.BadgeEndorserNotQualified, claimId=claim_id, attester=attester.address,
-                         endorserIndicatorId=maintainer, endorserBadgeId=shown or 0):
+        with ape.reverts(
+            badge.BadgeEndorserNotQualified,
+            claimId=claim_id,
+            attester=attester.address,
+            endorserIndicatorId=maintainer,
+            endorserBadgeId=shown or 0,
+        ):
             if shown is None:
                 badge.attest(claim_id, sender=attester)
             else:
@@ -136,8 +148,9 @@ def test_endorser__refused_without_a_qualifying_badge(badge, mentoring, maintain
 
 
 @pytest.mark.parametrize("how", ["revoked", "disowned"])
-def test_endorser__badge_that_stopped_counting_does_not_qualify(badge, governance, maintainer_and_review,
-                                                                 bobs_maintainer_badge, alice, bob, how):
+def test_endorser__badge_that_stopped_counting_does_not_qualify(
+    badge, governance, maintainer_and_review, bobs_maintainer_badge, alice, bob, how
+):
     maintainer, review = maintainer_and_review
     claim_id = claim(badge, review, alice)
     if how == "revoked":
@@ -145,13 +158,19 @@ def test_endorser__badge_that_stopped_counting_does_not_qualify(badge, governanc
     else:
         badge.disown(bobs_maintainer_badge, sender=bob)
     assert badge.ownerOf(bobs_maintainer_badge) == bob.address  # still held, no longer counting
-    with ape.reverts(badge.BadgeEndorserNotQualified, claimId=claim_id, attester=bob.address,
-                     endorserIndicatorId=maintainer, endorserBadgeId=bobs_maintainer_badge):
+    with ape.reverts(
+        badge.BadgeEndorserNotQualified,
+        claimId=claim_id,
+        attester=bob.address,
+        endorserIndicatorId=maintainer,
+        endorserBadgeId=bobs_maintainer_badge,
+    ):
         badge.attestWith(claim_id, bobs_maintainer_badge, sender=bob)
 
 
-def test_endorser__expired_badge_qualifies_until_its_validity_ends(badge, chain, maintainer_and_review,
-                                                                   bobs_maintainer_badge, alice, bob, carol):
+def test_endorser__expired_badge_qualifies_until_its_validity_ends(
+    badge, chain, maintainer_and_review, bobs_maintainer_badge, alice, bob, carol
+):
     maintainer, review = maintainer_and_review
     expires = badge.getBadge(bobs_maintainer_badge)[1].mintedAt + VALIDITY
     alices, carols = claim(badge, review, alice), claim(badge, review, carol)
@@ -160,8 +179,13 @@ def test_endorser__expired_badge_qualifies_until_its_validity_ends(badge, chain,
     assert badge.ownerOf(alices) == alice.address
     mine_at(chain, expires)
     assert not badge.isActive(bobs_maintainer_badge)
-    with ape.reverts(badge.BadgeEndorserNotQualified, claimId=carols, attester=bob.address,
-                     endorserIndicatorId=maintainer, endorserBadgeId=bobs_maintainer_badge):
+    with ape.reverts(
+        badge.BadgeEndorserNotQualified,
+        claimId=carols,
+        attester=bob.address,
+        endorserIndicatorId=maintainer,
+        endorserBadgeId=bobs_maintainer_badge,
+    ):
         badge.attestWith(carols, bobs_maintainer_badge, sender=bob)
 
 
@@ -172,9 +196,9 @@ def test_endorser__badge_shown_is_ignored_when_the_indicator_requires_none(badge
     assert badge.ownerOf(claim_id) == alice.address
 
 
-def test_endorser__amending_changes_the_rule_and_bumps_the_version(badge, registry, governance, mentoring,
-                                                                    maintainer_and_review, bobs_maintainer_badge,
-                                                                    alice, bob, carol):
+def test_endorser__amending_changes_the_rule_and_bumps_the_version(
+    badge, registry, governance, mentoring, maintainer_and_review, bobs_maintainer_badge, alice, bob, carol
+):
     maintainer, review = maintainer_and_review
     under_v1 = claim(badge, review, alice)
     ungated = indicator_input("Code review", orientation=OBJECT, endorsements=1)
@@ -195,8 +219,13 @@ def test_endorser__amending_changes_the_rule_and_bumps_the_version(badge, regist
     governance.pass_([(registry, "amendIndicator", (mentoring, gated))], "maintainers endorse mentoring")
     assert (registry.terms(mentoring).version, registry.terms(mentoring).endorserIndicatorId) == (2, maintainer)
     claim_id = claim(badge, mentoring, alice)
-    with ape.reverts(badge.BadgeEndorserNotQualified, claimId=claim_id, attester=carol.address,
-                     endorserIndicatorId=maintainer, endorserBadgeId=0):
+    with ape.reverts(
+        badge.BadgeEndorserNotQualified,
+        claimId=claim_id,
+        attester=carol.address,
+        endorserIndicatorId=maintainer,
+        endorserBadgeId=0,
+    ):
         badge.attest(claim_id, sender=carol)
     badge.attestWith(claim_id, bobs_maintainer_badge, sender=bob)
     assert badge.getClaim(claim_id).attestations == 1
@@ -235,21 +264,25 @@ def test_earn_cap__reached_then_allowed_next_period(badge, chain, add_indicator,
     period_ends = fresh_period(chain, DAY)
     earn(badge, capped, alice, bob)
     # Refused when filed, for a claim and for a nomination alike, before peers spend attestations.
-    with ape.reverts(badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=1,
-                     periodEnds=period_ends):
+    with ape.reverts(
+        badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=1, periodEnds=period_ends
+    ):
         badge.claim(capped, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
-    with ape.reverts(badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=1,
-                     periodEnds=period_ends):
+    with ape.reverts(
+        badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=1, periodEnds=period_ends
+    ):
         badge.nominate(alice, capped, EVIDENCE_HASH, EVIDENCE_URI, sender=carol)
     earn(badge, capped, bob, alice)  # the cap is each member's own
     mine_at(chain, period_ends - MARGIN)
-    with ape.reverts(badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=1,
-                     periodEnds=period_ends):
+    with ape.reverts(
+        badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=1, periodEnds=period_ends
+    ):
         badge.claim(capped, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
     mine_at(chain, period_ends)
     earn(badge, capped, alice, carol)
-    with ape.reverts(badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=1,
-                     periodEnds=period_ends + DAY):
+    with ape.reverts(
+        badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=1, periodEnds=period_ends + DAY
+    ):
         badge.claim(capped, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
 
 
@@ -261,8 +294,9 @@ def test_earn_cap__counted_at_mint(badge, chain, add_indicator, alice, bob, caro
     badge.attest(first, sender=carol)
     assert badge.ownerOf(first) == alice.address
     badge.attest(second, sender=bob)  # gathering is open; only the minting attestation is capped
-    with ape.reverts(badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=1,
-                     periodEnds=period_ends):
+    with ape.reverts(
+        badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=1, periodEnds=period_ends
+    ):
         badge.attest(second, sender=carol)
     assert badge.getClaim(second).attestations == 1 and badge.balanceOf(alice) == 1
     mine_at(chain, period_ends)
@@ -277,8 +311,9 @@ def test_earn_cap__accepting_a_nomination_respects_it(badge, chain, add_indicato
     nomination = badge.claimCount()
     badge.attest(nomination, sender=carol)  # gathers; waits for alice
     earn(badge, capped, alice, bob)  # her own claim uses this period's one badge
-    with ape.reverts(badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=1,
-                     periodEnds=period_ends):
+    with ape.reverts(
+        badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=1, periodEnds=period_ends
+    ):
         badge.acceptNomination(nomination, sender=alice)
     mine_at(chain, period_ends)
     badge.acceptNomination(nomination, sender=alice)
@@ -291,15 +326,17 @@ def test_attest_cap__reached_then_allowed_next_period(badge, chain, add_indicato
     claims = [claim(badge, capped, contributor) for contributor in (alice, carol, alice, carol)]
     badge.attest(claims[0], sender=bob)
     badge.attest(claims[1], sender=bob)
-    with ape.reverts(badge.BadgeAttestCapReached, attester=bob.address, indicatorId=capped, cap=2,
-                     periodEnds=period_ends):
+    with ape.reverts(
+        badge.BadgeAttestCapReached, attester=bob.address, indicatorId=capped, cap=2, periodEnds=period_ends
+    ):
         badge.attest(claims[2], sender=bob)
     badge.attest(claims[2], sender=carol)  # the cap is each attester's own
     uncapped = claim(badge, mentoring, alice)
     badge.attest(uncapped, sender=bob)  # and each indicator's own
     mine_at(chain, period_ends - MARGIN)
-    with ape.reverts(badge.BadgeAttestCapReached, attester=bob.address, indicatorId=capped, cap=2,
-                     periodEnds=period_ends):
+    with ape.reverts(
+        badge.BadgeAttestCapReached, attester=bob.address, indicatorId=capped, cap=2, periodEnds=period_ends
+    ):
         badge.attest(claims[3], sender=bob)
     mine_at(chain, period_ends)
     badge.attest(claims[3], sender=bob)
@@ -315,8 +352,9 @@ def test_caps_zero__no_limit(badge, chain, mentoring, registry, alice, bob, caro
     assert badge.balanceOf(alice) == 4
 
 
-def test_caps__amending_changes_them_and_bumps_the_version(badge, chain, registry, governance, add_indicator,
-                                                           alice, bob, carol):
+def test_caps__amending_changes_them_and_bumps_the_version(
+    badge, chain, registry, governance, add_indicator, alice, bob, carol
+):
     capped = add_indicator(name="Organising an event", endorsements=1, earn_cap=1, cap_period=DAY)
     period_ends = fresh_period(chain, DAY)
     earn(badge, capped, alice, bob)
@@ -328,12 +366,14 @@ def test_caps__amending_changes_them_and_bumps_the_version(badge, chain, registr
     assert (rules.indicatorId, rules.earnCap, rules.attestCap, rules.capPeriod) == (capped, 2, 1, DAY)
     # This period's tally carries over: one more badge for alice, then the new cap.
     earn(badge, capped, alice, bob)
-    with ape.reverts(badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=2,
-                     periodEnds=period_ends):
+    with ape.reverts(
+        badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=2, periodEnds=period_ends
+    ):
         badge.claim(capped, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
     carols = claim(badge, capped, carol)
-    with ape.reverts(badge.BadgeAttestCapReached, attester=bob.address, indicatorId=capped, cap=1,
-                     periodEnds=period_ends):
+    with ape.reverts(
+        badge.BadgeAttestCapReached, attester=bob.address, indicatorId=capped, cap=1, periodEnds=period_ends
+    ):
         badge.attest(carols, sender=bob)  # bob's one attestation (under version 2) is spent
     uncapped = indicator_input("Organising an event", endorsements=1)
     governance.pass_([(registry, "amendIndicator", (capped, uncapped))], "no caps")
@@ -361,49 +401,66 @@ def test_reciprocal_window__off_by_default(badge, registry, mentoring, alice, bo
     assert badge.hasAttested(alices, bob)
 
 
-def test_reciprocal_window__refused_within_it_allowed_after(badge, chain, registry, governance, mentoring,
-                                                            add_indicator, alice, bob, carol):
+def test_reciprocal_window__refused_within_it_allowed_after(
+    badge, chain, registry, governance, mentoring, add_indicator, alice, bob, carol
+):
     receipt = set_rules(governance, registry, DAY)
     [rules] = receipt.decode_logs(registry.CommunityRulesSet)
     assert (rules.reciprocalWindow, rules.scoreRule) == (DAY, LINEAR)
     assert registry.reciprocalWindow() == DAY
     other = add_indicator(name="Organising an event")
-    bobs, alices, alices_other = claim(badge, mentoring, bob), claim(badge, mentoring, alice), claim(badge, other, alice)
+    bobs, alices, alices_other = (
+        claim(badge, mentoring, bob),
+        claim(badge, mentoring, alice),
+        claim(badge, other, alice),
+    )
     endorsed_at = chain.blocks[badge.attest(bobs, sender=alice).block_number].timestamp
     until = endorsed_at + DAY
-    with ape.reverts(badge.BadgeReciprocalEndorsement, claimId=alices, attester=bob.address,
-                     contributor=alice.address, until=until):
+    with ape.reverts(
+        badge.BadgeReciprocalEndorsement, claimId=alices, attester=bob.address, contributor=alice.address, until=until
+    ):
         badge.attest(alices, sender=bob)
     badge.attest(alices_other, sender=bob)  # another indicator
     badge.attest(alices, sender=carol)  # a third member
     mine_at(chain, until - MARGIN)
-    with ape.reverts(badge.BadgeReciprocalEndorsement, claimId=alices, attester=bob.address,
-                     contributor=alice.address, until=until):
+    with ape.reverts(
+        badge.BadgeReciprocalEndorsement, claimId=alices, attester=bob.address, contributor=alice.address, until=until
+    ):
         badge.attest(alices, sender=bob)
     mine_at(chain, until)
     receipt = badge.attest(alices, sender=bob)
     assert badge.hasAttested(alices, bob)
     # Now bob endorsed alice: alice may not return it within the window.
     bobs_next = claim(badge, mentoring, bob)
-    with ape.reverts(badge.BadgeReciprocalEndorsement, claimId=bobs_next, attester=alice.address,
-                     contributor=bob.address, until=chain.blocks[receipt.block_number].timestamp + DAY):
+    with ape.reverts(
+        badge.BadgeReciprocalEndorsement,
+        claimId=bobs_next,
+        attester=alice.address,
+        contributor=bob.address,
+        until=chain.blocks[receipt.block_number].timestamp + DAY,
+    ):
         badge.attest(bobs_next, sender=alice)
 
 
-def test_reciprocal_window__a_nominees_endorsers_count(badge, registry, governance, mentoring, alice, bob, carol,
-                                                       chain):
+def test_reciprocal_window__a_nominees_endorsers_count(
+    badge, registry, governance, mentoring, alice, bob, carol, chain
+):
     set_rules(governance, registry, DAY)
     badge.nominate(bob, mentoring, EVIDENCE_HASH, EVIDENCE_URI, sender=carol)
     nomination = badge.claimCount()
     endorsed_at = chain.blocks[badge.attest(nomination, sender=alice).block_number].timestamp
     alices = claim(badge, mentoring, alice)
-    with ape.reverts(badge.BadgeReciprocalEndorsement, claimId=alices, attester=bob.address,
-                     contributor=alice.address, until=endorsed_at + DAY):
+    with ape.reverts(
+        badge.BadgeReciprocalEndorsement,
+        claimId=alices,
+        attester=bob.address,
+        contributor=alice.address,
+        until=endorsed_at + DAY,
+    ):
         badge.attest(alices, sender=bob)
 
 
-def test_reciprocal_window__sees_only_attestations_made_while_on(badge, registry, governance, mentoring,
-                                                                 alice, bob):
+def test_reciprocal_window__sees_only_attestations_made_while_on(badge, registry, governance, mentoring, alice, bob):
     bobs, alices = claim(badge, mentoring, bob), claim(badge, mentoring, alice)
     badge.attest(bobs, sender=alice)  # while off: not recorded
     set_rules(governance, registry, DAY)
@@ -458,8 +515,9 @@ def test_rules__only_through_a_passed_proposal(badge, registry, mentoring, alice
         with ape.reverts(registry.OwnableUnauthorizedAccount, account=caller.address):
             registry.setCommunityRules(DAY, SQUARE_ROOT, sender=caller)
         with ape.reverts(registry.OwnableUnauthorizedAccount, account=caller.address):
-            registry.addIndicator(indicator_input("Code review", endorser_indicator=mentoring, earn_cap=1,
-                                                  cap_period=DAY), sender=caller)
+            registry.addIndicator(
+                indicator_input("Code review", endorser_indicator=mentoring, earn_cap=1, cap_period=DAY), sender=caller
+            )
         with ape.reverts(registry.OwnableUnauthorizedAccount, account=caller.address):
             registry.amendIndicator(mentoring, indicator_input(attest_cap=1, cap_period=DAY), sender=caller)
     assert (registry.reciprocalWindow(), registry.scoreRule()) == (0, LINEAR)
@@ -499,8 +557,9 @@ def test_gas__whole_contribution_with_every_rule_off_within_budget(badge, regist
     assert whole <= GAS_BUDGET
 
 
-def test_gas__relayed_whole_contribution_in_batches_within_budget(badge, registry, mentoring, relay, forwarder,
-                                                                  alice, bob, carol):
+def test_gas__relayed_whole_contribution_in_batches_within_budget(
+    badge, registry, mentoring, relay, forwarder, alice, bob, carol
+):
     """As the relayer worker sends them: BATCH claims in one executeBatch, their first attestations
     in one, the minting ones in one (one `execute` per request costs each its own 21,000 base)."""
     assert_every_rule_off(registry, mentoring)

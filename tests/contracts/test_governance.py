@@ -146,34 +146,59 @@ OUT_OF_BOUNDS = [
 
 
 def test_settings_bounds_are_public(governor):
-    bounds = [getattr(governor, name)() for name in (
-        "MIN_VOTING_DELAY", "MAX_VOTING_DELAY", "MIN_VOTING_PERIOD", "MAX_VOTING_PERIOD",
-        "MIN_QUORUM_PERCENT", "MAX_QUORUM_PERCENT", "MIN_PROPOSAL_THRESHOLD", "MAX_PROPOSAL_THRESHOLD")]
+    bounds = [
+        getattr(governor, name)()
+        for name in (
+            "MIN_VOTING_DELAY",
+            "MAX_VOTING_DELAY",
+            "MIN_VOTING_PERIOD",
+            "MAX_VOTING_PERIOD",
+            "MIN_QUORUM_PERCENT",
+            "MAX_QUORUM_PERCENT",
+            "MIN_PROPOSAL_THRESHOLD",
+            "MAX_PROPOSAL_THRESHOLD",
+        )
+    ]
     assert bounds == [0, 30 * DAY, 60, 30 * DAY, 1, 100, 0, 1]
 
 
-@pytest.mark.parametrize("setter, value, error, arguments", OUT_OF_BOUNDS, ids=[f"{c[0]}({c[1]})" for c in OUT_OF_BOUNDS])
-def test_settings_out_of_bounds__refused_even_to_governance(governance, governor, registry, add_mentoring,
-                                                             setter, value, error, arguments):
+@pytest.mark.parametrize(
+    "setter, value, error, arguments", OUT_OF_BOUNDS, ids=[f"{c[0]}({c[1]})" for c in OUT_OF_BOUNDS]
+)
+def test_settings_out_of_bounds__refused_even_to_governance(
+    governance, governor, registry, add_mentoring, setter, value, error, arguments
+):
     calls = [(governor, setter, (value,))]
     before = (governor.votingDelay(), governor.votingPeriod(), governor.quorumNumerator(), governor.proposalThreshold())
     governance.carry(calls, f"brick with {setter}({value})")
     names = ("value", "min", "max")
     with ape.reverts(getattr(governor, error), **dict(zip(names, arguments))):
         governance.execute(calls, f"brick with {setter}({value})")
-    assert (governor.votingDelay(), governor.votingPeriod(), governor.quorumNumerator(),
-            governor.proposalThreshold()) == before
+    assert (
+        governor.votingDelay(),
+        governor.votingPeriod(),
+        governor.quorumNumerator(),
+        governor.proposalThreshold(),
+    ) == before
     # Governance still works: the next proposal passes and executes.
     governance.pass_(add_mentoring, "still alive")
     assert registry.indicatorCount() == 1
 
 
 def test_settings_at_the_bounds__accepted(governance, governor):
-    calls = [(governor, "setVotingDelay", (30 * DAY,)), (governor, "setVotingPeriod", (60,)),
-             (governor, "updateQuorumNumerator", (100,)), (governor, "setProposalThreshold", (1,))]
+    calls = [
+        (governor, "setVotingDelay", (30 * DAY,)),
+        (governor, "setVotingPeriod", (60,)),
+        (governor, "updateQuorumNumerator", (100,)),
+        (governor, "setProposalThreshold", (1,)),
+    ]
     governance.pass_(calls, "edges")
-    assert (governor.votingDelay(), governor.votingPeriod(), governor.quorumNumerator(),
-            governor.proposalThreshold()) == (30 * DAY, 60, 100, 1)
+    assert (
+        governor.votingDelay(),
+        governor.votingPeriod(),
+        governor.quorumNumerator(),
+        governor.proposalThreshold(),
+    ) == (30 * DAY, 60, 100, 1)
 
 
 def test_constructor__checks_the_same_bounds(deployer, membership, forwarder, project):
@@ -181,4 +206,3 @@ def test_constructor__checks_the_same_bounds(deployer, membership, forwarder, pr
         deployer.deploy(project.CommunityGovernor, "G", membership, forwarder, 2**48 - 1, 300, 0, 50)
     with ape.reverts(project.CommunityGovernor.GovernorQuorumOutOfRange):
         deployer.deploy(project.CommunityGovernor, "G", membership, forwarder, 1, 300, 0, 0)
-

@@ -64,12 +64,12 @@ def test_remove__reverts_for_the_last_member(governance, membership, alice, bob,
     # One by one, down to a single member: that one stays.
     for index, voters in ((0, [alice, bob, carol]), (1, [bob, carol]), (2, [carol])):
         description = f"remove member {index}"
-        proposal_id = governance.propose(calls[index:index + 1], description, proposer=voters[-1])
+        proposal_id = governance.propose(calls[index : index + 1], description, proposer=voters[-1])
         governance.wait_for_snapshot(proposal_id)
         governance.vote(proposal_id, FOR, voters=voters)
         governance.wait_for_deadline(proposal_id)
         if index < 2:
-            governance.execute(calls[index:index + 1], description, sender=carol)
+            governance.execute(calls[index : index + 1], description, sender=carol)
     assert membership.memberCount() == 1
     with ape.reverts(membership.MembershipLastMember, account=carol.address):
         governance.execute(calls[2:], description, sender=carol)

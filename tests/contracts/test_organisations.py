@@ -16,7 +16,9 @@ def governed(governance, calls, description):
     return governance.execute(calls, description)
 
 
-def add_organisation(governance, registry, name="Acme Hosting", identifier="0x00000000000000000000000000000000000000ac"):
+def add_organisation(
+    governance, registry, name="Acme Hosting", identifier="0x00000000000000000000000000000000000000ac"
+):
     receipt = governed(governance, [(registry, "addOrganisation", (name, identifier))], f"credit {name}")
     return registry.organisationCount(), receipt
 
@@ -131,8 +133,9 @@ def test_unknown_organisation__refused(badge, registry, mentoring, acme, alice, 
     assert badge.claimCount() == 0
 
 
-def test_retired_organisation__refused_for_new_claims_kept_by_old_ones(badge, registry, governance, mentoring, acme,
-                                                                      alice, bob, carol):
+def test_retired_organisation__refused_for_new_claims_kept_by_old_ones(
+    badge, registry, governance, mentoring, acme, alice, bob, carol
+):
     badge.claimWithOrganisation(mentoring, acme, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
     earlier = badge.claimCount()
     receipt = governed(governance, [(registry, "retireOrganisation", (acme,))], "Acme closed")
@@ -167,24 +170,27 @@ def test_retire__once_and_only_known_organisations(registry, governance, acme):
         governance.execute(unknown, "retire nobody")
 
 
-def test_crediting_an_organisation_keeps_the_indicators_rules(badge, registry, governance, add_indicator, acme,
-                                                              alice, bob, chain):
+def test_crediting_an_organisation_keeps_the_indicators_rules(
+    badge, registry, governance, add_indicator, acme, alice, bob, chain
+):
     capped = add_indicator(name="Organising an event", endorsements=1, earn_cap=1, cap_period=DAY)
     start = (chain.pending_timestamp // DAY + 1) * DAY
     chain.mine(timestamp=start)  # the start of a fresh cap period (fixed days from the Unix epoch)
     period_ends = start + DAY
     badge.claimWithOrganisation(capped, acme, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
     badge.attest(badge.claimCount(), sender=bob)
-    with ape.reverts(badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=1,
-                     periodEnds=period_ends):
+    with ape.reverts(
+        badge.BadgeEarnCapReached, contributor=alice.address, indicatorId=capped, cap=1, periodEnds=period_ends
+    ):
         badge.claimWithOrganisation(capped, acme, EVIDENCE_HASH, EVIDENCE_URI, sender=alice)
     governance.pass_([(registry, "retireIndicator", (capped,))], "retire the event indicator")
     with ape.reverts(badge.RegistryIndicatorRetired, indicatorId=capped):
         badge.claimWithOrganisation(capped, acme, EVIDENCE_HASH, EVIDENCE_URI, sender=bob)
 
 
-def test_relayed_claim_and_nomination_with_an_organisation_act_as_the_signer(relay, badge, mentoring, acme,
-                                                                            alice, bob, carol):
+def test_relayed_claim_and_nomination_with_an_organisation_act_as_the_signer(
+    relay, badge, mentoring, acme, alice, bob, carol
+):
     relay.call(alice, badge, "claimWithOrganisation", mentoring, acme, EVIDENCE_HASH, EVIDENCE_URI)
     claimed = badge.claimCount()
     relay.call(bob, badge, "nominateWithOrganisation", carol.address, mentoring, acme, EVIDENCE_HASH, EVIDENCE_URI)

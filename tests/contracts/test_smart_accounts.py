@@ -14,8 +14,11 @@ from devstack.wallets import HOSTILE_MODES, compiled
 
 def _container(name):
     artifact = compiled()[name]
-    return ContractContainer(ContractType.model_validate(
-        {"contractName": name, "abi": artifact["abi"], "deploymentBytecode": {"bytecode": artifact["bytecode"]}}))
+    return ContractContainer(
+        ContractType.model_validate(
+            {"contractName": name, "abi": artifact["abi"], "deploymentBytecode": {"bytecode": artifact["bytecode"]}}
+        )
+    )
 
 
 @pytest.fixture(scope="session")
@@ -70,10 +73,10 @@ def test_a_wallet_member_claims_attests_and_votes_through_the_forwarder(
 
 def test_a_key_and_a_wallet_in_one_batch(wallet_member, owner, relay, forwarder, badge, mentoring, alice, relayer):
     wallet = wallet_member
-    requests = [forward_request_struct(*_signed(relay, owner, wallet, badge, "claim", mentoring, EVIDENCE_HASH,
-                                                EVIDENCE_URI)),
-                forward_request_struct(*_signed(relay, alice, alice, badge, "claim", mentoring, EVIDENCE_HASH,
-                                                EVIDENCE_URI))]
+    requests = [
+        forward_request_struct(*_signed(relay, owner, wallet, badge, "claim", mentoring, EVIDENCE_HASH, EVIDENCE_URI)),
+        forward_request_struct(*_signed(relay, alice, alice, badge, "claim", mentoring, EVIDENCE_HASH, EVIDENCE_URI)),
+    ]
     assert all(forwarder.verify(r) for r in requests)
     forwarder.executeBatch(requests, "0x" + "00" * 20, sender=relayer)
     assert [badge.getClaim(i).contributor for i in (1, 2)] == [wallet.address, alice.address]
@@ -96,21 +99,26 @@ def test_a_signature_the_wallet_refuses(wallet_member, owner, other_key, relay, 
 
 
 @pytest.mark.parametrize("mode", ["revert", "garbage", "burn_gas"])
-def test_a_hostile_wallet_is_refused_at_bounded_cost(mode, deployer, owner, relay, forwarder, governance, membership,
-                                                     badge, mentoring, alice, relayer):
+def test_a_hostile_wallet_is_refused_at_bounded_cost(
+    mode, deployer, owner, relay, forwarder, governance, membership, badge, mentoring, alice, relayer
+):
     hostile = deployer.deploy(_container("HostileWallet"), HOSTILE_MODES[mode])
     governance.pass_([(membership, "admit", (hostile.address,))], f"admit {mode}")
-    theirs = forward_request_struct(*_signed(relay, owner, hostile, badge, "claim", mentoring, EVIDENCE_HASH,
-                                             EVIDENCE_URI))
+    theirs = forward_request_struct(
+        *_signed(relay, owner, hostile, badge, "claim", mentoring, EVIDENCE_HASH, EVIDENCE_URI)
+    )
     assert not forwarder.verify(theirs)
     with ape.reverts(forwarder.ERC2771ForwarderInvalidSigner):
         forwarder.execute(theirs, sender=relayer)
     # In a batch with a refund receiver (as the relayer worker sends), it is skipped and the others
     # go through; whatever it does, its check costs the batch at most WALLET_SIGNATURE_GAS.
-    alone = forwarder.execute(forward_request_struct(*_signed(relay, alice, alice, badge, "claim", mentoring,
-                                                               EVIDENCE_HASH, EVIDENCE_URI)), sender=relayer)
-    alices = forward_request_struct(*_signed(relay, alice, alice, badge, "claim", mentoring, EVIDENCE_HASH,
-                                             EVIDENCE_URI))
+    alone = forwarder.execute(
+        forward_request_struct(*_signed(relay, alice, alice, badge, "claim", mentoring, EVIDENCE_HASH, EVIDENCE_URI)),
+        sender=relayer,
+    )
+    alices = forward_request_struct(
+        *_signed(relay, alice, alice, badge, "claim", mentoring, EVIDENCE_HASH, EVIDENCE_URI)
+    )
     receipt = forwarder.executeBatch([theirs, alices], relayer.address, sender=relayer)
     assert badge.claimCount() == 2 and badge.getClaim(2).contributor == alice.address
     assert forwarder.nonces(hostile.address) == 0
@@ -121,8 +129,9 @@ def test_the_service_knows_the_forwarders_gas_bound(forwarder):
     assert forwarder.WALLET_SIGNATURE_GAS() == WALLET_SIGNATURE_GAS
 
 
-def test_a_wallet_that_says_yes_to_anything_is_its_owners_business(deployer, relay, forwarder, governance, membership,
-                                                                   badge, mentoring, other_key, relayer):
+def test_a_wallet_that_says_yes_to_anything_is_its_owners_business(
+    deployer, relay, forwarder, governance, membership, badge, mentoring, other_key, relayer
+):
     yes = deployer.deploy(_container("HostileWallet"), HOSTILE_MODES["yes_to_all"])
     governance.pass_([(membership, "admit", (yes.address,))], "admit a careless wallet")
     relay.submit(*_signed(relay, other_key, yes, badge, "claim", mentoring, EVIDENCE_HASH, EVIDENCE_URI))

@@ -57,7 +57,7 @@ def test_token_uri_is_on_chain_json(badge, minted, alice):
     uri = badge.tokenURI(token_id)
     prefix = "data:application/json;base64,"
     assert uri.startswith(prefix)
-    metadata = json.loads(base64.b64decode(uri[len(prefix):]))
+    metadata = json.loads(base64.b64decode(uri[len(prefix) :]))
     _, record, _ = badge.getBadge(token_id)
     assert metadata["name"] == "Mentoring a newcomer #1"
     assert metadata["indicator"] == {"id": 1, "version": 1, "name": "Mentoring a newcomer", "orientation": "community"}

@@ -25,8 +25,10 @@ def _postgres_database():
 
         admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=3)
     except Exception as exc:
-        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}): set TEST_POSTGRES_URL "
-                    "or start a server to run the suite on PostgreSQL")
+        pytest.skip(
+            f"PostgreSQL not reachable at {POSTGRES_URL} ({type(exc).__name__}): set TEST_POSTGRES_URL "
+            "or start a server to run the suite on PostgreSQL"
+        )
     name = f"cc_e2e_{uuid.uuid4().hex[:8]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     base = POSTGRES_URL.rsplit("/", 1)[0]
@@ -56,8 +58,9 @@ def env(request, tmp_path_factory):
         # which the default rates (60 a minute per member) would refuse. test_hostile_relay tests
         # the budgets on servers of its own (own_server), default and tight.
         with local_stack(workdir, database_url=database_url, settings=UNTHROTTLED) as stack:
-            yield Env(stack.anvil, stack.server, stack.deployments, database_url,
-                      CommunityClient(stack.server.url), workdir)
+            yield Env(
+                stack.anvil, stack.server, stack.deployments, database_url, CommunityClient(stack.server.url), workdir
+            )
     finally:
         if cleanup:
             cleanup()
@@ -109,10 +112,23 @@ def pytest_terminal_summary(terminalreporter):
 @pytest.fixture(scope="package")
 def governed(env):
     """A community with two indicators (mentoring: community, 2 endorsements; code: object, 1) and Dana admitted."""
-    mentoring = {"type": "add_indicator", "name": "Mentoring a newcomer", "description_uri": "ipfs://mentoring",
-                 "category": "mentoring", "orientation": "community", "weight": 5, "endorsements_required": 2}
-    code = {"type": "add_indicator", "name": "Merged patch", "category": "code", "orientation": "object",
-            "weight": 3, "endorsements_required": 1}
+    mentoring = {
+        "type": "add_indicator",
+        "name": "Mentoring a newcomer",
+        "description_uri": "ipfs://mentoring",
+        "category": "mentoring",
+        "orientation": "community",
+        "weight": 5,
+        "endorsements_required": 2,
+    }
+    code = {
+        "type": "add_indicator",
+        "name": "Merged patch",
+        "category": "code",
+        "orientation": "object",
+        "weight": 3,
+        "endorsements_required": 1,
+    }
     admit = {"type": "admit_member", "account": address(DANA)}
     result = pass_proposal(env, ALICE, "Founding indicators and Dana", [mentoring, code, admit])
     return {"proposal": result, "mentoring": 1, "code": 2}

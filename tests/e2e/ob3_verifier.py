@@ -61,8 +61,12 @@ class ContextLoader:
         response = self.http.get(self.where[url])
         response.raise_for_status()
         self.loaded.append(url)
-        return {"contentType": "application/ld+json", "contextUrl": None, "documentUrl": url,
-                "document": response.json()}
+        return {
+            "contentType": "application/ld+json",
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": response.json(),
+        }
 
 
 def _paths(value: Any, prefix: str = "") -> set[str]:
@@ -105,7 +109,7 @@ def verify_vc_jwt(token: str, http: httpx.Client, *, now: int | None = None) -> 
     header = json.loads(b64url_decode(token.split(".")[0]))
     if header.get("alg") != "EdDSA" or header.get("typ") != "vc+jwt":
         raise VerificationFailed(f"unexpected header {header}")
-    did, _, fragment = header["kid"].partition("#")
+    did, _, _fragment = header["kid"].partition("#")
     document = httpx.get(did_web_url(did)).json()
     if document["id"] != did:
         raise VerificationFailed("the DID document is for another DID")

@@ -30,18 +30,25 @@ def open_claim(env, governed):
 
 
 def test_unknown_indicator(env, governed, untouched):
-    status, body = problem_of(lambda: env.api.prepare("claims", signer=address(ALICE), indicator_id=99,
-                                                      evidence_uri="https://x.example"))
+    status, body = problem_of(
+        lambda: env.api.prepare("claims", signer=address(ALICE), indicator_id=99, evidence_uri="https://x.example")
+    )
     assert (status, body["error"]) == (404, "RegistryUnknownIndicator")
     assert "RegistryUnknownIndicator" in body["detail"]
 
 
 def test_non_member_claims_and_votes(env, governed, untouched):
-    status, body = problem_of(lambda: env.api.prepare("claims", signer=address(OUTSIDER),
-                                                      indicator_id=governed["code"], evidence_uri="https://x"))
+    status, body = problem_of(
+        lambda: env.api.prepare(
+            "claims", signer=address(OUTSIDER), indicator_id=governed["code"], evidence_uri="https://x"
+        )
+    )
     assert (status, body["error"]) == (403, "BadgeNotMember")
-    status, body = problem_of(lambda: env.api.prepare("votes", signer=address(OUTSIDER),
-                                                      proposal_id=governed["proposal"]["id"], support="for"))
+    status, body = problem_of(
+        lambda: env.api.prepare(
+            "votes", signer=address(OUTSIDER), proposal_id=governed["proposal"]["id"], support="for"
+        )
+    )
     assert status in (403, 409) and body["error"] in ("GovernorNotMember", "GovernorUnexpectedProposalState")
 
 
@@ -60,17 +67,30 @@ def test_unknown_claim_and_reads(env, governed, untouched):
     assert (status, body["error"]) == (404, "BadgeUnknownClaim")
     for path in ("/claims/10000", "/badges/10000", "/proposals/123", "/indicators/99", f"/members/{address(OUTSIDER)}"):
         assert problem_of(lambda: env.api.get(path))[0] == 404
-    assert problem_of(lambda: env.api.http.get("/communities/nope/members").raise_for_status() and None
-                      if False else env.api._check(env.api.http.get("/communities/nope/members")))[0] == 404
+    assert (
+        problem_of(
+            lambda: (
+                env.api.http.get("/communities/nope/members").raise_for_status() and None
+                if False
+                else env.api._check(env.api.http.get("/communities/nope/members"))
+            )
+        )[0]
+        == 404
+    )
 
 
 def test_double_vote(env, governed):
-    proposal = env.api.act("proposals", ALICE, description="A proposal to vote on twice",
-                           actions=[{"type": "admit_member", "account": address(OUTSIDER)}])
+    proposal = env.api.act(
+        "proposals",
+        ALICE,
+        description="A proposal to vote on twice",
+        actions=[{"type": "admit_member", "account": address(OUTSIDER)}],
+    )
     env.anvil.skip(2)
     env.api.act("votes", BOB, proposal_id=proposal["created"]["proposal_id"], support="against")
-    status, body = problem_of(lambda: env.api.act("votes", BOB, proposal_id=proposal["created"]["proposal_id"],
-                                                  support="for"))
+    status, body = problem_of(
+        lambda: env.api.act("votes", BOB, proposal_id=proposal["created"]["proposal_id"], support="for")
+    )
     assert (status, body["error"]) == (409, "GovernorAlreadyCastVote")
     # Executing before the vote ends is refused by the governor, by name.
     status, body = problem_of(lambda: env.api.execute(proposal["created"]["proposal_id"]))
@@ -78,8 +98,9 @@ def test_double_vote(env, governed):
 
 
 def _signed_claim(env, governed, key=CAROL):
-    typed = env.api.prepare("claims", signer=address(key), indicator_id=governed["code"],
-                            evidence_uri="https://x.example/signed")["typed_data"]
+    typed = env.api.prepare(
+        "claims", signer=address(key), indicator_id=governed["code"], evidence_uri="https://x.example/signed"
+    )["typed_data"]
     return typed, env.api.sign(key, typed)
 
 
@@ -114,7 +135,10 @@ def test_the_same_signed_request_again_is_the_request_accepted_before(env, gover
     block = rpc(env.anvil.url, "eth_blockNumber")
     again = _submit(env, "/claims", typed, signature)
     assert (again["request_id"], again["tx_hash"], again["created"]) == (
-        first["request_id"], first["tx_hash"], first["created"])
+        first["request_id"],
+        first["tx_hash"],
+        first["created"],
+    )
     assert rpc(env.anvil.url, "eth_blockNumber") == block
 
 
@@ -123,8 +147,11 @@ def test_a_used_nonce_signed_anew_is_refused(env, governed):
     assert _submit(env, "/claims", typed, signature)["status"] == "succeeded"
     other = copy.deepcopy(typed)  # the same nonce, another evidence link: another request
     other["message"]["data"] = env.api.prepare(
-        "claims", signer=typed["message"]["from"], indicator_id=governed["code"],
-        evidence_uri="https://x.example/another")["typed_data"]["message"]["data"]
+        "claims",
+        signer=typed["message"]["from"],
+        indicator_id=governed["code"],
+        evidence_uri="https://x.example/another",
+    )["typed_data"]["message"]["data"]
     block = rpc(env.anvil.url, "eth_blockNumber")
     status, body = problem_of(lambda: _submit(env, "/claims", other, env.api.sign(CAROL, other)))
     assert (status, body["error"]) == (409, "ReplayedRequest")
@@ -157,24 +184,45 @@ def test_malformed_bodies(env, governed, untouched):
     assert http.post("/claims", json={"typed_data": as_string, "signature": signature}).status_code == 422
     assert http.post("/claims", json={"typed_data": typed, "signature": "0x1234"}).status_code == 422
     assert http.post("/claims", json={"typed_data": typed, "signature": signature, "extra": 1}).status_code == 422
-    assert http.post("/claims/prepare", json={"signer": "alice", "indicator_id": 1,
-                                              "evidence_uri": "x"}).status_code == 422
-    bad_indicator = {"signer": address(ALICE), "description": "bad",
-                     "actions": [{"type": "add_indicator", "name": "", "orientation": "object", "weight": 0,
-                                  "endorsements_required": 1}]}
+    assert (
+        http.post("/claims/prepare", json={"signer": "alice", "indicator_id": 1, "evidence_uri": "x"}).status_code
+        == 422
+    )
+    bad_indicator = {
+        "signer": address(ALICE),
+        "description": "bad",
+        "actions": [
+            {"type": "add_indicator", "name": "", "orientation": "object", "weight": 0, "endorsements_required": 1}
+        ],
+    }
     assert http.post("/proposals/prepare", json=bad_indicator).status_code == 422
 
 
 def test_proposals_that_could_never_execute(env, governed, untouched):
-    status, body = problem_of(lambda: env.api.prepare(
-        "proposals", signer=address(ALICE), description="retire what does not exist",
-        actions=[{"type": "retire_indicator", "indicator_id": 999}]))
+    status, body = problem_of(
+        lambda: env.api.prepare(
+            "proposals",
+            signer=address(ALICE),
+            description="retire what does not exist",
+            actions=[{"type": "retire_indicator", "indicator_id": 999}],
+        )
+    )
     assert (status, body["error"]) == (404, "RegistryUnknownIndicator")
-    status, body = problem_of(lambda: env.api.prepare(
-        "proposals", signer=address(ALICE), description="admit a member twice",
-        actions=[{"type": "admit_member", "account": address(BOB)}]))
+    status, body = problem_of(
+        lambda: env.api.prepare(
+            "proposals",
+            signer=address(ALICE),
+            description="admit a member twice",
+            actions=[{"type": "admit_member", "account": address(BOB)}],
+        )
+    )
     assert (status, body["error"]) == (409, "MembershipAlreadyMember")
-    status, body = problem_of(lambda: env.api.prepare(
-        "proposals", signer=address(OUTSIDER), description="outsider proposes",
-        actions=[{"type": "admit_member", "account": address(OUTSIDER)}]))
+    status, body = problem_of(
+        lambda: env.api.prepare(
+            "proposals",
+            signer=address(OUTSIDER),
+            description="outsider proposes",
+            actions=[{"type": "admit_member", "account": address(OUTSIDER)}],
+        )
+    )
     assert (status, body["error"]) == (403, "GovernorNotMember")

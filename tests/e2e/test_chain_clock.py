@@ -71,8 +71,9 @@ class RunLocalAnvil:
         # As run-local.sh runs them: its PATH (the virtualenv's python and anvil), RPC_PORT set.
         script = f"set -euo pipefail\n{run_local_anvil_lines()}\necho $!\nwait\n"
         env = {**os.environ, "RPC_PORT": str(self.port), "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
-        self.shell = subprocess.Popen(["bash", "-c", script], cwd=self.folder, env=env, stdout=subprocess.PIPE,
-                                      text=True)
+        self.shell = subprocess.Popen(
+            ["bash", "-c", script], cwd=self.folder, env=env, stdout=subprocess.PIPE, text=True
+        )
         self.pid = int(self.shell.stdout.readline())
         wait_until(lambda: rpc(self.url, "eth_chainId"), what="anvil")
 
@@ -131,18 +132,34 @@ def test_resume_arguments_only_when_the_saved_chain_is_ahead(tmp_path):
     assert resume_arguments(state) == []  # a fresh chain: no state yet
     state.write_text('{"block": {"timestamp": "0x6')  # a dump cut short: Anvil says so itself
     assert resume_arguments(state) == []
-    state.write_text(json.dumps({"block": {"timestamp": hex(1_000)},
-                                 "blocks": [{"header": {"timestamp": hex(1_200)}}, {"header": {"timestamp": "0x1"}}]}))
+    state.write_text(
+        json.dumps(
+            {
+                "block": {"timestamp": hex(1_000)},
+                "blocks": [{"header": {"timestamp": hex(1_200)}}, {"header": {"timestamp": "0x1"}}],
+            }
+        )
+    )
     assert last_timestamp(state) == 1_200
     assert resume_arguments(state, now=900.5) == ["--timestamp", "1201"]
     assert resume_arguments(state, now=1_200.5) == ["--timestamp", "1201"]  # not within the same second
     assert resume_arguments(state, now=1_201) == []  # the wall clock is past it
     # The command run-local.sh reads its arguments from.
-    printed = subprocess.run([sys.executable, "-m", "backend.chain.local_clock", str(state)], cwd=ROOT,
-                             capture_output=True, text=True, check=True).stdout.split()
+    printed = subprocess.run(
+        [sys.executable, "-m", "backend.chain.local_clock", str(state)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert printed == []
     ahead = int(time.time()) + SKIP
     state.write_text(json.dumps({"block": {"timestamp": hex(ahead)}}))
-    printed = subprocess.run([sys.executable, "-m", "backend.chain.local_clock", str(state)], cwd=ROOT,
-                             capture_output=True, text=True, check=True).stdout.split()
+    printed = subprocess.run(
+        [sys.executable, "-m", "backend.chain.local_clock", str(state)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert printed == ["--timestamp", str(ahead + 1)]

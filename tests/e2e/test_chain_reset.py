@@ -31,8 +31,11 @@ def test_index_rebuilds_when_the_chain_under_it_was_reset(tmp_path):
                 member = api.get(f"/members/{address(ALICE)}")
             except ApiError:  # the index is being rebuilt
                 return False
-            return (status["state"] == "succeeded" and status["tx_hash"] != delegated["tx_hash"]
-                    and member["delegate"] == address(BOB))
+            return (
+                status["state"] == "succeeded"
+                and status["tx_hash"] != delegated["tx_hash"]
+                and member["delegate"] == address(BOB)
+            )
 
         # The relayer waits for the contracts to be there again (it never calls an empty address,
         # which would also spend the deployer's nonces on a development chain), then sends.

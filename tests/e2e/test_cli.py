@@ -38,18 +38,35 @@ def keys(tmp_path_factory):
     return {"files": files, "password": password_file, "folder": folder}
 
 
-def commons(env, keys, *args: str, who: str | None = None, extra_env: dict | None = None,
-            api: str | None = None, process: bool = False) -> subprocess.CompletedProcess:
+def commons(
+    env,
+    keys,
+    *args: str,
+    who: str | None = None,
+    extra_env: dict | None = None,
+    api: str | None = None,
+    process: bool = False,
+) -> subprocess.CompletedProcess:
     """`commons` with these arguments, as a member's shell runs it: the installed console script
     in a process of its own (`process`), or its main() in this one. A process of its own spends
     about 1.5 s importing eth-account before it reads its arguments, and this module runs 45."""
-    environment = {"COMMONS_API": api or env.server.url, "COMMONS_PASSWORD_FILE": str(keys["password"]),
-                   "COMMONS_PASSWORD": None, "COMMONS_KEYSTORE": str(keys["files"][who]) if who else None,
-                   **(extra_env or {})}
+    environment = {
+        "COMMONS_API": api or env.server.url,
+        "COMMONS_PASSWORD_FILE": str(keys["password"]),
+        "COMMONS_PASSWORD": None,
+        "COMMONS_KEYSTORE": str(keys["files"][who]) if who else None,
+        **(extra_env or {}),
+    }
     if process:
         environment = {k: v for k, v in {**os.environ, **environment}.items() if v is not None}
-        return subprocess.run([str(COMMONS), *args], env=environment, capture_output=True, text=True, timeout=180,
-                              stdin=subprocess.DEVNULL)
+        return subprocess.run(
+            [str(COMMONS), *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            stdin=subprocess.DEVNULL,
+        )
     return _in_process(list(args), environment)
 
 
@@ -79,15 +96,25 @@ def test_keystore_unlocks_and_refuses_a_wrong_password(env, keys):
     assert ok(commons(env, keys, "--json", "account", "address", who="carol")) == {"address": address(CAROL)}
     wrong = keys["folder"] / "wrong"
     wrong.write_text("not the password")
-    refused = commons(env, keys, "--json", "account", "address", who="carol",
-                      extra_env={"COMMONS_PASSWORD_FILE": str(wrong)})
+    refused = commons(
+        env, keys, "--json", "account", "address", who="carol", extra_env={"COMMONS_PASSWORD_FILE": str(wrong)}
+    )
     assert refused.returncode == 4 and refused.stdout == ""
     assert "cannot unlock" in json.loads(refused.stderr)["error"]
 
 
 def test_claim_and_attest_mint_a_badge_with_progress(env, keys, governed):
-    claimed = commons(env, keys, "--json", "claim", "--indicator", str(governed["code"]),
-                      "--evidence", "https://git.example.org/mr/cli", who="carol")
+    claimed = commons(
+        env,
+        keys,
+        "--json",
+        "claim",
+        "--indicator",
+        str(governed["code"]),
+        "--evidence",
+        "https://git.example.org/mr/cli",
+        who="carol",
+    )
     answer = ok(claimed)
     claim_id = answer["created"]["claim_id"]
     assert answer["status"] == "succeeded" and answer["indexed"] is True
@@ -104,8 +131,19 @@ def test_claim_and_attest_mint_a_badge_with_progress(env, keys, governed):
 
 
 def test_a_refusal_exits_1_with_the_problem(env, keys, governed):
-    claim_id = ok(commons(env, keys, "--json", "claim", "--indicator", str(governed["code"]),
-                          "--evidence", "https://git.example.org/mr/self", who="bob"))["created"]["claim_id"]
+    claim_id = ok(
+        commons(
+            env,
+            keys,
+            "--json",
+            "claim",
+            "--indicator",
+            str(governed["code"]),
+            "--evidence",
+            "https://git.example.org/mr/self",
+            who="bob",
+        )
+    )["created"]["claim_id"]
     before = rpc(env.anvil.url, "eth_blockNumber")
     refused = commons(env, keys, "--json", "attest", str(claim_id), who="bob")
     assert refused.returncode == 1 and refused.stdout == ""
@@ -118,10 +156,19 @@ def test_a_refusal_exits_1_with_the_problem(env, keys, governed):
 
 
 def test_governance_round_through_the_command_line(env, keys, governed):
-    action = json.dumps({"type": "add_indicator", "name": "Translated a guide", "category": "translation",
-                         "orientation": "community", "weight": 2, "endorsements_required": 1})
-    proposed = ok(commons(env, keys, "--json", "propose", "--description", "Translations count",
-                          "--action", action, who="alice"))
+    action = json.dumps(
+        {
+            "type": "add_indicator",
+            "name": "Translated a guide",
+            "category": "translation",
+            "orientation": "community",
+            "weight": 2,
+            "endorsements_required": 1,
+        }
+    )
+    proposed = ok(
+        commons(env, keys, "--json", "propose", "--description", "Translations count", "--action", action, who="alice")
+    )
     proposal_id = proposed["created"]["proposal_id"]
     env.anvil.skip(2)
     for who in ("alice", "bob"):
@@ -134,8 +181,10 @@ def test_governance_round_through_the_command_line(env, keys, governed):
     indicator_id = executed["created"]["indicator_id"]
     shown = ok(commons(env, keys, "--json", "proposal", proposal_id))
     assert shown["state"] == "executed"
-    assert [(v["voter"], v["reason"]) for v in shown["votes"]] == [(address(ALICE), "from the terminal"),
-                                                                   (address(BOB), "from the terminal")]
+    assert [(v["voter"], v["reason"]) for v in shown["votes"]] == [
+        (address(ALICE), "from the terminal"),
+        (address(BOB), "from the terminal"),
+    ]
     assert env.api.get(f"/indicators/{indicator_id}")["name"] == "Translated a guide"
 
 
@@ -144,8 +193,20 @@ def test_delegate_nominate_and_awaiting(env, keys, governed):
     assert env.api.get(f"/members/{address(CAROL)}")["delegate"] == address(BOB)
     ok(commons(env, keys, "--json", "delegate", address(CAROL), who="carol"))
     assert env.api.get(f"/members/{address(CAROL)}")["delegate"] == address(CAROL)
-    nominated = ok(commons(env, keys, "--json", "nominate", address(CAROL), "--indicator", str(governed["mentoring"]),
-                           "--evidence", "https://forum.example.org/t/cli", who="dana"))
+    nominated = ok(
+        commons(
+            env,
+            keys,
+            "--json",
+            "nominate",
+            address(CAROL),
+            "--indicator",
+            str(governed["mentoring"]),
+            "--evidence",
+            "https://forum.example.org/t/cli",
+            who="dana",
+        )
+    )
     claim_id = nominated["created"]["claim_id"]
     waiting = ok(commons(env, keys, "--json", "awaiting", who="alice"))
     assert claim_id in [c["id"] for c in waiting["claims"]] and waiting["nominations"] == []
@@ -163,8 +224,20 @@ def refusal(result: subprocess.CompletedProcess) -> str:
 
 def test_accept_decline_disown_and_hide(env, keys, governed):
     def nominate_carol(uri):
-        return ok(commons(env, keys, "--json", "nominate", address(CAROL), "--indicator", str(governed["code"]),
-                          "--evidence", uri, who="alice"))["created"]["claim_id"]
+        return ok(
+            commons(
+                env,
+                keys,
+                "--json",
+                "nominate",
+                address(CAROL),
+                "--indicator",
+                str(governed["code"]),
+                "--evidence",
+                uri,
+                who="alice",
+            )
+        )["created"]["claim_id"]
 
     accepted = nominate_carol("https://git.example.org/mr/cli-accept")
     ok(commons(env, keys, "--json", "attest", str(accepted), who="bob"))  # enough, waiting for Carol
@@ -177,7 +250,8 @@ def test_accept_decline_disown_and_hide(env, keys, governed):
 
     declined = nominate_carol("https://git.example.org/mr/cli-decline")
     assert ok(commons(env, keys, "--json", "decline", str(declined), who="carol"))["created"] == {
-        "declined_claim_id": declined}
+        "declined_claim_id": declined
+    }
     assert env.api.get(f"/claims/{declined}")["state"] == "declined"
 
     refused = commons(env, keys, "--json", "disown", str(accepted), who="bob")  # not his
@@ -196,8 +270,19 @@ def test_accept_decline_disown_and_hide(env, keys, governed):
 
 
 def test_export_and_credentials(env, keys, governed, tmp_path):
-    claim_id = ok(commons(env, keys, "--json", "claim", "--indicator", str(governed["code"]),
-                          "--evidence", "https://git.example.org/mr/export", who="dana"))["created"]["claim_id"]
+    claim_id = ok(
+        commons(
+            env,
+            keys,
+            "--json",
+            "claim",
+            "--indicator",
+            str(governed["code"]),
+            "--evidence",
+            "https://git.example.org/mr/export",
+            who="dana",
+        )
+    )["created"]["claim_id"]
     ok(commons(env, keys, "--json", "attest", str(claim_id), who="alice"))
     target = tmp_path / "badges.csv"
     params = {"from": "2000-01-01", "to": "2099-12-31", "format": "csv"}
@@ -206,8 +291,9 @@ def test_export_and_credentials(env, keys, governed, tmp_path):
     stdout = commons(env, keys, "export", "report", "--from", "2000-01-01", "--to", "2099-12-31", "--format", "json")
     assert json.loads(stdout.stdout)["community"] == "example"
     folder = tmp_path / "credentials"
-    written = ok(commons(env, keys, "--json", "--community", "example", "credentials", "--dir", str(folder),
-                         who="dana"))
+    written = ok(
+        commons(env, keys, "--json", "--community", "example", "credentials", "--dir", str(folder), who="dana")
+    )
     assert written["holder"] == f"did:pkh:eip155:31337:{address(DANA)}"
     files = {w["token_id"]: Path(w["file"]) for w in written["files"]}
     assert claim_id in files and files[claim_id].name == f"example-badge-{claim_id}.jwt"
@@ -221,11 +307,27 @@ def test_ape_account(env, keys, tmp_path):
     accounts = tmp_path / "ape" / "accounts"
     accounts.mkdir(parents=True)
     (accounts / "carol.json").write_text(keys["files"]["carol"].read_text())
-    answer = commons(env, keys, "--json", "--account", "carol", "account", "address",
-                     extra_env={"APE_DATA_FOLDER": str(tmp_path / "ape")})
+    answer = commons(
+        env,
+        keys,
+        "--json",
+        "--account",
+        "carol",
+        "account",
+        "address",
+        extra_env={"APE_DATA_FOLDER": str(tmp_path / "ape")},
+    )
     assert ok(answer) == {"address": address(CAROL)}
-    missing = commons(env, keys, "--json", "--account", "nobody", "account", "address",
-                      extra_env={"APE_DATA_FOLDER": str(tmp_path / "ape")})
+    missing = commons(
+        env,
+        keys,
+        "--json",
+        "--account",
+        "nobody",
+        "account",
+        "address",
+        extra_env={"APE_DATA_FOLDER": str(tmp_path / "ape")},
+    )
     assert missing.returncode == 4
 
 
@@ -248,24 +350,76 @@ def test_exit_codes_for_usage_and_unavailable_service(env, keys, governed, proce
 def test_claim_and_nominate_credit_an_organisation(env, keys, governed):
     from tests.e2e.conftest import pass_proposal
 
-    executed = pass_proposal(env, ALICE, "Register the CLI's sponsor",
-                             [{"type": "add_organisation", "name": "CLI Sponsor", "identifier": "cli.example.org"}])
+    executed = pass_proposal(
+        env,
+        ALICE,
+        "Register the CLI's sponsor",
+        [{"type": "add_organisation", "name": "CLI Sponsor", "identifier": "cli.example.org"}],
+    )
     organisation = executed["executed"]["created"]["organisation_id"]
-    claimed = ok(commons(env, keys, "--json", "claim", "--indicator", str(governed["code"]), "--evidence",
-                         "https://git.example.org/mr/cli-sponsored", "--organisation", str(organisation), who="bob"))
-    nominated = ok(commons(env, keys, "--json", "nominate", address(CAROL), "--indicator", str(governed["code"]),
-                           "--evidence", "https://git.example.org/mr/cli-sponsored-2", "--organisation",
-                           str(organisation), who="bob"))
+    claimed = ok(
+        commons(
+            env,
+            keys,
+            "--json",
+            "claim",
+            "--indicator",
+            str(governed["code"]),
+            "--evidence",
+            "https://git.example.org/mr/cli-sponsored",
+            "--organisation",
+            str(organisation),
+            who="bob",
+        )
+    )
+    nominated = ok(
+        commons(
+            env,
+            keys,
+            "--json",
+            "nominate",
+            address(CAROL),
+            "--indicator",
+            str(governed["code"]),
+            "--evidence",
+            "https://git.example.org/mr/cli-sponsored-2",
+            "--organisation",
+            str(organisation),
+            who="bob",
+        )
+    )
     for answer in (claimed, nominated):
         assert env.api.get(f"/claims/{answer['created']['claim_id']}")["organisation_id"] == organisation
-    plain = ok(commons(env, keys, "--json", "claim", "--indicator", str(governed["code"]), "--evidence",
-                       "https://git.example.org/mr/cli-unsponsored", who="bob"))
+    plain = ok(
+        commons(
+            env,
+            keys,
+            "--json",
+            "claim",
+            "--indicator",
+            str(governed["code"]),
+            "--evidence",
+            "https://git.example.org/mr/cli-unsponsored",
+            who="bob",
+        )
+    )
     assert env.api.get(f"/claims/{plain['created']['claim_id']}")["organisation_id"] is None
     # Organisation 0 is no organisation: refused, not filed as a claim that credits none.
     before = rpc(env.anvil.url, "eth_blockNumber")
     for command in (["claim"], ["nominate", address(CAROL)]):
-        refused = commons(env, keys, "--json", *command, "--indicator", str(governed["code"]), "--evidence",
-                          "https://git.example.org/mr/cli-organisation-0", "--organisation", "0", who="bob")
+        refused = commons(
+            env,
+            keys,
+            "--json",
+            *command,
+            "--indicator",
+            str(governed["code"]),
+            "--evidence",
+            "https://git.example.org/mr/cli-organisation-0",
+            "--organisation",
+            "0",
+            who="bob",
+        )
         assert refused.returncode == 1 and refused.stdout == "", (refused.stdout, refused.stderr)
         assert json.loads(refused.stderr.splitlines()[-1])["problem"]["status"] == 422
     assert rpc(env.anvil.url, "eth_blockNumber") == before  # nothing was sent

@@ -23,8 +23,9 @@ def test_two_communities_on_one_chain_are_served_apart(tmp_path):
         assert address(ALICE) in {m["address"] for m in example.get("/members")["items"]}
 
         # A member of one community is nobody in the other.
-        refused = wiki.http.post("/communities/wiki/delegations/prepare",
-                                 json={"signer": address(ALICE), "delegatee": address(ERIN)})
+        refused = wiki.http.post(
+            "/communities/wiki/delegations/prepare", json={"signer": address(ALICE), "delegatee": address(ERIN)}
+        )
         assert refused.status_code == 403, refused.text
         wiki.act("delegations", ERIN, delegatee=address(FRANK))
         assert wiki.get(f"/members/{address(FRANK)}")["votes"] == 2

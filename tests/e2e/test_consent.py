@@ -14,8 +14,9 @@ RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 
 
 def nominate(api, nominator, nominee, indicator_id, uri):
-    return api.act("claims", nominator, indicator_id=indicator_id, contributor=address(nominee),
-                   evidence_uri=uri)["created"]["claim_id"]
+    return api.act("claims", nominator, indicator_id=indicator_id, contributor=address(nominee), evidence_uri=uri)[
+        "created"
+    ]["claim_id"]
 
 
 def chain_state(env):
@@ -25,8 +26,9 @@ def chain_state(env):
 def test_accepting_mints_a_nomination_that_has_its_attestations(env, governed):
     api = env.api
     claim_id = nominate(api, ALICE, CAROL, governed["mentoring"], "https://forum.example.org/t/consent-accept")
-    assert claim_id in [c["id"] for c in api.get("/claims", contributor=address(CAROL),
-                                                 nomination_state="pending", limit=500)["items"]]
+    assert claim_id in [
+        c["id"] for c in api.get("/claims", contributor=address(CAROL), nomination_state="pending", limit=500)["items"]
+    ]
     # Attestations gather while it waits: it is still offered to attesters.
     assert claim_id in [c["id"] for c in api.get("/claims/awaiting", attester=address(BOB), limit=500)["items"]]
     api.act("attestations", BOB, claim_id=claim_id)
@@ -40,8 +42,9 @@ def test_accepting_mints_a_nomination_that_has_its_attestations(env, governed):
     assert (claim["state"], claim["nomination_state"], claim["token_id"]) == ("minted", "accepted", claim_id)
     assert api.get(f"/badges/{claim_id}")["counts"] is True
     assert api.get(f"/members/{address(CAROL)}/profile")["total_score"] == before + 5
-    assert claim_id not in [c["id"] for c in api.get("/claims", contributor=address(CAROL),
-                                                     nomination_state="pending", limit=500)["items"]]
+    assert claim_id not in [
+        c["id"] for c in api.get("/claims", contributor=address(CAROL), nomination_state="pending", limit=500)["items"]
+    ]
 
 
 def test_a_declined_nomination_stays_on_record_and_closes(env, governed):
@@ -68,20 +71,24 @@ def test_a_declined_nomination_stays_on_record_and_closes(env, governed):
 def test_answers_refused_in_words(env, governed):
     api = env.api
     claim_id = nominate(api, ALICE, BOB, governed["code"], "https://git.example.org/mr/consent-refusals")
-    own = api.act("claims", ALICE, indicator_id=governed["code"],
-                  evidence_uri="https://git.example.org/mr/consent-own")["created"]["claim_id"]
+    own = api.act(
+        "claims", ALICE, indicator_id=governed["code"], evidence_uri="https://git.example.org/mr/consent-own"
+    )["created"]["claim_id"]
     before = chain_state(env)
     status, problem = problem_of(lambda: api.act("nomination-answers", CAROL, claim_id=claim_id, answer="accept"))
     assert (status, problem["error"]) == (403, "BadgeNotNominee")
-    assert f"Only the nominee answers a nomination: {address(CAROL)} is not the contributor of claim {claim_id}" \
+    assert (
+        f"Only the nominee answers a nomination: {address(CAROL)} is not the contributor of claim {claim_id}"
         in problem["detail"]
+    )
     status, problem = problem_of(lambda: api.act("nomination-answers", ALICE, claim_id=own, answer="decline"))
     assert (status, problem["error"]) == (409, "BadgeNotNomination")
     assert "its contributor's own claim, not a nomination" in problem["detail"]
     assert chain_state(env) == before
     # Accepted before any attestation: the one attestation needed mints it.
     assert api.act("nomination-answers", BOB, claim_id=claim_id, answer="accept")["created"] == {
-        "accepted_claim_id": claim_id}
+        "accepted_claim_id": claim_id
+    }
     for answer in ("accept", "decline"):
         status, problem = problem_of(lambda: api.act("nomination-answers", BOB, claim_id=claim_id, answer=answer))
         assert (status, problem["error"]) == (409, "BadgeNominationAlreadyAccepted")
@@ -105,8 +112,9 @@ def test_a_signed_answer_goes_only_to_its_own_endpoint(env, governed):
 
 def test_disowning_stops_counting_for_good(env, governed):
     api = env.api
-    token_id = api.act("claims", DANA, indicator_id=governed["code"],
-                       evidence_uri="https://git.example.org/mr/consent-disown")["created"]["claim_id"]
+    token_id = api.act(
+        "claims", DANA, indicator_id=governed["code"], evidence_uri="https://git.example.org/mr/consent-disown"
+    )["created"]["claim_id"]
     api.act("attestations", ALICE, claim_id=token_id)
     profile = api.get(f"/members/{address(DANA)}/profile")
     status, problem = problem_of(lambda: api.act("disownings", ALICE, token_id=token_id))
@@ -130,8 +138,9 @@ def test_disowning_stops_counting_for_good(env, governed):
     # Exports say so too, in JSON and CSV.
     export = api.http.get("/exports/badges", params={"from": "2000-01-01", "to": "2099-12-31"}).json()["rows"]
     assert next(r for r in export if r["token_id"] == token_id)["disowned_at"] == badge["disowned_at"]
-    csv_rows = api.http.get("/exports/badges", params={"from": "2000-01-01", "to": "2099-12-31",
-                                                       "format": "csv"}).text.splitlines()
+    csv_rows = api.http.get(
+        "/exports/badges", params={"from": "2000-01-01", "to": "2099-12-31", "format": "csv"}
+    ).text.splitlines()
     header = csv_rows[0].split(",")
     row = next(r.split(",") for r in csv_rows[1:] if r.startswith(f"{token_id},"))
     assert row[header.index("disowned_at")] == str(badge["disowned_at"])
@@ -155,7 +164,8 @@ def test_a_hidden_profile_leaves_public_lists_and_still_counts(env, governed):
         again = api.get(f"/members/{address(BOB)}/profile")
         assert again["profile_hidden"] is True
         assert {k: again[k] for k in ("total_score", "by_category", "by_orientation")} == {
-            k: profile[k] for k in ("total_score", "by_category", "by_orientation")}
+            k: profile[k] for k in ("total_score", "by_category", "by_orientation")
+        }
         assert any(b["owner"] == address(BOB) for b in api.get("/badges", limit=500)["items"])
         page = api.http.get("/c/example/members")
         assert page.status_code == 200 and f"/members/{address(BOB)}" not in page.text

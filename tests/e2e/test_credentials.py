@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -32,7 +32,7 @@ def chain_now(env) -> int:
 
 
 def iso(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def did_pkh(key: str) -> str:
@@ -55,18 +55,31 @@ def _issued(env, governed):
     """Badges of every kind: Dana's mentoring (nominated by Bob, attested by Alice and Carol),
     Carol's patch revoked by governance, Carol's meetup under an indicator that counts 600 s."""
     api = env.api
-    nominated = api.act("claims", BOB, indicator_id=governed["mentoring"], contributor=address(DANA),
-                        evidence_uri="https://forum.example.org/t/credentials")["created"]["claim_id"]
+    nominated = api.act(
+        "claims",
+        BOB,
+        indicator_id=governed["mentoring"],
+        contributor=address(DANA),
+        evidence_uri="https://forum.example.org/t/credentials",
+    )["created"]["claim_id"]
     api.act("attestations", ALICE, claim_id=nominated)
     api.act("attestations", CAROL, claim_id=nominated)
     accepted = api.act("nomination-answers", DANA, claim_id=nominated, answer="accept")  # Dana's consent mints it
     assert accepted["created"]["token_id"] == nominated
-    patch = api.act("claims", CAROL, indicator_id=governed["code"],
-                    evidence_uri="https://git.example.org/mr/credential")["created"]["claim_id"]
+    patch = api.act(
+        "claims", CAROL, indicator_id=governed["code"], evidence_uri="https://git.example.org/mr/credential"
+    )["created"]["claim_id"]
     assert api.act("attestations", ALICE, claim_id=patch)["created"]["token_id"] == patch
-    meetup = {"type": "add_indicator", "name": "Organised a meetup", "description_uri": "https://example.org/meetup",
-              "category": "events", "orientation": "community", "weight": 2, "endorsements_required": 1,
-              "validity_seconds": VALIDITY}
+    meetup = {
+        "type": "add_indicator",
+        "name": "Organised a meetup",
+        "description_uri": "https://example.org/meetup",
+        "category": "events",
+        "orientation": "community",
+        "weight": 2,
+        "endorsements_required": 1,
+        "validity_seconds": VALIDITY,
+    }
     revoke = {"type": "revoke_badge", "token_id": patch, "reason": "the patch was reverted"}
     executed = pass_proposal(env, ALICE, "Meetups count for 600 s; revoke a reverted patch", [meetup, revoke])
     meetup_id = executed["executed"]["created"]["indicator_id"]
@@ -87,8 +100,12 @@ def test_credential_verifies_independently(env, issued):
     assert verified.header == {"alg": "EdDSA", "typ": "vc+jwt", "cty": "vc", "kid": f"{issuer}#key-1"}
     assert credential["@context"] == [VC_V2, OB_V3, f"http://127.0.0.1:{port}/contexts/commons-v1.jsonld"]
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
-    assert credential["issuer"] == {"id": issuer, "type": ["Profile"], "name": "Example Commons",
-                                    "url": f"http://127.0.0.1:{port}/c/example"}
+    assert credential["issuer"] == {
+        "id": issuer,
+        "type": ["Profile"],
+        "name": "Example Commons",
+        "url": f"http://127.0.0.1:{port}/c/example",
+    }
     badge = env.api.get(f"/badges/{token_id}")
     claim = env.api.get(f"/claims/{token_id}")
     assert credential["validFrom"] == iso(badge["minted_at"]) and "validUntil" not in credential
@@ -97,15 +114,39 @@ def test_credential_verifies_independently(env, issued):
     assert subject["id"] == did_pkh(DANA) == verified.claims["sub"]
     assert (subject["tokenId"], subject["chainId"], subject["transactionHash"]) == (token_id, 31337, badge["tx_hash"])
     achievement = subject["achievement"]
-    assert {k: achievement[k] for k in ("name", "weight", "orientation", "category", "indicatorVersion",
-                                        "descriptionUri", "endorsementsRequired", "validitySeconds")} == {
-        "name": "Mentoring a newcomer", "weight": 5, "orientation": "community", "category": "mentoring",
-        "indicatorVersion": 1, "descriptionUri": "ipfs://mentoring", "endorsementsRequired": 2, "validitySeconds": 0}
+    assert {
+        k: achievement[k]
+        for k in (
+            "name",
+            "weight",
+            "orientation",
+            "category",
+            "indicatorVersion",
+            "descriptionUri",
+            "endorsementsRequired",
+            "validitySeconds",
+        )
+    } == {
+        "name": "Mentoring a newcomer",
+        "weight": 5,
+        "orientation": "community",
+        "category": "mentoring",
+        "indicatorVersion": 1,
+        "descriptionUri": "ipfs://mentoring",
+        "endorsementsRequired": 2,
+        "validitySeconds": 0,
+    }
     assert "2 other members attested it" in achievement["criteria"]["narrative"]
-    assert credential["evidence"] == [{
-        "id": "https://forum.example.org/t/credentials", "type": ["Evidence"], "name": "Evidence of the contribution",
-        "narrative": f"Given with the claim; its hash is recorded in badge {token_id} on chain.",
-        "evidenceUri": "https://forum.example.org/t/credentials", "evidenceHash": claim["evidence_hash"]}]
+    assert credential["evidence"] == [
+        {
+            "id": "https://forum.example.org/t/credentials",
+            "type": ["Evidence"],
+            "name": "Evidence of the contribution",
+            "narrative": f"Given with the claim; its hash is recorded in badge {token_id} on chain.",
+            "evidenceUri": "https://forum.example.org/t/credentials",
+            "evidenceHash": claim["evidence_hash"],
+        }
+    ]
     # One endorsement per attestation, by the attesters, in order.
     endorsements = credential["endorsement"]
     assert [e["issuer"]["id"] for e in endorsements] == [did_pkh(ALICE), did_pkh(CAROL)]
@@ -140,12 +181,16 @@ def _tamper(token: str, change) -> str:
     return f"{header}.{forged}.{signature}"
 
 
-@pytest.mark.parametrize("change", [
-    lambda c: c["credentialSubject"]["achievement"].update(weight=50),
-    lambda c: c["credentialSubject"].update(id="did:pkh:eip155:31337:0x" + "00" * 20),
-    lambda c: c["endorsement"].pop(),
-    lambda c: c.update(validFrom="2000-01-01T00:00:00Z"),
-], ids=["weight", "holder", "endorsement", "validFrom"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: c["credentialSubject"]["achievement"].update(weight=50),
+        lambda c: c["credentialSubject"].update(id="did:pkh:eip155:31337:0x" + "00" * 20),
+        lambda c: c["endorsement"].pop(),
+        lambda c: c.update(validFrom="2000-01-01T00:00:00Z"),
+    ],
+    ids=["weight", "holder", "endorsement", "validFrom"],
+)
 def test_tampered_credential_fails(env, issued, change):
     token = env.api.http.get(f"/communities/example/badges/{issued['mentoring']}/credential.jwt").text
     verify_vc_jwt(token, env.api.http, now=chain_now(env))  # the genuine one passes
@@ -161,8 +206,9 @@ def test_signature_by_another_key_fails(env, issued):
     token = env.api.http.get(f"/communities/example/badges/{issued['mentoring']}/credential.jwt").text
     header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
     claims = pyjwt.decode(token, options={"verify_signature": False})
-    forged = pyjwt.encode(claims, Ed25519PrivateKey.generate(), algorithm="EdDSA",
-                          headers={k: header[k] for k in ("kid", "typ", "cty")})
+    forged = pyjwt.encode(
+        claims, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={k: header[k] for k in ("kid", "typ", "cty")}
+    )
     with pytest.raises(VerificationFailed, match="signature"):
         verify_vc_jwt(forged, env.api.http, now=chain_now(env))
 
@@ -173,9 +219,13 @@ def test_revoked_badge_shows_revoked_in_the_status_list(env, issued):
     verified = verify_vc_jwt(revoked["jwt"], env.api.http, now=chain_now(env))
     entry = verified.credential["credentialStatus"]
     url = f"http://127.0.0.1:{env.server.port}/communities/example/credentials/status"
-    assert entry == {"id": f"{url}#{issued['revoked']}", "type": "BitstringStatusListEntry",
-                     "statusPurpose": "revocation", "statusListIndex": str(issued["revoked"]),
-                     "statusListCredential": url}
+    assert entry == {
+        "id": f"{url}#{issued['revoked']}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation",
+        "statusListIndex": str(issued["revoked"]),
+        "statusListCredential": url,
+    }
     assert status_bit(verified.credential, env.api.http) == 1
     assert revoked["revoked"] is True
     # Its neighbours are not revoked.

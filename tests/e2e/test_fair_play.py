@@ -70,8 +70,12 @@ def rules(env) -> dict:
 
 def set_rules(env, window: int, score_rule: str) -> None:
     # The same actions and description twice would be the same proposal id: each description is its own.
-    pass_proposal(env, ALICE, f"Community rules: window {window} s, {score_rule} scores ({uuid.uuid4().hex[:8]})",
-                  [{"type": "set_community_rules", "reciprocal_window_seconds": window, "score_rule": score_rule}])
+    pass_proposal(
+        env,
+        ALICE,
+        f"Community rules: window {window} s, {score_rule} scores ({uuid.uuid4().hex[:8]})",
+        [{"type": "set_community_rules", "reciprocal_window_seconds": window, "score_rule": score_rule}],
+    )
     assert rules(env) == {"reciprocal_window_seconds": window, "score_rule": score_rule}
 
 
@@ -97,15 +101,38 @@ def _indicators(env) -> dict:
     common = {"type": "add_indicator", "orientation": "object", "endorsements_required": 1}
     specs = [
         {**common, "name": "Fair-play maintainer", "category": "fp-maintenance", "weight": 1},
-        {**common, "name": "Fair-play review", "category": "fp-review", "weight": 2, "endorsements_required": 2,
-         "endorser_indicator_id": ids["maintainer"]},
-        {**common, "name": "Fair-play earn cap", "category": "fp-earn", "weight": 1, "earn_cap": 1,
-         "cap_period_seconds": CAP_PERIOD},
-        {**common, "name": "Fair-play attest cap", "category": "fp-attest", "weight": 1, "attest_cap": 1,
-         "cap_period_seconds": CAP_PERIOD},
+        {
+            **common,
+            "name": "Fair-play review",
+            "category": "fp-review",
+            "weight": 2,
+            "endorsements_required": 2,
+            "endorser_indicator_id": ids["maintainer"],
+        },
+        {
+            **common,
+            "name": "Fair-play earn cap",
+            "category": "fp-earn",
+            "weight": 1,
+            "earn_cap": 1,
+            "cap_period_seconds": CAP_PERIOD,
+        },
+        {
+            **common,
+            "name": "Fair-play attest cap",
+            "category": "fp-attest",
+            "weight": 1,
+            "attest_cap": 1,
+            "cap_period_seconds": CAP_PERIOD,
+        },
         {**common, "name": "Fair-play pairing", "category": "fp-pairing", "weight": 1},
-        {**common, "name": "Fair-play translation", "category": "fp-translation", "weight": 4,
-         "orientation": "community"},
+        {
+            **common,
+            "name": "Fair-play translation",
+            "category": "fp-translation",
+            "weight": 4,
+            "orientation": "community",
+        },
     ]
     result = pass_proposal(env, ALICE, "Fair-play indicators", specs)
     assert result["executed"]["created"]["indicator_id"] == ids["translation"]
@@ -117,16 +144,28 @@ def _indicators(env) -> dict:
 def test_indicator_reads_show_the_rules(env, fair):
     api = env.api
     review = api.get(f"/indicators/{fair['review']}")
-    assert (review["endorser_indicator_id"], review["earn_cap"], review["attest_cap"],
-            review["cap_period_seconds"]) == (fair["maintainer"], None, None, None)
+    assert (
+        review["endorser_indicator_id"],
+        review["earn_cap"],
+        review["attest_cap"],
+        review["cap_period_seconds"],
+    ) == (fair["maintainer"], None, None, None)
     earn = api.get(f"/indicators/{fair['earn']}")
     assert (earn["endorser_indicator_id"], earn["earn_cap"], earn["attest_cap"], earn["cap_period_seconds"]) == (
-        None, 1, None, CAP_PERIOD)
+        None,
+        1,
+        None,
+        CAP_PERIOD,
+    )
     attest = api.get(f"/indicators/{fair['attest']}")
     assert (attest["earn_cap"], attest["attest_cap"], attest["cap_period_seconds"]) == (None, 1, CAP_PERIOD)
     plain = api.get(f"/indicators/{fair['maintainer']}")
     assert (plain["endorser_indicator_id"], plain["earn_cap"], plain["attest_cap"], plain["cap_period_seconds"]) == (
-        None, None, None, None)
+        None,
+        None,
+        None,
+        None,
+    )
     # Every version carries its own rules.
     assert review["versions"][-1]["endorser_indicator_id"] == fair["maintainer"]
     # And the list says the same as the single read.
@@ -145,22 +184,32 @@ def test_only_holders_of_the_endorser_badge_attest(env, fair):
     # Only holders are offered it to attest.
     def offered(key):
         return review in [c["id"] for c in api.get("/claims/awaiting", attester=address(key), limit=500)["items"]]
+
     assert offered(BOB) and not offered(DANA) and not offered(ALICE)
 
     # Dana holds no maintainer badge: refused at prepare, in words, before anything is signed.
     before = chain_state(env)
     status, problem = problem_of(lambda: api.act("attestations", DANA, claim_id=review))
     assert (status, problem["error"]) == (403, "BadgeEndorserNotQualified")
-    assert problem["arguments"] == {"claimId": review, "attester": address(DANA),
-                                    "endorserIndicatorId": fair["maintainer"], "endorserBadgeId": 0}
-    assert (f"Only holders of a counting badge of indicator {fair['maintainer']} may attest claim {review}, "
-            f"and {address(DANA)} showed none") in problem["detail"]
+    assert problem["arguments"] == {
+        "claimId": review,
+        "attester": address(DANA),
+        "endorserIndicatorId": fair["maintainer"],
+        "endorserBadgeId": 0,
+    }
+    assert (
+        f"Only holders of a counting badge of indicator {fair['maintainer']} may attest claim {review}, "
+        f"and {address(DANA)} showed none"
+    ) in problem["detail"]
     assert chain_state(env) == before, "a refused request reached the chain"
 
     # Bob holds one: the service picks it and the request shows it (attestWith).
     typed = api.prepare("attestations", signer=address(BOB), claim_id=review)["typed_data"]
-    expected = keccak(text="attestWith(uint256,uint256)")[:4] + review.to_bytes(32, "big") \
+    expected = (
+        keccak(text="attestWith(uint256,uint256)")[:4]
+        + review.to_bytes(32, "big")
         + maintainer_badge.to_bytes(32, "big")
+    )
     assert typed["message"]["data"] == "0x" + expected.hex()
     attested = api.post("/attestations", {"typed_data": typed, "signature": api.sign(BOB, typed)})
     assert attested["created"] == {"attestations": 1}
@@ -168,13 +217,15 @@ def test_only_holders_of_the_endorser_badge_attest(env, fair):
 
     # Alice shows Bob's badge as her own: the chain's simulation refuses it with the same error.
     before = chain_state(env)
-    status, problem = problem_of(lambda: api.act("attestations", ALICE, claim_id=review,
-                                                 endorser_badge_id=maintainer_badge))
+    status, problem = problem_of(
+        lambda: api.act("attestations", ALICE, claim_id=review, endorser_badge_id=maintainer_badge)
+    )
     assert (status, problem["error"]) == (403, "BadgeEndorserNotQualified")
     assert problem["arguments"]["endorserBadgeId"] == maintainer_badge
     assert problem["arguments"]["attester"] == address(ALICE)
-    assert (f"and {address(ALICE)} showed none (badge {maintainer_badge} is not a counting badge of it that they "
-            "hold)") in problem["detail"]
+    assert (
+        f"and {address(ALICE)} showed none (badge {maintainer_badge} is not a counting badge of it that they hold)"
+    ) in problem["detail"]
     assert chain_state(env) == before, "a refused request reached the chain"
 
     # The contract's earlier checks come first, as on chain: her own claim, for the contributor.
@@ -202,13 +253,26 @@ def test_earn_cap_per_period(env, fair):
     before = chain_state(env)
     status, problem = problem_of(lambda: claim(api, DANA, indicator, "https://forum.example.org/fp/earn-2"))
     assert (status, problem["error"]) == (409, "BadgeEarnCapReached")
-    assert problem["arguments"] == {"contributor": address(DANA), "indicatorId": indicator, "cap": 1,
-                                    "periodEnds": period_ends}
-    assert (f"{address(DANA)} already earned as many badges of indicator {indicator} as the community allows per "
-            f"period (1); more can be earned from {words_date(period_ends)}") in problem["detail"]
+    assert problem["arguments"] == {
+        "contributor": address(DANA),
+        "indicatorId": indicator,
+        "cap": 1,
+        "periodEnds": period_ends,
+    }
+    assert (
+        f"{address(DANA)} already earned as many badges of indicator {indicator} as the community allows per "
+        f"period (1); more can be earned from {words_date(period_ends)}"
+    ) in problem["detail"]
     # A peer's nomination of her is refused the same way: the cap is the contributor's.
-    status, problem = problem_of(lambda: api.act("claims", BOB, indicator_id=indicator, contributor=address(DANA),
-                                                 evidence_uri="https://forum.example.org/fp/earn-nominated"))
+    status, problem = problem_of(
+        lambda: api.act(
+            "claims",
+            BOB,
+            indicator_id=indicator,
+            contributor=address(DANA),
+            evidence_uri="https://forum.example.org/fp/earn-nominated",
+        )
+    )
     assert (status, problem["error"]) == (409, "BadgeEarnCapReached")
     assert chain_state(env) == before, "a refused request reached the chain"
 
@@ -216,8 +280,13 @@ def test_earn_cap_per_period(env, fair):
     skip_to(env, period_ends)
     second = claim(api, DANA, indicator, "https://forum.example.org/fp/earn-2")
     third = claim(api, DANA, indicator, "https://forum.example.org/fp/earn-3")
-    nominated = api.act("claims", BOB, indicator_id=indicator, contributor=address(DANA),
-                        evidence_uri="https://forum.example.org/fp/earn-nominated")["created"]["claim_id"]
+    nominated = api.act(
+        "claims",
+        BOB,
+        indicator_id=indicator,
+        contributor=address(DANA),
+        evidence_uri="https://forum.example.org/fp/earn-nominated",
+    )["created"]["claim_id"]
     assert api.act("attestations", ALICE, claim_id=nominated)["created"] == {"attestations": 1}  # waits for her
     assert api.act("attestations", ALICE, claim_id=second)["created"]["token_id"] == second
     status, problem = problem_of(lambda: api.act("attestations", BOB, claim_id=third))
@@ -230,8 +299,9 @@ def test_earn_cap_per_period(env, fair):
     assert (status, problem["error"]) == (409, "BadgeEarnCapReached")
     assert f"more can be earned from {words_date(period_ends + CAP_PERIOD)}" in problem["detail"]
     assert api.get(f"/claims/{nominated}")["nomination_state"] == "pending"
-    entry = next(e for e in api.get(f"/members/{address(DANA)}/profile")["by_indicator"]
-                 if e["indicator_id"] == indicator)
+    entry = next(
+        e for e in api.get(f"/members/{address(DANA)}/profile")["by_indicator"] if e["indicator_id"] == indicator
+    )
     assert entry["badges"] == 2
 
 
@@ -246,10 +316,16 @@ def test_attest_cap_per_period(env, fair):
     before = chain_state(env)
     status, problem = problem_of(lambda: api.act("attestations", ALICE, claim_id=carols))
     assert (status, problem["error"]) == (409, "BadgeAttestCapReached")
-    assert problem["arguments"] == {"attester": address(ALICE), "indicatorId": indicator, "cap": 1,
-                                    "periodEnds": period_ends}
-    assert (f"{address(ALICE)} already attested as many claims of indicator {indicator} as the community allows "
-            f"per period (1); more can be attested from {words_date(period_ends)}") in problem["detail"]
+    assert problem["arguments"] == {
+        "attester": address(ALICE),
+        "indicatorId": indicator,
+        "cap": 1,
+        "periodEnds": period_ends,
+    }
+    assert (
+        f"{address(ALICE)} already attested as many claims of indicator {indicator} as the community allows "
+        f"per period (1); more can be attested from {words_date(period_ends)}"
+    ) in problem["detail"]
     assert chain_state(env) == before, "a refused request reached the chain"
     # Her attestations are capped, not anyone else's (and other indicators not at all).
     assert carols in [c["id"] for c in api.get("/claims/awaiting", attester=address(DANA), limit=500)["items"]]
@@ -310,10 +386,16 @@ def test_reciprocal_window(env, fair):
         before = chain_state(env)
         status, problem = problem_of(lambda: api.act("attestations", BOB, claim_id=alices))
         assert (status, problem["error"]) == (409, "BadgeReciprocalEndorsement")
-        assert problem["arguments"] == {"claimId": alices, "attester": address(BOB), "contributor": address(ALICE),
-                                        "until": until}
-        assert (f"{address(ALICE)} endorsed {address(BOB)} on this indicator within the community's reciprocal "
-                f"window: {address(BOB)} may attest claim {alices} from {words_date(until)}") in problem["detail"]
+        assert problem["arguments"] == {
+            "claimId": alices,
+            "attester": address(BOB),
+            "contributor": address(ALICE),
+            "until": until,
+        }
+        assert (
+            f"{address(ALICE)} endorsed {address(BOB)} on this indicator within the community's reciprocal "
+            f"window: {address(BOB)} may attest claim {alices} from {words_date(until)}"
+        ) in problem["detail"]
         assert chain_state(env) == before, "a refused request reached the chain"
         # Only that way round: Bob may still attest a claim of Carol, who never endorsed him.
         carols = claim(api, CAROL, indicator, "https://forum.example.org/fp/pair-on-carol")
@@ -351,9 +433,22 @@ def test_square_root_scores(env, fair):
     # Two badges at weight 4, then the indicator amended to weight 7 and one more: 4, 4, 7.
     for n in (1, 2):
         api.act("attestations", ALICE, claim_id=claim(api, DANA, indicator, f"https://wiki.example.org/fp/tr-{n}"))
-    pass_proposal(env, BOB, "Translation weighs more", [
-        {"type": "amend_indicator", "indicator_id": indicator, "name": "Fair-play translation",
-         "category": "fp-translation", "orientation": "community", "weight": 7, "endorsements_required": 1}])
+    pass_proposal(
+        env,
+        BOB,
+        "Translation weighs more",
+        [
+            {
+                "type": "amend_indicator",
+                "indicator_id": indicator,
+                "name": "Fair-play translation",
+                "category": "fp-translation",
+                "orientation": "community",
+                "weight": 7,
+                "endorsements_required": 1,
+            }
+        ],
+    )
     api.act("attestations", ALICE, claim_id=claim(api, DANA, indicator, "https://wiki.example.org/fp/tr-3"))
     try:
         if original["score_rule"] != "linear":
@@ -373,20 +468,27 @@ def test_square_root_scores(env, fair):
         badges = api.get("/badges", owner=dana, limit=500)["items"]
         expected = _sqrt_scores(badges)
         assert {e["indicator_id"]: e["score"] for e in profile["by_indicator"]} == {
-            i: round(s, 3) if not float(s).is_integer() else int(s) for i, s in expected.items()}
+            i: round(s, 3) if not float(s).is_integer() else int(s) for i, s in expected.items()
+        }
         assert profile["total_score"] == pytest.approx(sum(expected.values()), abs=2e-3)
-        community = sum(s for b_id, s in expected.items()
-                        if next(b for b in badges if b["indicator_id"] == b_id)["orientation"] == "community")
+        community = sum(
+            s
+            for b_id, s in expected.items()
+            if next(b for b in badges if b["indicator_id"] == b_id)["orientation"] == "community"
+        )
         assert profile["by_orientation"]["community"]["score"] == pytest.approx(community, abs=2e-3)
         assert profile["badges_counting"] == linear["badges_counting"]
         # The score over time follows the same rule: its last point is the profile's score.
         history = api.get(f"/members/{dana}/profile/history")
         assert history["score_rule"] == "square_root"
         assert {k: history["points"][-1][k] for k in ("total", "object", "community")} == {
-            "total": profile["total_score"], "object": profile["by_orientation"]["object"]["score"],
-            "community": profile["by_orientation"]["community"]["score"]}
+            "total": profile["total_score"],
+            "object": profile["by_orientation"]["object"]["score"],
+            "community": profile["by_orientation"]["community"]["score"],
+        }
         assert linear["total_score"] - profile["total_score"] == pytest.approx(
-            sum(b["weight"] for b in badges if b["counts"]) - sum(expected.values()), abs=2e-3)
+            sum(b["weight"] for b in badges if b["counts"]) - sum(expected.values()), abs=2e-3
+        )
     finally:
         if rules(env) != original:
             set_rules(env, original["reciprocal_window_seconds"], original["score_rule"])
@@ -395,7 +497,8 @@ def test_square_root_scores(env, fair):
     assert api.get(f"/members/{dana}/profile/history")["points"][-1]["total"] == back["total_score"]
     if original["score_rule"] == "linear":
         assert {k: back[k] for k in ("total_score", "by_indicator", "by_category", "by_orientation")} == {
-            k: linear[k] for k in ("total_score", "by_indicator", "by_category", "by_orientation")}
+            k: linear[k] for k in ("total_score", "by_indicator", "by_category", "by_orientation")
+        }
 
 
 def _propose(env, *actions):
@@ -403,25 +506,47 @@ def _propose(env, *actions):
 
 
 def test_proposals_with_bad_rules_are_refused_in_words(env, fair):
-    indicator = {"type": "add_indicator", "name": "Bad rules", "orientation": "object", "weight": 1,
-                 "endorsements_required": 1}
+    indicator = {
+        "type": "add_indicator",
+        "name": "Bad rules",
+        "orientation": "object",
+        "weight": 1,
+        "endorsements_required": 1,
+    }
     before = chain_state(env)
     cases = [
         ({**indicator, "earn_cap": 2}, "cap_period_seconds is required with earn_cap or attest_cap"),
         ({**indicator, "attest_cap": 2}, "cap_period_seconds is required with earn_cap or attest_cap"),
         ({**indicator, "cap_period_seconds": 3600}, "cap_period_seconds needs earn_cap or attest_cap"),
-        ({**indicator, "endorser_indicator_id": indicator_count(env) + 5},
-         f"endorser_indicator_id {indicator_count(env) + 5} does not exist"),
-        ({**indicator, "endorser_indicator_id": indicator_count(env) + 1},
-         f"endorser_indicator_id {indicator_count(env) + 1} is the indicator itself"),
-        ({**indicator, "type": "amend_indicator", "indicator_id": fair["review"],
-          "endorser_indicator_id": fair["review"]}, f"endorser_indicator_id {fair['review']} is the indicator itself"),
-        ({"type": "set_community_rules", "reciprocal_window_seconds": 365 * 86_400 + 1, "score_rule": "linear"},
-         "reciprocal_window_seconds: Input should be less than or equal to 31536000"),
-        ({"type": "set_community_rules", "reciprocal_window_seconds": 0, "score_rule": "quadratic"},
-         "score_rule: Input should be 'linear' or 'square_root'"),
-        ({**indicator, "earn_cap": 65_536, "cap_period_seconds": 60},
-         "earn_cap: Input should be less than or equal to 65535"),
+        (
+            {**indicator, "endorser_indicator_id": indicator_count(env) + 5},
+            f"endorser_indicator_id {indicator_count(env) + 5} does not exist",
+        ),
+        (
+            {**indicator, "endorser_indicator_id": indicator_count(env) + 1},
+            f"endorser_indicator_id {indicator_count(env) + 1} is the indicator itself",
+        ),
+        (
+            {
+                **indicator,
+                "type": "amend_indicator",
+                "indicator_id": fair["review"],
+                "endorser_indicator_id": fair["review"],
+            },
+            f"endorser_indicator_id {fair['review']} is the indicator itself",
+        ),
+        (
+            {"type": "set_community_rules", "reciprocal_window_seconds": 365 * 86_400 + 1, "score_rule": "linear"},
+            "reciprocal_window_seconds: Input should be less than or equal to 31536000",
+        ),
+        (
+            {"type": "set_community_rules", "reciprocal_window_seconds": 0, "score_rule": "quadratic"},
+            "score_rule: Input should be 'linear' or 'square_root'",
+        ),
+        (
+            {**indicator, "earn_cap": 65_536, "cap_period_seconds": 60},
+            "earn_cap: Input should be less than or equal to 65535",
+        ),
     ]
     for action, fragment in cases:
         status, problem = problem_of(_propose(env, action))

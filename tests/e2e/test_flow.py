@@ -16,7 +16,8 @@ def test_health_and_communities(env):
     # Top-level aliases and the community path answer the same.
     assert env.api.get("/members") == env.api.http.get("/communities/example/members").json()
     assert {m["address"] for m in env.api.get("/members")["items"]} == {address(k) for k in (ALICE, BOB, CAROL)} | (
-        {address(DANA)} if env.api.get("/members")["total"] == 4 else set())
+        {address(DANA)} if env.api.get("/members")["total"] == 4 else set()
+    )
     # Founders self-delegate at their mint, so each holds one vote from deployment.
     founder = env.api.get(f"/members/{address(ALICE)}")
     assert (founder["delegate"], founder["votes"]) == (address(ALICE), 1)
@@ -32,7 +33,11 @@ def test_governance_round(env, governed):
     assert governed["proposal"]["executed"]["created"]["member"] == address(DANA)
     mentoring = env.api.get(f"/indicators/{governed['mentoring']}")
     assert (mentoring["name"], mentoring["orientation"], mentoring["weight"], mentoring["version"]) == (
-        "Mentoring a newcomer", "community", 5, 1)
+        "Mentoring a newcomer",
+        "community",
+        5,
+        1,
+    )
     assert len(mentoring["versions"]) == 1
     assert env.api.get(f"/members/{address(DANA)}")["active"] is True
 
@@ -46,8 +51,13 @@ def test_claim_attest_mint_and_profile(env, governed):
     minted = api.act("attestations", BOB, claim_id=claim_id)
     assert minted["created"] == {"attestations": 1, "token_id": claim_id}
     # Bob nominates Dana for mentoring; Alice and Carol attest; Dana accepts.
-    nomination = api.act("claims", BOB, indicator_id=governed["mentoring"], contributor=address(DANA),
-                         evidence_uri="https://forum.example.org/t/42")
+    nomination = api.act(
+        "claims",
+        BOB,
+        indicator_id=governed["mentoring"],
+        contributor=address(DANA),
+        evidence_uri="https://forum.example.org/t/42",
+    )
     nominated = nomination["created"]["claim_id"]
     first = api.act("attestations", ALICE, claim_id=nominated)
     assert first["created"] == {"attestations": 1}
@@ -62,7 +72,12 @@ def test_claim_attest_mint_and_profile(env, governed):
     assert claim["nomination"] and claim["state"] == "minted" and claim["submitter"] == address(BOB)
     assert claim["nomination_state"] == "accepted" and claim["answered_at"] >= claim["created_at"]
     badge = api.get(f"/badges/{nominated}")
-    assert (badge["owner"], badge["weight"], badge["orientation"], badge["counts"]) == (address(DANA), 5, "community", True)
+    assert (badge["owner"], badge["weight"], badge["orientation"], badge["counts"]) == (
+        address(DANA),
+        5,
+        "community",
+        True,
+    )
 
     profile = api.get(f"/members/{address(DANA)}/profile")
     assert profile["total_score"] >= 5
@@ -88,10 +103,12 @@ def test_delegation(env, governed):
 
 def test_not_waiting_answers_202_and_the_status_follows(env, governed):
     api = env.api
-    typed = api.prepare("claims", signer=address(CAROL), indicator_id=governed["code"],
-                        evidence_uri="https://git.example.org/mr/202")["typed_data"]
-    response = api.http.post("/claims", params={"wait": "false"},
-                             json={"typed_data": typed, "signature": api.sign(CAROL, typed)})
+    typed = api.prepare(
+        "claims", signer=address(CAROL), indicator_id=governed["code"], evidence_uri="https://git.example.org/mr/202"
+    )["typed_data"]
+    response = api.http.post(
+        "/claims", params={"wait": "false"}, json={"typed_data": typed, "signature": api.sign(CAROL, typed)}
+    )
     assert response.status_code == 202, response.text
     body = response.json()
     assert body["status"] == "pending" and response.headers["location"] == body["status_url"]
@@ -109,14 +126,28 @@ def test_second_round_amend_retire_revoke_settings_remove(env, governed):
     claim = api.act("claims", CAROL, indicator_id=governed["code"], evidence_uri="https://git.example.org/mr/9")
     token = api.act("attestations", ALICE, claim_id=claim["created"]["claim_id"])["created"]["token_id"]
     before = api.get(f"/members/{address(CAROL)}/profile")["total_score"]
-    retire_me = {"type": "add_indicator", "name": "Event organising", "category": "events",
-                 "orientation": "community", "weight": 2, "endorsements_required": 1}
+    retire_me = {
+        "type": "add_indicator",
+        "name": "Event organising",
+        "category": "events",
+        "orientation": "community",
+        "weight": 2,
+        "endorsements_required": 1,
+    }
     pass_proposal(env, ALICE, "An indicator to retire later", [retire_me])
     retired_id = max(i["id"] for i in api.get("/indicators")["items"])
     actions = [
-        {"type": "amend_indicator", "indicator_id": governed["mentoring"], "name": "Mentoring a newcomer",
-         "description_uri": "ipfs://mentoring-v2", "category": "mentoring", "orientation": "community",
-         "weight": 8, "endorsements_required": 2, "validity_seconds": 0},
+        {
+            "type": "amend_indicator",
+            "indicator_id": governed["mentoring"],
+            "name": "Mentoring a newcomer",
+            "description_uri": "ipfs://mentoring-v2",
+            "category": "mentoring",
+            "orientation": "community",
+            "weight": 8,
+            "endorsements_required": 2,
+            "validity_seconds": 0,
+        },
         {"type": "retire_indicator", "indicator_id": retired_id},
         {"type": "revoke_badge", "token_id": token, "reason": "duplicate of an earlier claim"},
         {"type": "change_settings", "voting_period_seconds": 600, "quorum_percent": 60},
@@ -131,12 +162,14 @@ def test_second_round_amend_retire_revoke_settings_remove(env, governed):
     governance = api.http.get("/communities/example").json()["parameters"]["governance"]
     assert governance["voting_period"] == 600 and governance["quorum_numerator"] == 60
     # An open claim of Dana's, waiting for an attester until she is removed.
-    danas = api.act("claims", DANA, indicator_id=governed["code"],
-                    evidence_uri="https://git.example.org/mr/dana-removed")["created"]["claim_id"]
+    danas = api.act(
+        "claims", DANA, indicator_id=governed["code"], evidence_uri="https://git.example.org/mr/dana-removed"
+    )["created"]["claim_id"]
     assert danas in [c["id"] for c in api.get("/claims/awaiting", attester=address(ALICE), limit=500)["items"]]
     # The new period applies from here; remove Dana with it (vote, then skip past 600 s).
-    proposal = api.act("proposals", ALICE, description="Remove Dana",
-                       actions=[{"type": "remove_member", "account": address(DANA)}])
+    proposal = api.act(
+        "proposals", ALICE, description="Remove Dana", actions=[{"type": "remove_member", "account": address(DANA)}]
+    )
     proposal_id = proposal["created"]["proposal_id"]
     env.anvil.skip(2)
     for voter in (ALICE, BOB, CAROL):
@@ -147,14 +180,20 @@ def test_second_round_amend_retire_revoke_settings_remove(env, governed):
     assert address(DANA) not in {m["address"] for m in api.get("/members")["items"]}
     # A removed member's claim cannot be attested (BadgeContributorNotMember): no one is offered it.
     assert danas not in [c["id"] for c in api.get("/claims/awaiting", attester=address(ALICE), limit=500)["items"]]
-    status, problem = problem_of(lambda: api.act("attestations", ALICE, claim_id=danas))
+    _status, problem = problem_of(lambda: api.act("attestations", ALICE, claim_id=danas))
     assert problem["error"] == "BadgeContributorNotMember", problem
 
     # Leave the community as `governed` made it, for the modules after this one: Dana back in,
     # the voting period and quorum as they were.
-    proposal = api.act("proposals", ALICE, description="Dana back, settings back",
-                       actions=[{"type": "admit_member", "account": address(DANA)},
-                                {"type": "change_settings", "voting_period_seconds": 300, "quorum_percent": 50}])
+    proposal = api.act(
+        "proposals",
+        ALICE,
+        description="Dana back, settings back",
+        actions=[
+            {"type": "admit_member", "account": address(DANA)},
+            {"type": "change_settings", "voting_period_seconds": 300, "quorum_percent": 50},
+        ],
+    )
     env.anvil.skip(2)
     for voter in (ALICE, BOB, CAROL):
         api.act("votes", voter, proposal_id=proposal["created"]["proposal_id"], support="for")
@@ -174,14 +213,27 @@ def test_profile_sums_equal_the_badges_and_its_pages_cover_them(env, governed):
         counting = [b for b in badges if b["counts"]]
         assert profile["badges_total"] == len(badges)
         assert (profile["total_score"], profile["badges_counting"], profile["badges_not_counting"]) == (
-            sum(b["weight"] for b in counting), len(counting), len(badges) - len(counting))
+            sum(b["weight"] for b in counting),
+            len(counting),
+            len(badges) - len(counting),
+        )
         for orientation in ("object", "community"):
             mine = [b for b in counting if b["orientation"] == orientation]
-            assert profile["by_orientation"][orientation] == {"badges": len(mine),
-                                                              "score": sum(b["weight"] for b in mine)}
+            assert profile["by_orientation"][orientation] == {
+                "badges": len(mine),
+                "score": sum(b["weight"] for b in mine),
+            }
         assert {(c["category"], c["badges"], c["score"]) for c in profile["by_category"]} == {
-            (cat, len([b for b in counting if b["category"] == cat]),
-             sum(b["weight"] for b in counting if b["category"] == cat)) for cat in {b["category"] for b in counting}}
-        seen = [b["token_id"] for offset in range(0, len(badges) + 1)
-                for b in api.get(f"/members/{address(who)}/profile", limit=1, offset=offset)["badges"]]
+            (
+                cat,
+                len([b for b in counting if b["category"] == cat]),
+                sum(b["weight"] for b in counting if b["category"] == cat),
+            )
+            for cat in {b["category"] for b in counting}
+        }
+        seen = [
+            b["token_id"]
+            for offset in range(0, len(badges) + 1)
+            for b in api.get(f"/members/{address(who)}/profile", limit=1, offset=offset)["badges"]
+        ]
         assert seen == sorted(b["token_id"] for b in badges)

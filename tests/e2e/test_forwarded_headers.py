@@ -29,8 +29,12 @@ SPOOFS = {
     "X-Forwarded-For chain": lambda ip: {"X-Forwarded-For": f"{ip}, 10.9.8.7"},
     "Forwarded": lambda ip: {"Forwarded": f"for={ip};proto=https"},
     "X-Real-IP": lambda ip: {"X-Real-IP": ip},
-    "all of them": lambda ip: {"X-Forwarded-For": ip, "Forwarded": f"for={ip}", "X-Real-IP": ip,
-                               "X-Forwarded-Proto": "https"},
+    "all of them": lambda ip: {
+        "X-Forwarded-For": ip,
+        "Forwarded": f"for={ip}",
+        "X-Real-IP": ip,
+        "X-Forwarded-Proto": "https",
+    },
 }
 
 
@@ -38,8 +42,16 @@ SPOOFS = {
 def budgeted_server(env, *args: str, **settings: str) -> Iterator[CommunityClient]:
     """A service on the suite's chain with its own index, one relayed request a minute per client."""
     url = f"sqlite:///{env.workdir / f'index-{time.monotonic_ns()}.sqlite3'}"
-    server = Server({**service_env(env.anvil, env.deployments, url), "CC_RELAYER_KEY": OWN_RELAYER_KEY,
-                     "CC_CLIENT_REQUESTS_PER_MINUTE": "1", **settings}, env.workdir / "forwarded-server.log", *args)
+    server = Server(
+        {
+            **service_env(env.anvil, env.deployments, url),
+            "CC_RELAYER_KEY": OWN_RELAYER_KEY,
+            "CC_CLIENT_REQUESTS_PER_MINUTE": "1",
+            **settings,
+        },
+        env.workdir / "forwarded-server.log",
+        *args,
+    )
     server.start()
     try:
         yield CommunityClient(server.url)
@@ -51,8 +63,12 @@ def claim(api: CommunityClient, code: int, headers: dict[str, str]) -> httpx.Res
     """A claim by Carol, signed, sent with these headers (not waited for)."""
     uri = f"https://x.example/forwarded/{time.monotonic_ns()}"
     typed = api.prepare("claims", signer=address(CAROL), indicator_id=code, evidence_uri=uri)["typed_data"]
-    return api.http.post("/claims", params={"wait": "false"}, headers=headers,
-                         json={"typed_data": typed, "signature": CommunityClient.sign(CAROL, typed)})
+    return api.http.post(
+        "/claims",
+        params={"wait": "false"},
+        headers=headers,
+        json={"typed_data": typed, "signature": CommunityClient.sign(CAROL, typed)},
+    )
 
 
 def counted_against(response: httpx.Response) -> str:

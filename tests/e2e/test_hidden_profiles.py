@@ -53,33 +53,70 @@ def story(stack) -> dict:
     """Gina's records: admitted by a proposal, a badge of hers credited to Acme, an attestation of
     Bob's claim (credited to Acme too), a vote with a reason, and a nomination by Alice."""
     api = stack.api
-    admitted = pass_proposal(stack, ALICE, "A code indicator, Acme, and Gina", [
-        {"type": "add_indicator", "name": "Merged patch", "category": "code", "orientation": "object", "weight": 3,
-         "endorsements_required": 1},
-        {"type": "add_organisation", "name": "Acme", "identifier": "acme.example"},
-        {"type": "admit_member", "account": address(GINA)}])
+    admitted = pass_proposal(
+        stack,
+        ALICE,
+        "A code indicator, Acme, and Gina",
+        [
+            {
+                "type": "add_indicator",
+                "name": "Merged patch",
+                "category": "code",
+                "orientation": "object",
+                "weight": 3,
+                "endorsements_required": 1,
+            },
+            {"type": "add_organisation", "name": "Acme", "identifier": "acme.example"},
+            {"type": "admit_member", "account": address(GINA)},
+        ],
+    )
     own = api.act("claims", GINA, indicator_id=1, evidence_uri="https://x.example/gina", organisation_id=1)
     own_badge = api.act("attestations", ALICE, claim_id=own["created"]["claim_id"])["created"]["token_id"]
     bobs = api.act("claims", BOB, indicator_id=1, evidence_uri="https://x.example/bob", organisation_id=1)
     bobs_badge = api.act("attestations", GINA, claim_id=bobs["created"]["claim_id"])["created"]["token_id"]
-    voted = api.act("proposals", BOB, description="Mentoring counts too",
-                    actions=[{"type": "add_indicator", "name": "Mentoring", "category": "care",
-                              "orientation": "community", "weight": 2, "endorsements_required": 1}])
+    voted = api.act(
+        "proposals",
+        BOB,
+        description="Mentoring counts too",
+        actions=[
+            {
+                "type": "add_indicator",
+                "name": "Mentoring",
+                "category": "care",
+                "orientation": "community",
+                "weight": 2,
+                "endorsements_required": 1,
+            }
+        ],
+    )
     stack.anvil.skip(2)
     api.act("votes", GINA, proposal_id=voted["created"]["proposal_id"], support="for", reason="mentoring counts")
-    nominated = api.act("claims", ALICE, indicator_id=1, evidence_uri="https://x.example/for-gina",
-                        contributor=address(GINA))
-    return {"admission": admitted["id"], "vote": voted["created"]["proposal_id"], "own": own["created"]["claim_id"],
-            "own_badge": own_badge, "bobs": bobs["created"]["claim_id"], "bobs_badge": bobs_badge,
-            "nominated": nominated["created"]["claim_id"]}
+    nominated = api.act(
+        "claims", ALICE, indicator_id=1, evidence_uri="https://x.example/for-gina", contributor=address(GINA)
+    )
+    return {
+        "admission": admitted["id"],
+        "vote": voted["created"]["proposal_id"],
+        "own": own["created"]["claim_id"],
+        "own_badge": own_badge,
+        "bobs": bobs["created"]["claim_id"],
+        "bobs_badge": bobs_badge,
+        "nominated": nominated["created"]["claim_id"],
+    }
 
 
 def mentions(text: str, account: str) -> bool:
     """Whether text names the account in any form a page, an answer or an export may use."""
     low, hex40 = text.lower(), account[2:].lower()
     short = f"{account[:6]}…{account[-4:]}".lower()
-    forms = (hex40, short, short.replace("…", "..."), short.replace("…", "\\u2026"), short.replace("…", "&hellip;"),
-             short.replace("…", "&#8230;"))
+    forms = (
+        hex40,
+        short,
+        short.replace("…", "..."),
+        short.replace("…", "\\u2026"),
+        short.replace("…", "&hellip;"),
+        short.replace("…", "&#8230;"),
+    )
     return any(form in low for form in forms)
 
 
@@ -87,22 +124,50 @@ def member_lists() -> list[str]:
     """Every public list of members, and every page or read of someone else that could name one:
     none may name a hidden member."""
     others = [address(k) for k in (ALICE, BOB, CAROL)]
-    reads = [f"{API}/members?limit=500", f"{API}/members?limit=500&active=false", f"{API}/organisations?limit=500",
-             f"{API}/organisations/1", f"{API}/reports?{ALL_TIME}", f"{API}/reports?{ALL_TIME}&format=csv",
-             "/communities", API, f"{API}/indicators?limit=500", f"{API}/indicators/1"]
+    reads = [
+        f"{API}/members?limit=500",
+        f"{API}/members?limit=500&active=false",
+        f"{API}/organisations?limit=500",
+        f"{API}/organisations/1",
+        f"{API}/reports?{ALL_TIME}",
+        f"{API}/reports?{ALL_TIME}&format=csv",
+        "/communities",
+        API,
+        f"{API}/indicators?limit=500",
+        f"{API}/indicators/1",
+    ]
     reads += [f"{API}/members/{a}{tail}" for a in others for tail in ("", "/profile", "/profile/history")]
-    pages = [f"{WEB}/members", f"{WEB}/claim", f"{WEB}/claim?indicator=1", f"{WEB}/report", f"{WEB}/report?{ALL_TIME}",
-             f"{WEB}/organisations", f"{WEB}/organisations/1", f"{WEB}/indicators", f"{WEB}/indicators/1",
-             f"{WEB}/propose", f"{WEB}/awaiting"]
+    pages = [
+        f"{WEB}/members",
+        f"{WEB}/claim",
+        f"{WEB}/claim?indicator=1",
+        f"{WEB}/report",
+        f"{WEB}/report?{ALL_TIME}",
+        f"{WEB}/organisations",
+        f"{WEB}/organisations/1",
+        f"{WEB}/indicators",
+        f"{WEB}/indicators/1",
+        f"{WEB}/propose",
+        f"{WEB}/awaiting",
+    ]
     pages += [f"{WEB}/members/{a}" for a in others]
     return reads + pages
 
 
 # The lists that name Gina while she shows her profile (the others never would: another member's
 # profile, the indicators, the forms without a member picker).
-LISTING_HER = {f"{API}/members?limit=500", f"{API}/organisations/1", f"{API}/reports?{ALL_TIME}",
-               f"{API}/reports?{ALL_TIME}&format=csv", f"{WEB}/members", f"{WEB}/claim", f"{WEB}/claim?indicator=1",
-               f"{WEB}/report", f"{WEB}/report?{ALL_TIME}", f"{WEB}/organisations/1"}
+LISTING_HER = {
+    f"{API}/members?limit=500",
+    f"{API}/organisations/1",
+    f"{API}/reports?{ALL_TIME}",
+    f"{API}/reports?{ALL_TIME}&format=csv",
+    f"{WEB}/members",
+    f"{WEB}/claim",
+    f"{WEB}/claim?indicator=1",
+    f"{WEB}/report",
+    f"{WEB}/report?{ALL_TIME}",
+    f"{WEB}/organisations/1",
+}
 
 
 def records(story: dict) -> list[str]:
@@ -110,8 +175,13 @@ def records(story: dict) -> list[str]:
     claims = [story[k] for k in ("own", "bobs", "nominated")]
     badges = [story["own_badge"], story["bobs_badge"]]
     proposals = [story["admission"], story["vote"]]
-    reads = [f"{API}/claims?limit=500", f"{API}/badges?limit=500", f"{API}/proposals?limit=200",
-             f"{API}/claims/awaiting?attester={address(CAROL)}", f"{API}/members/{address(BOB)}/credentials"]
+    reads = [
+        f"{API}/claims?limit=500",
+        f"{API}/badges?limit=500",
+        f"{API}/proposals?limit=200",
+        f"{API}/claims/awaiting?attester={address(CAROL)}",
+        f"{API}/members/{address(BOB)}/credentials",
+    ]
     reads += [f"{API}/claims/{c}" for c in claims] + [f"{API}/proposals/{p}" for p in proposals]
     reads += [f"{API}/badges/{b}{tail}" for b in badges for tail in ("", "/metadata", "/credential")]
     reads += [f"{API}/exports/{t}?{ALL_TIME}&format={f}" for t in EXPORTS for f in ("json", "csv")]
@@ -123,9 +193,16 @@ def records(story: dict) -> list[str]:
 
 def own_view(gina: str) -> list[str]:
     """What is read by her address: hers, and anyone's who has the address (reads need no sign-in)."""
-    return [f"{API}/members/{gina}", f"{API}/members/{gina}/profile", f"{API}/members/{gina}/profile/history",
-            f"{API}/members/{gina}/credentials", f"{API}/claims?contributor={gina}", f"{API}/badges?owner={gina}",
-            f"{WEB}/members/{gina}", f"{WEB}/awaiting?member={gina}"]
+    return [
+        f"{API}/members/{gina}",
+        f"{API}/members/{gina}/profile",
+        f"{API}/members/{gina}/profile/history",
+        f"{API}/members/{gina}/credentials",
+        f"{API}/claims?contributor={gina}",
+        f"{API}/badges?owner={gina}",
+        f"{WEB}/members/{gina}",
+        f"{WEB}/awaiting?member={gina}",
+    ]
 
 
 def crawl(stack: Env, paths: list[str]) -> dict[str, str]:
@@ -144,18 +221,30 @@ def test_a_hidden_member_is_in_no_list_of_members_and_keeps_their_records(stack,
     shown = crawl(stack, everything)
     # Listed while she shows her profile: the lists below are where hiding makes a difference.
     assert [p for p in member_lists() if not mentions(shown[p], gina)] == [
-        p for p in member_lists() if p not in LISTING_HER]
+        p for p in member_lists() if p not in LISTING_HER
+    ]
 
     assert stack.api.act("profile-visibility", GINA, hidden=True)["created"] == {"profile_hidden": True}
     hidden = crawl(stack, everything)
     assert [p for p in member_lists() if mentions(hidden[p], gina)] == []
     # What stays visible: the records she takes part in keep her address, as the chain shows them.
-    for path in (f"{API}/claims/{story['own']}", f"{API}/claims/{story['bobs']}", f"{API}/claims/{story['nominated']}",
-                 f"{API}/badges/{story['own_badge']}", f"{API}/badges/{story['own_badge']}/metadata",
-                 f"{API}/proposals/{story['admission']}", f"{API}/proposals/{story['vote']}", f"{API}/claims?limit=500",
-                 f"{API}/exports/badges?{ALL_TIME}&format=csv", f"{API}/exports/attestations?{ALL_TIME}&format=json",
-                 f"{API}/exports/votes?{ALL_TIME}&format=csv", f"{WEB}/badges/{story['own_badge']}",
-                 f"{WEB}/claims/{story['bobs']}", f"{WEB}/proposals/{story['vote']}", WEB):
+    for path in (
+        f"{API}/claims/{story['own']}",
+        f"{API}/claims/{story['bobs']}",
+        f"{API}/claims/{story['nominated']}",
+        f"{API}/badges/{story['own_badge']}",
+        f"{API}/badges/{story['own_badge']}/metadata",
+        f"{API}/proposals/{story['admission']}",
+        f"{API}/proposals/{story['vote']}",
+        f"{API}/claims?limit=500",
+        f"{API}/exports/badges?{ALL_TIME}&format=csv",
+        f"{API}/exports/attestations?{ALL_TIME}&format=json",
+        f"{API}/exports/votes?{ALL_TIME}&format=csv",
+        f"{WEB}/badges/{story['own_badge']}",
+        f"{WEB}/claims/{story['bobs']}",
+        f"{WEB}/proposals/{story['vote']}",
+        WEB,
+    ):
         assert mentions(hidden[path], gina), path
     # Her own view shows her, and says she is hidden; search engines are asked not to list her page.
     assert all(mentions(hidden[p], gina) for p in own_view(gina))
@@ -165,17 +254,19 @@ def test_a_hidden_member_is_in_no_list_of_members_and_keeps_their_records(stack,
     # Her badges still count: in the organisation's totals and the report's, beside the lists without her.
     acme = json.loads(hidden[f"{API}/organisations/1"])
     assert (acme["contributors_hidden"], acme["badges_counting"]) == (1, 2)
-    assert json.loads(hidden[f"{API}/reports?{ALL_TIME}"])["totals"] == json.loads(
-        shown[f"{API}/reports?{ALL_TIME}"])["totals"]
+    assert (
+        json.loads(hidden[f"{API}/reports?{ALL_TIME}"])["totals"]
+        == json.loads(shown[f"{API}/reports?{ALL_TIME}"])["totals"]
+    )
 
     # Not offered by the nominate form, she may still be nominated by her address (its second field).
     assert 'id="c-nominee" name="contributor"' in hidden[f"{WEB}/claim"]
-    again = stack.api.act("claims", BOB, indicator_id=1, evidence_uri="https://x.example/for-gina-again",
-                          contributor=gina)["created"]["claim_id"]
+    again = stack.api.act(
+        "claims", BOB, indicator_id=1, evidence_uri="https://x.example/for-gina-again", contributor=gina
+    )["created"]["claim_id"]
     waiting = stack.api.get("/claims", contributor=gina, nomination_state="pending", limit=500)["items"]
     assert again in [c["id"] for c in waiting]
 
     assert stack.api.act("profile-visibility", GINA, hidden=False)["created"] == {"profile_hidden": False}
     listed = crawl(stack, member_lists())
     assert [p for p in member_lists() if mentions(listed[p], gina)] == [p for p in member_lists() if p in LISTING_HER]
-

@@ -69,8 +69,9 @@ def credential(env, token_id: int) -> dict:
 
 def earn(env, key: str, indicator: int, note: str) -> int:
     """A badge for `key` under the module's indicator (one attestation, by Alice)."""
-    claim = env.api.act("claims", key, indicator_id=indicator,
-                        evidence_uri=f"https://example.org/recovery/{note}")["created"]["claim_id"]
+    claim = env.api.act("claims", key, indicator_id=indicator, evidence_uri=f"https://example.org/recovery/{note}")[
+        "created"
+    ]["claim_id"]
     assert env.api.act("attestations", ALICE, claim_id=claim)["created"]["token_id"] == claim
     return claim
 
@@ -89,19 +90,43 @@ def recovered(env, governed):
 
 def _recover(env) -> dict:
     lost, replacement = fresh_key(), fresh_key()
-    drill = {"type": "add_indicator", "name": "Recovery drill", "description_uri": "https://example.org/drill",
-             "category": "drill", "orientation": "community", "weight": 1, "endorsements_required": 1}
-    admitted = pass_proposal(env, ALICE, "A member who will lose their key, and a drill indicator",
-                             [drill, {"type": "admit_member", "account": address(lost)}])
+    drill = {
+        "type": "add_indicator",
+        "name": "Recovery drill",
+        "description_uri": "https://example.org/drill",
+        "category": "drill",
+        "orientation": "community",
+        "weight": 1,
+        "endorsements_required": 1,
+    }
+    admitted = pass_proposal(
+        env,
+        ALICE,
+        "A member who will lose their key, and a drill indicator",
+        [drill, {"type": "admit_member", "account": address(lost)}],
+    )
     indicator = admitted["executed"]["created"]["indicator_id"]
     badges = [earn(env, lost, indicator, f"lost-{i}") for i in range(3)]
     carols = [earn(env, CAROL, indicator, f"carol-{i}") for i in range(2)]  # never recovered
     old = {t: credential(env, t) for t in badges}
     before = all_bits(env)
-    pass_proposal(env, ALICE, "Recover a lost key's membership and badges", [
-        {"type": "recover_member", "lost": address(lost), "replacement": address(replacement), "token_ids": badges}])
-    return {"lost": lost, "replacement": replacement, "indicator": indicator, "badges": badges, "carols": carols,
-            "old": old, "new": {t: credential(env, t) for t in badges}, "before": before, "after": all_bits(env)}
+    pass_proposal(
+        env,
+        ALICE,
+        "Recover a lost key's membership and badges",
+        [{"type": "recover_member", "lost": address(lost), "replacement": address(replacement), "token_ids": badges}],
+    )
+    return {
+        "lost": lost,
+        "replacement": replacement,
+        "indicator": indicator,
+        "badges": badges,
+        "carols": carols,
+        "old": old,
+        "new": {t: credential(env, t) for t in badges},
+        "before": before,
+        "after": all_bits(env),
+    }
 
 
 def test_recovery_revokes_exactly_the_lost_keys_credentials(env, recovered):
@@ -120,11 +145,18 @@ def test_recovery_revokes_exactly_the_lost_keys_credentials(env, recovered):
         held = verify_vc_jwt(now_held["jwt"], env.api.http, now=now)
         assert held.credential["credentialSubject"]["id"] == did_pkh(recovered["replacement"])
         assert held.credential["id"] != lost.credential["id"] and held.claims["jti"] != lost.claims["jti"]
-        assert held.claims["jti"] == held.credential["id"] == (
-            f"{env.server.url}/communities/{SLUG}/badges/{t}/holdings/1/credential")
+        assert (
+            held.claims["jti"]
+            == held.credential["id"]
+            == (f"{env.server.url}/communities/{SLUG}/badges/{t}/holdings/1/credential")
+        )
         assert held.credential["credentialStatus"] == {
-            "id": f"{status_url(env, 1)}#{t}", "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
-            "statusListIndex": str(t), "statusListCredential": status_url(env, 1)}
+            "id": f"{status_url(env, 1)}#{t}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": str(t),
+            "statusListCredential": status_url(env, 1),
+        }
         assert lost.credential["credentialStatus"]["statusListCredential"] == status_url(env, 0)
         assert status_bit(held.credential, env.api.http) == 0
         assert (now_held["holding"], now_held["revoked"], was["holding"], was["revoked"]) == (1, False, 0, False)
@@ -167,9 +199,15 @@ def test_revocation_revokes_exactly_the_badges_current_credentials(env, recovere
     moved, kept = recovered["badges"][0], recovered["carols"][0]
     before = all_bits(env)
     assert (0, moved) in before and (1, moved) not in before and (0, kept) not in before
-    pass_proposal(env, ALICE, "Revoke two drill badges", [
-        {"type": "revoke_badge", "token_id": moved, "reason": "drill"},
-        {"type": "revoke_badge", "token_id": kept, "reason": "drill"}])
+    pass_proposal(
+        env,
+        ALICE,
+        "Revoke two drill badges",
+        [
+            {"type": "revoke_badge", "token_id": moved, "reason": "drill"},
+            {"type": "revoke_badge", "token_id": kept, "reason": "drill"},
+        ],
+    )
     assert all_bits(env) - before == {(1, moved), (0, kept)}
     assert before <= all_bits(env)
     for t in (moved, kept):
@@ -220,4 +258,5 @@ def test_membership_is_left_as_found(env, recovered):
     # Removal is not revocation: the credential of the badge still held stands.
     held = credential(env, recovered["badges"][2])
     assert held["revoked"] is False and pyjwt.decode(held["jwt"], options={"verify_signature": False})["sub"] == (
-        did_pkh(recovered["replacement"]))
+        did_pkh(recovered["replacement"])
+    )

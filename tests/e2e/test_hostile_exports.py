@@ -60,9 +60,14 @@ def revoke_reason(c: str) -> str:
 def carried(table: str, c: str) -> set[str]:
     """This module's texts beginning with `c` that a table carries."""
     indicator = {indicator_name(c), FORMULAS[c]}  # its name, and its category
-    return {"report": indicator, "badges": indicator | {revoke_reason(c)}, "attestations": {indicator_name(c)},
-            "indicator-versions": indicator, "proposals": {description(c), *reasons(c)},
-            "votes": set(reasons(c))}[table]
+    return {
+        "report": indicator,
+        "badges": indicator | {revoke_reason(c)},
+        "attestations": {indicator_name(c)},
+        "indicator-versions": indicator,
+        "proposals": {description(c), *reasons(c)},
+        "votes": set(reasons(c)),
+    }[table]
 
 
 def strings(document: Any) -> set[str]:
@@ -96,13 +101,22 @@ def _hostile(env) -> dict:
     first_day = chain_day(env)
     proposals = []
     for i, c in enumerate(DANGEROUS):
-        actions = [{"type": "add_indicator", "name": indicator_name(c), "category": FORMULAS[c],
-                    "description_uri": "https://example.org/hostile-exports", "orientation": "community",
-                    "weight": 1, "endorsements_required": 1}]
+        actions = [
+            {
+                "type": "add_indicator",
+                "name": indicator_name(c),
+                "category": FORMULAS[c],
+                "description_uri": "https://example.org/hostile-exports",
+                "orientation": "community",
+                "weight": 1,
+                "endorsements_required": 1,
+            }
+        ]
         if i == 0:
             actions.append({"type": "admit_member", "account": address(MEMBER)})
-        proposals.append(api.act("proposals", ALICE, description=description(c), actions=actions)["created"]
-                         ["proposal_id"])
+        proposals.append(
+            api.act("proposals", ALICE, description=description(c), actions=actions)["created"]["proposal_id"]
+        )
     env.anvil.skip(2)
     for c, proposal_id in zip(DANGEROUS, proposals):
         for voter, reason in zip((ALICE, BOB), reasons(c)):
@@ -113,12 +127,20 @@ def _hostile(env) -> dict:
     ids = {i["name"]: i["id"] for i in api.get("/indicators", limit=500)["items"]}
     badges = {}
     for c in DANGEROUS:
-        claim = api.act("claims", MEMBER, indicator_id=ids[indicator_name(c)],
-                        evidence_uri="https://example.org/hostile-exports/evidence")["created"]["claim_id"]
+        claim = api.act(
+            "claims",
+            MEMBER,
+            indicator_id=ids[indicator_name(c)],
+            evidence_uri="https://example.org/hostile-exports/evidence",
+        )["created"]["claim_id"]
         badges[c] = api.act("attestations", CAROL, claim_id=claim)["created"]["token_id"]
-    pass_proposal(env, ALICE, f"{FORMULAS['@']} (revocations)",
-                  [{"type": "revoke_badge", "token_id": badges[c], "reason": revoke_reason(c)} for c in DANGEROUS]
-                  + [{"type": "remove_member", "account": address(MEMBER)}])
+    pass_proposal(
+        env,
+        ALICE,
+        f"{FORMULAS['@']} (revocations)",
+        [{"type": "revoke_badge", "token_id": badges[c], "reason": revoke_reason(c)} for c in DANGEROUS]
+        + [{"type": "remove_member", "account": address(MEMBER)}],
+    )
     return {"period": {"from": first_day, "to": chain_day(env)}, "badges": badges}
 
 
@@ -133,9 +155,17 @@ def json_rows(env, path: str, period: dict[str, str]) -> list[dict[str, Any]]:
     if path != "/reports":
         return document["rows"]
     totals = document["totals"]
-    return [{"dimension": "total", "key": "", "label": "all contributions", "badges": totals["badges"],
-             "weight": totals["weight"], "revoked": totals["revoked"]},
-            *({"dimension": d, **group} for d in DIMENSIONS for group in document["by"][d])]
+    return [
+        {
+            "dimension": "total",
+            "key": "",
+            "label": "all contributions",
+            "badges": totals["badges"],
+            "weight": totals["weight"],
+            "revoked": totals["revoked"],
+        },
+        *({"dimension": d, **group} for d in DIMENSIONS for group in document["by"][d]),
+    ]
 
 
 def spreadsheet_safe(value: Any) -> str:
@@ -196,15 +226,19 @@ def test_json_keeps_the_exact_text(env, hostile, table):
 def test_the_command_line_writes_the_same_neutralised_csv(env, hostile, table, tmp_path):
     period, path = hostile["period"], path_of(table)
     target = tmp_path / f"{table}.csv"
-    run = _in_process(["export", table, "--from", period["from"], "--to", period["to"], "-o", str(target)],
-                      {"COMMONS_API": env.server.url})
+    run = _in_process(
+        ["export", table, "--from", period["from"], "--to", period["to"], "-o", str(target)],
+        {"COMMONS_API": env.server.url},
+    )
     assert run.returncode == 0, (run.stdout, run.stderr)
     body = target.read_bytes()
     assert body == fetch(env, path, **period, format="csv")
     check_csv(body, json_rows(env, path, period))
     # And as JSON, the exact text.
-    run = _in_process(["export", table, "--from", period["from"], "--to", period["to"], "--format", "json"],
-                      {"COMMONS_API": env.server.url})
+    run = _in_process(
+        ["export", table, "--from", period["from"], "--to", period["to"], "--format", "json"],
+        {"COMMONS_API": env.server.url},
+    )
     assert run.returncode == 0, (run.stdout, run.stderr)
     assert run.stdout.encode() == fetch(env, path, **period)
     assert set().union(*(carried(table, c) for c in DANGEROUS)) <= strings(json.loads(run.stdout))

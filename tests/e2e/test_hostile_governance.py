@@ -45,15 +45,25 @@ class Chain:
 
     def call(self, key: str, function: str, *args):
         fn = self.abi[key].function(function)
-        raw = rpc(self.url, "eth_call", {"to": self.community.contracts[key], "data": "0x" + fn.encode(*args).hex()},
-                  "latest")
+        raw = rpc(
+            self.url, "eth_call", {"to": self.community.contracts[key], "data": "0x" + fn.encode(*args).hex()}, "latest"
+        )
         return fn.decode_output(bytes.fromhex(raw[2:]))
 
     def revert_of(self, key: str, function: str, *args, sender: str) -> tuple[str, tuple]:
         """The custom error (name, arguments) the call reverts with, simulated as `sender`."""
-        body = {"jsonrpc": "2.0", "id": 1, "method": "eth_estimateGas",
-                "params": [{"from": sender, "to": self.community.contracts[key],
-                            "data": "0x" + self.data(key, function, *args).hex()}]}
+        body = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "eth_estimateGas",
+            "params": [
+                {
+                    "from": sender,
+                    "to": self.community.contracts[key],
+                    "data": "0x" + self.data(key, function, *args).hex(),
+                }
+            ],
+        }
         error = httpx.post(self.url, json=body).json().get("error")
         assert error is not None, f"{key}.{function} did not revert"
         data = bytes.fromhex(error["data"][2:])
@@ -66,10 +76,17 @@ class Chain:
     def send(self, key: str, function: str, *args, signer: str, gas: int = 3_000_000) -> dict:
         """A transaction from the member's own account, once mined (Anvil automines); its receipt."""
         account = Account.from_key(signer)
-        tx = {"type": 2, "chainId": self.chain_id, "to": self.community.contracts[key], "value": 0, "gas": gas,
-              "data": self.data(key, function, *args),
-              "nonce": int(rpc(self.url, "eth_getTransactionCount", account.address, "pending"), 16),
-              "maxFeePerGas": 2 * int(rpc(self.url, "eth_gasPrice"), 16) + 10**9, "maxPriorityFeePerGas": 10**9}
+        tx = {
+            "type": 2,
+            "chainId": self.chain_id,
+            "to": self.community.contracts[key],
+            "value": 0,
+            "gas": gas,
+            "data": self.data(key, function, *args),
+            "nonce": int(rpc(self.url, "eth_getTransactionCount", account.address, "pending"), 16),
+            "maxFeePerGas": 2 * int(rpc(self.url, "eth_gasPrice"), 16) + 10**9,
+            "maxPriorityFeePerGas": 10**9,
+        }
         raw = account.sign_transaction(tx).raw_transaction
         tx_hash = rpc(self.url, "eth_sendRawTransaction", "0x" + raw.hex().removeprefix("0x"))
         wait_until(lambda: rpc(self.url, "eth_getTransactionReceipt", tx_hash) is not None, what=f"{function} mined")
@@ -77,10 +94,16 @@ class Chain:
 
     def settings(self) -> tuple[int, int, int, int]:
         # quorumNumerator is overloaded (with a timepoint): call the one without arguments by selector.
-        current_quorum = rpc(self.url, "eth_call", {"to": self.community.contracts["governor"],
-                                                    "data": "0x" + keccak(text="quorumNumerator()")[:4].hex()}, "latest")
-        return (*(self.call("governor", name)[0] for name in ("votingDelay", "votingPeriod", "proposalThreshold")),
-                int(current_quorum, 16))
+        current_quorum = rpc(
+            self.url,
+            "eth_call",
+            {"to": self.community.contracts["governor"], "data": "0x" + keccak(text="quorumNumerator()")[:4].hex()},
+            "latest",
+        )
+        return (
+            *(self.call("governor", name)[0] for name in ("votingDelay", "votingPeriod", "proposalThreshold")),
+            int(current_quorum, 16),
+        )
 
     def members(self, keys) -> list[str]:
         return [k for k in keys if self.call("membership", "isMember", address(k))[0]]
@@ -95,7 +118,10 @@ def direct(env, governed):
 @pytest.fixture
 def nothing_sent(env):
     """Asserts that the test sent nothing to the chain."""
-    state = lambda: (rpc(env.anvil.url, "eth_blockNumber"), rpc(env.anvil.url, "eth_getTransactionCount", RELAYER, "latest"))
+
+    def state():
+        return rpc(env.anvil.url, "eth_blockNumber"), rpc(env.anvil.url, "eth_getTransactionCount", RELAYER, "latest")
+
     before = state()
     yield
     assert state() == before, "a refused request reached the chain"
@@ -120,8 +146,9 @@ def carry_raw(env, chain: Chain, calls: list[tuple[str, str, tuple]], descriptio
     calldatas = [chain.data(key, fn, *args) for key, fn, args in calls]
     receipt = chain.send("governor", "propose", targets, [0] * len(calls), calldatas, description, signer=ALICE)
     assert receipt["status"] == "0x1", "the raw proposal was refused"
-    proposal_id = chain.call("governor", "hashProposal", targets, [0] * len(calls), calldatas,
-                             keccak(text=description))[0]
+    proposal_id = chain.call(
+        "governor", "hashProposal", targets, [0] * len(calls), calldatas, keccak(text=description)
+    )[0]
     wait_out(env, chain, proposal_id, "snapshot")
     for key in voters(chain):
         assert chain.send("governor", "castVote", proposal_id, 1, signer=key)["status"] == "0x1"
@@ -155,22 +182,39 @@ def prepare_proposal(env, actions: list[dict], description: str = "hostile"):
 
 BRICKS = [
     # (change_settings fields, status, error, fragment of the detail)
-    ({"voting_delay_seconds": 2**48 - 1}, 422, "GovernorVotingDelayOutOfRange",
-     "voting_delay_seconds must be within the governor's bounds, 0 to 2,592,000 (0 seconds to 30 days)"),
+    (
+        {"voting_delay_seconds": 2**48 - 1},
+        422,
+        "GovernorVotingDelayOutOfRange",
+        "voting_delay_seconds must be within the governor's bounds, 0 to 2,592,000 (0 seconds to 30 days)",
+    ),
     ({"voting_delay_seconds": 30 * DAY + 1}, 422, "GovernorVotingDelayOutOfRange", "2,592,001 would be refused"),
-    ({"voting_period_seconds": 59}, 422, "GovernorVotingPeriodOutOfRange",
-     "voting_period_seconds must be within the governor's bounds, 60 to 2,592,000 (1 minute to 30 days)"),
+    (
+        {"voting_period_seconds": 59},
+        422,
+        "GovernorVotingPeriodOutOfRange",
+        "voting_period_seconds must be within the governor's bounds, 60 to 2,592,000 (1 minute to 30 days)",
+    ),
     ({"voting_period_seconds": 2**32 - 1}, 422, "GovernorVotingPeriodOutOfRange", "4,294,967,295 would be refused"),
-    ({"proposal_threshold": 2}, 422, "GovernorProposalThresholdOutOfRange",
-     "proposal_threshold must be within the governor's bounds, 0 to 1"),
-    ({"quorum_percent": 300, "voting_period_seconds": 600}, 422, None,
-     "quorum_percent: Input should be less than or equal to 100"),
+    (
+        {"proposal_threshold": 2},
+        422,
+        "GovernorProposalThresholdOutOfRange",
+        "proposal_threshold must be within the governor's bounds, 0 to 1",
+    ),
+    (
+        {"quorum_percent": 300, "voting_period_seconds": 600},
+        422,
+        None,
+        "quorum_percent: Input should be less than or equal to 100",
+    ),
     ({"quorum_percent": 0}, 422, None, "quorum_percent: Input should be greater than or equal to 1"),
 ]
 
 
-@pytest.mark.parametrize("fields, status, error, fragment", BRICKS, ids=[",".join(f"{k}={v}" for k, v in b[0].items())
-                                                                        for b in BRICKS])
+@pytest.mark.parametrize(
+    "fields, status, error, fragment", BRICKS, ids=[",".join(f"{k}={v}" for k, v in b[0].items()) for b in BRICKS]
+)
 def test_bricking_settings_refused_at_prepare(env, direct, nothing_sent, fields, status, error, fragment):
     before = direct.settings()
     code, body = problem_of(lambda: prepare_proposal(env, [{"type": "change_settings", **fields}], "brick it"))
@@ -180,18 +224,31 @@ def test_bricking_settings_refused_at_prepare(env, direct, nothing_sent, fields,
 
 
 def test_settings_at_the_bounds_are_accepted_at_prepare(env, direct, nothing_sent):
-    prepare_proposal(env, [{"type": "change_settings", "voting_delay_seconds": 30 * DAY,
-                            "voting_period_seconds": 60, "proposal_threshold": 1, "quorum_percent": 100}])
+    prepare_proposal(
+        env,
+        [
+            {
+                "type": "change_settings",
+                "voting_delay_seconds": 30 * DAY,
+                "voting_period_seconds": 60,
+                "proposal_threshold": 1,
+                "quorum_percent": 100,
+            }
+        ],
+    )
 
 
 def test_bricking_settings_refused_on_chain(env, direct):
     """The issue's own case: a delay of 2**48 - 1 proposed straight to the governor passes the
     vote, and its execution reverts with the named error; governance goes on."""
     before = direct.settings()
-    proposal_id, execute_args = carry_raw(env, direct, [("governor", "setVotingDelay", (2**48 - 1,))],
-                                          "Delay votes until the end of time")
+    proposal_id, execute_args = carry_raw(
+        env, direct, [("governor", "setVotingDelay", (2**48 - 1,))], "Delay votes until the end of time"
+    )
     assert direct.revert_of("governor", "execute", *execute_args, sender=address(BOB)) == (
-        "GovernorVotingDelayOutOfRange", (2**48 - 1, 0, 30 * DAY))
+        "GovernorVotingDelayOutOfRange",
+        (2**48 - 1, 0, 30 * DAY),
+    )
     receipt = direct.send("governor", "execute", *execute_args, signer=BOB)
     assert receipt["status"] == "0x0"
     assert direct.settings() == before
@@ -207,54 +264,91 @@ def test_bricking_settings_refused_on_chain(env, direct):
 
 
 def _remove(key_or_address: str) -> dict:
-    account = key_or_address if key_or_address.startswith("0x") and len(key_or_address) == 42 else address(key_or_address)
+    account = (
+        key_or_address if key_or_address.startswith("0x") and len(key_or_address) == 42 else address(key_or_address)
+    )
     return {"type": "remove_member", "account": account}
 
 
 IMPOSSIBLE = {
     "the same member removed twice": (
-        lambda g: [_remove(CAROL), _remove(CAROL)], 409, "MembershipNotMember",
+        lambda g: [_remove(CAROL), _remove(CAROL)],
+        409,
+        "MembershipNotMember",
         f"actions[1] (remove_member) removes {address(CAROL)}, who is no longer a member by then "
-        f"(actions[0] (remove_member) removes them): the proposal could never execute"),
+        f"(actions[0] (remove_member) removes them): the proposal could never execute",
+    ),
     "removed then recovered": (
         lambda g: [_remove(CAROL), {"type": "recover_member", "lost": address(CAROL), "replacement": NEWCOMER}],
-        409, "MembershipNotMember",
+        409,
+        "MembershipNotMember",
         f"actions[1] (recover_member) moves the membership of {address(CAROL)}, who is no longer a member by then "
-        "(actions[0] (remove_member) removes them)"),
+        "(actions[0] (remove_member) removes them)",
+    ),
     "recovered then removed": (
         lambda g: [{"type": "recover_member", "lost": address(CAROL), "replacement": NEWCOMER}, _remove(CAROL)],
-        409, "MembershipNotMember",
+        409,
+        "MembershipNotMember",
         f"actions[1] (remove_member) removes {address(CAROL)}, who is no longer a member by then "
-        f"(actions[0] (recover_member) moves their membership to {NEWCOMER})"),
+        f"(actions[0] (recover_member) moves their membership to {NEWCOMER})",
+    ),
     "one account admitted twice": (
         lambda g: [{"type": "admit_member", "account": NEWCOMER}, {"type": "admit_member", "account": NEWCOMER}],
-        409, "MembershipAlreadyMember",
+        409,
+        "MembershipAlreadyMember",
         f"actions[1] (admit_member) admits {NEWCOMER}, who is a member by then (actions[0] (admit_member) admits "
-        "them): the proposal could never execute"),
+        "them): the proposal could never execute",
+    ),
     "admitted while already a member": (
-        lambda g: [{"type": "admit_member", "account": address(BOB)}], 409, "MembershipAlreadyMember",
-        f"{address(BOB)} is already a member"),
+        lambda g: [{"type": "admit_member", "account": address(BOB)}],
+        409,
+        "MembershipAlreadyMember",
+        f"{address(BOB)} is already a member",
+    ),
     "an indicator retired then amended": (
-        lambda g: [{"type": "retire_indicator", "indicator_id": g["code"]},
-                   {"type": "amend_indicator", "indicator_id": g["code"], "name": "Merged patch", "category": "code",
-                    "orientation": "object", "weight": 4, "endorsements_required": 1}],
-        409, "RegistryIndicatorRetired",
-        "actions[1] (amend_indicator) amends indicator 2, which actions[0] (retire_indicator) retires"),
+        lambda g: [
+            {"type": "retire_indicator", "indicator_id": g["code"]},
+            {
+                "type": "amend_indicator",
+                "indicator_id": g["code"],
+                "name": "Merged patch",
+                "category": "code",
+                "orientation": "object",
+                "weight": 4,
+                "endorsements_required": 1,
+            },
+        ],
+        409,
+        "RegistryIndicatorRetired",
+        "actions[1] (amend_indicator) amends indicator 2, which actions[0] (retire_indicator) retires",
+    ),
     "an indicator retired twice": (
-        lambda g: [{"type": "retire_indicator", "indicator_id": g["code"]},
-                   {"type": "retire_indicator", "indicator_id": g["code"]}],
-        409, "RegistryIndicatorRetired",
-        "actions[1] (retire_indicator) retires indicator 2, which actions[0] (retire_indicator) already retires"),
+        lambda g: [
+            {"type": "retire_indicator", "indicator_id": g["code"]},
+            {"type": "retire_indicator", "indicator_id": g["code"]},
+        ],
+        409,
+        "RegistryIndicatorRetired",
+        "actions[1] (retire_indicator) retires indicator 2, which actions[0] (retire_indicator) already retires",
+    ),
     "a badge revoked twice": (
-        lambda g: [{"type": "revoke_badge", "token_id": g["badge"], "reason": "fraud"},
-                   {"type": "revoke_badge", "token_id": g["badge"], "reason": "fraud, again"}],
-        409, "BadgeAlreadyRevoked", "actions[1] (revoke_badge) revokes badge {badge}, which actions[0] (revoke_badge) "
-                                    "already revokes"),
+        lambda g: [
+            {"type": "revoke_badge", "token_id": g["badge"], "reason": "fraud"},
+            {"type": "revoke_badge", "token_id": g["badge"], "reason": "fraud, again"},
+        ],
+        409,
+        "BadgeAlreadyRevoked",
+        "actions[1] (revoke_badge) revokes badge {badge}, which actions[0] (revoke_badge) already revokes",
+    ),
     "a badge the lost address does not hold": (
-        lambda g: [{"type": "recover_member", "lost": address(BOB), "replacement": NEWCOMER,
-                    "token_ids": [g["badge"]]}],
-        409, "BadgeNotHeldBy", f"actions[0] (recover_member) moves badge {{badge}}, which {address(BOB)} does not hold "
-                               f"({address(CAROL)} does)"),
+        lambda g: [
+            {"type": "recover_member", "lost": address(BOB), "replacement": NEWCOMER, "token_ids": [g["badge"]]}
+        ],
+        409,
+        "BadgeNotHeldBy",
+        f"actions[0] (recover_member) moves badge {{badge}}, which {address(BOB)} does not hold "
+        f"({address(CAROL)} does)",
+    ),
 }
 
 
@@ -286,18 +380,23 @@ def test_removing_every_member_refused_at_prepare(env, direct, nothing_sent):
     assert (code, body["error"]) == (409, "MembershipLastMember")
     last = len(members) - 1
     earlier = ", ".join(f"actions[{i}] (remove_member)" for i in range(last))
-    assert (f"actions[{last}] (remove_member) removes {members[-1]}, the last member left after {earlier}: "
-            "a community keeps at least one member") in body["detail"], body["detail"]
+    assert (
+        f"actions[{last}] (remove_member) removes {members[-1]}, the last member left after {earlier}: "
+        "a community keeps at least one member"
+    ) in body["detail"], body["detail"]
     # Admitting someone first leaves a member: that proposal can execute, so it is accepted.
     prepare_proposal(env, [{"type": "admit_member", "account": NEWCOMER}, *[_remove(m) for m in members]])
 
 
 def test_removing_every_member_refused_on_chain(env, direct):
     members = every_member(env, direct)
-    proposal_id, execute_args = carry_raw(env, direct, [("membership", "remove", (m,)) for m in members],
-                                          "Remove every member")
+    proposal_id, execute_args = carry_raw(
+        env, direct, [("membership", "remove", (m,)) for m in members], "Remove every member"
+    )
     assert direct.revert_of("governor", "execute", *execute_args, sender=address(BOB)) == (
-        "MembershipLastMember", (members[-1].lower(),))
+        "MembershipLastMember",
+        (members[-1].lower(),),
+    )
     assert direct.send("governor", "execute", *execute_args, signer=BOB)["status"] == "0x0"
     assert every_member(env, direct) == members
     assert all(direct.call("membership", "isMember", m)[0] for m in members)
@@ -308,27 +407,61 @@ def test_removing_every_member_refused_on_chain(env, direct):
 # ---------------------------------------------------------------------- 2. the size cap
 
 SIZES = {
-    "21 actions": (
-        [{"type": "admit_member", "account": NEWCOMER}] * 21, "List should have at most 20 items"),
+    "21 actions": ([{"type": "admit_member", "account": NEWCOMER}] * 21, "List should have at most 20 items"),
     "501 token ids over two recoveries": (
-        [{"type": "recover_member", "lost": address(BOB), "replacement": NEWCOMER, "token_ids": list(range(1, 301))},
-         {"type": "recover_member", "lost": address(CAROL), "replacement": NEWCOMER,
-          "token_ids": list(range(301, 502))}],
-        "a proposal moves at most 500 badges in all; its recover_member actions name 501 token ids"),
+        [
+            {"type": "recover_member", "lost": address(BOB), "replacement": NEWCOMER, "token_ids": list(range(1, 301))},
+            {
+                "type": "recover_member",
+                "lost": address(CAROL),
+                "replacement": NEWCOMER,
+                "token_ids": list(range(301, 502)),
+            },
+        ],
+        "a proposal moves at most 500 badges in all; its recover_member actions name 501 token ids",
+    ),
     "20 recoveries of 500 token ids (the issue's 7.4M gas proposal)": (
-        [{"type": "recover_member", "lost": address(BOB), "replacement": NEWCOMER,
-          "token_ids": list(range(1 + 500 * i, 501 + 500 * i))} for i in range(20)],
-        "a proposal moves at most 500 badges in all; its recover_member actions name 10000 token ids"),
+        [
+            {
+                "type": "recover_member",
+                "lost": address(BOB),
+                "replacement": NEWCOMER,
+                "token_ids": list(range(1 + 500 * i, 501 + 500 * i)),
+            }
+            for i in range(20)
+        ],
+        "a proposal moves at most 500 badges in all; its recover_member actions name 10000 token ids",
+    ),
     "21 calls from six change_settings": (
-        [{"type": "change_settings", "voting_delay_seconds": 1, "voting_period_seconds": 300, "proposal_threshold": 0,
-          "quorum_percent": 50}] * 5 + [{"type": "change_settings", "quorum_percent": 50}],
+        [
+            {
+                "type": "change_settings",
+                "voting_delay_seconds": 1,
+                "voting_period_seconds": 300,
+                "proposal_threshold": 0,
+                "quorum_percent": 50,
+            }
+        ]
+        * 5
+        + [{"type": "change_settings", "quorum_percent": 50}],
         "a proposal makes at most 20 calls (change_settings makes one per setting, recover_member two with badges); "
-        "these actions make 21"),
+        "these actions make 21",
+    ),
     "over 16 KiB of calldata": (
-        [{"type": "add_indicator", "name": f"Long {i}", "description_uri": "ipfs://" + "d" * 2040,
-          "orientation": "community", "weight": 1, "endorsements_required": 1} for i in range(8)],
+        [
+            {
+                "type": "add_indicator",
+                "name": f"Long {i}",
+                "description_uri": "ipfs://" + "d" * 2040,
+                "orientation": "community",
+                "weight": 1,
+                "endorsements_required": 1,
+            }
+            for i in range(8)
+        ],
         "a proposal's calls carry at most 16,384 bytes of calldata (the relayer pays for every byte); "
-        "these actions make"),
+        "these actions make",
+    ),
 }
 
 
@@ -345,16 +478,23 @@ def test_a_proposal_at_the_size_cap_costs_the_relayer_bounded_gas(env, direct):
     """The largest proposal prepare accepts: 16,380 bytes of calldata (seven indicators with long
     description links) and a 10,000-character description. Proposing it costs the relayer under
     1M gas (765,474 measured), where 20 recoveries of 500 token ids each cost 7.4M."""
+
     def indicator(i: int, link: int) -> dict:
-        return {"type": "add_indicator", "name": f"Long {i}", "description_uri": "ipfs://" + "d" * link,
-                "orientation": "community", "weight": 1, "endorsements_required": 1}
+        return {
+            "type": "add_indicator",
+            "name": f"Long {i}",
+            "description_uri": "ipfs://" + "d" * link,
+            "orientation": "community",
+            "weight": 1,
+            "endorsements_required": 1,
+        }
 
     actions = [indicator(i, 2040) for i in range(6)] + [indicator(6, 473)]
     proposal = env.api.act("proposals", BOB, description="d" * 10_000, actions=actions)
     gas = int(rpc(env.anvil.url, "eth_getTransactionReceipt", proposal["tx_hash"])["gasUsed"], 16)
     assert gas < 1_000_000, gas
     # One character more (32 bytes more, in ABI words) and it is refused.
-    code, body = problem_of(lambda: prepare_proposal(env, actions[:-1] + [indicator(6, 474)]))
+    code, body = problem_of(lambda: prepare_proposal(env, [*actions[:-1], indicator(6, 474)]))
     assert code == 422 and "at most 16,384 bytes" in body["detail"], body
 
 
@@ -367,8 +507,9 @@ def test_attesting_a_removed_members_claim(env, direct, governed):
     contract when sent straight to it; no badge is minted to her."""
     eve = address(EVE)
     pass_via_api(env, direct, "Admit Eve", [{"type": "admit_member", "account": eve}])
-    claim_id = env.api.act("claims", EVE, indicator_id=governed["code"],
-                           evidence_uri="https://git.example.org/mr/eve")["created"]["claim_id"]
+    claim_id = env.api.act("claims", EVE, indicator_id=governed["code"], evidence_uri="https://git.example.org/mr/eve")[
+        "created"
+    ]["claim_id"]
     pass_via_api(env, direct, "Remove Eve", [{"type": "remove_member", "account": eve}])
     assert not direct.call("membership", "isMember", eve)[0]
 
@@ -381,7 +522,9 @@ def test_attesting_a_removed_members_claim(env, direct, governed):
 
     # Straight to the contract, from Alice's own account.
     assert direct.revert_of("badge", "attest", claim_id, sender=address(ALICE)) == (
-        "BadgeContributorNotMember", (claim_id, eve.lower()))
+        "BadgeContributorNotMember",
+        (claim_id, eve.lower()),
+    )
     assert direct.send("badge", "attest", claim_id, signer=ALICE, gas=300_000)["status"] == "0x0"
     assert direct.call("badge", "getClaim", claim_id)[0][3] == 0  # no attestation recorded
     assert not direct.call("badge", "isActive", claim_id)[0]

@@ -75,12 +75,19 @@ class Chain:
         data = fn.selector + encode([re.sub(r"\bstring\b", "bytes", t) for t in fn.input_types], list(args))
         sender = Account.from_key(key)
         gas_price = int(rpc(self.url, "eth_gasPrice"), 16)
-        raw = sender.sign_transaction({
-            "type": 2, "chainId": int(rpc(self.url, "eth_chainId"), 16), "to": self.address(target, community),
-            "data": data, "value": 0, "gas": 3_000_000, "maxFeePerGas": 2 * gas_price + 10**9,
-            "maxPriorityFeePerGas": 10**9,
-            "nonce": int(rpc(self.url, "eth_getTransactionCount", sender.address, "pending"), 16),
-        }).raw_transaction
+        raw = sender.sign_transaction(
+            {
+                "type": 2,
+                "chainId": int(rpc(self.url, "eth_chainId"), 16),
+                "to": self.address(target, community),
+                "data": data,
+                "value": 0,
+                "gas": 3_000_000,
+                "maxFeePerGas": 2 * gas_price + 10**9,
+                "maxPriorityFeePerGas": 10**9,
+                "nonce": int(rpc(self.url, "eth_getTransactionCount", sender.address, "pending"), 16),
+            }
+        ).raw_transaction
         tx_hash = rpc(self.url, "eth_sendRawTransaction", "0x" + raw.hex())
         receipt = rpc(self.url, "eth_getTransactionReceipt", tx_hash)
         assert receipt is not None and int(receipt["status"], 16) == 1, (function, receipt)
@@ -183,8 +190,11 @@ def test_claims_sent_straight_to_the_contract_with_bytes_that_are_not_utf8(env, 
     # The event record keeps the same, in a JSON column PostgreSQL's JSONB accepts too.
     engine = create_engine(_normalise(env.database_url))
     with engine.connect() as connection:
-        args = connection.scalar(select(EventRecord.args).where(EventRecord.tx_hash == receipt["transactionHash"],
-                                                                 EventRecord.name == "ClaimSubmitted"))
+        args = connection.scalar(
+            select(EventRecord.args).where(
+                EventRecord.tx_hash == receipt["transactionHash"], EventRecord.name == "ClaimSubmitted"
+            )
+        )
         if engine.dialect.name == "postgresql":
             assert connection.scalar(text("SELECT count(*) FROM events WHERE args::jsonb IS NOT NULL")) > 0
     engine.dispose()
@@ -235,32 +245,47 @@ def test_proposal_vote_indicator_and_revocation_with_bytes_that_are_not_utf8(env
     assert proposal["description"] == f"Hostile {R}{R} proposal{R} text"
     assert proposal["description_raw"] == "0x" + description.hex()
     votes = {v["voter"]: v for v in proposal["votes"]}
-    assert (votes[address(ALICE)]["reason"], votes[address(ALICE)]["reason_raw"]) == (f"yes {R} {R}",
-                                                                                      "0x" + vote_reason.hex())
+    assert (votes[address(ALICE)]["reason"], votes[address(ALICE)]["reason_raw"]) == (
+        f"yes {R} {R}",
+        "0x" + vote_reason.hex(),
+    )
     assert (votes[address(BOB)]["reason"], votes[address(BOB)]["reason_raw"]) == ("plain", None)
 
-    defined = chain.event(rpc(env.anvil.url, "eth_getTransactionReceipt", executed["tx_hash"]), "registry",
-                          "IndicatorDefined")[1]
+    defined = chain.event(
+        rpc(env.anvil.url, "eth_getTransactionReceipt", executed["tx_hash"]), "registry", "IndicatorDefined"
+    )[1]
     indicator = api.get(f"/indicators/{defined['indicatorId']}")
     assert (indicator["name"], indicator["description_uri"], indicator["category"]) == (
-        f"Bad {R} name{R}", f"ipfs://{R}(desc", f"cat{R}{R}")
+        f"Bad {R} name{R}",
+        f"ipfs://{R}(desc",
+        f"cat{R}{R}",
+    )
     assert (indicator["name_raw"], indicator["description_uri_raw"], indicator["category_raw"]) == (
-        "0x" + name.hex(), "0x" + uri.hex(), "0x" + category.hex())
+        "0x" + name.hex(),
+        "0x" + uri.hex(),
+        "0x" + category.hex(),
+    )
     revoked = api.get(f"/badges/{token_id}")
     assert (revoked["revoke_reason"], revoked["revoke_reason_raw"]) == (f"revoked: {R}{R} spam", "0x" + reason.hex())
     assert revoked["revoked_at"] is not None
 
-    added = chain.event(rpc(env.anvil.url, "eth_getTransactionReceipt", executed["tx_hash"]), "registry",
-                        "OrganisationAdded")[1]
+    added = chain.event(
+        rpc(env.anvil.url, "eth_getTransactionReceipt", executed["tx_hash"]), "registry", "OrganisationAdded"
+    )[1]
     organisation = api.get(f"/organisations/{added['organisationId']}")
     assert (organisation["name"], organisation["name_raw"]) == (f"Org {R}{R}{R}{R}[31m", "0x" + org_name.hex())
     assert (organisation["identifier"], organisation["identifier_raw"]) == (
-        f"id:{R}({R}" + R * 200, "0x" + identifier.hex())
+        f"id:{R}({R}" + R * 200,
+        "0x" + identifier.hex(),
+    )
     listed = {o["id"]: o for o in api.get("/organisations", limit=500)["items"]}
     assert listed[added["organisationId"]]["name_raw"] == "0x" + org_name.hex()
     # The web app's pages show it, and the proposal that registered it, as readable text.
-    for page in (f"/c/example/organisations/{added['organisationId']}", "/c/example/organisations",
-                 f"/c/example/proposals/{proposal_id}"):
+    for page in (
+        f"/c/example/organisations/{added['organisationId']}",
+        "/c/example/organisations",
+        f"/c/example/proposals/{proposal_id}",
+    ):
         shown = api.http.get(page)
         assert shown.status_code == 200 and f"Org {R}{R}{R}{R}[31m" in shown.text, page
     _healthy(api)
@@ -269,12 +294,12 @@ def test_proposal_vote_indicator_and_revocation_with_bytes_that_are_not_utf8(env
 # ---------------------------------------------------------------------- set aside
 
 
-def test_an_event_that_cannot_be_stored_is_set_aside_and_the_index_moves_on(env, governed, chain, tmp_path,
-                                                                             monkeypatch):
+def test_an_event_that_cannot_be_stored_is_set_aside_and_the_index_moves_on(
+    env, governed, chain, tmp_path, monkeypatch
+):
     aside = env.api.act("claims", ALICE, indicator_id=governed["code"], evidence_uri="https://x.example/set-me-aside")
     after = env.api.act("claims", BOB, indicator_id=governed["code"], evidence_uri="https://x.example/after-it")
-    entry, _ = chain.event(rpc(env.anvil.url, "eth_getTransactionReceipt", aside["tx_hash"]), "badge",
-                           "ClaimSubmitted")
+    entry, _ = chain.event(rpc(env.anvil.url, "eth_getTransactionReceipt", aside["tx_hash"]), "badge", "ClaimSubmitted")
     block, log_index = int(entry["blockNumber"], 16), int(entry["logIndex"], 16)
 
     original = projections.HANDLERS[("badge", "ClaimSubmitted")]
@@ -285,8 +310,10 @@ def test_an_event_that_cannot_be_stored_is_set_aside_and_the_index_moves_on(env,
         original(session, log)
 
     monkeypatch.setitem(projections.HANDLERS, ("badge", "ClaimSubmitted"), refusing)
-    with fresh_database(kind_of(env.database_url), tmp_path) as url, \
-            in_process(env.anvil.url, env.deployments, url) as app:
+    with (
+        fresh_database(kind_of(env.database_url), tmp_path) as url,
+        in_process(env.anvil.url, env.deployments, url) as app,
+    ):
         ctx, http = app.state.context, TestClient(app)
         example = ctx.deployments.communities["example"]
         head = ctx.indexer.sync()
@@ -295,25 +322,43 @@ def test_an_event_that_cannot_be_stored_is_set_aside_and_the_index_moves_on(env,
             rows = list(session.scalars(select(SetAside)))
             indexed_claims = set(session.scalars(select(Claim.claim_id)))
         assert [(r.community, r.block_number, r.log_index, r.tx_hash, r.contract, r.name, r.error) for r in rows] == [
-            ("example", block, log_index, aside["tx_hash"], "badge", "ClaimSubmitted",
-             "RuntimeError: projection refused this claim")]
+            (
+                "example",
+                block,
+                log_index,
+                aside["tx_hash"],
+                "badge",
+                "ClaimSubmitted",
+                "RuntimeError: projection refused this claim",
+            )
+        ]
         assert (rows[0].topics, rows[0].data) == (entry["topics"], entry["data"])  # the exact log, kept
         assert aside["created"]["claim_id"] not in indexed_claims
         assert after["created"]["claim_id"] in indexed_claims  # later events were stored
 
         health = http.get("/health").json()
         assert health["status"] == "degraded"
-        assert health["reasons"] == ["1 event of community 'example' set aside: the index lacks them until a "
-                                     "reindex stores them"]
+        assert health["reasons"] == [
+            "1 event of community 'example' set aside: the index lacks them until a reindex stores them"
+        ]
         assert health["set_aside"] == 1 and health["communities"]["example"]["set_aside"] == 1
         recent = health["set_aside_recent"]
         assert [{k: v for k, v in r.items() if k != "set_aside_at"} for r in recent] == [
-            {"community": "example", "block_number": block, "log_index": log_index, "tx_hash": aside["tx_hash"],
-             "contract": "badge", "event": "ClaimSubmitted", "error": "RuntimeError: projection refused this claim"}]
+            {
+                "community": "example",
+                "block_number": block,
+                "log_index": log_index,
+                "tx_hash": aside["tx_hash"],
+                "contract": "badge",
+                "event": "ClaimSubmitted",
+                "error": "RuntimeError: projection refused this claim",
+            }
+        ]
         community = health["communities"]["example"]
         assert community["error"] is None and community["lag_blocks"] == 0  # the sync itself succeeded
-        assert community["last_error"] == (f"ClaimSubmitted at block {block}, log {log_index} set aside: "
-                                           "RuntimeError: projection refused this claim")
+        assert community["last_error"] == (
+            f"ClaimSubmitted at block {block}, log {log_index} set aside: RuntimeError: projection refused this claim"
+        )
         assert health["last_error"] == community["last_error"] and health["last_error_at"] is not None
 
         ctx.indexer.sync()  # nothing is retried or doubled while the cursor is past it
@@ -328,8 +373,9 @@ def test_an_event_that_cannot_be_stored_is_set_aside_and_the_index_moves_on(env,
         assert (health["status"], health["set_aside"], health["reasons"]) == ("ok", 0, [])
 
 
-def test_a_row_the_database_refuses_fails_its_page_and_only_its_event_is_set_aside(env, governed, tmp_path,
-                                                                                     monkeypatch):
+def test_a_row_the_database_refuses_fails_its_page_and_only_its_event_is_set_aside(
+    env, governed, tmp_path, monkeypatch
+):
     """The rows a page adds are inserted together at its end (projections.insert_new_rows). When
     the database refuses one of them (here a claim added twice: a duplicate key), the whole page
     is rolled back, stored again one event at a time, and only that event is set aside; the
@@ -344,8 +390,10 @@ def test_a_row_the_database_refuses_fails_its_page_and_only_its_event_is_set_asi
             original(session, log)
 
     monkeypatch.setitem(projections.HANDLERS, ("badge", "ClaimSubmitted"), doubling)
-    with fresh_database(kind_of(env.database_url), tmp_path) as url, \
-            in_process(env.anvil.url, env.deployments, url) as app:
+    with (
+        fresh_database(kind_of(env.database_url), tmp_path) as url,
+        in_process(env.anvil.url, env.deployments, url) as app,
+    ):
         ctx, http = app.state.context, TestClient(app)
         head = ctx.indexer.sync()
         assert ctx.indexer.cursor(ctx.deployments.communities["example"])[0] == head
@@ -363,8 +411,9 @@ def test_a_row_the_database_refuses_fails_its_page_and_only_its_event_is_set_asi
 def test_health_is_degraded_with_the_lag_while_the_indexer_is_behind(env, tmp_path):
     with fresh_database(kind_of(env.database_url), tmp_path) as url:
         # An indexer that syncs once at start, then not for an hour: stopped, as far as the test goes.
-        server = Server({**service_env(env.anvil, env.deployments, url), "CC_INDEX_POLL_SECONDS": "3600"},
-                        tmp_path / "api.log")
+        server = Server(
+            {**service_env(env.anvil, env.deployments, url), "CC_INDEX_POLL_SECONDS": "3600"}, tmp_path / "api.log"
+        )
         server.start()
         try:
             api = CommunityClient(server.url)
@@ -379,8 +428,9 @@ def test_health_is_degraded_with_the_lag_while_the_indexer_is_behind(env, tmp_pa
             assert health["lag_seconds"] >= 100
             assert health["communities"]["example"]["lag_blocks"] == 8
             assert health["communities"]["example"]["lag_seconds"] == health["lag_seconds"]
-            assert health["reasons"] == [f"community 'example' is indexed 8 blocks behind the chain "
-                                         f"({health['lag_seconds']} s of chain time)"]
+            assert health["reasons"] == [
+                f"community 'example' is indexed 8 blocks behind the chain ({health['lag_seconds']} s of chain time)"
+            ]
 
             synced = server.run("sync")  # another indexer catches the index up
             assert synced.returncode == 0, synced.stderr
@@ -402,18 +452,27 @@ class FailingNode:
         node = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 request = json.loads(body)
-                if (isinstance(request, dict) and request.get("method") == "eth_getLogs"
-                        and int(request["params"][0]["fromBlock"], 16) >= node.fail_from):
+                if (
+                    isinstance(request, dict)
+                    and request.get("method") == "eth_getLogs"
+                    and int(request["params"][0]["fromBlock"], 16) >= node.fail_from
+                ):
                     node.refused += 1
-                    answer = json.dumps({"jsonrpc": "2.0", "id": request["id"],
-                                         "error": {"code": -32005, "message": "the test node refuses logs"}})
+                    answer = json.dumps(
+                        {
+                            "jsonrpc": "2.0",
+                            "id": request["id"],
+                            "error": {"code": -32005, "message": "the test node refuses logs"},
+                        }
+                    )
                     payload = answer.encode()
                 else:
-                    payload = httpx.post(node.upstream, content=body,
-                                         headers={"Content-Type": "application/json"}).content
+                    payload = httpx.post(
+                        node.upstream, content=body, headers={"Content-Type": "application/json"}
+                    ).content
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
@@ -427,7 +486,7 @@ class FailingNode:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "FailingNode":
+    def __enter__(self) -> FailingNode:
         self.thread.start()
         return self
 
@@ -441,8 +500,11 @@ def _scratch_left(env) -> list[str]:
         return [p.name for p in env.workdir.glob("*.rebuild-*")]
     engine = create_engine(_normalise(env.database_url))
     with engine.connect() as connection:
-        schemas = list(connection.scalars(text(
-            "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'cc_rebuild%'")))
+        schemas = list(
+            connection.scalars(
+                text("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'cc_rebuild%'")
+            )
+        )
     engine.dispose()
     return schemas
 
@@ -455,8 +517,9 @@ def test_reindex_replaces_the_index_only_when_the_rebuild_succeeded(env, governe
     # A mark the chain does not hold: only a rebuild that replaced the index removes it.
     engine = create_engine(_normalise(env.database_url))
     with engine.begin() as connection:
-        connection.execute(update(Claim).where(Claim.community == "example", Claim.claim_id == claim_id)
-                           .values(evidence_uri="marked"))
+        connection.execute(
+            update(Claim).where(Claim.community == "example", Claim.claim_id == claim_id).values(evidence_uri="marked")
+        )
     engine.dispose()
     marked = dump_index(env.database_url)
     assert marked != faithful
@@ -466,8 +529,10 @@ def test_reindex_replaces_the_index_only_when_the_rebuild_succeeded(env, governe
         failed = env.server.run("reindex", env={"CC_RPC_URL": node.url, "CC_INDEX_PAGE_BLOCKS": "1"})
     assert node.refused >= 1
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "Reindex failed; the index in use is unchanged: community example: RpcError: the test node refuses " \
-           "logs" in failed.stderr
+    assert (
+        "Reindex failed; the index in use is unchanged: community example: RpcError: the test node refuses "
+        "logs" in failed.stderr
+    )
     assert dump_index(env.database_url) == marked  # the old index, intact (mark and all)
     assert env.api.get(f"/claims/{claim_id}")["evidence_uri"] == "marked"
     assert _scratch_left(env) == []
@@ -498,15 +563,18 @@ def test_bytes_that_are_not_utf8_in_one_community_leave_the_other_indexed(two_co
     example, wiki = CommunityClient(stack.server.url, "example"), CommunityClient(stack.server.url, "wiki")
     description = b"wiki: \xff\xfe\x00"
     retire = chain.deployments.abis["registry"].function("retireIndicator").encode(99)
-    receipt = chain.send(ERIN, "governor", "propose", [chain.address("registry", "wiki")], [0], [retire],
-                         description, community="wiki")
+    receipt = chain.send(
+        ERIN, "governor", "propose", [chain.address("registry", "wiki")], [0], [retire], description, community="wiki"
+    )
     proposal_id = chain.event(receipt, "governor", "ProposalCreated")[1]["proposalId"]
 
     example.act("delegations", ALICE, delegatee=address(BOB))  # indexed before it answers
     assert example.get(f"/members/{address(ALICE)}")["delegate"] == address(BOB)
     # The background indexer follows wiki (a write catches up only its own community).
-    wait_until(lambda: wiki.http.get(f"/communities/wiki/proposals/{proposal_id}").status_code == 200,
-               what="wiki's proposal indexed")
+    wait_until(
+        lambda: wiki.http.get(f"/communities/wiki/proposals/{proposal_id}").status_code == 200,
+        what="wiki's proposal indexed",
+    )
     proposal = wiki.get(f"/proposals/{proposal_id}")
     assert (proposal["description"], proposal["description_raw"]) == (f"wiki: {R}{R}{R}", "0x" + description.hex())
     _healthy(CommunityClient(stack.server.url))
@@ -515,8 +583,10 @@ def test_bytes_that_are_not_utf8_in_one_community_leave_the_other_indexed(two_co
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_one_community_failing_does_not_stop_the_other(two_communities, database, tmp_path, monkeypatch):
     stack = two_communities
-    with fresh_database(database, tmp_path) as url, \
-            in_process(stack.anvil.url, stack.deployments, url, health_max_lag_blocks=0) as app:
+    with (
+        fresh_database(database, tmp_path) as url,
+        in_process(stack.anvil.url, stack.deployments, url, health_max_lag_blocks=0) as app,
+    ):
         ctx, http = app.state.context, TestClient(app)
         example, wiki = ctx.deployments.communities["example"], ctx.deployments.communities["wiki"]
         real = ctx.gateway.get_logs

@@ -44,18 +44,27 @@ def hostile(env, governed, chain) -> dict:
     api = env.api
     add = chain.deployments.abis["registry"].function("addIndicator")
     calldata = add.selector + encode([INDICATOR_FIELDS], [(NAME, DESCRIPTION_URI, CATEGORY, 1, 2, 1, 0, 0, 0, 0, 0)])
-    receipt = chain.send(ALICE, "governor", "propose", [chain.address("registry")], [0], [calldata],
-                         b'An indicator "\xff\\\x00 named badly')
+    receipt = chain.send(
+        ALICE,
+        "governor",
+        "propose",
+        [chain.address("registry")],
+        [0],
+        [calldata],
+        b'An indicator "\xff\\\x00 named badly',
+    )
     proposal_id = chain.event(receipt, "governor", "ProposalCreated")[1]["proposalId"]
     env.anvil.skip(2)
     for voter in (ALICE, BOB):
         api.act("votes", voter, proposal_id=str(proposal_id), support="for", reason="yes")
     env.anvil.skip(301)
     executed = api.execute(str(proposal_id))
-    defined = chain.event(rpc(env.anvil.url, "eth_getTransactionReceipt", executed["tx_hash"]), "registry",
-                          "IndicatorDefined")[1]
-    claim = api.act("claims", CAROL, indicator_id=defined["indicatorId"],
-                    evidence_uri='https://x.example/"q\\b</a><script>')["created"]["claim_id"]
+    defined = chain.event(
+        rpc(env.anvil.url, "eth_getTransactionReceipt", executed["tx_hash"]), "registry", "IndicatorDefined"
+    )[1]
+    claim = api.act(
+        "claims", CAROL, indicator_id=defined["indicatorId"], evidence_uri='https://x.example/"q\\b</a><script>'
+    )["created"]["claim_id"]
     token_id = api.act("attestations", BOB, claim_id=claim)["created"]["token_id"]
     return {"proposal": proposal_id, "indicator": defined["indicatorId"], "claim": claim, "token": token_id}
 
@@ -64,19 +73,46 @@ def _reads(hostile: dict) -> list[str]:
     """Every API read and web page that shows the indicator, its claim or its badge."""
     i, c, t, p, carol = hostile["indicator"], hostile["claim"], hostile["token"], hostile["proposal"], address(CAROL)
     api = "/communities/example"
-    reads = [f"{api}/indicators?limit=500", f"{api}/indicators/{i}", f"{api}/claims?indicator_id={i}",
-             f"{api}/claims?contributor={carol}&limit=500", f"{api}/claims/{c}", f"{api}/badges?owner={carol}",
-             f"{api}/badges?limit=500", f"{api}/badges/{t}", f"{api}/badges/{t}/metadata",
-             f"{api}/badges/{t}/credential", f"{api}/badges/{t}/credential.jwt", f"{api}/members/{carol}/profile",
-             f"{api}/members/{carol}/profile/history", f"{api}/members/{carol}/credentials",
-             f"{api}/proposals?limit=200", f"{api}/proposals/{p}", f"{api}/claims/awaiting?attester={address(ALICE)}",
-             f"{api}/reports?{ALL_TIME}", f"{api}/reports?{ALL_TIME}&format=csv"]
+    reads = [
+        f"{api}/indicators?limit=500",
+        f"{api}/indicators/{i}",
+        f"{api}/claims?indicator_id={i}",
+        f"{api}/claims?contributor={carol}&limit=500",
+        f"{api}/claims/{c}",
+        f"{api}/badges?owner={carol}",
+        f"{api}/badges?limit=500",
+        f"{api}/badges/{t}",
+        f"{api}/badges/{t}/metadata",
+        f"{api}/badges/{t}/credential",
+        f"{api}/badges/{t}/credential.jwt",
+        f"{api}/members/{carol}/profile",
+        f"{api}/members/{carol}/profile/history",
+        f"{api}/members/{carol}/credentials",
+        f"{api}/proposals?limit=200",
+        f"{api}/proposals/{p}",
+        f"{api}/claims/awaiting?attester={address(ALICE)}",
+        f"{api}/reports?{ALL_TIME}",
+        f"{api}/reports?{ALL_TIME}&format=csv",
+    ]
     reads += [f"{api}/exports/{table}?{ALL_TIME}&format={fmt}" for table in EXPORTS for fmt in ("json", "csv")]
     web = "/c/example"
-    pages = [web, f"{web}/indicators", f"{web}/indicators/{i}", f"{web}/claim", f"{web}/claim?indicator={i}",
-             f"{web}/claims", f"{web}/claims/{c}", f"{web}/badges/{t}", f"{web}/members/{carol}", f"{web}/propose",
-             f"{web}/proposals", f"{web}/proposals/{p}", f"{web}/awaiting?member={address(ALICE)}",
-             f"{web}/report?{ALL_TIME}", f"{web}/report"]
+    pages = [
+        web,
+        f"{web}/indicators",
+        f"{web}/indicators/{i}",
+        f"{web}/claim",
+        f"{web}/claim?indicator={i}",
+        f"{web}/claims",
+        f"{web}/claims/{c}",
+        f"{web}/badges/{t}",
+        f"{web}/members/{carol}",
+        f"{web}/propose",
+        f"{web}/proposals",
+        f"{web}/proposals/{p}",
+        f"{web}/awaiting?member={address(ALICE)}",
+        f"{web}/report?{ALL_TIME}",
+        f"{web}/report",
+    ]
     return reads + pages
 
 
@@ -91,7 +127,10 @@ def test_every_read_of_a_hostile_indicator_answers_on_one_connection(env, hostil
 
     indicator = json.loads(answers[f"/communities/example/indicators/{hostile['indicator']}"][2])
     assert (indicator["name_raw"], indicator["description_uri_raw"], indicator["category_raw"]) == (
-        "0x" + NAME.hex(), "0x" + DESCRIPTION_URI.hex(), "0x" + CATEGORY.hex())
+        "0x" + NAME.hex(),
+        "0x" + DESCRIPTION_URI.hex(),
+        "0x" + CATEGORY.hex(),
+    )
     name = indicator["name"]
     assert name.startswith(f'Q"t\\b{R}{R}{R}{R} {R}{R}{R}(') and "\x00" not in name
 
@@ -100,8 +139,10 @@ def test_every_read_of_a_hostile_indicator_answers_on_one_connection(env, hostil
     metadata = json.loads(answers[f"/communities/example/badges/{hostile['token']}/metadata"][2])
     assert metadata["token_uri"].startswith("data:application/json;base64,")
     assert (metadata["name"], metadata["indicator"]["name"]) == (f"{name} #{hostile['token']}", name)
-    assert (metadata["indicator"]["id"], metadata["contributor"].lower()) == (hostile["indicator"],
-                                                                               address(CAROL).lower())
+    assert (metadata["indicator"]["id"], metadata["contributor"].lower()) == (
+        hostile["indicator"],
+        address(CAROL).lower(),
+    )
     assert metadata["weight"] == 2 and metadata["active"] is True
 
     # The pages show it as text, escaped: never a tag or a script of the member's.

@@ -41,8 +41,11 @@ def relayer_receipts(env, since_nonce: int, relayer: str = RELAYER) -> list[dict
     for number in range(head, 0, -1):
         block = rpc(env.anvil.url, "eth_getBlockByNumber", hex(number), True)
         ours = [t for t in block["transactions"] if t["from"].lower() == relayer.lower()]
-        receipts[:0] = [rpc(env.anvil.url, "eth_getTransactionReceipt", t["hash"]) for t in ours
-                        if int(t["nonce"], 16) >= since_nonce]
+        receipts[:0] = [
+            rpc(env.anvil.url, "eth_getTransactionReceipt", t["hash"])
+            for t in ours
+            if int(t["nonce"], 16) >= since_nonce
+        ]
         if any(int(t["nonce"], 16) < since_nonce for t in ours):
             break
     return receipts
@@ -59,8 +62,11 @@ def problem(response: httpx.Response, status: int) -> dict:
 
 
 def submit(api: CommunityClient, action: str, typed: dict, key: str, wait: bool = True) -> httpx.Response:
-    return api.http.post(f"/{action}", params={} if wait else {"wait": "false"},
-                         json={"typed_data": typed, "signature": CommunityClient.sign(key, typed)})
+    return api.http.post(
+        f"/{action}",
+        params={} if wait else {"wait": "false"},
+        json={"typed_data": typed, "signature": CommunityClient.sign(key, typed)},
+    )
 
 
 def badge_call(env, function: str, *args) -> str:
@@ -85,9 +91,14 @@ def interval_mining(env, seconds: int = 2):
 def own_server(env, **settings):
     """A second service on the same chain with its own index and budgets, and these settings."""
     url = f"sqlite:///{env.workdir / f'index-{time.monotonic_ns()}.sqlite3'}"
-    server = Server({**service_env(env.anvil, env.deployments, url), "CC_RELAYER_KEY": OWN_RELAYER_KEY,
-                     **{f"CC_{k.upper()}": str(v) for k, v in settings.items()}},
-                    env.workdir / "own-server.log")
+    server = Server(
+        {
+            **service_env(env.anvil, env.deployments, url),
+            "CC_RELAYER_KEY": OWN_RELAYER_KEY,
+            **{f"CC_{k.upper()}": str(v) for k, v in settings.items()},
+        },
+        env.workdir / "own-server.log",
+    )
     server.start()
     try:
         yield CommunityClient(server.url)
@@ -142,8 +153,12 @@ def test_submit_applies_prepares_size_and_scheme_rules(env, governed):
 
 def test_a_proposal_signed_by_hand_meets_prepares_rules(env, governed):
     """Class: a proposal of calls no action makes, or too many, signed by hand."""
-    typed = env.api.prepare("proposals", signer=address(ALICE), description="Retire merged patch",
-                            actions=[{"type": "retire_indicator", "indicator_id": governed["code"]}])["typed_data"]
+    typed = env.api.prepare(
+        "proposals",
+        signer=address(ALICE),
+        description="Retire merged patch",
+        actions=[{"type": "retire_indicator", "indicator_id": governed["code"]}],
+    )["typed_data"]
     governor = env.api.get("/communities")[0]["contracts"]["governor"]
     registry = env.api.get("/communities")[0]["contracts"]["registry"]
     retire = "0x" + (keccak(text="retireIndicator(uint32)")[:4] + encode(["uint32"], [governed["code"]])).hex()
@@ -151,16 +166,21 @@ def test_a_proposal_signed_by_hand_meets_prepares_rules(env, governed):
 
     def propose(targets, calldatas, description="By hand"):
         selector = keccak(text="propose(address[],uint256[],bytes[],string)")[:4]
-        data = selector + encode(["address[]", "uint256[]", "bytes[]", "string"],
-                                 [targets, [0] * len(targets), [bytes.fromhex(c[2:]) for c in calldatas],
-                                  description])
+        data = selector + encode(
+            ["address[]", "uint256[]", "bytes[]", "string"],
+            [targets, [0] * len(targets), [bytes.fromhex(c[2:]) for c in calldatas], description],
+        )
         forged = {**typed, "message": {**typed["message"], "data": "0x" + data.hex(), "gas": 3_000_000}}
         return submit(env.api, "proposals", forged, ALICE)
 
     assert "at most 20 calls" in problem(propose([registry] * 21, [retire] * 21), 422)["detail"]
     # A call no proposal action makes: the governor relaying ether, say.
-    relay_call = "0x" + (keccak(text="relay(address,uint256,bytes)")[:4]
-                         + encode(["address", "uint256", "bytes"], [RELAYER, 1, b""])).hex()
+    relay_call = (
+        "0x"
+        + (
+            keccak(text="relay(address,uint256,bytes)")[:4] + encode(["address", "uint256", "bytes"], [RELAYER, 1, b""])
+        ).hex()
+    )
     assert "not one the API's proposal actions make" in problem(propose([governor], [relay_call]), 400)["detail"]
     # An action that cannot execute: retiring an indicator that does not exist.
     retire_unknown = "0x" + (keccak(text="retireIndicator(uint32)")[:4] + encode(["uint32"], [999])).hex()
@@ -225,8 +245,9 @@ def test_default_budgets_refuse_a_flood_by_rate_and_in_flight(env, governed):
     with own_server(env) as api:
         codes, refusals = [], []
         for n in range(61):
-            typed = api.prepare("delegations", signer=address(CAROL),
-                                delegatee=address(CAROL if n % 2 else BOB))["typed_data"]
+            typed = api.prepare("delegations", signer=address(CAROL), delegatee=address(CAROL if n % 2 else BOB))[
+                "typed_data"
+            ]
             response = submit(api, "delegations", typed, CAROL, wait=False)
             codes.append(response.status_code)
             if response.status_code != 202:
@@ -243,8 +264,9 @@ def test_default_budgets_refuse_a_flood_by_rate_and_in_flight(env, governed):
 def test_chained_requests_bound_to_fail_are_refused_not_sent(env, governed):
     """Class: requests that pass a simulation on the latest block but must fail behind the
     member's own requests in flight (the same claim attested twice, nonces chained past them)."""
-    claim = env.api.act("claims", ALICE, indicator_id=governed["mentoring"],
-                        evidence_uri="https://x.example/chained")["created"]["claim_id"]
+    claim = env.api.act("claims", ALICE, indicator_id=governed["mentoring"], evidence_uri="https://x.example/chained")[
+        "created"
+    ]["claim_id"]
     sent_before = relayer_nonce(env)
     with interval_mining(env, 2):
         first = env.api.prepare("attestations", signer=address(BOB), claim_id=claim)["typed_data"]
@@ -269,14 +291,16 @@ def test_requests_are_judged_behind_the_members_requests_the_node_does_not_hold_
     paused (here a relayer without funds), so that the node holds none of them. A second
     attestation of one claim is refused, prepared or built by hand; the member's next, different
     request gets the nonce after the first and is accepted behind it; nothing is sent."""
-    claim = env.api.act("claims", ALICE, indicator_id=governed["mentoring"],
-                        evidence_uri="https://x.example/held")["created"]["claim_id"]
+    claim = env.api.act("claims", ALICE, indicator_id=governed["mentoring"], evidence_uri="https://x.example/held")[
+        "created"
+    ]["claim_id"]
     penniless = "0x" + keccak(text="a relayer without funds").hex()
     with own_server(env, relayer_key=penniless) as api:
         first = api.prepare("attestations", signer=address(BOB), claim_id=claim)["typed_data"]
         assert submit(api, "attestations", first, BOB, wait=False).status_code == 202
-        wait_until(lambda: "until it is funded" in (api.get("/relayer")["paused"] or ""),
-                   what="sending paused for funds")
+        wait_until(
+            lambda: "until it is funded" in (api.get("/relayer")["paused"] or ""), what="sending paused for funds"
+        )
         with pytest.raises(ApiError) as caught:
             api.prepare("attestations", signer=address(BOB), claim_id=claim)
         assert (caught.value.status, caught.value.problem["error"]) == (409, "BadgeAlreadyAttested")
@@ -295,17 +319,23 @@ def test_a_request_that_loses_a_race_settles_and_its_member_goes_on(env, governe
     relayer's transactions all succeed, the loser's request settles as reverted with its nonce
     used (it cannot be replayed), learned from the receipt with nobody asking, and the loser's
     next request is prepared with the chain's nonce and succeeds."""
-    claim = env.api.act("claims", ALICE, indicator_id=governed["code"],
-                        evidence_uri="https://x.example/race")["created"]["claim_id"]
+    claim = env.api.act("claims", ALICE, indicator_id=governed["code"], evidence_uri="https://x.example/race")[
+        "created"
+    ]["claim_id"]
     sent_before = relayer_nonce(env)
     with interval_mining(env, 2):
-        requests = {key: env.api.prepare("attestations", signer=address(key), claim_id=claim)["typed_data"]
-                    for key in (BOB, CAROL)}
+        requests = {
+            key: env.api.prepare("attestations", signer=address(key), claim_id=claim)["typed_data"]
+            for key in (BOB, CAROL)
+        }
         answers = {key: submit(env.api, "attestations", typed, key, wait=False) for key, typed in requests.items()}
         assert {r.status_code for r in answers.values()} == {202}
         ids = {key: r.json()["request_id"] for key, r in answers.items()}
-        wait_until(lambda: all(env.api.get(f"/requests/{i}")["status"] != "pending" for i in ids.values()),
-                   timeout=15, what="both settled")
+        wait_until(
+            lambda: all(env.api.get(f"/requests/{i}")["status"] != "pending" for i in ids.values()),
+            timeout=15,
+            what="both settled",
+        )
     states = {key: env.api.get(f"/requests/{i}") for key, i in ids.items()}
     assert sorted(s["state"] for s in states.values()) == ["reverted", "succeeded"], states
     loser = next(key for key, s in states.items() if s["state"] == "reverted")
@@ -355,14 +385,26 @@ def test_unsafe_evidence_already_on_chain_is_flagged(env, governed):
     member = Account.from_key(CAROL)
     badge = env.api.get("/communities")[0]["contracts"]["badge"]
     uri = "javascript:alert(1)"
-    tx = member.sign_transaction({
-        "type": 2, "chainId": int(rpc(env.anvil.url, "eth_chainId"), 16), "to": badge, "value": 0,
-        "data": badge_call(env, "claim", governed["code"], keccak(text=uri), uri), "gas": 300_000,
-        "nonce": int(rpc(env.anvil.url, "eth_getTransactionCount", member.address, "pending"), 16),
-        "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9})
+    tx = member.sign_transaction(
+        {
+            "type": 2,
+            "chainId": int(rpc(env.anvil.url, "eth_chainId"), 16),
+            "to": badge,
+            "value": 0,
+            "data": badge_call(env, "claim", governed["code"], keccak(text=uri), uri),
+            "gas": 300_000,
+            "nonce": int(rpc(env.anvil.url, "eth_getTransactionCount", member.address, "pending"), 16),
+            "maxFeePerGas": 10**10,
+            "maxPriorityFeePerGas": 10**9,
+        }
+    )
     rpc(env.anvil.url, "eth_sendRawTransaction", "0x" + tx.raw_transaction.hex())
-    wait_until(lambda: any(c["evidence_uri"] == uri for c in env.api.get("/claims", contributor=member.address,
-                                                                            limit=500)["items"]), what="indexed")
+    wait_until(
+        lambda: any(
+            c["evidence_uri"] == uri for c in env.api.get("/claims", contributor=member.address, limit=500)["items"]
+        ),
+        what="indexed",
+    )
     claims = {c["evidence_uri"]: c for c in env.api.get("/claims", contributor=member.address, limit=500)["items"]}
     assert claims[uri]["evidence_uri_safe"] is False
     assert all(c["evidence_uri_safe"] for u, c in claims.items() if u.startswith("https://"))

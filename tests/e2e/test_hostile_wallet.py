@@ -39,19 +39,33 @@ def deploy_liar(url: str) -> str:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request, tmp_path_factory):
     workdir = tmp_path_factory.mktemp(f"lying-wallet-{request.param}")
-    database_url, cleanup = ((f"sqlite:///{workdir / 'index.sqlite3'}", None) if request.param == "sqlite"
-                             else _postgres_database())
+    database_url, cleanup = (
+        (f"sqlite:///{workdir / 'index.sqlite3'}", None) if request.param == "sqlite" else _postgres_database()
+    )
     try:
         with local_stack(workdir, database_url=database_url) as stack:
             url = stack.anvil.url
             liar = deploy_liar(url)
             env = SimpleNamespace(api=CommunityClient(stack.server.url), anvil=stack.anvil)
-            pass_proposal(env, ALICE, "Mentoring counts; a wallet joins", [
-                {"type": "add_indicator", "name": "Mentoring a newcomer", "category": "mentoring",
-                 "orientation": "community", "weight": 5, "endorsements_required": 2},
-                {"type": "admit_member", "account": liar}])
-            yield SimpleNamespace(env=env, api=env.api, url=url, liar=liar, stack=stack, workdir=workdir,
-                                  database_url=database_url)
+            pass_proposal(
+                env,
+                ALICE,
+                "Mentoring counts; a wallet joins",
+                [
+                    {
+                        "type": "add_indicator",
+                        "name": "Mentoring a newcomer",
+                        "category": "mentoring",
+                        "orientation": "community",
+                        "weight": 5,
+                        "endorsements_required": 2,
+                    },
+                    {"type": "admit_member", "account": liar},
+                ],
+            )
+            yield SimpleNamespace(
+                env=env, api=env.api, url=url, liar=liar, stack=stack, workdir=workdir, database_url=database_url
+            )
     finally:
         if cleanup:
             cleanup()
@@ -78,8 +92,9 @@ def relayer_nonce(url: str) -> int:
 
 
 def liar_claim(api: CommunityClient, liar: str, n: int) -> tuple[dict, str]:
-    typed = api.prepare("claims", signer=liar, indicator_id=1,
-                        evidence_uri=f"https://forum.example.org/t/lie-{n}")["typed_data"]
+    typed = api.prepare("claims", signer=liar, indicator_id=1, evidence_uri=f"https://forum.example.org/t/lie-{n}")[
+        "typed_data"
+    ]
     return typed, api.sign(LIAR_KEY, typed)
 
 
@@ -124,8 +139,8 @@ def test_a_lying_wallet_pays_for_every_failure_is_slowed_then_refused(stack):
                 refusal = exc.problem
     sent, gas = relayer_spent_on(url, since)
     assert sent == refuse_after, outcomes
-    assert outcomes[:refuse_after - 1] == [(409, "RequestNotExecuted")] * (refuse_after - 1)
-    assert all(status == 429 for status, _ in outcomes[refuse_after - 1:]), outcomes
+    assert outcomes[: refuse_after - 1] == [(409, "RequestNotExecuted")] * (refuse_after - 1)
+    assert all(status == 429 for status, _ in outcomes[refuse_after - 1 :]), outcomes
     assert refusal["budget"] == "strikes" and "failed on chain" in refusal["detail"]
     assert "Retry in 6 hours" in refusal["detail"] and int(refusal["retry_after"]) > 3600 * 5
     mine = charged(api, liar)
@@ -143,8 +158,10 @@ def test_a_members_gas_is_bounded_by_the_hourly_budget_however_they_sign(stack):
     from devstack.stack import Server, service_env
 
     url = f"sqlite:///{stack.workdir / 'strikes-off.sqlite3'}"
-    server = Server({**service_env(harness.anvil, harness.deployments, url),
-                     "CC_RELAYER_KEY": ANVIL_DEV_KEYS[6], **STRIKES_OFF}, stack.workdir / "strikes-off.log")
+    server = Server(
+        {**service_env(harness.anvil, harness.deployments, url), "CC_RELAYER_KEY": ANVIL_DEV_KEYS[6], **STRIKES_OFF},
+        stack.workdir / "strikes-off.log",
+    )
     server.start()
     relayer = address(ANVIL_DEV_KEYS[6])
     try:
@@ -175,8 +192,11 @@ def _spent_by(url: str, relayer: str, since_nonce: int) -> int:
     for number in range(head, 0, -1):
         block = rpc(url, "eth_getBlockByNumber", hex(number), True)
         ours = [t for t in block["transactions"] if t["from"].lower() == relayer.lower()]
-        gas += sum(int(rpc(url, "eth_getTransactionReceipt", t["hash"])["gasUsed"], 16) for t in ours
-                   if int(t["nonce"], 16) >= since_nonce)
+        gas += sum(
+            int(rpc(url, "eth_getTransactionReceipt", t["hash"])["gasUsed"], 16)
+            for t in ours
+            if int(t["nonce"], 16) >= since_nonce
+        )
         if any(int(t["nonce"], 16) < since_nonce for t in ours):
             break
     return gas
@@ -184,15 +204,17 @@ def _spent_by(url: str, relayer: str, since_nonce: int) -> int:
 
 def test_a_deadline_without_headroom_is_refused_before_sending(stack):
     api, url = stack.api, stack.url
-    typed = api.prepare("claims", signer=address(ALICE), indicator_id=1,
-                        evidence_uri="https://forum.example.org/t/late")["typed_data"]
+    typed = api.prepare(
+        "claims", signer=address(ALICE), indicator_id=1, evidence_uri="https://forum.example.org/t/late"
+    )["typed_data"]
     now = int(rpc(url, "eth_getBlockByNumber", "latest", False)["timestamp"], 16)
     headroom = DEFAULTS.relay_min_deadline_headroom_seconds
     before = relayer_nonce(url)
     for left in (1, headroom // 2, headroom - 2):  # expires before (or while) a block or two are mined
         late = {**typed, "message": {**typed["message"], "deadline": now + left}}
-        status, problem = problem_of(lambda: api.post("/claims", {"typed_data": late,
-                                                                  "signature": api.sign(ALICE, late)}))
+        status, problem = problem_of(
+            lambda: api.post("/claims", {"typed_data": late, "signature": api.sign(ALICE, late)})
+        )
         assert (status, problem["error"]) == (422, "RequestDeadlineTooClose"), problem
         assert f"at least {headroom} seconds" in problem["detail"]
     assert relayer_nonce(url) == before
@@ -212,5 +234,8 @@ def test_the_hidden_are_counted_not_named_in_the_relayers_figures(stack):
     assert figures["hidden_members"]["members"] == 1 and figures["hidden_members"]["requests"] >= 1
     assert address(ALICE).lower() not in str(figures).lower()
     # The community's totals still count everything the relayer spent (its own calls too: executions).
-    assert figures["spent"]["gas_used"] >= sum(row["gas_used"] for row in figures["by_member"]) + \
-        figures["hidden_members"]["gas_used"] > 0
+    assert (
+        figures["spent"]["gas_used"]
+        >= sum(row["gas_used"] for row in figures["by_member"]) + figures["hidden_members"]["gas_used"]
+        > 0
+    )

@@ -55,28 +55,52 @@ def _register(env) -> dict:
         {"type": "add_organisation", "name": f"Acme Hosting {tag}", "identifier": "https://acme.example"},
         {"type": "add_organisation", "name": f"Övrig Förening {tag}", "identifier": "KVK 40123456"},
         {"type": "add_organisation", "name": f"Beta Co-op {tag}", "identifier": "beta.example"},
-        {"type": "add_indicator", "name": "Sponsored patch", "category": "org-code", "orientation": "object",
-         "weight": 3, "endorsements_required": 1},
-        {"type": "add_indicator", "name": "Sponsored docs", "category": "org-docs", "orientation": "community",
-         "weight": 2, "endorsements_required": 1},
+        {
+            "type": "add_indicator",
+            "name": "Sponsored patch",
+            "category": "org-code",
+            "orientation": "object",
+            "weight": 3,
+            "endorsements_required": 1,
+        },
+        {
+            "type": "add_indicator",
+            "name": "Sponsored docs",
+            "category": "org-docs",
+            "orientation": "community",
+            "weight": 2,
+            "endorsements_required": 1,
+        },
     ]
     result = pass_proposal(env, ALICE, f"Sponsors {tag}", actions)
     created = result["executed"]["created"]
     assert created["organisation_id"] == organisations + 3 and created["indicator_id"] == indicators + 2
-    return {"acme": organisations + 1, "other": organisations + 2, "beta": organisations + 3,
-            "patch": indicators + 1, "docs": indicators + 2, "names": (actions[0]["name"], actions[1]["name"])}
+    return {
+        "acme": organisations + 1,
+        "other": organisations + 2,
+        "beta": organisations + 3,
+        "patch": indicators + 1,
+        "docs": indicators + 2,
+        "names": (actions[0]["name"], actions[1]["name"]),
+    }
 
 
 def credited_claim(api, key, indicator_id, uri, organisation_id, **fields) -> int:
-    return api.act("claims", key, indicator_id=indicator_id, evidence_uri=uri, organisation_id=organisation_id,
-                   **fields)["created"]["claim_id"]
+    return api.act(
+        "claims", key, indicator_id=indicator_id, evidence_uri=uri, organisation_id=organisation_id, **fields
+    )["created"]["claim_id"]
 
 
 def test_registered_by_proposal_and_listed(env, orgs):
     api = env.api
     acme = api.get(f"/organisations/{orgs['acme']}")
     assert (acme["id"], acme["name"], acme["identifier"], acme["active"], acme["retired_at"]) == (
-        orgs["acme"], orgs["names"][0], "https://acme.example", True, None)
+        orgs["acme"],
+        orgs["names"][0],
+        "https://acme.example",
+        True,
+        None,
+    )
     assert acme["name_raw"] is None and acme["identifier_raw"] is None  # exact text
     assert acme["tx_hash"].startswith("0x") and acme["added_at"] > 0
     other = api.get(f"/organisations/{orgs['other']}")
@@ -85,14 +109,19 @@ def test_registered_by_proposal_and_listed(env, orgs):
     assert [o["id"] for o in listed["items"]] == sorted(o["id"] for o in listed["items"])
     by_id = {o["id"]: o for o in listed["items"]}
     assert {k: by_id[orgs["acme"]][k] for k in ("name", "identifier", "active")} == {
-        "name": orgs["names"][0], "identifier": "https://acme.example", "active": True}
+        "name": orgs["names"][0],
+        "identifier": "https://acme.example",
+        "active": True,
+    }
     assert listed["total"] >= 2
     assert orgs["acme"] in [o["id"] for o in api.get("/organisations", active=True, limit=500)["items"]]
     # The proposal says what it does in its own words.
     proposals = api.get("/proposals", limit=500)["items"]
     mine = next(p for p in proposals if p["description"].startswith("Sponsors "))
     assert [a["function"] for a in api.get(f"/proposals/{mine['id']}")["actions"]][:2] == [
-        "addOrganisation", "addOrganisation"]
+        "addOrganisation",
+        "addOrganisation",
+    ]
 
 
 def test_claims_and_nominations_credit_it_and_its_profile_adds_them_up(env, orgs):
@@ -100,23 +129,29 @@ def test_claims_and_nominations_credit_it_and_its_profile_adds_them_up(env, orgs
     acme = orgs["acme"]
     empty = api.get(f"/organisations/{acme}")
     assert (empty["total_score"], empty["badges_counting"], empty["contributors"], empty["by_category"]) == (
-        0, 0, [], [])
+        0,
+        0,
+        [],
+        [],
+    )
     # Carol's own patch, credited; one attestation mints it.
     patch = credited_claim(api, CAROL, orgs["patch"], "https://git.example.org/org/patch-1", acme)
     claim = api.get(f"/claims/{patch}")
     assert (claim["organisation_id"], claim["state"]) == (acme, "open")
     api.act("attestations", ALICE, claim_id=patch)
     # Bob nominates Dana for docs written for Acme; she accepts, Alice attests.
-    docs = credited_claim(api, BOB, orgs["docs"], "https://wiki.example.org/org/docs-1", acme,
-                          contributor=address(DANA))
+    docs = credited_claim(
+        api, BOB, orgs["docs"], "https://wiki.example.org/org/docs-1", acme, contributor=address(DANA)
+    )
     assert api.get(f"/claims/{docs}")["organisation_id"] == acme
     api.act("nomination-answers", DANA, claim_id=docs, answer="accept")
     assert api.act("attestations", ALICE, claim_id=docs)["created"]["token_id"] == docs
     # A second patch of Carol's, and one credited to nobody (not Acme's).
     second = credited_claim(api, CAROL, orgs["patch"], "https://git.example.org/org/patch-2", acme)
     api.act("attestations", BOB, claim_id=second)
-    plain = api.act("claims", CAROL, indicator_id=orgs["patch"],
-                    evidence_uri="https://git.example.org/org/patch-plain")["created"]["claim_id"]
+    plain = api.act(
+        "claims", CAROL, indicator_id=orgs["patch"], evidence_uri="https://git.example.org/org/patch-plain"
+    )["created"]["claim_id"]
     assert api.get(f"/claims/{plain}")["organisation_id"] is None
     api.act("attestations", BOB, claim_id=plain)
     # Another organisation's credit stays its own.
@@ -124,13 +159,20 @@ def test_claims_and_nominations_credit_it_and_its_profile_adds_them_up(env, orgs
     api.act("attestations", CAROL, claim_id=theirs)
 
     profile = api.get(f"/organisations/{acme}")
-    assert profile["score_rule"] == env.api.http.get("/communities/example").json()["parameters"]["rules"][
-        "score_rule"] == "linear"
+    assert (
+        profile["score_rule"]
+        == env.api.http.get("/communities/example").json()["parameters"]["rules"]["score_rule"]
+        == "linear"
+    )
     assert (profile["total_score"], profile["badges_counting"]) == (8, 3)
-    assert profile["contributors"] == [{"address": address(CAROL), "badges": 2, "score": 6},
-                                       {"address": address(DANA), "badges": 1, "score": 2}]
-    assert profile["by_category"] == [{"category": "org-code", "badges": 2, "score": 6},
-                                      {"category": "org-docs", "badges": 1, "score": 2}]
+    assert profile["contributors"] == [
+        {"address": address(CAROL), "badges": 2, "score": 6},
+        {"address": address(DANA), "badges": 1, "score": 2},
+    ]
+    assert profile["by_category"] == [
+        {"category": "org-code", "badges": 2, "score": 6},
+        {"category": "org-docs", "badges": 1, "score": 2},
+    ]
     assert profile["name"] == orgs["names"][0] and profile["as_of"] > 0
     beta = api.get(f"/organisations/{orgs['beta']}")
     assert address(DANA) in [c["address"] for c in beta["contributors"]]
@@ -165,18 +207,23 @@ def test_a_retired_organisation_is_refused_for_new_claims(env, orgs):
     assert address(BOB) in [c["address"] for c in api.get(f"/organisations/{other}")["contributors"]]
 
     before = chain_state(env)
-    status, problem = problem_of(lambda: credited_claim(api, CAROL, orgs["patch"],
-                                                        "https://git.example.org/org/after-retiring", other))
+    status, problem = problem_of(
+        lambda: credited_claim(api, CAROL, orgs["patch"], "https://git.example.org/org/after-retiring", other)
+    )
     assert (status, problem["error"]) == (409, "RegistryOrganisationRetired")
     assert problem["arguments"] == {"organisationId": other}
     assert f"Organisation {other} was retired: new claims cannot credit it" in problem["detail"]
-    status, problem = problem_of(lambda: credited_claim(api, CAROL, orgs["patch"], "https://git.example.org/org/n",
-                                                        other, contributor=address(DANA)))
+    status, problem = problem_of(
+        lambda: credited_claim(
+            api, CAROL, orgs["patch"], "https://git.example.org/org/n", other, contributor=address(DANA)
+        )
+    )
     assert (status, problem["error"]) == (409, "RegistryOrganisationRetired")
     # Retiring it again could never execute: refused at prepare.
     again = [{"type": "retire_organisation", "organisation_id": other}]
-    status, problem = problem_of(lambda: api.prepare("proposals", signer=address(ALICE), description="again",
-                                                     actions=again))
+    status, problem = problem_of(
+        lambda: api.prepare("proposals", signer=address(ALICE), description="again", actions=again)
+    )
     assert (status, problem["error"]) == (409, "RegistryOrganisationRetired")
     assert f"Organisation {other} was retired" in problem["detail"]
     assert chain_state(env) == before, "a refused request reached the chain"
@@ -185,16 +232,22 @@ def test_a_retired_organisation_is_refused_for_new_claims(env, orgs):
 def test_an_unknown_organisation_is_refused(env, orgs):
     api = env.api
     before = chain_state(env)
-    status, problem = problem_of(lambda: credited_claim(api, CAROL, orgs["patch"], "https://git.example.org/org/u",
-                                                        UNKNOWN))
+    status, problem = problem_of(
+        lambda: credited_claim(api, CAROL, orgs["patch"], "https://git.example.org/org/u", UNKNOWN)
+    )
     assert (status, problem["error"]) == (404, "RegistryUnknownOrganisation")
     assert f"No organisation {UNKNOWN} is registered in this community" in problem["detail"]
     status, problem = problem_of(lambda: api.get(f"/organisations/{UNKNOWN}"))
     assert (status, problem["error"]) == (404, "RegistryUnknownOrganisation")
     assert f"No organisation {UNKNOWN}" in problem["detail"]
-    status, problem = problem_of(lambda: api.prepare("proposals", signer=address(ALICE), description="unknown",
-                                                     actions=[{"type": "retire_organisation",
-                                                               "organisation_id": UNKNOWN}]))
+    status, problem = problem_of(
+        lambda: api.prepare(
+            "proposals",
+            signer=address(ALICE),
+            description="unknown",
+            actions=[{"type": "retire_organisation", "organisation_id": UNKNOWN}],
+        )
+    )
     assert (status, problem["error"]) == (404, "RegistryUnknownOrganisation")
     assert chain_state(env) == before, "a refused request reached the chain"
 
@@ -204,22 +257,28 @@ def test_proposals_with_bad_organisations_are_refused_in_words(env, orgs):
     cases = [
         ({"type": "add_organisation", "name": "é" * 33}, "name must be at most 64 bytes of UTF-8"),
         ({"type": "add_organisation", "name": ""}, "name: String should have at least 1 character"),
-        ({"type": "add_organisation", "name": "Big", "identifier": "x" * 257},
-         "identifier must be at most 256 bytes of UTF-8"),
+        (
+            {"type": "add_organisation", "name": "Big", "identifier": "x" * 257},
+            "identifier must be at most 256 bytes of UTF-8",
+        ),
         ({"type": "retire_organisation", "organisation_id": 0}, "Input should be greater than or equal to 1"),
     ]
     for action, fragment in cases:
-        status, problem = problem_of(lambda: env.api.prepare("proposals", signer=address(ALICE), description="bad",
-                                                             actions=[action]))
+        status, problem = problem_of(
+            lambda: env.api.prepare("proposals", signer=address(ALICE), description="bad", actions=[action])
+        )
         assert status == 422, (action, problem)
         assert fragment in problem["detail"], (action, problem["detail"])
     # Retiring an organisation twice in one proposal could never execute.
     twice = [{"type": "retire_organisation", "organisation_id": orgs["acme"]}] * 2
-    status, problem = problem_of(lambda: env.api.prepare("proposals", signer=address(ALICE), description="twice",
-                                                         actions=twice))
+    status, problem = problem_of(
+        lambda: env.api.prepare("proposals", signer=address(ALICE), description="twice", actions=twice)
+    )
     assert (status, problem["error"]) == (409, "RegistryOrganisationRetired")
-    assert f"retires organisation {orgs['acme']}, which actions[0] (retire_organisation) already retires" \
+    assert (
+        f"retires organisation {orgs['acme']}, which actions[0] (retire_organisation) already retires"
         in problem["detail"]
+    )
     assert chain_state(env) == before
 
 
@@ -228,8 +287,12 @@ def _rules(env) -> dict:
 
 
 def _set_rules(env, window: int, score_rule: str) -> None:
-    pass_proposal(env, BOB, f"Community rules: {score_rule} scores ({uuid.uuid4().hex[:8]})",
-                  [{"type": "set_community_rules", "reciprocal_window_seconds": window, "score_rule": score_rule}])
+    pass_proposal(
+        env,
+        BOB,
+        f"Community rules: {score_rule} scores ({uuid.uuid4().hex[:8]})",
+        [{"type": "set_community_rules", "reciprocal_window_seconds": window, "score_rule": score_rule}],
+    )
     assert _rules(env) == {"reciprocal_window_seconds": window, "score_rule": score_rule}
 
 
@@ -241,9 +304,12 @@ def test_its_scores_follow_the_community_score_rule(env, orgs):
     for n in (1, 2):  # Dana's own docs, credited: at least two of one indicator
         docs = credited_claim(api, DANA, orgs["docs"], f"https://wiki.example.org/org/docs-own-{n}", beta)
         api.act("attestations", CAROL, claim_id=docs)
-    credited = [c for indicator in (orgs["patch"], orgs["docs"])
-                for c in api.get("/claims", indicator_id=indicator, state="minted", limit=500)["items"]
-                if c["organisation_id"] == beta]
+    credited = [
+        c
+        for indicator in (orgs["patch"], orgs["docs"])
+        for c in api.get("/claims", indicator_id=indicator, state="minted", limit=500)["items"]
+        if c["organisation_id"] == beta
+    ]
     weights: dict[str, dict[int, list[int]]] = {}
     for c in credited:
         badge = api.get(f"/badges/{c['id']}")
@@ -264,8 +330,14 @@ def test_its_scores_follow_the_community_score_rule(env, orgs):
         assert profile["total_score"] == pytest.approx(sum(expected.values()), abs=2e-3)
         assert profile["badges_counting"] == linear["badges_counting"]
         docs = next(e for e in profile["by_category"] if e["category"] == "org-docs")
-        assert docs["score"] == pytest.approx(sum(sum(by[orgs["docs"]]) / math.sqrt(len(by[orgs["docs"]]))
-                                                  for by in weights.values() if orgs["docs"] in by), abs=1e-3)
+        assert docs["score"] == pytest.approx(
+            sum(
+                sum(by[orgs["docs"]]) / math.sqrt(len(by[orgs["docs"]]))
+                for by in weights.values()
+                if orgs["docs"] in by
+            ),
+            abs=1e-3,
+        )
         assert profile["total_score"] < linear["total_score"]
     finally:
         if _rules(env) != original:

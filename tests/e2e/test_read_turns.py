@@ -39,8 +39,12 @@ class Overlap:
 
 
 def _app(env, slots: int):
-    settings = Settings(rpc_url=env.anvil.url, deployments_file=env.deployments, index_read_slots=slots,
-                        **{"DATABASE_URL": env.database_url})
+    settings = Settings(
+        rpc_url=env.anvil.url,
+        deployments_file=env.deployments,
+        index_read_slots=slots,
+        **{"DATABASE_URL": env.database_url},
+    )
     return create_app(settings, run_indexer=False)
 
 

@@ -77,8 +77,12 @@ def listed(env, governed) -> None:
     """Four more claims (three of Alice's), each attested: four more badges, whatever ran before."""
     for key, count in ((ALICE, 3), (CAROL, 1)):
         for i in range(count):
-            claim = env.api.act("claims", key, indicator_id=governed["code"],
-                                evidence_uri=f"https://x.example/cursor/{address(key)}/{i}")
+            claim = env.api.act(
+                "claims",
+                key,
+                indicator_id=governed["code"],
+                evidence_uri=f"https://x.example/cursor/{address(key)}/{i}",
+            )
             env.api.act("attestations", BOB, claim_id=claim["created"]["claim_id"])
 
 
@@ -134,8 +138,10 @@ def test_node_down_then_back(env, governed):
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert "cannot be reached" in response.json()["detail"]
-    prepare = env.api.http.post("/claims/prepare", json={"signer": address(ALICE), "indicator_id": governed["code"],
-                                                         "evidence_uri": "https://x.example/down"})
+    prepare = env.api.http.post(
+        "/claims/prepare",
+        json={"signer": address(ALICE), "indicator_id": governed["code"], "evidence_uri": "https://x.example/down"},
+    )
     assert prepare.status_code == 503
     # Reads are served from the index while the node is away.
     assert env.api.http.get("/members").status_code == 200

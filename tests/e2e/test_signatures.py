@@ -44,9 +44,17 @@ class ChainAnvil(Anvil):
         self.chain_id = chain_id
 
     def start(self) -> None:
-        command = [str(ROOT / ".venv" / "bin" / "anvil") if (ROOT / ".venv/bin/anvil").exists() else "anvil",
-                   "--port", str(self.port), "--hardfork", "cancun", "--chain-id", str(self.chain_id),
-                   "--state", str(self.state)]
+        command = [
+            str(ROOT / ".venv" / "bin" / "anvil") if (ROOT / ".venv/bin/anvil").exists() else "anvil",
+            "--port",
+            str(self.port),
+            "--hardfork",
+            "cancun",
+            "--chain-id",
+            str(self.chain_id),
+            "--state",
+            str(self.state),
+        ]
         self.process = subprocess.Popen(command, stdout=self.log.open("a"), stderr=subprocess.STDOUT)
         wait_until(lambda: rpc(self.url, "eth_chainId"), what="anvil")
 
@@ -88,10 +96,10 @@ def chains(tmp_path_factory):
         started.append(anvil)
         deployments = deploy(anvil, workdir / "deployments")
         if extra_community:
-            deploy(anvil, workdir / "deployments",
-                   params=second_community_params(workdir, [address(ERIN), address(FRANK)]))
-        server = Server(service_env(anvil, deployments, f"sqlite:///{workdir / 'index.sqlite3'}"),
-                        workdir / "api.log")
+            deploy(
+                anvil, workdir / "deployments", params=second_community_params(workdir, [address(ERIN), address(FRANK)])
+            )
+        server = Server(service_env(anvil, deployments, f"sqlite:///{workdir / 'index.sqlite3'}"), workdir / "api.log")
         server.start()
         started.append(server)
         loaded = Deployments.load(deployments)
@@ -132,8 +140,9 @@ def sign(key: str, typed: dict) -> str:
 
 def submit(chain: Chain, typed: dict, signature: str, slug: str = "example"):
     """POST the signed request to the chain's API; the raw response."""
-    return chain.api(slug).http.post(f"/communities/{slug}/delegations",
-                                     json={"typed_data": typed, "signature": signature})
+    return chain.api(slug).http.post(
+        f"/communities/{slug}/delegations", json={"typed_data": typed, "signature": signature}
+    )
 
 
 def snapshot(chain: Chain, signer: str) -> dict:
@@ -150,8 +159,9 @@ def snapshot(chain: Chain, signer: str) -> dict:
     }
 
 
-def refused_by_api(chain: Chain, typed: dict, signature: str, status: int, error: str | None, fragment: str,
-                   slug: str = "example") -> dict:
+def refused_by_api(
+    chain: Chain, typed: dict, signature: str, status: int, error: str | None, fragment: str, slug: str = "example"
+) -> dict:
     """Submits and asserts a problem+json refusal that sent nothing and recorded nothing."""
     signer = typed["message"]["from"]
     before = snapshot(chain, signer)
@@ -171,8 +181,11 @@ def refused_on_chain(chain: Chain, typed: dict, signature: str, error: str, forw
     with `error` and changes nothing. Returns the error's arguments."""
     signer = typed["message"]["from"]
     forwarder = forwarder or chain.contracts()["forwarder"]
-    data = chain.deployments.abis["forwarder"].function("execute").encode(
-        forward_request_struct(typed, bytes.fromhex(signature[2:])))
+    data = (
+        chain.deployments.abis["forwarder"]
+        .function("execute")
+        .encode(forward_request_struct(typed, bytes.fromhex(signature[2:])))
+    )
     sender = Account.from_key(SENDER)
     # What the forwarder says, by name (eth_call), then the transaction itself, mined and reverted.
     with pytest.raises(RuntimeError) as reverted:
@@ -181,11 +194,19 @@ def refused_on_chain(chain: Chain, typed: dict, signature: str, error: str, forw
     assert name == error, (name, args)
     before = snapshot(chain, signer)
     gas_price = int(rpc(chain.anvil.url, "eth_gasPrice"), 16)
-    raw = sender.sign_transaction({
-        "type": 2, "chainId": chain.anvil.chain_id, "to": forwarder, "data": data, "value": 0, "gas": 1_000_000,
-        "nonce": int(rpc(chain.anvil.url, "eth_getTransactionCount", sender.address, "pending"), 16),
-        "maxFeePerGas": 2 * gas_price + 10**9, "maxPriorityFeePerGas": 10**9,
-    }).raw_transaction
+    raw = sender.sign_transaction(
+        {
+            "type": 2,
+            "chainId": chain.anvil.chain_id,
+            "to": forwarder,
+            "data": data,
+            "value": 0,
+            "gas": 1_000_000,
+            "nonce": int(rpc(chain.anvil.url, "eth_getTransactionCount", sender.address, "pending"), 16),
+            "maxFeePerGas": 2 * gas_price + 10**9,
+            "maxPriorityFeePerGas": 10**9,
+        }
+    ).raw_transaction
     tx_hash = rpc(chain.anvil.url, "eth_sendRawTransaction", "0x" + raw.hex())
     receipt = rpc(chain.anvil.url, "eth_getTransactionReceipt", tx_hash)
     assert int(receipt["status"], 16) == 0, "the forwarder executed a request it should refuse"
@@ -197,8 +218,11 @@ def refused_on_chain(chain: Chain, typed: dict, signature: str, error: str, forw
 
 def accepted_by_chain(chain: Chain, typed: dict, signature: str, forwarder: str | None = None) -> None:
     """Control: the request as signed would execute on the chain it was signed for."""
-    data = chain.deployments.abis["forwarder"].function("execute").encode(
-        forward_request_struct(typed, bytes.fromhex(signature[2:])))
+    data = (
+        chain.deployments.abis["forwarder"]
+        .function("execute")
+        .encode(forward_request_struct(typed, bytes.fromhex(signature[2:])))
+    )
     chain.call(forwarder or chain.contracts()["forwarder"], data, Account.from_key(SENDER).address)
 
 
@@ -216,7 +240,9 @@ def test_replayed_request(a):
     before = snapshot(a, address(ALICE))
     again = submit(a, typed, signature)
     assert again.status_code == 200 and (again.json()["request_id"], again.json()["tx_hash"]) == (
-        first["request_id"], first["tx_hash"])
+        first["request_id"],
+        first["tx_hash"],
+    )
     assert snapshot(a, address(ALICE)) == before
     # On chain the nonce has moved on, so the signature no longer recovers to the signer.
     args = refused_on_chain(a, typed, signature, "ERC2771ForwarderInvalidSigner")
@@ -274,15 +300,22 @@ def test_signed_for_another_communitys_forwarder(a):
 def test_non_member(a):
     outsider = address(OUTSIDER)
     # The API will not prepare it; the outsider builds the typed data alone, with a valid nonce and deadline.
-    prepared = a.api().http.post("/communities/example/delegations/prepare",
-                                 json={"signer": outsider, "delegatee": address(ALICE)})
+    prepared = a.api().http.post(
+        "/communities/example/delegations/prepare", json={"signer": outsider, "delegatee": address(ALICE)}
+    )
     assert (prepared.status_code, prepared.json()["error"]) == (403, "MembershipNotMember")
     head_time = int(rpc(a.anvil.url, "eth_getBlockByNumber", "latest", False)["timestamp"], 16)
     contracts = a.contracts()
     typed = forward_request_typed_data(
-        chain_id=31337, forwarder=contracts["forwarder"], sender=outsider, target=contracts["membership"],
+        chain_id=31337,
+        forwarder=contracts["forwarder"],
+        sender=outsider,
+        target=contracts["membership"],
         data=a.deployments.abis["membership"].function("delegate").encode(address(ALICE)),
-        nonce=a.read("forwarder", "nonces", outsider)[0], deadline=head_time + 600, gas=200_000)
+        nonce=a.read("forwarder", "nonces", outsider)[0],
+        deadline=head_time + 600,
+        gas=200_000,
+    )
     signature = sign(OUTSIDER, typed)
     refused_by_api(a, typed, signature, 403, "MembershipNotMember", "MembershipNotMember")
     # The signature is valid, so the forwarder makes the call; the membership reverts it, and so
@@ -306,7 +339,9 @@ def test_tampered_field(a, field):
     if field == "to":
         problem = refused_by_api(a, tampered, signature, 400, None, "calls an unknown function of badge")
     else:
-        problem = refused_by_api(a, tampered, signature, 403, "ERC2771ForwarderInvalidSigner", "not by the request's signer")
+        problem = refused_by_api(
+            a, tampered, signature, 403, "ERC2771ForwarderInvalidSigner", "not by the request's signer"
+        )
     assert problem["type"] in ("/problems/invalid-signature", "/problems/invalid-request")
     args = refused_on_chain(a, tampered, signature, "ERC2771ForwarderInvalidSigner")
     assert args["from"] == address(BOB) and args["signer"] != address(BOB)

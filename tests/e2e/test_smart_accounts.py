@@ -43,10 +43,17 @@ def stack(tmp_path_factory):
         wallet = deploy_wallet(url, "ERC1271Wallet", ("address", address(OWNER)))
         hostile = {mode: deploy_wallet(url, "HostileWallet", ("uint8", code)) for mode, code in HOSTILE_MODES.items()}
         env = SimpleNamespace(api=CommunityClient(stack.server.url), anvil=stack.anvil)
-        mentoring = {"type": "add_indicator", "name": "Mentoring a newcomer", "category": "mentoring",
-                     "orientation": "community", "weight": 5, "endorsements_required": 2}
-        pass_proposal(env, ALICE, "Mentoring counts; a wallet joins",
-                      [mentoring, {"type": "admit_member", "account": wallet}])
+        mentoring = {
+            "type": "add_indicator",
+            "name": "Mentoring a newcomer",
+            "category": "mentoring",
+            "orientation": "community",
+            "weight": 5,
+            "endorsements_required": 2,
+        }
+        pass_proposal(
+            env, ALICE, "Mentoring counts; a wallet joins", [mentoring, {"type": "admit_member", "account": wallet}]
+        )
         yield SimpleNamespace(env=env, api=env.api, url=url, wallet=wallet, hostile=hostile, mentoring=1)
 
 
@@ -65,8 +72,9 @@ def test_a_wallet_member_claims_attests_and_votes(stack):
     assert api.get(f"/members/{wallet}")["address"] == wallet
 
     # It claims; two founders attest; the badge is the wallet's.
-    claim_id = wallet_act(api, "claims", wallet, indicator_id=stack.mentoring,
-                          evidence_uri="https://forum.example.org/t/wallet-mentoring")["created"]["claim_id"]
+    claim_id = wallet_act(
+        api, "claims", wallet, indicator_id=stack.mentoring, evidence_uri="https://forum.example.org/t/wallet-mentoring"
+    )["created"]["claim_id"]
     assert api.get(f"/claims/{claim_id}")["contributor"] == wallet
     api.act("attestations", ALICE, claim_id=claim_id)
     assert api.act("attestations", BOB, claim_id=claim_id)["created"]["token_id"] == claim_id
@@ -74,15 +82,28 @@ def test_a_wallet_member_claims_attests_and_votes(stack):
     assert api.get(f"/members/{wallet}/profile")["total_score"] == 5
 
     # It attests a founder's claim.
-    other = api.act("claims", CAROL, indicator_id=stack.mentoring,
-                    evidence_uri="https://forum.example.org/t/carol-mentoring")["created"]["claim_id"]
+    other = api.act(
+        "claims", CAROL, indicator_id=stack.mentoring, evidence_uri="https://forum.example.org/t/carol-mentoring"
+    )["created"]["claim_id"]
     wallet_act(api, "attestations", wallet, claim_id=other)
     assert api.get(f"/claims/{other}")["attesters"] == [wallet]
 
     # It votes on a proposal made after its admission.
-    proposal = api.act("proposals", ALICE, description="Reviews count too", actions=[
-        {"type": "add_indicator", "name": "Review", "category": "code", "orientation": "object", "weight": 1,
-         "endorsements_required": 1}])["created"]["proposal_id"]
+    proposal = api.act(
+        "proposals",
+        ALICE,
+        description="Reviews count too",
+        actions=[
+            {
+                "type": "add_indicator",
+                "name": "Review",
+                "category": "code",
+                "orientation": "object",
+                "weight": 1,
+                "endorsements_required": 1,
+            }
+        ],
+    )["created"]["proposal_id"]
     stack.env.anvil.skip(2)
     wallet_act(api, "votes", wallet, proposal_id=proposal, support="for", reason="a wallet's vote")
     votes = api.get(f"/proposals/{proposal}")["votes"]
@@ -91,12 +112,14 @@ def test_a_wallet_member_claims_attests_and_votes(stack):
 
 def test_a_signature_the_wallet_refuses(stack):
     api, wallet, url = stack.api, stack.wallet, stack.url
-    typed = api.prepare("claims", signer=wallet, indicator_id=stack.mentoring,
-                        evidence_uri="https://forum.example.org/t/refused")["typed_data"]
+    typed = api.prepare(
+        "claims", signer=wallet, indicator_id=stack.mentoring, evidence_uri="https://forum.example.org/t/refused"
+    )["typed_data"]
     before = chain_state(url)
     # Another key than the wallet's owner.
-    status, problem = problem_of(lambda: api.post("/claims", {"typed_data": typed,
-                                                              "signature": api.sign(OTHER, typed)}))
+    status, problem = problem_of(
+        lambda: api.post("/claims", {"typed_data": typed, "signature": api.sign(OTHER, typed)})
+    )
     assert (status, problem["error"]) == (403, "WalletRefusedSignature")
     assert f"{wallet} is a contract wallet, and it refused this signature" in problem["detail"]
     assert "not ERC-1271's magic value 0x1626ba7e" in problem["detail"]
@@ -110,18 +133,22 @@ def test_a_signature_the_wallet_refuses(stack):
     assert api.post("/claims", {"typed_data": typed, "signature": api.sign(OWNER, typed)})["created"]["claim_id"]
 
 
-@pytest.mark.parametrize("mode, words", [
-    ("revert", "reverted (execution reverted: no)"),
-    ("garbage", "answered 0x1626ba7e, not ERC-1271's magic value"),
-    ("burn_gas", "ran out of the 500,000 gas the forwarder gives it"),
-])
+@pytest.mark.parametrize(
+    "mode, words",
+    [
+        ("revert", "reverted (execution reverted: no)"),
+        ("garbage", "answered 0x1626ba7e, not ERC-1271's magic value"),
+        ("burn_gas", "ran out of the 500,000 gas the forwarder gives it"),
+    ],
+)
 def test_a_hostile_wallet_costs_the_relayer_nothing(stack, mode, words):
     api, url, hostile = stack.api, stack.url, stack.hostile[mode]
     typed = hand_signed_claim(stack, hostile)
     before = chain_state(url)
     started = time.monotonic()
-    status, problem = problem_of(lambda: api.post("/claims", {"typed_data": typed,
-                                                              "signature": api.sign(OWNER, typed)}))
+    status, problem = problem_of(
+        lambda: api.post("/claims", {"typed_data": typed, "signature": api.sign(OWNER, typed)})
+    )
     assert (status, problem["error"]) == (403, "WalletRefusedSignature"), problem
     assert words in problem["detail"], problem["detail"]
     assert time.monotonic() - started < 5
@@ -143,8 +170,9 @@ def test_a_wallet_that_says_yes_to_anything_still_meets_the_contracts_rules(stac
 
 def test_only_a_contract_wallet_signs_with_more_than_65_bytes(stack):
     api, url = stack.api, stack.url
-    typed = api.prepare("claims", signer=address(ALICE), indicator_id=stack.mentoring,
-                        evidence_uri="https://forum.example.org/t/long")["typed_data"]
+    typed = api.prepare(
+        "claims", signer=address(ALICE), indicator_id=stack.mentoring, evidence_uri="https://forum.example.org/t/long"
+    )["typed_data"]
     before = chain_state(url)
     long = api.sign(ALICE, typed) + "00" * 65
     status, problem = problem_of(lambda: api.post("/claims", {"typed_data": typed, "signature": long}))
@@ -158,10 +186,17 @@ def test_only_a_contract_wallet_signs_with_more_than_65_bytes(stack):
 
 def hand_signed_claim(stack, sender: str) -> dict:
     """A claim's typed data for `sender`, built by hand (prepare refuses non-members)."""
-    member = stack.api.prepare("claims", signer=stack.wallet, indicator_id=stack.mentoring,
-                               evidence_uri="https://forum.example.org/t/hostile")["typed_data"]
+    member = stack.api.prepare(
+        "claims", signer=stack.wallet, indicator_id=stack.mentoring, evidence_uri="https://forum.example.org/t/hostile"
+    )["typed_data"]
     message = member["message"]
-    return forward_request_typed_data(chain_id=member["domain"]["chainId"],
-                                      forwarder=member["domain"]["verifyingContract"], sender=sender,
-                                      target=message["to"], data=message["data"], nonce=0,
-                                      deadline=message["deadline"], gas=message["gas"])
+    return forward_request_typed_data(
+        chain_id=member["domain"]["chainId"],
+        forwarder=member["domain"]["verifyingContract"],
+        sender=sender,
+        target=message["to"],
+        data=message["data"],
+        nonce=0,
+        deadline=message["deadline"],
+        gas=message["gas"],
+    )

@@ -12,7 +12,7 @@ recovers) is removed again, so membership and the quorum are as they were."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from eth_utils import keccak
@@ -25,14 +25,25 @@ from tests.e2e.test_reports import fetch
 DAY = 86_400
 LOST = "0x" + keccak(text="tests/e2e/test_stable_exports.py lost").hex()
 REPLACEMENT = address("0x" + keccak(text="tests/e2e/test_stable_exports.py replacement").hex())
-PATHS = ("/reports", "/exports/badges", "/exports/attestations", "/exports/indicator-versions",
-         "/exports/proposals", "/exports/votes")
-INDICATOR = {"name": "Stable exports: kept the minutes", "category": "stable-exports", "orientation": "community",
-             "weight": 2, "endorsements_required": 1}
+PATHS = (
+    "/reports",
+    "/exports/badges",
+    "/exports/attestations",
+    "/exports/indicator-versions",
+    "/exports/proposals",
+    "/exports/votes",
+)
+INDICATOR = {
+    "name": "Stable exports: kept the minutes",
+    "category": "stable-exports",
+    "orientation": "community",
+    "weight": 2,
+    "endorsements_required": 1,
+}
 
 
 def day_of(moment: int) -> str:
-    return datetime.fromtimestamp(moment, tz=timezone.utc).date().isoformat()
+    return datetime.fromtimestamp(moment, tz=UTC).date().isoformat()
 
 
 def exports(env, period: dict[str, str]) -> dict[tuple[str, str], bytes]:
@@ -62,20 +73,35 @@ def _history(env) -> dict:
     end = start + DAY
     day = {"from": day_of(start), "to": day_of(start)}
     # The day: an indicator and a member, three badges of theirs and a claim not yet attested.
-    pass_proposal(env, ALICE, "Stable exports: an indicator and a member",
-                  [{"type": "add_indicator", **INDICATOR}, {"type": "admit_member", "account": address(LOST)}])
+    pass_proposal(
+        env,
+        ALICE,
+        "Stable exports: an indicator and a member",
+        [{"type": "add_indicator", **INDICATOR}, {"type": "admit_member", "account": address(LOST)}],
+    )
     indicator = next(i["id"] for i in api.get("/indicators", limit=500)["items"] if i["name"] == INDICATOR["name"])
-    claims = [api.act("claims", LOST, indicator_id=indicator, evidence_uri=f"https://example.org/minutes/{n}")
-              ["created"]["claim_id"] for n in range(4)]
-    recovered, disowned, revoked = (api.act("attestations", CAROL, claim_id=c)["created"]["token_id"]
-                                    for c in claims[:3])
+    claims = [
+        api.act("claims", LOST, indicator_id=indicator, evidence_uri=f"https://example.org/minutes/{n}")["created"][
+            "claim_id"
+        ]
+        for n in range(4)
+    ]
+    recovered, disowned, revoked = (
+        api.act("attestations", CAROL, claim_id=c)["created"]["token_id"] for c in claims[:3]
+    )
     # Its last proposal, made in its last minute, is voted on and executed the next day.
     skip_to(env, end - 60)
-    later = api.act("proposals", ALICE, description="Stable exports: what changes after the day", actions=[
-        {"type": "amend_indicator", "indicator_id": indicator, **INDICATOR, "weight": 3},
-        {"type": "revoke_badge", "token_id": revoked, "reason": "after the day's end"},
-        {"type": "recover_member", "lost": address(LOST), "replacement": REPLACEMENT, "token_ids": [recovered]},
-        {"type": "remove_member", "account": REPLACEMENT}])["created"]["proposal_id"]
+    later = api.act(
+        "proposals",
+        ALICE,
+        description="Stable exports: what changes after the day",
+        actions=[
+            {"type": "amend_indicator", "indicator_id": indicator, **INDICATOR, "weight": 3},
+            {"type": "revoke_badge", "token_id": revoked, "reason": "after the day's end"},
+            {"type": "recover_member", "lost": address(LOST), "replacement": REPLACEMENT, "token_ids": [recovered]},
+            {"type": "remove_member", "account": REPLACEMENT},
+        ],
+    )["created"]["proposal_id"]
     assert chain_now(env) < end
     skip_to(env, end)
     wait_until(lambda: json.loads(fetch(env, "/reports", **day))["complete"], what="the index past the day's end")
@@ -88,9 +114,18 @@ def _history(env) -> dict:
     skip_to(env, api.get(f"/proposals/{later}")["vote_end"] + 1)
     api.execute(later)
     assert day_of(chain_now(env)) == day_of(end)
-    return {"day": day, "both": {"from": day_of(start), "to": day_of(end)}, "before": before, "end": end,
-            "indicator": indicator, "proposal": later, "recovered": recovered, "disowned": disowned,
-            "revoked": revoked, "minted_later": minted_later}
+    return {
+        "day": day,
+        "both": {"from": day_of(start), "to": day_of(end)},
+        "before": before,
+        "end": end,
+        "indicator": indicator,
+        "proposal": later,
+        "recovered": recovered,
+        "disowned": disowned,
+        "revoked": revoked,
+        "minted_later": minted_later,
+    }
 
 
 @pytest.mark.parametrize("path", PATHS)
@@ -106,7 +141,9 @@ def test_the_changes_did_happen_after_the_day(env, history):
     proposal = env.api.get(f"/proposals/{history['proposal']}")
     assert proposal["executed_at"] >= history["end"]
     assert not {m["address"] for m in env.api.get("/members", limit=200)["items"] if m["active"]} & {
-        address(LOST), REPLACEMENT}
+        address(LOST),
+        REPLACEMENT,
+    }
 
 
 def test_a_badge_is_held_by_its_holder_at_the_periods_end(env, history):
@@ -124,8 +161,11 @@ def test_a_badge_is_held_by_its_holder_at_the_periods_end(env, history):
 
 def test_an_indicator_version_is_replaced_only_by_the_periods_end(env, history):
     def versions(period):
-        return {v["version"]: v for v in rows(env, "indicator-versions", period)
-                if v["indicator_id"] == history["indicator"]}
+        return {
+            v["version"]: v
+            for v in rows(env, "indicator-versions", period)
+            if v["indicator_id"] == history["indicator"]
+        }
 
     day, both = versions(history["day"]), versions(history["both"])
     assert list(day) == [1] and day[1]["replaced_at"] is None

@@ -85,10 +85,20 @@ def community(tmp_path_factory) -> Community:
     # Leaving the stack stops Anvil with SIGINT: its state file then holds the governed community.
     with local_stack(work, anvil=FaultAnvil(work), settings=UNTHROTTLED) as stack:
         env = Env(stack.anvil, stack.server, stack.deployments, "", CommunityClient(stack.server.url), work)
-        code = {"type": "add_indicator", "name": "Merged patch", "category": "code", "orientation": "object",
-                "weight": 3, "endorsements_required": 1}
-        pass_proposal(env, ALICE, "Faults: one indicator, Dana admitted",
-                      [code, {"type": "admit_member", "account": address(DANA)}])
+        code = {
+            "type": "add_indicator",
+            "name": "Merged patch",
+            "category": "code",
+            "orientation": "object",
+            "weight": 3,
+            "endorsements_required": 1,
+        }
+        pass_proposal(
+            env,
+            ALICE,
+            "Faults: one indicator, Dana admitted",
+            [code, {"type": "admit_member", "account": address(DANA)}],
+        )
     return Community(stack.anvil.state, stack.deployments)
 
 
@@ -100,13 +110,15 @@ def chain_from(community: Community, workdir: Path, *flags: str) -> FaultAnvil:
     return anvil
 
 
-def server_for(anvil: Anvil, community: Community, workdir: Path, database_url: str | None = None,
-               **settings: str) -> Server:
+def server_for(
+    anvil: Anvil, community: Community, workdir: Path, database_url: str | None = None, **settings: str
+) -> Server:
     """The service for the chain, on SQLite in `workdir` unless given a database, budgets lifted;
     `settings` are more of its environment (CC_RELAY_MAX_FEE_PER_GAS="...", say)."""
     database_url = database_url or f"sqlite:///{workdir / 'index.sqlite3'}"
-    return Server({**service_env(anvil, community.deployments, database_url), **UNTHROTTLED, **settings},
-                  workdir / "api.log")
+    return Server(
+        {**service_env(anvil, community.deployments, database_url), **UNTHROTTLED, **settings}, workdir / "api.log"
+    )
 
 
 class Counter:
@@ -147,8 +159,9 @@ class Writer:
     def write(self, uri: str) -> None:
         for _ in range(40):
             try:
-                typed = self.api.prepare("claims", signer=self.signer, indicator_id=INDICATOR,
-                                         evidence_uri=uri)["typed_data"]
+                typed = self.api.prepare("claims", signer=self.signer, indicator_id=INDICATOR, evidence_uri=uri)[
+                    "typed_data"
+                ]
                 accepted = self.submit({"typed_data": typed, "signature": self.api.sign(self.key, typed)})
             except ApiError as exc:
                 # Refused before anything was accepted: safe to prepare and sign again.
@@ -185,8 +198,9 @@ class Writer:
                 assert exc.status == 503, exc
                 self.unavailable += 1
             time.sleep(0.1)
-        raise AssertionError(f"request {request_id} still pending after {self.settle_timeout} s: stuck behind a "
-                             "relayer nonce gap?")
+        raise AssertionError(
+            f"request {request_id} still pending after {self.settle_timeout} s: stuck behind a relayer nonce gap?"
+        )
 
 
 def write_all(writers: list[Writer], uris: dict[str, list[str]]) -> float:
@@ -209,16 +223,25 @@ def chain_claims(anvil_url: str, deployments: Deployments) -> list[dict]:
     """Every ClaimSubmitted of the community, decoded from the chain's own logs (eth_getLogs)."""
     community = next(iter(deployments.communities.values()))
     badge = deployments.abis["badge"]
-    logs = rpc(anvil_url, "eth_getLogs", {"address": community.contracts["badge"],
-                                          "fromBlock": hex(community.deployment_block), "toBlock": "latest"})
+    logs = rpc(
+        anvil_url,
+        "eth_getLogs",
+        {"address": community.contracts["badge"], "fromBlock": hex(community.deployment_block), "toBlock": "latest"},
+    )
     claims = []
     for entry in logs:
         topics = [bytes.fromhex(t[2:]) for t in entry["topics"]]
         event = badge.events.get(topics[0])
         if event is not None and event.name == "ClaimSubmitted":
             args = event.decode(topics, bytes.fromhex(entry["data"][2:]))
-            claims.append({**args, "tx_hash": entry["transactionHash"], "block": int(entry["blockNumber"], 16),
-                           "log_index": int(entry["logIndex"], 16)})
+            claims.append(
+                {
+                    **args,
+                    "tx_hash": entry["transactionHash"],
+                    "block": int(entry["blockNumber"], 16),
+                    "log_index": int(entry["logIndex"], 16),
+                }
+            )
     return claims
 
 
@@ -237,8 +260,11 @@ def relay_batches(database_url: str) -> list[dict[str, Any]]:
     engine = create_engine(_normalise(database_url))
     try:
         with engine.connect() as connection:
-            rows = connection.execute(select(RelayBatch.id, RelayBatch.relayer_nonce, RelayBatch.state,
-                                             RelayBatch.attempts, RelayBatch.tx_hash).order_by(RelayBatch.id)).all()
+            rows = connection.execute(
+                select(
+                    RelayBatch.id, RelayBatch.relayer_nonce, RelayBatch.state, RelayBatch.attempts, RelayBatch.tx_hash
+                ).order_by(RelayBatch.id)
+            ).all()
     finally:
         engine.dispose()
     return [dict(row._mapping) for row in rows]
@@ -258,6 +284,7 @@ class Beside:
                 script(self)
             except BaseException as exc:
                 self.error = exc
+
         self.thread = threading.Thread(target=run, daemon=True)
 
     def until(self, condition: Callable[[], bool], timeout: float = 60) -> None:
@@ -373,6 +400,7 @@ def signed_versions(batches: list[dict[str, Any]]) -> int:
 
 # ---------------------------------------------------------------------- a PostgreSQL of a test's own
 
+
 def _pg_bin() -> Path | None:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     return found[-1].parent if found else None
@@ -399,8 +427,17 @@ class PrivatePostgres:
         self._as_postgres(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
 
     def start(self) -> None:
-        self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.folder / "log"), "-w",
-                          "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1", "start")
+        self._as_postgres(
+            str(self.bin / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.folder / "log"),
+            "-w",
+            "-o",
+            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1",
+            "start",
+        )
 
     def stop(self, mode: str = "immediate") -> None:
         """`immediate` is a crash: connections cut, no checkpoint."""

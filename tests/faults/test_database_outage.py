@@ -58,6 +58,7 @@ def test_database_stopped_mid_burst_every_sent_write_answers_with_its_hash(commu
                     final.update(response.json())
                     return True
                 return False
+
             wait_until(settled, timeout=60, what=f"request {request_id}")
             assert final["state"] == "succeeded", final
             return final["tx_hash"]
@@ -68,8 +69,9 @@ def test_database_stopped_mid_burst_every_sent_write_answers_with_its_hash(commu
                 uri = f"https://fault.example/db/{index}/{j}"
                 for _ in range(400):
                     try:
-                        typed = api.prepare("claims", signer=address(key), indicator_id=INDICATOR,
-                                            evidence_uri=uri)["typed_data"]
+                        typed = api.prepare("claims", signer=address(key), indicator_id=INDICATOR, evidence_uri=uri)[
+                            "typed_data"
+                        ]
                     except ApiError as exc:  # the outbox (nonces in flight) is in the database too
                         assert exc.status == 503, exc
                         time.sleep(0.2)
@@ -84,8 +86,9 @@ def test_database_stopped_mid_burst_every_sent_write_answers_with_its_hash(commu
                         # again (submitting is idempotent), never a newly signed one.
                         response = api.http.post("/claims", json=signed)
                         body = response.json()
-                        label = str(response.status_code) + (" with request" if body.get("request_id") is not None
-                                                             else "")
+                        label = str(response.status_code) + (
+                            " with request" if body.get("request_id") is not None else ""
+                        )
                         with lock:
                             answers[label] = answers.get(label, 0) + 1
                         assert response.status_code != 500, response.text
@@ -131,9 +134,11 @@ def test_database_stopped_mid_burst_every_sent_write_answers_with_its_hash(commu
         # The index catches up once the database is back: every claim readable.
         api = CommunityClient(server.url)
         wait_until(lambda: api.get("/claims", limit=1)["total"] == writes, timeout=60, what="index catch-up")
-        print(f"\ndatabase outage: {writes} writes from {len(MEMBERS)} members, PostgreSQL stopped for "
-              f"{OUTAGE_SECONDS} s after {outage['at']}; answers {answers}; on chain {len(uris)} (0 lost, "
-              f"0 doubled); index caught up")
+        print(
+            f"\ndatabase outage: {writes} writes from {len(MEMBERS)} members, PostgreSQL stopped for "
+            f"{OUTAGE_SECONDS} s after {outage['at']}; answers {answers}; on chain {len(uris)} (0 lost, "
+            f"0 doubled); index caught up"
+        )
         assert answers.get("503", 0) + answers.get("503 with request", 0) > 0, "no write met the outage"
     finally:
         server.stop()

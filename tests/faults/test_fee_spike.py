@@ -15,6 +15,7 @@ Both check against the chain's own ClaimSubmitted logs: every write exactly once
 
 from __future__ import annotations
 
+import itertools
 import time
 
 from eth_account import Account
@@ -95,25 +96,27 @@ def test_base_fee_spike_stuck_transactions_are_replaced(community, tmp_path):
         assert replaced, "no transaction was replaced"
         for batch in replaced:
             versions = [a["max_fee"] for a in batch["attempts"]]
-            assert all(later >= earlier * 9 // 8 + 1 for earlier, later in zip(versions, versions[1:])), versions
+            assert all(later >= earlier * 9 // 8 + 1 for earlier, later in itertools.pairwise(versions)), versions
         # A replacement is what got through: the version mined is a later one than the first.
-        mined_late = [b for b in replaced if b["state"] == "mined"
-                      and b["tx_hash"] != b["attempts"][0]["hash"].lower()]
+        mined_late = [b for b in replaced if b["state"] == "mined" and b["tx_hash"] != b["attempts"][0]["hash"].lower()]
         assert mined_late, replaced
         for batch in batches:
             if batch["state"] == "mined":
                 assert rpc(anvil.url, "eth_getTransactionReceipt", batch["tx_hash"])["status"] == "0x1"
-        assert rpc(anvil.url, "eth_getTransactionCount", RELAYER, "pending") == \
-            rpc(anvil.url, "eth_getTransactionCount", RELAYER, "latest")
+        assert rpc(anvil.url, "eth_getTransactionCount", RELAYER, "pending") == rpc(
+            anvil.url, "eth_getTransactionCount", RELAYER, "latest"
+        )
         fees = sorted({a["max_fee"] for b in replaced for a in b["attempts"]})
         reasons = retry_reasons(writers)
-        print(f"\nfee spike: {per_member * len(MEMBERS)} writes, {confirmed.value} confirmed, base fee "
-              f"{BASE // GWEI} -> {SPIKE // GWEI} gwei for 3 s after {spike['at']} with {spike['waiting']} relayer "
-              f"transaction(s) waiting; {len(batches)} transactions, {len(replaced)} replaced "
-              f"({len(mined_late)} mined as a replacement, {signed_versions(replaced)} signed versions, max fees "
-              f"{[round(f / GWEI, 2) for f in fees]} gwei), "
-              f"{sum(b['state'] == 'dropped' for b in batches)} dropped and resent; retries {sum(reasons.values())} "
-              f"{reasons}; {len(lost)} lost, {len(duplicated)} duplicated; burst {burst:.1f} s")
+        print(
+            f"\nfee spike: {per_member * len(MEMBERS)} writes, {confirmed.value} confirmed, base fee "
+            f"{BASE // GWEI} -> {SPIKE // GWEI} gwei for 3 s after {spike['at']} with {spike['waiting']} relayer "
+            f"transaction(s) waiting; {len(batches)} transactions, {len(replaced)} replaced "
+            f"({len(mined_late)} mined as a replacement, {signed_versions(replaced)} signed versions, max fees "
+            f"{[round(f / GWEI, 2) for f in fees]} gwei), "
+            f"{sum(b['state'] == 'dropped' for b in batches)} dropped and resent; retries {sum(reasons.values())} "
+            f"{reasons}; {len(lost)} lost, {len(duplicated)} duplicated; burst {burst:.1f} s"
+        )
     finally:
         server.stop()
         anvil.stop()
@@ -149,8 +152,9 @@ def test_fee_over_the_cap_pauses_sending_until_it_falls(community, tmp_path):
                         samples.append(api.get("/relayer")["paused"])
                     seen["samples"] = samples
                     seen["signed while paused"] = signed_versions(relay_batches(outbox)) - signed
-                    seen["mined while paused"] = int(rpc(anvil.url, "eth_getTransactionCount", RELAYER, "latest"),
-                                                     16) - nonce
+                    seen["mined while paused"] = (
+                        int(rpc(anvil.url, "eth_getTransactionCount", RELAYER, "latest"), 16) - nonce
+                    )
                     seen["in flight"] = api.get("/relayer")["in_flight"]
                 finally:
                     miner.set(BASE)
@@ -172,15 +176,17 @@ def test_fee_over_the_cap_pauses_sending_until_it_falls(community, tmp_path):
                 assert int(tx["maxFeePerGas"], 16) <= cap, tx
         wait_until(lambda: api.get("/relayer")["paused"] is None, timeout=10, what="resumed")
         reasons = retry_reasons(writers)
-        print(f"\nfee over the cap: {per_member * len(MEMBERS)} writes, {confirmed.value} confirmed; base fee "
-              f"{BASE // GWEI} -> {SPIKE // GWEI} gwei over the {cap // GWEI} gwei cap after {seen['at']} with "
-              f"{seen['waiting']} relayer transaction(s) waiting; paused ({seen['paused']!r}) with "
-              f"{seen['in flight']} in flight, {seen['signed while paused']} signed and {seen['mined while paused']} "
-              f"mined while paused; resumed; {len(batches)} transactions "
-              f"({sum(b['state'] == 'dropped' for b in batches)} dropped and resent, "
-              f"{sum(len(b['attempts']) > 1 for b in batches)} replaced, highest max fee "
-              f"{max(a['max_fee'] for b in batches for a in b['attempts']) / GWEI:.2f} gwei); retries "
-              f"{sum(reasons.values())} {reasons}; {len(lost)} lost, {len(duplicated)} duplicated; burst {burst:.1f} s")
+        print(
+            f"\nfee over the cap: {per_member * len(MEMBERS)} writes, {confirmed.value} confirmed; base fee "
+            f"{BASE // GWEI} -> {SPIKE // GWEI} gwei over the {cap // GWEI} gwei cap after {seen['at']} with "
+            f"{seen['waiting']} relayer transaction(s) waiting; paused ({seen['paused']!r}) with "
+            f"{seen['in flight']} in flight, {seen['signed while paused']} signed and {seen['mined while paused']} "
+            f"mined while paused; resumed; {len(batches)} transactions "
+            f"({sum(b['state'] == 'dropped' for b in batches)} dropped and resent, "
+            f"{sum(len(b['attempts']) > 1 for b in batches)} replaced, highest max fee "
+            f"{max(a['max_fee'] for b in batches for a in b['attempts']) / GWEI:.2f} gwei); retries "
+            f"{sum(reasons.values())} {reasons}; {len(lost)} lost, {len(duplicated)} duplicated; burst {burst:.1f} s"
+        )
     finally:
         server.stop()
         anvil.stop()

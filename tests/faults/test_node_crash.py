@@ -45,7 +45,10 @@ def test_node_killed_mid_burst_loses_and_doubles_nothing(community, tmp_path):
         server.start()
         confirmed = Counter()
         writers = [Writer(server.url, key, confirmed) for key in MEMBERS]
-        uris = {w.key: [f"https://fault.example/node/{i}/{j}" for j in range(WRITES // len(MEMBERS))] for i, w in enumerate(writers)}
+        uris = {
+            w.key: [f"https://fault.example/node/{i}/{j}" for j in range(WRITES // len(MEMBERS))]
+            for i, w in enumerate(writers)
+        }
         kills: list[dict] = []
         done = threading.Event()
 
@@ -59,8 +62,14 @@ def test_node_killed_mid_burst_loses_and_doubles_nothing(community, tmp_path):
                 anvil.kill(sig)
                 time.sleep(0.5)
                 anvil.start()
-                kills.append({"signal": sig.name, "at": confirmed.value, "head": head,
-                              "head_after": int(rpc(anvil.url, "eth_blockNumber"), 16)})
+                kills.append(
+                    {
+                        "signal": sig.name,
+                        "at": confirmed.value,
+                        "head": head,
+                        "head_after": int(rpc(anvil.url, "eth_blockNumber"), 16),
+                    }
+                )
 
         killer = threading.Thread(target=faults)
         killer.start()
@@ -88,33 +97,42 @@ def test_node_killed_mid_burst_loses_and_doubles_nothing(community, tmp_path):
         ours = [c for c in claims if c["evidenceURI"].startswith("https://fault.example/node/")]
         expected = {uri for group in uris.values() for uri in group}
         lost, duplicated, by_uri = tally(claims, expected, "https://fault.example/node/")
-        client_confirmed = {uri: w.api.get(f"/requests/{i}")["tx_hash"] for w in writers for uri, i in w.requests.items()}
+        client_confirmed = {
+            uri: w.api.get(f"/requests/{i}")["tx_hash"] for w in writers for uri, i in w.requests.items()
+        }
         on_chain_hashes = {c["evidenceURI"]: c["tx_hash"] for c in ours}
         reasons = retry_reasons(writers)
         retried = sum(reasons.values())
-        print(f"\nnode faults: {WRITES} writes, {len(client_confirmed)} confirmed, {retried} retries {reasons}, "
-              f"{len(lost)} lost, "
-              f"{len(duplicated)} duplicated; burst {burst:.1f} s; kills {kills}")
+        print(
+            f"\nnode faults: {WRITES} writes, {len(client_confirmed)} confirmed, {retried} retries {reasons}, "
+            f"{len(lost)} lost, "
+            f"{len(duplicated)} duplicated; burst {burst:.1f} s; kills {kills}"
+        )
         assert not lost and not duplicated
         assert len(ours) == WRITES and set(by_uri) == expected
         assert {u: h.lower() for u, h in client_confirmed.items()} == {u: h.lower() for u, h in on_chain_hashes.items()}
 
         # The index: caught up without a restart, and holding exactly the chain's claims.
         api = writers[0].api
-        wait_until(lambda: (h := api.get("/health"))["indexed_block"] >= h["head_block"] - 1, timeout=30,
-                   what="index catch-up")
+        wait_until(
+            lambda: (h := api.get("/health"))["indexed_block"] >= h["head_block"] - 1, timeout=30, what="index catch-up"
+        )
         engine = create_engine(_normalise(f"sqlite:///{tmp_path / 'index.sqlite3'}"))
         with engine.connect() as connection:
-            indexed = connection.execute(select(EventRecord.block_number, EventRecord.log_index, EventRecord.tx_hash)
-                                         .where(EventRecord.name == "ClaimSubmitted")).all()
+            indexed = connection.execute(
+                select(EventRecord.block_number, EventRecord.log_index, EventRecord.tx_hash).where(
+                    EventRecord.name == "ClaimSubmitted"
+                )
+            ).all()
         engine.dispose()
         assert sorted(indexed) == sorted((c["block"], c["log_index"], c["tx_hash"]) for c in claims)
         assert api.get("/claims", limit=1)["total"] == len(claims)
         assert api.get("/health")["indexer_error"] is None
 
         # The relayer resynchronised: nothing of its own waits behind a nonce gap.
-        assert rpc(anvil.url, "eth_getTransactionCount", relayer, "pending") == \
-            rpc(anvil.url, "eth_getTransactionCount", relayer, "latest")
+        assert rpc(anvil.url, "eth_getTransactionCount", relayer, "pending") == rpc(
+            anvil.url, "eth_getTransactionCount", relayer, "latest"
+        )
         with httpx.Client() as http:
             assert http.get(server.url + "/health").status_code == 200
     finally:

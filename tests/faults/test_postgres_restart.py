@@ -85,15 +85,18 @@ def test_postgres_restarted_mid_burst_loses_and_doubles_nothing(community, tmp_p
         # The relayer leads again, has nothing stuck, and the index caught up.
         relayer = api.get("/relayer")
         assert relayer["leading"] and relayer["in_flight"] == 0 and relayer["paused"] is None, relayer
-        assert rpc(anvil.url, "eth_getTransactionCount", RELAYER, "pending") == \
-            rpc(anvil.url, "eth_getTransactionCount", RELAYER, "latest")
+        assert rpc(anvil.url, "eth_getTransactionCount", RELAYER, "pending") == rpc(
+            anvil.url, "eth_getTransactionCount", RELAYER, "latest"
+        )
         wait_until(lambda: api.get("/claims", limit=1)["total"] == len(claims), timeout=30, what="index catch-up")
         reasons = retry_reasons(writers)
         unavailable = sum(w.unavailable for w in writers)
-        print(f"\npostgres restart: {len(expected)} writes, {len(accepted)} accepted, all succeeded; PostgreSQL "
-              f"crashed and restarted twice {restarts}; retries {sum(reasons.values())} {reasons}; {unavailable} "
-              f"503s while following; 0 answers 500; {len(lost)} lost, {len(duplicated)} duplicated; index caught up; "
-              f"burst {burst:.1f} s")
+        print(
+            f"\npostgres restart: {len(expected)} writes, {len(accepted)} accepted, all succeeded; PostgreSQL "
+            f"crashed and restarted twice {restarts}; retries {sum(reasons.values())} {reasons}; {unavailable} "
+            f"503s while following; 0 answers 500; {len(lost)} lost, {len(duplicated)} duplicated; index caught up; "
+            f"burst {burst:.1f} s"
+        )
         assert sum(reasons.values()) + unavailable > 0, "no request met the restart"
     finally:
         server.stop()

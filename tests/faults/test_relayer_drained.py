@@ -1,14 +1,15 @@
-"""The relayer drained in the middle of a burst of relayed claims from three members (its
-balance set to a millionth of an ether, less than any of its transactions may cost), then funded
-again, while the service keeps running.
+"""The relayer drained in the middle of a burst of relayed claims from three members (its balance set
+to a millionth of an ether, less than any of its transactions may cost), then funded again, while
+the service keeps running.
 
 The transactions it had waiting in the pool can no longer be paid for (Anvil drops them when it
-builds the next block; the test mines its own blocks, so that the drain meets some for certain). Sending pauses, GET .../relayer says it is for funds, and the relayer
-signs and sends nothing it cannot pay for: no new transaction, no replacement at ever higher
-fees. The service keeps accepting: a fourth member's claim made during the pause is accepted
-into the outbox, and so is her second, prepared with the nonce after the first and simulated
-behind it (the node holds neither). Funded again, it resumes by itself (no restart) and every accepted request ends
-succeeded, on chain exactly once, checked against the chain's own ClaimSubmitted logs."""
+builds the next block; the test mines its own blocks, so that the drain meets some for certain).
+Sending pauses, GET .../relayer says it is for funds, and the relayer signs and sends nothing it
+cannot pay for: no new transaction, no replacement at ever higher fees. The service keeps accepting:
+a fourth member's claim made during the pause is accepted into the outbox, and so is her second,
+prepared with the nonce after the first and simulated behind it (the node holds neither). Funded
+again, it resumes by itself (no restart) and every accepted request ends succeeded, on chain exactly
+once, checked against the chain's own ClaimSubmitted logs."""
 
 from __future__ import annotations
 
@@ -68,7 +69,9 @@ def test_relayer_drained_mid_burst_pauses_then_resumes_once_funded(community, tm
         def drain(fault: Beside) -> None:
             fault.until(lambda: confirmed.value >= 20)
             funded = rpc(anvil.url, "eth_getBalance", RELAYER, "latest")
-            seen["waiting"] = miner.when_waiting(RELAYER, lambda: rpc(anvil.url, "anvil_setBalance", RELAYER, hex(TINY)))
+            seen["waiting"] = miner.when_waiting(
+                RELAYER, lambda: rpc(anvil.url, "anvil_setBalance", RELAYER, hex(TINY))
+            )
             seen["at"], drained = confirmed.value, time.monotonic()
             try:
                 wait_until(lambda: _funds(api.get("/relayer")["paused"]), timeout=15, what="paused for funds")
@@ -79,10 +82,14 @@ def test_relayer_drained_mid_burst_pauses_then_resumes_once_funded(community, tm
                 # The service keeps accepting: Dana's first claim goes into the outbox, and her
                 # second, judged behind the first (which the node does not hold), with the nonce after it.
                 for n in range(2):
-                    typed = dana.api.prepare("claims", signer=dana.signer, indicator_id=INDICATOR,
-                                             evidence_uri=f"{PREFIX}dana/{n}")["typed_data"]
-                    answer = dana.api.http.post("/claims", params={"wait": "false"},
-                                                json={"typed_data": typed, "signature": dana.api.sign(DANA, typed)})
+                    typed = dana.api.prepare(
+                        "claims", signer=dana.signer, indicator_id=INDICATOR, evidence_uri=f"{PREFIX}dana/{n}"
+                    )["typed_data"]
+                    answer = dana.api.http.post(
+                        "/claims",
+                        params={"wait": "false"},
+                        json={"typed_data": typed, "signature": dana.api.sign(DANA, typed)},
+                    )
                     behind.setdefault("answers", []).append((answer.status_code, typed["message"]["nonce"]))
                     if answer.status_code == 202:
                         dana.accepted.append((time.monotonic(), answer.json()["request_id"]))
@@ -92,8 +99,9 @@ def test_relayer_drained_mid_burst_pauses_then_resumes_once_funded(community, tm
                     samples.append(api.get("/relayer")["paused"])
                 seen["samples"] = samples
                 seen["signed while paused"] = signed_versions(relay_batches(outbox)) - signed
-                seen["mined while paused"] = int(rpc(anvil.url, "eth_getTransactionCount", RELAYER, "latest"),
-                                                 16) - nonce
+                seen["mined while paused"] = (
+                    int(rpc(anvil.url, "eth_getTransactionCount", RELAYER, "latest"), 16) - nonce
+                )
                 relayer = api.get("/relayer")
                 seen["in flight"], seen["balance"] = relayer["in_flight"], relayer["balance_wei"]
             finally:
@@ -121,19 +129,22 @@ def test_relayer_drained_mid_burst_pauses_then_resumes_once_funded(community, tm
         lost, duplicated, _ = tally(chain_claims(anvil.url, Deployments.load(community.deployments)), expected, PREFIX)
         assert not lost and not duplicated, (lost, duplicated)
         wait_until(lambda: api.get("/relayer")["paused"] is None, timeout=10, what="resumed")
-        assert rpc(anvil.url, "eth_getTransactionCount", RELAYER, "pending") == \
-            rpc(anvil.url, "eth_getTransactionCount", RELAYER, "latest")
+        assert rpc(anvil.url, "eth_getTransactionCount", RELAYER, "pending") == rpc(
+            anvil.url, "eth_getTransactionCount", RELAYER, "latest"
+        )
         batches = relay_batches(outbox)
         reasons = retry_reasons(writers)
-        print(f"\nrelayer drained: {len(expected)} writes, {len(accepted)} accepted, all succeeded (two of one "
-              f"member accepted while paused, the second judged behind the first); drained to {TINY} wei after "
-              f"{seen['at']} with {seen['waiting']} relayer transaction(s) waiting, paused "
-              f"{seen['noticed after']:.1f} s later ({seen['paused']!r}), "
-              f"{seen['in flight']} in flight, {seen['signed while paused']} signed and {seen['mined while paused']} "
-              f"mined while paused, funded again after {seen['drained for']:.1f} s; {len(batches)} transactions "
-              f"({sum(b['state'] == 'dropped' for b in batches)} dropped and resent, "
-              f"{sum(len(b['attempts']) > 1 for b in batches)} replaced); retries {sum(reasons.values())} {reasons}; "
-              f"{len(lost)} lost, {len(duplicated)} duplicated; burst {burst:.1f} s")
+        print(
+            f"\nrelayer drained: {len(expected)} writes, {len(accepted)} accepted, all succeeded (two of one "
+            f"member accepted while paused, the second judged behind the first); drained to {TINY} wei after "
+            f"{seen['at']} with {seen['waiting']} relayer transaction(s) waiting, paused "
+            f"{seen['noticed after']:.1f} s later ({seen['paused']!r}), "
+            f"{seen['in flight']} in flight, {seen['signed while paused']} signed and {seen['mined while paused']} "
+            f"mined while paused, funded again after {seen['drained for']:.1f} s; {len(batches)} transactions "
+            f"({sum(b['state'] == 'dropped' for b in batches)} dropped and resent, "
+            f"{sum(len(b['attempts']) > 1 for b in batches)} replaced); retries {sum(reasons.values())} {reasons}; "
+            f"{len(lost)} lost, {len(duplicated)} duplicated; burst {burst:.1f} s"
+        )
     finally:
         server.stop()
         miner.stop()

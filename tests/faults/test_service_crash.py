@@ -57,8 +57,12 @@ def test_service_killed_mid_burst_resumes_and_equals_a_full_reindex(community, t
                 for _ in range(100):
                     try:
                         if signed is None:
-                            typed = api.prepare("claims", signer=address(key), indicator_id=INDICATOR,
-                                                evidence_uri=f"https://fault.example/service/{index}/{j}")["typed_data"]
+                            typed = api.prepare(
+                                "claims",
+                                signer=address(key),
+                                indicator_id=INDICATOR,
+                                evidence_uri=f"https://fault.example/service/{index}/{j}",
+                            )["typed_data"]
                             signed = {"typed_data": typed, "signature": api.sign(key, typed)}
                         tx = api.post("/claims", signed, wait="false")
                         break
@@ -99,8 +103,11 @@ def test_service_killed_mid_burst_resumes_and_equals_a_full_reindex(community, t
         # Every accepted request is in the outbox, which outlived the kill: the restarted service's
         # relayer sends whatever was still waiting, and each request ends succeeded.
         api = CommunityClient(server.url)
-        wait_until(lambda: all(api.get(f"/requests/{i}")["status"] != "pending" for i in request_ids), timeout=60,
-                   what="every accepted request settled")
+        wait_until(
+            lambda: all(api.get(f"/requests/{i}")["status"] != "pending" for i in request_ids),
+            timeout=60,
+            what="every accepted request settled",
+        )
         settled = [api.get(f"/requests/{i}") for i in request_ids]
         assert {s["state"] for s in settled} == {"succeeded"}, [s for s in settled if s["state"] != "succeeded"]
         last = max(s["block_number"] for s in settled)
@@ -111,8 +118,11 @@ def test_service_killed_mid_burst_resumes_and_equals_a_full_reindex(community, t
         # Every event of the community's contracts on the chain is in the index, once.
         deployments = Deployments.load(community.deployments)
         c = next(iter(deployments.communities.values()))
-        on_chain = rpc(anvil.url, "eth_getLogs", {"address": list(c.contracts.values()),
-                                                  "fromBlock": hex(c.deployment_block), "toBlock": hex(cursor)})
+        on_chain = rpc(
+            anvil.url,
+            "eth_getLogs",
+            {"address": list(c.contracts.values()), "fromBlock": hex(c.deployment_block), "toBlock": hex(cursor)},
+        )
         assert events == len(on_chain)
 
         rebuilt = f"sqlite:///{tmp_path / 'rebuilt.sqlite3'}"
@@ -121,9 +131,12 @@ def test_service_killed_mid_burst_resumes_and_equals_a_full_reindex(community, t
         incremental, fresh = dump_index(live), dump_index(rebuilt)
         claims = [row for row in incremental["events"] if "'ClaimSubmitted'" in row]
         writes = PER_MEMBER * len(MEMBERS)
-        print(f"\nservice fault: {writes} writes ({len(replayed)} answered ReplayedRequest on resubmission), killed after {killed['at']} with the index at "
-              f"block {killed['cursor']} ({killed['events']} events); client retries {retries}; resumed to "
-              f"block {cursor} ({events} events, {len(claims)} claims); full reindex equal: {incremental == fresh}")
+        print(
+            f"\nservice fault: {writes} writes ({len(replayed)} answered ReplayedRequest on resubmission), "
+            f"killed after {killed['at']} with the index at block {killed['cursor']} ({killed['events']} events); "
+            f"client retries {retries}; resumed to block {cursor} ({events} events, {len(claims)} claims); "
+            f"full reindex equal: {incremental == fresh}"
+        )
         assert len(claims) == writes  # 0 lost, 0 duplicated
         assert incremental == fresh
     finally:

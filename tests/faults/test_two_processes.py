@@ -41,21 +41,23 @@ def database():
 
 def test_two_api_processes_share_one_outbox(community, tmp_path, database):
     anvil = chain_from(community, tmp_path, "--block-time", "0.5")
-    servers = [Server({**service_env(anvil, community.deployments, database), **UNTHROTTLED},
-                      tmp_path / f"api-{n}.log") for n in range(2)]
+    servers = [
+        Server({**service_env(anvil, community.deployments, database), **UNTHROTTLED}, tmp_path / f"api-{n}.log")
+        for n in range(2)
+    ]
     try:
         for server in servers:
             server.start()
         apis = [CommunityClient(s.url, timeout=60) for s in servers]
-        wait_until(lambda: sum(api.get("/relayer")["leading"] for api in apis) == 1, timeout=20,
-                   what="one leader")
+        wait_until(lambda: sum(api.get("/relayer")["leading"] for api in apis) == 1, timeout=20, what="one leader")
 
         def member(index: int) -> list[tuple[int, int]]:
             key, accepted = MEMBERS[index], []
             for j in range(PER_MEMBER):
                 which = (index + j) % 2  # alternate between the two processes
-                answer = apis[which].act("claims", key, wait=False, indicator_id=INDICATOR,
-                                         evidence_uri=f"https://two.example/{index}/{j}")
+                answer = apis[which].act(
+                    "claims", key, wait=False, indicator_id=INDICATOR, evidence_uri=f"https://two.example/{index}/{j}"
+                )
                 accepted.append((which, answer["request_id"]))
             return accepted
 
@@ -74,8 +76,10 @@ def test_two_api_processes_share_one_outbox(community, tmp_path, database):
         # Both processes read the one index the leader wrote.
         for api in apis:
             wait_until(lambda api=api: api.get("/claims", limit=1)["total"] >= len(ids), timeout=30, what="index")
-        print(f"\ntwo processes: {len(ids)} claims from {len(MEMBERS)} members through both, "
-              f"{len(ours)} on chain once each; one leader")
+        print(
+            f"\ntwo processes: {len(ids)} claims from {len(MEMBERS)} members through both, "
+            f"{len(ours)} on chain once each; one leader"
+        )
     finally:
         for server in servers:
             server.stop()
@@ -100,8 +104,12 @@ def test_serve_with_two_workers_relays_each_write_once(community, tmp_path):
     """`python -m backend serve --workers 2` on SQLite: two API processes under one address, one of
     which takes the leader lock and relays; a burst through the address is on chain once each."""
     anvil = chain_from(community, tmp_path, "--block-time", "0.5")
-    server = Server({**service_env(anvil, community.deployments, f"sqlite:///{tmp_path / 'index.sqlite3'}"),
-                     **UNTHROTTLED}, tmp_path / "api.log", "--workers", "2")
+    server = Server(
+        {**service_env(anvil, community.deployments, f"sqlite:///{tmp_path / 'index.sqlite3'}"), **UNTHROTTLED},
+        tmp_path / "api.log",
+        "--workers",
+        "2",
+    )
     try:
         server.start()
         wait_until(lambda: len(_children(server.process.pid)) >= 2, timeout=30, what="two API processes")
@@ -109,9 +117,16 @@ def test_serve_with_two_workers_relays_each_write_once(community, tmp_path):
 
         def member(index: int) -> list[int]:
             client = CommunityClient(server.url, timeout=60)
-            return [client.act("claims", MEMBERS[index], wait=False, indicator_id=INDICATOR,
-                               evidence_uri=f"https://workers.example/{index}/{j}")["request_id"]
-                    for j in range(10)]
+            return [
+                client.act(
+                    "claims",
+                    MEMBERS[index],
+                    wait=False,
+                    indicator_id=INDICATOR,
+                    evidence_uri=f"https://workers.example/{index}/{j}",
+                )["request_id"]
+                for j in range(10)
+            ]
 
         with ThreadPoolExecutor(len(MEMBERS)) as pool:
             ids = [i for rows in pool.map(member, range(len(MEMBERS))) for i in rows]

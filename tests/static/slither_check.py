@@ -88,8 +88,11 @@ def main() -> int:
             print(f"  accepted  Low     {key[0]:<24} {key[1]}: {accepted_keys[key]['reason']}")
         else:
             failures.append(f"  FINDING   {finding['impact']:<7} {key[0]:<24} {description}")
-    stale = [f"  STALE     accepted entry matches no finding: {check} {element}"
-             for check, element in accepted_keys if (check, element) not in used]
+    stale = [
+        f"  STALE     accepted entry matches no finding: {check} {element}"
+        for check, element in accepted_keys
+        if (check, element) not in used
+    ]
 
     by_impact = Counter(f["impact"] for f in ours)
     print(
@@ -100,8 +103,10 @@ def main() -> int:
     for line in failures + stale:
         print(line)
     if failures or stale:
-        print("slither check FAILED: fix the finding, or accept a Low one with its reason in "
-              "tests/static/slither-accepted.json")
+        print(
+            "slither check FAILED: fix the finding, or accept a Low one with its reason in "
+            "tests/static/slither-accepted.json"
+        )
         return 1
     print("slither check passed: 0 High, 0 Medium, every Low fixed or accepted with a reason")
     return 0
