@@ -236,7 +236,7 @@ class Settings(BaseSettings):
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
-    def _proxy_networks(cls, value: object) -> tuple[str, ...]:
+    def _proxy_networks(cls, value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
         """Each an address or a network, written as ipaddress reads it: uvicorn takes anything else
         as a literal no peer ever matches, so a typo would leave the proxy silently untrusted."""
         entries = value.split(",") if isinstance(value, str) else value

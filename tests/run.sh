@@ -16,7 +16,14 @@ export SOLCX_BINARY_PATH="$PWD/.solcx" PATH="$PWD/.venv/bin:$PATH"
 
 free_port() { python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# The docs site first (a few seconds): the settings page up to date with backend/settings.py, and
+# Lint, format and types first (seconds): any new finding fails the suite. ruff's rules and mypy's
+# settings are in pyproject.toml; `ruff format` and `ruff check --fix` mend most findings.
+echo "==> Python lint, format and types: ruff check, ruff format --check, mypy backend/"
+ruff check backend devstack bench scripts tests tools
+ruff format --check backend devstack bench scripts tests tools
+mypy
+
+# The docs site (a few seconds): the settings page up to date with backend/settings.py, and
 # docs/ built with --strict, so a broken link or anchor, or a page missing from mkdocs.yml's nav,
 # fails the suite (`make docs` builds the same; never --quiet, which hides --strict's warnings).
 echo "==> docs: settings page up to date, mkdocs build --strict (make docs)"

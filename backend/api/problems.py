@@ -104,7 +104,7 @@ def document(app: FastAPI) -> None:
                         }
         return schema
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
 # Patterns named in words: "String should match pattern '^0x[0-9a-fA-F]{40}$'" says less than this.
@@ -202,7 +202,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException):
         # Keeps the headers (a 405 must say which methods are Allowed).
-        return problem(exc.status_code, str(exc.detail), str(exc.detail), request, headers=exc.headers)
+        return problem(
+            exc.status_code,
+            str(exc.detail),
+            str(exc.detail),
+            request,
+            headers=dict(exc.headers) if exc.headers else None,
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

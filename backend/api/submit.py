@@ -23,7 +23,7 @@ def tx_response(outcome: TxOutcome, request: Request, response: Response) -> TxO
     out.status_url = status_url(request, request_id=outcome.request_id, tx_hash=outcome.tx_hash)
     if outcome.status == "pending":
         response.status_code = 202  # accepted into the outbox: follow it at Location
-        response.headers["Location"] = out.status_url
+        response.headers["Location"] = out.status_url or ""
     return out
 
 

@@ -6,10 +6,9 @@ import base64
 import binascii
 import functools
 import json
-from collections import namedtuple
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import BindParameter, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from backend.chain.abi import readable_text
@@ -20,11 +19,11 @@ from backend.indexer.models import (
     Badge,
     IndicatorVersion,
 )
-from backend.indexer.reads import address_of, index_time, listing, read_listing
+from backend.indexer.reads import address_of, index_time, listing, read_listing, row_tuple
 from backend.members import scores as profiles
 
 # Badges, as claims: Core rows of the whole table as named tuples, statements built once.
-_BadgeRow = namedtuple("_BadgeRow", [column.key for column in Badge.__table__.columns])
+_BadgeRow = row_tuple("_BadgeRow", Badge)
 
 
 _BADGE = select(Badge.__table__).where(
@@ -70,7 +69,7 @@ def _badge_out(b: Badge, name: str | None, now: int) -> dict[str, Any]:
         "revoke_reason": b.revoke_reason,
         "revoke_reason_raw": b.revoke_reason_raw,
         "disowned_at": b.disowned_at,
-        "counts": profiles.counts(_scored(b, name), now),
+        "counts": profiles.counts(_scored(b, name or ""), now),
         "tx_hash": b.tx_hash,
     }
 
@@ -98,7 +97,7 @@ def get_badge(ctx: Context, community: Community, token_id: int) -> dict[str, An
         return _badges_out(session, [badge], index_time(session, community))[0]
 
 
-def counting(now: int):
+def counting(now: int | BindParameter[int]):
     """As the contract's isActive, in SQL: not revoked, not disowned, and within its validity period."""
     return and_(
         Badge.revoked_at.is_(None),

@@ -15,10 +15,10 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
-from typing import Any
+from typing import Any, cast
 
 from eth_abi import decode, encode
-from eth_abi.grammar import ABIType, TupleType
+from eth_abi.grammar import ABIType, BasicType, TupleType
 from eth_abi.grammar import parse as _parse
 from eth_utils import keccak
 
@@ -58,8 +58,17 @@ def _strings_as_bytes(kind: str) -> str:
     return re.sub(r"\bstring\b", "bytes", kind)
 
 
+def _basic(kind: ABIType) -> BasicType:
+    """A type that is neither a tuple nor an array: a base and its size (uint256: "uint", "256")."""
+    return cast(BasicType, kind)
+
+
 def _is_dynamic(kind: ABIType) -> bool:
-    return kind.is_array or isinstance(kind, TupleType) or (kind.base in ("string", "bytes") and not kind.sub)
+    return (
+        kind.is_array
+        or isinstance(kind, TupleType)
+        or (_basic(kind).base in ("string", "bytes") and not _basic(kind).sub)
+    )
 
 
 def canonical_type(param: dict[str, Any]) -> str:
@@ -83,11 +92,11 @@ def _shown(kind: ABIType, value: Any, raw: bool = False) -> Any:
         return [_shown(kind.item_type, v, raw) for v in value]
     if isinstance(kind, TupleType):
         return [_shown(k, v, raw) for k, v in zip(kind.components, value)]
-    if kind.base == "string":
+    if _basic(kind).base == "string":
         if isinstance(value, str):  # decoded strictly (calls): already text
             return value
         return "0x" + value.hex() if raw else readable_text(value)
-    if kind.base == "address":
+    if _basic(kind).base == "address":
         return checksum(value)
     if isinstance(value, bytes):
         return "0x" + value.hex()
@@ -99,7 +108,7 @@ def _readable_strings(kind: ABIType, value: Any) -> Any:
         return tuple(_readable_strings(kind.item_type, v) for v in value)
     if isinstance(kind, TupleType):
         return tuple(_readable_strings(k, v) for k, v in zip(kind.components, value))
-    return readable_text(value) if kind.base == "string" else value
+    return readable_text(value) if _basic(kind).base == "string" else value
 
 
 def _any_altered(kind: ABIType, value: Any) -> bool:
@@ -107,7 +116,7 @@ def _any_altered(kind: ABIType, value: Any) -> bool:
         return any(_any_altered(kind.item_type, v) for v in value)
     if isinstance(kind, TupleType):
         return any(_any_altered(k, v) for k, v in zip(kind.components, value))
-    return kind.base == "string" and isinstance(value, bytes) and is_altered(value)
+    return _basic(kind).base == "string" and isinstance(value, bytes) and is_altered(value)
 
 
 def decode_lenient(kinds: list[str], data: bytes) -> list[tuple[Any, Any | None]]:
@@ -196,14 +205,14 @@ def word_decoder(kind: str) -> WordDecoder | None:
     parsed = parse(kind)
     if parsed.is_array or isinstance(parsed, TupleType):
         return None
-    if parsed.base == "uint":
-        return _uint_word(int(parsed.sub))
-    if parsed.base == "address":
+    if _basic(parsed).base == "uint":
+        return _uint_word(int(_basic(parsed).sub))
+    if _basic(parsed).base == "address":
         return _address_word
-    if parsed.base == "bool":
+    if _basic(parsed).base == "bool":
         return _bool_word
-    if parsed.base == "bytes" and parsed.sub:
-        return _fixed_bytes_word(int(parsed.sub))
+    if _basic(parsed).base == "bytes" and _basic(parsed).sub:
+        return _fixed_bytes_word(int(_basic(parsed).sub))
     return None
 
 
@@ -257,6 +266,8 @@ class Event:
         (each string's offset past the head and its bytes within the data); None when it is not,
         and eth-abi decides what it is."""
         plan = self._data_plan
+        if plan is None:
+            return None
         head = 32 * len(plan)
         if len(data) < head:
             return None

@@ -4,10 +4,9 @@ nominations to answer."""
 from __future__ import annotations
 
 import functools
-from collections import namedtuple
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import BindParameter, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.badges.service import counting
@@ -22,7 +21,7 @@ from backend.indexer.models import (
     IndicatorVersion,
     Member,
 )
-from backend.indexer.reads import address_of, index_time, listing, read_listing
+from backend.indexer.reads import address_of, index_time, listing, read_listing, row_tuple
 from backend.relay import rules as request_rules
 from backend.vocabulary import (
     INDEX_ID_MAX,
@@ -49,7 +48,7 @@ _CLAIM_ATTESTERS = (
 
 # Claims are read as Core rows of the whole table and turned into named tuples: looking a Row's
 # field up by name costs ten times reading a tuple's, and a page of 50 reads a thousand.
-_ClaimRow = namedtuple("_ClaimRow", [column.key for column in Claim.__table__.columns])
+_ClaimRow = row_tuple("_ClaimRow", Claim)
 
 
 _CLAIM = select(Claim.__table__).where(
@@ -152,7 +151,7 @@ def list_claims(
     }
     with ctx.sessions() as session:
         rows, total, next_after = read_listing(session, listing, params, limit, offset, after)
-        return _claims_out(ctx, session, rows), total, next_after
+        return _claims_out(ctx, session, list(rows)), total, next_after
 
 
 def get_claim(ctx: Context, community: Community, claim_id: int) -> dict[str, Any]:
@@ -208,7 +207,8 @@ def endorser_badge(ctx: Context, community: Community, holder: str, indicator_id
 def _awaiting_statements():
     """The open claims an attester may attest now, and their count: built once, every value a
     bind parameter (community, attester, now, limit, offset)."""
-    community, attester = bindparam("community"), bindparam("attester")
+    community: BindParameter[str] = bindparam("community")
+    attester: BindParameter[str] = bindparam("attester")
     already = select(Attestation.claim_id).where(Attestation.community == community, Attestation.attester == attester)
     # A claim of someone no longer a member is refused (BadgeContributorNotMember) until they return.
     members = select(Member.address).where(Member.community == community, Member.active.is_(True))
@@ -268,7 +268,7 @@ def awaiting_attestation(
     of another indicator's badge, they hold a counting one (as ContributionBadge.attest checks;
     its caps and the reciprocal window are left to prepare, which answers them with the date
     they lift)."""
-    params = {"community": community.slug, "attester": address_of(attester)}
+    params: dict[str, Any] = {"community": community.slug, "attester": address_of(attester)}
     with ctx.sessions() as session:
         connection = session.connection()
         if not connection.execute(_ACTIVE_MEMBER, params).scalar():
@@ -276,7 +276,7 @@ def awaiting_attestation(
         params["now"] = index_time(session, community)
         total = connection.execute(_AWAITING_COUNT, params).scalar_one()
         rows = connection.execute(_AWAITING, {**params, "limit": limit, "offset": offset}).all()
-        return _claims_out(ctx, session, rows), total
+        return _claims_out(ctx, session, list(rows)), total
 
 
 def awaiting_answer(

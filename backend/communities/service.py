@@ -73,7 +73,7 @@ def health(ctx: Context) -> dict[str, Any]:
                 "the index lacks them until a reindex stores them"
             )
     errors = [(s.last_error_at, s.last_error) for s in (indexer.chain_state, *indexer.states.values()) if s.last_error]
-    last_at, last = max(errors, key=lambda e: e[0]) if errors else (None, None)
+    last_at, last = max(errors, key=lambda e: e[0] or 0) if errors else (None, None)
     lags = [c["lag_seconds"] for c in out.values() if c["lag_seconds"] is not None]
     return {
         "status": "degraded" if reasons else "ok",

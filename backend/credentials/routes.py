@@ -82,7 +82,7 @@ class ContextsOut(BaseModel):
     )
 
 
-_VC_JWT = {
+_VC_JWT: dict[int | str, dict[str, Any]] = {
     200: {"description": "A compact JWS (application/vc+jwt)", "content": {MEDIA_TYPE: {"schema": {"type": "string"}}}}
 }
 

@@ -24,9 +24,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import Table, delete, func, select, tuple_
 from sqlalchemy.exc import InterfaceError, OperationalError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -345,7 +345,7 @@ class Indexer:
             if (entry.log.block_number, entry.log.log_index) in seen:
                 continue  # idempotent: this event was indexed already
             if entry.decoded is None:
-                session.merge(self._set_aside_row(community, entry, entry.failure))
+                session.merge(self._set_aside_row(community, entry, entry.failure or "undecodable"))
                 continue
             item = entry.decoded
             records.append(
@@ -366,7 +366,7 @@ class Indexer:
             # The event log in one bulk insert at the end: added one by one, each was flushed on
             # its own by the next projection's query (half of a backfill's time). Through Core:
             # the ORM's bulk insert took 1.5 times as long for the same rows.
-            session.connection().execute(EventRecord.__table__.insert(), records)
+            session.connection().execute(cast(Table, EventRecord.__table__).insert(), records)
 
     def _set_aside_row(self, community: Community, entry: _Entry, error: str) -> SetAside:
         event = entry.log

@@ -69,7 +69,8 @@ def _get(session: Session, model: type, key: tuple) -> Any:
 
 @functools.cache
 def _key_names(model: type) -> tuple[str, ...]:
-    return tuple(column.key for column in inspect(model).primary_key)
+    mapper: Any = inspect(model)
+    return tuple(str(column.key) for column in mapper.primary_key)
 
 
 class NewRow(SimpleNamespace):
@@ -83,7 +84,7 @@ class NewRow(SimpleNamespace):
 def _defaults(model: type) -> dict[str, Any]:
     return {
         column.key: column.default.arg if column.default is not None and column.default.is_scalar else None
-        for column in model.__table__.columns
+        for column in model.__table__.columns  # type: ignore[attr-defined]  # a declarative model
     }
 
 

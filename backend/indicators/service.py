@@ -61,6 +61,8 @@ def _executed_proposal(session: Session, community: str, tx_hash: str) -> str | 
 
 def _indicator_out(session: Session, indicator: Indicator, history: bool) -> dict[str, Any]:
     current = session.get(IndicatorVersion, (indicator.community, indicator.indicator_id, indicator.version))
+    if current is None:  # the projections write an indicator and its version together
+        raise LookupError(f"indicator {indicator.indicator_id} has no version {indicator.version} in the index")
     out = {
         "id": indicator.indicator_id,
         "active": indicator.active,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from backend.vocabulary import ORIENTATIONS
 
@@ -84,10 +85,10 @@ def add_up(groups: Iterable[Group], owned: int, rule: str = "linear") -> dict:
                 g.score / math.sqrt(per_indicator[g.indicator_id]),
             )
             for g in groups
-        ]  # type: ignore[arg-type]
-    by_indicator: dict[int, dict] = {}
-    by_category: dict[str, dict] = {}
-    by_orientation = {o: {"badges": 0, "score": 0} for o in ORIENTATIONS}
+        ]
+    by_indicator: dict[int, dict[str, Any]] = {}
+    by_category: dict[str, dict[str, Any]] = {}
+    by_orientation: dict[str, dict[str, Any]] = {o: {"badges": 0, "score": 0} for o in ORIENTATIONS}
     for g in groups:
         for entry in (
             by_indicator.setdefault(

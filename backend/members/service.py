@@ -137,6 +137,11 @@ _PROFILE_PAGE = (
 )
 
 
+def _scored_fields(row: Any) -> Any:
+    """A profile page's row as ScoredBadge's fields (a name the index lacks reads as "")."""
+    return (row[0], row[1], row[2] or "", *row[3:])
+
+
 def profile(ctx: Context, community: Community, address: str, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
     """The member's scores, added up by the database (a handful of rows back, whatever the number
     of badges), and one page of their badges, oldest first."""
@@ -153,7 +158,7 @@ def profile(ctx: Context, community: Community, address: str, *, limit: int = 50
         page = connection.execute(_PROFILE_PAGE, {**params, "limit": limit, "offset": offset}).all()
     rule = score_rule_of(rule_value)
     owned = sum(int(g[3]) for g in groups)
-    badges = [profiles.ScoredBadge(row[0], row[1], row[2] or "", *row[3:]) for row in page]
+    badges = [profiles.ScoredBadge(*_scored_fields(row)) for row in page]
     scores = profiles.add_up(
         [profiles.Group(i, name or "", c, o, int(n), int(w or 0)) for i, c, o, _, n, w, name in groups if n],
         owned,
@@ -214,8 +219,8 @@ def score_history(ctx: Context, community: Community, address: str) -> dict[str,
         group[1] += delta
         counting = [profiles.Group(i, "", "", o, n, w) for (i, o), (n, w) in groups.items() if n > 0]
         scores = profiles.add_up(counting, 0, rule=rule)
-        by_orientation = {o: scores["by_orientation"][o]["score"] for o in ORIENTATIONS}
-        point = {"at": at, "total": scores["total_score"], **by_orientation}
+        by_orientation: dict[str, Any] = {o: scores["by_orientation"][o]["score"] for o in ORIENTATIONS}
+        point: dict[str, Any] = {"at": at, "total": scores["total_score"], **by_orientation}
         if points and points[-1]["at"] == at:
             points[-1] = point
         else:

@@ -87,7 +87,8 @@ def organisation_profile(ctx: Context, community: Community, organisation_id: in
         by_member.setdefault(owner, []).append(
             profiles.Group(indicator_id, "", category, orientation, int(n), int(w or 0))
         )
-    contributors, categories = [], {}
+    contributors: list[dict[str, Any]] = []
+    categories: dict[str, dict[str, Any]] = {}
     for owner, groups in sorted(by_member.items()):
         scores = profiles.add_up(groups, 0, rule=rule)
         contributors.append({"address": owner, "badges": scores["badges_counting"], "score": scores["total_score"]})

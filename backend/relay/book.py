@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,7 +61,7 @@ _SAME = (
     .order_by(RelayRequest.id.desc())
     .limit(1)
 )
-_ACCEPT = insert(RelayRequest.__table__).returning(RelayRequest.__table__.c.id)
+_ACCEPT = insert(cast(Table, RelayRequest.__table__)).returning(RelayRequest.__table__.c.id)
 
 
 class HeldRequest(NamedTuple):
@@ -217,7 +217,7 @@ class RelayBook:
                 )
         except IntegrityError as exc:
             self.clients.refund(ticket)
-            if signer is not None and signature is not None:
+            if signer is not None and signature is not None and nonce is not None:
                 same = self.same_request(community, forwarder, signer, nonce, signature)
                 if same is not None and same.state in ACTIVE:  # the same request, submitted twice at once
                     return same.id
@@ -295,4 +295,7 @@ class RelayBook:
                 .where(RelayRequest.community == community, RelayRequest.signer.is_not(None))
                 .group_by(RelayRequest.signer)
             ).all()
-        return (dict(zip(names, map(int, total))), {row[0]: dict(zip(names, map(int, row[1:]))) for row in members})
+        return (
+            dict(zip(names, (int(value or 0) for value in total))),
+            {str(row[0]): dict(zip(names, (int(value or 0) for value in row[1:]))) for row in members},
+        )

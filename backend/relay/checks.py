@@ -228,6 +228,7 @@ def _check_signature(ctx: Context, community: Community, typed_data: dict[str, A
     it (ERC-1271, asked on the chain as the forwarder asks it); otherwise refused in words. A
     key's signature costs no round trip; only one that is not the signer's key asks the node
     for the signer's code and, in the same batch, the wallet's answer."""
+    flaw: tuple[str, str] | None
     if len(sig) != 65:  # not an ECDSA signature: only a contract wallet may take it
         flaw = (
             "ECDSAInvalidSignatureLength",

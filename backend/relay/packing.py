@@ -165,7 +165,9 @@ class Packing:
         # Refused outright: nothing of it is out there. Its requests go back in the queue.
         log.warning("the node refused the relayer's transaction %s: %s", attempt["hash"], refusal)
         with self.sessions.begin() as session:
-            session.get(RelayBatch, batch_id).state = "refused"
+            refused = session.get(RelayBatch, batch_id)
+            if refused is not None:  # written just before, in this process
+                refused.state = "refused"
             for row in session.scalars(select(RelayRequest).where(RelayRequest.batch_id == batch_id)):
                 row.state, row.batch_id, row.tx_hash = "queued", None, None
         self.state.next_nonce = None

@@ -30,7 +30,8 @@ def relayer(ctx: Context, community: Community) -> dict[str, Any]:
             if members
             else set()
         )
-    shown, hidden_rows = [], []
+    shown: list[dict[str, Any]] = []
+    hidden_rows: list[dict[str, Any]] = []
     for member, figures in members.items():
         struck = strikes.get(member)
         row = {

@@ -117,7 +117,7 @@ def actions_of_calls(ctx: Context, community: Community, targets: list[str], cal
         key = community.key_of(target)
         data = bytes.fromhex(calldata[2:])
         fn = ctx.gateway.abi(key).functions_by_selector.get(data[:4]) if key else None
-        if fn is None:
+        if key is None or fn is None:
             raise InvalidRequest(f"A proposal call to {target} is not one the API's proposal actions make")
         try:
             args = list(fn.decode_input(data).values())

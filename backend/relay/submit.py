@@ -116,7 +116,7 @@ def follow(ctx: Context, community: Community, request_id: int, *, wait: bool) -
             )
         # A read right after this answer must see the write: indexed says whether it will (false
         # when indexing is failing, its database away say; the write stands all the same).
-        outcome.indexed = ctx.indexer.catch_up(outcome.block_number, community=community)
+        outcome.indexed = ctx.indexer.catch_up(outcome.block_number or 0, community=community)
         return outcome
     except ChainRefused:
         raise

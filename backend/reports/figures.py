@@ -31,6 +31,14 @@ from backend.vocabulary import SUPPORTS, word_for
 DIMENSIONS = ("member", "indicator", "category", "orientation")
 
 
+def _by_number(row: dict[str, Any]) -> tuple[int, str]:
+    return int(row["key"]), ""
+
+
+def _by_text(row: dict[str, Any]) -> tuple[int, str]:
+    return 0, str(row["key"])
+
+
 def _names(session, community: str) -> dict[tuple[int, int], IndicatorVersion]:
     return {
         (v.indicator_id, v.version): v
@@ -294,10 +302,7 @@ def summary(ctx: Context, community: Community, period: Period) -> dict[str, Any
             row["weight"] += b["weight"]
             row["revoked"] += b["revoked_at"] is not None
     # Indicator ids sort as numbers, the other keys as text.
-    ordered = {
-        d: sorted(rows.values(), key=lambda r, d=d: (int(r["key"]), "") if d == "indicator" else (0, r["key"]))
-        for d, rows in groups.items()
-    }
+    ordered = {d: sorted(rows.values(), key=_by_number if d == "indicator" else _by_text) for d, rows in groups.items()}
     counted = [b for b in minted if b["revoked_at"] is None]
     return {
         "community": community.slug,

@@ -94,7 +94,7 @@ _SAFE_URL = re.compile(r"^https?://[^\s\x00-\x1f\x7f\"'<>\\]+$", re.IGNORECASE)
 
 
 def safe_url(uri: str | None) -> bool:
-    return bool(uri) and len(uri) <= 2048 and bool(_SAFE_URL.match(uri))
+    return uri is not None and 0 < len(uri) <= 2048 and bool(_SAFE_URL.match(uri))
 
 
 def evidence(uri: str | None) -> Markup:
