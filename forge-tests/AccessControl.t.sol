@@ -4,12 +4,14 @@ pragma solidity 0.8.37;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
+import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {CommunityGovernor} from "../contracts/CommunityGovernor.sol";
 import {SoulboundERC721} from "../contracts/SoulboundERC721.sol";
 import {IContributionBadge} from "../contracts/interfaces/IContributionBadge.sol";
 import {IIndicatorRegistry} from "../contracts/interfaces/IIndicatorRegistry.sol";
 import {IMembership} from "../contracts/interfaces/IMembership.sol";
+import {IPasskeyAccount} from "../contracts/interfaces/IPasskeyAccount.sol";
 import {Community} from "./utils/Community.sol";
 import {TestBase} from "./utils/Vm.sol";
 
@@ -19,6 +21,7 @@ import {TestBase} from "./utils/Vm.sol";
 /// outcome asserted: success, or the exact revert data (custom error and arguments).
 contract AccessControlTable is TestBase, Community {
     uint256 internal constant OUTSIDER_KEY = 0x0B5;
+    uint256 internal constant PASSKEY = 0x9A55CE1; // of a passkey account (not a member)
     address internal alice; // the contributor: holds badge 1, filed open claim 2, nominated in claim 4, proposed Q
     address internal bob; // a member (holds no badge)
     address internal carol; // a member: filed claim 5, on indicator 2 (endorsed by holders of indicator 1 only)
@@ -26,6 +29,7 @@ contract AccessControlTable is TestBase, Community {
     address internal outsider;
     address internal newcomer = address(0xBEEF);
     address internal relayer = address(0x5E1A7);
+    IPasskeyAccount internal passkeyAccount;
 
     // Proposals: S succeeded (ready to execute), P active (open to votes), Q pending (by alice).
     Call[] internal sCalls;
@@ -60,6 +64,9 @@ contract AccessControlTable is TestBase, Community {
         address[] memory founders = new address[](4);
         (founders[0], founders[1], founders[2], founders[3]) = (alice, bob, carol, dave);
         deployCommunity(founders);
+        deployPasskeyAccounts();
+        (bytes32 qx, bytes32 qy) = passkeyPublicKey(PASSKEY);
+        passkeyAccount = IPasskeyAccount(accountFactory.create(qx, qy, 0));
 
         _pass(address(registry), abi.encodeCall(registry.addIndicator, (indicator("Mentoring", 2, 0))), "indicator");
         // Indicator 2 is endorsed only by holders of a counting badge of indicator 1 (alice's badge 1).
@@ -255,6 +262,45 @@ contract AccessControlTable is TestBase, Community {
             abi.encodeCall(forwarder.execute, (batch[0])), [OK, OK, OK, badSig, OK]);
         _row("CommunityForwarder.executeBatch (bob's signed attestation)", address(forwarder),
             abi.encodeCall(forwarder.executeBatch, (batch, payable(address(0)))), [OK, OK, OK, badSig, OK]);
+
+        // Passkey accounts and their factory.
+        _passkeyFactoryRows();
+        _passkeyAccountRows(badSig);
+    }
+
+
+    /// @dev Anyone deploys a passkey account (the relayer pays; the factory trusts no forwarder).
+    function _passkeyFactoryRows() internal {
+        address f = address(accountFactory);
+        (bytes32 qx, bytes32 qy) = passkeyPublicKey(PASSKEY);
+        (bytes32 x2, bytes32 y2) = passkeyPublicKey(PASSKEY + 1);
+        bytes memory untrusted = abi.encodeWithSelector(ERC2771Forwarder.ERC2771UntrustfulTarget.selector, f, address(forwarder));
+        _row("PasskeyAccountFactory.create (a new account)", f, abi.encodeCall(accountFactory.create, (x2, y2, 0)), [
+            OK, OK, OK, untrusted, OK
+        ]);
+        _row("PasskeyAccountFactory.create (an existing account)", f, abi.encodeCall(accountFactory.create, (qx, qy, 0)), [
+            OK, OK, OK, untrusted, OK
+        ]);
+    }
+
+    /// @dev Only the account itself changes its keys, which no column is: a request it signed
+    /// with one of its passkeys, relayed (PasskeyAccount.t.sol). Nobody initialises an account
+    /// twice, nor the implementation ever.
+    function _passkeyAccountRows(bytes memory badSig) internal {
+        address a = address(passkeyAccount);
+        (bytes32 qx, bytes32 qy) = passkeyPublicKey(PASSKEY);
+        (bytes32 x2, bytes32 y2) = passkeyPublicKey(PASSKEY + 1);
+        bytes4 unauthorized = IPasskeyAccount.PasskeyAccountUnauthorized.selector;
+        bytes[5] memory onlyItself =
+            [_err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), badSig, _err(unauthorized, address(governor))];
+        _row("PasskeyAccount.addKey", a, abi.encodeCall(passkeyAccount.addKey, (x2, y2)), onlyItself);
+        _row("PasskeyAccount.removeKey", a, abi.encodeCall(passkeyAccount.removeKey, (qx, qy)), onlyItself);
+        bytes memory once = abi.encodeWithSelector(Initializable.InvalidInitialization.selector);
+        bytes memory initialize = abi.encodeCall(passkeyAccount.initialize, (x2, y2));
+        _row("PasskeyAccount.initialize (again)", a, initialize, [once, once, once, badSig, once]);
+        _row("PasskeyAccount.initialize (the implementation)", accountFactory.implementation(), initialize, [
+            once, once, once, badSig, once
+        ]);
     }
 
     /// @dev The last member cannot be removed: governance removes bob and carol first, then alice.

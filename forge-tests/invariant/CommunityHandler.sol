@@ -2,31 +2,41 @@
 pragma solidity 0.8.37;
 
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
 import {IContributionBadge} from "../../contracts/interfaces/IContributionBadge.sol";
 import {IIndicatorRegistry} from "../../contracts/interfaces/IIndicatorRegistry.sol";
+import {IPasskeyAccount} from "../../contracts/interfaces/IPasskeyAccount.sol";
 import {Community} from "../utils/Community.sol";
 import {Vm} from "../utils/Vm.sol";
 
-/// @dev The fuzzer's moves: random sequences over six accounts (three founders, two people who
-/// may be admitted, one outsider who never is) of admit, remove, recover, indicator changes
-/// (often with fair-play rules: an endorser indicator, earn and attest caps per period),
-/// revocations, settings changes in and out of the governor's bounds, removing every member
-/// at once, the community's reciprocal window and score rule, and organisations registered or
-/// retired (each as a proposal), propose, vote, execute, delegate, claim and nominate (some
-/// crediting an organisation), attest (direct, showing a badge, and relayed, with good and bad
-/// signatures), accept or decline a nomination (direct and relayed), disown a badge, hide or
-/// show a profile, transfer and approve attempts, outsider calls, and time jumps. Beside the
-/// contracts it keeps a model that changes only on what the protocol allows (an executed
-/// proposal; an attestation by a member other than the contributor), which the invariants
-/// compare with the contracts after every step, and ghost records of every attestation and
-/// every capped badge earned (the tally of the member's period, the rules in force, the
-/// reverse endorsement the reciprocal window saw), against which the invariants check the
-/// fair-play rules.
+/// @dev The fuzzer's moves: random sequences over six accounts (three founders, two people who may
+/// be admitted, the second of them a passkey account without a wallet, one outsider who never is)
+/// of admit, remove, recover, indicator changes (often with fair-play rules: an endorser indicator,
+/// earn and attest caps per period), revocations, settings changes in and out of the governor's
+/// bounds, removing every member at once, the community's reciprocal window and score rule, and
+/// organisations registered or retired (each as a proposal), propose, vote, execute, delegate,
+/// claim and nominate (some crediting an organisation), attest (direct, showing a badge, and
+/// relayed, with good and bad signatures; the passkey member's signed with one of its passkeys, or
+/// spoiled: a passkey it does not hold, its passkey's signature of its twin's request (another
+/// account of the same passkey), high s, no user verification), accept or decline a nomination
+/// (direct and relayed), disown a badge, hide or show a profile, the passkey member adding and
+/// removing passkeys by its own relayed requests (or by a passkey it does not hold), transfer and
+/// approve attempts, outsider calls, and time jumps. Beside the contracts it keeps a model that
+/// changes only on what the protocol allows (an executed proposal; an attestation by a member other
+/// than the contributor), which the invariants compare with the contracts after every step, and
+/// ghost records of every attestation and every capped badge earned (the tally of the member's
+/// period, the rules in force, the reverse endorsement the reciprocal window saw), against which
+/// the invariants check the fair-play rules.
 contract CommunityHandler is Community {
     Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
     uint256 internal constant ACTORS = 6;
     uint256 internal constant OUTSIDER = 5;
+    /// @dev The actor whose address is a passkey account (one of the two who may be admitted).
+    uint256 internal constant PASSKEY_MEMBER = 4;
+    /// @dev The passkeys the passkey member may come to hold: one more than an account holds.
+    uint256 internal constant PASSKEYS = 5;
+    uint256 internal constant FIRST_PASSKEY = 0x9A55CE0;
     uint256[ACTORS] internal keys;
     address[ACTORS] public actors;
 
@@ -171,7 +181,16 @@ contract CommunityHandler is Community {
     uint256 public nominationsAccepted;
     uint256 public nominationsDeclined;
     uint256 public badgesDisowned;
+    uint256 public passkeyChanges;
     uint256 private _nonce;
+
+    // ---- the passkey member
+    IPasskeyAccount public passkeyAccount;
+    /// @dev Another account of the passkey member's first passkey (another salt); never a member.
+    IPasskeyAccount public twin;
+    /// @dev Which of the PASSKEYS passkeys the account holds: changed only by its own signed requests.
+    mapping(uint256 passkey => bool) public modelHolds;
+    uint256 public modelPasskeyCount;
 
     constructor() {
         address[] memory founders = new address[](3);
@@ -181,6 +200,14 @@ contract CommunityHandler is Community {
             if (i < 3) founders[i] = actors[i];
         }
         deployCommunity(founders);
+        // The passkey member's address is its account (keys[PASSKEY_MEMBER] only signs badly).
+        deployPasskeyAccounts();
+        (bytes32 qx, bytes32 qy) = passkeyPublicKey(FIRST_PASSKEY);
+        passkeyAccount = IPasskeyAccount(accountFactory.create(qx, qy, 0));
+        twin = IPasskeyAccount(accountFactory.create(qx, qy, bytes32(uint256(1))));
+        actors[PASSKEY_MEMBER] = address(passkeyAccount);
+        modelHolds[FIRST_PASSKEY] = true;
+        modelPasskeyCount = 1;
         for (uint256 i = 0; i < 3; ++i) {
             modelMember[actors[i]] = true;
         }
@@ -347,7 +374,7 @@ contract CommunityHandler is Community {
             : abi.encodeCall(badge.declineNomination, (claimId));
         bool ok;
         if (relayed) {
-            try forwarder.execute(signedRequest(keys[i], actors[i], address(badge), data)) {
+            try forwarder.execute(_request(i, false, actorSeed, address(badge), data)) {
                 ok = true;
             } catch {}
         } else {
@@ -382,27 +409,56 @@ contract CommunityHandler is Community {
     }
 
     /// @dev An attestation or a vote signed by a member and relayed by anyone; with a bad
-    /// signature (another account's key) it must fail.
+    /// signature (another account's key; for the passkey member, a spoiled passkey signature) it
+    /// must fail. The forwarder's verdict on the signature alone (`verify`) must be the model's too,
+    /// whether or not the call would succeed.
     function relay(uint256 actorSeed, uint256 targetSeed, bool badSignature) external {
         uint256 i = actorSeed % ACTORS;
-        uint256 signer = badSignature ? (i + 1) % ACTORS : i;
         if (targetSeed % 2 == 0 && modelClaimCount > 0) {
             uint256 claimId = 1 + (targetSeed / 2) % modelClaimCount;
-            try forwarder.execute(
-                signedRequest(keys[signer], actors[i], address(badge), abi.encodeCall(badge.attest, (claimId)))
-            ) {
+            ERC2771Forwarder.ForwardRequestData memory request =
+                _request(i, badSignature, actorSeed, address(badge), abi.encodeCall(badge.attest, (claimId)));
+            _requireVerdict(request, badSignature);
+            try forwarder.execute(request) {
                 _requireWas(!badSignature, "relayed attestation with a bad signature succeeded");
                 _recordAttestation(claimId, actors[i], 0);
             } catch {}
         } else if (_proposals.length > 0) {
             uint256 id = _proposals[(targetSeed / 2) % _proposals.length].id;
-            try forwarder.execute(
-                signedRequest(keys[signer], actors[i], address(governor), abi.encodeCall(governor.castVote, (id, 1)))
-            ) {
+            ERC2771Forwarder.ForwardRequestData memory request =
+                _request(i, badSignature, actorSeed, address(governor), abi.encodeCall(governor.castVote, (id, 1)));
+            _requireVerdict(request, badSignature);
+            try forwarder.execute(request) {
                 _requireWas(!badSignature, "relayed vote with a bad signature succeeded");
                 _recordVote(id, actors[i]);
             } catch {}
         }
+    }
+
+    /// @dev The passkey member adds or removes one of the PASSKEYS passkeys by a request to its
+    /// own account, signed with a passkey it holds, or (badSignature) with one it does not hold.
+    /// A change succeeds only when signed by a held passkey and within the rules: an added key
+    /// not held while fewer than MAX_KEYS are, a removed key held while others are too.
+    function passkeyKeys(uint256 keySeed, uint256 signerSeed, bool add, bool badSignature) external {
+        uint256 passkey = FIRST_PASSKEY + keySeed % PASSKEYS;
+        (bytes32 qx, bytes32 qy) = passkeyPublicKey(passkey);
+        bytes memory data =
+            add ? abi.encodeCall(passkeyAccount.addKey, (qx, qy)) : abi.encodeCall(passkeyAccount.removeKey, (qx, qy));
+        ERC2771Forwarder.ForwardRequestData memory request =
+            passkeyRequest(_passkey(signerSeed, !badSignature), address(passkeyAccount), address(passkeyAccount), data);
+        _requireVerdict(request, badSignature);
+        try forwarder.execute(request) {
+            _requireWas(!badSignature, "a key change signed by a passkey the account does not hold succeeded");
+            _requireWas(
+                add
+                    ? !modelHolds[passkey] && modelPasskeyCount < passkeyAccount.MAX_KEYS()
+                    : modelHolds[passkey] && modelPasskeyCount > 1,
+                "a key change the account's rules forbid succeeded"
+            );
+            modelHolds[passkey] = add;
+            modelPasskeyCount = add ? modelPasskeyCount + 1 : modelPasskeyCount - 1;
+            passkeyChanges++;
+        } catch {}
     }
 
     /// @dev Every way to move or approve a badge or a membership, by its holder or anyone: all must revert.
@@ -443,7 +499,7 @@ contract CommunityHandler is Community {
     function outsiderCall(uint256 which, uint256 seed) external {
         address outsider = actors[OUTSIDER];
         address member = _actor(seed, 3);
-        (address target, bytes memory data) = _outsiderCall(which % 34, outsider, member, seed);
+        (address target, bytes memory data) = _outsiderCall(which % 37, outsider, member, seed);
         bytes32 before = fingerprint();
         outsiderCalls++;
         vm.prank(outsider);
@@ -472,6 +528,15 @@ contract CommunityHandler is Community {
 
     function mintedCount() external view returns (uint256) {
         return mintedTokens.length;
+    }
+
+    /// @dev Whether (qx, qy) is one of the PASSKEYS passkeys and the model says the account holds it.
+    function modelHoldsKey(bytes32 qx, bytes32 qy) external view returns (bool) {
+        for (uint256 j = 0; j < PASSKEYS; ++j) {
+            (bytes32 x, bytes32 y) = passkeyPublicKey(FIRST_PASSKEY + j);
+            if (x == qx && y == qy) return modelHolds[FIRST_PASSKEY + j];
+        }
+        return false;
     }
 
     function actor(uint256 i) external view returns (address) {
@@ -535,7 +600,9 @@ contract CommunityHandler is Community {
                 governor.quorumNumerator(),
                 registry.reciprocalWindow(),
                 registry.scoreRule(),
-                registry.organisationCount()
+                registry.organisationCount(),
+                passkeyAccount.keys(),
+                twin.keys()
             )
         );
     }
@@ -550,12 +617,56 @@ contract CommunityHandler is Community {
 
     // ================================================================ internal
 
+    /// @dev Actor `i`'s request, signed as that actor signs (a key; a passkey for the passkey
+    /// member), or badly: another actor's key; for the passkey member one of four spoiled
+    /// signatures, chosen by `seed`.
+    function _request(uint256 i, bool bad, uint256 seed, address target, bytes memory data)
+        internal
+        view
+        returns (ERC2771Forwarder.ForwardRequestData memory request)
+    {
+        if (i != PASSKEY_MEMBER) return signedRequest(keys[bad ? (i + 1) % ACTORS : i], actors[i], target, data);
+        address account = address(passkeyAccount);
+        uint256 held = _passkey(seed / ACTORS, true);
+        if (!bad) return passkeyRequest(held, account, target, data);
+        uint256 kind = seed / ACTORS % 4;
+        if (kind == 0) return passkeyRequest(_passkey(seed / ACTORS, false), account, target, data);
+        if (kind == 1) {
+            // Its twin's request, signed with the twin's passkey (the member's first, which it
+            // holds unless it removed it), sent as the member's: `from` changed after signing.
+            request = passkeyRequest(FIRST_PASSKEY, address(twin), target, data);
+            request.from = account;
+            return request;
+        }
+        request = unsignedRequest(account, target, data);
+        Assertion memory assertion = browser(held, requestDigest(request));
+        if (kind == 2) assertion.highS = true;
+        else assertion.flags = FLAG_UP;
+        request.signature = passkeySignature(assertion);
+    }
+
+    /// @dev One of the PASSKEYS passkeys, from `seed`: one the account holds, or one it does not.
+    function _passkey(uint256 seed, bool held) internal view returns (uint256) {
+        for (uint256 j = 0; j < PASSKEYS; ++j) {
+            uint256 passkey = FIRST_PASSKEY + (seed % PASSKEYS + j) % PASSKEYS;
+            if (modelHolds[passkey] == held) return passkey;
+        }
+        revert("no such passkey"); // unreachable: 1 to MAX_KEYS held, of MAX_KEYS + 1
+    }
+
     function _actor(uint256 seed, uint256 range) internal view returns (address) {
         return actors[seed % range];
     }
 
     function _validity(uint256 seed) internal pure returns (uint32) {
         return seed % 2 == 0 ? 0 : uint32(30 + seed % 400);
+    }
+
+    /// @dev The forwarder takes a request's signature exactly when the model says it is good.
+    function _requireVerdict(ERC2771Forwarder.ForwardRequestData memory request, bool badSignature) internal {
+        if (forwarder.verify(request) == badSignature) {
+            violation = badSignature ? "the forwarder took a bad signature" : "the forwarder refused a good signature";
+        }
     }
 
     function _requireWas(bool allowed, string memory message) internal {
@@ -1059,6 +1170,7 @@ contract CommunityHandler is Community {
         if (which < 10) return (address(registry), _registryCall(which, c));
         if (which < 16) return (address(badge), _badgeCall(which, c));
         if (which < 22) return (address(governor), _governorCall(which, c));
+        if (which >= 34) return _passkeyCall(which, c);
         if (which >= 28) return _fairPlayCall(which, c);
         if (which == 24) return (address(badge), abi.encodeCall(badge.acceptNomination, (c.claimId)));
         if (which == 25) return (address(badge), abi.encodeCall(badge.declineNomination, (c.claimId)));
@@ -1091,6 +1203,15 @@ contract CommunityHandler is Community {
             return (b, abi.encodeCall(badge.nominateWithOrganisation, (c.member, 1, 1, bytes32(c.seed | 1), "x")));
         }
         return (b, abi.encodeCall(badge.attestWith, (c.claimId, c.tokenId)));
+    }
+
+    /// @dev 34-36: the passkey account's key changes and initialisation, called by the outsider.
+    function _passkeyCall(uint256 which, OutsiderCall memory c) internal view returns (address, bytes memory) {
+        (bytes32 qx, bytes32 qy) = passkeyPublicKey(FIRST_PASSKEY + c.seed % PASSKEYS);
+        address account = c.seed % 2 == 0 ? address(passkeyAccount) : address(twin);
+        if (which == 34) return (account, abi.encodeCall(passkeyAccount.addKey, (qx, qy)));
+        if (which == 35) return (account, abi.encodeCall(passkeyAccount.removeKey, (qx, qy)));
+        return (account, abi.encodeCall(passkeyAccount.initialize, (qx, qy)));
     }
 
     function _membershipCall(uint256 which, OutsiderCall memory c) internal view returns (bytes memory) {

@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {IContributionBadge} from "../../contracts/interfaces/IContributionBadge.sol";
 import {IIndicatorRegistry} from "../../contracts/interfaces/IIndicatorRegistry.sol";
+import {IPasskeyAccount} from "../../contracts/interfaces/IPasskeyAccount.sol";
 import {CommunityGovernor} from "../../contracts/CommunityGovernor.sol";
 import {Membership} from "../../contracts/Membership.sol";
 import {IndicatorRegistry} from "../../contracts/IndicatorRegistry.sol";
@@ -41,6 +42,7 @@ contract CommunityInvariants is TestBase {
         checkConsent();
         checkFairPlay();
         checkOrganisations();
+        checkPasskeyKeys();
     }
 
     /// No call that must fail (an outsider's, a transfer or approval, a bad signature, an
@@ -268,6 +270,22 @@ contract CommunityInvariants is TestBase {
                 "organisation retired outside governance"
             );
         }
+    }
+
+    /// Passkeys: the passkey member's account holds exactly the passkeys its own relayed requests,
+    /// signed with a passkey it held, gave it (1 to MAX_KEYS, each once); its twin (another
+    /// account of the same first passkey, never asked) still holds only that one. Requests signed
+    /// with a passkey the account does not hold, replayed from the twin, with high s or without
+    /// user verification never succeeded (checkForbiddenCallsNeverSucceed).
+    function checkPasskeyKeys() internal view {
+        IPasskeyAccount account = handler.passkeyAccount();
+        IPasskeyAccount.PublicKey[] memory held = account.keys();
+        assertEq(held.length, handler.modelPasskeyCount(), "passkeys changed outside the account's own requests");
+        assertTrue(held.length >= 1 && held.length <= account.MAX_KEYS(), "passkey count out of bounds");
+        for (uint256 i = 0; i < held.length; ++i) {
+            assertTrue(handler.modelHoldsKey(held[i].qx, held[i].qy), "a passkey the account's requests never added");
+        }
+        assertEq(handler.twin().keys().length, 1, "the twin's passkeys changed");
     }
 
     function _ownerOf(uint256 id) private view returns (address) {

@@ -9,11 +9,14 @@ import {CommunityGovernor} from "../../contracts/CommunityGovernor.sol";
 import {IndicatorRegistry} from "../../contracts/IndicatorRegistry.sol";
 import {ContributionBadge} from "../../contracts/ContributionBadge.sol";
 import {IIndicatorRegistry} from "../../contracts/interfaces/IIndicatorRegistry.sol";
+import {PasskeyAccountFactory} from "../../contracts/PasskeyAccountFactory.sol";
+import {Passkeys} from "./Passkeys.sol";
 import {Vm} from "./Vm.sol";
 
 /// @dev One community deployed as scripts/_community.py deploys it (same constructor
-/// arguments, ownership handed to the Governor), plus signing of forwarder requests.
-contract Community {
+/// arguments, ownership handed to the Governor), plus signing of forwarder requests with a key
+/// or a passkey, and the passkey account factory the community's deployment is to get.
+contract Community is Passkeys {
     Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
     uint48 internal constant VOTING_DELAY = 10;
@@ -28,6 +31,7 @@ contract Community {
     CommunityGovernor public governor;
     IndicatorRegistry public registry;
     ContributionBadge public badge;
+    PasskeyAccountFactory public accountFactory;
 
     function deployCommunity(address[] memory founders) internal {
         forwarder = new CommunityForwarder();
@@ -46,6 +50,11 @@ contract Community {
             "Test Commons Contribution Badges", "TSTB", membership, registry, address(forwarder), address(governor)
         );
         membership.transferOwnership(address(governor));
+    }
+
+    /// @dev The community's passkey account factory (not yet in scripts/_community.py's deployment).
+    function deployPasskeyAccounts() internal {
+        accountFactory = new PasskeyAccountFactory(address(forwarder));
     }
 
     function indicator(string memory name, uint16 endorsements, uint32 validity)
@@ -74,7 +83,27 @@ contract Community {
         view
         returns (ERC2771Forwarder.ForwardRequestData memory request)
     {
-        request = ERC2771Forwarder.ForwardRequestData({
+        request = unsignedRequest(from, target, data);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(signerKey, requestDigest(request));
+        request.signature = abi.encodePacked(r, s, v);
+    }
+
+    /// @dev A ForwardRequest for `from` (a passkey account), signed with `passkey` as a browser does.
+    function passkeyRequest(uint256 passkey, address from, address target, bytes memory data)
+        internal
+        view
+        returns (ERC2771Forwarder.ForwardRequestData memory request)
+    {
+        request = unsignedRequest(from, target, data);
+        request.signature = passkeySignature(passkey, requestDigest(request));
+    }
+
+    function unsignedRequest(address from, address target, bytes memory data)
+        internal
+        view
+        returns (ERC2771Forwarder.ForwardRequestData memory)
+    {
+        return ERC2771Forwarder.ForwardRequestData({
             from: from,
             to: target,
             value: 0,
@@ -83,16 +112,21 @@ contract Community {
             data: data,
             signature: ""
         });
+    }
+
+    /// @dev The request's EIP-712 digest under the community's forwarder, at `from`'s next nonce:
+    /// what a key signs, and a passkey's challenge.
+    function requestDigest(ERC2771Forwarder.ForwardRequestData memory request) internal view returns (bytes32) {
         bytes32 structHash = keccak256(
             abi.encode(
                 _REQUEST_TYPEHASH,
-                from,
-                target,
-                uint256(0),
+                request.from,
+                request.to,
+                request.value,
                 request.gas,
-                forwarder.nonces(from),
+                forwarder.nonces(request.from),
                 request.deadline,
-                keccak256(data)
+                keccak256(request.data)
             )
         );
         bytes32 domain = keccak256(
@@ -104,8 +138,6 @@ contract Community {
                 address(forwarder)
             )
         );
-        (uint8 v, bytes32 r, bytes32 s) =
-            vm.sign(signerKey, keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
-        request.signature = abi.encodePacked(r, s, v);
+        return keccak256(abi.encodePacked("\x19\x01", domain, structHash));
     }
 }

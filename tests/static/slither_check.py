@@ -48,7 +48,11 @@ def element_key(element: dict) -> str:
 def run_slither() -> list[dict]:
     # A platform object rather than a path: with foundry.toml at the root, crytic-compile
     # would otherwise pick forge, whose build-info solcjs does not produce.
-    standard_json = SolcStandardJson()
+    # Built as forge and ape build them (foundry.toml, ape-config.yaml): without the optimizer,
+    # OpenZeppelin's P256 (PasskeyAccount's fallback when a chain has no P-256 precompile) does
+    # not compile (stack too deep). Slither reads the source, so its findings do not depend on it.
+    settings = {"optimizer": {"enabled": True, "runs": 200}, "evmVersion": "cancun"}
+    standard_json = SolcStandardJson({"settings": settings})
     standard_json.add_source_files(sorted(glob.glob("contracts/*.sol")))
     compilation = CryticCompile(standard_json, solc=SOLC, solc_remaps=REMAPS)
     slither = Slither(compilation)
