@@ -34,6 +34,7 @@ COMMUNITY_ROUTERS = (
     proposals.votes_router,
     members.delegations_router,
     members.router,
+    members.passkeys_router,
     claims.router,
     claims.attestations_router,
     consent.router,

@@ -23,6 +23,7 @@ CONTRACT_TYPES = {
     "governor": "CommunityGovernor",
     "registry": "IndicatorRegistry",
     "badge": "ContributionBadge",
+    "passkeys": "PasskeyAccountFactory",
 }
 
 
@@ -65,6 +66,7 @@ class Community:
     governor: Any
     registry: Any
     badge: Any
+    passkeys: Any  # the factory of its passkey members' accounts
     deployment_block: int
 
     def contracts(self) -> dict[str, Any]:
@@ -72,7 +74,8 @@ class Community:
 
 
 def deploy_community(params: CommunityParams, deployer, log=lambda message: None) -> Community:
-    """Deploy the five contracts and hand ownership of the rules to the Governor."""
+    """Deploy the five contracts and the passkey account factory, and hand ownership of the rules
+    to the Governor."""
     log(f"Deploying community '{params.name}' with {len(params.founders)} founders")
     # The first block that can hold the deployment: the index starts there.
     deployment_block = chain.blocks.height + 1
@@ -104,9 +107,12 @@ def deploy_community(params: CommunityParams, deployer, log=lambda message: None
         governor,
     )
     log(f"  badge       {badge.address}")
+    # Accounts for members who sign with a passkey: clones that trust this community's forwarder.
+    passkeys = deployer.deploy(project.PasskeyAccountFactory, forwarder)
+    log(f"  passkeys    {passkeys.address}")
     membership.transferOwnership(governor, sender=deployer)
     log("  membership now owned by the governor")
-    return Community(params, forwarder, membership, governor, registry, badge, deployment_block)
+    return Community(params, forwarder, membership, governor, registry, badge, passkeys, deployment_block)
 
 
 def deployment_path(folder: Path, ecosystem: str, network: str, provider: str) -> Path:

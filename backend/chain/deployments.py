@@ -12,6 +12,8 @@ from backend.chain.abi import ContractAbi
 from backend.chain.addresses import checksum
 
 CONTRACT_KEYS = ("forwarder", "membership", "governor", "registry", "badge")
+# Contracts a community deployed by an earlier version may lack: served when present.
+OPTIONAL_KEYS = ("passkeys",)
 
 
 class DeploymentsError(RuntimeError):
@@ -48,12 +50,14 @@ class Deployments:
         try:
             record = json.loads(path.read_text())
             abis = {key: ContractAbi(record["abis"][key]) for key in CONTRACT_KEYS}
+            abis |= {key: ContractAbi(record["abis"][key]) for key in OPTIONAL_KEYS if key in record["abis"]}
             communities = {
                 slug: Community(
                     slug=slug,
                     name=entry["name"],
                     deployment_block=int(entry["deployment_block"]),
-                    contracts={key: checksum(entry["contracts"][key]) for key in CONTRACT_KEYS},
+                    contracts={key: checksum(entry["contracts"][key]) for key in CONTRACT_KEYS}
+                    | {key: checksum(entry["contracts"][key]) for key in OPTIONAL_KEYS if key in entry["contracts"]},
                     parameters=entry.get("parameters", {}),
                 )
                 for slug, entry in record["communities"].items()

@@ -2,11 +2,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from backend.api.submit import relay_signed
+from backend.api.submit import client_of, relay_signed, tx_response
 from backend.dependencies import AddressPath, CommunityDep, ContextDep, IndexRead, PagingDep, WaitQuery
+from backend.members import passkeys
 from backend.members import service as member_reads
 from backend.members import writes as member_writes
-from backend.members.schemas import DelegationPrepareIn, MemberOut, ProfileOut, ScoreHistoryOut
+from backend.members.schemas import (
+    DelegationPrepareIn,
+    MemberOut,
+    PasskeyAccountIn,
+    PasskeyAccountOut,
+    ProfileOut,
+    ScoreHistoryOut,
+)
 from backend.relay.schemas import SignedRequestIn, TxOut, TypedDataOut
 from backend.schemas import Page
 
@@ -66,3 +74,27 @@ def submit_delegation(
 ):
     """Delegate your vote to another member: relay the signed request."""
     return relay_signed(ctx, community, "delegations", body, request, response, wait)
+
+
+# ---------------------------------------------------------------------- passkey accounts
+# A person without a wallet: the member address of their passkey, deployed by the relayer.
+passkeys_router = APIRouter(prefix="/passkey-accounts", tags=["members"])
+
+
+@passkeys_router.post("", response_model=PasskeyAccountOut)
+def create_passkey_account(
+    ctx: ContextDep,
+    community: CommunityDep,
+    body: PasskeyAccountIn,
+    request: Request,
+    response: Response,
+    wait: WaitQuery = True,
+):
+    """The member account of a passkey (its P-256 public key from navigator.credentials.create): its
+    address, which may be admitted or credited before it exists, and the account deployed by the
+    relayer in its own name if it does not exist yet (charged to the caller's client budget; asked again,
+    nothing is sent). Every request the member then signs with the passkey is relayed like any other.
+    Refused: a key that is not a point of P-256 (422); a community deployed before passkey accounts (404)."""
+    account = passkeys.create_account(ctx, community, x=body.x, y=body.y, wait=wait, client=client_of(request))
+    tx = tx_response(account.created, request, response) if account.created is not None else None
+    return PasskeyAccountOut(address=account.address, deployed_now=tx is not None, tx=tx)

@@ -6,7 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from backend.schemas import SignerIn
+from backend.relay.schemas import TxOut
+from backend.schemas import HEX32, BodyIn, SignerIn
 from backend.vocabulary import (
     Address,
 )
@@ -80,3 +81,16 @@ class ScoreHistoryOut(BaseModel):
         description="The community's score rule, applied at every point as the profile applies it"
     )
     points: list[ScorePointOut] = Field(description="One point at each badge minted, revoked or expired, oldest first")
+
+
+class PasskeyAccountIn(BodyIn):
+    """A passkey's P-256 public key, as the browser's navigator.credentials.create returns it."""
+
+    x: str = Field(pattern=HEX32, description="The public key's x coordinate: 0x and 64 hex digits")
+    y: str = Field(pattern=HEX32, description="The public key's y coordinate: 0x and 64 hex digits")
+
+
+class PasskeyAccountOut(BaseModel):
+    address: str = Field(description="The member address of this passkey: admit or credit it, sign as it")
+    deployed_now: bool = Field(description="Whether this call deployed the account (false: it existed already)")
+    tx: TxOut | None = Field(None, description="The relayed deployment, when this call sent one")

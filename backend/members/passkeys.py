@@ -1,0 +1,74 @@
+"""Passkey accounts: a person without a wallet becomes a member through a passkey (WebAuthn, on the
+phone or laptop they already have). Their member address is a small contract account, a clone from
+the community's PasskeyAccountFactory, that accepts requests signed with the passkey (ERC-1271,
+through the forwarder's existing path: contracts/PasskeyAccount.sol).
+
+The address is known before the account exists (CREATE2 from the public key), so a person can be
+admitted or credited at once. Deploying it is a call the relayer makes in its own name, through the
+outbox like every write it pays for, and charged to the caller's client budget. It is idempotent:
+asked again, the existing account is answered and nothing is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from backend.chain.addresses import checksum
+from backend.chain.deployments import Community
+from backend.context import Context
+from backend.errors import NotFound, Unprocessable
+from backend.relay.submit import TxOutcome, send_direct
+
+# One account per passkey and community: the factory's salt is for a person's second account of
+# one passkey, which the service does not make.
+SALT = bytes(32)
+
+
+@dataclass(frozen=True)
+class PasskeyAccount:
+    """A passkey's member account: its address, and the relayed creation when this call sent one."""
+
+    address: str
+    created: TxOutcome | None
+
+
+def public_key(x: str, y: str) -> tuple[bytes, bytes]:
+    """The passkey's P-256 public key as the factory takes it (32-byte coordinates), refused in words
+    if it is not a point of the curve: an account of such a key could never sign anything."""
+    qx, qy = bytes.fromhex(x[2:]), bytes.fromhex(y[2:])
+    try:
+        ec.EllipticCurvePublicNumbers(int.from_bytes(qx, "big"), int.from_bytes(qy, "big"), ec.SECP256R1()).public_key()
+    except ValueError as exc:
+        raise Unprocessable(
+            "This is not a passkey's public key (not a point of the P-256 curve): send the x and y the "
+            "browser's navigator.credentials.create returned"
+        ) from exc
+    return qx, qy
+
+
+def _factory(community: Community) -> str:
+    if "passkeys" not in community.contracts:
+        raise NotFound(
+            f"Community {community.slug} was deployed before passkey accounts existed: it has no account "
+            "factory. Members of it sign with a wallet."
+        )
+    return community.contracts["passkeys"]
+
+
+def account_address(ctx: Context, community: Community, x: str, y: str) -> str:
+    """The member address of the passkey (x, y), deployed or not."""
+    _factory(community)
+    qx, qy = public_key(x, y)
+    return checksum(ctx.gateway.read(community, "passkeys", "predict", qx, qy, SALT)[0])
+
+
+def create_account(ctx: Context, community: Community, *, x: str, y: str, wait: bool, client: str) -> PasskeyAccount:
+    """Deploy the passkey's account unless it exists; its address either way."""
+    address = account_address(ctx, community, x, y)
+    if ctx.gateway.rpc.request("eth_getCode", address, "latest") not in ("0x", "0x0", ""):
+        return PasskeyAccount(address, None)
+    qx, qy = public_key(x, y)
+    data = ctx.gateway.abi("passkeys").function("create").encode(qx, qy, SALT)
+    return PasskeyAccount(address, send_direct(ctx, community, "passkeys", data, wait=wait, client=client))

@@ -1,0 +1,115 @@
+"""Passkey members through the API (issue 22, step 2): a person without a wallet gets a member
+address from their passkey's public key, the relayer deploys the account (once), governance admits
+it, and a claim signed with the passkey (a WebAuthn assertion over the request's EIP-712 digest) is
+relayed like any other; a spoiled assertion is refused in words before anything is sent.
+
+Its own chain and service per database: admitting a member changes the package community's quorum."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from backend.client import CommunityClient
+from devstack.passkeys import FLAG_UP, Passkey
+from devstack.stack import local_stack, rpc
+from tests.e2e.conftest import ALICE, _postgres_database, pass_proposal, problem_of
+
+RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp(f"passkeys-{request.param}")
+    database_url, cleanup = (
+        (f"sqlite:///{workdir / 'index.sqlite3'}", None) if request.param == "sqlite" else _postgres_database()
+    )
+    try:
+        with local_stack(workdir, database_url=database_url) as stack:
+            env = SimpleNamespace(api=CommunityClient(stack.server.url), anvil=stack.anvil)
+            pass_proposal(
+                env,
+                ALICE,
+                "Mentoring counts",
+                [
+                    {
+                        "type": "add_indicator",
+                        "name": "Mentoring a newcomer",
+                        "category": "mentoring",
+                        "orientation": "community",
+                        "weight": 5,
+                        "endorsements_required": 2,
+                    }
+                ],
+            )
+            yield SimpleNamespace(env=env, api=env.api, url=stack.anvil.url)
+    finally:
+        if cleanup:
+            cleanup()
+
+
+def coordinates(passkey: Passkey) -> dict[str, str]:
+    qx, qy = passkey.public
+    return {"x": "0x" + qx.hex(), "y": "0x" + qy.hex()}
+
+
+def chain_state(url: str):
+    return rpc(url, "eth_blockNumber"), rpc(url, "eth_getTransactionCount", RELAYER, "latest")
+
+
+def test_a_passkey_member_is_admitted_and_claims_without_a_wallet(stack):
+    api, passkey = stack.api, Passkey.generate()
+    # The relayer deploys the account; asked again, it answers the same address and sends nothing.
+    first = api.post("/passkey-accounts", coordinates(passkey))
+    assert first["deployed_now"] and first["tx"]["status"] == "succeeded"
+    assert rpc(stack.url, "eth_getCode", first["address"], "latest") not in ("0x", "")
+    before = chain_state(stack.url)
+    again = api.post("/passkey-accounts", coordinates(passkey))
+    assert (again["address"], again["deployed_now"], again["tx"]) == (first["address"], False, None)
+    assert chain_state(stack.url) == before
+    account = first["address"]
+
+    # Governance admits it like any member; then it claims, signing with the passkey alone.
+    pass_proposal(stack.env, ALICE, "A passkey member joins", [{"type": "admit_member", "account": account}])
+    typed = api.prepare(
+        "claims", signer=account, indicator_id=1, evidence_uri="https://forum.example.org/t/passkey-mentoring"
+    )["typed_data"]
+    signature = "0x" + passkey.sign_request(typed).hex()
+    claim_id = api.post("/claims", {"typed_data": typed, "signature": signature})["created"]["claim_id"]
+    assert api.get(f"/claims/{claim_id}")["contributor"] == account
+
+
+@pytest.fixture(scope="module")
+def passkey_member(stack):
+    """A passkey and its account, deployed and admitted once for the refusals below."""
+    passkey = Passkey.generate()
+    account = stack.api.post("/passkey-accounts", coordinates(passkey))["address"]
+    pass_proposal(stack.env, ALICE, f"Admit {account}", [{"type": "admit_member", "account": account}])
+    return passkey, account
+
+
+@pytest.mark.parametrize(
+    "spoil, why",
+    [({"flags": FLAG_UP}, "no user verification"), ({"high_s": True}, "high s"), ({}, "another key")],
+)
+def test_a_spoiled_passkey_signature_is_refused_before_anything_is_sent(stack, passkey_member, spoil, why):
+    api, (passkey, account) = stack.api, passkey_member
+    typed = api.prepare("claims", signer=account, indicator_id=1, evidence_uri=f"https://example.org/{why}")[
+        "typed_data"
+    ]
+    signer = Passkey.generate() if why == "another key" else passkey
+    signature = "0x" + signer.sign_request(typed, **spoil).hex()
+    before = chain_state(stack.url)
+    status, problem = problem_of(lambda: api.post("/claims", {"typed_data": typed, "signature": signature}))
+    assert (status, problem["error"]) == (403, "WalletRefusedSignature"), (why, problem)
+    assert "it refused this signature" in problem["detail"]
+    assert chain_state(stack.url) == before
+
+
+@pytest.mark.parametrize("x, y", [("0x" + "00" * 32, "0x" + "00" * 31 + "01"), ("0x" + "11" * 32, "0x" + "22" * 32)])
+def test_a_key_that_is_not_a_passkeys_is_refused_in_words(stack, x, y):
+    before = chain_state(stack.url)
+    status, problem = problem_of(lambda: stack.api.post("/passkey-accounts", {"x": x, "y": y}))
+    assert status == 422 and "not a point of the P-256 curve" in problem["detail"], problem
+    assert chain_state(stack.url) == before
