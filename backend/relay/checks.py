@@ -67,7 +67,7 @@ def prepare(ctx: Context, community: Community, *, signer: str, target: str, dat
     forwarded = as_forwarded(ctx, community, target, data, signer)
     head, chain_nonce, held = chain_and_outbox(ctx, community, signer)
     nonce = next_nonce(chain_nonce, held)
-    (simulated,) = simulated_behind(ctx, community, signer, head, chain_nonce, held, [forwarded])
+    head, (simulated,) = simulated_behind(ctx, community, signer, head, chain_nonce, held, [forwarded])
     estimate = gas_needed(ctx, simulated)
     return forward_request_typed_data(
         chain_id=ctx.gateway.chain_id,
@@ -176,7 +176,9 @@ def check(
     nonce = message["nonce"]
     head, chain_nonce, held = chain_and_outbox(ctx, community, signer)
     check_nonce(chain_nonce, nonce, held)
-    simulated, relayed = simulated_behind(ctx, community, signer, head, chain_nonce, held, [forwarded, as_relayed])
+    head, (simulated, relayed) = simulated_behind(
+        ctx, community, signer, head, chain_nonce, held, [forwarded, as_relayed]
+    )
     now = clock_of(head)
     if message["deadline"] < now:
         raise Unprocessable(

@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from eth_utils import keccak
+
 from backend.chain.deployments import Community
 from backend.chain.gateway import HEAD_CALL, ChainGateway, clock_of
 from backend.context import Context
@@ -65,7 +67,7 @@ def simulated_behind(
     chain_nonce: int,
     held: list[HeldRequest],
     calls: list[dict[str, str]],
-) -> list[Any]:
+) -> tuple[dict[str, Any], list[Any]]:
     """Each of `calls` simulated behind the member's requests the chain has not executed as of
     `head`, in one round trip. Each simulated block first reads the member's nonce, on the very
     state the simulation runs on: a node asked for the state of its newest block while it mines
@@ -73,7 +75,10 @@ def simulated_behind(
     batch. The outbox was read from `chain_nonce`; if a simulation's state is older than that,
     the requests in between (executed since) were left out of the replay, and it runs again with
     the outbox read from the state's own nonce. A newer state only skips replays already executed,
-    as the forwarder does on chain."""
+    as the forwarder does on chain. But the simulated block's clock is set past `head`'s, and on a
+    newer state it may be older than the newest block's (a chain whose clock runs ahead of the wall
+    clock): a checkpoint (a vote delegation) written there then reverts as unordered. Such a
+    simulation runs again on the head read anew. Returns the head the simulations ran on, and theirs."""
     number = int(head["number"], 16)
     nonce_read = {
         **_nonce_read(ctx, community, signer),
@@ -85,12 +90,32 @@ def simulated_behind(
         replays = _replays(ctx, community, held)
         results = ctx.gateway.simulate([_behind([nonce_read, *replays], call, head) for call in calls])
         state_nonce = _state_nonce(results)
-        if state_nonce is None or state_nonce >= replayed_from:
-            return results
+        if state_nonce is None or (state_nonce > replayed_from and not _clock_behind_state(results)):
+            return head, results
+        if state_nonce > replayed_from:  # a newer state, whose clock is past the simulated block's
+            head, replayed_from, held = chain_and_outbox(ctx, community, signer)
+            number = int(head["number"], 16)
+            continue
+        if state_nonce == replayed_from:
+            return head, results
         replayed_from = state_nonce
         held = ctx.book.held(community.slug, signer, state_nonce, number)
     raise NodeUnavailable(
         f"The chain node's state kept changing under the relay check (block {number}); submit the request again"
+    )
+
+
+# OpenZeppelin's Checkpoints: a checkpoint written at a time before the last one.
+_UNORDERED_CHECKPOINT = "0x" + keccak(text="CheckpointUnorderedInsertion()")[:4].hex()
+
+
+def _clock_behind_state(results: list[Any]) -> bool:
+    """Whether a simulated call reverted for a checkpoint older than the state's last: the
+    simulated block's clock was behind the state the node ran it on, never the call's fault."""
+    return any(
+        not isinstance(result, ChainRefused)
+        and (result[-1]["calls"][-1].get("returnData") or "").startswith(_UNORDERED_CHECKPOINT)
+        for result in results
     )
 
 

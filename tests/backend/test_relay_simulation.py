@@ -158,7 +158,8 @@ def _simulate(gateway, book, calls=1):
     ctx = SimpleNamespace(gateway=gateway, book=book, settings=Settings())
     community = SimpleNamespace(slug="c", contracts={"forwarder": FORWARDER})
     head = {"number": hex(41), "timestamp": hex(4_000_000_000)}
-    return simulated_behind(ctx, community, ATTESTER, head, 4, [_held(4), _held(5)], [{"gas": hex(1)}] * calls)
+    _, results = simulated_behind(ctx, community, ATTESTER, head, 4, [_held(4), _held(5)], [{"gas": hex(1)}] * calls)
+    return results
 
 
 @pytest.mark.parametrize(
@@ -209,3 +210,38 @@ def test_a_nonce_the_simulation_could_not_read_is_the_nodes_failure(first):
     with pytest.raises(NodeUnavailable) as caught:
         _simulate(gateway, _Book())
     assert "eth_simulateV1" in caught.value.detail
+
+
+class _RacingGateway(_Gateway):
+    """A node that, asked for the head's state while mining the next block, simulates on the newer
+    one (the member's request 4 executed there: nonce 5) with the simulated block's clock behind
+    it, so a delegation reverts for an unordered checkpoint; read again, the head has moved."""
+
+    UNORDERED = "0x" + keccak(text="CheckpointUnorderedInsertion()")[:4].hex()
+
+    def __init__(self) -> None:
+        super().__init__(5)
+        self.heads_read = 0
+
+    def simulate(self, calls):
+        if calls[0][0] == "eth_call":  # chain_and_outbox: the nonce and the head, read anew
+            self.heads_read += 1
+            return ["0x" + f"{5:064x}", {"number": hex(42), "timestamp": hex(4_000_000_012)}]
+        results = super().simulate(calls)
+        if self.heads_read == 0:
+            results[0][0]["calls"][-1] = {"status": "0x0", "returnData": self.UNORDERED}
+        return results
+
+
+def test_a_simulation_on_a_newer_state_behind_its_clock_runs_again_on_the_head_read_anew():
+    """A vote delegation simulated on a state newer than the head read (a block mined meanwhile)
+    with a clock set past the old head's may revert for a checkpoint older than the newest: not the
+    request's fault. The head is read again and the simulation runs on it; the head it ran on is
+    answered, so that the request's deadline is judged on that block's clock."""
+    gateway, book = _RacingGateway(), _Book()
+    ctx = SimpleNamespace(gateway=gateway, book=book, settings=Settings())
+    community = SimpleNamespace(slug="c", contracts={"forwarder": FORWARDER})
+    head = {"number": hex(41), "timestamp": hex(4_000_000_000)}
+    ran_on, results = simulated_behind(ctx, community, ATTESTER, head, 4, [_held(4), _held(5)], [{"gas": hex(1)}])
+    assert gateway.heads_read == 1 and int(ran_on["number"], 16) == 42
+    assert results[0][-1]["calls"][-1]["status"] == "0x1"
