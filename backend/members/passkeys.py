@@ -57,18 +57,17 @@ def _factory(community: Community) -> str:
     return community.contracts["passkeys"]
 
 
-def account_address(ctx: Context, community: Community, x: str, y: str) -> str:
-    """The member address of the passkey (x, y), deployed or not."""
+def account_address(ctx: Context, community: Community, qx: bytes, qy: bytes) -> str:
+    """The member address of the passkey (qx, qy), deployed or not."""
     _factory(community)
-    qx, qy = public_key(x, y)
     return checksum(ctx.gateway.read(community, "passkeys", "predict", qx, qy, SALT)[0])
 
 
 def create_account(ctx: Context, community: Community, *, x: str, y: str, wait: bool, client: str) -> PasskeyAccount:
     """Deploy the passkey's account unless it exists; its address either way."""
-    address = account_address(ctx, community, x, y)
+    qx, qy = public_key(x, y)
+    address = account_address(ctx, community, qx, qy)
     if ctx.gateway.rpc.request("eth_getCode", address, "latest") not in ("0x", "0x0", ""):
         return PasskeyAccount(address, None)
-    qx, qy = public_key(x, y)
     data = ctx.gateway.abi("passkeys").function("create").encode(qx, qy, SALT)
     return PasskeyAccount(address, send_direct(ctx, community, "passkeys", data, wait=wait, client=client))

@@ -36,7 +36,7 @@ def book(tmp_path):
     engine.dispose()
 
 
-def _request(book: RelayBook, nonce: int, state: str, block: int | None = None) -> None:
+def _request(book: RelayBook, nonce: int, state: str, block: int | None = None, **columns) -> None:
     with book.sessions.begin() as session:
         session.add(
             RelayRequest(
@@ -51,6 +51,7 @@ def _request(book: RelayBook, nonce: int, state: str, block: int | None = None) 
                 client="test",
                 state=state,
                 block_number=block,
+                **columns,
             )
         )
 
@@ -241,25 +242,16 @@ def _settled(
     error: str | None = None,
     settled_at: float | None = None,
 ) -> None:
-    with book.sessions.begin() as session:
-        session.add(
-            RelayRequest(
-                community="c",
-                kind="forward",
-                forwarder="0xF",
-                signer=SIGNER,
-                nonce=nonce,
-                target="0xT",
-                payload={},
-                gas=100_000,
-                client="test",
-                state=state,
-                gas_used=gas_used,
-                error=error,
-                settled_at=settled_at if settled_at is not None else time.time(),
-                tx_hash=None if gas_used is None else f"0x{nonce:064x}",
-            )
-        )
+    """A settled request: mined (a transaction, the gas it used) unless `gas_used` is None."""
+    _request(
+        book,
+        nonce,
+        state,
+        gas_used=gas_used,
+        error=error,
+        settled_at=settled_at if settled_at is not None else time.time(),
+        tx_hash=None if gas_used is None else f"0x{nonce:064x}",
+    )
 
 
 def _refusal(book: RelayBook, gas: int = 100_000):

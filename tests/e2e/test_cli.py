@@ -92,6 +92,14 @@ def ok(result: subprocess.CompletedProcess):
     return json.loads(result.stdout) if result.stdout.lstrip().startswith(("{", "[")) else result.stdout
 
 
+def cli_claim(env, keys, governed, evidence: str, who: str) -> int:
+    """A claim of the code indicator through `commons claim`; its id."""
+    created = ok(
+        commons(env, keys, "--json", "claim", "--indicator", str(governed["code"]), "--evidence", evidence, who=who)
+    )
+    return created["created"]["claim_id"]
+
+
 def test_keystore_unlocks_and_refuses_a_wrong_password(env, keys):
     assert ok(commons(env, keys, "--json", "account", "address", who="carol")) == {"address": address(CAROL)}
     wrong = keys["folder"] / "wrong"
@@ -131,19 +139,7 @@ def test_claim_and_attest_mint_a_badge_with_progress(env, keys, governed):
 
 
 def test_a_refusal_exits_1_with_the_problem(env, keys, governed):
-    claim_id = ok(
-        commons(
-            env,
-            keys,
-            "--json",
-            "claim",
-            "--indicator",
-            str(governed["code"]),
-            "--evidence",
-            "https://git.example.org/mr/self",
-            who="bob",
-        )
-    )["created"]["claim_id"]
+    claim_id = cli_claim(env, keys, governed, "https://git.example.org/mr/self", who="bob")
     before = rpc(env.anvil.url, "eth_blockNumber")
     refused = commons(env, keys, "--json", "attest", str(claim_id), who="bob")
     assert refused.returncode == 1 and refused.stdout == ""
@@ -270,19 +266,7 @@ def test_accept_decline_disown_and_hide(env, keys, governed):
 
 
 def test_export_and_credentials(env, keys, governed, tmp_path):
-    claim_id = ok(
-        commons(
-            env,
-            keys,
-            "--json",
-            "claim",
-            "--indicator",
-            str(governed["code"]),
-            "--evidence",
-            "https://git.example.org/mr/export",
-            who="dana",
-        )
-    )["created"]["claim_id"]
+    claim_id = cli_claim(env, keys, governed, "https://git.example.org/mr/export", who="dana")
     ok(commons(env, keys, "--json", "attest", str(claim_id), who="alice"))
     target = tmp_path / "badges.csv"
     params = {"from": "2000-01-01", "to": "2099-12-31", "format": "csv"}
