@@ -60,8 +60,9 @@ else
   # Its clock resumes after the saved chain's newest block (`--timestamp`, when that block is
   # ahead of the wall clock, as after `make demo` skipped time): a restarted chain never mines a
   # block older than the last one (backend/chain/local_clock.py, which the tests' chains use too).
+  # Osaka: passkey members' signatures are checked by the P-256 precompile (devstack/stack.py).
   read -r -a resume_clock <<< "$(python -m backend.chain.local_clock var/anvil-state.json)"
-  anvil --port "$RPC_PORT" --hardfork cancun "${resume_clock[@]}" \
+  anvil --port "$RPC_PORT" --hardfork osaka "${resume_clock[@]}" \
     --state var/anvil-state.json --state-interval 5 > var/anvil.log 2>&1 &
   anvil_pid=$!
   for _ in $(seq 50); do rpc_ready && break; sleep 0.2; done

@@ -27,7 +27,17 @@ from backend.chain.deployments import Deployments
 from backend.chain.typed_data import SECP256K1_N, forward_request_struct, forward_request_typed_data
 from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
-from devstack.stack import ROOT, Anvil, Server, deploy, rpc, second_community_params, service_env, wait_until
+from devstack.stack import (
+    ANVIL_HARDFORK,
+    ROOT,
+    Anvil,
+    Server,
+    deploy,
+    rpc,
+    second_community_params,
+    service_env,
+    wait_until,
+)
 from tests.e2e.conftest import ALICE, BOB, CAROL, OUTSIDER, address
 
 ERIN, FRANK = ANVIL_DEV_KEYS[5], ANVIL_DEV_KEYS[6]
@@ -49,7 +59,7 @@ class ChainAnvil(Anvil):
             "--port",
             str(self.port),
             "--hardfork",
-            "cancun",
+            ANVIL_HARDFORK,
             "--chain-id",
             str(self.chain_id),
             "--state",
