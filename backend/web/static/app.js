@@ -5,14 +5,18 @@
 // POST the signed request with ?wait=false, then follow the status_url of its answer until it is
 // mined and indexed. The provider is the browser wallet (window.ethereum), or, on a local
 // development chain only, the development signer (which signs on the service, see
-// backend/web/dev_signer.py). No key is ever sent anywhere by this script.
+// backend/web/dev_signer.py), or the person's passkey (passkey.js: for people with no wallet,
+// whose member account is a contract the passkey signs for). No key is ever sent anywhere by
+// this script.
 "use strict";
 
 (function () {
   const body = document.body;
+  const Passkey = window.CommonsPasskey;
   const config = {
     api: body.dataset.api,
     community: body.dataset.community,
+    communityName: body.dataset.communityName,
     chainId: Number(body.dataset.chainId),
     local: body.dataset.local === "1",
     rpcUrl: body.dataset.rpcUrl,
@@ -42,6 +46,11 @@
 
   function provider() {
     const chosen = choice();
+    if (chosen === "passkey") {
+      const entry = config.community && Passkey.record(config.community);
+      if (!entry) throw new Error("This browser holds no passkey of yours for this community: choose Join with a passkey.");
+      return Passkey.provider(entry, { chainId: config.chainId, api: config.api, post: (path, json) => api("POST", path, json) });
+    }
     if (chosen.startsWith("dev:")) {
       if (!config.local) throw new Error("The development signer works only on a local development chain.");
       return devProvider(chosen.slice(4));
@@ -84,11 +93,14 @@
   const select = document.getElementById("signer-choice");
   const status = document.getElementById("signer-status");
   const connect = document.getElementById("connect");
+  const join = document.getElementById("passkey-join");
+  const joined = document.getElementById("passkey-note");
 
   function short(address) { return address.slice(0, 6) + "…" + address.slice(-4); }
 
   function showSigner(address, label) {
-    status.textContent = address ? "Signing as " + (label || short(address)) : "Not connected";
+    status.textContent = !address ? "Not connected"
+      : choice() === "passkey" ? "Signing with your passkey" : "Signing as " + (label || short(address));
     for (const link of document.querySelectorAll("[data-member-link]")) {
       const base = link.dataset.memberLink;
       if (address) link.href = base.replace("{address}", address);
@@ -109,6 +121,37 @@
     }
   }
 
+  // "My passkey" among the signers, once this browser holds the person's passkey for the community.
+  function offerPasskey() {
+    const entry = config.community && Passkey.record(config.community);
+    if (join) join.hidden = Boolean(entry);
+    if (!select || !entry || select.querySelector('option[value="passkey"]')) return;
+    select.options[0].after(new Option("My passkey", "passkey")); // after "your browser wallet"
+  }
+
+  async function joinWithPasskey() {
+    join.disabled = true;
+    status.textContent = "Making your passkey: your device asks you to confirm it is you…";
+    try {
+      const entry = await Passkey.join({ community: config.community, communityName: config.communityName,
+                                         api: config.api, post: (path, json) => api("POST", path, json) });
+      localStorage.setItem(STORE, "passkey");
+      offerPasskey();
+      if (select) select.value = "passkey";
+      await refreshSigner(false);
+      joined.replaceChildren("Your passkey is ready. Your member address is ", Object.assign(
+        document.createElement("code"), { textContent: entry.address }),
+        ": give it to a member, who proposes admitting you. Once admitted, you sign with your passkey.");
+      joined.hidden = false;
+    } catch (error) {
+      status.textContent = error instanceof Problem ? "Refused: " + error.message : error.message;
+    } finally {
+      join.disabled = false;
+    }
+  }
+
+  offerPasskey();
+  if (join) join.addEventListener("click", joinWithPasskey);
   if (select) {
     select.value = choice() || "wallet";
     if (!select.value) select.value = "wallet";
@@ -249,16 +292,17 @@
 
   const STEPS = [["prepare", "Checking with the service"], ["sign", "Signing in your wallet"],
                  ["sent", "Sent to the chain"], ["mined", "Mined"], ["indexed", "Indexed"]];
+  const PASSKEY_SIGN = "Signing with your passkey";
 
-  function progress(form, signed) {
+  function progress(form, signed, passkey) {
     const list = form.querySelector(".progress");
     list.replaceChildren();
-    const items = {};
+    const items = {}, labels = {};
     for (const [key, label] of STEPS) {
       if (!signed && key === "sign") continue;
       const li = document.createElement("li");
       li.dataset.step = key;
-      li.textContent = label;
+      li.textContent = labels[key] = key === "sign" && passkey ? PASSKEY_SIGN : label;
       list.append(li);
       items[key] = li;
     }
@@ -272,7 +316,7 @@
           li.className = reached ? (k === key ? "current" : "done") : "";
           if (k === key) reached = false;
         }
-        if (note) items[key].textContent = STEPS.find(([k]) => k === key)[1] + ": " + note;
+        if (note) items[key].textContent = labels[key] + ": " + note;
         list.dataset.state = key;
       },
       fail() { list.dataset.state = "failed"; for (const li of list.querySelectorAll(".current")) li.className = "failed"; },
@@ -313,7 +357,8 @@
     button.disabled = true;
     const action = form.dataset.action;
     const signed = action !== "execute";
-    const steps = progress(form, signed);
+    const passkey = signed && choice() === "passkey";
+    const steps = progress(form, signed, passkey);
     try {
       let answer;
       steps.at("prepare");
@@ -347,6 +392,11 @@
     } catch (error) {
       steps.fail();
       if (error && error.code === 4001) error = new Error("You declined to sign; nothing was sent.");
+      if (passkey && error instanceof Problem && error.problem.error === "WalletRefusedSignature") {
+        // The account's own check (ERC-1271) said no: in words, the technical detail left out.
+        error = new Problem({ ...error.problem, detail: "Your member account did not accept your passkey's " +
+          "signature, so nothing was sent. Sign again; if it is refused again, this passkey is not your account's." });
+      }
       showProblem(form, error instanceof Problem ? error : new Error(error.message || String(error)));
     } finally {
       button.disabled = false;
