@@ -246,7 +246,11 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         string calldata evidenceURI
     ) private returns (uint256 claimId) {
         _requireMember(submitter);
-        if (submitter != contributor) _requireMember(contributor);
+        // A nominee is a member, or a person invited and not yet joined (credit before joining).
+        if (submitter != contributor && !membership.isMember(contributor) && !membership.isOpenInvitation(contributor))
+        {
+            revert BadgeNotMember(contributor);
+        }
         if (evidenceHash == bytes32(0)) revert BadgeMissingEvidence();
         IIndicatorRegistry.Terms memory terms = registry.terms(indicatorId);
         if (!terms.active) revert IIndicatorRegistry.RegistryIndicatorRetired(indicatorId);
@@ -374,13 +378,21 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         emit BadgeMinted(claimId, record.contributor, record.indicatorId, terms.weight);
     }
 
-    /// @dev The claim, if `account` may still answer it as its nominee.
-    function _pendingNomination(uint256 claimId, address account) private view returns (Claim memory record) {
+    /// @dev The claim, if `account` may still answer it as its nominee. A nomination made to an
+    /// invitation that `account` accepted becomes theirs here.
+    function _pendingNomination(uint256 claimId, address account) private returns (Claim memory record) {
         record = getClaim(claimId);
-        if (record.contributor != account) revert BadgeNotNominee(claimId, account);
+        address invitation = record.contributor;
+        bool joined = invitation != account && membership.invitationOf(invitation).account == account;
+        if (invitation != account && !joined) revert BadgeNotNominee(claimId, account);
         if (record.nomination == Nomination.None) revert BadgeNotNomination(claimId);
         if (record.nomination == Nomination.Declined) revert BadgeNominationDeclined(claimId);
         if (record.nomination == Nomination.Accepted) revert BadgeNominationAlreadyAccepted(claimId);
+        if (joined) {
+            _claims[claimId].contributor = account;
+            record.contributor = account;
+            emit NomineeJoined(claimId, invitation, account);
+        }
     }
 
     function _requireMember(address account) private view {

@@ -9,11 +9,14 @@ import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
 import {SoulboundERC721} from "./SoulboundERC721.sol";
 import {IMembership} from "./interfaces/IMembership.sol";
+import {MemberDirectory} from "./membership/MemberDirectory.sol";
+import {Admissions} from "./membership/Admissions.sol";
 
 /// @title Soulbound membership with one vote per member, delegable to another member
 /// @dev The owner is the community's Governor. Votes use a timestamp clock (ERC-6372) so the
-/// Governor's periods are in seconds.
-contract Membership is SoulboundERC721, ERC721Votes, ERC2771Context, Ownable, IMembership {
+/// Governor's periods are in seconds. Members' names are in {MemberDirectory}; admission by
+/// vouching and invitations in {Admissions}.
+contract Membership is SoulboundERC721, ERC721Votes, ERC2771Context, Ownable, MemberDirectory, Admissions, IMembership {
     constructor(
         string memory name_,
         string memory symbol_,
@@ -31,6 +34,7 @@ contract Membership is SoulboundERC721, ERC721Votes, ERC2771Context, Ownable, IM
 
     /// @inheritdoc IMembership
     function admit(address account) external onlyOwner {
+        _noteAdmission(account);
         _admit(account);
     }
 
@@ -40,6 +44,8 @@ contract Membership is SoulboundERC721, ERC721Votes, ERC2771Context, Ownable, IM
         // Without members nobody could propose or vote again: governance would be over.
         if (_getTotalSupply() == 1) revert MembershipLastMember(account);
         _burn(_tokenIdOf(account));
+        _clearDirectory(account);
+        _noteRemoval(account, true);
         emit MemberRemoved(account);
     }
 
@@ -47,6 +53,9 @@ contract Membership is SoulboundERC721, ERC721Votes, ERC2771Context, Ownable, IM
     function recover(address lost, address replacement) external onlyOwner {
         _requireMember(lost);
         _burn(_tokenIdOf(lost));
+        _clearDirectory(lost);
+        _noteRemoval(lost, false);
+        _noteAdmission(replacement);
         _admit(replacement);
         emit MembershipRecovered(lost, replacement);
     }
@@ -54,7 +63,7 @@ contract Membership is SoulboundERC721, ERC721Votes, ERC2771Context, Ownable, IM
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IMembership
-    function isMember(address account) public view returns (bool) {
+    function isMember(address account) public view override(Admissions, IMembership) returns (bool) {
         return _ownerOf(_tokenIdOf(account)) != address(0);
     }
 
@@ -90,6 +99,30 @@ contract Membership is SoulboundERC721, ERC721Votes, ERC2771Context, Ownable, IM
     }
 
     // ---------------------------------------------------------------- internal
+
+    function _requireMemberForDirectory(address account) internal view override {
+        _requireMember(account);
+    }
+
+    function _requireGovernanceForDirectory() internal view override {
+        _checkOwner();
+    }
+
+    function _requireMemberForAdmissions(address account) internal view override {
+        _requireMember(account);
+    }
+
+    function _requireGovernanceForAdmissions() internal view override {
+        _checkOwner();
+    }
+
+    function _admitForAdmissions(address account) internal override {
+        _admit(account);
+    }
+
+    function _hashTypedDataForAdmissions(bytes32 structHash) internal view override returns (bytes32) {
+        return _hashTypedDataV4(structHash);
+    }
 
     function _admit(address account) private {
         if (isMember(account)) revert MembershipAlreadyMember(account);

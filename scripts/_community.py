@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -39,21 +39,43 @@ class CommunityParams:
     voting_period_seconds: int
     proposal_threshold: int
     quorum_percent: int
+    # Admission without a vote per person (Membership's admission rules; governance may change
+    # them): how many members' vouches admit a person (0: only by proposal), and how many vouches
+    # and invitations each member may give per period; how long an invitation stays open.
+    vouches_required: int = 0
+    vouch_cap: int = 3
+    vouch_period_days: int = 30
+    invitation_lifetime_days: int = 30
 
     @classmethod
     def load(cls, path: Path) -> CommunityParams:
         data = json.loads(Path(path).read_text())
-        missing = sorted(set(cls.__dataclass_fields__) - set(data))
+        required = {field.name for field in fields(cls) if field.default is MISSING}
+        missing = sorted(required - set(data))
         if missing:
             raise ValueError(f"{path}: missing {', '.join(missing)}")
-        params = cls(**{name: data[name] for name in cls.__dataclass_fields__})
+        params = cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
         if not params.founders:
             raise ValueError(f"{path}: a community needs at least one founder")
         if not 0 < params.quorum_percent <= 100:
             raise ValueError(f"{path}: quorum_percent must be within 1-100")
         if params.voting_period_seconds <= 0:
             raise ValueError(f"{path}: voting_period_seconds must be positive")
+        if not 0 <= params.vouches_required <= 16 or not 1 <= params.vouch_cap <= 100:
+            raise ValueError(f"{path}: vouches_required must be within 0-16 and vouch_cap within 1-100")
+        if not 1 <= params.vouch_period_days <= 365 or not 1 <= params.invitation_lifetime_days <= 365:
+            raise ValueError(f"{path}: vouch_period_days and invitation_lifetime_days must be within 1-365")
         return params
+
+    def admission_rules(self) -> tuple[int, int, int, int]:
+        """Membership.AdmissionRules as the contract takes it."""
+        day = 86_400
+        period, lifetime = self.vouch_period_days * day, self.invitation_lifetime_days * day
+        return (self.vouches_required, self.vouch_cap, period, lifetime)
+
+
+# Membership's rules at deployment when a community's file sets none.
+DEFAULT_ADMISSION_RULES = (0, 3, 30 * 86_400, 30 * 86_400)
 
 
 @dataclass
@@ -110,6 +132,9 @@ def deploy_community(params: CommunityParams, deployer, log=lambda message: None
     # Accounts for members who sign with a passkey: clones that trust this community's forwarder.
     passkeys = deployer.deploy(project.PasskeyAccountFactory, forwarder)
     log(f"  passkeys    {passkeys.address}")
+    if params.admission_rules() != DEFAULT_ADMISSION_RULES:
+        membership.setAdmissionRules(params.admission_rules(), sender=deployer)
+        log(f"  admission   {params.vouches_required} vouches admit a person")
     membership.transferOwnership(governor, sender=deployer)
     log("  membership now owned by the governor")
     return Community(params, forwarder, membership, governor, registry, badge, passkeys, deployment_block)

@@ -157,3 +157,31 @@ def signature_flaw(signature: bytes) -> tuple[str, str] | None:
             "(ECDSAInvalidSignature): add 27 to a v of 0 or 1",
         )
     return None
+
+
+INVITATION_ACCEPTANCE_TYPES: dict[str, list[dict[str, str]]] = {
+    "EIP712Domain": FORWARD_REQUEST_TYPES["EIP712Domain"],
+    "InvitationAcceptance": [
+        {"name": "invitation", "type": "address"},
+        {"name": "account", "type": "address"},
+    ],
+}
+
+
+def invitation_acceptance_typed_data(
+    *, chain_id: int, membership: str, membership_name: str, invitation: str, account: str
+) -> dict[str, Any]:
+    """What an invitation's secret signs to hand the invitation to `account` (Membership's
+    acceptInvitation): bound to that account, so a copied acceptance cannot be redirected. The
+    domain is Membership's (its name is the community's name, version 1)."""
+    return {
+        "types": INVITATION_ACCEPTANCE_TYPES,
+        "primaryType": "InvitationAcceptance",
+        "domain": {
+            "name": membership_name,
+            "version": "1",
+            "chainId": chain_id,
+            "verifyingContract": checksum(membership),
+        },
+        "message": {"invitation": checksum(invitation), "account": checksum(account)},
+    }

@@ -118,6 +118,9 @@ interface IContributionBadge {
     /// @notice Emitted when a nominee accepts a nomination (a `BadgeMinted` follows when it
     /// already had enough attestations).
     event NominationAccepted(uint256 indexed claimId, address indexed nominee);
+    /// @notice Emitted when a nomination made to an invitation becomes the nomination of `account`,
+    /// the account that accepted the invitation, as it answers the nomination.
+    event NomineeJoined(uint256 indexed claimId, address indexed invitation, address indexed account);
     /// @notice Emitted when a nominee declines a nomination; it stays on record as declined.
     event NominationDeclined(uint256 indexed claimId, address indexed nominee);
     /// @notice Emitted when a holder disowns their badge; it stays on record and stops counting.
@@ -133,7 +136,9 @@ interface IContributionBadge {
 
     /// @notice Nominates another member for a contribution that went unseen. The nomination
     /// counts only once the nominee accepts it: attestations may gather before, but no badge
-    /// is minted until then.
+    /// is minted until then. `contributor` may also be an open invitation (see
+    /// {IAdmissions-invite}): the nomination is then answered by the account that accepts the
+    /// invitation, once it is a member; it cannot be attested before.
     /// @return claimId The new claim's id.
     function nominate(address contributor, uint32 indicatorId, bytes32 evidenceHash, string calldata evidenceURI)
         external
@@ -174,7 +179,8 @@ interface IContributionBadge {
 
     /// @notice Accepts a nomination of the caller; if it already has the attestations its
     /// indicator requires, the badge is minted now.
-    /// @dev Reverts with {BadgeNotNominee} unless the caller is the claim's contributor,
+    /// @dev Reverts with {BadgeNotNominee} unless the caller is the claim's contributor (or the
+    /// account that accepted the invitation nominated, which becomes the contributor: {NomineeJoined}),
     /// {BadgeNotNomination} for a claim of one's own, {BadgeNominationDeclined},
     /// {BadgeNominationAlreadyAccepted}, {BadgeNotMember} when the caller is no longer a
     /// member, and {BadgeIndicatorChanged} when the indicator was amended or retired since.

@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IMemberDirectory} from "./IMemberDirectory.sol";
+import {IAdmissions} from "./IAdmissions.sol";
+
 /// @title Community membership: one soulbound token, one vote, per member
 /// @notice A member's token id is their address as a number, so membership needs no index.
 /// Admission, removal and recovery are governance-only; founders are minted at deployment.
 /// There is always at least one member: deployment needs a founder and the last member cannot
-/// be removed.
-interface IMembership {
+/// be removed. Governance may also let members admit by vouching and invite ({IAdmissions}), and
+/// members name themselves ({IMemberDirectory}).
+interface IMembership is IMemberDirectory, IAdmissions {
     /// @notice `account` already holds a membership.
     error MembershipAlreadyMember(address account);
     /// @notice `account` is not a member.
