@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from backend import web
+from backend.admissions import routes as admissions
 from backend.api import docs, problems
 from backend.badges import routes as badges
 from backend.claims import routes as claims
@@ -35,6 +36,8 @@ COMMUNITY_ROUTERS = (
     members.delegations_router,
     members.router,
     members.passkeys_router,
+    members.names_router,
+    admissions.router,
     claims.router,
     claims.attestations_router,
     consent.router,

@@ -142,6 +142,20 @@ _STATUS_BY_ERROR = {
     "GovernorProposalThresholdOutOfRange": Unprocessable,
     "MembershipNoFounders": Unprocessable,
     "ERC2771UntrustfulTarget": InvalidRequest,
+    "DirectoryInvalidText": Unprocessable,
+    "DirectoryTaken": Conflict,
+    "DirectoryUnknownSite": Unprocessable,
+    "AdmissionInvalidRules": Unprocessable,
+    "AdmissionVouchingOff": Conflict,
+    "AdmissionAlreadyVouched": Conflict,
+    "AdmissionCapReached": Conflict,
+    "AdmissionRemovedByGovernance": Forbidden,
+    "AdmissionInvalidInvitation": Unprocessable,
+    "AdmissionUnknownInvitation": NotFound,
+    "AdmissionInvitationClosed": Conflict,
+    "AdmissionInvitationExpired": Conflict,
+    "AdmissionNotInviter": Forbidden,
+    "AdmissionWrongSecret": Forbidden,
 }
 
 
@@ -166,11 +180,31 @@ _WORDS = {
     "reciprocal window: {attester} may attest claim {claimId} from {until}",
     "RegistryUnknownOrganisation": "No organisation {organisationId} is registered in this community",
     "RegistryOrganisationRetired": "Organisation {organisationId} was retired: new claims cannot credit it",
+    "DirectoryTaken": "Another member of this community already uses {text!r} (upper and lower case count as the "
+    "same): choose another",
+    "DirectoryInvalidText": "{text!r} cannot be used: at most {maxBytes} bytes, no control characters, and no "
+    "space at either end",
+    "AdmissionVouchingOff": "This community admits people only by proposal: vouching is turned off",
+    "AdmissionAlreadyVouched": "{voucher} already vouched for {candidate}",
+    "AdmissionCapReached": "{member} already gave as many vouches and invitations as the community allows per "
+    "period ({cap}); more can be given from {periodEnds}",
+    "AdmissionRemovedByGovernance": "{account} was removed by the community's vote: only a proposal can admit "
+    "them again",
+    "AdmissionInvalidInvitation": "{invitation} cannot be invited or vouched for: it is a member already, an "
+    "invitation already, or empty",
+    "AdmissionUnknownInvitation": "No invitation has the address {invitation}: check the link",
+    "AdmissionInvitationClosed": "This invitation was already accepted or withdrawn: ask the person who invited "
+    "you for a new one",
+    "AdmissionInvitationExpired": "This invitation expired on {expiresAt}: ask the person who invited you for a "
+    "new one",
+    "AdmissionNotInviter": "Only the member who made an invitation may withdraw it",
+    "AdmissionWrongSecret": "This link's secret does not open invitation {invitation} for {account}: use the "
+    "whole link exactly as you received it",
 }
 
 
 # Arguments that are Unix times: shown in words as UTC dates.
-_TIMES = ("periodEnds", "until")
+_TIMES = ("periodEnds", "until", "expiresAt")
 
 
 def _in_words(args: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ the chain into a word, or a word into a number for the chain, goes through these
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
@@ -71,6 +72,54 @@ ORIENTATIONS: tuple[Orientation, ...] = ("object", "community")  # IIndicatorReg
 ScoreRule = Literal["linear", "square_root"]
 SCORE_RULES: tuple[ScoreRule, ...] = ("linear", "square_root")  # IIndicatorRegistry.ScoreRule
 MAX_RECIPROCAL_WINDOW = 365 * 86_400  # IndicatorRegistry._MAX_RECIPROCAL_WINDOW
+
+
+# ---- people: the names members give themselves and their accounts elsewhere (Membership's
+# directory). Limits are in characters, as a person counts them; the contract's are in bytes
+# (96 for a name, 64 for a handle), which the byte check below keeps within.
+MAX_NAME_CHARACTERS = 32
+MAX_NAME_BYTES = 96
+MAX_HANDLE_BYTES = 64
+Site = Literal["github", "gitlab", "drupal", "discourse"]
+SITES: tuple[Site, ...] = ("github", "gitlab", "drupal", "discourse")  # IMemberDirectory's sites 1-4
+SITE_LABELS: dict[str, str] = {"github": "GitHub", "gitlab": "GitLab", "drupal": "drupal.org", "discourse": "Discourse"}
+
+
+def _printable(value: str, what: str) -> str:
+    """NFC, no surrounding spaces, no control or invisible formatting characters (bidi overrides
+    and zero-width joiners make two names look alike)."""
+    value = unicodedata.normalize("NFC", value).strip()
+    if not value:
+        raise ValueError(f"{what} must not be empty")
+    for character in value:
+        if unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp"):
+            raise ValueError(f"{what} must not hold control or invisible characters (U+{ord(character):04X})")
+    return value
+
+
+def person_name(value: str) -> str:
+    value = _printable(value, "a name")
+    if len(value) > MAX_NAME_CHARACTERS or len(value.encode()) > MAX_NAME_BYTES:
+        raise ValueError(
+            f"a name is at most {MAX_NAME_CHARACTERS} characters (fewer with emoji); this one is {len(value)}"
+        )
+    return value
+
+
+def handle(value: str) -> str:
+    value = _printable(value.removeprefix("@"), "a user name")
+    if len(value.encode()) > MAX_HANDLE_BYTES:
+        raise ValueError(f"a user name is at most {MAX_HANDLE_BYTES} characters; this one is {len(value)}")
+    return value
+
+
+# A person's display name (a member's, or an invitee's as the inviter typed it).
+PersonName = Annotated[str, AfterValidator(person_name), Field(description="1-32 characters")]
+# A user name on another site (GitHub login, drupal.org user name, ...), without the @.
+Handle = Annotated[str, AfterValidator(handle), Field(description="1-64 characters")]
+# The same, where the empty text clears what was set.
+NameOrEmpty = Annotated[str, AfterValidator(lambda value: value and person_name(value))]
+HandleOrEmpty = Annotated[str, AfterValidator(lambda value: value and handle(value))]
 
 
 def word_for(words: tuple[str, ...], value: int) -> str:

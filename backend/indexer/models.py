@@ -101,6 +101,55 @@ class Member(Base):
     votes: Mapped[int] = mapped_column(BigInteger, default=0)
     # The member keeps their profile out of public lists (ContributionBadge.setProfileHidden).
     profile_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The display name the member set (Membership.setName); null until they set one.
+    name: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+    name_raw: Mapped[str | None] = RawText()
+
+
+class LinkedAccount(Base):
+    """A member's account on another site (Membership.linkAccount): how work done there finds them."""
+
+    __tablename__ = "linked_accounts"
+    __table_args__ = (Index("ix_linked_accounts_handle", "community", "site", "handle_folded"),)
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(Address, primary_key=True)
+    site: Mapped[str] = mapped_column(String(16), primary_key=True)
+    handle: Mapped[str] = mapped_column(Text)
+    handle_raw: Mapped[str | None] = RawText()
+    # The handle with ASCII folded to lower case, as the contract compares it.
+    handle_folded: Mapped[str] = mapped_column(Text)
+
+
+class Invitation(Base):
+    """An invitation (Membership.invite), by the address its secret controls. Nothing about the
+    invitee is known but the name the inviter typed."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (Index("ix_invitations_inviter", "community", "inviter"),)
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(Address, primary_key=True)
+    inviter: Mapped[str] = mapped_column(Address)
+    name: Mapped[str] = mapped_column(Text)
+    name_raw: Mapped[str | None] = RawText()
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    withdrawn_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    account: Mapped[str | None] = mapped_column(Address, nullable=True, default=None)
+    accepted_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
+class Vouch(Base):
+    """A member's vouch for a person's admission (Membership.vouch, or an accepted invitation).
+    `epoch` counts the removals by governance before it: a later removal voids it."""
+
+    __tablename__ = "vouches"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    candidate: Mapped[str] = mapped_column(Address, primary_key=True)
+    voucher: Mapped[str] = mapped_column(Address, primary_key=True)
+    epoch: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vouches: Mapped[int] = mapped_column(Integer)  # the candidate's count after this vouch
+    timestamp: Mapped[int] = mapped_column(BigInteger)
 
 
 class Checkpoint(Base):

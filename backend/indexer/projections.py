@@ -25,14 +25,17 @@ from backend.indexer.models import (
     Claim,
     Indicator,
     IndicatorVersion,
+    Invitation,
+    LinkedAccount,
     Member,
     Organisation,
     Proposal,
     RowCount,
     Setting,
     Vote,
+    Vouch,
 )
-from backend.vocabulary import ORIENTATIONS
+from backend.vocabulary import ORIENTATIONS, SITES, word_for
 
 ZERO = "0x0000000000000000000000000000000000000000"
 
@@ -215,6 +218,108 @@ def _votes_changed(session: Session, log: Log) -> None:
     member = _get(session, Member, (log.community, log.args["delegate"]))
     if member is not None:
         member.votes = log.args["newVotes"]
+
+
+@on("membership", "MemberRemoved")
+def _removed(session: Session, log: Log) -> None:
+    # A removal by governance voids the vouches in progress (Admissions' epoch).
+    _setting(session, log, "removals", _setting_value(session, log.community, "removals") + 1)
+
+
+# ---------------------------------------------------------------------- names and admission
+
+
+def _setting_value(session: Session, community: str, name: str) -> int:
+    row = session.get(Setting, (community, name))
+    return int(row.value) if row is not None else 0
+
+
+@on("membership", "NameSet")
+def _name_set(session: Session, log: Log) -> None:
+    member = _get(session, Member, (log.community, log.args["member"]))
+    if member is not None:
+        member.name = log.args["name"] or None
+        member.name_raw = log.args.get("name_raw")
+
+
+def _ascii_folded(text: str) -> str:
+    return "".join(c.lower() if "A" <= c <= "Z" else c for c in text)
+
+
+@on("membership", "AccountLinked")
+def _account_linked(session: Session, log: Log) -> None:
+    a = log.args
+    site = word_for(("", *SITES), a["site"])
+    row = _get(session, LinkedAccount, (log.community, a["member"], site))
+    # An unlinked account keeps its row with an empty handle: rows added in this page are not
+    # in the database yet to be deleted.
+    values = {"handle": a["handle"], "handle_raw": a.get("handle_raw"), "handle_folded": _ascii_folded(a["handle"])}
+    if row is None:
+        _add(session, LinkedAccount, community=log.community, address=a["member"], site=site, **values)
+    else:
+        for name, value in values.items():
+            setattr(row, name, value)
+
+
+# AdmissionRulesChanged's arguments -> the names of their settings.
+ADMISSION_SETTINGS = {
+    "vouchesRequired": "vouches_required",
+    "vouchCap": "vouch_cap",
+    "vouchPeriod": "vouch_period",
+    "invitationLifetime": "invitation_lifetime",
+}
+
+
+@on("membership", "AdmissionRulesChanged")
+def _admission_rules(session: Session, log: Log) -> None:
+    for arg, name in ADMISSION_SETTINGS.items():
+        _setting(session, log, name, log.args[arg])
+
+
+@on("membership", "Vouched")
+def _vouched(session: Session, log: Log) -> None:
+    a = log.args
+    _add(
+        session,
+        Vouch,
+        community=log.community,
+        candidate=a["candidate"],
+        voucher=a["voucher"],
+        epoch=_setting_value(session, log.community, "removals"),
+        vouches=a["vouches"],
+        timestamp=log.timestamp,
+    )
+
+
+@on("membership", "InvitationCreated")
+def _invitation_created(session: Session, log: Log) -> None:
+    a = log.args
+    _add(
+        session,
+        Invitation,
+        community=log.community,
+        address=a["invitation"],
+        inviter=a["inviter"],
+        name=a["name"],
+        name_raw=a.get("name_raw"),
+        created_at=log.timestamp,
+        expires_at=a["expiresAt"],
+        tx_hash=log.tx_hash,
+    )
+
+
+@on("membership", "InvitationWithdrawn")
+def _invitation_withdrawn(session: Session, log: Log) -> None:
+    invitation = _get(session, Invitation, (log.community, log.args["invitation"]))
+    if invitation is not None:
+        invitation.withdrawn_at = log.timestamp
+
+
+@on("membership", "InvitationAccepted")
+def _invitation_accepted(session: Session, log: Log) -> None:
+    invitation = _get(session, Invitation, (log.community, log.args["invitation"]))
+    if invitation is not None:
+        invitation.account, invitation.accepted_at = log.args["account"], log.timestamp
 
 
 # ---------------------------------------------------------------------- governor
@@ -430,6 +535,14 @@ def _answered(session: Session, log: Log, state: str) -> None:
 @on("badge", "NominationAccepted")
 def _accepted(session: Session, log: Log) -> None:
     _answered(session, log, "accepted")
+
+
+@on("badge", "NomineeJoined")
+def _nominee_joined(session: Session, log: Log) -> None:
+    # A nomination made to an invitation is now the account's that accepted the invitation.
+    claim = _get(session, Claim, (log.community, log.args["claimId"]))
+    if claim is not None:
+        claim.contributor = log.args["account"]
 
 
 @on("badge", "NominationDeclined")

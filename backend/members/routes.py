@@ -9,7 +9,9 @@ from backend.members import service as member_reads
 from backend.members import writes as member_writes
 from backend.members.schemas import (
     DelegationPrepareIn,
+    LinkedAccountPrepareIn,
     MemberOut,
+    NamePrepareIn,
     PasskeyAccountIn,
     PasskeyAccountOut,
     ProfileOut,
@@ -74,6 +76,42 @@ def submit_delegation(
 ):
     """Delegate your vote to another member: relay the signed request."""
     return relay_signed(ctx, community, "delegations", body, request, response, wait)
+
+
+# ---------------------------------------------------------------------- names and linked accounts
+# A member's name and accounts elsewhere: set with their own signature, kept on chain as events.
+names_router = APIRouter(tags=["members"])
+
+
+@names_router.post("/names/prepare", response_model=TypedDataOut)
+def prepare_name(ctx: ContextDep, community: CommunityDep, body: NamePrepareIn):
+    """Set the name others see instead of your address (1-32 characters; an empty one clears it): the
+    typed data to sign. Refused (409) when another member of the community holds it already."""
+    return TypedDataOut(typed_data=member_writes.prepare_name(ctx, community, signer=body.signer, name=body.name))
+
+
+@names_router.post("/linked-accounts/prepare", response_model=TypedDataOut)
+def prepare_linked_account(ctx: ContextDep, community: CommunityDep, body: LinkedAccountPrepareIn):
+    """Link your account on GitHub, GitLab, drupal.org or the community's Discourse, so work done there
+    finds you (an empty handle unlinks it): the typed data to sign. Refused (409) when another member
+    linked it already."""
+    typed_data = member_writes.prepare_linked_account(
+        ctx, community, signer=body.signer, site=body.site, handle=body.handle
+    )
+    return TypedDataOut(typed_data=typed_data)
+
+
+@names_router.post("/names", response_model=TxOut)
+def submit_name(
+    ctx: ContextDep,
+    community: CommunityDep,
+    body: SignedRequestIn,
+    request: Request,
+    response: Response,
+    wait: WaitQuery = True,
+):
+    """Set your name or a linked account: relay the signed request (either prepare's)."""
+    return relay_signed(ctx, community, "names", body, request, response, wait)
 
 
 # ---------------------------------------------------------------------- passkey accounts

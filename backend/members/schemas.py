@@ -10,6 +10,9 @@ from backend.relay.schemas import TxOut
 from backend.schemas import HEX32, BodyIn, SignerIn
 from backend.vocabulary import (
     Address,
+    HandleOrEmpty,
+    NameOrEmpty,
+    Site,
 )
 
 
@@ -17,8 +20,29 @@ class DelegationPrepareIn(SignerIn):
     delegatee: Address
 
 
+class NamePrepareIn(SignerIn):
+    name: NameOrEmpty = Field(
+        description="The name others see instead of your address: 1-32 characters, unique in the community "
+        "(ignoring upper and lower case); an empty one clears yours"
+    )
+
+
+class LinkedAccountPrepareIn(SignerIn):
+    site: Site
+    handle: HandleOrEmpty = Field(description="Your user name there, without @; an empty one unlinks it")
+
+
+class LinkedAccountOut(BaseModel):
+    site: Site
+    handle: str
+
+
 class MemberOut(BaseModel):
     address: str
+    name: str | None = Field(description="The name the member gave themselves; null until they set one")
+    linked_accounts: list[LinkedAccountOut] = Field(
+        description="Their accounts on GitHub, GitLab, drupal.org or the community's Discourse, as they declared them"
+    )
     active: bool
     admitted_at: int
     removed_at: int | None

@@ -17,6 +17,7 @@ from backend.indexer.models import (
     Cursor,
     Indicator,
     IndicatorVersion,
+    LinkedAccount,
     Member,
     Setting,
 )
@@ -25,12 +26,30 @@ from backend.indicators.service import score_rule, score_rule_of
 from backend.members import scores as profiles
 from backend.vocabulary import (
     ORIENTATIONS,
+    SITES,
 )
 
 
-def _member_out(m: Member) -> dict[str, Any]:
+def linked_accounts(session: Any, community: str, addresses: list[str]) -> dict[str, list[dict[str, str]]]:
+    """The accounts each of `addresses` linked, by address (sites in the contract's order)."""
+    found: dict[str, list[dict[str, str]]] = {address: [] for address in addresses}
+    if not addresses:
+        return found
+    rows = session.execute(
+        select(LinkedAccount.address, LinkedAccount.site, LinkedAccount.handle).where(
+            LinkedAccount.community == community, LinkedAccount.address.in_(addresses), LinkedAccount.handle != ""
+        )
+    )
+    for address, site, handle in sorted(rows, key=lambda row: SITES.index(row.site) if row.site in SITES else 99):
+        found[address].append({"site": site, "handle": handle})
+    return found
+
+
+def _member_out(m: Member, links: list[dict[str, str]]) -> dict[str, Any]:
     return {
         "address": m.address,
+        "name": m.name,
+        "linked_accounts": links,
         "active": m.active,
         "admitted_at": m.admitted_at,
         "removed_at": m.removed_at,
@@ -52,7 +71,8 @@ def list_members(
         if active is not None:
             query = query.where(Member.active == active)
         rows, total = page(session, query, limit, offset)
-        return [_member_out(m) for m in rows], total
+        links = linked_accounts(session, community.slug, [m.address for m in rows])
+        return [_member_out(m, links[m.address]) for m in rows], total
 
 
 def get_member(ctx: Context, community: Community, address: str) -> dict[str, Any]:
@@ -60,7 +80,7 @@ def get_member(ctx: Context, community: Community, address: str) -> dict[str, An
         member = session.get(Member, (community.slug, address_of(address)))
         if member is None:
             raise NotFound(f"{address} was never a member of community '{community.slug}'")
-        return _member_out(member)
+        return _member_out(member, linked_accounts(session, community.slug, [member.address])[member.address])
 
 
 # A profile is the read members make most: its three statements are built once (building a

@@ -26,6 +26,8 @@ from backend.vocabulary import (
     MAX_URI,
     ORIENTATIONS,
     SCORE_RULES,
+    SITE_LABELS,
+    SITES,
     UINT16,
     UINT32,
     UINT256,
@@ -33,8 +35,12 @@ from backend.vocabulary import (
     Name,
     Orientation,
     ScoreRule,
+    Site,
     at_most_bytes,
+    word_for,
 )
+
+DAY = 86_400
 
 # A call an action makes: (contract key, function name, arguments in ABI order).
 Call = tuple[str, str, tuple]
@@ -241,6 +247,42 @@ class RecoverMember(_Action):
         return calls
 
 
+class SetAdmissionRules(_Action):
+    """Admission without a vote per person (Membership's admission rules)."""
+
+    type: Literal["set_admission_rules"]
+    vouches_required: int = Field(ge=0, le=16, description="Members' vouches that admit a person; 0 turns it off")
+    vouch_cap: int = Field(ge=1, le=100, description="Vouches and invitations each member may give per period")
+    vouch_period_days: int = Field(ge=1, le=365)
+    invitation_lifetime_days: int = Field(ge=1, le=365, description="How long an invitation stays open")
+
+    def calls(self) -> list[Call]:
+        period, lifetime = self.vouch_period_days * DAY, self.invitation_lifetime_days * DAY
+        rules = (self.vouches_required, self.vouch_cap, period, lifetime)
+        return [("membership", "setAdmissionRules", (rules,))]
+
+
+class ClearName(_Action):
+    """Clear a member's abusive or impersonating name."""
+
+    type: Literal["clear_name"]
+    account: Address
+
+    def calls(self) -> list[Call]:
+        return [("membership", "clearName", (checksum(self.account),))]
+
+
+class ClearLinkedAccount(_Action):
+    """Unlink an account a member declared but does not hold."""
+
+    type: Literal["clear_linked_account"]
+    account: Address
+    site: Site
+
+    def calls(self) -> list[Call]:
+        return [("membership", "clearLinkedAccount", (checksum(self.account), SITES.index(self.site) + 1))]
+
+
 ProposalAction = Annotated[
     AddIndicator
     | AmendIndicator
@@ -252,7 +294,10 @@ ProposalAction = Annotated[
     | RemoveMember
     | RevokeBadge
     | ChangeSettings
-    | RecoverMember,
+    | RecoverMember
+    | SetAdmissionRules
+    | ClearName
+    | ClearLinkedAccount,
     Field(discriminator="type"),
 ]
 
@@ -376,6 +421,17 @@ def _rules_words(args: list, say: Wording) -> Words:
     return Words("set the fair-play rules to", f"{rule} scores", window)
 
 
+def _admission_words(args: list, say: Wording) -> Words:
+    required, cap, period, lifetime = args[0]
+    admits = f"{required} members' vouches admit a person" if required else "admission by proposal only"
+    return Words(
+        "set admission to",
+        admits,
+        f"each member vouches or invites at most {cap} times per {say.span(int(period))}; "
+        f"invitations stay open {say.span(int(lifetime))}",
+    )
+
+
 def _setting_continues(name: str) -> Callable[[dict[str, Any], list], bool]:
     """A setter continues the change_settings read so far if its field comes after all of its
     fields: one action's calls come in SETTINGS' order, so one at or before the last starts another."""
@@ -497,6 +553,36 @@ _ROWS = (
         lambda a, say: Words("revoke badge", f"#{a[0]}", f"reason: {a[1]}"),
     ),
     *(_setting_row(name, setter) for name, (setter, *_) in SETTINGS.items()),
+    ActionCall(
+        "membership",
+        "setAdmissionRules",
+        "set_admission_rules",
+        lambda a: {
+            "vouches_required": a[0][0],
+            "vouch_cap": a[0][1],
+            "vouch_period_days": a[0][2] // DAY,
+            "invitation_lifetime_days": a[0][3] // DAY,
+        },
+        _admission_words,
+    ),
+    ActionCall(
+        "membership",
+        "clearName",
+        "clear_name",
+        lambda a: {"account": a[0]},
+        lambda a, say: Words("clear the name of", say.member(a[0]), ""),
+    ),
+    ActionCall(
+        "membership",
+        "clearLinkedAccount",
+        "clear_linked_account",
+        lambda a: {"account": a[0], "site": word_for(("", *SITES), a[1])},
+        lambda a, say: Words(
+            "unlink the account of",
+            say.member(a[0]),
+            f"on {SITE_LABELS.get(word_for(('', *SITES), a[1]), 'site ' + str(a[1]))}",
+        ),
+    ),
 )
 CALLS: Mapping[tuple[str, str], ActionCall] = {(row.contract, row.function): row for row in _ROWS}
 # The functions' names are unique across the contracts: a call described by its function alone.

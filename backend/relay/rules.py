@@ -9,6 +9,7 @@ calls back into the API's proposal actions, checked exactly as prepare checks th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,9 @@ from backend.vocabulary import (
     MAX_DESCRIPTION,
     MAX_TEXT,
     MAX_URI,
+    SITES,
+    handle,
+    person_name,
 )
 
 _ACTION: TypeAdapter = TypeAdapter(ProposalAction)
@@ -60,6 +64,19 @@ def check_text(field: str, text: str, limit: int) -> None:
         raise _field_error(field, f"is {len(text):,} characters; at most {limit:,} are relayed")
 
 
+def check_person_text(field: str, text: str, rule: Callable[[str], str], *, empty_clears: bool) -> None:
+    """A name or user name exactly as the member's rule reads it: what a person typed would have
+    been trimmed and normalised by prepare, so a signed one that differs was built by hand."""
+    if not text and empty_clears:
+        return
+    try:
+        normalised = rule(text)
+    except ValueError as exc:
+        raise _field_error(field, str(exc)) from exc
+    if normalised != text:
+        raise _field_error(field, "must be trimmed and in Unicode NFC, as prepare sends it")
+
+
 def check_call(ctx: Context, community: Community, *, target: str, function: str, args: dict[str, Any]) -> None:
     """Refuse (422, 404, 409) a call the relayer must not pay for, naming the field."""
     if (target, function) in (
@@ -71,6 +88,14 @@ def check_call(ctx: Context, community: Community, *, target: str, function: str
         check_uri(ctx, "evidence_uri", args["evidenceURI"], required=True)
     elif (target, function) == ("governor", "castVoteWithReason"):
         check_text("reason", args["reason"], MAX_TEXT)
+    elif (target, function) == ("membership", "setName"):
+        check_person_text("name", args["name"], person_name, empty_clears=True)
+    elif (target, function) == ("membership", "linkAccount"):
+        if not 1 <= args["site"] <= len(SITES):
+            raise _field_error("site", f"must be one of {', '.join(SITES)}")
+        check_person_text("handle", args["handle"], handle, empty_clears=True)
+    elif (target, function) == ("membership", "invite"):
+        check_person_text("name", args["name"], person_name, empty_clears=False)
     elif (target, function) == ("governor", "propose"):
         check_text("description", args["description"], MAX_DESCRIPTION)
         check_proposal_calls(ctx, community, args["targets"], args["values"], args["calldatas"])

@@ -201,6 +201,13 @@ ALLOWED = {
     "nomination-answers": {("badge", "acceptNomination"), ("badge", "declineNomination")},
     "disownings": {("badge", "disown")},
     "profile-visibility": {("badge", "setProfileHidden")},
+    "names": {("membership", "setName"), ("membership", "linkAccount")},
+    "vouches": {("membership", "vouch")},
+    "invitations": {
+        ("membership", "invite"),
+        ("membership", "withdrawInvitation"),
+        ("membership", "acceptInvitation"),
+    },
 }
 
 
