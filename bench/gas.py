@@ -117,6 +117,7 @@ def measure_ours(deployer, members, relayer, owner) -> dict[str, int]:
     governance.wait_for_snapshot(pid)
     gas["relayed vote"] = relay.call(alice, community.governor, "castVote", pid, FOR).gas_used
     gas.update(measure_wallet(community, governance, relay, deployer, members, owner))
+    gas.update(measure_joining(community, governance, relay, members))
     gas.update(measure_rules(community, governance, members))
     return gas
 
@@ -216,6 +217,58 @@ def measure_wallet(community, governance: Governance, relay: Relay, deployer, me
     }
 
 
+def measure_joining(community, governance: Governance, relay: Relay, members) -> dict[str, int]:
+    """Everyone can join: a name and a linked account, an invitation with credit, its acceptance
+    and the vouch that admits; then a passkey member's relayed claim beside a key's, same run."""
+    from types import SimpleNamespace
+
+    from eth_account import Account
+
+    from backend.chain.typed_data import invitation_acceptance_typed_data
+    from devstack.passkeys import SALT, Passkey
+
+    alice, bob, carol = members
+    membership, badge = community.membership, community.badge
+    gas: dict[str, int] = {}
+    governance.pass_([(membership, "setAdmissionRules", ((2, 3, 30 * 86_400, 30 * 86_400),))], "vouching")
+    gas["set one's name"] = membership.setName("Alice Liddell", sender=alice).gas_used
+    gas["link one's GitHub account"] = membership.linkAccount(1, "alice-l", sender=alice).gas_used
+    secret = Account.create()
+    gas["invite (with the invitee's name)"] = membership.invite(secret.address, "Sam", sender=alice).gas_used
+    gas["nominate an invitation"] = badge.nominate(secret.address, 1, EVIDENCE_HASH, EVIDENCE_URI, sender=bob).gas_used
+    credit = badge.claimCount()
+
+    passkey = Passkey.generate()
+    qx, qy = passkey.public
+    gas["create a passkey account (factory)"] = community.passkeys.create(qx, qy, SALT, sender=relay.relayer).gas_used
+    account = SimpleNamespace(address=community.passkeys.predict(qx, qy, SALT))
+    typed = invitation_acceptance_typed_data(
+        chain_id=chain.chain_id,
+        membership=membership.address,
+        membership_name=membership.name(),
+        invitation=secret.address,
+        account=account.address,
+    )
+    signed = bytes(Account.sign_typed_data(secret.key, full_message=typed).signature)
+
+    def as_passkey(target, method, *args):
+        request = relay.typed_data(account, target, method, *args)
+        return relay.submit(request, passkey.sign_request(request)).gas_used
+
+    gas["relayed accept an invitation, signed with a passkey (counts as a vouch)"] = as_passkey(
+        membership, "acceptInvitation", secret.address, signed
+    )
+    gas["vouch that admits"] = membership.vouch(account.address, sender=carol).gas_used
+    gas["relayed accept the credit, signed with a passkey (claim becomes theirs)"] = as_passkey(
+        badge, "acceptNomination", credit
+    )
+    gas["relayed claim, signed with a passkey"] = as_passkey(badge, "claim", 1, EVIDENCE_HASH, EVIDENCE_URI)
+    gas["relayed claim, signed with a key (same run)"] = relay.call(
+        alice, badge, "claim", 1, EVIDENCE_HASH, EVIDENCE_URI
+    ).gas_used
+    return gas
+
+
 BATCH = 10
 
 
@@ -279,10 +332,11 @@ def measure_eas(deployer, members) -> dict[str, int]:
 
 def main() -> None:
     port = _free_port()
-    print(f"Starting Anvil on 127.0.0.1:{port} (cancun) for the gas benchmark...")
+    # Osaka, as make run's chain: passkey signatures are checked by the P-256 precompile.
+    print(f"Starting Anvil on 127.0.0.1:{port} (osaka) for the gas benchmark...")
     started = time.perf_counter()
     with networks.parse_network_choice(
-        "ethereum:local:foundry", provider_settings={"host": f"http://127.0.0.1:{port}"}
+        "ethereum:local:foundry", provider_settings={"host": f"http://127.0.0.1:{port}", "evm_version": "osaka"}
     ):
         test_accounts = accounts.test_accounts
         deployer, members, relayer = test_accounts[0], list(test_accounts[1:4]), test_accounts[6]
@@ -307,6 +361,10 @@ def main() -> None:
     batched = ours[f"relayed whole contribution, in batches of {BATCH}"]
     print(f"  relayed in batches / sent directly (whole contribution): {batched / whole:.2f} ({batched:,} / {whole:,})")
     print(f"  whole contribution within 300,000 gas:                {'yes' if whole <= 300_000 else 'NO'} ({whole:,})")
+    by_passkey = ours["relayed claim, signed with a passkey"]
+    by_key = ours["relayed claim, signed with a key (same run)"]
+    extra = by_passkey - by_key
+    print(f"  relayed claim, passkey / key:                         {by_passkey / by_key:.2f} ({extra:+,} gas)")
     print("\nwhat each fair-play rule adds to a whole contribution (beside every rule off, same run)")
     off = ours["whole contribution, every rule off (again, beside the rules)"]
     for name, value in ours.items():
