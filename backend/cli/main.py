@@ -31,7 +31,7 @@ from eth_account import Account
 
 from backend.cli.keystore import KeystoreError, read_keystore, unlock
 from backend.client import ApiError, CommunityClient
-from backend.vocabulary import Support
+from backend.vocabulary import Site, Support
 
 OK, REFUSED, USAGE, UNAVAILABLE, LOCKED, TIMED_OUT = 0, 1, 2, 3, 4, 5
 _JSON_ERRORS = [False]  # --json: errors as JSON on stderr too
@@ -154,12 +154,21 @@ class Cli:
 
     def act(self, action: str, **fields: Any) -> dict[str, Any]:
         """prepare, sign locally, submit, and follow the transaction until mined and indexed."""
-        key, signer = self.signer()
+        return self.relay(self.prepare(action, **fields)["typed_data"], action)
+
+    def act_on(self, prepare: str, submit: str, **fields: Any) -> dict[str, Any]:
+        """act, for an action prepared at one path and submitted at another."""
+        return self.relay(self.prepare(prepare, **fields)["typed_data"], submit)
+
+    def prepare(self, action: str, **fields: Any) -> dict[str, Any]:
+        signer = self.signer()[1]
         self.progress(f"checking with the service as {signer}")
-        typed = self.call("POST", f"/{action}/prepare", {"signer": signer, **fields})["typed_data"]
+        return self.call("POST", f"/{action}/prepare", {"signer": signer, **fields})
+
+    def relay(self, typed: dict[str, Any], submit: str) -> dict[str, Any]:
         self.progress("signing with the local key")
-        signature = CommunityClient.sign(key, typed)
-        answer = self.call("POST", f"/{action}", {"typed_data": typed, "signature": signature}, wait="false")
+        signature = CommunityClient.sign(self.signer()[0], typed)
+        answer = self.call("POST", f"/{submit}", {"typed_data": typed, "signature": signature}, wait="false")
         return self.follow(answer)
 
     def follow(self, answer: dict[str, Any]) -> dict[str, Any]:
@@ -403,6 +412,65 @@ def disown(out: Cli, token_id: int):
 def profile_visibility(out: Cli, visibility: str):
     """Keep your profile out of public lists (hidden), or show it again (shown)."""
     _created(out, out.act("profile-visibility", hidden=visibility == "hidden"), f"Profile {visibility}")
+
+
+@cli.command()
+@click.argument("name")
+@pass_cli
+def name(out: Cli, name: str):
+    """Set the name others see instead of your address (1-32 characters; "" clears it)."""
+    _created(out, out.act("names", name=name), "Named")
+
+
+@cli.command()
+@click.argument("site", type=click.Choice(get_args(Site)))
+@click.argument("handle")
+@pass_cli
+def link(out: Cli, site: str, handle: str):
+    """Link your account on GitHub, GitLab, drupal.org or the community's Discourse ("" unlinks it)."""
+    _created(out, out.act_on("linked-accounts", "names", site=site, handle=handle), "Linked")
+
+
+@cli.command()
+@click.argument("candidate")
+@pass_cli
+def vouch(out: Cli, candidate: str):
+    """Vouch for a person's admission (their address); at the community's number of vouches they join."""
+    _created(out, out.act("vouches", candidate=candidate), "Vouched")
+
+
+@cli.command()
+@click.argument("name")
+@pass_cli
+def invite(out: Cli, name: str):
+    """Invite a person who has not joined yet, by their name. Prints the invitation's address (nominate
+    it to credit them now) and its secret, which you pass on: whoever holds it can accept."""
+    prepared = out.prepare("invitations", name=name)
+    answer = out.relay(prepared["typed_data"], "invitations")
+    invitation, secret = prepared["invitation"], prepared["secret"]
+    out.output(
+        {**answer, "invitation": invitation, "secret": secret},
+        f"Invited {name}: invitation {invitation}\n"
+        f"Pass this secret on to them (whoever holds it can accept): {secret}\n"
+        f"Credit them now: commons nominate {invitation} --indicator ID --evidence LINK\n"
+        f"They join with: commons join {secret}",
+    )
+
+
+@cli.command()
+@click.argument("secret")
+@pass_cli
+def join(out: Cli, secret: str):
+    """Accept an invitation with its secret, as your account; the invitation counts as the inviter's vouch."""
+    _created(out, out.act_on("invitations/acceptance", "invitations", secret=secret), "Joined")
+
+
+@cli.command()
+@click.argument("invitation")
+@pass_cli
+def withdraw_invitation(out: Cli, invitation: str):
+    """Withdraw an invitation you made that was not accepted (its address): its secret stops working."""
+    _created(out, out.act_on(f"invitations/{invitation}/withdrawal", "invitations"), "Withdrawn")
 
 
 # ---------------------------------------------------------------------- reads

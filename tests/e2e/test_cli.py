@@ -407,3 +407,32 @@ def test_claim_and_nominate_credit_an_organisation(env, keys, governed):
         assert refused.returncode == 1 and refused.stdout == "", (refused.stdout, refused.stderr)
         assert json.loads(refused.stderr.splitlines()[-1])["problem"]["status"] == 422
     assert rpc(env.anvil.url, "eth_blockNumber") == before  # nothing was sent
+
+
+def test_name_link_invite_join_and_withdraw(env, keys, governed, tmp_path):
+    ok(commons(env, keys, "--json", "name", "Dana", who="dana"))
+    ok(commons(env, keys, "--json", "link", "gitlab", "@dana", who="dana"))
+    dana = env.api.get(f"/members/{address(DANA)}")
+    assert dana["name"] == "Dana" and dana["linked_accounts"] == [{"site": "gitlab", "handle": "dana"}]
+
+    invited = ok(commons(env, keys, "--json", "invite", "Robin", who="dana"))
+    text = commons(env, keys, "invite", "Ari", who="dana").stdout
+    assert "commons join 0x" in text and "commons nominate 0x" in text
+    # Robin joins with a key of their own: the invitation is Dana's vouch, one of the two needed.
+    robin = tmp_path / "robin.json"
+    robin_key = Account.create()
+    robin.write_text(json.dumps(Account.encrypt(robin_key.key, PASSWORD, kdf="scrypt", iterations=2**10)))
+    joined = commons(env, keys, "--json", "join", invited["secret"], extra_env={"COMMONS_KEYSTORE": str(robin)})
+    ok(joined)
+    invitation = env.api.get(f"/invitations/{invited['invitation']}")
+    assert (invitation["state"], invitation["account"]) == ("accepted", robin_key.address)
+    [candidate] = [c for c in env.api.get("/admission")["candidates"] if c["address"] == robin_key.address]
+    assert candidate["vouchers"] == [address(DANA)]
+    members = [m["address"] for m in env.api.get("/members", limit=200)["items"]]
+    assert candidate["vouches"] == 1 and robin_key.address not in members
+    again = commons(env, keys, "--json", "join", invited["secret"], extra_env={"COMMONS_KEYSTORE": str(robin)})
+    assert again.returncode == 1 and refusal(again) == "AdmissionInvitationClosed"
+
+    ari = next(i for i in env.api.get("/invitations", inviter=address(DANA)) if i["name"] == "Ari")
+    ok(commons(env, keys, "--json", "withdraw-invitation", ari["address"], who="dana"))
+    assert env.api.get(f"/invitations/{ari['address']}")["state"] == "withdrawn"
