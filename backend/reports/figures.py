@@ -267,6 +267,15 @@ def indexed_through(ctx: Context, community: Community) -> int:
         return cursor.block_timestamp if cursor else 0
 
 
+def member_names(ctx: Context, community: Community) -> dict[str, str]:
+    """The names members gave themselves, by address (members without one are not in it)."""
+    with ctx.sessions() as session:
+        rows = session.execute(
+            select(Member.address, Member.name).where(Member.community == community.slug, Member.name.is_not(None))
+        )
+        return {address: name for address, name in rows}
+
+
 def hidden_members(ctx: Context, community: Community) -> set[str]:
     """Members who keep their profile out of public lists."""
     with ctx.sessions() as session:
@@ -284,10 +293,12 @@ def summary(ctx: Context, community: Community, period: Period) -> dict[str, Any
     the totals and the other dimensions."""
     minted = badges(ctx, community, period)
     hidden = hidden_members(ctx, community)
+    names = member_names(ctx, community)
     groups: dict[str, dict[str, dict[str, Any]]] = {d: {} for d in DIMENSIONS}
     for b in minted:
         keys = {
-            "member": (b["contributor"], b["contributor"]),
+            # Keyed by address (unique, stable); labelled with the member's name when they set one.
+            "member": (b["contributor"], names.get(b["contributor"], b["contributor"])),
             "indicator": (str(b["indicator_id"]), b["indicator_name"] or ""),
             "category": (b["category"], b["category"]),
             "orientation": (b["orientation"], f"{b['orientation']}-oriented"),

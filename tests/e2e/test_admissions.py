@@ -179,6 +179,10 @@ def test_a_newcomer_is_credited_invited_vouched_in_with_a_passkey_and_earns_the_
     assert api.get(f"/badges/{credit}")["owner"] == account
     act_passkey_name(api, passkey, account, "Sam")
     assert member(api, account)["name"] == "Sam"
+    # Reports label members by their names (keyed by address).
+    report = api.get("/reports", **{"from": "2000-01-01", "to": "2099-12-31", "format": "json"})
+    [row] = [r for r in report["by"]["member"] if r["key"] == account]
+    assert row["label"] == "Sam"
 
 
 def act_passkey_name(api, passkey, account, name):
