@@ -9,7 +9,9 @@ import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {CommunityGovernor} from "../contracts/CommunityGovernor.sol";
 import {SoulboundERC721} from "../contracts/SoulboundERC721.sol";
 import {IContributionBadge} from "../contracts/interfaces/IContributionBadge.sol";
+import {IAdmissions} from "../contracts/interfaces/IAdmissions.sol";
 import {IIndicatorRegistry} from "../contracts/interfaces/IIndicatorRegistry.sol";
+import {IMemberDirectory} from "../contracts/interfaces/IMemberDirectory.sol";
 import {IMembership} from "../contracts/interfaces/IMembership.sol";
 import {IPasskeyAccount} from "../contracts/interfaces/IPasskeyAccount.sol";
 import {Community} from "./utils/Community.sol";
@@ -22,13 +24,20 @@ import {TestBase} from "./utils/Vm.sol";
 contract AccessControlTable is TestBase, Community {
     uint256 internal constant OUTSIDER_KEY = 0x0B5;
     uint256 internal constant PASSKEY = 0x9A55CE1; // of a passkey account (not a member)
-    address internal alice; // the contributor: holds badge 1, filed open claim 2, nominated in claim 4, proposed Q
+    uint256 internal constant INVITATION_KEY = 0x1417E; // alice's open invitation (the secret)
+    uint256 internal constant JOINED_INVITATION_KEY = 0x1417F; // alice's invitation she accepted herself
+    address internal alice; // the contributor: holds badge 1, filed open claim 2, nominated in claim 4, proposed Q;
+    // named "Alice", linked as "alice" on site 1; invited `invitation` (open) and accepted her other
+    // invitation, nominated in claim 6, herself
     address internal bob; // a member (holds no badge)
     address internal carol; // a member: filed claim 5, on indicator 2 (endorsed by holders of indicator 1 only)
     address internal dave; // a founder, removed by governance after filing claim 3
     address internal outsider;
     address internal newcomer = address(0xBEEF);
     address internal relayer = address(0x5E1A7);
+    address internal candidate = address(0xCA0D1DA7E); // no member, never removed: vouched for
+    address internal invitation;
+    address internal joinedInvitation;
     IPasskeyAccount internal passkeyAccount;
 
     // Proposals: S succeeded (ready to execute), P active (open to votes), Q pending (by alice).
@@ -89,6 +98,7 @@ contract AccessControlTable is TestBase, Community {
         _pass(address(membership), abi.encodeCall(membership.remove, (dave)), "remove dave");
         vm.prank(carol);
         badge.claim(2, keccak256("evidence 5"), "ipfs://5"); // claim 5, open, on the gated indicator
+        _admissionsSetUp();
 
         S = _proposeAs(bob, address(membership), abi.encodeCall(membership.admit, (newcomer)), "S");
         vm.warp(governor.proposalSnapshot(S) + 1);
@@ -101,6 +111,28 @@ contract AccessControlTable is TestBase, Community {
         require(uint8(governor.state(P)) == uint8(IGovernor.ProposalState.Active), "P not active");
         require(uint8(governor.state(Q)) == uint8(IGovernor.ProposalState.Pending), "Q not pending");
         _buildTable();
+    }
+
+    /// @dev Two vouches admit, three vouches or invitations a week each; alice's name and handle;
+    /// her two invitations (two of her three this week), one open, the other accepted by herself
+    /// after bob nominated it (claim 6).
+    function _admissionsSetUp() internal {
+        IAdmissions.AdmissionRules memory rules = IAdmissions.AdmissionRules(2, 3, 7 days, 7 days);
+        _pass(address(membership), abi.encodeCall(membership.setAdmissionRules, (rules)), "admission rules");
+        invitation = vm.addr(INVITATION_KEY);
+        joinedInvitation = vm.addr(JOINED_INVITATION_KEY);
+        vm.prank(alice);
+        membership.setName("Alice");
+        vm.prank(alice);
+        membership.linkAccount(1, "alice");
+        vm.prank(alice);
+        membership.invite(invitation, "Nina");
+        vm.prank(alice);
+        membership.invite(joinedInvitation, "Alice's other self");
+        vm.prank(bob);
+        badge.nominate(joinedInvitation, 1, keccak256("evidence 6"), "ipfs://6"); // claim 6
+        vm.prank(alice);
+        membership.acceptInvitation(joinedInvitation, _acceptance(JOINED_INVITATION_KEY, joinedInvitation, alice));
     }
 
     function test_accessControlTable() public {
@@ -218,6 +250,8 @@ contract AccessControlTable is TestBase, Community {
         _locked("Membership", m, aliceToken, badSig);
         _ownerOnly("Membership.transferOwnership", m, abi.encodeCall(membership.transferOwnership, (outsider)), badSig);
         _ownerOnly("Membership.renounceOwnership", m, abi.encodeCall(membership.renounceOwnership, ()), badSig);
+        _directoryRows(badSig);
+        _admissionsRows(badSig);
 
         // IndicatorRegistry: governance only; it trusts no forwarder.
         _ownerOnly("IndicatorRegistry.addIndicator", r, abi.encodeCall(registry.addIndicator, (indicator("New", 1, 0))), untrusted);
@@ -268,6 +302,116 @@ contract AccessControlTable is TestBase, Community {
         _passkeyAccountRows(badSig);
     }
 
+
+    /// @dev Members name themselves and link their accounts, each name and handle held once (ASCII
+    /// case aside); governance clears them, on a site that exists.
+    function _directoryRows(bytes memory badSig) internal {
+        address m = address(membership);
+        address gov = address(governor);
+        bytes memory outsiderNotMember = _err(IMembership.MembershipNotMember.selector, outsider);
+        bytes memory govNotMember = _err(IMembership.MembershipNotMember.selector, gov);
+        bytes4 taken = IMemberDirectory.DirectoryTaken.selector;
+        bytes4 unauthorized = Ownable.OwnableUnauthorizedAccount.selector;
+        _row("Membership.setName", m, abi.encodeCall(membership.setName, ("Robin")), [
+            outsiderNotMember, OK, OK, badSig, govNotMember
+        ]);
+        _row("Membership.setName (alice's name, another case)", m, abi.encodeCall(membership.setName, ("ALICE")), [
+            outsiderNotMember, abi.encodeWithSelector(taken, "ALICE", alice), OK, badSig, govNotMember
+        ]);
+        _row("Membership.linkAccount", m, abi.encodeCall(membership.linkAccount, (2, "robin")), [
+            outsiderNotMember, OK, OK, badSig, govNotMember
+        ]);
+        _row("Membership.linkAccount (alice's handle, another case)", m, abi.encodeCall(membership.linkAccount, (1, "Alice")), [
+            outsiderNotMember, abi.encodeWithSelector(taken, "Alice", alice), OK, badSig, govNotMember
+        ]);
+        _ownerOnly("Membership.clearName", m, abi.encodeCall(membership.clearName, (alice)), badSig);
+        _ownerOnly("Membership.clearLinkedAccount", m, abi.encodeCall(membership.clearLinkedAccount, (alice, 1)), badSig);
+        _row("Membership.clearLinkedAccount (site 5)", m, abi.encodeCall(membership.clearLinkedAccount, (alice, 5)), [
+            _err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), badSig,
+            abi.encodeWithSelector(IMemberDirectory.DirectoryUnknownSite.selector, uint8(5))
+        ]);
+    }
+
+    /// @dev Governance sets the admission rules (within bounds, even for itself); members vouch
+    /// (never for an address governance removed) and invite; the inviter alone withdraws; whoever
+    /// holds the acceptance signed with the invitation's secret for their own account accepts,
+    /// member or not; the account that accepted an invitation answers the nominations made to it.
+    function _admissionsRows(bytes memory badSig) internal {
+        address m = address(membership);
+        address gov = address(governor);
+        bytes memory outsiderNotMember = _err(IMembership.MembershipNotMember.selector, outsider);
+        bytes memory govNotMember = _err(IMembership.MembershipNotMember.selector, gov);
+        bytes4 unauthorized = Ownable.OwnableUnauthorizedAccount.selector;
+        _ownerOnly("Membership.setAdmissionRules", m,
+            abi.encodeCall(membership.setAdmissionRules, (IAdmissions.AdmissionRules(1, 5, 1 days, 1 days))), badSig);
+        _row("Membership.setAdmissionRules (17 vouches)", m,
+            abi.encodeCall(membership.setAdmissionRules, (IAdmissions.AdmissionRules(17, 5, 1 days, 1 days))), [
+            _err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), badSig,
+            abi.encodeWithSelector(IAdmissions.AdmissionInvalidRules.selector)
+        ]);
+        _row("Membership.vouch", m, abi.encodeCall(membership.vouch, (candidate)), [
+            outsiderNotMember, OK, OK, badSig, govNotMember
+        ]);
+        bytes memory daveRemoved = _err(IAdmissions.AdmissionRemovedByGovernance.selector, dave);
+        _row("Membership.vouch (dave, removed by governance)", m, abi.encodeCall(membership.vouch, (dave)), [
+            outsiderNotMember, daveRemoved, daveRemoved, badSig, govNotMember
+        ]);
+        _row("Membership.invite", m, abi.encodeCall(membership.invite, (vm.addr(0x14180), "Otto")), [
+            outsiderNotMember, OK, OK, badSig, govNotMember
+        ]);
+        _invitationRows(badSig);
+        _invitationNominationRows(badSig);
+    }
+
+    function _invitationRows(bytes memory badSig) internal {
+        address m = address(membership);
+        address gov = address(governor);
+        bytes4 notInviter = IAdmissions.AdmissionNotInviter.selector;
+        _row("Membership.withdrawInvitation (alice's)", m, abi.encodeCall(membership.withdrawInvitation, (invitation)), [
+            abi.encodeWithSelector(notInviter, invitation, outsider), abi.encodeWithSelector(notInviter, invitation, bob),
+            OK, badSig, abi.encodeWithSelector(notInviter, invitation, gov)
+        ]);
+        bytes4 wrong = IAdmissions.AdmissionWrongSecret.selector;
+        bytes[5] memory wrongFor = [
+            abi.encodeWithSelector(wrong, invitation, outsider), abi.encodeWithSelector(wrong, invitation, bob),
+            abi.encodeWithSelector(wrong, invitation, alice), badSig, abi.encodeWithSelector(wrong, invitation, gov)
+        ];
+        _row("Membership.acceptInvitation (signed for bob)", m,
+            abi.encodeCall(membership.acceptInvitation, (invitation, _acceptance(INVITATION_KEY, invitation, bob))), [
+            wrongFor[0], OK, wrongFor[2], badSig, wrongFor[4]
+        ]);
+        _row("Membership.acceptInvitation (signed for the outsider)", m,
+            abi.encodeCall(membership.acceptInvitation, (invitation, _acceptance(INVITATION_KEY, invitation, outsider))), [
+            OK, wrongFor[1], wrongFor[2], badSig, wrongFor[4]
+        ]);
+        _row("Membership.acceptInvitation (bob's, signed with a wrong secret)", m,
+            abi.encodeCall(membership.acceptInvitation, (invitation, _acceptance(JOINED_INVITATION_KEY, invitation, bob))), wrongFor);
+    }
+
+    function _invitationNominationRows(bytes memory badSig) internal {
+        address b = address(badge);
+        address gov = address(governor);
+        _row("ContributionBadge.nominate (an open invitation)", b,
+            abi.encodeCall(badge.nominate, (invitation, 1, keccak256("e"), "u")), [
+            _err(IContributionBadge.BadgeNotMember.selector, outsider), OK, OK, badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, gov)
+        ]);
+        bytes4 notNominee = IContributionBadge.BadgeNotNominee.selector;
+        bytes[5] memory onlyAlice = [
+            abi.encodeWithSelector(notNominee, uint256(6), outsider), abi.encodeWithSelector(notNominee, uint256(6), bob),
+            OK, badSig, abi.encodeWithSelector(notNominee, uint256(6), gov)
+        ];
+        _row("ContributionBadge.acceptNomination (claim 6, to the invitation alice accepted)", b,
+            abi.encodeCall(badge.acceptNomination, (6)), onlyAlice);
+        _row("ContributionBadge.declineNomination (claim 6, to the invitation alice accepted)", b,
+            abi.encodeCall(badge.declineNomination, (6)), onlyAlice);
+        bytes memory notYet =
+            abi.encodeWithSelector(IContributionBadge.BadgeContributorNotMember.selector, uint256(6), joinedInvitation);
+        _row("ContributionBadge.attest (claim 6, before its nominee answers)", b, abi.encodeCall(badge.attest, (6)), [
+            _err(IContributionBadge.BadgeNotMember.selector, outsider), notYet, notYet, badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, gov)
+        ]);
+    }
 
     /// @dev Anyone deploys a passkey account (the relayer pays; the factory trusts no forwarder).
     function _passkeyFactoryRows() internal {
@@ -568,6 +712,16 @@ contract AccessControlTable is TestBase, Community {
         return extended
             ? abi.encodeCall(governor.castVoteWithReasonAndParamsBySig, (P, 1, outsider, "why", "", signature))
             : abi.encodeCall(governor.castVoteBySig, (P, 1, outsider, signature));
+    }
+
+    /// @dev InvitationAcceptance(accepted, account) signed with `secret` (the key of `accepted`, or
+    /// another: a wrong secret), in the community's Membership's domain.
+    function _acceptance(uint256 secret, address accepted, address account) internal view returns (bytes memory) {
+        bytes32 structHash = keccak256(
+            abi.encode(keccak256("InvitationAcceptance(address invitation,address account)"), accepted, account)
+        );
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(secret, _digest("Test Commons", address(membership), structHash));
+        return abi.encodePacked(rr, s, v);
     }
 
     function _digest(string memory name, address verifier, bytes32 structHash) internal view returns (bytes32) {
