@@ -19,6 +19,7 @@ from backend.indexer.models import (
     Claim,
     Indicator,
     IndicatorVersion,
+    Invitation,
     Member,
 )
 from backend.indexer.reads import address_of, index_time, listing, read_listing, row_tuple
@@ -279,18 +280,35 @@ def awaiting_attestation(
         return _claims_out(ctx, session, list(rows)), total
 
 
+def _awaiting_answer_statements():
+    """Nominations of a nominee waiting for their answer, and their count: those naming them, and
+    those naming an invitation they accepted (such a claim names the invitation until its nominee
+    answers it, NomineeJoined). Built once, every value a bind parameter."""
+    community: BindParameter[str] = bindparam("community")
+    nominee: BindParameter[str] = bindparam("nominee")
+    invited = select(Invitation.address).where(Invitation.community == community, Invitation.account == nominee)
+    query = select(Claim.__table__).where(
+        Claim.community == community,
+        Claim.nomination_state == "pending",
+        or_(Claim.contributor == nominee, Claim.contributor.in_(invited)),
+    )
+    return (
+        query.order_by(Claim.claim_id).limit(bindparam("limit")).offset(bindparam("offset")),
+        select(func.count()).select_from(query.subquery()),
+    )
+
+
+_AWAITING_ANSWER, _AWAITING_ANSWER_COUNT = _awaiting_answer_statements()
+
+
 def awaiting_answer(
     ctx: Context, community: Community, *, nominee: str, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """Nominations of `nominee` still waiting for their answer (accept or decline), oldest first."""
-    items, total, _ = list_claims(
-        ctx,
-        community,
-        state=None,
-        indicator_id=None,
-        contributor=nominee,
-        limit=limit,
-        offset=offset,
-        nomination_state="pending",
-    )
-    return items, total
+    """Nominations of `nominee` still waiting for their answer (accept or decline), oldest first,
+    with those made to an invitation they accepted before they joined."""
+    params: dict[str, Any] = {"community": community.slug, "nominee": address_of(nominee)}
+    with ctx.sessions() as session:
+        connection = session.connection()
+        total = connection.execute(_AWAITING_ANSWER_COUNT, params).scalar_one()
+        rows = connection.execute(_AWAITING_ANSWER, {**params, "limit": limit, "offset": offset}).all()
+        return _claims_out(ctx, session, list(rows)), total

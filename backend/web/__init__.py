@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from backend.web import dev_signer, pages, report_page
+from backend.web import dev_signer, joining_pages, pages, report_page
 from backend.web.security import SecurityHeaders
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -20,6 +20,7 @@ def install(app: FastAPI) -> None:
     /dev-signer (refused off local chains), and the security headers on every page."""
     app.include_router(pages.router)
     app.include_router(report_page.router)
+    app.include_router(joining_pages.router)
     app.include_router(dev_signer.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SecurityHeaders)

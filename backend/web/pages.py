@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from backend.admissions import service as admission_reads
 from backend.badges import service as badge_reads
 from backend.chain.addresses import checksummed
 from backend.chain.deployments import Community
@@ -36,6 +37,7 @@ from backend.proposals import service as proposal_reads
 from backend.vocabulary import ADDRESS_PATTERN
 from backend.web import present
 from backend.web.dev_signer import local_chain
+from backend.web.people import People
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescape on for .html
@@ -49,9 +51,10 @@ env.filters.update(
     dev_name=present.dev_name,
     in_days=present.in_days,
 )
-env.filters["who"] = lambda address, local: _who(address, local)
 env.globals.update(
     action_words=present.action_words,
+    admission_rules=present.admission_rules,
+    linked_account=present.linked_account,
     relative=present.relative,
     fair_play=present.indicator_rules,
     score_rule=present.score_rule,
@@ -104,16 +107,13 @@ def _frame(ctx: Context, community: Community | None) -> dict[str, Any]:
         "rpc_url": ctx.settings.rpc_url if local else "",
         "dev_signers": [(name, address) for name, address, _ in present.dev_accounts()] if local else [],
         "api": f"/communities/{community.slug}" if community else "",
+        # Everyone the page names, by name (one query, the first time the page names someone).
+        "people": People(ctx, community, local=local) if community else None,
     }
 
 
 def _render(request: Request, ctx: Context, community: Community | None, template: str, **values: Any):
     return templates.TemplateResponse(request, template, {**_frame(ctx, community), **values})
-
-
-def _who(address: str | None, local: bool) -> str:
-    name = present.dev_name(address) if local else None
-    return f"{name} ({present.short(address)})" if name else present.short(address)
 
 
 def _now(ctx: Context, community: Community) -> int:
@@ -341,7 +341,8 @@ def awaiting(
 @router.get("/c/{community}/members")
 def members(ctx: ContextDep, community: CommunityDep, request: Request):
     items, _ = member_reads.list_members(ctx, community, active=None, limit=500, offset=0)
-    return _render(request, ctx, community, "members.html", members=items)
+    admission = admission_reads.admission(ctx, community)
+    return _render(request, ctx, community, "members.html", members=items, admission=admission)
 
 
 @router.get("/c/{community}/members/{address}")
@@ -365,6 +366,7 @@ def profile(ctx: ContextDep, community: CommunityDep, address: AddressPath, requ
         title="Score by orientation",
     )
     over_time = present.step_chart(history["points"], now=history["as_of"], title="Score over time")
+    invitations = admission_reads.list_invitations(ctx, community, inviter=address, limit=50)
     return _render(
         request,
         ctx,
@@ -380,6 +382,7 @@ def profile(ctx: ContextDep, community: CommunityDep, address: AddressPath, requ
         by_orientation=by_orientation,
         over_time=over_time,
         history=history,
+        invitations=invitations,
     )
 
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
@@ -183,15 +184,53 @@ def community_rules(rules: dict[str, Any] | None) -> str:
     return ("Fair play: " + "; ".join(parts) + ".") if parts else ""
 
 
+def admission_rules(rules: Any) -> list[str]:
+    """How people join besides a vote, in sentences (the admission read's rules)."""
+    required = int(rules.vouches_required)
+    period = span(round(float(rules.vouch_period_days) * 86400))
+    lifetime = span(round(float(rules.invitation_lifetime_days) * 86400))
+    cap = int(rules.vouch_cap)
+    if not required:
+        return [
+            "Vouching is off here: a person joins when a member proposes admitting them and the members vote for it."
+        ]
+    admit = "1 member's vouch admits a person" if required == 1 else f"{required} members' vouches admit a person"
+    return [
+        f"{admit}; each member may vouch or invite {cap} time{'s' if cap != 1 else ''} per {period}.",
+        f"An invitation stays open {lifetime}; once accepted, it counts as its inviter's vouch.",
+    ]
+
+
+# Where a linked account's page is, by site (the community's own Discourse has no address known here).
+PROFILE_PAGES = {
+    "github": ("GitHub", "https://github.com/{}"),
+    "gitlab": ("GitLab", "https://gitlab.com/{}"),
+    "drupal": ("drupal.org", "https://www.drupal.org/u/{}"),
+    "discourse": ("Discourse", None),
+}
+
+
+def linked_account(site: str, handle: str) -> Markup:
+    """A linked account as its site's name and the handle, a link to the profile there when known."""
+    label, page = PROFILE_PAGES.get(site, (site, None))
+    if page:
+        url = page.format(quote(handle, safe=""))
+        if safe_url(url):
+            return Markup('{} <a href="{}" rel="nofollow noopener noreferrer ugc">{}</a>').format(label, url, handle)
+    return Markup("{} {}").format(label, handle)
+
+
 @dataclass(frozen=True)
 class _PageWording:
     """The pages' names for what a proposal's call mentions (backend/proposals/actions.py's Wording)."""
 
     indicators: dict[int, str]
     organisations: dict[int, str]
+    people: Any = None  # backend.web.people.People: the community's names, when the page has them
 
     def member(self, address: Any) -> str:
-        name = dev_name(str(address))
+        # A proposal decides about an address: its name first, the whole address beside it.
+        name = self.people.name(address) if self.people is not None else dev_name(str(address))
         return f"{name} ({address})" if name else str(address)
 
     def indicator(self, indicator_id: Any) -> str:
@@ -209,13 +248,17 @@ class _PageWording:
 
 
 def action_words(
-    action: dict[str, Any], names: dict[int, str] | None = None, organisations: dict[int, str] | None = None
+    action: dict[str, Any],
+    names: dict[int, str] | None = None,
+    organisations: dict[int, str] | None = None,
+    people: Any = None,
 ) -> dict[str, str]:
     """A proposal's call (as the proposal read describes it) in plain words: a verb, an object
-    (shown emphasised) and details, from the proposal actions' table. The template escapes all three."""
+    (shown emphasised) and details, from the proposal actions' table; members by the names in
+    `people` (backend.web.people.People). The template escapes all three."""
     args = list((action.get("args") or {}).values())
     words = words_for(
-        action.get("contract"), action.get("function"), args, _PageWording(names or {}, organisations or {})
+        action.get("contract"), action.get("function"), args, _PageWording(names or {}, organisations or {}, people)
     )
     if words is None:
         return {

@@ -14,7 +14,9 @@ from backend.indexer import reads as index_reads
 from backend.reports import figures
 from backend.reports.period import Period
 from backend.web import present
+from backend.web.dev_signer import local_chain
 from backend.web.pages import HtmlErrors, _render
+from backend.web.people import People
 
 router = APIRouter(route_class=HtmlErrors, include_in_schema=False, default_response_class=HTMLResponse)
 EXPORTS = ("badges", "attestations", "indicator-versions", "proposals", "votes")
@@ -49,10 +51,11 @@ def report(
         )
     summary = figures.summary(ctx, community, period)
     by = summary["by"]
+    people = People(ctx, community, local=local_chain(ctx.gateway.chain_id))
     charts = [
         present.bar_chart([(g["label"], g["weight"]) for g in by["category"]], title="Weight by category"),
         present.bar_chart([(g["label"], g["weight"]) for g in by["orientation"]], title="Weight by orientation"),
-        present.bar_chart([(present.short(g["key"]), g["weight"]) for g in by["member"]], title="Weight by member"),
+        present.bar_chart([(people.label(g["key"]), g["weight"]) for g in by["member"]], title="Weight by member"),
     ]
     return _render(
         request,
@@ -65,4 +68,5 @@ def report(
         summary=summary,
         charts=charts,
         exports=EXPORTS,
+        people=people,
     )

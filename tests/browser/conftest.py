@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -182,3 +183,28 @@ class Visits:
         path = SCREENSHOTS / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         self.screenshots.append(path)
+
+
+def passkey_tab(browser, origin: str, visits: Visits, *, width: int = 1000, height: int = 900) -> SimpleNamespace:
+    """A browser tab with no wallet (no window.ethereum) and a platform authenticator: a phone's
+    or laptop's passkeys, with user verification (fingerprint, face or PIN), through the DevTools
+    Protocol's virtual authenticator. `origin` must be http://localhost:<port>: a passkey's rp id is
+    the page's host name, and WebAuthn needs a secure context."""
+    context = browser.new_context(viewport={"width": width, "height": height}, base_url=origin)
+    page = context.new_page()
+    visits.watch(page)
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    authenticator = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )["authenticatorId"]
+    return SimpleNamespace(context=context, page=page, cdp=cdp, authenticator=authenticator)

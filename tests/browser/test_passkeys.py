@@ -23,7 +23,7 @@ from eth_utils import keccak, to_checksum_address
 from backend.chain.typed_data import typed_data_digest
 from backend.client import CommunityClient
 from devstack.stack import rpc
-from tests.browser.conftest import Visits
+from tests.browser.conftest import Visits, passkey_tab
 from tests.e2e.conftest import ALICE, pass_proposal
 
 EXPECT = 30_000  # ms: a write is prepared, signed, mined and indexed well within this
@@ -42,26 +42,8 @@ def visits(origin):
 
 
 def open_tab(browser, origin: str, visits: Visits) -> SimpleNamespace:
-    """A browser tab with no wallet (no window.ethereum) and a platform authenticator: a phone's
-    or laptop's passkeys, with user verification (fingerprint, face or PIN)."""
-    context = browser.new_context(viewport={"width": 1000, "height": 900}, base_url=origin)
-    page = context.new_page()
-    visits.watch(page)
-    cdp = context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    authenticator = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-            }
-        },
-    )["authenticatorId"]
-    return SimpleNamespace(context=context, page=page, cdp=cdp, authenticator=authenticator)
+    """A browser tab with no wallet and a platform authenticator (conftest's passkey_tab)."""
+    return passkey_tab(browser, origin, visits)
 
 
 def add_passkey(tab) -> tuple[bytes, ec.EllipticCurvePrivateKey]:

@@ -105,6 +105,19 @@
       const base = link.dataset.memberLink;
       if (address) link.href = base.replace("{address}", address);
     }
+    personalise(address);
+  }
+
+  // What only the connected member may do shows for them alone (their name, their invitations'
+  // withdrawal); a Vouch button hides for whoever vouched already, and for the person themselves.
+  function personalise(address) {
+    const me = (address || "").toLowerCase();
+    for (const element of document.querySelectorAll("[data-only-for]")) {
+      element.hidden = !me || element.dataset.onlyFor.toLowerCase() !== me;
+    }
+    for (const form of document.querySelectorAll("form[data-vouchers]")) {
+      form.hidden = Boolean(me) && form.dataset.vouchers.toLowerCase().split(/\s+/).includes(me);
+    }
   }
 
   async function refreshSigner(ask) {
@@ -141,7 +154,8 @@
       await refreshSigner(false);
       joined.replaceChildren("Your passkey is ready. Your member address is ", Object.assign(
         document.createElement("code"), { textContent: entry.address }),
-        ": give it to a member, who proposes admitting you. Once admitted, you sign with your passkey.");
+        ": give it to a member, who vouches for you or proposes admitting you. Once admitted, you sign with " +
+        "your passkey.");
       joined.hidden = false;
     } catch (error) {
       status.textContent = error instanceof Problem ? "Refused: " + error.message : error.message;
@@ -196,8 +210,10 @@
 
   function value(input) {
     if ((input.type === "radio" || input.type === "checkbox") && !input.checked) return undefined;
+    if (input.matches(":disabled")) return undefined; // a field the form does not use as it stands
     const raw = input.value.trim();
-    if (raw === "") return undefined;
+    // Empty means "not given", except where empty is an answer (a name cleared, a site unlinked).
+    if (raw === "") return input.hasAttribute("data-keep-empty") ? "" : undefined;
     switch (input.dataset.json) {
       // Not a number stays text, so the API names the mistake in its own words.
       case "int": return /^-?\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : raw;
@@ -290,16 +306,20 @@
     }
   }
 
-  const STEPS = [["prepare", "Checking with the service"], ["sign", "Signing in your wallet"],
-                 ["sent", "Sent to the chain"], ["mined", "Mined"], ["indexed", "Indexed"]];
+  const STEPS = [["join", "Making your passkey"], ["prepare", "Checking with the service"],
+                 ["sign", "Signing in your wallet"], ["sent", "Sent to the chain"], ["mined", "Mined"],
+                 ["indexed", "Indexed"]];
   const PASSKEY_SIGN = "Signing with your passkey";
 
-  function progress(form, signed, passkey) {
+  // The steps of one write, shown in the form's (or box's) progress list; `joining`: a passkey is
+  // made first (the invitation page).
+  function progress(form, signed, passkey, joining) {
     const list = form.querySelector(".progress");
     list.replaceChildren();
     const items = {}, labels = {};
     for (const [key, label] of STEPS) {
       if (!signed && key === "sign") continue;
+      if (!joining && key === "join") continue;
       const li = document.createElement("li");
       li.dataset.step = key;
       li.textContent = labels[key] = key === "sign" && passkey ? PASSKEY_SIGN : label;
@@ -349,39 +369,143 @@
     throw new Error("Still not indexed; the transaction may yet land. Reload later.");
   }
 
+  // Prepares one request, has the signer sign it and the relayer send it, and follows it until it
+  // is indexed, each step shown in `steps`. `body(signer)` is what the prepare takes; the signed
+  // request goes to `submit` (the action itself unless the API takes it elsewhere).
+  async function relay(steps, action, body, submit) {
+    steps.at("prepare");
+    const wallet = provider();
+    const signer = await account(wallet, true);
+    await ensureChain(wallet);
+    const prepared = await api("POST", config.api + "/" + action + "/prepare", body(signer));
+    steps.at("sign");
+    const signature = await wallet.request({
+      method: "eth_signTypedData_v4", params: [signer, JSON.stringify(prepared.typed_data)],
+    });
+    steps.at("sent", "sending");
+    const answer = await api("POST", config.api + "/" + (submit || action) + "?wait=false",
+                             { typed_data: prepared.typed_data, signature });
+    steps.at("sent", answer.tx_hash ? "transaction " + short(answer.tx_hash) : "accepted, waiting to be sent");
+    const tx = answer.status === "pending" ? await follow(answer.status_url, steps) : answer;
+    steps.at("indexed", "done");
+    return { prepared, tx, signer };
+  }
+
+  // A refusal as the page says it: a declined signature, or a passkey the account refused, in words.
+  function explained(error, passkey) {
+    if (error && error.code === 4001) error = new Error("You declined to sign; nothing was sent.");
+    if (passkey && error instanceof Problem && error.problem.error === "WalletRefusedSignature") {
+      // The account's own check (ERC-1271) said no: in words, the technical detail left out.
+      error = new Problem({ ...error.problem, detail: "Your member account did not accept your passkey's " +
+        "signature, so nothing was sent. Sign again; if it is refused again, this passkey is not your account's." });
+    }
+    return error instanceof Problem ? error : new Error((error && error.message) || String(error));
+  }
+
+  function when(timestamp) {
+    return new Date(timestamp * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+  }
+
+  // "Step 1 of 2: ...", above the progress list, for a write that takes two signatures.
+  function phase(form, text) {
+    let line = form.querySelector(".phase");
+    if (!line) {
+      line = Object.assign(document.createElement("p"), { className: "phase" });
+      form.querySelector(".progress").before(line);
+    }
+    line.textContent = text;
+  }
+
+  // The invitation link to pass on: the secret in the fragment (after #), which browsers never send,
+  // so it reaches no server's logs. With a button that copies it.
+  async function showInvitationLink(form, prepared, name) {
+    const link = location.origin + "/c/" + config.community + "/invitations/" + prepared.invitation + "#" +
+      prepared.secret;
+    let until = "";
+    try {
+      until = " It works until " + when((await api("GET", config.api + "/invitations/" + prepared.invitation)).expires_at) + ".";
+    } catch (ignored) { /* the link works all the same */ }
+    const id = "link-" + prepared.invitation;
+    const box = Object.assign(document.createElement("div"), { className: "invitation-link" });
+    const text = Object.assign(document.createElement("p"), {
+      textContent: "Pass this link on to " + name + " by email or chat: opening it, they join and find what waits " +
+        "for them. Whoever holds it can join as " + name + ", so send it to them only." + until,
+    });
+    const label = Object.assign(document.createElement("label"), { htmlFor: id, textContent: "Invitation link for " + name });
+    const field = Object.assign(document.createElement("input"), { id, value: link, readOnly: true, spellcheck: false });
+    const copy = Object.assign(document.createElement("button"), { type: "button", textContent: "Copy the link" });
+    const copied = document.createElement("span");
+    copied.setAttribute("aria-live", "polite");
+    copy.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(link);
+      } catch (ignored) {
+        field.select();
+        document.execCommand("copy");
+      }
+      copied.textContent = " Copied: paste it into your message.";
+    });
+    const row = Object.assign(document.createElement("p"), { className: "actions-row" });
+    row.append(copy, copied);
+    box.append(text, label, field, row);
+    form.querySelector(".progress").after(box);
+  }
+
+  function inviting(form) {
+    const who = form.querySelector("select[name=contributor]");
+    return Boolean(who && who.value === "invite");
+  }
+
+  // Credit someone who has not joined: invite them (their name), then nominate the invitation's
+  // address, two signatures; the link to pass on is shown as soon as the invitation is recorded.
+  async function inviteAndCredit(form, passkey, track) {
+    const name = form.querySelector("[data-when-invite] input").value.trim();
+    if (!name) {
+      const msg = "Their name is needed: the name others see until they join.";
+      throw new Problem({ status: 422, detail: msg, errors: [{ loc: ["body", "name"], msg }] });
+    }
+    phase(form, "Step 1 of 2: inviting " + name);
+    const invited = await relay(track(progress(form, true, passkey)), "invitations", (signer) => ({ signer, name }));
+    await showInvitationLink(form, invited.prepared, name);
+    phase(form, "Step 2 of 2: crediting " + name);
+    const credited = await relay(track(progress(form, true, passkey)), "claims", (signer) => {
+      const body = requestBody(form, signer);
+      delete body.name;
+      return { ...body, contributor: invited.prepared.invitation };
+    });
+    return credited.tx.created || {};
+  }
+
   async function write(form) {
     clearErrors(form);
-    const done = form.querySelector(".done");
-    if (done) done.remove();
+    for (const old of form.querySelectorAll(".done, .phase")) old.remove();
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     const action = form.dataset.action;
     const signed = action !== "execute";
     const passkey = signed && choice() === "passkey";
-    const steps = progress(form, signed, passkey);
+    let steps = null;
+    const track = (shown) => (steps = shown);
     try {
-      let answer;
-      steps.at("prepare");
-      if (signed) {
-        const wallet = provider();
-        const signer = await account(wallet, true);
-        await ensureChain(wallet);
-        const prepared = await api("POST", config.api + "/" + action + "/prepare", requestBody(form, signer));
-        steps.at("sign");
-        const signature = await wallet.request({
-          method: "eth_signTypedData_v4", params: [signer, JSON.stringify(prepared.typed_data)],
-        });
-        steps.at("sent", "sending");
-        answer = await api("POST", config.api + "/" + action + "?wait=false",
-                           { typed_data: prepared.typed_data, signature });
+      let created;
+      if (action === "claims" && inviting(form)) {
+        created = await inviteAndCredit(form, passkey, track);
+      } else if (signed) {
+        const { prepared, tx } = await relay(track(progress(form, true, passkey)), action,
+                                             (signer) => requestBody(form, signer), form.dataset.submit);
+        if (prepared.invitation && prepared.secret) await showInvitationLink(form, prepared, requestBody(form, "").name);
+        created = tx.created || {};
       } else {
+        track(progress(form, false, false));
+        steps.at("prepare");
         steps.at("sent", "sending");
-        answer = await api("POST", config.api + "/proposals/" + form.dataset.proposal + "/execute?wait=false");
+        const answer = await api("POST", config.api + "/proposals/" + form.dataset.proposal + "/execute?wait=false");
+        steps.at("sent", answer.tx_hash ? "transaction " + short(answer.tx_hash) : "accepted, waiting to be sent");
+        const tx = answer.status === "pending" ? await follow(answer.status_url, steps) : answer;
+        steps.at("indexed", "done");
+        created = tx.created || {};
       }
-      steps.at("sent", answer.tx_hash ? "transaction " + short(answer.tx_hash) : "accepted, waiting to be sent");
-      const tx = answer.status === "pending" ? await follow(answer.status_url, steps) : answer;
-      steps.at("indexed", "done");
-      const [href, text] = nextPage(form, tx.created || {});
+      const [href, text] = nextPage(form, created);
       const p = document.createElement("p");
       p.className = "done";
       const link = document.createElement("a");
@@ -390,17 +514,86 @@
       p.append("Recorded. ", link);
       form.append(p);
     } catch (error) {
-      steps.fail();
-      if (error && error.code === 4001) error = new Error("You declined to sign; nothing was sent.");
-      if (passkey && error instanceof Problem && error.problem.error === "WalletRefusedSignature") {
-        // The account's own check (ERC-1271) said no: in words, the technical detail left out.
-        error = new Problem({ ...error.problem, detail: "Your member account did not accept your passkey's " +
-          "signature, so nothing was sent. Sign again; if it is refused again, this passkey is not your account's." });
-      }
-      showProblem(form, error instanceof Problem ? error : new Error(error.message || String(error)));
+      if (steps) steps.fail();
+      showProblem(form, explained(error, passkey));
     } finally {
       button.disabled = false;
     }
+  }
+
+  // ------------------------------------------------------------------ the invitation page
+
+  // The invitation's secret, from the link's fragment: 0x and 64 hex digits.
+  function linkSecret() {
+    const match = /^#(0x[0-9a-fA-F]{64})$/.exec(location.hash);
+    return match ? match[1] : null;
+  }
+
+  // Join and accept at once: make a passkey (unless this browser holds one for the community) or
+  // use the wallet, then accept the invitation as that account, signed by it, the secret handed to
+  // the service for this one prepare. The page then shows where the person stands.
+  async function acceptInvitation(box, how) {
+    clearErrors(box);
+    const buttons = [...box.querySelectorAll("button")];
+    for (const b of buttons) b.disabled = true;
+    const passkey = how === "passkey";
+    const joining = passkey && !Passkey.record(config.community);
+    const steps = progress(box, true, passkey, joining);
+    try {
+      const secret = linkSecret();
+      if (joining) {
+        steps.at("join");
+        await Passkey.join({ community: config.community, communityName: config.communityName,
+                             api: config.api, post: (path, json) => api("POST", path, json) });
+        offerPasskey();
+      }
+      localStorage.setItem(STORE, passkey ? "passkey" : "wallet");
+      if (select) select.value = passkey ? "passkey" : "wallet";
+      await refreshSigner(false);
+      await relay(steps, "invitations/acceptance", (signer) => ({ signer, secret }), "invitations");
+      // Accepted: the secret has done its work; it leaves the address bar, and the page shows the news.
+      history.replaceState(null, "", location.pathname + location.search);
+      location.reload();
+    } catch (error) {
+      steps.fail();
+      showProblem(box, explained(error, passkey));
+      for (const b of buttons) b.disabled = false;
+    }
+  }
+
+  function setUpInvitation(box) {
+    const byPasskey = box.querySelector("[data-join=passkey]");
+    const byWallet = box.querySelector("[data-join=wallet]");
+    const passkeys = box.dataset.passkeys === "1";
+    if (passkeys && Passkey.record(config.community)) byPasskey.textContent = "Accept with my passkey";
+    byWallet.hidden = !(window.ethereum || !passkeys);
+    if (!linkSecret()) {
+      showProblem(box, new Error("This link is missing its secret, the part after # that makes it work. Open the " +
+        "whole link you were sent, or ask for it again."));
+      byPasskey.disabled = byWallet.disabled = true;
+      return;
+    }
+    byPasskey.addEventListener("click", () => acceptInvitation(box, "passkey"));
+    byWallet.addEventListener("click", () => acceptInvitation(box, "wallet"));
+  }
+
+  const invitation = document.getElementById("accept-invitation");
+  if (invitation) setUpInvitation(invitation);
+
+  // The claim form's "someone who has not joined yet": their name instead of an address.
+  for (const who of document.querySelectorAll("form.write select[name=contributor]")) {
+    const form = who.closest("form");
+    const toggle = () => {
+      const invite = who.value === "invite";
+      for (const [selector, shown] of [["[data-when-invite]", invite], ["[data-unless-invite]", !invite]]) {
+        for (const field of form.querySelectorAll(selector)) {
+          field.hidden = !shown;
+          for (const input of field.querySelectorAll("input")) input.disabled = !shown;
+        }
+      }
+    };
+    who.addEventListener("change", toggle);
+    toggle();
   }
 
   for (const form of document.querySelectorAll("form.write")) {
