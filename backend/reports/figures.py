@@ -273,7 +273,7 @@ def member_names(ctx: Context, community: Community) -> dict[str, str]:
         rows = session.execute(
             select(Member.address, Member.name).where(Member.community == community.slug, Member.name.is_not(None))
         )
-        return {address: name for address, name in rows}
+        return {address: name for address, name in rows if name is not None}
 
 
 def hidden_members(ctx: Context, community: Community) -> set[str]:
