@@ -7,6 +7,11 @@ The address is known before the account exists (CREATE2 from the public key), so
 admitted or credited at once. Deploying it is a call the relayer makes in its own name, through the
 outbox like every write it pays for, and charged to the caller's client budget. It is idempotent:
 asked again, the existing account is answered and nothing is sent.
+
+The relayer deploys an account only when it can act: its address is a member, or the caller holds
+the secret of an open invitation (the account is about to accept it). Anyone can make P-256 keys
+by the thousand; without this rule each would cost the relayer a deployment (187,065 gas). Before
+then the address is answered, and the account is deployed at its first write as a member.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from backend.admissions.writes import invitation_of_secret
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.context import Context
@@ -32,6 +38,7 @@ class PasskeyAccount:
 
     address: str
     created: TxOutcome | None
+    deployed: bool
 
 
 def public_key(x: str, y: str) -> tuple[bytes, bytes]:
@@ -63,11 +70,27 @@ def account_address(ctx: Context, community: Community, qx: bytes, qy: bytes) ->
     return checksum(ctx.gateway.read(community, "passkeys", "predict", qx, qy, SALT)[0])
 
 
-def create_account(ctx: Context, community: Community, *, x: str, y: str, wait: bool, client: str) -> PasskeyAccount:
-    """Deploy the passkey's account unless it exists; its address either way."""
+def may_act(ctx: Context, community: Community, address: str, invitation_secret: str | None) -> bool:
+    """Whether the account at `address` can do anything yet: it is a member, or it is about to accept
+    the open invitation whose secret the caller holds."""
+    if ctx.gateway.read(community, "membership", "isMember", address)[0]:
+        return True
+    if invitation_secret is None:
+        return False
+    invitation = invitation_of_secret(invitation_secret)
+    return bool(ctx.gateway.read(community, "membership", "isOpenInvitation", invitation)[0])
+
+
+def create_account(
+    ctx: Context, community: Community, *, x: str, y: str, wait: bool, client: str, invitation_secret: str | None = None
+) -> PasskeyAccount:
+    """Deploy the passkey's account unless it exists or cannot act yet; its address either way."""
     qx, qy = public_key(x, y)
     address = account_address(ctx, community, qx, qy)
     if ctx.gateway.rpc.request("eth_getCode", address, "latest") not in ("0x", "0x0", ""):
-        return PasskeyAccount(address, None)
+        return PasskeyAccount(address, None, deployed=True)
+    if not may_act(ctx, community, address, invitation_secret):
+        return PasskeyAccount(address, None, deployed=False)
     data = ctx.gateway.abi("passkeys").function("create").encode(qx, qy, SALT)
-    return PasskeyAccount(address, send_direct(ctx, community, "passkeys", data, wait=wait, client=client))
+    sent = send_direct(ctx, community, "passkeys", data, wait=wait, client=client)
+    return PasskeyAccount(address, sent, deployed=True)

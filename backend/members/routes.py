@@ -130,9 +130,18 @@ def create_passkey_account(
 ):
     """The member account of a passkey (its P-256 public key from navigator.credentials.create): its
     address, which may be admitted or credited before it exists, and the account deployed by the
-    relayer in its own name if it does not exist yet (charged to the caller's client budget; asked again,
-    nothing is sent). Every request the member then signs with the passkey is relayed like any other.
+    relayer in its own name once it can act (its address is a member, or `invitation_secret` opens an
+    open invitation it is about to accept), charged to the caller's client budget; asked again, nothing
+    is sent. Every request the member then signs with the passkey is relayed like any other.
     Refused: a key that is not a point of P-256 (422); a community deployed before passkey accounts (404)."""
-    account = passkeys.create_account(ctx, community, x=body.x, y=body.y, wait=wait, client=client_of(request))
+    account = passkeys.create_account(
+        ctx,
+        community,
+        x=body.x,
+        y=body.y,
+        wait=wait,
+        client=client_of(request),
+        invitation_secret=body.invitation_secret,
+    )
     tx = tx_response(account.created, request, response) if account.created is not None else None
-    return PasskeyAccountOut(address=account.address, deployed_now=tx is not None, tx=tx)
+    return PasskeyAccountOut(address=account.address, deployed=account.deployed, deployed_now=tx is not None, tx=tx)

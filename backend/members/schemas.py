@@ -112,9 +112,19 @@ class PasskeyAccountIn(BodyIn):
 
     x: str = Field(pattern=HEX32, description="The public key's x coordinate: 0x and 64 hex digits")
     y: str = Field(pattern=HEX32, description="The public key's y coordinate: 0x and 64 hex digits")
+    invitation_secret: str | None = Field(
+        None,
+        pattern=HEX32,
+        description="The secret of an open invitation this account is about to accept: the account is then "
+        "deployed before it is a member",
+    )
 
 
 class PasskeyAccountOut(BaseModel):
     address: str = Field(description="The member address of this passkey: admit or credit it, sign as it")
-    deployed_now: bool = Field(description="Whether this call deployed the account (false: it existed already)")
+    deployed: bool = Field(
+        description="Whether the account exists (or this call deployed it). It is deployed once it can act: "
+        "when its address is a member, or with the secret of an open invitation"
+    )
+    deployed_now: bool = Field(description="Whether this call deployed the account")
     tx: TxOut | None = Field(None, description="The relayed deployment, when this call sent one")

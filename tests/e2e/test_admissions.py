@@ -159,7 +159,14 @@ def test_a_newcomer_is_credited_invited_vouched_in_with_a_passkey_and_earns_the_
     # Sam has no wallet: a passkey, an account deployed for it, the invitation accepted as it.
     passkey = Passkey.generate()
     qx, qy = passkey.public
-    account = api.post("/passkey-accounts", {"x": "0x" + qx.hex(), "y": "0x" + qy.hex()})["address"]
+    key = {"x": "0x" + qx.hex(), "y": "0x" + qy.hex()}
+    # Not deployed for a stranger's key, nor with a secret that opens no invitation; deployed with the
+    # invitation's secret, as the account is about to accept it.
+    assert not api.post("/passkey-accounts", key)["deployed"]
+    assert not api.post("/passkey-accounts", {**key, "invitation_secret": "0x" + "42" * 32})["deployed"]
+    joined = api.post("/passkey-accounts", {**key, "invitation_secret": prepared["secret"]})
+    assert joined["deployed_now"]
+    account = joined["address"]
     accept(api, prepared["secret"], passkey=passkey, account=account)
     assert api.get(f"/invitations/{invitation}")["state"] == "accepted"
     admission = api.get("/admission")

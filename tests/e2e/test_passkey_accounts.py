@@ -60,18 +60,25 @@ def chain_state(url: str):
 
 def test_a_passkey_member_is_admitted_and_claims_without_a_wallet(stack):
     api, passkey = stack.api, Passkey.generate()
-    # The relayer deploys the account; asked again, it answers the same address and sends nothing.
+    # Anyone can make P-256 keys by the thousand: a stranger's is answered its address, and costs the
+    # relayer nothing until the address can act.
+    before = chain_state(stack.url)
+    stranger = api.post("/passkey-accounts", coordinates(passkey))
+    assert (stranger["deployed"], stranger["deployed_now"], stranger["tx"]) == (False, False, None)
+    assert chain_state(stack.url) == before
+    account = stranger["address"]
+
+    # Governance admits the address; asked again, the relayer deploys the account, once.
+    pass_proposal(stack.env, ALICE, "A passkey member joins", [{"type": "admit_member", "account": account}])
     first = api.post("/passkey-accounts", coordinates(passkey))
-    assert first["deployed_now"] and first["tx"]["status"] == "succeeded"
-    assert rpc(stack.url, "eth_getCode", first["address"], "latest") not in ("0x", "")
+    assert first["deployed_now"] and first["tx"]["status"] == "succeeded" and first["address"] == account
+    assert rpc(stack.url, "eth_getCode", account, "latest") not in ("0x", "")
     before = chain_state(stack.url)
     again = api.post("/passkey-accounts", coordinates(passkey))
-    assert (again["address"], again["deployed_now"], again["tx"]) == (first["address"], False, None)
+    assert (again["address"], again["deployed"], again["deployed_now"], again["tx"]) == (account, True, False, None)
     assert chain_state(stack.url) == before
-    account = first["address"]
 
-    # Governance admits it like any member; then it claims, signing with the passkey alone.
-    pass_proposal(stack.env, ALICE, "A passkey member joins", [{"type": "admit_member", "account": account}])
+    # It claims, signing with the passkey alone.
     typed = api.prepare(
         "claims", signer=account, indicator_id=1, evidence_uri="https://forum.example.org/t/passkey-mentoring"
     )["typed_data"]
@@ -86,6 +93,7 @@ def passkey_member(stack):
     passkey = Passkey.generate()
     account = stack.api.post("/passkey-accounts", coordinates(passkey))["address"]
     pass_proposal(stack.env, ALICE, f"Admit {account}", [{"type": "admit_member", "account": account}])
+    assert stack.api.post("/passkey-accounts", coordinates(passkey))["deployed"]
     return passkey, account
 
 

@@ -541,6 +541,7 @@
     const steps = progress(box, true, passkey, joining);
     try {
       const secret = linkSecret();
+      Passkey.acceptingInvitation(secret);
       if (joining) {
         steps.at("join");
         await Passkey.join({ community: config.community, communityName: config.communityName,

@@ -204,6 +204,13 @@
 
   // Makes a passkey on this device, and its member account in `community` through the service
   // (`post(path, json)` answers the API's JSON or throws its problem); remembers and answers it.
+  // The secret of the invitation this page is accepting, if any: the service deploys a passkey's
+  // account only once it can act (a member, or about to accept an open invitation), so the secret
+  // goes with each account request made on the invitation page.
+  let invitationSecret = null;
+  function acceptingInvitation(secret) { invitationSecret = secret; }
+  function accountRequest(x, y) { return invitationSecret ? { x, y, invitation_secret: invitationSecret } : { x, y }; }
+
   async function join({ community, communityName, api, post }) {
     if (!supported()) {
       throw new PasskeyError("This browser cannot make passkeys here. Use an up-to-date browser on a phone or " +
@@ -234,7 +241,7 @@
     const point = spki.subarray(spki.length - 65);
     if (point[0] !== 0x04) throw new PasskeyError("This passkey's key is not in the expected form. Nothing was saved.");
     const x = bytesToHex(point.subarray(1, 33)), y = bytesToHex(point.subarray(33));
-    const account = await post(api + "/passkey-accounts", { x, y });
+    const account = await post(api + "/passkey-accounts", accountRequest(x, y));
     const entry = { id: base64url(new Uint8Array(credential.rawId)), x, y, address: account.address };
     remember(community, entry);
     return entry;
@@ -276,7 +283,7 @@
         if (method === "eth_accounts") return [entry.address];
         if (method === "eth_chainId") return "0x" + chainId.toString(16);
         if (method === "eth_requestAccounts") {
-          const account = await post(api + "/passkey-accounts", { x: entry.x, y: entry.y });
+          const account = await post(api + "/passkey-accounts", accountRequest(entry.x, entry.y));
           if (!same(account.address)) throw new PasskeyError("The service answered another address for your passkey.");
           return [entry.address];
         }
@@ -296,5 +303,5 @@
   }
 
   root.CommonsPasskey = { typedDataDigest, derToRS, encodeAssertion, supported, record, join, provider, PasskeyError,
-                          bytesToHex, hexToBytes };
+                          bytesToHex, hexToBytes, acceptingInvitation };
 })(typeof window !== "undefined" ? window : globalThis);
