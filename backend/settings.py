@@ -13,7 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eth_account import Account
 from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
@@ -55,6 +57,11 @@ RFC8032_TEST_KEYS = {
     "TEST 1024": "f5e5767cf153319517630f226876b86c8160cc583bc013744c6bf255f5cc0ee5",
     "TEST SHA(abc)": "833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42",
 }
+# W3C's test key pair of the Data Integrity EdDSA cryptosuites (vc-di-eddsa, TestVectors/keyPair.json,
+# privateKeyMultibase), which tests/backend/test_credentials_dataintegrity.py signs its vectors with.
+W3C_EDDSA_TEST_KEY = "c96ef9ea10c5e414c471723aff9de72c35fa5b70fae97e8832ecac7d2e2b8ed6"
+# RFC 6979's P-256 secret key (appendix A.2.5), which its test vectors sign with.
+RFC6979_P256_TEST_KEYS = {"A.2.5": "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721"}
 # The default: RFC 8032's first test key, for a local chain.
 DEV_ISSUER_KEY = RFC8032_TEST_KEYS["TEST 1"]
 # Other 32-byte strings this project prints in its tests and docs. Whatever each was written as
@@ -69,6 +76,9 @@ PROJECT_PUBLISHED_KEYS = {
     "2ba8f7b221fa58268e93ae1581183d8e30b5e28d227415484f1cd773c719a610": (
         "keccak256('not a dev key'), the relayer key of tests/backend/test_units.py"
     ),
+    "b5809d8a92f8858436d7e6b87c12ebc0ae1eac4baecc2c0b913aee2c922ef399": (
+        "the example digest in 1EdTech's AchievementCredential schema, in tests/e2e/ob3_schema/"
+    ),
 }
 # Anvil (10 accounts unless told more) and Hardhat (20) derive their accounts from this public
 # mnemonic; a key of any account up to this many is refused.
@@ -81,25 +91,43 @@ MIN_DISTINCT_KEY_BYTES = 13
 
 
 class IssuerKeyInvalid(ValueError):
-    """CC_ISSUER_KEY is not a 32-byte Ed25519 secret key in hex."""
+    """CC_ISSUER_KEY (or CC_ISSUER_P256_KEY) is not a 32-byte secret key in hex."""
 
 
 class IssuerKeyRefused(ValueError):
-    """A public development key was configured as credential issuer for a non-local chain."""
+    """A public development key was configured as credential issuer for a non-local chain (or the
+    P-256 key is the Ed25519 key again)."""
 
 
-def parse_issuer_key(value: str) -> bytes:
-    """CC_ISSUER_KEY as the 32-byte Ed25519 secret the issuer signs with. The one reading of the
-    setting: the public-key check compares what this returns, so no spelling of a public key
-    (spaces around or between its digits, 0x, capitals) gets past the check and into the signer."""
+def parse_issuer_key(value: str, name: str = "CC_ISSUER_KEY", kind: str = "an Ed25519 secret key") -> bytes:
+    """CC_ISSUER_KEY as the 32-byte Ed25519 secret the issuer signs with (or CC_ISSUER_P256_KEY as
+    the P-256 scalar). The one reading of the setting: the public-key check compares what this
+    returns, so no spelling of a public key (spaces around or between its digits, 0x, capitals)
+    gets past the check and into the signer."""
     raw = value.strip().lower().removeprefix("0x")
     try:
         seed = bytes.fromhex(raw)
     except ValueError as exc:
-        raise IssuerKeyInvalid("CC_ISSUER_KEY must be an Ed25519 secret key: 64 hex digits") from exc
+        raise IssuerKeyInvalid(f"{name} must be {kind}: 64 hex digits") from exc
     if len(seed) != 32:
-        raise IssuerKeyInvalid(f"CC_ISSUER_KEY must be 32 bytes (64 hex digits), not {len(seed)}")
+        raise IssuerKeyInvalid(f"{name} must be 32 bytes (64 hex digits), not {len(seed)}")
     return seed
+
+
+# The order of P-256's group (FIPS 186-5, SEC 2): a P-256 secret is a number from 1 to P256_ORDER - 1.
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+# What the P-256 key is derived for, when CC_ISSUER_P256_KEY is unset: HKDF's `info`, so that the
+# derived key is of no use as anything else and changing this name gives another key.
+P256_DERIVATION_INFO = b"contribution-commons issuer P-256 key (ES256) v1"
+
+
+def derive_p256_secret(seed: bytes) -> bytes:
+    """The issuer's P-256 secret derived from its Ed25519 secret: HKDF-SHA256 (RFC 5869) of the
+    seed, 48 bytes reduced into 1..n-1 as FIPS 186-5 (A.2.1) draws a key from extra random bits.
+    A one-way function of the seed: the P-256 key tells nothing of the Ed25519 one, and is as
+    public as the seed is (so it is refused wherever the seed is)."""
+    okm = HKDF(algorithm=hashes.SHA256(), length=48, salt=None, info=P256_DERIVATION_INFO).derive(seed)
+    return (int.from_bytes(okm, "big") % (P256_ORDER - 1) + 1).to_bytes(32, "big")
 
 
 @lru_cache
@@ -112,6 +140,7 @@ def _published_issuer_keys() -> dict[bytes, str]:
         _ed25519_public(secret): f"RFC 8032's test vector {name}'s public key" for secret, name in list(known.items())
     }
     known |= {bytes.fromhex(key): f"published as {where}" for key, where in PROJECT_PUBLISHED_KEYS.items()}
+    known[bytes.fromhex(W3C_EDDSA_TEST_KEY)] = "W3C's test key pair of the Data Integrity EdDSA cryptosuites"
     seed = seed_from_mnemonic(ANVIL_MNEMONIC, "")
     for index in range(ANVIL_ACCOUNTS_REFUSED):
         known.setdefault(
@@ -122,13 +151,28 @@ def _published_issuer_keys() -> dict[bytes, str]:
     return known
 
 
+@lru_cache
+def _published_p256_keys() -> dict[bytes, str]:
+    """Every public secret as a P-256 key: all of the above, RFC 6979's P-256 test key, and the
+    P-256 key derived from each public Ed25519 seed (what the service itself would sign with,
+    given that seed: anyone can derive it)."""
+    known = dict(_published_issuer_keys())
+    known |= {bytes.fromhex(key): f"RFC 6979's test vector {name}" for name, key in RFC6979_P256_TEST_KEYS.items()}
+    known |= {
+        derive_p256_secret(secret): f"the P-256 key derived from {where}"
+        for secret, where in _published_issuer_keys().items()
+    }
+    return known
+
+
 def _ed25519_public(secret: bytes) -> bytes:
     return Ed25519PrivateKey.from_private_bytes(secret).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
-def published_issuer_key(seed: bytes) -> str | None:
-    """Where this secret is public (a phrase), or None for a key of one's own."""
-    where = _published_issuer_keys().get(seed)
+def published_issuer_key(seed: bytes, p256: bool = False) -> str | None:
+    """Where this secret is public (a phrase), or None for a key of one's own; `p256` for the
+    P-256 key, which has more public secrets to be (`_published_p256_keys`)."""
+    where = (_published_p256_keys() if p256 else _published_issuer_keys()).get(seed)
     if where is None and len(set(seed)) < MIN_DISTINCT_KEY_BYTES:
         where = f"a patterned key of {len(set(seed))} distinct byte values, which anyone can guess"
     return where
@@ -184,8 +228,13 @@ class Settings(BaseSettings):
     # p99 236 ms with no limit, 85 ms two at a time (docs/performance/api.md).
     index_read_slots: int = Field(default=2, ge=1)
     # ---- Open Badges credentials (backend/credentials)
-    # The issuer's Ed25519 secret key (32 bytes, hex): it signs every credential and status list.
+    # The issuer's Ed25519 secret key (32 bytes, hex): it signs the Data Integrity proofs
+    # (eddsa-rdfc-2022) of every credential and status list.
     issuer_key: SecretStr = SecretStr(DEV_ISSUER_KEY)
+    # The issuer's P-256 secret key (32 bytes, hex): it signs the ES256 JWTs (application/vc+jwt)
+    # of every credential and status list. Unset: derived from `issuer_key` (HKDF-SHA256), so one
+    # secret keeps both; set it to keep the two apart (a different value, refused if public).
+    issuer_p256_key: SecretStr | None = None
     # Where verifiers reach this service: the base of the issuer's did:web, of credential ids and
     # of the status lists. Unset: http://{host}:{port}, the address `serve` listens on.
     public_url: str | None = None
@@ -283,9 +332,36 @@ class Settings(BaseSettings):
             )
         return seed
 
+    def issuer_p256_secret(self, chain_id: int) -> bytes:
+        """The issuer's P-256 secret (32 bytes, big-endian), exactly as it will sign: CC_ISSUER_P256_KEY,
+        or derived from CC_ISSUER_KEY when that is unset (and so refused wherever that key is). A
+        configured one is refused when it is not a P-256 secret, when it is the Ed25519 key again, and
+        on a chain that is not local when it is public."""
+        seed = self.issuer_secret(chain_id)
+        if self.issuer_p256_key is None:
+            return derive_p256_secret(seed)
+        name = "CC_ISSUER_P256_KEY"
+        secret = parse_issuer_key(self.issuer_p256_key.get_secret_value(), name, "a P-256 secret key")
+        if not 0 < int.from_bytes(secret, "big") < P256_ORDER:
+            raise IssuerKeyInvalid(f"{name} must be a P-256 secret key: a number from 1 to the curve's order - 1")
+        if secret == seed:
+            raise IssuerKeyRefused(
+                f"{name} is CC_ISSUER_KEY again: one secret for two algorithms; unset {name} to derive "
+                "the P-256 key from CC_ISSUER_KEY, or give it 32 random bytes of its own"
+            )
+        where = None if chain_id in LOCAL_CHAIN_IDS else published_issuer_key(secret, p256=True)
+        if where is not None:
+            raise IssuerKeyRefused(
+                f"{name} is a public development key ({where}); chain {chain_id} is not local "
+                "(31337/1337), where anyone holding it could sign credentials as this service's communities: "
+                f"set {name} to a P-256 secret key of your own (32 random bytes, hex), or unset it"
+            )
+        return secret
+
     def check_issuer_key(self, chain_id: int) -> None:
-        """Refuse a malformed or publicly known issuer key (see `issuer_secret`)."""
-        self.issuer_secret(chain_id)
+        """Refuse a malformed or publicly known issuer key, Ed25519 or P-256 (see `issuer_secret`,
+        `issuer_p256_secret`)."""
+        self.issuer_p256_secret(chain_id)
 
 
 @lru_cache

@@ -1,17 +1,26 @@
 """Open Badges 3.0 credentials: each badge as a signed OpenBadgeCredential, a member's
 credentials, the revocation status lists, the issuer's DID documents (did:web) and the JSON-LD
-contexts the credentials use, served from the package (verifiers here have no internet)."""
+contexts the credentials use, served from the package (verifiers here have no internet).
+
+A credential and a status list each come in two signed forms, chosen by `?format=` or else by
+the Accept header: `jwt` (application/vc+jwt, ES256) and `di` (the JSON-LD document with its
+Data Integrity proof: application/vc, or application/vc+ld+json or application/ld+json when
+that is what was asked for). A credential's URL answers its readable JSON (both forms inside)
+unless asked otherwise; a status list's answers the JWT unless asked for JSON, as the DCC
+verifier's loader asks (Accept: application/ld+json, application/json)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from backend.credentials import contexts, service
-from backend.credentials.issuer import MEDIA_TYPE
+from backend.credentials.issuer import DI_MEDIA_TYPE, MEDIA_TYPE
 from backend.dependencies import AddressPath, CommunityDep, ContextDep, IdPath
 from backend.errors import NotFound
 
@@ -29,6 +38,66 @@ class JsonLdResponse(Response):
     media_type = "application/ld+json"
 
 
+class VcResponse(Response):
+    """A credential with an embedded proof (VC Data Model 2.0: application/vc)."""
+
+    media_type = DI_MEDIA_TYPE
+
+
+# What a verifier of Data Integrity proofs may ask for: VC 2.0's type, its draft's, plain JSON-LD.
+DI_TYPES = (DI_MEDIA_TYPE, "application/vc+ld+json", "application/ld+json")
+Format = Literal["jwt", "di"]
+FormatQuery = Annotated[
+    Format | None,
+    Query(
+        description="jwt: the credential as application/vc+jwt (ES256); di: the credential with its Data "
+        "Integrity proof (eddsa-rdfc-2022), application/vc. Unset: as the Accept header asks."
+    ),
+]
+AcceptHeader = Annotated[str | None, Header(include_in_schema=False)]
+
+
+def preferred(accept: str | None, offered: Sequence[str]) -> str | None:
+    """The offered media type that the Accept header ranks highest (by q; a tie goes to the one
+    offered first), or None when it names none of them: wildcards choose nothing, so a browser or
+    a client that accepts anything gets the resource's usual answer."""
+    ranks: dict[str, float] = {}
+    for entry in (accept or "").split(","):
+        media_type, *parameters = (part.strip() for part in entry.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        media_type = media_type.lower()
+        if media_type in offered and quality > 0:
+            ranks[media_type] = max(ranks.get(media_type, 0.0), quality)
+    if not ranks:
+        return None
+    return max(offered, key=lambda media_type: (ranks.get(media_type, 0.0), -offered.index(media_type)))
+
+
+def _negotiated(format: Format | None, accept: str | None, offered: Sequence[str], usual: str) -> str:
+    """The media type to answer: `?format=` first, then the Accept header, then `usual`."""
+    if format == "jwt":
+        return MEDIA_TYPE
+    if format == "di":
+        return DI_MEDIA_TYPE
+    return preferred(accept, offered) or usual
+
+
+def _signed(chosen: str, out: dict[str, Any], **headers: str) -> Response:
+    """The JWT or the proven document of `out`, as `chosen` asked; Vary: Accept, since the same
+    URL answers either."""
+    headers = {"Vary": "Accept", **headers}
+    if chosen == MEDIA_TYPE:
+        return VcJwtResponse(out["jwt"], headers=headers)
+    return VcResponse(json.dumps(out["data_integrity"], indent=2), media_type=chosen, headers=headers)
+
+
 class DidJsonResponse(Response):
     media_type = "application/did+json"
 
@@ -37,15 +106,19 @@ class CredentialOut(BaseModel):
     token_id: int
     media_type: str = Field(description="application/vc+jwt: `jwt` is the credential, signed")
     jwt: str = Field(
-        description="The credential secured with VC-JOSE-COSE: a compact JWS, EdDSA over Ed25519, "
-        "whose payload is `credential` plus the JWT claims iss, sub, jti, nbf and exp"
+        description="The credential secured with VC-JOSE-COSE: a compact JWS, ES256 (P-256), whose payload "
+        "is `credential` plus the JWT claims iss, sub, jti, nbf and exp (1EdTech's validator, JOSE libraries)"
     )
     credential: dict[str, Any] = Field(
         description="The OpenBadgeCredential (W3C VC 2.0, Open Badges 3.0.3 context), "
         "with one EndorsementCredential per attestation"
     )
+    data_integrity: dict[str, Any] = Field(
+        description="The same credential with an embedded Data Integrity proof, cryptosuite "
+        "eddsa-rdfc-2022 by the Ed25519 key (the DCC verifier, the Learner Credential Wallet)"
+    )
     issuer: str = Field(description="The community as did:web of this service")
-    verification_method: str = Field(description="The DID URL of the key that signed (the JWT header's kid)")
+    verification_method: str = Field(description="The DID URL of the key that signed the JWT (its header's kid)")
     holding: int = Field(
         description="Whose credential of the badge this is: 0 its first holder's, n that of the "
         "holder governance recovered it to the n-th time; each has its own id and "
@@ -66,8 +139,11 @@ class MemberCredentialsOut(BaseModel):
 
 class StatusListOut(BaseModel):
     media_type: str
-    jwt: str = Field(description="The BitstringStatusListCredential, signed (what the status URL answers)")
+    jwt: str = Field(description="The BitstringStatusListCredential, signed ES256 (what the status URL answers)")
     credential: dict[str, Any]
+    data_integrity: dict[str, Any] = Field(
+        description="The same list with a Data Integrity proof (what the status URL answers to a JSON-LD verifier)"
+    )
     holding: int = Field(description="The holding whose credentials the list says (0: the badges' first holders')")
     length: int = Field(description="Bits in the list (at least 131,072)")
     revoked: list[int] = Field(description="Token ids whose bit is set")
@@ -85,18 +161,40 @@ class ContextsOut(BaseModel):
 _VC_JWT: dict[int | str, dict[str, Any]] = {
     200: {"description": "A compact JWS (application/vc+jwt)", "content": {MEDIA_TYPE: {"schema": {"type": "string"}}}}
 }
+_SIGNED_FORMS: dict[str, dict[str, Any]] = {
+    MEDIA_TYPE: {"schema": {"type": "string"}},
+    **{media_type: {"schema": {"type": "object"}} for media_type in DI_TYPES},
+}
 
 
-@router.get("/badges/{token_id}/credential", response_model=CredentialOut)
-def badge_credential(ctx: ContextDep, community: CommunityDep, token_id: IdPath):
-    """The badge as an Open Badges 3.0 OpenBadgeCredential, and the same signed (application/vc+jwt)."""
-    return service.badge_credential(ctx, community, token_id)
+@router.get(
+    "/badges/{token_id}/credential",
+    response_model=CredentialOut,
+    responses={200: {"description": "The credential, readable or in one signed form", "content": _SIGNED_FORMS}},
+)
+def badge_credential(
+    ctx: ContextDep,
+    community: CommunityDep,
+    token_id: IdPath,
+    response: Response,
+    format: FormatQuery = None,
+    accept: AcceptHeader = None,
+):
+    """The badge as an Open Badges 3.0 OpenBadgeCredential with both its signed forms (JSON); or, with
+    `?format=` or an Accept of application/vc+jwt, application/vc, application/vc+ld+json or
+    application/ld+json, the one signed form alone (the URL of the credential's `id`)."""
+    chosen = _negotiated(format, accept, (*DI_TYPES, MEDIA_TYPE, "application/json"), "application/json")
+    out = service.badge_credential(ctx, community, token_id, prove=chosen != MEDIA_TYPE)
+    if chosen == "application/json":
+        response.headers["Vary"] = "Accept"
+        return out
+    return _signed(chosen, out)
 
 
 @router.get("/badges/{token_id}/credential.jwt", response_class=VcJwtResponse, responses=_VC_JWT)
 def badge_credential_jwt(ctx: ContextDep, community: CommunityDep, token_id: IdPath):
-    """The badge's signed credential alone, as application/vc+jwt: what a wallet or a profile imports."""
-    out = service.badge_credential(ctx, community, token_id)
+    """The badge's signed credential alone, as application/vc+jwt (ES256): what a wallet or a profile imports."""
+    out = service.badge_credential(ctx, community, token_id, prove=False)
     return VcJwtResponse(
         out["jwt"], headers={"Content-Disposition": f'attachment; filename="{community.slug}-badge-{token_id}.jwt"'}
     )
@@ -108,10 +206,19 @@ def member_credentials(ctx: ContextDep, community: CommunityDep, address: Addres
     return service.member_credentials(ctx, community, address)
 
 
-@router.get("/credentials/status", response_class=VcJwtResponse, responses=_VC_JWT)
-def status_list_jwt(ctx: ContextDep, community: CommunityDep):
-    """The community's revocation status list: a BitstringStatusListCredential, signed (application/vc+jwt)."""
-    return VcJwtResponse(service.status_list(ctx, community)["jwt"])
+_STATUS_OFFERED = (*DI_TYPES, "application/json", MEDIA_TYPE)
+
+
+@router.get(
+    "/credentials/status",
+    response_class=VcJwtResponse,
+    responses={200: {"description": "The status list, signed", "content": _SIGNED_FORMS}},
+)
+def status_list_jwt(ctx: ContextDep, community: CommunityDep, format: FormatQuery = None, accept: AcceptHeader = None):
+    """The community's revocation status list: a BitstringStatusListCredential, signed: application/vc+jwt
+    (ES256) unless `?format=di` or an Accept of JSON or JSON-LD asks for it with its Data Integrity proof."""
+    chosen = _negotiated(format, accept, _STATUS_OFFERED, MEDIA_TYPE)
+    return _signed(DI_MEDIA_TYPE if chosen == "application/json" else chosen, service.status_list(ctx, community))
 
 
 @router.get("/credentials/status.json", response_model=StatusListOut)
@@ -127,12 +234,26 @@ def holding_status_list(ctx: ContextDep, community: CommunityDep, holding: Holdi
     return service.status_list(ctx, community, holding)
 
 
-@router.get("/credentials/status/{holding}", response_class=VcJwtResponse, responses=_VC_JWT)
-def holding_status_list_jwt(ctx: ContextDep, community: CommunityDep, holding: HoldingPath):
+@router.get(
+    "/credentials/status/{holding}",
+    response_class=VcJwtResponse,
+    responses={200: {"description": "The status list, signed", "content": _SIGNED_FORMS}},
+)
+def holding_status_list_jwt(
+    ctx: ContextDep,
+    community: CommunityDep,
+    holding: HoldingPath,
+    format: FormatQuery = None,
+    accept: AcceptHeader = None,
+):
     """The revocation status list of the credentials of the holders badges were recovered to, after
-    `holding` recoveries: a BitstringStatusListCredential, signed (application/vc+jwt). Bit i is
-    set when badge i was revoked or disowned, or recovered again since."""
-    return VcJwtResponse(service.status_list(ctx, community, holding)["jwt"])
+    `holding` recoveries: a BitstringStatusListCredential, signed as the list of first holders is
+    (application/vc+jwt, or with its Data Integrity proof). Bit i is set when badge i was revoked or
+    disowned, or recovered again since."""
+    chosen = _negotiated(format, accept, _STATUS_OFFERED, MEDIA_TYPE)
+    return _signed(
+        DI_MEDIA_TYPE if chosen == "application/json" else chosen, service.status_list(ctx, community, holding)
+    )
 
 
 @router.get(
@@ -146,9 +267,8 @@ def holding_status_list_jwt(ctx: ContextDep, community: CommunityDep, holding: H
     },
 )
 def community_did(ctx: ContextDep, community: CommunityDep):
-    """The community's DID document (did:web:<host>:communities:<slug>): the issuer's public key as a JWK."""
-    import json
-
+    """The community's DID document (did:web:<host>:communities:<slug>): the issuer's two public keys,
+    the Ed25519 one as a Multikey (#key-1, Data Integrity proofs) and the P-256 one as a JWK (#key-2, JWTs)."""
     return DidJsonResponse(json.dumps(service.issuer(ctx).did_document(community.slug), indent=2))
 
 
@@ -163,9 +283,7 @@ def community_did(ctx: ContextDep, community: CommunityDep):
     },
 )
 def service_did(ctx: ContextDep):
-    """The service's DID document (did:web:<host>): the key every community's credentials are signed with."""
-    import json
-
+    """The service's DID document (did:web:<host>): the keys every community's credentials are signed with."""
     return DidJsonResponse(json.dumps(service.issuer(ctx).did_document(), indent=2))
 
 

@@ -1,5 +1,6 @@
-"""Credentials from the index: a badge's OpenBadgeCredential (signed as application/vc+jwt),
-a member's credentials, and each community's revocation status lists.
+"""Credentials from the index: a badge's OpenBadgeCredential (signed twice: an ES256
+application/vc+jwt, and the same credential with a Data Integrity proof), a member's credentials,
+and each community's revocation status lists (signed the same two ways).
 
 A badge's credential is its current holder's (one per holding, openbadges.py): nothing is
 recorded when one is served, since it and its status are functions of the chain's events as
@@ -86,17 +87,21 @@ def _withdrawn(revoked_at: int | None, disowned_at: int | None) -> bool:
     return revoked_at is not None or disowned_at is not None
 
 
-def _credential_out(ctx: Context, session: Session, community: Community, badge: Badge) -> dict[str, Any]:
+def _credential_out(
+    ctx: Context, session: Session, community: Community, badge: Badge, *, prove: bool = True
+) -> dict[str, Any]:
+    """The credential and its two signed forms; `prove=False` leaves out the Data Integrity proof
+    (its canonicalization is most of the cost), for a caller that wants only the JWT."""
     iss = issuer(ctx)
     facts = _facts(ctx, session, community, badge)
     credential = openbadges.open_badge_credential(facts, issuer_did=iss.did(community.slug), base_url=iss.base_url)
-    return {
+    out = {
         "token_id": badge.token_id,
         "media_type": MEDIA_TYPE,
         "jwt": iss.sign(openbadges.jwt_claims(credential), community.slug),
         "credential": credential,
         "issuer": iss.did(community.slug),
-        "verification_method": iss.key_id(community.slug),
+        "verification_method": iss.p256_key_id(community.slug),
         "holding": badge.holding,
         "status_list": openbadges.status_list_url(iss.base_url, community.slug, badge.holding),
         "status_list_index": badge.token_id,
@@ -105,14 +110,18 @@ def _credential_out(ctx: Context, session: Session, community: Community, badge:
         "revoked": _withdrawn(badge.revoked_at, badge.disowned_at),
         "valid_until": facts.valid_until,
     }
+    if prove:
+        # Dated from the credential's validFrom, not the clock: served again, the same bytes.
+        out["data_integrity"] = iss.prove(credential, community.slug, credential["validFrom"])
+    return out
 
 
-def badge_credential(ctx: Context, community: Community, token_id: int) -> dict[str, Any]:
+def badge_credential(ctx: Context, community: Community, token_id: int, *, prove: bool = True) -> dict[str, Any]:
     with ctx.sessions() as session:
         badge = session.get(Badge, (community.slug, token_id))
         if badge is None:
             raise NotFound(f"No badge {token_id} in community '{community.slug}'", error="ERC721NonexistentToken")
-        return _credential_out(ctx, session, community, badge)
+        return _credential_out(ctx, session, community, badge, prove=prove)
 
 
 def member_credentials(ctx: Context, community: Community, address: str) -> dict[str, Any]:
@@ -165,6 +174,7 @@ def status_list(ctx: Context, community: Community, holding: int = 0) -> dict[st
     return {
         "credential": credential,
         "jwt": iss.sign(claims, community.slug),
+        "data_integrity": iss.prove(credential, community.slug, credential["validFrom"]),
         "media_type": MEDIA_TYPE,
         "holding": holding,
         "length": length,

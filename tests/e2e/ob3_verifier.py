@@ -1,8 +1,9 @@
 """An Open Badges 3.0 verifier written for the tests from the specs, with none of the service's
-issuing code: JOSE with joserfc (the service signs with PyJWT), Ed25519 again with pycryptodome
-(the service's key is in `cryptography`), JSON-LD with pyld through a document loader that
-answers only from the service's own /contexts (no network beyond the service), did:web resolved
-by its rule, and the Bitstring Status List decoded by hand (multibase base64url, GZIP, bits)."""
+issuing code: JOSE with joserfc (the service writes its JWS by hand), the ES256 signature again
+with pycryptodome (the service signs with `cryptography`), JSON-LD with pyld through a document
+loader that answers only from the service's own /contexts (no network beyond the service),
+did:web resolved by its rule, and the Bitstring Status List decoded by hand (multibase base64url,
+GZIP, bits). Data Integrity proofs are verified by node (di_verifier.mjs), not here."""
 
 from __future__ import annotations
 
@@ -15,19 +16,23 @@ from typing import Any
 from urllib.parse import unquote
 
 import httpx
-from Crypto.Signature import eddsa
+from Crypto.Hash import SHA256
+from Crypto.PublicKey import ECC
+from Crypto.Signature import DSS
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import OKPKey
+from joserfc.jwk import ECKey
 from joserfc.jwt import JWTClaimsRegistry
 from pyld import jsonld
 
-# RFC 9864 marks "EdDSA" deprecated in favour of "Ed25519"; joserfc warns, and still verifies.
+# RFC 9864 marks "EdDSA" deprecated in favour of "Ed25519"; joserfc warns (old tokens, by hand).
 warnings.filterwarnings("ignore", message="EdDSA is deprecated")
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 JWT_REGISTERED = ("iss", "sub", "jti", "nbf", "exp")
+# Open Badges 3.0, section 8.2.3: the JOSE header holds these and no others; typ, if present, is "JWT".
+OB3_HEADERS = frozenset({"alg", "kid", "jwk", "typ"})
 
 
 class VerificationFailed(Exception):
@@ -102,30 +107,43 @@ class Verified:
     expanded: list[dict[str, Any]]
 
 
-def verify_vc_jwt(token: str, http: httpx.Client, *, now: int | None = None) -> Verified:
-    """A VC-JOSE-COSE credential (application/vc+jwt): the key from the issuer's did:web document,
-    the signature checked twice (joserfc, then raw Ed25519 with pycryptodome), the registered
-    claims against `now` (expiry), the payload's issuer against the key's DID, and JSON-LD."""
-    header = json.loads(b64url_decode(token.split(".")[0]))
-    if header.get("alg") != "EdDSA" or header.get("typ") != "vc+jwt":
-        raise VerificationFailed(f"unexpected header {header}")
-    did, _, _fragment = header["kid"].partition("#")
+def did_document(did: str) -> dict[str, Any]:
     document = httpx.get(did_web_url(did)).json()
     if document["id"] != did:
         raise VerificationFailed("the DID document is for another DID")
+    return document
+
+
+def verify_vc_jwt(token: str, http: httpx.Client, *, now: int | None = None) -> Verified:
+    """A VC-JOSE-COSE credential (application/vc+jwt) as Open Badges 3.0 secures it: ES256, the key
+    from the issuer's did:web document (a `jwk` in the header must be that key), the signature
+    checked twice (joserfc, then raw ECDSA P-256 with pycryptodome), the registered claims against
+    `now` (expiry), the payload's issuer against the key's DID, and JSON-LD."""
+    header = json.loads(b64url_decode(token.split(".")[0]))
+    if header.get("alg") != "ES256" or header.get("typ", "JWT") != "JWT" or not set(header) <= OB3_HEADERS:
+        raise VerificationFailed(f"unexpected header {header}")
+    did, _, _fragment = header["kid"].partition("#")
+    document = did_document(did)
     method = next(m for m in document["verificationMethod"] if m["id"] == header["kid"])
     if header["kid"] not in document["assertionMethod"]:
         raise VerificationFailed("the key may not assert credentials")
-    key = OKPKey.import_key(method["publicKeyJwk"])
+    if "jwk" in header and header["jwk"] != method["publicKeyJwk"]:
+        raise VerificationFailed("the header's jwk is not the key its kid names")
+    key = ECKey.import_key(method["publicKeyJwk"])
     try:
-        decoded = jwt.decode(token, key, algorithms=["EdDSA"])
+        decoded = jwt.decode(token, key, algorithms=["ES256"])
     except JoseError as exc:
         raise VerificationFailed(f"signature: {exc.error}") from exc
-    # The same signature with another Ed25519 implementation, over the JWS signing input.
+    # The same signature with another ECDSA implementation, over the JWS signing input (r || s).
     signing_input, _, signature = token.rpartition(".")
-    public = eddsa.import_public_key(b64url_decode(method["publicKeyJwk"]["x"]))
+    jwk = method["publicKeyJwk"]
+    public = ECC.construct(
+        curve="P-256",
+        point_x=int.from_bytes(b64url_decode(jwk["x"]), "big"),
+        point_y=int.from_bytes(b64url_decode(jwk["y"]), "big"),
+    )
     try:
-        eddsa.new(public, "rfc8032").verify(signing_input.encode(), b64url_decode(signature))
+        DSS.new(public, "fips-186-3").verify(SHA256.new(signing_input.encode()), b64url_decode(signature))
     except ValueError as exc:
         raise VerificationFailed("signature (pycryptodome)") from exc
     claims = decoded.claims

@@ -16,7 +16,6 @@ from devstack.stack import rpc, wait_until
 from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address, pass_proposal
 from tests.e2e.ob3_verifier import OB_V3, VC_V2, VerificationFailed, status_bit, verify_vc_jwt
 
-pytestmark = pytest.mark.filterwarnings("ignore:EdDSA is deprecated")  # RFC 9864; joserfc still verifies it
 VALIDITY = 600
 # sha256 of the published contexts, as in their publishers' repositories (W3C vc-data-model
 # contexts/credentials/v2 at 08b83e4; 1EdTech openbadges-specification ob_v3p0/context-3.0.3.json
@@ -97,7 +96,9 @@ def test_credential_verifies_independently(env, issued):
     verified = verify_vc_jwt(response.text, env.api.http, now=chain_now(env))
     credential, port = verified.credential, env.server.port
     issuer = f"did:web:127.0.0.1%3A{port}:communities:example"
-    assert verified.header == {"alg": "EdDSA", "typ": "vc+jwt", "cty": "vc", "kid": f"{issuer}#key-1"}
+    did = env.api.http.get("/communities/example/did.json").json()
+    p256 = next(m for m in did["verificationMethod"] if m["id"] == f"{issuer}#key-2")["publicKeyJwk"]
+    assert verified.header == {"alg": "ES256", "typ": "JWT", "kid": f"{issuer}#key-2", "jwk": p256}
     assert credential["@context"] == [VC_V2, OB_V3, f"http://127.0.0.1:{port}/contexts/commons-v1.jsonld"]
     assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert credential["issuer"] == {
@@ -201,15 +202,21 @@ def test_tampered_credential_fails(env, issued, change):
 def test_signature_by_another_key_fails(env, issued):
     """A credential signed with a key the issuer's DID document does not list."""
     import jwt as pyjwt
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric import ec
 
     token = env.api.http.get(f"/communities/example/badges/{issued['mentoring']}/credential.jwt").text
     header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
     claims = pyjwt.decode(token, options={"verify_signature": False})
-    forged = pyjwt.encode(
-        claims, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={k: header[k] for k in ("kid", "typ", "cty")}
-    )
-    with pytest.raises(VerificationFailed, match="signature"):
+    other = ec.generate_private_key(ec.SECP256R1())
+    # The issuer's kid, with or without the issuer's jwk: the DID document's key decides.
+    for headers in ({"kid": header["kid"], "typ": "JWT"}, {k: header[k] for k in ("kid", "typ", "jwk")}):
+        forged = pyjwt.encode(claims, other, algorithm="ES256", headers=headers)
+        with pytest.raises(VerificationFailed, match="signature"):
+            verify_vc_jwt(forged, env.api.http, now=chain_now(env))
+    # The forger's own key in the header: refused, the key of the kid is the DID document's.
+    own = pyjwt.algorithms.ECAlgorithm.to_jwk(other.public_key(), as_dict=True)
+    forged = pyjwt.encode(claims, other, algorithm="ES256", headers={"kid": header["kid"], "jwk": own})
+    with pytest.raises(VerificationFailed, match="jwk"):
         verify_vc_jwt(forged, env.api.http, now=chain_now(env))
 
 
@@ -267,7 +274,9 @@ def test_member_credentials_and_did_documents(env, issued):
     assert service.headers["content-type"].startswith("application/did+json")
     assert service.json()["id"] == f"did:web:127.0.0.1%3A{env.server.port}"
     community = env.api.http.get("/communities/example/did.json").json()
-    assert community["verificationMethod"][0]["publicKeyJwk"] == service.json()["verificationMethod"][0]["publicKeyJwk"]
+    # The same two keys in each document, under each DID.
+    keys = [{k: m[k] for k in m if k not in ("id", "controller")} for m in community["verificationMethod"]]
+    assert keys == [{k: m[k] for k in m if k not in ("id", "controller")} for m in service.json()["verificationMethod"]]
     assert env.api.http.get("/communities/example/badges/999999/credential").status_code == 404
     missing = env.api.http.get(f"/communities/example/members/{address('0x' + '1' * 64)}/credentials")
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"

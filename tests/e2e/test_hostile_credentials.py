@@ -19,7 +19,6 @@ from devstack.stack import rpc, wait_until
 from tests.e2e.conftest import ALICE, CAROL, address, pass_proposal
 from tests.e2e.ob3_verifier import b64url_decode, status_bit, verify_vc_jwt
 
-pytestmark = pytest.mark.filterwarnings("ignore:EdDSA is deprecated")  # RFC 9864; joserfc still verifies it
 SLUG = "example"
 
 
