@@ -156,6 +156,12 @@ _STATUS_BY_ERROR = {
     "AdmissionInvitationExpired": Conflict,
     "AdmissionNotInviter": Forbidden,
     "AdmissionWrongSecret": Forbidden,
+    "PasskeyAccountUnauthorized": Forbidden,
+    "PasskeyAccountInvalidKey": Unprocessable,
+    "PasskeyAccountKeyExists": Conflict,
+    "PasskeyAccountUnknownKey": Conflict,
+    "PasskeyAccountTooManyKeys": Conflict,
+    "PasskeyAccountLastKey": Conflict,
 }
 
 
@@ -198,6 +204,11 @@ _WORDS = {
     "AdmissionInvitationExpired": "This invitation expired on {expiresAt}: ask the person who invited you for a "
     "new one",
     "AdmissionNotInviter": "Only the member who made an invitation may withdraw it",
+    "PasskeyAccountKeyExists": "This passkey is already one of your account's",
+    "PasskeyAccountUnknownKey": "This passkey is not one of your account's: there is nothing to remove",
+    "PasskeyAccountTooManyKeys": "Your account holds {maxKeys} passkeys, the most it can: remove one first",
+    "PasskeyAccountLastKey": "This is your account's last passkey: add another before removing it, or you could "
+    "no longer sign",
     "AdmissionWrongSecret": "This link's secret does not open invitation {invitation} for {account}: use the "
     "whole link exactly as you received it",
 }

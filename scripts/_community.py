@@ -25,6 +25,9 @@ CONTRACT_TYPES = {
     "badge": "ContributionBadge",
     "passkeys": "PasskeyAccountFactory",
 }
+# ABIs of contracts that are not one per community: a passkey member's own account (requests to it
+# add or remove the member's passkeys).
+EXTRA_ABIS = {"account": "PasskeyAccount"}
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ def record_deployment(path: Path, community: Community, chain_id: int, network_c
     record["chain_id"] = chain_id
     record["abis"] = {
         key: [entry.model_dump(mode="json", by_alias=True) for entry in getattr(project, name).contract_type.abi]
-        for key, name in CONTRACT_TYPES.items()
+        for key, name in {**CONTRACT_TYPES, **EXTRA_ABIS}.items()
     }
     communities = record.setdefault("communities", {})
     communities[community.params.slug] = {

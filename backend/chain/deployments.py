@@ -14,6 +14,9 @@ from backend.chain.addresses import checksum
 CONTRACT_KEYS = ("forwarder", "membership", "governor", "registry", "badge")
 # Contracts a community deployed by an earlier version may lack: served when present.
 OPTIONAL_KEYS = ("passkeys",)
+# The ABI of a passkey member's own account (files written before it lack it): requests whose
+# target is the signer's own account use it, under this key.
+OWN_ACCOUNT = "account"
 
 
 class DeploymentsError(RuntimeError):
@@ -31,6 +34,17 @@ class Community:
     def key_of(self, address: str) -> str | None:
         address = checksum(address)
         return next((key for key, value in self.contracts.items() if value == address), None)
+
+    def target_key(self, to: str, signer: str) -> str | None:
+        """The key of a relayed request's target: one of the community's contracts, or the signer's
+        own account (a passkey member adding or removing a passkey) when it is `to`."""
+        key = self.key_of(to)
+        if key is None and "passkeys" in self.contracts and checksum(to) == checksum(signer):
+            return OWN_ACCOUNT
+        return key
+
+    def target_address(self, key: str, signer: str) -> str:
+        return checksum(signer) if key == OWN_ACCOUNT else self.contracts[key]
 
 
 @dataclass(frozen=True)
@@ -50,7 +64,9 @@ class Deployments:
         try:
             record = json.loads(path.read_text())
             abis = {key: ContractAbi(record["abis"][key]) for key in CONTRACT_KEYS}
-            abis |= {key: ContractAbi(record["abis"][key]) for key in OPTIONAL_KEYS if key in record["abis"]}
+            abis |= {
+                key: ContractAbi(record["abis"][key]) for key in (*OPTIONAL_KEYS, OWN_ACCOUNT) if key in record["abis"]
+            }
             communities = {
                 slug: Community(
                     slug=slug,

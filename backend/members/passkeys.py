@@ -17,14 +17,15 @@ then the address is answered, and the account is deployed at its first write as 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from cryptography.hazmat.primitives.asymmetric import ec
+from typing import Any
 
 from backend.admissions.writes import invitation_of_secret
 from backend.chain.addresses import checksum
-from backend.chain.deployments import Community
+from backend.chain.deployments import OWN_ACCOUNT, Community
+from backend.chain.p256 import public_key
 from backend.context import Context
-from backend.errors import NotFound, Unprocessable
+from backend.errors import NotFound
+from backend.relay.checks import prepare
 from backend.relay.submit import TxOutcome, send_direct
 
 # One account per passkey and community: the factory's salt is for a person's second account of
@@ -39,20 +40,6 @@ class PasskeyAccount:
     address: str
     created: TxOutcome | None
     deployed: bool
-
-
-def public_key(x: str, y: str) -> tuple[bytes, bytes]:
-    """The passkey's P-256 public key as the factory takes it (32-byte coordinates), refused in words
-    if it is not a point of the curve: an account of such a key could never sign anything."""
-    qx, qy = bytes.fromhex(x[2:]), bytes.fromhex(y[2:])
-    try:
-        ec.EllipticCurvePublicNumbers(int.from_bytes(qx, "big"), int.from_bytes(qy, "big"), ec.SECP256R1()).public_key()
-    except ValueError as exc:
-        raise Unprocessable(
-            "This is not a passkey's public key (not a point of the P-256 curve): send the x and y the "
-            "browser's navigator.credentials.create returned"
-        ) from exc
-    return qx, qy
 
 
 def _factory(community: Community) -> str:
@@ -94,3 +81,20 @@ def create_account(
     data = ctx.gateway.abi("passkeys").function("create").encode(qx, qy, SALT)
     sent = send_direct(ctx, community, "passkeys", data, wait=wait, client=client)
     return PasskeyAccount(address, sent, deployed=True)
+
+
+def prepare_key_change(
+    ctx: Context, community: Community, *, signer: str, x: str, y: str, change: str
+) -> dict[str, Any]:
+    """A request to the signer's own account adding another passkey (a second device, a security
+    key) or removing one: signed with a passkey the account holds, relayed like any other. The
+    account refuses a fifth key, an unknown one, and its last one."""
+    _factory(community)
+    if OWN_ACCOUNT not in ctx.gateway.deployments.abis:
+        raise NotFound(
+            f"Community {community.slug}'s deployments file was written before passkeys could be added: "
+            "deploy it again with this version to add one"
+        )
+    qx, qy = public_key(x, y)
+    data = ctx.gateway.abi(OWN_ACCOUNT).function("addKey" if change == "add" else "removeKey").encode(qx, qy)
+    return prepare(ctx, community, signer=signer, target=OWN_ACCOUNT, data=data)

@@ -14,6 +14,7 @@ from backend.members.schemas import (
     NamePrepareIn,
     PasskeyAccountIn,
     PasskeyAccountOut,
+    PasskeyKeyPrepareIn,
     ProfileOut,
     ScoreHistoryOut,
 )
@@ -145,3 +146,25 @@ def create_passkey_account(
     )
     tx = tx_response(account.created, request, response) if account.created is not None else None
     return PasskeyAccountOut(address=account.address, deployed=account.deployed, deployed_now=tx is not None, tx=tx)
+
+
+@passkeys_router.post("/keys/prepare", response_model=TypedDataOut)
+def prepare_passkey_key(ctx: ContextDep, community: CommunityDep, body: PasskeyKeyPrepareIn):
+    """Add another passkey to your passkey account (a second device, a security key: up to four), or
+    remove one (never the last): the typed data to sign with a passkey the account holds. Lost every
+    passkey? The community recovers the membership to a new account by a proposal."""
+    typed_data = passkeys.prepare_key_change(ctx, community, signer=body.signer, x=body.x, y=body.y, change=body.change)
+    return TypedDataOut(typed_data=typed_data)
+
+
+@passkeys_router.post("/keys", response_model=TxOut)
+def submit_passkey_key(
+    ctx: ContextDep,
+    community: CommunityDep,
+    body: SignedRequestIn,
+    request: Request,
+    response: Response,
+    wait: WaitQuery = True,
+):
+    """Add or remove a passkey of your account: relay the signed request."""
+    return relay_signed(ctx, community, "passkey-keys", body, request, response, wait)

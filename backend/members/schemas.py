@@ -120,6 +120,15 @@ class PasskeyAccountIn(BodyIn):
     )
 
 
+class PasskeyKeyPrepareIn(SignerIn):
+    """Another passkey for the signer's own passkey account, or one to remove from it."""
+
+    signer: Address = Field(description="The passkey account, signing with a passkey it holds")
+    x: str = Field(pattern=HEX32, description="The other passkey's public key, x: 0x and 64 hex digits")
+    y: str = Field(pattern=HEX32, description="Its y coordinate")
+    change: Literal["add", "remove"] = "add"
+
+
 class PasskeyAccountOut(BaseModel):
     address: str = Field(description="The member address of this passkey: admit or credit it, sign as it")
     deployed: bool = Field(

@@ -73,7 +73,7 @@ def prepare(ctx: Context, community: Community, *, signer: str, target: str, dat
         chain_id=ctx.gateway.chain_id,
         forwarder=community.contracts["forwarder"],
         sender=signer,
-        target=community.contracts[target],
+        target=community.target_address(target, signer),
         data=data,
         nonce=nonce,
         deadline=clock_of(head) + ctx.settings.request_ttl_seconds,
@@ -117,7 +117,7 @@ def check(
         raise InvalidRequest(
             f"The request was signed for forwarder {domain['verifyingContract']}, not this community's ({forwarder})"
         )
-    target = community.key_of(message["to"])
+    target = community.target_key(message["to"], message["from"])
     if target is None or target == "forwarder":
         raise InvalidRequest(f"{message['to']} is not one of this community's contracts")
     if message["value"] != 0:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from pydantic import TypeAdapter, ValidationError
 
 from backend.chain.deployments import Community
+from backend.chain.p256 import public_key
 from backend.context import Context
 from backend.errors import InvalidRequest, Unprocessable
 from backend.proposals import plan as proposals
@@ -94,6 +95,9 @@ def check_call(ctx: Context, community: Community, *, target: str, function: str
         if not 1 <= args["site"] <= len(SITES):
             raise _field_error("site", f"must be one of {', '.join(SITES)}")
         check_person_text("handle", args["handle"], handle, empty_clears=True)
+    elif (target, function) == ("account", "addKey"):
+        # bytes32 arguments decode as 0x hex.
+        public_key(args["qx"], args["qy"])
     elif (target, function) == ("membership", "invite"):
         check_person_text("name", args["name"], person_name, empty_clears=False)
     elif (target, function) == ("governor", "propose"):

@@ -44,7 +44,7 @@ def as_forwarded(ctx: Context, community: Community, target: str, data: bytes, s
     the most gas the relayer pays for per request."""
     return {
         "from": community.contracts["forwarder"],
-        "to": community.contracts[target],
+        "to": community.target_address(target, signer),
         "data": "0x" + (data + bytes.fromhex(signer[2:])).hex(),
         "gas": hex(ctx.settings.relay_max_gas_per_request),
     }

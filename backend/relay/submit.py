@@ -201,6 +201,8 @@ ALLOWED = {
     "nomination-answers": {("badge", "acceptNomination"), ("badge", "declineNomination")},
     "disownings": {("badge", "disown")},
     "profile-visibility": {("badge", "setProfileHidden")},
+    # A passkey member's own account: another passkey added, or one removed.
+    "passkey-keys": {("account", "addKey"), ("account", "removeKey")},
     "names": {("membership", "setName"), ("membership", "linkAccount")},
     "vouches": {("membership", "vouch")},
     "invitations": {

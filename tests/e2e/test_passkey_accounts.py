@@ -121,3 +121,33 @@ def test_a_key_that_is_not_a_passkeys_is_refused_in_words(stack, x, y):
     status, problem = problem_of(lambda: stack.api.post("/passkey-accounts", {"x": x, "y": y}))
     assert status == 422 and "not a point of the P-256 curve" in problem["detail"], problem
     assert chain_state(stack.url) == before
+
+
+def test_a_member_adds_a_second_passkey_and_removes_the_first(stack, passkey_member):
+    api, (first, account) = stack.api, passkey_member
+    second = Passkey.generate()
+
+    def change(signing: Passkey, key: Passkey, how: str) -> dict:
+        typed = api.post("/passkey-accounts/keys/prepare", {"signer": account, **coordinates(key), "change": how})[
+            "typed_data"
+        ]
+        return api.post(
+            "/passkey-accounts/keys", {"typed_data": typed, "signature": "0x" + signing.sign_request(typed).hex()}
+        )
+
+    def claim(signing: Passkey, uri: str) -> dict:
+        typed = api.prepare("claims", signer=account, indicator_id=1, evidence_uri=uri)["typed_data"]
+        return api.post("/claims", {"typed_data": typed, "signature": "0x" + signing.sign_request(typed).hex()})
+
+    assert change(first, second, "add")["status"] == "succeeded"
+    assert claim(second, "https://example.org/second-device")["created"]["claim_id"]
+    status, problem = problem_of(lambda: change(second, second, "add"))
+    assert status == 409 and "already one of your account's" in problem["detail"]
+    assert change(second, first, "remove")["status"] == "succeeded"
+    status, problem = problem_of(lambda: claim(first, "https://example.org/removed-device"))
+    assert (status, problem["error"]) == (403, "WalletRefusedSignature")
+    status, problem = problem_of(lambda: change(second, second, "remove"))
+    assert status == 409 and "last passkey" in problem["detail"]
+    not_a_point = {"signer": account, "x": "0x" + "00" * 32, "y": "0x" + "00" * 31 + "01"}
+    status, problem = problem_of(lambda: api.post("/passkey-accounts/keys/prepare", not_a_point))
+    assert status == 422 and "not a point of the P-256 curve" in problem["detail"]
