@@ -20,6 +20,8 @@ from backend.context import Context
 from backend.credentials import routes as credentials
 from backend.indicators import routes as indicators
 from backend.members import routes as members
+from backend.notifications import routes as notifications
+from backend.notifications.worker import NoticeWorker
 from backend.organisations import routes as organisations
 from backend.proposals import routes as proposals
 from backend.relay import routes as relay
@@ -47,19 +49,23 @@ COMMUNITY_ROUTERS = (
     relay.router,
     credentials.router,
     reports.router,
+    notifications.router,
 )
 
 
 def create_app(settings: Settings | None = None, *, run_indexer: bool = True) -> FastAPI:
     settings = settings or get_settings()
     context = Context.build(settings)
+    notices = NoticeWorker.build(context)  # tells members what waits for them, while this process leads
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if run_indexer:
             context.indexer.start()
         context.worker.start()  # sends what waits in the outbox, while this process leads
+        notices.start()
         yield
+        notices.stop()
         context.worker.stop()
         context.indexer.stop()
 
@@ -72,6 +78,7 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
         docs_url=None if docs.SWAGGER_UI.exists() else "/docs",
     )
     app.state.context = context
+    app.state.notices = notices
     app.state.index_reads = asyncio.Semaphore(settings.index_read_slots)
     problems.install(app)
     docs.install(app)

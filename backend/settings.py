@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -282,6 +282,46 @@ class Settings(BaseSettings):
     # higher fees, up to this fee per gas (wei): 500 gwei by default.
     relay_replace_after_blocks: int = Field(default=3, ge=1)
     relay_max_fee_per_gas: int = Field(default=500 * 10**9, gt=0)
+
+    # ---- telling members what waits for them (backend/notifications, docs/stewards/notifications.md)
+    # The SMTP server that sends members' email: its host (unset: no email is offered), port, and
+    # how the connection is secured: `starttls` (port 587), `tls` (SMTPS, port 465) or `none` (a
+    # relay on the same machine or network only).
+    notify_smtp_host: str | None = None
+    notify_smtp_port: int = Field(default=587, ge=1, le=65535)
+    notify_smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    # The SMTP server's user name and password, when it asks for them.
+    notify_smtp_username: str | None = None
+    notify_smtp_password: SecretStr | None = None
+    # The sender of members' email, as their mail program shows it.
+    notify_from: str = "Contribution Commons <commons@localhost>"
+    # Whether a member's webhook may point at a private, loopback or link-local address, or use
+    # plain http: never in production (anyone could make the service call inside its own network);
+    # for tests and a chat bridge on the same machine.
+    notify_allow_private_webhooks: bool = False
+    # How often the sender looks for messages due, and how often it reads the index for what to
+    # tell (at once when a community's index moves on).
+    notify_poll_seconds: float = Field(default=1.0, gt=0)
+    notify_scan_seconds: float = Field(default=60.0, gt=0)
+    # How long one email or webhook may take before it counts as failed, and how many are sent at
+    # once (a slow endpoint holds one of them, never the service).
+    notify_send_timeout_seconds: float = Field(default=10.0, gt=0)
+    notify_senders: int = Field(default=4, ge=1)
+    # A failed send is tried again after this many seconds, doubling with each failure in a row, up
+    # to the most.
+    notify_retry_base_seconds: float = Field(default=30.0, gt=0)
+    notify_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    # An endpoint (a webhook, or an address the mail server refuses) that failed this many times in
+    # a row within the window is turned off, and the member told by email (if they have one) and
+    # in their feed.
+    notify_disable_after_failures: int = Field(default=10, ge=1)
+    notify_failure_window_seconds: int = Field(default=86_400, gt=0)
+    # How often a daily digest goes out, in the community's chain time (a day).
+    notify_digest_seconds: int = Field(default=86_400, gt=0)
+    # A signed preference (or reading of one) must be this recent, and a member may have this
+    # many accepted per hour per community (past it, 429).
+    notify_signature_max_age_seconds: int = Field(default=600, gt=0)
+    notify_requests_per_hour: int = Field(default=20, ge=1)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -1,0 +1,401 @@
+"""What is told, derived from the index, in the words a mentor uses.
+
+For a member: a nomination waiting for their answer; a claim waiting for their endorsement (one
+they may attest now, as the awaiting lists say); a badge they earned; and reminders: a vote that
+closes within a day which they have not cast, a nomination left a week without an answer. For a
+community: proposals opened and closing, badges minted.
+
+Each event has a key that the chain's records alone determine (nomination:12, badge:7,
+vote-reminder:<proposal id>), so the outbox's unique (member, event, channel) tells it once,
+however often the index is read again or rebuilt.
+
+Nothing is told about a member who hid their profile, except to that member: a claim of theirs is
+not put before others to endorse, their badges are not in the community's feed, and a nomination
+or proposal they made names them only as "a member". People are named by the name they gave
+themselves, else a short address; text from the chain is made one line where it goes into a
+subject, and an evidence link is shown only when its scheme is one the service links to.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.chain.deployments import Community
+from backend.claims import service as claim_reads
+from backend.context import Context
+from backend.indexer.models import Badge, IndicatorVersion, Member, Proposal, Vote
+from backend.indexer.reads import index_time
+from backend.notifications.channels import one_line
+
+DAY = 86_400
+WEEK = 7 * DAY
+# How many of each kind one reading takes (the oldest waiting first; the newest badges).
+LIMIT = 100
+
+# Kinds whose event may stop being true (answered, attested, closed): checked again before sending.
+WAITING_KINDS = frozenset({"nomination", "nomination-reminder", "endorse", "vote-reminder"})
+# Kinds told only when they happened after the member subscribed.
+SINCE_KINDS = frozenset({"badge"})
+# A digest's sections, in order: kinds -> heading.
+SECTIONS = (
+    (("nomination", "nomination-reminder"), "Nominations waiting for your answer"),
+    (("endorse",), "Claims waiting for your endorsement"),
+    (("vote-reminder",), "Votes closing soon"),
+    (("badge",), "Badges you earned"),
+    (("endpoint-off",), "About your messages"),
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    key: str
+    kind: str
+    occurred_at: int  # chain seconds
+    subject: str  # one line
+    text: str  # the message in words, with its link
+    link: str  # the web app's page of it
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Person:
+    address: str
+    name: str | None
+    hidden: bool
+    active: bool
+
+
+def short(address: str) -> str:
+    return f"{address[:6]}…{address[-4:]}"
+
+
+class Words:
+    """Names, links and times for one community's messages."""
+
+    def __init__(self, ctx: Context, community: Community, people: dict[str, Person]) -> None:
+        self.ctx, self.community, self.people = ctx, community, people
+        self.base = f"{ctx.settings.public_base_url}/c/{community.slug}"
+
+    def name(self, address: str, *, viewer: str | None = None) -> str:
+        """Who, by their name: "a member" for someone who hid their profile (unless it is the
+        viewer themselves)."""
+        person = self.people.get(address)
+        if person is not None and person.hidden and address != viewer:
+            return "a member"
+        if person is not None and person.name:
+            return one_line(person.name, 40)
+        return short(address)
+
+    def link(self, path: str) -> str:
+        return self.base + path
+
+    @staticmethod
+    def when(seconds: int) -> str:
+        return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(seconds))
+
+    @staticmethod
+    def within(seconds: int) -> str:
+        hours = max(0, round(seconds / 3600))
+        if hours < 1:
+            return "within the hour"
+        return f"in about {hours} hour{'s' if hours != 1 else ''}"
+
+    def evidence(self, claim: dict[str, Any]) -> str:
+        if claim.get("evidence_uri_safe") and claim.get("evidence_uri"):
+            return f"The work: {one_line(claim['evidence_uri'], 300)}"
+        return "Its evidence is not a web link, so it is not shown here."
+
+
+def title(description: str, limit: int = 80) -> str:
+    """A proposal's title: the first line of its description, one line, at most `limit` characters."""
+    first = next((line for line in description.splitlines() if line.strip()), "") or "(no description)"
+    return one_line(first, limit)
+
+
+def people_of(session: Session, community: Community, addresses: set[str]) -> dict[str, Person]:
+    if not addresses:
+        return {}
+    rows = session.execute(
+        select(Member.address, Member.name, Member.profile_hidden, Member.active).where(
+            Member.community == community.slug, Member.address.in_(sorted(addresses))
+        )
+    ).all()
+    return {a: Person(a, name, bool(hidden), bool(active)) for a, name, hidden, active in rows}
+
+
+def _indicator_names(session: Session, community: Community, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    if not pairs:
+        return {}
+    rows = session.execute(
+        select(IndicatorVersion.indicator_id, IndicatorVersion.version, IndicatorVersion.name).where(
+            IndicatorVersion.community == community.slug,
+            IndicatorVersion.indicator_id.in_(sorted({i for i, _ in pairs})),
+        )
+    ).all()
+    return {(i, v): name for i, v, name in rows}
+
+
+# ---------------------------------------------------------------------- a member's events
+
+
+def _nomination(words: Words, claim: dict[str, Any], member: str) -> Event:
+    by = words.name(claim["submitter"], viewer=member)
+    indicator = one_line(claim.get("indicator_name") or f"indicator {claim['indicator_id']}", 80)
+    link = words.link(f"/claims/{claim['id']}")
+    return Event(
+        key=f"nomination:{claim['id']}",
+        kind="nomination",
+        occurred_at=int(claim["created_at"]),
+        subject=f"{by} nominated you for {indicator}",
+        text=(
+            f"{by} nominated you for “{indicator}”: they saw work of yours that deserves recognition. "
+            f"{words.evidence(claim)}\nIt counts only once you say yes. Say yes or no here: {link}"
+        ),
+        link=link,
+        data={"claim_id": claim["id"], "nominator": claim["submitter"], "indicator": indicator},
+    )
+
+
+def _nomination_reminder(words: Words, claim: dict[str, Any], member: str) -> Event:
+    by = words.name(claim["submitter"], viewer=member)
+    indicator = one_line(claim.get("indicator_name") or f"indicator {claim['indicator_id']}", 80)
+    link = words.link(f"/claims/{claim['id']}")
+    return Event(
+        key=f"nomination-reminder:{claim['id']}",
+        kind="nomination-reminder",
+        occurred_at=int(claim["created_at"]) + WEEK,
+        subject=f"{by}'s nomination still waits for your answer",
+        text=(
+            f"A week ago {by} nominated you for “{indicator}”, and it still waits for your yes or no. "
+            f"Until you answer, it cannot count. Answer here: {link}"
+        ),
+        link=link,
+        data={"claim_id": claim["id"], "nominator": claim["submitter"], "indicator": indicator},
+    )
+
+
+def _endorse(words: Words, claim: dict[str, Any], member: str) -> Event:
+    contributor = words.name(claim["contributor"], viewer=member)
+    indicator = one_line(claim.get("indicator_name") or f"indicator {claim['indicator_id']}", 80)
+    link = words.link(f"/claims/{claim['id']}")
+    needed = claim.get("endorsements_required")
+    so_far = f" It has {claim['attestations']} of the {needed} endorsements it needs." if needed else ""
+    if claim.get("nomination"):
+        by = words.name(claim["submitter"], viewer=member)
+        what = f"{by} nominated {contributor} for “{indicator}”."
+        subject = f"{by}'s nomination of {contributor} waits for your endorsement"
+    else:
+        what = f"{contributor} claimed “{indicator}”."
+        subject = f"{contributor}'s claim waits for your endorsement"
+    return Event(
+        key=f"endorse:{claim['id']}",
+        kind="endorse",
+        occurred_at=int(claim["created_at"]),
+        subject=subject,
+        text=f"{what}{so_far} {words.evidence(claim)}\nIf you saw this work, endorse it here: {link}",
+        link=link,
+        data={"claim_id": claim["id"], "contributor": claim["contributor"], "indicator": indicator},
+    )
+
+
+def _badge(words: Words, badge: Any, name: str | None) -> Event:
+    indicator = one_line(name or f"indicator {badge.indicator_id}", 80)
+    link = words.link(f"/badges/{badge.token_id}")
+    return Event(
+        key=f"badge:{badge.token_id}",
+        kind="badge",
+        occurred_at=int(badge.minted_at),
+        subject=f"You earned a badge: {indicator}",
+        text=(
+            f"Your peers endorsed your work, and you earned the badge “{indicator}” (weight {badge.weight}). "
+            f"It is yours, on your profile and as a credential you can take elsewhere: {link}"
+        ),
+        link=link,
+        data={"token_id": badge.token_id, "indicator": indicator},
+    )
+
+
+def _vote_reminder(words: Words, proposal: Any, now: int) -> Event:
+    name = title(proposal.description)
+    link = words.link(f"/proposals/{proposal.proposal_id}")
+    return Event(
+        key=f"vote-reminder:{proposal.proposal_id}",
+        kind="vote-reminder",
+        occurred_at=max(int(proposal.vote_start), int(proposal.vote_end) - DAY),
+        subject=f"The vote on “{name}” closes {words.within(int(proposal.vote_end) - now)}",
+        text=(
+            f"The vote on “{name}” closes on {words.when(int(proposal.vote_end))}, and you have not voted yet. "
+            f"Read it and vote here: {link}"
+        ),
+        link=link,
+        data={"proposal_id": proposal.proposal_id, "vote_end": int(proposal.vote_end)},
+    )
+
+
+def _closing(session: Session, community: Community, now: int):
+    """Proposals open for votes that close within a day."""
+    return session.execute(
+        select(Proposal.proposal_id, Proposal.description, Proposal.vote_start, Proposal.vote_end, Proposal.proposer)
+        .where(
+            Proposal.community == community.slug,
+            Proposal.canceled_at.is_(None),
+            Proposal.executed_at.is_(None),
+            Proposal.vote_start <= now,
+            Proposal.vote_end > now,
+            Proposal.vote_end <= now + DAY,
+        )
+        .order_by(Proposal.vote_end)
+        .limit(LIMIT)
+    ).all()
+
+
+def member_events(
+    ctx: Context, community: Community, member: str, *, since: int = 0, now: int | None = None
+) -> list[Event]:
+    """Everything that waits for `member` now, the badges they earned since `since`, and the
+    reminders due: oldest first."""
+    nominations, _ = claim_reads.awaiting_answer(ctx, community, nominee=member, limit=LIMIT, offset=0)
+    waiting, _ = claim_reads.awaiting_attestation(ctx, community, attester=member, limit=LIMIT, offset=0)
+    with ctx.sessions() as session:
+        now = index_time(session, community) if now is None else now
+        badges = session.execute(
+            select(Badge.token_id, Badge.indicator_id, Badge.indicator_version, Badge.minted_at, Badge.weight)
+            .where(
+                Badge.community == community.slug,
+                Badge.owner == member,
+                Badge.holding == 0,
+                Badge.minted_at >= since,
+            )
+            .order_by(Badge.token_id.desc())
+            .limit(LIMIT)
+        ).all()
+        voted = select(Vote.proposal_id).where(Vote.community == community.slug, Vote.voter == member)
+        closing = list(_closing(session, community, now))
+        if closing:
+            cast = set(session.scalars(voted.where(Vote.proposal_id.in_([p.proposal_id for p in closing]))))
+            closing = [p for p in closing if p.proposal_id not in cast]
+        addresses = {member} | {c["submitter"] for c in nominations} | {c["contributor"] for c in waiting}
+        addresses |= {c["submitter"] for c in waiting}
+        people = people_of(session, community, addresses)
+        names = _indicator_names(session, community, {(b.indicator_id, b.indicator_version) for b in badges})
+    words = Words(ctx, community, people)
+    me = people.get(member)
+    events: list[Event] = []
+    for claim in nominations:
+        events.append(_nomination(words, claim, member))
+        if int(claim["created_at"]) + WEEK <= now:
+            events.append(_nomination_reminder(words, claim, member))
+    for claim in waiting:
+        contributor = people.get(claim["contributor"])
+        if contributor is not None and contributor.hidden:
+            continue  # nothing is told about a member who hid their profile, except to them
+        events.append(_endorse(words, claim, member))
+    events += [_badge(words, b, names.get((b.indicator_id, b.indicator_version))) for b in reversed(badges)]
+    if me is not None and me.active:
+        events += [_vote_reminder(words, p, now) for p in closing]
+    events.sort(key=lambda e: (e.occurred_at, e.key))
+    return events
+
+
+def member_name(ctx: Context, community: Community, member: str) -> str | None:
+    """The name the member gave themselves, fit for a greeting; None if they gave none."""
+    with ctx.sessions() as session:
+        person = people_of(session, community, {member}).get(member)
+    return one_line(person.name, 40) if person is not None and person.name else None
+
+
+# ---------------------------------------------------------------------- a community's events
+
+
+def community_events(ctx: Context, community: Community, *, now: int | None = None) -> list[Event]:
+    """The community's news, newest first: proposals opened, proposals closing within a day, and
+    badges minted to members who show their profile."""
+    with ctx.sessions() as session:
+        now = index_time(session, community) if now is None else now
+        proposals = session.execute(
+            select(
+                Proposal.proposal_id,
+                Proposal.description,
+                Proposal.vote_start,
+                Proposal.vote_end,
+                Proposal.proposer,
+                Proposal.created_at,
+            )
+            .where(Proposal.community == community.slug)
+            .order_by(Proposal.created_block.desc())
+            .limit(LIMIT // 2)
+        ).all()
+        closing = _closing(session, community, now)
+        hidden = select(Member.address).where(Member.community == community.slug, Member.profile_hidden.is_(True))
+        badges = session.execute(
+            select(
+                Badge.token_id,
+                Badge.owner,
+                Badge.indicator_id,
+                Badge.indicator_version,
+                Badge.minted_at,
+                Badge.weight,
+            )
+            .where(Badge.community == community.slug, Badge.owner.not_in(hidden))
+            .order_by(Badge.token_id.desc())
+            .limit(LIMIT // 2)
+        ).all()
+        people = people_of(
+            session,
+            community,
+            {p.proposer for p in proposals} | {p.proposer for p in closing} | {b.owner for b in badges},
+        )
+        names = _indicator_names(session, community, {(b.indicator_id, b.indicator_version) for b in badges})
+    words = Words(ctx, community, people)
+    events = []
+    for p in proposals:
+        name, link = title(p.description), words.link(f"/proposals/{p.proposal_id}")
+        events.append(
+            Event(
+                key=f"proposal:{p.proposal_id}",
+                kind="proposal",
+                occurred_at=int(p.created_at),
+                subject=f"{words.name(p.proposer)} proposed “{name}”",
+                text=(
+                    f"{words.name(p.proposer)} proposed “{name}”. Voting opens on {words.when(int(p.vote_start))} "
+                    f"and closes on {words.when(int(p.vote_end))}: {link}"
+                ),
+                link=link,
+                data={"proposal_id": p.proposal_id},
+            )
+        )
+    for p in closing:
+        name, link = title(p.description), words.link(f"/proposals/{p.proposal_id}")
+        events.append(
+            Event(
+                key=f"proposal-closing:{p.proposal_id}",
+                kind="proposal-closing",
+                occurred_at=max(int(p.vote_start), int(p.vote_end) - DAY),
+                subject=f"The vote on “{name}” closes {words.within(int(p.vote_end) - now)}",
+                text=f"The vote on “{name}” closes on {words.when(int(p.vote_end))}. Have your say: {link}",
+                link=link,
+                data={"proposal_id": p.proposal_id},
+            )
+        )
+    for b in badges:
+        indicator = one_line(names.get((b.indicator_id, b.indicator_version)) or f"indicator {b.indicator_id}", 80)
+        link = words.link(f"/badges/{b.token_id}")
+        who = words.name(b.owner)
+        events.append(
+            Event(
+                key=f"badge-minted:{b.token_id}",
+                kind="badge-minted",
+                occurred_at=int(b.minted_at),
+                subject=f"{who} earned a badge: {indicator}",
+                text=f"Peers endorsed {who}'s work, and {who} earned the badge “{indicator}”: {link}",
+                link=link,
+                data={"token_id": b.token_id, "owner": b.owner},
+            )
+        )
+    events.sort(key=lambda e: (e.occurred_at, e.key), reverse=True)
+    return events
