@@ -294,6 +294,8 @@ def member_events(
         contributor = people.get(claim["contributor"])
         if contributor is not None and contributor.hidden:
             continue  # nothing is told about a member who hid their profile, except to them
+        if claim["submitter"] == member:
+            continue  # their own nomination of someone: they vouched for it already
         events.append(_endorse(words, claim, member))
     events += [_badge(words, b, names.get((b.indicator_id, b.indicator_version))) for b in reversed(badges)]
     if me is not None and me.active:

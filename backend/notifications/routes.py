@@ -5,7 +5,7 @@ one-click link in every message; anyone reads the Atom feeds."""
 from __future__ import annotations
 
 import html
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -26,6 +26,18 @@ from backend.vocabulary import ADDRESS_PATTERN
 router = APIRouter(tags=["notifications"])
 
 _TOKEN = Query(min_length=1, max_length=80, pattern=r"^[0-9]+\.[A-Za-z0-9_-]+$", description="From the message's link")
+
+
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+# A signed reading is refused like a signed write: not the member's signature (403), replayed (409), too many (429).
+_SIGNED_READ_ANSWERS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not the member's signature, or not a member", "content": _PROBLEM},
+    409: {"description": "This signed reading was used already", "content": _PROBLEM},
+    429: {"description": "Too many signed requests of this member in the last hour", "content": _PROBLEM},
+}
+_ATOM: dict[int | str, dict[str, Any]] = {
+    200: {"description": "An Atom feed (RFC 4287)", "content": {"application/atom+xml": {"schema": {"type": "string"}}}}
+}
 
 
 def _rescan(request: Request, slug: str) -> None:
@@ -73,7 +85,7 @@ def prepare_reading(ctx: ContextDep, community: CommunityDep, body: ReadingPrepa
     return PreferencesTypedDataOut(typed_data=service.prepare_reading(ctx, community, body.member))
 
 
-@router.get("/notifications/preferences", response_model=PreferencesOut)
+@router.get("/notifications/preferences", response_model=PreferencesOut, responses=_SIGNED_READ_ANSWERS)
 def get_preferences(
     ctx: ContextDep,
     community: CommunityDep,
@@ -114,7 +126,7 @@ def unsubscribe_one_click(ctx: ContextDep, community: CommunityDep, token: Annot
     return unsubscribe(ctx, community, token)
 
 
-@router.get("/feeds/members/{address}.atom", response_class=Response, dependencies=[IndexRead])
+@router.get("/feeds/members/{address}.atom", response_class=Response, dependencies=[IndexRead], responses=_ATOM)
 def member_feed(
     ctx: ContextDep,
     community: CommunityDep,
@@ -127,7 +139,7 @@ def member_feed(
     return Response(feeds.member_feed(ctx, community, address, token), media_type=feeds.MEDIA_TYPE)
 
 
-@router.get("/feeds/community.atom", response_class=Response, dependencies=[IndexRead])
+@router.get("/feeds/community.atom", response_class=Response, dependencies=[IndexRead], responses=_ATOM)
 def community_feed(ctx: ContextDep, community: CommunityDep):
     """The community's Atom feed: proposals opened and closing within a day, badges minted (but those of members
     who hid their profile)."""

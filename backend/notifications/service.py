@@ -391,7 +391,7 @@ def unsubscribe(ctx: Context, community: Community, token: str) -> tuple[Subscri
         error="UnknownUnsubscribeLink",
     )
     number, _, _ = token.partition(".")
-    if not number.isdigit() or len(number) > 18:
+    if not (number.isascii() and number.isdigit()) or not 0 < int(number) < 2**31:  # ids are 32-bit in PostgreSQL
         raise refused
     key = service_key(ctx.sessions)
     with ctx.sessions() as session:
