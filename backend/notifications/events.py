@@ -68,6 +68,7 @@ class Person:
     name: str | None
     hidden: bool
     active: bool
+    admitted_at: int = 0
 
 
 def short(address: str) -> str:
@@ -121,11 +122,13 @@ def people_of(session: Session, community: Community, addresses: set[str]) -> di
     if not addresses:
         return {}
     rows = session.execute(
-        select(Member.address, Member.name, Member.profile_hidden, Member.active).where(
+        select(Member.address, Member.name, Member.profile_hidden, Member.active, Member.admitted_at).where(
             Member.community == community.slug, Member.address.in_(sorted(addresses))
         )
     ).all()
-    return {a: Person(a, name, bool(hidden), bool(active)) for a, name, hidden, active in rows}
+    return {
+        a: Person(a, name, bool(hidden), bool(active), int(admitted or 0)) for a, name, hidden, active, admitted in rows
+    }
 
 
 def _indicator_names(session: Session, community: Community, pairs: set[tuple[int, int]]) -> dict[tuple[int, int], str]:
@@ -299,7 +302,8 @@ def member_events(
         events.append(_endorse(words, claim, member))
     events += [_badge(words, b, names.get((b.indicator_id, b.indicator_version))) for b in reversed(badges)]
     if me is not None and me.active:
-        events += [_vote_reminder(words, p, now) for p in closing]
+        # Only a member by the proposal's snapshot (its vote start) has a vote in it.
+        events += [_vote_reminder(words, p, now) for p in closing if me.admitted_at <= int(p.vote_start)]
     events.sort(key=lambda e: (e.occurred_at, e.key))
     return events
 

@@ -115,7 +115,8 @@ def unsubscribe(ctx: ContextDep, community: CommunityDep, token: Annotated[str, 
     text = (
         f"You will get no more {what} from {community.name}"
         + (" (you had already stopped them)." if already else ".")
-        + " What waits for you is still on your page and in your feed; to hear again, choose how in the web app."
+        + " What waits for you is still on your Waiting for me page and in your feed; to hear again, choose how you"
+        " hear once more, with your signature."
     )
     return HTMLResponse(_page("You are unsubscribed", text))
 

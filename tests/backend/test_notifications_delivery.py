@@ -352,3 +352,21 @@ def test_a_feed_holds_whatever_bytes_a_member_put_on_chain(ctx):
     parsed(feeds.member_feed(ctx, COMMUNITY, BOB, None))
     parsed(feeds.member_feed(ctx, COMMUNITY, ALICE, None))
     parsed(feeds.community_feed(ctx, COMMUNITY))
+
+
+def test_who_is_asked_what(ctx):
+    """No one is asked to endorse their own nomination, nor reminded of a vote they have no part in
+    (admitted after its snapshot); a nomination is reminded once it waited a week."""
+    from backend.notifications.events import member_events
+
+    alice = {e.key for e in member_events(ctx, COMMUNITY, ALICE)}
+    assert "endorse:1" not in alice and "endorse:2" in alice and "vote-reminder:77" in alice
+    with ctx.sessions() as session:
+        session.get(Member, ("example", DANA)).admitted_at = NOW - 50  # after the vote opened
+        session.commit()
+    assert "vote-reminder:77" not in {e.key for e in member_events(ctx, COMMUNITY, DANA)}
+    assert "nomination-reminder:1" not in {e.key for e in member_events(ctx, COMMUNITY, BOB)}
+    week = member_events(ctx, COMMUNITY, BOB, now=NOW + 7 * 86_400)
+    (reminder,) = [e for e in week if e.kind == "nomination-reminder"]
+    assert reminder.subject == "Alice's nomination still waits for your answer"
+    assert reminder.text.startswith("A week ago Alice nominated you for “Mentoring a newcomer”")
