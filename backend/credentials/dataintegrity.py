@@ -177,7 +177,9 @@ def add_proof(
     """The document with an embedded `DataIntegrityProof` (eddsa-rdfc-2022, proof purpose
     assertionMethod): proofValue is the Ed25519 signature of `proof_hash`, multibase base58btc.
     `created` is given, not the clock's: the same document gets the same proof (Ed25519 is
-    deterministic), so a credential served again is the same bytes."""
+    deterministic), so a credential served again is the same bytes. `proof` is an array of one
+    (a proof set of one, the same RDF as the object alone), as 1EdTech's Open Badges 3.0 schema
+    requires it."""
     proof_options = {
         "type": PROOF_TYPE,
         "cryptosuite": CRYPTOSUITE,
@@ -186,4 +188,4 @@ def add_proof(
         "proofPurpose": "assertionMethod",
     }
     signature = key.sign(proof_hash(document, proof_options, loader))
-    return {**document, "proof": {**proof_options, "proofValue": multibase(signature)}}
+    return {**document, "proof": [{**proof_options, "proofValue": multibase(signature)}]}

@@ -99,7 +99,8 @@ def test_w3c_test_vector():
     signed = dataintegrity.add_proof(
         W3C_UNSIGNED, key=key, verification_method=W3C_METHOD, created=W3C_CREATED, loader=loader
     )
-    assert signed["proof"] == {**options, "proofValue": W3C_PROOF_VALUE}
+    # An array of one (as Open Badges 3.0's schema wants it; the vector has the object alone).
+    assert signed["proof"] == [{**options, "proofValue": W3C_PROOF_VALUE}]
     assert {k: v for k, v in signed.items() if k != "proof"} == W3C_UNSIGNED
 
 
