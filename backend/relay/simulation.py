@@ -105,16 +105,21 @@ def simulated_behind(
     )
 
 
-# OpenZeppelin's Checkpoints: a checkpoint written at a time before the last one.
+# OpenZeppelin's Checkpoints: a checkpoint written at a time before the last one. The forwarder's
+# execute reverts with FailedCall whatever its call reverted with, so that one may hide it.
 _UNORDERED_CHECKPOINT = "0x" + keccak(text="CheckpointUnorderedInsertion()")[:4].hex()
+_FORWARDED_CALL_FAILED = "0x" + keccak(text="FailedCall()")[:4].hex()
+_MAYBE_CLOCK_BEHIND = (_UNORDERED_CHECKPOINT, _FORWARDED_CALL_FAILED)
 
 
 def _clock_behind_state(results: list[Any]) -> bool:
-    """Whether a simulated call reverted for a checkpoint older than the state's last: the
-    simulated block's clock was behind the state the node ran it on, never the call's fault."""
+    """Whether a simulated call, on a state newer than the head read, reverted for a checkpoint
+    older than the state's last (the simulated block's clock was behind the state the node ran it
+    on, never the call's fault), or as the forwarder's execute that hides why its call failed. Run
+    again on the head read anew, a call that fails for a reason of its own fails again."""
     return any(
         not isinstance(result, ChainRefused)
-        and (result[-1]["calls"][-1].get("returnData") or "").startswith(_UNORDERED_CHECKPOINT)
+        and (result[-1]["calls"][-1].get("returnData") or "").startswith(_MAYBE_CLOCK_BEHIND)
         for result in results
     )
 

@@ -215,13 +215,13 @@ def test_a_nonce_the_simulation_could_not_read_is_the_nodes_failure(first):
 class _RacingGateway(_Gateway):
     """A node that, asked for the head's state while mining the next block, simulates on the newer
     one (the member's request 4 executed there: nonce 5) with the simulated block's clock behind
-    it, so a delegation reverts for an unordered checkpoint; read again, the head has moved."""
+    it, so a delegation reverts for an unordered checkpoint (as the forwarder's execute: FailedCall,
+    which hides why); read again, the head has moved."""
 
-    UNORDERED = "0x" + keccak(text="CheckpointUnorderedInsertion()")[:4].hex()
-
-    def __init__(self) -> None:
+    def __init__(self, refusal: str) -> None:
         super().__init__(5)
         self.heads_read = 0
+        self.refusal = "0x" + keccak(text=refusal)[:4].hex()
 
     def simulate(self, calls):
         if calls[0][0] == "eth_call":  # chain_and_outbox: the nonce and the head, read anew
@@ -229,16 +229,17 @@ class _RacingGateway(_Gateway):
             return ["0x" + f"{5:064x}", {"number": hex(42), "timestamp": hex(4_000_000_012)}]
         results = super().simulate(calls)
         if self.heads_read == 0:
-            results[0][0]["calls"][-1] = {"status": "0x0", "returnData": self.UNORDERED}
+            results[0][0]["calls"][-1] = {"status": "0x0", "returnData": self.refusal}
         return results
 
 
-def test_a_simulation_on_a_newer_state_behind_its_clock_runs_again_on_the_head_read_anew():
+@pytest.mark.parametrize("refusal", ["CheckpointUnorderedInsertion()", "FailedCall()"])
+def test_a_simulation_on_a_newer_state_behind_its_clock_runs_again_on_the_head_read_anew(refusal):
     """A vote delegation simulated on a state newer than the head read (a block mined meanwhile)
     with a clock set past the old head's may revert for a checkpoint older than the newest: not the
     request's fault. The head is read again and the simulation runs on it; the head it ran on is
     answered, so that the request's deadline is judged on that block's clock."""
-    gateway, book = _RacingGateway(), _Book()
+    gateway, book = _RacingGateway(refusal), _Book()
     ctx = SimpleNamespace(gateway=gateway, book=book, settings=Settings())
     community = SimpleNamespace(slug="c", contracts={"forwarder": FORWARDER})
     head = {"number": hex(41), "timestamp": hex(4_000_000_000)}
