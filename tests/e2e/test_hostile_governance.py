@@ -477,7 +477,8 @@ def test_oversized_proposals_refused_at_prepare(env, direct, nothing_sent, name)
 def test_a_proposal_at_the_size_cap_costs_the_relayer_bounded_gas(env, direct):
     """The largest proposal prepare accepts: 16,380 bytes of calldata (seven indicators with long
     description links) and a 10,000-character description. Proposing it costs the relayer under
-    1M gas (765,474 measured), where 20 recoveries of 500 token ids each cost 7.4M."""
+    1.1M gas (1,001,420 measured on osaka, where EIP-7623 prices calldata at 40 gas a byte at least;
+    765,474 on cancun), where 20 recoveries of 500 token ids each cost 7.4M."""
 
     def indicator(i: int, link: int) -> dict:
         return {
@@ -492,7 +493,7 @@ def test_a_proposal_at_the_size_cap_costs_the_relayer_bounded_gas(env, direct):
     actions = [indicator(i, 2040) for i in range(6)] + [indicator(6, 473)]
     proposal = env.api.act("proposals", BOB, description="d" * 10_000, actions=actions)
     gas = int(rpc(env.anvil.url, "eth_getTransactionReceipt", proposal["tx_hash"])["gasUsed"], 16)
-    assert gas < 1_000_000, gas
+    assert gas < 1_100_000, gas
     # One character more (32 bytes more, in ABI words) and it is refused.
     code, body = problem_of(lambda: prepare_proposal(env, [*actions[:-1], indicator(6, 474)]))
     assert code == 422 and "at most 16,384 bytes" in body["detail"], body
