@@ -183,7 +183,9 @@ class Server:
             stdout=self.log.open("a"),
             stderr=subprocess.STDOUT,
         )
-        wait_until(lambda: httpx.get(self.url + "/communities").status_code == 200, what="API server")
+        # A minute: the service imports in about 3 s, but a loaded machine (two suites on two cores)
+        # has taken more than 20.
+        wait_until(lambda: httpx.get(self.url + "/communities").status_code == 200, timeout=60, what="API server")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
