@@ -524,6 +524,36 @@ contract AdmissionsTest is TestBase, Community {
         badge.declineNomination(id);
     }
 
+    /// KNOWN BUG, reported and skipped until ContributionBadge is fixed (then remove the skip):
+    /// the account that accepted an invitation takes over every pending nomination made to the
+    /// invitation's address, even once that address is a member in its own right (vouched in or
+    /// admitted: `vouch` and `admit` take an invitation's address), and the attestations gathered
+    /// meanwhile stay with the claim. If that account gave one of them, the badge is minted to an
+    /// account that attested its own claim (and any nomination of the member at that address may
+    /// be taken over the same way). Cause: `_pendingNomination` rebinds on
+    /// `invitationOf(contributor).account == caller` alone; it could rebind only while the nominee
+    /// is no member (and refuse an account that attested the claim), or an invitation whose
+    /// address became a member could close.
+    function test_knownBug_theJoinedAccountTakesOverAClaimItAttested() public {
+        vm.skip(true);
+        _invite(bob, invitation, "Nina");
+        vm.prank(alice);
+        uint256 id = badge.nominate(invitation, 1, keccak256("e"), "u");
+        vm.prank(gov);
+        membership.admit(newcomer);
+        _vouch(carol, invitation);
+        _vouch(dave, invitation); // the invitation's address is now a member: its claim may be attested
+        vm.prank(newcomer);
+        badge.attest(id);
+        vm.prank(bob);
+        badge.attest(id);
+        _accept(newcomer, INVITATION_KEY); // still open: accepted by an account that attested the claim
+        vm.prank(newcomer);
+        badge.acceptNomination(id);
+        assertEq(badge.ownerOf(id), newcomer, "minted to the joined account");
+        assertTrue(!badge.hasAttested(id, newcomer), "the badge's holder attested its own claim");
+    }
+
     /// The joined account may decline at once; it accepts only once a member.
     function test_theJoinedAccountDeclinesOrWaitsToBeAMember() public {
         _invite(bob, invitation, "Nina");

@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
+import {IAdmissions} from "../../contracts/interfaces/IAdmissions.sol";
 import {IContributionBadge} from "../../contracts/interfaces/IContributionBadge.sol";
 import {IIndicatorRegistry} from "../../contracts/interfaces/IIndicatorRegistry.sol";
 import {IPasskeyAccount} from "../../contracts/interfaces/IPasskeyAccount.sol";
@@ -21,12 +22,26 @@ import {Vm} from "../utils/Vm.sol";
 /// account of the same passkey), high s, no user verification), accept or decline a nomination
 /// (direct and relayed), disown a badge, hide or show a profile, the passkey member adding and
 /// removing passkeys by its own relayed requests (or by a passkey it does not hold), transfer and
-/// approve attempts, outsider calls, and time jumps. Beside the contracts it keeps a model that
-/// changes only on what the protocol allows (an executed proposal; an attestation by a member other
-/// than the contributor), which the invariants compare with the contracts after every step, and
+/// approve attempts, outsider calls, and time jumps (one in eight a day long). Admissions and the
+/// directory: members vouch (for the two who may be admitted, a removed founder, a member or
+/// nobody), invite (a fresh invitation whose secret the handler keeps, or one refused: zero, a
+/// member, an invitation already, a name empty or too long), the invitee accepts as one of the
+/// actors but the outsider (signed with the invitation's secret for that account, or spoiled: a
+/// wrong secret, an acceptance signed for another account, bytes that are no signature), the
+/// inviter (or anyone) withdraws, members set names and link accounts (ASCII-case duplicates, other
+/// scripts, non-UTF-8 bytes, and texts the rules refuse), members nominate open invitations and the
+/// joined account answers; governance changes the admission rules (in and out of bounds) and
+/// clears names and accounts; and, each in one move so that they happen within a sequence, an
+/// invitation's story (invited, nominated, accepted, vouched for, answered, attested), vouching
+/// across a removal, and two members clashing over one name. Beside the contracts it keeps a model
+/// that changes only on what the protocol allows (an executed proposal; a vouch, or an acceptance
+/// carrying one, that the admission rules allow; an attestation by a member other than the
+/// contributor), which the invariants compare with the contracts after every step, and
 /// ghost records of every attestation and every capped badge earned (the tally of the member's
 /// period, the rules in force, the reverse endorsement the reciprocal window saw), against which
-/// the invariants check the fair-play rules.
+/// the invariants check the fair-play rules; and of every vouch or invitation spent (the member's
+/// period), every admission by vouching (the vouches of the epoch, k then), every invitation and
+/// what each actor holds in the directory, against which they check admissions and names.
 contract CommunityHandler is Community {
     Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
@@ -51,10 +66,12 @@ contract CommunityHandler is Community {
         Settings,
         RemoveEveryone,
         CommunityRules,
-        Organisation
+        Organisation,
+        AdmissionRules,
+        ClearDirectory
     }
 
-    uint256 internal constant KINDS = 11;
+    uint256 internal constant KINDS = 13;
 
     struct Proposal {
         uint256 id;
@@ -68,7 +85,9 @@ contract CommunityHandler is Community {
         uint8 setting; // Settings: 0 voting delay, 1 voting period, 2 proposal threshold, 3 quorum;
         // CommunityRules: the score rule; Organisation: 0 add, 1 retire (indicatorId: which)
         uint256 value; // Settings: the value; CommunityRules: the reciprocal window
+        // ClearDirectory: setting 0 the name of `a`, 1-4 its account on that site, 5 (refused) a site that is none
         Rules rules; // AddIndicator, AmendIndicator
+        IAdmissions.AdmissionRules admission; // AdmissionRules
         address[] targets;
         bytes[] calldatas;
         string description;
@@ -120,6 +139,33 @@ contract CommunityHandler is Community {
         uint32 indicatorId;
         uint16 earnCap;
         uint16 earnedInPeriod; // the member's badges of the indicator in this cap period, this one included
+    }
+
+    /// @dev An invitation as the model sees it, with the secret the handler made for it.
+    struct InvitationModel {
+        address inviter;
+        uint256 expiresAt;
+        bool withdrawn;
+        address account; // the actor that accepted it, or 0
+        uint256 secret;
+    }
+
+    /// @dev One vouch or invitation a member spent, with their use of the period it fell in (the
+    /// period: `vouchPeriod` seconds from the member's first use after the last one ended).
+    struct SpendRecord {
+        address member;
+        uint256 time;
+        uint256 periodStart;
+        uint256 usedInPeriod; // this one included
+        uint8 cap; // the cap in force
+    }
+
+    /// @dev Someone the contract admitted by vouching (a vouch, or an acceptance carrying one).
+    struct VouchAdmission {
+        address candidate;
+        uint256 vouches; // distinct members' vouches given for them since the last removal by governance
+        uint8 vouchesRequired; // k in force
+        bool removed; // removed by governance (or replaced by recovery) and not admitted by it since
     }
 
     uint8 internal constant NONE = 0;
@@ -184,6 +230,35 @@ contract CommunityHandler is Community {
     uint256 public passkeyChanges;
     uint256 private _nonce;
 
+    // ---- admissions and the directory
+    uint256 internal constant FIRST_INVITATION_SECRET = 0x1417E00;
+    IAdmissions.AdmissionRules internal _modelAdmission;
+    /// @dev Removals by governance: vouches given before the last one no longer count.
+    uint256 public modelRemovals;
+    /// @dev Removed by governance (or replaced by recovery) and not admitted by governance since.
+    mapping(address => bool) public modelRemoved;
+    /// @dev Per candidate: the voucher's vouch, as the removals count when given, plus one.
+    mapping(address => mapping(address => uint256)) internal _ghostVouchedIn;
+    mapping(address => uint256) internal _ghostCandidacyEpoch;
+    mapping(address => uint256) internal _ghostCandidacyVouches;
+    mapping(address => uint256) internal _ghostPeriodStart;
+    mapping(address => uint256) internal _ghostPeriodUsed;
+    SpendRecord[] internal _spends;
+    VouchAdmission[] internal _vouchAdmissions;
+    address[] public invitations;
+    mapping(address => InvitationModel) public modelInvitation;
+    /// @dev What each actor holds in the directory: site 0 its name, 1-4 its linked accounts; the
+    /// key (0: none) is the text with ASCII letters folded, hashed with the site.
+    mapping(address => mapping(uint8 => bytes32)) public ghostDirectoryKey;
+    /// @dev The last text the actor held there (kept after it is cleared, to check it is freed).
+    mapping(address => mapping(uint8 => string)) internal _ghostDirectoryText;
+    mapping(bytes32 => address) public ghostDirectoryHolder;
+    uint256 public vouchesGiven;
+    uint256 public invitationsAccepted;
+    uint256 public admittedByVouching;
+    uint256 public nomineesJoined;
+    uint256 public directoryChanges;
+
     // ---- the passkey member
     IPasskeyAccount public passkeyAccount;
     /// @dev Another account of the passkey member's first passkey (another salt); never a member.
@@ -223,13 +298,24 @@ contract CommunityHandler is Community {
         _govern(_withRules(_newProposal(Kind.AddIndicator, address(0), address(0), 0, 1, 0, 0), Rules(0, 1, 0, 3600)));
         _govern(_newProposal(Kind.CommunityRules, address(0), address(0), 0, 1, 0, 2)); // window 600 s, linear
         _govern(_newProposal(Kind.Organisation, address(0), address(0), 0, 1, 0, 0));
+        // Admission: two vouches admit; two vouches or invitations a day each; invitations open a
+        // day (the shortest the bounds allow, so the warps' day-long jumps end them).
+        Proposal storage admission = _newProposal(Kind.AdmissionRules, address(0), address(0), 0, 1, 0, 0);
+        admission.admission = IAdmissions.AdmissionRules(2, 2, 1 days, 1 days);
+        admission.calldatas[0] = abi.encodeCall(membership.setAdmissionRules, (admission.admission));
+        admission.id = governor.hashProposal(
+            admission.targets, new uint256[](1), admission.calldatas, keccak256(bytes(admission.description))
+        );
+        _govern(admission);
         // Executed: their tallies can no longer change, so the invariants need not re-read them
         // after every step (the first two stay, as before the fair-play rules).
-        for (uint256 i = 0; i < 4; ++i) {
+        for (uint256 i = 0; i < 5; ++i) {
             _proposals.pop();
         }
         require(
-            modelIndicatorCount == 4 && modelWindow == 600 && modelOrganisationCount == 1, "setup: rules not in force"
+            modelIndicatorCount == 4 && modelWindow == 600 && modelOrganisationCount == 1
+                && _modelAdmission.vouchesRequired == 2,
+            "setup: rules not in force"
         );
     }
 
@@ -297,12 +383,16 @@ contract CommunityHandler is Community {
         _file(member, member, uint32(1 + indicatorSeed % (modelIndicatorCount + 1)), _organisation(organisationSeed));
     }
 
+    /// @dev One time in four, when there are invitations, the nominee is one of them (open or not).
     function nominate(uint256 actorSeed, uint256 contributorSeed, uint256 indicatorSeed, uint256 organisationSeed)
         external
     {
+        address contributor = contributorSeed % 4 == 3 && invitations.length > 0
+            ? invitations[contributorSeed / 4 % invitations.length]
+            : _actor(contributorSeed, ACTORS);
         _file(
             _actor(actorSeed, ACTORS),
-            _actor(contributorSeed, ACTORS),
+            contributor,
             uint32(1 + indicatorSeed % (modelIndicatorCount + 1)),
             _organisation(organisationSeed)
         );
@@ -365,16 +455,23 @@ contract CommunityHandler is Community {
         uint256 claimId = 1 + claimSeed % modelClaimCount;
         uint256 i = actorSeed % ACTORS;
         if (actorSeed % 4 != 0) {
+            // A nomination made to an invitation is answered by the account that accepted it.
+            address nominee = modelClaims[claimId].contributor;
+            if (modelInvitation[nominee].account != address(0)) nominee = modelInvitation[nominee].account;
             for (uint256 j = 0; j < ACTORS; ++j) {
-                if (actors[j] == modelClaims[claimId].contributor) i = j;
+                if (actors[j] == nominee) i = j;
             }
         }
+        _answerAs(i, claimId, accept, relayed, actorSeed);
+    }
+
+    function _answerAs(uint256 i, uint256 claimId, bool accept, bool relayed, uint256 seed) internal {
         bytes memory data = accept
             ? abi.encodeCall(badge.acceptNomination, (claimId))
             : abi.encodeCall(badge.declineNomination, (claimId));
         bool ok;
         if (relayed) {
-            try forwarder.execute(_request(i, false, actorSeed, address(badge), data)) {
+            try forwarder.execute(_request(i, false, seed, address(badge), data)) {
                 ok = true;
             } catch {}
         } else {
@@ -406,6 +503,206 @@ contract CommunityHandler is Community {
             _requireWas(modelMember[account], "a non-member hid a profile");
             modelHidden[account] = hidden;
         } catch {}
+    }
+
+    // ---------------------------------------------------------------- admissions and the directory
+
+    /// @dev A member (three times in four; otherwise anyone) vouches for one of the five actors
+    /// but the outsider (who is never admitted), or for nobody (zero). Succeeds exactly when the
+    /// model allows it: by a member, vouching on, within the member's cap, for a non-member never
+    /// removed by governance since its last governed admission, not vouched for by them since the
+    /// last removal; admits at k vouches of that epoch. Never for an invitation's address: one
+    /// that became a member would let the account that accepted it take over claims it attested
+    /// (the known bug of Admissions.t.sol, test_knownBug_theJoinedAccountTakesOverAClaimItAttested).
+    function vouchFor(uint256 voucherSeed, uint256 candidateSeed) external {
+        address voucher = voucherSeed % 4 != 0 ? _memberFrom(voucherSeed, address(0)) : _actor(voucherSeed, ACTORS);
+        _vouchAs(voucher, candidateSeed % 8 == 0 ? address(0) : _actor(candidateSeed, OUTSIDER));
+    }
+
+    function _vouchAs(address voucher, address candidate) internal {
+        bool allowed = modelMember[voucher] && _modelAdmission.vouchesRequired != 0 && _allowanceLeft(voucher)
+            && _vouchable(candidate, voucher);
+        vm.prank(voucher);
+        try membership.vouch(candidate) {
+            _requireWas(allowed, "a vouch the rules forbid succeeded");
+            _spend(voucher);
+            _recordVouch(candidate, voucher);
+        } catch {
+            _requireWas(!allowed, "a vouch the rules allow was refused");
+        }
+    }
+
+    /// @dev A member (three times in four) invites a fresh invitation, whose secret the handler
+    /// keeps; or the address is refused (zero, a member, an invitation already), or the name is
+    /// (empty, 97 bytes).
+    function inviteSomeone(uint256 inviterSeed, uint256 invitationSeed, uint256 nameSeed) external {
+        address inviter = inviterSeed % 4 != 0 ? _memberFrom(inviterSeed, address(0)) : _actor(inviterSeed, ACTORS);
+        address invited = vm.addr(FIRST_INVITATION_SECRET + invitations.length);
+        uint256 pick = invitationSeed % 8;
+        if (pick == 0) invited = address(0);
+        else if (pick == 1) invited = _memberFrom(invitationSeed / 8, address(0));
+        else if (pick == 2 && invitations.length > 0) invited = invitations[invitationSeed / 8 % invitations.length];
+        _inviteAs(inviter, invited, nameSeed % 8 == 0 ? "" : nameSeed % 8 == 1 ? _text(97) : "Nina");
+    }
+
+    /// @dev `inviter` invites `invited` (a fresh one's secret: the next FIRST_INVITATION_SECRET + n).
+    function _inviteAs(address inviter, address invited, string memory name) internal returns (bool ok) {
+        uint256 secret = FIRST_INVITATION_SECRET + invitations.length;
+        bool allowed = modelMember[inviter] && invited != address(0) && !modelMember[invited]
+            && modelInvitation[invited].inviter == address(0) && bytes(name).length != 0 && bytes(name).length <= 96
+            && _allowanceLeft(inviter);
+        vm.prank(inviter);
+        try membership.invite(invited, name) {
+            _requireWas(allowed, "an invitation the rules forbid succeeded");
+            _spend(inviter);
+            invitations.push(invited);
+            modelInvitation[invited] = InvitationModel(
+                inviter, block.timestamp + _modelAdmission.invitationLifetime, false, address(0), secret
+            );
+            ok = true;
+        } catch {
+            _requireWas(!allowed, "an invitation the rules allow was refused");
+        }
+    }
+
+    /// @dev One of the actors but the outsider accepts an invitation: signed with its secret for
+    /// that account (two times in five), or spoiled: another invitation's secret, the acceptance
+    /// signed for another actor (a replay), or bytes that are no signature. Succeeds exactly when
+    /// the invitation is open and the signature good; carries the inviter's vouch when the model
+    /// says it can.
+    function acceptAnInvitation(uint256 invitationSeed, uint256 accountSeed, uint8 how) external {
+        if (invitations.length == 0) return;
+        _acceptAs(invitations[invitationSeed % invitations.length], accountSeed % OUTSIDER, how % 5, accountSeed);
+    }
+
+    /// @dev Actor `i` accepts `invited`, signed as `kind` says (0-1 good, 2 a wrong secret, 3 signed
+    /// for another actor, 4 no signature).
+    function _acceptAs(address invited, uint256 i, uint256 kind, uint256 accountSeed) internal {
+        InvitationModel storage inv = modelInvitation[invited];
+        address account = actors[i];
+        bytes memory signature;
+        if (kind == 2) signature = _acceptance(inv.secret + 1, invited, account);
+        else if (kind == 3) signature = _acceptance(inv.secret, invited, actors[(i + 1 + accountSeed / 8 % 5) % ACTORS]);
+        else if (kind == 4) signature = abi.encodePacked(bytes32(accountSeed), bytes32(accountSeed), uint8(27));
+        else signature = _acceptance(inv.secret, invited, account);
+        bool allowed = kind < 2 && _modelOpen(invited);
+        vm.prank(account);
+        try membership.acceptInvitation(invited, signature) {
+            _requireWas(allowed, "an acceptance the rules forbid succeeded");
+            inv.account = account;
+            invitationsAccepted++;
+            if (
+                _modelAdmission.vouchesRequired != 0 && !modelMember[account] && modelMember[inv.inviter]
+                    && _vouchable(account, inv.inviter)
+            ) {
+                _recordVouch(account, inv.inviter);
+            }
+        } catch {
+            _requireWas(!allowed, "an acceptance the rules allow was refused");
+        }
+    }
+
+    /// @dev The inviter (three times in four; otherwise anyone) withdraws an invitation.
+    function withdrawAnInvitation(uint256 invitationSeed, uint256 actorSeed) external {
+        if (invitations.length == 0) return;
+        address invited = invitations[invitationSeed % invitations.length];
+        InvitationModel storage inv = modelInvitation[invited];
+        address caller = actorSeed % 4 != 0 ? inv.inviter : _actor(actorSeed, ACTORS);
+        bool allowed = caller == inv.inviter && _modelOpen(invited);
+        vm.prank(caller);
+        try membership.withdrawInvitation(invited) {
+            _requireWas(allowed, "a withdrawal the rules forbid succeeded");
+            inv.withdrawn = true;
+        } catch {
+            _requireWas(!allowed, "a withdrawal the rules allow was refused");
+        }
+    }
+
+    /// @dev An invitation's whole story in one move (as `govern` and `fairPlay` do), so that it
+    /// happens within a sequence: a member invites a fresh invitation, another member nominates
+    /// it, one of the actors but the outsider accepts it, a member vouches for them when they are
+    /// not yet a member, they answer the nomination (accept or decline), and two members attest.
+    function invitationJourney(uint256 seed) external {
+        address inviter = _memberFrom(seed, address(0));
+        address invited = vm.addr(FIRST_INVITATION_SECRET + invitations.length);
+        if (!_inviteAs(inviter, invited, "Nina")) return;
+        address nominator = _memberFrom(seed >> 8, inviter);
+        uint256 claimId = _file(nominator == address(0) ? inviter : nominator, invited, uint32(1 + (seed >> 16) % 2), 0);
+        uint256 i = (seed >> 24) % OUTSIDER;
+        _acceptAs(invited, i, (seed >> 32) % 3 == 0 ? (seed >> 40) % 5 : 0, seed);
+        if (!membership.isMember(actors[i])) _vouchAs(_memberFrom(seed >> 48, inviter), actors[i]);
+        if (claimId == 0) return;
+        _answerAs(i, claimId, (seed >> 56) % 4 != 0, false, seed);
+        _attestAs(_attesterFrom(seed >> 64, actors[i], 0), claimId, seed >> 72);
+        _attestAs(_attesterFrom(seed >> 80, actors[i], 0), claimId, seed >> 88);
+    }
+
+    /// @dev Vouching across a removal, in one move: a member vouches for a candidate (one of the
+    /// actors but the outsider), governance removes another member (a proposal, voted and
+    /// executed), and members vouch for the candidate again, the first voucher among them: the
+    /// removal voided the first vouch, so it may be given again and counts afresh.
+    function vouchingThroughARemoval(uint256 seed) external {
+        address first = _memberFrom(seed, address(0));
+        address candidate = _actor(seed >> 8, OUTSIDER);
+        _vouchAs(first, candidate);
+        address removed = _memberFrom(seed >> 16, first);
+        if (removed != address(0)) _govern(_newProposal(Kind.Remove, removed, address(0), 0, 1, 0, seed));
+        _vouchAs(_memberFrom(seed >> 24, first), candidate);
+        _vouchAs(first, candidate);
+    }
+
+    /// @dev A member (three times in four; otherwise anyone) sets their name (`where` 0-1), links
+    /// an account on site 1-4 (2-5), or on a site that is none (6); the text from a small pool of
+    /// ASCII-case variants, other scripts, non-UTF-8 bytes, empty (clearing), and texts refused
+    /// (a leading or trailing space, control characters, too long).
+    function directory(uint256 actorSeed, uint256 textSeed, uint8 where) external {
+        address member = actorSeed % 4 != 0 ? _memberFrom(actorSeed, address(0)) : _actor(actorSeed, ACTORS);
+        where %= 7;
+        uint8 site = where < 2 ? 0 : where < 6 ? where - 1 : (textSeed % 2 == 0 ? 0 : 5);
+        _directoryAs(member, site, where < 2, _directoryText(textSeed / 2));
+    }
+
+    /// @dev Directory clashes in one move, so they meet within a sequence: two members take
+    /// ASCII-case variants of one text (a name, or an account on one site); the second is refused
+    /// until the first lets it go (a new text, or none).
+    function directoryClash(uint256 seed) external {
+        address a = _memberFrom(seed, address(0));
+        address b = _memberFrom(seed >> 8, a);
+        if (b == address(0)) return;
+        uint8 site = uint8((seed >> 16) % 5);
+        // Three spellings of one text, or two of one and another (the capital E-diaeresis is not folded).
+        string[3] memory variants =
+            (seed >> 24) % 2 == 0 ? ["Alice", "alice", "ALICE"] : [unicode"Zoë", unicode"zOë", unicode"ZOË"];
+        _directoryAs(a, site, site == 0, variants[(seed >> 32) % 3]);
+        _directoryAs(b, site, site == 0, variants[(seed >> 40) % 3]);
+        _directoryAs(a, site, site == 0, (seed >> 48) % 2 == 0 ? "" : "Carol-Dev");
+        _directoryAs(b, site, site == 0, variants[(seed >> 40) % 3]);
+    }
+
+    function _directoryAs(address member, uint8 site, bool isName, string memory text) internal {
+        bytes32 key = bytes(text).length == 0 ? bytes32(0) : keccak256(abi.encode(site, _fold(bytes(text))));
+        address holder = ghostDirectoryHolder[key];
+        bool allowed = modelMember[member] && (isName || (site >= 1 && site <= 4))
+            && _validText(bytes(text), isName ? 96 : 64) && (key == 0 || holder == address(0) || holder == member);
+        vm.prank(member);
+        (bool ok,) = address(membership)
+            .call(
+                isName
+                    ? abi.encodeCall(membership.setName, (text))
+                    : abi.encodeCall(membership.linkAccount, (site, text))
+            );
+        if (!ok) {
+            _requireWas(!allowed, "a name or account the rules allow was refused");
+            return;
+        }
+        _requireWas(allowed, "a name or account the rules forbid (taken, invalid, a non-member's) was set");
+        _clearDirectoryGhost(member, site);
+        if (key != 0) {
+            ghostDirectoryHolder[key] = member;
+            ghostDirectoryKey[member][site] = key;
+            _ghostDirectoryText[member][site] = text;
+        }
+        directoryChanges++;
     }
 
     /// @dev An attestation or a vote signed by a member and relayed by anyone; with a bad
@@ -499,7 +796,7 @@ contract CommunityHandler is Community {
     function outsiderCall(uint256 which, uint256 seed) external {
         address outsider = actors[OUTSIDER];
         address member = _actor(seed, 3);
-        (address target, bytes memory data) = _outsiderCall(which % 37, outsider, member, seed);
+        (address target, bytes memory data) = _outsiderCall(which % 46, outsider, member, seed);
         bytes32 before = fingerprint();
         outsiderCalls++;
         vm.prank(outsider);
@@ -508,8 +805,10 @@ contract CommunityHandler is Community {
         if (fingerprint() != before) violation = "an outsider's call changed state";
     }
 
+    /// @dev Seconds to minutes; one time in eight a day more (admission periods and invitations
+    /// last a day or more).
     function warp(uint256 secondsSeed) external {
-        vm.warp(block.timestamp + 1 + secondsSeed % 400);
+        vm.warp(block.timestamp + 1 + secondsSeed % 400 + (secondsSeed % 8 == 0 ? 1 days : 0));
     }
 
     // ================================================================ views for the invariants
@@ -556,6 +855,30 @@ contract CommunityHandler is Community {
         return _earnings;
     }
 
+    function spends() external view returns (SpendRecord[] memory) {
+        return _spends;
+    }
+
+    function vouchAdmissions() external view returns (VouchAdmission[] memory) {
+        return _vouchAdmissions;
+    }
+
+    function invitationCount() external view returns (uint256) {
+        return invitations.length;
+    }
+
+    function modelAdmissionRules() external view returns (IAdmissions.AdmissionRules memory) {
+        return _modelAdmission;
+    }
+
+    function modelIsOpen(address invited) external view returns (bool) {
+        return _modelOpen(invited);
+    }
+
+    function ghostDirectoryText(address member, uint8 site) external view returns (string memory) {
+        return _ghostDirectoryText[member][site];
+    }
+
     /// @dev A digest of every piece of state the protocol keeps that the actors can touch.
     function fingerprint() public view returns (bytes32 digest) {
         digest = keccak256(abi.encode(membership.memberCount(), registry.indicatorCount(), badge.claimCount()));
@@ -570,8 +893,16 @@ contract CommunityHandler is Community {
                     forwarder.nonces(a),
                     badge.balanceOf(a),
                     badge.profileHidden(a),
-                    membership.balanceOf(a)
+                    membership.balanceOf(a),
+                    membership.vouchesFor(a)
                 )
+            );
+            digest = keccak256(abi.encode(digest, _directoryPrint(a)));
+        }
+        digest = keccak256(abi.encode(digest, membership.admissionRules()));
+        for (uint256 i = 0; i < invitations.length; ++i) {
+            digest = keccak256(
+                abi.encode(digest, membership.invitationOf(invitations[i]), membership.isOpenInvitation(invitations[i]))
             );
         }
         for (uint32 id = 1; id <= registry.indicatorCount(); ++id) {
@@ -605,6 +936,16 @@ contract CommunityHandler is Community {
                 twin.keys()
             )
         );
+    }
+
+    /// @dev Who holds, in the directory, each text `account` holds or last held.
+    function _directoryPrint(address account) internal view returns (bytes32 digest) {
+        for (uint8 site = 0; site <= 4; ++site) {
+            string memory text = _ghostDirectoryText[account][site];
+            if (bytes(text).length == 0) continue;
+            address holder = site == 0 ? membership.holderOfName(text) : membership.holderOfAccount(site, text);
+            digest = keccak256(abi.encode(digest, site, holder));
+        }
     }
 
     function organisationActive(uint32 organisationId) public view returns (bool) {
@@ -652,6 +993,146 @@ contract CommunityHandler is Community {
             if (modelHolds[passkey] == held) return passkey;
         }
         revert("no such passkey"); // unreachable: 1 to MAX_KEYS held, of MAX_KEYS + 1
+    }
+
+    // ---------------------------------------------------------------- admissions: the model's side
+
+    /// @dev Whether the model says `invited` may be nominated and accepted now.
+    function _modelOpen(address invited) internal view returns (bool) {
+        InvitationModel storage inv = modelInvitation[invited];
+        return
+            inv.inviter != address(0) && !inv.withdrawn && inv.account == address(0) && block.timestamp < inv.expiresAt;
+    }
+
+    /// @dev Whether `voucher` may vouch for `candidate` (membership, cap and k aside).
+    function _vouchable(address candidate, address voucher) internal view returns (bool) {
+        return candidate != address(0) && !modelMember[candidate] && !modelRemoved[candidate]
+            && _ghostVouchedIn[candidate][voucher] != modelRemovals + 1;
+    }
+
+    /// @dev The candidate's vouches given since the last removal by governance.
+    function ghostVouchesFor(address candidate) public view returns (uint256) {
+        return _ghostCandidacyEpoch[candidate] == modelRemovals ? _ghostCandidacyVouches[candidate] : 0;
+    }
+
+    /// @dev Whether `member` has a vouch or invitation left in their current period.
+    function _allowanceLeft(address member) internal view returns (bool) {
+        if (block.timestamp >= _ghostPeriodStart[member] + _modelAdmission.vouchPeriod) return true;
+        return _ghostPeriodUsed[member] < _modelAdmission.vouchCap;
+    }
+
+    /// @dev A vouch or invitation `member` spent, counted in their period (a new one starts at the
+    /// first use after the last ended).
+    function _spend(address member) internal {
+        if (block.timestamp >= _ghostPeriodStart[member] + _modelAdmission.vouchPeriod) {
+            (_ghostPeriodStart[member], _ghostPeriodUsed[member]) = (block.timestamp, 0);
+        }
+        uint256 used = ++_ghostPeriodUsed[member];
+        _spends.push(SpendRecord(member, block.timestamp, _ghostPeriodStart[member], used, _modelAdmission.vouchCap));
+    }
+
+    /// @dev A vouch the contract took (directly, or carried by an acceptance): counted in this
+    /// epoch; the model admits at k, and whoever the contract admitted is recorded with the
+    /// vouches they had and the k in force.
+    function _recordVouch(address candidate, address voucher) internal {
+        uint256 vouches = ghostVouchesFor(candidate) + 1;
+        (_ghostCandidacyEpoch[candidate], _ghostCandidacyVouches[candidate]) = (modelRemovals, vouches);
+        _ghostVouchedIn[candidate][voucher] = modelRemovals + 1;
+        vouchesGiven++;
+        if (vouches >= _modelAdmission.vouchesRequired) {
+            modelMember[candidate] = true;
+            modelMemberCount++;
+        }
+        if (membership.isMember(candidate)) {
+            _vouchAdmissions.push(
+                VouchAdmission(candidate, vouches, _modelAdmission.vouchesRequired, modelRemoved[candidate])
+            );
+            admittedByVouching++;
+        }
+    }
+
+    /// @dev Governance removed `account` (a removal voids the vouches in progress; a recovery
+    /// does not): it is not vouched for again until governance admits it, and its name and
+    /// accounts are freed.
+    function _noteGovernedRemoval(address account, bool voidsVouches) internal {
+        modelRemoved[account] = true;
+        if (voidsVouches) modelRemovals++;
+        for (uint8 site = 0; site <= 4; ++site) {
+            _clearDirectoryGhost(account, site);
+        }
+    }
+
+    function _clearDirectoryGhost(address member, uint8 site) internal {
+        bytes32 key = ghostDirectoryKey[member][site];
+        if (key == 0) return;
+        if (ghostDirectoryHolder[key] == member) delete ghostDirectoryHolder[key];
+        ghostDirectoryKey[member][site] = 0;
+    }
+
+    /// @dev InvitationAcceptance(invited, account) signed with `secret`, in the Membership's domain.
+    function _acceptance(uint256 secret, address invited, address account) internal view returns (bytes memory) {
+        bytes32 structHash = keccak256(
+            abi.encode(keccak256("InvitationAcceptance(address invitation,address account)"), invited, account)
+        );
+        bytes32 domain = keccak256(
+            abi.encode(
+                keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
+                keccak256("Test Commons"),
+                keccak256("1"),
+                block.chainid,
+                address(membership)
+            )
+        );
+        (uint8 v, bytes32 r, bytes32 sig) = vm.sign(secret, keccak256(abi.encodePacked("\x19\x01", domain, structHash)));
+        return abi.encodePacked(r, sig, v);
+    }
+
+    /// @dev The pool of names and handles: ASCII-case variants, another script in two cases,
+    /// non-UTF-8 bytes, empty, and texts the directory refuses.
+    function _directoryText(uint256 seed) internal pure returns (string memory) {
+        uint256 pick = seed % 16;
+        if (pick < 3) return ["Alice", "alice", "ALICE"][pick];
+        if (pick < 5) return ["Bob", "bOB"][pick - 3];
+        if (pick == 5) return unicode"Zoë";
+        if (pick == 6) return unicode"ZOË";
+        if (pick == 7) return string(abi.encodePacked(hex"fffe", "dev"));
+        if (pick == 8) return "";
+        if (pick == 9) return " Lead";
+        if (pick == 10) return "Trail ";
+        if (pick == 11) return "Tab\tbed";
+        if (pick == 12) return "Del\x7f";
+        if (pick == 13) return _text(65); // a name, too long a handle
+        if (pick == 14) return _text(97); // too long for either
+        return "Carol-Dev";
+    }
+
+    /// @dev `length` bytes of letters: "aaaa...".
+    function _text(uint256 length) internal pure returns (string memory) {
+        bytes memory text = new bytes(length);
+        for (uint256 i = 0; i < length; ++i) {
+            text[i] = "a";
+        }
+        return string(text);
+    }
+
+    /// @dev The directory's rules for a text, written anew: empty (clears), or at most `maxBytes`,
+    /// no byte below 0x20 nor 0x7f, no space first or last.
+    function _validText(bytes memory text, uint256 maxBytes) internal pure returns (bool) {
+        if (text.length == 0) return true;
+        if (text.length > maxBytes || text[0] == " " || text[text.length - 1] == " ") return false;
+        for (uint256 i = 0; i < text.length; ++i) {
+            if (uint8(text[i]) < 0x20 || uint8(text[i]) == 0x7f) return false;
+        }
+        return true;
+    }
+
+    /// @dev The text with ASCII A-Z as a-z.
+    function _fold(bytes memory text) internal pure returns (bytes memory folded) {
+        folded = new bytes(text.length);
+        for (uint256 i = 0; i < text.length; ++i) {
+            uint8 c = uint8(text[i]);
+            folded[i] = bytes1(c >= 65 && c <= 90 ? c + 32 : c);
+        }
     }
 
     function _actor(uint256 seed, uint256 range) internal view returns (address) {
@@ -738,6 +1219,19 @@ contract CommunityHandler is Community {
                         ? abi.encodeCall(registry.addOrganisation, ("Sponsor", "sponsor.example"))
                         : abi.encodeCall(registry.retireOrganisation, (p.indicatorId))
                 );
+        } else if (kind == Kind.AdmissionRules) {
+            p.admission = _randomAdmissionRules(seed);
+            p.targets.push(address(membership));
+            p.calldatas.push(abi.encodeCall(membership.setAdmissionRules, (p.admission)));
+        } else if (kind == Kind.ClearDirectory) {
+            p.setting = uint8(seed % 6);
+            p.targets.push(address(membership));
+            p.calldatas
+                .push(
+                    p.setting == 0
+                        ? abi.encodeCall(membership.clearName, (a))
+                        : abi.encodeCall(membership.clearLinkedAccount, (a, p.setting))
+                );
         } else if (kind == Kind.Settings) {
             (p.setting, p.value) = _setting(seed);
             p.targets.push(address(governor));
@@ -775,6 +1269,21 @@ contract CommunityHandler is Community {
         if (seed / 1024 % 3 == 0) r.attestCap = uint16(1 + seed / 3072 % 2);
         if (r.earnCap != 0 || r.attestCap != 0) r.capPeriod = seed / 8192 % 2 == 0 ? 600 : 3600;
         if (seed / 16384 % 16 == 0) r.capPeriod = r.capPeriod == 0 ? 600 : 0;
+    }
+
+    /// @dev Admission rules, most within the bounds (k 0-3, a cap of 1-3, a period and a lifetime
+    /// of a day or more), some outside (17 vouches, a cap of 0, a period a second short of a day,
+    /// a lifetime past a year), which the contract refuses.
+    function _randomAdmissionRules(uint256 seed) internal pure returns (IAdmissions.AdmissionRules memory) {
+        seed = uint256(keccak256(abi.encode(seed, "admission")));
+        uint8[6] memory ks = [uint8(0), 1, 2, 2, 3, 17];
+        uint8[6] memory caps = [uint8(1), 2, 2, 3, 3, 0];
+        uint32[4] memory periods = [uint32(1 days), 1 days, 2 days, 1 days - 1];
+        uint32[4] memory lifetimes = [uint32(1 days), 2 days, 3 days, 365 days + 1];
+        return
+            IAdmissions.AdmissionRules(
+                ks[seed % 6], caps[seed / 6 % 6], periods[seed / 36 % 4], lifetimes[seed / 144 % 4]
+            );
     }
 
     /// @dev An AddIndicator proposal with these rules rather than random ones.
@@ -875,13 +1384,17 @@ contract CommunityHandler is Community {
         if (p.kind == Kind.Admit) {
             modelMember[p.a] = true;
             modelMemberCount++;
+            modelRemoved[p.a] = false;
         } else if (p.kind == Kind.Remove) {
             modelMember[p.a] = false;
             modelMemberCount--;
             membersRemoved++;
+            _noteGovernedRemoval(p.a, true);
         } else if (p.kind == Kind.Recover) {
             modelMember[p.a] = false;
             modelMember[p.b] = true;
+            _noteGovernedRemoval(p.a, false);
+            modelRemoved[p.b] = false;
             for (uint256 i = 0; i < p.tokens.length; ++i) {
                 modelOwner[p.tokens[i]] = p.b;
             }
@@ -897,6 +1410,7 @@ contract CommunityHandler is Community {
             for (uint256 i = 0; i < p.tokens.length; ++i) {
                 modelMember[actors[p.tokens[i]]] = false;
                 modelMemberCount--;
+                _noteGovernedRemoval(actors[p.tokens[i]], true);
             }
         } else if (p.kind == Kind.CommunityRules) {
             modelWindow = uint32(p.value);
@@ -904,6 +1418,11 @@ contract CommunityHandler is Community {
         } else if (p.kind == Kind.Organisation) {
             if (p.setting == 0) modelOrganisationCount++;
             else modelOrganisationRetired[p.indicatorId] = true;
+        } else if (p.kind == Kind.AdmissionRules) {
+            _modelAdmission = p.admission;
+        } else if (p.kind == Kind.ClearDirectory) {
+            _requireWas(p.setting <= 4, "governance cleared an account on a site that is none");
+            _clearDirectoryGhost(p.a, p.setting);
         } else if (p.kind == Kind.Settings) {
             if (p.setting == 0) modelVotingDelay = p.value;
             else if (p.setting == 1) modelVotingPeriod = p.value;
@@ -932,8 +1451,10 @@ contract CommunityHandler is Community {
         uint32 organisationId
     ) internal {
         _requireWas(
-            modelMember[submitter] && modelMember[contributor] && modelActive[indicatorId],
-            "a claim by or for a non-member, or on an inactive indicator"
+            modelMember[submitter]
+                && (modelMember[contributor] || (submitter != contributor && _modelOpen(contributor)))
+                && modelActive[indicatorId],
+            "a claim by or for a non-member (but an open invitation's nomination), or on an inactive indicator"
         );
         _requireWas(
             organisationId == 0
@@ -975,7 +1496,15 @@ contract CommunityHandler is Community {
     /// indicator unchanged, and mints when the attestations are already there.
     function _recordAnswer(uint256 claimId, address nominee, bool accept) internal {
         ClaimModel storage c = modelClaims[claimId];
-        _requireWas(nominee == c.contributor && c.nomination == PENDING, "an answer by someone else, or twice");
+        // A nomination made to an invitation is the accepting account's: the claim becomes theirs.
+        bool joined = nominee != c.contributor && modelInvitation[c.contributor].account == nominee;
+        _requireWas(
+            (nominee == c.contributor || joined) && c.nomination == PENDING, "an answer by someone else, or twice"
+        );
+        if (joined) {
+            c.contributor = nominee;
+            nomineesJoined++;
+        }
         if (accept) {
             _requireWas(
                 modelMember[nominee] && modelActive[c.indicatorId] && modelVersion[c.indicatorId] == c.version,
@@ -1170,6 +1699,7 @@ contract CommunityHandler is Community {
         if (which < 10) return (address(registry), _registryCall(which, c));
         if (which < 16) return (address(badge), _badgeCall(which, c));
         if (which < 22) return (address(governor), _governorCall(which, c));
+        if (which >= 37) return (address(membership), _admissionsCall(which, c));
         if (which >= 34) return _passkeyCall(which, c);
         if (which >= 28) return _fairPlayCall(which, c);
         if (which == 24) return (address(badge), abi.encodeCall(badge.acceptNomination, (c.claimId)));
@@ -1203,6 +1733,29 @@ contract CommunityHandler is Community {
             return (b, abi.encodeCall(badge.nominateWithOrganisation, (c.member, 1, 1, bytes32(c.seed | 1), "x")));
         }
         return (b, abi.encodeCall(badge.attestWith, (c.claimId, c.tokenId)));
+    }
+
+    /// @dev 37-45: the directory's and admissions' functions: naming, linking, vouching, inviting,
+    /// withdrawing an invitation, accepting one with an acceptance signed for a member (a replay),
+    /// and governance's setting of the rules and clearing of names and accounts.
+    function _admissionsCall(uint256 which, OutsiderCall memory c) internal view returns (bytes memory) {
+        if (which == 37) return abi.encodeCall(membership.setName, ("Outsider"));
+        if (which == 38) return abi.encodeCall(membership.linkAccount, (1, "outsider"));
+        if (which == 39) return abi.encodeCall(membership.vouch, (actors[3]));
+        if (which == 40) return abi.encodeCall(membership.invite, (vm.addr(FIRST_INVITATION_SECRET - 1), "x"));
+        address invited =
+            invitations.length == 0 ? vm.addr(FIRST_INVITATION_SECRET) : invitations[c.seed % invitations.length];
+        if (which == 41) return abi.encodeCall(membership.withdrawInvitation, (invited));
+        if (which == 42) {
+            uint256 secret = modelInvitation[invited].secret;
+            bytes memory replayed = _acceptance(secret == 0 ? FIRST_INVITATION_SECRET : secret, invited, c.member);
+            return abi.encodeCall(membership.acceptInvitation, (invited, replayed));
+        }
+        if (which == 43) {
+            return abi.encodeCall(membership.setAdmissionRules, (IAdmissions.AdmissionRules(1, 100, 1 days, 1 days)));
+        }
+        if (which == 44) return abi.encodeCall(membership.clearName, (c.member));
+        return abi.encodeCall(membership.clearLinkedAccount, (c.member, 1));
     }
 
     /// @dev 34-36: the passkey account's key changes and initialisation, called by the outsider.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {IAdmissions} from "../../contracts/interfaces/IAdmissions.sol";
 import {IContributionBadge} from "../../contracts/interfaces/IContributionBadge.sol";
 import {IIndicatorRegistry} from "../../contracts/interfaces/IIndicatorRegistry.sol";
 import {IPasskeyAccount} from "../../contracts/interfaces/IPasskeyAccount.sol";
@@ -43,6 +44,8 @@ contract CommunityInvariants is TestBase {
         checkFairPlay();
         checkOrganisations();
         checkPasskeyKeys();
+        checkAdmissions();
+        checkDirectory();
     }
 
     /// No call that must fail (an outsider's, a transfer or approval, a bad signature, an
@@ -104,13 +107,17 @@ contract CommunityInvariants is TestBase {
         }
     }
 
-    /// The registry and membership change only by executed proposals.
+    /// The registry and membership change only by executed proposals (and membership by the
+    /// vouches the model allows: checkAdmissions).
     function checkRulesChangeOnlyByExecutedProposals() internal view {
-        assertEq(membership.memberCount(), handler.modelMemberCount(), "member count changed outside governance");
+        assertEq(
+            membership.memberCount(), handler.modelMemberCount(), "member count changed outside governance and vouching"
+        );
         for (uint256 i = 0; i < 6; ++i) {
             address account = handler.actor(i);
             assertTrue(
-                membership.isMember(account) == handler.modelMember(account), "membership changed outside governance"
+                membership.isMember(account) == handler.modelMember(account),
+                "membership changed outside governance and vouching"
             );
         }
         uint32 count = registry.indicatorCount();
@@ -286,6 +293,100 @@ contract CommunityInvariants is TestBase {
             assertTrue(handler.modelHoldsKey(held[i].qx, held[i].qy), "a passkey the account's requests never added");
         }
         assertEq(handler.twin().keys().length, 1, "the twin's passkeys changed");
+    }
+
+    /// Admissions, over the ghost record of every vouch, invitation and admission by vouching:
+    /// - whoever the contract admitted by vouching had at least k vouches (k in force then, not 0)
+    ///   from distinct members, all given since the last removal by governance;
+    /// - a removed address (removed by governance, or replaced by recovery, and not admitted by
+    ///   governance since) never became a member through vouching;
+    /// - no member spent more than the cap in force on vouches and invitations in one period;
+    /// - the rules change only by executed proposals; each candidate's vouches, and each
+    ///   invitation (inviter, expiry, withdrawal, the accepting account, open or not), are the
+    ///   model's.
+    function checkAdmissions() internal view {
+        CommunityHandler.VouchAdmission[] memory admitted = handler.vouchAdmissions();
+        for (uint256 i = 0; i < admitted.length; ++i) {
+            CommunityHandler.VouchAdmission memory a = admitted[i];
+            if (a.vouchesRequired == 0 || a.vouches < a.vouchesRequired) {
+                fail(
+                    string.concat(
+                        "admitted by vouching with ",
+                        Strings.toString(a.vouches),
+                        " vouches of the current epoch, k = ",
+                        Strings.toString(a.vouchesRequired)
+                    )
+                );
+            }
+            assertTrue(!a.removed, "a removed address became a member through vouching");
+        }
+        CommunityHandler.SpendRecord[] memory spent = handler.spends();
+        for (uint256 i = 0; i < spent.length; ++i) {
+            if (spent[i].usedInPeriod > spent[i].cap) {
+                fail(
+                    string.concat(
+                        "a member spent ",
+                        Strings.toString(spent[i].usedInPeriod),
+                        " vouches and invitations in one period, the cap ",
+                        Strings.toString(spent[i].cap)
+                    )
+                );
+            }
+        }
+        IAdmissions.AdmissionRules memory rules = membership.admissionRules();
+        IAdmissions.AdmissionRules memory model = handler.modelAdmissionRules();
+        assertTrue(
+            keccak256(abi.encode(rules)) == keccak256(abi.encode(model)),
+            "admission rules changed outside executed proposals"
+        );
+        for (uint256 i = 0; i < 6; ++i) {
+            address account = handler.actor(i);
+            assertEq(membership.vouchesFor(account), handler.ghostVouchesFor(account), "vouches differ from the model");
+        }
+        for (uint256 i = 0; i < handler.invitationCount(); ++i) {
+            address invited = handler.invitations(i);
+            IAdmissions.Invitation memory actual = membership.invitationOf(invited);
+            (address inviter, uint256 expiresAt, bool withdrawn, address account,) = handler.modelInvitation(invited);
+            assertTrue(
+                actual.inviter == inviter && actual.expiresAt == expiresAt && actual.withdrawn == withdrawn
+                    && actual.account == account,
+                "an invitation differs from the model"
+            );
+            assertTrue(
+                membership.isOpenInvitation(invited) == handler.modelIsOpen(invited), "an invitation open or not"
+            );
+            assertTrue(!membership.isMember(invited), "an invitation's address became a member");
+        }
+    }
+
+    /// The directory: no two members hold the same name, nor the same account on one site,
+    /// ASCII case aside; each member holds what they last set (unless governance cleared it); a
+    /// member who left holds nothing, and whatever a member held and no longer does is free or
+    /// another's.
+    function checkDirectory() internal view {
+        for (uint8 site = 0; site <= 4; ++site) {
+            for (uint256 i = 0; i < 6; ++i) {
+                address a = handler.actor(i);
+                bytes32 key = handler.ghostDirectoryKey(a, site);
+                string memory text = handler.ghostDirectoryText(a, site);
+                if (key != 0) {
+                    assertTrue(handler.modelMember(a), "a non-member holds a name or an account");
+                    assertEq(_holder(site, text), a, "a member does not hold the name or account they set");
+                    for (uint256 j = i + 1; j < 6; ++j) {
+                        address b = handler.actor(j);
+                        if (handler.modelMember(b) && handler.ghostDirectoryKey(b, site) == key) {
+                            fail("two members hold the same name or account (ASCII case aside)");
+                        }
+                    }
+                } else if (bytes(text).length != 0) {
+                    assertTrue(_holder(site, text) != a, "a name or account cleared or freed is still held");
+                }
+            }
+        }
+    }
+
+    function _holder(uint8 site, string memory text) private view returns (address) {
+        return site == 0 ? membership.holderOfName(text) : membership.holderOfAccount(site, text);
     }
 
     function _ownerOf(uint256 id) private view returns (address) {

@@ -22,6 +22,7 @@ interface Vm {
     function assume(bool condition) external pure;
     function expectRevert(bytes calldata revertData) external;
     function expectEmit(address emitter) external;
+    function skip(bool skipTest) external;
     function recordLogs() external;
     function getRecordedLogs() external returns (Log[] memory logs);
 }
