@@ -383,8 +383,12 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
     function _pendingNomination(uint256 claimId, address account) private returns (Claim memory record) {
         record = getClaim(claimId);
         address invitation = record.contributor;
-        bool joined = invitation != account && membership.invitationOf(invitation).account == account;
+        // Only while the invitation's own address is no member: once it is, its claims are its own.
+        bool joined = invitation != account && membership.invitationOf(invitation).account == account
+            && !membership.isMember(invitation);
         if (invitation != account && !joined) revert BadgeNotNominee(claimId, account);
+        // Attested while the invitation's address was a member, it would be a badge of one's own.
+        if (joined && _attested[claimId][account]) revert BadgeSelfAttestation(claimId, account);
         if (record.nomination == Nomination.None) revert BadgeNotNomination(claimId);
         if (record.nomination == Nomination.Declined) revert BadgeNominationDeclined(claimId);
         if (record.nomination == Nomination.Accepted) revert BadgeNominationAlreadyAccepted(claimId);

@@ -38,7 +38,8 @@ interface IAdmissions {
     error AdmissionCapReached(address member, uint8 cap, uint256 periodEnds);
     /// @notice `account` was removed by governance: only governance may admit it again.
     error AdmissionRemovedByGovernance(address account);
-    /// @notice `invitation` is zero, a member, or an invitation already.
+    /// @notice `invitation` is zero, a member, or an invitation already; or the invitee's name is
+    /// empty or longer than 96 bytes. For a vouch: the candidate is zero or a member.
     error AdmissionInvalidInvitation(address invitation);
     /// @notice No invitation has the address `invitation`.
     error AdmissionUnknownInvitation(address invitation);

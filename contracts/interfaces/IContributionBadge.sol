@@ -180,7 +180,9 @@ interface IContributionBadge {
     /// @notice Accepts a nomination of the caller; if it already has the attestations its
     /// indicator requires, the badge is minted now.
     /// @dev Reverts with {BadgeNotNominee} unless the caller is the claim's contributor (or the
-    /// account that accepted the invitation nominated, which becomes the contributor: {NomineeJoined}),
+    /// account that accepted the invitation nominated, which becomes the contributor: {NomineeJoined};
+    /// not while the invitation's own address is a member, and {BadgeSelfAttestation} if that
+    /// account attested the claim when it was),
     /// {BadgeNotNomination} for a claim of one's own, {BadgeNominationDeclined},
     /// {BadgeNominationAlreadyAccepted}, {BadgeNotMember} when the caller is no longer a
     /// member, and {BadgeIndicatorChanged} when the indicator was amended or retired since.

@@ -17,7 +17,8 @@ interface IMemberDirectory {
     error DirectoryUnknownSite(uint8 site);
 
     /// @notice Emitted when `member` sets or clears (empty `name`) their display name, and when
-    /// governance clears it, or it moves with a recovered membership.
+    /// governance clears it or the member leaves (removed, or recovered to a new address, which
+    /// starts without a name).
     event NameSet(address indexed member, string name);
     /// @notice Emitted when `member` links or unlinks (empty `handle`) their account on `site`.
     event AccountLinked(address indexed member, uint8 indexed site, string handle);
