@@ -10,6 +10,7 @@ contract IndicatorRegistry is Ownable, IIndicatorRegistry {
     uint256 private constant _MAX_NAME_BYTES = 64;
     uint256 private constant _MAX_IDENTIFIER_BYTES = 256;
     uint32 private constant _MAX_RECIPROCAL_WINDOW = 365 days;
+    uint256 private constant _MAX_CAPTURE_RULES = 16_384;
 
     mapping(uint32 indicatorId => Terms) private _terms;
     // Stored because tokenURI shows it; descriptions and categories are in events only.
@@ -21,6 +22,8 @@ contract IndicatorRegistry is Ownable, IIndicatorRegistry {
     uint32 public reciprocalWindow;
     /// @inheritdoc IIndicatorRegistry
     ScoreRule public scoreRule;
+    /// @inheritdoc IIndicatorRegistry
+    bytes32 public captureRulesDigest;
     /// @inheritdoc IIndicatorRegistry
     uint32 public organisationCount;
 
@@ -103,6 +106,16 @@ contract IndicatorRegistry is Ownable, IIndicatorRegistry {
         reciprocalWindow = reciprocalWindow_;
         scoreRule = scoreRule_;
         emit CommunityRulesSet(reciprocalWindow_, scoreRule_);
+    }
+
+    /// @inheritdoc IIndicatorRegistry
+    function setCaptureRules(string calldata rules) external onlyOwner {
+        if (bytes(rules).length > _MAX_CAPTURE_RULES) {
+            revert RegistryCaptureRulesTooLong(bytes(rules).length, _MAX_CAPTURE_RULES);
+        }
+        bytes32 digest = keccak256(bytes(rules));
+        captureRulesDigest = digest;
+        emit CaptureRulesSet(digest, rules);
     }
 
     function _activeTerms(uint32 indicatorId) private view returns (Terms memory current) {

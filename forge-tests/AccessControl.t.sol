@@ -478,6 +478,7 @@ contract AccessControlTable is TestBase, Community {
         _ownerOnly("IndicatorRegistry.retireOrganisation", r, abi.encodeCall(registry.retireOrganisation, (1)), untrusted);
         _ownerOnly("IndicatorRegistry.setCommunityRules", r,
             abi.encodeCall(registry.setCommunityRules, (7 days, IIndicatorRegistry.ScoreRule.SquareRoot)), untrusted);
+        _ownerOnly("IndicatorRegistry.setCaptureRules", r, abi.encodeCall(registry.setCaptureRules, ("{}")), untrusted);
         bytes4 unauthorized = Ownable.OwnableUnauthorizedAccount.selector;
         _row("IndicatorRegistry.setCommunityRules (366 days)", r,
             abi.encodeCall(registry.setCommunityRules, (366 days, IIndicatorRegistry.ScoreRule.Linear)), [

@@ -656,6 +656,13 @@ contract Branches is TestBase, Community {
         registry.setCommunityRules(365 days + 1, IIndicatorRegistry.ScoreRule.SquareRoot);
         vm.prank(gov);
         registry.setCommunityRules(365 days, IIndicatorRegistry.ScoreRule.SquareRoot);
+        // Capture rules: at most 16,384 bytes, their digest kept.
+        vm.expectRevert(abi.encodeWithSelector(IIndicatorRegistry.RegistryCaptureRulesTooLong.selector, 16_385, 16_384));
+        vm.prank(gov);
+        registry.setCaptureRules(string(new bytes(16_385)));
+        vm.prank(gov);
+        registry.setCaptureRules(string(new bytes(16_384)));
+        assertTrue(registry.captureRulesDigest() == keccak256(new bytes(16_384)), "capture rules' digest");
         (IIndicatorRegistry.Terms memory rules, uint32 window) = registry.attestationRules(3);
         assertTrue(
             window == 365 days && registry.reciprocalWindow() == 365 days && rules.earnCap == 3

@@ -68,6 +68,8 @@ interface IIndicatorRegistry {
     error RegistryInvalidOrganisation(string field);
     /// @notice The reciprocal-endorsement window may be at most 365 days.
     error RegistryReciprocalWindowTooLong(uint32 seconds_, uint32 max);
+    /// @notice The capture rules are `length` bytes, over the `max` the registry takes.
+    error RegistryCaptureRulesTooLong(uint256 length, uint256 max);
 
     /// @notice Emitted for every new version of an indicator (version 1 when it is added).
     event IndicatorDefined(
@@ -99,6 +101,10 @@ interface IIndicatorRegistry {
     event OrganisationRetired(uint32 indexed organisationId);
     /// @notice Emitted when governance sets the community-wide fair-play rules.
     event CommunityRulesSet(uint32 reciprocalWindow, ScoreRule scoreRule);
+    /// @notice Emitted when governance sets the capture rules: how work done elsewhere (a merged
+    /// pull request, a forum topic) becomes a draft a member may sign. `rules` is a JSON document
+    /// the service reads; `digest` is its keccak256, also kept in {captureRulesDigest}.
+    event CaptureRulesSet(bytes32 indexed digest, string rules);
 
     /// @notice Adds an indicator, active at version 1.
     /// @dev Governance only. The name must be 1-64 bytes, weight at least 1, and at least one
@@ -148,6 +154,15 @@ interface IIndicatorRegistry {
     /// rule off; it sees attestations made while it is on); and how scores add up.
     /// @dev Governance only; the window is at most 365 days.
     function setCommunityRules(uint32 reciprocalWindow, ScoreRule scoreRule) external;
+
+    /// @notice Sets the community's capture rules (see {CaptureRulesSet}); the empty document turns
+    /// capture off. They are kept in the event only, their digest in storage, so that anyone can
+    /// check the rules a service applies against the chain.
+    /// @dev Governance only; at most 16,384 bytes.
+    function setCaptureRules(string calldata rules) external;
+
+    /// @notice The keccak256 of the capture rules in force (zero: none were ever set).
+    function captureRulesDigest() external view returns (bytes32);
 
     /// @notice The reciprocal-endorsement window in seconds (0 = off).
     function reciprocalWindow() external view returns (uint32);

@@ -1,6 +1,7 @@
 """Rule 3: amend (version + 1, old version in events) and retire, only through governance."""
 
 import ape
+from eth_utils import keccak
 
 from devstack.protocol import OBJECT, indicator_input
 
@@ -62,3 +63,17 @@ def test_unknown_and_retired_indicators(governance, registry, mentoring):
     with ape.reverts(registry.RegistryIndicatorRetired, indicatorId=mentoring):
         governance.execute(amend, "amend a retired indicator")
     assert registry.terms(mentoring).version == 1
+
+
+def test_capture_rules_are_set_by_governance_kept_in_the_event_and_checked_by_digest(governance, registry, alice):
+    """How work done elsewhere becomes drafts is a governed rule like any other (issue 24): a JSON
+    document in an event, its keccak256 in storage, so anyone can check what a service applies."""
+    rules = '{"version": 1, "rules": [{"source": "github", "event": "pull_request.merged", "indicator_id": 1}]}'
+    with ape.reverts(registry.OwnableUnauthorizedAccount, account=alice.address):
+        registry.setCaptureRules(rules, sender=alice)
+    governance.pass_([(registry, "setCaptureRules", (rules,))], "capture merged pull requests")
+    assert registry.captureRulesDigest() == keccak(text=rules)
+    calls = [(registry, "setCaptureRules", ("x" * 16_385,))]
+    governance.carry(calls, "too long")
+    with ape.reverts(registry.RegistryCaptureRulesTooLong, length=16_385, max=16_384):
+        governance.execute(calls, "too long")
