@@ -14,12 +14,14 @@ import threading
 
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
+from sqlalchemy import and_, select
 
 from backend.chain.abi import decode_lenient
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import ChainRefused, Conflict, NotFound, Unprocessable
+from backend.indexer.models import Indicator, IndicatorVersion
 from backend.proposals import actions
 from backend.proposals.actions import (
     SETTINGS,
@@ -88,7 +90,7 @@ def encode(ctx: Context, action: ProposalAction) -> list[tuple[str, bytes]]:
 
 
 def _never(label: str, what: str, error: str) -> Conflict:
-    return Conflict(f"{label} {what}: the proposal could never execute ({error})", error=error)
+    return Conflict(f"{label} {what}: the proposal could never execute", error=error)
 
 
 class ProposalPlan:
@@ -108,6 +110,10 @@ class ProposalPlan:
         self._removals: list[str] = []
         self._indicator_count: int | None = None
         self._retired_organisations: dict[int, str] = {}
+        # The active indicators' names (trimmed, case folded) -> (the indicator holding it, its name as
+        # written), as the earlier actions leave them: a new indicator is -(its action's position).
+        self._names: dict[str, tuple[int, str]] | None = None
+        self._position = 0  # the action being checked: actions[_position]
 
     # -------------------------------------------------------------- chain facts
 
@@ -136,6 +142,8 @@ class ProposalPlan:
             self._endorser(label, action)
         if isinstance(action, (AmendIndicator, RetireIndicator)):
             self._indicator(label, action)
+        if isinstance(action, (AddIndicator, AmendIndicator, RetireIndicator)):
+            self._unique_name(label, action)
         elif isinstance(action, RetireOrganisation):
             self._organisation(label, action.organisation_id)
         elif isinstance(action, AdmitMember):
@@ -148,6 +156,7 @@ class ProposalPlan:
             self._settings(label, action)
         elif isinstance(action, RecoverMember):
             self._recover(label, action)
+        self._position += 1
 
     def _indicator(self, label: str, action) -> None:
         indicator_id = action.indicator_id
@@ -169,6 +178,50 @@ class ProposalPlan:
             self._checked_indicators.add(indicator_id)
         if isinstance(action, RetireIndicator):
             self._retired_by[indicator_id] = label
+
+    def _active_names(self) -> dict[str, tuple[int, str]]:
+        """The names of the community's active indicators, as the index holds them now."""
+        if self._names is None:
+            with self.ctx.sessions() as session:
+                rows = session.execute(
+                    select(IndicatorVersion.indicator_id, IndicatorVersion.name)
+                    .join(
+                        Indicator,
+                        and_(
+                            Indicator.community == IndicatorVersion.community,
+                            Indicator.indicator_id == IndicatorVersion.indicator_id,
+                            Indicator.version == IndicatorVersion.version,
+                        ),
+                    )
+                    .where(Indicator.community == self.community.slug, Indicator.active.is_(True))
+                ).all()
+            self._names = {name_key(name): (indicator_id, name) for indicator_id, name in rows}
+        return self._names
+
+    def _unique_name(self, label: str, action) -> None:
+        """Two active indicators never share a name (trimmed, upper and lower case alike): members
+        pick one by its name, in the claim form and everywhere else."""
+        names = self._active_names()
+        own = action.indicator_id if isinstance(action, (AmendIndicator, RetireIndicator)) else None
+        for key, (holder, _) in list(names.items()):  # the indicator's own name is free again
+            if own is not None and holder == own:
+                del names[key]
+        if isinstance(action, RetireIndicator):
+            return
+        key = name_key(action.name)
+        if key in names:
+            holder, written = names[key]
+            which = f"indicator {holder}" if holder > 0 else f"an indicator actions[{-holder - 1}] adds"
+            message = (
+                f"an active indicator is already called “{written}” ({which}): choose another name, or amend "
+                "or retire that one"
+            )
+            raise Conflict(
+                f"{label}: {message}",
+                error="IndicatorNameTaken",
+                errors=[{"loc": ["body", "actions", "name"], "msg": message}],
+            )
+        names[key] = (own if own is not None else -self._position - 1, action.name)
 
     def _endorser(self, label: str, action) -> None:
         """The endorser indicator must exist by then, and be another indicator."""
@@ -263,8 +316,7 @@ class ProposalPlan:
                 words = f" ({_in_words(low)} to {_in_words(high)})" if field.endswith("_seconds") else ""
                 raise Unprocessable(
                     f"{label}: {field} must be within the governor's bounds, {low:,} to {high:,}{words}, so that "
-                    f"governance can always act again; {value:,} would be refused when the proposal executes "
-                    f"({error})",
+                    f"governance can always act again; {value:,} would be refused when the proposal executes",
                     error=error,
                     errors=[{"loc": ["body", "actions", field], "msg": f"must be within {low}-{high}"}],
                 )
@@ -312,6 +364,11 @@ class ProposalPlan:
                 )
         for token_id in token_ids:
             self._moved_by[token_id] = label
+
+
+def name_key(name: str) -> str:
+    """How two indicator names are compared: trimmed, case folded, inner spaces as one."""
+    return " ".join(str(name).split()).casefold()
 
 
 def _size_error(message: str) -> Unprocessable:

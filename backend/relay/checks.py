@@ -38,6 +38,7 @@ from backend.errors import (
     InvalidSignature,
     NodeUnavailable,
     Unprocessable,
+    utc_time,
 )
 from backend.relay import rules
 from backend.relay.book import check_nonce, next_nonce
@@ -182,8 +183,8 @@ def check(
     now = clock_of(head)
     if message["deadline"] < now:
         raise Unprocessable(
-            f"The request expired at {message['deadline']} (chain time is {now}): "
-            "ERC2771ForwarderExpiredRequest; prepare and sign it again",
+            f"The request expired on {utc_time(message['deadline'])} (the chain's clock reads {utc_time(now)}), "
+            "before it could be sent: nothing was recorded. Sign it again",
             error="ERC2771ForwarderExpiredRequest",
         )
     headroom = ctx.settings.relay_min_deadline_headroom_seconds
@@ -211,7 +212,7 @@ def check(
     _, refusal = last_call(ctx, relayed)
     if refusal is not None:
         raise Unprocessable(
-            f"The forwarder would refuse this request ({refusal.error}): prepare and sign it again", error=refusal.error
+            f"The forwarder would refuse this request: {refusal.detail}. Prepare and sign it again", error=refusal.error
         )
     return CheckedRequest(signer, target, function, args, nonce, struct, key, wallet=wallet)
 
@@ -279,8 +280,8 @@ def _check_signature(ctx: Context, community: Community, typed_data: dict[str, A
                 f"The signature cannot be recovered: {failure}", error="ERC2771ForwarderInvalidSigner"
             ) from failure
         raise InvalidSignature(
-            f"The signature is by {recovered}, not by the request's signer {signer} "
-            "(ERC2771ForwarderInvalidSigner): sign exactly the typed data .../prepare returned",
+            f"The signature is by {recovered}, not by the request's signer {signer}: sign exactly the typed "
+            "data .../prepare returned",
             error="ERC2771ForwarderInvalidSigner",
         )
     if isinstance(answer, RpcError):
@@ -295,8 +296,8 @@ def _check_signature(ctx: Context, community: Community, typed_data: dict[str, A
     else:
         why = f"answered {answer[:74]}{'...' if len(answer) > 74 else ''}, not ERC-1271's magic value 0x1626ba7e"
     raise InvalidSignature(
-        f"{signer} is a contract wallet, and it refused this signature: its isValidSignature {why} "
-        "(WalletRefusedSignature; the forwarder would revert with ERC2771ForwarderInvalidSigner). Sign "
-        "exactly the typed data .../prepare returned, as the wallet signs for its owners",
+        f"{signer} is a contract wallet, and it refused this signature: its isValidSignature {why} (the "
+        "forwarder would refuse it too). Sign exactly the typed data .../prepare returned, as the wallet signs "
+        "for its owners",
         error="WalletRefusedSignature",
     )

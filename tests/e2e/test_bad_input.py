@@ -34,7 +34,7 @@ def test_unknown_indicator(env, governed, untouched):
         lambda: env.api.prepare("claims", signer=address(ALICE), indicator_id=99, evidence_uri="https://x.example")
     )
     assert (status, body["error"]) == (404, "RegistryUnknownIndicator")
-    assert "RegistryUnknownIndicator" in body["detail"]
+    assert "No indicator 99 in this community" in body["detail"]
 
 
 def test_non_member_claims_and_votes(env, governed, untouched):

@@ -213,7 +213,7 @@ CASES = [
         "/delegations/prepare",
         {"signer": ALICE_ADDRESS, "delegatee": "0x" + "00" * 20},
         422,
-        "MembershipInvalidDelegate",
+        "Votes cannot be delegated to 0x0000000000000000000000000000000000000000",
     ),
     # negative and overflowing numbers
     (
@@ -338,7 +338,7 @@ CASES = [
         "/profile-visibility/prepare",
         {"signer": "0x" + "ab" * 20, "hidden": True},
         403,
-        "BadgeNotMember",
+        "Only members can do this",
     ),
     # fair-play rules and organisations in proposals
     (

@@ -518,7 +518,7 @@ def test_attesting_a_removed_members_claim(env, direct, governed):
     code, body = problem_of(lambda: env.api.prepare("attestations", signer=address(ALICE), claim_id=claim_id))
     assert (code, body["error"]) == (409, "BadgeContributorNotMember")
     assert body["arguments"] == {"claimId": claim_id, "contributor": eve}
-    assert f"BadgeContributorNotMember(claimId={claim_id}, contributor={eve})" in body["detail"]
+    assert f"The contributor of claim {claim_id}, {eve}, is not a member of this community" in body["detail"]
     assert rpc(env.anvil.url, "eth_blockNumber") == block
 
     # Straight to the contract, from Alice's own account.
