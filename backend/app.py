@@ -24,6 +24,7 @@ from backend.notifications import routes as notifications
 from backend.notifications.worker import NoticeWorker
 from backend.organisations import routes as organisations
 from backend.proposals import routes as proposals
+from backend.proposals.autoexec import ProposalExecutor
 from backend.relay import routes as relay
 from backend.reports import routes as reports
 from backend.settings import Settings, get_settings
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
     settings = settings or get_settings()
     context = Context.build(settings)
     notices = NoticeWorker.build(context)  # tells members what waits for them, while this process leads
+    executor = ProposalExecutor(context)  # carries out passed proposals, while this process leads
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -64,7 +66,9 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
             context.indexer.start()
         context.worker.start()  # sends what waits in the outbox, while this process leads
         notices.start()
+        executor.start()
         yield
+        executor.stop()
         notices.stop()
         context.worker.stop()
         context.indexer.stop()
@@ -79,6 +83,7 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
     )
     app.state.context = context
     app.state.notices = notices
+    app.state.executor = executor
     app.state.index_reads = asyncio.Semaphore(settings.index_read_slots)
     problems.install(app)
     docs.install(app)

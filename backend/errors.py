@@ -108,6 +108,7 @@ _STATUS_BY_ERROR = {
     "BadgeReciprocalEndorsement": Conflict,
     "RegistryInvalidOrganisation": Unprocessable,
     "RegistryReciprocalWindowTooLong": Unprocessable,
+    "RegistryCaptureRulesTooLong": Unprocessable,
     "BadgeUnknownClaim": NotFound,
     "RegistryUnknownIndicator": NotFound,
     "GovernorNonexistentProposal": NotFound,
@@ -336,6 +337,8 @@ _WORDS.update(
         "RegistryInvalidOrganisation": "The organisation's {field} is not acceptable: {field_rule}",
         "RegistryReciprocalWindowTooLong": "A window of {seconds_} is longer than the contract allows ({max}): "
         "choose a shorter one",
+        "RegistryCaptureRulesTooLong": "These capture rules take {length} bytes, and the community keeps at most "
+        "{max}: shorten them",
         "RegistryUnknownIndicator": "No indicator {indicatorId} in this community: choose one from its list",
         "SafeCastOverflowedUintDowncast": "{value} is too large for its field (it must fit in {bits} bits): use a "
         "smaller number",

@@ -282,6 +282,14 @@ class Settings(BaseSettings):
     # higher fees, up to this fee per gas (wei): 500 gwei by default.
     relay_replace_after_blocks: int = Field(default=3, ge=1)
     relay_max_fee_per_gas: int = Field(default=500 * 10**9, gt=0)
+    # ---- passed proposals, carried out by the service (backend/proposals/autoexec.py)
+    # Whether the leading process executes proposals that passed by itself (the relayer pays, within
+    # the relaying budgets of a client of its own); anyone may still execute one by hand.
+    autoexec: bool = True
+    # How long after a proposal is first seen passed the service waits before executing it, so that
+    # whoever executes it by hand right after the vote is not raced; and how often it looks.
+    autoexec_delay_seconds: float = Field(default=30.0, ge=0)
+    autoexec_poll_seconds: float = Field(default=5.0, gt=0)
 
     # ---- telling members what waits for them (backend/notifications, docs/stewards/notifications.md)
     # The SMTP server that sends members' email: its host (unset: no email is offered), port, and

@@ -30,6 +30,7 @@ from backend.dependencies import (
     ProposalIdPath,
 )
 from backend.errors import DomainError
+from backend.indexer.projections import latest_checkpoint
 from backend.indicators import service as indicator_reads
 from backend.members import service as member_reads
 from backend.organisations import service as organisation_reads
@@ -44,7 +45,10 @@ templates = Jinja2Templates(directory=HERE / "templates")  # autoescape on for .
 env = templates.env
 env.filters.update(
     short=present.short,
+    shorten=present.shorten,
     when=present.when,
+    day=present.day,
+    span=present.span,
     duration=present.duration,
     validity=present.validity,
     evidence=present.evidence,
@@ -59,6 +63,7 @@ env.globals.update(
     fair_play=present.indicator_rules,
     score_rule=present.score_rule,
     community_rules=present.community_rules,
+    quorum_rule=present.quorum_rule,
 )
 OPEN_STATES = ("pending", "active", "succeeded")
 
@@ -131,6 +136,18 @@ def _ruled(indicators: list[dict[str, Any]], names: dict[int, str]) -> list[tupl
     return [(i, words) for i in indicators if (words := present.indicator_rules(i, names))]
 
 
+def _quorums(ctx: Context, community: Community, proposals: list[dict[str, Any]]) -> dict[str, str]:
+    """Each proposal's quorum as the members' votes it takes ("2 of 3 members"), from the members and
+    the quorum in force at its snapshot, as the governor counts it."""
+    with ctx.sessions() as session:
+        out = {}
+        for p in proposals:
+            members = latest_checkpoint(session, community.slug, "members", p["vote_start"])
+            numerator = latest_checkpoint(session, community.slug, "quorum_numerator", p["vote_start"])
+            out[p["id"]] = present.quorum_rule(members, numerator)
+        return out
+
+
 def _organisations(ctx: Context, community: Community, active: bool | None = None) -> list[dict[str, Any]]:
     items, _ = organisation_reads.list_organisations(ctx, community, active=active, limit=500, offset=0)
     return items
@@ -141,6 +158,12 @@ def _organisation_names(ctx: Context, community: Community) -> dict[int, str]:
 
 
 # ---------------------------------------------------------------------- pages
+
+
+@router.get("/favicon.ico")
+def favicon():
+    """Browsers that ask before reading the page's icon link get the same icon."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/")
@@ -157,6 +180,7 @@ def home(ctx: ContextDep, community: CommunityDep, request: Request):
     indicators, _ = indicator_reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
     proposals, _ = proposal_reads.list_proposals(ctx, community, limit=50, offset=0)
     badges, _, _ = badge_reads.list_badges(ctx, community, owner=None, limit=8, offset=0)
+    settings = proposal_reads.governance_settings(ctx, community)
     return _render(
         request,
         ctx,
@@ -166,7 +190,8 @@ def home(ctx: ContextDep, community: CommunityDep, request: Request):
         indicators=indicators,
         proposals=[p for p in proposals if p["state"] in OPEN_STATES],
         badges=badges,
-        settings=proposal_reads.governance_settings(ctx, community),
+        settings=settings,
+        quorum=present.quorum_rule(members, settings.get("quorum_numerator", 0)),
         now=_now(ctx, community),
         rules=indicator_reads.community_rules(ctx, community),
         ruled=_ruled(indicators, _indicator_names(ctx, community)),
@@ -202,6 +227,7 @@ def proposals(ctx: ContextDep, community: CommunityDep, request: Request):
         community,
         "proposals.html",
         proposals=items,
+        quorums=_quorums(ctx, community, items),
         now=_now(ctx, community),
         names=_indicator_names(ctx, community),
         org_names=_organisation_names(ctx, community),
@@ -210,12 +236,15 @@ def proposals(ctx: ContextDep, community: CommunityDep, request: Request):
 
 @router.get("/c/{community}/proposals/{proposal_id}")
 def proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPath, request: Request):
+    found = proposal_reads.get_proposal(ctx, community, int(proposal_id))
     return _render(
         request,
         ctx,
         community,
         "proposal.html",
-        proposal=proposal_reads.get_proposal(ctx, community, int(proposal_id)),
+        proposal=found,
+        quorum=_quorums(ctx, community, [found])[found["id"]],
+        autoexec=ctx.settings.autoexec,
         now=_now(ctx, community),
         names=_indicator_names(ctx, community),
         org_names=_organisation_names(ctx, community),
@@ -225,13 +254,18 @@ def proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPa
 @router.get("/c/{community}/propose")
 def propose(ctx: ContextDep, community: CommunityDep, request: Request):
     items, _ = indicator_reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
+    _, members = member_reads.list_members(ctx, community, active=True, limit=1, offset=0, include_hidden=True)
+    settings = proposal_reads.governance_settings(ctx, community)
     return _render(
         request,
         ctx,
         community,
         "propose.html",
         indicators=items,
-        settings=proposal_reads.governance_settings(ctx, community),
+        names_in_use=[[i["id"], i["name"]] for i in items],
+        members=members,
+        quorum=present.quorum_rule(members, settings.get("quorum_numerator", 0)),
+        settings=settings,
         rules=indicator_reads.community_rules(ctx, community),
         organisations=_organisations(ctx, community, active=True),
     )

@@ -48,31 +48,85 @@ def short(address: str | None) -> str:
     return f"{address[:6]}…{address[-4:]}"
 
 
+def shorten(value: Any) -> str:
+    """A long id as a phone has room for: an address or hash 0x1234…abcd, a 78-digit number
+    123456…7890; short ones as they are."""
+    text = str(value or "")
+    if len(text) <= 16:
+        return text
+    return f"{text[:6]}…{text[-4:]}"
+
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
 def when(timestamp: int | None) -> str:
+    """A moment in words: 3 March 2026, 14:05 UTC."""
     if not timestamp:
         return ""
-    return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M} UTC"
+
+
+def day(timestamp: int | None) -> str:
+    """A day in words: 3 March 2026."""
+    if not timestamp:
+        return ""
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+# Units people count time in, largest first (a month as 30 days and a year as 365, as the forms' units).
+_UNITS = (
+    ("year", 365 * 86400),
+    ("month", 30 * 86400),
+    ("week", 7 * 86400),
+    ("day", 86400),
+    ("hour", 3600),
+    ("minute", 60),
+)
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n:,} {unit}{'s' if n != 1 else ''}"
 
 
 def duration(seconds: int) -> str:
-    """A span of time in the largest unit that reads well: 45 s, 5 min, 3 h, 2 days."""
+    """A span of time in the largest unit that reads well, rounded down: 45 seconds, 5 minutes,
+    3 hours, 20 days, 2 years."""
     seconds = abs(int(seconds))
-    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+    for unit, size in _UNITS:
+        if unit in ("month", "week") or (unit == "year" and seconds < 2 * size):
+            continue  # "in 20 days" says more than "in 2 weeks"
         if seconds >= size:
-            n = seconds // size
-            return f"{n} {unit}{'s' if unit == 'day' and n != 1 else ''}"
-    return f"{seconds} s"
+            return _plural(seconds // size, unit)
+    return _plural(seconds, "second")
 
 
 def span(seconds: int) -> str:
-    """A rule's span exactly, in the largest unit that divides it: 30 days, 36 h, 90 min, 45 s.
-    Unlike duration, never rounded down: voters read it, and the chain applies it to the second."""
+    """A rule's span exactly, in the largest unit that divides it: 1 year, 30 days, 36 hours,
+    90 minutes, 45 seconds. Unlike duration, never rounded down: voters read it, and the chain
+    applies it to the second."""
     seconds = abs(int(seconds))
-    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+    for unit, size in _UNITS:
+        if unit in ("month", "week"):
+            continue  # "30 days" reads as itself ("1 month" hides that it is not a calendar month)
         if seconds >= size and seconds % size == 0:
-            n = seconds // size
-            return f"{n:,} {unit}{'s' if unit == 'day' and n != 1 else ''}"
-    return f"{seconds:,} s"
+            return _plural(seconds // size, unit)
+    return _plural(seconds, "second")
 
 
 def in_days(seconds: int) -> str:
@@ -86,7 +140,15 @@ def relative(timestamp: int, now: int) -> str:
 
 
 def validity(seconds: int) -> str:
-    return "counts for ever" if not seconds else f"counts for {duration(seconds)}"
+    return "counts for ever" if not seconds else f"counts for {span(seconds)}"
+
+
+def quorum_rule(members: int, numerator: int) -> str:
+    """The quorum as the members' votes it takes: "2 of 3 members" (Governor's quorum is the
+    members at the snapshot times the numerator over 100, rounded down; votes for and abstentions
+    count towards it)."""
+    needed = int(members) * int(numerator) // 100
+    return f"{needed} of {_plural(int(members), 'member')}"
 
 
 # Links only for schemes a browser opens as a document; the whole string must be one URL with no

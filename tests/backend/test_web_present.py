@@ -121,12 +121,12 @@ def test_score_rule_in_one_sentence():
 def test_rule_spans_are_exact():
     """A rule is read before a vote and obeyed after it: its span is never rounded down (a 36-hour
     window is not "1 day", a 25-hour cap period not "1 day")."""
-    assert present.fair_play(None, 1, None, 25 * 3600) == ["at most 1 badge per member per 25 h"]
-    assert present.fair_play(None, None, 2, 90 * 60) == ["at most 2 attestations per member per 90 min"]
-    assert present.fair_play(None, 1, None, 86400 + 1) == ["at most 1 badge per member per 86,401 s"]
+    assert present.fair_play(None, 1, None, 25 * 3600) == ["at most 1 badge per member per 25 hours"]
+    assert present.fair_play(None, None, 2, 90 * 60) == ["at most 2 attestations per member per 90 minutes"]
+    assert present.fair_play(None, 1, None, 86400 + 1) == ["at most 1 badge per member per 86,401 seconds"]
     rules = present.action_words({"function": "setCommunityRules", "args": {"window": 36 * 3600, "rule": 0}})
-    assert rules["details"] == "no reciprocal endorsement within 36 h"
-    assert "within 36 h" in present.community_rules({"reciprocal_window_seconds": 36 * 3600})
+    assert rules["details"] == "no reciprocal endorsement within 36 hours"
+    assert "within 36 hours" in present.community_rules({"reciprocal_window_seconds": 36 * 3600})
     assert present.community_rules({"reciprocal_window_seconds": 30 * 86400}).count("within 30 days") == 1
 
 

@@ -170,11 +170,11 @@ def test_a_person_with_no_wallet_joins_with_a_passkey_and_claims(person, member,
     claim(page, "https://forum.example.org/t/passkey-mentoring")
     steps = page.locator("form.write .progress li").all_inner_texts()
     assert [step.split(":")[0] for step in steps] == [
-        "Checking with the service",
-        "Signing with your passkey",
-        "Sent to the chain",
-        "Mined",
-        "Indexed",
+        "Checking",
+        "Waiting for your passkey",
+        "Sent",
+        "Recorded on the chain",
+        "Visible to everyone",
     ]
     page.locator("form.write .done a").click()
     page.wait_for_url(f"**{BASE}/claims/*")

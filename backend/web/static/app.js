@@ -3,16 +3,25 @@
 // Every write goes the same way: POST <api>/<action>/prepare with the form's fields and the
 // signer's address, ask an EIP-1193 provider to sign the typed data (eth_signTypedData_v4),
 // POST the signed request with ?wait=false, then follow the status_url of its answer until it is
-// mined and indexed. The provider is the browser wallet (window.ethereum), or, on a local
-// development chain only, the development signer (which signs on the service, see
-// backend/web/dev_signer.py), or the person's passkey (passkey.js: for people with no wallet,
-// whose member account is a contract the passkey signs for). No key is ever sent anywhere by
-// this script.
+// recorded on the chain and visible to everyone (indexed). The provider is the browser wallet
+// (window.ethereum), or, on a local development chain only, the development signer (which signs on
+// the service, see backend/web/dev_signer.py), or the person's passkey (passkey.js: for people with
+// no wallet, whose member account is a contract the passkey signs for). No key is ever sent anywhere
+// by this script.
+//
+// The pages are the same for everyone; what only some may do is marked in the HTML and shown or
+// hidden here for whoever signs, and again as soon as the signer changes (personalise):
+//   data-shown-for="0x… 0x…"   shown only to these signers (data-only-for: the same, one address);
+//   data-hidden-for="0x… 0x…"  hidden from these signers (a claim's contributor and endorsers…);
+//   data-vouchers="0x… 0x…"    a Vouch button, hidden from those who vouched and the candidate.
+// Refusals are shown in words: the API's detail, its addresses by the names the page knows, and the
+// contract's error name only in a "Details" disclosure beside it.
 "use strict";
 
 (function () {
   const body = document.body;
   const Passkey = window.CommonsPasskey;
+  document.documentElement.classList.add("js");
   const config = {
     api: body.dataset.api,
     community: body.dataset.community,
@@ -22,6 +31,19 @@
     rpcUrl: body.dataset.rpcUrl,
   };
   const STORE = "cc-signer";
+  let signerAddress = null, signerLabel = null; // the connected signer, as last read
+
+  // ------------------------------------------------------------------ the menu (phones)
+
+  const menu = document.getElementById("site-menu");
+  const toggle = document.querySelector(".menu-toggle");
+  if (menu && toggle) {
+    toggle.addEventListener("click", () => {
+      const open = !menu.classList.contains("open");
+      menu.classList.toggle("open", open);
+      toggle.setAttribute("aria-expanded", String(open));
+    });
+  }
 
   // ------------------------------------------------------------------ providers
 
@@ -57,7 +79,7 @@
     }
     if (!window.ethereum) {
       throw new Error("No browser wallet found. Install one (MetaMask, Rabby, Frame…)" +
-        (config.local ? ", or pick a development signer above." : "."));
+        (config.local ? ", or pick a development signer in the menu." : "."));
     }
     return window.ethereum;
   }
@@ -88,19 +110,76 @@
     return accounts[0];
   }
 
+  // ------------------------------------------------------------------ names and long ids
+
+  function short(text) { return text.length > 16 ? text.slice(0, 6) + "…" + text.slice(-4) : text; }
+
+  // The names the page knows: each person it links by name carries the address in its title; the
+  // development signers have theirs.
+  function namesOnPage() {
+    const names = new Map();
+    for (const element of document.querySelectorAll("[title^='0x']")) {
+      const text = element.textContent.trim();
+      if (/^0x[0-9a-fA-F]{40}$/.test(element.title) && text && !text.startsWith("0x")) {
+        names.set(element.title.toLowerCase(), text);
+      }
+    }
+    for (const option of document.querySelectorAll("option[data-name]")) {
+      names.set(option.value.slice(4).toLowerCase(), option.dataset.name);
+    }
+    return names;
+  }
+
+  // A sentence with its addresses as names (or short, the whole address in the title) and its long
+  // numbers (a 78-digit proposal id) shortened: what fits a phone and reads as words.
+  function humanise(text) {
+    const names = namesOnPage();
+    const out = document.createDocumentFragment();
+    for (const part of String(text).split(/(0x[0-9a-fA-F]{40}\b|\b\d{21,}\b)/)) {
+      if (/^0x[0-9a-fA-F]{40}$/.test(part) || /^\d{21,}$/.test(part)) {
+        const span = Object.assign(document.createElement("span"), {
+          title: part, textContent: names.get(part.toLowerCase()) || short(part) });
+        out.append(span);
+      } else if (part) {
+        out.append(part);
+      }
+    }
+    return out;
+  }
+
+  // Copy buttons beside shortened ids.
+  document.addEventListener("click", async (event) => {
+    const button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button) return;
+    try {
+      await navigator.clipboard.writeText(button.dataset.copy);
+      button.textContent = "Copied";
+    } catch (ignored) {
+      button.textContent = "Select it above";
+    }
+    setTimeout(() => { button.textContent = "Copy"; }, 2000);
+  });
+
   // ------------------------------------------------------------------ the signer box
 
   const select = document.getElementById("signer-choice");
   const status = document.getElementById("signer-status");
+  const shortStatus = document.getElementById("signer-short");
   const connect = document.getElementById("connect");
   const join = document.getElementById("passkey-join");
   const joined = document.getElementById("passkey-note");
 
-  function short(address) { return address.slice(0, 6) + "…" + address.slice(-4); }
-
   function showSigner(address, label) {
-    status.textContent = !address ? "Not connected"
-      : choice() === "passkey" ? "Signing with your passkey" : "Signing as " + (label || short(address));
+    signerAddress = address || null;
+    signerLabel = label || null;
+    const name = address && (label || namesOnPage().get(address.toLowerCase()) || short(address));
+    if (status) {
+      status.textContent = !address ? "Not connected"
+        : choice() === "passkey" ? "Signing with your passkey" : "Signing as " + name;
+    }
+    if (shortStatus) shortStatus.textContent = address ? (choice() === "passkey" ? "Your passkey" : name) : "";
+    // Someone signing already has a way to sign: joining is for those who have none.
+    if (join) join.hidden = Boolean(address) || Boolean(config.community && Passkey.record(config.community));
     for (const link of document.querySelectorAll("[data-member-link]")) {
       const base = link.dataset.memberLink;
       if (address) link.href = base.replace("{address}", address);
@@ -108,15 +187,27 @@
     personalise(address);
   }
 
-  // What only the connected member may do shows for them alone (their name, their invitations'
-  // withdrawal); a Vouch button hides for whoever vouched already, and for the person themselves.
+  function listed(addresses, me) {
+    return addresses.toLowerCase().split(/\s+/).includes(me);
+  }
+
+  // What only some may do shows for them alone, and says why to the others.
   function personalise(address) {
     const me = (address || "").toLowerCase();
-    for (const element of document.querySelectorAll("[data-only-for]")) {
-      element.hidden = !me || element.dataset.onlyFor.toLowerCase() !== me;
+    for (const element of document.querySelectorAll("[data-only-for], [data-shown-for], [data-hidden-for]")) {
+      const only = element.dataset.shownFor !== undefined ? element.dataset.shownFor : element.dataset.onlyFor;
+      let shown = only === undefined || (Boolean(me) && listed(only, me));
+      if (shown && me && element.dataset.hiddenFor !== undefined && listed(element.dataset.hiddenFor, me)) shown = false;
+      if (element.tagName === "OPTION") {
+        element.hidden = element.disabled = !shown;
+        const picker = element.parentElement.closest("select");
+        if (!shown && element.selected && picker) { picker.selectedIndex = 0; picker.dispatchEvent(new Event("change")); }
+      } else {
+        element.hidden = !shown;
+      }
     }
     for (const form of document.querySelectorAll("form[data-vouchers]")) {
-      form.hidden = Boolean(me) && form.dataset.vouchers.toLowerCase().split(/\s+/).includes(me);
+      form.hidden = Boolean(me) && listed(form.dataset.vouchers, me);
     }
   }
 
@@ -129,7 +220,7 @@
       return address;
     } catch (error) {
       showSigner(null);
-      if (ask) status.textContent = error.message;
+      if (ask && status) status.textContent = error.message;
       return null;
     }
   }
@@ -152,16 +243,47 @@
       offerPasskey();
       if (select) select.value = "passkey";
       await refreshSigner(false);
+      const copy = Object.assign(document.createElement("button"), {
+        type: "button", className: "copy secondary", textContent: "Copy" });
+      copy.dataset.copy = entry.address;
+      copy.setAttribute("aria-label", "Copy your member address");
       joined.replaceChildren("Your passkey is ready. Your member address is ", Object.assign(
-        document.createElement("code"), { textContent: entry.address }),
+        document.createElement("code"), { textContent: entry.address }), " ", copy,
         ": give it to a member, who vouches for you or proposes admitting you. Once admitted, you sign with " +
         "your passkey.");
       joined.hidden = false;
     } catch (error) {
-      status.textContent = error instanceof Problem ? "Refused: " + error.message : error.message;
+      status.textContent = error instanceof Problem ? wordsOf(error) : error.message;
     } finally {
       join.disabled = false;
     }
+  }
+
+  // A page that shows what waits for the signer ("Waiting for me") follows them: it shows the
+  // connected member's list, and another's as soon as the signer changes, without a reload.
+  async function followSigner(address, changed) {
+    const holder = document.querySelector("[data-fill-member]");
+    if (!holder || !address) return;
+    if ((holder.dataset.member || "").toLowerCase() === address.toLowerCase()) return;
+    if (!changed && new URLSearchParams(location.search).get("member")) return; // someone else's, asked for
+    await rerender(holder.dataset.fillMember.replace("{address}", address));
+  }
+
+  async function rerender(url) {
+    const main = document.getElementById("main");
+    const response = await fetch(url, { headers: { accept: "text/html" } });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById("main");
+    if (!fresh) return;
+    main.replaceChildren(...fresh.childNodes);
+    setUp(main);
+    showSigner(signerAddress, signerLabel);
+    history.replaceState(null, "", url);
+  }
+
+  async function signerChanged(ask) {
+    const address = await refreshSigner(ask);
+    await followSigner(address, true);
   }
 
   offerPasskey();
@@ -169,22 +291,15 @@
   if (select) {
     select.value = choice() || "wallet";
     if (!select.value) select.value = "wallet";
-    select.addEventListener("change", () => { localStorage.setItem(STORE, select.value); refreshSigner(false); });
+    select.addEventListener("change", () => { localStorage.setItem(STORE, select.value); signerChanged(false); });
   }
   if (connect) connect.addEventListener("click", () => {
     if (select) localStorage.setItem(STORE, select.value);
-    refreshSigner(true);
+    signerChanged(true);
   });
   if (window.ethereum && window.ethereum.on) {
-    window.ethereum.on("accountsChanged", () => refreshSigner(false));
+    window.ethereum.on("accountsChanged", () => signerChanged(false));
   }
-  refreshSigner(false).then((address) => {
-    // "Waiting for your endorsement" without an address: the connected member's.
-    const page = document.querySelector("[data-fill-member]");
-    if (page && address && !new URLSearchParams(location.search).get("member")) {
-      location.replace(page.dataset.fillMember.replace("{address}", address));
-    }
-  });
 
   // ------------------------------------------------------------------ the API
 
@@ -206,6 +321,82 @@
     return answer;
   }
 
+  // ------------------------------------------------------------------ refusals in words
+
+  function escapeRegExp(text) { return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+
+  // The refusal's sentence: the API's detail, without the contract error's name (kept for the
+  // "Details" disclosure), which an older service or another path may still have put in it.
+  function wordsOf(error) {
+    let text = String(error.message || "");
+    const name = error.problem && error.problem.error;
+    if (name && /^[A-Za-z][A-Za-z0-9]*$/.test(name)) {
+      const n = escapeRegExp(name);
+      text = text.replace(new RegExp(":?\\s*" + n + "\\([^)]*\\)", "g"), "")
+        .replace(new RegExp("\\s*\\(" + n + "[^)]*\\)", "g"), "")
+        .replace(new RegExp("\\b" + n + "\\b;?\\s*", "g"), "");
+    }
+    text = text.replace(/^The contract refused the request:?\s*$/, "The contract refused the request.");
+    return text.trim().replace(/([^.!?])$/, "$1.");
+  }
+
+  function labelOf(input) {
+    let text = "";
+    if (input.type === "radio") {
+      const legend = input.closest("fieldset") && input.closest("fieldset").querySelector("legend");
+      text = legend ? legend.textContent : "";
+    } else if (input.id) {
+      const label = document.querySelector('label[for="' + CSS.escape(input.id) + '"]');
+      text = label ? label.textContent : "";
+    }
+    return text.replace(/\s*\((optional|leave empty)[^)]*\)\s*$/i, "").replace(/[?:]\s*$/, "").trim();
+  }
+
+  function unitOf(input) {
+    const unit = input.dataset.unit && document.getElementById(input.dataset.unit);
+    return unit ? { seconds: Number(unit.value), name: unit.options[unit.selectedIndex].text } : { seconds: 86400, name: "days" };
+  }
+
+  function inUnit(seconds, input) {
+    const unit = unitOf(input);
+    const n = Math.round((seconds / unit.seconds) * 1000) / 1000;
+    return n + " " + (n === 1 ? unit.name.replace(/s$/, "") : unit.name);
+  }
+
+  // A field's refusal as a person says it: "Validity: type a number of days", not "Input should
+  // be a valid integer"; the API's bounds in the field's own unit.
+  function fieldWords(item, input) {
+    const label = input ? labelOf(input) : "";
+    const msg = String(item.msg || "").replace(/^Value error,\s*/, "");
+    const span = input && input.dataset.json === "span";
+    const numbers = (msg.match(/-?\d[\d,]*(\.\d+)?/g) || []).map((n) => n.replace(/,/g, ""));
+    const amount = (n) => (span ? inUnit(Number(n), input) : Number(n).toLocaleString("en"));
+    let words;
+    switch (item.type) {
+      case "missing": words = "fill this in"; break;
+      case "int_parsing": case "int_type": case "int_from_float": case "float_parsing": case "number":
+        words = span ? "type a number of " + unitOf(input).name : "type a whole number"; break;
+      case "greater_than_equal": words = "at least " + amount(numbers[0]); break;
+      case "greater_than": words = "more than " + amount(numbers[0]); break;
+      case "less_than_equal": words = "at most " + amount(numbers[0]); break;
+      case "less_than": words = "less than " + amount(numbers[0]); break;
+      case "string_too_short": words = numbers[0] === "1" ? "fill this in" : "at least " + numbers[0] + " characters"; break;
+      case "string_too_long": words = "up to " + numbers[0] + " characters"; break;
+      case "url_parsing": case "url_scheme": case "url_type": case "url_too_long":
+        words = "type a whole link, starting with https://"; break;
+      case "literal_error": case "enum": words = "choose one of the options"; break;
+      default: {
+        const within = /^must be within (\d+)-(\d+)$/.exec(msg);
+        const bytes = /must be at most (\d+) bytes of UTF-8/.exec(msg);
+        if (within) words = "from " + amount(within[1]) + " to " + amount(within[2]);
+        else if (bytes) words = "up to " + bytes[1] + " characters (a letter with an accent counts as two, an emoji as four)";
+        else if (!item.type && /^[A-Z]/.test(msg)) return msg; // already a sentence of its own
+        else words = msg;
+      }
+    }
+    return label ? label + ": " + words : words.charAt(0).toUpperCase() + words.slice(1);
+  }
+
   // ------------------------------------------------------------------ forms
 
   function value(input) {
@@ -218,8 +409,11 @@
       // Not a number stays text, so the API names the mistake in its own words.
       case "int": return /^-?\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : raw;
       case "int-list": return raw.split(/[\s,]+/).filter(Boolean).map((v) => (/^\d+$/.test(v) ? Number(v) : v));
-      // A span typed in days (decimals allowed), sent in whole seconds as the API takes it.
-      case "days": return /^\d+(\.\d+)?$/.test(raw) ? Math.round(Number(raw) * 86400) : raw;
+      // A span typed in its unit (days by default, decimals allowed), sent in whole seconds.
+      case "span": case "days": {
+        const number = raw.replace(",", ".");
+        return /^\d+(\.\d+)?$/.test(number) ? Math.round(Number(number) * unitOf(input).seconds) : raw;
+      }
       default: return raw;
     }
   }
@@ -262,8 +456,56 @@
     return out;
   }
 
+  // ---- checks the page makes at once, before asking anyone to sign
+
+  const utf8 = new TextEncoder();
+
+  function nameKey(name) { return String(name).trim().split(/\s+/).join(" ").toLowerCase(); }
+
+  // The active indicator already called so, if any (an amended indicator keeps its own name).
+  function nameTaken(input) {
+    const form = input.closest("form[data-names-in-use]");
+    if (!form || !input.value.trim()) return null;
+    const fieldset = input.closest("[data-action-type]");
+    const amended = fieldset && fieldset.querySelector("select[name=indicator_id]");
+    const own = amended ? Number(amended.value) : null;
+    const key = nameKey(input.value);
+    const found = JSON.parse(form.dataset.namesInUse).find(([id, name]) => id !== own && nameKey(name) === key);
+    return found ? { id: found[0], name: found[1] } : null;
+  }
+
+  function takenWords(taken) {
+    return "Name: an active indicator is already called “" + taken.name + "” (indicator " + taken.id +
+      "): choose another name, or amend or retire that one";
+  }
+
+  function precheck(form) {
+    const errors = [];
+    const scope = activeFieldset(form) || form;
+    for (const input of scope.querySelectorAll("input[name]")) {
+      if (input.matches(":disabled") || input.closest("[hidden]")) continue;
+      const raw = input.value.trim();
+      if (!raw) continue;
+      const json = input.dataset.json;
+      if ((json === "int" && !/^\d+$/.test(raw)) || ((json === "span" || json === "days") && !/^\d+([.,]\d+)?$/.test(raw))) {
+        errors.push({ loc: [input.name], type: "int_parsing", msg: "not a number", input });
+      } else if (input.dataset.maxBytes && utf8.encode(raw).length > Number(input.dataset.maxBytes)) {
+        const max = Number(input.dataset.maxBytes);
+        errors.push({ loc: [input.name], input, msg: labelOf(input) + ": up to " + max + " characters (a letter " +
+          "with an accent counts as two, an emoji as four); this one counts " + utf8.encode(raw).length });
+      } else if (input.hasAttribute("data-unique-name") && nameTaken(input)) {
+        errors.push({ loc: [input.name], input, msg: takenWords(nameTaken(input)) });
+      }
+    }
+    if (errors.length) {
+      const problem = { status: 422, detail: "Some fields need another look: nothing was sent.", errors };
+      throw new Problem(problem);
+    }
+  }
+
   function clearErrors(form) {
     for (const p of form.querySelectorAll(".field-error, .form-error")) { p.hidden = true; p.textContent = ""; }
+    for (const d of form.querySelectorAll(".problem-details")) d.remove();
     for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
   }
 
@@ -282,34 +524,49 @@
     return null;
   }
 
+  function showField(form, input, text, focus) {
+    const key = input && (input.type === "radio" ? input.closest("fieldset").id : input.id);
+    const slot = input && form.querySelector('.field-error[data-for="' + key + '"]');
+    if (!slot) return false;
+    slot.replaceChildren(humanise(text));
+    slot.hidden = false;
+    input.setAttribute("aria-invalid", "true");
+    if (focus) input.focus();
+    return true;
+  }
+
+  // The contract's error, its arguments and the HTTP status, for whoever asks: in a disclosure.
+  function technical(problem) {
+    const box = Object.assign(document.createElement("details"), { className: "problem-details" });
+    box.append(Object.assign(document.createElement("summary"), { textContent: "Details" }));
+    const args = problem.arguments ? Object.entries(problem.arguments).map(([k, v]) => k + "=" + v).join(", ") : "";
+    const line = document.createElement("p");
+    line.append("HTTP " + problem.status + (problem.title ? " (" + problem.title + ")" : "") + " · error ",
+      Object.assign(document.createElement("code"), { textContent: problem.error + (args ? "(" + args + ")" : "") }));
+    box.append(line);
+    return box;
+  }
+
   function showProblem(form, error) {
     const general = form.querySelector(".form-error");
     const problem = error.problem;
     let placed = false;
     if (problem && Array.isArray(problem.errors)) {
       for (const item of problem.errors) {
-        const input = fieldFor(form, item.loc || []);
-        const key = input && (input.type === "radio" ? input.closest("fieldset").id : input.id);
-        const slot = input && form.querySelector('.field-error[data-for="' + key + '"]');
-        if (!slot) continue;
-        slot.textContent = item.msg;
-        slot.hidden = false;
-        input.setAttribute("aria-invalid", "true");
-        if (!placed) input.focus();
-        placed = true;
+        const input = item.input || fieldFor(form, item.loc || []);
+        if (showField(form, input, fieldWords(item, input), !placed)) placed = true;
       }
     }
     if (!placed || !problem) {
-      const name = problem && problem.error && !error.message.includes(problem.error) ? " (" + problem.error + ")" : "";
-      general.textContent = (problem && problem.status ? "Refused: " : "") + error.message + name;
+      general.replaceChildren(humanise(problem ? wordsOf(error) : error.message));
       general.hidden = false;
     }
+    if (problem && problem.error) general.after(technical(problem));
   }
 
-  const STEPS = [["join", "Making your passkey"], ["prepare", "Checking with the service"],
-                 ["sign", "Signing in your wallet"], ["sent", "Sent to the chain"], ["mined", "Mined"],
-                 ["indexed", "Indexed"]];
-  const PASSKEY_SIGN = "Signing with your passkey";
+  const STEPS = [["join", "Making your passkey"], ["check", "Checking"], ["sign", "Waiting for your signature"],
+                 ["sent", "Sent"], ["recorded", "Recorded on the chain"], ["visible", "Visible to everyone"]];
+  const PASSKEY_SIGN = "Waiting for your passkey";
 
   // The steps of one write, shown in the form's (or box's) progress list; `joining`: a passkey is
   // made first (the invitation page).
@@ -352,7 +609,7 @@
   }
 
   // Follows a request accepted into the relayer's outbox, at the status_url its answer gave:
-  // queued, then sent in a transaction, then mined and indexed.
+  // queued, then sent in a transaction, then recorded on the chain and visible (indexed).
   async function follow(statusUrl, steps) {
     for (let i = 0; i < 600; i++) {
       const tx = await api("GET", statusUrl);
@@ -361,19 +618,19 @@
       }
       if (tx.tx_hash) steps.at("sent", "transaction " + short(tx.tx_hash));
       if (tx.status === "succeeded") {
-        steps.at(tx.indexed ? "indexed" : "mined", tx.indexed ? null : "block " + tx.block_number);
+        steps.at(tx.indexed ? "visible" : "recorded", tx.indexed ? null : "block " + tx.block_number);
         if (tx.indexed) return tx;
       }
       await new Promise((resolve) => setTimeout(resolve, 400));
     }
-    throw new Error("Still not indexed; the transaction may yet land. Reload later.");
+    throw new Error("Recorded, but not visible to everyone yet; it may yet appear. Reload later.");
   }
 
   // Prepares one request, has the signer sign it and the relayer send it, and follows it until it
-  // is indexed, each step shown in `steps`. `body(signer)` is what the prepare takes; the signed
+  // is visible, each step shown in `steps`. `body(signer)` is what the prepare takes; the signed
   // request goes to `submit` (the action itself unless the API takes it elsewhere).
   async function relay(steps, action, body, submit) {
-    steps.at("prepare");
+    steps.at("check");
     const wallet = provider();
     const signer = await account(wallet, true);
     await ensureChain(wallet);
@@ -387,7 +644,7 @@
                              { typed_data: prepared.typed_data, signature });
     steps.at("sent", answer.tx_hash ? "transaction " + short(answer.tx_hash) : "accepted, waiting to be sent");
     const tx = answer.status === "pending" ? await follow(answer.status_url, steps) : answer;
-    steps.at("indexed", "done");
+    steps.at("visible", "done");
     return { prepared, tx, signer };
   }
 
@@ -402,8 +659,14 @@
     return error instanceof Problem ? error : new Error((error && error.message) || String(error));
   }
 
+  const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                  "November", "December"];
+
   function when(timestamp) {
-    return new Date(timestamp * 1000).toISOString().slice(0, 16).replace("T", " ") + " UTC";
+    const d = new Date(timestamp * 1000);
+    const pad = (n) => String(n).padStart(2, "0");
+    return d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear() + ", " + pad(d.getUTCHours()) +
+      ":" + pad(d.getUTCMinutes()) + " UTC";
   }
 
   // "Step 1 of 2: ...", above the progress list, for a write that takes two signatures.
@@ -476,6 +739,13 @@
     return credited.tx.created || {};
   }
 
+  // Done once (a vote, an endorsement, an answer): the form folds to what happened.
+  function fold(form) {
+    for (const child of form.children) {
+      if (!child.matches("h2, .progress, .done, .phase, .invitation-link")) child.hidden = true;
+    }
+  }
+
   async function write(form) {
     clearErrors(form);
     for (const old of form.querySelectorAll(".done, .phase")) old.remove();
@@ -487,6 +757,7 @@
     let steps = null;
     const track = (shown) => (steps = shown);
     try {
+      precheck(form);
       let created;
       if (action === "claims" && inviting(form)) {
         created = await inviteAndCredit(form, passkey, track);
@@ -497,12 +768,12 @@
         created = tx.created || {};
       } else {
         track(progress(form, false, false));
-        steps.at("prepare");
+        steps.at("check");
         steps.at("sent", "sending");
         const answer = await api("POST", config.api + "/proposals/" + form.dataset.proposal + "/execute?wait=false");
         steps.at("sent", answer.tx_hash ? "transaction " + short(answer.tx_hash) : "accepted, waiting to be sent");
         const tx = answer.status === "pending" ? await follow(answer.status_url, steps) : answer;
-        steps.at("indexed", "done");
+        steps.at("visible", "done");
         created = tx.created || {};
       }
       const [href, text] = nextPage(form, created);
@@ -513,6 +784,7 @@
       link.textContent = text;
       p.append("Recorded. ", link);
       form.append(p);
+      if (form.hasAttribute("data-once")) fold(form);
     } catch (error) {
       if (steps) steps.fail();
       showProblem(form, explained(error, passkey));
@@ -578,28 +850,78 @@
     byWallet.addEventListener("click", () => acceptInvitation(box, "wallet"));
   }
 
-  const invitation = document.getElementById("accept-invitation");
-  if (invitation) setUpInvitation(invitation);
+  // ------------------------------------------------------------------ setting up a page (or a part re-rendered)
 
-  // The claim form's "someone who has not joined yet": their name instead of an address.
-  for (const who of document.querySelectorAll("form.write select[name=contributor]")) {
-    const form = who.closest("form");
-    const toggle = () => {
-      const invite = who.value === "invite";
-      for (const [selector, shown] of [["[data-when-invite]", invite], ["[data-unless-invite]", !invite]]) {
-        for (const field of form.querySelectorAll(selector)) {
-          field.hidden = !shown;
-          for (const input of field.querySelectorAll("input")) input.disabled = !shown;
+  function setUp(root) {
+    const invitation = root.querySelector("#accept-invitation");
+    if (invitation) setUpInvitation(invitation);
+
+    // The claim form's "someone who has not joined yet": their name instead of an address.
+    for (const who of root.querySelectorAll("form.write select[name=contributor]")) {
+      const form = who.closest("form");
+      const change = () => {
+        const invite = who.value === "invite";
+        for (const [selector, shown] of [["[data-when-invite]", invite], ["[data-unless-invite]", !invite]]) {
+          for (const field of form.querySelectorAll(selector)) {
+            field.hidden = !shown;
+            for (const input of field.querySelectorAll("input")) input.disabled = !shown;
+          }
         }
-      }
-    };
-    who.addEventListener("change", toggle);
-    toggle();
+      };
+      who.addEventListener("change", change);
+      change();
+    }
+
+    // A new indicator's name, checked against the active ones as it is typed.
+    for (const input of root.querySelectorAll("input[data-unique-name]")) {
+      const form = input.closest("form");
+      const check = () => {
+        const taken = nameTaken(input);
+        const slot = form.querySelector('.field-error[data-for="' + input.id + '"]');
+        if (taken) {
+          slot.textContent = takenWords(taken);
+          slot.hidden = false;
+          input.setAttribute("aria-invalid", "true");
+        } else if (input.getAttribute("aria-invalid")) {
+          slot.hidden = true;
+          slot.textContent = "";
+          input.removeAttribute("aria-invalid");
+        }
+      };
+      input.addEventListener("input", check);
+      const fieldset = input.closest("[data-action-type]");
+      const amended = fieldset && fieldset.querySelector("select[name=indicator_id]");
+      if (amended) amended.addEventListener("change", check);
+    }
+
+    // The quorum as members: "with 3 members now, 2 of 3".
+    for (const words of root.querySelectorAll("[data-quorum-words-for]")) {
+      const input = document.getElementById(words.dataset.quorumWordsFor);
+      const members = Number(input.dataset.members);
+      const say = () => {
+        const percent = Number(input.value.trim());
+        words.textContent = input.value.trim() && Number.isInteger(percent) && percent >= 1 && percent <= 100
+          ? "With " + members + " member" + (members === 1 ? "" : "s") + " now, that is " +
+            Math.floor((members * percent) / 100) + " of " + members + "."
+          : "";
+      };
+      input.addEventListener("input", say);
+      say();
+    }
+
+    for (const form of root.querySelectorAll("form.write")) {
+      const type = form.querySelector("[data-role=action-type]");
+      if (type) { showActionType(form); type.addEventListener("change", () => showActionType(form)); }
+      if (form.method === "get" && !form.dataset.action) continue; // the report's period: an ordinary form
+      form.addEventListener("submit", (event) => { event.preventDefault(); write(form); });
+    }
   }
 
-  for (const form of document.querySelectorAll("form.write")) {
-    const type = form.querySelector("[data-role=action-type]");
-    if (type) { showActionType(form); type.addEventListener("change", () => showActionType(form)); }
-    form.addEventListener("submit", (event) => { event.preventDefault(); write(form); });
-  }
+  setUp(document);
+  refreshSigner(false).then((address) => followSigner(address, false));
+
+  // What drafts.js (capture's drafts on "Waiting for me") signs its off-chain requests with: the same signer,
+  // API client and refusals in words as every form here.
+  window.CommonsApp = { provider, account, ensureChain, api, explained, showProblem, clearErrors,
+                        passkey: () => choice() === "passkey" };
 })();
