@@ -92,12 +92,17 @@ def pytest_collection_modifyitems(items):
     """Under pytest-xdist (`--dist loadgroup`, as tests/run.sh runs the suite), every test on one
     database's stack goes to one worker, in the order collected: the tests of a stack share its
     chain and build on one another's state, and each worker then deploys one stack, not both.
-    Tests with servers of their own go to whichever worker is free. First among the hooks: the
-    worker's own (registered before this file) reads the marks into each test's id."""
+    A module's own stack (a module-scoped `stack` fixture per database) is kept on one worker the
+    same way: split, each worker would deploy it again, and tests that build on the ones before
+    (the notifications' inbox) would find nothing. Tests with servers of their own go to whichever
+    worker is free. First among the hooks: the worker's own (registered before this file) reads the
+    marks into each test's id."""
     for item in items:
-        backend = getattr(getattr(item, "callspec", None), "params", {}).get("env")
-        if backend:
-            item.add_marker(pytest.mark.xdist_group(f"e2e-{backend}"))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("env"):
+            item.add_marker(pytest.mark.xdist_group(f"e2e-{params['env']}"))
+        elif params.get("stack"):
+            item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}-{params['stack']}"))
 
 
 def pytest_terminal_summary(terminalreporter):
