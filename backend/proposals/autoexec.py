@@ -10,9 +10,13 @@ relayer's budgets. A proposal is left `autoexec_delay_seconds` after it is first
 that whoever executes it by hand right after the vote (the page's Execute button, the command line)
 is not raced. The manual path stays, for anyone, as a fallback.
 
-A proposal whose execution is refused (it would revert, a budget is spent) is tried again later,
-waiting longer each time (up to an hour); one that someone else executed meanwhile is refused with
-GovernorUnexpectedProposalState and leaves the list once the index has seen the execution.
+A proposal the contract refuses to execute when it is due (it would revert: a member it removes
+is gone already, a setting out of bounds) is left to the members: the service does not try it
+again, lest it carry out, days later, what no longer means what the members voted for once the
+community has changed (the proposal's page says why; anyone may still execute it). One that someone
+else executed meanwhile is refused with GovernorUnexpectedProposalState and leaves the list once the
+index has seen the execution. A failure of the service's own (the node away, a budget spent) is
+tried again, waiting longer each time, at most `RETRIES` times.
 """
 
 from __future__ import annotations
@@ -35,14 +39,17 @@ from backend.proposals.service import _clock
 log = logging.getLogger(__name__)
 
 CLIENT = "autoexec"  # the client whose relaying budgets the service's own executions are charged to
-RETRY_FIRST, RETRY_MOST = 60.0, 3600.0
+RETRY_FIRST, RETRY_MOST, RETRIES = 30.0, 3600.0, 8
 
 
 @dataclass
-class _Attempt:
+class Attempt:
+    """What the service tried with one proposal: when to try again, or why it gave up."""
+
     retry_at: float = 0.0
     failures: int = 0
     last_error: str | None = None
+    gave_up: bool = False
 
 
 class ProposalExecutor:
@@ -56,7 +63,7 @@ class ProposalExecutor:
         self.last_error: str | None = None
         self.executed: dict[tuple[str, str], int] = {}  # (community, proposal) -> the block it was executed in
         self._first_seen: dict[tuple[str, str], float] = {}
-        self._attempts: dict[tuple[str, str], _Attempt] = {}
+        self._attempts: dict[tuple[str, str], Attempt] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -131,29 +138,34 @@ class ProposalExecutor:
     def execute_if_due(self, community: Community, proposal: Proposal, *, now: float) -> bool:
         key = (community.slug, proposal.proposal_id)
         first = self._first_seen.setdefault(key, now)
-        attempt = self._attempts.setdefault(key, _Attempt())
-        if now - first < self.settings.autoexec_delay_seconds or now < attempt.retry_at:
+        attempt = self._attempts.setdefault(key, Attempt())
+        if attempt.gave_up or now - first < self.settings.autoexec_delay_seconds or now < attempt.retry_at:
             return False
         try:
             outcome = writes.execute_proposal(self.ctx, community, proposal=proposal, wait=True, client=CLIENT)
-        except TooManyRequests as exc:  # the relayer's budget for its own calls is spent: later
-            self._later(attempt, exc.detail, float(exc.extra.get("retry_after") or RETRY_FIRST))
-            return False
         except ChainRefused as exc:
-            # Executed meanwhile by someone else (the index will show it), or it would revert: later.
-            self._later(attempt, exc.detail, min(RETRY_MOST, RETRY_FIRST * 2**attempt.failures))
+            if exc.error == "GovernorUnexpectedProposalState":  # executed meanwhile: the index will show it
+                self._later(attempt, exc.detail, RETRY_FIRST, now)
+            else:  # it would revert: left to the members
+                attempt.gave_up, attempt.last_error = True, exc.detail
             log.info("proposal %s of %s not executed: %s", proposal.proposal_id, community.slug, exc.detail)
             return False
-        except DomainError as exc:  # the node or the database away, a receipt late: try again soon
-            self._later(attempt, exc.detail, RETRY_FIRST)
+        except DomainError as exc:  # a budget spent, the node or the database away, a receipt late
+            wait = float(exc.extra.get("retry_after") or 0) if isinstance(exc, TooManyRequests) else 0.0
+            self._later(attempt, exc.detail, max(wait, min(RETRY_MOST, RETRY_FIRST * 2**attempt.failures)), now)
+            attempt.gave_up = attempt.failures >= RETRIES
             log.warning("executing proposal %s of %s failed: %s", proposal.proposal_id, community.slug, exc.detail)
             return False
         self.executed[key] = outcome.block_number or 0
         log.info("executed passed proposal %s of %s in %s", proposal.proposal_id, community.slug, outcome.tx_hash)
         return True
 
+    def attempt(self, community: str, proposal_id: str) -> Attempt | None:
+        """What this process tried with a proposal, if anything (for its page)."""
+        return self._attempts.get((community, str(proposal_id)))
+
     @staticmethod
-    def _later(attempt: _Attempt, why: str, wait: float) -> None:
+    def _later(attempt: Attempt, why: str, wait: float, now: float) -> None:
         attempt.failures += 1
         attempt.last_error = why
-        attempt.retry_at = time.monotonic() + wait
+        attempt.retry_at = now + wait

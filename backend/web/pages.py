@@ -237,6 +237,7 @@ def proposals(ctx: ContextDep, community: CommunityDep, request: Request):
 @router.get("/c/{community}/proposals/{proposal_id}")
 def proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPath, request: Request):
     found = proposal_reads.get_proposal(ctx, community, int(proposal_id))
+    executor = getattr(request.app.state, "executor", None)  # what the service tried, when this process leads
     return _render(
         request,
         ctx,
@@ -245,6 +246,7 @@ def proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPa
         proposal=found,
         quorum=_quorums(ctx, community, [found])[found["id"]],
         autoexec=ctx.settings.autoexec,
+        attempt=executor.attempt(community.slug, found["id"]) if executor else None,
         now=_now(ctx, community),
         names=_indicator_names(ctx, community),
         org_names=_organisation_names(ctx, community),
