@@ -279,6 +279,10 @@ def test_every_page_fits_a_phone(page, story, stack, api, visits):
     assert page.goto(f"{BASE}/badges/999").status == 404
     fits(page, "not found")
     visits.allow_refusals = False
+    # The icon: linked from every page, and where browsers look for it by default.
+    assert page.locator("link[rel=icon]").get_attribute("href") == "/static/favicon.svg"
+    icon = httpx.get(stack.server.url + "/favicon.ico", follow_redirects=True)
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
     # Long ids are shortened, whole in their title and one tap from the clipboard.
     page.goto(f"{BASE}/proposals/{story.proposal}")
     long_id = page.locator(".long", has=page.locator(f"code[title='{story.proposal}']"))

@@ -147,7 +147,7 @@ def test_every_read_of_a_hostile_indicator_answers_on_one_connection(env, hostil
 
     # The pages show it as text, escaped: never a tag or a script of the member's.
     badge_page = answers[f"/c/example/badges/{hostile['token']}"][2]
-    assert str(escape(name)) in badge_page and "The metadata could not be read" not in badge_page
+    assert str(escape(name)) in badge_page and "could not be read from the chain" not in badge_page
     assert f"{escape(name)} #{hostile['token']}" in badge_page  # the metadata's own name, beside the index's
     for path, (_, kind, body) in answers.items():
         if kind.startswith("text/html"):
