@@ -336,6 +336,20 @@ class Badge(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
+class CaptureRulesDocument(Base):
+    """The community's capture rules as governance last set them (IndicatorRegistry.setCaptureRules):
+    the document's text and its keccak256, which the registry keeps (backend/capture reads them)."""
+
+    __tablename__ = "capture_rules"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(66))
+    rules: Mapped[str] = mapped_column(Text)
+    rules_raw: Mapped[str | None] = RawText()
+    set_at: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+
+
 class RowCount(Base):
     """How many rows a community has in a table (claims, badges), kept as the projections add
     them: the first page of /claims or /badges says its total without counting every row, which
@@ -361,4 +375,5 @@ PROJECTIONS = (
     Checkpoint,
     Member,
     RowCount,
+    CaptureRulesDocument,
 )

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from backend.indexer.models import (
     Attestation,
     Badge,
+    CaptureRulesDocument,
     Checkpoint,
     Claim,
     Indicator,
@@ -466,6 +467,23 @@ def _indicator_rules(session: Session, log: Log) -> None:
 def _community_rules(session: Session, log: Log) -> None:
     _setting(session, log, "reciprocal_window", log.args["reciprocalWindow"])
     _setting(session, log, "score_rule", log.args["scoreRule"])
+
+
+@on("registry", "CaptureRulesSet")
+def _capture_rules(session: Session, log: Log) -> None:
+    # The latest document replaces the one before; the service reads and checks it (backend/capture).
+    a = log.args
+    session.merge(
+        CaptureRulesDocument(
+            community=log.community,
+            digest=a["digest"],
+            rules=a["rules"],
+            rules_raw=a.get("rules_raw"),
+            set_at=log.timestamp,
+            block_number=log.block_number,
+            tx_hash=log.tx_hash,
+        )
+    )
 
 
 @on("registry", "OrganisationAdded")

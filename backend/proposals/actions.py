@@ -8,12 +8,14 @@ read from the chain), and the words a voter reads for it. A new action is one mo
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, NamedTuple, Protocol
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from backend.capture import rules as capture_rules
 from backend.chain.addresses import checksum
 from backend.errors import InvalidRequest, Unprocessable
 from backend.vocabulary import (
@@ -283,6 +285,28 @@ class ClearLinkedAccount(_Action):
         return [("membership", "clearLinkedAccount", (checksum(self.account), SITES.index(self.site) + 1))]
 
 
+class SetCaptureRules(_Action):
+    """How work done elsewhere becomes drafts (backend/capture/rules.py): the whole document, which
+    replaces the one before; null turns capture off. On chain it is the document's canonical JSON."""
+
+    type: Literal["set_capture_rules"]
+    rules: capture_rules.CaptureRules | None = Field(
+        description="The capture rules (version 1); null: capture off, nothing becomes a draft"
+    )
+
+    @field_validator("rules", mode="before")
+    @classmethod
+    def _from_document(cls, value: Any) -> Any:
+        # Read back from a proposal's calldata: the document as it went on chain.
+        if isinstance(value, str):
+            return json.loads(value) if value else None
+        return value
+
+    def calls(self) -> list[Call]:
+        document = "" if self.rules is None else capture_rules.canonical(self.rules)
+        return [("registry", "setCaptureRules", (document,))]
+
+
 ProposalAction = Annotated[
     AddIndicator
     | AmendIndicator
@@ -297,7 +321,8 @@ ProposalAction = Annotated[
     | RecoverMember
     | SetAdmissionRules
     | ClearName
-    | ClearLinkedAccount,
+    | ClearLinkedAccount
+    | SetCaptureRules,
     Field(discriminator="type"),
 ]
 
@@ -445,6 +470,15 @@ def _setting_continues(name: str) -> Callable[[dict[str, Any], list], bool]:
     return continues
 
 
+def _capture_words(args: list, say: Wording) -> Words:
+    try:
+        rules = capture_rules.parse(args[0])
+    except ValueError as exc:
+        return Words("set the capture rules to", "a document the service cannot read", capture_rules.problem_of(exc))
+    what, details = capture_rules.document_words(rules, say.indicator)
+    return Words("set the capture rules to", what, details)
+
+
 _SETTING_WORDS = {
     "voting_delay_seconds": ("set the voting delay to", " seconds"),
     "voting_period_seconds": ("set the voting period to", " seconds"),
@@ -582,6 +616,13 @@ _ROWS = (
             say.member(a[0]),
             f"on {SITE_LABELS.get(word_for(('', *SITES), a[1]), 'site ' + str(a[1]))}",
         ),
+    ),
+    ActionCall(
+        "registry",
+        "setCaptureRules",
+        "set_capture_rules",
+        lambda a: {"rules": a[0]},
+        _capture_words,
     ),
 )
 CALLS: Mapping[tuple[str, str], ActionCall] = {(row.contract, row.function): row for row in _ROWS}
