@@ -13,6 +13,8 @@ from backend import web
 from backend.admissions import routes as admissions
 from backend.api import docs, problems
 from backend.badges import routes as badges
+from backend.capture import routes as capture
+from backend.capture import web as capture_web
 from backend.claims import routes as claims
 from backend.communities import routes as communities
 from backend.consent import routes as consent
@@ -51,6 +53,7 @@ COMMUNITY_ROUTERS = (
     credentials.router,
     reports.router,
     notifications.router,
+    capture.router,
 )
 
 
@@ -99,5 +102,6 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
         app.include_router(router, include_in_schema=False)
     # The web app for members, over the same read models (backend/web).
     web.install(app)
+    capture_web.install(app)  # capture's drafts on the waiting page, and its tables
     problems.document(app)
     return app

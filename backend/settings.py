@@ -331,6 +331,42 @@ class Settings(BaseSettings):
     notify_signature_max_age_seconds: int = Field(default=600, gt=0)
     notify_requests_per_hour: int = Field(default=20, ge=1)
 
+    # ---- work captured where it happens (backend/capture, docs/stewards/capture.md)
+    # Each community's webhook secrets, by source, as JSON: {"<community>": {"github": "...", "gitlab":
+    # "...", "gitlab_signing": "whsec_...", "discourse": "...", "standard": "whsec_..."}}. `github` and
+    # `discourse` are the secret typed in the source's webhook settings; `gitlab` is a GitLab webhook's
+    # secret token and `gitlab_signing` its signing token; `standard` is the whsec_ secret of a Standard
+    # Webhooks sender. A source without a secret is not connected: its deliveries are refused.
+    capture_secrets: dict[str, dict[str, SecretStr]] = {}
+    # The largest delivery read, and the largest import file, in bytes: a longer body is refused (413)
+    # before it is parsed.
+    capture_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    capture_max_import_bytes: int = Field(default=16_777_216, ge=1024)
+    # Deliveries accepted per minute from one source into one community: past it, one is refused (429,
+    # with Retry-After) before the database is read, and changes nothing. Senders that retry send it again;
+    # GitHub and GitLab list it among the webhook's recent deliveries, to be sent again by hand.
+    capture_deliveries_per_minute: int = Field(default=120, ge=1)
+
+    @field_validator("capture_secrets")
+    @classmethod
+    def _capture_secrets(cls, value: dict[str, dict[str, SecretStr]]) -> dict[str, dict[str, SecretStr]]:
+        """Each source's secret under its name; the Standard Webhooks ones whsec_ and base64."""
+        from backend.capture.verify import whsec_key
+
+        for community, secrets in value.items():
+            for source, secret in secrets.items():
+                where = f"CC_CAPTURE_SECRETS: {community}.{source}"
+                if source not in ("github", "gitlab", "gitlab_signing", "discourse", "standard"):
+                    raise ValueError(f"{where}: no such source (github, gitlab, gitlab_signing, discourse, standard)")
+                if len(secret.get_secret_value()) < 16:
+                    raise ValueError(f"{where}: a secret of at least 16 characters, drawn at random")
+                if source in ("standard", "gitlab_signing"):
+                    try:
+                        whsec_key(secret.get_secret_value())
+                    except ValueError as exc:
+                        raise ValueError(f"{where}: {exc}") from None
+        return value
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _proxy_networks(cls, value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
