@@ -29,6 +29,7 @@ import click
 import httpx
 from eth_account import Account
 
+from backend.capture import cli as capture_commands
 from backend.cli.keystore import KeystoreError, read_keystore, unlock
 from backend.client import ApiError, CommunityClient
 from backend.vocabulary import Site, Support
@@ -595,6 +596,10 @@ def credentials(out: Cli, address: str | None, directory: str):
     out.output(
         {"holder": answer["holder"], "files": written}, "\n".join(w["file"] for w in written) or "No badges yet."
     )
+
+
+# `commons capture import` (backfill, for stewards) lives with capture (backend/capture/cli.py).
+cli.add_command(capture_commands.capture)
 
 
 def main() -> None:
