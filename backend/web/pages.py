@@ -456,3 +456,41 @@ def badge(ctx: ContextDep, community: CommunityDep, token_id: IdPath, request: R
         metadata_error=metadata_error,
         org_names=_organisation_names(ctx, community),
     )
+
+
+@router.get("/c/{community}/badges/{token_id}/certificate")
+def certificate(ctx: ContextDep, community: CommunityDep, token_id: IdPath, request: Request):
+    """The badge as a certificate a person can print (or save as PDF from the print dialog) and
+    share: the community, the contribution in words, the holder's name, the date, the endorsers,
+    and a link and a QR code to the badge's page, where anyone checks it; "Add to LinkedIn"."""
+    found = badge_reads.get_badge(ctx, community, token_id)
+    claim = claim_reads.get_claim(ctx, community, token_id)
+    indicator = indicator_reads.get_indicator(ctx, community, found["indicator_id"])
+    terms = next((v for v in indicator["versions"] if v["version"] == found["indicator_version"]), indicator)
+    url = f"{ctx.settings.public_base_url}/c/{community.slug}/badges/{token_id}"
+    shared = found["revoked_at"] is None and found["disowned_at"] is None
+    linkedin = (
+        present.linkedin_url(
+            name=found["indicator_name"],
+            organisation=community.name,
+            issued_at=found["minted_at"],
+            valid_seconds=found["validity_seconds"],
+            url=url,
+            credential_id=f"{community.slug}-{token_id}",
+        )
+        if shared
+        else None
+    )
+    return _render(
+        request,
+        ctx,
+        community,
+        "certificate.html",
+        badge=found,
+        claim=claim,
+        terms=terms,
+        url=url,
+        qr=present.qr_svg(url, title=f"A QR code of this badge's page, {url}"),
+        linkedin=linkedin,
+        org_names=_organisation_names(ctx, community),
+    )

@@ -10,12 +10,13 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from markupsafe import Markup, escape
 
 from backend.proposals.actions import words_for
 from backend.settings import ANVIL_DEV_KEYS
+from backend.web.qrcodegen import QrCode
 
 # The story's people: Anvil accounts 1-4 (the founders of communities/example.json are 1-3).
 DEV_NAMES = ("Alice", "Bob", "Carol", "Dana")
@@ -398,3 +399,46 @@ def step_chart(points: list[dict[str, int]], *, now: int, title: str) -> Markup:
         f'<text x="{width - pad}" y="{height - 8}" text-anchor="end" fill="#222">now</text>',
     ]
     return head + Markup("".join(body)) + Markup("</svg>")
+
+
+# ---------------------------------------------------------------------- a badge to share
+
+
+def qr_svg(text: str, *, title: str) -> Markup:
+    """`text` as a QR code (medium error correction, a quiet zone of 4 modules), drawn as SVG
+    here: one path of the dark modules, scaled by the page."""
+    code = QrCode.encode_text(text, QrCode.Ecc.MEDIUM)
+    size, border = code.get_size(), 4
+    dark = "".join(
+        f"M{x + border},{y + border}h1v1h-1z" for y in range(size) for x in range(size) if code.get_module(x, y)
+    )
+    side = size + 2 * border
+    return Markup(
+        '<svg class="qr" viewBox="0 0 {0} {0}" role="img" aria-labelledby="qr-title" shape-rendering="crispEdges">'
+        '<title id="qr-title">{1}</title><rect width="{0}" height="{0}" fill="#fff"/><path d="{2}" fill="#000"/></svg>'
+    ).format(side, title, dark)
+
+
+# LinkedIn's documented "Add to profile" link for certifications (addtoprofile.linkedin.com).
+LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
+
+
+def linkedin_url(
+    *, name: str, organisation: str, issued_at: int, valid_seconds: int, url: str, credential_id: str
+) -> str:
+    """The link that opens LinkedIn's "Add licence or certification" form filled in with the badge:
+    its name, the community as the issuing organisation, the month it was earned (and, for a badge
+    with a limited life, the month it stops counting), its page as the credential URL."""
+    issued = datetime.fromtimestamp(issued_at, tz=UTC)
+    params = {
+        "startTask": "CERTIFICATION_NAME",
+        "name": name,
+        "organizationName": organisation,
+        "issueYear": issued.year,
+        "issueMonth": issued.month,
+    }
+    if valid_seconds:
+        ends = datetime.fromtimestamp(issued_at + valid_seconds, tz=UTC)
+        params.update(expirationYear=ends.year, expirationMonth=ends.month)
+    params.update(certUrl=url, certId=credential_id)
+    return f"{LINKEDIN_ADD}?{urlencode(params)}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from backend.web import present
@@ -149,3 +151,53 @@ def test_bar_values_are_written_out_whole():
     )
     assert ">1234567</text>" in svg and ">7.071</text>" in svg and ">12884901885</text>" in svg
     assert "e+" not in svg
+
+
+def test_a_qr_code_is_drawn_module_for_module():
+    """The certificate's QR code: the vendored encoder's modules (Nayuki's library, behaviour
+    unchanged), one unit square each, inside a quiet zone of four."""
+    from backend.web.qrcodegen import QrCode
+
+    url = "https://commons.example.org/c/example/badges/7"
+    svg = str(present.qr_svg(url, title=f"A QR code of {url}"))
+    code = QrCode.encode_text(url, QrCode.Ecc.MEDIUM)
+    side = code.get_size() + 8
+    assert code.get_size() == 33  # version 4: 47 bytes at medium error correction
+    assert (
+        f'viewBox="0 0 {side} {side}"' in svg
+        and 'role="img"' in svg
+        and f'<title id="qr-title">A QR code of {url}' in svg
+    )
+    drawn = {tuple(map(int, m)) for m in re.findall(r"M(\d+),(\d+)h1v1h-1z", svg)}
+    modules = {(x + 4, y + 4) for y in range(code.get_size()) for x in range(code.get_size()) if code.get_module(x, y)}
+    assert drawn == modules
+    # The three finder patterns: their 7 x 7 dark rings at three corners.
+    for left, top in ((0, 0), (code.get_size() - 7, 0), (0, code.get_size() - 7)):
+        assert all((left + i + 4, top + 4) in drawn and (left + 4, top + i + 4) in drawn for i in range(7))
+    assert "<script" not in str(present.qr_svg("x", title="<script>"))
+
+
+def test_linkedin_add_to_profile_link():
+    from urllib.parse import parse_qsl, urlsplit
+
+    url = present.linkedin_url(
+        name="Mentoring a newcomer",
+        organisation="Example Commons",
+        issued_at=1_790_000_000,  # September 2026
+        valid_seconds=365 * 86400,
+        url="https://commons.example.org/c/example/badges/7",
+        credential_id="example-7",
+    )
+    parts = urlsplit(url)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://www.linkedin.com/profile/add"
+    assert dict(parse_qsl(parts.query)) == {
+        "startTask": "CERTIFICATION_NAME",
+        "name": "Mentoring a newcomer",
+        "organizationName": "Example Commons",
+        "issueYear": "2026",
+        "issueMonth": "9",
+        "expirationYear": "2027",
+        "expirationMonth": "9",
+        "certUrl": "https://commons.example.org/c/example/badges/7",
+        "certId": "example-7",
+    }

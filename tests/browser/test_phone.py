@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from types import SimpleNamespace
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -269,6 +270,7 @@ def test_every_page_fits_a_phone(page, story, stack, api, visits):
         (f"{BASE}/organisations", "organisations"),
         (f"{BASE}/report", "report"),
         (f"{BASE}/badges/{story.badge}", "badge"),
+        (f"{BASE}/badges/{story.badge}/certificate", "certificate"),
     ]
     for path, name in pages:
         page.goto(path)
@@ -306,6 +308,35 @@ def test_the_badge_page_speaks_no_json(page, story, visits):
     sign_as(page, BOB)  # the page follows the signer at once
     page.locator("form[data-action=disownings]").wait_for()
     assert page.get_by_text("Only Bob, who holds it, may disown this badge.").is_hidden()
+
+
+def test_a_badge_to_share(page, story, stack, visits):
+    """A certificate to print (or save as a PDF), with a QR code to the badge's page, and LinkedIn's
+    "Add to profile" link filled in."""
+    page.goto(f"{BASE}/badges/{story.badge}")
+    page.get_by_role("link", name="Its certificate").click()
+    page.wait_for_url(f"**{BASE}/badges/{story.badge}/certificate")
+    text = " ".join(page.inner_text("main").split())
+    assert "This certifies that Bob made a contribution the community counts: Mentoring a newcomer" in text
+    assert re.search(rf"Recognised on \d+ ({MONTHS}) \d{{4}}, when 2 fellow members endorsed it: Alice, Dana", text)
+    badge_page = f"{stack.server.url}{BASE}/badges/{story.badge}"
+    assert page.locator("svg.qr[role=img] title").text_content().endswith(badge_page)
+    assert page.locator(".certificate a", has_text=badge_page).get_attribute("href") == badge_page
+    linkedin = urlsplit(page.get_by_role("link", name="Add to LinkedIn").get_attribute("href"))
+    assert (linkedin.netloc, linkedin.path) == ("www.linkedin.com", "/profile/add")
+    fields = dict(parse_qsl(linkedin.query))
+    assert fields["startTask"] == "CERTIFICATION_NAME" and fields["name"] == "Mentoring a newcomer"
+    assert fields["organizationName"] == "Example Commons" and fields["certUrl"] == badge_page
+    assert fields["certId"] == f"example-{story.badge}" and "expirationYear" not in fields  # it counts for ever
+    fits(page, "a certificate")
+    visits.check(page, "phone-07-certificate")
+    # On paper: the certificate alone.
+    page.emulate_media(media="print")
+    try:
+        assert page.locator("header").is_hidden() and page.get_by_role("button", name="Print it").is_hidden()
+        assert page.locator(".certificate").is_visible()
+    finally:
+        page.emulate_media(media="screen")
 
 
 def test_actions_follow_the_signer(page, story, stack, api, visits):

@@ -147,6 +147,11 @@
     return out;
   }
 
+  // A certificate's print button (its print stylesheet leaves the certificate alone on the page).
+  document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest("button[data-print]")) window.print();
+  });
+
   // Copy buttons beside shortened ids.
   document.addEventListener("click", async (event) => {
     const button = event.target.closest && event.target.closest("button[data-copy]");
