@@ -530,3 +530,34 @@ def test_a_member_turns_capture_off_and_on_again(ctx):
         service.submit(ctx, COMMUNITY, older, sign(KEYS["carol"], older), "preference")
     assert "newer choice" in refused.value.detail
     assert service.preference_of(ctx, COMMUNITY, CAROL)["capture"] is True
+
+
+# ---------------------------------------------------------------------- pages of a list, and a rebuilt index
+
+
+def test_an_import_of_pages_reads_every_page(ctx):
+    """`gh api --paginate --slurp` writes an array of pages, each the API's array."""
+    pulls = json.loads((FIXTURES / "github_pulls.json").read_text())
+    body = json.dumps([pulls[:1], pulls[1:]]).encode()
+    stamp = str(int(time.time()))
+    signature = hmac.new(SECRETS["github"].encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    headers = {"x-capture-timestamp": stamp, "x-capture-signature": f"sha256={signature}"}
+    answer = service.import_items(ctx, COMMUNITY, "github", headers, body, None)
+    assert (answer["items"], answer["imported"], answer["drafts"]) == (2, 2, 2)
+
+
+def test_a_rebuilt_index_keeps_deliveries_drafts_and_choices(ctx):
+    """The index is dropped and rebuilt from the chain when its schema changes (or by reindex); what capture
+    keeps is not chain data, and lives under metadata of its own."""
+    from sqlalchemy import text
+
+    from backend.indexer.db import make_sessionmaker
+
+    github(ctx, "github_pull_request_merged.json", "kept", "pull_request")
+    engine = ctx.sessions.kw["bind"]
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE schema_stamp SET fingerprint = 'an older version'"))
+    make_sessionmaker(engine)  # drops every index table and makes them again, empty
+    with ctx.sessions() as session:
+        assert session.get(CaptureRulesDocument, "example") is None  # the chain's: indexed again from it
+    assert count(ctx, Delivery) == 1 and count(ctx, Draft) == 1
