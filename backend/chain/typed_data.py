@@ -146,15 +146,13 @@ def signature_flaw(signature: bytes) -> tuple[str, str] | None:
     if s > SECP256K1_N // 2:
         return (
             "ECDSAInvalidSignatureS",
-            "The signature's s is in the upper half of the curve order (a malleable signature, "
-            "ECDSAInvalidSignatureS): the forwarder takes only low-s signatures (EIP-2); sign again "
-            "with a standard wallet",
+            "The signature's s is in the upper half of the curve order (a malleable signature): the "
+            "forwarder takes only low-s signatures (EIP-2); sign again with a standard wallet",
         )
     if signature[64] not in (27, 28):
         return (
             "ECDSAInvalidSignature",
-            f"The signature's v is {signature[64]}; the forwarder takes only 27 or 28 "
-            "(ECDSAInvalidSignature): add 27 to a v of 0 or 1",
+            f"The signature's v is {signature[64]}; the forwarder takes only 27 or 28: add 27 to a v of 0 or 1",
         )
     return None
 
