@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, func, select
 from standardwebhooks import Webhook
 
 from backend.capture.models import Delivery, Draft
-from backend.capture.signing import DOMAIN_NAME
+from backend.capture.signing import REQUESTS
 from backend.client import CommunityClient
 from backend.indexer.db import _normalise
 from devstack.stack import local_stack
@@ -276,7 +276,7 @@ def test_backfill_through_the_command_line_is_idempotent_and_an_unmatched_author
 
 def signed_request(stack, key: str, path: str, **fields) -> httpx.Response:
     typed = stack.api.post(f"/capture/{path}/prepare", {"member": address(key), **fields})["typed_data"]
-    assert typed["domain"]["name"] == DOMAIN_NAME
+    assert typed["domain"]["name"] == REQUESTS.domain_name
     return stack.http.post(
         f"/communities/example/capture/{path}", json={"typed_data": typed, "signature": stack.api.sign(key, typed)}
     )
