@@ -374,6 +374,12 @@ def awaiting(
     )
 
 
+@router.get("/c/{community}/hearing")
+def hearing(ctx: ContextDep, community: CommunityDep, request: Request):
+    """How you hear: email, a chat webhook, digests, feeds (backend/notifications), chosen by signing."""
+    return _render(request, ctx, community, "hearing.html", email_offered=bool(ctx.settings.notify_smtp_host))
+
+
 @router.get("/c/{community}/members")
 def members(ctx: ContextDep, community: CommunityDep, request: Request):
     items, _ = member_reads.list_members(ctx, community, active=None, limit=500, offset=0)

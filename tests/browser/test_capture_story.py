@@ -32,7 +32,12 @@ EXPECT = 30_000
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    settings = {"CC_CAPTURE_SECRETS": json.dumps({"example": {"github": SECRET}})}
+    settings = {
+        "CC_CAPTURE_SECRETS": json.dumps({"example": {"github": SECRET}}),
+        # A mail server is set, so that members may choose email (nothing here waits for a message).
+        "CC_NOTIFY_SMTP_HOST": "127.0.0.1",
+        "CC_NOTIFY_SMTP_PORT": "9",
+    }
     with local_stack(tmp_path_factory.mktemp("browser-capture"), settings=settings) as stack:
         api = CommunityClient(stack.server.url, "example")
         mentoring = {
@@ -152,4 +157,33 @@ def test_a_captured_pull_request_waits_for_its_author_and_becomes_a_claim_in_one
     page.goto(f"/c/example/awaiting?member={address(CAROL)}")
     page.locator("#draft-3").wait_for()
     assert page.locator("#draft-3 form[data-action=claims]").is_hidden()
+    assert visits.problems == [], visits.problems
+
+
+def test_a_member_chooses_how_they_hear_by_signing_on_the_page(page, stack, visits, wallet):
+    """How you hear (hearing.js): an email address and a daily digest, signed off chain with the
+    connected signer and answered back to that member alone, with their feed's private link."""
+    wallet.key = CAROL
+    page.goto("/c/example")
+    page.evaluate("localStorage.setItem('cc-signer', 'wallet')")
+    page.goto("/c/example/hearing")
+    page.fill("#hear-email", "carol@example.org")
+    page.select_option("#hear-email-mode", "daily")
+    page.get_by_role("button", name="Save how I hear").click()
+    saved = page.locator("#hearing-saved")
+    page.locator("#hearing-saved:not([hidden]), #hearing-form .form-error:not([hidden])").first.wait_for(timeout=EXPECT)
+    assert not saved.is_hidden(), page.inner_text("#hearing-form")
+    assert "Email to carol@example.org, as a daily digest." in saved.inner_text()
+    assert wallet.signed[-1]["primaryType"] == "NotificationPreferences"
+    feed = saved.get_by_role("link", name="your own feed").get_attribute("href")
+    assert address(CAROL) in feed and httpx.get(feed).status_code == 200
+    # A malformed address is refused in words, and nothing is signed.
+    visits.allow_refusals = True  # Chromium logs the 422 itself
+    signed = len(wallet.signed)
+    page.fill("#hear-email", "not an address")
+    page.get_by_role("button", name="Save how I hear").click()
+    page.locator("#hearing-form .form-error, #hearing-form .field-error").first.wait_for(timeout=EXPECT)
+    assert len(wallet.signed) == signed
+    visits.allow_refusals = False
+    visits.check(page, "capture-04-hearing")
     assert visits.problems == [], visits.problems

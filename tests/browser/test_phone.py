@@ -266,6 +266,7 @@ def test_every_page_fits_a_phone(page, story, stack, api, visits):
         (f"{BASE}/members", "members"),
         (f"{BASE}/members/{address(BOB)}", "profile"),
         (f"{BASE}/admission", "admission"),
+        (f"{BASE}/hearing", "hearing"),
         (f"{BASE}/invitations/{prepared['invitation']}", "invitation"),
         (f"{BASE}/organisations", "organisations"),
         (f"{BASE}/report", "report"),
