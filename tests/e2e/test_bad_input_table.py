@@ -322,7 +322,7 @@ CASES = [
         "/nomination-answers/prepare",
         {"signer": ALICE_ADDRESS, "claim_id": 424242, "answer": "accept"},
         404,
-        "BadgeUnknownClaim(claimId=424242)",
+        "No claim 424242 in this community: check its number",
     ),
     (
         "disowning a badge one does not hold (the contract's rule)",
