@@ -318,7 +318,7 @@ def test_a_member_dismisses_a_draft_and_turns_capture_off_by_signed_requests(sta
     assert [d["evidence_uri"] for d in drafts(stack, CAROL)] == ["https://github.com/example/site/pull/44"]
 
 
-def test_a_flood_of_ten_thousand_deliveries_is_bounded_by_the_sources_budget(stack):
+def test_a_flood_of_deliveries_over_http_is_bounded_by_the_sources_budget(stack):
     """Last: it spends the Discourse budget for a minute. Ten thousand signed deliveries, eight at a time over
     kept-alive connections: the budget's deliveries are accepted and recorded, every other one refused with 429
     and when to come back, before anything is read from the database. (On PostgreSQL a thousand: past the
@@ -341,7 +341,9 @@ def test_a_flood_of_ten_thousand_deliveries_is_bounded_by_the_sources_budget(sta
 
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=8) as pool:
-        flood = int(os.environ.get("CAPTURE_FLOOD", "10000" if stack.database == "sqlite" else "1000"))
+        # 10,000 take 20 s over HTTP; the budget's own test floods 10,000 in process
+        # (tests/backend/test_capture_drafts.py). CAPTURE_FLOOD=10000 runs the whole flood here.
+        flood = int(os.environ.get("CAPTURE_FLOOD", "2000" if stack.database == "sqlite" else "1000"))
         answers = list(pool.map(one, range(flood)))
     elapsed = time.monotonic() - started
     statuses = Counter(status for status, _ in answers)
