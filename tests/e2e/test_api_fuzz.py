@@ -9,7 +9,7 @@ from tests.api.fuzz import run
 from tests.e2e.conftest import CAROL
 
 # Test cases per operation and phase; a fixed seed keeps `make test` reproducible. Five, with some
-70 operations by now (8 took 80 s per database); `make fuzz` runs 300.
+# 70 operations by now (8 took 80 s per database); `make fuzz` runs 300.
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "5"))
 
 
