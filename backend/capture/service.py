@@ -63,10 +63,9 @@ from backend.indexer.models import (
     LinkedAccount,
     Member,
 )
+from backend.members import offchain
 
 MINUTE = 60.0
-HOUR = 3600
-FUTURE_SKEW_SECONDS = 60
 MAX_IMPORT_ITEMS = 5000
 MAX_DRAFTS_READ = 200
 
@@ -732,55 +731,6 @@ def prepare_preference(ctx: Context, community: Community, member: str, capture:
     return signing.typed_data(ctx, community, "CapturePreference", message)
 
 
-def _fresh(ctx: Context, issued_at: int) -> None:
-    now, max_age = int(time.time()), ctx.settings.notify_signature_max_age_seconds
-    if issued_at > now + FUTURE_SKEW_SECONDS:
-        raise Unprocessable(f"The request is dated {issued_at - now} seconds ahead: sign what .../prepare answers")
-    if issued_at < now - max_age:
-        raise Unprocessable(
-            f"The request was signed {now - issued_at} seconds ago, and one is good for {max_age}: prepare and sign it "
-            "again",
-            error="StaleRequest",
-        )
-
-
-def _budget(ctx: Context, session: Session, community: Community, member: str) -> None:
-    limit = ctx.settings.notify_requests_per_hour
-    recent = session.scalars(
-        select(SignedRequest.accepted_at)
-        .where(
-            SignedRequest.community == community.slug,
-            SignedRequest.member == member,
-            SignedRequest.accepted_at > time.time() - HOUR,
-        )
-        .order_by(SignedRequest.accepted_at)
-        .limit(limit)
-    ).all()
-    if len(recent) >= limit:
-        retry = max(1, int(recent[0] + HOUR - time.time()) + 1)
-        raise TooManyRequests(
-            f"{member} made {limit} signed capture requests in the last hour in '{community.slug}': try again in "
-            f"{retry} seconds",
-            budget="capture_requests_per_hour",
-            retry_after=retry,
-        )
-
-
-def _accept(session: Session, community: Community, member: str, kind: str, issued_at: int, digest: bytes) -> None:
-    session.add(
-        SignedRequest(
-            digest="0x" + digest.hex(), community=community.slug, member=member, kind=kind, issued_at=issued_at
-        )
-    )
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict(
-            "This signed request was accepted already: each is used once. Prepare and sign again",
-            error="ReplayedRequest",
-        ) from None
-
-
 def submit(ctx: Context, community: Community, typed: dict[str, Any], signature: str, expected: str) -> dict[str, Any]:
     """A signed dismissal or preference: checked (ours, fresh, a member's, within budget, signed by
     them, new) and kept."""
@@ -789,14 +739,22 @@ def submit(ctx: Context, community: Community, typed: dict[str, Any], signature:
         raise Unprocessable(f"This is a signed {kind}, not a {expected}: send it to its own endpoint")
     message = typed["message"]
     member, issued_at = checksum(message["member"]), int(message["issuedAt"])
-    _fresh(ctx, issued_at)
+    offchain.check_fresh(ctx, issued_at)
     with ctx.sessions() as session:
         _active_member(session, community, member)
-        _budget(ctx, session, community, member)
+        offchain.check_budget(
+            session,
+            SignedRequest,
+            community,
+            member,
+            ctx.settings.notify_requests_per_hour,
+            doing="made signed capture requests",
+            budget="capture_requests_per_hour",
+        )
         draft = _draft_to_dismiss(session, community, member, int(message["draft"])) if kind == "dismissal" else None
     digest = signing.check_signer(ctx, typed, signature, member)
     with ctx.sessions() as session:
-        _accept(session, community, member, kind, issued_at, digest)
+        offchain.record_once(session, SignedRequest, community, member, kind, issued_at, digest)
         if draft is not None:
             if session.get(Dismissal, (draft.id, member)) is None:
                 session.add(

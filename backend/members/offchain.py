@@ -12,19 +12,28 @@ with no more gas than the forwarder would give it.
 from __future__ import annotations
 
 import copy
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import encode
 from eth_account.messages import _hash_eip191_message, encode_typed_data
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.chain.rpc import RpcError
 from backend.chain.typed_data import ERC1271_MAGIC_VALUE, recover_signer
 from backend.context import Context
-from backend.errors import InvalidRequest, InvalidSignature, NodeUnavailable
+from backend.errors import Conflict, InvalidRequest, InvalidSignature, NodeUnavailable, TooManyRequests, Unprocessable
 from backend.relay.gas import wallet_check_gas
+
+# A request dated this far ahead of the service's clock is still taken (clocks differ a little).
+FUTURE_SKEW_SECONDS = 60
+HOUR = 3600
 
 DOMAIN_FIELDS = [
     {"name": "name", "type": "string"},
@@ -121,3 +130,60 @@ def check_signer(ctx: Context, digest: bytes, signature: bytes, member: str, *, 
         "ERC-1271's magic value): sign exactly the typed data .../prepare answered, as the account signs",
         error="WalletRefusedSignature",
     )
+
+
+# ---------------------------------------------------------------------- once, fresh, within budget
+# Each use keeps the requests it accepted in a table of its own (notifications' and capture's
+# `SignedRequest`: digest, community, member, kind, issued_at, accepted_at), read and written here.
+
+
+def check_fresh(ctx: Context, issued_at: int) -> None:
+    """Refused (422) when signed too long ago, or dated ahead of the service's clock."""
+    now, max_age = int(time.time()), ctx.settings.notify_signature_max_age_seconds
+    if issued_at > now + FUTURE_SKEW_SECONDS:
+        raise Unprocessable(
+            f"The request is dated {issued_at - now} seconds in the future: sign the typed data .../prepare answers"
+        )
+    if issued_at < now - max_age:
+        raise Unprocessable(
+            f"The request was signed {now - issued_at} seconds ago, and a request is good for {max_age}: "
+            "prepare and sign it again",
+            error="StaleRequest",
+        )
+
+
+def check_budget(
+    session: Session, table: Any, community: Community, member: str, limit: int, *, doing: str, budget: str
+) -> None:
+    """Refused (429) past `limit` accepted requests of the member within the hour; `doing` says
+    what they did that many times ("changed or read their preferences"), `budget` names the budget."""
+    recent = session.scalars(
+        select(table.accepted_at)
+        .where(table.community == community.slug, table.member == member, table.accepted_at > time.time() - HOUR)
+        .order_by(table.accepted_at)
+        .limit(limit)
+    ).all()
+    if len(recent) >= limit:
+        retry = max(1, int(recent[0] + HOUR - time.time()) + 1)
+        raise TooManyRequests(
+            f"{member} already {doing} {limit} times in the last hour in '{community.slug}': try again in "
+            f"{math.ceil(retry / 60)} minutes",
+            budget=budget,
+            retry_after=retry,
+        )
+
+
+def record_once(
+    session: Session, table: Any, community: Community, member: str, kind: str, issued_at: int, digest: bytes
+) -> None:
+    """Keep the request's digest, in the caller's transaction: the same signed request is taken once (409)."""
+    session.add(
+        table(digest="0x" + digest.hex(), community=community.slug, member=member, kind=kind, issued_at=issued_at)
+    )
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "This signed request was accepted already: each is used once. Prepare and sign again",
+            error="ReplayedRequest",
+        ) from None

@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.context import Context
-from backend.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unprocessable
+from backend.errors import Conflict, Forbidden, NotFound, Unprocessable
 from backend.indexer.models import Member
 from backend.indexer.reads import index_time
+from backend.members import offchain
 from backend.notifications import signing
 from backend.notifications.channels import check_webhook_url, email_address, new_webhook_secret
 from backend.notifications.models import (
@@ -41,8 +42,6 @@ from backend.notifications.models import (
 from backend.notifications.schemas import ChannelOut, FeedsOut, PreferencesOut
 
 # A signature dated this far ahead of the service's clock is refused (clocks a little apart).
-FUTURE_SKEW_SECONDS = 60
-HOUR = 3600
 
 
 # ---------------------------------------------------------------------- the service's key and links
@@ -133,40 +132,15 @@ def _member(ctx: Context, community: Community, member: str) -> None:
 
 
 def _budget(ctx: Context, community: Community, member: str) -> None:
-    limit = ctx.settings.notify_requests_per_hour
     with ctx.sessions() as session:
-        recent = session.scalars(
-            select(SignedRequest.accepted_at)
-            .where(
-                SignedRequest.community == community.slug,
-                SignedRequest.member == member,
-                SignedRequest.accepted_at > time.time() - HOUR,
-            )
-            .order_by(SignedRequest.accepted_at)
-            .limit(limit)
-        ).all()
-    if len(recent) >= limit:
-        retry = max(1, int(recent[0] + HOUR - time.time()) + 1)
-        raise TooManyRequests(
-            f"{member} already changed or read their preferences {limit} times in the last hour in '{community.slug}': "
-            f"try again in {retry} seconds",
+        offchain.check_budget(
+            session,
+            SignedRequest,
+            community,
+            member,
+            ctx.settings.notify_requests_per_hour,
+            doing="changed or read their preferences",
             budget="notification_requests_per_hour",
-            retry_after=retry,
-        )
-
-
-def _fresh(ctx: Context, issued_at: int) -> None:
-    now = int(time.time())
-    max_age = ctx.settings.notify_signature_max_age_seconds
-    if issued_at > now + FUTURE_SKEW_SECONDS:
-        raise Unprocessable(
-            f"The request is dated {issued_at - now} seconds in the future: sign the typed data .../prepare answers"
-        )
-    if issued_at < now - max_age:
-        raise Unprocessable(
-            f"The request was signed {now - issued_at} seconds ago, and a request is good for {max_age}: "
-            "prepare and sign it again",
-            error="StaleRequest",
         )
 
 
@@ -184,18 +158,7 @@ def _accept(session: Session, community: Community, member: str, kind: str, issu
                 "(or is a replay). Prepare and sign again",
                 error="ReplayedRequest",
             )
-    session.add(
-        SignedRequest(
-            digest="0x" + digest.hex(), community=community.slug, member=member, kind=kind, issued_at=issued_at
-        )
-    )
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict(
-            "This signed request was accepted already: each is used once. Prepare and sign again",
-            error="ReplayedRequest",
-        ) from None
+    offchain.record_once(session, SignedRequest, community, member, kind, issued_at, digest)
 
 
 def _verified(
@@ -206,7 +169,7 @@ def _verified(
     kind = signing.check_shape(ctx, community, typed_data)
     message = typed_data["message"]
     member = checksum(message["member"])
-    _fresh(ctx, int(message["issuedAt"]))
+    offchain.check_fresh(ctx, int(message["issuedAt"]))
     _member(ctx, community, member)
     _budget(ctx, community, member)
     digest = signing.digest_of(typed_data)

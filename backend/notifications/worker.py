@@ -38,6 +38,7 @@ from backend.chain.deployments import Community
 from backend.context import Context
 from backend.indexer.models import Cursor
 from backend.indexer.reads import index_time
+from backend.members import offchain
 from backend.notifications import service
 from backend.notifications.channels import Email, Mailer, SendFailed, WebhookSender
 from backend.notifications.events import SECTIONS, SINCE_KINDS, WAITING_KINDS, Event, member_events, member_name
@@ -499,7 +500,7 @@ class NoticeWorker:
 
     def cleanup(self) -> None:
         """Forget signed requests too old to be replayed anyway; drop what waits for a channel that ended."""
-        horizon = time.time() - max(2 * self.settings.notify_signature_max_age_seconds, 2 * service.HOUR)
+        horizon = time.time() - max(2 * self.settings.notify_signature_max_age_seconds, 2 * offchain.HOUR)
         with self.sessions() as session:
             session.execute(delete(SignedRequest).where(SignedRequest.accepted_at < horizon))
             active = select(Subscription.id).where(
