@@ -189,8 +189,8 @@ _WORDS = {
     "RegistryOrganisationRetired": "Organisation {organisationId} was retired: new claims cannot credit it",
     "DirectoryTaken": "Another member of this community already uses {text!r} (upper and lower case count as the "
     "same): choose another",
-    "DirectoryInvalidText": "{text!r} cannot be used: at most {maxBytes} bytes, no control characters, and no "
-    "space at either end",
+    "DirectoryInvalidText": "{text!r} cannot be used: it is too long (a name is at most 32 characters, a user "
+    "name 64), holds a control character, or starts or ends with a space",
     "AdmissionVouchingOff": "This community admits people only by proposal: vouching is turned off",
     "AdmissionAlreadyVouched": "{voucher} already vouched for {candidate}",
     "AdmissionCapReached": "{member} already gave as many vouches and invitations as the community allows per "

@@ -84,26 +84,35 @@ def _state(invitation: Invitation, now: int) -> InvitationState:
     return "expired" if now >= invitation.expires_at else "open"
 
 
-def _invitation_out(session, community: Community, invitation: Invitation, now: int) -> InvitationOut:
-    inviter_name = session.scalar(
-        select(Member.name).where(Member.community == community.slug, Member.address == invitation.inviter)
+def _invitations_out(session, community: Community, invitations: list[Invitation], now: int) -> list[InvitationOut]:
+    """The invitations as answered, their inviters' names and credits read in one query each."""
+    inviters = {invitation.inviter for invitation in invitations}
+    names = dict(
+        session.execute(
+            select(Member.address, Member.name).where(Member.community == community.slug, Member.address.in_(inviters))
+        ).all()
     )
-    credits = session.scalars(
-        select(Claim.claim_id)
-        .where(Claim.community == community.slug, Claim.contributor == invitation.address)
+    credits: dict[str, list[int]] = defaultdict(list)
+    for contributor, claim_id in session.execute(
+        select(Claim.contributor, Claim.claim_id)
+        .where(Claim.community == community.slug, Claim.contributor.in_([i.address for i in invitations]))
         .order_by(Claim.claim_id)
-    ).all()
-    return InvitationOut(
-        address=invitation.address,
-        name=invitation.name,
-        inviter=invitation.inviter,
-        inviter_name=inviter_name,
-        state=_state(invitation, now),
-        created_at=invitation.created_at,
-        expires_at=invitation.expires_at,
-        account=invitation.account,
-        credits=list(credits),
-    )
+    ):
+        credits[contributor].append(claim_id)
+    return [
+        InvitationOut(
+            address=invitation.address,
+            name=invitation.name,
+            inviter=invitation.inviter,
+            inviter_name=names.get(invitation.inviter),
+            state=_state(invitation, now),
+            created_at=invitation.created_at,
+            expires_at=invitation.expires_at,
+            account=invitation.account,
+            credits=credits[invitation.address],
+        )
+        for invitation in invitations
+    ]
 
 
 def get_invitation(ctx: Context, community: Community, address: str) -> InvitationOut:
@@ -114,7 +123,8 @@ def get_invitation(ctx: Context, community: Community, address: str) -> Invitati
                 f"No invitation has the address {address} in community '{community.slug}': the link may be "
                 "mistyped, or the invitation not indexed yet"
             )
-        return _invitation_out(session, community, invitation, index_time(session, community))
+        [answer] = _invitations_out(session, community, [invitation], index_time(session, community))
+        return answer
 
 
 def list_invitations(ctx: Context, community: Community, *, inviter: str | None, limit: int) -> list[InvitationOut]:
@@ -125,4 +135,4 @@ def list_invitations(ctx: Context, community: Community, *, inviter: str | None,
             query = query.where(Invitation.inviter == address_of(inviter))
         rows = session.scalars(query.order_by(Invitation.created_at.desc(), Invitation.address).limit(limit)).all()
         now = index_time(session, community)
-        return [_invitation_out(session, community, invitation, now) for invitation in rows]
+        return _invitations_out(session, community, list(rows), now)
