@@ -561,3 +561,34 @@ def test_a_rebuilt_index_keeps_deliveries_drafts_and_choices(ctx):
     with ctx.sessions() as session:
         assert session.get(CaptureRulesDocument, "example") is None  # the chain's: indexed again from it
     assert count(ctx, Delivery) == 1 and count(ctx, Draft) == 1
+
+
+@pytest.mark.parametrize(
+    "text, raw, words",
+    [
+        ("not json at all", None, "capture"),
+        ('{"version": 1, "rules": [{"when": "svn.commit", "indicator_id": 1}]}', None, "'svn.commit'"),
+        ("\ufffd\ufffd", "0xfffe", "not valid UTF-8"),
+    ],
+    ids=["not JSON", "not rules", "not UTF-8"],
+)
+def test_capture_rules_put_on_chain_by_hand_that_are_not_rules_capture_nothing(ctx, text, raw, words):
+    """Governance can put any bytes on chain by calling setCaptureRules directly (the service refuses
+    to prepare them): the index keeps them, capture says why it is off, and a delivery drafts nothing."""
+    with ctx.sessions() as session:
+        session.merge(
+            CaptureRulesDocument(
+                community="example",
+                digest="0x" + keccak(text=text + "by hand").hex().removeprefix("0x"),
+                rules=text,
+                rules_raw=raw,
+                set_at=NOW,
+                block_number=21,
+                tx_hash="0x",
+            )
+        )
+        session.commit()
+        _, rules, problem = service.rules_in_force(session, COMMUNITY)
+    assert rules is None and problem and words in problem
+    assert github(ctx, "github_pull_request_merged.json", f"by-hand-{raw}-{len(text)}", "pull_request")["drafts"] == 0
+    assert service.drafts_for(ctx, COMMUNITY, CAROL) == []

@@ -100,26 +100,37 @@ def test_a_name_signed_by_hand_is_held_to_the_same_rules(stack):
 
 
 def test_bytes_that_are_not_utf8_sent_straight_to_the_contract_are_shown_leniently(stack):
+    """A name, a linked account's handle and an invitee's name, each as bytes that are not UTF-8,
+    sent to the contract by a member's own transaction: indexed, and answered as readable text."""
     api, dana = stack.api, Account.create()
     pass_proposal(stack.env, ALICE, "Dana joins", [{"type": "admit_member", "account": dana.address}])
     rpc(stack.url, "anvil_setBalance", dana.address, hex(10**18))
-    data = keccak(text="setName(string)")[:4] + encode(["bytes"], [b"Dan\xe1 \xff"])
-    membership = _membership(api)
-    signed = dana.sign_transaction(
-        {
-            "to": membership,
-            "data": data,
-            "gas": 200_000,
-            "gasPrice": int(rpc(stack.url, "eth_gasPrice"), 16),
-            "nonce": 0,
-            "chainId": int(rpc(stack.url, "eth_chainId"), 16),
-        }
-    )
-    tx = rpc(stack.url, "eth_sendRawTransaction", "0x" + signed.raw_transaction.hex().removeprefix("0x"))
-    assert rpc(stack.url, "eth_getTransactionReceipt", tx)["status"] == "0x1"
+    membership, chain_id = _membership(api), int(rpc(stack.url, "eth_chainId"), 16)
+    invitation = Account.create().address
+
+    def send(nonce: int, signature: str, types: list[str], values: list) -> None:
+        data = keccak(text=signature)[:4] + encode(types, values)
+        signed = dana.sign_transaction(
+            {
+                "to": membership,
+                "data": data,
+                "gas": 200_000,
+                "gasPrice": int(rpc(stack.url, "eth_gasPrice"), 16),
+                "nonce": nonce,
+                "chainId": chain_id,
+            }
+        )
+        tx = rpc(stack.url, "eth_sendRawTransaction", "0x" + signed.raw_transaction.hex().removeprefix("0x"))
+        assert rpc(stack.url, "eth_getTransactionReceipt", tx)["status"] == "0x1"
+
+    send(0, "setName(string)", ["bytes"], [b"Dan\xe1 \xff"])
+    send(1, "linkAccount(uint8,string)", ["uint8", "bytes"], [1, b"d\xe1na"])
+    send(2, "invite(address,string)", ["address", "bytes"], [invitation, b"Z\xf6e"])
     stack.anvil.skip(1)
-    _wait_for(lambda: member(api, dana.address)["name"] is not None)
+    _wait_for(lambda: invitation in [i["address"] for i in api.get("/invitations")], timeout=30)
     assert member(api, dana.address)["name"] == "Dan\ufffd \ufffd"
+    assert member(api, dana.address)["linked_accounts"] == [{"site": "github", "handle": "d\ufffdna"}]
+    assert api.get(f"/invitations/{invitation}")["name"] == "Z\ufffde"
 
 
 def test_governance_clears_an_abusive_name(stack):
