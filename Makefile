@@ -113,6 +113,24 @@ soak: setup
 # --strict: a broken link or anchor, or a page left out of the nav, is an error. Nothing is
 # fetched from the network. Open var/site/index.html. (Never --quiet: it hides the warnings
 # from --strict too, and a broken link then passes.)
+# Translations (backend/i18n): each catalog's messages extracted from its sources (web.cfg: the
+# web app's Python, templates and scripts; words.cfg: the rest of backend/) into var/i18n/*.pot,
+# then every language's .po file updated from it (new messages empty, removed ones dropped, changed
+# ones marked fuzzy). Translate the empty and fuzzy ones; tests/backend/test_translations.py fails
+# until none is left. A new language: add its code to SUPPORTED in backend/i18n/locale.py first.
+.PHONY: translations
+translations: setup
+	@mkdir -p var/i18n
+	@for catalog in web words; do \
+	  $(BIN)/pybabel -q extract -F backend/i18n/$$catalog.cfg -k lazy_gettext --sort-by-file --width 120 \
+	    --add-comments Translators: --project "Contribution Commons" -o var/i18n/$$catalog.pot backend \
+	  && for code in $$($(BIN)/python -c 'from backend.i18n import SUPPORTED, DEFAULT; print(*(c for c in SUPPORTED if c != DEFAULT))'); do \
+	    $(BIN)/pybabel -q update -i var/i18n/$$catalog.pot -d backend/i18n/locales -D $$catalog -l $$code \
+	      --init-missing --ignore-obsolete --width 120 || exit 1; \
+	  done || exit 1; \
+	done
+	@echo "translations: backend/i18n/locales/*/LC_MESSAGES/{web,words}.po updated; translate what is empty or fuzzy"
+
 .PHONY: docs
 docs: setup
 	@$(BIN)/python tools/docs_settings.py

@@ -20,6 +20,7 @@ from backend.communities import routes as communities
 from backend.consent import routes as consent
 from backend.context import Context
 from backend.credentials import routes as credentials
+from backend.i18n.middleware import LocaleMiddleware
 from backend.indicators import routes as indicators
 from backend.members import routes as members
 from backend.notifications import routes as notifications
@@ -104,4 +105,6 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
     web.install(app)
     capture_web.install(app)  # capture's drafts on the waiting page, and its tables
     problems.document(app)
+    # Each request in its member's language: the `lang` cookie, else Accept-Language (backend/i18n).
+    app.add_middleware(LocaleMiddleware)
     return app
