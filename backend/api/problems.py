@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,6 +13,9 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.errors import DomainError
+from backend.i18n import N_, ngettext
+from backend.i18n import gettext as _
+from backend.units import number
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -109,28 +113,101 @@ def document(app: FastAPI) -> None:
 
 # Patterns named in words: "String should match pattern '^0x[0-9a-fA-F]{40}$'" says less than this.
 _PATTERNS = {
-    r"^0x[0-9a-fA-F]{40}$": "an address (0x and 40 hex digits)",
-    r"^0x[0-9a-fA-F]{64}$": "a 32-byte hash (0x and 64 hex digits)",
-    r"^0x[0-9a-fA-F]{130}$": "a 65-byte signature (0x and 130 hex digits)",
-    r"^0x[0-9a-fA-F]{130,4096}$": "a 65-byte signature (0x and 130 hex digits; a contract wallet's may be longer, "
-    "up to 2,048 bytes)",
-    r"^0x([0-9a-fA-F]{2})*$": "hex bytes (0x and an even number of hex digits)",
-    r"^[0-9]{1,78}$": "a decimal uint256",
+    r"^0x[0-9a-fA-F]{40}$": N_("an address (0x and 40 hex digits)"),
+    r"^0x[0-9a-fA-F]{64}$": N_("a 32-byte hash (0x and 64 hex digits)"),
+    r"^0x[0-9a-fA-F]{130}$": N_("a 65-byte signature (0x and 130 hex digits)"),
+    r"^0x[0-9a-fA-F]{130,4096}$": N_(
+        "a 65-byte signature (0x and 130 hex digits; a contract wallet's may be longer, up to 2,048 bytes)"
+    ),
+    r"^0x([0-9a-fA-F]{2})*$": N_("hex bytes (0x and an even number of hex digits)"),
+    r"^[0-9]{1,78}$": N_("a decimal uint256"),
 }
+# Pydantic's errors by type, in words of the request's language (pydantic's own messages are
+# English only); each is filled from the error's context. A type not here keeps pydantic's message.
+_SAYINGS = {
+    "missing": N_("this field is required"),
+    "extra_forbidden": N_("this field is not one the request takes: remove it"),
+    "string_type": N_("text is expected here"),
+    "int_type": N_("a whole number is expected here"),
+    "int_parsing": N_("a whole number is expected here"),
+    "int_from_float": N_("a whole number is expected here, without decimals"),
+    "int_parsing_size": N_("this number is too large"),
+    "float_type": N_("a number is expected here"),
+    "float_parsing": N_("a number is expected here"),
+    "finite_number": N_("a finite number is expected here"),
+    "bool_type": N_("true or false is expected here"),
+    "bool_parsing": N_("true or false is expected here"),
+    "greater_than_equal": N_("must be at least %(ge)s"),
+    "greater_than": N_("must be more than %(gt)s"),
+    "less_than_equal": N_("must be at most %(le)s"),
+    "less_than": N_("must be less than %(lt)s"),
+    "multiple_of": N_("must be a multiple of %(multiple_of)s"),
+    "literal_error": N_("must be one of: %(expected)s"),
+    "enum": N_("must be one of: %(expected)s"),
+    "dict_type": N_("an object ({...}) is expected here"),
+    "model_type": N_("an object ({...}) is expected here"),
+    "model_attributes_type": N_("an object ({...}) is expected here"),
+    "list_type": N_("a list ([...]) is expected here"),
+    "union_tag_invalid": N_("“%(tag)s” is not a kind this takes: choose one of %(expected_tags)s"),
+    "union_tag_not_found": N_("say which kind this is, in its field %(discriminator)s"),
+    "json_invalid": N_("the body is not valid JSON: check its brackets, quotes and commas"),
+    "json_type": N_("the body is not valid JSON: check its brackets, quotes and commas"),
+    "string_pattern_mismatch": N_("does not have the form this field takes"),
+    "url_parsing": N_("is not a web link"),
+    "url_scheme": N_("is not a web link of a kind this field takes"),
+}
+
+# Starlette's own details (an unknown path, a method a path does not take), said in the catalog's words.
+_STATUS_PHRASES = (N_("Not Found"), N_("Method Not Allowed"))
+
+
+def _counted(kind: str, limit: int, given: Any) -> str:
+    """A length limit in characters (text) or items (lists), with the length given when known."""
+    if kind == "string_too_short":
+        said = ngettext("must be at least %(num)s character long", "must be at least %(num)s characters long", limit)
+    elif kind == "string_too_long":
+        said = ngettext("must be at most %(num)s character long", "must be at most %(num)s characters long", limit)
+    elif kind == "too_short":
+        said = ngettext("needs at least %(num)s item", "needs at least %(num)s items", limit)
+    else:
+        said = ngettext("takes at most %(num)s item", "takes at most %(num)s items", limit)
+    if isinstance(given, str | list | tuple | dict):
+        said += " " + _("(this one has %(num)s)", num=number(len(given)))
+    return said
 
 
 def _message(error: dict) -> str:
-    pattern = (error.get("ctx") or {}).get("pattern")
-    if error["type"] == "string_pattern_mismatch" and pattern in _PATTERNS:
+    """A validation error in words, in the request's language."""
+    kind, context = error["type"], error.get("ctx") or {}
+    pattern = context.get("pattern")
+    if kind == "string_pattern_mismatch" and pattern in _PATTERNS:
         shown = repr(error["input"])
-        shown = shown if len(shown) <= 100 else f"{shown[:90]}...' ({len(error['input']):,} characters)"
-        return f"{shown} is not {_PATTERNS[pattern]}"
+        if len(shown) > 100:
+            shown = f"{shown[:90]}...' " + _("(%(num)s characters)", num=number(len(error["input"])))
+        return _("%(input)s is not %(expected)s", input=shown, expected=_(_PATTERNS[pattern]))
+    if kind in ("value_error", "assertion_error") and "error" in context:
+        return str(context["error"])  # the validator's own sentence, said in the request's language
+    if kind in ("string_too_short", "string_too_long") or kind in ("too_short", "too_long"):
+        limit = context.get("min_length", context.get("max_length"))
+        if isinstance(limit, int):
+            return _counted(kind, limit, error.get("input"))
+    if kind in _SAYINGS:
+        values = {k: number(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in context.items()}
+        try:
+            return _(_SAYINGS[kind], **values) if values else _(_SAYINGS[kind])
+        except (KeyError, TypeError, ValueError):
+            pass
     return error["msg"]
 
 
 def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unexpected error on %s", request.url.path, exc_info=exc)
-    return problem(500, "Internal error", f"{type(exc).__name__}: the service failed; see its log", request)
+    return problem(
+        500,
+        _("Internal error"),
+        _("%(kind)s: the service failed; see its log", kind=type(exc).__name__),
+        request,
+    )
 
 
 class KeepConnection:
@@ -173,20 +250,24 @@ def install(app: FastAPI) -> None:
             # Accepted or sent: whatever failed afterwards, the client follows it instead of signing again.
             extra["status_url"] = status_url(request, request_id=extra.get("request_id"), tx_hash=extra.get("tx_hash"))
             headers["Location"] = extra["status_url"]
-        return problem(exc.status, exc.title, exc.detail, request, exc.type, headers=headers or None, **extra)
+        title = _(exc.title)  # a catalog message, said in the request's language
+        return problem(exc.status, title, exc.detail, request, exc.type, headers=headers or None, **extra)
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(request: Request, exc: SQLAlchemyError):
         # The index's database went away (or refused): a 503 the client can retry, not a 500.
         log.warning("index database error on %s: %r", request.url.path, exc)
-        detail = f"The index's database failed ({type(exc).__name__}): retry shortly"
         if request.method == "POST":  # a write: it may have been accepted as the database failed
-            detail += (
-                "; if this was a signed request, submit the same signed request again (submitting is "
-                "idempotent: it answers with the request accepted before, if it was), not a new one"
+            detail = _(
+                "The index's database failed (%(kind)s): retry shortly; if this was a signed request, submit the "
+                "same signed request again (submitting is idempotent: it answers with the request accepted before, "
+                "if it was), not a new one",
+                kind=type(exc).__name__,
             )
+        else:
+            detail = _("The index's database failed (%(kind)s): retry shortly", kind=type(exc).__name__)
         return problem(
-            503, "Index database unavailable", detail, request, "index-unavailable", headers={"Retry-After": "2"}
+            503, _("Index database unavailable"), detail, request, "index-unavailable", headers={"Retry-After": "2"}
         )
 
     @app.exception_handler(RequestValidationError)
@@ -196,16 +277,18 @@ def install(app: FastAPI) -> None:
         # A body that is not even JSON is a 400; a well-formed body with wrong fields is 422.
         malformed = any(e["type"] == "json_invalid" for e in errors)
         status = 400 if malformed else 422
-        title = "Malformed request body" if malformed else "Invalid request fields"
+        title = _("Malformed request body") if malformed else _("Invalid request fields")
         return problem(status, title, where, request, "validation", errors=errors)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException):
-        # Keeps the headers (a 405 must say which methods are Allowed).
+        # Keeps the headers (a 405 must say which methods are Allowed). Starlette's own details are
+        # its status phrases, in the catalog (_STATUS_PHRASES).
+        said = _(str(exc.detail))
         return problem(
             exc.status_code,
-            str(exc.detail),
-            str(exc.detail),
+            said,
+            said,
             request,
             headers=dict(exc.headers) if exc.headers else None,
         )

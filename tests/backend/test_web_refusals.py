@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from backend.errors import _STATUS_BY_ERROR, _WORDS, ChainRefused, refusal_in_words
+from backend.i18n import SUPPORTED, use_locale
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -67,16 +68,36 @@ def test_every_custom_error_of_the_abis_has_a_sentence():
     assert not missing, f"no sentence in backend/errors.py _WORDS for {missing}"
 
 
-def test_no_refusal_names_an_error():
+@pytest.mark.parametrize("language", SUPPORTED)
+def test_no_refusal_names_an_error(language):
     errors = abi_errors()
     pattern = names_pattern(set(errors) | set(_STATUS_BY_ERROR))
     for name, inputs in errors.items():
         args = {i["name"]: example(i["type"], i["name"]) for i in inputs}
-        refused = ChainRefused(name, args)
+        with use_locale(language):
+            refused = ChainRefused(name, args)
         assert not pattern.search(refused.detail), (name, refused.detail)
         assert "no words for" not in refused.detail, (name, refused.detail)
+        assert "%(" not in refused.detail, (name, refused.detail)  # every placeholder filled
         # Programmers still find the name and arguments, in their own fields.
         assert refused.extra == {"error": name, "arguments": args}
+
+
+def test_every_refusal_is_said_in_spanish():
+    """Each sentence has its Spanish in words.po: none comes back in English."""
+    for name, inputs in abi_errors().items():
+        args = {i["name"]: example(i["type"], i["name"]) for i in inputs}
+        english = ChainRefused(name, args).detail
+        with use_locale("es"):
+            spanish = ChainRefused(name, args).detail
+        assert spanish != english, (name, english)
+    with use_locale("es"):
+        period = refusal_in_words("GovernorVotingPeriodOutOfRange", {"value": 59, "min": 60, "max": 30 * 86_400})
+        assert "59 segundos" in period and "de 1 minuto a 30 días" in period
+        executed = refusal_in_words("GovernorUnexpectedProposalState", {"proposalId": 5, "current": 7})
+        assert executed == "La propuesta 5 ya se ejecutó, así que esto no se puede hacer ahora"
+        votes = refusal_in_words("GovernorInsufficientProposerVotes", {"proposer": "Ana", "votes": 0, "threshold": 1})
+        assert votes.startswith("Ana tiene 0 votos, y hacer una propuesta requiere 1 voto")
 
 
 def test_times_states_and_spans_in_words():
