@@ -14,7 +14,7 @@ export SOLCX_BINARY_PATH := $(CURDIR)/.solcx
 MAKEFLAGS += --jobs=2
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup compile run demo test test-contracts bench clean fuzz coverage
+.PHONY: setup compile artifacts run demo test test-contracts bench clean fuzz coverage
 
 setup: $(BIN)/.installed node_modules/.installed .solcx/solc-v$(SOLC_VERSION) $(BIN)/anvil $(BIN)/forge $(BIN)/.toolchain
 
@@ -55,6 +55,14 @@ $(BIN)/.toolchain: tools/toolchain_pth.py $(BIN)/.installed
 
 compile: setup
 	@$(BIN)/ape compile
+
+# The compiled contracts that deploying takes without compiling (artifacts/, committed): compiled
+# afresh, then each deployed contract's ABI and bytecode written with a manifest of what they came
+# from (scripts/_artifacts.py). Run it after changing contracts/, OpenZeppelin or the compiler
+# settings, and commit artifacts/: a test fails while they are stale (and deploying compiles).
+artifacts: setup
+	@$(BIN)/ape compile --force
+	@$(BIN)/python -m scripts._artifacts
 
 run: setup
 	@bash tools/run-local.sh

@@ -12,7 +12,11 @@ from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from ape import chain, project
+from ape import chain
+
+# ape's project for deploying: the contracts compiled in artifacts/ while their sources are
+# unchanged (no compile on a fresh clone), else ape's own project, which compiles.
+from scripts._artifacts import contracts as project
 
 DEPLOYMENTS_DIR = Path(__file__).resolve().parent.parent / "deployments"
 

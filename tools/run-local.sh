@@ -69,12 +69,20 @@ else
   rpc_ready || { echo "Anvil did not start; see var/anvil.log"; exit 1; }
 fi
 
-# Compile once, quietly (ape lists every source it reads); the log says more if it fails.
-echo "==> compiling the contracts (ape compile; output in var/compile.log)"
-if ! ape compile > var/compile.log 2>&1; then
-  cat var/compile.log
-  echo "Compiling failed; see above (also in var/compile.log)"
-  exit 1
+# No compile while the contracts compiled in artifacts/ match their sources (the sha256 of each
+# file of contracts/, OpenZeppelin's version, the compiler settings: scripts/_artifacts.py); the
+# deploy takes them from there. Otherwise compile once, quietly (ape lists every source it
+# reads); the log says more if it fails.
+if python -m scripts._artifacts --check > /dev/null 2> var/artifacts.log; then
+  echo "==> the contracts as compiled in artifacts/ (their sources are unchanged: no compile)"
+else
+  sed 's/^/    /' var/artifacts.log
+  echo "==> compiling the contracts (ape compile; output in var/compile.log)"
+  if ! ape compile > var/compile.log 2>&1; then
+    cat var/compile.log
+    echo "Compiling failed; see above (also in var/compile.log)"
+    exit 1
+  fi
 fi
 
 echo "==> deploying the example community (skipped if this chain has it)"
