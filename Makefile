@@ -31,7 +31,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	@echo "==> npm packages from package-lock.json (solc, Anvil, forge, OpenZeppelin, EAS, axe-core)"
+	@echo "==> npm packages from package-lock.json (solc, Anvil, forge, OpenZeppelin, axe-core)"
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -100,7 +100,14 @@ coverage: setup
 	@awk -F, '/^BRDA/ {n++; if ($$4 == "-" || $$4 == "0") {m++; print "  branch not taken: " file ":" $$1}} /^SF:/ {file = substr($$0, 4)} \
 	  END {printf "coverage: %d of %d branches of contracts/ taken\n", n - m, n; exit (m > 0 || n == 0)}' lcov.info
 
-bench: setup
+# EAS, which bench/gas.py deploys beside the contracts, and the Hardhat it brings: the benchmarks'
+# own npm packages, installed here only.
+bench/node_modules/.installed: bench/package.json bench/package-lock.json
+	@echo "==> the benchmarks' npm packages from bench/package-lock.json (EAS)"
+	@cd bench && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+bench: setup bench/node_modules/.installed
 	@command -v wrk > /dev/null || { echo "==> wrk from Debian's packages (reads from a C client)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk > /dev/null || echo "(no wrk: its reads are left out)"; }
 	@$(BIN)/python -m bench.gas
@@ -146,4 +153,4 @@ docs: setup
 	@echo "docs: var/site/index.html"
 
 clean:
-	rm -rf .build .solcx $(VENV) node_modules
+	rm -rf .build .solcx $(VENV) node_modules bench/node_modules

@@ -25,7 +25,9 @@ from devstack.protocol import EVIDENCE_HASH, EVIDENCE_URI, FOR, Governance, Rela
 from scripts._community import CommunityParams, deploy_community
 
 ROOT = Path(__file__).resolve().parent.parent
-EAS_ARTIFACTS = ROOT / "node_modules/@ethereum-attestation-service/eas-contracts/artifacts/contracts"
+# EAS comes from the benchmarks' own npm packages (bench/package.json, installed by `make bench`):
+# it brings Hardhat, some 200 packages that `make setup` need not install.
+EAS_ARTIFACTS = ROOT / "bench/node_modules/@ethereum-attestation-service/eas-contracts/artifacts/contracts"
 EAS_SCHEMA = "uint32 indicatorId,bytes32 evidenceHash,string evidenceURI"
 ENDORSEMENT_SCHEMA = "bool endorse"
 ZERO_ADDRESS = "0x" + "00" * 20
