@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.chain.deployments import Community, Deployments
 from backend.chain.gateway import ChainGateway
 from backend.errors import NotFound
+from backend.i18n import gettext as _
 from backend.indexer.db import make_engine, make_sessionmaker
 from backend.indexer.follower import Indexer
 from backend.relay.book import RelayBook
@@ -52,9 +53,12 @@ class Context:
             if len(communities) == 1:
                 return next(iter(communities.values()))
             raise NotFound(
-                f"This service serves {len(communities)} communities; use /communities/{{slug}}/... "
-                f"with one of: {', '.join(sorted(communities))}"
+                _(
+                    "This service serves %(count)s communities; use /communities/{slug}/... with one of: %(slugs)s",
+                    count=len(communities),
+                    slugs=", ".join(sorted(communities)),
+                )
             )
         if slug not in communities:
-            raise NotFound(f"No community '{slug}' here; GET /communities lists them")
+            raise NotFound(_("No community '%(slug)s' here; GET /communities lists them", slug=slug))
         return communities[slug]

@@ -13,6 +13,7 @@ from pydantic import AfterValidator
 from backend.chain.addresses import checksummed
 from backend.chain.deployments import Community
 from backend.context import Context
+from backend.i18n import gettext as _
 from backend.vocabulary import ADDRESS_PATTERN, INDEX_ID_MAX, UINT32  # ids: counters from 1, kept as 64-bit integers
 
 
@@ -68,7 +69,9 @@ async def get_cursor_paging(
                     "type": "value_error",
                     "loc": ("query", "after"),
                     "input": after,
-                    "msg": f"Give a cursor (after) or an offset, not both: offset is {paging.offset}",
+                    "msg": _(
+                        "Give a cursor (after) or an offset, not both: offset is %(offset)s", offset=paging.offset
+                    ),
                 }
             ]
         )

@@ -7,6 +7,7 @@ sentence translated in the catalog gets its numbers in the same language.
 
 from __future__ import annotations
 
+import math
 import time
 
 from babel.numbers import format_decimal
@@ -38,6 +39,16 @@ def about(seconds: float) -> str:
     if seconds >= 2 * HOUR:
         return _hours(round(seconds / HOUR))
     return _minutes(max(1, -(-seconds // MINUTE)))
+
+
+def wait(seconds: float) -> str:
+    """How long to wait before trying again, rounded up: "45 seconds", "3 minutes", "2 hours"."""
+    seconds = max(0, math.ceil(seconds))
+    if seconds < 2 * MINUTE:
+        return ngettext("%(num)s second", "%(num)s seconds", seconds, num=number(seconds))
+    if seconds < 2 * HOUR:
+        return _minutes(math.ceil(seconds / MINUTE))
+    return _hours(math.ceil(seconds / HOUR))
 
 
 def utc_time(timestamp: int) -> str:

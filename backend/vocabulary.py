@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from backend.chain.addresses import checksummed
+from backend.i18n import gettext as _
 
 # ---- integers, as the contracts type them
 UINT16 = 2**16 - 1
@@ -55,7 +56,7 @@ def at_most_bytes(field: str, limit: int) -> AfterValidator:
 
     def check(value: str) -> str:
         if len(value.encode()) > limit:
-            raise ValueError(f"{field} must be at most {limit} bytes of UTF-8")
+            raise ValueError(_("%(field)s must be at most %(limit)s bytes of UTF-8", field=field, limit=limit))
         return value
 
     return AfterValidator(check)
@@ -90,26 +91,42 @@ def _printable(value: str, what: str) -> str:
     and zero-width joiners make two names look alike)."""
     value = unicodedata.normalize("NFC", value).strip()
     if not value:
-        raise ValueError(f"{what} must not be empty")
+        raise ValueError(_("%(what)s must not be empty", what=what))
     for character in value:
         if unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp"):
-            raise ValueError(f"{what} must not hold control or invisible characters (U+{ord(character):04X})")
+            raise ValueError(
+                _(
+                    "%(what)s must not hold control or invisible characters (%(character)s)",
+                    what=what,
+                    character=f"U+{ord(character):04X}",
+                )
+            )
     return value
 
 
 def person_name(value: str) -> str:
-    value = _printable(value, "a name")
+    value = _printable(value, _("a name"))
     if len(value) > MAX_NAME_CHARACTERS or len(value.encode()) > MAX_NAME_BYTES:
         raise ValueError(
-            f"a name is at most {MAX_NAME_CHARACTERS} characters (fewer with emoji); this one is {len(value)}"
+            _(
+                "a name is at most %(limit)s characters (fewer with emoji); this one is %(length)s",
+                limit=MAX_NAME_CHARACTERS,
+                length=len(value),
+            )
         )
     return value
 
 
 def handle(value: str) -> str:
-    value = _printable(value.removeprefix("@"), "a user name")
+    value = _printable(value.removeprefix("@"), _("a user name"))
     if len(value.encode()) > MAX_HANDLE_BYTES:
-        raise ValueError(f"a user name is at most {MAX_HANDLE_BYTES} characters; this one is {len(value)}")
+        raise ValueError(
+            _(
+                "a user name is at most %(limit)s characters; this one is %(length)s",
+                limit=MAX_HANDLE_BYTES,
+                length=len(value),
+            )
+        )
     return value
 
 

@@ -17,6 +17,7 @@ from backend.admissions.schemas import (
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import NotFound
+from backend.i18n import gettext as _
 from backend.indexer.models import Claim, Invitation, Member, Setting, Vouch
 from backend.indexer.reads import address_of, index_time
 
@@ -120,8 +121,12 @@ def get_invitation(ctx: Context, community: Community, address: str) -> Invitati
         invitation = session.get(Invitation, (community.slug, address_of(address)))
         if invitation is None:
             raise NotFound(
-                f"No invitation has the address {address} in community '{community.slug}': the link may be "
-                "mistyped, or the invitation not indexed yet"
+                _(
+                    "No invitation has the address %(address)s in community '%(community)s': the link may be "
+                    "mistyped, or the invitation not indexed yet",
+                    address=address,
+                    community=community.slug,
+                )
             )
         [answer] = _invitations_out(session, community, [invitation], index_time(session, community))
         return answer

@@ -20,6 +20,7 @@ from backend.chain.deployments import Community
 from backend.chain.typed_data import invitation_acceptance_typed_data
 from backend.context import Context
 from backend.errors import Unprocessable
+from backend.i18n import gettext as _
 from backend.relay.checks import prepare
 
 
@@ -47,7 +48,7 @@ def invitation_of_secret(secret: str) -> str:
     try:
         return Account.from_key(secret).address
     except ValueError as exc:
-        raise Unprocessable("This invitation link is damaged: its secret is not one the service made") from exc
+        raise Unprocessable(_("This invitation link is damaged: its secret is not one the service made")) from exc
 
 
 def prepare_acceptance(ctx: Context, community: Community, *, signer: str, secret: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.errors import DomainError
-from backend.i18n import N_, ngettext
+from backend.i18n import DEFAULT, N_, current_locale, ngettext
 from backend.i18n import gettext as _
 from backend.units import number
 
@@ -122,62 +122,86 @@ _PATTERNS = {
     r"^0x([0-9a-fA-F]{2})*$": N_("hex bytes (0x and an even number of hex digits)"),
     r"^[0-9]{1,78}$": N_("a decimal uint256"),
 }
-# Pydantic's errors by type, in words of the request's language (pydantic's own messages are
-# English only); each is filled from the error's context. A type not here keeps pydantic's message.
+# Pydantic's errors by type, as pydantic says them in English (its templates, its context's names),
+# for the other languages: pydantic speaks English only. In English its own message is kept.
 _SAYINGS = {
-    "missing": N_("this field is required"),
-    "extra_forbidden": N_("this field is not one the request takes: remove it"),
-    "string_type": N_("text is expected here"),
-    "int_type": N_("a whole number is expected here"),
-    "int_parsing": N_("a whole number is expected here"),
-    "int_from_float": N_("a whole number is expected here, without decimals"),
-    "int_parsing_size": N_("this number is too large"),
-    "float_type": N_("a number is expected here"),
-    "float_parsing": N_("a number is expected here"),
-    "finite_number": N_("a finite number is expected here"),
-    "bool_type": N_("true or false is expected here"),
-    "bool_parsing": N_("true or false is expected here"),
-    "greater_than_equal": N_("must be at least %(ge)s"),
-    "greater_than": N_("must be more than %(gt)s"),
-    "less_than_equal": N_("must be at most %(le)s"),
-    "less_than": N_("must be less than %(lt)s"),
-    "multiple_of": N_("must be a multiple of %(multiple_of)s"),
-    "literal_error": N_("must be one of: %(expected)s"),
-    "enum": N_("must be one of: %(expected)s"),
-    "dict_type": N_("an object ({...}) is expected here"),
-    "model_type": N_("an object ({...}) is expected here"),
-    "model_attributes_type": N_("an object ({...}) is expected here"),
-    "list_type": N_("a list ([...]) is expected here"),
-    "union_tag_invalid": N_("“%(tag)s” is not a kind this takes: choose one of %(expected_tags)s"),
-    "union_tag_not_found": N_("say which kind this is, in its field %(discriminator)s"),
-    "json_invalid": N_("the body is not valid JSON: check its brackets, quotes and commas"),
-    "json_type": N_("the body is not valid JSON: check its brackets, quotes and commas"),
-    "string_pattern_mismatch": N_("does not have the form this field takes"),
-    "url_parsing": N_("is not a web link"),
-    "url_scheme": N_("is not a web link of a kind this field takes"),
+    "missing": N_("Field required"),
+    "extra_forbidden": N_("Extra inputs are not permitted"),
+    "string_type": N_("Input should be a valid string"),
+    "int_type": N_("Input should be a valid integer"),
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional part"),
+    "int_parsing_size": N_("Unable to parse input string as an integer, exceeded maximum size"),
+    "float_type": N_("Input should be a valid number"),
+    "float_parsing": N_("Input should be a valid number, unable to parse string as a number"),
+    "finite_number": N_("Input should be a finite number"),
+    "bool_type": N_("Input should be a valid boolean"),
+    "bool_parsing": N_("Input should be a valid boolean, unable to interpret input"),
+    "greater_than_equal": N_("Input should be greater than or equal to %(ge)s"),
+    "greater_than": N_("Input should be greater than %(gt)s"),
+    "less_than_equal": N_("Input should be less than or equal to %(le)s"),
+    "less_than": N_("Input should be less than %(lt)s"),
+    "multiple_of": N_("Input should be a multiple of %(multiple_of)s"),
+    "literal_error": N_("Input should be %(expected)s"),
+    "enum": N_("Input should be %(expected)s"),
+    "dict_type": N_("Input should be a valid dictionary"),
+    "model_type": N_("Input should be a valid dictionary or instance of %(class_name)s"),
+    "model_attributes_type": N_("Input should be a valid dictionary or object to extract fields from"),
+    "list_type": N_("Input should be a valid list"),
+    "union_tag_invalid": N_(
+        "Input tag '%(tag)s' found using %(discriminator)s does not match any of the expected tags: %(expected_tags)s"
+    ),
+    "union_tag_not_found": N_("Unable to extract tag using discriminator %(discriminator)s"),
+    "json_invalid": N_("Invalid JSON: %(error)s"),
+    "string_pattern_mismatch": N_("String should match pattern '%(pattern)s'"),
+    "url_parsing": N_("Input should be a valid URL, %(error)s"),
+    "url_scheme": N_("URL scheme should be %(expected_schemes)s"),
 }
-
 # Starlette's own details (an unknown path, a method a path does not take), said in the catalog's words.
 _STATUS_PHRASES = (N_("Not Found"), N_("Method Not Allowed"))
 
 
-def _counted(kind: str, limit: int, given: Any) -> str:
-    """A length limit in characters (text) or items (lists), with the length given when known."""
+def _counted(kind: str, context: dict[str, Any]) -> str | None:
+    """A length limit in characters (text) or items (lists), as pydantic says it."""
     if kind == "string_too_short":
-        said = ngettext("must be at least %(num)s character long", "must be at least %(num)s characters long", limit)
-    elif kind == "string_too_long":
-        said = ngettext("must be at most %(num)s character long", "must be at most %(num)s characters long", limit)
-    elif kind == "too_short":
-        said = ngettext("needs at least %(num)s item", "needs at least %(num)s items", limit)
+        n = context.get("min_length")
+        return (
+            ngettext(
+                "String should have at least %(num)s character", "String should have at least %(num)s characters", n
+            )
+            if isinstance(n, int)
+            else None
+        )
+    if kind == "string_too_long":
+        n = context.get("max_length")
+        return (
+            ngettext("String should have at most %(num)s character", "String should have at most %(num)s characters", n)
+            if isinstance(n, int)
+            else None
+        )
+    n, given = context.get("min_length" if kind == "too_short" else "max_length"), context.get("actual_length")
+    if not isinstance(n, int):
+        return None
+    if kind == "too_short":
+        said = ngettext(
+            "The list should have at least %(num)s item after validation, not %(given)s",
+            "The list should have at least %(num)s items after validation, not %(given)s",
+            n,
+            given=given,
+        )
     else:
-        said = ngettext("takes at most %(num)s item", "takes at most %(num)s items", limit)
-    if isinstance(given, str | list | tuple | dict):
-        said += " " + _("(this one has %(num)s)", num=number(len(given)))
+        said = ngettext(
+            "The list should have at most %(num)s item after validation, not %(given)s",
+            "The list should have at most %(num)s items after validation, not %(given)s",
+            n,
+            given=given,
+        )
     return said
 
 
-def _message(error: dict) -> str:
-    """A validation error in words, in the request's language."""
+def validation_message(error: Any) -> str:
+    """A validation error in words, in the request's language: pydantic's own message in English,
+    its template translated in the others; a pattern named in words in every language."""
     kind, context = error["type"], error.get("ctx") or {}
     pattern = context.get("pattern")
     if kind == "string_pattern_mismatch" and pattern in _PATTERNS:
@@ -185,16 +209,17 @@ def _message(error: dict) -> str:
         if len(shown) > 100:
             shown = f"{shown[:90]}...' " + _("(%(num)s characters)", num=number(len(error["input"])))
         return _("%(input)s is not %(expected)s", input=shown, expected=_(_PATTERNS[pattern]))
+    if current_locale() == DEFAULT:
+        return error["msg"]
     if kind in ("value_error", "assertion_error") and "error" in context:
         return str(context["error"])  # the validator's own sentence, said in the request's language
-    if kind in ("string_too_short", "string_too_long") or kind in ("too_short", "too_long"):
-        limit = context.get("min_length", context.get("max_length"))
-        if isinstance(limit, int):
-            return _counted(kind, limit, error.get("input"))
+    if kind in ("string_too_short", "string_too_long", "too_short", "too_long"):
+        said = _counted(kind, context)
+        if said is not None:
+            return said
     if kind in _SAYINGS:
-        values = {k: number(v) if isinstance(v, int) and not isinstance(v, bool) else v for k, v in context.items()}
         try:
-            return _(_SAYINGS[kind], **values) if values else _(_SAYINGS[kind])
+            return _(_SAYINGS[kind], **context) if context else _(_SAYINGS[kind])
         except (KeyError, TypeError, ValueError):
             pass
     return error["msg"]
@@ -272,7 +297,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        errors = [{"loc": list(e["loc"]), "msg": _message(e), "type": e["type"]} for e in exc.errors()]
+        errors = [{"loc": list(e["loc"]), "msg": validation_message(e), "type": e["type"]} for e in exc.errors()]
         where = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
         # A body that is not even JSON is a 400; a well-formed body with wrong fields is 422.
         malformed = any(e["type"] == "json_invalid" for e in errors)

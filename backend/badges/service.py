@@ -15,6 +15,7 @@ from backend.chain.abi import readable_text
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import DomainError, NotFound
+from backend.i18n import gettext as _
 from backend.indexer.models import (
     Badge,
     IndicatorVersion,
@@ -93,7 +94,10 @@ def get_badge(ctx: Context, community: Community, token_id: int) -> dict[str, An
     with ctx.sessions() as session:
         badge = session.connection().execute(_BADGE, {"community": community.slug, "token_id": token_id}).first()
         if badge is None:
-            raise NotFound(f"No badge {token_id} in community '{community.slug}'", error="ERC721NonexistentToken")
+            raise NotFound(
+                _("No badge %(token_id)s in community '%(community)s'", token_id=token_id, community=community.slug),
+                error="ERC721NonexistentToken",
+            )
         return _badges_out(session, [badge], index_time(session, community))[0]
 
 
@@ -132,7 +136,7 @@ def badge_metadata(ctx: Context, community: Community, token_id: int) -> dict[st
     """The badge's on-chain metadata: its tokenURI (a JSON data URI) read from the contract, decoded."""
     get_badge(ctx, community, token_id)  # 404 for a badge the index does not know
     uri = ctx.gateway.read(community, "badge", "tokenURI", token_id)[0]
-    return {"token_uri": uri, **token_uri_json(uri, f"Badge {token_id}'s tokenURI")}
+    return {"token_uri": uri, **token_uri_json(uri, _("Badge %(token_id)s's tokenURI", token_id=token_id))}
 
 
 # What ContributionBadge.tokenURI answers: a JSON object, base64 encoded in a data URI, with
@@ -163,18 +167,30 @@ def token_uri_json(uri: str, what: str) -> dict[str, Any]:
     hold such an object is refused in words, with what it holds shown as readable text: never a
     500 for what is on chain."""
     if not uri.startswith(_JSON_DATA_URI):
-        raise DomainError(f"{what} is not a JSON data URI: {_excerpt(uri)}")
+        raise DomainError(_("%(what)s is not a JSON data URI: %(text)s", what=what, text=_excerpt(uri)))
     try:
         raw = base64.b64decode(uri[len(_JSON_DATA_URI) :], validate=True)
     except binascii.Error as exc:
-        raise DomainError(f"{what} is not base64 ({exc}): {_excerpt(uri)}") from exc
+        raise DomainError(
+            _("%(what)s is not base64 (%(why)s): %(text)s", what=what, why=exc, text=_excerpt(uri))
+        ) from exc
     text = raw.decode("utf-8", errors="replace")
     try:
         document = json.loads(text, strict=False)  # not strict: a control character left unescaped is read too
     except json.JSONDecodeError as exc:
-        raise DomainError(f"{what} does not hold JSON ({exc.msg} at character {exc.pos}): {_excerpt(text)}") from exc
+        raise DomainError(
+            _(
+                "%(what)s does not hold JSON (%(why)s at character %(position)s): %(text)s",
+                what=what,
+                why=exc.msg,
+                position=exc.pos,
+                text=_excerpt(text),
+            )
+        ) from exc
     if not _shaped(document, _METADATA_SHAPE):
-        raise DomainError(f"{what} does not hold the badge metadata this service reads: {_excerpt(text)}")
+        raise DomainError(
+            _("%(what)s does not hold the badge metadata this service reads: %(text)s", what=what, text=_excerpt(text))
+        )
     return _readable(document)
 
 

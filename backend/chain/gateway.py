@@ -11,6 +11,7 @@ from backend.chain.deployments import Community, Deployments
 from backend.chain.receipts import Receipt
 from backend.chain.rpc import Rpc, RpcError
 from backend.errors import ChainRefused, NodeUnavailable
+from backend.i18n import gettext as _
 from backend.settings import Settings
 
 
@@ -56,8 +57,12 @@ class ChainGateway:
         node_chain_id = int(self.rpc.request("eth_chainId"), 16)
         if node_chain_id != self.deployments.chain_id:
             raise NodeUnavailable(
-                f"The node at {self.settings.rpc_url} serves chain {node_chain_id}, but the deployments "
-                f"file is for chain {self.deployments.chain_id}"
+                _(
+                    "The node at %(url)s serves chain %(chain)s, but the deployments file is for chain %(expected)s",
+                    url=self.settings.rpc_url,
+                    chain=node_chain_id,
+                    expected=self.deployments.chain_id,
+                )
             )
         self.settings.check_relayer_key(node_chain_id)
         self._checked_chain = True

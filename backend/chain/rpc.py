@@ -15,6 +15,7 @@ from typing import Any
 import urllib3
 
 from backend.errors import NodeUnavailable
+from backend.i18n import gettext as _
 
 
 class RpcError(Exception):
@@ -49,15 +50,25 @@ class Rpc:
             response = self._pool.request("POST", self.url, body=json.dumps(payload).encode())
         except urllib3.exceptions.HTTPError as exc:
             raise NodeUnavailable(
-                f"The chain node at {self.url} cannot be reached ({type(exc).__name__}); retry when it is back"
+                _(
+                    "The chain node at %(url)s cannot be reached (%(kind)s); retry when it is back",
+                    url=self.url,
+                    kind=type(exc).__name__,
+                )
             ) from exc
         if response.status >= 500 and not response.data:
-            raise NodeUnavailable(f"The chain node at {self.url} answered HTTP {response.status}")
+            raise NodeUnavailable(
+                _("The chain node at %(url)s answered HTTP %(status)s", url=self.url, status=response.status)
+            )
         try:
             return json.loads(response.data)
         except ValueError as exc:
             raise NodeUnavailable(
-                f"The chain node at {self.url} answered HTTP {response.status} without JSON-RPC"
+                _(
+                    "The chain node at %(url)s answered HTTP %(status)s without JSON-RPC",
+                    url=self.url,
+                    status=response.status,
+                )
             ) from exc
 
     def request(self, method: str, *params: Any) -> Any:

@@ -14,6 +14,7 @@ from eth_keys import KeyAPI
 from eth_utils import keccak
 
 from backend.chain.addresses import checksum
+from backend.i18n import gettext
 
 FORWARDER_NAME = "CommunityForwarder"
 FORWARDER_VERSION = "1"
@@ -146,13 +147,18 @@ def signature_flaw(signature: bytes) -> tuple[str, str] | None:
     if s > SECP256K1_N // 2:
         return (
             "ECDSAInvalidSignatureS",
-            "The signature's s is in the upper half of the curve order (a malleable signature): the "
-            "forwarder takes only low-s signatures (EIP-2); sign again with a standard wallet",
+            gettext(
+                "The signature's s is in the upper half of the curve order (a malleable signature): the "
+                "forwarder takes only low-s signatures (EIP-2); sign again with a standard wallet"
+            ),
         )
     if signature[64] not in (27, 28):
         return (
             "ECDSAInvalidSignature",
-            f"The signature's v is {signature[64]}; the forwarder takes only 27 or 28: add 27 to a v of 0 or 1",
+            gettext(
+                "The signature's v is %(v)s; the forwarder takes only 27 or 28: add 27 to a v of 0 or 1",
+                v=signature[64],
+            ),
         )
     return None
 

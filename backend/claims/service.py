@@ -13,6 +13,7 @@ from backend.badges.service import counting
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import NotFound
+from backend.i18n import gettext as _
 from backend.indexer.models import (
     Attestation,
     Badge,
@@ -159,7 +160,10 @@ def get_claim(ctx: Context, community: Community, claim_id: int) -> dict[str, An
     with ctx.sessions() as session:
         claim = session.connection().execute(_CLAIM, {"community": community.slug, "claim_id": claim_id}).first()
         if claim is None:
-            raise NotFound(f"No claim {claim_id} in community '{community.slug}'", error="BadgeUnknownClaim")
+            raise NotFound(
+                _("No claim %(claim_id)s in community '%(community)s'", claim_id=claim_id, community=community.slug),
+                error="BadgeUnknownClaim",
+            )
         return _claims_out(ctx, session, [claim])[0]
 
 

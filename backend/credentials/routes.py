@@ -23,6 +23,7 @@ from backend.credentials import contexts, service
 from backend.credentials.issuer import DI_MEDIA_TYPE, MEDIA_TYPE
 from backend.dependencies import AddressPath, CommunityDep, ContextDep, IdPath
 from backend.errors import NotFound
+from backend.i18n import gettext as _
 
 router = APIRouter(tags=["credentials"])
 service_router = APIRouter(tags=["credentials"])
@@ -307,7 +308,7 @@ def list_contexts(ctx: ContextDep):
 def get_context_document(name: str = Path(pattern=r"^[a-z0-9.-]{1,64}$")):
     """One JSON-LD context document, byte for byte the published one (or this project's own terms)."""
     if name not in contexts.FILES:
-        raise NotFound(f"No context '{name}' here; GET /contexts lists them")
+        raise NotFound(_("No context '%(name)s' here; GET /contexts lists them", name=name))
     return JsonLdResponse(contexts.text(name))
 
 

@@ -19,6 +19,8 @@ from backend.context import Context
 from backend.credentials import openbadges, statuslist
 from backend.credentials.issuer import MEDIA_TYPE, Issuer
 from backend.errors import NotFound
+from backend.i18n import gettext as _
+from backend.i18n import ngettext
 from backend.indexer.models import (
     Attestation,
     Badge,
@@ -120,7 +122,10 @@ def badge_credential(ctx: Context, community: Community, token_id: int, *, prove
     with ctx.sessions() as session:
         badge = session.get(Badge, (community.slug, token_id))
         if badge is None:
-            raise NotFound(f"No badge {token_id} in community '{community.slug}'", error="ERC721NonexistentToken")
+            raise NotFound(
+                _("No badge %(token_id)s in community '%(community)s'", token_id=token_id, community=community.slug),
+                error="ERC721NonexistentToken",
+            )
         return _credential_out(ctx, session, community, badge, prove=prove)
 
 
@@ -129,7 +134,13 @@ def member_credentials(ctx: Context, community: Community, address: str) -> dict
     address = address_of(address)
     with ctx.sessions() as session:
         if session.get(Member, (community.slug, address)) is None:
-            raise NotFound(f"{address} was never a member of community '{community.slug}'")
+            raise NotFound(
+                _(
+                    "%(address)s was never a member of community '%(community)s'",
+                    address=address,
+                    community=community.slug,
+                )
+            )
         badges = session.scalars(
             select(Badge).where(Badge.community == community.slug, Badge.owner == address).order_by(Badge.token_id)
         )
@@ -151,8 +162,15 @@ def status_list(ctx: Context, community: Community, holding: int = 0) -> dict[st
         cursor = session.get(Cursor, community.slug)
     if holding and not any(b.holding >= holding for b in badges):
         raise NotFound(
-            f"No status list for holding {holding} in community '{community.slug}': no badge of it "
-            f"was recovered {holding} time{'s' if holding != 1 else ''}"
+            ngettext(
+                "No status list for holding %(holding)s in community '%(community)s': no badge of it was "
+                "recovered %(num)s time",
+                "No status list for holding %(holding)s in community '%(community)s': no badge of it was "
+                "recovered %(num)s times",
+                holding,
+                holding=holding,
+                community=community.slug,
+            )
         )
     revoked = [
         b.token_id

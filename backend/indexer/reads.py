@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.errors import InvalidRequest
+from backend.i18n import gettext as _
 from backend.indexer.models import (
     Cursor,
     RowCount,
@@ -26,7 +27,7 @@ def address_of(value: str) -> str:
     try:
         return checksum(value)
     except ValueError as exc:
-        raise InvalidRequest(f"'{value}' is not an address") from exc
+        raise InvalidRequest(_("'%(value)s' is not an address", value=value)) from exc
 
 
 def row_tuple(name: str, model: type) -> Any:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import NotFound
+from backend.i18n import gettext as _
 from backend.indexer.models import (
     EventRecord,
     Indicator,
@@ -112,7 +113,13 @@ def get_indicator(ctx: Context, community: Community, indicator_id: int) -> dict
             session.get(Indicator, (community.slug, indicator_id)) if indicator_id <= INDEXED_INDICATOR_MAX else None
         )
         if indicator is None:
-            raise NotFound(f"No indicator {indicator_id} in community '{community.slug}'")
+            raise NotFound(
+                _(
+                    "No indicator %(indicator_id)s in community '%(community)s'",
+                    indicator_id=indicator_id,
+                    community=community.slug,
+                )
+            )
         return _indicator_out(session, indicator, True)
 
 

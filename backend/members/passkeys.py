@@ -25,6 +25,7 @@ from backend.chain.deployments import OWN_ACCOUNT, Community
 from backend.chain.p256 import public_key
 from backend.context import Context
 from backend.errors import NotFound
+from backend.i18n import gettext as _
 from backend.relay.checks import prepare
 from backend.relay.submit import TxOutcome, send_direct
 
@@ -45,8 +46,11 @@ class PasskeyAccount:
 def _factory(community: Community) -> str:
     if "passkeys" not in community.contracts:
         raise NotFound(
-            f"Community {community.slug} was deployed before passkey accounts existed: it has no account "
-            "factory. Members of it sign with a wallet."
+            _(
+                "Community %(community)s was deployed before passkey accounts existed: it has no account "
+                "factory. Members of it sign with a wallet.",
+                community=community.slug,
+            )
         )
     return community.contracts["passkeys"]
 
@@ -92,8 +96,11 @@ def prepare_key_change(
     _factory(community)
     if OWN_ACCOUNT not in ctx.gateway.deployments.abis:
         raise NotFound(
-            f"Community {community.slug}'s deployments file was written before passkeys could be added: "
-            "deploy it again with this version to add one"
+            _(
+                "Community %(community)s's deployments file was written before passkeys could be added: "
+                "deploy it again with this version to add one",
+                community=community.slug,
+            )
         )
     qx, qy = public_key(x, y)
     data = ctx.gateway.abi(OWN_ACCOUNT).function("addKey" if change == "add" else "removeKey").encode(qx, qy)

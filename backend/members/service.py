@@ -12,6 +12,7 @@ from backend.badges.service import counting
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import NotFound
+from backend.i18n import gettext as _
 from backend.indexer.models import (
     Badge,
     Cursor,
@@ -79,8 +80,12 @@ def get_member(ctx: Context, community: Community, address: str) -> dict[str, An
     with ctx.sessions() as session:
         member = session.get(Member, (community.slug, address_of(address)))
         if member is None:
-            raise NotFound(f"{address} was never a member of community '{community.slug}'")
+            raise NotFound(_never_a_member(address, community))
         return _member_out(member, linked_accounts(session, community.slug, [member.address])[member.address])
+
+
+def _never_a_member(address: str, community: Community) -> str:
+    return _("%(address)s was never a member of community '%(community)s'", address=address, community=community.slug)
 
 
 # A profile is the read members make most: its three statements are built once (building a
@@ -171,7 +176,7 @@ def profile(ctx: Context, community: Community, address: str, *, limit: int = 50
         connection = session.connection()
         member = connection.execute(_PROFILE_MEMBER, params).first()
         if member is None:
-            raise NotFound(f"{address} was never a member of community '{community.slug}'")
+            raise NotFound(_never_a_member(address, community))
         active, hidden, indexed_at, rule_value = member
         now = max(int(time.time()), indexed_at or 0)  # as index_time
         groups = connection.execute(_PROFILE_GROUPS, {**params, "now": now}).all()
@@ -217,7 +222,7 @@ def score_history(ctx: Context, community: Community, address: str) -> dict[str,
     address = address_of(address)
     with ctx.sessions() as session:
         if session.get(Member, (community.slug, address)) is None:
-            raise NotFound(f"{address} was never a member of community '{community.slug}'")
+            raise NotFound(_never_a_member(address, community))
         now = index_time(session, community)
         rule = score_rule(session, community.slug)
         # time, orientation, +/- weight, token id, indicator

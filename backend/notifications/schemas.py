@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from backend.i18n import gettext as _
 from backend.relay.schemas import DomainIn, TypeField
 from backend.schemas import BodyIn, StrictIn
 from backend.vocabulary import Address
@@ -64,7 +65,9 @@ class SignedPreferencesIn(StrictIn):
     @classmethod
     def _whole_bytes(cls, value: str) -> str:
         if len(value) % 2:
-            raise ValueError(f"{value[:80]!r} has an odd number of hex digits: a signature is whole bytes")
+            raise ValueError(
+                _("%(value)s has an odd number of hex digits: a signature is whole bytes", value=repr(value[:80]))
+            )
         return value
 
 

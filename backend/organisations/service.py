@@ -10,6 +10,7 @@ from backend.badges.service import counting
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import NotFound
+from backend.i18n import gettext as _
 from backend.indexer.models import (
     Badge,
     Member,
@@ -55,7 +56,11 @@ def organisation_profile(ctx: Context, community: Community, organisation_id: in
         organisation = session.get(Organisation, (community.slug, organisation_id))
         if organisation is None:
             raise NotFound(
-                f"No organisation {organisation_id} in community '{community.slug}'",
+                _(
+                    "No organisation %(organisation_id)s in community '%(community)s'",
+                    organisation_id=organisation_id,
+                    community=community.slug,
+                ),
                 error="RegistryUnknownOrganisation",
             )
         now = index_time(session, community)

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.errors import Conflict, NotFound, TooManyRequests
+from backend.i18n import gettext as _
 from backend.relay.budgets import (
     IS_STRIKE,
     ClientBudgets,
@@ -97,14 +98,21 @@ def check_nonce(chain_nonce: int, nonce: int, held: list[HeldRequest]) -> None:
     flying = {r.nonce for r in held}
     if nonce < chain_nonce or nonce in flying:
         raise Conflict(
-            f"A request of this signer with nonce {nonce} was already relayed (this one, or another "
-            "prepared at the same moment): a nonce works once; prepare it again",
+            _(
+                "A request of this signer with nonce %(nonce)s was already relayed (this one, or another prepared at "
+                "the same moment): a nonce works once; prepare it again",
+                nonce=nonce,
+            ),
             error="ReplayedRequest",
         )
     gap = [n for n in range(chain_nonce, nonce) if n not in flying]
     if gap:
         raise Conflict(
-            f"The request's nonce {nonce} is ahead of the signer's next nonce {gap[0]}: prepare it again",
+            _(
+                "The request's nonce %(nonce)s is ahead of the signer's next nonce %(next)s: prepare it again",
+                nonce=nonce,
+                next=gap[0],
+            ),
             error="NonceAhead",
         )
 
@@ -222,7 +230,8 @@ class RelayBook:
                 if same is not None and same.state in ACTIVE:  # the same request, submitted twice at once
                     return same.id
             raise Conflict(
-                f"A request of this signer with nonce {nonce} is already being relayed", error="ReplayedRequest"
+                _("A request of this signer with nonce %(nonce)s is already being relayed", nonce=nonce),
+                error="ReplayedRequest",
             ) from exc
         except TooManyRequests:
             self.clients.refund(ticket)
@@ -237,7 +246,7 @@ class RelayBook:
         with self.sessions() as session:
             row = session.get(RelayRequest, request_id)
         if row is None:
-            raise NotFound(f"No relayed request {request_id}")
+            raise NotFound(_("No relayed request %(request)s", request=request_id))
         return row
 
     def by_tx_hash(self, tx_hash: str) -> list[RelayRequest]:

@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from backend import units
 from backend.errors import TooManyRequests
+from backend.i18n import gettext as _
 from backend.relay.outbox import (
     ACTIVE,
     NOT_EXECUTED,
@@ -33,6 +35,7 @@ from backend.relay.outbox import (
     state_in,
 )
 from backend.settings import Settings
+from backend.units import number
 
 MINUTE, HOUR = 60.0, 3600.0
 
@@ -97,16 +100,20 @@ def member_refusal(
     session: Session, settings: Settings, *, community: str, signer: str, gas: int, now: float
 ) -> TooManyRequests | None:
     """The budget this member has spent, if any, for a request of `gas` more."""
-    who = f"Member {signer}"
     connection, member = session.connection(), {"community": community, "signer": signer}
     strikes = member_strikes(session, settings, community=community, signer=signer, now=now)
     standing = strikes.standing(settings)
     if standing == "refused":
         wait = math.ceil(max(1.0, (strikes.oldest_at or now) + settings.member_strike_cooloff_seconds - now))
         return TooManyRequests(
-            f"{strikes.count} of {who}'s requests passed every check here and then failed on chain, at the relayer's "
-            f"cost (a contract wallet that answers differently when executed, or deadlines too close): the relayer "
-            f"takes none of theirs for now. Retry in {_in_words(wait)}",
+            _(
+                "%(count)s of member %(signer)s's requests passed every check here and then failed on chain, at the "
+                "relayer's cost (a contract wallet that answers differently when executed, or deadlines too close): "
+                "the relayer takes none of theirs for now. Retry in %(wait)s",
+                count=number(strikes.count),
+                signer=signer,
+                wait=units.wait(wait),
+            ),
             budget="strikes",
             retry_after=wait,
         )
@@ -117,41 +124,56 @@ def member_refusal(
     max_in_flight = 1 if standing == "slowed" else settings.member_max_in_flight
     if in_flight >= max_in_flight:
         slowed = (
-            f" ({strikes.count} of their requests failed on chain lately, so the relayer takes one at a time)"
+            " "
+            + _(
+                "(%(count)s of their requests failed on chain lately, so the relayer takes one at a time)",
+                count=number(strikes.count),
+            )
             if standing == "slowed"
             else ""
         )
         return TooManyRequests(
-            f"{who} has {in_flight} requests in flight (budget: {max_in_flight}){slowed}: wait until one is mined",
+            _(
+                "Member %(signer)s has %(count)s requests in flight (budget: %(budget)s)%(slowed)s: wait until one "
+                "is mined",
+                signer=signer,
+                count=number(in_flight),
+                budget=number(max_in_flight),
+                slowed=slowed,
+            ),
             budget="in_flight",
             retry_after=2,
         )
     if minute >= settings.member_requests_per_minute:
         wait = math.ceil(max(1.0, oldest_minute + MINUTE - now))
         return TooManyRequests(
-            f"{who} sent {minute} requests in the last minute (budget: "
-            f"{settings.member_requests_per_minute} a minute): retry in {wait} s",
+            _(
+                "Member %(signer)s sent %(count)s requests in the last minute (budget: %(budget)s a minute): retry "
+                "in %(wait)s",
+                signer=signer,
+                count=number(minute),
+                budget=number(settings.member_requests_per_minute),
+                wait=units.wait(wait),
+            ),
             budget="requests_per_minute",
             retry_after=wait,
         )
     if hour_gas + gas > settings.member_gas_per_hour:
         wait = math.ceil(max(1.0, oldest_hour + HOUR - now))
         return TooManyRequests(
-            f"{who} has used {hour_gas:,} gas of relaying in the last hour, and this request may "
-            f"use {gas:,} more (budget: {settings.member_gas_per_hour:,} gas an hour): retry in "
-            f"{wait} s",
+            _(
+                "Member %(signer)s has used %(used)s gas of relaying in the last hour, and this request may use "
+                "%(gas)s more (budget: %(budget)s gas an hour): retry in %(wait)s",
+                signer=signer,
+                used=number(hour_gas),
+                gas=number(gas),
+                budget=number(settings.member_gas_per_hour),
+                wait=units.wait(wait),
+            ),
             budget="gas_per_hour",
             retry_after=wait,
         )
     return None
-
-
-def _in_words(seconds: int) -> str:
-    if seconds < 120:
-        return f"{seconds} seconds"
-    if seconds < 2 * 3600:
-        return f"{math.ceil(seconds / 60)} minutes"
-    return f"{math.ceil(seconds / 3600)} hours"
 
 
 def client_refusal(session: Session, settings: Settings, *, client: str) -> TooManyRequests | None:
@@ -159,8 +181,12 @@ def client_refusal(session: Session, settings: Settings, *, client: str) -> TooM
     in_flight = session.connection().execute(_CLIENT_IN_FLIGHT, {"client": client}).scalar_one() or 0
     if in_flight >= settings.client_max_in_flight:
         return TooManyRequests(
-            f"Client {client} has {in_flight} requests in flight (budget: "
-            f"{settings.client_max_in_flight}): wait until one is mined",
+            _(
+                "Client %(client)s has %(count)s requests in flight (budget: %(budget)s): wait until one is mined",
+                client=client,
+                count=number(in_flight),
+                budget=number(settings.client_max_in_flight),
+            ),
             budget="in_flight",
             retry_after=2,
         )
@@ -206,12 +232,18 @@ class ClientBudgets:
             holder.minute.popleft()
         while holder.hour and holder.hour[0].at <= now - HOUR:
             holder.hour_gas -= holder.hour.popleft().gas
-        who, limits = f"Client {client}", self.settings
+        limits = self.settings
         if len(holder.minute) >= limits.client_requests_per_minute:
             wait = math.ceil(max(1.0, holder.minute[0] + MINUTE - now))
             raise TooManyRequests(
-                f"{who} sent {len(holder.minute)} requests in the last minute (budget: "
-                f"{limits.client_requests_per_minute} a minute): retry in {wait} s",
+                _(
+                    "Client %(client)s sent %(count)s requests in the last minute (budget: %(budget)s a minute): "
+                    "retry in %(wait)s",
+                    client=client,
+                    count=number(len(holder.minute)),
+                    budget=number(limits.client_requests_per_minute),
+                    wait=units.wait(wait),
+                ),
                 budget="requests_per_minute",
                 retry_after=wait,
             )
@@ -219,8 +251,14 @@ class ClientBudgets:
         if used + gas > limits.client_gas_per_hour:
             wait = math.ceil(max(1.0, holder.hour[0].at + HOUR - now))
             raise TooManyRequests(
-                f"{who} has used {used:,} gas of relaying in the last hour (budget: "
-                f"{limits.client_gas_per_hour:,} gas an hour): retry in {wait} s",
+                _(
+                    "Client %(client)s has used %(used)s gas of relaying in the last hour (budget: %(budget)s gas an "
+                    "hour): retry in %(wait)s",
+                    client=client,
+                    used=number(used),
+                    budget=number(limits.client_gas_per_hour),
+                    wait=units.wait(wait),
+                ),
                 budget="gas_per_hour",
                 retry_after=wait,
             )

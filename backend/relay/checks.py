@@ -40,10 +40,12 @@ from backend.errors import (
     Unprocessable,
     utc_time,
 )
+from backend.i18n import gettext
 from backend.relay import rules
 from backend.relay.book import check_nonce, next_nonce
 from backend.relay.gas import gas_ceiling, gas_to_sign, relay_gas, wallet_check_gas
 from backend.relay.simulation import as_forwarded, chain_and_outbox, gas_needed, last_call, simulated_behind
+from backend.units import number, span
 
 # ERC-1271's isValidSignature(bytes32,bytes), as the forwarder (OpenZeppelin's SignatureChecker) calls it.
 _IS_VALID_SIGNATURE = ERC1271_MAGIC_VALUE
@@ -52,11 +54,13 @@ _IS_VALID_SIGNATURE = ERC1271_MAGIC_VALUE
 def _decoded(ctx: Context, target: str, data: bytes) -> tuple[str, dict[str, Any]]:
     function = ctx.gateway.abi(target).functions_by_selector.get(data[:4])
     if function is None:
-        raise InvalidRequest(f"The request calls an unknown function of {target}")
+        raise InvalidRequest(gettext("The request calls an unknown function of %(target)s", target=target))
     try:
         return function.name, function.decode_input(data)
     except Exception as exc:
-        raise InvalidRequest(f"The request's data does not decode as {function.name}: {exc}") from exc
+        raise InvalidRequest(
+            gettext("The request's data does not decode as %(function)s: %(why)s", function=function.name, why=exc)
+        ) from exc
 
 
 def prepare(ctx: Context, community: Community, *, signer: str, target: str, data: bytes) -> dict[str, Any]:
@@ -106,28 +110,46 @@ def check(
     ctx.gateway.check_chain()
     domain, message = typed_data["domain"], typed_data["message"]
     if typed_data["primaryType"] != "ForwardRequest" or typed_data["types"] != FORWARD_REQUEST_TYPES:
-        raise InvalidRequest("typed_data is not a ForwardRequest as returned by .../prepare")
+        raise InvalidRequest(gettext("typed_data is not a ForwardRequest as returned by .../prepare"))
     if (domain["name"], domain["version"]) != (FORWARDER_NAME, FORWARDER_VERSION):
-        raise InvalidRequest(f"typed_data.domain must be {FORWARDER_NAME} version {FORWARDER_VERSION}")
+        raise InvalidRequest(
+            gettext(
+                "typed_data.domain must be %(name)s version %(version)s", name=FORWARDER_NAME, version=FORWARDER_VERSION
+            )
+        )
     if domain["chainId"] != ctx.gateway.chain_id:
         raise InvalidRequest(
-            f"The request was signed for chain {domain['chainId']}; this is chain {ctx.gateway.chain_id}"
+            gettext(
+                "The request was signed for chain %(signed)s; this is chain %(chain)s",
+                signed=domain["chainId"],
+                chain=ctx.gateway.chain_id,
+            )
         )
     forwarder = community.contracts["forwarder"]
     if checksum(domain["verifyingContract"]) != forwarder:
         raise InvalidRequest(
-            f"The request was signed for forwarder {domain['verifyingContract']}, not this community's ({forwarder})"
+            gettext(
+                "The request was signed for forwarder %(signed)s, not this community's (%(forwarder)s)",
+                signed=domain["verifyingContract"],
+                forwarder=forwarder,
+            )
         )
     target = community.target_key(message["to"], message["from"])
     if target is None or target == "forwarder":
-        raise InvalidRequest(f"{message['to']} is not one of this community's contracts")
+        raise InvalidRequest(gettext("%(target)s is not one of this community's contracts", target=message["to"]))
     if message["value"] != 0:
-        raise InvalidRequest("Relayed requests carry no value")
+        raise InvalidRequest(gettext("Relayed requests carry no value"))
     data = bytes.fromhex(message["data"][2:])
     function, args = _decoded(ctx, target, data)
     if (target, function) not in allowed:
-        wanted = " or ".join(sorted(f"{k}.{f}" for k, f in allowed))
-        raise InvalidRequest(f"This endpoint relays {wanted}; the signed request calls {target}.{function}")
+        wanted = gettext(" or ").join(sorted(f"{k}.{f}" for k, f in allowed))
+        raise InvalidRequest(
+            gettext(
+                "This endpoint relays %(wanted)s; the signed request calls %(called)s",
+                wanted=wanted,
+                called=f"{target}.{function}",
+            )
+        )
     rules.check_call(ctx, community, target=target, function=function, args=args)
     signer = checksum(message["from"])
 
@@ -153,8 +175,12 @@ def check(
     same = ctx.book.same_request(community.slug, forwarder, signer, message["nonce"], key)
     if same is not None and same.state == "failed":
         raise Conflict(
-            f"This signed request was relayed before, as request {same.id}, and was not executed "
-            f"({same.error}). A signature is relayed once: prepare and sign the request again",
+            gettext(
+                "This signed request was relayed before, as request %(request)s, and was not executed "
+                "(%(why)s). A signature is relayed once: prepare and sign the request again",
+                request=same.id,
+                why=gettext(same.error) if same.error else "",  # the outbox's words (outbox.py), translated
+            ),
             error="RequestAlreadyFailed",
             request_id=same.id,
         )
@@ -183,36 +209,53 @@ def check(
     now = clock_of(head)
     if message["deadline"] < now:
         raise Unprocessable(
-            f"The request expired on {utc_time(message['deadline'])} (the chain's clock reads {utc_time(now)}), "
-            "before it could be sent: nothing was recorded. Sign it again",
+            gettext(
+                "The request expired on %(deadline)s (the chain's clock reads %(now)s), before it could be sent: "
+                "nothing was recorded. Sign it again",
+                deadline=utc_time(message["deadline"]),
+                now=utc_time(now),
+            ),
             error="ERC2771ForwarderExpiredRequest",
         )
     headroom = ctx.settings.relay_min_deadline_headroom_seconds
     if message["deadline"] < now + headroom:
         raise Unprocessable(
-            f"The request expires in {message['deadline'] - now} seconds, too soon to be sure it is mined in time "
-            f"(the relayer needs at least {headroom} seconds, and pays for requests that expire on the way): "
-            "prepare and sign it again",
+            gettext(
+                "The request expires in %(left)s, too soon to be sure it is mined in time (the relayer needs at "
+                "least %(headroom)s, and pays for requests that expire on the way): prepare and sign it again",
+                left=span(message["deadline"] - now),
+                headroom=span(headroom),
+            ),
             error="RequestDeadlineTooClose",
         )
     needed = gas_needed(ctx, simulated)
     if message["gas"] < needed:
         raise Unprocessable(
-            f"The request signs for {message['gas']:,} gas, but the call needs {needed:,}: it "
-            "would run out of gas on chain. Prepare and sign it again",
+            gettext(
+                "The request signs for %(signed)s gas, but the call needs %(needed)s: it would run out of gas on "
+                "chain. Prepare and sign it again",
+                signed=number(message["gas"]),
+                needed=number(needed),
+            ),
             error="RelayGasTooLow",
         )
     ceiling = gas_ceiling(ctx.settings, needed)
     if message["gas"] > ceiling:
         raise Unprocessable(
-            f"The request signs for {message['gas']:,} gas; the call needs {needed:,}, and the "
-            f"relayer pays for at most {ceiling:,}. Prepare and sign it again",
+            gettext(
+                "The request signs for %(signed)s gas; the call needs %(needed)s, and the relayer pays for at most "
+                "%(ceiling)s. Prepare and sign it again",
+                signed=number(message["gas"]),
+                needed=number(needed),
+                ceiling=number(ceiling),
+            ),
             error="RelayGasTooHigh",
         )
     _, refusal = last_call(ctx, relayed)
     if refusal is not None:
         raise Unprocessable(
-            f"The forwarder would refuse this request: {refusal.detail}. Prepare and sign it again", error=refusal.error
+            gettext("The forwarder would refuse this request: %(why)s. Prepare and sign it again", why=refusal.detail),
+            error=refusal.error,
         )
     return CheckedRequest(signer, target, function, args, nonce, struct, key, wallet=wallet)
 
@@ -235,8 +278,12 @@ def _check_signature(ctx: Context, community: Community, typed_data: dict[str, A
     if len(sig) != 65:  # not an ECDSA signature: only a contract wallet may take it
         flaw = (
             "ECDSAInvalidSignatureLength",
-            f"The signature is {len(sig):,} bytes: a key's signature is 65, and only a contract wallet's "
-            f"may be longer, but {signer} is not a contract (ECDSAInvalidSignatureLength)",
+            gettext(
+                "The signature is %(length)s bytes: a key's signature is 65, and only a contract wallet's may be "
+                "longer, but %(signer)s is not a contract",
+                length=number(len(sig)),
+                signer=signer,
+            ),
         )
     else:
         flaw = signature_flaw(sig)
@@ -271,33 +318,51 @@ def _check_signature(ctx: Context, community: Community, typed_data: dict[str, A
         raise_errors=False,
     )
     if isinstance(code, RpcError):
-        raise NodeUnavailable(f"The chain node could not say whether {signer} is a contract: {code.message}")
+        raise NodeUnavailable(
+            gettext(
+                "The chain node could not say whether %(signer)s is a contract: %(why)s",
+                signer=signer,
+                why=code.message,
+            )
+        )
     if code in ("0x", "0x0", ""):
         if flaw:  # eth-account would recover the signer; the forwarder would not
             raise InvalidSignature(flaw[1], error=flaw[0])
         if failure is not None:
             raise InvalidSignature(
-                f"The signature cannot be recovered: {failure}", error="ERC2771ForwarderInvalidSigner"
+                gettext("The signature cannot be recovered: %(why)s", why=failure),
+                error="ERC2771ForwarderInvalidSigner",
             ) from failure
         raise InvalidSignature(
-            f"The signature is by {recovered}, not by the request's signer {signer}: sign exactly the typed "
-            "data .../prepare returned",
+            gettext(
+                "The signature is by %(recovered)s, not by the request's signer %(signer)s: sign exactly the typed "
+                "data .../prepare returned",
+                recovered=recovered,
+                signer=signer,
+            ),
             error="ERC2771ForwarderInvalidSigner",
         )
     if isinstance(answer, RpcError):
         out_of_gas = "outofgas" in answer.message.lower().replace(" ", "")
         why = (
-            f"ran out of the {WALLET_SIGNATURE_GAS:,} gas the forwarder gives it"
+            gettext("ran out of the %(gas)s gas the forwarder gives it", gas=number(WALLET_SIGNATURE_GAS))
             if out_of_gas
-            else f"reverted ({answer.message[:200]})"
+            else gettext("reverted (%(why)s)", why=answer.message[:200])
         )
     elif bytes.fromhex(answer[2:])[:32] == ERC1271_MAGIC_VALUE.ljust(32, b"\0"):
         return True
     else:
-        why = f"answered {answer[:74]}{'...' if len(answer) > 74 else ''}, not ERC-1271's magic value 0x1626ba7e"
+        why = gettext(
+            "answered %(answer)s, not ERC-1271's magic value 0x1626ba7e",
+            answer=f"{answer[:74]}{'...' if len(answer) > 74 else ''}",
+        )
     raise InvalidSignature(
-        f"{signer} is a contract wallet, and it refused this signature: its isValidSignature {why} (the "
-        "forwarder would refuse it too). Sign exactly the typed data .../prepare returned, as the wallet signs "
-        "for its owners",
+        gettext(
+            "%(signer)s is a contract wallet, and it refused this signature: its isValidSignature %(why)s (the "
+            "forwarder would refuse it too). Sign exactly the typed data .../prepare returned, as the wallet signs "
+            "for its owners",
+            signer=signer,
+            why=why,
+        ),
         error="WalletRefusedSignature",
     )

@@ -32,6 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from backend.i18n import N_
+
 # Request states: queued (accepted, not yet in a transaction) -> sent (in a transaction the node
 # holds) -> succeeded | reverted (its call reverted inside the batch: the member's nonce is used)
 # | failed (never executed: expired, or refused by the forwarder; the member's nonce is free).
@@ -41,9 +43,10 @@ SETTLED = ("succeeded", "reverted", "failed")
 USED_NONCE = ("succeeded", "reverted")
 # Why a settled request did not succeed, as the worker writes it (`RelayRequest.error`). The first
 # two passed every check and then cost the relayer gas for nothing: each is a strike (budgets.py).
-NOT_EXECUTED = "The forwarder did not execute it (expired, or its signature or nonce was refused on chain)"
-CALL_REVERTED = "Its call reverted when executed (the chain changed since it was checked)"
-BATCH_REVERTED = "The relayer's transaction reverted: nothing of it ran"
+# They are kept in English (budgets.py counts NOT_EXECUTED) and translated where they are shown.
+NOT_EXECUTED = N_("The forwarder did not execute it (expired, or its signature or nonce was refused on chain)")
+CALL_REVERTED = N_("Its call reverted when executed (the chain changed since it was checked)")
+BATCH_REVERTED = N_("The relayer's transaction reverted: nothing of it ran")
 # Mined transactions are checked for this many blocks (beyond the confirmation depth) after,
 # in case their block is rolled back. Until then their requests still hold their member nonces:
 # a block lost with a node restart or a reorganisation gives the chain back a nonce that the

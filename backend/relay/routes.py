@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from backend.dependencies import CommunityDep, ContextDep, IdPath, TxHashPath
 from backend.errors import InvalidRequest
+from backend.i18n import gettext as _
 from backend.relay import report as relay_report
 from backend.relay.schemas import RelayerOut, TxOut
 from backend.relay.submit import request_status, status
@@ -42,5 +43,5 @@ transactions_router = APIRouter(prefix="/transactions", tags=["transactions"])
 def get_transaction(ctx: ContextDep, community: CommunityDep, tx_hash: TxHashPath):
     """A relayed transaction's status: pending, succeeded (with created ids) or failed."""
     if not re.fullmatch(r"0x[0-9a-fA-F]{64}", tx_hash):
-        raise InvalidRequest(f"'{tx_hash}' is not a transaction hash")
+        raise InvalidRequest(_("'%(hash)s' is not a transaction hash", hash=tx_hash))
     return status(ctx, community, tx_hash)

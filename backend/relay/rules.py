@@ -15,10 +15,12 @@ from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter, ValidationError
 
+from backend.api.problems import validation_message
 from backend.chain.deployments import Community
 from backend.chain.p256 import public_key
 from backend.context import Context
 from backend.errors import InvalidRequest, Unprocessable
+from backend.i18n import gettext as _
 from backend.proposals import plan as proposals
 from backend.proposals.actions import ProposalAction, actions_from_calls
 from backend.vocabulary import (
@@ -114,11 +116,11 @@ def check_proposal_calls(
     """A proposal's calls must be what some list of the API's proposal actions becomes, each
     action valid now: so a proposal signed by hand is held to exactly prepare's rules."""
     if not (len(targets) == len(values) == len(calldatas)) or not targets:
-        raise Unprocessable("A proposal needs as many targets as values and calldatas, and at least one call")
+        raise Unprocessable(_("A proposal needs as many targets as values and calldatas, and at least one call"))
     # The size caps first, on the raw calls: nothing bigger is even decoded.
     proposals.check_size([("", bytes.fromhex(c[2:])) for c in calldatas])
     if any(values):
-        raise InvalidRequest("Proposals relayed here move no ether: every value must be 0")
+        raise InvalidRequest(_("Proposals relayed here move no ether: every value must be 0"))
     actions = actions_of_calls(ctx, community, targets, calldatas)
     validate_actions(ctx, community, actions, signed=(targets, calldatas))
 
@@ -133,8 +135,10 @@ def validate_actions(ctx: Context, community: Community, actions: list, signed: 
         theirs = [(t.lower(), c.lower()) for t, c in zip(targets, calldatas)]
         if mine != theirs:
             raise InvalidRequest(
-                "The proposal's calls are not the ones its actions make (order, or extra "
-                "arguments): prepare it through .../proposals/prepare"
+                _(
+                    "The proposal's calls are not the ones its actions make (order, or extra arguments): prepare it "
+                    "through .../proposals/prepare"
+                )
             )
     return calls
 
@@ -147,11 +151,15 @@ def actions_of_calls(ctx: Context, community: Community, targets: list[str], cal
         data = bytes.fromhex(calldata[2:])
         fn = ctx.gateway.abi(key).functions_by_selector.get(data[:4]) if key else None
         if key is None or fn is None:
-            raise InvalidRequest(f"A proposal call to {target} is not one the API's proposal actions make")
+            raise InvalidRequest(
+                _("A proposal call to %(target)s is not one the API's proposal actions make", target=target)
+            )
         try:
             args = list(fn.decode_input(data).values())
         except Exception as exc:
-            raise InvalidRequest(f"A proposal call to {key}.{fn.name} does not decode: {exc}") from exc
+            raise InvalidRequest(
+                _("A proposal call to %(call)s does not decode: %(why)s", call=f"{key}.{fn.name}", why=exc)
+            ) from exc
         decoded.append((key, fn.name, args))
     raw = actions_from_calls(decoded)
     try:
@@ -159,4 +167,6 @@ def actions_of_calls(ctx: Context, community: Community, targets: list[str], cal
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise Unprocessable(f"A proposal action is invalid: {where}: {first['msg']}") from exc
+        raise Unprocessable(
+            _("A proposal action is invalid: %(where)s: %(why)s", where=where, why=validation_message(first))
+        ) from exc

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from backend.i18n import gettext as _
 from backend.schemas import StrictIn
 from backend.vocabulary import (
     Address,
@@ -58,7 +59,9 @@ class SignedRequestIn(StrictIn):
     @classmethod
     def _whole_bytes(cls, value: str) -> str:
         if len(value) % 2:
-            raise ValueError(f"{value[:80]!r} has an odd number of hex digits: a signature is whole bytes")
+            raise ValueError(
+                _("%(value)s has an odd number of hex digits: a signature is whole bytes", value=repr(value[:80]))
+            )
         return value
 
 

@@ -13,10 +13,12 @@ from typing import Any
 
 from eth_utils import keccak
 
+from backend import units
 from backend.chain.deployments import Community
 from backend.chain.gateway import HEAD_CALL, ChainGateway, clock_of
 from backend.context import Context
 from backend.errors import ChainRefused, NodeUnavailable, Unprocessable
+from backend.i18n import gettext
 from backend.relay.book import HeldRequest
 from backend.relay.gas import NONCE_READ_GAS, batch_gas
 from backend.relay.outbox import struct_of
@@ -101,7 +103,10 @@ def simulated_behind(
         replayed_from = state_nonce
         held = ctx.book.held(community.slug, signer, state_nonce, number)
     raise NodeUnavailable(
-        f"The chain node's state kept changing under the relay check (block {number}); submit the request again"
+        gettext(
+            "The chain node's state kept changing under the relay check (block %(block)s); submit the request again",
+            block=number,
+        )
     )
 
 
@@ -135,7 +140,9 @@ def _state_nonce(results: list[Any]) -> int | None:
         # A uint256 as 32 bytes, from a call that succeeded: anything else (a node's fault, or no
         # forwarder code at that address) is the node's failure, never a number read from it.
         if int(first["status"], 16) != 1 or len(first.get("returnData") or "") != 66:
-            raise NodeUnavailable("The chain node could not read the member's nonce in a simulation (eth_simulateV1)")
+            raise NodeUnavailable(
+                gettext("The chain node could not read the member's nonce in a simulation (eth_simulateV1)")
+            )
         read.append(int(first["returnData"], 16))
     return min(read) if read else None
 
@@ -187,7 +194,10 @@ def last_call(ctx: Context, result: Any) -> tuple[int, ChainRefused | None]:
     reverted. A simulation the node could not run at all is the node's failure, not the call's."""
     if isinstance(result, ChainRefused):
         raise NodeUnavailable(
-            f"The chain node could not simulate the request (eth_simulateV1, which the relayer needs): {result.detail}"
+            gettext(
+                "The chain node could not simulate the request (eth_simulateV1, which the relayer needs): %(why)s",
+                why=result.detail,
+            )
         )
     call = result[-1]["calls"][-1]
     used = int(call["gasUsed"], 16)
@@ -196,7 +206,8 @@ def last_call(ctx: Context, result: Any) -> tuple[int, ChainRefused | None]:
     name, args = ctx.gateway.errors.decode(bytes.fromhex(call.get("returnData", "0x")[2:]))
     if name == "EmptyRevert":
         reason = (call.get("error") or {}).get("message")
-        return used, ChainRefused("Reverted", {}, f"The chain refused the request: {reason or 'it reverted'}")
+        said = gettext("The chain refused the request: %(why)s", why=reason or gettext("it reverted"))
+        return used, ChainRefused("Reverted", {}, said)
     return used, ChainRefused(name, args)
 
 
@@ -206,7 +217,12 @@ def gas_needed(ctx: Context, result: Any) -> int:
     cap = ctx.settings.relay_max_gas_per_request
     used, refusal = last_call(ctx, result)
     if refusal is not None and refusal.error == "Reverted" and used >= cap:
-        raise Unprocessable(f"This call needs more than {cap:,} gas, the most the relayer pays for per request")
+        raise Unprocessable(
+            gettext(
+                "This call needs more than %(cap)s gas, the most the relayer pays for per request",
+                cap=units.number(cap),
+            )
+        )
     if refusal is not None:
         raise refusal
     return used

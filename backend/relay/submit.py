@@ -17,6 +17,7 @@ from backend.chain.logs import decode_logs
 from backend.chain.receipts import created_by
 from backend.context import Context
 from backend.errors import ChainRefused, Conflict, DomainError, IndexUnavailable, NotFound, TimedOut
+from backend.i18n import gettext as _
 from backend.relay.checks import CheckedRequest, check
 from backend.relay.gas import direct_gas, relay_gas
 from backend.relay.outbox import RelayRequest
@@ -97,20 +98,30 @@ def follow(ctx: Context, community: Community, request_id: int, *, wait: bool) -
         row = ctx.book.wait_settled(request_id, ctx.settings.receipt_timeout_seconds)
         if row is None:
             raise TimedOut(
-                f"Request {request_id} was accepted but is not mined yet; follow its status", request_id=request_id
+                _("Request %(request)s was accepted but is not mined yet; follow its status", request=request_id),
+                request_id=request_id,
             )
         outcome = outcome_of_row(row)
         if row.state == "reverted":
             reverted = ChainRefused(
                 "TransactionReverted",
                 {"tx_hash": row.tx_hash},
-                f"Request {request_id} was mined in {row.tx_hash} but its call reverted ({row.error}); nothing changed",
+                _(
+                    "Request %(request)s was mined in %(tx)s but its call reverted (%(why)s); nothing changed",
+                    request=request_id,
+                    tx=row.tx_hash,
+                    why=_(row.error) if row.error else "",
+                ),
             )
             reverted.extra.update(tx_hash=row.tx_hash, request_id=request_id)
             raise reverted
         if row.state == "failed":
             raise Conflict(
-                f"Request {request_id} was not executed: {row.error}; prepare and sign it again",
+                _(
+                    "Request %(request)s was not executed: %(why)s; prepare and sign it again",
+                    request=request_id,
+                    why=_(row.error) if row.error else "",
+                ),
                 error="RequestNotExecuted",
                 request_id=request_id,
             )
@@ -126,8 +137,12 @@ def follow(ctx: Context, community: Community, request_id: int, *, wait: bool) -
     except Exception as exc:  # the index's database, most likely: the request is safe in the outbox or out there
         log.warning("request %s accepted, then answering failed: %r", request_id, exc)
         raise IndexUnavailable(
-            f"Request {request_id} was accepted, but the service could not confirm it "
-            f"({type(exc).__name__}): follow its status before signing again",
+            _(
+                "Request %(request)s was accepted, but the service could not confirm it (%(kind)s): follow its "
+                "status before signing again",
+                request=request_id,
+                kind=type(exc).__name__,
+            ),
             request_id=request_id,
         ) from exc
 
@@ -143,7 +158,7 @@ def outcome_of_row(row: RelayRequest) -> TxOutcome:
         dict(row.created or {}),
         request_id=row.id,
         state=row.state,
-        error=row.error,
+        error=_(row.error) if row.error else None,  # the outbox's words (outbox.py), said in the request's language
     )
 
 
@@ -152,7 +167,9 @@ def request_status(ctx: Context, community: Community, request_id: int) -> TxOut
     it created, or failed (its call reverted, or the forwarder did not execute it)."""
     row = ctx.book.get(request_id)
     if row.community != community.slug:
-        raise NotFound(f"No relayed request {request_id} in community {community.slug}")
+        raise NotFound(
+            _("No relayed request %(request)s in community %(community)s", request=request_id, community=community.slug)
+        )
     outcome = outcome_of_row(row)
     if row.block_number is not None:
         try:
@@ -172,7 +189,7 @@ def status(ctx: Context, community: Community, tx_hash: str) -> TxOutcome:
     if receipt is None:
         if ctx.gateway.rpc.request("eth_getTransactionByHash", tx_hash) is not None:
             return TxOutcome(tx_hash, "pending")
-        raise NotFound(f"No transaction {tx_hash} on this chain")
+        raise NotFound(_("No transaction %(tx)s on this chain", tx=tx_hash))
     outcome = TxOutcome(
         tx_hash,
         "succeeded" if receipt.succeeded else "failed",
@@ -198,6 +215,8 @@ ALLOWED = {
     "votes": {("governor", "castVote"), ("governor", "castVoteWithReason")},
     "delegations": {("membership", "delegate")},
     "proposals": {("governor", "propose")},
+    # The guardian's cancellation of a proposal (the governor refuses anyone else once voting opened).
+    "cancellations": {("governor", "cancel")},
     "nomination-answers": {("badge", "acceptNomination"), ("badge", "declineNomination")},
     "disownings": {("badge", "disown")},
     "profile-visibility": {("badge", "setProfileHidden")},

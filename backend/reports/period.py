@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from backend.errors import Unprocessable
+from backend.i18n import gettext as _
 
 DAY = 86_400
 
@@ -19,7 +20,13 @@ class Period:
     @classmethod
     def of(cls, start: date, end: date) -> Period:
         if end < start:
-            raise Unprocessable(f"The period ends ({end.isoformat()}) before it starts ({start.isoformat()})")
+            raise Unprocessable(
+                _(
+                    "The period ends (%(end)s) before it starts (%(start)s)",
+                    end=end.isoformat(),
+                    start=start.isoformat(),
+                )
+            )
         return cls(start, end)
 
     @property
