@@ -2,11 +2,14 @@
 pragma solidity 0.8.37;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
 import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {CommunityGovernor} from "../contracts/CommunityGovernor.sol";
+import {CommunityTimelock} from "../contracts/CommunityTimelock.sol";
 import {SoulboundERC721} from "../contracts/SoulboundERC721.sol";
 import {IContributionBadge} from "../contracts/interfaces/IContributionBadge.sol";
 import {IAdmissions} from "../contracts/interfaces/IAdmissions.sol";
@@ -19,9 +22,13 @@ import {TestBase} from "./utils/Vm.sol";
 
 /// @notice The access-control table: every state-changing external function of the project's
 /// contracts, called by an outsider, a member, the contributor, the forwarder relaying a request
-/// with a bad signature, and governance (a real proposal, voted and executed); each cell's
-/// outcome asserted: success, or the exact revert data (custom error and arguments).
+/// with a bad signature, the guardian (elected by governance; a Safe of members, no member
+/// itself), and governance (a real proposal, voted, queued in the timelock and executed: the
+/// timelock is the caller); each cell's outcome asserted: success, or the exact revert data
+/// (custom error and arguments). The governor holds the timelock's proposer and canceller roles
+/// and uses them only through its own queue and cancel (rows of their own).
 contract AccessControlTable is TestBase, Community {
+    uint256 internal constant COLUMNS = 6;
     uint256 internal constant OUTSIDER_KEY = 0x0B5;
     uint256 internal constant PASSKEY = 0x9A55CE1; // of a passkey account (not a member)
     uint256 internal constant INVITATION_KEY = 0x1417E; // alice's open invitation (the secret)
@@ -36,13 +43,16 @@ contract AccessControlTable is TestBase, Community {
     address internal newcomer = address(0xBEEF);
     address internal relayer = address(0x5E1A7);
     address internal candidate = address(0xCA0D1DA7E); // no member, never removed: vouched for
+    address internal guardian = address(0x6A4D1A4); // the governor's proposal guardian
     address internal invitation;
     address internal joinedInvitation;
     IPasskeyAccount internal passkeyAccount;
+    CommunityTimelock internal spareTimelock; // another timelock, for updateTimelock
 
-    // Proposals: S succeeded (ready to execute), P active (open to votes), Q pending (by alice).
-    Call[] internal sCalls;
+    // Proposals: S succeeded (not queued) and D queued (ready: delay 0), both by bob; P active
+    // (open to votes, by bob); Q pending (by alice).
     uint256 internal S;
+    uint256 internal D;
     uint256 internal P;
     uint256 internal Q;
 
@@ -55,14 +65,15 @@ contract AccessControlTable is TestBase, Community {
         string name;
         address target;
         bytes data;
-        bytes[5] expected; // outsider, member, contributor, forwarder with a bad signature, governance
+        bytes[COLUMNS] expected; // outsider, member, contributor, forwarder with a bad signature, guardian, governance
     }
 
     Row[] internal rows;
     /// @dev Calls governance makes before a row's call in the same proposal (governance cell only).
     mapping(uint256 rowNameHash => Call[]) internal preludes;
     bytes internal constant OK = "";
-    string[5] internal roleNames = ["outsider", "member", "contributor", "forwarder (bad signature)", "governance"];
+    string[COLUMNS] internal roleNames =
+        ["outsider", "member", "contributor", "forwarder (bad signature)", "guardian", "governance (the timelock)"];
 
     function setUp() public {
         alice = vm.addr(0xA11CE);
@@ -73,7 +84,6 @@ contract AccessControlTable is TestBase, Community {
         address[] memory founders = new address[](4);
         (founders[0], founders[1], founders[2], founders[3]) = (alice, bob, carol, dave);
         deployCommunity(founders);
-        deployPasskeyAccounts();
         (bytes32 qx, bytes32 qy) = passkeyPublicKey(PASSKEY);
         passkeyAccount = IPasskeyAccount(accountFactory.create(qx, qy, 0));
 
@@ -99,15 +109,23 @@ contract AccessControlTable is TestBase, Community {
         vm.prank(carol);
         badge.claim(2, keccak256("evidence 5"), "ipfs://5"); // claim 5, open, on the gated indicator
         _admissionsSetUp();
+        _pass(address(governor), abi.encodeCall(governor.setProposalGuardian, (guardian)), "guardian");
+        spareTimelock = new CommunityTimelock(0, new address[](0), new address[](1), address(0));
 
         S = _proposeAs(bob, address(membership), abi.encodeCall(membership.admit, (newcomer)), "S");
+        D = _proposeAs(
+            bob, address(registry), abi.encodeCall(registry.addOrganisation, ("Delta", "delta.example")), "D"
+        );
         vm.warp(governor.proposalSnapshot(S) + 1);
         _voteAll(S);
+        _voteAll(D);
         vm.warp(governor.proposalDeadline(S) + 1);
+        _queue(D);
         P = _proposeAs(bob, address(registry), abi.encodeCall(registry.retireIndicator, (1)), "P");
         vm.warp(governor.proposalSnapshot(P) + 1);
         Q = _proposeAs(alice, address(registry), abi.encodeCall(registry.retireIndicator, (1)), "Q");
         require(uint8(governor.state(S)) == uint8(IGovernor.ProposalState.Succeeded), "S not succeeded");
+        require(uint8(governor.state(D)) == uint8(IGovernor.ProposalState.Queued), "D not queued");
         require(uint8(governor.state(P)) == uint8(IGovernor.ProposalState.Active), "P not active");
         require(uint8(governor.state(Q)) == uint8(IGovernor.ProposalState.Pending), "Q not pending");
         _buildTable();
@@ -138,7 +156,7 @@ contract AccessControlTable is TestBase, Community {
     function test_accessControlTable() public {
         uint256 cells;
         for (uint256 r = 0; r < rows.length; ++r) {
-            for (uint256 role = 0; role < 5; ++role) {
+            for (uint256 role = 0; role < COLUMNS; ++role) {
                 uint256 snapshot = vm.snapshotState();
                 (bool ok, bytes memory returned) = _callAs(role, rows[r]);
                 bytes memory got = ok ? OK : returned;
@@ -159,14 +177,14 @@ contract AccessControlTable is TestBase, Community {
                 cells++;
             }
         }
-        assertEq(cells, rows.length * 5, "cells");
+        assertEq(cells, rows.length * COLUMNS, "cells");
     }
 
     // ---------------------------------------------------------------- callers
 
     function _callAs(uint256 role, Row storage row) internal returns (bool ok, bytes memory returned) {
-        if (role < 3) {
-            vm.prank(role == 0 ? outsider : role == 1 ? bob : alice);
+        if (role < 3 || role == 4) {
+            vm.prank(role == 0 ? outsider : role == 1 ? bob : role == 2 ? alice : guardian);
             return row.target.call(row.data);
         }
         if (role == 3) {
@@ -177,7 +195,7 @@ contract AccessControlTable is TestBase, Community {
                 .call(abi.encodeCall(forwarder.execute, (signedRequest(OUTSIDER_KEY, bob, row.target, row.data))));
         }
         // Governance: a proposal with this call (after the row's prelude, if any), voted by every
-        // member and executed.
+        // member, queued in the timelock and executed: the timelock makes the call.
         (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) = _withPrelude(row);
         string memory description = string.concat("cell ", row.name);
         vm.prank(carol);
@@ -185,8 +203,7 @@ contract AccessControlTable is TestBase, Community {
         vm.warp(governor.proposalSnapshot(id) + 1);
         _voteAll(id);
         vm.warp(governor.proposalDeadline(id) + 1);
-        return address(governor)
-            .call(abi.encodeCall(governor.execute, (targets, values, calldatas, keccak256(bytes(description)))));
+        return queueAndExecute(targets, values, calldatas, keccak256(bytes(description)));
     }
 
     function _withPrelude(Row storage row)
@@ -224,7 +241,7 @@ contract AccessControlTable is TestBase, Community {
     // The table keeps one row a line, as a table reads:
     // forgefmt: disable-start
     function _buildTable() internal {
-        address gov = address(governor);
+        address gov = address(timelock); // governance's calls come from the timelock
         address m = address(membership);
         address r = address(registry);
         address b = address(badge);
@@ -241,11 +258,12 @@ contract AccessControlTable is TestBase, Community {
         _ownerOnly("Membership.recover", m, abi.encodeCall(membership.recover, (carol, newcomer)), badSig);
         _row("Membership.delegate", m, abi.encodeCall(membership.delegate, (carol)), [
             _err(IMembership.MembershipNotMember.selector, outsider), OK, OK, badSig,
+            _err(IMembership.MembershipNotMember.selector, guardian),
             _err(IMembership.MembershipNotMember.selector, gov)
         ]);
         bytes memory notMember = _err(IMembership.MembershipNotMember.selector, outsider);
         _row("Membership.delegateBySig (signed by an outsider)", m, _outsiderDelegationBySig(), [
-            notMember, notMember, notMember, badSig, notMember
+            notMember, notMember, notMember, badSig, notMember, notMember
         ]);
         _locked("Membership", m, aliceToken, badSig);
         _ownerOnly("Membership.transferOwnership", m, abi.encodeCall(membership.transferOwnership, (outsider)), badSig);
@@ -264,15 +282,18 @@ contract AccessControlTable is TestBase, Community {
         // ContributionBadge: members claim, nominate and attest (not their own claim); governance revokes and recovers.
         _row("ContributionBadge.claim", b, abi.encodeCall(badge.claim, (1, keccak256("e"), "u")), [
             _err(IContributionBadge.BadgeNotMember.selector, outsider), OK, OK, badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, guardian),
             _err(IContributionBadge.BadgeNotMember.selector, gov)
         ]);
         _row("ContributionBadge.nominate", b, abi.encodeCall(badge.nominate, (carol, 1, keccak256("e"), "u")), [
             _err(IContributionBadge.BadgeNotMember.selector, outsider), OK, OK, badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, guardian),
             _err(IContributionBadge.BadgeNotMember.selector, gov)
         ]);
         _row("ContributionBadge.attest", b, abi.encodeCall(badge.attest, (2)), [
             _err(IContributionBadge.BadgeNotMember.selector, outsider), OK,
             abi.encodeWithSelector(IContributionBadge.BadgeSelfAttestation.selector, uint256(2), alice), badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, guardian),
             _err(IContributionBadge.BadgeNotMember.selector, gov)
         ]);
         _removedContributorRow(badSig);
@@ -286,16 +307,18 @@ contract AccessControlTable is TestBase, Community {
         _ownerOnly("ContributionBadge.transferOwnership", b, abi.encodeCall(badge.transferOwnership, (outsider)), badSig);
         _ownerOnly("ContributionBadge.renounceOwnership", b, abi.encodeCall(badge.renounceOwnership, ()), badSig);
 
-        // CommunityGovernor: members propose and vote; anyone executes a succeeded proposal; settings by governance.
+        // CommunityGovernor: members propose and vote; anyone queues a succeeded proposal and
+        // executes a queued one; the guardian cancels; settings by governance.
         _governorRows(badSig);
+        _timelockRows();
 
         // CommunityForwarder: anyone may relay a validly signed request; a bad signature is refused.
         ERC2771Forwarder.ForwardRequestData[] memory batch = new ERC2771Forwarder.ForwardRequestData[](1);
         batch[0] = _bobsAttestation();
         _row("CommunityForwarder.execute (bob's signed attestation)", address(forwarder),
-            abi.encodeCall(forwarder.execute, (batch[0])), [OK, OK, OK, badSig, OK]);
+            abi.encodeCall(forwarder.execute, (batch[0])), [OK, OK, OK, badSig, OK, OK]);
         _row("CommunityForwarder.executeBatch (bob's signed attestation)", address(forwarder),
-            abi.encodeCall(forwarder.executeBatch, (batch, payable(address(0)))), [OK, OK, OK, badSig, OK]);
+            abi.encodeCall(forwarder.executeBatch, (batch, payable(address(0)))), [OK, OK, OK, badSig, OK, OK]);
 
         // Passkey accounts and their factory.
         _passkeyFactoryRows();
@@ -307,27 +330,29 @@ contract AccessControlTable is TestBase, Community {
     /// case aside); governance clears them, on a site that exists.
     function _directoryRows(bytes memory badSig) internal {
         address m = address(membership);
-        address gov = address(governor);
+        address gov = address(timelock); // governance's calls come from the timelock
         bytes memory outsiderNotMember = _err(IMembership.MembershipNotMember.selector, outsider);
+        bytes memory guardianNotMember = _err(IMembership.MembershipNotMember.selector, guardian);
         bytes memory govNotMember = _err(IMembership.MembershipNotMember.selector, gov);
         bytes4 taken = IMemberDirectory.DirectoryTaken.selector;
         bytes4 unauthorized = Ownable.OwnableUnauthorizedAccount.selector;
         _row("Membership.setName", m, abi.encodeCall(membership.setName, ("Robin")), [
-            outsiderNotMember, OK, OK, badSig, govNotMember
+            outsiderNotMember, OK, OK, badSig, guardianNotMember, govNotMember
         ]);
         _row("Membership.setName (alice's name, another case)", m, abi.encodeCall(membership.setName, ("ALICE")), [
-            outsiderNotMember, abi.encodeWithSelector(taken, "ALICE", alice), OK, badSig, govNotMember
+            outsiderNotMember, abi.encodeWithSelector(taken, "ALICE", alice), OK, badSig, guardianNotMember, govNotMember
         ]);
         _row("Membership.linkAccount", m, abi.encodeCall(membership.linkAccount, (2, "robin")), [
-            outsiderNotMember, OK, OK, badSig, govNotMember
+            outsiderNotMember, OK, OK, badSig, guardianNotMember, govNotMember
         ]);
         _row("Membership.linkAccount (alice's handle, another case)", m, abi.encodeCall(membership.linkAccount, (1, "Alice")), [
-            outsiderNotMember, abi.encodeWithSelector(taken, "Alice", alice), OK, badSig, govNotMember
+            outsiderNotMember, abi.encodeWithSelector(taken, "Alice", alice), OK, badSig, guardianNotMember, govNotMember
         ]);
         _ownerOnly("Membership.clearName", m, abi.encodeCall(membership.clearName, (alice)), badSig);
         _ownerOnly("Membership.clearLinkedAccount", m, abi.encodeCall(membership.clearLinkedAccount, (alice, 1)), badSig);
         _row("Membership.clearLinkedAccount (site 5)", m, abi.encodeCall(membership.clearLinkedAccount, (alice, 5)), [
             _err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), badSig,
+            _err(unauthorized, guardian),
             abi.encodeWithSelector(IMemberDirectory.DirectoryUnknownSite.selector, uint8(5))
         ]);
     }
@@ -338,8 +363,9 @@ contract AccessControlTable is TestBase, Community {
     /// member or not; the account that accepted an invitation answers the nominations made to it.
     function _admissionsRows(bytes memory badSig) internal {
         address m = address(membership);
-        address gov = address(governor);
+        address gov = address(timelock); // governance's calls come from the timelock
         bytes memory outsiderNotMember = _err(IMembership.MembershipNotMember.selector, outsider);
+        bytes memory guardianNotMember = _err(IMembership.MembershipNotMember.selector, guardian);
         bytes memory govNotMember = _err(IMembership.MembershipNotMember.selector, gov);
         bytes4 unauthorized = Ownable.OwnableUnauthorizedAccount.selector;
         _ownerOnly("Membership.setAdmissionRules", m,
@@ -347,17 +373,18 @@ contract AccessControlTable is TestBase, Community {
         _row("Membership.setAdmissionRules (17 vouches)", m,
             abi.encodeCall(membership.setAdmissionRules, (IAdmissions.AdmissionRules(17, 5, 1 days, 1 days))), [
             _err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), badSig,
+            _err(unauthorized, guardian),
             abi.encodeWithSelector(IAdmissions.AdmissionInvalidRules.selector)
         ]);
         _row("Membership.vouch", m, abi.encodeCall(membership.vouch, (candidate)), [
-            outsiderNotMember, OK, OK, badSig, govNotMember
+            outsiderNotMember, OK, OK, badSig, guardianNotMember, govNotMember
         ]);
         bytes memory daveRemoved = _err(IAdmissions.AdmissionRemovedByGovernance.selector, dave);
         _row("Membership.vouch (dave, removed by governance)", m, abi.encodeCall(membership.vouch, (dave)), [
-            outsiderNotMember, daveRemoved, daveRemoved, badSig, govNotMember
+            outsiderNotMember, daveRemoved, daveRemoved, badSig, guardianNotMember, govNotMember
         ]);
         _row("Membership.invite", m, abi.encodeCall(membership.invite, (vm.addr(0x14180), "Otto")), [
-            outsiderNotMember, OK, OK, badSig, govNotMember
+            outsiderNotMember, OK, OK, badSig, guardianNotMember, govNotMember
         ]);
         _invitationRows(badSig);
         _invitationNominationRows(badSig);
@@ -365,24 +392,25 @@ contract AccessControlTable is TestBase, Community {
 
     function _invitationRows(bytes memory badSig) internal {
         address m = address(membership);
-        address gov = address(governor);
+        address gov = address(timelock); // governance's calls come from the timelock
         bytes4 notInviter = IAdmissions.AdmissionNotInviter.selector;
         _row("Membership.withdrawInvitation (alice's)", m, abi.encodeCall(membership.withdrawInvitation, (invitation)), [
             abi.encodeWithSelector(notInviter, invitation, outsider), abi.encodeWithSelector(notInviter, invitation, bob),
-            OK, badSig, abi.encodeWithSelector(notInviter, invitation, gov)
+            OK, badSig, abi.encodeWithSelector(notInviter, invitation, guardian), abi.encodeWithSelector(notInviter, invitation, gov)
         ]);
         bytes4 wrong = IAdmissions.AdmissionWrongSecret.selector;
-        bytes[5] memory wrongFor = [
+        bytes[6] memory wrongFor = [
             abi.encodeWithSelector(wrong, invitation, outsider), abi.encodeWithSelector(wrong, invitation, bob),
-            abi.encodeWithSelector(wrong, invitation, alice), badSig, abi.encodeWithSelector(wrong, invitation, gov)
+            abi.encodeWithSelector(wrong, invitation, alice), badSig, abi.encodeWithSelector(wrong, invitation, guardian),
+            abi.encodeWithSelector(wrong, invitation, gov)
         ];
         _row("Membership.acceptInvitation (signed for bob)", m,
             abi.encodeCall(membership.acceptInvitation, (invitation, _acceptance(INVITATION_KEY, invitation, bob))), [
-            wrongFor[0], OK, wrongFor[2], badSig, wrongFor[4]
+            wrongFor[0], OK, wrongFor[2], badSig, wrongFor[4], wrongFor[5]
         ]);
         _row("Membership.acceptInvitation (signed for the outsider)", m,
             abi.encodeCall(membership.acceptInvitation, (invitation, _acceptance(INVITATION_KEY, invitation, outsider))), [
-            OK, wrongFor[1], wrongFor[2], badSig, wrongFor[4]
+            OK, wrongFor[1], wrongFor[2], badSig, wrongFor[4], wrongFor[5]
         ]);
         _row("Membership.acceptInvitation (bob's, signed with a wrong secret)", m,
             abi.encodeCall(membership.acceptInvitation, (invitation, _acceptance(JOINED_INVITATION_KEY, invitation, bob))), wrongFor);
@@ -390,16 +418,18 @@ contract AccessControlTable is TestBase, Community {
 
     function _invitationNominationRows(bytes memory badSig) internal {
         address b = address(badge);
-        address gov = address(governor);
+        address gov = address(timelock); // governance's calls come from the timelock
         _row("ContributionBadge.nominate (an open invitation)", b,
             abi.encodeCall(badge.nominate, (invitation, 1, keccak256("e"), "u")), [
             _err(IContributionBadge.BadgeNotMember.selector, outsider), OK, OK, badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, guardian),
             _err(IContributionBadge.BadgeNotMember.selector, gov)
         ]);
         bytes4 notNominee = IContributionBadge.BadgeNotNominee.selector;
-        bytes[5] memory onlyAlice = [
+        bytes[6] memory onlyAlice = [
             abi.encodeWithSelector(notNominee, uint256(6), outsider), abi.encodeWithSelector(notNominee, uint256(6), bob),
-            OK, badSig, abi.encodeWithSelector(notNominee, uint256(6), gov)
+            OK, badSig, abi.encodeWithSelector(notNominee, uint256(6), guardian),
+            abi.encodeWithSelector(notNominee, uint256(6), gov)
         ];
         _row("ContributionBadge.acceptNomination (claim 6, to the invitation alice accepted)", b,
             abi.encodeCall(badge.acceptNomination, (6)), onlyAlice);
@@ -409,6 +439,7 @@ contract AccessControlTable is TestBase, Community {
             abi.encodeWithSelector(IContributionBadge.BadgeContributorNotMember.selector, uint256(6), joinedInvitation);
         _row("ContributionBadge.attest (claim 6, before its nominee answers)", b, abi.encodeCall(badge.attest, (6)), [
             _err(IContributionBadge.BadgeNotMember.selector, outsider), notYet, notYet, badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, guardian),
             _err(IContributionBadge.BadgeNotMember.selector, gov)
         ]);
     }
@@ -420,10 +451,10 @@ contract AccessControlTable is TestBase, Community {
         (bytes32 x2, bytes32 y2) = passkeyPublicKey(PASSKEY + 1);
         bytes memory untrusted = abi.encodeWithSelector(ERC2771Forwarder.ERC2771UntrustfulTarget.selector, f, address(forwarder));
         _row("PasskeyAccountFactory.create (a new account)", f, abi.encodeCall(accountFactory.create, (x2, y2, 0)), [
-            OK, OK, OK, untrusted, OK
+            OK, OK, OK, untrusted, OK, OK
         ]);
         _row("PasskeyAccountFactory.create (an existing account)", f, abi.encodeCall(accountFactory.create, (qx, qy, 0)), [
-            OK, OK, OK, untrusted, OK
+            OK, OK, OK, untrusted, OK, OK
         ]);
     }
 
@@ -435,15 +466,17 @@ contract AccessControlTable is TestBase, Community {
         (bytes32 qx, bytes32 qy) = passkeyPublicKey(PASSKEY);
         (bytes32 x2, bytes32 y2) = passkeyPublicKey(PASSKEY + 1);
         bytes4 unauthorized = IPasskeyAccount.PasskeyAccountUnauthorized.selector;
-        bytes[5] memory onlyItself =
-            [_err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), badSig, _err(unauthorized, address(governor))];
+        bytes[6] memory onlyItself = [
+            _err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), badSig,
+            _err(unauthorized, guardian), _err(unauthorized, address(timelock))
+        ];
         _row("PasskeyAccount.addKey", a, abi.encodeCall(passkeyAccount.addKey, (x2, y2)), onlyItself);
         _row("PasskeyAccount.removeKey", a, abi.encodeCall(passkeyAccount.removeKey, (qx, qy)), onlyItself);
         bytes memory once = abi.encodeWithSelector(Initializable.InvalidInitialization.selector);
         bytes memory initialize = abi.encodeCall(passkeyAccount.initialize, (x2, y2));
-        _row("PasskeyAccount.initialize (again)", a, initialize, [once, once, once, badSig, once]);
+        _row("PasskeyAccount.initialize (again)", a, initialize, [once, once, once, badSig, once, once]);
         _row("PasskeyAccount.initialize (the implementation)", accountFactory.implementation(), initialize, [
-            once, once, once, badSig, once
+            once, once, once, badSig, once, once
         ]);
     }
 
@@ -456,6 +489,7 @@ contract AccessControlTable is TestBase, Community {
         bytes4 unauthorized = Ownable.OwnableUnauthorizedAccount.selector;
         _row(name, m, abi.encodeCall(membership.remove, (alice)), [
             _err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), badSig,
+            _err(unauthorized, guardian),
             _err(IMembership.MembershipLastMember.selector, alice)
         ]);
     }
@@ -466,7 +500,8 @@ contract AccessControlTable is TestBase, Community {
             abi.encodeWithSelector(IContributionBadge.BadgeContributorNotMember.selector, uint256(3), dave);
         _row("ContributionBadge.attest (claim of a removed member)", address(badge), abi.encodeCall(badge.attest, (3)), [
             _err(IContributionBadge.BadgeNotMember.selector, outsider), daveGone, daveGone, badSig,
-            _err(IContributionBadge.BadgeNotMember.selector, address(governor))
+            _err(IContributionBadge.BadgeNotMember.selector, guardian),
+            _err(IContributionBadge.BadgeNotMember.selector, address(timelock))
         ]);
     }
 
@@ -483,6 +518,7 @@ contract AccessControlTable is TestBase, Community {
         _row("IndicatorRegistry.setCommunityRules (366 days)", r,
             abi.encodeCall(registry.setCommunityRules, (366 days, IIndicatorRegistry.ScoreRule.Linear)), [
             _err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), untrusted,
+            _err(unauthorized, guardian),
             abi.encodeWithSelector(IIndicatorRegistry.RegistryReciprocalWindowTooLong.selector, 366 days, 365 days)
         ]);
     }
@@ -493,24 +529,26 @@ contract AccessControlTable is TestBase, Community {
     function _fairPlayBadgeRows(bytes memory badSig) internal {
         address b = address(badge);
         bytes memory outsiderNotMember = _err(IContributionBadge.BadgeNotMember.selector, outsider);
-        bytes memory govNotMember = _err(IContributionBadge.BadgeNotMember.selector, address(governor));
+        bytes memory guardianNotMember = _err(IContributionBadge.BadgeNotMember.selector, guardian);
+        bytes memory govNotMember = _err(IContributionBadge.BadgeNotMember.selector, address(timelock));
         _row("ContributionBadge.claimWithOrganisation", b,
             abi.encodeCall(badge.claimWithOrganisation, (1, 1, keccak256("e"), "u")), [
-            outsiderNotMember, OK, OK, badSig, govNotMember
+            outsiderNotMember, OK, OK, badSig, guardianNotMember, govNotMember
         ]);
         _row("ContributionBadge.nominateWithOrganisation", b,
             abi.encodeCall(badge.nominateWithOrganisation, (carol, 1, 1, keccak256("e"), "u")), [
-            outsiderNotMember, OK, OK, badSig, govNotMember
+            outsiderNotMember, OK, OK, badSig, guardianNotMember, govNotMember
         ]);
         _row("ContributionBadge.attestWith (ungated claim 2)", b, abi.encodeCall(badge.attestWith, (2, 1)), [
             outsiderNotMember, OK,
             abi.encodeWithSelector(IContributionBadge.BadgeSelfAttestation.selector, uint256(2), alice), badSig,
+            guardianNotMember,
             govNotMember
         ]);
         _row("ContributionBadge.attestWith (claim 5, gated: badge 1 shown)", b, abi.encodeCall(badge.attestWith, (5, 1)), [
             outsiderNotMember,
             abi.encodeWithSelector(IContributionBadge.BadgeEndorserNotQualified.selector, uint256(5), bob, uint32(1), uint256(1)),
-            OK, badSig, govNotMember
+            OK, badSig, guardianNotMember, govNotMember
         ]);
     }
 
@@ -518,68 +556,61 @@ contract AccessControlTable is TestBase, Community {
     /// hide their own profiles.
     function _consentRows(bytes memory badSig) internal {
         address b = address(badge);
-        address gov = address(governor);
+        address gov = address(timelock); // governance's calls come from the timelock
         bytes4 notNominee = IContributionBadge.BadgeNotNominee.selector;
         bytes4 notHolder = IContributionBadge.BadgeNotHolder.selector;
         _row("ContributionBadge.acceptNomination", b, abi.encodeCall(badge.acceptNomination, (4)), [
             abi.encodeWithSelector(notNominee, uint256(4), outsider), abi.encodeWithSelector(notNominee, uint256(4), bob),
-            OK, badSig, abi.encodeWithSelector(notNominee, uint256(4), gov)
+            OK, badSig, abi.encodeWithSelector(notNominee, uint256(4), guardian), abi.encodeWithSelector(notNominee, uint256(4), gov)
         ]);
         _row("ContributionBadge.declineNomination", b, abi.encodeCall(badge.declineNomination, (4)), [
             abi.encodeWithSelector(notNominee, uint256(4), outsider), abi.encodeWithSelector(notNominee, uint256(4), bob),
-            OK, badSig, abi.encodeWithSelector(notNominee, uint256(4), gov)
+            OK, badSig, abi.encodeWithSelector(notNominee, uint256(4), guardian), abi.encodeWithSelector(notNominee, uint256(4), gov)
         ]);
         _row("ContributionBadge.disown", b, abi.encodeCall(badge.disown, (1)), [
             abi.encodeWithSelector(notHolder, uint256(1), outsider), abi.encodeWithSelector(notHolder, uint256(1), bob),
-            OK, badSig, abi.encodeWithSelector(notHolder, uint256(1), gov)
+            OK, badSig, abi.encodeWithSelector(notHolder, uint256(1), guardian), abi.encodeWithSelector(notHolder, uint256(1), gov)
         ]);
         _row("ContributionBadge.setProfileHidden", b, abi.encodeCall(badge.setProfileHidden, (true)), [
             _err(IContributionBadge.BadgeNotMember.selector, outsider), OK, OK, badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, guardian),
             _err(IContributionBadge.BadgeNotMember.selector, gov)
         ]);
     }
 
     function _governorRows(bytes memory badSig) internal {
-        address gov = address(governor);
+        address g = address(governor);
+        address gov = address(timelock); // governance's calls come from the timelock
         bytes memory notMemberOutsider = _err(CommunityGovernor.GovernorNotMember.selector, outsider);
+        bytes memory notMemberGuardian = _err(CommunityGovernor.GovernorNotMember.selector, guardian);
         bytes memory notMemberGov = _err(CommunityGovernor.GovernorNotMember.selector, gov);
         (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) =
             _one(address(membership), abi.encodeCall(membership.admit, (outsider)));
-        _row("CommunityGovernor.propose", gov, abi.encodeCall(governor.propose, (targets, values, calldatas, "new")), [
-            notMemberOutsider, OK, OK, badSig, notMemberGov
+        _row("CommunityGovernor.propose", g, abi.encodeCall(governor.propose, (targets, values, calldatas, "new")), [
+            notMemberOutsider, OK, OK, badSig, notMemberGuardian, notMemberGov
         ]);
-        _row("CommunityGovernor.castVote", gov, abi.encodeCall(governor.castVote, (P, 1)), [
-            notMemberOutsider, OK, OK, badSig, notMemberGov
+        _row("CommunityGovernor.castVote", g, abi.encodeCall(governor.castVote, (P, 1)), [
+            notMemberOutsider, OK, OK, badSig, notMemberGuardian, notMemberGov
         ]);
-        _row("CommunityGovernor.castVoteWithReason", gov, abi.encodeCall(governor.castVoteWithReason, (P, 1, "why")), [
-            notMemberOutsider, OK, OK, badSig, notMemberGov
+        _row("CommunityGovernor.castVoteWithReason", g, abi.encodeCall(governor.castVoteWithReason, (P, 1, "why")), [
+            notMemberOutsider, OK, OK, badSig, notMemberGuardian, notMemberGov
         ]);
-        _row("CommunityGovernor.castVoteWithReasonAndParams", gov,
+        _row("CommunityGovernor.castVoteWithReasonAndParams", g,
             abi.encodeCall(governor.castVoteWithReasonAndParams, (P, 1, "why", "")), [
-            notMemberOutsider, OK, OK, badSig, notMemberGov
+            notMemberOutsider, OK, OK, badSig, notMemberGuardian, notMemberGov
         ]);
-        _row("CommunityGovernor.castVoteBySig (signed by an outsider)", gov, _outsiderBallot(false), [
-            notMemberOutsider, notMemberOutsider, notMemberOutsider, badSig, notMemberOutsider
+        _row("CommunityGovernor.castVoteBySig (signed by an outsider)", g, _outsiderBallot(false), [
+            notMemberOutsider, notMemberOutsider, notMemberOutsider, badSig, notMemberOutsider, notMemberOutsider
         ]);
-        _row("CommunityGovernor.castVoteWithReasonAndParamsBySig (signed by an outsider)", gov, _outsiderBallot(true), [
-            notMemberOutsider, notMemberOutsider, notMemberOutsider, badSig, notMemberOutsider
+        _row("CommunityGovernor.castVoteWithReasonAndParamsBySig (signed by an outsider)", g, _outsiderBallot(true), [
+            notMemberOutsider, notMemberOutsider, notMemberOutsider, badSig, notMemberOutsider, notMemberOutsider
         ]);
-        (targets, values, calldatas) = _one(address(membership), abi.encodeCall(membership.admit, (newcomer)));
-        bytes32 sHash = keccak256("S");
-        _row("CommunityGovernor.execute (a succeeded proposal)", gov,
-            abi.encodeCall(governor.execute, (targets, values, calldatas, sHash)), [OK, OK, OK, badSig, OK]);
-        bytes memory noQueue = abi.encodeWithSelector(IGovernor.GovernorProposalQueueingNotRequired.selector, S);
-        _row("CommunityGovernor.queue", gov, abi.encodeCall(governor.queue, (targets, values, calldatas, sHash)), [
-            noQueue, noQueue, noQueue, badSig, noQueue
-        ]);
-        (targets, values, calldatas) = _one(address(registry), abi.encodeCall(registry.retireIndicator, (1)));
-        _row("CommunityGovernor.cancel (alice's pending proposal)", gov,
-            abi.encodeCall(governor.cancel, (targets, values, calldatas, keccak256("Q"))), [
-            abi.encodeWithSelector(IGovernor.GovernorUnableToCancel.selector, Q, outsider),
-            abi.encodeWithSelector(IGovernor.GovernorUnableToCancel.selector, Q, bob), OK, badSig,
-            abi.encodeWithSelector(IGovernor.GovernorUnableToCancel.selector, Q, gov)
-        ]);
-        _executorOnly("CommunityGovernor.relay", abi.encodeCall(governor.relay, (address(membership), 0, abi.encodeCall(membership.admit, (newcomer)))), badSig);
+        _queueAndExecuteRows(badSig);
+        _cancelRows(badSig);
+        _executorOnly("CommunityGovernor.relay (admit: the governor owns nothing)", abi.encodeCall(governor.relay, (address(membership), 0, abi.encodeCall(membership.admit, (newcomer)))), badSig,
+            _err(Ownable.OwnableUnauthorizedAccount.selector, g));
+        (bytes32 x2, bytes32 y2) = passkeyPublicKey(PASSKEY + 1);
+        _executorOnly("CommunityGovernor.relay (a call anyone may make)", abi.encodeCall(governor.relay, (address(accountFactory), 0, abi.encodeCall(accountFactory.create, (x2, y2, 0)))), badSig);
         _executorOnly("CommunityGovernor.setVotingDelay", abi.encodeCall(governor.setVotingDelay, (5)), badSig);
         _executorOnly("CommunityGovernor.setVotingPeriod", abi.encodeCall(governor.setVotingPeriod, (150)), badSig);
         _executorOnly("CommunityGovernor.setProposalThreshold", abi.encodeCall(governor.setProposalThreshold, (1)), badSig);
@@ -593,17 +624,172 @@ contract AccessControlTable is TestBase, Community {
             abi.encodeWithSelector(CommunityGovernor.GovernorProposalThresholdOutOfRange.selector, 2, 0, 1));
         _executorOnly("CommunityGovernor.updateQuorumNumerator (0 %)", abi.encodeCall(governor.updateQuorumNumerator, (0)), badSig,
             abi.encodeWithSelector(CommunityGovernor.GovernorQuorumOutOfRange.selector, 0, 1, 100));
+        // The guardian and the timelock: set by governance alone (the guardian cannot replace itself).
+        _executorOnly("CommunityGovernor.setProposalGuardian", abi.encodeCall(governor.setProposalGuardian, (bob)), badSig);
+        _executorOnly("CommunityGovernor.setProposalGuardian (none)", abi.encodeCall(governor.setProposalGuardian, (address(0))), badSig);
+        _executorOnly("CommunityGovernor.updateTimelock", abi.encodeCall(governor.updateTimelock, (spareTimelock)), badSig);
+        // Deposits: the timelock holds the community's funds, the governor none.
+        bytes memory noDeposit = abi.encodeWithSelector(IGovernor.GovernorDisabledDeposit.selector);
+        bytes[COLUMNS] memory noDeposits = [noDeposit, noDeposit, noDeposit, badSig, noDeposit, noDeposit];
+        _row("CommunityGovernor.receive", g, "", noDeposits);
+        _row("CommunityGovernor.onERC721Received", g, abi.encodeCall(governor.onERC721Received, (alice, alice, 1, "")), noDeposits);
+        _row("CommunityGovernor.onERC1155Received", g, abi.encodeCall(governor.onERC1155Received, (alice, alice, 1, 1, "")), noDeposits);
+        _row("CommunityGovernor.onERC1155BatchReceived", g,
+            abi.encodeCall(governor.onERC1155BatchReceived, (alice, alice, new uint256[](1), new uint256[](1), "")), noDeposits);
+    }
+
+    /// @dev Anyone queues a succeeded proposal and executes a queued one once its delay has
+    /// passed (0 here); a succeeded proposal not yet queued does not run, whoever asks.
+    function _queueAndExecuteRows(bytes memory badSig) internal {
+        address g = address(governor);
+        (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) =
+            _one(address(membership), abi.encodeCall(membership.admit, (newcomer)));
+        bytes32 sHash = keccak256("S");
+        bytes memory notQueued = abi.encodeWithSelector(
+            IGovernor.GovernorUnexpectedProposalState.selector, S, IGovernor.ProposalState.Succeeded,
+            bytes32(1 << uint8(IGovernor.ProposalState.Queued))
+        );
+        _row("CommunityGovernor.execute (a succeeded proposal, not queued)", g,
+            abi.encodeCall(governor.execute, (targets, values, calldatas, sHash)), [
+            notQueued, notQueued, notQueued, badSig, notQueued, notQueued
+        ]);
+        _row("CommunityGovernor.queue (a succeeded proposal)", g, abi.encodeCall(governor.queue, (targets, values, calldatas, sHash)), [
+            OK, OK, OK, badSig, OK, OK
+        ]);
+        (targets, values, calldatas) = _dCalls();
+        _row("CommunityGovernor.execute (a queued proposal, its delay passed)", g,
+            abi.encodeCall(governor.execute, (targets, values, calldatas, keccak256("D"))), [OK, OK, OK, badSig, OK, OK]);
+        bytes memory queuedAlready = abi.encodeWithSelector(
+            IGovernor.GovernorUnexpectedProposalState.selector, D, IGovernor.ProposalState.Queued,
+            bytes32(1 << uint8(IGovernor.ProposalState.Succeeded))
+        );
+        _row("CommunityGovernor.queue (a queued proposal)", g, abi.encodeCall(governor.queue, (targets, values, calldatas, keccak256("D"))), [
+            queuedAlready, queuedAlready, queuedAlready, badSig, queuedAlready, queuedAlready
+        ]);
+    }
+
+    /// @dev The guardian cancels at any stage; otherwise only the proposer, and only before voting
+    /// opens; governance itself cannot (it votes a proposal down instead).
+    function _cancelRows(bytes memory badSig) internal {
+        address g = address(governor);
+        bytes4 unable = IGovernor.GovernorUnableToCancel.selector;
+        (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) =
+            _one(address(registry), abi.encodeCall(registry.retireIndicator, (1)));
+        _row("CommunityGovernor.cancel (Q: alice's, pending)", g, abi.encodeCall(governor.cancel, (targets, values, calldatas, keccak256("Q"))), [
+            abi.encodeWithSelector(unable, Q, outsider), abi.encodeWithSelector(unable, Q, bob), OK, badSig, OK,
+            abi.encodeWithSelector(unable, Q, address(timelock))
+        ]);
+        _row("CommunityGovernor.cancel (P: bob's, open to votes)", g, abi.encodeCall(governor.cancel, (targets, values, calldatas, keccak256("P"))), [
+            abi.encodeWithSelector(unable, P, outsider), abi.encodeWithSelector(unable, P, bob),
+            abi.encodeWithSelector(unable, P, alice), badSig, OK, abi.encodeWithSelector(unable, P, address(timelock))
+        ]);
+        (targets, values, calldatas) = _one(address(membership), abi.encodeCall(membership.admit, (newcomer)));
+        _row("CommunityGovernor.cancel (S: bob's, succeeded)", g, abi.encodeCall(governor.cancel, (targets, values, calldatas, keccak256("S"))), [
+            abi.encodeWithSelector(unable, S, outsider), abi.encodeWithSelector(unable, S, bob),
+            abi.encodeWithSelector(unable, S, alice), badSig, OK, abi.encodeWithSelector(unable, S, address(timelock))
+        ]);
+        (targets, values, calldatas) = _dCalls();
+        _row("CommunityGovernor.cancel (D: bob's, queued)", g, abi.encodeCall(governor.cancel, (targets, values, calldatas, keccak256("D"))), [
+            abi.encodeWithSelector(unable, D, outsider), abi.encodeWithSelector(unable, D, bob),
+            abi.encodeWithSelector(unable, D, alice), badSig, OK, abi.encodeWithSelector(unable, D, address(timelock))
+        ]);
+    }
+
+    /// @dev The timelock: only the governor schedules and cancels (through queue and cancel);
+    /// anyone executes what is ready, nothing else; only the timelock itself, that is a proposal
+    /// that waited the delay, changes the delay (within bounds) and the roles. It trusts no forwarder.
+    function _timelockRows() internal {
+        bytes memory untrusted =
+            abi.encodeWithSelector(ERC2771Forwarder.ERC2771UntrustfulTarget.selector, address(timelock), address(forwarder));
+        _timelockScheduleRows(untrusted);
+        _timelockExecuteRows(untrusted);
+        _timelockAdminRows(untrusted);
+        // Receiving: the timelock holds the community's funds and tokens, from anyone.
+        address t = address(timelock);
+        bytes[COLUMNS] memory anyone = [OK, OK, OK, untrusted, OK, OK];
+        _row("CommunityTimelock.receive", t, "", anyone);
+        _row("CommunityTimelock.onERC721Received", t, abi.encodeCall(timelock.onERC721Received, (alice, alice, 1, "")), anyone);
+        _row("CommunityTimelock.onERC1155Received", t, abi.encodeCall(timelock.onERC1155Received, (alice, alice, 1, 1, "")), anyone);
+        _row("CommunityTimelock.onERC1155BatchReceived", t,
+            abi.encodeCall(timelock.onERC1155BatchReceived, (alice, alice, new uint256[](1), new uint256[](1), "")), anyone);
+    }
+
+    function _timelockScheduleRows(bytes memory untrusted) internal {
+        address t = address(timelock);
+        bytes32 proposer = timelock.PROPOSER_ROLE();
+        bytes memory admit = abi.encodeCall(membership.admit, (newcomer));
+        _row("CommunityTimelock.schedule", t, abi.encodeCall(timelock.schedule, (address(membership), 0, admit, 0, 0, 0)),
+            _lacking(proposer, untrusted));
+        (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) = _one(address(membership), admit);
+        _row("CommunityTimelock.scheduleBatch", t, abi.encodeCall(timelock.scheduleBatch, (targets, values, calldatas, 0, 0, 0)),
+            _lacking(proposer, untrusted));
+        _row("CommunityTimelock.cancel (D's operation)", t, abi.encodeCall(timelock.cancel, (_dOperation())),
+            _lacking(timelock.CANCELLER_ROLE(), untrusted));
+    }
+
+    /// @dev D's operation in the timelock, as the governor queued it.
+    function _dOperation() internal view returns (bytes32) {
+        (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) = _dCalls();
+        return timelock.hashOperationBatch(targets, values, calldatas, 0, _salt(keccak256("D")));
+    }
+
+    function _timelockExecuteRows(bytes memory untrusted) internal {
+        address t = address(timelock);
+        bytes memory admit = abi.encodeCall(membership.admit, (newcomer));
+        (address[] memory dTargets, uint256[] memory dValues, bytes[] memory dCalldatas) = _dCalls();
+        _row("CommunityTimelock.executeBatch (D's operation, ready)", t,
+            abi.encodeCall(timelock.executeBatch, (dTargets, dValues, dCalldatas, 0, _salt(keccak256("D")))), [
+            OK, OK, OK, untrusted, OK, OK
+        ]);
+        bytes memory notScheduled = abi.encodeWithSelector(
+            TimelockController.TimelockUnexpectedOperationState.selector, timelock.hashOperation(address(membership), 0, admit, 0, 0), _readyState()
+        );
+        _row("CommunityTimelock.execute (never scheduled)", t, abi.encodeCall(timelock.execute, (address(membership), 0, admit, 0, 0)), [
+            notScheduled, notScheduled, notScheduled, untrusted, notScheduled, notScheduled
+        ]);
+        (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) = _one(address(membership), admit);
+        notScheduled = abi.encodeWithSelector(
+            TimelockController.TimelockUnexpectedOperationState.selector, timelock.hashOperationBatch(targets, values, calldatas, 0, 0), _readyState()
+        );
+        _row("CommunityTimelock.executeBatch (never scheduled)", t, abi.encodeCall(timelock.executeBatch, (targets, values, calldatas, 0, 0)), [
+            notScheduled, notScheduled, notScheduled, untrusted, notScheduled, notScheduled
+        ]);
+    }
+
+    function _timelockAdminRows(bytes memory untrusted) internal {
+        address t = address(timelock);
+        bytes32 proposer = timelock.PROPOSER_ROLE();
+        bytes4 notItself = TimelockController.TimelockUnauthorizedCaller.selector;
+        _row("CommunityTimelock.updateDelay", t, abi.encodeCall(timelock.updateDelay, (1 hours)), [
+            _err(notItself, outsider), _err(notItself, bob), _err(notItself, alice), untrusted, _err(notItself, guardian), OK
+        ]);
+        _row("CommunityTimelock.updateDelay (30 days and a second)", t, abi.encodeCall(timelock.updateDelay, (30 days + 1)), [
+            _err(notItself, outsider), _err(notItself, bob), _err(notItself, alice), untrusted, _err(notItself, guardian),
+            abi.encodeWithSelector(CommunityTimelock.TimelockDelayOutOfRange.selector, 30 days + 1, 0, 30 days)
+        ]);
+        bytes32 admin = timelock.DEFAULT_ADMIN_ROLE();
+        bytes[COLUMNS] memory adminOnly = _lacking(admin, untrusted);
+        adminOnly[5] = OK;
+        _row("CommunityTimelock.grantRole (proposer, to the outsider)", t, abi.encodeCall(timelock.grantRole, (proposer, outsider)), adminOnly);
+        _row("CommunityTimelock.revokeRole (the governor's proposer role)", t, abi.encodeCall(timelock.revokeRole, (proposer, address(governor))), adminOnly);
+        bytes memory notTheirs = abi.encodeWithSelector(IAccessControl.AccessControlBadConfirmation.selector);
+        _row("CommunityTimelock.renounceRole (the governor's proposer role)", t, abi.encodeCall(timelock.renounceRole, (proposer, address(governor))), [
+            notTheirs, notTheirs, notTheirs, untrusted, notTheirs, notTheirs
+        ]);
+        _row("CommunityTimelock.renounceRole (its own admin role)", t, abi.encodeCall(timelock.renounceRole, (admin, t)), [
+            notTheirs, notTheirs, notTheirs, untrusted, notTheirs, OK
+        ]);
     }
     // forgefmt: disable-end
 
     // ---------------------------------------------------------------- row builders
 
-    function _row(string memory name, address target, bytes memory data, bytes[5] memory expected) internal {
+    function _row(string memory name, address target, bytes memory data, bytes[COLUMNS] memory expected) internal {
         Row storage row = rows.push();
         row.name = name;
         row.target = target;
         row.data = data;
-        for (uint256 i = 0; i < 5; ++i) {
+        for (uint256 i = 0; i < COLUMNS; ++i) {
             row.expected[i] = expected[i];
         }
     }
@@ -614,7 +800,14 @@ contract AccessControlTable is TestBase, Community {
             name,
             target,
             data,
-            [_err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), relayed, OK]
+            [
+                _err(unauthorized, outsider),
+                _err(unauthorized, bob),
+                _err(unauthorized, alice),
+                relayed,
+                _err(unauthorized, guardian),
+                OK
+            ]
         );
     }
 
@@ -630,7 +823,14 @@ contract AccessControlTable is TestBase, Community {
             name,
             address(governor),
             data,
-            [_err(onlyExecutor, outsider), _err(onlyExecutor, bob), _err(onlyExecutor, alice), relayed, byGovernance]
+            [
+                _err(onlyExecutor, outsider),
+                _err(onlyExecutor, bob),
+                _err(onlyExecutor, alice),
+                relayed,
+                _err(onlyExecutor, guardian),
+                byGovernance
+            ]
         );
     }
 
@@ -642,31 +842,31 @@ contract AccessControlTable is TestBase, Community {
             string.concat(name, ".transferFrom"),
             token,
             abi.encodeWithSignature("transferFrom(address,address,uint256)", alice, bob, tokenId),
-            [locked, locked, locked, relayed, locked]
+            [locked, locked, locked, relayed, locked, locked]
         );
         _row(
             string.concat(name, ".safeTransferFrom"),
             token,
             abi.encodeWithSignature("safeTransferFrom(address,address,uint256)", alice, bob, tokenId),
-            [locked, locked, locked, relayed, locked]
+            [locked, locked, locked, relayed, locked, locked]
         );
         _row(
             string.concat(name, ".safeTransferFrom(bytes)"),
             token,
             abi.encodeWithSignature("safeTransferFrom(address,address,uint256,bytes)", alice, bob, tokenId, ""),
-            [locked, locked, locked, relayed, locked]
+            [locked, locked, locked, relayed, locked, locked]
         );
         _row(
             string.concat(name, ".approve"),
             token,
             abi.encodeWithSignature("approve(address,uint256)", bob, tokenId),
-            [locked, locked, locked, relayed, locked]
+            [locked, locked, locked, relayed, locked, locked]
         );
         _row(
             string.concat(name, ".setApprovalForAll"),
             token,
             abi.encodeWithSignature("setApprovalForAll(address,bool)", bob, true),
-            [noOperators, noOperators, noOperators, relayed, noOperators]
+            [noOperators, noOperators, noOperators, relayed, noOperators, noOperators]
         );
     }
 
@@ -776,7 +976,45 @@ contract AccessControlTable is TestBase, Community {
         _voteAll(id);
         vm.warp(governor.proposalDeadline(id) + 1);
         (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) = _one(target, data);
-        governor.execute(targets, values, calldatas, keccak256(bytes(description)));
+        (bool ok,) = queueAndExecute(targets, values, calldatas, keccak256(bytes(description)));
+        require(ok, string.concat("setup: ", description, " refused"));
+    }
+
+    /// @dev Queues D (bob's organisation Delta) in the timelock.
+    function _queue(uint256 id) internal {
+        (address[] memory targets, uint256[] memory values, bytes[] memory calldatas) = _dCalls();
+        governor.queue(targets, values, calldatas, keccak256("D"));
+        require(governor.proposalEta(id) == block.timestamp, "setup: D's eta is not now (delay 0)");
+    }
+
+    function _dCalls()
+        internal
+        view
+        returns (address[] memory targets, uint256[] memory values, bytes[] memory calldatas)
+    {
+        return _one(address(registry), abi.encodeCall(registry.addOrganisation, ("Delta", "delta.example")));
+    }
+
+    /// @dev Refused for lack of `role` to every column, the forwarder's aside (`relayed`).
+    function _lacking(bytes32 role, bytes memory relayed) internal view returns (bytes[COLUMNS] memory) {
+        bytes4 unauthorized = IAccessControl.AccessControlUnauthorizedAccount.selector;
+        return [
+            abi.encodeWithSelector(unauthorized, outsider, role),
+            abi.encodeWithSelector(unauthorized, bob, role),
+            abi.encodeWithSelector(unauthorized, alice, role),
+            relayed,
+            abi.encodeWithSelector(unauthorized, guardian, role),
+            abi.encodeWithSelector(unauthorized, address(timelock), role)
+        ];
+    }
+
+    /// @dev The timelock's salt for a proposal of the governor (GovernorTimelockControl's).
+    function _salt(bytes32 descriptionHash) internal view returns (bytes32) {
+        return bytes20(address(governor)) ^ descriptionHash;
+    }
+
+    function _readyState() internal pure returns (bytes32) {
+        return bytes32(1 << uint8(TimelockController.OperationState.Ready));
     }
 
     function _err(bytes4 selector, address account) internal pure returns (bytes memory) {

@@ -46,7 +46,7 @@ contract AdmissionsTest is TestBase, Community {
         address[] memory founders = new address[](4);
         (founders[0], founders[1], founders[2], founders[3]) = (alice, bob, carol, dave);
         deployCommunity(founders);
-        gov = address(governor);
+        gov = address(timelock); // governance: the timelock carries out passed proposals
         vm.prank(gov);
         registry.addIndicator(indicator("Mentoring", 2, 0)); // 1: two endorsements
         vm.warp(START);

@@ -28,7 +28,7 @@ contract Branches is TestBase, Community {
         address[] memory founders = new address[](3);
         (founders[0], founders[1], founders[2]) = (alice, bob, carol);
         deployCommunity(founders);
-        gov = address(governor);
+        gov = address(timelock); // governance: the timelock carries out passed proposals
         vm.prank(gov);
         registry.addIndicator(indicator("Mentoring", 2, 0)); // 1: two endorsements, forever
         vm.prank(gov);
@@ -695,21 +695,18 @@ contract Branches is TestBase, Community {
 
     function test_governorSettingsBounds() public {
         uint256 month = 30 days;
-        // Inside the bounds, at each edge.
-        vm.prank(gov);
-        governor.setVotingDelay(0);
-        vm.prank(gov);
-        governor.setVotingDelay(uint48(month));
-        vm.prank(gov);
-        governor.setVotingPeriod(60);
-        vm.prank(gov);
-        governor.setVotingPeriod(uint32(month));
-        vm.prank(gov);
-        governor.updateQuorumNumerator(1);
-        vm.prank(gov);
-        governor.updateQuorumNumerator(100);
-        vm.prank(gov);
-        governor.setProposalThreshold(1);
+        // Inside the bounds, at each edge: one proposal (the governor takes governance calls only
+        // from the timelock carrying out a proposal of its own).
+        bytes[] memory edges = new bytes[](7);
+        edges[0] = abi.encodeCall(governor.setVotingDelay, (0));
+        edges[1] = abi.encodeCall(governor.setVotingDelay, (uint48(month)));
+        edges[2] = abi.encodeCall(governor.setVotingPeriod, (60));
+        edges[3] = abi.encodeCall(governor.setVotingPeriod, (uint32(month)));
+        edges[4] = abi.encodeCall(governor.updateQuorumNumerator, (1));
+        edges[5] = abi.encodeCall(governor.updateQuorumNumerator, (100));
+        edges[6] = abi.encodeCall(governor.setProposalThreshold, (1));
+        (bool ok,) = _governGovernor(edges, "settings at the edges");
+        assertTrue(ok, "settings at the edges refused");
         assertTrue(
             governor.votingDelay() == month && governor.votingPeriod() == month && governor.quorumNumerator() == 100
                 && governor.proposalThreshold() == 1,
@@ -763,15 +760,15 @@ contract Branches is TestBase, Community {
                 CommunityGovernor.GovernorVotingDelayOutOfRange.selector, uint256(type(uint48).max), 0, 30 days
             )
         );
-        new CommunityGovernor("G", votes, address(forwarder), type(uint48).max, 300, 0, 50);
+        new CommunityGovernor("G", votes, address(forwarder), type(uint48).max, 300, 0, 50, timelock);
         vm.expectRevert(
             abi.encodeWithSelector(CommunityGovernor.GovernorVotingPeriodOutOfRange.selector, 1, 60, 30 days)
         );
-        new CommunityGovernor("G", votes, address(forwarder), 1, 1, 0, 50);
+        new CommunityGovernor("G", votes, address(forwarder), 1, 1, 0, 50, timelock);
         vm.expectRevert(abi.encodeWithSelector(CommunityGovernor.GovernorProposalThresholdOutOfRange.selector, 5, 0, 1));
-        new CommunityGovernor("G", votes, address(forwarder), 1, 300, 5, 50);
+        new CommunityGovernor("G", votes, address(forwarder), 1, 300, 5, 50, timelock);
         vm.expectRevert(abi.encodeWithSelector(CommunityGovernor.GovernorQuorumOutOfRange.selector, 0, 1, 100));
-        new CommunityGovernor("G", votes, address(forwarder), 1, 300, 0, 0);
+        new CommunityGovernor("G", votes, address(forwarder), 1, 300, 0, 0, timelock);
     }
 
     // ---------------------------------------------------------------- CommunityForwarder
@@ -844,11 +841,41 @@ contract Branches is TestBase, Community {
 
     // ---------------------------------------------------------------- helpers
 
+    /// @dev A setting out of range, proposed, passed, queued: refused when executed.
     function _outOfRange(bytes memory call, bytes memory expected) internal {
-        vm.prank(gov);
-        (bool ok, bytes memory returned) = address(governor).call(call);
+        bytes[] memory calls = new bytes[](1);
+        calls[0] = call;
+        (bool ok, bytes memory returned) = _governGovernor(calls, "out of range");
         assertTrue(!ok, "an out-of-range setting was accepted");
         assertEq(returned, expected, "wrong revert data");
+    }
+
+    /// @dev A proposal of `calls` to the governor itself: alice proposes, every member votes for,
+    /// then it is queued and executed. Returns the execution's outcome.
+    function _governGovernor(bytes[] memory calls, string memory description)
+        internal
+        returns (bool ok, bytes memory returned)
+    {
+        address[] memory targets = new address[](calls.length);
+        for (uint256 i = 0; i < calls.length; ++i) {
+            targets[i] = address(governor);
+        }
+        uint256[] memory values = new uint256[](calls.length);
+        vm.prank(alice);
+        uint256 id = governor.propose(targets, values, calls, description);
+        vm.warp(governor.proposalSnapshot(id) + 1);
+        _voteFor(id);
+        vm.warp(governor.proposalDeadline(id) + 1);
+        return queueAndExecute(targets, values, calls, keccak256(bytes(description)));
+    }
+
+    function _voteFor(uint256 id) internal {
+        vm.prank(alice);
+        governor.castVote(id, 1);
+        vm.prank(bob);
+        governor.castVote(id, 1);
+        vm.prank(carol);
+        governor.castVote(id, 1);
     }
 
     function _mint(uint32 indicatorId) internal returns (uint256 id) {

@@ -31,7 +31,7 @@ contract MemberDirectoryTest is TestBase, Community {
         address[] memory founders = new address[](3);
         (founders[0], founders[1], founders[2]) = (alice, bob, carol);
         deployCommunity(founders);
-        gov = address(governor);
+        gov = address(timelock); // governance: the timelock carries out passed proposals
         require(bytes(NAME_96).length == 96 && bytes(NAME_97).length == 97, "name lengths");
         require(bytes(HANDLE_64).length == 64 && bytes(HANDLE_65).length == 65, "handle lengths");
     }

@@ -44,8 +44,7 @@ contract PasskeyAccountTest is TestBase, Community {
         address[] memory founders = new address[](3);
         (founders[0], founders[1], founders[2]) = (alice, bob, vm.addr(0xCA201));
         deployCommunity(founders);
-        deployPasskeyAccounts();
-        gov = address(governor);
+        gov = address(timelock); // governance: the timelock carries out passed proposals
         vm.prank(gov);
         registry.addIndicator(indicator("Mentoring", 2, 0));
         (qx, qy) = passkeyPublicKey(PASSKEY);

@@ -91,6 +91,7 @@ contract CommunityHandler is Community {
         address[] targets;
         bytes[] calldatas;
         string description;
+        bool queued;
         bool executed;
     }
 
@@ -217,6 +218,7 @@ contract CommunityHandler is Community {
 
     /// @dev Set when a call that must fail succeeded (outsider, transfer, bad signature).
     string public violation;
+    uint256 public proposalsQueued;
     uint256 public proposalsExecuted;
     uint256 public badgesMinted;
     uint256 public outsiderCalls;
@@ -276,7 +278,6 @@ contract CommunityHandler is Community {
         }
         deployCommunity(founders);
         // The passkey member's address is its account (keys[PASSKEY_MEMBER] only signs badly).
-        deployPasskeyAccounts();
         (bytes32 qx, bytes32 qy) = passkeyPublicKey(FIRST_PASSKEY);
         passkeyAccount = IPasskeyAccount(accountFactory.create(qx, qy, 0));
         twin = IPasskeyAccount(accountFactory.create(qx, qy, bytes32(uint256(1))));
@@ -346,13 +347,18 @@ contract CommunityHandler is Community {
         _vote(_actor(actorSeed, ACTORS), _proposals[proposalSeed % _proposals.length].id, support % 3);
     }
 
+    function queue(uint256 proposalSeed) external {
+        if (_proposals.length == 0) return;
+        _queue(_proposals[proposalSeed % _proposals.length]);
+    }
+
     function execute(uint256 proposalSeed) external {
         if (_proposals.length == 0) return;
         _execute(_proposals[proposalSeed % _proposals.length]);
     }
 
-    /// @dev A whole proposal lifecycle in one move (propose, every member votes for, execute),
-    /// so governed changes happen often enough within a sequence.
+    /// @dev A whole proposal lifecycle in one move (propose, every member votes for, queue,
+    /// execute), so governed changes happen often enough within a sequence.
     function govern(uint256 kindSeed, uint256 aSeed, uint256 bSeed) external {
         _govern(
             _newProposal(
@@ -1355,6 +1361,7 @@ contract CommunityHandler is Community {
             _vote(actors[i], p.id, 1);
         }
         vm.warp(governor.proposalDeadline(p.id) + 1);
+        _queue(p);
         _execute(p);
     }
 
@@ -1370,8 +1377,18 @@ contract CommunityHandler is Community {
         if (successfulVotes[id][voter]++ == 0) _voters[id].push(voter);
     }
 
+    /// @dev Queues a succeeded proposal in the timelock (anyone may).
+    function _queue(Proposal storage p) internal {
+        try governor.queue(p.targets, new uint256[](p.targets.length), p.calldatas, keccak256(bytes(p.description))) {
+            _requireWas(!p.queued, "a proposal queued twice");
+            p.queued = true;
+            proposalsQueued++;
+        } catch {}
+    }
+
     function _execute(Proposal storage p) internal {
         try governor.execute(p.targets, new uint256[](p.targets.length), p.calldatas, keccak256(bytes(p.description))) {
+            _requireWas(p.queued, "a proposal executed without being queued");
             _requireWas(!p.executed, "a proposal executed twice");
             p.executed = true;
             proposalsExecuted++;

@@ -139,9 +139,10 @@ contract CommunityInvariants is TestBase {
         }
         assertEq(registry.reciprocalWindow(), handler.modelWindow(), "reciprocal window changed outside governance");
         assertEq(uint8(registry.scoreRule()), handler.modelScoreRule(), "score rule changed outside governance");
-        assertEq(membership.owner(), address(governor), "membership owner changed");
-        assertEq(registry.owner(), address(governor), "registry owner changed");
-        assertEq(badge.owner(), address(governor), "badge owner changed");
+        address timelock = address(handler.timelock());
+        assertEq(membership.owner(), timelock, "membership owner changed");
+        assertEq(registry.owner(), timelock, "registry owner changed");
+        assertEq(badge.owner(), timelock, "badge owner changed");
     }
 
     /// A revoked, disowned or expired badge never counts; a badge that is none of these does.

@@ -6,6 +6,7 @@ import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.
 import {CommunityForwarder} from "../../contracts/CommunityForwarder.sol";
 import {Membership} from "../../contracts/Membership.sol";
 import {CommunityGovernor} from "../../contracts/CommunityGovernor.sol";
+import {CommunityTimelock} from "../../contracts/CommunityTimelock.sol";
 import {IndicatorRegistry} from "../../contracts/IndicatorRegistry.sol";
 import {ContributionBadge} from "../../contracts/ContributionBadge.sol";
 import {IIndicatorRegistry} from "../../contracts/interfaces/IIndicatorRegistry.sol";
@@ -14,8 +15,10 @@ import {Passkeys} from "./Passkeys.sol";
 import {Vm} from "./Vm.sol";
 
 /// @dev One community deployed as scripts/_community.py deploys it (same constructor
-/// arguments, ownership handed to the Governor), plus signing of forwarder requests with a key
-/// or a passkey, and the passkey account factory the community's deployment is to get.
+/// arguments; the timelock, with the delay of 0 a local chain allows, fed and cancelled by the
+/// governor only, executed by anyone and administered by itself alone; ownership of the rules
+/// handed to the timelock), plus signing of forwarder requests with a key or a passkey, the
+/// passkey account factory, and the step every passed proposal takes: queued, then executed.
 contract Community is Passkeys {
     Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
@@ -29,6 +32,7 @@ contract Community is Passkeys {
     CommunityForwarder public forwarder;
     Membership public membership;
     CommunityGovernor public governor;
+    CommunityTimelock public timelock;
     IndicatorRegistry public registry;
     ContributionBadge public badge;
     PasskeyAccountFactory public accountFactory;
@@ -36,6 +40,9 @@ contract Community is Passkeys {
     function deployCommunity(address[] memory founders) internal {
         forwarder = new CommunityForwarder();
         membership = new Membership("Test Commons", "TST", founders, address(forwarder), address(this));
+        // Executors: the zero address, that is anyone. The deployer administers the timelock only
+        // until the governor holds its roles (the two reference each other).
+        timelock = new CommunityTimelock(0, new address[](0), new address[](1), address(this));
         governor = new CommunityGovernor(
             "Test Commons",
             IVotes(address(membership)),
@@ -43,18 +50,31 @@ contract Community is Passkeys {
             VOTING_DELAY,
             VOTING_PERIOD,
             0,
-            QUORUM_PERCENT
+            QUORUM_PERCENT,
+            timelock
         );
-        registry = new IndicatorRegistry(address(governor));
+        timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
+        timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
+        timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), address(this));
+        registry = new IndicatorRegistry(address(timelock));
         badge = new ContributionBadge(
-            "Test Commons Contribution Badges", "TSTB", membership, registry, address(forwarder), address(governor)
+            "Test Commons Contribution Badges", "TSTB", membership, registry, address(forwarder), address(timelock)
         );
-        membership.transferOwnership(address(governor));
+        accountFactory = new PasskeyAccountFactory(address(forwarder));
+        membership.transferOwnership(address(timelock));
     }
 
-    /// @dev The community's passkey account factory (not yet in scripts/_community.py's deployment).
-    function deployPasskeyAccounts() internal {
-        accountFactory = new PasskeyAccountFactory(address(forwarder));
+    /// @dev A passed proposal queued in the timelock, then executed: with the delay of 0 a local
+    /// chain allows, it is ready in the block that queued it. Returns the execution's outcome
+    /// (the refused call's revert data, bubbled up through the timelock and the governor).
+    function queueAndExecute(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) internal returns (bool ok, bytes memory returned) {
+        governor.queue(targets, values, calldatas, descriptionHash);
+        return address(governor).call(abi.encodeCall(governor.execute, (targets, values, calldatas, descriptionHash)));
     }
 
     function indicator(string memory name, uint16 endorsements, uint32 validity)
