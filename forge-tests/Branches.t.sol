@@ -4,8 +4,11 @@ pragma solidity 0.8.37;
 import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
+import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {Membership} from "../contracts/Membership.sol";
 import {CommunityGovernor} from "../contracts/CommunityGovernor.sol";
+import {CommunityTimelock} from "../contracts/CommunityTimelock.sol";
 import {IContributionBadge} from "../contracts/interfaces/IContributionBadge.sol";
 import {IERC5192} from "../contracts/interfaces/IERC5192.sol";
 import {IIndicatorRegistry} from "../contracts/interfaces/IIndicatorRegistry.sol";
@@ -22,6 +25,7 @@ contract Branches is TestBase, Community {
     address internal bob = address(0xB0B);
     address internal carol = address(0xCA201);
     address internal outsider = address(0x0B5);
+    address internal guardian = address(0x6A4D1A4); // elected by governance: no member
     address internal gov;
 
     function setUp() public {
@@ -771,6 +775,202 @@ contract Branches is TestBase, Community {
         new CommunityGovernor("G", votes, address(forwarder), 1, 300, 0, 0, timelock);
     }
 
+    // ---------------------------------------------------------------- CommunityTimelock
+
+    /// @dev On a public network (chain id 1) the delay is an hour to 30 days: 0 and 59 minutes
+    /// are refused, so are 30 days and a second; the constructor checks the same bounds.
+    function test_timelockDelayBoundsOnAPublicChain() public {
+        vm.chainId(1);
+        assertEq(timelock.minDelayAllowed(), 1 hours, "an hour at least on a public chain");
+        _delayRefused(0, 1 hours);
+        _delayRefused(59 minutes, 1 hours);
+        _delayRefused(30 days + 1, 1 hours);
+        vm.prank(gov);
+        timelock.updateDelay(1 hours);
+        assertEq(timelock.getMinDelay(), 1 hours, "an hour");
+        vm.prank(gov);
+        timelock.updateDelay(30 days);
+        assertEq(timelock.getMinDelay(), 30 days, "30 days");
+        _deployRefused(0, 1 hours);
+        _deployRefused(59 minutes, 1 hours);
+        _deployRefused(30 days + 1, 1 hours);
+        assertEq(_deployTimelock(1 hours).getMinDelay(), 1 hours, "deployed with an hour");
+        assertEq(_deployTimelock(30 days).getMinDelay(), 30 days, "deployed with 30 days");
+    }
+
+    /// @dev On a local development chain (31337, forge's and Anvil's) a delay of 0 is allowed,
+    /// so that practice and tests need not wait; the longest is still 30 days.
+    function test_timelockDelayBoundsOnALocalChain() public {
+        assertEq(block.chainid, 31_337, "forge's chain");
+        assertEq(timelock.minDelayAllowed(), 0, "no delay needed locally");
+        assertEq(timelock.getMinDelay(), 0, "deployed with no delay");
+        vm.prank(gov);
+        timelock.updateDelay(1 hours);
+        vm.prank(gov);
+        timelock.updateDelay(0);
+        assertEq(timelock.getMinDelay(), 0, "back to no delay");
+        _delayRefused(30 days + 1, 0);
+        assertEq(_deployTimelock(0).getMinDelay(), 0, "deployed with no delay");
+        _deployRefused(30 days + 1, 0);
+        assertTrue(
+            timelock.MIN_DELAY() == 1 hours && timelock.MAX_DELAY() == 30 days && timelock.LOCAL_CHAIN_ID() == 31_337,
+            "public bounds"
+        );
+    }
+
+    /// @dev Only the timelock itself changes its delay, and anyone else is refused as such before
+    /// the value is looked at: an outsider's out-of-range delay is an unauthorised call.
+    function test_timelockDelayChangedByTheTimelockOnly() public {
+        vm.chainId(1);
+        vm.expectRevert(abi.encodeWithSelector(TimelockController.TimelockUnauthorizedCaller.selector, outsider));
+        vm.prank(outsider);
+        timelock.updateDelay(0);
+        vm.expectRevert(
+            abi.encodeWithSelector(TimelockController.TimelockUnauthorizedCaller.selector, address(governor))
+        );
+        vm.prank(address(governor));
+        timelock.updateDelay(1 hours);
+        assertEq(timelock.getMinDelay(), 0, "unchanged");
+    }
+
+    /// @dev A delay set by a proposal governs the next one: queued, it waits the hour (its eta),
+    /// refused until then, then executed by anyone.
+    function test_aPassedProposalWaitsTheDelay() public {
+        address[] memory targets = new address[](1);
+        targets[0] = address(timelock);
+        bytes[] memory calls = new bytes[](1);
+        calls[0] = abi.encodeCall(timelock.updateDelay, (1 hours));
+        (bool ok,) = _pass(targets, calls, "an hour to react");
+        assertTrue(ok && timelock.getMinDelay() == 1 hours, "delay set by governance");
+
+        uint256 id = _propose();
+        assertTrue(governor.proposalNeedsQueuing(id), "a proposal needs queuing");
+        (targets, calls) = _retireCalls();
+        uint256[] memory values = new uint256[](1);
+        vm.warp(governor.proposalSnapshot(id) + 1);
+        _voteFor(id);
+        vm.warp(governor.proposalDeadline(id) + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IGovernor.GovernorUnexpectedProposalState.selector,
+                id,
+                IGovernor.ProposalState.Succeeded,
+                bytes32(1 << uint8(IGovernor.ProposalState.Queued))
+            )
+        );
+        governor.execute(targets, values, calls, keccak256("retire"));
+        governor.queue(targets, values, calls, keccak256("retire"));
+        assertEq(governor.proposalEta(id), block.timestamp + 1 hours, "eta: queued plus the delay");
+        assertTrue(governor.state(id) == IGovernor.ProposalState.Queued, "queued");
+        bytes32 operation = timelock.hashOperationBatch(targets, values, calls, 0, _salt(keccak256("retire")));
+        vm.warp(block.timestamp + 1 hours - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                TimelockController.TimelockUnexpectedOperationState.selector,
+                operation,
+                bytes32(1 << uint8(TimelockController.OperationState.Ready))
+            )
+        );
+        governor.execute(targets, values, calls, keccak256("retire"));
+        vm.warp(block.timestamp + 1);
+        vm.prank(outsider);
+        governor.execute(targets, values, calls, keccak256("retire"));
+        assertTrue(governor.state(id) == IGovernor.ProposalState.Executed, "executed");
+        assertTrue(!registry.terms(1).active && timelock.isOperationDone(operation), "carried out by the timelock");
+    }
+
+    /// @dev What Governor front-ends (Tally and others) read: the IGovernor interface, a proposal
+    /// that needs queuing, and its eta (with no delay, the queue block's timestamp).
+    function test_governorKeepsTheFrontEndsInterface() public {
+        assertTrue(governor.supportsInterface(type(IGovernor).interfaceId), "IGovernor");
+        assertEq(governor.timelock(), address(timelock), "timelock");
+        uint256 id = _propose();
+        assertTrue(governor.proposalNeedsQueuing(id), "needs queuing");
+        assertEq(governor.proposalEta(id), 0, "no eta before it is queued");
+        (address[] memory targets, bytes[] memory calls) = _retireCalls();
+        vm.warp(governor.proposalSnapshot(id) + 1);
+        _voteFor(id);
+        vm.warp(governor.proposalDeadline(id) + 1);
+        governor.queue(targets, new uint256[](1), calls, keccak256("retire"));
+        assertEq(governor.proposalEta(id), block.timestamp, "eta: the queue block's timestamp");
+        governor.execute(targets, new uint256[](1), calls, keccak256("retire"));
+        assertTrue(governor.state(id) == IGovernor.ProposalState.Executed, "executed at once");
+    }
+
+    /// @dev Without a guardian, only the proposer cancels, and only while the proposal is pending
+    /// (the zero address, the absent guardian's, cannot either).
+    function test_withoutAGuardianOnlyTheProposerCancelsWhilePending() public {
+        assertEq(governor.proposalGuardian(), address(0), "no guardian");
+        uint256 pending = _proposeRetire("pending");
+        _cancelRefused(pending, "pending", bob);
+        _cancelRefused(pending, "pending", address(0));
+        _cancel(pending, "pending", alice);
+        uint256 open = _proposeRetire("open");
+        vm.warp(governor.proposalSnapshot(open) + 1);
+        _cancelRefused(open, "open", alice);
+        _voteFor(open);
+        vm.warp(governor.proposalDeadline(open) + 1);
+        _cancelRefused(open, "open", alice);
+        (address[] memory targets, bytes[] memory calls) = _retireCalls();
+        governor.queue(targets, new uint256[](1), calls, keccak256("open"));
+        _cancelRefused(open, "open", alice);
+        assertTrue(governor.state(open) == IGovernor.ProposalState.Queued, "still queued");
+    }
+
+    /// @dev The guardian cancels at every stage (pending, open to votes, succeeded, queued: then
+    /// the timelock's operation too) but not what has run; others keep the rule without a
+    /// guardian (the proposer while pending); removed, the guardian cancels nothing.
+    function test_theGuardianCancelsAtEveryStage() public {
+        bytes[] memory calls = new bytes[](1);
+        calls[0] = abi.encodeCall(governor.setProposalGuardian, (guardian));
+        (bool ok,) = _governGovernor(calls, "a guardian");
+        assertTrue(ok && governor.proposalGuardian() == guardian, "guardian elected");
+
+        uint256 succeeded = _proposeRetire("succeeded");
+        uint256 queued = _proposeRetire("queued");
+        uint256 executed = _proposeRetire("executed");
+        vm.warp(governor.proposalSnapshot(succeeded) + 1);
+        _voteFor(succeeded);
+        _voteFor(queued);
+        _voteFor(executed);
+        vm.warp(governor.proposalDeadline(succeeded) + 1);
+        (address[] memory targets, bytes[] memory retire) = _retireCalls();
+        uint256[] memory values = new uint256[](1);
+        governor.queue(targets, values, retire, keccak256("queued"));
+        queueAndExecute(targets, values, retire, keccak256("executed"));
+        uint256 open = _proposeRetire("open");
+        vm.warp(governor.proposalSnapshot(open) + 1);
+        uint256 pending = _proposeRetire("pending");
+        uint256 own = _proposeRetire("own");
+
+        _cancelRefused(pending, "pending", bob);
+        _cancelRefused(open, "open", alice);
+        _cancelRefused(succeeded, "succeeded", alice);
+        _cancelRefused(queued, "queued", bob);
+        _cancel(own, "own", alice); // the proposer, while pending
+        _cancel(pending, "pending", guardian);
+        _cancel(open, "open", guardian);
+        _cancel(succeeded, "succeeded", guardian);
+        bytes32 operation = timelock.hashOperationBatch(targets, values, retire, 0, _salt(keccak256("queued")));
+        assertTrue(timelock.isOperationPending(operation), "queued in the timelock");
+        _cancel(queued, "queued", guardian);
+        assertTrue(!timelock.isOperation(operation), "cancelled in the timelock too");
+        // 0x3b: every state but Canceled, Expired and Executed.
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IGovernor.GovernorUnexpectedProposalState.selector, executed, IGovernor.ProposalState.Executed, 0x3b
+            )
+        );
+        vm.prank(guardian);
+        governor.cancel(targets, values, retire, keccak256("executed"));
+
+        calls[0] = abi.encodeCall(governor.setProposalGuardian, (address(0)));
+        (ok,) = _governGovernor(calls, "no guardian");
+        assertTrue(ok && governor.proposalGuardian() == address(0), "guardian removed");
+        uint256 later = _proposeRetire("later");
+        _cancelRefused(later, "later", guardian);
+    }
+
     // ---------------------------------------------------------------- CommunityForwarder
 
     uint256 internal constant WALLET_OWNER_KEY = 0x0A11CE;
@@ -860,6 +1060,14 @@ contract Branches is TestBase, Community {
         for (uint256 i = 0; i < calls.length; ++i) {
             targets[i] = address(governor);
         }
+        return _pass(targets, calls, description);
+    }
+
+    /// @dev A proposal of `calls` to `targets`, passed by every member, queued and executed.
+    function _pass(address[] memory targets, bytes[] memory calls, string memory description)
+        internal
+        returns (bool ok, bytes memory returned)
+    {
         uint256[] memory values = new uint256[](calls.length);
         vm.prank(alice);
         uint256 id = governor.propose(targets, values, calls, description);
@@ -930,11 +1138,56 @@ contract Branches is TestBase, Community {
     }
 
     function _propose() internal returns (uint256) {
-        address[] memory targets = new address[](1);
-        targets[0] = address(registry);
-        bytes[] memory calldatas = new bytes[](1);
-        calldatas[0] = abi.encodeCall(registry.retireIndicator, (1));
+        return _proposeRetire("retire");
+    }
+
+    /// @dev alice's proposal to retire indicator 1, told apart by its description.
+    function _proposeRetire(string memory description) internal returns (uint256) {
+        (address[] memory targets, bytes[] memory calldatas) = _retireCalls();
         vm.prank(alice);
-        return governor.propose(targets, new uint256[](1), calldatas, "retire");
+        return governor.propose(targets, new uint256[](1), calldatas, description);
+    }
+
+    function _retireCalls() internal view returns (address[] memory targets, bytes[] memory calldatas) {
+        targets = new address[](1);
+        targets[0] = address(registry);
+        calldatas = new bytes[](1);
+        calldatas[0] = abi.encodeCall(registry.retireIndicator, (1));
+    }
+
+    function _cancel(uint256 id, string memory description, address caller) internal {
+        (address[] memory targets, bytes[] memory calldatas) = _retireCalls();
+        vm.prank(caller);
+        governor.cancel(targets, new uint256[](1), calldatas, keccak256(bytes(description)));
+        assertTrue(
+            governor.state(id) == IGovernor.ProposalState.Canceled, string.concat(description, ": not cancelled")
+        );
+    }
+
+    function _cancelRefused(uint256 id, string memory description, address caller) internal {
+        (address[] memory targets, bytes[] memory calldatas) = _retireCalls();
+        vm.expectRevert(abi.encodeWithSelector(IGovernor.GovernorUnableToCancel.selector, id, caller));
+        vm.prank(caller);
+        governor.cancel(targets, new uint256[](1), calldatas, keccak256(bytes(description)));
+    }
+
+    /// @dev The timelock's salt for a proposal of the governor (GovernorTimelockControl's).
+    function _salt(bytes32 descriptionHash) internal view returns (bytes32) {
+        return bytes20(address(governor)) ^ descriptionHash;
+    }
+
+    function _delayRefused(uint256 delay, uint256 min) internal {
+        vm.expectRevert(abi.encodeWithSelector(CommunityTimelock.TimelockDelayOutOfRange.selector, delay, min, 30 days));
+        vm.prank(gov);
+        timelock.updateDelay(delay);
+    }
+
+    function _deployRefused(uint256 delay, uint256 min) internal {
+        vm.expectRevert(abi.encodeWithSelector(CommunityTimelock.TimelockDelayOutOfRange.selector, delay, min, 30 days));
+        _deployTimelock(delay);
+    }
+
+    function _deployTimelock(uint256 delay) internal returns (CommunityTimelock) {
+        return new CommunityTimelock(delay, new address[](0), new address[](1), address(0));
     }
 }
