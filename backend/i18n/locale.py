@@ -92,3 +92,7 @@ def negotiate(explicit: str | None, accept_language: str | None) -> str:
         if found:
             return found
     return DEFAULT
+
+
+# Each language by its own name, as a language switcher offers it.
+NAMES = {"en": "English", "es": "Español"}

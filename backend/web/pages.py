@@ -30,19 +30,22 @@ from backend.dependencies import (
     ProposalIdPath,
 )
 from backend.errors import DomainError
+from backend.i18n import gettext  # not _: the pages unpack reads into _
+from backend.i18n import jinja as i18n_jinja
 from backend.indexer.projections import latest_checkpoint
 from backend.indicators import service as indicator_reads
 from backend.members import service as member_reads
 from backend.organisations import service as organisation_reads
 from backend.proposals import service as proposal_reads
 from backend.vocabulary import ADDRESS_PATTERN
-from backend.web import present
+from backend.web import languages, present
 from backend.web.dev_signer import local_chain
 from backend.web.people import People
 
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=HERE / "templates")  # autoescape on for .html
 env = templates.env
+i18n_jinja.install(env)  # _(), ngettext() and {% trans %} in the request's language (backend/i18n)
 env.filters.update(
     short=present.short,
     shorten=present.shorten,
@@ -54,6 +57,7 @@ env.filters.update(
     evidence=present.evidence,
     dev_name=present.dev_name,
     in_days=present.in_days,
+    orientation=present.orientation,
 )
 env.globals.update(
     action_words=present.action_words,
@@ -64,6 +68,9 @@ env.globals.update(
     score_rule=present.score_rule,
     community_rules=present.community_rules,
     quorum_rule=present.quorum_rule,
+    html_lang=languages.html_lang,
+    language_links=languages.language_links,
+    script_catalog=languages.script_catalog,
 )
 OPEN_STATES = ("pending", "active", "succeeded")
 
@@ -82,7 +89,7 @@ class HtmlErrors(APIRoute):
                 return _error(request, exc.status, exc.title, exc.detail)
             except RequestValidationError as exc:
                 detail = "; ".join(str(e.get("msg")) for e in exc.errors())
-                return _error(request, 404, "Not found", f"No such page: {detail}")
+                return _error(request, 404, gettext("Not found"), gettext("No such page: %(detail)s", detail=detail))
 
         return route
 
@@ -398,16 +405,17 @@ def profile(ctx: ContextDep, community: CommunityDep, address: AddressPath, requ
     disowned = [b for b in badges if b["disowned_at"] is not None and b["revoked_at"] is None]
     expired = [b for b in badges if not b["counts"] and b["revoked_at"] is None and b["disowned_at"] is None]
     by_category = present.bar_chart(
-        [(c["category"] or "(no category)", c["score"]) for c in scores["by_category"]], title="Score by category"
+        [(c["category"] or gettext("(no category)"), c["score"]) for c in scores["by_category"]],
+        title=gettext("Score by category"),
     )
     by_orientation = present.bar_chart(
         [
-            ("object-oriented", scores["by_orientation"]["object"]["score"]),
-            ("community-oriented", scores["by_orientation"]["community"]["score"]),
+            (present.orientation("object"), scores["by_orientation"]["object"]["score"]),
+            (present.orientation("community"), scores["by_orientation"]["community"]["score"]),
         ],
-        title="Score by orientation",
+        title=gettext("Score by orientation"),
     )
-    over_time = present.step_chart(history["points"], now=history["as_of"], title="Score over time")
+    over_time = present.step_chart(history["points"], now=history["as_of"], title=gettext("Score over time"))
     invitations = admission_reads.list_invitations(ctx, community, inviter=address, limit=50)
     return _render(
         request,
@@ -437,8 +445,8 @@ def organisations(ctx: ContextDep, community: CommunityDep, request: Request):
 def organisation(ctx: ContextDep, community: CommunityDep, organisation_id: IndicatorIdPath, request: Request):
     found = organisation_reads.organisation_profile(ctx, community, organisation_id)
     by_category = present.bar_chart(
-        [(c["category"] or "(no category)", c["score"]) for c in found["by_category"]],
-        title=f"Score credited to {found['name']}, by category",
+        [(c["category"] or gettext("(no category)"), c["score"]) for c in found["by_category"]],
+        title=gettext("Score credited to %(name)s, by category", name=found["name"]),
     )
     return _render(request, ctx, community, "organisation.html", organisation=found, by_category=by_category)
 
@@ -496,7 +504,7 @@ def certificate(ctx: ContextDep, community: CommunityDep, token_id: IdPath, requ
         claim=claim,
         terms=terms,
         url=url,
-        qr=present.qr_svg(url, title=f"A QR code of this badge's page, {url}"),
+        qr=present.qr_svg(url, title=gettext("A QR code of this badge's page, %(url)s", url=url)),
         linkedin=linkedin,
         org_names=_organisation_names(ctx, community),
     )

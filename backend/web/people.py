@@ -14,6 +14,7 @@ from sqlalchemy import literal, select, union_all
 
 from backend.chain.deployments import Community
 from backend.context import Context
+from backend.i18n import _
 from backend.indexer.models import Invitation, Member
 from backend.web import present
 
@@ -72,9 +73,9 @@ class People:
                 self._invited_as.setdefault(key, name)
                 # The name an inviter typed names the account that accepted it until the member sets
                 # their own, unless a member holds it already: then it says where it came from.
-                names[key] = name if str(name).casefold() not in taken else f"{name} (invited)"
+                names[key] = name if str(name).casefold() not in taken else _("%(name)s (invited)", name=name)
             elif kind == _INVITATION:
-                names[key] = f"{name} (invited)"
+                names[key] = _("%(name)s (invited)", name=name)
                 self._invitations.add(key)
             else:
                 names[key] = name

@@ -12,8 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 
+from backend.i18n import _, current_locale, date_locale, ngettext
 from backend.proposals.actions import words_for
 from backend.settings import ANVIL_DEV_KEYS
 from backend.web.qrcodegen import QrCode
@@ -58,20 +61,17 @@ def shorten(value: Any) -> str:
     return f"{text[:6]}…{text[-4:]}"
 
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+def number(n: int) -> str:
+    """A whole number as the page's language writes it: 1,000 (English), 1000 or 10.000 (Spanish)."""
+    return format_decimal(n, locale=date_locale(current_locale()))
+
+
+def day(timestamp: int | None) -> str:
+    """A day in words, in the page's language: 3 March 2026; 3 de marzo de 2026."""
+    if not timestamp:
+        return ""
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
+    return format_date(moment.date(), "long", locale=date_locale(current_locale()))
 
 
 def when(timestamp: int | None) -> str:
@@ -79,15 +79,7 @@ def when(timestamp: int | None) -> str:
     if not timestamp:
         return ""
     moment = datetime.fromtimestamp(timestamp, tz=UTC)
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M} UTC"
-
-
-def day(timestamp: int | None) -> str:
-    """A day in words: 3 March 2026."""
-    if not timestamp:
-        return ""
-    moment = datetime.fromtimestamp(timestamp, tz=UTC)
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+    return _("%(date)s, %(time)s UTC", date=day(timestamp), time=moment.strftime("%H:%M"))
 
 
 # Units people count time in, largest first (a month as 30 days and a year as 365, as the forms' units).
@@ -102,7 +94,23 @@ _UNITS = (
 
 
 def _plural(n: int, unit: str) -> str:
-    return f"{n:,} {unit}{'s' if n != 1 else ''}"
+    """n of a unit of time, or of members, in words: 1 day, 1,000 days."""
+    shown = number(n)
+    if unit == "year":
+        return ngettext("%(num)s year", "%(num)s years", n, num=shown)
+    if unit == "month":
+        return ngettext("%(num)s month", "%(num)s months", n, num=shown)
+    if unit == "week":
+        return ngettext("%(num)s week", "%(num)s weeks", n, num=shown)
+    if unit == "day":
+        return ngettext("%(num)s day", "%(num)s days", n, num=shown)
+    if unit == "hour":
+        return ngettext("%(num)s hour", "%(num)s hours", n, num=shown)
+    if unit == "minute":
+        return ngettext("%(num)s minute", "%(num)s minutes", n, num=shown)
+    if unit == "member":
+        return ngettext("%(num)s member", "%(num)s members", n, num=shown)
+    return ngettext("%(num)s second", "%(num)s seconds", n, num=shown)
 
 
 def duration(seconds: int) -> str:
@@ -137,11 +145,18 @@ def in_days(seconds: int) -> str:
 
 
 def relative(timestamp: int, now: int) -> str:
-    return f"in {duration(timestamp - now)}" if timestamp > now else f"{duration(now - timestamp)} ago"
+    if timestamp > now:
+        return _("in %(duration)s", duration=duration(timestamp - now))
+    return _("%(duration)s ago", duration=duration(now - timestamp))
 
 
 def validity(seconds: int) -> str:
-    return "counts for ever" if not seconds else f"counts for {span(seconds)}"
+    return _("counts for ever") if not seconds else _("counts for %(span)s", span=span(seconds))
+
+
+def orientation(value: str | None) -> str:
+    """An indicator's orientation in words."""
+    return _("community-oriented") if value == "community" else _("object-oriented")
 
 
 def quorum_rule(members: int, numerator: int) -> str:
@@ -149,7 +164,13 @@ def quorum_rule(members: int, numerator: int) -> str:
     members at the snapshot times the numerator over 100, rounded down; votes for and abstentions
     count towards it)."""
     needed = int(members) * int(numerator) // 100
-    return f"{needed} of {_plural(int(members), 'member')}"
+    return ngettext(
+        "%(needed)s of %(num)s member",
+        "%(needed)s of %(num)s members",
+        int(members),
+        needed=number(needed),
+        num=number(int(members)),
+    )
 
 
 # Links only for schemes a browser opens as a document; the whole string must be one URL with no
@@ -164,7 +185,7 @@ def safe_url(uri: str | None) -> bool:
 def evidence(uri: str | None) -> Markup:
     """An evidence URI: a link when it is http(s), otherwise the text itself."""
     if not uri:
-        return Markup('<span class="muted">none</span>')
+        return Markup('<span class="muted">{}</span>').format(_("none"))
     if safe_url(uri):
         return Markup('<a href="{0}" rel="nofollow noopener noreferrer ugc" class="evidence">{0}</a>').format(uri)
     return Markup('<code class="evidence">{}</code>').format(uri)
@@ -177,13 +198,16 @@ def _indicator_terms(fields: list[Any], names: dict[int, str] | None = None) -> 
     (name, _uri, category, orientation, weight, endorsements, valid, endorser, earn_cap, attest_cap, cap_period) = (
         list(fields) + [None] * 11
     )[:11]
-    orientation_name = "community-oriented" if orientation == 1 else "object-oriented"
-    parts = [f"weight {weight}", f"{endorsements} endorsement{'s' if endorsements != 1 else ''}", orientation_name]
+    parts = [
+        _("weight %(weight)s", weight=weight),
+        ngettext("%(num)s endorsement", "%(num)s endorsements", int(endorsements or 0), num=endorsements),
+        _("community-oriented") if orientation == 1 else _("object-oriented"),
+    ]
     if category:
-        parts.append(f"category “{category}”")
+        parts.append(_("category “%(category)s”", category=category))
     parts.append(validity(valid or 0))
     parts.extend(fair_play(endorser, earn_cap, attest_cap, cap_period, names))
-    return str(name), ", ".join(parts)
+    return str(name), _(", ").join(parts)
 
 
 def fair_play(
@@ -199,15 +223,40 @@ def fair_play(
     if endorser:
         name = (names or {}).get(int(endorser))
         parts.append(
-            f"endorsed only by holders of a “{name}” badge"
+            _("endorsed only by holders of a “%(name)s” badge", name=name)
             if name
-            else f"endorsed only by holders of indicator #{endorser}"
+            else _("endorsed only by holders of indicator #%(id)s", id=endorser)
         )
-    per = f" per {span(cap_period)}" if cap_period else ""
     if earn_cap:
-        parts.append(f"at most {earn_cap} badge{'s' if earn_cap != 1 else ''} per member{per}")
+        if cap_period:
+            parts.append(
+                ngettext(
+                    "at most %(num)s badge per member per %(span)s",
+                    "at most %(num)s badges per member per %(span)s",
+                    int(earn_cap),
+                    span=span(cap_period),
+                )
+            )
+        else:
+            parts.append(
+                ngettext("at most %(num)s badge per member", "at most %(num)s badges per member", int(earn_cap))
+            )
     if attest_cap:
-        parts.append(f"at most {attest_cap} attestation{'s' if attest_cap != 1 else ''} per member{per}")
+        if cap_period:
+            parts.append(
+                ngettext(
+                    "at most %(num)s attestation per member per %(span)s",
+                    "at most %(num)s attestations per member per %(span)s",
+                    int(attest_cap),
+                    span=span(cap_period),
+                )
+            )
+        else:
+            parts.append(
+                ngettext(
+                    "at most %(num)s attestation per member", "at most %(num)s attestations per member", int(attest_cap)
+                )
+            )
     return parts
 
 
@@ -225,11 +274,11 @@ def indicator_rules(indicator: dict[str, Any], names: dict[int, str] | None = No
 def score_rule(rule: str | None) -> str:
     """How a community's scores add up, in one sentence."""
     if rule == "square_root":
-        return (
+        return _(
             "Scores add up by the square root rule: n badges of one indicator count their mean weight "
             "times the square root of n, so repeating the same kind of work counts less and less."
         )
-    return "Scores add up linearly: each badge that counts adds its indicator's weight."
+    return _("Scores add up linearly: each badge that counts adds its indicator's weight.")
 
 
 def community_rules(rules: dict[str, Any] | None) -> str:
@@ -239,12 +288,15 @@ def community_rules(rules: dict[str, Any] | None) -> str:
     window = int(rules.get("reciprocal_window_seconds") or 0)
     if window:
         parts.append(
-            f"no returning the favour: a member someone endorsed may not endorse that person's claims on "
-            f"the same indicator within {span(window)}"
+            _(
+                "no returning the favour: a member someone endorsed may not endorse that person's claims on "
+                "the same indicator within %(span)s",
+                span=span(window),
+            )
         )
     if rules.get("score_rule") == "square_root":
-        parts.append("scores follow the square root rule (repeated badges of one indicator count less and less)")
-    return ("Fair play: " + "; ".join(parts) + ".") if parts else ""
+        parts.append(_("scores follow the square root rule (repeated badges of one indicator count less and less)"))
+    return _("Fair play: %(rules)s.", rules=_("; ").join(parts)) if parts else ""
 
 
 def admission_rules(rules: Any) -> list[str]:
@@ -255,12 +307,18 @@ def admission_rules(rules: Any) -> list[str]:
     cap = int(rules.vouch_cap)
     if not required:
         return [
-            "Vouching is off here: a person joins when a member proposes admitting them and the members vote for it."
+            _("Vouching is off here: a person joins when a member proposes admitting them and the members vote for it.")
         ]
-    admit = "1 member's vouch admits a person" if required == 1 else f"{required} members' vouches admit a person"
+    admit = ngettext("%(num)s member's vouch admits a person", "%(num)s members' vouches admit a person", required)
+    each = ngettext(
+        "each member may vouch or invite %(num)s time per %(period)s",
+        "each member may vouch or invite %(num)s times per %(period)s",
+        cap,
+        period=period,
+    )
     return [
-        f"{admit}; each member may vouch or invite {cap} time{'s' if cap != 1 else ''} per {period}.",
-        f"An invitation stays open {lifetime}; once accepted, it counts as its inviter's vouch.",
+        _("%(admit)s; %(each)s.", admit=admit, each=each),
+        _("An invitation stays open %(lifetime)s; once accepted, it counts as its inviter's vouch.", lifetime=lifetime),
     ]
 
 
@@ -324,8 +382,9 @@ def action_words(
         action.get("contract"), action.get("function"), args, _PageWording(names or {}, organisations or {}, people)
     )
     if words is None:
+        function = f"{action.get('contract')}.{action.get('function')}" if action.get("function") else None
         return {
-            "verb": f"call {action.get('contract')}.{action.get('function') or 'unknown function'}",
+            "verb": _("call %(function)s", function=function) if function else _("call an unknown function"),
             "object": "",
             "details": action.get("calldata", ""),
         }
@@ -337,19 +396,21 @@ def action_words(
 _BAR_COLOURS = ("#1d5f8a", "#8a3b12", "#2e6b30", "#6b2e6b", "#5a5a1a", "#1a5a5a")
 
 
-def bar_chart(rows: list[tuple[str, int]], *, title: str, unit: str = "points") -> Markup:
-    """Horizontal bars, one per (label, value), with the value written at the end of each bar."""
+def bar_chart(rows: list[tuple[str, int]], *, title: str) -> Markup:
+    """Horizontal bars, one per (label, value) in points, with the value written at the end of each bar."""
     width, label_w, bar_h, gap = 560, 170, 24, 10
     height = max(1, len(rows)) * (bar_h + gap) + gap
     top = max([v for _, v in rows] + [1])
     title_id = "chart-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    desc = "; ".join(f"{label}: {value} {unit}" for label, value in rows) or "nothing yet"
+    desc = _("; ").join(
+        ngettext("%(label)s: %(num)s point", "%(label)s: %(num)s points", value, label=label) for label, value in rows
+    ) or _("nothing yet")
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{title_id}">',
         Markup('<title id="{}">{}: {}</title>').format(title_id, title, desc),
     ]
     if not rows:
-        parts.append(f'<text x="8" y="{gap + 16}" fill="#333">No badges count yet.</text>')
+        parts.append(Markup('<text x="8" y="{}" fill="#333">{}</text>').format(gap + 16, _("No badges count yet.")))
     for i, (label, value) in enumerate(rows):
         y = gap + i * (bar_h + gap)
         w = 0 if top == 0 else max(2, int((width - label_w - 60) * value / top))
@@ -369,12 +430,12 @@ def step_chart(points: list[dict[str, int]], *, now: int, title: str) -> Markup:
     """The total score over time as a step line, from the first badge to now."""
     width, height, left, bottom, pad = 560, 200, 44, 28, 12
     title_id = "chart-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    desc = "; ".join(f"{when(p['at'])}: {p['total']}" for p in points) or "no badges yet"
+    desc = _("; ").join(f"{when(p['at'])}: {p['total']}" for p in points) or _("no badges yet")
     head = Markup(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}"><title id="{}">{}: {}</title>'
     ).format(width, height, title_id, title_id, title, desc)
     if not points:
-        return head + Markup('<text x="8" y="24" fill="#333">No badges yet.</text></svg>')
+        return head + Markup('<text x="8" y="24" fill="#333">{}</text></svg>').format(_("No badges yet."))
     start, end = points[0]["at"], max(now, points[-1]["at"] + 1)
     top = max(max(p["total"] for p in points), 1)
 
@@ -396,7 +457,7 @@ def step_chart(points: list[dict[str, int]], *, now: int, title: str) -> Markup:
         f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end" fill="#222">0</text>',
         f'<polyline points="{" ".join(path)}" fill="none" stroke="#1d5f8a" stroke-width="3"/>',
         f'<text x="{left}" y="{height - 8}" fill="#222">{escape(when(start))}</text>',
-        f'<text x="{width - pad}" y="{height - 8}" text-anchor="end" fill="#222">now</text>',
+        f'<text x="{width - pad}" y="{height - 8}" text-anchor="end" fill="#222">{escape(_("now"))}</text>',
     ]
     return head + Markup("".join(body)) + Markup("</svg>")
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from backend.dependencies import CommunityDep, ContextDep
 from backend.errors import Unprocessable
+from backend.i18n import _
 from backend.indexer import reads as index_reads
 from backend.reports import figures
 from backend.reports.period import Period
@@ -53,9 +54,11 @@ def report(
     by = summary["by"]
     people = People(ctx, community, local=local_chain(ctx.gateway.chain_id))
     charts = [
-        present.bar_chart([(g["label"], g["weight"]) for g in by["category"]], title="Weight by category"),
-        present.bar_chart([(g["label"], g["weight"]) for g in by["orientation"]], title="Weight by orientation"),
-        present.bar_chart([(people.label(g["key"]), g["weight"]) for g in by["member"]], title="Weight by member"),
+        present.bar_chart([(g["label"], g["weight"]) for g in by["category"]], title=_("Weight by category")),
+        present.bar_chart(
+            [(present.orientation(g["key"]), g["weight"]) for g in by["orientation"]], title=_("Weight by orientation")
+        ),
+        present.bar_chart([(people.label(g["key"]), g["weight"]) for g in by["member"]], title=_("Weight by member")),
     ]
     return _render(
         request,
