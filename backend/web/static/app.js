@@ -21,6 +21,7 @@
 (function () {
   const body = document.body;
   const Passkey = window.CommonsPasskey;
+  const { _, ngettext, lang } = window.CommonsI18n;
   document.documentElement.classList.add("js");
   const config = {
     api: body.dataset.api,
@@ -57,7 +58,7 @@
           const answer = await api("POST", "/dev-signer/sign", { address: params[0], typed_data: JSON.parse(params[1]) });
           return answer.signature;
         }
-        throw Object.assign(new Error("The development signer does not do " + method), { code: 4200 });
+        throw Object.assign(new Error(_("The development signer does not do %(method)s", { method })), { code: 4200 });
       },
     };
   }
@@ -70,16 +71,17 @@
     const chosen = choice();
     if (chosen === "passkey") {
       const entry = config.community && Passkey.record(config.community);
-      if (!entry) throw new Error("This browser holds no passkey of yours for this community: choose Join with a passkey.");
+      if (!entry) throw new Error(_("This browser holds no passkey of yours for this community: choose Join with a passkey."));
       return Passkey.provider(entry, { chainId: config.chainId, api: config.api, post: (path, json) => api("POST", path, json) });
     }
     if (chosen.startsWith("dev:")) {
-      if (!config.local) throw new Error("The development signer works only on a local development chain.");
+      if (!config.local) throw new Error(_("The development signer works only on a local development chain."));
       return devProvider(chosen.slice(4));
     }
     if (!window.ethereum) {
-      throw new Error("No browser wallet found. Install one (MetaMask, Rabby, Frame…)" +
-        (config.local ? ", or pick a development signer in the menu." : "."));
+      throw new Error(config.local
+        ? _("No browser wallet found. Install one (MetaMask, Rabby, Frame…), or pick a development signer in the menu.")
+        : _("No browser wallet found. Install one (MetaMask, Rabby, Frame…)."));
     }
     return window.ethereum;
   }
@@ -95,18 +97,18 @@
       if (error && error.code === 4902 && config.local && config.rpcUrl) {
         await wallet.request({
           method: "wallet_addEthereumChain",
-          params: [{ chainId: wanted, chainName: "Local development chain " + config.chainId,
+          params: [{ chainId: wanted, chainName: _("Local development chain %(chain)s", { chain: config.chainId }),
                      rpcUrls: [config.rpcUrl], nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 } }],
         });
       } else {
-        throw new Error("Your wallet is on another network; switch it to chain " + config.chainId + ".");
+        throw new Error(_("Your wallet is on another network; switch it to chain %(chain)s.", { chain: config.chainId }));
       }
     }
   }
 
   async function account(wallet, ask) {
     const accounts = await wallet.request({ method: ask ? "eth_requestAccounts" : "eth_accounts" });
-    if (!accounts || !accounts.length) throw new Error("The wallet shared no account.");
+    if (!accounts || !accounts.length) throw new Error(_("The wallet shared no account."));
     return accounts[0];
   }
 
@@ -158,11 +160,11 @@
     if (!button) return;
     try {
       await navigator.clipboard.writeText(button.dataset.copy);
-      button.textContent = "Copied";
+      button.textContent = _("Copied");
     } catch (ignored) {
-      button.textContent = "Select it above";
+      button.textContent = _("Select it above");
     }
-    setTimeout(() => { button.textContent = "Copy"; }, 2000);
+    setTimeout(() => { button.textContent = _("Copy"); }, 2000);
   });
 
   // ------------------------------------------------------------------ the signer box
@@ -179,10 +181,10 @@
     signerLabel = label || null;
     const name = address && (label || namesOnPage().get(address.toLowerCase()) || short(address));
     if (status) {
-      status.textContent = !address ? "Not connected"
-        : choice() === "passkey" ? "Signing with your passkey" : "Signing as " + name;
+      status.textContent = !address ? _("Not connected")
+        : choice() === "passkey" ? _("Signing with your passkey") : _("Signing as %(name)s", { name });
     }
-    if (shortStatus) shortStatus.textContent = address ? (choice() === "passkey" ? "Your passkey" : name) : "";
+    if (shortStatus) shortStatus.textContent = address ? (choice() === "passkey" ? _("Your passkey") : name) : "";
     // Someone signing already has a way to sign: joining is for those who have none.
     if (join) join.hidden = Boolean(address) || Boolean(config.community && Passkey.record(config.community));
     for (const link of document.querySelectorAll("[data-member-link]")) {
@@ -221,7 +223,7 @@
       const wallet = provider();
       const address = await account(wallet, ask);
       const option = choice().startsWith("dev:") && select && select.querySelector('option[value="dev:' + address + '"]');
-      showSigner(address, option ? option.dataset.name + " (development signer)" : null);
+      showSigner(address, option ? _("%(name)s (development signer)", { name: option.dataset.name }) : null);
       return address;
     } catch (error) {
       showSigner(null);
@@ -235,12 +237,12 @@
     const entry = config.community && Passkey.record(config.community);
     if (join) join.hidden = Boolean(entry);
     if (!select || !entry || select.querySelector('option[value="passkey"]')) return;
-    select.options[0].after(new Option("My passkey", "passkey")); // after "your browser wallet"
+    select.options[0].after(new Option(_("My passkey"), "passkey")); // after "your browser wallet"
   }
 
   async function joinWithPasskey() {
     join.disabled = true;
-    status.textContent = "Making your passkey: your device asks you to confirm it is you…";
+    status.textContent = _("Making your passkey: your device asks you to confirm it is you…");
     try {
       const entry = await Passkey.join({ community: config.community, communityName: config.communityName,
                                          api: config.api, post: (path, json) => api("POST", path, json) });
@@ -249,13 +251,13 @@
       if (select) select.value = "passkey";
       await refreshSigner(false);
       const copy = Object.assign(document.createElement("button"), {
-        type: "button", className: "copy secondary", textContent: "Copy" });
+        type: "button", className: "copy secondary", textContent: _("Copy") });
       copy.dataset.copy = entry.address;
-      copy.setAttribute("aria-label", "Copy your member address");
-      joined.replaceChildren("Your passkey is ready. Your member address is ", Object.assign(
-        document.createElement("code"), { textContent: entry.address }), " ", copy,
-        ": give it to a member, who vouches for you or proposes admitting you. Once admitted, you sign with " +
-        "your passkey.");
+      copy.setAttribute("aria-label", _("Copy your member address"));
+      const code = Object.assign(document.createElement("code"), { textContent: entry.address });
+      joined.replaceChildren(...sentence(_("Your passkey is ready. Your member address is %(address)s %(copy)s: give " +
+        "it to a member, who vouches for you or proposes admitting you. Once admitted, you sign with your passkey."),
+        { address: code, copy }));
       joined.hidden = false;
     } catch (error) {
       status.textContent = error instanceof Problem ? wordsOf(error) : error.message;
@@ -310,7 +312,7 @@
 
   class Problem extends Error {
     constructor(problem) {
-      super(problem.detail || problem.title || "The service refused");
+      super(problem.detail || problem.title || _("The service refused"));
       this.problem = problem;
     }
   }
@@ -341,7 +343,7 @@
         .replace(new RegExp("\\s*\\(" + n + "[^)]*\\)", "g"), "")
         .replace(new RegExp("\\b" + n + "\\b;?\\s*", "g"), "");
     }
-    text = text.replace(/^The contract refused the request:?\s*$/, "The contract refused the request.");
+    text = text.replace(/^The contract refused the request:?\s*$/, _("The contract refused the request."));
     return text.trim().replace(/([^.!?])$/, "$1.");
   }
 
@@ -354,18 +356,30 @@
       const label = document.querySelector('label[for="' + CSS.escape(input.id) + '"]');
       text = label ? label.textContent : "";
     }
-    return text.replace(/\s*\((optional|leave empty)[^)]*\)\s*$/i, "").replace(/[?:]\s*$/, "").trim();
+    // The label without what it adds in brackets ("Reason (optional, public)": "Reason").
+    return text.replace(/\s*\([^)]*\)\s*$/, "").replace(/[?:]\s*$/, "").replace(/^¿/, "").trim();
   }
 
   function unitOf(input) {
     const unit = input.dataset.unit && document.getElementById(input.dataset.unit);
-    return unit ? { seconds: Number(unit.value), name: unit.options[unit.selectedIndex].text } : { seconds: 86400, name: "days" };
+    return unit ? { seconds: Number(unit.value), name: unit.options[unit.selectedIndex].text } : { seconds: 86400, name: _("days") };
   }
+
+  // n of a unit of the forms' (a month as 30 days, a year as 365), in words: "1 day", "2.5 weeks".
+  const UNIT_WORDS = {
+    60: (n, num) => ngettext("%(num)s minute", "%(num)s minutes", n, { num }),
+    3600: (n, num) => ngettext("%(num)s hour", "%(num)s hours", n, { num }),
+    86400: (n, num) => ngettext("%(num)s day", "%(num)s days", n, { num }),
+    604800: (n, num) => ngettext("%(num)s week", "%(num)s weeks", n, { num }),
+    2592000: (n, num) => ngettext("%(num)s month", "%(num)s months", n, { num }),
+    31536000: (n, num) => ngettext("%(num)s year", "%(num)s years", n, { num }),
+  };
 
   function inUnit(seconds, input) {
     const unit = unitOf(input);
     const n = Math.round((seconds / unit.seconds) * 1000) / 1000;
-    return n + " " + (n === 1 ? unit.name.replace(/s$/, "") : unit.name);
+    const say = UNIT_WORDS[unit.seconds];
+    return say ? say(n, n.toLocaleString(lang())) : n.toLocaleString(lang()) + " " + unit.name;
   }
 
   // A field's refusal as a person says it: "Validity: type a number of days", not "Input should
@@ -375,31 +389,33 @@
     const msg = String(item.msg || "").replace(/^Value error,\s*/, "");
     const span = input && input.dataset.json === "span";
     const numbers = (msg.match(/-?\d[\d,]*(\.\d+)?/g) || []).map((n) => n.replace(/,/g, ""));
-    const amount = (n) => (span ? inUnit(Number(n), input) : Number(n).toLocaleString("en"));
+    const amount = (n) => (span ? inUnit(Number(n), input) : Number(n).toLocaleString(lang()));
     let words;
     switch (item.type) {
-      case "missing": words = "fill this in"; break;
+      case "missing": words = _("fill this in"); break;
       case "int_parsing": case "int_type": case "int_from_float": case "float_parsing": case "number":
-        words = span ? "type a number of " + unitOf(input).name : "type a whole number"; break;
-      case "greater_than_equal": words = "at least " + amount(numbers[0]); break;
-      case "greater_than": words = "more than " + amount(numbers[0]); break;
-      case "less_than_equal": words = "at most " + amount(numbers[0]); break;
-      case "less_than": words = "less than " + amount(numbers[0]); break;
-      case "string_too_short": words = numbers[0] === "1" ? "fill this in" : "at least " + numbers[0] + " characters"; break;
-      case "string_too_long": words = "up to " + numbers[0] + " characters"; break;
+        words = span ? _("type a number of %(unit)s", { unit: unitOf(input).name }) : _("type a whole number"); break;
+      case "greater_than_equal": words = _("at least %(amount)s", { amount: amount(numbers[0]) }); break;
+      case "greater_than": words = _("more than %(amount)s", { amount: amount(numbers[0]) }); break;
+      case "less_than_equal": words = _("at most %(amount)s", { amount: amount(numbers[0]) }); break;
+      case "less_than": words = _("less than %(amount)s", { amount: amount(numbers[0]) }); break;
+      case "string_too_short":
+        words = numbers[0] === "1" ? _("fill this in") : _("at least %(num)s characters", { num: numbers[0] }); break;
+      case "string_too_long": words = _("up to %(num)s characters", { num: numbers[0] }); break;
       case "url_parsing": case "url_scheme": case "url_type": case "url_too_long":
-        words = "type a whole link, starting with https://"; break;
-      case "literal_error": case "enum": words = "choose one of the options"; break;
+        words = _("type a whole link, starting with https://"); break;
+      case "literal_error": case "enum": words = _("choose one of the options"); break;
       default: {
         const within = /^must be within (\d+)-(\d+)$/.exec(msg);
         const bytes = /must be at most (\d+) bytes of UTF-8/.exec(msg);
-        if (within) words = "from " + amount(within[1]) + " to " + amount(within[2]);
-        else if (bytes) words = "up to " + bytes[1] + " characters (a letter with an accent counts as two, an emoji as four)";
-        else if (!item.type && /^[A-Z]/.test(msg)) return msg; // already a sentence of its own
+        if (within) words = _("from %(low)s to %(high)s", { low: amount(within[1]), high: amount(within[2]) });
+        else if (bytes) {
+          words = _("up to %(num)s characters (a letter with an accent counts as two, an emoji as four)", { num: bytes[1] });
+        } else if (!item.type && /^[A-Z¿¡ÁÉÍÓÚÑ]/.test(msg)) return msg; // already a sentence of its own
         else words = msg;
       }
     }
-    return label ? label + ": " + words : words.charAt(0).toUpperCase() + words.slice(1);
+    return label ? _("%(label)s: %(words)s", { label, words }) : words.charAt(0).toUpperCase() + words.slice(1);
   }
 
   // ------------------------------------------------------------------ forms
@@ -480,8 +496,8 @@
   }
 
   function takenWords(taken) {
-    return "Name: an active indicator is already called “" + taken.name + "” (indicator " + taken.id +
-      "): choose another name, or amend or retire that one";
+    return _("Name: an active indicator is already called “%(name)s” (indicator %(id)s): choose another name, or " +
+      "amend or retire that one", { name: taken.name, id: taken.id });
   }
 
   function precheck(form) {
@@ -493,17 +509,18 @@
       if (!raw) continue;
       const json = input.dataset.json;
       if ((json === "int" && !/^\d+$/.test(raw)) || ((json === "span" || json === "days") && !/^\d+([.,]\d+)?$/.test(raw))) {
-        errors.push({ loc: [input.name], type: "int_parsing", msg: "not a number", input });
+        errors.push({ loc: [input.name], type: "int_parsing", msg: _("not a number"), input });
       } else if (input.dataset.maxBytes && utf8.encode(raw).length > Number(input.dataset.maxBytes)) {
         const max = Number(input.dataset.maxBytes);
-        errors.push({ loc: [input.name], input, msg: labelOf(input) + ": up to " + max + " characters (a letter " +
-          "with an accent counts as two, an emoji as four); this one counts " + utf8.encode(raw).length });
+        errors.push({ loc: [input.name], input, msg: _("%(label)s: up to %(max)s characters (a letter with an accent " +
+          "counts as two, an emoji as four); this one counts %(count)s",
+                                                       { label: labelOf(input), max, count: utf8.encode(raw).length }) });
       } else if (input.hasAttribute("data-unique-name") && nameTaken(input)) {
         errors.push({ loc: [input.name], input, msg: takenWords(nameTaken(input)) });
       }
     }
     if (errors.length) {
-      const problem = { status: 422, detail: "Some fields need another look: nothing was sent.", errors };
+      const problem = { status: 422, detail: _("Some fields need another look: nothing was sent."), errors };
       throw new Problem(problem);
     }
   }
@@ -543,11 +560,12 @@
   // The contract's error, its arguments and the HTTP status, for whoever asks: in a disclosure.
   function technical(problem) {
     const box = Object.assign(document.createElement("details"), { className: "problem-details" });
-    box.append(Object.assign(document.createElement("summary"), { textContent: "Details" }));
+    box.append(Object.assign(document.createElement("summary"), { textContent: _("Details") }));
     const args = problem.arguments ? Object.entries(problem.arguments).map(([k, v]) => k + "=" + v).join(", ") : "";
     const line = document.createElement("p");
-    line.append("HTTP " + problem.status + (problem.title ? " (" + problem.title + ")" : "") + " · error ",
-      Object.assign(document.createElement("code"), { textContent: problem.error + (args ? "(" + args + ")" : "") }));
+    const code = Object.assign(document.createElement("code"), { textContent: problem.error + (args ? "(" + args + ")" : "") });
+    line.append(...sentence(problem.title ? _("HTTP %(status)s (%(title)s) · error %(error)s")
+      : _("HTTP %(status)s · error %(error)s"), { status: problem.status, title: problem.title, error: code }));
     box.append(line);
     return box;
   }
@@ -569,9 +587,9 @@
     if (problem && problem.error) general.after(technical(problem));
   }
 
-  const STEPS = [["join", "Making your passkey"], ["check", "Checking"], ["sign", "Waiting for your signature"],
-                 ["sent", "Sent"], ["recorded", "Recorded on the chain"], ["visible", "Visible to everyone"]];
-  const PASSKEY_SIGN = "Waiting for your passkey";
+  const STEPS = [["join", _("Making your passkey")], ["check", _("Checking")], ["sign", _("Waiting for your signature")],
+                 ["sent", _("Sent")], ["recorded", _("Recorded on the chain")], ["visible", _("Visible to everyone")]];
+  const PASSKEY_SIGN = _("Waiting for your passkey");
 
   // The steps of one write, shown in the form's (or box's) progress list; `joining`: a passkey is
   // made first (the invitation page).
@@ -598,7 +616,7 @@
           li.className = reached ? (k === key ? "current" : "done") : "";
           if (k === key) reached = false;
         }
-        if (note) items[key].textContent = labels[key] + ": " + note;
+        if (note) items[key].textContent = _("%(step)s: %(note)s", { step: labels[key], note });
         list.dataset.state = key;
       },
       fail() { list.dataset.state = "failed"; for (const li of list.querySelectorAll(".current")) li.className = "failed"; },
@@ -607,10 +625,10 @@
 
   function nextPage(form, created) {
     const base = "/c/" + config.community;
-    if (created.proposal_id) return [base + "/proposals/" + created.proposal_id, "See the proposal"];
-    if (created.token_id) return [base + "/badges/" + created.token_id, "See the badge"];
-    if (form.dataset.action === "claims" && created.claim_id) return [base + "/claims/" + created.claim_id, "See the claim"];
-    return [location.pathname + location.search, "Show the page again"];
+    if (created.proposal_id) return [base + "/proposals/" + created.proposal_id, _("See the proposal")];
+    if (created.token_id) return [base + "/badges/" + created.token_id, _("See the badge")];
+    if (form.dataset.action === "claims" && created.claim_id) return [base + "/claims/" + created.claim_id, _("See the claim")];
+    return [location.pathname + location.search, _("Show the page again")];
   }
 
   // Follows a request accepted into the relayer's outbox, at the status_url its answer gave:
@@ -619,16 +637,16 @@
     for (let i = 0; i < 600; i++) {
       const tx = await api("GET", statusUrl);
       if (tx.status === "failed") {
-        throw new Error((tx.error || "The request failed on chain") + "; nothing was recorded. Sign again.");
+        throw new Error(_("%(error)s; nothing was recorded. Sign again.", { error: tx.error || _("The request failed on chain") }));
       }
-      if (tx.tx_hash) steps.at("sent", "transaction " + short(tx.tx_hash));
+      if (tx.tx_hash) steps.at("sent", _("transaction %(hash)s", { hash: short(tx.tx_hash) }));
       if (tx.status === "succeeded") {
-        steps.at(tx.indexed ? "visible" : "recorded", tx.indexed ? null : "block " + tx.block_number);
+        steps.at(tx.indexed ? "visible" : "recorded", tx.indexed ? null : _("block %(number)s", { number: tx.block_number }));
         if (tx.indexed) return tx;
       }
       await new Promise((resolve) => setTimeout(resolve, 400));
     }
-    throw new Error("Recorded, but not visible to everyone yet; it may yet appear. Reload later.");
+    throw new Error(_("Recorded, but not visible to everyone yet; it may yet appear. Reload later."));
   }
 
   // Prepares one request, has the signer sign it and the relayer send it, and follows it until it
@@ -644,34 +662,40 @@
     const signature = await wallet.request({
       method: "eth_signTypedData_v4", params: [signer, JSON.stringify(prepared.typed_data)],
     });
-    steps.at("sent", "sending");
+    steps.at("sent", _("sending"));
     const answer = await api("POST", config.api + "/" + (submit || action) + "?wait=false",
                              { typed_data: prepared.typed_data, signature });
-    steps.at("sent", answer.tx_hash ? "transaction " + short(answer.tx_hash) : "accepted, waiting to be sent");
+    steps.at("sent", answer.tx_hash ? _("transaction %(hash)s", { hash: short(answer.tx_hash) }) : _("accepted, waiting to be sent"));
     const tx = answer.status === "pending" ? await follow(answer.status_url, steps) : answer;
-    steps.at("visible", "done");
+    steps.at("visible", _("done"));
     return { prepared, tx, signer };
   }
 
   // A refusal as the page says it: a declined signature, or a passkey the account refused, in words.
   function explained(error, passkey) {
-    if (error && error.code === 4001) error = new Error("You declined to sign; nothing was sent.");
+    if (error && error.code === 4001) error = new Error(_("You declined to sign; nothing was sent."));
     if (passkey && error instanceof Problem && error.problem.error === "WalletRefusedSignature") {
       // The account's own check (ERC-1271) said no: in words, the technical detail left out.
-      error = new Problem({ ...error.problem, detail: "Your member account did not accept your passkey's " +
-        "signature, so nothing was sent. Sign again; if it is refused again, this passkey is not your account's." });
+      error = new Problem({ ...error.problem, detail: _("Your member account did not accept your passkey's " +
+        "signature, so nothing was sent. Sign again; if it is refused again, this passkey is not your account's.") });
     }
     return error instanceof Problem ? error : new Error((error && error.message) || String(error));
   }
 
-  const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                  "November", "December"];
-
+  // A moment as the pages write it: 3 March 2026, 14:05 UTC (3 de marzo de 2026, 14:05 UTC).
   function when(timestamp) {
     const d = new Date(timestamp * 1000);
     const pad = (n) => String(n).padStart(2, "0");
-    return d.getUTCDate() + " " + MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear() + ", " + pad(d.getUTCHours()) +
-      ":" + pad(d.getUTCMinutes()) + " UTC";
+    const date = new Intl.DateTimeFormat(lang(), { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(d);
+    return _("%(date)s, %(time)s UTC", { date, time: pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) });
+  }
+
+  // A translated sentence whose %(name)s placeholders are elements (or text): the nodes to append.
+  function sentence(text, values) {
+    return text.split(/(%\(\w+\)s)/).filter(Boolean).map((part) => {
+      const name = /^%\((\w+)\)s$/.exec(part);
+      return name && name[1] in values ? (values[name[1]] instanceof Node ? values[name[1]] : String(values[name[1]])) : part;
+    });
   }
 
   // "Step 1 of 2: ...", above the progress list, for a write that takes two signatures.
@@ -691,17 +715,17 @@
       prepared.secret;
     let until = "";
     try {
-      until = " It works until " + when((await api("GET", config.api + "/invitations/" + prepared.invitation)).expires_at) + ".";
+      until = " " + _("It works until %(when)s.", { when: when((await api("GET", config.api + "/invitations/" + prepared.invitation)).expires_at) });
     } catch (ignored) { /* the link works all the same */ }
     const id = "link-" + prepared.invitation;
     const box = Object.assign(document.createElement("div"), { className: "invitation-link" });
     const text = Object.assign(document.createElement("p"), {
-      textContent: "Pass this link on to " + name + " by email or chat: opening it, they join and find what waits " +
-        "for them. Whoever holds it can join as " + name + ", so send it to them only." + until,
+      textContent: _("Pass this link on to %(name)s by email or chat: opening it, they join and find what waits for " +
+        "them. Whoever holds it can join as %(name)s, so send it to them only.", { name }) + until,
     });
-    const label = Object.assign(document.createElement("label"), { htmlFor: id, textContent: "Invitation link for " + name });
+    const label = Object.assign(document.createElement("label"), { htmlFor: id, textContent: _("Invitation link for %(name)s", { name }) });
     const field = Object.assign(document.createElement("input"), { id, value: link, readOnly: true, spellcheck: false });
-    const copy = Object.assign(document.createElement("button"), { type: "button", textContent: "Copy the link" });
+    const copy = Object.assign(document.createElement("button"), { type: "button", textContent: _("Copy the link") });
     const copied = document.createElement("span");
     copied.setAttribute("aria-live", "polite");
     copy.addEventListener("click", async () => {
@@ -711,7 +735,7 @@
         field.select();
         document.execCommand("copy");
       }
-      copied.textContent = " Copied: paste it into your message.";
+      copied.textContent = " " + _("Copied: paste it into your message.");
     });
     const row = Object.assign(document.createElement("p"), { className: "actions-row" });
     row.append(copy, copied);
@@ -729,13 +753,13 @@
   async function inviteAndCredit(form, passkey, track) {
     const name = form.querySelector("[data-when-invite] input").value.trim();
     if (!name) {
-      const msg = "Their name is needed: the name others see until they join.";
+      const msg = _("Their name is needed: the name others see until they join.");
       throw new Problem({ status: 422, detail: msg, errors: [{ loc: ["body", "name"], msg }] });
     }
-    phase(form, "Step 1 of 2: inviting " + name);
+    phase(form, _("Step 1 of 2: inviting %(name)s", { name }));
     const invited = await relay(track(progress(form, true, passkey)), "invitations", (signer) => ({ signer, name }));
     await showInvitationLink(form, invited.prepared, name);
-    phase(form, "Step 2 of 2: crediting " + name);
+    phase(form, _("Step 2 of 2: crediting %(name)s", { name }));
     const credited = await relay(track(progress(form, true, passkey)), "claims", (signer) => {
       const body = requestBody(form, signer);
       delete body.name;
@@ -774,11 +798,11 @@
       } else {
         track(progress(form, false, false));
         steps.at("check");
-        steps.at("sent", "sending");
+        steps.at("sent", _("sending"));
         const answer = await api("POST", config.api + "/proposals/" + form.dataset.proposal + "/execute?wait=false");
-        steps.at("sent", answer.tx_hash ? "transaction " + short(answer.tx_hash) : "accepted, waiting to be sent");
+        steps.at("sent", answer.tx_hash ? _("transaction %(hash)s", { hash: short(answer.tx_hash) }) : _("accepted, waiting to be sent"));
         const tx = answer.status === "pending" ? await follow(answer.status_url, steps) : answer;
-        steps.at("visible", "done");
+        steps.at("visible", _("done"));
         created = tx.created || {};
       }
       const [href, text] = nextPage(form, created);
@@ -787,7 +811,7 @@
       const link = document.createElement("a");
       link.href = href;
       link.textContent = text;
-      p.append("Recorded. ", link);
+      p.append(_("Recorded.") + " ", link);
       form.append(p);
       if (form.hasAttribute("data-once")) fold(form);
     } catch (error) {
@@ -843,11 +867,11 @@
     const byPasskey = box.querySelector("[data-join=passkey]");
     const byWallet = box.querySelector("[data-join=wallet]");
     const passkeys = box.dataset.passkeys === "1";
-    if (passkeys && Passkey.record(config.community)) byPasskey.textContent = "Accept with my passkey";
+    if (passkeys && Passkey.record(config.community)) byPasskey.textContent = _("Accept with my passkey");
     byWallet.hidden = !(window.ethereum || !passkeys);
     if (!linkSecret()) {
-      showProblem(box, new Error("This link is missing its secret, the part after # that makes it work. Open the " +
-        "whole link you were sent, or ask for it again."));
+      showProblem(box, new Error(_("This link is missing its secret, the part after # that makes it work. Open the " +
+        "whole link you were sent, or ask for it again.")));
       byPasskey.disabled = byWallet.disabled = true;
       return;
     }
@@ -906,8 +930,9 @@
       const say = () => {
         const percent = Number(input.value.trim());
         words.textContent = input.value.trim() && Number.isInteger(percent) && percent >= 1 && percent <= 100
-          ? "With " + members + " member" + (members === 1 ? "" : "s") + " now, that is " +
-            Math.floor((members * percent) / 100) + " of " + members + "."
+          ? ngettext("With %(num)s member now, that is %(needed)s of %(num)s.",
+                     "With %(num)s members now, that is %(needed)s of %(num)s.", members,
+                     { needed: Math.floor((members * percent) / 100) })
           : "";
       };
       input.addEventListener("input", say);

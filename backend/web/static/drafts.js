@@ -31,7 +31,7 @@
       if (kind === "dismissals") {
         const card = form.closest("li");
         card.replaceChildren(Object.assign(document.createElement("p"), {
-          className: "done", textContent: "Dismissed: this draft will not be shown to you again.",
+          className: "done", textContent: window.CommonsI18n._("Dismissed: this draft will not be shown to you again."),
         }));
       } else {
         location.reload();

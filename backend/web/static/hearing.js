@@ -7,24 +7,31 @@
   const form = document.getElementById("hearing-form");
   if (!form) return;
   const saved = document.getElementById("hearing-saved");
+  const { _ } = window.CommonsI18n;
 
   function line(text) { return Object.assign(document.createElement("p"), { textContent: text }); }
 
   function show(answer) {
-    const parts = [line("Saved: this is how you will hear.")];
+    const parts = [line(_("Saved: this is how you will hear."))];
     if (answer.email && answer.email.active) {
-      parts.push(line("Email to " + answer.email.target + (answer.email.mode === "daily" ? ", as a daily digest." : ", one for each thing that waits.")));
+      const target = answer.email.target;
+      parts.push(line(answer.email.mode === "daily" ? _("Email to %(target)s, as a daily digest.", { target })
+        : _("Email to %(target)s, one for each thing that waits.", { target })));
     }
     if (answer.webhook && answer.webhook.active) {
-      parts.push(line("Chat webhook " + answer.webhook.target + (answer.webhook.mode === "daily" ? ", as a daily digest." : ", one message for each thing that waits.")));
+      const target = answer.webhook.target;
+      parts.push(line(answer.webhook.mode === "daily" ? _("Chat webhook %(target)s, as a daily digest.", { target })
+        : _("Chat webhook %(target)s, one message for each thing that waits.", { target })));
     }
     if (answer.webhook_secret) {
-      parts.push(line("Your webhook's secret, shown this once (give it to your bridge to check each message): "));
+      parts.push(line(_("Your webhook's secret, shown this once (give it to your bridge to check each message):") + " "));
       parts.push(Object.assign(document.createElement("code"), { textContent: answer.webhook_secret, className: "secret" }));
     }
-    const feed = Object.assign(document.createElement("a"), { href: answer.feeds.member, textContent: "your own feed" });
-    const p = line("Follow ");
-    p.append(feed, " in a feed reader (keep its link to yourself).");
+    // "Follow your own feed in a feed reader": the sentence, its link where the translation puts it.
+    const feed = Object.assign(document.createElement("a"), { href: answer.feeds.member, textContent: _("your own feed") });
+    const p = document.createElement("p");
+    const [before, after] = _("Follow %(feed)s in a feed reader (keep its link to yourself).").split("%(feed)s");
+    p.append(before, feed, after || "");
     parts.push(p);
     saved.replaceChildren(...parts);
     saved.hidden = false;

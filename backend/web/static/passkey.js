@@ -21,6 +21,9 @@
 
 (function (root) {
   const { keccak256 } = root.CommonsKeccak;
+  // The page's words (i18n.js); loaded on its own (the tests, under node), the English as written.
+  const _ = (root.CommonsI18n && root.CommonsI18n._) ||
+    ((message, values) => message.replace(/%\((\w+)\)s/g, (whole, name) => (values && name in values ? String(values[name]) : whole)));
   // P-256's group order n, in two halves (the project prints no 64-hex-digit strings).
   const P256_N = BigInt("0x" + "ffffffff00000000ffffffffffffffff" + "bce6faada7179e84f3b9cac2fc632551");
   const ES256 = -7;
@@ -32,7 +35,7 @@
 
   function hexToBytes(hex) {
     const digits = String(hex).replace(/^0x/i, "");
-    if (digits.length % 2 || /[^0-9a-f]/i.test(digits)) throw new Error("Not hex: " + hex);
+    if (digits.length % 2 || /[^0-9a-f]/i.test(digits)) throw new Error(_("Not hex: %(text)s", { text: hex }));
     const out = new Uint8Array(digits.length / 2);
     for (let i = 0; i < out.length; i++) out[i] = parseInt(digits.slice(2 * i, 2 * i + 2), 16);
     return out;
@@ -104,7 +107,7 @@
     if (type === "address") return word(BigInt(bytesToHex(hexToBytes(value))));
     if (/^bytes\d+$/.test(type)) return padRight(hexToBytes(value), 32);
     if (/^u?int\d*$/.test(type)) return word(BigInt(value));
-    throw new Error("EIP-712 type not handled: " + type);
+    throw new Error(_("EIP-712 type not handled: %(type)s", { type }));
   }
 
   function hashStruct(primary, data, types) {
@@ -128,7 +131,7 @@
   function derToRS(der) {
     let at = 0;
     const fail = () => {
-      throw new PasskeyError("Your passkey's answer could not be read as a signature, so nothing was sent. Try again.");
+      throw new PasskeyError(_("Your passkey's answer could not be read as a signature, so nothing was sent. Try again."));
     };
     if (der[at++] !== 0x30) fail();
     if (der[at++] & 0x80) fail(); // a P-256 signature is at most 72 bytes: short-form length
@@ -156,7 +159,7 @@
     const challengeIndex = indexOf(clientDataJSON, utf8.encode('"challenge":"'));
     const typeIndex = indexOf(clientDataJSON, utf8.encode('"type":"webauthn.get"'));
     if (challengeIndex < 0 || typeIndex < 0) {
-      throw new PasskeyError("Your browser's passkey answer is not in the expected form; nothing was sent.");
+      throw new PasskeyError(_("Your browser's passkey answer is not in the expected form; nothing was sent."));
     }
     const data = abiBytes(authenticatorData);
     const client = abiBytes(clientDataJSON); // a string's bytes encode as bytes do
@@ -172,23 +175,24 @@
 
   // A browser's refusal (a DOMException) in a sentence.
   function explain(error, making) {
-    const nothing = making ? "Nothing was saved." : "Nothing was sent.";
+    const nothing = making ? _("Nothing was saved.") : _("Nothing was sent.");
     switch (error && error.name) {
       case "NotAllowedError":
-        return new PasskeyError(making
-          ? "No passkey was made: it was cancelled, or your device did not confirm it was you. " + nothing
-          : "Your passkey did not sign: it was cancelled, your device did not confirm it was you, or this " +
-            "device does not hold the passkey you joined with. " + nothing);
+        return new PasskeyError((making
+          ? _("No passkey was made: it was cancelled, or your device did not confirm it was you.")
+          : _("Your passkey did not sign: it was cancelled, your device did not confirm it was you, or this " +
+              "device does not hold the passkey you joined with.")) + " " + nothing);
       case "SecurityError":
-        return new PasskeyError("Passkeys work only on a secure address: open this site over https. " + nothing);
+        return new PasskeyError(_("Passkeys work only on a secure address: open this site over https.") + " " + nothing);
       case "InvalidStateError":
-        return new PasskeyError("This device already holds a passkey for this account. " + nothing);
+        return new PasskeyError(_("This device already holds a passkey for this account.") + " " + nothing);
       case "NotSupportedError":
-        return new PasskeyError("This device cannot make the kind of passkey the community needs. " + nothing);
+        return new PasskeyError(_("This device cannot make the kind of passkey the community needs.") + " " + nothing);
       case "AbortError":
-        return new PasskeyError("The passkey request was stopped before it finished. " + nothing);
+        return new PasskeyError(_("The passkey request was stopped before it finished.") + " " + nothing);
       default:
-        return new PasskeyError("Your passkey did not answer (" + ((error && error.message) || error) + "). " + nothing);
+        return new PasskeyError(_("Your passkey did not answer (%(reason)s).", { reason: (error && error.message) || error }) +
+                                " " + nothing);
     }
   }
 
@@ -213,15 +217,15 @@
 
   async function join({ community, communityName, api, post }) {
     if (!supported()) {
-      throw new PasskeyError("This browser cannot make passkeys here. Use an up-to-date browser on a phone or " +
-                             "computer with a screen lock (fingerprint, face or PIN), or a wallet.");
+      throw new PasskeyError(_("This browser cannot make passkeys here. Use an up-to-date browser on a phone or " +
+                               "computer with a screen lock (fingerprint, face or PIN), or a wallet."));
     }
     let credential;
     try {
       credential = await root.navigator.credentials.create({ publicKey: {
-        rp: { id: root.location.hostname, name: "Contribution Commons" },
-        user: { id: root.crypto.getRandomValues(new Uint8Array(16)), name: "Member of " + communityName,
-                displayName: "Member of " + communityName },
+        rp: { id: root.location.hostname, name: _("Contribution Commons") },
+        user: { id: root.crypto.getRandomValues(new Uint8Array(16)), name: _("Member of %(community)s", { community: communityName }),
+                displayName: _("Member of %(community)s", { community: communityName }) },
         challenge: root.crypto.getRandomValues(new Uint8Array(32)), // no server check: only the key is used
         pubKeyCredParams: [{ type: "public-key", alg: ES256 }],
         authenticatorSelection: { residentKey: "required", requireResidentKey: true, userVerification: "required" },
@@ -233,13 +237,13 @@
     }
     const response = credential && credential.response;
     if (!response || typeof response.getPublicKey !== "function" || response.getPublicKeyAlgorithm() !== ES256) {
-      throw new PasskeyError("This browser made a passkey but does not share the kind of key the community needs; " +
-                             "use an up-to-date browser. Nothing was saved.");
+      throw new PasskeyError(_("This browser made a passkey but does not share the kind of key the community needs; " +
+                               "use an up-to-date browser. Nothing was saved."));
     }
     // SubjectPublicKeyInfo (DER) of an uncompressed P-256 point: 0x04, then x and y, last.
     const spki = new Uint8Array(response.getPublicKey());
     const point = spki.subarray(spki.length - 65);
-    if (point[0] !== 0x04) throw new PasskeyError("This passkey's key is not in the expected form. Nothing was saved.");
+    if (point[0] !== 0x04) throw new PasskeyError(_("This passkey's key is not in the expected form. Nothing was saved."));
     const x = bytesToHex(point.subarray(1, 33)), y = bytesToHex(point.subarray(33));
     const account = await post(api + "/passkey-accounts", accountRequest(x, y));
     const entry = { id: base64url(new Uint8Array(credential.rawId)), x, y, address: account.address };
@@ -265,8 +269,8 @@
     const response = assertion.response;
     const authenticatorData = new Uint8Array(response.authenticatorData);
     if (!(authenticatorData[32] & FLAG_UV)) {
-      throw new PasskeyError("Your device signed without confirming it was you (no fingerprint, face or PIN), " +
-                             "and the community takes only confirmed signatures. Nothing was sent; try again.");
+      throw new PasskeyError(_("Your device signed without confirming it was you (no fingerprint, face or PIN), " +
+                               "and the community takes only confirmed signatures. Nothing was sent; try again."));
     }
     return encodeAssertion({ x: entry.x, y: entry.y, signature: new Uint8Array(response.signature),
                              authenticatorData, clientDataJSON: new Uint8Array(response.clientDataJSON) });
@@ -284,20 +288,20 @@
         if (method === "eth_chainId") return "0x" + chainId.toString(16);
         if (method === "eth_requestAccounts") {
           const account = await post(api + "/passkey-accounts", accountRequest(entry.x, entry.y));
-          if (!same(account.address)) throw new PasskeyError("The service answered another address for your passkey.");
+          if (!same(account.address)) throw new PasskeyError(_("The service answered another address for your passkey."));
           return [entry.address];
         }
         if (method === "eth_signTypedData_v4") {
           const typed = JSON.parse(params[1]);
           if (!same(params[0]) || !same(typed.message.from)) {
-            throw new PasskeyError("This request is not for your passkey's account; nothing was sent.");
+            throw new PasskeyError(_("This request is not for your passkey's account; nothing was sent."));
           }
           if (Number(typed.domain.chainId) !== chainId) {
-            throw new PasskeyError("This request is for another network than the community's; nothing was sent.");
+            throw new PasskeyError(_("This request is for another network than the community's; nothing was sent."));
           }
           return sign(entry, typed);
         }
-        throw Object.assign(new Error("A passkey does not do " + method), { code: 4200 });
+        throw Object.assign(new Error(_("A passkey does not do %(method)s", { method })), { code: 4200 });
       },
     };
   }
