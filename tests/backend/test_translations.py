@@ -83,6 +83,10 @@ def test_the_language_is_chosen_by_the_member_then_the_browser():
 
 def test_spanish_is_read_from_its_catalog_and_placeholders_are_filled_after():
     with use_locale("es"):
+        assert _("Home") == "Inicio"  # web.po
+        assert ngettext("%(num)s day", "%(num)s days", 1) == "1 día"
+        assert ngettext("%(num)s day", "%(num)s days", 3) == "3 días"
+        assert _("Copy %(what)s", what="el enlace") == "Copiar el enlace"
         assert _("Unknown message, as it is") == "Unknown message, as it is"
         assert _("%(n)s of %(m)s", n=2, m=3) == "2 of 3"  # untranslated, still filled
         assert ngettext("%(num)s thing", "%(num)s things", 1) == "1 thing"
