@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import BindParameter, and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
+from backend.badges.schemas import BadgeMetadataOut, BadgeOut
 from backend.chain.abi import readable_text
 from backend.chain.deployments import Community
 from backend.context import Context
@@ -38,7 +39,7 @@ _BADGE_NAMES = select(IndicatorVersion.indicator_id, IndicatorVersion.version, I
 )
 
 
-def _badges_out(session: Session, rows: list, now: int) -> list[dict[str, Any]]:
+def _badges_out(session: Session, rows: list, now: int) -> list[BadgeOut]:
     """Badges (rows of the whole badges table) as the API shows them, named by the indicator
     version each was earned under: one statement for the names, whatever the number of badges."""
     if not rows:
@@ -53,26 +54,26 @@ def _badges_out(session: Session, rows: list, now: int) -> list[dict[str, Any]]:
     return [_badge_out(b, names.get((b.indicator_id, b.indicator_version)), now) for b in badges]
 
 
-def _badge_out(b: Badge, name: str | None, now: int) -> dict[str, Any]:
-    return {
-        "token_id": b.token_id,
-        "owner": b.owner,
-        "contributor": b.contributor,
-        "indicator_id": b.indicator_id,
-        "indicator_version": b.indicator_version,
-        "indicator_name": name,
-        "category": b.category,
-        "orientation": b.orientation,
-        "weight": b.weight,
-        "validity_seconds": b.validity,
-        "minted_at": b.minted_at,
-        "revoked_at": b.revoked_at,
-        "revoke_reason": b.revoke_reason,
-        "revoke_reason_raw": b.revoke_reason_raw,
-        "disowned_at": b.disowned_at,
-        "counts": profiles.counts(_scored(b, name or ""), now),
-        "tx_hash": b.tx_hash,
-    }
+def _badge_out(b: Badge, name: str | None, now: int) -> BadgeOut:
+    return BadgeOut(
+        token_id=b.token_id,
+        owner=b.owner,
+        contributor=b.contributor,
+        indicator_id=b.indicator_id,
+        indicator_version=b.indicator_version,
+        indicator_name=name,
+        category=b.category,
+        orientation=b.orientation,
+        weight=b.weight,
+        validity_seconds=b.validity,
+        minted_at=b.minted_at,
+        revoked_at=b.revoked_at,
+        revoke_reason=b.revoke_reason,
+        revoke_reason_raw=b.revoke_reason_raw,
+        disowned_at=b.disowned_at,
+        counts=profiles.counts(_scored(b, name or ""), now),
+        tx_hash=b.tx_hash,
+    )
 
 
 def _scored(b: Badge, name: str) -> profiles.ScoredBadge:
@@ -90,7 +91,7 @@ def _scored(b: Badge, name: str) -> profiles.ScoredBadge:
     )
 
 
-def get_badge(ctx: Context, community: Community, token_id: int) -> dict[str, Any]:
+def get_badge(ctx: Context, community: Community, token_id: int) -> BadgeOut:
     with ctx.sessions() as session:
         badge = session.connection().execute(_BADGE, {"community": community.slug, "token_id": token_id}).first()
         if badge is None:
@@ -112,7 +113,7 @@ def counting(now: int | BindParameter[int]):
 
 def list_badges(
     ctx: Context, community: Community, *, owner: str | None, limit: int, offset: int, after: int | None = None
-) -> tuple[list[dict[str, Any]], int, int | None]:
+) -> tuple[list[BadgeOut], int, int | None]:
     """Badges, newest first, optionally of one owner: a page, its total and the next page's cursor."""
     params = {"community": community.slug, "owner": address_of(owner) if owner is not None else None}
     with ctx.sessions() as session:
@@ -132,11 +133,12 @@ def _badges_listing(owner: bool):
     return listing(Badge.__table__, where, Badge.token_id.desc())
 
 
-def badge_metadata(ctx: Context, community: Community, token_id: int) -> dict[str, Any]:
+def badge_metadata(ctx: Context, community: Community, token_id: int) -> BadgeMetadataOut:
     """The badge's on-chain metadata: its tokenURI (a JSON data URI) read from the contract, decoded."""
     get_badge(ctx, community, token_id)  # 404 for a badge the index does not know
     uri = ctx.gateway.read(community, "badge", "tokenURI", token_id)[0]
-    return {"token_uri": uri, **token_uri_json(uri, _("Badge %(token_id)s's tokenURI", token_id=token_id))}
+    document = token_uri_json(uri, _("Badge %(token_id)s's tokenURI", token_id=token_id))
+    return BadgeMetadataOut.model_validate({"token_uri": uri, **document})
 
 
 # What ContributionBadge.tokenURI answers: a JSON object, base64 encoded in a data URI, with

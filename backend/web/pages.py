@@ -400,10 +400,10 @@ def profile(ctx: ContextDep, community: CommunityDep, address: AddressPath, requ
     scores = member_reads.profile(ctx, community, address)
     history = member_reads.score_history(ctx, community, address)
     badges, _, _ = badge_reads.list_badges(ctx, community, owner=address, limit=500, offset=0)
-    counting = [b for b in badges if b["counts"]]
-    revoked = [b for b in badges if b["revoked_at"] is not None]
-    disowned = [b for b in badges if b["disowned_at"] is not None and b["revoked_at"] is None]
-    expired = [b for b in badges if not b["counts"] and b["revoked_at"] is None and b["disowned_at"] is None]
+    counting = [b for b in badges if b.counts]
+    revoked = [b for b in badges if b.revoked_at is not None]
+    disowned = [b for b in badges if b.disowned_at is not None and b.revoked_at is None]
+    expired = [b for b in badges if not b.counts and b.revoked_at is None and b.disowned_at is None]
     by_category = present.bar_chart(
         [(c["category"] or gettext("(no category)"), c["score"]) for c in scores["by_category"]],
         title=gettext("Score by category"),
@@ -479,16 +479,16 @@ def certificate(ctx: ContextDep, community: CommunityDep, token_id: IdPath, requ
     and a link and a QR code to the badge's page, where anyone checks it; "Add to LinkedIn"."""
     found = badge_reads.get_badge(ctx, community, token_id)
     claim = claim_reads.get_claim(ctx, community, token_id)
-    indicator = indicator_reads.get_indicator(ctx, community, found["indicator_id"])
-    terms = next((v for v in indicator["versions"] if v["version"] == found["indicator_version"]), indicator)
+    indicator = indicator_reads.get_indicator(ctx, community, found.indicator_id)
+    terms = next((v for v in indicator["versions"] if v["version"] == found.indicator_version), indicator)
     url = f"{ctx.settings.public_base_url}/c/{community.slug}/badges/{token_id}"
-    shared = found["revoked_at"] is None and found["disowned_at"] is None
+    shared = found.revoked_at is None and found.disowned_at is None
     linkedin = (
         present.linkedin_url(
-            name=found["indicator_name"],
+            name=found.indicator_name or "",
             organisation=community.name,
-            issued_at=found["minted_at"],
-            valid_seconds=found["validity_seconds"],
+            issued_at=found.minted_at,
+            valid_seconds=found.validity_seconds,
             url=url,
             credential_id=f"{community.slug}-{token_id}",
         )
