@@ -100,6 +100,7 @@ _STATUS_BY_ERROR = {
     "GovernorInsufficientProposerVotes": Forbidden,
     "GovernorRestrictedProposer": Forbidden,
     "GovernorOnlyExecutor": Forbidden,
+    "GovernorUnableToCancel": Forbidden,
     "OwnableUnauthorizedAccount": Forbidden,
     "MembershipNotMember": Forbidden,
     "ERC2771ForwarderInvalidSigner": InvalidSignature,
@@ -394,7 +395,8 @@ _WORDS.update(
         ),
         "GovernorRestrictedProposer": N_("%(proposer)s may not make this proposal: its description names who may"),
         "GovernorUnableToCancel": N_(
-            "%(account)s cannot cancel proposal %(proposalId)s: only its proposer may, before voting opens"
+            "%(account)s cannot cancel proposal %(proposalId)s: only its proposer may, before voting opens, "
+            "and the community's guardian, if it elected one, until the proposal runs"
         ),
         "GovernorUnexpectedProposalState": N_("Proposal %(proposalId)s %(current)s, so this cannot be done now"),
         "GovernorVotingDelayOutOfRange": N_(

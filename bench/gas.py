@@ -68,6 +68,7 @@ def measure_ours(deployer, members, relayer, owner) -> dict[str, int]:
         proposal_id, FOR, "mentoring matters", sender=bob
     ).gas_used
     governance.wait_for_deadline(proposal_id)
+    gas["queue in the timelock (add indicator)"] = governance.queue(calls, "add mentoring").gas_used
     gas["execute (add indicator)"] = governance.execute(calls, "add mentoring").gas_used
 
     def contribution(contributor, first, second):

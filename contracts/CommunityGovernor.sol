@@ -8,6 +8,9 @@ import {GovernorVotes} from "@openzeppelin/contracts/governance/extensions/Gover
 import {
     GovernorVotesQuorumFraction
 } from "@openzeppelin/contracts/governance/extensions/GovernorVotesQuorumFraction.sol";
+import {GovernorTimelockControl} from "@openzeppelin/contracts/governance/extensions/GovernorTimelockControl.sol";
+import {GovernorProposalGuardian} from "@openzeppelin/contracts/governance/extensions/GovernorProposalGuardian.sol";
+import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
@@ -16,17 +19,28 @@ import {IMembership} from "./interfaces/IMembership.sol";
 /// @title The community's governor: members propose and vote; it alone changes the rules
 /// @notice OpenZeppelin's Governor with for/against/abstain counting, a quorum as a fraction of
 /// members, and a timestamp clock. Only current members propose and vote; a vote weighs what the
-/// voter held (own vote plus delegations) at the proposal's snapshot.
-/// @dev The Governor executes its own proposals (no timelock) and owns Membership,
-/// IndicatorRegistry and ContributionBadge. Its settings stay within bounds that keep governance
-/// alive (a proposal can always be made, voted on in time, pass and execute, so a bad setting can
-/// be undone within at most 60 days): the constructor and every setting change check them.
+/// voter held (own vote plus delegations) at the proposal's snapshot. A passed proposal is queued
+/// in the community's timelock and runs after its delay, executed by anyone; until then a guardian
+/// elected by governance may cancel it.
+/// @dev The timelock (CommunityTimelock) owns Membership, IndicatorRegistry and
+/// ContributionBadge and carries out proposals, so governance calls to the governor itself come
+/// from the timelock too. The governor keeps OpenZeppelin's interface and events, which Tally and
+/// other Governor front-ends read. Its settings stay within bounds that keep governance alive (a
+/// proposal can always be made, voted on in time, pass and execute, so a bad setting can be undone
+/// within at most 90 days with the timelock's longest delay): the constructor and every setting
+/// change check them.
+/// The guardian may cancel a proposal at any stage, queued ones included, and do nothing else.
+/// Without a guardian, only the proposer cancels, and only before voting opens (Governor's own
+/// rule): OpenZeppelin's extension would also let a proposer cancel after the vote, overriding the
+/// community's decision.
 contract CommunityGovernor is
     Governor,
     GovernorSettings,
     GovernorCountingSimple,
     GovernorVotes,
     GovernorVotesQuorumFraction,
+    GovernorTimelockControl,
+    GovernorProposalGuardian,
     ERC2771Context
 {
     /// @notice Only current members can propose or vote.
@@ -72,12 +86,14 @@ contract CommunityGovernor is
         uint48 votingDelay_,
         uint32 votingPeriod_,
         uint256 proposalThreshold_,
-        uint256 quorumPercent
+        uint256 quorumPercent,
+        TimelockController timelock_
     )
         Governor(name_)
         GovernorSettings(votingDelay_, votingPeriod_, proposalThreshold_)
         GovernorVotes(membership)
         GovernorVotesQuorumFraction(quorumPercent)
+        GovernorTimelockControl(timelock_)
         ERC2771Context(forwarder)
     {
         _membership = IMembership(address(membership));
@@ -165,6 +181,67 @@ contract CommunityGovernor is
     {
         if (totalWeight == 0) revert GovernorNoVotingPower(account, proposalId);
         return super._countVote(proposalId, account, support, totalWeight, params);
+    }
+
+    /// @inheritdoc GovernorTimelockControl
+    function state(uint256 proposalId) public view override(Governor, GovernorTimelockControl) returns (ProposalState) {
+        return super.state(proposalId);
+    }
+
+    /// @inheritdoc GovernorTimelockControl
+    function proposalNeedsQueuing(uint256 proposalId)
+        public
+        view
+        override(Governor, GovernorTimelockControl)
+        returns (bool)
+    {
+        return super.proposalNeedsQueuing(proposalId);
+    }
+
+    function _queueOperations(
+        uint256 proposalId,
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) internal override(Governor, GovernorTimelockControl) returns (uint48) {
+        return super._queueOperations(proposalId, targets, values, calldatas, descriptionHash);
+    }
+
+    function _executeOperations(
+        uint256 proposalId,
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) internal override(Governor, GovernorTimelockControl) {
+        super._executeOperations(proposalId, targets, values, calldatas, descriptionHash);
+    }
+
+    function _cancel(
+        address[] memory targets,
+        uint256[] memory values,
+        bytes[] memory calldatas,
+        bytes32 descriptionHash
+    ) internal override(Governor, GovernorTimelockControl) returns (uint256) {
+        return super._cancel(targets, values, calldatas, descriptionHash);
+    }
+
+    function _executor() internal view override(Governor, GovernorTimelockControl) returns (address) {
+        return super._executor();
+    }
+
+    /// @dev The guardian cancels at any stage; otherwise Governor's own rule (the proposer, while
+    /// the proposal is pending). Skips GovernorProposalGuardian's fallback on purpose: see the
+    /// contract's notes.
+    function _validateCancel(uint256 proposalId, address caller)
+        internal
+        view
+        override(Governor, GovernorProposalGuardian)
+        returns (bool)
+    {
+        address guardian = proposalGuardian();
+        return (guardian != address(0) && caller == guardian) || Governor._validateCancel(proposalId, caller);
     }
 
     function _requireMember(address account) private view {

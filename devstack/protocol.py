@@ -14,6 +14,8 @@ from backend.chain.typed_data import forward_request_struct, forward_request_typ
 VOTING_DELAY = 10
 VOTING_PERIOD = 100
 AGAINST, FOR, ABSTAIN = 0, 1, 2
+# IGovernor.ProposalState values the helpers look at.
+SUCCEEDED, QUEUED = 4, 5
 OBJECT, COMMUNITY = 0, 1
 
 
@@ -49,11 +51,24 @@ class Governance:
         for voter in self.voters if voters is None else voters:
             self.governor.castVote(proposal_id, support, sender=voter)
 
-    def execute(self, calls, description="a proposal", sender=None):
+    def queue(self, calls, description="a proposal", sender=None):
+        """Queue a passed proposal in the timelock; it runs once the timelock's delay has passed."""
         targets, values, calldatas, description = self.proposal(calls, description)
-        return self.governor.execute(
+        return self.governor.queue(
             targets, values, calldatas, keccak(text=description), sender=sender or self.voters[0]
         )
+
+    def execute(self, calls, description="a proposal", sender=None):
+        """Execute a passed proposal: queue it first if it is not yet, and wait out the delay."""
+        targets, values, calldatas, description = self.proposal(calls, description)
+        description_hash = keccak(text=description)
+        proposal_id = self.governor.hashProposal(targets, values, calldatas, description_hash)
+        if self.governor.state(proposal_id) == SUCCEEDED:
+            self.queue(calls, description, sender=sender)
+        eta = self.governor.proposalEta(proposal_id)
+        if eta > self.chain.pending_timestamp:
+            self.wait_until(eta)
+        return self.governor.execute(targets, values, calldatas, description_hash, sender=sender or self.voters[0])
 
     def carry(self, calls, description="a proposal"):
         """Propose, let every founder vote for and wait out the period: ready to execute."""

@@ -25,6 +25,7 @@ CONTRACT_TYPES = {
     "forwarder": "CommunityForwarder",
     "membership": "Membership",
     "governor": "CommunityGovernor",
+    "timelock": "CommunityTimelock",
     "registry": "IndicatorRegistry",
     "badge": "ContributionBadge",
     "passkeys": "PasskeyAccountFactory",
@@ -49,6 +50,9 @@ class CommunityParams:
     # Admission without a vote per person (Membership's admission rules; governance may change
     # them): how many members' vouches admit a person (0: only by proposal), and how many vouches
     # and invitations each member may give per period; how long an invitation stays open.
+    # How long a passed proposal waits in the timelock before it runs (0 only on a local chain;
+    # otherwise 1 hour to 30 days: CommunityTimelock's bounds). Governance may change it.
+    timelock_delay_seconds: int = 0
     vouches_required: int = 0
     vouch_cap: int = 3
     vouch_period_days: int = 30
@@ -68,6 +72,8 @@ class CommunityParams:
             raise ValueError(f"{path}: quorum_percent must be within 1-100")
         if params.voting_period_seconds <= 0:
             raise ValueError(f"{path}: voting_period_seconds must be positive")
+        if not 0 <= params.timelock_delay_seconds <= 30 * 86_400:
+            raise ValueError(f"{path}: timelock_delay_seconds must be within 0-2592000 (30 days)")
         if not 0 <= params.vouches_required <= 16 or not 1 <= params.vouch_cap <= 100:
             raise ValueError(f"{path}: vouches_required must be within 0-16 and vouch_cap within 1-100")
         if not 1 <= params.vouch_period_days <= 365 or not 1 <= params.invitation_lifetime_days <= 365:
@@ -81,6 +87,9 @@ class CommunityParams:
         return (self.vouches_required, self.vouch_cap, period, lifetime)
 
 
+# CommunityTimelock's bounds: no delay only on a local chain (its chain id), else an hour at least.
+LOCAL_CHAIN_ID, HOUR = 31_337, 3_600
+
 # Membership's rules at deployment when a community's file sets none.
 DEFAULT_ADMISSION_RULES = (0, 3, 30 * 86_400, 30 * 86_400)
 
@@ -93,6 +102,7 @@ class Community:
     forwarder: Any
     membership: Any
     governor: Any
+    timelock: Any  # owns the rules and carries out passed proposals after its delay
     registry: Any
     badge: Any
     passkeys: Any  # the factory of its passkey members' accounts
@@ -103,16 +113,28 @@ class Community:
 
 
 def deploy_community(params: CommunityParams, deployer, log=lambda message: None) -> Community:
-    """Deploy the five contracts and the passkey account factory, and hand ownership of the rules
-    to the Governor."""
+    """Deploy the community's contracts and the passkey account factory, and hand ownership of
+    the rules to the timelock, which only the governor feeds and which then has no admin."""
     log(f"Deploying community '{params.name}' with {len(params.founders)} founders")
+    if chain.chain_id != LOCAL_CHAIN_ID and params.timelock_delay_seconds < HOUR:
+        raise ValueError(
+            f"timelock_delay_seconds is {params.timelock_delay_seconds}: on a public network a passed proposal "
+            "must wait at least an hour (3600) before it runs, so that members see it coming; set it in the "
+            "community's file (a day or two suits most communities)"
+        )
     # The first block that can hold the deployment: the index starts there.
     deployment_block = chain.blocks.height + 1
     forwarder = deployer.deploy(project.CommunityForwarder)
     log(f"  forwarder   {forwarder.address}")
-    # The deployer owns membership only until the Governor exists (the two reference each other).
+    # The deployer owns membership only until the timelock exists (the two reference each other).
     membership = deployer.deploy(project.Membership, params.name, params.symbol, params.founders, forwarder, deployer)
     log(f"  membership  {membership.address}")
+    # The deployer administers the timelock only until the governor holds its roles (the two
+    # reference each other); then it renounces, and the timelock administers itself. Executors:
+    # the zero address, that is anyone, once the delay has passed.
+    zero = "0x0000000000000000000000000000000000000000"
+    timelock = deployer.deploy(project.CommunityTimelock, params.timelock_delay_seconds, [], [zero], deployer)
+    log(f"  timelock    {timelock.address}")
     governor = deployer.deploy(
         project.CommunityGovernor,
         params.name,
@@ -122,9 +144,14 @@ def deploy_community(params: CommunityParams, deployer, log=lambda message: None
         params.voting_period_seconds,
         params.proposal_threshold,
         params.quorum_percent,
+        timelock,
     )
     log(f"  governor    {governor.address}")
-    registry = deployer.deploy(project.IndicatorRegistry, governor)
+    timelock.grantRole(timelock.PROPOSER_ROLE(), governor, sender=deployer)
+    timelock.grantRole(timelock.CANCELLER_ROLE(), governor, sender=deployer)
+    timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), deployer, sender=deployer)
+    log("  timelock    fed by the governor only; no admin")
+    registry = deployer.deploy(project.IndicatorRegistry, timelock)
     log(f"  registry    {registry.address}")
     badge = deployer.deploy(
         project.ContributionBadge,
@@ -133,7 +160,7 @@ def deploy_community(params: CommunityParams, deployer, log=lambda message: None
         membership,
         registry,
         forwarder,
-        governor,
+        timelock,
     )
     log(f"  badge       {badge.address}")
     # Accounts for members who sign with a passkey: clones that trust this community's forwarder.
@@ -142,9 +169,9 @@ def deploy_community(params: CommunityParams, deployer, log=lambda message: None
     if params.admission_rules() != DEFAULT_ADMISSION_RULES:
         membership.setAdmissionRules(params.admission_rules(), sender=deployer)
         log(f"  admission   {params.vouches_required} vouches admit a person")
-    membership.transferOwnership(governor, sender=deployer)
-    log("  membership now owned by the governor")
-    return Community(params, forwarder, membership, governor, registry, badge, passkeys, deployment_block)
+    membership.transferOwnership(timelock, sender=deployer)
+    log("  membership now owned by the timelock")
+    return Community(params, forwarder, membership, governor, timelock, registry, badge, passkeys, deployment_block)
 
 
 def deployment_path(folder: Path, ecosystem: str, network: str, provider: str) -> Path:

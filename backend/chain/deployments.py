@@ -11,7 +11,7 @@ from typing import Any
 from backend.chain.abi import ContractAbi
 from backend.chain.addresses import checksum
 
-CONTRACT_KEYS = ("forwarder", "membership", "governor", "registry", "badge")
+CONTRACT_KEYS = ("forwarder", "membership", "governor", "timelock", "registry", "badge")
 # Contracts a community deployed by an earlier version may lack: served when present.
 OPTIONAL_KEYS = ("passkeys",)
 # The ABI of a passkey member's own account (files written before it lack it): requests whose

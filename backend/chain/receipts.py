@@ -21,6 +21,7 @@ CREATED = {
     ("badge", "Attested"): ("attestations", "attestations", int),
     ("governor", "VoteCast"): ("vote_weight", "weight", int),
     ("governor", "ProposalExecuted"): ("executed_proposal_id", "proposalId", str),
+    ("governor", "ProposalQueued"): ("queued_proposal_id", "proposalId", str),
     ("registry", "IndicatorDefined"): ("indicator_id", "indicatorId", int),
     ("registry", "OrganisationAdded"): ("organisation_id", "organisationId", int),
     ("membership", "MemberAdmitted"): ("member", "account", str),

@@ -337,10 +337,30 @@ def delegate(out: Cli, delegatee: str):
 @click.argument("proposal_id")
 @pass_cli
 def execute(out: Cli, proposal_id: str):
-    """Execute a proposal that passed (anyone may; the relayer pays, nothing is signed)."""
-    out.progress(f"asking the relayer to execute proposal {proposal_id}")
-    answer = out.call("POST", f"/proposals/{proposal_id}/execute", wait="false")
-    _created(out, out.follow(answer), "Executed")
+    """Carry out a proposal that passed (anyone may; the relayer pays, nothing is signed): it is
+    queued in the community's timelock, then executed once the timelock's delay is over."""
+    out.progress(f"asking the relayer to carry out proposal {proposal_id}")
+    answer = out.follow(out.call("POST", f"/proposals/{proposal_id}/execute", wait="false"))
+    created = answer.get("created") or {}
+    if "queued_proposal_id" in created and "executed_proposal_id" not in created:
+        # Queued: with no delay it runs at once (a second step), else the refusal says until when.
+        try:
+            answer = out.follow(out.call("POST", f"/proposals/{proposal_id}/execute", wait="false"))
+        except Exit as exc:
+            if (exc.problem or {}).get("error") != "ProposalWaitsForTimelock":
+                raise
+            out.output(answer, f"Queued: {exc.message}")
+            return
+    _created(out, answer, "Executed")
+
+
+@cli.command()
+@click.argument("proposal_id")
+@pass_cli
+def cancel(out: Cli, proposal_id: str):
+    """Cancel a proposal before it runs: the community's guardian may, while it waits in the
+    timelock (and its proposer, before voting opens)."""
+    _created(out, out.act_on(f"proposals/{proposal_id}/cancel", f"proposals/{proposal_id}/cancel"), "Cancelled")
 
 
 @cli.command()

@@ -40,11 +40,14 @@ community_router = APIRouter(tags=["communities"])
 
 @community_router.get("", response_model=CommunityOut)
 def get_community(ctx: ContextDep, community: CommunityDep):
-    """One community: contracts, founding parameters, governance settings and its fair-play rules
-    (`rules`: the reciprocal-endorsement window in seconds, 0 = off, and the score rule)."""
+    """One community: contracts, founding parameters, governance settings (with `timelock_delay`,
+    in seconds, how long a passed proposal waits before it runs), its guardian, and its fair-play
+    rules (`rules`: the reciprocal-endorsement window in seconds, 0 = off, and the score rule)."""
     parameters = {
         **community.parameters,
         "governance": proposal_reads.governance_settings(ctx, community),
+        # Who may cancel a passed proposal while it waits in the timelock; null: nobody.
+        "guardian": proposal_reads.guardian(ctx, community),
         "rules": indicator_reads.community_rules(ctx, community),
     }
     return CommunityOut(

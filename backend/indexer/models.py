@@ -246,6 +246,9 @@ class Proposal(Base):
     abstain_votes: Mapped[int] = mapped_column(BigInteger, default=0)
     executed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     canceled_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Queued in the timelock after passing: when, and when it may be executed (ProposalQueued).
+    queued_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    eta: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Vote(Base):

@@ -414,6 +414,28 @@ def _canceled(session: Session, log: Log) -> None:
         proposal.canceled_at = log.timestamp
 
 
+@on("governor", "ProposalQueued")
+def _queued(session: Session, log: Log) -> None:
+    """A passed proposal waits in the timelock until `etaSeconds` (then anyone may execute it)."""
+    proposal = _get(session, Proposal, (log.community, str(log.args["proposalId"])))
+    if proposal is not None:
+        proposal.queued_at, proposal.eta = log.timestamp, log.args["etaSeconds"]
+
+
+@on("governor", "ProposalGuardianSet")
+def _guardian(session: Session, log: Log) -> None:
+    """The guardian, kept as a number like every setting (0: none); reads turn it into an address."""
+    _setting(session, log, "guardian", int(log.args["newProposalGuardian"], 16))
+
+
+# ---------------------------------------------------------------------- timelock
+
+
+@on("timelock", "MinDelayChange")
+def _timelock_delay(session: Session, log: Log) -> None:
+    _setting(session, log, "timelock_delay", log.args["newDuration"])
+
+
 # ---------------------------------------------------------------------- registry
 
 

@@ -43,6 +43,7 @@ from backend.vocabulary import (
 )
 
 DAY = 86_400
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 # A call an action makes: (contract key, function name, arguments in ABI order).
 Call = tuple[str, str, tuple]
@@ -233,6 +234,29 @@ class ChangeSettings(_Action):
         return calls
 
 
+class SetTimelockDelay(_Action):
+    """How long a passed proposal waits in the timelock before it runs: 1 hour to 30 days (0 on a
+    local chain only; CommunityTimelock's bounds, checked at prepare). It takes effect for proposals
+    queued after it, and itself waits the current delay."""
+
+    type: Literal["set_timelock_delay"]
+    delay_seconds: int = Field(ge=0, le=30 * DAY, description="1 hour to 30 days; 0 only on a local chain")
+
+    def calls(self) -> list[Call]:
+        return [("timelock", "updateDelay", (self.delay_seconds,))]
+
+
+class SetGuardian(_Action):
+    """Elect the guardian, who may cancel a passed proposal before it runs and do nothing else (a
+    member, or a multisig wallet of members); null removes the guardian."""
+
+    type: Literal["set_guardian"]
+    account: Address | None = Field(description="The guardian's address; null: no guardian")
+
+    def calls(self) -> list[Call]:
+        return [("governor", "setProposalGuardian", (checksum(self.account) if self.account else ZERO_ADDRESS,))]
+
+
 class RecoverMember(_Action):
     type: Literal["recover_member"]
     lost: Address
@@ -318,6 +342,8 @@ ProposalAction = Annotated[
     | RemoveMember
     | RevokeBadge
     | ChangeSettings
+    | SetTimelockDelay
+    | SetGuardian
     | RecoverMember
     | SetAdmissionRules
     | ClearName
@@ -615,6 +641,28 @@ _ROWS = (
             "unlink the account of",
             say.member(a[0]),
             f"on {SITE_LABELS.get(word_for(('', *SITES), a[1]), 'site ' + str(a[1]))}",
+        ),
+    ),
+    ActionCall(
+        "timelock",
+        "updateDelay",
+        "set_timelock_delay",
+        lambda a: {"delay_seconds": a[0]},
+        lambda a, say: Words(
+            "set the timelock's delay to",
+            say.span(int(a[0])) if a[0] else "none",
+            "how long a passed proposal waits before it runs",
+        ),
+    ),
+    ActionCall(
+        "governor",
+        "setProposalGuardian",
+        "set_guardian",
+        lambda a: {"account": None if int(a[0], 16) == 0 else a[0]},
+        lambda a, say: (
+            Words("remove the guardian", "", "nobody may cancel a passed proposal any more")
+            if int(a[0], 16) == 0
+            else Words("elect as guardian", say.member(a[0]), "who may cancel a passed proposal before it runs")
         ),
     ),
     ActionCall(

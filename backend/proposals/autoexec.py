@@ -1,5 +1,7 @@
 """Passed proposals carried out by the service itself, so that a vote that passed takes effect
-without anyone having to come back and press Execute.
+without anyone having to come back and press Execute: queued in the timelock as soon as they pass,
+and executed once the timelock's delay is over (during which members see what is coming and the
+guardian may cancel it).
 
 In a loop, while this process leads (the relayer's leader lock: the process that relays), every
 `autoexec_poll_seconds`: each community's proposals that passed and are not executed yet (read from
@@ -26,7 +28,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from backend.chain.deployments import Community
 from backend.context import Context
@@ -119,6 +121,9 @@ class ProposalExecutor:
                     Proposal.canceled_at.is_(None),
                     Proposal.vote_end < now,
                     Proposal.for_votes > Proposal.against_votes,
+                    # Queued ones once their timelock delay is over; not yet queued ones at once
+                    # (queueing starts the delay).
+                    or_(Proposal.eta.is_(None), Proposal.eta <= now),
                 )
                 .order_by(Proposal.vote_end, Proposal.proposal_id)
             ).all()

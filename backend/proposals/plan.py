@@ -29,6 +29,7 @@ from backend.proposals.actions import (
     AdmitMember,
     AmendIndicator,
     ChangeSettings,
+    SetTimelockDelay,
     ProposalAction,
     RecoverMember,
     RemoveMember,
@@ -154,6 +155,8 @@ class ProposalPlan:
             self._revoke(label, action.token_id)
         elif isinstance(action, ChangeSettings):
             self._settings(label, action)
+        elif isinstance(action, SetTimelockDelay):
+            self._timelock_delay(label, action.delay_seconds)
         elif isinstance(action, RecoverMember):
             self._recover(label, action)
         self._position += 1
@@ -320,6 +323,18 @@ class ProposalPlan:
                     error=error,
                     errors=[{"loc": ["body", "actions", field], "msg": f"must be within {low}-{high}"}],
                 )
+
+    def _timelock_delay(self, label: str, delay: int) -> None:
+        """CommunityTimelock's bounds: 1 hour to 30 days, 0 allowed on a local chain only."""
+        low, high = self._read("timelock", "minDelayAllowed")[0], self._read("timelock", "MAX_DELAY")[0]
+        if not low <= delay <= high:
+            raise Unprocessable(
+                f"{label}: the timelock's delay must be within {_in_words(low)} and {_in_words(high)}, so that "
+                f"members have time to see a passed proposal coming and governance can still act; "
+                f"{_in_words(delay)} would be refused when the proposal executes",
+                error="TimelockDelayOutOfRange",
+                errors=[{"loc": ["body", "actions", "delay_seconds"], "msg": f"must be within {low}-{high}"}],
+            )
 
     def _recover(self, label: str, action: RecoverMember) -> None:
         lost, replacement = checksum(action.lost), checksum(action.replacement)

@@ -11,18 +11,19 @@ from backend.dependencies import (
     WaitQuery,
 )
 from backend.errors import InvalidRequest
+from backend.i18n import gettext as _
 from backend.proposals import service as proposal_reads
 from backend.proposals import writes as proposal_writes
 from backend.proposals.schemas import ProposalOut, ProposalPrepareIn, ProposalTypedDataOut, VotePrepareIn
 from backend.relay.schemas import SignedRequestIn, TxOut, TypedDataOut
-from backend.schemas import Page
+from backend.schemas import Page, SignerIn
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
 
 
 def _id(value: str) -> int:
     if not value.isdigit() or len(value) > 78:
-        raise InvalidRequest(f"'{value}' is not a proposal id (a decimal uint256)")
+        raise InvalidRequest(_("'%(value)s' is not a proposal id (a decimal uint256)", value=value))
     return int(value)
 
 
@@ -70,10 +71,45 @@ def execute_proposal(
     response: Response,
     wait: WaitQuery = True,
 ):
-    """Execute a proposal that passed; anyone may, no signature needed."""
+    """Carry out a proposal that passed; anyone may, no signature needed. It is queued in the
+    timelock, and executed at once if the timelock has no delay; otherwise a second call executes
+    it once the delay is over (the service also does it by itself)."""
     proposal = proposal_reads.proposal_row(ctx, community, _id(proposal_id))
     outcome = proposal_writes.execute_proposal(ctx, community, proposal=proposal, wait=wait, client=client_of(request))
     return tx_response(outcome, request, response)
+
+
+@router.post("/{proposal_id}/cancel/prepare", response_model=TypedDataOut)
+def prepare_cancel(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPath, body: SignerIn):
+    """The typed data for the guardian to cancel a proposal before it runs (or its proposer,
+    before voting opens); the governor refuses anyone else."""
+    proposal = proposal_reads.proposal_row(ctx, community, _id(proposal_id))
+    return TypedDataOut(
+        typed_data=proposal_writes.prepare_cancel(ctx, community, signer=body.signer, proposal=proposal)
+    )
+
+
+@router.post("/{proposal_id}/cancel", response_model=TxOut)
+def submit_cancel(
+    ctx: ContextDep,
+    community: CommunityDep,
+    proposal_id: ProposalIdPath,
+    body: SignedRequestIn,
+    request: Request,
+    response: Response,
+    wait: WaitQuery = True,
+):
+    """Relay a signed cancellation (the guardian's, or the proposer's before voting opens)."""
+    proposal = proposal_reads.proposal_row(ctx, community, _id(proposal_id))
+    if not proposal_writes.cancels(ctx, proposal, body.typed_data.message.data):
+        raise InvalidRequest(
+            _(
+                "This signed request does not cancel proposal %(proposal)s: prepare it through "
+                ".../proposals/%(proposal)s/cancel/prepare and sign what that returns",
+                proposal=proposal_id,
+            )
+        )
+    return relay_signed(ctx, community, "cancellations", body, request, response, wait)
 
 
 # ---------------------------------------------------------------------- votes

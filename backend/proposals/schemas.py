@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from backend.i18n import gettext as _
 from backend.proposals.actions import ProposalActions
 from backend.relay.schemas import TypedDataOut
 from backend.schemas import SignerIn, raw_field
@@ -30,7 +31,7 @@ class VotePrepareIn(SignerIn):
     @classmethod
     def _uint256(cls, value: str) -> str:
         if int(value) > UINT256:
-            raise ValueError("proposal_id must be below 2**256")
+            raise ValueError(_("proposal_id must be below 2**256"))
         return value
 
 
@@ -54,7 +55,7 @@ class ProposalOut(BaseModel):
     proposer: str
     description: str
     description_raw: str | None = raw_field("description")
-    state: Literal["pending", "active", "canceled", "defeated", "succeeded", "executed"]
+    state: Literal["pending", "active", "canceled", "defeated", "succeeded", "queued", "executed"]
     vote_start: int
     vote_end: int = Field(description="Voting deadline (unix seconds, chain time)")
     created_at: int
@@ -63,5 +64,11 @@ class ProposalOut(BaseModel):
     quorum: int
     quorum_reached: bool
     executed_at: int | None
+    queued_at: int | None = Field(None, description="When the passed proposal was queued in the timelock")
+    eta: int | None = Field(None, description="When a queued proposal may be executed (unix seconds, chain time)")
+    canceled_at: int | None = None
+    canceled_by: Literal["proposer", "guardian"] | None = Field(
+        None, description="The proposer cancels only before voting opens; the guardian at any stage"
+    )
     actions: list[dict[str, Any]]
     votes: list[VoteOut] | None = None

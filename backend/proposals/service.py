@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.chain.addresses import checksummed
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import DomainError, NotFound
+from backend.i18n import gettext as _
 from backend.indexer.models import (
     Proposal,
     Setting,
@@ -30,7 +32,12 @@ def proposal_row(ctx: Context, community: Community, proposal_id: int) -> Propos
         row = session.get(Proposal, (community.slug, str(proposal_id)))
         if row is None:
             raise NotFound(
-                f"No proposal {proposal_id} in community '{community.slug}'", error="GovernorNonexistentProposal"
+                _(
+                    "No proposal %(proposal)s in community '%(community)s'",
+                    proposal=proposal_id,
+                    community=community.slug,
+                ),
+                error="GovernorNonexistentProposal",
             )
         return row
 
@@ -55,6 +62,8 @@ def _proposal_out(
         state = "executed"
     elif p.canceled_at is not None:
         state = "canceled"
+    elif p.queued_at is not None:
+        state = "queued"  # passed, waiting in the timelock until p.eta
     elif p.vote_start >= now:
         state = "pending"
     elif p.vote_end >= now:
@@ -77,6 +86,11 @@ def _proposal_out(
         "quorum": quorum,
         "quorum_reached": quorum_reached,
         "executed_at": p.executed_at,
+        "queued_at": p.queued_at,
+        "eta": p.eta,
+        "canceled_at": p.canceled_at,
+        # Only the guardian cancels once voting has opened (CommunityGovernor._validateCancel).
+        "canceled_by": None if p.canceled_at is None else "proposer" if p.canceled_at <= p.vote_start else "guardian",
         "actions": [describe_call(ctx, community, t, c) for t, c in zip(p.targets, p.calldatas)],
     }
     if votes:
@@ -117,18 +131,31 @@ def get_proposal(ctx: Context, community: Community, proposal_id: int) -> dict[s
         row = session.get(Proposal, (community.slug, str(proposal_id)))
         if row is None:
             raise NotFound(
-                f"No proposal {proposal_id} in community '{community.slug}'", error="GovernorNonexistentProposal"
+                _(
+                    "No proposal %(proposal)s in community '%(community)s'",
+                    proposal=proposal_id,
+                    community=community.slug,
+                ),
+                error="GovernorNonexistentProposal",
             )
         return _proposal_out(ctx, session, community, row, True, _clock(ctx, session, community))
 
 
-# Settings the registry holds (projections._community_rules); the rest are the governor's.
-_RULE_SETTINGS = ("reciprocal_window", "score_rule")
+# Settings the registry holds (projections._community_rules), and the guardian (an address, see
+# `guardian`); the rest are the governor's and the timelock's numbers.
+_NOT_GOVERNANCE_NUMBERS = ("reciprocal_window", "score_rule", "guardian")
 
 
 def governance_settings(ctx: Context, community: Community) -> dict[str, int]:
     with ctx.sessions() as session:
         rows = session.scalars(
-            select(Setting).where(Setting.community == community.slug, Setting.name.not_in(_RULE_SETTINGS))
+            select(Setting).where(Setting.community == community.slug, Setting.name.not_in(_NOT_GOVERNANCE_NUMBERS))
         )
         return {r.name: int(r.value) for r in rows}
+
+
+def guardian(ctx: Context, community: Community) -> str | None:
+    """Who may cancel a passed proposal before it runs, if governance elected anyone."""
+    with ctx.sessions() as session:
+        row = session.get(Setting, (community.slug, "guardian"))
+        return checksummed(f"0x{int(row.value):040x}") if row is not None and int(row.value) else None

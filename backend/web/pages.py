@@ -72,7 +72,7 @@ env.globals.update(
     language_links=languages.language_links,
     script_catalog=languages.script_catalog,
 )
-OPEN_STATES = ("pending", "active", "succeeded")
+OPEN_STATES = ("pending", "active", "succeeded", "queued")
 
 
 class HtmlErrors(APIRoute):
@@ -86,7 +86,7 @@ class HtmlErrors(APIRoute):
             try:
                 return await handler(request)
             except DomainError as exc:
-                return _error(request, exc.status, exc.title, exc.detail)
+                return _error(request, exc.status, gettext(exc.title), exc.detail)  # titles are catalog messages
             except RequestValidationError as exc:
                 detail = "; ".join(str(e.get("msg")) for e in exc.errors())
                 return _error(request, 404, gettext("Not found"), gettext("No such page: %(detail)s", detail=detail))

@@ -83,6 +83,11 @@ def governor(community):
 
 
 @pytest.fixture(scope="session")
+def timelock(community):
+    return community.timelock
+
+
+@pytest.fixture(scope="session")
 def registry(community):
     return community.registry
 

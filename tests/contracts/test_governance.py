@@ -201,8 +201,8 @@ def test_settings_at_the_bounds__accepted(governance, governor):
     ) == (30 * DAY, 60, 100, 1)
 
 
-def test_constructor__checks_the_same_bounds(deployer, membership, forwarder, project):
+def test_constructor__checks_the_same_bounds(deployer, membership, forwarder, timelock, project):
     with ape.reverts(project.CommunityGovernor.GovernorVotingDelayOutOfRange):
-        deployer.deploy(project.CommunityGovernor, "G", membership, forwarder, 2**48 - 1, 300, 0, 50)
+        deployer.deploy(project.CommunityGovernor, "G", membership, forwarder, 2**48 - 1, 300, 0, 50, timelock)
     with ape.reverts(project.CommunityGovernor.GovernorQuorumOutOfRange):
-        deployer.deploy(project.CommunityGovernor, "G", membership, forwarder, 1, 300, 0, 0)
+        deployer.deploy(project.CommunityGovernor, "G", membership, forwarder, 1, 300, 0, 0, timelock)

@@ -16,8 +16,8 @@ def test_founders_are_members_with_one_vote_each(membership, founders, outsider)
     assert membership.getVotes(outsider) == 0
 
 
-def test_membership_is_owned_by_the_governor(membership, governor):
-    assert membership.owner() == governor.address
+def test_membership_is_owned_by_the_timelock(membership, timelock):
+    assert membership.owner() == timelock.address
 
 
 def test_admit__only_by_governance(membership, alice, newcomer, outsider):

@@ -141,7 +141,8 @@ def wait_out(env, chain: Chain, proposal_id: int, until: str) -> None:
 
 def carry_raw(env, chain: Chain, calls: list[tuple[str, str, tuple]], description: str) -> tuple:
     """Propose with Alice's own key straight to the governor, every member votes for, wait out
-    the period: the proposal succeeded, ready to execute. Returns execute's arguments."""
+    the period, queue it in the timelock (no delay on this chain): ready to execute. Returns
+    execute's arguments."""
     targets = [chain.community.contracts[key] for key, _, _ in calls]
     calldatas = [chain.data(key, fn, *args) for key, fn, args in calls]
     receipt = chain.send("governor", "propose", targets, [0] * len(calls), calldatas, description, signer=ALICE)
@@ -154,7 +155,11 @@ def carry_raw(env, chain: Chain, calls: list[tuple[str, str, tuple]], descriptio
         assert chain.send("governor", "castVote", proposal_id, 1, signer=key)["status"] == "0x1"
     wait_out(env, chain, proposal_id, "deadline")
     assert chain.call("governor", "state", proposal_id)[0] == 4, "not succeeded"
-    return proposal_id, (targets, [0] * len(calls), calldatas, keccak(text=description))
+    arguments = (targets, [0] * len(calls), calldatas, keccak(text=description))
+    # Queueing checks nothing of what the calls do: a doomed proposal is queued like any other.
+    assert chain.send("governor", "queue", *arguments, signer=BOB)["status"] == "0x1"
+    assert chain.call("governor", "state", proposal_id)[0] == 5, "not queued"
+    return proposal_id, arguments
 
 
 def pass_via_api(env, chain: Chain, description: str, actions: list[dict]) -> str:
@@ -169,8 +174,13 @@ def pass_via_api(env, chain: Chain, description: str, actions: list[dict]) -> st
 
 
 def execute_via_api(env, proposal_id: int):
-    """POST .../execute once the index has seen the (raw) proposal."""
-    wait_until(lambda: env.api.http.get(f"/proposals/{proposal_id}").status_code == 200, what="proposal indexed")
+    """POST .../execute once the index has seen the (raw) proposal queued."""
+    wait_until(
+        lambda: (
+            (r := env.api.http.get(f"/proposals/{proposal_id}")).status_code == 200 and r.json()["state"] == "queued"
+        ),
+        what="proposal indexed as queued",
+    )
     return env.api.execute(str(proposal_id))
 
 
@@ -252,7 +262,7 @@ def test_bricking_settings_refused_on_chain(env, direct):
     receipt = direct.send("governor", "execute", *execute_args, signer=BOB)
     assert receipt["status"] == "0x0"
     assert direct.settings() == before
-    assert direct.call("governor", "state", proposal_id)[0] == 4  # still succeeded, never executed
+    assert direct.call("governor", "state", proposal_id)[0] == 5  # still queued, never executed
     # The API says why, by name, rather than a bare refusal.
     code, body = problem_of(lambda: execute_via_api(env, proposal_id))
     assert (code, body["error"]) == (422, "GovernorVotingDelayOutOfRange")

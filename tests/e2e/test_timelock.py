@@ -1,0 +1,139 @@
+"""A passed proposal waits in the timelock before it runs (issue 25), through the API on SQLite and
+PostgreSQL: the delay and the guardian set by the community's own vote, a proposal queued with the
+time it may run, refused in words before then, cancelled by the guardian and by nobody else, and
+carried out by anyone once the delay is over.
+
+Its own chain and service per database (the delay would hold up every other module's proposals),
+with the service's own execution of passed proposals off, so that each step here is the test's."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from backend.client import CommunityClient
+from devstack.stack import local_stack
+from tests.e2e.conftest import ALICE, BOB, CAROL, _postgres_database, address, pass_proposal, problem_of
+
+HOUR = 3_600
+MENTORING = {
+    "type": "add_indicator",
+    "name": "Mentoring a newcomer",
+    "category": "mentoring",
+    "orientation": "community",
+    "weight": 5,
+    "endorsements_required": 2,
+}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def stack(request, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp(f"timelock-{request.param}")
+    database_url, cleanup = (
+        (f"sqlite:///{workdir / 'index.sqlite3'}", None) if request.param == "sqlite" else _postgres_database()
+    )
+    try:
+        with local_stack(workdir, database_url=database_url, settings={"CC_AUTOEXEC": "false"}) as stack:
+            env = SimpleNamespace(api=CommunityClient(stack.server.url), anvil=stack.anvil)
+            yield env
+    finally:
+        if cleanup:
+            cleanup()
+
+
+def passed(env, description: str, actions: list[dict]) -> str:
+    """Propose, vote for and wait out the vote: passed, not queued yet."""
+    proposal = env.api.act("proposals", ALICE, description=description, actions=actions)
+    proposal_id = proposal["created"]["proposal_id"]
+    env.anvil.skip(2)
+    for voter in (ALICE, BOB):
+        env.api.act("votes", voter, proposal_id=proposal_id, support="for", reason="yes")
+    env.anvil.skip(301)
+    return proposal_id
+
+
+def cancel(env, key: str, proposal_id: str) -> dict:
+    api = env.api
+    typed = api.post(f"/proposals/{proposal_id}/cancel/prepare", {"signer": address(key)})["typed_data"]
+    return api.post(f"/proposals/{proposal_id}/cancel", {"typed_data": typed, "signature": api.sign(key, typed)})
+
+
+def test_the_community_votes_a_delay_and_a_guardian(stack):
+    result = pass_proposal(
+        stack,
+        ALICE,
+        "An hour to react, and Carol guards",
+        [{"type": "set_timelock_delay", "delay_seconds": HOUR}, {"type": "set_guardian", "account": address(CAROL)}],
+    )
+    # With no delay yet, carrying it out queued and executed it in one go.
+    assert result["executed"]["created"]["executed_proposal_id"] == result["id"]
+    community = stack.api.get("/communities/example")
+    assert community["parameters"]["governance"]["timelock_delay"] == HOUR
+    assert community["parameters"]["guardian"] == address(CAROL)
+    proposal = stack.api.get(f"/proposals/{result['id']}")
+    assert proposal["state"] == "executed"
+    assert [a["function"] for a in proposal["actions"]] == ["updateDelay", "setProposalGuardian"]
+
+
+def test_a_passed_proposal_waits_and_says_until_when(stack):
+    proposal_id = passed(stack, "Mentoring counts, after an hour", [MENTORING])
+    assert stack.api.get(f"/proposals/{proposal_id}")["state"] == "succeeded"
+    queued = stack.api.execute(proposal_id)
+    assert queued["created"].get("queued_proposal_id") == proposal_id
+    assert "executed_proposal_id" not in queued["created"]
+    proposal = stack.api.get(f"/proposals/{proposal_id}")
+    assert proposal["state"] == "queued"
+    assert proposal["eta"] == proposal["queued_at"] + HOUR
+
+    status, problem = problem_of(lambda: stack.api.execute(proposal_id))
+    assert status == 409
+    assert problem["error"] == "ProposalWaitsForTimelock" and "waits in the timelock until" in problem["detail"]
+    assert stack.api.get("/indicators")["total"] == 0  # nothing ran
+
+    stack.anvil.skip(HOUR + 1)
+    executed = stack.api.execute(proposal_id)
+    assert executed["created"]["executed_proposal_id"] == proposal_id
+    assert stack.api.get(f"/proposals/{proposal_id}")["state"] == "executed"
+    assert stack.api.get("/indicators")["total"] == 1
+
+
+def test_only_the_guardian_cancels_a_queued_proposal(stack):
+    proposal_id = passed(stack, "Slipped through", [{"type": "retire_indicator", "indicator_id": 1}])
+    stack.api.execute(proposal_id)
+    for key in (ALICE, BOB):  # the proposer, and a member who voted for it
+        status, problem = problem_of(lambda key=key: cancel(stack, key, proposal_id))
+        assert status == 403, problem
+        assert problem["error"] == "GovernorUnableToCancel"
+        assert "GovernorUnableToCancel" not in problem["detail"]
+    assert stack.api.get(f"/proposals/{proposal_id}")["state"] == "queued"
+
+    cancel(stack, CAROL, proposal_id)
+    proposal = stack.api.get(f"/proposals/{proposal_id}")
+    assert (proposal["state"], proposal["canceled_by"]) == ("canceled", "guardian")
+    stack.anvil.skip(HOUR + 1)
+    problem_of(lambda: stack.api.execute(proposal_id))
+    assert stack.api.get("/indicators")["items"][0]["active"] is True  # still counted
+
+
+def test_a_cancellation_signed_for_another_proposal_is_refused(stack):
+    first = passed(stack, "First", [{"type": "set_guardian", "account": None}])
+    second = passed(stack, "Second", [{"type": "set_guardian", "account": address(BOB)}])
+    typed = stack.api.post(f"/proposals/{first}/cancel/prepare", {"signer": address(CAROL)})["typed_data"]
+    body = {"typed_data": typed, "signature": stack.api.sign(CAROL, typed)}
+    status, problem = problem_of(lambda: stack.api.post(f"/proposals/{second}/cancel", body))
+    assert status == 400 and f"does not cancel proposal {second}" in problem["detail"]
+    assert stack.api.get(f"/proposals/{first}")["state"] == "succeeded"
+
+
+def test_the_delay_must_keep_governance_alive(stack):
+    status, problem = problem_of(
+        lambda: stack.api.prepare(
+            "proposals",
+            signer=address(ALICE),
+            description="Forever",
+            actions=[{"type": "set_timelock_delay", "delay_seconds": 31 * 86_400}],
+        )
+    )
+    assert status == 422
+    assert "delay_seconds" in problem["detail"]
