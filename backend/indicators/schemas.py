@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from backend.schemas import raw_field
 from backend.vocabulary import (
     Orientation,
+    ScoreRule,
 )
 
 
@@ -51,3 +52,12 @@ class IndicatorOut(IndicatorVersionOut):
     versions: list[IndicatorHistoryOut] | None = Field(
         None, description="Every version, oldest first (one indicator read only)"
     )
+
+
+class CommunityRulesOut(BaseModel):
+    """The community-wide fair-play rules (a community's `parameters.rules`)."""
+
+    reciprocal_window_seconds: int = Field(
+        description="No endorsing back on the same indicator within this many seconds of being endorsed; 0: off"
+    )
+    score_rule: ScoreRule

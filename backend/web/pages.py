@@ -34,6 +34,7 @@ from backend.i18n import gettext  # not _: the pages unpack reads into _
 from backend.i18n import jinja as i18n_jinja
 from backend.indexer.projections import latest_checkpoint
 from backend.indicators import service as indicator_reads
+from backend.indicators.schemas import IndicatorOut, IndicatorVersionOut
 from backend.members import service as member_reads
 from backend.organisations import service as organisation_reads
 from backend.proposals import service as proposal_reads
@@ -135,10 +136,10 @@ def _now(ctx: Context, community: Community) -> int:
 
 def _indicator_names(ctx: Context, community: Community) -> dict[int, str]:
     items, _ = indicator_reads.list_indicators(ctx, community, active=None, limit=500, offset=0)
-    return {i["id"]: i["name"] for i in items}
+    return {i.id: i.name for i in items}
 
 
-def _ruled(indicators: list[dict[str, Any]], names: dict[int, str]) -> list[tuple[dict[str, Any], list[str]]]:
+def _ruled(indicators: list[IndicatorOut], names: dict[int, str]) -> list[tuple[IndicatorOut, list[str]]]:
     """The indicators with fair-play rules of their own, each with its rules in words."""
     return [(i, words) for i in indicators if (words := present.indicator_rules(i, names))]
 
@@ -208,9 +209,7 @@ def home(ctx: ContextDep, community: CommunityDep, request: Request):
 @router.get("/c/{community}/indicators")
 def indicators(ctx: ContextDep, community: CommunityDep, request: Request):
     items, _ = indicator_reads.list_indicators(ctx, community, active=None, limit=500, offset=0)
-    return _render(
-        request, ctx, community, "indicators.html", indicators=items, names={i["id"]: i["name"] for i in items}
-    )
+    return _render(request, ctx, community, "indicators.html", indicators=items, names={i.id: i.name for i in items})
 
 
 @router.get("/c/{community}/indicators/{indicator_id}")
@@ -271,7 +270,7 @@ def propose(ctx: ContextDep, community: CommunityDep, request: Request):
         community,
         "propose.html",
         indicators=items,
-        names_in_use=[[i["id"], i["name"]] for i in items],
+        names_in_use=[[i.id, i.name] for i in items],
         members=members,
         quorum=present.quorum_rule(members, settings.get("quorum_numerator", 0)),
         settings=settings,
@@ -350,7 +349,7 @@ def claim(ctx: ContextDep, community: CommunityDep, claim_id: IdPath, request: R
         "claim_detail.html",
         claim=found,
         rules=rules,
-        endorser_rule=bool(current["endorser_indicator_id"]),
+        endorser_rule=bool(current.endorser_indicator_id),
         org_names=_organisation_names(ctx, community),
     )
 
@@ -480,7 +479,9 @@ def certificate(ctx: ContextDep, community: CommunityDep, token_id: IdPath, requ
     found = badge_reads.get_badge(ctx, community, token_id)
     claim = claim_reads.get_claim(ctx, community, token_id)
     indicator = indicator_reads.get_indicator(ctx, community, found.indicator_id)
-    terms = next((v for v in indicator["versions"] if v["version"] == found.indicator_version), indicator)
+    terms: IndicatorVersionOut = next(
+        (v for v in indicator.versions or [] if v.version == found.indicator_version), indicator
+    )
     url = f"{ctx.settings.public_base_url}/c/{community.slug}/badges/{token_id}"
     shared = found.revoked_at is None and found.disowned_at is None
     linkedin = (

@@ -17,6 +17,7 @@ from babel.numbers import format_decimal
 from markupsafe import Markup, escape
 
 from backend.i18n import _, current_locale, date_locale, ngettext
+from backend.indicators.schemas import CommunityRulesOut, IndicatorVersionOut
 from backend.proposals.actions import words_for
 from backend.settings import ANVIL_DEV_KEYS
 from backend.web.qrcodegen import QrCode
@@ -260,14 +261,10 @@ def fair_play(
     return parts
 
 
-def indicator_rules(indicator: dict[str, Any], names: dict[int, str] | None = None) -> list[str]:
+def indicator_rules(indicator: IndicatorVersionOut, names: dict[int, str] | None = None) -> list[str]:
     """fair_play for an indicator (or one of its versions) as the read models return it."""
     return fair_play(
-        indicator.get("endorser_indicator_id"),
-        indicator.get("earn_cap"),
-        indicator.get("attest_cap"),
-        indicator.get("cap_period_seconds"),
-        names,
+        indicator.endorser_indicator_id, indicator.earn_cap, indicator.attest_cap, indicator.cap_period_seconds, names
     )
 
 
@@ -281,11 +278,10 @@ def score_rule(rule: str | None) -> str:
     return _("Scores add up linearly: each badge that counts adds its indicator's weight.")
 
 
-def community_rules(rules: dict[str, Any] | None) -> str:
+def community_rules(rules: CommunityRulesOut | None) -> str:
     """The community-wide fair-play rules in one sentence, or "" when both are off."""
-    rules = rules or {}
     parts = []
-    window = int(rules.get("reciprocal_window_seconds") or 0)
+    window = rules.reciprocal_window_seconds if rules else 0
     if window:
         parts.append(
             _(
@@ -294,7 +290,7 @@ def community_rules(rules: dict[str, Any] | None) -> str:
                 span=span(window),
             )
         )
-    if rules.get("score_rule") == "square_root":
+    if rules and rules.score_rule == "square_root":
         parts.append(_("scores follow the square root rule (repeated badges of one indicator count less and less)"))
     return _("Fair play: %(rules)s.", rules=_("; ").join(parts)) if parts else ""
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from backend.indicators.schemas import CommunityRulesOut, IndicatorVersionOut
 from backend.web import present
 
 
@@ -80,7 +81,9 @@ def test_fair_play_rules_in_plain_words():
         "at most 3 badges per member per 7 days",
         "at most 1 attestation per member per 7 days",
     ]
-    indicator = {"endorser_indicator_id": 1, "earn_cap": None, "attest_cap": 2, "cap_period_seconds": 86400}
+    indicator = IndicatorVersionOut.model_construct(
+        endorser_indicator_id=1, earn_cap=None, attest_cap=2, cap_period_seconds=86400
+    )
     assert present.indicator_rules(indicator, {1: "Maintainer"}) == [
         "endorsed only by holders of a “Maintainer” badge",
         "at most 2 attestations per member per 1 day",
@@ -109,9 +112,9 @@ def test_organisations_and_community_rules_in_plain_words():
     assert present.action_words(retire, organisations={2: "Example Foundation"})["object"] == "Example Foundation (#2)"
     rules = present.action_words({"function": "setCommunityRules", "args": {"window": 30 * 86400, "rule": 1}})
     assert rules["object"] == "square root scores" and rules["details"] == "no reciprocal endorsement within 30 days"
-    assert present.community_rules({"reciprocal_window_seconds": 0, "score_rule": "linear"}) == ""
+    assert present.community_rules(CommunityRulesOut(reciprocal_window_seconds=0, score_rule="linear")) == ""
     assert present.community_rules(None) == ""
-    both = present.community_rules({"reciprocal_window_seconds": 30 * 86400, "score_rule": "square_root"})
+    both = present.community_rules(CommunityRulesOut(reciprocal_window_seconds=30 * 86400, score_rule="square_root"))
     assert both.startswith("Fair play: no returning the favour") and "within 30 days" in both and "square root" in both
 
 
@@ -128,8 +131,15 @@ def test_rule_spans_are_exact():
     assert present.fair_play(None, 1, None, 86400 + 1) == ["at most 1 badge per member per 86,401 seconds"]
     rules = present.action_words({"function": "setCommunityRules", "args": {"window": 36 * 3600, "rule": 0}})
     assert rules["details"] == "no reciprocal endorsement within 36 hours"
-    assert "within 36 hours" in present.community_rules({"reciprocal_window_seconds": 36 * 3600})
-    assert present.community_rules({"reciprocal_window_seconds": 30 * 86400}).count("within 30 days") == 1
+    assert "within 36 hours" in present.community_rules(
+        CommunityRulesOut(reciprocal_window_seconds=36 * 3600, score_rule="linear")
+    )
+    assert (
+        present.community_rules(CommunityRulesOut(reciprocal_window_seconds=30 * 86400, score_rule="linear")).count(
+            "within 30 days"
+        )
+        == 1
+    )
 
 
 @pytest.mark.parametrize("seconds", [0, 1, 59, 3600, 5400, 86399, 86400, 129600, 30 * 86400, 365 * 86400])
