@@ -53,14 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         import uvicorn
 
-        from backend.app import create_app
-
         host, port = args.host or settings.host, args.port or settings.port
         # The address credentials and DIDs name when CC_PUBLIC_URL is unset.
         settings.host, settings.port = host, port
         if args.workers < 1:
             parser.error("--workers must be at least 1")
         if args.workers == 1:
+            from backend.app import create_app
+
             app = create_app(settings)
             print(f"API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", flush=True)
             uvicorn.run(app, host=host, port=port, log_level="warning", **forwarded_headers(settings))
@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         # Several processes: each builds its app from the environment, so the address goes there.
         # The index's tables and the outbox are made (or found) here first, once: processes
         # creating them at the same moment would race (and an index of another version is dropped
-        # and rebuilt, which must happen once).
+        # and rebuilt, which must happen once). This process imports no more than that: each
+        # worker imports the app afresh (a new interpreter), and the first start waits for both.
         from backend.context import Context
 
         Context.build(settings).sessions.kw["bind"].dispose()
