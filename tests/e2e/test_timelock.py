@@ -86,6 +86,13 @@ def test_a_passed_proposal_waits_and_says_until_when(stack):
     assert proposal["state"] == "queued"
     assert proposal["eta"] == proposal["queued_at"] + HOUR
 
+    page = stack.api.http.get(f"/c/example/proposals/{proposal_id}").text
+    assert "Waiting before it runs" in page and "Carry out the proposal now" not in page
+    # The cancel form is on the page for the guardian alone (the script shows it to them only).
+    assert f'data-action="proposals/{proposal_id}/cancel" data-shown-for="{address(CAROL)}"' in page
+    home = stack.api.http.get("/c/example").text
+    assert "A passed proposal waits 1 hour before it runs" in home and "guardian" in home
+
     status, problem = problem_of(lambda: stack.api.execute(proposal_id))
     assert status == 409
     assert problem["error"] == "ProposalWaitsForTimelock" and "waits in the timelock until" in problem["detail"]
@@ -111,6 +118,7 @@ def test_only_the_guardian_cancels_a_queued_proposal(stack):
     cancel(stack, CAROL, proposal_id)
     proposal = stack.api.get(f"/proposals/{proposal_id}")
     assert (proposal["state"], proposal["canceled_by"]) == ("canceled", "guardian")
+    assert "Cancelled by the community" in stack.api.http.get(f"/c/example/proposals/{proposal_id}").text
     stack.anvil.skip(HOUR + 1)
     problem_of(lambda: stack.api.execute(proposal_id))
     assert stack.api.get("/indicators")["items"][0]["active"] is True  # still counted

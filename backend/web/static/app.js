@@ -799,9 +799,21 @@
         track(progress(form, false, false));
         steps.at("check");
         steps.at("sent", _("sending"));
-        const answer = await api("POST", config.api + "/proposals/" + form.dataset.proposal + "/execute?wait=false");
-        steps.at("sent", answer.tx_hash ? _("transaction %(hash)s", { hash: short(answer.tx_hash) }) : _("accepted, waiting to be sent"));
-        const tx = answer.status === "pending" ? await follow(answer.status_url, steps) : answer;
+        const carry = async () => {
+          const answer = await api("POST", config.api + "/proposals/" + form.dataset.proposal + "/execute?wait=false");
+          steps.at("sent", answer.tx_hash ? _("transaction %(hash)s", { hash: short(answer.tx_hash) }) : _("accepted, waiting to be sent"));
+          return answer.status === "pending" ? await follow(answer.status_url, steps) : answer;
+        };
+        let tx = await carry();
+        if (tx.created && tx.created.queued_proposal_id && !tx.created.executed_proposal_id) {
+          // Queued in the timelock: with no waiting time it runs at once (a second step);
+          // otherwise the service says until when, and carries it out by itself then.
+          try {
+            tx = await carry();
+          } catch (error) {
+            if (!(error instanceof Problem) || error.problem.error !== "ProposalWaitsForTimelock") throw error;
+          }
+        }
         steps.at("visible", _("done"));
         created = tx.created || {};
       }
