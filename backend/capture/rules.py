@@ -35,6 +35,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
+from backend.i18n import _, ngettext
 from backend.vocabulary import UINT32
 
 # IndicatorRegistry's bound on the document (_MAX_CAPTURE_RULES).
@@ -155,25 +156,59 @@ def problem_of(exc: ValueError) -> str:
 
 def rule_words(rule: Any, indicator: Any) -> str:
     """One rule as a voter reads it; `indicator(id)` names an indicator."""
-    claims = f"a draft claim of {indicator(rule.indicator_id)} for its author"
+    claims = _("a draft claim of %(indicator)s for its author", indicator=indicator(rule.indicator_id))
+    either = _(" or ")
     if isinstance(rule, GitHubMerged):
-        labelled = f" labelled {' or '.join(rule.labels)}" if rule.labels else ""
-        return f"a pull request merged in {rule.repository} on GitHub{labelled} -> {claims}"
+        if rule.labels:
+            return _(
+                "a pull request merged in %(repository)s on GitHub labelled %(labels)s -> %(claims)s",
+                repository=rule.repository,
+                labels=either.join(rule.labels),
+                claims=claims,
+            )
+        return _(
+            "a pull request merged in %(repository)s on GitHub -> %(claims)s", repository=rule.repository, claims=claims
+        )
     if isinstance(rule, GitLabMerged):
-        labelled = f" labelled {' or '.join(rule.labels)}" if rule.labels else ""
-        return f"a merge request merged in {rule.project} on GitLab{labelled} -> {claims}"
+        if rule.labels:
+            return _(
+                "a merge request merged in %(project)s on GitLab labelled %(labels)s -> %(claims)s",
+                project=rule.project,
+                labels=either.join(rule.labels),
+                claims=claims,
+            )
+        return _("a merge request merged in %(project)s on GitLab -> %(claims)s", project=rule.project, claims=claims)
     if isinstance(rule, DiscourseTopic):
-        tagged = f" tagged {' or '.join(rule.tags)}" if rule.tags else ""
-        return f"a topic created in category {rule.category_id} of {rule.forum}{tagged} -> {claims}"
-    return f"a delivery of type {rule.type} (Standard Webhooks) -> {claims}"
+        if rule.tags:
+            return _(
+                "a topic created in category %(category)s of %(forum)s tagged %(tags)s -> %(claims)s",
+                category=rule.category_id,
+                forum=rule.forum,
+                tags=either.join(rule.tags),
+                claims=claims,
+            )
+        return _(
+            "a topic created in category %(category)s of %(forum)s -> %(claims)s",
+            category=rule.category_id,
+            forum=rule.forum,
+            claims=claims,
+        )
+    return _("a delivery of type %(type)s (Standard Webhooks) -> %(claims)s", type=rule.type, claims=claims)
 
 
 def document_words(rules: CaptureRules | None, indicator: Any) -> tuple[str, str]:
     """The whole document as a voter reads it: (what, details)."""
     if rules is None:
-        return "capture turned off", "no work done elsewhere becomes a draft"
+        return _("capture turned off"), _("no work done elsewhere becomes a draft")
     parts = [rule_words(rule, indicator) for rule in rules.rules]
     if rules.endorse is not None:
-        parts.append(f"a comment {rules.endorse.command} by a member on a captured item -> a draft endorsement")
+        parts.append(
+            _(
+                "a comment %(command)s by a member on a captured item -> a draft endorsement",
+                command=rules.endorse.command,
+            )
+        )
     count = len(rules.rules)
-    return f"{count} rule{'s' if count != 1 else ''}", "; ".join(parts) or "no rule: nothing becomes a draft"
+    return ngettext("%(num)s rule", "%(num)s rules", count), _("; ").join(parts) or _(
+        "no rule: nothing becomes a draft"
+    )

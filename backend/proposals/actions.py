@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from backend.capture import rules as capture_rules
 from backend.chain.addresses import checksum
 from backend.errors import InvalidRequest, Unprocessable
+from backend.i18n import N_, _, ngettext
 from backend.vocabulary import (
     MAX_PROPOSAL_ACTIONS,
     MAX_PROPOSAL_CALLDATA_BYTES,
@@ -251,12 +252,7 @@ class SetGuardian(_Action):
     member, or a multisig wallet of members); null removes the guardian."""
 
     type: Literal["set_guardian"]
-    account: Address | None = Field(description="The guardian's address; null (or empty): no guardian")
-
-    @field_validator("account", mode="before")
-    @classmethod
-    def _empty_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
+    account: Address | None = Field(description="The guardian's address; null: no guardian")
 
     def calls(self) -> list[Call]:
         return [("governor", "setProposalGuardian", (checksum(self.account) if self.account else ZERO_ADDRESS,))]
@@ -471,20 +467,31 @@ def _indicator_words(verb: str, fields: Any, say: Wording) -> Words:
 
 def _rules_words(args: list, say: Wording) -> Words:
     window = (
-        f"no reciprocal endorsement within {say.span(int(args[0]))}" if args[0] else "reciprocal endorsement allowed"
+        _("no reciprocal endorsement within %(span)s", span=say.span(int(args[0])))
+        if args[0]
+        else _("reciprocal endorsement allowed")
     )
-    rule = "square root" if args[1] == 1 else "linear"
-    return Words("set the fair-play rules to", f"{rule} scores", window)
+    rule = _("square root scores") if args[1] == 1 else _("linear scores")
+    return Words(_("set the fair-play rules to"), rule, window)
 
 
 def _admission_words(args: list, say: Wording) -> Words:
     required, cap, period, lifetime = args[0]
-    admits = f"{required} members' vouches admit a person" if required else "admission by proposal only"
+    admits = (
+        ngettext("%(num)s member's vouch admits a person", "%(num)s members' vouches admit a person", int(required))
+        if required
+        else _("admission by proposal only")
+    )
     return Words(
-        "set admission to",
+        _("set admission to"),
         admits,
-        f"each member vouches or invites at most {cap} times per {say.span(int(period))}; "
-        f"invitations stay open {say.span(int(lifetime))}",
+        ngettext(
+            "each member vouches or invites at most %(num)s time per %(period)s; invitations stay open %(lifetime)s",
+            "each member vouches or invites at most %(num)s times per %(period)s; invitations stay open %(lifetime)s",
+            int(cap),
+            period=say.span(int(period)),
+            lifetime=say.span(int(lifetime)),
+        ),
     )
 
 
@@ -505,27 +512,39 @@ def _capture_words(args: list, say: Wording) -> Words:
     try:
         rules = capture_rules.parse(args[0])
     except ValueError as exc:
-        return Words("set the capture rules to", "a document the service cannot read", capture_rules.problem_of(exc))
+        return Words(
+            _("set the capture rules to"), _("a document the service cannot read"), capture_rules.problem_of(exc)
+        )
     what, details = capture_rules.document_words(rules, say.indicator)
-    return Words("set the capture rules to", what, details)
+    return Words(_("set the capture rules to"), what, details)
 
 
-_SETTING_WORDS = {
-    "voting_delay_seconds": ("set the voting delay to", " seconds"),
-    "voting_period_seconds": ("set the voting period to", " seconds"),
-    "proposal_threshold": ("set the proposal threshold to", " votes"),
-    "quorum_percent": ("set the quorum to", "% of members"),
+# Each setting's verb (translated where it is read) and its new value in words.
+_SETTING_WORDS: dict[str, tuple[str, Callable[[int], str]]] = {
+    "voting_delay_seconds": (
+        N_("set the voting delay to"),
+        lambda n: ngettext("%(num)s second", "%(num)s seconds", int(n)),
+    ),
+    "voting_period_seconds": (
+        N_("set the voting period to"),
+        lambda n: ngettext("%(num)s second", "%(num)s seconds", int(n)),
+    ),
+    "proposal_threshold": (
+        N_("set the proposal threshold to"),
+        lambda n: ngettext("%(num)s vote", "%(num)s votes", int(n)),
+    ),
+    "quorum_percent": (N_("set the quorum to"), lambda n: _("%(percent)s%% of members", percent=n)),
 }
 
 
 def _setting_row(name: str, setter: str) -> ActionCall:
-    verb, unit = _SETTING_WORDS[name]
+    verb, value = _SETTING_WORDS[name]
     return ActionCall(
         "governor",
         setter,
         "change_settings",
         lambda args: {name: args[0]},
-        lambda args, say: Words(verb, f"{args[0]}{unit}", ""),
+        lambda args, say: Words(_(verb), value(args[0]), ""),
         _setting_continues(name),
     )
 
@@ -536,35 +555,37 @@ _ROWS = (
         "addIndicator",
         "add_indicator",
         lambda a: _indicator_fields(a[0]),
-        lambda a, say: _indicator_words("add indicator", a[0], say),
+        lambda a, say: _indicator_words(_("add indicator"), a[0], say),
     ),
     ActionCall(
         "registry",
         "amendIndicator",
         "amend_indicator",
         lambda a: {"indicator_id": a[0], **_indicator_fields(a[1])},
-        lambda a, say: _indicator_words(f"amend indicator #{a[0]} to", a[1], say),
+        lambda a, say: _indicator_words(_("amend indicator #%(id)s to", id=a[0]), a[1], say),
     ),
     ActionCall(
         "registry",
         "retireIndicator",
         "retire_indicator",
         lambda a: {"indicator_id": a[0]},
-        lambda a, say: Words("retire indicator", say.indicator(a[0]), ""),
+        lambda a, say: Words(_("retire indicator"), say.indicator(a[0]), ""),
     ),
     ActionCall(
         "registry",
         "addOrganisation",
         "add_organisation",
         lambda a: {"name": a[0], "identifier": a[1]},
-        lambda a, say: Words("register organisation", str(a[0]), f"identifier {a[1]}" if a[1] else ""),
+        lambda a, say: Words(
+            _("register organisation"), str(a[0]), _("identifier %(identifier)s", identifier=a[1]) if a[1] else ""
+        ),
     ),
     ActionCall(
         "registry",
         "retireOrganisation",
         "retire_organisation",
         lambda a: {"organisation_id": a[0]},
-        lambda a, say: Words("retire organisation", say.organisation(a[0]), ""),
+        lambda a, say: Words(_("retire organisation"), say.organisation(a[0]), ""),
     ),
     ActionCall(
         "registry",
@@ -578,21 +599,23 @@ _ROWS = (
         "admit",
         "admit_member",
         lambda a: {"account": a[0]},
-        lambda a, say: Words("admit member", say.member(a[0]), ""),
+        lambda a, say: Words(_("admit member"), say.member(a[0]), ""),
     ),
     ActionCall(
         "membership",
         "remove",
         "remove_member",
         lambda a: {"account": a[0]},
-        lambda a, say: Words("remove member", say.member(a[0]), ""),
+        lambda a, say: Words(_("remove member"), say.member(a[0]), ""),
     ),
     ActionCall(
         "membership",
         "recover",
         "recover_member",
         lambda a: {"lost": a[0], "replacement": a[1]},
-        lambda a, say: Words("recover the membership of", say.member(a[0]), f"to {say.member(a[1])}"),
+        lambda a, say: Words(
+            _("recover the membership of"), say.member(a[0]), _("to %(member)s", member=say.member(a[1]))
+        ),
     ),
     # The badges move with the membership: the call right after the recover of the same two accounts.
     ActionCall(
@@ -601,7 +624,9 @@ _ROWS = (
         "recover_member",
         lambda a: {"token_ids": list(a[2])},
         lambda a, say: Words(
-            "move badges", ", ".join(f"#{t}" for t in a[2]), f"from {say.member(a[0])} to {say.member(a[1])}"
+            _("move badges"),
+            ", ".join(f"#{t}" for t in a[2]),
+            _("from %(lost)s to %(replacement)s", lost=say.member(a[0]), replacement=say.member(a[1])),
         ),
         lambda previous, a: (
             previous["type"] == "recover_member"
@@ -615,7 +640,7 @@ _ROWS = (
         "revoke",
         "revoke_badge",
         lambda a: {"token_id": a[0], "reason": a[1]},
-        lambda a, say: Words("revoke badge", f"#{a[0]}", f"reason: {a[1]}"),
+        lambda a, say: Words(_("revoke badge"), f"#{a[0]}", _("reason: %(reason)s", reason=a[1])),
     ),
     *(_setting_row(name, setter) for name, (setter, *_) in SETTINGS.items()),
     ActionCall(
@@ -635,7 +660,7 @@ _ROWS = (
         "clearName",
         "clear_name",
         lambda a: {"account": a[0]},
-        lambda a, say: Words("clear the name of", say.member(a[0]), ""),
+        lambda a, say: Words(_("clear the name of"), say.member(a[0]), ""),
     ),
     ActionCall(
         "membership",
@@ -643,9 +668,12 @@ _ROWS = (
         "clear_linked_account",
         lambda a: {"account": a[0], "site": word_for(("", *SITES), a[1])},
         lambda a, say: Words(
-            "unlink the account of",
+            _("unlink the account of"),
             say.member(a[0]),
-            f"on {SITE_LABELS.get(word_for(('', *SITES), a[1]), 'site ' + str(a[1]))}",
+            _(
+                "on %(site)s",
+                site=SITE_LABELS.get(word_for(("", *SITES), a[1])) or _("site %(number)s", number=a[1]),
+            ),
         ),
     ),
     ActionCall(
@@ -654,9 +682,9 @@ _ROWS = (
         "set_timelock_delay",
         lambda a: {"delay_seconds": a[0]},
         lambda a, say: Words(
-            "set the timelock's delay to",
-            say.span(int(a[0])) if a[0] else "none",
-            "how long a passed proposal waits before it runs",
+            _("set the timelock's delay to"),
+            say.span(int(a[0])) if a[0] else _("none"),
+            _("how long a passed proposal waits before it runs"),
         ),
     ),
     ActionCall(
@@ -665,9 +693,9 @@ _ROWS = (
         "set_guardian",
         lambda a: {"account": None if int(a[0], 16) == 0 else a[0]},
         lambda a, say: (
-            Words("remove the guardian", "", "nobody may cancel a passed proposal any more")
+            Words(_("remove the guardian"), "", _("nobody may cancel a passed proposal any more"))
             if int(a[0], 16) == 0
-            else Words("elect as guardian", say.member(a[0]), "who may cancel a passed proposal before it runs")
+            else Words(_("elect as guardian"), say.member(a[0]), _("who may cancel a passed proposal before it runs"))
         ),
     ),
     ActionCall(
