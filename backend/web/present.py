@@ -446,6 +446,7 @@ def step_chart(points: list[dict[str, int]], *, now: int, title: str) -> Markup:
         path.append(f"{x(p['at']):.1f},{y(previous):.1f} {x(p['at']):.1f},{y(p['total']):.1f}")
         previous = p["total"]
     path.append(f"{x(end):.1f},{y(previous):.1f}")
+    now_word = escape(_("now"))  # not in the f-string below: Babel does not extract from f-strings
     body = [
         f'<line x1="{left}" y1="{height - bottom}" x2="{width - pad}" y2="{height - bottom}" stroke="#555"/>',
         f'<line x1="{left}" y1="{pad}" x2="{left}" y2="{height - bottom}" stroke="#555"/>',
@@ -453,7 +454,7 @@ def step_chart(points: list[dict[str, int]], *, now: int, title: str) -> Markup:
         f'<text x="{left - 6}" y="{height - bottom}" text-anchor="end" fill="#222">0</text>',
         f'<polyline points="{" ".join(path)}" fill="none" stroke="#1d5f8a" stroke-width="3"/>',
         f'<text x="{left}" y="{height - 8}" fill="#222">{escape(when(start))}</text>',
-        f'<text x="{width - pad}" y="{height - 8}" text-anchor="end" fill="#222">{escape(_("now"))}</text>',
+        f'<text x="{width - pad}" y="{height - 8}" text-anchor="end" fill="#222">{now_word}</text>',
     ]
     return head + Markup("".join(body)) + Markup("</svg>")
 
