@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -66,6 +66,35 @@ class ProfileBadgeOut(BaseModel):
     counts: bool
 
 
+class IndicatorScoreOut(BaseModel):
+    indicator_id: int
+    name: str
+    badges: int = Field(description="Counting badges of this indicator")
+    score: int | float
+
+
+class CategoryScoreOut(BaseModel):
+    category: str
+    badges: int = Field(description="Counting badges of this category")
+    score: int | float
+
+
+class OrientationScoreOut(BaseModel):
+    badges: int = Field(description="Counting badges of this orientation")
+    score: int | float
+
+
+class ScoresOut(BaseModel):
+    """What counting badges add up to (backend/members/scores.py), for a profile or an organisation."""
+
+    total_score: int | float
+    badges_counting: int
+    badges_not_counting: int
+    by_indicator: list[IndicatorScoreOut]
+    by_category: list[CategoryScoreOut]
+    by_orientation: dict[str, OrientationScoreOut]
+
+
 class ProfileOut(BaseModel):
     address: str
     member: bool
@@ -82,9 +111,9 @@ class ProfileOut(BaseModel):
     total_score: int | float
     badges_counting: int
     badges_not_counting: int
-    by_indicator: list[dict[str, Any]]
-    by_category: list[dict[str, Any]]
-    by_orientation: dict[str, dict[str, int | float]]
+    by_indicator: list[IndicatorScoreOut]
+    by_category: list[CategoryScoreOut]
+    by_orientation: dict[str, OrientationScoreOut] = Field(description="object and community")
     badges_total: int = Field(description="Every badge the member holds, counting or not")
     badges_limit: int
     badges_offset: int

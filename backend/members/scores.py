@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
+from backend.members.schemas import CategoryScoreOut, IndicatorScoreOut, OrientationScoreOut, ScoresOut
 from backend.vocabulary import ORIENTATIONS
 
 
@@ -48,7 +48,7 @@ def rounded(value: float) -> int | float:
     return int(value) if float(value).is_integer() else round(value, 3)
 
 
-def score(badges: Iterable[ScoredBadge], now: int, rule: str = "linear") -> dict:
+def score(badges: Iterable[ScoredBadge], now: int, rule: str = "linear") -> ScoresOut:
     """Scores from badges in memory (the database does the same in members.service.profile)."""
     badges = list(badges)
     groups: dict[tuple, list[ScoredBadge]] = {}
@@ -65,7 +65,7 @@ def score(badges: Iterable[ScoredBadge], now: int, rule: str = "linear") -> dict
     )
 
 
-def add_up(groups: Iterable[Group], owned: int, rule: str = "linear") -> dict:
+def add_up(groups: Iterable[Group], owned: int, rule: str = "linear") -> ScoresOut:
     """The profile's scores, by indicator, category and orientation, from counting groups;
     `owned` is every badge the member holds, counting or not. Under the square-root rule, n
     counting badges of one indicator weigh their summed weight divided by the square root of n
@@ -86,27 +86,35 @@ def add_up(groups: Iterable[Group], owned: int, rule: str = "linear") -> dict:
             )
             for g in groups
         ]
-    by_indicator: dict[int, dict[str, Any]] = {}
-    by_category: dict[str, dict[str, Any]] = {}
-    by_orientation: dict[str, dict[str, Any]] = {o: {"badges": 0, "score": 0} for o in ORIENTATIONS}
+    by_indicator: dict[int, IndicatorScoreOut] = {}
+    by_category: dict[str, CategoryScoreOut] = {}
+    by_orientation: dict[str, OrientationScoreOut] = {o: OrientationScoreOut(badges=0, score=0) for o in ORIENTATIONS}
     for g in groups:
-        for entry in (
-            by_indicator.setdefault(
-                g.indicator_id, {"indicator_id": g.indicator_id, "name": g.indicator_name, "badges": 0, "score": 0}
-            ),
-            by_category.setdefault(g.category, {"category": g.category, "badges": 0, "score": 0}),
-            by_orientation[g.orientation],
-        ):
-            entry["badges"] += g.badges
-            entry["score"] += g.score
-    counting = sum(e["badges"] for e in by_orientation.values())
-    for entry in (*by_indicator.values(), *by_category.values(), *by_orientation.values()):
-        entry["score"] = rounded(entry["score"])
-    return {
-        "total_score": rounded(sum(e["score"] for e in by_orientation.values())),
-        "badges_counting": counting,
-        "badges_not_counting": owned - counting,
-        "by_indicator": sorted(by_indicator.values(), key=lambda e: e["indicator_id"]),
-        "by_category": sorted(by_category.values(), key=lambda e: e["category"]),
-        "by_orientation": by_orientation,
-    }
+        indicator = by_indicator.get(g.indicator_id)
+        if indicator is None:
+            indicator = by_indicator[g.indicator_id] = IndicatorScoreOut(
+                indicator_id=g.indicator_id, name=g.indicator_name, badges=0, score=0
+            )
+        category = by_category.get(g.category)
+        if category is None:
+            category = by_category[g.category] = CategoryScoreOut(category=g.category, badges=0, score=0)
+        orientation = by_orientation[g.orientation]
+        indicator.badges, indicator.score = indicator.badges + g.badges, indicator.score + g.score
+        category.badges, category.score = category.badges + g.badges, category.score + g.score
+        orientation.badges, orientation.score = orientation.badges + g.badges, orientation.score + g.score
+    counting = sum(e.badges for e in by_orientation.values())
+    entries: list[IndicatorScoreOut | CategoryScoreOut | OrientationScoreOut] = [
+        *by_indicator.values(),
+        *by_category.values(),
+        *by_orientation.values(),
+    ]
+    for entry in entries:
+        entry.score = rounded(entry.score)
+    return ScoresOut(
+        total_score=rounded(sum(e.score for e in by_orientation.values())),
+        badges_counting=counting,
+        badges_not_counting=owned - counting,
+        by_indicator=sorted(by_indicator.values(), key=lambda e: e.indicator_id),
+        by_category=sorted(by_category.values(), key=lambda e: e.category),
+        by_orientation=by_orientation,
+    )

@@ -25,15 +25,22 @@ from backend.indexer.models import (
 from backend.indexer.reads import address_of, index_time, page
 from backend.indicators.service import score_rule, score_rule_of
 from backend.members import scores as profiles
+from backend.members.schemas import (
+    LinkedAccountOut,
+    MemberOut,
+    ProfileBadgeOut,
+    ProfileOut,
+    ScoreHistoryOut,
+    ScorePointOut,
+)
 from backend.vocabulary import (
-    ORIENTATIONS,
     SITES,
 )
 
 
-def linked_accounts(session: Any, community: str, addresses: list[str]) -> dict[str, list[dict[str, str]]]:
+def linked_accounts(session: Any, community: str, addresses: list[str]) -> dict[str, list[LinkedAccountOut]]:
     """The accounts each of `addresses` linked, by address (sites in the contract's order)."""
-    found: dict[str, list[dict[str, str]]] = {address: [] for address in addresses}
+    found: dict[str, list[LinkedAccountOut]] = {address: [] for address in addresses}
     if not addresses:
         return found
     rows = session.execute(
@@ -42,27 +49,27 @@ def linked_accounts(session: Any, community: str, addresses: list[str]) -> dict[
         )
     )
     for address, site, handle in sorted(rows, key=lambda row: SITES.index(row.site) if row.site in SITES else 99):
-        found[address].append({"site": site, "handle": handle})
+        found[address].append(LinkedAccountOut(site=site, handle=handle))
     return found
 
 
-def _member_out(m: Member, links: list[dict[str, str]]) -> dict[str, Any]:
-    return {
-        "address": m.address,
-        "name": m.name,
-        "linked_accounts": links,
-        "active": m.active,
-        "admitted_at": m.admitted_at,
-        "removed_at": m.removed_at,
-        "delegate": m.delegate,
-        "votes": m.votes,
-        "profile_hidden": bool(m.profile_hidden),
-    }
+def _member_out(m: Member, links: list[LinkedAccountOut]) -> MemberOut:
+    return MemberOut(
+        address=m.address,
+        name=m.name,
+        linked_accounts=links,
+        active=m.active,
+        admitted_at=m.admitted_at,
+        removed_at=m.removed_at,
+        delegate=m.delegate,
+        votes=m.votes,
+        profile_hidden=bool(m.profile_hidden),
+    )
 
 
 def list_members(
     ctx: Context, community: Community, *, active: bool | None, limit: int, offset: int, include_hidden: bool = False
-):
+) -> tuple[list[MemberOut], int]:
     """The public list of members: those who keep their profile hidden are left out, unless the
     community's own read asks for everyone (`include_hidden`: its member count, which names nobody)."""
     with ctx.sessions() as session:
@@ -76,7 +83,7 @@ def list_members(
         return [_member_out(m, links[m.address]) for m in rows], total
 
 
-def get_member(ctx: Context, community: Community, address: str) -> dict[str, Any]:
+def get_member(ctx: Context, community: Community, address: str) -> MemberOut:
     with ctx.sessions() as session:
         member = session.get(Member, (community.slug, address_of(address)))
         if member is None:
@@ -167,7 +174,7 @@ def _scored_fields(row: Any) -> Any:
     return (row[0], row[1], row[2] or "", *row[3:])
 
 
-def profile(ctx: Context, community: Community, address: str, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+def profile(ctx: Context, community: Community, address: str, *, limit: int = 50, offset: int = 0) -> ProfileOut:
     """The member's scores, added up by the database (a handful of rows back, whatever the number
     of badges), and one page of their badges, oldest first."""
     address = address_of(address)
@@ -189,33 +196,38 @@ def profile(ctx: Context, community: Community, address: str, *, limit: int = 50
         owned,
         rule=rule,
     )
-    return {
-        "address": address,
-        "member": active,
-        "profile_hidden": bool(hidden),
-        "as_of": now,
-        "score_rule": rule,
-        **scores,
-        "badges_total": owned,
-        "badges_limit": limit,
-        "badges_offset": offset,
-        "badges": [
-            {
-                "token_id": s.token_id,
-                "indicator_id": s.indicator_id,
-                "indicator_name": s.indicator_name,
-                "category": s.category,
-                "orientation": s.orientation,
-                "weight": s.weight,
-                "minted_at": s.minted_at,
-                "counts": profiles.counts(s, now),
-            }
+    return ProfileOut(
+        address=address,
+        member=active,
+        profile_hidden=bool(hidden),
+        as_of=now,
+        score_rule=rule,
+        total_score=scores.total_score,
+        badges_counting=scores.badges_counting,
+        badges_not_counting=scores.badges_not_counting,
+        by_indicator=scores.by_indicator,
+        by_category=scores.by_category,
+        by_orientation=scores.by_orientation,
+        badges_total=owned,
+        badges_limit=limit,
+        badges_offset=offset,
+        badges=[
+            ProfileBadgeOut(
+                token_id=s.token_id,
+                indicator_id=s.indicator_id,
+                indicator_name=s.indicator_name,
+                category=s.category,
+                orientation=s.orientation,
+                weight=s.weight,
+                minted_at=s.minted_at,
+                counts=profiles.counts(s, now),
+            )
             for s in badges
         ],
-    }
+    )
 
 
-def score_history(ctx: Context, community: Community, address: str) -> dict[str, Any]:
+def score_history(ctx: Context, community: Community, address: str) -> ScoreHistoryOut:
     """The member's weighted score over time: one point at each badge minted, revoked or expired,
     with the score (in total and by orientation) from that moment on, added up under the
     community's score rule as the profile is (its last point is the profile's score)."""
@@ -237,17 +249,21 @@ def score_history(ctx: Context, community: Community, address: str) -> dict[str,
             if ends and min(ends) <= now:
                 changes.append((min(ends), b.orientation, -b.weight, b.token_id, b.indicator_id))
     groups: dict[tuple[int, str], list[int]] = {}  # (indicator, orientation) -> [badges, weight]
-    points: list[dict[str, Any]] = []
+    points: list[ScorePointOut] = []
     for at, orientation, delta, _token_id, indicator_id in sorted(changes):
         group = groups.setdefault((indicator_id, orientation), [0, 0])
         group[0] += 1 if delta > 0 else -1
         group[1] += delta
         counting = [profiles.Group(i, "", "", o, n, w) for (i, o), (n, w) in groups.items() if n > 0]
         scores = profiles.add_up(counting, 0, rule=rule)
-        by_orientation: dict[str, Any] = {o: scores["by_orientation"][o]["score"] for o in ORIENTATIONS}
-        point: dict[str, Any] = {"at": at, "total": scores["total_score"], **by_orientation}
-        if points and points[-1]["at"] == at:
+        point = ScorePointOut(
+            at=at,
+            total=scores.total_score,
+            object=scores.by_orientation["object"].score,
+            community=scores.by_orientation["community"].score,
+        )
+        if points and points[-1].at == at:
             points[-1] = point
         else:
             points.append(point)
-    return {"address": address, "as_of": now, "score_rule": rule, "points": points}
+    return ScoreHistoryOut(address=address, as_of=now, score_rule=rule, points=points)

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from backend.members.schemas import CategoryScoreOut
 from backend.schemas import raw_field
 
 
@@ -27,12 +28,6 @@ class OrganisationContributorOut(BaseModel):
     score: int | float
 
 
-class OrganisationCategoryOut(BaseModel):
-    category: str
-    badges: int
-    score: int | float
-
-
 class OrganisationProfileOut(OrganisationOut):
     as_of: int = Field(description="Chain time the scores were computed at")
     score_rule: Literal["linear", "square_root"]
@@ -45,4 +40,4 @@ class OrganisationProfileOut(OrganisationOut):
         description="Contributors left out of the list because they hide their "
         "profile; their badges still count in the totals"
     )
-    by_category: list[OrganisationCategoryOut]
+    by_category: list[CategoryScoreOut]

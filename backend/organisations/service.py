@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 
@@ -19,23 +19,31 @@ from backend.indexer.models import (
 from backend.indexer.reads import index_time, page
 from backend.indicators.service import score_rule
 from backend.members import scores as profiles
+from backend.members.schemas import CategoryScoreOut
+from backend.organisations.schemas import OrganisationContributorOut, OrganisationOut, OrganisationProfileOut
+
+Out = TypeVar("Out", bound=OrganisationOut)
 
 
-def _organisation_out(o: Organisation) -> dict[str, Any]:
-    return {
-        "id": o.organisation_id,
-        "name": o.name,
-        "name_raw": o.name_raw,
-        "identifier": o.identifier,
-        "identifier_raw": o.identifier_raw,
-        "active": o.active,
-        "added_at": o.added_at,
-        "retired_at": o.retired_at,
-        "tx_hash": o.tx_hash,
-    }
+def _organisation_out(o: Organisation, model: type[Out], **more: Any) -> Out:
+    """An organisation as `model` (in a list, or its profile with `more`)."""
+    return model(
+        id=o.organisation_id,
+        name=o.name,
+        name_raw=o.name_raw,
+        identifier=o.identifier,
+        identifier_raw=o.identifier_raw,
+        active=o.active,
+        added_at=o.added_at,
+        retired_at=o.retired_at,
+        tx_hash=o.tx_hash,
+        **more,
+    )
 
 
-def list_organisations(ctx: Context, community: Community, *, active: bool | None, limit: int, offset: int):
+def list_organisations(
+    ctx: Context, community: Community, *, active: bool | None, limit: int, offset: int
+) -> tuple[list[OrganisationOut], int]:
     """The organisations governance registered, oldest first."""
     with ctx.sessions() as session:
         query = (
@@ -44,10 +52,10 @@ def list_organisations(ctx: Context, community: Community, *, active: bool | Non
         if active is not None:
             query = query.where(Organisation.active == active)
         rows, total = page(session, query, limit, offset)
-        return [_organisation_out(o) for o in rows], total
+        return [_organisation_out(o, OrganisationOut) for o in rows], total
 
 
-def organisation_profile(ctx: Context, community: Community, organisation_id: int) -> dict[str, Any]:
+def organisation_profile(ctx: Context, community: Community, organisation_id: int) -> OrganisationProfileOut:
     """An organisation's credited work: its contributors (but those who hide their profile) and its
     weighted score, in total and by category, over the counting badges whose claims credit it.
     Scores follow the community's score rule per contributor and indicator, as members' profiles do."""
@@ -92,26 +100,31 @@ def organisation_profile(ctx: Context, community: Community, organisation_id: in
         by_member.setdefault(owner, []).append(
             profiles.Group(indicator_id, "", category, orientation, int(n), int(w or 0))
         )
-    contributors: list[dict[str, Any]] = []
-    categories: dict[str, dict[str, Any]] = {}
+    contributors: list[OrganisationContributorOut] = []
+    categories: dict[str, CategoryScoreOut] = {}
     for owner, groups in sorted(by_member.items()):
         scores = profiles.add_up(groups, 0, rule=rule)
-        contributors.append({"address": owner, "badges": scores["badges_counting"], "score": scores["total_score"]})
-        for entry in scores["by_category"]:
-            total = categories.setdefault(entry["category"], {"category": entry["category"], "badges": 0, "score": 0})
-            total["badges"] += entry["badges"]
-            total["score"] = profiles.rounded(total["score"] + entry["score"])
-    contributors.sort(key=lambda c: (-c["score"], c["address"]))
+        contributors.append(
+            OrganisationContributorOut(address=owner, badges=scores.badges_counting, score=scores.total_score)
+        )
+        for entry in scores.by_category:
+            total = categories.get(entry.category)
+            if total is None:
+                total = categories[entry.category] = CategoryScoreOut(category=entry.category, badges=0, score=0)
+            total.badges += entry.badges
+            total.score = profiles.rounded(total.score + entry.score)
+    contributors.sort(key=lambda c: (-c.score, c.address))
     # A member who hides their profile is left out of the list, as from GET /members; their badges
     # still count in the organisation's totals.
-    listed = [c for c in contributors if c["address"] not in hidden]
-    return {
-        **_organisation_out(organisation),
-        "as_of": now,
-        "score_rule": rule,
-        "total_score": profiles.rounded(sum(c["score"] for c in contributors)),
-        "badges_counting": sum(c["badges"] for c in contributors),
-        "contributors": listed,
-        "contributors_hidden": len(contributors) - len(listed),
-        "by_category": sorted(categories.values(), key=lambda e: e["category"]),
-    }
+    listed = [c for c in contributors if c.address not in hidden]
+    return _organisation_out(
+        organisation,
+        OrganisationProfileOut,
+        as_of=now,
+        score_rule=rule,
+        total_score=profiles.rounded(sum(c.score for c in contributors)),
+        badges_counting=sum(c.badges for c in contributors),
+        contributors=listed,
+        contributors_hidden=len(contributors) - len(listed),
+        by_category=sorted(categories.values(), key=lambda e: e.category),
+    )

@@ -36,7 +36,7 @@ def _standing(ctx, community, account: str, required: int) -> dict[str, Any]:
         member = member_reads.get_member(ctx, community, account)
     except NotFound:
         member = None
-    if member and member["active"]:
+    if member and member.active:
         return {"member": True, "vouches": required, "missing": 0}
     found = admission_reads.admission(ctx, community)
     vouches = next((c.vouches for c in found.candidates if c.address == account), 0)

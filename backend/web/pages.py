@@ -37,6 +37,7 @@ from backend.indicators import service as indicator_reads
 from backend.indicators.schemas import IndicatorOut, IndicatorVersionOut
 from backend.members import service as member_reads
 from backend.organisations import service as organisation_reads
+from backend.organisations.schemas import OrganisationOut
 from backend.proposals import service as proposal_reads
 from backend.vocabulary import ADDRESS_PATTERN
 from backend.web import languages, present
@@ -156,13 +157,13 @@ def _quorums(ctx: Context, community: Community, proposals: list[dict[str, Any]]
         return out
 
 
-def _organisations(ctx: Context, community: Community, active: bool | None = None) -> list[dict[str, Any]]:
+def _organisations(ctx: Context, community: Community, active: bool | None = None) -> list[OrganisationOut]:
     items, _ = organisation_reads.list_organisations(ctx, community, active=active, limit=500, offset=0)
     return items
 
 
 def _organisation_names(ctx: Context, community: Community) -> dict[int, str]:
-    return {o["id"]: o["name"] for o in _organisations(ctx, community)}
+    return {o.id: o.name for o in _organisations(ctx, community)}
 
 
 # ---------------------------------------------------------------------- pages
@@ -406,17 +407,17 @@ def profile(ctx: ContextDep, community: CommunityDep, address: AddressPath, requ
     disowned = [b for b in badges if b.disowned_at is not None and b.revoked_at is None]
     expired = [b for b in badges if not b.counts and b.revoked_at is None and b.disowned_at is None]
     by_category = present.bar_chart(
-        [(c["category"] or gettext("(no category)"), c["score"]) for c in scores["by_category"]],
+        [(c.category or gettext("(no category)"), c.score) for c in scores.by_category],
         title=gettext("Score by category"),
     )
     by_orientation = present.bar_chart(
         [
-            (present.orientation("object"), scores["by_orientation"]["object"]["score"]),
-            (present.orientation("community"), scores["by_orientation"]["community"]["score"]),
+            (present.orientation("object"), scores.by_orientation["object"].score),
+            (present.orientation("community"), scores.by_orientation["community"].score),
         ],
         title=gettext("Score by orientation"),
     )
-    over_time = present.step_chart(history["points"], now=history["as_of"], title=gettext("Score over time"))
+    over_time = present.step_chart(history.points, now=history.as_of, title=gettext("Score over time"))
     invitations = admission_reads.list_invitations(ctx, community, inviter=address, limit=50)
     return _render(
         request,
@@ -446,8 +447,8 @@ def organisations(ctx: ContextDep, community: CommunityDep, request: Request):
 def organisation(ctx: ContextDep, community: CommunityDep, organisation_id: IndicatorIdPath, request: Request):
     found = organisation_reads.organisation_profile(ctx, community, organisation_id)
     by_category = present.bar_chart(
-        [(c["category"] or gettext("(no category)"), c["score"]) for c in found["by_category"]],
-        title=gettext("Score credited to %(name)s, by category", name=found["name"]),
+        [(c.category or gettext("(no category)"), c.score) for c in found.by_category],
+        title=gettext("Score credited to %(name)s, by category", name=found.name),
     )
     return _render(request, ctx, community, "organisation.html", organisation=found, by_category=by_category)
 

@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from backend.i18n import _, current_locale, date_locale, ngettext
 from backend.indicators.schemas import CommunityRulesOut, IndicatorVersionOut
+from backend.members.schemas import ScorePointOut
 from backend.proposals.actions import words_for
 from backend.settings import ANVIL_DEV_KEYS
 from backend.web.qrcodegen import QrCode
@@ -392,14 +393,16 @@ def action_words(
 _BAR_COLOURS = ("#1d5f8a", "#8a3b12", "#2e6b30", "#6b2e6b", "#5a5a1a", "#1a5a5a")
 
 
-def bar_chart(rows: list[tuple[str, int]], *, title: str) -> Markup:
+def bar_chart(rows: list[tuple[str, int | float]], *, title: str) -> Markup:
     """Horizontal bars, one per (label, value) in points, with the value written at the end of each bar."""
     width, label_w, bar_h, gap = 560, 170, 24, 10
     height = max(1, len(rows)) * (bar_h + gap) + gap
     top = max([v for _, v in rows] + [1])
     title_id = "chart-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    # A score under the square-root rule is fractional: the plural is chosen from it as it is.
     desc = _("; ").join(
-        ngettext("%(label)s: %(num)s point", "%(label)s: %(num)s points", value, label=label) for label, value in rows
+        ngettext("%(label)s: %(num)s point", "%(label)s: %(num)s points", value, label=label)  # type: ignore[arg-type]
+        for label, value in rows
     ) or _("nothing yet")
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{title_id}">',
@@ -422,29 +425,30 @@ def bar_chart(rows: list[tuple[str, int]], *, title: str) -> Markup:
     return Markup("").join(Markup(p) if not isinstance(p, Markup) else p for p in parts)
 
 
-def step_chart(points: list[dict[str, int]], *, now: int, title: str) -> Markup:
+def step_chart(points: list[ScorePointOut], *, now: int, title: str) -> Markup:
     """The total score over time as a step line, from the first badge to now."""
     width, height, left, bottom, pad = 560, 200, 44, 28, 12
     title_id = "chart-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    desc = _("; ").join(f"{when(p['at'])}: {p['total']}" for p in points) or _("no badges yet")
+    desc = _("; ").join(f"{when(p.at)}: {p.total}" for p in points) or _("no badges yet")
     head = Markup(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-labelledby="{}"><title id="{}">{}: {}</title>'
     ).format(width, height, title_id, title_id, title, desc)
     if not points:
         return head + Markup('<text x="8" y="24" fill="#333">{}</text></svg>').format(_("No badges yet."))
-    start, end = points[0]["at"], max(now, points[-1]["at"] + 1)
-    top = max(max(p["total"] for p in points), 1)
+    start, end = points[0].at, max(now, points[-1].at + 1)
+    top = max(max(p.total for p in points), 1)
 
     def x(t: int) -> float:
         return left + (width - left - pad) * (t - start) / max(1, end - start)
 
-    def y(v: int) -> float:
+    def y(v: float) -> float:
         return height - bottom - (height - bottom - pad) * v / top
 
-    path, previous = [], 0
+    path: list[str] = []
+    previous: int | float = 0
     for p in points:
-        path.append(f"{x(p['at']):.1f},{y(previous):.1f} {x(p['at']):.1f},{y(p['total']):.1f}")
-        previous = p["total"]
+        path.append(f"{x(p.at):.1f},{y(previous):.1f} {x(p.at):.1f},{y(p.total):.1f}")
+        previous = p.total
     path.append(f"{x(end):.1f},{y(previous):.1f}")
     now_word = escape(_("now"))  # not in the f-string below: Babel does not extract from f-strings
     body = [

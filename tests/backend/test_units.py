@@ -152,15 +152,15 @@ def test_profile_counts_only_badges_that_count_now():
         _badge(6, 3, "events", "community", 2, disowned=1_200),  # disowned by its holder
     ]
     result = score(badges, now=2_000)
-    assert result["total_score"] == 10
-    assert (result["badges_counting"], result["badges_not_counting"]) == (3, 3)
-    assert result["by_orientation"] == {"object": {"badges": 1, "score": 3}, "community": {"badges": 2, "score": 7}}
-    assert [(c["category"], c["score"]) for c in result["by_category"]] == [
+    assert result.total_score == 10
+    assert (result.badges_counting, result.badges_not_counting) == (3, 3)
+    assert {o: (e.badges, e.score) for o, e in result.by_orientation.items()} == {"object": (1, 3), "community": (2, 7)}
+    assert [(c.category, c.score) for c in result.by_category] == [
         ("code", 3),
         ("events", 2),
         ("mentoring", 5),
     ]
-    assert [(i["indicator_id"], i["badges"], i["score"]) for i in result["by_indicator"]] == [
+    assert [(i.indicator_id, i.badges, i.score) for i in result.by_indicator] == [
         (1, 1, 5),
         (2, 1, 3),
         (3, 1, 2),

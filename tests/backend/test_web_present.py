@@ -7,6 +7,7 @@ import re
 import pytest
 
 from backend.indicators.schemas import CommunityRulesOut, IndicatorVersionOut
+from backend.members.schemas import ScorePointOut
 from backend.web import present
 
 
@@ -67,8 +68,8 @@ def test_charts_escape_labels():
 
 def test_step_chart_follows_the_score():
     points = [
-        {"at": 100, "total": 5, "object": 0, "community": 5},
-        {"at": 200, "total": 8, "object": 3, "community": 5},
+        ScorePointOut(at=100, total=5, object=0, community=5),
+        ScorePointOut(at=200, total=8, object=3, community=5),
     ]
     svg = str(present.step_chart(points, now=300, title="Score over time"))
     assert "<polyline" in svg and ": 8" in svg
