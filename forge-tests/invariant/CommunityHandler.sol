@@ -3,6 +3,8 @@ pragma solidity 0.8.37;
 
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
+import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
+import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IAdmissions} from "../../contracts/interfaces/IAdmissions.sol";
 import {IContributionBadge} from "../../contracts/interfaces/IContributionBadge.sol";
 import {IIndicatorRegistry} from "../../contracts/interfaces/IIndicatorRegistry.sol";
@@ -15,7 +17,9 @@ import {Vm} from "../utils/Vm.sol";
 /// of admit, remove, recover, indicator changes (often with fair-play rules: an endorser indicator,
 /// earn and attest caps per period), revocations, settings changes in and out of the governor's
 /// bounds, removing every member at once, the community's reciprocal window and score rule, and
-/// organisations registered or retired (each as a proposal), propose, vote, execute, delegate,
+/// organisations registered or retired, the governor's guardian elected or removed and the
+/// timelock's delay (in and out of its bounds) (each as a proposal), propose, vote, queue, execute,
+/// cancel (by the guardian, the proposer or anyone, at any stage), delegate,
 /// claim and nominate (some crediting an organisation), attest (direct, showing a badge, and
 /// relayed, with good and bad signatures; the passkey member's signed with one of its passkeys, or
 /// spoiled: a passkey it does not hold, its passkey's signature of its twin's request (another
@@ -33,7 +37,8 @@ import {Vm} from "../utils/Vm.sol";
 /// joined account answers; governance changes the admission rules (in and out of bounds) and
 /// clears names and accounts; and, each in one move so that they happen within a sequence, an
 /// invitation's story (invited, nominated, accepted, vouched for, answered, attested), vouching
-/// across a removal, and two members clashing over one name. Beside the contracts it keeps a model
+/// across a removal, two members clashing over one name, and the guardian's story (elected, then
+/// cancelling a proposal at a stage of its life). Beside the contracts it keeps a model
 /// that changes only on what the protocol allows (an executed proposal; a vouch, or an acceptance
 /// carrying one, that the admission rules allow; an attestation by a member other than the
 /// contributor), which the invariants compare with the contracts after every step, and
@@ -68,10 +73,12 @@ contract CommunityHandler is Community {
         CommunityRules,
         Organisation,
         AdmissionRules,
-        ClearDirectory
+        ClearDirectory,
+        Guardian,
+        TimelockDelay
     }
 
-    uint256 internal constant KINDS = 13;
+    uint256 internal constant KINDS = 15;
 
     struct Proposal {
         uint256 id;
@@ -84,15 +91,17 @@ contract CommunityHandler is Community {
         uint256[] tokens; // badge ids (Recover, Revoke), or actor indexes (RemoveEveryone)
         uint8 setting; // Settings: 0 voting delay, 1 voting period, 2 proposal threshold, 3 quorum;
         // CommunityRules: the score rule; Organisation: 0 add, 1 retire (indicatorId: which)
-        uint256 value; // Settings: the value; CommunityRules: the reciprocal window
+        uint256 value; // Settings: the value; CommunityRules: the reciprocal window; TimelockDelay: the delay
         // ClearDirectory: setting 0 the name of `a`, 1-4 its account on that site, 5 (refused) a site that is none
         Rules rules; // AddIndicator, AmendIndicator
         IAdmissions.AdmissionRules admission; // AdmissionRules
         address[] targets;
         bytes[] calldatas;
         string description;
+        address proposer;
         bool queued;
         bool executed;
+        bool canceled;
     }
 
     struct ClaimModel {
@@ -211,6 +220,9 @@ contract CommunityHandler is Community {
     uint256 public modelVotingPeriod = VOTING_PERIOD;
     uint256 public modelProposalThreshold;
     uint256 public modelQuorum = QUORUM_PERCENT;
+    // The timelock's delay and the governor's guardian, changed only by executed proposals.
+    uint256 public modelTimelockDelay;
+    address public modelGuardian;
 
     Proposal[] internal _proposals;
     mapping(uint256 => mapping(address => uint256)) public successfulVotes;
@@ -220,6 +232,7 @@ contract CommunityHandler is Community {
     string public violation;
     uint256 public proposalsQueued;
     uint256 public proposalsExecuted;
+    uint256 public proposalsCanceled;
     uint256 public badgesMinted;
     uint256 public outsiderCalls;
     uint256 public badgesRecovered;
@@ -337,6 +350,7 @@ contract CommunityHandler is Community {
         vm.prank(proposer);
         try governor.propose(p.targets, new uint256[](p.targets.length), p.calldatas, p.description) {
             _requireWas(modelMember[proposer], "non-member proposed");
+            p.proposer = proposer;
         } catch {
             _proposals.pop();
         }
@@ -357,8 +371,70 @@ contract CommunityHandler is Community {
         _execute(_proposals[proposalSeed % _proposals.length]);
     }
 
+    /// @dev A member, the guardian (one time in three, when there is one) or anyone else cancels
+    /// a proposal: it succeeds exactly when the caller is the guardian, or the proposer while the
+    /// proposal is pending, and the proposal has not ended (cancelled or executed).
+    function cancel(uint256 actorSeed, uint256 proposalSeed) external {
+        if (_proposals.length == 0) return;
+        address caller =
+            actorSeed % 3 == 0 && modelGuardian != address(0) ? modelGuardian : _actor(actorSeed / 3, ACTORS);
+        _cancelAs(caller, _proposals[proposalSeed % _proposals.length]);
+    }
+
+    /// @dev The guardian's story in one move, so that it happens within a sequence: governance
+    /// elects an actor guardian (when there is none), a member proposes (a hostile proposal as
+    /// often as any), and at a stage the seed picks (pending, open to votes, passed, queued) the
+    /// guardian cancels it, or, one time in four, the proposer tries, or another actor.
+    function guardianStory(uint256 seed) external {
+        if (modelGuardian == address(0)) {
+            // A seed of 1 elects the actor (0 would elect none).
+            _govern(_newProposal(Kind.Guardian, _actor(seed, 5), address(0), 0, 1, 0, 1));
+            if (modelGuardian == address(0)) return;
+        }
+        seed = uint256(keccak256(abi.encode(seed, "guardian")));
+        Proposal storage p = _newProposal(
+            Kind(seed % KINDS), _actor(seed / 16, 5), _actor(seed / 128, 5), uint32(seed / 1024 % 4), 1, 0, seed
+        );
+        address proposer = _proposer();
+        if (proposer == address(0)) {
+            _proposals.pop();
+            return;
+        }
+        vm.prank(proposer);
+        governor.propose(p.targets, new uint256[](p.targets.length), p.calldatas, p.description);
+        p.proposer = proposer;
+        uint256 stage = seed / 8192 % 4;
+        if (stage >= 1) vm.warp(governor.proposalSnapshot(p.id) + 1);
+        if (stage >= 2) {
+            for (uint256 i = 0; i < ACTORS; ++i) {
+                _vote(actors[i], p.id, 1);
+            }
+            vm.warp(governor.proposalDeadline(p.id) + 1);
+        }
+        if (stage == 3) _queue(p);
+        uint256 who = seed / 65_536 % 8;
+        _cancelAs(who == 0 ? proposer : who == 1 ? _actor(seed / 524_288, ACTORS) : modelGuardian, p);
+    }
+
+    function _cancelAs(address caller, Proposal storage p) internal {
+        IGovernor.ProposalState state = governor.state(p.id);
+        bool ended = state == IGovernor.ProposalState.Canceled || state == IGovernor.ProposalState.Executed;
+        bool allowed = !ended
+            && ((modelGuardian != address(0) && caller == modelGuardian)
+                || (caller == p.proposer && state == IGovernor.ProposalState.Pending));
+        vm.prank(caller);
+        try governor.cancel(p.targets, new uint256[](p.targets.length), p.calldatas, keccak256(bytes(p.description))) {
+            _requireWas(allowed, "a cancellation the rules forbid succeeded");
+            p.canceled = true;
+            proposalsCanceled++;
+        } catch {
+            _requireWas(!allowed, "a cancellation the rules allow was refused");
+        }
+    }
+
     /// @dev A whole proposal lifecycle in one move (propose, every member votes for, queue,
-    /// execute), so governed changes happen often enough within a sequence.
+    /// execute once the timelock's delay has passed), so governed changes happen often enough
+    /// within a sequence.
     function govern(uint256 kindSeed, uint256 aSeed, uint256 bSeed) external {
         _govern(
             _newProposal(
@@ -802,7 +878,7 @@ contract CommunityHandler is Community {
     function outsiderCall(uint256 which, uint256 seed) external {
         address outsider = actors[OUTSIDER];
         address member = _actor(seed, 3);
-        (address target, bytes memory data) = _outsiderCall(which % 46, outsider, member, seed);
+        (address target, bytes memory data) = _outsiderCall(which % 56, outsider, member, seed);
         bytes32 before = fingerprint();
         outsiderCalls++;
         vm.prank(outsider);
@@ -825,6 +901,12 @@ contract CommunityHandler is Community {
 
     function proposalId(uint256 i) external view returns (uint256) {
         return _proposals[i].id;
+    }
+
+    /// @dev What the handler saw happen to proposal `i`: queued, executed, cancelled.
+    function proposalStory(uint256 i) external view returns (bool queued, bool executed, bool canceled) {
+        Proposal storage p = _proposals[i];
+        return (p.queued, p.executed, p.canceled);
     }
 
     function voters(uint256 id) external view returns (address[] memory) {
@@ -942,6 +1024,36 @@ contract CommunityHandler is Community {
                 twin.keys()
             )
         );
+        digest = keccak256(
+            abi.encode(
+                digest, timelock.getMinDelay(), governor.proposalGuardian(), governor.timelock(), timelockRoles()
+            )
+        );
+    }
+
+    /// @dev Who holds each of the timelock's roles, among every account the handler knows: bit
+    /// (role * accounts + account) of the result.
+    function timelockRoles() public view returns (uint256 held) {
+        bytes32[4] memory roles = [
+            timelock.PROPOSER_ROLE(), timelock.CANCELLER_ROLE(), timelock.EXECUTOR_ROLE(), timelock.DEFAULT_ADMIN_ROLE()
+        ];
+        address[] memory accounts = roleCandidates();
+        for (uint256 r = 0; r < 4; ++r) {
+            for (uint256 i = 0; i < accounts.length; ++i) {
+                if (timelock.hasRole(roles[r], accounts[i])) held |= 1 << (r * accounts.length + i);
+            }
+        }
+    }
+
+    /// @dev Everyone who could hold a role of the timelock: the governor, the timelock itself,
+    /// anyone (the zero address), the deployer (this handler), the forwarder, every actor.
+    function roleCandidates() public view returns (address[] memory accounts) {
+        accounts = new address[](5 + ACTORS);
+        (accounts[0], accounts[1], accounts[2], accounts[3], accounts[4]) =
+        (address(governor), address(timelock), address(0), address(this), address(forwarder));
+        for (uint256 i = 0; i < ACTORS; ++i) {
+            accounts[5 + i] = actors[i];
+        }
     }
 
     /// @dev Who holds, in the directory, each text `account` holds or last held.
@@ -1238,6 +1350,17 @@ contract CommunityHandler is Community {
                         ? abi.encodeCall(membership.clearName, (a))
                         : abi.encodeCall(membership.clearLinkedAccount, (a, p.setting))
                 );
+        } else if (kind == Kind.Guardian) {
+            // An actor who may be a member (not the outsider), or none one time in three.
+            p.a = seed % 3 == 0 ? address(0) : a;
+            p.targets.push(address(governor));
+            p.calldatas.push(abi.encodeCall(governor.setProposalGuardian, (p.a)));
+        } else if (kind == Kind.TimelockDelay) {
+            // None, a minute, an hour (each allowed on the local chain), or past 30 days (refused).
+            uint256[4] memory delays = [uint256(0), 60, 1 hours, 30 days + 1];
+            p.value = delays[seed % 4];
+            p.targets.push(address(timelock));
+            p.calldatas.push(abi.encodeCall(timelock.updateDelay, (p.value)));
         } else if (kind == Kind.Settings) {
             (p.setting, p.value) = _setting(seed);
             p.targets.push(address(governor));
@@ -1338,10 +1461,9 @@ contract CommunityHandler is Community {
         return abi.encodeCall(governor.updateQuorumNumerator, (value));
     }
 
-    function _govern(Proposal storage p) internal {
-        // A member who holds enough votes to propose (a threshold of one vote leaves out members
-        // who delegated theirs away or were admitted this very second).
-        address proposer;
+    /// @dev A member who holds enough votes to propose (a threshold of one vote leaves out members
+    /// who delegated theirs away or were admitted this very second), or none.
+    function _proposer() internal view returns (address proposer) {
         for (uint256 i = 0; i < 5; ++i) {
             if (
                 modelMember[actors[i]]
@@ -1350,18 +1472,24 @@ contract CommunityHandler is Community {
                 proposer = actors[i];
             }
         }
+    }
+
+    function _govern(Proposal storage p) internal {
+        address proposer = _proposer();
         if (proposer == address(0)) {
             _proposals.pop();
             return;
         }
         vm.prank(proposer);
         governor.propose(p.targets, new uint256[](p.targets.length), p.calldatas, p.description);
+        p.proposer = proposer;
         vm.warp(governor.proposalSnapshot(p.id) + 1);
         for (uint256 i = 0; i < ACTORS; ++i) {
             _vote(actors[i], p.id, 1);
         }
         vm.warp(governor.proposalDeadline(p.id) + 1);
         _queue(p);
+        if (p.queued) vm.warp(governor.proposalEta(p.id));
         _execute(p);
     }
 
@@ -1389,6 +1517,8 @@ contract CommunityHandler is Community {
     function _execute(Proposal storage p) internal {
         try governor.execute(p.targets, new uint256[](p.targets.length), p.calldatas, keccak256(bytes(p.description))) {
             _requireWas(p.queued, "a proposal executed without being queued");
+            _requireWas(!p.canceled, "a cancelled proposal executed");
+            _requireWas(block.timestamp >= governor.proposalEta(p.id), "a proposal executed before its delay passed");
             _requireWas(!p.executed, "a proposal executed twice");
             p.executed = true;
             proposalsExecuted++;
@@ -1440,6 +1570,11 @@ contract CommunityHandler is Community {
         } else if (p.kind == Kind.ClearDirectory) {
             _requireWas(p.setting <= 4, "governance cleared an account on a site that is none");
             _clearDirectoryGhost(p.a, p.setting);
+        } else if (p.kind == Kind.Guardian) {
+            modelGuardian = p.a;
+        } else if (p.kind == Kind.TimelockDelay) {
+            _requireWas(p.value <= 30 days, "a timelock delay past 30 days was accepted");
+            modelTimelockDelay = p.value;
         } else if (p.kind == Kind.Settings) {
             if (p.setting == 0) modelVotingDelay = p.value;
             else if (p.setting == 1) modelVotingPeriod = p.value;
@@ -1716,6 +1851,7 @@ contract CommunityHandler is Community {
         if (which < 10) return (address(registry), _registryCall(which, c));
         if (which < 16) return (address(badge), _badgeCall(which, c));
         if (which < 22) return (address(governor), _governorCall(which, c));
+        if (which >= 46) return _timelockCall(which, c);
         if (which >= 37) return (address(membership), _admissionsCall(which, c));
         if (which >= 34) return _passkeyCall(which, c);
         if (which >= 28) return _fairPlayCall(which, c);
@@ -1811,6 +1947,40 @@ contract CommunityHandler is Community {
             return abi.encodeCall(badge.recoverBadges, (c.member, c.outsider, tokens));
         }
         return abi.encodeCall(badge.transferOwnership, (c.outsider));
+    }
+
+    /// @dev 46-55: the timelock's scheduling, cancelling, executing of what was never scheduled,
+    /// delay and roles; the governor's guardian, timelock and cancel (the outsider is neither a
+    /// guardian nor a proposer).
+    function _timelockCall(uint256 which, OutsiderCall memory c) internal view returns (address, bytes memory) {
+        address t = address(timelock);
+        bytes memory admit = abi.encodeCall(membership.admit, (c.outsider));
+        if (which == 46) return (t, abi.encodeCall(timelock.schedule, (address(membership), 0, admit, 0, 0, 0)));
+        if (which == 47) return (t, abi.encodeCall(timelock.execute, (address(membership), 0, admit, 0, 0)));
+        if (which == 48) return (t, abi.encodeCall(timelock.updateDelay, (c.seed % 2 == 0 ? 0 : 1 hours)));
+        if (which == 49) return (t, abi.encodeCall(timelock.grantRole, (timelock.PROPOSER_ROLE(), c.outsider)));
+        if (which == 50) {
+            return (t, abi.encodeCall(timelock.revokeRole, (timelock.CANCELLER_ROLE(), address(governor))));
+        }
+        if (which == 51) return (t, abi.encodeCall(timelock.renounceRole, (timelock.DEFAULT_ADMIN_ROLE(), t)));
+        if (which == 52) return (address(governor), abi.encodeCall(governor.setProposalGuardian, (c.outsider)));
+        if (which == 53) {
+            return
+                (address(governor), abi.encodeCall(governor.updateTimelock, (TimelockController(payable(c.outsider)))));
+        }
+        if (_proposals.length == 0) return (t, abi.encodeCall(timelock.cancel, (bytes32(c.seed))));
+        Proposal storage p = _proposals[c.seed % _proposals.length];
+        uint256[] memory values = new uint256[](p.targets.length);
+        bytes32 descriptionHash = keccak256(bytes(p.description));
+        if (which == 54) {
+            return
+                (address(governor), abi.encodeCall(governor.cancel, (p.targets, values, p.calldatas, descriptionHash)));
+        }
+        // The timelock's operation of a proposal (queued or not): cancelled by the governor only.
+        bytes32 operation = timelock.hashOperationBatch(
+            p.targets, values, p.calldatas, 0, bytes20(address(governor)) ^ descriptionHash
+        );
+        return (t, abi.encodeCall(timelock.cancel, (operation)));
     }
 
     function _governorCall(uint256 which, OutsiderCall memory c) internal view returns (bytes memory) {

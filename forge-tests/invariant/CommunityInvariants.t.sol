@@ -6,6 +6,8 @@ import {IContributionBadge} from "../../contracts/interfaces/IContributionBadge.
 import {IIndicatorRegistry} from "../../contracts/interfaces/IIndicatorRegistry.sol";
 import {IPasskeyAccount} from "../../contracts/interfaces/IPasskeyAccount.sol";
 import {CommunityGovernor} from "../../contracts/CommunityGovernor.sol";
+import {CommunityTimelock} from "../../contracts/CommunityTimelock.sol";
+import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {Membership} from "../../contracts/Membership.sol";
 import {IndicatorRegistry} from "../../contracts/IndicatorRegistry.sol";
 import {ContributionBadge} from "../../contracts/ContributionBadge.sol";
@@ -19,6 +21,7 @@ contract CommunityInvariants is TestBase {
     CommunityHandler internal handler;
     Membership internal membership;
     CommunityGovernor internal governor;
+    CommunityTimelock internal timelock;
     IndicatorRegistry internal registry;
     ContributionBadge internal badge;
 
@@ -26,6 +29,7 @@ contract CommunityInvariants is TestBase {
         handler = new CommunityHandler();
         membership = handler.membership();
         governor = handler.governor();
+        timelock = handler.timelock();
         registry = handler.registry();
         badge = handler.badge();
         targetContract(address(handler));
@@ -40,6 +44,7 @@ contract CommunityInvariants is TestBase {
         checkRulesChangeOnlyByExecutedProposals();
         checkRevokedOrExpiredBadgesNeverCount();
         checkGovernanceStaysAlive();
+        checkTimelock();
         checkConsent();
         checkFairPlay();
         checkOrganisations();
@@ -139,10 +144,9 @@ contract CommunityInvariants is TestBase {
         }
         assertEq(registry.reciprocalWindow(), handler.modelWindow(), "reciprocal window changed outside governance");
         assertEq(uint8(registry.scoreRule()), handler.modelScoreRule(), "score rule changed outside governance");
-        address timelock = address(handler.timelock());
-        assertEq(membership.owner(), timelock, "membership owner changed");
-        assertEq(registry.owner(), timelock, "registry owner changed");
-        assertEq(badge.owner(), timelock, "badge owner changed");
+        assertEq(membership.owner(), address(timelock), "membership owner changed");
+        assertEq(registry.owner(), address(timelock), "registry owner changed");
+        assertEq(badge.owner(), address(timelock), "badge owner changed");
     }
 
     /// A revoked, disowned or expired badge never counts; a badge that is none of these does.
@@ -190,6 +194,47 @@ contract CommunityInvariants is TestBase {
         assertEq(period, handler.modelVotingPeriod(), "voting period changed outside executed proposals");
         assertEq(threshold, handler.modelProposalThreshold(), "proposal threshold changed outside executed proposals");
         assertEq(quorum, handler.modelQuorum(), "quorum changed outside executed proposals");
+    }
+
+    /// The timelock and the guardian:
+    /// - the timelock's roles are what the deployment left them, whoever tried otherwise (only the
+    ///   timelock itself could change them, by a proposal, and none asks): the governor alone
+    ///   proposes and cancels, anyone executes, the timelock alone administers (the deployer
+    ///   renounced); the governor's timelock is still it;
+    /// - the delay stays within bounds and the guardian is the last one elected, each changed only
+    ///   by executed proposals;
+    /// - every proposal is where its story puts it: a cancelled one is Canceled and never ran, an
+    ///   executed one was queued first (and ran once its delay had passed: checked as it ran), a
+    ///   queued one waits in the timelock.
+    function checkTimelock() internal view {
+        assertEq(governor.timelock(), address(timelock), "the governor's timelock changed");
+        address[] memory accounts = handler.roleCandidates();
+        // Bit (role * accounts + account): proposer and canceller the governor (account 0), executor
+        // anyone (account 2, the zero address), admin the timelock (account 1).
+        uint256 n = accounts.length;
+        uint256 expected = (1 << 0) | (1 << n) | (1 << (2 * n + 2)) | (1 << (3 * n + 1));
+        assertEq(handler.timelockRoles(), expected, "the timelock's roles changed");
+        uint256 delay = timelock.getMinDelay();
+        assertTrue(delay <= timelock.MAX_DELAY(), "timelock delay out of bounds");
+        assertEq(delay, handler.modelTimelockDelay(), "timelock delay changed outside executed proposals");
+        assertEq(governor.proposalGuardian(), handler.modelGuardian(), "guardian changed outside executed proposals");
+        for (uint256 i = 0; i < handler.proposalCount(); ++i) {
+            (bool queued, bool executed, bool canceled) = handler.proposalStory(i);
+            IGovernor.ProposalState state = governor.state(handler.proposalId(i));
+            if (canceled) {
+                assertTrue(state == IGovernor.ProposalState.Canceled && !executed, "a cancelled proposal ran");
+            } else if (executed) {
+                assertTrue(state == IGovernor.ProposalState.Executed && queued, "an executed proposal was not queued");
+            } else if (queued) {
+                assertTrue(state == IGovernor.ProposalState.Queued, "a queued proposal left the timelock");
+            } else {
+                assertTrue(
+                    state == IGovernor.ProposalState.Pending || state == IGovernor.ProposalState.Active
+                        || state == IGovernor.ProposalState.Defeated || state == IGovernor.ProposalState.Succeeded,
+                    "a proposal ended without being queued or cancelled"
+                );
+            }
+        }
     }
 
     /// Consent: every claim's nomination state is the one its nominee chose (a claim of one's
