@@ -12,6 +12,7 @@ from typing import Any
 
 from backend.chain.deployments import Community
 from backend.context import Context
+from backend.i18n import N_
 from backend.members import offchain
 from backend.members.offchain import DOMAIN_FIELDS, SignedRequests
 
@@ -39,7 +40,7 @@ REQUESTS = SignedRequests(
         "CaptureDraftDismissal": ("dismissal", DISMISSAL_TYPES),
         "CapturePreference": ("preference", PREFERENCE_TYPES),
     },
-    what="capture requests",
+    what=N_("capture requests"),
     prepared_at=".../capture/dismissals/prepare or .../capture/preferences/prepare",
 )
 

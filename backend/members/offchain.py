@@ -12,9 +12,8 @@ with no more gas than the forwarder would give it.
 from __future__ import annotations
 
 import copy
-import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from eth_abi import encode
@@ -23,13 +22,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend import units
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.chain.rpc import RpcError
 from backend.chain.typed_data import ERC1271_MAGIC_VALUE, recover_signer
 from backend.context import Context
 from backend.errors import Conflict, InvalidRequest, InvalidSignature, NodeUnavailable, TooManyRequests, Unprocessable
+from backend.i18n import gettext
 from backend.relay.gas import wallet_check_gas
+from backend.units import span
 
 # A request dated this far ahead of the service's clock is still taken (clocks differ a little).
 FUTURE_SKEW_SECONDS = 60
@@ -49,9 +51,12 @@ class SignedRequests:
 
     domain_name: str
     kinds: dict[str, tuple[str, dict[str, list[dict[str, str]]]]]
-    # How the refusals name the requests, in the plural, and where they are prepared.
+    # How the refusals name the requests, in the plural (a catalog message, N_), and where they are prepared.
     what: str
     prepared_at: str
+    # Earlier shapes of a kind's types still taken, by primary type: a signer made before a field
+    # was added (an optional one) keeps working.
+    earlier: dict[str, tuple[dict[str, list[dict[str, str]]], ...]] = field(default_factory=dict)
 
     def domain(self, ctx: Context, community: Community) -> dict[str, Any]:
         return {
@@ -72,10 +77,15 @@ class SignedRequests:
     def check_shape(self, ctx: Context, community: Community, typed: dict[str, Any]) -> str:
         """The signed request is one of ours, for this community on this chain: its kind."""
         primary = typed.get("primaryType")
-        if primary not in self.kinds or typed.get("types") != self.kinds[primary][1]:
+        if primary not in self.kinds or (
+            typed.get("types") != self.kinds[primary][1] and typed.get("types") not in self.earlier.get(primary, ())
+        ):
             raise InvalidRequest(
-                f"typed_data is not {self.what} as {self.prepared_at} answers it: sign exactly the typed data it "
-                "answered"
+                gettext(
+                    "typed_data is not %(what)s as %(prepared)s answers it: sign exactly the typed data it answered",
+                    what=gettext(self.what),
+                    prepared=self.prepared_at,
+                )
             )
         given = dict(typed.get("domain") or {})
         if given.get("verifyingContract"):
@@ -83,13 +93,24 @@ class SignedRequests:
         expected = self.domain(ctx, community)
         if given != expected:
             raise InvalidRequest(
-                f"These {self.what} were signed for another community or chain (domain {given}); this is "
-                f"'{community.slug}' on chain {expected['chainId']}, whose Membership is "
-                f"{expected['verifyingContract']}"
+                gettext(
+                    "These %(what)s were signed for another community or chain (domain %(domain)s); this is "
+                    "'%(community)s' on chain %(chain)s, whose Membership is %(membership)s",
+                    what=gettext(self.what),
+                    domain=given,
+                    community=community.slug,
+                    chain=expected["chainId"],
+                    membership=expected["verifyingContract"],
+                )
             )
         if typed["message"].get("community") != community.slug:
             raise InvalidRequest(
-                f"These {self.what} name community {typed['message'].get('community')!r}, not '{community.slug}'"
+                gettext(
+                    "These %(what)s name community %(named)s, not '%(community)s'",
+                    what=gettext(self.what),
+                    named=repr(typed["message"].get("community")),
+                    community=community.slug,
+                )
             )
         return self.kinds[primary][0]
 
@@ -119,15 +140,32 @@ def check_signer(ctx: Context, digest: bytes, signature: bytes, member: str, *, 
         raise_errors=False,
     )
     if isinstance(code, RpcError):
-        raise NodeUnavailable(f"The chain node could not say whether {member} is a contract account: {code.message}")
+        raise NodeUnavailable(
+            gettext(
+                "The chain node could not say whether %(member)s is a contract account: %(why)s",
+                member=member,
+                why=code.message,
+            )
+        )
     if code in ("0x", "0x0", ""):
-        who = f"by {recovered}" if recovered else "by no key that can be recovered"
-        raise InvalidSignature(f"This is signed {who}, not by {member}: {why}", error="NotTheMembersSignature")
+        said = (
+            gettext(
+                "This is signed by %(signer)s, not by %(member)s: %(why)s", signer=recovered, member=member, why=why
+            )
+            if recovered
+            else gettext(
+                "This is signed by no key that can be recovered, not by %(member)s: %(why)s", member=member, why=why
+            )
+        )
+        raise InvalidSignature(said, error="NotTheMembersSignature")
     if isinstance(answer, str) and bytes.fromhex(answer[2:])[:32] == ERC1271_MAGIC_VALUE.ljust(32, b"\0"):
         return
     raise InvalidSignature(
-        f"{member} is a contract account, and it refused this signature (its isValidSignature did not answer "
-        "ERC-1271's magic value): sign exactly the typed data .../prepare answered, as the account signs",
+        gettext(
+            "%(member)s is a contract account, and it refused this signature (its isValidSignature did not answer "
+            "ERC-1271's magic value): sign exactly the typed data .../prepare answered, as the account signs",
+            member=member,
+        ),
         error="WalletRefusedSignature",
     )
 
@@ -142,12 +180,18 @@ def check_fresh(ctx: Context, issued_at: int) -> None:
     now, max_age = int(time.time()), ctx.settings.notify_signature_max_age_seconds
     if issued_at > now + FUTURE_SKEW_SECONDS:
         raise Unprocessable(
-            f"The request is dated {issued_at - now} seconds in the future: sign the typed data .../prepare answers"
+            gettext(
+                "The request is dated %(ahead)s in the future: sign the typed data .../prepare answers",
+                ahead=span(issued_at - now),
+            )
         )
     if issued_at < now - max_age:
         raise Unprocessable(
-            f"The request was signed {now - issued_at} seconds ago, and a request is good for {max_age}: "
-            "prepare and sign it again",
+            gettext(
+                "The request was signed %(age)s ago, and a request is good for %(max_age)s: prepare and sign it again",
+                age=span(now - issued_at),
+                max_age=span(max_age),
+            ),
             error="StaleRequest",
         )
 
@@ -166,8 +210,15 @@ def check_budget(
     if len(recent) >= limit:
         retry = max(1, int(recent[0] + HOUR - time.time()) + 1)
         raise TooManyRequests(
-            f"{member} already {doing} {limit} times in the last hour in '{community.slug}': try again in "
-            f"{math.ceil(retry / 60)} minutes",
+            gettext(
+                "%(member)s already %(doing)s %(count)s times in the last hour in '%(community)s': try again in "
+                "%(wait)s",
+                member=member,
+                doing=gettext(doing),
+                count=limit,
+                community=community.slug,
+                wait=units.wait(retry),
+            ),
             budget=budget,
             retry_after=retry,
         )
@@ -184,6 +235,6 @@ def record_once(
         session.flush()
     except IntegrityError:
         raise Conflict(
-            "This signed request was accepted already: each is used once. Prepare and sign again",
+            gettext("This signed request was accepted already: each is used once. Prepare and sign again"),
             error="ReplayedRequest",
         ) from None

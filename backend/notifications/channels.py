@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 
 import urllib3
 
+from backend.i18n import gettext
 from backend.settings import Settings
 
 MAX_EMAIL = 254
@@ -78,22 +79,41 @@ def email_address(value: str) -> str:
     it. The domain is lowered; the local part kept as typed."""
     value = value.strip()
     if not value:
-        raise ValueError("an email address must not be empty")
+        raise ValueError(gettext("an email address must not be empty"))
     if len(value) > MAX_EMAIL:
-        raise ValueError(f"an email address is at most {MAX_EMAIL} characters; this one is {len(value)}")
+        raise ValueError(
+            gettext(
+                "an email address is at most %(limit)s characters; this one is %(length)s",
+                limit=MAX_EMAIL,
+                length=len(value),
+            )
+        )
     local, at, domain = value.rpartition("@")
     if not at or not local or not domain:
-        raise ValueError(f"{value!r} is not an email address (name@example.org)")
+        raise ValueError(gettext("%(value)s is not an email address (name@example.org)", value=repr(value)))
     if not set(local) <= _EMAIL_LOCAL or local.startswith(".") or local.endswith(".") or ".." in local:
-        raise ValueError(f"{value!r} is not an email address: its part before @ holds characters mail cannot carry")
+        raise ValueError(
+            gettext(
+                "%(value)s is not an email address: its part before @ holds characters mail cannot carry",
+                value=repr(value),
+            )
+        )
     labels = domain.lower().split(".")
     if len(labels) < 2 or not all(
         label and len(label) <= 63 and label[0] != "-" and label[-1] != "-" and label.replace("-", "").isalnum()
         for label in labels
     ):
-        raise ValueError(f"{value!r} is not an email address: {domain!r} is not a domain name")
+        raise ValueError(
+            gettext(
+                "%(value)s is not an email address: %(domain)s is not a domain name",
+                value=repr(value),
+                domain=repr(domain),
+            )
+        )
     if not all(c.isascii() for c in domain):
-        raise ValueError(f"{value!r} is not an email address: write its domain in ASCII (punycode)")
+        raise ValueError(
+            gettext("%(value)s is not an email address: write its domain in ASCII (punycode)", value=repr(value))
+        )
     return f"{local}@{domain.lower()}"
 
 
@@ -104,6 +124,7 @@ class Email:
     text: str
     message_id: str
     unsubscribe_url: str
+    language: str = "en"  # the member's, said in Content-Language (RFC 3282)
 
 
 class Mailer:
@@ -132,6 +153,7 @@ class Mailer:
         message["List-Unsubscribe"] = f"<{email.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         message.set_content(email.text)
+        message["Content-Language"] = email.language  # after the content: set_content clears Content-*
         return message
 
     def send(self, email: Email) -> None:
@@ -155,11 +177,17 @@ class Mailer:
         except smtplib.SMTPRecipientsRefused as exc:
             codes = sorted({code for code, _ in exc.recipients.values()})
             permanent = all(code >= 500 for code in codes)
-            raise SendFailed(f"the mail server refused the address (SMTP {codes})", endpoint=permanent) from None
+            raise SendFailed(
+                gettext("the mail server refused the address (SMTP %(codes)s)", codes=codes), endpoint=permanent
+            ) from None
         except smtplib.SMTPResponseException as exc:
-            raise SendFailed(f"the mail server answered SMTP {exc.smtp_code}", endpoint=False) from None
+            raise SendFailed(
+                gettext("the mail server answered SMTP %(code)s", code=exc.smtp_code), endpoint=False
+            ) from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise SendFailed(f"the mail server could not be reached ({type(exc).__name__})", endpoint=False) from None
+            raise SendFailed(
+                gettext("the mail server could not be reached (%(kind)s)", kind=type(exc).__name__), endpoint=False
+            ) from None
 
 
 # ---------------------------------------------------------------------- webhooks
@@ -205,34 +233,45 @@ def check_webhook_url(url: str, *, allow_private: bool, resolver: Resolver = res
     private ones are not allowed)."""
     url = url.strip()
     if len(url) > MAX_WEBHOOK_URL:
-        raise ValueError(f"a webhook's URL is at most {MAX_WEBHOOK_URL} characters")
+        raise ValueError(gettext("a webhook's URL is at most %(limit)s characters", limit=MAX_WEBHOOK_URL))
     if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Zs") for c in url):
-        raise ValueError("a webhook's URL must not hold spaces, line breaks or invisible characters")
+        raise ValueError(gettext("a webhook's URL must not hold spaces, line breaks or invisible characters"))
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise ValueError(f"{url[:100]!r} is not a URL") from None
+        raise ValueError(gettext("%(value)s is not a URL", value=repr(url[:100]))) from None
     schemes = ("https", "http") if allow_private else ("https",)
     if parts.scheme not in schemes:
-        raise ValueError(f"a webhook's URL must start with {' or '.join(s + '://' for s in schemes)}")
+        raise ValueError(
+            gettext(
+                "a webhook's URL must start with %(schemes)s",
+                schemes=gettext(" or ").join(s + "://" for s in schemes),
+            )
+        )
     if not parts.hostname:
-        raise ValueError("a webhook's URL must name a host")
+        raise ValueError(gettext("a webhook's URL must name a host"))
     if parts.username is not None or parts.password is not None:
-        raise ValueError("a webhook's URL must not hold a user name or password: put its secret in its path")
+        raise ValueError(gettext("a webhook's URL must not hold a user name or password: put its secret in its path"))
     port = port or (443 if parts.scheme == "https" else 80)
     try:
         addresses = resolver(parts.hostname, port)
     except (OSError, UnicodeError):
-        raise ValueError(f"the webhook's host {parts.hostname!r} cannot be found (DNS)") from None
+        raise ValueError(
+            gettext("the webhook's host %(host)s cannot be found (DNS)", host=repr(parts.hostname))
+        ) from None
     if not addresses:
-        raise ValueError(f"the webhook's host {parts.hostname!r} cannot be found (DNS)")
+        raise ValueError(gettext("the webhook's host %(host)s cannot be found (DNS)", host=repr(parts.hostname)))
     if not allow_private:
         for address in addresses:
             if not _public(address):
                 raise ValueError(
-                    f"the webhook's host {parts.hostname!r} is a private, loopback or reserved address ({address}): "
-                    "this service calls only public addresses, so no one can make it call inside its own network"
+                    gettext(
+                        "the webhook's host %(host)s is a private, loopback or reserved address (%(address)s): this "
+                        "service calls only public addresses, so no one can make it call inside its own network",
+                        host=repr(parts.hostname),
+                        address=address,
+                    )
                 )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return WebhookTarget(parts.scheme, parts.hostname, port, path, addresses)
@@ -249,7 +288,9 @@ class WebhookSender:
                 url, allow_private=self.settings.notify_allow_private_webhooks, resolver=self.resolver
             )
         except ValueError:
-            raise SendFailed("the webhook's address is no longer allowed or cannot be found", endpoint=True) from None
+            raise SendFailed(
+                gettext("the webhook's address is no longer allowed or cannot be found"), endpoint=True
+            ) from None
         host_header = target.host if ":" not in target.host else f"[{target.host}]"
         if target.port != (443 if target.scheme == "https" else 80):
             host_header += f":{target.port}"
@@ -292,10 +333,14 @@ class WebhookSender:
             response.read(4096, decode_content=False)
             response.release_conn()
         except urllib3.exceptions.HTTPError as exc:
-            raise SendFailed(f"the webhook could not be reached ({type(exc).__name__})", endpoint=True) from None
+            raise SendFailed(
+                gettext("the webhook could not be reached (%(kind)s)", kind=type(exc).__name__), endpoint=True
+            ) from None
         finally:
             pool.close()
         if status == 410:
-            raise SendFailed("the webhook answered 410 Gone: it asks to be turned off", endpoint=True, gone=True)
+            raise SendFailed(
+                gettext("the webhook answered 410 Gone: it asks to be turned off"), endpoint=True, gone=True
+            )
         if not 200 <= status < 300:
-            raise SendFailed(f"the webhook answered HTTP {status}", endpoint=True)
+            raise SendFailed(gettext("the webhook answered HTTP %(status)s", status=status), endpoint=True)

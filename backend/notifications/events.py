@@ -18,7 +18,6 @@ subject, and an evidence link is shown only when its scheme is one the service l
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,9 +27,11 @@ from sqlalchemy.orm import Session
 from backend.chain.deployments import Community
 from backend.claims import service as claim_reads
 from backend.context import Context
+from backend.i18n import N_, gettext, ngettext
 from backend.indexer.models import Badge, IndicatorVersion, Member, Proposal, Vote
 from backend.indexer.reads import index_time
 from backend.notifications.channels import one_line
+from backend.units import utc_time
 
 DAY = 86_400
 WEEK = 7 * DAY
@@ -43,11 +44,11 @@ WAITING_KINDS = frozenset({"nomination", "nomination-reminder", "endorse", "vote
 SINCE_KINDS = frozenset({"badge"})
 # A digest's sections, in order: kinds -> heading.
 SECTIONS = (
-    (("nomination", "nomination-reminder"), "Nominations waiting for your answer"),
-    (("endorse",), "Claims waiting for your endorsement"),
-    (("vote-reminder",), "Votes closing soon"),
-    (("badge",), "Badges you earned"),
-    (("endpoint-off",), "About your messages"),
+    (("nomination", "nomination-reminder"), N_("Nominations waiting for your answer")),
+    (("endorse",), N_("Claims waiting for your endorsement")),
+    (("vote-reminder",), N_("Votes closing soon")),
+    (("badge",), N_("Badges you earned")),
+    (("endpoint-off",), N_("About your messages")),
 )
 
 
@@ -76,7 +77,8 @@ def short(address: str) -> str:
 
 
 class Words:
-    """Names, links and times for one community's messages."""
+    """Names, links and times for one community's messages, in the language of the moment (the
+    member's, set around the reading with use_locale)."""
 
     def __init__(self, ctx: Context, community: Community, people: dict[str, Person]) -> None:
         self.ctx, self.community, self.people = ctx, community, people
@@ -87,7 +89,7 @@ class Words:
         viewer themselves)."""
         person = self.people.get(address)
         if person is not None and person.hidden and address != viewer:
-            return "a member"
+            return gettext("a member")
         if person is not None and person.name:
             return one_line(person.name, 40)
         return short(address)
@@ -97,24 +99,24 @@ class Words:
 
     @staticmethod
     def when(seconds: int) -> str:
-        return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(seconds))
+        return utc_time(seconds)
 
     @staticmethod
     def within(seconds: int) -> str:
         hours = max(0, round(seconds / 3600))
         if hours < 1:
-            return "within the hour"
-        return f"in about {hours} hour{'s' if hours != 1 else ''}"
+            return gettext("within the hour")
+        return ngettext("in about %(num)s hour", "in about %(num)s hours", hours)
 
     def evidence(self, claim: dict[str, Any]) -> str:
         if claim.get("evidence_uri_safe") and claim.get("evidence_uri"):
-            return f"The work: {one_line(claim['evidence_uri'], 300)}"
-        return "Its evidence is not a web link, so it is not shown here."
+            return gettext("The work: %(link)s", link=one_line(claim["evidence_uri"], 300))
+        return gettext("Its evidence is not a web link, so it is not shown here.")
 
 
 def title(description: str, limit: int = 80) -> str:
     """A proposal's title: the first line of its description, one line, at most `limit` characters."""
-    first = next((line for line in description.splitlines() if line.strip()), "") or "(no description)"
+    first = next((line for line in description.splitlines() if line.strip()), "") or gettext("(no description)")
     return one_line(first, limit)
 
 
@@ -143,21 +145,30 @@ def _indicator_names(session: Session, community: Community, pairs: set[tuple[in
     return {(i, v): name for i, v, name in rows}
 
 
+def _indicator(indicator_id: int) -> str:
+    """An indicator the index has no name for, by its number."""
+    return gettext("indicator %(indicator)s", indicator=indicator_id)
+
+
 # ---------------------------------------------------------------------- a member's events
 
 
 def _nomination(words: Words, claim: dict[str, Any], member: str) -> Event:
     by = words.name(claim["submitter"], viewer=member)
-    indicator = one_line(claim.get("indicator_name") or f"indicator {claim['indicator_id']}", 80)
+    indicator = one_line(claim.get("indicator_name") or _indicator(claim["indicator_id"]), 80)
     link = words.link(f"/claims/{claim['id']}")
     return Event(
         key=f"nomination:{claim['id']}",
         kind="nomination",
         occurred_at=int(claim["created_at"]),
-        subject=f"{by} nominated you for {indicator}",
-        text=(
-            f"{by} nominated you for “{indicator}”: they saw work of yours that deserves recognition. "
-            f"{words.evidence(claim)}\nIt counts only once you say yes. Say yes or no here: {link}"
+        subject=gettext("%(by)s nominated you for %(indicator)s", by=by, indicator=indicator),
+        text=gettext(
+            "%(by)s nominated you for “%(indicator)s”: they saw work of yours that deserves recognition. "
+            "%(evidence)s\nIt counts only once you say yes. Say yes or no here: %(link)s",
+            by=by,
+            indicator=indicator,
+            evidence=words.evidence(claim),
+            link=link,
         ),
         link=link,
         data={"claim_id": claim["id"], "nominator": claim["submitter"], "indicator": indicator},
@@ -166,16 +177,19 @@ def _nomination(words: Words, claim: dict[str, Any], member: str) -> Event:
 
 def _nomination_reminder(words: Words, claim: dict[str, Any], member: str) -> Event:
     by = words.name(claim["submitter"], viewer=member)
-    indicator = one_line(claim.get("indicator_name") or f"indicator {claim['indicator_id']}", 80)
+    indicator = one_line(claim.get("indicator_name") or _indicator(claim["indicator_id"]), 80)
     link = words.link(f"/claims/{claim['id']}")
     return Event(
         key=f"nomination-reminder:{claim['id']}",
         kind="nomination-reminder",
         occurred_at=int(claim["created_at"]) + WEEK,
-        subject=f"{by}'s nomination still waits for your answer",
-        text=(
-            f"A week ago {by} nominated you for “{indicator}”, and it still waits for your yes or no. "
-            f"Until you answer, it cannot count. Answer here: {link}"
+        subject=gettext("%(by)s's nomination still waits for your answer", by=by),
+        text=gettext(
+            "A week ago %(by)s nominated you for “%(indicator)s”, and it still waits for your yes or no. Until you "
+            "answer, it cannot count. Answer here: %(link)s",
+            by=by,
+            indicator=indicator,
+            link=link,
         ),
         link=link,
         data={"claim_id": claim["id"], "nominator": claim["submitter"], "indicator": indicator},
@@ -184,39 +198,62 @@ def _nomination_reminder(words: Words, claim: dict[str, Any], member: str) -> Ev
 
 def _endorse(words: Words, claim: dict[str, Any], member: str) -> Event:
     contributor = words.name(claim["contributor"], viewer=member)
-    indicator = one_line(claim.get("indicator_name") or f"indicator {claim['indicator_id']}", 80)
+    indicator = one_line(claim.get("indicator_name") or _indicator(claim["indicator_id"]), 80)
     link = words.link(f"/claims/{claim['id']}")
     needed = claim.get("endorsements_required")
-    so_far = f" It has {claim['attestations']} of the {needed} endorsements it needs." if needed else ""
+    so_far = (
+        " "
+        + ngettext(
+            "It has %(count)s of the %(num)s endorsement it needs.",
+            "It has %(count)s of the %(num)s endorsements it needs.",
+            needed,
+            count=claim["attestations"],
+        )
+        if needed
+        else ""
+    )
     if claim.get("nomination"):
         by = words.name(claim["submitter"], viewer=member)
-        what = f"{by} nominated {contributor} for “{indicator}”."
-        subject = f"{by}'s nomination of {contributor} waits for your endorsement"
+        what = gettext(
+            "%(by)s nominated %(contributor)s for “%(indicator)s”.", by=by, contributor=contributor, indicator=indicator
+        )
+        subject = gettext(
+            "%(by)s's nomination of %(contributor)s waits for your endorsement", by=by, contributor=contributor
+        )
     else:
-        what = f"{contributor} claimed “{indicator}”."
-        subject = f"{contributor}'s claim waits for your endorsement"
+        what = gettext("%(contributor)s claimed “%(indicator)s”.", contributor=contributor, indicator=indicator)
+        subject = gettext("%(contributor)s's claim waits for your endorsement", contributor=contributor)
     return Event(
         key=f"endorse:{claim['id']}",
         kind="endorse",
         occurred_at=int(claim["created_at"]),
         subject=subject,
-        text=f"{what}{so_far} {words.evidence(claim)}\nIf you saw this work, endorse it here: {link}",
+        text=gettext(
+            "%(what)s%(so_far)s %(evidence)s\nIf you saw this work, endorse it here: %(link)s",
+            what=what,
+            so_far=so_far,
+            evidence=words.evidence(claim),
+            link=link,
+        ),
         link=link,
         data={"claim_id": claim["id"], "contributor": claim["contributor"], "indicator": indicator},
     )
 
 
 def _badge(words: Words, badge: Any, name: str | None) -> Event:
-    indicator = one_line(name or f"indicator {badge.indicator_id}", 80)
+    indicator = one_line(name or _indicator(badge.indicator_id), 80)
     link = words.link(f"/badges/{badge.token_id}")
     return Event(
         key=f"badge:{badge.token_id}",
         kind="badge",
         occurred_at=int(badge.minted_at),
-        subject=f"You earned a badge: {indicator}",
-        text=(
-            f"Your peers endorsed your work, and you earned the badge “{indicator}” (weight {badge.weight}). "
-            f"It is yours, on your profile and as a credential you can take elsewhere: {link}"
+        subject=gettext("You earned a badge: %(indicator)s", indicator=indicator),
+        text=gettext(
+            "Your peers endorsed your work, and you earned the badge “%(indicator)s” (weight %(weight)s). It is "
+            "yours, on your profile and as a credential you can take elsewhere: %(link)s",
+            indicator=indicator,
+            weight=badge.weight,
+            link=link,
         ),
         link=link,
         data={"token_id": badge.token_id, "indicator": indicator},
@@ -230,10 +267,14 @@ def _vote_reminder(words: Words, proposal: Any, now: int) -> Event:
         key=f"vote-reminder:{proposal.proposal_id}",
         kind="vote-reminder",
         occurred_at=max(int(proposal.vote_start), int(proposal.vote_end) - DAY),
-        subject=f"The vote on “{name}” closes {words.within(int(proposal.vote_end) - now)}",
-        text=(
-            f"The vote on “{name}” closes on {words.when(int(proposal.vote_end))}, and you have not voted yet. "
-            f"Read it and vote here: {link}"
+        subject=gettext(
+            "The vote on “%(name)s” closes %(within)s", name=name, within=words.within(int(proposal.vote_end) - now)
+        ),
+        text=gettext(
+            "The vote on “%(name)s” closes on %(when)s, and you have not voted yet. Read it and vote here: %(link)s",
+            name=name,
+            when=words.when(int(proposal.vote_end)),
+            link=link,
         ),
         link=link,
         data={"proposal_id": proposal.proposal_id, "vote_end": int(proposal.vote_end)},
@@ -366,10 +407,14 @@ def community_events(ctx: Context, community: Community, *, now: int | None = No
                 key=f"proposal:{p.proposal_id}",
                 kind="proposal",
                 occurred_at=int(p.created_at),
-                subject=f"{words.name(p.proposer)} proposed “{name}”",
-                text=(
-                    f"{words.name(p.proposer)} proposed “{name}”. Voting opens on {words.when(int(p.vote_start))} "
-                    f"and closes on {words.when(int(p.vote_end))}: {link}"
+                subject=gettext("%(who)s proposed “%(name)s”", who=words.name(p.proposer), name=name),
+                text=gettext(
+                    "%(who)s proposed “%(name)s”. Voting opens on %(opens)s and closes on %(closes)s: %(link)s",
+                    who=words.name(p.proposer),
+                    name=name,
+                    opens=words.when(int(p.vote_start)),
+                    closes=words.when(int(p.vote_end)),
+                    link=link,
                 ),
                 link=link,
                 data={"proposal_id": p.proposal_id},
@@ -382,14 +427,21 @@ def community_events(ctx: Context, community: Community, *, now: int | None = No
                 key=f"proposal-closing:{p.proposal_id}",
                 kind="proposal-closing",
                 occurred_at=max(int(p.vote_start), int(p.vote_end) - DAY),
-                subject=f"The vote on “{name}” closes {words.within(int(p.vote_end) - now)}",
-                text=f"The vote on “{name}” closes on {words.when(int(p.vote_end))}. Have your say: {link}",
+                subject=gettext(
+                    "The vote on “%(name)s” closes %(within)s", name=name, within=words.within(int(p.vote_end) - now)
+                ),
+                text=gettext(
+                    "The vote on “%(name)s” closes on %(when)s. Have your say: %(link)s",
+                    name=name,
+                    when=words.when(int(p.vote_end)),
+                    link=link,
+                ),
                 link=link,
                 data={"proposal_id": p.proposal_id},
             )
         )
     for b in badges:
-        indicator = one_line(names.get((b.indicator_id, b.indicator_version)) or f"indicator {b.indicator_id}", 80)
+        indicator = one_line(names.get((b.indicator_id, b.indicator_version)) or _indicator(b.indicator_id), 80)
         link = words.link(f"/badges/{b.token_id}")
         who = words.name(b.owner)
         events.append(
@@ -397,8 +449,13 @@ def community_events(ctx: Context, community: Community, *, now: int | None = No
                 key=f"badge-minted:{b.token_id}",
                 kind="badge-minted",
                 occurred_at=int(b.minted_at),
-                subject=f"{who} earned a badge: {indicator}",
-                text=f"Peers endorsed {who}'s work, and {who} earned the badge “{indicator}”: {link}",
+                subject=gettext("%(who)s earned a badge: %(indicator)s", who=who, indicator=indicator),
+                text=gettext(
+                    "Peers endorsed %(who)s's work, and %(who)s earned the badge “%(indicator)s”: %(link)s",
+                    who=who,
+                    indicator=indicator,
+                    link=link,
+                ),
                 link=link,
                 data={"token_id": b.token_id, "owner": b.owner},
             )

@@ -19,10 +19,11 @@ from sqlalchemy import select
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import NotFound
+from backend.i18n import current_locale, gettext, use_locale
 from backend.indexer.reads import index_time
 from backend.notifications import events as told
 from backend.notifications.models import FEED, Delivery
-from backend.notifications.service import feed_token_valid
+from backend.notifications.service import feed_token_valid, language_of
 
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml; charset=utf-8"
@@ -62,7 +63,8 @@ def render(
     entries: list[told.Event],
     now: int,
 ) -> bytes:
-    feed = ET.Element("feed", {"xmlns": ATOM})  # every element below in Atom's namespace
+    # Every element below in Atom's namespace, its text in the language of the moment.
+    feed = ET.Element("feed", {"xmlns": ATOM, "xml:lang": current_locale()})
     _sub(feed, "id", _id(ctx, community, key))
     _sub(feed, "title", title)
     _sub(feed, "updated", _stamp(max([now, *(e.occurred_at for e in entries)]) if entries else now))
@@ -83,6 +85,12 @@ def render(
 
 
 def member_feed(ctx: Context, community: Community, member: str, token: str | None) -> bytes:
+    """The member's feed, in the language they chose to be told in (else the request's)."""
+    with use_locale(language_of(ctx.sessions, community.slug, member) or current_locale()):
+        return _member_feed(ctx, community, member, token)
+
+
+def _member_feed(ctx: Context, community: Community, member: str, token: str | None) -> bytes:
     with ctx.sessions() as session:
         people = told.people_of(session, community, {member})
         now = index_time(session, community)
@@ -94,11 +102,20 @@ def member_feed(ctx: Context, community: Community, member: str, token: str | No
         ).all()
     person = people.get(member)
     if person is None:
-        raise NotFound(f"{member} is not a member of '{community.slug}': there is no feed for them")
+        raise NotFound(
+            gettext(
+                "%(member)s is not a member of '%(community)s': there is no feed for them",
+                member=member,
+                community=community.slug,
+            )
+        )
     if person.hidden and not feed_token_valid(ctx, community, member, token):
         raise NotFound(
-            f"There is no public feed for {member}: they keep their profile out of public lists. Their own feed is "
-            "at the private link their preferences answer",
+            gettext(
+                "There is no public feed for %(member)s: they keep their profile out of public lists. Their own feed "
+                "is at the private link their preferences answer",
+                member=member,
+            ),
             error="ProfileHidden",
         )
     events = told.member_events(ctx, community, member, now=now)
@@ -120,7 +137,7 @@ def member_feed(ctx: Context, community: Community, member: str, token: str | No
         ctx,
         community,
         key=f"feed/members/{member}",
-        title=f"For {name} in {community.name}",
+        title=gettext("For %(name)s in %(community)s", name=name, community=community.name),
         self_url=base + (f"?token={token}" if token and person.hidden else ""),
         page_url=f"{ctx.settings.public_base_url}/c/{community.slug}/awaiting?member={member}",
         entries=events,
@@ -135,7 +152,7 @@ def community_feed(ctx: Context, community: Community) -> bytes:
         ctx,
         community,
         key="feed/community",
-        title=f"{community.name}: proposals and badges",
+        title=gettext("%(community)s: proposals and badges", community=community.name),
         self_url=f"{ctx.settings.public_base_url}/communities/{community.slug}/feeds/community.atom",
         page_url=f"{ctx.settings.public_base_url}/c/{community.slug}",
         entries=told.community_events(ctx, community, now=now),

@@ -10,7 +10,9 @@ index rebuilds never drop.
 - `notice_signed_requests`: the signed requests accepted (their EIP-712 digests), so none is
   accepted twice, and a member's updates per hour are bounded;
 - `notice_keys`: the service's own secret for unsubscribe links and private feed links, made on
-  first use and shared by every process over the database.
+  first use and shared by every process over the database;
+- `notice_languages`: the language a member chose to be told in (with their signed preferences),
+  a table of its own so that a database made before it gains it without a migration.
 """
 
 from __future__ import annotations
@@ -115,6 +117,16 @@ class SignedRequest(NoticeBase):
     kind: Mapped[str] = mapped_column(String(8))  # set | read
     issued_at: Mapped[int] = mapped_column(BigInteger)
     accepted_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class NoticeLanguage(NoticeBase):
+    """The language of everything a member is told in a community: their emails, webhook messages
+    and feed (a code of backend/i18n's SUPPORTED)."""
+
+    __tablename__ = "notice_languages"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member: Mapped[str] = mapped_column(String(42), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16))
 
 
 class ServiceKey(NoticeBase):

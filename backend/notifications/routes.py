@@ -13,6 +13,7 @@ from pydantic import AfterValidator
 
 from backend.chain.addresses import checksummed
 from backend.dependencies import AddressPath, CommunityDep, ContextDep, IndexRead
+from backend.i18n import current_locale, gettext, use_locale
 from backend.notifications import feeds, service
 from backend.notifications.schemas import (
     PreferencesOut,
@@ -63,6 +64,7 @@ def prepare_preferences(ctx: ContextDep, community: CommunityDep, body: Preferen
             webhook_url=body.webhook_url,
             webhook_mode=body.webhook_mode,
             new_webhook_secret=body.new_webhook_secret,
+            language=body.language,
         )
     )
 
@@ -100,7 +102,7 @@ def get_preferences(
 
 def _page(title: str, text: str) -> str:
     return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
+        f'<!doctype html><html lang="{current_locale()}"><head><meta charset="utf-8"><meta name="viewport" '
         f'content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title></head>'
         f"<body><main><h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></main></body></html>"
     )
@@ -111,14 +113,36 @@ def unsubscribe(ctx: ContextDep, community: CommunityDep, token: Annotated[str, 
     """The link in every message: one click stops that channel's messages, no login. Nothing more is sent to it
     until the member signs new preferences."""
     subscription, already = service.unsubscribe(ctx, community, token)
-    what = "emails" if subscription.channel == "email" else "webhook messages"
-    text = (
-        f"You will get no more {what} from {community.name}"
-        + (" (you had already stopped them)." if already else ".")
-        + " What waits for you is still on your Waiting for me page and in your feed; to hear again, choose how you"
-        " hear once more, with your signature."
-    )
-    return HTMLResponse(_page("You are unsubscribed", text))
+    chosen = service.language_of(ctx.sessions, subscription.community, subscription.member)
+    with use_locale(chosen or current_locale()):  # the member's language, else their browser's
+        email = subscription.channel == "email"
+        if already:
+            stopped = (
+                gettext(
+                    "You will get no more emails from %(community)s (you had already stopped them).",
+                    community=community.name,
+                )
+                if email
+                else gettext(
+                    "You will get no more webhook messages from %(community)s (you had already stopped them).",
+                    community=community.name,
+                )
+            )
+        else:
+            stopped = (
+                gettext("You will get no more emails from %(community)s.", community=community.name)
+                if email
+                else gettext("You will get no more webhook messages from %(community)s.", community=community.name)
+            )
+        text = (
+            stopped
+            + " "
+            + gettext(
+                "What waits for you is still on your Waiting for me page and in your feed; to hear again, choose "
+                "how you hear once more, with your signature."
+            )
+        )
+        return HTMLResponse(_page(gettext("You are unsubscribed"), text))
 
 
 @router.post("/notifications/unsubscribe", response_class=HTMLResponse)

@@ -27,6 +27,12 @@ class PreferencesPrepareIn(BodyIn):
     new_webhook_secret: bool = Field(
         False, description="true: a new signing secret for the same webhook (one is made anyway for a new URL)"
     )
+    language: str | None = Field(
+        None,
+        max_length=16,
+        description="The language messages are written in: en or es. Default: the request's (its lang cookie or "
+        "Accept-Language)",
+    )
 
 
 class ReadingPrepareIn(BodyIn):
@@ -41,6 +47,8 @@ class PreferencesMessageIn(StrictIn):
     webhookUrl: str = Field(max_length=2048)
     webhookMode: Mode
     newWebhookSecret: bool
+    # Absent from preferences signed before members chose a language (their types lack it).
+    language: str | None = Field(None, max_length=16)
     issuedAt: int = Field(ge=0, lt=2**64)
 
 
@@ -51,7 +59,10 @@ class PreferencesTypedDataIn(StrictIn):
     message: PreferencesMessageIn
 
     def as_dict(self) -> dict[str, Any]:
-        return self.model_dump()
+        typed = self.model_dump()
+        if typed["message"]["language"] is None:  # signed without it: as it was signed
+            del typed["message"]["language"]
+        return typed
 
 
 class SignedPreferencesIn(StrictIn):
@@ -105,4 +116,5 @@ class PreferencesOut(BaseModel):
         "message's webhook-signature with it (Standard Webhooks)",
     )
     email_offered: bool = Field(description="Whether this service sends email (its steward set an SMTP server)")
+    language: str = Field(description="The language the member is told in (en, es)")
     feeds: FeedsOut

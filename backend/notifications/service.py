@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.context import Context
-from backend.errors import Conflict, Forbidden, NotFound, Unprocessable
+from backend.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unprocessable
+from backend.i18n import DEFAULT, N_, SUPPORTED, current_locale, gettext
 from backend.indexer.models import Member
 from backend.indexer.reads import index_time
 from backend.members import offchain
@@ -35,6 +36,7 @@ from backend.notifications.models import (
     HELD,
     PENDING,
     Delivery,
+    NoticeLanguage,
     ServiceKey,
     SignedRequest,
     Subscription,
@@ -101,12 +103,14 @@ def _email(ctx: Context, value: str) -> str:
         return ""
     if not ctx.settings.notify_smtp_host:
         raise Unprocessable(
-            "This service sends no email: its steward has set no SMTP server. Choose a webhook or the feeds instead"
+            gettext(
+                "This service sends no email: its steward has set no SMTP server. Choose a webhook or the feeds instead"
+            )
         )
     try:
         return email_address(value)
     except ValueError as exc:
-        raise Unprocessable(f"The email address cannot be used: {exc}") from None
+        raise Unprocessable(gettext("The email address cannot be used: %(why)s", why=exc)) from None
 
 
 def _webhook(ctx: Context, value: str) -> str:
@@ -115,8 +119,36 @@ def _webhook(ctx: Context, value: str) -> str:
     try:
         check_webhook_url(value, allow_private=ctx.settings.notify_allow_private_webhooks)
     except ValueError as exc:
-        raise Unprocessable(f"The webhook cannot be used: {exc}") from None
+        raise Unprocessable(gettext("The webhook cannot be used: %(why)s", why=exc)) from None
     return value.strip()
+
+
+def _language(value: str | None) -> str:
+    """The language chosen (one of SUPPORTED), or the request's own when none was."""
+    if value is None or value == "":
+        return current_locale() if current_locale() in SUPPORTED else DEFAULT
+    if value not in SUPPORTED:
+        raise Unprocessable(
+            gettext(
+                "Messages can be written in %(languages)s, not in %(language)s",
+                languages=", ".join(SUPPORTED),
+                language=repr(value),
+            ),
+            errors=[
+                {
+                    "loc": ["body", "language"],
+                    "msg": gettext("must be one of: %(languages)s", languages=", ".join(SUPPORTED)),
+                }
+            ],
+        )
+    return value
+
+
+def language_of(sessions: Any, community: str, member: str) -> str | None:
+    """The language a member chose to be told in, in a community; None if they chose none."""
+    with sessions() as session:
+        chosen = session.get(NoticeLanguage, (community, member))
+        return chosen.language if chosen is not None and chosen.language in SUPPORTED else None
 
 
 def _member(ctx: Context, community: Community, member: str) -> None:
@@ -126,8 +158,12 @@ def _member(ctx: Context, community: Community, member: str) -> None:
         )
     if not active:
         raise Forbidden(
-            f"{member} is not a member of '{community.slug}': only members choose how they hear about what waits "
-            "for them (anyone may read the community's feed)"
+            gettext(
+                "%(member)s is not a member of '%(community)s': only members choose how they hear about what waits "
+                "for them (anyone may read the community's feed)",
+                member=member,
+                community=community.slug,
+            )
         )
 
 
@@ -139,7 +175,7 @@ def _budget(ctx: Context, community: Community, member: str) -> None:
             community,
             member,
             ctx.settings.notify_requests_per_hour,
-            doing="changed or read their preferences",
+            doing=N_("changed or read their preferences"),
             budget="notification_requests_per_hour",
         )
 
@@ -154,8 +190,10 @@ def _accept(session: Session, community: Community, member: str, kind: str, issu
         )
         if last is not None and issued_at < last:
             raise Conflict(
-                "Newer preferences of this member were accepted already: this request was signed before them "
-                "(or is a replay). Prepare and sign again",
+                gettext(
+                    "Newer preferences of this member were accepted already: this request was signed before them "
+                    "(or is a replay). Prepare and sign again"
+                ),
                 error="ReplayedRequest",
             )
     offchain.record_once(session, SignedRequest, community, member, kind, issued_at, digest)
@@ -190,6 +228,7 @@ def prepare(
     webhook_url: str,
     webhook_mode: str,
     new_webhook_secret: bool,
+    language: str | None = None,
 ) -> dict[str, Any]:
     _member(ctx, community, member)
     message = {
@@ -200,6 +239,7 @@ def prepare(
         "webhookUrl": _webhook(ctx, webhook_url),
         "webhookMode": webhook_mode,
         "newWebhookSecret": bool(new_webhook_secret),
+        "language": _language(language),
         "issuedAt": int(time.time()),
     }
     return signing.preferences_typed_data(ctx, community, message)
@@ -241,9 +281,16 @@ def end(session: Session, subscription: Subscription, because: str) -> None:
 
 
 def set_preferences(ctx: Context, community: Community, typed_data: dict[str, Any], signature: str) -> PreferencesOut:
+    signs_language = any(f["name"] == "language" for f in (typed_data.get("types") or {}).get(signing.PRIMARY, []))
+    if signs_language and "language" not in (typed_data.get("message") or {}):
+        raise InvalidRequest(gettext("typed_data's message has no language, although its types name one"))
     kind, member, message, digest = _verified(ctx, community, typed_data, signature)
     if kind != "set":
-        raise Unprocessable("This is a reading of preferences, not preferences: send it to GET .../preferences")
+        raise Unprocessable(
+            gettext("This is a reading of preferences, not preferences: send it to GET .../preferences")
+        )
+    # Signed before members chose a language: the language of the request that saves them.
+    language = _language(message.get("language") if signs_language else None)
     wanted = {
         "email": (_email(ctx, message["email"]), message["emailMode"], False),
         "webhook": (_webhook(ctx, message["webhookUrl"]), message["webhookMode"], bool(message["newWebhookSecret"])),
@@ -251,6 +298,7 @@ def set_preferences(ctx: Context, community: Community, typed_data: dict[str, An
     shown_secret = None
     with ctx.sessions() as session:
         _accept(session, community, member, "set", int(message["issuedAt"]), digest)
+        session.merge(NoticeLanguage(community=community.slug, member=member, language=language))
         now = index_time(session, community)
         for channel, (target, mode, renew) in wanted.items():
             current = _current(session, community, member, channel)
@@ -339,6 +387,7 @@ def preferences(ctx: Context, community: Community, member: str) -> PreferencesO
         email=channels["email"],
         webhook=channels["webhook"],
         email_offered=bool(ctx.settings.notify_smtp_host),
+        language=language_of(ctx.sessions, community.slug, member) or _language(None),
         feeds=feeds_of(ctx, community, member),
     )
 
@@ -350,7 +399,7 @@ def unsubscribe(ctx: Context, community: Community, token: str) -> tuple[Subscri
     """End the subscription the link names: (it, whether it had ended already). A link that is not
     one of ours, or another community's, is refused without saying which part was wrong."""
     refused = NotFound(
-        "This unsubscribe link is not valid: use the whole link from the message, exactly as it came",
+        gettext("This unsubscribe link is not valid: use the whole link from the message, exactly as it came"),
         error="UnknownUnsubscribeLink",
     )
     number, _, _ = token.partition(".")

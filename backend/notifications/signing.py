@@ -14,6 +14,7 @@ from typing import Any
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.context import Context
+from backend.i18n import N_
 from backend.members import offchain
 from backend.members.offchain import DOMAIN_FIELDS, SignedRequests, digest_of
 
@@ -29,8 +30,15 @@ PREFERENCES_TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "webhookUrl", "type": "string"},
         {"name": "webhookMode", "type": "string"},
         {"name": "newWebhookSecret", "type": "bool"},
+        {"name": "language", "type": "string"},
         {"name": "issuedAt", "type": "uint64"},
     ],
+}
+# The same before a member could choose their language: still taken (the language is then the
+# request's own, as its Accept-Language or the lang cookie says).
+PREFERENCES_TYPES_WITHOUT_LANGUAGE: dict[str, list[dict[str, str]]] = {
+    "EIP712Domain": DOMAIN_FIELDS,
+    "NotificationPreferences": [f for f in PREFERENCES_TYPES["NotificationPreferences"] if f["name"] != "language"],
 }
 READING_TYPES: dict[str, list[dict[str, str]]] = {
     "EIP712Domain": DOMAIN_FIELDS,
@@ -40,6 +48,7 @@ READING_TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "issuedAt", "type": "uint64"},
     ],
 }
+PRIMARY = "NotificationPreferences"
 # What each kind of signed request is, by its primary type.
 REQUESTS = SignedRequests(
     domain_name="Contribution Commons notifications",
@@ -47,8 +56,9 @@ REQUESTS = SignedRequests(
         "NotificationPreferences": ("set", PREFERENCES_TYPES),
         "NotificationPreferencesReading": ("read", READING_TYPES),
     },
-    what="notification preferences",
+    what=N_("notification preferences"),
     prepared_at=".../notifications/prepare",
+    earlier={"NotificationPreferences": (PREFERENCES_TYPES_WITHOUT_LANGUAGE,)},
 )
 
 

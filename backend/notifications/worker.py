@@ -16,6 +16,9 @@ relays also tells), every `notify_poll_seconds`:
 What no longer waits when its turn comes (answered, endorsed, closed) is dropped, not sent. A
 message is marked sent once the endpoint accepted it: a crash in between sends it again, with the
 same webhook-id (receivers deduplicate on it) or Message-ID.
+
+Everything a member is told is written in their language (the one their preferences chose, else
+English): a message when it is written to the outbox, a digest and an email's greeting when sent.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from backend.chain.deployments import Community
 from backend.context import Context
+from backend.i18n import DEFAULT, N_, current_locale, gettext, ngettext, use_locale
 from backend.indexer.models import Cursor
 from backend.indexer.reads import index_time
 from backend.members import offchain
@@ -55,6 +59,7 @@ from backend.notifications.models import (
     create_notice_tables,
 )
 from backend.relay.leader import LeaderLock
+from backend.units import utc_time
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +67,7 @@ log = logging.getLogger(__name__)
 TURN = 20
 DIGEST_ITEMS = 200
 CLEANUP_EVERY = 600.0
-NO_LONGER_WAITS = "no longer waits (answered, endorsed or closed) when its turn came"
+NO_LONGER_WAITS = "no longer waits (answered, endorsed or closed) when its turn came"  # the outbox's own note
 
 
 class NoticeWorker:
@@ -183,7 +188,8 @@ class NoticeWorker:
             by_member[subscription.member].append(subscription)
         written = 0
         for member, subs in by_member.items():
-            events = member_events(self.ctx, community, member, since=min(s.since for s in subs))
+            with use_locale(self.language(slug, member)):
+                events = member_events(self.ctx, community, member, since=min(s.since for s in subs))
             for sub in subs:
                 chosen = [e for e in events if e.kind not in SINCE_KINDS or e.occurred_at >= sub.since]
                 with self.sessions() as session:
@@ -238,6 +244,10 @@ class NoticeWorker:
                 )
             )
         return len(new)
+
+    def language(self, community: str, member: str) -> str:
+        """The language the member is told in: their choice, else the default."""
+        return service.language_of(self.sessions, community, member) or DEFAULT
 
     # ------------------------------------------------------------------ send
 
@@ -298,7 +308,11 @@ class NoticeWorker:
 
     def _turn(self, sub_id: int) -> None:
         try:
-            self.serve(sub_id)
+            with self.sessions() as session:
+                sub = session.get(Subscription, sub_id)
+                who = (sub.community, sub.member) if sub is not None else None
+            with use_locale(self.language(*who) if who else DEFAULT):
+                self.serve(sub_id)
         except Exception:
             log.exception("sending for subscription %s failed", sub_id)
         finally:
@@ -402,14 +416,22 @@ class NoticeWorker:
         unsubscribe = service.unsubscribe_url(self.ctx, self.key, sub)
         if sub.channel == "email":
             if self.mailer is None:
-                raise SendFailed("this service has no SMTP server set", endpoint=False)
+                raise SendFailed(gettext("this service has no SMTP server set"), endpoint=False)
             name = member_name(self.ctx, community, sub.member)
-            how = "once a day" if sub.mode == "daily" else "as things happen"
-            body = (
-                f"Hello{' ' + name if name else ''},\n\n{delivery.text}\n\n-- \n"
-                f"You get these emails because you asked {community.name} to tell you {how}.\n"
-                f"To stop them, open this link (one click, no login): {unsubscribe}\n"
+            hello = gettext("Hello %(name)s,", name=name) if name else gettext("Hello,")
+            why = (
+                gettext(
+                    "You get these emails because you asked %(community)s to tell you once a day.",
+                    community=community.name,
+                )
+                if sub.mode == "daily"
+                else gettext(
+                    "You get these emails because you asked %(community)s to tell you as things happen.",
+                    community=community.name,
+                )
             )
+            stop = gettext("To stop them, open this link (one click, no login): %(link)s", link=unsubscribe)
+            body = f"{hello}\n\n{delivery.text}\n\n-- \n{why}\n{stop}\n"
             self.mailer.send(
                 Email(
                     to=sub.target,
@@ -417,11 +439,12 @@ class NoticeWorker:
                     text=body,
                     message_id=f"notice-{delivery.id}.{community.slug}",
                     unsubscribe_url=unsubscribe,
+                    language=current_locale(),
                 )
             )
             return
         if not sub.secret:
-            raise SendFailed("the webhook has no signing secret", endpoint=True, gone=True)
+            raise SendFailed(gettext("the webhook has no signing secret"), endpoint=True, gone=True)
         timestamp = int(time.time())
         payload = {
             "type": f"commons.{delivery.kind}",
@@ -462,22 +485,37 @@ class NoticeWorker:
 
     def _turn_off(self, session: Session, sub: Subscription, failure: SendFailed, community: Community) -> None:
         service.end(session, sub, "failing")
-        what = "chat webhook" if sub.channel == "webhook" else "email address"
-        since = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(sub.failing_since or time.time()))
-        why = (
-            f"Your {what} answered that it is gone (HTTP 410)"
-            if failure.gone
-            else f"Your {what} failed {sub.failures} times in a row since {since} ({failure.reason})"
-        )
+        webhook = sub.channel == "webhook"
+        since = utc_time(int(sub.failing_since or time.time()))
+        if failure.gone:
+            why = (
+                gettext("Your chat webhook answered that it is gone (HTTP 410)")
+                if webhook
+                else gettext("Your email address answered that it is gone (HTTP 410)")
+            )
+        else:
+            said = (
+                N_("Your chat webhook failed %(num)s times in a row since %(since)s (%(why)s)")
+                if webhook
+                else N_("Your email address failed %(num)s times in a row since %(since)s (%(why)s)")
+            )
+            why = gettext(said, num=sub.failures, since=since, why=failure.reason)
         link = awaiting_link(self.ctx, community, sub.member)
         notice = Event(
             key=f"endpoint-off:{sub.id}",
             kind="endpoint-off",
             occurred_at=index_time(session, community),
-            subject=f"{community.name} stopped sending to your {what}",
-            text=(
-                f"{why}, so {community.name} stopped sending to it. Nothing is lost: what waits for you is on "
-                f"your page and in your feed. To start again, choose how you hear once more. Your page: {link}"
+            subject=(
+                gettext("%(community)s stopped sending to your chat webhook", community=community.name)
+                if webhook
+                else gettext("%(community)s stopped sending to your email address", community=community.name)
+            ),
+            text=gettext(
+                "%(why)s, so %(community)s stopped sending to it. Nothing is lost: what waits for you is on your page "
+                "and in your feed. To start again, choose how you hear once more. Your page: %(link)s",
+                why=why,
+                community=community.name,
+                link=link,
             ),
             link=link,
             data={"channel": sub.channel},
@@ -524,15 +562,22 @@ def awaiting_link(ctx: Context, community: Community, member: str) -> str:
 def digest_words(ctx: Context, community: Community, member: str, items: list[Delivery]) -> tuple[str, str]:
     """A digest's subject and text: what was held, grouped by kind, each with its link."""
     count = len(items)
-    subject = f"{count} thing{'s' if count != 1 else ''} for you in {community.name} today"
-    parts = [f"Here is what happened for you in {community.name} since the last digest."]
+    subject = ngettext(
+        "%(num)s thing for you in %(community)s today",
+        "%(num)s things for you in %(community)s today",
+        count,
+        community=community.name,
+    )
+    parts = [gettext("Here is what happened for you in %(community)s since the last digest.", community=community.name)]
     for kinds, heading in SECTIONS:
         group = [d for d in items if d.kind in kinds]
         if group:
             lines = "\n".join(f"- {d.subject}: {d.data.get('link', '')}" for d in group)
-            parts.append(f"{heading} ({len(group)})\n{lines}")
+            parts.append(f"{gettext(heading)} ({len(group)})\n{lines}")
     others = [d for d in items if not any(d.kind in kinds for kinds, _ in SECTIONS)]
     if others:
-        parts.append("Other news\n" + "\n".join(f"- {d.subject}: {d.data.get('link', '')}" for d in others))
-    parts.append(f"Everything that waits for you: {awaiting_link(ctx, community, member)}")
+        parts.append(
+            gettext("Other news") + "\n" + "\n".join(f"- {d.subject}: {d.data.get('link', '')}" for d in others)
+        )
+    parts.append(gettext("Everything that waits for you: %(link)s", link=awaiting_link(ctx, community, member)))
     return subject, "\n\n".join(parts)

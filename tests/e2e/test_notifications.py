@@ -324,3 +324,55 @@ def test_feeds_validate_and_a_hidden_profile_is_told_about_to_no_one_else(stack)
     assert f"claims/{hidden_claim}" not in " ".join(e.link for e in pat.entries)
     time.sleep(1.5)  # a reading of the index by the notifier at least
     assert not rows(stack, Delivery, Delivery.event_key == f"endorse:{hidden_claim}")
+
+
+def test_a_member_is_told_in_the_language_they_chose(stack):
+    """Bob chooses Spanish with his preferences: his emails, his feed and the unsubscribe page are
+    in Spanish (Content-Language: es), whatever language the request that sends them speaks. A
+    preference signed without a language (as signers did before it existed) is still taken, in the
+    language of the request that saves it; one in a language the service does not speak is refused."""
+    api = stack.api
+    chosen = choose(stack, BOB, email="bob@example.org", language="es")
+    assert chosen["language"] == "es" and chosen["email"]["target"] == "bob@example.org"
+    claim = api.act(
+        "claims", ALICE, indicator_id=1, contributor=address(BOB), evidence_uri="https://forum.example.org/t/bob"
+    )["created"]["claim_id"]
+    message = mail(stack, "bob@example.org", "Alice te ha nominado para Mentoring a newcomer")
+    assert message.message["content-language"] == "es"
+    body = message.body
+    assert body.startswith("Hola:") or body.startswith("Hola, ")
+    assert "Alice te ha nominado para «Mentoring a newcomer»" in body
+    assert "El trabajo: https://forum.example.org/t/bob" in body
+    assert f"Di sí o no aquí: {stack.url}/c/example/claims/{claim}" in body
+    assert "Para dejar de recibirlos, abre este enlace (un clic, sin iniciar sesión)" in body
+    assert "nominated you" not in body
+
+    feed = atom(httpx.get(f"{stack.url}/communities/example/feeds/members/{address(BOB)}.atom"))
+    assert feed.feed.title.startswith("Para ") and feed.feed.get("language") == "es"
+    assert "Alice te ha nominado para Mentoring a newcomer" in [e.title for e in feed.entries]
+    page = httpx.get(UNSUBSCRIBE.search(body)[1], headers={"Accept-Language": "en"})
+    assert "Ya no recibirás más correos de Example Commons." in page.text and 'lang="es"' in page.text
+
+    # Signed as before languages existed: no language in the types; the request's own is kept.
+    typed = api.post("/notifications/prepare", {"member": address(BOB), "email": "bob@example.org"})["typed_data"]
+    assert typed["message"]["language"] == "en"  # this request asked for no language
+    typed["types"]["NotificationPreferences"] = [
+        f for f in typed["types"]["NotificationPreferences"] if f["name"] != "language"
+    ]
+    del typed["message"]["language"]
+    older = httpx.post(
+        f"{stack.url}/communities/example/notifications",
+        json={"typed_data": typed, "signature": CommunityClient.sign(BOB, typed)},
+        headers={"Accept-Language": "es"},
+    )
+    assert older.status_code == 200 and older.json()["language"] == "es", older.text
+
+    refused = httpx.post(
+        f"{stack.url}/communities/example/notifications/prepare",
+        json={"member": address(BOB), "email": "bob@example.org", "language": "fr"},
+        headers={"Accept-Language": "es"},
+    )
+    assert (
+        refused.status_code == 422
+        and refused.json()["detail"] == "Los mensajes pueden escribirse en en, es, no en 'fr'"
+    )
