@@ -34,6 +34,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend import units
 from backend.capture import rules as capture_rules
 from backend.capture import signing, sources, verify
 from backend.capture.models import (
@@ -54,6 +55,7 @@ from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import Conflict, Forbidden, InvalidRequest, NotFound, TooManyRequests, Unprocessable
+from backend.i18n import N_, gettext
 from backend.indexer.models import (
     Attestation,
     CaptureRulesDocument,
@@ -110,8 +112,14 @@ def _spent(ctx: Context, community: Community, source: str, retry: float) -> Too
     limit = ctx.settings.capture_deliveries_per_minute
     seconds = max(1, math.ceil(retry))
     return TooManyRequests(
-        f"{limit} deliveries from {source} reached '{community.slug}' in the last minute, as many as it takes: "
-        f"nothing was recorded; send it again in {seconds} seconds",
+        gettext(
+            "%(count)s deliveries from %(source)s reached '%(community)s' in the last minute, as many as it takes: "
+            "nothing was recorded; send it again in %(wait)s",
+            count=limit,
+            source=source,
+            community=community.slug,
+            wait=units.wait(seconds),
+        ),
         budget="capture_deliveries_per_minute",
         retry_after=seconds,
     )
@@ -133,8 +141,12 @@ def connected(ctx: Context, community: Community, source: str) -> bool:
 def _require(ctx: Context, community: Community, source: str) -> None:
     if not connected(ctx, community, source):
         raise NotFound(
-            f"Capture from {source} is not connected in '{community.slug}': its steward has set no secret for it "
-            "(CC_CAPTURE_SECRETS)",
+            gettext(
+                "Capture from %(source)s is not connected in '%(community)s': its steward has set no secret for it "
+                "(CC_CAPTURE_SECRETS)",
+                source=source,
+                community=community.slug,
+            ),
             error="SourceNotConnected",
         )
 
@@ -151,11 +163,14 @@ def verified(ctx: Context, community: Community, source: str, headers: Mapping[s
     return verify.standard(_secret(ctx, community, "standard") or "", headers, body, now)
 
 
-def _json(body: bytes, what: str = "The delivery") -> Any:
+def _json(body: bytes, what: str = N_("The delivery")) -> Any:
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidRequest(f"{what} is not JSON ({exc}): nothing was recorded", error="MalformedJson") from None
+        raise InvalidRequest(
+            gettext("%(what)s is not JSON (%(why)s): nothing was recorded", what=gettext(what), why=exc),
+            error="MalformedJson",
+        ) from None
 
 
 def read(source: str, event: str, payload: dict[str, Any], headers: Mapping[str, str]) -> Reading:
@@ -216,7 +231,9 @@ def _record(
     limit = ctx.settings.capture_deliveries_per_minute
     payload = _json(body)
     if not isinstance(payload, dict):
-        raise InvalidRequest("The delivery is JSON but not an object: nothing was recorded", error="MalformedJson")
+        raise InvalidRequest(
+            gettext("The delivery is JSON but not an object: nothing was recorded"), error="MalformedJson"
+        )
     reading = read(source, checked.event, payload, headers)
     with ctx.sessions() as session:
         if session.scalar(_delivery_query(community, source, checked.delivery_id)) is not None:
@@ -265,7 +282,10 @@ def _delivery_query(community: Community, source: str, delivery_id: str):
 
 def _replayed(delivery_id: str) -> Conflict:
     return Conflict(
-        f"Delivery {delivery_id} was received already: a delivery is accepted once (a replay changes nothing)",
+        gettext(
+            "Delivery %(delivery)s was received already: a delivery is accepted once (a replay changes nothing)",
+            delivery=delivery_id,
+        ),
         error="ReplayedDelivery",
     )
 
@@ -505,7 +525,7 @@ def _import_signature(ctx: Context, community: Community, source: str, headers: 
         raise verify.Unsigned("X-Capture-Signature does not verify with the source's secret", error="BadSignature")
     if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > verify.TOLERANCE_SECONDS:
         raise InvalidRequest(
-            "The import was signed more than five minutes from now: sign it again", error="StaleDelivery"
+            gettext("The import was signed more than five minutes from now: sign it again"), error="StaleDelivery"
         )
 
 
@@ -516,15 +536,17 @@ def import_items(
     imported before is skipped (its delivery id is its content's digest), so importing twice
     changes nothing."""
     _import_signature(ctx, community, source, headers, body)
-    document = _json(body, "The file")
+    document = _json(body, N_("The file"))
     if isinstance(document, list) and document and all(isinstance(page, list) for page in document):
         document = [item for page in document for item in page]  # pages, as `gh api --paginate --slurp` writes them
     if source == "discourse":
         if not forum:
-            raise Unprocessable("A Discourse import names the forum it came from (?forum=https://...)")
+            raise Unprocessable(gettext("A Discourse import names the forum it came from (?forum=https://...)"))
         reading = sources.discourse_list(document, forum.rstrip("/"))
     elif not isinstance(document, list):
-        raise Unprocessable(f"A {source} import is a JSON array, as the source's API lists them")
+        raise Unprocessable(
+            gettext("A %(source)s import is a JSON array, as the source's API lists them", source=source)
+        )
     elif source == "github":
         reading = sources.github_list(document)
     elif source == "gitlab":
@@ -532,7 +554,13 @@ def import_items(
     else:
         reading = sources.standard_list(document)
     if len(reading.works) > MAX_IMPORT_ITEMS:
-        raise Unprocessable(f"An import holds at most {MAX_IMPORT_ITEMS} items; this one {len(reading.works)}")
+        raise Unprocessable(
+            gettext(
+                "An import holds at most %(limit)s items; this one %(count)s",
+                limit=MAX_IMPORT_ITEMS,
+                count=len(reading.works),
+            )
+        )
     imported = already = made = 0
     notes: list[str] = []
     with ctx.sessions() as session:
@@ -702,15 +730,31 @@ def _invitee_name(handle: str) -> str:
 
 def _active_member(session: Session, community: Community, member: str) -> None:
     if not session.scalar(select(Member.active).where(Member.community == community.slug, Member.address == member)):
-        raise Forbidden(f"{member} is not a member of '{community.slug}': only members have drafts")
+        raise Forbidden(
+            gettext(
+                "%(member)s is not a member of '%(community)s': only members have drafts",
+                member=member,
+                community=community.slug,
+            )
+        )
 
 
 def _draft_to_dismiss(session: Session, community: Community, member: str, draft_id: int) -> Draft:
     draft = session.get(Draft, draft_id) if 0 < draft_id < 2**31 else None
     if draft is None or draft.community != community.slug:
-        raise NotFound(f"No draft {draft_id} in '{community.slug}'", error="UnknownDraft")
+        raise NotFound(
+            gettext("No draft %(draft)s in '%(community)s'", draft=draft_id, community=community.slug),
+            error="UnknownDraft",
+        )
     if draft.kind != INVITATION and draft.member != member:
-        raise Forbidden(f"Draft {draft_id} waits for {draft.member}, not for {member}: only they dismiss it")
+        raise Forbidden(
+            gettext(
+                "Draft %(draft)s waits for %(owner)s, not for %(member)s: only they dismiss it",
+                draft=draft_id,
+                owner=draft.member,
+                member=member,
+            )
+        )
     return draft
 
 
@@ -736,7 +780,13 @@ def submit(ctx: Context, community: Community, typed: dict[str, Any], signature:
     them, new) and kept."""
     kind = signing.check_shape(ctx, community, typed)
     if kind != expected:
-        raise Unprocessable(f"This is a signed {kind}, not a {expected}: send it to its own endpoint")
+        raise Unprocessable(
+            gettext(
+                "This is a signed %(kind)s, not a %(expected)s: send it to its own endpoint",
+                kind=kind,
+                expected=expected,
+            )
+        )
     message = typed["message"]
     member, issued_at = checksum(message["member"]), int(message["issuedAt"])
     offchain.check_fresh(ctx, issued_at)
@@ -748,7 +798,7 @@ def submit(ctx: Context, community: Community, typed: dict[str, Any], signature:
             community,
             member,
             ctx.settings.notify_requests_per_hour,
-            doing="made signed capture requests",
+            doing=N_("made signed capture requests"),
             budget="capture_requests_per_hour",
         )
         draft = _draft_to_dismiss(session, community, member, int(message["draft"])) if kind == "dismissal" else None
@@ -765,8 +815,10 @@ def submit(ctx: Context, community: Community, typed: dict[str, Any], signature:
         preference = session.get(Preference, (community.slug, member))
         if preference is not None and issued_at < preference.issued_at:
             raise Conflict(
-                "A newer choice of this member was accepted already: this one was signed before it. Prepare and sign "
-                "again",
+                gettext(
+                    "A newer choice of this member was accepted already: this one was signed before it. Prepare and "
+                    "sign again"
+                ),
                 error="ReplayedRequest",
             )
         if preference is None:

@@ -28,7 +28,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from backend import units
 from backend.errors import DomainError, InvalidRequest
+from backend.i18n import N_, gettext
 
 # Standard Webhooks' tolerance: a delivery signed longer ago than this (or as far ahead) is refused.
 TOLERANCE_SECONDS = 5 * 60
@@ -67,8 +69,11 @@ def _delivery(value: str | None, header: str) -> str:
     value = (value or "").strip()
     if not _DELIVERY_ID.match(value):
         raise InvalidRequest(
-            f"The delivery has no usable {header} (1 to 120 printable characters): each delivery needs its id, so "
-            "that a replayed one is refused",
+            gettext(
+                "The delivery has no usable %(header)s (1 to 120 printable characters): each delivery needs its id, "
+                "so that a replayed one is refused",
+                header=header,
+            ),
             error="MissingDeliveryId",
         )
     return value
@@ -89,11 +94,11 @@ def github(secret: str, headers: Mapping[str, str], body: bytes) -> Verified:
     given = headers.get("x-hub-signature-256")
     if not given:
         raise Unsigned(
-            "The delivery carries no X-Hub-Signature-256: set the webhook's secret on GitHub", error="Unsigned"
+            gettext("The delivery carries no X-Hub-Signature-256: set the webhook's secret on GitHub"), error="Unsigned"
         )
     if not _same(given, "sha256=" + _hmac_hex(secret.encode(), body)):
         raise Unsigned(
-            "X-Hub-Signature-256 does not verify with this community's GitHub secret: nothing was recorded",
+            gettext("X-Hub-Signature-256 does not verify with this community's GitHub secret: nothing was recorded"),
             error="BadSignature",
         )
     return Verified(_delivery(headers.get("x-github-delivery"), "X-GitHub-Delivery"), headers.get("x-github-event", ""))
@@ -107,7 +112,7 @@ def standard(secret: str, headers: Mapping[str, str], body: bytes, now: float) -
     )
     if not (message_id and timestamp and signatures):
         raise Unsigned(
-            "The delivery lacks webhook-id, webhook-timestamp or webhook-signature (Standard Webhooks)",
+            gettext("The delivery lacks webhook-id, webhook-timestamp or webhook-signature (Standard Webhooks)"),
             error="Unsigned",
         )
     signed = f"{message_id}.{timestamp}.".encode() + body
@@ -119,17 +124,31 @@ def standard(secret: str, headers: Mapping[str, str], body: bytes, now: float) -
         verified = (version == "v1" and _same(value, expected)) | verified
     if not verified:
         raise Unsigned(
-            "webhook-signature does not verify with this community's secret for the source: nothing was recorded",
+            gettext(
+                "webhook-signature does not verify with this community's secret for the source: nothing was recorded"
+            ),
             error="BadSignature",
         )
     if not timestamp.isascii() or not timestamp.isdigit():
-        raise InvalidRequest(f"webhook-timestamp {timestamp[:40]!r} is not Unix seconds", error="StaleDelivery")
+        raise InvalidRequest(
+            gettext("webhook-timestamp %(value)s is not Unix seconds", value=repr(timestamp[:40])),
+            error="StaleDelivery",
+        )
     age = now - int(timestamp)
     if abs(age) > TOLERANCE_SECONDS:
-        when = f"{int(age)} seconds ago" if age > 0 else f"{int(-age)} seconds ahead"
+        said = (
+            N_(
+                "The delivery was signed %(span)s ago, and one is accepted within five minutes of this service's "
+                "clock: nothing was recorded"
+            )
+            if age > 0
+            else N_(
+                "The delivery was signed %(span)s ahead, and one is accepted within five minutes of this service's "
+                "clock: nothing was recorded"
+            )
+        )
         raise InvalidRequest(
-            f"The delivery was signed {when}, and one is accepted within five minutes of this service's clock: "
-            "nothing was recorded",
+            gettext(said, span=units.span(int(abs(age)))),
             error="StaleDelivery",
         )
     return Verified(_delivery(message_id, "webhook-id"), headers.get("webhook-type", ""))
@@ -141,10 +160,12 @@ def gitlab(token: str | None, signing: str | None, headers: Mapping[str, str], b
     if token is not None:
         given = headers.get("x-gitlab-token")
         if not given:
-            raise Unsigned("The delivery carries no X-Gitlab-Token: set the webhook's secret token", error="Unsigned")
+            raise Unsigned(
+                gettext("The delivery carries no X-Gitlab-Token: set the webhook's secret token"), error="Unsigned"
+            )
         if not _same(given, token):
             raise Unsigned(
-                "X-Gitlab-Token is not this community's GitLab secret token: nothing was recorded",
+                gettext("X-Gitlab-Token is not this community's GitLab secret token: nothing was recorded"),
                 error="BadSignature",
             )
     event = headers.get("x-gitlab-event", "")
@@ -159,12 +180,15 @@ def discourse(secret: str, headers: Mapping[str, str], body: bytes) -> Verified:
     given = headers.get("x-discourse-event-signature")
     if not given:
         raise Unsigned(
-            "The delivery carries no X-Discourse-Event-Signature: set the webhook's secret in Discourse",
+            gettext("The delivery carries no X-Discourse-Event-Signature: set the webhook's secret in Discourse"),
             error="Unsigned",
         )
     if not _same(given, "sha256=" + _hmac_hex(secret.encode(), body)):
         raise Unsigned(
-            "X-Discourse-Event-Signature does not verify with this community's Discourse secret: nothing was recorded",
+            gettext(
+                "X-Discourse-Event-Signature does not verify with this community's Discourse secret: nothing was "
+                "recorded"
+            ),
             error="BadSignature",
         )
     instance = (headers.get("x-discourse-instance") or "").strip().rstrip("/")

@@ -21,6 +21,7 @@ from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.errors import ChainRefused, Conflict, NotFound, Unprocessable
+from backend.i18n import N_, gettext
 from backend.indexer.models import Indicator, IndicatorVersion
 from backend.proposals import actions
 from backend.proposals.actions import (
@@ -29,15 +30,16 @@ from backend.proposals.actions import (
     AdmitMember,
     AmendIndicator,
     ChangeSettings,
-    SetTimelockDelay,
     ProposalAction,
     RecoverMember,
     RemoveMember,
     RetireIndicator,
     RetireOrganisation,
     RevokeBadge,
+    SetTimelockDelay,
     within_token_cap,
 )
+from backend.units import number, span
 from backend.vocabulary import (
     MAX_PROPOSAL_ACTIONS,
     MAX_PROPOSAL_CALLDATA_BYTES,
@@ -79,10 +81,7 @@ def settings_bounds(ctx: Context, community: Community) -> dict[str, tuple[int, 
 
 
 def _in_words(seconds: int) -> str:
-    for unit, size in (("days", 86_400), ("hours", 3600), ("minutes", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size:,} {unit}" if seconds != size else f"1 {unit[:-1]}"
-    return f"{seconds:,} second" + ("" if seconds == 1 else "s")
+    return span(seconds)
 
 
 def encode(ctx: Context, action: ProposalAction) -> list[tuple[str, bytes]]:
@@ -91,7 +90,9 @@ def encode(ctx: Context, action: ProposalAction) -> list[tuple[str, bytes]]:
 
 
 def _never(label: str, what: str, error: str) -> Conflict:
-    return Conflict(f"{label} {what}: the proposal could never execute", error=error)
+    return Conflict(
+        gettext("%(label)s %(what)s: the proposal could never execute", label=label, what=what), error=error
+    )
 
 
 class ProposalPlan:
@@ -163,21 +164,32 @@ class ProposalPlan:
 
     def _indicator(self, label: str, action) -> None:
         indicator_id = action.indicator_id
-        verb = "amends" if isinstance(action, AmendIndicator) else "retires"
         if indicator_id in self._retired_by:
             earlier = self._retired_by[indicator_id]
-            raise _never(
-                label,
-                f"{verb} indicator {indicator_id}, which {earlier} {'already ' if verb == 'retires' else ''}retires",
-                "RegistryIndicatorRetired",
+            what = (
+                gettext(
+                    "amends indicator %(indicator)s, which %(earlier)s retires", indicator=indicator_id, earlier=earlier
+                )
+                if isinstance(action, AmendIndicator)
+                else gettext(
+                    "retires indicator %(indicator)s, which %(earlier)s already retires",
+                    indicator=indicator_id,
+                    earlier=earlier,
+                )
             )
+            raise _never(label, what, "RegistryIndicatorRetired")
         if indicator_id not in self._checked_indicators:
             try:
                 terms = self._read("registry", "terms", indicator_id)[0]
             except ChainRefused as exc:
-                raise NotFound(f"No indicator {indicator_id} in this community", error=exc.error) from exc
+                raise NotFound(
+                    gettext("No indicator %(indicator)s in this community", indicator=indicator_id), error=exc.error
+                ) from exc
             if not terms[5]:
-                raise Conflict(f"Indicator {indicator_id} is retired", error="RegistryIndicatorRetired")
+                raise Conflict(
+                    gettext("Indicator %(indicator)s is retired", indicator=indicator_id),
+                    error="RegistryIndicatorRetired",
+                )
             self._checked_indicators.add(indicator_id)
         if isinstance(action, RetireIndicator):
             self._retired_by[indicator_id] = label
@@ -214,10 +226,16 @@ class ProposalPlan:
         key = name_key(action.name)
         if key in names:
             holder, written = names[key]
-            which = f"indicator {holder}" if holder > 0 else f"an indicator actions[{-holder - 1}] adds"
-            message = (
-                f"an active indicator is already called “{written}” ({which}): choose another name, or amend "
-                "or retire that one"
+            which = (
+                gettext("indicator %(indicator)s", indicator=holder)
+                if holder > 0
+                else gettext("an indicator %(action)s adds", action=f"actions[{-holder - 1}]")
+            )
+            message = gettext(
+                "an active indicator is already called “%(name)s” (%(which)s): choose another name, or amend or "
+                "retire that one",
+                name=written,
+                which=which,
             )
             raise Conflict(
                 f"{label}: {message}",
@@ -236,10 +254,15 @@ class ProposalPlan:
             self._indicator_count += 1
         endorser = action.endorser_indicator_id
         if endorser and (endorser > existing or endorser == own):
-            why = "is the indicator itself" if endorser == own else "does not exist"
+            why = gettext("is the indicator itself") if endorser == own else gettext("does not exist")
             raise Unprocessable(
-                f"{label}: endorser_indicator_id {endorser} {why}: attesters must hold a badge of "
-                "another, existing indicator",
+                gettext(
+                    "%(label)s: endorser_indicator_id %(endorser)s %(why)s: attesters must hold a badge of another, "
+                    "existing indicator",
+                    label=label,
+                    endorser=endorser,
+                    why=why,
+                ),
                 error="RegistryInvalidIndicator",
                 errors=[{"loc": ["body", "actions", "endorser_indicator_id"], "msg": why}],
             )
@@ -248,8 +271,11 @@ class ProposalPlan:
         if organisation_id in self._retired_organisations:
             raise _never(
                 label,
-                f"retires organisation {organisation_id}, which "
-                f"{self._retired_organisations[organisation_id]} already retires",
+                gettext(
+                    "retires organisation %(organisation)s, which %(earlier)s already retires",
+                    organisation=organisation_id,
+                    earlier=self._retired_organisations[organisation_id],
+                ),
                 "RegistryOrganisationRetired",
             )
         self._read("registry", "requireActiveOrganisation", organisation_id)  # 404 / 409 in words
@@ -260,34 +286,47 @@ class ProposalPlan:
             if account in self._membership_changed_by:
                 raise _never(
                     label,
-                    f"admits {account}, who is a member by then ({self._membership_changed_by[account]})",
+                    gettext(
+                        "admits %(account)s, who is a member by then (%(because)s)",
+                        account=account,
+                        because=self._membership_changed_by[account],
+                    ),
                     "MembershipAlreadyMember",
                 )
-            raise Conflict(f"{account} is already a member", error="MembershipAlreadyMember")
-        self._set_member(account, True, f"{label} admits them")
+            raise Conflict(gettext("%(account)s is already a member", account=account), error="MembershipAlreadyMember")
+        self._set_member(account, True, gettext("%(label)s admits them", label=label))
 
     def _require_member(self, label: str, account: str, verb: str) -> None:
+        """`verb` is a catalog message with an %(account)s: "removes %(account)s"."""
         if self.is_member(account):
             return
         if account in self._membership_changed_by:
             raise _never(
                 label,
-                f"{verb} {account}, who is no longer a member by then ({self._membership_changed_by[account]})",
+                gettext(
+                    "%(does)s, who is no longer a member by then (%(because)s)",
+                    does=gettext(verb, account=account),
+                    because=self._membership_changed_by[account],
+                ),
                 "MembershipNotMember",
             )
-        raise NotFound(f"{account} is not a member", error="MembershipNotMember")
+        raise NotFound(gettext("%(account)s is not a member", account=account), error="MembershipNotMember")
 
     def _remove(self, label: str, account: str) -> None:
-        self._require_member(label, account, "removes")
-        self._set_member(account, False, f"{label} removes them")
+        self._require_member(label, account, N_("removes %(account)s"))
+        self._set_member(account, False, gettext("%(label)s removes them", label=label))
         self._removals.append(label)
         if self._member_count == 0:
             earlier = self._removals[:-1]
-            after = f" after {', '.join(earlier)}" if earlier else ""
+            after = " " + gettext("after %(actions)s", actions=", ".join(earlier)) if earlier else ""
             raise _never(
                 label,
-                f"removes {account}, the last member left{after}: a community keeps at least one "
-                "member, so that it can still propose and vote",
+                gettext(
+                    "removes %(account)s, the last member left%(after)s: a community keeps at least one member, so "
+                    "that it can still propose and vote",
+                    account=account,
+                    after=after,
+                ),
                 "MembershipLastMember",
             )
 
@@ -295,17 +334,21 @@ class ProposalPlan:
         if token_id in self._revoked_by:
             raise _never(
                 label,
-                f"revokes badge {token_id}, which {self._revoked_by[token_id]} already revokes",
+                gettext(
+                    "revokes badge %(badge)s, which %(earlier)s already revokes",
+                    badge=token_id,
+                    earlier=self._revoked_by[token_id],
+                ),
                 "BadgeAlreadyRevoked",
             )
         try:
             _, badge, _ = self._read("badge", "getBadge", token_id)
         except ChainRefused as exc:
-            raise NotFound(f"No badge {token_id} in this community", error=exc.error) from exc
+            raise NotFound(gettext("No badge %(badge)s in this community", badge=token_id), error=exc.error) from exc
         if badge[3]:  # revokedAt
-            raise Conflict(f"Badge {token_id} is already revoked", error="BadgeAlreadyRevoked")
+            raise Conflict(gettext("Badge %(badge)s is already revoked", badge=token_id), error="BadgeAlreadyRevoked")
         if not self._read("badge", "isActive", token_id)[0]:
-            raise Conflict(f"Badge {token_id} no longer counts (expired)")
+            raise Conflict(gettext("Badge %(badge)s no longer counts (expired)", badge=token_id))
         self._revoked_by[token_id] = label
 
     def _settings(self, label: str, action: ChangeSettings) -> None:
@@ -316,12 +359,29 @@ class ProposalPlan:
                 continue
             low, high = bounds[field]
             if not low <= value <= high:
-                words = f" ({_in_words(low)} to {_in_words(high)})" if field.endswith("_seconds") else ""
+                words = (
+                    " (" + gettext("%(low)s to %(high)s", low=_in_words(low), high=_in_words(high)) + ")"
+                    if field.endswith("_seconds")
+                    else ""
+                )
                 raise Unprocessable(
-                    f"{label}: {field} must be within the governor's bounds, {low:,} to {high:,}{words}, so that "
-                    f"governance can always act again; {value:,} would be refused when the proposal executes",
+                    gettext(
+                        "%(label)s: %(field)s must be within the governor's bounds, %(low)s to %(high)s%(words)s, so "
+                        "that governance can always act again; %(value)s would be refused when the proposal executes",
+                        label=label,
+                        field=field,
+                        low=number(low),
+                        high=number(high),
+                        words=words,
+                        value=number(value),
+                    ),
                     error=error,
-                    errors=[{"loc": ["body", "actions", field], "msg": f"must be within {low}-{high}"}],
+                    errors=[
+                        {
+                            "loc": ["body", "actions", field],
+                            "msg": gettext("must be within %(low)s-%(high)s", low=low, high=high),
+                        }
+                    ],
                 )
 
     def _timelock_delay(self, label: str, delay: int) -> None:
@@ -329,36 +389,60 @@ class ProposalPlan:
         low, high = self._read("timelock", "minDelayAllowed")[0], self._read("timelock", "MAX_DELAY")[0]
         if not low <= delay <= high:
             raise Unprocessable(
-                f"{label}: the timelock's delay must be within {_in_words(low)} and {_in_words(high)}, so that "
-                f"members have time to see a passed proposal coming and governance can still act; "
-                f"{_in_words(delay)} would be refused when the proposal executes",
+                gettext(
+                    "%(label)s: the timelock's delay must be within %(low)s and %(high)s, so that members have time "
+                    "to see a passed proposal coming and governance can still act; %(delay)s would be refused when "
+                    "the proposal executes",
+                    label=label,
+                    low=_in_words(low),
+                    high=_in_words(high),
+                    delay=_in_words(delay),
+                ),
                 error="TimelockDelayOutOfRange",
-                errors=[{"loc": ["body", "actions", "delay_seconds"], "msg": f"must be within {low}-{high}"}],
+                errors=[
+                    {
+                        "loc": ["body", "actions", "delay_seconds"],
+                        "msg": gettext("must be within %(low)s-%(high)s", low=low, high=high),
+                    }
+                ],
             )
 
     def _recover(self, label: str, action: RecoverMember) -> None:
         lost, replacement = checksum(action.lost), checksum(action.replacement)
-        self._require_member(label, lost, "moves the membership of")
+        self._require_member(label, lost, N_("moves the membership of %(account)s"))
         if lost != replacement and self.is_member(replacement):
             if replacement in self._membership_changed_by:
                 raise _never(
                     label,
-                    f"moves a membership to {replacement}, who is a member by then "
-                    f"({self._membership_changed_by[replacement]})",
+                    gettext(
+                        "moves a membership to %(account)s, who is a member by then (%(because)s)",
+                        account=replacement,
+                        because=self._membership_changed_by[replacement],
+                    ),
                     "MembershipAlreadyMember",
                 )
-            raise Conflict(f"{replacement} is already a member", error="MembershipAlreadyMember")
+            raise Conflict(
+                gettext("%(account)s is already a member", account=replacement), error="MembershipAlreadyMember"
+            )
         self._held_by(label, lost, action.token_ids)
-        self._set_member(lost, False, f"{label} moves their membership to {replacement}")
-        self._set_member(replacement, True, f"{label} moves a membership to them")
+        self._set_member(
+            lost,
+            False,
+            gettext("%(label)s moves their membership to %(account)s", label=label, account=replacement),
+        )
+        self._set_member(replacement, True, gettext("%(label)s moves a membership to them", label=label))
 
     def _held_by(self, label: str, lost: str, token_ids: list[int]) -> None:
         """Each badge to move must be held by `lost` now, and moved once."""
         seen: set[int] = set()
         for token_id in token_ids:
             if token_id in seen or token_id in self._moved_by:
-                earlier = "the same action" if token_id in seen else self._moved_by[token_id]
-                raise _never(label, f"moves badge {token_id}, which {earlier} already moves", "BadgeNotHeldBy")
+                earlier = gettext("the same action") if token_id in seen else self._moved_by[token_id]
+                raise _never(
+                    label,
+                    gettext("moves badge %(badge)s, which %(earlier)s already moves", badge=token_id, earlier=earlier),
+                    "BadgeNotHeldBy",
+                )
             seen.add(token_id)
         if not token_ids:
             return
@@ -369,13 +453,22 @@ class ProposalPlan:
         )
         for token_id, result in zip(token_ids, results):
             if isinstance(result, ChainRefused):
-                raise _never(label, f"moves badge {token_id}, which does not exist", "BadgeNotHeldBy")
+                raise _never(
+                    label, gettext("moves badge %(badge)s, which does not exist", badge=token_id), "BadgeNotHeldBy"
+                )
             if isinstance(result, Exception):
                 raise result
             owner = checksum(owner_of.decode_output(bytes.fromhex(result[2:]))[0])
             if owner != lost:
                 raise _never(
-                    label, f"moves badge {token_id}, which {lost} does not hold ({owner} does)", "BadgeNotHeldBy"
+                    label,
+                    gettext(
+                        "moves badge %(badge)s, which %(lost)s does not hold (%(owner)s does)",
+                        badge=token_id,
+                        lost=lost,
+                        owner=owner,
+                    ),
+                    "BadgeNotHeldBy",
                 )
         for token_id in token_ids:
             self._moved_by[token_id] = label
@@ -394,14 +487,22 @@ def check_size(calls: list[tuple[str, bytes]]) -> None:
     """The size caps on a proposal's calls (the action and token id caps are in ProposalActions)."""
     if len(calls) > MAX_PROPOSAL_CALLS:
         raise _size_error(
-            f"a proposal makes at most {MAX_PROPOSAL_CALLS} calls (change_settings makes one per "
-            f"setting, recover_member two with badges); these actions make {len(calls)}"
+            gettext(
+                "a proposal makes at most %(limit)s calls (change_settings makes one per setting, recover_member two "
+                "with badges); these actions make %(count)s",
+                limit=MAX_PROPOSAL_CALLS,
+                count=len(calls),
+            )
         )
     size = sum(len(data) for _, data in calls)
     if size > MAX_PROPOSAL_CALLDATA_BYTES:
         raise _size_error(
-            f"a proposal's calls carry at most {MAX_PROPOSAL_CALLDATA_BYTES:,} bytes of calldata "
-            f"(the relayer pays for every byte); these actions make {size:,}"
+            gettext(
+                "a proposal's calls carry at most %(limit)s bytes of calldata (the relayer pays for every byte); "
+                "these actions make %(size)s",
+                limit=number(MAX_PROPOSAL_CALLDATA_BYTES),
+                size=number(size),
+            )
         )
 
 
@@ -409,7 +510,13 @@ def proposal_calls(ctx: Context, community: Community, actions: list) -> list[tu
     """The (contract key, calldata) pairs a whole proposal executes as, after checking its size,
     and each action against the chain and the actions before it."""
     if len(actions) > MAX_PROPOSAL_ACTIONS:
-        raise _size_error(f"a proposal has at most {MAX_PROPOSAL_ACTIONS} actions; this one has {len(actions)}")
+        raise _size_error(
+            gettext(
+                "a proposal has at most %(limit)s actions; this one has %(count)s",
+                limit=MAX_PROPOSAL_ACTIONS,
+                count=len(actions),
+            )
+        )
     _within_token_cap_or_422(actions)
     encoded = [encode(ctx, action) for action in actions]
     check_size([call for calls in encoded for call in calls])
