@@ -19,6 +19,10 @@ from typing import Any
 import click
 import httpx
 
+from backend.cli.language import Group, option
+from backend.i18n import N_, ngettext
+from backend.i18n import gettext as _
+
 # The exit codes of `commons` (backend/cli/main.py): refused, usage, unavailable.
 REFUSED, USAGE, UNAVAILABLE = 1, 2, 3
 
@@ -41,30 +45,32 @@ def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[s
     }
 
 
-@click.group()
+@click.group(cls=Group, help=N_("Work captured where it happens: backfill from a source's export."))
 def capture() -> None:
-    """Work captured where it happens: backfill from a source's export."""
+    pass
 
 
-@capture.command("import")
-@click.option(
-    "--source", type=click.Choice(["github", "gitlab", "discourse", "standard"]), required=True, help="Where it is from"
+@capture.command("import", help=N_("Import FILE's past items through the community's capture rules (idempotent)."))
+@option(
+    "--source",
+    type=click.Choice(["github", "gitlab", "discourse", "standard"]),
+    required=True,
+    help=N_("Where it is from"),
 )
-@click.option("--forum", help="Discourse only: the forum's address (https://...)")
-@click.option(
+@option("--forum", help=N_("Discourse only: the forum's address (https://...)"))
+@option(
     "--secret-file",
     type=click.Path(exists=True, dir_okay=False),
-    help="A file holding the source's secret (or COMMONS_CAPTURE_SECRET)",
+    help=N_("A file holding the source's secret (or COMMONS_CAPTURE_SECRET)"),
 )
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.pass_obj
 def import_file(out: Any, source: str, forum: str | None, secret_file: str | None, file: str):
-    """Import FILE's past items through the community's capture rules (idempotent)."""
     secret = Path(secret_file).read_text().strip() if secret_file else os.environ.get("COMMONS_CAPTURE_SECRET", "")
     if not secret:
-        raise Exit(USAGE, "the source's secret is needed: --secret-file, or COMMONS_CAPTURE_SECRET")
+        raise Exit(USAGE, _("the source's secret is needed: --secret-file, or COMMONS_CAPTURE_SECRET"))
     if source == "discourse" and not forum:
-        raise Exit(USAGE, "a Discourse import names the forum it came from: --forum https://...")
+        raise Exit(USAGE, _("a Discourse import names the forum it came from: --forum https://..."))
     body = Path(file).read_bytes()
     client = out.client
     path = f"{client.prefix}/capture/{source}/import"
@@ -73,7 +79,15 @@ def import_file(out: Any, source: str, forum: str | None, secret_file: str | Non
             path, content=body, headers=signed_headers(secret, body), params={"forum": forum} if forum else None
         )
     except httpx.HTTPError as exc:
-        raise Exit(UNAVAILABLE, f"the service at {out.api} is unavailable ({type(exc).__name__}: {exc})") from exc
+        raise Exit(
+            UNAVAILABLE,
+            _(
+                "the service at %(api)s is unavailable (%(kind)s: %(why)s)",
+                api=out.api,
+                kind=type(exc).__name__,
+                why=exc,
+            ),
+        ) from exc
     if response.status_code >= 400:
         problem = response.json() if response.headers.get("content-type", "").endswith("json") else {}
         code = UNAVAILABLE if response.status_code in (502, 503, 504) else REFUSED
@@ -82,6 +96,13 @@ def import_file(out: Any, source: str, forum: str | None, secret_file: str | Non
     answer = response.json()
     out.output(
         answer,
-        f"{answer['items']} item(s): {answer['imported']} imported, {answer['already']} imported before, "
-        f"{answer['drafts']} draft(s) made" + "".join(f"\n  {note}" for note in answer["notes"]),
+        ngettext(
+            "%(num)s item: %(imported)s imported, %(already)s imported before; drafts made: %(drafts)s",
+            "%(num)s items: %(imported)s imported, %(already)s imported before; drafts made: %(drafts)s",
+            answer["items"],
+            imported=answer["imported"],
+            already=answer["already"],
+            drafts=answer["drafts"],
+        )
+        + "".join(f"\n  {note}" for note in answer["notes"]),
     )

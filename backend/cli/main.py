@@ -12,6 +12,9 @@ Exit codes (for scripts):
   3  the service, or the chain behind it, is unavailable (connection refused, 503, 504)
   4  the key could not be unlocked (no keystore, not a keystore, wrong password)
   5  a write was sent but not mined and indexed within --timeout (its hash is printed)
+
+Its language: `--lang`, else the environment (LANGUAGE, LC_ALL, LC_MESSAGES, LANG), else English
+(backend/cli/language.py); the service's refusals come back in the same language.
 """
 
 from __future__ import annotations
@@ -30,8 +33,13 @@ import httpx
 from eth_account import Account
 
 from backend.capture import cli as capture_commands
+from backend.cli import language
 from backend.cli.keystore import KeystoreError, read_keystore, unlock
+from backend.cli.language import Group, Option, option
 from backend.client import ApiError, CommunityClient
+from backend.i18n import N_, SUPPORTED, lazy_gettext, ngettext, use_locale
+from backend.i18n import gettext as _
+from backend.units import number, span
 from backend.vocabulary import Site, Support
 
 OK, REFUSED, USAGE, UNAVAILABLE, LOCKED, TIMED_OUT = 0, 1, 2, 3, 4, 5
@@ -76,7 +84,11 @@ class Cli:
     @property
     def client(self) -> CommunityClient:
         if self._client is None:
-            self._client = CommunityClient(self.api, self.community, timeout=30.0)
+            # Refusals come back in the command line's language.
+            http = httpx.Client(
+                base_url=self.api, timeout=30.0, headers={"Accept-Language": language.accept_language()}
+            )
+            self._client = CommunityClient(self.api, self.community, http=http)
         return self._client
 
     def progress(self, message: str) -> None:
@@ -93,13 +105,13 @@ class Cli:
             code = UNAVAILABLE if exc.status in (502, 503, 504) else REFUSED
             raise Exit(code, f"{exc.status} {exc.problem.get('title', '')}: {detail}".strip(), exc.problem) from exc
         except httpx.HTTPError as exc:
-            raise Exit(UNAVAILABLE, f"the service at {self.api} is unavailable ({type(exc).__name__}: {exc})") from exc
+            raise Exit(UNAVAILABLE, _unavailable(self.api, exc)) from exc
 
     def raw(self, path: str, **params: Any) -> httpx.Response:
         try:
             response = self.client.http.get(self.client.prefix + path, params=params)
         except httpx.HTTPError as exc:
-            raise Exit(UNAVAILABLE, f"the service at {self.api} is unavailable ({type(exc).__name__}: {exc})") from exc
+            raise Exit(UNAVAILABLE, _unavailable(self.api, exc)) from exc
         if response.status_code >= 400:
             self.call("GET", path, **params)  # raises with the problem
         return response
@@ -115,19 +127,21 @@ class Cli:
     def key(self) -> str:
         """Unlock the signing key: the keystore file, or the ape account's."""
         if self.keystore and self.account:
-            raise Exit(USAGE, "give --keystore or --account, not both")
+            raise Exit(USAGE, _("give --keystore or --account, not both"))
         if self.account:
             folder = Path(os.environ.get("APE_DATA_FOLDER", Path.home() / ".ape")) / "accounts"
             path = folder / f"{self.account}.json"
             if not path.exists():
-                raise Exit(LOCKED, f"no ape account '{self.account}' (looked for {path})")
+                raise Exit(LOCKED, _("no ape account '%(alias)s' (looked for %(path)s)", alias=self.account, path=path))
         elif self.keystore:
             path = Path(self.keystore)
         else:
             raise Exit(
                 USAGE,
-                "this action is signed: give --keystore FILE or --account ALIAS "
-                "(or COMMONS_KEYSTORE / COMMONS_ACCOUNT)",
+                _(
+                    "this action is signed: give --keystore FILE or --account ALIAS (or COMMONS_KEYSTORE / "
+                    "COMMONS_ACCOUNT)"
+                ),
             )
         # Whatever the file holds, a sentence and exit 4, never a traceback (backend/cli/keystore.py);
         # its shape is checked before the password is asked.
@@ -142,12 +156,12 @@ class Cli:
             try:
                 return Path(self.password_file).read_text().rstrip("\n")
             except (OSError, ValueError) as exc:  # ValueError: not text in this locale's encoding
-                raise Exit(LOCKED, f"cannot read the password file: {exc}") from exc
+                raise Exit(LOCKED, _("cannot read the password file: %(why)s", why=exc)) from exc
         if "COMMONS_PASSWORD" in os.environ:
             return os.environ["COMMONS_PASSWORD"]
         if not sys.stdin.isatty():
-            raise Exit(LOCKED, "no password: give --password-file or COMMONS_PASSWORD when not at a terminal")
-        return getpass.getpass(f"Password for {path}: ")
+            raise Exit(LOCKED, _("no password: give --password-file or COMMONS_PASSWORD when not at a terminal"))
+        return getpass.getpass(_("Password for %(path)s: ", path=path))
 
     def signer(self) -> tuple[str, str]:
         key = self.key()
@@ -163,11 +177,11 @@ class Cli:
 
     def prepare(self, action: str, **fields: Any) -> dict[str, Any]:
         signer = self.signer()[1]
-        self.progress(f"checking with the service as {signer}")
+        self.progress(_("checking with the service as %(signer)s", signer=signer))
         return self.call("POST", f"/{action}/prepare", {"signer": signer, **fields})
 
     def relay(self, typed: dict[str, Any], submit: str) -> dict[str, Any]:
-        self.progress("signing with the local key")
+        self.progress(_("signing with the local key"))
         signature = CommunityClient.sign(self.signer()[0], typed)
         answer = self.call("POST", f"/{submit}", {"typed_data": typed, "signature": signature}, wait="false")
         return self.follow(answer)
@@ -179,24 +193,31 @@ class Cli:
             state = (answer.get("tx_hash"), answer.get("status"))
             if state != shown:
                 self.progress(
-                    f"sent {answer['tx_hash']}, waiting for a block"
+                    _("sent %(tx)s, waiting for a block", tx=answer["tx_hash"])
                     if answer.get("tx_hash")
-                    else "queued by the relayer, waiting to be sent"
+                    else _("queued by the relayer, waiting to be sent")
                 )
                 shown = state
             if time.monotonic() > deadline:
                 raise Exit(
                     TIMED_OUT,
-                    f"not mined and indexed within {self.timeout:g} s: follow "
-                    f"{answer.get('status_url') or answer.get('tx_hash')}",
+                    _(
+                        "not mined and indexed within %(timeout)s: follow %(where)s",
+                        timeout=span(int(self.timeout)),
+                        where=answer.get("status_url") or answer.get("tx_hash"),
+                    ),
                     answer,
                 )
             time.sleep(0.3)
             url = answer.get("status_url") or f"/transactions/{answer['tx_hash']}"
             answer = self._status(url)
         if answer.get("status") == "failed":
-            raise Exit(REFUSED, f"transaction {answer.get('tx_hash')} failed: {answer.get('error')}", answer)
-        self.progress(f"mined in block {answer.get('block_number')} and indexed")
+            raise Exit(
+                REFUSED,
+                _("transaction %(tx)s failed: %(why)s", tx=answer.get("tx_hash"), why=answer.get("error")),
+                answer,
+            )
+        self.progress(_("mined in block %(block)s and indexed", block=answer.get("block_number")))
         return answer
 
     def _status(self, url: str) -> dict[str, Any]:
@@ -210,31 +231,70 @@ class Cli:
 pass_cli = click.make_pass_decorator(Cli)
 
 
-@click.group(help=__doc__.split("\n\n")[0], epilog="\b\n" + __doc__[__doc__.index("Exit codes") :])
-@click.option(
+def _unavailable(api: str, exc: Exception) -> str:
+    return _("the service at %(api)s is unavailable (%(kind)s: %(why)s)", api=api, kind=type(exc).__name__, why=exc)
+
+
+def _set_language(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """--lang: the rest of the command speaks it (main() reads it before click, for click's own words)."""
+    if value:
+        ctx.with_resource(use_locale(value))
+    return value
+
+
+# The group's help, and its epilog: the exit codes, kept as written.
+_HELP = N_("`commons`: every member action and the reads, over the HTTP API, signing locally.")
+_EXIT_CODES = N_(
+    "Exit codes (for scripts):\n"
+    "  0  done\n"
+    "  1  refused by the service (its problem detail is printed), or a transaction that reverted\n"
+    "  2  usage: a missing or malformed option or argument\n"
+    "  3  the service, or the chain behind it, is unavailable (connection refused, 503, 504)\n"
+    "  4  the key could not be unlocked (no keystore, not a keystore, wrong password)\n"
+    "  5  a write was sent but not mined and indexed within --timeout (its hash is printed)"
+)
+
+
+@click.group(cls=Group, help=_HELP, epilog=_EXIT_CODES)
+@option(
     "--api",
     envvar="COMMONS_API",
     default="http://127.0.0.1:8000",
     show_default=True,
-    help="The service's URL (COMMONS_API)",
+    help=N_("The service's URL (COMMONS_API)"),
 )
-@click.option("--community", envvar="COMMONS_COMMUNITY", help="Community slug, when the service serves several")
-@click.option("--json", "as_json", is_flag=True, help="Answer in JSON on stdout (errors as JSON on stderr)")
-@click.option(
+@option("--community", envvar="COMMONS_COMMUNITY", help=N_("Community slug, when the service serves several"))
+@option("--json", "as_json", is_flag=True, help=N_("Answer in JSON on stdout (errors as JSON on stderr)"))
+@option(
     "--keystore",
     envvar="COMMONS_KEYSTORE",
     type=click.Path(),  # a directory: exit 4, as any non-keystore
-    help="Encrypted keystore file to sign with (COMMONS_KEYSTORE)",
+    help=N_("Encrypted keystore file to sign with (COMMONS_KEYSTORE)"),
 )
-@click.option("--account", envvar="COMMONS_ACCOUNT", help="An ape account alias to sign with (COMMONS_ACCOUNT)")
-@click.option(
+@option("--account", envvar="COMMONS_ACCOUNT", help=N_("An ape account alias to sign with (COMMONS_ACCOUNT)"))
+@option(
     "--password-file",
     envvar="COMMONS_PASSWORD_FILE",
     type=click.Path(dir_okay=False),
-    help="File holding the keystore's password (else COMMONS_PASSWORD, else a prompt)",
+    help=N_("File holding the keystore's password (else COMMONS_PASSWORD, else a prompt)"),
 )
-@click.option("--timeout", default=120.0, show_default=True, help="Seconds to wait for a write to be mined and indexed")
-@click.version_option("0.1.0", prog_name="commons")
+@option("--timeout", default=120.0, show_default=True, help=N_("Seconds to wait for a write to be mined and indexed"))
+@option(
+    "--lang",
+    type=click.Choice(SUPPORTED),
+    callback=_set_language,
+    expose_value=False,
+    is_eager=True,
+    help=N_("The language to answer in (else LANGUAGE, LC_ALL, LC_MESSAGES or LANG; else en)"),
+)
+@click.version_option(
+    "0.1.0",
+    prog_name="commons",
+    # Said when asked, in the language of the moment: a lazy string, which click formats with %.
+    message=lazy_gettext("%(prog)s, version %(version)s"),  # type: ignore[arg-type]
+    cls=Option,
+    help=N_("Show the version and exit."),
+)
 @click.pass_context
 def cli(ctx, api, community, as_json, keystore, account, password_file, timeout):
     ctx.obj = Cli(api.rstrip("/"), community, as_json, keystore, account, password_file, timeout)
@@ -242,30 +302,38 @@ def cli(ctx, api, community, as_json, keystore, account, password_file, timeout)
 
 
 def _created(out: Cli, answer: dict[str, Any], what: str) -> None:
+    """`what` is a catalog message ("Proposed"); what was created is named as the API names it."""
     created = answer.get("created") or {}
     words = ", ".join(f"{k} {v}" for k, v in created.items())
-    out.output(answer, f"{what}: {words or 'done'} (transaction {answer.get('tx_hash')})")
+    out.output(
+        answer,
+        _(
+            "%(what)s: %(created)s (transaction %(tx)s)",
+            what=_(what),
+            created=words or _("done"),
+            tx=answer.get("tx_hash"),
+        ),
+    )
 
 
 # ---------------------------------------------------------------------- accounts
 
 
-@cli.group()
+@cli.group(help=N_("Keystore files: make one, or see its address."))
 def account():
-    """Keystore files: make one, or see its address."""
+    pass
 
 
-@account.command("new")
+@account.command("new", help=N_("Make a new key in an encrypted keystore file (the password is asked twice)."))
 @click.argument("path", type=click.Path(dir_okay=False))
 @pass_cli
 def account_new(out: Cli, path: str):
-    """Make a new key in an encrypted keystore file (the password is asked twice)."""
     if Path(path).exists():
-        raise Exit(USAGE, f"{path} exists; choose another file")
+        raise Exit(USAGE, _("%(path)s exists; choose another file", path=path))
     password = (
         out._password(Path(path))
         if (out.password_file or "COMMONS_PASSWORD" in os.environ)
-        else (click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True))
+        else (click.prompt(_("New password"), hide_input=True, confirmation_prompt=True, err=True))
     )
     new = Account.create()
     Path(path).write_text(json.dumps(Account.encrypt(new.key, password)))
@@ -273,10 +341,9 @@ def account_new(out: Cli, path: str):
     out.output({"address": new.address, "keystore": path}, new.address)
 
 
-@account.command("address")
+@account.command("address", help=N_("The signing key's address (unlocks it, so checks the password too)."))
 @pass_cli
 def account_address(out: Cli):
-    """The signing key's address (unlocks it, so checks the password too)."""
     _, signer = out.signer()
     out.output({"address": signer}, signer)
 
@@ -292,54 +359,56 @@ def _parse_actions(actions: tuple[str, ...], actions_file: str | None) -> list[d
             parsed += loaded if isinstance(loaded, list) else [loaded]
         parsed += [json.loads(a) for a in actions]
     except (OSError, ValueError) as exc:
-        raise Exit(USAGE, f"actions must be JSON objects: {exc}") from exc
+        raise Exit(USAGE, _("actions must be JSON objects: %(why)s", why=exc)) from exc
     if not parsed:
-        raise Exit(USAGE, "give at least one --action '{\"type\": ...}' or --actions-file")
+        raise Exit(USAGE, _("give at least one --action '{\"type\": ...}' or --actions-file"))
     return parsed
 
 
-@cli.command()
-@click.option("--description", required=True, help="What the proposal does and why")
-@click.option(
+@cli.command(help=N_("Propose changes: indicators, members, badges, settings (see the API's proposal actions)."))
+@option("--description", required=True, help=N_("What the proposal does and why"))
+@option(
     "--action",
     "actions",
     multiple=True,
-    help='One action as JSON, e.g. \'{"type": "add_indicator", "name": "Mentoring", ...}\' (repeatable)',
+    help=N_('One action as JSON, e.g. \'{"type": "add_indicator", "name": "Mentoring", ...}\' (repeatable)'),
 )
-@click.option("--actions-file", type=click.Path(exists=True, dir_okay=False), help="A JSON list of actions")
+@option("--actions-file", type=click.Path(exists=True, dir_okay=False), help=N_("A JSON list of actions"))
 @pass_cli
 def propose(out: Cli, description: str, actions: tuple[str, ...], actions_file: str | None):
-    """Propose changes: indicators, members, badges, settings (see the API's proposal actions)."""
     _created(
-        out, out.act("proposals", description=description, actions=_parse_actions(actions, actions_file)), "Proposed"
+        out,
+        out.act("proposals", description=description, actions=_parse_actions(actions, actions_file)),
+        N_("Proposed"),
     )
 
 
-@cli.command()
+@cli.command(help=N_("Vote on a proposal."))
 @click.argument("proposal_id")
 @click.argument("support", type=click.Choice(get_args(Support)))
-@click.option("--reason", default="", help="Why, in words (recorded on chain)")
+@option("--reason", default="", help=N_("Why, in words (recorded on chain)"))
 @pass_cli
 def vote(out: Cli, proposal_id: str, support: str, reason: str):
-    """Vote on a proposal."""
-    _created(out, out.act("votes", proposal_id=proposal_id, support=support, reason=reason), "Voted")
+    _created(out, out.act("votes", proposal_id=proposal_id, support=support, reason=reason), N_("Voted"))
 
 
-@cli.command()
+@cli.command(help=N_("Delegate your vote to another member (or to yourself to take it back)."))
 @click.argument("delegatee")
 @pass_cli
 def delegate(out: Cli, delegatee: str):
-    """Delegate your vote to another member (or to yourself to take it back)."""
-    _created(out, out.act("delegations", delegatee=delegatee), "Delegated")
+    _created(out, out.act("delegations", delegatee=delegatee), N_("Delegated"))
 
 
-@cli.command()
+@cli.command(
+    help=N_(
+        "Carry out a proposal that passed (anyone may; the relayer pays, nothing is signed): it is queued in "
+        "the community's timelock, then executed once the timelock's delay is over."
+    )
+)
 @click.argument("proposal_id")
 @pass_cli
 def execute(out: Cli, proposal_id: str):
-    """Carry out a proposal that passed (anyone may; the relayer pays, nothing is signed): it is
-    queued in the community's timelock, then executed once the timelock's delay is over."""
-    out.progress(f"asking the relayer to carry out proposal {proposal_id}")
+    out.progress(_("asking the relayer to carry out proposal %(proposal)s", proposal=proposal_id))
     answer = out.follow(out.call("POST", f"/proposals/{proposal_id}/execute", wait="false"))
     created = answer.get("created") or {}
     if "queued_proposal_id" in created and "executed_proposal_id" not in created:
@@ -349,152 +418,159 @@ def execute(out: Cli, proposal_id: str):
         except Exit as exc:
             if (exc.problem or {}).get("error") != "ProposalWaitsForTimelock":
                 raise
-            out.output(answer, f"Queued: {exc.message}")
+            out.output(answer, _("Queued: %(why)s", why=exc.message))
             return
-    _created(out, answer, "Executed")
+    _created(out, answer, N_("Executed"))
 
 
-@cli.command()
+@cli.command(
+    help=N_(
+        "Cancel a proposal before it runs: the community's guardian may, while it waits in the timelock "
+        "(and its proposer, before voting opens)."
+    )
+)
 @click.argument("proposal_id")
 @pass_cli
 def cancel(out: Cli, proposal_id: str):
-    """Cancel a proposal before it runs: the community's guardian may, while it waits in the
-    timelock (and its proposer, before voting opens)."""
-    _created(out, out.act_on(f"proposals/{proposal_id}/cancel", f"proposals/{proposal_id}/cancel"), "Cancelled")
+    _created(out, out.act_on(f"proposals/{proposal_id}/cancel", f"proposals/{proposal_id}/cancel"), N_("Cancelled"))
 
 
-@cli.command()
-@click.option("--indicator", "indicator_id", type=int, required=True, help="The indicator's id")
-@click.option("--evidence", "evidence_uri", required=True, help="A link to the evidence")
-@click.option("--evidence-hash", help="0x + 64 hex digits (default: keccak256 of the link)")
-@click.option("--organisation", "organisation_id", type=int, help="A registered organisation to credit (its id)")
+@cli.command(help=N_("Claim a contribution of your own against an indicator."))
+@option("--indicator", "indicator_id", type=int, required=True, help=N_("The indicator's id"))
+@option("--evidence", "evidence_uri", required=True, help=N_("A link to the evidence"))
+@option("--evidence-hash", help=N_("0x + 64 hex digits (default: keccak256 of the link)"))
+@option("--organisation", "organisation_id", type=int, help=N_("A registered organisation to credit (its id)"))
 @pass_cli
 def claim(out: Cli, indicator_id: int, evidence_uri: str, evidence_hash: str | None, organisation_id: int | None):
-    """Claim a contribution of your own against an indicator."""
     fields = {"indicator_id": indicator_id, "evidence_uri": evidence_uri}
     if evidence_hash:
         fields["evidence_hash"] = evidence_hash
     if organisation_id is not None:  # 0 too: the API refuses it, rather than a claim crediting none
         fields["organisation_id"] = organisation_id
-    _created(out, out.act("claims", **fields), "Claimed")
+    _created(out, out.act("claims", **fields), N_("Claimed"))
 
 
-@cli.command()
+@cli.command(help=N_("Nominate a peer whose contribution went unseen (it counts once they accept it)."))
 @click.argument("contributor")
-@click.option("--indicator", "indicator_id", type=int, required=True, help="The indicator's id")
-@click.option("--evidence", "evidence_uri", required=True, help="A link to the evidence")
-@click.option("--organisation", "organisation_id", type=int, help="A registered organisation to credit (its id)")
+@option("--indicator", "indicator_id", type=int, required=True, help=N_("The indicator's id"))
+@option("--evidence", "evidence_uri", required=True, help=N_("A link to the evidence"))
+@option("--organisation", "organisation_id", type=int, help=N_("A registered organisation to credit (its id)"))
 @pass_cli
 def nominate(out: Cli, contributor: str, indicator_id: int, evidence_uri: str, organisation_id: int | None):
-    """Nominate a peer whose contribution went unseen (it counts once they accept it)."""
     credit = {"organisation_id": organisation_id} if organisation_id is not None else {}
     _created(
         out,
         out.act("claims", indicator_id=indicator_id, evidence_uri=evidence_uri, contributor=contributor, **credit),
-        "Nominated",
+        N_("Nominated"),
     )
 
 
-@cli.command()
+@cli.command(help=N_("Attest (endorse) a claim: the one that reaches the indicator's requirement mints the badge."))
 @click.argument("claim_id", type=int)
 @pass_cli
 def attest(out: Cli, claim_id: int):
-    """Attest (endorse) a claim: the one that reaches the indicator's requirement mints the badge."""
-    _created(out, out.act("attestations", claim_id=claim_id), "Attested")
+    _created(out, out.act("attestations", claim_id=claim_id), N_("Attested"))
 
 
-@cli.command()
+@cli.command(help=N_("Accept a nomination of yours: it counts, and its badge is minted once it has its endorsements."))
 @click.argument("claim_id", type=int)
 @pass_cli
 def accept(out: Cli, claim_id: int):
-    """Accept a nomination of yours: it counts, and its badge is minted once it has its endorsements."""
-    _created(out, out.act("nomination-answers", claim_id=claim_id, answer="accept"), "Accepted")
+    _created(out, out.act("nomination-answers", claim_id=claim_id, answer="accept"), N_("Accepted"))
 
 
-@cli.command()
+@cli.command(help=N_("Decline a nomination of yours: it stays on record as declined, and closes."))
 @click.argument("claim_id", type=int)
 @pass_cli
 def decline(out: Cli, claim_id: int):
-    """Decline a nomination of yours: it stays on record as declined, and closes."""
-    _created(out, out.act("nomination-answers", claim_id=claim_id, answer="decline"), "Declined")
+    _created(out, out.act("nomination-answers", claim_id=claim_id, answer="decline"), N_("Declined"))
 
 
-@cli.command()
+@cli.command(help=N_("Disown a badge you hold: it stops counting for good (this cannot be undone)."))
 @click.argument("token_id", type=int)
 @pass_cli
 def disown(out: Cli, token_id: int):
-    """Disown a badge you hold: it stops counting for good (this cannot be undone)."""
-    _created(out, out.act("disownings", token_id=token_id), "Disowned")
+    _created(out, out.act("disownings", token_id=token_id), N_("Disowned"))
 
 
-@cli.command()
+@cli.command(help=N_("Keep your profile out of public lists (hidden), or show it again (shown)."))
 @click.argument("visibility", type=click.Choice(["hidden", "shown"]))
 @pass_cli
 def profile_visibility(out: Cli, visibility: str):
-    """Keep your profile out of public lists (hidden), or show it again (shown)."""
-    _created(out, out.act("profile-visibility", hidden=visibility == "hidden"), f"Profile {visibility}")
+    said = N_("Profile hidden") if visibility == "hidden" else N_("Profile shown")
+    _created(out, out.act("profile-visibility", hidden=visibility == "hidden"), said)
 
 
-@cli.command()
+@cli.command(help=N_('Set the name others see instead of your address (1-32 characters; "" clears it).'))
 @click.argument("name")
 @pass_cli
 def name(out: Cli, name: str):
-    """Set the name others see instead of your address (1-32 characters; "" clears it)."""
-    _created(out, out.act("names", name=name), "Named")
+    _created(out, out.act("names", name=name), N_("Named"))
 
 
-@cli.command()
+@cli.command(help=N_('Link your account on GitHub, GitLab, drupal.org or the community\'s Discourse ("" unlinks it).'))
 @click.argument("site", type=click.Choice(get_args(Site)))
 @click.argument("handle")
 @pass_cli
 def link(out: Cli, site: str, handle: str):
-    """Link your account on GitHub, GitLab, drupal.org or the community's Discourse ("" unlinks it)."""
-    _created(out, out.act_on("linked-accounts", "names", site=site, handle=handle), "Linked")
+    _created(out, out.act_on("linked-accounts", "names", site=site, handle=handle), N_("Linked"))
 
 
-@cli.command()
+@cli.command(help=N_("Vouch for a person's admission (their address); at the community's number of vouches they join."))
 @click.argument("candidate")
 @pass_cli
 def vouch(out: Cli, candidate: str):
-    """Vouch for a person's admission (their address); at the community's number of vouches they join."""
-    _created(out, out.act("vouches", candidate=candidate), "Vouched")
+    _created(out, out.act("vouches", candidate=candidate), N_("Vouched"))
 
 
-@cli.command()
+@cli.command(
+    help=N_(
+        "Invite a person who has not joined yet, by their name. Prints the invitation's address (nominate it to "
+        "credit them now) and its secret, which you pass on: whoever holds it can accept."
+    )
+)
 @click.argument("name")
 @pass_cli
 def invite(out: Cli, name: str):
-    """Invite a person who has not joined yet, by their name. Prints the invitation's address (nominate
-    it to credit them now) and its secret, which you pass on: whoever holds it can accept."""
     prepared = out.prepare("invitations", name=name)
     answer = out.relay(prepared["typed_data"], "invitations")
     invitation, secret = prepared["invitation"], prepared["secret"]
     out.output(
         {**answer, "invitation": invitation, "secret": secret},
-        f"Invited {name}: invitation {invitation}\n"
-        f"Pass this secret on to them (whoever holds it can accept): {secret}\n"
-        f"Credit them now: commons nominate {invitation} --indicator ID --evidence LINK\n"
-        f"They join with: commons join {secret}",
+        _(
+            "Invited %(name)s: invitation %(invitation)s\n"
+            "Pass this secret on to them (whoever holds it can accept): %(secret)s\n"
+            "Credit them now: commons nominate %(invitation)s --indicator ID --evidence LINK\n"
+            "They join with: commons join %(secret)s",
+            name=name,
+            invitation=invitation,
+            secret=secret,
+        ),
     )
 
 
-@cli.command()
+@cli.command(
+    help=N_("Accept an invitation with its secret, as your account; the invitation counts as the inviter's vouch.")
+)
 @click.argument("secret")
 @pass_cli
 def join(out: Cli, secret: str):
-    """Accept an invitation with its secret, as your account; the invitation counts as the inviter's vouch."""
-    _created(out, out.act_on("invitations/acceptance", "invitations", secret=secret), "Joined")
+    _created(out, out.act_on("invitations/acceptance", "invitations", secret=secret), N_("Joined"))
 
 
-@cli.command()
+@cli.command(help=N_("Withdraw an invitation you made that was not accepted (its address): its secret stops working."))
 @click.argument("invitation")
 @pass_cli
 def withdraw_invitation(out: Cli, invitation: str):
-    """Withdraw an invitation you made that was not accepted (its address): its secret stops working."""
-    _created(out, out.act_on(f"invitations/{invitation}/withdrawal", "invitations"), "Withdrawn")
+    _created(out, out.act_on(f"invitations/{invitation}/withdrawal", "invitations"), N_("Withdrawn"))
 
 
 # ---------------------------------------------------------------------- reads
+
+
+# A score by orientation, as a member reads it (a proposal's state stays the API's word, which
+# --state takes).
+_ORIENTED = {"object": N_("object-oriented: %(score)s"), "community": N_("community-oriented: %(score)s")}
 
 
 def _me(out: Cli, address: str | None) -> str:
@@ -503,106 +579,144 @@ def _me(out: Cli, address: str | None) -> str:
     return out.signer()[1]
 
 
-@cli.command()
+@cli.command(help=N_("A member's profile: score in total, by category and orientation (yours without ADDRESS)."))
 @click.argument("address", required=False)
 @pass_cli
 def profile(out: Cli, address: str | None):
-    """A member's profile: score in total, by category and orientation (yours without ADDRESS)."""
     address = _me(out, address)
     p = out.call("GET", f"/members/{address}/profile")
-    rule = " (square-root rule)" if p.get("score_rule") == "square_root" else ""
-    lines = [f"{address}: score {p['total_score']}{rule} from {p['badges_counting']} badge(s) that count"]
-    lines += [f"  {c['category'] or '(none)'}: {c['score']} ({c['badges']} badge(s))" for c in p["by_category"]]
-    lines += [f"  {o}-oriented: {v['score']}" for o, v in sorted(p["by_orientation"].items())]
+    rule = " " + _("(square-root rule)") if p.get("score_rule") == "square_root" else ""
+    lines = [
+        ngettext(
+            "%(address)s: score %(score)s%(rule)s from %(num)s badge that counts",
+            "%(address)s: score %(score)s%(rule)s from %(num)s badges that count",
+            p["badges_counting"],
+            address=address,
+            score=p["total_score"],
+            rule=rule,
+        )
+    ]
+    lines += [
+        "  "
+        + ngettext(
+            "%(category)s: %(score)s (%(num)s badge)",
+            "%(category)s: %(score)s (%(num)s badges)",
+            c["badges"],
+            category=c["category"] or _("(none)"),
+            score=c["score"],
+        )
+        for c in p["by_category"]
+    ]
+    lines += [
+        "  " + (_(_ORIENTED[o], score=v["score"]) if o in _ORIENTED else f"{o}: {v['score']}")
+        for o, v in sorted(p["by_orientation"].items())
+    ]
     out.output(p, "\n".join(lines))
 
 
-@cli.command()
-@click.option("--state", help="Only proposals in this state (pending, active, succeeded, executed, defeated, ...)")
+@cli.command(help=N_("Proposals, newest first."))
+@option("--state", help=N_("Only proposals in this state (pending, active, succeeded, executed, defeated, ...)"))
 @pass_cli
 def proposals(out: Cli, state: str | None):
-    """Proposals, newest first."""
     items = out.call("GET", "/proposals", limit=200)["items"]
     if state:
         items = [p for p in items if p["state"] == state]
     out.output(
         items,
         "\n".join(
-            f"{p['id']}  {p['state']:<9} for {p['tallies']['for']} against "
-            f"{p['tallies']['against']}  {p['description'][:60]}"
+            f"{p['id']}  {p['state']:<9} "
+            + _("for %(yes)s against %(no)s", yes=p["tallies"]["for"], no=p["tallies"]["against"])
+            + f"  {p['description'][:60]}"
             for p in items
         )
-        or "No proposals.",
+        or _("No proposals."),
     )
 
 
-@cli.command()
+@cli.command(help=N_("One proposal: state, tallies, actions and votes."))
 @click.argument("proposal_id")
 @pass_cli
 def proposal(out: Cli, proposal_id: str):
-    """One proposal: state, tallies, actions and votes."""
     p = out.call("GET", f"/proposals/{proposal_id}")
     out.output(
         p,
-        f"{p['id']}: {p['state']}, for {p['tallies']['for']} against {p['tallies']['against']} abstain "
-        f"{p['tallies']['abstain']} (quorum {p['quorum']})\n{p['description']}",
+        _(
+            "%(id)s: %(state)s, for %(yes)s against %(no)s abstain %(abstain)s (quorum %(quorum)s)",
+            id=p["id"],
+            state=p["state"],
+            yes=p["tallies"]["for"],
+            no=p["tallies"]["against"],
+            abstain=p["tallies"]["abstain"],
+            quorum=p["quorum"],
+        )
+        + f"\n{p['description']}",
     )
 
 
-@cli.command()
+@cli.command(help=N_("Nominations waiting for your answer, and claims waiting for your endorsement (or ADDRESS's)."))
 @click.argument("address", required=False)
 @pass_cli
 def awaiting(out: Cli, address: str | None):
-    """Nominations waiting for your answer, and claims waiting for your endorsement (or ADDRESS's)."""
     address = _me(out, address)
     answers = out.call("GET", "/claims", contributor=address, nomination_state="pending", limit=500)["items"]
     items = out.call("GET", "/claims/awaiting", attester=address, limit=500)["items"]
     lines = [
-        f"nomination {c['id']}: {c['indicator_name']} by {c['submitter']}, waiting for your answer "
-        f"(commons accept {c['id']} / commons decline {c['id']}) {c['evidence_uri']}"
+        _(
+            "nomination %(id)s: %(indicator)s by %(by)s, waiting for your answer (commons accept %(id)s / commons "
+            "decline %(id)s) %(evidence)s",
+            id=c["id"],
+            indicator=c["indicator_name"],
+            by=c["submitter"],
+            evidence=c["evidence_uri"],
+        )
         for c in answers
     ]
     lines += [
-        f"claim {c['id']}: {c['indicator_name']} for {c['contributor']} "
-        f"({c['attestations']}/{c['endorsements_required']}) {c['evidence_uri']}"
+        _(
+            "claim %(id)s: %(indicator)s for %(contributor)s (%(count)s/%(needed)s) %(evidence)s",
+            id=c["id"],
+            indicator=c["indicator_name"],
+            contributor=c["contributor"],
+            count=c["attestations"],
+            needed=c["endorsements_required"],
+            evidence=c["evidence_uri"],
+        )
         for c in items
     ]
-    out.output({"nominations": answers, "claims": items}, "\n".join(lines) or "Nothing waits for you.")
+    out.output({"nominations": answers, "claims": items}, "\n".join(lines) or _("Nothing waits for you."))
 
 
-@cli.command()
-@click.option("--from", "start", required=True, help="First day, YYYY-MM-DD (UTC)")
-@click.option("--to", "end", required=True, help="Last day, YYYY-MM-DD (UTC), included")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (default: stdout)")
+@cli.command(help=N_("A period's report or one of its exports, byte for byte as the service gives it."))
+@option("--from", "start", required=True, help=N_("First day, YYYY-MM-DD (UTC)"))
+@option("--to", "end", required=True, help=N_("Last day, YYYY-MM-DD (UTC), included"))
+@option("--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True)
+@option("--output", "-o", type=click.Path(dir_okay=False), help=N_("Write to this file (default: stdout)"))
 @click.argument(
     "table", type=click.Choice(["report", "badges", "attestations", "indicator-versions", "proposals", "votes"])
 )
 @pass_cli
 def export(out: Cli, table: str, start: str, end: str, fmt: str, output: str | None):
-    """A period's report or one of its exports, byte for byte as the service gives it."""
     path = "/reports" if table == "report" else f"/exports/{table}"
     body = out.raw(path, **{"from": start, "to": end, "format": fmt}).content
     if output:
         Path(output).write_bytes(body)
-        out.progress(f"wrote {len(body)} bytes to {output}")
+        out.progress(_("wrote %(size)s bytes to %(path)s", size=number(len(body)), path=output))
     else:
         click.echo(body, nl=False)
 
 
-@cli.command()
+@cli.command(help=N_("Download a member's badges as Open Badges 3.0 credentials (application/vc+jwt files)."))
 @click.argument("address", required=False)
-@click.option(
+@option(
     "--dir",
     "directory",
     type=click.Path(file_okay=False),
     default=".",
     show_default=True,
-    help="Where to write one <community>-badge-<id>.jwt per badge",
+    help=N_("Where to write one <community>-badge-<id>.jwt per badge"),
 )
 @pass_cli
 def credentials(out: Cli, address: str | None, directory: str):
-    """Download a member's badges as Open Badges 3.0 credentials (application/vc+jwt files)."""
     address = _me(out, address)
     answer = out.call("GET", f"/members/{address}/credentials")
     folder = Path(directory)
@@ -614,7 +728,7 @@ def credentials(out: Cli, address: str | None, directory: str):
         path.write_text(item["jwt"])
         written.append({"token_id": item["token_id"], "file": str(path), "revoked": item["revoked"]})
     out.output(
-        {"holder": answer["holder"], "files": written}, "\n".join(w["file"] for w in written) or "No badges yet."
+        {"holder": answer["holder"], "files": written}, "\n".join(w["file"] for w in written) or _("No badges yet.")
     )
 
 
@@ -623,17 +737,21 @@ cli.add_command(capture_commands.capture)
 
 
 def main() -> None:
-    try:
-        cli.main(prog_name="commons", standalone_mode=False)
-    except Exit as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(USAGE)
-    except click.ClickException as exc:  # usage errors
-        exc.show()
-        sys.exit(exc.exit_code)
+    # The language first (--lang, else the environment), so that click's own words, a usage error
+    # and a command's help are said in it too.
+    language.install_click_words()
+    with use_locale(language.from_arguments(sys.argv[1:]) or language.from_environment()):
+        try:
+            cli.main(prog_name="commons", standalone_mode=False)
+        except Exit as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo(_("Aborted."), err=True)
+            sys.exit(USAGE)
+        except click.ClickException as exc:  # usage errors
+            exc.show()
+            sys.exit(exc.exit_code)
     sys.exit(OK)
 
 

@@ -241,9 +241,9 @@ def test_backfill_through_the_command_line_is_idempotent_and_an_unmatched_author
     path = str(FIXTURES / "github_pulls.json")
     first = commons(stack, "--source", "github", path)
     assert first.returncode == 0, first.stderr
-    assert "2 item(s): 2 imported, 0 imported before, 2 draft(s) made" in first.stdout
+    assert "2 items: 2 imported, 0 imported before; drafts made: 2" in first.stdout
     again = commons(stack, "--source", "github", path)
-    assert again.returncode == 0 and "0 imported, 2 imported before, 0 draft(s) made" in again.stdout
+    assert again.returncode == 0 and "0 imported, 2 imported before; drafts made: 0" in again.stdout
     wrong = subprocess.run(
         [str(COMMONS), "capture", "import", "--source", "github", path],
         capture_output=True,

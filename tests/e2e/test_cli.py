@@ -151,6 +151,47 @@ def test_a_refusal_exits_1_with_the_problem(env, keys, governed):
     assert text.returncode == 1 and text.stderr.splitlines()[-1].startswith("commons: 409 ")
 
 
+# The command line's language from the environment, as gettext reads it: only LANG set, to Spanish.
+SPANISH = {"LANG": "es_ES.UTF-8", "LANGUAGE": None, "LC_ALL": None, "LC_MESSAGES": None}
+
+
+def test_the_command_line_speaks_spanish_with_lang_es(env, keys, governed):
+    """LANG=es_ES.UTF-8: progress, answers and usage errors in Spanish, and the service asked in
+    Spanish, so its refusal comes back in Spanish too (Accept-Language); --lang en overrides it."""
+    claimed = commons(
+        env,
+        keys,
+        "claim",
+        "--indicator",
+        str(governed["code"]),
+        "--evidence",
+        "https://git.example.org/mr/es",
+        who="bob",
+        extra_env=SPANISH,
+    )
+    assert claimed.returncode == 0, claimed.stderr
+    progress = claimed.stderr.splitlines()
+    assert progress[0] == f"… comprobando con el servicio como {address(BOB)}"
+    assert "… firmando con la clave local" in progress
+    assert progress[-1].startswith("… registrada en el bloque ") and progress[-1].endswith(" e indexada")
+    assert claimed.stdout.startswith("Solicitado: claim_id ") and "(transacción 0x" in claimed.stdout
+    claim_id = int(claimed.stdout.split("claim_id ")[1].split(" ")[0])
+
+    refused = commons(env, keys, "attest", str(claim_id), who="bob", extra_env=SPANISH)
+    assert refused.returncode == 1 and refused.stdout == ""
+    said = refused.stderr.splitlines()[-1]
+    assert said.startswith(f"commons: 409 Conflicto: La solicitud {claim_id} es una contribución de "), said
+    assert said.endswith("nadie avala su propia solicitud") and "BadgeSelfAttestation" not in said, said
+
+    english = commons(env, keys, "--lang", "en", "attest", str(claim_id), who="bob", extra_env=SPANISH)
+    assert english.stderr.splitlines()[-1].endswith("nobody endorses their own claim"), english.stderr
+
+    usage = commons(env, keys, "vote", extra_env=SPANISH)
+    assert usage.returncode == 2 and "Error: Falta el argumento 'PROPOSAL_ID'." in usage.stderr, usage.stderr
+    helped = commons(env, keys, "attest", "--help", extra_env=SPANISH)
+    assert "Avala una solicitud" in helped.stdout and "Muestra este mensaje y sale." in helped.stdout
+
+
 def test_governance_round_through_the_command_line(env, keys, governed):
     action = json.dumps(
         {
