@@ -35,6 +35,7 @@ from backend.chain.deployments import Community
 from backend.chain.gateway import ChainGateway
 from backend.chain.logs import DecodedLog, decode_logs
 from backend.errors import DomainError, TimedOut
+from backend.i18n import gettext as _
 from backend.indexer import projections
 from backend.indexer.db import scratch_index
 from backend.indexer.models import PROJECTIONS, Cursor, EventRecord, SetAside
@@ -220,7 +221,11 @@ class Indexer:
                     if time.monotonic() > deadline:
                         if head < block_number:
                             raise TimedOut(
-                                f"Block {block_number} is mined but not yet {self.settings.confirmations} blocks deep"
+                                _(
+                                    "Block %(block)s is mined but not yet %(depth)s blocks deep",
+                                    block=block_number,
+                                    depth=self.settings.confirmations,
+                                )
                             )
                         return False  # the chain moved under the index (a reset): not indexed
                     time.sleep(self.settings.index_poll_seconds)

@@ -23,6 +23,7 @@ from backend.errors import InvalidRequest, Unprocessable
 from backend.i18n import gettext as _
 from backend.proposals import plan as proposals
 from backend.proposals.actions import ProposalAction, actions_from_calls
+from backend.units import number
 from backend.vocabulary import (
     MAX_DESCRIPTION,
     MAX_TEXT,
@@ -48,23 +49,32 @@ def _field_error(field: str, message: str, **extra: Any) -> Unprocessable:
     return Unprocessable(f"{field}: {message}", errors=[{"loc": ["body", field], "msg": message}], **extra)
 
 
+def _too_long(length: int, limit: int) -> str:
+    return _("is %(length)s characters; at most %(limit)s are relayed", length=number(length), limit=number(limit))
+
+
 def check_uri(ctx: Context, field: str, uri: str, *, required: bool) -> None:
     if not uri:
         if required:
-            raise _field_error(field, "must not be empty")
+            raise _field_error(field, _("must not be empty"))
         return
     if len(uri) > MAX_URI:
-        raise _field_error(field, f"is {len(uri):,} characters; at most {MAX_URI:,} are relayed")
+        raise _field_error(field, _too_long(len(uri), MAX_URI))
     schemes = ctx.settings.uri_schemes
     if not uri_scheme_allowed(uri, schemes):
         raise _field_error(
-            field, f"must be a link with one of the schemes {', '.join(sorted(schemes))}; {uri[:60]!r} is not"
+            field,
+            _(
+                "must be a link with one of the schemes %(schemes)s; %(value)s is not",
+                schemes=", ".join(sorted(schemes)),
+                value=repr(uri[:60]),
+            ),
         )
 
 
 def check_text(field: str, text: str, limit: int) -> None:
     if len(text) > limit:
-        raise _field_error(field, f"is {len(text):,} characters; at most {limit:,} are relayed")
+        raise _field_error(field, _too_long(len(text), limit))
 
 
 def check_person_text(field: str, text: str, rule: Callable[[str], str], *, empty_clears: bool) -> None:
@@ -77,7 +87,7 @@ def check_person_text(field: str, text: str, rule: Callable[[str], str], *, empt
     except ValueError as exc:
         raise _field_error(field, str(exc)) from exc
     if normalised != text:
-        raise _field_error(field, "must be trimmed and in Unicode NFC, as prepare sends it")
+        raise _field_error(field, _("must be trimmed and in Unicode NFC, as prepare sends it"))
 
 
 def check_call(ctx: Context, community: Community, *, target: str, function: str, args: dict[str, Any]) -> None:
@@ -95,7 +105,7 @@ def check_call(ctx: Context, community: Community, *, target: str, function: str
         check_person_text("name", args["name"], person_name, empty_clears=True)
     elif (target, function) == ("membership", "linkAccount"):
         if not 1 <= args["site"] <= len(SITES):
-            raise _field_error("site", f"must be one of {', '.join(SITES)}")
+            raise _field_error("site", _("must be one of %(sites)s", sites=", ".join(SITES)))
         check_person_text("handle", args["handle"], handle, empty_clears=True)
     elif (target, function) == ("account", "addKey"):
         # bytes32 arguments decode as 0x hex.
