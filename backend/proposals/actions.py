@@ -105,9 +105,9 @@ class IndicatorFields(_Action):
     def _caps_with_period(self):
         capped = bool(self.earn_cap or self.attest_cap)
         if capped and not self.cap_period_seconds:
-            raise ValueError("cap_period_seconds is required with earn_cap or attest_cap")
+            raise ValueError(_("cap_period_seconds is required with earn_cap or attest_cap"))
         if self.cap_period_seconds and not capped:
-            raise ValueError("cap_period_seconds needs earn_cap or attest_cap (0 without caps)")
+            raise ValueError(_("cap_period_seconds needs earn_cap or attest_cap (0 without caps)"))
         return self
 
     def as_input(self) -> tuple:
@@ -231,7 +231,7 @@ class ChangeSettings(_Action):
             if getattr(self, name) is not None
         ]
         if not calls:
-            raise Unprocessable("change_settings names no setting to change")
+            raise Unprocessable(_("change_settings names no setting to change"))
         return calls
 
 
@@ -358,8 +358,11 @@ def within_token_cap(actions: list) -> list:
     token_ids = sum(len(a.token_ids) for a in actions if isinstance(a, RecoverMember))
     if token_ids > MAX_PROPOSAL_TOKEN_IDS:
         raise ValueError(
-            f"a proposal moves at most {MAX_PROPOSAL_TOKEN_IDS} badges in all; its recover_member "
-            f"actions name {token_ids} token ids"
+            _(
+                "a proposal moves at most %(limit)s badges in all; its recover_member actions name %(count)s token ids",
+                limit=MAX_PROPOSAL_TOKEN_IDS,
+                count=token_ids,
+            )
         )
     return actions
 
@@ -421,13 +424,13 @@ class ActionCall:
 
 def _orientation(value: int) -> str:
     if not 0 <= value < len(ORIENTATIONS):
-        raise Unprocessable(f"orientation {value} is neither object (0) nor community (1)")
+        raise Unprocessable(_("orientation %(value)s is neither object (0) nor community (1)", value=value))
     return ORIENTATIONS[value]
 
 
 def _score_rule(value: int) -> str:
     if not 0 <= value < len(SCORE_RULES):
-        raise Unprocessable(f"score rule {value} is neither linear (0) nor square root (1)")
+        raise Unprocessable(_("score rule %(value)s is neither linear (0) nor square root (1)", value=value))
     return SCORE_RULES[value]
 
 
@@ -712,6 +715,10 @@ _BY_FUNCTION: Mapping[str, ActionCall] = {row.function: row for row in _ROWS}
 assert len(_BY_FUNCTION) == len(CALLS)
 
 
+def _not_an_action(contract: str, function: str) -> str:
+    return _("A proposal calling %(call)s is not one the API's proposal actions make", call=f"{contract}.{function}")
+
+
 def actions_from_calls(calls: list[tuple[str, str, list]]) -> list[dict[str, Any]]:
     """The actions (as fields, to validate as ProposalAction) that make these decoded calls
     (contract key, function, arguments), in order; a call no action makes is refused."""
@@ -719,14 +726,14 @@ def actions_from_calls(calls: list[tuple[str, str, list]]) -> list[dict[str, Any
     for contract, function, args in calls:
         row = CALLS.get((contract, function))
         if row is None:
-            raise InvalidRequest(f"A proposal calling {contract}.{function} is not one the API's proposal actions make")
+            raise InvalidRequest(_not_an_action(contract, function))
         previous = actions[-1] if actions else None
         if row.continues is not None and previous is not None and row.continues(previous, args):
             previous.update(row.fields(args))
         elif row.starts:
             actions.append({"type": row.action, **row.fields(args)})
         else:
-            raise InvalidRequest(f"A proposal calling {contract}.{function} is not one the API's proposal actions make")
+            raise InvalidRequest(_not_an_action(contract, function))
     return actions
 
 
