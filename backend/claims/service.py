@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from backend.badges.service import counting
 from backend.chain.deployments import Community
+from backend.claims.schemas import ClaimOut
 from backend.context import Context
 from backend.errors import NotFound
 from backend.i18n import gettext as _
@@ -58,7 +59,7 @@ _CLAIM = select(Claim.__table__).where(
 )
 
 
-def _claims_out(ctx: Context, session: Session, rows: list) -> list[dict[str, Any]]:
+def _claims_out(ctx: Context, session: Session, rows: list) -> list[ClaimOut]:
     """Claims (rows of the whole claims table) as the API shows them, with the terms they were
     filed under and their attesters: two statements for any number of claims (one per claim was
     52 statements for a page of 50), built once and run without the ORM."""
@@ -80,31 +81,31 @@ def _claims_out(ctx: Context, session: Session, rows: list) -> list[dict[str, An
     return [_claim_out(ctx, c, terms.get((c.indicator_id, c.indicator_version)), attesters[c.claim_id]) for c in claims]
 
 
-def _claim_out(ctx: Context, c: Claim, terms: Any, attesters: list[str]) -> dict[str, Any]:
-    return {
-        "id": c.claim_id,
-        "contributor": c.contributor,
-        "submitter": c.submitter,
-        "nomination": c.submitter != c.contributor,
-        "indicator_id": c.indicator_id,
-        "indicator_version": c.indicator_version,
-        "indicator_name": terms.name if terms else None,
-        "evidence_hash": c.evidence_hash,
-        "evidence_uri": c.evidence_uri,
-        "evidence_uri_raw": c.evidence_uri_raw,
+def _claim_out(ctx: Context, c: Claim, terms: Any, attesters: list[str]) -> ClaimOut:
+    return ClaimOut(
+        id=c.claim_id,
+        contributor=c.contributor,
+        submitter=c.submitter,
+        nomination=c.submitter != c.contributor,
+        indicator_id=c.indicator_id,
+        indicator_version=c.indicator_version,
+        indicator_name=terms.name if terms else None,
+        evidence_hash=c.evidence_hash,
+        evidence_uri=c.evidence_uri,
+        evidence_uri_raw=c.evidence_uri_raw,
         # Whatever a member put on chain directly: show it as a link only when this is true.
-        "evidence_uri_safe": request_rules.uri_scheme_allowed(c.evidence_uri, ctx.settings.uri_schemes),
-        "attestations": c.attestations,
-        "endorsements_required": terms.endorsements_required if terms else None,
-        "attesters": attesters,
-        "nomination_state": c.nomination_state,
-        "answered_at": c.answered_at,
-        "organisation_id": c.organisation_id,
-        "state": "minted" if c.minted else "declined" if c.nomination_state == "declined" else "open",
-        "token_id": c.claim_id if c.minted else None,
-        "created_at": c.created_at,
-        "tx_hash": c.tx_hash,
-    }
+        evidence_uri_safe=request_rules.uri_scheme_allowed(c.evidence_uri, ctx.settings.uri_schemes),
+        attestations=c.attestations,
+        endorsements_required=terms.endorsements_required if terms else None,
+        attesters=attesters,
+        nomination_state=c.nomination_state,
+        answered_at=c.answered_at,
+        organisation_id=c.organisation_id,
+        state="minted" if c.minted else "declined" if c.nomination_state == "declined" else "open",
+        token_id=c.claim_id if c.minted else None,
+        created_at=c.created_at,
+        tx_hash=c.tx_hash,
+    )
 
 
 def _not_declined():
@@ -140,7 +141,7 @@ def list_claims(
     offset: int,
     nomination_state: str | None = None,
     after: int | None = None,
-) -> tuple[list[dict[str, Any]], int, int | None]:
+) -> tuple[list[ClaimOut], int, int | None]:
     """A page of claims, its total and the next page's cursor."""
     if indicator_id is not None and indicator_id > INDEXED_INDICATOR_MAX:
         return [], 0, None
@@ -156,7 +157,7 @@ def list_claims(
         return _claims_out(ctx, session, list(rows)), total, next_after
 
 
-def get_claim(ctx: Context, community: Community, claim_id: int) -> dict[str, Any]:
+def get_claim(ctx: Context, community: Community, claim_id: int) -> ClaimOut:
     with ctx.sessions() as session:
         claim = session.connection().execute(_CLAIM, {"community": community.slug, "claim_id": claim_id}).first()
         if claim is None:
@@ -266,7 +267,7 @@ _ACTIVE_MEMBER = select(Member.active).where(
 
 def awaiting_attestation(
     ctx: Context, community: Community, *, attester: str, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[ClaimOut], int]:
     """Open claims `attester` may attest now, oldest first: they are a current member, not the
     contributor, have not attested yet, the contributor is still a member, the claim's indicator
     is still active at the version it was filed under, and when it is endorsed only by holders
@@ -307,7 +308,7 @@ _AWAITING_ANSWER, _AWAITING_ANSWER_COUNT = _awaiting_answer_statements()
 
 def awaiting_answer(
     ctx: Context, community: Community, *, nominee: str, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
+) -> tuple[list[ClaimOut], int]:
     """Nominations of `nominee` still waiting for their answer (accept or decline), oldest first,
     with those made to an invitation they accepted before they joined."""
     params: dict[str, Any] = {"community": community.slug, "nominee": address_of(nominee)}

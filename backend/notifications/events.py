@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from backend.chain.deployments import Community
 from backend.claims import service as claim_reads
+from backend.claims.schemas import ClaimOut
 from backend.context import Context
 from backend.i18n import N_, gettext, ngettext
 from backend.indexer.models import Badge, IndicatorVersion, Member, Proposal, Vote
@@ -108,9 +109,9 @@ class Words:
             return gettext("within the hour")
         return ngettext("in about %(num)s hour", "in about %(num)s hours", hours)
 
-    def evidence(self, claim: dict[str, Any]) -> str:
-        if claim.get("evidence_uri_safe") and claim.get("evidence_uri"):
-            return gettext("The work: %(link)s", link=one_line(claim["evidence_uri"], 300))
+    def evidence(self, claim: ClaimOut) -> str:
+        if claim.evidence_uri_safe and claim.evidence_uri:
+            return gettext("The work: %(link)s", link=one_line(claim.evidence_uri, 300))
         return gettext("Its evidence is not a web link, so it is not shown here.")
 
 
@@ -153,14 +154,14 @@ def _indicator(indicator_id: int) -> str:
 # ---------------------------------------------------------------------- a member's events
 
 
-def _nomination(words: Words, claim: dict[str, Any], member: str) -> Event:
-    by = words.name(claim["submitter"], viewer=member)
-    indicator = one_line(claim.get("indicator_name") or _indicator(claim["indicator_id"]), 80)
-    link = words.link(f"/claims/{claim['id']}")
+def _nomination(words: Words, claim: ClaimOut, member: str) -> Event:
+    by = words.name(claim.submitter, viewer=member)
+    indicator = one_line(claim.indicator_name or _indicator(claim.indicator_id), 80)
+    link = words.link(f"/claims/{claim.id}")
     return Event(
-        key=f"nomination:{claim['id']}",
+        key=f"nomination:{claim.id}",
         kind="nomination",
-        occurred_at=int(claim["created_at"]),
+        occurred_at=int(claim.created_at),
         subject=gettext("%(by)s nominated you for %(indicator)s", by=by, indicator=indicator),
         text=gettext(
             "%(by)s nominated you for “%(indicator)s”: they saw work of yours that deserves recognition. "
@@ -171,18 +172,18 @@ def _nomination(words: Words, claim: dict[str, Any], member: str) -> Event:
             link=link,
         ),
         link=link,
-        data={"claim_id": claim["id"], "nominator": claim["submitter"], "indicator": indicator},
+        data={"claim_id": claim.id, "nominator": claim.submitter, "indicator": indicator},
     )
 
 
-def _nomination_reminder(words: Words, claim: dict[str, Any], member: str) -> Event:
-    by = words.name(claim["submitter"], viewer=member)
-    indicator = one_line(claim.get("indicator_name") or _indicator(claim["indicator_id"]), 80)
-    link = words.link(f"/claims/{claim['id']}")
+def _nomination_reminder(words: Words, claim: ClaimOut, member: str) -> Event:
+    by = words.name(claim.submitter, viewer=member)
+    indicator = one_line(claim.indicator_name or _indicator(claim.indicator_id), 80)
+    link = words.link(f"/claims/{claim.id}")
     return Event(
-        key=f"nomination-reminder:{claim['id']}",
+        key=f"nomination-reminder:{claim.id}",
         kind="nomination-reminder",
-        occurred_at=int(claim["created_at"]) + WEEK,
+        occurred_at=int(claim.created_at) + WEEK,
         subject=gettext("%(by)s's nomination still waits for your answer", by=by),
         text=gettext(
             "A week ago %(by)s nominated you for “%(indicator)s”, and it still waits for your yes or no. Until you "
@@ -192,28 +193,28 @@ def _nomination_reminder(words: Words, claim: dict[str, Any], member: str) -> Ev
             link=link,
         ),
         link=link,
-        data={"claim_id": claim["id"], "nominator": claim["submitter"], "indicator": indicator},
+        data={"claim_id": claim.id, "nominator": claim.submitter, "indicator": indicator},
     )
 
 
-def _endorse(words: Words, claim: dict[str, Any], member: str) -> Event:
-    contributor = words.name(claim["contributor"], viewer=member)
-    indicator = one_line(claim.get("indicator_name") or _indicator(claim["indicator_id"]), 80)
-    link = words.link(f"/claims/{claim['id']}")
-    needed = claim.get("endorsements_required")
+def _endorse(words: Words, claim: ClaimOut, member: str) -> Event:
+    contributor = words.name(claim.contributor, viewer=member)
+    indicator = one_line(claim.indicator_name or _indicator(claim.indicator_id), 80)
+    link = words.link(f"/claims/{claim.id}")
+    needed = claim.endorsements_required
     so_far = (
         " "
         + ngettext(
             "It has %(count)s of the %(num)s endorsement it needs.",
             "It has %(count)s of the %(num)s endorsements it needs.",
             needed,
-            count=claim["attestations"],
+            count=claim.attestations,
         )
         if needed
         else ""
     )
-    if claim.get("nomination"):
-        by = words.name(claim["submitter"], viewer=member)
+    if claim.nomination:
+        by = words.name(claim.submitter, viewer=member)
         what = gettext(
             "%(by)s nominated %(contributor)s for “%(indicator)s”.", by=by, contributor=contributor, indicator=indicator
         )
@@ -224,9 +225,9 @@ def _endorse(words: Words, claim: dict[str, Any], member: str) -> Event:
         what = gettext("%(contributor)s claimed “%(indicator)s”.", contributor=contributor, indicator=indicator)
         subject = gettext("%(contributor)s's claim waits for your endorsement", contributor=contributor)
     return Event(
-        key=f"endorse:{claim['id']}",
+        key=f"endorse:{claim.id}",
         kind="endorse",
-        occurred_at=int(claim["created_at"]),
+        occurred_at=int(claim.created_at),
         subject=subject,
         text=gettext(
             "%(what)s%(so_far)s %(evidence)s\nIf you saw this work, endorse it here: %(link)s",
@@ -236,7 +237,7 @@ def _endorse(words: Words, claim: dict[str, Any], member: str) -> Event:
             link=link,
         ),
         link=link,
-        data={"claim_id": claim["id"], "contributor": claim["contributor"], "indicator": indicator},
+        data={"claim_id": claim.id, "contributor": claim.contributor, "indicator": indicator},
     )
 
 
@@ -323,8 +324,8 @@ def member_events(
         if closing:
             cast = set(session.scalars(voted.where(Vote.proposal_id.in_([p.proposal_id for p in closing]))))
             closing = [p for p in closing if p.proposal_id not in cast]
-        addresses = {member} | {c["submitter"] for c in nominations} | {c["contributor"] for c in waiting}
-        addresses |= {c["submitter"] for c in waiting}
+        addresses = {member} | {c.submitter for c in nominations} | {c.contributor for c in waiting}
+        addresses |= {c.submitter for c in waiting}
         people = people_of(session, community, addresses)
         names = _indicator_names(session, community, {(b.indicator_id, b.indicator_version) for b in badges})
     words = Words(ctx, community, people)
@@ -332,13 +333,13 @@ def member_events(
     events: list[Event] = []
     for claim in nominations:
         events.append(_nomination(words, claim, member))
-        if int(claim["created_at"]) + WEEK <= now:
+        if int(claim.created_at) + WEEK <= now:
             events.append(_nomination_reminder(words, claim, member))
     for claim in waiting:
-        contributor = people.get(claim["contributor"])
+        contributor = people.get(claim.contributor)
         if contributor is not None and contributor.hidden:
             continue  # nothing is told about a member who hid their profile, except to them
-        if claim["submitter"] == member:
+        if claim.submitter == member:
             continue  # their own nomination of someone: they vouched for it already
         events.append(_endorse(words, claim, member))
     events += [_badge(words, b, names.get((b.indicator_id, b.indicator_version))) for b in reversed(badges)]

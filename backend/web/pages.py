@@ -20,6 +20,7 @@ from backend.badges import service as badge_reads
 from backend.chain.addresses import checksummed
 from backend.chain.deployments import Community
 from backend.claims import service as claim_reads
+from backend.claims.schemas import ClaimOut
 from backend.context import Context
 from backend.dependencies import (
     AddressPath,
@@ -343,7 +344,7 @@ def claims(ctx: ContextDep, community: CommunityDep, request: Request):
 def claim(ctx: ContextDep, community: CommunityDep, claim_id: IdPath, request: Request):
     found = claim_reads.get_claim(ctx, community, claim_id)
     # Who may endorse it and how often: the indicator's current terms, as the contract checks them.
-    current = indicator_reads.get_indicator(ctx, community, found["indicator_id"])
+    current = indicator_reads.get_indicator(ctx, community, found.indicator_id)
     rules = present.indicator_rules(current, _indicator_names(ctx, community))
     return _render(
         request,
@@ -365,8 +366,8 @@ def awaiting(
     member: str | None = Query(None, pattern=ADDRESS_PATTERN),
 ):
     """Waiting for you: nominations of this member to accept or decline, and open claims they may attest."""
-    items: list[dict[str, Any]] = []
-    answers: list[dict[str, Any]] = []
+    items: list[ClaimOut] = []
+    answers: list[ClaimOut] = []
     if member:
         member = checksummed(member)
         answers, _ = claim_reads.awaiting_answer(ctx, community, nominee=member, limit=500, offset=0)

@@ -173,7 +173,7 @@ def test_waiting_for_me_finds_the_credit_made_to_the_invitation_the_person_accep
         session.commit()
     ctx = context(index)
     found, total = claim_reads.awaiting_answer(ctx, COMMUNITY, nominee=SAM.lower(), limit=50, offset=0)
-    assert ([c["id"] for c in found], total) == ([1, 2], 2)
+    assert ([c.id for c in found], total) == ([1, 2], 2)
     assert claim_reads.awaiting_answer(ctx, COMMUNITY, nominee=NAMED, limit=50, offset=0) == ([], 0)
 
     html = pages.awaiting(ctx, COMMUNITY, request("/c/example/awaiting"), member=SAM).body.decode()
