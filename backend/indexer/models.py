@@ -246,6 +246,8 @@ class Proposal(Base):
     abstain_votes: Mapped[int] = mapped_column(BigInteger, default=0)
     executed_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     canceled_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Who cancelled it, when the cancellation was relayed (the forwarder's signer); else unknown.
+    canceled_by: Mapped[str | None] = mapped_column(Address, nullable=True)
     # Queued in the timelock after passing: when, and when it may be executed (ProposalQueued).
     queued_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     eta: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

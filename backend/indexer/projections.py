@@ -54,6 +54,8 @@ class Log:
 
 
 Handler = Callable[[Session, Log], None]
+# Proposals cancelled in a transaction whose forwarder event is still to come, by transaction.
+_CANCELLED_IN = "projection_cancelled_in"
 _CACHE = "projection_rows"
 _NEW = "projection_new_rows"
 
@@ -412,6 +414,16 @@ def _canceled(session: Session, log: Log) -> None:
     proposal = _get(session, Proposal, (log.community, str(log.args["proposalId"])))
     if proposal is not None:
         proposal.canceled_at = log.timestamp
+        # Who cancelled is not in the event: a relayed cancellation names its signer in the
+        # forwarder's event, later in the same transaction (_forwarded).
+        session.info.setdefault(_CANCELLED_IN, {})[log.tx_hash] = proposal
+
+
+@on("forwarder", "ExecutedForwardRequest")
+def _forwarded(session: Session, log: Log) -> None:
+    proposal = session.info.get(_CANCELLED_IN, {}).pop(log.tx_hash, None)
+    if proposal is not None and log.args["success"]:
+        proposal.canceled_by = log.args["signer"]
 
 
 @on("governor", "ProposalQueued")

@@ -89,8 +89,7 @@ def _proposal_out(
         "queued_at": p.queued_at,
         "eta": p.eta,
         "canceled_at": p.canceled_at,
-        # Only the guardian cancels once voting has opened (CommunityGovernor._validateCancel).
-        "canceled_by": None if p.canceled_at is None else "proposer" if p.canceled_at <= p.vote_start else "guardian",
+        "canceled_by": _canceled_by(p),
         "actions": [describe_call(ctx, community, t, c) for t, c in zip(p.targets, p.calldatas)],
     }
     if votes:
@@ -112,6 +111,17 @@ def _proposal_out(
             for v in rows
         ]
     return out
+
+
+def _canceled_by(p: Proposal) -> str | None:
+    """Who cancelled: the relayed cancellation's signer when the index knows it; otherwise by the
+    governor's rule, only the guardian cancels once voting has opened
+    (CommunityGovernor._validateCancel)."""
+    if p.canceled_at is None:
+        return None
+    if p.canceled_by is not None:
+        return "proposer" if p.canceled_by == p.proposer and p.canceled_at <= p.vote_start else "guardian"
+    return "proposer" if p.canceled_at <= p.vote_start else "guardian"
 
 
 def list_proposals(ctx: Context, community: Community, *, limit: int, offset: int):
