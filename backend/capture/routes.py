@@ -33,6 +33,8 @@ from backend.chain.addresses import checksummed
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.dependencies import CommunityDep, ContextDep, IndexRead
+from backend.i18n import gettext
+from backend.units import number
 from backend.vocabulary import ADDRESS_PATTERN
 
 router = APIRouter(tags=["capture"])
@@ -80,7 +82,12 @@ async def _body(request: Request, limit: int) -> bytes:
 
 
 def _too_large(limit: int) -> TooLarge:
-    return TooLarge(f"The body is longer than {limit:,} bytes, the most this service reads: nothing was recorded")
+    return TooLarge(
+        gettext(
+            "The body is longer than %(limit)s bytes, the most this service reads: nothing was recorded",
+            limit=number(limit),
+        )
+    )
 
 
 async def _receive(request: Request, ctx: Context, community: Community, source: str) -> dict[str, Any]:

@@ -516,13 +516,17 @@ def _import_signature(ctx: Context, community: Community, source: str, headers: 
     timestamp, given = headers.get("x-capture-timestamp", ""), headers.get("x-capture-signature")
     if not given or not timestamp:
         raise verify.Unsigned(
-            "An import carries X-Capture-Timestamp and X-Capture-Signature, made with the source's secret "
-            "(`commons capture import` makes them)",
+            gettext(
+                "An import carries X-Capture-Timestamp and X-Capture-Signature, made with the source's secret "
+                "(`commons capture import` makes them)"
+            ),
             error="Unsigned",
         )
     expected = "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(given.strip().encode("utf-8", "replace"), expected.encode()):
-        raise verify.Unsigned("X-Capture-Signature does not verify with the source's secret", error="BadSignature")
+        raise verify.Unsigned(
+            gettext("X-Capture-Signature does not verify with the source's secret"), error="BadSignature"
+        )
     if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > verify.TOLERANCE_SECONDS:
         raise InvalidRequest(
             gettext("The import was signed more than five minutes from now: sign it again"), error="StaleDelivery"

@@ -41,13 +41,13 @@ class Unsigned(DomainError):
     """A delivery not signed by the source's secret: refused, nothing recorded."""
 
     status = 401
-    title = "Not signed by the source"
+    title = N_("Not signed by the source")
     type = "unsigned-delivery"
 
 
 class TooLarge(DomainError):
     status = 413
-    title = "Payload too large"
+    title = N_("Payload too large")
     type = "payload-too-large"
 
 
