@@ -252,7 +252,12 @@ class SetGuardian(_Action):
     member, or a multisig wallet of members); null removes the guardian."""
 
     type: Literal["set_guardian"]
-    account: Address | None = Field(description="The guardian's address; null: no guardian")
+    account: Address | None = Field(description="The guardian's address; null (or empty): no guardian")
+
+    @field_validator("account", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if value == "" else value
 
     def calls(self) -> list[Call]:
         return [("governor", "setProposalGuardian", (checksum(self.account) if self.account else ZERO_ADDRESS,))]
