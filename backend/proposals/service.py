@@ -3,8 +3,6 @@ and the governor's settings."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +19,7 @@ from backend.indexer.models import (
 from backend.indexer.projections import latest_checkpoint
 from backend.indexer.reads import index_time, page
 from backend.proposals.plan import describe_call
+from backend.proposals.schemas import ProposalOut, VoteOut
 from backend.vocabulary import (
     SUPPORTS,
     word_for,
@@ -52,7 +51,7 @@ def _clock(ctx: Context, session: Session, community: Community) -> int:
 
 def _proposal_out(
     ctx: Context, session: Session, community: Community, p: Proposal, votes: bool, now: int
-) -> dict[str, Any]:
+) -> ProposalOut:
     members = latest_checkpoint(session, community.slug, "members", p.vote_start)
     numerator = latest_checkpoint(session, community.slug, "quorum_numerator", p.vote_start)
     quorum = members * numerator // 100
@@ -72,45 +71,46 @@ def _proposal_out(
         state = "succeeded"
     else:
         state = "defeated"
-    out = {
-        "id": p.proposal_id,
-        "proposer": p.proposer,
-        "description": p.description,
-        "description_raw": p.description_raw,
-        "state": state,
-        "vote_start": p.vote_start,
-        "vote_end": p.vote_end,
-        "created_at": p.created_at,
-        "tx_hash": p.tx_hash,
-        "tallies": {"for": p.for_votes, "against": p.against_votes, "abstain": p.abstain_votes},
-        "quorum": quorum,
-        "quorum_reached": quorum_reached,
-        "executed_at": p.executed_at,
-        "queued_at": p.queued_at,
-        "eta": p.eta,
-        "canceled_at": p.canceled_at,
-        "canceled_by": _canceled_by(p),
-        "actions": [describe_call(ctx, community, t, c) for t, c in zip(p.targets, p.calldatas)],
-    }
+    votes_out: list[VoteOut] | None = None
     if votes:
         rows = session.scalars(
             select(Vote)
             .where(Vote.community == community.slug, Vote.proposal_id == p.proposal_id)
             .order_by(Vote.block_number, Vote.log_index)
         )
-        out["votes"] = [
-            {
-                "voter": v.voter,
-                "support": word_for(SUPPORTS, v.support),
-                "weight": v.weight,
-                "reason": v.reason,
-                "reason_raw": v.reason_raw,
-                "timestamp": v.timestamp,
-                "tx_hash": v.tx_hash,
-            }
+        votes_out = [
+            VoteOut(
+                voter=v.voter,
+                support=word_for(SUPPORTS, v.support),
+                weight=v.weight,
+                reason=v.reason,
+                reason_raw=v.reason_raw,
+                timestamp=v.timestamp,
+                tx_hash=v.tx_hash,
+            )
             for v in rows
         ]
-    return out
+    return ProposalOut(
+        id=p.proposal_id,
+        proposer=p.proposer,
+        description=p.description,
+        description_raw=p.description_raw,
+        state=state,
+        vote_start=p.vote_start,
+        vote_end=p.vote_end,
+        created_at=p.created_at,
+        tx_hash=p.tx_hash,
+        tallies={"for": p.for_votes, "against": p.against_votes, "abstain": p.abstain_votes},
+        quorum=quorum,
+        quorum_reached=quorum_reached,
+        executed_at=p.executed_at,
+        queued_at=p.queued_at,
+        eta=p.eta,
+        canceled_at=p.canceled_at,
+        canceled_by=_canceled_by(p),
+        actions=[describe_call(ctx, community, t, c) for t, c in zip(p.targets, p.calldatas)],
+        votes=votes_out,
+    )
 
 
 def _canceled_by(p: Proposal) -> str | None:
@@ -124,7 +124,7 @@ def _canceled_by(p: Proposal) -> str | None:
     return "proposer" if p.canceled_at <= p.vote_start else "guardian"
 
 
-def list_proposals(ctx: Context, community: Community, *, limit: int, offset: int):
+def list_proposals(ctx: Context, community: Community, *, limit: int, offset: int) -> tuple[list[ProposalOut], int]:
     with ctx.sessions() as session:
         query = (
             select(Proposal)
@@ -136,7 +136,7 @@ def list_proposals(ctx: Context, community: Community, *, limit: int, offset: in
         return [_proposal_out(ctx, session, community, r, False, now) for r in rows], total
 
 
-def get_proposal(ctx: Context, community: Community, proposal_id: int) -> dict[str, Any]:
+def get_proposal(ctx: Context, community: Community, proposal_id: int) -> ProposalOut:
     with ctx.sessions() as session:
         row = session.get(Proposal, (community.slug, str(proposal_id)))
         if row is None:

@@ -40,6 +40,7 @@ from backend.members import service as member_reads
 from backend.organisations import service as organisation_reads
 from backend.organisations.schemas import OrganisationOut
 from backend.proposals import service as proposal_reads
+from backend.proposals.schemas import ProposalOut
 from backend.vocabulary import ADDRESS_PATTERN
 from backend.web import languages, present
 from backend.web.dev_signer import local_chain
@@ -146,15 +147,15 @@ def _ruled(indicators: list[IndicatorOut], names: dict[int, str]) -> list[tuple[
     return [(i, words) for i in indicators if (words := present.indicator_rules(i, names))]
 
 
-def _quorums(ctx: Context, community: Community, proposals: list[dict[str, Any]]) -> dict[str, str]:
+def _quorums(ctx: Context, community: Community, proposals: list[ProposalOut]) -> dict[str, str]:
     """Each proposal's quorum as the members' votes it takes ("2 of 3 members"), from the members and
     the quorum in force at its snapshot, as the governor counts it."""
     with ctx.sessions() as session:
         out = {}
         for p in proposals:
-            members = latest_checkpoint(session, community.slug, "members", p["vote_start"])
-            numerator = latest_checkpoint(session, community.slug, "quorum_numerator", p["vote_start"])
-            out[p["id"]] = present.quorum_rule(members, numerator)
+            members = latest_checkpoint(session, community.slug, "members", p.vote_start)
+            numerator = latest_checkpoint(session, community.slug, "quorum_numerator", p.vote_start)
+            out[p.id] = present.quorum_rule(members, numerator)
         return out
 
 
@@ -198,7 +199,7 @@ def home(ctx: ContextDep, community: CommunityDep, request: Request):
         "home.html",
         members=members,
         indicators=indicators,
-        proposals=[p for p in proposals if p["state"] in OPEN_STATES],
+        proposals=[p for p in proposals if p.state in OPEN_STATES],
         badges=badges,
         settings=settings,
         guardian=proposal_reads.guardian(ctx, community),
@@ -253,9 +254,9 @@ def proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPa
         community,
         "proposal.html",
         proposal=found,
-        quorum=_quorums(ctx, community, [found])[found["id"]],
+        quorum=_quorums(ctx, community, [found])[found.id],
         autoexec=ctx.settings.autoexec,
-        attempt=executor.attempt(community.slug, found["id"]) if executor else None,
+        attempt=executor.attempt(community.slug, found.id) if executor else None,
         guardian=proposal_reads.guardian(ctx, community),
         now=_now(ctx, community),
         names=_indicator_names(ctx, community),
