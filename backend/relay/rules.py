@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter, ValidationError
 
-from backend.api.problems import validation_message
 from backend.chain.deployments import Community
 from backend.chain.p256 import public_key
 from backend.context import Context
 from backend.errors import InvalidRequest, Unprocessable
 from backend.i18n import gettext as _
+from backend.i18n.validation import validation_message
 from backend.proposals import plan as proposals
 from backend.proposals.actions import ProposalAction, actions_from_calls
 from backend.units import number

@@ -33,6 +33,7 @@ from backend.dependencies import (
 from backend.errors import DomainError
 from backend.i18n import gettext  # not _: the pages unpack reads into _
 from backend.i18n import jinja as i18n_jinja
+from backend.i18n.validation import validation_message
 from backend.indexer.projections import latest_checkpoint
 from backend.indicators import service as indicator_reads
 from backend.indicators.schemas import IndicatorOut, IndicatorVersionOut
@@ -92,7 +93,7 @@ class HtmlErrors(APIRoute):
             except DomainError as exc:
                 return _error(request, exc.status, gettext(exc.title), exc.detail)  # titles are catalog messages
             except RequestValidationError as exc:
-                detail = "; ".join(str(e.get("msg")) for e in exc.errors())
+                detail = "; ".join(validation_message(e) for e in exc.errors())
                 return _error(request, 404, gettext("Not found"), gettext("No such page: %(detail)s", detail=detail))
 
         return route

@@ -83,3 +83,12 @@ def test_the_api_follows_accept_language(env, governed):
     # Static files read the same in every language: no Vary for caches to split on.
     script = httpx.get(env.server.url + "/static/i18n.js", headers={"accept-language": SPANISH})
     assert script.status_code == 200 and "accept-language" not in script.headers.get("vary", "").lower()
+
+
+def test_a_malformed_address_on_a_page_is_said_in_the_pages_language(env, governed):
+    """The web app's own refusal of a malformed path says what is wrong in words, in Spanish too
+    (pydantic speaks English only: its pattern is named in the catalog's words)."""
+    answer = httpx.get(env.server.url + BASE + "/members/0x123", headers={"accept-language": SPANISH})
+    assert answer.status_code == 404 and lang_of(answer) == "es"
+    assert "una dirección (0x y 40 dígitos hexadecimales)" in answer.text, answer.text
+    assert "String should match pattern" not in answer.text
