@@ -90,7 +90,7 @@ def _too_large(limit: int) -> TooLarge:
     )
 
 
-async def _receive(request: Request, ctx: Context, community: Community, source: str) -> dict[str, Any]:
+async def _receive(request: Request, ctx: Context, community: Community, source: str) -> DeliveryOut:
     body = await _body(request, ctx.settings.capture_max_body_bytes)
     # The signature (an HMAC of at most a megabyte) and the budget are checked here, at once: a flood is
     # refused without a thread or the database; what passes is recorded in a thread.

@@ -50,6 +50,7 @@ from backend.capture.models import (
     SignedRequest,
 )
 from backend.capture.rules import CaptureRules, DiscourseTopic, GitHubMerged, GitLabMerged, StandardEvent, fold
+from backend.capture.schemas import CaptureRulesOut, DeliveryOut, DismissalOut, DraftOut, ImportOut, PreferenceOut
 from backend.capture.sources import Reading, Work
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
@@ -187,7 +188,7 @@ def read(source: str, event: str, payload: dict[str, Any], headers: Mapping[str,
 # ---------------------------------------------------------------------- receiving
 
 
-def receive(ctx: Context, community: Community, source: str, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+def receive(ctx: Context, community: Community, source: str, headers: Mapping[str, str], body: bytes) -> DeliveryOut:
     """A delivery: verified, within budget, new, recorded with the drafts it makes."""
     now = time.time()
     checked = verified(ctx, community, source, headers, body, now)
@@ -210,7 +211,7 @@ def record(
     headers: Mapping[str, str],
     body: bytes,
     now: float,
-) -> dict[str, Any]:
+) -> DeliveryOut:
     """The delivery recorded with its drafts (its place in the budget taken); refused, the place is given back."""
     try:
         return _record(ctx, community, source, checked, headers, body, now)
@@ -227,7 +228,7 @@ def _record(
     headers: Mapping[str, str],
     body: bytes,
     now: float,
-) -> dict[str, Any]:
+) -> DeliveryOut:
     limit = ctx.settings.capture_deliveries_per_minute
     payload = _json(body)
     if not isinstance(payload, dict):
@@ -271,7 +272,7 @@ def _record(
         except IntegrityError:  # the same delivery, or the same draft, at the same moment
             session.rollback()
             raise _replayed(checked.delivery_id) from None
-        return {"delivery": checked.delivery_id, "event": checked.event, "outcome": outcome, "drafts": made}
+        return DeliveryOut(delivery=checked.delivery_id, event=checked.event, outcome=outcome, drafts=made)
 
 
 def _delivery_query(community: Community, source: str, delivery_id: str):
@@ -535,7 +536,7 @@ def _import_signature(ctx: Context, community: Community, source: str, headers: 
 
 def import_items(
     ctx: Context, community: Community, source: str, headers: Mapping[str, str], body: bytes, forum: str | None
-) -> dict[str, Any]:
+) -> ImportOut:
     """Past items, from a file in the source's own format, through the same rules; an item
     imported before is skipped (its delivery id is its content's digest), so importing twice
     changes nothing."""
@@ -593,7 +594,7 @@ def import_items(
             if not count:
                 notes.append(outcome)
         session.commit()
-    return {"items": len(reading.works), "imported": imported, "already": already, "drafts": made, "notes": notes[:50]}
+    return ImportOut(items=len(reading.works), imported=imported, already=already, drafts=made, notes=notes[:50])
 
 
 # ---------------------------------------------------------------------- drafts as members read them
@@ -629,7 +630,7 @@ def _claims_of(session: Session, community: str, contributor: str, uris: set[str
     )
 
 
-def drafts_for(ctx: Context, community: Community, member: str) -> list[dict[str, Any]]:
+def drafts_for(ctx: Context, community: Community, member: str) -> list[DraftOut]:
     """What waits for `member` to sign: their claim and attestation drafts (and invitation drafts
     whose author has since linked their account as this member), and the invitations any member
     may send; none they dismissed, none done (signed since), none of a retired indicator; none of
@@ -690,7 +691,7 @@ def drafts_for(ctx: Context, community: Community, member: str) -> list[dict[str
                     claim.minted or session.get(Attestation, (slug, claim.claim_id, member)) is not None
                 ):
                     continue
-                entry["claim_id"] = claim.claim_id if claim is not None else None
+                entry.claim_id = claim.claim_id if claim is not None else None
             elif session.scalar(
                 select(Claim.claim_id)
                 .where(
@@ -705,23 +706,23 @@ def drafts_for(ctx: Context, community: Community, member: str) -> list[dict[str
         return out
 
 
-def _draft_out(draft: Draft, kind: str, author: str | None, indicator_name: str) -> dict[str, Any]:
-    return {
-        "id": draft.id,
-        "kind": kind,
-        "member": draft.member if kind != INVITATION else None,
-        "indicator_id": draft.indicator_id,
-        "indicator_name": indicator_name,
-        "evidence_uri": draft.evidence_uri,
-        "title": draft.title,
-        "source": draft.source,
-        "author_site": draft.author_site,
-        "author_handle": draft.author_handle,
-        "author": author,
-        "claim_id": None,
-        "invitee_name": _invitee_name(draft.author_handle) if kind == INVITATION else None,
-        "created_at": int(draft.created_at),
-    }
+def _draft_out(draft: Draft, kind: str, author: str | None, indicator_name: str) -> DraftOut:
+    return DraftOut(
+        id=draft.id,
+        kind=kind,
+        member=draft.member if kind != INVITATION else None,
+        indicator_id=draft.indicator_id,
+        indicator_name=indicator_name,
+        evidence_uri=draft.evidence_uri,
+        title=draft.title,
+        source=draft.source,
+        author_site=draft.author_site,
+        author_handle=draft.author_handle,
+        author=author,
+        claim_id=None,
+        invitee_name=_invitee_name(draft.author_handle) if kind == INVITATION else None,
+        created_at=int(draft.created_at),
+    )
 
 
 def _invitee_name(handle: str) -> str:
@@ -779,7 +780,9 @@ def prepare_preference(ctx: Context, community: Community, member: str, capture:
     return signing.typed_data(ctx, community, "CapturePreference", message)
 
 
-def submit(ctx: Context, community: Community, typed: dict[str, Any], signature: str, expected: str) -> dict[str, Any]:
+def submit(
+    ctx: Context, community: Community, typed: dict[str, Any], signature: str, expected: str
+) -> DismissalOut | PreferenceOut:
     """A signed dismissal or preference: checked (ours, fresh, a member's, within budget, signed by
     them, new) and kept."""
     kind = signing.check_shape(ctx, community, typed)
@@ -815,7 +818,7 @@ def submit(ctx: Context, community: Community, typed: dict[str, Any], signature:
                     Dismissal(draft_id=draft.id, member=member, community=community.slug, dismissed_at=time.time())
                 )
             session.commit()
-            return {"draft": draft.id, "member": member, "dismissed": True}
+            return DismissalOut(draft=draft.id, member=member, dismissed=True)
         preference = session.get(Preference, (community.slug, member))
         if preference is not None and issued_at < preference.issued_at:
             raise Conflict(
@@ -834,27 +837,27 @@ def submit(ctx: Context, community: Community, typed: dict[str, Any], signature:
         else:
             preference.capture, preference.issued_at = bool(message["capture"]), issued_at
         session.commit()
-        return {"member": member, "capture": bool(message["capture"])}
+        return PreferenceOut(member=member, capture=bool(message["capture"]))
 
 
-def preference_of(ctx: Context, community: Community, member: str) -> dict[str, Any]:
+def preference_of(ctx: Context, community: Community, member: str) -> PreferenceOut:
     member = checksum(member)
     with ctx.sessions() as session:
-        return {"member": member, "capture": capture_on(session, community.slug, member)}
+        return PreferenceOut(member=member, capture=capture_on(session, community.slug, member))
 
 
-def rules_out(ctx: Context, community: Community) -> dict[str, Any]:
+def rules_out(ctx: Context, community: Community) -> CaptureRulesOut:
     with ctx.sessions() as session:
         row, rules, problem = rules_in_force(session, community)
-    return {
-        "community": community.slug,
-        "set": row is not None,
-        "digest": row.digest if row else None,
-        "document": row.rules if row else None,
-        "document_raw": row.rules_raw if row else None,
-        "rules": rules.model_dump(mode="json") if rules is not None else None,
-        "valid": rules is not None,
-        "problem": problem,
-        "set_at": row.set_at if row else None,
-        "tx_hash": row.tx_hash if row else None,
-    }
+    return CaptureRulesOut(
+        community=community.slug,
+        set=row is not None,
+        digest=row.digest if row else None,
+        document=row.rules if row else None,
+        document_raw=row.rules_raw if row else None,
+        rules=rules,
+        valid=rules is not None,
+        problem=problem,
+        set_at=row.set_at if row else None,
+        tx_hash=row.tx_hash if row else None,
+    )

@@ -145,7 +145,7 @@ def discourse(ctx, name: str, number: int, event: str) -> dict:
 
 
 def kinds(ctx, member) -> list[tuple]:
-    return [(d["kind"], d["evidence_uri"], d["author"]) for d in service.drafts_for(ctx, COMMUNITY, member)]
+    return [(d.kind, d.evidence_uri, d.author) for d in service.drafts_for(ctx, COMMUNITY, member)]
 
 
 def count(ctx, model) -> int:
@@ -177,11 +177,11 @@ def add_claim(ctx, claim_id: int, contributor: str, evidence: str, **columns) ->
 
 def test_a_merged_pull_request_becomes_a_draft_claim_for_the_linked_member(ctx):
     answer = github(ctx, "github_pull_request_merged.json", "72d3162e-cc78-11e3-81ab-4c9367dc0958", "pull_request")
-    assert answer["drafts"] == 1 and answer["event"] == "pull_request"
+    assert answer.drafts == 1 and answer.event == "pull_request"
     [draft] = service.drafts_for(ctx, COMMUNITY, CAROL)
-    assert draft["kind"] == "claim" and draft["member"] == CAROL
-    assert draft["evidence_uri"] == PULL and draft["indicator_name"] == "Mentoring a newcomer"
-    assert draft["title"] == "Pair with Sam on the translation workflow"
+    assert draft.kind == "claim" and draft.member == CAROL
+    assert draft.evidence_uri == PULL and draft.indicator_name == "Mentoring a newcomer"
+    assert draft.title == "Pair with Sam on the translation workflow"
     assert service.drafts_for(ctx, COMMUNITY, BOB) == []  # Carol's alone
     # Signed (the index holds Carol's claim of that work): done, no longer listed.
     add_claim(ctx, 3, CAROL, PULL)
@@ -195,7 +195,7 @@ def test_a_replayed_delivery_is_refused_and_makes_nothing(ctx):
     assert refused.value.extra["error"] == "ReplayedDelivery"
     assert count(ctx, Delivery) == 1 and count(ctx, Draft) == 1
     # Another delivery of the same pull request (a second webhook, say) makes no second draft either.
-    assert github(ctx, "github_pull_request_merged.json", "delivery-2", "pull_request")["drafts"] == 0
+    assert github(ctx, "github_pull_request_merged.json", "delivery-2", "pull_request").drafts == 0
     assert count(ctx, Draft) == 1
 
 
@@ -227,40 +227,40 @@ def test_a_private_repository_an_unlabelled_pull_and_other_events_make_no_draft(
     payload = json.loads((FIXTURES / "github_pull_request_merged.json").read_text())
     private = json.loads(json.dumps(payload))
     private["repository"]["private"] = True
-    assert "private" in github(ctx, "", "p1", "pull_request", json.dumps(private).encode())["outcome"]
+    assert "private" in github(ctx, "", "p1", "pull_request", json.dumps(private).encode()).outcome
     unlabelled = json.loads(json.dumps(payload))
     unlabelled["pull_request"]["labels"] = [{"name": "bug"}]
-    assert "no capture rule" in github(ctx, "", "p2", "pull_request", json.dumps(unlabelled).encode())["outcome"]
+    assert "no capture rule" in github(ctx, "", "p2", "pull_request", json.dumps(unlabelled).encode()).outcome
     opened = json.loads(json.dumps(payload))
     opened["action"], opened["pull_request"]["merged"] = "opened", False
-    assert "not a merge" in github(ctx, "", "p3", "pull_request", json.dumps(opened).encode())["outcome"]
-    assert "ping" in github(ctx, "github_ping.json", "p4", "ping")["outcome"]
+    assert "not a merge" in github(ctx, "", "p3", "pull_request", json.dumps(opened).encode()).outcome
+    assert "ping" in github(ctx, "github_ping.json", "p4", "ping").outcome
     assert count(ctx, Draft) == 0 and count(ctx, Delivery) == 4  # recorded, each with what came of it
 
 
 def test_no_rules_or_a_retired_indicator_make_no_draft(ctx):
     set_rules(ctx, None)
-    assert "capture is off" in github(ctx, "github_pull_request_merged.json", "r1", "pull_request")["outcome"]
+    assert "capture is off" in github(ctx, "github_pull_request_merged.json", "r1", "pull_request").outcome
     set_rules(ctx, RULES)
     with ctx.sessions() as session:
         session.get(Indicator, ("example", 1)).active = False
         session.commit()
-    assert "not an active indicator" in github(ctx, "github_pull_request_merged.json", "r2", "pull_request")["outcome"]
+    assert "not an active indicator" in github(ctx, "github_pull_request_merged.json", "r2", "pull_request").outcome
     assert count(ctx, Draft) == 0
 
 
 def test_an_endorse_comment_by_a_member_becomes_their_draft_endorsement(ctx):
     github(ctx, "github_pull_request_merged.json", "pr", "pull_request")
-    assert github(ctx, "github_issue_comment.json", "comment", "issue_comment")["drafts"] == 1
+    assert github(ctx, "github_issue_comment.json", "comment", "issue_comment").drafts == 1
     [draft] = service.drafts_for(ctx, COMMUNITY, BOB)
-    assert (draft["kind"], draft["author"], draft["claim_id"]) == (
+    assert (draft.kind, draft.author, draft.claim_id) == (
         "attestation",
         CAROL,
         None,
     )  # Carol has not signed yet
     add_claim(ctx, 3, CAROL, PULL)
     [draft] = service.drafts_for(ctx, COMMUNITY, BOB)
-    assert draft["claim_id"] == 3
+    assert draft.claim_id == 3
     with ctx.sessions() as session:
         session.add(Attestation(community="example", claim_id=3, attester=BOB, count=1, timestamp=NOW, tx_hash="0x"))
         session.commit()
@@ -271,11 +271,11 @@ def test_nobody_endorses_their_own_work_and_a_stranger_endorses_nothing(ctx):
     github(ctx, "github_pull_request_merged.json", "pr", "pull_request")
     comment = json.loads((FIXTURES / "github_issue_comment.json").read_text())
     comment["comment"]["user"]["login"] = "CAROL-WRITES"
-    assert "own work" in github(ctx, "", "own", "issue_comment", json.dumps(comment).encode())["outcome"]
+    assert "own work" in github(ctx, "", "own", "issue_comment", json.dumps(comment).encode()).outcome
     comment["comment"]["user"]["login"] = "someone-else"
-    assert "no member" in github(ctx, "", "stranger", "issue_comment", json.dumps(comment).encode())["outcome"]
+    assert "no member" in github(ctx, "", "stranger", "issue_comment", json.dumps(comment).encode()).outcome
     comment["comment"]["body"] = "Nice work!"
-    assert github(ctx, "", "chat", "issue_comment", json.dumps(comment).encode())["drafts"] == 0
+    assert github(ctx, "", "chat", "issue_comment", json.dumps(comment).encode()).drafts == 0
     assert [d.kind for d in _drafts(ctx)] == ["claim"]
 
 
@@ -300,17 +300,17 @@ def _import(ctx, source: str, name: str, forum: str | None = None, secret: str |
 
 def test_backfill_imports_each_item_once_and_an_unmatched_author_becomes_an_invitation(ctx):
     first = _import(ctx, "github", "github_pulls.json")
-    assert (first["items"], first["imported"], first["already"], first["drafts"]) == (2, 2, 0, 2)
+    assert (first.items, first.imported, first.already, first.drafts) == (2, 2, 0, 2)
     again = _import(ctx, "github", "github_pulls.json")
-    assert (again["imported"], again["already"], again["drafts"]) == (0, 2, 0)
+    assert (again.imported, again.already, again.drafts) == (0, 2, 0)
     assert [(d.kind, d.member, d.author_handle) for d in _drafts(ctx)] == [
         ("claim", CAROL, "carol-writes"),
         ("invitation", None, "sam-new"),
     ]
     # Any member may send the invitation; it names the author by their handle.
     for member in (ALICE, BOB):
-        [invitation] = [d for d in service.drafts_for(ctx, COMMUNITY, member) if d["kind"] == "invitation"]
-        assert invitation["invitee_name"] == "sam-new" and invitation["author_site"] == "github"
+        [invitation] = [d for d in service.drafts_for(ctx, COMMUNITY, member) if d.kind == "invitation"]
+        assert invitation.invitee_name == "sam-new" and invitation.author_site == "github"
     # Sam joins and links their GitHub account: the draft is now theirs to claim, and no one's invitation.
     with ctx.sessions() as session:
         session.add(Member(community="example", address=SAM, admitted_at=NOW, votes=1))
@@ -327,7 +327,7 @@ def test_an_invitation_draft_is_done_once_someone_credited_the_work(ctx):
     add_claim(
         ctx, 4, "0x" + "ab" * 20, "https://github.com/example/site/pull/39", submitter=ALICE, nomination_state="pending"
     )
-    assert [d for d in service.drafts_for(ctx, COMMUNITY, BOB) if d["kind"] == "invitation"] == []
+    assert [d for d in service.drafts_for(ctx, COMMUNITY, BOB) if d.kind == "invitation"] == []
 
 
 def test_an_import_must_be_signed_with_the_sources_secret(ctx):
@@ -337,12 +337,12 @@ def test_an_import_must_be_signed_with_the_sources_secret(ctx):
 
 
 def test_gitlab_merge_requests_and_comments(ctx):
-    assert gitlab(ctx, "gitlab_merge_request_merged.json", "idem-1")["drafts"] == 1
-    assert gitlab(ctx, "gitlab_note.json", "idem-2")["drafts"] == 1
+    assert gitlab(ctx, "gitlab_merge_request_merged.json", "idem-1").drafts == 1
+    assert gitlab(ctx, "gitlab_note.json", "idem-2").drafts == 1
     assert kinds(ctx, CAROL) == [("claim", "https://gitlab.example.org/group/app/-/merge_requests/7", CAROL)]
     assert kinds(ctx, BOB) == [("attestation", "https://gitlab.example.org/group/app/-/merge_requests/7", CAROL)]
     imported = _import(ctx, "gitlab", "gitlab_merge_requests.json")
-    assert imported["drafts"] == 1
+    assert imported.drafts == 1
 
 
 def test_gitlab_names_a_merge_requests_author_by_number_found_from_earlier_deliveries(ctx):
@@ -351,18 +351,18 @@ def test_gitlab_names_a_merge_requests_author_by_number_found_from_earlier_deliv
     payload["reviewers"] = []
     body = json.dumps(payload).encode()
     headers = {"x-gitlab-token": SECRETS["gitlab"], "idempotency-key": "i1", "x-gitlab-event": "Merge Request Hook"}
-    assert "not named" in service.receive(ctx, COMMUNITY, "gitlab", headers, body)["outcome"]
+    assert "not named" in service.receive(ctx, COMMUNITY, "gitlab", headers, body).outcome
     gitlab(ctx, "gitlab_note.json", "i2")  # no item yet; but it names user 3002, and the first delivery named...
     opened = json.loads((FIXTURES / "gitlab_merge_request_merged.json").read_text())
     opened["object_attributes"]["action"] = "open"  # ...Carol opening it names her number
     service.receive(ctx, COMMUNITY, "gitlab", {**headers, "idempotency-key": "i3"}, json.dumps(opened).encode())
-    assert service.receive(ctx, COMMUNITY, "gitlab", {**headers, "idempotency-key": "i4"}, body)["drafts"] == 1
+    assert service.receive(ctx, COMMUNITY, "gitlab", {**headers, "idempotency-key": "i4"}, body).drafts == 1
     assert [k for k, _, _ in kinds(ctx, CAROL)] == ["claim"]
 
 
 def test_discourse_topics_replies_and_a_topic_list(ctx):
-    assert discourse(ctx, "discourse_topic_created.json", 17, "topic_created")["drafts"] == 1
-    assert discourse(ctx, "discourse_post_created.json", 18, "post_created")["drafts"] == 1
+    assert discourse(ctx, "discourse_topic_created.json", 17, "topic_created").drafts == 1
+    assert discourse(ctx, "discourse_post_created.json", 18, "post_created").drafts == 1
     url = "https://forum.example.org/t/translation-sprint-in-lyon-14-december/311"
     assert kinds(ctx, DANA) == [("claim", url, DANA)]
     assert kinds(ctx, BOB) == [("attestation", url, DANA)]
@@ -370,8 +370,8 @@ def test_discourse_topics_replies_and_a_topic_list(ctx):
         discourse(ctx, "discourse_topic_created.json", 17, "topic_created")
     imported = _import(ctx, "discourse", "discourse_latest.json", forum="https://forum.example.org")
     # Two topics in category 5: Dana's (a claim) and Erin's (an invitation); the other category's, nothing.
-    assert (imported["items"], imported["drafts"]) == (3, 2)
-    assert {d["invitee_name"] for d in service.drafts_for(ctx, COMMUNITY, ALICE)} == {"erin_hosts"}
+    assert (imported.items, imported.drafts) == (3, 2)
+    assert {d.invitee_name for d in service.drafts_for(ctx, COMMUNITY, ALICE)} == {"erin_hosts"}
 
 
 def test_standard_webhooks_an_event_by_a_drupal_org_handle(ctx):
@@ -382,7 +382,7 @@ def test_standard_webhooks_an_event_by_a_drupal_org_handle(ctx):
         "webhook-timestamp": str(int(now.timestamp())),
         "webhook-signature": Webhook(SECRETS["standard"]).sign("msg_1", now, body.decode()),
     }
-    assert service.receive(ctx, COMMUNITY, "standard", headers, body)["drafts"] == 1
+    assert service.receive(ctx, COMMUNITY, "standard", headers, body).drafts == 1
     assert kinds(ctx, DANA) == [("claim", "https://events.example.org/e/lyon-translation-sprint", DANA)]
     stale = datetime.fromtimestamp(time.time() - 600, UTC)
     old = {
@@ -419,7 +419,7 @@ def test_a_flood_of_ten_thousand_deliveries_is_bounded_by_the_sources_budget(ctx
     with pytest.raises(TooManyRequests):
         github(ctx, "github_ping.json", "flood-next", "ping")
     # Another source has its own.
-    assert discourse(ctx, "discourse_topic_created.json", 1, "topic_created")["drafts"] == 1
+    assert discourse(ctx, "discourse_topic_created.json", 1, "topic_created").drafts == 1
 
 
 def test_the_budget_frees_up_as_the_minute_passes_and_a_refused_delivery_takes_no_place():
@@ -469,13 +469,13 @@ def test_a_refused_delivery_gives_its_place_back(ctx):
 def test_a_member_dismisses_their_draft_with_their_own_signature(ctx):
     github(ctx, "github_pull_request_merged.json", "d1", "pull_request")
     [draft] = service.drafts_for(ctx, COMMUNITY, CAROL)
-    typed = service.prepare_dismissal(ctx, COMMUNITY, CAROL, draft["id"])
+    typed = service.prepare_dismissal(ctx, COMMUNITY, CAROL, draft.id)
     with pytest.raises(InvalidSignature):
         service.submit(ctx, COMMUNITY, typed, sign(KEYS["mallory"], typed), "dismissal")
     with pytest.raises(Forbidden):
-        service.prepare_dismissal(ctx, COMMUNITY, BOB, draft["id"])  # Carol's draft, not Bob's
+        service.prepare_dismissal(ctx, COMMUNITY, BOB, draft.id)  # Carol's draft, not Bob's
     signature = sign(KEYS["carol"], typed)
-    assert service.submit(ctx, COMMUNITY, typed, signature, "dismissal")["dismissed"]
+    assert service.submit(ctx, COMMUNITY, typed, signature, "dismissal").dismissed
     assert service.drafts_for(ctx, COMMUNITY, CAROL) == []
     with pytest.raises(Conflict):
         service.submit(ctx, COMMUNITY, typed, signature, "dismissal")
@@ -487,22 +487,22 @@ def test_a_member_dismisses_their_draft_with_their_own_signature(ctx):
 
 def test_an_invitation_dismissed_by_one_member_still_waits_for_the_others(ctx):
     _import(ctx, "github", "github_pulls.json")
-    [invitation] = [d for d in service.drafts_for(ctx, COMMUNITY, ALICE) if d["kind"] == "invitation"]
-    typed = service.prepare_dismissal(ctx, COMMUNITY, ALICE, invitation["id"])
+    [invitation] = [d for d in service.drafts_for(ctx, COMMUNITY, ALICE) if d.kind == "invitation"]
+    typed = service.prepare_dismissal(ctx, COMMUNITY, ALICE, invitation.id)
     service.submit(ctx, COMMUNITY, typed, sign(KEYS["alice"], typed), "dismissal")
-    assert [d["kind"] for d in service.drafts_for(ctx, COMMUNITY, ALICE)] == []
-    assert [d["kind"] for d in service.drafts_for(ctx, COMMUNITY, BOB)] == ["invitation"]
+    assert [d.kind for d in service.drafts_for(ctx, COMMUNITY, ALICE)] == []
+    assert [d.kind for d in service.drafts_for(ctx, COMMUNITY, BOB)] == ["invitation"]
 
 
 def test_a_member_turns_capture_off_and_on_again(ctx):
     github(ctx, "github_pull_request_merged.json", "t1", "pull_request")
     off = service.prepare_preference(ctx, COMMUNITY, CAROL, False)
-    assert service.submit(ctx, COMMUNITY, off, sign(KEYS["carol"], off), "preference") == {
+    assert service.submit(ctx, COMMUNITY, off, sign(KEYS["carol"], off), "preference").model_dump() == {
         "member": CAROL,
         "capture": False,
     }
     assert service.drafts_for(ctx, COMMUNITY, CAROL) == []
-    assert service.preference_of(ctx, COMMUNITY, CAROL)["capture"] is False
+    assert service.preference_of(ctx, COMMUNITY, CAROL).capture is False
     pulls = json.loads((FIXTURES / "github_pulls.json").read_text())
     assert (
         "turned capture off"
@@ -518,7 +518,7 @@ def test_a_member_turns_capture_off_and_on_again(ctx):
                     "repository": pulls[0]["base"]["repo"],
                 }
             ).encode(),
-        )["outcome"]
+        ).outcome
     )
     time.sleep(1.1)
     on = service.prepare_preference(ctx, COMMUNITY, CAROL, True)
@@ -529,7 +529,7 @@ def test_a_member_turns_capture_off_and_on_again(ctx):
     with pytest.raises(Conflict) as refused:
         service.submit(ctx, COMMUNITY, older, sign(KEYS["carol"], older), "preference")
     assert "newer choice" in refused.value.detail
-    assert service.preference_of(ctx, COMMUNITY, CAROL)["capture"] is True
+    assert service.preference_of(ctx, COMMUNITY, CAROL).capture is True
 
 
 # ---------------------------------------------------------------------- pages of a list, and a rebuilt index
@@ -543,7 +543,7 @@ def test_an_import_of_pages_reads_every_page(ctx):
     signature = hmac.new(SECRETS["github"].encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
     headers = {"x-capture-timestamp": stamp, "x-capture-signature": f"sha256={signature}"}
     answer = service.import_items(ctx, COMMUNITY, "github", headers, body, None)
-    assert (answer["items"], answer["imported"], answer["drafts"]) == (2, 2, 2)
+    assert (answer.items, answer.imported, answer.drafts) == (2, 2, 2)
 
 
 def test_a_rebuilt_index_keeps_deliveries_drafts_and_choices(ctx):
@@ -590,5 +590,5 @@ def test_capture_rules_put_on_chain_by_hand_that_are_not_rules_capture_nothing(c
         session.commit()
         _, rules, problem = service.rules_in_force(session, COMMUNITY)
     assert rules is None and problem and words in problem
-    assert github(ctx, "github_pull_request_merged.json", f"by-hand-{raw}-{len(text)}", "pull_request")["drafts"] == 0
+    assert github(ctx, "github_pull_request_merged.json", f"by-hand-{raw}-{len(text)}", "pull_request").drafts == 0
     assert service.drafts_for(ctx, COMMUNITY, CAROL) == []
