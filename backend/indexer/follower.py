@@ -247,6 +247,14 @@ class Indexer:
             time.sleep(min(0.05, self.settings.index_poll_seconds))
         return False
 
+    def sync_to(self, community: Community, block: int) -> int:
+        """Index one community up to `block` exactly, whatever the head (an archive rebuilt as of its
+        block, a restore going a page at a time; backend/archive). Returns the block reached: short
+        of `block` when the chain moved under the index. Errors (the node gone) are raised."""
+        with self._lock:
+            self._sync_community(community, block)
+        return self.cursor(community)[0]
+
     def _sync_community(self, community: Community, head: int) -> None:
         self._forget_if_chain_changed(community)
         cursor, _ = self.cursor(community)

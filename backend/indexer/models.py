@@ -34,6 +34,17 @@ def RawText():
     return mapped_column(Text, nullable=True, default=None)
 
 
+class Origin:
+    """Where a row comes from on the chain: the event that created it or, for a row replaced whole
+    (a setting, a linked account, the capture rules, a member admitted again), the event that last
+    replaced it. Later changes to a row are events of their own (the `events` table). The archive
+    (backend/archive) ties every record to these."""
+
+    block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=None)
+    log_index: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)
+    tx_hash: Mapped[str | None] = mapped_column(String(66), nullable=True, default=None)
+
+
 class SchemaStamp(Base):
     """A fingerprint of the tables below, so an index written by another version of the service
     is noticed and rebuilt from the chain instead of read with the wrong columns."""
@@ -90,7 +101,7 @@ class SetAside(Base):
     set_aside_at: Mapped[int] = mapped_column(BigInteger, index=True)  # wall clock, unix seconds
 
 
-class Member(Base):
+class Member(Origin, Base):
     __tablename__ = "members"
     community: Mapped[str] = mapped_column(String(64), primary_key=True)
     address: Mapped[str] = mapped_column(Address, primary_key=True)
@@ -106,7 +117,7 @@ class Member(Base):
     name_raw: Mapped[str | None] = RawText()
 
 
-class LinkedAccount(Base):
+class LinkedAccount(Origin, Base):
     """A member's account on another site (Membership.linkAccount): how work done there finds them."""
 
     __tablename__ = "linked_accounts"
@@ -120,7 +131,7 @@ class LinkedAccount(Base):
     handle_folded: Mapped[str] = mapped_column(Text)
 
 
-class Invitation(Base):
+class Invitation(Origin, Base):
     """An invitation (Membership.invite), by the address its secret controls. Nothing about the
     invitee is known but the name the inviter typed."""
 
@@ -139,7 +150,7 @@ class Invitation(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
-class Vouch(Base):
+class Vouch(Origin, Base):
     """A member's vouch for a person's admission (Membership.vouch, or an accepted invitation).
     `epoch` counts the removals by governance before it: a later removal voids it."""
 
@@ -152,7 +163,7 @@ class Vouch(Base):
     timestamp: Mapped[int] = mapped_column(BigInteger)
 
 
-class Checkpoint(Base):
+class Checkpoint(Origin, Base):
     """A value over time: membership supply and quorum numerator, read at a proposal's snapshot."""
 
     __tablename__ = "checkpoints"
@@ -164,7 +175,7 @@ class Checkpoint(Base):
     value: Mapped[int] = mapped_column(BigInteger)
 
 
-class Setting(Base):
+class Setting(Origin, Base):
     """The community's current settings: the governor's (voting delay, period, threshold, quorum
     numerator) and the registry's fair-play rules (reciprocal window, score rule)."""
 
@@ -174,7 +185,7 @@ class Setting(Base):
     value: Mapped[str] = mapped_column(Uint256)
 
 
-class IndicatorVersion(Base):
+class IndicatorVersion(Origin, Base):
     __tablename__ = "indicator_versions"
     community: Mapped[str] = mapped_column(String(64), primary_key=True)
     indicator_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -198,7 +209,7 @@ class IndicatorVersion(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
-class Organisation(Base):
+class Organisation(Origin, Base):
     """An organisation governance registered for claims to credit (a sponsor, employer, customer)."""
 
     __tablename__ = "organisations"
@@ -214,7 +225,7 @@ class Organisation(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
-class Indicator(Base):
+class Indicator(Origin, Base):
     """An indicator's current version; earlier ones are in `indicator_versions`."""
 
     __tablename__ = "indicators"
@@ -240,6 +251,7 @@ class Proposal(Base):
     vote_end: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)
     created_block: Mapped[int] = mapped_column(BigInteger, index=True)
+    log_index: Mapped[int | None] = mapped_column(Integer, nullable=True, default=None)  # of ProposalCreated
     tx_hash: Mapped[str] = mapped_column(String(66))
     for_votes: Mapped[int] = mapped_column(BigInteger, default=0)
     against_votes: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -268,7 +280,7 @@ class Vote(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
-class Claim(Base):
+class Claim(Origin, Base):
     __tablename__ = "claims"
     # Open claims in order (the awaiting lists), and a member's or an indicator's claims in order
     # (a page of them by offset or after a cursor), each without a scan of every claim ever filed.
@@ -296,7 +308,7 @@ class Claim(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
-class Attestation(Base):
+class Attestation(Origin, Base):
     __tablename__ = "attestations"
     # What a member already attested (the awaiting lists leave it out).
     __table_args__ = (Index("ix_attestations_attester", "community", "attester", "claim_id"),)
@@ -308,7 +320,7 @@ class Attestation(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
-class Badge(Base):
+class Badge(Origin, Base):
     __tablename__ = "badges"
     # A member's badges in token order (profiles' pages, /badges?owner=), read in index order.
     # An organisation's credited badges (its profile).
@@ -341,7 +353,7 @@ class Badge(Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
-class CaptureRulesDocument(Base):
+class CaptureRulesDocument(Origin, Base):
     """The community's capture rules as governance last set them (IndicatorRegistry.setCaptureRules):
     the document's text and its keccak256, which the registry keeps (backend/capture reads them)."""
 
@@ -366,7 +378,7 @@ class RowCount(Base):
     value: Mapped[int] = mapped_column(BigInteger)
 
 
-# Tables a rebuild empties, children first.
+# Tables a rebuild empties (every one the projections write), children first.
 PROJECTIONS = (
     Badge,
     Attestation,
@@ -379,6 +391,9 @@ PROJECTIONS = (
     Setting,
     Checkpoint,
     Member,
+    LinkedAccount,
+    Invitation,
+    Vouch,
     RowCount,
     CaptureRulesDocument,
 )

@@ -53,6 +53,16 @@ class Log:
     tx_hash: str
 
 
+def origin(log: Log) -> dict[str, Any]:
+    """The columns that tie a row to the event that made it (backend.indexer.models.Origin)."""
+    return {"block_number": log.block_number, "log_index": log.log_index, "tx_hash": log.tx_hash}
+
+
+def _replaced(row: Any, log: Log) -> None:
+    """A row replaced whole by a later event: it is now that event's."""
+    row.block_number, row.log_index, row.tx_hash = log.block_number, log.log_index, log.tx_hash
+
+
 Handler = Callable[[Session, Log], None]
 # Proposals cancelled in a transaction whose forwarder event is still to come, by transaction.
 _CANCELLED_IN = "projection_cancelled_in"
@@ -156,12 +166,13 @@ def _checkpoint(session: Session, log: Log, name: str, value: int) -> None:
             log_index=log.log_index,
             timestamp=log.timestamp,
             value=value,
+            tx_hash=log.tx_hash,
         )
     )
 
 
 def _setting(session: Session, log: Log, name: str, value: int) -> None:
-    session.merge(Setting(community=log.community, name=name, value=str(value)))
+    session.merge(Setting(community=log.community, name=name, value=str(value), **origin(log)))
 
 
 def latest_checkpoint(session: Session, community: str, name: str, at: int | None = None) -> int:
@@ -204,9 +215,11 @@ def _admit(session: Session, log: Log, account: str) -> None:
             removed_at=None,
             votes=0,
             profile_hidden=False,
+            **origin(log),
         )
     else:  # readmitted after a removal
         member.active, member.admitted_at, member.removed_at = True, log.timestamp, None
+        _replaced(member, log)
 
 
 @on("membership", "DelegateChanged")
@@ -258,10 +271,11 @@ def _account_linked(session: Session, log: Log) -> None:
     # in the database yet to be deleted.
     values = {"handle": a["handle"], "handle_raw": a.get("handle_raw"), "handle_folded": _ascii_folded(a["handle"])}
     if row is None:
-        _add(session, LinkedAccount, community=log.community, address=a["member"], site=site, **values)
+        _add(session, LinkedAccount, community=log.community, address=a["member"], site=site, **values, **origin(log))
     else:
         for name, value in values.items():
             setattr(row, name, value)
+        _replaced(row, log)
 
 
 # AdmissionRulesChanged's arguments -> the names of their settings.
@@ -291,6 +305,7 @@ def _vouched(session: Session, log: Log) -> None:
         epoch=_setting_value(session, log.community, "removals"),
         vouches=a["vouches"],
         timestamp=log.timestamp,
+        **origin(log),
     )
 
 
@@ -307,7 +322,7 @@ def _invitation_created(session: Session, log: Log) -> None:
         name_raw=a.get("name_raw"),
         created_at=log.timestamp,
         expires_at=a["expiresAt"],
-        tx_hash=log.tx_hash,
+        **origin(log),
     )
 
 
@@ -367,6 +382,7 @@ def _proposal_created(session: Session, log: Log) -> None:
         vote_end=a["voteEnd"],
         created_at=log.timestamp,
         created_block=log.block_number,
+        log_index=log.log_index,
         tx_hash=log.tx_hash,
         for_votes=0,
         against_votes=0,
@@ -471,7 +487,7 @@ def _indicator_defined(session: Session, log: Log) -> None:
         endorsements_required=a["endorsementsRequired"],
         validity=a["validity"],
         defined_at=log.timestamp,
-        tx_hash=log.tx_hash,
+        **origin(log),
     )
     indicator = _get(session, Indicator, (log.community, a["indicatorId"]))
     if indicator is None:
@@ -483,6 +499,7 @@ def _indicator_defined(session: Session, log: Log) -> None:
             version=a["version"],
             active=True,
             created_at=log.timestamp,
+            **origin(log),
         )
     else:
         indicator.version = a["version"]
@@ -514,8 +531,7 @@ def _capture_rules(session: Session, log: Log) -> None:
             rules=a["rules"],
             rules_raw=a.get("rules_raw"),
             set_at=log.timestamp,
-            block_number=log.block_number,
-            tx_hash=log.tx_hash,
+            **origin(log),
         )
     )
 
@@ -534,7 +550,7 @@ def _organisation_added(session: Session, log: Log) -> None:
         identifier_raw=a.get("identifier_raw"),
         active=True,
         added_at=log.timestamp,
-        tx_hash=log.tx_hash,
+        **origin(log),
     )
 
 
@@ -574,7 +590,7 @@ def _claim(session: Session, log: Log) -> None:
         minted=False,
         nomination_state="pending" if a["submitter"] != a["contributor"] else None,
         created_at=log.timestamp,
-        tx_hash=log.tx_hash,
+        **origin(log),
     )
 
 
@@ -620,7 +636,7 @@ def _attested(session: Session, log: Log) -> None:
         attester=a["attester"],
         count=a["attestations"],
         timestamp=log.timestamp,
-        tx_hash=log.tx_hash,
+        **origin(log),
     )
     claim = _get(session, Claim, (log.community, a["claimId"]))
     if claim is not None:
@@ -649,7 +665,7 @@ def _minted(session: Session, log: Log) -> None:
         organisation_id=claim.organisation_id,
         minted_at=log.timestamp,
         held_since=log.timestamp,
-        tx_hash=log.tx_hash,
+        **origin(log),
     )
 
 
