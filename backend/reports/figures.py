@@ -7,7 +7,6 @@ period's end, so a complete period exports the same bytes for ever."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from sqlalchemy import select
 
@@ -26,17 +25,29 @@ from backend.indexer.models import (
 )
 from backend.indexer.projections import ZERO
 from backend.reports.period import Period
+from backend.reports.schemas import (
+    AttestationRow,
+    BadgeRow,
+    ByOut,
+    GroupOut,
+    IndicatorVersionRow,
+    ProposalRow,
+    ProposalVoteRow,
+    ReportOut,
+    TotalsOut,
+    VoteRow,
+)
 from backend.vocabulary import SUPPORTS, word_for
 
 DIMENSIONS = ("member", "indicator", "category", "orientation")
 
 
-def _by_number(row: dict[str, Any]) -> tuple[int, str]:
-    return int(row["key"]), ""
+def _by_number(row: GroupOut) -> tuple[int, str]:
+    return int(row.key), ""
 
 
-def _by_text(row: dict[str, Any]) -> tuple[int, str]:
-    return 0, str(row["key"])
+def _by_text(row: GroupOut) -> tuple[int, str]:
+    return 0, row.key
 
 
 def _names(session, community: str) -> dict[tuple[int, int], IndicatorVersion]:
@@ -71,7 +82,7 @@ def _holders_at(session, community: str, moment: int) -> dict[int, str]:
     return held
 
 
-def badges(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
+def badges(ctx: Context, community: Community, period: Period) -> list[BadgeRow]:
     """Badges minted in the period, with their evidence, terms and attesters, each held by whoever
     held it at the period's end."""
     with ctx.sessions() as session:
@@ -94,41 +105,41 @@ def badges(ctx: Context, community: Community, period: Period) -> list[dict[str,
             .order_by(Attestation.claim_id, Attestation.count)
         ):
             attesters.setdefault(a.claim_id, []).append(a.attester)
-    out = []
+    out: list[BadgeRow] = []
     for b, c in rows:
         v = versions.get((b.indicator_id, b.indicator_version))
         revoked = b.revoked_at is not None and b.revoked_at < period.end
         disowned = b.disowned_at is not None and b.disowned_at < period.end
         out.append(
-            {
-                "token_id": b.token_id,
-                "contributor": b.contributor,
-                "owner": holders.get(b.token_id, b.owner),
-                "submitter": c.submitter if c else None,
-                "nomination": bool(c and c.submitter != c.contributor),
-                "indicator_id": b.indicator_id,
-                "indicator_version": b.indicator_version,
-                "indicator_name": v.name if v else None,
-                "category": b.category,
-                "orientation": b.orientation,
-                "weight": b.weight,
-                "validity_seconds": b.validity,
-                "minted_at": b.minted_at,
-                "evidence_uri": c.evidence_uri if c else None,
-                "evidence_hash": c.evidence_hash if c else None,
-                "attesters": attesters.get(b.token_id, []),
-                "revoked_at": b.revoked_at if revoked else None,
-                "revoke_reason": b.revoke_reason if revoked else None,
+            BadgeRow(
+                token_id=b.token_id,
+                contributor=b.contributor,
+                owner=holders.get(b.token_id, b.owner),
+                submitter=c.submitter if c else None,
+                nomination=bool(c and c.submitter != c.contributor),
+                indicator_id=b.indicator_id,
+                indicator_version=b.indicator_version,
+                indicator_name=v.name if v else None,
+                category=b.category,
+                orientation=b.orientation,
+                weight=b.weight,
+                validity_seconds=b.validity,
+                minted_at=b.minted_at,
+                evidence_uri=c.evidence_uri if c else None,
+                evidence_hash=c.evidence_hash if c else None,
+                attesters=attesters.get(b.token_id, []),
+                revoked_at=b.revoked_at if revoked else None,
+                revoke_reason=b.revoke_reason if revoked else None,
                 # As of the period's end, like a revocation: the same period exports the same bytes.
-                "disowned_at": b.disowned_at if disowned else None,
-                "organisation_id": b.organisation_id,
-                "tx_hash": b.tx_hash,
-            }
+                disowned_at=b.disowned_at if disowned else None,
+                organisation_id=b.organisation_id,
+                tx_hash=b.tx_hash,
+            )
         )
     return out
 
 
-def attestations(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
+def attestations(ctx: Context, community: Community, period: Period) -> list[AttestationRow]:
     """Attestations made in the period: who attested which claim, for whom, under which indicator."""
     with ctx.sessions() as session:
         versions = _names(session, community.slug)
@@ -146,22 +157,22 @@ def attestations(ctx: Context, community: Community, period: Period) -> list[dic
             .order_by(Attestation.claim_id, Attestation.count)
         ).all()
     return [
-        {
-            "claim_id": a.claim_id,
-            "attester": a.attester,
-            "count": a.count,
-            "contributor": c.contributor,
-            "indicator_id": c.indicator_id,
-            "indicator_version": c.indicator_version,
-            "indicator_name": getattr(versions.get((c.indicator_id, c.indicator_version)), "name", None),
-            "timestamp": a.timestamp,
-            "tx_hash": a.tx_hash,
-        }
+        AttestationRow(
+            claim_id=a.claim_id,
+            attester=a.attester,
+            count=a.count,
+            contributor=c.contributor,
+            indicator_id=c.indicator_id,
+            indicator_version=c.indicator_version,
+            indicator_name=getattr(versions.get((c.indicator_id, c.indicator_version)), "name", None),
+            timestamp=a.timestamp,
+            tx_hash=a.tx_hash,
+        )
         for a, c in rows
     ]
 
 
-def indicator_versions(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
+def indicator_versions(ctx: Context, community: Community, period: Period) -> list[IndicatorVersionRow]:
     """The indicator versions in force at some time in the period: defined before it ended, and
     not replaced by a newer version before it started. A replacement after the period's end is
     not yet one."""
@@ -174,30 +185,30 @@ def indicator_versions(ctx: Context, community: Community, period: Period) -> li
             )
         )
     successor = {(v.indicator_id, v.version): v.defined_at for v in versions}
-    out = []
+    out: list[IndicatorVersionRow] = []
     for v in versions:
         replaced = successor.get((v.indicator_id, v.version + 1))
         if v.defined_at < period.end and (replaced is None or replaced >= period.start):
             out.append(
-                {
-                    "indicator_id": v.indicator_id,
-                    "version": v.version,
-                    "name": v.name,
-                    "description_uri": v.description_uri,
-                    "category": v.category,
-                    "orientation": v.orientation,
-                    "weight": v.weight,
-                    "endorsements_required": v.endorsements_required,
-                    "validity_seconds": v.validity,
-                    "defined_at": v.defined_at,
-                    "replaced_at": _as_of(replaced, period.end),
-                    "tx_hash": v.tx_hash,
-                }
+                IndicatorVersionRow(
+                    indicator_id=v.indicator_id,
+                    version=v.version,
+                    name=v.name,
+                    description_uri=v.description_uri,
+                    category=v.category,
+                    orientation=v.orientation,
+                    weight=v.weight,
+                    endorsements_required=v.endorsements_required,
+                    validity_seconds=v.validity,
+                    defined_at=v.defined_at,
+                    replaced_at=_as_of(replaced, period.end),
+                    tx_hash=v.tx_hash,
+                )
             )
     return out
 
 
-def proposals(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
+def proposals(ctx: Context, community: Community, period: Period) -> list[ProposalRow]:
     """Proposals made in the period as they stood at its end: the votes cast by then, the tallies
     of those votes, and the execution or cancellation if it had come."""
     with ctx.sessions() as session:
@@ -212,7 +223,7 @@ def proposals(ctx: Context, community: Community, period: Period) -> list[dict[s
                 .order_by(Proposal.created_block, Proposal.proposal_id)
             )
         )
-        votes: dict[str, list[dict[str, Any]]] = {}
+        votes: dict[str, list[VoteRow]] = {}
         # By support (0 against, 1 for, 2 abstain), as the index tallies each vote it reads.
         tallies: dict[str, Counter[int]] = {p.proposal_id: Counter() for p in rows}
         for v in session.scalars(
@@ -225,40 +236,44 @@ def proposals(ctx: Context, community: Community, period: Period) -> list[dict[s
             .order_by(Vote.block_number, Vote.log_index)
         ):
             votes.setdefault(v.proposal_id, []).append(
-                {
-                    "voter": v.voter,
-                    "support": word_for(SUPPORTS, v.support),
-                    "weight": v.weight,
-                    "reason": v.reason,
-                    "timestamp": v.timestamp,
-                    "tx_hash": v.tx_hash,
-                }
+                VoteRow(
+                    voter=v.voter,
+                    support=word_for(SUPPORTS, v.support),
+                    weight=v.weight,
+                    reason=v.reason,
+                    timestamp=v.timestamp,
+                    tx_hash=v.tx_hash,
+                )
             )
             tallies[v.proposal_id][v.support] += v.weight
     return [
-        {
-            "proposal_id": p.proposal_id,
-            "proposer": p.proposer,
-            "description": p.description,
-            "created_at": p.created_at,
-            "vote_start": p.vote_start,
-            "vote_end": p.vote_end,
-            "for_votes": tallies[p.proposal_id][1],
-            "against_votes": tallies[p.proposal_id][0],
-            "abstain_votes": tallies[p.proposal_id][2],
-            "executed_at": _as_of(p.executed_at, period.end),
-            "canceled_at": _as_of(p.canceled_at, period.end),
-            "tx_hash": p.tx_hash,
-            "votes": votes.get(p.proposal_id, []),
-        }
+        ProposalRow(
+            proposal_id=p.proposal_id,
+            proposer=p.proposer,
+            description=p.description,
+            created_at=p.created_at,
+            vote_start=p.vote_start,
+            vote_end=p.vote_end,
+            for_votes=tallies[p.proposal_id][1],
+            against_votes=tallies[p.proposal_id][0],
+            abstain_votes=tallies[p.proposal_id][2],
+            executed_at=_as_of(p.executed_at, period.end),
+            canceled_at=_as_of(p.canceled_at, period.end),
+            tx_hash=p.tx_hash,
+            votes=votes.get(p.proposal_id, []),
+        )
         for p in rows
     ]
 
 
-def votes(ctx: Context, community: Community, period: Period) -> list[dict[str, Any]]:
+def votes(ctx: Context, community: Community, period: Period) -> list[ProposalVoteRow]:
     """The votes cast by the period's end on its proposals, one row each (the CSV form of
     proposals' votes)."""
-    return [{"proposal_id": p["proposal_id"], **v} for p in proposals(ctx, community, period) for v in p["votes"]]
+    return [
+        ProposalVoteRow(proposal_id=p.proposal_id, **v.model_dump())
+        for p in proposals(ctx, community, period)
+        for v in p.votes
+    ]
 
 
 def indexed_through(ctx: Context, community: Community) -> int:
@@ -286,7 +301,7 @@ def hidden_members(ctx: Context, community: Community) -> set[str]:
         )
 
 
-def summary(ctx: Context, community: Community, period: Period) -> dict[str, Any]:
+def summary(ctx: Context, community: Community, period: Period) -> ReportOut:
     """Contributions recognised in the period (badges minted), by member, indicator, category and
     orientation: how many badges and their weight, and how many of them were revoked within it.
     Members who keep their profile hidden are left out of the per-member rows; their badges count in
@@ -294,40 +309,41 @@ def summary(ctx: Context, community: Community, period: Period) -> dict[str, Any
     minted = badges(ctx, community, period)
     hidden = hidden_members(ctx, community)
     names = member_names(ctx, community)
-    groups: dict[str, dict[str, dict[str, Any]]] = {d: {} for d in DIMENSIONS}
+    groups: dict[str, dict[str, GroupOut]] = {d: {} for d in DIMENSIONS}
     for b in minted:
         keys = {
             # Keyed by address (unique, stable); labelled with the member's name when they set one.
-            "member": (b["contributor"], names.get(b["contributor"], b["contributor"])),
-            "indicator": (str(b["indicator_id"]), b["indicator_name"] or ""),
-            "category": (b["category"], b["category"]),
-            "orientation": (b["orientation"], f"{b['orientation']}-oriented"),
+            "member": (b.contributor, names.get(b.contributor, b.contributor)),
+            "indicator": (str(b.indicator_id), b.indicator_name or ""),
+            "category": (b.category, b.category),
+            "orientation": (b.orientation, f"{b.orientation}-oriented"),
         }
         for dimension, (key, label) in keys.items():
-            if dimension == "member" and b["contributor"] in hidden:
+            if dimension == "member" and b.contributor in hidden:
                 continue
-            row = groups[dimension].setdefault(
-                key, {"key": key, "label": label, "badges": 0, "weight": 0, "revoked": 0}
-            )
-            row["badges"] += 1
-            row["weight"] += b["weight"]
-            row["revoked"] += b["revoked_at"] is not None
+            row = groups[dimension].get(key)
+            if row is None:
+                row = groups[dimension][key] = GroupOut(key=key, label=label, badges=0, weight=0, revoked=0)
+            row.badges += 1
+            row.weight += b.weight
+            row.revoked += b.revoked_at is not None
     # Indicator ids sort as numbers, the other keys as text.
     ordered = {d: sorted(rows.values(), key=_by_number if d == "indicator" else _by_text) for d, rows in groups.items()}
-    counted = [b for b in minted if b["revoked_at"] is None]
-    return {
-        "community": community.slug,
-        **period.as_dict(),
+    counted = [b for b in minted if b.revoked_at is None]
+    return ReportOut(
+        community=community.slug,
+        from_=period.start_date,
+        to=period.end_date,
         # Whether the index had reached the period's end when this was read: an incomplete period
         # may still grow.
-        "complete": indexed_through(ctx, community) >= period.end,
-        "totals": {
-            "badges": len(minted),
-            "weight": sum(b["weight"] for b in minted),
-            "revoked": len(minted) - len(counted),
-            "members": len({b["contributor"] for b in minted}),
-            "attestations": len(attestations(ctx, community, period)),
-            "proposals": len(proposals(ctx, community, period)),
-        },
-        "by": ordered,
-    }
+        complete=indexed_through(ctx, community) >= period.end,
+        totals=TotalsOut(
+            badges=len(minted),
+            weight=sum(b.weight for b in minted),
+            revoked=len(minted) - len(counted),
+            members=len({b.contributor for b in minted}),
+            attestations=len(attestations(ctx, community, period)),
+            proposals=len(proposals(ctx, community, period)),
+        ),
+        by=ByOut(**ordered),
+    )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from backend.reports.schemas import ReportOut
+
 # The CSV columns of each export, in order (JSON rows carry the same fields; proposals also
 # carry their votes, which CSV gives as the separate `votes` export).
 COLUMNS = {
@@ -125,18 +127,19 @@ def csv_bytes(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> bytes:
     return "".join(line + "\n" for line in lines).encode()
 
 
-def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    totals = summary["totals"]
-    rows = [
+def summary_rows(summary: ReportOut) -> list[dict[str, Any]]:
+    """The report as the CSV's rows: the totals, then each dimension's groups."""
+    totals = summary.totals
+    rows: list[dict[str, Any]] = [
         {
             "dimension": "total",
             "key": "",
             "label": "all contributions",
-            "badges": totals["badges"],
-            "weight": totals["weight"],
-            "revoked": totals["revoked"],
+            "badges": totals.badges,
+            "weight": totals.weight,
+            "revoked": totals.revoked,
         }
     ]
-    for dimension, entries in summary["by"].items():
-        rows += [{"dimension": dimension, **entry} for entry in entries]
+    for dimension, entries in summary.by:
+        rows += [{"dimension": dimension, **entry.model_dump()} for entry in entries]
     return rows

@@ -4,148 +4,32 @@ spreadsheet would run as a formula is neutralised (see backend.reports.render); 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from backend.dependencies import CommunityDep, ContextDep
 from backend.reports import figures, render
 from backend.reports.period import Period
+from backend.reports.schemas import (
+    AttestationRow,
+    BadgeRow,
+    ExportOut,
+    IndicatorVersionRow,
+    ProposalRow,
+    ProposalVoteRow,
+    ReportOut,
+)
 
 router = APIRouter(tags=["reports"])
 
 FromQuery = Annotated[date, Query(alias="from", description="First day of the period (YYYY-MM-DD, UTC, included)")]
 ToQuery = Annotated[date, Query(alias="to", description="Last day of the period (YYYY-MM-DD, UTC, included)")]
 FormatQuery = Annotated[Literal["json", "csv"], Query(description="json (the default) or csv")]
-Row = TypeVar("Row")
-
-
-class GroupOut(BaseModel):
-    key: str = Field(description="Member address, indicator id, category or orientation")
-    label: str = Field(description="In words: the indicator's name, `community-oriented`, ...")
-    badges: int
-    weight: int
-    revoked: int = Field(description="Of those badges, how many were revoked within the period")
-
-
-class ByOut(BaseModel):
-    member: list[GroupOut]
-    indicator: list[GroupOut]
-    category: list[GroupOut]
-    orientation: list[GroupOut]
-
-
-class TotalsOut(BaseModel):
-    badges: int
-    weight: int
-    revoked: int
-    members: int = Field(description="Members who earned a badge in the period")
-    attestations: int
-    proposals: int
-
-
-class ReportOut(BaseModel):
-    community: str
-    from_: date = Field(alias="from")
-    to: date
-    complete: bool = Field(
-        description="The index had reached the period's end: the figures will not change "
-        "(but for members who hide their profile later: see `by.member`)"
-    )
-    totals: TotalsOut
-    by: ByOut
-
-
-class BadgeRow(BaseModel):
-    token_id: int
-    contributor: str
-    owner: str = Field(description="Its holder at the period's end (a recovery may have moved it since)")
-    submitter: str | None
-    nomination: bool
-    indicator_id: int
-    indicator_version: int
-    indicator_name: str | None
-    category: str
-    orientation: str
-    weight: int
-    validity_seconds: int
-    minted_at: int
-    evidence_uri: str | None
-    evidence_hash: str | None
-    attesters: list[str]
-    revoked_at: int | None
-    revoke_reason: str | None
-    disowned_at: int | None = Field(description="When its holder disowned it, if before the period's end")
-    organisation_id: int | None = Field(description="The organisation its claim credits, if any")
-    tx_hash: str
-
-
-class AttestationRow(BaseModel):
-    claim_id: int
-    attester: str
-    count: int
-    contributor: str
-    indicator_id: int
-    indicator_version: int
-    indicator_name: str | None
-    timestamp: int
-    tx_hash: str
-
-
-class IndicatorVersionRow(BaseModel):
-    indicator_id: int
-    version: int
-    name: str
-    description_uri: str
-    category: str
-    orientation: str
-    weight: int
-    endorsements_required: int
-    validity_seconds: int
-    defined_at: int
-    replaced_at: int | None = Field(description="When the next version replaced it, if by the period's end")
-    tx_hash: str
-
-
-class VoteRow(BaseModel):
-    voter: str
-    support: str
-    weight: int
-    reason: str
-    timestamp: int
-    tx_hash: str
-
-
-class ProposalVoteRow(VoteRow):
-    proposal_id: str
-
-
-class ProposalRow(BaseModel):
-    proposal_id: str
-    proposer: str
-    description: str
-    created_at: int
-    vote_start: int
-    vote_end: int
-    for_votes: int
-    against_votes: int
-    abstain_votes: int
-    executed_at: int | None = Field(description="If by the period's end")
-    canceled_at: int | None = Field(description="If by the period's end")
-    tx_hash: str
-    votes: list[VoteRow] = Field(description="Those cast by the period's end (the tallies count these)")
-
-
-class ExportOut(BaseModel, Generic[Row]):
-    community: str
-    from_: date = Field(alias="from")
-    to: date
-    table: str
-    rows: list[Row]
 
 
 # OWASP's rule for CSV injection, as render applies it to every CSV cell of text.
@@ -175,21 +59,23 @@ def report(ctx: ContextDep, community: CommunityDep, start: FromQuery, end: ToQu
     name = f"{community.slug}-report-{start.isoformat()}-{end.isoformat()}"
     if format == "csv":
         return _answer(render.csv_bytes(render.SUMMARY_COLUMNS, render.summary_rows(summary)), format, name)
-    return _answer(render.json_bytes(summary), format, name)
+    return _answer(render.json_bytes(summary.model_dump(mode="json", by_alias=True)), format, name)
 
 
-def _export(table: str, read: Callable[..., list[dict[str, Any]]], row_model: type, summary: str) -> None:
+def _export(table: str, read: Callable[..., Sequence[BaseModel]], row_model: type[BaseModel], summary: str) -> None:
     def export(ctx: ContextDep, community: CommunityDep, start: FromQuery, end: ToQuery, format: FormatQuery = "json"):
         period = Period.of(start, end)
         rows = read(ctx, community, period)
         name = f"{community.slug}-{table}-{start.isoformat()}-{end.isoformat()}"
         if format == "csv":
-            return _answer(render.csv_bytes(render.COLUMNS[table], rows), format, name)
-        return _answer(
-            render.json_bytes({"community": community.slug, **period.as_dict(), "table": table, "rows": rows}),
-            format,
-            name,
-        )
+            return _answer(render.csv_bytes(render.COLUMNS[table], [row.model_dump() for row in rows]), format, name)
+        document = {
+            "community": community.slug,
+            **period.as_dict(),
+            "table": table,
+            "rows": [row.model_dump(mode="json") for row in rows],
+        }
+        return _answer(render.json_bytes(document), format, name)
 
     export.__doc__ = summary
     export.__name__ = f"export_{table.replace('-', '_')}"

@@ -51,14 +51,14 @@ def report(
             exports=EXPORTS,
         )
     summary = figures.summary(ctx, community, period)
-    by = summary["by"]
+    by = summary.by
     people = People(ctx, community, local=local_chain(ctx.gateway.chain_id))
     charts = [
-        present.bar_chart([(g["label"], g["weight"]) for g in by["category"]], title=_("Weight by category")),
+        present.bar_chart([(g.label, g.weight) for g in by.category], title=_("Weight by category")),
         present.bar_chart(
-            [(present.orientation(g["key"]), g["weight"]) for g in by["orientation"]], title=_("Weight by orientation")
+            [(present.orientation(g.key), g.weight) for g in by.orientation], title=_("Weight by orientation")
         ),
-        present.bar_chart([(people.label(g["key"]), g["weight"]) for g in by["member"]], title=_("Weight by member")),
+        present.bar_chart([(people.label(g.key), g.weight) for g in by.member], title=_("Weight by member")),
     ]
     return _render(
         request,
