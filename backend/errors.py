@@ -172,6 +172,8 @@ _STATUS_BY_ERROR = {
     "AccessControlUnauthorizedAccount": Forbidden,
     "TimelockUnauthorizedCaller": Forbidden,
     "TimelockDelayOutOfRange": Unprocessable,
+    "TimelockRoleRequired": Conflict,
+    "GovernorTimelockWithoutGovernor": Conflict,
     "TimelockInsufficientDelay": Unprocessable,
     "TimelockInvalidOperationLength": Unprocessable,
     "TimelockUnexecutedPredecessor": Conflict,
@@ -399,6 +401,10 @@ _WORDS.update(
             "and the community's guardian, if it elected one, until the proposal runs"
         ),
         "GovernorUnexpectedProposalState": N_("Proposal %(proposalId)s %(current)s, so this cannot be done now"),
+        "GovernorTimelockWithoutGovernor": N_(
+            "The governor can move only to a waiting room (timelock) that already lets it propose and cancel, and "
+            "%(timelock)s does not: nothing changed. Give this governor those roles there first"
+        ),
         "GovernorVotingDelayOutOfRange": N_(
             "A voting delay of %(value)s is outside the governor's bounds, %(min)s to "
             "%(max)s: choose one within them, so that governance can always act again"
@@ -472,6 +478,11 @@ _WORDS.update(
         ),
         "AccessControlUnauthorizedAccount": N_(
             "%(account)s may not do this: only the community's governance does it, through a proposal that passed"
+        ),
+        "TimelockRoleRequired": N_(
+            "This would leave nobody to propose, cancel or carry out proposals, or take the community's waiting "
+            "room out of its own hands, and no vote could undo it: nothing changed. Give the role to someone else "
+            "first, or keep it"
         ),
         "TimelockDelayOutOfRange": N_(
             "A delay of %(value)s before a passed proposal is carried out is outside the bounds, %(min)s to "

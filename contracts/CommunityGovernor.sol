@@ -48,6 +48,10 @@ contract CommunityGovernor is
     /// @notice `account` held no votes at the proposal's snapshot (admitted after it, or delegated away).
     error GovernorNoVotingPower(address account, uint256 proposalId);
 
+    /// @notice A new timelock that does not let this governor propose and cancel: nothing could run
+    /// again, and no vote could undo it.
+    error GovernorTimelockWithoutGovernor(address timelock);
+
     /// @notice A setting change or a constructor argument outside the governor's bounds.
     error GovernorVotingDelayOutOfRange(uint256 value, uint256 min, uint256 max);
     /// @notice See {GovernorVotingDelayOutOfRange}.
@@ -181,6 +185,18 @@ contract CommunityGovernor is
     {
         if (totalWeight == 0) revert GovernorNoVotingPower(account, proposalId);
         return super._countVote(proposalId, account, support, totalWeight, params);
+    }
+
+    /// @notice Moves the governor to another timelock (by a proposal): only to one that already lets
+    /// this governor propose and cancel, so that governance goes on.
+    /// @dev Checked after GovernorTimelockControl's own (governance only, which consumes the call's
+    /// authorisation once: this override must not add a second onlyGovernance).
+    function updateTimelock(TimelockController newTimelock) public override {
+        super.updateTimelock(newTimelock);
+        if (
+            !newTimelock.hasRole(newTimelock.PROPOSER_ROLE(), address(this))
+                || !newTimelock.hasRole(newTimelock.CANCELLER_ROLE(), address(this))
+        ) revert GovernorTimelockWithoutGovernor(address(newTimelock));
     }
 
     /// @inheritdoc GovernorTimelockControl

@@ -14,6 +14,9 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 contract CommunityTimelock is TimelockController {
     /// @notice A delay outside the bounds that keep the timelock both useful and governable.
     error TimelockDelayOutOfRange(uint256 value, uint256 min, uint256 max);
+    /// @notice Revoking or renouncing `role` from `account` would leave nobody to propose, cancel or
+    /// execute, or take the timelock's administration of itself away: governance would stop for good.
+    error TimelockRoleRequired(bytes32 role, address account);
 
     /// @notice Shortest delay on a public network: 1 hour, time for members to see a passed
     /// proposal and for the guardian to cancel it.
@@ -24,6 +27,10 @@ contract CommunityTimelock is TimelockController {
     /// @notice The chain id of local development chains (Anvil, Hardhat), where a delay of 0 is
     /// allowed so that practice and tests need not wait.
     uint256 public constant LOCAL_CHAIN_ID = 31_337;
+
+    /// @notice How many accounts hold each role (proposers, cancellers, executors): none may be left
+    /// without one once it had one.
+    mapping(bytes32 role => uint256) public roleHolders;
 
     constructor(uint256 minDelay, address[] memory proposers, address[] memory executors, address admin)
         TimelockController(minDelay, proposers, executors, admin)
@@ -40,6 +47,24 @@ contract CommunityTimelock is TimelockController {
     /// @notice The shortest delay this chain allows: 0 on a local development chain, else MIN_DELAY.
     function minDelayAllowed() public view returns (uint256) {
         return block.chainid == LOCAL_CHAIN_ID ? 0 : MIN_DELAY;
+    }
+
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted) ++roleHolders[role];
+    }
+
+    /// @dev A vote cannot end governance: the last proposer (the governor), canceller or executor
+    /// (anyone) stays, and the timelock keeps administering itself.
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (!revoked) return revoked;
+        --roleHolders[role];
+        bool lastHolder =
+            (role == PROPOSER_ROLE || role == CANCELLER_ROLE || role == EXECUTOR_ROLE) && roleHolders[role] == 0;
+        if (lastHolder || (role == DEFAULT_ADMIN_ROLE && account == address(this))) {
+            revert TimelockRoleRequired(role, account);
+        }
     }
 
     function _checkDelay(uint256 delay) private view {

@@ -879,6 +879,71 @@ contract Branches is TestBase, Community {
         assertTrue(!registry.terms(1).active && timelock.isOperationDone(operation), "carried out by the timelock");
     }
 
+    /// @dev The last proposer, canceller and executor stay, and the timelock keeps administering
+    /// itself; a second holder may go, and granting or revoking a role twice counts once.
+    function test_timelockKeepsARoleHolder() public {
+        bytes32 proposer = timelock.PROPOSER_ROLE();
+        bytes32 canceller = timelock.CANCELLER_ROLE();
+        bytes32 executor = timelock.EXECUTOR_ROLE();
+        bytes32 admin = timelock.DEFAULT_ADMIN_ROLE();
+        bytes4 required = CommunityTimelock.TimelockRoleRequired.selector;
+        vm.startPrank(gov);
+        vm.expectRevert(abi.encodeWithSelector(required, proposer, address(governor)));
+        timelock.revokeRole(proposer, address(governor));
+        vm.expectRevert(abi.encodeWithSelector(required, canceller, address(governor)));
+        timelock.revokeRole(canceller, address(governor));
+        vm.expectRevert(abi.encodeWithSelector(required, executor, address(0)));
+        timelock.revokeRole(executor, address(0));
+        vm.expectRevert(abi.encodeWithSelector(required, admin, address(timelock)));
+        timelock.renounceRole(admin, address(timelock));
+        timelock.grantRole(proposer, outsider);
+        timelock.grantRole(proposer, outsider); // already held: counted once
+        assertEq(timelock.roleHolders(proposer), 2, "two proposers");
+        timelock.revokeRole(proposer, outsider);
+        timelock.revokeRole(proposer, outsider); // no longer held: nothing to count
+        assertEq(timelock.roleHolders(proposer), 1, "the governor alone again");
+        timelock.grantRole(admin, outsider);
+        timelock.revokeRole(admin, outsider); // another administrator may go
+        vm.stopPrank();
+        assertTrue(
+            timelock.hasRole(proposer, address(governor)) && timelock.hasRole(admin, address(timelock))
+                && !timelock.hasRole(admin, outsider),
+            "governance intact"
+        );
+    }
+
+    /// @dev The governor moves only to a timelock that lets it both propose and cancel.
+    function test_governorMovesOnlyToATimelockThatLetsItProposeAndCancel() public {
+        CommunityTimelock orphan = _deployTimelock(0);
+        CommunityTimelock proposeOnly = new CommunityTimelock(0, new address[](0), new address[](1), address(this));
+        proposeOnly.grantRole(proposeOnly.PROPOSER_ROLE(), address(governor));
+        address[] memory fed = new address[](1);
+        fed[0] = address(governor);
+        CommunityTimelock next = new CommunityTimelock(0, fed, new address[](1), address(0));
+        CommunityTimelock[3] memory candidates = [orphan, proposeOnly, next];
+        string[3] memory descriptions = ["to an orphan", "to one that only lets us propose", "to the next"];
+        for (uint256 i; i < 3; ++i) {
+            address[] memory targets = new address[](1);
+            targets[0] = address(governor);
+            bytes[] memory calls = new bytes[](1);
+            calls[0] = abi.encodeCall(governor.updateTimelock, (candidates[i]));
+            (bool ok, bytes memory returned) = _pass(targets, calls, descriptions[i]);
+            if (i < 2) {
+                assertTrue(!ok, descriptions[i]);
+                assertEq(
+                    returned,
+                    abi.encodeWithSelector(
+                        CommunityGovernor.GovernorTimelockWithoutGovernor.selector, address(candidates[i])
+                    ),
+                    descriptions[i]
+                );
+            } else {
+                assertTrue(ok, descriptions[i]);
+            }
+        }
+        assertEq(governor.timelock(), address(next), "moved to the timelock that lets it propose and cancel");
+    }
+
     /// @dev What Governor front-ends (Tally and others) read: the IGovernor interface, a proposal
     /// that needs queuing, and its eta (with no delay, the queue block's timestamp).
     function test_governorKeepsTheFrontEndsInterface() public {

@@ -47,12 +47,12 @@ class CommunityParams:
     voting_period_seconds: int
     proposal_threshold: int
     quorum_percent: int
-    # Admission without a vote per person (Membership's admission rules; governance may change
-    # them): how many members' vouches admit a person (0: only by proposal), and how many vouches
-    # and invitations each member may give per period; how long an invitation stays open.
     # How long a passed proposal waits in the timelock before it runs (0 only on a local chain;
     # otherwise 1 hour to 30 days: CommunityTimelock's bounds). Governance may change it.
     timelock_delay_seconds: int = 0
+    # Admission without a vote per person (Membership's admission rules; governance may change
+    # them): how many members' vouches admit a person (0: only by proposal), and how many vouches
+    # and invitations each member may give per period; how long an invitation stays open.
     vouches_required: int = 0
     vouch_cap: int = 3
     vouch_period_days: int = 30
@@ -73,7 +73,10 @@ class CommunityParams:
         if params.voting_period_seconds <= 0:
             raise ValueError(f"{path}: voting_period_seconds must be positive")
         if not 0 <= params.timelock_delay_seconds <= 30 * 86_400:
-            raise ValueError(f"{path}: timelock_delay_seconds must be within 0-2592000 (30 days)")
+            raise ValueError(
+                f"{path}: timelock_delay_seconds is {params.timelock_delay_seconds}: a passed proposal waits at "
+                "most 30 days (2592000 seconds); one or two days (86400 or 172800) suit most communities"
+            )
         if not 0 <= params.vouches_required <= 16 or not 1 <= params.vouch_cap <= 100:
             raise ValueError(f"{path}: vouches_required must be within 0-16 and vouch_cap within 1-100")
         if not 1 <= params.vouch_period_days <= 365 or not 1 <= params.invitation_lifetime_days <= 365:

@@ -263,6 +263,8 @@ class Proposal(Base):
     # Queued in the timelock after passing: when, and when it may be executed (ProposalQueued).
     queued_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     eta: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Its operation's id in the timelock (CallScheduled), to see it executed there directly.
+    timelock_id: Mapped[str | None] = mapped_column(String(66), nullable=True, index=True)
 
 
 class Vote(Base):

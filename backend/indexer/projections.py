@@ -66,6 +66,8 @@ def _replaced(row: Any, log: Log) -> None:
 Handler = Callable[[Session, Log], None]
 # Proposals cancelled in a transaction whose forwarder event is still to come, by transaction.
 _CANCELLED_IN = "projection_cancelled_in"
+# Timelock operations scheduled in a transaction whose ProposalQueued is still to come.
+_SCHEDULED_IN = "projection_scheduled_in"
 _CACHE = "projection_rows"
 _NEW = "projection_new_rows"
 
@@ -448,6 +450,28 @@ def _queued(session: Session, log: Log) -> None:
     proposal = _get(session, Proposal, (log.community, str(log.args["proposalId"])))
     if proposal is not None:
         proposal.queued_at, proposal.eta = log.timestamp, log.args["etaSeconds"]
+        # Its operation in the timelock, scheduled earlier in the same transaction (_scheduled).
+        proposal.timelock_id = session.info.get(_SCHEDULED_IN, {}).pop(log.tx_hash, None)
+
+
+@on("timelock", "CallScheduled")
+def _scheduled(session: Session, log: Log) -> None:
+    session.info.setdefault(_SCHEDULED_IN, {})[log.tx_hash] = log.args["id"]
+
+
+@on("timelock", "CallExecuted")
+def _executed_by_the_timelock(session: Session, log: Log) -> None:
+    """Anyone may carry out a ready operation straight through the timelock (executeBatch), past the
+    governor: it then emits no ProposalExecuted, but the operation ran, and the proposal with it."""
+    proposal = session.scalar(
+        select(Proposal).where(
+            Proposal.community == log.community,
+            Proposal.timelock_id == log.args["id"],
+            Proposal.executed_at.is_(None),
+        )
+    )
+    if proposal is not None:
+        proposal.executed_at = log.timestamp
 
 
 @on("governor", "ProposalGuardianSet")

@@ -204,3 +204,45 @@ def test_the_calls_governor_front_ends_make(governance, governor, membership, ti
     )
     assert timelock.getMinDelay() == 0
     assert timelock.isOperation(b"\0" * 32) is False
+
+
+def test_no_vote_can_leave_nobody_to_propose_cancel_or_execute(governance, governor, timelock, deployer, project):
+    """A passed proposal that would end governance for good is refused when it runs: the last
+    proposer, canceller or executor stays, the timelock keeps administering itself, and the
+    governor moves only to a timelock that lets it propose and cancel."""
+    proposer, canceller, executor, admin = (
+        timelock.PROPOSER_ROLE(),
+        timelock.CANCELLER_ROLE(),
+        timelock.EXECUTOR_ROLE(),
+        timelock.DEFAULT_ADMIN_ROLE(),
+    )
+    assert (timelock.roleHolders(proposer), timelock.roleHolders(canceller), timelock.roleHolders(executor)) == (1, 1, 1)
+    bricks = {
+        "the governor's proposer role": ("revokeRole", (proposer, governor)),
+        "the governor's canceller role": ("revokeRole", (canceller, governor)),
+        "open execution": ("revokeRole", (executor, ZERO)),
+        "the timelock's own administration": ("renounceRole", (admin, timelock)),
+    }
+    for description, (function, args) in bricks.items():
+        calls = [(timelock, function, args)]
+        governance.carry(calls, f"revoke {description}")
+        with ape.reverts(timelock.TimelockRoleRequired):
+            governance.execute(calls, f"revoke {description}")
+    assert timelock.hasRole(proposer, governor) and timelock.hasRole(executor, ZERO) and timelock.hasRole(admin, timelock)
+
+    orphan = deployer.deploy(project.CommunityTimelock, 0, [], [ZERO], ZERO)
+    move = [(governor, "updateTimelock", (orphan,))]
+    governance.carry(move, "to a timelock that ignores us")
+    with ape.reverts(governor.GovernorTimelockWithoutGovernor):
+        governance.execute(move, "to a timelock that ignores us")
+    assert governor.timelock() == timelock.address
+
+
+def test_a_second_proposer_may_take_over_by_vote(governance, governor, timelock, outsider):
+    """Handing the timelock to another proposer (a new governor, in a migration) stays possible:
+    only the last holder of a role is kept."""
+    proposer = timelock.PROPOSER_ROLE()
+    governance.pass_([(timelock, "grantRole", (proposer, outsider))], "a second proposer")
+    governance.pass_([(timelock, "revokeRole", (proposer, governor))], "the first steps down")
+    assert timelock.hasRole(proposer, outsider) and not timelock.hasRole(proposer, governor)
+    assert timelock.roleHolders(proposer) == 1

@@ -11,10 +11,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from eth_utils import keccak
 
 from backend.client import CommunityClient
-from devstack.stack import local_stack
-from tests.e2e.conftest import ALICE, BOB, CAROL, _postgres_database, address, pass_proposal, problem_of
+from devstack.stack import local_stack, wait_until
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, _postgres_database, address, pass_proposal, problem_of
+from tests.e2e.test_hostile_governance import Chain
 
 HOUR = 3_600
 MENTORING = {
@@ -35,8 +37,8 @@ def stack(request, tmp_path_factory):
     )
     try:
         with local_stack(workdir, database_url=database_url, settings={"CC_AUTOEXEC": "false"}) as stack:
-            env = SimpleNamespace(api=CommunityClient(stack.server.url), anvil=stack.anvil)
-            yield env
+            api = CommunityClient(stack.server.url)
+            yield SimpleNamespace(api=api, anvil=stack.anvil, deployments=stack.deployments)
     finally:
         if cleanup:
             cleanup()
@@ -122,6 +124,28 @@ def test_only_the_guardian_cancels_a_queued_proposal(stack):
     stack.anvil.skip(HOUR + 1)
     problem_of(lambda: stack.api.execute(proposal_id))
     assert stack.api.get("/indicators")["items"][0]["active"] is True  # still counted
+
+
+def test_a_proposal_carried_out_straight_through_the_timelock_is_seen_executed(stack):
+    """Anyone may run a ready operation with the timelock's own executeBatch, past the governor (no
+    ProposalExecuted then): the index sees it from the timelock's CallExecuted."""
+    actions = [{"type": "add_organisation", "name": "Drupal Association", "identifier": "drupal.org"}]
+    proposal_id = passed(stack, "Past the governor", actions)
+    stack.api.execute(proposal_id)
+    proposal = stack.api.get(f"/proposals/{proposal_id}")
+    assert proposal["state"] == "queued"
+    stack.anvil.skip(HOUR + 1)
+    chain = Chain(stack)
+    governor = chain.community.contracts["governor"]
+    raw = stack.api.get(f"/proposals/{proposal_id}")
+    targets = [chain.community.contracts[a["contract"]] for a in raw["actions"]]
+    calldatas = [chain.data(a["contract"], a["function"], *a["args"].values()) for a in raw["actions"]]
+    # GovernorTimelockControl's salt: the governor's address over the description's hash.
+    salt = (int(governor, 16) << 96 ^ int.from_bytes(keccak(text="Past the governor"), "big")).to_bytes(32, "big")
+    receipt = chain.send("timelock", "executeBatch", targets, [0], calldatas, b"\0" * 32, salt, signer=DANA)
+    assert receipt["status"] == "0x1"
+    wait_until(lambda: stack.api.get(f"/proposals/{proposal_id}")["state"] == "executed", what="seen executed")
+    assert any(o["name"] == "Drupal Association" for o in stack.api.get("/organisations")["items"])
 
 
 def test_a_cancellation_signed_for_another_proposal_is_refused(stack):
