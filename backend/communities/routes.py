@@ -32,7 +32,7 @@ def health(ctx: ContextDep):
     `max_lag_blocks` of the chain, no indexing is failing and no event was set aside; otherwise
     "degraded" (still 200), with `reasons`, the lag per community in blocks and chain seconds,
     the current and newest errors, and the newest set-aside events. 503 when the chain node is down."""
-    return HealthOut(**community_reads.health(ctx))
+    return community_reads.health(ctx)
 
 
 community_router = APIRouter(tags=["communities"])

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 
+from backend.communities.schemas import CommunityIndexOut, HealthOut, SetAsideOut
 from backend.context import Context
 from backend.indexer.models import (
     Cursor,
@@ -16,7 +15,7 @@ from backend.indexer.reads import unix
 RECENT_SET_ASIDE = 10
 
 
-def health(ctx: Context) -> dict[str, Any]:
+def health(ctx: Context) -> HealthOut:
     """The chain head, and per community how far the index is behind it (blocks and chain
     seconds), whether indexing it fails now, its newest error and its set-aside events.
     Raises NodeUnavailable (503) when the node cannot be reached."""
@@ -44,24 +43,24 @@ def health(ctx: Context) -> dict[str, Any]:
     reasons: list[str] = []
     if indexer.chain_state.error:
         reasons.append(f"the indexer cannot read the chain head: {indexer.chain_state.error}")
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, CommunityIndexOut] = {}
     for slug in communities:
         state = indexer.state(slug)
         lag_blocks = max(safe - indexed[slug], 0)
         indexed_time = cursors[slug].block_timestamp if slug in cursors else times.get(indexed[slug])
         lag_seconds = None if indexed_time is None or safe not in times else max(times[safe] - indexed_time, 0)
         count = set_aside.get(slug, 0)
-        out[slug] = {
-            "indexed_block": indexed[slug],
-            "lag_blocks": lag_blocks,
-            "lag_seconds": lag_seconds,
-            "error": state.error,
-            "error_at": unix(state.error_at),
-            "last_error": state.last_error,
-            "last_error_at": unix(state.last_error_at),
-            "synced_at": unix(state.synced_at),
-            "set_aside": count,
-        }
+        out[slug] = CommunityIndexOut(
+            indexed_block=indexed[slug],
+            lag_blocks=lag_blocks,
+            lag_seconds=lag_seconds,
+            error=state.error,
+            error_at=unix(state.error_at),
+            last_error=state.last_error,
+            last_error_at=unix(state.last_error_at),
+            synced_at=unix(state.synced_at),
+            set_aside=count,
+        )
         if lag_blocks > settings.health_max_lag_blocks:
             behind = f" ({lag_seconds} s of chain time)" if lag_seconds is not None else ""
             reasons.append(f"community '{slug}' is indexed {lag_blocks} blocks behind the chain{behind}")
@@ -74,34 +73,34 @@ def health(ctx: Context) -> dict[str, Any]:
             )
     errors = [(s.last_error_at, s.last_error) for s in (indexer.chain_state, *indexer.states.values()) if s.last_error]
     last_at, last = max(errors, key=lambda e: e[0] or 0) if errors else (None, None)
-    lags = [c["lag_seconds"] for c in out.values() if c["lag_seconds"] is not None]
-    return {
-        "status": "degraded" if reasons else "ok",
-        "reasons": reasons,
-        "chain_id": ctx.gateway.chain_id,
-        "head_block": head,
-        "confirmations": settings.confirmations,
-        "indexed_block": min(indexed.values(), default=None),
-        "indexed_blocks": indexed,
-        "lag_blocks": max((c["lag_blocks"] for c in out.values()), default=0),
-        "lag_seconds": max(lags, default=None),
-        "max_lag_blocks": settings.health_max_lag_blocks,
-        "indexer_error": indexer.last_error,
-        "last_error": last,
-        "last_error_at": unix(last_at),
-        "communities": out,
-        "set_aside": sum(set_aside.values()),
-        "set_aside_recent": [
-            {
-                "community": r.community,
-                "block_number": r.block_number,
-                "log_index": r.log_index,
-                "tx_hash": r.tx_hash,
-                "contract": r.contract,
-                "event": r.name,
-                "error": r.error,
-                "set_aside_at": r.set_aside_at,
-            }
+    lags = [c.lag_seconds for c in out.values() if c.lag_seconds is not None]
+    return HealthOut(
+        status="degraded" if reasons else "ok",
+        reasons=reasons,
+        chain_id=ctx.gateway.chain_id,
+        head_block=head,
+        confirmations=settings.confirmations,
+        indexed_block=min(indexed.values(), default=None),
+        indexed_blocks=indexed,
+        lag_blocks=max((c.lag_blocks for c in out.values()), default=0),
+        lag_seconds=max(lags, default=None),
+        max_lag_blocks=settings.health_max_lag_blocks,
+        indexer_error=indexer.last_error,
+        last_error=last,
+        last_error_at=unix(last_at),
+        communities=out,
+        set_aside=sum(set_aside.values()),
+        set_aside_recent=[
+            SetAsideOut(
+                community=r.community,
+                block_number=r.block_number,
+                log_index=r.log_index,
+                tx_hash=r.tx_hash,
+                contract=r.contract,
+                event=r.name,
+                error=r.error,
+                set_aside_at=r.set_aside_at,
+            )
             for r in recent
         ],
-    }
+    )
