@@ -9,8 +9,6 @@ credential, and an index rebuilt from the chain gives the same credentials and s
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +16,7 @@ from backend.chain.deployments import Community
 from backend.context import Context
 from backend.credentials import openbadges, statuslist
 from backend.credentials.issuer import MEDIA_TYPE, Issuer
+from backend.credentials.schemas import CredentialOut, MemberCredentialsOut, StatusListOut
 from backend.errors import NotFound
 from backend.i18n import gettext as _
 from backend.i18n import ngettext
@@ -91,34 +90,34 @@ def _withdrawn(revoked_at: int | None, disowned_at: int | None) -> bool:
 
 def _credential_out(
     ctx: Context, session: Session, community: Community, badge: Badge, *, prove: bool = True
-) -> dict[str, Any]:
+) -> CredentialOut:
     """The credential and its two signed forms; `prove=False` leaves out the Data Integrity proof
     (its canonicalization is most of the cost), for a caller that wants only the JWT."""
     iss = issuer(ctx)
     facts = _facts(ctx, session, community, badge)
     credential = openbadges.open_badge_credential(facts, issuer_did=iss.did(community.slug), base_url=iss.base_url)
-    out = {
-        "token_id": badge.token_id,
-        "media_type": MEDIA_TYPE,
-        "jwt": iss.sign(openbadges.jwt_claims(credential), community.slug),
-        "credential": credential,
-        "issuer": iss.did(community.slug),
-        "verification_method": iss.p256_key_id(community.slug),
-        "holding": badge.holding,
-        "status_list": openbadges.status_list_url(iss.base_url, community.slug, badge.holding),
-        "status_list_index": badge.token_id,
+    out = CredentialOut(
+        token_id=badge.token_id,
+        media_type=MEDIA_TYPE,
+        jwt=iss.sign(openbadges.jwt_claims(credential), community.slug),
+        credential=credential,
+        issuer=iss.did(community.slug),
+        verification_method=iss.p256_key_id(community.slug),
+        holding=badge.holding,
+        status_list=openbadges.status_list_url(iss.base_url, community.slug, badge.holding),
+        status_list_index=badge.token_id,
         # The current holder's credential: revoked only with the badge (a later recovery would make
         # another holding current, and this one revoked in its list).
-        "revoked": _withdrawn(badge.revoked_at, badge.disowned_at),
-        "valid_until": facts.valid_until,
-    }
+        revoked=_withdrawn(badge.revoked_at, badge.disowned_at),
+        valid_until=facts.valid_until,
+    )
     if prove:
         # Dated from the credential's validFrom, not the clock: served again, the same bytes.
-        out["data_integrity"] = iss.prove(credential, community.slug, credential["validFrom"])
+        out.data_integrity = iss.prove(credential, community.slug, credential["validFrom"])
     return out
 
 
-def badge_credential(ctx: Context, community: Community, token_id: int, *, prove: bool = True) -> dict[str, Any]:
+def badge_credential(ctx: Context, community: Community, token_id: int, *, prove: bool = True) -> CredentialOut:
     with ctx.sessions() as session:
         badge = session.get(Badge, (community.slug, token_id))
         if badge is None:
@@ -129,7 +128,7 @@ def badge_credential(ctx: Context, community: Community, token_id: int, *, prove
         return _credential_out(ctx, session, community, badge, prove=prove)
 
 
-def member_credentials(ctx: Context, community: Community, address: str) -> dict[str, Any]:
+def member_credentials(ctx: Context, community: Community, address: str) -> MemberCredentialsOut:
     """Every badge a member holds (counting or not: a verifier reads validity and status itself)."""
     address = address_of(address)
     with ctx.sessions() as session:
@@ -145,10 +144,10 @@ def member_credentials(ctx: Context, community: Community, address: str) -> dict
             select(Badge).where(Badge.community == community.slug, Badge.owner == address).order_by(Badge.token_id)
         )
         items = [_credential_out(ctx, session, community, b) for b in badges]
-    return {"holder": openbadges.did_pkh(ctx.gateway.chain_id, address), "items": items}
+    return MemberCredentialsOut(holder=openbadges.did_pkh(ctx.gateway.chain_id, address), items=items)
 
 
-def status_list(ctx: Context, community: Community, holding: int = 0) -> dict[str, Any]:
+def status_list(ctx: Context, community: Community, holding: int = 0) -> StatusListOut:
     """The community's revocation status list of one holding (0: the badges' first holders'
     credentials), as of the index's last block: the credential and its application/vc+jwt. A
     holding no badge has reached has no list (404): no credential points to one."""
@@ -189,12 +188,12 @@ def status_list(ctx: Context, community: Community, holding: int = 0) -> dict[st
         holding=holding,
     )
     claims = {**credential, "iss": credential["issuer"], "jti": credential["id"]}
-    return {
-        "credential": credential,
-        "jwt": iss.sign(claims, community.slug),
-        "data_integrity": iss.prove(credential, community.slug, credential["validFrom"]),
-        "media_type": MEDIA_TYPE,
-        "holding": holding,
-        "length": length,
-        "revoked": sorted(revoked),
-    }
+    return StatusListOut(
+        credential=credential,
+        jwt=iss.sign(claims, community.slug),
+        data_integrity=iss.prove(credential, community.slug, credential["validFrom"]),
+        media_type=MEDIA_TYPE,
+        holding=holding,
+        length=length,
+        revoked=sorted(revoked),
+    )
