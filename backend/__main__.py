@@ -1,4 +1,5 @@
-"""`python -m backend serve` (API + indexer) and `python -m backend reindex` (rebuild the index)."""
+"""`python -m backend serve` (API + indexer), `python -m backend reindex` (rebuild the index) and
+`python -m backend restore` (build one from the chain into an empty database)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         "and replace it only once the rebuild succeeded",
     )
     commands.add_parser("sync", help="index up to the chain head once, then exit")
+    commands.add_parser(
+        "restore",
+        help="build the index from the chain into an empty database (DATABASE_URL), saying how far it got; "
+        "refuses a database that holds an index",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -85,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
             **forwarded_headers(settings),
         )
         return 0
+
+    if args.command == "restore":  # into an empty database: none of the service's tables made first
+        from backend.archive.restore import main as restore
+
+        return restore(settings)
 
     from backend.context import Context
     from backend.errors import DomainError

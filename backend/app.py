@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from backend import web
 from backend.admissions import routes as admissions
 from backend.api import docs, problems
+from backend.archive import routes as archive
 from backend.badges import routes as badges
 from backend.capture import routes as capture
 from backend.capture import web as capture_web
@@ -53,6 +54,7 @@ COMMUNITY_ROUTERS = (
     relay.router,
     credentials.router,
     reports.router,
+    archive.router,
     notifications.router,
     capture.router,
 )

@@ -32,6 +32,7 @@ import click
 import httpx
 from eth_account import Account
 
+from backend.archive import cli as archive_commands
 from backend.capture import cli as capture_commands
 from backend.cli import language
 from backend.cli.keystore import KeystoreError, read_keystore, unlock
@@ -686,16 +687,28 @@ def awaiting(out: Cli, address: str | None):
     out.output({"nominations": answers, "claims": items}, "\n".join(lines) or _("Nothing waits for you."))
 
 
-@cli.command(help=N_("A period's report or one of its exports, byte for byte as the service gives it."))
-@option("--from", "start", required=True, help=N_("First day, YYYY-MM-DD (UTC)"))
-@option("--to", "end", required=True, help=N_("Last day, YYYY-MM-DD (UTC), included"))
+@cli.command(
+    help=N_(
+        "A period's report or one of its exports, byte for byte as the service gives it; or, with --all, the "
+        "community's whole history as one archive anyone can check against the chain (commons archive)."
+    )
+)
+@option("--from", "start", help=N_("First day, YYYY-MM-DD (UTC)"))
+@option("--to", "end", help=N_("Last day, YYYY-MM-DD (UTC), included"))
 @option("--format", "fmt", type=click.Choice(["json", "csv"]), default="csv", show_default=True)
 @option("--output", "-o", type=click.Path(dir_okay=False), help=N_("Write to this file (default: stdout)"))
+@option("--all", "everything", is_flag=True, help=N_("The whole history as one archive (JSON Lines), not a period"))
 @click.argument(
-    "table", type=click.Choice(["report", "badges", "attestations", "indicator-versions", "proposals", "votes"])
+    "table",
+    required=False,
+    type=click.Choice(["report", "badges", "attestations", "indicator-versions", "proposals", "votes"]),
 )
 @pass_cli
-def export(out: Cli, table: str, start: str, end: str, fmt: str, output: str | None):
+def export(out: Cli, table: str | None, start: str | None, end: str | None, fmt: str, output: str | None, everything):
+    if everything:
+        return archive_commands.export_all(out, output)
+    if table is None or start is None or end is None:
+        raise Exit(USAGE, _("give a TABLE with --from and --to, or --all for the whole history"))
     path = "/reports" if table == "report" else f"/exports/{table}"
     body = out.raw(path, **{"from": start, "to": end, "format": fmt}).content
     if output:
@@ -734,6 +747,8 @@ def credentials(out: Cli, address: str | None, directory: str):
 
 # `commons capture import` (backfill, for stewards) lives with capture (backend/capture/cli.py).
 cli.add_command(capture_commands.capture)
+# `commons archive export|verify` lives with the archive (backend/archive/cli.py).
+cli.add_command(archive_commands.archive)
 
 
 def main() -> None:
