@@ -18,6 +18,7 @@ from backend.chain.addresses import checksum
 from backend.chain.gateway import ChainGateway
 from backend.chain.logs import decode_logs
 from backend.chain.receipts import Receipt, created_by, executed_requests
+from backend.chain.rpc import RpcError
 from backend.relay.outbox import (
     ACTIVE,
     BATCH_REVERTED,
@@ -52,6 +53,11 @@ class Settling:
         self.sessions = sessions
         self.state = state
         self.relayer = relayer  # the relayer's address
+        # The hash of each block this process saw one of the relayer's transactions mined in: a
+        # block's hash vouches for every block before it, so whether the last of them is still on
+        # the chain says whether any was rolled back (recheck), in one call instead of a receipt
+        # for every transaction of the last blocks (under load, most of the service's calls).
+        self._block_hashes: dict[int, str] = {}
 
     def settle(self, head: int) -> None:
         with self.sessions() as session:
@@ -86,6 +92,7 @@ class Settling:
         for (batch_id, _), receipt in zip(hashes, receipts):
             if isinstance(receipt, dict):
                 mined[batch_id] = receipt
+                self._saw_block(receipt)
         for batch in batches:
             if batch.id in mined:
                 self._settle_mined(batch.id, Receipt.of(mined[batch.id]))
@@ -98,20 +105,47 @@ class Settling:
         are unused again, so the same signed requests go back in the queue and are sent again."""
         with self.sessions() as session:
             recent = session.execute(
-                select(RelayBatch.id, RelayBatch.tx_hash).where(
+                select(RelayBatch.id, RelayBatch.tx_hash, RelayBatch.block_number).where(
                     RelayBatch.state == "mined",
                     RelayBatch.block_number >= recheck_from(head, self.settings.confirmations),
                 )
             ).all()
         if not recent:
+            self._block_hashes.clear()
             return
-        receipts = self.gateway.rpc.batch([("eth_getTransactionReceipt", [h]) for _, h in recent], raise_errors=False)
-        for (batch_id, tx_hash), receipt in zip(recent, receipts):
+        oldest = recheck_from(head, self.settings.confirmations)
+        self._block_hashes = {n: h for n, h in self._block_hashes.items() if n >= oldest}
+        if self._still_on_chain({number for _, _, number in recent}):
+            return
+        receipts = self.gateway.rpc.batch(
+            [("eth_getTransactionReceipt", [h]) for _, h, _ in recent], raise_errors=False
+        )
+        for (batch_id, tx_hash, _), receipt in zip(recent, receipts):
+            if isinstance(receipt, dict):
+                self._saw_block(receipt)
             if receipt is None:
                 log.warning(
                     "relayer transaction %s was rolled back with its block: its requests are queued again", tx_hash
                 )
                 self._requeue(batch_id, from_state="mined")
+
+    def _saw_block(self, receipt: dict[str, Any]) -> None:
+        if receipt.get("blockHash") and receipt.get("blockNumber"):
+            self._block_hashes[int(receipt["blockNumber"], 16)] = receipt["blockHash"]
+
+    def _still_on_chain(self, numbers: set[int | None]) -> bool:
+        """Whether the blocks of these numbers are the ones the relayer's transactions were seen
+        mined in: the newest of them still has the hash it had, so every one before it has too.
+        False when it changed or is gone, or when a block's hash was never seen (mined before
+        this process started): then every receipt is read again."""
+        if not numbers or None in numbers or any(n not in self._block_hashes for n in numbers):
+            return False
+        newest = max(n for n in numbers if n is not None)
+        try:
+            block = self.gateway.rpc.request("eth_getBlockByNumber", hex(newest), False)
+        except RpcError:
+            return False
+        return isinstance(block, dict) and block.get("hash") == self._block_hashes[newest]
 
     def _node_knows(self, batch: RelayBatch) -> bool:
         known = self.gateway.rpc.batch(
