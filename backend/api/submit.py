@@ -12,6 +12,8 @@ from backend.relay import submit as relay_submit
 from backend.relay.schemas import SignedRequestIn, TxOut
 from backend.relay.submit import TxOutcome
 
+JSON = "application/json"
+
 
 def client_of(request: Request) -> str:
     """The client address a relaying budget is kept for."""
@@ -35,7 +37,7 @@ def relay_signed(
     request: Request,
     response: Response,
     wait: bool,
-) -> TxOut:
+) -> Response:
     """Check a signed request of `kind` (claims, votes, ...) and relay it; its outcome as the response."""
     outcome = relay_submit.submit(
         ctx,
@@ -46,4 +48,12 @@ def relay_signed(
         wait=wait,
         client=client_of(request),
     )
-    return tx_response(outcome, request, response)
+    out = tx_response(outcome, request, response)
+    # The TxOut written as JSON here, once: returned as a model, FastAPI dumps it, validates the
+    # dump again as the route's response model (TxOut, which its schema still documents) and
+    # serializes that, on every write. The same body, status and headers.
+    answer = Response(out.model_dump_json(), status_code=response.status_code or 200, media_type=JSON)
+    for name, value in response.raw_headers:
+        if name not in (b"content-length", b"content-type"):
+            answer.raw_headers.append((name, value))
+    return answer
