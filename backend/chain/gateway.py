@@ -38,6 +38,11 @@ class ChainGateway:
         # The relayer worker (backend/relay/worker.py) signs and sends; simulations run as it.
         self.relayer_address = settings.relayer_address
         self._checked_chain = False
+        # The newest head a relay check read, and each member's forwarder nonce as their last
+        # check's simulation read it: where the next check starts (backend/relay/simulation.py,
+        # judged), each confirmed in that check's own round trip.
+        self.head_seen: dict[str, Any] | None = None
+        self.nonces_seen: dict[tuple[str, str], int] = {}
 
     # ------------------------------------------------------------------ identity
 

@@ -51,6 +51,13 @@ _FLYING = select(RelayRequest.nonce, RelayRequest.payload, RelayRequest.gas).whe
     RelayRequest.nonce >= bindparam("chain_nonce"),
     or_(state_in(ACTIVE), and_(state_in(USED_NONCE), RelayRequest.block_number >= bindparam("recent_from"))),
 )
+# The same, with where each executed one was mined (None while in flight): what a check that
+# pins its simulation to a block may leave out of its replays (simulation.py, judged).
+_FLYING_MINED = select(RelayRequest.nonce, RelayRequest.payload, RelayRequest.gas, RelayRequest.block_number).where(
+    *OF_MEMBER,
+    RelayRequest.nonce >= bindparam("chain_nonce"),
+    or_(state_in(ACTIVE), and_(state_in(USED_NONCE), RelayRequest.block_number >= bindparam("recent_from"))),
+)
 _SAME = (
     select(RelayRequest.id, RelayRequest.state, RelayRequest.error)
     .where(
@@ -150,6 +157,31 @@ class RelayBook:
                 .all()
             )
         return sorted((HeldRequest(*row) for row in rows), key=lambda request: request.nonce)
+
+    def held_after(self, community: str, signer: str, from_nonce: int, head: int) -> tuple[int, list[HeldRequest]]:
+        """As `held` from `from_nonce` on, less the oldest of them that the outbox knows executed
+        in block `head` or before (they are in that block's state): the first nonce not known
+        executed, and the requests from it on."""
+        with self.sessions() as session:
+            rows = (
+                session.connection()
+                .execute(
+                    _FLYING_MINED,
+                    {
+                        "community": community,
+                        "signer": signer,
+                        "chain_nonce": from_nonce,
+                        "recent_from": recheck_from(head, self.settings.confirmations),
+                    },
+                )
+                .all()
+            )
+        rows = sorted(rows, key=lambda row: row[0])
+        first = from_nonce
+        while rows and rows[0][0] == first and rows[0][3] is not None and rows[0][3] <= head:
+            rows.pop(0)
+            first += 1
+        return first, [HeldRequest(nonce, payload, gas) for nonce, payload, gas, _ in rows if nonce >= first]
 
     def same_request(
         self, community: str, forwarder: str, signer: str, nonce: int, signature: str

@@ -42,9 +42,16 @@ from backend.errors import (
 )
 from backend.i18n import gettext
 from backend.relay import rules
-from backend.relay.book import check_nonce, next_nonce
+from backend.relay.book import next_nonce
 from backend.relay.gas import gas_ceiling, gas_to_sign, relay_gas, wallet_check_gas
-from backend.relay.simulation import as_forwarded, chain_and_outbox, gas_needed, last_call, simulated_behind
+from backend.relay.simulation import (
+    as_forwarded,
+    chain_and_outbox,
+    gas_needed,
+    judged,
+    last_call,
+    simulated_behind,
+)
 from backend.units import number, span
 
 # ERC-1271's isValidSignature(bytes32,bytes), as the forwarder (OpenZeppelin's SignatureChecker) calls it.
@@ -201,11 +208,7 @@ def check(
         "gas": hex(relay_gas(struct, execute, wallet)),
     }
     nonce = message["nonce"]
-    head, chain_nonce, held = chain_and_outbox(ctx, community, signer)
-    check_nonce(chain_nonce, nonce, held)
-    head, (simulated, relayed) = simulated_behind(
-        ctx, community, signer, head, chain_nonce, held, [forwarded, as_relayed]
-    )
+    head, (simulated, relayed) = judged(ctx, community, signer, nonce, [forwarded, as_relayed])
     now = clock_of(head)
     if message["deadline"] < now:
         raise Unprocessable(
