@@ -9,6 +9,7 @@ goes on from."""
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -63,11 +64,21 @@ class Restored:
 
 
 class Progress:
-    """Progress in blocks on stderr, at most once a second, and the last step always."""
+    """Progress in blocks, said at most once a second, and the last step always."""
 
     def __init__(self, write: Callable[[str], None]) -> None:
         self.write = write
         self._said = 0.0
+
+    def start(self, slug: str, first: int, head: int) -> None:
+        self.write(
+            _(
+                "community %(slug)s: indexing blocks %(first)s to %(head)s",
+                slug=slug,
+                first=number(first),
+                head=number(head),
+            )
+        )
 
     def __call__(self, slug: str, reached: int, head: int) -> None:
         now = time.monotonic()
@@ -84,7 +95,7 @@ class Progress:
         )
 
 
-def restore(settings: Settings, progress: Callable[[str, int, int], None]) -> Restored:
+def restore(settings: Settings, progress: Progress) -> Restored:
     """Every community of the deployments file indexed from the chain into the empty database of
     `settings`, up to the head (less the confirmation depth). Raises CannotRestore, and the chain's
     errors (NodeUnavailable) as they are."""
@@ -128,7 +139,7 @@ def restore(settings: Settings, progress: Callable[[str, int, int], None]) -> Re
             heads = {}
             for community in deployments.communities.values():
                 reached = indexer.cursor(community)[0]
-                progress(community.slug, reached, head)
+                progress.start(community.slug, reached + 1, head)
                 while reached < head:
                     target = min(reached + settings.index_page_blocks, head)
                     reached = indexer.sync_to(community, target)
@@ -156,6 +167,8 @@ def main(settings: Settings) -> int:
     """`python -m backend restore`: its words on stdout and stderr, and its exit code."""
     from backend.cli.language import from_environment
 
+    # The lock is taken to keep a service from indexing at the same time, not to relay: said otherwise.
+    logging.getLogger("backend.relay.leader").setLevel(logging.WARNING)
     with use_locale(from_environment()):
         return _run(settings)
 

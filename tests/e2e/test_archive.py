@@ -366,7 +366,10 @@ def test_an_index_restored_into_an_empty_database_answers_and_exports_as_the_ori
             httpx.post(stack.anvil.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"}).json()["result"],
             16,
         )
+        first = records(_archive(stack.server.url))[0]["community"]["deployment_block"]
+        assert f"community example: indexing blocks {first:,} to {head:,}" in done.stderr
         assert f"community example: block {head:,} of {head:,} indexed" in done.stderr
+        assert "leads" not in done.stderr
         assert done.stdout.startswith(
             f"Restored the index of 1 community from the chain (example up to block {head:,}): "
         )
