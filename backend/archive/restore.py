@@ -45,8 +45,10 @@ def index_held(engine: Engine) -> str | None:
     with engine.connect() as connection:
         if Cursor.__tablename__ in existing:
             cursors = connection.execute(select(Cursor.community, Cursor.block_number).order_by(Cursor.community))
-            reached = [
-                _("%(slug)s up to block %(block)s", slug=slug, block=number(block)) for slug, block in cursors.all()
+            reached = [  # a community's cursor (the factory's own, keyed ":factory", is no community)
+                _("%(slug)s up to block %(block)s", slug=slug, block=number(block))
+                for slug, block in cursors.all()
+                if not slug.startswith(":")
             ]
             if reached:
                 return _("an index of %(communities)s", communities=", ".join(reached))

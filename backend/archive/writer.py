@@ -130,8 +130,14 @@ LEFT_OUT = {
     "set_aside.error": "the index's words for why it could not store the event, not the chain's",
     "set_aside.set_aside_at": "when the index set it aside, by the wall clock",
 }
-# Tables an archive leaves out: the cursor is the header's `as_of`; the others are the index's own.
-TABLES_LEFT_OUT = {"cursors", "row_counts", "schema_stamp"}
+# Tables an archive leaves out, and why.
+TABLES_LEFT_OUT = {
+    "cursors": "the header's as_of is the community's",
+    "row_counts": "the index's own listing totals",
+    "schema_stamp": "the index's own version",
+    "created_communities": "the communities the service serves from the factory: the service's, not one community's "
+    "(an archive's header names its community's contracts)",
+}
 
 
 def canonical(line: ArchiveHeader | Record | ArchiveEnd) -> bytes:

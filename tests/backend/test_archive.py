@@ -240,7 +240,7 @@ def _lines(archive: bytes) -> list[dict]:
 def test_every_column_of_the_index_is_archived_or_left_out_for_a_reason():
     archived = {source.table.name for source in writer.SOURCES}
     tables = {table.name for table in models.Base.metadata.sorted_tables}
-    assert tables - archived == writer.TABLES_LEFT_OUT, "a table of the index is neither archived nor left out"
+    assert tables - archived <= set(writer.TABLES_LEFT_OUT), "a table of the index is neither archived nor left out"
     for source in writer.SOURCES:
         fields = {source.renames.get(name, name) for name in source.record.model_fields if name != "kind"}
         for column in source.table.columns:
