@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from sqlalchemy import Select, Table, select
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, select
 from sqlalchemy.engine import Connection, Engine
 
 from backend.archive.schemas import (
@@ -68,6 +68,8 @@ class Source:
     record: type[Record]
     table: Table
     renames: dict[str, str] = field(default_factory=dict)
+    # Which rows are left out (None: none), given the table.
+    listed: Callable[[Table], ColumnElement[bool]] | None = None
 
     @property
     def kind(self) -> str:
@@ -82,11 +84,10 @@ class Source:
         # collation would order checksummed addresses otherwise than SQLite, and than Python.
         keys = [self.column(name) for name in self.record.key]
         keys = [key.collate("C") if dialect == "postgresql" and _is_text(key) else key for key in keys]
-        return (
-            select(*(self.column(name).label(name) for name in fields))
-            .where(self.table.c.community == community)
-            .order_by(self.column("block_number"), self.column("log_index"), *keys)
-        )
+        query = select(*(self.column(name).label(name) for name in fields)).where(self.table.c.community == community)
+        if self.listed is not None:
+            query = query.where(self.listed(self.table))
+        return query.order_by(self.column("block_number"), self.column("log_index"), *keys)
 
 
 def _is_text(column) -> bool:
@@ -100,10 +101,28 @@ def _table(model: type) -> Table:
     return model.__table__  # type: ignore[attr-defined]  # a declarative model's table
 
 
+def _shown(members: Table) -> ColumnElement[bool]:
+    return members.c.profile_hidden.is_(False)
+
+
+def _of_shown_member(linked: Table) -> ColumnElement[bool]:
+    members = _table(models.Member)
+    return ~exists().where(
+        and_(
+            members.c.community == linked.c.community,
+            members.c.address == linked.c.address,
+            members.c.profile_hidden.is_(True),
+        )
+    )
+
+
+# A member who hid their profile is named in no list the service makes, its downloads among them
+# (docs/members/hiding.md): their member and linked account records are left out. Their events stay,
+# as on chain, and so do the records they take part in (claims, votes, badges...), as on every page.
 SOURCES = (
     Source(SettingRecord, _table(models.Setting)),
-    Source(MemberRecord, _table(models.Member)),
-    Source(LinkedAccountRecord, _table(models.LinkedAccount)),
+    Source(MemberRecord, _table(models.Member), listed=_shown),
+    Source(LinkedAccountRecord, _table(models.LinkedAccount), listed=_of_shown_member),
     Source(InvitationRecord, _table(models.Invitation)),
     Source(VouchRecord, _table(models.Vouch)),
     Source(IndicatorRecord, _table(models.Indicator)),

@@ -51,7 +51,7 @@ def _rows() -> list[object]:
     UTF-8 (with its bytes), a uint256 id, nested event arguments, nulls and booleans."""
     c = COMMUNITY.slug
     at = lambda block, log=0: {"block_number": block, "log_index": log, "tx_hash": _hash(block * 100 + log)}  # noqa: E731
-    alice, bob = _address(0xA11CE), _address(0xB0B, "upper")
+    alice, bob, hidden = _address(0xA11CE), _address(0xB0B, "upper"), _address(0x41DDE)
     proposal_id = str(2**255 + 12345)
     rows: list[object] = [
         models.Cursor(community=c, block_number=40, block_timestamp=4_000, block_hash=_hash(40)),
@@ -74,6 +74,11 @@ def _rows() -> list[object]:
             **at(2, 3),
         ),
         models.LinkedAccount(community=c, address=alice, site="github", handle="al", handle_folded="al", **at(6)),
+        # A member who hid their profile, and their linked account: in no list.
+        models.Member(
+            community=c, address=hidden, admitted_at=200, votes=1, profile_hidden=True, name="Hid", **at(2, 5)
+        ),
+        models.LinkedAccount(community=c, address=hidden, site="gitlab", handle="hid", handle_folded="hid", **at(6, 1)),
         models.Invitation(
             community=c,
             address=_address(0x1F),
@@ -284,7 +289,8 @@ def test_the_same_rows_give_the_same_bytes_on_sqlite_and_postgresql_in_whatever_
     settings = [r["name"] for r in records if r["kind"] == "setting"]
     assert settings == ["vouch_cap", "vouch_period", "vouches_required", "guardian"]  # code points, then chain
     members = [r["address"] for r in records if r["kind"] == "member"]
-    assert members == [_address(0xB0B, "upper"), _address(0xA11CE)]  # chain order: admitted first
+    assert members == [_address(0xB0B, "upper"), _address(0xA11CE)]  # chain order; the hidden one in no list
+    assert [r["address"] for r in records if r["kind"] == "linked_account"] == [_address(0xA11CE)]
     proposal = next(r for r in records if r["kind"] == "proposal")
     assert proposal["proposal_id"] == str(2**255 + 12345) and proposal["block_number"] == 14
     event = next(r for r in records if r["kind"] == "event")

@@ -75,6 +75,8 @@ def _history(env, deployments: Path) -> dict:
     )
     candidate = address("0x" + "c4" * 32)
     act(api, "vouches", "vouches", BOB, candidate=candidate)
+    act(api, "linked-accounts", "names", CAROL, site="gitlab", handle="carol-c")
+    act(api, "profile-visibility", "profile-visibility", CAROL, hidden=True)
     pass_proposal(
         env, BOB, "Mentoring, weighed anew", [{**MENTORING, "type": "amend_indicator", "indicator_id": 1, "weight": 8}]
     )
@@ -195,6 +197,10 @@ def test_the_whole_history_exports_the_same_bytes_from_the_cli_and_the_api(stack
     alice = members[address(ALICE)]
     assert alice["name"] == "Ali\ufffde \ufffd" and alice["name_raw"] == "0x" + NOT_UTF8.hex()
     assert members[address(BOB)]["name"] == "Bob Builder"
+    # Carol hid her profile: she is in no list, her records and events stay.
+    assert address(CAROL) not in members and "carol-c" not in {a["handle"] for a in by_kind["linked_account"]}
+    hid = [e for e in by_kind["event"] if e["name"] == "ProfileVisibilityChanged"]
+    assert [(e["args"]["member"], e["args"]["hidden"]) for e in hid] == [(address(CAROL), True)]
     [linked] = by_kind["linked_account"]
     assert (linked["address"], linked["site"], linked["handle"]) == (address(BOB), "github", "bob-b")
     assert [(v["version"], v["weight"]) for v in by_kind["indicator_version"]] == [(1, 5), (2, 8)]
