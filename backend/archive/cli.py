@@ -18,8 +18,9 @@ from typing import Any
 import click
 import httpx
 
-from backend.archive.verify import CannotCheck, NotAnArchive, read_header, summary, verify
+from backend.archive.verify import CannotCheck, NotAnArchive, node_refused, read_header, summary, verify
 from backend.chain.deployments import Deployments, DeploymentsError
+from backend.chain.rpc import RpcError
 from backend.cli.language import Group, option
 from backend.errors import DomainError, NodeUnavailable
 from backend.i18n import N_
@@ -169,6 +170,8 @@ def verify_command(out: Any, file: str, rpc: str | None, deployments: str | None
         ) from exc
     except DomainError as exc:
         raise _exit(UNAVAILABLE, _("cannot check the archive: %(why)s", why=exc.detail)) from exc
+    except RpcError as exc:
+        raise _exit(UNAVAILABLE, _("cannot check the archive: %(why)s", why=node_refused(exc))) from exc
     header = result.header
     out.output(
         {

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, inspect, select
 from sqlalchemy.engine import Engine
 
+from backend.archive.verify import node_refused
 from backend.chain.deployments import Deployments
 from backend.chain.gateway import ChainGateway
+from backend.chain.rpc import RpcError
 from backend.errors import DomainError
 from backend.i18n import gettext as _
 from backend.i18n import ngettext, use_locale
@@ -185,12 +187,13 @@ def _run(settings: Settings) -> int:
     except CannotRestore as exc:
         say(_("Restore refused: %(why)s", why=exc))
         return REFUSED
-    except DomainError as exc:  # the node went away, or would not answer
+    except (DomainError, RpcError) as exc:  # the node went away, or would not answer
+        why = exc.detail if isinstance(exc, DomainError) else node_refused(exc)
         say(
             _(
                 "Restore stopped: %(why)s. What was indexed so far is kept: start the service on this database "
                 "(it goes on from there), or empty it and restore again.",
-                why=exc.detail.rstrip("."),
+                why=why.rstrip("."),
             )
         )
         return UNAVAILABLE

@@ -25,6 +25,7 @@ from backend.archive.writer import Archive, snapshot
 from backend.chain.abi import ContractAbi
 from backend.chain.deployments import Community, Deployments
 from backend.chain.gateway import ChainGateway
+from backend.chain.rpc import RpcError
 from backend.i18n import gettext as _
 from backend.i18n import ngettext
 from backend.indexer.db import make_engine, make_sessionmaker
@@ -280,6 +281,15 @@ def _keep(kept: dict, identity: tuple, entry: Any, result: Comparison) -> None:
 
 
 # ---------------------------------------------------------------------- rebuilding from the chain
+
+
+def node_refused(exc: RpcError) -> str:
+    """A JSON-RPC error of the node while an index is rebuilt, in words."""
+    return _(
+        "the node refused a request (%(why)s); a provider may limit the blocks one request reads: lower "
+        "CC_INDEX_PAGE_BLOCKS",
+        why=exc.message or exc,
+    )
 
 
 Progress = Callable[[int, int], None]  # (block reached, block wanted)

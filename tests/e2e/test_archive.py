@@ -285,27 +285,33 @@ class _Dying(BaseHTTPRequestHandler):
 
     upstream = ""
     answers = 0
+    refuse_logs = False  # instead: answer eth_getLogs with an error, as a provider capping ranges does
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["content-length"]))
-        if type(self).answers <= 0:
+        if type(self).refuse_logs and b'"eth_getLogs"' in body:
+            content = json.dumps(
+                {"jsonrpc": "2.0", "id": json.loads(body)["id"], "error": {"code": -32005, "message": "range too wide"}}
+            ).encode()
+        elif type(self).answers <= 0:
             self.connection.shutdown(socket.SHUT_RDWR)  # gone: the connection closes unanswered
             return
-        type(self).answers -= 1
-        answer = httpx.post(self.upstream, content=body, headers={"content-type": "application/json"})
+        else:
+            type(self).answers -= 1
+            content = httpx.post(self.upstream, content=body, headers={"content-type": "application/json"}).content
         self.send_response(200)
         self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(answer.content)))
+        self.send_header("content-length", str(len(content)))
         self.end_headers()
-        self.wfile.write(answer.content)
+        self.wfile.write(content)
 
     def log_message(self, *args):
         pass
 
 
 @contextmanager
-def _dying_node(upstream: str, answers: int):
-    handler = type("Dying", (_Dying,), {"upstream": upstream, "answers": answers})
+def _dying_node(upstream: str, answers: int, refuse_logs: bool = False):
+    handler = type("Dying", (_Dying,), {"upstream": upstream, "answers": answers, "refuse_logs": refuse_logs})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -330,6 +336,16 @@ def test_the_node_going_away_during_verify_is_said_and_leaves_nothing_behind(sta
     assert f"cannot check the archive: The chain node at {node} cannot be reached" in done.err
     assert "(nothing was compared)" in done.err and done.out == ""
     assert list(scratch.iterdir()) == [] and path.read_bytes() == body
+
+
+def test_a_node_that_refuses_to_give_the_logs_is_said_so(stack, tmp_path):
+    path = tmp_path / "archive.jsonl"
+    path.write_bytes(_archive(stack.server.url))
+    with _dying_node(stack.anvil.url, answers=100, refuse_logs=True) as node:
+        done = commons(stack, "archive", "verify", "--rpc", node, str(path))
+    assert done.code == 3, (done.out, done.err)
+    assert "cannot check the archive: the node refused a request (range too wide)" in done.err
+    assert "lower CC_INDEX_PAGE_BLOCKS" in done.err
 
 
 # ---------------------------------------------------------------------- restoring
