@@ -178,6 +178,9 @@ _STATUS_BY_ERROR = {
     "TimelockInvalidOperationLength": Unprocessable,
     "TimelockUnexecutedPredecessor": Conflict,
     "TimelockUnexpectedOperationState": Conflict,
+    "CommunityFactoryInvalidSlug": Unprocessable,
+    "CommunityFactoryInvalidName": Unprocessable,
+    "CommunityFactorySlugTaken": Conflict,
 }
 
 
@@ -293,6 +296,18 @@ _WORDS.update(
         "CheckpointUnorderedInsertion": N_(
             "The chain's clock and this record disagree (a vote or membership record out "
             "of order): nothing changed; try again in a moment"
+        ),
+        "CommunityFactoryInvalidName": N_(
+            "A community's name is 1 to 31 bytes of text (a letter with an accent counts two, an emoji four), "
+            "and “%(name)s” is not: shorten it"
+        ),
+        "CommunityFactoryInvalidSlug": N_(
+            "“%(slug)s” cannot name a community in addresses: a slug is 1 to 32 characters, lowercase letters a-z, "
+            "digits and hyphens, neither starting nor ending with a hyphen. Choose another"
+        ),
+        "CommunityFactorySlugTaken": N_(
+            "A community called “%(slug)s” was already created through this factory, by %(creator)s: choose "
+            "another slug"
         ),
         "DirectoryUnknownSite": N_(
             "Site %(site)s is not one the community's directory knows: choose GitHub, GitLab, "
@@ -531,7 +546,7 @@ _VOTES = {
     "GovernorProposalThresholdOutOfRange": ("value", "min", "max"),
 }
 # Arguments that are texts a member typed: shown with their control characters escaped.
-_TEXTS = ("text", "str")
+_TEXTS = ("text", "str", "slug")
 # Governor.state()'s values, as GovernorUnexpectedProposalState says where a proposal stands.
 _PROPOSAL_STATES = (
     N_("has not opened for voting yet"),

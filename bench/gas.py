@@ -22,7 +22,7 @@ from ethpm_types import ContractType
 
 from backend.chain.typed_data import forward_request_struct
 from devstack.protocol import EVIDENCE_HASH, EVIDENCE_URI, FOR, Governance, Relay, indicator_input
-from scripts._community import CommunityParams, deploy_community
+from scripts._community import Community, CommunityParams, create_community, deploy_factory, deploy_separately
 
 ROOT = Path(__file__).resolve().parent.parent
 # EAS comes from the benchmarks' own npm packages (bench/package.json, installed by `make bench`):
@@ -48,13 +48,33 @@ def _eas_container(name: str) -> ContractContainer:
     return ContractContainer(contract_type)
 
 
+def measure_creation(deployer, members) -> tuple[Community, dict[str, int]]:
+    """A community created through the factory in one transaction, beside the same community
+    deployed a transaction at a time as before (the sum of those transactions' gas); and the factory
+    with its deployers, deployed once per chain. Returns the factory's community, for the rest."""
+
+    def params(slug: str) -> CommunityParams:
+        return CommunityParams(slug, "Bench Commons", "BEN", [m.address for m in members], 1, 100, 0, 50)
+
+    separately = deploy_separately(params("separately"), deployer)
+    factory = deploy_factory(deployer)
+    community = create_community(params("bench"), deployer, factory)
+    gas = {
+        "create a community through the factory (one transaction)": community.receipts[0].gas_used,
+        f"deploy a community separately ({len(separately.receipts)} transactions, summed)": sum(
+            receipt.gas_used for receipt in separately.receipts
+        ),
+        "deploy the factory and its 7 deployers (once per chain)": sum(
+            receipt.gas_used for receipt in factory.receipts
+        ),
+    }
+    return community, gas
+
+
 def measure_ours(deployer, members, relayer, owner) -> dict[str, int]:
     alice, bob, carol = members
-    community = deploy_community(
-        CommunityParams("bench", "Bench Commons", "BEN", [m.address for m in members], 1, 100, 0, 50), deployer
-    )
+    community, gas = measure_creation(deployer, members)
     governance = Governance(community.governor, chain, members)
-    gas: dict[str, int] = {}
 
     calls = [(community.registry, "addIndicator", (indicator_input(endorsements=2),))]
     targets, values, calldatas, description = governance.proposal(calls, "add mentoring")
@@ -364,6 +384,11 @@ def main() -> None:
     batched = ours[f"relayed whole contribution, in batches of {BATCH}"]
     print(f"  relayed in batches / sent directly (whole contribution): {batched / whole:.2f} ({batched:,} / {whole:,})")
     print(f"  whole contribution within 300,000 gas:                {'yes' if whole <= 300_000 else 'NO'} ({whole:,})")
+    created = ours["create a community through the factory (one transaction)"]
+    [separately] = [value for name, value in ours.items() if name.startswith("deploy a community separately")]
+    print(
+        f"  a community through the factory / separately:       {created / separately:.2f} ({created - separately:+,})"
+    )
     by_passkey = ours["relayed claim, signed with a passkey"]
     by_key = ours["relayed claim, signed with a key (same run)"]
     extra = by_passkey - by_key

@@ -17,6 +17,17 @@ import {IIndicatorRegistry} from "../contracts/interfaces/IIndicatorRegistry.sol
 import {IMemberDirectory} from "../contracts/interfaces/IMemberDirectory.sol";
 import {IMembership} from "../contracts/interfaces/IMembership.sol";
 import {IPasskeyAccount} from "../contracts/interfaces/IPasskeyAccount.sol";
+import {ICommunityFactory} from "../contracts/interfaces/ICommunityFactory.sol";
+import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {
+    BadgeDeployer,
+    ForwarderDeployer,
+    GovernorDeployer,
+    MembershipDeployer,
+    PasskeysDeployer,
+    RegistryDeployer,
+    TimelockDeployer
+} from "../contracts/factory/Deployers.sol";
 import {Community} from "./utils/Community.sol";
 import {TestBase} from "./utils/Vm.sol";
 
@@ -323,6 +334,9 @@ contract AccessControlTable is TestBase, Community {
         // Passkey accounts and their factory.
         _passkeyFactoryRows();
         _passkeyAccountRows(badSig);
+
+        // The community factory and its deployers: anyone, as many times as they pay for.
+        _communityFactoryRows();
     }
 
 
@@ -456,6 +470,44 @@ contract AccessControlTable is TestBase, Community {
         _row("PasskeyAccountFactory.create (an existing account)", f, abi.encodeCall(accountFactory.create, (qx, qy, 0)), [
             OK, OK, OK, untrusted, OK, OK
         ]);
+    }
+
+    /// @dev Anyone creates a community under a slug nobody holds yet (the caller is its creator and
+    /// keeps no role in it); a slug held is refused to everyone, its creator included; each deployer
+    /// deploys for anyone, at addresses salted by the caller. None trusts a forwarder.
+    function _communityFactoryRows() internal {
+        address f = address(factory);
+        bytes memory untrusted = abi.encodeWithSelector(ERC2771Forwarder.ERC2771UntrustfulTarget.selector, f, address(forwarder));
+        address[] memory founders = new address[](1);
+        founders[0] = bob;
+        _row("CommunityFactory.createCommunity (a new slug)", f, abi.encodeCall(factory.createCommunity, (communityConfig("second", founders))), [
+            OK, OK, OK, untrusted, OK, OK
+        ]);
+        bytes memory taken = abi.encodeWithSelector(ICommunityFactory.CommunityFactorySlugTaken.selector, "test", address(this));
+        _row("CommunityFactory.createCommunity (the slug of this community)", f, abi.encodeCall(factory.createCommunity, (communityConfig("test", founders))), [
+            taken, taken, taken, untrusted, taken, taken
+        ]);
+        bytes32 salt = keccak256("salt");
+        _anyone("ForwarderDeployer.deploy", address(factory.forwarderDeployer()), abi.encodeCall(ForwarderDeployer.deploy, (salt)));
+        _anyone("MembershipDeployer.deploy", address(factory.membershipDeployer()),
+            abi.encodeCall(MembershipDeployer.deploy, (salt, "Other", "OTH", founders, address(forwarder), bob)));
+        _anyone("TimelockDeployer.deploy", address(factory.timelockDeployer()),
+            abi.encodeCall(TimelockDeployer.deploy, (salt, 0, founders, founders, bob)));
+        GovernorDeployer.GovernorArgs memory args = GovernorDeployer.GovernorArgs(
+            "Other", IVotes(address(membership)), address(forwarder), 1, 60, 0, 50, timelock
+        );
+        _anyone("GovernorDeployer.deploy", address(factory.governorDeployer()), abi.encodeCall(GovernorDeployer.deploy, (salt, args)));
+        _anyone("RegistryDeployer.deploy", address(factory.registryDeployer()), abi.encodeCall(RegistryDeployer.deploy, (salt, bob)));
+        _anyone("BadgeDeployer.deploy", address(factory.badgeDeployer()),
+            abi.encodeCall(BadgeDeployer.deploy, (salt, "B", "B", membership, registry, address(forwarder), bob)));
+        _anyone("PasskeysDeployer.deploy", address(factory.passkeysDeployer()),
+            abi.encodeCall(PasskeysDeployer.deploy, (salt, address(forwarder))));
+    }
+
+    /// @dev Anyone may make the call; the forwarder refuses to relay to a contract that trusts none.
+    function _anyone(string memory name, address target, bytes memory data) internal {
+        bytes memory untrusted = abi.encodeWithSelector(ERC2771Forwarder.ERC2771UntrustfulTarget.selector, target, address(forwarder));
+        _row(name, target, data, [OK, OK, OK, untrusted, OK, OK]);
     }
 
     /// @dev Only the account itself changes its keys, which no column is: a request it signed

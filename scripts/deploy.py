@@ -1,7 +1,12 @@
-"""Deploy one community: `ape run deploy --network ethereum:local:foundry [--params FILE]`.
+"""Create one community: `ape run deploy --network ethereum:local:foundry [--params FILE]`.
 
-Writes deployments/<network>.json (chain id, addresses, ABIs, deployment block), which the
-backend reads. On a local network the deployer defaults to the first development account.
+The community is created through the chain's CommunityFactory, in one transaction; the factory
+itself is deployed first when the deployments file records none on this chain (once per chain).
+Writes deployments/<network>.json (chain id, the factory, addresses, ABIs, deployment block),
+which the backend reads; a service already running learns of the community from the factory's
+event, without the file. Works on a chain that mines a block a second (as `make run` leaves its
+chain) as on one that mines each transaction. On a local network the deployer defaults to the
+first development account.
 """
 
 from pathlib import Path
@@ -10,7 +15,16 @@ import click
 from ape import accounts, chain
 from ape.cli import ConnectedProviderCommand, account_option
 
-from scripts._community import DEPLOYMENTS_DIR, CommunityParams, deploy_community, deployment_path, record_deployment
+from scripts._community import (
+    DEPLOYMENTS_DIR,
+    CommunityParams,
+    create_community,
+    deploy_factory,
+    deployment_path,
+    read_deployments,
+    record_deployment,
+    recorded_factory,
+)
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -30,30 +44,35 @@ from scripts._community import DEPLOYMENTS_DIR, CommunityParams, deploy_communit
     show_default="deployments/",
     help="Where to write <network>.json (tests point this at a temporary folder).",
 )
-@click.option("--replace", is_flag=True, help="Deploy again even if this network already has the community.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Create it again even if this network's file has the community (the factory must not hold its slug).",
+)
 def cli(ecosystem, network, provider, account, params_file, deployments_dir, replace):
-    params = CommunityParams.load(params_file)
+    try:
+        params = CommunityParams.load(params_file)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
     path = deployment_path(deployments_dir, ecosystem.name, network.name, provider.name)
-    if not replace and _already_deployed(path, params.slug, chain.chain_id):
+    record = read_deployments(path, chain.chain_id)
+    if not replace and _already_deployed(record, params.slug):
         click.echo(f"Community '{params.slug}' is already deployed on this chain ({path}); use --replace to redeploy.")
         return
     if account is None:
         if not network.is_local:
             raise click.UsageError("Name the deploying account with --account on a non-local network.")
         account = accounts.test_accounts[0]
-    community = deploy_community(params, account, log=click.echo)
-    record_deployment(path, community, chain.chain_id, f"{ecosystem.name}:{network.name}:{provider.name}")
+    factory = recorded_factory(record) or deploy_factory(account, log=click.echo)
+    try:
+        community = create_community(params, account, factory, log=click.echo)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    record_deployment(path, community, chain.chain_id, f"{ecosystem.name}:{network.name}:{provider.name}", factory)
     click.echo(f"Recorded in {path}")
 
 
-def _already_deployed(path: Path, slug: str, chain_id: int) -> bool:
-    import json
-
-    if not path.exists():
-        return False
-    record = json.loads(path.read_text())
+def _already_deployed(record: dict, slug: str) -> bool:
     community = record.get("communities", {}).get(slug)
-    if record.get("chain_id") != chain_id or community is None:
-        return False
     # A local chain restarted without its state file has the same id but no code there.
-    return bool(chain.provider.get_code(community["contracts"]["governor"]))
+    return community is not None and bool(chain.provider.get_code(community["contracts"]["governor"]))

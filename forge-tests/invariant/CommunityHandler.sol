@@ -1046,13 +1046,14 @@ contract CommunityHandler is Community {
     }
 
     /// @dev Everyone who could hold a role of the timelock: the governor, the timelock itself,
-    /// anyone (the zero address), the deployer (this handler), the forwarder, every actor.
+    /// anyone (the zero address), the community's creator (this handler), the factory that
+    /// deployed it, the forwarder, every actor.
     function roleCandidates() public view returns (address[] memory accounts) {
-        accounts = new address[](5 + ACTORS);
-        (accounts[0], accounts[1], accounts[2], accounts[3], accounts[4]) =
-        (address(governor), address(timelock), address(0), address(this), address(forwarder));
+        accounts = new address[](6 + ACTORS);
+        (accounts[0], accounts[1], accounts[2], accounts[3], accounts[4], accounts[5]) =
+        (address(governor), address(timelock), address(0), address(this), address(factory), address(forwarder));
         for (uint256 i = 0; i < ACTORS; ++i) {
-            accounts[5 + i] = actors[i];
+            accounts[6 + i] = actors[i];
         }
     }
 

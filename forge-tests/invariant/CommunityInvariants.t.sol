@@ -199,8 +199,9 @@ contract CommunityInvariants is TestBase {
     /// The timelock and the guardian:
     /// - the timelock's roles are what the deployment left them, whoever tried otherwise (only the
     ///   timelock itself could change them, by a proposal, and none asks): the governor alone
-    ///   proposes and cancels, anyone executes, the timelock alone administers (the deployer
-    ///   renounced); the governor's timelock is still it;
+    ///   proposes and cancels, anyone executes, the timelock alone administers (the factory
+    ///   renounced; neither it nor the community's creator holds any role); the governor's
+    ///   timelock is still it;
     /// - the delay stays within bounds and the guardian is the last one elected, each changed only
     ///   by executed proposals;
     /// - every proposal is where its story puts it: a cancelled one is Canceled and never ran, an

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {ERC2771Forwarder} from "@openzeppelin/contracts/metatx/ERC2771Forwarder.sol";
 import {CommunityForwarder} from "../../contracts/CommunityForwarder.sol";
 import {Membership} from "../../contracts/Membership.sol";
@@ -11,14 +10,27 @@ import {IndicatorRegistry} from "../../contracts/IndicatorRegistry.sol";
 import {ContributionBadge} from "../../contracts/ContributionBadge.sol";
 import {IIndicatorRegistry} from "../../contracts/interfaces/IIndicatorRegistry.sol";
 import {PasskeyAccountFactory} from "../../contracts/PasskeyAccountFactory.sol";
+import {CommunityFactory} from "../../contracts/CommunityFactory.sol";
+import {ICommunityFactory} from "../../contracts/interfaces/ICommunityFactory.sol";
+import {IAdmissions} from "../../contracts/interfaces/IAdmissions.sol";
+import {
+    BadgeDeployer,
+    ForwarderDeployer,
+    GovernorDeployer,
+    MembershipDeployer,
+    PasskeysDeployer,
+    RegistryDeployer,
+    TimelockDeployer
+} from "../../contracts/factory/Deployers.sol";
 import {Passkeys} from "./Passkeys.sol";
 import {Vm} from "./Vm.sol";
 
-/// @dev One community deployed as scripts/_community.py deploys it (same constructor
-/// arguments; the timelock, with the delay of 0 a local chain allows, fed and cancelled by the
-/// governor only, executed by anyone and administered by itself alone; ownership of the rules
-/// handed to the timelock), plus signing of forwarder requests with a key or a passkey, the
-/// passkey account factory, and the step every passed proposal takes: queued, then executed.
+/// @dev One community created as scripts/_community.py creates it: through CommunityFactory, in one
+/// transaction (same constructor arguments; the timelock, with the delay of 0 a local chain allows,
+/// fed and cancelled by the governor only, executed by anyone and administered by itself alone;
+/// ownership of the rules handed to the timelock; neither the factory nor its caller keeps a role),
+/// plus signing of forwarder requests with a key or a passkey, the passkey account factory, and
+/// the step every passed proposal takes: queued, then executed.
 contract Community is Passkeys {
     Vm private constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
 
@@ -29,6 +41,7 @@ contract Community is Passkeys {
         "ForwardRequest(address from,address to,uint256 value,uint256 gas,uint256 nonce,uint48 deadline,bytes data)"
     );
 
+    CommunityFactory public factory;
     CommunityForwarder public forwarder;
     Membership public membership;
     CommunityGovernor public governor;
@@ -38,30 +51,51 @@ contract Community is Passkeys {
     PasskeyAccountFactory public accountFactory;
 
     function deployCommunity(address[] memory founders) internal {
-        forwarder = new CommunityForwarder();
-        membership = new Membership("Test Commons", "TST", founders, address(forwarder), address(this));
-        // Executors: the zero address, that is anyone. The deployer administers the timelock only
-        // until the governor holds its roles (the two reference each other).
-        timelock = new CommunityTimelock(0, new address[](0), new address[](1), address(this));
-        governor = new CommunityGovernor(
-            "Test Commons",
-            IVotes(address(membership)),
-            address(forwarder),
-            VOTING_DELAY,
-            VOTING_PERIOD,
-            0,
-            QUORUM_PERCENT,
-            timelock
+        factory = deployFactory();
+        ICommunityFactory.CommunityContracts memory c = factory.createCommunity(communityConfig("test", founders));
+        forwarder = CommunityForwarder(c.forwarder);
+        membership = Membership(c.membership);
+        governor = CommunityGovernor(payable(c.governor));
+        timelock = CommunityTimelock(payable(c.timelock));
+        registry = IndicatorRegistry(c.registry);
+        badge = ContributionBadge(c.badge);
+        accountFactory = PasskeyAccountFactory(c.passkeys);
+    }
+
+    /// @dev The factory and its seven deployers, as `ape run deploy` deploys them once per chain.
+    function deployFactory() internal returns (CommunityFactory) {
+        return new CommunityFactory(
+            new ForwarderDeployer(),
+            new MembershipDeployer(),
+            new TimelockDeployer(),
+            new GovernorDeployer(),
+            new RegistryDeployer(),
+            new BadgeDeployer(),
+            new PasskeysDeployer()
         );
-        timelock.grantRole(timelock.PROPOSER_ROLE(), address(governor));
-        timelock.grantRole(timelock.CANCELLER_ROLE(), address(governor));
-        timelock.renounceRole(timelock.DEFAULT_ADMIN_ROLE(), address(this));
-        registry = new IndicatorRegistry(address(timelock));
-        badge = new ContributionBadge(
-            "Test Commons Contribution Badges", "TSTB", membership, registry, address(forwarder), address(timelock)
-        );
-        accountFactory = new PasskeyAccountFactory(address(forwarder));
-        membership.transferOwnership(address(timelock));
+    }
+
+    /// @dev The test community's founding settings (Test Commons, TST), under `slug`: Membership's
+    /// default admission rules, no timelock delay (a local chain).
+    function communityConfig(string memory slug, address[] memory founders)
+        internal
+        pure
+        returns (ICommunityFactory.CommunityConfig memory)
+    {
+        return ICommunityFactory.CommunityConfig({
+            slug: slug,
+            name: "Test Commons",
+            symbol: "TST",
+            founders: founders,
+            votingDelay: VOTING_DELAY,
+            votingPeriod: VOTING_PERIOD,
+            proposalThreshold: 0,
+            quorumPercent: QUORUM_PERCENT,
+            timelockDelay: 0,
+            admissionRules: IAdmissions.AdmissionRules({
+                vouchesRequired: 0, vouchCap: 3, vouchPeriod: 30 days, invitationLifetime: 30 days
+            })
+        });
     }
 
     /// @dev A passed proposal queued in the timelock, then executed: with the delay of 0 a local

@@ -1,6 +1,7 @@
 """Fixtures named by role. Runs under `ape test` on the in-process EVM (ethereum:local:test)
-and on Anvil (ethereum:local:foundry). The community is deployed once per session by the
-same code as `ape run deploy`; ape's isolation reverts each test's changes."""
+and on Anvil (ethereum:local:foundry). The community is created once per session by the
+same code as `ape run deploy` (through the community factory, deployed first); ape's isolation
+reverts each test's changes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from ape_ethereum.trace import TransactionTrace
 
 from devstack.protocol import VOTING_DELAY, VOTING_PERIOD, Governance, Relay, indicator_input
-from scripts._community import CommunityParams, deploy_community
+from scripts._community import CommunityParams, create_community, deploy_factory
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +60,8 @@ def relayer(accounts):
 
 @pytest.fixture(scope="session")
 def community(deployer, founders):
+    """Created through the chain's CommunityFactory, deployed first with its deployers, as `ape run
+    deploy` does on a fresh chain."""
     params = CommunityParams(
         slug="test",
         name="Test Commons",
@@ -69,7 +72,15 @@ def community(deployer, founders):
         proposal_threshold=0,
         quorum_percent=50,
     )
-    return deploy_community(params, deployer)
+    return create_community(params, deployer, deploy_factory(deployer))
+
+
+@pytest.fixture(scope="session")
+def community_factory(community):
+    """The chain's CommunityFactory, which created the session's community. (Not `factory`: a
+    module's session fixture of that name, test_passkeys.py's, would shadow it, and two session
+    fixtures of one name confuse ape's isolation: a test's changes were not undone.)"""
+    return community.factory
 
 
 @pytest.fixture(scope="session")
