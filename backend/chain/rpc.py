@@ -11,8 +11,10 @@ from __future__ import annotations
 import itertools
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import urllib3
+from urllib3.connectionpool import connection_from_url
 
 from backend.errors import NodeUnavailable
 from backend.i18n import gettext as _
@@ -37,17 +39,22 @@ class Rpc:
         self.url = url
         # No retries: a node that is down must answer 503 now, not after a backoff. The pool
         # is shared by the API's worker threads and the indexer (urllib3 pools are thread-safe).
-        self._pool = urllib3.PoolManager(
+        # One pool for the node's address, asked directly: a PoolManager parsed the URL and looked
+        # its pool up again on every call.
+        self._pool = connection_from_url(
+            url,
             maxsize=32,
             retries=False,
             timeout=urllib3.Timeout(total=timeout),
             headers={"Content-Type": "application/json"},
         )
+        parts = urlsplit(url)
+        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self._ids = itertools.count(1)
 
     def _post(self, payload: Any) -> Any:
         try:
-            response = self._pool.request("POST", self.url, body=json.dumps(payload).encode())
+            response = self._pool.urlopen("POST", self._path, body=json.dumps(payload).encode())
         except urllib3.exceptions.HTTPError as exc:
             raise NodeUnavailable(
                 _(
