@@ -106,6 +106,7 @@ class CheckedRequest:
     signature: str
     accepted_as: int | None = None  # the very same signed request was accepted before: its id
     wallet: bool = False  # the signer is a contract wallet that accepted the signature (ERC-1271)
+    gas: int = 0  # the relayer's gas for it (relay_gas), as its simulation as relayed used: 0 when not checked
 
 
 def check(
@@ -201,12 +202,8 @@ def check(
     struct = forward_request_struct(canonical, sig)
     execute = ctx.gateway.abi("forwarder").function("execute").encode(struct)
     forwarded = as_forwarded(ctx, community, target, data, signer)
-    as_relayed = {
-        "from": ctx.gateway.relayer_address,
-        "to": forwarder,
-        "data": "0x" + execute.hex(),
-        "gas": hex(relay_gas(struct, execute, wallet)),
-    }
+    gas = relay_gas(struct, execute, wallet)
+    as_relayed = {"from": ctx.gateway.relayer_address, "to": forwarder, "data": "0x" + execute.hex(), "gas": hex(gas)}
     nonce = message["nonce"]
     head, (simulated, relayed) = judged(ctx, community, signer, nonce, [forwarded, as_relayed])
     now = clock_of(head)
@@ -260,7 +257,7 @@ def check(
             gettext("The forwarder would refuse this request: %(why)s. Prepare and sign it again", why=refusal.detail),
             error=refusal.error,
         )
-    return CheckedRequest(signer, target, function, args, nonce, struct, key, wallet=wallet)
+    return CheckedRequest(signer, target, function, args, nonce, struct, key, wallet=wallet, gas=gas)
 
 
 def signature_key(signature: str) -> str:

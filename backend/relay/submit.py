@@ -42,7 +42,6 @@ class TxOutcome:
 def relay(ctx: Context, community: Community, request: CheckedRequest, *, wait: bool, client: str) -> TxOutcome:
     """Accept a checked request into the outbox (the relayer worker sends it), then answer: at
     once with its id (wait=false), or once it is mined and indexed."""
-    execute = ctx.gateway.abi("forwarder").function("execute").encode(request.struct)
     sender, to, value, gas, deadline, data, signature = request.struct
     payload = {
         "from": sender,
@@ -62,7 +61,11 @@ def relay(ctx: Context, community: Community, request: CheckedRequest, *, wait: 
         target=to,
         payload=payload,
         signature=request.signature,
-        gas=relay_gas(request.struct, execute, request.wallet),
+        # As check() simulated it: ABI-encoding the execute again for its length was 0.07 ms a write.
+        gas=request.gas
+        or relay_gas(
+            request.struct, ctx.gateway.abi("forwarder").function("execute").encode(request.struct), request.wallet
+        ),
         client=client,
     )
     return follow(ctx, community, request_id, wait=wait)
