@@ -19,6 +19,7 @@ import time
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -131,6 +132,9 @@ class RelayBook:
         self.settings = settings
         self.sessions = sessions
         self.clients = ClientBudgets(settings)
+        # The reads of a check run on a connection of the engine: their statements are Core, and an
+        # ORM session around each (made, bound, expunged, closed) cost as much as running it.
+        self.engine: Engine = sessions.kw["bind"]
         # Set on each request accepted: wakes this process's relayer worker (None: no worker here).
         self.wake = wake
 
@@ -142,40 +146,32 @@ class RelayBook:
         send that same request again, so if the chain gave its nonce back, it comes before any new
         one). Only nonces the chain has not used matter, and reading from there on keeps this
         bounded by the member's requests in flight, not by all they ever made."""
-        with self.sessions() as session:
-            rows = (
-                session.connection()
-                .execute(
-                    _FLYING,
-                    {
-                        "community": community,
-                        "signer": signer,
-                        "chain_nonce": chain_nonce,
-                        "recent_from": recheck_from(head, self.settings.confirmations),
-                    },
-                )
-                .all()
-            )
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                _FLYING,
+                {
+                    "community": community,
+                    "signer": signer,
+                    "chain_nonce": chain_nonce,
+                    "recent_from": recheck_from(head, self.settings.confirmations),
+                },
+            ).all()
         return sorted((HeldRequest(*row) for row in rows), key=lambda request: request.nonce)
 
     def held_after(self, community: str, signer: str, from_nonce: int, head: int) -> tuple[int, list[HeldRequest]]:
         """As `held` from `from_nonce` on, less the oldest of them that the outbox knows executed
         in block `head` or before (they are in that block's state): the first nonce not known
         executed, and the requests from it on."""
-        with self.sessions() as session:
-            rows = (
-                session.connection()
-                .execute(
-                    _FLYING_MINED,
-                    {
-                        "community": community,
-                        "signer": signer,
-                        "chain_nonce": from_nonce,
-                        "recent_from": recheck_from(head, self.settings.confirmations),
-                    },
-                )
-                .all()
-            )
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                _FLYING_MINED,
+                {
+                    "community": community,
+                    "signer": signer,
+                    "chain_nonce": from_nonce,
+                    "recent_from": recheck_from(head, self.settings.confirmations),
+                },
+            ).all()
         rows = sorted(rows, key=lambda row: row[0])
         first = from_nonce
         while rows and rows[0][0] == first and rows[0][3] is not None and rows[0][3] <= head:
@@ -188,21 +184,17 @@ class RelayBook:
     ) -> SameRequest | None:
         """The newest request with exactly this signature, if one was accepted: a signature covers
         every field, so it is the same request, whatever became of it."""
-        with self.sessions() as session:
-            row = (
-                session.connection()
-                .execute(
-                    _SAME,
-                    {
-                        "community": community,
-                        "signer": signer,
-                        "forwarder": forwarder,
-                        "nonce": nonce,
-                        "signature": signature,
-                    },
-                )
-                .one_or_none()
-            )
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                _SAME,
+                {
+                    "community": community,
+                    "signer": signer,
+                    "forwarder": forwarder,
+                    "nonce": nonce,
+                    "signature": signature,
+                },
+            ).one_or_none()
         return SameRequest(*row) if row is not None else None
 
     # ------------------------------------------------------------------ accepting
