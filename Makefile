@@ -76,6 +76,13 @@ artifacts: setup
 run: setup
 	@bash tools/run-local.sh
 
+# Another community on the chain `make run` keeps running, created through the community factory and
+# served by the running service within a block or two, without a restart: PARAMS names its founding
+# file (default communities/translators.json); RPC_PORT and API_PORT as for `make run`.
+.PHONY: community
+community: setup
+	@bash tools/community.sh
+
 demo: setup
 	@$(BIN)/python scripts/demo.py
 

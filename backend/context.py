@@ -41,6 +41,8 @@ class Context:
         book = RelayBook(settings=settings, sessions=sessions, wake=wake)
         worker = RelayWorker(settings=settings, gateway=gateway, sessions=sessions, leader=leader, wake=wake)
         indexer = Indexer(gateway=gateway, sessions=sessions, leader=leader)
+        # Communities created on chain that an earlier run (or the indexing process) found: served at once.
+        indexer.factory.refresh()
         return cls(settings=settings, gateway=gateway, indexer=indexer, sessions=sessions, book=book, worker=worker)
 
     @property

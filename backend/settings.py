@@ -9,6 +9,7 @@ key as credential issuer (see `issuer_secret`).
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -19,6 +20,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from eth_account import Account
 from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
+from eth_utils import to_checksum_address
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -188,7 +190,8 @@ class Settings(BaseSettings):
     # How long one JSON-RPC request to the node may take.
     rpc_timeout_seconds: float = 10.0
     # The deployments file `ape run deploy` writes (deployments/<network>.json): the chain id, the
-    # contracts' ABIs and every community the service serves. Read once, when the service starts.
+    # contracts' ABIs, every community deployed there and the community factory. Read once, when the
+    # service starts: communities created through the factory later are found on chain (below).
     deployments_file: Path = _ROOT / "deployments" / "ethereum-local-foundry.json"
     # The relayer's secp256k1 secret key (hex): it signs and pays for every relayed transaction, so
     # its account must hold the chain's currency. The default, Anvil's first development key, is
@@ -214,6 +217,17 @@ class Settings(BaseSettings):
     request_ttl_seconds: int = Field(default=3600, gt=0)
     # How long a write waits for its receipt (and the index) before answering 504.
     receipt_timeout_seconds: float = Field(default=60.0, gt=0)
+    # ---- communities created on chain, through the deployments file's community factory
+    # Anyone can create communities through the factory, so the service serves only those created
+    # by accounts it trusts: the accounts the deployments file names as having deployed (the
+    # factory's deployer, each community's creator) and these, as 0x addresses, comma-separated in
+    # CC_FOLLOW_CREATORS. Others' communities are never read: the node leaves them out of its answer
+    # (docs/stewards/second-community.md).
+    follow_creators: Annotated[tuple[str, ...], NoDecode] = ()
+    # The most communities created on chain the service serves, beside the deployments file's, in
+    # the order they were created (0: none). The later ones are left out and /health says so: a
+    # trusted key that leaks cannot make the service index without end.
+    follow_max_communities: int = Field(default=20, ge=0)
     # ---- serving: the address, the proxies in front, reads at once
     # Where `python -m backend serve` listens (its --host and --port take precedence).
     host: str = "127.0.0.1"
@@ -366,6 +380,23 @@ class Settings(BaseSettings):
                     except ValueError as exc:
                         raise ValueError(f"{where}: {exc}") from None
         return value
+
+    @field_validator("follow_creators", mode="before")
+    @classmethod
+    def _creators(cls, value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+        entries = value.split(",") if isinstance(value, str) else value
+        creators = []
+        for entry in entries or ():
+            entry = str(entry).strip()
+            if not entry:
+                continue
+            if not re.fullmatch(r"0x[0-9a-fA-F]{40}", entry):
+                raise ValueError(
+                    f"CC_FOLLOW_CREATORS: {entry!r} is not an address (0x and 40 hexadecimal digits); "
+                    "name each creator whose communities the service serves"
+                )
+            creators.append(to_checksum_address(entry))
+        return tuple(creators)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

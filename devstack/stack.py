@@ -135,13 +135,21 @@ def deploy(anvil: Anvil, deployments_dir: Path, params: Path | None = None) -> P
 
 
 def _run_deploy(anvil: Anvil, deployments_dir: Path, params: Path | None) -> None:
+    result = run_deploy(anvil, deployments_dir, params)
+    if result.returncode != 0:
+        raise RuntimeError(f"ape run deploy failed:\n{result.stdout}\n{result.stderr}")
+
+
+def run_deploy(anvil: Anvil, deployments_dir: Path, params: Path | None = None) -> subprocess.CompletedProcess:
+    """`ape run deploy` onto the chain as it is (no state loaded from an earlier run), as a steward
+    runs it against a running `make run` (`make community`): its output and exit status."""
     env = {
         **os.environ,
         "APE_FOUNDRY_HOST": anvil.url,
         "SOLCX_BINARY_PATH": str(ROOT / ".solcx"),
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    result = subprocess.run(
+    return subprocess.run(
         [
             str(VENV_BIN / "ape"),
             "run",
@@ -158,8 +166,6 @@ def _run_deploy(anvil: Anvil, deployments_dir: Path, params: Path | None) -> Non
         text=True,
         timeout=180,
     )
-    if result.returncode != 0:
-        raise RuntimeError(f"ape run deploy failed:\n{result.stdout}\n{result.stderr}")
 
 
 class Server:

@@ -374,10 +374,11 @@ def recorded_factory(record: dict[str, Any]) -> Factory | None:
 
 
 def record_deployment(
-    path: Path, community: Community, chain_id: int, network_choice: str, factory: Factory | None = None
+    path: Path, community: Community | None, chain_id: int, network_choice: str, factory: Factory | None = None
 ) -> None:
     """Add (or replace) the community in the network's deployment file, with every ABI, and the
-    factory the service follows for communities created after it started."""
+    factory the service follows for communities created after it started (the factory alone when
+    `community` is None)."""
     record = read_deployments(path, chain_id)
     record["network"] = network_choice
     record["chain_id"] = chain_id
@@ -392,6 +393,10 @@ def record_deployment(
             "deployer": factory.deployer,
         }
     communities = record.setdefault("communities", {})
+    if community is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record, indent=2) + "\n")
+        return
     communities[community.params.slug] = {
         "name": community.params.name,
         "deployment_block": community.deployment_block,

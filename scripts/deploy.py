@@ -55,20 +55,26 @@ def cli(ecosystem, network, provider, account, params_file, deployments_dir, rep
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     path = deployment_path(deployments_dir, ecosystem.name, network.name, provider.name)
+    network_choice = f"{ecosystem.name}:{network.name}:{provider.name}"
     record = read_deployments(path, chain.chain_id)
-    if not replace and _already_deployed(record, params.slug):
-        click.echo(f"Community '{params.slug}' is already deployed on this chain ({path}); use --replace to redeploy.")
-        return
     if account is None:
         if not network.is_local:
             raise click.UsageError("Name the deploying account with --account on a non-local network.")
         account = accounts.test_accounts[0]
-    factory = recorded_factory(record) or deploy_factory(account, log=click.echo)
+    factory = recorded_factory(record)
+    if not replace and _already_deployed(record, params.slug):
+        click.echo(f"Community '{params.slug}' is already deployed on this chain ({path}); use --replace to redeploy.")
+        if factory is None:
+            # A chain from before the factory: the service started on this file will follow it.
+            record_deployment(path, None, chain.chain_id, network_choice, deploy_factory(account, log=click.echo))
+            click.echo(f"Recorded the community factory in {path}")
+        return
+    factory = factory or deploy_factory(account, log=click.echo)
     try:
         community = create_community(params, account, factory, log=click.echo)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
-    record_deployment(path, community, chain.chain_id, f"{ecosystem.name}:{network.name}:{provider.name}", factory)
+    record_deployment(path, community, chain.chain_id, network_choice, factory)
     click.echo(f"Recorded in {path}")
 
 

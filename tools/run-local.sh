@@ -20,6 +20,9 @@ WEB_URL="http://127.0.0.1:${API_PORT}"
 DEMO_COMMAND="make demo"
 [ "$RPC_PORT" = 8545 ] || DEMO_COMMAND="RPC_PORT=$RPC_PORT $DEMO_COMMAND"
 [ "$API_PORT" = 8000 ] || DEMO_COMMAND="API_PORT=$API_PORT $DEMO_COMMAND"
+COMMUNITY_COMMAND="make community PARAMS=communities/translators.json"
+[ "$RPC_PORT" = 8545 ] || COMMUNITY_COMMAND="RPC_PORT=$RPC_PORT $COMMUNITY_COMMAND"
+[ "$API_PORT" = 8000 ] || COMMUNITY_COMMAND="API_PORT=$API_PORT $COMMUNITY_COMMAND"
 mkdir -p var
 
 rpc() {
@@ -85,13 +88,13 @@ else
   fi
 fi
 
-echo "==> deploying the example community (skipped if this chain has it)"
+echo "==> creating the example community through the community factory (skipped if this chain has it)"
 APE_FOUNDRY_HOST="$RPC_URL" ape run deploy --network ethereum:local:foundry --params communities/example.json \
   | sed '/^INFO/d'
 
-# Deploy under automine (ape waits on each receipt), then mine every second: interval blocks
-# hold many transactions each and keep their speed as the chain grows, where Anvil 1.7.1's
-# automine slows down.
+# Deploy under automine (a fresh chain deploys in a second), then mine every second: interval
+# blocks hold many transactions each and keep their speed as the chain grows, where Anvil 1.7.1's
+# automine slows down. (A chain already running mines every second: the deploy works there too.)
 rpc evm_setIntervalMining 1 > /dev/null
 echo "==> mining a block every second"
 
@@ -128,6 +131,7 @@ ${names}
                        0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65  0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a
 
     Walk the whole story through the API from another terminal:  ${DEMO_COMMAND}
+    Add another community while it runs (served within seconds, no restart):  ${COMMUNITY_COMMAND}
     Ctrl-C stops the service and the chain.
 
 MSG

@@ -1,10 +1,11 @@
 """The deployments file (`deployments/<network>.json`, written by `ape run deploy`): one chain,
-its contracts' ABIs, and every community deployed there."""
+its contracts' ABIs, every community deployed there, and the community factory the service
+follows for communities created after it started (backend/indexer/factory.py)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ OPTIONAL_KEYS = ("passkeys",)
 # The ABI of a passkey member's own account (files written before it lack it): requests whose
 # target is the signer's own account use it, under this key.
 OWN_ACCOUNT = "account"
+# The community factory's ABI (files written before it lack it).
+FACTORY = "factory"
 
 
 class DeploymentsError(RuntimeError):
@@ -30,6 +33,7 @@ class Community:
     deployment_block: int
     contracts: dict[str, str]  # key -> checksum address
     parameters: dict[str, Any] = field(default_factory=dict)
+    creator: str | None = None  # who created it through the community factory (None: deployed separately)
 
     def key_of(self, address: str) -> str | None:
         address = checksum(address)
@@ -48,11 +52,33 @@ class Community:
 
 
 @dataclass(frozen=True)
+class FactoryRecord:
+    """The chain's CommunityFactory, the block it was deployed in, and who deployed it."""
+
+    address: str
+    deployment_block: int
+    deployer: str | None = None
+
+
+@dataclass(frozen=True)
 class Deployments:
     chain_id: int
     network: str
     abis: dict[str, ContractAbi]
     communities: dict[str, Community]
+    factory: FactoryRecord | None = None
+
+    def recorded_creators(self) -> set[str]:
+        """The accounts the file names as having deployed: the factory's deployer and each
+        community's creator (the steward's own keys, which wrote this file)."""
+        creators = {c.creator for c in self.communities.values() if c.creator}
+        if self.factory is not None and self.factory.deployer:
+            creators.add(self.factory.deployer)
+        return creators
+
+    def with_communities(self, more: dict[str, Community]) -> Deployments:
+        """These deployments serving `more` too (communities created through the factory)."""
+        return replace(self, communities={**self.communities, **more})
 
     @classmethod
     def load(cls, path: Path) -> Deployments:
@@ -65,7 +91,9 @@ class Deployments:
             record = json.loads(path.read_text())
             abis = {key: ContractAbi(record["abis"][key]) for key in CONTRACT_KEYS}
             abis |= {
-                key: ContractAbi(record["abis"][key]) for key in (*OPTIONAL_KEYS, OWN_ACCOUNT) if key in record["abis"]
+                key: ContractAbi(record["abis"][key])
+                for key in (*OPTIONAL_KEYS, OWN_ACCOUNT, FACTORY)
+                if key in record["abis"]
             }
             communities = {
                 slug: Community(
@@ -75,9 +103,18 @@ class Deployments:
                     contracts={key: checksum(entry["contracts"][key]) for key in CONTRACT_KEYS}
                     | {key: checksum(entry["contracts"][key]) for key in OPTIONAL_KEYS if key in entry["contracts"]},
                     parameters=entry.get("parameters", {}),
+                    creator=checksum(entry["creator"]) if entry.get("creator") else None,
                 )
                 for slug, entry in record["communities"].items()
             }
-            return cls(int(record["chain_id"]), record.get("network", ""), abis, communities)
+            factory = None
+            if record.get("factory") and FACTORY in abis:
+                entry = record["factory"]
+                factory = FactoryRecord(
+                    checksum(entry["address"]),
+                    int(entry["deployment_block"]),
+                    checksum(entry["deployer"]) if entry.get("deployer") else None,
+                )
+            return cls(int(record["chain_id"]), record.get("network", ""), abis, communities, factory)
         except (KeyError, TypeError, ValueError) as exc:
             raise DeploymentsError(f"{path} is malformed: {exc!r}") from exc

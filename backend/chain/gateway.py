@@ -3,7 +3,9 @@ revert with. Sending is the relayer worker's (backend/relay/worker.py)."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from backend.chain.abi import ContractAbi, ErrorDecoder
@@ -38,11 +40,23 @@ class ChainGateway:
         # The relayer worker (backend/relay/worker.py) signs and sends; simulations run as it.
         self.relayer_address = settings.relayer_address
         self._checked_chain = False
+        self._following = threading.Lock()
         # The newest head a relay check read, and each member's forwarder nonce as their last
         # check's simulation read it: where the next check starts (backend/relay/simulation.py,
         # judged), each confirmed in that check's own round trip.
         self.head_seen: dict[str, Any] | None = None
         self.nonces_seen: dict[tuple[str, str], int] = {}
+
+    def follow(self, communities: Iterable[Community]) -> list[Community]:
+        """Serve these communities too (created through the community factory: see
+        backend/indexer/factory.py); a slug already served keeps its community. Every reader of
+        `deployments` sees the old set or the new one, never a half-changed one. Returns those added."""
+        with self._following:
+            served = self.deployments.communities
+            added = {c.slug: c for c in communities if c.slug not in served}
+            if added:
+                self.deployments = self.deployments.with_communities(added)
+            return list(added.values())
 
     # ------------------------------------------------------------------ identity
 

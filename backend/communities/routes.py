@@ -21,6 +21,7 @@ def list_communities(ctx: ContextDep):
             deployment_block=c.deployment_block,
             contracts=c.contracts,
             parameters=c.parameters,
+            creator=c.creator,
         )
         for c in ctx.deployments.communities.values()
     ]
@@ -56,4 +57,5 @@ def get_community(ctx: ContextDep, community: CommunityDep):
         deployment_block=community.deployment_block,
         contracts=community.contracts,
         parameters=parameters,
+        creator=community.creator,
     )

@@ -13,6 +13,25 @@ class CommunityOut(BaseModel):
     deployment_block: int
     contracts: dict[str, str]
     parameters: dict[str, Any]
+    creator: str | None = Field(
+        default=None, description="Who created it through the community factory; null: deployed contract by contract"
+    )
+
+
+class FactoryFollowingOut(BaseModel):
+    """The community factory the service follows for communities created after it started, and
+    what it found there (docs/stewards/second-community.md)."""
+
+    address: str
+    creators: list[str] = Field(description="The creators whose communities the service serves; nobody else's")
+    served: int = Field(description="Communities created through the factory that the service serves")
+    max_served: int = Field(description="The most it serves (follow_max_communities)")
+    left_out: int = Field(description="Communities of those creators left out because max_served was reached")
+    refused: dict[str, str] = Field(
+        description="Slugs created through the factory and not served, with why (the deployments file serves another "
+        "community under the same slug)"
+    )
+    error: str | None = Field(description="Why reading the factory's events fails now; null when it does not")
 
 
 class CommunityIndexOut(BaseModel):
@@ -72,3 +91,6 @@ class HealthOut(BaseModel):
     communities: dict[str, CommunityIndexOut]
     set_aside: int = Field(description="Events set aside over all communities")
     set_aside_recent: list[SetAsideOut] = Field(description="The newest set-aside events (at most 10)")
+    factory: FactoryFollowingOut | None = Field(
+        default=None, description="The community factory followed; null when the deployments file names none"
+    )

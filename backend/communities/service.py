@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from backend.communities.schemas import CommunityIndexOut, HealthOut, SetAsideOut
+from backend.communities.schemas import CommunityIndexOut, FactoryFollowingOut, HealthOut, SetAsideOut
 from backend.context import Context
 from backend.indexer.models import (
     Cursor,
@@ -71,6 +71,7 @@ def health(ctx: Context) -> HealthOut:
                 f"{count} event{'s' if count > 1 else ''} of community '{slug}' set aside: "
                 "the index lacks them until a reindex stores them"
             )
+    factory = _factory_following(ctx, reasons)
     errors = [(s.last_error_at, s.last_error) for s in (indexer.chain_state, *indexer.states.values()) if s.last_error]
     last_at, last = max(errors, key=lambda e: e[0] or 0) if errors else (None, None)
     lags = [c.lag_seconds for c in out.values() if c.lag_seconds is not None]
@@ -103,4 +104,33 @@ def health(ctx: Context) -> HealthOut:
             )
             for r in recent
         ],
+        factory=factory,
+    )
+
+
+def _factory_following(ctx: Context, reasons: list[str]) -> FactoryFollowingOut | None:
+    """The community factory the service follows, and what it found; why it is not "ok" added to `reasons`."""
+    follower, state = ctx.indexer.factory, ctx.indexer.factory_state
+    factory = follower.factory
+    if factory is None:
+        return None
+    settings = ctx.settings
+    served = sum(1 for slug in ctx.deployments.communities if slug not in follower.file_slugs)
+    if state.error:
+        reasons.append(f"reading the community factory's events fails: {state.error}")
+    if follower.state.over_cap:
+        reasons.append(
+            f"{follower.state.over_cap} communities created through the factory are not served: the service "
+            f"serves at most {settings.follow_max_communities} (follow_max_communities)"
+        )
+    for slug, why in sorted(follower.state.refused.items()):
+        reasons.append(f"community '{slug}' created through the factory is not served: {why}")
+    return FactoryFollowingOut(
+        address=factory.address,
+        creators=follower.creators(),
+        served=served,
+        max_served=settings.follow_max_communities,
+        left_out=follower.state.over_cap,
+        refused=dict(follower.state.refused),
+        error=state.error,
     )

@@ -38,6 +38,7 @@ from backend.errors import DomainError, TimedOut
 from backend.i18n import gettext as _
 from backend.indexer import projections
 from backend.indexer.db import scratch_index
+from backend.indexer.factory import FactoryFollower
 from backend.indexer.models import PROJECTIONS, Cursor, EventRecord, SetAside
 from backend.relay.leader import LeaderLock
 
@@ -131,6 +132,10 @@ class Indexer:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Communities created on chain after the service started, through the deployments file's
+        # community factory (backend/indexer/factory.py): read before the communities at each sync.
+        self.factory = FactoryFollower(gateway=gateway, sessions=sessions)
+        self.factory_state = IndexState()
         # Reading the chain head (the node), then each community apart.
         self.chain_state = IndexState()
         self.states: dict[str, IndexState] = {slug: IndexState() for slug in self.communities}
@@ -151,6 +156,8 @@ class Indexer:
         """The current error, if any: the chain head unreadable, or a community failing."""
         if self.chain_state.error:
             return self.chain_state.error
+        if self.factory_state.error:
+            return f"the community factory: {self.factory_state.error}"
         for slug, state in self.states.items():
             if state.error:
                 return f"{slug}: {state.error}"
@@ -180,6 +187,8 @@ class Indexer:
                 self.chain_state.failed(describe(exc))
                 raise
             self.chain_state.succeeded()
+            if communities is None:
+                self._follow_factory(head)
             for community in communities or list(self.communities.values()):
                 state = self.state(community.slug)
                 if rest and state.resting(self.settings.index_poll_seconds):
@@ -199,6 +208,27 @@ class Indexer:
                 else:
                     state.succeeded()
             return head
+
+    def _follow_factory(self, head: int) -> None:
+        """The communities created through the factory up to `head`, served from now on (and so
+        indexed by this very sync). Its failure is its own: the communities already served go on."""
+        try:
+            added = self.factory.sync(head)
+        except Exception as exc:
+            message = describe(exc)
+            if message != self.factory_state.error:
+                log.error(
+                    "following the community factory failed: %s", message, exc_info=not isinstance(exc, DomainError)
+                )
+            self.factory_state.failed(message)
+            return
+        self.factory_state.succeeded()
+        for community in added:
+            log.info(
+                "serving community %s, created through the factory at block %s",
+                community.slug,
+                community.deployment_block,
+            )
 
     def catch_up(self, block_number: int, timeout: float | None = None, community: Community | None = None) -> bool:
         """Return once `block_number` is indexed (a write's own block), syncing if need be: True
@@ -437,9 +467,11 @@ class Indexer:
                 head = builder.sync()
             except DomainError as exc:
                 raise ReindexFailed(exc.detail) from exc
-            failed = {slug: state.error for slug, state in builder.states.items() if state.error}
+            failed = [f"community {slug}: {state.error}" for slug, state in builder.states.items() if state.error]
+            if builder.factory_state.error:
+                failed.append(f"the community factory: {builder.factory_state.error}")
             if failed:
-                raise ReindexFailed("; ".join(f"community {slug}: {error}" for slug, error in failed.items()))
+                raise ReindexFailed("; ".join(failed))
             short = [c.slug for c in self.communities.values() if builder.cursor(c)[0] < head]
             if short:
                 raise ReindexFailed(
@@ -460,6 +492,12 @@ class Indexer:
         self._thread = threading.Thread(target=self._run, name="indexer", daemon=True)
         self._thread.start()
 
+    def _refresh_followed(self) -> None:
+        try:
+            self.factory.refresh()
+        except Exception as exc:  # the database: the communities already served go on
+            self.factory_state.failed(describe(exc))
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
@@ -469,7 +507,8 @@ class Indexer:
         reported = None
         while not self._stop.is_set():
             if self.leader is not None and not (self.leader.held() or self.leader.try_acquire()):
-                self._stop.wait(self.settings.index_poll_seconds)  # another process indexes
+                self._refresh_followed()  # another process indexes: serve what it found
+                self._stop.wait(self.settings.index_poll_seconds)
                 continue
             try:
                 self.sync(rest=True)

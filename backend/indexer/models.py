@@ -64,6 +64,33 @@ class Cursor(Base):
     block_hash: Mapped[str | None] = mapped_column(String(66), nullable=True)
 
 
+class CreatedCommunity(Base):
+    """A community created through the community factory by a creator the service follows
+    (backend/indexer/factory.py): served (`refused` null), or refused because the deployments file
+    serves another community under its slug. Derived from the factory's events, whose cursor is
+    the `cursors` row ":factory"."""
+
+    __tablename__ = "created_communities"
+    slug: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    creator: Mapped[str] = mapped_column(String(42))
+    contracts: Mapped[dict[str, str]] = mapped_column(JSON)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    log_index: Mapped[int] = mapped_column(Integer)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    refused: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+
+
+class LeftOut(Base):
+    """How many communities of followed creators the factory announced past the cap: left out,
+    counted and nothing more (one row per factory). Derived from its events, like the table above."""
+
+    __tablename__ = "created_communities_left_out"
+    factory: Mapped[str] = mapped_column(String(42), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class EventRecord(Base):
     """Every decoded event, once: (block, log index) is the key that makes indexing idempotent.
     `args` holds readable text for strings, and `<name>_raw` (0x hex of the exact bytes) beside
