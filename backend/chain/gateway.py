@@ -130,7 +130,7 @@ class ChainGateway:
         except RpcError as exc:
             raise self.refusal(exc) from exc
 
-    def simulate(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+    def simulate(self, calls: list[tuple[str, Any]]) -> list[Any]:
         """Reads and simulations in one round trip; a call the chain refused yields its
         `ChainRefused` (custom error named) in place of a result, so the caller keeps the order
         in which refusals are reported."""

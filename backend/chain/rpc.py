@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,6 +35,12 @@ class RpcError(Exception):
         self.data = bytes.fromhex(data[2:]) if isinstance(data, str) and data.startswith("0x") else None
 
 
+class Json(str):
+    """A call's params already written as JSON text: put into a batch's body as they are (a relay
+    check sends the same replayed requests in each of its simulations; writing them once, not
+    encoding them again in each, was a fifth of a check's time in the service)."""
+
+
 class Rpc:
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         self.url = url
@@ -53,8 +60,11 @@ class Rpc:
         self._ids = itertools.count(1)
 
     def _post(self, payload: Any) -> Any:
+        return self._send(json.dumps(payload).encode())
+
+    def _send(self, body: bytes) -> Any:
         try:
-            response = self._pool.urlopen("POST", self._path, body=json.dumps(payload).encode())
+            response = self._pool.urlopen("POST", self._path, body=body)
         except urllib3.exceptions.HTTPError as exc:
             raise NodeUnavailable(
                 _(
@@ -84,15 +94,24 @@ class Rpc:
             raise RpcError(response["error"])
         return response["result"]
 
-    def batch(self, calls: list[tuple[str, list[Any]]], *, raise_errors: bool = True) -> list[Any]:
+    def batch(self, calls: Sequence[tuple[str, list[Any] | Json]], *, raise_errors: bool = True) -> list[Any]:
         """Several calls in one round trip, results in call order. With `raise_errors=False` a
         call that failed yields its `RpcError` in place of a result, for the caller to weigh."""
         if not calls:
             return []
-        payload = [
-            {"jsonrpc": "2.0", "id": i, "method": method, "params": params} for i, (method, params) in enumerate(calls)
-        ]
-        responses = self._post(payload)
+        if any(isinstance(params, Json) for _, params in calls):
+            entries = (
+                f'{{"jsonrpc":"2.0","id":{i},"method":{json.dumps(method)},"params":'
+                f"{params if isinstance(params, Json) else json.dumps(params)}}}"
+                for i, (method, params) in enumerate(calls)
+            )
+            responses = self._send(("[" + ",".join(entries) + "]").encode())
+        else:
+            payload = [
+                {"jsonrpc": "2.0", "id": i, "method": method, "params": params}
+                for i, (method, params) in enumerate(calls)
+            ]
+            responses = self._post(payload)
         if isinstance(responses, dict):  # the whole batch failed
             raise RpcError(responses.get("error", {"message": str(responses)}))
         results: list[Any] = []

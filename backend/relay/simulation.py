@@ -8,6 +8,7 @@ a request is judged after them whether they still wait in the outbox or in the n
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -16,6 +17,7 @@ from eth_utils import keccak
 from backend import units
 from backend.chain.deployments import Community
 from backend.chain.gateway import HEAD_CALL, ChainGateway, clock_of
+from backend.chain.rpc import Json
 from backend.context import Context
 from backend.errors import ChainRefused, NodeUnavailable, Unprocessable
 from backend.i18n import gettext
@@ -163,7 +165,10 @@ def judged(
             "gas": hex(NONCE_READ_GAS),
         }
         replays = _replays(ctx, community, held)
-        fresh, *results = gateway.simulate([HEAD_CALL, *(_behind([nonce_read, *replays], c, head) for c in calls)])
+        texts = [_replayed_text(gateway, struct_of(r.payload), r.gas, forwarder) for r in held]
+        fresh, *results = gateway.simulate(
+            [HEAD_CALL, *(_behind_text(nonce_read, replays, texts, c, head) for c in calls)]
+        )
         if isinstance(fresh, dict) and fresh.get("hash") == head.get("hash"):
             state_nonce = _state_nonce(results)
             if state_nonce is not None and (
@@ -243,6 +248,26 @@ def _behind(earlier: list[dict[str, str]], call: dict[str, str], head: dict[str,
         {"blockStateCalls": [{"blockOverrides": overrides, "calls": calls}], "validation": False},
         hex(number),
     ]
+
+
+@lru_cache(maxsize=4096)
+def _replayed_text(gateway: ChainGateway, struct: tuple, share: int, forwarder: str) -> str:
+    """_replayed's call as JSON text, written once for every simulation that replays it."""
+    return json.dumps(_replayed(gateway, struct, share, forwarder))
+
+
+def _behind_text(
+    nonce_read: dict[str, str], replays: list[dict[str, str]], texts: list[str], call: dict[str, str], head: dict
+) -> tuple[str, Json]:
+    """_behind's simulation with its params as JSON text, the replays' text written beforehand: the
+    same JSON, without encoding each replay again in each simulation of each check."""
+    method, (payload, block) = _behind([nonce_read, *replays], call, head)
+    overrides = payload["blockStateCalls"][0]["blockOverrides"]
+    calls = ",".join([json.dumps(nonce_read), *texts, json.dumps(call)])
+    return method, Json(
+        f'[{{"blockStateCalls":[{{"blockOverrides":{json.dumps(overrides)},"calls":[{calls}]}}],'
+        f'"validation":{json.dumps(payload["validation"])}}},{json.dumps(block)}]'
+    )
 
 
 def last_call(ctx: Context, result: Any) -> tuple[int, ChainRefused | None]:
