@@ -1,7 +1,8 @@
 """Restoring an index from the chain into an empty database (`python -m backend restore`): every
-community of the deployments file, from its deployment block to the head, a page of blocks at a
-time, saying how far it got. A database that holds an index already is refused: `reindex` is how
-an index in use is rebuilt (beside it, swapped in once complete).
+community of the deployments file and those created through its factory (backend/indexer/factory.py),
+each from its deployment block to the head, a page of blocks at a time, saying how far it got. A
+database that holds an index already is refused: `reindex` is how an index in use is rebuilt
+(beside it, swapped in once complete).
 
 The index is built in place by the indexer's own code, each page in its own transaction with the
 cursor: a restore that stops half-way (the node gone, interrupted) leaves an index the service
@@ -100,9 +101,10 @@ class Progress:
 
 
 def restore(settings: Settings, progress: Progress) -> Restored:
-    """Every community of the deployments file indexed from the chain into the empty database of
-    `settings`, up to the head (less the confirmation depth). Raises CannotRestore, and the chain's
-    errors (NodeUnavailable) as they are."""
+    """Every community of the deployments file, and those created through its community factory by
+    the creators the service follows, indexed from the chain into the empty database of `settings`,
+    up to the head (less the confirmation depth). Raises CannotRestore, and the chain's errors
+    (NodeUnavailable) as they are."""
     deployments = Deployments.load(settings.deployments_file)
     gateway = ChainGateway(settings=settings, deployments=deployments)
     chain_id = int(gateway.rpc.request("eth_chainId"), 16)
@@ -140,8 +142,10 @@ def restore(settings: Settings, progress: Progress) -> Restored:
             sessions = make_sessionmaker(engine)
             indexer = Indexer(gateway=gateway, sessions=sessions)
             head = gateway.block_number() - settings.confirmations
+            # The communities created through the factory up to the head, restored with the file's own.
+            indexer.factory.sync(head)
             heads = {}
-            for community in deployments.communities.values():
+            for community in list(indexer.communities.values()):
                 reached = indexer.cursor(community)[0]
                 progress.start(community.slug, reached + 1, head)
                 while reached < head:

@@ -156,6 +156,7 @@ TABLES_LEFT_OUT = {
     "schema_stamp": "the index's own version",
     "created_communities": "the communities the service serves from the factory: the service's, not one community's "
     "(an archive's header names its community's contracts)",
+    "created_communities_left_out": "how many of them the service left out past its cap: the service's",
 }
 
 

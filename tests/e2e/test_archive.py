@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import tempfile
 import threading
@@ -27,7 +28,7 @@ import pytest
 
 from backend.chain.deployments import Deployments
 from backend.client import CommunityClient
-from devstack.stack import Server, local_stack, service_env, wait_until
+from devstack.stack import Server, local_stack, run_deploy, second_community_params, service_env, wait_until
 from tests.e2e.conftest import ALICE, BOB, CAROL, _postgres_database, address, pass_proposal
 from tests.e2e.test_cli import _in_process
 from tests.e2e.test_hostile_index import Chain
@@ -125,6 +126,7 @@ def commons(stack, *args: str) -> SimpleNamespace:
         list(args),
         {
             "COMMONS_API": stack.server.url,
+            "COMMONS_COMMUNITY": "example",  # the restore's test creates a second community
             "CC_RPC_URL": stack.anvil.url,
             "CC_DEPLOYMENTS_FILE": str(stack.deployments),
             "COMMONS_KEYSTORE": None,
@@ -137,8 +139,8 @@ def records(archive: bytes) -> list[dict]:
     return [json.loads(line) for line in archive.splitlines()]
 
 
-def _archive(url: str) -> bytes:
-    response = httpx.get(f"{url}/archive", timeout=60)
+def _archive(url: str, slug: str = "example") -> bytes:
+    response = httpx.get(f"{url}/communities/{slug}/archive", timeout=60)
     assert response.status_code == 200, response.text
     return response.content
 
@@ -217,7 +219,7 @@ def test_the_whole_history_exports_the_same_bytes_from_the_cli_and_the_api(stack
 
 
 def test_a_client_that_has_the_archive_is_told_so(stack):
-    first = httpx.get(f"{stack.server.url}/archive")
+    first = httpx.get(f"{stack.server.url}/communities/example/archive")
     etag = first.headers["etag"]
     assert first.headers["content-type"] == "application/jsonl"
     assert int(first.headers["content-length"]) == len(first.content)
@@ -378,7 +380,26 @@ ENDPOINTS = (
 )
 
 
+def _created_through_the_factory(stack, slug: str) -> None:
+    """A community created through the chain's community factory by its deployer (a creator the
+    service follows), recorded in a deployments file of its own, not the service's: the service
+    finds it on chain."""
+    elsewhere = stack.workdir / "elsewhere"
+    elsewhere.mkdir(exist_ok=True)
+    shutil.copy(stack.deployments, elsewhere / stack.deployments.name)
+    params = second_community_params(stack.workdir, [address(ALICE), address(BOB)], slug=slug)
+    result = run_deploy(stack.anvil, elsewhere, params)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert slug not in json.loads(stack.deployments.read_text())["communities"]
+    wait_until(
+        lambda: httpx.get(f"{stack.server.url}/communities/{slug}/members").status_code == 200,
+        timeout=30,
+        what=f"{slug} served",
+    )
+
+
 def test_an_index_restored_into_an_empty_database_answers_and_exports_as_the_original(stack):
+    _created_through_the_factory(stack, "wiki")
     env = service_env(stack.anvil, stack.deployments, "")
     with _empty_database(stack) as url:
         restored = Server({**env, "DATABASE_URL": url, "CC_AUTOEXEC": "false"}, stack.workdir / "restored.log")
@@ -391,22 +412,30 @@ def test_an_index_restored_into_an_empty_database_answers_and_exports_as_the_ori
         first = records(_archive(stack.server.url))[0]["community"]["deployment_block"]
         assert f"community example: indexing blocks {first:,} to {head:,}" in done.stderr
         assert f"community example: block {head:,} of {head:,} indexed" in done.stderr
+        assert f"community wiki: block {head:,} of {head:,} indexed" in done.stderr  # found on chain
         assert "leads" not in done.stderr
         assert done.stdout.startswith(
-            f"Restored the index of 1 community from the chain (example up to block {head:,}): "
+            f"Restored the index of 2 communities from the chain (example up to block {head:,}, wiki up to block "
+            f"{head:,}): "
         )
 
         again = restored.run("restore", env={"DATABASE_URL": url})
         assert again.returncode == 1
-        assert f"Restore refused: The database holds an index of example up to block {head:,}" in again.stderr
+        assert (
+            f"Restore refused: The database holds an index of example up to block {head:,}, wiki up to block {head:,}"
+        ) in again.stderr
         assert "run python -m backend reindex" in again.stderr
 
         restored.start()
         try:
-            original, copy = stack.api, CommunityClient(restored.url)
+            original, copy = CommunityClient(stack.server.url, "example"), CommunityClient(restored.url, "example")
             for path in ENDPOINTS:
                 assert copy.get(path) == original.get(path), path
-            assert _archive(restored.url) == _archive(stack.server.url)
+            assert (
+                httpx.get(f"{restored.url}/communities").json() == httpx.get(f"{stack.server.url}/communities").json()
+            )
+            for slug in ("example", "wiki"):
+                assert _archive(restored.url, slug) == _archive(stack.server.url, slug), slug
         finally:
             restored.stop()
 
@@ -420,7 +449,7 @@ def test_a_thousand_asking_at_once_get_one_archive_written_once(stack):
     with httpx.Client(base_url=stack.server.url, timeout=120, limits=httpx.Limits(max_connections=64)) as client:
 
         def fetch(_):
-            response = client.get("/archive")
+            response = client.get("/communities/example/archive")
             return response.status_code, response.content == expected
 
         with ThreadPoolExecutor(max_workers=32) as pool:
