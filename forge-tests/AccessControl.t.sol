@@ -58,7 +58,8 @@ contract AccessControlTable is TestBase, Community {
     address internal invitation;
     address internal joinedInvitation;
     IPasskeyAccount internal passkeyAccount;
-    CommunityTimelock internal spareTimelock; // another timelock, for updateTimelock
+    CommunityTimelock internal spareTimelock; // another timelock, for updateTimelock: the governor proposes there
+    CommunityTimelock internal orphanTimelock; // one that does not let the governor propose or cancel
 
     // Proposals: S succeeded (not queued) and D queued (ready: delay 0), both by bob; P active
     // (open to votes, by bob); Q pending (by alice).
@@ -121,7 +122,10 @@ contract AccessControlTable is TestBase, Community {
         badge.claim(2, keccak256("evidence 5"), "ipfs://5"); // claim 5, open, on the gated indicator
         _admissionsSetUp();
         _pass(address(governor), abi.encodeCall(governor.setProposalGuardian, (guardian)), "guardian");
-        spareTimelock = new CommunityTimelock(0, new address[](0), new address[](1), address(0));
+        address[] memory theGovernor = new address[](1);
+        theGovernor[0] = address(governor); // proposer and canceller there
+        spareTimelock = new CommunityTimelock(0, theGovernor, new address[](1), address(0));
+        orphanTimelock = new CommunityTimelock(0, new address[](0), new address[](1), address(0));
 
         S = _proposeAs(bob, address(membership), abi.encodeCall(membership.admit, (newcomer)), "S");
         D = _proposeAs(
@@ -680,6 +684,8 @@ contract AccessControlTable is TestBase, Community {
         _executorOnly("CommunityGovernor.setProposalGuardian", abi.encodeCall(governor.setProposalGuardian, (bob)), badSig);
         _executorOnly("CommunityGovernor.setProposalGuardian (none)", abi.encodeCall(governor.setProposalGuardian, (address(0))), badSig);
         _executorOnly("CommunityGovernor.updateTimelock", abi.encodeCall(governor.updateTimelock, (spareTimelock)), badSig);
+        _executorOnly("CommunityGovernor.updateTimelock (one the governor cannot use)", abi.encodeCall(governor.updateTimelock, (orphanTimelock)), badSig,
+            _err(CommunityGovernor.GovernorTimelockWithoutGovernor.selector, address(orphanTimelock)));
         // Deposits: the timelock holds the community's funds, the governor none.
         bytes memory noDeposit = abi.encodeWithSelector(IGovernor.GovernorDisabledDeposit.selector);
         bytes[COLUMNS] memory noDeposits = [noDeposit, noDeposit, noDeposit, badSig, noDeposit, noDeposit];
@@ -823,13 +829,20 @@ contract AccessControlTable is TestBase, Community {
         bytes[COLUMNS] memory adminOnly = _lacking(admin, untrusted);
         adminOnly[5] = OK;
         _row("CommunityTimelock.grantRole (proposer, to the outsider)", t, abi.encodeCall(timelock.grantRole, (proposer, outsider)), adminOnly);
-        _row("CommunityTimelock.revokeRole (the governor's proposer role)", t, abi.encodeCall(timelock.revokeRole, (proposer, address(governor))), adminOnly);
+        // No vote can leave nobody to propose, nor take the timelock's administration of itself away.
+        bytes[COLUMNS] memory lastProposer = _lacking(admin, untrusted);
+        lastProposer[5] = abi.encodeWithSelector(CommunityTimelock.TimelockRoleRequired.selector, proposer, address(governor));
+        _row("CommunityTimelock.revokeRole (the governor's proposer role)", t, abi.encodeCall(timelock.revokeRole, (proposer, address(governor))), lastProposer);
+        string memory second = "CommunityTimelock.revokeRole (a second proposer's role)";
+        preludes[uint256(keccak256(bytes(second)))].push(Call(t, abi.encodeCall(timelock.grantRole, (proposer, outsider))));
+        _row(second, t, abi.encodeCall(timelock.revokeRole, (proposer, outsider)), adminOnly);
         bytes memory notTheirs = abi.encodeWithSelector(IAccessControl.AccessControlBadConfirmation.selector);
         _row("CommunityTimelock.renounceRole (the governor's proposer role)", t, abi.encodeCall(timelock.renounceRole, (proposer, address(governor))), [
             notTheirs, notTheirs, notTheirs, untrusted, notTheirs, notTheirs
         ]);
         _row("CommunityTimelock.renounceRole (its own admin role)", t, abi.encodeCall(timelock.renounceRole, (admin, t)), [
-            notTheirs, notTheirs, notTheirs, untrusted, notTheirs, OK
+            notTheirs, notTheirs, notTheirs, untrusted, notTheirs,
+            abi.encodeWithSelector(CommunityTimelock.TimelockRoleRequired.selector, admin, t)
         ]);
     }
     // forgefmt: disable-end
