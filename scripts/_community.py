@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ape import chain
-from eth_utils import to_checksum_address
+from eth_abi import encode
+from eth_utils import keccak, to_checksum_address
 
 # ape's project for deploying: the contracts compiled in artifacts/ while their sources are
 # unchanged (no compile on a fresh clone), else ape's own project, which compiles.
@@ -268,6 +269,41 @@ def create_community(params: CommunityParams, creator, factory: Factory, log=lam
 
 # CommunityFactory.CommunityContracts, in its order.
 CONTRACT_TYPES_IN_EVENT = ("forwarder", "membership", "timelock", "governor", "registry", "badge", "passkeys")
+
+
+def predict_addresses(params: CommunityParams, creator: str, factory: Factory) -> dict[str, str]:
+    """Where `creator`'s community `params` will be, before it is created: each contract's CREATE2
+    address, from its deployer, the salt of the creator and the slug (mixed with the factory, the
+    deployers' caller) and its creation code with its constructor's arguments, as the factory
+    passes them."""
+    salt = keccak(encode(["address", "bytes32"], [factory.address, factory.contract.saltOf(creator, params.slug)]))
+    predicted: dict[str, str] = {}
+
+    def at(key: str, *args) -> str:
+        deployer = getattr(factory.contract, f"{key}Deployer")()
+        init_code = bytes(getattr(project, CONTRACT_TYPES[key])(*args).data)
+        digest = keccak(b"\xff" + bytes.fromhex(deployer[2:]) + salt + keccak(init_code))
+        predicted[key] = to_checksum_address(digest[12:])
+        return predicted[key]
+
+    forwarder = at("forwarder")
+    membership = at("membership", params.name, params.symbol, params.founders, forwarder, factory.address)
+    timelock = at("timelock", params.timelock_delay_seconds, [], [ZERO_ADDRESS], factory.address)
+    at(
+        "governor",
+        params.name,
+        membership,
+        forwarder,
+        params.voting_delay_seconds,
+        params.voting_period_seconds,
+        params.proposal_threshold,
+        params.quorum_percent,
+        timelock,
+    )
+    registry = at("registry", timelock)
+    at("badge", f"{params.name} Contribution Badges", f"{params.symbol}B", membership, registry, forwarder, timelock)
+    at("passkeys", forwarder)
+    return {key: predicted[key] for key in CONTRACT_TYPES_IN_EVENT}
 
 
 # ---------------------------------------------------------------------- separately (the reference)

@@ -21,6 +21,7 @@ from scripts._community import (
     Factory,
     create_community,
     deploy_separately,
+    predict_addresses,
 )
 from scripts._community import project as contracts
 
@@ -179,8 +180,13 @@ def test_the_factorys_community_is_wired_as_the_separate_deployments_wired_it(
     assert by_factory.deployment_block == by_factory.receipts[0].block_number
 
 
-def test_the_creation_is_announced_with_every_address(community_factory: Factory, founders, outsider):
+def test_the_creation_is_announced_with_every_address_known_before(community_factory: Factory, founders, outsider):
+    """Each address follows from the creator, the slug and the founding settings (CREATE2): known
+    before the community exists, and another creator's would be elsewhere."""
+    predicted = predict_addresses(params("announced", founders), outsider.address, community_factory)
+    assert predict_addresses(params("announced", founders), founders[0].address, community_factory) != predicted
     community = create_community(params("announced", founders), outsider, community_factory)
+    assert {key: getattr(community, key).address for key in predicted} == predicted
     [created] = community_factory.contract.CommunityCreated.from_receipt(community.receipts[0])
     assert created.creator == outsider.address
     assert (created.slug, created.name) == ("announced", "Test Commons")
