@@ -126,8 +126,11 @@ bench/node_modules/.installed: bench/package.json bench/package-lock.json
 bench: setup bench/node_modules/.installed
 	@command -v wrk > /dev/null || { echo "==> wrk from Debian's packages (reads from a C client)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk > /dev/null || echo "(no wrk: its reads are left out)"; }
+	@test -x $(BIN)/py-spy || { echo "==> py-spy from PyPI (bench.writes samples the service with it)"; \
+	  $(BIN)/uv pip install -q --python $(BIN)/python py-spy==0.4.3 || echo "(no py-spy: the profile by stage is left out)"; }
 	@$(BIN)/python -m bench.gas
 	@if [ -f bench/api.py ]; then $(BIN)/python -m bench.api; fi
+	@$(BIN)/python -m bench.writes
 	@$(BIN)/python -m bench.decay
 	@$(BIN)/python -m bench.growth
 	@$(BIN)/python -m bench.hostile

@@ -1,0 +1,605 @@
+"""What one write costs: the service's CPU, the node's CPU and the JSON-RPC calls, per stage.
+
+Run: `python -m bench.writes [--writes 2000] [--baseline 2000] [--json out.json] [--service-tree DIR]`
+(DIR: another copy of the code, say a `git archive` of a commit, served instead of this checkout's,
+to compare two versions on the same chain and load). Starts its own
+Anvil (a block a second, a raised block gas limit), deploys, admits the 8 members of bench/api.py,
+and puts a JSON-RPC counting proxy (bench/rpc_counter.py) between the node and whoever is measured.
+Then, on the same chain:
+
+- **API path.** The service (`serve`, SQLite), sampled by py-spy (`make bench` installs it). Each
+  member's claims are signed before the timed part (one prepare per member for the gas and the
+  deadline; the nonces follow on), so the timed part is 8 clients POSTing ready bodies with
+  wait=false. It ends once the outbox is drained and the index has every block: the service's
+  CPU (from /proc), Anvil's, the calls by method, and the profile grouped into stages.
+- **Bare loop.** The service stopped, the same members sign the same claims beforehand; one key
+  sends each as `forwarder.execute` (also signed beforehand), then reads the receipts once. Anvil's
+  CPU and the calls by method, through the same proxy.
+
+Both sides' CPU is read from /proc. On a machine whose cores other work shares, these per-write
+CPU figures hold up far better than rates (which are printed but not to be trusted there).
+
+The profile: py-spy samples (out of process, without pausing the service) the stack of the
+thread holding the interpreter lock, which leaves out threads waiting for it; each thread's
+samples are then scaled to the CPU that thread used in the window (/proc/PID/task), so that its
+time outside the lock (SQLite, sockets, signatures in C) is spread over its stages as its samples
+are, and every millisecond of the service's CPU lands in a stage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from itertools import zip_longest
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from eth_account import Account
+from eth_utils import keccak
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from backend.chain.deployments import Deployments
+from backend.chain.typed_data import forward_request_struct, forward_request_typed_data, typed_data_digest
+from backend.client import CommunityClient
+from backend.settings import ANVIL_DEV_KEYS
+from bench.api import KEYS, addr, cpu_seconds, interval_mining, setup_community
+from devstack.stack import ROOT, UNTHROTTLED, Anvil, Server, deploy, free_port, rpc, service_env, wait_until
+
+# py-spy beside this Python (make bench installs it there), else on PATH; None without it.
+PY_SPY = next((str(p) for p in (Path(sys.executable).parent / "py-spy",) if p.exists()), shutil.which("py-spy"))
+# The bare loop's sender: not the service's relayer (ANVIL_DEV_KEYS[0]) nor a member.
+SENDER = ANVIL_DEV_KEYS[9]
+
+# Stages of a write, by the innermost frame of a stack that names one (a frame is
+# "file:function"; a marker matches a frame that starts with it), in the order printed.
+# What no marker claims falls to its thread's stage.
+MARKERS: list[tuple[str, str, str]] = [
+    # (thread, marker, stage)
+    ("request", "backend/chain/typed_data.py:", "signature: typed-data hashing and recovery"),
+    ("request", "backend/relay/checks.py:_check_signature", "signature: typed-data hashing and recovery"),
+    ("request", "backend/relay/checks.py:signature_key", "signature: typed-data hashing and recovery"),
+    ("request", "backend/relay/simulation.py:", "simulation (head, nonce, eth_simulateV1)"),
+    ("request", "backend/relay/book.py:held", "outbox reads (nonces held, the same request)"),
+    ("request", "backend/relay/book.py:same_request", "outbox reads (nonces held, the same request)"),
+    ("request", "backend/relay/budgets.py:", "budgets"),
+    ("request", "backend/relay/book.py:accept", "outbox write (accept)"),
+    ("request", "backend/relay/submit.py:relay", "outbox write (accept)"),
+    ("request", "backend/relay/checks.py:_decoded", "validation: decoding and rules"),
+    ("request", "backend/relay/rules.py:", "validation: decoding and rules"),
+    ("request", "backend/relay/checks.py:check", "validation: decoding and rules"),
+    ("relayer", "backend/chain/logs.py:", "worker: decoding logs"),
+    ("relayer", "backend/relay/settling.py:", "worker: settling"),
+    ("relayer", "backend/relay/signing.py:sign", "worker: signing"),
+    ("relayer", "backend/relay/signing.py:broadcast", "worker: packing and sending"),
+    ("relayer", "backend/relay/packing.py:", "worker: packing and sending"),
+    ("relayer", "backend/relay/signing.py:calldata", "worker: packing and sending"),
+    ("relayer", "backend/relay/fees.py:", "worker: fees"),
+    ("indexer", "backend/chain/logs.py:", "indexer: decoding"),
+    ("indexer", "backend/indexer/follower.py:_decode", "indexer: decoding"),
+    ("indexer", "backend/indexer/projections.py:", "indexer: projection"),
+]
+THREAD_STAGES = {
+    "request": "HTTP and validation (request thread: FastAPI, pydantic)",
+    "event loop": "HTTP and validation (event loop: uvicorn)",
+    "relayer": "worker: its loop (head, leader lock)",
+    "indexer": "indexer: fetching, bookkeeping",
+}
+STAGE_ORDER = [
+    "HTTP and validation (event loop: uvicorn)",
+    "HTTP and validation (request thread: FastAPI, pydantic)",
+    "validation: decoding and rules",
+    "signature: typed-data hashing and recovery",
+    "simulation (head, nonce, eth_simulateV1)",
+    "outbox reads (nonces held, the same request)",
+    "budgets",
+    "outbox write (accept)",
+    "worker: packing and sending",
+    "worker: signing",
+    "worker: settling",
+    "worker: decoding logs",
+    "worker: fees",
+    "worker: its loop (head, leader lock)",
+    "indexer: fetching, bookkeeping",
+    "indexer: decoding",
+    "indexer: projection",
+]
+
+
+def stage_of(thread: str, stack: list[str]) -> str:
+    for frame in reversed(stack):
+        for kind, marker, stage in MARKERS:
+            if kind == thread and frame.startswith(marker):
+                return stage
+    return THREAD_STAGES.get(thread, f"other threads ({thread})")
+
+
+def stages(profile: dict) -> dict[str, float]:
+    """CPU seconds by stage."""
+    totals: dict[str, float] = defaultdict(float)
+    for thread, stack, seconds in profile["stacks"]:
+        totals[stage_of(thread, stack)] += seconds
+    for thread, seconds in profile["unsampled"].items():
+        totals[f"unsampled ({thread})"] += seconds
+    return dict(totals)
+
+
+def hot_spots(profile: dict, top: int) -> list[tuple[str, str, float]]:
+    """The innermost project frames that used the most CPU, with the stage they count in."""
+    spots: dict[tuple[str, str], float] = defaultdict(float)
+    for thread, stack, seconds in profile["stacks"]:
+        frame = next((f for f in reversed(stack) if f.startswith(("backend/", "bench/"))), stack[-1] if stack else "?")
+        spots[(frame, stage_of(thread, stack))] += seconds
+    return sorted(((f, s, v) for (f, s), v in spots.items()), key=lambda x: -x[2])[:top]
+
+
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds used so far by each thread of a process (Linux /proc)."""
+    out = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        out[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+class Spy:
+    """py-spy recording a process's stacks, from start() to stop(): (thread id, thread name, stack) -> samples."""
+
+    def __init__(self, pid: int, out: Path) -> None:
+        self.pid, self.out = pid, out
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                PY_SPY or "py-spy",
+                "record",
+                "--pid",
+                str(self.pid),
+                "--gil",  # the thread that holds the interpreter lock: not those waiting for it
+                "--rate",
+                "250",
+                "--nonblocking",
+                "--threads",
+                "--nolineno",
+                "--full-filenames",
+                "--format",
+                "raw",
+                "-o",
+                str(self.out),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(1)  # attached
+
+    def stop(self) -> list[tuple[int, str, list[str], int]]:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGINT)  # writes what it sampled
+        self.process.wait(timeout=60)
+        samples = []
+        for line in self.out.read_text().splitlines():
+            stack, count = line.rsplit(" ", 1)
+            thread, *frames = stack.split(";")
+            tid, _, name = thread.removeprefix("thread (").partition(")")
+            samples.append((int(tid, 0), name.removeprefix(": "), [_frame(f) for f in frames], int(count)))
+        return samples
+
+
+def _frame(frame: str) -> str:
+    """py-spy's "Class.function (/path/to/file.py)" as "file.py:function": a package's file by its
+    path in site-packages (or the standard library's), the service's by its path in the project,
+    whichever copy of it runs (--service-tree)."""
+    function, _, filename = frame.rpartition(" (")
+    filename = filename.rstrip(")")
+    for marker in ("site-packages" + os.sep, "python3.11" + os.sep):
+        at = filename.find(marker)
+        if at >= 0:
+            filename = filename[at + len(marker) :]
+            break
+    else:
+        for top in ("backend", "bench", "devstack"):
+            at = filename.rfind(os.sep + top + os.sep)
+            if at >= 0:
+                filename = filename[at + 1 :]
+                break
+    return f"{filename}:{function.rpartition('.')[2]}"
+
+
+def thread_kind(name: str) -> str:
+    """A thread by its job: the API's request threads, the event loop, the relayer, the indexer ..."""
+    if name.startswith(("AnyIO worker", "ThreadPoolExecutor")):
+        return "request"
+    return "event loop" if name == "MainThread" else name or "unnamed"
+
+
+def profile_of(samples: list[tuple[int, str, list[str], int]], cpu: dict[int, float]) -> dict:
+    """Each thread's samples scaled to the CPU it used: {"stacks": [[thread kind, stack, seconds]],
+    "unsampled": seconds of threads that used CPU but were never sampled, by kind}."""
+    per_thread: dict[int, int] = defaultdict(int)
+    names = {}
+    for tid, name, _, count in samples:
+        per_thread[tid] += count
+        names[tid] = name
+    stacks = [
+        [thread_kind(name), frames, cpu.get(tid, 0.0) * count / per_thread[tid]] for tid, name, frames, count in samples
+    ]
+    unsampled: dict[str, float] = defaultdict(float)
+    for tid, seconds in cpu.items():
+        if tid not in per_thread and seconds > 0:
+            unsampled[f"thread {tid}"] += seconds
+    kinds: dict[str, float] = defaultdict(float)
+    for tid, seconds in cpu.items():
+        kinds[thread_kind(names.get(tid, "")) if tid in names else f"thread {tid}"] += seconds
+    return {
+        "stacks": stacks,
+        "unsampled": dict(unsampled),
+        "samples": sum(per_thread.values()),
+        "threads": dict(kinds),
+    }
+
+
+class TreeServer(Server):
+    """`serve` from another copy of the code (say `git archive <commit>` unpacked), with this
+    checkout's Python: two versions of the service measured on the same chain and load."""
+
+    def __init__(self, env: dict[str, str], log: Path, tree: Path) -> None:
+        super().__init__({**env, "PYTHONPATH": str(tree)}, log)
+        self.tree = tree
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "backend", "serve", "--port", str(self.port)],
+            cwd=self.tree,
+            env=self.env,
+            stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(lambda: CommunityClient(self.url).get("/communities") is not None, timeout=60, what="API server")
+
+
+class Proxy:
+    """bench/rpc_counter.py in its own process, in front of the node."""
+
+    def __init__(self, upstream: str, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.rpc_counter", "--upstream", upstream, "--port", str(self.port)],
+            cwd=ROOT,
+            stdout=log.open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(lambda: rpc(self.url, "eth_chainId"), what="the counting proxy")
+
+    def counts(self, reset: bool = False) -> dict:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        connection.request("GET", "/counts?reset=1" if reset else "/counts")
+        answer = json.loads(connection.getresponse().read())
+        connection.close()
+        return answer
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def evidence(member: int, i: int) -> str:
+    return f"https://example.org/writes/{member}/{i:06d}"  # all of one length: one gas for all
+
+
+def signed_claims(
+    deployments: Deployments, template: dict, key: str, nonce: int, indicator: int, uris: list[str]
+) -> list[tuple[dict, bytes]]:
+    """The member's claims of `uris` as signed requests from `nonce` on: (typed data, signature)."""
+    community = next(iter(deployments.communities.values()))
+    badge = deployments.abis["badge"]
+    message = template["message"]
+    out = []
+    for k, uri in enumerate(uris):
+        typed = forward_request_typed_data(
+            chain_id=deployments.chain_id,
+            forwarder=community.contracts["forwarder"],
+            sender=addr(key),
+            target=community.contracts["badge"],
+            data=badge.function("claim").encode(indicator, keccak(text=uri), uri),
+            nonce=nonce + k,
+            deadline=message["deadline"],
+            gas=message["gas"],
+        )
+        out.append((typed, Account.unsafe_sign_hash(typed_data_digest(typed), key).signature))
+    return out
+
+
+def member_nonce(url: str, deployments: Deployments, member: str) -> int:
+    community = next(iter(deployments.communities.values()))
+    data = deployments.abis["forwarder"].function("nonces").encode(member)
+    return int(rpc(url, "eth_call", {"to": community.contracts["forwarder"], "data": "0x" + data.hex()}, "latest"), 16)
+
+
+def post_all(url: str, bodies: dict[str, list[bytes]]) -> tuple[float, list[int]]:
+    """Each member's ready bodies POSTed in order on one kept-alive connection, the members at once."""
+    target = urlsplit(url)
+    ids: list[int] = []
+    lock = threading.Lock()
+    failures: list[str] = []
+
+    def run(member: str) -> None:
+        connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=120)
+        mine = []
+        for body in bodies[member]:
+            connection.request("POST", "/claims?wait=false", body, {"Content-Type": "application/json"})
+            response = connection.getresponse()
+            answer = response.read()
+            if response.status != 202:
+                failures.append(f"{response.status} {answer[:300]!r}")
+                return
+            mine.append(json.loads(answer)["request_id"])
+        connection.close()
+        with lock:
+            ids.extend(mine)
+
+    threads = [threading.Thread(target=run, args=(m,)) for m in bodies]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures[:3]
+    return time.perf_counter() - start, ids
+
+
+def settled_and_indexed(db: Path, ids: list[int]) -> bool:
+    """Every request settled and the index up to their last block, read from the database file."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as connection:
+        active = connection.execute("SELECT count(*) FROM relay_requests WHERE state IN ('queued', 'sent')").fetchone()
+        if active[0]:
+            return False
+        last = connection.execute(
+            f"SELECT max(block_number) FROM relay_requests WHERE id BETWEEN {min(ids)} AND {max(ids)}"
+        ).fetchone()[0]
+        cursor = connection.execute("SELECT min(block_number) FROM cursors").fetchone()[0]
+    return last is not None and cursor is not None and cursor >= last
+
+
+def outbox_states(db: Path, ids: list[int]) -> dict[str, int]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+        rows = connection.execute(
+            f"SELECT state, count(*) FROM relay_requests WHERE id BETWEEN {min(ids)} AND {max(ids)} GROUP BY state"
+        ).fetchall()
+    return dict(rows)
+
+
+def bare_loop(node: str, deployments: Deployments, requests: list[tuple[dict, bytes]]) -> float:
+    """One key sends each signed request as forwarder.execute (transactions signed beforehand),
+    then waits for its nonce to be mined and reads every receipt once. Its time."""
+    community = next(iter(deployments.communities.values()))
+    execute = deployments.abis["forwarder"].function("execute")
+    sender = Account.from_key(SENDER)
+    nonce = int(rpc(node, "eth_getTransactionCount", sender.address, "pending"), 16)
+    fee = 2 * int(rpc(node, "eth_gasPrice"), 16) + 10**9
+    raws = []
+    for i, (typed, signature) in enumerate(requests):
+        data = execute.encode(forward_request_struct(typed, signature))
+        tx = sender.sign_transaction(
+            {
+                "type": 2,
+                "chainId": deployments.chain_id,
+                "nonce": nonce + i,
+                "to": community.contracts["forwarder"],
+                "data": data,
+                "value": 0,
+                "gas": typed["message"]["gas"] * 64 // 63 + 80_000 + 16 * len(data),
+                "maxFeePerGas": fee,
+                "maxPriorityFeePerGas": 10**9,
+            }
+        )
+        raws.append("0x" + tx.raw_transaction.hex().removeprefix("0x"))
+    target = urlsplit(node)
+    connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=60)
+
+    def call(payload: object) -> Any:
+        connection.request("POST", "/", json.dumps(payload), {"Content-Type": "application/json"})
+        return json.loads(connection.getresponse().read())
+
+    start = time.perf_counter()
+    hashes = []
+    for i, raw in enumerate(raws):
+        answer = call({"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [raw]})
+        hashes.append(answer["result"])
+    last = nonce + len(raws)
+    while True:
+        mined = call(
+            {"jsonrpc": "2.0", "id": 0, "method": "eth_getTransactionCount", "params": [sender.address, "latest"]}
+        )
+        if int(mined["result"], 16) >= last:
+            break
+        time.sleep(0.25)
+    for i in range(0, len(hashes), 200):
+        batch = [
+            {"jsonrpc": "2.0", "id": j, "method": "eth_getTransactionReceipt", "params": [h]}
+            for j, h in enumerate(hashes[i : i + 200])
+        ]
+        for receipt in call(batch):
+            assert receipt["result"]["status"] == "0x1", receipt
+            # The forwarder's ExecutedForwardRequest(signer, nonce, success): the claim ran.
+            assert receipt["result"]["logs"][-1]["data"].endswith("1"), receipt
+    connection.close()
+    return time.perf_counter() - start
+
+
+def per_write(counts: dict, writes: int) -> dict[str, float]:
+    return {method: n / writes for method, n in sorted(counts["calls"].items(), key=lambda kv: -kv[1])}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--writes", type=int, default=2000)
+    parser.add_argument("--baseline", type=int, default=2000)
+    parser.add_argument("--top", type=int, default=25, help="hot spots to print")
+    parser.add_argument("--json", type=Path, help="write the figures here too")
+    parser.add_argument(
+        "--service-tree", type=Path, help="serve the code of this folder (a `git archive` of a commit), to compare two"
+    )
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-writes-"))
+    print(f"Starting Anvil and deploying (work folder {work}) ...", flush=True)
+    anvil = Anvil(work)
+    anvil.start()
+    proxy = server = None
+    try:
+        deployments_path = deploy(anvil, work / "deployments")
+        deployments = Deployments.load(deployments_path)
+        interval_mining(anvil)
+        proxy = Proxy(anvil.url, work / "proxy.log")
+        db = work / "index.sqlite3"
+        env = {**service_env(anvil, deployments_path, f"sqlite:///{db}"), **UNTHROTTLED, "CC_RPC_URL": proxy.url}
+        server = (
+            TreeServer(env, work / "api.log", args.service_tree) if args.service_tree else Server(env, work / "api.log")
+        )
+        server.start()
+        api = CommunityClient(server.url)
+        indicator = setup_community(api, anvil)
+        members = [addr(k) for k in KEYS]
+
+        print(f"Signing {args.writes} claims of {len(KEYS)} members beforehand ...", flush=True)
+        bodies: dict[str, list[bytes]] = {}
+        share = [args.writes // len(KEYS) + (i < args.writes % len(KEYS)) for i in range(len(KEYS))]
+        for m, (key, count) in enumerate(zip(KEYS, share)):
+            uris = [evidence(m, i) for i in range(count)]
+            template = api.prepare("claims", signer=members[m], indicator_id=indicator, evidence_uri=uris[0])
+            nonce = template["typed_data"]["message"]["nonce"]
+            bodies[key] = [
+                json.dumps({"typed_data": typed, "signature": "0x" + sig.hex()}).encode()
+                for typed, sig in signed_claims(deployments, template["typed_data"], key, nonce, indicator, uris)
+            ]
+
+        print(f"API path: {args.writes} claims, {len(KEYS)} members at once, wait=false ...", flush=True)
+        pids = (server.process.pid, anvil.process.pid, 0)  # type: ignore[union-attr]
+        time.sleep(2)  # the setup's last blocks indexed, its requests settled
+        proxy.counts(reset=True)
+        spy = Spy(pids[0], work / "py-spy.txt") if PY_SPY else None
+        if spy:
+            spy.start()
+        threads_before = thread_cpu(pids[0])
+        before = [cpu_seconds(p) for p in pids]
+        post_time, ids = post_all(server.url, bodies)
+        wait_until(lambda: settled_and_indexed(db, ids), timeout=600, what="the outbox drained and indexed")
+        api_cpu = [cpu_seconds(p) - b for p, b in zip(pids, before)]
+        threads = {t: c - threads_before.get(t, 0.0) for t, c in thread_cpu(pids[0]).items()}
+        api_counts = proxy.counts(reset=True)
+        profile = profile_of(spy.stop() if spy else [], threads)
+        states = outbox_states(db, ids)
+        assert states == {"succeeded": args.writes}, states
+        server.stop()
+        server = None
+
+        print(
+            f"Bare loop: the same members sign {args.baseline} claims, one key sends forwarder.execute ...", flush=True
+        )
+        requests: list[list[tuple[dict, bytes]]] = []
+        per_member = [args.baseline // len(KEYS) + (i < args.baseline % len(KEYS)) for i in range(len(KEYS))]
+        template = json.loads(bodies[KEYS[0]][0])["typed_data"]
+        for m, (key, count) in enumerate(zip(KEYS, per_member)):
+            uris = [evidence(m + 100, i) for i in range(count)]
+            nonce = member_nonce(anvil.url, deployments, members[m])
+            requests.append(signed_claims(deployments, template, key, nonce, indicator, uris))
+        # Interleaved, as the members' requests arrive at a relayer.
+        ordered = [r for group in zip_longest(*requests) for r in group if r is not None]
+        proxy.counts(reset=True)
+        before = [cpu_seconds(p) for p in pids[1:]]
+        bare_time = bare_loop(proxy.url, deployments, ordered)
+        bare_cpu = [cpu_seconds(p) - b for p, b in zip(pids[1:], before)]
+        bare_counts = proxy.counts(reset=True)
+    finally:
+        if server:
+            server.stop()
+        if proxy:
+            proxy.stop()
+        anvil.stop()
+
+    n, b = args.writes, len(ordered)
+    service_ms = api_cpu[0] * 1000 / n
+    by_stage = stages(profile)
+    sampled = sum(by_stage.values())
+    result = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "service": str(args.service_tree) if args.service_tree else "this checkout",
+        "writes": n,
+        "baseline_writes": b,
+        "api": {
+            "accepted_per_s": n / post_time,
+            "service_cpu_ms": service_ms,
+            "samples": profile["samples"],
+            "node_cpu_ms": api_cpu[1] * 1000 / n,
+            "load_generator_cpu_ms": api_cpu[2] * 1000 / n,
+            "calls_per_write": per_write(api_counts, n),
+            "round_trips_per_write": api_counts["round_trips"] / n,
+            "stages_ms": {s: v * 1000 / n for s, v in by_stage.items()},
+            "sampled_share": sampled / max(api_cpu[0], 1e-9),
+            "threads_ms": {kind: v * 1000 / n for kind, v in profile["threads"].items()},
+        },
+        "bare": {
+            "sent_and_mined_per_s": b / bare_time,
+            "node_cpu_ms": bare_cpu[0] * 1000 / b,
+            "loop_cpu_ms": bare_cpu[1] * 1000 / b,
+            "calls_per_write": per_write(bare_counts, b),
+            "round_trips_per_write": bare_counts["round_trips"] / b,
+        },
+    }
+    report(result, hot_spots(profile, args.top), n)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+def report(result: dict, spots: list[tuple[str, str, float]], n: int) -> None:
+    api, bare = result["api"], result["bare"]
+
+    def row(label: str, left: object, right: object, digits: int = 2) -> None:
+        cells = [f"{v:12.{digits}f}" if isinstance(v, float) else f"{v!s:>12}" for v in (left, right)]
+        print(f"{label:46} {cells[0]} {cells[1]}")
+
+    print(f"\n== Cost per write ({result['date']}; CPU from /proc; rates only as good as the machine is quiet) ==")
+    print(f"{'per accepted claim':46} {'API path':>12} {'bare loop':>12}")
+    row("writes", f"{n:,}", f"{result['baseline_writes']:,}")
+    row("rate (API accepted; bare sent and mined), /s", api["accepted_per_s"], bare["sent_and_mined_per_s"], 1)
+    row("service CPU, ms", api["service_cpu_ms"], "-")
+    row("node (Anvil) CPU, ms", api["node_cpu_ms"], bare["node_cpu_ms"])
+    row("load generator / loop CPU, ms", api["load_generator_cpu_ms"], bare["loop_cpu_ms"])
+    row("JSON-RPC round trips", api["round_trips_per_write"], bare["round_trips_per_write"])
+    row("JSON-RPC calls, all", sum(api["calls_per_write"].values()), sum(bare["calls_per_write"].values()))
+    for method in dict.fromkeys([*api["calls_per_write"], *bare["calls_per_write"]]):
+        row("  " + method, api["calls_per_write"].get(method, 0.0), bare["calls_per_write"].get(method, 0.0), 3)
+    ratio = api["node_cpu_ms"] / bare["node_cpu_ms"]
+    print(f"node CPU, API / bare loop: {ratio:.2f}x (target 1.5x); service CPU target 3 ms")
+    print(
+        f"\n== The service's CPU per write by stage (ms; {api['samples']:,} samples, threads' CPU: "
+        f"{api['sampled_share']:.0%} of the process's) =="
+    )
+    for stage in STAGE_ORDER + sorted(set(api["stages_ms"]) - set(STAGE_ORDER)):
+        if stage in api["stages_ms"]:
+            print(f"{stage:58} {api['stages_ms'][stage]:7.3f}")
+    print("\n== Hot spots (innermost project frame; ms per write) ==")
+    for frame, stage, seconds in spots:
+        print(f"{seconds * 1000 / n:7.3f}  {frame:70} [{stage}]")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
