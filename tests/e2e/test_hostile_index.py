@@ -89,8 +89,10 @@ class Chain:
             }
         ).raw_transaction
         tx_hash = rpc(self.url, "eth_sendRawTransaction", "0x" + raw.hex())
+        # Anvil automines, but on a loaded machine the receipt may take a moment to be answered.
+        wait_until(lambda: rpc(self.url, "eth_getTransactionReceipt", tx_hash) is not None, what=f"{function} mined")
         receipt = rpc(self.url, "eth_getTransactionReceipt", tx_hash)
-        assert receipt is not None and int(receipt["status"], 16) == 1, (function, receipt)
+        assert int(receipt["status"], 16) == 1, (function, receipt)
         return receipt
 
     def event(self, receipt: dict, target: str, name: str) -> tuple[dict, dict]:

@@ -18,7 +18,9 @@ import pytest
 from eth_utils import to_checksum_address
 
 from backend.client import ApiError, CommunityClient
+from backend.i18n import use_locale
 from backend.settings import ANVIL_DEV_KEYS, Settings
+from backend.units import span
 from devstack.stack import local_stack, rpc
 from devstack.wallets import compiled
 from tests.e2e.conftest import ALICE, _postgres_database, address, pass_proposal, problem_of
@@ -216,7 +218,8 @@ def test_a_deadline_without_headroom_is_refused_before_sending(stack):
             lambda: api.post("/claims", {"typed_data": late, "signature": api.sign(ALICE, late)})
         )
         assert (status, problem["error"]) == (422, "RequestDeadlineTooClose"), problem
-        assert f"at least {headroom} seconds" in problem["detail"]
+        with use_locale("en"):  # the headroom as the detail says it: "1 minute", in the largest whole unit
+            assert f"at least {span(headroom)}" in problem["detail"]
     assert relayer_nonce(url) == before
     # With room to spare, the same request goes through.
     roomy = {**typed, "message": {**typed["message"], "deadline": now + headroom + 30}}

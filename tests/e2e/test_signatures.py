@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import copy
+import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,14 @@ class Chain:
         return tuple(to_checksum_address(v) if isinstance(v, str) and len(v) == 42 else v for v in values)
 
 
+def delayed(folder: Path) -> Path:
+    """The example community's founding file, with the hour's delay a chain other than 31337 needs."""
+    params = json.loads((ROOT / "communities" / "example.json").read_text())
+    path = folder / "example-delayed.json"
+    path.write_text(json.dumps({**params, "timelock_delay_seconds": 3_600}))
+    return path
+
+
 @pytest.fixture(scope="module")
 def chains(tmp_path_factory):
     """Chain A (id 31337: 'example' and 'wiki') and chain B (id 1337: 'example' at the same
@@ -104,7 +113,9 @@ def chains(tmp_path_factory):
         anvil = ChainAnvil(workdir, chain_id)
         anvil.start()
         started.append(anvil)
-        deployments = deploy(anvil, workdir / "deployments")
+        # Chain B's id is not a local chain's (31337), so its timelock must wait an hour at least; both
+        # chains get the same founding file, so that the same deploy gives the same addresses.
+        deployments = deploy(anvil, workdir / "deployments", params=delayed(workdir))
         if extra_community:
             deploy(
                 anvil, workdir / "deployments", params=second_community_params(workdir, [address(ERIN), address(FRANK)])
