@@ -17,7 +17,6 @@ carried out by the service with no one pressing a button."""
 
 from __future__ import annotations
 
-import json
 import re
 from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlsplit
@@ -29,6 +28,7 @@ from backend.client import ApiError, CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
 from devstack.stack import local_stack
 from tests.browser.conftest import ALICE, BOB, CAROL, DANA, WALLET_JS, Visits, Wallet, address
+from tests.e2e.conftest import error_names_in
 
 EXPECT = 30_000  # ms: a write is prepared, signed, recorded and visible well within this
 OUTSIDER = ANVIL_DEV_KEYS[7]  # never a member
@@ -72,21 +72,7 @@ def page(browser, stack, visits, wallet):
 @pytest.fixture(scope="module")
 def error_names(stack) -> re.Pattern:
     """Every custom error of the deployed contracts' ABIs, as a regex over a page's words."""
-    names: set[str] = set()
-
-    def take(node) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "error" and "name" in node:
-                names.add(node["name"])
-            for value in node.values():
-                take(value)
-        elif isinstance(node, list):
-            for value in node:
-                take(value)
-
-    take(json.loads(stack.deployments.read_text())["abis"])
-    assert {"GovernorNotMember", "BadgeSelfAttestation", "ERC2771ForwarderExpiredRequest"} <= names
-    return re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b")
+    return error_names_in(stack.deployments)
 
 
 @pytest.fixture(scope="module")

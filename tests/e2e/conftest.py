@@ -3,7 +3,9 @@ when a server answers at TEST_POSTGRES_URL)."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,3 +147,23 @@ def problem_of(call) -> tuple[int, dict]:
         call()
     assert caught.value.response.headers["content-type"].startswith("application/problem+json")
     return caught.value.status, caught.value.problem
+
+
+def error_names_in(deployments: Path) -> re.Pattern:
+    """Every custom error of a deployment's ABIs, as a regex over a page's or a detail's words:
+    what no refusal a member reads may name."""
+    names: set[str] = set()
+
+    def take(node) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "error" and "name" in node:
+                names.add(node["name"])
+            for value in node.values():
+                take(value)
+        elif isinstance(node, list):
+            for value in node:
+                take(value)
+
+    take(json.loads(deployments.read_text())["abis"])
+    assert {"GovernorNotMember", "BadgeSelfAttestation", "ERC2771ForwarderExpiredRequest"} <= names
+    return re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b")

@@ -6,33 +6,18 @@ service does not speak, in English. The error's name stays in `error`, for progr
 
 from __future__ import annotations
 
-import json
 import re
 
 import httpx
 import pytest
 
-from tests.e2e.conftest import ALICE, CAROL, OUTSIDER, address
+from tests.e2e.conftest import ALICE, CAROL, OUTSIDER, address, error_names_in
 
 
 @pytest.fixture(scope="module")
 def error_names(env) -> re.Pattern:
     """Every custom error of the deployed contracts' ABIs, as a regex over a detail's words."""
-    names: set[str] = set()
-
-    def take(node) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "error" and "name" in node:
-                names.add(node["name"])
-            for value in node.values():
-                take(value)
-        elif isinstance(node, list):
-            for value in node:
-                take(value)
-
-    take(json.loads(env.deployments.read_text())["abis"])
-    assert {"GovernorNotMember", "BadgeSelfAttestation", "ERC2771ForwarderExpiredRequest"} <= names
-    return re.compile(r"\b(" + "|".join(sorted(names, key=len, reverse=True)) + r")\b")
+    return error_names_in(env.deployments)
 
 
 def refused(env, method: str, path: str, body: dict, language: str | None) -> httpx.Response:
