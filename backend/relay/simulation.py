@@ -86,27 +86,32 @@ def simulated_behind(
     the outbox read from the state's own nonce. A newer state only skips replays already executed,
     as the forwarder does on chain. But the simulated block's clock is set past `head`'s, and on a
     newer state it may be older than the newest block's (a chain whose clock runs ahead of the wall
-    clock): a checkpoint (a vote delegation) written there then reverts as unordered. Such a
-    simulation runs again on the head read anew. Returns the head the simulations ran on, and theirs."""
+    clock): a checkpoint (a vote delegation, the member's or another's) written there then reverts
+    as unordered, whether or not the member's nonce moved. Such a simulation runs again on the head
+    read anew. Returns the head the simulations ran on, and theirs."""
     number = int(head["number"], 16)
     nonce_read = {
         **_nonce_read(ctx, community, signer),
         "from": ctx.gateway.relayer_address,
         "gas": hex(NONCE_READ_GAS),
     }
-    replayed_from = chain_nonce
+    replayed_from, head_read_again = chain_nonce, False
     for _ in range(SIMULATION_RUNS):
         replays = _replays(ctx, community, held)
         results = ctx.gateway.simulate([_behind([nonce_read, *replays], call, head) for call in calls])
         state_nonce = _state_nonce(results)
-        if state_nonce is None or (state_nonce > replayed_from and not _clock_behind_state(results)):
+        if state_nonce is None:
             return head, results
-        if state_nonce > replayed_from:  # a newer state, whose clock is past the simulated block's
+        if state_nonce >= replayed_from:
+            # The state may be newer than `head` whatever nonce it shows: the nonce read with the
+            # head may come from the block mined meanwhile, and another member's delegation there
+            # writes a checkpoint too. Read anew once; a call that still fails on the same nonce
+            # fails for a reason of its own.
+            if not _clock_behind_state(results) or (head_read_again and state_nonce == replayed_from):
+                return head, results
             head, replayed_from, held = chain_and_outbox(ctx, community, signer)
-            number = int(head["number"], 16)
+            number, head_read_again = int(head["number"], 16), True
             continue
-        if state_nonce == replayed_from:
-            return head, results
         replayed_from = state_nonce
         held = ctx.book.held(community.slug, signer, state_nonce, number)
     raise NodeUnavailable(
@@ -173,9 +178,7 @@ def judged(
         )
         if isinstance(fresh, dict) and fresh.get("hash") == head.get("hash"):
             state_nonce = _state_nonce(results)
-            if state_nonce is not None and (
-                state_nonce == replayed_from or (state_nonce > replayed_from and not _clock_behind_state(results))
-            ):
+            if state_nonce is not None and state_nonce >= replayed_from and not _clock_behind_state(results):
                 gateway.nonces_seen[(forwarder, signer)] = state_nonce
                 check_nonce(state_nonce, nonce, [r for r in held if r.nonce >= state_nonce])
                 return head, results

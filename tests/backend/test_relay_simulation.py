@@ -12,11 +12,11 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from backend.chain.abi import ContractAbi, ErrorDecoder
-from backend.chain.gateway import ChainGateway
+from backend.chain.gateway import HEAD_CALL, ChainGateway
 from backend.chain.rpc import RpcError
 from backend.errors import ChainRefused, NodeUnavailable, Unprocessable
 from backend.relay.book import HeldRequest
-from backend.relay.simulation import _behind, gas_needed, last_call, simulated_behind
+from backend.relay.simulation import _behind, gas_needed, judged, last_call, simulated_behind
 from backend.settings import Settings
 
 ABI = ContractAbi(
@@ -246,3 +246,81 @@ def test_a_simulation_on_a_newer_state_behind_its_clock_runs_again_on_the_head_r
     ran_on, results = simulated_behind(ctx, community, ATTESTER, head, 4, [_held(4), _held(5)], [{"gas": hex(1)}])
     assert gateway.heads_read == 1 and int(ran_on["number"], 16) == 42
     assert results[0][-1]["calls"][-1]["status"] == "0x1"
+
+
+@pytest.mark.parametrize("refusal", ["CheckpointUnorderedInsertion()", "FailedCall()"])
+def test_a_simulation_behind_its_clock_on_the_nonce_it_expected_runs_again_on_the_head_read_anew(refusal):
+    """The head and the nonce read together may come from two blocks: the head from the older,
+    the nonce (5: request 4 executed) from the block mined meanwhile. The simulation, on that
+    newer state, reads the nonce expected, yet its clock is the old head's: a delegation there
+    (the member's or another member's) reverts for an unordered checkpoint. Seen in CI as a 409
+    on the second of two quick delegations. The head is read anew and the simulation runs on it."""
+    gateway, book = _RacingGateway(refusal), _Book()
+    ctx = SimpleNamespace(gateway=gateway, book=book, settings=Settings())
+    community = SimpleNamespace(slug="c", contracts={"forwarder": FORWARDER})
+    head = {"number": hex(41), "timestamp": hex(4_000_000_000)}
+    ran_on, results = simulated_behind(ctx, community, ATTESTER, head, 5, [_held(5)], [{"gas": hex(1)}])
+    assert gateway.heads_read == 1 and int(ran_on["number"], 16) == 42
+    assert results[0][-1]["calls"][-1]["status"] == "0x1"
+
+
+class _RefusingGateway(_RacingGateway):
+    """A call that fails for a reason of its own: on every head, however often read."""
+
+    def simulate(self, calls):
+        results = super().simulate(calls)
+        if calls[0][0] != "eth_call":
+            results[0][0]["calls"][-1] = {"status": "0x0", "returnData": self.refusal}
+        return results
+
+
+def test_a_call_that_fails_on_the_head_read_anew_is_refused_after_one_more_read():
+    """Not retried until the node is blamed: one more read of the head, then the call's own refusal."""
+    gateway = _RefusingGateway("FailedCall()")
+    ctx = SimpleNamespace(gateway=gateway, book=_Book(), settings=Settings())
+    community = SimpleNamespace(slug="c", contracts={"forwarder": FORWARDER})
+    head = {"number": hex(41), "timestamp": hex(4_000_000_000)}
+    _, results = simulated_behind(ctx, community, ATTESTER, head, 5, [_held(5)], [{"gas": hex(1)}])
+    assert gateway.heads_read == 1
+    assert results[0][-1]["calls"][-1]["status"] == "0x0"
+
+
+class _RememberingGateway(_Gateway):
+    """A process that checked this member on head 41 (nonce 5): its one-round-trip check reads the
+    head unchanged, yet simulates on the block mined meanwhile, its clock behind (refused with an
+    unordered checkpoint); the two round trips then read head 42 and simulate on it."""
+
+    def __init__(self) -> None:
+        super().__init__(5)
+        self.head_seen = {"number": hex(41), "timestamp": hex(4_000_000_000), "hash": "0x41"}
+        self.nonces_seen = {(FORWARDER, ATTESTER): 5}
+        self.refusal = "0x" + keccak(text="CheckpointUnorderedInsertion()")[:4].hex()
+        self.methods: list[str] = []
+
+    def simulate(self, calls):
+        self.methods.append(calls[0][0])
+        if calls[0] == HEAD_CALL:  # the one-round-trip check
+            refused = {"status": "0x0", "returnData": self.refusal}
+            simulation = [{"calls": [{"status": "0x1", "returnData": "0x" + f"{5:064x}"}, refused]}]
+            return [self.head_seen, simulation]
+        if calls[0][0] == "eth_call":
+            return ["0x" + f"{5:064x}", {"number": hex(42), "timestamp": hex(4_000_000_012), "hash": "0x42"}]
+        return super().simulate(calls)
+
+
+class _EmptyBook(_Book):
+    def held(self, community, signer, chain_nonce, head):
+        return []
+
+    def held_after(self, community, signer, from_nonce, head):
+        return from_nonce, []
+
+
+def test_the_one_round_trip_check_behind_its_clock_takes_the_two_round_trips():
+    """The shortcut answers only when its simulation is one the two round trips would accept."""
+    gateway = _RememberingGateway()
+    ctx = SimpleNamespace(gateway=gateway, book=_EmptyBook(), settings=Settings())
+    community = SimpleNamespace(slug="c", contracts={"forwarder": FORWARDER})
+    ran_on, results = judged(ctx, community, ATTESTER, 5, [{"gas": hex(1)}])
+    assert gateway.methods == [HEAD_CALL[0], "eth_call", "eth_simulateV1"]
+    assert int(ran_on["number"], 16) == 42 and results[0][-1]["calls"][-1]["status"] == "0x1"
