@@ -430,6 +430,13 @@
       // Not a number stays text, so the API names the mistake in its own words.
       case "int": return /^-?\d+$/.test(raw) && Number.isSafeInteger(Number(raw)) ? Number(raw) : raw;
       case "int-list": return raw.split(/[\s,]+/).filter(Boolean).map((v) => (/^\d+$/.test(v) ? Number(v) : v));
+      // Someone picked by name: the member's address; "no one" is null; "another address" leaves
+      // the value to the field it shows (data-other-field), checked by precheck.
+      case "member-choice": {
+        const chosen = input.selectedOptions[0];
+        if (chosen && chosen.hasAttribute("data-none")) return null;
+        return chosen && chosen.hasAttribute("data-other") ? undefined : raw;
+      }
       // A span typed in its unit (days by default, decimals allowed), sent in whole seconds.
       case "span": case "days": {
         const number = raw.replace(",", ".");
@@ -500,12 +507,27 @@
       "amend or retire that one", { name: taken.name, id: taken.id });
   }
 
+  const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
+
   function precheck(form) {
     const errors = [];
     const scope = activeFieldset(form) || form;
+    for (const picker of scope.querySelectorAll("select[data-json=member-choice]")) {
+      if (picker.matches(":disabled") || picker.closest("[hidden]") || picker.value) continue;
+      errors.push({ loc: [picker.name], input: picker, msg: _("%(label)s: choose someone in the list", { label: labelOf(picker) }) });
+    }
     for (const input of scope.querySelectorAll("input[name]")) {
       if (input.matches(":disabled") || input.closest("[hidden]")) continue;
       const raw = input.value.trim();
+      // An address typed instead of a name picked: said at once, in words, before anyone signs.
+      if (input.dataset.json === "address" && !ADDRESS.test(raw)) {
+        const msg = raw
+          ? _("%(label)s: “%(text)s” is not an address. An address is 0x and 40 hex digits, as the wallet shows " +
+              "it; to choose a member, pick their name in the list above", { label: labelOf(input), text: raw })
+          : _("%(label)s: fill this in (0x and 40 hex digits), or pick a member in the list above", { label: labelOf(input) });
+        errors.push({ loc: [input.name], input, msg });
+        continue;
+      }
       if (!raw) continue;
       const json = input.dataset.json;
       if ((json === "int" && !/^\d+$/.test(raw)) || ((json === "span" || json === "days") && !/^\d+([.,]\d+)?$/.test(raw))) {
@@ -910,6 +932,20 @@
         }
       };
       who.addEventListener("change", change);
+      change();
+    }
+
+    // A picker of someone by name whose "another address" option shows a field to type one in
+    // (the guardian: a member, or a shared wallet that is no member).
+    for (const picker of root.querySelectorAll("select[data-other-field]")) {
+      const field = document.getElementById(picker.dataset.otherField);
+      const change = () => {
+        const chosen = picker.selectedOptions[0];
+        const other = Boolean(chosen && chosen.hasAttribute("data-other"));
+        field.hidden = !other;
+        for (const input of field.querySelectorAll("input")) input.disabled = !other;
+      };
+      picker.addEventListener("change", change);
       change();
     }
 
