@@ -1,13 +1,15 @@
 """A passed proposal waits in the timelock before it runs (issue 25), through the API on SQLite and
 PostgreSQL: the delay and the guardian set by the community's own vote, a proposal queued with the
 time it may run, refused in words before then, cancelled by the guardian and by nobody else, and
-carried out by anyone once the delay is over.
+carried out by anyone once the delay is over. The web app's Propose page offers the guardian by name
+(the members, no guardian, or another address), and a bad other address is refused in words.
 
 Its own chain and service per database (the delay would hold up every other module's proposals),
 with the service's own execution of passed proposals off, so that each step here is the test's."""
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
@@ -169,3 +171,89 @@ def test_the_delay_must_keep_governance_alive(stack):
     )
     assert status == 422
     assert "delay_seconds" in problem["detail"]
+
+
+class GuardianPicker(HTMLParser):
+    """The Propose page's guardian picker, as a browser reads it: each option's words, value and
+    flags (data-none: no guardian; data-other: another address), and the fields' hint."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.options: list[SimpleNamespace] = []
+        self.hint = ""
+        self._in: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        at = dict(attrs)
+        if tag == "select" and at.get("id") == "guardian-account":
+            self._in = "select"
+        elif tag == "option" and self._in == "select":
+            self.options.append(
+                SimpleNamespace(value=at.get("value"), words="", none="data-none" in at, other="data-other" in at)
+            )
+            self._in = "option"
+        elif tag == "p" and at.get("id") == "guardian-account-hint":
+            self._in = "hint"
+
+    def handle_endtag(self, tag):
+        if (tag, self._in) in (("select", "select"), ("p", "hint"), ("option", "option")):
+            self._in = "select" if tag == "option" else None
+
+    def handle_data(self, data):
+        if self._in == "option":
+            self.options[-1].words += data
+        elif self._in == "hint":
+            self.hint += data
+
+
+def guardian_picker(env) -> GuardianPicker:
+    picker = GuardianPicker()
+    picker.feed(env.api.http.get("/c/example/propose").text)
+    return picker
+
+
+def test_the_propose_page_elects_the_guardian_by_name(stack):
+    """A mentor picks "Roberto" (Bob's own name), not 0x70997970…: the page offers the members by
+    name, each option's value the address the page sends, and proposing with it elects that member."""
+    stack.api.act("names", BOB, name="Roberto")
+    picker = guardian_picker(stack)
+    by_words = {o.words: o for o in picker.options}
+    assert by_words["Roberto"].value == address(BOB)
+    assert by_words["Alice"].value == address(ALICE) and by_words["Carol"].value == address(CAROL)
+    assert not [o.words for o in picker.options if "0x" in o.words], "an option shows an address"
+    # Nothing picked at first; removing the guardian and another address are choices in words.
+    assert picker.options[0].value == "" and picker.options[0].words == "Choose…"
+    assert [o.words for o in picker.options if o.none] == ["No guardian"]
+    assert [o.words for o in picker.options if o.other] == ["Another address (a Safe)"]
+    assert "Now Carol is the guardian." in " ".join(picker.hint.split())  # elected earlier in this module
+
+    proposal_id = stack.api.act(
+        "proposals",
+        ALICE,
+        description="Roberto guards",
+        actions=[{"type": "set_guardian", "account": by_words["Roberto"].value}],
+    )["created"]["proposal_id"]
+    actions = stack.api.get(f"/proposals/{proposal_id}")["actions"]
+    assert [(a["function"], list(a["args"].values())) for a in actions] == [("setProposalGuardian", [address(BOB)])]
+    page = " ".join(stack.api.http.get(f"/c/example/proposals/{proposal_id}").text.split())
+    assert f"elect as guardian <em>Roberto ({address(BOB)})</em>" in page
+
+
+def test_another_address_that_is_not_one_is_refused_in_words(stack):
+    """What a member typed in "another address" (a name, a cut-off address) is refused in a
+    sentence before anyone signs, and nothing is proposed: the guardian stays who it was."""
+    before = stack.api.get("/proposals")["total"]
+    for typed in ("Carol", "0x70997970C51812dc3A010C7d01b50e0d17dc79C"):
+        status, problem = problem_of(
+            lambda typed=typed: stack.api.prepare(
+                "proposals",
+                signer=address(ALICE),
+                description="A Safe guards",
+                actions=[{"type": "set_guardian", "account": typed}],
+            )
+        )
+        assert status == 422, problem
+        assert [e["msg"] for e in problem["errors"]] == [f"{typed!r} is not an address (0x and 40 hex digits)"]
+        assert problem["errors"][0]["loc"][-1] == "account"
+    assert stack.api.get("/proposals")["total"] == before
+    assert stack.api.get("/communities/example")["parameters"]["guardian"] == address(CAROL)
