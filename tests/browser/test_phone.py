@@ -552,3 +552,54 @@ def test_refusals_in_words(page, story, stack, api, wallet, visits, error_names)
     )
     api_in_words(late.json(), error_names, "ERC2771ForwarderExpiredRequest", "an expired request")
     assert not visits.problems, "\n".join(visits.problems)
+
+
+def test_the_guardian_is_chosen_by_name(page, story, api, visits):
+    """Electing a guardian on a phone: the members by name (no hex to type), another address for a
+    shared wallet refused in a sentence when it is not one, with nothing sent, and removing the
+    guardian in words."""
+    use(page, ALICE)
+    page.goto(f"{BASE}/propose")
+    page.select_option("#p-type", "set_guardian")
+    names = page.eval_on_selector_all("#guardian-account option", "os => os.map(o => o.textContent.trim())")
+    assert {"Alice", "Bob", "Carol"} <= set(names) and not [n for n in names if "0x" in n], names
+    assert page.locator("#guardian-other").is_hidden()
+    fits(page, "the guardian picker")
+    visits.check(page, "phone-08-guardian")
+    form = page.locator("form.write")
+    page.fill("#p-description", "Carol guards, so that a hostile proposal can be stopped")
+    before = api.get("/proposals")["total"]
+    assert refused(page, form, visits, "no guardian picked") == "Who should be the guardian: choose someone in the list"
+
+    # Another address that is not one: said in a sentence before anyone signs; nothing is sent.
+    page.select_option("#guardian-account", label="Another address (a Safe)")
+    assert page.locator("#guardian-other").is_visible()
+    page.fill("#guardian-other", "Carol's Safe")
+    assert refused(page, form, visits, "another address that is not one") == (
+        "The shared wallet's address: “Carol's Safe” is not an address. An address is 0x and 40 hex digits, as the "
+        "wallet shows it; to choose a member, pick their name in the list above"
+    )
+    fits(page, "another address refused")
+    visits.check(page, "phone-09-guardian-refused")
+    assert api.get("/proposals")["total"] == before
+
+    # Carol, by name: the proposal elects her address.
+    page.select_option("#guardian-account", label="Carol")
+    assert page.locator("#guardian-other").is_hidden()
+    recorded(form)
+    form.locator(".done a").click()
+    page.wait_for_url(re.compile(rf"{BASE}/proposals/\d+"))
+    assert f"elect as guardian Carol ({address(CAROL)})" in page.inner_text("main")
+    elected = api.get(f"/proposals/{page.url.rsplit('/', 1)[1]}")["actions"]
+    assert [list(a["args"].values()) for a in elected] == [[address(CAROL)]]
+
+    # No guardian, in words: the proposal removes the guardian.
+    page.goto(f"{BASE}/propose")
+    page.select_option("#p-type", "set_guardian")
+    page.select_option("#guardian-account", label="No guardian")
+    page.fill("#p-description", "No guardian after all")
+    recorded(form)
+    form.locator(".done a").click()
+    page.wait_for_url(re.compile(rf"{BASE}/proposals/\d+"))
+    assert "remove the guardian: nobody may cancel a passed proposal any more" in page.inner_text("main")
+    assert not visits.problems, "\n".join(visits.problems)
