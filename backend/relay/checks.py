@@ -43,7 +43,7 @@ from backend.errors import (
 from backend.i18n import gettext
 from backend.relay import rules
 from backend.relay.book import next_nonce
-from backend.relay.gas import gas_ceiling, gas_to_sign, relay_gas, wallet_check_gas
+from backend.relay.gas import call_gas_bounds, gas_ceiling, gas_to_sign, relay_gas, wallet_check_gas
 from backend.relay.simulation import (
     as_forwarded,
     chain_and_outbox,
@@ -205,29 +205,11 @@ def check(
     gas = relay_gas(struct, execute, wallet)
     as_relayed = {"from": ctx.gateway.relayer_address, "to": forwarder, "data": "0x" + execute.hex(), "gas": hex(gas)}
     nonce = message["nonce"]
+    accepted = CheckedRequest(signer, target, function, args, nonce, struct, key, wallet=wallet, gas=gas)
+    if not wallet and _executes_within_its_gas(ctx, community, signer, message, as_relayed, forwarded):
+        return accepted
     head, (simulated, relayed) = judged(ctx, community, signer, nonce, [forwarded, as_relayed])
-    now = clock_of(head)
-    if message["deadline"] < now:
-        raise Unprocessable(
-            gettext(
-                "The request expired on %(deadline)s (the chain's clock reads %(now)s), before it could be sent: "
-                "nothing was recorded. Sign it again",
-                deadline=utc_time(message["deadline"]),
-                now=utc_time(now),
-            ),
-            error="ERC2771ForwarderExpiredRequest",
-        )
-    headroom = ctx.settings.relay_min_deadline_headroom_seconds
-    if message["deadline"] < now + headroom:
-        raise Unprocessable(
-            gettext(
-                "The request expires in %(left)s, too soon to be sure it is mined in time (the relayer needs at "
-                "least %(headroom)s, and pays for requests that expire on the way): prepare and sign it again",
-                left=span(message["deadline"] - now),
-                headroom=span(headroom),
-            ),
-            error="RequestDeadlineTooClose",
-        )
+    _check_deadline(ctx, message, head)
     needed = gas_needed(ctx, simulated)
     if message["gas"] < needed:
         raise Unprocessable(
@@ -257,7 +239,58 @@ def check(
             gettext("The forwarder would refuse this request: %(why)s. Prepare and sign it again", why=refusal.detail),
             error=refusal.error,
         )
-    return CheckedRequest(signer, target, function, args, nonce, struct, key, wallet=wallet, gas=gas)
+    return accepted
+
+
+def _executes_within_its_gas(
+    ctx: Context,
+    community: Community,
+    signer: str,
+    message: dict[str, Any],
+    as_relayed: dict[str, str],
+    forwarded: dict[str, str],
+) -> bool:
+    """Whether one simulation instead of two accepts a key-signed request: the forwarder's execute
+    as the relayer sends it. If it succeeds, the signature, the nonce and the contract's rules
+    hold and the call ran within the gas signed. The gas rules are judged on bounds of what the
+    call needs (call_gas_bounds): signed for at least the most, and at most the ceiling of the
+    least, the request passes them whatever the exact figure. Its deadline is judged on the head it
+    ran on, as always. Anything else (a refusal, or a gas near either rule) answers False, and the
+    two simulations then judge it exactly and name the refusal in its usual order: prepare signs
+    for well within both, so members' requests take one simulation."""
+    head, (relayed,) = judged(ctx, community, signer, message["nonce"], [as_relayed])
+    _check_deadline(ctx, message, head)
+    used, refusal = last_call(ctx, relayed)
+    if refusal is not None:
+        return False
+    least, most = call_gas_bounds(used, bytes.fromhex(as_relayed["data"][2:]), bytes.fromhex(forwarded["data"][2:]))
+    return most <= message["gas"] <= gas_ceiling(ctx.settings, least)
+
+
+def _check_deadline(ctx: Context, message: dict[str, Any], head: dict[str, Any]) -> None:
+    """Refused when the request expired, or expires too soon to be mined in time, on `head`'s clock."""
+    now = clock_of(head)
+    if message["deadline"] < now:
+        raise Unprocessable(
+            gettext(
+                "The request expired on %(deadline)s (the chain's clock reads %(now)s), before it could be sent: "
+                "nothing was recorded. Sign it again",
+                deadline=utc_time(message["deadline"]),
+                now=utc_time(now),
+            ),
+            error="ERC2771ForwarderExpiredRequest",
+        )
+    headroom = ctx.settings.relay_min_deadline_headroom_seconds
+    if message["deadline"] < now + headroom:
+        raise Unprocessable(
+            gettext(
+                "The request expires in %(left)s, too soon to be sure it is mined in time (the relayer needs at "
+                "least %(headroom)s, and pays for requests that expire on the way): prepare and sign it again",
+                left=span(message["deadline"] - now),
+                headroom=span(headroom),
+            ),
+            error="RequestDeadlineTooClose",
+        )
 
 
 def signature_key(signature: str) -> str:

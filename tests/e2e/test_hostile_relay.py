@@ -17,8 +17,19 @@ from eth_abi import encode
 from eth_account import Account
 from eth_utils import keccak
 
+from backend.chain.typed_data import forward_request_struct, typed_data_digest
 from backend.client import ApiError, CommunityClient
-from backend.settings import ANVIL_DEV_KEYS
+from backend.context import Context
+from backend.relay.gas import (
+    FORWARDER_OWN_GAS,
+    FORWARDER_OWN_GAS_PER_BYTE,
+    call_gas_bounds,
+    calldata_gas,
+    gas_ceiling,
+    relay_gas,
+)
+from backend.relay.simulation import as_forwarded, chain_and_outbox, gas_needed, last_call, simulated_behind
+from backend.settings import ANVIL_DEV_KEYS, Settings
 from devstack.stack import Server, rpc, service_env, wait_until
 from tests.e2e.conftest import ALICE, BOB, CAROL, address
 
@@ -128,6 +139,65 @@ def test_signed_gas_below_the_need_is_refused_before_sending(env, governed):
     assert relayer_nonce(env) == sent_before, "a request with the wrong gas was sent"
     # The request as prepared still goes through.
     assert submit(env.api, "claims", typed, ALICE).json()["status"] == "succeeded"
+
+
+def test_one_simulation_judges_the_gas_rules_by_bounds_that_hold_on_the_chain(env, governed, monkeypatch):
+    """A key-signed request is accepted on one simulation (the forwarder's execute) when its gas
+    is within bounds of what its call needs (call_gas_bounds), instead of simulating the call too.
+    The bounds are only sound if the call's need, simulated as the forwarder makes it, lies between
+    them for every kind and size of call: here claims of 1 and 2,048 characters of evidence,
+    an attestation and a delegation, on Anvil. And a request signed for as prepare signs passes
+    them (else every write would take two simulations again)."""
+    for name, value in service_env(env.anvil, env.deployments, f"sqlite:///{env.workdir / 'bounds.sqlite3'}").items():
+        monkeypatch.setenv(name, value)
+    ctx = Context.build(Settings())
+    community = ctx.community(None)
+    open_claim = submit(env.api, "claims", claim_typed(env.api, ALICE, governed["code"], "https://x.example/b"), ALICE)
+    claim_id = open_claim.json()["created"]["claim_id"]
+    requests = {
+        "claim, 1 character": (ALICE, claim_typed(env.api, ALICE, governed["code"], "https://x.example/" + "c")),
+        "claim, 2,048 characters": (
+            ALICE,
+            claim_typed(env.api, ALICE, governed["code"], "https://x.example/" + "d" * (2_048 - 18)),
+        ),
+        "attestation": (BOB, env.api.prepare("attestations", signer=address(BOB), claim_id=claim_id)["typed_data"]),
+        "delegation": (
+            CAROL,
+            env.api.prepare("delegations", signer=address(CAROL), delegatee=address(BOB))["typed_data"],
+        ),
+    }
+    nonces = []
+    for what, (key, typed) in requests.items():
+        message = typed["message"]
+        signature = Account.unsafe_sign_hash(typed_data_digest(typed), key).signature
+        struct = forward_request_struct(typed, signature)
+        execute = ctx.gateway.abi("forwarder").function("execute").encode(struct)
+        target = community.target_key(message["to"], message["from"])
+        forwarded = as_forwarded(ctx, community, target, bytes.fromhex(message["data"][2:]), message["from"])
+        as_relayed = {
+            "from": ctx.gateway.relayer_address,
+            "to": community.contracts["forwarder"],
+            "data": "0x" + execute.hex(),
+            "gas": hex(relay_gas(struct, execute)),
+        }
+        head, nonce, held = chain_and_outbox(ctx, community, message["from"])
+        _, (simulated, relayed) = simulated_behind(
+            ctx, community, message["from"], head, nonce, held, [forwarded, as_relayed]
+        )
+        needed = gas_needed(ctx, simulated)
+        used, refusal = last_call(ctx, relayed)
+        assert refusal is None, (what, refusal)
+        least, most = call_gas_bounds(used, execute, bytes.fromhex(forwarded["data"][2:]))
+        assert least <= needed <= most, (what, least, needed, most)
+        # The forwarder's own work, measured: within the bound even for a member's first request,
+        # whose nonce's first write costs 17,100 gas more (20,000 against 2,900; Carol's is one).
+        own = used - needed - (calldata_gas(execute) - calldata_gas(bytes.fromhex(forwarded["data"][2:])))
+        first_write = 0 if message["nonce"] == 0 else 17_100
+        data = bytes.fromhex(message["data"][2:])
+        assert own + first_write <= FORWARDER_OWN_GAS + FORWARDER_OWN_GAS_PER_BYTE * len(data), (what, own)
+        assert most <= message["gas"] <= gas_ceiling(ctx.settings, least), (what, most, message["gas"], least)
+        nonces.append(message["nonce"])
+    assert 0 in nonces and max(nonces) > 0, nonces  # a first request and later ones both measured
 
 
 def test_submit_applies_prepares_size_and_scheme_rules(env, governed):
