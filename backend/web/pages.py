@@ -269,8 +269,9 @@ def proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPa
 def propose(ctx: ContextDep, community: CommunityDep, request: Request):
     items, _ = indicator_reads.list_indicators(ctx, community, active=True, limit=500, offset=0)
     _, members = member_reads.list_members(ctx, community, active=True, limit=1, offset=0, include_hidden=True)
-    # The guardian is picked by name among the public list, as the claim form's nominee: a hidden
-    # member is not offered, and is given by address ("another address").
+    # The guardian, a member to remove and a member whose key is lost are picked by name among the
+    # public list, as the claim form's nominee: a hidden member is not offered, and is given by
+    # address (each picker's "another address").
     listed, _ = member_reads.list_members(ctx, community, active=True, limit=500, offset=0)
     settings = proposal_reads.governance_settings(ctx, community)
     return _render(
@@ -281,7 +282,7 @@ def propose(ctx: ContextDep, community: CommunityDep, request: Request):
         indicators=items,
         names_in_use=[[i.id, i.name] for i in items],
         members=members,
-        guardians=listed,
+        listed_members=listed,
         guardian=proposal_reads.guardian(ctx, community),
         quorum=present.quorum_rule(members, settings.get("quorum_numerator", 0)),
         settings=settings,

@@ -509,6 +509,25 @@
 
   const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
 
+  // Why an address field's text is no address, and what to do: behind a picker's "another
+  // address" (its data-other-field), pick a name instead; on its own (a new key, no member yet),
+  // copy it from the wallet.
+  function notAnAddress(input, raw) {
+    const field = input.closest(".field[id]");
+    const picker = field && input.form.querySelector('select[data-other-field="' + CSS.escape(field.id) + '"]');
+    const label = labelOf(input);
+    if (picker) {
+      return raw
+        ? _("%(label)s: “%(text)s” is not an address. An address is 0x and 40 hex digits, as the wallet shows " +
+            "it; to choose a member, pick their name in the list above", { label, text: raw })
+        : _("%(label)s: fill this in (0x and 40 hex digits), or pick a member in the list above", { label });
+    }
+    return raw
+      ? _("%(label)s: “%(text)s” is not an address. An address is 0x and 40 hex digits, as the wallet shows it: " +
+          "ask for it again, copied from the wallet, and paste it here", { label, text: raw })
+      : _("%(label)s: fill this in (0x and 40 hex digits, as the wallet shows it)", { label });
+  }
+
   function precheck(form) {
     const errors = [];
     const scope = activeFieldset(form) || form;
@@ -519,13 +538,10 @@
     for (const input of scope.querySelectorAll("input[name]")) {
       if (input.matches(":disabled") || input.closest("[hidden]")) continue;
       const raw = input.value.trim();
-      // An address typed instead of a name picked: said at once, in words, before anyone signs.
+      // An address typed instead of a name picked, or a new key's address mistyped: said at once,
+      // in words, before anyone signs.
       if (input.dataset.json === "address" && !ADDRESS.test(raw)) {
-        const msg = raw
-          ? _("%(label)s: “%(text)s” is not an address. An address is 0x and 40 hex digits, as the wallet shows " +
-              "it; to choose a member, pick their name in the list above", { label: labelOf(input), text: raw })
-          : _("%(label)s: fill this in (0x and 40 hex digits), or pick a member in the list above", { label: labelOf(input) });
-        errors.push({ loc: [input.name], input, msg });
+        errors.push({ loc: [input.name], input, msg: notAnAddress(input, raw) });
         continue;
       }
       if (!raw) continue;
@@ -936,7 +952,8 @@
     }
 
     // A picker of someone by name whose "another address" option shows a field to type one in
-    // (the guardian: a member, or a shared wallet that is no member).
+    // (the guardian: a member, or a shared wallet that is no member; a member to remove or
+    // recover: one the public list does not show).
     for (const picker of root.querySelectorAll("select[data-other-field]")) {
       const field = document.getElementById(picker.dataset.otherField);
       const change = () => {
