@@ -2,7 +2,9 @@
 PostgreSQL: the delay and the guardian set by the community's own vote, a proposal queued with the
 time it may run, refused in words before then, cancelled by the guardian and by nobody else, and
 carried out by anyone once the delay is over. The web app's Propose page offers the guardian by name
-(the members, no guardian, or another address), and a bad other address is refused in words.
+(the members, no guardian, or another address), and a bad other address is refused in words; so
+too the member to remove and the member whose key is lost (members only), and a recovered member's
+new address that is not one is refused in words.
 
 Its own chain and service per database (the delay would hold up every other module's proposals),
 with the service's own execution of passed proposals off, so that each step here is the test's."""
@@ -173,26 +175,28 @@ def test_the_delay_must_keep_governance_alive(stack):
     assert "delay_seconds" in problem["detail"]
 
 
-class GuardianPicker(HTMLParser):
-    """The Propose page's guardian picker, as a browser reads it: each option's words, value and
-    flags (data-none: no guardian; data-other: another address), and the fields' hint."""
+class MemberPicker(HTMLParser):
+    """One of the Propose page's pickers of someone by name (its select's id), as a browser reads
+    it: each option's words, value and flags (data-none: nobody; data-other: another address), and
+    the picker's hint."""
 
-    def __init__(self) -> None:
+    def __init__(self, select_id: str) -> None:
         super().__init__()
+        self.select_id = select_id
         self.options: list[SimpleNamespace] = []
         self.hint = ""
         self._in: str | None = None
 
     def handle_starttag(self, tag, attrs):
         at = dict(attrs)
-        if tag == "select" and at.get("id") == "guardian-account":
+        if tag == "select" and at.get("id") == self.select_id:
             self._in = "select"
         elif tag == "option" and self._in == "select":
             self.options.append(
                 SimpleNamespace(value=at.get("value"), words="", none="data-none" in at, other="data-other" in at)
             )
             self._in = "option"
-        elif tag == "p" and at.get("id") == "guardian-account-hint":
+        elif tag == "p" and at.get("id") == f"{self.select_id}-hint":
             self._in = "hint"
 
     def handle_endtag(self, tag):
@@ -206,8 +210,8 @@ class GuardianPicker(HTMLParser):
             self.hint += data
 
 
-def guardian_picker(env) -> GuardianPicker:
-    picker = GuardianPicker()
+def member_picker(env, select_id: str) -> MemberPicker:
+    picker = MemberPicker(select_id)
     picker.feed(env.api.http.get("/c/example/propose").text)
     return picker
 
@@ -216,7 +220,7 @@ def test_the_propose_page_elects_the_guardian_by_name(stack):
     """A mentor picks "Roberto" (Bob's own name), not 0x70997970…: the page offers the members by
     name, each option's value the address the page sends, and proposing with it elects that member."""
     stack.api.act("names", BOB, name="Roberto")
-    picker = guardian_picker(stack)
+    picker = member_picker(stack, "guardian-account")
     by_words = {o.words: o for o in picker.options}
     assert by_words["Roberto"].value == address(BOB)
     assert by_words["Alice"].value == address(ALICE) and by_words["Carol"].value == address(CAROL)
@@ -257,3 +261,71 @@ def test_another_address_that_is_not_one_is_refused_in_words(stack):
         assert problem["errors"][0]["loc"][-1] == "account"
     assert stack.api.get("/proposals")["total"] == before
     assert stack.api.get("/communities/example")["parameters"]["guardian"] == address(CAROL)
+
+
+@pytest.mark.parametrize("select_id", ["remove-account", "recover-lost"])
+def test_the_propose_page_offers_members_by_name_to_remove_or_recover(stack, select_id):
+    """Removing a member and recovering a member's lost key concern members only: the pickers offer
+    the members by name (Roberto is Bob's own name, from an earlier test), each option's value the
+    address the page sends, no option an address, Dana (no member here) not at all, and nobody to
+    pick for "no one"; a member the public list does not show is given by address."""
+    picker = member_picker(stack, select_id)
+    by_words = {o.words: o.value for o in picker.options if not o.other}
+    assert by_words == {"Choose…": "", "Alice": address(ALICE), "Roberto": address(BOB), "Carol": address(CAROL)}
+    assert picker.options[0].words == "Choose…"
+    assert not [o.words for o in picker.options if "0x" in o.words], "an option shows an address"
+    assert not [o for o in picker.options if o.none]
+    assert [o.words for o in picker.options if o.other] == ["A member not listed (by address)"]
+
+
+def test_proposing_with_a_name_removes_or_recovers_that_member(stack):
+    """The option picked by name is the member's address in the proposal: removing "Roberto"
+    removes Bob's address, and recovering "Carol" moves her membership to the new key typed."""
+    removal = {o.words: o.value for o in member_picker(stack, "remove-account").options}["Roberto"]
+    lost = {o.words: o.value for o in member_picker(stack, "recover-lost").options}["Carol"]
+    removed = stack.api.act(
+        "proposals", ALICE, description="Roberto left", actions=[{"type": "remove_member", "account": removal}]
+    )["created"]["proposal_id"]
+    recovered = stack.api.act(
+        "proposals",
+        ALICE,
+        description="Carol lost her phone",
+        actions=[{"type": "recover_member", "lost": lost, "replacement": address(DANA)}],
+    )["created"]["proposal_id"]
+
+    def calls(proposal_id):
+        return [
+            (a["function"], list(a["args"].values())) for a in stack.api.get(f"/proposals/{proposal_id}")["actions"]
+        ]
+
+    assert calls(removed) == [("remove", [address(BOB)])]
+    assert calls(recovered) == [("recover", [address(CAROL), address(DANA)])]
+    page = " ".join(stack.api.http.get(f"/c/example/proposals/{removed}").text.split())
+    assert f"remove member <em>Roberto ({address(BOB)})</em>" in page
+    page = " ".join(stack.api.http.get(f"/c/example/proposals/{recovered}").text.split())
+    assert f"recover the membership of <em>Carol ({address(CAROL)})</em>" in page
+
+
+@pytest.mark.parametrize(
+    ("action", "field"),
+    [("recover_member", "replacement"), ("admit_member", "account")],
+    ids=["recovered-members-new-address", "new-members-address"],
+)
+def test_a_new_key_that_is_not_an_address_is_refused_in_words(stack, action, field):
+    """A recovered member's new address (and a new member's), which no name can stand for, refused
+    in a sentence when it is no address (a name, an address cut short), and nothing is proposed."""
+    before = stack.api.get("/proposals")["total"]
+    given = {"lost": address(CAROL)} if action == "recover_member" else {}
+    for typed in ("Dana's phone", "0x70997970C51812dc3A010C7d01b50e0d17dc79C"):
+        status, problem = problem_of(
+            lambda typed=typed: stack.api.prepare(
+                "proposals",
+                signer=address(ALICE),
+                description="A new key",
+                actions=[{"type": action, **given, field: typed}],
+            )
+        )
+        assert status == 422, problem
+        assert [e["msg"] for e in problem["errors"]] == [f"{typed!r} is not an address (0x and 40 hex digits)"]
+        assert problem["errors"][0]["loc"][-1] == field
+    assert stack.api.get("/proposals")["total"] == before
