@@ -603,3 +603,51 @@ def test_the_guardian_is_chosen_by_name(page, story, api, visits):
     page.wait_for_url(re.compile(rf"{BASE}/proposals/\d+"))
     assert "remove the guardian: nobody may cancel a passed proposal any more" in page.inner_text("main")
     assert not visits.problems, "\n".join(visits.problems)
+
+
+def test_a_member_is_removed_or_recovered_by_name(page, story, api, visits):
+    """Removing a member and recovering a lost key on a phone: the members by name (no hex to
+    type), nothing picked refused in a sentence, a recovered member's new address that is not one
+    refused in a sentence (what it should be, where to get it) with nothing sent, and each
+    proposal naming the member picked."""
+    use(page, ALICE)
+    page.goto(f"{BASE}/propose")
+    form = page.locator("form.write")
+    page.select_option("#p-type", "remove_member")
+    names = page.eval_on_selector_all("#remove-account option", "os => os.map(o => o.textContent.trim())")
+    assert {"Alice", "Bob", "Carol"} <= set(names) and not [n for n in names if "0x" in n], names
+    assert page.locator("#remove-other").is_hidden()
+    fits(page, "the member to remove")
+    page.fill("#p-description", "Bob moved on")
+    before = api.get("/proposals")["total"]
+    assert refused(page, form, visits, "no member picked") == "Who should be removed: choose someone in the list"
+    assert api.get("/proposals")["total"] == before
+    page.select_option("#remove-account", label="Bob")
+    recorded(form)
+    form.locator(".done a").click()
+    page.wait_for_url(re.compile(rf"{BASE}/proposals/\d+"))
+    assert f"remove member Bob ({address(BOB)})" in page.inner_text("main")
+
+    page.goto(f"{BASE}/propose")
+    page.select_option("#p-type", "recover_member")
+    names = page.eval_on_selector_all("#recover-lost option", "os => os.map(o => o.textContent.trim())")
+    assert {"Alice", "Bob", "Carol"} <= set(names) and not [n for n in names if "0x" in n], names
+    page.select_option("#recover-lost", label="Carol")
+    page.fill("#recover-replacement", "Carol's new phone")
+    page.fill("#p-description", "Carol lost her phone")
+    before = api.get("/proposals")["total"]
+    assert refused(page, form, visits, "a new address that is not one") == (
+        "Their new address: “Carol's new phone” is not an address. An address is 0x and 40 hex digits, as the "
+        "wallet shows it: ask for it again, copied from the wallet, and paste it here"
+    )
+    fits(page, "a new address refused")
+    visits.check(page, "phone-10-recovery-refused")
+    assert api.get("/proposals")["total"] == before
+    page.fill("#recover-replacement", address(OUTSIDER))
+    recorded(form)
+    form.locator(".done a").click()
+    page.wait_for_url(re.compile(rf"{BASE}/proposals/\d+"))
+    assert "recover the membership of Carol" in page.inner_text("main")
+    recovered = api.get(f"/proposals/{page.url.rsplit('/', 1)[1]}")["actions"]
+    assert [list(a["args"].values()) for a in recovered] == [[address(CAROL), address(OUTSIDER)]]
+    assert not visits.problems, "\n".join(visits.problems)
