@@ -5,12 +5,12 @@ Gina (not one of the web app's development signers, so every page shows her by a
 earns a badge credited to an organisation, attests a peer's claim, votes, and is nominated; then
 she hides her profile. Every public list, page and export is read over one kept-alive connection
 and searched for her address in any form (checksummed, lowercase, bare hex, or shortened as the
-pages show it, 0x1234…abcd): no list of members (the members list, the nominee and guardian
-pickers, the reports' per-member figures, organisations' contributors, other members' profiles)
-names her, while the records she takes part in (claims, badges, attestations, votes, the proposal
-that admitted her) keep her address, as the chain shows them to anyone, and her own view (read by
-her address) still shows her. Before she hides, and after she shows her profile again, the same
-lists name her.
+pages show it, 0x1234…abcd): no list of members (the members list, the nominee picker, the
+Propose page's pickers of a guardian and of a member to remove or recover, the reports'
+per-member figures, organisations' contributors, other members' profiles) names her, while the
+records she takes part in (claims, badges, attestations, votes, the proposal that admitted her)
+keep her address, as the chain shows them to anyone, and her own view (read by her address) still
+shows her. Before she hides, and after she shows her profile again, the same lists name her.
 
 The chain is this module's own (one per database), so that no other module's records or members
 touch what is crawled. GET /relayer's per-member figures are not crawled here (they are the
@@ -165,7 +165,7 @@ LISTING_HER = {
     f"{WEB}/members",
     f"{WEB}/claim",
     f"{WEB}/claim?indicator=1",
-    f"{WEB}/propose",  # the guardian picker
+    f"{WEB}/propose",  # the pickers of a guardian, of a member to remove or recover
     f"{WEB}/report",
     f"{WEB}/report?{ALL_TIME}",
     f"{WEB}/organisations/1",
