@@ -56,7 +56,7 @@ from backend.chain.deployments import Deployments
 from backend.chain.typed_data import forward_request_struct, forward_request_typed_data, typed_data_digest
 from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
-from bench.api import KEYS, addr, cpu_seconds, interval_mining, setup_community
+from bench.api import KEYS, MORE, addr, admit_more, cpu_seconds, interval_mining, setup_community
 from devstack.stack import ROOT, UNTHROTTLED, Anvil, Server, deploy, free_port, rpc, service_env, wait_until
 
 # py-spy beside this Python (make bench installs it there), else on PATH; None without it.
@@ -333,14 +333,17 @@ def member_nonce(url: str, deployments: Deployments, member: str) -> int:
     return int(rpc(url, "eth_call", {"to": community.contracts["forwarder"], "data": "0x" + data.hex()}, "latest"), 16)
 
 
-def post_all(url: str, bodies: dict[str, list[bytes]]) -> tuple[float, list[int]]:
-    """Each member's ready bodies POSTed in order on one kept-alive connection, the members at once."""
-    target = urlsplit(url)
+def post_all(url: str | list[str], bodies: dict[str, list[bytes]]) -> tuple[float, list[int]]:
+    """Each member's ready bodies POSTed in order on one kept-alive connection, the members at once;
+    with several API addresses (processes over one database), the members spread over them."""
+    urls = [url] if isinstance(url, str) else url
+    target_of = {member: urlsplit(urls[i % len(urls)]) for i, member in enumerate(bodies)}
     ids: list[int] = []
     lock = threading.Lock()
     failures: list[str] = []
 
     def run(member: str) -> None:
+        target = target_of[member]
         connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=120)
         mine = []
         for body in bodies[member]:
@@ -444,6 +447,125 @@ def bare_loop(node: str, deployments: Deployments, requests: list[tuple[dict, by
     return time.perf_counter() - start
 
 
+def bare_concurrent(node: str, deployments: Deployments, requests: list[list[tuple[dict, bytes]]]) -> float:
+    """The bare loop at a concurrency: one sender per member (each its own key, funded here), each
+    sending its member's requests as forwarder.execute (signed beforehand) on its own connection,
+    all at once; then every receipt read once. The time until the last is mined."""
+    community = next(iter(deployments.communities.values()))
+    execute = deployments.abis["forwarder"].function("execute")
+    fee = 2 * int(rpc(node, "eth_gasPrice"), 16) + 10**9
+    senders = [Account.from_key("0x" + keccak(text=f"bench sender {i}").hex()) for i in range(len(requests))]
+    signed: list[list[str]] = []
+    for sender, mine in zip(senders, requests):
+        rpc(node, "anvil_setBalance", sender.address, hex(10**21))
+        nonce = int(rpc(node, "eth_getTransactionCount", sender.address, "pending"), 16)
+        raws = []
+        for i, (typed, signature) in enumerate(mine):
+            data = execute.encode(forward_request_struct(typed, signature))
+            tx = sender.sign_transaction(
+                {
+                    "type": 2,
+                    "chainId": deployments.chain_id,
+                    "nonce": nonce + i,
+                    "to": community.contracts["forwarder"],
+                    "data": data,
+                    "value": 0,
+                    "gas": typed["message"]["gas"] * 64 // 63 + 80_000 + 16 * len(data),
+                    "maxFeePerGas": fee,
+                    "maxPriorityFeePerGas": 10**9,
+                }
+            )
+            raws.append("0x" + tx.raw_transaction.hex().removeprefix("0x"))
+        signed.append(raws)
+    target = urlsplit(node)
+    hashes: list[str] = []
+    lock = threading.Lock()
+
+    def send(raws: list[str]) -> None:
+        connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=60)
+        mine = []
+        for i, raw in enumerate(raws):
+            payload = {"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [raw]}
+            connection.request("POST", "/", json.dumps(payload), {"Content-Type": "application/json"})
+            mine.append(json.loads(connection.getresponse().read())["result"])
+        connection.close()
+        with lock:
+            hashes.extend(mine)
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=send, args=(raws,)) for raws in signed]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for sender, raws in zip(senders, signed):
+        wait_until(
+            lambda s=sender.address, n=len(raws): int(rpc(node, "eth_getTransactionCount", s, "latest"), 16) >= n,
+            timeout=600,
+            what="the bare loop's transactions mined",
+        )
+    elapsed = time.perf_counter() - start
+    for i in range(0, len(hashes), 200):
+        for h in hashes[i : i + 200]:
+            receipt = rpc(node, "eth_getTransactionReceipt", h)
+            assert receipt["status"] == "0x1" and receipt["logs"][-1]["data"].endswith("1"), receipt
+    return elapsed
+
+
+def presigned(
+    api: CommunityClient, deployments: Deployments, keys: list[str], writes: int, indicator: int, tag: str
+) -> tuple[dict[str, list[bytes]], list[list[tuple[dict, bytes]]]]:
+    """`writes` claims of these members, signed beforehand: the API's bodies by member, and the
+    same members' other `writes` claims as the bare loop sends them."""
+    share = [writes // len(keys) + (i < writes % len(keys)) for i in range(len(keys))]
+    bodies: dict[str, list[bytes]] = {}
+    bare: list[list[tuple[dict, bytes]]] = []
+    for m, (key, count) in enumerate(zip(keys, share)):
+        uris = [f"https://example.org/{tag}/{m}/{i:06d}" for i in range(2 * count)]
+        template = api.prepare("claims", signer=addr(key), indicator_id=indicator, evidence_uri=uris[0])
+        nonce = template["typed_data"]["message"]["nonce"]
+        both = signed_claims(deployments, template["typed_data"], key, nonce, indicator, uris)
+        bodies[key] = [json.dumps({"typed_data": t, "signature": "0x" + sig.hex()}).encode() for t, sig in both[:count]]
+        bare.append(both[count:])  # the nonces after the API's: sent once the API's are mined
+    return bodies, bare
+
+
+def throughput(
+    anvil: Anvil, env: dict[str, str], deployments: Deployments, db: Path, indicator: int, writes: int, work: Path
+) -> dict[str, float]:
+    """Accepted writes a second (wait=false, pre-signed) at c=8 and c=32 through one API process,
+    at c=32 through two over the same database (one relays and indexes), beside the bare loop at
+    each concurrency: one sender per member. Rates: only as good as the machine is quiet."""
+    first = Server(env, work / "api-throughput.log")
+    first.start()
+    try:
+        api = CommunityClient(first.url, timeout=120)
+        print(f"Throughput: {len(MORE)} more members admitted by proposals, for c=32 ...", flush=True)
+        admit_more(api, anvil)
+        rates: dict[str, float] = {}
+        for label, keys, processes in (("c=8", KEYS, 1), ("c=32", [*KEYS[1:], *MORE], 1), ("c=32", None, 2)):
+            members = keys or [*KEYS[1:], *MORE]
+            bodies, bare = presigned(api, deployments, members, writes, indicator, f"{label}-{processes}")
+            second = Server(env, work / "api-throughput-2.log") if processes == 2 else None
+            if second:
+                second.start()
+            try:
+                urls = [first.url] + ([second.url] if second else [])
+                print(f"  API, {label}, {processes} process(es): {writes} claims ...", flush=True)
+                elapsed, ids = post_all(urls, bodies)
+                wait_until(lambda: settled_and_indexed(db, ids), timeout=600, what="the outbox drained and indexed")
+            finally:
+                if second:
+                    second.stop()
+            rates[f"api {label} {processes}p"] = writes / elapsed
+            if processes == 1:
+                print(f"  bare loop, {label}: {writes} claims, one sender per member ...", flush=True)
+                rates[f"bare {label}"] = writes / bare_concurrent(anvil.url, deployments, bare)
+        return rates
+    finally:
+        first.stop()
+
+
 def per_write(counts: dict, writes: int) -> dict[str, float]:
     return {method: n / writes for method, n in sorted(counts["calls"].items(), key=lambda kv: -kv[1])}
 
@@ -453,6 +575,9 @@ def main() -> int:
     parser.add_argument("--writes", type=int, default=2000)
     parser.add_argument("--baseline", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25, help="hot spots to print")
+    parser.add_argument(
+        "--throughput", type=int, default=1000, help="claims per run of the throughput figures (0: leave them out)"
+    )
     parser.add_argument("--json", type=Path, help="write the figures here too")
     parser.add_argument(
         "--service-tree", type=Path, help="serve the code of this folder (a `git archive` of a commit), to compare two"
@@ -527,6 +652,12 @@ def main() -> int:
         bare_time = bare_loop(proxy.url, deployments, ordered)
         bare_cpu = [cpu_seconds(p) - b for p, b in zip(pids[1:], before)]
         bare_counts = proxy.counts(reset=True)
+        # The rates at c=8 and c=32, on the node itself: the proxy counts, it is not measured here.
+        rates = (
+            throughput(anvil, {**env, "CC_RPC_URL": anvil.url}, deployments, db, indicator, args.throughput, work)
+            if args.throughput
+            else {}
+        )
     finally:
         if server:
             server.stop()
@@ -563,6 +694,7 @@ def main() -> int:
             "round_trips_per_write": bare_counts["round_trips"] / b,
         },
     }
+    result["throughput_per_s"] = rates
     report(result, hot_spots(profile, args.top), n)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
@@ -596,6 +728,15 @@ def report(result: dict, spots: list[tuple[str, str, float]], n: int) -> None:
     for stage in STAGE_ORDER + sorted(set(api["stages_ms"]) - set(STAGE_ORDER)):
         if stage in api["stages_ms"]:
             print(f"{stage:58} {api['stages_ms'][stage]:7.3f}")
+    rates = result["throughput_per_s"]
+    if rates:
+        print("\n== Accepted writes a second (wait=false, pre-signed; rates only as good as the machine is quiet) ==")
+        for label in ("c=8", "c=32"):
+            api_rate, bare_rate = rates[f"api {label} 1p"], rates[f"bare {label}"]
+            ratio = api_rate / bare_rate
+            print(f"{label:5} API {api_rate:7.1f} /s   bare loop {bare_rate:7.1f} /s   API / bare {ratio:5.2f}")
+        two = rates["api c=32 2p"]
+        print(f"c=32  two API processes {two:7.1f} /s: {two / rates['api c=32 1p']:.2f}x one process")
     print("\n== Hot spots (innermost project frame; ms per write) ==")
     for frame, stage, seconds in spots:
         print(f"{seconds * 1000 / n:7.3f}  {frame:70} [{stage}]")
