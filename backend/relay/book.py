@@ -29,8 +29,8 @@ from backend.relay.budgets import (
     IS_STRIKE,
     ClientBudgets,
     Strikes,
+    budget_refusal,
     client_refusal,
-    member_refusal,
 )
 from backend.relay.outbox import (
     ACTIVE,
@@ -219,11 +219,13 @@ class RelayBook:
         ticket = self.clients.charge(client, gas)
         try:
             with self.sessions.begin() as session:
-                refusal = client_refusal(session, self.settings, client=client)
-                if refusal is None and signer is not None:
-                    refusal = member_refusal(
-                        session, self.settings, community=community, signer=signer, gas=gas, now=now
+                refusal = (
+                    client_refusal(session, self.settings, client=client)
+                    if signer is None
+                    else budget_refusal(
+                        session, self.settings, community=community, signer=signer, client=client, gas=gas, now=now
                     )
+                )
                 if refusal:
                     raise refusal
                 request_id = (

@@ -21,7 +21,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from backend import units
@@ -84,24 +84,79 @@ class Strikes:
         return "slowed" if self.count >= settings.member_strikes_slow_after else "ok"
 
 
-def member_strikes(session: Session, settings: Settings, *, community: str, signer: str, now: float) -> Strikes:
-    count, oldest = (
+# What accept reads before writing a member's request: the five figures above in one statement
+# (each subquery still bounded by its index), one round trip through SQLAlchemy where there were
+# four: its own machinery per statement was most of the budgets' cost per write.
+_LAST_HOUR = _MEMBER_LAST_HOUR.subquery()
+_STRIKES = _MEMBER_STRIKES.subquery()
+_MEMBER_SPENT = select(_STRIKES, _MEMBER_IN_FLIGHT.scalar_subquery(), _LAST_HOUR).select_from(
+    _STRIKES.join(_LAST_HOUR, true())
+)
+_MEMBER_AND_CLIENT_SPENT = _MEMBER_SPENT.add_columns(_CLIENT_IN_FLIGHT.scalar_subquery())
+
+
+@dataclass(frozen=True)
+class MemberSpent:
+    """What a member has spent of their budgets, read from the outbox."""
+
+    strikes: Strikes
+    in_flight: int
+    minute: int  # requests accepted in the last minute
+    oldest_minute: float | None
+    hour_gas: int  # gas charged in the last hour (CHARGED_GAS)
+    oldest_hour: float | None
+
+
+def member_spent(
+    session: Session, settings: Settings, *, community: str, signer: str, now: float, client: str | None = None
+) -> tuple[MemberSpent, int | None]:
+    """The member's spending, and with `client` that client's requests in flight, in one statement."""
+    row = (
         session.connection()
         .execute(
-            _MEMBER_STRIKES,
-            {"community": community, "signer": signer, "strike_from": now - settings.member_strike_cooloff_seconds},
+            _MEMBER_SPENT if client is None else _MEMBER_AND_CLIENT_SPENT,
+            {
+                "community": community,
+                "signer": signer,
+                "client": client,
+                "strike_from": now - settings.member_strike_cooloff_seconds,
+                "minute_from": now - MINUTE,
+                "hour_from": now - HOUR,
+            },
         )
         .one()
     )
-    return Strikes(count, oldest)
+    strikes, strikes_oldest, in_flight, minute, oldest_minute, hour_gas, oldest_hour, *client_in_flight = row
+    spent = MemberSpent(Strikes(strikes, strikes_oldest), in_flight, minute, oldest_minute, hour_gas, oldest_hour)
+    return spent, (client_in_flight[0] or 0) if client_in_flight else None
 
 
 def member_refusal(
     session: Session, settings: Settings, *, community: str, signer: str, gas: int, now: float
 ) -> TooManyRequests | None:
     """The budget this member has spent, if any, for a request of `gas` more."""
-    connection, member = session.connection(), {"community": community, "signer": signer}
-    strikes = member_strikes(session, settings, community=community, signer=signer, now=now)
+    spent, _ = member_spent(session, settings, community=community, signer=signer, now=now)
+    return member_refusal_of(spent, settings, signer=signer, gas=gas, now=now)
+
+
+def budget_refusal(
+    session: Session, settings: Settings, *, community: str, signer: str, client: str, gas: int, now: float
+) -> TooManyRequests | None:
+    """The client's budget, then the member's, for a member's request of `gas` more (what accept
+    checks), read in one statement."""
+    spent, client_in_flight = member_spent(
+        session, settings, community=community, signer=signer, now=now, client=client
+    )
+    return client_refusal_of(client_in_flight or 0, settings, client=client) or member_refusal_of(
+        spent, settings, signer=signer, gas=gas, now=now
+    )
+
+
+def member_refusal_of(
+    spent: MemberSpent, settings: Settings, *, signer: str, gas: int, now: float
+) -> TooManyRequests | None:
+    """The refusal, if any, of a request of `gas` more by a member who has spent this much."""
+    strikes = spent.strikes
     standing = strikes.standing(settings)
     if standing == "refused":
         wait = math.ceil(max(1.0, (strikes.oldest_at or now) + settings.member_strike_cooloff_seconds - now))
@@ -117,10 +172,7 @@ def member_refusal(
             budget="strikes",
             retry_after=wait,
         )
-    in_flight = connection.execute(_MEMBER_IN_FLIGHT, member).scalar_one()
-    minute, oldest_minute, hour_gas, oldest_hour = connection.execute(
-        _MEMBER_LAST_HOUR, {**member, "minute_from": now - MINUTE, "hour_from": now - HOUR}
-    ).one()
+    in_flight, minute, hour_gas = spent.in_flight, spent.minute, spent.hour_gas
     max_in_flight = 1 if standing == "slowed" else settings.member_max_in_flight
     if in_flight >= max_in_flight:
         slowed = (
@@ -145,7 +197,7 @@ def member_refusal(
             retry_after=2,
         )
     if minute >= settings.member_requests_per_minute:
-        wait = math.ceil(max(1.0, oldest_minute + MINUTE - now))
+        wait = math.ceil(max(1.0, (spent.oldest_minute or now) + MINUTE - now))
         return TooManyRequests(
             _(
                 "Member %(signer)s sent %(count)s requests in the last minute (budget: %(budget)s a minute): retry "
@@ -159,7 +211,8 @@ def member_refusal(
             retry_after=wait,
         )
     if hour_gas + gas > settings.member_gas_per_hour:
-        wait = math.ceil(max(1.0, oldest_hour + HOUR - now))
+        # None when nothing was charged in the hour: this request alone is over the budget.
+        wait = math.ceil(max(1.0, (spent.oldest_hour or now) + HOUR - now))
         return TooManyRequests(
             _(
                 "Member %(signer)s has used %(used)s gas of relaying in the last hour, and this request may use "
@@ -179,6 +232,11 @@ def member_refusal(
 def client_refusal(session: Session, settings: Settings, *, client: str) -> TooManyRequests | None:
     """Requests in flight of one client address, read from the outbox."""
     in_flight = session.connection().execute(_CLIENT_IN_FLIGHT, {"client": client}).scalar_one() or 0
+    return client_refusal_of(in_flight, settings, client=client)
+
+
+def client_refusal_of(in_flight: int, settings: Settings, *, client: str) -> TooManyRequests | None:
+    """The refusal, if any, of one more request from a client with this many in flight."""
     if in_flight >= settings.client_max_in_flight:
         return TooManyRequests(
             _(
