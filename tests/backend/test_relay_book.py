@@ -315,3 +315,11 @@ def test_strikes_slow_then_refuse_a_member_until_they_age_out(book):
     assert refused is not None and refused.extra["budget"] == "strikes"
     assert refused.extra["retry_after"] > settings.member_strike_cooloff_seconds - 60
     assert book.strikes("c", time.time())[SIGNER].standing(settings) == "refused"
+
+
+def test_a_first_request_over_the_hourly_gas_budget_alone_waits_an_hour(book):
+    """Nothing charged in the hour (no oldest charge to age out): refused in words, retry in an hour."""
+    book.settings = Settings(member_gas_per_hour=100_000)
+    refusal = _refusal(book, gas=100_001)
+    assert refusal is not None and refusal.extra["budget"] == "gas_per_hour"
+    assert refusal.extra["retry_after"] == 3600 and "used 0 gas" in refusal.detail
