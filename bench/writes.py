@@ -195,7 +195,10 @@ class Spy:
         self.process.wait(timeout=60)
         samples = []
         for line in self.out.read_text().splitlines():
-            stack, count = line.rsplit(" ", 1)
+            stack, _, count = line.rpartition(" ")
+            # py-spy prints a frame whose name holds a line break over two lines: that sample is dropped.
+            if not line.startswith("thread (") or not count.isdigit():
+                continue
             thread, *frames = stack.split(";")
             tid, _, name = thread.removeprefix("thread (").partition(")")
             samples.append((int(tid, 0), name.removeprefix(": "), [_frame(f) for f in frames], int(count)))

@@ -1,0 +1,142 @@
+"""POSTing JSON-RPC bodies to a node over plain HTTP/1.1, on one kept-alive socket per thread.
+
+The service talks to its node on every write (a relay check's simulation, the relayer, the
+indexer). urllib3 spent about 310 µs of CPU a call against Anvil (its pool, retries, timeouts and
+http.client's header parsing); this spends about 35 µs, on the same calls (bench/writes.py: a
+write makes about 1.5 round trips in its request thread alone). HTTPS, and a URL urllib3 must
+handle (a proxy, say), stay with urllib3 (backend/chain/rpc.py chooses).
+
+It reads what a node answers: a status line, headers, and a body by Content-Length or chunked,
+and keeps the socket for the thread's next call unless the node said `Connection: close`. A
+socket the node closed while idle is found before it is used (as urllib3 does), so a request is
+never sent twice. Anything else going wrong is an OSError for the caller to report.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+from typing import BinaryIO
+
+
+class BadResponse(OSError):
+    """The node's answer was not HTTP/1.x as this reads it."""
+
+
+class PlainHttp:
+    def __init__(self, host: str, port: int, path: str, timeout: float) -> None:
+        self.host, self.port, self.path, self.timeout = host, port, path, timeout
+        self._head = (
+            f"POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+            "Connection: keep-alive\r\nContent-Length: "
+        ).encode()
+        self._local = threading.local()
+
+    def post(self, body: bytes) -> tuple[int, bytes]:
+        """The node's status and body for this POST. Raises OSError (a refused or broken
+        connection, a timeout, an answer that is not HTTP)."""
+        connection = self._connection()
+        try:
+            connection.sock.sendall(self._head + str(len(body)).encode() + b"\r\n\r\n" + body)
+            status, body, keep = _read_response(connection.reader)
+        except BaseException:
+            self._drop()
+            raise
+        if not keep:
+            self._drop()
+        return status, body
+
+    def _connection(self) -> _Connection:
+        connection: _Connection | None = getattr(self._local, "connection", None)
+        if connection is not None and not connection.idle_and_open():
+            self._drop()
+            connection = None
+        if connection is None:
+            sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            connection = _Connection(sock)
+            self._local.connection = connection
+        return connection
+
+    def _drop(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        self._local.connection = None
+        if connection is not None:
+            connection.close()
+
+
+class _Connection:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.reader = sock.makefile("rb")
+
+    def idle_and_open(self) -> bool:
+        """Nothing to read on an idle kept-alive socket, as it should be; anything readable means
+        the node closed it (or sent what nobody asked for): not to be used again."""
+        if not hasattr(select, "poll"):  # Windows
+            return not select.select([self.sock], [], [], 0)[0]
+        poller = select.poll()  # not select() where there is poll(): it fails on descriptors past 1,023
+        poller.register(self.sock, select.POLLIN)
+        return not poller.poll(0)
+
+    def close(self) -> None:
+        self.reader.close()
+        self.sock.close()
+
+
+# A header line or a chunk-size line longer than this is not a node's answer.
+_MAX_LINE = 65_536
+
+
+def _read_response(reader: BinaryIO) -> tuple[int, bytes, bool]:
+    """(status, body, whether the connection may be used again)."""
+    status_line = reader.readline(_MAX_LINE)
+    parts = status_line.split(None, 2)
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
+        raise BadResponse(f"not an HTTP answer: {status_line[:80]!r}")
+    status = int(parts[1])
+    keep = parts[0] == b"HTTP/1.1"
+    length: int | None = None
+    chunked = False
+    while True:
+        line = reader.readline(_MAX_LINE)
+        if line in (b"\r\n", b"\n"):
+            break
+        if not line:
+            raise BadResponse("the connection closed in the headers")
+        name, _, value = line.partition(b":")
+        name, value = name.strip().lower(), value.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = value.endswith(b"chunked")
+        elif name == b"connection":
+            keep = value == b"keep-alive" or (keep and value != b"close")
+    if chunked:
+        return status, _read_chunked(reader), keep
+    if length is not None:
+        body = reader.read(length)
+        if len(body) != length:
+            raise BadResponse("the connection closed in the body")
+        return status, body, keep
+    return status, reader.read(), False  # to the end: the node closes it
+
+
+def _read_chunked(reader: BinaryIO) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        size_line = reader.readline(_MAX_LINE)
+        try:
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+        except ValueError as exc:
+            raise BadResponse(f"not a chunk size: {size_line[:80]!r}") from exc
+        if size == 0:
+            while reader.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):  # trailers
+                pass
+            return b"".join(chunks)
+        chunk = reader.read(size)
+        if len(chunk) != size:
+            raise BadResponse("the connection closed in a chunk")
+        chunks.append(chunk)
+        reader.readline(_MAX_LINE)  # the chunk's CRLF

@@ -1,0 +1,170 @@
+"""The node's HTTP transport (backend/chain/http_transport.py) against real sockets: a server that
+answers as nodes and proxies do (Content-Length, chunked, closing), and ones that misbehave.
+Every failure is the node's (NodeUnavailable through Rpc), never a request sent twice."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from backend.chain.http_transport import PlainHttp
+from backend.chain.rpc import Rpc
+from backend.errors import NodeUnavailable
+
+ANSWER = b'{"jsonrpc":"2.0","id":1,"result":"0x2a"}'
+
+
+def content_length(body: bytes = ANSWER, extra: bytes = b"") -> bytes:
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        + extra
+        + b"Content-Length: %d\r\n\r\n" % len(body)
+        + body
+    )
+
+
+def chunked(body: bytes = ANSWER) -> bytes:
+    half = len(body) // 2
+    return (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"%x;ext=1\r\n" % half
+        + body[:half]
+        + b"\r\n"
+        + b"%x\r\n" % (len(body) - half)
+        + body[half:]
+        + b"\r\n0\r\nX-Trailer: yes\r\n\r\n"
+    )
+
+
+@contextmanager
+def server(answer: Callable[[int], bytes | None], *, close_after: bool = False) -> Iterator[tuple[int, list[int]]]:
+    """A server on a free port: for the n-th request it reads (counted over all connections), it
+    sends answer(n), or closes the connection when that is None. Yields (port, requests read per
+    connection)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    per_connection: list[int] = []
+    count = [0]
+    lock = threading.Lock()
+
+    def serve(conn: socket.socket) -> None:
+        reader = conn.makefile("rb")
+        index = len(per_connection)
+        per_connection.append(0)
+        with conn:
+            while True:
+                head = b""
+                while not head.endswith(b"\r\n\r\n"):
+                    line = reader.readline()
+                    if not line:
+                        return
+                    head += line
+                length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                reader.read(length)
+                with lock:
+                    count[0] += 1
+                    n = count[0]
+                per_connection[index] += 1
+                data = answer(n)
+                if data is None:
+                    return
+                conn.sendall(data)
+                if close_after:
+                    return
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield port, per_connection
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("answer", [content_length(), chunked()], ids=["content-length", "chunked"])
+def test_answers_are_read_and_the_connection_kept(answer):
+    with server(lambda n: answer) as (port, per_connection):
+        rpc = Rpc(f"http://127.0.0.1:{port}")
+        assert [rpc.request("eth_chainId") for _ in range(3)] == ["0x2a"] * 3
+    assert per_connection == [3]  # one socket for the three
+
+
+def test_a_node_that_says_close_gets_a_new_connection_each_time():
+    with server(lambda n: content_length(extra=b"Connection: close\r\n"), close_after=True) as (port, per_connection):
+        rpc = Rpc(f"http://127.0.0.1:{port}")
+        assert [rpc.request("eth_chainId") for _ in range(3)] == ["0x2a"] * 3
+    assert per_connection == [1, 1, 1]
+
+
+def test_a_connection_the_node_closed_while_idle_is_replaced_not_sent_on():
+    """Closed after its first answer without saying so (a node restarted, a proxy's idle timeout):
+    found before the next request is sent, so the request goes once, on a new socket."""
+    with server(lambda n: content_length(), close_after=True) as (port, per_connection):
+        rpc = Rpc(f"http://127.0.0.1:{port}")
+        assert rpc.request("eth_chainId") == "0x2a"
+        threading.Event().wait(0.2)  # the server's close reaches us
+        assert rpc.request("eth_chainId") == "0x2a"
+    assert per_connection == [1, 1]
+
+
+@pytest.mark.parametrize(
+    "answer, says",
+    [
+        (lambda n: None, "cannot be reached"),  # closed with no answer
+        (lambda n: b"garbage\r\n\r\n", "cannot be reached (BadResponse)"),
+        (lambda n: content_length()[:-5], "cannot be reached"),  # cut off in the body
+        (lambda n: b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n", "answered HTTP 502"),
+        (lambda n: content_length(b"<html>oops</html>"), "without JSON-RPC"),
+    ],
+    ids=["closed", "not-http", "cut-off", "502-empty", "not-json"],
+)
+def test_a_node_that_misbehaves_is_the_nodes_failure(answer, says):
+    with server(answer) as (port, _):
+        rpc = Rpc(f"http://127.0.0.1:{port}", timeout=2)
+        with pytest.raises(NodeUnavailable) as caught:
+            rpc.request("eth_chainId")
+    assert says in caught.value.detail
+
+
+def test_no_node_and_a_silent_node_are_the_nodes_failure():
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    with pytest.raises(NodeUnavailable) as refused:
+        Rpc(f"http://127.0.0.1:{port}").request("eth_chainId")
+    assert "ConnectionRefusedError" in refused.value.detail
+    silent = threading.Event()
+    with server(lambda n: silent.wait(5) and None) as (port, _):
+        with pytest.raises(NodeUnavailable) as timed_out:
+            Rpc(f"http://127.0.0.1:{port}", timeout=0.5).request("eth_chainId")
+        silent.set()
+    assert "TimeoutError" in timed_out.value.detail
+
+
+def test_each_thread_keeps_its_own_connection():
+    with server(lambda n: content_length()) as (port, per_connection):
+        http = PlainHttp("127.0.0.1", port, "/", 5)
+        body = b'{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}'
+        results: list[tuple[int, bytes]] = []
+        threads = [threading.Thread(target=lambda: results.extend(http.post(body) for _ in range(5))) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert results == [(200, ANSWER)] * 20 and sorted(per_connection) == [5, 5, 5, 5]
+
+
+def test_https_and_credentials_stay_with_urllib3():
+    assert Rpc("https://node.example/v3/key")._plain is None
+    assert Rpc("http://user:secret@node.example/")._plain is None
+    assert Rpc("http://127.0.0.1:8545")._plain is not None
