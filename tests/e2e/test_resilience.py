@@ -33,10 +33,26 @@ def test_reindex_from_the_chain_equals_the_live_index(env, governed):
     assert _dump(rebuilt) == fresh
 
 
-def test_listing_totals_kept_by_the_index_equal_its_rows(env, governed):
+@pytest.fixture(scope="module")
+def listed(env, governed) -> None:
+    """Four more claims (three of Alice's), each attested: four more badges, whatever ran before."""
+    for key, count in ((ALICE, 3), (CAROL, 1)):
+        for i in range(count):
+            claim = env.api.act(
+                "claims",
+                key,
+                indicator_id=governed["code"],
+                evidence_uri=f"https://x.example/cursor/{address(key)}/{i}",
+            )
+            env.api.act("attestations", BOB, claim_id=claim["created"]["claim_id"])
+
+
+def test_listing_totals_kept_by_the_index_equal_its_rows(env, listed):
     """The totals of /claims and /badges unfiltered come from the counts the indexer keeps
     (RowCount); after everything the suite did on this stack (hostile pages stored one event
-    at a time included), they equal the rows themselves, and the filtered totals that count."""
+    at a time included), they equal the rows themselves, and the filtered totals that count.
+    The module's own claims and badges (`listed`) make sure there are rows to count when it
+    runs alone, on a stack no module before it filled."""
     _caught_up(env)
     engine = create_engine(_normalise(env.database_url))
     with engine.connect() as connection:
@@ -70,20 +86,6 @@ def _by_cursor(env, path: str, **query) -> list[dict]:
 def _by_offset(env, path: str, **query) -> list[dict]:
     total = env.api.get(path, limit=1, **query)["total"]
     return [row for offset in range(0, total, 3) for row in env.api.get(path, limit=3, offset=offset, **query)["items"]]
-
-
-@pytest.fixture(scope="module")
-def listed(env, governed) -> None:
-    """Four more claims (three of Alice's), each attested: four more badges, whatever ran before."""
-    for key, count in ((ALICE, 3), (CAROL, 1)):
-        for i in range(count):
-            claim = env.api.act(
-                "claims",
-                key,
-                indicator_id=governed["code"],
-                evidence_uri=f"https://x.example/cursor/{address(key)}/{i}",
-            )
-            env.api.act("attestations", BOB, claim_id=claim["created"]["claim_id"])
 
 
 @pytest.mark.parametrize("path", ["/claims", "/badges"])
