@@ -392,14 +392,13 @@ def outbox_states(db: Path, ids: list[int]) -> dict[str, int]:
     return dict(rows)
 
 
-def bare_loop(node: str, deployments: Deployments, requests: list[tuple[dict, bytes]]) -> float:
-    """One key sends each signed request as forwarder.execute (transactions signed beforehand),
-    then waits for its nonce to be mined and reads every receipt once. Its time."""
+def signed_executes(
+    node: str, deployments: Deployments, sender: Any, requests: list[tuple[dict, bytes]], fee: int
+) -> list[str]:
+    """Each signed request as a raw forwarder.execute transaction from `sender`, from its next nonce on."""
     community = next(iter(deployments.communities.values()))
     execute = deployments.abis["forwarder"].function("execute")
-    sender = Account.from_key(SENDER)
     nonce = int(rpc(node, "eth_getTransactionCount", sender.address, "pending"), 16)
-    fee = 2 * int(rpc(node, "eth_gasPrice"), 16) + 10**9
     raws = []
     for i, (typed, signature) in enumerate(requests):
         data = execute.encode(forward_request_struct(typed, signature))
@@ -417,6 +416,15 @@ def bare_loop(node: str, deployments: Deployments, requests: list[tuple[dict, by
             }
         )
         raws.append("0x" + tx.raw_transaction.hex().removeprefix("0x"))
+    return raws
+
+
+def bare_loop(node: str, deployments: Deployments, requests: list[tuple[dict, bytes]]) -> float:
+    """One key sends each signed request as forwarder.execute (transactions signed beforehand),
+    then waits for its nonce to be mined and reads every receipt once. Its time."""
+    sender = Account.from_key(SENDER)
+    nonce = int(rpc(node, "eth_getTransactionCount", sender.address, "pending"), 16)
+    raws = signed_executes(node, deployments, sender, requests, 2 * int(rpc(node, "eth_gasPrice"), 16) + 10**9)
     target = urlsplit(node)
     connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=60)
 
@@ -454,32 +462,12 @@ def bare_concurrent(node: str, deployments: Deployments, requests: list[list[tup
     """The bare loop at a concurrency: one sender per member (each its own key, funded here), each
     sending its member's requests as forwarder.execute (signed beforehand) on its own connection,
     all at once; then every receipt read once. The time until the last is mined."""
-    community = next(iter(deployments.communities.values()))
-    execute = deployments.abis["forwarder"].function("execute")
     fee = 2 * int(rpc(node, "eth_gasPrice"), 16) + 10**9
     senders = [Account.from_key("0x" + keccak(text=f"bench sender {i}").hex()) for i in range(len(requests))]
     signed: list[list[str]] = []
     for sender, mine in zip(senders, requests):
         rpc(node, "anvil_setBalance", sender.address, hex(10**21))
-        nonce = int(rpc(node, "eth_getTransactionCount", sender.address, "pending"), 16)
-        raws = []
-        for i, (typed, signature) in enumerate(mine):
-            data = execute.encode(forward_request_struct(typed, signature))
-            tx = sender.sign_transaction(
-                {
-                    "type": 2,
-                    "chainId": deployments.chain_id,
-                    "nonce": nonce + i,
-                    "to": community.contracts["forwarder"],
-                    "data": data,
-                    "value": 0,
-                    "gas": typed["message"]["gas"] * 64 // 63 + 80_000 + 16 * len(data),
-                    "maxFeePerGas": fee,
-                    "maxPriorityFeePerGas": 10**9,
-                }
-            )
-            raws.append("0x" + tx.raw_transaction.hex().removeprefix("0x"))
-        signed.append(raws)
+        signed.append(signed_executes(node, deployments, sender, mine, fee))
     target = urlsplit(node)
     hashes: list[str] = []
     lock = threading.Lock()
