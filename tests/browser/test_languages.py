@@ -96,6 +96,22 @@ def test_every_page_in_spanish_fits_a_phone(page, story, visits):
     assert not visits.problems, "\n".join(visits.problems)
 
 
+def test_a_newcomers_header_is_one_row_in_both_languages(page, story):
+    """Nobody signing yet: the bar shows the community, a way to join and the menu. On a phone the
+    join button says the short word, so the bar stays one row in Spanish's longer words too; its
+    accessible name stays whole."""
+    for language in ("es", "en"):
+        page.goto(f"{BASE}?lang={language}")
+        join = page.locator("#passkey-join")
+        assert join.is_visible(), language
+        header = page.locator("header").bounding_box()
+        assert header is not None and header["height"] <= 60, (language, header)  # one row of 44 px taps
+        assert join.inner_text().strip() == {"es": "Unirme", "en": "Join"}[language]
+        name = {"es": "Unirme con una llave de acceso", "en": "Join with a passkey"}[language]
+        assert page.get_by_role("button", name=name, exact=True).is_visible()
+    page.goto(f"{BASE}?lang=es")
+
+
 def test_the_scripts_speak_spanish(page, story, visits):
     page.goto(f"{BASE}/propose")
     page.evaluate("who => localStorage.setItem('cc-signer', 'dev:' + who)", address(ALICE))
