@@ -31,7 +31,7 @@ from backend.relay.gas import (
 from backend.relay.simulation import as_forwarded, chain_and_outbox, gas_needed, last_call, simulated_behind
 from backend.settings import ANVIL_DEV_KEYS, Settings
 from devstack.stack import Server, rpc, service_env, wait_until
-from tests.e2e.conftest import ALICE, BOB, CAROL, address
+from tests.e2e.conftest import ALICE, BOB, CAROL, address, pass_proposal
 
 RELAYER = Account.from_key(ANVIL_DEV_KEYS[0]).address
 # A second service on the same chain relays with a key of its own, so the two never share nonces.
@@ -141,13 +141,29 @@ def test_signed_gas_below_the_need_is_refused_before_sending(env, governed):
     assert submit(env.api, "claims", typed, ALICE).json()["status"] == "succeeded"
 
 
-def test_one_simulation_judges_the_gas_rules_by_bounds_that_hold_on_the_chain(env, governed, monkeypatch):
+# A member of this test's own, whose every request is a first one: the founders have signed dozens
+# by the time the suite reaches this module, so none of theirs is.
+NEWCOMER_KEY = "0x" + keccak(text="hostile relay: a member's first request").hex()
+
+
+@pytest.fixture
+def newcomer(env, governed):
+    """A member admitted for one test, whose forwarder nonce is 0, then removed again so that the
+    modules after this one find the community as they would without it."""
+    account = address(NEWCOMER_KEY)
+    pass_proposal(env, ALICE, "A newcomer for the first request", [{"type": "admit_member", "account": account}])
+    yield NEWCOMER_KEY
+    pass_proposal(env, ALICE, "The newcomer leaves", [{"type": "remove_member", "account": account}])
+
+
+def test_one_simulation_judges_the_gas_rules_by_bounds_that_hold_on_the_chain(env, governed, newcomer, monkeypatch):
     """A key-signed request is accepted on one simulation (the forwarder's execute) when its gas
     is within bounds of what its call needs (call_gas_bounds), instead of simulating the call too.
     The bounds are only sound if the call's need, simulated as the forwarder makes it, lies between
     them for every kind and size of call: here claims of 1 and 2,048 characters of evidence,
-    an attestation and a delegation, on Anvil. And a request signed for as prepare signs passes
-    them (else every write would take two simulations again)."""
+    an attestation and a delegation, on Anvil, and a member's very first request (nonce 0). And a
+    request signed for as prepare signs passes them (else every write would take two simulations
+    again)."""
     for name, value in service_env(env.anvil, env.deployments, f"sqlite:///{env.workdir / 'bounds.sqlite3'}").items():
         monkeypatch.setenv(name, value)
     ctx = Context.build(Settings())
@@ -164,6 +180,10 @@ def test_one_simulation_judges_the_gas_rules_by_bounds_that_hold_on_the_chain(en
         "delegation": (
             CAROL,
             env.api.prepare("delegations", signer=address(CAROL), delegatee=address(BOB))["typed_data"],
+        ),
+        "a member's first request, a delegation": (
+            newcomer,
+            env.api.prepare("delegations", signer=address(newcomer), delegatee=address(BOB))["typed_data"],
         ),
     }
     nonces = []
@@ -190,7 +210,7 @@ def test_one_simulation_judges_the_gas_rules_by_bounds_that_hold_on_the_chain(en
         least, most = call_gas_bounds(used, execute, bytes.fromhex(forwarded["data"][2:]))
         assert least <= needed <= most, (what, least, needed, most)
         # The forwarder's own work, measured: within the bound even for a member's first request,
-        # whose nonce's first write costs 17,100 gas more (20,000 against 2,900; Carol's is one).
+        # whose nonce's first write costs 17,100 gas more (20,000 against 2,900; the newcomer's is one).
         own = used - needed - (calldata_gas(execute) - calldata_gas(bytes.fromhex(forwarded["data"][2:])))
         first_write = 0 if message["nonce"] == 0 else 17_100
         data = bytes.fromhex(message["data"][2:])
