@@ -137,8 +137,13 @@ def governed(env):
         "endorsements_required": 1,
     }
     admit = {"type": "admit_member", "account": address(DANA)}
+    # Their ids are read, not assumed 1 and 2: a module that adds indicators of its own without
+    # this fixture (test_stable_exports, test_hostile_exports) may have run first on the stack.
+    known = env.api.get("/indicators", limit=1)["total"]
     result = pass_proposal(env, ALICE, "Founding indicators and Dana", [mentoring, code, admit])
-    return {"proposal": result, "mentoring": 1, "code": 2}
+    made = env.api.get("/indicators", offset=known, limit=500)["items"]
+    assert [i["name"] for i in made] == [mentoring["name"], code["name"]], made
+    return {"proposal": result, "mentoring": made[0]["id"], "code": made[1]["id"]}
 
 
 def problem_of(call) -> tuple[int, dict]:
