@@ -330,7 +330,7 @@ IMPOSSIBLE = {
         ],
         409,
         "RegistryIndicatorRetired",
-        "actions[1] (amend_indicator) amends indicator 2, which actions[0] (retire_indicator) retires",
+        "actions[1] (amend_indicator) amends indicator {code}, which actions[0] (retire_indicator) retires",
     ),
     "an indicator retired twice": (
         lambda g: [
@@ -339,7 +339,7 @@ IMPOSSIBLE = {
         ],
         409,
         "RegistryIndicatorRetired",
-        "actions[1] (retire_indicator) retires indicator 2, which actions[0] (retire_indicator) already retires",
+        "actions[1] (retire_indicator) retires indicator {code}, which actions[0] (retire_indicator) already retires",
     ),
     "a badge revoked twice": (
         lambda g: [
@@ -375,7 +375,7 @@ def test_impossible_proposals_refused_at_prepare(env, direct, shapes, nothing_se
     actions, status, error, fragment = IMPOSSIBLE[name]
     code, body = problem_of(lambda: prepare_proposal(env, actions(shapes), name))
     assert (code, body.get("error")) == (status, error), body
-    assert fragment.format(badge=shapes["badge"]) in body["detail"], body["detail"]
+    assert fragment.format(badge=shapes["badge"], code=shapes["code"]) in body["detail"], body["detail"]
 
 
 def every_member(env, chain: Chain) -> list[str]:
