@@ -115,6 +115,16 @@ def test_credential_verifies_independently(env, issued):
     assert subject["id"] == did_pkh(DANA) == verified.claims["sub"]
     assert (subject["tokenId"], subject["chainId"], subject["transactionHash"]) == (token_id, 31337, badge["tx_hash"])
     achievement = subject["achievement"]
+    # The version of mentoring the badge was minted under: governed's first (weight 5,
+    # ipfs://mentoring), or the second when test_flow, which amends it and leaves it so, ran before
+    # this module (in another order than the suite's). Nothing amends it after the claim here.
+    indicator = env.api.get(f"/indicators/{badge['indicator_id']}")
+    assert badge["indicator_version"] == indicator["version"]
+    version = next(v for v in indicator["versions"] if v["version"] == indicator["version"])
+    assert (version["version"], version["weight"], version["description_uri"]) in {
+        (1, 5, "ipfs://mentoring"),
+        (2, 8, "ipfs://mentoring-v2"),
+    }
     assert {
         k: achievement[k]
         for k in (
@@ -129,11 +139,11 @@ def test_credential_verifies_independently(env, issued):
         )
     } == {
         "name": "Mentoring a newcomer",
-        "weight": 5,
+        "weight": version["weight"],
         "orientation": "community",
         "category": "mentoring",
-        "indicatorVersion": 1,
-        "descriptionUri": "ipfs://mentoring",
+        "indicatorVersion": version["version"],
+        "descriptionUri": version["description_uri"],
         "endorsementsRequired": 2,
         "validitySeconds": 0,
     }
