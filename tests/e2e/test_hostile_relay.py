@@ -186,6 +186,7 @@ def test_one_simulation_judges_the_gas_rules_by_bounds_that_hold_on_the_chain(en
             env.api.prepare("delegations", signer=address(newcomer), delegatee=address(BOB))["typed_data"],
         ),
     }
+    assert requests["a member's first request, a delegation"][1]["message"]["nonce"] == 0
     for what, (key, typed) in requests.items():
         message = typed["message"]
         signature = Account.unsafe_sign_hash(typed_data_digest(typed), key).signature
