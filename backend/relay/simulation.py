@@ -97,8 +97,7 @@ def simulated_behind(
     }
     replayed_from, head_read_again = chain_nonce, False
     for _ in range(SIMULATION_RUNS):
-        replays = _replays(ctx, community, held)
-        results = ctx.gateway.simulate([_behind([nonce_read, *replays], call, head) for call in calls])
+        results = ctx.gateway.simulate(_simulations(ctx, community, nonce_read, held, calls, head))
         state_nonce = _state_nonce(results)
         if state_nonce is None:
             return head, results
@@ -171,11 +170,7 @@ def judged(
             "from": gateway.relayer_address,
             "gas": hex(NONCE_READ_GAS),
         }
-        replays = _replays(ctx, community, held)
-        texts = [_replayed_text(gateway, struct_of(r.payload), r.gas, forwarder) for r in held]
-        fresh, *results = gateway.simulate(
-            [HEAD_CALL, *(_behind_text(nonce_read, replays, texts, c, head) for c in calls)]
-        )
+        fresh, *results = gateway.simulate([HEAD_CALL, *_simulations(ctx, community, nonce_read, held, calls, head)])
         if isinstance(fresh, dict) and fresh.get("hash") == head.get("hash"):
             state_nonce = _state_nonce(results)
             if state_nonce is not None and state_nonce >= replayed_from and not _clock_behind_state(results):
@@ -259,6 +254,22 @@ def _behind(earlier: list[dict[str, str]], call: dict[str, str], head: dict[str,
 def _replayed_text(gateway: ChainGateway, struct: tuple, share: int, forwarder: str) -> str:
     """_replayed's call as JSON text, written once for every simulation that replays it."""
     return json.dumps(_replayed(gateway, struct, share, forwarder))
+
+
+def _simulations(
+    ctx: Context,
+    community: Community,
+    nonce_read: dict[str, str],
+    held: list[HeldRequest],
+    calls: list[dict[str, str]],
+    head: dict[str, Any],
+) -> list[tuple[str, Json]]:
+    """Each of `calls` simulated behind the nonce read and the member's `held` requests, replayed
+    (_behind), its params written as JSON text with each replay's text written once."""
+    forwarder = community.contracts["forwarder"]
+    replays = _replays(ctx, community, held)
+    texts = [_replayed_text(ctx.gateway, struct_of(r.payload), r.gas, forwarder) for r in held]
+    return [_behind_text(nonce_read, replays, texts, call, head) for call in calls]
 
 
 def _behind_text(

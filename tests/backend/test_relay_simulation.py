@@ -5,6 +5,7 @@ never for the member's request's."""
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -118,7 +119,8 @@ class _Gateway:
 
     def simulate(self, calls):
         assert all(method == "eth_simulateV1" for method, _ in calls)
-        block_calls = [params[0]["blockStateCalls"][0]["calls"] for _, params in calls]
+        # The params as the node receives them: JSON text (rpc.Json) is read as the node reads it.
+        block_calls = [json.loads(params)[0]["blockStateCalls"][0]["calls"] for _, params in calls]
         assert all(c[0]["to"] == FORWARDER and c[0]["data"] == "0x0102" for c in block_calls)  # nonces(signer) first
         self.replayed.append(len(block_calls[0]) - 2)
         nonces = self.state_nonces.pop(0) if len(self.state_nonces) > 1 else self.state_nonces[0]
