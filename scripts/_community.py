@@ -271,6 +271,26 @@ def create_community(params: CommunityParams, creator, factory: Factory, log=lam
 CONTRACT_TYPES_IN_EVENT = ("forwarder", "membership", "timelock", "governor", "registry", "badge", "passkeys")
 
 
+def governor_args(params: CommunityParams, membership: Any, forwarder: Any, timelock: Any) -> tuple:
+    """CommunityGovernor's constructor arguments: one list for deploying it and for predicting
+    where the factory deploys it."""
+    return (
+        params.name,
+        membership,
+        forwarder,
+        params.voting_delay_seconds,
+        params.voting_period_seconds,
+        params.proposal_threshold,
+        params.quorum_percent,
+        timelock,
+    )
+
+
+def badge_args(params: CommunityParams, membership: Any, registry: Any, forwarder: Any, timelock: Any) -> tuple:
+    """ContributionBadge's constructor arguments, as governor_args."""
+    return (f"{params.name} Contribution Badges", f"{params.symbol}B", membership, registry, forwarder, timelock)
+
+
 def predict_addresses(params: CommunityParams, creator: str, factory: Factory) -> dict[str, str]:
     """Where `creator`'s community `params` will be, before it is created: each contract's CREATE2
     address, from its deployer, the salt of the creator and the slug (mixed with the factory, the
@@ -289,19 +309,9 @@ def predict_addresses(params: CommunityParams, creator: str, factory: Factory) -
     forwarder = at("forwarder")
     membership = at("membership", params.name, params.symbol, params.founders, forwarder, factory.address)
     timelock = at("timelock", params.timelock_delay_seconds, [], [ZERO_ADDRESS], factory.address)
-    at(
-        "governor",
-        params.name,
-        membership,
-        forwarder,
-        params.voting_delay_seconds,
-        params.voting_period_seconds,
-        params.proposal_threshold,
-        params.quorum_percent,
-        timelock,
-    )
+    at("governor", *governor_args(params, membership, forwarder, timelock))
     registry = at("registry", timelock)
-    at("badge", f"{params.name} Contribution Badges", f"{params.symbol}B", membership, registry, forwarder, timelock)
+    at("badge", *badge_args(params, membership, registry, forwarder, timelock))
     at("passkeys", forwarder)
     return {key: predicted[key] for key in CONTRACT_TYPES_IN_EVENT}
 
@@ -337,17 +347,7 @@ def deploy_separately(params: CommunityParams, deployer, log=lambda message: Non
     # the zero address, that is anyone, once the delay has passed.
     timelock = deploy(project.CommunityTimelock, params.timelock_delay_seconds, [], [ZERO_ADDRESS], deployer)
     log(f"  timelock    {timelock.address}")
-    governor = deploy(
-        project.CommunityGovernor,
-        params.name,
-        membership,
-        forwarder,
-        params.voting_delay_seconds,
-        params.voting_period_seconds,
-        params.proposal_threshold,
-        params.quorum_percent,
-        timelock,
-    )
+    governor = deploy(project.CommunityGovernor, *governor_args(params, membership, forwarder, timelock))
     log(f"  governor    {governor.address}")
     transact(timelock, "grantRole", timelock.PROPOSER_ROLE(), governor)
     transact(timelock, "grantRole", timelock.CANCELLER_ROLE(), governor)
@@ -355,15 +355,7 @@ def deploy_separately(params: CommunityParams, deployer, log=lambda message: Non
     log("  timelock    fed by the governor only; no admin")
     registry = deploy(project.IndicatorRegistry, timelock)
     log(f"  registry    {registry.address}")
-    badge = deploy(
-        project.ContributionBadge,
-        f"{params.name} Contribution Badges",
-        f"{params.symbol}B",
-        membership,
-        registry,
-        forwarder,
-        timelock,
-    )
+    badge = deploy(project.ContributionBadge, *badge_args(params, membership, registry, forwarder, timelock))
     log(f"  badge       {badge.address}")
     # Accounts for members who sign with a passkey: clones that trust this community's forwarder.
     passkeys = deploy(project.PasskeyAccountFactory, forwarder)
