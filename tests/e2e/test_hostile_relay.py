@@ -156,6 +156,51 @@ def newcomer(env, governed):
     pass_proposal(env, ALICE, "The newcomer leaves", [{"type": "remove_member", "account": account}])
 
 
+def in_process(env, monkeypatch) -> Context:
+    """The service's own parts on this stack's chain, to simulate as a check does (an index of its own)."""
+    for name, value in service_env(env.anvil, env.deployments, f"sqlite:///{env.workdir / 'bounds.sqlite3'}").items():
+        monkeypatch.setenv(name, value)
+    return Context.build(Settings())
+
+
+def needed_gas(ctx: Context, typed: dict) -> int:
+    """What a request's call needs, simulated as the forwarder makes it (a check's exact rule)."""
+    community, message = ctx.community(None), typed["message"]
+    target = community.target_key(message["to"], message["from"])
+    forwarded = as_forwarded(ctx, community, target, bytes.fromhex(message["data"][2:]), message["from"])
+    head, nonce, held = chain_and_outbox(ctx, community, message["from"])
+    _, (simulated,) = simulated_behind(ctx, community, message["from"], head, nonce, held, [forwarded])
+    return gas_needed(ctx, simulated)
+
+
+def test_a_request_signed_by_hand_at_the_edges_of_the_gas_rules_is_judged_exactly(env, governed, monkeypatch):
+    """Class: a signed request built by hand whose gas sits where one simulation's bounds cannot
+    decide. The two simulations judge it: the least and the most gas the rules allow are accepted
+    and run, one gas outside either is refused in words, and nothing refused is sent."""
+    ctx = in_process(env, monkeypatch)
+
+    def ceiling(needed: int) -> int:
+        return gas_ceiling(ctx.settings, needed)
+
+    cases = [
+        ("the least allowed", lambda needed: needed, None),
+        ("one below it", lambda needed: needed - 1, "RelayGasTooLow"),
+        ("the most allowed", ceiling, None),
+        ("one above it", lambda needed: ceiling(needed) + 1, "RelayGasTooHigh"),
+    ]
+    for n, (what, gas_for, refused_with) in enumerate(cases):
+        typed = claim_typed(env.api, ALICE, governed["code"], f"https://x.example/edge/{n}")
+        edge = {**typed, "message": {**typed["message"], "gas": gas_for(needed_gas(ctx, typed))}}
+        sent_before = relayer_nonce(env)
+        response = submit(env.api, "claims", edge, ALICE)
+        if refused_with is None:
+            assert response.json()["status"] == "succeeded", (what, response.text)
+        else:
+            body = problem(response, 422)
+            assert body["error"] == refused_with and "gas" in body["detail"], (what, body)
+            assert relayer_nonce(env) == sent_before, what
+
+
 def test_one_simulation_judges_the_gas_rules_by_bounds_that_hold_on_the_chain(env, governed, newcomer, monkeypatch):
     """A key-signed request is accepted on one simulation (the forwarder's execute) when its gas
     is within bounds of what its call needs (call_gas_bounds), instead of simulating the call too.
@@ -164,9 +209,7 @@ def test_one_simulation_judges_the_gas_rules_by_bounds_that_hold_on_the_chain(en
     an attestation and a delegation, on Anvil, and a member's very first request (nonce 0). And a
     request signed for as prepare signs passes them (else every write would take two simulations
     again)."""
-    for name, value in service_env(env.anvil, env.deployments, f"sqlite:///{env.workdir / 'bounds.sqlite3'}").items():
-        monkeypatch.setenv(name, value)
-    ctx = Context.build(Settings())
+    ctx = in_process(env, monkeypatch)
     community = ctx.community(None)
     open_claim = submit(env.api, "claims", claim_typed(env.api, ALICE, governed["code"], "https://x.example/b"), ALICE)
     claim_id = open_claim.json()["created"]["claim_id"]
