@@ -181,6 +181,12 @@ _STATUS_BY_ERROR = {
     "CommunityFactoryInvalidSlug": Unprocessable,
     "CommunityFactoryInvalidName": Unprocessable,
     "CommunityFactorySlugTaken": Conflict,
+    "BadgeRecordsMoved": Conflict,
+    "BadgeRecordsCarrying": Conflict,
+    "BadgeNothingToCarry": Conflict,
+    "BadgeAttestersNotCarried": Unprocessable,
+    "RegistryNotSuccessor": Unprocessable,
+    "BadgeDeployerFailed": Conflict,
 }
 
 
@@ -293,6 +299,30 @@ _WORDS.update(
             "endorses their own claim"
         ),
         "BadgeUnknownClaim": N_("No claim %(claimId)s in this community: check its number"),
+        "BadgeRecordsMoved": N_(
+            "This community moved its records to a new version of its contracts, and this was sent to the "
+            "old one: nothing changed. Reload the page and do it again"
+        ),
+        "BadgeRecordsCarrying": N_(
+            "This community is moving its records to a new version of its contracts (%(carried)s claims "
+            "carried over so far): new claims open once every record is carried. Try again in a few minutes"
+        ),
+        "BadgeNothingToCarry": N_(
+            "There is nothing to carry over: the community has not moved its records to this version, or "
+            "every record is carried already"
+        ),
+        "BadgeAttestersNotCarried": N_(
+            "The people listed as having endorsed claim %(claimId)s are not exactly those who endorsed it in "
+            "the version before (each once, in increasing order of address): nothing was carried over"
+        ),
+        "BadgeDeployerFailed": N_(
+            "The badge contract could not be created: this factory already holds one made with the same "
+            "settings. Choose another slug"
+        ),
+        "RegistryNotSuccessor": N_(
+            "The records cannot move from %(from)s to %(to)s: they are not at %(from)s now, or %(to)s is "
+            "not a later version of it in this community, under the same rules and governance"
+        ),
         "CheckpointUnorderedInsertion": N_(
             "The chain's clock and this record disagree (a vote or membership record out "
             "of order): nothing changed; try again in a moment"

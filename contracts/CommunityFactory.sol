@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
+import {BadgeMetadata} from "./BadgeMetadata.sol";
 import {ICommunityFactory} from "./interfaces/ICommunityFactory.sol";
 import {IAdmissions} from "./interfaces/IAdmissions.sol";
 import {IIndicatorRegistry} from "./interfaces/IIndicatorRegistry.sol";
@@ -51,6 +52,8 @@ contract CommunityFactory is ICommunityFactory {
     RegistryDeployer public immutable registryDeployer;
     /// @notice Deploys each community's badge contract.
     BadgeDeployer public immutable badgeDeployer;
+    /// @notice Writes the metadata of every badge of this factory's communities.
+    BadgeMetadata public immutable badgeMetadata;
     /// @notice Deploys each community's passkey account factory.
     PasskeysDeployer public immutable passkeysDeployer;
 
@@ -71,6 +74,7 @@ contract CommunityFactory is ICommunityFactory {
         governorDeployer = governorDeployer_;
         registryDeployer = registryDeployer_;
         badgeDeployer = badgeDeployer_;
+        badgeMetadata = new BadgeMetadata();
         passkeysDeployer = passkeysDeployer_;
     }
 
@@ -90,12 +94,16 @@ contract CommunityFactory is ICommunityFactory {
         contracts.registry = registryDeployer.deploy(salt, contracts.timelock);
         contracts.badge = badgeDeployer.deploy(
             salt,
-            string.concat(config.name, " Contribution Badges"),
-            string.concat(config.symbol, "B"),
-            IMembership(contracts.membership),
-            IIndicatorRegistry(contracts.registry),
-            contracts.forwarder,
-            contracts.timelock
+            abi.encode(
+                string.concat(config.name, " Contribution Badges"),
+                string.concat(config.symbol, "B"),
+                contracts.membership,
+                contracts.registry,
+                contracts.forwarder,
+                contracts.timelock,
+                badgeMetadata,
+                address(0) // a first version: later ones name it (scripts/deploy_version.py)
+            )
         );
         // Accounts for members who sign with a passkey: clones that trust this community's forwarder.
         contracts.passkeys = passkeysDeployer.deploy(salt, contracts.forwarder);

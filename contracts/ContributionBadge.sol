@@ -5,9 +5,10 @@ import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {Base64} from "@openzeppelin/contracts/utils/Base64.sol";
-import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {BadgeMetadata} from "./BadgeMetadata.sol";
 import {SoulboundERC721} from "./SoulboundERC721.sol";
+import {IBadgeVersions} from "./interfaces/IBadgeVersions.sol";
 import {IContributionBadge} from "./interfaces/IContributionBadge.sol";
 import {IIndicatorRegistry} from "./interfaces/IIndicatorRegistry.sol";
 import {IMembership} from "./interfaces/IMembership.sol";
@@ -15,18 +16,29 @@ import {IMembership} from "./interfaces/IMembership.sol";
 /// @title Claims, peer attestations and soulbound contribution badges
 /// @dev Storage per recorded contribution: one claim slot, one evidence slot, one attestation
 /// flag per attester, and one badge slot at mint. Token id = claim id, so a badge needs no
-/// copy of its claim. The owner is the community's Governor.
+/// copy of its claim. The owner is the community's timelock. A later version carries these
+/// records on ({IBadgeVersions}): it is deployed naming this one, and the community's vote moves
+/// the records to it in the registry, which every write already reads.
 contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContributionBadge {
-    using Strings for uint256;
-
     IMembership public immutable membership;
     IIndicatorRegistry public immutable registry;
+    /// @notice Writes each badge's metadata ({tokenURI}): shared by every community of a factory,
+    /// and kept out of this contract so that it stays within the contract size limit.
+    BadgeMetadata public immutable metadata;
 
     mapping(uint256 claimId => Claim) private _claims;
     mapping(uint256 claimId => bytes32) private _evidenceHashes;
     mapping(uint256 claimId => mapping(address attester => bool)) private _attested;
     mapping(uint256 tokenId => Badge) private _badges;
+    // Claims filed (or carried over) so far; its top bit, `_CARRYING`, is set while the
+    // predecessor's claims are still being carried in (no new claim until they all are: ids go
+    // on from the predecessor's). One word that a claim reads and writes anyway, so the flag
+    // costs a claim nothing.
     uint256 private _claimCount;
+    uint256 private constant _CARRYING = 1 << 255;
+    // The version these records carry on from (zero for the first): what is kept only for checks
+    // (who attested, caps, reciprocal windows, hidden profiles) is read there, never copied.
+    IContributionBadge private immutable _predecessor;
     // Written only for claims that credit an organisation.
     mapping(uint256 claimId => uint32) private _organisations;
     // Written only for indicators with a cap: each member's use of it in its current period.
@@ -35,6 +47,13 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
     mapping(address attester => mapping(address contributor => mapping(uint32 indicatorId => uint40))) private
         _lastEndorsed;
 
+    /// @dev A member's choice of public lists; `Inherited` reads the predecessor's.
+    enum Visibility {
+        Inherited,
+        Shown,
+        Hidden
+    }
+
     /// @dev Badges earned and claims attested of one indicator in period number `period`.
     struct Tally {
         uint32 period;
@@ -42,8 +61,7 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         uint16 attested;
     }
 
-    /// @inheritdoc IContributionBadge
-    mapping(address member => bool) public profileHidden;
+    mapping(address member => Visibility) private _visibility;
 
     constructor(
         string memory name_,
@@ -51,10 +69,16 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         IMembership membership_,
         IIndicatorRegistry registry_,
         address forwarder,
-        address governor
+        address governor,
+        BadgeMetadata metadata_,
+        IContributionBadge predecessor_
     ) ERC721(name_, symbol_) ERC2771Context(forwarder) Ownable(governor) {
         membership = membership_;
         registry = registry_;
+        metadata = metadata_;
+        _predecessor = predecessor_;
+        // A later version takes no write until every record of its predecessor is carried over.
+        if (address(predecessor_) != address(0)) _claimCount = _CARRYING;
     }
 
     // ---------------------------------------------------------------- members
@@ -115,7 +139,8 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         address nominee = _msgSender();
         Claim memory record = _pendingNomination(claimId, nominee);
         _requireMember(nominee);
-        IIndicatorRegistry.Terms memory terms = registry.terms(record.indicatorId);
+        (IIndicatorRegistry.Terms memory terms, address records) = registry.claimRules(record.indicatorId);
+        _requireRecordsHere(records);
         if (!terms.active || terms.version != record.indicatorVersion) {
             revert BadgeIndicatorChanged(claimId, record.indicatorId);
         }
@@ -127,6 +152,7 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
     /// @inheritdoc IContributionBadge
     function declineNomination(uint256 claimId) external {
         address nominee = _msgSender();
+        _requireRecordsHere(registry.records());
         _pendingNomination(claimId, nominee);
         _claims[claimId].nomination = Nomination.Declined;
         emit NominationDeclined(claimId, nominee);
@@ -134,6 +160,7 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
 
     /// @inheritdoc IContributionBadge
     function disown(uint256 tokenId) external {
+        _requireRecordsHere(registry.records());
         address holder = _msgSender();
         if (_ownerOf(tokenId) != holder) revert BadgeNotHolder(tokenId, holder);
         Badge storage badge = _badges[tokenId];
@@ -144,9 +171,10 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
 
     /// @inheritdoc IContributionBadge
     function setProfileHidden(bool hidden) external {
+        _requireRecordsHere(registry.records());
         address member = _msgSender();
         _requireMember(member);
-        profileHidden[member] = hidden;
+        _visibility[member] = hidden ? Visibility.Hidden : Visibility.Shown;
         emit ProfileVisibilityChanged(member, hidden);
     }
 
@@ -154,6 +182,7 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
 
     /// @inheritdoc IContributionBadge
     function revoke(uint256 tokenId, string calldata reason) external onlyOwner {
+        _requireRecordsHere(registry.records());
         _requireOwned(tokenId);
         Badge storage badge = _badges[tokenId];
         if (badge.revokedAt != 0) revert BadgeAlreadyRevoked(tokenId);
@@ -163,6 +192,7 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
 
     /// @inheritdoc IContributionBadge
     function recoverBadges(address lost, address replacement, uint256[] calldata tokenIds) external onlyOwner {
+        _requireRecordsHere(registry.records());
         _requireMember(replacement);
         for (uint256 i = 0; i < tokenIds.length; ++i) {
             if (_ownerOf(tokenIds[i]) != lost) revert BadgeNotHeldBy(tokenIds[i], lost);
@@ -170,6 +200,68 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
             ERC721._update(replacement, tokenIds[i], address(0));
         }
         emit BadgesRecovered(lost, replacement, tokenIds.length);
+    }
+
+    // ---------------------------------------------------------------- versions
+
+    /// @inheritdoc IBadgeVersions
+    function carryOver(uint256 count, address[][] calldata attesters) external {
+        uint256 carried = _claimCount;
+        if (carried & _CARRYING == 0 || registry.records() != address(this)) revert BadgeNothingToCarry();
+        carried &= ~_CARRYING;
+        // Final: the predecessor takes no write once the registry names this contract.
+        uint256 total = _predecessor.claimCount();
+        uint256 first = carried + 1;
+        uint256 last = Math.min(carried + count, total);
+        uint256 lists = 0;
+        for (uint256 claimId = first; claimId <= last; ++claimId) {
+            if (_carry(claimId)) {
+                if (lists == attesters.length) revert BadgeAttestersNotCarried(claimId);
+                _carryAttesters(claimId, attesters[lists++]);
+            }
+        }
+        if (lists != attesters.length) revert BadgeAttestersNotCarried(0);
+        _claimCount = last < total ? last | _CARRYING : last;
+        emit RecordsCarried(first, last);
+    }
+
+    /// @inheritdoc IBadgeVersions
+    function version() public pure virtual returns (uint32) {
+        return 1;
+    }
+
+    /// @inheritdoc IBadgeVersions
+    function predecessor() external view returns (address) {
+        return address(_predecessor);
+    }
+
+    /// @inheritdoc IContributionBadge
+    function recordOf(uint256 claimId)
+        external
+        view
+        returns (Claim memory record, Badge memory badge, bytes32 evidenceHash, uint32 organisationId, address holder)
+    {
+        record = getClaim(claimId);
+        return (record, _badges[claimId], _evidenceHashes[claimId], _organisations[claimId], _ownerOf(claimId));
+    }
+
+    /// @inheritdoc IBadgeVersions
+    function tallyOf(address member, uint32 indicatorId)
+        external
+        view
+        returns (uint32 period, uint16 earned, uint16 attested)
+    {
+        Tally memory tally = _tallies[member][indicatorId];
+        return (tally.period, tally.earned, tally.attested);
+    }
+
+    /// @inheritdoc IBadgeVersions
+    function lastEndorsed(address attester, address contributor, uint32 indicatorId) public view returns (uint40) {
+        uint40 endorsedAt = _lastEndorsed[attester][contributor][indicatorId];
+        if (endorsedAt == 0 && address(_predecessor) != address(0)) {
+            return _predecessor.lastEndorsed(attester, contributor, indicatorId);
+        }
+        return endorsedAt;
     }
 
     // ---------------------------------------------------------------- views
@@ -196,7 +288,18 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
 
     /// @inheritdoc IContributionBadge
     function hasAttested(uint256 claimId, address account) external view returns (bool) {
-        return _attested[claimId][account];
+        if (_attested[claimId][account]) return true;
+        // Attestations of a claim carried over that was no longer open stay where they were made.
+        return address(_predecessor) != address(0) && _predecessor.hasAttested(claimId, account);
+    }
+
+    /// @inheritdoc IContributionBadge
+    function profileHidden(address member) external view returns (bool) {
+        Visibility visibility = _visibility[member];
+        if (visibility == Visibility.Inherited && address(_predecessor) != address(0)) {
+            return _predecessor.profileHidden(member);
+        }
+        return visibility == Visibility.Hidden;
     }
 
     /// @inheritdoc IContributionBadge
@@ -207,33 +310,24 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
 
     /// @inheritdoc IContributionBadge
     function claimCount() external view returns (uint256) {
-        return _claimCount;
+        return _claimCount & ~_CARRYING;
     }
 
-    /// @notice The badge's metadata as an on-chain JSON data URI.
+    /// @notice The badge's metadata as an on-chain JSON data URI, written by {metadata}.
     function tokenURI(uint256 tokenId) public view override returns (string memory) {
         _requireOwned(tokenId);
         Claim memory record = _claims[tokenId];
-        Badge memory badge = _badges[tokenId];
-        string memory indicator = Strings.escapeJSON(registry.indicatorName(record.indicatorId));
-        string memory json = string.concat(
-            '{"name":"',
-            indicator,
-            " #",
-            tokenId.toString(),
-            '","indicator":{"id":',
-            uint256(record.indicatorId).toString(),
-            ',"version":',
-            uint256(record.indicatorVersion).toString(),
-            ',"name":"',
-            indicator,
-            '","orientation":"',
-            badge.orientation == IIndicatorRegistry.Orientation.Community ? "community" : "object",
-            '"},"contributor":"',
-            Strings.toHexString(record.contributor),
-            _metadataTail(tokenId, badge)
+        return metadata.tokenURI(
+            BadgeMetadata.BadgeView({
+                tokenId: tokenId,
+                claim: record,
+                badge: _badges[tokenId],
+                evidenceHash: _evidenceHashes[tokenId],
+                indicatorName: registry.indicatorName(record.indicatorId),
+                active: isActive(tokenId),
+                recordsVersion: version()
+            })
         );
-        return string.concat("data:application/json;base64,", Base64.encode(bytes(json)));
     }
 
     // ---------------------------------------------------------------- internal
@@ -245,6 +339,8 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         bytes32 evidenceHash,
         string calldata evidenceURI
     ) private returns (uint256 claimId) {
+        uint256 filed = _claimCount;
+        if (filed & _CARRYING != 0) revert BadgeRecordsCarrying(filed & ~_CARRYING);
         _requireMember(submitter);
         // A nominee is a member, or a person invited and not yet joined (credit before joining).
         if (submitter != contributor && !membership.isMember(contributor) && !membership.isOpenInvitation(contributor))
@@ -252,12 +348,14 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
             revert BadgeNotMember(contributor);
         }
         if (evidenceHash == bytes32(0)) revert BadgeMissingEvidence();
-        IIndicatorRegistry.Terms memory terms = registry.terms(indicatorId);
+        (IIndicatorRegistry.Terms memory terms, address records) = registry.claimRules(indicatorId);
+        _requireRecordsHere(records);
         if (!terms.active) revert IIndicatorRegistry.RegistryIndicatorRetired(indicatorId);
         // Refused at once rather than after peers spent their attestations on it.
         if (terms.earnCap != 0) _countEarned(contributor, indicatorId, terms, false);
 
-        claimId = ++_claimCount;
+        claimId = filed + 1;
+        _claimCount = claimId;
         _claims[claimId] = Claim({
             contributor: contributor,
             indicatorId: indicatorId,
@@ -280,7 +378,9 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         // Checked on every attestation, not only the minting one: an endorsement of a removed
         // member's claim would otherwise be recorded and count towards a badge if they came back.
         if (!membership.isMember(record.contributor)) revert BadgeContributorNotMember(claimId, record.contributor);
-        (IIndicatorRegistry.Terms memory terms, uint32 window) = registry.attestationRules(record.indicatorId);
+        (IIndicatorRegistry.Terms memory terms, uint32 window, address records) =
+            registry.attestationRules(record.indicatorId);
+        _requireRecordsHere(records);
         if (!terms.active || terms.version != record.indicatorVersion) {
             revert BadgeIndicatorChanged(claimId, record.indicatorId);
         }
@@ -315,7 +415,7 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
     /// @dev Refuses an attestation of a contributor who endorsed the attester on the same
     /// indicator within `window` seconds, and records this one while the rule is on.
     function _checkReciprocity(uint256 claimId, address attester, Claim memory record, uint32 window) private {
-        uint256 until = uint256(_lastEndorsed[record.contributor][attester][record.indicatorId]) + window;
+        uint256 until = uint256(lastEndorsed(record.contributor, attester, record.indicatorId)) + window;
         if (until > window && block.timestamp < until) {
             revert BadgeReciprocalEndorsement(claimId, attester, record.contributor, until);
         }
@@ -354,6 +454,10 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
     {
         uint32 period = uint32(block.timestamp / terms.capPeriod);
         tally = _tallies[member][indicatorId];
+        if (tally.period != period && address(_predecessor) != address(0)) {
+            // Not used here yet this period: what the member used of it in the version before.
+            (tally.period, tally.earned, tally.attested) = _predecessor.tallyOf(member, indicatorId);
+        }
         if (tally.period != period) tally = Tally({period: period, earned: 0, attested: 0});
         periodEnds = (uint256(period) + 1) * terms.capPeriod;
     }
@@ -399,30 +503,47 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         }
     }
 
-    function _requireMember(address account) private view {
-        if (!membership.isMember(account)) revert BadgeNotMember(account);
+    /// @dev Reverts unless the registry's `records` (where the community records now) is this
+    /// contract: zero, for a first version never moved, means here too.
+    function _requireRecordsHere(address records) private view {
+        if (records != address(this) && (records != address(0) || address(_predecessor) != address(0))) {
+            revert BadgeRecordsMoved(records);
+        }
     }
 
-    /// @dev Split from tokenURI to keep each function's stack small.
-    function _metadataTail(uint256 tokenId, Badge memory badge) private view returns (string memory) {
-        return string.concat(
-            '","weight":',
-            uint256(badge.weight).toString(),
-            ',"evidence_hash":"',
-            Strings.toHexString(uint256(_evidenceHashes[tokenId]), 32),
-            '","minted_at":',
-            uint256(badge.mintedAt).toString(),
-            ',"valid_for_seconds":',
-            uint256(badge.validity).toString(),
-            // 0 when never: why a badge stopped counting, beside whether it counts.
-            ',"revoked_at":',
-            uint256(badge.revokedAt).toString(),
-            ',"disowned_at":',
-            uint256(badge.disownedAt).toString(),
-            ',"active":',
-            isActive(tokenId) ? "true" : "false",
-            "}"
-        );
+    /// @dev Copies one claim, and its badge if minted, from the predecessor as it holds them;
+    /// whether it is still open (not minted, not declined), so its attesters come with it.
+    function _carry(uint256 claimId) private returns (bool open) {
+        (Claim memory record, Badge memory badge, bytes32 evidenceHash, uint32 organisationId, address holder) =
+            _predecessor.recordOf(claimId);
+        _claims[claimId] = record;
+        _evidenceHashes[claimId] = evidenceHash;
+        if (organisationId != 0) _organisations[claimId] = organisationId;
+        if (holder != address(0)) {
+            _badges[claimId] = badge;
+            _mint(holder, claimId);
+            return false;
+        }
+        return record.nomination != Nomination.Declined;
+    }
+
+    /// @dev Records an open claim's attesters, listed in increasing order by whoever carries it
+    /// over: every one must have attested it in the predecessor, and all of them be listed.
+    function _carryAttesters(uint256 claimId, address[] calldata attesters) private {
+        if (attesters.length != _claims[claimId].attestations) revert BadgeAttestersNotCarried(claimId);
+        address previous = address(0);
+        for (uint256 i = 0; i < attesters.length; ++i) {
+            address attester = attesters[i];
+            if (attester <= previous || !_predecessor.hasAttested(claimId, attester)) {
+                revert BadgeAttestersNotCarried(claimId);
+            }
+            _attested[claimId][attester] = true;
+            previous = attester;
+        }
+    }
+
+    function _requireMember(address account) private view {
+        if (!membership.isMember(account)) revert BadgeNotMember(account);
     }
 
     function _msgSender() internal view override(Context, ERC2771Context) returns (address) {

@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IBadgeVersions} from "./interfaces/IBadgeVersions.sol";
 import {IIndicatorRegistry} from "./interfaces/IIndicatorRegistry.sol";
 
 /// @title The community's indicators of value, organisations and fair-play rules, changed only
@@ -16,12 +17,15 @@ contract IndicatorRegistry is Ownable, IIndicatorRegistry {
     // Stored because tokenURI shows it; descriptions and categories are in events only.
     mapping(uint32 indicatorId => string) private _names;
     mapping(uint32 organisationId => bool) private _organisationRetired;
-    // One slot: every attestation reads the count (bounds check) and the window together.
+    // One slot: every write of the badge contract reads the count (bounds check), and with it
+    // where the records are (so moving them costs no write anything more) and the window.
     uint32 private _indicatorCount;
     /// @inheritdoc IIndicatorRegistry
     uint32 public reciprocalWindow;
     /// @inheritdoc IIndicatorRegistry
     ScoreRule public scoreRule;
+    /// @inheritdoc IIndicatorRegistry
+    address public records;
     /// @inheritdoc IIndicatorRegistry
     bytes32 public captureRulesDigest;
     /// @inheritdoc IIndicatorRegistry
@@ -66,8 +70,31 @@ contract IndicatorRegistry is Ownable, IIndicatorRegistry {
     }
 
     /// @inheritdoc IIndicatorRegistry
-    function attestationRules(uint32 indicatorId) external view returns (Terms memory, uint32) {
-        return (terms(indicatorId), reciprocalWindow);
+    function attestationRules(uint32 indicatorId) external view returns (Terms memory, uint32, address) {
+        return (terms(indicatorId), reciprocalWindow, records);
+    }
+
+    /// @inheritdoc IIndicatorRegistry
+    function claimRules(uint32 indicatorId) external view returns (Terms memory, address) {
+        return (terms(indicatorId), records);
+    }
+
+    /// @inheritdoc IIndicatorRegistry
+    function moveRecords(address from, address to) external onlyOwner {
+        address current = records;
+        if (current != address(0) && current != from) revert RegistryNotSuccessor(from, to);
+        // A version that names `from`, under these rules and the same owner (which code it runs is
+        // the vote's choice: the service shows whether it is a known version).
+        if (
+            to.code.length == 0 || IBadgeVersions(to).predecessor() != from
+                || address(IContributionBadgeParts(to).registry()) != address(this)
+                || address(IContributionBadgeParts(from).registry()) != address(this)
+                || IContributionBadgeParts(to).owner() != owner()
+        ) {
+            revert RegistryNotSuccessor(from, to);
+        }
+        records = to;
+        emit RecordsMoved(from, to, IContributionBadgeParts(from).claimCount());
     }
 
     /// @inheritdoc IIndicatorRegistry
@@ -163,4 +190,11 @@ contract IndicatorRegistry is Ownable, IIndicatorRegistry {
             indicatorId, version, input.endorserIndicatorId, input.earnCap, input.attestCap, input.capPeriod
         );
     }
+}
+
+/// @dev What {IndicatorRegistry-moveRecords} asks of the two versions beside {IBadgeVersions}.
+interface IContributionBadgeParts {
+    function registry() external view returns (IIndicatorRegistry);
+    function owner() external view returns (address);
+    function claimCount() external view returns (uint256);
 }

@@ -503,7 +503,7 @@ contract AccessControlTable is TestBase, Community {
         _anyone("GovernorDeployer.deploy", address(factory.governorDeployer()), abi.encodeCall(GovernorDeployer.deploy, (salt, args)));
         _anyone("RegistryDeployer.deploy", address(factory.registryDeployer()), abi.encodeCall(RegistryDeployer.deploy, (salt, bob)));
         _anyone("BadgeDeployer.deploy", address(factory.badgeDeployer()),
-            abi.encodeCall(BadgeDeployer.deploy, (salt, "B", "B", membership, registry, address(forwarder), bob)));
+            abi.encodeCall(BadgeDeployer.deploy, (salt, abi.encode("B", "B", membership, registry, address(forwarder), bob, factory.badgeMetadata(), address(0)))));
         _anyone("PasskeysDeployer.deploy", address(factory.passkeysDeployer()),
             abi.encodeCall(PasskeysDeployer.deploy, (salt, address(forwarder))));
     }

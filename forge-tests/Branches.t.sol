@@ -667,9 +667,9 @@ contract Branches is TestBase, Community {
         vm.prank(gov);
         registry.setCaptureRules(string(new bytes(16_384)));
         assertTrue(registry.captureRulesDigest() == keccak256(new bytes(16_384)), "capture rules' digest");
-        (IIndicatorRegistry.Terms memory rules, uint32 window) = registry.attestationRules(3);
+        (IIndicatorRegistry.Terms memory rules, uint32 window, address records) = registry.attestationRules(3);
         assertTrue(
-            window == 365 days && registry.reciprocalWindow() == 365 days && rules.earnCap == 3
+            window == 365 days && registry.reciprocalWindow() == 365 days && rules.earnCap == 3 && records == address(0)
                 && registry.scoreRule() == IIndicatorRegistry.ScoreRule.SquareRoot,
             "community rules"
         );

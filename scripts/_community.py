@@ -286,9 +286,21 @@ def governor_args(params: CommunityParams, membership: Any, forwarder: Any, time
     )
 
 
-def badge_args(params: CommunityParams, membership: Any, registry: Any, forwarder: Any, timelock: Any) -> tuple:
+def badge_args(
+    params: CommunityParams, membership: Any, registry: Any, forwarder: Any, timelock: Any, metadata: Any
+) -> tuple:
     """ContributionBadge's constructor arguments, as governor_args."""
-    return (f"{params.name} Contribution Badges", f"{params.symbol}B", membership, registry, forwarder, timelock)
+    first_version = ZERO_ADDRESS  # no predecessor: later versions name this one (deploy_version.py)
+    return (
+        f"{params.name} Contribution Badges",
+        f"{params.symbol}B",
+        membership,
+        registry,
+        forwarder,
+        timelock,
+        metadata,
+        first_version,
+    )
 
 
 def predict_addresses(params: CommunityParams, creator: str, factory: Factory) -> dict[str, str]:
@@ -311,7 +323,8 @@ def predict_addresses(params: CommunityParams, creator: str, factory: Factory) -
     timelock = at("timelock", params.timelock_delay_seconds, [], [ZERO_ADDRESS], factory.address)
     at("governor", *governor_args(params, membership, forwarder, timelock))
     registry = at("registry", timelock)
-    at("badge", *badge_args(params, membership, registry, forwarder, timelock))
+    metadata = factory.contract.badgeMetadata()
+    at("badge", *badge_args(params, membership, registry, forwarder, timelock, metadata))
     at("passkeys", forwarder)
     return {key: predicted[key] for key in CONTRACT_TYPES_IN_EVENT}
 
@@ -355,7 +368,9 @@ def deploy_separately(params: CommunityParams, deployer, log=lambda message: Non
     log("  timelock    fed by the governor only; no admin")
     registry = deploy(project.IndicatorRegistry, timelock)
     log(f"  registry    {registry.address}")
-    badge = deploy(project.ContributionBadge, *badge_args(params, membership, registry, forwarder, timelock))
+    # The writer of its badges' metadata, which a factory deploys once for all its communities.
+    metadata = deploy(project.BadgeMetadata)
+    badge = deploy(project.ContributionBadge, *badge_args(params, membership, registry, forwarder, timelock, metadata))
     log(f"  badge       {badge.address}")
     # Accounts for members who sign with a passkey: clones that trust this community's forwarder.
     passkeys = deploy(project.PasskeyAccountFactory, forwarder)

@@ -109,19 +109,23 @@ contract RegistryDeployer is CallerSalted {
 }
 
 /// @title Deploys a community's ContributionBadge
+/// @dev The constructor's arguments come ABI-encoded and are appended to the creation code as they
+/// are: this deployer embeds the badge's code, so it decodes nothing itself, to stay within the
+/// contract size limit (EIP-170) with room for the badge to grow.
 contract BadgeDeployer is CallerSalted {
-    /// @notice Deploys the badge contract with these constructor arguments, at the address of the caller's `salt`.
-    /// @return the badge contract's address
-    function deploy(
-        bytes32 salt,
-        string calldata name,
-        string calldata symbol,
-        IMembership membership,
-        IIndicatorRegistry registry,
-        address forwarder,
-        address owner
-    ) external returns (address) {
-        return address(new ContributionBadge{salt: _salted(salt)}(name, symbol, membership, registry, forwarder, owner));
+    /// @notice The badge contract could not be created with these arguments at this address.
+    error BadgeDeployerFailed();
+
+    /// @notice Deploys the badge contract with `constructorArgs` (ABI-encoded, as ContributionBadge's
+    /// constructor takes them), at the address of the caller's `salt`.
+    /// @return badge the badge contract's address
+    function deploy(bytes32 salt, bytes calldata constructorArgs) external returns (address badge) {
+        bytes memory initCode = bytes.concat(type(ContributionBadge).creationCode, constructorArgs);
+        bytes32 salted = _salted(salt);
+        assembly ("memory-safe") {
+            badge := create2(0, add(initCode, 0x20), mload(initCode), salted)
+        }
+        if (badge == address(0)) revert BadgeDeployerFailed();
     }
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IBadgeVersions} from "./IBadgeVersions.sol";
 import {IIndicatorRegistry} from "./IIndicatorRegistry.sol";
 
 /// @title Claims, attestations and non-transferable contribution badges
@@ -15,7 +16,7 @@ import {IIndicatorRegistry} from "./IIndicatorRegistry.sol";
 /// indicator, and cap the badges one member earns and the claims one member attests of it per
 /// period; the community may forbid reciprocal endorsement within a window. A claim may credit
 /// an organisation registered by governance.
-interface IContributionBadge {
+interface IContributionBadge is IBadgeVersions {
     /// @notice Where a claim stands on its contributor's consent: `None` for a claim of one's
     /// own (consent is implied), `Pending` for a nomination not yet answered, then `Accepted`
     /// or `Declined` by the nominee.
@@ -233,4 +234,12 @@ interface IContributionBadge {
 
     /// @notice Whether `member` keeps their profile out of public lists.
     function profileHidden(address member) external view returns (bool);
+
+    /// @notice Everything a later version carries of one claim, in one call: the claim, its badge
+    /// (zero until minted), its evidence hash, the organisation it credits (0 for none) and the
+    /// badge's holder (zero until minted).
+    function recordOf(uint256 claimId)
+        external
+        view
+        returns (Claim memory record, Badge memory badge, bytes32 evidenceHash, uint32 organisationId, address holder);
 }

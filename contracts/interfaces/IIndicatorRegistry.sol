@@ -70,6 +70,9 @@ interface IIndicatorRegistry {
     error RegistryReciprocalWindowTooLong(uint32 seconds_, uint32 max);
     /// @notice The capture rules are `length` bytes, over the `max` the registry takes.
     error RegistryCaptureRulesTooLong(uint256 length, uint256 max);
+    /// @notice The records cannot move from `from` to `to`: they are not at `from` now, or `to` is
+    /// not a later version of it under this registry and its owner.
+    error RegistryNotSuccessor(address from, address to);
 
     /// @notice Emitted for every new version of an indicator (version 1 when it is added).
     event IndicatorDefined(
@@ -105,6 +108,9 @@ interface IIndicatorRegistry {
     /// pull request, a forum topic) becomes a draft a member may sign. `rules` is a JSON document
     /// the service reads; `digest` is its keccak256, also kept in {captureRulesDigest}.
     event CaptureRulesSet(bytes32 indexed digest, string rules);
+    /// @notice Emitted when the community's vote moves its records from one version of the badge
+    /// contract to the next; `from` held `claimCount` claims, which `to` carries over.
+    event RecordsMoved(address indexed from, address indexed to, uint256 claimCount);
 
     /// @notice Adds an indicator, active at version 1.
     /// @dev Governance only. The name must be 1-64 bytes, weight at least 1, and at least one
@@ -130,9 +136,29 @@ interface IIndicatorRegistry {
     /// @notice How many indicators were ever added (retired ones included).
     function indicatorCount() external view returns (uint32);
 
-    /// @notice An indicator's current terms and the community's reciprocal-endorsement window,
-    /// in one call: what the badge contract checks an attestation against.
-    function attestationRules(uint32 indicatorId) external view returns (Terms memory, uint32 reciprocalWindow);
+    /// @notice An indicator's current terms, the community's reciprocal-endorsement window and
+    /// where its records are ({records}), in one call: what the badge contract checks an
+    /// attestation against.
+    function attestationRules(uint32 indicatorId)
+        external
+        view
+        returns (Terms memory, uint32 reciprocalWindow, address currentRecords);
+
+    /// @notice An indicator's current terms and where the community's records are ({records}), in
+    /// one call: what the badge contract checks a claim, and the acceptance of a nomination, against.
+    function claimRules(uint32 indicatorId) external view returns (Terms memory, address currentRecords);
+
+    /// @notice The badge contract that holds the community's records now, once they were moved
+    /// to a later version ({moveRecords}); zero while the first version holds them. Every write
+    /// of a badge contract other than this one is refused.
+    function records() external view returns (address);
+
+    /// @notice Moves the community's records from version `from` of the badge contract to `to`,
+    /// which names `from` as its predecessor and shares this registry and its owner: `from` takes
+    /// no write from now on, and anyone carries its records over to `to`
+    /// ({IBadgeVersions-carryOver}). Governance only; {RegistryNotSuccessor} otherwise, and when
+    /// the records are not at `from` now.
+    function moveRecords(address from, address to) external;
 
     /// @notice Registers an organisation (a sponsor, employer or customer) that claims may
     /// credit. Governance only; the name must be 1-64 bytes, the identifier at most 256.
