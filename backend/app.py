@@ -32,6 +32,7 @@ from backend.proposals.autoexec import ProposalExecutor
 from backend.relay import routes as relay
 from backend.reports import routes as reports
 from backend.settings import Settings, get_settings
+from backend.versions.carrier import RecordsCarrier
 
 # Each community's resources, served under /communities/{community}/... (and at the top level when
 # the service serves one community), in the order their paths are matched.
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
     context = Context.build(settings)
     notices = NoticeWorker.build(context)  # tells members what waits for them, while this process leads
     executor = ProposalExecutor(context)  # carries out passed proposals, while this process leads
+    carrier = RecordsCarrier(context)  # carries records over to a version voted for, while this process leads
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -73,7 +75,9 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
         context.worker.start()  # sends what waits in the outbox, while this process leads
         notices.start()
         executor.start()
+        carrier.start()
         yield
+        carrier.stop()
         executor.stop()
         notices.stop()
         context.worker.stop()
@@ -90,6 +94,7 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
     app.state.context = context
     app.state.notices = notices
     app.state.executor = executor
+    app.state.carrier = carrier
     app.state.index_reads = asyncio.Semaphore(settings.index_read_slots)
     problems.install(app)
     docs.install(app)

@@ -304,6 +304,13 @@ class Settings(BaseSettings):
     # whoever executes it by hand right after the vote is not raced; and how often it looks.
     autoexec_delay_seconds: float = Field(default=30.0, ge=0)
     autoexec_poll_seconds: float = Field(default=5.0, gt=0)
+    # ---- records carried over to a later version of the badge contract (backend/versions/carrier.py)
+    # Whether the leading process carries a community's records over by itself once its vote moved
+    # them (the relayer pays, within the relaying budgets of a client of its own); anyone may still
+    # call carryOver by hand. How many claims one transaction carries, and how often it looks.
+    carry_over: bool = True
+    carry_over_batch_claims: int = Field(default=50, ge=1, le=500)
+    carry_over_poll_seconds: float = Field(default=5.0, gt=0)
 
     # ---- telling members what waits for them (backend/notifications, docs/stewards/notifications.md)
     # The SMTP server that sends members' email: its host (unset: no email is offered), port, and

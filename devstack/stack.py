@@ -143,6 +143,13 @@ def _run_deploy(anvil: Anvil, deployments_dir: Path, params: Path | None) -> Non
 def run_deploy(anvil: Anvil, deployments_dir: Path, params: Path | None = None) -> subprocess.CompletedProcess:
     """`ape run deploy` onto the chain as it is (no state loaded from an earlier run), as a steward
     runs it against a running `make run` (`make community`): its output and exit status."""
+    return ape_run(
+        anvil, "deploy", "--deployments-dir", str(deployments_dir), *(["--params", str(params)] if params else [])
+    )
+
+
+def ape_run(anvil: Anvil, script: str, *args: str) -> subprocess.CompletedProcess:
+    """`ape run SCRIPT ARGS` against the chain (scripts/SCRIPT.py): its output and exit status."""
     env = {
         **os.environ,
         "APE_FOUNDRY_HOST": anvil.url,
@@ -150,16 +157,7 @@ def run_deploy(anvil: Anvil, deployments_dir: Path, params: Path | None = None) 
         "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     return subprocess.run(
-        [
-            str(VENV_BIN / "ape"),
-            "run",
-            "deploy",
-            "--network",
-            "ethereum:local:foundry",
-            "--deployments-dir",
-            str(deployments_dir),
-            *(["--params", str(params)] if params else []),
-        ],
+        [str(VENV_BIN / "ape"), "run", script, "--network", "ethereum:local:foundry", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

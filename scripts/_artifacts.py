@@ -63,13 +63,15 @@ def inputs(root: Path = ROOT) -> dict[str, Any]:
 
 
 def deployed_contracts(root: Path = ROOT) -> list[str]:
-    """The contract types a deployment needs: CONTRACT_TYPES, EXTRA_ABIS and DEPLOYER_TYPES (the
-    community factory's) of scripts/_community.py, read from its source (importing it would import ape)."""
+    """The contract types a deployment needs: CONTRACT_TYPES, EXTRA_ABIS, DEPLOYER_TYPES (the
+    community factory's) and OTHER_TYPES of scripts/_community.py, read from its source (importing
+    it would import ape)."""
     tree = ast.parse((root / "scripts" / "_community.py").read_text())
     names: list[str] = []
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id in ("CONTRACT_TYPES", "EXTRA_ABIS", "DEPLOYER_TYPES") for t in node.targets
+            isinstance(t, ast.Name) and t.id in ("CONTRACT_TYPES", "EXTRA_ABIS", "DEPLOYER_TYPES", "OTHER_TYPES")
+            for t in node.targets
         ):
             names.extend(ast.literal_eval(node.value).values())
     return sorted(set(names))

@@ -47,6 +47,10 @@ CONTRACT_TYPES = {
 # ABIs of contracts that are not one per community: a passkey member's own account (requests to it
 # add or remove the member's passkeys), and the factory that creates communities (one per chain).
 EXTRA_ABIS = {"account": "PasskeyAccount", "factory": "CommunityFactory"}
+# Contracts deployed apart from a community's own: the writer of badges' metadata (a factory makes
+# its own; `deploy_separately` deploys one), and the later version of the badge contract
+# (scripts/deploy_version.py).
+OTHER_TYPES = {"metadata": "BadgeMetadata", "badge_version_2": "ContributionBadgeV2"}
 # The factory's deployers, each holding one contract's creation code, in the order of
 # CommunityFactory's constructor: deployed once per chain with the factory.
 DEPLOYER_TYPES = {

@@ -157,6 +157,8 @@ TABLES_LEFT_OUT = {
     "created_communities": "the communities the service serves from the factory: the service's, not one community's "
     "(an archive's header names its community's contracts)",
     "created_communities_left_out": "how many of them the service left out past its cap: the service's",
+    "records_moves": "the moves of the records to later versions of the badge contract: its RecordsMoved and "
+    "RecordsCarried events, which the archive holds, say the same (the header names the contracts as deployed)",
 }
 
 
@@ -216,7 +218,9 @@ class Archive:
                 slug=community.slug,
                 name=community.name,
                 deployment_block=community.deployment_block,
-                contracts=community.contracts,
+                # As deployed: a move of the records to a later version is among the events, and a
+                # rebuild from the chain finds it there (backend/indexer/versions.py).
+                contracts=community.as_deployed().contracts,
             ),
             as_of=self.as_of(),
         )

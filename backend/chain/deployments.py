@@ -27,17 +27,51 @@ class DeploymentsError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class RecordsMove:
+    """The community's vote moved its records from one version of the badge contract to the next
+    (the registry's RecordsMoved), at this event's position on the chain."""
+
+    from_address: str
+    to_address: str
+    block_number: int
+    log_index: int
+
+
+@dataclass(frozen=True)
 class Community:
     slug: str
     name: str
     deployment_block: int
-    contracts: dict[str, str]  # key -> checksum address
+    # key -> checksum address; "badge" is the version of the badge contract in use now.
+    contracts: dict[str, str]
     parameters: dict[str, Any] = field(default_factory=dict)
     creator: str | None = None  # who created it through the community factory (None: deployed separately)
+    # The moves of its records to later versions of the badge contract, oldest first, as the index
+    # found them (backend/indexer/versions.py): the first's `from_address` is the version deployed.
+    moves: tuple[RecordsMove, ...] = ()
 
     def key_of(self, address: str) -> str | None:
         address = checksum(address)
-        return next((key for key, value in self.contracts.items() if value == address), None)
+        key = next((key for key, value in self.contracts.items() if value == address), None)
+        if key is None and any(address in (m.from_address, m.to_address) for m in self.moves):
+            return "badge"  # an earlier version: its events are the community's records too
+        return key
+
+    def badge_versions(self) -> list[str]:
+        """Every version of the badge contract that held the records, the first first."""
+        if not self.moves:
+            return [self.contracts["badge"]]
+        return [self.moves[0].from_address, *(m.to_address for m in self.moves)]
+
+    def with_moves(self, moves: tuple[RecordsMove, ...]) -> Community:
+        """This community with its records where `moves` left them (none: where it was deployed)."""
+        first = self.badge_versions()[0]
+        badge = moves[-1].to_address if moves else first
+        return replace(self, contracts={**self.contracts, "badge": badge}, moves=moves)
+
+    def as_deployed(self) -> Community:
+        """As it was deployed, before any move: what an index is rebuilt from (it finds the moves)."""
+        return self.with_moves(())
 
     def target_key(self, to: str, signer: str) -> str | None:
         """The key of a relayed request's target: one of the community's contracts, or the signer's
@@ -77,7 +111,8 @@ class Deployments:
         return creators
 
     def with_communities(self, more: dict[str, Community]) -> Deployments:
-        """These deployments serving `more` too (communities created through the factory)."""
+        """These deployments serving `more` too (communities created through the factory), in
+        place of any of the same slug (a community whose records moved to a new version)."""
         return replace(self, communities={**self.communities, **more})
 
     @classmethod

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from backend.chain.abi import ContractAbi, ErrorDecoder
-from backend.chain.deployments import Community, Deployments
+from backend.chain.deployments import Community, Deployments, RecordsMove
 from backend.chain.receipts import Receipt
 from backend.chain.rpc import Rpc, RpcError
 from backend.errors import ChainRefused, NodeUnavailable
@@ -57,6 +57,19 @@ class ChainGateway:
             if added:
                 self.deployments = self.deployments.with_communities(added)
             return list(added.values())
+
+    def move_records(self, moves: dict[str, tuple[RecordsMove, ...]]) -> None:
+        """Serve each community's records where `moves` left them (backend/indexer/versions.py):
+        a community whose moves differ from those served is replaced whole, as `follow` does."""
+        with self._following:
+            served = self.deployments.communities
+            changed = {
+                slug: served[slug].with_moves(found)
+                for slug, found in moves.items()
+                if slug in served and served[slug].moves != found
+            }
+            if changed:
+                self.deployments = self.deployments.with_communities(changed)
 
     # ------------------------------------------------------------------ identity
 

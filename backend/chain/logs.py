@@ -40,6 +40,7 @@ class DecodedLog:
 def decode_logs(abis: dict[str, ContractAbi], community: Community, logs: list[dict[str, Any]]) -> list[DecodedLog]:
     """The events among `logs` that the community's contracts declare, in the logs' order."""
     by_address = {address.lower(): key for key, address in community.contracts.items()}
+    by_address |= {address.lower(): "badge" for address in community.badge_versions()}
     decoded: list[DecodedLog] = []
     for entry in logs:
         if entry.get("removed"):

@@ -20,6 +20,7 @@ from backend.credentials.schemas import CredentialOut, MemberCredentialsOut, Sta
 from backend.errors import NotFound
 from backend.i18n import gettext as _
 from backend.i18n import ngettext
+from backend.indexer import versions
 from backend.indexer.models import (
     Attestation,
     Badge,
@@ -66,7 +67,8 @@ def _facts(ctx: Context, session: Session, community: Community, badge: Badge) -
         community_slug=community.slug,
         community_name=community.name,
         chain_id=ctx.gateway.chain_id,
-        badge_contract=community.contracts["badge"],
+        # The version that minted it, also after the records moved on (a credential names its token).
+        badge_contract=versions.minted_by(community, badge.block_number),
         token_id=badge.token_id,
         owner=badge.owner,
         contributor=badge.contributor,

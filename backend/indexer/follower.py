@@ -36,7 +36,7 @@ from backend.chain.gateway import ChainGateway
 from backend.chain.logs import DecodedLog, decode_logs
 from backend.errors import DomainError, TimedOut
 from backend.i18n import gettext as _
-from backend.indexer import projections
+from backend.indexer import projections, versions
 from backend.indexer.db import scratch_index
 from backend.indexer.factory import FactoryFollower
 from backend.indexer.models import PROJECTIONS, Cursor, EventRecord, SetAside
@@ -207,7 +207,17 @@ class Indexer:
                     state.failed(message)
                 else:
                     state.succeeded()
+            if communities is None:
+                self._serve_moves()
             return head
+
+    def _serve_moves(self) -> None:
+        """Serve each community's records where the index's moves left them (a failure of the
+        database is noticed by the next sync; the version served stays meanwhile)."""
+        try:
+            versions.refresh(self.gateway, self.sessions)
+        except _DATABASE_DOWN as exc:
+            log.warning("reading the records' moves failed: %s", describe(exc))
 
     def _follow_factory(self, head: int) -> None:
         """The communities created through the factory up to `head`, served from now on (and so
@@ -288,10 +298,10 @@ class Indexer:
     def _sync_community(self, community: Community, head: int) -> None:
         self._forget_if_chain_changed(community)
         cursor, _ = self.cursor(community)
-        addresses = list(community.contracts.values())
         while cursor < head:
             last = min(cursor + self.settings.index_page_blocks, head)
-            logs = self.gateway.get_logs(addresses, cursor + 1, last)
+            # Every version of the badge contract the records were in, and any they move to here.
+            community, logs = versions.page_logs(self.gateway, community, cursor + 1, last)
             blocks = sorted({int(entry["blockNumber"], 16) for entry in logs} | {last})
             headers = self.gateway.block_headers(blocks)
             if any(header is None for header in headers.values()):
@@ -497,6 +507,7 @@ class Indexer:
             self.factory.refresh()
         except Exception as exc:  # the database: the communities already served go on
             self.factory_state.failed(describe(exc))
+        self._serve_moves()
 
     def stop(self) -> None:
         self._stop.set()

@@ -396,6 +396,20 @@ class CaptureRulesDocument(Origin, Base):
     tx_hash: Mapped[str] = mapped_column(String(66))
 
 
+class RecordsMoveRow(Origin, Base):
+    """A move of the community's records to a later version of the badge contract, by its vote
+    (the registry's RecordsMoved), and how far anyone carried them over (the new version's
+    RecordsCarried): each process serves the version the last move names (backend/indexer/versions.py)."""
+
+    __tablename__ = "records_moves"
+    community: Mapped[str] = mapped_column(String(64), primary_key=True)
+    to_address: Mapped[str] = mapped_column(Address, primary_key=True)
+    from_address: Mapped[str] = mapped_column(Address)
+    claim_count: Mapped[int] = mapped_column(BigInteger)  # the claims the earlier version held, to carry
+    carried: Mapped[int] = mapped_column(BigInteger, default=0)  # of them, carried over so far
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
 class RowCount(Base):
     """How many rows a community has in a table (claims, badges), kept as the projections add
     them: the first page of /claims or /badges says its total without counting every row, which
@@ -425,4 +439,5 @@ PROJECTIONS = (
     Vouch,
     RowCount,
     CaptureRulesDocument,
+    RecordsMoveRow,
 )

@@ -31,6 +31,7 @@ from backend.indexer.models import (
     Member,
     Organisation,
     Proposal,
+    RecordsMoveRow,
     RowCount,
     Setting,
     Vote,
@@ -592,6 +593,23 @@ def _indicator_retired(session: Session, log: Log) -> None:
         indicator.active, indicator.retired_at = False, log.timestamp
 
 
+@on("registry", "RecordsMoved")
+def _records_moved(session: Session, log: Log) -> None:
+    # Read by query (the carry's events, the processes' refresh), so added and flushed at once.
+    session.add(
+        RecordsMoveRow(
+            community=log.community,
+            to_address=log.args["to"],
+            from_address=log.args["from"],
+            claim_count=log.args["claimCount"],
+            carried=0,
+            timestamp=log.timestamp,
+            **origin(log),
+        )
+    )
+    session.flush()
+
+
 # ---------------------------------------------------------------------- badges
 
 
@@ -726,3 +744,16 @@ def _profile_visibility(session: Session, log: Log) -> None:
     member = _get(session, Member, (log.community, log.args["member"]))
     if member is not None:
         member.profile_hidden = bool(log.args["hidden"])
+
+
+@on("badge", "RecordsCarried")
+def _records_carried(session: Session, log: Log) -> None:
+    # Only the version the records were last moved to carries them: the community's latest move.
+    move = session.scalars(
+        select(RecordsMoveRow)
+        .where(RecordsMoveRow.community == log.community)
+        .order_by(RecordsMoveRow.block_number.desc(), RecordsMoveRow.log_index.desc())
+        .limit(1)
+    ).first()
+    if move is not None:
+        move.carried = max(move.carried, log.args["lastClaimId"])

@@ -337,6 +337,21 @@ class SetCaptureRules(_Action):
         return [("registry", "setCaptureRules", (document,))]
 
 
+class MoveRecords(_Action):
+    """Move the community's records to a later version of the badge contract (deployed naming the
+    one in use: `ape run deploy_version`). The version in use takes no write from then on, and the
+    service carries every record over to the new one, each proven against the old one on chain
+    (docs/developers/versions.md). The registry refuses a version that does not name the one in
+    use, or that answers to another registry or owner."""
+
+    type: Literal["move_records"]
+    from_version: Address = Field(description="The badge contract in use now (the community's contracts.badge)")
+    to_version: Address = Field(description="The later version, deployed naming it")
+
+    def calls(self) -> list[Call]:
+        return [("registry", "moveRecords", (checksum(self.from_version), checksum(self.to_version)))]
+
+
 ProposalAction = Annotated[
     AddIndicator
     | AmendIndicator
@@ -354,7 +369,8 @@ ProposalAction = Annotated[
     | SetAdmissionRules
     | ClearName
     | ClearLinkedAccount
-    | SetCaptureRules,
+    | SetCaptureRules
+    | MoveRecords,
     Field(discriminator="type"),
 ]
 
@@ -712,6 +728,22 @@ _ROWS = (
         "set_capture_rules",
         lambda a: {"rules": a[0]},
         _capture_words,
+    ),
+    ActionCall(
+        "registry",
+        "moveRecords",
+        "move_records",
+        lambda a: {"from_version": a[0], "to_version": a[1]},
+        lambda a, say: Words(
+            _("move the community's records to"),
+            _("a new version of its badge contract"),
+            _(
+                "at %(to)s, from %(from)s: the old version takes no write any more, and every claim and badge "
+                "is carried over, each checked against the old one",
+                to=a[1],
+                **{"from": a[0]},
+            ),
+        ),
     ),
 )
 CALLS: Mapping[tuple[str, str], ActionCall] = {(row.contract, row.function): row for row in _ROWS}

@@ -24,7 +24,6 @@ tried again, waiting longer each time, at most `RETRIES` times.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 
@@ -37,6 +36,7 @@ from backend.indexer.models import Proposal
 from backend.indexer.projections import latest_checkpoint
 from backend.proposals import writes
 from backend.proposals.service import _clock
+from backend.relay.following_leader import FollowingLeader
 
 log = logging.getLogger(__name__)
 
@@ -54,45 +54,21 @@ class Attempt:
     gave_up: bool = False
 
 
-class ProposalExecutor:
+class ProposalExecutor(FollowingLeader):
     """Executes passed proposals while this process leads (backend/app.py starts it beside the relayer)."""
 
+    thread_name = "autoexec"
+    failure = "carrying out passed proposals failed"
+
     def __init__(self, ctx: Context) -> None:
+        super().__init__(
+            ctx.worker.leader, enabled=ctx.settings.autoexec, poll_seconds=ctx.settings.autoexec_poll_seconds
+        )
         self.ctx = ctx
         self.settings = ctx.settings
-        self.leader = ctx.worker.leader
-        self.leading = False
-        self.last_error: str | None = None
         self.executed: dict[tuple[str, str], int] = {}  # (community, proposal) -> the block it was executed in
         self._first_seen: dict[tuple[str, str], float] = {}
         self._attempts: dict[tuple[str, str], Attempt] = {}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if not self.settings.autoexec:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="autoexec", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                # The relayer worker takes the lock; this only follows it, and acts while it is held.
-                self.leading = self.leader.held()
-                if self.leading:
-                    self.step()
-                    self.last_error = None
-            except Exception as exc:
-                self.last_error = repr(exc)
-                log.exception("carrying out passed proposals failed")
-            self._stop.wait(self.settings.autoexec_poll_seconds)
 
     # ------------------------------------------------------------------ one round
 

@@ -288,6 +288,7 @@ def propose(ctx: ContextDep, community: CommunityDep, request: Request):
         settings=settings,
         rules=indicator_reads.community_rules(ctx, community),
         organisations=_organisations(ctx, community, active=True),
+        records_in_use=community.contracts["badge"],
     )
 
 

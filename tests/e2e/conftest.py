@@ -116,26 +116,30 @@ def pytest_terminal_summary(terminalreporter):
                 terminalreporter.write_line(value)
 
 
+# The example community's founding indicators, as proposed (`governed`, and stacks of their own).
+MENTORING = {
+    "type": "add_indicator",
+    "name": "Mentoring a newcomer",
+    "description_uri": "ipfs://mentoring",
+    "category": "mentoring",
+    "orientation": "community",
+    "weight": 5,
+    "endorsements_required": 2,
+}
+CODE = {
+    "type": "add_indicator",
+    "name": "Merged patch",
+    "category": "code",
+    "orientation": "object",
+    "weight": 3,
+    "endorsements_required": 1,
+}
+
+
 @pytest.fixture(scope="package")
 def governed(env):
     """A community with two indicators (mentoring: community, 2 endorsements; code: object, 1) and Dana admitted."""
-    mentoring = {
-        "type": "add_indicator",
-        "name": "Mentoring a newcomer",
-        "description_uri": "ipfs://mentoring",
-        "category": "mentoring",
-        "orientation": "community",
-        "weight": 5,
-        "endorsements_required": 2,
-    }
-    code = {
-        "type": "add_indicator",
-        "name": "Merged patch",
-        "category": "code",
-        "orientation": "object",
-        "weight": 3,
-        "endorsements_required": 1,
-    }
+    mentoring, code = MENTORING, CODE
     admit = {"type": "admit_member", "account": address(DANA)}
     # Their ids are read, not assumed 1 and 2: a module that adds indicators of its own without
     # this fixture (test_stable_exports, test_hostile_exports) may have run first on the stack.
