@@ -298,6 +298,12 @@ class Indexer:
     def _sync_community(self, community: Community, head: int) -> None:
         self._forget_if_chain_changed(community)
         cursor, _ = self.cursor(community)
+        with self.sessions() as session:
+            # The moves this index found in earlier pages: a caller may know fewer (an archive
+            # being verified or an index restored, built from the community as deployed).
+            indexed = versions.moves_of(session, community.slug)
+        if len(indexed) > len(community.moves):
+            community = community.with_moves(indexed)
         while cursor < head:
             last = min(cursor + self.settings.index_page_blocks, head)
             # Every version of the badge contract the records were in, and any they move to here.

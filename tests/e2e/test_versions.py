@@ -69,8 +69,9 @@ def stack(request, tmp_path_factory):
     database_url, cleanup = (
         (f"sqlite:///{workdir / 'index.sqlite3'}", None) if request.param == "sqlite" else _postgres_database()
     )
-    # Two claims a carrying transaction, so that the records go over in several.
-    settings = {"CC_CARRY_OVER_BATCH_CLAIMS": "2", "CC_CARRY_OVER_POLL_SECONDS": "0.2"}
+    # Two claims a carrying transaction, so that the records go over in several; and pages of a
+    # few blocks, so that the index finds the move in one page and follows it in the next ones.
+    settings = {"CC_CARRY_OVER_BATCH_CLAIMS": "2", "CC_CARRY_OVER_POLL_SECONDS": "0.2", "CC_INDEX_PAGE_BLOCKS": "3"}
     try:
         with local_stack(workdir, database_url=database_url, settings=settings) as running:
             env = SimpleNamespace(api=CommunityClient(running.server.url), anvil=running.anvil)
@@ -215,10 +216,12 @@ def test_version_two_says_so_in_its_badges_metadata(stack, moved):
     assert new == old
 
 
-def test_the_archive_verifies_across_the_move(stack, moved, tmp_path):
+def test_the_archive_verifies_across_the_move(stack, moved, tmp_path, monkeypatch):
     path = tmp_path / "example.jsonl"
     exported = commons(stack, "export", "--all", "-o", str(path))
     assert exported.code == 0, exported.err
+    # Rebuilt from the chain in pages of a few blocks: the move is found in one, and followed after.
+    monkeypatch.setenv("CC_INDEX_PAGE_BLOCKS", "3")
     done = commons(stack, "archive", "verify", str(path))
     assert done.code == 0, done.out + done.err
     names = {json.loads(line).get("name") for line in path.read_text().splitlines()}
