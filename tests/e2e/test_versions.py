@@ -16,7 +16,7 @@ import pytest
 
 from backend.chain.abi import ContractAbi
 from backend.client import CommunityClient
-from devstack.stack import ape_run, local_stack, rpc, wait_until
+from devstack.stack import Server, ape_run, local_stack, rpc, service_env, wait_until
 from tests.e2e.conftest import (
     ALICE,
     BOB,
@@ -28,7 +28,7 @@ from tests.e2e.conftest import (
     pass_proposal,
     problem_of,
 )
-from tests.e2e.test_archive import commons
+from tests.e2e.test_archive import ENDPOINTS, _archive, _empty_database, commons
 
 
 def _abi(deployments, key: str) -> ContractAbi:
@@ -65,6 +65,7 @@ def httpx_post(url: str, request: dict) -> dict:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def stack(request, tmp_path_factory):
+    """Its own chain and service (the move changes the community's badge contract for good)."""
     workdir = tmp_path_factory.mktemp(f"versions-{request.param}")
     database_url, cleanup = (
         (f"sqlite:///{workdir / 'index.sqlite3'}", None) if request.param == "sqlite" else _postgres_database()
@@ -76,6 +77,7 @@ def stack(request, tmp_path_factory):
         with local_stack(workdir, database_url=database_url, settings=settings) as running:
             env = SimpleNamespace(api=CommunityClient(running.server.url), anvil=running.anvil)
             yield SimpleNamespace(
+                kind=request.param,
                 api=env.api,
                 env=env,
                 anvil=running.anvil,
@@ -232,3 +234,28 @@ def test_the_propose_page_offers_the_move_from_the_version_in_use(stack, moved):
     page = stack.api.http.get("/c/example/propose").text
     assert '<option value="move_records">' in page
     assert f'name="from_version" value="{moved.second}"' in page
+
+
+def test_an_index_restored_from_the_deployment_reads_the_same_history(stack, moved):
+    """`python -m backend restore` into an empty database, from the contracts as deployed (the
+    deployments file names version 1): it finds the move and answers as the service does."""
+    env = service_env(stack.anvil, stack.deployments, "")
+    with _empty_database(stack) as url:
+        restored = Server(
+            {**env, "DATABASE_URL": url, "CC_AUTOEXEC": "false", "CC_CARRY_OVER": "false", "CC_INDEX_PAGE_BLOCKS": "3"},
+            stack.workdir / "restored.log",
+        )
+        done = restored.run("restore", env={"DATABASE_URL": url, "CC_INDEX_PAGE_BLOCKS": "3"})
+        assert done.returncode == 0, done.stderr[-3000:]
+        restored.start()
+        try:
+            original, copy = CommunityClient(stack.server.url, "example"), CommunityClient(restored.url, "example")
+            wait_until(lambda: copy.get("/claims")["total"] == original.get("/claims")["total"], 20, "caught up")
+            for path in ENDPOINTS:
+                assert copy.get(path) == original.get(path), path
+            # It serves the version the records are in now.
+            assert copy.get("")["contracts"] == original.get("")["contracts"]
+            assert copy.get("")["contracts"]["badge"] == moved.second
+            assert _archive(restored.url) == _archive(stack.server.url)
+        finally:
+            restored.stop()
