@@ -33,6 +33,7 @@ from backend.chain.typed_data import (
 )
 from backend.context import Context
 from backend.errors import (
+    ChainRefused,
     Conflict,
     InvalidRequest,
     InvalidSignature,
@@ -145,6 +146,10 @@ def check(
     target = community.target_key(message["to"], message["from"])
     if target is None or target == "forwarder":
         raise InvalidRequest(gettext("%(target)s is not one of this community's contracts", target=message["to"]))
+    if target == "badge" and checksum(message["to"]) != community.contracts["badge"]:
+        # Signed for a version the community moved its records from: refused as that version
+        # would refuse it (the forwarder would say only that the call failed).
+        raise ChainRefused("BadgeRecordsMoved", {"records": community.contracts["badge"]})
     if message["value"] != 0:
         raise InvalidRequest(gettext("Relayed requests carry no value"))
     data = bytes.fromhex(message["data"][2:])

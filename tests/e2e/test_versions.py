@@ -110,6 +110,9 @@ def moved(stack):
     )
     api.act("nomination-answers", ALICE, claim_id=made["declined"]["created"]["claim_id"], answer="decline")
     ids = {key: value["created"]["claim_id"] for key, value in made.items()}
+    # A claim Carol signs on a page left open, sent only after the move (to the old version).
+    stale = api.prepare("claims", signer=address(CAROL), indicator_id=code_id, evidence_uri="https://git.example.org/4")
+
     first = api.get("/communities/example")["contracts"]["badge"]
     before = {
         "claims": api.get("/claims", limit=100),
@@ -134,6 +137,7 @@ def moved(stack):
         proposal=proposal,
         mentoring=mentoring_id,
         code=code_id,
+        stale=stale["typed_data"],
     )
 
 
@@ -164,6 +168,19 @@ def test_the_old_version_takes_no_write(stack, moved):
     assert revert_name(stack, moved.first, "claim", code, b"\x01" * 32, "u", sender=alice) == "BadgeRecordsMoved"
     assert revert_name(stack, moved.first, "attest", moved.ids["open"], sender=address(CAROL)) == "BadgeRecordsMoved"
     assert read(stack, moved.first, "claimCount") == (len(moved.ids),)
+
+
+def test_a_request_signed_for_the_old_version_is_refused_in_words_and_changes_nothing(stack, moved):
+    """Before Carol acts in version 2: her nonce is still the one she signed."""
+    typed = moved.stale
+    assert typed["message"]["to"] == moved.first
+    before = read(stack, moved.second, "claimCount")
+    status, problem = problem_of(
+        lambda: stack.api.post("/claims", {"typed_data": typed, "signature": stack.api.sign(CAROL, typed)})
+    )
+    assert status == 409 and problem["error"] == "BadgeRecordsMoved", problem
+    assert "moved its records to a new version" in problem["detail"] and "Reload the page" in problem["detail"]
+    assert read(stack, moved.second, "claimCount") == before
 
 
 def test_claims_and_attestations_go_on_in_the_new_version(stack, moved):
