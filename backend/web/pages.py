@@ -42,6 +42,7 @@ from backend.organisations import service as organisation_reads
 from backend.organisations.schemas import OrganisationOut
 from backend.proposals import service as proposal_reads
 from backend.proposals.schemas import ProposalOut
+from backend.versions import known as known_versions
 from backend.vocabulary import ADDRESS_PATTERN
 from backend.web import languages, present
 from backend.web.dev_signer import local_chain
@@ -262,6 +263,13 @@ def proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPa
         now=_now(ctx, community),
         names=_indicator_names(ctx, community),
         org_names=_organisation_names(ctx, community),
+        # Whether a version the records would move to runs code this service knows (the node is
+        # asked only for such proposals).
+        code_checks=[
+            known_versions.check(ctx.gateway, a["args"]["to"])
+            for a in found.actions
+            if a.get("function") == "moveRecords" and isinstance(a.get("args"), dict) and "to" in a["args"]
+        ],
     )
 
 

@@ -276,3 +276,15 @@ def test_an_index_restored_from_the_deployment_reads_the_same_history(stack, mov
             assert _archive(restored.url) == _archive(stack.server.url)
         finally:
             restored.stop()
+
+
+def test_the_proposals_page_says_whether_it_knows_the_new_versions_code(stack, moved):
+    page = stack.api.http.get(f"/c/example/proposals/{moved.proposal['id']}").text
+    assert "is version 2 of the badge contract, as this service knows it" in page
+    # A contract that is no version of the badge contract this service knows: voters are warned.
+    forwarder = stack.api.get("/communities/example")["contracts"]["forwarder"]
+    action = {"type": "move_records", "from_version": moved.second, "to_version": forwarder}
+    proposed = stack.api.act("proposals", ALICE, description="Move to something else", actions=[action])
+    page = stack.api.http.get(f"/c/example/proposals/{proposed['created']['proposal_id']}").text
+    assert "This service does not know the code of the contract the records would move to" in page
+    assert "is version 2 of the badge contract" not in page
