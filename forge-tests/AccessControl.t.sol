@@ -10,6 +10,9 @@ import {Initializable} from "@openzeppelin/contracts/proxy/utils/Initializable.s
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
 import {CommunityGovernor} from "../contracts/CommunityGovernor.sol";
 import {CommunityTimelock} from "../contracts/CommunityTimelock.sol";
+import {ContributionBadge} from "../contracts/ContributionBadge.sol";
+import {ContributionBadgeV2} from "../contracts/versions/ContributionBadgeV2.sol";
+import {IBadgeVersions} from "../contracts/interfaces/IBadgeVersions.sol";
 import {SoulboundERC721} from "../contracts/SoulboundERC721.sol";
 import {IContributionBadge} from "../contracts/interfaces/IContributionBadge.sol";
 import {IAdmissions} from "../contracts/interfaces/IAdmissions.sol";
@@ -30,6 +33,7 @@ import {
 } from "../contracts/factory/Deployers.sol";
 import {Community} from "./utils/Community.sol";
 import {TestBase} from "./utils/Vm.sol";
+import {Versions} from "./utils/Versions.sol";
 
 /// @notice The access-control table: every state-changing external function of the project's
 /// contracts, called by an outsider, a member, the contributor, the forwarder relaying a request
@@ -38,7 +42,7 @@ import {TestBase} from "./utils/Vm.sol";
 /// timelock is the caller); each cell's outcome asserted: success, or the exact revert data
 /// (custom error and arguments). The governor holds the timelock's proposer and canceller roles
 /// and uses them only through its own queue and cancel (rows of their own).
-contract AccessControlTable is TestBase, Community {
+contract AccessControlTable is TestBase, Community, Versions {
     uint256 internal constant COLUMNS = 6;
     uint256 internal constant OUTSIDER_KEY = 0x0B5;
     uint256 internal constant PASSKEY = 0x9A55CE1; // of a passkey account (not a member)
@@ -60,6 +64,8 @@ contract AccessControlTable is TestBase, Community {
     IPasskeyAccount internal passkeyAccount;
     CommunityTimelock internal spareTimelock; // another timelock, for updateTimelock: the governor proposes there
     CommunityTimelock internal orphanTimelock; // one that does not let the governor propose or cancel
+    ContributionBadgeV2 internal successor; // version 2 of the badge contract, naming `badge`
+    ContributionBadgeV2 internal stranger; // version 2 of a badge contract of another community
 
     // Proposals: S succeeded (not queued) and D queued (ready: delay 0), both by bob; P active
     // (open to votes, by bob); Q pending (by alice).
@@ -83,6 +89,9 @@ contract AccessControlTable is TestBase, Community {
     Row[] internal rows;
     /// @dev Calls governance makes before a row's call in the same proposal (governance cell only).
     mapping(uint256 rowNameHash => Call[]) internal preludes;
+    /// @dev Calls governance (the timelock) made before a row's call, in every column: the state
+    /// the row is about (the records moved to version 2).
+    mapping(uint256 rowNameHash => Call[]) internal arrangements;
     bytes internal constant OK = "";
     string[COLUMNS] internal roleNames =
         ["outsider", "member", "contributor", "forwarder (bad signature)", "guardian", "governance (the timelock)"];
@@ -126,6 +135,10 @@ contract AccessControlTable is TestBase, Community {
         theGovernor[0] = address(governor); // proposer and canceller there
         spareTimelock = new CommunityTimelock(0, theGovernor, new address[](1), address(0));
         orphanTimelock = new CommunityTimelock(0, new address[](0), new address[](1), address(0));
+        successor = deploySuccessor(badge);
+        address[] memory others = new address[](1);
+        others[0] = carol;
+        stranger = deploySuccessor(ContributionBadge(factory.createCommunity(communityConfig("other", others)).badge));
 
         S = _proposeAs(bob, address(membership), abi.encodeCall(membership.admit, (newcomer)), "S");
         D = _proposeAs(
@@ -173,6 +186,7 @@ contract AccessControlTable is TestBase, Community {
         for (uint256 r = 0; r < rows.length; ++r) {
             for (uint256 role = 0; role < COLUMNS; ++role) {
                 uint256 snapshot = vm.snapshotState();
+                _arrange(rows[r]);
                 (bool ok, bytes memory returned) = _callAs(role, rows[r]);
                 bytes memory got = ok ? OK : returned;
                 if (keccak256(got) != keccak256(rows[r].expected[role])) {
@@ -219,6 +233,15 @@ contract AccessControlTable is TestBase, Community {
         _voteAll(id);
         vm.warp(governor.proposalDeadline(id) + 1);
         return queueAndExecute(targets, values, calldatas, keccak256(bytes(description)));
+    }
+
+    function _arrange(Row storage row) internal {
+        Call[] storage calls = arrangements[uint256(keccak256(bytes(row.name)))];
+        for (uint256 i = 0; i < calls.length; ++i) {
+            vm.prank(address(timelock));
+            (bool ok,) = calls[i].target.call(calls[i].data);
+            require(ok, string.concat("arranging ", row.name, ": refused"));
+        }
     }
 
     function _withPrelude(Row storage row)
@@ -321,6 +344,7 @@ contract AccessControlTable is TestBase, Community {
         _locked("ContributionBadge", b, 1, badSig);
         _ownerOnly("ContributionBadge.transferOwnership", b, abi.encodeCall(badge.transferOwnership, (outsider)), badSig);
         _ownerOnly("ContributionBadge.renounceOwnership", b, abi.encodeCall(badge.renounceOwnership, ()), badSig);
+        _versionRows(badSig, untrusted);
 
         // CommunityGovernor: members propose and vote; anyone queues a succeeded proposal and
         // executes a queued one; the guardian cancels; settings by governance.
@@ -632,6 +656,61 @@ contract AccessControlTable is TestBase, Community {
             _err(IContributionBadge.BadgeNotMember.selector, guardian),
             _err(IContributionBadge.BadgeNotMember.selector, gov)
         ]);
+    }
+
+    /// @dev Versions: governance alone moves the records, to a version naming the one that holds
+    /// them; then anyone carries them over (nobody before), version 1 takes no member's write, and
+    /// version 2 no claim until every record is carried.
+    function _versionRows(bytes memory badSig, bytes memory untrusted) internal {
+        address r = address(registry);
+        address b = address(badge);
+        bytes4 unauthorized = Ownable.OwnableUnauthorizedAccount.selector;
+        _ownerOnly("IndicatorRegistry.moveRecords", r, abi.encodeCall(registry.moveRecords, (b, address(successor))), untrusted);
+        _row("IndicatorRegistry.moveRecords (to a version of another community's badge)", r,
+            abi.encodeCall(registry.moveRecords, (b, address(stranger))), [
+            _err(unauthorized, outsider), _err(unauthorized, bob), _err(unauthorized, alice), untrusted,
+            _err(unauthorized, guardian),
+            abi.encodeWithSelector(IIndicatorRegistry.RegistryNotSuccessor.selector, b, address(stranger))
+        ]);
+        address[] memory known = new address[](4);
+        (known[0], known[1], known[2], known[3]) = (alice, bob, carol, dave);
+        bytes memory carry = abi.encodeCall(successor.carryOver, (100, attesterLists(successor, 1, badge.claimCount(), known)));
+        bytes memory nothing = abi.encodeWithSelector(IBadgeVersions.BadgeNothingToCarry.selector);
+        _row("ContributionBadge.carryOver (version 2, the records not moved)", address(successor), carry, [
+            nothing, nothing, nothing, badSig, nothing, nothing
+        ]);
+        _afterTheMove("ContributionBadge.carryOver (version 2, the records moved)", address(successor), carry, [
+            OK, OK, OK, badSig, OK, OK
+        ]);
+        _sealedRows(badSig);
+    }
+
+    function _sealedRows(bytes memory badSig) internal {
+        address b = address(badge);
+        address gov = address(timelock); // governance's calls come from the timelock
+        bytes memory moved = abi.encodeWithSelector(IBadgeVersions.BadgeRecordsMoved.selector, address(successor));
+        bytes memory claim = abi.encodeCall(badge.claim, (1, keccak256("e"), "u"));
+        _afterTheMove("ContributionBadge.claim (version 1, the records moved)", b, claim, [
+            _err(IContributionBadge.BadgeNotMember.selector, outsider), moved, moved, badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, guardian),
+            _err(IContributionBadge.BadgeNotMember.selector, gov)
+        ]);
+        _afterTheMove("ContributionBadge.attest (version 1, the records moved)", b, abi.encodeCall(badge.attest, (2)), [
+            _err(IContributionBadge.BadgeNotMember.selector, outsider), moved,
+            abi.encodeWithSelector(IContributionBadge.BadgeSelfAttestation.selector, uint256(2), alice), badSig,
+            _err(IContributionBadge.BadgeNotMember.selector, guardian),
+            _err(IContributionBadge.BadgeNotMember.selector, gov)
+        ]);
+        bytes memory carrying = abi.encodeWithSelector(IBadgeVersions.BadgeRecordsCarrying.selector, 0);
+        _afterTheMove("ContributionBadge.claim (version 2, carrying the records)", address(successor), claim, [
+            carrying, carrying, carrying, badSig, carrying, carrying
+        ]);
+    }
+
+    /// @dev A row whose call comes after governance moved the records to version 2, in every column.
+    function _afterTheMove(string memory name, address target, bytes memory data, bytes[COLUMNS] memory expected) internal {
+        arrangements[uint256(keccak256(bytes(name)))].push(Call(address(registry), abi.encodeCall(registry.moveRecords, (address(badge), address(successor)))));
+        _row(name, target, data, expected);
     }
 
     function _governorRows(bytes memory badSig) internal {

@@ -7,6 +7,8 @@ import {IVotes} from "@openzeppelin/contracts/governance/utils/IVotes.sol";
 import {IGovernor} from "@openzeppelin/contracts/governance/IGovernor.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {Membership} from "../contracts/Membership.sol";
+import {BadgeDeployer} from "../contracts/factory/Deployers.sol";
+import {ContributionBadge} from "../contracts/ContributionBadge.sol";
 import {CommunityGovernor} from "../contracts/CommunityGovernor.sol";
 import {CommunityTimelock} from "../contracts/CommunityTimelock.sol";
 import {IContributionBadge} from "../contracts/interfaces/IContributionBadge.sol";
@@ -1102,6 +1104,23 @@ contract Branches is TestBase, Community {
         wallet.setMode(HostileWallet.Mode.YesToAll);
         forwarder.execute(request);
         assertEq(membership.delegates(address(wallet)), bob, "yes to anything");
+    }
+
+    // ---------------------------------------------------------------- the factory's deployers
+
+    /// The badge deployer creates nothing where its caller's salt already holds a badge contract,
+    /// nor from arguments its constructor cannot take: a refusal in words either way. (Versions of
+    /// the badge contract, moving and carrying records: Versions.t.sol.)
+    function test_theBadgeDeployerRefusesWhatItCannotCreate() public {
+        BadgeDeployer deployer = factory.badgeDeployer();
+        bytes memory args =
+            abi.encode("B", "B", membership, registry, address(forwarder), gov, badge.metadata(), address(0));
+        address created = deployer.deploy(keccak256("salt"), args);
+        assertEq(ContributionBadge(created).owner(), gov, "created with the arguments given");
+        vm.expectRevert(abi.encodeWithSelector(BadgeDeployer.BadgeDeployerFailed.selector));
+        deployer.deploy(keccak256("salt"), args); // the address is taken (CREATE2 burns the gas it was given)
+        vm.expectRevert(abi.encodeWithSelector(BadgeDeployer.BadgeDeployerFailed.selector));
+        deployer.deploy(keccak256("other salt"), hex"01"); // no constructor's arguments
     }
 
     // ---------------------------------------------------------------- helpers
