@@ -182,6 +182,7 @@ _STATUS_BY_ERROR = {
     "CommunityFactoryInvalidName": Unprocessable,
     "CommunityFactorySlugTaken": Conflict,
     "BadgeRecordsMoved": Conflict,
+    "BadgeVersionNotInUse": Conflict,
     "BadgeRecordsCarrying": Conflict,
     "BadgeNothingToCarry": Conflict,
     "BadgeAttestersNotCarried": Unprocessable,
@@ -302,6 +303,10 @@ _WORDS.update(
         "BadgeRecordsMoved": N_(
             "This community moved its records to a new version of its contracts, and this was sent to the "
             "old one: nothing changed. Reload the page and do it again"
+        ),
+        "BadgeVersionNotInUse": N_(
+            "This version of the community's contracts is not the one it uses: its vote has not moved the "
+            "records to it. Nothing changed"
         ),
         "BadgeRecordsCarrying": N_(
             "This community is moving its records to a new version of its contracts (%(carried)s claims "

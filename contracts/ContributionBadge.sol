@@ -5,7 +5,6 @@ import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {Context} from "@openzeppelin/contracts/utils/Context.sol";
 import {ERC2771Context} from "@openzeppelin/contracts/metatx/ERC2771Context.sol";
-import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {BadgeMetadata} from "./BadgeMetadata.sol";
 import {SoulboundERC721} from "./SoulboundERC721.sol";
 import {IBadgeVersions} from "./interfaces/IBadgeVersions.sol";
@@ -212,7 +211,7 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         // Final: the predecessor takes no write once the registry names this contract.
         uint256 total = _predecessor.claimCount();
         uint256 first = carried + 1;
-        uint256 last = Math.min(carried + count, total);
+        uint256 last = count < total - carried ? carried + count : total;
         uint256 lists = 0;
         for (uint256 claimId = first; claimId <= last; ++claimId) {
             if (_carry(claimId)) {
@@ -247,11 +246,16 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
 
     /// @inheritdoc IBadgeVersions
     function tallyOf(address member, uint32 indicatorId)
-        external
+        public
         view
         returns (uint32 period, uint16 earned, uint16 attested)
     {
         Tally memory tally = _tallies[member][indicatorId];
+        // Never used here: what the member used of it in the versions before (a stored tally
+        // always counts one use at least).
+        if (address(_predecessor) != address(0) && tally.earned == 0 && tally.attested == 0) {
+            return _predecessor.tallyOf(member, indicatorId);
+        }
         return (tally.period, tally.earned, tally.attested);
     }
 
@@ -453,11 +457,7 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
         returns (Tally memory tally, uint256 periodEnds)
     {
         uint32 period = uint32(block.timestamp / terms.capPeriod);
-        tally = _tallies[member][indicatorId];
-        if (tally.period != period && address(_predecessor) != address(0)) {
-            // Not used here yet this period: what the member used of it in the version before.
-            (tally.period, tally.earned, tally.attested) = _predecessor.tallyOf(member, indicatorId);
-        }
+        (tally.period, tally.earned, tally.attested) = tallyOf(member, indicatorId);
         if (tally.period != period) tally = Tally({period: period, earned: 0, attested: 0});
         periodEnds = (uint256(period) + 1) * terms.capPeriod;
     }
@@ -506,9 +506,10 @@ contract ContributionBadge is SoulboundERC721, ERC2771Context, Ownable, IContrib
     /// @dev Reverts unless the registry's `records` (where the community records now) is this
     /// contract: zero, for a first version never moved, means here too.
     function _requireRecordsHere(address records) private view {
-        if (records != address(this) && (records != address(0) || address(_predecessor) != address(0))) {
-            revert BadgeRecordsMoved(records);
-        }
+        if (records == address(this) || (records == address(0) && address(_predecessor) == address(0))) return;
+        // Never adopted: its predecessor's records were never moved to it.
+        if (_claimCount == _CARRYING) revert BadgeVersionNotInUse(records);
+        revert BadgeRecordsMoved(records);
     }
 
     /// @dev Copies one claim, and its badge if minted, from the predecessor as it holds them;

@@ -84,17 +84,32 @@ contract IndicatorRegistry is Ownable, IIndicatorRegistry {
         address current = records;
         if (current != address(0) && current != from) revert RegistryNotSuccessor(from, to);
         // A version that names `from`, under these rules and the same owner (which code it runs is
-        // the vote's choice: the service shows whether it is a known version).
+        // the vote's choice: the service shows whether it is a known version), from a version that
+        // holds every record of its own predecessor (none is left behind). Each is asked without
+        // trusting it to answer: what is no badge contract is refused in words.
+        uint256 fromCount = _answer(from, IContributionBadgeParts.claimCount.selector);
+        address fromPredecessor = address(uint160(_answer(from, IBadgeVersions.predecessor.selector)));
         if (
-            to.code.length == 0 || IBadgeVersions(to).predecessor() != from
-                || address(IContributionBadgeParts(to).registry()) != address(this)
-                || address(IContributionBadgeParts(from).registry()) != address(this)
-                || IContributionBadgeParts(to).owner() != owner()
+            address(uint160(_answer(to, IBadgeVersions.predecessor.selector))) != from
+                || address(uint160(_answer(to, IContributionBadgeParts.registry.selector))) != address(this)
+                || address(uint160(_answer(from, IContributionBadgeParts.registry.selector))) != address(this)
+                || address(uint160(_answer(to, IContributionBadgeParts.owner.selector))) != owner()
+                || (fromPredecessor != address(0)
+                    && fromCount < _answer(fromPredecessor, IContributionBadgeParts.claimCount.selector))
         ) {
             revert RegistryNotSuccessor(from, to);
         }
         records = to;
-        emit RecordsMoved(from, to, IContributionBadgeParts(from).claimCount());
+        emit RecordsMoved(from, to, fromCount);
+    }
+
+    /// @dev A view's one-word answer from `target` (type(uint256).max when it has no code, reverts,
+    /// or answers something else), asked in a static call: never trusted to answer.
+    function _answer(address target, bytes4 selector) private view returns (uint256) {
+        if (target.code.length == 0) return type(uint256).max;
+        (bool ok, bytes memory answer) = target.staticcall(abi.encodeWithSelector(selector));
+        if (!ok || answer.length != 32) return type(uint256).max;
+        return abi.decode(answer, (uint256));
     }
 
     /// @inheritdoc IIndicatorRegistry

@@ -15,6 +15,9 @@ interface IBadgeVersions {
     /// @notice The community's records moved to `records` (the registry names it): this contract
     /// takes no write any more.
     error BadgeRecordsMoved(address records);
+    /// @notice This version is not the one the community uses: its vote never moved the records
+    /// to it (`records` is where they are).
+    error BadgeVersionNotInUse(address records);
     /// @notice This version is still carrying its predecessor's records over: `carried` claims so
     /// far (of the predecessor's {claimCount}). Anyone may call {carryOver} to finish.
     error BadgeRecordsCarrying(uint256 carried);
