@@ -110,11 +110,19 @@ class ProposalExecutor(FollowingLeader):
                 if members * numerator // 100 <= p.for_votes + p.abstain_votes:
                     out.append(p)
             session.expunge_all()
-        waiting = {(community.slug, p.proposal_id) for p in out}
-        for key in [k for k in self._first_seen if k[0] == community.slug and k not in waiting]:
+        self.forget_left(community.slug, {p.proposal_id for p in out})
+        return out
+
+    def forget_left(self, slug: str, waiting: set[str]) -> None:
+        """Forget the proposals of `slug` that no longer wait (executed, cancelled), except those
+        given up on: an index being rebuilt leaves every proposal out for a moment, and one the
+        service left to the members must stay theirs, never tried again by itself."""
+        for key in [k for k in self._first_seen if k[0] == slug and k[1] not in waiting]:
+            attempt = self._attempts.get(key)
+            if attempt is not None and attempt.gave_up:
+                continue
             self._first_seen.pop(key, None)
             self._attempts.pop(key, None)
-        return out
 
     def execute_if_due(self, community: Community, proposal: Proposal, *, now: float) -> bool:
         key = (community.slug, proposal.proposal_id)

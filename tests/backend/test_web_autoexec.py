@@ -61,6 +61,20 @@ def test_a_proposal_the_contract_refuses_is_left_to_the_members(sent):
     assert len(sent.calls) == 1
 
 
+def test_a_proposal_left_to_the_members_stays_theirs_across_an_index_rebuild(sent):
+    """A rebuilt index lists no proposal for a moment: the one given up on is not tried again when
+    it is listed again (found by the e2e suite: a proposal removing every member, refused while
+    they were the only ones, was carried out later once someone else had joined)."""
+    service, refused, done = executor(delay=0), SimpleNamespace(proposal_id="21"), SimpleNamespace(proposal_id="22")
+    sent.answers.append(ChainRefused("MembershipLastMember", {"account": "0x" + "12" * 20}))
+    assert not service.execute_if_due(COMMUNITY, refused, now=0.0)
+    assert service.execute_if_due(COMMUNITY, done, now=0.0)
+    service.forget_left("example", set())  # the index being rebuilt: nothing waits
+    assert not service.execute_if_due(COMMUNITY, refused, now=10.0)
+    assert service.attempt("example", "21").gave_up and service.attempt("example", "22") is None
+    assert [c[0] for c in sent.calls] == ["21", "22"]
+
+
 def test_executed_meanwhile_or_the_services_own_failures_are_tried_again(sent):
     service, proposal = executor(delay=0), SimpleNamespace(proposal_id="14")
     sent.answers += [

@@ -29,19 +29,13 @@ import pytest
 from backend.chain.deployments import Deployments
 from backend.client import CommunityClient
 from devstack.stack import Server, local_stack, run_deploy, second_community_params, service_env, wait_until
+from tests.e2e import conftest
 from tests.e2e.conftest import ALICE, BOB, CAROL, _postgres_database, address, pass_proposal
 from tests.e2e.test_cli import _in_process
 from tests.e2e.test_hostile_index import Chain
 
-MENTORING = {
-    "type": "add_indicator",
-    "name": "Mentoring a newcomer",
-    "description_uri": "ipfs://mentoring",
-    "category": "mentoring",
-    "orientation": "community",
-    "weight": 5,
-    "endorsements_required": 1,
-}
+# The example's mentoring indicator, endorsed once here.
+MENTORING = {**conftest.MENTORING, "endorsements_required": 1}
 NOT_UTF8 = b"Ali\xe7e \xff"  # Latin-1, as an old tool would send it
 
 
