@@ -94,12 +94,13 @@ test: setup
 test-contracts: setup
 	@SOLCX_BINARY_PATH=$(CURDIR)/.solcx PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ape test tests/contracts --network ethereum:local:test -q -p no:cacheprovider
 
-# Deep invariant run: 5,000 random sequences of 25 steps (foundry.toml's fuzz profile);
+# Deep invariant run: 5,000 random sequences of 25 steps (foundry.toml's fuzz profile), and
+# 1,000 of them carried over to a later version of the badge contract (VersionInvariants);
 # forge prints runs (sequences) and calls. FUZZ_SEED=0x... reproduces a run. Then the deep
 # API fuzzing run (tests/api/fuzz.py), which prints how many requests it made.
 fuzz: setup
 	@echo "==> forge invariant tests, deep profile (5,000 sequences of 25 steps)"
-	@FOUNDRY_PROFILE=fuzz $(BIN)/forge test --match-contract CommunityInvariants $(if $(FUZZ_SEED),--fuzz-seed $(FUZZ_SEED)) \
+	@FOUNDRY_PROFILE=fuzz $(BIN)/forge test --match-contract 'CommunityInvariants|VersionInvariants' $(if $(FUZZ_SEED),--fuzz-seed $(FUZZ_SEED)) \
 	  | tee /dev/stderr | grep -Eo 'runs: [0-9]+, calls: [0-9]+' | awk -F'[:,] *' '{print "fuzz: " $$2 " sequences, " $$4 " calls, every invariant checked after each call"}'
 	@echo "==> API fuzzing: schemathesis against the service's own /openapi.json (300 cases per operation and phase)"
 	@$(BIN)/python -m tests.api.fuzz --max-examples $(or $(API_FUZZ_EXAMPLES),300) $(if $(FUZZ_SEED),--seed $$(( $(FUZZ_SEED) )))
