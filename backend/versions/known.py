@@ -19,6 +19,8 @@ from pathlib import Path
 
 from eth_abi import encode
 
+from backend.chain.addresses import checksum
+from backend.chain.deployments import Community
 from backend.chain.gateway import ChainGateway
 from backend.chain.rpc import RpcError
 from backend.errors import DomainError
@@ -45,6 +47,9 @@ class CodeCheck:
 
     address: str
     version: int | None  # the known version whose code it runs; None: code this service does not know
+    # Whether the records would move from a version this community used: a first version is named by
+    # no one on chain, so a vote could move "from" a look-alike holding made-up records.
+    from_ours: bool = True
 
 
 @functools.cache
@@ -53,12 +58,14 @@ def _creation_code(artifact: str) -> bytes:
     return bytes.fromhex(record["deploymentBytecode"]["bytecode"].removeprefix("0x"))
 
 
-def check(gateway: ChainGateway, candidate: str) -> CodeCheck:
-    """Whether `candidate` runs one of the known versions' code; the node away is said as unknown."""
+def check(gateway: ChainGateway, community: Community, source: str, candidate: str) -> CodeCheck:
+    """Whether `candidate` runs one of the known versions' code (the node away is said as unknown),
+    and whether `source` is a version of the community's badge contract."""
+    ours = checksum(source) in community.badge_versions()
     try:
-        return CodeCheck(candidate, _known_version(gateway, candidate))
+        return CodeCheck(candidate, _known_version(gateway, candidate), ours)
     except (DomainError, RpcError, ValueError, OSError):
-        return CodeCheck(candidate, None)
+        return CodeCheck(candidate, None, ours)
 
 
 def _known_version(gateway: ChainGateway, candidate: str) -> int | None:

@@ -266,9 +266,11 @@ def proposal(ctx: ContextDep, community: CommunityDep, proposal_id: ProposalIdPa
         # Whether a version the records would move to runs code this service knows (the node is
         # asked only for such proposals).
         code_checks=[
-            known_versions.check(ctx.gateway, a["args"]["to"])
+            known_versions.check(ctx.gateway, community, a["args"]["from"], a["args"]["to"])
             for a in found.actions
-            if a.get("function") == "moveRecords" and isinstance(a.get("args"), dict) and "to" in a["args"]
+            if a.get("function") == "moveRecords"
+            and isinstance(a.get("args"), dict)
+            and {"from", "to"} <= a["args"].keys()
         ],
     )
 

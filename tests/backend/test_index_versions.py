@@ -130,3 +130,22 @@ def test_a_served_community_follows_the_moves_the_index_holds():
     before = gateway.deployments
     ChainGateway.move_records(gateway, {"example": move})  # type: ignore[arg-type]
     assert gateway.deployments is before
+
+
+def test_a_move_is_judged_unknown_when_the_node_is_away_and_its_source_by_the_community():
+    """The proposal's page (backend/versions/known.py): a node that cannot answer leaves the new
+    version's code unknown (said in red), never recognised; a source that is none of the
+    community's versions is flagged, whatever the node says."""
+    from backend.errors import NodeUnavailable
+    from backend.versions import known
+
+    class Away:
+        class rpc:
+            @staticmethod
+            def request(*args):
+                raise NodeUnavailable("the node is away")
+
+    community = _community((RecordsMove(V1, V2, 8, 3),))
+    ours = known.check(Away(), community, V1, V2)  # type: ignore[arg-type]
+    assert (ours.version, ours.from_ours) == (None, True)
+    assert known.check(Away(), community, STRANGER, V2).from_ours is False  # type: ignore[arg-type]

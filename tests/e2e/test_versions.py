@@ -288,3 +288,9 @@ def test_the_proposals_page_says_whether_it_knows_the_new_versions_code(stack, m
     page = stack.api.http.get(f"/c/example/proposals/{proposed['created']['proposal_id']}").text
     assert "This service does not know the code of the contract the records would move to" in page
     assert "is version 2 of the badge contract" not in page
+    assert "not this community's badge contract" not in page  # it moves from the version in use
+    # A look-alike first version (any other contract, here the forwarder) as the source: voters are told not to.
+    action = {"type": "move_records", "from_version": forwarder, "to_version": moved.second}
+    proposed = stack.api.act("proposals", BOB, description="Move from a look-alike", actions=[action])
+    page = stack.api.http.get(f"/c/example/proposals/{proposed['created']['proposal_id']}").text
+    assert "The records would move from a contract that is not this community" in page
