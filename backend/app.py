@@ -35,19 +35,22 @@ from backend.settings import Settings, get_settings
 from backend.versions.carrier import RecordsCarrier
 
 # Each community's resources, served under /communities/{community}/... (and at the top level when
-# the service serves one community), in the order their paths are matched.
+# the service serves one community). No two routes answer the same method and path
+# (tests/e2e/test_route_table.py), so their order changes nothing but speed: FastAPI tries each route
+# in turn, a few microseconds each, so the writes members make most (claims, attestations, votes)
+# and the profile come first.
 COMMUNITY_ROUTERS = (
+    claims.router,
+    claims.attestations_router,
+    proposals.votes_router,
+    members.router,
     indicators.router,
     organisations.router,
     proposals.router,
-    proposals.votes_router,
     members.delegations_router,
-    members.router,
     members.passkeys_router,
     members.names_router,
     admissions.router,
-    claims.router,
-    claims.attestations_router,
     consent.router,
     badges.router,
     relay.transactions_router,
@@ -98,16 +101,16 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
     app.state.index_reads = asyncio.Semaphore(settings.index_read_slots)
     problems.install(app)
     docs.install(app)
+    for router in COMMUNITY_ROUTERS:
+        app.include_router(router, prefix="/communities/{community}")
+        # Top-level aliases answer when exactly one community is served.
+        app.include_router(router, include_in_schema=False)
     app.include_router(communities.router)
     # Open Badges credentials: the issuer (a public development key is refused off local chains),
     # its did:web documents and the JSON-LD contexts, served from the package.
     credentials.check_issuer(context)
     app.include_router(credentials.service_router)
     app.include_router(communities.community_router, prefix="/communities/{community}")
-    for router in COMMUNITY_ROUTERS:
-        app.include_router(router, prefix="/communities/{community}")
-        # Top-level aliases answer when exactly one community is served.
-        app.include_router(router, include_in_schema=False)
     # The web app for members, over the same read models (backend/web).
     web.install(app)
     capture_web.install(app)  # capture's drafts on the waiting page, and its tables
