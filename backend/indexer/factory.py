@@ -75,6 +75,9 @@ class FactoryFollower:
         self._lock = threading.Lock()
         # The file's own communities, as it recorded them: their slugs are theirs whatever happens.
         self.file_slugs = frozenset(gateway.deployments.communities)
+        # The head and the creators the last sync read to the end: the indexer polls a few times
+        # a block, and a sync with nothing new cost two reads of the database and a block header.
+        self._synced: tuple[int, tuple[str, ...]] | None = None
 
     @property
     def factory(self) -> FactoryRecord | None:
@@ -108,6 +111,9 @@ class FactoryFollower:
             return []
         factory = self.factory
         assert factory is not None
+        synced = (head, tuple(self.creators()))
+        if synced == self._synced:
+            return []
         with self._lock:
             self._forget_if_chain_changed()
             cursor = self._cursor(factory)
@@ -128,7 +134,9 @@ class FactoryFollower:
                         )
                     )
                 cursor = last
-        return self.refresh()
+        added = self.refresh()
+        self._synced = synced if cursor >= head else None
+        return added
 
     def _cursor(self, factory: FactoryRecord) -> int:
         with self.sessions() as session:

@@ -21,8 +21,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, true
 
 from backend import units
 from backend.errors import TooManyRequests
@@ -108,44 +107,40 @@ class MemberSpent:
 
 
 def member_spent(
-    session: Session, settings: Settings, *, community: str, signer: str, now: float, client: str | None = None
+    connection: Connection, settings: Settings, *, community: str, signer: str, now: float, client: str | None = None
 ) -> tuple[MemberSpent, int | None]:
     """The member's spending, and with `client` that client's requests in flight, in one statement."""
-    row = (
-        session.connection()
-        .execute(
-            _MEMBER_SPENT if client is None else _MEMBER_AND_CLIENT_SPENT,
-            {
-                "community": community,
-                "signer": signer,
-                "client": client,
-                "strike_from": now - settings.member_strike_cooloff_seconds,
-                "minute_from": now - MINUTE,
-                "hour_from": now - HOUR,
-            },
-        )
-        .one()
-    )
+    row = connection.execute(
+        _MEMBER_SPENT if client is None else _MEMBER_AND_CLIENT_SPENT,
+        {
+            "community": community,
+            "signer": signer,
+            "client": client,
+            "strike_from": now - settings.member_strike_cooloff_seconds,
+            "minute_from": now - MINUTE,
+            "hour_from": now - HOUR,
+        },
+    ).one()
     strikes, strikes_oldest, in_flight, minute, oldest_minute, hour_gas, oldest_hour, *client_in_flight = row
     spent = MemberSpent(Strikes(strikes, strikes_oldest), in_flight, minute, oldest_minute, hour_gas, oldest_hour)
     return spent, (client_in_flight[0] or 0) if client_in_flight else None
 
 
 def member_refusal(
-    session: Session, settings: Settings, *, community: str, signer: str, gas: int, now: float
+    connection: Connection, settings: Settings, *, community: str, signer: str, gas: int, now: float
 ) -> TooManyRequests | None:
     """The budget this member has spent, if any, for a request of `gas` more."""
-    spent, _ = member_spent(session, settings, community=community, signer=signer, now=now)
+    spent, _ = member_spent(connection, settings, community=community, signer=signer, now=now)
     return member_refusal_of(spent, settings, signer=signer, gas=gas, now=now)
 
 
 def budget_refusal(
-    session: Session, settings: Settings, *, community: str, signer: str, client: str, gas: int, now: float
+    connection: Connection, settings: Settings, *, community: str, signer: str, client: str, gas: int, now: float
 ) -> TooManyRequests | None:
     """The client's budget, then the member's, for a member's request of `gas` more (what accept
     checks), read in one statement."""
     spent, client_in_flight = member_spent(
-        session, settings, community=community, signer=signer, now=now, client=client
+        connection, settings, community=community, signer=signer, now=now, client=client
     )
     return client_refusal_of(client_in_flight or 0, settings, client=client) or member_refusal_of(
         spent, settings, signer=signer, gas=gas, now=now
@@ -229,9 +224,9 @@ def member_refusal_of(
     return None
 
 
-def client_refusal(session: Session, settings: Settings, *, client: str) -> TooManyRequests | None:
+def client_refusal(connection: Connection, settings: Settings, *, client: str) -> TooManyRequests | None:
     """Requests in flight of one client address, read from the outbox."""
-    in_flight = session.connection().execute(_CLIENT_IN_FLIGHT, {"client": client}).scalar_one() or 0
+    in_flight = connection.execute(_CLIENT_IN_FLIGHT, {"client": client}).scalar_one() or 0
     return client_refusal_of(in_flight, settings, client=client)
 
 

@@ -257,8 +257,8 @@ def _settled(
 
 
 def _refusal(book: RelayBook, gas: int = 100_000):
-    with book.sessions() as session:
-        return member_refusal(session, book.settings, community="c", signer=SIGNER, gas=gas, now=time.time())
+    with book.engine.connect() as connection:
+        return member_refusal(connection, book.settings, community="c", signer=SIGNER, gas=gas, now=time.time())
 
 
 @pytest.mark.parametrize(
