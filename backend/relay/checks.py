@@ -51,6 +51,7 @@ from backend.relay.simulation import (
     gas_needed,
     judged,
     last_call,
+    note_key_signed,
     simulated_behind,
 )
 from backend.units import number, span
@@ -179,6 +180,8 @@ def check(
         gas=message["gas"],
     )
     wallet = _check_signature(ctx, community, canonical, sig, signer)
+    if not wallet:  # replayed behind the member's next requests as its call alone (simulation.py)
+        note_key_signed(forwarder, signer, message["nonce"], sig)
 
     # Submitting is idempotent: the very same signed request again (a client that lost the answer,
     # to a broken connection or a database that failed as it committed) is the request accepted

@@ -17,7 +17,15 @@ from backend.chain.gateway import HEAD_CALL, ChainGateway
 from backend.chain.rpc import RpcError
 from backend.errors import ChainRefused, NodeUnavailable, Unprocessable
 from backend.relay.book import HeldRequest
-from backend.relay.simulation import _behind, gas_needed, judged, last_call, simulated_behind
+from backend.relay.simulation import (
+    _behind,
+    gas_needed,
+    judged,
+    last_call,
+    nonce_slot,
+    note_key_signed,
+    simulated_behind,
+)
 from backend.settings import Settings
 
 ABI = ContractAbi(
@@ -113,6 +121,7 @@ class _Gateway:
     def __init__(self, *state_nonces) -> None:
         self.state_nonces, self.replayed = list(state_nonces), []
         self.relayer_address = "0x" + "ee" * 20
+        self.chain_id = 31337
 
     def abi(self, _key):
         return SimpleNamespace(function=lambda _name: SimpleNamespace(encode=lambda *args: b"\x01\x02"))
@@ -326,3 +335,78 @@ def test_the_one_round_trip_check_behind_its_clock_takes_the_two_round_trips():
     ran_on, results = judged(ctx, community, ATTESTER, 5, [{"gas": hex(1)}])
     assert gateway.methods == [HEAD_CALL[0], "eth_call", "eth_simulateV1"]
     assert int(ran_on["number"], 16) == 42 and results[0][-1]["calls"][-1]["status"] == "0x1"
+
+
+# ---------------------------------------------------------------------- direct replays
+
+
+def _key_held(nonce: int) -> HeldRequest:
+    """A held request the check found signed by the member's key, not expired."""
+    request = _held(nonce)
+    request = request._replace(payload={**request.payload, "deadline": 5_000_000_000})
+    note_key_signed(FORWARDER, ATTESTER, nonce, bytes.fromhex(request.payload["signature"][2:]))
+    return request
+
+
+class _KeyBook(_Book):
+    def held(self, community, signer, chain_nonce, head):
+        self.asked.append(chain_nonce)
+        return [_key_held(n) for n in range(chain_nonce, 6)]
+
+
+class _DirectGateway(_Gateway):
+    """Answers simulations laid out for direct replays (two blocks: the nonce read alone on the
+    state, then the replays and the calls), with the next of `state_nonces` read first; remembers
+    each simulation's blocks; the head and nonce read anew are block 42's, nonce 5."""
+
+    def __init__(self, *state_nonces) -> None:
+        super().__init__(*state_nonces)
+        self.blocks: list[list[dict]] = []
+        self.heads_read = 0
+
+    def simulate(self, calls):
+        if calls[0][0] == "eth_call":
+            self.heads_read += 1
+            return ["0x" + f"{5:064x}", {"number": hex(42), "timestamp": hex(4_000_000_012)}]
+        self.blocks.append(json.loads(calls[0][1])[0]["blockStateCalls"])
+        nonce = self.state_nonces.pop(0) if len(self.state_nonces) > 1 else self.state_nonces[0]
+        read = {"status": "0x1", "returnData": "0x" + f"{nonce:064x}"}
+        return [[{"calls": [read]}, {"calls": [{"status": "0x1", "result": i}]}] for i, _ in enumerate(calls)]
+
+
+@pytest.mark.parametrize(
+    "state_nonces, layouts, asked, heads_read",
+    [
+        ((4,), [[1, 3]], [], 0),  # the head's state: requests 4 and 5 replayed alone, then the call
+        ((3, 3), [[1, 3], [1, 4]], [3], 0),  # an older state: read from its nonce, 3 to 5 replayed
+        ((5, 5), [[1, 3], [1, 2]], [5], 1),  # a newer state ran request 4 twice: head and outbox read anew
+    ],
+)
+def test_requests_replayed_alone_are_judged_on_the_state_whose_nonce_they_start_from(
+    state_nonces, layouts, asked, heads_read
+):
+    """Replayed alone, a request the state had executed already would run twice, where the
+    forwarder skips it for its used nonce: the answer of a simulation counts only when the
+    nonce read first, on its state, is the one the replays start from, and the member's nonce is
+    set past the last of them in the block that holds them, never in the block that reads it."""
+    gateway, book = _DirectGateway(*state_nonces), _KeyBook()
+    ctx = SimpleNamespace(gateway=gateway, book=book, settings=Settings())
+    community = SimpleNamespace(slug="c", contracts={"forwarder": FORWARDER})
+    head = {"number": hex(41), "timestamp": hex(4_000_000_000)}
+    _, results = simulated_behind(ctx, community, ATTESTER, head, 4, [_key_held(4), _key_held(5)], [{"gas": hex(1)}])
+    assert [[len(block["calls"]) for block in blocks] for blocks in gateway.blocks] == layouts
+    assert (book.asked, gateway.heads_read) == (asked, heads_read)
+    for blocks in gateway.blocks:
+        assert "stateOverrides" not in blocks[0]
+        assert blocks[1]["stateOverrides"] == {FORWARDER: {"stateDiff": {nonce_slot(ATTESTER): "0x" + f"{6:064x}"}}}
+        replays = blocks[1]["calls"][:-1]
+        assert all(call["from"] == FORWARDER and call["data"].endswith(ATTESTER[2:]) for call in replays)
+    assert results[0][-1]["calls"][-1]["result"] == 0
+
+
+def test_requests_not_known_signed_by_a_key_are_replayed_through_the_forwarder():
+    """_held's signatures recover to nobody (and have expired): one block, the nonce read, each
+    request replayed through the forwarder's executeBatch, then the call."""
+    gateway = _DirectGateway(4)
+    _simulate(gateway, _Book())
+    assert [len(block["calls"]) for block in gateway.blocks[0]] == [4]
