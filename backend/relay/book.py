@@ -19,7 +19,7 @@ import time
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,18 +47,24 @@ from backend.settings import Settings
 # on more than who the member is (tests/backend/test_relay_book.py reads their plans).
 # The member's nonces from the chain's on that the outbox holds: in flight, or executed in a
 # block recent enough to be rolled back (the relayer would then send that same request again).
-_FLYING = select(RelayRequest.nonce, RelayRequest.payload, RelayRequest.gas).where(
+# Their payloads are read apart (_PAYLOADS), for those this process does not hold already.
+_FLYING = select(RelayRequest.id, RelayRequest.nonce, RelayRequest.gas).where(
     *OF_MEMBER,
     RelayRequest.nonce >= bindparam("chain_nonce"),
     or_(state_in(ACTIVE), and_(state_in(USED_NONCE), RelayRequest.block_number >= bindparam("recent_from"))),
 )
 # The same, with where each executed one was mined (None while in flight): what a check that
 # pins its simulation to a block may leave out of its replays (simulation.py, judged).
-_FLYING_MINED = select(RelayRequest.nonce, RelayRequest.payload, RelayRequest.gas, RelayRequest.block_number).where(
+_FLYING_MINED = select(RelayRequest.id, RelayRequest.nonce, RelayRequest.gas, RelayRequest.block_number).where(
     *OF_MEMBER,
     RelayRequest.nonce >= bindparam("chain_nonce"),
     or_(state_in(ACTIVE), and_(state_in(USED_NONCE), RelayRequest.block_number >= bindparam("recent_from"))),
 )
+_PAYLOADS = select(RelayRequest.id, RelayRequest.payload).where(RelayRequest.id.in_(bindparam("ids", expanding=True)))
+# Payloads kept in memory, by request id: a request's payload (the signed request) never changes,
+# and a member writing fast has each of theirs replayed in the checks of their next several, where
+# reading and parsing its JSON again each time was a third of the outbox's reads per write.
+_PAYLOADS_KEPT = 50_000
 _SAME = (
     select(RelayRequest.id, RelayRequest.state, RelayRequest.error)
     .where(
@@ -137,6 +143,7 @@ class RelayBook:
         self.engine: Engine = sessions.kw["bind"]
         # Set on each request accepted: wakes this process's relayer worker (None: no worker here).
         self.wake = wake
+        self._payloads: dict[int, dict[str, Any]] = {}  # by request id (_PAYLOADS_KEPT)
 
     # ------------------------------------------------------------------ nonces
 
@@ -156,7 +163,11 @@ class RelayBook:
                     "recent_from": recheck_from(head, self.settings.confirmations),
                 },
             ).all()
-        return sorted((HeldRequest(*row) for row in rows), key=lambda request: request.nonce)
+            payloads = self._payloads_of(connection, [row[0] for row in rows])
+        return sorted(
+            (HeldRequest(int(nonce or 0), payloads[request_id], gas) for request_id, nonce, gas in rows),
+            key=lambda request: request.nonce,
+        )
 
     def held_after(self, community: str, signer: str, from_nonce: int, head: int) -> tuple[int, list[HeldRequest]]:
         """As `held` from `from_nonce` on, less the oldest of them that the outbox knows executed
@@ -172,12 +183,30 @@ class RelayBook:
                     "recent_from": recheck_from(head, self.settings.confirmations),
                 },
             ).all()
-        rows = sorted(rows, key=lambda row: row[0])
-        first = from_nonce
-        while rows and rows[0][0] == first and rows[0][3] is not None and rows[0][3] <= head:
-            rows.pop(0)
-            first += 1
-        return first, [HeldRequest(nonce, payload, gas) for nonce, payload, gas, _ in rows if nonce >= first]
+            # A member's rows all have nonces (the outbox's direct calls have none, and no signer).
+            flying = sorted(((i, int(n or 0), g, mined) for i, n, g, mined in rows), key=lambda row: row[1])
+            first = from_nonce
+            while flying and flying[0][1] == first and flying[0][3] is not None and flying[0][3] <= head:
+                flying.pop(0)
+                first += 1
+            flying = [row for row in flying if row[1] >= first]
+            payloads = self._payloads_of(connection, [row[0] for row in flying])
+        return first, [HeldRequest(nonce, payloads[request_id], gas) for request_id, nonce, gas, _ in flying]
+
+    def _payloads_of(self, connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """The payloads of these requests: from memory, the others read (and kept)."""
+        found = {request_id: self._payloads.get(request_id) for request_id in ids}
+        missing = [request_id for request_id, payload in found.items() if payload is None]
+        if missing:
+            for request_id, payload in connection.execute(_PAYLOADS, {"ids": missing}):
+                found[request_id] = payload
+                self._keep_payload(request_id, payload)
+        return cast(dict[int, dict[str, Any]], found)
+
+    def _keep_payload(self, request_id: int, payload: dict[str, Any]) -> None:
+        if len(self._payloads) >= _PAYLOADS_KEPT:
+            self._payloads.clear()
+        self._payloads[request_id] = payload
 
     def same_request(
         self, community: str, forwarder: str, signer: str, nonce: int, signature: str
@@ -247,6 +276,7 @@ class RelayBook:
                         "created_at": now,
                     },
                 ).scalar_one()
+            self._keep_payload(request_id, payload)
         except IntegrityError as exc:
             self.clients.refund(ticket)
             if signer is not None and signature is not None and nonce is not None:

@@ -56,6 +56,26 @@ def _request(book: RelayBook, nonce: int, state: str, block: int | None = None, 
         )
 
 
+def test_held_requests_carry_their_payloads_whoever_accepted_them(book):
+    """A payload is kept in memory by the process that accepted or read it (a request in flight is
+    replayed in each check of its member's next ones); another process, or this one after a
+    restart, reads it from the outbox: the same payload either way."""
+    payload = {"from": SIGNER, "data": "0x01", "signature": "0x" + "ab" * 65}
+    accepted = book.accept(
+        community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=3, target="0xT",
+        payload=payload, signature=payload["signature"], gas=100_000, client="test",
+    )  # fmt: skip
+    _request(book, 4, "queued")
+    other = RelayBook(settings=book.settings, sessions=book.sessions)
+    for reader in (book, other, other):
+        assert [(r.nonce, r.payload) for r in reader.held("c", SIGNER, chain_nonce=3, head=10)] == [
+            (3, payload),
+            (4, {}),
+        ]
+        assert reader.held_after("c", SIGNER, 3, 10) == (3, reader.held("c", SIGNER, chain_nonce=3, head=10))
+    assert book._payloads[accepted] is payload and set(other._payloads) == {accepted, accepted + 1}
+
+
 def test_in_flight_nonces_are_skipped(book):
     _request(book, 0, "succeeded", block=10)
     _request(book, 1, "queued")
