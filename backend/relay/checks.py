@@ -25,6 +25,7 @@ from backend.chain.typed_data import (
     FORWARDER_NAME,
     FORWARDER_VERSION,
     WALLET_SIGNATURE_GAS,
+    execute_calldata,
     forward_request_struct,
     forward_request_typed_data,
     recover_signer,
@@ -208,7 +209,7 @@ def check(
     # member's requests the chain has not executed yet. Refusals are reported in this order:
     # replay, expiry, the contract's custom error, gas, anything else.
     struct = forward_request_struct(canonical, sig)
-    execute = ctx.gateway.abi("forwarder").function("execute").encode(struct)
+    execute = execute_calldata(struct)
     forwarded = as_forwarded(ctx, community, target, data, signer)
     gas = relay_gas(struct, execute, wallet)
     as_relayed = {"from": ctx.gateway.relayer_address, "to": forwarder, "data": "0x" + execute.hex(), "gas": hex(gas)}

@@ -9,6 +9,7 @@ from eth_account import Account
 from backend.chain.addresses import checksum
 from backend.chain.gateway import ChainGateway
 from backend.chain.rpc import RpcError
+from backend.chain.typed_data import execute_batch_calldata
 from backend.relay.outbox import Attempt, RelayRequest, struct_of
 
 
@@ -28,8 +29,7 @@ class RelayerKey:
         receiver."""
         if rows and rows[0].kind == "direct":
             return bytes.fromhex(rows[0].payload["data"][2:])
-        forwarder = self.gateway.abi("forwarder").function("executeBatch")
-        return forwarder.encode([struct_of(r.payload) for r in rows], self.address)
+        return execute_batch_calldata([struct_of(r.payload) for r in rows], self.address)
 
     def sign(self, *, nonce: int, to: str, data: bytes, gas: int, max_fee: int, priority: int) -> Attempt:
         signed = self.account.sign_transaction(

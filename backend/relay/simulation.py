@@ -18,7 +18,13 @@ from backend import units
 from backend.chain.deployments import Community
 from backend.chain.gateway import HEAD_CALL, ChainGateway, clock_of
 from backend.chain.rpc import Json
-from backend.chain.typed_data import forward_request_typed_data, recover_signer, signature_flaw, typed_data_digest
+from backend.chain.typed_data import (
+    execute_batch_calldata,
+    forward_request_typed_data,
+    recover_signer,
+    signature_flaw,
+    typed_data_digest,
+)
 from backend.context import Context
 from backend.errors import ChainRefused, NodeUnavailable, Unprocessable
 from backend.i18n import gettext
@@ -238,7 +244,7 @@ def _replayed(gateway: ChainGateway, struct: tuple, share: int, forwarder: str) 
     each check of their next requests until it is mined, and ABI-encoding it again each time was
     a tenth of a write's time."""
     relayer = gateway.relayer_address
-    data = gateway.abi("forwarder").function("executeBatch").encode([struct], relayer)
+    data = execute_batch_calldata([struct], relayer)
     return {"from": relayer, "to": forwarder, "data": "0x" + data.hex(), "gas": hex(batch_gas([share], data))}
 
 

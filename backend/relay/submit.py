@@ -15,6 +15,7 @@ from typing import Any
 from backend.chain.deployments import Community
 from backend.chain.logs import decode_logs
 from backend.chain.receipts import created_by
+from backend.chain.typed_data import execute_calldata
 from backend.context import Context
 from backend.errors import ChainRefused, Conflict, DomainError, IndexUnavailable, NotFound, TimedOut
 from backend.i18n import gettext as _
@@ -62,10 +63,7 @@ def relay(ctx: Context, community: Community, request: CheckedRequest, *, wait: 
         payload=payload,
         signature=request.signature,
         # As check() simulated it: ABI-encoding the execute again for its length was 0.07 ms a write.
-        gas=request.gas
-        or relay_gas(
-            request.struct, ctx.gateway.abi("forwarder").function("execute").encode(request.struct), request.wallet
-        ),
+        gas=request.gas or relay_gas(request.struct, execute_calldata(request.struct), request.wallet),
         client=client,
     )
     return follow(ctx, community, request_id, wait=wait)
