@@ -289,6 +289,12 @@ class Settings(BaseSettings):
     # How often it looks for queued requests and receipts (a request accepted by this process
     # wakes it at once).
     relay_poll_seconds: float = Field(default=0.1, gt=0)
+    # Woken by a request while a transaction it sent at the same head still waits for its block,
+    # it waits this long before sending, so that the requests accepted meanwhile go in one
+    # transaction: each costs the service (signing, recording, settling) and the node about as much
+    # as several requests, and under a burst it sent one for every few. A request alone, or the
+    # first after a block, is sent at once.
+    relay_pack_window_seconds: float = Field(default=0.03, ge=0, le=5)
     # Requests packed into one executeBatch: at most this much gas (their shares) and this many.
     relay_batch_gas: int = Field(default=8_000_000, gt=0)
     relay_batch_max: int = Field(default=64, ge=1)

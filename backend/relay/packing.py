@@ -66,6 +66,8 @@ class Packing:
         self.state = state
         self.key = key
         self.fees = fees
+        # The head at which it last sent a transaction the node took (the worker's pack window).
+        self.sent_at_head: int | None = None
 
     def _relayer_nonce(self) -> int:
         state = self.state
@@ -161,6 +163,7 @@ class Packing:
         if refusal is None:
             if self.state.balance is not None:
                 self.state.balance -= gas * max_fee
+            self.sent_at_head = head
             return None
         # Refused outright: nothing of it is out there. Its requests go back in the queue.
         log.warning("the node refused the relayer's transaction %s: %s", attempt["hash"], refusal)
