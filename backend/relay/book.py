@@ -64,7 +64,7 @@ _PAYLOADS = select(RelayRequest.id, RelayRequest.payload).where(RelayRequest.id.
 # Payloads kept in memory, by request id: a request's payload (the signed request) never changes,
 # and a member writing fast has each of theirs replayed in the checks of their next several, where
 # reading and parsing its JSON again each time was a third of the outbox's reads per write.
-_PAYLOADS_KEPT = 50_000
+_PAYLOADS_KEPT = 10_000  # requests in flight are far fewer; a payload is about a kilobyte
 _SAME = (
     select(RelayRequest.id, RelayRequest.state, RelayRequest.error)
     .where(

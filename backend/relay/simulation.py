@@ -322,7 +322,7 @@ _NONCES_SLOT = 2
 # Requests found signed by their signer's key, by (forwarder, signer, nonce, signature): checks.py
 # notes each it accepts; another process's are recovered once (_key_signed).
 _KEY_SIGNED: dict[tuple[str, str, int, str], bool] = {}
-_KEY_SIGNED_KEPT = 100_000
+_KEY_SIGNED_KEPT = 20_000  # requests in flight are far fewer
 
 
 @lru_cache(maxsize=4096)
