@@ -384,6 +384,14 @@ def settled_and_indexed(db: Path, ids: list[int]) -> bool:
     return last is not None and cursor is not None and cursor >= last
 
 
+def relayer_gas(db: Path, ids: list[int]) -> int:
+    """The gas the relayer's transactions used for these requests (each request's share)."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
+        return connection.execute(
+            f"SELECT sum(gas_used) FROM relay_requests WHERE id BETWEEN {min(ids)} AND {max(ids)}"
+        ).fetchone()[0]
+
+
 def outbox_states(db: Path, ids: list[int]) -> dict[str, int]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
         rows = connection.execute(
@@ -419,9 +427,10 @@ def signed_executes(
     return raws
 
 
-def bare_loop(node: str, deployments: Deployments, requests: list[tuple[dict, bytes]]) -> float:
+def bare_loop(node: str, deployments: Deployments, requests: list[tuple[dict, bytes]]) -> tuple[float, int]:
     """One key sends each signed request as forwarder.execute (transactions signed beforehand),
-    then waits for its nonce to be mined and reads every receipt once. Its time."""
+    then waits for its nonce to be mined and reads every receipt once. Its time, and the gas its
+    transactions used."""
     sender = Account.from_key(SENDER)
     nonce = int(rpc(node, "eth_getTransactionCount", sender.address, "pending"), 16)
     raws = signed_executes(node, deployments, sender, requests, 2 * int(rpc(node, "eth_gasPrice"), 16) + 10**9)
@@ -445,6 +454,7 @@ def bare_loop(node: str, deployments: Deployments, requests: list[tuple[dict, by
         if int(mined["result"], 16) >= last:
             break
         time.sleep(0.25)
+    gas = 0
     for i in range(0, len(hashes), 200):
         batch = [
             {"jsonrpc": "2.0", "id": j, "method": "eth_getTransactionReceipt", "params": [h]}
@@ -454,8 +464,9 @@ def bare_loop(node: str, deployments: Deployments, requests: list[tuple[dict, by
             assert receipt["result"]["status"] == "0x1", receipt
             # The forwarder's ExecutedForwardRequest(signer, nonce, success): the claim ran.
             assert receipt["result"]["logs"][-1]["data"].endswith("1"), receipt
+            gas += int(receipt["result"]["gasUsed"], 16)
     connection.close()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, gas
 
 
 def bare_concurrent(node: str, deployments: Deployments, requests: list[list[tuple[dict, bytes]]]) -> float:
@@ -623,6 +634,7 @@ def main() -> int:
         profile = profile_of(spy.stop() if spy else [], threads)
         states = outbox_states(db, ids)
         assert states == {"succeeded": args.writes}, states
+        api_gas = relayer_gas(db, ids)
         server.stop()
         server = None
 
@@ -640,7 +652,7 @@ def main() -> int:
         ordered = [r for group in zip_longest(*requests) for r in group if r is not None]
         proxy.counts(reset=True)
         before = [cpu_seconds(p) for p in pids[1:]]
-        bare_time = bare_loop(proxy.url, deployments, ordered)
+        bare_time, bare_gas = bare_loop(proxy.url, deployments, ordered)
         bare_cpu = [cpu_seconds(p) - b for p, b in zip(pids[1:], before)]
         bare_counts = proxy.counts(reset=True)
         # The rates at c=8 and c=32, on the node itself: the proxy counts, it is not measured here.
@@ -670,6 +682,8 @@ def main() -> int:
             "service_cpu_ms": service_ms,
             "samples": profile["samples"],
             "node_cpu_ms": api_cpu[1] * 1000 / n,
+            "gas_per_write": api_gas / n,
+            "transactions_per_write": api_counts["calls"].get("eth_sendRawTransaction", 0) / n,
             "load_generator_cpu_ms": api_cpu[2] * 1000 / n,
             "calls_per_write": per_write(api_counts, n),
             "round_trips_per_write": api_counts["round_trips"] / n,
@@ -680,6 +694,7 @@ def main() -> int:
         "bare": {
             "sent_and_mined_per_s": b / bare_time,
             "node_cpu_ms": bare_cpu[0] * 1000 / b,
+            "gas_per_write": bare_gas / b,
             "loop_cpu_ms": bare_cpu[1] * 1000 / b,
             "calls_per_write": per_write(bare_counts, b),
             "round_trips_per_write": bare_counts["round_trips"] / b,
@@ -706,6 +721,8 @@ def report(result: dict, spots: list[tuple[str, str, float]], n: int) -> None:
     row("service CPU, ms", api["service_cpu_ms"], "-")
     row("node (Anvil) CPU, ms", api["node_cpu_ms"], bare["node_cpu_ms"])
     row("load generator / loop CPU, ms", api["load_generator_cpu_ms"], bare["loop_cpu_ms"])
+    row("gas the relayer (or the loop's key) paid", f"{api['gas_per_write']:,.0f}", f"{bare['gas_per_write']:,.0f}")
+    row("requests per transaction", 1 / max(api["transactions_per_write"], 1e-9), 1.0, 1)
     row("JSON-RPC round trips", api["round_trips_per_write"], bare["round_trips_per_write"])
     row("JSON-RPC calls, all", sum(api["calls_per_write"].values()), sum(bare["calls_per_write"].values()))
     for method in dict.fromkeys([*api["calls_per_write"], *bare["calls_per_write"]]):
