@@ -132,6 +132,7 @@ bench: setup bench/node_modules/.installed
 	@$(BIN)/python -m bench.gas
 	@if [ -f bench/api.py ]; then $(BIN)/python -m bench.api; fi
 	@$(BIN)/python -m bench.writes
+	@$(BIN)/python -m bench.replays
 	@$(BIN)/python -m bench.decay
 	@$(BIN)/python -m bench.growth
 	@$(BIN)/python -m bench.hostile
