@@ -89,7 +89,7 @@ def test_execute_and_batch_calldata_are_eth_abis_byte_for_byte():
     for size in range(6):
         batch = rng.sample(structs, size)
         assert execute_batch_calldata(batch, refund) == FORWARDER.function("executeBatch").encode(batch, refund)
-    late = (*structs[0][:4], 2 ** 48, *structs[0][5:])
+    late = (*structs[0][:4], 2**48, *structs[0][5:])
     with pytest.raises(OverflowError):
         execute_calldata(late)
     with pytest.raises(ValueError):
