@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.errors import Conflict, NotFound, TooManyRequests
 from backend.i18n import gettext as _
+from backend.indexer.db import DriverStatement
 from backend.relay.budgets import (
     IS_STRIKE,
     ClientBudgets,
@@ -76,6 +77,9 @@ _SAME = (
     .order_by(RelayRequest.id.desc())
     .limit(1)
 )
+# The reads every check runs, on the driver's own cursor (DriverStatement: their columns need no
+# conversion).
+_FLYING_READ, _FLYING_MINED_READ, _SAME_READ = (DriverStatement(s) for s in (_FLYING, _FLYING_MINED, _SAME))
 _ACCEPT = insert(cast(Table, RelayRequest.__table__)).returning(RelayRequest.__table__.c.id)
 
 
@@ -154,15 +158,15 @@ class RelayBook:
         one). Only nonces the chain has not used matter, and reading from there on keeps this
         bounded by the member's requests in flight, not by all they ever made."""
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                _FLYING,
+            rows = _FLYING_READ.rows(
+                connection,
                 {
                     "community": community,
                     "signer": signer,
                     "chain_nonce": chain_nonce,
                     "recent_from": recheck_from(head, self.settings.confirmations),
                 },
-            ).all()
+            )
             payloads = self._payloads_of(connection, [row[0] for row in rows])
         return sorted(
             (HeldRequest(int(nonce or 0), payloads[request_id], gas) for request_id, nonce, gas in rows),
@@ -174,15 +178,15 @@ class RelayBook:
         in block `head` or before (they are in that block's state): the first nonce not known
         executed, and the requests from it on."""
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                _FLYING_MINED,
+            rows = _FLYING_MINED_READ.rows(
+                connection,
                 {
                     "community": community,
                     "signer": signer,
                     "chain_nonce": from_nonce,
                     "recent_from": recheck_from(head, self.settings.confirmations),
                 },
-            ).all()
+            )
             # A member's rows all have nonces (the outbox's direct calls have none, and no signer).
             flying = sorted(((i, int(n or 0), g, mined) for i, n, g, mined in rows), key=lambda row: row[1])
             first = from_nonce
@@ -214,8 +218,8 @@ class RelayBook:
         """The newest request with exactly this signature, if one was accepted: a signature covers
         every field, so it is the same request, whatever became of it."""
         with self.engine.connect() as connection:
-            row = connection.execute(
-                _SAME,
+            rows = _SAME_READ.rows(
+                connection,
                 {
                     "community": community,
                     "signer": signer,
@@ -223,8 +227,8 @@ class RelayBook:
                     "nonce": nonce,
                     "signature": signature,
                 },
-            ).one_or_none()
-        return SameRequest(*row) if row is not None else None
+            )
+        return SameRequest(*rows[0]) if rows else None
 
     # ------------------------------------------------------------------ accepting
 

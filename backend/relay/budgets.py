@@ -26,6 +26,7 @@ from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, tru
 from backend import units
 from backend.errors import TooManyRequests
 from backend.i18n import gettext as _
+from backend.indexer.db import DriverStatement
 from backend.relay.outbox import (
     ACTIVE,
     NOT_EXECUTED,
@@ -92,6 +93,8 @@ _MEMBER_SPENT = select(_STRIKES, _MEMBER_IN_FLIGHT.scalar_subquery(), _LAST_HOUR
     _STRIKES.join(_LAST_HOUR, true())
 )
 _MEMBER_AND_CLIENT_SPENT = _MEMBER_SPENT.add_columns(_CLIENT_IN_FLIGHT.scalar_subquery())
+# Run on the driver's own cursor (DriverStatement: counts, sums and times need no conversion).
+_SPENT_READS = {False: DriverStatement(_MEMBER_SPENT), True: DriverStatement(_MEMBER_AND_CLIENT_SPENT)}
 
 
 @dataclass(frozen=True)
@@ -110,8 +113,8 @@ def member_spent(
     connection: Connection, settings: Settings, *, community: str, signer: str, now: float, client: str | None = None
 ) -> tuple[MemberSpent, int | None]:
     """The member's spending, and with `client` that client's requests in flight, in one statement."""
-    row = connection.execute(
-        _MEMBER_SPENT if client is None else _MEMBER_AND_CLIENT_SPENT,
+    [row] = _SPENT_READS[client is not None].rows(
+        connection,
         {
             "community": community,
             "signer": signer,
@@ -120,7 +123,7 @@ def member_spent(
             "minute_from": now - MINUTE,
             "hour_from": now - HOUR,
         },
-    ).one()
+    )
     strikes, strikes_oldest, in_flight, minute, oldest_minute, hour_gas, oldest_hour, *client_in_flight = row
     spent = MemberSpent(Strikes(strikes, strikes_oldest), in_flight, minute, oldest_minute, hour_gas, oldest_hour)
     return spent, (client_in_flight[0] or 0) if client_in_flight else None
