@@ -63,6 +63,19 @@ _SETTLE = (
 )
 
 
+def gas_shares(gas_used: int, limits: list[int]) -> list[int]:
+    """Each request's share of its transaction's gas, by its share of the gas limit. What rounding
+    down leaves goes to the first ones, a unit each: the shares add up to the gas used, so what the
+    relayer reports per member is what its transactions used."""
+    if not limits:
+        return []
+    total = sum(limits) or 1
+    shares = [gas_used * limit // total for limit in limits]
+    for index in range(gas_used - sum(shares)):
+        shares[index % len(shares)] += 1
+    return shares
+
+
 @dataclass
 class _Settled:
     """A request of a mined batch, as settling reads it and decides its end."""
@@ -215,7 +228,6 @@ class Settling:
             # as ORM objects (each payload's JSON parsed) and flushed one by one, settling was the
             # worker's largest cost per request under load.
             rows = [_Settled(*row) for row in session.execute(_OF_BATCH, {"batch": batch_id})]
-            total = sum(r.gas for r in rows) or 1
             by_key = {(r.signer, r.nonce): r for r in rows if r.kind == "forward"}
             if receipt.succeeded and rows and rows[0].kind == "forward":
                 community = deployments.communities[rows[0].community]
@@ -235,9 +247,9 @@ class Settling:
             else:  # the whole transaction reverted: nothing in it ran, no member nonce was used
                 for row in rows:
                     row.state, row.error = "failed", BATCH_REVERTED
+            shares = gas_shares(receipt.gas_used, [row.gas for row in rows])
             settled = []
-            for row in rows:
-                share = receipt.gas_used * row.gas // total
+            for row, share in zip(rows, shares):
                 settled.append(
                     {
                         "b_id": row.id,

@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 # Settle and replace at least this often (seconds), even while the head stands still.
 _SETTLE_EVERY = 1.0
+# Blocks seen at least this far apart: the chain mines at intervals, and gathering requests for a
+# transaction costs them no block (an automining chain mines each transaction at once instead).
+_INTERVAL_MINING_FROM = 0.25
 
 
 @dataclass
@@ -86,6 +89,8 @@ class RelayWorker:
         self._last_head: int | None = None
         self._settled_at = 0.0  # monotonic time of the last settle and replace
         self._held: str | None = None  # why a stuck transaction is not replaced, as of that settle
+        self._head_changed_at: float | None = None  # monotonic time the worker last saw a new head
+        self._block_interval: float | None = None  # and the time between the last two it saw
 
     # ------------------------------------------------------------------ loop
 
@@ -126,10 +131,14 @@ class RelayWorker:
         block: the requests accepted in the next few milliseconds (`relay_pack_window_seconds`) go
         in one transaction with it, since they would share that block anyway. Each transaction
         costs the service and the node about as much as several requests, and under a burst it
-        sent one for every few. A request alone, or the first after a block, goes at once."""
+        sent one for every few. A request alone, or the first after a block, goes at once, and so
+        does every request on a chain that mines each transaction as it comes (blocks seen less
+        than _INTERVAL_MINING_FROM apart)."""
         window = self.settings.relay_pack_window_seconds
         if not (window and self.leading and self.packing.sent_at_head is not None):
             return
+        if self._block_interval is None or self._block_interval < _INTERVAL_MINING_FROM:
+            return  # blocks come with each transaction (automining): waiting gathers nothing
         try:
             same_block = self.packing.sent_at_head == self.gateway.block_number()
         except DomainError:  # the node is away: the step says so
@@ -154,6 +163,10 @@ class RelayWorker:
         head = self.gateway.block_number()
         if head != self._last_head or time.monotonic() - self._settled_at >= _SETTLE_EVERY:
             if head != self._last_head:
+                now = time.monotonic()
+                if self._head_changed_at is not None:
+                    self._block_interval = now - self._head_changed_at
+                self._head_changed_at = now
                 self.settling.recheck(head)
             self.settling.settle(head)
             # One answer per step: a stuck transaction it cannot replace pauses sending as much as
