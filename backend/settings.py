@@ -293,7 +293,8 @@ class Settings(BaseSettings):
     # it waits this long before sending, so that the requests accepted meanwhile go in one
     # transaction: each costs the service (signing, recording, settling) and the node about as much
     # as several requests, and under a burst it sent one for every few. A request alone, or the
-    # first after a block, is sent at once.
+    # first after a block, is sent at once, and so is every request on a chain that mines each
+    # transaction as it comes (a local chain without a block time).
     relay_pack_window_seconds: float = Field(default=0.03, ge=0, le=5)
     # Requests packed into one executeBatch: at most this much gas (their shares) and this many.
     relay_batch_gas: int = Field(default=8_000_000, gt=0)

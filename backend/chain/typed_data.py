@@ -3,6 +3,9 @@
 The dict returned is exactly what `eth_signTypedData_v4`, ethers' `signTypedData` and
 eth-account's `Account.sign_typed_data(full_message=...)` take. It binds a request to one
 chain (chainId), one forwarder (verifyingContract) and one use (nonce), until a deadline.
+
+Beside it: the digest and signer of a signed request, and the calldata of the forwarder's
+`execute` and `executeBatch` that carry it (encoded by hand, the same bytes as eth-abi's).
 """
 
 from __future__ import annotations

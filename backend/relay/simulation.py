@@ -248,6 +248,11 @@ def _replayed(gateway: ChainGateway, struct: tuple, share: int, forwarder: str) 
     return {"from": relayer, "to": forwarder, "data": "0x" + data.hex(), "gas": hex(batch_gas([share], data))}
 
 
+def _clock(head: dict[str, Any]) -> int:
+    """The clock of the block simulated after `head`: past the head's own, and no earlier than now."""
+    return max(clock_of(head), int(head["timestamp"], 16) + 1)
+
+
 def _behind(earlier: list[dict[str, str]], call: dict[str, str], head: dict[str, Any]) -> tuple[str, list[Any]]:
     """`call` simulated after the calls `earlier` (eth_simulateV1), in one block that follows
     `head` on its state: the node runs those few calls, not a pending block of every transaction
@@ -257,10 +262,10 @@ def _behind(earlier: list[dict[str, str]], call: dict[str, str], head: dict[str,
     "latest", Anvil could take the clock of one block and the state of the next, mined meanwhile,
     and a vote delegation then reverted for a checkpoint older than the last."""
     calls = [*earlier, call]
-    number, timestamp = int(head["number"], 16), int(head["timestamp"], 16)
+    number = int(head["number"], 16)
     overrides = {
         "number": hex(number + 1),
-        "time": hex(max(clock_of(head), timestamp + 1)),
+        "time": hex(_clock(head)),
         # The block holds all of them whatever the chain's block gas limit (a node that
         # enforces it in a simulation, as geth does, would refuse a member with many requests
         # in flight).
@@ -316,7 +321,7 @@ def _simulations(
 # other than the one the replays were chosen for is still noticed.
 
 # OpenZeppelin's ERC2771Forwarder keeps EIP712's two fallback strings in slots 0 and 1, then Nonces'
-# mapping: a member's nonce is at keccak(member, 2). tests/e2e/test_hostile_relay.py holds it
+# mapping: a member's nonce is at keccak(member, 2). tests/e2e/test_relay_replays.py holds it
 # against the chain's nonces().
 _NONCES_SLOT = 2
 # Requests found signed by their signer's key, by (forwarder, signer, nonce, signature): checks.py
@@ -337,9 +342,13 @@ def _word(value: int) -> str:
 
 def note_key_signed(forwarder: str, signer: str, nonce: int, signature: bytes) -> None:
     """A request checks.py found signed by its signer's key, as the outbox will hold it."""
+    _remember_key_signed((forwarder, signer, nonce, "0x" + signature.hex()), True)
+
+
+def _remember_key_signed(key: tuple[str, str, int, str], verdict: bool) -> None:
     if len(_KEY_SIGNED) >= _KEY_SIGNED_KEPT:
         _KEY_SIGNED.clear()
-    _KEY_SIGNED[(forwarder, signer, nonce, "0x" + signature.hex())] = True
+    _KEY_SIGNED[key] = verdict
 
 
 def _key_signed(ctx: Context, forwarder: str, request: HeldRequest) -> bool:
@@ -365,9 +374,7 @@ def _key_signed(ctx: Context, forwarder: str, request: HeldRequest) -> bool:
                 known = recover_signer(typed_data_digest(typed), signature) == payload["from"]
             except Exception:  # not a signature that recovers: the forwarder's replay judges it
                 known = False
-        if len(_KEY_SIGNED) >= _KEY_SIGNED_KEPT:
-            _KEY_SIGNED.clear()
-        _KEY_SIGNED[key] = known
+        _remember_key_signed(key, known)
     return known
 
 
@@ -387,11 +394,6 @@ def _direct_ok(
         and _key_signed(ctx, forwarder, request)
         for i, request in enumerate(held)
     )
-
-
-def _clock(head: dict[str, Any]) -> int:
-    """The clock of the block simulated after `head` (_behind)."""
-    return max(clock_of(head), int(head["timestamp"], 16) + 1)
 
 
 @lru_cache(maxsize=4096)

@@ -410,3 +410,16 @@ def test_requests_not_known_signed_by_a_key_are_replayed_through_the_forwarder()
     gateway = _DirectGateway(4)
     _simulate(gateway, _Book())
     assert [len(block["calls"]) for block in gateway.blocks[0]] == [4]
+
+
+def test_a_burst_of_requests_keeps_the_signature_verdicts_bounded(monkeypatch):
+    """A flood of distinct signed requests (each noted once its signature checks) never holds more
+    verdicts than the bound: past it, they are forgotten and recovered again when needed."""
+    from backend.relay import simulation
+
+    monkeypatch.setattr(simulation, "_KEY_SIGNED", {})
+    monkeypatch.setattr(simulation, "_KEY_SIGNED_KEPT", 50)
+    for nonce in range(1_000):
+        note_key_signed(FORWARDER, ATTESTER, nonce, bytes([nonce % 256]) * 65)
+        assert len(simulation._KEY_SIGNED) <= 50
+    assert (FORWARDER, ATTESTER, 999, "0x" + "e7" * 65) in simulation._KEY_SIGNED
