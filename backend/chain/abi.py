@@ -20,9 +20,9 @@ from typing import Any, cast
 from eth_abi import decode, encode
 from eth_abi.grammar import ABIType, BasicType, TupleType
 from eth_abi.grammar import parse as _parse
-from eth_utils import keccak
 
 from backend.chain.addresses import checksum
+from backend.chain.hashing import keccak
 
 # Control characters (C0 but tab, newline and carriage return; DEL; C1): PostgreSQL text and
 # JSONB cannot hold NUL, and none of them is readable.

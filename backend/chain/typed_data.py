@@ -14,9 +14,9 @@ from functools import lru_cache
 from typing import Any
 
 from coincurve import PublicKey
-from eth_utils import keccak
 
 from backend.chain.addresses import checksum
+from backend.chain.hashing import keccak
 from backend.i18n import gettext
 
 FORWARDER_NAME = "CommunityForwarder"

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_utils import keccak
-
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
+from backend.chain.hashing import keccak
 from backend.claims import service as claim_reads
 from backend.context import Context
 from backend.relay.checks import prepare

@@ -13,12 +13,12 @@ from __future__ import annotations
 import threading
 
 from eth_abi import encode as abi_encode
-from eth_utils import keccak
 from sqlalchemy import and_, select
 
 from backend.chain.abi import decode_lenient
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
+from backend.chain.hashing import keccak
 from backend.context import Context
 from backend.errors import ChainRefused, Conflict, NotFound, Unprocessable
 from backend.i18n import N_, gettext

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from eth_utils import keccak
-
 from backend.chain.deployments import Community
+from backend.chain.hashing import keccak
 from backend.context import Context
 from backend.errors import Conflict
 from backend.i18n import gettext as _

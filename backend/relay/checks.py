@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import encode
-from eth_utils import keccak
 
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.chain.gateway import clock_of
+from backend.chain.hashing import keccak
 from backend.chain.rpc import RpcError
 from backend.chain.typed_data import (
     ERC1271_MAGIC_VALUE,

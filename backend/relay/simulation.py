@@ -12,11 +12,10 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from eth_utils import keccak
-
 from backend import units
 from backend.chain.deployments import Community
 from backend.chain.gateway import HEAD_CALL, ChainGateway, clock_of
+from backend.chain.hashing import keccak
 from backend.chain.rpc import Json
 from backend.chain.typed_data import (
     execute_batch_calldata,
