@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from backend import web
 from backend.admissions import routes as admissions
-from backend.api import docs, problems
+from backend.api import docs, problems, signed_submits
 from backend.archive import routes as archive
 from backend.badges import routes as badges
 from backend.capture import routes as capture
@@ -117,4 +117,6 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
     problems.document(app)
     # Each request in its member's language: the `lang` cookie, else Accept-Language (backend/i18n).
     app.add_middleware(LocaleMiddleware)
+    # Members' signed requests, answered without FastAPI's per-request work (backend/api/signed_submits.py).
+    signed_submits.install(app)
     return app

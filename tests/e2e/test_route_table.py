@@ -14,6 +14,7 @@ import pytest
 from fastapi.routing import _IncludedRouter
 from starlette.routing import BaseRoute, Match, Mount
 
+from backend.api import signed_submits
 from backend.app import create_app
 from backend.settings import Settings
 
@@ -80,3 +81,23 @@ def test_the_writes_members_make_most_are_tried_first(routes):
     """Speed, not meaning: a claim or an attestation is matched against a score of routes, not a hundred."""
     for path in ("/communities/x7/claims", "/communities/x7/attestations", "/claims", "/attestations"):
         assert _answering(routes, path, "POST") < 24, path
+
+
+def test_the_lean_door_takes_only_its_own_routes_paths(env):
+    """The signed submits' middleware (backend/api/signed_submits.py) runs before the router: each
+    path of every route that it would take is one FastAPI would give to a signed submit with the
+    same function, and it takes every signed submit's path."""
+    settings = Settings(rpc_url=env.anvil.url, deployments_file=env.deployments, DATABASE_URL=env.database_url)
+    app = create_app(settings, run_indexer=False)
+    submits = signed_submits.submit_routes(app)
+    assert len({s.endpoint for s in submits}) >= 12  # claims, attestations, votes, ... (not one with a path id)
+    routes = _flat(app.router.routes)
+    for route in routes:
+        path = _sample(_path_of(route))
+        taken = [s for s in submits if s.path.match(path)]
+        if "POST" not in _methods_of(route) or not taken:
+            continue
+        answering = routes[_answering(routes, path, "POST")]
+        original = getattr(answering, "original_route", answering)
+        assert signed_submits.is_signed_submit(original), path
+        assert [s.endpoint for s in taken] == [original.endpoint], path

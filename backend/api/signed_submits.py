@@ -1,0 +1,195 @@
+"""Signed requests POSTed the usual way, answered without FastAPI's per-request machinery.
+
+Each signed submit (a claim, an attestation, a vote ...) is a FastAPI route whose function takes the
+service's context, the community, the signed request (SignedRequestIn), the request, a response
+and `wait`. FastAPI finds those for each request by solving the route's dependencies and
+validating its parameters: measured over 2,000 claims (bench.writes), that and its routing were a
+third of the event loop's work a write. Members' writes are nearly all alike (JSON, `wait=true` or
+`false` or nothing), so a middleware just outside the router takes those: it reads and validates the body with
+the same model, finds the community as the dependency does, and calls the route's own function
+with them, in the same thread pool. Anything else (another content type or query, a body that is
+not JSON or not a valid signed request) goes on to FastAPI, with the body it sent, and is
+answered exactly as before: its problem+json, its words. Refusals the route's function raises
+(the chain's, the budgets') are answered by the app's own exception handlers, as any route's are,
+and every middleware outside this one (the language, the security headers, the 500s) applies.
+
+The routes are found by their function's parameters (signed_submits), so a new signed submit
+takes this path by itself, and one whose parameters differ stays with FastAPI: slower, never
+different. tests/e2e/test_signed_submits.py holds both paths to the same answers.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, TypeGuard
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.dependencies import get_community, get_context
+from backend.relay.schemas import SignedRequestIn
+
+# The parameters of a signed submit's function, as every one in the routers declares them.
+_PARAMETERS = ("ctx", "community", "body", "request", "response", "wait")
+# The queries taken here; any other (wait=1, wait=yes, another parameter) goes on to FastAPI,
+# which reads it as it always did.
+_WAIT = {b"": True, b"wait=true": True, b"wait=false": False}
+
+
+@dataclass(frozen=True)
+class SubmitRoute:
+    """A signed submit's path (as the router matches it, and its last segment) and the route's own function."""
+
+    path: re.Pattern[str]
+    last: str
+    endpoint: Any
+
+
+def is_signed_submit(route: Any) -> TypeGuard[APIRoute]:
+    """A POST route of FastAPI's whose function takes exactly what a signed submit's does, and
+    nothing else FastAPI would solve: the context and the community from their dependencies, a
+    SignedRequestIn body, the request, the response, and `wait` from the query."""
+    if not isinstance(route, APIRoute) or "POST" not in (route.methods or ()) or route.dependencies:
+        return False
+    dependant = route.dependant
+    body = dependant.body_params
+    return (
+        tuple(inspect.signature(route.endpoint).parameters) == _PARAMETERS
+        and [d.call for d in dependant.dependencies] == [get_context, get_community]
+        and [p.name for p in dependant.query_params] == ["wait"]
+        and len(body) == 1
+        and body[0].field_info.annotation is SignedRequestIn
+        and not (dependant.path_params or dependant.header_params or dependant.cookie_params)
+        and (dependant.request_param_name, dependant.response_param_name) == ("request", "response")
+    )
+
+
+def submit_routes(app: FastAPI) -> list[SubmitRoute]:
+    """Every signed submit of the app, under each path it is included at."""
+    found = []
+    for context in iter_route_contexts(app.router.routes):
+        route = context.original_route
+        if is_signed_submit(route) and not getattr(context, "dependencies", None):
+            path = str(context.path)
+            regex, _, _ = compile_path(path)
+            found.append(SubmitRoute(regex, path.rpartition("/")[2], route.endpoint))
+    return found
+
+
+class SignedSubmits:
+    """ASGI middleware, the innermost of the app's (see the module's docstring)."""
+
+    def __init__(self, app: ASGIApp, routes: list[SubmitRoute]) -> None:
+        self.app = app
+        # By the path's last segment (claims, attestations, votes ...): a POST tries the one or two
+        # paths that end as it does, and every other request is passed on after a comparison.
+        self.by_last: dict[str, list[SubmitRoute]] = {}
+        for route in routes:
+            self.by_last.setdefault(route.last, []).append(route)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        for route in self.by_last.get(path.rpartition("/")[2], ()):
+            matched = route.path.match(path)
+            if matched:
+                await self._submit(route, matched.groupdict(), scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _submit(
+        self, route: SubmitRoute, params: dict[str, str], scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        body = await _body(receive)
+        sent = False
+
+        async def again() -> Message:  # the body once more, for whoever reads the request next
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        signed, wait = _parsed(scope, body)
+        if signed is None:
+            await self.app(scope, again, send)
+            return
+        scope = {**scope, "path_params": {**scope.get("path_params", {}), **params}}
+        request = Request(scope, again)
+        try:
+            ctx = request.app.state.context
+            answer = await run_in_threadpool(
+                route.endpoint,
+                ctx=ctx,
+                community=ctx.community(params.get("community")),
+                body=signed,
+                request=request,
+                response=Response(),
+                wait=wait,
+            )
+        except Exception as exc:
+            handler = _handler(request.app, exc)
+            if handler is None:  # what no handler answers: the middlewares outside answer it (a 500)
+                raise
+            answer = await handler(request, exc)
+        await answer(scope, again, send)
+
+
+def _handler(app: FastAPI, exc: Exception) -> Any:
+    """The app's handler of `exc`, as Starlette's ExceptionMiddleware finds it (by the exception's
+    classes, nearest first); None for one only the catch-all for every Exception would answer."""
+    for kind in type(exc).__mro__:
+        if kind is Exception:
+            return None
+        if kind in app.exception_handlers:
+            return app.exception_handlers[kind]
+    return None
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _parsed(scope: Scope, body: bytes) -> tuple[SignedRequestIn | None, bool]:
+    """The signed request and `wait`, when the request is as members' clients send it; else None."""
+    wait = _WAIT.get(scope.get("query_string", b""))
+    if wait is None or _content_type(scope) != "application/json":
+        return None, True
+    try:
+        value: Any = json.loads(body)
+        return SignedRequestIn.model_validate(value), wait
+    except (ValueError, ValidationError, RecursionError):  # not JSON, or not a signed request: FastAPI says why
+        return None, True
+
+
+def _content_type(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return value.decode("latin-1").partition(";")[0].strip().lower()
+    return None
+
+
+def install(app: FastAPI) -> None:
+    """The middleware, innermost: every other middleware applies to its answers. Call it once
+    every router is included and every other middleware added."""
+    app.user_middleware.append(Middleware(SignedSubmits, routes=submit_routes(app)))

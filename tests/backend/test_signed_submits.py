@@ -1,0 +1,173 @@
+"""Which door a signed submit goes through (backend/api/signed_submits.py), in process.
+
+A route's function is told by the request's scope whether FastAPI routed it (FastAPI puts the
+route there) or the lean middleware did. Requests as members' clients send them take the lean
+door; every other shape goes on to FastAPI with its body intact; other methods and routes are
+never touched; and the lean door's refusals are the app's exception handlers' answers.
+tests/e2e/test_signed_submits.py holds the two doors' answers alike on the real service."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import pytest
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.testclient import TestClient
+
+from backend.api import signed_submits
+from backend.chain.typed_data import forward_request_typed_data
+from backend.dependencies import CommunityDep, ContextDep, WaitQuery
+from backend.errors import Conflict, DomainError
+from backend.relay.schemas import SignedRequestIn
+
+BODY = {
+    "typed_data": forward_request_typed_data(
+        chain_id=31337,
+        forwarder="0x" + "11" * 20,
+        sender="0x" + "22" * 20,
+        target="0x" + "33" * 20,
+        data=b"\x01\x02",
+        nonce=3,
+        deadline=2_000_000_000,
+        gas=200_000,
+    ),
+    "signature": "0x" + "ab" * 65,
+}
+seen: list[dict] = []
+
+
+class _Context:
+    def community(self, slug: str | None) -> str:
+        if slug == "nowhere":
+            raise Conflict("no such community", error="Nowhere")
+        return f"community {slug}"
+
+
+def _extra() -> int:
+    return 1
+
+
+def _app() -> FastAPI:
+    router = APIRouter(prefix="/claims")
+
+    @router.post("")
+    def submit(
+        ctx: ContextDep,
+        community: CommunityDep,
+        body: SignedRequestIn,
+        request: Request,
+        response: Response,
+        wait: WaitQuery = True,
+    ):
+        if body.typed_data.message.nonce == 99:
+            raise RuntimeError("unexpected")
+        if body.typed_data.message.nonce == 98:
+            raise Conflict("already relayed", error="ReplayedRequest", request_id=5)
+        seen.append(
+            {
+                "door": "fastapi" if "route" in request.scope else "lean",
+                "community": community,
+                "wait": wait,
+                "nonce": body.typed_data.message.nonce,
+                "path_params": dict(request.path_params),
+            }
+        )
+        return JSONResponse({"ok": True}, status_code=202)
+
+    @router.post("/with-dependency")
+    def guarded(
+        ctx: ContextDep,
+        community: CommunityDep,
+        body: SignedRequestIn,
+        request: Request,
+        response: Annotated[int, Depends(_extra)],
+        wait: WaitQuery = True,
+    ):
+        seen.append({"door": "fastapi" if "route" in request.scope else "lean"})
+        return {"ok": True}
+
+    app = FastAPI()
+    app.state.context = _Context()
+    app.include_router(router, prefix="/communities/{community}")
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError):
+        return JSONResponse({"handled": exc.detail, "path": dict(request.path_params)}, status_code=exc.status)
+
+    signed_submits.install(app)
+    return app
+
+
+@pytest.fixture
+def client():
+    seen.clear()
+    with TestClient(_app(), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_the_routes_found_are_the_signed_submits_only():
+    routes = signed_submits.submit_routes(_app())
+    assert [r.path.pattern for r in routes] == ["^/communities/(?P<community>[^/]+)/claims$"]
+
+
+@pytest.mark.parametrize("query", ["", "?wait=true", "?wait=false"])
+def test_requests_as_clients_send_them_take_the_lean_door(client, query):
+    response = client.post("/communities/c1/claims" + query, json=BODY)
+    assert response.status_code == 202, response.text
+    assert seen == [
+        {
+            "door": "lean",
+            "community": "community c1",
+            "wait": query != "?wait=false",
+            "nonce": 3,
+            "path_params": {"community": "c1"},
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "query, content_type, body",
+    [
+        ("?wait=1", "application/json", json.dumps(BODY)),  # FastAPI reads 1 as true: its reading, not ours
+        ("?wait=false&x=1", "application/json", json.dumps(BODY)),
+        ("", "text/plain", json.dumps(BODY)),
+        ("", "application/json", json.dumps(BODY)[:-1]),  # not JSON
+        ("", "application/json", json.dumps({**BODY, "signature": "0x12"})),  # not a signed request
+        ("", "application/json", "[" * 100_000),  # nested past the parser's depth
+    ],
+)
+def test_anything_else_goes_on_to_fastapi_with_its_body(client, query, content_type, body):
+    response = client.post("/communities/c1/claims" + query, content=body, headers={"content-type": content_type})
+    if seen:  # FastAPI took it as a signed request
+        assert [s["door"] for s in seen] == ["fastapi"]
+        assert response.status_code == 202
+    else:  # and refused it in its own words
+        assert response.status_code in (400, 422), response.text
+
+
+def test_a_route_that_takes_more_stays_with_fastapi(client):
+    assert client.post("/communities/c1/claims/with-dependency", json=BODY).status_code == 200
+    assert [s["door"] for s in seen] == ["fastapi"]
+
+
+def test_other_methods_are_not_touched(client):
+    assert client.get("/communities/c1/claims").status_code == 405
+    assert seen == []
+
+
+def test_refusals_are_the_apps_handlers_answers(client):
+    # The community the dependency would refuse, and a refusal of the route's function: both by the
+    # app's handler, with the request's path parameters.
+    nowhere = client.post("/communities/nowhere/claims", json=BODY)
+    assert (nowhere.status_code, nowhere.json()) == (
+        409,
+        {"handled": "no such community", "path": {"community": "nowhere"}},
+    )
+    body = {**BODY, "typed_data": {**BODY["typed_data"], "message": {**BODY["typed_data"]["message"], "nonce": 98}}}
+    refused = client.post("/communities/c1/claims", json=body)
+    assert (refused.status_code, refused.json()) == (409, {"handled": "already relayed", "path": {"community": "c1"}})
+    # What no handler answers is the app's 500, as from any route.
+    body["typed_data"]["message"]["nonce"] = 99
+    assert client.post("/communities/c1/claims", json=body).status_code == 500
