@@ -14,12 +14,23 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+import msgspec
 import urllib3
 from urllib3.connectionpool import connection_from_url
 
 from backend.chain.http_transport import PlainHttp
 from backend.errors import NodeUnavailable
 from backend.i18n import gettext as _
+
+
+def _decoded(data: bytes) -> Any:
+    """A node's answer as Python values: by msgspec, twice as fast as json on a simulation's
+    answer (a third of a relay check's Python work was reading it); by json when msgspec refuses
+    what json takes (a number past a float's range). Both raise ValueError on what is not JSON."""
+    try:
+        return msgspec.json.decode(data)
+    except ValueError:
+        return json.loads(data)
 
 
 class RpcError(Exception):
@@ -85,8 +96,8 @@ class Rpc:
         if status >= 500 and not data:
             raise NodeUnavailable(_("The chain node at %(url)s answered HTTP %(status)s", url=self.url, status=status))
         try:
-            return json.loads(data)
-        except ValueError as exc:
+            return _decoded(data)
+        except (ValueError, RecursionError) as exc:  # not JSON, or nested past what a parser follows
             raise NodeUnavailable(
                 _(
                     "The chain node at %(url)s answered HTTP %(status)s without JSON-RPC",

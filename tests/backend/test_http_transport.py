@@ -4,15 +4,18 @@ Every failure is the node's (NodeUnavailable through Rpc), never a request sent 
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from backend.chain.http_transport import PlainHttp
-from backend.chain.rpc import Rpc
+from backend.chain.rpc import Rpc, _decoded
 from backend.errors import NodeUnavailable
 
 ANSWER = b'{"jsonrpc":"2.0","id":1,"result":"0x2a"}'
@@ -125,8 +128,11 @@ def test_a_connection_the_node_closed_while_idle_is_replaced_not_sent_on():
         (lambda n: content_length()[:-5], "cannot be reached"),  # cut off in the body
         (lambda n: b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n", "answered HTTP 502"),
         (lambda n: content_length(b"<html>oops</html>"), "without JSON-RPC"),
+        (lambda n: content_length(b'{"jsonrpc":"2.0","id":1,"result":"0x2a"'), "without JSON-RPC"),
+        (lambda n: content_length(b"\xff\xfe"), "without JSON-RPC"),
+        (lambda n: content_length(b"[" * 100_000), "without JSON-RPC"),
     ],
-    ids=["closed", "not-http", "cut-off", "502-empty", "not-json"],
+    ids=["closed", "not-http", "cut-off", "502-empty", "not-json", "unfinished-json", "not-utf8", "too-deep"],
 )
 def test_a_node_that_misbehaves_is_the_nodes_failure(answer, says):
     with server(answer) as (port, _):
@@ -168,3 +174,24 @@ def test_https_and_credentials_stay_with_urllib3():
     assert Rpc("https://node.example/v3/key")._plain is None
     assert Rpc("http://user:secret@node.example/")._plain is None
     assert Rpc("http://127.0.0.1:8545")._plain is not None
+
+
+@given(
+    st.recursive(
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=-(2**300), max_value=2**300)
+        | st.floats(allow_nan=False)
+        | st.text(),
+        lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
+        max_leaves=30,
+    )
+)
+def test_answers_read_as_json_reads_them(value):
+    """The node's answers are read by msgspec (rpc._decoded), as json.loads would read them."""
+    text = json.dumps(value).encode()
+    assert _decoded(text) == json.loads(text)
+
+
+def test_a_number_msgspec_refuses_is_read_as_json_reads_it():
+    assert _decoded(b"[1e400, 2]") == [float("inf"), 2]
