@@ -80,7 +80,28 @@ _SAME = (
 # The reads every check runs, on the driver's own cursor (DriverStatement: their columns need no
 # conversion).
 _FLYING_READ, _FLYING_MINED_READ, _SAME_READ = (DriverStatement(s) for s in (_FLYING, _FLYING_MINED, _SAME))
-_ACCEPT = insert(cast(Table, RelayRequest.__table__)).returning(RelayRequest.__table__.c.id)
+# A request accepted, every column it is written with named (the driver's cursor runs no Python-side
+# column defaults: tests/backend/test_driver_statements.py holds its row to the ORM's).
+_ACCEPTED_COLUMNS = (
+    "community",
+    "kind",
+    "forwarder",
+    "signer",
+    "nonce",
+    "target",
+    "payload",
+    "signature",
+    "gas",
+    "client",
+    "state",
+    "attempts",
+    "created_at",
+)
+_ACCEPT = DriverStatement(
+    insert(cast(Table, RelayRequest.__table__))
+    .values({name: bindparam(name) for name in _ACCEPTED_COLUMNS})
+    .returning(RelayRequest.__table__.c.id)
+)
 
 
 class HeldRequest(NamedTuple):
@@ -263,8 +284,8 @@ class RelayBook:
                 )
                 if refusal:
                     raise refusal
-                request_id = connection.execute(
-                    _ACCEPT,
+                ((request_id,),) = _ACCEPT.rows(
+                    connection,
                     {
                         "community": community,
                         "kind": kind,
@@ -277,9 +298,10 @@ class RelayBook:
                         "gas": gas,
                         "client": client,
                         "state": "queued",
+                        "attempts": 0,
                         "created_at": now,
                     },
-                ).scalar_one()
+                )
             self._keep_payload(request_id, payload)
         except IntegrityError as exc:
             self.clients.refund(ticket)

@@ -12,6 +12,7 @@ from sqlalchemy import column, event, select, table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import sessionmaker
 
+from backend.errors import Conflict
 from backend.indexer.db import DriverStatement, make_engine
 from backend.relay import book as outbox_book
 from backend.relay import budgets
@@ -103,3 +104,42 @@ def test_anyone_listening_to_the_engine_sees_every_read(book):
     finally:
         event.remove(book.engine, "before_cursor_execute", keep)
     assert len(seen) == len(_reads(0))
+
+
+def _columns(book: RelayBook, request_id: int) -> dict:
+    with book.sessions() as session:
+        row = session.get(RelayRequest, request_id)
+        assert row is not None
+        return {c.name: getattr(row, c.name) for c in RelayRequest.__table__.columns if c.name != "id"}
+
+
+def test_a_request_accepted_on_the_drivers_cursor_is_the_row_the_orm_would_write(book):
+    """accept names every column it writes (the driver's cursor runs no Python-side defaults): its
+    row, read back, is the row the ORM writes from the same values with its defaults. A column
+    given a default later, and left out of the accept, fails here."""
+    payload = {"from": SIGNER, "data": "0x" + "ab" * 40, "deadline": "99", "nested": {"é": [1, 2]}}
+    accepted = book.accept(
+        community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=9, target="0xT",
+        payload=payload, signature="0x09", gas=120_000, client="127.0.0.1",
+    )  # fmt: skip
+    written = _columns(book, accepted)
+    with book.sessions.begin() as session:
+        row = RelayRequest(
+            community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=10, target="0xT",
+            payload=payload, signature="0x0a", gas=120_000, client="127.0.0.1", created_at=written["created_at"],
+        )  # fmt: skip
+        session.add(row)
+        session.flush()
+        by_orm = row.id
+    expected = {**_columns(book, by_orm), "nonce": 9, "signature": "0x09"}
+    assert written == expected
+    # The same signed request again is the one accepted; another for its nonce is refused.
+    assert book.accept(
+        community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=9, target="0xT",
+        payload=payload, signature="0x09", gas=120_000, client="127.0.0.1",
+    ) == accepted  # fmt: skip
+    with pytest.raises(Conflict):
+        book.accept(
+            community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=9, target="0xT",
+            payload=payload, signature="0x99", gas=120_000, client="127.0.0.1",
+        )  # fmt: skip

@@ -45,7 +45,8 @@ def _alike(lean: httpx.Response, slow: httpx.Response, *, same_body: bool = True
 
 def _signed_claim(env, governed, key: str, uri: str, *, signer: str | None = None, **change) -> dict:
     """A claim prepared for `key`'s member, changed, and signed by `signer` (the member by default)."""
-    typed = env.api.prepare("claims", signer=address(key), indicator_id=governed["code"], evidence_uri=uri)["typed_data"]
+    prepared = env.api.prepare("claims", signer=address(key), indicator_id=governed["code"], evidence_uri=uri)
+    typed = prepared["typed_data"]
     typed["message"].update(change)
     return {"typed_data": typed, "signature": env.api.sign(signer or key, typed)}
 
