@@ -143,11 +143,12 @@ class ChainGateway:
         except RpcError as exc:
             raise self.refusal(exc) from exc
 
-    def simulate(self, calls: list[tuple[str, Any]]) -> list[Any]:
+    def simulate(self, calls: list[tuple[str, Any]], shape: Any = None) -> list[Any]:
         """Reads and simulations in one round trip; a call the chain refused yields its
         `ChainRefused` (custom error named) in place of a result, so the caller keeps the order
-        in which refusals are reported."""
-        return [self.refusal(r) if isinstance(r, RpcError) else r for r in self.rpc.batch(calls, raise_errors=False)]
+        in which refusals are reported. `shape`: the fields read of the answers (Rpc.batch)."""
+        answers = self.rpc.batch(calls, raise_errors=False, shape=shape)
+        return [self.refusal(r) if isinstance(r, RpcError) else r for r in answers]
 
     def refusal(self, exc: RpcError) -> ChainRefused:
         if exc.data is None:

@@ -23,12 +23,14 @@ from backend.errors import NodeUnavailable
 from backend.i18n import gettext as _
 
 
-def _decoded(data: bytes) -> Any:
+def _decoded(data: bytes, shape: Any = None) -> Any:
     """A node's answer as Python values: by msgspec, twice as fast as json on a simulation's
-    answer (a third of a relay check's Python work was reading it); by json when msgspec refuses
-    what json takes (a number past a float's range). Both raise ValueError on what is not JSON."""
+    answer (a third of a relay check's Python work was reading it), and with a `shape` (TypedDicts
+    of the fields a caller reads) faster again, since what it leaves out (a simulation's logs) is
+    skipped unread; by json, whole, when msgspec refuses what json takes (a number past a float's
+    range, an answer of another shape). Both raise ValueError on what is not JSON."""
     try:
-        return msgspec.json.decode(data)
+        return msgspec.json.decode(data) if shape is None else msgspec.json.decode(data, type=shape)
     except ValueError:
         return json.loads(data)
 
@@ -75,10 +77,10 @@ class Rpc:
         plain = parts.scheme == "http" and parts.hostname and not parts.username
         self._plain = PlainHttp(parts.hostname or "", parts.port or 80, self._path, timeout) if plain else None
 
-    def _post(self, payload: Any) -> Any:
-        return self._send(json.dumps(payload).encode())
+    def _post(self, payload: Any, shape: Any = None) -> Any:
+        return self._send(json.dumps(payload).encode(), shape)
 
-    def _send(self, body: bytes) -> Any:
+    def _send(self, body: bytes, shape: Any = None) -> Any:
         try:
             if self._plain is not None:
                 status, data = self._plain.post(body)
@@ -96,7 +98,7 @@ class Rpc:
         if status >= 500 and not data:
             raise NodeUnavailable(_("The chain node at %(url)s answered HTTP %(status)s", url=self.url, status=status))
         try:
-            return _decoded(data)
+            return _decoded(data, shape)
         except (ValueError, RecursionError) as exc:  # not JSON, or nested past what a parser follows
             raise NodeUnavailable(
                 _(
@@ -112,9 +114,12 @@ class Rpc:
             raise RpcError(response["error"])
         return response["result"]
 
-    def batch(self, calls: Sequence[tuple[str, list[Any] | Json]], *, raise_errors: bool = True) -> list[Any]:
+    def batch(
+        self, calls: Sequence[tuple[str, list[Any] | Json]], *, raise_errors: bool = True, shape: Any = None
+    ) -> list[Any]:
         """Several calls in one round trip, results in call order. With `raise_errors=False` a
-        call that failed yields its `RpcError` in place of a result, for the caller to weigh."""
+        call that failed yields its `RpcError` in place of a result, for the caller to weigh. With
+        a `shape`, the answers are read as it says (_decoded): only the fields the caller reads."""
         if not calls:
             return []
         if any(isinstance(params, Json) for _, params in calls):
@@ -123,13 +128,13 @@ class Rpc:
                 f"{params if isinstance(params, Json) else json.dumps(params)}}}"
                 for i, (method, params) in enumerate(calls)
             )
-            responses = self._send(("[" + ",".join(entries) + "]").encode())
+            responses = self._send(("[" + ",".join(entries) + "]").encode(), shape)
         else:
             payload = [
                 {"jsonrpc": "2.0", "id": i, "method": method, "params": params}
                 for i, (method, params) in enumerate(calls)
             ]
-            responses = self._post(payload)
+            responses = self._post(payload, shape)
         if isinstance(responses, dict):  # the whole batch failed
             raise RpcError(responses.get("error", {"message": str(responses)}))
         results: list[Any] = []

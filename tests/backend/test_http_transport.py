@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from backend.chain.http_transport import PlainHttp
 from backend.chain.rpc import Rpc, _decoded
 from backend.errors import NodeUnavailable
+from backend.relay.simulation import CHECK_ANSWERS
 
 ANSWER = b'{"jsonrpc":"2.0","id":1,"result":"0x2a"}'
 
@@ -195,3 +196,27 @@ def test_answers_read_as_json_reads_them(value):
 
 def test_a_number_msgspec_refuses_is_read_as_json_reads_it():
     assert _decoded(b"[1e400, 2]") == [float("inf"), 2]
+
+
+def test_a_shaped_answer_keeps_what_a_check_reads_and_leaves_the_logs():
+    """A check's answers read with its shape (simulation.CHECK_ANSWERS): each call's status, gas,
+    return data and error as the whole answer has them, the logs left unread; an answer of
+    another shape (the whole batch refused) is read whole."""
+    log = {"address": "0x" + "ab" * 20, "topics": ["0x" + "cd" * 32], "data": "0x00", "logIndex": "0x0"}
+    calls = [
+        {"status": "0x1", "gasUsed": "0x5208", "returnData": "0x" + "00" * 32, "logs": [log, log]},
+        {"status": "0x0", "gasUsed": "0x10", "returnData": "0x08c379a0", "logs": [], "error": {"message": "no"}},
+    ]
+    answers = [
+        {"jsonrpc": "2.0", "id": 0, "result": {"number": "0x10", "hash": "0x" + "11" * 32, "timestamp": "0x5"}},
+        {"jsonrpc": "2.0", "id": 1, "result": [{"number": "0x11", "calls": calls}]},
+        {"jsonrpc": "2.0", "id": 2, "error": {"code": 3, "message": "reverted", "data": "0x12"}},
+        {"jsonrpc": "2.0", "id": 3, "result": "0x2a"},
+    ]
+    shaped = _decoded(json.dumps(answers).encode(), CHECK_ANSWERS)
+    assert shaped[0] == answers[0] and shaped[2:] == answers[2:]
+    assert shaped[1]["result"] == [{"calls": [{k: v for k, v in c.items() if k != "logs"} for c in calls]}]
+    refused = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "invalid"}}
+    assert _decoded(json.dumps(refused).encode(), CHECK_ANSWERS) == refused
+    odd = [{"jsonrpc": "2.0", "id": 0, "result": 42}]  # a number where no field takes one: read whole
+    assert _decoded(json.dumps(odd).encode(), CHECK_ANSWERS) == odd

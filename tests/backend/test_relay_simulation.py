@@ -126,7 +126,7 @@ class _Gateway:
     def abi(self, _key):
         return SimpleNamespace(function=lambda _name: SimpleNamespace(encode=lambda *args: b"\x01\x02"))
 
-    def simulate(self, calls):
+    def simulate(self, calls, shape=None):
         assert all(method == "eth_simulateV1" for method, _ in calls)
         # The params as the node receives them: JSON text (rpc.Json) is read as the node reads it.
         block_calls = [json.loads(params)[0]["blockStateCalls"][0]["calls"] for _, params in calls]
@@ -217,7 +217,7 @@ def test_a_node_whose_state_keeps_moving_back_is_the_nodes_failure():
 def test_a_nonce_the_simulation_could_not_read_is_the_nodes_failure(first):
     """503 naming the simulation, never a 500 from parsing what the node sent, and never a nonce."""
     gateway = _Gateway(4)
-    gateway.simulate = lambda calls: [[{"calls": [first, {"status": "0x1"}]}]]
+    gateway.simulate = lambda calls, shape=None: [[{"calls": [first, {"status": "0x1"}]}]]
     with pytest.raises(NodeUnavailable) as caught:
         _simulate(gateway, _Book())
     assert "eth_simulateV1" in caught.value.detail
@@ -234,7 +234,7 @@ class _RacingGateway(_Gateway):
         self.heads_read = 0
         self.refusal = "0x" + keccak(text=refusal)[:4].hex()
 
-    def simulate(self, calls):
+    def simulate(self, calls, shape=None):
         if calls[0][0] == "eth_call":  # chain_and_outbox: the nonce and the head, read anew
             self.heads_read += 1
             return ["0x" + f"{5:064x}", {"number": hex(42), "timestamp": hex(4_000_000_012)}]
@@ -278,7 +278,7 @@ def test_a_simulation_behind_its_clock_on_the_nonce_it_expected_runs_again_on_th
 class _RefusingGateway(_RacingGateway):
     """A call that fails for a reason of its own: on every head, however often read."""
 
-    def simulate(self, calls):
+    def simulate(self, calls, shape=None):
         results = super().simulate(calls)
         if calls[0][0] != "eth_call":
             results[0][0]["calls"][-1] = {"status": "0x0", "returnData": self.refusal}
@@ -308,7 +308,7 @@ class _RememberingGateway(_Gateway):
         self.refusal = "0x" + keccak(text="CheckpointUnorderedInsertion()")[:4].hex()
         self.methods: list[str] = []
 
-    def simulate(self, calls):
+    def simulate(self, calls, shape=None):
         self.methods.append(calls[0][0])
         if calls[0] == HEAD_CALL:  # the one-round-trip check
             refused = {"status": "0x0", "returnData": self.refusal}
@@ -364,7 +364,7 @@ class _DirectGateway(_Gateway):
         self.blocks: list[list[dict]] = []
         self.heads_read = 0
 
-    def simulate(self, calls):
+    def simulate(self, calls, shape=None):
         if calls[0][0] == "eth_call":
             self.heads_read += 1
             return ["0x" + f"{5:064x}", {"number": hex(42), "timestamp": hex(4_000_000_012)}]
