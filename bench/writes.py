@@ -1,6 +1,6 @@
 """What one write costs: the service's CPU, the node's CPU and the JSON-RPC calls, per stage.
 
-Run: `python -m bench.writes [--writes 2000] [--baseline 2000] [--json out.json] [--service-tree DIR]`
+Run: `python -m bench.writes [--writes 2000] [--baseline 2000] [--rate N] [--json out.json] [--service-tree DIR]`
 (DIR: another copy of the code, say a `git archive` of a commit, served instead of this checkout's,
 to compare two versions on the same chain and load). Starts its own
 Anvil (a block a second, a raised block gas limit), deploys, admits the 8 members of bench/api.py,
@@ -336,20 +336,27 @@ def member_nonce(url: str, deployments: Deployments, member: str) -> int:
     return int(rpc(url, "eth_call", {"to": community.contracts["forwarder"], "data": "0x" + data.hex()}, "latest"), 16)
 
 
-def post_all(url: str | list[str], bodies: dict[str, list[bytes]]) -> tuple[float, list[int]]:
+def post_all(url: str | list[str], bodies: dict[str, list[bytes]], rate: float = 0) -> tuple[float, list[int]]:
     """Each member's ready bodies POSTed in order on one kept-alive connection, the members at once;
-    with several API addresses (processes over one database), the members spread over them."""
+    with several API addresses (processes over one database), the members spread over them. With
+    a `rate` (writes a second, all members together), each member keeps to its share of it: a
+    request no sooner than its turn, so that two versions of the service are measured at the same
+    rate (the node's work per write grows with the rate: each check replays the member's requests
+    in flight, and more are in flight at a higher rate)."""
     urls = [url] if isinstance(url, str) else url
     target_of = {member: urlsplit(urls[i % len(urls)]) for i, member in enumerate(bodies)}
     ids: list[int] = []
     lock = threading.Lock()
     failures: list[str] = []
 
-    def run(member: str) -> None:
+    def run(member: str, index: int) -> None:
         target = target_of[member]
         connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=120)
         mine = []
-        for body in bodies[member]:
+        every = len(bodies) / rate if rate else 0.0
+        for n, body in enumerate(bodies[member]):
+            if every:  # the members' turns interleaved: each its share of every interval
+                time.sleep(max(0.0, start + (n + index / len(bodies)) * every - time.perf_counter()))
             connection.request("POST", "/claims?wait=false", body, {"Content-Type": "application/json"})
             response = connection.getresponse()
             answer = response.read()
@@ -361,7 +368,7 @@ def post_all(url: str | list[str], bodies: dict[str, list[bytes]]) -> tuple[floa
         with lock:
             ids.extend(mine)
 
-    threads = [threading.Thread(target=run, args=(m,)) for m in bodies]
+    threads = [threading.Thread(target=run, args=(m, i)) for i, m in enumerate(bodies)]
     start = time.perf_counter()
     for t in threads:
         t.start()
@@ -582,6 +589,12 @@ def main() -> int:
     )
     parser.add_argument("--json", type=Path, help="write the figures here too")
     parser.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="writes a second the API's clients keep to (0: each as fast as it is answered)",
+    )
+    parser.add_argument(
         "--service-tree", type=Path, help="serve the code of this folder (a `git archive` of a commit), to compare two"
     )
     args = parser.parse_args()
@@ -626,7 +639,7 @@ def main() -> int:
             spy.start()
         threads_before = thread_cpu(pids[0])
         before = [cpu_seconds(p) for p in pids]
-        post_time, ids = post_all(server.url, bodies)
+        post_time, ids = post_all(server.url, bodies, args.rate)
         wait_until(lambda: settled_and_indexed(db, ids), timeout=600, what="the outbox drained and indexed")
         api_cpu = [cpu_seconds(p) - b for p, b in zip(pids, before)]
         threads = {t: c - threads_before.get(t, 0.0) for t, c in thread_cpu(pids[0]).items()}
@@ -677,6 +690,7 @@ def main() -> int:
         "service": str(args.service_tree) if args.service_tree else "this checkout",
         "writes": n,
         "baseline_writes": b,
+        "paced_to_per_s": args.rate or None,
         "api": {
             "accepted_per_s": n / post_time,
             "service_cpu_ms": service_ms,
@@ -717,7 +731,9 @@ def report(result: dict, spots: list[tuple[str, str, float]], n: int) -> None:
     print(f"\n== Cost per write ({result['date']}; CPU from /proc; rates only as good as the machine is quiet) ==")
     print(f"{'per accepted claim':46} {'API path':>12} {'bare loop':>12}")
     row("writes", f"{n:,}", f"{result['baseline_writes']:,}")
-    row("rate (API accepted; bare sent and mined), /s", api["accepted_per_s"], bare["sent_and_mined_per_s"], 1)
+    paced = f" (clients paced to {result['paced_to_per_s']:g})" if result.get("paced_to_per_s") else ""
+    row(f"rate{paced}, /s" if paced else "rate (API accepted; bare sent and mined), /s", api["accepted_per_s"],
+        bare["sent_and_mined_per_s"], 1)  # fmt: skip
     row("service CPU, ms", api["service_cpu_ms"], "-")
     row("node (Anvil) CPU, ms", api["node_cpu_ms"], bare["node_cpu_ms"])
     row("load generator / loop CPU, ms", api["load_generator_cpu_ms"], bare["loop_cpu_ms"])
