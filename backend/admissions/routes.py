@@ -48,7 +48,7 @@ def submit_vouch(
     request: Request,
     response: Response,
     wait: WaitQuery = True,
-):
+) -> Response:
     """Vouch for a person: relay the signed request."""
     return relay_signed(ctx, community, "vouches", body, request, response, wait)
 
@@ -107,6 +107,6 @@ def submit_invitation(
     request: Request,
     response: Response,
     wait: WaitQuery = True,
-):
+) -> Response:
     """Invite, withdraw an invitation, or accept one: relay the signed request (any of the three prepares')."""
     return relay_signed(ctx, community, "invitations", body, request, response, wait)

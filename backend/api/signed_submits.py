@@ -29,6 +29,7 @@ from typing import Any, TypeGuard
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import ValidationError
+from starlette._utils import get_route_path  # what Starlette's router matches: the same path
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -44,6 +45,9 @@ _PARAMETERS = ("ctx", "community", "body", "request", "response", "wait")
 # The queries taken here; any other (wait=1, wait=yes, another parameter) goes on to FastAPI,
 # which reads it as it always did.
 _WAIT = {b"": True, b"wait=true": True, b"wait=false": False}
+# Longer than any signed request (a proposal's calls hold at most 16 KB of calldata): such a body is
+# passed on unparsed, so that it is not read twice.
+_LONGEST = 128 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,15 +62,28 @@ class SubmitRoute:
 def is_signed_submit(route: Any) -> TypeGuard[APIRoute]:
     """A POST route of FastAPI's whose function takes exactly what a signed submit's does, and
     nothing else FastAPI would solve: the context and the community from their dependencies, a
-    SignedRequestIn body, the request, the response, and `wait` from the query."""
+    SignedRequestIn body, the request, the response, and `wait` from the query (true when left
+    out); a plain function (FastAPI runs it in its thread pool, as this door does) that returns
+    the Response itself (anything else FastAPI would serialize, and this door does not)."""
     if not isinstance(route, APIRoute) or "POST" not in (route.methods or ()) or route.dependencies:
         return False
+    endpoint = route.endpoint
+    if (
+        not inspect.isfunction(endpoint)
+        or inspect.iscoroutinefunction(endpoint)
+        or inspect.isgeneratorfunction(endpoint)
+    ):
+        return False
+    signature = inspect.signature(endpoint)
     dependant = route.dependant
     body = dependant.body_params
+    wait = dependant.query_params
     return (
-        tuple(inspect.signature(route.endpoint).parameters) == _PARAMETERS
+        tuple(signature.parameters) == _PARAMETERS
+        and signature.return_annotation in (Response, "Response")
+        and signature.parameters["wait"].default is True
         and [d.call for d in dependant.dependencies] == [get_context, get_community]
-        and [p.name for p in dependant.query_params] == ["wait"]
+        and [(p.name, p.alias) for p in wait] == [("wait", "wait")]
         and len(body) == 1
         and body[0].field_info.annotation is SignedRequestIn
         and not (dependant.path_params or dependant.header_params or dependant.cookie_params)
@@ -79,7 +96,8 @@ def submit_routes(app: FastAPI) -> list[SubmitRoute]:
     found = []
     for context in iter_route_contexts(app.router.routes):
         route = context.original_route
-        if is_signed_submit(route) and not getattr(context, "dependencies", None):
+        limited = getattr(context, "max_body_size", None) is not None  # a body limit of its own: FastAPI's
+        if is_signed_submit(route) and not getattr(context, "dependencies", None) and not limited:
             path = str(context.path)
             regex, _, _ = compile_path(path)
             found.append(SubmitRoute(regex, path.rpartition("/")[2], route.endpoint))
@@ -98,10 +116,10 @@ class SignedSubmits:
             self.by_last.setdefault(route.last, []).append(route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
-            await self.app(scope, receive, send)
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["app"].dependency_overrides:
+            await self.app(scope, receive, send)  # (overridden dependencies: FastAPI's to solve)
             return
-        path = scope["path"]
+        path = get_route_path(scope)  # the path the router matches: under the app's root_path
         for route in self.by_last.get(path.rpartition("/")[2], ()):
             matched = route.path.match(path)
             if matched:
@@ -112,17 +130,17 @@ class SignedSubmits:
     async def _submit(
         self, route: SubmitRoute, params: dict[str, str], scope: Scope, receive: Receive, send: Send
     ) -> None:
-        body = await _body(receive)
-        sent = False
+        received = await _received(receive)
+        replayed = iter(received)
 
-        async def again() -> Message:  # the body once more, for whoever reads the request next
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        async def again() -> Message:  # what the client sent, once more, for whoever reads it next
+            return next(replayed, None) or await receive()
 
-        signed, wait = _parsed(scope, body)
+        ended = received[-1]["type"] == "http.request" and not received[-1].get("more_body", False)
+        body = b"".join(m.get("body", b"") for m in received if m["type"] == "http.request")
+        # A body cut short by the client leaving, or longer than any signed request, is FastAPI's
+        # to answer (it answers 400 to the first, and the second would be read twice).
+        signed, wait = _parsed(scope, body) if ended and len(body) <= _LONGEST else (None, True)
         if signed is None:
             await self.app(scope, again, send)
             return
@@ -158,16 +176,15 @@ def _handler(app: FastAPI, exc: Exception) -> Any:
     return None
 
 
-async def _body(receive: Receive) -> bytes:
-    chunks = []
+async def _received(receive: Receive) -> list[Message]:
+    """The request's messages up to the body's last, or up to the client's leaving: kept whole,
+    so that FastAPI reads exactly what was sent, the leaving too."""
+    messages = []
     while True:
         message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+        messages.append(message)
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return messages
 
 
 def _parsed(scope: Scope, body: bytes) -> tuple[SignedRequestIn | None, bool]:

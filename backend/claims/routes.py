@@ -99,7 +99,7 @@ def submit(
     request: Request,
     response: Response,
     wait: WaitQuery = True,
-):
+) -> Response:
     """Relay a signed claim or nomination; returns the claim id."""
     return relay_signed(ctx, community, "claims", body, request, response, wait)
 
@@ -129,6 +129,6 @@ def submit_attestation(
     request: Request,
     response: Response,
     wait: WaitQuery = True,
-):
+) -> Response:
     """Attest (endorse) another member's claim: relay the signed request."""
     return relay_signed(ctx, community, "attestations", body, request, response, wait)

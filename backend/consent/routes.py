@@ -37,7 +37,7 @@ def submit_answer(
     request: Request,
     response: Response,
     wait: WaitQuery = True,
-):
+) -> Response:
     """Relay a signed acceptance or refusal of a nomination; `created.token_id` when accepting minted the badge."""
     return relay_signed(ctx, community, "nomination-answers", body, request, response, wait)
 
@@ -60,7 +60,7 @@ def submit_disowning(
     request: Request,
     response: Response,
     wait: WaitQuery = True,
-):
+) -> Response:
     """Relay a signed disowning of a badge."""
     return relay_signed(ctx, community, "disownings", body, request, response, wait)
 
@@ -87,6 +87,6 @@ def submit_visibility(
     request: Request,
     response: Response,
     wait: WaitQuery = True,
-):
+) -> Response:
     """Relay a signed change of the signer's profile visibility."""
     return relay_signed(ctx, community, "profile-visibility", body, request, response, wait)

@@ -74,7 +74,7 @@ def submit_delegation(
     request: Request,
     response: Response,
     wait: WaitQuery = True,
-):
+) -> Response:
     """Delegate your vote to another member: relay the signed request."""
     return relay_signed(ctx, community, "delegations", body, request, response, wait)
 
@@ -110,7 +110,7 @@ def submit_name(
     request: Request,
     response: Response,
     wait: WaitQuery = True,
-):
+) -> Response:
     """Set your name or a linked account: relay the signed request (either prepare's)."""
     return relay_signed(ctx, community, "names", body, request, response, wait)
 
@@ -165,6 +165,6 @@ def submit_passkey_key(
     request: Request,
     response: Response,
     wait: WaitQuery = True,
-):
+) -> Response:
     """Add or remove a passkey of your account: relay the signed request."""
     return relay_signed(ctx, community, "passkey-keys", body, request, response, wait)

@@ -57,7 +57,7 @@ def submit_proposal(
     request: Request,
     response: Response,
     wait: WaitQuery = True,
-):
+) -> Response:
     """Relay a signed proposal; returns the transaction and the proposal id."""
     return relay_signed(ctx, community, "proposals", body, request, response, wait)
 
@@ -98,7 +98,7 @@ def submit_cancel(
     request: Request,
     response: Response,
     wait: WaitQuery = True,
-):
+) -> Response:
     """Relay a signed cancellation (the guardian's, or the proposer's before voting opens)."""
     proposal = proposal_reads.proposal_row(ctx, community, _id(proposal_id))
     if not proposal_writes.cancels(ctx, proposal, body.typed_data.message.data):
@@ -140,6 +140,6 @@ def submit_vote(
     request: Request,
     response: Response,
     wait: WaitQuery = True,
-):
+) -> Response:
     """Cast a vote (for, against, abstain) with a reason: relay the signed request."""
     return relay_signed(ctx, community, "votes", body, request, response, wait)

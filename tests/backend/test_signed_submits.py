@@ -60,7 +60,7 @@ def _app() -> FastAPI:
         request: Request,
         response: Response,
         wait: WaitQuery = True,
-    ):
+    ) -> Response:
         if body.typed_data.message.nonce == 99:
             raise RuntimeError("unexpected")
         if body.typed_data.message.nonce == 98:
@@ -84,9 +84,36 @@ def _app() -> FastAPI:
         request: Request,
         response: Annotated[int, Depends(_extra)],
         wait: WaitQuery = True,
-    ):
+    ) -> Response:
         seen.append({"door": "fastapi" if "route" in request.scope else "lean"})
+        return JSONResponse({"ok": True})
+
+    # Alike in what they take, each unlike a signed submit in what FastAPI does with it: their answer
+    # serialized (a dict), a coroutine, `wait` false when left out.
+    @router.post("/answers-a-dict")
+    def answers_a_dict(
+        ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request, response: Response,
+        wait: WaitQuery = True,
+    ):  # fmt: skip
+        seen.append({"door": "fastapi" if "route" in request.scope else "lean"})
+        response.status_code = 202
         return {"ok": True}
+
+    @router.post("/a-coroutine")
+    async def a_coroutine(
+        ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request, response: Response,
+        wait: WaitQuery = True,
+    ) -> Response:  # fmt: skip
+        seen.append({"door": "fastapi" if "route" in request.scope else "lean"})
+        return JSONResponse({"ok": True})
+
+    @router.post("/waits-not")
+    def waits_not(
+        ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request, response: Response,
+        wait: WaitQuery = False,
+    ) -> Response:  # fmt: skip
+        seen.append({"door": "fastapi" if "route" in request.scope else "lean", "wait": wait})
+        return JSONResponse({"ok": True})
 
     app = FastAPI()
     app.state.context = _Context()
@@ -147,8 +174,90 @@ def test_anything_else_goes_on_to_fastapi_with_its_body(client, query, content_t
         assert response.status_code in (400, 422), response.text
 
 
-def test_a_route_that_takes_more_stays_with_fastapi(client):
-    assert client.post("/communities/c1/claims/with-dependency", json=BODY).status_code == 200
+@pytest.mark.parametrize("path", ["with-dependency", "answers-a-dict", "a-coroutine", "waits-not"])
+def test_a_route_unlike_a_signed_submit_stays_with_fastapi(client, path):
+    response = client.post(f"/communities/c1/claims/{path}", json=BODY)
+    assert response.status_code == (202 if path == "answers-a-dict" else 200), response.text
+    assert [s["door"] for s in seen] == ["fastapi"]
+    if path == "waits-not":
+        assert seen[0]["wait"] is False
+
+
+def _asgi(app: FastAPI, path: str, messages: list[dict], root_path: str = "") -> list[dict]:
+    """A request of raw ASGI messages, as a server passes them; the messages of the answer."""
+    import asyncio
+
+    sent: list[dict] = []
+    queue = list(messages)
+
+    async def receive() -> dict:
+        if queue:
+            return queue.pop(0)
+        await asyncio.sleep(3600)  # the client says nothing more
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": root_path + path, "raw_path": (root_path + path).encode(), "root_path": root_path, "query_string": b"",
+        "headers": [(b"content-type", b"application/json")], "client": ("127.0.0.1", 5), "server": ("test", 80),
+    }  # fmt: skip
+
+    async def run() -> None:
+        async with app.router.lifespan_context(app):
+            await asyncio.wait_for(app(scope, receive, send), 10)
+
+    asyncio.run(run())
+    return sent
+
+
+def test_a_body_the_client_left_in_the_middle_of_is_fastapis_answer_and_nothing_runs():
+    """The whole signed request arrives, but the client leaves before the body's end: FastAPI's
+    answer (400), and the route's function never runs, as without the door."""
+    seen.clear()
+    body = json.dumps(BODY).encode()
+    answer = _asgi(_app(), "/communities/c1/claims", [
+        {"type": "http.request", "body": body, "more_body": True},
+        {"type": "http.disconnect"},
+    ])  # fmt: skip
+    assert answer[0]["status"] == 400
+    assert seen == []
+
+
+def test_a_body_sent_in_pieces_is_read_whole():
+    seen.clear()
+    body = json.dumps(BODY).encode()
+    pieces = [{"type": "http.request", "body": body[i : i + 100], "more_body": True} for i in range(0, len(body), 100)]
+    answer = _asgi(
+        _app(), "/communities/c1/claims", [*pieces, {"type": "http.request", "body": b"", "more_body": False}]
+    )
+    assert answer[0]["status"] == 202
+    assert [s["door"] for s in seen] == ["lean"]
+
+
+def test_under_a_root_path_the_door_matches_the_routers_path():
+    seen.clear()
+    body = json.dumps(BODY).encode()
+    answer = _asgi(_app(), "/communities/c2/claims", [{"type": "http.request", "body": body}], root_path="/api")
+    assert answer[0]["status"] == 202
+    assert seen[0]["door"] == "lean" and seen[0]["community"] == "community c2"
+
+
+def test_a_body_longer_than_any_signed_request_is_not_parsed_twice(client):
+    padded = json.dumps(BODY) + " " * (signed_submits._LONGEST + 1)  # still the same JSON
+    response = client.post("/communities/c1/claims", content=padded, headers={"content-type": "application/json"})
+    assert response.status_code == 202
+    assert [s["door"] for s in seen] == ["fastapi"]
+
+
+def test_overridden_dependencies_are_fastapis_to_solve():
+    app = _app()
+    app.dependency_overrides[_extra] = lambda: 2
+    seen.clear()
+    with TestClient(app) as client:
+        assert client.post("/communities/c1/claims", json=BODY).status_code == 202
     assert [s["door"] for s in seen] == ["fastapi"]
 
 
