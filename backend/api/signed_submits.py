@@ -1,21 +1,25 @@
 """Signed requests POSTed the usual way, answered without FastAPI's per-request machinery.
 
-Each signed submit (a claim, an attestation, a vote ...) is a FastAPI route whose function takes the
-service's context, the community, the signed request (SignedRequestIn), the request, a response
-and `wait`. FastAPI finds those for each request by solving the route's dependencies and
+Each signed submit (a claim, an attestation, a vote ...) is a FastAPI route whose function takes
+the service's context, the community, the signed request (SignedRequestIn), the request, a
+response and `wait`. FastAPI finds those for each request by solving the route's dependencies and
 validating its parameters: measured over 2,000 claims (bench.writes), that and its routing were a
-third of the event loop's work a write. Members' writes are nearly all alike (JSON, `wait=true` or
-`false` or nothing), so a middleware just outside the router takes those: it reads and validates the body with
-the same model, finds the community as the dependency does, and calls the route's own function
-with them, in the same thread pool. Anything else (another content type or query, a body that is
-not JSON or not a valid signed request) goes on to FastAPI, with the body it sent, and is
-answered exactly as before: its problem+json, its words. Refusals the route's function raises
-(the chain's, the budgets') are answered by the app's own exception handlers, as any route's are,
-and every middleware outside this one (the language, the security headers, the 500s) applies.
+third of the event loop's work a write. Members' writes are nearly all alike (JSON, `wait=true`
+or `false` or nothing), so a middleware just outside the router takes those: it reads and
+validates the body with the same model, finds the community as the dependency does, and calls
+the route's own function with them, in the same thread pool. Anything else goes on to FastAPI,
+with exactly what the client sent, and is answered as before, in its words: another content type
+or query, a body that is not JSON or not a valid signed request, a body the client left in the
+middle of (FastAPI answers 400 and nothing runs), one longer than any signed request (so that it
+is not read twice). Refusals the route's function raises (the chain's, the budgets') are answered
+by the app's own exception handlers, as any route's are, and every middleware outside this one
+(the language, the security headers, the 500s) applies.
 
-The routes are found by their function's parameters (signed_submits), so a new signed submit
-takes this path by itself, and one whose parameters differ stays with FastAPI: slower, never
-different. tests/e2e/test_signed_submits.py holds both paths to the same answers.
+The routes are found by what their function takes and returns (is_signed_submit), so a new signed
+submit takes this path by itself; one that takes more, is a coroutine, leaves its answer to
+FastAPI to serialize, or has a body limit of its own stays with FastAPI: slower, never different.
+tests/e2e/test_signed_submits.py holds both doors to the same answers on the service;
+tests/backend/test_signed_submits.py, which door each kind of request and route takes.
 """
 
 from __future__ import annotations
