@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from backend import web
 from backend.admissions import routes as admissions
 from backend.api import docs, problems, signed_submits
+from backend.api.body_limit import BodyLimit
 from backend.archive import routes as archive
 from backend.badges import routes as badges
 from backend.capture import routes as capture
@@ -99,6 +100,9 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
     app.state.executor = executor
     app.state.carrier = carrier
     app.state.index_reads = asyncio.Semaphore(settings.index_read_slots)
+    # A body longer than any the API takes is refused before it is read (backend/api/body_limit.py);
+    # added first, it is inside every other middleware, and outside the signed submits' door.
+    app.add_middleware(BodyLimit, limit=settings.api_max_body_bytes, reads_own_body=capture.reads_own_body)
     problems.install(app)
     docs.install(app)
     for router in COMMUNITY_ROUTERS:

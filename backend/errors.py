@@ -27,6 +27,22 @@ class DomainError(Exception):
         self.extra = extra
 
 
+class TooLarge(DomainError):
+    status = 413
+    title = N_("Payload too large")
+    type = "payload-too-large"
+
+
+def too_large(limit: int) -> TooLarge:
+    """A body longer than `limit` bytes, refused before it is read on."""
+    return TooLarge(
+        _(
+            "The body is longer than %(limit)s bytes, the most this service reads: nothing was recorded",
+            limit=number(limit),
+        )
+    )
+
+
 class InvalidRequest(DomainError):
     status = 400
     title = N_("Invalid request")

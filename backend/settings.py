@@ -241,6 +241,10 @@ class Settings(BaseSettings):
     # (backend/dependencies.py). Two suit the 2-core machines measured: sixteen profile reads at once,
     # p99 236 ms with no limit, 85 ms two at a time (docs/performance/api.md).
     index_read_slots: int = Field(default=2, ge=1)
+    # The longest body the API reads, in bytes (backend/api/body_limit.py): a longer one is refused
+    # (413) before it is read on. The longest signed request (a proposal of 16 KB of calls) is about
+    # 40 KB. The capture routes read their own bodies, to capture_max_body_bytes.
+    api_max_body_bytes: int = Field(default=262_144, ge=65_536)
     # ---- Open Badges credentials (backend/credentials)
     # The issuer's Ed25519 secret key (32 bytes, hex): it signs the Data Integrity proofs
     # (eddsa-rdfc-2022) of every credential and status list.

@@ -75,6 +75,19 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
+def domain_problem(request: Request, exc: DomainError) -> JSONResponse:
+    """A domain error's answer (raised by a route, or answered by a middleware before any route)."""
+    extra, headers = dict(exc.extra), {}
+    if "retry_after" in extra:  # a spent budget says when to come back
+        headers["Retry-After"] = str(extra["retry_after"])
+    if "request_id" in extra or "tx_hash" in extra:
+        # Accepted or sent: whatever failed afterwards, the client follows it instead of signing again.
+        extra["status_url"] = status_url(request, request_id=extra.get("request_id"), tx_hash=extra.get("tx_hash"))
+        headers["Location"] = extra["status_url"]
+    title = _(exc.title)  # a catalog message, said in the request's language
+    return problem(exc.status, title, exc.detail, request, exc.type, headers=headers or None, **extra)
+
+
 def status_url(request: Request, *, request_id: int | None = None, tx_hash: str | None = None) -> str | None:
     """Where a relayed request (or, for a transaction not relayed by the outbox, its hash) is followed."""
     community = request.path_params.get("community")
@@ -157,15 +170,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
-        extra, headers = dict(exc.extra), {}
-        if "retry_after" in extra:  # a spent budget says when to come back
-            headers["Retry-After"] = str(extra["retry_after"])
-        if "request_id" in extra or "tx_hash" in extra:
-            # Accepted or sent: whatever failed afterwards, the client follows it instead of signing again.
-            extra["status_url"] = status_url(request, request_id=extra.get("request_id"), tx_hash=extra.get("tx_hash"))
-            headers["Location"] = extra["status_url"]
-        title = _(exc.title)  # a catalog message, said in the request's language
-        return problem(exc.status, title, exc.detail, request, exc.type, headers=headers or None, **extra)
+        return domain_problem(request, exc)
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(request: Request, exc: SQLAlchemyError):

@@ -7,6 +7,7 @@ before it is parsed), and its signature checked over those exact bytes before an
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Annotated, Any, Literal
 
@@ -28,13 +29,11 @@ from backend.capture.schemas import (
     SignedPreferenceIn,
     TypedDataOut,
 )
-from backend.capture.verify import TooLarge
 from backend.chain.addresses import checksummed
 from backend.chain.deployments import Community
 from backend.context import Context
 from backend.dependencies import CommunityDep, ContextDep, IndexRead
-from backend.i18n import gettext
-from backend.units import number
+from backend.errors import too_large as body_too_large
 from backend.vocabulary import ADDRESS_PATTERN
 
 router = APIRouter(tags=["capture"])
@@ -64,10 +63,19 @@ _FILE_BODY = {
 MemberQuery = Annotated[str, Query(pattern=ADDRESS_PATTERN), AfterValidator(checksummed)]
 
 
+# The routes that read their own bodies (a webhook's delivery, an imported file), each to a limit of
+# its own: the API's body limit (backend/api/body_limit.py) leaves them to it.
+_OWN_BODY = re.compile(r"(?:^|^/communities/[^/]+)/capture/(?:github|gitlab|discourse|standard|[^/]+/import)$")
+
+
+def reads_own_body(path: str) -> bool:
+    return _OWN_BODY.match(path) is not None
+
+
 async def _body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > DRAIN_BYTES:
-        raise _too_large(limit)
+        raise body_too_large(limit)
     chunks, size, too_large = [], 0, declared.isdigit() and int(declared) > limit
     async for chunk in request.stream():
         size += len(chunk)
@@ -77,17 +85,8 @@ async def _body(request: Request, limit: int) -> bytes:
         if not too_large:
             chunks.append(chunk)
     if too_large:
-        raise _too_large(limit)
+        raise body_too_large(limit)
     return b"".join(chunks)
-
-
-def _too_large(limit: int) -> TooLarge:
-    return TooLarge(
-        gettext(
-            "The body is longer than %(limit)s bytes, the most this service reads: nothing was recorded",
-            limit=number(limit),
-        )
-    )
 
 
 async def _receive(request: Request, ctx: Context, community: Community, source: str) -> DeliveryOut:

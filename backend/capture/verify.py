@@ -45,12 +45,6 @@ class Unsigned(DomainError):
     type = "unsigned-delivery"
 
 
-class TooLarge(DomainError):
-    status = 413
-    title = N_("Payload too large")
-    type = "payload-too-large"
-
-
 @dataclass(frozen=True)
 class Verified:
     delivery_id: str

@@ -102,3 +102,21 @@ def test_a_nonce_already_used_names_the_request_that_holds_it(env, governed, slu
     lean, slow = _post(env, path, rival, fastapi=False), _post(env, path, rival, fastapi=True)
     assert lean.status_code == 409, lean.text
     _alike(lean, slow)
+
+
+def test_a_body_longer_than_the_api_reads_is_refused_before_either_door(env, slug):
+    """Over real HTTP: a body past api_max_body_bytes (256 KB) is refused unread, in words, at a
+    signed submit and at any other POST; a webhook, which reads its own body to its own limit
+    (1 MB), is not refused for it (unsigned, it is refused for that)."""
+    long = b'{"typed_data": "' + b"x" * 300_000 + b'"}'
+    for path in (f"/communities/{slug}/claims", f"/communities/{slug}/claims/prepare", "/attestations"):
+        answer = httpx.post(env.server.url + path, content=long, headers={"Content-Type": "application/json"})
+        assert answer.status_code == 413, (path, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert "262,144 bytes" in answer.json()["detail"]
+    webhook = httpx.post(
+        env.server.url + f"/communities/{slug}/capture/github",
+        content=long,
+        headers={"Content-Type": "application/json"},
+    )
+    assert webhook.status_code != 413, webhook.text
