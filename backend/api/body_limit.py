@@ -16,9 +16,10 @@ from collections.abc import Callable
 
 from starlette._utils import get_route_path  # the path the router matches (under a root_path)
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from backend.api.problems import domain_problem
+from backend.api.received import header, receive_body
 from backend.errors import too_large
 
 _WITHOUT_BODY = ("GET", "HEAD", "OPTIONS")
@@ -42,23 +43,11 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         # In chunks, of no declared length: read up to the limit, then passed on as it came.
-        received: list[Message] = []
-        size = 0
-        while True:
-            message = await receive()
-            received.append(message)
-            size += len(message.get("body", b""))
-            if size > self.limit:
-                await self._refuse(scope, receive, send)
-                return
-            if message["type"] != "http.request" or not message.get("more_body", False):
-                break
-        replayed = iter(received)
-
-        async def again() -> Message:
-            return next(replayed, None) or await receive()
-
-        await self.app(scope, again, send)
+        received = await receive_body(receive, self.limit)
+        if received.size > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        await self.app(scope, received.replay(receive), send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -66,8 +55,5 @@ class BodyLimit:
 
 
 def _content_length(scope: Scope) -> int | None:
-    for name, value in scope["headers"]:
-        if name == b"content-length":
-            text = value.decode("latin-1").strip()
-            return int(text) if text.isdigit() else None
-    return None
+    text = (header(scope, b"content-length") or "").strip()
+    return int(text) if text.isdigit() else None

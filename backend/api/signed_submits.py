@@ -39,8 +39,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import compile_path
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from backend.api.received import header, receive_body
 from backend.dependencies import get_community, get_context
 from backend.relay.schemas import SignedRequestIn
 
@@ -134,17 +135,12 @@ class SignedSubmits:
     async def _submit(
         self, route: SubmitRoute, params: dict[str, str], scope: Scope, receive: Receive, send: Send
     ) -> None:
-        received = await _received(receive)
-        replayed = iter(received)
-
-        async def again() -> Message:  # what the client sent, once more, for whoever reads it next
-            return next(replayed, None) or await receive()
-
-        ended = received[-1]["type"] == "http.request" and not received[-1].get("more_body", False)
-        body = b"".join(m.get("body", b"") for m in received if m["type"] == "http.request")
+        received = await receive_body(receive)
+        again = received.replay(receive)  # what the client sent, once more, for whoever reads it next
         # A body cut short by the client leaving, or longer than any signed request, is FastAPI's
         # to answer (it answers 400 to the first, and the second would be read twice).
-        signed, wait = _parsed(scope, body) if ended and len(body) <= _LONGEST else (None, True)
+        whole = received.ended and received.size <= _LONGEST
+        signed, wait = _parsed(scope, received.body) if whole else (None, True)
         if signed is None:
             await self.app(scope, again, send)
             return
@@ -180,34 +176,17 @@ def _handler(app: FastAPI, exc: Exception) -> Any:
     return None
 
 
-async def _received(receive: Receive) -> list[Message]:
-    """The request's messages up to the body's last, or up to the client's leaving: kept whole,
-    so that FastAPI reads exactly what was sent, the leaving too."""
-    messages = []
-    while True:
-        message = await receive()
-        messages.append(message)
-        if message["type"] != "http.request" or not message.get("more_body", False):
-            return messages
-
-
 def _parsed(scope: Scope, body: bytes) -> tuple[SignedRequestIn | None, bool]:
     """The signed request and `wait`, when the request is as members' clients send it; else None."""
     wait = _WAIT.get(scope.get("query_string", b""))
-    if wait is None or _content_type(scope) != "application/json":
+    content_type = (header(scope, b"content-type") or "").partition(";")[0].strip().lower()
+    if wait is None or content_type != "application/json":
         return None, True
     try:
         value: Any = json.loads(body)
         return SignedRequestIn.model_validate(value), wait
     except (ValueError, ValidationError, RecursionError):  # not JSON, or not a signed request: FastAPI says why
         return None, True
-
-
-def _content_type(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"content-type":
-            return value.decode("latin-1").partition(";")[0].strip().lower()
-    return None
 
 
 def install(app: FastAPI) -> None:

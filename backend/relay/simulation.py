@@ -8,7 +8,6 @@ a request is judged after them whether they still wait in the outbox or in the n
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any, TypedDict
 
@@ -79,6 +78,12 @@ def _ok(result: Any) -> Any:
     if isinstance(result, Exception):
         raise result
     return result
+
+
+def _text(value: Any) -> str:
+    """A value as JSON text, by msgspec: six times json.dumps's speed on the small objects a
+    simulation's params are written from."""
+    return msgspec.json.encode(value).decode()
 
 
 def as_forwarded(ctx: Context, community: Community, target: str, data: bytes, signer: str) -> dict[str, str]:
@@ -309,7 +314,7 @@ def _behind(earlier: list[dict[str, str]], call: dict[str, str], head: dict[str,
 @lru_cache(maxsize=4096)
 def _replayed_text(gateway: ChainGateway, struct: tuple, share: int, forwarder: str) -> str:
     """_replayed's call as JSON text, written once for every simulation that replays it."""
-    return json.dumps(_replayed(gateway, struct, share, forwarder))
+    return _text(_replayed(gateway, struct, share, forwarder))
 
 
 def _simulations(
@@ -429,13 +434,7 @@ def _direct_ok(
 def _direct_text(forwarder: str, to: str, data: str, signer: str, gas: Any) -> str:
     """A held request as the forwarder's own call to its target, as JSON text."""
     call = {"from": forwarder, "to": to, "data": data + signer[2:].lower(), "gas": hex(int(gas))}
-    return json.dumps(call)
-
-
-def _text(value: Any) -> str:
-    """A value as JSON text, by msgspec: six times json.dumps's speed on the small objects a
-    simulation's params are written from."""
-    return msgspec.json.encode(value).decode()
+    return _text(call)
 
 
 def _behind_direct(
