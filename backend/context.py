@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +12,7 @@ from backend.errors import NotFound
 from backend.i18n import gettext as _
 from backend.indexer.db import make_engine, make_sessionmaker
 from backend.indexer.follower import Indexer
+from backend.relay.arrivals import Arrivals
 from backend.relay.book import RelayBook
 from backend.relay.leader import LeaderLock
 from backend.relay.outbox import create_outbox
@@ -37,9 +37,10 @@ class Context:
         engine = sessions.kw["bind"]
         create_outbox(engine)
         leader = LeaderLock(engine=engine)  # one process relays and indexes; any number answer
-        wake = threading.Event()  # a request accepted by this process wakes its relayer worker
-        book = RelayBook(settings=settings, sessions=sessions, wake=wake)
-        worker = RelayWorker(settings=settings, gateway=gateway, sessions=sessions, leader=leader, wake=wake)
+        # A request accepted by this process wakes its relayer worker, or fills its transaction.
+        arrivals = Arrivals(batch_gas=settings.relay_batch_gas, batch_max=settings.relay_batch_max)
+        book = RelayBook(settings=settings, sessions=sessions, arrivals=arrivals)
+        worker = RelayWorker(settings=settings, gateway=gateway, sessions=sessions, leader=leader, arrivals=arrivals)
         indexer = Indexer(gateway=gateway, sessions=sessions, leader=leader)
         # Communities created on chain that an earlier run (or the indexing process) found: served at once.
         indexer.factory.refresh()

@@ -294,12 +294,17 @@ class Settings(BaseSettings):
     # wakes it at once).
     relay_poll_seconds: float = Field(default=0.1, gt=0)
     # Woken by a request while a transaction it sent at the same head still waits for its block,
-    # it waits this long before sending, so that the requests accepted meanwhile go in one
+    # it waits at least this long before sending, so that the requests accepted meanwhile go in one
     # transaction: each costs the service (signing, recording, settling) and the node about as much
     # as several requests, and under a burst it sent one for every few. A request alone, or the
     # first after a block, is sent at once, and so is every request on a chain that mines each
     # transaction as it comes (a local chain without a block time).
     relay_pack_window_seconds: float = Field(default=0.03, ge=0, le=5)
+    # On a chain that mines at intervals, those gathered requests leave at the latest this long
+    # before the next block is due (a block time after the relayer saw the last one), or a quarter
+    # of the block time if that is longer, and sooner once they fill a transaction (below): they
+    # still make the block, in a few full transactions instead of one for every few requests.
+    relay_send_lead_seconds: float = Field(default=0.3, ge=0, le=60)
     # Requests packed into one executeBatch: at most this much gas (their shares) and this many.
     relay_batch_gas: int = Field(default=8_000_000, gt=0)
     relay_batch_max: int = Field(default=64, ge=1)

@@ -14,7 +14,6 @@ process accepted, another sees (several processes over one PostgreSQL).
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any, NamedTuple, cast
 
@@ -26,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.errors import Conflict, NotFound, TooManyRequests
 from backend.i18n import gettext as _
 from backend.indexer.db import DriverStatement
+from backend.relay.arrivals import Arrivals
 from backend.relay.budgets import (
     IS_STRIKE,
     ClientBudgets,
@@ -158,7 +158,7 @@ def check_nonce(chain_nonce: int, nonce: int, held: list[HeldRequest]) -> None:
 
 class RelayBook:
     def __init__(
-        self, *, settings: Settings, sessions: sessionmaker[Session], wake: threading.Event | None = None
+        self, *, settings: Settings, sessions: sessionmaker[Session], arrivals: Arrivals | None = None
     ) -> None:
         self.settings = settings
         self.sessions = sessions
@@ -166,8 +166,8 @@ class RelayBook:
         # The reads of a check run on a connection of the engine: their statements are Core, and an
         # ORM session around each (made, bound, expunged, closed) cost as much as running it.
         self.engine: Engine = sessions.kw["bind"]
-        # Set on each request accepted: wakes this process's relayer worker (None: no worker here).
-        self.wake = wake
+        # Told of each request accepted: wakes this process's relayer worker (None: no worker here).
+        self.arrivals = arrivals
         self._payloads: dict[int, dict[str, Any]] = {}  # by request id (_PAYLOADS_KEPT)
 
     # ------------------------------------------------------------------ nonces
@@ -316,8 +316,8 @@ class RelayBook:
         except TooManyRequests:
             self.clients.refund(ticket)
             raise
-        if self.wake is not None:
-            self.wake.set()
+        if self.arrivals is not None:
+            self.arrivals.arrived(gas)
         return request_id
 
     # ------------------------------------------------------------------ following

@@ -8,7 +8,10 @@ In a loop, while this process leads (leader.py), the first two once per block:
    again with the same nonce and higher fees, up to `relay_max_fee_per_gas`;
 3. send (packing.py): queued requests packed into the forwarder's `executeBatch`, up to
    `relay_batch_gas` per transaction; the relayer's own calls (executing a proposal) one per
-   transaction, each written to the outbox, signed, before it is sent.
+   transaction, each written to the outbox, signed, before it is sent. Between steps it waits
+   for requests (arrivals.py); while a transaction it sent still waits for its block, it gathers
+   the requests that arrive into the next one, sent once they fill it or shortly before the next
+   block is due (_gather).
 
 A relayer without the funds for the next transaction, or facing a base fee over
 `relay_max_fee_per_gas`, pauses: it signs nothing, says why at GET .../relayer (`paused`), and
@@ -21,8 +24,10 @@ The parts share what they know of the relayer between steps through one RelayerS
 from __future__ import annotations
 
 import logging
+import statistics
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -30,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.chain.gateway import ChainGateway
 from backend.errors import DomainError
+from backend.relay.arrivals import Arrivals
 from backend.relay.fees import Fees
 from backend.relay.leader import LeaderLock
 from backend.relay.outbox import ACTIVE, RelayBatch, RelayRequest, state_in
@@ -46,6 +52,15 @@ _SETTLE_EVERY = 1.0
 # Blocks seen at least this far apart: the chain mines at intervals, and gathering requests for a
 # transaction costs them no block (an automining chain mines each transaction at once instead).
 _INTERVAL_MINING_FROM = 0.25
+# The block time taken as the median of the last few intervals the worker saw between new heads: a
+# head it noticed late (a busy machine, a long step) makes one interval long and the next short, and
+# a block it missed makes one twice the block time; a block time guessed too long would send
+# gathered requests after their block.
+_INTERVALS_KEPT = 9
+# Gathered requests leave this share of the block time before the next block is due, or
+# `relay_send_lead_seconds` if that is longer: a quarter of 12 s on Ethereum, where builders
+# assemble a block well before its slot.
+_LEAD_SHARE = 0.25
 
 
 @dataclass
@@ -66,13 +81,13 @@ class RelayWorker:
         gateway: ChainGateway,
         sessions: sessionmaker[Session],
         leader: LeaderLock,
-        wake: threading.Event,
+        arrivals: Arrivals,
     ) -> None:
         self.settings = settings
         self.gateway = gateway
         self.sessions = sessions
         self.leader = leader
-        self.wake = wake  # set when a request is accepted (RelayBook.accept): a step at once
+        self.arrivals = arrivals  # told of each request accepted (RelayBook.accept): a step at once
         self.state = RelayerState()
         self.key = RelayerKey(key=settings.relayer_key.get_secret_value(), gateway=gateway)
         self.fees = Fees(settings=settings, gateway=gateway, sessions=sessions, state=self.state, key=self.key)
@@ -90,7 +105,8 @@ class RelayWorker:
         self._settled_at = 0.0  # monotonic time of the last settle and replace
         self._held: str | None = None  # why a stuck transaction is not replaced, as of that settle
         self._head_changed_at: float | None = None  # monotonic time the worker last saw a new head
-        self._block_interval: float | None = None  # and the time between the last two it saw
+        self._intervals: deque[float] = deque(maxlen=_INTERVALS_KEPT)  # times between the last heads it saw
+        self._block_interval: float | None = None  # the block time, as their median
 
     # ------------------------------------------------------------------ loop
 
@@ -100,7 +116,7 @@ class RelayWorker:
 
     def stop(self) -> None:
         self._stop.set()
-        self.wake.set()
+        self.arrivals.interrupt()
         if self._thread is not None:
             self._thread.join(timeout=10)
 
@@ -122,29 +138,51 @@ class RelayWorker:
                 self.last_error = repr(exc)
                 self.state.forget()
                 log.exception("relayer step failed")
-            if self.wake.wait(self.settings.relay_poll_seconds):
+            if self.arrivals.wait(self.settings.relay_poll_seconds):
                 self._gather()
-            self.wake.clear()
+
+    def _saw_new_head(self, now: float) -> None:
+        """A new head seen at `now` (monotonic): the block time guessed again."""
+        if self._head_changed_at is not None:
+            self._intervals.append(now - self._head_changed_at)
+            self._block_interval = statistics.median(self._intervals)
+        self._head_changed_at = now
 
     def _gather(self) -> None:
         """Woken by a request while a transaction it sent at this very head still waits for its
-        block: the requests accepted in the next few milliseconds (`relay_pack_window_seconds`) go
-        in one transaction with it, since they would share that block anyway. Each transaction
-        costs the service and the node about as much as several requests, and under a burst it
-        sent one for every few. A request alone, or the first after a block, goes at once, and so
-        does every request on a chain that mines each transaction as it comes (blocks seen less
-        than _INTERVAL_MINING_FROM apart)."""
+        block: the requests accepted until shortly before the next block is due go in one
+        transaction, since they would share that block anyway, or sooner once they fill one
+        (arrivals.py). Each transaction costs the service, the node and the gas bill about as much
+        as several requests: sent 30 ms after the last, at 100 writes a second a transaction
+        carried 5 requests. The next block is due a block time after the worker saw the head;
+        the requests leave `_send_lead` before it, and at least `relay_pack_window_seconds` after
+        they woke it. A request alone, or the first after a block, goes at once, and so does every
+        request on a chain that mines each transaction as it comes (blocks seen less than
+        _INTERVAL_MINING_FROM apart)."""
         window = self.settings.relay_pack_window_seconds
         if not (window and self.leading and self.packing.sent_at_head is not None):
             return
-        if self._block_interval is None or self._block_interval < _INTERVAL_MINING_FROM:
+        interval = self._block_interval
+        if interval is None or interval < _INTERVAL_MINING_FROM:
             return  # blocks come with each transaction (automining): waiting gathers nothing
         try:
             same_block = self.packing.sent_at_head == self.gateway.block_number()
         except DomainError:  # the node is away: the step says so
             return
         if same_block:
-            self._stop.wait(window)
+            self.arrivals.gather(max(window, self._until_send(interval)))
+
+    def _until_send(self, interval: float) -> float:
+        """Seconds until the gathered requests leave: `_send_lead` before the next block is due
+        (the head seen a block time ago or more: at once, the block is late)."""
+        if self._head_changed_at is None:
+            return 0.0
+        due = self._head_changed_at + interval
+        return due - self._send_lead(interval) - time.monotonic()
+
+    def _send_lead(self, interval: float) -> float:
+        """How long before the next block is due gathered requests leave."""
+        return max(self.settings.relay_send_lead_seconds, interval * _LEAD_SHARE)
 
     def _take_over(self) -> None:
         """Leading from now on: send again what a crashed leader may have signed but not sent."""
@@ -163,10 +201,7 @@ class RelayWorker:
         head = self.gateway.block_number()
         if head != self._last_head or time.monotonic() - self._settled_at >= _SETTLE_EVERY:
             if head != self._last_head:
-                now = time.monotonic()
-                if self._head_changed_at is not None:
-                    self._block_interval = now - self._head_changed_at
-                self._head_changed_at = now
+                self._saw_new_head(time.monotonic())
                 self.settling.recheck(head)
             self.settling.settle(head)
             # One answer per step: a stuck transaction it cannot replace pauses sending as much as
@@ -174,6 +209,7 @@ class RelayWorker:
             # GET .../relayer showed a pause for fees or funds only now and then).
             self._held = self.fees.replace_stuck(head)
             self._last_head, self._settled_at = head, time.monotonic()
+        self.arrivals.taken()  # what arrived so far is sent now: those after fill the next transaction
         waiting = self.packing.send_queued(head)
         self.state.paused = self._held or waiting
 
