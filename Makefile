@@ -124,6 +124,8 @@ bench/node_modules/.installed: bench/package.json bench/package-lock.json
 	@cd bench && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Every benchmark, each beside its baseline; bench.writes a second time on PostgreSQL (the server
+# the tests use, when one answers on 127.0.0.1:5432), with one and two API processes over it.
 bench: setup bench/node_modules/.installed
 	@command -v wrk > /dev/null || { echo "==> wrk from Debian's packages (reads from a C client)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk > /dev/null || echo "(no wrk: its reads are left out)"; }
@@ -132,6 +134,9 @@ bench: setup bench/node_modules/.installed
 	@$(BIN)/python -m bench.gas
 	@if [ -f bench/api.py ]; then $(BIN)/python -m bench.api; fi
 	@$(BIN)/python -m bench.writes
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2> /dev/null; then \
+	  $(BIN)/python -m bench.writes --postgres "$${TEST_POSTGRES_URL:-postgresql://postgres:postgres@127.0.0.1:5432/postgres}"; \
+	else echo "(no PostgreSQL on 127.0.0.1:5432: bench.writes on PostgreSQL is left out)"; fi
 	@$(BIN)/python -m bench.replays
 	@$(BIN)/python -m bench.decay
 	@$(BIN)/python -m bench.growth

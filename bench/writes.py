@@ -1,17 +1,20 @@
 """What one write costs: the service's CPU, the node's CPU and the JSON-RPC calls, per stage.
 
-Run: `python -m bench.writes [--writes 2000] [--baseline 2000] [--rate N] [--json out.json] [--service-tree DIR]`
+Run: `python -m bench.writes [--writes 2000] [--baseline 2000] [--rate N] [--json out.json] [--service-tree DIR]
+[--postgres SERVER_URL]`
 (DIR: another copy of the code, say a `git archive` of a commit, served instead of this checkout's,
 to compare two versions on the same chain and load). Starts its own
 Anvil (a block a second, a raised block gas limit), deploys, admits the 8 members of bench/api.py,
 and puts a JSON-RPC counting proxy (bench/rpc_counter.py) between the node and whoever is measured.
 Then, on the same chain:
 
-- **API path.** The service (`serve`, SQLite), sampled by py-spy (`make bench` installs it). Each
-  member's claims are signed before the timed part (one prepare per member for the gas and the
-  deadline; the nonces follow on), so the timed part is 8 clients POSTing ready bodies with
-  wait=false. It ends once the outbox is drained and the index has every block: the service's
-  CPU (from /proc), Anvil's, the calls by method, and the profile grouped into stages.
+- **API path.** The service (`serve`; SQLite, or with `--postgres` a database of its own on a
+  PostgreSQL server, whose processes' CPU is then printed beside the service's), sampled by
+  py-spy (`make bench` installs it). Each member's claims are signed before the timed part (one
+  prepare per member for the gas and the deadline; the nonces follow on), so the timed part is 8
+  clients POSTing ready bodies with wait=false. It ends once the outbox is drained and the index
+  has every block: the service's CPU (from /proc), Anvil's, the calls by method, and the profile
+  grouped into stages.
 - **Bare loop.** The service stopped, the same members sign the same claims beforehand; one key
   sends each as `forwarder.execute` (also signed beforehand), then reads the receipts once. Anvil's
   CPU and the calls by method, through the same proxy.
@@ -34,7 +37,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -57,6 +59,7 @@ from backend.chain.typed_data import forward_request_struct, forward_request_typ
 from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
 from bench.api import KEYS, MORE, addr, admit_more, cpu_seconds, interval_mining, setup_community
+from bench.databases import BenchDatabase, postgres_cpu_seconds
 from devstack.stack import ROOT, UNTHROTTLED, Anvil, Server, deploy, free_port, rpc, service_env, wait_until
 
 # py-spy beside this Python (make bench installs it there), else on PATH; None without it.
@@ -378,33 +381,25 @@ def post_all(url: str | list[str], bodies: dict[str, list[bytes]], rate: float =
     return time.perf_counter() - start, ids
 
 
-def settled_and_indexed(db: Path, ids: list[int]) -> bool:
-    """Every request settled and the index up to their last block, read from the database file."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10) as connection:
-        active = connection.execute("SELECT count(*) FROM relay_requests WHERE state IN ('queued', 'sent')").fetchone()
-        if active[0]:
-            return False
-        last = connection.execute(
-            f"SELECT max(block_number) FROM relay_requests WHERE id BETWEEN {min(ids)} AND {max(ids)}"
-        ).fetchone()[0]
-        cursor = connection.execute("SELECT min(block_number) FROM cursors").fetchone()[0]
+def settled_and_indexed(db: BenchDatabase, ids: list[int]) -> bool:
+    """Every request settled and the index up to their last block, read from the database."""
+    if db.scalar("SELECT count(*) FROM relay_requests WHERE state IN ('queued', 'sent')"):
+        return False
+    last = db.scalar(f"SELECT max(block_number) FROM relay_requests WHERE id BETWEEN {min(ids)} AND {max(ids)}")
+    cursor = db.scalar("SELECT min(block_number) FROM cursors")
     return last is not None and cursor is not None and cursor >= last
 
 
-def relayer_gas(db: Path, ids: list[int]) -> int:
+def relayer_gas(db: BenchDatabase, ids: list[int]) -> int:
     """The gas the relayer's transactions used for these requests (each request's share)."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
-        return connection.execute(
-            f"SELECT sum(gas_used) FROM relay_requests WHERE id BETWEEN {min(ids)} AND {max(ids)}"
-        ).fetchone()[0]
+    return int(db.scalar(f"SELECT sum(gas_used) FROM relay_requests WHERE id BETWEEN {min(ids)} AND {max(ids)}"))
 
 
-def outbox_states(db: Path, ids: list[int]) -> dict[str, int]:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as connection:
-        rows = connection.execute(
-            f"SELECT state, count(*) FROM relay_requests WHERE id BETWEEN {min(ids)} AND {max(ids)} GROUP BY state"
-        ).fetchall()
-    return dict(rows)
+def outbox_states(db: BenchDatabase, ids: list[int]) -> dict[str, int]:
+    rows = db.rows(
+        f"SELECT state, count(*) FROM relay_requests WHERE id BETWEEN {min(ids)} AND {max(ids)} GROUP BY state"
+    )
+    return {state: count for state, count in rows}
 
 
 def signed_executes(
@@ -540,7 +535,13 @@ def presigned(
 
 
 def throughput(
-    anvil: Anvil, env: dict[str, str], deployments: Deployments, db: Path, indicator: int, writes: int, work: Path
+    anvil: Anvil,
+    env: dict[str, str],
+    deployments: Deployments,
+    db: BenchDatabase,
+    indicator: int,
+    writes: int,
+    work: Path,
 ) -> dict[str, float]:
     """Accepted writes a second (wait=false, pre-signed) at c=8 and c=32 through one API process,
     at c=32 through two over the same database (one relays and indexes), beside the bare loop at
@@ -597,9 +598,16 @@ def main() -> int:
     parser.add_argument(
         "--service-tree", type=Path, help="serve the code of this folder (a `git archive` of a commit), to compare two"
     )
+    parser.add_argument(
+        "--postgres",
+        metavar="SERVER_URL",
+        help="index on a fresh database of this PostgreSQL server (postgresql://user:password@host:port/db; "
+        "dropped after the run), not SQLite: its processes' CPU is then the database's share",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-writes-"))
-    print(f"Starting Anvil and deploying (work folder {work}) ...", flush=True)
+    db = BenchDatabase.postgresql(args.postgres) if args.postgres else BenchDatabase.sqlite(work)
+    print(f"Starting Anvil and deploying (work folder {work}; index on {db.kind}) ...", flush=True)
     anvil = Anvil(work)
     anvil.start()
     proxy = server = None
@@ -608,8 +616,7 @@ def main() -> int:
         deployments = Deployments.load(deployments_path)
         interval_mining(anvil)
         proxy = Proxy(anvil.url, work / "proxy.log")
-        db = work / "index.sqlite3"
-        env = {**service_env(anvil, deployments_path, f"sqlite:///{db}"), **UNTHROTTLED, "CC_RPC_URL": proxy.url}
+        env = {**service_env(anvil, deployments_path, db.url), **UNTHROTTLED, "CC_RPC_URL": proxy.url}
         server = (
             TreeServer(env, work / "api.log", args.service_tree) if args.service_tree else Server(env, work / "api.log")
         )
@@ -639,9 +646,11 @@ def main() -> int:
             spy.start()
         threads_before = thread_cpu(pids[0])
         before = [cpu_seconds(p) for p in pids]
+        database_before = postgres_cpu_seconds()
         post_time, ids = post_all(server.url, bodies, args.rate)
         wait_until(lambda: settled_and_indexed(db, ids), timeout=600, what="the outbox drained and indexed")
         api_cpu = [cpu_seconds(p) - b for p, b in zip(pids, before)]
+        database_cpu = postgres_cpu_seconds() - database_before if db.kind == "postgresql" else None
         threads = {t: c - threads_before.get(t, 0.0) for t, c in thread_cpu(pids[0]).items()}
         api_counts = proxy.counts(reset=True)
         profile = profile_of(spy.stop() if spy else [], threads)
@@ -680,6 +689,7 @@ def main() -> int:
         if proxy:
             proxy.stop()
         anvil.stop()
+        db.close()
 
     n, b = args.writes, len(ordered)
     service_ms = api_cpu[0] * 1000 / n
@@ -691,9 +701,13 @@ def main() -> int:
         "writes": n,
         "baseline_writes": b,
         "paced_to_per_s": args.rate or None,
+        "database": db.kind,
         "api": {
             "accepted_per_s": n / post_time,
             "service_cpu_ms": service_ms,
+            # PostgreSQL's processes (the server's CPU while the API path ran); None on SQLite,
+            # whose work is the service's own.
+            "database_cpu_ms": database_cpu * 1000 / n if database_cpu is not None else None,
             "samples": profile["samples"],
             "node_cpu_ms": api_cpu[1] * 1000 / n,
             "gas_per_write": api_gas / n,
@@ -728,13 +742,18 @@ def report(result: dict, spots: list[tuple[str, str, float]], n: int) -> None:
         cells = [f"{v:12.{digits}f}" if isinstance(v, float) else f"{v!s:>12}" for v in (left, right)]
         print(f"{label:46} {cells[0]} {cells[1]}")
 
-    print(f"\n== Cost per write ({result['date']}; CPU from /proc; rates only as good as the machine is quiet) ==")
+    print(
+        f"\n== Cost per write ({result['date']}; index on {result['database']}; CPU from /proc; rates only as good "
+        "as the machine is quiet) =="
+    )
     print(f"{'per accepted claim':46} {'API path':>12} {'bare loop':>12}")
     row("writes", f"{n:,}", f"{result['baseline_writes']:,}")
     paced = f" (clients paced to {result['paced_to_per_s']:g})" if result.get("paced_to_per_s") else ""
     row(f"rate{paced}, /s" if paced else "rate (API accepted; bare sent and mined), /s", api["accepted_per_s"],
         bare["sent_and_mined_per_s"], 1)  # fmt: skip
     row("service CPU, ms", api["service_cpu_ms"], "-")
+    if api.get("database_cpu_ms") is not None:
+        row("database server (PostgreSQL) CPU, ms", api["database_cpu_ms"], "-")
     row("node (Anvil) CPU, ms", api["node_cpu_ms"], bare["node_cpu_ms"])
     row("load generator / loop CPU, ms", api["load_generator_cpu_ms"], bare["loop_cpu_ms"])
     row("gas the relayer (or the loop's key) paid", f"{api['gas_per_write']:,.0f}", f"{bare['gas_per_write']:,.0f}")
