@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Insert, MetaData, Select, create_engine, event, insert, inspect, select
-from sqlalchemy.engine import Connection, Dialect, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -58,9 +58,25 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    # libpq's connect_timeout, unless the URL's query sets its own.
-    connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, connect_args=connect_args)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **_pg_args(make_url(url)))
+
+
+def _pg_args(url: URL) -> dict[str, Any]:
+    """libpq's connect_timeout, unless the URL's query sets its own."""
+    return {"connect_args": {} if "connect_timeout" in url.query else {"connect_timeout": PG_CONNECT_TIMEOUT_SECONDS}}
+
+
+def autocommit_twin(engine: Engine) -> Engine:
+    """An engine for reads of one statement each, in autocommit, beside `engine`. On PostgreSQL a
+    pool of its own, whose connections never begin a transaction: a read on `engine` is a BEGIN,
+    the statement, and the ROLLBACK the pool sends when the connection comes back, three round
+    trips where one does. (Setting autocommit on `engine`'s connections for the read instead, and
+    back after, cost the service more than the two round trips.) On SQLite `engine` itself, whose
+    driver begins no transaction for a read."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    pool = {"pool_size": 5, "max_overflow": 5, "pool_pre_ping": True}
+    return create_engine(engine.url, isolation_level="AUTOCOMMIT", **pool, **_pg_args(engine.url))
 
 
 def schema_fingerprint() -> str:

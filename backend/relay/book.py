@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.errors import Conflict, NotFound, TooManyRequests
 from backend.i18n import gettext as _
-from backend.indexer.db import DriverStatement
+from backend.indexer.db import DriverStatement, autocommit_twin
 from backend.relay.arrivals import Arrivals
 from backend.relay.budgets import (
     IS_STRIKE,
@@ -166,6 +166,7 @@ class RelayBook:
         # The reads of a check run on a connection of the engine: their statements are Core, and an
         # ORM session around each (made, bound, expunged, closed) cost as much as running it.
         self.engine: Engine = sessions.kw["bind"]
+        self.reads = autocommit_twin(self.engine)  # for the reads of one statement (or two) each
         # Told of each request accepted: wakes this process's relayer worker (None: no worker here).
         self.arrivals = arrivals
         self._payloads: dict[int, dict[str, Any]] = {}  # by request id (_PAYLOADS_KEPT)
@@ -178,7 +179,7 @@ class RelayBook:
         send that same request again, so if the chain gave its nonce back, it comes before any new
         one). Only nonces the chain has not used matter, and reading from there on keeps this
         bounded by the member's requests in flight, not by all they ever made."""
-        with self.engine.connect() as connection:
+        with self.reads.connect() as connection:
             rows = _FLYING_READ.rows(
                 connection,
                 {
@@ -198,7 +199,7 @@ class RelayBook:
         """As `held` from `from_nonce` on, less the oldest of them that the outbox knows executed
         in block `head` or before (they are in that block's state): the first nonce not known
         executed, and the requests from it on."""
-        with self.engine.connect() as connection:
+        with self.reads.connect() as connection:
             rows = _FLYING_MINED_READ.rows(
                 connection,
                 {
@@ -238,7 +239,7 @@ class RelayBook:
     ) -> SameRequest | None:
         """The newest request with exactly this signature, if one was accepted: a signature covers
         every field, so it is the same request, whatever became of it."""
-        with self.engine.connect() as connection:
+        with self.reads.connect() as connection:
             rows = _SAME_READ.rows(
                 connection,
                 {

@@ -10,7 +10,7 @@ import time
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from backend.indexer.db import PG_CONNECT_TIMEOUT_SECONDS, make_engine
+from backend.indexer.db import PG_CONNECT_TIMEOUT_SECONDS, autocommit_twin, make_engine
 
 
 @pytest.fixture
@@ -24,13 +24,14 @@ def silent_server():
     server.close()
 
 
-def _connect_seconds(url: str) -> tuple[float, BaseException | None]:
+def _connect_seconds(url: str, twin: bool = False) -> tuple[float, BaseException | None]:
     outcome: dict = {}
 
     def connect():
         start = time.monotonic()
         try:
-            make_engine(url).connect()
+            engine = make_engine(url)
+            (autocommit_twin(engine) if twin else engine).connect()
         except BaseException as exc:
             outcome["error"] = exc
         outcome["seconds"] = time.monotonic() - start
@@ -41,8 +42,9 @@ def _connect_seconds(url: str) -> tuple[float, BaseException | None]:
     return outcome.get("seconds", float("inf")), outcome.get("error")
 
 
-def test_connecting_to_a_database_that_never_answers_gives_up(silent_server):
-    seconds, error = _connect_seconds(f"postgresql://cc:cc@127.0.0.1:{silent_server}/cc")
+@pytest.mark.parametrize("twin", [False, True], ids=["engine", "its autocommit twin (the outbox's reads)"])
+def test_connecting_to_a_database_that_never_answers_gives_up(silent_server, twin):
+    seconds, error = _connect_seconds(f"postgresql://cc:cc@127.0.0.1:{silent_server}/cc", twin)
     assert isinstance(error, OperationalError), error
     assert PG_CONNECT_TIMEOUT_SECONDS - 1 <= seconds <= PG_CONNECT_TIMEOUT_SECONDS * 3, seconds
 

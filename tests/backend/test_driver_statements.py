@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from psycopg.pq import TransactionStatus
 from sqlalchemy import column, event, select, table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import sessionmaker
@@ -104,6 +105,31 @@ def test_anyone_listening_to_the_engine_sees_every_read(book):
     finally:
         event.remove(book.engine, "before_cursor_execute", keep)
     assert len(seen) == len(_reads(0))
+
+
+def test_the_books_reads_begin_no_transaction(book):
+    """The book's reads (held, held_after, same_request) run on autocommit_twin: on PostgreSQL a
+    pool of its own in autocommit, so that no BEGIN goes before a read and no ROLLBACK after it,
+    with the engine's address and password; on SQLite the engine itself, whose driver begins no
+    transaction for a read. The book answers through it as SQLAlchemy reads the rows."""
+    read, params = _reads(time.time())[2]
+    if book.engine.dialect.name == "sqlite":
+        assert book.reads is book.engine
+    else:
+        assert book.reads is not book.engine
+        assert book.reads.url.render_as_string(hide_password=False) == book.engine.url.render_as_string(
+            hide_password=False
+        )
+        for engine, after_a_read in ((book.reads, TransactionStatus.IDLE), (book.engine, TransactionStatus.INTRANS)):
+            with engine.connect() as connection:
+                read.rows(connection, params)
+                assert connection.connection.driver_connection.info.transaction_status == after_a_read
+    with book.engine.connect() as connection:
+        [(reverted_id,)] = connection.execute(select(RelayRequest.id).where(RelayRequest.nonce == 1)).all()
+    assert book.same_request("c", "0xF", SIGNER, 1, "0x01") == (reverted_id, "reverted", "reverted")
+    assert book.same_request("c", "0xF", SIGNER, 1, "0x02") is None
+    assert [r.nonce for r in book.held("c", SIGNER, 2, head=20)] == [2, 3]
+    assert book.held_after("c", SIGNER, 0, head=20)[0] == 2  # 0 and 1 mined by block 20
 
 
 def _columns(book: RelayBook, request_id: int) -> dict:
