@@ -49,16 +49,23 @@ from backend.settings import Settings
 # The member's nonces from the chain's on that the outbox holds: in flight, or executed in a
 # block recent enough to be rolled back (the relayer would then send that same request again).
 # Their payloads are read apart (_PAYLOADS), for those this process does not hold already.
+# Both ends of the nonces a parameter: PostgreSQL runs a statement prepared by its driver (from its
+# sixth execution on a connection) with a plan made for any parameters, which guesses a third of
+# the member's rows for `nonce >= x` and read them all through the member's index by state; for a
+# range with both ends it guesses a narrow one, and searches ix_relay_request_member_nonce.
+# NONCES_AHEAD is far past any nonce in flight (the outbox refuses one past a gap).
+NONCES_AHEAD = 2**32
+_NONCES_HELD = RelayRequest.nonce.between(bindparam("chain_nonce"), bindparam("nonce_to"))
 _FLYING = select(RelayRequest.id, RelayRequest.nonce, RelayRequest.gas).where(
     *OF_MEMBER,
-    RelayRequest.nonce >= bindparam("chain_nonce"),
+    _NONCES_HELD,
     or_(state_in(ACTIVE), and_(state_in(USED_NONCE), RelayRequest.block_number >= bindparam("recent_from"))),
 )
 # The same, with where each executed one was mined (None while in flight): what a check that
 # pins its simulation to a block may leave out of its replays (simulation.py, judged).
 _FLYING_MINED = select(RelayRequest.id, RelayRequest.nonce, RelayRequest.gas, RelayRequest.block_number).where(
     *OF_MEMBER,
-    RelayRequest.nonce >= bindparam("chain_nonce"),
+    _NONCES_HELD,
     or_(state_in(ACTIVE), and_(state_in(USED_NONCE), RelayRequest.block_number >= bindparam("recent_from"))),
 )
 _PAYLOADS = select(RelayRequest.id, RelayRequest.payload).where(RelayRequest.id.in_(bindparam("ids", expanding=True)))
@@ -186,6 +193,7 @@ class RelayBook:
                     "community": community,
                     "signer": signer,
                     "chain_nonce": chain_nonce,
+                    "nonce_to": chain_nonce + NONCES_AHEAD,
                     "recent_from": recheck_from(head, self.settings.confirmations),
                 },
             )
@@ -206,6 +214,7 @@ class RelayBook:
                     "community": community,
                     "signer": signer,
                     "chain_nonce": from_nonce,
+                    "nonce_to": from_nonce + NONCES_AHEAD,
                     "recent_from": recheck_from(head, self.settings.confirmations),
                 },
             )

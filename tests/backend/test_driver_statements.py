@@ -5,11 +5,13 @@ whenever anyone listens to the engine."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from psycopg import ClientCursor
 from psycopg.pq import TransactionStatus
-from sqlalchemy import column, event, select, table
+from sqlalchemy import column, event, insert, select, table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import sessionmaker
 
@@ -62,10 +64,11 @@ def _reads(now: float) -> list[tuple[DriverStatement, dict]]:
         "strike_from": now - 3600,
         "minute_from": now - 60,
         "hour_from": now - 3600,
+        "until": now + 86400,
     }
     return [
-        (outbox_book._FLYING_READ, {**member, "chain_nonce": 1, "recent_from": 5}),
-        (outbox_book._FLYING_MINED_READ, {**member, "chain_nonce": 0, "recent_from": 5}),
+        (outbox_book._FLYING_READ, {**member, "chain_nonce": 1, "nonce_to": 2**32, "recent_from": 5}),
+        (outbox_book._FLYING_MINED_READ, {**member, "chain_nonce": 0, "nonce_to": 2**32, "recent_from": 5}),
         (outbox_book._SAME_READ, {**member, "forwarder": "0xF", "nonce": 1, "signature": "0x01"}),
         (budgets._SPENT_READS[False], spent),
         (budgets._SPENT_READS[True], spent),
@@ -130,6 +133,77 @@ def test_the_books_reads_begin_no_transaction(book):
     assert book.same_request("c", "0xF", SIGNER, 1, "0x02") is None
     assert [r.nonce for r in book.held("c", SIGNER, 2, head=20)] == [2, 3]
     assert book.held_after("c", SIGNER, 0, head=20)[0] == 2  # 0 and 1 mined by block 20
+
+
+# Searched through one of these, a read is bounded by the member's requests in flight (a partial
+# index of those alone), or by an index term past who the member is.
+_IN_FLIGHT_ONLY = "uq_relay_request_active"
+_WHO = ("community", "signer", "client")
+_PG_TYPES = {str: "text", int: "bigint", float: "double precision"}
+
+
+def _scans(node: dict) -> list[dict]:
+    """Every search of relay_requests in a plan of PostgreSQL's EXPLAIN (FORMAT JSON): each index
+    searched (a bitmap heap scan's own index searches are its children), and any scan of the table."""
+    whole_table = node.get("Node Type") == "Seq Scan" and node.get("Relation Name") == "relay_requests"
+    found = [node] if "Index Name" in node or whole_table else []
+    return found + [scan for child in node.get("Plans", []) for scan in _scans(child)]
+
+
+def test_on_postgresql_a_writes_reads_never_walk_a_members_history(book):
+    """PostgreSQL's side of tests/backend/test_relay_book.py's plans. With 8 members' histories of
+    2,500 requests each, interleaved over 30 days, analyzed as autovacuum does, each read
+    a check runs is planned through an index on more than who the member is, both with its
+    parameters and with the plan for any parameters that a statement prepared by the driver runs
+    from its sixth execution on a connection. That one read the member's whole history for the
+    nonces held (`nonce >= x`) and the last hour (`created_at > x`), until each range had both its
+    ends as parameters."""
+    if book.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's plans: tests/backend/test_relay_book.py")
+    now = time.time()
+    with book.engine.begin() as connection:
+        # Interleaved, as members write: each one's requests spread over the whole table.
+        signers = [SIGNER, *[f"0x{m:040x}" for m in range(7)]]
+        history = [
+            {
+                "community": "c", "kind": "forward", "forwarder": "0xF", "signer": signers[i % 8], "nonce": i // 8,
+                "target": "0xT", "payload": {}, "signature": f"0x{i:08x}", "gas": 100_000, "client": "127.0.0.1",
+                "state": "succeeded", "attempts": 0, "created_at": now - 30 * 86400 + i * 129.6,
+                "settled_at": now - 30 * 86400 + i * 129.6 + 1, "gas_used": 50_000, "block_number": i // 20,
+            }
+            for i in range(20_000)
+        ]  # fmt: skip
+        connection.execute(insert(RelayRequest), history)
+        connection.exec_driver_sql("ANALYZE relay_requests")
+    # A check of the member's next request: the chain at their last nonces, the head at their last block.
+    latest = {"chain_nonce": 2498, "nonce_to": 2498 + 2**32, "nonce": 2499, "recent_from": 997}
+    for read, params in _reads(now):
+        params = {**params, **{k: v for k, v in latest.items() if k in params}}
+        compiled = read.statement.compile(dialect=book.engine.dialect)
+        sql = str(compiled)
+        names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", sql)))
+        values = {**{k: v for k, v in compiled.params.items() if v is not None}, **params}
+        numbered = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m.group(1)) + 1}", sql)
+        with book.engine.connect() as connection:
+            # Client-side binding: EXPLAIN, a utility statement, takes no parameters of the protocol.
+            cursor = ClientCursor(connection.connection.driver_connection)
+            types = [_PG_TYPES[type(values[n])] for n in names]
+            cursor.execute(f"PREPARE read ({', '.join(types)}) AS {numbered}")
+            for mode in ("force_custom_plan", "force_generic_plan"):
+                cursor.execute(f"SET plan_cache_mode = {mode}")
+                arguments = ", ".join(["%s"] * len(names))
+                [[plan]] = cursor.execute(
+                    f"EXPLAIN (FORMAT JSON) EXECUTE read({arguments})", [values[n] for n in names]
+                ).fetchall()
+                scans = _scans(plan[0]["Plan"])
+                assert scans, (mode, sql)
+                for scan in scans:
+                    index, condition = scan.get("Index Name"), scan.get("Index Cond", "")
+                    searched = set(re.findall(r"\(+(\w+)\)*(?:::\w+)?\s*(?:=|<|>)", condition))
+                    bounded = index == _IN_FLIGHT_ONLY or bool(searched - set(_WHO))
+                    assert index and bounded, f"{mode} reads the member's whole history: {scan}\n{sql}"
+            cursor.execute("DEALLOCATE read")
+            connection.rollback()
 
 
 def _columns(book: RelayBook, request_id: int) -> dict:
