@@ -187,16 +187,7 @@ class RelayBook:
         one). Only nonces the chain has not used matter, and reading from there on keeps this
         bounded by the member's requests in flight, not by all they ever made."""
         with self.reads.connect() as connection:
-            rows = _FLYING_READ.rows(
-                connection,
-                {
-                    "community": community,
-                    "signer": signer,
-                    "chain_nonce": chain_nonce,
-                    "nonce_to": chain_nonce + NONCES_AHEAD,
-                    "recent_from": recheck_from(head, self.settings.confirmations),
-                },
-            )
+            rows = _FLYING_READ.rows(connection, self._held_params(community, signer, chain_nonce, head))
             payloads = self._payloads_of(connection, [row[0] for row in rows])
         return sorted(
             (HeldRequest(int(nonce or 0), payloads[request_id], gas) for request_id, nonce, gas in rows),
@@ -208,16 +199,7 @@ class RelayBook:
         in block `head` or before (they are in that block's state): the first nonce not known
         executed, and the requests from it on."""
         with self.reads.connect() as connection:
-            rows = _FLYING_MINED_READ.rows(
-                connection,
-                {
-                    "community": community,
-                    "signer": signer,
-                    "chain_nonce": from_nonce,
-                    "nonce_to": from_nonce + NONCES_AHEAD,
-                    "recent_from": recheck_from(head, self.settings.confirmations),
-                },
-            )
+            rows = _FLYING_MINED_READ.rows(connection, self._held_params(community, signer, from_nonce, head))
             # A member's rows all have nonces (the outbox's direct calls have none, and no signer).
             flying = sorted(((i, int(n or 0), g, mined) for i, n, g, mined in rows), key=lambda row: row[1])
             first = from_nonce
@@ -227,6 +209,16 @@ class RelayBook:
             flying = [row for row in flying if row[1] >= first]
             payloads = self._payloads_of(connection, [row[0] for row in flying])
         return first, [HeldRequest(nonce, payloads[request_id], gas) for request_id, nonce, gas, _ in flying]
+
+    def _held_params(self, community: str, signer: str, from_nonce: int, head: int) -> dict[str, Any]:
+        """The parameters of _FLYING and _FLYING_MINED: the member's nonces from `from_nonce` on."""
+        return {
+            "community": community,
+            "signer": signer,
+            "chain_nonce": from_nonce,
+            "nonce_to": from_nonce + NONCES_AHEAD,
+            "recent_from": recheck_from(head, self.settings.confirmations),
+        }
 
     def _payloads_of(self, connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
         """The payloads of these requests: from memory, the others read (and kept)."""

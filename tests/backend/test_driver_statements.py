@@ -19,7 +19,7 @@ from backend.errors import Conflict
 from backend.indexer.db import DriverStatement, make_engine
 from backend.relay import book as outbox_book
 from backend.relay import budgets
-from backend.relay.book import RelayBook
+from backend.relay.book import NONCES_AHEAD, RelayBook
 from backend.relay.outbox import RelayRequest, create_outbox
 from backend.settings import Settings
 from tests.e2e.conftest import _postgres_database
@@ -67,8 +67,8 @@ def _reads(now: float) -> list[tuple[DriverStatement, dict]]:
         "until": now + 86400,
     }
     return [
-        (outbox_book._FLYING_READ, {**member, "chain_nonce": 1, "nonce_to": 2**32, "recent_from": 5}),
-        (outbox_book._FLYING_MINED_READ, {**member, "chain_nonce": 0, "nonce_to": 2**32, "recent_from": 5}),
+        (outbox_book._FLYING_READ, {**member, "chain_nonce": 1, "nonce_to": NONCES_AHEAD, "recent_from": 5}),
+        (outbox_book._FLYING_MINED_READ, {**member, "chain_nonce": 0, "nonce_to": NONCES_AHEAD, "recent_from": 5}),
         (outbox_book._SAME_READ, {**member, "forwarder": "0xF", "nonce": 1, "signature": "0x01"}),
         (budgets._SPENT_READS[False], spent),
         (budgets._SPENT_READS[True], spent),
@@ -176,7 +176,7 @@ def test_on_postgresql_a_writes_reads_never_walk_a_members_history(book):
         connection.execute(insert(RelayRequest), history)
         connection.exec_driver_sql("ANALYZE relay_requests")
     # A check of the member's next request: the chain at their last nonces, the head at their last block.
-    latest = {"chain_nonce": 2498, "nonce_to": 2498 + 2**32, "nonce": 2499, "recent_from": 997}
+    latest = {"chain_nonce": 2498, "nonce_to": 2498 + NONCES_AHEAD, "nonce": 2499, "recent_from": 997}
     for read, params in _reads(now):
         params = {**params, **{k: v for k, v in latest.items() if k in params}}
         compiled = read.statement.compile(dialect=book.engine.dialect)
