@@ -57,9 +57,16 @@ from devstack.stack import UNTHROTTLED, Anvil, Server, local_stack, rpc, wait_un
 KEYS = list(ANVIL_DEV_KEYS[1:9])  # members 1..8: founders 1-3, 4-8 admitted by the bench's proposal
 ALICE = KEYS[0]
 WORKERS = KEYS[1:]  # everyone but Alice nominates and attests; Alice accepts, and receives every badge
-# 25 more members for claims with wait=true at 32 at once (issue 9: c=32), one client each: their keys
-# are derived from fixed text, hold no ether and never need any (the relayer pays).
-MORE = ["0x" + keccak(text=f"bench member {i}").hex() for i in range(25)]
+
+
+def bench_members(count: int) -> list[str]:
+    """Keys of members beyond the 8, derived from fixed text: they hold no ether and never need
+    any (the relayer pays)."""
+    return ["0x" + keccak(text=f"bench member {i}").hex() for i in range(count)]
+
+
+# 25 more members for claims with wait=true at 32 at once (issue 9: c=32), one client each.
+MORE = bench_members(25)
 
 
 def addr(key: str) -> str:
@@ -400,17 +407,24 @@ def backfill(anvil: Anvil, deployments_file: Path, work: Path) -> tuple[float, i
 
 
 def admit_more(api: CommunityClient, anvil: Anvil) -> None:
-    """MORE admitted by two proposals (at most 20 actions each) every member votes for (the quorum
-    is half the members)."""
+    """MORE admitted (see admit)."""
+    admit(api, anvil, MORE)
+
+
+def admit(api: CommunityClient, anvil: Anvil, keys: list[str]) -> None:
+    """These keys admitted as members by proposals of at most 20 actions each, which every member
+    votes for (the quorum is half the members), the votes sent together."""
     voters = list(KEYS)
-    for batch in (MORE[:20], MORE[20:]):
+    for start in range(0, len(keys), 20):
+        batch = keys[start : start + 20]
         actions = [{"type": "admit_member", "account": addr(k)} for k in batch]
         proposal = api.act("proposals", ALICE, description=f"admit {len(batch)} more", actions=actions)["created"][
             "proposal_id"
         ]
         anvil.skip(2)
-        for key in voters:
-            api.act("votes", key, proposal_id=proposal, support="for")
+        url = str(api.http.base_url).rstrip("/")
+        _, ids = burst(url, [(key, "votes", {"proposal_id": proposal, "support": "for"}) for key in voters])
+        wait_settled(url, ids)
         anvil.skip(301)
         api.execute(proposal)
         voters += batch

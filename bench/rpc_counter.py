@@ -2,10 +2,11 @@
 
 Run: `python -m bench.rpc_counter --upstream http://127.0.0.1:8545 --port 9545`. It forwards each
 POST to the node unchanged (one kept-alive connection per client connection) and counts the
-calls by method; a JSON-RPC batch counts each of its entries (what a paid provider bills), and
-the round trips are counted beside them. `GET /counts` answers {"calls": {method: n}, "round_trips":
-n} since the last `GET /counts?reset=1`. A separate process, so that its own CPU is neither the
-service's nor the load generator's.
+calls by method; a JSON-RPC batch counts each of its entries (what a paid provider bills). Beside
+them it counts the round trips, and the calls each eth_simulateV1 runs in its blocks (a check's
+replays of the member's requests in flight, and its own). `GET /counts` answers {"calls":
+{method: n}, "round_trips": n, "simulated": n} since the last `GET /counts?reset=1`. A separate
+process, so that its own CPU is neither the service's nor the load generator's.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Counts:
         self.lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.round_trips = 0
+        self.simulated = 0  # calls run inside eth_simulateV1's blocks: the node's work in a check
 
     def add(self, body: bytes) -> None:
         try:
@@ -33,17 +35,29 @@ class Counts:
             payload = None
         entries = payload if isinstance(payload, list) else [payload]
         methods = [e.get("method", "?") if isinstance(e, dict) else "?" for e in entries]
+        simulated = sum(_simulated_calls(e) for e in entries if isinstance(e, dict))
         with self.lock:
             self.calls.update(methods)
             self.round_trips += 1
+            self.simulated += simulated
 
     def take(self, reset: bool) -> dict:
         with self.lock:
-            answer = {"calls": dict(self.calls), "round_trips": self.round_trips}
+            answer = {"calls": dict(self.calls), "round_trips": self.round_trips, "simulated": self.simulated}
             if reset:
                 self.calls.clear()
-                self.round_trips = 0
+                self.round_trips = self.simulated = 0
         return answer
+
+
+def _simulated_calls(entry: dict) -> int:
+    """The calls an eth_simulateV1 entry asks the node to run, in all its blocks; 0 for any other."""
+    if entry.get("method") != "eth_simulateV1":
+        return 0
+    try:
+        return sum(len(block.get("calls", [])) for block in entry["params"][0]["blockStateCalls"])
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return 0
 
 
 def serve(upstream: str, port: int) -> ThreadingHTTPServer:

@@ -1,18 +1,18 @@
 """What one write costs: the service's CPU, the node's CPU and the JSON-RPC calls, per stage.
 
-Run: `python -m bench.writes [--writes 2000] [--baseline 2000] [--rate N] [--json out.json] [--service-tree DIR]
-[--postgres SERVER_URL]`
+Run: `python -m bench.writes [--writes 2000] [--baseline 2000] [--rate N] [--members M] [--json out.json]
+[--service-tree DIR] [--postgres SERVER_URL]`
 (DIR: another copy of the code, say a `git archive` of a commit, served instead of this checkout's,
-to compare two versions on the same chain and load). Starts its own
-Anvil (a block a second, a raised block gas limit), deploys, admits the 8 members of bench/api.py,
-and puts a JSON-RPC counting proxy (bench/rpc_counter.py) between the node and whoever is measured.
-Then, on the same chain:
+to compare two versions on the same chain and load). Starts its own Anvil (a block a second, a
+raised block gas limit), deploys, admits the 8 members of bench/api.py (with `--members M`, M
+members: proposals admit the others), and puts a JSON-RPC counting proxy (bench/rpc_counter.py)
+between the node and whoever is measured. Then, on the same chain:
 
 - **API path.** The service (`serve`; SQLite, or with `--postgres` a database of its own on a
   PostgreSQL server, whose processes' CPU is then printed beside the service's), sampled by
   py-spy (`make bench` installs it). Each member's claims are signed before the timed part (one
-  prepare per member for the gas and the deadline; the nonces follow on), so the timed part is 8
-  clients POSTing ready bodies with wait=false. It ends once the outbox is drained and the index
+  prepare per member for the gas and the deadline; the nonces follow on), so the timed part is one
+  client a member POSTing ready bodies with wait=false. It ends once the outbox is drained and the index
   has every block: the service's CPU (from /proc), Anvil's, the calls by method, and the profile
   grouped into stages.
 - **Bare loop.** The service stopped, the same members sign the same claims beforehand; one key
@@ -58,7 +58,7 @@ from backend.chain.deployments import Deployments
 from backend.chain.typed_data import forward_request_struct, forward_request_typed_data, typed_data_digest
 from backend.client import CommunityClient
 from backend.settings import ANVIL_DEV_KEYS
-from bench.api import KEYS, MORE, addr, admit_more, cpu_seconds, interval_mining, setup_community
+from bench.api import KEYS, MORE, addr, admit, bench_members, cpu_seconds, interval_mining, setup_community
 from bench.databases import BenchDatabase, postgres_cpu_seconds
 from devstack.stack import ROOT, UNTHROTTLED, Anvil, Server, deploy, free_port, rpc, service_env, wait_until
 
@@ -542,6 +542,7 @@ def throughput(
     indicator: int,
     writes: int,
     work: Path,
+    admitted: int = 0,
 ) -> dict[str, float]:
     """Accepted writes a second (wait=false, pre-signed) at c=8 and c=32 through one API process,
     at c=32 through two over the same database (one relays and indexes), beside the bare loop at
@@ -550,8 +551,8 @@ def throughput(
     first.start()
     try:
         api = CommunityClient(first.url, timeout=120)
-        print(f"Throughput: {len(MORE)} more members admitted by proposals, for c=32 ...", flush=True)
-        admit_more(api, anvil)
+        print(f"Throughput: {len(MORE)} more members for c=32 ...", flush=True)
+        admit(api, anvil, MORE[admitted:])  # those --members admitted already are members
         rates: dict[str, float] = {}
         for label, keys, processes in (("c=8", KEYS, 1), ("c=32", [*KEYS[1:], *MORE], 1), ("c=32", None, 2)):
             members = keys or [*KEYS[1:], *MORE]
@@ -586,6 +587,13 @@ def main() -> int:
     parser.add_argument("--baseline", type=int, default=2000)
     parser.add_argument("--top", type=int, default=25, help="hot spots to print")
     parser.add_argument(
+        "--members",
+        type=int,
+        default=len(KEYS),
+        help="members writing at once, one client each (at least 8); the node's work per write grows with each "
+        "member's own rate, as a check replays the member's requests in flight",
+    )
+    parser.add_argument(
         "--throughput", type=int, default=1000, help="claims per run of the throughput figures (0: leave them out)"
     )
     parser.add_argument("--json", type=Path, help="write the figures here too")
@@ -605,6 +613,8 @@ def main() -> int:
         "dropped after the run), not SQLite: its processes' CPU is then the database's share",
     )
     args = parser.parse_args()
+    if args.members < len(KEYS):
+        parser.error(f"--members: at least {len(KEYS)}")
     work = Path(tempfile.mkdtemp(prefix="bench-writes-"))
     db = BenchDatabase.postgresql(args.postgres) if args.postgres else BenchDatabase.sqlite(work)
     print(f"Starting Anvil and deploying (work folder {work}; index on {db.kind}) ...", flush=True)
@@ -623,12 +633,16 @@ def main() -> int:
         server.start()
         api = CommunityClient(server.url)
         indicator = setup_community(api, anvil)
-        members = [addr(k) for k in KEYS]
+        keys = [*KEYS, *bench_members(args.members - len(KEYS))]
+        if len(keys) > len(KEYS):
+            print(f"Admitting {len(keys) - len(KEYS)} more members by proposals ...", flush=True)
+            admit(api, anvil, keys[len(KEYS) :])
+        members = [addr(k) for k in keys]
 
-        print(f"Signing {args.writes} claims of {len(KEYS)} members beforehand ...", flush=True)
+        print(f"Signing {args.writes} claims of {len(keys)} members beforehand ...", flush=True)
         bodies: dict[str, list[bytes]] = {}
-        share = [args.writes // len(KEYS) + (i < args.writes % len(KEYS)) for i in range(len(KEYS))]
-        for m, (key, count) in enumerate(zip(KEYS, share)):
+        share = [args.writes // len(keys) + (i < args.writes % len(keys)) for i in range(len(keys))]
+        for m, (key, count) in enumerate(zip(keys, share)):
             uris = [evidence(m, i) for i in range(count)]
             template = api.prepare("claims", signer=members[m], indicator_id=indicator, evidence_uri=uris[0])
             nonce = template["typed_data"]["message"]["nonce"]
@@ -637,7 +651,7 @@ def main() -> int:
                 for typed, sig in signed_claims(deployments, template["typed_data"], key, nonce, indicator, uris)
             ]
 
-        print(f"API path: {args.writes} claims, {len(KEYS)} members at once, wait=false ...", flush=True)
+        print(f"API path: {args.writes} claims, {len(keys)} members at once, wait=false ...", flush=True)
         pids = (server.process.pid, anvil.process.pid, 0)  # type: ignore[union-attr]
         time.sleep(2)  # the setup's last blocks indexed, its requests settled
         proxy.counts(reset=True)
@@ -664,10 +678,10 @@ def main() -> int:
             f"Bare loop: the same members sign {args.baseline} claims, one key sends forwarder.execute ...", flush=True
         )
         requests: list[list[tuple[dict, bytes]]] = []
-        per_member = [args.baseline // len(KEYS) + (i < args.baseline % len(KEYS)) for i in range(len(KEYS))]
-        template = json.loads(bodies[KEYS[0]][0])["typed_data"]
-        for m, (key, count) in enumerate(zip(KEYS, per_member)):
-            uris = [evidence(m + 100, i) for i in range(count)]
+        per_member = [args.baseline // len(keys) + (i < args.baseline % len(keys)) for i in range(len(keys))]
+        template = json.loads(bodies[keys[0]][0])["typed_data"]
+        for m, (key, count) in enumerate(zip(keys, per_member)):
+            uris = [evidence(m + max(100, len(keys)), i) for i in range(count)]  # none the API path's
             nonce = member_nonce(anvil.url, deployments, members[m])
             requests.append(signed_claims(deployments, template, key, nonce, indicator, uris))
         # Interleaved, as the members' requests arrive at a relayer.
@@ -678,8 +692,10 @@ def main() -> int:
         bare_cpu = [cpu_seconds(p) - b for p, b in zip(pids[1:], before)]
         bare_counts = proxy.counts(reset=True)
         # The rates at c=8 and c=32, on the node itself: the proxy counts, it is not measured here.
+        node_env = {**env, "CC_RPC_URL": anvil.url}
+        admitted = len(keys) - len(KEYS)
         rates = (
-            throughput(anvil, {**env, "CC_RPC_URL": anvil.url}, deployments, db, indicator, args.throughput, work)
+            throughput(anvil, node_env, deployments, db, indicator, args.throughput, work, admitted)
             if args.throughput
             else {}
         )
@@ -701,6 +717,7 @@ def main() -> int:
         "writes": n,
         "baseline_writes": b,
         "paced_to_per_s": args.rate or None,
+        "members": args.members,
         "database": db.kind,
         "api": {
             "accepted_per_s": n / post_time,
@@ -715,6 +732,7 @@ def main() -> int:
             "load_generator_cpu_ms": api_cpu[2] * 1000 / n,
             "calls_per_write": per_write(api_counts, n),
             "round_trips_per_write": api_counts["round_trips"] / n,
+            "simulated_per_write": api_counts.get("simulated", 0) / n,
             "stages_ms": {s: v * 1000 / n for s, v in by_stage.items()},
             "sampled_share": sampled / max(api_cpu[0], 1e-9),
             "threads_ms": {kind: v * 1000 / n for kind, v in profile["threads"].items()},
@@ -748,6 +766,7 @@ def report(result: dict, spots: list[tuple[str, str, float]], n: int) -> None:
     )
     print(f"{'per accepted claim':46} {'API path':>12} {'bare loop':>12}")
     row("writes", f"{n:,}", f"{result['baseline_writes']:,}")
+    row("members writing", f"{result['members']:,}", f"{result['members']:,}")
     paced = f" (clients paced to {result['paced_to_per_s']:g})" if result.get("paced_to_per_s") else ""
     row(f"rate{paced}, /s" if paced else "rate (API accepted; bare sent and mined), /s", api["accepted_per_s"],
         bare["sent_and_mined_per_s"], 1)  # fmt: skip
@@ -762,6 +781,8 @@ def report(result: dict, spots: list[tuple[str, str, float]], n: int) -> None:
     row("JSON-RPC calls, all", sum(api["calls_per_write"].values()), sum(bare["calls_per_write"].values()))
     for method in dict.fromkeys([*api["calls_per_write"], *bare["calls_per_write"]]):
         row("  " + method, api["calls_per_write"].get(method, 0.0), bare["calls_per_write"].get(method, 0.0), 3)
+    # The node's work in the checks: each simulation runs the member's requests in flight again.
+    row("calls run in simulations (replays and own)", api.get("simulated_per_write", 0.0), 0.0)
     ratio = api["node_cpu_ms"] / bare["node_cpu_ms"]
     print(f"node CPU, API / bare loop: {ratio:.2f}x (target 1.5x); service CPU target 3 ms")
     print(
