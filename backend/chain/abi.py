@@ -149,10 +149,62 @@ class Function:
 
     def decode_input(self, data: bytes) -> dict[str, Any]:
         """Strict: a call whose strings are not UTF-8 raises (bad input is refused before sending)."""
+        fast = self._decode_canonical(data[4:])
+        if fast is not None:
+            return fast
         values = decode(self.input_types, data[4:])
         return {
             name: _shown(parse(kind), value) for name, kind, value in zip(self.input_names, self.input_types, values)
         }
+
+    @cached_property
+    def _input_plan(self) -> list[tuple[str, WordDecoder | None]] | None:
+        """(type, decoder) per argument when each is a value type, a string or bytes (what members'
+        calls take: a claim is a number, a hash and a string); None otherwise."""
+        plan = []
+        for kind in self.input_types:
+            decoder = word_decoder(kind)
+            if decoder is None and kind not in ("string", "bytes"):
+                return None
+            plan.append((kind, decoder))
+        return plan
+
+    def _decode_canonical(self, args: bytes) -> dict[str, Any] | None:
+        """The arguments as decode_input reads them through eth-abi, in a tenth of its time (eth-abi
+        was a twentieth of a relayed write's CPU), when they are laid out exactly as an encoder
+        lays them out: each string's offset where the one before it ends, its padding zero, the
+        data ending with the last. None for anything else (a layout eth-abi may still read, or
+        refuse: padding not empty, text that is not UTF-8), which eth-abi then decides."""
+        plan = self._input_plan
+        if plan is None:
+            return None
+        end = 32 * len(plan)
+        if len(args) < end:
+            return None
+        values: dict[str, Any] = {}
+        for i, ((kind, decoded), name) in enumerate(zip(plan, self.input_names)):
+            word = args[32 * i : 32 * i + 32]
+            if decoded is not None:
+                try:
+                    values[name] = decoded(word)
+                except ValueError:
+                    return None
+                continue
+            if int.from_bytes(word, "big") != end or end + 32 > len(args):
+                return None
+            length = int.from_bytes(args[end : end + 32], "big")
+            start, end = end + 32, end + 32 + -(-length // 32) * 32
+            if end > len(args) or any(args[start + length : end]):
+                return None
+            raw = args[start : start + length]
+            if kind == "bytes":
+                values[name] = "0x" + raw.hex()
+                continue
+            try:
+                values[name] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        return values if end == len(args) else None
 
     def decode_output(self, data: bytes) -> tuple:
         """As eth-abi returns it, but strings (the chain's, any bytes) as readable text."""
