@@ -189,6 +189,9 @@ class Settings(BaseSettings):
     rpc_url: str = "http://127.0.0.1:8545"
     # How long one JSON-RPC request to the node may take.
     rpc_timeout_seconds: float = 10.0
+    # The most calls in one JSON-RPC batch of relay checks: checks that come together share a
+    # round trip to the node (backend/chain/combining.py). Some providers refuse longer batches.
+    rpc_batch_max: int = Field(default=100, ge=1)
     # The deployments file `ape run deploy` writes (deployments/<network>.json): the chain id, the
     # contracts' ABIs, every community deployed there and the community factory. Read once, when the
     # service starts: communities created through the factory later are found on chain (below).

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from backend.chain.abi import ContractAbi, ErrorDecoder
+from backend.chain.combining import CombinedBatches
 from backend.chain.deployments import Community, Deployments, RecordsMove
 from backend.chain.receipts import Receipt
 from backend.chain.rpc import Rpc, RpcError
@@ -46,6 +47,10 @@ class ChainGateway:
         # judged), each confirmed in that check's own round trip.
         self.head_seen: dict[str, Any] | None = None
         self.nonces_seen: dict[tuple[str, str], int] = {}
+        # Simulations asked for at once by several threads share round trips (combining.py), one
+        # combiner for each shape of answers read.
+        self._combined: dict[Any, CombinedBatches] = {}
+        self._combining = threading.Lock()
 
     def follow(self, communities: Iterable[Community]) -> list[Community]:
         """Serve these communities too (created through the community factory: see
@@ -144,11 +149,25 @@ class ChainGateway:
             raise self.refusal(exc) from exc
 
     def simulate(self, calls: list[tuple[str, Any]], shape: Any = None) -> list[Any]:
-        """Reads and simulations in one round trip; a call the chain refused yields its
-        `ChainRefused` (custom error named) in place of a result, so the caller keeps the order
-        in which refusals are reported. `shape`: the fields read of the answers (Rpc.batch)."""
-        answers = self.rpc.batch(calls, raise_errors=False, shape=shape)
+        """Reads and simulations in one round trip, shared with those other threads ask for at the
+        same time (combining.py); a call the chain refused yields its `ChainRefused` (custom error
+        named) in place of a result, so the caller keeps the order in which refusals are reported.
+        `shape`: the fields read of the answers (Rpc.batch)."""
+        answers = self._combiner(shape).batch(calls)
         return [self.refusal(r) if isinstance(r, RpcError) else r for r in answers]
+
+    def _combiner(self, shape: Any) -> CombinedBatches:
+        combiner = self._combined.get(shape)
+        if combiner is None:
+            with self._combining:
+                combiner = self._combined.setdefault(
+                    shape,
+                    CombinedBatches(
+                        lambda calls: self.rpc.batch(calls, raise_errors=False, shape=shape),
+                        most_calls=self.settings.rpc_batch_max,
+                    ),
+                )
+        return combiner
 
     def refusal(self, exc: RpcError) -> ChainRefused:
         if exc.data is None:
