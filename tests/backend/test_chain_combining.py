@@ -1,4 +1,6 @@
 """Batches asked for at once by several threads share round trips (backend/chain/combining.py).
+Most tests let one round trip be under way at a time (at_once=1), so that the second batch
+already waits; the service lets two (ROUND_TRIPS_AT_ONCE), tested on its own.
 
 The node here is a function that answers each call with its own text and can be held in the
 middle of a round trip, so that a test decides what is in flight when the next batch comes;
@@ -79,7 +81,7 @@ def waiting(combiner: CombinedBatches, count: int) -> None:
 
 def test_a_batch_alone_goes_at_once_as_asked() -> None:
     node = Node()
-    combiner = CombinedBatches(node.send, most_calls=100)
+    combiner = CombinedBatches(node.send, most_calls=100, at_once=1)
     calls = [("eth_getBlockByNumber", ["latest", False]), ("eth_simulateV1", "[1]")]
     assert combiner.batch(calls) == [("answer", *call) for call in calls]
     assert node.round_trips == [calls]
@@ -89,7 +91,7 @@ def test_a_batch_alone_goes_at_once_as_asked() -> None:
 
 def test_batches_asked_while_one_is_in_flight_go_together_each_answered_its_own() -> None:
     node = Node()
-    combiner = CombinedBatches(node.send, most_calls=100)
+    combiner = CombinedBatches(node.send, most_calls=100, at_once=1)
     head = ("eth_getBlockByNumber", ["latest", False])
     node.hold()
     first, got_first = asking(combiner, [head, ("eth_simulateV1", "[0]")])
@@ -115,7 +117,7 @@ def test_batches_asked_while_one_is_in_flight_go_together_each_answered_its_own(
 
 def test_a_group_holds_at_most_most_calls_and_the_rest_go_next() -> None:
     node = Node()
-    combiner = CombinedBatches(node.send, most_calls=4)
+    combiner = CombinedBatches(node.send, most_calls=4, at_once=1)
     node.hold()
     first, _ = asking(combiner, [("a", [0])])
     assert node.held.wait(WAIT)
@@ -131,7 +133,7 @@ def test_a_group_holds_at_most_most_calls_and_the_rest_go_next() -> None:
 
 def test_a_failed_round_trip_is_told_to_every_batch_waiting_at_once() -> None:
     node = Node()
-    combiner = CombinedBatches(node.send, most_calls=2)
+    combiner = CombinedBatches(node.send, most_calls=2, at_once=1)
     node.hold()
     node.fail_next = NodeUnavailable("The chain node at http://node cannot be reached (TimeoutError)")
     first, got_first = asking(combiner, [("a", [0])])
@@ -149,7 +151,7 @@ def test_a_failed_round_trip_is_told_to_every_batch_waiting_at_once() -> None:
 
 def test_a_failure_inside_the_group_is_told_to_its_batches_and_the_next_group_still_goes() -> None:
     node = Node()
-    combiner = CombinedBatches(node.send, most_calls=2)
+    combiner = CombinedBatches(node.send, most_calls=2, at_once=1)
     node.hold()
     first, got_first = asking(combiner, [("a", [0])])
     assert node.held.wait(WAIT)
@@ -183,7 +185,7 @@ def test_many_threads_each_get_exactly_their_answers() -> None:
 @pytest.mark.parametrize("most_calls", [0, 1])
 def test_a_cap_of_one_still_answers_every_batch(most_calls: int) -> None:
     node = Node()
-    combiner = CombinedBatches(node.send, most_calls=most_calls)
+    combiner = CombinedBatches(node.send, most_calls=most_calls, at_once=1)
     node.hold()
     first, _ = asking(combiner, [("a", [0]), ("a", [1])])
     assert node.held.wait(WAIT)
@@ -195,3 +197,24 @@ def test_a_cap_of_one_still_answers_every_batch(most_calls: int) -> None:
         thread.join(WAIT)
         assert got["answers"] == [("answer", "b", [askers.index((thread, got))])]
     assert [len(trip) for trip in node.round_trips] == [2, 1, 1, 1]
+
+
+def test_the_service_lets_two_round_trips_go_at_once_and_the_third_waits() -> None:
+    node = Node()
+    combiner = CombinedBatches(node.send, most_calls=100)  # ROUND_TRIPS_AT_ONCE: 2
+    node.hold()
+    first, _ = asking(combiner, [("a", [1])])
+    second, _ = asking(combiner, [("a", [2])])
+    for _ in range(WAIT * 1000):  # both in the node: neither waited for the other
+        if len(node.round_trips) == 2:
+            break
+        time.sleep(0.001)
+    assert len(node.round_trips) == 2
+    third, got_third = asking(combiner, [("a", [3])])
+    fourth, got_fourth = asking(combiner, [("a", [4])])
+    waiting(combiner, 2)
+    node.release()
+    for thread in (first, second, third, fourth):
+        thread.join(WAIT)
+    assert got_third["answers"] == [("answer", "a", [3])] and got_fourth["answers"] == [("answer", "a", [4])]
+    assert len(node.round_trips) == 3  # the third and the fourth together
