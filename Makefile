@@ -124,8 +124,10 @@ bench/node_modules/.installed: bench/package.json bench/package-lock.json
 	@cd bench && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Every benchmark, each beside its baseline; bench.writes a second time on PostgreSQL (the server
-# the tests use, when one answers on 127.0.0.1:5432), with one and two API processes over it.
+# Every benchmark, each beside its baseline; bench.writes a second time at 100 writes a second
+# from 100 members (each at the rate the default budgets allow a member: the node's work per write
+# grows with each member's own rate), and a third time on PostgreSQL (the server the tests use,
+# when one answers on 127.0.0.1:5432), with one and two API processes over it.
 bench: setup bench/node_modules/.installed
 	@command -v wrk > /dev/null || { echo "==> wrk from Debian's packages (reads from a C client)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk > /dev/null || echo "(no wrk: its reads are left out)"; }
@@ -134,6 +136,7 @@ bench: setup bench/node_modules/.installed
 	@$(BIN)/python -m bench.gas
 	@if [ -f bench/api.py ]; then $(BIN)/python -m bench.api; fi
 	@$(BIN)/python -m bench.writes
+	@$(BIN)/python -m bench.writes --members 100 --rate 100 --throughput 0
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2> /dev/null; then \
 	  $(BIN)/python -m bench.writes --postgres "$${TEST_POSTGRES_URL:-postgresql://postgres:postgres@127.0.0.1:5432/postgres}"; \
 	else echo "(no PostgreSQL on 127.0.0.1:5432: bench.writes on PostgreSQL is left out)"; fi
