@@ -159,15 +159,9 @@ class Function:
 
     @cached_property
     def _input_plan(self) -> list[tuple[str, WordDecoder | None]] | None:
-        """(type, decoder) per argument when each is a value type, a string or bytes (what members'
-        calls take: a claim is a number, a hash and a string); None otherwise."""
-        plan = []
-        for kind in self.input_types:
-            decoder = word_decoder(kind)
-            if decoder is None and kind not in ("string", "bytes"):
-                return None
-            plan.append((kind, decoder))
-        return plan
+        """How each argument is read (members' calls take value types and strings: a claim is a
+        number, a hash and a string); None when eth-abi reads them."""
+        return value_plan(self.input_types)
 
     def _decode_canonical(self, args: bytes) -> dict[str, Any] | None:
         """The arguments as decode_input reads them through eth-abi, in a tenth of its time (eth-abi
@@ -268,6 +262,19 @@ def word_decoder(kind: str) -> WordDecoder | None:
     return None
 
 
+def value_plan(kinds: list[str]) -> list[tuple[str, WordDecoder | None]] | None:
+    """(type, its word's decoder) per value when each is a value type, a string or bytes (no
+    decoder: read from where its word points); None when any is another (arrays, tuples, signed
+    integers), which eth-abi reads."""
+    plan = []
+    for kind in kinds:
+        decoder = word_decoder(kind)
+        if decoder is None and kind not in ("string", "bytes"):
+            return None
+        plan.append((kind, decoder))
+    return plan
+
+
 def _topic_decoder(kind: str) -> WordDecoder:
     """An indexed value type is its topic's word; a string, bytes, array or tuple is on chain
     only as its keccak hash, shown as 0x hex."""
@@ -292,13 +299,10 @@ class Event:
     def _data_plan(self) -> list[tuple[str, str, WordDecoder | None]] | None:
         """(name, "word" | "string" | "bytes", decoder) per data argument when each is a value
         type or a string or bytes (what this project's contracts emit); None otherwise."""
-        plan = []
-        for name, kind in self.data:
-            decoder = word_decoder(kind)
-            if decoder is None and kind not in ("string", "bytes"):
-                return None
-            plan.append((name, "word" if decoder else kind, decoder))
-        return plan
+        plan = value_plan([kind for _, kind in self.data])
+        if plan is None:
+            return None
+        return [(name, "word" if decoder else kind, decoder) for (name, _), (kind, decoder) in zip(self.data, plan)]
 
     def decode(self, topics: list[bytes], data: bytes) -> dict[str, Any]:
         """The event's arguments by name. Never fails on content: strings are readable text, with
