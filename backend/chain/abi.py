@@ -164,11 +164,12 @@ class Function:
         return value_plan(self.input_types)
 
     def _decode_canonical(self, args: bytes) -> dict[str, Any] | None:
-        """The arguments as decode_input reads them through eth-abi, in a tenth of its time (eth-abi
-        was a twentieth of a relayed write's CPU), when they are laid out exactly as an encoder
-        lays them out: each string's offset where the one before it ends, its padding zero, the
-        data ending with the last. None for anything else (a layout eth-abi may still read, or
-        refuse: padding not empty, text that is not UTF-8), which eth-abi then decides."""
+        """The arguments as decode_input reads them through eth-abi, in a ninth of its time (a
+        claim: 2.7 against 23 µs alone, and eth-abi was a twentieth of a relayed write's CPU in
+        the service), when they are laid out exactly as an encoder lays them out: each string's
+        offset where the one before it ends, its padding zero, the data ending with the last.
+        None for anything else (a layout eth-abi may still read, or refuse: padding not empty,
+        text that is not UTF-8), which eth-abi then decides."""
         plan = self._input_plan
         if plan is None:
             return None

@@ -11,8 +11,8 @@ then goes with every batch asked for meanwhile, in one round trip. A call that i
 several of them (the head) is sent once, and its answer given to each. A batch asked for with
 fewer under way goes at once: nothing waits on a quiet service, nor for a single other check
 (at a steady rate two checks often overlap, and the second waiting only to go alone cost more
-than it saved). A thread waits at most for one round trip before its own, and the node answers
-the same calls in fewer requests.
+than it saved). A thread waits for one round trip before its own (for more only when more calls
+wait than a round trip holds), and the node answers the same calls in fewer requests.
 
 A group holds at most `most_calls` calls (some providers refuse longer batches); the batches
 waiting past it go in the next round trip. When the node fails a round trip (it is down, or
