@@ -406,15 +406,10 @@ def backfill(anvil: Anvil, deployments_file: Path, work: Path) -> tuple[float, i
     return indexing, len(rows), fetching, raw
 
 
-def admit_more(api: CommunityClient, anvil: Anvil) -> None:
-    """MORE admitted (see admit)."""
-    admit(api, anvil, MORE)
-
-
 def admit(api: CommunityClient, anvil: Anvil, keys: list[str]) -> None:
     """These keys admitted as members by proposals of at most 20 actions each, which every member
     votes for (the quorum is half the members), the votes sent together."""
-    voters = list(KEYS)
+    voters, url = list(KEYS), str(api.http.base_url).rstrip("/")
     for start in range(0, len(keys), 20):
         batch = keys[start : start + 20]
         actions = [{"type": "admit_member", "account": addr(k)} for k in batch]
@@ -422,7 +417,6 @@ def admit(api: CommunityClient, anvil: Anvil, keys: list[str]) -> None:
             "proposal_id"
         ]
         anvil.skip(2)
-        url = str(api.http.base_url).rstrip("/")
         _, ids = burst(url, [(key, "votes", {"proposal_id": proposal, "support": "for"}) for key in voters])
         wait_settled(url, ids)
         anvil.skip(301)
@@ -548,7 +542,7 @@ def main() -> int:
         print(f"Claims with wait=true, {len(WORKERS)} members at once, 10 each ...", flush=True)
         waited = wait_true_latencies(server.url, indicator, 10)
         print(f"Claims with wait=true, {len(WORKERS) + len(MORE)} members at once, 5 each ...", flush=True)
-        admit_more(api, anvil)
+        admit(api, anvil, MORE)
         waited32 = wait_true_latencies(server.url, indicator, 5, WORKERS + MORE)
         many = len(WORKERS + MORE)
         print(f"Claims with wait=false, {many} members at once, 10 each ...", flush=True)

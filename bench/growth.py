@@ -45,7 +45,7 @@ from bench.api import (
     MORE,
     WORKERS,
     addr,
-    admit_more,
+    admit,
     burst,
     cpu_seconds,
     interval_mining,
@@ -223,7 +223,7 @@ def main() -> int:
         indicators = {}
         for name, stack in (("fresh", fresh), ("grown", grown)):
             indicators[name] = setup_community(CommunityClient(stack.server.url), stack.anvil)
-            admit_more(CommunityClient(stack.server.url), stack.anvil)  # 25 more members: claims at c=32
+            admit(CommunityClient(stack.server.url), stack.anvil, MORE)  # 25 more members: claims at c=32
         print(f"Growing the second chain to {args.badges:,} badges (direct transactions, not measured) ...", flush=True)
         grow(grown, indicators["grown"], args.badges)
         print(

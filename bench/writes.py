@@ -12,9 +12,9 @@ between the node and whoever is measured. Then, on the same chain:
   PostgreSQL server, whose processes' CPU is then printed beside the service's), sampled by
   py-spy (`make bench` installs it). Each member's claims are signed before the timed part (one
   prepare per member for the gas and the deadline; the nonces follow on), so the timed part is one
-  client a member POSTing ready bodies with wait=false. It ends once the outbox is drained and the index
-  has every block: the service's CPU (from /proc), Anvil's, the calls by method, and the profile
-  grouped into stages.
+  client a member POSTing ready bodies with wait=false. It ends once the outbox is drained and the
+  index has every block: the service's CPU (from /proc), Anvil's, the calls by method, and the
+  profile grouped into stages.
 - **Bare loop.** The service stopped, the same members sign the same claims beforehand; one key
   sends each as `forwarder.execute` (also signed beforehand), then reads the receipts once. Anvil's
   CPU and the calls by method, through the same proxy.
@@ -381,6 +381,11 @@ def post_all(url: str | list[str], bodies: dict[str, list[bytes]], rate: float =
     return time.perf_counter() - start, ids
 
 
+def shares(writes: int, members: int) -> list[int]:
+    """`writes` shared out among `members`, the first ones one more when it does not divide."""
+    return [writes // members + (i < writes % members) for i in range(members)]
+
+
 def settled_and_indexed(db: BenchDatabase, ids: list[int]) -> bool:
     """Every request settled and the index up to their last block, read from the database."""
     if db.scalar("SELECT count(*) FROM relay_requests WHERE state IN ('queued', 'sent')"):
@@ -521,7 +526,7 @@ def presigned(
 ) -> tuple[dict[str, list[bytes]], list[list[tuple[dict, bytes]]]]:
     """`writes` claims of these members, signed beforehand: the API's bodies by member, and the
     same members' other `writes` claims as the bare loop sends them."""
-    share = [writes // len(keys) + (i < writes % len(keys)) for i in range(len(keys))]
+    share = shares(writes, len(keys))
     bodies: dict[str, list[bytes]] = {}
     bare: list[list[tuple[dict, bytes]]] = []
     for m, (key, count) in enumerate(zip(keys, share)):
@@ -641,7 +646,7 @@ def main() -> int:
 
         print(f"Signing {args.writes} claims of {len(keys)} members beforehand ...", flush=True)
         bodies: dict[str, list[bytes]] = {}
-        share = [args.writes // len(keys) + (i < args.writes % len(keys)) for i in range(len(keys))]
+        share = shares(args.writes, len(keys))
         for m, (key, count) in enumerate(zip(keys, share)):
             uris = [evidence(m, i) for i in range(count)]
             template = api.prepare("claims", signer=members[m], indicator_id=indicator, evidence_uri=uris[0])
@@ -678,7 +683,7 @@ def main() -> int:
             f"Bare loop: the same members sign {args.baseline} claims, one key sends forwarder.execute ...", flush=True
         )
         requests: list[list[tuple[dict, bytes]]] = []
-        per_member = [args.baseline // len(keys) + (i < args.baseline % len(keys)) for i in range(len(keys))]
+        per_member = shares(args.baseline, len(keys))
         template = json.loads(bodies[keys[0]][0])["typed_data"]
         for m, (key, count) in enumerate(zip(keys, per_member)):
             uris = [evidence(m + max(100, len(keys)), i) for i in range(count)]  # none the API path's

@@ -83,14 +83,12 @@ class CombinedBatches:
         if asked.group is None:
             asked.ready.wait()
         if asked.group is not None:  # this thread sends its group, then hands the next one on
-            failed: BaseException | None = None
             try:
                 self._send_group(asked.group)
             except BaseException as exc:
-                failed = exc
+                self._hand_on(exc)
                 raise
-            finally:
-                self._hand_on(failed)
+            self._hand_on(None)
         if asked.error is not None:
             raise asked.error
         assert asked.answers is not None
