@@ -40,7 +40,9 @@ class Context:
         # A request accepted by this process wakes its relayer worker, or fills its transaction.
         arrivals = Arrivals(batch_gas=settings.relay_batch_gas, batch_max=settings.relay_batch_max)
         book = RelayBook(settings=settings, sessions=sessions, arrivals=arrivals)
-        worker = RelayWorker(settings=settings, gateway=gateway, sessions=sessions, leader=leader, arrivals=arrivals)
+        worker = RelayWorker(
+            settings=settings, gateway=gateway, sessions=sessions, reads=book.reads, leader=leader, arrivals=arrivals
+        )
         indexer = Indexer(gateway=gateway, sessions=sessions, leader=leader)
         # Communities created on chain that an earlier run (or the indexing process) found: served at once.
         indexer.factory.refresh()

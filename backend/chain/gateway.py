@@ -118,6 +118,12 @@ class ChainGateway:
     def block_number(self) -> int:
         return int(self.rpc.request("eth_blockNumber"), 16)
 
+    def latest(self) -> tuple[int, str]:
+        """The latest block's number and hash. While the hash stays the same, so does the whole
+        chain up to it (each block's hash covers its parent's): nothing new, and nothing undone."""
+        block = self.rpc.request(HEAD_CALL[0], *HEAD_CALL[1])
+        return int(block["number"], 16), block["hash"]
+
     def block_headers(self, numbers: list[int]) -> dict[int, tuple[int, str] | None]:
         """(timestamp, hash) of each block, or None for a block the chain does not have."""
         blocks = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])

@@ -31,6 +31,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.chain.gateway import ChainGateway
@@ -80,6 +81,7 @@ class RelayWorker:
         settings: Settings,
         gateway: ChainGateway,
         sessions: sessionmaker[Session],
+        reads: Engine,
         leader: LeaderLock,
         arrivals: Arrivals,
     ) -> None:
@@ -92,7 +94,13 @@ class RelayWorker:
         self.key = RelayerKey(key=settings.relayer_key.get_secret_value(), gateway=gateway)
         self.fees = Fees(settings=settings, gateway=gateway, sessions=sessions, state=self.state, key=self.key)
         self.packing = Packing(
-            settings=settings, gateway=gateway, sessions=sessions, state=self.state, key=self.key, fees=self.fees
+            settings=settings,
+            gateway=gateway,
+            sessions=sessions,
+            reads=reads,
+            state=self.state,
+            key=self.key,
+            fees=self.fees,
         )
         self.settling = Settling(
             settings=settings, gateway=gateway, sessions=sessions, state=self.state, relayer=self.key.address

@@ -1,0 +1,215 @@
+"""What the service's background loops cost while nothing happens: they poll, and most polls
+find nothing.
+
+The indexer polls the chain several times a block. A poll on a chain that has not changed since
+the last sync of everything (the same latest block, by its hash) reads the head and nothing else:
+no database statement, no other call to the node. Anything else is a full sync: a new block, a
+chain replaced by another of the same height, a community that failed, an index reset.
+
+The relayer looks at the outbox every `relay_poll_seconds` for requests other processes accepted.
+A look at an empty queue is one statement.
+
+On a chain of their own (Anvil, the example community deployed), driven in-process, with every
+call to the node and every SQL statement counted.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import event, func, select
+
+from backend.app import create_app
+from backend.context import Context
+from backend.indexer.models import Cursor, EventRecord
+from backend.settings import Settings
+from devstack.stack import Anvil, deploy, rpc
+from tests.e2e.conftest import _postgres_database
+
+
+@dataclass
+class Counted:
+    """What the service asked of the node (methods, in order) and of its database (statements)."""
+
+    calls: list[str] = field(default_factory=list)
+    statements: int = 0
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.statements = 0
+
+
+@dataclass
+class Service:
+    ctx: Context
+    anvil: Anvil
+    counted: Counted
+
+    def sync(self, **kwargs) -> int:
+        self.counted.reset()
+        return self.ctx.indexer.sync(rest=True, **kwargs)
+
+    def cursor(self) -> Cursor:
+        with self.ctx.sessions() as session:
+            row = session.get(Cursor, "example")
+            assert row is not None
+            session.expunge(row)
+            return row
+
+    def latest(self) -> dict:
+        return rpc(self.anvil.url, "eth_getBlockByNumber", "latest", False)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def service(request, tmp_path) -> Iterator[Service]:
+    anvil = Anvil(tmp_path)
+    anvil.start()
+    cleanup = None
+    try:
+        deployments = deploy(anvil, tmp_path / "deployments")
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / 'index.sqlite3'}"
+        else:
+            url, cleanup = _postgres_database()
+        settings = Settings(rpc_url=anvil.url, deployments_file=deployments, DATABASE_URL=url, index_poll_seconds=0.01)
+        app = create_app(settings, run_indexer=False)
+        ctx: Context = app.state.context
+        counted = Counted()
+        rpc_client = ctx.gateway.rpc
+        send = rpc_client._send
+
+        def counting_send(body: bytes, shape=None):
+            payload = json.loads(body)
+            counted.calls.extend(p["method"] for p in (payload if isinstance(payload, list) else [payload]))
+            return send(body, shape)
+
+        rpc_client._send = counting_send  # type: ignore[method-assign]
+        # The ORM's engine, and the one for reads of one statement (the same one on SQLite).
+        engines = list({id(e): e for e in (ctx.sessions.kw["bind"], ctx.book.reads)}.values())
+
+        def statement(*_args) -> None:
+            counted.statements += 1
+
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", statement)
+        try:
+            yield Service(ctx, anvil, counted)
+        finally:
+            for engine in engines:
+                event.remove(engine, "before_cursor_execute", statement)
+                engine.dispose()
+    finally:
+        anvil.stop()
+        if cleanup:
+            cleanup()
+
+
+def test_a_poll_on_an_unchanged_chain_reads_the_head_and_nothing_else(service: Service):
+    head = service.sync()
+    assert service.cursor().block_number == head  # the first sync indexed everything
+    assert service.counted.statements > 0
+    state = service.ctx.indexer.state("example")
+    synced_at = state.synced_at
+
+    for _ in range(3):
+        assert service.sync() == head
+        assert service.counted.calls == ["eth_getBlockByNumber"]
+        assert service.counted.statements == 0
+    assert state.synced_at is not None and synced_at is not None and state.synced_at >= synced_at
+    assert service.ctx.indexer.last_error is None
+
+    # Asked for outright (the index command, a write waiting for its block), a sync is never skipped.
+    service.counted.reset()
+    service.ctx.indexer.sync()
+    assert service.counted.statements > 0 and len(service.counted.calls) > 1
+
+    # A new block: indexed, then quiet again.
+    rpc(service.anvil.url, "evm_mine")
+    assert service.sync() == head + 1
+    assert service.cursor().block_number == head + 1
+    assert len(service.counted.calls) > 1 and service.counted.statements > 0
+    service.sync()
+    assert service.counted.calls == ["eth_getBlockByNumber"] and service.counted.statements == 0
+
+
+def test_a_chain_replaced_by_another_of_the_same_height_is_indexed_again(service: Service):
+    """A local chain restarted and brought back to the same height: the same head number, another
+    hash. A poll that compared numbers would skip it and serve blocks that no longer exist."""
+    snapshot = rpc(service.anvil.url, "evm_snapshot")
+    rpc(service.anvil.url, "evm_mine")
+    head = service.sync()
+    before = service.latest()
+    assert service.cursor().block_hash == before["hash"]
+
+    rpc(service.anvil.url, "evm_revert", snapshot)
+    rpc(service.anvil.url, "evm_mine", hex(int(before["timestamp"], 16) + 7))  # another block, same number
+    after = service.latest()
+    assert after["number"] == before["number"] and after["hash"] != before["hash"]
+
+    assert service.sync() == head
+    assert len(service.counted.calls) > 1  # not skipped
+    assert service.cursor().block_hash == after["hash"]  # the index describes the chain there is
+    with service.ctx.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(EventRecord)) > 0  # indexed again from deployment
+    service.sync()
+    assert service.counted.calls == ["eth_getBlockByNumber"]
+
+
+def test_a_community_that_failed_is_tried_again_on_an_unchanged_chain(service: Service, monkeypatch):
+    indexer = service.ctx.indexer
+    original = indexer._sync_community
+    failures = Counter[str]()
+
+    def failing_once(community, head):
+        if not failures[community.slug]:
+            failures[community.slug] += 1
+            raise RuntimeError("the index's database refused a page")
+        return original(community, head)
+
+    monkeypatch.setattr(indexer, "_sync_community", failing_once)
+    head = service.sync()
+    assert indexer.state("example").error == "RuntimeError: the index's database refused a page"
+
+    time.sleep(0.05)  # its rest (the poll interval, doubled per failure in a row) is over
+    service.sync()
+    assert len(service.counted.calls) > 1 and service.counted.statements > 0  # tried again, same chain
+    assert indexer.state("example").error is None
+    assert service.cursor().block_number == head
+    service.sync()
+    assert service.counted.calls == ["eth_getBlockByNumber"] and service.counted.statements == 0
+
+
+def test_an_index_reset_is_rebuilt_by_the_next_poll_on_an_unchanged_chain(service: Service):
+    head = service.sync()
+    service.sync()
+    assert service.counted.calls == ["eth_getBlockByNumber"]
+    service.ctx.indexer.reset()
+    with service.ctx.sessions() as session:
+        assert session.get(Cursor, "example") is None
+
+    service.sync()
+    assert service.cursor().block_number == head
+    with service.ctx.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(EventRecord)) > 0
+
+
+def test_a_look_at_an_empty_queue_is_one_statement_and_no_session(service: Service, monkeypatch):
+    """Loading the empty queue through the ORM (a session, the statement built and compiled,
+    the result's machinery) was most of an idle relayer's CPU."""
+    packing = service.ctx.worker.packing
+    opened = []
+
+    def counting_sessions(*args, **kwargs):
+        opened.append(1)
+        return service.ctx.sessions(*args, **kwargs)
+
+    monkeypatch.setattr(packing, "sessions", counting_sessions)
+    head = service.sync()
+    service.counted.reset()
+    assert packing.send_queued(head) is None
+    assert (service.counted.calls, service.counted.statements, opened) == ([], 1, [])
