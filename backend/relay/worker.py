@@ -12,6 +12,8 @@ In a loop, while this process leads (leader.py), the first two once per block:
    for requests (arrivals.py); while a transaction it sent still waits for its block, it gathers
    the requests that arrive into the next one, sent once they fill it or shortly before the next
    block is due (_gather).
+With nothing queued, nothing in flight and nothing mined recently enough to be rolled back, a
+step is one read of the outbox and asks the node nothing (`_idle`).
 
 A relayer without the funds for the next transaction, or facing a base fee over
 `relay_max_fee_per_gas`, pauses: it signs nothing, says why at GET .../relayer (`paused`), and
@@ -30,16 +32,17 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exists, func, literal, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.chain.gateway import ChainGateway
 from backend.errors import DomainError
+from backend.indexer.db import DriverStatement
 from backend.relay.arrivals import Arrivals
 from backend.relay.fees import Fees
 from backend.relay.leader import LeaderLock
-from backend.relay.outbox import ACTIVE, RelayBatch, RelayRequest, state_in
+from backend.relay.outbox import ACTIVE, RelayBatch, RelayRequest, recheck_from, state_in
 from backend.relay.packing import Packing
 from backend.relay.settling import Settling
 from backend.relay.signing import RelayerKey
@@ -62,6 +65,19 @@ _INTERVALS_KEPT = 9
 # `relay_send_lead_seconds` if that is longer: a quarter of 12 s on Ethereum, where builders
 # assemble a block well before its slot.
 _LEAD_SHARE = 0.25
+
+# Whether the relayer has anything to do: requests queued, a transaction of its own waiting for its
+# block, or one mined recently enough to be rolled back (settling.py rechecks those). One statement
+# on the driver's cursor; without any of them, a step reads nothing from the node (see `step`).
+_ANYTHING_TO_DO = DriverStatement(
+    select(literal(1)).where(
+        or_(
+            exists().where(RelayRequest.state == "queued"),
+            exists().where(RelayBatch.state == "sent"),
+            exists().where(RelayBatch.state == "mined", RelayBatch.block_number >= bindparam("recheck_from")),
+        )
+    )
+)
 
 
 @dataclass
@@ -88,6 +104,7 @@ class RelayWorker:
         self.settings = settings
         self.gateway = gateway
         self.sessions = sessions
+        self.reads = reads  # for reads of one statement (backend/indexer/db.py, autocommit_twin)
         self.leader = leader
         self.arrivals = arrivals  # told of each request accepted (RelayBook.accept): a step at once
         self.state = RelayerState()
@@ -205,7 +222,16 @@ class RelayWorker:
         is stuck after a number of blocks), and at least every `_SETTLE_EVERY` seconds; send what
         is queued every step. A step woken by a request accepted within the same block is then a
         database read, a signature and one eth_sendRawTransaction for everything queued: the
-        requests accepted while it sends go out together in the next one."""
+        requests accepted while it sends go out together in the next one.
+
+        With nothing to do (`_idle`), a step is that one statement: an idle relayer asked the node
+        for its head ten times a second (each call billed by a provider), and read the outbox several
+        times over, to find nothing."""
+        if self._idle():
+            # The time until it next reads a head spans no block interval of the chain's.
+            self._head_changed_at = None
+            self._held = self.state.paused = None
+            return
         head = self.gateway.block_number()
         if head != self._last_head or time.monotonic() - self._settled_at >= _SETTLE_EVERY:
             if head != self._last_head:
@@ -220,6 +246,17 @@ class RelayWorker:
         self.arrivals.taken()  # what arrived so far is sent now: those after fill the next transaction
         waiting = self.packing.send_queued(head)
         self.state.paused = self._held or waiting
+
+    def _idle(self) -> bool:
+        """Nothing queued, nothing of its own in flight, nothing mined since the head it last saw
+        that could still be rolled back. (Its last head only grows older while it is idle, so the
+        window read from it only widens: a batch that needs rechecking is never missed.) Never
+        idle before it has seen a head."""
+        if self._last_head is None:
+            return False
+        since = recheck_from(self._last_head, self.settings.confirmations)
+        with self.reads.connect() as connection:
+            return not _ANYTHING_TO_DO.rows(connection, {"recheck_from": since})
 
     # ------------------------------------------------------------------ status
 

@@ -7,7 +7,8 @@ no database statement, no other call to the node. Anything else is a full sync: 
 chain replaced by another of the same height, a community that failed, an index reset.
 
 The relayer looks at the outbox every `relay_poll_seconds` for requests other processes accepted.
-A look at an empty queue is one statement.
+With nothing queued, nothing of its own in flight and nothing mined recently enough to be rolled
+back, a look is one statement and no call to the node; a look at an empty queue loads nothing.
 
 On a chain of their own (Anvil, the example community deployed), driven in-process, with every
 call to the node and every SQL statement counted.
@@ -27,6 +28,7 @@ from sqlalchemy import event, func, select
 from backend.app import create_app
 from backend.context import Context
 from backend.indexer.models import Cursor, EventRecord
+from backend.relay.outbox import RECHECK_BLOCKS, RelayBatch
 from backend.settings import Settings
 from devstack.stack import Anvil, deploy, rpc
 from tests.e2e.conftest import _postgres_database
@@ -213,3 +215,54 @@ def test_a_look_at_an_empty_queue_is_one_statement_and_no_session(service: Servi
     service.counted.reset()
     assert packing.send_queued(head) is None
     assert (service.counted.calls, service.counted.statements, opened) == ([], 1, [])
+
+
+def test_an_idle_relayer_asks_the_node_nothing_until_it_has_something_to_watch(service: Service):
+    worker = service.ctx.worker
+    service.counted.reset()
+    worker.step()  # it has seen no head yet
+    assert "eth_blockNumber" in service.counted.calls
+    head = worker._last_head
+    assert head is not None
+    for _ in range(3):
+        service.counted.reset()
+        worker.step()
+        assert (service.counted.calls, service.counted.statements) == ([], 1)
+    assert worker.state.paused is None
+
+    # A transaction of its own waiting for its block: the head is read at each step, to settle it.
+    with service.ctx.sessions.begin() as session:
+        batch = RelayBatch(
+            relayer=worker.key.address,
+            relayer_nonce=0,
+            to=worker.key.address,
+            gas=21_000,
+            attempts=[{"hash": "0x" + "ab" * 32, "raw": "0x", "max_fee": 1, "priority": 1}],
+            state="sent",
+            sent_block=head,
+        )
+        session.add(batch)
+        session.flush()
+        batch_id = batch.id
+    service.counted.reset()
+    worker.step()
+    assert service.counted.calls[:1] == ["eth_blockNumber"]
+    rpc(service.anvil.url, "evm_mine")
+    service.counted.reset()
+    worker.step()  # a new block: its receipt asked for
+    assert "eth_getTransactionReceipt" in service.counted.calls
+
+    # Mined in the last block: rechecked (a rollback would send its requests again) while recent.
+    with service.ctx.sessions.begin() as session:
+        mined = session.get(RelayBatch, batch_id)
+        assert mined is not None
+        mined.state, mined.block_number = "mined", head
+    service.counted.reset()
+    worker.step()
+    assert "eth_blockNumber" in service.counted.calls
+    for _ in range(service.ctx.settings.confirmations + RECHECK_BLOCKS + 1):
+        rpc(service.anvil.url, "evm_mine")
+    worker.step()  # reads the new head: the batch is now too deep to be rolled back
+    service.counted.reset()
+    worker.step()
+    assert (service.counted.calls, service.counted.statements) == ([], 1)
