@@ -209,7 +209,8 @@ class Settings(BaseSettings):
     # Blocks to wait before indexing an event: 0 on a local chain; a few on a public one,
     # so that a reorganisation never reaches the index.
     confirmations: int = Field(default=0, ge=0)
-    # How often the indexer looks for new blocks.
+    # How often the indexer looks for new blocks. A look at a chain unchanged since the last one
+    # is one call to the node (the latest block) and nothing else.
     index_poll_seconds: float = Field(default=0.5, gt=0)
     # eth_getLogs pages: public providers cap ranges at about 2,000 blocks.
     index_page_blocks: int = Field(default=2000, gt=0)
@@ -294,7 +295,8 @@ class Settings(BaseSettings):
     relay_min_deadline_headroom_seconds: int = Field(default=60, ge=0)
     # ---- the relayer worker (backend/relay/worker.py)
     # How often it looks for queued requests and receipts (a request accepted by this process
-    # wakes it at once).
+    # wakes it at once). With nothing queued or in flight, a look is one read of the outbox and no
+    # call to the node.
     relay_poll_seconds: float = Field(default=0.1, gt=0)
     # Woken by a request while a transaction it sent at the same head still waits for its block,
     # it waits at least this long before sending, so that the requests accepted meanwhile go in one

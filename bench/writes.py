@@ -19,6 +19,11 @@ between the node and whoever is measured. Then, on the same chain:
   sends each as `forwarder.execute` (also signed beforehand), then reads the receipts once. Anvil's
   CPU and the calls by method, through the same proxy.
 
+- **Idle** (`--idle SECONDS`, 10 by default; 0 leaves it out). Before the timed part, with
+  nothing written for 20 s: the service's CPU a second, Anvil's beside it (mining its empty blocks), and the
+  calls the service makes to the node a second (and a day), with the index polled as the rest of
+  the run polls it (`CC_INDEX_POLL_SECONDS` 0.2 here; 0.5 by default).
+
 Both sides' CPU is read from /proc. On a machine whose cores other work shares, these per-write
 CPU figures hold up far better than rates (which are printed but not to be trusted there).
 
@@ -57,6 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from backend.chain.deployments import Deployments
 from backend.chain.typed_data import forward_request_struct, forward_request_typed_data, typed_data_digest
 from backend.client import CommunityClient
+from backend.relay.outbox import RECHECK_BLOCKS
 from backend.settings import ANVIL_DEV_KEYS
 from bench.api import KEYS, MORE, addr, admit, bench_members, cpu_seconds, interval_mining, setup_community
 from bench.databases import BenchDatabase, postgres_cpu_seconds
@@ -586,6 +592,25 @@ def per_write(counts: dict, writes: int) -> dict[str, float]:
     return {method: n / writes for method, n in sorted(counts["calls"].items(), key=lambda kv: -kv[1])}
 
 
+def idle_cost(pids: tuple[int, int, int], proxy: Proxy, seconds: float) -> dict[str, Any]:
+    """What the service spends a second while nothing is written: its CPU, Anvil's beside it, and
+    its calls to the node by method. Measured once the relayer stops watching the setup's last
+    transactions (for RECHECK_BLOCKS blocks after they are mined, in case they are rolled back),
+    as a service nobody wrote to for a minute is."""
+    time.sleep(RECHECK_BLOCKS + 2)  # a block a second
+    proxy.counts(reset=True)
+    before = [cpu_seconds(p) for p in pids[:2]]
+    time.sleep(seconds)
+    service, node = (cpu_seconds(p) - b for p, b in zip(pids[:2], before))
+    counts = proxy.counts(reset=True)
+    return {
+        "seconds": seconds,
+        "service_cpu_ms_per_s": service * 1000 / seconds,
+        "node_cpu_ms_per_s": node * 1000 / seconds,
+        "calls_per_s": {method: n / seconds for method, n in sorted(counts["calls"].items(), key=lambda kv: -kv[1])},
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--writes", type=int, default=2000)
@@ -602,6 +627,9 @@ def main() -> int:
         "--throughput", type=int, default=1000, help="claims per run of the throughput figures (0: leave them out)"
     )
     parser.add_argument("--json", type=Path, help="write the figures here too")
+    parser.add_argument(
+        "--idle", type=float, default=10, help="seconds the idle service is measured for, before the writes (0: not)"
+    )
     parser.add_argument(
         "--rate",
         type=float,
@@ -659,6 +687,9 @@ def main() -> int:
         print(f"API path: {args.writes} claims, {len(keys)} members at once, wait=false ...", flush=True)
         pids = (server.process.pid, anvil.process.pid, 0)  # type: ignore[union-attr]
         time.sleep(2)  # the setup's last blocks indexed, its requests settled
+        idle = idle_cost(pids, proxy, args.idle) if args.idle else None
+        if idle:
+            idle["index_poll_seconds"] = float(env["CC_INDEX_POLL_SECONDS"])
         proxy.counts(reset=True)
         spy = Spy(pids[0], work / "py-spy.txt") if PY_SPY else None
         if spy:
@@ -752,6 +783,7 @@ def main() -> int:
         },
     }
     result["throughput_per_s"] = rates
+    result["idle"] = idle
     report(result, hot_spots(profile, args.top), n)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
@@ -806,6 +838,22 @@ def report(result: dict, spots: list[tuple[str, str, float]], n: int) -> None:
             print(f"{label:5} API {api_rate:7.1f} /s   bare loop {bare_rate:7.1f} /s   API / bare {ratio:5.2f}")
         two = rates["api c=32 2p"]
         print(f"c=32  two API processes {two:7.1f} /s: {two / rates['api c=32 1p']:.2f}x one process")
+    idle = result.get("idle")
+    if idle:
+        calls = sum(idle["calls_per_s"].values())
+        print(
+            f"\n== Idle: nothing written for {RECHECK_BLOCKS + 2}+{idle['seconds']:g} s (a block a second; the index "
+            "polled every "
+            f"{idle['index_poll_seconds']:g} s) =="
+        )
+        cpu = idle["service_cpu_ms_per_s"]
+        print(f"service CPU a second, ms    {cpu:7.1f}  ({cpu / 10:.1f} % of a core)")
+        print(
+            f"node (Anvil) CPU a second   {idle['node_cpu_ms_per_s']:7.1f}  (its own blocks, and the service's calls)"
+        )
+        print(f"service's calls to the node {calls:7.1f} a second, {calls * 86_400:,.0f} a day")
+        for method, rate in idle["calls_per_s"].items():
+            print(f"  {method:26}{rate:7.1f}")
     print("\n== Hot spots (innermost project frame; ms per write) ==")
     for frame, stage, seconds in spots:
         print(f"{seconds * 1000 / n:7.3f}  {frame:70} [{stage}]")
