@@ -4,11 +4,12 @@ transactions; replacing a stuck one (fees.py) signs the same calldata again with
 
 from __future__ import annotations
 
+from coincurve import PrivateKey
 from eth_account import Account
 
-from backend.chain.addresses import checksum
 from backend.chain.gateway import ChainGateway
 from backend.chain.rpc import RpcError
+from backend.chain.transactions import sign_dynamic_fee
 from backend.chain.typed_data import execute_batch_calldata
 from backend.relay.outbox import Attempt, RelayRequest, struct_of
 
@@ -20,8 +21,9 @@ def _hex(value: bytes) -> str:
 class RelayerKey:
     def __init__(self, *, key: str, gateway: ChainGateway) -> None:
         self.gateway = gateway
-        self.account = Account.from_key(key)
-        self.address: str = self.account.address
+        account = Account.from_key(key)
+        self._key = PrivateKey(account.key)
+        self.address: str = account.address
 
     def calldata(self, rows: list[RelayRequest]) -> bytes:
         """A transaction's calldata from its requests, in the order given: a direct call's own
@@ -32,25 +34,17 @@ class RelayerKey:
         return execute_batch_calldata([struct_of(r.payload) for r in rows], self.address)
 
     def sign(self, *, nonce: int, to: str, data: bytes, gas: int, max_fee: int, priority: int) -> Attempt:
-        signed = self.account.sign_transaction(
-            {
-                "type": 2,
-                "chainId": self.gateway.chain_id,
-                "nonce": nonce,
-                "to": checksum(to),
-                "data": data,
-                "value": 0,
-                "gas": gas,
-                "maxFeePerGas": max_fee,
-                "maxPriorityFeePerGas": priority,
-            }
+        signed = sign_dynamic_fee(
+            self._key,
+            chain_id=self.gateway.chain_id,
+            nonce=nonce,
+            to=bytes.fromhex(to.removeprefix("0x")),
+            data=data,
+            gas=gas,
+            max_fee=max_fee,
+            priority=priority,
         )
-        return {
-            "hash": signed.hash.to_0x_hex(),
-            "raw": _hex(signed.raw_transaction),
-            "max_fee": max_fee,
-            "priority": priority,
-        }
+        return {"hash": _hex(signed.hash), "raw": _hex(signed.raw), "max_fee": max_fee, "priority": priority}
 
     def broadcast(self, raw: str) -> str | None:
         """Send a signed transaction; the node's refusal as text, or None once it holds it (or
