@@ -109,7 +109,9 @@ class RelayWorker:
         self.arrivals = arrivals  # told of each request accepted (RelayBook.accept): a step at once
         self.state = RelayerState()
         self.key = RelayerKey(key=settings.relayer_key.get_secret_value(), gateway=gateway)
-        self.fees = Fees(settings=settings, gateway=gateway, sessions=sessions, state=self.state, key=self.key)
+        self.fees = Fees(
+            settings=settings, gateway=gateway, sessions=sessions, reads=reads, state=self.state, key=self.key
+        )
         self.packing = Packing(
             settings=settings,
             gateway=gateway,
