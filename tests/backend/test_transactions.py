@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from backend.chain.transactions import sign_dynamic_fee
 
 UINT256 = st.integers(min_value=0, max_value=2**256 - 1)
-SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+# secp256k1's group order: the largest key is one below it.
+SECP256K1_ORDER = 2**256 - 0x14551231950B75FC4402DA1732FC9BEBF
 
 
 def reference(key: bytes, chain_id: int, nonce: int, to: bytes, data: bytes, gas: int, max_fee: int, priority: int):
