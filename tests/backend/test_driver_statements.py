@@ -16,24 +16,19 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import sessionmaker
 
 from backend.errors import Conflict
-from backend.indexer.db import DriverStatement, make_engine
+from backend.indexer.db import DriverStatement
 from backend.relay import book as outbox_book
 from backend.relay import budgets
 from backend.relay.book import NONCES_AHEAD, RelayBook
-from backend.relay.outbox import RelayRequest, create_outbox
+from backend.relay.outbox import RelayRequest
 from backend.settings import Settings
-from tests.e2e.conftest import _postgres_database
 
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def book(request, tmp_path):
-    url, cleanup = (f"sqlite:///{tmp_path / 'outbox.sqlite3'}", None)
-    if request.param == "postgresql":
-        url, cleanup = _postgres_database()
-    engine = make_engine(url)
-    create_outbox(engine)
+@pytest.fixture
+def book(outbox_engine):
+    engine = outbox_engine
     now = time.time()
     with sessionmaker(engine).begin() as session:
         for nonce, state, block, error in [
@@ -50,10 +45,7 @@ def book(request, tmp_path):
                     settled_at=now - 5 if block else None, gas_used=50_000 if block else None,
                 )
             )  # fmt: skip
-    yield RelayBook(settings=Settings(confirmations=0), sessions=sessionmaker(engine))
-    engine.dispose()
-    if cleanup:
-        cleanup()
+    return RelayBook(settings=Settings(confirmations=0), sessions=sessionmaker(engine))
 
 
 def _reads(now: float) -> list[tuple[DriverStatement, dict]]:

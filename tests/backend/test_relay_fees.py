@@ -10,23 +10,18 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from backend.indexer.db import autocommit_twin, make_engine
+from backend.indexer.db import autocommit_twin
 from backend.relay.fees import Fees
-from backend.relay.outbox import RelayBatch, create_outbox
+from backend.relay.outbox import RelayBatch
 from backend.settings import Settings
-from tests.e2e.conftest import _postgres_database
 
 RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
 OTHER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fees(request, tmp_path):
-    url, cleanup = (f"sqlite:///{tmp_path / 'outbox.sqlite3'}", None)
-    if request.param == "postgresql":
-        url, cleanup = _postgres_database()
-    engine = make_engine(url)
-    create_outbox(engine)
+@pytest.fixture
+def fees(outbox_engine):
+    engine = outbox_engine
     sessions = sessionmaker(engine)
     with sessions.begin() as session:
         for relayer, nonce, state, max_fee, priority in [
@@ -55,10 +50,8 @@ def fees(request, tmp_path):
         state=None,  # type: ignore[arg-type]
         key=SimpleNamespace(address=RELAYER),  # type: ignore[arg-type]
     )
-    for bound in {engine, reads}:
-        bound.dispose()
-    if cleanup:
-        cleanup()
+    if reads is not engine:
+        reads.dispose()
 
 
 def test_a_nonce_signed_before_outbids_every_earlier_version(fees):
