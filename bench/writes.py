@@ -588,11 +588,12 @@ def throughput(
         first.stop()
 
 
-def per_write(counts: dict, writes: int) -> dict[str, float]:
-    return {method: n / writes for method, n in sorted(counts["calls"].items(), key=lambda kv: -kv[1])}
+def calls_per(counts: dict, units: float) -> dict[str, float]:
+    """The calls by method, most first, per write (units: the writes) or per second (the seconds)."""
+    return {method: n / units for method, n in sorted(counts["calls"].items(), key=lambda kv: -kv[1])}
 
 
-def idle_cost(pids: tuple[int, int, int], proxy: Proxy, seconds: float) -> dict[str, Any]:
+def idle_cost(pids: tuple[int, int, int], proxy: Proxy, seconds: float, index_poll: float) -> dict[str, Any]:
     """What the service spends a second while nothing is written: its CPU, Anvil's beside it, and
     its calls to the node by method. Measured once the relayer stops watching the setup's last
     transactions (for RECHECK_BLOCKS blocks after they are mined, in case they are rolled back),
@@ -605,9 +606,10 @@ def idle_cost(pids: tuple[int, int, int], proxy: Proxy, seconds: float) -> dict[
     counts = proxy.counts(reset=True)
     return {
         "seconds": seconds,
+        "index_poll_seconds": index_poll,
         "service_cpu_ms_per_s": service * 1000 / seconds,
         "node_cpu_ms_per_s": node * 1000 / seconds,
-        "calls_per_s": {method: n / seconds for method, n in sorted(counts["calls"].items(), key=lambda kv: -kv[1])},
+        "calls_per_s": calls_per(counts, seconds),
     }
 
 
@@ -687,9 +689,8 @@ def main() -> int:
         print(f"API path: {args.writes} claims, {len(keys)} members at once, wait=false ...", flush=True)
         pids = (server.process.pid, anvil.process.pid, 0)  # type: ignore[union-attr]
         time.sleep(2)  # the setup's last blocks indexed, its requests settled
-        idle = idle_cost(pids, proxy, args.idle) if args.idle else None
-        if idle:
-            idle["index_poll_seconds"] = float(env["CC_INDEX_POLL_SECONDS"])
+        poll = float(env["CC_INDEX_POLL_SECONDS"])
+        idle = idle_cost(pids, proxy, args.idle, poll) if args.idle else None
         proxy.counts(reset=True)
         spy = Spy(pids[0], work / "py-spy.txt") if PY_SPY else None
         if spy:
@@ -766,7 +767,7 @@ def main() -> int:
             "gas_per_write": api_gas / n,
             "transactions_per_write": api_counts["calls"].get("eth_sendRawTransaction", 0) / n,
             "load_generator_cpu_ms": api_cpu[2] * 1000 / n,
-            "calls_per_write": per_write(api_counts, n),
+            "calls_per_write": calls_per(api_counts, n),
             "round_trips_per_write": api_counts["round_trips"] / n,
             "simulated_per_write": api_counts.get("simulated", 0) / n,
             "stages_ms": {s: v * 1000 / n for s, v in by_stage.items()},
@@ -778,7 +779,7 @@ def main() -> int:
             "node_cpu_ms": bare_cpu[0] * 1000 / b,
             "gas_per_write": bare_gas / b,
             "loop_cpu_ms": bare_cpu[1] * 1000 / b,
-            "calls_per_write": per_write(bare_counts, b),
+            "calls_per_write": calls_per(bare_counts, b),
             "round_trips_per_write": bare_counts["round_trips"] / b,
         },
     }

@@ -106,14 +106,12 @@ class ChainGateway:
 
     # ------------------------------------------------------------------ reads
 
-    def head(self) -> tuple[int, int]:
-        """The latest block number and its timestamp."""
-        block = self.rpc.request(HEAD_CALL[0], *HEAD_CALL[1])
-        return int(block["number"], 16), int(block["timestamp"], 16)
+    def _latest_block(self) -> dict[str, Any]:
+        return self.rpc.request(HEAD_CALL[0], *HEAD_CALL[1])
 
     def clock(self) -> int:
         """The chain's clock (see `clock_of`)."""
-        return clock_of(self.rpc.request(HEAD_CALL[0], *HEAD_CALL[1]))
+        return clock_of(self._latest_block())
 
     def block_number(self) -> int:
         return int(self.rpc.request("eth_blockNumber"), 16)
@@ -121,7 +119,7 @@ class ChainGateway:
     def latest(self) -> tuple[int, str]:
         """The latest block's number and hash. While the hash stays the same, so does the whole
         chain up to it (each block's hash covers its parent's): nothing new, and nothing undone."""
-        block = self.rpc.request(HEAD_CALL[0], *HEAD_CALL[1])
+        block = self._latest_block()
         return int(block["number"], 16), block["hash"]
 
     def block_headers(self, numbers: list[int]) -> dict[int, tuple[int, str] | None]:
