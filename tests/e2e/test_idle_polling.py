@@ -22,16 +22,20 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import psycopg
 import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from backend.app import create_app
 from backend.context import Context
+from backend.errors import NodeUnavailable
 from backend.indexer.models import Cursor, EventRecord
 from backend.relay.outbox import RECHECK_BLOCKS, RelayBatch
 from backend.settings import Settings
 from devstack.stack import Anvil, deploy, rpc
-from tests.e2e.conftest import _postgres_database
+from tests.e2e.conftest import POSTGRES_URL, _postgres_database
 
 
 @dataclass
@@ -263,6 +267,41 @@ def test_an_idle_relayer_asks_the_node_nothing_until_it_has_something_to_watch(s
     for _ in range(service.ctx.settings.confirmations + RECHECK_BLOCKS + 1):
         rpc(service.anvil.url, "evm_mine")
     worker.step()  # reads the new head: the batch is now too deep to be rolled back
+    service.counted.reset()
+    worker.step()
+    assert (service.counted.calls, service.counted.statements) == ([], 1)
+
+
+def test_the_node_gone_and_back_while_the_chain_stands_still(service: Service):
+    """A look that cannot read the head says so (/health's chain state), never counts as a quiet
+    chain; the node back with the same chain, the looks are quiet again without a full sync."""
+    indexer = service.ctx.indexer
+    service.sync()
+    service.anvil.stop()  # its state is kept: it comes back with the same chain
+    with pytest.raises(NodeUnavailable):
+        service.sync()
+    assert indexer.chain_state.error is not None and "cannot be reached" in indexer.chain_state.error
+    service.anvil.start()
+    service.sync()
+    assert service.counted.calls == ["eth_getBlockByNumber"] and service.counted.statements == 0
+    assert indexer.last_error is None
+
+
+@pytest.mark.parametrize("service", ["postgresql"], indirect=True)
+def test_the_database_gone_and_back_while_the_relayer_is_idle(service: Service):
+    """A step whose one read fails raises (the worker's loop says so at GET .../relayer and tries
+    again): never taken for a relayer with nothing to do. The database back, it is idle again."""
+    worker = service.ctx.worker
+    worker.step()  # a head seen: idle from now on
+    name = make_url(str(service.ctx.book.reads.url)).database
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        try:
+            with pytest.raises(DBAPIError):
+                worker.step()
+        finally:
+            admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
     service.counted.reset()
     worker.step()
     assert (service.counted.calls, service.counted.statements) == ([], 1)
