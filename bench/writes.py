@@ -18,6 +18,10 @@ between the node and whoever is measured. Then, on the same chain:
 - **Bare loop.** The service stopped, the same members sign the same claims beforehand; one key
   sends each as `forwarder.execute` (also signed beforehand), then reads the receipts once. Anvil's
   CPU and the calls by method, through the same proxy.
+- **Floor** (bench/floor.py). Before the bare loop sends them, its claims POSTed by the same
+  clients at the same rate to a bare ASGI app under the same server, which checks each signature,
+  runs the forwarded call once on the node and stores it: the least a Python door can spend on a
+  write. The service's CPU beside it is what its guarantees, relaying and index cost.
 
 - **Idle** (`--idle SECONDS`, 10 by default; 0 leaves it out). Before the timed part, with
   nothing written for 20 s: the service's CPU a second, Anvil's beside it (mining its empty blocks), and the
@@ -284,6 +288,77 @@ class TreeServer(Server):
             stderr=subprocess.STDOUT,
         )
         wait_until(lambda: CommunityClient(self.url).get("/communities") is not None, timeout=60, what="API server")
+
+
+class FloorServer:
+    """bench/floor.py in its own process: the least a Python service spends to accept a signed write."""
+
+    def __init__(self, node: str, work: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bench.floor",
+                "--port",
+                str(self.port),
+                "--rpc",
+                node,
+                "--db",
+                str(work / "floor.sqlite3"),
+            ],
+            cwd=ROOT,
+            stdout=(work / "floor.log").open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(lambda: _answers(self.url), what="the floor's server")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def _answers(url: str) -> bool:
+    target = urlsplit(url)
+    try:
+        connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=5)
+        connection.request("POST", "/", b"{}")
+        return connection.getresponse().status == 400
+    except OSError:
+        return False
+
+
+def floor_path(
+    node: str,
+    work: Path,
+    keys: list[str],
+    requests: list[list[tuple[dict, bytes]]],
+    pids: tuple[int, int, int],
+    rate: float,
+) -> dict[str, Any]:
+    """The same members' pre-signed claims (those the bare loop sends next) POSTed to the floor at
+    the same rate: its CPU a write, Anvil's, the load generator's, its rate. It sends nothing, so
+    the claims are still the bare loop's to send."""
+    floor = FloorServer(node, work)
+    try:
+        bodies = {
+            key: [json.dumps({"typed_data": typed, "signature": "0x" + sig.hex()}).encode() for typed, sig in mine]
+            for key, mine in zip(keys, requests)
+        }
+        writes = sum(len(b) for b in bodies.values())
+        pids = (floor.process.pid, *pids[1:])
+        before = [cpu_seconds(p) for p in pids]
+        elapsed, _ = post_all(floor.url, bodies, rate)
+        cpu = [cpu_seconds(p) - b for p, b in zip(pids, before)]
+    finally:
+        floor.stop()
+    return {
+        "accepted_per_s": writes / elapsed,
+        "service_cpu_ms": cpu[0] * 1000 / writes,
+        "node_cpu_ms": cpu[1] * 1000 / writes,
+        "load_generator_cpu_ms": cpu[2] * 1000 / writes,
+    }
 
 
 class Proxy:
@@ -721,6 +796,10 @@ def main() -> int:
             uris = [evidence(m + max(100, len(keys)), i) for i in range(count)]  # none the API path's
             nonce = member_nonce(anvil.url, deployments, members[m])
             requests.append(signed_claims(deployments, template, key, nonce, indicator, uris))
+        print("Floor: the same claims to a bare ASGI app that only checks and stores them ...", flush=True)
+        proxy.counts(reset=True)
+        floor = floor_path(proxy.url, work, keys, requests, pids, args.rate)
+        floor["calls_per_write"] = calls_per(proxy.counts(reset=True), args.baseline)
         # Interleaved, as the members' requests arrive at a relayer.
         ordered = [r for group in zip_longest(*requests) for r in group if r is not None]
         proxy.counts(reset=True)
@@ -783,6 +862,7 @@ def main() -> int:
             "round_trips_per_write": bare_counts["round_trips"] / b,
         },
     }
+    result["floor"] = floor
     result["throughput_per_s"] = rates
     result["idle"] = idle
     report(result, hot_spots(profile, args.top), n)
@@ -830,6 +910,9 @@ def report(result: dict, spots: list[tuple[str, str, float]], n: int) -> None:
     for stage in STAGE_ORDER + sorted(set(api["stages_ms"]) - set(STAGE_ORDER)):
         if stage in api["stages_ms"]:
             print(f"{stage:58} {api['stages_ms'][stage]:7.3f}")
+    floor = result.get("floor")
+    if floor:
+        report_floor(api, floor, bare)
     rates = result["throughput_per_s"]
     if rates:
         print("\n== Accepted writes a second (wait=false, pre-signed; rates only as good as the machine is quiet) ==")
@@ -858,6 +941,36 @@ def report(result: dict, spots: list[tuple[str, str, float]], n: int) -> None:
     print("\n== Hot spots (innermost project frame; ms per write) ==")
     for frame, stage, seconds in spots:
         print(f"{seconds * 1000 / n:7.3f}  {frame:70} [{stage}]")
+
+
+def report_floor(api: dict, floor: dict, bare: dict) -> None:
+    """The API path beside the floor (bench/floor.py) and the bare loop: what the service's
+    guarantees and its relaying cost above the least a Python door can spend."""
+    print(
+        "\n== The floor: a bare ASGI app that checks the signature, runs the call once, stores it (bench/floor.py) =="
+    )
+    print(f"{'per accepted claim':46} {'API path':>12} {'floor':>12} {'bare loop':>12}")
+    rows = [
+        ("rate, /s", api["accepted_per_s"], floor["accepted_per_s"], bare["sent_and_mined_per_s"]),
+        ("service CPU, ms", api["service_cpu_ms"], floor["service_cpu_ms"], None),
+        ("node (Anvil) CPU, ms", api["node_cpu_ms"], floor["node_cpu_ms"], bare["node_cpu_ms"]),
+        ("load generator / loop CPU, ms", api["load_generator_cpu_ms"], floor["load_generator_cpu_ms"],
+         bare["loop_cpu_ms"]),
+        ("JSON-RPC calls, all", sum(api["calls_per_write"].values()), sum(floor["calls_per_write"].values()),
+         sum(bare["calls_per_write"].values())),
+    ]  # fmt: skip
+    for label, *cells in rows:
+        print(f"{label:46} " + " ".join(f"{v:12.2f}" if v is not None else f"{'-':>12}" for v in cells))
+    all_floor = floor["service_cpu_ms"] + floor["node_cpu_ms"] + floor["load_generator_cpu_ms"]
+    all_bare = bare["node_cpu_ms"] + bare["loop_cpu_ms"]
+    print(
+        f"service CPU, API / floor: {api['service_cpu_ms'] / floor['service_cpu_ms']:.2f}x; "
+        f"node CPU, floor / bare loop: {floor['node_cpu_ms'] / bare['node_cpu_ms']:.2f}x"
+    )
+    print(
+        f"CPU a write in all: floor {all_floor:.2f} ms, bare loop {all_bare:.2f} ms: on two cores at most "
+        f"{2000 / all_floor:,.0f} and {2000 / all_bare:,.0f} writes a second"
+    )
 
 
 if __name__ == "__main__":
