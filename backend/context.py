@@ -41,7 +41,13 @@ class Context:
         arrivals = Arrivals(batch_gas=settings.relay_batch_gas, batch_max=settings.relay_batch_max)
         book = RelayBook(settings=settings, sessions=sessions, arrivals=arrivals)
         worker = RelayWorker(
-            settings=settings, gateway=gateway, sessions=sessions, reads=book.reads, leader=leader, arrivals=arrivals
+            settings=settings,
+            gateway=gateway,
+            sessions=sessions,
+            reads=book.reads,
+            payloads=book.payloads,  # packing reads what the checks kept: a request accepted here is in memory
+            leader=leader,
+            arrivals=arrivals,
         )
         indexer = Indexer(gateway=gateway, sessions=sessions, leader=leader)
         # Communities created on chain that an earlier run (or the indexing process) found: served at once.

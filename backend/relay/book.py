@@ -18,7 +18,7 @@ import time
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +41,7 @@ from backend.relay.outbox import (
     recheck_from,
     state_in,
 )
+from backend.relay.payloads import Payloads
 from backend.settings import Settings
 
 # The statements a relayed write runs, built once (building one cost more than running it) and
@@ -48,7 +49,7 @@ from backend.settings import Settings
 # on more than who the member is (tests/backend/test_relay_book.py reads their plans).
 # The member's nonces from the chain's on that the outbox holds: in flight, or executed in a
 # block recent enough to be rolled back (the relayer would then send that same request again).
-# Their payloads are read apart (_PAYLOADS), for those this process does not hold already.
+# Their payloads are read apart (payloads.py), for those this process does not hold already.
 # Both ends of the nonces a parameter: PostgreSQL runs a statement prepared by its driver (from its
 # sixth execution on a connection) with a plan made for any parameters, which guesses a third of
 # the member's rows for `nonce >= x` and read them all through the member's index by state; for a
@@ -68,11 +69,6 @@ _FLYING_MINED = select(RelayRequest.id, RelayRequest.nonce, RelayRequest.gas, Re
     _NONCES_HELD,
     or_(state_in(ACTIVE), and_(state_in(USED_NONCE), RelayRequest.block_number >= bindparam("recent_from"))),
 )
-_PAYLOADS = select(RelayRequest.id, RelayRequest.payload).where(RelayRequest.id.in_(bindparam("ids", expanding=True)))
-# Payloads kept in memory, by request id: a request's payload (the signed request) never changes,
-# and a member writing fast has each of theirs replayed in the checks of their next several, where
-# reading and parsing its JSON again each time was a third of the outbox's reads per write.
-_PAYLOADS_KEPT = 10_000  # requests in flight are far fewer; a payload is about a kilobyte
 _SAME = (
     select(RelayRequest.id, RelayRequest.state, RelayRequest.error)
     .where(
@@ -176,7 +172,7 @@ class RelayBook:
         self.reads = autocommit_twin(self.engine)  # for the reads of one statement (or two) each
         # Told of each request accepted: wakes this process's relayer worker (None: no worker here).
         self.arrivals = arrivals
-        self._payloads: dict[int, dict[str, Any]] = {}  # by request id (_PAYLOADS_KEPT)
+        self.payloads = Payloads()  # kept in memory by request id; the relayer's packing reads them too
 
     # ------------------------------------------------------------------ nonces
 
@@ -188,7 +184,7 @@ class RelayBook:
         bounded by the member's requests in flight, not by all they ever made."""
         with self.reads.connect() as connection:
             rows = _FLYING_READ.rows(connection, self._held_params(community, signer, chain_nonce, head))
-            payloads = self._payloads_of(connection, [row[0] for row in rows])
+            payloads = self.payloads.of(connection, [row[0] for row in rows])
         return sorted(
             (HeldRequest(int(nonce or 0), payloads[request_id], gas) for request_id, nonce, gas in rows),
             key=lambda request: request.nonce,
@@ -207,7 +203,7 @@ class RelayBook:
                 flying.pop(0)
                 first += 1
             flying = [row for row in flying if row[1] >= first]
-            payloads = self._payloads_of(connection, [row[0] for row in flying])
+            payloads = self.payloads.of(connection, [row[0] for row in flying])
         return first, [HeldRequest(nonce, payloads[request_id], gas) for request_id, nonce, gas, _ in flying]
 
     def _held_params(self, community: str, signer: str, from_nonce: int, head: int) -> dict[str, Any]:
@@ -219,21 +215,6 @@ class RelayBook:
             "nonce_to": from_nonce + NONCES_AHEAD,
             "recent_from": recheck_from(head, self.settings.confirmations),
         }
-
-    def _payloads_of(self, connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
-        """The payloads of these requests: from memory, the others read (and kept)."""
-        found = {request_id: self._payloads.get(request_id) for request_id in ids}
-        missing = [request_id for request_id, payload in found.items() if payload is None]
-        if missing:
-            for request_id, payload in connection.execute(_PAYLOADS, {"ids": missing}):
-                found[request_id] = payload
-                self._keep_payload(request_id, payload)
-        return cast(dict[int, dict[str, Any]], found)
-
-    def _keep_payload(self, request_id: int, payload: dict[str, Any]) -> None:
-        if len(self._payloads) >= _PAYLOADS_KEPT:
-            self._payloads.clear()
-        self._payloads[request_id] = payload
 
     def same_request(
         self, community: str, forwarder: str, signer: str, nonce: int, signature: str
@@ -304,7 +285,7 @@ class RelayBook:
                         "created_at": now,
                     },
                 )
-            self._keep_payload(request_id, payload)
+            self.payloads.keep(request_id, payload)
         except IntegrityError as exc:
             self.clients.refund(ticket)
             if signer is not None and signature is not None and nonce is not None:

@@ -204,4 +204,4 @@ class Fees:
             rows = session.scalars(
                 select(RelayRequest).where(RelayRequest.batch_id == batch.id).order_by(RelayRequest.id)
             ).all()
-        return self.key.calldata(list(rows))
+        return self.key.calldata(rows[0].kind if rows else "forward", [row.payload for row in rows])

@@ -9,9 +9,12 @@ another.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,6 +23,7 @@ from backend.indexer.db import DriverStatement
 from backend.relay.fees import Fees
 from backend.relay.gas import batch_gas
 from backend.relay.outbox import RelayBatch, RelayRequest
+from backend.relay.payloads import Payloads
 from backend.relay.signing import RelayerKey
 from backend.relay.state import RelayerState
 from backend.settings import Settings
@@ -30,22 +34,57 @@ log = logging.getLogger(__name__)
 # looks every `relay_poll_seconds` for requests other processes accepted, and most looks find none.
 # Loading the empty queue through the ORM was most of an idle relayer's CPU (1.3 ms a look, against
 # the probe's few tens of microseconds).
-_ANY_QUEUED = DriverStatement(select(RelayRequest.id).where(RelayRequest.state == "queued").limit(1))
+# The queue, oldest first, read on the driver's own cursor as plain rows (their payloads apart,
+# from the process's memory, payloads.py): a transaction's requests loaded as ORM objects, and the
+# transaction written and its requests marked through a session, were most of packing's CPU.
+_QUEUED = DriverStatement(
+    select(
+        RelayRequest.id,
+        RelayRequest.kind,
+        RelayRequest.community,
+        RelayRequest.forwarder,
+        RelayRequest.target,
+        RelayRequest.gas,
+    )
+    .where(RelayRequest.state == "queued")
+    .order_by(RelayRequest.id)
+    .limit(bindparam("most"))
+)
+_BATCHES = cast(Table, RelayBatch.__table__)
+_NEW_BATCH = insert(_BATCHES).returning(_BATCHES.c.id)
+_SENT_IN = (
+    update(RelayRequest)
+    .where(RelayRequest.id.in_(bindparam("ids", expanding=True)))
+    .values(state="sent", batch_id=bindparam("batch"), tx_hash=bindparam("tx_hash"))
+)
 
 
-def packs_of(rows: list[RelayRequest], *, batch_gas_limit: int, batch_max: int) -> list[list[RelayRequest]]:
+@dataclass(frozen=True)
+class Queued:
+    """A queued request, as packing reads it: what a transaction is built from."""
+
+    id: int
+    kind: str  # forward: a member's signed request; direct: the relayer's own call
+    community: str
+    forwarder: str
+    target: str
+    gas: int  # its share of a transaction's gas limit
+    payload: dict[str, Any]
+
+
+def packs_of(rows: list[Queued], *, batch_gas_limit: int, batch_max: int) -> list[list[Queued]]:
     """The transactions these queued requests (oldest first) go out in, the oldest request's
     first: each direct call alone; a forwarder's requests together, in order, up to
     `batch_gas_limit` of shares and `batch_max` requests a transaction."""
-    packs: list[list[RelayRequest]] = []
-    by_forwarder: dict[str, list[RelayRequest]] = defaultdict(list)
+    packs: list[list[Queued]] = []
+    by_forwarder: dict[str, list[Queued]] = defaultdict(list)
     for row in rows:
         if row.kind == "direct":
             packs.append([row])
         else:
             by_forwarder[row.forwarder].append(row)
     for queue in by_forwarder.values():
-        pack: list[RelayRequest] = []
+        pack: list[Queued] = []
         for row in queue:
             if pack and (sum(r.gas for r in pack) + row.gas > batch_gas_limit or len(pack) >= batch_max):
                 packs.append(pack)
@@ -65,6 +104,7 @@ class Packing:
         gateway: ChainGateway,
         sessions: sessionmaker[Session],
         reads: Engine,
+        payloads: Payloads,
         state: RelayerState,
         key: RelayerKey,
         fees: Fees,
@@ -72,7 +112,9 @@ class Packing:
         self.settings = settings
         self.gateway = gateway
         self.sessions = sessions
+        self.engine: Engine = sessions.kw["bind"]
         self.reads = reads  # for reads of one statement (backend/indexer/db.py, autocommit_twin)
+        self.payloads = payloads
         self.state = state
         self.key = key
         self.fees = fees
@@ -95,20 +137,15 @@ class Packing:
     def send_queued(self, head: int) -> str | None:
         """Send what is queued; why some of it is not sent (sending paused), or None."""
         with self.reads.connect() as connection:
-            if not _ANY_QUEUED.rows(connection, {}):
+            found = _QUEUED.rows(connection, {"most": self.settings.relay_batch_max * 8})
+            if not found:
                 return None
-        with self.sessions() as session:
-            rows = session.scalars(
-                select(RelayRequest)
-                .where(RelayRequest.state == "queued")
-                .order_by(RelayRequest.id)
-                .limit(self.settings.relay_batch_max * 8)
-            ).all()
-        if not rows:
-            return None
-        packs = packs_of(
-            list(rows), batch_gas_limit=self.settings.relay_batch_gas, batch_max=self.settings.relay_batch_max
-        )
+            payloads = self.payloads.of(connection, [row[0] for row in found])
+        rows = [
+            Queued(request_id, kind, community, forwarder, target, gas, payloads[request_id])
+            for request_id, kind, community, forwarder, target, gas in found
+        ]
+        packs = packs_of(rows, batch_gas_limit=self.settings.relay_batch_gas, batch_max=self.settings.relay_batch_max)
         # A chain reset under the service (a local chain restarted without its state) has no
         # contracts until the community is deployed again: wait for them rather than spend the
         # relayer's nonces (on a development chain, the deployer's too) on calls to nothing.
@@ -133,10 +170,10 @@ class Packing:
                 return stopped
         return waiting
 
-    def _send_pack(self, pack: list[RelayRequest], head: int, max_fee: int, priority: int) -> str | None:
+    def _send_pack(self, pack: list[Queued], head: int, max_fee: int, priority: int) -> str | None:
         """Sign, record and send one transaction: None once the node holds it, or why not."""
         first = pack[0]
-        data = self.key.calldata(pack)
+        data = self.key.calldata(first.kind, [row.payload for row in pack])
         if first.kind == "direct":
             to, gas = first.target, first.gas
         else:
@@ -152,25 +189,23 @@ class Packing:
         if cannot_pay:
             return cannot_pay
         attempt = self.key.sign(nonce=nonce, to=to, data=data, gas=gas, max_fee=max_fee, priority=priority)
-        with self.sessions.begin() as session:
-            batch = RelayBatch(
-                relayer=self.key.address,
-                relayer_nonce=nonce,
-                to=to,
-                gas=gas,
-                attempts=[attempt],
-                state="sent",
-                sent_block=head,
+        with self.engine.begin() as connection:
+            batch_id = connection.execute(
+                _NEW_BATCH,
+                {
+                    "relayer": self.key.address,
+                    "relayer_nonce": nonce,
+                    "to": to,
+                    "gas": gas,
+                    "attempts": [attempt],
+                    "state": "sent",
+                    "sent_block": head,
+                    "created_at": time.time(),
+                },
+            ).scalar_one()
+            connection.execute(
+                _SENT_IN, {"ids": [row.id for row in pack], "batch": batch_id, "tx_hash": attempt["hash"]}
             )
-            session.add(batch)
-            session.flush()
-            session.execute(
-                update(RelayRequest)
-                .where(RelayRequest.id.in_([row.id for row in pack]))
-                .values(state="sent", batch_id=batch.id, tx_hash=attempt["hash"])
-                .execution_options(synchronize_session=False)
-            )
-            batch_id = batch.id
         self.state.next_nonce = nonce + 1
         refusal = self.key.broadcast(attempt["raw"])
         if refusal is None:

@@ -4,6 +4,8 @@ transactions; replacing a stuck one (fees.py) signs the same calldata again with
 
 from __future__ import annotations
 
+from typing import Any
+
 from coincurve import PrivateKey
 from eth_account import Account
 
@@ -11,7 +13,7 @@ from backend.chain.gateway import ChainGateway
 from backend.chain.rpc import RpcError
 from backend.chain.transactions import sign_dynamic_fee
 from backend.chain.typed_data import execute_batch_calldata
-from backend.relay.outbox import Attempt, RelayRequest, struct_of
+from backend.relay.outbox import Attempt, struct_of
 
 
 def _hex(value: bytes) -> str:
@@ -25,13 +27,13 @@ class RelayerKey:
         self._key = PrivateKey(account.key)
         self.address: str = account.address
 
-    def calldata(self, rows: list[RelayRequest]) -> bytes:
-        """A transaction's calldata from its requests, in the order given: a direct call's own
-        data, or the forwarder's executeBatch of the signed requests with the relayer as refund
-        receiver."""
-        if rows and rows[0].kind == "direct":
-            return bytes.fromhex(rows[0].payload["data"][2:])
-        return execute_batch_calldata([struct_of(r.payload) for r in rows], self.address)
+    def calldata(self, kind: str, payloads: list[dict[str, Any]]) -> bytes:
+        """A transaction's calldata from its requests' payloads, in the order given: a direct
+        call's own data, or the forwarder's executeBatch of the signed requests with the relayer
+        as refund receiver."""
+        if kind == "direct":
+            return bytes.fromhex(payloads[0]["data"][2:])
+        return execute_batch_calldata([struct_of(payload) for payload in payloads], self.address)
 
     def sign(self, *, nonce: int, to: str, data: bytes, gas: int, max_fee: int, priority: int) -> Attempt:
         signed = sign_dynamic_fee(

@@ -44,6 +44,7 @@ from backend.relay.fees import Fees
 from backend.relay.leader import LeaderLock
 from backend.relay.outbox import ACTIVE, RelayBatch, RelayRequest, recheck_from, state_in
 from backend.relay.packing import Packing
+from backend.relay.payloads import Payloads
 from backend.relay.settling import Settling
 from backend.relay.signing import RelayerKey
 from backend.relay.state import RelayerState
@@ -98,6 +99,7 @@ class RelayWorker:
         gateway: ChainGateway,
         sessions: sessionmaker[Session],
         reads: Engine,
+        payloads: Payloads,
         leader: LeaderLock,
         arrivals: Arrivals,
     ) -> None:
@@ -117,6 +119,7 @@ class RelayWorker:
             gateway=gateway,
             sessions=sessions,
             reads=reads,
+            payloads=payloads,
             state=self.state,
             key=self.key,
             fees=self.fees,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 
 from backend.errors import Conflict
 from backend.indexer.db import make_engine
-from backend.relay import book as outbox_book
+from backend.relay import payloads
 from backend.relay.book import HeldRequest, RelayBook, check_nonce, next_nonce
 from backend.relay.budgets import member_refusal
 from backend.relay.outbox import (
@@ -74,13 +74,13 @@ def test_held_requests_carry_their_payloads_whoever_accepted_them(book):
             (4, {}),
         ]
         assert reader.held_after("c", SIGNER, 3, 10) == (3, reader.held("c", SIGNER, chain_nonce=3, head=10))
-    assert book._payloads[accepted] is payload and set(other._payloads) == {accepted, accepted + 1}
+    assert book.payloads.kept[accepted] is payload and set(other.payloads.kept) == {accepted, accepted + 1}
 
 
 def test_a_burst_of_accepted_requests_keeps_the_payloads_in_memory_bounded(book, monkeypatch):
     """However many requests a burst brings, the payloads kept in memory stay within the bound;
     one forgotten is read from the outbox again."""
-    monkeypatch.setattr(outbox_book, "_PAYLOADS_KEPT", 5)
+    monkeypatch.setattr(payloads, "PAYLOADS_KEPT", 5)
     book = RelayBook(settings=Settings(confirmations=0, member_max_in_flight=100), sessions=book.sessions)
     for nonce in range(12):
         payload = {"n": nonce}
@@ -88,9 +88,9 @@ def test_a_burst_of_accepted_requests_keeps_the_payloads_in_memory_bounded(book,
             community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=nonce, target="0xT",
             payload=payload, signature=f"0x{nonce:02x}", gas=100_000, client="test",
         )  # fmt: skip
-        assert len(book._payloads) <= 5
+        assert len(book.payloads.kept) <= 5
     assert [r.payload for r in book.held("c", SIGNER, chain_nonce=0, head=10)] == [{"n": n} for n in range(12)]
-    assert len(book._payloads) <= 5
+    assert len(book.payloads.kept) <= 5
 
 
 def test_in_flight_nonces_are_skipped(book):
