@@ -10,9 +10,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import JSON, Table, bindparam, select, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.chain.addresses import checksum
@@ -25,6 +26,7 @@ from backend.relay.outbox import (
     BATCH_REVERTED,
     CALL_REVERTED,
     NOT_EXECUTED,
+    Attempt,
     RelayBatch,
     RelayRequest,
     recheck_from,
@@ -61,6 +63,36 @@ _SETTLE = (
         settled_at=bindparam("b_settled_at"),
     )
 )
+
+
+_BATCHES = cast(Table, RelayBatch.__table__)
+# The relayer's transactions in flight, oldest nonce first: read once a block, as plain rows.
+_SENT = (
+    select(RelayBatch.id, RelayBatch.relayer_nonce, RelayBatch.sent_block, RelayBatch.attempts)
+    .where(RelayBatch.state == "sent")
+    .order_by(RelayBatch.relayer_nonce)
+)
+# A sent transaction marked mined; no row changed when another process (or this one, after a
+# rolled-back block was found meanwhile) settled or dropped it first.
+_MINED = (
+    update(_BATCHES)
+    .where(_BATCHES.c.id == bindparam("b_id"), _BATCHES.c.state == "sent")
+    .values(
+        state="mined",
+        tx_hash=bindparam("b_tx_hash"),
+        block_number=bindparam("b_block_number"),
+        gas_used=bindparam("b_gas_used"),
+    )
+)
+
+
+class _Sent(NamedTuple):
+    """One of the relayer's transactions in flight, as settling reads it."""
+
+    id: int
+    relayer_nonce: int
+    sent_block: int
+    attempts: list[Attempt]
 
 
 def gas_shares(gas_used: int, limits: list[int]) -> list[int]:
@@ -109,6 +141,7 @@ class Settling:
         self.settings = settings
         self.gateway = gateway
         self.sessions = sessions
+        self.engine: Engine = sessions.kw["bind"]
         self.state = state
         self.relayer = relayer  # the relayer's address
         # The hash of each block this process saw one of the relayer's transactions mined in: a
@@ -118,10 +151,8 @@ class Settling:
         self._block_hashes: dict[int, str] = {}
 
     def settle(self, head: int) -> None:
-        with self.sessions() as session:
-            batches = session.scalars(
-                select(RelayBatch).where(RelayBatch.state == "sent").order_by(RelayBatch.relayer_nonce)
-            ).all()
+        with self.engine.connect() as connection:
+            batches = [_Sent(*row) for row in connection.execute(_SENT)]
         if not batches:
             return
         hashes = [(batch.id, attempt["hash"]) for batch in batches for attempt in batch.attempts]
@@ -205,7 +236,7 @@ class Settling:
             return False
         return isinstance(block, dict) and block.get("hash") == self._block_hashes[newest]
 
-    def _node_knows(self, batch: RelayBatch) -> bool:
+    def _node_knows(self, batch: _Sent) -> bool:
         known = self.gateway.rpc.batch(
             [("eth_getTransactionByHash", [a["hash"]]) for a in batch.attempts], raise_errors=False
         )
@@ -214,20 +245,22 @@ class Settling:
     def _settle_mined(self, batch_id: int, receipt: Receipt) -> None:
         now = time.time()
         deployments = self.gateway.deployments
-        with self.sessions.begin() as session:
-            batch = session.get(RelayBatch, batch_id)
-            if batch is None or batch.state != "sent":
-                return
-            batch.state, batch.tx_hash, batch.block_number, batch.gas_used = (
-                "mined",
-                receipt.tx_hash,
-                receipt.block_number,
-                receipt.gas_used,
+        with self.engine.begin() as connection:
+            marked = connection.execute(
+                _MINED,
+                {
+                    "b_id": batch_id,
+                    "b_tx_hash": receipt.tx_hash,
+                    "b_block_number": receipt.block_number,
+                    "b_gas_used": receipt.gas_used,
+                },
             )
+            if marked.rowcount != 1:  # settled or dropped meanwhile
+                return
             # The batch's requests as plain rows, and their settlement as one executemany: loaded
             # as ORM objects (each payload's JSON parsed) and flushed one by one, settling was the
             # worker's largest cost per request under load.
-            rows = [_Settled(*row) for row in session.execute(_OF_BATCH, {"batch": batch_id})]
+            rows = [_Settled(*row) for row in connection.execute(_OF_BATCH, {"batch": batch_id})]
             by_key = {(r.signer, r.nonce): r for r in rows if r.kind == "forward"}
             if receipt.succeeded and rows and rows[0].kind == "forward":
                 community = deployments.communities[rows[0].community]
@@ -264,7 +297,7 @@ class Settling:
                     }
                 )
             if settled:
-                session.connection().execute(_SETTLE, settled)
+                connection.execute(_SETTLE, settled)
 
     def _requeue_lost(self, batch_id: int) -> None:
         """The node knows none of the transaction's versions (restarted from an older state, a
