@@ -17,7 +17,6 @@ from eth_abi import encode
 from backend.chain.addresses import checksum
 from backend.chain.deployments import Community
 from backend.chain.gateway import clock_of
-from backend.chain.hashing import keccak
 from backend.chain.rpc import RpcError
 from backend.chain.typed_data import (
     ERC1271_MAGIC_VALUE,
@@ -46,6 +45,7 @@ from backend.i18n import gettext
 from backend.relay import rules
 from backend.relay.book import next_nonce
 from backend.relay.gas import call_gas_bounds, gas_ceiling, gas_to_sign, relay_gas, wallet_check_gas
+from backend.relay.outbox import signature_key
 from backend.relay.simulation import (
     as_forwarded,
     chain_and_outbox,
@@ -300,14 +300,6 @@ def _check_deadline(ctx: Context, message: dict[str, Any], head: dict[str, Any])
             ),
             error="RequestDeadlineTooClose",
         )
-
-
-def signature_key(signature: str) -> str:
-    """What the outbox keeps of a signature to know the same signed request again: the signature
-    itself (a key's, 65 bytes), or the hash of a contract wallet's longer one (the outbox's column
-    holds 132 characters; the whole signature is in the request's payload)."""
-    signature = signature.lower()
-    return signature if len(signature) <= 132 else "0x" + keccak(hexstr=signature).hex().removeprefix("0x")
 
 
 def _check_signature(ctx: Context, community: Community, typed_data: dict[str, Any], sig: bytes, signer: str) -> bool:

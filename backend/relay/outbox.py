@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from backend.chain.hashing import keccak
 from backend.i18n import N_
 
 # Request states: queued (accepted, not yet in a transaction) -> sent (in a transaction the node
@@ -57,6 +58,14 @@ RECHECK_BLOCKS = 16
 def recheck_from(head: int, confirmations: int) -> int:
     """The oldest block whose relayed transactions may still be rolled back and sent again."""
     return head - confirmations - RECHECK_BLOCKS
+
+
+def signature_key(signature: str) -> str:
+    """What the outbox keeps of a signature to know the same signed request again: the signature
+    itself (a key's, 65 bytes), or the hash of a contract wallet's longer one (the outbox's column
+    holds 132 characters; the whole signature is in the request's payload)."""
+    signature = signature.lower()
+    return signature if len(signature) <= 132 else "0x" + keccak(hexstr=signature).hex().removeprefix("0x")
 
 
 def struct_of(payload: dict[str, Any]) -> tuple:

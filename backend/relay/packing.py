@@ -22,7 +22,7 @@ from backend.chain.gateway import ChainGateway
 from backend.indexer.db import DriverStatement
 from backend.relay.fees import Fees
 from backend.relay.gas import batch_gas
-from backend.relay.outbox import RelayBatch, RelayRequest
+from backend.relay.outbox import RelayBatch, RelayRequest, signature_key
 from backend.relay.payloads import Payloads
 from backend.relay.signing import RelayerKey
 from backend.relay.state import RelayerState
@@ -45,6 +45,7 @@ _QUEUED = DriverStatement(
         RelayRequest.forwarder,
         RelayRequest.target,
         RelayRequest.gas,
+        RelayRequest.signature,
     )
     .where(RelayRequest.state == "queued")
     .order_by(RelayRequest.id)
@@ -134,17 +135,35 @@ class Packing:
             state.next_nonce = max(node, (ours + 1) if ours is not None else 0)
         return state.next_nonce
 
-    def send_queued(self, head: int) -> str | None:
-        """Send what is queued; why some of it is not sent (sending paused), or None."""
+    def queued(self) -> list[Queued]:
+        """What waits in the queue, oldest first (as many as eight transactions' worth).
+
+        A payload comes from memory only when it is the signed request the outbox holds under
+        that id, by its signature: an outbox replaced under the running service (restored from
+        a backup) may hold another request under an id this process remembers, and the relayer
+        would send that other one. The relayer's own calls (no signature) are read each time;
+        they are few."""
         with self.reads.connect() as connection:
             found = _QUEUED.rows(connection, {"most": self.settings.relay_batch_max * 8})
             if not found:
-                return None
-            payloads = self.payloads.of(connection, [row[0] for row in found])
-        rows = [
+                return []
+            signatures = {row[0]: row[6] for row in found}
+
+            def held_here(request_id: int, payload: dict[str, Any]) -> bool:
+                signature = signatures[request_id]
+                return signature is not None and signature_key(payload.get("signature") or "") == signature
+
+            payloads = self.payloads.of(connection, list(signatures), trust=held_here)
+        return [
             Queued(request_id, kind, community, forwarder, target, gas, payloads[request_id])
-            for request_id, kind, community, forwarder, target, gas in found
+            for request_id, kind, community, forwarder, target, gas, _ in found
         ]
+
+    def send_queued(self, head: int) -> str | None:
+        """Send what is queued; why some of it is not sent (sending paused), or None."""
+        rows = self.queued()
+        if not rows:
+            return None
         packs = packs_of(rows, batch_gas_limit=self.settings.relay_batch_gas, batch_max=self.settings.relay_batch_max)
         # A chain reset under the service (a local chain restarted without its state) has no
         # contracts until the community is deployed again: wait for them rather than spend the

@@ -11,6 +11,7 @@ a restart, reads the same payloads from the outbox.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from sqlalchemy import bindparam, select
@@ -30,10 +31,17 @@ class Payloads:
     def __init__(self) -> None:
         self.kept: dict[int, dict[str, Any]] = {}
 
-    def of(self, connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
-        """The payloads of these requests: from memory, the others read on `connection` (and kept)."""
+    def of(
+        self, connection: Connection, ids: list[int], *, trust: Callable[[int, dict[str, Any]], bool] | None = None
+    ) -> dict[int, dict[str, Any]]:
+        """The payloads of these requests: from memory, the others read on `connection` (and kept).
+        With `trust`, a payload in memory it refuses is read again (the outbox's is the request)."""
         found = {request_id: self.kept.get(request_id) for request_id in ids}
-        missing = [request_id for request_id, payload in found.items() if payload is None]
+        missing = [
+            request_id
+            for request_id, payload in found.items()
+            if payload is None or (trust is not None and not trust(request_id, payload))
+        ]
         if missing:
             for request_id, payload in connection.execute(_PAYLOADS, {"ids": missing}):
                 found[request_id] = payload

@@ -4,8 +4,8 @@ the relayer gas a wallet's request reserves, and how the outbox keys a long sign
 from eth_account import Account
 
 from backend.chain.typed_data import WALLET_SIGNATURE_GAS, forward_request_typed_data, typed_data_digest
-from backend.relay.checks import signature_key
 from backend.relay.gas import relay_gas
+from backend.relay.outbox import signature_key
 
 KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
 TYPED = forward_request_typed_data(
