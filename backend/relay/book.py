@@ -285,7 +285,7 @@ class RelayBook:
                         "created_at": now,
                     },
                 )
-            self.payloads.keep(request_id, payload)
+            self.payloads.keep(request_id, now, payload)
         except IntegrityError as exc:
             self.clients.refund(ticket)
             if signer is not None and signature is not None and nonce is not None:

@@ -22,7 +22,7 @@ from backend.chain.gateway import ChainGateway
 from backend.indexer.db import DriverStatement
 from backend.relay.fees import Fees
 from backend.relay.gas import batch_gas
-from backend.relay.outbox import RelayBatch, RelayRequest, signature_key
+from backend.relay.outbox import Attempt, RelayBatch, RelayRequest
 from backend.relay.payloads import Payloads
 from backend.relay.signing import RelayerKey
 from backend.relay.state import RelayerState
@@ -45,7 +45,7 @@ _QUEUED = DriverStatement(
         RelayRequest.forwarder,
         RelayRequest.target,
         RelayRequest.gas,
-        RelayRequest.signature,
+        RelayRequest.created_at,
     )
     .where(RelayRequest.state == "queued")
     .order_by(RelayRequest.id)
@@ -53,11 +53,18 @@ _QUEUED = DriverStatement(
 )
 _BATCHES = cast(Table, RelayBatch.__table__)
 _NEW_BATCH = insert(_BATCHES).returning(_BATCHES.c.id)
+# Only requests still queued are marked: if another process took some of them meanwhile (two
+# relayers leading at once, one whose lock was lost mid-step), fewer rows change, and the
+# transaction is not recorded, nor sent.
 _SENT_IN = (
     update(RelayRequest)
-    .where(RelayRequest.id.in_(bindparam("ids", expanding=True)))
+    .where(RelayRequest.id.in_(bindparam("ids", expanding=True)), RelayRequest.state == "queued")
     .values(state="sent", batch_id=bindparam("batch"), tx_hash=bindparam("tx_hash"))
 )
+
+
+class _TakenMeanwhile(Exception):
+    """Some of a transaction's requests were no longer queued when it was recorded."""
 
 
 @dataclass(frozen=True)
@@ -138,25 +145,20 @@ class Packing:
     def queued(self) -> list[Queued]:
         """What waits in the queue, oldest first (as many as eight transactions' worth).
 
-        A payload comes from memory only when it is the signed request the outbox holds under
-        that id, by its signature: an outbox replaced under the running service (restored from
-        a backup) may hold another request under an id this process remembers, and the relayer
-        would send that other one. The relayer's own calls (no signature) are read each time;
-        they are few."""
+        A payload comes from memory only when it was kept for the request the outbox holds under
+        that id, accepted at the same time: an outbox replaced under the running service
+        (restored from a backup) may hold another request under an id this process remembers,
+        and the relayer would send that other one (payloads.py)."""
         with self.reads.connect() as connection:
             found = _QUEUED.rows(connection, {"most": self.settings.relay_batch_max * 8})
             if not found:
                 return []
-            signatures = {row[0]: row[6] for row in found}
-
-            def held_here(request_id: int, payload: dict[str, Any]) -> bool:
-                signature = signatures[request_id]
-                return signature is not None and signature_key(payload.get("signature") or "") == signature
-
-            payloads = self.payloads.of(connection, list(signatures), trust=held_here)
+            accepted_at = {row[0]: row[6] for row in found}
+            payloads = self.payloads.of(connection, list(accepted_at), accepted_at=accepted_at)
         return [
             Queued(request_id, kind, community, forwarder, target, gas, payloads[request_id])
             for request_id, kind, community, forwarder, target, gas, _ in found
+            if request_id in payloads  # gone from the outbox between the two reads: nothing to send
         ]
 
     def send_queued(self, head: int) -> str | None:
@@ -189,6 +191,33 @@ class Packing:
                 return stopped
         return waiting
 
+    def record(self, pack: list[Queued], attempt: Attempt, *, nonce: int, to: str, gas: int, head: int) -> int | None:
+        """The signed transaction written to the outbox and its requests marked sent, in one
+        database transaction, before it is sent: its id, or None (nothing written) when some of
+        its requests were no longer queued."""
+        try:
+            with self.engine.begin() as connection:
+                batch_id = connection.execute(
+                    _NEW_BATCH,
+                    {
+                        "relayer": self.key.address,
+                        "relayer_nonce": nonce,
+                        "to": to,
+                        "gas": gas,
+                        "attempts": [attempt],
+                        "state": "sent",
+                        "sent_block": head,
+                        "created_at": time.time(),
+                    },
+                ).scalar_one()
+                ids = [row.id for row in pack]
+                marked = connection.execute(_SENT_IN, {"ids": ids, "batch": batch_id, "tx_hash": attempt["hash"]})
+                if marked.rowcount != len(ids):
+                    raise _TakenMeanwhile  # rolls the transaction back
+        except _TakenMeanwhile:
+            return None
+        return int(batch_id)
+
     def _send_pack(self, pack: list[Queued], head: int, max_fee: int, priority: int) -> str | None:
         """Sign, record and send one transaction: None once the node holds it, or why not."""
         first = pack[0]
@@ -208,23 +237,10 @@ class Packing:
         if cannot_pay:
             return cannot_pay
         attempt = self.key.sign(nonce=nonce, to=to, data=data, gas=gas, max_fee=max_fee, priority=priority)
-        with self.engine.begin() as connection:
-            batch_id = connection.execute(
-                _NEW_BATCH,
-                {
-                    "relayer": self.key.address,
-                    "relayer_nonce": nonce,
-                    "to": to,
-                    "gas": gas,
-                    "attempts": [attempt],
-                    "state": "sent",
-                    "sent_block": head,
-                    "created_at": time.time(),
-                },
-            ).scalar_one()
-            connection.execute(
-                _SENT_IN, {"ids": [row.id for row in pack], "batch": batch_id, "tx_hash": attempt["hash"]}
-            )
+        batch_id = self.record(pack, attempt, nonce=nonce, to=to, gas=gas, head=head)
+        if batch_id is None:
+            log.warning("requests %s were taken by another process meanwhile: not sent", [row.id for row in pack])
+            return "Another process sent some of the queued requests meanwhile (two relayers leading at once)"
         self.state.next_nonce = nonce + 1
         refusal = self.key.broadcast(attempt["raw"])
         if refusal is None:

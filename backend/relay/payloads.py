@@ -7,21 +7,32 @@ and the relayer builds each transaction from the payloads of the requests it pac
 which the same process mostly accepted moments before. Both ask here: what this process holds
 comes from memory, the rest is read from the outbox (and kept). Another process, or this one after
 a restart, reads the same payloads from the outbox.
+
+Each payload is kept with the time its request was accepted (the outbox's `created_at`): an id
+and that time name one request. An outbox replaced under the running service (restored from a
+backup) may hold another request under an id this process remembers; a reader that knows its
+rows' accept times (the packing) is then given the outbox's request, never the remembered one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from backend.relay.outbox import RelayRequest
 
-_PAYLOADS = select(RelayRequest.id, RelayRequest.payload).where(RelayRequest.id.in_(bindparam("ids", expanding=True)))
+_PAYLOADS = select(RelayRequest.id, RelayRequest.created_at, RelayRequest.payload).where(
+    RelayRequest.id.in_(bindparam("ids", expanding=True))
+)
 # Requests in flight are far fewer; past this many, the memory starts again empty.
 PAYLOADS_KEPT = 10_000
+
+
+class Kept(NamedTuple):
+    accepted_at: float  # the request's created_at in the outbox
+    payload: dict[str, Any]
 
 
 class Payloads:
@@ -29,26 +40,30 @@ class Payloads:
     atomic, and one forgotten (the memory emptied meanwhile) is read again."""
 
     def __init__(self) -> None:
-        self.kept: dict[int, dict[str, Any]] = {}
+        self.kept: dict[int, Kept] = {}
 
     def of(
-        self, connection: Connection, ids: list[int], *, trust: Callable[[int, dict[str, Any]], bool] | None = None
+        self, connection: Connection, ids: list[int], *, accepted_at: dict[int, float] | None = None
     ) -> dict[int, dict[str, Any]]:
-        """The payloads of these requests: from memory, the others read on `connection` (and kept).
-        With `trust`, a payload in memory it refuses is read again (the outbox's is the request)."""
-        found = {request_id: self.kept.get(request_id) for request_id in ids}
-        missing = [
-            request_id
-            for request_id, payload in found.items()
-            if payload is None or (trust is not None and not trust(request_id, payload))
-        ]
+        """The payloads of these requests: from memory, the others read on `connection` (and
+        kept). With `accepted_at` (each request's created_at, as the caller read it), one kept for
+        another request under the same id is read again. A request the outbox no longer holds is
+        left out."""
+        found: dict[int, dict[str, Any]] = {}
+        missing = []
+        for request_id in ids:
+            kept = self.kept.get(request_id)
+            if kept is None or (accepted_at is not None and accepted_at.get(request_id) != kept.accepted_at):
+                missing.append(request_id)
+            else:
+                found[request_id] = kept.payload
         if missing:
-            for request_id, payload in connection.execute(_PAYLOADS, {"ids": missing}):
+            for request_id, created_at, payload in connection.execute(_PAYLOADS, {"ids": missing}):
                 found[request_id] = payload
-                self.keep(request_id, payload)
-        return cast(dict[int, dict[str, Any]], found)
+                self.keep(request_id, created_at, payload)
+        return found
 
-    def keep(self, request_id: int, payload: dict[str, Any]) -> None:
+    def keep(self, request_id: int, accepted_at: float, payload: dict[str, Any]) -> None:
         if len(self.kept) >= PAYLOADS_KEPT:
             self.kept.clear()
-        self.kept[request_id] = payload
+        self.kept[request_id] = Kept(accepted_at, payload)

@@ -74,7 +74,7 @@ def test_held_requests_carry_their_payloads_whoever_accepted_them(book):
             (4, {}),
         ]
         assert reader.held_after("c", SIGNER, 3, 10) == (3, reader.held("c", SIGNER, chain_nonce=3, head=10))
-    assert book.payloads.kept[accepted] is payload and set(other.payloads.kept) == {accepted, accepted + 1}
+    assert book.payloads.kept[accepted].payload is payload and set(other.payloads.kept) == {accepted, accepted + 1}
 
 
 def test_a_burst_of_accepted_requests_keeps_the_payloads_in_memory_bounded(book, monkeypatch):
