@@ -63,6 +63,17 @@ _SENT_IN = (
 )
 
 
+# A transaction the node refused outright, and its requests back in the queue.
+_REFUSED = (
+    update(_BATCHES).where(_BATCHES.c.id == bindparam("batch"), _BATCHES.c.state == "sent").values(state="refused")
+)
+_QUEUED_AGAIN = (
+    update(RelayRequest)
+    .where(RelayRequest.batch_id == bindparam("batch"), RelayRequest.state == "sent")
+    .values(state="queued", batch_id=None, tx_hash=None)
+)
+
+
 class _TakenMeanwhile(Exception):
     """Some of a transaction's requests were no longer queued when it was recorded."""
 
@@ -218,6 +229,16 @@ class Packing:
             return None
         return int(batch_id)
 
+    def refused(self, batch_id: int) -> bool:
+        """A transaction the node refused outright (recorded just before): marked refused and its
+        requests back in the queue, unless another process settled or dropped it meanwhile (two
+        leaders at once). Whether it was."""
+        with self.engine.begin() as connection:
+            if connection.execute(_REFUSED, {"batch": batch_id}).rowcount != 1:
+                return False
+            connection.execute(_QUEUED_AGAIN, {"batch": batch_id})
+            return True
+
     def _send_pack(self, pack: list[Queued], head: int, max_fee: int, priority: int) -> str | None:
         """Sign, record and send one transaction: None once the node holds it, or why not."""
         first = pack[0]
@@ -250,12 +271,7 @@ class Packing:
             return None
         # Refused outright: nothing of it is out there. Its requests go back in the queue.
         log.warning("the node refused the relayer's transaction %s: %s", attempt["hash"], refusal)
-        with self.sessions.begin() as session:
-            refused = session.get(RelayBatch, batch_id)
-            if refused is not None:  # written just before, in this process
-                refused.state = "refused"
-            for row in session.scalars(select(RelayRequest).where(RelayRequest.batch_id == batch_id)):
-                row.state, row.batch_id, row.tx_hash = "queued", None, None
+        self.refused(batch_id)
         self.state.next_nonce = None
         if "insufficient funds" in refusal.lower():
             return f"The relayer {self.key.address} cannot pay for gas ({refusal}): paused until funded"

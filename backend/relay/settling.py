@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import JSON, Table, bindparam, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.chain.addresses import checksum
@@ -307,10 +307,15 @@ class Settling:
 
     def _requeue(self, batch_id: int, from_state: str) -> None:
         with self.sessions.begin() as session:
-            batch = session.get(RelayBatch, batch_id)
-            if batch is None or batch.state != from_state:
+            # Dropped only from the state it was seen in, in the statement itself: one another
+            # process settled or dropped meanwhile (two leaders at once) is left as it is.
+            dropped = session.execute(
+                update(_BATCHES)
+                .where(_BATCHES.c.id == batch_id, _BATCHES.c.state == from_state)
+                .values(state="dropped")
+            )
+            if cast(CursorResult, dropped).rowcount != 1:
                 return
-            batch.state = "dropped"
             for row in session.scalars(select(RelayRequest).where(RelayRequest.batch_id == batch_id)).all():
                 taken = row.kind == "forward" and session.scalar(
                     select(RelayRequest.id).where(

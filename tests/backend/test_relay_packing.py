@@ -5,7 +5,8 @@
   service (restored from a backup) may hold another request under an id this process remembers:
   the relayer then packs the outbox's request, never the remembered one.
 - A transaction is recorded only if every one of its requests is still queued: another process
-  that took some meanwhile (two relayers leading at once) leaves it unwritten, and unsent.
+  that took some meanwhile (two relayers leading at once) leaves it unwritten, and unsent. One the
+  node refused goes back in the queue, unless another process settled it meanwhile.
 
 On SQLite and PostgreSQL, from a real outbox."""
 
@@ -132,3 +133,21 @@ def test_requests_another_process_took_meanwhile_leave_the_transaction_unwritten
     assert _record(packing, pack) is None
     assert _batches(book) == 0
     assert _states(book) == [("sent", 99), ("queued", None)]  # the other request still queued, as it was
+
+
+def test_a_refused_transaction_puts_its_requests_back_in_the_queue(book, packing):
+    _accept_forward(book, _signed(SIGNER, "aa"))
+    batch = _record(packing, packing.queued())
+    assert batch is not None
+    assert packing.refused(batch) is True
+    assert _states(book) == [("queued", None)]
+    assert [q.id for q in packing.queued()] == [1]
+
+
+def test_a_refused_transaction_another_process_settled_meanwhile_is_left_as_it_is(book, packing):
+    _accept_forward(book, _signed(SIGNER, "aa"))
+    batch = _record(packing, packing.queued())
+    with book.sessions.begin() as session:
+        session.execute(update(RelayBatch).where(RelayBatch.id == batch).values(state="mined"))
+    assert packing.refused(batch) is False
+    assert _states(book) == [("sent", batch)]

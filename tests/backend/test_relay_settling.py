@@ -2,7 +2,8 @@
 relayer's transaction marked mined and each of its requests given its end and its share of the
 gas, in one database transaction; a transaction no longer in flight when its receipt comes
 (dropped after a rolled-back block, or settled by another process that led meanwhile) changes
-nothing. On SQLite and PostgreSQL, from a real outbox."""
+nothing. Requests go back in the queue only from the state their transaction was seen in. On
+SQLite and PostgreSQL, from a real outbox."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 from backend.chain.receipts import Receipt
 from backend.relay.outbox import BATCH_REVERTED, RelayBatch, RelayRequest
 from backend.relay.settling import Settling
+from backend.relay.state import RelayerState
 from backend.settings import Settings
 
 RELAYER = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
@@ -66,7 +68,7 @@ def _settling(sessions) -> Settling:
         settings=Settings(),
         gateway=SimpleNamespace(deployments=None),  # type: ignore[arg-type]
         sessions=sessions,
-        state=None,  # type: ignore[arg-type]
+        state=RelayerState(),
         relayer=RELAYER,
     )
 
@@ -107,3 +109,22 @@ def test_a_transaction_no_longer_in_flight_is_not_settled(sessions, state):
     before = _state(sessions, batch_id)
     _settling(sessions)._settle_mined(batch_id, _reverted_receipt(21_000))
     assert _state(sessions, batch_id) == before
+
+
+def test_a_lost_transaction_puts_its_requests_back_in_the_queue(sessions):
+    batch_id = _batch(sessions, "sent", [100_000])
+    _settling(sessions)._requeue(batch_id, from_state="sent")
+    assert _state(sessions, batch_id)[0][0] == "dropped"
+    with sessions() as session:
+        assert session.execute(select(RelayRequest.state, RelayRequest.batch_id, RelayRequest.attempts)).all() == [
+            ("queued", None, 1)
+        ]
+
+
+def test_a_transaction_settled_meanwhile_is_not_put_back_in_the_queue(sessions):
+    """Seen in flight by a leader that lost its lock, settled by the next one meanwhile."""
+    batch_id = _batch(sessions, "sent", [100_000])
+    _settling(sessions)._settle_mined(batch_id, _reverted_receipt(21_000))
+    settled = _state(sessions, batch_id)
+    _settling(sessions)._requeue(batch_id, from_state="sent")
+    assert _state(sessions, batch_id) == settled
