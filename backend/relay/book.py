@@ -49,7 +49,8 @@ from backend.settings import Settings
 # on more than who the member is (tests/backend/test_relay_book.py reads their plans).
 # The member's nonces from the chain's on that the outbox holds: in flight, or executed in a
 # block recent enough to be rolled back (the relayer would then send that same request again).
-# Their payloads are read apart (payloads.py), for those this process does not hold already.
+# Their payloads are read apart (payloads.py), for those this process does not hold already, by
+# id and accept time (the id alone could name another request in an outbox restored from a backup).
 # Both ends of the nonces a parameter: PostgreSQL runs a statement prepared by its driver (from its
 # sixth execution on a connection) with a plan made for any parameters, which guesses a third of
 # the member's rows for `nonce >= x` and read them all through the member's index by state; for a
@@ -57,14 +58,16 @@ from backend.settings import Settings
 # NONCES_AHEAD is far past any nonce in flight (the outbox refuses one past a gap).
 NONCES_AHEAD = 2**32
 _NONCES_HELD = RelayRequest.nonce.between(bindparam("chain_nonce"), bindparam("nonce_to"))
-_FLYING = select(RelayRequest.id, RelayRequest.nonce, RelayRequest.gas).where(
+_FLYING = select(RelayRequest.id, RelayRequest.nonce, RelayRequest.gas, RelayRequest.created_at).where(
     *OF_MEMBER,
     _NONCES_HELD,
     or_(state_in(ACTIVE), and_(state_in(USED_NONCE), RelayRequest.block_number >= bindparam("recent_from"))),
 )
 # The same, with where each executed one was mined (None while in flight): what a check that
 # pins its simulation to a block may leave out of its replays (simulation.py, judged).
-_FLYING_MINED = select(RelayRequest.id, RelayRequest.nonce, RelayRequest.gas, RelayRequest.block_number).where(
+_FLYING_MINED = select(
+    RelayRequest.id, RelayRequest.nonce, RelayRequest.gas, RelayRequest.block_number, RelayRequest.created_at
+).where(
     *OF_MEMBER,
     _NONCES_HELD,
     or_(state_in(ACTIVE), and_(state_in(USED_NONCE), RelayRequest.block_number >= bindparam("recent_from"))),
@@ -184,9 +187,9 @@ class RelayBook:
         bounded by the member's requests in flight, not by all they ever made."""
         with self.reads.connect() as connection:
             rows = _FLYING_READ.rows(connection, self._held_params(community, signer, chain_nonce, head))
-            payloads = self.payloads.of(connection, [row[0] for row in rows])
+            payloads = self.payloads.of(connection, [row[0] for row in rows], accepted_at={r[0]: r[3] for r in rows})
         return sorted(
-            (HeldRequest(int(nonce or 0), payloads[request_id], gas) for request_id, nonce, gas in rows),
+            (HeldRequest(int(nonce or 0), payloads[request_id], gas) for request_id, nonce, gas, _ in rows),
             key=lambda request: request.nonce,
         )
 
@@ -197,13 +200,14 @@ class RelayBook:
         with self.reads.connect() as connection:
             rows = _FLYING_MINED_READ.rows(connection, self._held_params(community, signer, from_nonce, head))
             # A member's rows all have nonces (the outbox's direct calls have none, and no signer).
-            flying = sorted(((i, int(n or 0), g, mined) for i, n, g, mined in rows), key=lambda row: row[1])
+            flying = sorted(((i, int(n or 0), g, mined) for i, n, g, mined, _ in rows), key=lambda row: row[1])
+            accepted_at = {row[0]: row[4] for row in rows}
             first = from_nonce
             while flying and flying[0][1] == first and flying[0][3] is not None and flying[0][3] <= head:
                 flying.pop(0)
                 first += 1
             flying = [row for row in flying if row[1] >= first]
-            payloads = self.payloads.of(connection, [row[0] for row in flying])
+            payloads = self.payloads.of(connection, [row[0] for row in flying], accepted_at=accepted_at)
         return first, [HeldRequest(nonce, payloads[request_id], gas) for request_id, nonce, gas, _ in flying]
 
     def _held_params(self, community: str, signer: str, from_nonce: int, head: int) -> dict[str, Any]:

@@ -11,7 +11,8 @@ a restart, reads the same payloads from the outbox.
 Each payload is kept with the time its request was accepted (the outbox's `created_at`): an id
 and that time name one request. An outbox replaced under the running service (restored from a
 backup) may hold another request under an id this process remembers; a reader that knows its
-rows' accept times (the packing) is then given the outbox's request, never the remembered one.
+rows' accept times (the packing, and the checks' replays) is then given the outbox's request,
+never the remembered one.
 """
 
 from __future__ import annotations

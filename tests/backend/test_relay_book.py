@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import sessionmaker
 
 from backend.errors import Conflict
@@ -75,6 +75,21 @@ def test_held_requests_carry_their_payloads_whoever_accepted_them(book):
         ]
         assert reader.held_after("c", SIGNER, 3, 10) == (3, reader.held("c", SIGNER, chain_nonce=3, head=10))
     assert book.payloads.kept[accepted].payload is payload and set(other.payloads.kept) == {accepted, accepted + 1}
+
+
+def test_a_request_replaced_under_a_remembered_id_is_replayed_as_the_outbox_holds_it(book):
+    """An outbox restored from a backup under the running service may hold another request under an
+    id this process remembers: the checks replay the outbox's, never the remembered one."""
+    mine = {"from": SIGNER, "data": "0x01", "signature": "0x" + "ab" * 65}
+    accepted = book.accept(
+        community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=3, target="0xT",
+        payload=mine, signature=mine["signature"], gas=100_000, client="test",
+    )  # fmt: skip
+    theirs = {**mine, "data": "0x02"}  # the same signature bytes: a contract wallet's may be any
+    with book.sessions.begin() as session:
+        session.execute(update(RelayRequest).where(RelayRequest.id == accepted).values(payload=theirs, created_at=1.0))
+    assert [r.payload for r in book.held("c", SIGNER, chain_nonce=3, head=10)] == [theirs]
+    assert [r.payload for r in book.held_after("c", SIGNER, 3, 10)[1]] == [theirs]
 
 
 def test_a_burst_of_accepted_requests_keeps_the_payloads_in_memory_bounded(book, monkeypatch):
