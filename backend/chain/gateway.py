@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from backend.chain.abi import ContractAbi, ErrorDecoder
 from backend.chain.combining import CombinedBatches
@@ -30,6 +30,23 @@ def clock_of(head: dict[str, Any]) -> int:
     """The chain's clock from its head block: the head's timestamp, or the wall clock if the
     chain is idle behind it (a local chain mines only when there is something to mine)."""
     return max(int(time.time()), int(head["timestamp"], 16))
+
+
+class LatestBlock(NamedTuple):
+    """The chain's newest block, as one read of it gives it: what the indexer needs of it."""
+
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int
+
+    def vouches_for(self, number: int, block_hash: str) -> bool:
+        """Whether this block shows, without another read, that the chain still has block `number`
+        of hash `block_hash`: it is that block, or its child (a block's hash covers its parent's).
+        The indexers' cursors are mostly one of the two, as the chain moves a block at a time."""
+        return (self.number == number and self.hash == block_hash) or (
+            self.number == number + 1 and self.parent_hash == block_hash
+        )
 
 
 class ChainGateway:
@@ -116,16 +133,23 @@ class ChainGateway:
     def block_number(self) -> int:
         return int(self.rpc.request("eth_blockNumber"), 16)
 
-    def latest(self) -> tuple[int, str]:
-        """The latest block's number and hash. While the hash stays the same, so does the whole
-        chain up to it (each block's hash covers its parent's): nothing new, and nothing undone."""
+    def latest(self) -> LatestBlock:
+        """The latest block's number, hash, parent's hash and timestamp. While the hash stays the
+        same, so does the whole chain up to it (each block's hash covers its parent's): nothing
+        new, and nothing undone."""
         block = self._latest_block()
-        return int(block["number"], 16), block["hash"]
+        return LatestBlock(int(block["number"], 16), block["hash"], block["parentHash"], int(block["timestamp"], 16))
 
-    def block_headers(self, numbers: list[int]) -> dict[int, tuple[int, str] | None]:
-        """(timestamp, hash) of each block, or None for a block the chain does not have."""
-        blocks = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in numbers])
-        return {n: (int(b["timestamp"], 16), b["hash"]) if b else None for n, b in zip(numbers, blocks)}
+    def block_headers(self, numbers: list[int], latest: LatestBlock | None = None) -> dict[int, tuple[int, str] | None]:
+        """(timestamp, hash) of each block, or None for a block the chain does not have; the
+        latest block's from `latest` when given (read moments before), not read again."""
+        known = (
+            {latest.number: (latest.timestamp, latest.hash)} if latest is not None and latest.number in numbers else {}
+        )
+        others = [n for n in numbers if n not in known]
+        blocks = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in others]) if others else []
+        read = {n: (int(b["timestamp"], 16), b["hash"]) if b else None for n, b in zip(others, blocks)}
+        return {**read, **known}
 
     def get_logs(self, addresses: list[str], from_block: int, to_block: int) -> list[dict[str, Any]]:
         return self.rpc.request(

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.chain.addresses import checksum
 from backend.chain.deployments import CONTRACT_KEYS, FACTORY, OPTIONAL_KEYS, Community, FactoryRecord
-from backend.chain.gateway import ChainGateway
+from backend.chain.gateway import ChainGateway, LatestBlock
 from backend.indexer.models import CreatedCommunity, Cursor, LeftOut
 
 log = logging.getLogger(__name__)
@@ -104,9 +104,10 @@ class FactoryFollower:
 
     # ------------------------------------------------------------------ the indexing process
 
-    def sync(self, head: int) -> list[Community]:
+    def sync(self, head: int, latest: LatestBlock | None = None) -> list[Community]:
         """Read the factory's events up to `head` into the table, then serve what it lists;
-        returns the communities newly served."""
+        returns the communities newly served. `latest`, the newest block as the caller read it,
+        saves reading again what it already says (ChainGateway.block_headers)."""
         if not self.active():
             return []
         factory = self.factory
@@ -115,13 +116,13 @@ class FactoryFollower:
         if synced == self._synced:
             return []
         with self._lock:
-            self._forget_if_chain_changed()
+            self._forget_if_chain_changed(latest)
             cursor = self._cursor(factory)
             while cursor < head:
                 last = min(cursor + self.settings.index_page_blocks, head)
                 logs = self._created_logs(factory, cursor + 1, last)
                 wanted = sorted({int(e["blockNumber"], 16) for e in logs} | {last})
-                headers = {n: h for n, h in self.gateway.block_headers(wanted).items() if h is not None}
+                headers = {n: h for n, h in self.gateway.block_headers(wanted, latest).items() if h is not None}
                 if len(headers) < len(wanted):
                     break  # the chain moved under us (a reset): the next sync notices
                 with self.sessions.begin() as session:
@@ -215,7 +216,7 @@ class FactoryFollower:
         query = select(func.count()).select_from(CreatedCommunity).where(CreatedCommunity.refused.is_(None))
         return session.scalar(query) or 0
 
-    def _forget_if_chain_changed(self) -> None:
+    def _forget_if_chain_changed(self, latest: LatestBlock | None = None) -> None:
         """A local chain restarted without its state: the factory's record starts over (the
         communities created on the old chain stay served until the service restarts)."""
         with self.sessions() as session:
@@ -223,6 +224,8 @@ class FactoryFollower:
             if row is None or row.block_hash is None:
                 return
             number, expected = row.block_number, row.block_hash
+        if latest is not None and latest.vouches_for(number, expected):
+            return
         header = self.gateway.block_headers([number])[number]
         if header is not None and header[1] == expected:
             return

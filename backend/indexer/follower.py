@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.chain.abi import readable_text
 from backend.chain.deployments import Community, Deployments
-from backend.chain.gateway import ChainGateway
+from backend.chain.gateway import ChainGateway, LatestBlock
 from backend.chain.logs import DecodedLog, decode_logs
 from backend.errors import DomainError, TimedOut
 from backend.i18n import gettext as _
@@ -187,23 +187,23 @@ class Indexer:
         on a chain unchanged since the last one is skipped (`_unchanged`)."""
         with self._lock:
             try:
-                latest, latest_hash = self.gateway.latest()
+                latest = self.gateway.latest()
             except Exception as exc:
                 self.chain_state.failed(describe(exc))
                 raise
-            head = latest - self.settings.confirmations
+            head = latest.number - self.settings.confirmations
             self.chain_state.succeeded()
-            if rest and communities is None and self._unchanged(latest_hash):
+            if rest and communities is None and self._unchanged(latest.hash):
                 return head
             if communities is None:
                 self._clean_at = None
-                self._follow_factory(head)
+                self._follow_factory(head, latest)
             for community in communities or list(self.communities.values()):
                 state = self.state(community.slug)
                 if rest and state.resting(self.settings.index_poll_seconds):
                     continue
                 try:
-                    self._sync_community(community, head)
+                    self._sync_community(community, head, latest)
                 except Exception as exc:
                     message = describe(exc)
                     if message != state.error:
@@ -217,7 +217,7 @@ class Indexer:
                 else:
                     state.succeeded()
             if communities is None and self._serve_moves() and self.last_error is None:
-                self._clean_at = (latest_hash, self.gateway.deployments)
+                self._clean_at = (latest.hash, self.gateway.deployments)
             return head
 
     def _unchanged(self, latest_hash: str) -> bool:
@@ -247,11 +247,11 @@ class Indexer:
             return False
         return True
 
-    def _follow_factory(self, head: int) -> None:
+    def _follow_factory(self, head: int, latest: LatestBlock) -> None:
         """The communities created through the factory up to `head`, served from now on (and so
         indexed by this very sync). Its failure is its own: the communities already served go on."""
         try:
-            added = self.factory.sync(head)
+            added = self.factory.sync(head, latest)
         except Exception as exc:
             message = describe(exc)
             if message != self.factory_state.error:
@@ -323,8 +323,11 @@ class Indexer:
             self._sync_community(community, block)
         return self.cursor(community)[0]
 
-    def _sync_community(self, community: Community, head: int) -> None:
-        self._forget_if_chain_changed(community)
+    def _sync_community(self, community: Community, head: int, latest: LatestBlock | None = None) -> None:
+        """Index one community up to `head`. `latest`, the newest block as this sync read it, saves
+        reading again what it already says: whether the cursor's block is its parent (so still on
+        the chain), and its own timestamp and hash when a page ends there."""
+        self._forget_if_chain_changed(community, latest)
         cursor, _ = self.cursor(community)
         with self.sessions() as session:
             # The moves this index found in earlier pages: a caller may know fewer (an archive
@@ -337,21 +340,25 @@ class Indexer:
             # Every version of the badge contract the records were in, and any they move to here.
             community, logs = versions.page_logs(self.gateway, community, cursor + 1, last)
             blocks = sorted({int(entry["blockNumber"], 16) for entry in logs} | {last})
-            headers = self.gateway.block_headers(blocks)
+            headers = self.gateway.block_headers(blocks, latest)
             if any(header is None for header in headers.values()):
                 return  # the chain moved under us (a reset): the next sync notices and starts over
             self._store(community, logs, headers, last)
             cursor = last
 
-    def _forget_if_chain_changed(self, community: Community) -> None:
+    def _forget_if_chain_changed(self, community: Community, latest: LatestBlock | None = None) -> None:
         """A local chain restarted without its state, or a reorganisation deeper than the
         confirmation depth, leaves the index describing blocks the chain no longer has: the
-        cursor's block hash tells, and the community is indexed again from its deployment."""
+        cursor's block hash tells, and the community is indexed again from its deployment. When
+        the newest block (as this sync read it) is the cursor's block or its child, its hash or
+        its parent's says so without another read: once a block, as the chain moves one at a time."""
         with self.sessions() as session:
             row = session.get(Cursor, community.slug)
             if row is None or row.block_hash is None:
                 return
             number, expected = row.block_number, row.block_hash
+        if latest is not None and latest.vouches_for(number, expected):
+            return
         header = self.gateway.block_headers([number])[number]
         if header is not None and header[1] == expected:
             return

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 import pytest
+from eth_account import Account
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -33,7 +34,7 @@ from backend.context import Context
 from backend.errors import NodeUnavailable
 from backend.indexer.models import Cursor, EventRecord
 from backend.relay.outbox import RECHECK_BLOCKS, RelayBatch
-from backend.settings import Settings
+from backend.settings import ANVIL_DEV_KEYS, Settings
 from devstack.stack import Anvil, deploy, rpc
 from tests.e2e.conftest import POSTGRES_URL, _postgres_database
 
@@ -129,16 +130,20 @@ def test_a_poll_on_an_unchanged_chain_reads_the_head_and_nothing_else(service: S
     assert state.synced_at is not None and synced_at is not None and state.synced_at >= synced_at
     assert service.ctx.indexer.last_error is None
 
-    # Asked for outright (the index command, a write waiting for its block), a sync is never skipped.
+    # Asked for outright (the index command, a write waiting for its block), a sync is never skipped:
+    # it reads the cursors. The head it read is the cursor's block, so the node is asked nothing more.
     service.counted.reset()
     service.ctx.indexer.sync()
-    assert service.counted.statements > 0 and len(service.counted.calls) > 1
+    assert service.counted.statements > 0 and service.counted.calls == ["eth_getBlockByNumber"]
 
-    # A new block: indexed, then quiet again.
+    # A new block: indexed, then quiet again. The head read says what the community's sync needs of
+    # it (that the cursor's block is its parent, and its own hash and time): no block read again.
     rpc(service.anvil.url, "evm_mine")
     assert service.sync() == head + 1
     assert service.cursor().block_number == head + 1
-    assert len(service.counted.calls) > 1 and service.counted.statements > 0
+    assert service.cursor().block_hash == service.latest()["hash"]
+    assert sorted(service.counted.calls) == ["eth_getBlockByNumber", "eth_getLogs", "eth_getLogs"]
+    assert service.counted.statements > 0
     service.sync()
     assert service.counted.calls == ["eth_getBlockByNumber"] and service.counted.statements == 0
 
@@ -166,16 +171,48 @@ def test_a_chain_replaced_by_another_of_the_same_height_is_indexed_again(service
     assert service.counted.calls == ["eth_getBlockByNumber"]
 
 
+def test_a_chain_replaced_and_grown_a_block_past_the_index_is_indexed_again(service: Service):
+    """The index's newest block replaced by another, and a block mined on top: the newest block is
+    one past the cursor, but its parent is not the cursor's block. Taking the chain's moving one
+    block for proof that the cursor's block is still there would keep serving that block's events,
+    which the chain no longer has."""
+    snapshot = rpc(service.anvil.url, "evm_snapshot")
+    member = Account.from_key(ANVIL_DEV_KEYS[1]).address  # a member since the deployment
+    data = service.ctx.gateway.abi("membership").function("delegate").encode(member)
+    membership = service.ctx.gateway.deployments.communities["example"].contracts["membership"]
+    rpc(service.anvil.url, "eth_sendTransaction", {"from": member, "to": membership, "data": "0x" + data.hex()})
+    service.sync()
+    before = service.latest()
+    gone = int(before["number"], 16)
+    assert service.cursor().block_hash == before["hash"]
+    assert _events_in(service, gone) == ["DelegateChanged"]
+
+    rpc(service.anvil.url, "evm_revert", snapshot)
+    rpc(service.anvil.url, "evm_mine", hex(int(before["timestamp"], 16) + 7))  # the cursor's block, replaced
+    rpc(service.anvil.url, "evm_mine")  # and one on top
+    after = service.latest()
+    assert int(after["number"], 16) == gone + 1 and after["parentHash"] != before["hash"]
+
+    service.sync()
+    assert service.cursor().block_hash == after["hash"]
+    assert _events_in(service, gone) == []  # the replaced block's events are gone from the index too
+
+
+def _events_in(service: Service, block: int) -> list[str]:
+    with service.ctx.sessions() as session:
+        return list(session.scalars(select(EventRecord.name).where(EventRecord.block_number == block)))
+
+
 def test_a_community_that_failed_is_tried_again_on_an_unchanged_chain(service: Service, monkeypatch):
     indexer = service.ctx.indexer
     original = indexer._sync_community
     failures = Counter[str]()
 
-    def failing_once(community, head):
+    def failing_once(community, head, *latest):
         if not failures[community.slug]:
             failures[community.slug] += 1
             raise RuntimeError("the index's database refused a page")
-        return original(community, head)
+        return original(community, head, *latest)
 
     monkeypatch.setattr(indexer, "_sync_community", failing_once)
     head = service.sync()
