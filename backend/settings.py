@@ -210,7 +210,8 @@ class Settings(BaseSettings):
     # so that a reorganisation never reaches the index.
     confirmations: int = Field(default=0, ge=0)
     # How often the indexer looks for new blocks. A look at a chain unchanged since the last one
-    # is one call to the node (the latest block) and nothing else.
+    # is one call to the node (the latest block) and nothing else; a look that finds one new
+    # block adds a call for the factory's events and one for each community's.
     index_poll_seconds: float = Field(default=0.5, gt=0)
     # eth_getLogs pages: public providers cap ranges at about 2,000 blocks.
     index_page_blocks: int = Field(default=2000, gt=0)
