@@ -35,7 +35,7 @@ from backend.errors import NodeUnavailable
 from backend.indexer.models import Cursor, EventRecord
 from backend.relay.outbox import RECHECK_BLOCKS, RelayBatch
 from backend.settings import ANVIL_DEV_KEYS, Settings
-from devstack.stack import Anvil, deploy, rpc
+from devstack.stack import Anvil, deploy, rpc, wait_until
 from tests.e2e.conftest import POSTGRES_URL, _postgres_database
 
 
@@ -180,7 +180,11 @@ def test_a_chain_replaced_and_grown_a_block_past_the_index_is_indexed_again(serv
     member = Account.from_key(ANVIL_DEV_KEYS[1]).address  # a member since the deployment
     data = service.ctx.gateway.abi("membership").function("delegate").encode(member)
     membership = service.ctx.gateway.deployments.communities["example"].contracts["membership"]
-    rpc(service.anvil.url, "eth_sendTransaction", {"from": member, "to": membership, "data": "0x" + data.hex()})
+    sent = rpc(service.anvil.url, "eth_sendTransaction", {"from": member, "to": membership, "data": "0x" + data.hex()})
+    # Anvil answers once the transaction is in its pool, and mines it a moment later.
+    wait_until(
+        lambda: rpc(service.anvil.url, "eth_getTransactionReceipt", sent), timeout=30, what="the delegation mined"
+    )
     service.sync()
     before = service.latest()
     gone = int(before["number"], 16)
