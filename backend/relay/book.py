@@ -15,9 +15,9 @@ process accepted, another sees (several processes over one PostgreSQL).
 from __future__ import annotations
 
 import time
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select
+from sqlalchemy import and_, bindparam, func, insert, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +36,7 @@ from backend.relay.budgets import (
 from backend.relay.outbox import (
     ACTIVE,
     OF_MEMBER,
+    REQUESTS,
     USED_NONCE,
     RelayRequest,
     recheck_from,
@@ -104,7 +105,7 @@ _ACCEPTED_COLUMNS = (
     "created_at",
 )
 _ACCEPT = DriverStatement(
-    insert(cast(Table, RelayRequest.__table__))
+    insert(REQUESTS)
     .values({name: bindparam(name) for name in _ACCEPTED_COLUMNS})
     .returning(RelayRequest.__table__.c.id)
 )
@@ -187,7 +188,7 @@ class RelayBook:
         bounded by the member's requests in flight, not by all they ever made."""
         with self.reads.connect() as connection:
             rows = _FLYING_READ.rows(connection, self._held_params(community, signer, chain_nonce, head))
-            payloads = self.payloads.of(connection, [row[0] for row in rows], accepted_at={r[0]: r[3] for r in rows})
+            payloads = self.payloads.of(connection, {row[0]: row[3] for row in rows})
         return sorted(
             (HeldRequest(int(nonce or 0), payloads[request_id], gas) for request_id, nonce, gas, _ in rows),
             key=lambda request: request.nonce,
@@ -207,7 +208,7 @@ class RelayBook:
                 flying.pop(0)
                 first += 1
             flying = [row for row in flying if row[1] >= first]
-            payloads = self.payloads.of(connection, [row[0] for row in flying], accepted_at=accepted_at)
+            payloads = self.payloads.of(connection, {row[0]: accepted_at[row[0]] for row in flying})
         return first, [HeldRequest(nonce, payloads[request_id], gas) for request_id, nonce, gas, _ in flying]
 
     def _held_params(self, community: str, signer: str, from_nonce: int, head: int) -> dict[str, Any]:

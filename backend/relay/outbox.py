@@ -14,7 +14,7 @@ forwarder nonce is what makes a signed request work once, so the same request su
 from __future__ import annotations
 
 import time
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +24,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     bindparam,
     literal_column,
@@ -182,6 +183,11 @@ class RelayBatch(OutboxBase):
     block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     gas_used: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+# The outbox's tables, for Core statements (insert, update) that bypass the ORM's bookkeeping.
+REQUESTS = cast(Table, RelayRequest.__table__)
+BATCHES = cast(Table, RelayBatch.__table__)
 
 
 # Indexes of earlier versions, replaced by others: dropped when the service starts.

@@ -12,9 +12,9 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,7 +22,7 @@ from backend.chain.gateway import ChainGateway
 from backend.indexer.db import DriverStatement
 from backend.relay.fees import Fees
 from backend.relay.gas import batch_gas
-from backend.relay.outbox import Attempt, RelayBatch, RelayRequest
+from backend.relay.outbox import BATCHES, Attempt, RelayBatch, RelayRequest
 from backend.relay.payloads import Payloads
 from backend.relay.signing import RelayerKey
 from backend.relay.state import RelayerState
@@ -30,13 +30,11 @@ from backend.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# Whether anything is queued, read on the driver's own cursor before the queue is loaded: the worker
-# looks every `relay_poll_seconds` for requests other processes accepted, and most looks find none.
-# Loading the empty queue through the ORM was most of an idle relayer's CPU (1.3 ms a look, against
-# the probe's few tens of microseconds).
 # The queue, oldest first, read on the driver's own cursor as plain rows (their payloads apart,
 # from the process's memory, payloads.py): a transaction's requests loaded as ORM objects, and the
-# transaction written and its requests marked through a session, were most of packing's CPU.
+# transaction written and its requests marked through a session, were most of packing's CPU. The
+# worker looks every `relay_poll_seconds` for requests other processes accepted, and most looks
+# find none: then this one statement is all a look costs.
 _QUEUED = DriverStatement(
     select(
         RelayRequest.id,
@@ -51,8 +49,7 @@ _QUEUED = DriverStatement(
     .order_by(RelayRequest.id)
     .limit(bindparam("most"))
 )
-_BATCHES = cast(Table, RelayBatch.__table__)
-_NEW_BATCH = insert(_BATCHES).returning(_BATCHES.c.id)
+_NEW_BATCH = insert(BATCHES).returning(BATCHES.c.id)
 # Only requests still queued are marked: if another process took some of them meanwhile (two
 # relayers leading at once, one whose lock was lost mid-step), fewer rows change, and the
 # transaction is not recorded, nor sent.
@@ -64,18 +61,12 @@ _SENT_IN = (
 
 
 # A transaction the node refused outright, and its requests back in the queue.
-_REFUSED = (
-    update(_BATCHES).where(_BATCHES.c.id == bindparam("batch"), _BATCHES.c.state == "sent").values(state="refused")
-)
+_REFUSED = update(BATCHES).where(BATCHES.c.id == bindparam("batch"), BATCHES.c.state == "sent").values(state="refused")
 _QUEUED_AGAIN = (
     update(RelayRequest)
     .where(RelayRequest.batch_id == bindparam("batch"), RelayRequest.state == "sent")
     .values(state="queued", batch_id=None, tx_hash=None)
 )
-
-
-class _TakenMeanwhile(Exception):
-    """Some of a transaction's requests were no longer queued when it was recorded."""
 
 
 @dataclass(frozen=True)
@@ -164,8 +155,7 @@ class Packing:
             found = _QUEUED.rows(connection, {"most": self.settings.relay_batch_max * 8})
             if not found:
                 return []
-            accepted_at = {row[0]: row[6] for row in found}
-            payloads = self.payloads.of(connection, list(accepted_at), accepted_at=accepted_at)
+            payloads = self.payloads.of(connection, {row[0]: row[6] for row in found})
         return [
             Queued(request_id, kind, community, forwarder, target, gas, payloads[request_id])
             for request_id, kind, community, forwarder, target, gas, _ in found
@@ -206,27 +196,25 @@ class Packing:
         """The signed transaction written to the outbox and its requests marked sent, in one
         database transaction, before it is sent: its id, or None (nothing written) when some of
         its requests were no longer queued."""
-        try:
-            with self.engine.begin() as connection:
-                batch_id = connection.execute(
-                    _NEW_BATCH,
-                    {
-                        "relayer": self.key.address,
-                        "relayer_nonce": nonce,
-                        "to": to,
-                        "gas": gas,
-                        "attempts": [attempt],
-                        "state": "sent",
-                        "sent_block": head,
-                        "created_at": time.time(),
-                    },
-                ).scalar_one()
-                ids = [row.id for row in pack]
-                marked = connection.execute(_SENT_IN, {"ids": ids, "batch": batch_id, "tx_hash": attempt["hash"]})
-                if marked.rowcount != len(ids):
-                    raise _TakenMeanwhile  # rolls the transaction back
-        except _TakenMeanwhile:
-            return None
+        with self.engine.connect() as connection, connection.begin() as transaction:
+            batch_id = connection.execute(
+                _NEW_BATCH,
+                {
+                    "relayer": self.key.address,
+                    "relayer_nonce": nonce,
+                    "to": to,
+                    "gas": gas,
+                    "attempts": [attempt],
+                    "state": "sent",
+                    "sent_block": head,
+                    "created_at": time.time(),
+                },
+            ).scalar_one()
+            ids = [row.id for row in pack]
+            marked = connection.execute(_SENT_IN, {"ids": ids, "batch": batch_id, "tx_hash": attempt["hash"]})
+            if marked.rowcount != len(ids):
+                transaction.rollback()
+                return None
         return int(batch_id)
 
     def refused(self, batch_id: int) -> bool:
@@ -261,7 +249,10 @@ class Packing:
         batch_id = self.record(pack, attempt, nonce=nonce, to=to, gas=gas, head=head)
         if batch_id is None:
             log.warning("requests %s were taken by another process meanwhile: not sent", [row.id for row in pack])
-            return "Another process sent some of the queued requests meanwhile (two relayers leading at once)"
+            return (
+                "Another service process took some of the queued requests at the same moment (two relayers "
+                "leading at once): this one sent nothing, and looks again at its next step"
+            )
         self.state.next_nonce = nonce + 1
         refusal = self.key.broadcast(attempt["raw"])
         if refusal is None:

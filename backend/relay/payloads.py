@@ -10,9 +10,9 @@ a restart, reads the same payloads from the outbox.
 
 Each payload is kept with the time its request was accepted (the outbox's `created_at`): an id
 and that time name one request. An outbox replaced under the running service (restored from a
-backup) may hold another request under an id this process remembers; a reader that knows its
-rows' accept times (the packing, and the checks' replays) is then given the outbox's request,
-never the remembered one.
+backup) may hold another request under an id this process remembers; every reader passes the
+accept times it read with its rows (the packing, and the checks' replays), and is then given the
+outbox's request, never the remembered one.
 """
 
 from __future__ import annotations
@@ -43,18 +43,15 @@ class Payloads:
     def __init__(self) -> None:
         self.kept: dict[int, Kept] = {}
 
-    def of(
-        self, connection: Connection, ids: list[int], *, accepted_at: dict[int, float] | None = None
-    ) -> dict[int, dict[str, Any]]:
-        """The payloads of these requests: from memory, the others read on `connection` (and
-        kept). With `accepted_at` (each request's created_at, as the caller read it), one kept for
-        another request under the same id is read again. A request the outbox no longer holds is
-        left out."""
+    def of(self, connection: Connection, accepted_at: dict[int, float]) -> dict[int, dict[str, Any]]:
+        """The payloads of these requests (by id, with the accept time the caller read for each):
+        from memory when kept for that very request, the others read on `connection` (and kept).
+        A request the outbox no longer holds is left out."""
         found: dict[int, dict[str, Any]] = {}
         missing = []
-        for request_id in ids:
+        for request_id, at in accepted_at.items():
             kept = self.kept.get(request_id)
-            if kept is None or (accepted_at is not None and accepted_at.get(request_id) != kept.accepted_at):
+            if kept is None or kept.accepted_at != at:
                 missing.append(request_id)
             else:
                 found[request_id] = kept.payload

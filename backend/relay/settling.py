@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import JSON, Table, bindparam, select, update
+from sqlalchemy import JSON, bindparam, select, update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,8 +24,10 @@ from backend.chain.rpc import RpcError
 from backend.relay.outbox import (
     ACTIVE,
     BATCH_REVERTED,
+    BATCHES,
     CALL_REVERTED,
     NOT_EXECUTED,
+    REQUESTS,
     Attempt,
     RelayBatch,
     RelayRequest,
@@ -36,7 +38,6 @@ from backend.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_REQUESTS = cast(Table, RelayRequest.__table__)
 # What settling reads of a mined batch's requests, and writes back: no payloads.
 _OF_BATCH = select(
     RelayRequest.id,
@@ -50,8 +51,8 @@ _OF_BATCH = select(
     RelayRequest.created,
 ).where(RelayRequest.batch_id == bindparam("batch"))
 _SETTLE = (
-    update(_REQUESTS)
-    .where(_REQUESTS.c.id == bindparam("b_id"))
+    update(REQUESTS)
+    .where(REQUESTS.c.id == bindparam("b_id"))
     .values(
         state=bindparam("b_state"),
         error=bindparam("b_error"),
@@ -65,7 +66,6 @@ _SETTLE = (
 )
 
 
-_BATCHES = cast(Table, RelayBatch.__table__)
 # The relayer's transactions in flight, oldest nonce first: read once a block, as plain rows.
 _SENT = (
     select(RelayBatch.id, RelayBatch.relayer_nonce, RelayBatch.sent_block, RelayBatch.attempts)
@@ -75,8 +75,8 @@ _SENT = (
 # A sent transaction marked mined; no row changed when another process (or this one, after a
 # rolled-back block was found meanwhile) settled or dropped it first.
 _MINED = (
-    update(_BATCHES)
-    .where(_BATCHES.c.id == bindparam("b_id"), _BATCHES.c.state == "sent")
+    update(BATCHES)
+    .where(BATCHES.c.id == bindparam("b_id"), BATCHES.c.state == "sent")
     .values(
         state="mined",
         tx_hash=bindparam("b_tx_hash"),
@@ -310,9 +310,7 @@ class Settling:
             # Dropped only from the state it was seen in, in the statement itself: one another
             # process settled or dropped meanwhile (two leaders at once) is left as it is.
             dropped = session.execute(
-                update(_BATCHES)
-                .where(_BATCHES.c.id == batch_id, _BATCHES.c.state == from_state)
-                .values(state="dropped")
+                update(BATCHES).where(BATCHES.c.id == batch_id, BATCHES.c.state == from_state).values(state="dropped")
             )
             if cast(CursorResult, dropped).rowcount != 1:
                 return
