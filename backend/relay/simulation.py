@@ -57,9 +57,10 @@ class _Answer(TypedDict, total=False):
 # requests in flight replayed, each with its events) and of the time spent reading it.
 CHECK_ANSWERS = list[_Answer]
 
-# Simulations run again at most this many times when the node's state was older than the nonce
-# the outbox was read from (see simulated_behind); more means the node keeps moving under us.
-SIMULATION_RUNS = 3
+# Simulations run at most this many times when the node's state was older than the nonce the
+# outbox was read from, or newer than the head with a clock behind it (see simulated_behind); more
+# means the node keeps moving under us.
+SIMULATION_RUNS = 4
 
 
 def _nonce_read(ctx: Context, community: Community, signer: str) -> dict[str, str]:
@@ -152,11 +153,16 @@ def simulated_behind(
         if state_nonce >= replayed_from:
             # The state may be newer than `head` whatever nonce it shows: the nonce read with the
             # head may come from the block mined meanwhile, and another member's delegation there
-            # writes a checkpoint too. Read anew once; a call that still fails on the same nonce
-            # fails for a reason of its own.
-            if not _clock_behind_state(results) or (head_read_again and state_nonce == replayed_from):
+            # writes a checkpoint too. Read anew; a call that fails again on the same nonce, with
+            # no block mined since the head it ran on (so its state was that head's), fails for a
+            # reason of its own. While blocks keep coming (a relayer sending its queue, a block
+            # each), each run may have met a newer state again: it runs again on the newest head.
+            if not _clock_behind_state(results):
                 return head, results
+            ran_on, ran_from = head, replayed_from
             head, replayed_from, held = chain_and_outbox(ctx, community, signer)
+            if head_read_again and state_nonce == ran_from and _same_block(head, ran_on):
+                return ran_on, results
             number, head_read_again = int(head["number"], 16), True
             continue
         replayed_from = state_nonce
@@ -167,6 +173,10 @@ def simulated_behind(
             block=number,
         )
     )
+
+
+def _same_block(one: dict[str, Any], other: dict[str, Any]) -> bool:
+    return (one["number"], one.get("hash")) == (other["number"], other.get("hash"))
 
 
 # OpenZeppelin's Checkpoints: a checkpoint written at a time before the last one. The forwarder's

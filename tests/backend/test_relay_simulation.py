@@ -276,24 +276,52 @@ def test_a_simulation_behind_its_clock_on_the_nonce_it_expected_runs_again_on_th
 
 
 class _RefusingGateway(_RacingGateway):
-    """A call that fails for a reason of its own: on every head, however often read."""
+    """A call that fails for a reason of its own: on every head, however often read. The head
+    read anew moves from 42 on for `moves` reads (a relayer's queue mined a block each), then
+    stays."""
+
+    def __init__(self, refusal: str, moves: int = 0) -> None:
+        super().__init__(refusal)
+        self.moves = moves
 
     def simulate(self, calls, shape=None):
+        if calls[0][0] == "eth_call":
+            self.heads_read += 1
+            number = 42 + min(self.heads_read - 1, self.moves)
+            return ["0x" + f"{5:064x}", {"number": hex(number), "timestamp": hex(4_000_000_000 + number)}]
         results = super().simulate(calls)
-        if calls[0][0] != "eth_call":
-            results[0][0]["calls"][-1] = {"status": "0x0", "returnData": self.refusal}
+        results[0][0]["calls"][-1] = {"status": "0x0", "returnData": self.refusal}
         return results
 
 
-def test_a_call_that_fails_on_the_head_read_anew_is_refused_after_one_more_read():
-    """Not retried until the node is blamed: one more read of the head, then the call's own refusal."""
-    gateway = _RefusingGateway("FailedCall()")
+def _refused_behind(gateway):
     ctx = SimpleNamespace(gateway=gateway, book=_Book(), settings=Settings())
     community = SimpleNamespace(slug="c", contracts={"forwarder": FORWARDER})
     head = {"number": hex(41), "timestamp": hex(4_000_000_000)}
-    _, results = simulated_behind(ctx, community, ATTESTER, head, 5, [_held(5)], [{"gas": hex(1)}])
-    assert gateway.heads_read == 1
+    return simulated_behind(ctx, community, ATTESTER, head, 5, [_held(5)], [{"gas": hex(1)}])
+
+
+def test_a_call_that_fails_on_a_head_no_block_followed_is_refused():
+    """Not retried until the node is blamed: read anew after each failure, the head is 42 twice
+    (no block mined while the call ran on 42, so its state was 42's): the call's own refusal."""
+    gateway = _RefusingGateway("FailedCall()")
+    ran_on, results = _refused_behind(gateway)
+    assert gateway.heads_read == 2 and int(ran_on["number"], 16) == 42
     assert results[0][-1]["calls"][-1]["status"] == "0x0"
+
+
+def test_a_call_behind_its_clock_while_blocks_keep_coming_runs_again_on_the_newest_head():
+    """Seen in CI: a member's quick delegations, each mined at once by the relayer, moved the chain
+    between each head read and the simulation on it twice in a row, and the second run's refusal
+    (an unordered checkpoint) reached the member as a 409. A run is judged the call's own failure
+    only on a head no block followed; while the head moves, the call runs again on the newest."""
+    gateway = _RefusingGateway("CheckpointUnorderedInsertion()", moves=1)
+    ran_on, results = _refused_behind(gateway)
+    assert gateway.heads_read == 3 and int(ran_on["number"], 16) == 43
+    assert results[0][-1]["calls"][-1]["status"] == "0x0"
+    with pytest.raises(NodeUnavailable) as caught:
+        _refused_behind(_RefusingGateway("CheckpointUnorderedInsertion()", moves=10))
+    assert "kept changing" in caught.value.detail
 
 
 class _RememberingGateway(_Gateway):
