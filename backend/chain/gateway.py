@@ -49,6 +49,13 @@ class LatestBlock(NamedTuple):
         )
 
 
+class HeadNoted(NamedTuple):
+    """The newest block's number as a read found it, and when that read was asked for (monotonic)."""
+
+    number: int
+    asked_at: float
+
+
 class ChainGateway:
     def __init__(self, *, settings: Settings, deployments: Deployments) -> None:
         self.settings = settings
@@ -64,6 +71,9 @@ class ChainGateway:
         # judged), each confirmed in that check's own round trip.
         self.head_seen: dict[str, Any] | None = None
         self.nonces_seen: dict[tuple[str, str], int] = {}
+        # The newest head any part of the service read (head_number): under load, the relay checks
+        # read it with every write, and the relayer asked for it again at each step.
+        self._head_noted: HeadNoted | None = None
         # Simulations asked for at once by several threads share round trips (combining.py), one
         # combiner for each shape of answers read.
         self._combined: dict[Any, CombinedBatches] = {}
@@ -133,11 +143,33 @@ class ChainGateway:
     def block_number(self) -> int:
         return int(self.rpc.request("eth_blockNumber"), 16)
 
+    def note_head(self, head: dict[str, Any], asked_at: float) -> None:
+        """A head just read by any part of the service, asked for at `asked_at` (monotonic; a
+        combined batch may leave later, so its answer is at least that fresh). An answer asked for
+        before the one noted does not replace it: two threads' answers may come back in either order."""
+        noted = self._head_noted
+        if noted is None or asked_at >= noted.asked_at:
+            self._head_noted = HeadNoted(int(head["number"], 16), asked_at)
+
+    def head_number(self, max_age: float) -> int:
+        """The newest block's number, as a read asked for at most `max_age` seconds ago found it
+        (a relay check's, the indexer's), or as one read now. Under load the relay checks read
+        the head with every write (simulation.py), and the relayer's steps asked for it once
+        more each: a quarter of a call a write."""
+        noted, now = self._head_noted, time.monotonic()
+        if noted is not None and now - noted.asked_at <= max_age:
+            return noted.number
+        number = self.block_number()
+        self.note_head({"number": hex(number)}, now)
+        return number
+
     def latest(self) -> LatestBlock:
         """The latest block's number, hash, parent's hash and timestamp. While the hash stays the
         same, so does the whole chain up to it (each block's hash covers its parent's): nothing
         new, and nothing undone."""
+        asked_at = time.monotonic()
         block = self._latest_block()
+        self.note_head(block, asked_at)
         return LatestBlock(int(block["number"], 16), block["hash"], block["parentHash"], int(block["timestamp"], 16))
 
     def block_headers(self, numbers: list[int], latest: LatestBlock | None = None) -> dict[int, tuple[int, str] | None]:

@@ -8,6 +8,7 @@ a request is judged after them whether they still wait in the outbox or in the n
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import Any, TypedDict
 
@@ -102,10 +103,12 @@ def chain_and_outbox(ctx: Context, community: Community, signer: str) -> tuple[d
     """The head, the member's forwarder nonce read with it (one round trip), and the member's
     requests the outbox holds from that nonce on: those the chain has not executed (in flight,
     or given back by a rolled-back block), which a new request of theirs comes after."""
+    asked_at = time.monotonic()
     nonce_data, head = ctx.gateway.simulate(
         [("eth_call", [_nonce_read(ctx, community, signer), "latest"]), HEAD_CALL], CHECK_ANSWERS
     )
     head, chain_nonce = _ok(head), int(_ok(nonce_data), 16)
+    ctx.gateway.note_head(head, asked_at)
     return head, chain_nonce, ctx.book.held(community.slug, signer, chain_nonce, int(head["number"], 16))
 
 
@@ -229,9 +232,12 @@ def judged(
             "gas": hex(NONCE_READ_GAS),
         }
         direct = _direct_ok(ctx, community, held, replayed_from, head)
+        asked_at = time.monotonic()
         fresh, *results = gateway.simulate(
             [HEAD_CALL, *_simulations(ctx, community, nonce_read, held, calls, head, direct)], CHECK_ANSWERS
         )
+        if isinstance(fresh, dict):
+            gateway.note_head(fresh, asked_at)
         if isinstance(fresh, dict) and fresh.get("hash") == head.get("hash"):
             state_nonce = _state_nonce(results)
             # Replayed directly, a state newer than the outbox's account ran executed requests twice.

@@ -66,6 +66,10 @@ _INTERVALS_KEPT = 9
 # `relay_send_lead_seconds` if that is longer: a quarter of 12 s on Ethereum, where builders
 # assemble a block well before its slot.
 _LEAD_SHARE = 0.25
+# A step takes the head a relay check (or the indexer) read at most this long ago, instead of
+# asking the node again: under load the checks read it with every write. A block mined since is
+# noticed at most this late, a fraction of the relayer's own poll (`relay_poll_seconds`).
+HEAD_SHARED_SECONDS = 0.02
 
 # Whether the relayer has anything to do: requests queued, a transaction of its own waiting for its
 # block, or one mined recently enough to be rolled back (settling.py rechecks those). One statement
@@ -196,7 +200,7 @@ class RelayWorker:
         if interval is None or interval < _INTERVAL_MINING_FROM:
             return  # blocks come with each transaction (automining): waiting gathers nothing
         try:
-            same_block = self.packing.sent_at_head == self.gateway.block_number()
+            same_block = self.packing.sent_at_head == self.gateway.head_number(HEAD_SHARED_SECONDS)
         except DomainError:  # the node is away: the step says so
             return
         if same_block:
@@ -237,7 +241,7 @@ class RelayWorker:
             self._head_changed_at = None
             self._held = self.state.paused = None
             return
-        head = self.gateway.block_number()
+        head = self.gateway.head_number(HEAD_SHARED_SECONDS)
         if head != self._last_head or time.monotonic() - self._settled_at >= _SETTLE_EVERY:
             if head != self._last_head:
                 self._saw_new_head(time.monotonic())

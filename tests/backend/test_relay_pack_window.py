@@ -35,7 +35,7 @@ def _worker(
     lead: float = 0.3,
     head_seen_at: float | None = None,
 ):
-    def block_number() -> int:
+    def head_number(max_age: float) -> int:
         if isinstance(head, Exception):
             raise head
         return head
@@ -43,7 +43,7 @@ def _worker(
     worker = RelayWorker.__new__(RelayWorker)
     worker.settings = Settings(relay_pack_window_seconds=window, relay_send_lead_seconds=lead)
     worker.packing = SimpleNamespace(sent_at_head=sent_at)
-    worker.gateway = SimpleNamespace(block_number=block_number)
+    worker.gateway = SimpleNamespace(head_number=head_number)
     worker.leading, worker.arrivals, worker._block_interval = leading, _Arrivals(), interval
     worker._head_changed_at = head_seen_at
     return worker

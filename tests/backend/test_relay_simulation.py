@@ -126,6 +126,9 @@ class _Gateway:
     def abi(self, _key):
         return SimpleNamespace(function=lambda _name: SimpleNamespace(encode=lambda *args: b"\x01\x02"))
 
+    def note_head(self, head, asked_at):
+        self.heads_noted = [*getattr(self, "heads_noted", []), int(head["number"], 16)]
+
     def simulate(self, calls, shape=None):
         assert all(method == "eth_simulateV1" for method, _ in calls)
         # The params as the node receives them: JSON text (rpc.Json) is read as the node reads it.
@@ -363,6 +366,9 @@ def test_the_one_round_trip_check_behind_its_clock_takes_the_two_round_trips():
     ran_on, results = judged(ctx, community, ATTESTER, 5, [{"gas": hex(1)}])
     assert gateway.methods == [HEAD_CALL[0], "eth_call", "eth_simulateV1"]
     assert int(ran_on["number"], 16) == 42 and results[0][-1]["calls"][-1]["status"] == "0x1"
+    # Each head read is noted for the relayer's steps (gateway.head_number): the one read with
+    # the shortcut's simulation, then the one read anew.
+    assert gateway.heads_noted == [41, 42]
 
 
 # ---------------------------------------------------------------------- direct replays

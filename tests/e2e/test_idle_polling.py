@@ -34,6 +34,7 @@ from backend.context import Context
 from backend.errors import NodeUnavailable
 from backend.indexer.models import Cursor, EventRecord
 from backend.relay.outbox import RECHECK_BLOCKS, RelayBatch
+from backend.relay.worker import HEAD_SHARED_SECONDS
 from backend.settings import ANVIL_DEV_KEYS, Settings
 from devstack.stack import Anvil, deploy, rpc, wait_until
 from tests.e2e.conftest import POSTGRES_URL, _postgres_database
@@ -262,6 +263,12 @@ def test_a_look_at_an_empty_queue_is_one_statement_and_no_session(service: Servi
     assert (service.counted.calls, service.counted.statements, opened) == ([], 1, [])
 
 
+def _a_moment_later() -> None:
+    """Past the time a step takes the head read last (by a step, a check or the indexer) instead
+    of asking the node again (worker.HEAD_SHARED_SECONDS)."""
+    time.sleep(HEAD_SHARED_SECONDS * 1.5)
+
+
 def test_an_idle_relayer_asks_the_node_nothing_until_it_has_something_to_watch(service: Service):
     worker = service.ctx.worker
     service.counted.reset()
@@ -290,10 +297,12 @@ def test_an_idle_relayer_asks_the_node_nothing_until_it_has_something_to_watch(s
         session.flush()
         batch_id = batch.id
     service.counted.reset()
+    _a_moment_later()
     worker.step()
     assert service.counted.calls[:1] == ["eth_blockNumber"]
     rpc(service.anvil.url, "evm_mine")
     service.counted.reset()
+    _a_moment_later()
     worker.step()  # a new block: its receipt asked for
     assert "eth_getTransactionReceipt" in service.counted.calls
 
@@ -303,10 +312,12 @@ def test_an_idle_relayer_asks_the_node_nothing_until_it_has_something_to_watch(s
         assert mined is not None
         mined.state, mined.block_number = "mined", head
     service.counted.reset()
+    _a_moment_later()
     worker.step()
     assert "eth_blockNumber" in service.counted.calls
     for _ in range(service.ctx.settings.confirmations + RECHECK_BLOCKS + 1):
         rpc(service.anvil.url, "evm_mine")
+    _a_moment_later()
     worker.step()  # reads the new head: the batch is now too deep to be rolled back
     service.counted.reset()
     worker.step()
