@@ -16,6 +16,8 @@ class BlockFacts:
     priority: int
     base: int
     missing: frozenset[str]  # communities whose contracts are not (all) on the chain
+    block_hash: str | None = None  # the newest block when they were read (a later block may vouch for `present`)
+    present: frozenset[str] = frozenset()  # the contracts found on the chain, by address
 
 
 @dataclass
