@@ -443,6 +443,20 @@ def wait_true_latencies(url: str, indicator: int, per_member: int, keys: list[st
     return latencies
 
 
+def context_switches(pid: int) -> int:
+    """Times the threads of a process were switched off their core so far, waiting (voluntary:
+    for a socket, a lock, another thread) or preempted (Linux /proc). Each is a wake-up paid for
+    in CPU beyond the work itself: a threaded service pays several a request."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            lines = (task / "status").read_text().splitlines()
+        except OSError:  # ended meanwhile
+            continue
+        total += sum(int(line.split()[1]) for line in lines if line.startswith(("voluntary_", "nonvoluntary_")))
+    return total
+
+
 def cpu_seconds(*pids: int) -> float:
     """User and system CPU time used so far by these processes (Linux /proc), and by this one
     when a pid is 0: where a write's work is done (service, node, load generator)."""

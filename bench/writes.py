@@ -68,7 +68,17 @@ from backend.chain.typed_data import forward_request_struct, forward_request_typ
 from backend.client import CommunityClient
 from backend.relay.outbox import RECHECK_BLOCKS
 from backend.settings import ANVIL_DEV_KEYS
-from bench.api import KEYS, MORE, addr, admit, bench_members, cpu_seconds, interval_mining, setup_community
+from bench.api import (
+    KEYS,
+    MORE,
+    addr,
+    admit,
+    bench_members,
+    context_switches,
+    cpu_seconds,
+    interval_mining,
+    setup_community,
+)
 from bench.databases import BenchDatabase, postgres_cpu_seconds
 from devstack.stack import ROOT, UNTHROTTLED, Anvil, Server, deploy, free_port, rpc, service_env, wait_until
 
@@ -348,9 +358,10 @@ def floor_path(
         }
         writes = sum(len(b) for b in bodies.values())
         pids = (floor.process.pid, *pids[1:])
-        before = [cpu_seconds(p) for p in pids]
+        before, switches = [cpu_seconds(p) for p in pids], context_switches(pids[0])
         elapsed, _ = post_all(floor.url, bodies, rate)
         cpu = [cpu_seconds(p) - b for p, b in zip(pids, before)]
+        switches = context_switches(pids[0]) - switches
     finally:
         floor.stop()
     return {
@@ -358,6 +369,7 @@ def floor_path(
         "service_cpu_ms": cpu[0] * 1000 / writes,
         "node_cpu_ms": cpu[1] * 1000 / writes,
         "load_generator_cpu_ms": cpu[2] * 1000 / writes,
+        "switches_per_write": switches / writes,
     }
 
 
@@ -771,11 +783,12 @@ def main() -> int:
         if spy:
             spy.start()
         threads_before = thread_cpu(pids[0])
-        before = [cpu_seconds(p) for p in pids]
+        before, switches_before = [cpu_seconds(p) for p in pids], context_switches(pids[0])
         database_before = postgres_cpu_seconds()
         post_time, ids = post_all(server.url, bodies, args.rate)
         wait_until(lambda: settled_and_indexed(db, ids), timeout=600, what="the outbox drained and indexed")
         api_cpu = [cpu_seconds(p) - b for p, b in zip(pids, before)]
+        api_switches = context_switches(pids[0]) - switches_before
         database_cpu = postgres_cpu_seconds() - database_before if db.kind == "postgresql" else None
         threads = {t: c - threads_before.get(t, 0.0) for t, c in thread_cpu(pids[0]).items()}
         api_counts = proxy.counts(reset=True)
@@ -848,6 +861,7 @@ def main() -> int:
             "load_generator_cpu_ms": api_cpu[2] * 1000 / n,
             "calls_per_write": calls_per(api_counts, n),
             "round_trips_per_write": api_counts["round_trips"] / n,
+            "switches_per_write": api_switches / n,
             "simulated_per_write": api_counts.get("simulated", 0) / n,
             "stages_ms": {s: v * 1000 / n for s, v in by_stage.items()},
             "sampled_share": sampled / max(api_cpu[0], 1e-9),
@@ -958,6 +972,8 @@ def report_floor(api: dict, floor: dict, bare: dict) -> None:
          bare["loop_cpu_ms"]),
         ("JSON-RPC calls, all", sum(api["calls_per_write"].values()), sum(floor["calls_per_write"].values()),
          sum(bare["calls_per_write"].values())),
+        ("the service's threads switched off their core", api["switches_per_write"], floor["switches_per_write"],
+         None),
     ]  # fmt: skip
     for label, *cells in rows:
         print(f"{label:46} " + " ".join(f"{v:12.2f}" if v is not None else f"{'-':>12}" for v in cells))

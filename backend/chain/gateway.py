@@ -146,18 +146,21 @@ class ChainGateway:
     def note_head(self, head: dict[str, Any], asked_at: float) -> None:
         """A head just read by any part of the service, asked for at `asked_at` (monotonic; a
         combined batch may leave later, so its answer is at least that fresh). An answer asked for
-        before the one noted does not replace it: two threads' answers may come back in either order."""
+        before the one noted does not replace it: two threads' answers may come back in either
+        order. (Without a lock, two notes at once may still leave the older, and a node may
+        answer two reads in another order than asked: see head_number's `not_below`.)"""
         noted = self._head_noted
         if noted is None or asked_at >= noted.asked_at:
             self._head_noted = HeadNoted(int(head["number"], 16), asked_at)
 
-    def head_number(self, max_age: float) -> int:
+    def head_number(self, max_age: float, not_below: int | None = None) -> int:
         """The newest block's number, as a read asked for at most `max_age` seconds ago found it
         (a relay check's, the indexer's), or as one read now. Under load the relay checks read
         the head with every write (simulation.py), and the relayer's steps asked for it once
-        more each: a quarter of a call a write."""
+        more each: a quarter of a call a write. A noted head below `not_below` (a head the caller
+        saw already) is not taken: the node is asked, and says whether the chain went back."""
         noted, now = self._head_noted, time.monotonic()
-        if noted is not None and now - noted.asked_at <= max_age:
+        if noted is not None and now - noted.asked_at <= max_age and (not_below is None or noted.number >= not_below):
             return noted.number
         number = self.block_number()
         self.note_head({"number": hex(number)}, now)

@@ -65,8 +65,9 @@ class Fees:
         block whose parent is that block (or that block itself) vouches for them, and their code
         is not asked for again (under load, facts are read each block, and asking for each
         contract's code each time was a tenth of the relayer's calls, more with each community).
-        Any other block (a chain reset, a reorganisation, blocks the relayer did not see) has
-        every contract asked for again, in a second round trip."""
+        Their code is left out of the round trip when `head` is that block or the next; if the
+        block read then does not vouch for them (a chain reset, a reorganisation, a block mined
+        meanwhile), a second round trip asks for it. Any other head asks for every contract."""
         state = self.state
         if state.facts is not None and state.facts.head == head and state.paused is None:
             return state.facts
@@ -77,7 +78,9 @@ class Fees:
             for address in community.contracts.values()
         ]
         earlier = state.facts
-        vouchable = earlier.present if earlier is not None else frozenset()
+        vouchable: frozenset[str] = frozenset()
+        if earlier is not None and earlier.block_number is not None and head - earlier.block_number in (0, 1):
+            vouchable = earlier.present & {address for _, address in contracts}
         asked = [address for _, address in contracts if address not in vouchable]
         calls: list[tuple[str, list[Any]]] = [
             ("eth_getBlockByNumber", ["latest", False]),
@@ -86,7 +89,11 @@ class Fees:
         ]
         calls += [("eth_getCode", [address, "latest"]) for address in asked]
         block, priority, balance, *codes = self.gateway.rpc.batch(calls, raise_errors=False)
-        block_hash, parent = (block.get("hash"), block.get("parentHash")) if isinstance(block, dict) else (None, None)
+        block_hash, parent, number = (
+            (block.get("hash"), block.get("parentHash"), int(block["number"], 16))
+            if isinstance(block, dict)
+            else (None, None, None)
+        )
         vouched = earlier is not None and earlier.block_hash is not None and earlier.block_hash in (block_hash, parent)
         if vouchable and not vouched:
             again = sorted(vouchable)
@@ -110,6 +117,7 @@ class Fees:
             tip,
             base,
             frozenset(slug for slug, address in contracts if address not in present),
+            number,
             block_hash,
             present,
         )

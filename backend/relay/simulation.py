@@ -132,16 +132,21 @@ def simulated_behind(
     newer state it may be older than the newest block's (a chain whose clock runs ahead of the wall
     clock): a checkpoint (a vote delegation, the member's or another's) written there then reverts
     as unordered, whether or not the member's nonce moved. Such a simulation runs again on the head
-    read anew. Returns the head the simulations ran on, and theirs."""
+    read anew, unless that head's time is no later than the simulated clock: no state the node
+    could have used holds a later checkpoint (the clock is a timestamp, Membership.clock), and the
+    failure is the call's own. Returns the head the simulations ran on, and theirs."""
     number = int(head["number"], 16)
     nonce_read = {
         **_nonce_read(ctx, community, signer),
         "from": ctx.gateway.relayer_address,
         "gas": hex(NONCE_READ_GAS),
     }
-    replayed_from, head_read_again = chain_nonce, False
+    replayed_from = chain_nonce
     for _ in range(SIMULATION_RUNS):
         direct = _direct_ok(ctx, community, held, replayed_from, head)
+        # The simulated clock, read before the simulations set theirs (the wall clock only moves
+        # on): at most theirs.
+        ran_at = _clock(head)
         simulations = _simulations(ctx, community, nonce_read, held, calls, head, direct)
         results = ctx.gateway.simulate(simulations, CHECK_ANSWERS)
         state_nonce = _state_nonce(results)
@@ -156,17 +161,18 @@ def simulated_behind(
         if state_nonce >= replayed_from:
             # The state may be newer than `head` whatever nonce it shows: the nonce read with the
             # head may come from the block mined meanwhile, and another member's delegation there
-            # writes a checkpoint too. Read anew; a call that fails again on the same nonce, with
-            # no block mined since the head it ran on (so its state was that head's), fails for a
-            # reason of its own. While blocks keep coming (a relayer sending its queue, a block
-            # each), each run may have met a newer state again: it runs again on the newest head.
+            # writes a checkpoint too. The head read anew says whether that could be: if its time
+            # is no later than the simulated clock (the block it ran on, or one mined within the
+            # wall clock's second), the call fails for a reason of its own. Otherwise it runs
+            # again on that head; while blocks keep coming faster than the wall clock (a relayer
+            # sending its queue, a block each), each run may meet a newer state again.
             if not _clock_behind_state(results):
                 return head, results
-            ran_on, ran_from = head, replayed_from
+            ran_on = head
             head, replayed_from, held = chain_and_outbox(ctx, community, signer)
-            if head_read_again and state_nonce == ran_from and _same_block(head, ran_on):
+            if int(head["timestamp"], 16) <= ran_at:
                 return ran_on, results
-            number, head_read_again = int(head["number"], 16), True
+            number = int(head["number"], 16)
             continue
         replayed_from = state_nonce
         held = ctx.book.held(community.slug, signer, state_nonce, number)
@@ -176,10 +182,6 @@ def simulated_behind(
             block=number,
         )
     )
-
-
-def _same_block(one: dict[str, Any], other: dict[str, Any]) -> bool:
-    return (one["number"], one.get("hash")) == (other["number"], other.get("hash"))
 
 
 # OpenZeppelin's Checkpoints: a checkpoint written at a time before the last one. The forwarder's

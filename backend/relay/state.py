@@ -16,8 +16,10 @@ class BlockFacts:
     priority: int
     base: int
     missing: frozenset[str]  # communities whose contracts are not (all) on the chain
-    block_hash: str | None = None  # the newest block when they were read (a later block may vouch for `present`)
-    present: frozenset[str] = frozenset()  # the contracts found on the chain, by address
+    # The newest block when they were read (its child vouches for `present`: fees.block_facts).
+    block_number: int | None = None
+    block_hash: str | None = None
+    present: frozenset[str] = frozenset()  # the served contracts on the chain there, by address
 
 
 @dataclass

@@ -200,7 +200,8 @@ class RelayWorker:
         if interval is None or interval < _INTERVAL_MINING_FROM:
             return  # blocks come with each transaction (automining): waiting gathers nothing
         try:
-            same_block = self.packing.sent_at_head == self.gateway.head_number(HEAD_SHARED_SECONDS)
+            sent_at = self.packing.sent_at_head
+            same_block = sent_at == self.gateway.head_number(HEAD_SHARED_SECONDS, not_below=sent_at)
         except DomainError:  # the node is away: the step says so
             return
         if same_block:
@@ -241,7 +242,7 @@ class RelayWorker:
             self._head_changed_at = None
             self._held = self.state.paused = None
             return
-        head = self.gateway.head_number(HEAD_SHARED_SECONDS)
+        head = self.gateway.head_number(HEAD_SHARED_SECONDS, not_below=self._last_head)
         if head != self._last_head or time.monotonic() - self._settled_at >= _SETTLE_EVERY:
             if head != self._last_head:
                 self._saw_new_head(time.monotonic())

@@ -59,3 +59,12 @@ def test_an_answer_asked_for_before_the_one_noted_does_not_replace_it(clock):
 def test_nothing_noted_reads_the_node(clock):
     gateway = _gateway(9)
     assert gateway.head_number(max_age=10.0) == 9 and gateway.rpc.calls == 1
+
+
+def test_a_noted_head_below_one_the_caller_saw_has_the_node_asked(clock):
+    """Two reads answered in another order than asked (or two notes at once) may leave an older
+    head noted: the relayer, having seen a newer one, asks the node instead of going back."""
+    gateway = _gateway(43)
+    gateway.note_head({"number": hex(42)}, asked_at=99.99)
+    assert gateway.head_number(max_age=0.02, not_below=42) == 42 and gateway.rpc.calls == 0
+    assert gateway.head_number(max_age=0.02, not_below=43) == 43 and gateway.rpc.calls == 1

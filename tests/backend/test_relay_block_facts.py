@@ -75,20 +75,35 @@ def test_contracts_found_at_a_block_are_not_asked_for_again_at_its_child(fees, n
 
 
 @pytest.mark.parametrize(
-    "new_block",
+    "new_block, round_trips",
     [
-        (44, None),  # blocks the relayer did not see: its parent is not the block read last
-        (42, "0xother"),  # a block of another chain (a reset, a reorganisation) at the next height
+        # Blocks the relayer did not see: asked for with the block, in its one round trip.
+        ((44, "0x43"), 1),
+        # The next height, but a block of another chain (a reset, a reorganisation): the block's
+        # round trip, then one for the code.
+        ((42, "0xother"), 2),
     ],
 )
-def test_a_block_that_does_not_vouch_for_the_last_has_every_contract_asked_for_again(fees, node, new_block):
+def test_a_block_that_does_not_vouch_for_the_last_has_every_contract_asked_for_again(
+    fees, node, new_block, round_trips
+):
     fees.block_facts(41)
     number, parent = new_block
-    node.mine(number, parent or "0x43")
+    node.mine(number, parent)
     node.deployed.discard(CONTRACTS["example"]["registry"])  # the chain under it lost one
     assert fees.block_facts(number).missing == frozenset({"example"})
-    assert sorted(node.asked[-1]) == sorted(a for c in CONTRACTS.values() for a in c.values())
-    assert len(node.asked) == 3  # the first facts, then the block's round trip and the code's
+    assert sorted(a for asked in node.asked[1:] for a in asked) == sorted(
+        a for c in CONTRACTS.values() for a in c.values()
+    )
+    assert len(node.asked) == 1 + round_trips
+
+
+def test_contracts_no_longer_served_are_not_vouched_for(fees, node):
+    """A community's records moved, say: what it no longer serves leaves what is carried on."""
+    fees.block_facts(41)
+    del fees.gateway.deployments.communities["other"]
+    node.mine(42)
+    assert fees.block_facts(42).present == frozenset(CONTRACTS["example"].values())
 
 
 def test_a_community_missing_its_contracts_is_asked_for_at_every_block(fees, node):

@@ -35,7 +35,7 @@ def _worker(
     lead: float = 0.3,
     head_seen_at: float | None = None,
 ):
-    def head_number(max_age: float) -> int:
+    def head_number(max_age: float, not_below: int | None = None) -> int:
         if isinstance(head, Exception):
             raise head
         return head

@@ -18,6 +18,7 @@ from backend.chain.rpc import RpcError
 from backend.errors import ChainRefused, NodeUnavailable, Unprocessable
 from backend.relay.book import HeldRequest
 from backend.relay.simulation import (
+    SIMULATION_RUNS,
     _behind,
     gas_needed,
     judged,
@@ -278,53 +279,80 @@ def test_a_simulation_behind_its_clock_on_the_nonce_it_expected_runs_again_on_th
     assert results[0][-1]["calls"][-1]["status"] == "0x1"
 
 
-class _RefusingGateway(_RacingGateway):
-    """A call that fails for a reason of its own: on every head, however often read. The head
-    read anew moves from 42 on for `moves` reads (a relayer's queue mined a block each), then
-    stays."""
+# The head the refusing checks below start from: a chain ahead of the wall clock, so that the
+# simulated clock is its time plus one (simulation._clock).
+_HEAD_41 = {"number": hex(41), "timestamp": hex(4_000_000_000), "hash": "0x41"}
 
-    def __init__(self, refusal: str, moves: int = 0) -> None:
+
+def _head(number: int, seconds: int, block_hash: str | None = None) -> dict[str, str]:
+    """A head read anew: `seconds` after head 41's time."""
+    return {"number": hex(number), "timestamp": hex(4_000_000_000 + seconds), "hash": block_hash or hex(number)}
+
+
+class _ScriptedGateway(_RacingGateway):
+    """Each run of the simulation refused (with `refusal`, the forwarder's FailedCall unless told)
+    or not, as `refused` says in turn; each read of the head anew answers the next of `heads`."""
+
+    def __init__(self, refused: list[bool], heads: list[dict[str, str]], refusal: str = "FailedCall()") -> None:
         super().__init__(refusal)
-        self.moves = moves
+        self.refused, self.heads, self.runs = refused, heads, 0
 
     def simulate(self, calls, shape=None):
         if calls[0][0] == "eth_call":
             self.heads_read += 1
-            number = 42 + min(self.heads_read - 1, self.moves)
-            return ["0x" + f"{5:064x}", {"number": hex(number), "timestamp": hex(4_000_000_000 + number)}]
-        results = super().simulate(calls)
-        results[0][0]["calls"][-1] = {"status": "0x0", "returnData": self.refusal}
+            return ["0x" + f"{5:064x}", self.heads[min(self.heads_read, len(self.heads)) - 1]]
+        results = _Gateway.simulate(self, calls)
+        self.runs += 1
+        if self.refused[min(self.runs, len(self.refused)) - 1]:
+            results[0][0]["calls"][-1] = {"status": "0x0", "returnData": self.refusal}
         return results
 
 
-def _refused_behind(gateway):
+def _checked(gateway):
     ctx = SimpleNamespace(gateway=gateway, book=_Book(), settings=Settings())
     community = SimpleNamespace(slug="c", contracts={"forwarder": FORWARDER})
-    head = {"number": hex(41), "timestamp": hex(4_000_000_000)}
-    return simulated_behind(ctx, community, ATTESTER, head, 5, [_held(5)], [{"gas": hex(1)}])
+    return simulated_behind(ctx, community, ATTESTER, _HEAD_41, 5, [_held(5)], [{"gas": hex(1)}])
 
 
-def test_a_call_that_fails_on_a_head_no_block_followed_is_refused():
-    """Not retried until the node is blamed: read anew after each failure, the head is 42 twice
-    (no block mined while the call ran on 42, so its state was 42's): the call's own refusal."""
-    gateway = _RefusingGateway("FailedCall()")
-    ran_on, results = _refused_behind(gateway)
-    assert gateway.heads_read == 2 and int(ran_on["number"], 16) == 42
+@pytest.mark.parametrize(
+    "head_read_anew",
+    [
+        _head(42, 1),  # a block no later than the simulated clock: no state holds a later checkpoint
+        _head(41, 0, "0x41"),  # the very block it ran on: no newer state existed
+    ],
+)
+def test_a_call_that_fails_for_its_own_reason_is_refused_after_one_read_of_the_head(head_read_anew):
+    """Not retried until the node is blamed: one read of the head shows the failure is the call's."""
+    gateway = _ScriptedGateway([True], [head_read_anew])
+    ran_on, results = _checked(gateway)
+    assert (gateway.runs, gateway.heads_read) == (1, 1) and ran_on is _HEAD_41
     assert results[0][-1]["calls"][-1]["status"] == "0x0"
 
 
-def test_a_call_behind_its_clock_while_blocks_keep_coming_runs_again_on_the_newest_head():
-    """Seen in CI: a member's quick delegations, each mined at once by the relayer, moved the chain
-    between each head read and the simulation on it twice in a row, and the second run's refusal
-    (an unordered checkpoint) reached the member as a 409. A run is judged the call's own failure
-    only on a head no block followed; while the head moves, the call runs again on the newest."""
-    gateway = _RefusingGateway("CheckpointUnorderedInsertion()", moves=1)
-    ran_on, results = _refused_behind(gateway)
-    assert gateway.heads_read == 3 and int(ran_on["number"], 16) == 43
-    assert results[0][-1]["calls"][-1]["status"] == "0x0"
+@pytest.mark.parametrize("refusal", ["CheckpointUnorderedInsertion()", "FailedCall()"])
+def test_a_call_behind_its_clock_while_blocks_keep_coming_runs_again_until_it_is_not(refusal):
+    """Seen in CI: a member's quick delegations, each mined at once by the relayer, moved a chain
+    ahead of the wall clock between each head read and the simulation on it twice in a row, and
+    the second run's unordered checkpoint reached the member as a 409. Each head read anew is
+    later than the clock the run had: it runs again, on that head, until one passes."""
+    gateway = _ScriptedGateway([True, True, False], [_head(43, 12), _head(45, 24)], refusal)
+    ran_on, results = _checked(gateway)
+    assert (gateway.runs, gateway.heads_read) == (3, 2) and int(ran_on["number"], 16) == 45
+    assert results[0][-1]["calls"][-1]["status"] == "0x1"
+
+
+def test_a_block_of_another_chain_at_the_same_height_is_not_the_block_it_ran_on():
+    """A reorganisation under the check: head 41 again, another hash, later than the clock."""
+    gateway = _ScriptedGateway([True, False], [_head(41, 5, "0x41b")])
+    ran_on, results = _checked(gateway)
+    assert (gateway.runs, ran_on["hash"]) == (2, "0x41b") and results[0][-1]["calls"][-1]["status"] == "0x1"
+
+
+def test_a_chain_that_keeps_moving_ahead_of_the_clock_is_the_nodes_failure():
+    gateway = _ScriptedGateway([True], [_head(42 + n, 12 * (n + 1)) for n in range(10)])
     with pytest.raises(NodeUnavailable) as caught:
-        _refused_behind(_RefusingGateway("CheckpointUnorderedInsertion()", moves=10))
-    assert "kept changing" in caught.value.detail
+        _checked(gateway)
+    assert "kept changing" in caught.value.detail and gateway.runs == SIMULATION_RUNS
 
 
 class _RememberingGateway(_Gateway):
