@@ -122,5 +122,5 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
     # Each request in its member's language: the `lang` cookie, else Accept-Language (backend/i18n).
     app.add_middleware(LocaleMiddleware)
     # Members' signed requests, answered without FastAPI's per-request work (backend/api/signed_submits.py).
-    signed_submits.install(app)
+    signed_submits.install(app, checks_at_once=settings.signed_checks_at_once)
     return app

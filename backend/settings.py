@@ -13,6 +13,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -246,6 +247,14 @@ class Settings(BaseSettings):
     # (backend/dependencies.py). Two suit the 2-core machines measured: sixteen profile reads at once,
     # p99 236 ms with no limit, 85 ms two at a time (docs/performance/api.md).
     index_read_slots: int = Field(default=2, ge=1)
+    # Members' signed requests (`wait=false`) checked at once in one process, each in a thread of
+    # its own while it waits for the node and the database; more wait their turn
+    # (backend/api/signed_submits.py). 0: 3 when the node is on this machine (a round trip to it
+    # takes well under a millisecond, and more threads only wait for Python's interpreter lock: as
+    # fast as answered, eight at once cost 17 % more CPU a write and accepted 10 % fewer than
+    # three, docs/performance/api.md), and 32 for a node elsewhere, whose round trips a check
+    # mostly waits for. A `wait=true` request waits for its block in the shared pool.
+    signed_check_slots: int = Field(default=0, ge=0, le=256)
     # The longest body the API reads, in bytes (backend/api/body_limit.py): a longer one is refused
     # (413) before it is read on. The longest signed request (a proposal of 16 KB of calls) is about
     # 40 KB. The capture routes read their own bodies, to capture_max_body_bytes.
@@ -446,6 +455,18 @@ class Settings(BaseSettings):
                     "(CIDR); name each proxy, e.g. 10.0.0.5 or 10.0.0.0/24"
                 ) from None
         return tuple(networks)
+
+    @property
+    def signed_checks_at_once(self) -> int:
+        """signed_check_slots, or its default for where the node is (see the field)."""
+        if self.signed_check_slots:
+            return self.signed_check_slots
+        host = urlsplit(self.rpc_url).hostname or ""
+        try:
+            local = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:  # a name other than localhost: somewhere else
+            local = False
+        return 3 if local else 32
 
     @property
     def relayer_address(self) -> str:

@@ -7,7 +7,9 @@ validating its parameters: measured over 2,000 claims (bench.writes), that and i
 third of the event loop's work a write. Members' writes are nearly all alike (JSON, `wait=true`
 or `false` or nothing), so a middleware just outside the router takes those: it reads and
 validates the body with the same model, finds the community as the dependency does, and calls
-the route's own function with them, in the same thread pool. Anything else goes on to FastAPI,
+the route's own function with them in a thread, as FastAPI would: a `wait=false` request's
+among at most `signed_check_slots` at once, since with a node on the same machine more threads
+only contend for Python's interpreter lock. Anything else goes on to FastAPI,
 with exactly what the client sent, and is answered as before, in its words: another content type
 or query, a body that is not JSON or not a valid signed request, a body the client left in the
 middle of (FastAPI answers 400 and nothing runs), one longer than any signed request (so that it
@@ -28,13 +30,14 @@ import inspect
 import json
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeGuard
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import ValidationError
 from starlette._utils import get_route_path  # what Starlette's router matches: the same path
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -68,7 +71,7 @@ def is_signed_submit(route: Any) -> TypeGuard[APIRoute]:
     """A POST route of FastAPI's whose function takes exactly what a signed submit's does, and
     nothing else FastAPI would solve: the context and the community from their dependencies, a
     SignedRequestIn body, the request, the response, and `wait` from the query (true when left
-    out); a plain function (FastAPI runs it in its thread pool, as this door does) that returns
+    out); a plain function (FastAPI runs it in a thread, as this door does) that returns
     the Response itself (anything else FastAPI would serialize, and this door does not)."""
     if not isinstance(route, APIRoute) or "POST" not in (route.methods or ()) or route.dependencies:
         return False
@@ -112,8 +115,12 @@ def submit_routes(app: FastAPI) -> list[SubmitRoute]:
 class SignedSubmits:
     """ASGI middleware, the innermost of the app's (see the module's docstring)."""
 
-    def __init__(self, app: ASGIApp, routes: list[SubmitRoute]) -> None:
+    def __init__(self, app: ASGIApp, routes: list[SubmitRoute], checks_at_once: int = 32) -> None:
         self.app = app
+        # `wait=false` checks run in threads of their own, at most this many at once
+        # (Settings.signed_check_slots); created in the event loop, at the first.
+        self.checks_at_once = checks_at_once
+        self._check_slots: CapacityLimiter | None = None
         # By the path's last segment (claims, attestations, votes ...): a POST tries the one or two
         # paths that end as it does, and every other request is passed on after a comparison.
         self.by_last: dict[str, list[SubmitRoute]] = {}
@@ -148,7 +155,7 @@ class SignedSubmits:
         request = Request(scope, again)
         try:
             ctx = request.app.state.context
-            answer = await run_in_threadpool(
+            run = partial(
                 route.endpoint,
                 ctx=ctx,
                 community=ctx.community(params.get("community")),
@@ -157,12 +164,19 @@ class SignedSubmits:
                 response=Response(),
                 wait=wait,
             )
+            # A request waiting for its block holds its thread for a block time: the shared pool's.
+            answer = await to_thread.run_sync(run, limiter=None if wait else self._slots())
         except Exception as exc:
             handler = _handler(request.app, exc)
             if handler is None:  # what no handler answers: the middlewares outside answer it (a 500)
                 raise
             answer = await handler(request, exc)
         await answer(scope, again, send)
+
+    def _slots(self) -> CapacityLimiter:
+        if self._check_slots is None:
+            self._check_slots = CapacityLimiter(self.checks_at_once)
+        return self._check_slots
 
 
 def _handler(app: FastAPI, exc: Exception) -> Any:
@@ -189,7 +203,7 @@ def _parsed(scope: Scope, body: bytes) -> tuple[SignedRequestIn | None, bool]:
         return None, True
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, checks_at_once: int = 32) -> None:
     """The middleware, innermost: every other middleware applies to its answers. Call it once
     every router is included and every other middleware added."""
-    app.user_middleware.append(Middleware(SignedSubmits, routes=submit_routes(app)))
+    app.user_middleware.append(Middleware(SignedSubmits, routes=submit_routes(app), checks_at_once=checks_at_once))

@@ -9,6 +9,9 @@ tests/e2e/test_signed_submits.py holds the two doors' answers alike on the real 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
 import pytest
@@ -21,6 +24,7 @@ from backend.chain.typed_data import forward_request_typed_data
 from backend.dependencies import CommunityDep, ContextDep, WaitQuery
 from backend.errors import Conflict, DomainError
 from backend.relay.schemas import SignedRequestIn
+from backend.settings import Settings
 
 BODY = {
     "typed_data": forward_request_typed_data(
@@ -49,7 +53,31 @@ def _extra() -> int:
     return 1
 
 
-def _app() -> FastAPI:
+class _Running:
+    """The route's calls under way at once, and the most there were."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.now = self.most = 0
+        self.three = threading.Barrier(3, timeout=10)  # three calls under way at once, or it breaks
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+
+    def __exit__(self, *exc) -> None:
+        with self.lock:
+            self.now -= 1
+
+
+running = _Running()
+
+
+def _app(checks_at_once: int = 32) -> FastAPI:
     router = APIRouter(prefix="/claims")
 
     @router.post("")
@@ -65,6 +93,12 @@ def _app() -> FastAPI:
             raise RuntimeError("unexpected")
         if body.typed_data.message.nonce == 98:
             raise Conflict("already relayed", error="ReplayedRequest", request_id=5)
+        if body.typed_data.message.nonce == 97:  # a check that takes a while
+            with running:
+                time.sleep(0.05)
+        if body.typed_data.message.nonce == 96:  # three at once, or a 500
+            with running:
+                running.three.wait()
         seen.append(
             {
                 "door": "fastapi" if "route" in request.scope else "lean",
@@ -123,7 +157,7 @@ def _app() -> FastAPI:
     async def _domain(request: Request, exc: DomainError):
         return JSONResponse({"handled": exc.detail, "path": dict(request.path_params)}, status_code=exc.status)
 
-    signed_submits.install(app)
+    signed_submits.install(app, checks_at_once=checks_at_once)
     return app
 
 
@@ -280,3 +314,38 @@ def test_refusals_are_the_apps_handlers_answers(client):
     # What no handler answers is the app's 500, as from any route.
     body["typed_data"]["message"]["nonce"] = 99
     assert client.post("/communities/c1/claims", json=body).status_code == 500
+
+
+def _with_nonce(nonce: int) -> dict:
+    message = {**BODY["typed_data"]["message"], "nonce": nonce}
+    return {**BODY, "typed_data": {**BODY["typed_data"], "message": message}}
+
+
+def test_checks_not_waited_for_run_at_most_so_many_at_once():
+    """`wait=false` checks take one of `signed_check_slots` threads (with a node on the same
+    machine, more only contend for the interpreter lock); a request waiting for its block takes
+    the shared pool, so that it never keeps the others from being checked."""
+    running.reset()
+    with TestClient(_app(checks_at_once=2)) as client, ThreadPoolExecutor(6) as pool:
+        body = _with_nonce(97)
+        answers = list(pool.map(lambda _: client.post("/communities/c/claims?wait=false", json=body), range(6)))
+        assert [a.status_code for a in answers] == [202] * 6
+        assert running.most <= 2
+        waiting = _with_nonce(96)
+        answers = list(pool.map(lambda _: client.post("/communities/c/claims?wait=true", json=waiting), range(3)))
+        assert [a.status_code for a in answers] == [202] * 3  # three under way at once: the barrier opened
+
+
+@pytest.mark.parametrize(
+    "rpc_url, slots, at_once",
+    [
+        ("http://127.0.0.1:8545", 0, 3),  # a node on this machine: round trips are nothing to wait for
+        ("http://localhost:8545", 0, 3),
+        ("http://[::1]:8545", 0, 3),
+        ("https://eth.example.org/v2/key", 0, 32),  # a provider: checks mostly wait for it
+        ("http://10.0.0.5:8545", 0, 32),
+        ("http://127.0.0.1:8545", 12, 12),  # set: as set
+    ],
+)
+def test_checks_at_once_by_where_the_node_is(rpc_url, slots, at_once):
+    assert Settings(rpc_url=rpc_url, signed_check_slots=slots).signed_checks_at_once == at_once
