@@ -249,11 +249,14 @@ class Settings(BaseSettings):
     index_read_slots: int = Field(default=2, ge=1)
     # Members' signed requests (`wait=false`) checked at once in one process, each in a thread of
     # its own while it waits for the node and the database; more wait their turn
-    # (backend/api/signed_submits.py). 0: 3 when the node is on this machine (a round trip to it
-    # takes well under a millisecond, and more threads only wait for Python's interpreter lock: as
-    # fast as answered, eight at once cost 17 % more CPU a write and accepted 10 % fewer than
-    # three, docs/performance/api.md), and 32 for a node elsewhere, whose round trips a check
-    # mostly waits for. A `wait=true` request waits for its block in the shared pool.
+    # (backend/api/signed_submits.py). 0: 3 when the node's address is this machine's (127.x,
+    # ::1, localhost: a round trip to it takes well under a millisecond, and more threads only wait
+    # for Python's interpreter lock; as fast as answered, eight at once cost a quarter more CPU a
+    # write and accepted an eighth fewer than three, docs/performance/api.md), and 32 for a node
+    # elsewhere, whose round trips a check mostly waits for. A node in another container on the
+    # same machine counts as elsewhere: set it. A `wait=true` request waits for its block in the
+    # shared pool. Slow checks (a contract wallet's, a node slow to answer) hold a slot while they
+    # last, and the others wait their turn.
     signed_check_slots: int = Field(default=0, ge=0, le=256)
     # The longest body the API reads, in bytes (backend/api/body_limit.py): a longer one is refused
     # (413) before it is read on. The longest signed request (a proposal of 16 KB of calls) is about

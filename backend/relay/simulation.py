@@ -144,8 +144,8 @@ def simulated_behind(
     replayed_from = chain_nonce
     for _ in range(SIMULATION_RUNS):
         direct = _direct_ok(ctx, community, held, replayed_from, head)
-        # The simulated clock, read before the simulations set theirs (the wall clock only moves
-        # on): at most theirs.
+        # The simulated clock, read before the simulations set theirs: at most theirs (unless the
+        # system clock is stepped back meanwhile, when a refusal may be taken for the call's own).
         ran_at = _clock(head)
         simulations = _simulations(ctx, community, nonce_read, held, calls, head, direct)
         results = ctx.gateway.simulate(simulations, CHECK_ANSWERS)
@@ -170,6 +170,9 @@ def simulated_behind(
                 return head, results
             ran_on = head
             head, replayed_from, held = chain_and_outbox(ctx, community, signer)
+            # (Only a node that still showed an older head after simulating on a newer block's
+            # state, a block far ahead of the wall clock, could have a passing call refused here:
+            # never a failing one accepted.)
             if int(head["timestamp"], 16) <= ran_at:
                 return ran_on, results
             number = int(head["number"], 16)

@@ -62,6 +62,7 @@ class _Running:
 
     def reset(self) -> None:
         self.now = self.most = 0
+        self.go = threading.Event()
         self.three = threading.Barrier(3, timeout=10)  # three calls under way at once, or it breaks
 
     def __enter__(self) -> None:
@@ -93,12 +94,11 @@ def _app(checks_at_once: int = 32) -> FastAPI:
             raise RuntimeError("unexpected")
         if body.typed_data.message.nonce == 98:
             raise Conflict("already relayed", error="ReplayedRequest", request_id=5)
-        if body.typed_data.message.nonce == 97:  # a check that takes a while
+        if body.typed_data.message.nonce == 97:  # a check held until the test lets it go
             with running:
-                time.sleep(0.05)
-        if body.typed_data.message.nonce == 96:  # three at once, or a 500
-            with running:
-                running.three.wait()
+                running.go.wait(timeout=10)
+        if body.typed_data.message.nonce == 96:  # three at once, or BrokenBarrierError
+            running.three.wait()
         seen.append(
             {
                 "door": "fastapi" if "route" in request.scope else "lean",
@@ -326,14 +326,23 @@ def test_checks_not_waited_for_run_at_most_so_many_at_once():
     machine, more only contend for the interpreter lock); a request waiting for its block takes
     the shared pool, so that it never keeps the others from being checked."""
     running.reset()
-    with TestClient(_app(checks_at_once=2)) as client, ThreadPoolExecutor(6) as pool:
-        body = _with_nonce(97)
-        answers = list(pool.map(lambda _: client.post("/communities/c/claims?wait=false", json=body), range(6)))
-        assert [a.status_code for a in answers] == [202] * 6
-        assert running.most <= 2
-        waiting = _with_nonce(96)
+    app = _app(checks_at_once=2)
+    with TestClient(app) as client, ThreadPoolExecutor(6) as pool:
+        held = [pool.submit(client.post, "/communities/c/claims?wait=false", json=_with_nonce(97)) for _ in range(3)]
+        door = app.middleware_stack
+        while not isinstance(door, signed_submits.SignedSubmits):
+            door = door.app
+        deadline = time.monotonic() + 10
+        while door._slots().statistics().tasks_waiting < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the third check waits for a slot
+        assert running.now == 2 and door._slots().statistics().borrowed_tokens == 2
+        waiting = _with_nonce(96)  # three waiting for their blocks at once, while the checks are held
         answers = list(pool.map(lambda _: client.post("/communities/c/claims?wait=true", json=waiting), range(3)))
-        assert [a.status_code for a in answers] == [202] * 3  # three under way at once: the barrier opened
+        assert [a.status_code for a in answers] == [202] * 3
+        running.go.set()
+        assert [f.result().status_code for f in held] == [202] * 3
+        assert running.most == 2  # the two checks held, then the third in a slot they left
+    seen.clear()
 
 
 @pytest.mark.parametrize(
