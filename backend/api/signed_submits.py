@@ -8,14 +8,16 @@ third of the event loop's work a write. Members' writes are nearly all alike (JS
 or `false` or nothing), so a middleware just outside the router takes those: it reads and
 validates the body with the same model, finds the community as the dependency does, and calls
 the route's own function with them in a thread, as FastAPI would: a `wait=false` request's
-among at most `signed_check_slots` at once, since with a node on the same machine more threads
-only contend for Python's interpreter lock. Anything else goes on to FastAPI,
-with exactly what the client sent, and is answered as before, in its words: another content type
-or query, a body that is not JSON or not a valid signed request, a body the client left in the
-middle of (FastAPI answers 400 and nothing runs), one longer than any signed request (so that it
-is not read twice). Refusals the route's function raises (the chain's, the budgets') are answered
-by the app's own exception handlers, as any route's are, and every middleware outside this one
-(the language, the security headers, the 500s) applies.
+among at most `signed_check_slots` at once, handed out in turn by client (fair_slots.py), since
+with a node on the same machine more threads only contend for Python's interpreter lock.
+
+Anything else goes on to FastAPI, with exactly what the client sent, and is answered as before,
+in its words: another content type or query, a body that is not JSON or not a valid signed
+request, a body the client left in the middle of (FastAPI answers 400 and nothing runs), one
+longer than any signed request (so that it is not read twice). Refusals the route's function
+raises (the chain's, the budgets') are answered by the app's own exception handlers, as any
+route's are, and every middleware outside this one (the language, the security headers, the
+500s) applies.
 
 The routes are found by what their function takes and returns (is_signed_submit), so a new signed
 submit takes this path by itself; one that takes more, is a coroutine, leaves its answer to
@@ -44,7 +46,9 @@ from starlette.responses import Response
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from backend.api.fair_slots import FairSlots
 from backend.api.received import header, receive_body
+from backend.api.submit import client_of
 from backend.dependencies import get_community, get_context
 from backend.relay.schemas import SignedRequestIn
 
@@ -117,10 +121,12 @@ class SignedSubmits:
 
     def __init__(self, app: ASGIApp, routes: list[SubmitRoute], checks_at_once: int = 32) -> None:
         self.app = app
-        # `wait=false` checks run in threads of their own, at most this many at once
-        # (Settings.signed_check_slots); created in the event loop, at the first.
+        # `wait=false` checks run at most this many at once (Settings.signed_check_slots), handed
+        # out in turn by client (fair_slots.py), in threads of their own (never waiting for a
+        # thread the reads hold): the limiter is created in the event loop, at the first.
+        self.checks = FairSlots(checks_at_once)
         self.checks_at_once = checks_at_once
-        self._check_slots: CapacityLimiter | None = None
+        self._threads: CapacityLimiter | None = None
         # By the path's last segment (claims, attestations, votes ...): a POST tries the one or two
         # paths that end as it does, and every other request is passed on after a comparison.
         self.by_last: dict[str, list[SubmitRoute]] = {}
@@ -164,8 +170,14 @@ class SignedSubmits:
                 response=Response(),
                 wait=wait,
             )
-            # A request waiting for its block holds its thread for a block time: the shared pool's.
-            answer = await to_thread.run_sync(run, limiter=None if wait else self._slots())
+            if wait:  # a request waiting for its block holds its thread for a block time: the shared pool's
+                answer = await to_thread.run_sync(run)
+            else:
+                await self.checks.acquire(client_of(request))
+                try:
+                    answer = await to_thread.run_sync(run, limiter=self._check_threads())
+                finally:
+                    self.checks.release()
         except Exception as exc:
             handler = _handler(request.app, exc)
             if handler is None:  # what no handler answers: the middlewares outside answer it (a 500)
@@ -173,10 +185,10 @@ class SignedSubmits:
             answer = await handler(request, exc)
         await answer(scope, again, send)
 
-    def _slots(self) -> CapacityLimiter:
-        if self._check_slots is None:
-            self._check_slots = CapacityLimiter(self.checks_at_once)
-        return self._check_slots
+    def _check_threads(self) -> CapacityLimiter:
+        if self._threads is None:
+            self._threads = CapacityLimiter(self.checks_at_once)
+        return self._threads
 
 
 def _handler(app: FastAPI, exc: Exception) -> Any:

@@ -322,9 +322,10 @@ def _with_nonce(nonce: int) -> dict:
 
 
 def test_checks_not_waited_for_run_at_most_so_many_at_once():
-    """`wait=false` checks take one of `signed_check_slots` threads (with a node on the same
-    machine, more only contend for the interpreter lock); a request waiting for its block takes
-    the shared pool, so that it never keeps the others from being checked."""
+    """`wait=false` checks take one of `signed_check_slots` slots (with a node on the same
+    machine, more threads only contend for the interpreter lock; the slots go to clients in turn:
+    tests/backend/test_fair_slots.py); a request waiting for its block takes the shared pool, so
+    that it never keeps the others from being checked."""
     running.reset()
     app = _app(checks_at_once=2)
     with TestClient(app) as client, ThreadPoolExecutor(6) as pool:
@@ -333,9 +334,9 @@ def test_checks_not_waited_for_run_at_most_so_many_at_once():
         while not isinstance(door, signed_submits.SignedSubmits):
             door = door.app
         deadline = time.monotonic() + 10
-        while door._slots().statistics().tasks_waiting < 1 and time.monotonic() < deadline:
+        while door.checks.waiting < 1 and time.monotonic() < deadline:
             time.sleep(0.01)  # until the third check waits for a slot
-        assert running.now == 2 and door._slots().statistics().borrowed_tokens == 2
+        assert running.now == 2 and door.checks.free == 0
         waiting = _with_nonce(96)  # three waiting for their blocks at once, while the checks are held
         answers = list(pool.map(lambda _: client.post("/communities/c/claims?wait=true", json=waiting), range(3)))
         assert [a.status_code for a in answers] == [202] * 3
