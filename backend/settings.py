@@ -256,8 +256,8 @@ class Settings(BaseSettings):
     # elsewhere, whose round trips a check mostly waits for. A node in another container on the
     # same machine counts as elsewhere: set it. A `wait=true` request waits for its block in the
     # shared pool. The slots go to clients in turn (backend/api/fair_slots.py): one client's many
-    # slow checks (a contract wallet's, heavy calls that end refused) delay another client's next
-    # request by at most one of its own per slot.
+    # slow checks (a contract wallet's, heavy calls that end refused) are granted at most one slot
+    # before another client's next request; past 64 waiting, its next is refused (429).
     signed_check_slots: int = Field(default=0, ge=0, le=256)
     # The longest body the API reads, in bytes (backend/api/body_limit.py): a longer one is refused
     # (413) before it is read on. The longest signed request (a proposal of 16 KB of calls) is about

@@ -6,7 +6,9 @@ contend for Python's interpreter lock. Handed out first come, first served, a cl
 many slow checks queued (a contract wallet slow to answer, heavy calls that end refused) would
 have every other client wait behind all of them. Here each client waiting has its own queue, and
 a slot that frees goes to the next client in turn: a client alone has every slot, and one with a
-hundred requests waiting delays another's next request by at most one of its own per slot.
+hundred requests waiting is granted at most one slot before another client's next request. (Turns
+count slots granted, not how long they are held: a client whose checks are slow still holds the
+slots it was granted until they end.) A client is an address, as the relaying budgets count it.
 
 All of it runs on the event loop's thread (the door's coroutine), so nothing here locks.
 """
@@ -19,13 +21,17 @@ from collections import deque
 
 class FairSlots:
     def __init__(self, slots: int) -> None:
+        if slots < 1:
+            raise ValueError("FairSlots needs at least one slot")
         self.free = slots
+        self.waiting = 0  # requests waiting for a slot, all clients'
         self._waiting: dict[str, deque[asyncio.Future[None]]] = {}
         self._turns: deque[str] = deque()  # clients with someone waiting, in the order they are served
 
-    @property
-    def waiting(self) -> int:
-        return sum(len(queue) for queue in self._waiting.values())
+    def waiting_for(self, client: str) -> int:
+        """This client's requests waiting for a slot."""
+        queue = self._waiting.get(client)
+        return len(queue) if queue is not None else 0
 
     async def acquire(self, client: str) -> None:
         """Until a slot is this request's. Cancelled while waiting, it takes none."""
@@ -37,6 +43,7 @@ class FairSlots:
         if not queue:
             self._turns.append(client)
         queue.append(future)
+        self.waiting += 1
         try:
             await future
         except asyncio.CancelledError:
@@ -52,6 +59,7 @@ class FairSlots:
             client = self._turns.popleft()
             queue = self._waiting[client]
             future = queue.popleft()
+            self.waiting -= 1
             if queue:
                 self._turns.append(client)  # its next request waits for its next turn
             else:
@@ -66,6 +74,7 @@ class FairSlots:
         if queue is None or future not in queue:
             return
         queue.remove(future)
+        self.waiting -= 1
         if not queue:
             del self._waiting[client]
             self._turns.remove(client)

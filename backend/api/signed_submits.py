@@ -50,7 +50,10 @@ from backend.api.fair_slots import FairSlots
 from backend.api.received import header, receive_body
 from backend.api.submit import client_of
 from backend.dependencies import get_community, get_context
+from backend.errors import TooManyRequests
+from backend.i18n import gettext
 from backend.relay.schemas import SignedRequestIn
+from backend.units import number
 
 # The parameters of a signed submit's function, as every one in the routers declares them.
 _PARAMETERS = ("ctx", "community", "body", "request", "response", "wait")
@@ -60,6 +63,24 @@ _WAIT = {b"": True, b"wait=true": True, b"wait=false": False}
 # Longer than any signed request (a proposal's calls hold at most 16 KB of calldata): such a body is
 # passed on unparsed, so that it is not read twice.
 _LONGEST = 128 * 1024
+
+
+# Requests of one client (an address) waiting for a check slot at most; more are refused (429)
+# unread past their body: each waiting holds its body (up to _LONGEST), and a flood would hold
+# them all.
+MOST_WAITING_PER_CLIENT = 64
+
+
+def crowded(waiting: int) -> TooManyRequests:
+    return TooManyRequests(
+        gettext(
+            "%(count)s of your signed requests are waiting to be checked, the most this service keeps "
+            "waiting for one address: nothing was recorded; send it again once some are answered",
+            count=number(waiting),
+        ),
+        budget="checks_waiting",
+        retry_after=1,
+    )
 
 
 @dataclass(frozen=True)
@@ -173,7 +194,10 @@ class SignedSubmits:
             if wait:  # a request waiting for its block holds its thread for a block time: the shared pool's
                 answer = await to_thread.run_sync(run)
             else:
-                await self.checks.acquire(client_of(request))
+                client = client_of(request)
+                if self.checks.waiting_for(client) >= MOST_WAITING_PER_CLIENT:
+                    raise crowded(self.checks.waiting_for(client))
+                await self.checks.acquire(client)
                 try:
                     answer = await to_thread.run_sync(run, limiter=self._check_threads())
                 finally:

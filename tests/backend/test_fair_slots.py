@@ -35,7 +35,7 @@ def test_a_client_alone_has_every_slot():
         await asyncio.gather(*tasks)
         assert log == ["a"] * 5 and slots.free == 3 and slots.waiting == 0
 
-    asyncio.run(run())
+    asyncio.run(asyncio.wait_for(run(), 10))  # a slot never handed out fails, never hangs
 
 
 def test_a_slot_that_frees_goes_to_the_next_client_in_turn():
@@ -61,7 +61,7 @@ def test_a_slot_that_frees_goes_to_the_next_client_in_turn():
         await asyncio.gather(*tasks)
         assert log == ["a", "a", "b", "c", "a", "a", "a", "a"]
 
-    asyncio.run(run())
+    asyncio.run(asyncio.wait_for(run(), 10))  # a slot never handed out fails, never hangs
 
 
 @pytest.mark.parametrize("when", ["waiting", "handed a slot"])
@@ -92,4 +92,22 @@ def test_a_request_cancelled_takes_no_slot(when):
             await second
         assert slots.free == 1 and slots.waiting == 0
 
-    asyncio.run(run())
+    asyncio.run(asyncio.wait_for(run(), 10))  # a slot never handed out fails, never hangs
+
+
+def test_the_waiting_are_counted_by_client():
+    async def run() -> None:
+        slots, log, done = FairSlots(1), [], asyncio.Event()
+        tasks = [asyncio.create_task(_held(slots, client, log, done)) for client in "aab"]
+        await _settle()
+        assert (slots.waiting, slots.waiting_for("a"), slots.waiting_for("b"), slots.waiting_for("c")) == (2, 1, 1, 0)
+        done.set()
+        await asyncio.gather(*tasks)
+        assert slots.waiting == 0 and slots.waiting_for("a") == 0
+
+    asyncio.run(asyncio.wait_for(run(), 10))
+
+
+def test_no_slots_is_refused():
+    with pytest.raises(ValueError):
+        FairSlots(0)

@@ -316,6 +316,19 @@ def test_refusals_are_the_apps_handlers_answers(client):
     assert client.post("/communities/c1/claims", json=body).status_code == 500
 
 
+def _until(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _door(app: FastAPI) -> signed_submits.SignedSubmits:
+    door = app.middleware_stack
+    while not isinstance(door, signed_submits.SignedSubmits):
+        door = door.app
+    return door
+
+
 def _with_nonce(nonce: int) -> dict:
     message = {**BODY["typed_data"]["message"], "nonce": nonce}
     return {**BODY, "typed_data": {**BODY["typed_data"], "message": message}}
@@ -330,19 +343,38 @@ def test_checks_not_waited_for_run_at_most_so_many_at_once():
     app = _app(checks_at_once=2)
     with TestClient(app) as client, ThreadPoolExecutor(6) as pool:
         held = [pool.submit(client.post, "/communities/c/claims?wait=false", json=_with_nonce(97)) for _ in range(3)]
-        door = app.middleware_stack
-        while not isinstance(door, signed_submits.SignedSubmits):
-            door = door.app
-        deadline = time.monotonic() + 10
-        while door.checks.waiting < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)  # until the third check waits for a slot
-        assert running.now == 2 and door.checks.free == 0
+        door = _door(app)
+        _until(lambda: door.checks.waiting == 1 and running.now == 2)  # two checks held, the third waiting
+        assert door.checks.free == 0
         waiting = _with_nonce(96)  # three waiting for their blocks at once, while the checks are held
         answers = list(pool.map(lambda _: client.post("/communities/c/claims?wait=true", json=waiting), range(3)))
         assert [a.status_code for a in answers] == [202] * 3
         running.go.set()
         assert [f.result().status_code for f in held] == [202] * 3
         assert running.most == 2  # the two checks held, then the third in a slot they left
+    seen.clear()
+
+
+def test_a_client_with_too_many_checks_waiting_is_refused_and_a_refusal_frees_its_slot(monkeypatch):
+    """Each request waiting for a slot holds its body: past MOST_WAITING_PER_CLIENT of one
+    address, 429, and nothing runs. A check the route refuses gives its slot back."""
+    monkeypatch.setattr(signed_submits, "MOST_WAITING_PER_CLIENT", 1)
+    running.reset()
+    app = _app(checks_at_once=1)
+    with TestClient(app) as client, ThreadPoolExecutor(2) as pool:
+        door = _door(app)
+        held = pool.submit(client.post, "/communities/c/claims?wait=false", json=_with_nonce(97))
+        _until(lambda: running.now == 1)
+        queued = pool.submit(client.post, "/communities/c/claims?wait=false", json=_with_nonce(97))
+        _until(lambda: door.checks.waiting == 1)
+        refused = client.post("/communities/c/claims?wait=false", json=_with_nonce(97))
+        assert refused.status_code == 429 and "waiting to be checked" in refused.json()["handled"]
+        running.go.set()
+        assert (held.result().status_code, queued.result().status_code) == (202, 202)
+        assert running.most == 1
+        for _ in range(2):  # refused by the route: each gives its slot back
+            assert client.post("/communities/c/claims?wait=false", json=_with_nonce(98)).status_code == 409
+            assert door.checks.free == 1 and door.checks.waiting == 0
     seen.clear()
 
 
