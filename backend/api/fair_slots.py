@@ -23,7 +23,7 @@ class FairSlots:
     def __init__(self, slots: int) -> None:
         if slots < 1:
             raise ValueError("FairSlots needs at least one slot")
-        self.free = slots
+        self.slots = self.free = slots
         self.waiting = 0  # requests waiting for a slot, all clients'
         self._waiting: dict[str, deque[asyncio.Future[None]]] = {}
         self._turns: deque[str] = deque()  # clients with someone waiting, in the order they are served

@@ -74,8 +74,8 @@ MOST_WAITING_PER_CLIENT = 64
 def crowded(waiting: int) -> TooManyRequests:
     return TooManyRequests(
         gettext(
-            "%(count)s of your signed requests are waiting to be checked, the most this service keeps "
-            "waiting for one address: nothing was recorded; send it again once some are answered",
+            "%(count)s requests sent from your network address are still waiting to be checked, the most "
+            "this service keeps waiting at once: nothing was recorded; send this one again once some are answered",
             count=number(waiting),
         ),
         budget="checks_waiting",
@@ -146,7 +146,6 @@ class SignedSubmits:
         # out in turn by client (fair_slots.py), in threads of their own (never waiting for a
         # thread the reads hold): the limiter is created in the event loop, at the first.
         self.checks = FairSlots(checks_at_once)
-        self.checks_at_once = checks_at_once
         self._threads: CapacityLimiter | None = None
         # By the path's last segment (claims, attestations, votes ...): a POST tries the one or two
         # paths that end as it does, and every other request is passed on after a comparison.
@@ -195,8 +194,9 @@ class SignedSubmits:
                 answer = await to_thread.run_sync(run)
             else:
                 client = client_of(request)
-                if self.checks.waiting_for(client) >= MOST_WAITING_PER_CLIENT:
-                    raise crowded(self.checks.waiting_for(client))
+                waiting = self.checks.waiting_for(client)
+                if waiting >= MOST_WAITING_PER_CLIENT:
+                    raise crowded(waiting)
                 await self.checks.acquire(client)
                 try:
                     answer = await to_thread.run_sync(run, limiter=self._check_threads())
@@ -211,7 +211,7 @@ class SignedSubmits:
 
     def _check_threads(self) -> CapacityLimiter:
         if self._threads is None:
-            self._threads = CapacityLimiter(self.checks_at_once)
+            self._threads = CapacityLimiter(self.checks.slots)
         return self._threads
 
 

@@ -40,6 +40,11 @@ class LatestBlock(NamedTuple):
     parent_hash: str
     timestamp: int
 
+    @classmethod
+    def of(cls, block: dict[str, Any]) -> LatestBlock:
+        """From the node's answer to eth_getBlockByNumber."""
+        return cls(int(block["number"], 16), block["hash"], block["parentHash"], int(block["timestamp"], 16))
+
     def vouches_for(self, number: int, block_hash: str) -> bool:
         """Whether this block shows, without another read, that the chain still has block `number`
         of hash `block_hash`: it is that block, or its child (a block's hash covers its parent's).
@@ -173,7 +178,7 @@ class ChainGateway:
         asked_at = time.monotonic()
         block = self._latest_block()
         self.note_head(block, asked_at)
-        return LatestBlock(int(block["number"], 16), block["hash"], block["parentHash"], int(block["timestamp"], 16))
+        return LatestBlock.of(block)
 
     def block_headers(self, numbers: list[int], latest: LatestBlock | None = None) -> dict[int, tuple[int, str] | None]:
         """(timestamp, hash) of each block, or None for a block the chain does not have; the

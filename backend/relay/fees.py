@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.chain.gateway import ChainGateway
+from backend.chain.gateway import ChainGateway, LatestBlock
 from backend.chain.rpc import RpcError
 from backend.indexer.db import DriverStatement
 from backend.relay.outbox import RelayBatch, RelayRequest
@@ -77,10 +77,12 @@ class Fees:
             for slug, community in sorted(communities.items())
             for address in community.contracts.values()
         ]
-        earlier = state.facts
+        # The block the last facts were read at, when `head` is it or the next: it may vouch.
+        earlier: LatestBlock | None = None
         vouchable: frozenset[str] = frozenset()
-        if earlier is not None and earlier.block_number is not None and head - earlier.block_number in (0, 1):
-            vouchable = earlier.present & {address for _, address in contracts}
+        if state.facts is not None and state.facts.block is not None and head - state.facts.block.number in (0, 1):
+            earlier = state.facts.block
+            vouchable = state.facts.present & {address for _, address in contracts}
         asked = [address for _, address in contracts if address not in vouchable]
         calls: list[tuple[str, list[Any]]] = [
             ("eth_getBlockByNumber", ["latest", False]),
@@ -89,12 +91,8 @@ class Fees:
         ]
         calls += [("eth_getCode", [address, "latest"]) for address in asked]
         block, priority, balance, *codes = self.gateway.rpc.batch(calls, raise_errors=False)
-        block_hash, parent, number = (
-            (block.get("hash"), block.get("parentHash"), int(block["number"], 16))
-            if isinstance(block, dict)
-            else (None, None, None)
-        )
-        vouched = earlier is not None and earlier.block_hash is not None and earlier.block_hash in (block_hash, parent)
+        latest = LatestBlock.of(block) if isinstance(block, dict) else None
+        vouched = earlier is not None and latest is not None and latest.vouches_for(earlier.number, earlier.hash)
         if vouchable and not vouched:
             again = sorted(vouchable)
             codes += self.gateway.rpc.batch([("eth_getCode", [a, "latest"]) for a in again], raise_errors=False)
@@ -117,8 +115,7 @@ class Fees:
             tip,
             base,
             frozenset(slug for slug, address in contracts if address not in present),
-            number,
-            block_hash,
+            latest,
             present,
         )
         return state.facts

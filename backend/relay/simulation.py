@@ -243,19 +243,19 @@ def judged(
         )
         if isinstance(fresh, dict):
             gateway.note_head(fresh, asked_at)
-        if isinstance(fresh, dict) and fresh.get("hash") == head.get("hash"):
-            state_nonce = _state_nonce(results)
-            # Replayed directly, a state newer than the outbox's account ran executed requests twice.
-            if (
-                state_nonce is not None
-                and (state_nonce == replayed_from or (state_nonce > replayed_from and not direct))
-                and not _clock_behind_state(results)
-            ):
-                gateway.nonces_seen[(forwarder, signer)] = state_nonce
-                check_nonce(state_nonce, nonce, [r for r in held if r.nonce >= state_nonce])
-                return head, results
-        elif isinstance(fresh, dict):
-            gateway.head_seen = fresh
+            if fresh.get("hash") != head.get("hash"):
+                gateway.head_seen = fresh
+            else:
+                state_nonce = _state_nonce(results)
+                # Replayed directly, a state newer than the outbox's account ran executed requests twice.
+                if (
+                    state_nonce is not None
+                    and (state_nonce == replayed_from or (state_nonce > replayed_from and not direct))
+                    and not _clock_behind_state(results)
+                ):
+                    gateway.nonces_seen[(forwarder, signer)] = state_nonce
+                    check_nonce(state_nonce, nonce, [r for r in held if r.nonce >= state_nonce])
+                    return head, results
     head, chain_nonce, held = chain_and_outbox(ctx, community, signer)
     check_nonce(chain_nonce, nonce, held)
     head, results = simulated_behind(ctx, community, signer, head, chain_nonce, held, calls)

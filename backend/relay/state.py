@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backend.chain.gateway import LatestBlock
+
 
 @dataclass(frozen=True)
 class BlockFacts:
@@ -16,9 +18,9 @@ class BlockFacts:
     priority: int
     base: int
     missing: frozenset[str]  # communities whose contracts are not (all) on the chain
-    # The newest block when they were read (its child vouches for `present`: fees.block_facts).
-    block_number: int | None = None
-    block_hash: str | None = None
+    # The newest block when they were read (it or its child vouches for `present`:
+    # fees.block_facts), None if that read failed.
+    block: LatestBlock | None = None
     present: frozenset[str] = frozenset()  # the served contracts on the chain there, by address
 
 

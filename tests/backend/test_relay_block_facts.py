@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from backend.chain.rpc import RpcError
 from backend.relay.fees import Fees
 from backend.relay.state import RelayerState
 from backend.settings import Settings
@@ -25,7 +26,13 @@ class _Node:
     """Answers batches as a chain whose newest block is `block`, with code at `deployed`."""
 
     def __init__(self) -> None:
-        self.block = {"number": "0x29", "hash": "0x41", "parentHash": "0x40", "baseFeePerGas": "0x1"}
+        self.block = {
+            "number": "0x29",
+            "hash": "0x41",
+            "parentHash": "0x40",
+            "timestamp": "0x1",
+            "baseFeePerGas": "0x1",
+        }
         self.deployed = {a for contracts in CONTRACTS.values() for a in contracts.values()}
         self.asked: list[list[str]] = []  # the addresses whose code each round trip asked for
 
@@ -42,7 +49,13 @@ class _Node:
     def mine(self, number: int, parent: str | None = None) -> None:
         """A new newest block, a child of the last one unless `parent` says otherwise."""
         parent = parent or self.block["hash"]
-        self.block = {"number": hex(number), "hash": f"0x{number}", "parentHash": parent, "baseFeePerGas": "0x1"}
+        self.block = {
+            "number": hex(number),
+            "hash": f"0x{number}",
+            "parentHash": parent,
+            "timestamp": hex(number),
+            "baseFeePerGas": "0x1",
+        }
 
 
 @pytest.fixture
@@ -122,4 +135,16 @@ def test_facts_forgotten_after_a_failed_step_ask_for_every_contract(fees, node):
     fees.state.forget()
     node.mine(42)
     fees.block_facts(42)
+    assert len(node.asked[-1]) == 3
+
+
+def test_a_block_the_node_could_not_read_vouches_for_nothing(fees, node):
+    """The node away for the block read (the batch answers an error in its place): nothing is
+    vouched for, that time or the next, and every contract is asked for."""
+    fees.block_facts(41)
+    node.block = RpcError({"code": -32000, "message": "header not found"})
+    assert fees.block_facts(42).missing == frozenset()
+    assert len(node.asked[-1]) + len(node.asked[-2]) == 3  # every contract, in one round trip or two
+    node.mine(43, "0x41")
+    fees.block_facts(43)
     assert len(node.asked[-1]) == 3

@@ -357,11 +357,12 @@ def test_checks_not_waited_for_run_at_most_so_many_at_once():
 
 def test_a_client_with_too_many_checks_waiting_is_refused_and_a_refusal_frees_its_slot(monkeypatch):
     """Each request waiting for a slot holds its body: past MOST_WAITING_PER_CLIENT of one
-    address, 429, and nothing runs. A check the route refuses gives its slot back."""
+    address, 429, and nothing runs. A check the route refuses gives its slot back, and so does
+    one that fails (the database or the node gone: a 500)."""
     monkeypatch.setattr(signed_submits, "MOST_WAITING_PER_CLIENT", 1)
     running.reset()
     app = _app(checks_at_once=1)
-    with TestClient(app) as client, ThreadPoolExecutor(2) as pool:
+    with TestClient(app, raise_server_exceptions=False) as client, ThreadPoolExecutor(2) as pool:
         door = _door(app)
         held = pool.submit(client.post, "/communities/c/claims?wait=false", json=_with_nonce(97))
         _until(lambda: running.now == 1)
@@ -375,6 +376,8 @@ def test_a_client_with_too_many_checks_waiting_is_refused_and_a_refusal_frees_it
         for _ in range(2):  # refused by the route: each gives its slot back
             assert client.post("/communities/c/claims?wait=false", json=_with_nonce(98)).status_code == 409
             assert door.checks.free == 1 and door.checks.waiting == 0
+        assert client.post("/communities/c/claims?wait=false", json=_with_nonce(99)).status_code == 500
+        assert door.checks.free == 1 and door.checks.waiting == 0
     seen.clear()
 
 
