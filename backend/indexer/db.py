@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from backend.indexer.idle_ping import ping_when_idle
 from backend.indexer.models import Base, SchemaStamp
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,9 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **_pg_args(make_url(url)))
+    engine = create_engine(url, pool_size=10, max_overflow=20, **_pg_args(make_url(url)))
+    ping_when_idle(engine)
+    return engine
 
 
 def _pg_args(url: URL) -> dict[str, Any]:
@@ -75,8 +78,9 @@ def autocommit_twin(engine: Engine) -> Engine:
     driver begins no transaction for a read."""
     if engine.dialect.name != "postgresql":
         return engine
-    pool = {"pool_size": 5, "max_overflow": 5, "pool_pre_ping": True}
-    return create_engine(engine.url, isolation_level="AUTOCOMMIT", **pool, **_pg_args(engine.url))
+    twin = create_engine(engine.url, isolation_level="AUTOCOMMIT", pool_size=5, max_overflow=5, **_pg_args(engine.url))
+    ping_when_idle(twin)
+    return twin
 
 
 def schema_fingerprint() -> str:
