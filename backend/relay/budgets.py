@@ -313,7 +313,9 @@ class ClientBudgets:
             )
         used = holder.hour_gas
         if used + gas > limits.client_gas_per_hour:
-            wait = math.ceil(max(1.0, holder.hour[0].at + HOUR - now))
+            # Nothing charged in the hour: this request alone is over the budget (an hour's wait).
+            oldest = holder.hour[0].at if holder.hour else now
+            wait = math.ceil(max(1.0, oldest + HOUR - now))
             raise TooManyRequests(
                 _(
                     "Client %(client)s has used %(used)s gas of relaying in the last hour (budget: %(budget)s gas an "

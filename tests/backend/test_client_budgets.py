@@ -84,6 +84,17 @@ def test_a_refund_after_its_charge_expired_does_not_count_it_twice(clock):
     assert recent[0].hour_gas == 0
 
 
+def test_a_first_request_over_the_hours_budget_alone_is_refused_for_an_hour(clock):
+    """Nothing charged in the hour, and a request whose gas alone is over the budget: refused, to
+    retry in an hour (the oldest charge's expiry read from an empty hour was a 500)."""
+    book = _budgets()
+    with pytest.raises(TooManyRequests) as refused:
+        book.charge("198.51.100.1", GAS_PER_HOUR + 1)
+    assert refused.value.extra["budget"] == "gas_per_hour"
+    assert refused.value.extra["retry_after"] == HOUR
+    book.charge("198.51.100.1", GAS_PER_HOUR)  # the budget itself is within it
+
+
 def test_clients_that_sent_nothing_for_an_hour_are_forgotten(clock):
     """Kept forever, every address ever seen would stay in memory: over IPv6 a client can come
     from as many as it likes. An address active within the hour keeps its budget."""
