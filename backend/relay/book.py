@@ -28,8 +28,10 @@ from backend.indexer.db import DriverStatement, autocommit_twin
 from backend.relay.arrivals import Arrivals
 from backend.relay.budgets import (
     IS_STRIKE,
+    WITHIN_BUDGETS,
     ClientBudgets,
     Strikes,
+    budget_params,
     budget_refusal,
     client_refusal,
 )
@@ -107,6 +109,16 @@ _ACCEPTED_COLUMNS = (
 _ACCEPT = DriverStatement(
     insert(REQUESTS)
     .values({name: bindparam(name) for name in _ACCEPTED_COLUMNS})
+    .returning(RelayRequest.__table__.c.id)
+)
+# A member's request written only if it is within every budget, in one statement (budgets.py,
+# WITHIN_BUDGETS): no row back means a refusal, or a budget that moved, for accept's read to say.
+_ACCEPT_WITHIN_BUDGETS = DriverStatement(
+    insert(REQUESTS)
+    .from_select(
+        _ACCEPTED_COLUMNS,
+        select(*(bindparam(name, type_=REQUESTS.c[name].type) for name in _ACCEPTED_COLUMNS)).where(WITHIN_BUDGETS),
+    )
     .returning(RelayRequest.__table__.c.id)
 )
 
@@ -259,37 +271,43 @@ class RelayBook:
         budget, and (409) a request whose nonce another request holds."""
         now = time.time()
         ticket = self.clients.charge(client, gas)
+        row = {
+            "community": community,
+            "kind": kind,
+            "forwarder": forwarder,
+            "signer": signer,
+            "nonce": nonce,
+            "target": target,
+            "payload": payload,
+            "signature": signature,
+            "gas": gas,
+            "client": client,
+            "state": "queued",
+            "attempts": 0,
+            "created_at": now,
+        }
         try:
-            # A connection's transaction, not an ORM session's: every statement here is Core, and the
-            # session around them (made, bound, closed) cost a tenth of a write's outbox work.
-            with self.engine.begin() as connection:
-                refusal = (
-                    client_refusal(connection, self.settings, client=client)
-                    if signer is None
-                    else budget_refusal(
-                        connection, self.settings, community=community, signer=signer, client=client, gas=gas, now=now
+            request_id = self._accept_within_budgets(row, now) if signer is not None else None
+            if request_id is None:
+                # A connection's transaction, not an ORM session's: every statement here is Core, and
+                # the session around them (made, bound, closed) cost a tenth of a write's outbox work.
+                with self.engine.begin() as connection:
+                    refusal = (
+                        client_refusal(connection, self.settings, client=client)
+                        if signer is None
+                        else budget_refusal(
+                            connection,
+                            self.settings,
+                            community=community,
+                            signer=signer,
+                            client=client,
+                            gas=gas,
+                            now=now,
+                        )
                     )
-                )
-                if refusal:
-                    raise refusal
-                ((request_id,),) = _ACCEPT.rows(
-                    connection,
-                    {
-                        "community": community,
-                        "kind": kind,
-                        "forwarder": forwarder,
-                        "signer": signer,
-                        "nonce": nonce,
-                        "target": target,
-                        "payload": payload,
-                        "signature": signature,
-                        "gas": gas,
-                        "client": client,
-                        "state": "queued",
-                        "attempts": 0,
-                        "created_at": now,
-                    },
-                )
+                    if refusal:
+                        raise refusal
+                    ((request_id,),) = _ACCEPT.rows(connection, row)
             self.payloads.keep(request_id, now, payload)
         except IntegrityError as exc:
             self.clients.refund(ticket)
@@ -307,6 +325,20 @@ class RelayBook:
         if self.arrivals is not None:
             self.arrivals.arrived(gas)
         return request_id
+
+    def _accept_within_budgets(self, row: dict[str, Any], now: float) -> int | None:
+        """A member's request written in one statement if it is within every budget: its id, or
+        None (refused, or a budget moved) for accept's read and insert to say why. On PostgreSQL in
+        autocommit (the statement is its own transaction: no BEGIN, no COMMIT); SQLite's driver
+        begins one for an insert, committed here."""
+        params = {**row, **budget_params(self.settings, now=now)}
+        if self.reads is self.engine:
+            with self.engine.begin() as connection:
+                rows = _ACCEPT_WITHIN_BUDGETS.rows(connection, params)
+        else:
+            with self.reads.connect() as connection:
+                rows = _ACCEPT_WITHIN_BUDGETS.rows(connection, params)
+        return rows[0][0] if rows else None
 
     # ------------------------------------------------------------------ following
 

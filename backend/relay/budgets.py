@@ -21,7 +21,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, and_, bindparam, case, func, or_, select, true
+from sqlalchemy import BigInteger, BindParameter, Connection, Exists, and_, bindparam, case, func, or_, select, true
 
 from backend import units
 from backend.errors import TooManyRequests
@@ -104,6 +104,64 @@ _MEMBER_AND_CLIENT_SPENT = _MEMBER_SPENT.add_columns(_CLIENT_IN_FLIGHT.scalar_su
 _SPENT_READS = {False: DriverStatement(_MEMBER_SPENT), True: DriverStatement(_MEMBER_AND_CLIENT_SPENT)}
 
 
+# The same budgets as a condition of the statement that accepts a member's request
+# (book.py, _ACCEPT_WITHIN_BUDGETS): true when member_refusal_of and client_refusal_of would refuse
+# nothing, over the same figures. A request within every budget is then written in one statement,
+# where reading the budgets and writing it took a transaction of its own (on PostgreSQL four round
+# trips: BEGIN, the read, the insert, COMMIT); one refused, or a budget that moved between the
+# statement and its refusal, goes the read and the insert, which say why.
+# tests/backend/test_relay_budgets_sql.py holds the two to the same answers, case by case.
+def _within_budgets() -> Exists:
+    spent = _MEMBER_AND_CLIENT_SPENT.subquery()
+    strikes, _oldest, in_flight, minute, _first, hour_gas, _earliest, client_in_flight = spent.c
+
+    def limit(name: str) -> BindParameter[int]:
+        return bindparam(name, type_=BigInteger)
+
+    return (
+        select(strikes)
+        .where(
+            strikes < limit("refuse_after"),
+            in_flight < case((strikes >= limit("slow_after"), 1), else_=limit("max_in_flight")),
+            minute < limit("per_minute"),
+            hour_gas + limit("gas") <= limit("gas_per_hour"),
+            client_in_flight < limit("client_max_in_flight"),
+        )
+        .exists()
+    )
+
+
+WITHIN_BUDGETS = _within_budgets()
+
+
+def _windows(settings: Settings, now: float) -> dict[str, float]:
+    """Where the figures' time windows start at `now` (`until`: see _MEMBER_LAST_HOUR)."""
+    return {
+        "strike_from": now - settings.member_strike_cooloff_seconds,
+        "minute_from": now - MINUTE,
+        "hour_from": now - HOUR,
+        "until": now + DAY,
+    }
+
+
+# A limit past this is no limit (no count nor gas here comes near it), and a database's integers
+# stop at 2^63 - 1: an operator's "unlimited" (10^12 requests in flight, 10^30 gas) is sent as this.
+_NO_LIMIT = 2**62
+
+
+def budget_params(settings: Settings, *, now: float) -> dict[str, float | int]:
+    """The parameters of WITHIN_BUDGETS but for who (community, signer, client) and the gas."""
+    limits = {
+        "refuse_after": settings.member_strikes_refuse_after,
+        "slow_after": settings.member_strikes_slow_after,
+        "max_in_flight": settings.member_max_in_flight,
+        "per_minute": settings.member_requests_per_minute,
+        "gas_per_hour": settings.member_gas_per_hour,
+        "client_max_in_flight": settings.client_max_in_flight,
+    }
+    return {**_windows(settings, now), **{name: min(value, _NO_LIMIT) for name, value in limits.items()}}
+
+
 @dataclass(frozen=True)
 class MemberSpent:
     """What a member has spent of their budgets, read from the outbox."""
@@ -121,16 +179,7 @@ def member_spent(
 ) -> tuple[MemberSpent, int | None]:
     """The member's spending, and with `client` that client's requests in flight, in one statement."""
     [row] = _SPENT_READS[client is not None].rows(
-        connection,
-        {
-            "community": community,
-            "signer": signer,
-            "client": client,
-            "strike_from": now - settings.member_strike_cooloff_seconds,
-            "minute_from": now - MINUTE,
-            "hour_from": now - HOUR,
-            "until": now + DAY,
-        },
+        connection, {"community": community, "signer": signer, "client": client, **_windows(settings, now)}
     )
     strikes, strikes_oldest, in_flight, minute, oldest_minute, hour_gas, oldest_hour, *client_in_flight = row
     spent = MemberSpent(Strikes(strikes, strikes_oldest), in_flight, minute, oldest_minute, hour_gas, oldest_hour)

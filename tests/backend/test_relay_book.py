@@ -155,7 +155,8 @@ def test_a_writes_reads_of_the_outbox_never_walk_a_members_history(book):
     statements: list[tuple[str, object]] = []
 
     def keep(_conn, _cursor, statement, parameters, _context, _many):
-        if statement.lstrip().upper().startswith("SELECT") and "relay_requests" in statement:
+        # The reads, and the accept's insert that reads the budgets (INSERT ... SELECT ... WHERE).
+        if "SELECT" in statement.upper() and "relay_requests" in statement:
             statements.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", keep)
@@ -179,8 +180,10 @@ def test_a_writes_reads_of_the_outbox_never_walk_a_members_history(book):
     finally:
         event.remove(engine, "before_cursor_execute", keep)
     # Every read above reached the database (the nonce rules read none): the nonces held, the same
-    # request, and the budgets in one statement (its subqueries each a step of the plan below).
+    # request, and the budgets in the statement that accepts (its subqueries each a step of the
+    # plan below).
     assert len(statements) == 3, statements
+    assert statements[-1][0].lstrip().upper().startswith("INSERT"), statements[-1]
     with engine.connect() as connection:
         for statement, parameters in statements:
             plan = [row[3] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)]
