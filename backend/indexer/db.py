@@ -264,8 +264,10 @@ class DriverStatement:
             values[name] = process(values[name])
         sent = tuple(values[name] for name in statement.order) if statement.order is not None else values
         driver = connection.connection.driver_connection
-        cursor = driver.cursor()  # type: ignore[union-attr]
+        cursor = None
         try:
+            # Inside the try: a connection the server closed may refuse a cursor already.
+            cursor = driver.cursor()  # type: ignore[union-attr]
             cursor.execute(statement.sql, sent)
             return cursor.fetchall() if cursor.description is not None else []
         except connection.dialect.loaded_dbapi.Error as exc:
@@ -285,4 +287,5 @@ class DriverStatement:
                 dialect=connection.dialect,
             ) from exc
         finally:
-            cursor.close()
+            if cursor is not None:
+                cursor.close()

@@ -1,6 +1,7 @@
 """PostgreSQL connections pinged at checkout only after sitting idle (backend/indexer/idle_ping.py),
-on the test server: none pinged while in use, an idle one pinged, and one the server dropped while
-idle replaced before any statement meets it."""
+on the test server: none pinged while in use, an idle one pinged, one the server dropped while
+idle replaced before any statement meets it, and once one is found dropped, every other
+returned before then pinged too."""
 
 from __future__ import annotations
 
@@ -8,22 +9,21 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from backend.indexer import idle_ping
-from backend.indexer.db import autocommit_twin, make_engine
+from backend.indexer.db import DriverStatement, autocommit_twin, make_engine
 from tests.e2e.conftest import _postgres_database
 
-IDLE = 0.2  # seconds: the tests' own, so that they wait little
+IDLE = idle_ping.IDLE_SECONDS
 
 
 @pytest.fixture
 def engines(monkeypatch) -> Iterator[tuple[Engine, Engine, list[str]]]:
-    """The service's engine and its autocommit twin on a database of their own, with IDLE as the
-    idle time, and the backend process ids each ping went to."""
-    monkeypatch.setattr(idle_ping, "IDLE_SECONDS", IDLE)
+    """The service's engine and its autocommit twin on a database of their own, and the backend
+    process ids each ping went to."""
     url, cleanup = _postgres_database()
     engine = make_engine(url)
     twin = autocommit_twin(engine)
@@ -43,6 +43,11 @@ def engines(monkeypatch) -> Iterator[tuple[Engine, Engine, list[str]]]:
         twin.dispose()
         engine.dispose()
         cleanup()
+
+
+# As the service's reads and its accept run (on the driver's cursor): a connection found dropped
+# is invalidated alone, where SQLAlchemy's own execution would mark the whole pool stale.
+_PID = DriverStatement(select(func.pg_backend_pid()))
 
 
 def _backend(engine: Engine) -> int:
@@ -94,3 +99,19 @@ def test_a_connection_dropped_in_the_moment_after_its_use_fails_once_and_is_repl
     assert failed.value.connection_invalidated
     assert _backend(twin) != dropped
     assert pinged == []
+
+
+def test_once_a_connection_is_found_dropped_every_other_returned_before_is_pinged(engines):
+    """A server that restarted dropped every pooled connection: the first met by a statement fails
+    it once, and each other one, returned before that moment, is pinged at its next checkout and
+    replaced instead of failing a request of its own."""
+    engine, twin, pinged = engines
+    with twin.connect() as first, twin.connect() as second:  # two connections in the pool
+        pids = [c.execute(text("SELECT pg_backend_pid()")).scalar_one() for c in (first, second)]
+    for pid in pids:
+        _terminate(engine, pid)
+    with pytest.raises(OperationalError), twin.connect() as connection:
+        _PID.rows(connection, {})  # in use a moment ago: not pinged, and the service's statement fails
+    with twin.connect() as connection:
+        assert _PID.rows(connection, {})[0][0] not in pids  # the other: pinged, found dropped, replaced
+    assert len(pinged) == 1 and pinged[0] in pids

@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import sessionmaker
 
 from backend.errors import TooManyRequests
+from backend.relay import book as outbox_book
 from backend.relay.book import RelayBook
 from backend.relay.budgets import WITHIN_BUDGETS, budget_params, budget_refusal
 from backend.relay.outbox import NOT_EXECUTED, RelayRequest
@@ -157,3 +158,60 @@ def test_limits_past_what_a_database_holds_are_no_limits(outbox_engine):
         )  # fmt: skip
     with outbox_engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM relay_requests")).scalar() == 3
+
+
+def test_a_request_within_every_budget_is_written_by_the_one_statement(outbox_engine, monkeypatch):
+    """The read and the insert are for refusals: a request within every budget never reaches them."""
+
+    def not_expected(*_args, **_kwargs):
+        raise AssertionError("a request within every budget went the read and the insert")
+
+    monkeypatch.setattr(outbox_book, "budget_refusal", not_expected)
+    book = RelayBook(settings=LIMITS, sessions=sessionmaker(outbox_engine))
+    ids = [
+        book.accept(
+            community="c",
+            kind="forward",
+            forwarder="0xF",
+            signer=SIGNER,
+            nonce=nonce,
+            target="0xT",
+            payload={"n": nonce},
+            signature=f"0x{nonce:02x}",
+            gas=100_000,
+            client=CLIENT,
+        )
+        for nonce in range(LIMITS.member_max_in_flight)
+    ]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize(
+    ("used", "gas", "strikes", "within"),
+    [
+        (900_000, 100_000, 0, True),  # the hour's gas exactly at the budget
+        (900_001, 100_000, 0, False),  # one past it
+        (0, 100_000, 1, True),  # slowed (one in flight at a time), none in flight
+        (0, 100_000, 2, False),  # refused by strikes
+    ],
+)
+def test_the_budgets_edges(outbox_engine, used, gas, strikes, within):
+    now = time.time()
+    rows = [
+        {**_row(random.Random(n), n, now), "signer": SIGNER, "client": CLIENT, "state": "reverted",
+         "created_at": now - 5_000, "settled_at": now - 100, "gas_used": 1, "error": "reverted"}
+        for n in range(strikes)
+    ]  # fmt: skip
+    if used:
+        rows.append(
+            {**_row(random.Random(9), 50, now), "signer": SIGNER, "client": CLIENT, "state": "succeeded",
+             "created_at": now - 1_000, "settled_at": now - 990, "gas_used": used, "error": None}
+        )  # fmt: skip
+    with outbox_engine.begin() as connection:
+        if rows:
+            connection.execute(insert(RelayRequest), rows)
+    who = {"community": "c", "signer": SIGNER, "client": CLIENT, "gas": gas}
+    with outbox_engine.connect() as connection:
+        statement = connection.execute(select(WITHIN_BUDGETS), {**who, **budget_params(LIMITS, now=now)}).scalar()
+        refusal = budget_refusal(connection, LIMITS, community="c", signer=SIGNER, client=CLIENT, gas=gas, now=now)
+    assert bool(statement) is within and (refusal is None) is within, refusal
