@@ -85,6 +85,28 @@ def _near_the_limits(rng: random.Random, now: float) -> list[dict]:
     return rows
 
 
+def _both_answers(engine, rows: list[dict], gas: int, now: float) -> tuple[bool, TooManyRequests | None]:
+    """The outbox made of `rows` alone; then whether the accepting statement's condition holds for
+    a request of `gas` more, and the refusal the read would give (None: within every budget)."""
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM relay_requests"))
+        if rows:
+            connection.execute(insert(RelayRequest), rows)
+    who = {"community": "c", "signer": SIGNER, "client": CLIENT, "gas": gas}
+    with engine.connect() as connection:
+        within = connection.execute(select(WITHIN_BUDGETS), {**who, **budget_params(LIMITS, now=now)}).scalar()
+        refusal = budget_refusal(connection, LIMITS, community="c", signer=SIGNER, client=CLIENT, gas=gas, now=now)
+    return bool(within), refusal
+
+
+def _accept(book: RelayBook, nonce: int, gas: int = 100_000) -> int:
+    """The member's request of `nonce`, from CLIENT."""
+    return book.accept(
+        community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=nonce, target="0xT",
+        payload={"n": nonce}, signature=f"0x{nonce:02x}", gas=gas, client=CLIENT,
+    )  # fmt: skip
+
+
 def test_the_accepting_statements_budgets_answer_as_the_refusals_do(outbox_engine):
     rng = random.Random(26)
     decided = {True: 0, False: 0}
@@ -92,15 +114,8 @@ def test_the_accepting_statements_budgets_answer_as_the_refusals_do(outbox_engin
         now = time.time()
         rows = _near_the_limits(rng, now) + [_row(rng, 100 + n, now) for n in range(rng.randint(0, 2))]
         gas = rng.choice([50_000, 300_000, 700_000])
-        with outbox_engine.begin() as connection:
-            connection.execute(text("DELETE FROM relay_requests"))
-            if rows:
-                connection.execute(insert(RelayRequest), rows)
-        who = {"community": "c", "signer": SIGNER, "client": CLIENT, "gas": gas}
-        with outbox_engine.connect() as connection:
-            within = connection.execute(select(WITHIN_BUDGETS), {**who, **budget_params(LIMITS, now=now)}).scalar()
-            refusal = budget_refusal(connection, LIMITS, community="c", signer=SIGNER, client=CLIENT, gas=gas, now=now)
-        assert bool(within) == (refusal is None), (scenario, refusal, rows, gas)
+        within, refusal = _both_answers(outbox_engine, rows, gas, now)
+        assert within == (refusal is None), (scenario, refusal, rows, gas)
         decided[refusal is None] += 1
     # Both answers came up often enough to mean something.
     assert decided[True] >= SCENARIOS // 10 and decided[False] >= SCENARIOS // 10, decided
@@ -110,28 +125,16 @@ def test_a_request_the_statement_did_not_write_is_judged_by_the_read(outbox_engi
     """When the one statement writes nothing (a budget reached, or one that moved since), accept
     reads the budgets and says which, or writes the request if none is reached any more."""
     book = RelayBook(settings=LIMITS, sessions=sessionmaker(outbox_engine))
-    accepted = book.accept(
-        community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=0, target="0xT",
-        payload={}, signature="0x00", gas=100_000, client=CLIENT,
-    )  # fmt: skip
+    accepted = _accept(book, 0)
     # As if a budget had moved between the statement and the read: the read finds none reached.
     monkeypatch.setattr(RelayBook, "_accept_within_budgets", lambda self, row, now: None)
-    again = book.accept(
-        community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=1, target="0xT",
-        payload={}, signature="0x01", gas=100_000, client=CLIENT,
-    )  # fmt: skip
+    again = _accept(book, 1)
     assert again == accepted + 1
     monkeypatch.undo()
-    book.accept(
-        community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=2, target="0xT",
-        payload={}, signature="0x02", gas=100_000, client=CLIENT,
-    )  # fmt: skip
+    _accept(book, 2)
     # Three in flight, the member's budget: the statement writes nothing, and the read says why.
     with pytest.raises(TooManyRequests) as refused:
-        book.accept(
-            community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=3, target="0xT",
-            payload={}, signature="0x03", gas=100_000, client=CLIENT,
-        )  # fmt: skip
+        _accept(book, 3)
     assert refused.value.extra["budget"] == "in_flight"
     with outbox_engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM relay_requests")).scalar() == 3
@@ -152,10 +155,7 @@ def test_limits_past_what_a_database_holds_are_no_limits(outbox_engine):
     )
     book = RelayBook(settings=unlimited, sessions=sessionmaker(outbox_engine))
     for nonce in range(3):
-        book.accept(
-            community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=nonce, target="0xT",
-            payload={}, signature=f"0x{nonce:02x}", gas=10**9, client=CLIENT,
-        )  # fmt: skip
+        _accept(book, nonce, gas=10**9)
     with outbox_engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM relay_requests")).scalar() == 3
 
@@ -168,21 +168,7 @@ def test_a_request_within_every_budget_is_written_by_the_one_statement(outbox_en
 
     monkeypatch.setattr(outbox_book, "budget_refusal", not_expected)
     book = RelayBook(settings=LIMITS, sessions=sessionmaker(outbox_engine))
-    ids = [
-        book.accept(
-            community="c",
-            kind="forward",
-            forwarder="0xF",
-            signer=SIGNER,
-            nonce=nonce,
-            target="0xT",
-            payload={"n": nonce},
-            signature=f"0x{nonce:02x}",
-            gas=100_000,
-            client=CLIENT,
-        )
-        for nonce in range(LIMITS.member_max_in_flight)
-    ]
+    ids = [_accept(book, nonce) for nonce in range(LIMITS.member_max_in_flight)]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
 
 
@@ -207,11 +193,5 @@ def test_the_budgets_edges(outbox_engine, used, gas, strikes, within):
             {**_row(random.Random(9), 50, now), "signer": SIGNER, "client": CLIENT, "state": "succeeded",
              "created_at": now - 1_000, "settled_at": now - 990, "gas_used": used, "error": None}
         )  # fmt: skip
-    with outbox_engine.begin() as connection:
-        if rows:
-            connection.execute(insert(RelayRequest), rows)
-    who = {"community": "c", "signer": SIGNER, "client": CLIENT, "gas": gas}
-    with outbox_engine.connect() as connection:
-        statement = connection.execute(select(WITHIN_BUDGETS), {**who, **budget_params(LIMITS, now=now)}).scalar()
-        refusal = budget_refusal(connection, LIMITS, community="c", signer=SIGNER, client=CLIENT, gas=gas, now=now)
-    assert bool(statement) is within and (refusal is None) is within, refusal
+    statement, refusal = _both_answers(outbox_engine, rows, gas, now)
+    assert statement is within and (refusal is None) is within, refusal
