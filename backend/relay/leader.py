@@ -66,9 +66,12 @@ class LeaderLock:
             if self._connection is not None:
                 return True
             try:
-                connection = self.engine.connect()
+                # In autocommit: the lock is the session's, and checking that the connection lives
+                # (held) must leave no transaction open on it for as long as this process leads. Open,
+                # it read as "idle in transaction" for hours, and a server's
+                # idle_in_transaction_session_timeout would end the session, and the lock with it.
+                connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
                 got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": _ADVISORY_KEY}).scalar()
-                connection.commit()
             except Exception as exc:
                 log.warning("cannot ask for the leader lock: %r", exc)
                 return False
