@@ -48,8 +48,8 @@ class BenchDatabase:
         within a minute of a table's growth. A run's timed part comes within a minute of the
         database's creation, before autovacuum's first pass: without statistics, PostgreSQL read a
         check's requests held and the same request again through the index on the member and time
-        (each of the member's requests), 165-250 microseconds a read where the index by nonce takes
-        10-30, a cost of the first minute only. SQLite plans without statistics."""
+        (each of the member's requests), 165-360 microseconds a read where the index by nonce takes
+        10-60, a cost of the first minute only. SQLite plans without statistics."""
         if self.kind == "postgresql":
             with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.execute(text("ANALYZE"))
