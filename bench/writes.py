@@ -9,7 +9,8 @@ members: proposals admit the others), and puts a JSON-RPC counting proxy (bench/
 between the node and whoever is measured. Then, on the same chain:
 
 - **API path.** The service (`serve`; SQLite, or with `--postgres` a database of its own on a
-  PostgreSQL server, whose processes' CPU is then printed beside the service's), sampled by
+  PostgreSQL server, whose processes' CPU is then printed beside the service's; there 200 claims
+  go first, untimed, and the database is analyzed, as autovacuum does on a running service), sampled by
   py-spy (`make bench` installs it). Each member's claims are signed before the timed part (one
   prepare per member for the gas and the deadline; the nonces follow on), so the timed part is one
   client a member POSTing ready bodies with wait=false. It ends once the outbox is drained and the
