@@ -38,7 +38,7 @@ def ping_when_idle(engine: Engine) -> None:
     is made without pool_pre_ping). A failed ping discards it, and the pool connects anew."""
     pool = engine.pool
     dialect = engine.dialect
-    dropped = [float("-inf")]  # when a connection of this pool was last found dropped (time.monotonic)
+    dropped = float("-inf")  # when a connection of this pool was last found dropped (time.monotonic)
 
     @event.listens_for(pool, "checkin")
     def _returned(_dbapi_connection: Any, entry: ConnectionPoolEntry) -> None:
@@ -46,15 +46,16 @@ def ping_when_idle(engine: Engine) -> None:
 
     @event.listens_for(pool, "invalidate")
     def _found_dropped(_dbapi_connection: Any, _entry: ConnectionPoolEntry, exception: BaseException | None) -> None:
+        nonlocal dropped
         if exception is not None:  # a failed ping or statement (not a connection closed on purpose)
-            dropped[0] = time.monotonic()
+            dropped = time.monotonic()
 
     @event.listens_for(pool, "checkout")
     def _checked_out(dbapi_connection: Any, entry: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
         returned = entry.info.get(_RETURNED)
         if returned is None:
             return  # just connected
-        if time.monotonic() - returned < IDLE_SECONDS and returned > dropped[0]:
+        if time.monotonic() - returned < IDLE_SECONDS and returned > dropped:
             return  # in use a moment ago, and no connection was found dropped since
         try:
             dialect.do_ping(dbapi_connection)

@@ -328,16 +328,12 @@ class RelayBook:
 
     def _accept_within_budgets(self, row: dict[str, Any], now: float) -> int | None:
         """A member's request written in one statement if it is within every budget: its id, or
-        None (refused, or a budget moved) for accept's read and insert to say why. On PostgreSQL in
-        autocommit (the statement is its own transaction: no BEGIN, no COMMIT); SQLite's driver
-        begins one for an insert, committed here."""
-        params = {**row, **budget_params(self.settings, now=now)}
-        if self.reads is self.engine:
-            with self.engine.begin() as connection:
-                rows = _ACCEPT_WITHIN_BUDGETS.rows(connection, params)
-        else:
-            with self.reads.connect() as connection:
-                rows = _ACCEPT_WITHIN_BUDGETS.rows(connection, params)
+        None (refused, or a budget moved) for accept's read and insert to say why. On the reads'
+        engine: on PostgreSQL in autocommit, where the statement is its own transaction (no BEGIN
+        is sent, and the commit sends nothing); on SQLite the engine itself, whose driver begins a
+        transaction for an insert, committed here."""
+        with self.reads.begin() as connection:
+            rows = _ACCEPT_WITHIN_BUDGETS.rows(connection, {**row, **budget_params(self.settings, now=now)})
         return rows[0][0] if rows else None
 
     # ------------------------------------------------------------------ following
