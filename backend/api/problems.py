@@ -178,15 +178,20 @@ def install(app: FastAPI) -> None:
         log.warning("index database error on %s: %r", request.url.path, exc)
         if request.method == "POST":  # a write: it may have been accepted as the database failed
             detail = _(
-                "The index's database failed (%(kind)s): retry shortly; if this was a signed request, submit the "
-                "same signed request again (submitting is idempotent: it answers with the request accepted before, "
-                "if it was), not a new one",
-                kind=type(exc).__name__,
+                "The service could not reach its database just now, so it cannot say whether this was recorded. "
+                "Try again in a few seconds. If you sent a signed request, send the same one again, not a newly "
+                "signed one: if it was recorded, the answer is that record"
             )
         else:
-            detail = _("The index's database failed (%(kind)s): retry shortly", kind=type(exc).__name__)
+            detail = _("The service could not reach its database just now. Try again in a few seconds")
         return problem(
-            503, _("Index database unavailable"), detail, request, "index-unavailable", headers={"Retry-After": "2"}
+            503,
+            _("Index database unavailable"),
+            detail,
+            request,
+            "index-unavailable",
+            headers={"Retry-After": "2"},
+            error=type(exc).__name__,  # for whoever reads the logs, not in the sentence
         )
 
     @app.exception_handler(RequestValidationError)

@@ -139,12 +139,12 @@ def follow(ctx: Context, community: Community, request_id: int, *, wait: bool) -
         log.warning("request %s accepted, then answering failed: %r", request_id, exc)
         raise IndexUnavailable(
             _(
-                "Request %(request)s was accepted, but the service could not confirm it (%(kind)s): follow its "
-                "status before signing again",
+                "Request %(request)s was accepted, but the service could not reach its database to confirm it: "
+                "follow its status before signing anything again",
                 request=request_id,
-                kind=type(exc).__name__,
             ),
             request_id=request_id,
+            error=type(exc).__name__,
         ) from exc
 
 

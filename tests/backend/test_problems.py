@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
 
 from backend.api import problems
 
@@ -25,6 +26,10 @@ def _app() -> FastAPI:
     @app.get("/boom")
     def boom():
         b"\xff".decode()  # what json.loads of a tokenURI holding invalid UTF-8 raised
+
+    @app.api_route("/database", methods=["GET", "POST"])
+    def database():
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
 
     @app.get("/ok")
     def ok():
@@ -45,6 +50,19 @@ def test_an_unexpected_error_is_answered_and_not_raised_again():
         "detail": "UnicodeDecodeError: the service failed; see its log",
         "instance": "/boom",
     }
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_database_gone_away_is_a_503_in_words_with_the_kind_kept_apart(method):
+    response = TestClient(_app()).request(method, "/database")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "2"
+    body = response.json()
+    assert body["type"] == "/problems/index-unavailable"
+    assert body["error"] == "OperationalError"  # for logs and clients, not in the sentence
+    assert "Error" not in body["detail"] and "Try again in a few seconds" in body["detail"]
+    # A write may have been recorded as the database failed: it says to send the same one again.
+    assert ("send the same one again" in body["detail"]) == (method == "POST")
 
 
 @contextmanager
