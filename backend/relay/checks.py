@@ -47,6 +47,7 @@ from backend.relay.book import next_nonce
 from backend.relay.gas import call_gas_bounds, gas_ceiling, gas_to_sign, relay_gas, wallet_check_gas
 from backend.relay.outbox import signature_key
 from backend.relay.simulation import (
+    NewRequest,
     as_forwarded,
     chain_and_outbox,
     gas_needed,
@@ -215,9 +216,15 @@ def check(
     as_relayed = {"from": ctx.gateway.relayer_address, "to": forwarder, "data": "0x" + execute.hex(), "gas": hex(gas)}
     nonce = message["nonce"]
     accepted = CheckedRequest(signer, target, function, args, nonce, struct, key, wallet=wallet, gas=gas)
-    if not wallet and _executes_within_its_gas(ctx, community, signer, message, as_relayed, forwarded):
+    # A key's request may have the state it leaves carried to the member's next check (carried.py).
+    new = (
+        None
+        if wallet
+        else NewRequest((nonce, signature.lower()), message["to"], message["data"], message["gas"], struct, gas)
+    )
+    if new is not None and _executes_within_its_gas(ctx, community, signer, message, as_relayed, forwarded, new):
         return accepted
-    head, (simulated, relayed) = judged(ctx, community, signer, nonce, [forwarded, as_relayed])
+    head, (simulated, relayed) = judged(ctx, community, signer, nonce, [forwarded, as_relayed], new)
     _check_deadline(ctx, message, head)
     needed = gas_needed(ctx, simulated)
     if message["gas"] < needed:
@@ -258,6 +265,7 @@ def _executes_within_its_gas(
     message: dict[str, Any],
     as_relayed: dict[str, str],
     forwarded: dict[str, str],
+    new: NewRequest,
 ) -> bool:
     """Whether one simulation instead of two accepts a key-signed request: the forwarder's execute
     as the relayer sends it. If it succeeds, the signature, the nonce and the contract's rules
@@ -267,7 +275,7 @@ def _executes_within_its_gas(
     ran on, as always. Anything else (a refusal, or a gas near either rule) answers False, and the
     two simulations then judge it exactly and name the refusal in its usual order: prepare signs
     for well within both, so members' requests take one simulation."""
-    head, (relayed,) = judged(ctx, community, signer, message["nonce"], [as_relayed])
+    head, (relayed,) = judged(ctx, community, signer, message["nonce"], [as_relayed], new)
     _check_deadline(ctx, message, head)
     used, refusal = last_call(ctx, relayed)
     if refusal is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from functools import lru_cache
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 import msgspec
 
@@ -29,7 +29,9 @@ from backend.chain.typed_data import (
 from backend.context import Context
 from backend.errors import ChainRefused, NodeUnavailable, Unprocessable
 from backend.i18n import gettext
+from backend.relay import carried as carrying
 from backend.relay.book import HeldRequest, check_nonce
+from backend.relay.carried import Carried, RequestKey
 from backend.relay.gas import NONCE_READ_GAS, batch_gas
 from backend.relay.outbox import struct_of
 
@@ -210,8 +212,25 @@ def _clock_behind_state(results: list[Any]) -> bool:
 _NONCES_KEPT = 100_000
 
 
+class NewRequest(NamedTuple):
+    """The request a check judges, as a trace carries the state it leaves (carried.py): signed by
+    the member's key, its call as the forwarder makes it, and itself as the relayer sends it."""
+
+    key: RequestKey
+    to: str
+    data: str  # hex, the signer not yet appended
+    gas: int  # signed for
+    struct: tuple  # forward_request_struct
+    share: int  # its share of a batch's gas (relay_gas)
+
+
 def judged(
-    ctx: Context, community: Community, signer: str, nonce: int, calls: list[dict[str, str]]
+    ctx: Context,
+    community: Community,
+    signer: str,
+    nonce: int,
+    calls: list[dict[str, str]],
+    new: NewRequest | None = None,
 ) -> tuple[dict[str, Any], list[Any]]:
     """A signed request's nonce checked (check_nonce: used, held by the outbox, or past a gap)
     and `calls` simulated behind the member's requests the chain has not executed, as
@@ -223,7 +242,11 @@ def judged(
     nonce each simulation read first on its own state is where the replays start (or later, as
     simulated_behind takes it), this is the answer simulated_behind would give on that head. If
     not (a new block, a member this process has not checked, a state older than the outbox's
-    account, a nonce already used), it runs the two round trips from the head just read."""
+    account, a nonce already used), it runs the two round trips from the head just read.
+
+    A member with many requests in flight has them carried, not replayed, on this fast path:
+    `new`, the request judged, is traced in the same batch, and the state it leaves kept for their
+    next check (carried.py)."""
     gateway, forwarder = ctx.gateway, community.contracts["forwarder"]
     head, guess = gateway.head_seen, gateway.nonces_seen.get((forwarder, signer))
     # A nonce below the one the member's last check read is most likely used: the two round trips
@@ -237,10 +260,14 @@ def judged(
             "gas": hex(NONCE_READ_GAS),
         }
         direct = _direct_ok(ctx, community, held, replayed_from, head)
+        # The simulated clock, read once: what a carry was traced at, and is looked up by.
+        clock = _clock(head)
+        carried = _carried(ctx, forwarder, signer, held, head, clock) if direct else None
+        trace = _trace(ctx, community, signer, held, head, clock, carried, new) if carried is not None else ()
         asked_at = time.monotonic()
-        fresh, *results = gateway.simulate(
-            [HEAD_CALL, *_simulations(ctx, community, nonce_read, held, calls, head, direct)], CHECK_ANSWERS
-        )
+        simulations = _simulations(ctx, community, nonce_read, held, calls, head, direct, carried, clock)
+        fresh, *results = gateway.simulate([HEAD_CALL, *simulations, *trace[:1]], CHECK_ANSWERS)
+        traced = results.pop() if trace else None
         if isinstance(fresh, dict):
             gateway.note_head(fresh, asked_at)
             if fresh.get("hash") != head.get("hash"):
@@ -255,6 +282,8 @@ def judged(
                 ):
                     gateway.nonces_seen[(forwarder, signer)] = state_nonce
                     check_nonce(state_nonce, nonce, [r for r in held if r.nonce >= state_nonce])
+                    if trace and carried is not None and new is not None:
+                        _carry(ctx, forwarder, signer, held, carried, new, trace[1], traced)
                     return head, results
     head, chain_nonce, held = chain_and_outbox(ctx, community, signer)
     check_nonce(chain_nonce, nonce, held)
@@ -346,18 +375,24 @@ def _simulations(
     calls: list[dict[str, str]],
     head: dict[str, Any],
     direct: bool = False,
+    carried: Carried | None = None,
+    clock: int | None = None,
 ) -> list[tuple[str, Json]]:
     """Each of `calls` simulated behind the nonce read and the member's `held` requests, replayed
-    (_behind, or with `direct` _behind_direct), its params written as JSON text with each replay's
-    text written once."""
+    (_behind, or with `direct` _behind_direct: those `carried` covers set as the storage they
+    leave, the others replayed), its params written as JSON text with each replay's text written
+    once."""
     forwarder = community.contracts["forwarder"]
     if direct:
+        replayed = held[len(carried.requests) :] if carried is not None else held
         texts = [
             _direct_text(forwarder, r.payload["to"], r.payload["data"], r.payload["from"], r.payload["gas"])
-            for r in held
+            for r in replayed
         ]
-        override = {forwarder: {"stateDiff": {nonce_slot(held[0].payload["from"]): _word(held[0].nonce + len(held))}}}
-        return [_behind_direct(nonce_read, held, texts, override, call, head) for call in calls]
+        writes = carried.writes if carried is not None else {}
+        nonce = nonce_slot(held[0].payload["from"]), _word(held[0].nonce + len(held))
+        override = carrying.as_state_override(carrying.overrides(writes, forwarder, *nonce))
+        return [_behind_direct(nonce_read, replayed, texts, override, call, head, clock) for call in calls]
     replays = _replays(ctx, community, held)
     texts = [_replayed_text(ctx.gateway, struct_of(r.payload), r.gas, forwarder) for r in held]
     return [_behind_text(nonce_read, replays, texts, call, head) for call in calls]
@@ -465,11 +500,12 @@ def _behind_direct(
     override: dict[str, Any],
     call: dict[str, str],
     head: dict[str, Any],
+    clock: int | None = None,
 ) -> tuple[str, Json]:
     """`call` simulated behind the member's requests replayed directly: the nonce read alone in
-    the block after `head`, on its state; then, in the next block, the member's nonce set past
-    the replays, the replays and `call`."""
-    number, time = int(head["number"], 16), _clock(head)
+    the block after `head`, on its state (at `clock`, _clock's unless given); then, in the next
+    block, the member's nonce set past the replays, the replays and `call`."""
+    number, time = int(head["number"], 16), _clock(head) if clock is None else clock
     first = {"number": hex(number + 1), "time": hex(time), "gasLimit": nonce_read["gas"]}
     gas = sum(int(r.payload["gas"]) for r in held) + int(call["gas"], 16)
     second = {"number": hex(number + 2), "time": hex(time + 1), "gasLimit": hex(gas)}
@@ -493,6 +529,83 @@ def _behind_text(
         f'[{{"blockStateCalls":[{{"blockOverrides":{_text(overrides)},"calls":[{calls}]}}],'
         f'"validation":{_text(payload["validation"])}}},{_text(block)}]'
     )
+
+
+# ---------------------------------------------------------------------- state carried
+#
+# Replaying a member's requests in flight costs the node a little for each (0.044 ms of CPU a
+# request replayed directly); tracing the request a check judges costs about what simulating it
+# does (0.30 ms), once. Past `relay_carry_from` requests in flight, tracing is the cheaper: the
+# state they leave is carried (carried.py), and the check replays none of them.
+
+
+def _carried(
+    ctx: Context, forwarder: str, signer: str, held: list[HeldRequest], head: dict[str, Any], clock: int
+) -> Carried | None:
+    """The state carried over the member's first `held` requests, for a check replaying them
+    directly; None if the service carries nothing (too few in flight, or a node that cannot trace)."""
+    carry_from = ctx.settings.relay_carry_from
+    if not carry_from or len(held) < carry_from or not carrying.traceable(ctx.gateway.rpc.url):
+        return None
+    return carrying.carried_over(forwarder, signer, head["hash"], clock, held)
+
+
+def _trace(
+    ctx: Context,
+    community: Community,
+    signer: str,
+    held: list[HeldRequest],
+    head: dict[str, Any],
+    clock: int,
+    carried: Carried,
+    new: NewRequest | None,
+) -> tuple[tuple[str, Json], str] | tuple[()]:
+    """The trace of `new` on the state `carried` leaves, and its sender: the new request's call
+    alone if the carry covers every request held, or else, through the forwarder, those it does
+    not cover and the new request in one executeBatch (each request's nonce and signature then
+    checked again by the forwarder, as on chain). Nothing if `new` is not the next request held."""
+    if new is None or new.key[0] != held[0].nonce + len(held):
+        return ()
+    forwarder, covered = community.contracts["forwarder"], len(carried.requests)
+    gateway, number = ctx.gateway, int(head["number"], 16)
+    writes = carrying.overrides(carried.writes, forwarder, nonce_slot(signer), _word(held[0].nonce + covered))
+    if covered == len(held):
+        call, sender = _direct_text(forwarder, new.to, new.data, signer, new.gas), forwarder
+    else:
+        rest = held[covered:]
+        data = execute_batch_calldata([*(struct_of(r.payload) for r in rest), new.struct], gateway.relayer_address)
+        gas = batch_gas([*(r.gas for r in rest), new.share], data)
+        sender = gateway.relayer_address
+        call = _text({"from": sender, "to": forwarder, "data": "0x" + data.hex(), "gas": hex(gas)})
+    params = carrying.trace_params(call, number, clock + 1, writes, _text)
+    return ("debug_traceCall", params), sender
+
+
+def _carry(
+    ctx: Context,
+    forwarder: str,
+    signer: str,
+    held: list[HeldRequest],
+    carried: Carried,
+    new: NewRequest,
+    sender: str,
+    trace: Any,
+) -> None:
+    """The state `new` leaves, as traced, kept for the member's next check, once the check's
+    simulations held on the head they ran on. Not if the forwarder (tracing those not covered
+    through it) skipped any: the nonce it leaves must be past the new request's."""
+    if isinstance(trace, ChainRefused):
+        carrying.note_untraceable(ctx.gateway.rpc.url)
+        return
+    requests = (*(carrying.request_key(r) for r in held), new.key)
+    after = carrying.after_trace(carried, requests, trace, sender)
+    if after is None:
+        return
+    if sender != forwarder:
+        nonce = after.writes.get(forwarder.lower(), {}).get(nonce_slot(signer))
+        if nonce != _word(new.key[0] + 1):
+            return
+    carrying.note_traced(forwarder, signer, after)
 
 
 def last_call(ctx: Context, result: Any) -> tuple[int, ChainRefused | None]:

@@ -1,0 +1,148 @@
+"""The state a member's requests in flight leave, carried from one relay check to the next.
+
+A check simulates a member's new request behind their requests the chain has not executed yet
+(simulation.py), and replaying them costs the node in proportion to how many there are: a member
+writing fast, with twenty in flight, made each check replay twenty calls. Instead, each check of
+such a member also traces its new request (debug_traceCall, prestateTracer in diff mode) on the
+state the requests before it leave, and keeps the storage it writes: the next check sets that
+storage by a state override and replays nothing, so the node's work per check stays flat however
+many are in flight. What is carried is exactly what the replays would have left, on the same
+head, at the same clock and block number, the same requests in the same order: anything else (a
+new block, the clock moved on, a request this process did not trace, another process's) and the
+check replays what the carry does not cover, and traces them with its request to carry again.
+
+Carried only when each traced call changed nothing but storage: one that moved value, created a
+contract or changed an account's nonce (other than its sender's) is replayed, as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backend.chain.rpc import Json
+from backend.relay.book import HeldRequest
+
+# account (lower-case, one key per account) -> storage slot -> value, as a state override's
+# stateDiff takes them.
+Writes = dict[str, dict[str, str]]
+
+RequestKey = tuple[int, str]  # a request's nonce and signature (lower-case hex): one signed request
+
+
+@dataclass(frozen=True)
+class Carried:
+    """The storage a member's requests leave when run, in order, on the state of block `head` in
+    the block simulated two after it at `clock` (simulation._behind_direct's second block)."""
+
+    head: str  # the block's hash
+    clock: int
+    requests: tuple[RequestKey, ...]
+    writes: Writes
+
+
+# By member (forwarder and signer): the carry their last check used, and the one their newest
+# request's check traced, not yet held (the outbox may still refuse it: budgets, a conflict). One
+# of each, for at most _MEMBERS members, each of at most _SLOTS storage slots: a few megabytes at
+# most, whoever writes how fast. Past them, checks replay.
+_CARRIED: dict[tuple[str, str], Carried] = {}
+_TRACED: dict[tuple[str, str], Carried] = {}
+_MEMBERS = 256
+_SLOTS = 512
+
+
+def request_key(request: HeldRequest) -> RequestKey:
+    return request.nonce, request.payload["signature"].lower()
+
+
+def carried_over(forwarder: str, signer: str, head: str, clock: int, held: list[HeldRequest]) -> Carried:
+    """The state carried over the longest run of `held`, from its first, that this process
+    traced on block `head` at `clock`; nothing carried (no requests) if none."""
+    keys = tuple(request_key(r) for r in held)
+    member = (forwarder, signer)
+    best = Carried(head, clock, (), {})
+    for known in (_TRACED.get(member), _CARRIED.get(member)):
+        if (
+            known is not None
+            and known.head == head
+            and known.clock == clock
+            and len(best.requests) < len(known.requests) <= len(keys)
+            and known.requests == keys[: len(known.requests)]
+        ):
+            best = known
+    if best.requests and _CARRIED.get(member) is not best:
+        _remember(_CARRIED, member, best)
+    return best
+
+
+def note_traced(forwarder: str, signer: str, carried: Carried) -> None:
+    """The state the member's newest request leaves behind those before it, as its check traced it."""
+    _remember(_TRACED, (forwarder, signer), carried)
+
+
+# Nodes (by URL) that refused a trace: a provider without the debug namespace. Their checks replay.
+_UNTRACEABLE: set[str] = set()
+
+
+def traceable(node: str) -> bool:
+    return node not in _UNTRACEABLE
+
+
+def note_untraceable(node: str) -> None:
+    _UNTRACEABLE.add(node)
+
+
+def _remember(kept: dict[tuple[str, str], Carried], member: tuple[str, str], carried: Carried) -> None:
+    if len(kept) >= _MEMBERS and member not in kept:
+        kept.clear()
+    kept[member] = carried
+
+
+def overrides(writes: Writes, account: str, slot: str, value: str) -> Writes:
+    """The carried writes as a state override, with one slot set over them (the member's nonce)."""
+    out = {address: dict(slots) for address, slots in writes.items()}
+    out.setdefault(account.lower(), {})[slot] = value
+    return out
+
+
+def as_state_override(writes: Writes) -> dict[str, dict[str, dict[str, str]]]:
+    return {address: {"stateDiff": slots} for address, slots in writes.items()}
+
+
+def trace_params(call_text: str, number: int, clock: int, writes: Writes, text: Any) -> Json:
+    """debug_traceCall's params for a call run in the block simulated two after block `number`,
+    at `clock`, on the state `writes` override: the storage it changes (prestateTracer's diff,
+    without code), as simulation._behind_direct's second block runs it."""
+    options = {
+        "tracer": "prestateTracer",
+        "tracerConfig": {"diffMode": True, "disableCode": True},
+        "blockOverrides": {"number": hex(number + 2), "time": hex(clock)},
+        "stateOverrides": as_state_override(writes),
+    }
+    return Json(f"[{call_text},{text(hex(number))},{text(options)}]")
+
+
+def after_trace(base: Carried, requests: tuple[RequestKey, ...], trace: Any, sender: str) -> Carried | None:
+    """The state carried once the traced call ran on `base`, covering `requests`; None if the
+    trace is not a diff of storage alone (value moved, code or nonces changed but the sender's),
+    is not a trace at all (a node without debug_traceCall, or one that failed), or would carry
+    more than _SLOTS slots."""
+    if not isinstance(trace, dict) or not isinstance(trace.get("post"), dict) or not isinstance(trace.get("pre"), dict):
+        return None
+    sender = sender.lower()
+    writes = {address: dict(slots) for address, slots in base.writes.items()}
+    pre, post = trace["pre"], trace["post"]
+    for address in {*pre, *post}:
+        before, after = pre.get(address) or {}, post.get(address) or {}
+        # The sender's nonce (and fee, if any) move with any call; nobody else's may.
+        moved = ("code",) if address.lower() == sender else ("balance", "nonce", "code")
+        if any(field in after for field in moved):
+            return None
+        # Diff mode leaves out of `post` a slot written back to zero: it is in `pre` alone.
+        written = {slot: "0x" + "00" * 32 for slot in before.get("storage") or {}}
+        written.update(after.get("storage") or {})
+        if written:
+            writes.setdefault(address.lower(), {}).update(written)
+    if sum(len(slots) for slots in writes.values()) > _SLOTS:
+        return None
+    return Carried(base.head, base.clock, requests, writes)

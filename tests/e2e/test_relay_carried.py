@@ -1,0 +1,287 @@
+"""A member writing fast has the state their requests in flight leave carried from one relay check
+to the next (backend/relay/carried.py), traced once each, instead of replayed in every check. On
+the real chain, each next request is judged on the state carried exactly as on the replays: its
+status, its gas, its error and its events, over a run of claims, a claim that reverts in flight, a
+vote delegation (a checkpoint at the simulated clock), and a carry started through the forwarder
+over requests no check traced. A carry of another head, clock or request is never used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from eth_utils import keccak
+
+from backend.context import Context
+from backend.errors import ChainRefused
+from backend.relay import carried as carrying
+from backend.relay.book import HeldRequest
+from backend.relay.carried import Carried
+from backend.relay.gas import NONCE_READ_GAS
+from backend.relay.outbox import struct_of
+from backend.relay.simulation import (
+    CHECK_ANSWERS,
+    NewRequest,
+    _carried,
+    _carry,
+    _clock,
+    _nonce_read,
+    _simulations,
+    _trace,
+    note_key_signed,
+)
+from backend.settings import Settings
+from bench.writes import Proxy
+from devstack.stack import UNTHROTTLED
+from tests.e2e.conftest import ALICE, BOB, CAROL, address
+from tests.e2e.test_hostile_relay import claim_typed, own_server, problem, submit
+from tests.e2e.test_relay_replays import _as_relayed, _chain_nonce, _community, _signed
+
+
+@pytest.fixture(scope="module")
+def ctx(env) -> Context:
+    return Context.build(
+        Settings(
+            rpc_url=env.anvil.url, deployments_file=env.deployments, DATABASE_URL=env.database_url, relay_carry_from=1
+        )
+    )
+
+
+def _claim(ctx: Context, indicator: int, uri: str) -> bytes:
+    return ctx.gateway.abi("badge").function("claim").encode(indicator, keccak(text=uri), uri)
+
+
+def _delegate(ctx: Context, to: str) -> bytes:
+    return ctx.gateway.abi("membership").function("delegate").encode(to)
+
+
+def _new(request: HeldRequest) -> NewRequest:
+    payload = request.payload
+    key = (request.nonce, payload["signature"].lower())
+    return NewRequest(key, payload["to"], payload["data"], payload["gas"], struct_of(payload), request.gas)
+
+
+class Checks:
+    """A member's checks on one head and clock, each way: the requests held replayed, and carried."""
+
+    def __init__(self, ctx: Context, member: str) -> None:
+        self.ctx, self.member, self.community = ctx, member, _community(ctx)
+        self.forwarder = self.community.contracts["forwarder"]
+        self.head = ctx.gateway.rpc.request("eth_getBlockByNumber", "latest", False)
+        self.clock = _clock(self.head)
+        self.nonce_read = {
+            **_nonce_read(ctx, self.community, member),
+            "from": ctx.gateway.relayer_address,
+            "gas": hex(NONCE_READ_GAS),
+        }
+
+    def carried(self, held: list[HeldRequest]) -> Carried:
+        return carrying.carried_over(self.forwarder, self.member, self.head["hash"], self.clock, held)
+
+    def judged(
+        self, held: list[HeldRequest], request: HeldRequest, carried: Carried | None, forwarded: bool = False
+    ) -> dict[str, Any]:
+        """The request as the relayer sends it, or its call as the forwarder makes it (so that the
+        contract's own error is seen), as the check's simulation answers it behind `held`."""
+        payload = request.payload
+        call = (
+            {
+                "from": self.forwarder,
+                "to": payload["to"],
+                "data": payload["data"] + self.member[2:],
+                "gas": hex(3_000_000),
+            }
+            if forwarded
+            else _as_relayed(self.ctx, request)
+        )
+        [simulation] = _simulations(
+            self.ctx, self.community, self.nonce_read, held, [call], self.head, True, carried, self.clock
+        )
+        [result] = self.ctx.gateway.simulate([simulation])
+        assert int(result[0]["calls"][0]["returnData"], 16) == held[0].nonce  # the chain's own nonce, read first
+        return result[-1]["calls"][-1]
+
+    def trace(self, held: list[HeldRequest], carried: Carried, request: HeldRequest) -> None:
+        """The request traced on `carried`, as its check does, and the state it leaves kept."""
+        new = _new(request)
+        planned = _trace(self.ctx, self.community, self.member, held, self.head, self.clock, carried, new)
+        assert planned, "the next request held is traced"
+        (call, sender) = planned
+        [answer] = self.ctx.gateway.simulate([call], CHECK_ANSWERS)
+        _carry(self.ctx, self.forwarder, self.member, held, carried, new, sender, answer)
+
+
+def _note_signed(ctx: Context, requests: list[HeldRequest]) -> None:
+    for request in requests:
+        note_key_signed(
+            _community(ctx).contracts["forwarder"],
+            request.payload["from"],
+            request.nonce,
+            bytes.fromhex(request.payload["signature"][2:]),
+        )
+
+
+def _alike(carried: dict[str, Any], replayed: dict[str, Any]) -> None:
+    for field in ("status", "returnData", "gasUsed"):
+        assert carried.get(field) == replayed.get(field), (field, carried, replayed)
+    assert [(log["address"], log["topics"], log["data"]) for log in carried.get("logs", [])] == [
+        (log["address"], log["topics"], log["data"]) for log in replayed.get("logs", [])
+    ]
+
+
+def test_each_next_request_is_judged_on_the_state_carried_as_on_the_replays(env, ctx, governed):
+    """Alice sends seven requests fast: claims, one of which claims no evidence (its call reverts
+    in flight, and still uses its nonce), and two vote delegations among them. Each is judged
+    behind those before it both ways, and then her attestation of her first claim (refused by the
+    contract as her own, which only the state carried knows exists) and one more claim: every
+    answer alike, and after the first (traced through the forwarder with it), every request held
+    is carried, none replayed."""
+    member, indicator = address(ALICE), governed["code"]
+    checks = Checks(ctx, member)
+    nonce = _chain_nonce(ctx, member)
+    count = ctx.gateway.abi("badge").function("claimCount")
+    badge = _community(ctx).contracts["badge"]
+    claims_before = int(
+        ctx.gateway.rpc.request("eth_call", {"to": badge, "data": "0x" + count.encode().hex()}, "latest"), 16
+    )
+    datas = [
+        _claim(ctx, indicator, "https://x.example/carried/0"),
+        _claim(ctx, indicator, "https://x.example/carried/1"),
+        ctx.gateway.abi("badge").function("claim").encode(indicator, b"\x00" * 32, "https://x.example/none"),
+        _delegate(ctx, address(BOB)),  # checkpoints at the simulated clock, Alice's and Bob's
+        _claim(ctx, indicator, "https://x.example/carried/3"),
+        _delegate(ctx, member),  # checkpoints again: refused if the carried ones were later
+        _claim(ctx, indicator, "https://x.example/carried/4"),
+    ]
+    targets = ["badge", "badge", "badge", "membership", "badge", "membership", "badge"]
+    requests = [_signed(ctx, ALICE, t, d, nonce + i, checks.head) for i, (t, d) in enumerate(zip(targets, datas))]
+    _note_signed(ctx, requests)
+    statuses = []
+    for i in range(1, len(requests)):
+        held, request = requests[:i], requests[i]
+        carried = checks.carried(held)
+        assert len(carried.requests) == (0 if i == 1 else i), "carried over every request held after the first"
+        replayed = checks.judged(held, request, None)
+        _alike(checks.judged(held, request, carried), replayed)
+        statuses.append(int(replayed["status"], 16))
+        checks.trace(held, carried, request)
+    assert statuses == [1, 0, 1, 1, 1, 1]  # the claim of no evidence is refused
+    held = requests
+    carried = checks.carried(held)
+    assert len(carried.requests) == len(held)
+    attest = ctx.gateway.abi("badge").function("attest").encode(claims_before + 1)
+    following = [
+        _signed(ctx, ALICE, "badge", attest, nonce + len(held), checks.head),
+        _signed(
+            ctx, ALICE, "badge", _claim(ctx, indicator, "https://x.example/carried/5"), nonce + len(held), checks.head
+        ),
+    ]
+    own = "0x" + keccak(text="BadgeSelfAttestation(uint256,address)")[:4].hex()
+    for request, refused in zip(following, (own, None)):
+        for forwarded in (True, False):
+            replayed = checks.judged(held, request, None, forwarded)
+            _alike(checks.judged(held, request, carried, forwarded), replayed)
+            assert (int(replayed["status"], 16) == 1) == (refused is None)
+            if forwarded and refused:
+                assert replayed["returnData"].startswith(refused)
+
+
+def test_a_carry_is_used_only_on_its_head_clock_and_requests(env, ctx, governed):
+    """What was carried holds for one head, one simulated clock and one run of signed requests:
+    another of any of them and the check replays what it does not cover (a request at the same
+    nonce signed anew is not the one traced)."""
+    member, indicator = address(BOB), governed["code"]
+    checks = Checks(ctx, member)
+    nonce = _chain_nonce(ctx, member)
+    requests = [
+        _signed(ctx, BOB, "badge", _claim(ctx, indicator, f"https://x.example/carry-key/{i}"), nonce + i, checks.head)
+        for i in range(3)
+    ]
+    _note_signed(ctx, requests)
+    for i in range(1, 3):
+        checks.trace(requests[:i], checks.carried(requests[:i]), requests[i])
+    assert len(checks.carried(requests).requests) == 3
+    forwarder, head = checks.forwarder, checks.head["hash"]
+    assert carrying.carried_over(forwarder, member, "0x" + "00" * 32, checks.clock, requests).requests == ()
+    assert carrying.carried_over(forwarder, member, head, checks.clock + 1, requests).requests == ()
+    assert carrying.carried_over(forwarder, address(CAROL), head, checks.clock, requests).requests == ()
+    resigned = _signed(
+        ctx, BOB, "badge", _claim(ctx, indicator, "https://x.example/carry-key/other"), nonce + 2, checks.head
+    )
+    over = checks.carried([*requests[:2], resigned]).requests
+    assert len(over) < 3 and (resigned.nonce, resigned.payload["signature"].lower()) not in over
+    assert len(checks.carried(requests).requests) == 3  # the one traced is still known
+
+
+def test_a_trace_the_node_refuses_turns_carrying_off_and_checks_replay(env, ctx, governed):
+    """A node without the debug namespace (most paid providers) refuses the trace: the check's own
+    simulations stand, nothing is carried, and this process asks that node for no more traces."""
+    member = address(CAROL)
+    checks = Checks(ctx, member)
+    held = [_signed(ctx, CAROL, "badge", b"\x00" * 4, _chain_nonce(ctx, member), checks.head)]
+    _note_signed(ctx, held)
+    nobody = Carried(checks.head["hash"], checks.clock, (), {})
+    following = _signed(ctx, CAROL, "badge", b"\x00" * 4, held[0].nonce + 1, checks.head)
+    url = ctx.gateway.rpc.url
+    try:
+        refusal = ctx.gateway.simulate([("debug_noSuchTracer", [])])[0]
+        assert isinstance(refusal, ChainRefused)
+        _carry(ctx, checks.forwarder, member, held, nobody, _new(following), checks.forwarder, refusal)
+        assert not carrying.traceable(url)
+        assert checks.carried([*held, following]).requests == ()
+        assert _carried(ctx, checks.forwarder, member, held, checks.head, checks.clock) is None
+    finally:
+        carrying._UNTRACEABLE.discard(url)
+
+
+def test_only_storage_and_only_so_much_of_it_is_carried(env, ctx):
+    """Only storage is carried: a traced call that moved value, changed another account's nonce
+    (created a contract) or its code is replayed instead, and so is one past the slots a carry
+    holds (a bound on the memory carries take, whoever writes how fast)."""
+    base = Carried("0x" + "11" * 32, 1, (), {})
+    slot = "0x" + "00" * 31 + "01"
+    storage_only = {"pre": {"0xAB": {"storage": {slot: "0x" + "00" * 31 + "05"}}}, "post": {"0xab": {"storage": {}}}}
+    after = carrying.after_trace(base, ((1, "0xsig"),), storage_only, "0xcd")
+    assert after is not None and after.writes == {"0xab": {slot: "0x" + "00" * 32}}  # written back to zero
+    for field, value in (("balance", "0x1"), ("nonce", 1), ("code", "0x00")):
+        trace = {"pre": {}, "post": {"0xab": {field: value}}}
+        assert carrying.after_trace(base, ((1, "0xsig"),), trace, "0xcd") is None
+        if field != "code":
+            assert carrying.after_trace(base, ((1, "0xsig"),), trace, "0xAB") is not None  # the sender's own
+    assert carrying.after_trace(base, (), None, "0xcd") is None
+    assert carrying.after_trace(base, (), {"error": "x"}, "0xcd") is None
+    slots = {"0x" + f"{i:064x}": "0x" + "00" * 31 + "01" for i in range(carrying._SLOTS + 1)}
+    wide = {"pre": {}, "post": {"0xab": {"storage": slots}}}
+    assert carrying.after_trace(base, (), wide, "0xcd") is None  # more than a carry holds: replayed
+    del slots[next(iter(slots))]
+    assert carrying.after_trace(base, (), wide, "0xcd") is not None
+
+
+def test_through_the_service_a_member_writing_fast_is_judged_on_the_state_carried(env, governed):
+    """Through the HTTP API, sending paused (a relayer without funds), so that every request stays
+    held: Bob's claims and an attestation are carried from check to check (the node is asked for
+    traces), and a second attestation of the same claim, whose refusal only the state carried
+    knows, is refused all the same; his next, different request is accepted behind them."""
+    claim = env.api.act("claims", ALICE, indicator_id=governed["mentoring"], evidence_uri="https://x.example/carry")[
+        "created"
+    ]["claim_id"]
+    penniless = "0x" + keccak(text="a relayer without funds, for carried state").hex()
+    proxy = Proxy(env.anvil.url, env.workdir / "carried-proxy.log")
+    settings = {"relayer_key": penniless, "rpc_url": proxy.url, "relay_carry_from": 2}
+    try:
+        with own_server(env, **settings, **{k.removeprefix("CC_").lower(): v for k, v in UNTHROTTLED.items()}) as api:
+            for i in range(3):
+                typed = claim_typed(api, BOB, governed["code"], f"https://x.example/carry/{i}")
+                assert submit(api, "claims", typed, BOB, wait=False).status_code == 202
+            first = api.prepare("attestations", signer=address(BOB), claim_id=claim)["typed_data"]
+            assert submit(api, "attestations", first, BOB, wait=False).status_code == 202
+            second = {**first, "message": {**first["message"], "nonce": first["message"]["nonce"] + 1}}
+            assert problem(submit(api, "attestations", second, BOB), 409)["error"] == "BadgeAlreadyAttested"
+            following = claim_typed(api, BOB, governed["code"], "https://x.example/carry/next")
+            assert following["message"]["nonce"] == first["message"]["nonce"] + 1
+            assert submit(api, "claims", following, BOB, wait=False).status_code == 202
+            assert api.get("/relayer")["in_flight"] == 5
+            assert proxy.counts()["calls"].get("debug_traceCall", 0) >= 2
+    finally:
+        proxy.stop()
+    assert env.api.get(f"/claims/{claim}")["attestations"] == 0
