@@ -15,9 +15,9 @@ relayer sends it: forwarder.execute) behind the others, on one kept-alive connec
 - the request alone in one block (no nonce read before it): what the nonce read's block adds;
 - state carried instead of replays: the requests in flight traced once each
   (`debug_traceCall`, prestateTracer in diff mode) and their writes set by a state override, then
-  the request simulated, and traced for the next check to carry its writes too. This is the
-  design that would keep the node's work per check flat however many are in flight; it prints
-  what each part costs.
+  the request simulated, and traced for the next check to carry its writes too: what a check of
+  a member with `relay_carry_from` or more in flight does (backend/relay/carried.py), flat
+  however many are in flight; it prints what each part costs.
 
 Prints Anvil's CPU (from /proc) per simulation and per replayed request, each way, beside the floor.
 """
