@@ -17,6 +17,8 @@ contract or changed an account's nonce (other than its sender's) is replayed, as
 
 from __future__ import annotations
 
+import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,10 +45,14 @@ class Carried:
 
 # By member (forwarder and signer): the carry their last check used, and the one their newest
 # request's check traced, not yet held (the outbox may still refuse it: budgets, a conflict). One
-# of each, for at most _MEMBERS members, each of at most _SLOTS storage slots: a few megabytes at
-# most, whoever writes how fast. Past them, checks replay.
+# of each, for at most _MEMBERS members, each of at most _SLOTS storage slots: at most about 70 MB
+# whoever writes how fast (a member writing fast carries a few dozen slots, a few kilobytes). Past
+# them, checks replay. And the head and clock on which a member's requests could not be carried
+# (a call that did more than write storage, too many slots, a request the forwarder skipped): no
+# more traces for them there.
 _CARRIED: dict[tuple[str, str], Carried] = {}
 _TRACED: dict[tuple[str, str], Carried] = {}
+_UNCARRIED: dict[tuple[str, str], tuple[str, int]] = {}
 _MEMBERS = 256
 _SLOTS = 512
 
@@ -80,16 +86,60 @@ def note_traced(forwarder: str, signer: str, carried: Carried) -> None:
     _remember(_TRACED, (forwarder, signer), carried)
 
 
-# Nodes (by URL) that refused a trace: a provider without the debug namespace. Their checks replay.
-_UNTRACEABLE: set[str] = set()
+def note_uncarried(forwarder: str, signer: str, head: str, clock: int) -> None:
+    if len(_UNCARRIED) >= _MEMBERS:
+        _UNCARRIED.clear()
+    _UNCARRIED[(forwarder, signer)] = (head, clock)
 
 
-def traceable(node: str) -> bool:
-    return node not in _UNTRACEABLE
+def carriable(forwarder: str, signer: str, head: str, clock: int) -> bool:
+    return _UNCARRIED.get((forwarder, signer)) != (head, clock)
 
 
-def note_untraceable(node: str) -> None:
-    _UNTRACEABLE.add(node)
+# Nodes (by URL) and whether their debug_traceCall honours state and block overrides, as a probe
+# found (probe_params, probe_passed), and when. Several nodes have ignored them without a word (a
+# carry traced so would miss the writes of the requests before it); many paid providers have no
+# debug namespace. A node that failed the probe, or a trace since, is asked again after
+# _RETRY_SECONDS; meanwhile its checks replay.
+_NODES: dict[str, tuple[bool, float]] = {}
+_RETRY_SECONDS = 600.0
+
+
+def trusted(node: str) -> bool | None:
+    """Whether `node`'s traces may be carried; None if not known (yet, or again): probe it."""
+    known = _NODES.get(node)
+    if known is None or (not known[0] and time.monotonic() - known[1] > _RETRY_SECONDS):
+        return None
+    return known[0]
+
+
+def note_node(node: str, honours_overrides: bool) -> None:
+    _NODES[node] = (honours_overrides, time.monotonic())
+
+
+# The probe: a call to an address whose code, set by a state override, stores the block's time and
+# number and a slot the override sets; the trace must show all three as overridden.
+_PROBE = "0x00000000000000000000000000000000000ca11e"
+_PROBE_CODE = "0x426000554360015560035460025500"  # sstore(0, timestamp) sstore(1, number) sstore(2, sload(3))
+_PROBE_MARK = "0x" + "5a" * 32
+
+
+def _slot(index: int) -> str:
+    return "0x" + index.to_bytes(32, "big").hex()
+
+
+def probe_params(sender: str, number: int, clock: int) -> list[Any]:
+    """debug_traceCall's params for the probe, as trace_params would run it (block `number` + 2, `clock`)."""
+    overrides = {_PROBE: {"code": _PROBE_CODE, "stateDiff": {_slot(3): _PROBE_MARK}}}
+    return [{"from": sender, "to": _PROBE, "gas": hex(100_000)}, hex(number), _options(number, clock, overrides)]
+
+
+def probe_passed(trace: Any, number: int, clock: int) -> bool:
+    if not isinstance(trace, dict) or not isinstance(trace.get("post"), dict):
+        return False
+    after = next((v for k, v in trace["post"].items() if k.lower() == _PROBE), None)
+    storage = after.get("storage") if isinstance(after, dict) else None
+    return storage == {_slot(0): _slot(clock), _slot(1): _slot(number + 2), _slot(2): _PROBE_MARK}
 
 
 def _remember(kept: dict[tuple[str, str], Carried], member: tuple[str, str], carried: Carried) -> None:
@@ -113,13 +163,17 @@ def trace_params(call_text: str, number: int, clock: int, writes: Writes, text: 
     """debug_traceCall's params for a call run in the block simulated two after block `number`,
     at `clock`, on the state `writes` override: the storage it changes (prestateTracer's diff,
     without code), as simulation._behind_direct's second block runs it."""
-    options = {
+    options = _options(number, clock, as_state_override(writes))
+    return Json(f"[{call_text},{text(hex(number))},{text(options)}]")
+
+
+def _options(number: int, clock: int, overrides: dict[str, Any]) -> dict[str, Any]:
+    return {
         "tracer": "prestateTracer",
         "tracerConfig": {"diffMode": True, "disableCode": True},
         "blockOverrides": {"number": hex(number + 2), "time": hex(clock)},
-        "stateOverrides": as_state_override(writes),
+        "stateOverrides": overrides,
     }
-    return Json(f"[{call_text},{text(hex(number))},{text(options)}]")
 
 
 def after_trace(base: Carried, requests: tuple[RequestKey, ...], trace: Any, sender: str) -> Carried | None:
@@ -127,11 +181,18 @@ def after_trace(base: Carried, requests: tuple[RequestKey, ...], trace: Any, sen
     trace is not a diff of storage alone (value moved, code or nonces changed but the sender's),
     is not a trace at all (a node without debug_traceCall, or one that failed), or would carry
     more than _SLOTS slots."""
-    if not isinstance(trace, dict) or not isinstance(trace.get("post"), dict) or not isinstance(trace.get("pre"), dict):
+    try:
+        writes = _written(base.writes, trace["pre"], trace["post"], sender.lower())
+    except (KeyError, TypeError, AttributeError, ValueError):  # not a prestate diff
         return None
-    sender = sender.lower()
-    writes = {address: dict(slots) for address, slots in base.writes.items()}
-    pre, post = trace["pre"], trace["post"]
+    if writes is None or sum(len(slots) for slots in writes.values()) > _SLOTS:
+        return None
+    return Carried(base.head, base.clock, requests, writes)
+
+
+def _written(carried: Writes, pre: dict[str, Any], post: dict[str, Any], sender: str) -> Writes | None:
+    """`carried` with the storage a trace's diff wrote over it; None if it did more than write storage."""
+    writes = {address: dict(slots) for address, slots in carried.items()}
     for address in {*pre, *post}:
         before, after = pre.get(address) or {}, post.get(address) or {}
         # The sender's nonce (and fee, if any) move with any call; nobody else's may.
@@ -139,10 +200,14 @@ def after_trace(base: Carried, requests: tuple[RequestKey, ...], trace: Any, sen
         if any(field in after for field in moved):
             return None
         # Diff mode leaves out of `post` a slot written back to zero: it is in `pre` alone.
-        written = {slot: "0x" + "00" * 32 for slot in before.get("storage") or {}}
+        written = {slot: _ZERO for slot in before.get("storage") or {}}
         written.update(after.get("storage") or {})
+        if not all(_WORD.fullmatch(slot) and _WORD.fullmatch(value) for slot, value in written.items()):
+            return None  # a slot or value that is not 32 bytes of hex: a node's override would refuse it
         if written:
             writes.setdefault(address.lower(), {}).update(written)
-    if sum(len(slots) for slots in writes.values()) > _SLOTS:
-        return None
-    return Carried(base.head, base.clock, requests, writes)
+    return writes
+
+
+_ZERO = "0x" + "00" * 32
+_WORD = re.compile(r"0x[0-9a-f]{64}")

@@ -145,11 +145,11 @@ def simulated_behind(
     }
     replayed_from = chain_nonce
     for _ in range(SIMULATION_RUNS):
-        direct = _direct_ok(ctx, community, held, replayed_from, head)
-        # The simulated clock, read before the simulations set theirs: at most theirs (unless the
+        # The simulated clock, read once for the replays' choice and the simulations (unless the
         # system clock is stepped back meanwhile, when a refusal may be taken for the call's own).
         ran_at = _clock(head)
-        simulations = _simulations(ctx, community, nonce_read, held, calls, head, direct)
+        direct = _direct_ok(ctx, community, held, replayed_from, head, ran_at)
+        simulations = _simulations(ctx, community, nonce_read, held, calls, head, direct, None, ran_at)
         results = ctx.gateway.simulate(simulations, CHECK_ANSWERS)
         state_nonce = _state_nonce(results)
         if state_nonce is None:
@@ -259,9 +259,9 @@ def judged(
             "from": gateway.relayer_address,
             "gas": hex(NONCE_READ_GAS),
         }
-        direct = _direct_ok(ctx, community, held, replayed_from, head)
         # The simulated clock, read once: what a carry was traced at, and is looked up by.
         clock = _clock(head)
+        direct = _direct_ok(ctx, community, held, replayed_from, head, clock)
         carried = _carried(ctx, forwarder, signer, held, head, clock) if direct else None
         trace = _trace(ctx, community, signer, held, head, clock, carried, new) if carried is not None else ()
         asked_at = time.monotonic()
@@ -469,14 +469,19 @@ def _key_signed(ctx: Context, forwarder: str, request: HeldRequest) -> bool:
 
 
 def _direct_ok(
-    ctx: Context, community: Community, held: list[HeldRequest], replayed_from: int, head: dict[str, Any]
+    ctx: Context,
+    community: Community,
+    held: list[HeldRequest],
+    replayed_from: int,
+    head: dict[str, Any],
+    clock: int | None = None,
 ) -> bool:
     """Whether the member's `held` requests may be replayed directly: from `replayed_from` on with no
     gap, each signed by the member's key, none expired by the block the request is judged in (the
     forwarder would skip such a one and not use its nonce). Otherwise the forwarder replays them."""
     if not held:
         return False
-    judged_at = _clock(head) + 1
+    judged_at = (_clock(head) if clock is None else clock) + 1
     forwarder = community.contracts["forwarder"]
     return all(
         request.nonce == replayed_from + i
@@ -545,9 +550,27 @@ def _carried(
     """The state carried over the member's first `held` requests, for a check replaying them
     directly; None if the service carries nothing (too few in flight, or a node that cannot trace)."""
     carry_from = ctx.settings.relay_carry_from
-    if not carry_from or len(held) < carry_from or not carrying.traceable(ctx.gateway.rpc.url):
+    if not carry_from or len(held) < carry_from:
         return None
-    return carrying.carried_over(forwarder, signer, head["hash"], clock, held)
+    node = ctx.gateway.rpc.url
+    trusted = carrying.trusted(node)
+    if trusted is None:
+        trusted = _probe(ctx, head, clock)
+        carrying.note_node(node, trusted)
+    return carrying.carried_over(forwarder, signer, head["hash"], clock, held) if trusted else None
+
+
+def _probe(ctx: Context, head: dict[str, Any], clock: int) -> bool:
+    """Whether the node's debug_traceCall honours state and block overrides (carried.py's probe),
+    asked alone: a provider that refuses a batch holding a debug_ method must not fail others'."""
+    number = int(head["number"], 16)
+    try:
+        trace = ctx.gateway.rpc.request(
+            "debug_traceCall", *carrying.probe_params(ctx.gateway.relayer_address, number, clock + 1)
+        )
+    except Exception:  # refused, or not answered: no traces from this node for now
+        return False
+    return carrying.probe_passed(trace, number, clock + 1)
 
 
 def _trace(
@@ -564,9 +587,15 @@ def _trace(
     alone if the carry covers every request held, or else, through the forwarder, those it does
     not cover and the new request in one executeBatch (each request's nonce and signature then
     checked again by the forwarder, as on chain). Nothing if `new` is not the next request held."""
-    if new is None or new.key[0] != held[0].nonce + len(held):
-        return ()
     forwarder, covered = community.contracts["forwarder"], len(carried.requests)
+    if (
+        new is None
+        or new.key[0] != held[0].nonce + len(held)
+        # Past the member's budget of requests in flight, the outbox refuses it whatever it leaves.
+        or len(held) >= ctx.settings.member_max_in_flight
+        or not carrying.carriable(forwarder, signer, carried.head, carried.clock)
+    ):
+        return ()
     gateway, number = ctx.gateway, int(head["number"], 16)
     writes = carrying.overrides(carried.writes, forwarder, nonce_slot(signer), _word(held[0].nonce + covered))
     if covered == len(held):
@@ -595,16 +624,16 @@ def _carry(
     simulations held on the head they ran on. Not if the forwarder (tracing those not covered
     through it) skipped any: the nonce it leaves must be past the new request's."""
     if isinstance(trace, ChainRefused):
-        carrying.note_untraceable(ctx.gateway.rpc.url)
+        carrying.note_node(ctx.gateway.rpc.url, False)
         return
     requests = (*(carrying.request_key(r) for r in held), new.key)
     after = carrying.after_trace(carried, requests, trace, sender)
-    if after is None:
-        return
-    if sender != forwarder:
+    if after is not None and sender != forwarder:
         nonce = after.writes.get(forwarder.lower(), {}).get(nonce_slot(signer))
-        if nonce != _word(new.key[0] + 1):
-            return
+        after = after if nonce == _word(new.key[0] + 1) else None
+    if after is None:
+        carrying.note_uncarried(forwarder, signer, carried.head, carried.clock)
+        return
     carrying.note_traced(forwarder, signer, after)
 
 

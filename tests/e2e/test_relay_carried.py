@@ -7,8 +7,10 @@ over requests no check traced. A carry of another head, clock or request is neve
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
+import httpx
 import pytest
 from eth_utils import keccak
 
@@ -26,6 +28,7 @@ from backend.relay.simulation import (
     _carry,
     _clock,
     _nonce_read,
+    _probe,
     _simulations,
     _trace,
     note_key_signed,
@@ -135,7 +138,7 @@ def test_each_next_request_is_judged_on_the_state_carried_as_on_the_replays(env,
     behind those before it both ways, and then her attestation of her first claim (refused by the
     contract as her own, which only the state carried knows exists) and one more claim: every
     answer alike, and after the first (traced through the forwarder with it), every request held
-    is carried, none replayed."""
+    is carried, none replayed, but for one whose check did not trace it."""
     member, indicator = address(ALICE), governed["code"]
     checks = Checks(ctx, member)
     nonce = _chain_nonce(ctx, member)
@@ -157,14 +160,19 @@ def test_each_next_request_is_judged_on_the_state_carried_as_on_the_replays(env,
     requests = [_signed(ctx, ALICE, t, d, nonce + i, checks.head) for i, (t, d) in enumerate(zip(targets, datas))]
     _note_signed(ctx, requests)
     statuses = []
+    # Carried over every request held after the first, but for the one whose check did not trace
+    # it (4: the outbox took it from another process, say): the next check replays it on the state
+    # carried before it, and traces it through the forwarder with its own request.
+    untraced, covered = 4, {1: 0, 5: 4}
     for i in range(1, len(requests)):
         held, request = requests[:i], requests[i]
         carried = checks.carried(held)
-        assert len(carried.requests) == (0 if i == 1 else i), "carried over every request held after the first"
+        assert len(carried.requests) == covered.get(i, i)
         replayed = checks.judged(held, request, None)
         _alike(checks.judged(held, request, carried), replayed)
         statuses.append(int(replayed["status"], 16))
-        checks.trace(held, carried, request)
+        if i != untraced:
+            checks.trace(held, carried, request)
     assert statuses == [1, 0, 1, 1, 1, 1]  # the claim of no evidence is refused
     held = requests
     carried = checks.carried(held)
@@ -213,25 +221,77 @@ def test_a_carry_is_used_only_on_its_head_clock_and_requests(env, ctx, governed)
     assert len(checks.carried(requests).requests) == 3  # the one traced is still known
 
 
-def test_a_trace_the_node_refuses_turns_carrying_off_and_checks_replay(env, ctx, governed):
-    """A node without the debug namespace (most paid providers) refuses the trace: the check's own
-    simulations stand, nothing is carried, and this process asks that node for no more traces."""
+def test_a_node_is_trusted_with_traces_only_if_it_honours_their_overrides(env, ctx, governed):
+    """Before its first carry, the node is probed: a trace whose code and storage are set by a
+    state override and whose block by a block override must show all three (several nodes have
+    ignored overrides in debug_traceCall without a word, and a carry traced so would miss the
+    writes before it). Anvil passes. A trace the node refuses in a check (most paid providers have
+    no debug namespace) turns carrying off for that node: the checks replay, until it is probed
+    again."""
     member = address(CAROL)
     checks = Checks(ctx, member)
+    number = int(checks.head["number"], 16)
+    url = ctx.gateway.rpc.url
+    assert _probe(ctx, checks.head, checks.clock)
+    params = carrying.probe_params(ctx.gateway.relayer_address, number, checks.clock + 1)
+    honoured = ctx.gateway.rpc.request("debug_traceCall", *params)
+    assert carrying.probe_passed(honoured, number, checks.clock + 1)
+    assert not carrying.probe_passed(honoured, number, checks.clock + 2)  # the block's time not as overridden
+    without_state = [params[0], params[1], {k: v for k, v in params[2].items() if k != "stateOverrides"}]
+    assert not carrying.probe_passed(
+        ctx.gateway.rpc.request("debug_traceCall", *without_state), number, checks.clock + 1
+    )
+    for answer in (None, {}, {"post": []}, {"post": {"0x1": "x"}}):
+        assert not carrying.probe_passed(answer, number, checks.clock + 1)
+
     held = [_signed(ctx, CAROL, "badge", b"\x00" * 4, _chain_nonce(ctx, member), checks.head)]
     _note_signed(ctx, held)
     nobody = Carried(checks.head["hash"], checks.clock, (), {})
     following = _signed(ctx, CAROL, "badge", b"\x00" * 4, held[0].nonce + 1, checks.head)
-    url = ctx.gateway.rpc.url
     try:
         refusal = ctx.gateway.simulate([("debug_noSuchTracer", [])])[0]
         assert isinstance(refusal, ChainRefused)
         _carry(ctx, checks.forwarder, member, held, nobody, _new(following), checks.forwarder, refusal)
-        assert not carrying.traceable(url)
-        assert checks.carried([*held, following]).requests == ()
+        assert carrying.trusted(url) is False
         assert _carried(ctx, checks.forwarder, member, held, checks.head, checks.clock) is None
+        carrying._NODES[url] = (False, 0.0)  # refused long ago: probed again, and trusted
+        assert _carried(ctx, checks.forwarder, member, held, checks.head, checks.clock) is not None
+        assert carrying.trusted(url) is True
     finally:
-        carrying._UNTRACEABLE.discard(url)
+        carrying._NODES.pop(url, None)
+
+
+def test_no_trace_past_the_members_budget_or_where_a_carry_failed(env, ctx, governed):
+    """A request past the member's budget of requests in flight is refused by the outbox whatever
+    it leaves: its check traces nothing. Nor does a check where the member's requests could not be
+    carried on this head and clock (a trace that did more than write storage, say)."""
+    member = address(BOB)
+    checks = Checks(ctx, member)
+    nonce = _chain_nonce(ctx, member)
+    held = [_signed(ctx, BOB, "badge", b"\x00" * 4, nonce + i, checks.head) for i in range(3)]
+    following = _new(_signed(ctx, BOB, "badge", b"\x00" * 4, nonce + 3, checks.head))
+    nobody = Carried(checks.head["hash"], checks.clock, (), {})
+
+    def trace(budget: int) -> tuple:
+        limited = SimpleNamespace(
+            settings=ctx.settings.model_copy(update={"member_max_in_flight": budget}), gateway=ctx.gateway
+        )
+        return _trace(limited, checks.community, member, held, checks.head, checks.clock, nobody, following)  # type: ignore[arg-type]
+
+    assert trace(4) and not trace(3)
+    _carry(
+        ctx,
+        checks.forwarder,
+        member,
+        held,
+        nobody,
+        following,
+        checks.forwarder,
+        {"pre": {}, "post": {"0xab": {"balance": "0x1"}}},
+    )
+    assert not trace(4)  # not on this head and clock
+    carrying._UNCARRIED.clear()
+    assert trace(4)
 
 
 def test_only_storage_and_only_so_much_of_it_is_carried(env, ctx):
@@ -259,29 +319,46 @@ def test_only_storage_and_only_so_much_of_it_is_carried(env, ctx):
 
 def test_through_the_service_a_member_writing_fast_is_judged_on_the_state_carried(env, governed):
     """Through the HTTP API, sending paused (a relayer without funds), so that every request stays
-    held: Bob's claims and an attestation are carried from check to check (the node is asked for
-    traces), and a second attestation of the same claim, whose refusal only the state carried
-    knows, is refused all the same; his next, different request is accepted behind them."""
+    held: Bob's claims and an attestation, each accepted behind those before it, carried from
+    check to check. The node is asked for traces, and the checks simulate fewer calls than the
+    replays would (each of those held again in each check); a second attestation of the same
+    claim is refused all the same, and his next, different request accepted behind them."""
     claim = env.api.act("claims", ALICE, indicator_id=governed["mentoring"], evidence_uri="https://x.example/carry")[
         "created"
     ]["claim_id"]
     penniless = "0x" + keccak(text="a relayer without funds, for carried state").hex()
     proxy = Proxy(env.anvil.url, env.workdir / "carried-proxy.log")
     settings = {"relayer_key": penniless, "rpc_url": proxy.url, "relay_carry_from": 2}
+    simulated, traces, claims = 0, 0, 8
     try:
         with own_server(env, **settings, **{k.removeprefix("CC_").lower(): v for k, v in UNTHROTTLED.items()}) as api:
-            for i in range(3):
-                typed = claim_typed(api, BOB, governed["code"], f"https://x.example/carry/{i}")
-                assert submit(api, "claims", typed, BOB, wait=False).status_code == 202
+
+            def submitted(action: str, typed: dict, status: int = 202) -> httpx.Response:
+                nonlocal simulated, traces
+                proxy.counts(reset=True)
+                response = submit(api, action, typed, BOB, wait=False)
+                counts = proxy.counts()
+                simulated += counts["simulated"]
+                traces += counts["calls"].get("debug_traceCall", 0)
+                assert response.status_code == status, response.text
+                return response
+
+            for i in range(claims):
+                submitted("claims", claim_typed(api, BOB, governed["code"], f"https://x.example/carry/{i}"))
             first = api.prepare("attestations", signer=address(BOB), claim_id=claim)["typed_data"]
-            assert submit(api, "attestations", first, BOB, wait=False).status_code == 202
+            submitted("attestations", first)
             second = {**first, "message": {**first["message"], "nonce": first["message"]["nonce"] + 1}}
             assert problem(submit(api, "attestations", second, BOB), 409)["error"] == "BadgeAlreadyAttested"
             following = claim_typed(api, BOB, governed["code"], "https://x.example/carry/next")
             assert following["message"]["nonce"] == first["message"]["nonce"] + 1
-            assert submit(api, "claims", following, BOB, wait=False).status_code == 202
-            assert api.get("/relayer")["in_flight"] == 5
-            assert proxy.counts()["calls"].get("debug_traceCall", 0) >= 2
+            submitted("claims", following)
+            assert api.get("/relayer")["in_flight"] == claims + 2
     finally:
         proxy.stop()
+    # Replayed, each check simulates the nonce read, those held and its own request: 2 + h for h
+    # held, 0 to claims + 1, 65 in all. Carried from 2 held, 2 each, and those not covered once
+    # after each second the wall clock turns (the clock carries are traced at): 25 or so.
+    replayed = sum(2 + held for held in range(claims + 2))
+    assert traces >= claims - 1
+    assert simulated < replayed * 0.7, (simulated, replayed)
     assert env.api.get(f"/claims/{claim}")["attestations"] == 0
