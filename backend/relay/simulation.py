@@ -18,7 +18,7 @@ from backend import units
 from backend.chain.deployments import Community
 from backend.chain.gateway import HEAD_CALL, ChainGateway, clock_of
 from backend.chain.hashing import keccak
-from backend.chain.rpc import Json
+from backend.chain.rpc import Json, RpcError
 from backend.chain.typed_data import (
     execute_batch_calldata,
     forward_request_typed_data,
@@ -266,7 +266,16 @@ def judged(
         trace = _trace(ctx, community, signer, held, head, clock, carried, new) if carried is not None else ()
         asked_at = time.monotonic()
         simulations = _simulations(ctx, community, nonce_read, held, calls, head, direct, carried, clock)
-        fresh, *results = gateway.simulate([HEAD_CALL, *simulations, *trace[:1]], CHECK_ANSWERS)
+        try:
+            fresh, *results = gateway.simulate([HEAD_CALL, *simulations, *trace[:1]], CHECK_ANSWERS)
+        except RpcError:
+            if not trace:
+                raise
+            # A provider that refuses a whole batch holding a trace (it answered the probe alone):
+            # no more traces from this node for now, and this check without one.
+            carrying.note_node(gateway.rpc.url, False)
+            trace = ()
+            fresh, *results = gateway.simulate([HEAD_CALL, *simulations], CHECK_ANSWERS)
         traced = results.pop() if trace else None
         if isinstance(fresh, dict):
             gateway.note_head(fresh, asked_at)
