@@ -9,15 +9,12 @@ new community too), the node behind a proxy that keeps what the service was answ
 
 from __future__ import annotations
 
-import http.client
 import json
 import shutil
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -29,7 +26,6 @@ from devstack.stack import (
     Anvil,
     Server,
     deploy,
-    free_port,
     rpc,
     run_deploy,
     second_community_params,
@@ -37,60 +33,13 @@ from devstack.stack import (
     wait_until,
 )
 from tests.e2e.conftest import _postgres_database, address
+from tests.e2e.rpc_proxy import RecordingProxy
 
 ERIN, FRANK = ANVIL_DEV_KEYS[5], ANVIL_DEV_KEYS[6]
 # Anvil's development accounts are unlocked: account 8 is a creator the service is told to
 # follow (CC_FOLLOW_CREATORS), account 9 a stranger.
 TRUSTED, STRANGER = address(ANVIL_DEV_KEYS[8]), address(ANVIL_DEV_KEYS[9])
 CAP = 3  # CC_FOLLOW_MAX_COMMUNITIES
-
-
-class RecordingProxy:
-    """A JSON-RPC proxy between the service and the node that keeps every answer it relays: what
-    the service downloaded, byte for byte."""
-
-    def __init__(self, upstream: str) -> None:
-        self.answers: list[tuple[str, bytes]] = []  # (method, response body)
-        self.lock = threading.Lock()
-        target = urlsplit(upstream)
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-                connection.request("POST", "/", body, {"Content-Type": "application/json"})
-                answer = connection.getresponse().read()
-                connection.close()
-                payload = json.loads(body)
-                methods = [e.get("method", "?") for e in payload] if isinstance(payload, list) else [payload["method"]]
-                with proxy.lock:
-                    proxy.answers.append((",".join(methods), answer))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def since(self, mark: int) -> list[tuple[str, bytes]]:
-        with self.lock:
-            return self.answers[mark:]
-
-    def mark(self) -> int:
-        with self.lock:
-            return len(self.answers)
-
-    def stop(self) -> None:
-        self.server.shutdown()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -7,12 +7,8 @@ over requests no check traced. A carry of another head, clock or request is neve
 
 from __future__ import annotations
 
-import http.client
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -41,6 +37,7 @@ from backend.settings import Settings
 from bench.writes import Proxy
 from devstack.stack import UNTHROTTLED
 from tests.e2e.conftest import ALICE, BOB, CAROL, address
+from tests.e2e.rpc_proxy import RecordingProxy
 from tests.e2e.test_hostile_relay import claim_typed, own_server, problem, submit
 from tests.e2e.test_relay_replays import _as_relayed, _chain_nonce, _community, _signed
 
@@ -368,40 +365,11 @@ def test_through_the_service_a_member_writing_fast_is_judged_on_the_state_carrie
     assert env.api.get(f"/claims/{claim}")["attestations"] == 0
 
 
-class _TracesRefusedInBatches:
-    """A JSON-RPC proxy that answers one error for any batch holding a trace (a provider may allow
-    a method alone and refuse it in a batch) and forwards everything else to the node."""
-
-    def __init__(self, upstream: str) -> None:
-        self.refused = 0
-        target = urlsplit(upstream)
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if body.lstrip().startswith(b"[") and b'"debug_traceCall"' in body:
-                    proxy.refused += 1
-                    answer = b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"no debug_ in batches"}}'
-                else:
-                    connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
-                    connection.request("POST", "/", body, {"Content-Type": "application/json"})
-                    answer = connection.getresponse().read()
-                    connection.close()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+def _no_traces_in_batches(body: bytes) -> bytes | None:
+    """A provider that allows a trace alone and refuses a batch holding one: its one error."""
+    if body.lstrip().startswith(b"[") and b'"debug_traceCall"' in body:
+        return b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"no debug_ in batches"}}'
+    return None
 
 
 def test_a_provider_that_refuses_traces_in_a_batch_costs_no_member_a_request(env, governed):
@@ -409,7 +377,7 @@ def test_a_provider_that_refuses_traces_in_a_batch_costs_no_member_a_request(env
     The check whose batch was refused runs again without its trace; the member's requests are
     all accepted, and the node is asked for no more traces."""
     penniless = "0x" + keccak(text="a relayer without funds, for batches refused").hex()
-    proxy = _TracesRefusedInBatches(env.anvil.url)
+    proxy = RecordingProxy(env.anvil.url, instead=_no_traces_in_batches)
     settings = {"relayer_key": penniless, "rpc_url": proxy.url, "relay_carry_from": 2}
     try:
         with own_server(env, **settings, **{k.removeprefix("CC_").lower(): v for k, v in UNTHROTTLED.items()}) as api:
@@ -419,5 +387,6 @@ def test_a_provider_that_refuses_traces_in_a_batch_costs_no_member_a_request(env
                 assert response.status_code == 202, response.text
             assert api.get("/relayer")["in_flight"] == 6
     finally:
-        proxy.server.shutdown()
-    assert proxy.refused == 1
+        proxy.stop()
+    refused = [methods for methods, answer in proxy.answers if b"no debug_ in batches" in answer]
+    assert len(refused) == 1 and "debug_traceCall" in refused[0]
