@@ -85,6 +85,11 @@ class NodeUnavailable(DomainError):
     type = "node-unavailable"
 
 
+class BatchRefused(NodeUnavailable):
+    """The node answered a whole batch of calls with one error (a provider's limits, say), not
+    each call with its own."""
+
+
 class TooManyRequests(DomainError):
     """A relaying budget is spent; `retry_after` (seconds) says when it frees up."""
 

@@ -13,7 +13,7 @@ from backend.chain.combining import CombinedBatches
 from backend.chain.deployments import Community, Deployments, RecordsMove
 from backend.chain.receipts import Receipt
 from backend.chain.rpc import Rpc, RpcError
-from backend.errors import ChainRefused, NodeUnavailable
+from backend.errors import BatchRefused, ChainRefused, NodeUnavailable
 from backend.i18n import gettext as _
 from backend.settings import Settings
 
@@ -221,7 +221,17 @@ class ChainGateway:
         same time (combining.py); a call the chain refused yields its `ChainRefused` (custom error
         named) in place of a result, so the caller keeps the order in which refusals are reported.
         `shape`: the fields read of the answers (Rpc.batch)."""
-        answers = self._combiner(shape).batch(calls)
+        try:
+            answers = self._combiner(shape).batch(calls)
+        except RpcError as exc:
+            raise BatchRefused(
+                _(
+                    "The chain node refused the service's reads and simulations (%(why)s): nothing was recorded. "
+                    "Try again in a minute; if it lasts, the service's operator should look at the node's limits "
+                    "on batches",
+                    why=exc.message or exc.code,
+                )
+            ) from exc
         return [self.refusal(r) if isinstance(r, RpcError) else r for r in answers]
 
     def _combiner(self, shape: Any) -> CombinedBatches:

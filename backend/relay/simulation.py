@@ -18,7 +18,7 @@ from backend import units
 from backend.chain.deployments import Community
 from backend.chain.gateway import HEAD_CALL, ChainGateway, clock_of
 from backend.chain.hashing import keccak
-from backend.chain.rpc import Json, RpcError
+from backend.chain.rpc import Json
 from backend.chain.typed_data import (
     execute_batch_calldata,
     forward_request_typed_data,
@@ -27,7 +27,7 @@ from backend.chain.typed_data import (
     typed_data_digest,
 )
 from backend.context import Context
-from backend.errors import ChainRefused, NodeUnavailable, Unprocessable
+from backend.errors import BatchRefused, ChainRefused, NodeUnavailable, Unprocessable
 from backend.i18n import gettext
 from backend.relay import carried as carrying
 from backend.relay.book import HeldRequest, check_nonce
@@ -268,7 +268,7 @@ def judged(
         simulations = _simulations(ctx, community, nonce_read, held, calls, head, direct, carried, clock)
         try:
             fresh, *results = gateway.simulate([HEAD_CALL, *simulations, *trace[:1]], CHECK_ANSWERS)
-        except RpcError:
+        except BatchRefused:
             if not trace:
                 raise
             # A provider that refuses a whole batch holding a trace (it answered the probe alone):

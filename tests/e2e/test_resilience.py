@@ -14,6 +14,8 @@ from backend.indexer.models import Badge, Claim, EventRecord
 from devstack.stack import dump_index as _dump
 from devstack.stack import wait_until
 from tests.e2e.conftest import ALICE, BOB, CAROL, address
+from tests.e2e.rpc_proxy import RecordingProxy
+from tests.e2e.test_hostile_relay import claim_typed, own_server, submit
 
 
 def _caught_up(env) -> None:
@@ -155,3 +157,40 @@ def test_node_down_then_back(env, governed):
     assert minted["created"]["token_id"] == claim["created"]["claim_id"]
     time.sleep(0.3)
     assert env.api.get("/health")["indexer_error"] is None
+
+
+def _no_batches(body: bytes) -> bytes | None:
+    """A provider that answers any batch with one error (some limit batches, or refuse them)."""
+    if body.lstrip().startswith(b"["):
+        return b'{"jsonrpc":"2.0","id":null,"error":{"code":-32005,"message":"batch requests are not allowed"}}'
+    return None
+
+
+def test_a_node_that_refuses_batches_is_told_in_words_and_nothing_is_recorded(env, governed):
+    """Class: a provider that answers a whole batch with one error. A member's prepare and submit
+    are refused 503 in a sentence that says what happened and what to do (not a 500 naming an
+    exception), and nothing is accepted."""
+    proxy = RecordingProxy(env.anvil.url, instead=_no_batches)
+    try:
+        with own_server(env, rpc_url=proxy.url) as api:
+            typed = claim_typed(env.api, ALICE, governed["code"], "https://x.example/no-batches")
+            for response in (
+                api.http.post(
+                    "/claims/prepare",
+                    json={
+                        "signer": address(ALICE),
+                        "indicator_id": governed["code"],
+                        "evidence_uri": "https://x.example/no-batches",
+                    },
+                ),
+                submit(api, "claims", typed, ALICE),
+            ):
+                problem = response.json()
+                assert response.status_code == 503, response.text
+                assert (
+                    "refused the service's reads and simulations (batch requests are not allowed)" in problem["detail"]
+                )
+                assert "Try again in a minute" in problem["detail"] and "Error" not in problem["detail"]
+            assert api.get("/relayer")["in_flight"] == 0
+    finally:
+        proxy.stop()
