@@ -128,7 +128,7 @@ class ChainGateway:
             raise NodeUnavailable(
                 _(
                     "The node at %(url)s serves chain %(chain)s, but the deployments file is for chain %(expected)s",
-                    url=self.settings.rpc_url,
+                    url=self.rpc.shown,
                     chain=node_chain_id,
                     expected=self.deployments.chain_id,
                 )

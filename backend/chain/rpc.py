@@ -35,6 +35,14 @@ def _decoded(data: bytes, shape: Any = None) -> Any:
         return json.loads(data)
 
 
+def _shown(url: str) -> str:
+    """`url` without what may be secret: its user and password, path, query and fragment."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
 class RpcError(Exception):
     """The node answered with a JSON-RPC error (a revert among them)."""
 
@@ -58,6 +66,9 @@ class Json(str):
 class Rpc:
     def __init__(self, url: str, timeout: float = 10.0) -> None:
         self.url = url
+        # The node as members may read it in a refusal: scheme, host and port only. A provider's
+        # URL often carries its API key in the path or the query, or a password before the host.
+        self.shown = _shown(url)
         # No retries: a node that is down must answer 503 now, not after a backoff. The pool
         # is shared by the API's worker threads and the indexer (urllib3 pools are thread-safe).
         # One pool for the node's address, asked directly: a PoolManager parsed the URL and looked
@@ -91,19 +102,21 @@ class Rpc:
             raise NodeUnavailable(
                 _(
                     "The chain node at %(url)s cannot be reached (%(kind)s); retry when it is back",
-                    url=self.url,
+                    url=self.shown,
                     kind=type(exc).__name__,
                 )
             ) from exc
         if status >= 500 and not data:
-            raise NodeUnavailable(_("The chain node at %(url)s answered HTTP %(status)s", url=self.url, status=status))
+            raise NodeUnavailable(
+                _("The chain node at %(url)s answered HTTP %(status)s", url=self.shown, status=status)
+            )
         try:
             return _decoded(data, shape)
         except (ValueError, RecursionError) as exc:  # not JSON, or nested past what a parser follows
             raise NodeUnavailable(
                 _(
                     "The chain node at %(url)s answered HTTP %(status)s without JSON-RPC",
-                    url=self.url,
+                    url=self.shown,
                     status=status,
                 )
             ) from exc
@@ -137,6 +150,19 @@ class Rpc:
             responses = self._post(payload, shape)
         if isinstance(responses, dict):  # the whole batch failed
             raise RpcError(responses.get("error", {"message": str(responses)}))
+        if len(responses) != len(calls):
+            # geth and Erigon answer a batch over their limit with one error in a list of one.
+            errors = [r["error"] for r in responses if isinstance(r, dict) and r.get("error")]
+            if errors:
+                raise RpcError(errors[0])
+            raise NodeUnavailable(
+                _(
+                    "The chain node at %(url)s answered %(answered)s of %(asked)s calls sent together",
+                    url=self.shown,
+                    answered=len(responses),
+                    asked=len(calls),
+                )
+            )
         results: list[Any] = []
         for response in sorted(responses, key=lambda r: r["id"]):
             if "error" not in response:

@@ -18,6 +18,7 @@ contract or changed an account's nonce (other than its sender's) is replayed, as
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -97,24 +98,87 @@ def carriable(forwarder: str, signer: str, head: str, clock: int) -> bool:
 
 
 # Nodes (by URL) and whether their debug_traceCall honours state and block overrides, as a probe
-# found (probe_params, probe_passed), and when. Several nodes have ignored them without a word (a
-# carry traced so would miss the writes of the requests before it); many paid providers have no
-# debug namespace. A node that failed the probe, or a trace since, is asked again after
-# _RETRY_SECONDS; meanwhile its checks replay.
-_NODES: dict[str, tuple[bool, float]] = {}
-_RETRY_SECONDS = 600.0
+# found (probe_params, probe_passed) or a trace showed since (overrides_honoured), until when, and
+# since when. Several nodes have ignored overrides without a word (a carry traced so would miss
+# the writes of the requests before it); many paid providers have no debug namespace. Trusted for
+# TRUSTED_SECONDS (then probed again: a URL may lead to another node by then); not trusted for
+# DOUBTED_SECONDS after a failed probe, a refused trace or one that showed an override ignored,
+# REFUSED_SECONDS after a refused batch holding a trace (each refusal fails the others' checks
+# sharing its round trip); meanwhile, checks replay. One probe at a time: the others replay.
+TRUSTED_SECONDS, DOUBTED_SECONDS, REFUSED_SECONDS = 1800.0, 600.0, 86_400.0
+_PROBING_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    trusted: bool
+    until: float
+    since: float
+
+
+_NODES: dict[str, _Verdict] = {}
+_NODES_LOCK = threading.Lock()
 
 
 def trusted(node: str) -> bool | None:
     """Whether `node`'s traces may be carried; None if not known (yet, or again): probe it."""
     known = _NODES.get(node)
-    if known is None or (not known[0] and time.monotonic() - known[1] > _RETRY_SECONDS):
-        return None
-    return known[0]
+    return None if known is None or time.monotonic() >= known.until else known.trusted
 
 
-def note_node(node: str, honours_overrides: bool) -> None:
-    _NODES[node] = (honours_overrides, time.monotonic())
+def note_node(node: str, trusted: bool, seconds: float, since: float | None = None) -> None:
+    """What was found of `node`, for `seconds`; ignored if something newer was noted since `since`
+    (a probe that began before a refusal, answered after it)."""
+    now = time.monotonic()
+    with _NODES_LOCK:
+        known = _NODES.get(node)
+        if since is not None and known is not None and known.since > since:
+            return
+        _NODES[node] = _Verdict(trusted, now + seconds, now)
+
+
+def begin_probe(node: str) -> float | None:
+    """When this thread's probe of `node` begins, if it is the one to probe it; None if not."""
+    now = time.monotonic()
+    with _NODES_LOCK:
+        known = _NODES.get(node)
+        if known is not None and now < known.until:
+            return None
+        _NODES[node] = _Verdict(False, now + _PROBING_SECONDS, now)  # meanwhile, the others replay
+        return now
+
+
+# Members' last checks' times (_BUSY_CHECKS of them): a member writing a few a second has the
+# state of their requests carried anew after each block or second (a trace of all of them through
+# the forwarder); one writing slowly (on a chain of 12-second blocks, say) would pay that trace
+# for each request, and replays instead.
+_BUSY_CHECKS = 4
+_RECENT: dict[tuple[str, str], tuple[float, ...]] = {}
+
+
+def busy(forwarder: str, signer: str) -> bool:
+    """Whether the member was checked _BUSY_CHECKS times within the last second, this check among them."""
+    now, member = time.monotonic(), (forwarder, signer)
+    if len(_RECENT) >= _MEMBERS * 16 and member not in _RECENT:
+        _RECENT.clear()
+    previous = _RECENT.get(member, ())
+    recent = (*previous[max(0, len(previous) - _BUSY_CHECKS + 1) :], now)
+    _RECENT[member] = recent
+    return len(recent) == _BUSY_CHECKS and now - recent[0] < 1.0
+
+
+def overrides_honoured(writes: Writes, trace: Any) -> bool:
+    """Whether a trace's `pre` shows each slot it changed that `writes` set as the override set it
+    (a node that ignored the override shows the chain's value)."""
+    try:
+        for address, before in trace["pre"].items():
+            overridden = writes.get(address.lower(), {})
+            for slot, value in (before.get("storage") or {}).items():
+                if slot in overridden and overridden[slot] != value:
+                    return False
+    except (KeyError, TypeError, AttributeError):
+        return True  # not a diff at all: after_trace refuses it
+    return True
 
 
 # The probe: a call to an address whose code, set by a state override, stores the block's time and

@@ -268,12 +268,15 @@ def judged(
         simulations = _simulations(ctx, community, nonce_read, held, calls, head, direct, carried, clock)
         try:
             fresh, *results = gateway.simulate([HEAD_CALL, *simulations, *trace[:1]], CHECK_ANSWERS)
-        except BatchRefused:
+        except NodeUnavailable as failed:
             if not trace:
                 raise
-            # A provider that refuses a whole batch holding a trace (it answered the probe alone):
-            # no more traces from this node for now, and this check without one.
-            carrying.note_node(gateway.rpc.url, False)
+            # A provider that refuses a whole batch holding a trace (it answered the probe alone),
+            # or fails it otherwise (a trace it is slow to answer): no traces from this node for a
+            # while, and this check again without one (if the node is down, that fails as well).
+            refused = isinstance(failed, BatchRefused)
+            seconds = carrying.REFUSED_SECONDS if refused else carrying.DOUBTED_SECONDS
+            carrying.note_node(gateway.rpc.url, False, seconds)
             trace = ()
             fresh, *results = gateway.simulate([HEAD_CALL, *simulations], CHECK_ANSWERS)
         traced = results.pop() if trace else None
@@ -557,15 +560,22 @@ def _carried(
     ctx: Context, forwarder: str, signer: str, held: list[HeldRequest], head: dict[str, Any], clock: int
 ) -> Carried | None:
     """The state carried over the member's first `held` requests, for a check replaying them
-    directly; None if the service carries nothing (too few in flight, or a node that cannot trace)."""
-    carry_from = ctx.settings.relay_carry_from
-    if not carry_from or len(held) < carry_from:
+    directly; None if the service carries nothing (too few in flight, a budget that allows no
+    more, or a node that cannot trace)."""
+    carry_from, budget = ctx.settings.relay_carry_from, ctx.settings.member_max_in_flight
+    # A trace is only ever sent for a request within the member's budget (_trace): a carry from as
+    # many as the budget allows would never start.
+    if not carry_from or len(held) < carry_from or carry_from >= budget:
         return None
     node = ctx.gateway.rpc.url
     trusted = carrying.trusted(node)
     if trusted is None:
+        began = carrying.begin_probe(node)
+        if began is None:
+            return None  # another thread probes it
         trusted = _probe(ctx, head, clock)
-        carrying.note_node(node, trusted)
+        seconds = carrying.TRUSTED_SECONDS if trusted else carrying.DOUBTED_SECONDS
+        carrying.note_node(node, trusted, seconds, since=began)
     return carrying.carried_over(forwarder, signer, head["hash"], clock, held) if trusted else None
 
 
@@ -597,12 +607,15 @@ def _trace(
     not cover and the new request in one executeBatch (each request's nonce and signature then
     checked again by the forwarder, as on chain). Nothing if `new` is not the next request held."""
     forwarder, covered = community.contracts["forwarder"], len(carried.requests)
+    writing_fast = carrying.busy(forwarder, signer)
     if (
         new is None
         or new.key[0] != held[0].nonce + len(held)
         # Past the member's budget of requests in flight, the outbox refuses it whatever it leaves.
         or len(held) >= ctx.settings.member_max_in_flight
         or not carrying.carriable(forwarder, signer, carried.head, carried.clock)
+        # All those not covered, through the forwarder: worth it for a member writing fast only.
+        or (covered < len(held) and not writing_fast)
     ):
         return ()
     gateway, number = ctx.gateway, int(head["number"], 16)
@@ -632,8 +645,10 @@ def _carry(
     """The state `new` leaves, as traced, kept for the member's next check, once the check's
     simulations held on the head they ran on. Not if the forwarder (tracing those not covered
     through it) skipped any: the nonce it leaves must be past the new request's."""
-    if isinstance(trace, ChainRefused):
-        carrying.note_node(ctx.gateway.rpc.url, False)
+    covered = len(carried.requests)
+    overridden = carrying.overrides(carried.writes, forwarder, nonce_slot(signer), _word(held[0].nonce + covered))
+    if isinstance(trace, ChainRefused) or not carrying.overrides_honoured(overridden, trace):
+        carrying.note_node(ctx.gateway.rpc.url, False, carrying.DOUBTED_SECONDS)
         return
     requests = (*(carrying.request_key(r) for r in held), new.key)
     after = carrying.after_trace(carried, requests, trace, sender)

@@ -220,3 +220,26 @@ def test_a_shaped_answer_keeps_what_a_check_reads_and_leaves_the_logs():
     assert _decoded(json.dumps(refused).encode(), CHECK_ANSWERS) == refused
     odd = [{"jsonrpc": "2.0", "id": 0, "result": 42}]  # a number where no field takes one: read whole
     assert _decoded(json.dumps(odd).encode(), CHECK_ANSWERS) == odd
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://mainnet.provider.example/v3/0123456789abcdef", "https://mainnet.provider.example"),
+        ("https://user:secret@node.example:8545/rpc?key=abc#x", "https://node.example:8545"),
+        ("http://127.0.0.1:8545", "http://127.0.0.1:8545"),
+        ("http://[::1]:8545/key", "http://[::1]:8545"),
+    ],
+)
+def test_a_refusal_names_the_node_without_what_its_url_may_keep_secret(url, shown):
+    """Class: a provider's URL carries its API key (in the path, the query or before the host); a
+    member reading why their request was refused must not read the key."""
+    assert Rpc(url).shown == shown
+
+
+def test_a_node_that_cannot_be_reached_is_named_without_its_key():
+    with pytest.raises(NodeUnavailable) as caught:
+        Rpc("http://user:secret@127.0.0.1:9/v3/0123456789abcdef?key=abc", timeout=0.5).request("eth_chainId")
+    said = str(caught.value)
+    assert "http://127.0.0.1:9 cannot be reached" in said
+    assert not any(secret in said for secret in ("user", "secret", "0123456789abcdef", "key=abc"))

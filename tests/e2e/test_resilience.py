@@ -159,18 +159,24 @@ def test_node_down_then_back(env, governed):
     assert env.api.get("/health")["indexer_error"] is None
 
 
-def _no_batches(body: bytes) -> bytes | None:
-    """A provider that answers any batch with one error (some limit batches, or refuse them)."""
-    if body.lstrip().startswith(b"["):
-        return b'{"jsonrpc":"2.0","id":null,"error":{"code":-32005,"message":"batch requests are not allowed"}}'
-    return None
+# A whole batch answered with one error: as an object (providers), and as geth and Erigon answer a
+# batch over their limit, a list of one.
+_REFUSALS = {
+    "object": b'{"jsonrpc":"2.0","id":null,"error":{"code":-32005,"message":"batch requests are not allowed"}}',
+    "list of one": b'[{"jsonrpc":"2.0","id":0,"error":{"code":-32600,"message":"batch requests are not allowed"}}]',
+}
 
 
-def test_a_node_that_refuses_batches_is_told_in_words_and_nothing_is_recorded(env, governed):
+@pytest.mark.parametrize("shape", list(_REFUSALS))
+def test_a_node_that_refuses_batches_is_told_in_words_and_nothing_is_recorded(env, governed, shape):
     """Class: a provider that answers a whole batch with one error. A member's prepare and submit
     are refused 503 in a sentence that says what happened and what to do (not a 500 naming an
     exception), and nothing is accepted."""
-    proxy = RecordingProxy(env.anvil.url, instead=_no_batches)
+
+    def refused(body: bytes) -> bytes | None:
+        return _REFUSALS[shape] if body.lstrip().startswith(b"[") else None
+
+    proxy = RecordingProxy(env.anvil.url, instead=refused)
     try:
         with own_server(env, rpc_url=proxy.url) as api:
             typed = claim_typed(env.api, ALICE, governed["code"], "https://x.example/no-batches")
