@@ -35,6 +35,16 @@ def _decoded(data: bytes, shape: Any = None) -> Any:
         return json.loads(data)
 
 
+def _unreached(exc: BaseException) -> str:
+    """Why the node could not be reached, in words."""
+    reason = getattr(exc, "reason", None) or exc  # urllib3 wraps the socket's error
+    if isinstance(reason, (TimeoutError, urllib3.exceptions.TimeoutError)):
+        return _("it did not answer in time")
+    if isinstance(reason, (ConnectionRefusedError, urllib3.exceptions.NewConnectionError)):
+        return _("it refused the connection")
+    return _("the connection failed")
+
+
 def _shown(url: str) -> str:
     """`url` without what may be secret: its user and password, path, query and fragment."""
     parts = urlsplit(url)
@@ -101,10 +111,11 @@ class Rpc:
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise NodeUnavailable(
                 _(
-                    "The chain node at %(url)s cannot be reached (%(kind)s); retry when it is back",
+                    "The chain node at %(url)s cannot be reached (%(why)s); try again when it is back",
                     url=self.shown,
-                    kind=type(exc).__name__,
-                )
+                    why=_unreached(exc),
+                ),
+                error=type(exc).__name__,  # for logs and clients, not in the sentence
             ) from exc
         if status >= 500 and not data:
             raise NodeUnavailable(

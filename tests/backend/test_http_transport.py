@@ -125,7 +125,7 @@ def test_a_connection_the_node_closed_while_idle_is_replaced_not_sent_on():
     "answer, says",
     [
         (lambda n: None, "cannot be reached"),  # closed with no answer
-        (lambda n: b"garbage\r\n\r\n", "cannot be reached (BadResponse)"),
+        (lambda n: b"garbage\r\n\r\n", "cannot be reached (the connection failed)"),
         (lambda n: content_length()[:-5], "cannot be reached"),  # cut off in the body
         (lambda n: b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n", "answered HTTP 502"),
         (lambda n: content_length(b"<html>oops</html>"), "without JSON-RPC"),
@@ -149,13 +149,15 @@ def test_no_node_and_a_silent_node_are_the_nodes_failure():
         port = free.getsockname()[1]
     with pytest.raises(NodeUnavailable) as refused:
         Rpc(f"http://127.0.0.1:{port}").request("eth_chainId")
-    assert "ConnectionRefusedError" in refused.value.detail
+    assert "cannot be reached (it refused the connection)" in refused.value.detail
+    assert refused.value.extra["error"] == "ConnectionRefusedError" and "Error" not in refused.value.detail
     silent = threading.Event()
     with server(lambda n: silent.wait(5) and None) as (port, _):
         with pytest.raises(NodeUnavailable) as timed_out:
             Rpc(f"http://127.0.0.1:{port}", timeout=0.5).request("eth_chainId")
         silent.set()
-    assert "TimeoutError" in timed_out.value.detail
+    assert "cannot be reached (it did not answer in time)" in timed_out.value.detail
+    assert "Timeout" in timed_out.value.extra["error"] and "Error" not in timed_out.value.detail
 
 
 def test_each_thread_keeps_its_own_connection():
@@ -241,5 +243,5 @@ def test_a_node_that_cannot_be_reached_is_named_without_its_key():
     with pytest.raises(NodeUnavailable) as caught:
         Rpc("http://user:secret@127.0.0.1:9/v3/0123456789abcdef?key=abc", timeout=0.5).request("eth_chainId")
     said = str(caught.value)
-    assert "http://127.0.0.1:9 cannot be reached" in said
+    assert "http://127.0.0.1:9 cannot be reached (" in said
     assert not any(secret in said for secret in ("user", "secret", "0123456789abcdef", "key=abc"))
