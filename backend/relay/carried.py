@@ -21,7 +21,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from backend.chain.rpc import Json
 from backend.relay.book import HeldRequest
@@ -30,6 +30,7 @@ from backend.relay.book import HeldRequest
 # stateDiff takes them.
 Writes = dict[str, dict[str, str]]
 
+_Kept = TypeVar("_Kept")
 RequestKey = tuple[int, str]  # a request's nonce and signature (lower-case hex): one signed request
 
 
@@ -88,9 +89,7 @@ def note_traced(forwarder: str, signer: str, carried: Carried) -> None:
 
 
 def note_uncarried(forwarder: str, signer: str, head: str, clock: int) -> None:
-    if len(_UNCARRIED) >= _MEMBERS:
-        _UNCARRIED.clear()
-    _UNCARRIED[(forwarder, signer)] = (head, clock)
+    _remember(_UNCARRIED, (forwarder, signer), (head, clock))
 
 
 def carriable(forwarder: str, signer: str, head: str, clock: int) -> bool:
@@ -159,11 +158,9 @@ _RECENT: dict[tuple[str, str], tuple[float, ...]] = {}
 def busy(forwarder: str, signer: str) -> bool:
     """Whether the member was checked _BUSY_CHECKS times within the last second, this check among them."""
     now, member = time.monotonic(), (forwarder, signer)
-    if len(_RECENT) >= _MEMBERS * 16 and member not in _RECENT:
-        _RECENT.clear()
     previous = _RECENT.get(member, ())
     recent = (*previous[max(0, len(previous) - _BUSY_CHECKS + 1) :], now)
-    _RECENT[member] = recent
+    _remember(_RECENT, member, recent, _MEMBERS * 16)
     return len(recent) == _BUSY_CHECKS and now - recent[0] < 1.0
 
 
@@ -206,10 +203,11 @@ def probe_passed(trace: Any, number: int, clock: int) -> bool:
     return storage == {_slot(0): _slot(clock), _slot(1): _slot(number + 2), _slot(2): _PROBE_MARK}
 
 
-def _remember(kept: dict[tuple[str, str], Carried], member: tuple[str, str], carried: Carried) -> None:
-    if len(kept) >= _MEMBERS and member not in kept:
+def _remember(kept: dict[tuple[str, str], _Kept], member: tuple[str, str], value: _Kept, most: int = _MEMBERS) -> None:
+    """`value` kept for `member`, in a dict of at most `most` members (all forgotten past it)."""
+    if len(kept) >= most and member not in kept:
         kept.clear()
-    kept[member] = carried
+    kept[member] = value
 
 
 def overrides(writes: Writes, account: str, slot: str, value: str) -> Writes:

@@ -31,7 +31,7 @@ from backend.errors import BatchRefused, ChainRefused, NodeUnavailable, Unproces
 from backend.i18n import gettext
 from backend.relay import carried as carrying
 from backend.relay.book import HeldRequest, check_nonce
-from backend.relay.carried import Carried, RequestKey
+from backend.relay.carried import Carried, RequestKey, Writes
 from backend.relay.gas import NONCE_READ_GAS, batch_gas
 from backend.relay.outbox import struct_of
 
@@ -263,13 +263,14 @@ def judged(
         clock = _clock(head)
         direct = _direct_ok(ctx, community, held, replayed_from, head, clock)
         carried = _carried(ctx, forwarder, signer, held, head, clock) if direct else None
-        trace = _trace(ctx, community, signer, held, head, clock, carried, new) if carried is not None else ()
+        trace = _trace(ctx, community, signer, held, head, clock, carried, new) if carried is not None else None
         asked_at = time.monotonic()
         simulations = _simulations(ctx, community, nonce_read, held, calls, head, direct, carried, clock)
         try:
-            fresh, *results = gateway.simulate([HEAD_CALL, *simulations, *trace[:1]], CHECK_ANSWERS)
+            traced = [trace.call] if trace is not None else []
+            fresh, *results = gateway.simulate([HEAD_CALL, *simulations, *traced], CHECK_ANSWERS)
         except NodeUnavailable as failed:
-            if not trace:
+            if trace is None:
                 raise
             # A provider that refuses a whole batch holding a trace (it answered the probe alone),
             # or fails it otherwise (a trace it is slow to answer): no traces from this node for a
@@ -277,9 +278,9 @@ def judged(
             refused = isinstance(failed, BatchRefused)
             seconds = carrying.REFUSED_SECONDS if refused else carrying.DOUBTED_SECONDS
             carrying.note_node(gateway.rpc.url, False, seconds)
-            trace = ()
+            trace = None
             fresh, *results = gateway.simulate([HEAD_CALL, *simulations], CHECK_ANSWERS)
-        traced = results.pop() if trace else None
+        answer = results.pop() if trace is not None else None
         if isinstance(fresh, dict):
             gateway.note_head(fresh, asked_at)
             if fresh.get("hash") != head.get("hash"):
@@ -294,8 +295,8 @@ def judged(
                 ):
                     gateway.nonces_seen[(forwarder, signer)] = state_nonce
                     check_nonce(state_nonce, nonce, [r for r in held if r.nonce >= state_nonce])
-                    if trace and carried is not None and new is not None:
-                        _carry(ctx, forwarder, signer, held, carried, new, trace[1], traced)
+                    if trace is not None and carried is not None and new is not None:
+                        _carry(ctx, forwarder, signer, held, carried, new, trace, answer)
                     return head, results
     head, chain_nonce, held = chain_and_outbox(ctx, community, signer)
     check_nonce(chain_nonce, nonce, held)
@@ -556,6 +557,14 @@ def _behind_text(
 # state they leave is carried (carried.py), and the check replays none of them.
 
 
+class _Trace(NamedTuple):
+    """A check's trace of its request: the call, who sends it, and the storage its override sets."""
+
+    call: tuple[str, Json]
+    sender: str
+    overridden: Writes
+
+
 def _carried(
     ctx: Context, forwarder: str, signer: str, held: list[HeldRequest], head: dict[str, Any], clock: int
 ) -> Carried | None:
@@ -601,8 +610,8 @@ def _trace(
     clock: int,
     carried: Carried,
     new: NewRequest | None,
-) -> tuple[tuple[str, Json], str] | tuple[()]:
-    """The trace of `new` on the state `carried` leaves, and its sender: the new request's call
+) -> _Trace | None:
+    """The trace of `new` on the state `carried` leaves: the new request's call
     alone if the carry covers every request held, or else, through the forwarder, those it does
     not cover and the new request in one executeBatch (each request's nonce and signature then
     checked again by the forwarder, as on chain). Nothing if `new` is not the next request held."""
@@ -617,7 +626,7 @@ def _trace(
         # All those not covered, through the forwarder: worth it for a member writing fast only.
         or (covered < len(held) and not writing_fast)
     ):
-        return ()
+        return None
     gateway, number = ctx.gateway, int(head["number"], 16)
     writes = carrying.overrides(carried.writes, forwarder, nonce_slot(signer), _word(held[0].nonce + covered))
     if covered == len(held):
@@ -629,7 +638,7 @@ def _trace(
         sender = gateway.relayer_address
         call = _text({"from": sender, "to": forwarder, "data": "0x" + data.hex(), "gas": hex(gas)})
     params = carrying.trace_params(call, number, clock + 1, writes, _text)
-    return ("debug_traceCall", params), sender
+    return _Trace(("debug_traceCall", params), sender, writes)
 
 
 def _carry(
@@ -639,20 +648,18 @@ def _carry(
     held: list[HeldRequest],
     carried: Carried,
     new: NewRequest,
-    sender: str,
-    trace: Any,
+    trace: _Trace,
+    answer: Any,
 ) -> None:
-    """The state `new` leaves, as traced, kept for the member's next check, once the check's
-    simulations held on the head they ran on. Not if the forwarder (tracing those not covered
-    through it) skipped any: the nonce it leaves must be past the new request's."""
-    covered = len(carried.requests)
-    overridden = carrying.overrides(carried.writes, forwarder, nonce_slot(signer), _word(held[0].nonce + covered))
-    if isinstance(trace, ChainRefused) or not carrying.overrides_honoured(overridden, trace):
+    """The state `new` leaves, as `trace` answered, kept for the member's next check, once the
+    check's simulations held on the head they ran on. Not if the forwarder (tracing those not
+    covered through it) skipped any: the nonce it leaves must be past the new request's."""
+    if isinstance(answer, ChainRefused) or not carrying.overrides_honoured(trace.overridden, answer):
         carrying.note_node(ctx.gateway.rpc.url, False, carrying.DOUBTED_SECONDS)
         return
     requests = (*(carrying.request_key(r) for r in held), new.key)
-    after = carrying.after_trace(carried, requests, trace, sender)
-    if after is not None and sender != forwarder:
+    after = carrying.after_trace(carried, requests, answer, trace.sender)
+    if after is not None and trace.sender != forwarder:
         nonce = after.writes.get(forwarder.lower(), {}).get(nonce_slot(signer))
         after = after if nonce == _word(new.key[0] + 1) else None
     if after is None:

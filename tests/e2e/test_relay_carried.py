@@ -117,10 +117,9 @@ class Checks:
         """The request traced on `carried`, as its check does, and the state it leaves kept."""
         new = _new(request)
         planned = _trace(self.ctx, self.community, self.member, held, self.head, self.clock, carried, new)
-        assert planned, "the next request held is traced"
-        (call, sender) = planned
-        [answer] = self.ctx.gateway.simulate([call], CHECK_ANSWERS)
-        _carry(self.ctx, self.forwarder, self.member, held, carried, new, sender, answer)
+        assert planned is not None, "the next request held is traced"
+        [answer] = self.ctx.gateway.simulate([planned.call], CHECK_ANSWERS)
+        _carry(self.ctx, self.forwarder, self.member, held, carried, new, planned, answer)
 
 
 def _note_signed(ctx: Context, requests: list[HeldRequest]) -> None:
@@ -260,7 +259,9 @@ def test_a_node_is_trusted_with_traces_only_if_it_honours_their_overrides(env, c
     try:
         refusal = ctx.gateway.simulate([("debug_noSuchTracer", [])])[0]
         assert isinstance(refusal, ChainRefused)
-        _carry(ctx, checks.forwarder, member, held, nobody, _new(following), checks.forwarder, refusal)
+        planned = _trace(ctx, checks.community, member, held, checks.head, checks.clock, nobody, _new(following))
+        assert planned is not None
+        _carry(ctx, checks.forwarder, member, held, nobody, _new(following), planned, refusal)
         assert carrying.trusted(url) is False
         assert _carried(ctx, checks.forwarder, member, held, checks.head, checks.clock) is None
         carrying._NODES[url] = carrying._Verdict(False, 0.0, 0.0)  # refused long ago: probed again, and trusted
@@ -284,7 +285,7 @@ def test_no_trace_past_the_members_budget_or_where_a_carry_failed(env, ctx, gove
     following = _new(_signed(ctx, BOB, "badge", b"\x00" * 4, nonce + 3, checks.head))
     nobody = Carried(checks.head["hash"], checks.clock, (), {})
 
-    def trace(budget: int) -> tuple:
+    def trace(budget: int) -> Any:
         limited = SimpleNamespace(
             settings=ctx.settings.model_copy(update={"member_max_in_flight": budget}), gateway=ctx.gateway
         )
@@ -297,7 +298,7 @@ def test_no_trace_past_the_members_budget_or_where_a_carry_failed(env, ctx, gove
         assert _carried(limited, checks.forwarder, member, held, checks.head, checks.clock) is None  # type: ignore[arg-type]
     ignored = {"pre": {checks.forwarder.lower(): {"storage": {nonce_slot(member): "0x" + "ff" * 32}}}, "post": {}}
     try:
-        _carry(ctx, checks.forwarder, member, held, nobody, following, checks.forwarder, ignored)
+        _carry(ctx, checks.forwarder, member, held, nobody, following, trace(4), ignored)
         assert carrying.trusted(ctx.gateway.rpc.url) is False  # the nonce's override was not honoured
     finally:
         carrying._NODES.pop(ctx.gateway.rpc.url, None)
@@ -308,7 +309,7 @@ def test_no_trace_past_the_members_budget_or_where_a_carry_failed(env, ctx, gove
         held,
         nobody,
         following,
-        checks.forwarder,
+        trace(4),
         {"pre": {}, "post": {"0xab": {"balance": "0x1"}}},
     )
     assert not trace(4)  # not on this head and clock
