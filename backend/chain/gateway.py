@@ -226,9 +226,9 @@ class ChainGateway:
         except RpcError as exc:
             raise BatchRefused(
                 _(
-                    "The chain node refused the service's reads and simulations (%(why)s): nothing was recorded. "
-                    "Try again in a minute; if it lasts, the service's operator should look at the node's limits "
-                    "on batches",
+                    "The chain node turned away the service's checks (%(why)s): nothing was recorded. Try again in "
+                    "a minute; if it keeps happening, tell whoever runs this service that the node limits requests "
+                    "sent together",
                     why=exc.message or exc.code,
                 )
             ) from exc

@@ -193,9 +193,7 @@ def test_a_node_that_refuses_batches_is_told_in_words_and_nothing_is_recorded(en
             ):
                 problem = response.json()
                 assert response.status_code == 503, response.text
-                assert (
-                    "refused the service's reads and simulations (batch requests are not allowed)" in problem["detail"]
-                )
+                assert "turned away the service's checks (batch requests are not allowed)" in problem["detail"]
                 assert "Try again in a minute" in problem["detail"] and "Error" not in problem["detail"]
             assert api.get("/relayer")["in_flight"] == 0
     finally:
