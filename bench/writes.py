@@ -24,6 +24,14 @@ between the node and whoever is measured. Then, on the same chain:
   runs the forwarded call once on the node and stores it: the least a Python door can spend on a
   write. The service's CPU beside it is what its guarantees, relaying and index cost.
 
+- **Throughput** (`--throughput N`, 1,000 claims by default; 0 leaves it out). Claims accepted a
+  second at c=8 and c=32 (one client a member, wait=false), through one process and at c=32 two,
+  beside the bare loop at each concurrency (one sender a member, until mined). Each run's cost
+  too: the cores its processes kept busy while timed, and the CPU a write of the service, the
+  node and the load generator (or the loop) until every write was relayed and indexed, so the most
+  each could reach on this machine's cores at its CPU a write, and what a write could cost in all
+  at the bare loop's rate (the bare loop's receipts are read after its timed part: left out of both).
+
 - **Idle** (`--idle SECONDS`, 10 by default; 0 leaves it out). Before the timed part, with
   nothing written for 20 s: the service's CPU a second, Anvil's beside it (mining its empty blocks), and the
   calls the service makes to the node a second (and a day), with the index polled as the rest of
@@ -574,10 +582,13 @@ def bare_loop(node: str, deployments: Deployments, requests: list[tuple[dict, by
     return time.perf_counter() - start, gas
 
 
-def bare_concurrent(node: str, deployments: Deployments, requests: list[list[tuple[dict, bytes]]]) -> float:
+def bare_concurrent(
+    node: str, deployments: Deployments, requests: list[list[tuple[dict, bytes]]], cpu: CpuWatch
+) -> tuple[float, dict[str, float]]:
     """The bare loop at a concurrency: one sender per member (each its own key, funded here), each
     sending its member's requests as forwarder.execute (signed beforehand) on its own connection,
-    all at once; then every receipt read once. The time until the last is mined."""
+    all at once; then every receipt read once. The time until the last is mined, and the CPU each
+    of `cpu`'s processes spent until then (seconds)."""
     fee = 2 * int(rpc(node, "eth_gasPrice"), 16) + 10**9
     senders = [Account.from_key("0x" + keccak(text=f"bench sender {i}").hex()) for i in range(len(requests))]
     signed: list[list[str]] = []
@@ -599,6 +610,7 @@ def bare_concurrent(node: str, deployments: Deployments, requests: list[list[tup
         with lock:
             hashes.extend(mine)
 
+    before = cpu.read()
     start = time.perf_counter()
     threads = [threading.Thread(target=send, args=(raws,)) for raws in signed]
     for t in threads:
@@ -612,11 +624,32 @@ def bare_concurrent(node: str, deployments: Deployments, requests: list[list[tup
             what="the bare loop's transactions mined",
         )
     elapsed = time.perf_counter() - start
+    spent = cpu.since(before)
     for i in range(0, len(hashes), 200):
         for h in hashes[i : i + 200]:
             receipt = rpc(node, "eth_getTransactionReceipt", h)
             assert receipt["status"] == "0x1" and receipt["logs"][-1]["data"].endswith("1"), receipt
-    return elapsed
+    return elapsed, spent
+
+
+class CpuWatch:
+    """The CPU of named groups of processes (pid 0: this one, the load generator), read from /proc."""
+
+    def __init__(self, groups: dict[str, list[int]]) -> None:
+        self.groups = groups
+
+    def read(self) -> dict[str, float]:
+        return {name: cpu_seconds(*pids) for name, pids in self.groups.items()}
+
+    def since(self, before: dict[str, float]) -> dict[str, float]:
+        return {name: spent - before[name] for name, spent in self.read().items()}
+
+
+def run_cost(seconds: float, writes: int, timed: dict[str, float], whole: dict[str, float]) -> dict[str, float]:
+    """A throughput run's cost: how many of the machine's cores its processes kept busy while
+    timed, and each group's CPU a write (ms) until every write was done (relayed and indexed)."""
+    per_write = {f"{name}_ms": spent * 1000 / writes for name, spent in whole.items()}
+    return {"cores_busy": sum(timed.values()) / seconds, **per_write}
 
 
 def presigned(
@@ -646,10 +679,14 @@ def throughput(
     writes: int,
     work: Path,
     admitted: int = 0,
-) -> dict[str, float]:
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
     """Accepted writes a second (wait=false, pre-signed) at c=8 and c=32 through one API process,
     at c=32 through two over the same database (one relays and indexes), beside the bare loop at
-    each concurrency: one sender per member. Rates: only as good as the machine is quiet."""
+    each concurrency: one sender per member. Rates: only as good as the machine is quiet. And each
+    run's cost (run_cost): the cores it kept busy, and the CPU a write of the service, the node and
+    the load generator (or the loop), which say what the rates cannot: how near the machine's two
+    cores each run was, and the most it could reach there at its CPU a write."""
+    anvil_pid = anvil.process.pid  # type: ignore[union-attr]
     first = Server(env, work / "api-throughput.log")
     first.start()
     try:
@@ -657,6 +694,7 @@ def throughput(
         print(f"Throughput: {len(MORE)} more members for c=32 ...", flush=True)
         admit(api, anvil, MORE[admitted:])  # those --members admitted already are members
         rates: dict[str, float] = {}
+        costs: dict[str, dict[str, float]] = {}
         for label, keys, processes in (("c=8", KEYS, 1), ("c=32", [*KEYS[1:], *MORE], 1), ("c=32", None, 2)):
             members = keys or [*KEYS[1:], *MORE]
             bodies, bare = presigned(api, deployments, members, writes, indicator, f"{label}-{processes}")
@@ -666,16 +704,24 @@ def throughput(
             try:
                 urls = [first.url] + ([second.url] if second else [])
                 print(f"  API, {label}, {processes} process(es): {writes} claims ...", flush=True)
+                services = [s.process.pid for s in (first, second) if s is not None and s.process is not None]
+                cpu = CpuWatch({"service": services, "node": [anvil_pid], "load generator": [0]})
+                before = cpu.read()
                 elapsed, ids = post_all(urls, bodies)
+                timed = cpu.since(before)
                 wait_until(lambda: settled_and_indexed(db, ids), timeout=600, what="the outbox drained and indexed")
+                costs[f"api {label} {processes}p"] = run_cost(elapsed, writes, timed, cpu.since(before))
             finally:
                 if second:
                     second.stop()
             rates[f"api {label} {processes}p"] = writes / elapsed
             if processes == 1:
                 print(f"  bare loop, {label}: {writes} claims, one sender per member ...", flush=True)
-                rates[f"bare {label}"] = writes / bare_concurrent(anvil.url, deployments, bare)
-        return rates
+                cpu = CpuWatch({"node": [anvil_pid], "loop": [0]})
+                elapsed, spent = bare_concurrent(anvil.url, deployments, bare, cpu)
+                rates[f"bare {label}"] = writes / elapsed
+                costs[f"bare {label}"] = run_cost(elapsed, writes, spent, spent)
+        return rates, costs
     finally:
         first.stop()
 
@@ -840,10 +886,10 @@ def main() -> int:
         # The rates at c=8 and c=32, on the node itself: the proxy counts, it is not measured here.
         node_env = {**env, "CC_RPC_URL": anvil.url}
         admitted = len(keys) - len(KEYS)
-        rates = (
+        rates, run_costs = (
             throughput(anvil, node_env, deployments, db, indicator, args.throughput, work, admitted)
             if args.throughput
-            else {}
+            else ({}, {})
         )
     finally:
         if server:
@@ -895,6 +941,7 @@ def main() -> int:
     }
     result["floor"] = floor
     result["throughput_per_s"] = rates
+    result["throughput_costs"] = run_costs
     result["idle"] = idle
     report(result, hot_spots(profile, args.top), n)
     if args.json:
@@ -953,6 +1000,7 @@ def report(result: dict, spots: list[tuple[str, str, float]], n: int) -> None:
             print(f"{label:5} API {api_rate:7.1f} /s   bare loop {bare_rate:7.1f} /s   API / bare {ratio:5.2f}")
         two = rates["api c=32 2p"]
         print(f"c=32  two API processes {two:7.1f} /s: {two / rates['api c=32 1p']:.2f}x one process")
+        report_run_costs(rates, result.get("throughput_costs") or {})
     idle = result.get("idle")
     if idle:
         calls = sum(idle["calls_per_s"].values())
@@ -972,6 +1020,35 @@ def report(result: dict, spots: list[tuple[str, str, float]], n: int) -> None:
     print("\n== Hot spots (innermost project frame; ms per write) ==")
     for frame, stage, seconds in spots:
         print(f"{seconds * 1000 / n:7.3f}  {frame:70} [{stage}]")
+
+
+def report_run_costs(rates: dict[str, float], costs: dict[str, dict[str, float]]) -> None:
+    """Each throughput run's cores kept busy and its CPU a write in all, and so the most it could
+    reach on this machine's cores: a run near all of them is limited by its CPU a write, and only a
+    cheaper write goes faster there."""
+    if not costs:
+        return
+    cores = os.cpu_count() or 1
+    print(f"\n== What each of those runs cost ({cores} cores; CPU a write until relayed and indexed) ==")
+    print(f"{'run':22} {'cores busy':>10} {'service':>8} {'node':>8} {'load':>8} {'all, ms':>8} {'at most /s':>10}")
+    for run, cost in costs.items():
+        whole = sum(v for k, v in cost.items() if k.endswith("_ms"))
+        service = f"{cost['service_ms']:8.2f}" if "service_ms" in cost else f"{'-':>8}"
+        load = cost.get("load generator_ms", cost.get("loop_ms", 0.0))
+        print(
+            f"{run:22} {cost['cores_busy']:10.2f} {service} "
+            f"{cost['node_ms']:8.2f} {load:8.2f} {whole:8.2f} {cores * 1000 / whole:10,.0f}"
+        )
+    for label in ("c=8", "c=32"):
+        api, bare = costs.get(f"api {label} 1p"), costs.get(f"bare {label}")
+        if api and bare:
+            api_all = sum(v for k, v in api.items() if k.endswith("_ms"))
+            bare_all = sum(v for k, v in bare.items() if k.endswith("_ms"))
+            print(
+                f"{label}: at the bare loop's rate each write could cost {bare_all:.2f} ms of CPU in all; the API "
+                f"path's cost {api_all:.2f} ({api_all / bare_all:.1f}x), its node and load generator alone "
+                f"{api['node_ms'] + api['load generator_ms']:.2f}"
+            )
 
 
 def report_floor(api: dict, floor: dict, bare: dict) -> None:

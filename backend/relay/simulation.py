@@ -261,8 +261,13 @@ def judged(
         }
         # The simulated clock, read once: what a carry was traced at, and is looked up by.
         clock = _clock(head)
-        direct = _direct_ok(ctx, community, held, replayed_from, head, clock)
-        carried = _carried(ctx, forwarder, signer, held, head, clock) if direct else None
+        # A carry is only ever traced over requests found fit to replay directly on its head at its
+        # clock (their nonces in a row, signed by the key, within their deadlines): those it covers
+        # are not checked again, the rest are.
+        carried = _carried(ctx, forwarder, signer, held, head, clock) if _in_a_row(held, replayed_from) else None
+        covered = len(carried.requests) if carried is not None else 0
+        direct = _direct_ok(ctx, community, held, replayed_from, head, clock, known=covered)
+        carried = carried if direct else None
         trace = _trace(ctx, community, signer, held, head, clock, carried, new) if carried is not None else None
         asked_at = time.monotonic()
         simulations = _simulations(ctx, community, nonce_read, held, calls, head, direct, carried, clock)
@@ -488,11 +493,13 @@ def _direct_ok(
     replayed_from: int,
     head: dict[str, Any],
     clock: int | None = None,
+    known: int = 0,
 ) -> bool:
     """Whether the member's `held` requests may be replayed directly: from `replayed_from` on with no
     gap, each signed by the member's key, none expired by the block the request is judged in (the
-    forwarder would skip such a one and not use its nonce). Otherwise the forwarder replays them."""
-    if not held:
+    forwarder would skip such a one and not use its nonce). Otherwise the forwarder replays them.
+    The first `known` are taken as found so on the same head at the same clock (a carry's)."""
+    if not _in_a_row(held, replayed_from):
         return False
     judged_at = (_clock(head) if clock is None else clock) + 1
     forwarder = community.contracts["forwarder"]
@@ -500,8 +507,14 @@ def _direct_ok(
         request.nonce == replayed_from + i
         and int(request.payload["deadline"]) >= judged_at
         and _key_signed(ctx, forwarder, request)
-        for i, request in enumerate(held)
+        for i, request in enumerate(held[known:], start=known)
     )
+
+
+def _in_a_row(held: list[HeldRequest], replayed_from: int) -> bool:
+    """Whether `held` (sorted by nonce) starts at `replayed_from` and ends where a run with no gap
+    would: a quick test, before _direct_ok checks each request's nonce."""
+    return bool(held) and held[0].nonce == replayed_from and held[-1].nonce == replayed_from + len(held) - 1
 
 
 @lru_cache(maxsize=4096)

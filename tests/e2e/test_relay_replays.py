@@ -179,3 +179,10 @@ def test_a_request_the_forwarder_would_skip_is_never_replayed_alone(env, ctx, go
     assert not _direct_ok(ctx, community, [held[0], held[1]._replace(payload=forged)], nonce, head)
     wallet = dict(held[1].payload, signature="0x" + "11" * 200)  # a contract wallet's: it may change its mind
     assert not _direct_ok(ctx, community, [held[0], held[1]._replace(payload=wallet)], nonce, head)
+    # Those a carry covers were found fit on its head at its clock and are not checked again; the
+    # rest are, and so is the run of nonces.
+    unfit = [held[0]._replace(payload=wallet), held[1]]
+    assert _direct_ok(ctx, community, unfit, nonce, head, known=1)
+    assert not _direct_ok(ctx, community, [held[0], held[1]._replace(payload=expired)], nonce, head, known=1)
+    assert not _direct_ok(ctx, community, held, nonce + 1, head, known=1)
+    assert not _direct_ok(ctx, community, [held[0], held[0]], nonce, head, known=1)
