@@ -633,13 +633,15 @@ def bare_concurrent(
 
 
 class CpuWatch:
-    """The CPU of named groups of processes (pid 0: this one, the load generator), read from /proc."""
+    """The CPU of named groups of processes (pid 0: this one, the load generator), read from /proc;
+    with `database`, PostgreSQL's processes as well."""
 
-    def __init__(self, groups: dict[str, list[int]]) -> None:
-        self.groups = groups
+    def __init__(self, groups: dict[str, list[int]], database: bool = False) -> None:
+        self.groups, self.database = groups, database
 
     def read(self) -> dict[str, float]:
-        return {name: cpu_seconds(*pids) for name, pids in self.groups.items()}
+        spent = {name: cpu_seconds(*pids) for name, pids in self.groups.items()}
+        return {**spent, "database": postgres_cpu_seconds()} if self.database else spent
 
     def since(self, before: dict[str, float]) -> dict[str, float]:
         return {name: spent - before[name] for name, spent in self.read().items()}
@@ -705,7 +707,8 @@ def throughput(
                 urls = [first.url] + ([second.url] if second else [])
                 print(f"  API, {label}, {processes} process(es): {writes} claims ...", flush=True)
                 services = [s.process.pid for s in (first, second) if s is not None and s.process is not None]
-                cpu = CpuWatch({"service": services, "node": [anvil_pid], "load generator": [0]})
+                groups = {"service": services, "node": [anvil_pid], "load generator": [0]}
+                cpu = CpuWatch(groups, database=db.kind == "postgresql")
                 before = cpu.read()
                 elapsed, ids = post_all(urls, bodies)
                 timed = cpu.since(before)
@@ -1030,24 +1033,30 @@ def report_run_costs(rates: dict[str, float], costs: dict[str, dict[str, float]]
         return
     cores = os.cpu_count() or 1
     print(f"\n== What each of those runs cost ({cores} cores; CPU a write until relayed and indexed) ==")
-    print(f"{'run':22} {'cores busy':>10} {'service':>8} {'node':>8} {'load':>8} {'all, ms':>8} {'at most /s':>10}")
+    print(
+        f"{'run':22} {'cores busy':>10} {'service':>8} {'database':>8} {'node':>8} {'load':>8} {'all, ms':>8} "
+        f"{'at most /s':>10}"
+    )
+
+    def cell(cost: dict[str, float], key: str) -> str:
+        return f"{cost[key]:8.2f}" if key in cost else f"{'-':>8}"
+
     for run, cost in costs.items():
         whole = sum(v for k, v in cost.items() if k.endswith("_ms"))
-        service = f"{cost['service_ms']:8.2f}" if "service_ms" in cost else f"{'-':>8}"
         load = cost.get("load generator_ms", cost.get("loop_ms", 0.0))
         print(
-            f"{run:22} {cost['cores_busy']:10.2f} {service} "
+            f"{run:22} {cost['cores_busy']:10.2f} {cell(cost, 'service_ms')} {cell(cost, 'database_ms')} "
             f"{cost['node_ms']:8.2f} {load:8.2f} {whole:8.2f} {cores * 1000 / whole:10,.0f}"
         )
     for label in ("c=8", "c=32"):
-        api, bare = costs.get(f"api {label} 1p"), costs.get(f"bare {label}")
-        if api and bare:
+        api, bare_rate = costs.get(f"api {label} 1p"), rates.get(f"bare {label}")
+        if api and bare_rate:
+            allowed = cores * 1000 / bare_rate
             api_all = sum(v for k, v in api.items() if k.endswith("_ms"))
-            bare_all = sum(v for k, v in bare.items() if k.endswith("_ms"))
             print(
-                f"{label}: at the bare loop's rate each write could cost {bare_all:.2f} ms of CPU in all; the API "
-                f"path's cost {api_all:.2f} ({api_all / bare_all:.1f}x), its node and load generator alone "
-                f"{api['node_ms'] + api['load generator_ms']:.2f}"
+                f"{label}: at the bare loop's rate ({bare_rate:,.0f} a second) the {cores} cores allow "
+                f"{allowed:.2f} ms of CPU a write in all; the API path's costs {api_all:.2f}, its node's and "
+                f"load generator's alone {api['node_ms'] + api['load generator_ms']:.2f}"
             )
 
 
