@@ -31,7 +31,11 @@ from backend.relay.book import HeldRequest
 Writes = dict[str, dict[str, str]]
 
 _Kept = TypeVar("_Kept")
-RequestKey = tuple[int, str]  # a request's nonce and signature (lower-case hex): one signed request
+# One signed request, whole, as the outbox's payload holds it: its nonce, signature, target,
+# calldata (lower-case hex), value, gas and deadline. Not its nonce and signature alone: a contract
+# wallet (an EIP-7702 account is a key and a wallet at once) may approve any request with the same
+# signature bytes, and a carry or a verdict on one must never be taken for another's.
+RequestKey = tuple[int, str, str, str, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,22 @@ _SLOTS = 512
 
 
 def request_key(request: HeldRequest) -> RequestKey:
-    return request.nonce, request.payload["signature"].lower()
+    payload = request.payload
+    return (
+        request.nonce,
+        payload["signature"].lower(),
+        payload["to"].lower(),
+        payload["data"].lower(),
+        int(payload["value"]),
+        int(payload["gas"]),
+        int(payload["deadline"]),
+    )
+
+
+def struct_key(nonce: int, struct: tuple) -> RequestKey:
+    """request_key of a request as forward_request_struct gives it (as relay.submit holds it)."""
+    _, to, value, gas, deadline, data, signature = struct
+    return nonce, "0x" + signature.hex(), to.lower(), "0x" + data.hex(), int(value), int(gas), int(deadline)
 
 
 def carried_over(forwarder: str, signer: str, head: str, clock: int, held: list[HeldRequest]) -> Carried:

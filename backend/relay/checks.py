@@ -44,6 +44,7 @@ from backend.errors import (
 from backend.i18n import gettext
 from backend.relay import rules
 from backend.relay.book import next_nonce
+from backend.relay.carried import struct_key
 from backend.relay.gas import call_gas_bounds, gas_ceiling, gas_to_sign, relay_gas, wallet_check_gas
 from backend.relay.outbox import signature_key
 from backend.relay.simulation import (
@@ -182,8 +183,6 @@ def check(
         gas=message["gas"],
     )
     wallet = _check_signature(ctx, community, canonical, sig, signer)
-    if not wallet:  # replayed behind the member's next requests as its call alone (simulation.py)
-        note_key_signed(forwarder, signer, message["nonce"], sig)
 
     # Submitting is idempotent: the very same signed request again (a client that lost the answer,
     # to a broken connection or a database that failed as it committed) is the request accepted
@@ -216,12 +215,13 @@ def check(
     as_relayed = {"from": ctx.gateway.relayer_address, "to": forwarder, "data": "0x" + execute.hex(), "gas": hex(gas)}
     nonce = message["nonce"]
     accepted = CheckedRequest(signer, target, function, args, nonce, struct, key, wallet=wallet, gas=gas)
-    # A key's request may have the state it leaves carried to the member's next check (carried.py).
-    new = (
-        None
-        if wallet
-        else NewRequest((nonce, signature.lower()), message["to"], message["data"], message["gas"], struct, gas)
-    )
+    # A key's request is replayed behind the member's next requests as its call alone, and may have
+    # the state it leaves carried to the member's next check (simulation.py, carried.py).
+    new = None
+    if not wallet:
+        whole = struct_key(nonce, struct)
+        note_key_signed(forwarder, signer, whole)
+        new = NewRequest(whole, message["to"], message["data"], message["gas"], struct, gas)
     if new is not None and _executes_within_its_gas(ctx, community, signer, message, as_relayed, forwarded, new):
         return accepted
     head, (simulated, relayed) = judged(ctx, community, signer, nonce, [forwarded, as_relayed], new)

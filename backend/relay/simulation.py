@@ -263,10 +263,14 @@ def judged(
         clock = _clock(head)
         # A carry is only ever traced over requests found fit to replay directly on its head at its
         # clock (their nonces in a row, signed by the key, within their deadlines): those it covers
-        # are not checked again, the rest are.
-        carried = _carried(ctx, forwarder, signer, held, head, clock) if _in_a_row(held, replayed_from) else None
-        covered = len(carried.requests) if carried is not None else 0
-        direct = _direct_ok(ctx, community, held, replayed_from, head, clock, known=covered)
+        # are not checked again, the rest are. (A member whose first request held is a wallet's
+        # has nothing carried: no probe of the node on their account.)
+        carried = (
+            _carried(ctx, forwarder, signer, held, head, clock)
+            if _in_a_row(held, replayed_from) and _key_signed(ctx, forwarder, held[0])
+            else None
+        )
+        direct = _direct_ok(ctx, community, held, replayed_from, head, clock, carried)
         carried = carried if direct else None
         trace = _trace(ctx, community, signer, held, head, clock, carried, new) if carried is not None else None
         asked_at = time.monotonic()
@@ -432,9 +436,10 @@ def _simulations(
 # mapping: a member's nonce is at keccak(member, 2). tests/e2e/test_relay_replays.py holds it
 # against the chain's nonces().
 _NONCES_SLOT = 2
-# Requests found signed by their signer's key, by (forwarder, signer, nonce, signature): checks.py
-# notes each it accepts; another process's are recovered once (_key_signed).
-_KEY_SIGNED: dict[tuple[str, str, int, str], bool] = {}
+# Requests found signed by their signer's key, by forwarder, signer and the request whole (its
+# RequestKey: a wallet may approve another request with the same signature bytes): checks.py notes
+# each it checks; another process's are recovered once (_key_signed).
+_KEY_SIGNED: dict[tuple[str, str, RequestKey], bool] = {}
 _KEY_SIGNED_KEPT = 20_000  # requests in flight are far fewer
 
 
@@ -448,12 +453,12 @@ def _word(value: int) -> str:
     return "0x" + value.to_bytes(32, "big").hex()
 
 
-def note_key_signed(forwarder: str, signer: str, nonce: int, signature: bytes) -> None:
+def note_key_signed(forwarder: str, signer: str, request: RequestKey) -> None:
     """A request checks.py found signed by its signer's key, as the outbox will hold it."""
-    _remember_key_signed((forwarder, signer, nonce, "0x" + signature.hex()), True)
+    _remember_key_signed((forwarder, signer, request), True)
 
 
-def _remember_key_signed(key: tuple[str, str, int, str], verdict: bool) -> None:
+def _remember_key_signed(key: tuple[str, str, RequestKey], verdict: bool) -> None:
     if len(_KEY_SIGNED) >= _KEY_SIGNED_KEPT:
         _KEY_SIGNED.clear()
     _KEY_SIGNED[key] = verdict
@@ -462,7 +467,7 @@ def _remember_key_signed(key: tuple[str, str, int, str], verdict: bool) -> None:
 def _key_signed(ctx: Context, forwarder: str, request: HeldRequest) -> bool:
     """Whether a held request's signature is its signer's key's, as the forwarder checks it."""
     payload = request.payload
-    key = (forwarder, payload["from"], request.nonce, payload["signature"].lower())
+    key = (forwarder, payload["from"], carrying.request_key(request))
     known = _KEY_SIGNED.get(key)
     if known is None:
         signature = bytes.fromhex(payload["signature"][2:])
@@ -493,15 +498,20 @@ def _direct_ok(
     replayed_from: int,
     head: dict[str, Any],
     clock: int | None = None,
-    known: int = 0,
+    carried: Carried | None = None,
 ) -> bool:
     """Whether the member's `held` requests may be replayed directly: from `replayed_from` on with no
     gap, each signed by the member's key, none expired by the block the request is judged in (the
     forwarder would skip such a one and not use its nonce). Otherwise the forwarder replays them.
-    The first `known` are taken as found so on the same head at the same clock (a carry's)."""
+    Those `carried` covers, if it was traced on this head at this clock, were found so then (a carry
+    is only ever traced over such requests, each whole: carried.request_key) and are not checked
+    again."""
     if not _in_a_row(held, replayed_from):
         return False
-    judged_at = (_clock(head) if clock is None else clock) + 1
+    clock = _clock(head) if clock is None else clock
+    judged_at = clock + 1
+    traced_here = carried is not None and (carried.head, carried.clock) == (head["hash"], clock)
+    known = len(carried.requests) if carried is not None and traced_here else 0
     forwarder = community.contracts["forwarder"]
     return all(
         request.nonce == replayed_from + i
@@ -513,7 +523,7 @@ def _direct_ok(
 
 def _in_a_row(held: list[HeldRequest], replayed_from: int) -> bool:
     """Whether `held` (sorted by nonce) starts at `replayed_from` and ends where a run with no gap
-    would: a quick test, before _direct_ok checks each request's nonce."""
+    would: a quick test that proves nothing of the nonces between (_direct_ok checks each)."""
     return bool(held) and held[0].nonce == replayed_from and held[-1].nonce == replayed_from + len(held) - 1
 
 
@@ -633,6 +643,9 @@ def _trace(
     if (
         new is None
         or new.key[0] != held[0].nonce + len(held)
+        # Expired by the block it is judged in, the forwarder would skip it (and use no nonce): a
+        # carry is only ever traced over requests _direct_ok would replay directly.
+        or new.struct[4] < clock + 1
         # Past the member's budget of requests in flight, the outbox refuses it whatever it leaves.
         or len(held) >= ctx.settings.member_max_in_flight
         or not carrying.carriable(forwarder, signer, carried.head, carried.clock)

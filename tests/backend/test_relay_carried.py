@@ -10,6 +10,7 @@ import time
 import pytest
 
 from backend.relay import carried as carrying
+from backend.relay.book import HeldRequest
 
 NODE = "http://node.example"
 SLOT, ONE, TWO = "0x" + "00" * 31 + "01", "0x" + "00" * 31 + "01", "0x" + "00" * 31 + "02"
@@ -80,3 +81,24 @@ def test_a_trace_that_shows_the_chains_value_where_the_override_set_another_is_c
     assert not carrying.overrides_honoured(writes, ignored)
     assert carrying.overrides_honoured(writes, elsewhere)
     assert carrying.overrides_honoured(writes, None)  # not a trace: after_trace refuses it
+
+
+def _request(nonce: int, data: str) -> HeldRequest:
+    payload = {"from": "0x" + "a1" * 20, "to": "0x" + "b2" * 20, "value": 0, "gas": 90_000, "deadline": 10**10}
+    return HeldRequest(nonce, {**payload, "data": data, "signature": "0x" + "5e" * 65}, 100_000)
+
+
+def test_a_carry_is_never_taken_for_another_request_with_the_same_nonce_and_signature():
+    """A member's newest request is traced before the outbox accepts it; if it is refused, a
+    wallet's other request at that nonce may carry the same signature bytes. The carry covers the
+    request traced, whole, and no other."""
+    member, head, clock = ("0x" + "f0" * 20, "0x" + "a1" * 20), "0x" + "11" * 32, 1_000
+    traced, other = _request(3, "0x01"), _request(3, "0x02")
+    carrying._TRACED.clear()
+    carrying.note_traced(*member, carrying.Carried(head, clock, (carrying.request_key(traced),), {}))
+    try:
+        assert carrying.carried_over(*member, head, clock, [other]).requests == ()
+        assert carrying.carried_over(*member, head, clock, [traced]).requests == (carrying.request_key(traced),)
+    finally:
+        carrying._TRACED.clear()
+        carrying._CARRIED.clear()

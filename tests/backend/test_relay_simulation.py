@@ -17,6 +17,7 @@ from backend.chain.gateway import HEAD_CALL, ChainGateway
 from backend.chain.rpc import RpcError
 from backend.errors import ChainRefused, NodeUnavailable, Unprocessable
 from backend.relay.book import HeldRequest
+from backend.relay.carried import request_key
 from backend.relay.simulation import (
     SIMULATION_RUNS,
     _behind,
@@ -406,7 +407,7 @@ def _key_held(nonce: int) -> HeldRequest:
     """A held request the check found signed by the member's key, not expired."""
     request = _held(nonce)
     request = request._replace(payload={**request.payload, "deadline": 5_000_000_000})
-    note_key_signed(FORWARDER, ATTESTER, nonce, bytes.fromhex(request.payload["signature"][2:]))
+    note_key_signed(FORWARDER, ATTESTER, request_key(request))
     return request
 
 
@@ -482,6 +483,25 @@ def test_a_burst_of_requests_keeps_the_signature_verdicts_bounded(monkeypatch):
     monkeypatch.setattr(simulation, "_KEY_SIGNED", {})
     monkeypatch.setattr(simulation, "_KEY_SIGNED_KEPT", 50)
     for nonce in range(1_000):
-        note_key_signed(FORWARDER, ATTESTER, nonce, bytes([nonce % 256]) * 65)
+        note_key_signed(FORWARDER, ATTESTER, request_key(_held(nonce)))
         assert len(simulation._KEY_SIGNED) <= 50
-    assert (FORWARDER, ATTESTER, 999, "0x" + "e7" * 65) in simulation._KEY_SIGNED
+    assert (FORWARDER, ATTESTER, request_key(_held(999))) in simulation._KEY_SIGNED
+
+
+@pytest.mark.parametrize(
+    "field, value", [("to", "0x" + "cd" * 20), ("data", "0x01"), ("value", 1), ("gas", 2), ("deadline", 2)]
+)
+def test_a_verdict_on_a_request_is_never_taken_for_another_with_its_signature(monkeypatch, field, value):
+    """A wallet (an EIP-7702 account is a key and a wallet at once) may approve any request with the
+    same signature bytes at the same nonce: a request noted as signed by the key says nothing of
+    another that differs in any field, which is recovered (here, to nobody) and replayed through
+    the forwarder."""
+    from backend.relay import simulation
+
+    monkeypatch.setattr(simulation, "_KEY_SIGNED", {})
+    ctx = SimpleNamespace(gateway=SimpleNamespace(chain_id=31337))
+    noted = _held(7)
+    note_key_signed(FORWARDER, ATTESTER, request_key(noted))
+    assert simulation._key_signed(ctx, FORWARDER, noted)
+    other = noted._replace(payload={**noted.payload, field: value})
+    assert not simulation._key_signed(ctx, FORWARDER, other)

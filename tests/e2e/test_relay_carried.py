@@ -18,7 +18,7 @@ from backend.context import Context
 from backend.errors import ChainRefused
 from backend.relay import carried as carrying
 from backend.relay.book import HeldRequest
-from backend.relay.carried import Carried
+from backend.relay.carried import Carried, request_key
 from backend.relay.gas import NONCE_READ_GAS
 from backend.relay.outbox import struct_of
 from backend.relay.simulation import (
@@ -69,8 +69,9 @@ def _delegate(ctx: Context, to: str) -> bytes:
 
 def _new(request: HeldRequest) -> NewRequest:
     payload = request.payload
-    key = (request.nonce, payload["signature"].lower())
-    return NewRequest(key, payload["to"], payload["data"], payload["gas"], struct_of(payload), request.gas)
+    return NewRequest(
+        request_key(request), payload["to"], payload["data"], payload["gas"], struct_of(payload), request.gas
+    )
 
 
 class Checks:
@@ -124,12 +125,7 @@ class Checks:
 
 def _note_signed(ctx: Context, requests: list[HeldRequest]) -> None:
     for request in requests:
-        note_key_signed(
-            _community(ctx).contracts["forwarder"],
-            request.payload["from"],
-            request.nonce,
-            bytes.fromhex(request.payload["signature"][2:]),
-        )
+        note_key_signed(_community(ctx).contracts["forwarder"], request.payload["from"], request_key(request))
 
 
 def _alike(carried: dict[str, Any], replayed: dict[str, Any]) -> None:
@@ -273,7 +269,8 @@ def test_a_node_is_trusted_with_traces_only_if_it_honours_their_overrides(env, c
 
 def test_no_trace_past_the_members_budget_or_where_a_carry_failed(env, ctx, governed):
     """A request past the member's budget of requests in flight is refused by the outbox whatever
-    it leaves: its check traces nothing, and a carry from as many as the budget allows never
+    it leaves, and one expired by the block it is judged in is skipped by the forwarder: their
+    checks trace nothing, and a carry from as many as the budget allows never
     starts (nor is the node probed). Nor is there a trace where the member's requests could not be
     carried on this head and clock (a trace that did more than write storage, say). A trace that
     shows the member's nonce as the chain has it, where the override set another, is the node
@@ -285,13 +282,20 @@ def test_no_trace_past_the_members_budget_or_where_a_carry_failed(env, ctx, gove
     following = _new(_signed(ctx, BOB, "badge", b"\x00" * 4, nonce + 3, checks.head))
     nobody = Carried(checks.head["hash"], checks.clock, (), {})
 
-    def trace(budget: int) -> Any:
+    def trace(budget: int, new: NewRequest = following) -> Any:
         limited = SimpleNamespace(
             settings=ctx.settings.model_copy(update={"member_max_in_flight": budget}), gateway=ctx.gateway
         )
-        return _trace(limited, checks.community, member, held, checks.head, checks.clock, nobody, following)  # type: ignore[arg-type]
+        return _trace(limited, checks.community, member, held, checks.head, checks.clock, nobody, new)  # type: ignore[arg-type]
 
     assert trace(4) and not trace(3)
+
+    def due(deadline: int) -> NewRequest:
+        return following._replace(struct=(*following.struct[:4], deadline, *following.struct[5:]))
+
+    # Expired by the block it is judged in, the forwarder would skip it and use no nonce: a carry
+    # is only ever traced over requests replayed directly, so nothing is traced.
+    assert trace(4, due(checks.clock + 1)) and not trace(4, due(checks.clock))
     for carry_from, budget in ((3, 3), (3, 2), (0, 8)):  # a carry could never start: no probe, no carry
         settings = ctx.settings.model_copy(update={"relay_carry_from": carry_from, "member_max_in_flight": budget})
         limited = SimpleNamespace(settings=settings, gateway=ctx.gateway)

@@ -6,6 +6,7 @@ forwarder's replays judge it: its status, its gas, its error and its events."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,8 +15,9 @@ from eth_account import Account
 from backend.chain.typed_data import forward_request_typed_data, typed_data_digest
 from backend.context import Context
 from backend.relay.book import HeldRequest
+from backend.relay.carried import Carried, request_key
 from backend.relay.gas import NONCE_READ_GAS, relay_gas
-from backend.relay.simulation import _direct_ok, _nonce_read, _simulations, nonce_slot, note_key_signed
+from backend.relay.simulation import _clock, _direct_ok, _nonce_read, _simulations, nonce_slot, note_key_signed
 from backend.settings import Settings
 from tests.e2e.conftest import ALICE, BOB, CAROL, address
 
@@ -132,12 +134,7 @@ def test_replayed_alone_or_through_the_forwarder_a_next_request_is_judged_alike(
         for i in range(3)
     ]
     for request in held:
-        note_key_signed(
-            _community(ctx).contracts["forwarder"],
-            member,
-            request.nonce,
-            bytes.fromhex(request.payload["signature"][2:]),
-        )
+        note_key_signed(_community(ctx).contracts["forwarder"], member, request_key(request))
     assert _direct_ok(ctx, _community(ctx), held, nonce, head)
     nexts = [
         _signed(ctx, ALICE, "badge", _claim(ctx, indicator, "https://x.example/replayed/next"), nonce + 3, head),
@@ -179,10 +176,18 @@ def test_a_request_the_forwarder_would_skip_is_never_replayed_alone(env, ctx, go
     assert not _direct_ok(ctx, community, [held[0], held[1]._replace(payload=forged)], nonce, head)
     wallet = dict(held[1].payload, signature="0x" + "11" * 200)  # a contract wallet's: it may change its mind
     assert not _direct_ok(ctx, community, [held[0], held[1]._replace(payload=wallet)], nonce, head)
-    # Those a carry covers were found fit on its head at its clock and are not checked again; the
-    # rest are, and so is the run of nonces.
+    # Those a carry traced on this head at this clock covers were found fit when it was traced, and
+    # are not checked again (here one a wallet signed stands in, to show it); the rest are, and so
+    # is the run of nonces. A carry of another head or clock vouches for nothing.
+    clock = _clock(head)
+    first = Carried(head["hash"], clock, (request_key(held[0]),), {})
     unfit = [held[0]._replace(payload=wallet), held[1]]
-    assert _direct_ok(ctx, community, unfit, nonce, head, known=1)
-    assert not _direct_ok(ctx, community, [held[0], held[1]._replace(payload=expired)], nonce, head, known=1)
-    assert not _direct_ok(ctx, community, held, nonce + 1, head, known=1)
-    assert not _direct_ok(ctx, community, [held[0], held[0]], nonce, head, known=1)
+    covering = Carried(head["hash"], clock, (request_key(unfit[0]),), {})
+    assert _direct_ok(ctx, community, unfit, nonce, head, clock, covering)
+    assert not _direct_ok(ctx, community, unfit, nonce, head, clock, replace(covering, head="0x" + "22" * 32))
+    assert not _direct_ok(ctx, community, unfit, nonce, head, clock, replace(covering, clock=clock - 1))
+    assert not _direct_ok(ctx, community, [held[0], held[1]._replace(payload=expired)], nonce, head, clock, first)
+    assert not _direct_ok(ctx, community, held, nonce + 1, head, clock, first)
+    third = _signed(ctx, BOB, "badge", _claim(ctx, indicator, "https://x.example/skipped/2"), nonce + 2, head)
+    assert _direct_ok(ctx, community, [*held, third], nonce, head, clock, first)
+    assert not _direct_ok(ctx, community, [held[0], held[0], third], nonce, head, clock, first)  # 0, 0, 2
