@@ -683,7 +683,9 @@ def _carry(
     if isinstance(answer, ChainRefused) or not carrying.overrides_honoured(trace.overridden, answer):
         carrying.note_node(ctx.gateway.rpc.url, False, carrying.DOUBTED_SECONDS)
         return
-    requests = (*(carrying.request_key(r) for r in held), new.key)
+    # `carried` covers the first of `held`, found so by key (carried_over): their keys, not made again.
+    covered = len(carried.requests)
+    requests = (*carried.requests, *(carrying.request_key(r) for r in held[covered:]), new.key)
     after = carrying.after_trace(carried, requests, answer, trace.sender)
     if after is not None and trace.sender != forwarder:
         nonce = after.writes.get(forwarder.lower(), {}).get(nonce_slot(signer))
