@@ -236,8 +236,10 @@ class RelayBook:
     def same_request(
         self, community: str, forwarder: str, signer: str, nonce: int, signature: str
     ) -> SameRequest | None:
-        """The newest request with exactly this signature, if one was accepted: a signature covers
-        every field, so it is the same request, whatever became of it."""
+        """The newest request with exactly this signature, if one was accepted: a key's signature
+        covers every field, so it is the same request, whatever became of it. (A wallet may approve
+        another request with the same signature bytes at the same nonce; that one is answered as
+        the first, and never sent: the member's own confusion, nothing paid twice.)"""
         with self.reads.connect() as connection:
             rows = _SAME_READ.rows(
                 connection,

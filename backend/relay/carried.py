@@ -64,12 +64,15 @@ _SLOTS = 512
 
 
 def request_key(request: HeldRequest) -> RequestKey:
+    """A held request's key. Its calldata is the payload's own text, not a copy (the keys kept hold
+    no more than the outbox's payloads do): relay.submit writes it as lower-case hex, as
+    struct_key's; a payload written otherwise only ever misses a key, never matches another's."""
     payload = request.payload
     return (
         request.nonce,
         payload["signature"].lower(),
         payload["to"].lower(),
-        payload["data"].lower(),
+        payload["data"],
         int(payload["value"]),
         int(payload["gas"]),
         int(payload["deadline"]),
@@ -77,7 +80,7 @@ def request_key(request: HeldRequest) -> RequestKey:
 
 
 def struct_key(nonce: int, struct: tuple) -> RequestKey:
-    """request_key of a request as forward_request_struct gives it (as relay.submit holds it)."""
+    """request_key of a request as forward_request_struct gives it, before the outbox holds it."""
     _, to, value, gas, deadline, data, signature = struct
     return nonce, "0x" + signature.hex(), to.lower(), "0x" + data.hex(), int(value), int(gas), int(deadline)
 

@@ -54,7 +54,6 @@ from backend.relay.simulation import (
     gas_needed,
     judged,
     last_call,
-    note_key_signed,
     simulated_behind,
 )
 from backend.units import number, span
@@ -215,13 +214,12 @@ def check(
     as_relayed = {"from": ctx.gateway.relayer_address, "to": forwarder, "data": "0x" + execute.hex(), "gas": hex(gas)}
     nonce = message["nonce"]
     accepted = CheckedRequest(signer, target, function, args, nonce, struct, key, wallet=wallet, gas=gas)
-    # A key's request is replayed behind the member's next requests as its call alone, and may have
-    # the state it leaves carried to the member's next check (simulation.py, carried.py).
-    new = None
-    if not wallet:
-        whole = struct_key(nonce, struct)
-        note_key_signed(forwarder, signer, whole)
-        new = NewRequest(whole, message["to"], message["data"], message["gas"], struct, gas)
+    # A key's request may have the state it leaves carried to the member's next check (carried.py).
+    new = (
+        None
+        if wallet
+        else NewRequest(struct_key(nonce, struct), message["to"], message["data"], message["gas"], struct, gas)
+    )
     if new is not None and _executes_within_its_gas(ctx, community, signer, message, as_relayed, forwarded, new):
         return accepted
     head, (simulated, relayed) = judged(ctx, community, signer, nonce, [forwarded, as_relayed], new)

@@ -437,10 +437,11 @@ def _simulations(
 # against the chain's nonces().
 _NONCES_SLOT = 2
 # Requests found signed by their signer's key, by forwarder, signer and the request whole (its
-# RequestKey: a wallet may approve another request with the same signature bytes): checks.py notes
-# each it checks; another process's are recovered once (_key_signed).
+# RequestKey: a wallet may approve another request with the same signature bytes): submit.py notes
+# each the outbox accepts (only held requests are looked up; a key holds its calldata, so requests
+# refused must not fill it); another process's are recovered once (_key_signed).
 _KEY_SIGNED: dict[tuple[str, str, RequestKey], bool] = {}
-_KEY_SIGNED_KEPT = 20_000  # requests in flight are far fewer
+_KEY_SIGNED_KEPT = 4096  # requests in flight are far fewer
 
 
 @lru_cache(maxsize=4096)
@@ -454,7 +455,7 @@ def _word(value: int) -> str:
 
 
 def note_key_signed(forwarder: str, signer: str, request: RequestKey) -> None:
-    """A request checks.py found signed by its signer's key, as the outbox will hold it."""
+    """A request checks.py found signed by its signer's key, as the outbox holds it."""
     _remember_key_signed((forwarder, signer, request), True)
 
 
@@ -482,6 +483,7 @@ def _key_signed(ctx: Context, forwarder: str, request: HeldRequest) -> bool:
                 nonce=request.nonce,
                 deadline=int(payload["deadline"]),
                 gas=int(payload["gas"]),
+                value=int(payload["value"]),
             )
             try:
                 known = recover_signer(typed_data_digest(typed), signature) == payload["from"]

@@ -19,9 +19,12 @@ from backend.chain.typed_data import execute_calldata
 from backend.context import Context
 from backend.errors import ChainRefused, Conflict, DomainError, IndexUnavailable, NotFound, TimedOut
 from backend.i18n import gettext as _
+from backend.relay.book import HeldRequest
+from backend.relay.carried import request_key
 from backend.relay.checks import CheckedRequest, check
 from backend.relay.gas import direct_gas, relay_gas
 from backend.relay.outbox import RelayRequest
+from backend.relay.simulation import note_key_signed
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,9 @@ def relay(ctx: Context, community: Community, request: CheckedRequest, *, wait: 
         gas=request.gas or relay_gas(request.struct, execute_calldata(request.struct), request.wallet),
         client=client,
     )
+    if not request.wallet:  # replayed behind the member's next requests as its call alone (simulation.py)
+        held = HeldRequest(request.nonce, payload, 0)
+        note_key_signed(community.contracts["forwarder"], request.signer, request_key(held))
     return follow(ctx, community, request_id, wait=wait)
 
 

@@ -505,3 +505,27 @@ def test_a_verdict_on_a_request_is_never_taken_for_another_with_its_signature(mo
     assert simulation._key_signed(ctx, FORWARDER, noted)
     other = noted._replace(payload={**noted.payload, field: value})
     assert not simulation._key_signed(ctx, FORWARDER, other)
+
+
+def test_a_request_is_noted_as_signed_by_its_key_once_the_outbox_accepts_it(monkeypatch):
+    """The note is looked up only for requests the outbox holds, and holds the request's calldata:
+    a request refused before the outbox (any check) never fills it, one a wallet signed is never
+    noted, and the note's key is the held request's own (struct_key, as the check makes it)."""
+    from dataclasses import replace
+
+    from backend.relay import simulation
+    from backend.relay import submit as submitting
+    from backend.relay.carried import struct_key
+    from backend.relay.checks import CheckedRequest
+
+    monkeypatch.setattr(simulation, "_KEY_SIGNED", {})
+    monkeypatch.setattr(submitting, "follow", lambda *args, **kwargs: None)
+    ctx = SimpleNamespace(book=SimpleNamespace(accept=lambda **row: 7))
+    community = SimpleNamespace(slug="c", contracts={"forwarder": FORWARDER})
+    struct = (ATTESTER, "0x" + "Cd" * 20, 0, 90_000, 10**10, bytes.fromhex("0a0B"), b"\x5e" * 65)
+    signed = CheckedRequest(ATTESTER, "badge", "claim", {}, 3, struct, "0x5e", wallet=False, gas=1)
+    submitting.relay(ctx, community, replace(signed, wallet=True), wait=False, client="c")  # type: ignore[arg-type]
+    assert simulation._KEY_SIGNED == {}
+    submitting.relay(ctx, community, signed, wait=False, client="c")  # type: ignore[arg-type]
+    noted = dict(simulation._KEY_SIGNED)
+    assert noted == {(FORWARDER, ATTESTER, struct_key(3, struct)): True}

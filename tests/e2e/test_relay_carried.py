@@ -18,7 +18,7 @@ from backend.context import Context
 from backend.errors import ChainRefused
 from backend.relay import carried as carrying
 from backend.relay.book import HeldRequest
-from backend.relay.carried import Carried, request_key
+from backend.relay.carried import Carried, request_key, struct_key
 from backend.relay.gas import NONCE_READ_GAS
 from backend.relay.outbox import struct_of
 from backend.relay.simulation import (
@@ -69,8 +69,9 @@ def _delegate(ctx: Context, to: str) -> bytes:
 
 def _new(request: HeldRequest) -> NewRequest:
     payload = request.payload
+    struct = struct_of(payload)
     return NewRequest(
-        request_key(request), payload["to"], payload["data"], payload["gas"], struct_of(payload), request.gas
+        struct_key(request.nonce, struct), payload["to"], payload["data"], payload["gas"], struct, request.gas
     )
 
 
@@ -221,7 +222,7 @@ def test_a_carry_is_used_only_on_its_head_clock_and_requests(env, ctx, governed)
         ctx, BOB, "badge", _claim(ctx, indicator, "https://x.example/carry-key/other"), nonce + 2, checks.head
     )
     over = checks.carried([*requests[:2], resigned]).requests
-    assert len(over) < 3 and (resigned.nonce, resigned.payload["signature"].lower()) not in over
+    assert len(over) < 3 and request_key(resigned) not in over
     assert len(checks.carried(requests).requests) == 3  # the one traced is still known
 
 
