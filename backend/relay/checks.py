@@ -222,7 +222,9 @@ def check(
     )
     if new is not None and _executes_within_its_gas(ctx, community, signer, message, as_relayed, forwarded, new):
         return accepted
-    head, (simulated, relayed) = judged(ctx, community, signer, nonce, [forwarded, as_relayed], new)
+    # The one simulation above sent the request's trace, if any (a refusal, or gas near a rule):
+    # not a second one here.
+    head, (simulated, relayed) = judged(ctx, community, signer, nonce, [forwarded, as_relayed])
     _check_deadline(ctx, message, head)
     needed = gas_needed(ctx, simulated)
     if message["gas"] < needed:

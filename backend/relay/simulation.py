@@ -223,6 +223,10 @@ class NewRequest(NamedTuple):
     struct: tuple  # forward_request_struct
     share: int  # its share of a batch's gas (relay_gas)
 
+    @property
+    def deadline(self) -> int:
+        return self.struct[4]
+
 
 def judged(
     ctx: Context,
@@ -647,7 +651,7 @@ def _trace(
         or new.key[0] != held[0].nonce + len(held)
         # Expired by the block it is judged in, the forwarder would skip it (and use no nonce): a
         # carry is only ever traced over requests _direct_ok would replay directly.
-        or new.struct[4] < clock + 1
+        or new.deadline < clock + 1
         # Past the member's budget of requests in flight, the outbox refuses it whatever it leaves.
         or len(held) >= ctx.settings.member_max_in_flight
         or not carrying.carriable(forwarder, signer, carried.head, carried.clock)

@@ -350,7 +350,8 @@ def test_through_the_service_a_member_writing_fast_is_judged_on_the_state_carrie
     held: Bob's claims and an attestation, each accepted behind those before it, carried from
     check to check. The node is asked for traces, and the checks simulate fewer calls than the
     replays would (each of those held again in each check); a second attestation of the same
-    claim is refused all the same, and his next, different request accepted behind them."""
+    claim is refused all the same (traced once at most), and his next, different request accepted
+    behind them."""
     claim = env.api.act("claims", ALICE, indicator_id=governed["mentoring"], evidence_uri="https://x.example/carry")[
         "created"
     ]["claim_id"]
@@ -376,7 +377,10 @@ def test_through_the_service_a_member_writing_fast_is_judged_on_the_state_carrie
             first = api.prepare("attestations", signer=address(BOB), claim_id=claim)["typed_data"]
             submitted("attestations", first)
             second = {**first, "message": {**first["message"], "nonce": first["message"]["nonce"] + 1}}
+            proxy.counts(reset=True)
             assert problem(submit(api, "attestations", second, BOB), 409)["error"] == "BadgeAlreadyAttested"
+            # Refused, its check traced it once at most (the one simulation, then the two, not again).
+            assert proxy.counts()["calls"].get("debug_traceCall", 0) <= 1
             following = claim_typed(api, BOB, governed["code"], "https://x.example/carry/next")
             assert following["message"]["nonce"] == first["message"]["nonce"] + 1
             submitted("claims", following)
