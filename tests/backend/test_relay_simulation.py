@@ -509,10 +509,12 @@ def test_a_verdict_on_a_request_is_never_taken_for_another_with_its_signature(mo
 
 def test_a_request_is_noted_as_signed_by_its_key_once_the_outbox_accepts_it(monkeypatch):
     """The note is looked up only for requests the outbox holds, and holds the request's calldata:
-    a request refused before the outbox (any check) never fills it, one a wallet signed is never
-    noted, and the note's key is the held request's own (struct_key, as the check makes it)."""
+    a request refused before the outbox (any check) or by it (the database gone) never fills it,
+    one a wallet signed is never noted, and the note's key is the held request's own (struct_key,
+    as the check makes it)."""
     from dataclasses import replace
 
+    from backend.errors import IndexUnavailable
     from backend.relay import simulation
     from backend.relay import submit as submitting
     from backend.relay.carried import struct_key
@@ -526,6 +528,14 @@ def test_a_request_is_noted_as_signed_by_its_key_once_the_outbox_accepts_it(monk
     signed = CheckedRequest(ATTESTER, "badge", "claim", {}, 3, struct, "0x5e", wallet=False, gas=1)
     submitting.relay(ctx, community, replace(signed, wallet=True), wait=False, client="c")  # type: ignore[arg-type]
     assert simulation._KEY_SIGNED == {}
+
+    def database_gone(**row: object) -> int:
+        raise IndexUnavailable("The index database is unavailable")
+
+    gone = SimpleNamespace(book=SimpleNamespace(accept=database_gone))
+    with pytest.raises(IndexUnavailable):
+        submitting.relay(gone, community, signed, wait=False, client="c")  # type: ignore[arg-type]
+    assert simulation._KEY_SIGNED == {}  # not accepted: not noted
     submitting.relay(ctx, community, signed, wait=False, client="c")  # type: ignore[arg-type]
     noted = dict(simulation._KEY_SIGNED)
     assert noted == {(FORWARDER, ATTESTER, struct_key(3, struct)): True}
