@@ -286,14 +286,14 @@ class Settings(BaseSettings):
     relay_gas_slack: int = Field(default=150_000, ge=0)
     # The most gas one relayed request may carry, whatever it is.
     relay_max_gas_per_request: int = Field(default=3_000_000, gt=0)
-    # A member with at least this many requests in flight has the state they leave carried from
-    # one check to the next (traced once each, backend/relay/carried.py) instead of replayed in
-    # each check, which costs the node more past about eight. Only below `member_max_in_flight`:
-    # with the default budgets (8 in flight), never; raise both budgets for members who write
-    # fast (an integration's account, a benchmark). A node without debug_traceCall (as many paid
+    # A member with at least this many requests in flight, writing fast (four checks within a
+    # second), has the state they leave carried from one check to the next (traced once each,
+    # backend/relay/carried.py) instead of replayed in each check; once every request held is
+    # carried, a check's one paid trace answers it, at less than half a simulation's cost on the
+    # node. Only below `member_max_in_flight`. A node without debug_traceCall (as many paid
     # providers), or whose traces ignore their overrides, is found out by a probe, and the checks
-    # replay. 0: always replay.
-    relay_carry_from: int = Field(default=8, ge=0)
+    # replay. 0: always replay (a provider that bills a trace as several calls).
+    relay_carry_from: int = Field(default=2, ge=0)
     # Budgets, each per member (per community) and per client address: requests sent and not
     # yet mined, requests sent in the last minute, gas sent in the last hour. Past one, 429.
     member_max_in_flight: int = Field(default=8, ge=1)

@@ -15,9 +15,12 @@ relayer sends it: forwarder.execute) behind the others, on one kept-alive connec
 - the request alone in one block (no nonce read before it): what the nonce read's block adds;
 - state carried instead of replays: the requests in flight traced once each
   (`debug_traceCall`, prestateTracer in diff mode) and their writes set by a state override, then
-  the request simulated, and traced for the next check to carry its writes too: what a check of
-  a member with `relay_carry_from` or more in flight does (backend/relay/carried.py), flat
-  however many are in flight; it prints what each part costs.
+  the request simulated, and its call traced for the next check to carry its writes too: what a
+  check of a member with `relay_carry_from` or more in flight did before its trace was paid
+  (backend/relay/carried.py), flat however many are in flight; it prints what each part costs;
+- state carried, the request traced as the relayer sends it, its gas paid: what such a check does
+  once every request held is carried, its trace answering it instead of a simulation (with no
+  nonce read: simulation._as_simulated).
 
 Prints Anvil's CPU (from /proc) per simulation and per replayed request, each way, beside the floor.
 """
@@ -35,6 +38,7 @@ from urllib.parse import urlsplit
 from backend.chain.deployments import Deployments
 from backend.chain.typed_data import execute_batch_calldata, execute_calldata, forward_request_struct
 from backend.client import CommunityClient
+from backend.relay import carried as carrying
 from backend.relay.simulation import nonce_slot
 from bench.api import KEYS, addr, cpu_seconds, setup_community
 from bench.writes import evidence, member_nonce, signed_claims
@@ -129,7 +133,7 @@ def main() -> int:
         def traced(tx: dict, overrides: dict) -> dict:
             options = {
                 "tracer": "prestateTracer",
-                "tracerConfig": {"diffMode": True},
+                "tracerConfig": {"diffMode": True, "disableCode": True},
                 "blockOverrides": {"number": hex(number + 1), "time": hex(clock + 1), "gasLimit": hex(10**9)},
             }
             return call(
@@ -148,8 +152,29 @@ def main() -> int:
         judged_on_carried = simulate(block(1, [relayed], carried))[-1]["calls"][-1]
         assert int(judged_on_carried["status"], 16) == 1, judged_on_carried  # the state carried holds its nonce
         ways["the request alone, in one block (no nonce read)"] = lambda: simulate(block(1, [relayed], past))
-        ways["state carried: the request simulated on it"] = lambda: simulate(block(1, [relayed], carried))
-        ways["state carried: the request traced, to carry its own"] = lambda: [traced(relayed, carried)]
+        # As a check did before its trace was paid: the nonce read, the request on the state carried,
+        # and the request's own call traced (the forwarder's call to its target) to carry its writes.
+        ways["state carried: the request simulated on it"] = lambda: simulate(
+            block(1, [nonce_read]), block(2, [relayed], carried)
+        )
+        ways["state carried: the request traced, to carry its own"] = lambda: [traced(alone(new), carried)]
+        paid = {**relayed, "gasPrice": hex(carrying.TRACE_GAS_PRICE)}
+        paying = {**carried, relayer: {"balance": hex(carrying.TRACE_BALANCE)}}
+
+        def paid_trace() -> dict:
+            options = {
+                "tracer": "prestateTracer",
+                "tracerConfig": {"diffMode": True, "disableCode": True},
+                "blockOverrides": {"number": hex(number + 1), "time": hex(clock + 1), "baseFeePerGas": hex(1)},
+                "stateOverrides": paying,
+            }
+            return call("debug_traceCall", paid, hex(number), options)  # type: ignore[return-value]
+
+        answer = paid_trace()
+        judged = simulate(block(1, [relayed], carried))[-1]["calls"][-1]
+        spent = int(answer["pre"][relayer]["balance"], 16) - int(answer["post"][relayer]["balance"], 16)
+        assert spent == int(judged["gasUsed"], 16), (spent, judged)  # the gas paid is the gas simulated
+        ways["state carried: the request traced, its gas paid"] = lambda: [paid_trace()]
         for name, way in list(ways.items())[:3]:
             last = way()[-1]["calls"][-1]
             assert int(last["status"], 16) == 1 and last["returnData"] in ("0x", ""), (name, last)
@@ -183,6 +208,11 @@ def main() -> int:
     print(
         f"A check with state carried (simulated, then traced): {carried:.3f} ms, against {alone:.3f} ms replaying "
         f"the {args.in_flight} in flight alone: {carried / alone:.2f}x"
+    )
+    paid = cpu["state carried: the request traced, its gas paid"]
+    print(
+        f"With every request held carried, its trace paid answering it: {paid:.3f} ms, against {carried:.3f} ms "
+        f"simulated, then traced: {paid / carried:.2f}x"
     )
     return 0
 

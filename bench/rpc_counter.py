@@ -4,8 +4,10 @@ Run: `python -m bench.rpc_counter --upstream http://127.0.0.1:8545 --port 9545`.
 POST to the node unchanged (one kept-alive connection per client connection) and counts the
 calls by method; a JSON-RPC batch counts each of its entries (what a paid provider bills). Beside
 them it counts the round trips, and the calls each eth_simulateV1 runs in its blocks (a check's
-replays of the member's requests in flight, and its own). `GET /counts` answers {"calls":
-{method: n}, "round_trips": n, "simulated": n} since the last `GET /counts?reset=1`. A separate
+replays of the member's requests in flight, and its own), and the traces by tracer (a check's
+request traced to carry the state it leaves, prestateTracer; its nonce read beside it, callTracer).
+`GET /counts` answers {"calls": {method: n}, "round_trips": n, "simulated": n, "traces": {tracer:
+n}} since the last `GET /counts?reset=1`. A separate
 process, so that its own CPU is neither the service's nor the load generator's.
 """
 
@@ -27,6 +29,7 @@ class Counts:
         self.calls: Counter[str] = Counter()
         self.round_trips = 0
         self.simulated = 0  # calls run inside eth_simulateV1's blocks: the node's work in a check
+        self.traces: Counter[str] = Counter()  # debug_traceCall by tracer
 
     def add(self, body: bytes) -> None:
         try:
@@ -36,16 +39,24 @@ class Counts:
         entries = payload if isinstance(payload, list) else [payload]
         methods = [e.get("method", "?") if isinstance(e, dict) else "?" for e in entries]
         simulated = sum(_simulated_calls(e) for e in entries if isinstance(e, dict))
+        tracers = [_tracer(e) for e in entries if isinstance(e, dict) and e.get("method") == "debug_traceCall"]
         with self.lock:
             self.calls.update(methods)
+            self.traces.update(tracers)
             self.round_trips += 1
             self.simulated += simulated
 
     def take(self, reset: bool) -> dict:
         with self.lock:
-            answer = {"calls": dict(self.calls), "round_trips": self.round_trips, "simulated": self.simulated}
+            answer = {
+                "calls": dict(self.calls),
+                "round_trips": self.round_trips,
+                "simulated": self.simulated,
+                "traces": dict(self.traces),
+            }
             if reset:
                 self.calls.clear()
+                self.traces.clear()
                 self.round_trips = self.simulated = 0
         return answer
 
@@ -58,6 +69,14 @@ def _simulated_calls(entry: dict) -> int:
         return sum(len(block.get("calls", [])) for block in entry["params"][0]["blockStateCalls"])
     except (KeyError, IndexError, TypeError, AttributeError):
         return 0
+
+
+def _tracer(entry: dict) -> str:
+    """The tracer a debug_traceCall entry names ("?" if none)."""
+    try:
+        return str(entry["params"][2]["tracer"])
+    except (KeyError, IndexError, TypeError):
+        return "?"
 
 
 def serve(upstream: str, port: int) -> ThreadingHTTPServer:

@@ -251,6 +251,24 @@ def trace_params(call_text: str, number: int, clock: int, writes: Writes, text: 
     return Json(f"[{call_text},{text(hex(number))},{text(options)}]")
 
 
+# A request traced as the relayer sends it (simulation._trace) pays for its gas at one wei a gas, in
+# a block whose base fee is one wei (so nothing goes to the block's miner; `baseFeePerGas` is the
+# name geth and Erigon read, and Anvil and Reth take it too), from a balance the override sets:
+# what its sender's balance falls by is the gas it used, the figure a simulation gives, and its
+# trace answers the check without one (simulation._as_simulated).
+TRACE_GAS_PRICE = 1
+TRACE_BALANCE = 10**24
+
+
+def paid_trace_params(call_text: str, number: int, clock: int, writes: Writes, payer: str, text: Any) -> Json:
+    """trace_params for a call whose sender, `payer`, pays for its gas (TRACE_GAS_PRICE)."""
+    overrides: dict[str, Any] = as_state_override(writes)
+    overrides[payer.lower()] = {**overrides.get(payer.lower(), {}), "balance": hex(TRACE_BALANCE)}
+    options = _options(number, clock, overrides)
+    options["blockOverrides"]["baseFeePerGas"] = hex(TRACE_GAS_PRICE)
+    return Json(f"[{call_text},{text(hex(number))},{text(options)}]")
+
+
 def _options(number: int, clock: int, overrides: dict[str, Any]) -> dict[str, Any]:
     return {
         "tracer": "prestateTracer",

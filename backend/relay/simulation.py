@@ -8,6 +8,7 @@ a request is judged after them whether they still wait in the outbox or in the n
 
 from __future__ import annotations
 
+import re
 import time
 from functools import lru_cache
 from typing import Any, NamedTuple, TypedDict
@@ -276,9 +277,15 @@ def judged(
         )
         direct = _direct_ok(ctx, community, held, replayed_from, head, clock, carried)
         carried = carried if direct else None
-        trace = _trace(ctx, community, signer, held, head, clock, carried, new) if carried is not None else None
+        # The request as the relayer sends it, when it is all this check simulates: with every request
+        # held carried, its trace, its gas paid, answers the check, and no simulation is sent.
+        relayed = calls[0] if new is not None and len(calls) == 1 else None
+        trace = None if carried is None else _trace(ctx, community, signer, held, head, clock, carried, new, relayed)
+        paid = trace is not None and trace.paid
         asked_at = time.monotonic()
-        simulations = _simulations(ctx, community, nonce_read, held, calls, head, direct, carried, clock)
+        simulations = (
+            [] if paid else _simulations(ctx, community, nonce_read, held, calls, head, direct, carried, clock)
+        )
         try:
             traced = [trace.call] if trace is not None else []
             fresh, *results = gateway.simulate([HEAD_CALL, *simulations, *traced], CHECK_ANSWERS)
@@ -291,9 +298,22 @@ def judged(
             refused = isinstance(failed, BatchRefused)
             seconds = carrying.REFUSED_SECONDS if refused else carrying.DOUBTED_SECONDS
             carrying.note_node(gateway.rpc.url, False, seconds)
-            trace = None
+            trace, paid = None, False
+            simulations = _simulations(ctx, community, nonce_read, held, calls, head, direct, carried, clock)
             fresh, *results = gateway.simulate([HEAD_CALL, *simulations], CHECK_ANSWERS)
         answer = results.pop() if trace is not None else None
+        executed = True
+        if paid and trace is not None and new is not None:
+            judged_so = _as_simulated(trace, answer, forwarder, signer, new.key[0], replayed_from)
+            if judged_so is None:
+                # Not the answer a paid trace gives (a node that charges no gas in a trace, or that
+                # ignored an override, say): no traces from it for a while, and this check
+                # simulates, as below.
+                carrying.note_node(gateway.rpc.url, False, carrying.DOUBTED_SECONDS)
+                fresh = None
+            else:
+                results = [judged_so]
+                executed = int(judged_so[-1]["calls"][-1]["status"], 16) == 1
         if isinstance(fresh, dict):
             gateway.note_head(fresh, asked_at)
             if fresh.get("hash") != head.get("hash"):
@@ -308,7 +328,8 @@ def judged(
                 ):
                     gateway.nonces_seen[(forwarder, signer)] = state_nonce
                     check_nonce(state_nonce, nonce, [r for r in held if r.nonce >= state_nonce])
-                    if trace is not None and carried is not None and new is not None:
+                    # (A paid trace of a request that failed leaves nothing to carry: its check names the refusal.)
+                    if trace is not None and carried is not None and new is not None and executed:
                         _carry(ctx, forwarder, signer, held, carried, new, trace, answer)
                     return head, results
     head, chain_nonce, held = chain_and_outbox(ctx, community, signer)
@@ -592,6 +613,8 @@ class _Trace(NamedTuple):
     call: tuple[str, Json]
     sender: str
     overridden: Writes
+    paid: bool = False  # the request as the relayer sends it, its gas paid: it answers the check too
+    gas: int = 0  # a paid trace's gas limit
 
 
 def _carried(
@@ -639,11 +662,14 @@ def _trace(
     clock: int,
     carried: Carried,
     new: NewRequest | None,
+    relayed: dict[str, str] | None = None,
 ) -> _Trace | None:
-    """The trace of `new` on the state `carried` leaves: the new request's call
-    alone if the carry covers every request held, or else, through the forwarder, those it does
-    not cover and the new request in one executeBatch (each request's nonce and signature then
-    checked again by the forwarder, as on chain). Nothing if `new` is not the next request held."""
+    """The trace of `new` on the state `carried` leaves: if the carry covers every request held,
+    `relayed` (the request as the relayer sends it, the forwarder's execute), its gas paid, whose
+    trace then answers the check as its simulation would (_as_simulated), or without it the new
+    request's call alone; or else, through the forwarder, those it does not cover and the new
+    request in one executeBatch (each request's nonce and signature then checked again by the
+    forwarder, as on chain). Nothing if `new` is not the next request held."""
     forwarder, covered = community.contracts["forwarder"], len(carried.requests)
     writing_fast = carrying.busy(forwarder, signer)
     if (
@@ -661,6 +687,11 @@ def _trace(
         return None
     gateway, number = ctx.gateway, int(head["number"], 16)
     writes = carrying.overrides(carried.writes, forwarder, nonce_slot(signer), _word(held[0].nonce + covered))
+    if covered == len(held) and relayed is not None:
+        sender = gateway.relayer_address
+        call = _text({**relayed, "gasPrice": hex(carrying.TRACE_GAS_PRICE)})
+        params = carrying.paid_trace_params(call, number, clock + 1, writes, sender, _text)
+        return _Trace(("debug_traceCall", params), sender, writes, paid=True, gas=int(relayed["gas"], 16))
     if covered == len(held):
         call, sender = _direct_text(forwarder, new.to, new.data, signer, new.gas), forwarder
     else:
@@ -671,6 +702,51 @@ def _trace(
         call = _text({"from": sender, "to": forwarder, "data": "0x" + data.hex(), "gas": hex(gas)})
     params = carrying.trace_params(call, number, clock + 1, writes, _text)
     return _Trace(("debug_traceCall", params), sender, writes)
+
+
+def _as_simulated(
+    trace: _Trace, answer: Any, forwarder: str, signer: str, nonce: int, chain_nonce: int
+) -> list[Any] | None:
+    """A check's answer when it traced its request as the relayer sends it, its gas paid (`trace`,
+    _trace), instead of simulating it, in eth_simulateV1's shape (a block of the nonce read, a block
+    of the request) as the rest of the check reads it: whether the request executed (the
+    forwarder's nonce of the member moved past `nonce`: execute reverts whole when its call fails),
+    and the gas it used (what the payer's balance fell by, at TRACE_GAS_PRICE). A request that
+    failed is answered as reverted without saying why: the check then simulates it to name the
+    refusal.
+
+    The nonce read is `chain_nonce`, where the member's requests held start, unread: such a check
+    has every request held carried on this head, and a carry on a head starts only from a check
+    that read the member's nonce on its simulation's own state there and found it where the same
+    first request held starts (judged); checks paying their traces only carry it further, over the
+    same first request, on the same head (by hash: the same state).
+
+    None if `answer` is not what a paid trace gives: not a diff; an override not honoured (the
+    storage carried, or the payer's balance); or gas outside what the call could use (from the
+    least a call costs to its gas limit)."""
+    if isinstance(answer, ChainRefused) or not carrying.overrides_honoured(trace.overridden, answer):
+        return None
+    payer = trace.sender.lower()
+    try:
+        pre = {address.lower(): account for address, account in answer["pre"].items()}
+        post = {address.lower(): account for address, account in answer["post"].items()}
+        before, after = pre[payer]["balance"], post[payer]["balance"]
+        if not (_HEX.fullmatch(before) and _HEX.fullmatch(after)):
+            return None
+        spent = int(before, 16) - int(after, 16)
+        written = ((post.get(forwarder.lower()) or {}).get("storage") or {}).get(nonce_slot(signer))
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return None
+    gas, rest = divmod(spent, carrying.TRACE_GAS_PRICE)
+    if int(before, 16) != carrying.TRACE_BALANCE or rest or not _LEAST_GAS <= gas <= trace.gas:
+        return None
+    executed = written == _word(nonce + 1)
+    call = {"status": "0x1" if executed else "0x0", "gasUsed": hex(gas), "returnData": "0x"}
+    return [{"calls": [{"status": "0x1", "returnData": _word(chain_nonce)}]}, {"calls": [call]}]
+
+
+_HEX = re.compile(r"0x[0-9a-fA-F]{1,64}")
+_LEAST_GAS = 21_000  # what any transaction costs
 
 
 def _carry(

@@ -9,7 +9,9 @@ import time
 
 import pytest
 
+from backend.errors import ChainRefused
 from backend.relay import carried as carrying
+from backend.relay import simulation
 from backend.relay.book import HeldRequest
 
 NODE = "http://node.example"
@@ -102,3 +104,63 @@ def test_a_carry_is_never_taken_for_another_request_with_the_same_nonce_and_sign
     finally:
         carrying._TRACED.clear()
         carrying._CARRIED.clear()
+
+
+# A paid trace's answers (simulation._as_simulated): the payer's balance, the forwarder's nonce of the member.
+_FORWARDER, _SIGNER, _PAYER = "0x" + "f0" * 20, "0x" + "a1" * 20, "0x" + "ee" * 20
+_SLOT = "0x" + "00" * 31 + "2a"  # a slot the carry sets (its override)
+_CARRIED = {_FORWARDER: {_SLOT: ONE}}
+_PAID = simulation._Trace(("debug_traceCall", []), _PAYER, _CARRIED, paid=True, gas=300_000)
+
+
+def _paid(spent: int, nonce_after: int | None, payer: str = _PAYER, before: int = carrying.TRACE_BALANCE) -> dict:
+    post: dict = {payer: {"balance": hex(before - spent), "nonce": 1}}
+    if nonce_after is not None:
+        post[_FORWARDER] = {"storage": {simulation.nonce_slot(_SIGNER): "0x" + nonce_after.to_bytes(32, "big").hex()}}
+    pre = {payer: {"balance": hex(before)}, _FORWARDER: {"storage": {_SLOT: ONE}}}
+    return {"pre": pre, "post": post}
+
+
+def _judged(answer: object) -> list | None:
+    return simulation._as_simulated(_PAID, answer, _FORWARDER, _SIGNER, 7, 5)
+
+
+def test_a_paid_trace_says_whether_the_request_executed_and_the_gas_it_used():
+    """Executed: the forwarder's nonce of the member moved one past the request's; the gas is what
+    the payer's balance fell by (addresses in any case). Not executed (execute reverts whole): the
+    nonce not moved, or moved elsewhere; the gas spent all the same. The member's nonce on the head
+    is where their requests held start (a carry's check read it there)."""
+    for payer in (_PAYER, _PAYER.upper().replace("0X", "0x")):
+        judged = _judged(_paid(116_897, 8, payer))
+        assert judged is not None
+        assert judged[0]["calls"][0] == {"status": "0x1", "returnData": "0x" + (5).to_bytes(32, "big").hex()}
+        assert judged[-1]["calls"][-1] == {"status": "0x1", "gasUsed": hex(116_897), "returnData": "0x"}
+    for nonce_after in (None, 7, 9):
+        judged = _judged(_paid(30_000, nonce_after))
+        assert judged is not None and judged[-1]["calls"][-1]["status"] == "0x0"
+        assert judged[-1]["calls"][-1]["gasUsed"] == hex(30_000)
+    assert _judged(_paid(21_000, 8)) is not None and _judged(_paid(300_000, 8)) is not None  # the bounds
+
+
+def test_what_a_paid_trace_does_not_answer_is_simulated_instead():
+    """Not a paid trace's answer: None, and the check simulates. A node that charges no gas in a
+    trace, pays the sender back, or charges less than any transaction costs or more than the call's
+    gas limit; one that ignored the balance's override, or the storage carried (the slot shows the
+    chain's value before the call); a balance not written as hex; a trace refused; anything else."""
+    refused = ChainRefused("Reverted", {}, "max fee per gas less than block base fee")
+    assert _judged(_paid(0, 8)) is None  # no gas charged
+    assert _judged(_paid(-5, 8)) is None  # the payer paid back
+    assert _judged(_paid(20_999, 8)) is None and _judged(_paid(300_001, 8)) is None
+    assert _judged(_paid(116_897, 8, before=10**18)) is None  # the balance's override not honoured
+    ignored = _paid(116_897, 8)
+    ignored["pre"][_FORWARDER]["storage"][_SLOT] = TWO  # the carried slot as the chain has it
+    assert _judged(ignored) is None
+    decimal = _paid(116_897, 8)
+    decimal["post"][_PAYER]["balance"] = str(carrying.TRACE_BALANCE - 116_897)
+    assert _judged(decimal) is None
+    assert _judged(refused) is None
+    for answer in (None, "0x07", {}, {"pre": {}, "post": {}}, {"pre": [], "post": {}}, {"error": "x"}):
+        assert _judged(answer) is None
+    no_balance = _paid(116_897, 8)
+    del no_balance["post"][_PAYER]["balance"]
+    assert _judged(no_balance) is None

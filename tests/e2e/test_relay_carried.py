@@ -7,8 +7,12 @@ over requests no check traced. A carry of another head, clock or request is neve
 
 from __future__ import annotations
 
+import http.client
+import json
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -24,6 +28,7 @@ from backend.relay.outbox import struct_of
 from backend.relay.simulation import (
     CHECK_ANSWERS,
     NewRequest,
+    _as_simulated,
     _carried,
     _carry,
     _clock,
@@ -37,7 +42,7 @@ from backend.relay.simulation import (
 from backend.settings import Settings
 from bench.writes import Proxy
 from devstack.stack import UNTHROTTLED
-from tests.e2e.conftest import ALICE, BOB, CAROL, address
+from tests.e2e.conftest import ALICE, BOB, CAROL, DANA, address
 from tests.e2e.rpc_proxy import RecordingProxy
 from tests.e2e.test_hostile_relay import claim_typed, own_server, problem, submit
 from tests.e2e.test_relay_replays import _as_relayed, _chain_nonce, _community, _signed
@@ -123,6 +128,21 @@ class Checks:
         [answer] = self.ctx.gateway.simulate([planned.call], CHECK_ANSWERS)
         _carry(self.ctx, self.forwarder, self.member, held, carried, new, planned, answer)
 
+    def paid(self, held: list[HeldRequest], carried: Carried, request: HeldRequest) -> dict[str, Any]:
+        """The request as the relayer sends it, traced on `carried` with its gas paid, as a check
+        of a member whose requests held are all carried traces it instead of simulating it: its
+        answer as the check reads it (the state it leaves kept if it executed)."""
+        new = _new(request)
+        relayed = _as_relayed(self.ctx, request)
+        planned = _trace(self.ctx, self.community, self.member, held, self.head, self.clock, carried, new, relayed)
+        assert planned is not None and planned.paid
+        [answer] = self.ctx.gateway.simulate([planned.call], CHECK_ANSWERS)
+        judged = _as_simulated(planned, answer, self.forwarder, self.member, request.nonce, held[0].nonce)
+        assert judged is not None
+        if int(judged[-1]["calls"][-1]["status"], 16) == 1:
+            _carry(self.ctx, self.forwarder, self.member, held, carried, new, planned, answer)
+        return judged[-1]["calls"][-1]
+
 
 def _note_signed(ctx: Context, requests: list[HeldRequest]) -> None:
     for request in requests:
@@ -197,6 +217,62 @@ def test_each_next_request_is_judged_on_the_state_carried_as_on_the_replays(env,
             assert (int(replayed["status"], 16) == 1) == (refused is None)
             if forwarded and refused:
                 assert replayed["returnData"].startswith(refused)
+
+
+def test_a_paid_trace_answers_a_check_as_its_simulation_does(env, ctx, governed):
+    """Once every request a member holds is carried, a check traces its request as the relayer
+    sends it, its gas paid, instead of simulating it: over claims, vote delegations (checkpoints at
+    the simulated clock), a claim of no evidence and an attestation of a claim of her own (both
+    refused by the contract), each answer says as the simulation on the same state does whether it
+    executed, and the very gas it used; each executed one is carried, and judged behind as on the
+    replays. One that failed carries nothing."""
+    member, indicator = address(CAROL), governed["code"]
+    checks = Checks(ctx, member)
+    nonce = _chain_nonce(ctx, member)
+    count = ctx.gateway.abi("badge").function("claimCount")
+    badge = _community(ctx).contracts["badge"]
+    claims_before = int(
+        ctx.gateway.rpc.request("eth_call", {"to": badge, "data": "0x" + count.encode().hex()}, "latest"), 16
+    )
+    first = _signed(ctx, CAROL, "badge", _claim(ctx, indicator, "https://x.example/paid/0"), nonce, checks.head)
+    _note_signed(ctx, [first])
+    held = [first]
+    # The first carried through the forwarder (its check traced nothing), then each next one paid.
+    second = _signed(ctx, CAROL, "badge", _claim(ctx, indicator, "https://x.example/paid/1"), nonce + 1, checks.head)
+    checks.trace(held, checks.carried(held), second)
+    held = [first, second]
+    _note_signed(ctx, held)
+    datas = [
+        ("badge", ctx.gateway.abi("badge").function("claim").encode(indicator, b"\x00" * 32, "https://x.example/none")),
+        ("membership", _delegate(ctx, address(BOB))),
+        ("badge", ctx.gateway.abi("badge").function("attest").encode(claims_before + 1)),  # her own claim
+        ("badge", _claim(ctx, indicator, "https://x.example/paid/2")),
+        ("membership", _delegate(ctx, member)),  # checkpoints again: refused if the carried ones were later
+        ("badge", _claim(ctx, indicator, "https://x.example/paid/3")),
+    ]
+    statuses = []
+    for target, data in datas:
+        request = _signed(ctx, CAROL, target, data, nonce + len(held), checks.head)
+        carried = checks.carried(held)
+        assert len(carried.requests) == len(held)  # every request held carried: the check pays its trace
+        simulated = checks.judged(held, request, carried)
+        assert _alike_on(checks.paid(held, carried, request), simulated)
+        _alike(simulated, checks.judged(held, request, None))
+        executed = int(simulated["status"], 16) == 1
+        statuses.append(int(executed))
+        if executed:
+            held = [*held, request]
+            _note_signed(ctx, [request])
+        else:  # refused at the door, never held; and nothing carried past it
+            assert len(checks.carried([*held, request]).requests) == len(held)
+    assert statuses == [0, 1, 0, 1, 1, 1]
+
+
+def _alike_on(paid: dict[str, Any], simulated: dict[str, Any]) -> bool:
+    """A paid trace's answer says what the simulation says: executed or not, and on what gas."""
+    assert paid["status"] == simulated["status"], (paid, simulated)
+    assert paid["gasUsed"] == simulated["gasUsed"], (paid, simulated)
+    return True
 
 
 def test_a_carry_is_used_only_on_its_head_clock_and_requests(env, ctx, governed):
@@ -358,17 +434,21 @@ def test_through_the_service_a_member_writing_fast_is_judged_on_the_state_carrie
     penniless = "0x" + keccak(text="a relayer without funds, for carried state").hex()
     proxy = Proxy(env.anvil.url, env.workdir / "carried-proxy.log")
     settings = {"relayer_key": penniless, "rpc_url": proxy.url, "relay_carry_from": 2}
-    simulated, traces, claims = 0, 0, 12
+    simulated, traces, paid, claims = 0, 0, 0, 12
     try:
         with own_server(env, **settings, **{k.removeprefix("CC_").lower(): v for k, v in UNTHROTTLED.items()}) as api:
 
             def submitted(action: str, typed: dict, status: int = 202) -> httpx.Response:
-                nonlocal simulated, traces
+                nonlocal simulated, traces, paid
                 proxy.counts(reset=True)
                 response = submit(api, action, typed, BOB, wait=False)
                 counts = proxy.counts()
                 simulated += counts["simulated"]
-                traces += counts["calls"].get("debug_traceCall", 0)
+                traces += counts["traces"].get("prestateTracer", 0)
+                # A check with every request held carried traces its request paid, and simulates
+                # nothing: a trace and no simulation in its round trip.
+                if counts["calls"].get("debug_traceCall", 0) and not counts["calls"].get("eth_simulateV1", 0):
+                    paid += 1
                 assert response.status_code == status, response.text
                 return response
 
@@ -380,7 +460,7 @@ def test_through_the_service_a_member_writing_fast_is_judged_on_the_state_carrie
             proxy.counts(reset=True)
             assert problem(submit(api, "attestations", second, BOB), 409)["error"] == "BadgeAlreadyAttested"
             # Refused, its check traced it once at most (the one simulation, then the two, not again).
-            assert proxy.counts()["calls"].get("debug_traceCall", 0) <= 1
+            assert proxy.counts()["traces"].get("prestateTracer", 0) <= 1
             following = claim_typed(api, BOB, governed["code"], "https://x.example/carry/next")
             assert following["message"]["nonce"] == first["message"]["nonce"] + 1
             submitted("claims", following)
@@ -393,6 +473,9 @@ def test_through_the_service_a_member_writing_fast_is_judged_on_the_state_carrie
     # clock turns (the clock carries are traced at): 43 or so, 60 at most with a turn.
     replayed = sum(2 + held for held in range(claims + 2))
     assert traces >= claims - 5
+    # Paid from the fifth check or so, but after each turn of the wall clock's second (a carry
+    # starts anew through the forwarder): 8 of 14 on a quiet machine.
+    assert paid >= 4, paid
     assert simulated < replayed * 0.7, (simulated, replayed)
     assert env.api.get(f"/claims/{claim}")["attestations"] == 0
 
@@ -422,3 +505,69 @@ def test_a_provider_that_refuses_traces_in_a_batch_costs_no_member_a_request(env
         proxy.stop()
     refused = [methods for methods, answer in proxy.answers if b"no debug_ in batches" in answer]
     assert len(refused) == 1 and "debug_traceCall" in refused[0]
+
+
+def _paid_traces_answered(upstream: str, how: str, paid: list[int]) -> Callable[[bytes], bytes | None]:
+    """A node that answers a check's trace of its request as the relayer sends it (its gas paid) as
+    some nodes might: charging no gas in a trace ("free"), ignoring the state carried (its slots
+    shown before the call as another value: "ignored"), or refusing the trace ("refused"). It
+    answers everything else as the node does, and notes in `paid` the round trips (by their
+    order among all) that held such a trace."""
+    target = urlsplit(upstream)
+    asked_so_far = [0]
+
+    def instead(body: bytes) -> bytes | None:
+        asked_so_far[0] += 1
+        if b'"baseFeePerGas"' not in body:
+            return None
+        paid.append(asked_so_far[0])
+        connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=30)
+        connection.request("POST", "/", body, {"Content-Type": "application/json"})
+        answers = json.loads(connection.getresponse().read())
+        connection.close()
+        asked = json.loads(body)
+        traced = {e["id"] for e in asked if e.get("method") == "debug_traceCall" and "baseFeePerGas" in json.dumps(e)}
+        for answer in answers:
+            if answer.get("id") not in traced:
+                continue
+            trace = answer.get("result")
+            if how == "free":
+                for account, before in trace["pre"].items():
+                    if "balance" in before and account in trace["post"]:
+                        trace["post"][account]["balance"] = before["balance"]
+            elif how == "ignored":
+                for before in trace["pre"].values():
+                    before["storage"] = {slot: "0x" + "ee" * 32 for slot in before.get("storage") or {}}
+            else:
+                del answer["result"]
+                answer["error"] = {"code": -32000, "message": "max fee per gas less than block base fee"}
+        return json.dumps(answers).encode()
+
+    return instead
+
+
+@pytest.mark.parametrize("how", ["free", "ignored", "refused"])
+def test_a_node_whose_paid_traces_cannot_be_trusted_costs_no_member_a_request(env, governed, how):
+    """Class: a node that charges no gas in a trace, or ignores the state carried in one that pays
+    for it, or refuses such a trace (one that holds to a base fee the override does not set). The
+    check whose paid trace could not answer it simulates instead; every request is accepted, and
+    the node is asked for no more traces for a while (the checks replay)."""
+    penniless = "0x" + keccak(text=f"a relayer without funds, for paid traces {how}").hex()
+    paid: list[int] = []
+    proxy = RecordingProxy(env.anvil.url, instead=_paid_traces_answered(env.anvil.url, how, paid))
+    settings = {"relayer_key": penniless, "rpc_url": proxy.url, "relay_carry_from": 2}
+    member = {"free": DANA, "ignored": BOB, "refused": CAROL}[how]
+    try:
+        with own_server(env, **settings, **{k.removeprefix("CC_").lower(): v for k, v in UNTHROTTLED.items()}) as api:
+            for i in range(8):
+                typed = claim_typed(api, member, governed["code"], f"https://x.example/paid-{how}/{i}")
+                response = submit(api, "claims", typed, member, wait=False)
+                assert response.status_code == 202, response.text
+            assert api.get("/relayer")["in_flight"] == 8
+    finally:
+        proxy.stop()
+    # One paid trace, answered so; then no trace of any kind, and the checks simulate (replaying).
+    assert len(paid) == 1, paid
+    after = [methods for methods, _ in proxy.answers[paid[0] :]]
+    assert after and not any("debug_traceCall" in methods for methods in after)
+    assert sum("eth_simulateV1" in methods for methods in after) >= 2
