@@ -303,13 +303,17 @@ def judged(
             fresh, *results = gateway.simulate([HEAD_CALL, *simulations], CHECK_ANSWERS)
         answer = results.pop() if trace is not None else None
         executed = True
-        if paid and trace is not None and new is not None:
+        if paid and trace is not None and new is not None and carried is not None:
             judged_so = _as_simulated(trace, answer, forwarder, signer, new.key[0], replayed_from)
-            if judged_so is None:
-                # Not the answer a paid trace gives (a node that charges no gas in a trace, or that
-                # ignored an override, say): no traces from it for a while, and this check
-                # simulates, as below.
-                carrying.note_node(gateway.rpc.url, False, carrying.DOUBTED_SECONDS)
+            if isinstance(judged_so, _Unanswered):
+                # This check simulates, as below. A node whose trace could not answer it (one that
+                # charges no gas in a trace, or ignored an override) gets no traces for a while;
+                # a request that moved value to or from the relayer has its member's requests
+                # replayed on this head and clock, and nobody else's.
+                if judged_so.node_at_fault:
+                    carrying.note_node(gateway.rpc.url, False, carrying.DOUBTED_SECONDS)
+                else:
+                    carrying.note_uncarried(forwarder, signer, carried.head, carried.clock)
                 fresh = None
             else:
                 results = [judged_so]
@@ -704,9 +708,20 @@ def _trace(
     return _Trace(("debug_traceCall", params), sender, writes)
 
 
+class _Unanswered(NamedTuple):
+    """Why a paid trace could not answer its check: the node's doing (the trace refused, or not a
+    diff, or an override not honoured, or no gas charged as set), or the request's (value it moved
+    to or from the relayer put the gas read out of what a call could use)."""
+
+    node_at_fault: bool
+
+
+_NODE_AT_FAULT, _REQUESTS_DOING = _Unanswered(True), _Unanswered(False)
+
+
 def _as_simulated(
     trace: _Trace, answer: Any, forwarder: str, signer: str, nonce: int, chain_nonce: int
-) -> list[Any] | None:
+) -> list[Any] | _Unanswered:
     """A check's answer when it traced its request as the relayer sends it, its gas paid (`trace`,
     _trace), instead of simulating it, in eth_simulateV1's shape (a block of the nonce read, a block
     of the request) as the rest of the check reads it: whether the request executed (the
@@ -721,26 +736,30 @@ def _as_simulated(
     first request held starts (judged); checks paying their traces only carry it further, over the
     same first request, on the same head (by hash: the same state).
 
-    None if `answer` is not what a paid trace gives: not a diff; an override not honoured (the
-    storage carried, or the payer's balance); or gas outside what the call could use (from the
-    least a call costs to its gas limit)."""
+    Unanswered when `answer` is not what a paid trace gives: not a diff, an override not honoured
+    (the storage carried, or the payer's balance), or gas outside what a call could use (from the
+    least a transaction costs to the call's gas limit). That last is the request's doing if any
+    other account's balance moved (a call that paid the relayer back, say, from an account's own
+    code under EIP-7702: value the relayer never sends), and the node's otherwise."""
     if isinstance(answer, ChainRefused) or not carrying.overrides_honoured(trace.overridden, answer):
-        return None
+        return _NODE_AT_FAULT
     payer = trace.sender.lower()
     try:
         pre = {address.lower(): account for address, account in answer["pre"].items()}
         post = {address.lower(): account for address, account in answer["post"].items()}
         before, after = pre[payer]["balance"], post[payer]["balance"]
-        if not (_HEX.fullmatch(before) and _HEX.fullmatch(after)):
-            return None
+        if not (_HEX.fullmatch(before) and _HEX.fullmatch(after)) or int(before, 16) != carrying.TRACE_BALANCE:
+            return _NODE_AT_FAULT
         spent = int(before, 16) - int(after, 16)
         written = ((post.get(forwarder.lower()) or {}).get("storage") or {}).get(nonce_slot(signer))
+        value_moved = any("balance" in account for address, account in post.items() if address != payer)
     except (KeyError, TypeError, AttributeError, ValueError):
-        return None
+        return _NODE_AT_FAULT
     gas, rest = divmod(spent, carrying.TRACE_GAS_PRICE)
-    if int(before, 16) != carrying.TRACE_BALANCE or rest or not _LEAST_GAS <= gas <= trace.gas:
-        return None
-    executed = written == _word(nonce + 1)
+    if rest or not _LEAST_GAS <= gas <= trace.gas:
+        return _REQUESTS_DOING if value_moved else _NODE_AT_FAULT
+    # A storage word as the node writes it (Anvil and geth: 32 bytes; another may leave off zeros).
+    executed = isinstance(written, str) and bool(_HEX.fullmatch(written)) and int(written, 16) == nonce + 1
     call = {"status": "0x1" if executed else "0x0", "gasUsed": hex(gas), "returnData": "0x"}
     return [{"calls": [{"status": "0x1", "returnData": _word(chain_nonce)}]}, {"calls": [call]}]
 

@@ -122,7 +122,12 @@ def _paid(spent: int, nonce_after: int | None, payer: str = _PAYER, before: int 
 
 
 def _judged(answer: object) -> list | None:
-    return simulation._as_simulated(_PAID, answer, _FORWARDER, _SIGNER, 7, 5)
+    """The check's answer, or None where the node is at fault (no traces from it for a while)."""
+    judged = simulation._as_simulated(_PAID, answer, _FORWARDER, _SIGNER, 7, 5)
+    if isinstance(judged, simulation._Unanswered):
+        assert judged.node_at_fault
+        return None
+    return judged
 
 
 def test_a_paid_trace_says_whether_the_request_executed_and_the_gas_it_used():
@@ -140,16 +145,33 @@ def test_a_paid_trace_says_whether_the_request_executed_and_the_gas_it_used():
         assert judged is not None and judged[-1]["calls"][-1]["status"] == "0x0"
         assert judged[-1]["calls"][-1]["gasUsed"] == hex(30_000)
     assert _judged(_paid(21_000, 8)) is not None and _judged(_paid(300_000, 8)) is not None  # the bounds
+    unpadded = _paid(116_897, 8)
+    unpadded["post"][_FORWARDER]["storage"][simulation.nonce_slot(_SIGNER)] = "0x8"
+    assert _judged(unpadded)[-1]["calls"][-1]["status"] == "0x1"  # a word a node wrote without its zeros
+
+
+def test_a_request_that_pays_the_relayer_is_its_own_doing_not_the_nodes():
+    """A call that moved value to the relayer (an account's own code, under EIP-7702) puts the gas
+    read out of what a call could use: with another account's balance moved, that is the
+    request's doing, and the node keeps its traces (a member could otherwise turn them off for
+    everyone); with no other balance moved, the node charged no gas as set."""
+    for spent in (0, -5, 20_000):
+        paid_back = _paid(spent, 8)
+        paid_back["pre"]["0x" + "77" * 20] = {"balance": hex(10**18)}
+        paid_back["post"]["0x" + "77" * 20] = {"balance": hex(10**18 - 116_897)}
+        judged = simulation._as_simulated(_PAID, paid_back, _FORWARDER, _SIGNER, 7, 5)
+        assert judged == simulation._Unanswered(node_at_fault=False)
+        assert _judged(_paid(spent, 8)) is None  # nothing else moved: the node's
 
 
 def test_what_a_paid_trace_does_not_answer_is_simulated_instead():
     """Not a paid trace's answer: None, and the check simulates. A node that charges no gas in a
     trace, pays the sender back, or charges less than any transaction costs or more than the call's
     gas limit; one that ignored the balance's override, or the storage carried (the slot shows the
-    chain's value before the call); a balance not written as hex; a trace refused; anything else."""
+    chain's value before the call); a balance not written as hex; a trace refused; anything else:
+    each the node's doing."""
     refused = ChainRefused("Reverted", {}, "max fee per gas less than block base fee")
     assert _judged(_paid(0, 8)) is None  # no gas charged
-    assert _judged(_paid(-5, 8)) is None  # the payer paid back
     assert _judged(_paid(20_999, 8)) is None and _judged(_paid(300_001, 8)) is None
     assert _judged(_paid(116_897, 8, before=10**18)) is None  # the balance's override not honoured
     ignored = _paid(116_897, 8)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import http.client
 import json
-from collections.abc import Callable
+import threading
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import urlsplit
@@ -507,43 +507,71 @@ def test_a_provider_that_refuses_traces_in_a_batch_costs_no_member_a_request(env
     assert len(refused) == 1 and "debug_traceCall" in refused[0]
 
 
-def _paid_traces_answered(upstream: str, how: str, paid: list[int]) -> Callable[[bytes], bytes | None]:
+class _PaidTraces:
     """A node that answers a check's trace of its request as the relayer sends it (its gas paid) as
     some nodes might: charging no gas in a trace ("free"), ignoring the state carried (its slots
-    shown before the call as another value: "ignored"), or refusing the trace ("refused"). It
-    answers everything else as the node does, and notes in `paid` the round trips (by their
-    order among all) that held such a trace."""
-    target = urlsplit(upstream)
-    asked_so_far = [0]
+    shown before the call as another value: "ignored"), or refusing the trace ("refused"); or as a
+    request whose call paid the relayer back ("paid back": the relayer's balance rose, another's
+    fell), the first `times` such traces (None: all). It answers everything else as the node does,
+    and keeps what each round trip asked (`asked`, its methods) and which held such a trace
+    (`paid`, their places in `asked`)."""
 
-    def instead(body: bytes) -> bytes | None:
-        asked_so_far[0] += 1
-        if b'"baseFeePerGas"' not in body:
-            return None
-        paid.append(asked_so_far[0])
-        connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=30)
+    def __init__(self, upstream: str, how: str, times: int | None = None) -> None:
+        self.target, self.how, self.times = urlsplit(upstream), how, times
+        self.asked: list[str] = []
+        self.paid: list[int] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, body: bytes) -> bytes | None:
+        asked = json.loads(body)
+        entries = asked if isinstance(asked, list) else [asked]
+        with self.lock:
+            self.asked.append(",".join(str(e.get("method")) for e in entries))
+            place = len(self.asked) - 1
+            if b'"baseFeePerGas"' not in body:
+                return None
+            self.paid.append(place)
+            if self.times is not None and len(self.paid) > self.times:
+                return None
+        connection = http.client.HTTPConnection(self.target.hostname or "127.0.0.1", self.target.port, timeout=30)
         connection.request("POST", "/", body, {"Content-Type": "application/json"})
         answers = json.loads(connection.getresponse().read())
         connection.close()
-        asked = json.loads(body)
-        traced = {e["id"] for e in asked if e.get("method") == "debug_traceCall" and "baseFeePerGas" in json.dumps(e)}
+        traced = {e["id"] for e in entries if e.get("method") == "debug_traceCall" and "baseFeePerGas" in json.dumps(e)}
         for answer in answers:
-            if answer.get("id") not in traced:
-                continue
-            trace = answer.get("result")
-            if how == "free":
-                for account, before in trace["pre"].items():
-                    if "balance" in before and account in trace["post"]:
-                        trace["post"][account]["balance"] = before["balance"]
-            elif how == "ignored":
-                for before in trace["pre"].values():
-                    before["storage"] = {slot: "0x" + "ee" * 32 for slot in before.get("storage") or {}}
-            else:
-                del answer["result"]
-                answer["error"] = {"code": -32000, "message": "max fee per gas less than block base fee"}
+            if answer.get("id") in traced:
+                self._answer(answer)
         return json.dumps(answers).encode()
 
-    return instead
+    def _answer(self, answer: dict[str, Any]) -> None:
+        trace = answer.get("result")
+        payer = next(a for a, before in trace["pre"].items() if before.get("balance") == hex(carrying.TRACE_BALANCE))
+        if self.how == "free":
+            trace["post"][payer]["balance"] = trace["pre"][payer]["balance"]
+        elif self.how == "paid back":
+            trace["post"][payer]["balance"] = hex(carrying.TRACE_BALANCE + 10**15)
+            other = "0x" + "77" * 20
+            trace["pre"][other], trace["post"][other] = {"balance": hex(10**18)}, {"balance": hex(10**18 - 10**15)}
+        elif self.how == "ignored":
+            for before in trace["pre"].values():
+                before["storage"] = {slot: "0x" + "ee" * 32 for slot in before.get("storage") or {}}
+        else:
+            del answer["result"]
+            answer["error"] = {"code": -32000, "message": "max fee per gas less than block base fee"}
+
+
+def _claims_until_paid(api: Any, member: str, indicator: int, how: str, node: _PaidTraces, sent: int) -> int:
+    """The member's claims submitted one after another (each accepted) until a check paid for a
+    trace, at most 16 more: a carry starts once the member is checked four times within a second,
+    and holds for the second. How many were sent, in all."""
+    seen = len(node.paid)
+    for i in range(sent, sent + 16):
+        typed = claim_typed(api, member, indicator, f"https://x.example/paid-{how.replace(' ', '-')}/{i}")
+        response = submit(api, "claims", typed, member, wait=False)
+        assert response.status_code == 202, response.text
+        if len(node.paid) > seen:
+            return i + 1
+    raise AssertionError(f"no check paid for a trace in 16 claims ({how})")
 
 
 @pytest.mark.parametrize("how", ["free", "ignored", "refused"])
@@ -553,21 +581,42 @@ def test_a_node_whose_paid_traces_cannot_be_trusted_costs_no_member_a_request(en
     check whose paid trace could not answer it simulates instead; every request is accepted, and
     the node is asked for no more traces for a while (the checks replay)."""
     penniless = "0x" + keccak(text=f"a relayer without funds, for paid traces {how}").hex()
-    paid: list[int] = []
-    proxy = RecordingProxy(env.anvil.url, instead=_paid_traces_answered(env.anvil.url, how, paid))
+    node = _PaidTraces(env.anvil.url, how)
+    proxy = RecordingProxy(env.anvil.url, instead=node)
     settings = {"relayer_key": penniless, "rpc_url": proxy.url, "relay_carry_from": 2}
     member = {"free": DANA, "ignored": BOB, "refused": CAROL}[how]
     try:
         with own_server(env, **settings, **{k.removeprefix("CC_").lower(): v for k, v in UNTHROTTLED.items()}) as api:
-            for i in range(8):
+            sent = _claims_until_paid(api, member, governed["code"], how, node, 0)
+            for i in range(sent, sent + 4):
                 typed = claim_typed(api, member, governed["code"], f"https://x.example/paid-{how}/{i}")
-                response = submit(api, "claims", typed, member, wait=False)
-                assert response.status_code == 202, response.text
-            assert api.get("/relayer")["in_flight"] == 8
+                assert submit(api, "claims", typed, member, wait=False).status_code == 202
+            assert api.get("/relayer")["in_flight"] == sent + 4
     finally:
         proxy.stop()
     # One paid trace, answered so; then no trace of any kind, and the checks simulate (replaying).
-    assert len(paid) == 1, paid
-    after = [methods for methods, _ in proxy.answers[paid[0] :]]
+    assert len(node.paid) == 1, node.paid
+    after = node.asked[node.paid[0] + 1 :]
     assert after and not any("debug_traceCall" in methods for methods in after)
-    assert sum("eth_simulateV1" in methods for methods in after) >= 2
+    assert sum("eth_simulateV1" in methods for methods in after) >= 4
+
+
+def test_a_request_that_pays_the_relayer_turns_no_traces_off(env, governed):
+    """Class: a member whose request moves value to the relayer in its paid trace (an account's own
+    code, under EIP-7702, paying `tx.origin`), which puts the gas read out of what a call could
+    use. That check simulates instead and the request is accepted; the member's requests are
+    replayed on that head and clock, and the node keeps its traces for everyone else (a member
+    must not turn them off for all)."""
+    penniless = "0x" + keccak(text="a relayer without funds, for a request paying it back").hex()
+    node = _PaidTraces(env.anvil.url, "paid back", times=1)
+    proxy = RecordingProxy(env.anvil.url, instead=node)
+    settings = {"relayer_key": penniless, "rpc_url": proxy.url, "relay_carry_from": 2}
+    try:
+        with own_server(env, **settings, **{k.removeprefix("CC_").lower(): v for k, v in UNTHROTTLED.items()}) as api:
+            sent = _claims_until_paid(api, DANA, governed["code"], "paid back", node, 0)
+            assert "eth_simulateV1" in ",".join(node.asked[node.paid[0] + 1 :])  # that check simulated
+            others = _claims_until_paid(api, ALICE, governed["code"], "paid back", node, 100) - 100
+            assert api.get("/relayer")["in_flight"] == sent + others
+    finally:
+        proxy.stop()
+    assert len(node.paid) == 2  # the node was asked for a paid trace again, for another member
