@@ -68,6 +68,13 @@ def _claim(ctx: Context, indicator: int, uri: str) -> bytes:
     return ctx.gateway.abi("badge").function("claim").encode(indicator, keccak(text=uri), uri)
 
 
+def _claim_count(ctx: Context) -> int:
+    """The community's claims on chain so far (the next claim's id is one more)."""
+    count = ctx.gateway.abi("badge").function("claimCount")
+    badge = _community(ctx).contracts["badge"]
+    return int(ctx.gateway.rpc.request("eth_call", {"to": badge, "data": "0x" + count.encode().hex()}, "latest"), 16)
+
+
 def _delegate(ctx: Context, to: str) -> bytes:
     return ctx.gateway.abi("membership").function("delegate").encode(to)
 
@@ -167,11 +174,7 @@ def test_each_next_request_is_judged_on_the_state_carried_as_on_the_replays(env,
     member, indicator = address(ALICE), governed["code"]
     checks = Checks(ctx, member)
     nonce = _chain_nonce(ctx, member)
-    count = ctx.gateway.abi("badge").function("claimCount")
-    badge = _community(ctx).contracts["badge"]
-    claims_before = int(
-        ctx.gateway.rpc.request("eth_call", {"to": badge, "data": "0x" + count.encode().hex()}, "latest"), 16
-    )
+    claims_before = _claim_count(ctx)
     datas = [
         _claim(ctx, indicator, "https://x.example/carried/0"),
         _claim(ctx, indicator, "https://x.example/carried/1"),
@@ -229,11 +232,7 @@ def test_a_paid_trace_answers_a_check_as_its_simulation_does(env, ctx, governed)
     member, indicator = address(CAROL), governed["code"]
     checks = Checks(ctx, member)
     nonce = _chain_nonce(ctx, member)
-    count = ctx.gateway.abi("badge").function("claimCount")
-    badge = _community(ctx).contracts["badge"]
-    claims_before = int(
-        ctx.gateway.rpc.request("eth_call", {"to": badge, "data": "0x" + count.encode().hex()}, "latest"), 16
-    )
+    claims_before = _claim_count(ctx)
     first = _signed(ctx, CAROL, "badge", _claim(ctx, indicator, "https://x.example/paid/0"), nonce, checks.head)
     _note_signed(ctx, [first])
     held = [first]
