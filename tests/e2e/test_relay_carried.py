@@ -509,7 +509,8 @@ def test_a_provider_that_refuses_traces_in_a_batch_costs_no_member_a_request(env
 class _PaidTraces:
     """A node that answers a check's trace of its request as the relayer sends it (its gas paid) as
     some nodes might: charging no gas in a trace ("free"), ignoring the state carried (its slots
-    shown before the call as another value: "ignored"), or refusing the trace ("refused"); or as a
+    shown before the call as another value: "ignored"), refusing the trace ("refused") or the
+    whole batch that holds it ("batch refused", as some providers refuse debug_ in batches); or as a
     request whose call paid the relayer back ("paid back": the relayer's balance rose, another's
     fell), the first `times` such traces (None: all). It answers everything else as the node does,
     and keeps what each round trip asked (`asked`, its methods) and which held such a trace
@@ -532,6 +533,8 @@ class _PaidTraces:
             self.paid.append(place)
             if self.times is not None and len(self.paid) > self.times:
                 return None
+        if self.how == "batch refused":
+            return b'{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"no debug_ in batches"}}'
         connection = http.client.HTTPConnection(self.target.hostname or "127.0.0.1", self.target.port, timeout=30)
         connection.request("POST", "/", body, {"Content-Type": "application/json"})
         answers = json.loads(connection.getresponse().read())
@@ -573,22 +576,25 @@ def _claims_until_paid(api: Any, member: str, indicator: int, how: str, node: _P
     raise AssertionError(f"no check paid for a trace in 16 claims ({how})")
 
 
-@pytest.mark.parametrize("how", ["free", "ignored", "refused"])
+@pytest.mark.parametrize("how", ["free", "ignored", "refused", "batch refused"])
 def test_a_node_whose_paid_traces_cannot_be_trusted_costs_no_member_a_request(env, governed, how):
     """Class: a node that charges no gas in a trace, or ignores the state carried in one that pays
-    for it, or refuses such a trace (one that holds to a base fee the override does not set). The
-    check whose paid trace could not answer it simulates instead; every request is accepted, and
-    the node is asked for no more traces for a while (the checks replay)."""
+    for it, or refuses such a trace (one that holds to a base fee the override does not set), or
+    the whole batch that holds it. The check whose paid trace could not answer it simulates
+    instead (the one whose batch was refused, sent again without its trace); every request is
+    accepted, and the node is asked for no more traces for a while (the checks replay)."""
     penniless = "0x" + keccak(text=f"a relayer without funds, for paid traces {how}").hex()
     node = _PaidTraces(env.anvil.url, how)
     proxy = RecordingProxy(env.anvil.url, instead=node)
     settings = {"relayer_key": penniless, "rpc_url": proxy.url, "relay_carry_from": 2}
-    member = {"free": DANA, "ignored": BOB, "refused": CAROL}[how]
+    member = {"free": DANA, "ignored": BOB, "refused": CAROL, "batch refused": ALICE}[how]
     try:
         with own_server(env, **settings, **{k.removeprefix("CC_").lower(): v for k, v in UNTHROTTLED.items()}) as api:
             sent = _claims_until_paid(api, member, governed["code"], how, node, 0)
             for i in range(sent, sent + 4):
-                typed = claim_typed(api, member, governed["code"], f"https://x.example/paid-{how}/{i}")
+                typed = claim_typed(
+                    api, member, governed["code"], f"https://x.example/paid-{how.replace(' ', '-')}/{i}"
+                )
                 assert submit(api, "claims", typed, member, wait=False).status_code == 202
             assert api.get("/relayer")["in_flight"] == sent + 4
     finally:
