@@ -5,7 +5,7 @@ POST to the node unchanged (one kept-alive connection per client connection) and
 calls by method; a JSON-RPC batch counts each of its entries (what a paid provider bills). Beside
 them it counts the round trips, and the calls each eth_simulateV1 runs in its blocks (a check's
 replays of the member's requests in flight, and its own), and the traces by tracer (a check's
-request traced to carry the state it leaves, prestateTracer; its nonce read beside it, callTracer).
+request traced to carry the state it leaves: prestateTracer).
 `GET /counts` answers {"calls": {method: n}, "round_trips": n, "simulated": n, "traces": {tracer:
 n}} since the last `GET /counts?reset=1`. A separate
 process, so that its own CPU is neither the service's nor the load generator's.
