@@ -290,9 +290,9 @@ class Settings(BaseSettings):
     # second), has the state they leave carried from one check to the next (traced once each,
     # backend/relay/carried.py) instead of replayed in each check; once every request held is
     # carried, a check's one paid trace answers it, at less than half what a simulation and a
-    # trace cost the node. Only below `member_max_in_flight`. A node without debug_traceCall (as many paid
-    # providers), or whose traces ignore their overrides, is found out by a probe, and the checks
-    # replay. 0: always replay (a provider that bills a trace as several calls).
+    # trace cost the node. Only below `member_max_in_flight`. A node without debug_traceCall (as
+    # many paid providers), or whose traces ignore their overrides, is found out by a probe, and
+    # the checks replay. 0: always replay (a provider that bills a trace as several calls).
     relay_carry_from: int = Field(default=2, ge=0)
     # Budgets, each per member (per community) and per client address: requests sent and not
     # yet mined, requests sent in the last minute, gas sent in the last hour. Past one, 429.

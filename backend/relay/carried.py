@@ -243,14 +243,6 @@ def as_state_override(writes: Writes) -> dict[str, dict[str, dict[str, str]]]:
     return {address: {"stateDiff": slots} for address, slots in writes.items()}
 
 
-def trace_params(call_text: str, number: int, clock: int, writes: Writes, text: Any) -> Json:
-    """debug_traceCall's params for a call run in the block simulated two after block `number`,
-    at `clock`, on the state `writes` override: the storage it changes (prestateTracer's diff,
-    without code), as simulation._behind_direct's second block runs it."""
-    options = _options(number, clock, as_state_override(writes))
-    return Json(f"[{call_text},{text(hex(number))},{text(options)}]")
-
-
 # A request traced as the relayer sends it (simulation._trace) pays for its gas at one wei a gas, in
 # a block whose base fee is one wei (so nothing goes to the block's miner; `baseFeePerGas` is the
 # name geth and Erigon read, and Anvil and Reth take it too), from a balance the override sets:
@@ -260,12 +252,17 @@ TRACE_GAS_PRICE = 1
 TRACE_BALANCE = 10**24
 
 
-def paid_trace_params(call_text: str, number: int, clock: int, writes: Writes, payer: str, text: Any) -> Json:
-    """trace_params for a call whose sender, `payer`, pays for its gas (TRACE_GAS_PRICE)."""
+def trace_params(call_text: str, number: int, clock: int, writes: Writes, text: Any, payer: str | None = None) -> Json:
+    """debug_traceCall's params for a call run in the block simulated two after block `number`,
+    at `clock`, on the state `writes` override: the storage it changes (prestateTracer's diff,
+    without code), as simulation._behind_direct's second block runs it. With a `payer` (the call's
+    sender), it pays for its gas at TRACE_GAS_PRICE from TRACE_BALANCE."""
     overrides: dict[str, Any] = as_state_override(writes)
-    overrides[payer.lower()] = {**overrides.get(payer.lower(), {}), "balance": hex(TRACE_BALANCE)}
+    if payer is not None:
+        overrides[payer.lower()] = {**overrides.get(payer.lower(), {}), "balance": hex(TRACE_BALANCE)}
     options = _options(number, clock, overrides)
-    options["blockOverrides"]["baseFeePerGas"] = hex(TRACE_GAS_PRICE)
+    if payer is not None:
+        options["blockOverrides"]["baseFeePerGas"] = hex(TRACE_GAS_PRICE)
     return Json(f"[{call_text},{text(hex(number))},{text(options)}]")
 
 

@@ -617,8 +617,12 @@ class _Trace(NamedTuple):
     call: tuple[str, Json]
     sender: str
     overridden: Writes
-    paid: bool = False  # the request as the relayer sends it, its gas paid: it answers the check too
-    gas: int = 0  # a paid trace's gas limit
+    gas: int = 0  # a paid trace's gas limit; 0 for a trace that only carries
+
+    @property
+    def paid(self) -> bool:
+        """The request as the relayer sends it, its gas paid: its trace answers the check too."""
+        return self.gas > 0
 
 
 def _carried(
@@ -694,8 +698,8 @@ def _trace(
     if covered == len(held) and relayed is not None:
         sender = gateway.relayer_address
         call = _text({**relayed, "gasPrice": hex(carrying.TRACE_GAS_PRICE)})
-        params = carrying.paid_trace_params(call, number, clock + 1, writes, sender, _text)
-        return _Trace(("debug_traceCall", params), sender, writes, paid=True, gas=int(relayed["gas"], 16))
+        params = carrying.trace_params(call, number, clock + 1, writes, _text, payer=sender)
+        return _Trace(("debug_traceCall", params), sender, writes, gas=int(relayed["gas"], 16))
     if covered == len(held):
         call, sender = _direct_text(forwarder, new.to, new.data, signer, new.gas), forwarder
     else:

@@ -110,7 +110,7 @@ def test_a_carry_is_never_taken_for_another_request_with_the_same_nonce_and_sign
 _FORWARDER, _SIGNER, _PAYER = "0x" + "f0" * 20, "0x" + "a1" * 20, "0x" + "ee" * 20
 _SLOT = "0x" + "00" * 31 + "2a"  # a slot the carry sets (its override)
 _CARRIED = {_FORWARDER: {_SLOT: ONE}}
-_PAID = simulation._Trace(("debug_traceCall", []), _PAYER, _CARRIED, paid=True, gas=300_000)
+_PAID = simulation._Trace(("debug_traceCall", []), _PAYER, _CARRIED, gas=300_000)
 
 
 def _paid(spent: int, nonce_after: int | None, payer: str = _PAYER, before: int = carrying.TRACE_BALANCE) -> dict:
