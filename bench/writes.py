@@ -26,7 +26,9 @@ between the node and whoever is measured. Then, on the same chain:
 
 - **Throughput** (`--throughput N`, 1,000 claims by default; 0 leaves it out). Claims accepted a
   second at c=8 and c=32 (one client a member, wait=false), through one process and at c=32 two,
-  beside the bare loop at each concurrency (one sender a member, until mined). Each run's cost
+  beside the relaying floor (bench/floor.py with `--relay`: the floor's checks, and what it
+  accepts sent in the forwarder's executeBatch, until mined) and the bare loop at each
+  concurrency (one sender a member, until mined). Each run's cost
   too: the cores its processes kept busy while timed, and the CPU a write of the service, the
   node and the load generator (or the loop) until every write was relayed and indexed, so the most
   each could reach on this machine's cores at its CPU a write, and what a write could cost in all
@@ -89,6 +91,7 @@ from bench.api import (
     setup_community,
 )
 from bench.databases import BenchDatabase, postgres_cpu_seconds
+from bench.floor import RELAYER
 from devstack.stack import ROOT, UNTHROTTLED, Anvil, Server, deploy, free_port, rpc, service_env, wait_until
 
 # py-spy beside this Python (make bench installs it there), else on PATH; None without it.
@@ -312,9 +315,10 @@ class TreeServer(Server):
 class FloorServer:
     """bench/floor.py in its own process: the least a Python service spends to accept a signed write."""
 
-    def __init__(self, node: str, work: Path) -> None:
+    def __init__(self, node: str, work: Path, relay: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        database = work / ("floor-relaying.sqlite3" if relay else "floor.sqlite3")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -325,13 +329,24 @@ class FloorServer:
                 "--rpc",
                 node,
                 "--db",
-                str(work / "floor.sqlite3"),
+                str(database),
+                *(["--relay"] if relay else []),
             ],
             cwd=ROOT,
             stdout=(work / "floor.log").open("a"),
             stderr=subprocess.STDOUT,
         )
         wait_until(lambda: _answers(self.url), what="the floor's server")
+
+    def relayed(self) -> int:
+        """The requests the relaying floor has seen mined; fails once any reverted or its relayer stopped."""
+        target = urlsplit(self.url)
+        connection = http.client.HTTPConnection(target.hostname or "127.0.0.1", target.port, timeout=5)
+        connection.request("GET", "/")
+        answer = json.loads(connection.getresponse().read())
+        connection.close()
+        assert not answer["reverted"] and not answer["failed"], f"the relaying floor: {answer}"
+        return int(answer["mined"])
 
     def stop(self) -> None:
         self.process.terminate()
@@ -656,20 +671,23 @@ def run_cost(seconds: float, writes: int, timed: dict[str, float], whole: dict[s
 
 def presigned(
     api: CommunityClient, deployments: Deployments, keys: list[str], writes: int, indicator: int, tag: str
-) -> tuple[dict[str, list[bytes]], list[list[tuple[dict, bytes]]]]:
-    """`writes` claims of these members, signed beforehand: the API's bodies by member, and the
-    same members' other `writes` claims as the bare loop sends them."""
+) -> tuple[dict[str, list[bytes]], dict[str, list[bytes]], list[list[tuple[dict, bytes]]]]:
+    """`writes` claims of these members, signed beforehand, three times over, the nonces in the
+    order they are sent: the API's bodies by member, the relaying floor's, and the bare loop's
+    claims as it sends them."""
     share = shares(writes, len(keys))
     bodies: dict[str, list[bytes]] = {}
+    floor: dict[str, list[bytes]] = {}
     bare: list[list[tuple[dict, bytes]]] = []
     for m, (key, count) in enumerate(zip(keys, share)):
-        uris = [f"https://example.org/{tag}/{m}/{i:06d}" for i in range(2 * count)]
+        uris = [f"https://example.org/{tag}/{m}/{i:06d}" for i in range(3 * count)]
         template = api.prepare("claims", signer=addr(key), indicator_id=indicator, evidence_uri=uris[0])
         nonce = template["typed_data"]["message"]["nonce"]
-        both = signed_claims(deployments, template["typed_data"], key, nonce, indicator, uris)
-        bodies[key] = [json.dumps({"typed_data": t, "signature": "0x" + sig.hex()}).encode() for t, sig in both[:count]]
-        bare.append(both[count:])  # the nonces after the API's: sent once the API's are mined
-    return bodies, bare
+        signed = signed_claims(deployments, template["typed_data"], key, nonce, indicator, uris)
+        as_bodies = [json.dumps({"typed_data": t, "signature": "0x" + sig.hex()}).encode() for t, sig in signed]
+        bodies[key], floor[key] = as_bodies[:count], as_bodies[count : 2 * count]
+        bare.append(signed[2 * count :])  # the nonces after the API's and the floor's: sent once those are mined
+    return bodies, floor, bare
 
 
 def throughput(
@@ -699,7 +717,7 @@ def throughput(
         costs: dict[str, dict[str, float]] = {}
         for label, keys, processes in (("c=8", KEYS, 1), ("c=32", [*KEYS[1:], *MORE], 1), ("c=32", None, 2)):
             members = keys or [*KEYS[1:], *MORE]
-            bodies, bare = presigned(api, deployments, members, writes, indicator, f"{label}-{processes}")
+            bodies, floor, bare = presigned(api, deployments, members, writes, indicator, f"{label}-{processes}")
             second = Server(env, work / "api-throughput-2.log") if processes == 2 else None
             if second:
                 second.start()
@@ -719,6 +737,10 @@ def throughput(
                     second.stop()
             rates[f"api {label} {processes}p"] = writes / elapsed
             if processes == 1:
+                print(f"  relaying floor, {label}: {writes} claims ...", flush=True)
+                rates[f"floor {label}"], costs[f"floor {label}"] = relaying_floor(
+                    anvil, deployments, work, floor, writes
+                )
                 print(f"  bare loop, {label}: {writes} claims, one sender per member ...", flush=True)
                 cpu = CpuWatch({"node": [anvil_pid], "loop": [0]})
                 elapsed, spent = bare_concurrent(anvil.url, deployments, bare, cpu)
@@ -727,6 +749,30 @@ def throughput(
         return rates, costs
     finally:
         first.stop()
+
+
+def relaying_floor(
+    anvil: Anvil, deployments: Deployments, work: Path, bodies: dict[str, list[bytes]], writes: int
+) -> tuple[float, dict[str, float]]:
+    """The floor relaying what it accepts (bench/floor.py, FloorRelayer), posted these bodies by one
+    client a member: its rate and its run's cost, until every request is mined, each member's
+    forwarder nonce checked past its last."""
+    rpc(anvil.url, "anvil_setBalance", RELAYER.address, hex(10**21))
+    server = FloorServer(anvil.url, work, relay=True)
+    try:
+        groups = {"service": [server.process.pid], "node": [anvil.process.pid], "load generator": [0]}  # type: ignore[union-attr]
+        cpu = CpuWatch(groups)
+        before = cpu.read()
+        elapsed, _ = post_all(server.url, bodies)
+        timed = cpu.since(before)
+        wait_until(lambda: server.relayed() >= writes, timeout=600, what="the relaying floor's requests mined")
+        cost = run_cost(elapsed, writes, timed, cpu.since(before))
+    finally:
+        server.stop()
+    for key, mine in bodies.items():
+        last = json.loads(mine[-1])["typed_data"]["message"]["nonce"]
+        assert member_nonce(anvil.url, deployments, addr(key)) == last + 1, "a relaying floor's request was skipped"
+    return writes / elapsed, cost
 
 
 def calls_per(counts: dict, units: float) -> dict[str, float]:
@@ -1001,6 +1047,9 @@ def report(result: dict, spots: list[tuple[str, str, float]], n: int) -> None:
             api_rate, bare_rate = rates[f"api {label} 1p"], rates[f"bare {label}"]
             ratio = api_rate / bare_rate
             print(f"{label:5} API {api_rate:7.1f} /s   bare loop {bare_rate:7.1f} /s   API / bare {ratio:5.2f}")
+            floor_rate = rates.get(f"floor {label}")
+            if floor_rate:  # the least a relaying Python service spends, at the same concurrency
+                print(f"{'':5} relaying floor {floor_rate:7.1f} /s: {floor_rate / bare_rate:5.2f}x the bare loop")
         two = rates["api c=32 2p"]
         print(f"c=32  two API processes {two:7.1f} /s: {two / rates['api c=32 1p']:.2f}x one process")
         report_run_costs(rates, result.get("throughput_costs") or {})
@@ -1041,8 +1090,11 @@ def report_run_costs(rates: dict[str, float], costs: dict[str, dict[str, float]]
     def cell(cost: dict[str, float], key: str) -> str:
         return f"{cost[key]:8.2f}" if key in cost else f"{'-':>8}"
 
+    def in_all(cost: dict[str, float]) -> float:
+        return sum(v for k, v in cost.items() if k.endswith("_ms"))
+
     for run, cost in costs.items():
-        whole = sum(v for k, v in cost.items() if k.endswith("_ms"))
+        whole = in_all(cost)
         load = cost.get("load generator_ms", cost.get("loop_ms", 0.0))
         print(
             f"{run:22} {cost['cores_busy']:10.2f} {cell(cost, 'service_ms')} {cell(cost, 'database_ms')} "
@@ -1052,11 +1104,13 @@ def report_run_costs(rates: dict[str, float], costs: dict[str, dict[str, float]]
         api, bare_rate = costs.get(f"api {label} 1p"), rates.get(f"bare {label}")
         if api and bare_rate:
             allowed = cores * 1000 / bare_rate
-            api_all = sum(v for k, v in api.items() if k.endswith("_ms"))
+            api_all = in_all(api)
+            floor = costs.get(f"floor {label}")
             print(
                 f"{label}: at the bare loop's rate ({bare_rate:,.0f} a second) the {cores} cores allow "
                 f"{allowed:.2f} ms of CPU a write in all; the API path's costs {api_all:.2f}, its node's and "
                 f"load generator's alone {api['node_ms'] + api['load generator_ms']:.2f}"
+                + (f"; the relaying floor's {in_all(floor):.2f}" if floor else "")
             )
 
 
