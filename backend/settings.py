@@ -24,6 +24,8 @@ from eth_account.hdaccount import key_from_seed, seed_from_mnemonic
 from eth_utils import to_checksum_address
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 LOCAL_CHAIN_IDS = frozenset({31337, 1337})
 
@@ -181,6 +183,35 @@ def published_issuer_key(seed: bytes, p256: bool = False) -> str | None:
     return where
 
 
+def _on_this_machine(url: str) -> bool:
+    """Whether the URL's host is this machine: localhost, or a loopback address (127.x, ::1)."""
+    try:
+        return _loopback(urlsplit(url).hostname or "")
+    except ValueError:  # not a URL one can split
+        return False
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a name other than localhost: somewhere else
+        return False
+
+
+def _local_database(settings: Settings) -> bool:
+    """SQLite, or a server reached on this machine (a loopback address, or its Unix socket)."""
+    try:
+        url = make_url(settings.database_url)
+    except ArgumentError:
+        return False
+    if url.get_backend_name() == "sqlite":
+        return True
+    socket = url.query.get("host")
+    if not url.host:  # the driver's default: the server's Unix socket, unless the query names a host
+        return socket is None or str(socket).startswith("/")
+    return _loopback(url.host)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CC_", env_file=".env", extra="ignore")
 
@@ -259,6 +290,13 @@ class Settings(BaseSettings):
     # slow checks (a contract wallet's, heavy calls that end refused) are granted at most one slot
     # before another client's next request; past 64 waiting, its next is refused (429).
     signed_check_slots: int = Field(default=0, ge=0, le=256)
+    # Whether those checks run on the event loop's own thread, each suspended while it waits for
+    # the node (backend/chain/on_loop.py), instead of in threads: a fifth less CPU a write, and
+    # the threads' hand-offs of Python's interpreter lock gone (docs/performance/api.md). Unset:
+    # yes when both the node (over plain HTTP) and the database (SQLite, or PostgreSQL at
+    # 127.x, ::1 or localhost) are on this machine, since a check's statements then hold the loop
+    # for microseconds, not a network's round trips. A node behind HTTPS stays in threads.
+    signed_checks_on_loop: bool | None = None
     # The longest body the API reads, in bytes (backend/api/body_limit.py): a longer one is refused
     # (413) before it is read on. The longest signed request (a proposal of 16 KB of calls) is about
     # 40 KB. The capture routes read their own bodies, to capture_max_body_bytes.
@@ -473,12 +511,14 @@ class Settings(BaseSettings):
         """signed_check_slots, or its default for where the node is (see the field)."""
         if self.signed_check_slots:
             return self.signed_check_slots
-        host = urlsplit(self.rpc_url).hostname or ""
-        try:
-            local = host == "localhost" or ipaddress.ip_address(host).is_loopback
-        except ValueError:  # a name other than localhost: somewhere else
-            local = False
-        return 3 if local else 32
+        return 3 if _on_this_machine(self.rpc_url) else 32
+
+    @property
+    def checks_on_loop(self) -> bool:
+        """signed_checks_on_loop, or its default for where the node and the database are (see the field)."""
+        if self.signed_checks_on_loop is not None:
+            return self.signed_checks_on_loop
+        return urlsplit(self.rpc_url).scheme == "http" and _on_this_machine(self.rpc_url) and _local_database(self)
 
     @property
     def relayer_address(self) -> str:

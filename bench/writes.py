@@ -155,9 +155,11 @@ STAGE_ORDER = [
 
 
 def stage_of(thread: str, stack: list[str]) -> str:
+    # A check runs in a request thread, or on the event loop itself (backend/chain/on_loop.py).
+    kinds = ("request", "event loop") if thread == "event loop" else (thread,)
     for frame in reversed(stack):
         for kind, marker, stage in MARKERS:
-            if kind == thread and frame.startswith(marker):
+            if kind in kinds and frame.startswith(marker):
                 return stage
     return THREAD_STAGES.get(thread, f"other threads ({thread})")
 

@@ -9,7 +9,10 @@ or `false` or nothing), so a middleware just outside the router takes those: it 
 validates the body with the same model, finds the community as the dependency does, and calls
 the route's own function with them in a thread, as FastAPI would: a `wait=false` request's
 among at most `signed_check_slots` at once, handed out in turn by client (fair_slots.py), since
-with a node on the same machine more threads only contend for Python's interpreter lock.
+with a node on the same machine more threads only contend for Python's interpreter lock. Where
+the node and the database are both on this machine (Settings.checks_on_loop), a `wait=false`
+request's function runs on the event loop itself instead, suspended while it waits for the node
+(backend/chain/on_loop.py): no thread, and no hand-off of the interpreter lock.
 
 Anything else goes on to FastAPI, with exactly what the client sent, and is answered as before,
 in its words: another content type or query, a body that is not JSON or not a valid signed
@@ -49,6 +52,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from backend.api.fair_slots import FairSlots
 from backend.api.received import header, receive_body
 from backend.api.submit import client_of
+from backend.chain.on_loop import run_on_loop
 from backend.dependencies import get_community, get_context
 from backend.errors import TooManyRequests
 from backend.i18n import gettext
@@ -140,8 +144,11 @@ def submit_routes(app: FastAPI) -> list[SubmitRoute]:
 class SignedSubmits:
     """ASGI middleware, the innermost of the app's (see the module's docstring)."""
 
-    def __init__(self, app: ASGIApp, routes: list[SubmitRoute], checks_at_once: int = 32) -> None:
+    def __init__(
+        self, app: ASGIApp, routes: list[SubmitRoute], checks_at_once: int = 32, checks_on_loop: bool = False
+    ) -> None:
         self.app = app
+        self.checks_on_loop = checks_on_loop
         # `wait=false` checks run at most this many at once (Settings.signed_check_slots), handed
         # out in turn by client (fair_slots.py), in threads of their own (never waiting for a
         # thread the reads hold): the limiter is created in the event loop, at the first.
@@ -199,7 +206,10 @@ class SignedSubmits:
                     raise crowded(waiting)
                 await self.checks.acquire(client)
                 try:
-                    answer = await to_thread.run_sync(run, limiter=self._check_threads())
+                    if self.checks_on_loop:  # no thread: the loop awaits its round trips (on_loop.py)
+                        answer = await run_on_loop(run)
+                    else:
+                        answer = await to_thread.run_sync(run, limiter=self._check_threads())
                 finally:
                     self.checks.release()
         except Exception as exc:
@@ -239,7 +249,12 @@ def _parsed(scope: Scope, body: bytes) -> tuple[SignedRequestIn | None, bool]:
         return None, True
 
 
-def install(app: FastAPI, checks_at_once: int = 32) -> None:
+def install(app: FastAPI, checks_at_once: int = 32, checks_on_loop: bool = False) -> None:
     """The middleware, innermost: every other middleware applies to its answers. Call it once
-    every router is included and every other middleware added."""
-    app.user_middleware.append(Middleware(SignedSubmits, routes=submit_routes(app), checks_at_once=checks_at_once))
+    every router is included and every other middleware added. `checks_on_loop`: `wait=false`
+    checks run on the event loop (on_loop.py), not in threads."""
+    app.user_middleware.append(
+        Middleware(
+            SignedSubmits, routes=submit_routes(app), checks_at_once=checks_at_once, checks_on_loop=checks_on_loop
+        )
+    )

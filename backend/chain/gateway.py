@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 from backend.chain.abi import ContractAbi, ErrorDecoder
 from backend.chain.combining import CombinedBatches
 from backend.chain.deployments import Community, Deployments, RecordsMove
+from backend.chain.on_loop import on_loop
 from backend.chain.receipts import Receipt
 from backend.chain.rpc import Rpc, RpcError
 from backend.errors import BatchRefused, ChainRefused, NodeUnavailable
@@ -220,9 +221,14 @@ class ChainGateway:
         """Reads and simulations in one round trip, shared with those other threads ask for at the
         same time (combining.py); a call the chain refused yields its `ChainRefused` (custom error
         named) in place of a result, so the caller keeps the order in which refusals are reported.
-        `shape`: the fields read of the answers (Rpc.batch)."""
+        `shape`: the fields read of the answers (Rpc.batch). Code run on the event loop (on_loop.py)
+        sends its own: the loop has each round trip under way at once, and waiting for another
+        thread's round trip there would stop the loop."""
         try:
-            answers = self._combiner(shape).batch(calls)
+            if on_loop():
+                answers = self.rpc.batch(calls, raise_errors=False, shape=shape)
+            else:
+                answers = self._combiner(shape).batch(calls)
         except RpcError as exc:
             raise BatchRefused(
                 _(

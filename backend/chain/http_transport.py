@@ -10,14 +10,22 @@ It reads what a node answers: a status line, headers, and a body by Content-Leng
 and keeps the socket for the thread's next call unless the node said `Connection: close`. A
 socket the node closed while idle is found before it is used (as urllib3 does), so a request is
 never sent twice. Anything else going wrong is an OSError for the caller to report.
+
+Code run on the event loop (a relay check: on_loop.py) has its POSTs sent by the loop instead
+(LoopHttp), on kept-alive streams of the loop's own, read the same way (_response).
 """
 
 from __future__ import annotations
 
+import asyncio
 import select
 import socket
 import threading
+import weakref
+from collections.abc import Generator
 from typing import BinaryIO
+
+from backend.chain.on_loop import on_loop, wait_on_loop
 
 
 class BadResponse(OSError):
@@ -32,10 +40,14 @@ class PlainHttp:
             "Connection: keep-alive\r\nContent-Length: "
         ).encode()
         self._local = threading.local()
+        self._on_loop = LoopHttp(host, port, self._head, timeout)
 
     def post(self, body: bytes) -> tuple[int, bytes]:
         """The node's status and body for this POST. Raises OSError (a refused or broken
-        connection, a timeout, an answer that is not HTTP)."""
+        connection, a timeout, an answer that is not HTTP). From code run on the event loop
+        (on_loop.py), the loop awaits it on a stream of its own while other requests go on."""
+        if on_loop():
+            return wait_on_loop(self._on_loop.post(body))
         connection = self._connection()
         try:
             connection.sock.sendall(self._head + str(len(body)).encode() + b"\r\n\r\n" + body)
@@ -88,10 +100,20 @@ class _Connection:
 # A header line or a chunk-size line longer than this is not a node's answer.
 _MAX_LINE = 65_536
 
+# What the response's reader asks its driver for next (_response): a line (at most _MAX_LINE
+# bytes, with its end), everything to the end of the stream, or an int: that many bytes (fewer
+# only where the stream ends).
+_LINE = "line"
+_REST = "rest"
+_Read = str | int
+Response = tuple[int, bytes, bool]
+_Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
-def _read_response(reader: BinaryIO) -> tuple[int, bytes, bool]:
-    """(status, body, whether the connection may be used again)."""
-    status_line = reader.readline(_MAX_LINE)
+
+def _response() -> Generator[_Read, bytes, Response]:
+    """(status, body, whether the connection may be used again), read as the driver hands over
+    what each step asks for: one reading of HTTP/1.x for the thread's sockets and the loop's."""
+    status_line = yield _LINE
     parts = status_line.split(None, 2)
     if len(parts) < 2 or not parts[0].startswith(b"HTTP/1.") or not parts[1].isdigit():
         raise BadResponse(f"not an HTTP answer: {status_line[:80]!r}")
@@ -100,7 +122,7 @@ def _read_response(reader: BinaryIO) -> tuple[int, bytes, bool]:
     length: int | None = None
     chunked = False
     while True:
-        line = reader.readline(_MAX_LINE)
+        line = yield _LINE
         if line in (b"\r\n", b"\n"):
             break
         if not line:
@@ -114,29 +136,105 @@ def _read_response(reader: BinaryIO) -> tuple[int, bytes, bool]:
         elif name == b"connection":
             keep = value == b"keep-alive" or (keep and value != b"close")
     if chunked:
-        return status, _read_chunked(reader), keep
+        return status, (yield from _chunked()), keep
     if length is not None:
-        body = reader.read(length)
+        body = yield length
         if len(body) != length:
             raise BadResponse("the connection closed in the body")
         return status, body, keep
-    return status, reader.read(), False  # to the end: the node closes it
+    return status, (yield _REST), False  # to the end: the node closes it
 
 
-def _read_chunked(reader: BinaryIO) -> bytes:
+def _chunked() -> Generator[_Read, bytes, bytes]:
     chunks: list[bytes] = []
     while True:
-        size_line = reader.readline(_MAX_LINE)
+        size_line = yield _LINE
         try:
             size = int(size_line.split(b";", 1)[0].strip(), 16)
         except ValueError as exc:
             raise BadResponse(f"not a chunk size: {size_line[:80]!r}") from exc
         if size == 0:
-            while reader.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):  # trailers
+            while (yield _LINE) not in (b"\r\n", b"\n", b""):  # trailers
                 pass
             return b"".join(chunks)
-        chunk = reader.read(size)
+        chunk = yield size
         if len(chunk) != size:
             raise BadResponse("the connection closed in a chunk")
         chunks.append(chunk)
-        reader.readline(_MAX_LINE)  # the chunk's CRLF
+        yield _LINE  # the chunk's CRLF
+
+
+def _read_response(reader: BinaryIO) -> Response:
+    """_response, read from a thread's blocking socket."""
+    steps = _response()
+    want = next(steps)
+    try:
+        while True:
+            if isinstance(want, int):
+                data = reader.read(want)
+            elif want == _LINE:
+                data = reader.readline(_MAX_LINE)
+            else:
+                data = reader.read()
+            want = steps.send(data)
+    except StopIteration as done:
+        return done.value
+
+
+async def _read_response_on_loop(reader: asyncio.StreamReader) -> Response:
+    """_response, read from the loop's stream (its line limit is _MAX_LINE)."""
+    steps = _response()
+    want = next(steps)
+    try:
+        while True:
+            if isinstance(want, int):
+                try:
+                    data = await reader.readexactly(want)
+                except asyncio.IncompleteReadError as short:
+                    data = short.partial
+            elif want == _LINE:
+                try:
+                    data = await reader.readline()
+                except ValueError as exc:  # past the stream's limit
+                    raise BadResponse("a line longer than a node's answer has") from exc
+            else:
+                data = await reader.read()
+            want = steps.send(data)
+    except StopIteration as done:
+        return done.value
+
+
+class LoopHttp:
+    """PlainHttp's POSTs from the event loop, for code run there (on_loop.py): kept-alive streams of
+    the loop's own, one for each round trip under way, back to the idle ones once answered."""
+
+    def __init__(self, host: str, port: int, head: bytes, timeout: float) -> None:
+        self.host, self.port, self.head, self.timeout = host, port, head, timeout
+        # By loop: a stream belongs to the loop that opened it (a test may run several in turn).
+        self._idle: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[_Stream]] = weakref.WeakKeyDictionary()
+
+    async def post(self, body: bytes) -> tuple[int, bytes]:
+        """As PlainHttp.post: the node's status and body, or an OSError; within the timeout in all."""
+        idle = self._idle.setdefault(asyncio.get_running_loop(), [])
+        stream = None
+        while idle and stream is None:
+            stream = idle.pop()
+            if stream[0].at_eof() or stream[1].is_closing():  # the node closed it while idle: never sent twice
+                stream[1].close()
+                stream = None
+        try:
+            async with asyncio.timeout(self.timeout):  # TimeoutError: an OSError
+                if stream is None:
+                    stream = await asyncio.open_connection(self.host, self.port, limit=_MAX_LINE)
+                reader, writer = stream
+                writer.write(self.head + str(len(body)).encode() + b"\r\n\r\n" + body)
+                status, answer, keep = await _read_response_on_loop(reader)
+        except BaseException:
+            if stream is not None:
+                stream[1].close()
+            raise
+        if keep:
+            idle.append(stream)
+        else:
+            writer.close()
+        return status, answer

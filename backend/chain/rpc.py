@@ -19,6 +19,7 @@ import urllib3
 from urllib3.connectionpool import connection_from_url
 
 from backend.chain.http_transport import PlainHttp
+from backend.chain.on_loop import on_loop
 from backend.errors import NodeUnavailable
 from backend.i18n import gettext as _
 
@@ -98,6 +99,12 @@ class Rpc:
         plain = parts.scheme == "http" and parts.hostname and not parts.username
         self._plain = PlainHttp(parts.hostname or "", parts.port or 80, self._path, timeout) if plain else None
 
+    @property
+    def plain(self) -> bool:
+        """Whether the node is asked over plain HTTP on sockets of our own (so, from code run on
+        the event loop, by the loop: on_loop.py); not through urllib3, whose calls would block it."""
+        return self._plain is not None
+
     def _post(self, payload: Any, shape: Any = None) -> Any:
         return self._send(json.dumps(payload).encode(), shape)
 
@@ -106,6 +113,8 @@ class Rpc:
             if self._plain is not None:
                 status, data = self._plain.post(body)
             else:
+                if on_loop():  # urllib3 would hold the loop for the round trip: checks here are for plain HTTP
+                    raise RuntimeError("a node reached through urllib3 is not asked from the event loop")
                 response = self._pool.urlopen("POST", self._path, body=body)
                 status, data = response.status, response.data
         except (urllib3.exceptions.HTTPError, OSError) as exc:

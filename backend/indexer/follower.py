@@ -34,6 +34,7 @@ from backend.chain.abi import readable_text
 from backend.chain.deployments import Community, Deployments
 from backend.chain.gateway import ChainGateway, LatestBlock
 from backend.chain.logs import DecodedLog, decode_logs
+from backend.chain.on_loop import on_loop
 from backend.errors import DomainError, TimedOut
 from backend.i18n import gettext as _
 from backend.indexer import projections, versions
@@ -273,6 +274,8 @@ class Indexer:
         when it is, False when indexing it is failing (the chain holds the write all the same;
         /health says why). Raises TimedOut when the block is not yet deep enough in time, and
         the chain's own errors (node down) as they are."""
+        if on_loop():  # it sleeps, and syncs under a lock held across the node's answers: a thread's
+            raise RuntimeError("the index is caught up with in a thread, not on the event loop")
         wanted = [community] if community else list(self.communities.values())
         deadline = time.monotonic() + (timeout or self.settings.receipt_timeout_seconds)
         if self.leader is not None and not self.leader.held():

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.chain.on_loop import on_loop
 from backend.errors import Conflict, NotFound, TooManyRequests
 from backend.i18n import gettext as _
 from backend.indexer.db import DriverStatement, autocommit_twin
@@ -354,6 +355,8 @@ class RelayBook:
 
     def wait_settled(self, request_id: int, timeout: float) -> RelayRequest | None:
         """The request once settled, or None if it is still in flight after `timeout` seconds."""
+        if on_loop():  # it sleeps between looks: a thread's to wait (signed_submits.py), never the loop's
+            raise RuntimeError("a request is waited for in a thread, not on the event loop")
         deadline = time.monotonic() + timeout
         delay = 0.01
         while True:

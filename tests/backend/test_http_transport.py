@@ -1,25 +1,48 @@
 """The node's HTTP transport (backend/chain/http_transport.py) against real sockets: a server that
 answers as nodes and proxies do (Content-Length, chunked, closing), and ones that misbehave.
-Every failure is the node's (NodeUnavailable through Rpc), never a request sent twice."""
+Every failure is the node's (NodeUnavailable through Rpc), never a request sent twice: both ways
+the service asks, from a thread (PlainHttp's own sockets) and from code run on the event loop
+(a relay check: backend/chain/on_loop.py, where the loop asks on streams of its own)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import pytest
+import uvloop
 from hypothesis import given
 from hypothesis import strategies as st
 
 from backend.chain.http_transport import PlainHttp
+from backend.chain.on_loop import on_loop, run_on_loop, wait_on_loop
 from backend.chain.rpc import Rpc, _decoded
 from backend.errors import NodeUnavailable
 from backend.relay.simulation import CHECK_ANSWERS
 
 ANSWER = b'{"jsonrpc":"2.0","id":1,"result":"0x2a"}'
+T = TypeVar("T")
+# How the service asks its node: from a thread, or from a check run on the event loop (uvloop, as served).
+WAYS = ["thread", "loop"]
+
+
+def asked(way: str, calls: Callable[[], T]) -> T:
+    """calls() made one way: in this thread, or run on an event loop as a relay check is."""
+    return calls() if way == "thread" else uvloop.run(run_on_loop(calls))
+
+
+def pause(seconds: float) -> None:
+    """Time passing for whoever asks: the loop's, where a check runs on it (its sockets are read there)."""
+    if on_loop():
+        wait_on_loop(asyncio.sleep(seconds))
+    else:
+        time.sleep(seconds)
 
 
 def content_length(body: bytes = ANSWER, extra: bytes = b"") -> bytes:
@@ -95,29 +118,36 @@ def server(answer: Callable[[int], bytes | None], *, close_after: bool = False) 
         listener.close()
 
 
+@pytest.mark.parametrize("way", WAYS)
 @pytest.mark.parametrize("answer", [content_length(), chunked()], ids=["content-length", "chunked"])
-def test_answers_are_read_and_the_connection_kept(answer):
+def test_answers_are_read_and_the_connection_kept(answer, way):
     with server(lambda n: answer) as (port, per_connection):
         rpc = Rpc(f"http://127.0.0.1:{port}")
-        assert [rpc.request("eth_chainId") for _ in range(3)] == ["0x2a"] * 3
+        assert asked(way, lambda: [rpc.request("eth_chainId") for _ in range(3)]) == ["0x2a"] * 3
     assert per_connection == [3]  # one socket for the three
 
 
-def test_a_node_that_says_close_gets_a_new_connection_each_time():
+@pytest.mark.parametrize("way", WAYS)
+def test_a_node_that_says_close_gets_a_new_connection_each_time(way):
     with server(lambda n: content_length(extra=b"Connection: close\r\n"), close_after=True) as (port, per_connection):
         rpc = Rpc(f"http://127.0.0.1:{port}")
-        assert [rpc.request("eth_chainId") for _ in range(3)] == ["0x2a"] * 3
+        assert asked(way, lambda: [rpc.request("eth_chainId") for _ in range(3)]) == ["0x2a"] * 3
     assert per_connection == [1, 1, 1]
 
 
-def test_a_connection_the_node_closed_while_idle_is_replaced_not_sent_on():
+@pytest.mark.parametrize("way", WAYS)
+def test_a_connection_the_node_closed_while_idle_is_replaced_not_sent_on(way):
     """Closed after its first answer without saying so (a node restarted, a proxy's idle timeout):
     found before the next request is sent, so the request goes once, on a new socket."""
     with server(lambda n: content_length(), close_after=True) as (port, per_connection):
         rpc = Rpc(f"http://127.0.0.1:{port}")
-        assert rpc.request("eth_chainId") == "0x2a"
-        threading.Event().wait(0.2)  # the server's close reaches us
-        assert rpc.request("eth_chainId") == "0x2a"
+
+        def twice() -> list[str]:
+            first = rpc.request("eth_chainId")
+            pause(0.2)  # the server's close reaches us
+            return [first, rpc.request("eth_chainId")]
+
+        assert asked(way, twice) == ["0x2a", "0x2a"]
     assert per_connection == [1, 1]
 
 
@@ -135,29 +165,55 @@ def test_a_connection_the_node_closed_while_idle_is_replaced_not_sent_on():
     ],
     ids=["closed", "not-http", "cut-off", "502-empty", "not-json", "unfinished-json", "not-utf8", "too-deep"],
 )
-def test_a_node_that_misbehaves_is_the_nodes_failure(answer, says):
+@pytest.mark.parametrize("way", WAYS)
+def test_a_node_that_misbehaves_is_the_nodes_failure(answer, says, way):
     with server(answer) as (port, _):
         rpc = Rpc(f"http://127.0.0.1:{port}", timeout=2)
         with pytest.raises(NodeUnavailable) as caught:
-            rpc.request("eth_chainId")
+            asked(way, lambda: rpc.request("eth_chainId"))
     assert says in caught.value.detail
 
 
-def test_no_node_and_a_silent_node_are_the_nodes_failure():
+@pytest.mark.parametrize("way", WAYS)
+def test_no_node_and_a_silent_node_are_the_nodes_failure(way):
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
     with pytest.raises(NodeUnavailable) as refused:
-        Rpc(f"http://127.0.0.1:{port}").request("eth_chainId")
+        asked(way, lambda: Rpc(f"http://127.0.0.1:{port}").request("eth_chainId"))
     assert "cannot be reached (it refused the connection)" in refused.value.detail
     assert refused.value.extra["error"] == "ConnectionRefusedError" and "Error" not in refused.value.detail
     silent = threading.Event()
     with server(lambda n: silent.wait(5) and None) as (port, _):
         with pytest.raises(NodeUnavailable) as timed_out:
-            Rpc(f"http://127.0.0.1:{port}", timeout=0.5).request("eth_chainId")
+            asked(way, lambda: Rpc(f"http://127.0.0.1:{port}", timeout=0.5).request("eth_chainId"))
         silent.set()
     assert "cannot be reached (it did not answer in time)" in timed_out.value.detail
     assert "Timeout" in timed_out.value.extra["error"] and "Error" not in timed_out.value.detail
+
+
+def test_on_the_loop_a_check_waiting_for_the_node_holds_no_other_up():
+    """Two checks run on the loop at once, each a round trip: the node answers the first only once
+    the second has reached it. Had the first blocked the loop's thread while it waited, the second
+    could never be sent (nor the first answered): each is on a stream of its own."""
+    second_arrived = threading.Event()
+
+    def answer(n: int) -> bytes:
+        if n == 1:
+            assert second_arrived.wait(5), "the second round trip never reached the node"
+        else:
+            second_arrived.set()
+        return content_length()
+
+    with server(answer) as (port, per_connection):
+        rpc = Rpc(f"http://127.0.0.1:{port}", timeout=10)
+
+        async def both() -> list[str]:
+            check = lambda: rpc.request("eth_chainId")  # noqa: E731
+            return list(await asyncio.gather(run_on_loop(check), run_on_loop(check)))
+
+        assert uvloop.run(both()) == ["0x2a", "0x2a"]
+    assert per_connection == [1, 1]
 
 
 def test_each_thread_keeps_its_own_connection():

@@ -8,6 +8,7 @@ tests/e2e/test_signed_submits.py holds the two doors' answers alike on the real 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -20,6 +21,7 @@ from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
 from backend.api import signed_submits
+from backend.chain.on_loop import on_loop, wait_on_loop
 from backend.chain.typed_data import forward_request_typed_data
 from backend.dependencies import CommunityDep, ContextDep, WaitQuery
 from backend.errors import Conflict, DomainError
@@ -78,7 +80,7 @@ class _Running:
 running = _Running()
 
 
-def _app(checks_at_once: int = 32) -> FastAPI:
+def _app(checks_at_once: int = 32, checks_on_loop: bool = False) -> FastAPI:
     router = APIRouter(prefix="/claims")
 
     @router.post("")
@@ -99,9 +101,16 @@ def _app(checks_at_once: int = 32) -> FastAPI:
                 running.go.wait(timeout=10)
         if body.typed_data.message.nonce == 96:  # three at once, or BrokenBarrierError
             running.three.wait()
+        if body.typed_data.message.nonce == 95:  # a check that waits for its node: on the loop, the loop waits
+            with running:
+                if on_loop():
+                    wait_on_loop(asyncio.sleep(0.05))
+                else:
+                    time.sleep(0.05)
         seen.append(
             {
                 "door": "fastapi" if "route" in request.scope else "lean",
+                "on_loop": on_loop(),
                 "community": community,
                 "wait": wait,
                 "nonce": body.typed_data.message.nonce,
@@ -157,7 +166,7 @@ def _app(checks_at_once: int = 32) -> FastAPI:
     async def _domain(request: Request, exc: DomainError):
         return JSONResponse({"handled": exc.detail, "path": dict(request.path_params)}, status_code=exc.status)
 
-    signed_submits.install(app, checks_at_once=checks_at_once)
+    signed_submits.install(app, checks_at_once=checks_at_once, checks_on_loop=checks_on_loop)
     return app
 
 
@@ -184,6 +193,7 @@ def test_requests_as_clients_send_them_take_the_lean_door(client, query):
             "wait": query != "?wait=false",
             "nonce": 3,
             "path_params": {"community": "c1"},
+            "on_loop": False,  # checks_on_loop is off here: in a thread, as FastAPI would
         }
     ]
 
@@ -394,3 +404,44 @@ def test_a_client_with_too_many_checks_waiting_is_refused_and_a_refusal_frees_it
 )
 def test_checks_at_once_by_where_the_node_is(rpc_url, slots, at_once):
     assert Settings(rpc_url=rpc_url, signed_check_slots=slots).signed_checks_at_once == at_once
+
+
+@pytest.mark.parametrize("checks_on_loop", [True, False], ids=["on the loop", "in threads"])
+def test_checks_not_waited_for_run_on_the_loop_where_set_and_a_few_at_once(checks_on_loop):
+    """With checks_on_loop (a node and a database on this machine: Settings.checks_on_loop), a
+    `wait=false` check runs on the event loop itself, suspended while it waits (on_loop.py): six
+    sent at once overlap, at most the slots' two at a time. A request waiting for its block
+    sleeps between looks, so it is a thread's either way."""
+    running.reset()
+    seen.clear()
+    app = _app(checks_at_once=2, checks_on_loop=checks_on_loop)
+    with TestClient(app) as client, ThreadPoolExecutor(6) as pool:
+        body = _with_nonce(95)  # waits for its node
+        answers = list(pool.map(lambda _: client.post("/communities/c/claims?wait=false", json=body), range(6)))
+        assert [a.status_code for a in answers] == [202] * 6
+        assert running.most == 2  # overlapping (one waits while another runs), and no more than the slots
+        assert client.post("/communities/c/claims?wait=true", json=_with_nonce(1)).status_code == 202
+    assert [s["on_loop"] for s in seen] == [checks_on_loop] * 6 + [False]
+    seen.clear()
+
+
+@pytest.mark.parametrize(
+    "rpc_url, database_url, set_to, on_loop_by_default",
+    [
+        ("http://127.0.0.1:8545", "sqlite:///var/index.sqlite3", None, True),
+        ("http://localhost:8545", "postgresql://u:p@127.0.0.1:5432/d", None, True),
+        ("http://[::1]:8545", "postgresql:///d", None, True),  # PostgreSQL's own Unix socket
+        ("http://127.0.0.1:8545", "postgresql://u:p@db.example:5432/d", None, False),  # a database elsewhere
+        ("http://127.0.0.1:8545", "postgresql:///d?host=10.0.0.7", None, False),
+        ("https://127.0.0.1:8545", "sqlite:///var/index.sqlite3", None, False),  # TLS: urllib3's, in threads
+        ("https://eth.example.org/v2/key", "sqlite:///var/index.sqlite3", None, False),
+        ("http://10.0.0.5:8545", "sqlite:///var/index.sqlite3", None, False),
+        ("http://10.0.0.5:8545", "sqlite:///var/index.sqlite3", True, True),  # set: as set
+        ("http://127.0.0.1:8545", "sqlite:///var/index.sqlite3", False, False),
+    ],
+)
+def test_checks_run_on_the_loop_where_the_node_and_the_database_are_this_machines(
+    rpc_url, database_url, set_to, on_loop_by_default
+):
+    settings = Settings(rpc_url=rpc_url, database_url=database_url, signed_checks_on_loop=set_to)
+    assert settings.checks_on_loop is on_loop_by_default
