@@ -69,6 +69,12 @@ _WAIT = {b"": True, b"wait=true": True, b"wait=false": False}
 _LONGEST = 128 * 1024
 
 
+# Signed submits whose checks stay in threads where the others run on the event loop: a proposal's
+# check reads, encodes and simulates each of its actions (up to 20, holding up to 500 ids) before
+# its signature is known to be good, tens of milliseconds of Python that the loop could not break
+# into (a thread gives the interpreter lock back every 5 ms).
+CHECKED_IN_THREADS = frozenset({"proposals"})
+
 # Requests of one client (an address) waiting for a check slot at most; more are refused (429)
 # unread past their body: each waiting holds its body (up to _LONGEST), and a flood would hold
 # them all.
@@ -206,7 +212,7 @@ class SignedSubmits:
                     raise crowded(waiting)
                 await self.checks.acquire(client)
                 try:
-                    if self.checks_on_loop:  # no thread: the loop awaits its round trips (on_loop.py)
+                    if self.checks_on_loop and route.last not in CHECKED_IN_THREADS:  # on_loop.py: no thread
                         answer = await run_on_loop(run)
                     else:
                         answer = await to_thread.run_sync(run, limiter=self._check_threads())

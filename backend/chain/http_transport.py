@@ -21,7 +21,6 @@ import asyncio
 import select
 import socket
 import threading
-import weakref
 from collections.abc import Generator
 from typing import BinaryIO
 
@@ -55,7 +54,7 @@ class PlainHttp:
         except BaseException:
             self._drop()
             raise
-        if not keep:
+        if not (keep and connection.nothing_more()):
             self._drop()
         return status, body
 
@@ -82,6 +81,19 @@ class _Connection:
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.reader = sock.makefile("rb")
+        self.timeout = sock.gettimeout()
+
+    def nothing_more(self) -> bool:
+        """Nothing read past the answer just read, nor arrived since (a node's late or unasked
+        answer sent with it, a proxy's 408): else the next request could read it as its own. The
+        reader's buffer and the socket looked at without waiting (about 2 microseconds)."""
+        self.sock.setblocking(False)
+        try:
+            return not self.reader.peek(0)
+        except OSError:  # reset: not to be used again either
+            return False
+        finally:
+            self.sock.settimeout(self.timeout)
 
     def idle_and_open(self) -> bool:
         """Nothing to read on an idle kept-alive socket, as it should be; anything readable means
@@ -130,6 +142,8 @@ def _response() -> Generator[_Read, bytes, Response]:
         name, _, value = line.partition(b":")
         name, value = name.strip().lower(), value.strip().lower()
         if name == b"content-length":
+            if not value.isdigit():  # a length of digits only: "-1" or "12x" is no answer to read
+                raise BadResponse(f"not a body's length: {value[:80]!r}")
             length = int(value)
         elif name == b"transfer-encoding":
             chunked = value.endswith(b"chunked")
@@ -149,10 +163,10 @@ def _chunked() -> Generator[_Read, bytes, bytes]:
     chunks: list[bytes] = []
     while True:
         size_line = yield _LINE
-        try:
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-        except ValueError as exc:
-            raise BadResponse(f"not a chunk size: {size_line[:80]!r}") from exc
+        digits = size_line.split(b";", 1)[0].strip()
+        if not digits or digits.strip(b"0123456789abcdefABCDEF"):  # hex digits only: no sign, no "0x"
+            raise BadResponse(f"not a chunk size: {size_line[:80]!r}")
+        size = int(digits, 16)
         if size == 0:
             while (yield _LINE) not in (b"\r\n", b"\n", b""):  # trailers
                 pass
@@ -208,20 +222,29 @@ class LoopHttp:
     """PlainHttp's POSTs from the event loop, for code run there (on_loop.py): kept-alive streams of
     the loop's own, one for each round trip under way, back to the idle ones once answered."""
 
+    # Idle streams kept at most: as many as round trips were under way at once, which the check
+    # slots bound (Settings.signed_checks_at_once); more are closed.
+    MOST_IDLE = 32
+
     def __init__(self, host: str, port: int, head: bytes, timeout: float) -> None:
         self.host, self.port, self.head, self.timeout = host, port, head, timeout
-        # By loop: a stream belongs to the loop that opened it (a test may run several in turn).
-        self._idle: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[_Stream]] = weakref.WeakKeyDictionary()
+        # Each with the loop that opened it: a stream is only used there (a test runs several loops
+        # in turn; a service, one), and those of a loop no longer running are closed when found.
+        self._idle: list[tuple[asyncio.AbstractEventLoop, _Stream]] = []
+
+    def _idle_stream(self, loop: asyncio.AbstractEventLoop) -> _Stream | None:
+        """A kept stream of this loop, as clean as when it was kept; any other found is closed."""
+        while self._idle:
+            owner, stream = self._idle.pop()
+            if owner is loop and _clean(stream):
+                return stream
+            _close(stream)
+        return None
 
     async def post(self, body: bytes) -> tuple[int, bytes]:
         """As PlainHttp.post: the node's status and body, or an OSError; within the timeout in all."""
-        idle = self._idle.setdefault(asyncio.get_running_loop(), [])
-        stream = None
-        while idle and stream is None:
-            stream = idle.pop()
-            if stream[0].at_eof() or stream[1].is_closing():  # the node closed it while idle: never sent twice
-                stream[1].close()
-                stream = None
+        loop = asyncio.get_running_loop()
+        stream = self._idle_stream(loop)
         try:
             async with asyncio.timeout(self.timeout):  # TimeoutError: an OSError
                 if stream is None:
@@ -229,12 +252,31 @@ class LoopHttp:
                 reader, writer = stream
                 writer.write(self.head + str(len(body)).encode() + b"\r\n\r\n" + body)
                 status, answer, keep = await _read_response_on_loop(reader)
-        except BaseException:
+        except (ValueError, RuntimeError, EOFError) as exc:  # a handle closed under it, and the like
             if stream is not None:
-                stream[1].close()
+                _close(stream)
+            raise BadResponse(f"the node's answer could not be read: {exc!r}") from exc
+        except BaseException:  # a timeout or a cancellation mid-answer: its late answer is no one's
+            if stream is not None:
+                _close(stream)
             raise
-        if keep:
-            idle.append(stream)
+        if keep and _clean(stream) and len(self._idle) < self.MOST_IDLE:
+            self._idle.append((loop, stream))
         else:
-            writer.close()
+            _close(stream)
         return status, answer
+
+
+def _clean(stream: _Stream) -> bool:
+    """Nothing on the stream but what was asked for: not closed, nor anything to read that nobody
+    asked for (a late answer, a proxy's 408 before it closes): such a stream is not used again,
+    so that no request reads another's answer, and none is sent twice."""
+    reader, writer = stream
+    return not (reader.at_eof() or writer.is_closing() or len(getattr(reader, "_buffer", b"")))
+
+
+def _close(stream: _Stream) -> None:
+    try:
+        stream[1].close()
+    except RuntimeError:  # its loop is closed, and the stream with it
+        pass

@@ -46,11 +46,19 @@ async def run_on_loop(fn: Callable[[], T]) -> T:
     while not child.dead:
         try:
             answer = await asked
+        except GeneratorExit:  # this coroutine closed unfinished (collected): nothing more is awaited
+            _close(asked)
+            raise  # and fn, never resumed, is ended by greenlet as it is collected (GreenletExit)
         except BaseException as exc:  # the awaitable's own failure, or a cancellation: fn's to handle
             asked = child.throw(exc)
         else:
             asked = child.switch(answer)
     return asked
+
+
+def _close(awaitable: Any) -> None:
+    if inspect.iscoroutine(awaitable):
+        awaitable.close()
 
 
 def on_loop() -> bool:
@@ -62,7 +70,6 @@ def wait_on_loop(awaitable: Awaitable[T]) -> T:
     """The answer of `awaitable`, awaited by the loop while this greenlet is suspended."""
     current = greenlet.getcurrent()
     if not isinstance(current, _OnLoop) or current.parent is None:
-        if inspect.iscoroutine(awaitable):
-            awaitable.close()  # never to be awaited: said here, not as a warning later
+        _close(awaitable)  # never to be awaited: said here, not as a warning later
         raise RuntimeError("wait_on_loop is for code run by run_on_loop")
     return current.parent.switch(awaitable)

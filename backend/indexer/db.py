@@ -83,6 +83,28 @@ def autocommit_twin(engine: Engine) -> Engine:
     return twin
 
 
+def loop_twin(engine: Engine) -> Engine | None:
+    """On SQLite, an engine on the same file for writes made on the event loop (a relay check's
+    accept: backend/chain/on_loop.py), whose connections never wait there for the write lock that
+    the indexer or the relayer may hold for a page of events: told SQLITE_BUSY at once (timeout 0),
+    the caller yields to the loop and tries again (RelayBook._written). Nor do their commits
+    checkpoint the WAL (the others' commits do), which would sync the file to disk on the loop.
+    None elsewhere: PostgreSQL's inserts wait for no other writer."""
+    if engine.dialect.name != "sqlite":
+        return None
+    twin = create_engine(engine.url, connect_args={"check_same_thread": False, "timeout": 0})
+
+    @event.listens_for(twin, "connect")
+    def _pragmas(connection, _record):
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA cache_size=-256")
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.close()
+
+    return twin
+
+
 def schema_fingerprint() -> str:
     """The index's tables, columns and indexes: an index written with other indexes is rebuilt
     too (creating the tables skips those that exist, and would never add an index to one)."""

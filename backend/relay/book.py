@@ -14,18 +14,20 @@ process accepted, another sees (several processes over one PostgreSQL).
 
 from __future__ import annotations
 
+import asyncio
 import time
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import and_, bindparam, func, insert, or_, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from backend.chain.on_loop import on_loop
+from backend.chain.on_loop import on_loop, wait_on_loop
 from backend.errors import Conflict, NotFound, TooManyRequests
 from backend.i18n import gettext as _
-from backend.indexer.db import DriverStatement, autocommit_twin
+from backend.indexer.db import DriverStatement, autocommit_twin, loop_twin
 from backend.relay.arrivals import Arrivals
 from backend.relay.budgets import (
     IS_STRIKE,
@@ -176,6 +178,17 @@ def check_nonce(chain_nonce: int, nonce: int, held: list[HeldRequest]) -> None:
         )
 
 
+# As long as a thread waits for SQLite's write lock (indexer/db.py's busy timeout).
+LOCK_WAIT_SECONDS = 30.0
+T = TypeVar("T")
+
+
+def _locked(exc: OperationalError) -> bool:
+    """SQLite's SQLITE_BUSY or SQLITE_LOCKED (extended codes too: a snapshot another write made
+    stale): another connection holds, or changed, what this write needs."""
+    return (getattr(exc.orig, "sqlite_errorcode", None) or 0) & 0xFF in (5, 6)
+
+
 class RelayBook:
     def __init__(
         self, *, settings: Settings, sessions: sessionmaker[Session], arrivals: Arrivals | None = None
@@ -187,6 +200,7 @@ class RelayBook:
         # ORM session around each (made, bound, expunged, closed) cost as much as running it.
         self.engine: Engine = sessions.kw["bind"]
         self.reads = autocommit_twin(self.engine)  # for the reads of one statement (or two) each
+        self.loop_writes = loop_twin(self.engine)  # SQLite: the accept's, on the event loop (_written)
         # Told of each request accepted: wakes this process's relayer worker (None: no worker here).
         self.arrivals = arrivals
         self.payloads = Payloads()  # kept in memory by request id; the relayer's packing reads them too
@@ -290,27 +304,11 @@ class RelayBook:
             "created_at": now,
         }
         try:
-            request_id = self._accept_within_budgets(row, now) if signer is not None else None
+            request_id = None
+            if signer is not None:
+                request_id = self._written(self.reads, lambda engine: self._accept_within_budgets(engine, row, now))
             if request_id is None:
-                # A connection's transaction, not an ORM session's: every statement here is Core, and
-                # the session around them (made, bound, closed) cost a tenth of a write's outbox work.
-                with self.engine.begin() as connection:
-                    refusal = (
-                        client_refusal(connection, self.settings, client=client)
-                        if signer is None
-                        else budget_refusal(
-                            connection,
-                            self.settings,
-                            community=community,
-                            signer=signer,
-                            client=client,
-                            gas=gas,
-                            now=now,
-                        )
-                    )
-                    if refusal:
-                        raise refusal
-                    ((request_id,),) = _ACCEPT.rows(connection, row)
+                request_id = self._written(self.engine, lambda engine: self._accept_or_refuse(engine, row, now))
             self.payloads.keep(request_id, now, payload)
         except IntegrityError as exc:
             self.clients.refund(ticket)
@@ -329,13 +327,55 @@ class RelayBook:
             self.arrivals.arrived(gas)
         return request_id
 
-    def _accept_within_budgets(self, row: dict[str, Any], now: float) -> int | None:
+    def _accept_or_refuse(self, engine: Engine, row: dict[str, Any], now: float) -> int:
+        """The request written if no budget refuses it (read first, to say which one); its id."""
+        # A connection's transaction, not an ORM session's: every statement here is Core, and
+        # the session around them (made, bound, closed) cost a tenth of a write's outbox work.
+        with engine.begin() as connection:
+            signer, client = row["signer"], row["client"]
+            refusal = (
+                client_refusal(connection, self.settings, client=client)
+                if signer is None
+                else budget_refusal(
+                    connection,
+                    self.settings,
+                    community=row["community"],
+                    signer=signer,
+                    client=client,
+                    gas=row["gas"],
+                    now=now,
+                )
+            )
+            if refusal:
+                raise refusal
+            ((request_id,),) = _ACCEPT.rows(connection, row)
+        return request_id
+
+    def _written(self, engine: Engine, write: Callable[[Engine], T]) -> T:
+        """write(engine). On the event loop over SQLite (on_loop.py), on loop_writes, which is told
+        at once when another connection holds the write lock (the indexer's page of events, the
+        relayer's settling): the loop answers other requests meanwhile, and this tries again after
+        a pause that doubles (1 to 50 ms), as SQLite's own busy wait would in a thread, for as long
+        (LOCK_WAIT_SECONDS). What write did in its failed transaction was rolled back with it."""
+        if self.loop_writes is None or not on_loop():
+            return write(engine)
+        pause, until = 0.001, time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                return write(self.loop_writes)
+            except OperationalError as exc:
+                if not _locked(exc) or time.monotonic() >= until:
+                    raise
+            wait_on_loop(asyncio.sleep(pause))
+            pause = min(2 * pause, 0.05)
+
+    def _accept_within_budgets(self, engine: Engine, row: dict[str, Any], now: float) -> int | None:
         """A member's request written in one statement if it is within every budget: its id, or
         None (refused, or a budget moved) for accept's read and insert to say why. On the reads'
         engine: on PostgreSQL in autocommit, where the statement is its own transaction (no BEGIN
         is sent, and the commit sends nothing); on SQLite the engine itself, whose driver begins a
         transaction for an insert, committed here."""
-        with self.reads.begin() as connection:
+        with engine.begin() as connection:
             rows = _ACCEPT_WITHIN_BUDGETS.rows(connection, {**row, **budget_params(self.settings, now=now)})
         return rows[0][0] if rows else None
 

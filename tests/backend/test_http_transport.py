@@ -162,8 +162,25 @@ def test_a_connection_the_node_closed_while_idle_is_replaced_not_sent_on(way):
         (lambda n: content_length(b'{"jsonrpc":"2.0","id":1,"result":"0x2a"'), "without JSON-RPC"),
         (lambda n: content_length(b"\xff\xfe"), "without JSON-RPC"),
         (lambda n: content_length(b"[" * 100_000), "without JSON-RPC"),
+        (lambda n: b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n" + ANSWER, "cannot be reached"),
+        (lambda n: b"HTTP/1.1 200 OK\r\nContent-Length: 4x\r\n\r\n" + ANSWER, "cannot be reached"),
+        (lambda n: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\n" + ANSWER, "cannot be reached"),
+        (lambda n: b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x4\r\n" + ANSWER, "cannot be reached"),
     ],
-    ids=["closed", "not-http", "cut-off", "502-empty", "not-json", "unfinished-json", "not-utf8", "too-deep"],
+    ids=[
+        "closed",
+        "not-http",
+        "cut-off",
+        "502-empty",
+        "not-json",
+        "unfinished-json",
+        "not-utf8",
+        "too-deep",
+        "negative-length",
+        "length-not-a-number",
+        "negative-chunk",
+        "chunk-size-0x",
+    ],
 )
 @pytest.mark.parametrize("way", WAYS)
 def test_a_node_that_misbehaves_is_the_nodes_failure(answer, says, way):
@@ -190,6 +207,53 @@ def test_no_node_and_a_silent_node_are_the_nodes_failure(way):
         silent.set()
     assert "cannot be reached (it did not answer in time)" in timed_out.value.detail
     assert "Timeout" in timed_out.value.extra["error"] and "Error" not in timed_out.value.detail
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_bytes_nobody_asked_for_are_never_read_as_the_next_answer(way):
+    """A node (or a proxy: a 408 before it closes) that sends more after an answer: the connection
+    is not used again, and the next request reads its own answer on a new one."""
+    late = b'{"jsonrpc":"2.0","id":1,"result":"0xbad"}'
+
+    def answer(n: int) -> bytes:
+        return content_length() + content_length(late) if n == 1 else content_length()
+
+    with server(answer) as (port, per_connection):
+        rpc = Rpc(f"http://127.0.0.1:{port}")
+
+        def twice() -> list[str]:
+            first = rpc.request("eth_chainId")
+            pause(0.2)  # what came after it has arrived
+            return [first, rpc.request("eth_chainId")]
+
+        assert asked(way, twice) == ["0x2a", "0x2a"]
+    assert per_connection == [1, 1]
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_an_answer_that_came_too_late_is_no_other_requests(way):
+    """A round trip given up on (the node slow past the timeout) leaves its connection behind: the
+    late answer, when it comes, is read by no one."""
+    first_given_up = threading.Event()
+
+    def answer(n: int) -> bytes:
+        if n == 1:
+            first_given_up.wait(5)
+            return content_length(b'{"jsonrpc":"2.0","id":1,"result":"0xbad"}')
+        return content_length()
+
+    with server(answer) as (port, per_connection):
+        rpc = Rpc(f"http://127.0.0.1:{port}", timeout=0.3)
+
+        def after_a_timeout() -> str:
+            with pytest.raises(NodeUnavailable):
+                rpc.request("eth_chainId")
+            first_given_up.set()
+            pause(0.1)  # the late answer is on its way
+            return rpc.request("eth_chainId")
+
+        assert asked(way, after_a_timeout) == "0x2a"
+    assert per_connection == [1, 1]
 
 
 def test_on_the_loop_a_check_waiting_for_the_node_holds_no_other_up():
@@ -301,3 +365,10 @@ def test_a_node_that_cannot_be_reached_is_named_without_its_key():
     said = str(caught.value)
     assert "http://127.0.0.1:9 cannot be reached (" in said
     assert not any(secret in said for secret in ("user", "secret", "0123456789abcdef", "key=abc"))
+
+
+def test_a_node_behind_urllib3_is_never_asked_from_the_loop():
+    """urllib3 would hold the loop for the round trip: the service runs checks on the loop only for
+    a node on plain HTTP (app.py), and a call that got there anyway fails at once, nothing sent."""
+    with pytest.raises(RuntimeError, match="not asked from the event loop"):
+        asked("loop", lambda: Rpc("https://127.0.0.1:9/").request("eth_chainId"))

@@ -106,3 +106,22 @@ def test_waiting_on_the_loop_is_only_for_code_run_there():
     thread.start()
     thread.join()
     assert in_thread == [False]
+
+
+def test_two_checks_interleaved_each_keep_their_own_language():
+    async def request(language: str, turns: asyncio.Event, other: asyncio.Event) -> list[str]:
+        LANGUAGE.set(language)
+
+        def check() -> list[str]:
+            seen = [LANGUAGE.get()]
+            other.set()
+            wait_on_loop(turns.wait())  # the other check runs here
+            return [*seen, LANGUAGE.get()]
+
+        return await run_on_loop(check)
+
+    async def both() -> list[list[str]]:
+        first, second = asyncio.Event(), asyncio.Event()
+        return list(await asyncio.gather(request("es", first, second), request("de", second, first)))
+
+    assert asyncio.run(both()) == [["es", "es"], ["de", "de"]]

@@ -5,12 +5,16 @@ signed request again; until its block is too deep to roll back, no new request m
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
 import time
 
 import pytest
 from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import sessionmaker
 
+from backend.chain.on_loop import run_on_loop
 from backend.errors import Conflict
 from backend.indexer.db import make_engine
 from backend.relay import payloads
@@ -55,6 +59,11 @@ def _request(book: RelayBook, nonce: int, state: str, block: int | None = None, 
                 **columns,
             )
         )
+
+
+def _rows(book: RelayBook) -> list[RelayRequest]:
+    with book.sessions() as session:
+        return list(session.query(RelayRequest).order_by(RelayRequest.id))
 
 
 def test_held_requests_carry_their_payloads_whoever_accepted_them(book):
@@ -378,3 +387,44 @@ def test_a_first_request_over_the_hourly_gas_budget_alone_waits_an_hour(book):
     refusal = _refusal(book, gas=100_001)
     assert refusal is not None and refusal.extra["budget"] == "gas_per_hour"
     assert refusal.extra["retry_after"] == 3600 and "used 0 gas" in refusal.detail
+
+
+@pytest.mark.parametrize("accepted_by", ["the budgets' statement", "the budgets read, then the insert"])
+def test_on_the_loop_an_accept_waits_for_sqlites_write_lock_without_holding_the_loop(book, accepted_by, monkeypatch):
+    """A check run on the event loop (backend/chain/on_loop.py) accepts while the indexer or the
+    relayer holds SQLite's write lock (a page of events): the loop goes on answering others
+    meanwhile, and the request is written once the lock is free, once."""
+    if accepted_by != "the budgets' statement":  # as when that statement found a budget moved
+        monkeypatch.setattr(book, "_accept_within_budgets", lambda *args: None)
+    holder = sqlite3.connect(book.engine.url.database, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, as another thread's transaction holds it
+    holder.execute("UPDATE relay_requests SET attempts = attempts WHERE 0")
+    released = threading.Timer(0.3, holder.execute, ["COMMIT"])
+    ticks: list[float] = []
+
+    def accept() -> int:
+        return book.accept(
+            community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=7, target="0xT",
+            payload={"signature": "0x01"}, signature="0x01", gas=100_000, client="test",
+        )  # fmt: skip
+
+    async def meanwhile() -> tuple[int, float]:
+        checking = asyncio.ensure_future(run_on_loop(accept))
+        while not checking.done():  # the loop's other work: it runs while the accept waits
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+        return await checking, time.monotonic()
+
+    started = time.monotonic()
+    released.start()
+    request_id, done = asyncio.run(meanwhile())
+    holder.close()
+    assert done - started >= 0.3  # it did wait for the lock
+    assert sum(1 for t in ticks if t < started + 0.3) >= 10  # and the loop went on meanwhile
+    assert [(r.nonce, r.state) for r in _rows(book)] == [(7, "queued")] and _rows(book)[0].id == request_id
+
+
+def test_waiting_for_a_request_to_settle_is_never_done_on_the_loop(book):
+    """It sleeps between looks: a `wait=true` request waits in a thread (signed_submits.py)."""
+    with pytest.raises(RuntimeError, match="not on the event loop"):
+        asyncio.run(run_on_loop(lambda: book.wait_settled(1, timeout=1)))

@@ -127,7 +127,7 @@ def test_a_request_the_statement_did_not_write_is_judged_by_the_read(outbox_engi
     book = RelayBook(settings=LIMITS, sessions=sessionmaker(outbox_engine))
     accepted = _accept(book, 0)
     # As if a budget had moved between the statement and the read: the read finds none reached.
-    monkeypatch.setattr(RelayBook, "_accept_within_budgets", lambda self, row, now: None)
+    monkeypatch.setattr(RelayBook, "_accept_within_budgets", lambda self, engine, row, now: None)
     again = _accept(book, 1)
     assert again == accepted + 1
     monkeypatch.undo()

@@ -158,9 +158,20 @@ def _app(checks_at_once: int = 32, checks_on_loop: bool = False) -> FastAPI:
         seen.append({"door": "fastapi" if "route" in request.scope else "lean", "wait": wait})
         return JSONResponse({"ok": True})
 
+    proposals = APIRouter(prefix="/proposals")
+
+    @proposals.post("")
+    def propose(
+        ctx: ContextDep, community: CommunityDep, body: SignedRequestIn, request: Request, response: Response,
+        wait: WaitQuery = True,
+    ) -> Response:  # fmt: skip
+        seen.append({"door": "fastapi" if "route" in request.scope else "lean", "on_loop": on_loop()})
+        return JSONResponse({"ok": True}, status_code=202)
+
     app = FastAPI()
     app.state.context = _Context()
     app.include_router(router, prefix="/communities/{community}")
+    app.include_router(proposals, prefix="/communities/{community}")
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError):
@@ -179,7 +190,10 @@ def client():
 
 def test_the_routes_found_are_the_signed_submits_only():
     routes = signed_submits.submit_routes(_app())
-    assert [r.path.pattern for r in routes] == ["^/communities/(?P<community>[^/]+)/claims$"]
+    assert [r.path.pattern for r in routes] == [
+        "^/communities/(?P<community>[^/]+)/claims$",
+        "^/communities/(?P<community>[^/]+)/proposals$",
+    ]
 
 
 @pytest.mark.parametrize("query", ["", "?wait=true", "?wait=false"])
@@ -421,7 +435,10 @@ def test_checks_not_waited_for_run_on_the_loop_where_set_and_a_few_at_once(check
         assert [a.status_code for a in answers] == [202] * 6
         assert running.most == 2  # overlapping (one waits while another runs), and no more than the slots
         assert client.post("/communities/c/claims?wait=true", json=_with_nonce(1)).status_code == 202
-    assert [s["on_loop"] for s in seen] == [checks_on_loop] * 6 + [False]
+        # A proposal's check (each of its actions read and simulated before its signature is known
+        # good) stays in a thread, which the loop can break into.
+        assert client.post("/communities/c/proposals?wait=false", json=BODY).status_code == 202
+    assert [s["on_loop"] for s in seen] == [checks_on_loop] * 6 + [False, False]
     seen.clear()
 
 

@@ -58,7 +58,9 @@ def test_the_relaying_floor_sends_what_it_accepted_and_it_executes(env, governed
     each request it accepts sent through the forwarder and executed on chain, in order."""
     rpc(env.anvil.url, "anvil_setBalance", RELAYER.address, hex(10**21))
     app = FloorApp(env.anvil.url, str(tmp_path / "floor.sqlite3"), relay=True)
-    first = env.api.prepare("claims", signer=address(ALICE), indicator_id=governed["code"], evidence_uri="https://x.example/floor/nonce")
+    first = env.api.prepare(
+        "claims", signer=address(ALICE), indicator_id=governed["code"], evidence_uri="https://x.example/floor/nonce"
+    )
     nonce = first["typed_data"]["message"]["nonce"]
     bodies = []
     for i in range(3):
@@ -81,5 +83,7 @@ def test_the_relaying_floor_sends_what_it_accepted_and_it_executes(env, governed
     answers, state = asyncio.run(run())
     assert [a.status_code for a in answers] == [202, 202, 202], [a.text for a in answers]
     assert state == {"mined": 3, "reverted": 0, "failed": None}
-    after = env.api.prepare("claims", signer=address(ALICE), indicator_id=governed["code"], evidence_uri="https://x.example/floor/after")
+    after = env.api.prepare(
+        "claims", signer=address(ALICE), indicator_id=governed["code"], evidence_uri="https://x.example/floor/after"
+    )
     assert after["typed_data"]["message"]["nonce"] == nonce + 3  # each executed, none skipped by the batch
