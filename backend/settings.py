@@ -221,8 +221,9 @@ class Settings(BaseSettings):
     rpc_url: str = "http://127.0.0.1:8545"
     # How long one JSON-RPC request to the node may take.
     rpc_timeout_seconds: float = 10.0
-    # The most calls in one JSON-RPC batch of relay checks: checks that come together share a
-    # round trip to the node (backend/chain/combining.py). Some providers refuse longer batches.
+    # The most calls in one JSON-RPC batch of relay checks: checks in threads that come together
+    # share a round trip to the node (backend/chain/combining.py; a check on the event loop sends
+    # its own). Some providers refuse longer batches.
     rpc_batch_max: int = Field(default=100, ge=1)
     # The deployments file `ape run deploy` writes (deployments/<network>.json): the chain id, the
     # contracts' ABIs, every community deployed there and the community factory. Read once, when the
@@ -279,7 +280,8 @@ class Settings(BaseSettings):
     # p99 236 ms with no limit, 85 ms two at a time (docs/performance/api.md).
     index_read_slots: int = Field(default=2, ge=1)
     # Members' signed requests (`wait=false`) checked at once in one process, each in a thread of
-    # its own while it waits for the node and the database; more wait their turn
+    # its own, or on the event loop (signed_checks_on_loop), while it waits for the node and the
+    # database; more wait their turn
     # (backend/api/signed_submits.py). 0: 3 when the node's address is this machine's (127.x,
     # ::1, localhost: a round trip to it takes well under a millisecond, and more threads only wait
     # for Python's interpreter lock; as fast as answered, eight at once cost a quarter more CPU a
@@ -291,11 +293,14 @@ class Settings(BaseSettings):
     # before another client's next request; past 64 waiting, its next is refused (429).
     signed_check_slots: int = Field(default=0, ge=0, le=256)
     # Whether those checks run on the event loop's own thread, each suspended while it waits for
-    # the node (backend/chain/on_loop.py), instead of in threads: a fifth less CPU a write, and
-    # the threads' hand-offs of Python's interpreter lock gone (docs/performance/api.md). Unset:
-    # yes when both the node (over plain HTTP) and the database (SQLite, or PostgreSQL at
-    # 127.x, ::1 or localhost) are on this machine, since a check's statements then hold the loop
-    # for microseconds, not a network's round trips. A node behind HTTPS stays in threads.
+    # the node (backend/chain/on_loop.py), instead of in threads: about a seventh less CPU a write
+    # (2.41-2.47 -> 2.08-2.09 ms), and the threads' hand-offs of Python's interpreter lock gone
+    # (docs/performance/api.md). Unset: yes when both the node (over plain HTTP) and the database
+    # (SQLite, or PostgreSQL at 127.x, ::1, localhost or its Unix socket) are on this machine, since
+    # a check's statements then hold the loop for microseconds, not a network's round trips. True:
+    # on the loop wherever the node is asked over plain HTTP without credentials (a database
+    # elsewhere then holds the loop for its round trips). A node behind HTTPS, or with credentials
+    # in its URL, stays in threads, and so does a proposal's check (signed_submits.py).
     signed_checks_on_loop: bool | None = None
     # The longest body the API reads, in bytes (backend/api/body_limit.py): a longer one is refused
     # (413) before it is read on. The longest signed request (a proposal of 16 KB of calls) is about

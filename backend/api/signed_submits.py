@@ -12,7 +12,8 @@ among at most `signed_check_slots` at once, handed out in turn by client (fair_s
 with a node on the same machine more threads only contend for Python's interpreter lock. Where
 the node and the database are both on this machine (Settings.checks_on_loop), a `wait=false`
 request's function runs on the event loop itself instead, suspended while it waits for the node
-(backend/chain/on_loop.py): no thread, and no hand-off of the interpreter lock.
+(backend/chain/on_loop.py): no thread, and no hand-off of the interpreter lock; but for a
+proposal's (CHECKED_IN_THREADS), whose long stretches of Python only a thread lets the loop break into.
 
 Anything else goes on to FastAPI, with exactly what the client sent, and is answered as before,
 in its words: another content type or query, a body that is not JSON or not a valid signed
@@ -156,8 +157,9 @@ class SignedSubmits:
         self.app = app
         self.checks_on_loop = checks_on_loop
         # `wait=false` checks run at most this many at once (Settings.signed_check_slots), handed
-        # out in turn by client (fair_slots.py), in threads of their own (never waiting for a
-        # thread the reads hold): the limiter is created in the event loop, at the first.
+        # out in turn by client (fair_slots.py), on the event loop (checks_on_loop, but for
+        # CHECKED_IN_THREADS) or in threads of their own (never waiting for a thread the reads
+        # hold): the limiter is created in the event loop, at the first.
         self.checks = FairSlots(checks_at_once)
         self._threads: CapacityLimiter | None = None
         # By the path's last segment (claims, attestations, votes ...): a POST tries the one or two

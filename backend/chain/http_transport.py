@@ -7,7 +7,8 @@ write makes about 1.5 round trips in its request thread alone). HTTPS, and a URL
 handle (a proxy, say), stay with urllib3 (backend/chain/rpc.py chooses).
 
 It reads what a node answers: a status line, headers, and a body by Content-Length or chunked,
-and keeps the socket for the thread's next call unless the node said `Connection: close`. A
+and keeps the socket for the thread's next call unless the node said `Connection: close` or sent
+anything past its answer (which the next call would read as its own). A
 socket the node closed while idle is found before it is used (as urllib3 does), so a request is
 never sent twice. Anything else going wrong is an OSError for the caller to report.
 

@@ -46,9 +46,11 @@ async def run_on_loop(fn: Callable[[], T]) -> T:
     while not child.dead:
         try:
             answer = await asked
-        except GeneratorExit:  # this coroutine closed unfinished (collected): nothing more is awaited
+        except GeneratorExit:  # this coroutine closed unfinished (its task collected): nothing more is awaited
             _close(asked)
-            raise  # and fn, never resumed, is ended by greenlet as it is collected (GreenletExit)
+            if not child.dead:  # fn ended now, its cleanup run where it waits (GreenletExit)
+                _close(child.throw(greenlet.GreenletExit))
+            raise
         except BaseException as exc:  # the awaitable's own failure, or a cancellation: fn's to handle
             asked = child.throw(exc)
         else:

@@ -20,7 +20,7 @@ import uvloop
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.chain.http_transport import PlainHttp
+from backend.chain.http_transport import LoopHttp, PlainHttp
 from backend.chain.on_loop import on_loop, run_on_loop, wait_on_loop
 from backend.chain.rpc import Rpc, _decoded
 from backend.errors import NodeUnavailable
@@ -372,3 +372,23 @@ def test_a_node_behind_urllib3_is_never_asked_from_the_loop():
     a node on plain HTTP (app.py), and a call that got there anyway fails at once, nothing sent."""
     with pytest.raises(RuntimeError, match="not asked from the event loop"):
         asked("loop", lambda: Rpc("https://127.0.0.1:9/").request("eth_chainId"))
+
+
+def test_on_the_loop_idle_streams_are_capped_and_each_used_only_by_its_own_loop(monkeypatch):
+    """The loop keeps a stream for each round trip that was under way at once, at most MOST_IDLE
+    in all; a stream kept by one loop is closed, not used, by another (a loop gone with it)."""
+    monkeypatch.setattr(LoopHttp, "MOST_IDLE", 2)
+    with server(lambda n: content_length()) as (port, per_connection):
+        rpc = Rpc(f"http://127.0.0.1:{port}", timeout=5)
+
+        async def at_once(count: int) -> list[str]:
+            ask = lambda: rpc.request("eth_chainId")  # noqa: E731
+            return list(await asyncio.gather(*(run_on_loop(ask) for _ in range(count))))
+
+        async def twice() -> list[str]:
+            return await at_once(4) + await at_once(4)  # four streams, two kept; those two used again
+
+        assert uvloop.run(twice()) == ["0x2a"] * 8
+        assert uvloop.run(at_once(1)) == ["0x2a"]  # another loop: the two kept closed, a new one
+        time.sleep(0.1)
+    assert sorted(per_connection) == [1, 1, 1, 1, 1, 2, 2]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import threading
 
 import pytest
@@ -125,3 +126,30 @@ def test_two_checks_interleaved_each_keep_their_own_language():
         return list(await asyncio.gather(request("es", first, second), request("de", second, first)))
 
     assert asyncio.run(both()) == [["es", "es"], ["de", "de"]]
+
+
+class _Pending:
+    """An awaitable that never completes: what a round trip under way looks like to the loop."""
+
+    def __await__(self):
+        yield None
+
+
+def test_a_check_whose_coroutine_is_closed_unfinished_awaits_nothing_more_and_is_ended():
+    """A request's task collected unfinished closes its coroutine (GeneratorExit where it awaits):
+    nothing more is awaited (which would raise 'coroutine ignored GeneratorExit'), and the check,
+    never resumed, is ended as its greenlet is collected: its cleanup runs."""
+    ended: list[str] = []
+
+    def check() -> None:
+        try:
+            wait_on_loop(_Pending())
+        finally:
+            ended.append("cleaned up")
+
+    coroutine = run_on_loop(check)
+    coroutine.send(None)  # the check runs to its round trip, and the coroutine waits for it
+    coroutine.close()  # no RuntimeError: nothing awaited again
+    del coroutine
+    gc.collect()
+    assert ended == ["cleaned up"]

@@ -12,11 +12,13 @@ import time
 
 import pytest
 from sqlalchemy import event, inspect, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import sessionmaker
 
 from backend.chain.on_loop import run_on_loop
 from backend.errors import Conflict
 from backend.indexer.db import make_engine
+from backend.relay import book as book_module
 from backend.relay import payloads
 from backend.relay.book import HeldRequest, RelayBook, check_nonce, next_nonce
 from backend.relay.budgets import member_refusal
@@ -428,3 +430,39 @@ def test_waiting_for_a_request_to_settle_is_never_done_on_the_loop(book):
     """It sleeps between looks: a `wait=true` request waits in a thread (signed_submits.py)."""
     with pytest.raises(RuntimeError, match="not on the event loop"):
         asyncio.run(run_on_loop(lambda: book.wait_settled(1, timeout=1)))
+
+
+def test_the_loops_writes_never_wait_for_the_lock_nor_checkpoint_and_give_up_when_a_thread_would(book, monkeypatch):
+    """loop_writes' connections are told at once that another holds the write lock (busy timeout
+    0) and never checkpoint the WAL in their commits; an accept on the loop tries again until a
+    thread would have given up (LOCK_WAIT_SECONDS), then fails as it would have: the loop free
+    all the while."""
+    with book.loop_writes.connect() as connection:
+        pragma = connection.exec_driver_sql
+        assert (pragma("PRAGMA busy_timeout").scalar(), pragma("PRAGMA wal_autocheckpoint").scalar()) == (0, 0)
+    monkeypatch.setattr(book_module, "LOCK_WAIT_SECONDS", 0.3)
+    holder = sqlite3.connect(book.engine.url.database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("UPDATE relay_requests SET attempts = attempts WHERE 0")
+    ticks: list[float] = []
+
+    def accept() -> int:
+        return book.accept(
+            community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=8, target="0xT",
+            payload={"signature": "0x02"}, signature="0x02", gas=100_000, client="test",
+        )  # fmt: skip
+
+    async def meanwhile() -> None:
+        checking = asyncio.ensure_future(run_on_loop(accept))
+        while not checking.done():
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+        await checking
+
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match="database is locked"):
+        asyncio.run(meanwhile())
+    holder.rollback()
+    holder.close()
+    assert 0.3 <= time.monotonic() - started < 5 and len(ticks) >= 10
+    assert _rows(book) == []
