@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None, *, run_indexer: bool = True) ->
     # Each request in its member's language: the `lang` cookie, else Accept-Language (backend/i18n).
     app.add_middleware(LocaleMiddleware)
     # Members' signed requests, answered without FastAPI's per-request work (backend/api/signed_submits.py).
-    # Where the node and the database are on this machine, `wait=false` checks run on the event
+    # Where the node is on this machine and the index on SQLite, `wait=false` checks run on the event
     # loop, suspended while they wait for the node (backend/chain/on_loop.py); elsewhere in threads.
     on_loop = settings.checks_on_loop and context.gateway.rpc.plain
     signed_submits.install(app, checks_at_once=settings.signed_checks_at_once, checks_on_loop=on_loop)

@@ -198,18 +198,12 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def _local_database(settings: Settings) -> bool:
-    """SQLite, or a server reached on this machine (a loopback address, or its Unix socket)."""
+def _in_process_database(settings: Settings) -> bool:
+    """SQLite: statements answered in this process, with no round trip to a server."""
     try:
-        url = make_url(settings.database_url)
+        return make_url(settings.database_url).get_backend_name() == "sqlite"
     except ArgumentError:
         return False
-    if url.get_backend_name() == "sqlite":
-        return True
-    socket = url.query.get("host")
-    if not url.host:  # the driver's default: the server's Unix socket, unless the query names a host
-        return socket is None or str(socket).startswith("/")
-    return _loopback(url.host)
 
 
 class Settings(BaseSettings):
@@ -294,13 +288,14 @@ class Settings(BaseSettings):
     signed_check_slots: int = Field(default=0, ge=0, le=256)
     # Whether those checks run on the event loop's own thread, each suspended while it waits for
     # the node (backend/chain/on_loop.py), instead of in threads: about a seventh less CPU a write
-    # (2.41-2.47 -> 2.08-2.09 ms), and the threads' hand-offs of Python's interpreter lock gone
-    # (docs/performance/api.md). Unset: yes when both the node (over plain HTTP) and the database
-    # (SQLite, or PostgreSQL at 127.x, ::1, localhost or its Unix socket) are on this machine, since
-    # a check's statements then hold the loop for microseconds, not a network's round trips. True:
-    # on the loop wherever the node is asked over plain HTTP without credentials (a database
-    # elsewhere then holds the loop for its round trips). A node behind HTTPS, or with credentials
-    # in its URL, stays in threads, and so does a proposal's check (signed_submits.py).
+    # (2.41-2.47 -> 2.08-2.09 ms on SQLite), and the threads' hand-offs of Python's interpreter
+    # lock gone (docs/performance/api.md). Unset: yes when the node is on this machine (over plain
+    # HTTP) and the database is SQLite, whose statements hold the loop for microseconds. Not for
+    # PostgreSQL, even on this machine: each statement's round trip to its server would hold the
+    # loop (measured there: 8-13 % less CPU a write, but 5-12 % fewer writes a second). True: on
+    # the loop wherever the node is asked over plain HTTP without credentials (a database server
+    # then holds the loop for its round trips). A node behind HTTPS, or with credentials in its
+    # URL, stays in threads, and so does a proposal's check (signed_submits.py).
     signed_checks_on_loop: bool | None = None
     # The longest body the API reads, in bytes (backend/api/body_limit.py): a longer one is refused
     # (413) before it is read on. The longest signed request (a proposal of 16 KB of calls) is about
@@ -520,10 +515,11 @@ class Settings(BaseSettings):
 
     @property
     def checks_on_loop(self) -> bool:
-        """signed_checks_on_loop, or its default for where the node and the database are (see the field)."""
+        """signed_checks_on_loop, or its default for where the node is and what the database is (see the field)."""
         if self.signed_checks_on_loop is not None:
             return self.signed_checks_on_loop
-        return urlsplit(self.rpc_url).scheme == "http" and _on_this_machine(self.rpc_url) and _local_database(self)
+        local_node = urlsplit(self.rpc_url).scheme == "http" and _on_this_machine(self.rpc_url)
+        return local_node and _in_process_database(self)
 
     @property
     def relayer_address(self) -> str:

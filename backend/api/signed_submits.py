@@ -10,7 +10,7 @@ validates the body with the same model, finds the community as the dependency do
 the route's own function with them in a thread, as FastAPI would: a `wait=false` request's
 among at most `signed_check_slots` at once, handed out in turn by client (fair_slots.py), since
 with a node on the same machine more threads only contend for Python's interpreter lock. Where
-the node and the database are both on this machine (Settings.checks_on_loop), a `wait=false`
+the node is on this machine and the index on SQLite (Settings.checks_on_loop), a `wait=false`
 request's function runs on the event loop itself instead, suspended while it waits for the node
 (backend/chain/on_loop.py): no thread, and no hand-off of the interpreter lock; but for a
 proposal's (CHECKED_IN_THREADS), whose long stretches of Python only a thread lets the loop break into.
