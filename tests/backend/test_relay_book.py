@@ -391,6 +391,35 @@ def test_a_first_request_over_the_hourly_gas_budget_alone_waits_an_hour(book):
     assert refusal.extra["retry_after"] == 3600 and "used 0 gas" in refusal.detail
 
 
+def _write_lock_held(book: RelayBook) -> sqlite3.Connection:
+    """A connection holding SQLite's write lock, as another thread's transaction (the indexer's
+    page of events) holds it; released by its COMMIT or ROLLBACK."""
+    holder = sqlite3.connect(book.engine.url.database, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("UPDATE relay_requests SET attempts = attempts WHERE 0")
+    return holder
+
+
+def _accepted_on_the_loop(book: RelayBook, nonce: int, ticks: list[float]) -> int:
+    """A request accepted by code run on the event loop, as a check is: its id; `ticks` gets when
+    the loop ran its other work meanwhile (every 10 ms, while it could)."""
+
+    def accept() -> int:
+        return book.accept(
+            community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=nonce, target="0xT",
+            payload={"signature": f"0x{nonce:02x}"}, signature=f"0x{nonce:02x}", gas=100_000, client="test",
+        )  # fmt: skip
+
+    async def meanwhile() -> int:
+        checking = asyncio.ensure_future(run_on_loop(accept))
+        while not checking.done():  # the loop's other work: it runs while the accept waits
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+        return await checking
+
+    return asyncio.run(meanwhile())
+
+
 @pytest.mark.parametrize("accepted_by", ["the budgets' statement", "the budgets read, then the insert"])
 def test_on_the_loop_an_accept_waits_for_sqlites_write_lock_without_holding_the_loop(book, accepted_by, monkeypatch):
     """A check run on the event loop (backend/chain/on_loop.py) accepts while the indexer or the
@@ -398,28 +427,11 @@ def test_on_the_loop_an_accept_waits_for_sqlites_write_lock_without_holding_the_
     meanwhile, and the request is written once the lock is free, once."""
     if accepted_by != "the budgets' statement":  # as when that statement found a budget moved
         monkeypatch.setattr(book, "_accept_within_budgets", lambda *args: None)
-    holder = sqlite3.connect(book.engine.url.database, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN IMMEDIATE")  # the write lock, as another thread's transaction holds it
-    holder.execute("UPDATE relay_requests SET attempts = attempts WHERE 0")
-    released = threading.Timer(0.3, holder.execute, ["COMMIT"])
-    ticks: list[float] = []
-
-    def accept() -> int:
-        return book.accept(
-            community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=7, target="0xT",
-            payload={"signature": "0x01"}, signature="0x01", gas=100_000, client="test",
-        )  # fmt: skip
-
-    async def meanwhile() -> tuple[int, float]:
-        checking = asyncio.ensure_future(run_on_loop(accept))
-        while not checking.done():  # the loop's other work: it runs while the accept waits
-            ticks.append(time.monotonic())
-            await asyncio.sleep(0.01)
-        return await checking, time.monotonic()
-
-    started = time.monotonic()
-    released.start()
-    request_id, done = asyncio.run(meanwhile())
+    holder = _write_lock_held(book)
+    threading.Timer(0.3, holder.execute, ["COMMIT"]).start()
+    started, ticks = time.monotonic(), []
+    request_id = _accepted_on_the_loop(book, 7, ticks)
+    done = time.monotonic()
     holder.close()
     assert done - started >= 0.3  # it did wait for the lock
     assert sum(1 for t in ticks if t < started + 0.3) >= 10  # and the loop went on meanwhile
@@ -441,27 +453,10 @@ def test_the_loops_writes_never_wait_for_the_lock_nor_checkpoint_and_give_up_whe
         pragma = connection.exec_driver_sql
         assert (pragma("PRAGMA busy_timeout").scalar(), pragma("PRAGMA wal_autocheckpoint").scalar()) == (0, 0)
     monkeypatch.setattr(book_module, "LOCK_WAIT_SECONDS", 0.3)
-    holder = sqlite3.connect(book.engine.url.database, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    holder.execute("UPDATE relay_requests SET attempts = attempts WHERE 0")
-    ticks: list[float] = []
-
-    def accept() -> int:
-        return book.accept(
-            community="c", kind="forward", forwarder="0xF", signer=SIGNER, nonce=8, target="0xT",
-            payload={"signature": "0x02"}, signature="0x02", gas=100_000, client="test",
-        )  # fmt: skip
-
-    async def meanwhile() -> None:
-        checking = asyncio.ensure_future(run_on_loop(accept))
-        while not checking.done():
-            ticks.append(time.monotonic())
-            await asyncio.sleep(0.01)
-        await checking
-
-    started = time.monotonic()
+    holder = _write_lock_held(book)
+    started, ticks = time.monotonic(), []
     with pytest.raises(OperationalError, match="database is locked"):
-        asyncio.run(meanwhile())
+        _accepted_on_the_loop(book, 8, ticks)
     holder.rollback()
     holder.close()
     assert 0.3 <= time.monotonic() - started < 5 and len(ticks) >= 10
