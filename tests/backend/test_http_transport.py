@@ -86,7 +86,10 @@ def server(answer: Callable[[int], bytes | None], *, close_after: bool = False) 
             while True:
                 head = b""
                 while not head.endswith(b"\r\n\r\n"):
-                    line = reader.readline()
+                    try:
+                        line = reader.readline()
+                    except ConnectionResetError:  # a client that gave up on its answer, and closed
+                        return
                     if not line:
                         return
                     head += line
