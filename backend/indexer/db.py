@@ -39,26 +39,38 @@ def _normalise(url: str) -> str:
 PG_CONNECT_TIMEOUT_SECONDS = 5
 
 
+# How long a thread's statement waits for SQLite's write lock (the indexer's page of events, the
+# relayer's settling, an accept) before "database is locked".
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def _sqlite_engine(url: str | URL, busy_timeout: float, *pragmas: str) -> Engine:
+    """An engine on a SQLite file, each connection with the index's pragmas and then `pragmas`."""
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection, _record):
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers must not block the indexer's writes
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        # 256 KiB of page cache per pooled connection instead of 2 MiB: the OS caches the file
+        # anyway, and fifteen connections' caches filling up as the index grew read as a leak
+        # in the soak (the Python heap stayed flat under tracemalloc).
+        cursor.execute("PRAGMA cache_size=-256")
+        for pragma in pragmas:
+            cursor.execute(pragma)
+        cursor.close()
+
+    return engine
+
+
 def make_engine(url: str) -> Engine:
     url = _normalise(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(connection, _record):
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")  # readers must not block the indexer's writes
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            # 256 KiB of page cache per pooled connection instead of 2 MiB: the OS caches the file
-            # anyway, and fifteen connections' caches filling up as the index grew read as a leak
-            # in the soak (the Python heap stayed flat under tracemalloc).
-            cursor.execute("PRAGMA cache_size=-256")
-            cursor.close()
-
-        return engine
+        return _sqlite_engine(url, SQLITE_BUSY_TIMEOUT_SECONDS)
     engine = create_engine(url, pool_size=10, max_overflow=20, **_pg_args(make_url(url)))
     ping_when_idle(engine)
     return engine
@@ -92,17 +104,7 @@ def loop_twin(engine: Engine) -> Engine | None:
     None elsewhere: PostgreSQL's inserts wait for no other writer."""
     if engine.dialect.name != "sqlite":
         return None
-    twin = create_engine(engine.url, connect_args={"check_same_thread": False, "timeout": 0})
-
-    @event.listens_for(twin, "connect")
-    def _pragmas(connection, _record):
-        cursor = connection.cursor()
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA cache_size=-256")
-        cursor.execute("PRAGMA wal_autocheckpoint=0")
-        cursor.close()
-
-    return twin
+    return _sqlite_engine(engine.url, 0, "PRAGMA wal_autocheckpoint=0")
 
 
 def schema_fingerprint() -> str:

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from backend.chain.on_loop import on_loop, wait_on_loop
 from backend.errors import Conflict, NotFound, TooManyRequests
 from backend.i18n import gettext as _
-from backend.indexer.db import DriverStatement, autocommit_twin, loop_twin
+from backend.indexer.db import SQLITE_BUSY_TIMEOUT_SECONDS, DriverStatement, autocommit_twin, loop_twin
 from backend.relay.arrivals import Arrivals
 from backend.relay.budgets import (
     IS_STRIKE,
@@ -178,8 +178,8 @@ def check_nonce(chain_nonce: int, nonce: int, held: list[HeldRequest]) -> None:
         )
 
 
-# As long as a thread waits for SQLite's write lock (indexer/db.py's busy timeout).
-LOCK_WAIT_SECONDS = 30.0
+# As long as a thread waits for SQLite's write lock.
+LOCK_WAIT_SECONDS = float(SQLITE_BUSY_TIMEOUT_SECONDS)
 T = TypeVar("T")
 
 
